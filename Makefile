@@ -1,0 +1,117 @@
+# goniec — build, test, demo, install and package.
+#
+#   make            build ./goniec
+#   make check      install missing dependencies, build, run every test
+#   make demo       install missing dependencies, build, run the example conf.d
+#   make bench      benchmarks (figures go to bench/RESULTS.md by hand)
+#   make fuzz       run each fuzz target longer (FUZZ_SECONDS, default 120)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install missing Debian build and test dependencies
+#
+# Sources are found by wildcard: every agent/**/*.c is part of the program, every
+# tests/unit/test_*.c is a cmocka test binary, every tests/fuzz/fuzz_*.c a libFuzzer
+# target, every tests/integration/t_*.sh an integration test.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+
+CC       ?= cc
+PKGS     := yaml-0.1 libcurl jansson libxml-2.0 libcrypto zlib
+CPPFLAGS += -Iagent -D_GNU_SOURCE -DGONIEC_VERSION='"$(VERSION)"' \
+            -DGONIEC_SYSCONFDIR='"$(SYSCONFDIR)"' -DGONIEC_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
+            -DGONIEC_DATADIR='"$(DATADIR)"' \
+            $(shell pkg-config --cflags $(PKGS) libetpan)
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -fno-strict-aliasing
+# libetpan's .pc adds Debian's no-pie specs; only its libraries are wanted.
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs-only-l libetpan) -lm
+
+BUILD    ?= build
+SRCS     := $(sort $(shell find agent -name '*.c'))
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+LIBOBJS  := $(filter-out $(BUILD)/agent/main.o,$(OBJS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all check unit integration asan-check demo bench fuzz fuzz-smoke install deps clean \
+        deb rpm package-check
+all: goniec
+
+goniec: $(BUILD)/goniec
+	ln -sf $(BUILD)/goniec goniec
+
+$(BUILD)/goniec: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS) -lcmocka
+
+-include $(OBJS:.o=.d)
+
+# ---- tests ---------------------------------------------------------------------------
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory asan-build
+	@tests/run-all.sh $(BUILD) build-asan
+
+unit: all $(UNIT_BINS)
+	@tests/run-unit.sh $(BUILD)
+
+integration: all
+	@GONIEC=$(CURDIR)/$(BUILD)/goniec tests/integration/run.sh
+
+asan-build:
+	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' \
+	    build-asan/goniec $(UNIT_BINS:$(BUILD)/%=build-asan/%)
+
+# ---- fuzzing (clang + libFuzzer) ------------------------------------------------------
+FUZZ_CC    := clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 120
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
+
+build-fuzz/%: tests/fuzz/%.c $(SRCS)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-command-line-argument $(FUZZ_FLAGS) \
+	    -DGONIEC_FUZZING -o $@ $< $(filter-out agent/main.c,$(SRCS)) $(LDLIBS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@tests/run-fuzz.sh 10 $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# ---- demo, bench ----------------------------------------------------------------------
+demo: deps all
+	@tests/demo.sh
+
+bench: all
+	@bench/run.sh
+
+# ---- install ---------------------------------------------------------------------------
+install: all
+	install -D -m 0755 $(BUILD)/goniec $(DESTDIR)$(BINDIR)/goniec
+	for m in packaging/man/*.[1-9]; do \
+	    s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	install -d $(DESTDIR)$(DATADIR)/goniec/providers
+	for p in conf.d/providers/*.yaml; do [ -e "$$p" ] && install -m 0644 $$p $(DESTDIR)$(DATADIR)/goniec/providers/; done; true
+
+deps:
+	@packaging/deps.sh
+
+clean:
+	rm -rf build build-asan build-fuzz goniec

@@ -1,0 +1,95 @@
+/* config — the whole conf.d, loaded, validated and typed.
+ *
+ * conf.d holds YAML files read in name order (*.yaml, *.yml; dot files, editor backups
+ * and package-manager leftovers such as *.dpkg-dist, *.rpmnew, *.rpmsave are skipped).
+ * A file may hold several YAML documents. Each document is a mapping with any of:
+ *
+ *   agent:    global settings (spool, state, time zone, limits) — at most once in conf.d
+ *   company:  {id, name, nip} — the sources and routes of this document belong to it
+ *   sources:  list of source definitions (common keys + the keys of the source's type)
+ *   routes:   list of forwarding routes
+ *
+ * Ownership: config_load() returns a config that owns every string in it; release it
+ * with config_free(). Errors go into `diag` (all of them, with file:line:col); the load
+ * fails (returns NULL) when diag->errors > 0 after it.
+ */
+#ifndef GONIEC_CONFIG_H
+#define GONIEC_CONFIG_H
+
+#include "core/confschema.h"
+#include "core/schedule.h"
+
+struct agent_conf {
+	char *spool_dir;
+	char *state_dir;
+	char *timezone;
+	uint64_t max_document_size;
+	int64_t worker_timeout;
+	long workers;
+	char *user_agent;
+	struct conf_pos pos;
+};
+
+struct company_conf {
+	char *id;
+	char *name;
+	char *nip;
+	struct conf_pos pos;
+};
+
+struct source_type;
+struct source_conf {
+	char *name;
+	char *type_name;
+	const struct source_type *type;
+	const struct company_conf *company; /* NULL for sources outside a company document */
+	struct strlist accept;   /* accepted document types: pdf xml mt940 camt csv zip */
+	struct schedule_conf schedule;
+	bool enabled;
+	int64_t timeout;         /* seconds a run may take */
+	uint64_t max_document_size;
+	struct conf_pos pos;
+	void *typed;             /* the type's own struct, described by type->fields */
+};
+
+struct route_conf {
+	char *name;
+	const struct company_conf *company;
+	struct conf_pos pos;
+	void *typed;             /* described by route_fields (forward/route.h) */
+};
+
+struct config {
+	char *confdir;
+	struct strlist files;        /* every file read; conf_pos.file points in here */
+	struct agent_conf agent;
+	bool agent_seen;
+	struct company_conf **companies;
+	size_t ncompanies;
+	struct source_conf **sources;
+	size_t nsources;
+	struct route_conf **routes;
+	size_t nroutes;
+};
+
+/* Paths that the command line forces over the agent: block (NULL: not forced). */
+struct config_overrides {
+	const char *spool_dir;
+	const char *state_dir;
+};
+
+struct config *config_load(const char *confdir, const struct config_overrides *ov,
+			   struct diag *diag);
+/* Load from one in-memory YAML text (tests, fuzzing). */
+struct config *config_load_string(const char *name, const char *text, size_t len,
+				  struct diag *diag);
+void config_free(struct config *cfg);
+
+const struct source_conf *config_find_source(const struct config *cfg, const char *name);
+/* Does this source accept documents of this type name ("pdf", "xml", ...)? */
+bool source_accepts(const struct source_conf *src, const char *type);
+
+/* The accepted-type names a source may list. */
+extern const char *const document_type_names[];
+
+#endif

@@ -1,0 +1,42 @@
+/* dedupe — what a source has filed already, by content hash and by the source's own id.
+ *
+ * One index per source, <state>/sources/<name>/filed.idx: an append-only text log, one
+ * line per filed document ("<sha256> <id or -> <spool-relative path>"), loaded into hash
+ * tables at open (100,000 entries load in tens of milliseconds). Only one process writes a
+ * source's index at a time (the per-source run lock). A line is appended and fsynced
+ * before the document's sidecar is published; at open, a last entry whose sidecar is
+ * missing (a crash between the two) is dropped, so the index never claims a document the
+ * spool does not have. A torn last line is ignored and cut off.
+ *
+ * A second, cross-source index (<state>/content.idx, shared, appended under flock) maps a
+ * hash to the first path that held it, for the sidecar's duplicate_of.
+ *
+ * Ownership: dedupe_open() returns an index the caller frees with dedupe_close().
+ * Errors: -1 / NULL with err set.
+ */
+#ifndef GONIEC_DEDUPE_H
+#define GONIEC_DEDUPE_H
+
+#include "core/util.h"
+
+struct dedupe;
+
+/* spool_root is used to check the last entry; may be NULL to skip that check. */
+struct dedupe *dedupe_open(const char *index_path, const char *spool_root, struct gerr *err);
+void dedupe_close(struct dedupe *dd);
+
+bool dedupe_has_hash(const struct dedupe *dd, const char *sha256_hex);
+bool dedupe_has_id(const struct dedupe *dd, const char *source_id);
+size_t dedupe_count(const struct dedupe *dd);
+/* Record a filed document. id may be NULL. */
+int dedupe_add(struct dedupe *dd, const char *sha256_hex, const char *source_id,
+	       const char *relpath, struct gerr *err);
+/* Record an id as seen without a document (looked at, nothing to take). */
+int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err);
+
+/* Cross-source index: the first spool-relative path that held this hash, or NULL
+ * (owned by the caller). Records the hash with relpath when it is new. */
+char *content_index_check_and_add(const char *state_dir, const char *sha256_hex,
+				  const char *relpath, struct gerr *err);
+
+#endif

@@ -1,0 +1,99 @@
+/* spool — the dated tree where every fetched document lands with its sidecar.
+ *
+ *   <spool>/YYYY/MM/DD/<source>/<file>             the document
+ *   <spool>/YYYY/MM/DD/<source>/<file>.meta.json   its sidecar (schema goniec.document/1)
+ *   <spool>/quarantine/YYYY/MM/DD/<source>/...     documents refused, sidecar says why
+ *
+ * The date is the fetch date in the configured time zone. A document is written under a
+ * temporary name (".goniec-tmp-*") in its final directory, fsynced, and published with a
+ * no-replace rename; its sidecar is written the same way after it. A sidecar present
+ * means the document is complete; the forwarder looks at nothing else.
+ *
+ * Filing streams: spool_begin() opens a document, spool_write() appends bytes (hashing
+ * and size-checking as it goes), spool_commit() checks the type by content, dedupes,
+ * publishes document and sidecar, and records the document in the source's dedupe index.
+ * spool_abort() drops an unfinished document. A document is never held in memory whole.
+ *
+ * Ownership: struct spool and struct spool_doc are owned by the caller and released with
+ * spool_close() / spool_commit() / spool_abort() (commit and abort always free the doc).
+ * The `meta` passed to spool_begin() is copied; JSON objects in it are borrowed (their
+ * reference is taken).
+ *
+ * Errors: -1 with a message in err (names the file); nothing already filed is touched.
+ */
+#ifndef GONIEC_SPOOL_H
+#define GONIEC_SPOOL_H
+
+#include <jansson.h>
+#include <time.h>
+
+#include "core/util.h"
+
+struct dedupe;
+
+struct spool {
+	char *root;
+	char *state_dir;          /* for the cross-source content index */
+	uint64_t max_document_size;
+};
+
+/* What the source knows of a document. Strings may be NULL. */
+struct doc_meta {
+	const char *source_name;
+	const char *source_type;
+	const char *company;
+	const char *name_hint;     /* original file name (untrusted) */
+	const char *kind;          /* "invoice", "statement", "document" (NULL: derived) */
+	const char *source_id;     /* the source's own id of this document, for dedupe */
+	const char *point;
+	const char *property;
+	const struct strlist *accept; /* the types the source accepts (NULL: any known) */
+	json_t *origin;            /* {"imap": {...}} etc. */
+	json_t *invoice;           /* {"number": ..., "issue_date": ...} */
+	json_t *extra;             /* merged into the sidecar's top level */
+};
+
+enum spool_status {
+	SPOOL_FILED = 0,
+	SPOOL_DUPLICATE,    /* this source had it already: nothing written */
+	SPOOL_QUARANTINED,  /* type not accepted or not what it claims: kept in quarantine */
+};
+
+struct spool_result {
+	enum spool_status status;
+	char *path;            /* the document's path (NULL for SPOOL_DUPLICATE) */
+	char *reason;          /* why quarantined */
+	char sha256[65];
+	uint64_t size;
+	const char *media_type;
+};
+void spool_result_free(struct spool_result *r);
+
+int spool_open(struct spool *sp, const char *root, const char *state_dir,
+	       uint64_t max_document_size, struct gerr *err);
+void spool_close(struct spool *sp);
+
+/* Remove what an interrupted write left: temporary files, and documents whose sidecar
+ * never appeared. Returns the number of files removed, or -1. */
+long spool_cleanup(struct spool *sp, struct gerr *err);
+
+struct spool_doc;
+struct spool_doc *spool_begin(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta,
+			      struct gerr *err);
+int spool_write(struct spool_doc *doc, const void *data, size_t len, struct gerr *err);
+int spool_commit(struct spool_doc *doc, struct spool_result *res, struct gerr *err);
+void spool_abort(struct spool_doc *doc);
+
+/* Convenience: file a whole buffer (begin, write, commit). */
+int spool_file_buffer(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta,
+		      const void *data, size_t len, struct spool_result *res, struct gerr *err);
+/* Convenience: file from an open descriptor read to its end. */
+int spool_file_fd(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta, int fd,
+		  struct spool_result *res, struct gerr *err);
+
+/* The date directory "YYYY/MM/DD" for a time in the process's time zone (TZ). */
+void spool_date_dir(time_t t, char out[11]);
+/* ISO 8601 local time with offset, e.g. 2026-11-21T05:00:03+01:00. */
+void format_iso_time(time_t t, char out[32]);
+
+#endif

@@ -1,0 +1,90 @@
+/* util — allocation, strings, small file helpers shared by every module.
+ *
+ * Ownership: every x*alloc/xstrdup result is owned by the caller and released with free().
+ * The x* allocators never return NULL: on exhaustion they print a message and abort,
+ * so callers need no NULL checks (the isync/Postfix "no-fail" rule).
+ *
+ * Errors: functions that can fail for reasons outside the program (I/O, bad input)
+ * return 0 on success and -1 on failure, and describe the failure in a `struct gerr`
+ * that the caller owns (usually on the stack). gerr_set() returns -1 so that
+ * `return gerr_set(err, "...")` reads naturally. Messages never contain secrets.
+ */
+#ifndef GONIEC_UTIL_H
+#define GONIEC_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
+struct gerr {
+	char msg[1024];
+};
+
+int gerr_set(struct gerr *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Like gerr_set, with ": strerror(errno)" appended. */
+int gerr_sys(struct gerr *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Prefix an existing message: "<prefix>: <old message>". */
+int gerr_prefix(struct gerr *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t n);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
+/* Overwrite then free a string that held a secret. NULL is fine. */
+void free_secret(char *s);
+
+/* A growable NUL-terminated byte buffer. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_append(struct buf *b, const void *data, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Hand the string over to the caller (never NULL) and reset the buffer. */
+char *buf_take(struct buf *b);
+void buf_free(struct buf *b);
+
+/* A NULL-terminated, owned array of owned strings. */
+struct strlist {
+	char **items;
+	size_t len;
+};
+void strlist_add(struct strlist *l, const char *s);
+bool strlist_contains(const struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+bool str_starts_with(const char *s, const char *prefix);
+bool str_ends_with(const char *s, const char *suffix);
+/* Case-insensitive (ASCII) glob match where only '*' is special. */
+bool wildcard_match(const char *pattern, const char *text);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* Join a directory and a name with one '/'. */
+char *path_join(const char *dir, const char *name);
+/* mkdir -p with the given mode for created directories. */
+int mkdir_p(const char *path, mode_t mode, struct gerr *err);
+/* fsync a directory by path. */
+int fsync_dir(const char *path, struct gerr *err);
+/* Read a whole (small) file; the result is NUL-terminated. max caps its size. */
+int read_file(const char *path, size_t max, char **out, size_t *len, struct gerr *err);
+/* Write a whole file atomically: temp in the same dir, fsync, rename, fsync dir. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      struct gerr *err);
+/* write(2) all of it, retrying on EINTR and short writes. */
+int write_all(int fd, const void *data, size_t len);
+
+/* Monotonic clock in milliseconds. */
+int64_t now_ms(void);
+
+#endif

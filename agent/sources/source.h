@@ -1,0 +1,74 @@
+/* source — the interface every source type (folder, imap, graph, portal, bank, ksef)
+ * implements, and the registry of types.
+ *
+ * A source type describes its own conf.d keys (a confschema table), may check them
+ * across fields, names its default schedule, and fetches: run() is called in a process
+ * of its own with a prepared `struct source_run` (spool, dedupe index, state directory).
+ * It files documents through spool_file_*() and reports progress in run->stats.
+ *
+ * Ownership: the run context and everything in it belong to the caller; a type keeps
+ * nothing across runs except files in run->state_dir.
+ *
+ * Errors: run() returns a `enum run_outcome`; on anything but RUN_OK it leaves a message
+ * for a person in run->err (no secrets in it).
+ */
+#ifndef GONIEC_SOURCE_H
+#define GONIEC_SOURCE_H
+
+#include "core/config.h"
+
+struct spool;
+struct dedupe;
+
+enum run_outcome {
+	RUN_OK = 0,
+	RUN_PARTIAL,       /* some documents failed; the rest is filed, next run retries */
+	RUN_FAILED,        /* nothing could be done this time (server gone, disk full) */
+	RUN_NEEDS_PERSON,  /* credentials rejected, one-time code needed, consent expired */
+};
+const char *run_outcome_name(enum run_outcome o);
+
+struct run_stats {
+	unsigned long looked_at;   /* messages / files / invoices examined */
+	unsigned long filed;       /* documents filed */
+	unsigned long duplicates;  /* already had them */
+	unsigned long quarantined;
+	unsigned long failed;
+	uint64_t bytes;
+};
+
+struct source_run {
+	const struct config *cfg;
+	const struct source_conf *src;
+	struct spool *spool;
+	struct dedupe *dedupe;     /* this source's index */
+	char *state_dir;           /* <state>/sources/<name>, created, mode 0700 */
+	struct run_stats stats;
+	struct gerr err;
+	/* Called after each document or step when a terminal shows progress; may be NULL. */
+	void (*progress)(const struct source_run *run);
+};
+
+struct source_type {
+	const char *name;
+	const struct cf_field *fields;   /* the type's own keys */
+	size_t conf_size;                /* sizeof its struct */
+	/* Cross-field checks after cf_map(); report with cf_error(). May be NULL. */
+	int (*validate)(struct cf_ctx *ctx, yaml_node_t *node, struct source_conf *src);
+	const char *default_accept;      /* e.g. "pdf" */
+	const char *const *default_times;/* e.g. {"05:00", "12:00", "14:00", NULL}; NULL: daily */
+	enum run_outcome (*run)(struct source_run *run);
+};
+
+/* Find a type by name; NULL if unknown. */
+const struct source_type *source_type_find(const char *name);
+/* NULL-terminated list of every type's name (for hints). */
+const char *const *source_type_names(void);
+
+/* Prepare a run (open spool and dedupe, create state dir) and run the source once.
+ * The per-source lock is taken here: a second run of the same source at the same time
+ * returns RUN_FAILED with "already running". */
+enum run_outcome source_run_once(const struct config *cfg, const struct source_conf *src,
+				 struct run_stats *stats, struct gerr *err);
+
+#endif

@@ -1,0 +1,60 @@
+# Helpers for integration tests; source it first. Provides a scratch directory ($T,
+# removed on exit unless KEEP=1), case reporting (pass/fail/check), free ports, and
+# waiting. Servers a test starts must listen on 127.0.0.1 only and be stopped by
+# the cleanup hooks (at_exit CMD).
+set -u
+: "${RESULTS:=/dev/null}" "${TEST_NAME:=$(basename "$0" .sh)}"
+GONIEC=${GONIEC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/goniec}
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC_DIR=$(cd "$TESTS_DIR/../.." && pwd)
+T=$(mktemp -d "/tmp/goniec-$TEST_NAME.XXXXXX")
+chmod 755 "$T"
+_exit_hooks=()
+at_exit() { _exit_hooks+=("$*"); }
+_cleanup() {
+	local i
+	for ((i = ${#_exit_hooks[@]} - 1; i >= 0; i--)); do eval "${_exit_hooks[$i]}" || true; done
+	[ "${KEEP:-}" = 1 ] && echo "kept $T" || rm -rf "$T"
+}
+trap _cleanup EXIT
+
+pass() { echo "PASS $*" >>"$RESULTS"; echo "ok: $*"; }
+fail() { echo "FAIL $*" >>"$RESULTS"; echo "FAILED: $*"; }
+# check "description" command... — pass when the command succeeds.
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# check_eq "description" expected actual
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (expected '$2', got '$3')"; fi
+}
+skip() { echo "$*"; exit 77; }
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+# wait_for SECONDS command... — poll until the command succeeds.
+wait_for() {
+	local limit=$1; shift
+	local end=$((SECONDS + limit))
+	until "$@" 2>/dev/null; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+}
+wait_port() { wait_for "${2:-10}" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"; }
+# Count documents (sidecars) under a spool directory.
+count_docs() { find "$1" -name '*.meta.json' -not -path '*/quarantine/*' 2>/dev/null | wc -l; }
+# A test CA and a server certificate for 127.0.0.1 / localhost in $T/tls (ca.pem,
+# server.pem, server.key); extra SANs may be given ("DNS:imap.test").
+make_test_ca() {
+	local dir=$T/tls san="DNS:localhost,IP:127.0.0.1${1:+,$1}"
+	mkdir -p "$dir"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=goniec test CA" \
+		-keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server.key" \
+		-out "$dir/server.csr" >/dev/null 2>&1
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$san" >"$dir/ext.cnf"
+	openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+		-CAcreateserial -days 2 -extfile "$dir/ext.cnf" -out "$dir/server.pem" >/dev/null 2>&1
+	chmod 644 "$dir"/*.pem "$dir"/*.key
+}
