@@ -35,7 +35,8 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs-only-l 
 BUILD    ?= build
 SRCS     := $(sort $(shell find agent -name '*.c'))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
-LIBOBJS  := $(filter-out $(BUILD)/agent/main.o,$(OBJS))
+# Unit tests and fuzz targets link everything but the command line (main.c, cli/).
+LIBOBJS  := $(filter-out $(BUILD)/agent/main.o $(BUILD)/agent/cli/%.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -87,7 +88,7 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(SRCS)
 	@mkdir -p build-fuzz
 	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-command-line-argument $(FUZZ_FLAGS) \
-	    -DGONIEC_FUZZING -o $@ $< $(filter-out agent/main.c,$(SRCS)) $(LDLIBS)
+	    -DGONIEC_FUZZING -o $@ $< $(filter-out agent/main.c agent/cli/%.c,$(SRCS)) $(LDLIBS)
 
 fuzz-smoke: $(FUZZ_BINS)
 	@tests/run-fuzz.sh 10 $(FUZZ_BINS)
