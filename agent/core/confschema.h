@@ -121,7 +121,8 @@ void cf_each_secret(const struct cf_field *fields, const void *obj,
 void times_of_day_free(struct times_of_day *t);
 void secret_free(struct secret *s);
 
-/* Diagnostics: collected errors (and warnings), printed in order. */
+/* Diagnostics: collected errors (and warnings), printed in order. Each item owns a copy
+ * of its file name, so a diag outlives the config it describes. */
 struct diag_item {
 	struct conf_pos pos;
 	bool warning;
