@@ -566,7 +566,8 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 		enum secret_kind kind = SECRET_NONE;
 		const struct cf_field *f = find_field(fields, key, &kind);
 		if (!f) {
-			unknown_key(ctx, k, key, fields, ignore);
+			if (!ctx->unknown_reported)
+				unknown_key(ctx, k, key, fields, ignore);
 			continue;
 		}
 		size_t idx = (size_t)(f - fields);

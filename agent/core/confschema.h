@@ -50,6 +50,8 @@ struct cf_ctx {
 	const char *file; /* owned by the config (struct config.files) */
 	struct diag *diag;
 	bool inline_secret_seen; /* set when a SECRET_INLINE was read from this file */
+	bool unknown_reported;   /* set while a second table maps the same mapping, so
+				    unknown keys are not reported twice */
 };
 
 enum cf_type {
