@@ -149,6 +149,6 @@ journal=$T/journal.log
 ino=$(stat -c '%d:%i' "$journal")
 JOURNAL_STREAM=$ino g fetch >/dev/null 2>>"$journal"
 check "journal lines carry priority prefixes" grep -q '^<4>acme-scans: photo.pdf quarantined' "$journal"
-printf '\xff\xd8\xff' >"$inbox/photo2.pdf"
+printf '\xff\xd8\xff2' >"$inbox/photo2.pdf"
 JOURNAL_STREAM=1:1 g fetch >/dev/null 2>"$T/plain.log"
 check "plain lines when stderr is not the journal" grep -q '^goniec: warning: acme-scans: photo2.pdf quarantined' "$T/plain.log"
