@@ -18,6 +18,9 @@ static const struct command commands[] = {
 	 "Runs each named source once (a company id names all its sources; no name: every\n"
 	 "enabled source) and prints one line per source. A source already running elsewhere\n"
 	 "is reported and skipped (exit 75).\n"},
+	{"folders", cmd_folders, "NAME", "list an IMAP source's folders (proves the login works)",
+	 "Logs in to the IMAP source NAME and prints its folders, decoded from modified\n"
+	 "UTF-7; '*' marks the ones a run reads, (junk) the junk folder.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
 	{"version", cmd_version, "", "print the version", ""},
 };
