@@ -45,6 +45,7 @@ const struct command *cli_find_command(const char *name);
 
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
+int cmd_forward(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/secret.h"
 #include "forward/target.h"
 
 struct reader {
@@ -20,46 +21,6 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	memcpy(buf, r->data + r->off, n);
 	r->off += n;
 	return n;
-}
-
-/* The secret's value (owned by the caller, free with free_secret) or NULL with err. */
-static char *secret_value(const struct secret *s, struct gerr *err)
-{
-	const char *dir;
-	char *path = NULL, *text = NULL;
-	size_t len = 0;
-	switch (s->kind) {
-	case SECRET_NONE:
-		return NULL;
-	case SECRET_INLINE:
-		return xstrdup(s->value);
-	case SECRET_ENV:
-		if (!getenv(s->value)) {
-			gerr_set(err, "environment variable %s is not set", s->value);
-			return NULL;
-		}
-		return xstrdup(getenv(s->value));
-	case SECRET_CREDENTIAL:
-		dir = getenv("CREDENTIALS_DIRECTORY");
-		if (!dir) {
-			gerr_set(err, "credential %s: no CREDENTIALS_DIRECTORY (not run by systemd?)",
-				 s->value);
-			return NULL;
-		}
-		path = path_join(dir, s->value);
-		break;
-	case SECRET_FILE:
-		path = xstrdup(s->value);
-		break;
-	}
-	if (read_file(path, 64 * 1024, &text, &len, err) < 0) {
-		free(path);
-		return NULL;
-	}
-	free(path);
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		text[--len] = '\0';
-	return text;
 }
 
 static enum deliver_status classify(CURLcode rc, long smtp_code)
@@ -85,7 +46,7 @@ enum deliver_status email_send(const struct route_email_target *e, const char *m
 			       size_t len, struct gerr *err)
 {
 	char *password = NULL;
-	if (e->password.kind != SECRET_NONE && !(password = secret_value(&e->password, err))) {
+	if (e->password.kind != SECRET_NONE && secret_resolve(&e->password, &password, err) < 0) {
 		gerr_prefix(err, "SMTP password");
 		return DELIVER_FAILED;
 	}

@@ -551,6 +551,10 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 	fw->o = *opts;
 	default_opts(&fw->o);
 	fw->failures = json_object();
+	if (mkdir_p(cfg->agent.spool_dir, 0750, err) < 0) {
+		forward_close(fw);
+		return NULL;
+	}
 	fw->w = watch_open(cfg->agent.spool_dir, opts->watch, opts->force_poll, err);
 	fw->j = fw->w ? journal_open(cfg->agent.state_dir, err) : NULL;
 	if (!fw->j) {

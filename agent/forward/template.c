@@ -142,6 +142,15 @@ static bool parse_date(const char *s, struct tm *tm)
 	return true;
 }
 
+/* strftime with a format from the configuration (checked at load, not by the compiler). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static size_t format_date(char *out, size_t n, const char *fmt, const struct tm *tm)
+{
+	return strftime(out, n, fmt, tm);
+}
+#pragma GCC diagnostic pop
+
 static void put_value(struct buf *out, const char *v, unsigned flags)
 {
 	for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
@@ -171,7 +180,7 @@ char *tmpl_render(const struct tmpl *t, const json_t *sidecar, const char *file,
 		char datebuf[256];
 		struct tm tm;
 		if (v && p->format) {
-			if (parse_date(v, &tm) && strftime(datebuf, sizeof(datebuf), p->format, &tm) > 0)
+			if (parse_date(v, &tm) && format_date(datebuf, sizeof(datebuf), p->format, &tm) > 0)
 				v = datebuf;
 			else
 				v = NULL;
