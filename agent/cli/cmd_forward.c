@@ -52,15 +52,24 @@ int cmd_forward(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{"watch", no_argument, NULL, 'w'},
 		{"poll", no_argument, NULL, 'p'},
+		{"interval", required_argument, NULL, 'i'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct forward_opts fo = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "wph", opts, NULL)) != -1) {
+	int64_t secs;
+	while ((c = getopt_long(argc, argv, "wpi:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w': fo.watch = true; break;
 		case 'p': fo.force_poll = true; break;
+		case 'i':
+			if (cf_parse_duration(optarg, &secs) < 0 || secs <= 0) {
+				log_error("forward: --interval: '%s' is not a duration (30s, 5m)", optarg);
+				return EXIT_USAGE;
+			}
+			fo.poll_interval = fo.rescan_interval = secs * 1000;
+			break;
 		case 'h': cli_print_command_help(cli_find_command("forward")); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}

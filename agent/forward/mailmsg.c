@@ -67,14 +67,15 @@ char *mail_encode_header(const char *value, size_t name_len)
 		buf_puts(&out, value);
 		return buf_take(&out);
 	}
-	/* "=?UTF-8?B?" + base64 + "?=" <= 75: at most 45 input bytes per word (60 chars) */
+	/* "=?UTF-8?B?" + base64 + "?=": at most 39 input bytes (52 characters) per word, so
+	 * that even the first word fits beside the longest header name we use */
 	const unsigned char *p = (const unsigned char *)value;
 	size_t col = name_len;
 	while (*p) {
 		size_t n = 0;
 		while (p[n]) {
 			size_t l = utf8_len(p + n);
-			if (n + l > 45)
+			if (n + l > 39)
 				break;
 			n += l;
 		}
@@ -84,7 +85,7 @@ char *mail_encode_header(const char *value, size_t name_len)
 			if (chunk[i] < 0x20 || chunk[i] == 0x7f)
 				chunk[i] = ' ';
 		int w = EVP_EncodeBlock(enc, chunk, (int)n);
-		if (col + (size_t)w + 12 > 76) {
+		if (out.len && col + (size_t)w + 12 > 76) {
 			buf_puts(&out, "\r\n ");
 			col = 1;
 		} else if (out.len) {
@@ -117,7 +118,6 @@ char *mail_filename_params(const char *filename)
 		else
 			buf_printf(&enc, "%%%02X", *c);
 	}
-	buf_printf(&out, "filename=\"%s\"", ascii.data ? ascii.data : "document");
 	if (!plain || ascii.len > 60) {
 		/* RFC 2231 continuations of at most 60 characters, never splitting a %XX */
 		size_t i = 0;
@@ -127,11 +127,13 @@ char *mail_filename_params(const char *filename)
 				n -= 1;
 			else if (i + n < enc.len && n >= 2 && enc.data[i + n - 2] == '%')
 				n -= 2;
-			buf_printf(&out, ";\r\n filename*%u*=%s%.*s", k, k == 0 ? "UTF-8''" : "",
+			buf_printf(&out, "filename*%u*=%s%.*s;\r\n ", k, k == 0 ? "UTF-8''" : "",
 				   (int)n, enc.data + i);
 			i += n;
 		}
 	}
+	/* the plain form last: some readers take the first filename they see */
+	buf_printf(&out, "filename=\"%s\"", ascii.data ? ascii.data : "document");
 	buf_free(&ascii);
 	buf_free(&enc);
 	return buf_take(&out);

@@ -39,3 +39,23 @@ fw_doc() {
 }
 
 fw() { "$GONIEC" -c "$CONF" "$@"; }
+
+# smtp_start NAME MODE [server options...] — start the SMTP fixture; sets ${NAME}_PORT
+# and ${NAME}_OUT (where it keeps messages). Stopped at exit.
+smtp_start() {
+	local name=$1 mode=$2; shift 2
+	local port out
+	port=$(free_port)
+	out=$T/mail-$name
+	mkdir -p "$out"
+	$PY "$SRC_DIR/tests/fixtures/smtp_server.py" --port "$port" --outdir "$out" --mode "$mode" \
+		--cert "$T/tls/server.pem" --key "$T/tls/server.key" "$@" 2>"$T/smtp-$name.log" &
+	local pid=$!
+	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+	wait_port "$port" 10 || { echo "SMTP fixture did not start"; cat "$T/smtp-$name.log"; }
+	printf -v "${name}_PORT" %s "$port"
+	printf -v "${name}_OUT" %s "$out"
+}
+
+# mail_count DIR — messages kept by the fixture.
+mail_count() { find "$1" -name '*.eml' | wc -l; }

@@ -120,4 +120,4 @@ fw_routes "routes:
     folder: {path: $OUT}
     email: {to: a@b.pl, from: c@d.pl, server: smtp.example.com}"
 fw check >/dev/null 2>"$T/check2"
-check_eq "check refuses a broken template and two targets" 2 "$(grep -c error "$T/check2")"
+check_eq "check refuses a broken template and two targets" 2 "$(grep -c ": error: " "$T/check2")"
