@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "core/spool.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"
 #include "daemon/notify.h"
@@ -577,10 +576,10 @@ static bool handle_fetch(struct master *m, struct client *c, json_t *req)
 		request_run(m, s, wait ? c : NULL);
 		json_array_append_new(accepted, json_string(s->name));
 	}
+	log_info("on-demand run of %zu source(s) requested", json_array_size(accepted));
 	reply = json_pack("{s:b,s:o}", "ok", 1, "sources", accepted);
 	control_send(c->fd, reply);
 	json_decref(reply);
-	log_info("on-demand run of %zu source(s) requested", json_array_size(accepted));
 	return wait && c->waiting > 0;
 }
 
@@ -798,23 +797,6 @@ static int setup_signals(struct master *m)
 	return m->sigfd < 0 ? -1 : 0;
 }
 
-static void clean_spool(const struct config *cfg)
-{
-	struct spool sp;
-	struct gerr err = {{0}};
-	if (spool_open(&sp, cfg->agent.spool_dir, cfg->agent.state_dir, cfg->agent.max_document_size,
-		       &err) < 0) {
-		log_error("spool: %s", err.msg);
-		return;
-	}
-	long removed = spool_cleanup(&sp, &err);
-	if (removed < 0)
-		log_error("spool cleanup: %s", err.msg);
-	else if (removed > 0)
-		log_notice("spool: removed %ld file(s) an interrupted run left behind", removed);
-	spool_close(&sp);
-}
-
 static int start(struct master *m, struct config *cfg)
 {
 	struct gerr err = {{0}};
@@ -835,7 +817,6 @@ static int start(struct master *m, struct config *cfg)
 	}
 	m->cfg = NULL;
 	adopt_config(m, cfg);
-	clean_spool(m->cfg);
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	forward_hook_start(m);
 	return 0;
