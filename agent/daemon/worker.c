@@ -158,16 +158,37 @@ void worker_result_free(struct worker_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+/* Test hook (see worker.h): after each document, sleep or crash as the environment says. */
+static const char *hook_action;
+
+static void test_hook(const struct source_run *run)
+{
+	(void)run;
+	if (str_starts_with(hook_action, "abort"))
+		abort();
+	if (str_starts_with(hook_action, "sleep:"))
+		sleep((unsigned)atoi(hook_action + 6));
+}
+
+static void install_test_hook(const char *name)
+{
+	const char *hook = getenv("GONIEC_TEST_WORKER_HOOK");
+	size_t n = strlen(name);
+	for (const char *h = hook; h && *h; h = strchr(h, ',') ? strchr(h, ',') + 1 : NULL) {
+		if (strncmp(h, name, n) == 0 && h[n] == ':') {
+			hook_action = h + n + 1;
+			source_run_set_progress(test_hook);
+		}
+	}
+}
+
 int worker_main(const struct config *cfg, const char *name, int fd)
 {
 	const struct source_conf *src = config_find_source(cfg, name);
 	struct run_stats stats = {0};
 	struct gerr err = {{0}};
 	enum run_outcome o;
-	const char *hang = getenv("GONIEC_TEST_WORKER_HANG");
-	if (hang && strcmp(hang, name) == 0)
-		for (;;)
-			pause();
+	install_test_hook(name);
 	if (!src) {
 		o = RUN_FAILED;
 		gerr_set(&err, "no source named '%s' in the configuration", name);

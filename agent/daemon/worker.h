@@ -10,8 +10,9 @@
  * The master reads the pipe, enforces the time limit (SIGTERM to the group, SIGKILL
  * WORKER_KILL_GRACE_MS later) and turns an exit without a result into "crashed".
  *
- * Test hook: with GONIEC_TEST_WORKER_HANG=NAME in its environment, the worker of source
- * NAME sleeps instead of running, to test the time limit.
+ * Test hook: with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or NAME:abort; several
+ * separated by commas) in its environment, the worker of source NAME sleeps (or crashes) after each document it
+ * files, inside the run and its lock — for tests of time limits, overlap and crashes.
  *
  * Ownership: struct worker is owned by the master; worker_finish() releases its buffers.
  * Errors: worker_spawn() returns -1 with err set; results never fail (they map to an
