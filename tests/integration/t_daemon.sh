@@ -34,6 +34,7 @@ d=json.load(sys.stdin); s=[x for x in d["sources"] if x["name"]==sys.argv[1]][0]
 print(eval(sys.argv[2], {"s": s, "d": d}))' "$1" "$2"
 }
 docs_of() { find "$D/spool" -path "*/$1/*" -name '*.meta.json' 2>/dev/null | wc -l; }
+has_docs() { [ "$(docs_of "$1")" -ge "$2" ]; }
 log_count() { grep -c -- "$1" "$D/daemon.log"; }
 
 # ---- scheduled runs, on-demand during a scheduled run, the shared lock -------------------
@@ -46,7 +47,7 @@ pdf "$D/in/tick/a.pdf" tick-a
 pdf "$D/in/slow/s1.pdf" slow-1
 start_daemon GONIEC_TEST_WORKER_HOOK=slow:sleep:3
 check "daemon started and listens" kill -0 "$DPID"
-check "scheduled run files the slow source's document" wait_for 5 test "$(docs_of slow)" -ge 1
+check "scheduled run files the slow source's document" wait_for 5 has_docs slow 1
 "$GONIEC" -c "$D/conf.d" fetch --here slow >"$D/here.out" 2>&1
 check_eq "a fetch by hand while the daemon runs the source is refused (lock)" 75 $?
 start=$SECONDS
@@ -57,9 +58,9 @@ check "its outcome is printed" grep -q '^slow: ok' "$D/fetch.out"
 check "it waited for the running run to end first" test $((SECONDS - start)) -ge 1
 check_eq "both runs finished ok, none overlapped" 2 "$(log_count 'source slow: ok')"
 check_eq "no run found the source already running" 0 "$(log_count 'already running')"
-check "every: 2s runs files the tick document" wait_for 5 test "$(docs_of tick)" -ge 1
+check "every: 2s runs files the tick document" wait_for 5 has_docs tick 1
 pdf "$D/in/tick/b.pdf" tick-b
-check "the next scheduled run files the next one" wait_for 6 test "$(docs_of tick)" -ge 2
+check "the next scheduled run files the next one" wait_for 6 has_docs tick 2
 check_eq "status shows the last outcome" ok "$(status_field tick 's["outcome"]')"
 check "status shows a next run" test "$(status_field tick 's["next_run"] is not None')" = True
 "$GONIEC" -c "$D/conf.d" status >"$D/status.txt"
@@ -85,13 +86,13 @@ check "broken file: reload rejected with its errors in the log" wait_for 5 grep 
 check "the error names the file" grep -q '20-two.yaml' "$D/daemon.log"
 check "the daemon keeps running" kill -0 "$DPID"
 pdf "$D/in/one/o1.pdf" one-1
-check "the old configuration stays in force (scheduled run files)" wait_for 5 test "$(docs_of one)" -ge 1
+check "the old configuration stays in force (scheduled run files)" wait_for 5 has_docs one 1
 printf 'sources:\n  - {name: two, type: folder, path: "%s/in/two", settle: 0s, schedule: {every: 1s}}\n' "$D" \
 	>"$D/conf.d/20-two.yaml"
 pdf "$D/in/two/t1.pdf" two-1
 kill -HUP "$DPID"
 check "fixed file: the new configuration is loaded" wait_for 5 grep -q 'configuration reloaded: 2 sources' "$D/daemon.log"
-check "the new source is scheduled and runs" wait_for 5 test "$(docs_of two)" -ge 1
+check "the new source is scheduled and runs" wait_for 5 has_docs two 1
 "$GONIEC" -c "$D/conf.d" reload >/dev/null
 check_eq "goniec reload through the socket" 0 $?
 kill "$DPID"; wait "$DPID"
@@ -120,7 +121,7 @@ pdf "$D/in/long/l1.pdf" long-1
 pdf "$D/in/long/l2.pdf" long-2
 start_daemon GONIEC_TEST_WORKER_HOOK=long:sleep:60 GONIEC_STOP_GRACE=1
 "$GONIEC" -c "$D/conf.d" fetch --no-wait long >/dev/null
-check "the run started" wait_for 5 test "$(docs_of long)" -ge 1
+check "the run started" wait_for 5 has_docs long 1
 start=$SECONDS
 kill "$DPID"; wait "$DPID"
 check_eq "SIGTERM during a run: clean exit" 0 $?
@@ -128,7 +129,7 @@ check "stopped within the grace period" test $((SECONDS - start)) -le 8
 check "the run is recorded as interrupted" grep -q '"interrupted": true' "$D/state/sources/long/status.json"
 check_eq "nothing half-written in the spool" 0 "$(find "$D/spool" -name '.goniec-tmp*' | wc -l)"
 start_daemon
-check "the next start repeats the interrupted run and finishes the work" wait_for 8 test "$(docs_of long)" -ge 2
+check "the next start repeats the interrupted run and finishes the work" wait_for 8 has_docs long 2
 check_eq "... with outcome ok" ok "$(status_field long 's["outcome"]')"
 kill "$DPID"; wait "$DPID"
 
@@ -138,12 +139,13 @@ new_case alert <<'EOF'
 EOF
 start_daemon
 alerts() { grep -l '"kind": *"alert"' $(find "$D/spool" -name '*.meta.json' 2>/dev/null) /dev/null 2>/dev/null | wc -l; }
-check "three failures in a row file an alert notice" wait_for 10 test "$(alerts)" -ge 1
+has_alerts() { [ "$(alerts)" -ge "$1" ]; }
+check "three failures in a row file an alert notice" wait_for 10 has_alerts 1
 check "status shows the alert" test "$(status_field gone 'len(s["alerts"])')" = 1
 sleep 3
 check_eq "later failures do not repeat it the same day" 1 "$(alerts)"
 mkdir -p "$D/in/gone"
-check "a notice when it is fixed" wait_for 6 test "$(alerts)" -ge 2
+check "a notice when it is fixed" wait_for 6 has_alerts 2
 check "the notice says resolved" grep -rq 'resolved' "$D/spool" --include='*resolved*.txt'
 check_eq "status has no alert any more" 0 "$(status_field gone 'len(s["alerts"])')"
 kill "$DPID"; wait "$DPID"
