@@ -13,6 +13,7 @@
 
 #include "core/dedupe.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/spool.h"
 #include "formats/mime.h"
 #include "sources/graph/graph_http.h"
@@ -25,26 +26,27 @@
 
 #define OFF(f) offsetof(struct graph_conf, f)
 static const struct cf_field graph_fields[] = {
-	{"tenant", CF_STRING, OFF(tenant), CF_REQUIRED, NULL, 0, 0, NULL, NULL, NULL, NULL,
-	 "Directory (tenant) ID of the Microsoft 365 organisation"},
-	{"client_id", CF_STRING, OFF(client_id), CF_REQUIRED, NULL, 0, 0, NULL, NULL, NULL, NULL,
-	 "Application (client) ID of the app registration"},
-	{"client_secret", CF_SECRET, OFF(client_secret), CF_REQUIRED, NULL, 0, 0, NULL, NULL, NULL,
-	 NULL, "client secret value (or client_secret_file / _env / _credential)"},
-	{"mailbox", CF_STRING, OFF(mailbox), CF_REQUIRED, NULL, 0, 0, NULL, NULL, NULL, NULL,
-	 "the mailbox: user address (UPN) or object id"},
-	{"folders", CF_STRLIST, OFF(folders), 0, "[inbox, junkemail]", 0, 0, NULL, NULL, NULL, NULL,
-	 "folders to check: well-known names (inbox, junkemail) or display paths (\"Inbox/Faktury\")"},
-	{"senders", CF_WILDCARDS, OFF(senders), 0, NULL, 0, 0, NULL, NULL, NULL, NULL,
-	 "sender addresses to take mail from, '*' wildcards (empty: anyone)"},
-	{"move_to", CF_STRING, OFF(move_to), CF_NULLABLE, "eksiegowy{year}", 0, 0, NULL, NULL, NULL,
-	 NULL, "folder under the mailbox root that taken mail is moved to; null: leave it"},
-	{"login_url", CF_STRING, OFF(login_url), 0, "https://login.microsoftonline.com", 0, 0, NULL,
-	 NULL, NULL, NULL, "Entra ID sign-in base URL (national clouds)"},
-	{"graph_url", CF_STRING, OFF(graph_url), 0, "https://graph.microsoft.com", 0, 0, NULL, NULL,
-	 NULL, NULL, "Microsoft Graph base URL (national clouds)"},
-	{"ca_file", CF_STRING, OFF(ca_file), 0, NULL, 0, 0, NULL, NULL, NULL, NULL,
-	 "PEM file of CA certificates to trust instead of the system store"},
+	{.key = "tenant", .type = CF_STRING, .offset = OFF(tenant), .flags = CF_REQUIRED,
+	 .help = "Directory (tenant) ID of the Microsoft 365 organisation"},
+	{.key = "client_id", .type = CF_STRING, .offset = OFF(client_id), .flags = CF_REQUIRED,
+	 .help = "Application (client) ID of the app registration"},
+	{.key = "client_secret", .type = CF_SECRET, .offset = OFF(client_secret), .flags = CF_REQUIRED,
+	 .help = "client secret value (or client_secret_file / _env / _credential)"},
+	{.key = "mailbox", .type = CF_STRING, .offset = OFF(mailbox), .flags = CF_REQUIRED,
+	 .help = "the mailbox: user address (UPN) or object id"},
+	{.key = "folders", .type = CF_STRLIST, .offset = OFF(folders), .dflt = "inbox junkemail",
+	 .help = "folders to check: well-known names (inbox, junkemail) or display paths (\"Inbox/Faktury\")"},
+	{.key = "senders", .type = CF_WILDCARDS, .offset = OFF(senders),
+	 .help = "sender addresses to take mail from, '*' wildcards (empty: anyone)"},
+	{.key = "move_to", .type = CF_STRING, .offset = OFF(move_to), .flags = CF_NULLABLE,
+	 .dflt = "eksiegowy{year}",
+	 .help = "folder under the mailbox root that taken mail is moved to; null: leave it"},
+	{.key = "login_url", .type = CF_STRING, .offset = OFF(login_url),
+	 .dflt = "https://login.microsoftonline.com", .help = "Entra ID sign-in base URL (national clouds)"},
+	{.key = "graph_url", .type = CF_STRING, .offset = OFF(graph_url),
+	 .dflt = "https://graph.microsoft.com", .help = "Microsoft Graph base URL (national clouds)"},
+	{.key = "ca_file", .type = CF_STRING, .offset = OFF(ca_file),
+	 .help = "PEM file of CA certificates to trust instead of the system store"},
 	CF_END,
 };
 
@@ -898,45 +900,6 @@ static void state_save(struct grun *gr)
 
 /* ---- the run ------------------------------------------------------------------------ */
 
-/* The secret's value, from wherever the configuration says it is. */
-static int secret_value(const struct secret *s, char **out, struct gerr *err)
-{
-	const char *v = NULL, *dir;
-	char *path, *text = NULL;
-	size_t len;
-
-	*out = NULL;
-	switch (s->kind) {
-	case SECRET_INLINE:
-		v = s->value;
-		break;
-	case SECRET_ENV:
-		v = getenv(s->value);
-		if (!v)
-			return gerr_set(err, "client_secret_env: %s is not set", s->value);
-		break;
-	case SECRET_FILE:
-	case SECRET_CREDENTIAL:
-		dir = getenv("CREDENTIALS_DIRECTORY");
-		if (s->kind == SECRET_CREDENTIAL && !dir)
-			return gerr_set(err, "client_secret_credential: no systemd credentials");
-		path = s->kind == SECRET_FILE ? xstrdup(s->value) : path_join(dir, s->value);
-		if (read_file(path, 65536, &text, &len, err) < 0) {
-			free(path);
-			return -1;
-		}
-		free(path);
-		while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-			text[--len] = 0;
-		*out = text;
-		return 0;
-	case SECRET_NONE:
-		return gerr_set(err, "client_secret is not set");
-	}
-	*out = xstrdup(v);
-	return 0;
-}
-
 static int setup(struct grun *gr, struct source_run *run)
 {
 	const struct graph_conf *c = run->src->typed;
@@ -946,7 +909,7 @@ static int setup(struct grun *gr, struct source_run *run)
 
 	gr->run = run;
 	gr->conf = c;
-	if (secret_value(&c->client_secret, &gr->secret, &run->err) < 0)
+	if (secret_resolve(&c->client_secret, &gr->secret, &run->err) < 0)
 		return -1;
 	cc.login_url = c->login_url;
 	cc.graph_url = c->graph_url;
@@ -1021,16 +984,22 @@ static int graph_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_c
 {
 	const struct graph_conf *c = src->typed;
 
+	int rc = 0;
+
 	if (c->login_url && !str_starts_with(c->login_url, "https://"))
-		return cf_error(ctx, node, "login_url must start with https://");
+		rc = cf_error(ctx, cf_get(ctx, node, "login_url"), "login_url: '%s' must start with https://",
+			      c->login_url);
 	if (c->graph_url && !str_starts_with(c->graph_url, "https://"))
-		return cf_error(ctx, node, "graph_url must start with https://");
+		rc = cf_error(ctx, cf_get(ctx, node, "graph_url"), "graph_url: '%s' must start with https://",
+			      c->graph_url);
 	if (c->move_to && (!*c->move_to || strchr(c->move_to, '/')))
-		return cf_error(ctx, node, "move_to must be one folder name under the mailbox root");
-	return 0;
+		rc = cf_error(ctx, cf_get(ctx, node, "move_to"),
+			      "move_to: '%s' must be one folder name (it is made under the mailbox root)",
+			      c->move_to);
+	return rc;
 }
 
-const struct source_type graph_source_type = {
+const struct source_type source_type_graph = {
 	.name = "graph",
 	.fields = graph_fields,
 	.conf_size = sizeof(struct graph_conf),

@@ -36,7 +36,7 @@ struct graph_conf {
 	char *ca_file;
 };
 
-extern const struct source_type graph_source_type;
+extern const struct source_type source_type_graph;
 
 /* The admin-consent link for a graph source's app registration (owned by the caller). */
 char *graph_consent_url(const struct source_conf *src);

@@ -407,7 +407,7 @@ static void fail_queue(struct graph_client *gc, const char *why)
 	while ((r = gc->queue)) {
 		gc->queue = r->next;
 		r->curl_rc = CURLE_LOGIN_DENIED;
-		snprintf(r->curl_err, sizeof(r->curl_err), "%s", why);
+		snprintf(r->curl_err, sizeof(r->curl_err), "%.200s", why);
 		if (r->done)
 			r->done(gc, r);
 		req_free(r);
