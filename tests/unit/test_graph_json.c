@@ -1,4 +1,6 @@
 /* Unit tests: the Graph/Entra JSON answer parsers and the error explanations. */
+#include <time.h>
+
 #include "testutil.h"
 
 #include "sources/graph/graph.h"
