@@ -18,6 +18,10 @@ static const struct command commands[] = {
 	 "Runs each named source once (a company id names all its sources; no name: every\n"
 	 "enabled source) and prints one line per source. A source already running elsewhere\n"
 	 "is reported and skipped (exit 75).\n"},
+	{"consent", cmd_consent, "NAME", "admin-consent link and access check of a graph source",
+	 "Prints the link a tenant administrator opens to grant the app registration of a\n"
+	 "Microsoft 365 (graph) source its consent, then signs in and opens the mailbox to\n"
+	 "tell whether access works. Exit 0 when it does, 3 when a person must act.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
 	{"version", cmd_version, "", "print the version", ""},
 };

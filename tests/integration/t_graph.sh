@@ -202,7 +202,14 @@ check "unknown mailbox: says so" grep -q 'mailbox not found' "$T/out"
 ctl faults '{"no_consent": true}' >/dev/null
 check_eq "missing consent needs a person" 3 "$(fetch m365)"
 check "missing consent: names the permission" grep -q 'Mail.ReadWrite' "$T/out"
+"$GONIEC" -c "$T/conf.d" consent m365 >"$T/consent" 2>&1
+check_eq "consent: exit 3 while consent is missing" 3 $?
+check "consent: prints the admin-consent link" grep -q "$URL/tenant-1/adminconsent?client_id=app-1" "$T/consent"
+check "consent: says what is wrong" grep -q 'Mail.ReadWrite.*admin consent' "$T/consent"
 ctl faults '{"no_consent": false}' >/dev/null
+"$GONIEC" -c "$T/conf.d" consent m365 >"$T/consent" 2>&1
+check_eq "consent: exit 0 once granted" 0 $?
+check "consent: says access works" grep -q 'consent is in place' "$T/consent"
 conf bad-folder 'folders: ["Inbox/Nie ma"]'
 check_eq "a missing folder fails the run" 1 "$(fetch bad-folder)"
 check "a missing folder is named" grep -q 'folder "Inbox/Nie ma" not found' "$T/out"

@@ -900,7 +900,8 @@ static void state_save(struct grun *gr)
 
 /* ---- the run ------------------------------------------------------------------------ */
 
-static int setup(struct grun *gr, struct source_run *run)
+/* Sign in (token_cache may be NULL). */
+static int setup(struct grun *gr, struct source_run *run, const char *token_cache)
 {
 	const struct graph_conf *c = run->src->typed;
 	struct graph_client_conf cc = {0};
@@ -918,7 +919,7 @@ static int setup(struct grun *gr, struct source_run *run)
 	cc.secret = gr->secret;
 	cc.ca_file = c->ca_file;
 	cc.user_agent = run->cfg->agent.user_agent;
-	gr->token_cache = path_join(run->state_dir, "graph-token.json");
+	gr->token_cache = token_cache ? xstrdup(token_cache) : NULL;
 	cc.token_cache = gr->token_cache;
 	gr->gc = graph_client_new(&cc);
 	mb = graph_escape(c->mailbox);
@@ -951,7 +952,11 @@ static enum run_outcome graph_run_source(struct source_run *run)
 	enum run_outcome out;
 	struct gfolder *folders;
 
-	if (setup(&gr, run) < 0) {
+	char *cache = path_join(run->state_dir, "graph-token.json");
+	int rc = setup(&gr, run, cache);
+
+	free(cache);
+	if (rc < 0) {
 		out = gr.needs_person ? RUN_NEEDS_PERSON : RUN_FAILED;
 		teardown(&gr);
 		return out;
@@ -977,6 +982,22 @@ static enum run_outcome graph_run_source(struct source_run *run)
 	else
 		out = gr.errors ? RUN_PARTIAL : RUN_OK;
 	teardown(&gr);
+	return out;
+}
+
+enum run_outcome graph_check_access(const struct config *cfg, const struct source_conf *src,
+				    struct gerr *err)
+{
+	struct source_run run = {.cfg = cfg, .src = src};
+	struct grun gr = {0};
+	struct graph_folder f = {0};
+	enum run_outcome out = RUN_OK;
+
+	if (setup(&gr, &run, NULL) < 0 || get_well_known(&gr, "inbox", &f) < 0)
+		out = gr.needs_person ? RUN_NEEDS_PERSON : RUN_FAILED;
+	graph_folder_free(&f);
+	teardown(&gr);
+	*err = run.err;
 	return out;
 }
 

@@ -40,6 +40,10 @@ extern const struct source_type source_type_graph;
 
 /* The admin-consent link for a graph source's app registration (owned by the caller). */
 char *graph_consent_url(const struct source_conf *src);
+/* Sign in and open the mailbox's inbox, without a state directory: RUN_OK when the app
+ * registration, its consent and the mailbox are all right; else a message in err. */
+enum run_outcome graph_check_access(const struct config *cfg, const struct source_conf *src,
+				    struct gerr *err);
 /* The move_to template with {year} replaced (owned by the caller). */
 char *graph_move_folder_name(const char *tmpl, time_t now);
 
