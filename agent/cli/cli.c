@@ -22,6 +22,10 @@ static const struct command commands[] = {
 	 "outcomes; --no-wait returns at once. Without a daemon, or with --here, they run in\n"
 	 "this process, showing progress on a terminal. A source already running elsewhere\n"
 	 "is reported and skipped (exit 75).\n"},
+	{"consent", cmd_consent, "NAME", "admin-consent link and access check of a graph source",
+	 "Prints the link a tenant administrator opens to grant the app registration of a\n"
+	 "Microsoft 365 (graph) source its consent, then signs in and opens the mailbox to\n"
+	 "tell whether access works. Exit 0 when it does, 3 when a person must act.\n"},
 	{"folders", cmd_folders, "NAME", "list an IMAP source's folders (proves the login works)",
 	 "Logs in to the IMAP source NAME and prints its folders, decoded from modified\n"
 	 "UTF-7; '*' marks the ones a run reads, (junk) the junk folder.\n"},
