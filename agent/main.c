@@ -20,6 +20,13 @@ static const struct command commands[] = {
 	 "enabled source) and prints one line per source. A source already running elsewhere\n"
 	 "is reported and skipped (exit 75).\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
+	{"points", cmd_points, "NAME", "list the consumption points of a portal source",
+	 "Prints each point the portal showed (id, name or address), the property it is\n"
+	 "mapped to in conf.d and its state: mapped, unmapped, disabled, or not seen yet.\n"},
+	{"otp", cmd_otp, "NAME [CODE]", "give a portal login the one-time code it waits for",
+	 "Completes a login that stopped with \"code needed\" and runs the source. Without\n"
+	 "CODE it asks on the terminal (first logging in, so that the portal sends a code,\n"
+	 "when no login is waiting). The session is kept and reused on later runs.\n"},
 	{"version", cmd_version, "", "print the version", ""},
 };
 

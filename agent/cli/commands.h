@@ -47,5 +47,7 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_points(struct cli *cli, int argc, char **argv);
+int cmd_otp(struct cli *cli, int argc, char **argv);
 
 #endif
