@@ -464,13 +464,7 @@ static bool check_matches(struct engine *e, const struct check *c, struct gerr *
 		return memmem(e->page.body, e->page.len, c->contains, strlen(c->contains)) != NULL;
 	{
 		struct ex_ctx pc = page_ctx(e);
-		struct strlist vals = {0};
-		bool hit = false;
-		if (ex_values(&pc, c->rx.kind, c->rx.expr, c->rx.group, &vals, err) == 0)
-			for (size_t i = 0; i < vals.len && !hit; i++)
-				hit = vals.items[i][0] != '\0';
-		strlist_free(&vals);
-		return hit;
+		return ex_matches(&pc, c->rx.kind, c->rx.expr, c->rx.group, err);
 	}
 }
 

@@ -560,6 +560,27 @@ void ex_items_free(struct ex_items *items)
 	items->len = 0;
 }
 
+bool ex_matches(const struct ex_ctx *ctx, enum ex_kind kind, const char *expr, int group,
+		struct gerr *err)
+{
+	struct strlist vals = {0};
+	bool hit = false;
+	if (kind == EX_XPATH) {
+		xmlXPathObjectPtr r = xpath_eval(ctx, expr, err);
+		if (!r)
+			return false;
+		hit = xmlXPathCastToBoolean(r) != 0;
+		xmlXPathFreeObject(r);
+		return hit;
+	}
+	if (ex_values(ctx, kind, expr, group, &vals, err) < 0)
+		return false;
+	for (size_t i = 0; i < vals.len && !hit; i++)
+		hit = kind == EX_REGEX || (vals.items[i][0] && strcmp(vals.items[i], "false") != 0);
+	strlist_free(&vals);
+	return hit;
+}
+
 int ex_check(enum ex_kind kind, const char *expr, struct gerr *err)
 {
 	switch (kind) {

@@ -63,6 +63,10 @@ int ex_values(const struct ex_ctx *ctx, enum ex_kind kind, const char *expr, int
 int ex_items(const struct ex_ctx *ctx, enum ex_kind kind, const char *expr, int group,
 	     struct ex_items *out, struct gerr *err);
 void ex_items_free(struct ex_items *items);
+/* Does `expr` find anything in ctx? (XPath: a non-empty node set, a true boolean or a
+ * non-empty string; JSONPath: a value other than null, false and ""; regex: a match.) */
+bool ex_matches(const struct ex_ctx *ctx, enum ex_kind kind, const char *expr, int group,
+		struct gerr *err);
 
 /* Is the expression well formed? (XPath compiles, JSONPath parses, regex compiles.) */
 int ex_check(enum ex_kind kind, const char *expr, struct gerr *err);
