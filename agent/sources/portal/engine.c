@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -210,6 +211,26 @@ static void set_form_body(struct call_parts *p, const struct strlist *pairs)
 	p->content_type = xstrdup("application/x-www-form-urlencoded");
 }
 
+/* The recipe's own headers whose variables all have values, unless the step sets them. */
+static void add_recipe_headers(struct engine *e, const struct kvlist *step_headers,
+			       struct strlist *out)
+{
+	const struct kvlist *rh = &e->recipe->headers;
+	for (size_t i = 0; i < rh->len; i++) {
+		char *v, *h;
+		struct gerr err;
+		bool own = false;
+		for (size_t k = 0; k < step_headers->len && !own; k++)
+			own = strcasecmp(step_headers->v[k].key, rh->v[i].key) == 0;
+		if (own || template_expand(rh->v[i].tmpl, &e->vars, &v, &err) < 0)
+			continue;
+		h = xasprintf("%s: %s", rh->v[i].key, v);
+		strlist_add(out, h);
+		free_secret(h);
+		free_secret(v);
+	}
+}
+
 /* Build a call from a request; `pairs` (key, value, ...) are form fields already made
  * (submit), or NULL. */
 static int build_call(struct engine *e, const struct request *rq, const char *url,
@@ -262,6 +283,7 @@ static int build_call(struct engine *e, const struct request *rq, const char *ur
 		strlist_add(&p->headers, h);
 		free_secret(h);
 	}
+	add_recipe_headers(e, &rq->headers, &p->headers);
 	p->method = xstrdup(rq->method ? rq->method : p->body ? "POST" : "GET");
 	rc = 0;
 out:

@@ -3,6 +3,7 @@
 
 #include <libgen.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -423,9 +424,11 @@ static const struct step *otp_step(const struct recipe *r, size_t i)
 
 static enum portal_error login(struct login_state *ls)
 {
-	enum portal_error pe = engine_run(ls->e, &ls->e->recipe->login, 0);
+	enum portal_error pe;
+	ls->e->resume_at = SIZE_MAX;
+	pe = engine_run(ls->e, &ls->e->recipe->login, 0);
 	ls->fresh = true;
-	if (pe == PE_CODE_NEEDED)
+	if (pe == PE_CODE_NEEDED && ls->e->resume_at != SIZE_MAX)
 		save_session(ls->e, ls->state_dir, otp_step(ls->e->recipe, ls->e->resume_at));
 	return pe;
 }
@@ -445,9 +448,16 @@ static enum portal_error start(struct login_state *ls)
 	if (s.pending && s.code && otp_step(e->recipe, (size_t)s.resume_at)) {
 		import_session(e, &s);
 		vars_set(&e->vars, s.otp_var, s.code, 0);
+		/* a code is tried once: refused, the login waits for another one */
+		free_secret(s.code);
+		s.code = NULL;
+		if (session_save(ls->state_dir, &s, &err) < 0)
+			log_warn("%s", err.msg);
+		e->resume_at = SIZE_MAX;
 		pe = engine_run(e, &e->recipe->login, (size_t)s.resume_at);
 		ls->fresh = true;
-		if (pe == PE_CODE_NEEDED)
+		/* a later otp step waits now; a refused code leaves the login waiting as it was */
+		if (pe == PE_CODE_NEEDED && e->resume_at != SIZE_MAX)
 			save_session(e, ls->state_dir, otp_step(e->recipe, e->resume_at));
 	} else if (s.pending && time(NULL) - s.asked_at < s.ttl) {
 		gerr_set(&e->err, "the portal sent a code at login; it has not been given yet");
@@ -470,8 +480,11 @@ static enum portal_error start(struct login_state *ls)
 static enum portal_error fetch(struct login_state *ls)
 {
 	enum portal_error pe = start(ls);
-	if (pe == PE_NONE)
+	if (pe == PE_NONE) {
+		if (ls->fresh) /* a code given or a login made is not to be used twice */
+			save_session(ls->e, ls->state_dir, NULL);
 		pe = engine_run(ls->e, &ls->e->recipe->fetch, 0);
+	}
 	if (pe == PE_SESSION_EXPIRED && !ls->fresh) {
 		log_info("%s: the kept session was rejected; logging in", ls->pr->run->src->name);
 		drop_session(ls->e, ls->pr->pc, ls->password, ls->state_dir);
@@ -479,10 +492,19 @@ static enum portal_error fetch(struct login_state *ls)
 		if (pe == PE_NONE)
 			pe = engine_run(ls->e, &ls->e->recipe->fetch, 0);
 	}
-	if (pe == PE_NONE)
-		save_session(ls->e, ls->state_dir, NULL);
-	else if (pe == PE_BAD_CREDENTIALS || pe == PE_SESSION_EXPIRED)
+	switch (pe) {
+	case PE_CODE_NEEDED:
+		break; /* saved (pending) or left as it was */
+	case PE_BAD_CREDENTIALS:
+	case PE_SESSION_EXPIRED:
+	case PE_CAPTCHA:
+	case PE_ACTION_NEEDED:
 		drop_session(ls->e, ls->pr->pc, ls->password, ls->state_dir);
+		break;
+	default: /* worked, or failed later on: the session itself is fine */
+		save_session(ls->e, ls->state_dir, NULL);
+		break;
+	}
 	return pe;
 }
 

@@ -39,7 +39,7 @@ static const char *const loop_keys[] = {
 	"items", "as", "fields", "steps", "next", "max_pages", "download", NULL,
 };
 static const char *const top_keys[] = {
-	"title", "about", "base_url", "delay", "login", "check", "fetch", NULL,
+	"title", "about", "base_url", "delay", "headers", "login", "check", "fetch", NULL,
 };
 static const char *const rx_types[] = {"text", "date", "amount", NULL};
 static const char *const doc_fields[] = {
@@ -169,6 +169,15 @@ static int check_template(struct pctx *p, yaml_node_t *n, const char *tmpl)
 	return rc;
 }
 
+static int check_template_syntax(struct pctx *p, yaml_node_t *n, const char *tmpl)
+{
+	struct strlist names = {0};
+	struct gerr err;
+	int rc = template_names(tmpl, &names, &err) < 0 ? cf_error(&p->cf, n, "%s", err.msg) : 0;
+	strlist_free(&names);
+	return rc;
+}
+
 static int template_string(struct pctx *p, yaml_node_t *n, const char *what, char **out)
 {
 	if (want_string(p, n, what, out) < 0)
@@ -178,17 +187,10 @@ static int template_string(struct pctx *p, yaml_node_t *n, const char *what, cha
 
 /* ---- kv lists, requests ----------------------------------------------------------- */
 
-static void kvlist_free(struct kvlist *l)
-{
-	for (size_t i = 0; i < l->len; i++) {
-		free(l->v[i].key);
-		free(l->v[i].tmpl);
-	}
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static int parse_kvlist(struct pctx *p, yaml_node_t *n, const char *what, struct kvlist *out)
+/* check_vars false: the templates may use variables set later (recipe-level headers are
+ * only sent once all of their variables have values). */
+static int parse_kvlist_checked(struct pctx *p, yaml_node_t *n, const char *what,
+				struct kvlist *out, bool check_vars)
 {
 	int rc = 0;
 	if (!is_map(n))
@@ -202,7 +204,8 @@ static int parse_kvlist(struct pctx *p, yaml_node_t *n, const char *what, struct
 			rc = cf_error(&p->cf, k, "%s: names must be strings", what);
 			continue;
 		}
-		if (template_string(p, v, what, &val) < 0) {
+		if (want_string(p, v, what, &val) < 0 ||
+		    (check_vars ? check_template(p, v, val) : check_template_syntax(p, v, val)) < 0) {
 			free(val);
 			rc = -1;
 			continue;
@@ -211,6 +214,21 @@ static int parse_kvlist(struct pctx *p, yaml_node_t *n, const char *what, struct
 		out->v[out->len++] = (struct kv){xstrdup(cf_scalar(k)), val};
 	}
 	return rc;
+}
+
+static void kvlist_free(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->len; i++) {
+		free(l->v[i].key);
+		free(l->v[i].tmpl);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int parse_kvlist(struct pctx *p, yaml_node_t *n, const char *what, struct kvlist *out)
+{
+	return parse_kvlist_checked(p, n, what, out, true);
 }
 
 static void request_free(struct request *r)
@@ -797,6 +815,8 @@ static int parse_top(struct pctx *p, yaml_node_t *root, struct recipe *r)
 		else
 			rc = cf_error(&p->cf, v, "delay must be a duration such as 1s or 250ms");
 	}
+	if ((v = get(p, root, "headers")))
+		rc |= parse_kvlist_checked(p, v, "headers", &r->headers, false);
 	for (int i = 0; recipe_builtin_vars[i]; i++)
 		define(p, recipe_builtin_vars[i]);
 	for (size_t i = 0; i < ARRAY_LEN(sections); i++) {
@@ -881,6 +901,7 @@ void recipe_free(struct recipe *r)
 	free(r->title);
 	free(r->about);
 	free(r->base_url);
+	kvlist_free(&r->headers);
 	steps_free(&r->login);
 	steps_free(&r->check);
 	steps_free(&r->fetch);

@@ -4,7 +4,8 @@
  *
  * Recipes live in conf.d/providers/<provider>.yaml (the administrator's, read first) and in
  * GONIEC_DATADIR/goniec/providers/<provider>.yaml (shipped with the package). A recipe has
- * `title`, `about`, `base_url`, optional `delay` (between requests, default 1s) and three
+ * `title`, `about`, `base_url`, optional `delay` (between requests, default 1s), optional
+ * `headers` (added to every request whose variables are all set by then) and three
  * step lists: `login` (run when there is no usable session), `check` (optional: proves a
  * kept session still works) and `fetch` (points and documents). docs/portal.md is the
  * reference of the step vocabulary.
@@ -134,6 +135,7 @@ struct recipe {
 	const char *path;          /* interned */
 	char *title, *about, *base_url;
 	int64_t delay_ms;
+	struct kvlist headers;     /* sent with every request once their variables are set */
 	struct steps login, check, fetch;
 };
 
