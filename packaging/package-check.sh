@@ -1,0 +1,225 @@
+#!/bin/bash
+# Check the packages: build them, lint them, render the man pages, verify the unit,
+# and install the .deb into fresh Debian 12 roots (debootstrap from the local mirror):
+#
+#   clean      install; `goniec --help` and `goniec check` (as the goniec user) on the
+#              shipped configuration; user, directories, conffile, unit; an upgrade keeps
+#              an edited conffile; remove keeps conffiles, state and spool; purge leaves
+#              the spool (documents) and the system user, nothing else.
+#   hostile    a `goniec` user that already exists (other uid) and /var/spool/goniec a
+#              mount point: installs cleanly, both kept; an invalid conf.d makes
+#              `goniec check` and `goniec run` exit 2 with file:line errors.
+#
+#   packaging/package-check.sh PKGDIR VERSION     (from `make package-check`; root)
+#
+# Prints "package-check: N passed, M failed". The chroot base (minbase plus the
+# package's dependencies) is cached in $GONIEC_PKGTEST_CACHE (default
+# /var/tmp/goniec-pkgtest), keyed by the Depends line; delete it to start over.
+# Env: GONIEC_MIRROR (default: the host's Debian mirror), KEEP=1 keeps the roots.
+set -u
+pkgdir=$1 version=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+RESULTS=$(mktemp)
+export RESULTS TEST_NAME=package-check
+# shellcheck source=../tests/integration/lib.sh
+. "$top/tests/integration/lib.sh"
+at_exit "rm -f '$RESULTS'"
+cache=${GONIEC_PKGTEST_CACHE:-/var/tmp/goniec-pkgtest}
+suite=bookworm
+
+summary() {
+	local p f
+	p=$(grep -c '^PASS' "$RESULTS")
+	f=$(grep -c '^FAIL' "$RESULTS")
+	echo "package-check: $p passed, $f failed"
+	[ "$f" -eq 0 ]
+}
+
+[ "$(id -u)" -eq 0 ] || skip "package-check: needs root (chroot, mount)"
+for tool in dpkg-buildpackage lintian rpmbuild rpmlint debootstrap groff systemd-analyze; do
+	command -v "$tool" >/dev/null || { fail "tool $tool missing (make deps)"; summary; exit; }
+done
+
+# ---- build -------------------------------------------------------------------------
+build() { # deb|rpm
+	local log=$T/build-$1.log
+	"$top/packaging/build.sh" "$1" "$pkgdir" "$version" >"$log" 2>&1 || { tail -30 "$log"; return 1; }
+}
+check "make deb builds the .deb" build deb
+check "make rpm builds the .rpm" build rpm
+deb=$(ls "$pkgdir"/goniec_"$version"_*.deb 2>/dev/null | head -1)
+rpm=$(ls "$pkgdir"/rpm/RPMS/*/goniec-"$version"-*.rpm 2>/dev/null | head -1)
+[ -n "$deb" ] || { fail "no .deb to test"; summary; exit; }
+
+# ---- static checks -------------------------------------------------------------------
+lint() { # name command... — run it, show what it said, pass when it succeeds
+	local name=$1 out rc; shift
+	out=$("$@" 2>&1); rc=$?
+	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    /'
+	if [ $rc -eq 0 ]; then pass "$name"; else fail "$name"; fi
+}
+lint "lintian: no errors or warnings" lintian --fail-on error,warning "$deb"
+if [ -n "$rpm" ]; then
+	lint "rpmlint: no errors" rpmlint "$rpm"
+fi
+man_warnings() { # page — groff and man(1) say nothing about it
+	local out
+	out=$(groff -ww -man -z "$1" 2>&1; LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 "$1" 2>&1 >/dev/null)
+	[ -z "$out" ] || { printf '%s\n' "$out" | sed 's/^/    /'; return 1; }
+}
+for page in "$top"/packaging/man/*.[1-9]; do
+	check "man page ${page##*/} renders without warnings" man_warnings "$page"
+done
+exposure=$(systemd-analyze security --offline=true "$top/packaging/goniec.service" 2>/dev/null |
+	sed -n 's/.*Overall exposure level for goniec.service: \([0-9.]*\).*/\1/p')
+echo "    systemd-analyze security: exposure ${exposure:-?}"
+check "unit exposure under 2.0 (${exposure:-?})" awk -v e="${exposure:-99}" 'BEGIN { exit !(e < 2.0) }'
+
+# ---- chroots -------------------------------------------------------------------------
+mirror() {
+	[ -n "${GONIEC_MIRROR:-}" ] && { echo "$GONIEC_MIRROR"; return; }
+	local m
+	m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '/^URIs:/ { u = $2 } /^Suites:/ && / '"$suite"'( |$)/ && u ~ /debian\/?$/ { print u; exit }')
+	[ -n "$m" ] || m=$(awk '$1 == "deb" && $3 == "'"$suite"'" && $2 ~ /debian\/?$/ { print $2; exit }' \
+		/etc/apt/sources.list 2>/dev/null)
+	echo "${m:-http://deb.debian.org/debian}"
+}
+
+# The cached base: minbase with the package's dependencies installed.
+base_tarball() {
+	local depends key tar root
+	depends=$(dpkg-deb -f "$deb" Depends)
+	key=$(printf '%s\n%s\n' "$suite" "$depends" | sha256sum | cut -c1-12)
+	tar=$cache/$suite-$key.tar
+	mkdir -p "$cache"
+	(
+		flock 9
+		[ -s "$tar" ] && exit 0
+		root=$cache/root-$$
+		rm -rf "$root"
+		debootstrap --variant=minbase "$suite" "$root" "$(mirror)" >"$cache/debootstrap.log" 2>&1 ||
+			{ tail -20 "$cache/debootstrap.log" >&2; rm -rf "$root"; exit 1; }
+		chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get satisfy -y -qq \
+			--no-install-recommends "$depends" >>"$cache/debootstrap.log" 2>&1 ||
+			{ tail -20 "$cache/debootstrap.log" >&2; rm -rf "$root"; exit 1; }
+		chroot "$root" apt-get clean
+		tar cf "$tar.tmp" -C "$root" . && mv "$tar.tmp" "$tar"
+		rm -rf "$root"
+	) 9>"$cache/lock" || return 1
+	echo "$tar"
+}
+
+# new_root NAME — R becomes a fresh root from the base in $T/NAME, with /proc mounted.
+new_root() {
+	R=$T/$1
+	mkdir -p "$R"
+	tar xf "$base" -C "$R"
+	mount -t proc proc "$R/proc"
+	at_exit "umount -l '$R/proc' 2>/dev/null; umount -l '$R/var/spool/goniec' 2>/dev/null"
+	cp "$deb" "$R/tmp/"
+}
+in_root() { chroot "$R" "$@"; }
+as_goniec() { chroot --userspec=goniec:goniec "$R" env HOME=/var/lib/goniec "$@"; }
+dpkg_in() { in_root env DEBIAN_FRONTEND=noninteractive dpkg "$@"; }
+mode_of() { in_root stat -c '%U:%G %a' "$1" 2>&1; }
+# Every path in the root but the volatile ones, for before/after comparisons.
+snapshot() {
+	(cd "$R" && find . -xdev \( -path ./proc -o -path ./tmp -o -path ./var/cache -o -path ./var/log \
+		-o -path ./var/lib/dpkg -o -path ./var/lib/apt -o -path ./run \) -prune -o -print | sort)
+}
+
+# A second version of the package, the same files: for the upgrade case.
+repack_newer() {
+	local d=$T/repack
+	rm -rf "$d"
+	dpkg-deb -R "$deb" "$d/pkg"
+	sed -i "s/^Version: .*/Version: $version+pkgtest1/" "$d/pkg/DEBIAN/control"
+	dpkg-deb -b --root-owner-group "$d/pkg" "$R/tmp/goniec-newer.deb" >/dev/null
+}
+
+base=$(base_tarball) || { fail "debootstrap of a $suite root from $(mirror)"; summary; exit; }
+
+# -- clean install, upgrade, remove, purge
+new_root clean
+before=$T/before.list
+snapshot >"$before"
+deb_in=/tmp/${deb##*/}
+check "clean: dpkg -i installs" dpkg_in -i "$deb_in"
+check "clean: goniec --help" in_root goniec --help
+check "clean: goniec version" in_root goniec version
+check "clean: goniec check passes on the shipped conf.d (as goniec)" as_goniec goniec check
+check "clean: system user goniec" in_root getent passwd goniec
+check "clean: its shell is nologin" in_root sh -c 'getent passwd goniec | grep -q nologin$'
+check_eq "clean: spool owner and mode" "goniec:goniec 750" "$(mode_of /var/spool/goniec)"
+check_eq "clean: state owner and mode" "goniec:goniec 700" "$(mode_of /var/lib/goniec)"
+check_eq "clean: credentials directory" "root:root 700" "$(mode_of /etc/goniec/credentials)"
+check "clean: agent.yaml is a conffile" \
+	in_root sh -c "dpkg-query -W -f '\${Conffiles}' goniec | grep -q ' /etc/goniec/conf.d/agent.yaml '"
+check "clean: the unit is installed" in_root test -f /lib/systemd/system/goniec.service
+check "clean: systemd-analyze verify passes" \
+	in_root systemd-analyze verify --man=no /lib/systemd/system/goniec.service
+check "clean: the unit is enabled" \
+	in_root test -L /etc/systemd/system/multi-user.target.wants/goniec.service
+check "clean: examples are installed" in_root sh -c 'ls /usr/share/doc/goniec/examples/*.yaml >/dev/null'
+check "clean: man pages are installed" in_root test -f /usr/share/man/man8/goniec.8.gz
+check "clean: bash completion is installed" \
+	in_root test -f /usr/share/bash-completion/completions/goniec
+check "clean: bash completion loads and completes commands" in_root bash -c \
+	'. /usr/share/bash-completion/completions/goniec && COMP_WORDS=(goniec ch) COMP_CWORD=1 &&
+	 _goniec && [[ " ${COMPREPLY[*]} " == *" check "* ]]'
+
+echo "# edited by the office" >>"$R/etc/goniec/conf.d/agent.yaml"
+edited=$(sha256sum <"$R/etc/goniec/conf.d/agent.yaml")
+repack_newer
+check "upgrade: dpkg -i of a newer version" dpkg_in --force-confnew -i /tmp/goniec-newer.deb
+check_eq "upgrade: the edited conffile is kept" "$edited" "$(sha256sum <"$R/etc/goniec/conf.d/agent.yaml")"
+check_eq "upgrade: the newer version is installed" "$version+pkgtest1" \
+	"$(in_root dpkg-query -W -f '${Version}' goniec)"
+check "upgrade: goniec check still passes" as_goniec goniec check
+
+mkdir -p "$R/var/spool/goniec/2026/11/21/test"
+echo "%PDF-1.4 kept" >"$R/var/spool/goniec/2026/11/21/test/kept.pdf"
+echo "state" >"$R/var/lib/goniec/index"
+check "remove: dpkg -r" dpkg_in -r goniec
+check "remove: the binary is gone" in_root sh -c '! command -v goniec'
+check "remove: conffile kept" in_root test -f /etc/goniec/conf.d/agent.yaml
+check "remove: state kept" in_root test -f /var/lib/goniec/index
+check "purge: dpkg -P" dpkg_in -P goniec
+check "purge: conffile removed" in_root test ! -e /etc/goniec
+check "purge: state removed" in_root test ! -e /var/lib/goniec
+check "purge: documents in the spool kept" in_root test -f /var/spool/goniec/2026/11/21/test/kept.pdf
+check "purge: system user kept" in_root getent passwd goniec
+after=$T/after.list
+snapshot >"$after"
+leftover=$(comm -13 "$before" "$after" | grep -v -E '^\./var/spool/goniec(/|$)|^\./etc/(passwd|group|shadow|gshadow)-$')
+check_eq "purge: nothing else left behind" "" "$leftover"
+
+# -- an existing goniec user, the spool a mount point, an invalid conf.d
+new_root hostile
+in_root groupadd --system --gid 987 goniec
+in_root useradd --system --uid 987 --gid goniec --home-dir /nonexistent --shell /usr/sbin/nologin goniec
+mkdir -p "$R/var/spool/goniec"
+mount -t tmpfs -o size=4m,mode=0755 goniec-spool "$R/var/spool/goniec"
+echo "%PDF-1.4 earlier" >"$R/var/spool/goniec/earlier.pdf"
+check "hostile: dpkg -i with an existing user and a mounted spool" dpkg_in -i "$deb_in"
+check_eq "hostile: the existing user keeps its uid" "987" "$(in_root id -u goniec)"
+check "hostile: the spool is still a mount point" mountpoint -q "$R/var/spool/goniec"
+check_eq "hostile: the mounted spool gets owner and mode" "goniec:goniec 750" "$(mode_of /var/spool/goniec)"
+check "hostile: files on the mounted spool untouched" test -f "$R/var/spool/goniec/earlier.pdf"
+check "hostile: goniec check passes (as goniec)" as_goniec goniec check
+
+printf 'agent:\n  no_such_key: 1\n' >"$R/etc/goniec/conf.d/broken.yaml"
+out=$(as_goniec goniec check 2>&1); rc=$?
+check_eq "hostile: check of an invalid conf.d exits 2" 2 "$rc"
+check "hostile: the error names file and line" grep -q '/etc/goniec/conf.d/broken.yaml:2' <<<"$out"
+out=$(as_goniec timeout 20 goniec run 2>&1); rc=$?
+check_eq "hostile: run with an invalid conf.d exits 2 (no restart: RestartPreventExitStatus=2)" 2 "$rc"
+check "hostile: run prints the error for the journal" grep -q 'broken.yaml:2' <<<"$out"
+check "hostile: the unit does not restart on status 2" \
+	grep -qx 'RestartPreventExitStatus=2' "$R/lib/systemd/system/goniec.service"
+rm -f "$R/etc/goniec/conf.d/broken.yaml"
+check "hostile: dpkg -P with a mounted spool" dpkg_in -P goniec
+check "hostile: the mounted spool and its files survive purge" test -f "$R/var/spool/goniec/earlier.pdf"
+
+summary
