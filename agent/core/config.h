@@ -72,10 +72,13 @@ struct config {
 	size_t nroutes;
 };
 
-/* Paths that the command line forces over the agent: block (NULL: not forced). */
+/* Paths that the command line forces over the agent: block (NULL: not forced), and the
+ * defaults used when neither gives one (NULL: the installed defaults). */
 struct config_overrides {
 	const char *spool_dir;
 	const char *state_dir;
+	const char *default_spool_dir;
+	const char *default_state_dir;
 };
 
 struct config *config_load(const char *confdir, const struct config_overrides *ov,

@@ -114,6 +114,10 @@ int cf_parse_time_of_day(const char *text, int *minutes);
 /* Closest candidate within edit distance 2, or NULL. */
 const char *cf_suggest(const char *word, const char *const *candidates);
 
+/* Call fn for every secret in obj (nested CF_STRUCT tables included). */
+void cf_each_secret(const struct cf_field *fields, const void *obj,
+		    void (*fn)(const struct secret *s, const char *key, void *arg), void *arg);
+
 void times_of_day_free(struct times_of_day *t);
 void secret_free(struct secret *s);
 

@@ -31,6 +31,8 @@ size_t dedupe_count(const struct dedupe *dd);
 /* Record a filed document. id may be NULL. */
 int dedupe_add(struct dedupe *dd, const char *sha256_hex, const char *source_id,
 	       const char *relpath, struct gerr *err);
+/* Take back the last dedupe_add() (its sidecar could not be published). */
+void dedupe_undo_last(struct dedupe *dd);
 /* Record an id as seen without a document (looked at, nothing to take). */
 int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err);
 

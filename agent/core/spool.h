@@ -66,6 +66,7 @@ struct spool_result {
 	char sha256[65];
 	uint64_t size;
 	const char *media_type;
+	const char *type;      /* sniffed type name: pdf, xml, camt, mt940, ... */
 };
 void spool_result_free(struct spool_result *r);
 
@@ -73,9 +74,10 @@ int spool_open(struct spool *sp, const char *root, const char *state_dir,
 	       uint64_t max_document_size, struct gerr *err);
 void spool_close(struct spool *sp);
 
-/* Remove what an interrupted write left: temporary files, and documents whose sidecar
- * never appeared. Returns the number of files removed, or -1. */
-long spool_cleanup(struct spool *sp, struct gerr *err);
+/* Remove what an interrupted write of this source left: temporary files, and documents
+ * whose sidecar never appeared. Call it with the source's run lock held (other sources'
+ * writers may be busy in their own folders). Returns the number of files removed, or -1. */
+long spool_cleanup(struct spool *sp, const char *source_name, struct gerr *err);
 
 struct spool_doc;
 struct spool_doc *spool_begin(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta,

@@ -56,7 +56,8 @@ struct source_type {
 	/* Cross-field checks after cf_map(); report with cf_error(). May be NULL. */
 	int (*validate)(struct cf_ctx *ctx, yaml_node_t *node, struct source_conf *src);
 	const char *default_accept;      /* e.g. "pdf" */
-	const char *const *default_times;/* e.g. {"05:00", "12:00", "14:00", NULL}; NULL: daily */
+	const char *const *default_times;/* e.g. {"05:00", "12:00", "14:00", NULL}, or NULL */
+	int64_t default_every;           /* seconds between runs when default_times is NULL */
 	enum run_outcome (*run)(struct source_run *run);
 };
 

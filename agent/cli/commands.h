@@ -1,0 +1,51 @@
+/* commands — the subcommands of `goniec` and what they share.
+ *
+ * Each command is a function taking the global options and its own arguments (argv[0]
+ * is the command name) and returning an exit status (the EXIT_* codes, documented in
+ * goniec(8)). Commands print results on stdout and problems through the log (stderr).
+ */
+#ifndef GONIEC_COMMANDS_H
+#define GONIEC_COMMANDS_H
+
+#include "core/config.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,        /* a run failed or was partial */
+	EXIT_CONFIG = 2,        /* the configuration is invalid */
+	EXIT_NEEDS_PERSON = 3,  /* a source needs a person (credentials, code, consent) */
+	EXIT_USAGE = 64,        /* wrong command line */
+	EXIT_TEMPFAIL = 75,     /* try again later (a run of that source is already going) */
+};
+
+struct cli {
+	const char *confdir;
+	const char *spool_dir;
+	const char *state_dir;
+	char *tree;             /* the source tree this binary was built in, or NULL */
+	int verbose;
+	const char *argv0;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *args;
+	const char *summary;
+	const char *help;       /* options and details, printed by `goniec CMD --help` */
+};
+
+/* Load conf.d as the options say; print every problem. NULL when it is invalid. */
+struct config *cli_load_config(struct cli *cli);
+/* Handle -h/--help for a command with no options of its own: 1 if it printed help,
+ * -1 on an unknown option (after a message), 0 otherwise. */
+int cli_simple_options(const struct command *cmd, int argc, char **argv);
+void cli_print_command_help(const struct command *cmd);
+const struct command *cli_find_command(const char *name);
+
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_fetch(struct cli *cli, int argc, char **argv);
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_version(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,355 @@
+/* util — see util.h. */
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <ctype.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int gerr_vset(struct gerr *err, const char *fmt, va_list ap)
+{
+	if (err)
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	return -1;
+}
+
+int gerr_set(struct gerr *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	gerr_vset(err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int gerr_sys(struct gerr *err, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	gerr_vset(err, fmt, ap);
+	va_end(ap);
+	if (err) {
+		size_t len = strlen(err->msg);
+		snprintf(err->msg + len, sizeof err->msg - len, ": %s", strerror(saved));
+	}
+	errno = saved;
+	return -1;
+}
+
+int gerr_prefix(struct gerr *err, const char *fmt, ...)
+{
+	if (!err)
+		return -1;
+	char old[sizeof err->msg];
+	memcpy(old, err->msg, sizeof old);
+	va_list ap;
+	va_start(ap, fmt);
+	gerr_vset(err, fmt, ap);
+	va_end(ap);
+	size_t len = strlen(err->msg);
+	snprintf(err->msg + len, sizeof err->msg - len, ": %s", old);
+	return -1;
+}
+
+static void *check_alloc(void *p)
+{
+	if (!p) {
+		fputs("goniec: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+void *xmalloc(size_t n) { return check_alloc(malloc(n ? n : 1)); }
+void *xcalloc(size_t count, size_t n) { return check_alloc(calloc(count ? count : 1, n ? n : 1)); }
+void *xrealloc(void *p, size_t n) { return check_alloc(realloc(p, n ? n : 1)); }
+char *xstrdup(const char *s) { return check_alloc(strdup(s)); }
+char *xstrndup(const char *s, size_t n) { return check_alloc(strndup(s, n)); }
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *out = NULL;
+	if (vasprintf(&out, fmt, ap) < 0)
+		check_alloc(NULL);
+	return out;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *out = xvasprintf(fmt, ap);
+	va_end(ap);
+	return out;
+}
+
+void free_secret(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void buf_append(struct buf *b, const void *data, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void buf_puts(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_puts(b, s);
+	free(s);
+}
+
+char *buf_take(struct buf *b)
+{
+	char *s = b->data ? b->data : xstrdup("");
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void strlist_add(struct strlist *l, const char *s)
+{
+	l->items = xrealloc(l->items, (l->len + 2) * sizeof *l->items);
+	l->items[l->len++] = xstrdup(s);
+	l->items[l->len] = NULL;
+}
+
+bool strlist_contains(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->len; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->len; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->len = 0;
+}
+
+bool str_starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+bool wildcard_match(const char *p, const char *t)
+{
+	const char *star = NULL, *resume = NULL;
+	while (*t) {
+		if (*p == '*') {
+			star = p++;
+			resume = t;
+		} else if (*p && tolower((unsigned char)*p) == tolower((unsigned char)*t)) {
+			p++;
+			t++;
+		} else if (star) {
+			p = star + 1;
+			t = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+char *path_join(const char *dir, const char *name)
+{
+	size_t l = strlen(dir);
+	if (l && dir[l - 1] == '/')
+		return xasprintf("%s%s", dir, name);
+	return xasprintf("%s/%s", dir, name);
+}
+
+int mkdir_p(const char *path, mode_t mode, struct gerr *err)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+		*s = '\0';
+		if (mkdir(p, mode) != 0 && errno != EEXIST) {
+			gerr_sys(err, "cannot create directory %s", p);
+			free(p);
+			return -1;
+		}
+		*s = saved;
+		if (!saved)
+			break;
+	}
+	struct stat st;
+	int rc = 0;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		rc = gerr_set(err, "%s is not a directory", path);
+	free(p);
+	return rc;
+}
+
+int fsync_dir(const char *path, struct gerr *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return gerr_sys(err, "cannot open directory %s", path);
+	/* Some network file systems refuse fsync on directories; rename is durable there
+	 * once the server answered, so EINVAL is not an error. */
+	int rc = 0;
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+		rc = gerr_sys(err, "cannot sync directory %s", path);
+	close(fd);
+	return rc;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len, struct gerr *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gerr_sys(err, "cannot open %s", path);
+	struct buf b = {0};
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			gerr_sys(err, "cannot read %s", path);
+			break;
+		}
+		if (n == 0) {
+			close(fd);
+			if (!b.data)
+				buf_puts(&b, "");
+			if (len)
+				*len = b.len;
+			*out = buf_take(&b);
+			return 0;
+		}
+		if (b.len + (size_t)n > max) {
+			gerr_set(err, "%s is larger than %zu bytes", path, max);
+			break;
+		}
+		buf_append(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	buf_free(&b);
+	return -1;
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      struct gerr *err)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
+	int rc = -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		gerr_sys(err, "cannot create %s", tmp);
+		goto out;
+	}
+	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		gerr_sys(err, "cannot write %s", tmp);
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) != 0) {
+		gerr_sys(err, "cannot write %s", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) != 0) {
+		gerr_sys(err, "cannot rename %s to %s", tmp, path);
+		unlink(tmp);
+		goto out;
+	}
+	rc = fsync_dir(dir, err);
+out:
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,228 @@
+/* folder — the `folder` source: documents dropped into a local directory (a scanner's
+ * output, statements saved by hand).
+ *
+ * Every regular file directly in `path` (not dot files, not the done folder) whose last
+ * change is at least `settle` old is taken: filed through the spool (type checked by
+ * content; refused types go to quarantine with a sidecar that says why), then moved to
+ * `path/done/` (after: move, the default) — or left in place and remembered by name, size
+ * and modification time (after: keep). A file still being written is not taken: its
+ * modification time is too recent, or its size changes while it is read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/dedupe.h"
+#include "core/log.h"
+#include "core/names.h"
+#include "core/spool.h"
+#include "sources/source.h"
+
+enum folder_after { AFTER_MOVE, AFTER_KEEP };
+
+struct folder_conf {
+	char *path;
+	int after;
+	char *done_dir;
+	int64_t settle;
+};
+
+static const char *const after_values[] = {"move", "keep", NULL};
+
+static const struct cf_field folder_fields[] = {
+	{.key = "path", .type = CF_STRING, .offset = offsetof(struct folder_conf, path),
+	 .flags = CF_REQUIRED, .help = "the directory documents are dropped into"},
+	{.key = "after", .type = CF_ENUM, .offset = offsetof(struct folder_conf, after),
+	 .enum_values = after_values, .dflt = "move",
+	 .help = "move: into the done folder; keep: leave and remember"},
+	{.key = "done_dir", .type = CF_STRING, .offset = offsetof(struct folder_conf, done_dir),
+	 .dflt = "done", .help = "where taken files go (relative to path)"},
+	{.key = "settle", .type = CF_DURATION, .offset = offsetof(struct folder_conf, settle),
+	 .dflt = "5s", .help = "a file must be unchanged this long before it is taken"},
+	CF_END,
+};
+
+static int folder_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_conf *src)
+{
+	const struct folder_conf *fc = src->typed;
+	if (fc->path && fc->path[0] != '/')
+		return cf_error(ctx, cf_get(ctx, node, "path"),
+				"path: '%s' must be an absolute path", fc->path);
+	if (fc->done_dir && (strchr(fc->done_dir, '/') || fc->done_dir[0] == '.'))
+		return cf_error(ctx, cf_get(ctx, node, "done_dir"),
+				"done_dir: '%s' must be a plain folder name inside path",
+				fc->done_dir);
+	return 0;
+}
+
+/* Move a taken file into the done folder under a free name. */
+static int move_to_done(const char *dir, const char *done, const char *name, struct gerr *err)
+{
+	if (mkdir_p(done, 0750, err) != 0)
+		return -1;
+	char *from = path_join(dir, name);
+	int rc = -1;
+	for (unsigned n = 1; n < 10000 && rc != 0; n++) {
+		char *to_name = n == 1 ? xstrdup(name) : name_with_suffix(name, n);
+		char *to = path_join(done, to_name);
+		if (link(from, to) == 0) {
+			rc = unlink(from) == 0 ? 0 : gerr_sys(err, "cannot remove %s", from);
+			n = 10000;
+		} else if (errno != EEXIST) {
+			gerr_sys(err, "cannot move %s to %s", from, done);
+			n = 10000;
+		}
+		free(to_name);
+		free(to);
+	}
+	free(from);
+	return rc;
+}
+
+struct folder_item {
+	const struct source_run *run;
+	const struct folder_conf *fc;
+	const char *name;
+	struct stat st;
+};
+
+static char *keep_id(const struct folder_item *it)
+{
+	return xasprintf("%s:%lld:%lld", it->name, (long long)it->st.st_size,
+			 (long long)it->st.st_mtime);
+}
+
+/* File one document; returns 0 when it is in the spool (or was there already). */
+static int take_file(struct source_run *run, const struct folder_item *it, int fd,
+		     const char *id)
+{
+	const struct source_conf *src = run->src;
+	json_t *origin = json_pack("{s:{s:s, s:s}}", "folder", "path", it->fc->path, "name",
+				   it->name);
+	struct doc_meta meta = {
+		.source_name = src->name,
+		.source_type = src->type->name,
+		.company = src->company ? src->company->id : NULL,
+		.name_hint = it->name,
+		.source_id = id,
+		.accept = &src->accept,
+		.origin = origin,
+	};
+	struct spool_result res;
+	int rc = spool_file_fd(run->spool, run->dedupe, &meta, fd, &res, &run->err);
+	json_decref(origin);
+	if (rc != 0)
+		return -1;
+	struct stat after;
+	if (fstat(fd, &after) == 0 && (after.st_size != it->st.st_size ||
+				       after.st_mtime != it->st.st_mtime))
+		log_notice("%s: %s changed while it was read; it is filed as read and will be taken again if it changes",
+			   src->name, it->name);
+	run->stats.bytes += res.size;
+	switch (res.status) {
+	case SPOOL_FILED:
+		run->stats.filed++;
+		log_info("%s: filed %s as %s", src->name, it->name, res.path);
+		break;
+	case SPOOL_DUPLICATE:
+		run->stats.duplicates++;
+		log_info("%s: %s was filed before", src->name, it->name);
+		break;
+	case SPOOL_QUARANTINED:
+		run->stats.quarantined++;
+		log_warn("%s: %s quarantined: %s", src->name, it->name, res.reason);
+		break;
+	}
+	spool_result_free(&res);
+	return 0;
+}
+
+static bool settled(const struct folder_item *it)
+{
+	time_t now = time(NULL);
+	return S_ISREG(it->st.st_mode) && now - it->st.st_mtime >= it->fc->settle;
+}
+
+static void process_file(struct source_run *run, const struct folder_conf *fc, int dirfd,
+			 const char *name)
+{
+	struct folder_item it = {run, fc, name, {0}};
+	if (fstatat(dirfd, name, &it.st, AT_SYMLINK_NOFOLLOW) != 0 || !settled(&it))
+		return;
+	char *id = fc->after == AFTER_KEEP ? keep_id(&it) : NULL;
+	if (id && dedupe_has_id(run->dedupe, id)) {
+		free(id);
+		return;
+	}
+	run->stats.looked_at++;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct gerr err;
+	if (fd < 0) {
+		run->stats.failed++;
+		gerr_sys(&run->err, "cannot open %s/%s", fc->path, name);
+		log_error("%s: %s", run->src->name, run->err.msg);
+	} else if (take_file(run, &it, fd, id) != 0) {
+		run->stats.failed++;
+		log_error("%s: %s: %s", run->src->name, name, run->err.msg);
+	} else if (fc->after == AFTER_MOVE) {
+		char *done = path_join(fc->path, fc->done_dir);
+		if (move_to_done(fc->path, done, name, &err) != 0) {
+			run->stats.failed++;
+			run->err = err;
+			log_error("%s: %s", run->src->name, err.msg);
+		}
+		free(done);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(id);
+	if (run->progress)
+		run->progress(run);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static enum run_outcome folder_run(struct source_run *run)
+{
+	const struct folder_conf *fc = run->src->typed;
+	DIR *d = opendir(fc->path);
+	if (!d) {
+		gerr_sys(&run->err, "cannot read folder %s", fc->path);
+		return RUN_FAILED;
+	}
+	struct strlist names = {0};
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && strcmp(e->d_name, fc->done_dir) != 0)
+			strlist_add(&names, e->d_name);
+	if (names.len)
+		qsort(names.items, names.len, sizeof *names.items, cmp_str);
+	for (size_t i = 0; i < names.len; i++)
+		process_file(run, fc, dirfd(d), names.items[i]);
+	closedir(d);
+	strlist_free(&names);
+	if (run->stats.failed)
+		return run->stats.filed ? RUN_PARTIAL : RUN_FAILED;
+	return RUN_OK;
+}
+
+const struct source_type source_type_folder = {
+	.name = "folder",
+	.fields = folder_fields,
+	.conf_size = sizeof(struct folder_conf),
+	.validate = folder_validate,
+	.default_accept = "pdf",
+	.default_times = NULL,
+	.default_every = 300,
+	.run = folder_run,
+};

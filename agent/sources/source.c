@@ -1,0 +1,114 @@
+/* source — running one source once (see source.h). */
+#include "sources/source.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/dedupe.h"
+#include "core/log.h"
+#include "core/spool.h"
+
+const char *run_outcome_name(enum run_outcome o)
+{
+	static const char *const names[] = {"ok", "partial", "failed", "needs-person"};
+	return (unsigned)o < ARRAY_LEN(names) ? names[o] : "unknown";
+}
+
+/* The per-source lock: a file in the source's state directory held with flock() for the
+ * whole run, by whichever process runs it (a daemon worker or `goniec fetch`). */
+static int take_lock(const char *state_dir, struct gerr *err)
+{
+	char *path = path_join(state_dir, "run.lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (fd < 0)
+		return gerr_sys(err, "cannot open the run lock in %s", state_dir);
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return gerr_set(err, "already running (another run of this source holds its lock)");
+		errno = e;
+		return gerr_sys(err, "cannot lock %s", state_dir);
+	}
+	return fd;
+}
+
+static void write_last_run(const struct source_run *run, enum run_outcome outcome,
+			   time_t started)
+{
+	char a[32], b[32];
+	format_iso_time(started, a);
+	format_iso_time(time(NULL), b);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
+			      "source", run->src->name, "started", a, "finished", b, "outcome",
+			      run_outcome_name(outcome), "looked_at", (json_int_t)run->stats.looked_at,
+			      "filed", (json_int_t)run->stats.filed, "duplicates",
+			      (json_int_t)run->stats.duplicates, "quarantined",
+			      (json_int_t)run->stats.quarantined, "failed",
+			      (json_int_t)run->stats.failed, "bytes", (json_int_t)run->stats.bytes,
+			      "message", outcome == RUN_OK ? NULL : run->err.msg);
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *path = path_join(run->state_dir, "last-run.json");
+	struct gerr err;
+	if (write_file_atomic(path, text, strlen(text), 0600, &err) != 0)
+		log_warn("%s: %s", run->src->name, err.msg);
+	free(path);
+	free(text);
+	json_decref(j);
+}
+
+static enum run_outcome prepare_and_run(struct source_run *run, struct spool *spool)
+{
+	const struct config *cfg = run->cfg;
+	const struct source_conf *src = run->src;
+	char *index = path_join(run->state_dir, "filed.idx");
+	enum run_outcome outcome = RUN_FAILED;
+	if (spool_open(spool, cfg->agent.spool_dir, cfg->agent.state_dir, src->max_document_size,
+		       &run->err) != 0)
+		goto out;
+	long removed = spool_cleanup(spool, src->name, &run->err);
+	if (removed > 0)
+		log_notice("%s: removed %ld leftover file(s) of an interrupted run", src->name, removed);
+	run->spool = spool;
+	run->dedupe = dedupe_open(index, spool->root, &run->err);
+	if (!run->dedupe)
+		goto out;
+	outcome = src->type->run(run);
+out:
+	dedupe_close(run->dedupe);
+	run->dedupe = NULL;
+	spool_close(spool);
+	free(index);
+	return outcome;
+}
+
+enum run_outcome source_run_once(const struct config *cfg, const struct source_conf *src,
+				 struct run_stats *stats, struct gerr *err)
+{
+	struct source_run run = {.cfg = cfg, .src = src};
+	struct spool spool = {0};
+	time_t started = time(NULL);
+	run.state_dir = xasprintf("%s/sources/%s", cfg->agent.state_dir, src->name);
+	enum run_outcome outcome = RUN_FAILED;
+	int lock = -1;
+	if (mkdir_p(run.state_dir, 0700, &run.err) == 0)
+		lock = take_lock(run.state_dir, &run.err);
+	if (lock >= 0) {
+		outcome = prepare_and_run(&run, &spool);
+		write_last_run(&run, outcome, started);
+		close(lock);
+	}
+	if (stats)
+		*stats = run.stats;
+	if (err)
+		*err = run.err;
+	free(run.state_dir);
+	return outcome;
+}
