@@ -8,7 +8,7 @@
 #      from packaging/) and dpkg-buildpackage -b writes OUTDIR/goniec_VERSION_ARCH.deb.
 # rpm: the export is packed as OUTDIR/rpm/SOURCES/goniec-VERSION.tar.gz and rpmbuild -bb
 #      writes OUTDIR/rpm/RPMS/ARCH/goniec-VERSION-*.rpm. Where the systemd RPM macros are
-#      missing (Debian), packaging/rpm/macros.stubs provides them.
+#      missing (Debian), packaging/rpm/macros.debian provides them.
 # The version in debian/changelog and goniec.spec must equal VERSION (the Makefile's).
 set -eu
 kind=$1 out=$2 version=$3
@@ -56,11 +56,12 @@ build_rpm() {
 		cp "$top/packaging/goniec.$f" "$out/rpm/SOURCES/"
 	done
 	tar czf "$out/rpm/SOURCES/goniec-$version.tar.gz" -C "$out" "goniec-$version"
-	set -- --define "_topdir $out/rpm"
+	set -- --define "_topdir $out/rpm" \
+		--define "packager ${PACKAGER:-goniec maintainers <goniec@example.org>}"
 	if [ -z "$(rpm --eval '%{?systemd_post:yes}')" ]; then
 		# No systemd-rpm-macros here, and the BuildRequires name Fedora packages that
 		# the rpm database of a Debian host does not know.
-		set -- "$@" --load "$top/packaging/rpm/macros.stubs" --nodeps
+		set -- "$@" --load "$top/packaging/rpm/macros.debian" --nodeps
 	fi
 	rpmbuild -bb "$@" "$spec"
 	ls "$out"/rpm/RPMS/*/goniec-"$version"-*.rpm
