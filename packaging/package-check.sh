@@ -10,20 +10,27 @@
 #              mount point: installs cleanly, both kept; an invalid conf.d makes
 #              `goniec check` and `goniec run` exit 2 with file:line errors.
 #
-#   packaging/package-check.sh PKGDIR VERSION     (from `make package-check`; root)
+#   packaging/package-check.sh [PKGDIR [VERSION]]   (make package-check; needs root)
 #
-# Prints "package-check: N passed, M failed". The chroot base (minbase plus the
+# PKGDIR defaults to build/pkg, VERSION to the Makefile's. The builds skip their unit
+# tests (make check runs those). Prints "package-check: N passed, M failed"; run by
+# tests/integration/t_packages.sh, its cases count among the integration tests. The chroot base (minbase plus the
 # package's dependencies) is cached in $GONIEC_PKGTEST_CACHE (default
 # /var/tmp/goniec-pkgtest), keyed by the Depends line; delete it to start over.
 # Env: GONIEC_MIRROR (default: the host's Debian mirror), KEEP=1 keeps the roots.
 set -u
-pkgdir=$1 version=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
-RESULTS=$(mktemp)
-export RESULTS TEST_NAME=package-check
+pkgdir=${1:-$top/build/pkg}
+version=${2:-$(sed -n 's/^VERSION *:= *//p' "$top/Makefile")}
+own_results=
+if [ -z "${RESULTS:-}" ] || [ "$RESULTS" = /dev/null ]; then
+	RESULTS=$(mktemp)
+	own_results=$RESULTS
+fi
+export RESULTS TEST_NAME=package-check NOCHECK=1
 # shellcheck source=../tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
-at_exit "rm -f '$RESULTS'"
+[ -z "$own_results" ] || at_exit "rm -f '$own_results'"
 cache=${GONIEC_PKGTEST_CACHE:-/var/tmp/goniec-pkgtest}
 suite=bookworm
 
