@@ -169,6 +169,8 @@ check "clean: systemd-analyze verify passes" \
 	in_root systemd-analyze verify --man=no /lib/systemd/system/goniec.service
 check "clean: the unit is enabled" \
 	in_root test -L /etc/systemd/system/multi-user.target.wants/goniec.service
+cp "$top/packaging/debian/tests/installed" "$R/tmp/autopkgtest-installed"
+check "clean: the autopkgtest debian/tests/installed passes" in_root sh /tmp/autopkgtest-installed
 check "clean: examples are installed" in_root sh -c 'ls /usr/share/doc/goniec/examples/*.yaml >/dev/null'
 check "clean: man pages are installed" in_root test -f /usr/share/man/man8/goniec.8.gz
 check "clean: bash completion is installed" \
