@@ -105,6 +105,8 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 		write_last_run(&run, outcome, started);
 		close(lock);
 	}
+	if (outcome != RUN_OK)
+		log_error("%s: %s: %s", src->name, run_outcome_name(outcome), run.err.msg);
 	if (stats)
 		*stats = run.stats;
 	if (err)
