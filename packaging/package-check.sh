@@ -172,6 +172,10 @@ check "clean: the unit is enabled" \
 cp "$top/packaging/debian/tests/installed" "$R/tmp/autopkgtest-installed"
 check "clean: the autopkgtest debian/tests/installed passes" in_root sh /tmp/autopkgtest-installed
 check "clean: examples are installed" in_root sh -c 'ls /usr/share/doc/goniec/examples/*.yaml >/dev/null'
+mkdir -p "$R/tmp/creds"
+for c in goniec_acme-mail goniec_smtp; do echo "example secret" >"$R/tmp/creds/$c"; done
+check "clean: the examples pass goniec check (with their credentials)" \
+	in_root env CREDENTIALS_DIRECTORY=/tmp/creds goniec -c /usr/share/doc/goniec/examples check
 check "clean: man pages are installed" in_root test -f /usr/share/man/man8/goniec.8.gz
 check "clean: bash completion is installed" \
 	in_root test -f /usr/share/bash-completion/completions/goniec
