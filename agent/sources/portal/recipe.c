@@ -696,7 +696,7 @@ static int parse_loop(struct pctx *p, yaml_node_t *n, struct step *s)
 	if (s->kind == ST_DOCUMENTS) {
 		if ((v = get(p, n, "download")))
 			rc |= parse_request(p, v, &s->download);
-		else if (!in_scope(p, "doc.link"))
+		else if (!(v = get(p, n, "fields")) || !get(p, v, "link"))
 			rc = cf_error(&p->cf, n, "documents needs a link field or download:");
 		else
 			s->download.url = xstrdup("{{doc.link}}");
