@@ -93,19 +93,38 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* Every key the tables take, with the _file/_env/_credential forms of secrets. The strings
+ * of the secret forms are owned by a static list (they are few and live for the process). */
+static const char *secret_key(const char *key, const char *suffix)
+{
+	static struct strlist made;
+	char *k = xasprintf("%s%s", key, suffix);
+	for (size_t i = 0; i < made.len; i++)
+		if (strcmp(made.items[i], k) == 0) {
+			free(k);
+			return made.items[i];
+		}
+	strlist_add(&made, k);
+	free(k);
+	return made.items[made.len - 1];
+}
+
 static const char **keys_of(const struct cf_field *a, const struct cf_field *b)
 {
+	static const char *const suffixes[] = {"_file", "_env", "_credential"};
+	const struct cf_field *tables[] = {a, b};
 	size_t n = 0;
-	for (const struct cf_field *f = a; f && f->key; f++)
-		n++;
-	for (const struct cf_field *f = b; f && f->key; f++)
-		n++;
+	for (size_t t = 0; t < 2; t++)
+		for (const struct cf_field *f = tables[t]; f && f->key; f++)
+			n += f->type == CF_SECRET ? 4 : 1;
 	const char **keys = xcalloc(n + 1, sizeof *keys);
 	n = 0;
-	for (const struct cf_field *f = a; f && f->key; f++)
-		keys[n++] = f->key;
-	for (const struct cf_field *f = b; f && f->key; f++)
-		keys[n++] = f->key;
+	for (size_t t = 0; t < 2; t++)
+		for (const struct cf_field *f = tables[t]; f && f->key; f++) {
+			keys[n++] = f->key;
+			for (size_t i = 0; f->type == CF_SECRET && i < ARRAY_LEN(suffixes); i++)
+				keys[n++] = secret_key(f->key, suffixes[i]);
+		}
 	return keys;
 }
 
@@ -199,7 +218,9 @@ static void load_source(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node
 		src->typed = xcalloc(1, type->conf_size);
 		cf_defaults(type->fields, src->typed);
 		const char **common_keys = keys_of(source_common_fields, NULL);
+		ctx->unknown_reported = true;
 		cf_map(ctx, node, type->fields, common_keys, src->typed);
+		ctx->unknown_reported = false;
 		free(common_keys);
 		apply_source_defaults(src, type);
 		check_accept(ctx, node, src);
@@ -251,7 +272,9 @@ static void load_route(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node,
 	cf_map(ctx, node, route_common_fields, typed_keys, r);
 	free(typed_keys);
 	const char **common_keys = keys_of(route_common_fields, NULL);
+	ctx->unknown_reported = true;
 	cf_map(ctx, node, route_fields, common_keys, r->typed);
+	ctx->unknown_reported = false;
 	free(common_keys);
 	if (r->name && !valid_name(r->name))
 		cf_error(ctx, cf_get(ctx, node, "name"),

@@ -19,6 +19,8 @@ void diag_add(struct diag *d, struct conf_pos pos, bool warning, const char *fmt
 	}
 	va_list ap;
 	va_start(ap, fmt);
+	/* The item keeps its own copy of the file name: it outlives the config. */
+	pos.file = pos.file ? xstrdup(pos.file) : NULL;
 	d->items[d->len++] = (struct diag_item){pos, warning, xvasprintf(fmt, ap)};
 	va_end(ap);
 	if (warning)
@@ -44,8 +46,10 @@ void diag_print(const struct diag *d, void *stream)
 
 void diag_free(struct diag *d)
 {
-	for (size_t i = 0; i < d->len; i++)
+	for (size_t i = 0; i < d->len; i++) {
 		free(d->items[i].msg);
+		free((char *)d->items[i].pos.file);
+	}
 	free(d->items);
 	memset(d, 0, sizeof *d);
 }
@@ -519,6 +523,25 @@ static bool in_list(const char *const *list, const char *s)
 	return false;
 }
 
+/* An ignored key, also in a secret's other forms (KEY_file, KEY_env, KEY_credential):
+ * the other table, which owns the key, checks that it is really a secret. */
+static bool is_ignored(const char *const *ignore, const char *key)
+{
+	if (in_list(ignore, key))
+		return true;
+	for (size_t i = 1; i < ARRAY_LEN(secret_suffixes); i++) {
+		size_t kl = strlen(key), sl = strlen(secret_suffixes[i]);
+		if (kl > sl && strcmp(key + kl - sl, secret_suffixes[i]) == 0) {
+			char *base = xstrndup(key, kl - sl);
+			bool found = in_list(ignore, base);
+			free(base);
+			if (found)
+				return true;
+		}
+	}
+	return false;
+}
+
 static bool field_is_set(const struct cf_field *f, void *obj)
 {
 	void *p = FIELD_PTR(obj, f);
@@ -550,7 +573,7 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 			cf_error(ctx, k, "a key must be a plain word, not %s", node_kind(k));
 			continue;
 		}
-		if (in_list(ignore, key))
+		if (is_ignored(ignore, key))
 			continue;
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
 			const char *earlier = cf_scalar(yaml_document_get_node(ctx->doc, q->key));
@@ -562,7 +585,8 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 		enum secret_kind kind = SECRET_NONE;
 		const struct cf_field *f = find_field(fields, key, &kind);
 		if (!f) {
-			unknown_key(ctx, k, key, fields, ignore);
+			if (!ctx->unknown_reported)
+				unknown_key(ctx, k, key, fields, ignore);
 			continue;
 		}
 		size_t idx = (size_t)(f - fields);
