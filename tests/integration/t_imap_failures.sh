@@ -56,9 +56,7 @@ uid = M.uid("SEARCH", "HEADER", "Message-ID", "person-0@goniec.test")[1][0].spli
 M.uid("STORE", uid, "+FLAGS", "(\\Deleted)")   # a person's deletion, not yet expunged
 M.create("eksiegowy2000"); M.logout()
 PY
-C_USER=full C_PASS=full imap_conf full 'folders: [INBOX]' 'senders: ["faktury@pge.pl"]' \
-	'move_to: "eksiegowy{year}"'
-sed -i '/senders: \["\*@pge.pl"/d' "$T/conf.d/full.yaml"
+C_USER=full C_PASS=full C_SENDERS='["faktury@pge.pl"]' imap_conf full 'folders: [INBOX]'
 goniec_run fetch full
 check_eq "quota-full target: exit 1 (partial)" 1 $?
 check "quota-full target: the error quotes the server" grep -q "Quota exceeded" "$T/out"
@@ -76,48 +74,46 @@ check_eq "the message a person marked deleted is still there (no plain EXPUNGE)"
 	"$(imap_count full full INBOX DELETED)"
 check_eq "duplicates: each document once" 2 "$(docs_with "$T/m2.sha")"
 
+# proxied NAME FOLDER N SIZE PROXY_ARGS... — a folder with N invoices of SIZE bytes (their
+# hashes in $T/NAME.sha) and a source NAME reading it through tcp_proxy.py.
+proxied() {
+	local name=$1 folder=$2 n=$3 size=$4 port pid
+	shift 4
+	python3 "$FIXTURES/mkinvoices.py" "$T/$name" "$n" "$size" "$name" >"$T/$name.sha"
+	doveadm -c "$T/dovecot/dovecot.conf" mailbox create -u test "$folder"
+	for f in "$T/$name"/*.eml; do imap_deliver test "$folder" "$f"; done
+	port=$(free_port)
+	python3 "$FIXTURES/tcp_proxy.py" "$port" "$IMAPS_PORT" "$@" &
+	pid=$!
+	at_exit "kill $pid"
+	wait_port "$port"
+	C_PORT=$port imap_conf "$name" "folders: [$folder]"
+}
+
 # --- connection cut in the middle of a transfer (a proxy closes it after 1.5 MB)
-python3 "$FIXTURES/mkinvoices.py" "$T/m3" 6 600000 cut >"$T/m3.sha"
-doveadm -c "$T/dovecot/dovecot.conf" mailbox create -u test Duze
-for f in "$T"/m3/*.eml; do imap_deliver test Duze "$f"; done
-proxy_port=$(free_port)
-python3 "$FIXTURES/tcp_proxy.py" "$proxy_port" "$IMAPS_PORT" --cut-after 1500000 &
-proxy=$!
-at_exit "kill $proxy"
-wait_port "$proxy_port"
-imap_conf cut "port: $proxy_port" 'folders: [Duze]'
-sed -i "0,/port: $IMAPS_PORT/{/port: $IMAPS_PORT/d}" "$T/conf.d/cut.yaml"
+proxied cut Duze 6 600000 --cut-after 1500000
 goniec_run fetch cut
 check_eq "connection cut: exit 1" 1 $?
 check "connection cut: says the connection was lost" grep -q "connection lost" "$T/out"
-got=$(docs_with "$T/m3.sha")
+got=$(docs_with "$T/cut.sha")
 check "connection cut: not everything got through ($got of 6)" test "$got" -lt 6
 goniec_run fetch cut
 check_eq "after the cut the next run succeeds" 0 $?
-check_eq "after the cut: all 6 documents, each once" 6 "$(docs_with "$T/m3.sha")"
+check_eq "after the cut: all 6 documents, each once" 6 "$(docs_with "$T/cut.sha")"
 check_eq "after the cut: all 6 messages moved" 0 "$(imap_count test secret Duze)"
 
 # --- killed in the middle of a run (transfer slowed to 4 MB/s so the kill lands inside)
-python3 "$FIXTURES/mkinvoices.py" "$T/m4" 10 400000 kill >"$T/m4.sha"
-doveadm -c "$T/dovecot/dovecot.conf" mailbox create -u test Kill
-for f in "$T"/m4/*.eml; do imap_deliver test Kill "$f"; done
-slow_port=$(free_port)
-python3 "$FIXTURES/tcp_proxy.py" "$slow_port" "$IMAPS_PORT" --rate 4000000 &
-slow=$!
-at_exit "kill $slow"
-wait_port "$slow_port"
-imap_conf killed "port: $slow_port" 'folders: [Kill]'
-sed -i "0,/port: $IMAPS_PORT/{/port: $IMAPS_PORT/d}" "$T/conf.d/killed.yaml"
+proxied killed Kill 10 400000 --rate 4000000
 "$GONIEC" -c "$T/conf.d" fetch killed >"$T/out" 2>&1 &
 run=$!
 sleep 0.8
 kill -9 $run 2>/dev/null
 wait $run 2>/dev/null
-got=$(docs_with "$T/m4.sha")
+got=$(docs_with "$T/killed.sha")
 check "killed: the run was stopped in the middle ($got of 10 filed)" test "$got" -lt 10
 goniec_run fetch killed
 check_eq "after the kill the next run succeeds" 0 $?
-check_eq "after the kill: all 10 documents, each once" 10 "$(docs_with "$T/m4.sha")"
+check_eq "after the kill: all 10 documents, each once" 10 "$(docs_with "$T/killed.sha")"
 check_eq "after the kill: all 10 messages moved" 0 "$(imap_count test secret Kill)"
 check "no temporary or orphan files are left in the spool" \
 	bash -c "! find '$T/spool' -name '.goniec-tmp*' | grep -q ."
