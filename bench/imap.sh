@@ -9,19 +9,24 @@
 # mail), and whether goniec's spool holds exactly the expected PDFs.
 # Env: IMAP_BENCH_N (messages, default 2000), GONIEC (the binary). Needs dovecot-imapd,
 # isync, fetchmail, getmail6 (packaging/deps.d/imap.list) and /usr/bin/time.
-set -euo pipefail
+set -eo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 h=$here/imap
 n=${IMAP_BENCH_N:-2000}
-dir=${TMPDIR:-/tmp}/goniec-bench-imap
 GONIEC=${GONIEC:-$here/../build/goniec}
-"$h/dovecot.sh" stop "$dir" 2>/dev/null || true
-rm -rf "$dir"
-mkdir -p "$dir"
-chmod 755 "$dir"
-python3 "$h/mkcorpus.py" "$dir/Maildir" "$n" >"$dir/expected.json"
-"$h/dovecot.sh" start "$dir"
-trap '"$h/dovecot.sh" stop "$dir"' EXIT
+# The test library gives a scratch directory ($T, removed at exit), the test CA and
+# cleanup hooks; the Dovecot is the tests' fixture on the ports the peers expect.
+TEST_NAME=bench-imap . "$here/../tests/integration/lib.sh"
+dir=$T
+fixture=$SRC_DIR/tests/fixtures/dovecot.sh
+make_test_ca
+# getmail refuses to run as root; its peer script runs it as this user
+id imapbench >/dev/null 2>&1 || useradd --system --no-create-home imapbench
+"$fixture" user "$dir/dovecot" bench bench
+python3 "$h/mkcorpus.py" "$dir/dovecot/mail/bench/Maildir" "$n" >"$dir/expected.json"
+chown -R goniecimap: "$dir/dovecot/mail"
+at_exit "'$fixture' stop '$dir/dovecot'"
+"$fixture" start "$dir/dovecot" 11143 11993 "$dir/tls/server.pem" "$dir/tls/server.key"
 export CA=$dir/tls/ca.pem
 
 mkdir -p "$dir/conf.d"
@@ -48,12 +53,16 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # timed NAME CMD... — append "wall_s maxrss_kib" of one run to $dir/NAME.times
 timed() {
 	local name=$1; shift
-	/usr/bin/time -f "%e %M" -o "$dir/time" "$@" >/dev/null 2>"$dir/err" || { cat "$dir/err" >&2; exit 1; }
-	cat "$dir/time" >>"$dir/$name.times"
+	if /usr/bin/time -f "%e %M" -o "$dir/time" "$@" >/dev/null 2>"$dir/err"; then
+		cat "$dir/time" >>"$dir/$name.times"
+	else
+		echo "$name failed: $(tail -1 "$dir/err")" >&2
+	fi
 }
 # report KEY LABEL FOUND
 report() {
 	local name=$1 found=$3
+	[ -s "$dir/$name.times" ] || { printf '%-22s failed every run\n' "$2"; return; }
 	printf '%-22s %7s s %6d MiB  %s PDFs\n' "$2" \
 		"$(awk '{print $1}' "$dir/$name.times" | median)" \
 		"$(( $(awk '{print $2}' "$dir/$name.times" | sort -n | tail -1) / 1024 ))" "$found"
@@ -69,7 +78,7 @@ print(f"{len(got)} ({'exactly the expected set' if sorted(got) == sorted(exp) el
 PY
 }
 
-echo "mailbox: $n messages, $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expected_pdfs"])' "$dir/expected.json") expected PDFs, $(du -sm "$dir/Maildir" | cut -f1) MB"
+echo "mailbox: $n messages, $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expected_pdfs"])' "$dir/expected.json") expected PDFs, $(du -sm "$dir/dovecot/mail" | cut -f1) MB"
 for i in 1 2 3; do
 	rm -rf "$dir/spool" "$dir/state"
 	timed goniec "$GONIEC" -q -c "$dir/conf.d" fetch bench
