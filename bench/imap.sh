@@ -84,6 +84,21 @@ for i in 1 2 3; do
 	timed goniec "$GONIEC" -q -c "$dir/conf.d" fetch bench
 done
 report goniec "goniec (first run)" "$(spool_check)"
+# The same with spool and state in memory: what the fetching costs without the spool's
+# fsyncs (four per document), for comparison with the peers, which sync nothing.
+if [ -d /dev/shm ]; then
+	shm=$(mktemp -d /dev/shm/goniec-bench.XXXXXX)
+	at_exit "rm -rf '$shm'"
+	mkdir -p "$shm/conf.d"
+	sed "s|$dir/spool|$shm/spool|; s|$dir/state|$shm/state|" "$dir/conf.d/bench.yaml" >"$shm/conf.d/bench.yaml"
+	chmod 700 "$shm/conf.d"
+	chmod 600 "$shm/conf.d/bench.yaml"
+	for i in 1 2 3; do
+		rm -rf "$shm/spool" "$shm/state"
+		timed goniec-shm "$GONIEC" -q -c "$shm/conf.d" fetch bench
+	done
+	report goniec-shm "goniec (spool in RAM)" "$(find "$shm/spool" -name '*.meta.json' | wc -l)"
+fi
 for i in 1 2 3 4 5; do timed goniec-again "$GONIEC" -q -c "$dir/conf.d" fetch bench; done
 again_ms=$(awk '{print $1 * 1000}' "$dir/goniec-again.times" | median)
 report goniec-again "goniec (no new mail)" "$(spool_check)"
