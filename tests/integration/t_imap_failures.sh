@@ -6,7 +6,7 @@
 # the next run picks up where it stopped; nothing is lost or filed twice.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
-command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
+imap_require
 cat >"$T/nomove.conf" <<CONF
 protocol imap {
   imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ NAMESPACE UIDPLUS QUOTA SPECIAL-USE

@@ -5,7 +5,7 @@
 # by SPECIAL-USE; a Polish folder name; incremental runs; UIDVALIDITY change; move_to null.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
-command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
+imap_require
 imap_start
 imap_corpus
 year=$(date +%Y)

@@ -4,7 +4,7 @@
 # to plain text, a wrong CA or a wrong host name refuses the connection clearly.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
-command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
+imap_require
 make_test_ca
 # The default certificate names another host; only a client sending SNI "localhost"
 # gets the right one (Dovecot's local_name picks it).
