@@ -112,6 +112,13 @@ hashes() { find "$T/spool" -path '*/quarantine' -prune -o -type f ! -name '*.met
 
 conf m365 'folders: [inbox, "Junk Email", "Inbox/Faktury"]'
 
+# ---- goniec folders -----------------------------------------------------------------
+"$GONIEC" -c "$T/conf.d" folders m365 >"$T/folders" 2>&1
+check_eq "folders: succeeds" 0 $?
+check "folders: nested display path, read" grep -qx '\* Inbox/Faktury' "$T/folders"
+check "folders: junk folder marked and read" grep -qx '\* Junk Email  (junk)' "$T/folders"
+check "folders: other folders listed, not read" grep -qx '  Archiwum' "$T/folders"
+
 # ---- first run ----------------------------------------------------------------------
 check_eq "first run succeeds" 0 "$(fetch m365)"
 python3 - "$T" >"$T/want" <<'EOF'

@@ -1001,6 +1001,91 @@ enum run_outcome graph_check_access(const struct config *cfg, const struct sourc
 	return out;
 }
 
+struct tree_walk {
+	struct grun *gr;
+	FILE *out;
+	struct strlist read_ids;
+	char *junk_id;
+	size_t count;
+};
+
+static const char folder_select[] = "$top=250&$select=id,displayName,childFolderCount";
+
+/* Print the folders under parent_id (NULL: the root) with their display paths. */
+static int print_tree(struct tree_walk *w, const char *parent_id, const char *prefix, int depth)
+{
+	struct grun *gr = w->gr;
+	char *url = parent_id ? xasprintf("%s/mailFolders/%s/childFolders?%s", gr->user_path,
+					  parent_id, folder_select)
+			      : xasprintf("%s/mailFolders?%s", gr->user_path, folder_select);
+	int rc = 0;
+
+	while (url && rc == 0) {
+		struct sync_call c = {gr, "folder list", NULL, false, false, {0}};
+		struct graph_folder_list l = {0};
+		struct gerr err;
+
+		rc = call(&c, "GET", url, NULL);
+		free(url);
+		url = NULL;
+		if (rc == 0 && (rc = graph_parse_folder_list(c.body.data, c.body.len, &l, &err)) < 0)
+			note_error(gr, err.msg);
+		buf_free(&c.body);
+		for (size_t i = 0; rc == 0 && i < l.len; i++) {
+			const struct graph_folder *f = &l.items[i];
+			char *path = prefix ? xasprintf("%s/%s", prefix, f->name ? f->name : "?")
+					    : xstrdup(f->name ? f->name : "?");
+
+			fprintf(w->out, "%s %s%s\n", strlist_contains(&w->read_ids, f->id) ? "*" : " ",
+				path, w->junk_id && !strcmp(f->id, w->junk_id) ? "  (junk)" : "");
+			w->count++;
+			if (f->children > 0 && depth < MIME_MAX_DEPTH)
+				rc = print_tree(w, f->id, path, depth + 1);
+			free(path);
+		}
+		if (rc == 0 && l.next_link && str_starts_with(l.next_link, gr->conf->graph_url))
+			url = xstrdup(l.next_link);
+		graph_folder_list_free(&l);
+	}
+	free(url);
+	return rc;
+}
+
+enum run_outcome graph_print_folders(const struct config *cfg, const struct source_conf *src,
+				     FILE *out, struct gerr *err)
+{
+	const struct graph_conf *c = src->typed;
+	struct source_run run = {.cfg = cfg, .src = src};
+	struct grun gr = {0};
+	struct tree_walk w = {.gr = &gr, .out = out};
+	struct graph_folder junk = {0};
+	enum run_outcome o = RUN_OK;
+
+	if (setup(&gr, &run, NULL) < 0) {
+		o = gr.needs_person ? RUN_NEEDS_PERSON : RUN_FAILED;
+	} else {
+		for (size_t i = 0; i < c->folders.len && !gr.fatal; i++) {
+			struct gfolder f = {.spec = c->folders.items[i]};
+
+			if (resolve_folder(&gr, &f) == 0)
+				strlist_add(&w.read_ids, f.id);
+			free(f.id);
+			free(f.name);
+		}
+		if (!gr.fatal && get_well_known(&gr, "junkemail", &junk) == 0)
+			w.junk_id = junk.id;
+		if (!gr.fatal && print_tree(&w, NULL, NULL, 0) == 0)
+			fprintf(out, "(%zu folders; * = read by %s)\n", w.count, src->name);
+		if (gr.fatal || gr.errors)
+			o = gr.needs_person ? RUN_NEEDS_PERSON : RUN_FAILED;
+	}
+	strlist_free(&w.read_ids);
+	graph_folder_free(&junk);
+	teardown(&gr);
+	*err = run.err;
+	return o;
+}
+
 static int graph_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_conf *src)
 {
 	const struct graph_conf *c = src->typed;
