@@ -14,9 +14,13 @@ static const struct command commands[] = {
 	 "Reads every conf.d file and reports each problem as file:line:col. Secrets given\n"
 	 "as files, environment variables or credentials are checked for readability.\n"
 	 "Prints \"OK: N sources, M routes\" and exits 0 when all is well, 2 otherwise.\n"},
-	{"fetch", cmd_fetch, "[NAME...]", "run sources now (all, or the named sources or companies)",
+	{"fetch", cmd_fetch, "[--no-wait] [--here] [NAME...]",
+	 "run sources now (all, or the named sources or companies)",
 	 "Runs each named source once (a company id names all its sources; no name: every\n"
-	 "enabled source) and prints one line per source. A source already running elsewhere\n"
+	 "enabled source) and prints one line per source. When `goniec run` is running, the\n"
+	 "daemon runs them (never alongside its own run of a source) and this waits for the\n"
+	 "outcomes; --no-wait returns at once. Without a daemon, or with --here, they run in\n"
+	 "this process, showing progress on a terminal. A source already running elsewhere\n"
 	 "is reported and skipped (exit 75).\n"},
 	{"consent", cmd_consent, "NAME", "admin-consent link and access check of a graph source",
 	 "Prints the link a tenant administrator opens to grant the app registration of a\n"
@@ -26,7 +30,26 @@ static const struct command commands[] = {
 	 "Logs in to the IMAP or Microsoft 365 (graph) source NAME and prints its folders\n"
 	 "(IMAP names decoded from modified UTF-7, Graph folders as display paths such as\n"
 	 "Inbox/Faktury); '*' marks the ones a run reads, (junk) the junk folder.\n"},
+	{"forward", cmd_forward, "[-w] [-p] [-i T]", "deliver new documents by the routes",
+	 "Looks at every document in the spool and delivers it by each route that wants it\n"
+	 "and has not had it yet (the journal in <state>/forward/ remembers), then prints\n"
+	 "one line per route. Exits 1 when a delivery failed (it is retried next time).\n"
+	 "  -w, --watch   keep going: watch the spool (inotify; polling on NFS/SMB)\n"
+	 "  -p, --poll    poll the spool even on a local file system\n"
+	 "  -i, --interval T  rescan (inotify) or poll interval: 5m and 10s by default\n"
+	 "Exits 75 when another forwarder (goniec run) holds the journal.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
+	{"run", cmd_run, "", "run the daemon: schedules, workers, forwarder, control socket",
+	 "Runs in the foreground until SIGTERM (systemd Type=notify). Each source runs on its\n"
+	 "schedule in a worker process of its own; SIGHUP or `goniec reload` re-reads conf.d\n"
+	 "(a configuration with errors is rejected and the old one kept). See docs/daemon.md.\n"},
+	{"status", cmd_status, "[--json]", "show each source's last and next run and alerts",
+	 "Asks the running daemon (or reads the saved status when none runs) and prints per\n"
+	 "source: last run, outcome, documents, next run, what needs a person; then the\n"
+	 "forwarder's routes. --json prints the same as a JSON document.\n"},
+	{"reload", cmd_reload, "", "make the running daemon re-read conf.d",
+	 "Checks conf.d, then asks the daemon to load it; prints the errors if it is rejected.\n"},
+	{"worker", cmd_worker, "--result-fd=N NAME", "(internal) one source run for `goniec run`", ""},
 	{"version", cmd_version, "", "print the version", ""},
 };
 

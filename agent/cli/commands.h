@@ -53,7 +53,12 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_consent(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
 int cmd_folders(struct cli *cli, int argc, char **argv);
+int cmd_forward(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_reload(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_worker(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 
 #endif
