@@ -15,11 +15,13 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/spool.h"
+#include "core/strset.h"
 #include "formats/mime.h"
 #include "sources/graph/graph_http.h"
 #include "sources/graph/graph_json.h"
 
 #define PAGE_SIZE_MSGS 100
+#define MOVE_BATCH 500
 #define FIRST_WATERMARK "1900-01-01T00:00:00Z"
 
 /* ---- configuration ------------------------------------------------------------------ */
@@ -90,6 +92,7 @@ struct gfolder {
 	char *watermark;       /* list messages received at or after this */
 	char *done_until;      /* receivedDateTime of the last message fully done */
 	char *first_failed;    /* receivedDateTime of the first message that failed */
+	char *last_listed;     /* receivedDateTime of the last message listed */
 };
 
 struct grun {
@@ -103,6 +106,8 @@ struct grun {
 	char *token_cache;
 	json_t *state;         /* graph-folders.json */
 	struct gmsg *to_move;  /* messages whose files are all in the spool */
+	size_t nto_move;
+	struct strset failed;  /* ids that failed in this run: not tried again in it */
 	bool needs_person;
 	bool fatal;            /* stop: credentials or mailbox problem */
 	unsigned long errors;
@@ -570,6 +575,7 @@ static void msg_failed(struct gmsg *gm)
 	struct gfolder *f = gm->f;
 
 	gm->gr->run->stats.failed++;
+	strset_add(&gm->gr->failed, gm->m.id);
 	if (!f->first_failed || strcmp(gm->m.received, f->first_failed) < 0) {
 		free(f->first_failed);
 		f->first_failed = xstrdup(gm->m.received);
@@ -587,6 +593,7 @@ static void msg_done(struct gmsg *gm)
 	} else if (gm->taken && gr->move_name) {
 		gm->next = gr->to_move;
 		gr->to_move = gm;
+		gr->nto_move++;
 	} else {
 		remember(gr, gm);
 		msg_free(gm);
@@ -668,8 +675,8 @@ static void take_message(struct grun *gr, struct gfolder *f, struct graph_messag
 	const struct source_conf *src = gr->run->src;
 	struct gmsg *gm;
 
-	if (dedupe_has_id(gr->run->dedupe, m->id))
-		return; /* seen in an earlier run */
+	if (dedupe_has_id(gr->run->dedupe, m->id) || strset_has(&gr->failed, m->id))
+		return; /* seen in an earlier run, or failed in this one */
 	gr->run->stats.looked_at++;
 	gm = xcalloc(1, sizeof(*gm));
 	gm->gr = gr;
@@ -729,6 +736,7 @@ static int move_taken(struct grun *gr)
 			msg_failed(gm);
 		}
 		gr->to_move = NULL;
+		gr->nto_move = 0;
 		return -1;
 	}
 	body = json_pack("{s:s}", "destinationId", gr->move_id);
@@ -746,6 +754,7 @@ static int move_taken(struct grun *gr)
 	}
 	json_decref(body);
 	gr->to_move = NULL;
+	gr->nto_move = 0;
 	if (graph_run(gr->gc, &np, &err) < 0) {
 		gr->needs_person |= np;
 		gr->fatal = true;
@@ -774,11 +783,12 @@ static char *first_page(const struct grun *gr, const struct gfolder *f)
 	return path;
 }
 
-/* The watermark after the pages done so far: before the first failure, else after the
- * last message listed. */
-static void advance_watermark(struct gfolder *f, const char *last_listed)
+/* After the moves: the watermark goes up to the first message that failed, else to the
+ * last one listed (listing is by receivedDateTime ge watermark, so a message received in
+ * the same second as the last is listed again and skipped as seen). */
+static void advance_watermark(struct gfolder *f)
 {
-	const char *wm = f->first_failed ? f->first_failed : last_listed;
+	const char *wm = f->first_failed ? f->first_failed : f->last_listed;
 
 	if (wm && strcmp(wm, f->watermark) > 0) {
 		free(f->watermark);
@@ -786,7 +796,7 @@ static void advance_watermark(struct gfolder *f, const char *last_listed)
 	}
 }
 
-/* One page: take its messages, move what was taken. Returns the next link or NULL. */
+/* One page: take its messages (their moves wait). Returns the next link or NULL. */
 static char *do_page(struct grun *gr, struct gfolder *f, const char *url, bool *ok)
 {
 	struct sync_call c = {gr, "message list", NULL, false, false, {0}};
@@ -807,16 +817,18 @@ static char *do_page(struct grun *gr, struct gfolder *f, const char *url, bool *
 		return NULL;
 	}
 	buf_free(&c.body);
+	if (page.nmsgs) {
+		free(f->last_listed);
+		f->last_listed = xstrdup(page.msgs[page.nmsgs - 1].received);
+	}
 	for (size_t i = 0; i < page.nmsgs; i++)
 		take_message(gr, f, &page.msgs[i]);
 	if (graph_run(gr->gc, &np, &err) < 0) {
 		gr->needs_person |= np;
 		gr->fatal = true;
 		note_error(gr, err.msg);
-	} else if (move_taken(gr) == 0 && !gr->fatal) {
+	} else {
 		*ok = true;
-		if (page.nmsgs)
-			advance_watermark(f, page.msgs[page.nmsgs - 1].received);
 		next = page.next_link ? xstrdup(page.next_link) : NULL;
 	}
 	graph_page_free(&page);
@@ -831,6 +843,32 @@ static char *do_page(struct grun *gr, struct gfolder *f, const char *url, bool *
 		next = NULL;
 	}
 	return next;
+}
+
+/* List from the watermark, page by page as @odata.nextLink says. Moves wait until the
+ * listing is done, since a move shifts the pages still to come; when MOVE_BATCH messages
+ * are waiting they are moved and the listing starts again from the watermark. */
+static void list_and_take(struct grun *gr, struct gfolder *f)
+{
+	bool ok = true, again = true;
+
+	while (again && ok && !gr->fatal) {
+		char *url = first_page(gr, f);
+
+		again = false;
+		while (url && ok && !gr->fatal && !again) {
+			char *next = do_page(gr, f, url, &ok);
+
+			free(url);
+			url = next;
+			again = url && gr->nto_move >= MOVE_BATCH;
+		}
+		free(url);
+		if (!gr->fatal && move_taken(gr) < 0)
+			ok = false;
+		if (!gr->fatal)
+			advance_watermark(f);
+	}
 }
 
 static json_t *folder_state(struct grun *gr, const struct gfolder *f)
@@ -848,8 +886,6 @@ static void process_folder(struct grun *gr, struct gfolder *f)
 {
 	json_t *st;
 	const char *wm;
-	char *url;
-	bool ok = true;
 
 	if (resolve_folder(gr, f) < 0)
 		return;
@@ -858,14 +894,7 @@ static void process_folder(struct grun *gr, struct gfolder *f)
 	if (!wm || !st || strcmp(json_string_value(json_object_get(st, "id")) ?: "", f->id))
 		wm = FIRST_WATERMARK; /* new, or the folder was recreated */
 	f->watermark = xstrdup(wm);
-	url = first_page(gr, f);
-	while (url && ok && !gr->fatal) {
-		char *next = do_page(gr, f, url, &ok);
-
-		free(url);
-		url = next;
-	}
-	free(url);
+	list_and_take(gr, f);
 	json_object_set_new(json_object_get(gr->state, "folders"), f->spec,
 			    json_pack("{s:s, s:s}", "id", f->id, "watermark", f->watermark));
 }
@@ -936,6 +965,12 @@ static int setup(struct grun *gr, struct source_run *run, const char *token_cach
 
 static void teardown(struct grun *gr)
 {
+	struct gmsg *gm, *next;
+
+	for (gm = gr->to_move; gm; gm = next) { /* a run stopped before their move */
+		next = gm->next;
+		msg_free(gm);
+	}
 	graph_client_free(gr->gc);
 	free_secret(gr->secret);
 	free(gr->token_cache);
@@ -943,6 +978,7 @@ static void teardown(struct grun *gr)
 	free(gr->move_name);
 	free(gr->move_id);
 	json_decref(gr->state);
+	strset_free(&gr->failed);
 }
 
 static enum run_outcome graph_run_source(struct source_run *run)
@@ -974,6 +1010,7 @@ static enum run_outcome graph_run_source(struct source_run *run)
 		free(folders[i].watermark);
 		free(folders[i].done_until);
 		free(folders[i].first_failed);
+		free(folders[i].last_listed);
 	}
 	free(folders);
 	log_debug("%s: %lu HTTP requests", run->src->name, graph_request_count(gr.gc));
