@@ -47,9 +47,9 @@ sources:
     ca_file: $base/tls/ca.pem
 YAML
 chmod 600 "$base/conf.d/bench.yaml"
-run() { /usr/bin/time -f '%e %M' -o "$base/time" "$GONIEC" -q -c "$base/conf.d" fetch --here bench >/dev/null; }
+run() { /usr/bin/time -f '%e %M %U %S' -o "$base/time" "$GONIEC" -q -c "$base/conf.d" fetch --here bench >/dev/null; }
 run
-read -r wall kb <"$base/time"
+read -r wall kb usr sys <"$base/time"
 got=$(find "$base/spool" -path '*/quarantine' -prune -o -type f ! -name '*.meta.json' -print0 |
 	xargs -0 sha256sum | awk '{print $1}' | sort)
 want=$(python3 -c "import json,sys; print('\n'.join(sorted(json.load(open(sys.argv[1]))['expected_sha256'])))" "$base/expected.json")
@@ -58,17 +58,18 @@ filed=$(echo "$got" | wc -l)
 curl -s --cacert "$base/tls/ca.pem" "https://localhost:$port/_fixture/stats" >"$base/stats1"
 curl -s --cacert "$base/tls/ca.pem" -d '{}' "https://localhost:$port/_fixture/reset-stats" >/dev/null
 run
-read -r wall2 kb2 <"$base/time"
+read -r wall2 kb2 _ _ <"$base/time"
 curl -s --cacert "$base/tls/ca.pem" "https://localhost:$port/_fixture/stats" >"$base/stats2"
-python3 - "$base/stats1" "$base/stats2" "$N" "$filed" "$wall" "$kb" "$wall2" "$kb2" <<'PY'
+python3 - "$base/stats1" "$base/stats2" "$N" "$filed" "$wall" "$kb" "$wall2" "$kb2" "$usr" "$sys" <<'PY'
 import json, sys
 s1, s2 = (json.load(open(p))["requests"] for p in sys.argv[1:3])
-n, filed, wall, kb, wall2, kb2 = sys.argv[3:]
+n, filed, wall, kb, wall2, kb2, usr, cpu_sys = sys.argv[3:]
 filed = int(filed)
 listing = sum(s1.get(k, 0) for k in ("token", "folder", "list", "create_folder"))
 after = sum(v for k, v in s1.items() if k not in ("token", "folder", "list", "create_folder"))
 print(f"messages {n}, PDFs filed {filed} (all expected, nothing else)")
-print(f"first run:  wall {wall} s, peak memory {int(kb) / 1024:.1f} MiB")
+print(f"first run:  wall {wall} s (goniec CPU {usr} s user, {cpu_sys} s system; the rest is "
+      f"the Python fixture), peak memory {int(kb) / 1024:.1f} MiB")
 print(f"  requests: {json.dumps(s1, sort_keys=True)}")
 print(f"  listing {listing}; after listing {after} = {after / filed:.2f} per filed document")
 print(f"second run (no new mail): wall {wall2} s, peak memory {int(kb2) / 1024:.1f} MiB, "

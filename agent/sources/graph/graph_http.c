@@ -104,7 +104,9 @@ struct graph_client *graph_client_new(const struct graph_client_conf *conf)
 		log_error("graph: curl_multi_init failed");
 		abort();
 	}
-	curl_multi_setopt(gc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)GRAPH_MAX_INFLIGHT);
+	/* The in-flight limit is kept here, not by CURLMOPT_MAX_HOST_CONNECTIONS: with that,
+	 * a request queued behind an idle cached connection waits for the next poll timeout. */
+	curl_multi_setopt(gc->multi, CURLMOPT_MAXCONNECTS, (long)GRAPH_MAX_INFLIGHT + 1);
 	make_cache_key(gc);
 	cache_load(gc);
 	return gc;
@@ -321,9 +323,8 @@ static void start(struct graph_client *gc, struct graph_req *req)
 	curl_multi_add_handle(gc->multi, req->easy);
 }
 
-/* Take the first request whose time has come off the queue (NULL: none ready). *wait_ms
- * is lowered to the time until the next one is due. */
-static struct graph_req *take_ready(struct graph_client *gc, int64_t now, long *wait_ms)
+/* Take the first request whose time has come off the queue (NULL: none ready). */
+static struct graph_req *take_ready(struct graph_client *gc, int64_t now)
 {
 	struct graph_req **p;
 
@@ -335,8 +336,6 @@ static struct graph_req *take_ready(struct graph_client *gc, int64_t now, long *
 			r->next = NULL;
 			return r;
 		}
-		if (r->not_before - now < *wait_ms)
-			*wait_ms = (long)(r->not_before - now);
 	}
 	return NULL;
 }
@@ -414,12 +413,12 @@ static void fail_queue(struct graph_client *gc, const char *why)
 	}
 }
 
-static int start_ready(struct graph_client *gc, long *wait_ms, bool *needs_person, struct gerr *err)
+static int start_ready(struct graph_client *gc, bool *needs_person, struct gerr *err)
 {
 	struct graph_req *req;
 	int64_t now = now_ms();
 
-	while (gc->active < GRAPH_MAX_INFLIGHT && (req = take_ready(gc, now, wait_ms))) {
+	while (gc->active < GRAPH_MAX_INFLIGHT && (req = take_ready(gc, now))) {
 		if (graph_token_get(gc, needs_person, err) < 0) {
 			graph_submit(gc, req);
 			return -1;
@@ -429,6 +428,19 @@ static int start_ready(struct graph_client *gc, long *wait_ms, bool *needs_perso
 	return 0;
 }
 
+/* How long to wait for transfers: until a free slot can take the next due request. */
+static int poll_timeout(const struct graph_client *gc)
+{
+	int64_t now = now_ms(), wait = 1000;
+
+	if (gc->active >= GRAPH_MAX_INFLIGHT)
+		return 1000;
+	for (const struct graph_req *r = gc->queue; r; r = r->next)
+		if (r->not_before - now < wait)
+			wait = r->not_before - now;
+	return wait < 0 ? 0 : (int)wait;
+}
+
 int graph_run(struct graph_client *gc, bool *needs_person, struct gerr *err)
 {
 	CURLMsg *m;
@@ -436,9 +448,7 @@ int graph_run(struct graph_client *gc, bool *needs_person, struct gerr *err)
 
 	*needs_person = false;
 	while (gc->queue || gc->active) {
-		long wait_ms = 1000;
-
-		if (start_ready(gc, &wait_ms, needs_person, err) < 0) {
+		if (start_ready(gc, needs_person, err) < 0) {
 			/* wait for what is in flight, then give up on the rest */
 			while (gc->active) {
 				curl_multi_perform(gc->multi, &running);
@@ -455,8 +465,7 @@ int graph_run(struct graph_client *gc, bool *needs_person, struct gerr *err)
 			if (m->msg == CURLMSG_DONE)
 				finished(gc, m);
 		if (gc->queue || gc->active)
-			curl_multi_poll(gc->multi, NULL, 0, gc->active < GRAPH_MAX_INFLIGHT && gc->queue ?
-					(int)(wait_ms < 0 ? 0 : wait_ms) : 1000, NULL);
+			curl_multi_poll(gc->multi, NULL, 0, poll_timeout(gc), NULL);
 	}
 	return 0;
 }
