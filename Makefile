@@ -7,6 +7,8 @@
 #   make fuzz       run each fuzz target longer (FUZZ_SECONDS, default 120)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install missing Debian build and test dependencies
+#   make deb / rpm  build the packages into build/pkg (packaging/build.sh)
+#   make package-check  lintian, rpmlint, and install tests in a Debian 12 chroot
 #
 # Sources are found by wildcard: every agent/**/*.c is part of the program, every
 # tests/unit/test_*.c is a cmocka test binary, every tests/fuzz/fuzz_*.c a libFuzzer
@@ -113,6 +115,19 @@ install: all
 	    s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	install -d $(DESTDIR)$(DATADIR)/goniec/providers
 	for p in conf.d/providers/*.yaml; do [ -e "$$p" ] && install -m 0644 $$p $(DESTDIR)$(DATADIR)/goniec/providers/; done; true
+	install -D -m 0644 packaging/bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/goniec
+
+# ---- packages (packaging/build.sh, packaging/package-check.sh) --------------------------
+PKGDIR ?= $(BUILD)/pkg
+
+deb:
+	@packaging/build.sh deb $(PKGDIR) $(VERSION)
+
+rpm:
+	@packaging/build.sh rpm $(PKGDIR) $(VERSION)
+
+package-check: deps
+	@packaging/package-check.sh $(PKGDIR) $(VERSION)
 
 deps:
 	@packaging/deps.sh

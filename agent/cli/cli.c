@@ -50,6 +50,13 @@ static const struct command commands[] = {
 	{"reload", cmd_reload, "", "make the running daemon re-read conf.d",
 	 "Checks conf.d, then asks the daemon to load it; prints the errors if it is rejected.\n"},
 	{"worker", cmd_worker, "--result-fd=N NAME", "(internal) one source run for `goniec run`", ""},
+	{"points", cmd_points, "NAME", "list the consumption points of a portal source",
+	 "Prints each point the portal showed (id, name or address), the property it is\n"
+	 "mapped to in conf.d and its state: mapped, unmapped, disabled, or not seen yet.\n"},
+	{"otp", cmd_otp, "NAME [CODE]", "give a portal login the one-time code it waits for",
+	 "Completes a login that stopped with \"code needed\" and runs the source. Without\n"
+	 "CODE it asks on the terminal (first logging in, so that the portal sends a code,\n"
+	 "when no login is waiting). The session is kept and reused on later runs.\n"},
 	{"version", cmd_version, "", "print the version", ""},
 };
 

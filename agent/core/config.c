@@ -93,19 +93,38 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* Every key the tables take, with the _file/_env/_credential forms of secrets. The strings
+ * of the secret forms are owned by a static list (they are few and live for the process). */
+static const char *secret_key(const char *key, const char *suffix)
+{
+	static struct strlist made;
+	char *k = xasprintf("%s%s", key, suffix);
+	for (size_t i = 0; i < made.len; i++)
+		if (strcmp(made.items[i], k) == 0) {
+			free(k);
+			return made.items[i];
+		}
+	strlist_add(&made, k);
+	free(k);
+	return made.items[made.len - 1];
+}
+
 static const char **keys_of(const struct cf_field *a, const struct cf_field *b)
 {
+	static const char *const suffixes[] = {"_file", "_env", "_credential"};
+	const struct cf_field *tables[] = {a, b};
 	size_t n = 0;
-	for (const struct cf_field *f = a; f && f->key; f++)
-		n++;
-	for (const struct cf_field *f = b; f && f->key; f++)
-		n++;
+	for (size_t t = 0; t < 2; t++)
+		for (const struct cf_field *f = tables[t]; f && f->key; f++)
+			n += f->type == CF_SECRET ? 4 : 1;
 	const char **keys = xcalloc(n + 1, sizeof *keys);
 	n = 0;
-	for (const struct cf_field *f = a; f && f->key; f++)
-		keys[n++] = f->key;
-	for (const struct cf_field *f = b; f && f->key; f++)
-		keys[n++] = f->key;
+	for (size_t t = 0; t < 2; t++)
+		for (const struct cf_field *f = tables[t]; f && f->key; f++) {
+			keys[n++] = f->key;
+			for (size_t i = 0; f->type == CF_SECRET && i < ARRAY_LEN(suffixes); i++)
+				keys[n++] = secret_key(f->key, suffixes[i]);
+		}
 	return keys;
 }
 
