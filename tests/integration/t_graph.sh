@@ -141,7 +141,7 @@ import json, sys
 g = json.load(open(sys.argv[1]))["origin"]["graph"]
 assert g["mailbox"] == "faktury@acme.pl" and g["folder"] == "Faktury", g
 assert g["message_id"] == "<nested-folder@test>" and g["from"] == "noreply@play.pl", g
-assert g["subject"] == "nested folder" and g["date"].endswith("Z") and g["id"], g
+assert g["subject"] == "nested folder" and g["received"].endswith("Z") and g["id"], g
 EOF
 taken=$(python3 -c "import json; d=json.load(open('$T/expected.json'))['counts']; print(d['invoice'] + d['forwarded'])")
 check_eq "taken messages moved to eksiegowy$YEAR" $((taken + 5)) "$(in_folder "eksiegowy$YEAR")"
@@ -226,3 +226,23 @@ conf bad-ca 'folders: [inbox]'
 sed -i "s|ca_file: .*|ca_file: $T/other/tls/ca.pem|" "$T/conf.d/bad-ca.yaml"
 check_eq "an untrusted certificate is refused" 1 "$(fetch bad-ca)"
 check "the refusal says why" grep -qi 'certificate' "$T/out"
+
+# ---- configuration errors -------------------------------------------------------------
+mkdir -p "$T/conf-bad"
+cat >"$T/conf-bad/a.yaml" <<YAML
+sources:
+  - name: zle
+    type: graph
+    tenant: t
+    client_id: c
+    client_secret_env: GONIEC_TEST_SECRET
+    mailbox: a@b.pl
+    senders: []
+    move_to: "rok/{rok}"
+    graph_url: http://graph.example
+YAML
+"$GONIEC" -c "$T/conf-bad" check >"$T/check" 2>&1
+check_eq "check: a bad graph definition is refused" 2 $?
+check "check: empty senders named with file:line" grep -q 'a.yaml:8:[0-9]*: .*senders: list the addresses' "$T/check"
+check "check: bad move_to named" grep -q "a.yaml:9:[0-9]*: .*move_to: 'rok/{rok}'" "$T/check"
+check "check: plain-http graph_url refused" grep -q "a.yaml:10:[0-9]*: .*graph_url: 'http://graph.example' must start with https://" "$T/check"

@@ -38,8 +38,8 @@ static const struct cf_field graph_fields[] = {
 	 .help = "the mailbox: user address (UPN) or object id"},
 	{.key = "folders", .type = CF_STRLIST, .offset = OFF(folders), .dflt = "inbox junkemail",
 	 .help = "folders to check: well-known names (inbox, junkemail) or display paths (\"Inbox/Faktury\")"},
-	{.key = "senders", .type = CF_WILDCARDS, .offset = OFF(senders),
-	 .help = "sender addresses to take mail from, '*' wildcards (empty: anyone)"},
+	{.key = "senders", .type = CF_WILDCARDS, .offset = OFF(senders), .flags = CF_REQUIRED,
+	 .help = "From addresses whose mail is taken, '*' wildcards ('*@pge.pl'); others' mail is left alone"},
 	{.key = "move_to", .type = CF_STRING, .offset = OFF(move_to), .flags = CF_NULLABLE,
 	 .dflt = "eksiegowy{year}",
 	 .help = "folder under the mailbox root that taken mail is moved to; null: leave it"},
@@ -390,7 +390,9 @@ static json_t *origin_of(const struct grun *gr, const struct gfolder *f, const s
 		json_object_set_new(g, "from", json_string(m->from));
 	if (m->subject)
 		json_object_set_new(g, "subject", json_string(m->subject));
-	json_object_set_new(g, "date", json_string(m->received));
+	if (m->sent)
+		json_object_set_new(g, "date", json_string(m->sent));
+	json_object_set_new(g, "received", json_string(m->received));
 	return json_pack("{s:o}", "graph", g);
 }
 
@@ -561,6 +563,7 @@ static void msg_free(struct gmsg *gm)
 	free(gm->m.from);
 	free(gm->m.from_name);
 	free(gm->m.received);
+	free(gm->m.sent);
 	for (size_t i = 0; i < gm->m.natts; i++) {
 		free(gm->m.atts[i].id);
 		free(gm->m.atts[i].name);
@@ -641,8 +644,6 @@ static void att_done(struct graph_client *gc, struct graph_req *req)
 
 static bool sender_ok(const struct graph_conf *c, const char *from)
 {
-	if (c->senders.len == 0)
-		return true;
 	for (size_t i = 0; from && i < c->senders.len; i++)
 		if (wildcard_match(c->senders.items[i], from))
 			return true;
@@ -767,7 +768,7 @@ static int move_taken(struct grun *gr)
 /* ---- folders, pages, state ---------------------------------------------------------- */
 
 static const char list_select[] =
-	"$select=id,internetMessageId,subject,from,receivedDateTime"
+	"$select=id,internetMessageId,subject,from,receivedDateTime,sentDateTime"
 	"&$expand=attachments($select=id,name,contentType,size,isInline)";
 
 static char *first_page(const struct grun *gr, const struct gfolder *f)
@@ -1135,10 +1136,14 @@ static int graph_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_c
 	if (c->graph_url && !str_starts_with(c->graph_url, "https://"))
 		rc = cf_error(ctx, cf_get(ctx, node, "graph_url"), "graph_url: '%s' must start with https://",
 			      c->graph_url);
-	if (c->move_to && (!*c->move_to || strchr(c->move_to, '/')))
+	if (c->senders.len == 0 && cf_get(ctx, node, "senders"))
+		rc = cf_error(ctx, cf_get(ctx, node, "senders"),
+			      "senders: list the addresses whose mail goes to goniec, e.g. '*@pge.pl' ('*' takes everyone's)");
+	if (c->move_to && (!*c->move_to || strchr(c->move_to, '/') ||
+			   strstr(c->move_to, "{") != strstr(c->move_to, "{year}")))
 		rc = cf_error(ctx, cf_get(ctx, node, "move_to"),
-			      "move_to: '%s' must be one folder name (it is made under the mailbox root)",
-			      c->move_to);
+			      "move_to: '%s' must be one folder name (made under the mailbox root); "
+			      "{year} is the only placeholder", c->move_to);
 	return rc;
 }
 

@@ -157,6 +157,7 @@ static int parse_message(const json_t *v, struct graph_message *m, struct gerr *
 	if (!m->received)
 		return gerr_set(err, "message %s has no receivedDateTime", m->id);
 	m->internet_id = opt_str(v, "internetMessageId");
+	m->sent = opt_str(v, "sentDateTime");
 	m->subject = opt_str(v, "subject");
 	addr = json_object_get(json_object_get(v, "from"), "emailAddress");
 	m->from = opt_str(addr, "address");
@@ -208,6 +209,7 @@ static void message_free(struct graph_message *m)
 	free(m->from);
 	free(m->from_name);
 	free(m->received);
+	free(m->sent);
 }
 
 void graph_page_free(struct graph_page *p)

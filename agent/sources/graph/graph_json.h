@@ -55,6 +55,7 @@ struct graph_message {
 	char *from;          /* address, may be NULL */
 	char *from_name;     /* may be NULL */
 	char *received;      /* receivedDateTime, ISO 8601 UTC */
+	char *sent;          /* sentDateTime (the Date header), may be NULL */
 	struct graph_attachment *atts;
 	size_t natts;
 };
