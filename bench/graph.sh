@@ -1,5 +1,5 @@
 #!/bin/bash
-# Microsoft 365 through Graph: the 2,000-message benchmark corpus (bench/mkcorpus.py: 785
+# Microsoft 365 through Graph: the 2,000-message benchmark corpus (bench/imap/mkcorpus.py: 785
 # invoice PDFs from whitelisted senders among other mail) in the fixture Graph server's
 # inbox (tests/fixtures/graph_server.py, HTTPS on loopback), taken by one `goniec fetch`
 # of a graph source. Prints wall time, peak memory, the HTTP requests by kind and per
@@ -12,7 +12,7 @@ N=${GRAPH_BENCH_N:-2000}
 base=$(mktemp -d /var/tmp/goniec-bench-graph.XXXXXX)
 pid=
 trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$base"' EXIT
-python3 "$root/bench/mkcorpus.py" "$base/mail" "$N" >"$base/expected.json"
+python3 "$root/bench/imap/mkcorpus.py" "$base/mail" "$N" >"$base/expected.json"
 mkdir -p "$base/tls" "$base/conf.d"
 (
 	cd "$base/tls"
