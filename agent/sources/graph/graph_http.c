@@ -32,6 +32,9 @@ static void set_common(const struct graph_client *gc, CURL *easy)
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	/* The CA bundle only (the system's or ca_file), not also every file of the CA
+	 * directory: each connection would load the trust store twice (2 MB each time). */
+	curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
 	if (gc->conf.ca_file)
 		curl_easy_setopt(easy, CURLOPT_CAINFO, gc->conf.ca_file);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, gc->conf.user_agent ? gc->conf.user_agent : "goniec");
