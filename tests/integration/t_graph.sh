@@ -182,6 +182,48 @@ import json,sys; print(sum(m['subject'] == 'cut' for m in json.load(sys.stdin)['
 hashes >"$T/got2"
 check_eq "nothing filed twice over all runs" "$(sort -u "$T/got2" | wc -l)" "$(wc -l <"$T/got2")"
 
+# ---- killed in the middle of a run ------------------------------------------------------
+for n in 1 2 3 4 5 6 7 8 9 10; do
+	printf 'From: ebok@tauron.pl\nSubject: kill %s\nMessage-ID: <k%s@t>\nMIME-Version: 1.0\nContent-Type: application/pdf; name="k%s.pdf"\nContent-Transfer-Encoding: base64\n\n%s\n' \
+		$n $n $n "$(printf '%%PDF-1.4\nkilled %s\n%%%%EOF\n' $n | base64 -w0)" >"$T/k$n.eml"
+	deliver "$T/k$n.eml"
+done
+ctl faults '{"value_delay_ms": 300}' >/dev/null
+"$GONIEC" -c "$T/conf.d" fetch --here m365 >/dev/null 2>&1 &
+kpid=$!
+wait_for 20 bash -c "find '$T/spool' -name 'k*.pdf.meta.json' | grep -q ."
+kill -9 $kpid
+wait $kpid 2>/dev/null
+before=$(find "$T/spool" -name 'k*.pdf.meta.json' | wc -l)
+check "killed while filing ($before of 10 filed)" test "$before" -lt 10
+ctl faults '{"value_delay_ms": 0}' >/dev/null
+check_eq "the run after the kill succeeds" 0 "$(fetch m365)"
+check_eq "all ten filed, each once" 10 "$(find "$T/spool" -name 'k*.pdf' | wc -l)"
+check_eq "all ten moved" 10 "$(ctl state | python3 -c "
+import json,sys; print(sum(m['subject'].startswith('kill') for m in json.load(sys.stdin)['eksiegowy$YEAR']))")"
+check "no temporary files left after the kill" test -z "$(find "$T/spool" "$T/state" -name '.goniec-tmp*' -o -name '.item-*')"
+
+# ---- hostile answers ------------------------------------------------------------------
+# (eight messages from a stranger first, so that the listing takes two pages of seven)
+for n in 1 2 3 4 5 6 7 8; do
+	printf 'From: obcy@example.com\nSubject: obcy %s\nMessage-ID: <o%s@t>\n\nnic\n' $n $n >"$T/o$n.eml"
+	deliver "$T/o$n.eml"
+done
+for n in 1 2 3; do
+	printf 'From: faktury@pge.pl\nSubject: hostile %s\nMessage-ID: <h%s@t>\nMIME-Version: 1.0\nContent-Type: application/pdf; name="h%s.pdf"\nContent-Transfer-Encoding: base64\n\n%s\n' \
+		$n $n $n "$(printf '%%PDF-1.4\nhostile %s\n%%%%EOF\n' $n | base64 -w0)" >"$T/h$n.eml"
+	deliver "$T/h$n.eml"
+done
+ctl faults '{"garbage_list": 1}' >/dev/null
+check_eq "a truncated JSON answer makes the run partial" 1 "$(fetch m365)"
+check "it is named" grep -q 'message list of inbox: answer is not JSON' "$T/out"
+ctl faults '{"foreign_next": 1}' >/dev/null
+check_eq "a next-page link to another host makes the run partial" 1 "$(fetch m365)"
+check "it is refused, not followed" grep -q 'next page link outside https://localhost' "$T/out"
+check "no request went to the other host" bash -c "! grep -q attacker '$T/err'"
+check_eq "after them, the next run takes everything" 0 "$(fetch m365)"
+check_eq "all three filed once" 3 "$(find "$T/spool" -name 'h[123].pdf' | wc -l)"
+
 # ---- the yearly folder after ErrorFolderExists ---------------------------------------
 conf race 'folders: [Archiwum]' 'move_to: "rok{year}"' 'senders: ["*"]'
 deliver "$T/later/race.eml" Archiwum
