@@ -192,8 +192,7 @@ ctl faults '{"value_delay_ms": 300}' >/dev/null
 "$GONIEC" -c "$T/conf.d" fetch --here m365 >/dev/null 2>&1 &
 kpid=$!
 wait_for 20 bash -c "find '$T/spool' -name 'k*.pdf.meta.json' | grep -q ."
-kill -9 $kpid
-wait $kpid 2>/dev/null
+{ kill -9 $kpid; wait $kpid; } 2>/dev/null
 before=$(find "$T/spool" -name 'k*.pdf.meta.json' | wc -l)
 check "killed while filing ($before of 10 filed)" test "$before" -lt 10
 ctl faults '{"value_delay_ms": 0}' >/dev/null
