@@ -96,7 +96,7 @@ conf() {
 	{
 		printf 'sources:\n  - name: %s\n    type: graph\n' "$name"
 		printf '    tenant: tenant-1\n    client_id: app-1\n    client_secret_file: %s\n' "$T/secret"
-		printf '    mailbox: faktury@acme.pl\n    login_url: %s\n    graph_url: %s\n' "$URL" "$URL"
+		printf '    mailbox: faktury@acme.pl\n    login_url: %s\n    graph_url: %s/\n' "$URL" "$URL"
 		printf '    ca_file: %s\n' "$T/tls/ca.pem"
 		case "$*" in *senders:*) ;; *)
 			printf '    senders: ["*@pge.pl", "*@tauron.pl", "*@play.pl", "*@spoldzielnia-example.pl"]\n'
@@ -161,11 +161,11 @@ check_eq "second run lists each folder once (one short page each)" 3 "$(stat_of 
 
 # ---- new mail, throttling and an expired token ---------------------------------------
 deliver "$T/later/late.eml"
-ctl faults '{"throttle": 2, "retry_after": 1, "expire_tokens": true}' >/dev/null
+ctl faults '{"throttle": 2, "unavailable": 1, "retry_after": 1, "expire_tokens": true}' >/dev/null
 ctl reset-stats '{}' >/dev/null
-check_eq "run with 429s and an expired token succeeds" 0 "$(fetch m365)"
+check_eq "run with 429s, a 503 and an expired token succeeds" 0 "$(fetch m365)"
 check "the new message is filed" test -n "$(find "$T/spool" -name 'late.pdf')"
-check_eq "429s were answered" 2 "$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['throttled'])")"
+check_eq "429s and 503 were answered" 3 "$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['throttled'])")"
 check_eq "a new token was fetched after the 401" 1 "$(stat_of token)"
 
 # ---- a transfer cut in the middle ----------------------------------------------------

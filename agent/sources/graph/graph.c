@@ -1124,12 +1124,24 @@ enum run_outcome graph_print_folders(const struct config *cfg, const struct sour
 	return o;
 }
 
+/* "https://graph.microsoft.com/" means "https://graph.microsoft.com". */
+static void strip_slashes(char *url)
+{
+	size_t n = url ? strlen(url) : 0;
+
+	while (n > 0 && url[n - 1] == '/')
+		url[--n] = 0;
+}
+
 static int graph_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_conf *src)
 {
 	const struct graph_conf *c = src->typed;
 
+	struct graph_conf *w = src->typed;
 	int rc = 0;
 
+	strip_slashes(w->login_url);
+	strip_slashes(w->graph_url);
 	if (c->login_url && !str_starts_with(c->login_url, "https://"))
 		rc = cf_error(ctx, cf_get(ctx, node, "login_url"), "login_url: '%s' must start with https://",
 			      c->login_url);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "sources/graph/graph_json.h"
@@ -208,12 +209,42 @@ static int token_answer(struct graph_client *gc, long status, const struct buf *
 	return -1;
 }
 
+/* A failure that may pass: no connection, no or a cut answer, a timeout. A refused
+ * certificate is no such thing. */
+static bool transient(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
+	       rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+	       rc == CURLE_PARTIAL_FILE || rc == CURLE_COULDNT_RESOLVE_HOST;
+}
+
+/* One POST to the token endpoint; the answer's body in b. */
+static CURLcode token_post(struct graph_client *gc, const char *url, const char *form,
+			   long *status, struct buf *b, char *errbuf)
+{
+	CURL *easy = curl_easy_init();
+	CURLcode rc;
+
+	set_common(gc, easy);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, form);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 60L);
+	rc = curl_easy_perform(easy);
+	gc->requests++;
+	*status = 0;
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(easy);
+	return rc;
+}
+
 int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct buf b = {0};
 	char *url, *form;
-	CURL *easy;
 	CURLcode rc;
 	long status = 0;
 	int ret;
@@ -221,20 +252,18 @@ int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *er
 	*needs_person = false;
 	if (gc->token && time(NULL) < gc->token_valid_until)
 		return 0;
-	easy = curl_easy_init();
 	url = xasprintf("%s/%s/oauth2/v2.0/token", gc->conf.login_url, gc->conf.tenant);
 	form = token_form(gc);
-	set_common(gc, easy);
-	curl_easy_setopt(easy, CURLOPT_URL, url);
-	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, form);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 60L);
-	rc = curl_easy_perform(easy);
-	gc->requests++;
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(easy);
+	/* a passing failure (no answer, throttled, server trouble) is tried twice more */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt)
+			sleep((unsigned)attempt);
+		b.len = 0;
+		errbuf[0] = 0;
+		rc = token_post(gc, url, form, &status, &b, errbuf);
+		if (rc == CURLE_OK ? status != 429 && status < 500 : !transient(rc))
+			break;
+	}
 	free_secret(form);
 	if (rc != CURLE_OK)
 		ret = gerr_set(err, "sign-in to %s failed: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
@@ -363,6 +392,8 @@ static bool retry(struct graph_client *gc, struct graph_req *req)
 	if (req->streamed || req->attempts >= GRAPH_MAX_ATTEMPTS)
 		return false;
 	if (req->curl_rc != CURLE_OK) {
+		if (!transient(req->curl_rc))
+			return false;
 		log_debug("graph: %s: %s, retrying", req->url, req->curl_err);
 		requeue(gc, req, backoff);
 		return true;
