@@ -90,7 +90,6 @@ struct gfolder {
 	char *id;
 	char *name;            /* display name for sidecars */
 	char *watermark;       /* list messages received at or after this */
-	char *done_until;      /* receivedDateTime of the last message fully done */
 	char *first_failed;    /* receivedDateTime of the first message that failed */
 	char *last_listed;     /* receivedDateTime of the last message listed */
 };
@@ -128,7 +127,6 @@ struct gatt {
 	const struct graph_attachment *a;
 	struct spool_doc *doc;   /* file attachment being filed */
 	int fd;                  /* item attachment: temporary MIME file */
-	char *tmp;
 	struct gerr err;
 	bool write_failed;
 };
@@ -515,6 +513,7 @@ static int item_part(void *ctx, const struct mime_part *part, const struct mime_
 
 static int walk_item(struct gatt *ga)
 {
+	struct gerr werr;
 	struct stat st;
 	void *map;
 	int rc;
@@ -528,29 +527,37 @@ static int walk_item(struct gatt *ga)
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, ga->fd, 0);
 	if (map == MAP_FAILED)
 		return gerr_sys(&ga->err, "forwarded message");
+	/* item_part() reports into ga->err, the walk into werr */
 	rc = mime_walk_raw(map, (size_t)st.st_size, &ga->gm->gr->run->src->accept, item_part, ga,
-			   &ga->err);
+			   &werr);
 	munmap(map, (size_t)st.st_size);
-	if (rc < 0 && !strcmp(ga->err.msg, "not a MIME message")) {
+	if (rc < 0 && !strcmp(werr.msg, "not a MIME message")) {
 		log_warn("%s: forwarded message \"%s\" is not MIME; nothing taken from it",
 			 ga->gm->gr->run->src->name, ga->a->name ? ga->a->name : "");
 		return 0;
 	}
+	if (rc < 0)
+		gerr_set(&ga->err, "%s", werr.msg);
 	return rc;
 }
 
+/* The watermark must not pass this message: it is not done. */
+static void hold_watermark(struct gfolder *f, const char *received)
+{
+	if (!f->first_failed || strcmp(received, f->first_failed) < 0) {
+		free(f->first_failed);
+		f->first_failed = xstrdup(received);
+	}
+}
+
+/* A message is done: it is never looked at again. */
 static void remember(struct grun *gr, struct gmsg *gm)
 {
 	struct gerr err;
-	struct gfolder *f = gm->f;
 
 	if (dedupe_add_id(gr->run->dedupe, gm->m.id, &err) < 0) {
 		note_error(gr, err.msg);
-		return;
-	}
-	if (!f->done_until || strcmp(gm->m.received, f->done_until) > 0) {
-		free(f->done_until);
-		f->done_until = xstrdup(gm->m.received);
+		hold_watermark(gm->f, gm->m.received);
 	}
 }
 
@@ -575,14 +582,9 @@ static void msg_free(struct gmsg *gm)
 
 static void msg_failed(struct gmsg *gm)
 {
-	struct gfolder *f = gm->f;
-
 	gm->gr->run->stats.failed++;
 	strset_add(&gm->gr->failed, gm->m.id);
-	if (!f->first_failed || strcmp(gm->m.received, f->first_failed) < 0) {
-		free(f->first_failed);
-		f->first_failed = xstrdup(gm->m.received);
-	}
+	hold_watermark(gm->f, gm->m.received);
 	msg_free(gm);
 }
 
@@ -1009,7 +1011,6 @@ static enum run_outcome graph_run_source(struct source_run *run)
 		free(folders[i].id);
 		free(folders[i].name);
 		free(folders[i].watermark);
-		free(folders[i].done_until);
 		free(folders[i].first_failed);
 		free(folders[i].last_listed);
 	}
