@@ -605,6 +605,20 @@ static void msg_done(struct gmsg *gm)
 	}
 }
 
+/* An item attachment that is no mail (a calendar item, a contact) has no MIME form: Graph
+ * refuses its $value. Nothing to take from it; said once, then the message goes on. */
+static bool item_refused(const struct gatt *ga, const struct graph_req *req)
+{
+	long st = req->status;
+
+	if (ga->a->kind != GRAPH_ATT_ITEM || req->curl_rc != CURLE_OK || st < 400 || st >= 500 ||
+	    st == 401 || st == 403 || st == 404 || st == 429)
+		return false;
+	log_notice("%s: attached item \"%s\" has no MIME form (HTTP %ld); nothing taken from it",
+		   ga->gm->gr->run->src->name, ga->a->name ? ga->a->name : "", st);
+	return true;
+}
+
 static void att_done(struct graph_client *gc, struct graph_req *req)
 {
 	struct gatt *ga = req->ctx;
@@ -625,6 +639,8 @@ static void att_done(struct graph_client *gc, struct graph_req *req)
 			note_error(gm->gr, ga->err.msg);
 	} else if (ga->write_failed) {
 		note_error(gm->gr, ga->err.msg);
+	} else if (item_refused(ga, req)) {
+		rc = 0;
 	} else {
 		char *what = xasprintf("attachment \"%s\" of \"%s\"", ga->a->name ? ga->a->name : "",
 				       gm->m.subject ? gm->m.subject : "");
