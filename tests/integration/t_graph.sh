@@ -175,6 +175,12 @@ check "the new message is filed" test -n "$(find "$T/spool" -name 'late.pdf')"
 check_eq "429s and 503 were answered" 3 "$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['throttled'])")"
 check_eq "a new token was fetched after the 401" 1 "$(stat_of token)"
 
+ctl faults '{"throttle": 1, "retry_after": 3600}' >/dev/null
+start=$SECONDS
+check_eq "asked to wait an hour: the run ends partial" 1 "$(fetch m365)"
+check "and at once ($((SECONDS - start)) s), saying why" bash -c "[ $((SECONDS - start)) -lt 10 ] && grep -q 'throttling' '$T/out'"
+ctl faults '{"retry_after": 1}' >/dev/null
+
 # ---- a transfer cut in the middle ----------------------------------------------------
 deliver "$T/later/cut.eml"
 ctl faults '{"cut_value": 1}' >/dev/null

@@ -406,7 +406,8 @@ static bool retry(struct graph_client *gc, struct graph_req *req)
 		requeue(gc, req, 0);
 		return true;
 	}
-	if (req->status == 429 || req->status == 503 || req->status == 504) {
+	if ((req->status == 429 || req->status == 503 || req->status == 504) &&
+	    req->retry_after <= GRAPH_MAX_RETRY_AFTER) {
 		log_debug("graph: HTTP %ld, retry after %lds", req->status, req->retry_after);
 		requeue(gc, req, req->retry_after > 0 ? req->retry_after * 1000 : backoff);
 		return true;

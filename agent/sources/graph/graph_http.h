@@ -11,7 +11,8 @@
  * empty, keeping at most GRAPH_MAX_INFLIGHT requests in flight (Graph's per-mailbox
  * concurrency limit). Every request carries the bearer token and
  * `Prefer: IdType="ImmutableId"`. 429, 503 and 504 are retried after the server's
- * Retry-After (else a growing delay) up to GRAPH_MAX_ATTEMPTS; a passing connection
+ * Retry-After (else a growing delay) up to GRAPH_MAX_ATTEMPTS, unless the server asks for
+ * more than GRAPH_MAX_RETRY_AFTER seconds; a passing connection
  * failure (refused, timed out, cut) before any byte of the answer reached a sink is
  * retried the same way, a refused certificate never. A request whose answer
  * is 2xx and has a sink streams the body to it as it arrives (nothing is held in memory);
@@ -34,6 +35,7 @@
 
 #define GRAPH_MAX_INFLIGHT 4
 #define GRAPH_MAX_ATTEMPTS 6
+#define GRAPH_MAX_RETRY_AFTER 120  /* seconds; a longer wait is left to the next run */
 
 struct graph_client_conf {
 	const char *login_url;   /* https://login.microsoftonline.com */
