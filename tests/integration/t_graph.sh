@@ -254,6 +254,10 @@ sed -i "s|client_secret_file: .*|client_secret_file: $T/secret2|" "$T/conf.d/bad
 check_eq "wrong secret needs a person" 3 "$(fetch bad-secret)"
 check "wrong secret: says to use the secret's Value" grep -q "secret's Value" "$T/out"
 check "wrong secret: not printed" bash -c "! grep -q nie-ten '$T/out' '$T/err'"
+conf bad-cloud 'folders: [inbox]'
+sed -i "s|graph_url: .*|graph_url: https://127.0.0.1:$PORT|" "$T/conf.d/bad-cloud.yaml"
+check_eq "graph_url of another cloud needs a person" 3 "$(fetch bad-cloud)"
+check "another cloud: says so" grep -q 'must belong to the same cloud' "$T/out"
 conf bad-mailbox 'folders: [inbox]'
 sed -i 's/mailbox: faktury@acme.pl/mailbox: nikt@acme.pl/' "$T/conf.d/bad-mailbox.yaml"
 check_eq "unknown mailbox needs a person" 3 "$(fetch bad-mailbox)"

@@ -170,13 +170,18 @@ char *graph_escape(const char *s)
 	return out;
 }
 
-/* The token request's form body (holds the secret: free with free_secret). */
+/* The token request's form body (holds the secret: free with free_secret). The scope is
+ * the Graph resource of the configured cloud with "/.default". */
 static char *token_form(const struct graph_client *gc)
 {
+	char *scope_raw = xasprintf("%s/.default", gc->conf.graph_url);
 	char *id = graph_escape(gc->conf.client_id), *sec = graph_escape(gc->conf.secret);
-	char *form = xasprintf("client_id=%s&scope=https%%3A%%2F%%2Fgraph.microsoft.com%%2F.default"
-			       "&client_secret=%s&grant_type=client_credentials", id, sec);
+	char *scope = graph_escape(scope_raw);
+	char *form = xasprintf("client_id=%s&scope=%s&client_secret=%s&grant_type=client_credentials",
+			       id, scope, sec);
 
+	free(scope_raw);
+	free(scope);
 	free(id);
 	free_secret(sec);
 	return form;
@@ -331,7 +336,8 @@ static void start(struct graph_client *gc, struct graph_req *req)
 	req->headers = curl_slist_append(NULL, auth);
 	free_secret(auth);
 	req->headers = curl_slist_append(req->headers, "Prefer: IdType=\"ImmutableId\"");
-	req->headers = curl_slist_append(req->headers, "Accept: application/json");
+	/* raw $value answers are no JSON */
+	req->headers = curl_slist_append(req->headers, req->sink ? "Accept: */*" : "Accept: application/json");
 	if (req->json_body) {
 		req->headers = curl_slist_append(req->headers, "Content-Type: application/json");
 		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, req->json_body);

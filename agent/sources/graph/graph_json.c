@@ -332,6 +332,9 @@ static const char *aadsts_fix(long n)
 		       "(client) ID on the app registration's Overview page) and `tenant`";
 	case 1002012: case 70011:
 		return "scope refused (the token request must use the .default scope)";
+	case 500011:
+		return "Microsoft Graph is unknown to this sign-in service: `graph_url` and "
+		       "`login_url` must belong to the same cloud";
 	case 7000112:
 		return "the application is disabled in this tenant";
 	}
