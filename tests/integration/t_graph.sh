@@ -243,6 +243,15 @@ ctl faults '{"create_race": true}' >/dev/null
 check_eq "folder created by someone else meanwhile: run succeeds" 0 "$(fetch race)"
 check_eq "exactly one rok$YEAR folder" 1 "$(ctl state | python3 -c "import json,sys; print(sum(k == 'rok$YEAR' for k in json.load(sys.stdin)))")"
 
+# ---- move_to: null ------------------------------------------------------------------
+conf keep 'folders: ["Archiwum/Stare"]' 'move_to: null'
+deliver "$T/later/late.eml" "Archiwum/Stare"
+check_eq "move_to null: run succeeds" 0 "$(fetch keep)"
+check "move_to null: filed" grep -q 'keep: ok — 1 filed' "$T/out"
+check_eq "move_to null: the message stays" 1 "$(in_folder "Archiwum/Stare")"
+check_eq "move_to null: the next run succeeds" 0 "$(fetch keep)"
+check "move_to null: and looks at nothing again" grep -q 'keep: ok — 0 filed, 0 already had' "$T/out"
+
 # ---- errors a person must fix --------------------------------------------------------
 conf bad-tenant 'folders: [inbox]'
 sed -i 's/tenant: tenant-1/tenant: tenant-x/' "$T/conf.d/bad-tenant.yaml"
