@@ -166,6 +166,14 @@ check_eq "second run downloads nothing" 0 "$(stat_of value)"
 check_eq "second run reuses the cached token" 0 "$(stat_of token)"
 check_eq "second run lists each folder once (one short page each)" 3 "$(stat_of list)"
 
+# ---- a damaged state file -------------------------------------------------------------
+printf '{"folders": {"inbox": {"id": 5, "watermark": "x%%27 or 1 eq 1"}}, "junk": [' \
+	>"$T/state/sources/m365/graph-folders.json"
+check_eq "a damaged state file: run succeeds" 0 "$(fetch m365)"
+check "a damaged state file: nothing filed twice" grep -q '0 filed, 0 already had' "$T/out"
+check "a damaged state file: rewritten whole" python3 -c "
+import json,sys; s=json.load(open('$T/state/sources/m365/graph-folders.json')); sys.exit(len(s['folders']) != 3)"
+
 # ---- new mail, throttling and an expired token ---------------------------------------
 deliver "$T/later/late.eml"
 ctl faults '{"throttle": 2, "unavailable": 1, "retry_after": 1, "expire_tokens": true}' >/dev/null

@@ -802,6 +802,23 @@ static char *first_page(const struct grun *gr, const struct gfolder *f)
 	return path;
 }
 
+/* "2026-11-01T06:00:01Z", as Graph writes receivedDateTime (fractions allowed). */
+static bool is_timestamp(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i;
+
+	if (!s)
+		return false;
+	for (i = 0; shape[i]; i++)
+		if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
+			return false;
+	if (s[i] == '.')
+		for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	return s[i] == 'Z' && s[i + 1] == 0;
+}
+
 /* After the moves: the watermark goes up to the first message that failed, else to the
  * last one listed (listing is by receivedDateTime ge watermark, so a message received in
  * the same second as the last is listed again and skipped as seen). */
@@ -809,7 +826,7 @@ static void advance_watermark(struct gfolder *f)
 {
 	const char *wm = f->first_failed ? f->first_failed : f->last_listed;
 
-	if (wm && strcmp(wm, f->watermark) > 0) {
+	if (is_timestamp(wm) && strcmp(wm, f->watermark) > 0) {
 		free(f->watermark);
 		f->watermark = xstrdup(wm);
 	}
@@ -894,7 +911,7 @@ static json_t *folder_state(struct grun *gr, const struct gfolder *f)
 {
 	json_t *folders = json_object_get(gr->state, "folders");
 
-	if (!folders) {
+	if (!json_is_object(folders)) {
 		folders = json_object();
 		json_object_set_new(gr->state, "folders", folders);
 	}
@@ -910,8 +927,8 @@ static void process_folder(struct grun *gr, struct gfolder *f)
 		return;
 	st = folder_state(gr, f);
 	wm = json_string_value(json_object_get(st, "watermark"));
-	if (!wm || !st || strcmp(json_string_value(json_object_get(st, "id")) ?: "", f->id))
-		wm = FIRST_WATERMARK; /* new, or the folder was recreated */
+	if (!is_timestamp(wm) || strcmp(json_string_value(json_object_get(st, "id")) ?: "", f->id))
+		wm = FIRST_WATERMARK; /* new, the folder was recreated, or the file was damaged */
 	f->watermark = xstrdup(wm);
 	list_and_take(gr, f);
 	json_object_set_new(json_object_get(gr->state, "folders"), f->spec,
