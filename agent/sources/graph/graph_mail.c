@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,8 +49,13 @@ static json_t *origin_of(const struct grun *gr, const struct gfolder *f, const s
 	json_object_set_new(g, "id", json_string(m->id));
 	if (m->internet_id)
 		json_object_set_new(g, "message_id", json_string(m->internet_id));
-	if (m->from)
-		json_object_set_new(g, "from", json_string(m->from));
+	if (m->from) { /* "Name <address>" as in imap sidecars */
+		bool named = m->from_name && *m->from_name && strcasecmp(m->from_name, m->from);
+		char *from = named ? xasprintf("%s <%s>", m->from_name, m->from) : xstrdup(m->from);
+
+		json_object_set_new(g, "from", json_string(from));
+		free(from);
+	}
 	if (m->subject)
 		json_object_set_new(g, "subject", json_string(m->subject));
 	if (m->sent)
