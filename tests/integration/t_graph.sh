@@ -189,6 +189,16 @@ check_eq "asked to wait an hour: the run ends partial" 1 "$(fetch m365)"
 check "and at once ($((SECONDS - start)) s), saying why" bash -c "[ $((SECONDS - start)) -lt 10 ] && grep -q 'throttling' '$T/out'"
 ctl faults '{"retry_after": 1}' >/dev/null
 
+# A token that expires soon is renewed before it does, not after a 401.
+ctl faults '{"token_lifetime": 2, "expire_tokens": true}' >/dev/null
+fetch m365 >/dev/null
+sleep 2.5
+ctl reset-stats '{}' >/dev/null
+check_eq "a short-lived token: next run succeeds" 0 "$(fetch m365)"
+check_eq "it signed in again before using the old token" 1 "$(stat_of token)"
+check_eq "and met no 401" 0 "$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin).get('unauthorized', 0))")"
+ctl faults '{"token_lifetime": 0}' >/dev/null
+
 # ---- a transfer cut in the middle ----------------------------------------------------
 deliver "$T/later/cut.eml"
 ctl faults '{"cut_value": 1}' >/dev/null
