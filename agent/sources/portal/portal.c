@@ -623,6 +623,26 @@ int portal_print_points(const struct config *cfg, const struct source_conf *src,
 	return 0;
 }
 
+char *portal_unmapped_points(const struct config *cfg, const struct source_conf *src)
+{
+	const struct portal_conf *pc = src->typed;
+	char *dir = portal_state_dir(cfg, src);
+	struct gerr err;
+	json_t *pts = points_load(dir, &err), *p;
+	struct buf b = {0};
+	const char *id;
+
+	free(dir);
+	json_object_foreach(pts, id, p) {
+		const struct point_conf *cf = point_conf(pc, id);
+		(void)p;
+		if (!cf || (cf->enabled && !cf->property))
+			buf_printf(&b, "%s%s", b.len ? " " : "", id);
+	}
+	json_decref(pts);
+	return b.len ? buf_take(&b) : (buf_free(&b), NULL);
+}
+
 bool portal_waiting_for_code(const struct config *cfg, const struct source_conf *src)
 {
 	char *dir = portal_state_dir(cfg, src);
