@@ -551,7 +551,8 @@ static int prepare(struct source_run *run, const struct portal_conf *pc, struct 
 		return -1;
 	*o = (struct http_opts){
 		.user_agent = run->cfg->agent.user_agent, .delay_ms = delay,
-		.retries = (int)pc->retries, .retry_delay_ms = pc->retry_delay * 1000,
+		.retries = (int)pc->retries,
+		.retry_delay_ms = (pc->retry_delay > 3600 ? 3600 : pc->retry_delay) * 1000,
 		.timeout_s = (long)pc->request_timeout, .ca_file = pc->ca_file,
 		.lock_dir = *lock_dir, .max_body = run->src->max_document_size,
 	};

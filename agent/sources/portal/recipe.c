@@ -825,12 +825,12 @@ int recipe_parse_delay(const char *s, int64_t *ms)
 	int64_t secs;
 	if (str_ends_with(s, "ms")) {
 		long long v = strtoll(s, &end, 10);
-		if (end == s || end != s + strlen(s) - 2 || v < 0)
+		if (end == s || end != s + strlen(s) - 2 || v < 0 || v > 3600 * 1000)
 			return -1;
 		*ms = v;
 		return 0;
 	}
-	if (cf_parse_duration(s, &secs) < 0)
+	if (cf_parse_duration(s, &secs) < 0 || secs < 0 || secs > 3600)
 		return -1;
 	*ms = secs * 1000;
 	return 0;

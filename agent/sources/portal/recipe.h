@@ -149,7 +149,7 @@ struct recipe *recipe_load_string(const char *name, const char *text, size_t len
 				  struct diag *diag);
 void recipe_free(struct recipe *r);
 
-/* A delay: "250ms" or a duration ("1s", "2m"). -1 when it is neither. */
+/* A delay: "250ms" or a duration ("1s", "2m"), at most an hour. -1 otherwise. */
 int recipe_parse_delay(const char *s, int64_t *ms);
 
 /* The variables the engine sets before a recipe runs. */
