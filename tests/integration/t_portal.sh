@@ -146,6 +146,41 @@ check "PDF link giving HTML: the run is partial and says why" has "partial .*cou
 check "PDF link giving HTML: the log names the problem" has "instead of a PDF"
 ctl '{"pdf_html": false}'
 
+conf captcha demo-html
+ctl '{"captcha": true}'
+run fetch
+check_eq "captcha: exit status 3 (needs a person)" 3 "$RC"
+check "captcha: says a person must log in in a browser" has "captcha: the portal wants a person"
+ctl '{"captcha": false}'
+
+# foreach over accounts, the point of each document from a template
+conf loop each
+cat >"$CONF/providers/each.yaml" <<'EOF'
+title: foreach over the rows of a page
+base_url: https://127.0.0.1:1
+login:
+  - request: /login
+  - submit: {form: "//form[@id='login']", fields: {username: "{{login}}", password: "{{password}}"}}
+fetch:
+  - request: /points
+  - foreach:
+      items: {xpath: "//tr[@class='point']"}
+      as: acct
+      fields: {nr: {xpath: "td[@class='ppe']"}}
+      steps:
+        - request: {url: /invoices, query: {ppe: "{{acct.nr}}", page: "3"}}
+        - documents:
+            items: {xpath: "//tr[@class='invoice']"}
+            fields:
+              id: {xpath: "td[@class='number']"}
+              point: "{{acct.nr}}"
+              link: {xpath: "td/a/@href"}
+EOF
+run fetch
+check "foreach: every account's last page is filed" has "ok — 6 filed"
+sc=$(grep -l '"FV/2026/01/003/12"' $(find "$SPOOL" -name '*.meta.json') | head -1)
+check_eq "foreach: the point comes from the loop's record" 590243000000000003 "$(jget "$sc" "['point']")"
+
 printf 'zle-haslo\n' >"$T/password"
 conf badpw demo-html
 run fetch
