@@ -221,11 +221,14 @@ static void set_form_body(struct call_parts *p, const struct strlist *pairs)
 	p->content_type = xstrdup("application/x-www-form-urlencoded");
 }
 
-/* The recipe's own headers whose variables all have values, unless the step sets them. */
-static void add_recipe_headers(struct engine *e, const struct kvlist *step_headers,
-			       struct strlist *out)
+/* The recipe's own headers whose variables all have values, unless the step sets them;
+ * only towards the portal itself (a token must not follow a link to another host). */
+static void add_recipe_headers(struct engine *e, const char *url,
+			       const struct kvlist *step_headers, struct strlist *out)
 {
 	const struct kvlist *rh = &e->recipe->headers;
+	if (rh->len == 0 || !url_same_origin(url, e->recipe->base_url))
+		return;
 	for (size_t i = 0; i < rh->len; i++) {
 		char *v, *h;
 		struct gerr err;
@@ -293,7 +296,7 @@ static int build_call(struct engine *e, const struct request *rq, const char *ur
 		strlist_add(&p->headers, h);
 		free_secret(h);
 	}
-	add_recipe_headers(e, &rq->headers, &p->headers);
+	add_recipe_headers(e, p->url, &rq->headers, &p->headers);
 	p->method = xstrdup(rq->method ? rq->method : p->body ? "POST" : "GET");
 	rc = 0;
 out:
