@@ -117,3 +117,21 @@ check_eq "after the kill: all 10 documents, each once" 10 "$(docs_with "$T/kille
 check_eq "after the kill: all 10 messages moved" 0 "$(imap_count test secret Kill)"
 check "no temporary or orphan files are left in the spool" \
 	bash -c "! find '$T/spool' -name '.goniec-tmp*' | grep -q ."
+
+# --- a server that describes one message in a way libetpan cannot parse (libetpan #90:
+# the stream is out of sync after it): that message is isolated and left, the rest taken
+fake_port=$(free_port)
+python3 "$FIXTURES/imap_fake.py" "$fake_port" "$T/fake.log" &
+fake=$!
+at_exit "kill $fake"
+wait_port "$fake_port"
+C_HOST=127.0.0.1 C_PORT=$fake_port C_TLS=none C_CA= imap_conf odd
+goniec_run fetch odd
+check_eq "unreadable structure: the run still succeeds" 0 $?
+check "unreadable structure: the message is named in a warning" \
+	grep -q "odd: INBOX UID 2: the server describes this message in a way the IMAP library cannot read" "$T/out"
+check "unreadable structure: the other two invoices are filed" grep -q "odd: ok — 2 filed" "$T/out"
+check "unreadable structure: just those two are moved" grep -q "UID MOVE 1,3 eksiegowy$year" "$T/fake.log"
+check "unreadable structure: no LOGOUT on a broken stream" test "$(grep -c LOGOUT "$T/fake.log")" -eq 1
+goniec_run fetch odd
+check "unreadable structure: the next run does not stumble on it again" grep -q "odd: ok — 0 filed" "$T/out"

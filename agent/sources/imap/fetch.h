@@ -15,6 +15,10 @@
  * section already filed is known by its source id "<uidvalidity>/<uid>/<section>" and
  * is not fetched again.
  *
+ * A BODYSTRUCTURE libetpan cannot parse leaves the stream out of sync: the session is
+ * re-opened and the UID range halved until that message is found; it is left alone with
+ * a warning so that it cannot block the folder on every run.
+ *
  * Errors: -1 with err set; the session's `broken` flag says whether it can go on.
  */
 #ifndef GONIEC_IMAP_FETCH_H

@@ -142,8 +142,13 @@ int imap_session_open(struct imap_session *s, const struct imap_conf *c,
 void imap_session_close(struct imap_session *s)
 {
 	if (s->imap) {
-		if (s->imap->imap_stream && !s->broken)
+		if (s->imap->imap_stream && !s->broken) {
 			mailimap_logout(s->imap);
+		} else if (s->imap->imap_stream) {
+			/* mailimap_free() would send LOGOUT and wait on a dead stream */
+			mailstream_close(s->imap->imap_stream);
+			s->imap->imap_stream = NULL;
+		}
 		mailimap_free(s->imap);
 	}
 	free(s->label);
