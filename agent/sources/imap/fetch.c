@@ -10,7 +10,6 @@
 #include "formats/charset.h"
 #include "formats/filename.h"
 #include "formats/mime.h"
-#include "formats/utf7.h"
 
 #define UID_CHUNK 500u                 /* UIDs per ENVELOPE/BODYSTRUCTURE fetch */
 #define SMALL_PART (1u << 20)          /* larger parts are fetched in chunks of this */
@@ -721,22 +720,16 @@ static void scan(struct folder_run *fr, struct imap_state *st, struct imap_targe
 }
 
 int imap_fetch_folder(struct source_run *run, struct imap_session *s, struct imap_state *st,
-		      const char *folder, struct imap_target *target, struct gerr *err)
+		      const char *folder, const char *raw, struct imap_target *target,
+		      struct gerr *err)
 {
-	struct folder_run fr = {.run = run, .s = s, .folder = folder, .err = err};
-	char *raw = imap_utf7_encode(folder);
-	if (!raw)
-		return gerr_set(err, "folder name '%s' is not valid UTF-8", folder);
-	fr.raw = raw;
-	if (select_folder(&fr, st) != 0) {
-		free(raw);
+	struct folder_run fr = {.run = run, .s = s, .folder = folder, .raw = raw, .err = err};
+	if (select_folder(&fr, st) != 0)
 		return -1;
-	}
 	retry_pending(&fr, target);
 	scan(&fr, st, target);
 	save_state(&fr, st);
 	folder_state_free(&fr.fs);
 	msgs_free(&fr);
-	free(raw);
 	return fr.failed ? -1 : 0;
 }

@@ -33,7 +33,9 @@ struct imap_target {
 	bool ready;         /* known to exist */
 };
 
+/* folder: the name in UTF-8 (for people and sidecars); raw: as the server spells it. */
 int imap_fetch_folder(struct source_run *run, struct imap_session *s, struct imap_state *st,
-		      const char *folder, struct imap_target *target, struct gerr *err);
+		      const char *folder, const char *raw, struct imap_target *target,
+		      struct gerr *err);
 
 #endif

@@ -232,11 +232,3 @@ const struct imap_folder *imap_find_junk(const struct imap_folder_list *l)
 			return &l->items[i];
 	return NULL;
 }
-
-void imap_default_folders(const struct imap_folder_list *l, struct strlist *names)
-{
-	strlist_add(names, "INBOX");
-	const struct imap_folder *junk = imap_find_junk(l);
-	if (junk)
-		strlist_add(names, junk->name);
-}
