@@ -14,10 +14,18 @@ static const struct command commands[] = {
 	 "Reads every conf.d file and reports each problem as file:line:col. Secrets given\n"
 	 "as files, environment variables or credentials are checked for readability.\n"
 	 "Prints \"OK: N sources, M routes\" and exits 0 when all is well, 2 otherwise.\n"},
-	{"fetch", cmd_fetch, "[NAME...]", "run sources now (all, or the named sources or companies)",
+	{"fetch", cmd_fetch, "[--no-wait] [--here] [NAME...]",
+	 "run sources now (all, or the named sources or companies)",
 	 "Runs each named source once (a company id names all its sources; no name: every\n"
-	 "enabled source) and prints one line per source. A source already running elsewhere\n"
+	 "enabled source) and prints one line per source. When `goniec run` is running, the\n"
+	 "daemon runs them (never alongside its own run of a source) and this waits for the\n"
+	 "outcomes; --no-wait returns at once. Without a daemon, or with --here, they run in\n"
+	 "this process, showing progress on a terminal. A source already running elsewhere\n"
 	 "is reported and skipped (exit 75).\n"},
+	{"consent", cmd_consent, "NAME", "admin-consent link and access check of a graph source",
+	 "Prints the link a tenant administrator opens to grant the app registration of a\n"
+	 "Microsoft 365 (graph) source its consent, then signs in and opens the mailbox to\n"
+	 "tell whether access works. Exit 0 when it does, 3 when a person must act.\n"},
 	{"folders", cmd_folders, "NAME", "list an IMAP source's folders (proves the login works)",
 	 "Logs in to the IMAP source NAME and prints its folders, decoded from modified\n"
 	 "UTF-7; '*' marks the ones a run reads, (junk) the junk folder.\n"},
@@ -30,6 +38,24 @@ static const struct command commands[] = {
 	 "  -i, --interval T  rescan (inotify) or poll interval: 5m and 10s by default\n"
 	 "Exits 75 when another forwarder (goniec run) holds the journal.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
+	{"run", cmd_run, "", "run the daemon: schedules, workers, forwarder, control socket",
+	 "Runs in the foreground until SIGTERM (systemd Type=notify). Each source runs on its\n"
+	 "schedule in a worker process of its own; SIGHUP or `goniec reload` re-reads conf.d\n"
+	 "(a configuration with errors is rejected and the old one kept). See docs/daemon.md.\n"},
+	{"status", cmd_status, "[--json]", "show each source's last and next run and alerts",
+	 "Asks the running daemon (or reads the saved status when none runs) and prints per\n"
+	 "source: last run, outcome, documents, next run, what needs a person; then the\n"
+	 "forwarder's routes. --json prints the same as a JSON document.\n"},
+	{"reload", cmd_reload, "", "make the running daemon re-read conf.d",
+	 "Checks conf.d, then asks the daemon to load it; prints the errors if it is rejected.\n"},
+	{"worker", cmd_worker, "--result-fd=N NAME", "(internal) one source run for `goniec run`", ""},
+	{"points", cmd_points, "NAME", "list the consumption points of a portal source",
+	 "Prints each point the portal showed (id, name or address), the property it is\n"
+	 "mapped to in conf.d and its state: mapped, unmapped, disabled, or not seen yet.\n"},
+	{"otp", cmd_otp, "NAME [CODE]", "give a portal login the one-time code it waits for",
+	 "Completes a login that stopped with \"code needed\" and runs the source. Without\n"
+	 "CODE it asks on the terminal (first logging in, so that the portal sends a code,\n"
+	 "when no login is waiting). The session is kept and reused on later runs.\n"},
 	{"version", cmd_version, "", "print the version", ""},
 };
 
