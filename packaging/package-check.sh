@@ -160,7 +160,7 @@ check "clean: goniec check passes on the shipped conf.d (as goniec)" as_goniec g
 check "clean: system user goniec" in_root getent passwd goniec
 check "clean: its shell is nologin" in_root sh -c 'getent passwd goniec | grep -q nologin$'
 check_eq "clean: spool owner and mode" "goniec:goniec 750" "$(mode_of /var/spool/goniec)"
-check_eq "clean: state owner and mode" "goniec:goniec 700" "$(mode_of /var/lib/goniec)"
+check_eq "clean: state owner and mode" "goniec:goniec 710" "$(mode_of /var/lib/goniec)"
 check_eq "clean: credentials directory" "root:root 700" "$(mode_of /etc/goniec/credentials)"
 check "clean: agent.yaml is a conffile" \
 	in_root sh -c "dpkg-query -W -f '\${Conffiles}' goniec | grep -q ' /etc/goniec/conf.d/agent.yaml '"
