@@ -195,6 +195,22 @@ doc=$(in_root find /var/spool/goniec -name fv-1.pdf)
 check_eq "fetch: the document is readable by the goniec group only" "goniec:goniec 640" "$(mode_of "$doc")"
 check_eq "fetch: its directory too" "goniec:goniec 750" "$(mode_of "${doc%/*}")"
 check "fetch: its sidecar is there" in_root test -f "$doc.meta.json"
+# The daemon's control socket lies in the state directory (0710): members of the goniec
+# group reach it, others do not.
+in_root useradd --create-home --groups goniec anna
+in_root useradd --create-home bob
+chroot --userspec=goniec:goniec "$R" env HOME=/var/lib/goniec goniec run >"$T/daemon.log" 2>&1 &
+daemon=$!
+at_exit "kill $daemon 2>/dev/null"
+check "daemon: goniec run starts and opens its control socket" \
+	wait_for 10 test -S "$R/var/lib/goniec/control.sock"
+check "daemon: a member of the goniec group reaches it (goniec status)" \
+	sh -c "chroot '$R' setpriv --reuid=anna --regid=anna --init-groups goniec status 2>&1 | grep -q 'daemon: running'"
+check "daemon: others cannot reach it" sh -c \
+	"! chroot '$R' setpriv --reuid=bob --regid=bob --init-groups goniec status 2>&1 | grep -q 'daemon: running'"
+check "daemon: a member may not read the state" sh -c "! chroot '$R' setpriv --reuid=anna --regid=anna --init-groups ls /var/lib/goniec >/dev/null 2>&1"
+kill -TERM "$daemon"
+check "daemon: SIGTERM stops it cleanly" wait "$daemon"
 rm -f "$R/etc/goniec/conf.d/scans.yaml"
 
 echo "# edited by the office" >>"$R/etc/goniec/conf.d/agent.yaml"
@@ -217,7 +233,7 @@ check "purge: documents in the spool kept" in_root test -f "$doc" -a -f "$doc.me
 check "purge: system user kept" in_root getent passwd goniec
 after=$T/after.list
 snapshot >"$after"
-leftover=$(comm -13 "$before" "$after" | grep -v -E '^\./var/spool/goniec(/|$)|^\./srv/scans(/|$)|^\./etc/(passwd|group|shadow|gshadow)-$')
+leftover=$(comm -13 "$before" "$after" | grep -v -E '^\./var/spool/goniec(/|$)|^\./srv/scans(/|$)|^\./home/(anna|bob)(/|$)|^\./etc/(passwd|group|shadow|gshadow|subuid|subgid)-$')
 check_eq "purge: nothing else left behind" "" "$leftover"
 
 # -- an existing goniec user, the spool a mount point, an invalid conf.d
