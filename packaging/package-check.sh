@@ -3,9 +3,12 @@
 # and install the .deb into fresh Debian 12 roots (debootstrap from the local mirror):
 #
 #   clean      install; `goniec --help` and `goniec check` (as the goniec user) on the
-#              shipped configuration; user, directories, conffile, unit; an upgrade keeps
-#              an edited conffile; remove keeps conffiles, state and spool; purge leaves
-#              the spool (documents) and the system user, nothing else.
+#              shipped configuration and on the examples; user, directories, conffile,
+#              unit (systemd-analyze verify), completion, the autopkgtest; a fetch files
+#              documents readable by the goniec group only; `goniec run` serves its
+#              control socket to group members, not to others, and stops on SIGTERM;
+#              an upgrade keeps an edited conffile; remove keeps conffiles, state and
+#              spool; purge leaves the spool (documents) and the user, nothing else.
 #   hostile    a `goniec` user that already exists (other uid) and /var/spool/goniec a
 #              mount point: installs cleanly, both kept; an invalid conf.d makes
 #              `goniec check` and `goniec run` exit 2 with file:line errors.
@@ -14,9 +17,10 @@
 #
 # PKGDIR defaults to build/pkg, VERSION to the Makefile's. The builds skip their unit
 # tests (make check runs those). Prints "package-check: N passed, M failed"; run by
-# tests/integration/t_packages.sh, its cases count among the integration tests. The chroot base (minbase plus the
-# package's dependencies) is cached in $GONIEC_PKGTEST_CACHE (default
-# /var/tmp/goniec-pkgtest), keyed by the Depends line; delete it to start over.
+# tests/integration/t_packages.sh, its cases count among the integration tests.
+# The chroot base (minbase plus the package's dependencies) is cached in
+# $GONIEC_PKGTEST_CACHE (default /var/tmp/goniec-pkgtest, about 200 MB a base), keyed by
+# the Depends line; bases unused for a day are deleted. Delete the directory to start over.
 # Env: GONIEC_MIRROR (default: the host's Debian mirror), KEEP=1 keeps the roots.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,7 +106,7 @@ base_tarball() {
 	mkdir -p "$cache"
 	(
 		flock 9
-		[ -s "$tar" ] && exit 0
+		[ -s "$tar" ] && { touch "$tar"; exit 0; }
 		root=$cache/root-$$
 		rm -rf "$root"
 		debootstrap --variant=minbase "$suite" "$root" "$(mirror)" >"$cache/debootstrap.log" 2>&1 ||
@@ -113,6 +117,8 @@ base_tarball() {
 		chroot "$root" apt-get clean
 		tar cf "$tar.tmp" -C "$root" . && mv "$tar.tmp" "$tar"
 		rm -rf "$root"
+		# Bases of other Depends lines unused for a day are of no more use.
+		find "$cache" -maxdepth 1 -name "$suite-*.tar" ! -path "$tar" -mtime +0 -delete
 	) 9>"$cache/lock" || return 1
 	echo "$tar"
 }
