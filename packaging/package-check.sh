@@ -12,6 +12,8 @@
 #   hostile    a `goniec` user that already exists (other uid) and /var/spool/goniec a
 #              mount point: installs cleanly, both kept; an invalid conf.d makes
 #              `goniec check` and `goniec run` exit 2 with file:line errors.
+#   rpm        the .rpm installed with the host's rpm into a third root: its scriptlets
+#              (sysusers, tmpfiles) make the user and directories; erase keeps the spool.
 #
 #   packaging/package-check.sh [PKGDIR [VERSION]]   (make package-check; needs root)
 #
@@ -276,5 +278,26 @@ check "hostile: the unit does not restart on status 2" \
 rm -f "$R/etc/goniec/conf.d/broken.yaml"
 check "hostile: dpkg -P with a mounted spool" dpkg_in -P goniec
 check "hostile: the mounted spool and its files survive purge" test -f "$R/var/spool/goniec/earlier.pdf"
+
+# -- the .rpm's scriptlets, run by the host's rpm in a Debian root (no Fedora here)
+if [ -n "$rpm" ]; then
+	new_root rpm
+	rpm_in() { # Debian's rpm warns that it is not dpkg: hide that, keep the rest
+		local out rc
+		out=$(rpm --root="$R" --nodeps "$@" 2>&1); rc=$?
+		grep -v -e 'use Alien' -e 'know what you are doing' <<<"$out"
+		return $rc
+	}
+	rpm --root="$R" --initdb
+	check "rpm: installs" rpm_in -i "$rpm"
+	check "rpm: its %pre made the user" in_root getent passwd goniec
+	check_eq "rpm: its %post made the spool" "goniec:goniec 750" "$(mode_of /var/spool/goniec)"
+	check_eq "rpm: and the state directory" "goniec:goniec 710" "$(mode_of /var/lib/goniec)"
+	check "rpm: the unit is in /usr/lib/systemd/system" in_root test -f /usr/lib/systemd/system/goniec.service
+	check "rpm: goniec check passes (as goniec)" as_goniec goniec check
+	check "rpm: erases" rpm_in -e goniec
+	check "rpm: erase keeps the spool" in_root test -d /var/spool/goniec
+	check "rpm: the binary is gone" in_root test ! -e /usr/bin/goniec
+fi
 
 summary
