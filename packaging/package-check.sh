@@ -184,6 +184,12 @@ mkdir -p "$R/tmp/creds"
 for c in goniec_acme-mail goniec_smtp; do echo "example secret" >"$R/tmp/creds/$c"; done
 check "clean: the examples pass goniec check (with their credentials)" \
 	in_root env CREDENTIALS_DIRECTORY=/tmp/creds goniec -c /usr/share/doc/goniec/examples check
+# Shipped portal recipes are found where the package put them (the compiled-in DATADIR).
+mkdir -p "$R/tmp/portal.d"
+printf 'sources:\n  - name: home-energy\n    type: portal\n    provider: %s\n    login: "12345"\n    password_credential: goniec_acme-mail\n' \
+	"$(basename "$(ls "$R"/usr/share/goniec/providers/*.yaml | head -1)" .yaml)" >"$R/tmp/portal.d/p.yaml"
+check "clean: a shipped portal recipe is found" \
+	in_root env CREDENTIALS_DIRECTORY=/tmp/creds goniec -c /tmp/portal.d check
 check "clean: man pages are installed" in_root test -f /usr/share/man/man8/goniec.8.gz
 check "clean: bash completion is installed" \
 	in_root test -f /usr/share/bash-completion/completions/goniec
