@@ -49,7 +49,7 @@ summary() {
 }
 
 [ "$(id -u)" -eq 0 ] || skip "package-check: needs root (chroot, mount)"
-for tool in dpkg-buildpackage lintian rpmbuild rpmlint debootstrap groff systemd-analyze; do
+for tool in dpkg-buildpackage lintian rpmbuild rpmlint debootstrap groff systemd-analyze strace; do
 	command -v "$tool" >/dev/null || { fail "tool $tool missing (make deps)"; summary; exit; }
 done
 
@@ -87,6 +87,39 @@ exposure=$(systemd-analyze security --offline=true "$top/packaging/goniec.servic
 	sed -n 's/.*Overall exposure level for goniec.service: \([0-9.]*\).*/\1/p')
 echo "    systemd-analyze security: exposure ${exposure:-?}"
 check "unit exposure under 2.0 (${exposure:-?})" awk -v e="${exposure:-99}" 'BEGIN { exit !(e < 2.0) }'
+
+# ---- the unit's system call filter against what goniec calls --------------------------
+# Under strace: `goniec run` (with its workers), a fetch, status and reload through its
+# socket, SIGTERM; then `goniec forward` to a folder route that sets a group. A call the
+# filter lacks would fail with EPERM only in production.
+traced_calls() { # trace files... — the names of the system calls in them
+	sed -E 's/^[0-9]+ +//; s/^<\.\.\. ([a-z0-9_]+) resumed>.*/\1/; s/^([a-z0-9_]+)\(.*/\1/' "$@" |
+		grep -E '^[a-z0-9_]+$' | sort -u
+}
+syscall_audit() {
+	local d=$T/sc bin=$T/sc/pkg/usr/bin/goniec pid
+	mkdir -p "$d/conf.d" "$d/in" "$d/out"
+	dpkg-deb -x "$deb" "$d/pkg"   # the packaged binary itself
+	printf 'agent:\n  spool: %s/spool\n  state: %s/state\n' "$d" "$d" >"$d/conf.d/agent.yaml"
+	printf 'sources:\n  - {name: s, type: folder, path: %s/in, settle: 0s, schedule: manual}\nroutes:\n  - name: r\n    folder: {path: %s/out, group: %s}\n' \
+		"$d" "$d" "$(id -gn)" >"$d/conf.d/a.yaml"
+	printf '%%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%%%EOF\n' >"$d/in/a.pdf"
+	strace -f -qq -o "$d/trace.run" "$bin" -c "$d/conf.d" run >"$d/run.log" 2>&1 &
+	pid=$!
+	wait_for 10 test -S "$d/state/control.sock" || { cat "$d/run.log"; return 1; }
+	"$bin" -c "$d/conf.d" fetch s && "$bin" -c "$d/conf.d" status >/dev/null &&
+		"$bin" -c "$d/conf.d" reload || return 1
+	kill -TERM "$(pgrep -P "$pid")"
+	wait "$pid"
+	strace -f -qq -o "$d/trace.forward" "$bin" -c "$d/conf.d" forward >/dev/null || return 1
+	[ -f "$d/out/a.pdf" ] || { echo "    forward delivered nothing"; return 1; }
+	"$top/packaging/unit-syscalls.py" "$top/packaging/goniec.service" >"$d/allowed" || return 1
+	local denied
+	denied=$(traced_calls "$d"/trace.* | comm -23 - "$d/allowed")
+	echo "    $(traced_calls "$d"/trace.* | wc -l) system calls seen${denied:+; not allowed: $denied}"
+	[ -z "$denied" ]
+}
+check "the unit's SystemCallFilter allows every call goniec makes (run, fetch, forward)" syscall_audit
 
 # ---- chroots -------------------------------------------------------------------------
 mirror() {
