@@ -4,7 +4,7 @@
 # and the time of the package tests (packaging/package-check.sh) with the chroot base
 # cached. Builds into build/bench-pkg.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 out=build/bench-pkg
 version=$(sed -n 's/^VERSION *:= *//p' Makefile)
 secs() { local s=$SECONDS; "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; echo $((SECONDS - s)); }
