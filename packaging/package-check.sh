@@ -73,7 +73,8 @@ lint() { # name command... — run it, show what it said, pass when it succeeds
 }
 lint "lintian: no errors or warnings" lintian --fail-on error,warning "$deb"
 if [ -n "$rpm" ]; then
-	lint "rpmlint: no errors" rpmlint --config "$top/packaging/rpm/rpmlint.toml" "$rpm"
+	lint "rpmlint: no errors (the .rpm and the spec)" \
+		rpmlint --config "$top/packaging/rpm/rpmlint.toml" "$rpm" "$top/packaging/goniec.spec"
 fi
 man_warnings() { # page — groff and man(1) say nothing about it
 	local out
