@@ -63,6 +63,8 @@ check "make rpm builds the .rpm" build rpm
 deb=$(ls "$pkgdir"/goniec_"$version"_*.deb 2>/dev/null | head -1)
 rpm=$(ls "$pkgdir"/rpm/RPMS/*/goniec-"$version"-*.rpm 2>/dev/null | head -1)
 [ -n "$deb" ] || { fail "no .deb to test"; summary; exit; }
+pkgroot=$T/deb   # the .deb's files, unpacked: the packaged binary runs from here
+dpkg-deb -x "$deb" "$pkgroot"
 
 # ---- static checks -------------------------------------------------------------------
 lint() { # name command... — run it, show what it said, pass when it succeeds
@@ -84,6 +86,21 @@ man_warnings() { # page — groff and man(1) say nothing about it
 for page in "$top"/packaging/man/*.[1-9]; do
 	check "man page ${page##*/} renders without warnings" man_warnings "$page"
 done
+# The man pages keep up with the program: every command of `goniec --help` (but the
+# internal worker) in goniec(8), every conf.d key of the sources' tables in goniec.conf(5).
+undocumented_commands() {
+	"$pkgroot/usr/bin/goniec" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]\+\) .*/\1/p' |
+		grep -vx worker | while read -r c; do
+			grep -qE "^\.BR? $c( |\$)|^\.BI $c " "$top/packaging/man/goniec.8" || echo "$c"
+		done
+}
+undocumented_keys() {
+	grep -rhoE '\.key = "[a-z_]+"' "$top/agent" | sed 's/.*"\(.*\)"/\1/' | sort -u | while read -r k; do
+		grep -qE "^\.BR? $k( |\$)|\\\\fB$k\\\\f|, \" $k " "$top/packaging/man/goniec.conf.5" || echo "$k"
+	done
+}
+check_eq "goniec(8) describes every command" "" "$(undocumented_commands | xargs)"
+check_eq "goniec.conf(5) describes every conf.d key" "" "$(undocumented_keys | xargs)"
 exposure=$(systemd-analyze security --offline=true "$top/packaging/goniec.service" 2>/dev/null |
 	sed -n 's/.*Overall exposure level for goniec.service: \([0-9.]*\).*/\1/p')
 echo "    systemd-analyze security: exposure ${exposure:-?}"
@@ -98,9 +115,8 @@ traced_calls() { # trace files... — the names of the system calls in them
 		grep -E '^[a-z0-9_]+$' | sort -u
 }
 syscall_audit() {
-	local d=$T/sc bin=$T/sc/pkg/usr/bin/goniec pid
+	local d=$T/sc bin=$pkgroot/usr/bin/goniec pid
 	mkdir -p "$d/conf.d" "$d/in" "$d/out"
-	dpkg-deb -x "$deb" "$d/pkg"   # the packaged binary itself
 	printf 'agent:\n  spool: %s/spool\n  state: %s/state\n' "$d" "$d" >"$d/conf.d/agent.yaml"
 	printf 'sources:\n  - {name: s, type: folder, path: %s/in, settle: 0s, schedule: manual}\nroutes:\n  - name: r\n    folder: {path: %s/out, group: %s}\n' \
 		"$d" "$d" "$(id -gn)" >"$d/conf.d/a.yaml"
