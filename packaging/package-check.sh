@@ -225,6 +225,11 @@ check "clean: agent.yaml is a conffile" \
 check "clean: the unit is installed" in_root test -f /lib/systemd/system/goniec.service
 check "clean: systemd-analyze verify passes" \
 	in_root systemd-analyze verify --man=no /lib/systemd/system/goniec.service
+mkdir -p "$R/etc/systemd/system/goniec.service.d" "$R/srv/import"
+cp "$R/usr/share/doc/goniec/examples/import-share.conf" "$R/etc/systemd/system/goniec.service.d/"
+check "clean: with the example drop-in (a network share) systemd-analyze verify passes" \
+	in_root systemd-analyze verify --man=no goniec.service
+rm -r "$R/etc/systemd/system/goniec.service.d" "$R/srv/import"
 check "clean: the unit is enabled" \
 	in_root test -L /etc/systemd/system/multi-user.target.wants/goniec.service
 cp "$top/packaging/debian/tests/installed" "$R/tmp/autopkgtest-installed"
