@@ -60,7 +60,7 @@ check "the password never appears in messages" bash -c "! grep -q secret '$T/out
 
 # STARTTLS offered and then refused: the client must stop, never log in in plain text.
 fake_port=$(free_port)
-python3 "$FIXTURES/imap_no_starttls.py" "$fake_port" "$T/fake.log" &
+python3 "$FIXTURES/imap_fake.py" "$fake_port" "$T/fake.log" --no-starttls &
 fake_pid=$!
 at_exit "kill $fake_pid"
 wait_port "$fake_port"
