@@ -126,7 +126,8 @@ static void enqueue(struct master *m, struct slot *s)
 	if (s->queued)
 		return;
 	if (m->qhead + m->qlen == m->qcap) {
-		memmove(m->queue, m->queue + m->qhead, m->qlen * sizeof(*m->queue));
+		if (m->qhead > 0)
+			memmove(m->queue, m->queue + m->qhead, m->qlen * sizeof(*m->queue));
 		m->qhead = 0;
 		if (m->qlen == m->qcap) {
 			m->qcap = m->qcap ? m->qcap * 2 : 64;
