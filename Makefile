@@ -35,7 +35,8 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs-only-l 
 BUILD    ?= build
 SRCS     := $(sort $(shell find agent -name '*.c'))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
-LIBOBJS  := $(filter-out $(BUILD)/agent/main.o,$(OBJS))
+# Unit tests and fuzz targets link everything but the command line (main.c, cli/).
+LIBOBJS  := $(filter-out $(BUILD)/agent/main.o $(BUILD)/agent/cli/%.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -22,6 +22,17 @@ static const struct command commands[] = {
 	 "outcomes; --no-wait returns at once. Without a daemon, or with --here, they run in\n"
 	 "this process, showing progress on a terminal. A source already running elsewhere\n"
 	 "is reported and skipped (exit 75).\n"},
+	{"folders", cmd_folders, "NAME", "list an IMAP source's folders (proves the login works)",
+	 "Logs in to the IMAP source NAME and prints its folders, decoded from modified\n"
+	 "UTF-7; '*' marks the ones a run reads, (junk) the junk folder.\n"},
+	{"forward", cmd_forward, "[-w] [-p] [-i T]", "deliver new documents by the routes",
+	 "Looks at every document in the spool and delivers it by each route that wants it\n"
+	 "and has not had it yet (the journal in <state>/forward/ remembers), then prints\n"
+	 "one line per route. Exits 1 when a delivery failed (it is retried next time).\n"
+	 "  -w, --watch   keep going: watch the spool (inotify; polling on NFS/SMB)\n"
+	 "  -p, --poll    poll the spool even on a local file system\n"
+	 "  -i, --interval T  rescan (inotify) or poll interval: 5m and 10s by default\n"
+	 "Exits 75 when another forwarder (goniec run) holds the journal.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
 	{"run", cmd_run, "", "run the daemon: schedules, workers, forwarder, control socket",
 	 "Runs in the foreground until SIGTERM (systemd Type=notify). Each source runs on its\n"

@@ -327,7 +327,7 @@ static json_t *build_sidecar(const struct spool_doc *doc, const char *name,
 	set_str(j, "property", doc->property);
 	set_str(j, "fetched_at", when);
 	set_str(j, "original_name", doc->name_hint);
-	json_object_set(j, "origin", doc->origin ? doc->origin : json_object());
+	json_object_set_new(j, "origin", doc->origin ? json_incref(doc->origin) : json_object());
 	if (doc->invoice)
 		json_object_set(j, "invoice", doc->invoice);
 	set_str(j, "duplicate_of", duplicate_of);

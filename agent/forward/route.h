@@ -1,34 +1,94 @@
-/* route — the conf.d schema of a forwarding route (the typed part of struct route_conf).
+/* route — the conf.d schema of a forwarding route (the typed part of struct route_conf)
+ * and the matching of documents against it.
  *
- * A route names what it wants (`match`: sidecar field -> wildcard) and where it goes
- * (`folder:` a destination directory and a naming template). The config loader maps
- * each route's YAML onto struct route with route_fields and calls route_validate().
- * Ownership: struct route belongs to its route_conf; cf_free(route_fields, r) frees it.
+ *   routes:
+ *     - name: acme-import
+ *       match:                       # every key must match (absent: everything)
+ *         kind: [invoice, statement] # a pattern or a list of patterns ('*' wildcard)
+ *         sender: "*@pge.pl"
+ *         invoice.seller.nip: "526*" # any sidecar field by dotted path
+ *       alerts: false                # also deliver the daemon's alerts (kind: alert)
+ *       folder: {path: /srv/import, name: "{company}/{file}", group: ksiegowi, ...}
+ *       # or
+ *       email: {to: [a@b.pl], from: goniec@b.pl, server: smtp.b.pl, ...}
+ *
+ * Shortcut keys in `match`: source (the source's name), source_type, sender (the origin
+ * mail's From), file; everything else is a sidecar path. A route in a company document
+ * only sees that company's documents. Exactly one target per route.
+ *
+ * The config loader maps each route's YAML onto struct route with route_fields and
+ * calls route_validate(), which compiles the templates, resolves the group and checks
+ * the target; unknown template and match fields are reported as warnings naming them.
+ *
+ * Ownership: struct route belongs to its route_conf; cf_free(route_fields, r) frees it
+ * (the targets and compiled templates included).
  */
 #ifndef GONIEC_ROUTE_H
 #define GONIEC_ROUTE_H
 
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
 #include "core/confschema.h"
 
+struct tmpl;
+
 struct route_match {
-	char **paths;    /* sidecar field paths, e.g. "company", "invoice.number" */
-	char **patterns; /* wildcard each must match */
+	char **paths;            /* sidecar field paths, e.g. "company", "invoice.number" */
+	struct strlist *patterns; /* wildcards, any of which must match */
 	size_t len;
 };
 
 struct route_folder_target {
 	char *path;
-	char *name;      /* naming template, e.g. "{company}/{file}" */
+	char *name;       /* naming template, e.g. "{company}/{file}" */
+	bool sidecar;     /* also deliver the sidecar as NAME.meta.json */
+	char *group;      /* owner group of created files and directories */
+	char *mode, *dir_mode;
+	/* set by route_validate */
+	struct tmpl *name_t;
+	gid_t gid;        /* (gid_t)-1: keep */
+	mode_t fmode, dmode;
+};
+
+enum email_security { EMAIL_STARTTLS, EMAIL_SSL, EMAIL_PLAIN };
+enum email_batch { BATCH_DOCUMENT, BATCH_RUN };
+
+struct route_email_target {
+	struct strlist to;
+	char *from;
+	char *server;
+	long port;               /* 0: 465 for ssl, else 587 */
+	int security;            /* enum email_security */
+	char *user;
+	struct secret password;
+	char *ca_file;           /* extra CA bundle (else the system's) */
+	char *subject, *body;
+	int batch;               /* enum email_batch */
+	uint64_t max_size;       /* of one message */
+	int64_t timeout;
+	/* set by route_validate */
+	struct tmpl *subject_t, *body_t;
 };
 
 struct route {
 	struct route_match match;
-	struct route_folder_target folder;
+	struct route_folder_target *folder;
+	struct route_email_target *email;
+	bool alerts;
+	bool enabled;
 };
 
 extern const struct cf_field route_fields[];
 extern const size_t route_conf_size;
 struct route_conf;
 int route_validate(struct cf_ctx *ctx, yaml_node_t *node, struct route_conf *r);
+
+/* Does the document with this sidecar (file: its spool name) belong to the route? */
+bool route_matches(const struct route_conf *r, const json_t *sidecar, const char *file);
+/* Text that changes whenever the route's configuration does (for the journal's
+ * routes generation). Owned by the caller. */
+char *route_fingerprint(const struct route_conf *r);
 
 #endif

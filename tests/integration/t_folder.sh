@@ -141,3 +141,14 @@ check "goniec fetch --help" test $? -eq 0
 check_eq "unknown command exits 64" 64 $?
 g fetch nosuchsource 2>/dev/null
 check_eq "unknown source exits 64" 64 $?
+
+# Under systemd (JOURNAL_STREAM names stderr) lines carry syslog priorities.
+printf '\xff\xd8\xff' >"$inbox/photo.pdf"
+journal=$T/journal.log
+: >"$journal"
+ino=$(stat -c '%d:%i' "$journal")
+JOURNAL_STREAM=$ino g fetch >/dev/null 2>>"$journal"
+check "journal lines carry priority prefixes" grep -q '^<4>acme-scans: photo.pdf quarantined' "$journal"
+printf '\xff\xd8\xff2' >"$inbox/photo2.pdf"
+JOURNAL_STREAM=1:1 g fetch >/dev/null 2>"$T/plain.log"
+check "plain lines when stderr is not the journal" grep -q '^goniec: warning: acme-scans: photo2.pdf quarantined' "$T/plain.log"

@@ -1,0 +1,284 @@
+/* folder target — see target.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/names.h"
+#include "forward/target.h"
+#include "forward/template.h"
+
+#define MAX_DEPTH 8
+#define MAX_SUFFIX 1000
+
+char *folder_target_name(const struct route_folder_target *f, const struct sidecar *sc)
+{
+	const char *missing = NULL;
+	char *rendered = f->name_t ? tmpl_render(f->name_t, sc->root, sc->file, TMPL_PATH, &missing)
+				   : xstrdup(sc->file);
+	if (missing) {
+		free(rendered);
+		rendered = xstrdup(sc->file);
+	}
+	struct buf out = {0};
+	int depth = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(rendered, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0 || ++depth > MAX_DEPTH)
+			continue;
+		char *safe = sanitize_filename(c, "_");
+		buf_printf(&out, "%s%s", out.len ? "/" : "", safe);
+		free(safe);
+	}
+	free(rendered);
+	if (!out.len || str_ends_with(out.data, "/_")) {
+		/* nothing usable as a file name: the document's own name */
+		char *safe = sanitize_filename(sc->file, "document");
+		buf_printf(&out, "%s%s", out.len ? "/" : "", safe);
+		free(safe);
+	}
+	return buf_take(&out);
+}
+
+static enum deliver_status classify(int e)
+{
+	switch (e) {
+	case EACCES: case EPERM: case EROFS: case ENAMETOOLONG: case ELOOP: case ENOTDIR:
+	case EFBIG: case EISDIR:
+		return DELIVER_FAILED;
+	default:
+		return DELIVER_RETRY;
+	}
+}
+
+static enum deliver_status sys_fail(struct gerr *err, const char *what, const char *name)
+{
+	int e = errno;
+	gerr_set(err, "%s %s: %s", what, name, strerror(e));
+	return classify(e);
+}
+
+/* Open (creating when missing) each directory of rel below dfd; returns the last one's
+ * descriptor and leaves the file name in *base. */
+static int open_dirs(int dfd, char *rel, const struct route_folder_target *f, char **base,
+		     struct gerr *err, enum deliver_status *st)
+{
+	int cur = dup(dfd);
+	char *p = rel;
+	for (char *slash; (slash = strchr(p, '/')); p = slash + 1) {
+		*slash = '\0';
+		if (mkdirat(cur, p, f->dmode) == 0) {
+			if (f->gid != (gid_t)-1)
+				fchownat(cur, p, (uid_t)-1, f->gid, AT_SYMLINK_NOFOLLOW);
+			fchmodat(cur, p, f->dmode, 0);
+		} else if (errno != EEXIST) {
+			*st = sys_fail(err, "creating directory", rel);
+			close(cur);
+			return -1;
+		}
+		int next = openat(cur, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		*slash = '/';
+		if (next < 0) {
+			*st = sys_fail(err, "opening directory", rel);
+			close(cur);
+			return -1;
+		}
+		close(cur);
+		cur = next;
+	}
+	*base = p;
+	return cur;
+}
+
+/* Copy src into a new file `tmp` in dfd; hash (32 bytes) filled when non-NULL. */
+static int copy_to_tmp(const char *src, int dfd, const char *tmp,
+		       const struct route_folder_target *f, unsigned char *hash, struct gerr *err,
+		       enum deliver_status *st)
+{
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0) {
+		*st = sys_fail(err, "reading", src);
+		return -1;
+	}
+	int out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0 && errno == EEXIST) { /* left by an interrupted run */
+		unlinkat(dfd, tmp, 0);
+		out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (out < 0) {
+		*st = sys_fail(err, "creating", tmp);
+		close(in);
+		return -1;
+	}
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	char buf[65536];
+	ssize_t n;
+	int rc = 0;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write_all(out, buf, (size_t)n) < 0) {
+			*st = sys_fail(err, n < 0 ? "reading" : "writing", n < 0 ? src : tmp);
+			rc = -1;
+			break;
+		}
+		EVP_DigestUpdate(md, buf, (size_t)n);
+	}
+	if (rc == 0 && f->gid != (gid_t)-1 && fchown(out, (uid_t)-1, f->gid) < 0 && errno != EPERM) {
+		*st = sys_fail(err, "setting the group of", tmp);
+		rc = -1;
+	}
+	if (rc == 0 && fchmod(out, f->fmode) < 0 && errno != EPERM) {
+		*st = sys_fail(err, "setting the mode of", tmp);
+		rc = -1;
+	}
+	if (rc == 0 && fsync(out) < 0 && errno != EINVAL) {
+		*st = sys_fail(err, "fsync", tmp);
+		rc = -1;
+	}
+	/* on NFS and SMB, write errors may first show at close */
+	if (close(out) < 0 && rc == 0) {
+		*st = sys_fail(err, "closing", tmp);
+		rc = -1;
+	}
+	close(in);
+	if (hash)
+		EVP_DigestFinal_ex(md, hash, NULL);
+	EVP_MD_CTX_free(md);
+	if (rc < 0)
+		unlinkat(dfd, tmp, 0);
+	return rc;
+}
+
+static bool same_content(int dfd, const char *name, off_t size, const unsigned char *hash)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return false;
+	bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size;
+	if (same) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		unsigned char got[EVP_MAX_MD_SIZE];
+		char buf[65536];
+		ssize_t n;
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			EVP_DigestUpdate(md, buf, (size_t)n);
+		EVP_DigestFinal_ex(md, got, NULL);
+		EVP_MD_CTX_free(md);
+		same = n == 0 && memcmp(got, hash, 32) == 0;
+	}
+	close(fd);
+	return same;
+}
+
+/* Publish tmp as name without overwriting. 0: published; 1: name is taken; -1: error. */
+static int publish(int dfd, const char *tmp, const char *name)
+{
+	if (linkat(dfd, tmp, dfd, name, 0) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		/* NFS: a retransmitted link may fail although it worked (same inode) */
+		struct stat a, b;
+		if (fstatat(dfd, tmp, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return 0;
+		return 1;
+	}
+	if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS && errno != EMLINK)
+		return -1;
+	/* shares without hard links (some SMB servers) */
+	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return 1;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	return renameat(dfd, tmp, dfd, name);
+}
+
+static char *tmp_name(const char *relpath)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	EVP_Digest(relpath, strlen(relpath), md, NULL, EVP_sha256(), NULL);
+	hex_encode(md, 8, hex);
+	return xasprintf(".goniec-%s.part", hex);
+}
+
+static enum deliver_status put_sidecar_copy(int dfd, const char *name, const struct sidecar *sc,
+					    const struct route_folder_target *f, struct gerr *err)
+{
+	enum deliver_status st = DELIVERED;
+	char *src = xasprintf("%s" SIDECAR_SUFFIX, sc->docpath);
+	char *dst = xasprintf("%s" SIDECAR_SUFFIX, name);
+	char *tmp = xasprintf(".%s.part", dst);
+	if (copy_to_tmp(src, dfd, tmp, f, NULL, err, &st) == 0 && renameat(dfd, tmp, dfd, dst) < 0)
+		st = sys_fail(err, "publishing", dst);
+	free(src);
+	free(dst);
+	free(tmp);
+	return st;
+}
+
+enum deliver_status folder_deliver(const struct route_folder_target *f, const struct sidecar *sc,
+				   char **where, struct gerr *err)
+{
+	enum deliver_status st = DELIVERED;
+	*where = NULL;
+	int root = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		int e = errno;
+		gerr_set(err, "destination %s: %s%s", f->path, strerror(e),
+			 e == ENOENT ? " (share not mounted?)" : "");
+		return e == ENOENT ? DELIVER_RETRY : classify(e);
+	}
+	char *rel = folder_target_name(f, sc);
+	char *base = NULL;
+	char *tmp = tmp_name(sc->relpath);
+	unsigned char hash[EVP_MAX_MD_SIZE];
+	int dfd = open_dirs(root, rel, f, &base, err, &st);
+	close(root);
+	if (dfd < 0 || copy_to_tmp(sc->docpath, dfd, tmp, f, hash, err, &st) < 0)
+		goto out;
+	char *name = NULL;
+	int pub = 1;
+	for (unsigned n = 1; n <= MAX_SUFFIX && pub == 1; n++) {
+		free(name);
+		name = n == 1 ? xstrdup(base) : name_with_suffix(base, n);
+		pub = publish(dfd, tmp, name);
+		if (pub == 1 && same_content(dfd, name, sc->st.st_size, hash))
+			pub = 0; /* delivered before (a retry after a crash) */
+	}
+	if (pub != 0) {
+		if (pub == 1)
+			errno = EEXIST;
+		st = sys_fail(err, "publishing", rel);
+	}
+	unlinkat(dfd, tmp, 0);
+	if (pub == 0 && f->sidecar)
+		st = put_sidecar_copy(dfd, name, sc, f, err);
+	if (pub == 0 && fsync(dfd) < 0 && errno != EINVAL && errno != EBADF)
+		st = sys_fail(err, "fsync", f->path);
+	if (pub == 0) {
+		char *slash = strrchr(rel, '/');
+		*where = slash ? xasprintf("%.*s/%s", (int)(slash - rel), rel, name) : xstrdup(name);
+	}
+	free(name);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(tmp);
+	free(rel);
+	return st;
+}

@@ -1,0 +1,603 @@
+/* forward — see forward.h. */
+#include "forward/forward.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/names.h"
+#include "core/spool.h"
+#include "core/strset.h"
+#include "forward/journal.h"
+#include "forward/mailmsg.h"
+#include "forward/route.h"
+#include "forward/target.h"
+#include "forward/template.h"
+#include "forward/watch.h"
+
+#define MAX_BACKOFF_MS (3600 * 1000)
+#define STATUS_EVERY_MS 1000
+#define ALERT_BODY_MAX (64 * 1024)
+
+struct route_state {
+	const struct route_conf *rc;
+	const struct route *r;
+	struct strlist batch;   /* relpaths waiting for a batch mail */
+	struct strset batched;
+	int64_t batch_last;     /* when the last one joined */
+	char *last_error;
+};
+
+struct forward {
+	const struct config *cfg;
+	struct forward_opts o;
+	struct journal *j;
+	struct watch *w;
+	char *gen;
+	struct route_state *rs;
+	struct forward_route_stats *stats;
+	size_t nroutes;
+	struct strlist queue;
+	struct strset queued;
+	json_t *failures;       /* "route\trelpath" -> {attempts, next, permanent, relpath} */
+	struct strset bad;      /* sidecars already reported unreadable */
+	int64_t next_rescan;
+	bool need_rescan;
+	bool status_dirty;
+	int64_t status_at;
+	long failed;            /* failed attempts of this pass */
+};
+
+/* ---- routes generation ---------------------------------------------------------------------- */
+
+static char *generation(const struct config *cfg)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char h[EVP_MAX_MD_SIZE];
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (size_t i = 0; i < cfg->nroutes; i++) {
+		char *fp = route_fingerprint(cfg->routes[i]);
+		EVP_DigestUpdate(md, fp, strlen(fp) + 1);
+		free(fp);
+	}
+	EVP_DigestFinal_ex(md, h, NULL);
+	EVP_MD_CTX_free(md);
+	hex_encode(h, 8, hex);
+	return xstrdup(hex);
+}
+
+/* ---- the queue of documents to look at ------------------------------------------------------ */
+
+static void enqueue(const char *relpath, void *arg)
+{
+	struct forward *fw = arg;
+	if (journal_settled(fw->j, relpath, fw->gen))
+		return;
+	if (strset_add(&fw->queued, relpath))
+		strlist_add(&fw->queue, relpath);
+}
+
+/* ---- failures and retries ------------------------------------------------------------------- */
+
+static char *fkey(const struct route_state *rs, const char *relpath)
+{
+	return xasprintf("%s\t%s", rs->rc->name, relpath);
+}
+
+static json_t *failure_get(struct forward *fw, const struct route_state *rs, const char *relpath)
+{
+	char *k = fkey(rs, relpath);
+	json_t *f = json_object_get(fw->failures, k);
+	free(k);
+	return f;
+}
+
+static void failure_clear(struct forward *fw, const struct route_state *rs, const char *relpath)
+{
+	char *k = fkey(rs, relpath);
+	json_object_del(fw->failures, k);
+	free(k);
+}
+
+static void set_last_error(struct route_state *rs, const char *msg)
+{
+	free(rs->last_error);
+	rs->last_error = msg ? xstrdup(msg) : NULL;
+}
+
+static void failure_record(struct forward *fw, struct route_state *rs, const char *relpath,
+			   enum deliver_status st, const char *why)
+{
+	char *k = fkey(rs, relpath);
+	json_t *f = json_object_get(fw->failures, k);
+	if (!f) {
+		f = json_object();
+		json_object_set_new_nocheck(fw->failures, k, f);
+		json_object_set_new_nocheck(f, "relpath", json_string_nocheck(relpath));
+	}
+	json_int_t attempts = json_integer_value(json_object_get(f, "attempts")) + 1;
+	int64_t delay = fw->o.retry_base;
+	for (json_int_t i = 1; i < attempts && delay < MAX_BACKOFF_MS; i++)
+		delay *= 2;
+	if (delay > MAX_BACKOFF_MS)
+		delay = MAX_BACKOFF_MS;
+	json_object_set_new(f, "attempts", json_integer(attempts));
+	json_object_set_new(f, "next", json_integer(now_ms() + delay));
+	json_object_set_new(f, "permanent", json_boolean(st == DELIVER_FAILED));
+	free(k);
+	set_last_error(rs, why);
+	fw->failed++;
+	if (st == DELIVER_FAILED)
+		log_error("route %s: %s: %s; not retried until the configuration changes",
+			  rs->rc->name, relpath, why);
+	else if (fw->o.watch)
+		log_warn("route %s: %s: %s; retrying in %lld s", rs->rc->name, relpath, why,
+			 (long long)(delay / 1000));
+	else
+		log_warn("route %s: %s: %s; retried on the next run", rs->rc->name, relpath, why);
+}
+
+/* Is the failed delivery still waiting (permanent, or not due)? */
+static bool failure_waiting(const json_t *f, int64_t now)
+{
+	return f && (json_is_true(json_object_get(f, "permanent")) ||
+		     json_integer_value(json_object_get(f, "next")) > now);
+}
+
+static void enqueue_due_retries(struct forward *fw, int64_t now)
+{
+	const char *key;
+	json_t *f;
+	json_object_foreach(fw->failures, key, f)
+		if (!failure_waiting(f, now))
+			enqueue(json_string_value(json_object_get(f, "relpath")), fw);
+}
+
+/* ---- e-mail --------------------------------------------------------------------------------- */
+
+static const char *doc_hash(const struct sidecar *sc)
+{
+	const char *h = json_string_value(json_object_get(sc->root, "sha256"));
+	return h && strlen(h) == 64 ? h : sc->relpath;
+}
+
+static bool is_alert_text(const struct sidecar *sc)
+{
+	const char *kind = json_string_value(json_object_get(sc->root, "kind"));
+	const char *mt = json_string_value(json_object_get(sc->root, "media_type"));
+	return kind && strcmp(kind, "alert") == 0 && mt && str_starts_with(mt, "text/") &&
+	       sc->st.st_size <= ALERT_BODY_MAX;
+}
+
+static enum deliver_status send_mail(const struct route_conf *rc, struct sidecar *scs, size_t n,
+				     struct gerr *err)
+{
+	const struct route_email_target *e = ((const struct route *)rc->typed)->email;
+	struct mail_attachment *att = xcalloc(n, sizeof(*att));
+	char **data = xcalloc(n, sizeof(*data));
+	const char **hashes = xcalloc(n, sizeof(*hashes));
+	struct buf body = {0};
+	enum deliver_status st = DELIVERED;
+	const char *missing;
+	bool inline_text = n == 1 && is_alert_text(&scs[0]);
+	for (size_t i = 0; i < n && st == DELIVERED; i++) {
+		size_t len = 0;
+		if (read_file(scs[i].docpath, e->max_size, &data[i], &len, err) < 0) {
+			st = errno == ENOENT ? DELIVER_FAILED : DELIVER_RETRY;
+			break;
+		}
+		att[i] = (struct mail_attachment){scs[i].file,
+			json_string_value(json_object_get(scs[i].root, "media_type")), data[i], len};
+		if (!att[i].media_type)
+			att[i].media_type = "application/octet-stream";
+		hashes[i] = doc_hash(&scs[i]);
+		char *b = inline_text ? xstrdup(data[i])
+				      : tmpl_render(e->body_t, scs[i].root, scs[i].file, 0, &missing);
+		buf_printf(&body, "%s%s", i ? "\r\n" : "", b);
+		free(b);
+	}
+	if (st == DELIVERED) {
+		json_t *first = json_deep_copy(scs[0].root);
+		struct buf files = {0};
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&files, "%s%s", i ? ", " : "", scs[i].file);
+		json_object_set_new(first, "count", json_integer((json_int_t)n));
+		json_object_set_new(first, "files", json_string(files.data));
+		char *subject = tmpl_render(e->subject_t, first, scs[0].file, 0, &missing);
+		char *mid = mail_message_id(rc->name, hashes, n, e->from);
+		struct mail_spec m = {e->from, &e->to, subject, body.data ? body.data : "", mid,
+				      time(NULL), att, inline_text ? 0 : n};
+		size_t len;
+		char *msg = mail_build(&m, &len);
+		st = email_send(e, msg, len, err);
+		if (st == DELIVERED)
+			log_info("route %s: mailed %s to %s (%s)", rc->name, files.data, e->to.items[0],
+				 mid);
+		free(msg);
+		free(mid);
+		free(subject);
+		buf_free(&files);
+		json_decref(first);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(data[i]);
+	free(data);
+	free(att);
+	free(hashes);
+	buf_free(&body);
+	return st;
+}
+
+static bool too_large(const struct route_email_target *e, const struct sidecar *sc,
+		      struct gerr *err)
+{
+	if (mail_size_estimate((size_t)sc->st.st_size, 1) <= e->max_size)
+		return false;
+	gerr_set(err, "%s (%lld bytes) does not fit in a message of max_size %llu bytes", sc->file,
+		 (long long)sc->st.st_size, (unsigned long long)e->max_size);
+	return true;
+}
+
+/* ---- delivering one document ---------------------------------------------------------------- */
+
+static enum deliver_status deliver(struct route_state *rs, struct sidecar *sc, struct gerr *err)
+{
+	if (rs->r->folder) {
+		char *where = NULL;
+		enum deliver_status st = folder_deliver(rs->r->folder, sc, &where, err);
+		if (st == DELIVERED)
+			log_info("route %s: %s -> %s/%s", rs->rc->name, sc->relpath,
+				 rs->r->folder->path, where);
+		free(where);
+		return st;
+	}
+	if (too_large(rs->r->email, sc, err))
+		return DELIVER_FAILED;
+	return send_mail(rs->rc, sc, 1, err);
+}
+
+static void delivered(struct forward *fw, struct route_state *rs, const char *relpath)
+{
+	struct gerr err;
+	if (journal_mark_delivered(fw->j, rs->rc->name, relpath, &err) < 0)
+		log_error("%s", err.msg);
+	failure_clear(fw, rs, relpath);
+	set_last_error(rs, NULL);
+	fw->stats[rs - fw->rs].delivered++;
+}
+
+static void batch_add(struct route_state *rs, const char *relpath)
+{
+	if (strset_add(&rs->batched, relpath)) {
+		strlist_add(&rs->batch, relpath);
+		rs->batch_last = now_ms();
+	}
+}
+
+static void process_doc(struct forward *fw, const char *relpath)
+{
+	if (journal_settled(fw->j, relpath, fw->gen))
+		return;
+	struct sidecar sc;
+	struct gerr err;
+	if (sidecar_load(fw->cfg->agent.spool_dir, relpath, &sc, &err) < 0) {
+		if (errno != ENOENT && strset_add(&fw->bad, relpath))
+			log_warn("spool: %s; skipped until it changes", err.msg);
+		return;
+	}
+	bool matched = false, settled = true;
+	int64_t now = now_ms();
+	for (size_t i = 0; i < fw->nroutes; i++) {
+		struct route_state *rs = &fw->rs[i];
+		if (!route_matches(rs->rc, sc.root, sc.file))
+			continue;
+		matched = true;
+		if (journal_delivered(fw->j, rs->rc->name, relpath))
+			continue;
+		if (failure_waiting(failure_get(fw, rs, relpath), now)) {
+			settled = false;
+			continue;
+		}
+		if (rs->r->email && rs->r->email->batch == BATCH_RUN) {
+			settled = false;
+			if (too_large(rs->r->email, &sc, &err))
+				failure_record(fw, rs, relpath, DELIVER_FAILED, err.msg);
+			else
+				batch_add(rs, relpath);
+			continue;
+		}
+		enum deliver_status st = deliver(rs, &sc, &err);
+		if (st == DELIVERED) {
+			delivered(fw, rs, relpath);
+		} else {
+			failure_record(fw, rs, relpath, st, err.msg);
+			settled = false;
+		}
+	}
+	if (settled && journal_mark_settled(fw->j, relpath, fw->gen, matched, &err) < 0)
+		log_error("%s", err.msg);
+	fw->status_dirty = true;
+	sidecar_release(&sc);
+}
+
+static void process_queue(struct forward *fw)
+{
+	while (fw->queue.len) {
+		struct strlist q = fw->queue;
+		fw->queue = (struct strlist){0};
+		strset_free(&fw->queued);
+		fw->queued = (struct strset){0};
+		for (size_t i = 0; i < q.len; i++)
+			process_doc(fw, q.items[i]);
+		strlist_free(&q);
+	}
+}
+
+/* ---- batches -------------------------------------------------------------------------------- */
+
+/* Send n loaded documents as one message; releases their sidecars. */
+static void send_batch(struct forward *fw, struct route_state *rs, struct sidecar *scs,
+		       size_t n)
+{
+	struct gerr err;
+	if (n == 0)
+		return;
+	enum deliver_status st = send_mail(rs->rc, scs, n, &err);
+	for (size_t i = 0; i < n; i++) {
+		if (st == DELIVERED)
+			delivered(fw, rs, scs[i].relpath);
+		else
+			failure_record(fw, rs, scs[i].relpath, st, err.msg);
+		enqueue(scs[i].relpath, fw); /* to settle it */
+		sidecar_release(&scs[i]);
+	}
+}
+
+static void flush_batch(struct forward *fw, struct route_state *rs)
+{
+	const struct route_email_target *e = rs->r->email;
+	struct sidecar *scs = xcalloc(rs->batch.len, sizeof(*scs));
+	size_t n = 0, payload = 0;
+	struct gerr err;
+	for (size_t i = 0; i < rs->batch.len; i++) {
+		struct sidecar sc;
+		if (sidecar_load(fw->cfg->agent.spool_dir, rs->batch.items[i], &sc, &err) < 0)
+			continue; /* gone meanwhile */
+		size_t size = (size_t)sc.st.st_size;
+		if (n > 0 && mail_size_estimate(payload + size, n + 1) > e->max_size) {
+			send_batch(fw, rs, scs, n);
+			n = payload = 0;
+		}
+		scs[n++] = sc;
+		payload += size;
+	}
+	send_batch(fw, rs, scs, n);
+	free(scs);
+	strlist_free(&rs->batch);
+	strset_free(&rs->batched);
+	rs->batched = (struct strset){0};
+}
+
+static void flush_batches(struct forward *fw, bool force)
+{
+	int64_t now = now_ms();
+	for (size_t i = 0; i < fw->nroutes; i++) {
+		struct route_state *rs = &fw->rs[i];
+		if (rs->batch.len && (force || now - rs->batch_last >= fw->o.batch_settle))
+			flush_batch(fw, rs);
+	}
+}
+
+/* ---- status --------------------------------------------------------------------------------- */
+
+const struct forward_route_stats *forward_stats(struct forward *fw, size_t *count)
+{
+	for (size_t i = 0; i < fw->nroutes; i++) {
+		fw->stats[i].pending = fw->rs[i].batch.len;
+		fw->stats[i].failing = 0;
+		fw->stats[i].last_error = fw->rs[i].last_error;
+	}
+	const char *key;
+	json_t *f;
+	json_object_foreach(fw->failures, key, f) {
+		for (size_t i = 0; i < fw->nroutes; i++) {
+			size_t n = strlen(fw->rs[i].rc->name);
+			if (strncmp(key, fw->rs[i].rc->name, n) != 0 || key[n] != '\t')
+				continue;
+			if (json_is_true(json_object_get(f, "permanent")))
+				fw->stats[i].failing++;
+			else
+				fw->stats[i].pending++;
+		}
+	}
+	*count = fw->nroutes;
+	return fw->stats;
+}
+
+unsigned long forward_unrouted(const struct forward *fw)
+{
+	return journal_unrouted(fw->j, fw->gen);
+}
+
+const char *forward_mode(const struct forward *fw)
+{
+	if (!fw->o.watch)
+		return "once";
+	return watch_polling(fw->w) ? "poll" : "inotify";
+}
+
+static void write_status(struct forward *fw)
+{
+	size_t n;
+	const struct forward_route_stats *st = forward_stats(fw, &n);
+	char when[32];
+	format_iso_time(time(NULL), when);
+	json_t *routes = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(routes, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s?}", "name",
+			st[i].name, "target", st[i].target, "delivered", (json_int_t)st[i].delivered,
+			"pending", (json_int_t)st[i].pending, "failing", (json_int_t)st[i].failing,
+			"last_error", st[i].last_error));
+	json_t *root = json_pack("{s:s, s:s, s:I, s:o}", "updated", when, "mode", forward_mode(fw),
+				 "unrouted", (json_int_t)forward_unrouted(fw), "routes", routes);
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *dir = path_join(fw->cfg->agent.state_dir, "forward");
+	char *path = path_join(dir, "status.json");
+	struct gerr err;
+	if (write_file_atomic(path, text, strlen(text), 0600, &err) < 0)
+		log_warn("%s", err.msg);
+	free(path);
+	free(dir);
+	free(text);
+	json_decref(root);
+	fw->status_dirty = false;
+	fw->status_at = now_ms();
+}
+
+/* ---- the loop ------------------------------------------------------------------------------- */
+
+static void rescan(struct forward *fw)
+{
+	watch_scan(fw->w, "", enqueue, fw);
+	fw->need_rescan = false;
+	fw->next_rescan = now_ms() + (watch_polling(fw->w) ? fw->o.poll_interval
+							  : fw->o.rescan_interval);
+}
+
+static void finish_round(struct forward *fw, bool force_status)
+{
+	struct gerr err;
+	if (journal_sync(fw->j, &err) < 0)
+		log_error("%s", err.msg);
+	if (fw->status_dirty && (force_status || now_ms() - fw->status_at >= STATUS_EVERY_MS))
+		write_status(fw);
+}
+
+long forward_pass(struct forward *fw)
+{
+	fw->failed = 0;
+	rescan(fw);
+	process_queue(fw);
+	flush_batches(fw, true);
+	process_queue(fw);
+	fw->status_dirty = true;
+	finish_round(fw, true);
+	return fw->failed;
+}
+
+void forward_handle_events(struct forward *fw)
+{
+	if (watch_read(fw->w, enqueue, fw))
+		fw->need_rescan = true;
+	int64_t now = now_ms();
+	if (fw->need_rescan || now >= fw->next_rescan)
+		rescan(fw);
+	enqueue_due_retries(fw, now);
+	process_queue(fw);
+	flush_batches(fw, false);
+	process_queue(fw);
+	finish_round(fw, false);
+}
+
+int forward_fd(const struct forward *fw)
+{
+	return watch_fd(fw->w);
+}
+
+int forward_timeout_ms(const struct forward *fw)
+{
+	if (fw->queue.len || fw->need_rescan)
+		return 0;
+	int64_t now = now_ms(), next = fw->next_rescan;
+	const char *key;
+	json_t *f;
+	json_object_foreach(fw->failures, key, f)
+		if (!json_is_true(json_object_get(f, "permanent")) &&
+		    json_integer_value(json_object_get(f, "next")) < next)
+			next = json_integer_value(json_object_get(f, "next"));
+	for (size_t i = 0; i < fw->nroutes; i++)
+		if (fw->rs[i].batch.len && fw->rs[i].batch_last + fw->o.batch_settle < next)
+			next = fw->rs[i].batch_last + fw->o.batch_settle;
+	if (fw->status_dirty && fw->status_at + STATUS_EVERY_MS < next)
+		next = fw->status_at + STATUS_EVERY_MS;
+	return next <= now ? 0 : next - now > 3600000 ? 3600000 : (int)(next - now);
+}
+
+static void default_opts(struct forward_opts *o)
+{
+	if (!o->rescan_interval)
+		o->rescan_interval = 5 * 60 * 1000;
+	if (!o->poll_interval)
+		o->poll_interval = 10 * 1000;
+	if (!o->batch_settle)
+		o->batch_settle = 30 * 1000;
+	const char *env = getenv("GONIEC_FORWARD_RETRY_MS");
+	if (!o->retry_base)
+		o->retry_base = env && atoll(env) > 0 ? atoll(env) : 30 * 1000;
+}
+
+struct forward *forward_open(const struct config *cfg, const struct forward_opts *opts,
+			     struct gerr *err)
+{
+	struct forward *fw = xcalloc(1, sizeof(*fw));
+	fw->cfg = cfg;
+	fw->o = *opts;
+	default_opts(&fw->o);
+	fw->failures = json_object();
+	if (mkdir_p(cfg->agent.spool_dir, 0750, err) < 0) {
+		forward_close(fw);
+		return NULL;
+	}
+	fw->w = watch_open(cfg->agent.spool_dir, opts->watch, opts->force_poll, err);
+	fw->j = fw->w ? journal_open(cfg->agent.state_dir, err) : NULL;
+	if (!fw->j) {
+		forward_close(fw);
+		return NULL;
+	}
+	fw->gen = generation(cfg);
+	fw->nroutes = cfg->nroutes;
+	fw->rs = xcalloc(fw->nroutes + 1, sizeof(*fw->rs));
+	fw->stats = xcalloc(fw->nroutes + 1, sizeof(*fw->stats));
+	for (size_t i = 0; i < fw->nroutes; i++) {
+		fw->rs[i].rc = cfg->routes[i];
+		fw->rs[i].r = cfg->routes[i]->typed;
+		fw->stats[i].name = cfg->routes[i]->name;
+		fw->stats[i].target = fw->rs[i].r->folder ? "folder" : "email";
+		fw->stats[i].delivered = journal_delivered_by(fw->j, cfg->routes[i]->name);
+	}
+	if (watch_polling(fw->w))
+		log_notice("forward: the spool %s is polled every %lld s (%s)", cfg->agent.spool_dir,
+			   (long long)(fw->o.poll_interval / 1000), watch_poll_reason(fw->w));
+	fw->need_rescan = true;
+	return fw;
+}
+
+void forward_close(struct forward *fw)
+{
+	if (!fw)
+		return;
+	if (fw->j && fw->status_dirty)
+		write_status(fw);
+	for (size_t i = 0; i < fw->nroutes; i++) {
+		strlist_free(&fw->rs[i].batch);
+		strset_free(&fw->rs[i].batched);
+		free(fw->rs[i].last_error);
+	}
+	free(fw->rs);
+	free(fw->stats);
+	strlist_free(&fw->queue);
+	strset_free(&fw->queued);
+	strset_free(&fw->bad);
+	json_decref(fw->failures);
+	journal_close(fw->j);
+	watch_close(fw->w);
+	free(fw->gen);
+	free(fw);
+}

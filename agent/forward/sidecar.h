@@ -1,0 +1,59 @@
+/* sidecar — read a document's JSON sidecar and look fields up by dotted path.
+ *
+ * The forwarder trusts nothing in a sidecar: it is parsed with jansson (size-capped,
+ * must be an object), and values are only ever used as text through sidecar_get().
+ * Paths are dotted ("invoice.issue_date", "source.type"). A path that ends on an object
+ * with a "name" member yields that name, so "source" means the source's name. Numbers
+ * and booleans are formatted; null, missing, empty strings, arrays and other objects
+ * yield NULL. Two derived paths exist: "sender" (the "from" of the first origin object)
+ * and "name" (the document's file name in the spool, without extension: "stem").
+ *
+ * Ownership: sidecar_load() fills a struct sidecar the caller releases with
+ * sidecar_release(). sidecar_get() returns a pointer into the JSON tree or into the
+ * caller's scratch buffer; it stays valid until either changes.
+ * Errors: -1 with err naming the file.
+ */
+#ifndef GONIEC_FORWARD_SIDECAR_H
+#define GONIEC_FORWARD_SIDECAR_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "core/util.h"
+
+#ifndef SIDECAR_SUFFIX
+#define SIDECAR_SUFFIX ".meta.json"
+#endif
+#define SIDECAR_MAX_BYTES (1024 * 1024)
+
+struct sidecar {
+	json_t *root;
+	char *relpath;   /* the document, relative to the spool root */
+	char *docpath;   /* the document, absolute */
+	char *file;      /* the document's file name in the spool */
+	struct stat st;  /* of the document */
+};
+
+/* Parse sidecar text (also used by the fuzz target). */
+int sidecar_parse(const char *text, size_t len, json_t **out, struct gerr *err);
+/* Load the sidecar of the document `relpath` (spool-relative, without the suffix) and
+ * check the document is a regular file. */
+int sidecar_load(const char *spool_root, const char *relpath, struct sidecar *sc,
+		 struct gerr *err);
+void sidecar_release(struct sidecar *sc);
+
+struct sidecar_scratch {
+	char buf[64];
+};
+/* The text value at a dotted path, or NULL (see above). `file` is the spool file name
+ * used for the derived "file"/"stem"/"ext" paths (may be NULL). */
+const char *sidecar_get(const json_t *root, const char *path, const char *file,
+			struct sidecar_scratch *scratch);
+
+/* Is `path` a field some sidecar has (the sidecar schema goniec.document/1)? */
+bool sidecar_field_known(const char *path);
+/* The closest known field, for "did you mean" hints, or NULL. */
+const char *sidecar_field_suggest(const char *path);
+
+#endif

@@ -1,0 +1,204 @@
+#include "forward/template.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "forward/sidecar.h"
+
+struct part {
+	char *text;   /* literal text, or the field path */
+	char *format; /* strftime format or NULL */
+	char *dflt;   /* default or NULL */
+	bool field;
+};
+
+struct tmpl {
+	struct part *parts;
+	size_t len;
+};
+
+static void add_part(struct tmpl *t, struct part p)
+{
+	t->parts = xrealloc(t->parts, (t->len + 1) * sizeof(*t->parts));
+	t->parts[t->len++] = p;
+}
+
+static bool valid_path(const char *p)
+{
+	if (!*p || *p == '.')
+		return false;
+	for (const char *c = p; *c; c++) {
+		bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			  (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.';
+		if (!ok || (c[0] == '.' && (c[1] == '.' || c[1] == '\0')))
+			return false;
+	}
+	return true;
+}
+
+/* Parse "path[:format][|default]" (the text between braces). */
+static int parse_field(struct tmpl *t, const char *s, size_t n, size_t at, struct gerr *err)
+{
+	char *spec = xstrndup(s, n);
+	char *bar = strchr(spec, '|');
+	char *dflt = NULL, *fmt = NULL;
+	if (bar) {
+		*bar = '\0';
+		dflt = xstrdup(bar + 1);
+	}
+	char *colon = strchr(spec, ':');
+	if (colon) {
+		*colon = '\0';
+		fmt = xstrdup(colon + 1);
+	}
+	if (!valid_path(spec) || (fmt && !*fmt)) {
+		gerr_set(err, "column %zu: bad placeholder {%.*s}", at + 1, (int)(n > 60 ? 60 : n), s);
+		free(spec);
+		free(dflt);
+		free(fmt);
+		return -1;
+	}
+	add_part(t, (struct part){.text = spec, .format = fmt, .dflt = dflt, .field = true});
+	return 0;
+}
+
+struct tmpl *tmpl_compile(const char *text, struct gerr *err)
+{
+	struct tmpl *t = xcalloc(1, sizeof(*t));
+	struct buf lit = {0};
+	for (size_t i = 0; text[i];) {
+		if ((text[i] == '{' && text[i + 1] == '{') || (text[i] == '}' && text[i + 1] == '}')) {
+			buf_append(&lit, &text[i], 1);
+			i += 2;
+		} else if (text[i] == '{') {
+			const char *end = strchr(text + i + 1, '}');
+			if (!end) {
+				gerr_set(err, "column %zu: '{' without '}'", i + 1);
+				goto fail;
+			}
+			if (lit.len)
+				add_part(t, (struct part){.text = buf_take(&lit)});
+			if (parse_field(t, text + i + 1, (size_t)(end - text - i - 1), i, err) < 0)
+				goto fail;
+			i = (size_t)(end - text) + 1;
+		} else if (text[i] == '}') {
+			gerr_set(err, "column %zu: '}' without '{' (write '}}' for a brace)", i + 1);
+			goto fail;
+		} else {
+			buf_append(&lit, &text[i++], 1);
+		}
+	}
+	if (lit.len)
+		add_part(t, (struct part){.text = buf_take(&lit)});
+	buf_free(&lit);
+	return t;
+fail:
+	buf_free(&lit);
+	tmpl_free(t);
+	return NULL;
+}
+
+void tmpl_free(struct tmpl *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->len; i++) {
+		free(t->parts[i].text);
+		free(t->parts[i].format);
+		free(t->parts[i].dflt);
+	}
+	free(t->parts);
+	free(t);
+}
+
+void tmpl_each_field(const struct tmpl *t, void (*fn)(const char *path, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < t->len; i++)
+		if (t->parts[i].field)
+			fn(t->parts[i].text, ctx);
+}
+
+/* "YYYY-MM-DD" with an optional "THH:MM[:SS]..." (the rest, a zone, is ignored). */
+static bool parse_date(const char *s, struct tm *tm)
+{
+	memset(tm, 0, sizeof(*tm));
+	int n = 0;
+	if (sscanf(s, "%4d-%2d-%2d%n", &tm->tm_year, &tm->tm_mon, &tm->tm_mday, &n) != 3 || n != 10)
+		return false;
+	if (s[10] == 'T' || s[10] == ' ')
+		sscanf(s + 11, "%2d:%2d:%2d", &tm->tm_hour, &tm->tm_min, &tm->tm_sec);
+	if (tm->tm_mon < 1 || tm->tm_mon > 12 || tm->tm_mday < 1 || tm->tm_mday > 31 ||
+	    tm->tm_hour < 0 || tm->tm_hour > 23 || tm->tm_min < 0 || tm->tm_min > 59 ||
+	    tm->tm_sec < 0 || tm->tm_sec > 60)
+		return false;
+	tm->tm_year -= 1900;
+	tm->tm_mon -= 1;
+	struct tm copy = *tm;
+	timegm(&copy); /* fills tm_wday and tm_yday for %a, %j and friends */
+	tm->tm_wday = copy.tm_wday;
+	tm->tm_yday = copy.tm_yday;
+	return true;
+}
+
+/* strftime with a format from the configuration (checked at load, not by the compiler). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static size_t format_date(char *out, size_t n, const char *fmt, const struct tm *tm)
+{
+	return strftime(out, n, fmt, tm);
+}
+#pragma GCC diagnostic pop
+
+static void put_value(struct buf *out, const char *v, unsigned flags)
+{
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+		unsigned char ch = *c;
+		if (ch < 0x20 || ch == 0x7f)
+			ch = ' ';
+		else if ((flags & TMPL_PATH) && (ch == '/' || ch == '\\'))
+			ch = '_';
+		buf_append(out, &ch, 1);
+	}
+}
+
+char *tmpl_render(const struct tmpl *t, const json_t *sidecar, const char *file,
+		  unsigned flags, const char **missing)
+{
+	struct buf out = {0};
+	buf_puts(&out, "");
+	*missing = NULL;
+	for (size_t i = 0; i < t->len && out.len < TMPL_MAX_OUTPUT; i++) {
+		const struct part *p = &t->parts[i];
+		if (!p->field) {
+			buf_puts(&out, p->text);
+			continue;
+		}
+		struct sidecar_scratch scratch;
+		const char *v = sidecar_get(sidecar, p->text, file, &scratch);
+		char datebuf[256];
+		struct tm tm;
+		if (v && p->format) {
+			if (parse_date(v, &tm) && format_date(datebuf, sizeof(datebuf), p->format, &tm) > 0)
+				v = datebuf;
+			else
+				v = NULL;
+		}
+		if (!v && p->dflt)
+			v = p->dflt;
+		if (!v && !*missing)
+			*missing = p->text;
+		if (v)
+			put_value(&out, v, flags);
+	}
+	if (out.len > TMPL_MAX_OUTPUT) {
+		/* cut at a UTF-8 boundary */
+		size_t n = TMPL_MAX_OUTPUT;
+		while (n > 0 && ((unsigned char)out.data[n] & 0xC0) == 0x80)
+			n--;
+		out.data[n] = '\0';
+		out.len = n;
+	}
+	return buf_take(&out);
+}

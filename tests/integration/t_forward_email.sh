@@ -1,0 +1,122 @@
+#!/bin/bash
+# E-mail target against a real SMTP server (aiosmtpd) on loopback with a test CA:
+# STARTTLS required and never falling back, SMTPS, AUTH with a password file, the MIME
+# message (attachment byte for byte, RFC 2047 subject, RFC 2231 file name), stable
+# Message-ID, 4xx retried, 5xx reported, batch: run under a size limit, alerts inline.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/forward_lib.sh"
+$PY -c 'import aiosmtpd' 2>/dev/null || skip "python3-aiosmtpd is not installed"
+fw_setup
+make_test_ca
+echo 's3cret pass' >"$T/smtp.pass"; chmod 600 "$T/smtp.pass"
+smtp_start TLS starttls --auth 'goniec:s3cret pass'
+smtp_start SSL ssl
+smtp_start PLAIN plain
+smtp_start TEMP starttls --fail 451:1
+smtp_start PERM starttls --fail 550:100
+
+D=2026/11/21/acme-mail
+route() { # NAME PORT SECURITY [extra yaml lines]
+	printf '  - name: %s\n    email:\n      to: [ksiegowa@biuro.test, szef@biuro.test]\n      from: goniec@biuro.test\n      server: 127.0.0.1\n      port: %s\n      security: %s\n      ca_file: %s\n%s\n' \
+		"$1" "$2" "$3" "$T/tls/ca.pem" "${4:-}"
+}
+{
+	echo "routes:"
+	route tls "$TLS_PORT" starttls "      user: goniec
+      password_file: $T/smtp.pass
+      subject: 'Faktura {invoice.number} — {invoice.seller.name}'"
+} >"$CONF/10-routes.yaml"
+
+printf '%%PDF-1.4\n\x00\x01\x02\xff binary \r\n.\r\n..\n%%%%EOF\n' >"$T/doc.pdf"
+mkdir -p "$SPOOL/$D"
+fw_doc "$D/Faktura żółć 2026-11.pdf" "placeholder" '"invoice": {"number": "FV/7/2026", "seller": {"name": "Zakład Energetyczny Łódź"}}'
+cp "$T/doc.pdf" "$SPOOL/$D/Faktura żółć 2026-11.pdf"
+
+out=$(fw forward 2>"$T/log")
+check "STARTTLS + AUTH: delivered (exit 0)" test $? -eq 0
+check_eq "one message kept by the server" 1 "$(mail_count "$TLS_OUT")"
+check_eq "both recipients in the envelope" 2 "$(grep -c '^to ' "$TLS_OUT"/0001.env)"
+$PY - "$TLS_OUT/0001.eml" "$T/doc.pdf" >"$T/parsed" <<'PYEOF'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+att = [p for p in m.iter_attachments()]
+print("subject=" + str(m["subject"]))
+print("mid=" + m["message-id"])
+print("filename=" + att[0].get_filename())
+print("ctype=" + att[0].get_content_type())
+print("same=" + str(att[0].get_payload(decode=True) == open(sys.argv[2], "rb").read()))
+print("body=" + m.get_body(("plain",)).get_content().splitlines()[0])
+print("rawsubject=" + m.get("subject").__class__.__name__)
+PYEOF
+check "attachment byte for byte" grep -qx "same=True" "$T/parsed"
+check "UTF-8 subject decoded" grep -qx "subject=Faktura FV/7/2026 — Zakład Energetyczny Łódź" "$T/parsed"
+check "subject is RFC 2047 encoded on the wire" grep -q '^Subject: =?UTF-8?B?' "$TLS_OUT/0001.eml"
+check "UTF-8 file name (RFC 2231)" grep -qx "filename=Faktura żółć 2026-11.pdf" "$T/parsed"
+check "RFC 2231 parameter on the wire" grep -q "filename\*0\*=UTF-8''Faktura%20%C5%BC" "$TLS_OUT/0001.eml"
+check "media type from the sidecar" grep -qx "ctype=application/pdf" "$T/parsed"
+check "Message-ID derived from hash and route" grep -q "^mid=<[0-9a-f]\{32\}@goniec.biuro.test>" "$T/parsed"
+check "body template filled" grep -q "^body=Faktura żółć 2026-11.pdf from acme-mail (acme)" "$T/parsed"
+mid1=$(sed -n 's/^mid=//p' "$T/parsed")
+fw forward >/dev/null 2>&1
+check_eq "journal: not sent twice" 1 "$(mail_count "$TLS_OUT")"
+rm "$STATE/forward/journal"
+fw forward >/dev/null 2>&1
+check_eq "after losing the journal it is sent again (at-least-once)" 2 "$(mail_count "$TLS_OUT")"
+check_eq "a repeat carries the same Message-ID" "$mid1" "$(sed -n 's/^Message-ID: //Ip' "$TLS_OUT/0002.eml" | tr -d '\r')"
+check "the password never appears in the log" test -z "$(grep -r 's3cret' "$T/log" "$STATE")"
+
+# security: starttls against a server without STARTTLS must not fall back to plain text
+{ echo "routes:"; route nofallback "$PLAIN_PORT" starttls; } >"$CONF/10-routes.yaml"
+out=$(fw forward 2>"$T/log2")
+check "STARTTLS missing: not sent" test "$(mail_count "$PLAIN_OUT")" -eq 0
+check "STARTTLS missing: failing, with the reason" grep -q "nofallback (email): 0 delivered, 0 pending, 1 failing" <<<"$out"
+# SMTPS with the test CA; and without it the certificate is refused
+{ echo "routes:"; route smtps "$SSL_PORT" ssl; } >"$CONF/10-routes.yaml"
+fw forward >/dev/null 2>&1
+check_eq "SMTPS: delivered" 1 "$(mail_count "$SSL_OUT")"
+{ echo "routes:"; route smtps2 "$SSL_PORT" ssl | grep -v ca_file; } >"$CONF/10-routes.yaml"
+out=$(fw forward 2>"$T/log3")
+check "unknown CA: refused, reported failing" grep -q "smtps2 (email): 0 delivered, 0 pending, 1 failing" <<<"$out"
+check_eq "unknown CA: nothing sent" 1 "$(mail_count "$SSL_OUT")"
+# AUTH with a wrong password: permanent
+{ echo "routes:"; route badauth "$TLS_PORT" starttls "      user: goniec
+      password: wrong"; } >"$CONF/10-routes.yaml"
+chmod 600 "$CONF/10-routes.yaml"
+out=$(fw forward 2>"$T/log4")
+check "wrong password: failing" grep -q "badauth (email): 0 delivered, 0 pending, 1 failing" <<<"$out"
+
+# 4xx: pending and retried; 5xx: failing with the server's reply
+{ echo "routes:"; route temp "$TEMP_PORT" starttls; route perm "$PERM_PORT" starttls; } >"$CONF/10-routes.yaml"
+out=$(fw forward 2>"$T/log5")
+check "SMTP 451: pending" grep -q "temp (email): 0 delivered, 1 pending, 0 failing" <<<"$out"
+check "SMTP 550: failing with the reply" grep -q "perm (email): 0 delivered, 0 pending, 1 failing.*550" <<<"$out"
+out=$(fw forward 2>"$T/log6")
+check "SMTP 451: delivered on the next attempt" grep -q "temp (email): 1 delivered" <<<"$out"
+
+# batch: run — one message for the run, split under max_size; alerts inline
+rm -rf "$SPOOL"/* "$STATE/forward"
+for i in 1 2 3 4; do
+	head -c 300000 /dev/urandom >"$T/big$i.pdf"
+	fw_doc "$D/big$i.pdf" x
+	cp "$T/big$i.pdf" "$SPOOL/$D/big$i.pdf"
+done
+fw_doc "$D/alert-1.txt" "The mailbox acme-mail needs a new password." '"kind": "alert", "media_type": "text/plain"'
+{ echo "routes:"; route batch "$SSL_PORT" ssl "      batch: run
+      max_size: 1MB
+      subject: '{count} documents: {files}'"
+  route alert "$SSL_PORT" ssl "      subject: 'goniec alert'"
+  echo "    match: {kind: alert}"; } >"$CONF/10-routes.yaml"
+before=$(mail_count "$SSL_OUT")
+out=$(fw forward 2>"$T/log7")
+check_eq "batch: 4 documents of 300 kB under 1 MB -> 2 messages, + 1 alert" $((before + 3)) "$(mail_count "$SSL_OUT")"
+$PY - "$SSL_OUT" "$T" <<'PYEOF' >"$T/batch"
+import email, email.policy, glob, sys
+for f in sorted(glob.glob(sys.argv[1] + "/*.eml"))[-3:]:
+    m = email.message_from_binary_file(open(f, "rb"), policy=email.policy.default)
+    atts = list(m.iter_attachments())
+    same = all(a.get_payload(decode=True) == open(sys.argv[2] + "/" + a.get_filename(), "rb").read() for a in atts)
+    print(len(atts), same, m["subject"], "|", m.get_body(("plain",)).get_content().strip()[:60])
+PYEOF
+check "batch messages carry 2 attachments each, byte for byte" test "$(grep -c '^2 True' "$T/batch")" -eq 2
+check "batch subject names the count" grep -q "^2 True 2 documents: big" "$T/batch"
+check "alert text is the body of its mail" grep -q "^0 True goniec alert | The mailbox acme-mail needs a new password." "$T/batch"

@@ -1,0 +1,123 @@
+#!/bin/bash
+# Folder target: naming templates, safe names, no overwriting, exactly once, group and
+# mode, retries when the destination is missing, permanent failures, unrouted documents.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/forward_lib.sh"
+fw_setup
+D=2026/11/21/acme-mail
+fw_routes "routes:
+  - name: imp
+    match: {kind: invoice, sender: '*@pge.pl'}
+    folder:
+      path: $OUT
+      name: '{company}/{invoice.issue_date:%Y-%m}/{source}-{invoice.number}.pdf'
+      mode: '0604'
+      group: nogroup
+      sidecar: true"
+FROM='"origin": {"imap": {"from": "faktury@pge.pl"}}'
+fw_doc $D/a.pdf "%PDF-1.4 alpha" "$FROM, \"invoice\": {\"number\": \"FV/11/2026/1\", \"issue_date\": \"2026-11-02\"}"
+fw_doc $D/b.pdf "%PDF-1.4 beta" "$FROM, \"kind\": \"statement\""
+fw_doc $D/c.pdf "%PDF-1.4 gamma" '"origin": {"imap": {"from": "spam@example.com"}}'
+
+out=$(fw forward 2>"$T/log")
+check "one pass exits 0" test $? -eq 0
+f=$OUT/acme/2026-11/acme-mail-FV_11_2026_1.pdf
+check "delivered under the templated name ('/' in a value made safe)" test -f "$f"
+check_eq "content is byte for byte the document" "%PDF-1.4 alpha" "$(cat "$f")"
+check_eq "mode from the route" "604" "$(stat -c %a "$f")"
+check_eq "group from the route" "nogroup" "$(stat -c %G "$f")"
+check "sidecar copy delivered beside it" test -f "$f.meta.json"
+check_eq "only the wanted document delivered" 1 "$(find "$OUT" -name '*.pdf' | wc -l)"
+check "no temporary files left" test -z "$(find "$OUT" -name '.goniec-*')"
+check "unrouted documents counted" grep -q "not wanted by any route: 2" <<<"$out"
+
+before=$(stat -c %Y "$f")
+fw forward >/dev/null 2>&1
+check_eq "second pass delivers nothing again" 1 "$(find "$OUT" -name '*.pdf' | wc -l)"
+
+# a different file already at the name: suffix; the same content: recognised
+mkdir -p "$OUT/acme/2026-11"
+echo other >"$OUT/acme/2026-11/acme-mail-FV_12.pdf"
+fw_doc $D/d.pdf "%PDF-1.4 delta" "$FROM, \"invoice\": {\"number\": \"FV/12\", \"issue_date\": \"2026-11-05\"}"
+cp "$SPOOL/$D/d.pdf" "$OUT/acme/2026-11/acme-mail-FV_13.pdf"
+fw_doc $D/e.pdf "%PDF-1.4 delta" "$FROM, \"invoice\": {\"number\": \"FV/13\", \"issue_date\": \"2026-11-05\"}"
+fw forward >/dev/null 2>&1
+check_eq "existing different file is never overwritten" other "$(cat "$OUT/acme/2026-11/acme-mail-FV_12.pdf")"
+check "the new one gets a suffix" test -f "$OUT/acme/2026-11/acme-mail-FV_12-2.pdf"
+check "same content at the name counts as delivered" test ! -e "$OUT/acme/2026-11/acme-mail-FV_13-2.pdf"
+check_eq "mtime of the earlier delivery untouched" "$before" "$(stat -c %Y "$f")"
+
+# missing field: the original name; hostile values: safe names inside the target
+fw_doc $D/nonum.pdf "%PDF-1.4 n" "$FROM, \"invoice\": {\"issue_date\": \"2026-11-07\"}"
+long=$(printf 'X%.0s' $(seq 1 3000))
+fw_doc $D/h1.pdf "%PDF-1.4 h1" "$FROM, \"invoice\": {\"number\": \"../../../../etc/passwd\", \"issue_date\": \"2026-11-08\"}"
+fw_doc $D/h2.pdf "%PDF-1.4 h2" "$FROM, \"invoice\": {\"number\": \"$long\", \"issue_date\": \"2026-11-08\"}"
+fw_doc $D/h3.pdf "%PDF-1.4 h3" "$FROM, \"invoice\": {\"number\": \"a\\nb\\t\\u0001c\\u007f:*?<>|\", \"issue_date\": \"2026-11-08\"}"
+fw_doc $D/h4.pdf "%PDF-1.4 h4" "$FROM, \"company\": \"..\", \"invoice\": {\"number\": \".\", \"issue_date\": \"../2026-11-08\"}"
+fw forward >/dev/null 2>"$T/log2"
+check "missing field falls back to the original name" test -f "$OUT/nonum.pdf"
+check "'../' in a value stays inside the target" test -z "$(find "$T" -name passwd -not -path "$OUT/*")"
+check "'../' became part of one safe name" test -n "$(find "$OUT/acme/2026-11" -name '*etc_passwd.pdf')"
+check "very long value capped to a legal name" test -n "$(find "$OUT/acme/2026-11" -name 'acme-mail-XXX*X.pdf')"
+check "no name longer than 255 bytes" test -z "$(find "$OUT" -regextype posix-extended -regex '.*/[^/]{256,}')"
+check "control characters never reach a name" test -z "$(find "$OUT" -name "*[[:cntrl:]]*")"
+check_eq "every hostile document delivered once" 5 "$(grep -c -- '-> ' "$T/log2")"
+check "nothing written outside the target" test -z "$(find "$T" -newer "$T/log" -type f -not -path "$OUT/*" -not -path "$STATE/*" -not -path "$SPOOL/*" -not -name 'log*')"
+
+# destination missing (share not mounted): pending, retried; then delivered
+fw_routes "routes:
+  - name: share
+    folder: {path: $T/share}"
+out=$(fw forward 2>"$T/log3")
+check "missing destination: exit 1" test $? -eq 1
+check "missing destination: reported as pending with the reason" grep -q "pending.*share not mounted" <<<"$out"
+mkdir "$T/share"
+fw forward >/dev/null 2>&1
+check_eq "delivered once the destination is there" 10 "$(ls "$T/share" | wc -l)"
+
+# a permanent failure (a file where a directory must be) is reported, not retried
+fw_routes "routes:
+  - name: blocked
+    folder: {path: $T/blk, name: 'sub/{file}'}"
+mkdir "$T/blk" && touch "$T/blk/sub"
+out=$(fw forward 2>"$T/log4")
+check "permanent failure: counted as failing" grep -q "blocked (folder): 0 delivered, 0 pending, 10 failing" <<<"$out"
+check "permanent failure: logged with the reason" grep -q "Not a directory; not retried" "$T/log4"
+check "status.json names the failure" grep -q '"failing": 10' "$STATE/forward/status.json"
+
+# routes in a company document see only that company; alerts only where asked for
+cat >"$CONF/10-routes.yaml" <<EOF2
+company: {id: other, name: Other}
+routes:
+  - name: other-only
+    folder: {path: $T/other}
+---
+routes:
+  - name: alerts
+    match: {company: acme}
+    folder: {path: $T/alerts}
+EOF2
+mkdir -p "$T/other" "$T/alerts"
+fw_doc $D/o.pdf "%PDF-1.4 o" '"company": "other"'
+fw_doc $D/alert.txt "disk full" '"kind": "alert", "media_type": "text/plain"'
+fw forward >/dev/null 2>&1
+check_eq "company route delivers only its company" "o.pdf" "$(ls "$T/other")"
+check "alerts not delivered without alerts: true" test ! -e "$T/alerts/alert.txt"
+sed -i 's/    match: {company: acme}/    alerts: true\n    match: {company: acme}/' "$CONF/10-routes.yaml"
+fw forward >/dev/null 2>&1
+check "alerts delivered with alerts: true" test -f "$T/alerts/alert.txt"
+
+# goniec check names template fields no sidecar has
+fw_routes "routes:
+  - name: typo
+    folder: {path: $OUT, name: '{invoice.numbr}-{file}'}"
+fw check >/dev/null 2>"$T/check"
+check "check names an unknown template field" grep -q "invoice.numbr' is in no sidecar (did you mean 'invoice.number'" "$T/check"
+fw_routes "routes:
+  - name: bad
+    folder: {path: $OUT, name: '{invoice.number'}
+  - name: both
+    folder: {path: $OUT}
+    email: {to: a@b.pl, from: c@d.pl, server: smtp.example.com}"
+fw check >/dev/null 2>"$T/check2"
+check_eq "check refuses a broken template and two targets" 2 "$(grep -c ": error: " "$T/check2")"
