@@ -1,6 +1,7 @@
 /* status — what each source did last, when it runs next, what needs a person, and the
  * forwarder; from the running daemon, or from the status files when none runs. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,7 +27,12 @@ static json_t *offline_status(const struct config *cfg)
 		json_array_append_new(sources, status_entry(src, &st, next, false));
 		status_release(&st);
 	}
-	return json_pack("{s:b,s:n,s:o,s:n}", "ok", 1, "daemon", "sources", sources, "forward");
+	/* The forwarder's own status file (forward.h), as of its last round. */
+	char *fpath = xasprintf("%s/forward/status.json", cfg->agent.state_dir);
+	json_t *fw = json_load_file(fpath, 0, NULL);
+	free(fpath);
+	return json_pack("{s:b,s:n,s:o,s:o}", "ok", 1, "daemon", "sources", sources, "forward",
+			 fw ? fw : json_null());
 }
 
 /* Ask the daemon; NULL when none runs (or it failed to answer, after a message). */

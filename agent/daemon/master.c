@@ -18,11 +18,13 @@
 
 #include "core/log.h"
 #include "daemon/alert.h"
+
 #include "daemon/control.h"
 #include "daemon/notify.h"
 #include "daemon/plan.h"
 #include "daemon/status.h"
 #include "daemon/worker.h"
+#include "forward/forward.h"
 #include "sources/source.h"
 
 struct client {
@@ -69,15 +71,54 @@ struct master {
 	bool stopping;
 	int64_t stop_deadline_ms;
 	int64_t watchdog_ms, next_watchdog_ms;
+	struct forward *fw;            /* NULL when it could not start */
+	int64_t fw_due_ms;             /* when the forwarder wants to run without events */
 };
 
-/* ---- forwarder -------------------------------------------------------------------------
- * HOOK(forward): the forwarder runs inside the daemon through agent/forward/forward.h.
- * Until that API is merged these hooks do nothing and `forward` in the status is null. */
-static void forward_hook_start(struct master *m) { (void)m; }
-static void forward_hook_filed(struct master *m) { (void)m; }
-static void forward_hook_stop(struct master *m) { (void)m; }
-static json_t *forward_hook_status(struct master *m) { (void)m; return json_null(); }
+/* ---- forwarder ------------------------------------------------------------------------
+ * The forwarder (forward.h) runs in the master: its inotify fd joins the poll set and
+ * deliveries happen between scheduling steps. It borrows the configuration, so it is
+ * closed before a reload frees the old one and opened again on the new one. */
+static void forward_start(struct master *m)
+{
+	struct forward_opts opts = {.watch = true};
+	struct gerr err = {{0}};
+	m->fw = forward_open(m->cfg, &opts, &err);
+	if (!m->fw)
+		log_error("forwarder not running: %s (retried at the next reload)", err.msg);
+	m->fw_due_ms = now_ms();
+}
+
+static void forward_stop(struct master *m)
+{
+	forward_close(m->fw);
+	m->fw = NULL;
+}
+
+static void forward_run(struct master *m)
+{
+	if (!m->fw)
+		return;
+	forward_handle_events(m->fw);
+	m->fw_due_ms = now_ms() + forward_timeout_ms(m->fw);
+}
+
+static json_t *forward_status(struct master *m)
+{
+	if (!m->fw)
+		return json_null();
+	size_t n;
+	const struct forward_route_stats *rs = forward_stats(m->fw, &n);
+	json_t *routes = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(routes, json_pack("{s:s,s:s,s:I,s:I,s:I,s:o}", "name", rs[i].name,
+						       "target", rs[i].target, "delivered", (json_int_t)rs[i].delivered,
+						       "pending", (json_int_t)rs[i].pending,
+						       "failing", (json_int_t)rs[i].failing, "last_error",
+						       rs[i].last_error ? json_string(rs[i].last_error) : json_null()));
+	return json_pack("{s:s,s:I,s:o}", "mode", forward_mode(m->fw), "unrouted",
+			 (json_int_t)forward_unrouted(m->fw), "routes", routes);
+}
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
@@ -188,7 +229,7 @@ static void file_alerts(struct master *m, struct slot *s, time_t now)
 		if (alert_file(m->cfg, s->src, &notices[i], &err) < 0)
 			log_error("source %s: cannot file the alert notice: %s", s->name, err.msg);
 		else
-			forward_hook_filed(m);
+			forward_run(m);
 	}
 	alert_notices_free(notices, n);
 }
@@ -210,7 +251,7 @@ static void record_run(struct master *m, struct slot *s, const struct worker_res
 	if (status_save(m->cfg->agent.state_dir, s->name, &s->st, &err) < 0)
 		log_error("source %s: cannot save its status: %s", s->name, err.msg);
 	if (st->filed > 0)
-		forward_hook_filed(m);
+		forward_run(m);
 }
 
 static void run_finished(struct master *m, struct slot *s, const struct worker_result *res)
@@ -435,8 +476,13 @@ static void adopt_config(struct master *m, struct config *cfg)
 		s->due = s->st.interrupted ? now : plan_first(src, s->st.last_start, now);
 	}
 	struct config *old = m->cfg;
+	bool restart_forward = old != NULL;
+	if (restart_forward)
+		forward_stop(m);
 	m->cfg = cfg;
 	config_free(old);
+	if (restart_forward)
+		forward_start(m);
 	m->config_loaded = now;
 	m->reload_rejected = false;
 	free(m->reload_error);
@@ -508,7 +554,7 @@ static json_t *status_document(struct master *m)
 				   "reload_error",
 				   m->reload_error ? json_string(m->reload_error) : json_null());
 	return json_pack("{s:b,s:o,s:o,s:o}", "ok", 1, "daemon", daemon, "sources", sources,
-			 "forward", forward_hook_status(m));
+			 "forward", forward_status(m));
 }
 
 static json_t *error_reply(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -721,6 +767,8 @@ static int poll_timeout(struct master *m)
 		next = m->stop_deadline_ms;
 	if (m->watchdog_ms && m->next_watchdog_ms < next)
 		next = m->next_watchdog_ms;
+	if (m->fw && m->fw_due_ms < next)
+		next = m->fw_due_ms;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -747,13 +795,14 @@ static void watchdog(struct master *m)
 
 static void loop_once(struct master *m)
 {
-	size_t cap = 2 + m->nclients + m->running;
+	size_t cap = 3 + m->nclients + m->running;
 	struct pollfd *fds = xcalloc(cap, sizeof(*fds));
 	void **owner = xcalloc(cap, sizeof(*owner));
 	unsigned *client_ids = xcalloc(cap, sizeof(*client_ids));
 	size_t n = 0;
 	fds[n++] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
 	fds[n++] = (struct pollfd){.fd = m->stopping ? -1 : m->lfd, .events = POLLIN};
+	fds[n++] = (struct pollfd){.fd = m->fw ? forward_fd(m->fw) : -1, .events = POLLIN};
 	for (size_t i = 0; i < m->nclients; i++) {
 		client_ids[n] = m->clients[i]->id;
 		fds[n++] = (struct pollfd){.fd = m->clients[i]->fd, .events = POLLIN};
@@ -773,12 +822,14 @@ static void loop_once(struct master *m)
 			handle_signals(m);
 		if (fds[1].revents)
 			accept_client(m);
-		for (size_t i = 2; i < first_worker; i++) {
+		for (size_t i = 3; i < first_worker; i++) {
 			struct client *c = fds[i].revents ? client_by_id(m, client_ids[i]) : NULL;
 			if (c)
 				client_input(m, c);
 		}
 	}
+	if ((rc > 0 && fds[2].revents) || (m->fw && now_ms() >= m->fw_due_ms))
+		forward_run(m);
 	free(fds);
 	free(owner);
 	free(client_ids);
@@ -819,13 +870,13 @@ static int start(struct master *m, struct config *cfg)
 	m->cfg = NULL;
 	adopt_config(m, cfg);
 	srandom((unsigned)(time(NULL) ^ getpid()));
-	forward_hook_start(m);
+	forward_start(m);
 	return 0;
 }
 
 static void shutdown_master(struct master *m)
 {
-	forward_hook_stop(m);
+	forward_stop(m);
 	while (m->nclients)
 		client_close(m, m->clients[0]);
 	free(m->clients);
