@@ -254,8 +254,19 @@ static void record_run(struct master *m, struct slot *s, const struct worker_res
 		forward_run(m);
 }
 
-static void run_finished(struct master *m, struct slot *s, const struct worker_result *res)
+/* A run refused because `goniec fetch --here` holds the source's lock is nobody's
+ * failure: it is recorded as "busy". */
+static void mark_busy(struct worker_result *res)
 {
+	if (strcmp(res->outcome, "failed") == 0 && res->error && strstr(res->error, "already running")) {
+		free(res->outcome);
+		res->outcome = xstrdup("busy");
+	}
+}
+
+static void run_finished(struct master *m, struct slot *s, struct worker_result *res)
+{
+	mark_busy(res);
 	record_run(m, s, res);
 	json_t *ev = done_event(s->name, res->outcome, &res->stats, res->error);
 	answer_waiters(m, &s->waiters, ev);

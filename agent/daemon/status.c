@@ -147,7 +147,8 @@ void status_release(struct source_status *st)
 
 bool status_outcome_failed(const char *outcome)
 {
-	return strcmp(outcome, "ok") != 0 && strcmp(outcome, "partial") != 0;
+	return strcmp(outcome, "ok") != 0 && strcmp(outcome, "partial") != 0 &&
+	       strcmp(outcome, "busy") != 0;
 }
 
 void status_record(struct source_status *st, const char *outcome, const struct run_stats *stats,

@@ -6,8 +6,9 @@
  * was cut short by a stop (the next start repeats it), and the open alerts (alert.h).
  *
  * Outcomes are the run_outcome names ("ok", "partial", "failed", "needs-person") and
- * three the master adds: "timeout" (killed at its time limit), "crashed" (the worker died
- * without a result) and "interrupted" (stopped by SIGTERM).
+ * four the master adds: "timeout" (killed at its time limit), "crashed" (the worker died
+ * without a result), "interrupted" (stopped by SIGTERM) and "busy" (a run by hand held
+ * the source's lock; not a failure).
  *
  * Ownership: a struct source_status owns its strings and alert array; release it with
  * status_release(). Errors: -1 with err set; a missing file is a source that never ran.

@@ -58,6 +58,14 @@ check "its outcome is printed" grep -q '^slow: ok' "$D/fetch.out"
 check "it waited for the running run to end first" test $((SECONDS - start)) -ge 1
 check_eq "both runs finished ok, none overlapped" 2 "$(log_count 'source slow: ok')"
 check_eq "no run found the source already running" 0 "$(log_count 'already running')"
+flock "$D/state/sources/slow/run.lock" sleep 2 &
+FPID=$!
+sleep 0.3
+"$GONIEC" -c "$D/conf.d" fetch slow >"$D/busy.out" 2>&1
+check_eq "while a run by hand holds the lock, the daemon's run is refused (exit 75)" 75 $?
+check "... and reported as busy" grep -q '^slow: busy' "$D/busy.out"
+check_eq "busy is not counted as a failure" 0 "$(status_field slow 's["failures"]')"
+wait $FPID
 check "every: 2s runs files the tick document" wait_for 5 has_docs tick 1
 pdf "$D/in/tick/b.pdf" tick-b
 check "the next scheduled run files the next one" wait_for 6 has_docs tick 2
