@@ -60,7 +60,8 @@ check_eq "both runs finished ok, none overlapped" 2 "$(log_count 'source slow: o
 check_eq "no run found the source already running" 0 "$(log_count 'already running')"
 flock "$D/state/sources/slow/run.lock" sleep 2 &
 FPID=$!
-sleep 0.3
+lock_held() { ! flock -n "$D/state/sources/slow/run.lock" true; }
+wait_for 5 lock_held
 "$GONIEC" -c "$D/conf.d" fetch slow >"$D/busy.out" 2>&1
 check_eq "while a run by hand holds the lock, the daemon's run is refused (exit 75)" 75 $?
 check "... and reported as busy" grep -q '^slow: busy' "$D/busy.out"
