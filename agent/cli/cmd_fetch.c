@@ -90,12 +90,16 @@ static void human_bytes(uint64_t n, char out[32])
 }
 
 /* A terminal line per source, rewritten as documents come in. */
-static void show_progress(const struct source_run *run)
+static void print_progress(const char *name, const struct run_stats *st)
 {
 	char b[32];
-	human_bytes(run->stats.bytes, b);
-	fprintf(stderr, "\r\033[K%s: %lu looked at, %lu filed, %s", run->src->name,
-		run->stats.looked_at, run->stats.filed, b);
+	human_bytes(st->bytes, b);
+	fprintf(stderr, "\r\033[K%s: %lu looked at, %lu filed, %s", name, st->looked_at, st->filed, b);
+}
+
+static void show_progress(const struct source_run *run)
+{
+	print_progress(run->src->name, &run->stats);
 }
 
 static int fetch_here(const struct config *cfg, const bool *chosen)
@@ -135,10 +139,19 @@ static int daemon_outcomes(int fd)
 	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
 	struct gerr err = {{0}};
 	int rc = EXIT_OK;
+	bool tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
 	json_t *ev;
 	while ((ev = control_recv(fd, &lb, &err))) {
 		const char *kind = json_string_value(json_object_get(ev, "event"));
+		const char *name = json_string_value(json_object_get(ev, "source"));
 		bool end = !kind || strcmp(kind, "end") == 0;
+		if (tty && kind && name && strcmp(kind, "progress") == 0) {
+			struct run_stats st = {0};
+			run_stats_from_json(json_object_get(ev, "stats"), &st);
+			print_progress(name, &st);
+		}
+		if (tty && kind && strcmp(kind, "done") == 0)
+			fprintf(stderr, "\r\033[K");
 		if (kind && strcmp(kind, "done") == 0) {
 			struct run_stats st = {0};
 			const char *outcome = json_string_value(json_object_get(ev, "outcome"));
@@ -192,8 +205,6 @@ static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool w
 		printf("requested from the daemon: %zu source(s)\n",
 		       json_array_size(json_object_get(reply, "sources")));
 	} else {
-		if (isatty(STDERR_FILENO))
-			fprintf(stderr, "running in the daemon (pid from `goniec status`); waiting...\n");
 		rc = json_array_size(json_object_get(reply, "sources")) ? daemon_outcomes(fd) : EXIT_OK;
 	}
 	json_decref(reply);

@@ -360,6 +360,23 @@ static void schedule_due(struct master *m, time_t now)
 	}
 }
 
+/* Read a worker's pipe; pass its progress on to the clients waiting for the run. */
+static void worker_input(struct master *m, struct slot *s)
+{
+	struct run_stats st;
+	worker_read(&s->w);
+	if (!worker_take_progress(&s->w, &st) || !s->waiters.len)
+		return;
+	json_t *ev = json_pack("{s:s,s:s,s:o}", "event", "progress", "source", s->name, "stats",
+			       run_stats_to_json(&st));
+	for (size_t i = 0; i < s->waiters.len; i++) {
+		struct client *c = client_by_id(m, s->waiters.ids[i]);
+		if (c && control_send(c->fd, ev) < 0)
+			client_close(m, c);
+	}
+	json_decref(ev);
+}
+
 static void reap(struct master *m)
 {
 	int wstatus;
@@ -828,7 +845,7 @@ static void loop_once(struct master *m)
 	if (rc > 0) {
 		for (size_t i = first_worker; i < n; i++)
 			if (fds[i].revents)
-				worker_read(&((struct slot *)owner[i])->w);
+				worker_input(m, owner[i]);
 		if (fds[0].revents)
 			handle_signals(m);
 		if (fds[1].revents)

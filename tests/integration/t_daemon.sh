@@ -159,6 +159,21 @@ check "the notice says resolved" grep -rq 'resolved' "$D/spool" --include='*reso
 check_eq "status has no alert any more" 0 "$(status_field gone 'len(s["alerts"])')"
 kill "$DPID"; wait "$DPID"
 
+# ---- progress of a run in the daemon, shown by `goniec fetch` on a terminal only ----------
+new_case progress <<'EOF'
+  - {name: p, type: folder, path: "@D@/in/p", settle: 0s, schedule: manual}
+EOF
+mkdir -p "$D/in/p"
+for i in 1 2 3; do pdf "$D/in/p/$i.pdf" "p-$i"; done
+start_daemon GONIEC_TEST_WORKER_HOOK=p:sleep:1
+script -qc "$GONIEC -c $D/conf.d fetch p" /dev/null >"$D/tty.out" 2>&1
+check "on a terminal: progress lines while the daemon runs it" grep -q 'p: [23] looked at, [23] filed' "$D/tty.out"
+check "... then the outcome" grep -q 'p: ok' "$D/tty.out"
+for i in 4 5; do pdf "$D/in/p/$i.pdf" "p-$i"; done
+"$GONIEC" -c "$D/conf.d" fetch p >"$D/pipe.out" 2>&1
+check "in a pipe: plain lines only" test "$(cat "$D/pipe.out")" = "p: ok — 2 filed, 0 already had, 0 quarantined, 0 failed"
+kill "$DPID"; wait "$DPID"
+
 # ---- sd_notify: READY, WATCHDOG, STOPPING ------------------------------------------------
 new_case notify <<'EOF'
   - {name: quiet, type: folder, path: "@D@/in/quiet", settle: 0s, schedule: manual}
