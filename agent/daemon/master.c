@@ -215,6 +215,17 @@ static json_t *done_event(const char *name, const char *outcome, const struct ru
 			 "stats", run_stats_to_json(stats), "error", error ? json_string(error) : json_null());
 }
 
+/* Answer the clients waiting for a run that will not happen. */
+static void drop_waiters(struct master *m, struct slot *s, const char *why)
+{
+	if (!s->next_waiters.len)
+		return;
+	struct run_stats none = {0};
+	json_t *ev = done_event(s->name, "not-run", &none, why);
+	answer_waiters(m, &s->next_waiters, ev);
+	json_decref(ev);
+}
+
 /* ---- runs ------------------------------------------------------------------------------ */
 
 static void file_alerts(struct master *m, struct slot *s, time_t now)
@@ -272,10 +283,11 @@ static void run_finished(struct master *m, struct slot *s, struct worker_result 
 	answer_waiters(m, &s->waiters, ev);
 	json_decref(ev);
 	m->running--;
-	if (s->again && !m->stopping && s->src) {
-		s->again = false;
+	if (s->again && s->src)
 		enqueue(m, s);
-	}
+	else
+		drop_waiters(m, s, "the source is no longer in the configuration");
+	s->again = false;
 	update_systemd_status(m);
 }
 
@@ -499,10 +511,16 @@ static void adopt_config(struct master *m, struct config *cfg)
 				log_warn("source %s: %s", src->name, err.msg);
 		}
 		s->src = src;
-		if (s->w.pid || s->queued)
-			continue;
-		s->due = s->st.interrupted ? now : plan_first(src, s->st.last_start, now);
+		if (s->queued)
+			s->due = plan_next(src, now);
+		else if (s->w.pid)
+			s->due = plan_first(src, s->run_start, now);
+		else
+			s->due = s->st.interrupted ? now : plan_first(src, s->st.last_start, now);
 	}
+	for (size_t i = 0; i < m->nslots; i++)
+		if (!m->slots[i].src && !m->slots[i].w.pid)
+			drop_waiters(m, &m->slots[i], "the source is no longer in the configuration");
 	struct config *old = m->cfg;
 	bool restart_forward = old != NULL;
 	if (restart_forward)
@@ -749,18 +767,11 @@ static void begin_stop(struct master *m, int sig)
 	sd_notify_send("STOPPING=1");
 	log_notice("stopping on %s: %zu run(s) in progress get %lld s to finish", strsignal(sig),
 		   m->running, (long long)grace);
-	struct run_stats none = {0};
-	json_t *ev = NULL;
-	while (m->qlen > 0) {
-		struct slot *s = &m->slots[m->queue[m->qhead++]];
-		m->qlen--;
-		s->queued = false;
-		if (!ev)
-			ev = done_event(s->name, "not-run", &none, "the daemon is stopping");
-		json_object_set_new(ev, "source", json_string(s->name));
-		answer_waiters(m, &s->next_waiters, ev);
+	m->qhead = m->qlen = 0;
+	for (size_t i = 0; i < m->nslots; i++) {
+		m->slots[i].queued = m->slots[i].again = false;
+		drop_waiters(m, &m->slots[i], "the daemon is stopping");
 	}
-	json_decref(ev);
 }
 
 static void stop_workers_after_grace(struct master *m)

@@ -131,9 +131,15 @@ pdf "$D/in/long/l2.pdf" long-2
 start_daemon GONIEC_TEST_WORKER_HOOK=long:sleep:60 GONIEC_STOP_GRACE=1
 "$GONIEC" -c "$D/conf.d" fetch --no-wait long >/dev/null
 check "the run started" wait_for 5 has_docs long 1
+"$GONIEC" -c "$D/conf.d" fetch long >"$D/waiting.out" 2>&1 &
+WPID=$!
+sleep 0.5
 start=$SECONDS
 kill "$DPID"; wait "$DPID"
 check_eq "SIGTERM during a run: clean exit" 0 $?
+wait "$WPID"
+check_eq "a fetch waiting for a run that will not happen is answered" 1 $?
+check "... with not-run" grep -q '^long: not-run.*stopping' "$D/waiting.out"
 check "stopped within the grace period" test $((SECONDS - start)) -le 8
 check "the run is recorded as interrupted" grep -q '"interrupted": true' "$D/state/sources/long/status.json"
 check_eq "nothing half-written in the spool" 0 "$(find "$D/spool" -name '.goniec-tmp*' | wc -l)"
