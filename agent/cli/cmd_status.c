@@ -36,11 +36,11 @@ static json_t *offline_status(const struct config *cfg)
 }
 
 /* Ask the daemon; NULL when none runs (or it failed to answer, after a message). */
-static json_t *daemon_status(const struct config *cfg)
+static json_t *daemon_status(const char *state_dir)
 {
 	json_t *req = json_pack("{s:s}", "cmd", "status");
 	struct gerr err = {{0}};
-	int fd = control_ask(cfg->agent.state_dir, req, &err);
+	int fd = control_ask(state_dir, req, &err);
 	json_decref(req);
 	if (fd == -2)
 		log_warn("status: %s; showing the saved status", err.msg);
@@ -146,6 +146,17 @@ static void print_table(json_t *doc)
 	print_forward(json_object_get(doc, "forward"));
 }
 
+/* With conf.d broken, the daemon (which keeps its last good configuration) is looked
+ * for in the state directory given by --state, else the default one. */
+static char *fallback_state_dir(const struct cli *cli)
+{
+	if (cli->state_dir)
+		return xstrdup(cli->state_dir);
+	if (cli->tree)
+		return path_join(cli->tree, "state");
+	return xstrdup(GONIEC_LOCALSTATEDIR "/lib/goniec");
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	bool as_json = false;
@@ -163,18 +174,18 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		}
 	}
 	struct config *cfg = cli_load_config(cli);
-	if (!cfg)
-		return EXIT_CONFIG;
-	json_t *doc = daemon_status(cfg);
-	if (!doc)
+	char *fallback = cfg ? NULL : fallback_state_dir(cli);
+	json_t *doc = daemon_status(cfg ? cfg->agent.state_dir : fallback);
+	if (!doc && cfg)
 		doc = offline_status(cfg);
-	if (as_json) {
+	if (doc && as_json) {
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 		printf("\n");
-	} else {
+	} else if (doc) {
 		print_table(doc);
 	}
 	json_decref(doc);
 	config_free(cfg);
-	return EXIT_OK;
+	free(fallback);
+	return cfg ? EXIT_OK : EXIT_CONFIG;
 }

@@ -47,6 +47,10 @@ pdf "$D/in/tick/a.pdf" tick-a
 pdf "$D/in/slow/s1.pdf" slow-1
 start_daemon GONIEC_TEST_WORKER_HOOK=slow:sleep:3
 check "daemon started and listens" kill -0 "$DPID"
+check_eq "the control socket is for the user and group only" 660 "$(stat -c %a "$D/state/control.sock")"
+"$GONIEC" -c "$D/conf.d" run >"$D/second.log" 2>&1
+check_eq "a second daemon on the same state refuses to start" 1 $?
+check "... saying why" grep -q 'another daemon is running' "$D/second.log"
 check "scheduled run files the slow source's document" wait_for 5 has_docs slow 1
 "$GONIEC" -c "$D/conf.d" fetch --here slow >"$D/here.out" 2>&1
 check_eq "a fetch by hand while the daemon runs the source is refused (lock)" 75 $?
@@ -94,6 +98,9 @@ kill -HUP "$DPID"
 check "broken file: reload rejected with its errors in the log" wait_for 5 grep -q 'reload rejected' "$D/daemon.log"
 check "the error names the file" grep -q '20-two.yaml' "$D/daemon.log"
 check "the daemon keeps running" kill -0 "$DPID"
+"$GONIEC" -c "$D/conf.d" --state "$D/state" status >"$D/rejected.txt" 2>&1
+check_eq "status with conf.d broken: exit 2" 2 $?
+check "... still shows the daemon and the rejected reload" grep -q REJECTED "$D/rejected.txt"
 pdf "$D/in/one/o1.pdf" one-1
 check "the old configuration stays in force (scheduled run files)" wait_for 5 has_docs one 1
 printf 'sources:\n  - {name: two, type: folder, path: "%s/in/two", settle: 0s, schedule: {every: 1s}}\n' "$D" \
