@@ -74,13 +74,13 @@ run fetch
 check_eq "html: first run files 2 points x 12 invoices (3 pages each)" 24 "$(count_docs "$SPOOL")"
 check "html: exit status 0" test $RC -eq 0
 check "html: a new unmapped point is reported" has "new point 590243000000000002 .* not mapped"
-sc=$(sidecar_of "FV/2026/11/001/1")
+sc=$(sidecar_of "FV/2026/12/001/1")
 check_eq "html: sidecar has the mapped property" 17 "$(jget "$sc" "['property']")"
 check_eq "html: sidecar has the point" 590243000000000001 "$(jget "$sc" "['point']")"
 check_eq "html: amount in Polish notation is read" 1000.00 "$(jget "$sc" "['invoice']['gross']")"
-check_eq "html: issue date dd.mm.yyyy becomes ISO" 2026-11-02 "$(jget "$sc" "['invoice']['issue_date']")"
-check_eq "html: period is read" 2026-11-01 "$(jget "$sc" "['invoice']['period']['from']")"
-sc2=$(sidecar_of "FV/2026/11/002/1")
+check_eq "html: issue date dd.mm.yyyy becomes ISO" 2026-12-02 "$(jget "$sc" "['invoice']['issue_date']")"
+check_eq "html: period is read" 2026-12-01 "$(jget "$sc" "['invoice']['period']['from']")"
+sc2=$(sidecar_of "FV/2026/12/002/1")
 check_eq "html: documents of an unmapped point are marked" True "$(jget "$sc2" "['unmapped']")"
 check_eq "html: ... and have no property" None "$(jget "$sc2" "['property']")"
 check "html: session file is private" test "$(stat -c %a "$STATE/session.json")" = 600
@@ -188,9 +188,10 @@ for p in enea:enea pge:pge e-kartoteka:ekartoteka; do
 	check "$recipe: the recipe files every invoice of the fixture" has "ok — 6 filed"
 	check "$recipe: the recipe says it was not tried on the live site" \
 		grep -q "NOT TRIED AGAINST THE LIVE SITE" "$PROVIDERS/$recipe.yaml"
-	sc=$(sidecar_of "FV/2026/11/002/1")
+	sc=$(sidecar_of "FV/2026/12/002/1")
 	check_eq "$recipe: the point of each invoice is recorded" 590243000000000002 "$(jget "$sc" "['point']")"
 	printf 'zle\n' >"$T/password"
+	conf "real-$recipe-badpw" "$recipe"
 	run fetch
 	check_eq "$recipe: a wrong password is bad credentials" 3 "$RC"
 	printf 'tajne-haslo\n' >"$T/password"
@@ -216,7 +217,7 @@ run check
 check_eq "check: a broken recipe is a configuration error" 2 "$RC"
 check "check: unknown step key with a hint" has "broken.yaml:4:5: error: unknown step key 'requets' (did you mean 'request'?)"
 check "check: variable used before it is set" has "broken.yaml:5:14: error: variable 'token' is used before it is set"
-check "check: bad XPath" has "broken.yaml:6:29: error: bad XPath '//div\['"
+check "check: bad XPath" has "broken.yaml:6:26: error: bad XPath '//div\['"
 check "check: bad JSONPath" has "broken.yaml:9:25: error: bad JSONPath"
 check "check: unknown error kind with a hint" has "unknown error 'wrong_password'"
 sed -i 's/provider: broken/provider: nosuch/' "$CONF/acme.yaml"

@@ -726,7 +726,7 @@ int parse_amount(const char *text, char out[32], const char **currency)
 
 static int date_with(const char *text, const char *format, char out[11])
 {
-	struct tm tm = {0}, check;
+	struct tm tm = {.tm_mday = 1}, check; /* a month and year alone mean the 1st */
 	const char *end = strptime(text, format, &tm);
 	time_t t;
 

@@ -696,7 +696,7 @@ static int parse_loop(struct pctx *p, yaml_node_t *n, struct step *s)
 	if (s->kind == ST_DOCUMENTS) {
 		if ((v = get(p, n, "download")))
 			rc |= parse_request(p, v, &s->download);
-		else if (!in_scope(p, "doc.link"))
+		else if (!(v = get(p, n, "fields")) || !get(p, v, "link"))
 			rc = cf_error(&p->cf, n, "documents needs a link field or download:");
 		else
 			s->download.url = xstrdup("{{doc.link}}");
@@ -755,7 +755,7 @@ static int parse_step(struct pctx *p, yaml_node_t *n, struct step *s, size_t ind
 		rc |= parse_checks(p, v, &s->expect, false);
 	if ((v = get(p, n, "capture")))
 		rc |= parse_captures(p, v, &s->captures, NULL, NULL, true);
-	if (!action && !s->captures.len && !s->fail_if.len && !s->expect.len)
+	if (rc == 0 && !action && !s->captures.len && !s->fail_if.len && !s->expect.len)
 		rc = cf_error(&p->cf, n, "empty step");
 	return rc ? -1 : 0;
 }
