@@ -279,9 +279,12 @@ static void test_plan_describe(void **state)
 		assert_string_equal(d, want[i]);
 		free(d);
 	}
-	char *d = plan_describe(cfg->sources[4]); /* the type's default */
-	assert_true(strlen(d) > 0);
+	char *d = plan_describe(cfg->sources[4]); /* the folder type's default */
+	assert_string_equal(d, "every 5m");
 	free(d);
+	time_t now0 = 1790000000;
+	assert_int_equal(plan_first(cfg->sources[4], 0, now0), now0); /* every: runs at start */
+	assert_int_equal(plan_next(cfg->sources[4], now0), now0 + 300);
 	time_t now = 1790000000;
 	assert_int_equal(plan_first(cfg->sources[2], 0, now), NEXTRUN_NEVER);
 	time_t t = plan_next(cfg->sources[1], now);
