@@ -3,10 +3,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -457,9 +457,10 @@ static void snapshot_config(const struct config *cfg)
 		char *to = path_join(tmp, base);
 		rc = read_file(cfg->files.items[i], 16 << 20, &text, &len, &err);
 		if (rc == 0) {
-			FILE *f = fopen(to, "w");
-			rc = f && fwrite(text, 1, len, f) == len ? 0 : -1;
-			if (f && fclose(f) != 0)
+			/* 0600: conf.d files may hold secrets */
+			int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			rc = fd >= 0 && write_all(fd, text, len) == 0 ? 0 : -1;
+			if (fd >= 0 && close(fd) != 0)
 				rc = -1;
 			if (rc < 0)
 				gerr_sys(&err, "%s", to);
