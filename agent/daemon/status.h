@@ -1,7 +1,8 @@
 /* status — what the daemon remembers of each source between runs and restarts.
  *
- * One small JSON file per source, <state>/sources/<name>/status.json, written atomically
- * by the master after each run: when the last run started and ended, its outcome and
+ * One small JSON file per source, <state>/sources/<name>/status.json, replaced by rename
+ * (not synced: losing the last ones to a power cut costs at most a repeated run) by the
+ * master after each run: when the last run started and ended, its outcome and
  * counts, the error a person should read, how many runs in a row failed, whether a run
  * was cut short by a stop (the next start repeats it), and the open alerts (alert.h).
  *
