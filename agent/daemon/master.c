@@ -31,8 +31,12 @@ struct client {
 	unsigned id;
 	int fd;
 	struct line_buf in;
-	size_t waiting;  /* runs whose outcome it still waits for */
+	size_t waiting;    /* runs whose outcome it still waits for */
+	int64_t since_ms;  /* connected at; one that sends no request in time is dropped */
 };
+
+#define CLIENT_MAX 64
+#define CLIENT_REQUEST_MS 10000
 
 struct idlist {
 	unsigned *ids;
@@ -591,8 +595,12 @@ static json_t *status_document(struct master *m)
 	json_t *sources = json_array();
 	for (size_t i = 0; i < m->nslots; i++) {
 		struct slot *s = &m->slots[i];
-		if (s->src)
-			json_array_append_new(sources, status_entry(s->src, &s->st, s->due, s->w.pid != 0));
+		if (!s->src)
+			continue;
+		json_t *e = status_entry(s->src, &s->st, s->due, s->w.pid != 0);
+		if (s->w.pid)
+			json_object_set_new(e, "progress", run_stats_to_json(&s->w.progress));
+		json_array_append_new(sources, e);
 	}
 	json_t *daemon = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "pid", (json_int_t)getpid(),
 				   "started", (json_int_t)m->started,
@@ -715,8 +723,10 @@ static void accept_client(struct master *m)
 		return;
 	struct timeval tv = {.tv_sec = 5};
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!control_peer_allowed(fd)) {
-		json_t *r = error_reply("%s", "permission denied: not in the daemon's group");
+	bool allowed = control_peer_allowed(fd);
+	if (!allowed || m->nclients >= CLIENT_MAX) {
+		json_t *r = error_reply("%s", allowed ? "too many connections; try again"
+						      : "permission denied: not in the daemon's group");
 		control_send(fd, r);
 		json_decref(r);
 		close(fd);
@@ -726,6 +736,7 @@ static void accept_client(struct master *m)
 	c->id = ++m->next_client_id;
 	c->fd = fd;
 	c->in.max = CONTROL_MAX_REQUEST;
+	c->since_ms = now_ms();
 	m->clients = xrealloc(m->clients, (m->nclients + 1) * sizeof(*m->clients));
 	m->clients[m->nclients++] = c;
 }
@@ -753,6 +764,17 @@ static void client_input(struct master *m, struct client *c)
 	free(line);
 	if (!keep)
 		client_close(m, c);
+}
+
+/* Close connections that sent no request in time (they would hold a slot for ever). */
+static void drop_idle_clients(struct master *m)
+{
+	int64_t now = now_ms();
+	for (size_t i = m->nclients; i-- > 0;) {
+		struct client *c = m->clients[i];
+		if (!c->waiting && now - c->since_ms >= CLIENT_REQUEST_MS)
+			client_close(m, c);
+	}
 }
 
 /* ---- stop -------------------------------------------------------------------------------- */
@@ -809,6 +831,9 @@ static int poll_timeout(struct master *m)
 		next = m->next_watchdog_ms;
 	if (m->fw && m->fw_due_ms < next)
 		next = m->fw_due_ms;
+	for (size_t i = 0; i < m->nclients; i++)
+		if (!m->clients[i]->waiting && m->clients[i]->since_ms + CLIENT_REQUEST_MS < next)
+			next = m->clients[i]->since_ms + CLIENT_REQUEST_MS;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -961,6 +986,7 @@ int daemon_run(const struct daemon_opts *o, struct config *cfg)
 		loop_once(&m);
 		check_deadlines(&m);
 		stop_workers_after_grace(&m);
+		drop_idle_clients(&m);
 	}
 	log_notice("stopped");
 	shutdown_master(&m);

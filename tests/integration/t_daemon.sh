@@ -78,6 +78,23 @@ check_eq "status shows the last outcome" ok "$(status_field tick 's["outcome"]')
 check "status shows a next run" test "$(status_field tick 's["next_run"] is not None')" = True
 "$GONIEC" -c "$D/conf.d" status >"$D/status.txt"
 check "status table lists the sources" grep -q '^tick  *folder' "$D/status.txt"
+python3 - "$D/state/control.sock" >"$D/hostile.out" <<'PY'
+import socket, sys
+def ask(data):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(data)
+    s.settimeout(5); print(s.recv(4096).decode().strip()); s.close()
+ask(b'{"cmd":"bogus"}\n')
+ask(b'not json\n')
+ask(b'x' * 70000)
+ask(b'{"cmd":"fetch","sources":["nosuch"]}\n')
+ask(b'{"cmd":"fetch","sources":"tick"}\n')
+PY
+check "control socket: an unknown command is refused" grep -q "unknown command 'bogus'" "$D/hostile.out"
+check "control socket: a line that is not JSON is refused" grep -q '"error":"bad request' "$D/hostile.out"
+check "control socket: an overlong request is refused" grep -q 'request too long' "$D/hostile.out"
+check "control socket: an unknown source is refused" grep -q "no source named 'nosuch'" "$D/hostile.out"
+check "control socket: sources must be a list" grep -q 'must be a list' "$D/hostile.out"
+check "the daemon is still there" kill -0 "$DPID"
 "$GONIEC" -c "$D/conf.d" fetch --no-wait tick >"$D/nowait.out"
 check_eq "fetch --no-wait returns at once" 0 $?
 kill "$DPID"; wait "$DPID"
