@@ -2,12 +2,13 @@
 # The daemon running a real IMAP source (Dovecot, implicit TLS with a test CA) on a
 # second-level schedule: mail delivered while the daemon runs is filed by the next
 # scheduled run, without any `goniec fetch`; an on-demand fetch through the socket works
-# on the same mailbox; the status shows the runs.
+# on the same mailbox; the status shows the runs; rejected credentials raise an alert.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
 command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
 imap_start
 imap_conf box 'schedule: {every: 2s}'
+C_PASS=wrong imap_conf badpass 'schedule: {every: 1h}'
 mail() { # NAME — a one-PDF message from a whitelisted sender
 	cat <<MAIL
 From: faktury@pge.pl
@@ -22,7 +23,7 @@ Content-Transfer-Encoding: base64
 $(printf '%%PDF-1.4\n%s\n%%%%EOF\n' "$1" | base64)
 MAIL
 }
-docs() { find "$T/spool" -name '*.meta.json' -not -path '*/quarantine/*' 2>/dev/null | wc -l; }
+docs() { find "$T/spool" -name '*.meta.json' -not -path '*/quarantine/*' -not -name 'alert-*' 2>/dev/null | wc -l; }
 docs_at_least() { [ "$(docs)" -ge "$1" ]; }
 
 "$GONIEC" -c "$T/conf.d" run >"$T/daemon.log" 2>&1 &
@@ -42,5 +43,8 @@ check "the mailbox's run is reported" grep -q '^box: ok' "$T/fetch.out"
 check "the second mail is filed (by it or the schedule)" wait_for 6 docs_at_least 2
 check_eq "nothing filed twice" 2 "$(docs)"
 check "status shows the mailbox's last run ok" bash -c "'$GONIEC' -c '$T/conf.d' status | grep -q '^box  *imap .* ok '"
+check "rejected credentials: the source needs a person" bash -c "'$GONIEC' -c '$T/conf.d' status | grep -q '^badpass .*needs-person'"
+alerts() { grep -l '"cause": "needs-person"' $(find "$T/spool" -name '*.meta.json') /dev/null | wc -l; }
+check_eq "an alert notice is filed for it at once" 1 "$(alerts)"
 kill "$DPID"; wait "$DPID"
 check_eq "clean stop" 0 $?
