@@ -27,10 +27,7 @@ static json_t *offline_status(const struct config *cfg)
 		json_array_append_new(sources, status_entry(src, &st, next, false));
 		status_release(&st);
 	}
-	/* The forwarder's own status file (forward.h), as of its last round. */
-	char *fpath = xasprintf("%s/forward/status.json", cfg->agent.state_dir);
-	json_t *fw = json_load_file(fpath, 0, NULL);
-	free(fpath);
+	json_t *fw = status_forward_file(cfg->agent.state_dir);
 	return json_pack("{s:b,s:n,s:o,s:o}", "ok", 1, "daemon", "sources", sources, "forward",
 			 fw ? fw : json_null());
 }

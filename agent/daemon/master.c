@@ -20,11 +20,11 @@
 #include "daemon/alert.h"
 
 #include "daemon/control.h"
+#include "daemon/fwdproc.h"
 #include "daemon/notify.h"
 #include "daemon/plan.h"
 #include "daemon/status.h"
 #include "daemon/worker.h"
-#include "forward/forward.h"
 #include "sources/source.h"
 
 struct client {
@@ -75,54 +75,8 @@ struct master {
 	bool stopping;
 	int64_t stop_deadline_ms;
 	int64_t watchdog_ms, next_watchdog_ms;
-	struct forward *fw;            /* NULL when it could not start */
-	int64_t fw_due_ms;             /* when the forwarder wants to run without events */
+	struct fwdproc fwd;            /* the forwarder process */
 };
-
-/* ---- forwarder ------------------------------------------------------------------------
- * The forwarder (forward.h) runs in the master: its inotify fd joins the poll set and
- * deliveries happen between scheduling steps. It borrows the configuration, so it is
- * closed before a reload frees the old one and opened again on the new one. */
-static void forward_start(struct master *m)
-{
-	struct forward_opts opts = {.watch = true};
-	struct gerr err = {{0}};
-	m->fw = forward_open(m->cfg, &opts, &err);
-	if (!m->fw)
-		log_error("forwarder not running: %s (retried at the next reload)", err.msg);
-	m->fw_due_ms = now_ms();
-}
-
-static void forward_stop(struct master *m)
-{
-	forward_close(m->fw);
-	m->fw = NULL;
-}
-
-static void forward_run(struct master *m)
-{
-	if (!m->fw)
-		return;
-	forward_handle_events(m->fw);
-	m->fw_due_ms = now_ms() + forward_timeout_ms(m->fw);
-}
-
-static json_t *forward_status(struct master *m)
-{
-	if (!m->fw)
-		return json_null();
-	size_t n;
-	const struct forward_route_stats *rs = forward_stats(m->fw, &n);
-	json_t *routes = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(routes, json_pack("{s:s,s:s,s:I,s:I,s:I,s:o}", "name", rs[i].name,
-						       "target", rs[i].target, "delivered", (json_int_t)rs[i].delivered,
-						       "pending", (json_int_t)rs[i].pending,
-						       "failing", (json_int_t)rs[i].failing, "last_error",
-						       rs[i].last_error ? json_string(rs[i].last_error) : json_null()));
-	return json_pack("{s:s,s:I,s:o}", "mode", forward_mode(m->fw), "unrouted",
-			 (json_int_t)forward_unrouted(m->fw), "routes", routes);
-}
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
@@ -243,8 +197,6 @@ static void file_alerts(struct master *m, struct slot *s, time_t now)
 			notices[i].message);
 		if (alert_file(m->cfg, s->src, &notices[i], &err) < 0)
 			log_error("source %s: cannot file the alert notice: %s", s->name, err.msg);
-		else
-			forward_run(m);
 	}
 	alert_notices_free(notices, n);
 }
@@ -265,8 +217,6 @@ static void record_run(struct master *m, struct slot *s, const struct worker_res
 	struct gerr err = {{0}};
 	if (status_save(m->cfg->agent.state_dir, s->name, &s->st, &err) < 0)
 		log_error("source %s: cannot save its status: %s", s->name, err.msg);
-	if (st->filed > 0)
-		forward_run(m);
 }
 
 /* A run refused because `goniec fetch --here` holds the source's lock is nobody's
@@ -295,26 +245,25 @@ static void run_finished(struct master *m, struct slot *s, struct worker_result 
 	update_systemd_status(m);
 }
 
-static char **worker_argv(struct master *m, const char *name)
+/* goniec's command line for a child: the global options that give it the daemon's
+ * configuration (the copy of the last good one while a reload is rejected), then tail. */
+static char **child_argv(struct master *m, const char *const *tail)
 {
-	const char *confdir = m->o->confdir;
-	char *snap = NULL;
-	if (m->reload_rejected)
-		confdir = snap = path_join(m->cfg->agent.state_dir, "daemon/conf.d.good");
-	char **argv = xcalloc(14, sizeof(char *));
+	size_t ntail = 0;
+	while (tail[ntail])
+		ntail++;
+	char **argv = xcalloc(8 + ntail, sizeof(char *));
 	size_t n = 0;
 	argv[n++] = xstrdup(m->o->self);
 	argv[n++] = xstrdup("--confdir");
-	argv[n++] = xstrdup(confdir);
+	argv[n++] = m->reload_rejected ? path_join(m->cfg->agent.state_dir, "daemon/conf.d.good")
+				       : xstrdup(m->o->confdir);
 	argv[n++] = xstrdup("--spool");
 	argv[n++] = xstrdup(m->cfg->agent.spool_dir);
 	argv[n++] = xstrdup("--state");
 	argv[n++] = xstrdup(m->cfg->agent.state_dir);
-	argv[n++] = xstrdup("worker");
-	argv[n++] = xasprintf("--result-fd=%d", WORKER_RESULT_FD);
-	argv[n++] = xstrdup("--");
-	argv[n++] = xstrdup(name);
-	free(snap);
+	for (size_t i = 0; i < ntail; i++)
+		argv[n++] = xstrdup(tail[i]);
 	return argv;
 }
 
@@ -330,7 +279,9 @@ static void start_run(struct master *m, struct slot *s)
 	s->waiters = s->next_waiters;
 	s->next_waiters = (struct idlist){0};
 	s->run_start = time(NULL);
-	char **argv = worker_argv(m, s->name);
+	char fd_opt[32];
+	snprintf(fd_opt, sizeof(fd_opt), "--result-fd=%d", WORKER_RESULT_FD);
+	char **argv = child_argv(m, (const char *const[]){"worker", fd_opt, "--", s->name, NULL});
 	struct gerr err = {{0}};
 	int rc = worker_spawn(&s->w, argv, s->src->timeout, &err);
 	free_argv(argv);
@@ -398,6 +349,10 @@ static void reap(struct master *m)
 	int wstatus;
 	pid_t pid;
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		if (pid == m->fwd.w.pid) {
+			fwdproc_exited(&m->fwd, wstatus, m->stopping);
+			continue;
+		}
 		for (size_t i = 0; i < m->nslots; i++) {
 			struct slot *s = &m->slots[i];
 			if (s->w.pid != pid)
@@ -409,6 +364,15 @@ static void reap(struct master *m)
 			break;
 		}
 	}
+}
+
+static void start_forwarder(struct master *m)
+{
+	if (m->stopping || !fwdproc_due(&m->fwd, now_ms()))
+		return;
+	char **argv = child_argv(m, (const char *const[]){"forward", "--watch", NULL});
+	fwdproc_start(&m->fwd, argv);
+	free_argv(argv);
 }
 
 static void check_deadlines(struct master *m)
@@ -527,13 +491,10 @@ static void adopt_config(struct master *m, struct config *cfg)
 		if (!m->slots[i].src && !m->slots[i].w.pid)
 			drop_waiters(m, &m->slots[i], "the source is no longer in the configuration");
 	struct config *old = m->cfg;
-	bool restart_forward = old != NULL;
-	if (restart_forward)
-		forward_stop(m);
 	m->cfg = cfg;
 	config_free(old);
-	if (restart_forward)
-		forward_start(m);
+	if (old)
+		fwdproc_reload(&m->fwd);
 	m->config_loaded = now;
 	m->reload_rejected = false;
 	free(m->reload_error);
@@ -589,6 +550,19 @@ static int reload(struct master *m, char **error)
 }
 
 /* ---- control requests -------------------------------------------------------------------- */
+
+/* The forwarder's own status file, with its process. */
+static json_t *forward_status(struct master *m)
+{
+	json_t *f = status_forward_file(m->cfg->agent.state_dir);
+	if (!json_is_object(f)) {
+		json_decref(f);
+		f = json_object();
+	}
+	json_object_set_new(f, "pid", m->fwd.w.pid ? json_integer(m->fwd.w.pid) : json_null());
+	json_object_set_new(f, "restarts", json_integer(m->fwd.restarts));
+	return f;
+}
 
 static json_t *status_document(struct master *m)
 {
@@ -790,6 +764,7 @@ static void begin_stop(struct master *m, int sig)
 	sd_notify_send("STOPPING=1");
 	log_notice("stopping on %s: %zu run(s) in progress get %lld s to finish", strsignal(sig),
 		   m->running, (long long)grace);
+	fwdproc_stop(&m->fwd);
 	m->qhead = m->qlen = 0;
 	for (size_t i = 0; i < m->nslots; i++) {
 		m->slots[i].queued = m->slots[i].again = false;
@@ -829,8 +804,8 @@ static int poll_timeout(struct master *m)
 		next = m->stop_deadline_ms;
 	if (m->watchdog_ms && m->next_watchdog_ms < next)
 		next = m->next_watchdog_ms;
-	if (m->fw && m->fw_due_ms < next)
-		next = m->fw_due_ms;
+	if (fwdproc_next_ms(&m->fwd) < next)
+		next = fwdproc_next_ms(&m->fwd);
 	for (size_t i = 0; i < m->nclients; i++)
 		if (!m->clients[i]->waiting && m->clients[i]->since_ms + CLIENT_REQUEST_MS < next)
 			next = m->clients[i]->since_ms + CLIENT_REQUEST_MS;
@@ -860,14 +835,13 @@ static void watchdog(struct master *m)
 
 static void loop_once(struct master *m)
 {
-	size_t cap = 3 + m->nclients + m->running;
+	size_t cap = 2 + m->nclients + m->running;
 	struct pollfd *fds = xcalloc(cap, sizeof(*fds));
 	void **owner = xcalloc(cap, sizeof(*owner));
 	unsigned *client_ids = xcalloc(cap, sizeof(*client_ids));
 	size_t n = 0;
 	fds[n++] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
 	fds[n++] = (struct pollfd){.fd = m->stopping ? -1 : m->lfd, .events = POLLIN};
-	fds[n++] = (struct pollfd){.fd = m->fw ? forward_fd(m->fw) : -1, .events = POLLIN};
 	for (size_t i = 0; i < m->nclients; i++) {
 		client_ids[n] = m->clients[i]->id;
 		fds[n++] = (struct pollfd){.fd = m->clients[i]->fd, .events = POLLIN};
@@ -887,14 +861,12 @@ static void loop_once(struct master *m)
 			handle_signals(m);
 		if (fds[1].revents)
 			accept_client(m);
-		for (size_t i = 3; i < first_worker; i++) {
+		for (size_t i = 2; i < first_worker; i++) {
 			struct client *c = fds[i].revents ? client_by_id(m, client_ids[i]) : NULL;
 			if (c)
 				client_input(m, c);
 		}
 	}
-	if ((rc > 0 && fds[2].revents) || (m->fw && now_ms() >= m->fw_due_ms))
-		forward_run(m);
 	free(fds);
 	free(owner);
 	free(client_ids);
@@ -935,13 +907,12 @@ static int start(struct master *m, struct config *cfg)
 	m->cfg = NULL;
 	adopt_config(m, cfg);
 	srandom((unsigned)(time(NULL) ^ getpid()));
-	forward_start(m);
+	fwdproc_init(&m->fwd);
 	return 0;
 }
 
 static void shutdown_master(struct master *m)
 {
-	forward_stop(m);
 	while (m->nclients)
 		client_close(m, m->clients[0]);
 	free(m->clients);
@@ -978,13 +949,15 @@ int daemon_run(const struct daemon_opts *o, struct config *cfg)
 		   (long long)worker_limit(&m), m.sock_path);
 	sd_notify_send("READY=1");
 	update_systemd_status(&m);
-	while (!m.stopping || m.running > 0) {
+	while (!m.stopping || m.running > 0 || m.fwd.w.pid) {
 		time_t now = time(NULL);
 		schedule_due(&m, now);
 		dispatch(&m);
+		start_forwarder(&m);
 		watchdog(&m);
 		loop_once(&m);
 		check_deadlines(&m);
+		fwdproc_check_deadline(&m.fwd, now_ms());
 		stop_workers_after_grace(&m);
 		drop_idle_clients(&m);
 	}

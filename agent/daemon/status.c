@@ -228,3 +228,11 @@ json_t *status_entry(const struct source_conf *src, const struct source_status *
 	free(sched);
 	return j;
 }
+
+json_t *status_forward_file(const char *state_dir)
+{
+	char *path = xasprintf("%s/forward/status.json", state_dir);
+	json_t *j = json_load_file(path, 0, NULL);
+	free(path);
+	return j;
+}

@@ -69,4 +69,7 @@ struct source_conf;
 json_t *status_entry(const struct source_conf *src, const struct source_status *st,
 		     time_t next_run, bool running);
 
+/* The forwarder's status file (<state>/forward/status.json, see forward.h), or NULL. */
+json_t *status_forward_file(const char *state_dir);
+
 #endif

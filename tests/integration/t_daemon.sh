@@ -204,6 +204,40 @@ for i in 4 5; do pdf "$D/in/p/$i.pdf" "p-$i"; done
 check "in a pipe: plain lines only" test "$(cat "$D/pipe.out")" = "p: ok — 2 filed, 0 already had, 0 quarantined, 0 failed"
 kill "$DPID"; wait "$DPID"
 
+# ---- a forwarder stuck on a silent SMTP server holds up nothing else ----------------------
+new_case stuckmail <<'EOF'
+  - {name: scan, type: folder, path: "@D@/in/scan", settle: 0s, schedule: {every: 1s}}
+EOF
+port=$(free_port)
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); conns=[]
+while True: conns.append(s.accept()[0])' "$port" &
+SPID=$!
+at_exit "kill $SPID 2>/dev/null"
+wait_port "$port"
+printf 'routes:\n  - name: office\n    email: {to: [a@biuro.test], from: g@biuro.test, server: 127.0.0.1, port: %s, security: none}\n' \
+	"$port" >>"$D/conf.d/10-main.yaml"
+mkdir -p "$D/in/scan"
+pdf "$D/in/scan/s1.pdf" scan-1
+start_daemon
+check "the forwarder is trying to deliver" wait_for 10 grep -q 'forward: watching' "$D/daemon.log"
+sleep 1
+pdf "$D/in/scan/s2.pdf" scan-2
+check "scheduled runs go on while it waits for the SMTP server" wait_for 5 has_docs scan 2
+t0=$(date +%s%N)
+"$GONIEC" -c "$D/conf.d" status >/dev/null
+check "status answers at once" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2000
+check "... and shows the forwarder's process" test "$(status_field scan 'd["forward"]["pid"] is not None')" = True
+fpid=$(status_field scan 'd["forward"]["pid"]')
+kill -9 "$fpid"
+check "a killed forwarder is reported and restarted" wait_for 10 grep -q 'forwarder: killed by signal 9; restarting' "$D/daemon.log"
+check "... as a new process" wait_for 10 bash -c "[ \"\$('$GONIEC' -c '$D/conf.d' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"forward\"][\"pid\"])')\" != '$fpid' ] && [ \"\$('$GONIEC' -c '$D/conf.d' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"forward\"][\"pid\"])')\" != None ]"
+start=$SECONDS
+kill "$DPID"; wait "$DPID"
+check_eq "stops cleanly with the forwarder stuck" 0 $?
+check "... within its grace" test $((SECONDS - start)) -le 10
+
 # ---- sd_notify: READY, WATCHDOG, STOPPING ------------------------------------------------
 new_case notify <<'EOF'
   - {name: quiet, type: folder, path: "@D@/in/quiet", settle: 0s, schedule: manual}
