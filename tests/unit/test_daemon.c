@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"
+#include "daemon/fwdproc.h"
 #include "daemon/plan.h"
 #include "daemon/status.h"
 #include "daemon/worker.h"
@@ -293,6 +294,43 @@ static void test_plan_describe(void **state)
 	config_free(cfg);
 }
 
+static void test_forwarder_backoff(void **state)
+{
+	(void)state;
+	struct fwdproc f;
+	fwdproc_init(&f);
+	assert_true(fwdproc_due(&f, now_ms())); /* started at once */
+	int64_t want = FWDPROC_BACKOFF_MIN_MS;
+	for (int i = 0; i < 10; i++) {
+		f.w.pid = 999999; /* pretend it ran and died young (no process is touched) */
+		f.w.started_ms = now_ms();
+		int64_t before = now_ms();
+		fwdproc_exited(&f, 9 /* killed by SIGKILL */, false);
+		assert_int_equal(f.w.pid, 0);
+		assert_true(f.restart_at_ms >= before + want && f.restart_at_ms <= now_ms() + want);
+		assert_false(fwdproc_due(&f, before));
+		want = want * 2 > FWDPROC_BACKOFF_MAX_MS ? FWDPROC_BACKOFF_MAX_MS : want * 2;
+	}
+	assert_int_equal(f.backoff_ms, FWDPROC_BACKOFF_MAX_MS);
+	assert_int_equal(f.restarts, 10);
+	/* one that ran long gets the short delay again */
+	f.w.pid = 999999;
+	f.w.started_ms = now_ms() - FWDPROC_STABLE_MS;
+	int64_t before = now_ms();
+	fwdproc_exited(&f, 0, false);
+	assert_true(f.restart_at_ms <= before + FWDPROC_BACKOFF_MIN_MS + 1000);
+	/* terminated for a reload: back at once; while stopping: never */
+	f.w.pid = 999999;
+	f.restart_now = true;
+	fwdproc_exited(&f, 15, false);
+	assert_true(fwdproc_due(&f, now_ms()));
+	f.w.pid = 999999;
+	f.restart_at_ms = INT64_MAX;
+	fwdproc_exited(&f, 15, true);
+	assert_false(fwdproc_due(&f, now_ms()));
+	assert_int_equal(fwdproc_next_ms(&f), INT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_control_requests_hostile),
 		cmocka_unit_test(test_worker_results),
 		cmocka_unit_test(test_plan_describe),
+		cmocka_unit_test(test_forwarder_backoff),
 	};
 	return cmocka_run_group_tests(tests, warsaw, NULL);
 }
