@@ -95,6 +95,12 @@ check "control socket: an overlong request is refused" grep -q 'request too long
 check "control socket: an unknown source is refused" grep -q "no source named 'nosuch'" "$D/hostile.out"
 check "control socket: sources must be a list" grep -q 'must be a list' "$D/hostile.out"
 check "the daemon is still there" kill -0 "$DPID"
+"$GONIEC" -c "$D/conf.d" fetch --json tick >"$D/fetch.json"
+check "fetch --json through the daemon: the outcomes as JSON" python3 -c 'import json,sys
+r=json.load(open(sys.argv[1])); sys.exit(0 if r[0]["source"]=="tick" and r[0]["outcome"]=="ok" and "filed" in r[0]["stats"] else 1)' "$D/fetch.json"
+"$GONIEC" -c "$D/conf.d" fetch --here --json slow >"$D/here.json"
+check "fetch --here --json: the same form" python3 -c 'import json,sys
+r=json.load(open(sys.argv[1])); sys.exit(0 if r[0]["source"]=="slow" and r[0]["outcome"]=="ok" else 1)' "$D/here.json"
 "$GONIEC" -c "$D/conf.d" fetch --no-wait tick >"$D/nowait.out"
 check_eq "fetch --no-wait returns at once" 0 $?
 kill "$DPID"; wait "$DPID"
