@@ -11,14 +11,12 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "daemon/alert.h"
-
 #include "daemon/control.h"
 #include "daemon/fwdproc.h"
 #include "daemon/notify.h"
@@ -464,6 +462,7 @@ static void apply_timezone(const struct config *cfg)
 static void adopt_config(struct master *m, struct config *cfg)
 {
 	time_t now = time(NULL);
+	apply_timezone(cfg); /* schedules are computed in the new zone */
 	for (size_t i = 0; i < m->nslots; i++)
 		m->slots[i].src = NULL;
 	for (size_t i = 0; i < cfg->nsources; i++) {
@@ -499,11 +498,11 @@ static void adopt_config(struct master *m, struct config *cfg)
 	m->reload_rejected = false;
 	free(m->reload_error);
 	m->reload_error = NULL;
-	apply_timezone(cfg);
 	snapshot_config(cfg);
 }
 
-static char *diag_summary(const struct diag *d)
+/* Log each error of a rejected configuration; return them on one line. */
+static char *log_diag_errors(const struct diag *d)
 {
 	struct buf b = {0};
 	buf_printf(&b, "%zu error(s)", d->errors);
@@ -530,7 +529,7 @@ static int reload(struct master *m, char **error)
 	struct config *cfg = config_load(m->o->confdir, &ov, &d);
 	int rc = 0;
 	if (!cfg) {
-		char *summary = diag_summary(&d);
+		char *summary = log_diag_errors(&d);
 		log_error("reload rejected (%s); the configuration loaded before stays in force",
 			  summary);
 		free(m->reload_error);
