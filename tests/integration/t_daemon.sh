@@ -2,7 +2,8 @@
 # The daemon (`goniec run`) with real folder sources on second-level schedules: scheduled
 # runs, an on-demand fetch during a scheduled run (no overlap, both answered, the lock
 # shared with a hand-run fetch), SIGHUP with a broken then a fixed file, a hanging and a
-# crashing worker, SIGTERM during a run and the next start, alerts, sd_notify.
+# crashing worker, SIGTERM during a run and the next start, catch-up after downtime,
+# alerts, a stuck forwarder, progress on a terminal, the control socket, sd_notify.
 . "$(dirname "$0")/lib.sh"
 
 pdf() { printf '%%PDF-1.4\n%s\n%%%%EOF\n' "$2" >"$1"; }
@@ -176,6 +177,24 @@ check_eq "nothing half-written in the spool" 0 "$(find "$D/spool" -name '.goniec
 start_daemon
 check "the next start repeats the interrupted run and finishes the work" wait_for 8 has_docs long 2
 check_eq "... with outcome ok" ok "$(status_field long 's["outcome"]')"
+kill "$DPID"; wait "$DPID"
+
+# ---- catch-up after downtime: one run at start, not one per missed slot -------------------
+new_case catchup <<'EOF'
+  - {name: missed, type: folder, path: "@D@/in/missed", settle: 0s, schedule: ["03:00", "09:00", "15:00", "21:00"]}
+  - {name: fresh, type: folder, path: "@D@/in/fresh", settle: 0s, schedule: ["03:00"]}
+EOF
+mkdir -p "$D/in/missed" "$D/in/fresh" "$D/state/sources/missed"
+pdf "$D/in/missed/m.pdf" missed-1
+pdf "$D/in/fresh/f.pdf" fresh-1
+printf '{"last_start": %d, "last_end": %d, "outcome": "ok"}\n' $(( $(date +%s) - 3 * 86400 )) \
+	$(( $(date +%s) - 3 * 86400 + 5 )) >"$D/state/sources/missed/status.json"
+start_daemon
+check "down three days (a dozen slots missed): one catch-up run at start" wait_for 5 has_docs missed 1
+sleep 2
+check_eq "... only one" 1 "$(log_count 'source missed: ok')"
+check_eq "a source that never ran waits for its time" 0 "$(log_count 'source fresh:')"
+check "the next run is a future slot" test "$(status_field missed 's["next_run"] > __import__("time").time()')" = True
 kill "$DPID"; wait "$DPID"
 
 # ---- alerts: one notice per cause, not one per run; one when fixed -----------------------
