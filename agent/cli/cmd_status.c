@@ -73,6 +73,13 @@ static const char *str_or(json_t *obj, const char *key, const char *dflt)
 static void print_attention(json_t *src)
 {
 	json_t *alerts = json_object_get(src, "alerts");
+	json_t *progress = json_object_get(src, "progress");
+	if (json_is_object(progress) && json_array_size(alerts) == 0) {
+		printf("running: %lld looked at, %lld filed\n",
+		       json_integer_value(json_object_get(progress, "looked_at")),
+		       json_integer_value(json_object_get(progress, "filed")));
+		return;
+	}
 	if (json_array_size(alerts) == 0) {
 		const char *err = json_string_value(json_object_get(src, "error"));
 		printf("%s\n", err ? err : "-");
@@ -112,6 +119,10 @@ static void print_forward(json_t *f)
 	json_t *routes = json_object_get(f, "routes");
 	size_t i;
 	json_t *r;
+	if (json_array_size(routes) == 0) {
+		printf("forward: no routes\n");
+		return;
+	}
 	printf("%-24s %8s %10s %8s\n", "ROUTE", "PENDING", "DELIVERED", "FAILING");
 	json_array_foreach(routes, i, r)
 		printf("%-24s %8lld %10lld %8lld\n", str_or(r, "name", "?"),

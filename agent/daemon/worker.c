@@ -223,7 +223,7 @@ int worker_main(const struct config *cfg, const char *name, int fd)
 	enum run_outcome o;
 	install_test_hook(name);
 	progress_fd = fd;
-	progress_sent_ms = now_ms();
+	progress_sent_ms = 0; /* the first report goes out at once */
 	source_run_set_progress(report_progress);
 	if (!src) {
 		o = RUN_FAILED;
