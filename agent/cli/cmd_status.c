@@ -184,8 +184,16 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	struct config *cfg = cli_load_config(cli);
 	char *fallback = cfg ? NULL : fallback_state_dir(cli);
 	json_t *doc = daemon_status(cfg ? cfg->agent.state_dir : fallback);
-	if (!doc && cfg)
+	int rc = cfg ? EXIT_OK : EXIT_CONFIG;
+	if (doc && !json_is_true(json_object_get(doc, "ok"))) {
+		log_error("status: the daemon refused: %s",
+			  json_string_value(json_object_get(doc, "error")));
+		json_decref(doc);
+		doc = NULL;
+		rc = EXIT_FAILED;
+	} else if (!doc && cfg) {
 		doc = offline_status(cfg);
+	}
 	if (doc && as_json) {
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 		printf("\n");
@@ -195,5 +203,5 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	json_decref(doc);
 	config_free(cfg);
 	free(fallback);
-	return cfg ? EXIT_OK : EXIT_CONFIG;
+	return rc;
 }

@@ -96,6 +96,19 @@ check "control socket: an overlong request is refused" grep -q 'request too long
 check "control socket: an unknown source is refused" grep -q "no source named 'nosuch'" "$D/hostile.out"
 check "control socket: sources must be a list" grep -q 'must be a list' "$D/hostile.out"
 check "the daemon is still there" kill -0 "$DPID"
+# The control socket serves the daemon's group only (file mode and peer credentials).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	chmod 710 "$D/state"
+	setpriv --reuid=nobody --regid=0 --clear-groups "$GONIEC" -c "$D/conf.d" status >"$D/group.out" 2>&1
+	check_eq "a member of the daemon's group is served" 0 $?
+	check "... with the status" grep -q '^tick  *folder' "$D/group.out"
+	setpriv --reuid=nobody --regid=nogroup --groups=0 "$GONIEC" -c "$D/conf.d" status >"$D/other.out" 2>&1
+	check_eq "a process of another user and group is refused" 1 $?
+	check "... by the peer check" grep -q "not in the daemon's group" "$D/other.out"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$GONIEC" -c "$D/conf.d" fetch tick >"$D/nobody.out" 2>&1
+	check "... and without the group it cannot even connect" test $? -ne 0
+	chmod 700 "$D/state"
+fi
 "$GONIEC" -c "$D/conf.d" fetch --json tick >"$D/fetch.json"
 check "fetch --json through the daemon: the outcomes as JSON" python3 -c 'import json,sys
 r=json.load(open(sys.argv[1])); sys.exit(0 if r[0]["source"]=="tick" and r[0]["outcome"]=="ok" and "filed" in r[0]["stats"] else 1)' "$D/fetch.json"
