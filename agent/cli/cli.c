@@ -27,9 +27,10 @@ static const struct command commands[] = {
 	 "Prints the link a tenant administrator opens to grant the app registration of a\n"
 	 "Microsoft 365 (graph) source its consent, then signs in and opens the mailbox to\n"
 	 "tell whether access works. Exit 0 when it does, 3 when a person must act.\n"},
-	{"folders", cmd_folders, "NAME", "list an IMAP source's folders (proves the login works)",
-	 "Logs in to the IMAP source NAME and prints its folders, decoded from modified\n"
-	 "UTF-7; '*' marks the ones a run reads, (junk) the junk folder.\n"},
+	{"folders", cmd_folders, "NAME", "list a mailbox source's folders (proves the login works)",
+	 "Logs in to the IMAP or Microsoft 365 (graph) source NAME and prints its folders\n"
+	 "(IMAP names decoded from modified UTF-7, Graph folders as display paths such as\n"
+	 "Inbox/Faktury); '*' marks the ones a run reads, (junk) the junk folder.\n"},
 	{"forward", cmd_forward, "[-w] [-p] [-i T]", "deliver new documents by the routes",
 	 "Looks at every document in the spool and delivers it by each route that wants it\n"
 	 "and has not had it yet (the journal in <state>/forward/ remembers), then prints\n"

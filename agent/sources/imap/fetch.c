@@ -478,28 +478,26 @@ static int fetch_small_parts(struct folder_run *fr)
 	return rc;
 }
 
-static int fetch_parts(struct folder_run *fr)
+/* Fetch what the chunk's messages need; a part left undone marks its message failed
+ * (retried next run). */
+static void fetch_parts(struct folder_run *fr)
 {
-	if (fetch_small_parts(fr) != 0 && fr->s->broken)
-		return -1;
+	(void)fetch_small_parts(fr);
 	for (size_t i = 0; i < fr->nmsgs; i++) {
 		struct imap_msg *m = &fr->msgs[i];
 		for (size_t p = 0; p < m->parts.len; p++) {
-			if (m->done[p])
+			if (!m->done[p] && m->parts.items[p].size > SMALL_PART && !fr->s->broken &&
+			    !m->failed)
+				(void)fetch_big(fr, m, p);
+			if (m->done[p] || m->failed)
 				continue;
-			if (m->parts.items[p].size > SMALL_PART) {
-				if (fetch_big(fr, m, p) != 0 && fr->s->broken)
-					return -1;
-			} else if (!m->failed) {
-				/* asked for and not returned (expunged meanwhile?): retry later */
-				m->failed++;
-				fr->run->stats.failed++;
+			m->failed++;
+			fr->run->stats.failed++;
+			if (!fr->s->broken) /* asked for and not returned (expunged meanwhile?) */
 				gerr_set(fr->err, "%s: UID %u: the server did not return section %s",
 					 fr->folder, m->uid, m->parts.items[p].section);
-			}
 		}
 	}
-	return 0;
 }
 
 /* ---- moving ------------------------------------------------------------------------------ */
@@ -576,8 +574,6 @@ static void move_messages(struct folder_run *fr, struct imap_target *t, const ui
 			folder_state_add_pending(&fr->fs, uids[i + j]);
 		fr->failed = true;
 	}
-	if (fr->failed)
-		log_error("%s", fr->err->msg);
 }
 
 static void retry_pending(struct folder_run *fr, struct imap_target *t)

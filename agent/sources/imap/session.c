@@ -21,7 +21,7 @@ static const char *error_text(int code)
 {
 	switch (code) {
 	case MAILIMAP_ERROR_STREAM: return "connection lost or timed out";
-	case MAILIMAP_ERROR_PARSE: return "unreadable server response";
+	case MAILIMAP_ERROR_PARSE: return "unreadable or incomplete server response (connection lost?)";
 	case MAILIMAP_ERROR_CONNECTION_REFUSED: return "connection refused";
 	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION: return "server does not accept connections";
 	case MAILIMAP_ERROR_SSL: return "TLS handshake failed";
