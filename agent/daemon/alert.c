@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/spool.h"
 
@@ -94,10 +95,11 @@ int alert_file(const struct config *cfg, const struct source_conf *src,
 	char *hint = xasprintf("alert-%s-%s%s.txt", src->name, n->cause, n->resolved ? "-resolved" : "");
 	json_t *extra = json_pack("{s:{s:s,s:s,s:s}}", "alert", "source", src->name, "cause", n->cause,
 				  "state", n->resolved ? "resolved" : "open");
+	json_t *origin = json_pack("{s:{s:I}}", "daemon", "pid", (json_int_t)getpid());
 	struct doc_meta meta = {
 		.source_name = src->name, .source_type = src->type_name,
 		.company = src->company ? src->company->id : NULL, .name_hint = hint,
-		.kind = "alert", .accept = &accept, .extra = extra,
+		.kind = "alert", .accept = &accept, .extra = extra, .origin = origin,
 	};
 	char *text = alert_text(src, n);
 	struct spool_result res = {0};
@@ -105,6 +107,7 @@ int alert_file(const struct config *cfg, const struct source_conf *src,
 	spool_result_free(&res);
 	free(text);
 	json_decref(extra);
+	json_decref(origin);
 	free(hint);
 	strlist_free(&accept);
 	spool_close(&sp);
