@@ -187,7 +187,10 @@ static void drop_waiters(struct master *m, struct slot *s, const char *why)
 static void file_alerts(struct master *m, struct slot *s, time_t now)
 {
 	struct alert_notice notices[ALERT_MAX_NOTICES];
-	size_t n = alert_decide(&s->st, now, notices);
+	const struct source_type *type = s->src->type;
+	char *attention = type->attention ? type->attention(m->cfg, s->src) : NULL;
+	size_t n = alert_decide(&s->st, attention, now, notices);
+	free(attention);
 	for (size_t i = 0; i < n; i++) {
 		struct gerr err = {{0}};
 		log_msg(notices[i].resolved ? LOG_NOTICE : LOG_WARNING, "source %s: alert %s %s: %s",

@@ -114,7 +114,34 @@ static size_t decide(struct source_status *st, const char *outcome, unsigned lon
 {
 	struct run_stats rs = {.quarantined = quarantined};
 	status_record(st, outcome, &rs, "why", now, now);
-	return alert_decide(st, now, n);
+	return alert_decide(st, NULL, now, n);
+}
+
+/* A source type's attention message (an unmapped point) opens an alert while runs
+ * succeed, notices once a day, and resolves when the message goes away. */
+static void test_alert_attention(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	struct run_stats rs = {0};
+	const char *msg = "consumption point(s) 590243000000000002 are mapped to no property";
+	status_record(&st, "ok", &rs, NULL, day_at(21, 5), day_at(21, 5));
+	size_t k = alert_decide(&st, msg, day_at(21, 5), n);
+	assert_int_equal(k, 1);
+	assert_string_equal(n[0].cause, "attention");
+	assert_string_equal(n[0].message, msg);
+	assert_false(n[0].resolved);
+	alert_notices_free(n, k);
+	assert_int_equal(alert_decide(&st, msg, day_at(21, 12), n), 0);
+	k = alert_decide(&st, msg, day_at(22, 5), n);
+	assert_int_equal(k, 1);
+	alert_notices_free(n, k);
+	k = alert_decide(&st, NULL, day_at(22, 12), n);
+	assert_int_equal(k, 1);
+	assert_true(n[0].resolved);
+	alert_notices_free(n, k);
+	status_release(&st);
 }
 
 static void test_alert_once_per_cause_per_day(void **state)
@@ -338,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_status_hostile_file),
 		cmocka_unit_test(test_status_interrupted_is_no_failure),
 		cmocka_unit_test(test_alert_once_per_cause_per_day),
+		cmocka_unit_test(test_alert_attention),
 		cmocka_unit_test(test_alert_needs_person_and_quarantine),
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_line_buf),
