@@ -14,14 +14,18 @@ static const struct command commands[] = {
 	 "Reads every conf.d file and reports each problem as file:line:col. Secrets given\n"
 	 "as files, environment variables or credentials are checked for readability.\n"
 	 "Prints \"OK: N sources, M routes\" and exits 0 when all is well, 2 otherwise.\n"},
-	{"fetch", cmd_fetch, "[--no-wait] [--here] [NAME...]",
+	{"fetch", cmd_fetch, "[OPTS] [NAME...]",
 	 "run sources now (all, or the named sources or companies)",
 	 "Runs each named source once (a company id names all its sources; no name: every\n"
 	 "enabled source) and prints one line per source. When `goniec run` is running, the\n"
 	 "daemon runs them (never alongside its own run of a source) and this waits for the\n"
 	 "outcomes; --no-wait returns at once. Without a daemon, or with --here, they run in\n"
 	 "this process, showing progress on a terminal. A source already running elsewhere\n"
-	 "is reported and skipped (exit 75).\n"},
+	 "is reported and skipped (exit 75).\n"
+	 "\n"
+	 "  --no-wait  through the daemon: return once it accepted the request\n"
+	 "  --here     run in this process even when the daemon runs\n"
+	 "  --json     print the outcomes as one JSON array (with --no-wait: the names)\n"},
 	{"consent", cmd_consent, "NAME", "admin-consent link and access check of a graph source",
 	 "Prints the link a tenant administrator opens to grant the app registration of a\n"
 	 "Microsoft 365 (graph) source its consent, then signs in and opens the mailbox to\n"

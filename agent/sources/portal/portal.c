@@ -670,6 +670,18 @@ bool portal_waiting_for_code(const struct config *cfg, const struct source_conf 
 
 static const char *const portal_times[] = {"05:00", NULL};
 
+static char *portal_attention(const struct config *cfg, const struct source_conf *src)
+{
+	char *points = portal_unmapped_points(cfg, src);
+	if (!points)
+		return NULL;
+	char *msg = xasprintf("consumption point(s) %s are mapped to no property; map them under "
+			      "points: in conf.d (their documents are filed marked unmapped)",
+			      points);
+	free(points);
+	return msg;
+}
+
 const struct source_type source_type_portal = {
 	.name = "portal",
 	.fields = portal_fields,
@@ -678,4 +690,5 @@ const struct source_type source_type_portal = {
 	.default_accept = "pdf",
 	.default_times = portal_times,
 	.run = portal_run,
+	.attention = portal_attention,
 };
