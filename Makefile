@@ -35,7 +35,8 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs-only-l 
 BUILD    ?= build
 SRCS     := $(sort $(shell find agent -name '*.c'))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
-LIBOBJS  := $(filter-out $(BUILD)/agent/main.o,$(OBJS))
+# Unit tests and fuzz targets link everything but the command line (main.c, cli/).
+LIBOBJS  := $(filter-out $(BUILD)/agent/main.o $(BUILD)/agent/cli/%.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -48,15 +49,18 @@ goniec: $(BUILD)/goniec
 	ln -sf $(BUILD)/goniec goniec
 
 $(BUILD)/goniec: $(OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC    $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) tests/unit/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS) -lcmocka
+	@echo "  TEST  $@"
+	@$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS) -lcmocka
 
 -include $(OBJS:.o=.d)
 
@@ -86,7 +90,8 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 
 build-fuzz/%: tests/fuzz/%.c $(SRCS)
 	@mkdir -p build-fuzz
-	$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-command-line-argument $(FUZZ_FLAGS) \
+	@echo "  FUZZ  $@"
+	@$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-command-line-argument $(FUZZ_FLAGS) \
 	    -DGONIEC_FUZZING -o $@ $< $(filter-out agent/main.c,$(SRCS)) $(LDLIBS)
 
 fuzz-smoke: $(FUZZ_BINS)

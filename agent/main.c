@@ -1,139 +1,10 @@
 /* goniec — command line entry: global options, then one command. */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli/commands.h"
 #include "core/log.h"
-
-static const struct command commands[] = {
-	{"check", cmd_check, "", "validate conf.d and print what it defines",
-	 "Reads every conf.d file and reports each problem as file:line:col. Secrets given\n"
-	 "as files, environment variables or credentials are checked for readability.\n"
-	 "Prints \"OK: N sources, M routes\" and exits 0 when all is well, 2 otherwise.\n"},
-	{"fetch", cmd_fetch, "[NAME...]", "run sources now (all, or the named sources or companies)",
-	 "Runs each named source once (a company id names all its sources; no name: every\n"
-	 "enabled source) and prints one line per source. A source already running elsewhere\n"
-	 "is reported and skipped (exit 75).\n"},
-	{"forward", cmd_forward, "[-w] [-p] [-i T]", "deliver new documents by the routes",
-	 "Looks at every document in the spool and delivers it by each route that wants it\n"
-	 "and has not had it yet (the journal in <state>/forward/ remembers), then prints\n"
-	 "one line per route. Exits 1 when a delivery failed (it is retried next time).\n"
-	 "  -w, --watch   keep going: watch the spool (inotify; polling on NFS/SMB)\n"
-	 "  -p, --poll    poll the spool even on a local file system\n"
-	 "  -i, --interval T  rescan (inotify) or poll interval: 5m and 10s by default\n"
-	 "Exits 75 when another forwarder (goniec run) holds the journal.\n"},
-	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
-	{"version", cmd_version, "", "print the version", ""},
-};
-
-const struct command *cli_find_command(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
-}
-
-static void usage(FILE *out)
-{
-	fputs("Usage: goniec [OPTIONS] COMMAND [ARGS...]\n"
-	      "\n"
-	      "Collects invoices and bank statements from mailboxes, portals, banks and KSeF\n"
-	      "into a dated spool with JSON sidecars, and forwards them.\n"
-	      "\n"
-	      "Commands:\n",
-	      out);
-	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-		fprintf(out, "  %-8s %-14s %s\n", commands[i].name, commands[i].args,
-			commands[i].summary);
-	fputs("\n"
-	      "Options:\n"
-	      "  -c, --confdir DIR  configuration directory (installed: /etc/goniec/conf.d;\n"
-	      "                     in the source tree: ./conf.d)\n"
-	      "      --spool DIR    spool directory (overrides agent.spool)\n"
-	      "      --state DIR    state directory (overrides agent.state)\n"
-	      "  -v, --verbose      more detail (debug lines)\n"
-	      "  -q, --quiet        only warnings and errors\n"
-	      "  -h, --help         this help; `goniec COMMAND --help` for a command\n"
-	      "  -V, --version      print the version\n"
-	      "\n"
-	      "Exit status: 0 ok, 1 a run failed, 2 invalid configuration, 3 a source needs a\n"
-	      "person, 64 usage error, 75 already running (try later). See goniec(8).\n",
-	      out);
-}
-
-void cli_print_command_help(const struct command *cmd)
-{
-	printf("Usage: goniec [OPTIONS] %s %s\n\n%s.\n\n%s", cmd->name, cmd->args, cmd->summary,
-	       cmd->help);
-}
-
-int cli_simple_options(const struct command *cmd, int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			cli_print_command_help(cmd);
-			return 1;
-		}
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (argv[i][0] == '-') {
-			log_error("%s: unknown option %s (see goniec %s --help)", cmd->name, argv[i],
-				  cmd->name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Run from a build directory of the source tree? Then conf.d, spool and state default to
- * the tree's own folders. The tree is marked by the file .goniec-source-tree. */
-static char *find_source_tree(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(exe, '/');
-		if (!slash || slash == exe)
-			return NULL;
-		*slash = '\0';
-		char *marker = path_join(exe, ".goniec-source-tree");
-		bool found = access(marker, F_OK) == 0;
-		free(marker);
-		if (found)
-			return xstrdup(exe);
-	}
-	return NULL;
-}
-
-struct config *cli_load_config(struct cli *cli)
-{
-	char *spool = cli->tree ? path_join(cli->tree, "spool") : NULL;
-	char *state = cli->tree ? path_join(cli->tree, "state") : NULL;
-	struct config_overrides ov = {cli->spool_dir, cli->state_dir, spool, state};
-	struct diag diag = {0};
-	struct config *cfg = config_load(cli->confdir, &ov, &diag);
-	diag_print(&diag, stderr);
-	if (!cfg)
-		fprintf(stderr, "goniec: %zu error(s) in %s; nothing was run\n", diag.errors,
-			cli->confdir);
-	diag_free(&diag);
-	free(spool);
-	free(state);
-	if (cfg) {
-		setenv("TZ", cfg->agent.timezone, 1);
-		tzset();
-	}
-	return cfg;
-}
 
 int main(int argc, char **argv)
 {
@@ -157,14 +28,14 @@ int main(int argc, char **argv)
 		case 'T': cli.state_dir = optarg; break;
 		case 'v': cli.verbose++; break;
 		case 'q': cli.verbose = -1; break;
-		case 'h': usage(stdout); return EXIT_OK;
+		case 'h': cli_usage(stdout); return EXIT_OK;
 		case 'V': return cmd_version(&cli, 0, NULL);
-		default: usage(stderr); return EXIT_USAGE;
+		default: cli_usage(stderr); return EXIT_USAGE;
 		}
 	}
 	log_set_verbosity(cli.verbose);
 	if (optind >= argc) {
-		usage(stderr);
+		cli_usage(stderr);
 		return EXIT_USAGE;
 	}
 	const struct command *cmd = cli_find_command(argv[optind]);
@@ -172,7 +43,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "goniec: unknown command '%s' (see goniec --help)\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	cli.tree = find_source_tree();
+	cli.tree = cli_find_source_tree();
 	char *tree_conf = cli.tree ? path_join(cli.tree, "conf.d") : NULL;
 	if (!cli.confdir)
 		cli.confdir = tree_conf ? tree_conf : GONIEC_SYSCONFDIR "/goniec/conf.d";

@@ -1,10 +1,16 @@
-/* fetch — run sources now, in this process, one after the other. */
+/* fetch — run sources now: through the running daemon when there is one (so that its
+ * schedule and an on-demand run never overlap), else in this process, one after the
+ * other. On a terminal a local run shows its progress. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "daemon/control.h"
+#include "daemon/status.h"
 #include "sources/source.h"
 
 /* Sources named on the command line (a company id names all of its sources); with no
@@ -45,33 +51,187 @@ static int exit_for(enum run_outcome o, const struct gerr *err)
 	}
 }
 
-int cmd_fetch(struct cli *cli, int argc, char **argv)
+static void print_result(const char *name, const char *outcome, const struct run_stats *st,
+			 const char *error)
 {
-	int opt = cli_simple_options(cli_find_command("fetch"), argc, argv);
-	if (opt)
-		return opt > 0 ? EXIT_OK : EXIT_USAGE;
-	struct config *cfg = cli_load_config(cli);
-	if (!cfg)
-		return EXIT_CONFIG;
-	bool *chosen = xcalloc(cfg->nsources + 1, sizeof *chosen);
+	bool ok = strcmp(outcome, "ok") == 0;
+	printf("%s: %s — %lu filed, %lu already had, %lu quarantined, %lu failed%s%s\n", name,
+	       outcome, st->filed, st->duplicates, st->quarantined, st->failed,
+	       ok || !error ? "" : ": ", ok || !error ? "" : error);
+	fflush(stdout);
+}
+
+/* Fold one source's exit status into the command's. */
+static int merge_exit(int rc, int code)
+{
+	return code != EXIT_OK && (rc == EXIT_OK || code == EXIT_FAILED) ? code : rc;
+}
+
+/* The exit status for an outcome reported by name (the daemon adds timeout, crashed...). */
+static int exit_for_name(const char *outcome, const char *error)
+{
+	enum run_outcome o = RUN_FAILED;
+	for (int i = RUN_OK; i <= RUN_NEEDS_PERSON; i++)
+		if (strcmp(outcome, run_outcome_name((enum run_outcome)i)) == 0)
+			o = (enum run_outcome)i;
+	struct gerr err = {{0}};
+	gerr_set(&err, "%s", error ? error : "");
+	return exit_for(o, &err);
+}
+
+static void human_bytes(uint64_t n, char out[32])
+{
+	if (n >= 10u << 20)
+		snprintf(out, 32, "%llu MB", (unsigned long long)(n >> 20));
+	else if (n >= 10u << 10)
+		snprintf(out, 32, "%llu kB", (unsigned long long)(n >> 10));
+	else
+		snprintf(out, 32, "%llu B", (unsigned long long)n);
+}
+
+/* A terminal line per source, rewritten as documents come in. */
+static void show_progress(const struct source_run *run)
+{
+	char b[32];
+	human_bytes(run->stats.bytes, b);
+	fprintf(stderr, "\r\033[K%s: %lu looked at, %lu filed, %s", run->src->name,
+		run->stats.looked_at, run->stats.filed, b);
+}
+
+static int fetch_here(const struct config *cfg, const bool *chosen)
+{
+	bool tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
+	source_run_set_progress(tty ? show_progress : NULL);
 	int rc = EXIT_OK;
-	if (select_sources(cfg, argc, argv, chosen) != 0)
-		rc = EXIT_USAGE;
-	for (size_t i = 0; rc != EXIT_USAGE && i < cfg->nsources; i++) {
+	struct run_stats total = {0};
+	for (size_t i = 0; i < cfg->nsources; i++) {
 		if (!chosen[i])
 			continue;
 		const struct source_conf *s = cfg->sources[i];
-		struct run_stats st;
+		struct run_stats st = {0};
 		struct gerr err = {{0}};
+		if (tty)
+			fprintf(stderr, "%s: starting", s->name);
 		enum run_outcome o = source_run_once(cfg, s, &st, &err);
-		printf("%s: %s — %lu filed, %lu already had, %lu quarantined, %lu failed%s%s\n",
-		       s->name, run_outcome_name(o), st.filed, st.duplicates, st.quarantined,
-		       st.failed, o == RUN_OK ? "" : ": ", o == RUN_OK ? "" : err.msg);
-		int code = exit_for(o, &err);
-		if (code != EXIT_OK && (rc == EXIT_OK || code == EXIT_FAILED))
-			rc = code;
+		if (tty)
+			fprintf(stderr, "\r\033[K");
+		print_result(s->name, run_outcome_name(o), &st, err.msg);
+		rc = merge_exit(rc, exit_for(o, &err));
+		total.filed += st.filed;
+		total.looked_at += st.looked_at;
+		total.bytes += st.bytes;
 	}
+	if (tty) {
+		char b[32];
+		human_bytes(total.bytes, b);
+		fprintf(stderr, "total: %lu looked at, %lu filed, %s\n", total.looked_at, total.filed, b);
+	}
+	return rc;
+}
+
+/* Wait for the daemon's "done" events until "end"; returns the exit status. */
+static int daemon_outcomes(int fd)
+{
+	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
+	struct gerr err = {{0}};
+	int rc = EXIT_OK;
+	json_t *ev;
+	while ((ev = control_recv(fd, &lb, &err))) {
+		const char *kind = json_string_value(json_object_get(ev, "event"));
+		bool end = !kind || strcmp(kind, "end") == 0;
+		if (kind && strcmp(kind, "done") == 0) {
+			struct run_stats st = {0};
+			const char *outcome = json_string_value(json_object_get(ev, "outcome"));
+			const char *error = json_string_value(json_object_get(ev, "error"));
+			run_stats_from_json(json_object_get(ev, "stats"), &st);
+			outcome = outcome ? outcome : "unknown";
+			print_result(json_string_value(json_object_get(ev, "source")), outcome, &st, error);
+			rc = merge_exit(rc, exit_for_name(outcome, error));
+		}
+		json_decref(ev);
+		if (end)
+			break;
+	}
+	if (!ev) {
+		log_error("fetch: %s", err.msg);
+		rc = EXIT_FAILED;
+	}
+	buf_free(&lb.data);
+	return rc;
+}
+
+/* Ask the running daemon to run the chosen sources. Returns -1 when none runs. */
+static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool wait)
+{
+	json_t *names = json_array();
+	for (size_t i = 0; i < cfg->nsources; i++)
+		if (chosen[i])
+			json_array_append_new(names, json_string(cfg->sources[i]->name));
+	json_t *req = json_pack("{s:s,s:o,s:b}", "cmd", "fetch", "sources", names, "wait", wait);
+	struct gerr err = {{0}};
+	int fd = control_ask(cfg->agent.state_dir, req, &err);
+	json_decref(req);
+	if (fd == -1)
+		return -1;
+	if (fd < 0) {
+		log_error("fetch: %s", err.msg);
+		return EXIT_FAILED;
+	}
+	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
+	json_t *reply = control_recv(fd, &lb, &err);
+	buf_free(&lb.data);
+	int rc = EXIT_OK;
+	if (!reply) {
+		log_error("fetch: %s", err.msg);
+		rc = EXIT_FAILED;
+	} else if (!json_is_true(json_object_get(reply, "ok"))) {
+		log_error("fetch: the daemon refused: %s",
+			  json_string_value(json_object_get(reply, "error")));
+		rc = EXIT_USAGE;
+	} else if (!wait) {
+		printf("requested from the daemon: %zu source(s)\n",
+		       json_array_size(json_object_get(reply, "sources")));
+	} else {
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "running in the daemon (pid from `goniec status`); waiting...\n");
+		rc = json_array_size(json_object_get(reply, "sources")) ? daemon_outcomes(fd) : EXIT_OK;
+	}
+	json_decref(reply);
+	close(fd);
+	return rc;
+}
+
+int cmd_fetch(struct cli *cli, int argc, char **argv)
+{
+	bool wait = true, local = false;
+	char **args = xcalloc((size_t)argc + 1, sizeof(char *));
+	int n = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "--no-wait") == 0)
+			wait = false;
+		else if (i > 0 && strcmp(argv[i], "--here") == 0)
+			local = true;
+		else
+			args[n++] = argv[i];
+	}
+	int rc = cli_simple_options(cli_find_command("fetch"), n, args);
+	if (rc) {
+		free(args);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	struct config *cfg = cli_load_config(cli);
+	if (!cfg) {
+		free(args);
+		return EXIT_CONFIG;
+	}
+	bool *chosen = xcalloc(cfg->nsources + 1, sizeof *chosen);
+	rc = select_sources(cfg, n, args, chosen) != 0 ? EXIT_USAGE : -1;
+	if (rc == -1 && !local)
+		rc = fetch_via_daemon(cfg, chosen, wait);
+	if (rc == -1)
+		rc = fetch_here(cfg, chosen);
 	free(chosen);
+	free(args);
 	config_free(cfg);
 	return rc;
 }

@@ -7,6 +7,8 @@
 #ifndef GONIEC_COMMANDS_H
 #define GONIEC_COMMANDS_H
 
+#include <stdio.h>
+
 #include "core/config.h"
 
 enum {
@@ -42,11 +44,20 @@ struct config *cli_load_config(struct cli *cli);
 int cli_simple_options(const struct command *cmd, int argc, char **argv);
 void cli_print_command_help(const struct command *cmd);
 const struct command *cli_find_command(const char *name);
+/* The overall usage text, listing every command. */
+void cli_usage(FILE *out);
+/* The source tree this binary was built in (marked by .goniec-source-tree), or NULL. */
+char *cli_find_source_tree(void);
 
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
+int cmd_folders(struct cli *cli, int argc, char **argv);
 int cmd_forward(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_reload(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_worker(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 
 #endif

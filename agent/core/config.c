@@ -199,7 +199,9 @@ static void load_source(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node
 		src->typed = xcalloc(1, type->conf_size);
 		cf_defaults(type->fields, src->typed);
 		const char **common_keys = keys_of(source_common_fields, NULL);
+		ctx->unknown_reported = true;
 		cf_map(ctx, node, type->fields, common_keys, src->typed);
+		ctx->unknown_reported = false;
 		free(common_keys);
 		apply_source_defaults(src, type);
 		check_accept(ctx, node, src);
@@ -251,7 +253,9 @@ static void load_route(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node,
 	cf_map(ctx, node, route_common_fields, typed_keys, r);
 	free(typed_keys);
 	const char **common_keys = keys_of(route_common_fields, NULL);
+	ctx->unknown_reported = true;
 	cf_map(ctx, node, route_fields, common_keys, r->typed);
+	ctx->unknown_reported = false;
 	free(common_keys);
 	if (r->name && !valid_name(r->name))
 		cf_error(ctx, cf_get(ctx, node, "name"),

@@ -19,6 +19,8 @@ void diag_add(struct diag *d, struct conf_pos pos, bool warning, const char *fmt
 	}
 	va_list ap;
 	va_start(ap, fmt);
+	/* The item keeps its own copy of the file name: it outlives the config. */
+	pos.file = pos.file ? xstrdup(pos.file) : NULL;
 	d->items[d->len++] = (struct diag_item){pos, warning, xvasprintf(fmt, ap)};
 	va_end(ap);
 	if (warning)
@@ -44,8 +46,10 @@ void diag_print(const struct diag *d, void *stream)
 
 void diag_free(struct diag *d)
 {
-	for (size_t i = 0; i < d->len; i++)
+	for (size_t i = 0; i < d->len; i++) {
 		free(d->items[i].msg);
+		free((char *)d->items[i].pos.file);
+	}
 	free(d->items);
 	memset(d, 0, sizeof *d);
 }
@@ -562,7 +566,8 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 		enum secret_kind kind = SECRET_NONE;
 		const struct cf_field *f = find_field(fields, key, &kind);
 		if (!f) {
-			unknown_key(ctx, k, key, fields, ignore);
+			if (!ctx->unknown_reported)
+				unknown_key(ctx, k, key, fields, ignore);
 			continue;
 		}
 		size_t idx = (size_t)(f - fields);

@@ -50,6 +50,8 @@ struct cf_ctx {
 	const char *file; /* owned by the config (struct config.files) */
 	struct diag *diag;
 	bool inline_secret_seen; /* set when a SECRET_INLINE was read from this file */
+	bool unknown_reported;   /* set while a second table maps the same mapping, so
+				    unknown keys are not reported twice */
 };
 
 enum cf_type {
@@ -121,7 +123,8 @@ void cf_each_secret(const struct cf_field *fields, const void *obj,
 void times_of_day_free(struct times_of_day *t);
 void secret_free(struct secret *s);
 
-/* Diagnostics: collected errors (and warnings), printed in order. */
+/* Diagnostics: collected errors (and warnings), printed in order. Each item owns a copy
+ * of its file name, so a diag outlives the config it describes. */
 struct diag_item {
 	struct conf_pos pos;
 	bool warning;

@@ -109,7 +109,7 @@ static size_t load_entries(struct dedupe *dd, char *text, size_t len, const char
 		size_t next = (size_t)(nl - text) + 1;
 		struct entry e = {0};
 		if (parse_line(text + pos, &e)) {
-			bool last = next >= len;
+			bool last = !memchr(text + next, '\n', len - next);
 			if (last && spool_root && e.relpath && !sidecar_exists(spool_root, e.relpath)) {
 				entry_free(&e);
 				break;

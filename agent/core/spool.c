@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/dedupe.h"
+#include "core/fault.h"
 #include "core/names.h"
 #include "core/sniff.h"
 #include "core/strset.h"
@@ -212,6 +213,7 @@ int spool_write(struct spool_doc *doc, const void *data, size_t len, struct gerr
 		return 0; /* keep hashing; the body is not kept */
 	if (write_all(doc->fd, p, len) != 0)
 		return gerr_sys(err, "cannot write %s", doc->tmp_path);
+	fault_point("spool-write");
 	return 0;
 }
 
@@ -325,7 +327,7 @@ static json_t *build_sidecar(const struct spool_doc *doc, const char *name,
 	set_str(j, "property", doc->property);
 	set_str(j, "fetched_at", when);
 	set_str(j, "original_name", doc->name_hint);
-	json_object_set(j, "origin", doc->origin ? doc->origin : json_object());
+	json_object_set_new(j, "origin", doc->origin ? json_incref(doc->origin) : json_object());
 	if (doc->invoice)
 		json_object_set(j, "invoice", doc->invoice);
 	set_str(j, "duplicate_of", duplicate_of);
@@ -451,11 +453,13 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 	close(doc->fd);
 	doc->fd = -1;
 
+	fault_point("spool-synced");
 	char *base = final_base_name(doc, r.type, res->sha256);
 	char *name = publish_document(doc, base, err);
 	free(base);
 	if (!name)
 		return -1;
+	fault_point("spool-published");
 	res->path = xasprintf("%s/%s", doc->dir, name);
 	const char *relpath = res->path + strlen(doc->sp->root) + 1;
 	char *dup = NULL;
@@ -469,6 +473,7 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 	json_t *sidecar = build_sidecar(doc, name, res, dup);
 	char *side_tmp = prepare_sidecar(doc, sidecar, err);
 	json_decref(sidecar);
+	fault_point("spool-sidecar-written");
 	free(dup);
 	free(name);
 	/* The index line goes before the sidecar: a crash between the two leaves a last
@@ -476,6 +481,7 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 	int rc = -1;
 	if (side_tmp && (!doc->dd || dedupe_add(doc->dd, res->sha256, doc->source_id, relpath,
 						err) == 0)) {
+		fault_point("spool-indexed");
 		rc = publish_sidecar(doc, side_tmp, strrchr(res->path, '/') + 1, err);
 		if (rc != 0 && doc->dd)
 			dedupe_undo_last(doc->dd);

@@ -4,9 +4,11 @@
 #include <string.h>
 
 extern const struct source_type source_type_folder;
+extern const struct source_type source_type_imap;
 
 static const struct source_type *const types[] = {
 	&source_type_folder,
+	&source_type_imap,
 };
 
 static const char *type_names[ARRAY_LEN(types) + 1];

@@ -89,10 +89,17 @@ out:
 	return outcome;
 }
 
+static void (*run_progress)(const struct source_run *run);
+
+void source_run_set_progress(void (*fn)(const struct source_run *run))
+{
+	run_progress = fn;
+}
+
 enum run_outcome source_run_once(const struct config *cfg, const struct source_conf *src,
 				 struct run_stats *stats, struct gerr *err)
 {
-	struct source_run run = {.cfg = cfg, .src = src};
+	struct source_run run = {.cfg = cfg, .src = src, .progress = run_progress};
 	struct spool spool = {0};
 	time_t started = time(NULL);
 	run.state_dir = xasprintf("%s/sources/%s", cfg->agent.state_dir, src->name);
@@ -105,6 +112,8 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 		write_last_run(&run, outcome, started);
 		close(lock);
 	}
+	if (outcome != RUN_OK)
+		log_error("%s: %s: %s", src->name, run_outcome_name(outcome), run.err.msg);
 	if (stats)
 		*stats = run.stats;
 	if (err)

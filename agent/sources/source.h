@@ -71,5 +71,7 @@ const char *const *source_type_names(void);
  * returns RUN_FAILED with "already running". */
 enum run_outcome source_run_once(const struct config *cfg, const struct source_conf *src,
 				 struct run_stats *stats, struct gerr *err);
+/* The progress callback source_run_once() gives its runs (NULL: none; the default). */
+void source_run_set_progress(void (*fn)(const struct source_run *run));
 
 #endif

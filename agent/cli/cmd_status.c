@@ -1,0 +1,174 @@
+/* status — what each source did last, when it runs next, what needs a person, and the
+ * forwarder; from the running daemon, or from the status files when none runs. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "daemon/control.h"
+#include "daemon/plan.h"
+#include "daemon/status.h"
+
+/* The status document built from the files when no daemon runs. */
+static json_t *offline_status(const struct config *cfg)
+{
+	json_t *sources = json_array();
+	time_t now = time(NULL);
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source_conf *src = cfg->sources[i];
+		struct source_status st;
+		struct gerr err = {{0}};
+		if (status_load(cfg->agent.state_dir, src->name, &st, &err) < 0)
+			log_warn("%s", err.msg);
+		time_t next = st.interrupted ? now : plan_first(src, st.last_start, now);
+		json_array_append_new(sources, status_entry(src, &st, next, false));
+		status_release(&st);
+	}
+	return json_pack("{s:b,s:n,s:o,s:n}", "ok", 1, "daemon", "sources", sources, "forward");
+}
+
+/* Ask the daemon; NULL when none runs (or it failed to answer, after a message). */
+static json_t *daemon_status(const struct config *cfg)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "status");
+	struct gerr err = {{0}};
+	int fd = control_ask(cfg->agent.state_dir, req, &err);
+	json_decref(req);
+	if (fd == -2)
+		log_warn("status: %s; showing the saved status", err.msg);
+	if (fd < 0)
+		return NULL;
+	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
+	json_t *doc = control_recv(fd, &lb, &err);
+	close(fd);
+	buf_free(&lb.data);
+	if (!doc)
+		log_warn("status: %s; showing the saved status", err.msg);
+	return doc;
+}
+
+static void fmt_time(json_t *v, char out[20])
+{
+	time_t t = (time_t)json_integer_value(v);
+	if (!json_is_integer(v) || t <= 0) {
+		strcpy(out, "-");
+		return;
+	}
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 20, "%Y-%m-%d %H:%M", &tm);
+}
+
+static const char *str_or(json_t *obj, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+	return s ? s : dflt;
+}
+
+static void print_attention(json_t *src)
+{
+	json_t *alerts = json_object_get(src, "alerts");
+	if (json_array_size(alerts) == 0) {
+		const char *err = json_string_value(json_object_get(src, "error"));
+		printf("%s\n", err ? err : "-");
+		return;
+	}
+	size_t i;
+	json_t *a;
+	json_array_foreach(alerts, i, a)
+		printf("%s%s: %s", i ? "; " : "", str_or(a, "cause", "?"), str_or(a, "message", ""));
+	printf("\n");
+}
+
+static void print_daemon(json_t *d)
+{
+	if (!json_is_object(d)) {
+		printf("daemon: not running (saved status; next runs are estimates)\n");
+		return;
+	}
+	char since[20], loaded[20];
+	fmt_time(json_object_get(d, "started"), since);
+	fmt_time(json_object_get(d, "config_loaded"), loaded);
+	printf("daemon: running, pid %lld, since %s; configuration of %s; %lld running, %lld queued\n",
+	       json_integer_value(json_object_get(d, "pid")), since, loaded,
+	       json_integer_value(json_object_get(d, "running")),
+	       json_integer_value(json_object_get(d, "queued")));
+	const char *rej = json_string_value(json_object_get(d, "reload_error"));
+	if (rej)
+		printf("last reload REJECTED (old configuration in force): %s\n", rej);
+}
+
+static void print_forward(json_t *f)
+{
+	if (!json_is_object(f)) {
+		printf("forward: %s\n", json_is_null(f) ? "not running" : "?");
+		return;
+	}
+	json_t *routes = json_object_get(f, "routes");
+	size_t i;
+	json_t *r;
+	printf("%-24s %8s %10s %8s\n", "ROUTE", "PENDING", "DELIVERED", "FAILING");
+	json_array_foreach(routes, i, r)
+		printf("%-24s %8lld %10lld %8lld\n", str_or(r, "name", "?"),
+		       json_integer_value(json_object_get(r, "pending")),
+		       json_integer_value(json_object_get(r, "delivered")),
+		       json_integer_value(json_object_get(r, "failing")));
+}
+
+static void print_table(json_t *doc)
+{
+	print_daemon(json_object_get(doc, "daemon"));
+	printf("%-24s %-7s %-16s %-12s %5s  %-16s %s\n", "SOURCE", "TYPE", "LAST RUN", "OUTCOME",
+	       "DOCS", "NEXT RUN", "ATTENTION");
+	size_t i;
+	json_t *s;
+	json_array_foreach(json_object_get(doc, "sources"), i, s) {
+		char last[20], next[20];
+		fmt_time(json_object_get(s, "last_start"), last);
+		fmt_time(json_object_get(s, "next_run"), next);
+		const char *outcome = json_is_true(json_object_get(s, "running")) ? "running"
+					: str_or(s, "outcome", "-");
+		if (!json_is_true(json_object_get(s, "enabled")))
+			strcpy(next, "disabled");
+		printf("%-24s %-7s %-16s %-12s %5lld  %-16s ", str_or(s, "name", "?"),
+		       str_or(s, "type", "?"), last, outcome,
+		       json_integer_value(json_object_get(json_object_get(s, "stats"), "filed")), next);
+		print_attention(s);
+	}
+	print_forward(json_object_get(doc, "forward"));
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	bool as_json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			as_json = true;
+		} else {
+			int opt = cli_simple_options(cli_find_command("status"), 2,
+						     (char *[]){argv[0], argv[i], NULL});
+			if (opt > 0)
+				return EXIT_OK;
+			if (opt == 0)
+				log_error("status: takes no arguments (see goniec status --help)");
+			return EXIT_USAGE;
+		}
+	}
+	struct config *cfg = cli_load_config(cli);
+	if (!cfg)
+		return EXIT_CONFIG;
+	json_t *doc = daemon_status(cfg);
+	if (!doc)
+		doc = offline_status(cfg);
+	if (as_json) {
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		print_table(doc);
+	}
+	json_decref(doc);
+	config_free(cfg);
+	return EXIT_OK;
+}

@@ -1,0 +1,13 @@
+/* fault — see fault.h. */
+#include "core/fault.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void fault_point(const char *name)
+{
+	const char *at = getenv("GONIEC_CRASH_AT");
+	if (at && strcmp(at, name) == 0)
+		_exit(99);
+}

@@ -1,0 +1,112 @@
+/* alert — deciding and filing alert notices; see alert.h. */
+#include "daemon/alert.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/spool.h"
+
+static void local_day(time_t t, char out[11])
+{
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* The message of each cause for the run in st, or NULL when the cause is absent. */
+static char *cause_message(const struct source_status *st, const char *cause)
+{
+	const char *err = st->error ? st->error : "no details";
+	if (!strcmp(cause, "needs-person"))
+		return st->outcome && !strcmp(st->outcome, "needs-person") ? xstrdup(err) : NULL;
+	if (!strcmp(cause, "failing"))
+		return st->failures >= ALERT_FAILURES
+			       ? xasprintf("%u runs in a row failed; the last: %s", st->failures, err)
+			       : NULL;
+	if (st->stats.quarantined > 0)
+		return xasprintf("the last run put %lu document(s) into quarantine",
+				 st->stats.quarantined);
+	return NULL;
+}
+
+static void add_notice(struct alert_notice *out, size_t *n, const char *cause, const char *msg,
+		       bool resolved, time_t since)
+{
+	out[*n] = (struct alert_notice){xstrdup(cause), xstrdup(msg), resolved, since};
+	(*n)++;
+}
+
+size_t alert_decide(struct source_status *st, time_t now, struct alert_notice out[ALERT_MAX_NOTICES])
+{
+	static const char *const causes[] = {"needs-person", "failing", "quarantined"};
+	char today[11];
+	local_day(now, today);
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_LEN(causes); i++) {
+		char *msg = cause_message(st, causes[i]);
+		struct alert *a = status_find_alert(st, causes[i]);
+		if (msg && !a)
+			a = status_add_alert(st, causes[i], msg, now);
+		if (msg) {
+			free(a->message);
+			a->message = msg;
+			if (strcmp(a->notified, today) != 0) {
+				add_notice(out, &n, a->cause, a->message, false, a->since);
+				strcpy(a->notified, today);
+			}
+		} else if (a) {
+			add_notice(out, &n, a->cause, a->message, true, a->since);
+			status_remove_alert(st, causes[i]);
+		}
+	}
+	return n;
+}
+
+void alert_notices_free(struct alert_notice *n, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(n[i].cause);
+		free(n[i].message);
+	}
+}
+
+char *alert_text(const struct source_conf *src, const struct alert_notice *n)
+{
+	char since[32];
+	format_iso_time(n->since, since);
+	return xasprintf("goniec: %s: source %s%s%s (%s)\n"
+			 "cause: %s\nsince: %s\n\n%s%s\n",
+			 n->resolved ? "resolved" : "needs attention", src->name,
+			 src->company ? " of company " : "", src->company ? src->company->id : "",
+			 src->type_name, n->cause, since,
+			 n->resolved ? "This is fixed now. It was: " : "", n->message);
+}
+
+int alert_file(const struct config *cfg, const struct source_conf *src,
+	       const struct alert_notice *n, struct gerr *err)
+{
+	struct spool sp;
+	if (spool_open(&sp, cfg->agent.spool_dir, cfg->agent.state_dir,
+		       cfg->agent.max_document_size, err) < 0)
+		return -1;
+	struct strlist accept = {0};
+	strlist_add(&accept, "text");
+	char *hint = xasprintf("alert-%s-%s%s.txt", src->name, n->cause, n->resolved ? "-resolved" : "");
+	json_t *extra = json_pack("{s:{s:s,s:s,s:s}}", "alert", "source", src->name, "cause", n->cause,
+				  "state", n->resolved ? "resolved" : "open");
+	struct doc_meta meta = {
+		.source_name = src->name, .source_type = src->type_name,
+		.company = src->company ? src->company->id : NULL, .name_hint = hint,
+		.kind = "alert", .accept = &accept, .extra = extra,
+	};
+	char *text = alert_text(src, n);
+	struct spool_result res = {0};
+	int rc = spool_file_buffer(&sp, NULL, &meta, text, strlen(text), &res, err);
+	spool_result_free(&res);
+	free(text);
+	json_decref(extra);
+	free(hint);
+	strlist_free(&accept);
+	spool_close(&sp);
+	return rc;
+}

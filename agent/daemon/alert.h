@@ -1,0 +1,45 @@
+/* alert — notices for a person when a source needs one.
+ *
+ * Causes, looked at after every run of a source:
+ *   needs-person  the source said so (credentials rejected, one-time code, consent)
+ *   failing       ALERT_FAILURES or more runs in a row failed (timeouts and crashes count)
+ *   quarantined   the last run put documents into quarantine
+ * An alert opens with a notice, repeats the notice at most once per local day while the
+ * cause lasts, and closes with one "resolved" notice when a run no longer shows it. Open
+ * alerts live in the source's status (status.h) and so survive restarts.
+ *
+ * A notice is a short plain-text document filed into the spool with kind "alert" (and a
+ * sidecar "alert" object: source, cause, state), so a route with `kind: alert` delivers
+ * it like any other document, e.g. by e-mail.
+ *
+ * Ownership: notices own their strings; alert_notices_free() releases them.
+ * Errors: alert_file() returns -1 with err set; the alert stays recorded either way.
+ */
+#ifndef GONIEC_DAEMON_ALERT_H
+#define GONIEC_DAEMON_ALERT_H
+
+#include "core/config.h"
+#include "daemon/status.h"
+
+#define ALERT_FAILURES 3
+#define ALERT_MAX_NOTICES 6
+
+struct alert_notice {
+	char *cause;
+	char *message;
+	bool resolved;
+	time_t since;
+};
+
+/* Update st->alerts after a run recorded in st; fill `out` with the notices now due.
+ * Returns how many. */
+size_t alert_decide(struct source_status *st, time_t now, struct alert_notice out[ALERT_MAX_NOTICES]);
+void alert_notices_free(struct alert_notice *n, size_t count);
+
+/* The notice's text (owned by the caller). */
+char *alert_text(const struct source_conf *src, const struct alert_notice *n);
+/* File a notice into the spool of cfg. */
+int alert_file(const struct config *cfg, const struct source_conf *src,
+	       const struct alert_notice *n, struct gerr *err);
+
+#endif

@@ -1,0 +1,204 @@
+/* control — control socket, JSON lines; see control.h. */
+#include "daemon/control.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+char *control_socket_path(const char *state_dir)
+{
+	return path_join(state_dir, "control.sock");
+}
+
+static int fill_addr(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+int control_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	if (fill_addr(&sa, path) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int control_listen(const char *path, struct gerr *err)
+{
+	struct sockaddr_un sa;
+	if (fill_addr(&sa, path) < 0)
+		return gerr_sys(err, "control socket %s", path);
+	int probe = control_connect(path);
+	if (probe >= 0) {
+		close(probe);
+		return gerr_set(err, "control socket %s: another daemon is running", path);
+	}
+	if (errno == ECONNREFUSED)
+		unlink(path); /* left by a daemon that died */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return gerr_sys(err, "control socket");
+	mode_t old = umask(0117);
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || chmod(path, 0660) < 0 || listen(fd, 64) < 0) {
+		gerr_sys(err, "control socket %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Is the user `uid` a member of group `gid` (primary or supplementary)? */
+static bool user_in_group(uid_t uid, gid_t gid)
+{
+	struct passwd *pw = getpwuid(uid);
+	if (!pw)
+		return false;
+	if (pw->pw_gid == gid)
+		return true;
+	int n = 64;
+	gid_t groups[64];
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+bool control_peer_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	if (cred.uid == 0 || cred.uid == geteuid() || cred.gid == getegid())
+		return true;
+	return user_in_group(cred.uid, getegid());
+}
+
+int control_send(int fd, json_t *msg)
+{
+	char *text = json_dumps(msg, JSON_COMPACT);
+	if (!text)
+		return -1;
+	size_t len = strlen(text);
+	int rc = write_all(fd, text, len);
+	if (rc == 0)
+		rc = write_all(fd, "\n", 1);
+	free(text);
+	return rc < 0 ? -1 : 0;
+}
+
+void line_buf_feed(struct line_buf *lb, const char *bytes, size_t n)
+{
+	buf_append(&lb->data, bytes, n);
+}
+
+char *line_buf_take(struct line_buf *lb)
+{
+	char *nl = lb->data.len ? memchr(lb->data.data, '\n', lb->data.len) : NULL;
+	if (!nl) {
+		if (lb->max && lb->data.len > lb->max)
+			lb->overflow = true;
+		return NULL;
+	}
+	size_t n = (size_t)(nl - lb->data.data);
+	if (lb->max && n > lb->max) {
+		lb->overflow = true;
+		return NULL;
+	}
+	char *line = xstrndup(lb->data.data, n);
+	size_t rest = lb->data.len - n - 1;
+	memmove(lb->data.data, nl + 1, rest);
+	lb->data.len = rest;
+	lb->data.data[rest] = '\0';
+	return line;
+}
+
+json_t *control_parse_request(const char *line, struct gerr *err)
+{
+	json_error_t jerr;
+	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req) {
+		gerr_set(err, "bad request: %s", jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(req) || !json_is_string(json_object_get(req, "cmd"))) {
+		json_decref(req);
+		gerr_set(err, "bad request: an object with a \"cmd\" string is expected");
+		return NULL;
+	}
+	return req;
+}
+
+json_t *control_recv(int fd, struct line_buf *lb, struct gerr *err)
+{
+	for (;;) {
+		char *line = line_buf_take(lb);
+		if (line) {
+			json_error_t jerr;
+			json_t *msg = json_loads(line, 0, &jerr);
+			free(line);
+			if (!msg)
+				gerr_set(err, "bad reply from the daemon: %s", jerr.text);
+			return msg;
+		}
+		if (lb->overflow) {
+			gerr_set(err, "reply from the daemon too long");
+			return NULL;
+		}
+		char chunk[65536];
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			gerr_set(err, "the daemon closed the connection");
+			return NULL;
+		}
+		line_buf_feed(lb, chunk, (size_t)n);
+	}
+}
+
+int control_ask(const char *state_dir, json_t *req, struct gerr *err)
+{
+	char *path = control_socket_path(state_dir);
+	int fd = control_connect(path);
+	if (fd < 0) {
+		int rc = errno == ENOENT || errno == ECONNREFUSED ? -1 : -2;
+		if (rc == -2)
+			gerr_sys(err, "control socket %s", path);
+		free(path);
+		return rc;
+	}
+	free(path);
+	if (control_send(fd, req) < 0) {
+		close(fd);
+		gerr_sys(err, "control socket: cannot send the request");
+		return -2;
+	}
+	return fd;
+}

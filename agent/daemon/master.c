@@ -1,0 +1,876 @@
+/* master — the daemon's main loop; see master.h. */
+#include "daemon/master.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "daemon/alert.h"
+#include "daemon/control.h"
+#include "daemon/notify.h"
+#include "daemon/plan.h"
+#include "daemon/status.h"
+#include "daemon/worker.h"
+#include "sources/source.h"
+
+struct client {
+	unsigned id;
+	int fd;
+	struct line_buf in;
+	size_t waiting;  /* runs whose outcome it still waits for */
+};
+
+struct idlist {
+	unsigned *ids;
+	size_t len;
+};
+
+struct slot {
+	char *name;
+	const struct source_conf *src; /* NULL when a reload removed the source */
+	struct source_status st;
+	time_t due;                    /* next scheduled start, NEXTRUN_NEVER: none */
+	bool queued;                   /* waiting for a free worker */
+	bool again;                    /* asked for while running: run once more after */
+	struct worker w;               /* w.pid != 0 while running */
+	time_t run_start;
+	struct idlist waiters;         /* clients waiting for the current run */
+	struct idlist next_waiters;    /* clients waiting for the next run */
+};
+
+struct master {
+	const struct daemon_opts *o;
+	struct config *cfg;
+	bool reload_rejected;
+	char *reload_error;
+	time_t config_loaded, started;
+	struct slot *slots;
+	size_t nslots;
+	size_t *queue;
+	size_t qhead, qlen, qcap;
+	size_t running;
+	struct client **clients;
+	size_t nclients;
+	unsigned next_client_id;
+	int sigfd, lfd;
+	char *sock_path;
+	bool stopping;
+	int64_t stop_deadline_ms;
+	int64_t watchdog_ms, next_watchdog_ms;
+};
+
+/* ---- forwarder -------------------------------------------------------------------------
+ * HOOK(forward): the forwarder runs inside the daemon through agent/forward/forward.h.
+ * Until that API is merged these hooks do nothing and `forward` in the status is null. */
+static void forward_hook_start(struct master *m) { (void)m; }
+static void forward_hook_filed(struct master *m) { (void)m; }
+static void forward_hook_stop(struct master *m) { (void)m; }
+static json_t *forward_hook_status(struct master *m) { (void)m; return json_null(); }
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static void idlist_add(struct idlist *l, unsigned id)
+{
+	l->ids = xrealloc(l->ids, (l->len + 1) * sizeof(*l->ids));
+	l->ids[l->len++] = id;
+}
+
+static struct slot *slot_by_name(struct master *m, const char *name)
+{
+	for (size_t i = 0; i < m->nslots; i++)
+		if (strcmp(m->slots[i].name, name) == 0)
+			return &m->slots[i];
+	return NULL;
+}
+
+static struct client *client_by_id(struct master *m, unsigned id)
+{
+	for (size_t i = 0; i < m->nclients; i++)
+		if (m->clients[i]->id == id)
+			return m->clients[i];
+	return NULL;
+}
+
+static void client_close(struct master *m, struct client *c)
+{
+	for (size_t i = 0; i < m->nclients; i++) {
+		if (m->clients[i] != c)
+			continue;
+		m->clients[i] = m->clients[--m->nclients];
+		break;
+	}
+	close(c->fd);
+	buf_free(&c->in.data);
+	free(c);
+}
+
+static int64_t worker_limit(const struct master *m)
+{
+	return m->cfg->agent.workers > 0 ? m->cfg->agent.workers : 4;
+}
+
+static void enqueue(struct master *m, struct slot *s)
+{
+	if (s->queued)
+		return;
+	if (m->qhead + m->qlen == m->qcap) {
+		memmove(m->queue, m->queue + m->qhead, m->qlen * sizeof(*m->queue));
+		m->qhead = 0;
+		if (m->qlen == m->qcap) {
+			m->qcap = m->qcap ? m->qcap * 2 : 64;
+			m->queue = xrealloc(m->queue, m->qcap * sizeof(*m->queue));
+		}
+	}
+	m->queue[m->qhead + m->qlen++] = (size_t)(s - m->slots);
+	s->queued = true;
+}
+
+static void update_systemd_status(struct master *m)
+{
+	sd_notifyf("STATUS=%zu sources, %zu running, %zu queued%s", m->cfg->nsources, m->running,
+		   m->qlen, m->reload_rejected ? "; last reload rejected" : "");
+}
+
+/* ---- answering clients ------------------------------------------------------------------ */
+
+static void answer_waiters(struct master *m, struct idlist *l, json_t *event)
+{
+	for (size_t i = 0; i < l->len; i++) {
+		struct client *c = client_by_id(m, l->ids[i]);
+		if (!c)
+			continue;
+		bool gone = control_send(c->fd, event) < 0;
+		if (!gone && --c->waiting == 0) {
+			json_t *end = json_pack("{s:s}", "event", "end");
+			control_send(c->fd, end);
+			json_decref(end);
+			gone = true;
+		}
+		if (gone)
+			client_close(m, c);
+	}
+	free(l->ids);
+	l->ids = NULL;
+	l->len = 0;
+}
+
+static json_t *done_event(const char *name, const char *outcome, const struct run_stats *stats,
+			  const char *error)
+{
+	return json_pack("{s:s,s:s,s:s,s:o,s:o}", "event", "done", "source", name, "outcome", outcome,
+			 "stats", run_stats_to_json(stats), "error", error ? json_string(error) : json_null());
+}
+
+/* ---- runs ------------------------------------------------------------------------------ */
+
+static void file_alerts(struct master *m, struct slot *s, time_t now)
+{
+	struct alert_notice notices[ALERT_MAX_NOTICES];
+	size_t n = alert_decide(&s->st, now, notices);
+	for (size_t i = 0; i < n; i++) {
+		struct gerr err = {{0}};
+		log_msg(notices[i].resolved ? LOG_NOTICE : LOG_WARNING, "source %s: alert %s %s: %s",
+			s->name, notices[i].cause, notices[i].resolved ? "resolved" : "open",
+			notices[i].message);
+		if (alert_file(m->cfg, s->src, &notices[i], &err) < 0)
+			log_error("source %s: cannot file the alert notice: %s", s->name, err.msg);
+		else
+			forward_hook_filed(m);
+	}
+	alert_notices_free(notices, n);
+}
+
+static void record_run(struct master *m, struct slot *s, const struct worker_result *res)
+{
+	time_t now = time(NULL);
+	const struct run_stats *st = &res->stats;
+	log_msg(status_outcome_failed(res->outcome) ? LOG_WARNING : LOG_INFO,
+		"source %s: %s, %lu filed, %lu looked at, %llu bytes, %ld s%s%s", s->name,
+		res->outcome, st->filed, st->looked_at, (unsigned long long)st->bytes,
+		(long)(now - s->run_start), res->error ? ": " : "", res->error ? res->error : "");
+	if (!s->src)
+		return; /* removed by a reload while it ran */
+	status_record(&s->st, res->outcome, st, res->error, s->run_start, now);
+	if (!s->st.interrupted)
+		file_alerts(m, s, now);
+	struct gerr err = {{0}};
+	if (status_save(m->cfg->agent.state_dir, s->name, &s->st, &err) < 0)
+		log_error("source %s: cannot save its status: %s", s->name, err.msg);
+	if (st->filed > 0)
+		forward_hook_filed(m);
+}
+
+static void run_finished(struct master *m, struct slot *s, const struct worker_result *res)
+{
+	record_run(m, s, res);
+	json_t *ev = done_event(s->name, res->outcome, &res->stats, res->error);
+	answer_waiters(m, &s->waiters, ev);
+	json_decref(ev);
+	m->running--;
+	if (s->again && !m->stopping && s->src) {
+		s->again = false;
+		enqueue(m, s);
+	}
+	update_systemd_status(m);
+}
+
+static char **worker_argv(struct master *m, const char *name)
+{
+	const char *confdir = m->o->confdir;
+	char *snap = NULL;
+	if (m->reload_rejected)
+		confdir = snap = path_join(m->cfg->agent.state_dir, "daemon/conf.d.good");
+	char **argv = xcalloc(14, sizeof(char *));
+	size_t n = 0;
+	argv[n++] = xstrdup(m->o->self);
+	argv[n++] = xstrdup("--confdir");
+	argv[n++] = xstrdup(confdir);
+	argv[n++] = xstrdup("--spool");
+	argv[n++] = xstrdup(m->cfg->agent.spool_dir);
+	argv[n++] = xstrdup("--state");
+	argv[n++] = xstrdup(m->cfg->agent.state_dir);
+	argv[n++] = xstrdup("worker");
+	argv[n++] = xasprintf("--result-fd=%d", WORKER_RESULT_FD);
+	argv[n++] = xstrdup("--");
+	argv[n++] = xstrdup(name);
+	free(snap);
+	return argv;
+}
+
+static void free_argv(char **argv)
+{
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+static void start_run(struct master *m, struct slot *s)
+{
+	s->waiters = s->next_waiters;
+	s->next_waiters = (struct idlist){0};
+	s->run_start = time(NULL);
+	char **argv = worker_argv(m, s->name);
+	struct gerr err = {{0}};
+	int rc = worker_spawn(&s->w, argv, s->src->timeout, &err);
+	free_argv(argv);
+	m->running++;
+	if (rc < 0) {
+		struct worker_result res = {.outcome = xstrdup("failed"), .error = xstrdup(err.msg)};
+		run_finished(m, s, &res);
+		worker_result_free(&res);
+		return;
+	}
+	log_debug("source %s: worker %d started", s->name, (int)s->w.pid);
+	update_systemd_status(m);
+}
+
+static void dispatch(struct master *m)
+{
+	while (!m->stopping && m->qlen > 0 && (int64_t)m->running < worker_limit(m)) {
+		struct slot *s = &m->slots[m->queue[m->qhead]];
+		m->qhead++;
+		m->qlen--;
+		s->queued = false;
+		if (!s->src)
+			continue;
+		if (s->w.pid) {
+			s->again = true; /* never two runs of one source at once */
+			continue;
+		}
+		start_run(m, s);
+	}
+}
+
+static void schedule_due(struct master *m, time_t now)
+{
+	for (size_t i = 0; i < m->nslots && !m->stopping; i++) {
+		struct slot *s = &m->slots[i];
+		if (!s->src || !s->src->enabled || s->due == NEXTRUN_NEVER || s->due > now)
+			continue;
+		s->due = plan_next(s->src, now);
+		if (s->w.pid)
+			s->again = true;
+		else
+			enqueue(m, s);
+	}
+}
+
+static void reap(struct master *m)
+{
+	int wstatus;
+	pid_t pid;
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		for (size_t i = 0; i < m->nslots; i++) {
+			struct slot *s = &m->slots[i];
+			if (s->w.pid != pid)
+				continue;
+			struct worker_result res;
+			worker_finish(&s->w, wstatus, &res);
+			run_finished(m, s, &res);
+			worker_result_free(&res);
+			break;
+		}
+	}
+}
+
+static void check_deadlines(struct master *m)
+{
+	int64_t now = now_ms();
+	for (size_t i = 0; i < m->nslots; i++) {
+		struct worker *w = &m->slots[i].w;
+		if (!w->pid || w->deadline_ms > now)
+			continue;
+		if (!w->term_sent) {
+			log_warn("source %s: run exceeded its time limit of %lld s; stopping worker %d",
+				 m->slots[i].name, (long long)w->timeout_s, (int)w->pid);
+			worker_terminate(w, true);
+		} else {
+			log_warn("source %s: worker %d did not stop; killing it", m->slots[i].name,
+				 (int)w->pid);
+			worker_kill(w);
+		}
+	}
+}
+
+/* ---- configuration ----------------------------------------------------------------------- */
+
+static void remove_tree_flat(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Copy the files of a good configuration, for workers while a later reload is rejected. */
+static void snapshot_config(const struct config *cfg)
+{
+	char *dir = path_join(cfg->agent.state_dir, "daemon/conf.d.good");
+	char *tmp = xasprintf("%s.new", dir);
+	struct gerr err = {{0}};
+	remove_tree_flat(tmp);
+	int rc = mkdir_p(tmp, 0700, &err);
+	for (size_t i = 0; rc == 0 && i < cfg->files.len; i++) {
+		char *text;
+		size_t len;
+		const char *base = strrchr(cfg->files.items[i], '/');
+		base = base ? base + 1 : cfg->files.items[i];
+		char *to = path_join(tmp, base);
+		rc = read_file(cfg->files.items[i], 16 << 20, &text, &len, &err);
+		if (rc == 0) {
+			FILE *f = fopen(to, "w");
+			rc = f && fwrite(text, 1, len, f) == len ? 0 : -1;
+			if (f && fclose(f) != 0)
+				rc = -1;
+			if (rc < 0)
+				gerr_sys(&err, "%s", to);
+			free(text);
+		}
+		free(to);
+	}
+	char *providers = path_join(cfg->confdir, "providers");
+	char *link_to = path_join(tmp, "providers");
+	if (rc == 0 && access(providers, F_OK) == 0 && symlink(providers, link_to) < 0)
+		rc = gerr_sys(&err, "%s", link_to);
+	if (rc == 0) {
+		remove_tree_flat(dir);
+		if (rename(tmp, dir) < 0)
+			rc = gerr_sys(&err, "%s", dir);
+	}
+	if (rc < 0)
+		log_warn("cannot keep a copy of the configuration: %s", err.msg);
+	free(providers);
+	free(link_to);
+	free(tmp);
+	free(dir);
+}
+
+static void apply_timezone(const struct config *cfg)
+{
+	if (cfg->agent.timezone)
+		setenv("TZ", cfg->agent.timezone, 1);
+	tzset();
+}
+
+/* Point every slot at the sources of cfg; new sources get a slot and a first start. */
+static void adopt_config(struct master *m, struct config *cfg)
+{
+	time_t now = time(NULL);
+	for (size_t i = 0; i < m->nslots; i++)
+		m->slots[i].src = NULL;
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source_conf *src = cfg->sources[i];
+		struct slot *s = slot_by_name(m, src->name);
+		if (!s) {
+			m->slots = xrealloc(m->slots, (m->nslots + 1) * sizeof(*m->slots));
+			s = &m->slots[m->nslots++];
+			memset(s, 0, sizeof(*s));
+			s->name = xstrdup(src->name);
+			s->w.fd = -1;
+			struct gerr err = {{0}};
+			if (status_load(cfg->agent.state_dir, src->name, &s->st, &err) < 0)
+				log_warn("source %s: %s", src->name, err.msg);
+		}
+		s->src = src;
+		if (s->w.pid || s->queued)
+			continue;
+		s->due = s->st.interrupted ? now : plan_first(src, s->st.last_start, now);
+	}
+	struct config *old = m->cfg;
+	m->cfg = cfg;
+	config_free(old);
+	m->config_loaded = now;
+	m->reload_rejected = false;
+	free(m->reload_error);
+	m->reload_error = NULL;
+	apply_timezone(cfg);
+	snapshot_config(cfg);
+}
+
+static char *diag_summary(const struct diag *d)
+{
+	struct buf b = {0};
+	buf_printf(&b, "%zu error(s)", d->errors);
+	for (size_t i = 0; i < d->len; i++) {
+		const struct diag_item *it = &d->items[i];
+		if (it->warning)
+			continue;
+		buf_printf(&b, "; %s:%d:%d: %s", it->pos.file ? it->pos.file : "conf.d", it->pos.line,
+			   it->pos.col, it->msg);
+		log_error("%s:%d:%d: %s", it->pos.file ? it->pos.file : "conf.d", it->pos.line,
+			  it->pos.col, it->msg);
+	}
+	return buf_take(&b);
+}
+
+/* Re-read conf.d; returns 0 when the new configuration took effect. */
+static int reload(struct master *m, char **error)
+{
+	sd_notify_send("RELOADING=1");
+	log_notice("reloading the configuration from %s", m->o->confdir);
+	struct diag d = {0};
+	struct config_overrides ov = {.spool_dir = m->cfg->agent.spool_dir,
+				      .state_dir = m->cfg->agent.state_dir};
+	struct config *cfg = config_load(m->o->confdir, &ov, &d);
+	int rc = 0;
+	if (!cfg) {
+		char *summary = diag_summary(&d);
+		log_error("reload rejected (%s); the configuration loaded before stays in force",
+			  summary);
+		free(m->reload_error);
+		m->reload_error = summary;
+		m->reload_rejected = true;
+		if (error)
+			*error = xstrdup(summary);
+		rc = -1;
+	} else {
+		adopt_config(m, cfg);
+		log_notice("configuration reloaded: %zu sources", cfg->nsources);
+	}
+	diag_free(&d);
+	sd_notify_send("READY=1");
+	update_systemd_status(m);
+	return rc;
+}
+
+/* ---- control requests -------------------------------------------------------------------- */
+
+static json_t *status_document(struct master *m)
+{
+	json_t *sources = json_array();
+	for (size_t i = 0; i < m->nslots; i++) {
+		struct slot *s = &m->slots[i];
+		if (s->src)
+			json_array_append_new(sources, status_entry(s->src, &s->st, s->due, s->w.pid != 0));
+	}
+	json_t *daemon = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "pid", (json_int_t)getpid(),
+				   "started", (json_int_t)m->started,
+				   "config_loaded", (json_int_t)m->config_loaded,
+				   "running", (json_int_t)m->running, "queued", (json_int_t)m->qlen,
+				   "reload_error",
+				   m->reload_error ? json_string(m->reload_error) : json_null());
+	return json_pack("{s:b,s:o,s:o,s:o}", "ok", 1, "daemon", daemon, "sources", sources,
+			 "forward", forward_hook_status(m));
+}
+
+static json_t *error_reply(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static json_t *error_reply(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	json_t *r = json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+	free(msg);
+	return r;
+}
+
+/* Check the names of a fetch request; NULL when all are runnable, else the reply. */
+static json_t *check_fetch_names(struct master *m, json_t *names)
+{
+	if (!json_is_array(names))
+		return error_reply("%s", "\"sources\" must be a list of source names");
+	size_t i;
+	json_t *n;
+	json_array_foreach(names, i, n) {
+		const char *name = json_string_value(n);
+		struct slot *s = name ? slot_by_name(m, name) : NULL;
+		if (!name)
+			return error_reply("%s", "\"sources\" must be a list of source names");
+		if (!s || !s->src)
+			return error_reply("no source named '%s' in the configuration", name);
+		if (!s->src->enabled)
+			return error_reply("source '%s' is disabled (enabled: false)", name);
+	}
+	return NULL;
+}
+
+static void request_run(struct master *m, struct slot *s, struct client *c)
+{
+	if (c) {
+		idlist_add(&s->next_waiters, c->id);
+		c->waiting++;
+	}
+	if (s->w.pid)
+		s->again = true;
+	else
+		enqueue(m, s);
+}
+
+/* Returns true when the client stays connected (it waits for outcomes). */
+static bool handle_fetch(struct master *m, struct client *c, json_t *req)
+{
+	json_t *names = json_object_get(req, "sources");
+	bool wait = !json_is_false(json_object_get(req, "wait"));
+	json_t *reply = m->stopping ? error_reply("%s", "the daemon is stopping")
+				    : check_fetch_names(m, names ? names : json_array());
+	if (reply) {
+		control_send(c->fd, reply);
+		json_decref(reply);
+		return false;
+	}
+	json_t *accepted = json_array();
+	size_t count = names ? json_array_size(names) : 0;
+	for (size_t i = 0; i < (count ? count : m->nslots); i++) {
+		struct slot *s = count ? slot_by_name(m, json_string_value(json_array_get(names, i)))
+				       : &m->slots[i];
+		if (!s->src || !s->src->enabled)
+			continue;
+		request_run(m, s, wait ? c : NULL);
+		json_array_append_new(accepted, json_string(s->name));
+	}
+	log_info("on-demand run of %zu source(s) requested", json_array_size(accepted));
+	reply = json_pack("{s:b,s:o}", "ok", 1, "sources", accepted);
+	control_send(c->fd, reply);
+	json_decref(reply);
+	return wait && c->waiting > 0;
+}
+
+static bool handle_request(struct master *m, struct client *c, const char *line)
+{
+	struct gerr err = {{0}};
+	json_t *req = control_parse_request(line, &err);
+	json_t *reply = NULL;
+	bool keep = false;
+	if (!req) {
+		reply = error_reply("%s", err.msg);
+	} else {
+		const char *cmd = json_string_value(json_object_get(req, "cmd"));
+		if (!strcmp(cmd, "fetch")) {
+			keep = handle_fetch(m, c, req);
+		} else if (!strcmp(cmd, "status")) {
+			reply = status_document(m);
+		} else if (!strcmp(cmd, "reload")) {
+			char *msg = NULL;
+			reply = reload(m, &msg) == 0 ? json_pack("{s:b}", "ok", 1)
+						     : error_reply("reload rejected: %s", msg);
+			free(msg);
+		} else {
+			reply = error_reply("unknown command '%s' (fetch, status, reload)", cmd);
+		}
+	}
+	if (reply) {
+		control_send(c->fd, reply);
+		json_decref(reply);
+	}
+	json_decref(req);
+	return keep;
+}
+
+static void accept_client(struct master *m)
+{
+	int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (!control_peer_allowed(fd)) {
+		json_t *r = error_reply("%s", "permission denied: not in the daemon's group");
+		control_send(fd, r);
+		json_decref(r);
+		close(fd);
+		return;
+	}
+	struct client *c = xcalloc(1, sizeof(*c));
+	c->id = ++m->next_client_id;
+	c->fd = fd;
+	c->in.max = CONTROL_MAX_REQUEST;
+	m->clients = xrealloc(m->clients, (m->nclients + 1) * sizeof(*m->clients));
+	m->clients[m->nclients++] = c;
+}
+
+static void client_input(struct master *m, struct client *c)
+{
+	char chunk[4096];
+	ssize_t n = read(c->fd, chunk, sizeof(chunk));
+	if (n <= 0) {
+		client_close(m, c); /* waiters for a gone client are skipped */
+		return;
+	}
+	if (c->waiting > 0)
+		return; /* one request per connection */
+	line_buf_feed(&c->in, chunk, (size_t)n);
+	char *line = line_buf_take(&c->in);
+	if (!line && !c->in.overflow)
+		return;
+	bool keep = line ? handle_request(m, c, line) : false;
+	if (!line) {
+		json_t *r = error_reply("%s", "request too long");
+		control_send(c->fd, r);
+		json_decref(r);
+	}
+	free(line);
+	if (!keep)
+		client_close(m, c);
+}
+
+/* ---- stop -------------------------------------------------------------------------------- */
+
+static void begin_stop(struct master *m, int sig)
+{
+	if (m->stopping)
+		return;
+	m->stopping = true;
+	const char *grace_env = getenv("GONIEC_STOP_GRACE");
+	int64_t grace = grace_env ? strtoll(grace_env, NULL, 10) : DAEMON_STOP_GRACE;
+	m->stop_deadline_ms = now_ms() + grace * 1000;
+	sd_notify_send("STOPPING=1");
+	log_notice("stopping on %s: %zu run(s) in progress get %lld s to finish", strsignal(sig),
+		   m->running, (long long)grace);
+	struct run_stats none = {0};
+	json_t *ev = NULL;
+	while (m->qlen > 0) {
+		struct slot *s = &m->slots[m->queue[m->qhead++]];
+		m->qlen--;
+		s->queued = false;
+		if (!ev)
+			ev = done_event(s->name, "not-run", &none, "the daemon is stopping");
+		json_object_set_new(ev, "source", json_string(s->name));
+		answer_waiters(m, &s->next_waiters, ev);
+	}
+	json_decref(ev);
+}
+
+static void stop_workers_after_grace(struct master *m)
+{
+	if (!m->stopping || now_ms() < m->stop_deadline_ms)
+		return;
+	for (size_t i = 0; i < m->nslots; i++)
+		if (m->slots[i].w.pid && !m->slots[i].w.term_sent) {
+			log_warn("source %s: stopping its worker; the run is repeated at the next start",
+				 m->slots[i].name);
+			worker_terminate(&m->slots[i].w, false);
+		}
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+
+static int poll_timeout(struct master *m)
+{
+	int64_t now = now_ms(), next = now + 60000;
+	time_t t = time(NULL);
+	for (size_t i = 0; i < m->nslots; i++) {
+		const struct slot *s = &m->slots[i];
+		if (s->w.pid && s->w.deadline_ms < next)
+			next = s->w.deadline_ms;
+		if (s->src && s->src->enabled && !s->queued && s->due != NEXTRUN_NEVER && !m->stopping) {
+			int64_t at = now + ((int64_t)s->due - t) * 1000;
+			if (at < next)
+				next = at;
+		}
+	}
+	if (m->stopping && m->stop_deadline_ms < next)
+		next = m->stop_deadline_ms;
+	if (m->watchdog_ms && m->next_watchdog_ms < next)
+		next = m->next_watchdog_ms;
+	return next <= now ? 0 : (int)(next - now);
+}
+
+static void handle_signals(struct master *m)
+{
+	struct signalfd_siginfo si;
+	while (read(m->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(m);
+		else if (si.ssi_signo == SIGHUP && !m->stopping)
+			reload(m, NULL);
+		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			begin_stop(m, (int)si.ssi_signo);
+	}
+}
+
+static void watchdog(struct master *m)
+{
+	if (!m->watchdog_ms || now_ms() < m->next_watchdog_ms)
+		return;
+	sd_notify_send("WATCHDOG=1");
+	m->next_watchdog_ms = now_ms() + m->watchdog_ms;
+}
+
+static void loop_once(struct master *m)
+{
+	size_t cap = 2 + m->nclients + m->running;
+	struct pollfd *fds = xcalloc(cap, sizeof(*fds));
+	void **owner = xcalloc(cap, sizeof(*owner));
+	unsigned *client_ids = xcalloc(cap, sizeof(*client_ids));
+	size_t n = 0;
+	fds[n++] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
+	fds[n++] = (struct pollfd){.fd = m->stopping ? -1 : m->lfd, .events = POLLIN};
+	for (size_t i = 0; i < m->nclients; i++) {
+		client_ids[n] = m->clients[i]->id;
+		fds[n++] = (struct pollfd){.fd = m->clients[i]->fd, .events = POLLIN};
+	}
+	size_t first_worker = n;
+	for (size_t i = 0; i < m->nslots && n < cap; i++)
+		if (m->slots[i].w.pid && m->slots[i].w.fd >= 0) {
+			owner[n] = &m->slots[i];
+			fds[n++] = (struct pollfd){.fd = m->slots[i].w.fd, .events = POLLIN};
+		}
+	int rc = poll(fds, n, poll_timeout(m));
+	if (rc > 0) {
+		for (size_t i = first_worker; i < n; i++)
+			if (fds[i].revents)
+				worker_read(&((struct slot *)owner[i])->w);
+		if (fds[0].revents)
+			handle_signals(m);
+		if (fds[1].revents)
+			accept_client(m);
+		for (size_t i = 2; i < first_worker; i++) {
+			struct client *c = fds[i].revents ? client_by_id(m, client_ids[i]) : NULL;
+			if (c)
+				client_input(m, c);
+		}
+	}
+	free(fds);
+	free(owner);
+	free(client_ids);
+}
+
+static int setup_signals(struct master *m)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	m->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return m->sigfd < 0 ? -1 : 0;
+}
+
+static int start(struct master *m, struct config *cfg)
+{
+	struct gerr err = {{0}};
+	m->cfg = cfg;
+	if (mkdir_p(m->cfg->agent.state_dir, 0700, &err) < 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	m->sock_path = control_socket_path(m->cfg->agent.state_dir);
+	m->lfd = control_listen(m->sock_path, &err);
+	if (m->lfd < 0) {
+		log_error("%s", err.msg);
+		return -1;
+	}
+	if (setup_signals(m) < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		return -1;
+	}
+	m->cfg = NULL;
+	adopt_config(m, cfg);
+	srandom((unsigned)(time(NULL) ^ getpid()));
+	forward_hook_start(m);
+	return 0;
+}
+
+static void shutdown_master(struct master *m)
+{
+	forward_hook_stop(m);
+	while (m->nclients)
+		client_close(m, m->clients[0]);
+	free(m->clients);
+	if (m->lfd >= 0) {
+		close(m->lfd);
+		unlink(m->sock_path);
+	}
+	if (m->sigfd >= 0)
+		close(m->sigfd);
+	for (size_t i = 0; i < m->nslots; i++) {
+		struct slot *s = &m->slots[i];
+		free(s->name);
+		status_release(&s->st);
+		free(s->waiters.ids);
+		free(s->next_waiters.ids);
+	}
+	free(m->slots);
+	free(m->queue);
+	free(m->sock_path);
+	free(m->reload_error);
+	config_free(m->cfg);
+}
+
+int daemon_run(const struct daemon_opts *o, struct config *cfg)
+{
+	struct master m = {.o = o, .lfd = -1, .sigfd = -1, .started = time(NULL)};
+	if (start(&m, cfg) < 0) {
+		shutdown_master(&m);
+		return 1;
+	}
+	m.watchdog_ms = sd_watchdog_interval_ms();
+	m.next_watchdog_ms = now_ms();
+	log_notice("started: %zu sources, up to %lld workers, control socket %s", m.cfg->nsources,
+		   (long long)worker_limit(&m), m.sock_path);
+	sd_notify_send("READY=1");
+	update_systemd_status(&m);
+	while (!m.stopping || m.running > 0) {
+		time_t now = time(NULL);
+		schedule_due(&m, now);
+		dispatch(&m);
+		watchdog(&m);
+		loop_once(&m);
+		check_deadlines(&m);
+		stop_workers_after_grace(&m);
+	}
+	log_notice("stopped");
+	shutdown_master(&m);
+	return 0;
+}

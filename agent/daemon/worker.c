@@ -1,0 +1,204 @@
+/* worker — source runs in worker processes; see worker.h. */
+#include "daemon/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "daemon/status.h"
+
+static void child_exec(char *const *argv, int result_w)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setpgid(0, 0);
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		if (devnull != 0)
+			close(devnull);
+	}
+	if (dup2(result_w, WORKER_RESULT_FD) < 0)
+		_exit(127);
+	if (result_w != WORKER_RESULT_FD)
+		close(result_w);
+	execv(argv[0], argv);
+	log_error("cannot run %s: %s", argv[0], strerror(errno));
+	_exit(127);
+}
+
+int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct gerr *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return gerr_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return gerr_sys(err, "fork");
+	}
+	if (pid == 0)
+		child_exec(argv, p[1]);
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	setpgid(pid, pid); /* also in the child: whichever runs first */
+	memset(w, 0, sizeof(*w));
+	w->pid = pid;
+	w->fd = p[0];
+	w->out.max = 1 << 20;
+	w->started_ms = now_ms();
+	w->timeout_s = timeout_s;
+	w->deadline_ms = timeout_s > 0 ? w->started_ms + timeout_s * 1000 : INT64_MAX;
+	return 0;
+}
+
+void worker_read(struct worker *w)
+{
+	char chunk[4096];
+	while (w->fd >= 0) {
+		ssize_t n = read(w->fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			if (w->out.data.len < w->out.max)
+				line_buf_feed(&w->out, chunk, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		close(w->fd);
+		w->fd = -1;
+	}
+}
+
+void worker_terminate(struct worker *w, bool for_timeout)
+{
+	if (w->pid <= 0 || w->term_sent)
+		return;
+	w->term_sent = true;
+	w->timed_out = for_timeout;
+	w->stopped = !for_timeout;
+	kill(-w->pid, SIGTERM);
+	w->deadline_ms = now_ms() + WORKER_KILL_GRACE_MS;
+}
+
+void worker_kill(struct worker *w)
+{
+	if (w->pid > 0)
+		kill(-w->pid, SIGKILL);
+	w->deadline_ms = INT64_MAX;
+}
+
+int worker_parse_result(const char *line, struct worker_result *res, struct gerr *err)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		return gerr_set(err, "bad worker result: %s", jerr.text);
+	const char *outcome = json_string_value(json_object_get(j, "outcome"));
+	if (!json_is_object(j) || !outcome) {
+		json_decref(j);
+		return gerr_set(err, "bad worker result: no outcome");
+	}
+	res->outcome = xstrdup(outcome);
+	run_stats_from_json(json_object_get(j, "stats"), &res->stats);
+	const char *e = json_string_value(json_object_get(j, "error"));
+	res->error = e && *e ? xstrdup(e) : NULL;
+	json_decref(j);
+	return 0;
+}
+
+static void set_result(struct worker_result *res, const char *outcome, char *error)
+{
+	free(res->outcome);
+	free(res->error);
+	res->outcome = xstrdup(outcome);
+	res->error = error;
+}
+
+void worker_finish(struct worker *w, int wstatus, struct worker_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	worker_read(w);
+	char *line = line_buf_take(&w->out);
+	struct gerr err = {{0}};
+	bool have = line && worker_parse_result(line, res, &err) == 0;
+	free(line);
+	if (w->timed_out)
+		set_result(res, "timeout",
+			   xasprintf("killed after %lld s: the run took longer than its time limit",
+				     (long long)w->timeout_s));
+	else if (w->stopped && !have)
+		set_result(res, "interrupted", xstrdup("the daemon stopped during the run"));
+	else if (!have && WIFSIGNALED(wstatus))
+		set_result(res, "crashed", xasprintf("the worker died of signal %d (%s)",
+						      WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus))));
+	else if (!have)
+		set_result(res, "crashed", xasprintf("the worker exited with status %d without a result%s%s",
+						      WEXITSTATUS(wstatus), err.msg[0] ? ": " : "", err.msg));
+	if (w->fd >= 0)
+		close(w->fd);
+	buf_free(&w->out.data);
+	w->fd = -1;
+	w->pid = 0;
+}
+
+void worker_result_free(struct worker_result *res)
+{
+	free(res->outcome);
+	free(res->error);
+	memset(res, 0, sizeof(*res));
+}
+
+/* Test hook (see worker.h): after each document, sleep or crash as the environment says. */
+static const char *hook_action;
+
+static void test_hook(const struct source_run *run)
+{
+	(void)run;
+	if (str_starts_with(hook_action, "abort"))
+		abort();
+	if (str_starts_with(hook_action, "sleep:"))
+		sleep((unsigned)atoi(hook_action + 6));
+}
+
+static void install_test_hook(const char *name)
+{
+	const char *hook = getenv("GONIEC_TEST_WORKER_HOOK");
+	size_t n = strlen(name);
+	for (const char *h = hook; h && *h; h = strchr(h, ',') ? strchr(h, ',') + 1 : NULL) {
+		if (strncmp(h, name, n) == 0 && h[n] == ':') {
+			hook_action = h + n + 1;
+			source_run_set_progress(test_hook);
+		}
+	}
+}
+
+int worker_main(const struct config *cfg, const char *name, int fd)
+{
+	const struct source_conf *src = config_find_source(cfg, name);
+	struct run_stats stats = {0};
+	struct gerr err = {{0}};
+	enum run_outcome o;
+	install_test_hook(name);
+	if (!src) {
+		o = RUN_FAILED;
+		gerr_set(&err, "no source named '%s' in the configuration", name);
+	} else {
+		o = source_run_once(cfg, src, &stats, &err);
+	}
+	json_t *j = json_pack("{s:s,s:o,s:o}", "outcome", run_outcome_name(o),
+			      "stats", run_stats_to_json(&stats),
+			      "error", o == RUN_OK || !err.msg[0] ? json_null() : json_string(err.msg));
+	int rc = control_send(fd, j);
+	json_decref(j);
+	return rc < 0 ? 1 : 0;
+}

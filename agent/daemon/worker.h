@@ -1,0 +1,67 @@
+/* worker — one source run in a process of its own.
+ *
+ * The master starts a worker by fork and exec of goniec itself:
+ *   goniec worker --confdir DIR [--spool DIR] [--state DIR] --result-fd 3 NAME
+ * in a process group of its own, stdin on /dev/null, stdout/stderr shared with the
+ * master (log lines), and the write end of a pipe as fd 3. The worker runs the source
+ * once with source_run_once() (which holds the per-source lock, shared with a `goniec
+ * fetch` started by hand) and writes one JSON line as its result:
+ *   {"outcome":"ok","stats":{"looked_at":..,"filed":..,...},"error":null}
+ * The master reads the pipe, enforces the time limit (SIGTERM to the group, SIGKILL
+ * WORKER_KILL_GRACE_MS later) and turns an exit without a result into "crashed".
+ *
+ * Test hook: with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or NAME:abort; several
+ * separated by commas) in its environment, the worker of source NAME sleeps (or crashes) after each document it
+ * files, inside the run and its lock — for tests of time limits, overlap and crashes.
+ *
+ * Ownership: struct worker is owned by the master; worker_finish() releases its buffers.
+ * Errors: worker_spawn() returns -1 with err set; results never fail (they map to an
+ * outcome with an error message).
+ */
+#ifndef GONIEC_DAEMON_WORKER_H
+#define GONIEC_DAEMON_WORKER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/config.h"
+#include "daemon/control.h"
+#include "sources/source.h"
+
+#define WORKER_RESULT_FD 3
+#define WORKER_KILL_GRACE_MS 5000
+
+struct worker {
+	pid_t pid;           /* 0: no process */
+	int fd;              /* read end of the result pipe, -1 when closed */
+	struct line_buf out;
+	int64_t started_ms;
+	int64_t deadline_ms; /* SIGTERM at this time, SIGKILL WORKER_KILL_GRACE_MS later */
+	int64_t timeout_s;
+	bool term_sent, timed_out, stopped;
+};
+
+struct worker_result {
+	char *outcome;       /* "ok", ..., "timeout", "crashed", "interrupted" */
+	struct run_stats stats;
+	char *error;         /* NULL when none */
+};
+
+/* Master side. argv is the full command line (argv[0] the goniec binary). */
+int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct gerr *err);
+/* Read what is ready on w->fd; closes it at end of file. */
+void worker_read(struct worker *w);
+/* Called when the time limit passes or the daemon stops: signal the group. */
+void worker_terminate(struct worker *w, bool for_timeout);
+void worker_kill(struct worker *w);
+/* After waitpid() reported the exit: the run's result. Releases w's buffers. */
+void worker_finish(struct worker *w, int wstatus, struct worker_result *res);
+void worker_result_free(struct worker_result *res);
+
+/* Parse a result line; -1 with err set when it is not one. */
+int worker_parse_result(const char *line, struct worker_result *res, struct gerr *err);
+
+/* Worker side: run the source and write its result to fd. Returns the exit status. */
+int worker_main(const struct config *cfg, const char *name, int fd);
+
+#endif

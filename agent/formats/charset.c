@@ -1,0 +1,104 @@
+/* charset — see charset.h. */
+#include "formats/charset.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/util.h"
+
+long utf8_next(const unsigned char **p, size_t left)
+{
+	static const uint32_t min[] = {0, 0x80, 0x800, 0x10000};
+	const unsigned char *s = *p;
+	uint32_t cp;
+	size_t extra;
+	if (left == 0)
+		return -1;
+	if (s[0] < 0x80) {
+		*p = s + 1;
+		return s[0];
+	}
+	if ((s[0] & 0xE0) == 0xC0) {
+		cp = s[0] & 0x1F;
+		extra = 1;
+	} else if ((s[0] & 0xF0) == 0xE0) {
+		cp = s[0] & 0x0F;
+		extra = 2;
+	} else if ((s[0] & 0xF8) == 0xF0) {
+		cp = s[0] & 0x07;
+		extra = 3;
+	} else {
+		return -1;
+	}
+	if (extra >= left)
+		return -1;
+	for (size_t i = 1; i <= extra; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if (cp < min[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000))
+		return -1;
+	*p = s + extra + 1;
+	return (long)cp;
+}
+
+bool utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	while (p < end)
+		if (utf8_next(&p, (size_t)(end - p)) < 0)
+			return false;
+	return true;
+}
+
+/* Convert with iconv; lossy turns invalid input into '?' instead of failing. */
+static char *convert(const char *charset, const char *bytes, size_t len, bool lossy)
+{
+	iconv_t cd = iconv_open("UTF-8", charset);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	struct buf out = {0};
+	char *in = (char *)bytes;
+	size_t inleft = len;
+	char tmp[512];
+	while (inleft > 0) {
+		char *o = tmp;
+		size_t oleft = sizeof tmp;
+		size_t r = iconv(cd, &in, &inleft, &o, &oleft);
+		buf_append(&out, tmp, (size_t)(o - tmp));
+		if (r != (size_t)-1 || errno == E2BIG)
+			continue;
+		if (!lossy) {
+			buf_free(&out);
+			iconv_close(cd);
+			return NULL;
+		}
+		buf_puts(&out, "?"); /* EILSEQ or EINVAL (truncated): skip one byte */
+		in++;
+		inleft--;
+	}
+	iconv_close(cd);
+	buf_puts(&out, "");
+	return buf_take(&out);
+}
+
+char *charset_to_utf8(const char *charset, const char *bytes, size_t len)
+{
+	if (!charset || !*charset)
+		return guess_to_utf8(bytes, len);
+	if (!strcasecmp(charset, "utf-8") || !strcasecmp(charset, "utf8") ||
+	    !strcasecmp(charset, "us-ascii"))
+		return utf8_valid(bytes, len) ? xstrndup(bytes, len) : NULL;
+	return convert(charset, bytes, len, false);
+}
+
+char *guess_to_utf8(const char *bytes, size_t len)
+{
+	if (utf8_valid(bytes, len))
+		return xstrndup(bytes, len);
+	char *s = convert("WINDOWS-1250", bytes, len, true);
+	return s ? s : xstrndup("?", 1);
+}

@@ -1,0 +1,27 @@
+/* charset — text in mail charsets to UTF-8 (iconv), and UTF-8 checks.
+ *
+ * Used for RFC 2047/2231 file names, subjects and 8-bit headers. The charsets that
+ * matter for Polish mail are UTF-8, ISO-8859-2 and Windows-1250, but anything iconv
+ * knows is accepted. Text without a charset that is not valid UTF-8 is taken as
+ * Windows-1250 (the usual 8-bit Polish mailer), which can represent any byte sequence
+ * except a few unassigned bytes; those become '?'.
+ *
+ * Ownership: results are owned by the caller (free()).
+ * Errors: charset_to_utf8() returns NULL for an unknown charset or bytes invalid in it.
+ */
+#ifndef GONIEC_CHARSET_H
+#define GONIEC_CHARSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The next code point of UTF-8 text at *p (at most `left` bytes), advancing *p;
+ * -1 for an invalid, overlong or truncated sequence (then *p is not moved). */
+long utf8_next(const unsigned char **p, size_t left);
+bool utf8_valid(const char *s, size_t len);
+
+char *charset_to_utf8(const char *charset, const char *bytes, size_t len);
+/* Bytes of unknown charset: a copy when valid UTF-8, else converted from Windows-1250. */
+char *guess_to_utf8(const char *bytes, size_t len);
+
+#endif

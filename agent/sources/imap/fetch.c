@@ -1,0 +1,697 @@
+/* fetch — see fetch.h. */
+#include "sources/imap/fetch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dedupe.h"
+#include "core/log.h"
+#include "core/spool.h"
+#include "formats/charset.h"
+#include "formats/filename.h"
+#include "formats/mime.h"
+#include "formats/utf7.h"
+
+#define UID_CHUNK 500u                 /* UIDs per ENVELOPE/BODYSTRUCTURE fetch */
+#define SMALL_PART (1u << 20)          /* larger parts are fetched in chunks of this */
+#define BATCH_BYTES (4u << 20)         /* encoded bytes per multi-message fetch */
+#define BATCH_MESSAGES 200u
+
+struct imap_msg {
+	uint32_t uid;
+	char *addr, *from, *subject, *date, *message_id;
+	struct mime_parts parts;
+	bool *done;                 /* per part: filed now or before, or quarantined */
+	unsigned filed, refused, failed;
+	char *signature;            /* the small sections to fetch, space-separated */
+};
+
+struct folder_run {
+	struct source_run *run;
+	struct imap_session *s;
+	const char *folder;         /* UTF-8 */
+	const char *raw;
+	uint32_t uidvalidity;
+	struct folder_state fs;
+	struct imap_msg *msgs;
+	size_t nmsgs;
+	struct gerr *err;
+	bool failed;                /* something in this folder failed: report it */
+};
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	for (size_t i = 0; i < n; i++)
+		mailimap_set_add_single(set, uids[i]);
+	return set;
+}
+
+static struct mailimap_section *section_of(const char *text)
+{
+	clist *ids = clist_new();
+	for (const char *p = text; *p;) {
+		uint32_t *v = xmalloc(sizeof *v);
+		*v = (uint32_t)strtoul(p, (char **)&p, 10);
+		clist_append(ids, v);
+		if (*p == '.')
+			p++;
+	}
+	return mailimap_section_new_part(mailimap_section_part_new(ids));
+}
+
+static void section_text(const struct mailimap_section *sec, char *out, size_t cap)
+{
+	out[0] = 0;
+	if (!sec || !sec->sec_spec || sec->sec_spec->sec_type != MAILIMAP_SECTION_SPEC_SECTION_PART ||
+	    !sec->sec_spec->sec_data.sec_part)
+		return;
+	size_t len = 0;
+	for (clistiter *it = clist_begin(sec->sec_spec->sec_data.sec_part->sec_id); it;
+	     it = clist_next(it)) {
+		int n = snprintf(out + len, cap - len, "%s%u", len ? "." : "",
+				 *(uint32_t *)clist_content(it));
+		if (n < 0 || (size_t)n >= cap - len)
+			return;
+		len += (size_t)n;
+	}
+}
+
+static struct mailimap_msg_att_static *att_item(struct mailimap_msg_att *a, int type)
+{
+	for (clistiter *it = clist_begin(a->att_list); it; it = clist_next(it)) {
+		struct mailimap_msg_att_item *item = clist_content(it);
+		if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC && item->att_data.att_static &&
+		    item->att_data.att_static->att_type == type)
+			return item->att_data.att_static;
+	}
+	return NULL;
+}
+
+static uint32_t att_uid(struct mailimap_msg_att *a)
+{
+	struct mailimap_msg_att_static *u = att_item(a, MAILIMAP_MSG_ATT_UID);
+	return u ? u->att_data.att_uid : 0;
+}
+
+static struct imap_msg *find_msg(struct folder_run *fr, uint32_t uid)
+{
+	for (size_t i = 0; i < fr->nmsgs; i++)
+		if (fr->msgs[i].uid == uid)
+			return &fr->msgs[i];
+	return NULL;
+}
+
+static char *decoded_or_null(const char *s)
+{
+	return s ? mime_header_decode(s) : NULL;
+}
+
+static void msg_free(struct imap_msg *m)
+{
+	free(m->addr);
+	free(m->from);
+	free(m->subject);
+	free(m->date);
+	free(m->message_id);
+	free(m->done);
+	free(m->signature);
+	mime_parts_free(&m->parts);
+}
+
+static void msgs_free(struct folder_run *fr)
+{
+	for (size_t i = 0; i < fr->nmsgs; i++)
+		msg_free(&fr->msgs[i]);
+	free(fr->msgs);
+	fr->msgs = NULL;
+	fr->nmsgs = 0;
+}
+
+/* ---- looking at messages ---------------------------------------------------------------- */
+
+static void read_envelope(struct imap_msg *m, const struct mailimap_envelope *env)
+{
+	if (!env)
+		return;
+	m->subject = decoded_or_null(env->env_subject);
+	m->date = decoded_or_null(env->env_date);
+	m->message_id = decoded_or_null(env->env_message_id);
+	if (!env->env_from || !env->env_from->frm_list || !clist_begin(env->env_from->frm_list))
+		return;
+	const struct mailimap_address *a = clist_content(clist_begin(env->env_from->frm_list));
+	if (!a->ad_mailbox_name || !a->ad_host_name)
+		return;
+	char *raw = xasprintf("%s@%s", a->ad_mailbox_name, a->ad_host_name);
+	m->addr = guess_to_utf8(raw, strlen(raw));
+	free(raw);
+	char *name = decoded_or_null(a->ad_personal_name);
+	m->from = name && *name ? xasprintf("%s <%s>", name, m->addr) : xstrdup(m->addr);
+	free(name);
+}
+
+static bool whitelisted(const struct imap_conf *c, const char *addr)
+{
+	for (size_t i = 0; addr && i < c->senders.len; i++)
+		if (wildcard_match(c->senders.items[i], addr))
+			return true;
+	return false;
+}
+
+static char *source_id(const struct folder_run *fr, uint32_t uid, const char *section)
+{
+	return xasprintf("%u/%u/%s", fr->uidvalidity, uid, section);
+}
+
+/* Decide what to fetch of one message; parts filed before are done already. */
+static void plan_message(struct folder_run *fr, struct imap_msg *m, const struct mailimap_body *b)
+{
+	const struct source_run *run = fr->run;
+	const struct imap_conf *c = run->src->typed;
+	if (!whitelisted(c, m->addr) || !b)
+		return;
+	mime_walk_bodystructure(b, &run->src->accept, &m->parts);
+	m->done = xcalloc(m->parts.len + 1, sizeof *m->done);
+	struct buf sig = {0};
+	for (size_t i = 0; i < m->parts.len; i++) {
+		char *id = source_id(fr, m->uid, m->parts.items[i].section);
+		if (dedupe_has_id(run->dedupe, id)) {
+			m->done[i] = true;
+			m->filed++;
+			fr->run->stats.duplicates++;
+		} else if (m->parts.items[i].size <= SMALL_PART) {
+			buf_printf(&sig, "%s%s", sig.len ? " " : "", m->parts.items[i].section);
+		}
+		free(id);
+	}
+	m->signature = sig.len ? buf_take(&sig) : NULL;
+	buf_free(&sig);
+}
+
+static int fetch_headers(struct folder_run *fr, uint32_t first, uint32_t last)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_envelope());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_bodystructure());
+	struct mailimap_set *set = mailimap_set_new_interval(first, last);
+	clist *result = NULL;
+	int r = mailimap_uid_fetch(fr->s->imap, set, ft, &result);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(fr->s, r, fr->err, "fetching message structure failed");
+	fr->msgs = xcalloc((size_t)clist_count(result) + 1, sizeof *fr->msgs);
+	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
+		struct mailimap_msg_att *a = clist_content(it);
+		uint32_t uid = att_uid(a);
+		/* "n:*" also returns the last message when its UID is below n */
+		if (uid < first || (last && uid > last) || find_msg(fr, uid))
+			continue;
+		struct imap_msg *m = &fr->msgs[fr->nmsgs++];
+		m->uid = uid;
+		struct mailimap_msg_att_static *env = att_item(a, MAILIMAP_MSG_ATT_ENVELOPE);
+		struct mailimap_msg_att_static *bs = att_item(a, MAILIMAP_MSG_ATT_BODYSTRUCTURE);
+		read_envelope(m, env ? env->att_data.att_env : NULL);
+		plan_message(fr, m, bs ? bs->att_data.att_bodystructure : NULL);
+		fr->run->stats.looked_at++;
+	}
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
+/* ---- filing ----------------------------------------------------------------------------- */
+
+struct filing {
+	struct folder_run *fr;
+	struct imap_msg *m;
+	size_t part;
+	struct spool_doc *doc;
+	struct mime_decoder dec;
+};
+
+static int to_spool(void *ctx, const void *data, size_t len, struct gerr *err)
+{
+	return spool_write(ctx, data, len, err);
+}
+
+static int filing_begin(struct filing *f, struct folder_run *fr, struct imap_msg *m, size_t part)
+{
+	const struct source_run *run = fr->run;
+	const struct mime_part *p = &m->parts.items[part];
+	memset(f, 0, sizeof *f);
+	f->fr = fr;
+	f->m = m;
+	f->part = part;
+	char *id = source_id(fr, m->uid, p->section);
+	char *fallback = xasprintf("attachment-%u-%s", m->uid, p->section);
+	json_t *origin = json_pack("{s:{s:s, s:I, s:I, s:s, s:s?, s:s?, s:s?, s:s?}}", "imap",
+				   "folder", fr->folder, "uidvalidity", (json_int_t)fr->uidvalidity,
+				   "uid", (json_int_t)m->uid, "section", p->section, "message_id",
+				   m->message_id, "from", m->from, "subject", m->subject, "date",
+				   m->date);
+	struct doc_meta meta = {
+		.source_name = run->src->name,
+		.source_type = run->src->type->name,
+		.company = run->src->company ? run->src->company->id : NULL,
+		.name_hint = p->filename ? p->filename : fallback,
+		.source_id = id,
+		.accept = &run->src->accept,
+		.origin = origin,
+	};
+	f->doc = spool_begin(run->spool, run->dedupe, &meta, fr->err);
+	json_decref(origin);
+	free(fallback);
+	free(id);
+	if (!f->doc)
+		return -1;
+	mime_decoder_init(&f->dec, p->encoding, to_spool, f->doc);
+	return 0;
+}
+
+static void filing_abort(struct filing *f)
+{
+	mime_decoder_free(&f->dec);
+	if (f->doc)
+		spool_abort(f->doc);
+	f->doc = NULL;
+	f->m->failed++;
+	f->fr->run->stats.failed++;
+}
+
+static int filing_commit(struct filing *f)
+{
+	struct folder_run *fr = f->fr;
+	struct spool_result res;
+	const char *name = f->m->parts.items[f->part].filename;
+	if (mime_decoder_finish(&f->dec, fr->err) != 0) {
+		filing_abort(f);
+		return -1;
+	}
+	int rc = spool_commit(f->doc, &res, fr->err);
+	f->doc = NULL;
+	if (rc != 0) {
+		f->m->failed++;
+		fr->run->stats.failed++;
+		return -1;
+	}
+	f->m->done[f->part] = true;
+	fr->run->stats.bytes += res.size;
+	const char *label = fr->run->src->name;
+	switch (res.status) {
+	case SPOOL_FILED:
+		f->m->filed++;
+		fr->run->stats.filed++;
+		log_info("%s: %s UID %u: filed %s as %s", label, fr->folder, f->m->uid,
+			 name ? name : "(no name)", res.path);
+		break;
+	case SPOOL_DUPLICATE:
+		f->m->filed++;
+		fr->run->stats.duplicates++;
+		log_info("%s: %s UID %u: %s was filed before", label, fr->folder, f->m->uid,
+			 name ? name : "(no name)");
+		break;
+	case SPOOL_QUARANTINED:
+		f->m->refused++;
+		fr->run->stats.quarantined++;
+		log_warn("%s: %s UID %u: %s quarantined: %s", label, fr->folder, f->m->uid,
+			 name ? name : "(no name)", res.reason);
+		break;
+	}
+	spool_result_free(&res);
+	if (fr->run->progress)
+		fr->run->progress(fr->run);
+	return 0;
+}
+
+/* File one section whose whole (transfer-encoded) body is in memory. */
+static int file_buffer(struct folder_run *fr, struct imap_msg *m, size_t part, const char *data,
+		       size_t len)
+{
+	struct filing f;
+	if (filing_begin(&f, fr, m, part) != 0) {
+		m->failed++;
+		fr->run->stats.failed++;
+		return -1;
+	}
+	if (mime_decoder_feed(&f.dec, data ? data : "", data ? len : 0, fr->err) != 0) {
+		filing_abort(&f);
+		return -1;
+	}
+	return filing_commit(&f);
+}
+
+static int part_index(const struct imap_msg *m, const char *section)
+{
+	for (size_t i = 0; i < m->parts.len; i++)
+		if (!strcmp(m->parts.items[i].section, section))
+			return (int)i;
+	return -1;
+}
+
+/* One UID FETCH of the same small sections of several messages. */
+static int fetch_batch(struct folder_run *fr, const uint32_t *uids, size_t n, const char *signature)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	char *sig = xstrdup(signature), *save = NULL;
+	for (char *s = strtok_r(sig, " ", &save); s; s = strtok_r(NULL, " ", &save))
+		mailimap_fetch_type_new_fetch_att_list_add(
+			ft, mailimap_fetch_att_new_body_peek_section(section_of(s)));
+	free(sig);
+	struct mailimap_set *set = uid_set(uids, n);
+	clist *result = NULL;
+	int r = mailimap_uid_fetch(fr->s->imap, set, ft, &result);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(ft);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(fr->s, r, fr->err, "fetching attachments failed");
+	int rc = 0;
+	for (clistiter *it = clist_begin(result); it && rc == 0; it = clist_next(it)) {
+		struct mailimap_msg_att *a = clist_content(it);
+		struct imap_msg *m = find_msg(fr, att_uid(a));
+		for (clistiter *j = clist_begin(a->att_list); m && j && rc == 0; j = clist_next(j)) {
+			struct mailimap_msg_att_item *item = clist_content(j);
+			const struct mailimap_msg_att_static *st = item->att_data.att_static;
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC || !st ||
+			    st->att_type != MAILIMAP_MSG_ATT_BODY_SECTION || !st->att_data.att_body_section)
+				continue;
+			const struct mailimap_msg_att_body_section *bs = st->att_data.att_body_section;
+			char sec[MIME_SECTION_MAX];
+			section_text(bs->sec_section, sec, sizeof sec);
+			int idx = part_index(m, sec);
+			if (idx >= 0 && !m->done[idx])
+				rc = file_buffer(fr, m, (size_t)idx, bs->sec_body_part, bs->sec_length);
+		}
+	}
+	mailimap_fetch_list_free(result);
+	return rc;
+}
+
+/* A large part in BODY.PEEK[n]<offset.SMALL_PART> chunks, streamed into the spool. */
+static int fetch_big(struct folder_run *fr, struct imap_msg *m, size_t part)
+{
+	struct filing f;
+	const char *section = m->parts.items[part].section;
+	if (filing_begin(&f, fr, m, part) != 0) {
+		m->failed++;
+		fr->run->stats.failed++;
+		return -1;
+	}
+	for (uint32_t offset = 0;;) {
+		struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+		mailimap_fetch_type_new_fetch_att_list_add(
+			ft, mailimap_fetch_att_new_body_peek_section_partial(section_of(section), offset,
+									     SMALL_PART));
+		struct mailimap_set *set = mailimap_set_new_single(m->uid);
+		clist *result = NULL;
+		int r = mailimap_uid_fetch(fr->s->imap, set, ft, &result);
+		mailimap_set_free(set);
+		mailimap_fetch_type_free(ft);
+		if (r != MAILIMAP_NO_ERROR) {
+			imap_fail(fr->s, r, fr->err, "fetching an attachment failed");
+			filing_abort(&f);
+			return -1;
+		}
+		struct mailimap_msg_att_static *st =
+			clist_begin(result) ? att_item(clist_content(clist_begin(result)),
+						       MAILIMAP_MSG_ATT_BODY_SECTION)
+					    : NULL;
+		size_t got = st && st->att_data.att_body_section ? st->att_data.att_body_section->sec_length : 0;
+		int rc = got ? mime_decoder_feed(&f.dec, st->att_data.att_body_section->sec_body_part, got,
+						 fr->err)
+			     : 0;
+		mailimap_fetch_list_free(result);
+		if (rc != 0) {
+			filing_abort(&f);
+			return -1;
+		}
+		if (got < SMALL_PART)
+			break;
+		offset += (uint32_t)got;
+	}
+	return filing_commit(&f);
+}
+
+static int cmp_signature(const void *a, const void *b)
+{
+	const struct imap_msg *x = *(struct imap_msg *const *)a, *y = *(struct imap_msg *const *)b;
+	int c = strcmp(x->signature, y->signature);
+	return c ? c : (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+static uint64_t small_bytes(const struct imap_msg *m)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < m->parts.len; i++)
+		if (!m->done[i] && m->parts.items[i].size <= SMALL_PART)
+			n += m->parts.items[i].size;
+	return n;
+}
+
+/* Fetch and file the small parts: messages grouped by alike sections, in batches. */
+static int fetch_small_parts(struct folder_run *fr)
+{
+	struct imap_msg **order = xcalloc(fr->nmsgs + 1, sizeof *order);
+	uint32_t *uids = xcalloc(BATCH_MESSAGES, sizeof *uids);
+	size_t n = 0;
+	for (size_t i = 0; i < fr->nmsgs; i++)
+		if (fr->msgs[i].signature)
+			order[n++] = &fr->msgs[i];
+	qsort(order, n, sizeof *order, cmp_signature);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0;) {
+		size_t k = 0;
+		uint64_t bytes = 0;
+		const char *sig = order[i]->signature;
+		while (i < n && k < BATCH_MESSAGES && !strcmp(order[i]->signature, sig) &&
+		       (k == 0 || bytes + small_bytes(order[i]) <= BATCH_BYTES)) {
+			bytes += small_bytes(order[i]);
+			uids[k++] = order[i++]->uid;
+		}
+		rc = fetch_batch(fr, uids, k, sig);
+	}
+	free(uids);
+	free(order);
+	return rc;
+}
+
+static int fetch_parts(struct folder_run *fr)
+{
+	if (fetch_small_parts(fr) != 0 && fr->s->broken)
+		return -1;
+	for (size_t i = 0; i < fr->nmsgs; i++) {
+		struct imap_msg *m = &fr->msgs[i];
+		for (size_t p = 0; p < m->parts.len; p++) {
+			if (m->done[p])
+				continue;
+			if (m->parts.items[p].size > SMALL_PART) {
+				if (fetch_big(fr, m, p) != 0 && fr->s->broken)
+					return -1;
+			} else if (!m->failed) {
+				/* asked for and not returned (expunged meanwhile?): retry later */
+				m->failed++;
+				fr->run->stats.failed++;
+				gerr_set(fr->err, "%s: UID %u: the server did not return section %s",
+					 fr->folder, m->uid, m->parts.items[p].section);
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- moving ------------------------------------------------------------------------------ */
+
+static int ensure_target(struct folder_run *fr, struct imap_target *t)
+{
+	if (t->ready)
+		return 0;
+	clist *list = NULL;
+	int r = mailimap_list(fr->s->imap, "", t->raw, &list);
+	bool exists = r == MAILIMAP_NO_ERROR && list && clist_count(list) > 0;
+	if (list)
+		mailimap_list_result_free(list);
+	if (r != MAILIMAP_NO_ERROR && imap_error_is_fatal(r))
+		return imap_fail(fr->s, r, fr->err, "LIST failed");
+	if (!exists) {
+		r = mailimap_create(fr->s->imap, t->raw);
+		if (r != MAILIMAP_NO_ERROR) {
+			char *what = xasprintf("cannot create folder '%s'", t->name);
+			imap_fail(fr->s, r, fr->err, what);
+			free(what);
+			return -1;
+		}
+		log_notice("%s: created folder '%s'", fr->s->label, t->name);
+		(void)mailimap_subscribe(fr->s->imap, t->raw);
+	}
+	t->ready = true;
+	return 0;
+}
+
+static int move_set(struct folder_run *fr, struct imap_target *t, const uint32_t *uids, size_t n)
+{
+	mailimap *imap = fr->s->imap;
+	char *what = xasprintf("moving %zu message(s) to '%s' failed", n, t->name);
+	struct mailimap_set *set = uid_set(uids, n);
+	int r = MAILIMAP_NO_ERROR, rc = 0;
+	if (fr->s->has_move) {
+		r = mailimap_uid_move(imap, set, t->raw);
+	} else if (fr->s->has_uidplus) {
+		/* UID EXPUNGE removes just these messages, never others marked \Deleted. */
+		r = mailimap_uid_copy(imap, set, t->raw);
+		if (r == MAILIMAP_NO_ERROR) {
+			struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+			mailimap_flag_list_add(fl, mailimap_flag_new_deleted());
+			struct mailimap_store_att_flags *sf = mailimap_store_att_flags_new_add_flags_silent(fl);
+			r = mailimap_uid_store(imap, set, sf);
+			mailimap_store_att_flags_free(sf);
+		}
+		if (r == MAILIMAP_NO_ERROR)
+			r = mailimap_uid_expunge(imap, set);
+	} else {
+		rc = gerr_set(fr->err, "%s: %s: the server has neither MOVE nor UIDPLUS, and a plain EXPUNGE would also remove mail others marked deleted; messages are left in place",
+			      fr->s->label, what);
+	}
+	if (r != MAILIMAP_NO_ERROR)
+		rc = imap_fail(fr->s, r, fr->err, what);
+	mailimap_set_free(set);
+	free(what);
+	return rc;
+}
+
+/* Move messages (in chunks); what cannot be moved is remembered for the next run. */
+static void move_messages(struct folder_run *fr, struct imap_target *t, const uint32_t *uids,
+			  size_t n)
+{
+	if (!n)
+		return;
+	bool ok = ensure_target(fr, t) == 0;
+	for (size_t i = 0; i < n; i += UID_CHUNK) {
+		size_t k = n - i < UID_CHUNK ? n - i : UID_CHUNK;
+		if (ok && !fr->s->broken && move_set(fr, t, uids + i, k) == 0)
+			continue;
+		for (size_t j = 0; j < k; j++)
+			folder_state_add_pending(&fr->fs, uids[i + j]);
+		fr->failed = true;
+	}
+	if (fr->failed)
+		log_error("%s", fr->err->msg);
+}
+
+static void retry_pending(struct folder_run *fr, struct imap_target *t)
+{
+	if (!t->raw || !fr->fs.npending)
+		return;
+	uint32_t *uids = fr->fs.pending;
+	size_t n = fr->fs.npending;
+	fr->fs.pending = NULL;
+	fr->fs.npending = 0;
+	log_info("%s: %s: moving %zu message(s) left from an earlier run", fr->run->src->name,
+		 fr->folder, n);
+	move_messages(fr, t, uids, n);
+	free(uids);
+}
+
+/* ---- the folder ------------------------------------------------------------------------- */
+
+/* After a chunk: what to move, and how far the folder is done. */
+static uint32_t finish_chunk(struct folder_run *fr, struct imap_target *t, uint32_t done_to)
+{
+	uint32_t *take = xcalloc(fr->nmsgs + 1, sizeof *take);
+	size_t n = 0;
+	uint32_t stop = 0;
+	for (size_t i = 0; i < fr->nmsgs; i++) {
+		const struct imap_msg *m = &fr->msgs[i];
+		if (m->failed && (!stop || m->uid < stop))
+			stop = m->uid;
+		else if (!m->failed && m->filed && t->raw)
+			take[n++] = m->uid;
+	}
+	move_messages(fr, t, take, n);
+	free(take);
+	if (stop)
+		fr->failed = true;
+	return stop ? stop - 1 : done_to;
+}
+
+static int select_folder(struct folder_run *fr, struct imap_state *st)
+{
+	int r = mailimap_select(fr->s->imap, fr->raw);
+	if (r != MAILIMAP_NO_ERROR) {
+		char *what = xasprintf("folder '%s' cannot be opened (does it exist? see goniec folders)",
+				       fr->folder);
+		imap_fail(fr->s, r, fr->err, what);
+		free(what);
+		return -1;
+	}
+	const struct mailimap_selection_info *sel = fr->s->imap->imap_selection_info;
+	fr->uidvalidity = sel ? sel->sel_uidvalidity : 0;
+	imap_state_get(st, fr->raw, &fr->fs);
+	if (fr->fs.uidvalidity != fr->uidvalidity) {
+		if (fr->fs.uidvalidity)
+			log_notice("%s: %s: UIDVALIDITY changed (%u -> %u): reading the folder again; documents filed before are recognised by content",
+				   fr->run->src->name, fr->folder, fr->fs.uidvalidity, fr->uidvalidity);
+		folder_state_free(&fr->fs);
+		fr->fs.uidvalidity = fr->uidvalidity;
+	}
+	return 0;
+}
+
+static int save_state(struct folder_run *fr, struct imap_state *st)
+{
+	struct gerr e;
+	imap_state_set(st, fr->raw, &fr->fs);
+	if (imap_state_save(st, &e) == 0)
+		return 0;
+	*fr->err = e;
+	fr->failed = true;
+	return -1;
+}
+
+static void scan(struct folder_run *fr, struct imap_state *st, struct imap_target *t)
+{
+	const struct mailimap_selection_info *sel = fr->s->imap->imap_selection_info;
+	uint32_t uidnext = sel ? sel->sel_uidnext : 0;
+	while (!fr->s->broken && (!uidnext || fr->fs.last_uid + 1 < uidnext)) {
+		uint32_t first = fr->fs.last_uid + 1;
+		uint32_t last = uidnext ? (uidnext - first > UID_CHUNK ? first + UID_CHUNK - 1 : uidnext - 1)
+					: 0;
+		if (fetch_headers(fr, first, last) != 0) {
+			fr->failed = true;
+			return;
+		}
+		uint32_t seen = last;
+		for (size_t i = 0; !last && i < fr->nmsgs; i++)
+			seen = fr->msgs[i].uid > seen ? fr->msgs[i].uid : seen;
+		fetch_parts(fr);
+		uint32_t done_to = finish_chunk(fr, t, seen ? seen : fr->fs.last_uid);
+		bool stop = done_to < seen || !uidnext;
+		fr->fs.last_uid = done_to > fr->fs.last_uid ? done_to : fr->fs.last_uid;
+		msgs_free(fr);
+		if (save_state(fr, st) != 0 || stop)
+			return;
+	}
+}
+
+int imap_fetch_folder(struct source_run *run, struct imap_session *s, struct imap_state *st,
+		      const char *folder, struct imap_target *target, struct gerr *err)
+{
+	struct folder_run fr = {.run = run, .s = s, .folder = folder, .err = err};
+	char *raw = imap_utf7_encode(folder);
+	if (!raw)
+		return gerr_set(err, "folder name '%s' is not valid UTF-8", folder);
+	fr.raw = raw;
+	if (select_folder(&fr, st) != 0) {
+		free(raw);
+		return -1;
+	}
+	retry_pending(&fr, target);
+	scan(&fr, st, target);
+	save_state(&fr, st);
+	folder_state_free(&fr.fs);
+	msgs_free(&fr);
+	free(raw);
+	return fr.failed ? -1 : 0;
+}

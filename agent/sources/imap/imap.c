@@ -1,0 +1,183 @@
+/* imap — the source type: configuration and one run (see imap.h, fetch.h). */
+#include "sources/imap/imap.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "formats/utf7.h"
+#include "sources/imap/fetch.h"
+#include "sources/imap/session.h"
+#include "sources/imap/state.h"
+
+static const char *const tls_values[] = {"ssl", "starttls", "none", NULL};
+
+static const struct cf_field imap_fields[] = {
+	{.key = "host", .type = CF_STRING, .offset = offsetof(struct imap_conf, host),
+	 .flags = CF_REQUIRED, .help = "the IMAP server's host name (checked against its certificate)"},
+	{.key = "port", .type = CF_INT, .offset = offsetof(struct imap_conf, port), .min = 1,
+	 .max = 65535, .help = "default 993 with tls: ssl, 143 otherwise"},
+	{.key = "tls", .type = CF_ENUM, .offset = offsetof(struct imap_conf, tls),
+	 .enum_values = tls_values, .dflt = "ssl",
+	 .help = "ssl (TLS from the start), starttls (never falls back to plain), none"},
+	{.key = "user", .type = CF_STRING, .offset = offsetof(struct imap_conf, user),
+	 .flags = CF_REQUIRED, .help = "the login name"},
+	{.key = "password", .type = CF_SECRET, .offset = offsetof(struct imap_conf, password),
+	 .flags = CF_REQUIRED,
+	 .help = "the password (or password_file, password_env, password_credential)"},
+	{.key = "ca_file", .type = CF_STRING, .offset = offsetof(struct imap_conf, ca_file),
+	 .help = "PEM file of the CA(s) to trust instead of the system store"},
+	{.key = "folders", .type = CF_STRLIST, .offset = offsetof(struct imap_conf, folders),
+	 .help = "folders to read (UTF-8 names); default INBOX and the junk folder"},
+	{.key = "senders", .type = CF_WILDCARDS, .offset = offsetof(struct imap_conf, senders),
+	 .flags = CF_REQUIRED,
+	 .help = "From addresses whose mail is taken, '*' wildcards ('*@pge.pl'); others' mail is left alone"},
+	{.key = "move_to", .type = CF_STRING, .offset = offsetof(struct imap_conf, move_to),
+	 .flags = CF_NULLABLE, .dflt = "eksiegowy{year}",
+	 .help = "folder for taken messages, {year} = the year of the run; null: leave them and remember"},
+	{.key = "io_timeout", .type = CF_DURATION, .offset = offsetof(struct imap_conf, io_timeout),
+	 .dflt = "60s", .help = "how long one network read or write may wait"},
+	CF_END,
+};
+
+static int imap_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_conf *src)
+{
+	const struct imap_conf *c = src->typed;
+	int rc = 0;
+	if (c->senders.len == 0 && cf_get(ctx, node, "senders"))
+		rc = cf_error(ctx, cf_get(ctx, node, "senders"),
+			      "senders: list the addresses whose mail goes to goniec, e.g. '*@pge.pl' ('*' takes everyone's)");
+	for (size_t i = 0; i < c->folders.len; i++) {
+		char *raw = imap_utf7_encode(c->folders.items[i]);
+		if (!raw)
+			rc = cf_error(ctx, cf_get(ctx, node, "folders"),
+				      "folders: '%s' is not valid UTF-8", c->folders.items[i]);
+		free(raw);
+	}
+	if (c->move_to && (!*c->move_to || strstr(c->move_to, "{") != strstr(c->move_to, "{year}")))
+		rc = cf_error(ctx, cf_get(ctx, node, "move_to"),
+			      "move_to: '%s' must be a folder name; the only placeholder is {year}",
+			      c->move_to);
+	if (c->tls == IMAP_TLS_NONE)
+		diag_add(ctx->diag, cf_pos(ctx, node), true,
+			 "tls: none sends the password unencrypted; use ssl or starttls unless the server is local");
+	return rc;
+}
+
+/* "eksiegowy{year}" -> "eksiegowy2026" (the year of the run, local time). */
+static char *expand_target(const char *tmpl)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	struct buf b = {0};
+	buf_puts(&b, "");
+	for (const char *p = tmpl; *p;) {
+		if (!strncmp(p, "{year}", 6)) {
+			buf_printf(&b, "%d", tm.tm_year + 1900);
+			p += 6;
+		} else {
+			buf_append(&b, p++, 1);
+		}
+	}
+	return buf_take(&b);
+}
+
+static void log_failure(const struct source_run *run, const struct gerr *err)
+{
+	log_error("%s: %s", run->src->name, err->msg);
+}
+
+static enum run_outcome imap_run(struct source_run *run)
+{
+	const struct imap_conf *c = run->src->typed;
+	struct imap_session s;
+	enum run_outcome outcome;
+	if (imap_session_open(&s, c, &outcome, &run->err) != 0)
+		return outcome;
+	struct strlist folders = {0};
+	struct imap_target target = {0};
+	if (c->move_to) {
+		target.name = expand_target(c->move_to);
+		target.raw = imap_utf7_encode(target.name);
+	}
+	if (c->folders.len) {
+		for (size_t i = 0; i < c->folders.len; i++)
+			strlist_add(&folders, c->folders.items[i]);
+	} else {
+		struct imap_folder_list all;
+		if (imap_list_folders(&s, &all, &run->err) != 0) {
+			log_failure(run, &run->err);
+			strlist_add(&folders, "INBOX");
+		} else {
+			imap_default_folders(&all, &folders);
+			imap_folders_free(&all);
+		}
+	}
+	struct imap_state st;
+	imap_state_load(&st, run->state_dir, run->src->name);
+	unsigned failed = 0;
+	for (size_t i = 0; i < folders.len && !s.broken; i++) {
+		struct gerr err = {{0}};
+		if (imap_fetch_folder(run, &s, &st, folders.items[i], &target, &err) != 0) {
+			failed++;
+			run->err = err;
+			log_failure(run, &err);
+		}
+	}
+	if (s.broken && !failed)
+		failed = 1;
+	imap_state_free(&st);
+	imap_session_close(&s);
+	strlist_free(&folders);
+	free(target.name);
+	free(target.raw);
+	if (!failed)
+		return RUN_OK;
+	return run->stats.filed || failed < folders.len ? RUN_PARTIAL : RUN_FAILED;
+}
+
+enum run_outcome imap_print_folders(const struct source_conf *src, FILE *out, struct gerr *err)
+{
+	const struct imap_conf *c = src->typed;
+	struct imap_session s;
+	enum run_outcome outcome;
+	if (imap_session_open(&s, c, &outcome, err) != 0)
+		return outcome;
+	struct imap_folder_list all;
+	if (imap_list_folders(&s, &all, err) != 0) {
+		imap_session_close(&s);
+		return RUN_FAILED;
+	}
+	struct strlist read = {0};
+	if (c->folders.len)
+		for (size_t i = 0; i < c->folders.len; i++)
+			strlist_add(&read, c->folders.items[i]);
+	else
+		imap_default_folders(&all, &read);
+	const struct imap_folder *junk = imap_find_junk(&all);
+	for (size_t i = 0; i < all.len; i++) {
+		const struct imap_folder *f = &all.items[i];
+		fprintf(out, "%s %s%s%s\n", strlist_contains(&read, f->name) ? "*" : " ", f->name,
+			f == junk ? "  (junk)" : "", f->noselect ? "  (not selectable)" : "");
+	}
+	fprintf(out, "(%zu folders; * = read by %s)\n", all.len, src->name);
+	strlist_free(&read);
+	imap_folders_free(&all);
+	imap_session_close(&s);
+	return RUN_OK;
+}
+
+static const char *const imap_times[] = {"05:00", "12:00", "14:00", NULL};
+
+const struct source_type source_type_imap = {
+	.name = "imap",
+	.fields = imap_fields,
+	.conf_size = sizeof(struct imap_conf),
+	.validate = imap_validate,
+	.default_accept = "pdf",
+	.default_times = imap_times,
+	.run = imap_run,
+};

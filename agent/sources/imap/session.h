@@ -1,0 +1,74 @@
+/* session — one logged-in IMAP connection for the imap source (libetpan underneath).
+ *
+ * imap_session_open() connects as configured (tls: ssl | starttls | none), verifies the
+ * certificate chain and host name after the TLS handshake (fail closed; STARTTLS never
+ * falls back to plain text), logs in and learns the capabilities that matter (MOVE,
+ * UIDPLUS). Folder names cross this boundary in two forms: `raw` as the server spells
+ * it (modified UTF-7) and `name` in UTF-8 for people.
+ *
+ * Ownership: the session owns its libetpan handle; close with imap_session_close().
+ * imap_folder_list results are owned by the caller (imap_folders_free()).
+ * Errors: -1 with err set; `outcome` says whether a person must act (login rejected,
+ * certificate refused) or a later run may succeed (server gone). No secret is ever put
+ * in a message: server texts are quoted, the password never.
+ */
+#ifndef GONIEC_IMAP_SESSION_H
+#define GONIEC_IMAP_SESSION_H
+
+#include <stdint.h>
+
+#include <libetpan/libetpan.h>
+
+#include "core/confschema.h"
+#include "sources/source.h"
+
+enum imap_tls { IMAP_TLS_SSL, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };
+
+struct imap_conf {
+	char *host;
+	long port;                 /* 0: 993 for ssl, 143 otherwise */
+	int tls;                   /* enum imap_tls */
+	char *user;
+	struct secret password;
+	char *ca_file;
+	struct strlist folders;    /* UTF-8 names; empty: INBOX and the junk folder */
+	struct strlist senders;    /* '*' patterns on the From address */
+	char *move_to;             /* "{year}" template; NULL: leave messages */
+	int64_t io_timeout;        /* seconds per network operation */
+};
+
+struct imap_session {
+	mailimap *imap;
+	const struct imap_conf *conf;
+	char *label;               /* "user@host:port" */
+	bool has_move, has_uidplus;
+	bool broken;               /* the stream failed: no LOGOUT, no further commands */
+};
+
+int imap_session_open(struct imap_session *s, const struct imap_conf *c,
+		      enum run_outcome *outcome, struct gerr *err);
+void imap_session_close(struct imap_session *s);
+
+/* Describe a failed libetpan call: "<what>: <server response or error>". Returns -1. */
+int imap_fail(struct imap_session *s, int code, struct gerr *err, const char *what);
+/* The stream is unusable after this error (connection gone, parser out of sync). */
+bool imap_error_is_fatal(int code);
+
+struct imap_folder {
+	char *raw;     /* as on the wire (modified UTF-7) */
+	char *name;    /* UTF-8 (raw when it does not decode) */
+	bool junk;     /* \Junk SPECIAL-USE */
+	bool noselect;
+};
+struct imap_folder_list {
+	struct imap_folder *items;
+	size_t len;
+};
+int imap_list_folders(struct imap_session *s, struct imap_folder_list *out, struct gerr *err);
+void imap_folders_free(struct imap_folder_list *l);
+/* The junk folder: the \Junk one, else a folder with a usual junk name; NULL if none. */
+const struct imap_folder *imap_find_junk(const struct imap_folder_list *l);
+/* The folders a run reads when `folders` is not configured. */
+void imap_default_folders(const struct imap_folder_list *l, struct strlist *names);
+
+#endif

@@ -1,0 +1,90 @@
+/* state — see state.h. */
+#include "sources/imap/state.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+void imap_state_load(struct imap_state *st, const char *state_dir, const char *label)
+{
+	st->path = path_join(state_dir, "imap-folders.json");
+	st->root = NULL;
+	if (access(st->path, F_OK) == 0) {
+		json_error_t je;
+		st->root = json_load_file(st->path, 0, &je);
+		if (!st->root || !json_is_object(st->root)) {
+			log_warn("%s: %s:%d: unreadable folder state (%s); every folder is read from the start, nothing is filed twice",
+				 label, st->path, je.line, je.text);
+			json_decref(st->root);
+			st->root = NULL;
+		}
+	}
+	if (!st->root)
+		st->root = json_object();
+}
+
+static uint32_t get_u32(const json_t *obj, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(obj, key));
+	return v > 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
+void imap_state_get(const struct imap_state *st, const char *folder, struct folder_state *out)
+{
+	memset(out, 0, sizeof *out);
+	const json_t *f = json_object_get(st->root, folder);
+	if (!json_is_object(f))
+		return;
+	out->uidvalidity = get_u32(f, "uidvalidity");
+	out->last_uid = get_u32(f, "last_uid");
+	const json_t *p = json_object_get(f, "pending_move");
+	size_t i;
+	const json_t *v;
+	json_array_foreach(p, i, v) {
+		json_int_t u = json_integer_value(v);
+		if (u > 0 && u <= UINT32_MAX)
+			folder_state_add_pending(out, (uint32_t)u);
+	}
+}
+
+void imap_state_set(struct imap_state *st, const char *folder, const struct folder_state *fs)
+{
+	json_t *p = json_array();
+	for (size_t i = 0; i < fs->npending; i++)
+		json_array_append_new(p, json_integer(fs->pending[i]));
+	json_object_set_new(st->root, folder,
+			    json_pack("{s:I, s:I, s:o}", "uidvalidity", (json_int_t)fs->uidvalidity,
+				      "last_uid", (json_int_t)fs->last_uid, "pending_move", p));
+}
+
+int imap_state_save(struct imap_state *st, struct gerr *err)
+{
+	char *text = json_dumps(st->root, JSON_INDENT(1) | JSON_SORT_KEYS);
+	int rc = write_file_atomic(st->path, text, strlen(text), 0600, err);
+	free(text);
+	return rc;
+}
+
+void imap_state_free(struct imap_state *st)
+{
+	json_decref(st->root);
+	free(st->path);
+	memset(st, 0, sizeof *st);
+}
+
+void folder_state_free(struct folder_state *fs)
+{
+	free(fs->pending);
+	memset(fs, 0, sizeof *fs);
+}
+
+void folder_state_add_pending(struct folder_state *fs, uint32_t uid)
+{
+	for (size_t i = 0; i < fs->npending; i++)
+		if (fs->pending[i] == uid)
+			return;
+	fs->pending = xrealloc(fs->pending, (fs->npending + 1) * sizeof *fs->pending);
+	fs->pending[fs->npending++] = uid;
+}

@@ -1,0 +1,60 @@
+#!/bin/bash
+# The imap source against a real Dovecot: the corpus (whitelisted and other senders,
+# forwarded, octet-stream and inline PDFs, RFC 2231/2047 Polish names, hostile messages)
+# lands in the spool byte for byte; taken messages are moved, the rest left; junk folder
+# by SPECIAL-USE; a Polish folder name; incremental runs; UIDVALIDITY change; move_to null.
+. "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/fixtures/imap_env.sh"
+command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
+imap_start
+imap_corpus
+year=$(date +%Y)
+imap_conf poczta
+imap_conf polskie 'folders: ["Faktury źródłowe"]' 'move_to: null'
+
+check "goniec folders lists the mailbox" goniec_run folders poczta
+check "folders: Polish name decoded from modified UTF-7" grep -q '^  Faktury źródłowe$' "$T/out"
+check "folders: junk folder found by SPECIAL-USE and read" grep -q '^\* Niechciane  (junk)$' "$T/out"
+
+check "first run succeeds" goniec_run fetch poczta polskie
+grep -q "poczta: ok" "$T/out" || cat "$T/out"
+imap_check "eksiegowy$year" $(cd "$T/corpus" && ls *.eml | sed 's/\.eml$//' | grep -v 22-polish-folder)
+check "the Polish-named folder's invoice is filed, message left (move_to: null)" \
+	bash -c "python3 '$FIXTURES/imap_check.py' '$T/corpus/expected.json' '$T/spool' $IMAPS_PORT test secret '$T/tls/ca.pem' - 22-polish-folder | grep -q '^ok: 22-polish-folder: left in its folder'"
+check "state remembers UIDVALIDITY and last UID per folder" \
+	python3 -c "import json,sys; s=json.load(open('$T/state/sources/poczta/imap-folders.json')); sys.exit(not (s['INBOX']['last_uid'] >= 23 and s['INBOX']['uidvalidity'] > 0 and 'Niechciane' in s))"
+
+# A second run with nothing new: no document fetched, fast.
+start=$(date +%s%N)
+check "second run succeeds" goniec_run fetch poczta polskie
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "second run files nothing" grep -q "poczta: ok — 0 filed, 0 already had, 0 quarantined" "$T/out"
+check "second run is quick (${ms} ms for two mailboxes)" test "$ms" -lt 1500
+before=$(find "$T/spool" -name '*.meta.json' | wc -l)
+
+# New mail: only it is looked at and filed.
+cat >"$T/new.eml" <<MAIL
+From: faktury@pge.pl
+To: biuro@example.pl
+Subject: Nowa faktura
+Date: Sat, 21 Nov 2026 08:00:00 +0100
+Message-ID: <new@corpus.goniec>
+MIME-Version: 1.0
+Content-Type: application/pdf; name="nowa.pdf"
+Content-Transfer-Encoding: base64
+
+$(printf '%%PDF-1.4\nnew invoice\n%%%%EOF\n' | base64)
+MAIL
+imap_deliver test INBOX "$T/new.eml"
+check "third run succeeds" goniec_run fetch poczta
+check "third run files just the new single-part message" grep -q "poczta: ok — 1 filed" "$T/out"
+check_eq "one more document in the spool" $((before + 1)) "$(find "$T/spool" -name '*.meta.json' | wc -l)"
+
+# UIDVALIDITY change: the folder is recreated with the same message; nothing filed twice.
+doveadm -c "$T/dovecot/dovecot.conf" mailbox delete -u test "Faktury źródłowe"
+doveadm -c "$T/dovecot/dovecot.conf" mailbox create -u test "Faktury źródłowe"
+imap_deliver test "Faktury źródłowe" "$T/corpus/22-polish-folder.eml"
+check "run after UIDVALIDITY change succeeds" goniec_run fetch polskie
+check "UIDVALIDITY change is noticed" grep -q "UIDVALIDITY changed" "$T/out"
+check "rescan files nothing twice" grep -q "polskie: ok — 0 filed, 1 already had" "$T/out"
+check_eq "spool unchanged by the rescan" $((before + 1)) "$(find "$T/spool" -name '*.meta.json' | wc -l)"

@@ -1,0 +1,137 @@
+/* Unit tests of the per-source dedupe index: restarts, torn lines, crash repair, size. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "core/dedupe.h"
+
+static const char *H1 = "1111111111111111111111111111111111111111111111111111111111111111";
+static const char *H2 = "2222222222222222222222222222222222222222222222222222222222222222";
+
+static void test_survives_restart(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *idx = path_join(dir, "filed.idx");
+	struct gerr err;
+	struct dedupe *dd = dedupe_open(idx, NULL, &err);
+	assert_non_null(dd);
+	assert_false(dedupe_has_hash(dd, H1));
+	assert_int_equal(dedupe_add(dd, H1, "<msg@x> part 2", "2026/11/21/s/a b.pdf", &err), 0);
+	assert_int_equal(dedupe_add_id(dd, "uid 7", &err), 0);
+	dedupe_close(dd);
+	dd = dedupe_open(idx, NULL, &err);
+	assert_true(dedupe_has_hash(dd, H1));
+	assert_true(dedupe_has_id(dd, "<msg@x> part 2"));
+	assert_true(dedupe_has_id(dd, "uid 7"));
+	assert_false(dedupe_has_id(dd, "uid 8"));
+	assert_false(dedupe_has_hash(dd, H2));
+	dedupe_close(dd);
+	rm_rf(dir);
+	free(idx);
+	free(dir);
+}
+
+static void test_torn_line_and_missing_sidecar(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *idx = path_join(dir, "filed.idx");
+	char *doc = path_join(dir, "a.pdf.meta.json");
+	write_text(doc, "{}");
+	char *text = xasprintf("%s - a.pdf\n%s - b.pdf\n3333 torn", H1, H2);
+	write_text(idx, text);
+	struct gerr err;
+	/* b.pdf is the last entry and has no sidecar: it never was published. */
+	struct dedupe *dd = dedupe_open(idx, dir, &err);
+	assert_non_null(dd);
+	assert_true(dedupe_has_hash(dd, H1));
+	assert_false(dedupe_has_hash(dd, H2));
+	dedupe_close(dd);
+	char *after = NULL;
+	assert_int_equal(read_file(idx, 4096, &after, NULL, &err), 0);
+	char *want = xasprintf("%s - a.pdf\n", H1);
+	assert_string_equal(after, want);
+	free(want);
+	free(after);
+	free(text);
+	free(doc);
+	rm_rf(dir);
+	free(idx);
+	free(dir);
+}
+
+static void test_undo_last(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *idx = path_join(dir, "filed.idx");
+	struct gerr err;
+	struct dedupe *dd = dedupe_open(idx, NULL, &err);
+	assert_int_equal(dedupe_add(dd, H1, "id1", "a", &err), 0);
+	assert_int_equal(dedupe_add(dd, H2, "id2", "b", &err), 0);
+	dedupe_undo_last(dd);
+	assert_true(dedupe_has_hash(dd, H1));
+	assert_false(dedupe_has_hash(dd, H2));
+	assert_false(dedupe_has_id(dd, "id2"));
+	dedupe_close(dd);
+	dd = dedupe_open(idx, NULL, &err);
+	assert_int_equal(dedupe_count(dd), 1);
+	dedupe_close(dd);
+	rm_rf(dir);
+	free(idx);
+	free(dir);
+}
+
+/* 100,000 entries load well under a second. */
+static void test_large_index_is_fast(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *idx = path_join(dir, "filed.idx");
+	FILE *f = fopen(idx, "w");
+	for (int i = 0; i < 100000; i++)
+		fprintf(f, "%064x imap/1/%d 2026/11/%02d/src/FV-%d.pdf\n", i, i, i % 28 + 1, i);
+	fclose(f);
+	struct gerr err;
+	int64_t t0 = now_ms();
+	struct dedupe *dd = dedupe_open(idx, NULL, &err);
+	int64_t took = now_ms() - t0;
+	assert_non_null(dd);
+	assert_int_equal(dedupe_count(dd), 100000);
+	char h[65];
+	snprintf(h, sizeof h, "%064x", 99999);
+	assert_true(dedupe_has_hash(dd, h));
+	assert_true(dedupe_has_id(dd, "imap/1/4711"));
+	print_message("loaded 100000 entries in %lld ms\n", (long long)took);
+	assert_true(took < 1000);
+	dedupe_close(dd);
+	rm_rf(dir);
+	free(idx);
+	free(dir);
+}
+
+static void test_content_index_first_wins(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	struct gerr err;
+	assert_null(content_index_check_and_add(dir, H1, "2026/11/21/mail/a.pdf", &err));
+	char *first = content_index_check_and_add(dir, H1, "2026/11/21/portal/b.pdf", &err);
+	assert_string_equal(first, "2026/11/21/mail/a.pdf");
+	free(first);
+	rm_rf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_survives_restart),
+		cmocka_unit_test(test_torn_line_and_missing_sidecar),
+		cmocka_unit_test(test_undo_last),
+		cmocka_unit_test(test_large_index_is_fast),
+		cmocka_unit_test(test_content_index_first_wins),
+	};
+	return cmocka_run_group_tests_name("dedupe", tests, NULL, NULL);
+}
