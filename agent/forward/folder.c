@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/names.h"
 #include "forward/target.h"
 #include "forward/template.h"
@@ -94,7 +95,8 @@ static int open_dirs(int dfd, char *rel, const struct route_folder_target *f, ch
 	return cur;
 }
 
-/* Copy src into a new file `tmp` in dfd; hash (32 bytes) filled when non-NULL. */
+/* Copy src into a new file `tmp` in dfd; hash (32 bytes) filled when non-NULL. Not
+ * synced here: folder_sync_data() syncs a whole group of jobs at once. */
 static int copy_to_tmp(const char *src, int dfd, const char *tmp,
 		       const struct route_folder_target *f, unsigned char *hash, struct gerr *err,
 		       enum deliver_status *st)
@@ -135,10 +137,6 @@ static int copy_to_tmp(const char *src, int dfd, const char *tmp,
 	}
 	if (rc == 0 && fchmod(out, f->fmode) < 0 && errno != EPERM) {
 		*st = sys_fail(err, "setting the mode of", tmp);
-		rc = -1;
-	}
-	if (rc == 0 && fsync(out) < 0 && errno != EINVAL) {
-		*st = sys_fail(err, "fsync", tmp);
 		rc = -1;
 	}
 	/* on NFS and SMB, write errors may first show at close */
@@ -216,26 +214,12 @@ static char *tmp_name(const char *relpath)
 	return xasprintf(".goniec-%s.part", hex);
 }
 
-static enum deliver_status put_sidecar_copy(int dfd, const char *name, const struct sidecar *sc,
-					    const struct route_folder_target *f, struct gerr *err)
+enum deliver_status folder_prepare(const struct route_folder_target *f, const struct sidecar *sc,
+				   struct folder_job *job, struct gerr *err)
 {
 	enum deliver_status st = DELIVERED;
-	char *src = xasprintf("%s" SIDECAR_SUFFIX, sc->docpath);
-	char *dst = xasprintf("%s" SIDECAR_SUFFIX, name);
-	char *tmp = xasprintf(".%s.part", dst);
-	if (copy_to_tmp(src, dfd, tmp, f, NULL, err, &st) == 0 && renameat(dfd, tmp, dfd, dst) < 0)
-		st = sys_fail(err, "publishing", dst);
-	free(src);
-	free(dst);
-	free(tmp);
-	return st;
-}
-
-enum deliver_status folder_deliver(const struct route_folder_target *f, const struct sidecar *sc,
-				   char **where, struct gerr *err)
-{
-	enum deliver_status st = DELIVERED;
-	*where = NULL;
+	memset(job, 0, sizeof(*job));
+	job->dfd = -1;
 	int root = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0) {
 		int e = errno;
@@ -243,42 +227,111 @@ enum deliver_status folder_deliver(const struct route_folder_target *f, const st
 			 e == ENOENT ? " (share not mounted?)" : "");
 		return e == ENOENT ? DELIVER_RETRY : classify(e);
 	}
-	char *rel = folder_target_name(f, sc);
-	char *base = NULL;
-	char *tmp = tmp_name(sc->relpath);
-	unsigned char hash[EVP_MAX_MD_SIZE];
-	int dfd = open_dirs(root, rel, f, &base, err, &st);
+	job->f = f;
+	job->size = sc->st.st_size;
+	job->rel = folder_target_name(f, sc);
+	job->tmp = tmp_name(sc->relpath);
+	job->dfd = open_dirs(root, job->rel, f, &job->base, err, &st);
 	close(root);
-	if (dfd < 0 || copy_to_tmp(sc->docpath, dfd, tmp, f, hash, err, &st) < 0)
-		goto out;
+	if (job->dfd >= 0 && copy_to_tmp(sc->docpath, job->dfd, job->tmp, f, job->hash, err, &st) == 0 &&
+	    f->sidecar) {
+		char *src = xasprintf("%s" SIDECAR_SUFFIX, sc->docpath);
+		job->side_tmp = xasprintf("%s.meta", job->tmp);
+		if (copy_to_tmp(src, job->dfd, job->side_tmp, f, NULL, err, &st) < 0) {
+			free(job->side_tmp);
+			job->side_tmp = NULL;
+		}
+		free(src);
+	}
+	return st;
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	dev_t x = *(const dev_t *)a, y = *(const dev_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int folder_sync_data(struct folder_job *const *jobs, size_t n, struct gerr *err)
+{
+	/* one syncfs per file system instead of one fsync per file (group commit) */
+	dev_t *seen = xcalloc(n + 1, sizeof(*seen));
+	size_t nseen = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct stat st;
+		if (fstat(jobs[i]->dfd, &st) < 0)
+			continue;
+		if (bsearch(&st.st_dev, seen, nseen, sizeof(*seen), cmp_dev))
+			continue;
+		seen[nseen++] = st.st_dev;
+		qsort(seen, nseen, sizeof(*seen), cmp_dev);
+		if (syncfs(jobs[i]->dfd) < 0)
+			rc = gerr_sys(err, "syncing %s", jobs[i]->f->path);
+	}
+	free(seen);
+	return rc;
+}
+
+void folder_sync_dirs(struct folder_job *const *jobs, size_t n)
+{
+	struct stat prev = {0};
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (fstat(jobs[i]->dfd, &st) < 0 || (st.st_dev == prev.st_dev && st.st_ino == prev.st_ino))
+			continue;
+		prev = st;
+		/* EINVAL/EBADF: some shares cannot sync a directory; their server does it */
+		if (fsync(jobs[i]->dfd) < 0 && errno != EINVAL && errno != EBADF)
+			log_warn("fsync %s: %s", jobs[i]->f->path, strerror(errno));
+	}
+}
+
+enum deliver_status folder_publish(struct folder_job *job, struct gerr *err)
+{
+	enum deliver_status st = DELIVERED;
 	char *name = NULL;
 	int pub = 1;
 	for (unsigned n = 1; n <= MAX_SUFFIX && pub == 1; n++) {
 		free(name);
-		name = n == 1 ? xstrdup(base) : name_with_suffix(base, n);
-		pub = publish(dfd, tmp, name);
-		if (pub == 1 && same_content(dfd, name, sc->st.st_size, hash))
+		name = n == 1 ? xstrdup(job->base) : name_with_suffix(job->base, n);
+		pub = publish(job->dfd, job->tmp, name);
+		if (pub == 1 && same_content(job->dfd, name, job->size, job->hash))
 			pub = 0; /* delivered before (a retry after a crash) */
 	}
 	if (pub != 0) {
 		if (pub == 1)
 			errno = EEXIST;
-		st = sys_fail(err, "publishing", rel);
+		st = sys_fail(err, "publishing", job->rel);
 	}
-	unlinkat(dfd, tmp, 0);
-	if (pub == 0 && f->sidecar)
-		st = put_sidecar_copy(dfd, name, sc, f, err);
-	if (pub == 0 && fsync(dfd) < 0 && errno != EINVAL && errno != EBADF)
-		st = sys_fail(err, "fsync", f->path);
+	unlinkat(job->dfd, job->tmp, 0);
+	if (pub == 0 && job->side_tmp) {
+		char *side = xasprintf("%s" SIDECAR_SUFFIX, name);
+		if (renameat(job->dfd, job->side_tmp, job->dfd, side) < 0)
+			st = sys_fail(err, "publishing", side);
+		free(side);
+	}
 	if (pub == 0) {
-		char *slash = strrchr(rel, '/');
-		*where = slash ? xasprintf("%.*s/%s", (int)(slash - rel), rel, name) : xstrdup(name);
+		char *slash = strrchr(job->rel, '/');
+		job->where = slash ? xasprintf("%.*s/%s", (int)(slash - job->rel), job->rel, name)
+				   : xstrdup(name);
 	}
 	free(name);
-out:
-	if (dfd >= 0)
-		close(dfd);
-	free(tmp);
-	free(rel);
 	return st;
+}
+
+void folder_job_release(struct folder_job *job)
+{
+	if (job->dfd >= 0) {
+		unlinkat(job->dfd, job->tmp, 0);
+		if (job->side_tmp)
+			unlinkat(job->dfd, job->side_tmp, 0);
+		close(job->dfd);
+	}
+	free(job->rel);
+	free(job->tmp);
+	free(job->side_tmp);
+	free(job->where);
+	memset(job, 0, sizeof(*job));
+	job->dfd = -1;
 }

@@ -34,6 +34,16 @@ struct route_state {
 	char *last_error;
 };
 
+/* A folder delivery prepared, waiting for the group's sync and publication. */
+struct pending_job {
+	struct folder_job job;
+	struct route_state *rs;
+	char *relpath, *file;
+	json_t *root;           /* the sidecar, to settle the document afterwards */
+};
+
+#define MAX_JOBS 256
+
 struct forward {
 	const struct config *cfg;
 	struct forward_opts o;
@@ -52,6 +62,8 @@ struct forward {
 	bool status_dirty;
 	int64_t status_at;
 	long failed;            /* failed attempts of this pass */
+	struct pending_job jobs[MAX_JOBS];
+	size_t njobs;
 };
 
 /* ---- routes generation ---------------------------------------------------------------------- */
@@ -247,22 +259,6 @@ static bool too_large(const struct route_email_target *e, const struct sidecar *
 
 /* ---- delivering one document ---------------------------------------------------------------- */
 
-static enum deliver_status deliver(struct route_state *rs, struct sidecar *sc, struct gerr *err)
-{
-	if (rs->r->folder) {
-		char *where = NULL;
-		enum deliver_status st = folder_deliver(rs->r->folder, sc, &where, err);
-		if (st == DELIVERED)
-			log_info("route %s: %s -> %s/%s", rs->rc->name, sc->relpath,
-				 rs->r->folder->path, where);
-		free(where);
-		return st;
-	}
-	if (too_large(rs->r->email, sc, err))
-		return DELIVER_FAILED;
-	return send_mail(rs->rc, sc, 1, err);
-}
-
 static void delivered(struct forward *fw, struct route_state *rs, const char *relpath)
 {
 	struct gerr err;
@@ -281,6 +277,72 @@ static void batch_add(struct route_state *rs, const char *relpath)
 	}
 }
 
+/* Mark the document settled when every route that wants it has it. */
+static void settle_if_done(struct forward *fw, const char *relpath, const json_t *root,
+			   const char *file)
+{
+	bool matched = false;
+	for (size_t i = 0; i < fw->nroutes; i++) {
+		if (!route_matches(fw->rs[i].rc, root, file))
+			continue;
+		matched = true;
+		if (!journal_delivered(fw->j, fw->rs[i].rc->name, relpath))
+			return;
+	}
+	struct gerr err;
+	if (journal_mark_settled(fw->j, relpath, fw->gen, matched, &err) < 0)
+		log_error("%s", err.msg);
+}
+
+static void prepare_folder_job(struct forward *fw, struct route_state *rs, struct sidecar *sc)
+{
+	struct pending_job *pj = &fw->jobs[fw->njobs];
+	struct gerr err;
+	enum deliver_status st = folder_prepare(rs->r->folder, sc, &pj->job, &err);
+	if (st != DELIVERED) {
+		folder_job_release(&pj->job);
+		failure_record(fw, rs, sc->relpath, st, err.msg);
+		return;
+	}
+	pj->rs = rs;
+	pj->relpath = xstrdup(sc->relpath);
+	pj->file = xstrdup(sc->file);
+	pj->root = json_incref(sc->root);
+	fw->njobs++;
+}
+
+/* Sync, publish and journal the prepared folder deliveries. */
+static void commit_jobs(struct forward *fw)
+{
+	struct folder_job *jobs[MAX_JOBS];
+	enum deliver_status st[MAX_JOBS];
+	struct gerr err, sync_err;
+	for (size_t i = 0; i < fw->njobs; i++)
+		jobs[i] = &fw->jobs[i].job;
+	bool synced = folder_sync_data(jobs, fw->njobs, &sync_err) == 0;
+	for (size_t i = 0; i < fw->njobs; i++) {
+		struct pending_job *pj = &fw->jobs[i];
+		st[i] = synced ? folder_publish(&pj->job, &err) : DELIVER_RETRY;
+		if (st[i] != DELIVERED)
+			failure_record(fw, pj->rs, pj->relpath, st[i], synced ? err.msg : sync_err.msg);
+	}
+	folder_sync_dirs(jobs, fw->njobs);
+	for (size_t i = 0; i < fw->njobs; i++) {
+		struct pending_job *pj = &fw->jobs[i];
+		if (st[i] == DELIVERED) {
+			log_info("route %s: %s -> %s/%s", pj->rs->rc->name, pj->relpath,
+				 pj->job.f->path, pj->job.where);
+			delivered(fw, pj->rs, pj->relpath);
+			settle_if_done(fw, pj->relpath, pj->root, pj->file);
+		}
+		folder_job_release(&pj->job);
+		free(pj->relpath);
+		free(pj->file);
+		json_decref(pj->root);
+	}
+	fw->njobs = 0;
+}
+
 static void process_doc(struct forward *fw, const char *relpath)
 {
 	if (journal_settled(fw->j, relpath, fw->gen))
@@ -292,37 +354,33 @@ static void process_doc(struct forward *fw, const char *relpath)
 			log_warn("spool: %s; skipped until it changes", err.msg);
 		return;
 	}
-	bool matched = false, settled = true;
 	int64_t now = now_ms();
+	bool pending = false;
 	for (size_t i = 0; i < fw->nroutes; i++) {
 		struct route_state *rs = &fw->rs[i];
-		if (!route_matches(rs->rc, sc.root, sc.file))
+		if (!route_matches(rs->rc, sc.root, sc.file) ||
+		    journal_delivered(fw->j, rs->rc->name, relpath) ||
+		    failure_waiting(failure_get(fw, rs, relpath), now))
 			continue;
-		matched = true;
-		if (journal_delivered(fw->j, rs->rc->name, relpath))
-			continue;
-		if (failure_waiting(failure_get(fw, rs, relpath), now)) {
-			settled = false;
-			continue;
-		}
-		if (rs->r->email && rs->r->email->batch == BATCH_RUN) {
-			settled = false;
-			if (too_large(rs->r->email, &sc, &err))
-				failure_record(fw, rs, relpath, DELIVER_FAILED, err.msg);
-			else
-				batch_add(rs, relpath);
-			continue;
-		}
-		enum deliver_status st = deliver(rs, &sc, &err);
-		if (st == DELIVERED) {
-			delivered(fw, rs, relpath);
+		if (rs->r->folder) {
+			if (fw->njobs == MAX_JOBS)
+				commit_jobs(fw);
+			prepare_folder_job(fw, rs, &sc);
+			pending = true;
+		} else if (too_large(rs->r->email, &sc, &err)) {
+			failure_record(fw, rs, relpath, DELIVER_FAILED, err.msg);
+		} else if (rs->r->email->batch == BATCH_RUN) {
+			batch_add(rs, relpath);
 		} else {
-			failure_record(fw, rs, relpath, st, err.msg);
-			settled = false;
+			enum deliver_status st = send_mail(rs->rc, &sc, 1, &err);
+			if (st == DELIVERED)
+				delivered(fw, rs, relpath);
+			else
+				failure_record(fw, rs, relpath, st, err.msg);
 		}
 	}
-	if (settled && journal_mark_settled(fw->j, relpath, fw->gen, matched, &err) < 0)
-		log_error("%s", err.msg);
+	if (!pending)
+		settle_if_done(fw, relpath, sc.root, sc.file);
 	fw->status_dirty = true;
 	sidecar_release(&sc);
 }
@@ -336,6 +394,7 @@ static void process_queue(struct forward *fw)
 		fw->queued = (struct strset){0};
 		for (size_t i = 0; i < q.len; i++)
 			process_doc(fw, q.items[i]);
+		commit_jobs(fw);
 		strlist_free(&q);
 	}
 }

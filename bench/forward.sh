@@ -1,0 +1,43 @@
+#!/bin/bash
+# Forwarding benchmark: N documents (default 10,000) appear in the spool as fast as a
+# script can file them; goniec forward --watch delivers them to a folder target. Then the
+# same with the usual home-made forwarder (an inotifywait -m -r loop that copies each
+# document when its sidecar appears), in the same run. Prints documents/s, latency from
+# sidecar to delivered file (p50, p99) and goniec's memory (VmHWM, and RSS at the start
+# and end). The spool lives under build/ (on disk, so fsyncs are real).
+set -u
+cd "$(dirname "$0")/.."
+N=${N:-10000}
+GONIEC=${GONIEC:-$PWD/build/goniec}
+PY=/usr/bin/python3
+W=$(mktemp -d "$PWD/build/bench-forward.XXXXXX")
+trap 'kill $gpid $ppid 2>/dev/null; rm -rf "$W"' EXIT
+gpid= ppid=
+mkdir -p "$W/conf.d" "$W/target"
+cat >"$W/conf.d/a.yaml" <<EOF2
+agent: {spool: $W/spool, state: $W/state}
+routes:
+  - name: bench
+    folder: {path: $W/target}
+EOF2
+"$GONIEC" -q -c "$W/conf.d" forward --watch 2>"$W/goniec.log" &
+gpid=$!
+sleep 1
+rss0=$(awk '/VmRSS/ {print $2}' /proc/$gpid/status)
+echo "goniec forward --watch ($N documents):"
+$PY bench/forward/dropdocs.py "$W/spool" "$W/target" "$N" | tee "$W/goniec.json"
+rss1=$(awk '/VmRSS/ {print $2}' /proc/$gpid/status)
+hwm=$(awk '/VmHWM/ {print $2}' /proc/$gpid/status)
+echo "goniec memory: RSS ${rss0} kB at start, ${rss1} kB after; peak ${hwm} kB"
+kill $gpid; wait $gpid 2>/dev/null; gpid=
+if command -v inotifywait >/dev/null; then
+	echo "inotifywait -m -r loop ($N documents, waiting at most 60 s for deliveries):"
+	mkdir -p "$W/spool2" "$W/target2"
+	setsid bash bench/forward/peer-inotifywait.sh "$W/spool2" "$W/target2" &
+	ppid=$!
+	sleep 1
+	DROP_WAIT=60 $PY bench/forward/dropdocs.py "$W/spool2" "$W/target2" "$N" | tee "$W/peer.json"
+	kill -- -$ppid 2>/dev/null; ppid=
+else
+	echo "inotifywait not installed (inotify-tools): peer skipped"
+fi
