@@ -4,14 +4,15 @@
 # same with the usual home-made forwarder (an inotifywait -m -r loop that copies each
 # document when its sidecar appears), in the same run. Prints documents/s, latency from
 # sidecar to delivered file (p50, p99) and goniec's memory (VmHWM, and RSS at the start
-# and end). The spool lives under build/ (on disk, so fsyncs are real).
+# and end). Then the start-up rescan of a spool of RESCAN_N (default 100,000) documents
+# delivered already. The spool lives under build/ (on disk, so fsyncs are real).
 set -u
 cd "$(dirname "$0")/.."
 N=${N:-10000}
 GONIEC=${GONIEC:-$PWD/build/goniec}
 PY=/usr/bin/python3
 W=$(mktemp -d "$PWD/build/bench-forward.XXXXXX")
-trap 'kill $gpid $ppid 2>/dev/null; rm -rf "$W"' EXIT
+trap '[ -n "$gpid" ] && kill $gpid; [ -n "$ppid" ] && kill -- -$ppid; rm -rf "$W"' EXIT
 gpid= ppid=
 mkdir -p "$W/conf.d" "$W/target"
 cat >"$W/conf.d/a.yaml" <<EOF2
@@ -40,4 +41,18 @@ if command -v inotifywait >/dev/null; then
 	kill -- -$ppid 2>/dev/null; ppid=
 else
 	echo "inotifywait not installed (inotify-tools): peer skipped"
+fi
+
+RESCAN_N=${RESCAN_N:-100000}
+if [ "$RESCAN_N" -gt 0 ]; then
+	echo "start-up rescan of $RESCAN_N delivered documents:"
+	rm -rf "$W/spool" "$W/state" "$W/target" && mkdir -p "$W/target"
+	for i in $(seq 0 9); do # ten source folders of a day, as a busy office has
+		$PY tests/fixtures/spool_drop.py "$W/spool" $((RESCAN_N / 10)) "r$i" 0 "2026/11/2$i" &
+	done
+	wait
+	"$GONIEC" -q -c "$W/conf.d" forward >/dev/null
+	start=$(date +%s%N)
+	"$GONIEC" -q -c "$W/conf.d" forward >/dev/null
+	echo "{\"documents\": $RESCAN_N, \"rescan_ms\": $(( ($(date +%s%N) - start) / 1000000 ))}"
 fi

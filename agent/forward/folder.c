@@ -227,6 +227,13 @@ enum deliver_status folder_prepare(const struct route_folder_target *f, const st
 			 e == ENOENT ? " (share not mounted?)" : "");
 		return e == ENOENT ? DELIVER_RETRY : classify(e);
 	}
+	struct stat rst, sst;
+	if (f->require_mount && fstat(root, &rst) == 0 && stat("/", &sst) == 0 &&
+	    rst.st_dev == sst.st_dev) {
+		close(root);
+		gerr_set(err, "destination %s: not mounted (require_mount)", f->path);
+		return DELIVER_RETRY;
+	}
 	job->f = f;
 	job->size = sc->st.st_size;
 	job->rel = folder_target_name(f, sc);

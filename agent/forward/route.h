@@ -44,6 +44,7 @@ struct route_folder_target {
 	char *path;
 	char *name;       /* naming template, e.g. "{company}/{file}" */
 	bool sidecar;     /* also deliver the sidecar as NAME.meta.json */
+	bool require_mount; /* path must be on another file system than / (a mounted share) */
 	char *group;      /* owner group of created files and directories */
 	char *mode, *dir_mode;
 	/* set by route_validate */

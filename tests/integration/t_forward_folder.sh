@@ -121,3 +121,27 @@ fw_routes "routes:
     email: {to: a@b.pl, from: c@d.pl, server: smtp.example.com}"
 fw check >/dev/null 2>"$T/check2"
 check_eq "check refuses a broken template and two targets" 2 "$(grep -c ": error: " "$T/check2")"
+
+# a target on tmpfs (another file system than the spool); require_mount waits while the
+# target is on the root file system (an unmounted share's empty mount point)
+shm=$(mktemp -d /dev/shm/goniec-fwd.XXXXXX) || skip "no /dev/shm"
+at_exit "rm -rf $shm"
+rm -rf "$STATE/forward"
+fw_routes "routes:
+  - name: onroot
+    folder: {path: $T/mnt, require_mount: true}
+  - name: shm
+    folder: {path: $shm, require_mount: true, name: '{company|none}/{file}'}"
+mkdir -p "$T/mnt"
+out=$(fw forward 2>"$T/log5")
+check "require_mount: nothing written into an unmounted mount point" test -z "$(ls "$T/mnt")"
+check "require_mount: pending with the reason" grep -q "onroot (folder): 0 delivered, 11 pending.*not mounted" <<<"$out"
+check_eq "tmpfs target: every document but the alert delivered" 11 "$(find "$shm" -type f | wc -l)"
+bad=0
+for f in "$SPOOL"/$D/*; do
+	case $f in *.meta.json | *alert.txt) continue ;; esac
+	c=$(sed -n 's/.*"company": "\([^"]*\)".*/\1/p' "$f.meta.json")
+	[ "$c" = .. ] && c=_ # a folder named ".." is made safe
+	cmp -s "$f" "$shm/${c:-none}/${f##*/}" || bad=$((bad + 1))
+done
+check_eq "tmpfs target: byte for byte" 0 "$bad"
