@@ -7,6 +7,8 @@
 #   make fuzz       run each fuzz target longer (FUZZ_SECONDS, default 120)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install missing Debian build and test dependencies
+#   make deb / rpm  build the packages into build/pkg (packaging/build.sh)
+#   make package-check  lintian, rpmlint, and install tests in a Debian 12 chroot
 #
 # Sources are found by wildcard: every agent/**/*.c is part of the program, every
 # tests/unit/test_*.c is a cmocka test binary, every tests/fuzz/fuzz_*.c a libFuzzer
@@ -35,8 +37,7 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs-only-l 
 BUILD    ?= build
 SRCS     := $(sort $(shell find agent -name '*.c'))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
-# Unit tests and fuzz targets link everything but the command line (main.c, cli/).
-LIBOBJS  := $(filter-out $(BUILD)/agent/main.o $(BUILD)/agent/cli/%.o,$(OBJS))
+LIBOBJS  := $(filter-out $(BUILD)/agent/main.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -114,6 +115,19 @@ install: all
 	    s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	install -d $(DESTDIR)$(DATADIR)/goniec/providers
 	for p in conf.d/providers/*.yaml; do [ -e "$$p" ] && install -m 0644 $$p $(DESTDIR)$(DATADIR)/goniec/providers/; done; true
+	install -D -m 0644 packaging/bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/goniec
+
+# ---- packages (packaging/build.sh, packaging/package-check.sh) --------------------------
+PKGDIR ?= $(BUILD)/pkg
+
+deb:
+	@packaging/build.sh deb $(PKGDIR) $(VERSION)
+
+rpm:
+	@packaging/build.sh rpm $(PKGDIR) $(VERSION)
+
+package-check: deps
+	@packaging/package-check.sh $(PKGDIR) $(VERSION)
 
 deps:
 	@packaging/deps.sh

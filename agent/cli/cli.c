@@ -22,6 +22,10 @@ static const struct command commands[] = {
 	 "outcomes; --no-wait returns at once. Without a daemon, or with --here, they run in\n"
 	 "this process, showing progress on a terminal. A source already running elsewhere\n"
 	 "is reported and skipped (exit 75).\n"},
+	{"consent", cmd_consent, "NAME", "admin-consent link and access check of a graph source",
+	 "Prints the link a tenant administrator opens to grant the app registration of a\n"
+	 "Microsoft 365 (graph) source its consent, then signs in and opens the mailbox to\n"
+	 "tell whether access works. Exit 0 when it does, 3 when a person must act.\n"},
 	{"folders", cmd_folders, "NAME", "list an IMAP source's folders (proves the login works)",
 	 "Logs in to the IMAP source NAME and prints its folders, decoded from modified\n"
 	 "UTF-7; '*' marks the ones a run reads, (junk) the junk folder.\n"},
@@ -45,6 +49,13 @@ static const struct command commands[] = {
 	{"reload", cmd_reload, "", "make the running daemon re-read conf.d",
 	 "Checks conf.d, then asks the daemon to load it; prints the errors if it is rejected.\n"},
 	{"worker", cmd_worker, "--result-fd=N NAME", "(internal) one source run for `goniec run`", ""},
+	{"points", cmd_points, "NAME", "list the consumption points of a portal source",
+	 "Prints each point the portal showed (id, name or address), the property it is\n"
+	 "mapped to in conf.d and its state: mapped, unmapped, disabled, or not seen yet.\n"},
+	{"otp", cmd_otp, "NAME [CODE]", "give a portal login the one-time code it waits for",
+	 "Completes a login that stopped with \"code needed\" and runs the source. Without\n"
+	 "CODE it asks on the terminal (first logging in, so that the portal sends a code,\n"
+	 "when no login is waiting). The session is kept and reused on later runs.\n"},
 	{"version", cmd_version, "", "print the version", ""},
 };
 

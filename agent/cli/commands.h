@@ -50,6 +50,7 @@ void cli_usage(FILE *out);
 char *cli_find_source_tree(void);
 
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_consent(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
 int cmd_folders(struct cli *cli, int argc, char **argv);
 int cmd_forward(struct cli *cli, int argc, char **argv);
@@ -59,5 +60,7 @@ int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_worker(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_points(struct cli *cli, int argc, char **argv);
+int cmd_otp(struct cli *cli, int argc, char **argv);
 
 #endif

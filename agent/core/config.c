@@ -93,35 +93,58 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* Every key the tables take, with the _file/_env/_credential forms of secrets. The strings
+ * of the secret forms are owned by a static list (they are few and live for the process). */
+static const char *secret_key(const char *key, const char *suffix)
+{
+	static struct strlist made;
+	char *k = xasprintf("%s%s", key, suffix);
+	for (size_t i = 0; i < made.len; i++)
+		if (strcmp(made.items[i], k) == 0) {
+			free(k);
+			return made.items[i];
+		}
+	strlist_add(&made, k);
+	free(k);
+	return made.items[made.len - 1];
+}
+
 static const char **keys_of(const struct cf_field *a, const struct cf_field *b)
 {
+	static const char *const suffixes[] = {"_file", "_env", "_credential"};
+	const struct cf_field *tables[] = {a, b};
 	size_t n = 0;
-	for (const struct cf_field *f = a; f && f->key; f++)
-		n++;
-	for (const struct cf_field *f = b; f && f->key; f++)
-		n++;
+	for (size_t t = 0; t < 2; t++)
+		for (const struct cf_field *f = tables[t]; f && f->key; f++)
+			n += f->type == CF_SECRET ? 4 : 1;
 	const char **keys = xcalloc(n + 1, sizeof *keys);
 	n = 0;
-	for (const struct cf_field *f = a; f && f->key; f++)
-		keys[n++] = f->key;
-	for (const struct cf_field *f = b; f && f->key; f++)
-		keys[n++] = f->key;
+	for (size_t t = 0; t < 2; t++)
+		for (const struct cf_field *f = tables[t]; f && f->key; f++) {
+			keys[n++] = f->key;
+			for (size_t i = 0; f->type == CF_SECRET && i < ARRAY_LEN(suffixes); i++)
+				keys[n++] = secret_key(f->key, suffixes[i]);
+		}
 	return keys;
 }
 
 static const char *const *type_hint_list(void) { return source_type_names(); }
 
-static void check_unique_name(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node,
-			      const char *what, const char *name, struct conf_pos *positions,
-			      const char *const *names, size_t count)
+/* Is `name` already used by one of `count` earlier items? Each item is a struct holding
+ * a `char *` name at name_off and a struct conf_pos at pos_off. */
+static void check_unique_name(struct cf_ctx *ctx, yaml_node_t *node, const char *what,
+			      const char *name, void *const *items, size_t count,
+			      size_t name_off, size_t pos_off)
 {
-	for (size_t i = 0; i < count; i++)
-		if (names[i] && strcmp(names[i], name) == 0) {
+	for (size_t i = 0; i < count; i++) {
+		const char *other = *(char *const *)((const char *)items[i] + name_off);
+		const struct conf_pos *pos = (const void *)((const char *)items[i] + pos_off);
+		if (other && strcmp(other, name) == 0) {
 			cf_error(ctx, node, "%s name '%s' is already used at %s:%d:%d", what, name,
-				 positions[i].file, positions[i].line, positions[i].col);
+				 pos->file, pos->line, pos->col);
 			return;
 		}
-	(void)ld;
+	}
 }
 
 /* ---- sources ------------------------------------------------------------------------------ */
@@ -208,18 +231,10 @@ static void load_source(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node
 		if (type->validate)
 			type->validate(ctx, node, src);
 	}
-	if (src->name) {
-		const char **names = xcalloc(cfg->nsources + 1, sizeof *names);
-		struct conf_pos *pos = xcalloc(cfg->nsources + 1, sizeof *pos);
-		for (size_t i = 0; i < cfg->nsources; i++) {
-			names[i] = cfg->sources[i]->name;
-			pos[i] = cfg->sources[i]->pos;
-		}
-		check_unique_name(ld, ctx, cf_get(ctx, node, "name"), "source", src->name, pos, names,
-				  cfg->nsources);
-		free(names);
-		free(pos);
-	}
+	if (src->name)
+		check_unique_name(ctx, cf_get(ctx, node, "name"), "source", src->name,
+				  (void *const *)cfg->sources, cfg->nsources,
+				  offsetof(struct source_conf, name), offsetof(struct source_conf, pos));
 	cfg->sources = grow(cfg->sources, cfg->nsources);
 	cfg->sources[cfg->nsources++] = src;
 }
@@ -262,18 +277,10 @@ static void load_route(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node,
 			 "name '%s' may hold only letters, digits, '.', '_' and '-' (64 at most)",
 			 r->name);
 	route_validate(ctx, node, r);
-	if (r->name) {
-		const char **names = xcalloc(cfg->nroutes + 1, sizeof *names);
-		struct conf_pos *pos = xcalloc(cfg->nroutes + 1, sizeof *pos);
-		for (size_t i = 0; i < cfg->nroutes; i++) {
-			names[i] = cfg->routes[i]->name;
-			pos[i] = cfg->routes[i]->pos;
-		}
-		check_unique_name(ld, ctx, cf_get(ctx, node, "name"), "route", r->name, pos, names,
-				  cfg->nroutes);
-		free(names);
-		free(pos);
-	}
+	if (r->name)
+		check_unique_name(ctx, cf_get(ctx, node, "name"), "route", r->name,
+				  (void *const *)cfg->routes, cfg->nroutes,
+				  offsetof(struct route_conf, name), offsetof(struct route_conf, pos));
 	cfg->routes = grow(cfg->routes, cfg->nroutes);
 	cfg->routes[cfg->nroutes++] = r;
 }

@@ -523,6 +523,25 @@ static bool in_list(const char *const *list, const char *s)
 	return false;
 }
 
+/* An ignored key, also in a secret's other forms (KEY_file, KEY_env, KEY_credential):
+ * the other table, which owns the key, checks that it is really a secret. */
+static bool is_ignored(const char *const *ignore, const char *key)
+{
+	if (in_list(ignore, key))
+		return true;
+	for (size_t i = 1; i < ARRAY_LEN(secret_suffixes); i++) {
+		size_t kl = strlen(key), sl = strlen(secret_suffixes[i]);
+		if (kl > sl && strcmp(key + kl - sl, secret_suffixes[i]) == 0) {
+			char *base = xstrndup(key, kl - sl);
+			bool found = in_list(ignore, base);
+			free(base);
+			if (found)
+				return true;
+		}
+	}
+	return false;
+}
+
 static bool field_is_set(const struct cf_field *f, void *obj)
 {
 	void *p = FIELD_PTR(obj, f);
@@ -554,7 +573,7 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 			cf_error(ctx, k, "a key must be a plain word, not %s", node_kind(k));
 			continue;
 		}
-		if (in_list(ignore, key))
+		if (is_ignored(ignore, key))
 			continue;
 		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
 			const char *earlier = cf_scalar(yaml_document_get_node(ctx->doc, q->key));

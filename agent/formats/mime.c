@@ -470,8 +470,9 @@ static int raw_walk_node(struct raw_walk *w, const struct mailmime *m, const cha
 		/* the top (depth 0, empty section) or a forwarded message at `section` */
 		if (!m->mm_data.mm_message.mm_msg_mime || depth >= MIME_MAX_DEPTH)
 			return 0;
+		/* a message inside the top one counts a level even when it is the whole body */
 		return raw_walk_node(w, m->mm_data.mm_message.mm_msg_mime, section,
-				     *section ? depth + 1 : depth, true);
+				     *section || message_root ? depth + 1 : depth, true);
 	case MAILMIME_SINGLE:
 		if (message_root) {
 			if (!child_section(sub, section, 1))

@@ -4,11 +4,15 @@
 #include <string.h>
 
 extern const struct source_type source_type_folder;
+extern const struct source_type source_type_graph;
 extern const struct source_type source_type_imap;
+extern const struct source_type source_type_portal;
 
 static const struct source_type *const types[] = {
 	&source_type_folder,
+	&source_type_graph,
 	&source_type_imap,
+	&source_type_portal,
 };
 
 static const char *type_names[ARRAY_LEN(types) + 1];

@@ -267,6 +267,29 @@ static void test_bodystructure_walk(void **state)
 	mailimap_body_free(b);
 }
 
+/* A message that is nothing but a forwarded message, MIME_MAX_DEPTH + 4 levels down:
+ * the walk stops at the depth limit as the BODYSTRUCTURE walk does. */
+static void test_raw_depth_limit(void **state)
+{
+	(void)state;
+	struct buf b = {0};
+	buf_puts(&b, "Content-Type: application/pdf; name=\"deep.pdf\"\r\n"
+		     "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n");
+	for (int i = 0; i < MIME_MAX_DEPTH + 4; i++) {
+		char *outer = xasprintf("From: x%d@b\r\nMIME-Version: 1.0\r\n"
+					"Content-Type: message/rfc822\r\n\r\n%s", i, b.data);
+		buf_free(&b);
+		buf_puts(&b, outer);
+		free(outer);
+	}
+	struct seen s = {0};
+	struct gerr err;
+	assert_int_equal(mime_walk_raw(b.data, b.len, NULL, on_part, &s, &err), 0);
+	assert_int_equal(s.n, 0);
+	seen_free(&s);
+	buf_free(&b);
+}
+
 static void test_bodystructure_depth_limit(void **state)
 {
 	(void)state;
@@ -291,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_decoder_chunking),
 		cmocka_unit_test(test_bodystructure_walk),
 		cmocka_unit_test(test_bodystructure_depth_limit),
+		cmocka_unit_test(test_raw_depth_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

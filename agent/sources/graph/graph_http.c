@@ -1,0 +1,480 @@
+/* graph_http — see graph_http.h. */
+#include "sources/graph/graph_http.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "sources/graph/graph_json.h"
+
+#define BODY_CAP (1 << 20)
+#define TOKEN_MARGIN 300
+
+struct graph_client {
+	struct graph_client_conf conf;
+	CURLM *multi;
+	char *token;
+	time_t token_valid_until;   /* renew at this time */
+	unsigned token_gen;
+	char cache_key[65];
+	struct graph_req *queue;    /* waiting, in submission order */
+	unsigned active;
+	unsigned long requests;
+};
+
+static void set_common(const struct graph_client *gc, CURL *easy)
+{
+	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (gc->conf.ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, gc->conf.ca_file);
+	curl_easy_setopt(easy, CURLOPT_USERAGENT, gc->conf.user_agent ? gc->conf.user_agent : "goniec");
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* A stalled transfer (no byte for a minute) is cut; big ones may take long. */
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 60L);
+}
+
+/* sha256(login_url | tenant | client_id | secret) in hex: a cached token is used only by
+ * the same credentials, and the secret itself is never written. */
+static void make_cache_key(struct graph_client *gc)
+{
+	const struct graph_client_conf *c = &gc->conf;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char *all = xasprintf("%s|%s|%s|%s", c->login_url, c->tenant, c->client_id, c->secret);
+
+	EVP_Digest(all, strlen(all), md, &mdlen, EVP_sha256(), NULL);
+	free_secret(all);
+	hex_encode(md, sizeof(md), gc->cache_key);
+}
+
+static void cache_load(struct graph_client *gc)
+{
+	json_t *root;
+	const char *key, *tok;
+	json_int_t until;
+
+	if (!gc->conf.token_cache)
+		return;
+	root = json_load_file(gc->conf.token_cache, 0, NULL);
+	if (!root)
+		return;
+	key = json_string_value(json_object_get(root, "key"));
+	tok = json_string_value(json_object_get(root, "access_token"));
+	until = json_integer_value(json_object_get(root, "valid_until"));
+	if (key && tok && strcmp(key, gc->cache_key) == 0 && until > time(NULL)) {
+		gc->token = xstrdup(tok);
+		gc->token_valid_until = (time_t)until;
+		gc->token_gen++;
+	}
+	json_decref(root);
+}
+
+static void cache_store(struct graph_client *gc)
+{
+	struct gerr err;
+	json_t *root;
+	char *text;
+
+	if (!gc->conf.token_cache)
+		return;
+	root = json_pack("{s:s, s:s, s:I}", "key", gc->cache_key, "access_token", gc->token,
+			 "valid_until", (json_int_t)gc->token_valid_until);
+	text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (text && write_file_atomic(gc->conf.token_cache, text, strlen(text), 0600, &err) < 0)
+		log_warn("graph: token cache not written: %s", err.msg);
+	free_secret(text);
+}
+
+struct graph_client *graph_client_new(const struct graph_client_conf *conf)
+{
+	struct graph_client *gc = xcalloc(1, sizeof(*gc));
+
+	gc->conf = *conf;
+	gc->multi = curl_multi_init();
+	if (!gc->multi) {
+		log_error("graph: curl_multi_init failed");
+		abort();
+	}
+	curl_multi_setopt(gc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)GRAPH_MAX_INFLIGHT);
+	make_cache_key(gc);
+	cache_load(gc);
+	return gc;
+}
+
+static void req_free(struct graph_req *req)
+{
+	if (req->easy)
+		curl_easy_cleanup(req->easy);
+	curl_slist_free_all(req->headers);
+	free(req->url);
+	free(req->json_body);
+	buf_free(&req->body);
+	free(req);
+}
+
+void graph_client_free(struct graph_client *gc)
+{
+	struct graph_req *r, *next;
+
+	if (!gc)
+		return;
+	for (r = gc->queue; r; r = next) {
+		next = r->next;
+		req_free(r);
+	}
+	curl_multi_cleanup(gc->multi);
+	free_secret(gc->token);
+	free(gc);
+}
+
+unsigned long graph_request_count(const struct graph_client *gc)
+{
+	return gc->requests;
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *userp)
+{
+	struct buf *b = userp;
+
+	if (b->len + size * n <= BODY_CAP)
+		buf_append(b, data, size * n);
+	return size * n;
+}
+
+char *graph_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0);
+	char *out;
+
+	if (!e) {
+		log_error("graph: out of memory");
+		abort();
+	}
+	out = xstrdup(e);
+	curl_free(e);
+	return out;
+}
+
+/* The token request's form body (holds the secret: free with free_secret). */
+static char *token_form(const struct graph_client *gc)
+{
+	char *id = graph_escape(gc->conf.client_id), *sec = graph_escape(gc->conf.secret);
+	char *form = xasprintf("client_id=%s&scope=https%%3A%%2F%%2Fgraph.microsoft.com%%2F.default"
+			       "&client_secret=%s&grant_type=client_credentials", id, sec);
+
+	free(id);
+	free_secret(sec);
+	return form;
+}
+
+static int token_answer(struct graph_client *gc, long status, const struct buf *b,
+			bool *needs_person, struct gerr *err)
+{
+	struct graph_token tok;
+	struct graph_error e;
+	char *msg;
+
+	if (status == 200) {
+		if (graph_parse_token(b->data, b->len, &tok, err) < 0)
+			return gerr_prefix(err, "token endpoint");
+		free_secret(gc->token);
+		gc->token = tok.access_token;
+		gc->token_valid_until = time(NULL) + tok.expires_in -
+			(tok.expires_in > 2 * TOKEN_MARGIN ? TOKEN_MARGIN : tok.expires_in / 10);
+		gc->token_gen++;
+		cache_store(gc);
+		return 0;
+	}
+	graph_parse_error(b->data, b->len, &e);
+	*needs_person = graph_error_needs_person(status, &e) || status == 400 || status == 401;
+	msg = graph_explain(status, &e, "sign-in to Microsoft Entra ID");
+	gerr_set(err, "%s", msg);
+	free(msg);
+	graph_error_free(&e);
+	return -1;
+}
+
+int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct buf b = {0};
+	char *url, *form;
+	CURL *easy;
+	CURLcode rc;
+	long status = 0;
+	int ret;
+
+	*needs_person = false;
+	if (gc->token && time(NULL) < gc->token_valid_until)
+		return 0;
+	easy = curl_easy_init();
+	url = xasprintf("%s/%s/oauth2/v2.0/token", gc->conf.login_url, gc->conf.tenant);
+	form = token_form(gc);
+	set_common(gc, easy);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, form);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 60L);
+	rc = curl_easy_perform(easy);
+	gc->requests++;
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(easy);
+	free_secret(form);
+	if (rc != CURLE_OK)
+		ret = gerr_set(err, "sign-in to %s failed: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
+	else
+		ret = token_answer(gc, status, &b, needs_person, err);
+	free(url);
+	buf_free(&b);
+	return ret;
+}
+
+struct graph_req *graph_req_new(struct graph_client *gc, const char *method, const char *path)
+{
+	struct graph_req *req = xcalloc(1, sizeof(*req));
+
+	req->gc = gc;
+	req->method = method ? method : "GET";
+	if (str_starts_with(path, "https://"))
+		req->url = xstrdup(path);
+	else
+		req->url = xasprintf("%s%s", gc->conf.graph_url, path);
+	return req;
+}
+
+void graph_submit(struct graph_client *gc, struct graph_req *req)
+{
+	struct graph_req **p = &gc->queue;
+
+	while (*p)
+		p = &(*p)->next;
+	req->next = NULL;
+	*p = req;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+	struct graph_req *req = userp;
+	long status = 0;
+
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (req->sink && status >= 200 && status < 300) {
+		req->streamed = true;
+		return req->sink(req, data, size * n) < 0 ? 0 : size * n;
+	}
+	return collect(data, size, n, &req->body);
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *userp)
+{
+	struct graph_req *req = userp;
+	size_t len = size * n;
+
+	if (len > 5 && strncmp(data, "HTTP/", 5) == 0)
+		req->retry_after = 0;
+	else if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
+		req->retry_after = strtol(data + 12, NULL, 10);
+	return len;
+}
+
+static void start(struct graph_client *gc, struct graph_req *req)
+{
+	char *auth = xasprintf("Authorization: Bearer %s", gc->token);
+
+	req->easy = curl_easy_init();
+	set_common(gc, req->easy);
+	req->headers = curl_slist_append(NULL, auth);
+	free_secret(auth);
+	req->headers = curl_slist_append(req->headers, "Prefer: IdType=\"ImmutableId\"");
+	req->headers = curl_slist_append(req->headers, "Accept: application/json");
+	if (req->json_body) {
+		req->headers = curl_slist_append(req->headers, "Content-Type: application/json");
+		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, req->json_body);
+	} else if (strcmp(req->method, "POST") == 0) {
+		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, "");
+	}
+	curl_easy_setopt(req->easy, CURLOPT_URL, req->url);
+	curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, req->headers);
+	curl_easy_setopt(req->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(req->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(req->easy, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(req->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(req->easy, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(req->easy, CURLOPT_ERRORBUFFER, req->curl_err);
+	curl_easy_setopt(req->easy, CURLOPT_PRIVATE, req);
+	req->curl_err[0] = 0;
+	req->attempts++;
+	req->token_gen = gc->token_gen;
+	gc->requests++;
+	gc->active++;
+	curl_multi_add_handle(gc->multi, req->easy);
+}
+
+/* Take the first request whose time has come off the queue (NULL: none ready). *wait_ms
+ * is lowered to the time until the next one is due. */
+static struct graph_req *take_ready(struct graph_client *gc, int64_t now, long *wait_ms)
+{
+	struct graph_req **p;
+
+	for (p = &gc->queue; *p; p = &(*p)->next) {
+		struct graph_req *r = *p;
+
+		if (r->not_before <= now) {
+			*p = r->next;
+			r->next = NULL;
+			return r;
+		}
+		if (r->not_before - now < *wait_ms)
+			*wait_ms = (long)(r->not_before - now);
+	}
+	return NULL;
+}
+
+static void requeue(struct graph_client *gc, struct graph_req *req, int64_t delay_ms)
+{
+	curl_easy_cleanup(req->easy);
+	req->easy = NULL;
+	curl_slist_free_all(req->headers);
+	req->headers = NULL;
+	req->body.len = 0;
+	req->status = 0;
+	req->not_before = now_ms() + delay_ms;
+	graph_submit(gc, req);
+}
+
+/* Whether a finished attempt is tried again (and when). */
+static bool retry(struct graph_client *gc, struct graph_req *req)
+{
+	int64_t backoff = 1000LL << (req->attempts < 6 ? req->attempts - 1 : 5);
+
+	if (req->streamed || req->attempts >= GRAPH_MAX_ATTEMPTS)
+		return false;
+	if (req->curl_rc != CURLE_OK) {
+		log_debug("graph: %s: %s, retrying", req->url, req->curl_err);
+		requeue(gc, req, backoff);
+		return true;
+	}
+	if (req->status == 401 && req->auth_retries++ < 1) {
+		if (req->token_gen == gc->token_gen) { /* the token it carried is the current one */
+			free_secret(gc->token);
+			gc->token = NULL;
+		}
+		requeue(gc, req, 0);
+		return true;
+	}
+	if (req->status == 429 || req->status == 503 || req->status == 504) {
+		log_debug("graph: HTTP %ld, retry after %lds", req->status, req->retry_after);
+		requeue(gc, req, req->retry_after > 0 ? req->retry_after * 1000 : backoff);
+		return true;
+	}
+	return false;
+}
+
+static void finished(struct graph_client *gc, CURLMsg *m)
+{
+	struct graph_req *req = NULL;
+
+	curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&req);
+	curl_multi_remove_handle(gc->multi, m->easy_handle);
+	gc->active--;
+	req->curl_rc = m->data.result;
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->status);
+	if (req->curl_rc != CURLE_OK && !req->curl_err[0])
+		snprintf(req->curl_err, sizeof(req->curl_err), "%s", curl_easy_strerror(req->curl_rc));
+	if (retry(gc, req))
+		return;
+	if (req->done)
+		req->done(gc, req);
+	req_free(req);
+}
+
+/* Every waiting request ends unsent (the token is gone); their done() is told. */
+static void fail_queue(struct graph_client *gc, const char *why)
+{
+	struct graph_req *r;
+
+	while ((r = gc->queue)) {
+		gc->queue = r->next;
+		r->curl_rc = CURLE_LOGIN_DENIED;
+		snprintf(r->curl_err, sizeof(r->curl_err), "%.200s", why);
+		if (r->done)
+			r->done(gc, r);
+		req_free(r);
+	}
+}
+
+static int start_ready(struct graph_client *gc, long *wait_ms, bool *needs_person, struct gerr *err)
+{
+	struct graph_req *req;
+	int64_t now = now_ms();
+
+	while (gc->active < GRAPH_MAX_INFLIGHT && (req = take_ready(gc, now, wait_ms))) {
+		if (graph_token_get(gc, needs_person, err) < 0) {
+			graph_submit(gc, req);
+			return -1;
+		}
+		start(gc, req);
+	}
+	return 0;
+}
+
+int graph_run(struct graph_client *gc, bool *needs_person, struct gerr *err)
+{
+	CURLMsg *m;
+	int running, left;
+
+	*needs_person = false;
+	while (gc->queue || gc->active) {
+		long wait_ms = 1000;
+
+		if (start_ready(gc, &wait_ms, needs_person, err) < 0) {
+			/* wait for what is in flight, then give up on the rest */
+			while (gc->active) {
+				curl_multi_perform(gc->multi, &running);
+				while ((m = curl_multi_info_read(gc->multi, &left)))
+					if (m->msg == CURLMSG_DONE)
+						finished(gc, m);
+				curl_multi_poll(gc->multi, NULL, 0, 100, NULL);
+			}
+			fail_queue(gc, err->msg);
+			return -1;
+		}
+		curl_multi_perform(gc->multi, &running);
+		while ((m = curl_multi_info_read(gc->multi, &left)))
+			if (m->msg == CURLMSG_DONE)
+				finished(gc, m);
+		if (gc->queue || gc->active)
+			curl_multi_poll(gc->multi, NULL, 0, gc->active < GRAPH_MAX_INFLIGHT && gc->queue ?
+					(int)(wait_ms < 0 ? 0 : wait_ms) : 1000, NULL);
+	}
+	return 0;
+}
+
+bool graph_req_ok(const struct graph_req *req)
+{
+	return req->curl_rc == CURLE_OK && req->status >= 200 && req->status < 300;
+}
+
+char *graph_req_error(const struct graph_req *req, const char *what)
+{
+	struct graph_error e;
+	char *msg;
+
+	if (req->curl_rc != CURLE_OK)
+		return xasprintf("%s: %s", what, req->curl_err);
+	graph_parse_error(req->body.data, req->body.len, &e);
+	msg = graph_explain(req->status, &e, what);
+	graph_error_free(&e);
+	return msg;
+}

@@ -1,0 +1,351 @@
+/* graph_json — see graph_json.h. */
+#include "sources/graph/graph_json.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static json_t *load(const char *body, size_t len, struct gerr *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+
+	if (!root) {
+		gerr_set(err, "answer is not JSON (line %d: %s)", je.line, je.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		gerr_set(err, "answer is not a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
+/* A string member copied, or NULL when absent or not a string. */
+static char *opt_str(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? xstrdup(s) : NULL;
+}
+
+int graph_parse_token(const char *body, size_t len, struct graph_token *out, struct gerr *err)
+{
+	json_t *root = load(body, len, err);
+	json_t *exp;
+
+	memset(out, 0, sizeof(*out));
+	if (!root)
+		return -1;
+	out->access_token = opt_str(root, "access_token");
+	exp = json_object_get(root, "expires_in");
+	/* The v2 endpoint sends a number; v1 and some proxies a string. */
+	if (json_is_integer(exp))
+		out->expires_in = (long)json_integer_value(exp);
+	else if (json_is_string(exp))
+		out->expires_in = strtol(json_string_value(exp), NULL, 10);
+	json_decref(root);
+	if (!out->access_token || !*out->access_token) {
+		graph_token_free(out);
+		return gerr_set(err, "token answer has no access_token");
+	}
+	if (out->expires_in <= 0 || out->expires_in > 7 * 86400)
+		out->expires_in = 3599;
+	return 0;
+}
+
+void graph_token_free(struct graph_token *t)
+{
+	free_secret(t->access_token);
+	t->access_token = NULL;
+}
+
+static long aadsts_of(const char *text)
+{
+	const char *p = text ? strstr(text, "AADSTS") : NULL;
+
+	return p ? strtol(p + 6, NULL, 10) : 0;
+}
+
+void graph_parse_error(const char *body, size_t len, struct graph_error *out)
+{
+	struct gerr ignored;
+	json_t *root, *e, *codes;
+
+	memset(out, 0, sizeof(*out));
+	root = body && len ? load(body, len, &ignored) : NULL;
+	if (!root)
+		return;
+	e = json_object_get(root, "error");
+	if (json_is_object(e)) { /* Graph */
+		out->code = opt_str(e, "code");
+		out->message = opt_str(e, "message");
+		out->request_id = opt_str(json_object_get(e, "innerError"), "request-id");
+	} else if (json_is_string(e)) { /* OAuth */
+		out->code = xstrdup(json_string_value(e));
+		out->message = opt_str(root, "error_description");
+		out->request_id = opt_str(root, "trace_id");
+		codes = json_object_get(root, "error_codes");
+		if (json_is_integer(json_array_get(codes, 0)))
+			out->aadsts = (long)json_integer_value(json_array_get(codes, 0));
+		else
+			out->aadsts = aadsts_of(out->message);
+	}
+	json_decref(root);
+}
+
+void graph_error_free(struct graph_error *e)
+{
+	free(e->code);
+	free(e->message);
+	free(e->request_id);
+	memset(e, 0, sizeof(*e));
+}
+
+static enum graph_att_kind att_kind(const char *odata_type)
+{
+	if (!odata_type)
+		return GRAPH_ATT_OTHER;
+	if (strcmp(odata_type, "#microsoft.graph.fileAttachment") == 0)
+		return GRAPH_ATT_FILE;
+	if (strcmp(odata_type, "#microsoft.graph.itemAttachment") == 0)
+		return GRAPH_ATT_ITEM;
+	if (strcmp(odata_type, "#microsoft.graph.referenceAttachment") == 0)
+		return GRAPH_ATT_REFERENCE;
+	return GRAPH_ATT_OTHER;
+}
+
+static int parse_attachments(const json_t *arr, struct graph_message *m, struct gerr *err)
+{
+	size_t i;
+	json_t *a;
+
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return gerr_set(err, "message %s: attachments is not a list", m->id);
+	m->atts = xcalloc(json_array_size(arr) + 1, sizeof(*m->atts));
+	json_array_foreach(arr, i, a) {
+		struct graph_attachment *at = &m->atts[m->natts];
+		json_t *size = json_object_get(a, "size");
+
+		if (!json_is_object(a) || !json_is_string(json_object_get(a, "id")))
+			return gerr_set(err, "message %s: attachment %zu has no id", m->id, i + 1);
+		at->kind = att_kind(json_string_value(json_object_get(a, "@odata.type")));
+		at->id = opt_str(a, "id");
+		at->name = opt_str(a, "name");
+		at->content_type = opt_str(a, "contentType");
+		at->size = json_is_integer(size) ? json_integer_value(size) : -1;
+		at->is_inline = json_is_true(json_object_get(a, "isInline"));
+		m->natts++;
+	}
+	return 0;
+}
+
+static int parse_message(const json_t *v, struct graph_message *m, struct gerr *err)
+{
+	const json_t *addr;
+
+	if (!json_is_object(v))
+		return gerr_set(err, "a message entry is not an object");
+	m->id = opt_str(v, "id");
+	m->received = opt_str(v, "receivedDateTime");
+	if (!m->id || !*m->id)
+		return gerr_set(err, "a message has no id");
+	if (!m->received)
+		return gerr_set(err, "message %s has no receivedDateTime", m->id);
+	m->internet_id = opt_str(v, "internetMessageId");
+	m->subject = opt_str(v, "subject");
+	addr = json_object_get(json_object_get(v, "from"), "emailAddress");
+	m->from = opt_str(addr, "address");
+	m->from_name = opt_str(addr, "name");
+	return parse_attachments(json_object_get(v, "attachments"), m, err);
+}
+
+int graph_parse_messages(const char *body, size_t len, struct graph_page *out, struct gerr *err)
+{
+	json_t *root = load(body, len, err), *value, *v;
+	size_t i;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!root)
+		return -1;
+	value = json_object_get(root, "value");
+	if (!json_is_array(value)) {
+		json_decref(root);
+		return gerr_set(err, "message list has no \"value\" list");
+	}
+	out->msgs = xcalloc(json_array_size(value) + 1, sizeof(*out->msgs));
+	json_array_foreach(value, i, v) {
+		rc = parse_message(v, &out->msgs[out->nmsgs++], err);
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0)
+		out->next_link = opt_str(root, "@odata.nextLink");
+	json_decref(root);
+	if (rc < 0)
+		graph_page_free(out);
+	return rc;
+}
+
+static void message_free(struct graph_message *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->natts; i++) {
+		free(m->atts[i].id);
+		free(m->atts[i].name);
+		free(m->atts[i].content_type);
+	}
+	free(m->atts);
+	free(m->id);
+	free(m->internet_id);
+	free(m->subject);
+	free(m->from);
+	free(m->from_name);
+	free(m->received);
+}
+
+void graph_page_free(struct graph_page *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmsgs; i++)
+		message_free(&p->msgs[i]);
+	free(p->msgs);
+	free(p->next_link);
+	memset(p, 0, sizeof(*p));
+}
+
+static int folder_from(const json_t *v, struct graph_folder *out, struct gerr *err)
+{
+	out->id = opt_str(v, "id");
+	out->name = opt_str(v, "displayName");
+	if (!out->id || !*out->id) {
+		graph_folder_free(out);
+		return gerr_set(err, "folder answer has no id");
+	}
+	return 0;
+}
+
+int graph_parse_folder(const char *body, size_t len, struct graph_folder *out, struct gerr *err)
+{
+	json_t *root = load(body, len, err);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!root)
+		return -1;
+	rc = folder_from(root, out, err);
+	json_decref(root);
+	return rc;
+}
+
+int graph_parse_folder_find(const char *body, size_t len, const char *name,
+			    struct graph_folder *out, struct gerr *err)
+{
+	json_t *root = load(body, len, err), *value, *v;
+	size_t i;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!root)
+		return -1;
+	value = json_object_get(root, "value");
+	if (!json_is_array(value))
+		rc = gerr_set(err, "folder list has no \"value\" list");
+	json_array_foreach(value, i, v) {
+		const char *dn = json_string_value(json_object_get(v, "displayName"));
+
+		if (dn && strcasecmp(dn, name) == 0) {
+			rc = folder_from(v, out, err);
+			break;
+		}
+	}
+	json_decref(root);
+	return rc;
+}
+
+void graph_folder_free(struct graph_folder *f)
+{
+	free(f->id);
+	free(f->name);
+	memset(f, 0, sizeof(*f));
+}
+
+static bool code_is(const struct graph_error *e, const char *code)
+{
+	return e->code && strcasecmp(e->code, code) == 0;
+}
+
+/* The fix for a token-endpoint refusal, by AADSTS number. */
+static const char *aadsts_fix(long n)
+{
+	switch (n) {
+	case 90002: case 90023: case 900023:
+		return "tenant not found: set `tenant` to the Directory (tenant) ID from the app "
+		       "registration's Overview page in Microsoft Entra ID";
+	case 7000215:
+		return "client secret rejected: set `client_secret` to the secret's Value (not its "
+		       "Secret ID) from the app registration's Certificates & secrets page";
+	case 7000222:
+		return "client secret expired: create a new one under the app registration's "
+		       "Certificates & secrets and update `client_secret`";
+	case 700016:
+		return "application not found in this tenant: check `client_id` (Application "
+		       "(client) ID on the app registration's Overview page) and `tenant`";
+	case 1002012: case 70011:
+		return "scope refused (the token request must use the .default scope)";
+	case 7000112:
+		return "the application is disabled in this tenant";
+	}
+	return NULL;
+}
+
+char *graph_explain(long status, const struct graph_error *e, const char *what)
+{
+	const char *fix = aadsts_fix(e->aadsts);
+	struct buf b = {0};
+
+	buf_printf(&b, "%s: ", what);
+	if (fix)
+		buf_puts(&b, fix);
+	else if (status == 403 || code_is(e, "ErrorAccessDenied") ||
+		 code_is(e, "Authorization_RequestDenied"))
+		buf_puts(&b, "access denied: give the app registration the Application permission "
+			     "Mail.ReadWrite (Microsoft Graph) and grant admin consent (`goniec "
+			     "consent NAME` prints the link); an application access policy may "
+			     "also exclude this mailbox");
+	else if (code_is(e, "ErrorInvalidUser") || code_is(e, "MailboxNotEnabledForRESTAPI") ||
+		 code_is(e, "ResourceNotFound") || code_is(e, "MailboxNotFound"))
+		buf_puts(&b, "mailbox not found: set `mailbox` to the user's address (UPN) or "
+			     "object id; the user needs an Exchange Online licence");
+	else if (status == 401)
+		buf_puts(&b, "access token refused");
+	else if (status == 429 || status == 503 || status == 504)
+		buf_puts(&b, "Microsoft Graph is throttling or unavailable; retrying later");
+	else
+		buf_printf(&b, "HTTP %ld", status);
+	if (e->code)
+		buf_printf(&b, " [%s]", e->code);
+	if (e->message)
+		buf_printf(&b, " (%.300s)", e->message);
+	if (e->request_id)
+		buf_printf(&b, " request-id %s", e->request_id);
+	return buf_take(&b);
+}
+
+bool graph_error_needs_person(long status, const struct graph_error *e)
+{
+	if (aadsts_fix(e->aadsts) || status == 403)
+		return true;
+	if (status == 400 && e->code && strcmp(e->code, "invalid_client") == 0)
+		return true;
+	return status == 404 && (code_is(e, "ErrorInvalidUser") ||
+				 code_is(e, "MailboxNotEnabledForRESTAPI") ||
+				 code_is(e, "MailboxNotFound"));
+}

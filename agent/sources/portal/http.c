@@ -1,0 +1,365 @@
+/* http — polite libcurl client for portal recipes. See http.h. */
+#include "sources/portal/http.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int http_init(struct http *h, const struct http_opts *o, struct gerr *err)
+{
+	static bool global;
+	memset(h, 0, sizeof(*h));
+	if (!global) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		global = true;
+	}
+	h->curl = curl_easy_init();
+	if (!h->curl)
+		return gerr_set(err, "cannot start libcurl");
+	h->o = *o;
+	h->user_agent = xstrdup(o->user_agent ? o->user_agent : "goniec");
+	h->ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL;
+	h->lock_dir = o->lock_dir ? xstrdup(o->lock_dir) : NULL;
+	curl_easy_setopt(h->curl, CURLOPT_COOKIEFILE, ""); /* cookie engine on */
+	return 0;
+}
+
+void http_cleanup(struct http *h)
+{
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	free(h->user_agent);
+	free(h->ca_file);
+	free(h->lock_dir);
+	memset(h, 0, sizeof(*h));
+}
+
+void http_response_free(struct http_response *r)
+{
+	free(r->url);
+	free(r->content_type);
+	strlist_free(&r->headers);
+	buf_free(&r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- receiving -------------------------------------------------------------------- */
+
+struct sink {
+	struct http_response *resp;
+	int fd;
+	uint64_t max, n;
+	bool too_big, write_failed;
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t len = size * nmemb;
+	if (s->n + len > s->max) {
+		s->too_big = true;
+		return 0;
+	}
+	s->n += len;
+	if (s->fd >= 0) {
+		if (write_all(s->fd, data, len) < 0) {
+			s->write_failed = true;
+			return 0;
+		}
+	} else {
+		buf_append(&s->resp->body, data, len);
+	}
+	return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct sink *s = ud;
+	size_t len = size * nmemb, n = len;
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		strlist_free(&s->resp->headers); /* a new response (after a redirect) */
+		return len;
+	}
+	while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n'))
+		n--;
+	if (n > 0 && memchr(data, ':', n) && s->resp->headers.len < 500) {
+		char *line = xstrndup(data, n);
+		strlist_add(&s->resp->headers, line);
+		free(line);
+	}
+	return len;
+}
+
+const char *http_header(const struct http_response *r, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < r->headers.len; i++) {
+		const char *l = r->headers.items[i];
+		if (strncasecmp(l, name, n) == 0 && l[n] == ':') {
+			l += n + 1;
+			while (*l == ' ' || *l == '\t')
+				l++;
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/* ---- politeness ------------------------------------------------------------------- */
+
+static char *url_host(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *out = NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		out = xstrdup(host);
+		for (char *c = out; *c; c++)
+			if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-')
+				*c = '_';
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* Lock the host and wait out the delay; returns the lock fd (or -1 without locking). */
+static int host_turn(struct http *h, const char *url)
+{
+	int fd = -1;
+	int64_t last = h->last_ms;
+	if (h->lock_dir) {
+		char *host = url_host(url);
+		if (host) {
+			char *path = xasprintf("%s/%s.lock", h->lock_dir, host);
+			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+			free(path);
+			free(host);
+		}
+		if (fd >= 0) {
+			int64_t shared = 0;
+			while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+				;
+			if (pread(fd, &shared, sizeof(shared), 0) == sizeof(shared) && shared > last)
+				last = shared;
+		}
+	}
+	if (last > 0 && h->o.delay_ms > 0) {
+		int64_t wait = last + h->o.delay_ms - now_ms();
+		if (wait > 0)
+			sleep_ms(wait > h->o.delay_ms ? h->o.delay_ms : wait);
+	}
+	return fd;
+}
+
+static void host_done(struct http *h, int fd)
+{
+	h->last_ms = now_ms();
+	if (fd >= 0) {
+		/* a failed write only loses politeness towards other workers */
+		ssize_t w = pwrite(fd, &h->last_ms, sizeof(h->last_ms), 0);
+		(void)w;
+		close(fd);
+	}
+}
+
+/* ---- sending ---------------------------------------------------------------------- */
+
+static bool transient(CURLcode rc, long status)
+{
+	if (rc == CURLE_OK)
+		return status >= 500 || status == 429;
+	return rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_CONNECT ||
+	       rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
+	       rc == CURLE_PARTIAL_FILE || rc == CURLE_COULDNT_RESOLVE_HOST;
+}
+
+static void setup(struct http *h, const struct http_call *c, struct curl_slist *hdrs,
+		  struct sink *s)
+{
+	CURL *cu = h->curl;
+	curl_easy_setopt(cu, CURLOPT_URL, c->url);
+	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(cu, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(cu, CURLOPT_USERAGENT, h->user_agent);
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT, h->o.timeout_s > 0 ? h->o.timeout_s : 60L);
+	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->ca_file)
+		curl_easy_setopt(cu, CURLOPT_CAINFO, h->ca_file);
+	curl_easy_setopt(cu, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(cu, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(cu, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hdrs);
+	if (c->body) {
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, c->body);
+	} else {
+		curl_easy_setopt(cu, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST,
+			 c->method && strcmp(c->method, c->body ? "POST" : "GET") ? c->method : NULL);
+}
+
+static struct curl_slist *build_headers(const struct http_call *c)
+{
+	struct curl_slist *l = NULL;
+	char *ct = NULL;
+	if (c->content_type) {
+		ct = xasprintf("Content-Type: %s", c->content_type);
+		l = curl_slist_append(l, ct);
+		free(ct);
+	}
+	l = curl_slist_append(l, "Accept-Language: pl-PL,pl;q=0.9,en;q=0.5");
+	for (size_t i = 0; c->headers && i < c->headers->len; i++)
+		l = curl_slist_append(l, c->headers->items[i]);
+	return l;
+}
+
+static int attempt(struct http *h, const struct http_call *c, int fd, struct http_response *resp,
+		   CURLcode *rc, struct gerr *err)
+{
+	struct sink s = {.resp = resp, .fd = fd, .max = h->o.max_body ? h->o.max_body : 50 << 20};
+	struct curl_slist *hdrs = build_headers(c);
+	char *eff = NULL, *ct = NULL;
+	int lock;
+
+	http_response_free(resp);
+	if (fd >= 0 && (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)) {
+		curl_slist_free_all(hdrs);
+		return gerr_sys(err, "temporary file");
+	}
+	setup(h, c, hdrs, &s);
+	lock = host_turn(h, c->url);
+	*rc = curl_easy_perform(h->curl);
+	host_done(h, lock);
+	h->requests++;
+	curl_slist_free_all(hdrs);
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &eff);
+	curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct);
+	resp->url = xstrdup(eff ? eff : c->url);
+	resp->content_type = ct ? xstrdup(ct) : NULL;
+	if (!resp->body.data)
+		buf_puts(&resp->body, "");
+	if (s.too_big)
+		return gerr_set(err, "response larger than %llu bytes", (unsigned long long)s.max);
+	if (s.write_failed)
+		return gerr_sys(err, "writing the download");
+	return 0;
+}
+
+int http_send(struct http *h, const struct http_call *c, int fd, struct http_response *resp,
+	      struct gerr *err)
+{
+	char *where = url_for_message(c->url);
+	int tries = h->o.retries < 0 ? 0 : h->o.retries;
+	int64_t wait = h->o.retry_delay_ms > 0 ? h->o.retry_delay_ms : 1000;
+	CURLcode rc = CURLE_OK;
+	int ret = -1;
+
+	for (int i = 0; i <= tries; i++) {
+		if (i > 0) {
+			sleep_ms(wait);
+			wait *= 2;
+		}
+		if (attempt(h, c, fd, resp, &rc, err) < 0)
+			goto out;
+		if (!transient(rc, resp->status)) {
+			if (rc != CURLE_OK)
+				gerr_set(err, "%s: %s", where, curl_easy_strerror(rc));
+			else
+				ret = 0;
+			goto out;
+		}
+	}
+	if (rc != CURLE_OK)
+		gerr_set(err, "%s: %s (%d attempts)", where, curl_easy_strerror(rc), tries + 1);
+	else
+		gerr_set(err, "%s: HTTP %ld (%d attempts)", where, resp->status, tries + 1);
+out:
+	free(where);
+	return ret;
+}
+
+/* ---- cookies ---------------------------------------------------------------------- */
+
+void http_cookies_export(struct http *h, struct strlist *out)
+{
+	struct curl_slist *l = NULL;
+	if (curl_easy_getinfo(h->curl, CURLINFO_COOKIELIST, &l) != CURLE_OK)
+		return;
+	for (struct curl_slist *i = l; i; i = i->next)
+		strlist_add(out, i->data);
+	curl_slist_free_all(l);
+}
+
+void http_cookies_import(struct http *h, const struct strlist *lines)
+{
+	for (size_t i = 0; i < lines->len; i++)
+		if (!strchr(lines->items[i], '\n'))
+			curl_easy_setopt(h->curl, CURLOPT_COOKIELIST, lines->items[i]);
+}
+
+char *http_cookie(struct http *h, const char *name)
+{
+	struct strlist all = {0};
+	char *val = NULL;
+	http_cookies_export(h, &all);
+	for (size_t i = 0; i < all.len && !val; i++) {
+		/* domain, tailmatch, path, secure, expires, name, value */
+		const char *f = all.items[i];
+		for (int k = 0; k < 5 && f; k++) {
+			f = strchr(f, '\t');
+			if (f)
+				f++;
+		}
+		if (f && strncmp(f, name, strlen(name)) == 0 && f[strlen(name)] == '\t')
+			val = xstrdup(f + strlen(name) + 1);
+	}
+	strlist_free(&all);
+	return val;
+}
+
+/* ---- URLs ------------------------------------------------------------------------- */
+
+char *url_resolve(const char *base, const char *ref)
+{
+	CURLU *u = curl_url();
+	char *full = NULL, *out = NULL, *scheme = NULL;
+	if ((!base || curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK) &&
+	    curl_url_set(u, CURLUPART_URL, ref, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    (strcmp(scheme, "https") == 0 || strcmp(scheme, "http") == 0) &&
+	    curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK)
+		out = xstrdup(full);
+	curl_free(full);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return out;
+}
+
+char *url_for_message(const char *url)
+{
+	size_t n = strcspn(url, "?#");
+	return xstrndup(url, n);
+}

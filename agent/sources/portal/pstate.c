@@ -1,0 +1,141 @@
+/* pstate — portal session and points files. See pstate.h. */
+#include "sources/portal/pstate.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static json_t *load_json(const char *state_dir, const char *name, struct gerr *err)
+{
+	char *path = path_join(state_dir, name), *text = NULL;
+	size_t len;
+	json_t *j = NULL;
+	json_error_t je;
+
+	if (access(path, F_OK) != 0) {
+		free(path);
+		return json_object();
+	}
+	if (read_file(path, 16 << 20, &text, &len, err) == 0) {
+		j = json_loadb(text, len, 0, &je);
+		if (!j || !json_is_object(j)) {
+			gerr_set(err, "%s: not a JSON object (line %d)", path, je.line);
+			json_decref(j);
+			j = NULL;
+		}
+	}
+	free_secret(text);
+	free(path);
+	return j;
+}
+
+static int save_json(const char *state_dir, const char *name, json_t *j, struct gerr *err)
+{
+	char *path = path_join(state_dir, name);
+	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+	int rc = write_file_atomic(path, text, strlen(text), 0600, err);
+	free_secret(text);
+	free(path);
+	return rc;
+}
+
+void session_free(struct session *s)
+{
+	strlist_free(&s->cookies);
+	vars_free(&s->vars);
+	free(s->otp_var);
+	free_secret(s->code);
+	memset(s, 0, sizeof(*s));
+}
+
+int session_load(const char *state_dir, struct session *s, struct gerr *err)
+{
+	json_t *j = load_json(state_dir, "session.json", err), *v, *p;
+	const char *k;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	if (!j)
+		return -1;
+	s->present = json_object_size(j) > 0;
+	json_array_foreach(json_object_get(j, "cookies"), i, v)
+		if (json_is_string(v))
+			strlist_add(&s->cookies, json_string_value(v));
+	json_object_foreach(json_object_get(j, "vars"), k, v)
+		if (json_is_string(v))
+			vars_set(&s->vars, k, json_string_value(v), VAR_SESSION);
+	if ((p = json_object_get(j, "pending")) && json_is_object(p)) {
+		s->pending = true;
+		s->resume_at = (long)json_integer_value(json_object_get(p, "step"));
+		s->otp_var = xstrdup(json_string_value(json_object_get(p, "var")) ?
+				     json_string_value(json_object_get(p, "var")) : "code");
+		s->asked_at = (time_t)json_integer_value(json_object_get(p, "asked_at"));
+		s->ttl = json_integer_value(json_object_get(p, "ttl"));
+		if (json_is_string(json_object_get(p, "code")))
+			s->code = xstrdup(json_string_value(json_object_get(p, "code")));
+	}
+	json_decref(j);
+	return 0;
+}
+
+int session_save(const char *state_dir, const struct session *s, struct gerr *err)
+{
+	json_t *j = json_object(), *c = json_array(), *v = json_object();
+	int rc;
+	for (size_t i = 0; i < s->cookies.len; i++)
+		json_array_append_new(c, json_string(s->cookies.items[i]));
+	for (size_t i = 0; i < s->vars.len; i++)
+		if (s->vars.v[i].flags & VAR_SESSION)
+			json_object_set_new(v, s->vars.v[i].name, json_string(s->vars.v[i].value));
+	json_object_set_new(j, "cookies", c);
+	json_object_set_new(j, "vars", v);
+	json_object_set_new(j, "saved_at", json_integer((json_int_t)time(NULL)));
+	if (s->pending)
+		json_object_set_new(j, "pending",
+				    json_pack("{s:I, s:s, s:I, s:I, s:s?}", "step",
+					      (json_int_t)s->resume_at, "var",
+					      s->otp_var ? s->otp_var : "code", "asked_at",
+					      (json_int_t)s->asked_at, "ttl", (json_int_t)s->ttl,
+					      "code", s->code));
+	rc = save_json(state_dir, "session.json", j, err);
+	json_decref(j);
+	return rc;
+}
+
+int session_remove(const char *state_dir, struct gerr *err)
+{
+	char *path = path_join(state_dir, "session.json");
+	int rc = 0;
+	if (unlink(path) != 0 && errno != ENOENT)
+		rc = gerr_sys(err, "cannot remove %s", path);
+	free(path);
+	return rc;
+}
+
+int session_give_code(const char *state_dir, const char *code, struct gerr *err)
+{
+	struct session s;
+	int rc;
+	if (session_load(state_dir, &s, err) < 0)
+		return -1;
+	if (!s.pending) {
+		session_free(&s);
+		return gerr_set(err, "no login is waiting for a code");
+	}
+	free_secret(s.code);
+	s.code = xstrdup(code);
+	rc = session_save(state_dir, &s, err);
+	session_free(&s);
+	return rc;
+}
+
+json_t *points_load(const char *state_dir, struct gerr *err)
+{
+	return load_json(state_dir, "points.json", err);
+}
+
+int points_save(const char *state_dir, json_t *points, struct gerr *err)
+{
+	return save_json(state_dir, "points.json", points, err);
+}

@@ -1,0 +1,42 @@
+/* vars — the variables of a portal recipe run, and "{{name}}" templates over them.
+ *
+ * A variable is a name ("token", "point.id", "doc.link") and a string value. Records (the
+ * current point, document, account) are flattened into dotted names. Flags say whether a
+ * value is a secret (never written anywhere but into requests) and whether it belongs to
+ * the session kept between runs (values the portal gave us: tokens, ids).
+ *
+ * Templates: "{{name}}" is replaced by the value; "{{name|url}}" percent-encodes it for a
+ * URL. Anything else in braces is an error, as is a name with no value.
+ *
+ * Ownership: vars owns copies of every name and value; vars_free() wipes secret values.
+ * Errors: -1 with err naming the variable (never its value).
+ */
+#ifndef GONIEC_PORTAL_VARS_H
+#define GONIEC_PORTAL_VARS_H
+
+#include "core/util.h"
+
+enum { VAR_SECRET = 1 << 0, VAR_SESSION = 1 << 1 };
+
+struct var {
+	char *name;
+	char *value;
+	unsigned flags;
+};
+
+struct vars {
+	struct var *v;
+	size_t len;
+};
+
+void vars_set(struct vars *vs, const char *name, const char *value, unsigned flags);
+const char *vars_get(const struct vars *vs, const char *name);
+/* Remove every variable named "<prefix>.<something>". */
+void vars_unset_record(struct vars *vs, const char *prefix);
+void vars_free(struct vars *vs);
+
+int template_expand(const char *tmpl, const struct vars *vs, char **out, struct gerr *err);
+/* The variable names a template uses, appended to names. -1 on a malformed template. */
+int template_names(const char *tmpl, struct strlist *names, struct gerr *err);
+
+#endif

@@ -1,0 +1,33 @@
+/* libFuzzer target: every parser of Graph / Entra ID JSON answers, and the explanation
+ * built from an error answer. The first byte picks the folder name to look for. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "sources/graph/graph_json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data;
+	struct graph_token tok;
+	struct graph_error e;
+	struct graph_page page;
+	struct graph_folder f;
+	struct gerr err;
+	char *msg;
+
+	if (graph_parse_token(text, size, &tok, &err) == 0)
+		graph_token_free(&tok);
+	graph_parse_error(text, size, &e);
+	msg = graph_explain(size ? data[0] + 300 : 0, &e, "fuzz");
+	(void)graph_error_needs_person(403, &e);
+	free(msg);
+	graph_error_free(&e);
+	if (graph_parse_messages(text, size, &page, &err) == 0)
+		graph_page_free(&page);
+	if (graph_parse_folder(text, size, &f, &err) == 0)
+		graph_folder_free(&f);
+	if (graph_parse_folder_find(text, size, size && (data[0] & 1) ? "Inbox" : "eksiegowy2026",
+				    &f, &err) == 0)
+		graph_folder_free(&f);
+	return 0;
+}

@@ -1,0 +1,221 @@
+#!/bin/bash
+# The graph source against the fixture Microsoft Graph server (tests/fixtures/graph_server.py)
+# over HTTPS with a test CA: filing, forwarded mail, junk and nested folders, move to the
+# yearly folder (also after ErrorFolderExists), incremental runs, throttling, token expiry,
+# a transfer cut in the middle, and the errors a person must fix in Azure.
+. "$(dirname "$0")/lib.sh"
+
+FIXTURE=$SRC_DIR/tests/fixtures/graph_server.py
+MKCORPUS=${MKCORPUS:-/work/shared/bench/imap/mkcorpus.py}
+[ -r "$MKCORPUS" ] || MKCORPUS=$SRC_DIR/bench/mkcorpus.py
+[ -r "$MKCORPUS" ] || skip "no corpus generator (mkcorpus.py)"
+YEAR=$(TZ=Europe/Warsaw date +%Y)
+make_test_ca
+
+# ---- corpus -------------------------------------------------------------------------
+python3 "$MKCORPUS" "$T/inbox" 40 7 >"$T/expected.json"
+python3 - "$T" <<'EOF'
+import os, sys
+from email.message import EmailMessage
+t = sys.argv[1]
+pdf = lambda tag: b"%PDF-1.4\n" + tag.encode() * 200 + b"\n%%EOF\n"
+jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 500 + b"\xff\xd9"
+
+def msg(frm, subj):
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = frm, "faktury@acme.pl", subj
+    m["Message-ID"] = f"<{subj.replace(' ', '-')}@test>"
+    m.set_content("w załączeniu")
+    return m
+
+def save(d, name, m):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(bytes(m))
+
+junk = os.path.join(t, "junk")
+m = msg("faktury@pge.pl", "inline")
+m.add_attachment(pdf("inline"), maintype="application", subtype="pdf", filename="inline.pdf",
+                 disposition="inline")
+save(junk, "1.eml", m)
+m = msg("faktury@pge.pl", "octet")
+m.add_attachment(pdf("octet"), maintype="application", subtype="octet-stream", filename="oktet.pdf")
+save(junk, "2.eml", m)
+m = msg("faktury@pge.pl", "jpeg named pdf")
+m.add_attachment(jpeg, maintype="image", subtype="jpeg", filename="zdjecie.pdf")
+save(junk, "3.eml", m)
+m = msg("faktury@pge.pl", "cloud link")
+m.add_attachment(b"", maintype="message", subtype="external-body", filename="umowa.pdf")
+save(junk, "4.eml", m)
+m = msg("ebok@tauron.pl", "polish name")
+m.add_attachment(pdf("polish"), maintype="application", subtype="pdf", filename="Faktura żółw.pdf")
+save(junk, "5.eml", m)
+inner2 = msg("ebok@tauron.pl", "deep")
+inner2.add_attachment(pdf("deep"), maintype="application", subtype="pdf", filename="gleboko.pdf")
+inner = msg("ebok@tauron.pl", "inner")
+inner.add_attachment(pdf("fwd-a"), maintype="application", subtype="pdf", filename="fwd-a.pdf")
+inner.add_attachment(pdf("fwd-b"), maintype="application", subtype="octet-stream", filename="fwd-b.pdf")
+inner.add_attachment(inner2)
+m = msg("ebok@tauron.pl", "forwarded twice")
+m.add_attachment(inner)
+save(junk, "6.eml", m)
+m = msg("kolega@gmail.com", "not whitelisted")
+m.add_attachment(pdf("stranger"), maintype="application", subtype="pdf", filename="obca.pdf")
+save(junk, "7.eml", m)
+m = msg("noreply@play.pl", "nested folder")
+m.add_attachment(pdf("nested"), maintype="application", subtype="pdf", filename="nested.pdf")
+save(os.path.join(t, "faktury"), "1.eml", m)
+for n in ("late", "cut", "race"):
+    m = msg("noreply@play.pl", n)
+    m.add_attachment(pdf(n), maintype="application", subtype="pdf", filename=n + ".pdf")
+    save(os.path.join(t, "later"), n + ".eml", m)
+EOF
+printf 'sekret-1' >"$T/secret"
+chmod 600 "$T/secret"
+
+# ---- fixture ------------------------------------------------------------------------
+PORT=$(free_port)
+URL=https://localhost:$PORT
+python3 "$FIXTURE" --port "$PORT" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
+	--tenant tenant-1 --client-id app-1 --secret sekret-1 --mailbox faktury@acme.pl \
+	--inbox "$T/inbox" --junk "$T/junk" --folder "Inbox/Faktury=$T/faktury" \
+	--folder "Archiwum" 2>"$T/fixture.log" &
+at_exit "kill $! 2>/dev/null"
+wait_port "$PORT" 15 || { fail "fixture server started"; exit 1; }
+
+ctl() { curl -sS --cacert "$T/tls/ca.pem" "$URL/_fixture/$1" ${2:+-d "$2"}; }
+stat_of() { ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['requests'].get('$1', 0))"; }
+in_folder() { ctl state | python3 -c "import json,sys; print(len(json.load(sys.stdin).get('$1', [])))"; }
+# deliver FILE [FOLDER]: new mail arrives
+deliver() { ctl deliver "{\"folder\": \"${2:-inbox}\", \"mime_b64\": \"$(base64 -w0 "$1")\"}" >/dev/null; }
+
+# conf NAME KEY=VALUE... writes conf.d/NAME.yaml for a graph source
+conf() {
+	local name=$1; shift
+	mkdir -p "$T/conf.d"
+	printf 'agent: {spool: %s, state: %s}\ncompany: {id: acme, name: Acme}\n' "$T/spool" "$T/state" \
+		>"$T/conf.d/00-agent.yaml"
+	{
+		printf 'sources:\n  - name: %s\n    type: graph\n' "$name"
+		printf '    tenant: tenant-1\n    client_id: app-1\n    client_secret_file: %s\n' "$T/secret"
+		printf '    mailbox: faktury@acme.pl\n    login_url: %s\n    graph_url: %s\n' "$URL" "$URL"
+		printf '    ca_file: %s\n' "$T/tls/ca.pem"
+		case "$*" in *senders:*) ;; *)
+			printf '    senders: ["*@pge.pl", "*@tauron.pl", "*@play.pl", "*@spoldzielnia-example.pl"]\n'
+		esac
+		for kv in "$@"; do printf '    %s\n' "$kv"; done
+	} >"$T/conf.d/$name.yaml"
+}
+fetch() { "$GONIEC" -c "$T/conf.d" fetch "$@" >"$T/out" 2>"$T/err"; echo $?; }
+hashes() { find "$T/spool" -path '*/quarantine' -prune -o -type f ! -name '*.meta.json' -print0 |
+	xargs -0 -r sha256sum | awk '{print $1}' | sort; }
+
+conf m365 'folders: [inbox, "Junk Email", "Inbox/Faktury"]'
+
+# ---- first run ----------------------------------------------------------------------
+check_eq "first run succeeds" 0 "$(fetch m365)"
+python3 - "$T" >"$T/want" <<'EOF'
+import hashlib, json, sys
+t = sys.argv[1]
+pdf = lambda tag: hashlib.sha256(b"%PDF-1.4\n" + tag.encode() * 200 + b"\n%%EOF\n").hexdigest()
+want = json.load(open(t + "/expected.json"))["expected_sha256"]
+want += [pdf(x) for x in ("inline", "octet", "polish", "fwd-a", "fwd-b", "deep", "nested")]
+print("\n".join(sorted(want)))
+EOF
+hashes >"$T/got"
+check "every accepted attachment filed, nothing else ($(wc -l <"$T/want") expected)" cmp -s "$T/want" "$T/got"
+check "JPEG named .pdf quarantined" test -n "$(find "$T/spool/quarantine" -name 'zdjecie*.meta.json' 2>/dev/null)"
+check "cloud link reported, not followed" grep -q 'umowa.pdf" is a link to a cloud file' "$T/err"
+check "Polish file name kept" test -n "$(find "$T/spool" -name 'Faktura żółw.pdf')"
+check "no temporary files left" test -z "$(find "$T/spool" "$T/state" -name '.goniec-tmp*' -o -name '.item-*')"
+side=$(find "$T/spool" -name 'nested.pdf.meta.json')
+check "sidecar origin names mailbox, folder and message" python3 - "$side" <<'EOF'
+import json, sys
+g = json.load(open(sys.argv[1]))["origin"]["graph"]
+assert g["mailbox"] == "faktury@acme.pl" and g["folder"] == "Faktury", g
+assert g["message_id"] == "<nested-folder@test>" and g["from"] == "noreply@play.pl", g
+assert g["subject"] == "nested folder" and g["date"].endswith("Z") and g["id"], g
+EOF
+taken=$(python3 -c "import json; d=json.load(open('$T/expected.json'))['counts']; print(d['invoice'] + d['forwarded'])")
+check_eq "taken messages moved to eksiegowy$YEAR" $((taken + 5)) "$(in_folder "eksiegowy$YEAR")"
+check_eq "messages from others stay in Junk Email" 3 "$(in_folder "Junk Email")"
+check "token is cached privately" test "$(stat -c %a "$T/state/sources/m365/graph-token.json")" = 600
+check "the secret is in no state file or log" bash -c "! grep -rq sekret-1 '$T/state' '$T/err' '$T/out'"
+peak=$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['peak_concurrency'])")
+check "at most 4 requests in flight (peak $peak)" test "$peak" -le 4
+check_eq "never over the mailbox concurrency limit" 0 \
+	"$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['throttled'])")"
+
+# ---- second run: nothing new --------------------------------------------------------
+ctl reset-stats '{}' >/dev/null
+check_eq "second run succeeds" 0 "$(fetch m365)"
+check "second run files nothing" grep -q '0 filed, 0 already had' "$T/out"
+check_eq "second run downloads nothing" 0 "$(stat_of value)"
+check_eq "second run reuses the cached token" 0 "$(stat_of token)"
+check_eq "second run lists each folder once" 3 "$(stat_of list)"
+
+# ---- new mail, throttling and an expired token ---------------------------------------
+deliver "$T/later/late.eml"
+ctl faults '{"throttle": 2, "retry_after": 1, "expire_tokens": true}' >/dev/null
+ctl reset-stats '{}' >/dev/null
+check_eq "run with 429s and an expired token succeeds" 0 "$(fetch m365)"
+check "the new message is filed" test -n "$(find "$T/spool" -name 'late.pdf')"
+check_eq "429s were answered" 2 "$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['throttled'])")"
+check_eq "a new token was fetched after the 401" 1 "$(stat_of token)"
+
+# ---- a transfer cut in the middle ----------------------------------------------------
+deliver "$T/later/cut.eml"
+ctl faults '{"cut_value": 1}' >/dev/null
+check_eq "a cut transfer makes the run partial" 1 "$(fetch m365)"
+check "nothing half-written is published" test -z "$(find "$T/spool" -name 'cut.pdf*')"
+check_eq "the message stays in the inbox" 1 "$(ctl state | python3 -c "
+import json,sys; print(sum(m['subject'] == 'cut' for m in json.load(sys.stdin)['Inbox']))")"
+check_eq "the next run takes it" 0 "$(fetch m365)"
+check_eq "filed once" 1 "$(find "$T/spool" -name 'cut*.pdf' | wc -l)"
+check_eq "and moved" 0 "$(ctl state | python3 -c "
+import json,sys; print(sum(m['subject'] == 'cut' for m in json.load(sys.stdin)['Inbox']))")"
+hashes >"$T/got2"
+check_eq "nothing filed twice over all runs" "$(sort -u "$T/got2" | wc -l)" "$(wc -l <"$T/got2")"
+
+# ---- the yearly folder after ErrorFolderExists ---------------------------------------
+conf race 'folders: [Archiwum]' 'move_to: "rok{year}"' 'senders: ["*"]'
+deliver "$T/later/race.eml" Archiwum
+ctl faults '{"create_race": true}' >/dev/null
+check_eq "folder created by someone else meanwhile: run succeeds" 0 "$(fetch race)"
+check_eq "exactly one rok$YEAR folder" 1 "$(ctl state | python3 -c "import json,sys; print(sum(k == 'rok$YEAR' for k in json.load(sys.stdin)))")"
+
+# ---- errors a person must fix --------------------------------------------------------
+conf bad-tenant 'folders: [inbox]'
+sed -i 's/tenant: tenant-1/tenant: tenant-x/' "$T/conf.d/bad-tenant.yaml"
+check_eq "wrong tenant needs a person" 3 "$(fetch bad-tenant)"
+check "wrong tenant: says where the tenant ID is" grep -q 'Directory (tenant) ID' "$T/out"
+conf bad-secret 'folders: [inbox]'
+printf 'nie-ten' >"$T/secret2"
+sed -i "s|client_secret_file: .*|client_secret_file: $T/secret2|" "$T/conf.d/bad-secret.yaml"
+check_eq "wrong secret needs a person" 3 "$(fetch bad-secret)"
+check "wrong secret: says to use the secret's Value" grep -q "secret's Value" "$T/out"
+check "wrong secret: not printed" bash -c "! grep -q nie-ten '$T/out' '$T/err'"
+conf bad-mailbox 'folders: [inbox]'
+sed -i 's/mailbox: faktury@acme.pl/mailbox: nikt@acme.pl/' "$T/conf.d/bad-mailbox.yaml"
+check_eq "unknown mailbox needs a person" 3 "$(fetch bad-mailbox)"
+check "unknown mailbox: says so" grep -q 'mailbox not found' "$T/out"
+ctl faults '{"no_consent": true}' >/dev/null
+check_eq "missing consent needs a person" 3 "$(fetch m365)"
+check "missing consent: names the permission" grep -q 'Mail.ReadWrite' "$T/out"
+"$GONIEC" -c "$T/conf.d" consent m365 >"$T/consent" 2>&1
+check_eq "consent: exit 3 while consent is missing" 3 $?
+check "consent: prints the admin-consent link" grep -q "$URL/tenant-1/adminconsent?client_id=app-1" "$T/consent"
+check "consent: says what is wrong" grep -q 'Mail.ReadWrite.*admin consent' "$T/consent"
+ctl faults '{"no_consent": false}' >/dev/null
+"$GONIEC" -c "$T/conf.d" consent m365 >"$T/consent" 2>&1
+check_eq "consent: exit 0 once granted" 0 $?
+check "consent: says access works" grep -q 'consent is in place' "$T/consent"
+conf bad-folder 'folders: ["Inbox/Nie ma"]'
+check_eq "a missing folder fails the run" 1 "$(fetch bad-folder)"
+check "a missing folder is named" grep -q 'folder "Inbox/Nie ma" not found' "$T/out"
+make_other_ca() { (T=$T/other; mkdir -p "$T"; make_test_ca); }
+make_other_ca
+conf bad-ca 'folders: [inbox]'
+sed -i "s|ca_file: .*|ca_file: $T/other/tls/ca.pem|" "$T/conf.d/bad-ca.yaml"
+check_eq "an untrusted certificate is refused" 1 "$(fetch bad-ca)"
+check "the refusal says why" grep -qi 'certificate' "$T/out"

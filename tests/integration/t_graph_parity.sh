@@ -1,0 +1,92 @@
+#!/bin/bash
+# The graph source behaves like the imap source: the IMAP test corpus is read once from a
+# real Dovecot by an imap source and once from the fixture Graph server by a graph source
+# (same whitelist, same folders); both spools must hold the same files with the same
+# hashes, and sidecars that differ only in origin (and the source's type and fetch time).
+. "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/fixtures/imap_env.sh"
+command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
+imap_start
+imap_corpus
+imap_conf poczta
+check "imap run succeeds" goniec_run fetch poczta
+
+# The same messages in the same folders of the Graph fixture: INBOX is the inbox, the
+# SPECIAL-USE \Junk folder is junkemail, others go by name.
+python3 - "$T" <<'EOF'
+import json, os, shutil, sys
+t = sys.argv[1]
+exp = json.load(open(f"{t}/corpus/expected.json"))
+for name, c in exp.items():
+    sub = {"INBOX": "inbox", "Niechciane": "junk"}.get(c["folder"], "other")
+    os.makedirs(f"{t}/graph/{sub}", exist_ok=True)
+    shutil.copy(f"{t}/corpus/{name}.eml", f"{t}/graph/{sub}/{name}.eml")
+EOF
+PORT=$(free_port)
+URL=https://localhost:$PORT
+python3 "$FIXTURES/graph_server.py" --port "$PORT" --cert "$T/tls/server.pem" \
+	--key "$T/tls/server.key" --tenant t1 --client-id app --secret s3cret --mailbox biuro@example.pl \
+	--inbox "$T/graph/inbox" --junk "$T/graph/junk" --folder "Faktury źródłowe=$T/graph/other" \
+	2>"$T/fixture.log" &
+at_exit "kill $! 2>/dev/null"
+wait_port "$PORT" 15 || { fail "fixture server started"; exit 1; }
+
+mkdir -p "$T/conf-graph"
+chmod 700 "$T/conf-graph"
+cat >"$T/conf-graph/poczta.yaml" <<EOF
+agent: {spool: $T/spool-graph, state: $T/state-graph}
+sources:
+  - name: poczta
+    type: graph
+    tenant: t1
+    client_id: app
+    client_secret: s3cret
+    mailbox: biuro@example.pl
+    login_url: $URL
+    graph_url: $URL
+    ca_file: $T/tls/ca.pem
+    senders: ["*@pge.pl", "*@tauron.pl", "faktury@play.pl", "*@Spoldzielnia-Example.PL"]
+EOF
+chmod 600 "$T/conf-graph/poczta.yaml"
+"$GONIEC" -c "$T/conf-graph" fetch poczta >"$T/out-graph" 2>&1
+check_eq "graph run succeeds" 0 $?
+
+# Compare the two spools file by file.
+while IFS= read -r line; do
+	case $line in
+	ok:*) pass "${line#ok: }" ;;
+	*) fail "${line#FAILED: }" ;;
+	esac
+done < <(python3 - "$T/spool" "$T/spool-graph" <<'EOF' 2>&1 || echo "FAILED: comparison crashed"
+import glob, hashlib, json, os, sys
+
+def load(root):
+    out = {}
+    for side in glob.glob(os.path.join(root, "**", "*.meta.json"), recursive=True):
+        rel = os.path.relpath(side, root)
+        doc = side[: -len(".meta.json")]
+        meta = json.load(open(side))
+        for k in ("origin", "fetched_at"):
+            meta.pop(k, None)
+        meta.get("source", {}).pop("type", None)
+        data = open(doc, "rb").read() if os.path.exists(doc) else b""
+        out[rel] = (hashlib.sha256(data).hexdigest(), meta)
+    return out
+
+imap, graph = load(sys.argv[1]), load(sys.argv[2])
+print(("ok: " if imap else "FAILED: ") + f"the imap spool holds {len(imap)} documents")
+for rel in sorted(set(imap) | set(graph)):
+    a, b = imap.get(rel), graph.get(rel)
+    if a is None or b is None:
+        print(f"FAILED: {rel}: only in the {'graph' if a is None else 'imap'} spool")
+    elif a[0] != b[0]:
+        print(f"FAILED: {rel}: contents differ")
+    elif a[1] != b[1]:
+        print(f"FAILED: {rel}: sidecars differ beyond origin: {a[1]} != {b[1]}")
+    else:
+        print(f"ok: {rel}: same file, same hash, same sidecar")
+EOF
+)
+side=$(find "$T/spool-graph" -name '*.meta.json' -path '*/poczta/*' | head -1)
+check "graph sidecars carry origin.graph" python3 -c "
+import json,sys; o=json.load(open('$side'))['origin']; sys.exit(not ('graph' in o and 'imap' not in o))"

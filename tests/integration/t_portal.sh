@@ -1,0 +1,225 @@
+#!/bin/bash
+# The portal source against the fixture portals (tests/fixtures/portal_server.py) over
+# HTTPS with a test CA: the HTML portal (CSRF form, cookie session, paged tables, points),
+# the JSON API with an SMS code, the recipes of real providers on fixtures of their
+# documented structure, and the failures: wrong password, expired session, changed
+# layout, 500s, a PDF link giving HTML, a slow server; `goniec check` on bad recipes.
+. "$(dirname "$0")/lib.sh"
+
+make_test_ca
+FIX=$SRC_DIR/tests/fixtures/portal_server.py
+PROVIDERS=$SRC_DIR/conf.d/providers
+
+# start_portal FLAVOUR [ARGS...] — sets PORT; the server is stopped at exit.
+start_portal() {
+	local flavour=$1 pid
+	shift
+	PORT=$(free_port)
+	python3 "$FIX" --port "$PORT" --flavour "$flavour" --cert "$T/tls/server.pem" \
+		--key "$T/tls/server.key" "$@" >>"$T/server.log" 2>&1 &
+	pid=$!
+	at_exit "kill $pid 2>/dev/null"
+	SERVER_PID=$pid
+	wait_port "$PORT" 10 || { echo "fixture did not start"; cat "$T/server.log"; exit 1; }
+}
+stop_portal() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; }
+ctl() { curl -s --cacert "$T/tls/ca.pem" -X POST -d "$1" "https://127.0.0.1:$PORT/_ctl" >/dev/null; }
+stat_of() {
+	curl -s --cacert "$T/tls/ca.pem" "https://127.0.0.1:$PORT/_stats" |
+		python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"
+}
+
+# conf NAME PROVIDER [EXTRA YAML LINES] — a conf.d in $T/NAME with one portal source.
+conf() {
+	local name=$1 provider=$2 extra=${3:-}
+	local d=$T/$name
+	mkdir -p "$d/conf.d/providers"
+	cp "$PROVIDERS"/*.yaml "$d/conf.d/providers/"
+	cat >"$d/conf.d/acme.yaml" <<EOF
+agent:
+  spool: $d/spool
+  state: $d/state
+company: {id: acme, name: ACME}
+sources:
+  - name: ebok
+    type: portal
+    provider: $provider
+    login: jan@example.pl
+    password_file: $T/password
+    base_url: https://127.0.0.1:$PORT
+    ca_file: $T/tls/ca.pem
+    delay: 0ms
+    retry_delay: 1s
+$extra
+EOF
+	CONF=$d/conf.d
+	SPOOL=$d/spool
+	STATE=$d/state/sources/ebok
+}
+printf 'tajne-haslo\n' >"$T/password"
+chmod 600 "$T/password"
+run() { "$GONIEC" -c "$CONF" "$@" >"$T/out" 2>&1; RC=$?; }
+has() { grep -q -- "$1" "$T/out"; }
+sidecar_of() { grep -l "\"number\": \"$1\"" $(find "$SPOOL" -name '*.meta.json') | head -1; }
+jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval('d'+sys.argv[2]))" "$@"; }
+
+# ---- the HTML portal -----------------------------------------------------------------
+start_portal html --points 2 --invoices 12 --per-page 5
+conf html demo-html '    points:
+      "590243000000000001": {property: "17"}
+      "590243000000000009": {property: "99"}'
+run check
+check "check accepts the portal source and its recipe" test $RC -eq 0
+run fetch
+check_eq "html: first run files 2 points x 12 invoices (3 pages each)" 24 "$(count_docs "$SPOOL")"
+check "html: exit status 0" test $RC -eq 0
+check "html: a new unmapped point is reported" has "new point 590243000000000002 .* not mapped"
+sc=$(sidecar_of "FV/2026/12/001/1")
+check_eq "html: sidecar has the mapped property" 17 "$(jget "$sc" "['property']")"
+check_eq "html: sidecar has the point" 590243000000000001 "$(jget "$sc" "['point']")"
+check_eq "html: amount in Polish notation is read" 1000.00 "$(jget "$sc" "['invoice']['gross']")"
+check_eq "html: issue date dd.mm.yyyy becomes ISO" 2026-12-02 "$(jget "$sc" "['invoice']['issue_date']")"
+check_eq "html: period is read" 2026-12-01 "$(jget "$sc" "['invoice']['period']['from']")"
+sc2=$(sidecar_of "FV/2026/12/002/1")
+check_eq "html: documents of an unmapped point are marked" True "$(jget "$sc2" "['unmapped']")"
+check_eq "html: ... and have no property" None "$(jget "$sc2" "['property']")"
+check "html: session file is private" test "$(stat -c %a "$STATE/session.json")" = 600
+run points ebok
+check "points: lists the mapped point" grep -q "590243000000000001 .*17 .*mapped" "$T/out"
+check "points: lists the unmapped point with its address" grep -q "590243000000000002 .*Długa 2.*unmapped" "$T/out"
+check "points: lists a configured point not seen yet" grep -q "590243000000000009 .*not seen yet" "$T/out"
+run fetch
+check "html: second run files nothing new" has "0 filed, 24 already had"
+check_eq "html: the kept session is reused (one login in two runs)" 1 "$(stat_of logins)"
+
+ctl '{"expire": true}'
+run fetch
+check "html: an expired session means logging in again, and the run works" test $RC -eq 0
+check_eq "html: ... with a second login" 2 "$(stat_of logins)"
+
+ctl '{"add_point": true}'
+conf html demo-html '    points:
+      "590243000000000003": {enabled: false}'
+run fetch
+check "html: documents of a disabled point are not filed" has "0 filed, 24 already had"
+run points ebok
+check "points: a disabled point is listed as disabled" grep -q "590243000000000003 .*disabled" "$T/out"
+
+ctl '{"fail500": 2}'
+rm -f "$STATE/filed.idx"
+run fetch
+check "html: two 500s are retried and the run succeeds" test $RC -eq 0
+
+ctl '{"layout": "changed"}'
+run fetch
+check "changed layout: the run fails" test $RC -eq 1
+check "changed layout: says site changed, the step and what was expected" \
+	has "site changed: invoices of the point (.*demo-html.yaml:[0-9]*): expected xpath '//table\[@id='invoices'\]'"
+ctl '{"layout": "normal"}'
+
+ctl '{"fail500": 100}'
+run fetch
+check "persistent 500s: the run fails as unavailable" has "failed .*unavailable: .*HTTP 500 (4 attempts)"
+ctl '{"fail500": 0}'
+
+conf pdfhtml demo-html
+ctl '{"pdf_html": true}'
+run fetch
+check "PDF link giving HTML: nothing is filed" test "$(count_docs "$SPOOL")" -eq 0
+check "PDF link giving HTML: the run is partial and says why" has "partial .*could not be downloaded"
+check "PDF link giving HTML: the log names the problem" has "instead of a PDF"
+ctl '{"pdf_html": false}'
+
+printf 'zle-haslo\n' >"$T/password"
+conf badpw demo-html
+run fetch
+check_eq "wrong password: exit status 3 (needs a person)" 3 "$RC"
+check "wrong password: says bad credentials" has "bad credentials: .*login or password is wrong"
+printf 'tajne-haslo\n' >"$T/password"
+
+conf slow demo-html '    request_timeout: 1s
+    retries: 0'
+ctl '{"slow": 3}'
+start=$SECONDS
+run fetch
+check "slow server: the request time limit stops the run" has "unavailable: .*[Tt]imeout"
+check "slow server: ... within a few seconds" test $((SECONDS - start)) -lt 8
+ctl '{"slow": 0}'
+stop_portal
+
+# ---- the JSON API with an SMS code ---------------------------------------------------------
+start_portal api --points 3 --invoices 4 --per-page 3 --code-file "$T/sms"
+conf api demo-api '    phone: "+48 600 000 123"'
+run fetch
+check_eq "api: a login that needs an SMS code stops with exit 3" 3 "$RC"
+check "api: ... saying code needed" has "code needed: .*goniec otp ebok"
+check "api: the fixture sent a code" test -s "$T/sms"
+check "api: the waiting session is kept, private" test "$(stat -c %a "$STATE/session.json")" = 600
+run fetch
+check_eq "api: a run while the code is awaited sends no new SMS" 1 "$(stat_of sms)"
+run otp ebok 000000
+check "api: a wrong code is refused" has "refused the code"
+run otp ebok "$(cat "$T/sms")"
+check "api: goniec otp CODE completes the login and the run" has "ok — 12 filed"
+run fetch
+check "api: the next run reuses the session (no code needed)" has "ok — 0 filed, 12 already had"
+check_eq "api: ... and no new SMS was sent" 1 "$(stat_of sms)"
+ctl '{"add_point": true}'
+run fetch
+check "api: a point added between runs is found and its documents filed" has "ok — 4 filed, 12 already had"
+check "api: ... and reported as unmapped" has "new point 590243000000000004"
+run points ebok
+check_eq "api: points lists all four points" 4 "$(grep -c '^5902430' "$T/out")"
+ctl '{"expire": true}'
+run fetch
+check "api: when the portal rejects the session a new code is needed" has "needs-person .*code needed"
+check_eq "api: ... and the portal sent one" 2 "$(stat_of sms)"
+printf '%s\n' "$(cat "$T/sms")" | "$GONIEC" -c "$CONF" otp ebok >"$T/out" 2>&1
+check "api: goniec otp asks for the code on the terminal" has "one-time code sent to +48 600 000 123"
+check "api: ... and completes the run" has "ok — 0 filed, 16 already had"
+stop_portal
+
+# ---- recipes of real providers on fixtures of their documented structure -------------------
+for p in enea:enea pge:pge e-kartoteka:ekartoteka; do
+	recipe=${p%%:*} flavour=${p##*:}
+	start_portal "$flavour" --points 2 --invoices 3
+	conf "real-$recipe" "$recipe"
+	run fetch
+	check "$recipe: the recipe files every invoice of the fixture" has "ok — 6 filed"
+	check "$recipe: the recipe says it was not tried on the live site" \
+		grep -q "NOT TRIED AGAINST THE LIVE SITE" "$PROVIDERS/$recipe.yaml"
+	sc=$(sidecar_of "FV/2026/12/002/1")
+	check_eq "$recipe: the point of each invoice is recorded" 590243000000000002 "$(jget "$sc" "['point']")"
+	printf 'zle\n' >"$T/password"
+	conf "real-$recipe-badpw" "$recipe"
+	run fetch
+	check_eq "$recipe: a wrong password is bad credentials" 3 "$RC"
+	printf 'tajne-haslo\n' >"$T/password"
+	stop_portal
+done
+
+# ---- goniec check on bad recipes ------------------------------------------------------------
+conf badrecipe broken
+cat >"$CONF/providers/broken.yaml" <<'EOF'
+title: broken
+base_url: https://example.invalid
+login:
+  - requets: /login
+  - request: "/x?t={{token}}"
+  - capture: {a: {xpath: "//div[", optional: true}}
+fetch:
+  - documents:
+      items: {jsonpath: "$.a[?(@.b)]"}
+      fields: {id: {jsonpath: "$.id"}, link: {jsonpath: "$.l"}}
+  - fail_if: {xpath: "//x", error: wrong_password}
+EOF
+run check
+check_eq "check: a broken recipe is a configuration error" 2 "$RC"
+check "check: unknown step key with a hint" has "broken.yaml:4:5: error: unknown step key 'requets' (did you mean 'request'?)"
+check "check: variable used before it is set" has "broken.yaml:5:14: error: variable 'token' is used before it is set"
+check "check: bad XPath" has "broken.yaml:6:26: error: bad XPath '//div\['"
+check "check: bad JSONPath" has "broken.yaml:9:25: error: bad JSONPath"
+check "check: unknown error kind with a hint" has "unknown error 'wrong_password'"
+sed -i 's/provider: broken/provider: nosuch/' "$CONF/acme.yaml"
+run check
+check "check: a missing recipe is named" has "no recipe for provider 'nosuch'"

@@ -1,0 +1,215 @@
+/* Unit tests: the Graph/Entra JSON answer parsers and the error explanations. */
+#include <time.h>
+
+#include "testutil.h"
+
+#include "sources/graph/graph.h"
+#include "sources/graph/graph_json.h"
+
+#define PARSE(fn, text, out, err) fn(text, strlen(text), out, err)
+
+static void token_ok(void **state)
+{
+	struct graph_token t;
+	struct gerr err;
+	(void)state;
+	assert_int_equal(PARSE(graph_parse_token,
+			       "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"eyJ.x\"}",
+			       &t, &err), 0);
+	assert_string_equal(t.access_token, "eyJ.x");
+	assert_int_equal(t.expires_in, 3599);
+	graph_token_free(&t);
+	/* v1 endpoint: expires_in as a string */
+	assert_int_equal(PARSE(graph_parse_token, "{\"expires_in\":\"600\",\"access_token\":\"a\"}",
+			       &t, &err), 0);
+	assert_int_equal(t.expires_in, 600);
+	graph_token_free(&t);
+}
+
+static void token_hostile(void **state)
+{
+	static const char *const bad[] = {
+		"", "[]", "{", "{\"access_token\":5}", "{\"access_token\":\"\"}", "null",
+		"{\"access_token\":\"a\",\"access_token\":\"b\"}",
+	};
+	struct graph_token t;
+	struct gerr err;
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+		assert_int_equal(PARSE(graph_parse_token, bad[i], &t, &err), -1);
+	/* absurd lifetimes fall back to an hour */
+	assert_int_equal(PARSE(graph_parse_token, "{\"expires_in\":-5,\"access_token\":\"a\"}", &t, &err), 0);
+	assert_int_equal(t.expires_in, 3599);
+	graph_token_free(&t);
+}
+
+static void oauth_errors(void **state)
+{
+	struct graph_error e;
+	char *msg;
+	(void)state;
+	const char *tenant = "{\"error\":\"invalid_request\",\"error_description\":\"AADSTS90002: "
+			     "Tenant 'x' not found.\",\"error_codes\":[90002],\"trace_id\":\"t1\"}";
+	graph_parse_error(tenant, strlen(tenant), &e);
+	assert_string_equal(e.code, "invalid_request");
+	assert_int_equal(e.aadsts, 90002);
+	assert_string_equal(e.request_id, "t1");
+	msg = graph_explain(400, &e, "sign-in");
+	assert_non_null(strstr(msg, "Directory (tenant) ID"));
+	assert_true(graph_error_needs_person(400, &e));
+	free(msg);
+	graph_error_free(&e);
+
+	/* no error_codes: the number is read from the description */
+	const char *sec = "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret\"}";
+	graph_parse_error(sec, strlen(sec), &e);
+	assert_int_equal(e.aadsts, 7000215);
+	msg = graph_explain(401, &e, "sign-in");
+	assert_non_null(strstr(msg, "secret's Value"));
+	free(msg);
+	graph_error_free(&e);
+}
+
+static void graph_errors(void **state)
+{
+	const char *denied = "{\"error\":{\"code\":\"ErrorAccessDenied\",\"message\":\"Access is denied.\","
+			     "\"innerError\":{\"request-id\":\"r-1\"}}}";
+	const char *user = "{\"error\":{\"code\":\"ErrorInvalidUser\",\"message\":\"The requested user 'x' is invalid.\"}}";
+	struct graph_error e;
+	char *msg;
+	(void)state;
+	graph_parse_error(denied, strlen(denied), &e);
+	msg = graph_explain(403, &e, "mailbox x");
+	assert_non_null(strstr(msg, "Mail.ReadWrite"));
+	assert_non_null(strstr(msg, "admin consent"));
+	assert_non_null(strstr(msg, "request-id r-1"));
+	assert_true(graph_error_needs_person(403, &e));
+	free(msg);
+	graph_error_free(&e);
+
+	graph_parse_error(user, strlen(user), &e);
+	msg = graph_explain(404, &e, "mailbox x");
+	assert_non_null(strstr(msg, "mailbox not found"));
+	assert_true(graph_error_needs_person(404, &e));
+	free(msg);
+	graph_error_free(&e);
+
+	/* throttling is no person's business; garbage bodies give empty errors */
+	graph_parse_error("<html>", 6, &e);
+	assert_null(e.code);
+	assert_false(graph_error_needs_person(429, &e));
+	msg = graph_explain(429, &e, "list");
+	assert_non_null(strstr(msg, "throttling"));
+	free(msg);
+	graph_error_free(&e);
+	graph_parse_error(NULL, 0, &e);
+	assert_null(e.message);
+}
+
+static const char page_json[] =
+	"{\"value\":[{\"id\":\"m1\",\"internetMessageId\":\"<a@b>\",\"subject\":\"Faktura\","
+	"\"from\":{\"emailAddress\":{\"name\":\"PGE\",\"address\":\"faktury@pge.pl\"}},"
+	"\"receivedDateTime\":\"2026-11-01T06:00:01Z\",\"attachments\":["
+	"{\"@odata.type\":\"#microsoft.graph.fileAttachment\",\"id\":\"a1\",\"name\":\"FV.pdf\","
+	"\"contentType\":\"application/pdf\",\"size\":1234,\"isInline\":true},"
+	"{\"@odata.type\":\"#microsoft.graph.itemAttachment\",\"id\":\"a2\",\"name\":\"Fwd\"},"
+	"{\"@odata.type\":\"#microsoft.graph.referenceAttachment\",\"id\":\"a3\"},"
+	"{\"@odata.type\":\"#microsoft.graph.somethingNew\",\"id\":\"a4\"}]},"
+	"{\"id\":\"m2\",\"receivedDateTime\":\"2026-11-01T06:00:02Z\"}],"
+	"\"@odata.nextLink\":\"https://graph.microsoft.com/v1.0/users/x/messages?$skip=2\"}";
+
+static void messages_page(void **state)
+{
+	struct graph_page p;
+	struct gerr err;
+	(void)state;
+	assert_int_equal(PARSE(graph_parse_messages, page_json, &p, &err), 0);
+	assert_int_equal(p.nmsgs, 2);
+	assert_string_equal(p.msgs[0].from, "faktury@pge.pl");
+	assert_string_equal(p.msgs[0].internet_id, "<a@b>");
+	assert_int_equal(p.msgs[0].natts, 4);
+	assert_int_equal(p.msgs[0].atts[0].kind, GRAPH_ATT_FILE);
+	assert_true(p.msgs[0].atts[0].is_inline);
+	assert_int_equal(p.msgs[0].atts[0].size, 1234);
+	assert_int_equal(p.msgs[0].atts[1].kind, GRAPH_ATT_ITEM);
+	assert_int_equal(p.msgs[0].atts[2].kind, GRAPH_ATT_REFERENCE);
+	assert_int_equal(p.msgs[0].atts[3].kind, GRAPH_ATT_OTHER);
+	assert_null(p.msgs[1].from);
+	assert_int_equal(p.msgs[1].natts, 0);
+	assert_string_equal(p.next_link, "https://graph.microsoft.com/v1.0/users/x/messages?$skip=2");
+	graph_page_free(&p);
+}
+
+static void messages_hostile(void **state)
+{
+	static const char *const bad[] = {
+		"{}", "{\"value\":{}}", "{\"value\":[1]}", "{\"value\":[{\"receivedDateTime\":\"x\"}]}",
+		"{\"value\":[{\"id\":\"m\"}]}", "{\"value\":[{\"id\":\"\",\"receivedDateTime\":\"x\"}]}",
+		"{\"value\":[{\"id\":\"m\",\"receivedDateTime\":\"x\",\"attachments\":{}}]}",
+		"{\"value\":[{\"id\":\"m\",\"receivedDateTime\":\"x\",\"attachments\":[{\"name\":\"a\"}]}]}",
+		"{\"value\":[{\"id\":\"m\",\"receivedDateTime\":\"x\"},{\"id\":7}]}",
+	};
+	struct graph_page p;
+	struct gerr err;
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		assert_int_equal(PARSE(graph_parse_messages, bad[i], &p, &err), -1);
+		assert_null(p.msgs);
+	}
+	/* wrong types of optional fields are ignored */
+	assert_int_equal(PARSE(graph_parse_messages,
+			       "{\"value\":[{\"id\":\"m\",\"receivedDateTime\":\"x\",\"from\":5,\"subject\":[]}]}",
+			       &p, &err), 0);
+	assert_null(p.msgs[0].from);
+	assert_null(p.msgs[0].subject);
+	graph_page_free(&p);
+}
+
+static void folders(void **state)
+{
+	const char *list = "{\"value\":[{\"id\":\"f1\",\"displayName\":\"Archiwum\"},"
+			   "{\"id\":\"f2\",\"displayName\":\"eksiegowy2026\"}]}";
+	struct graph_folder f;
+	struct gerr err;
+	(void)state;
+	assert_int_equal(graph_parse_folder_find(list, strlen(list), "EKSIEGOWY2026", &f, &err), 0);
+	assert_string_equal(f.id, "f2");
+	graph_folder_free(&f);
+	assert_int_equal(graph_parse_folder_find(list, strlen(list), "nope", &f, &err), 0);
+	assert_null(f.id);
+	assert_int_equal(graph_parse_folder_find("{\"value\":3}", 11, "x", &f, &err), -1);
+	assert_int_equal(PARSE(graph_parse_folder, "{\"id\":\"i\",\"displayName\":\"Inbox\"}", &f, &err), 0);
+	assert_string_equal(f.name, "Inbox");
+	graph_folder_free(&f);
+	assert_int_equal(PARSE(graph_parse_folder, "{\"displayName\":\"Inbox\"}", &f, &err), -1);
+}
+
+static void move_folder_name(void **state)
+{
+	char *n;
+	(void)state;
+	setenv("TZ", "Europe/Warsaw", 1);
+	tzset();
+	/* 2025-12-31T23:30:00Z is already 2026 in Warsaw */
+	n = graph_move_folder_name("eksiegowy{year}", 1767223800);
+	assert_string_equal(n, "eksiegowy2026");
+	free(n);
+	n = graph_move_folder_name("{year}-{year}x", 1767223800);
+	assert_string_equal(n, "2026-2026x");
+	free(n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(token_ok),
+		cmocka_unit_test(token_hostile),
+		cmocka_unit_test(oauth_errors),
+		cmocka_unit_test(graph_errors),
+		cmocka_unit_test(messages_page),
+		cmocka_unit_test(messages_hostile),
+		cmocka_unit_test(folders),
+		cmocka_unit_test(move_folder_name),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
