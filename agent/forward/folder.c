@@ -312,10 +312,13 @@ enum deliver_status folder_publish(struct folder_job *job, struct gerr *err)
 		st = sys_fail(err, "publishing", job->rel);
 	}
 	unlinkat(job->dfd, job->tmp, 0);
+	job->tmp[0] = '\0'; /* gone: nothing for folder_job_release() to remove */
 	if (pub == 0 && job->side_tmp) {
 		char *side = xasprintf("%s" SIDECAR_SUFFIX, name);
 		if (renameat(job->dfd, job->side_tmp, job->dfd, side) < 0)
 			st = sys_fail(err, "publishing", side);
+		else
+			job->side_tmp[0] = '\0';
 		free(side);
 	}
 	if (pub == 0) {
@@ -330,8 +333,9 @@ enum deliver_status folder_publish(struct folder_job *job, struct gerr *err)
 void folder_job_release(struct folder_job *job)
 {
 	if (job->dfd >= 0) {
-		unlinkat(job->dfd, job->tmp, 0);
-		if (job->side_tmp)
+		if (job->tmp && job->tmp[0])
+			unlinkat(job->dfd, job->tmp, 0);
+		if (job->side_tmp && job->side_tmp[0])
 			unlinkat(job->dfd, job->side_tmp, 0);
 		close(job->dfd);
 	}

@@ -388,6 +388,7 @@ static void process_doc(struct forward *fw, const char *relpath)
 static void process_queue(struct forward *fw)
 {
 	while (fw->queue.len) {
+		int64_t t0 = now_ms();
 		struct strlist q = fw->queue;
 		fw->queue = (struct strlist){0};
 		strset_free(&fw->queued);
@@ -395,6 +396,8 @@ static void process_queue(struct forward *fw)
 		for (size_t i = 0; i < q.len; i++)
 			process_doc(fw, q.items[i]);
 		commit_jobs(fw);
+		log_debug("forward: looked at %zu document(s) in %lld ms", q.len,
+			  (long long)(now_ms() - t0));
 		strlist_free(&q);
 	}
 }
