@@ -90,7 +90,7 @@ static char *generation(const struct config *cfg)
 static void enqueue(const char *relpath, void *arg)
 {
 	struct forward *fw = arg;
-	if (journal_settled(fw->j, relpath, fw->gen))
+	if (journal_settled(fw->j, relpath))
 		return;
 	if (strset_add(&fw->queued, relpath))
 		strlist_add(&fw->queue, relpath);
@@ -290,7 +290,7 @@ static void settle_if_done(struct forward *fw, const char *relpath, const json_t
 			return;
 	}
 	struct gerr err;
-	if (journal_mark_settled(fw->j, relpath, fw->gen, matched, &err) < 0)
+	if (journal_mark_settled(fw->j, relpath, matched, &err) < 0)
 		log_error("%s", err.msg);
 }
 
@@ -345,7 +345,7 @@ static void commit_jobs(struct forward *fw)
 
 static void process_doc(struct forward *fw, const char *relpath)
 {
-	if (journal_settled(fw->j, relpath, fw->gen))
+	if (journal_settled(fw->j, relpath))
 		return;
 	struct sidecar sc;
 	struct gerr err;
@@ -485,7 +485,7 @@ const struct forward_route_stats *forward_stats(struct forward *fw, size_t *coun
 
 unsigned long forward_unrouted(const struct forward *fw)
 {
-	return journal_unrouted(fw->j, fw->gen);
+	return journal_unrouted(fw->j);
 }
 
 const char *forward_mode(const struct forward *fw)
@@ -618,12 +618,12 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 		return NULL;
 	}
 	fw->w = watch_open(cfg->agent.spool_dir, opts->watch, opts->force_poll, err);
-	fw->j = fw->w ? journal_open(cfg->agent.state_dir, err) : NULL;
+	fw->gen = generation(cfg);
+	fw->j = fw->w ? journal_open(cfg->agent.state_dir, fw->gen, err) : NULL;
 	if (!fw->j) {
 		forward_close(fw);
 		return NULL;
 	}
-	fw->gen = generation(cfg);
 	fw->nroutes = cfg->nroutes;
 	fw->rs = xcalloc(fw->nroutes + 1, sizeof(*fw->rs));
 	fw->stats = xcalloc(fw->nroutes + 1, sizeof(*fw->stats));
