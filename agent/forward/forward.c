@@ -568,6 +568,11 @@ void forward_handle_events(struct forward *fw)
 	finish_round(fw, false);
 }
 
+void forward_rescan_soon(struct forward *fw)
+{
+	fw->need_rescan = true;
+}
+
 int forward_fd(const struct forward *fw)
 {
 	return watch_fd(fw->w);

@@ -15,6 +15,7 @@
  *     struct forward *fw = forward_open(cfg, &opts, &err);   // rescans the spool
  *     poll on forward_fd(fw) (POLLIN; -1 when polling) with forward_timeout_ms(fw);
  *     forward_handle_events(fw);     // after either: reads events, delivers, retries
+ *     forward_rescan_soon(fw);       // optional: a worker filed documents
  *     forward_stats(fw) ...          // counters for `goniec status`
  *     forward_close(fw);             // on reload (then open again) and at exit
  * One-shot: forward_open() then forward_pass(). Everything runs in the caller's thread;
@@ -71,6 +72,11 @@ int forward_fd(const struct forward *fw);
 int forward_timeout_ms(const struct forward *fw);
 /* Read pending events (non-blocking), run due rescans and retries, deliver. */
 void forward_handle_events(struct forward *fw);
+
+/* Ask for a rescan at the next forward_handle_events() (forward_timeout_ms() becomes 0):
+ * the daemon calls it when a worker has filed documents, so that a polled spool (NFS)
+ * need not wait for the next poll. */
+void forward_rescan_soon(struct forward *fw);
 
 /* Per-route counters: an array of *count entries (cfg->routes order), owned by fw. */
 const struct forward_route_stats *forward_stats(struct forward *fw, size_t *count);
