@@ -53,11 +53,23 @@ check "polling: delivered within 3 s" wait_for 3 have 335
 check "polling: logged why" grep -q "polled every 1 s (asked)" "$T/w3.log"
 stop $pid
 
+# SIGHUP: rescan at once (a polled spool need not wait for the next poll)
+"$GONIEC" -c "$CONF" forward --watch --poll --interval 1h 2>"$T/w5.log" &
+pid=$!
+at_exit "kill $pid 2>/dev/null"
+wait_for 5 grep -q "watching the spool (poll)" "$T/w5.log"
+$DROP "$SPOOL" 3 hup 0 2026/11/24
+sleep 0.5
+check_eq "polling every hour: nothing yet" 335 "$(count)"
+kill -HUP $pid
+check "SIGHUP: rescanned and delivered at once" wait_for 3 have 338
+stop $pid
+
 # a restart rescans and finds what came while nobody watched; nothing twice
 $DROP "$SPOOL" 7 offline 0 2026/11/25
 "$GONIEC" -c "$CONF" forward --watch 2>"$T/w4.log" &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
-check "restart: what came meanwhile delivered" wait_for 5 have 342
+check "restart: what came meanwhile delivered" wait_for 5 have 345
 check_eq "nothing twice" 0 "$(find "$OUT" -name '*-2.pdf' | wc -l)"
 stop $pid
