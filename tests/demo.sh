@@ -1,43 +1,98 @@
 #!/bin/bash
-# make demo: run goniec's main job on the example conf.d against local demo servers and
-# show what landed in the spool. Everything lives under /tmp/goniec-demo (the example
-# conf.d points there) and the source tree's ./spool and ./state.
-set -eu
+# make demo: run goniec's main job on the example conf.d against local demo servers —
+# a Dovecot IMAP server with an invoice mailbox, the HTML fixture e-BOK portal, an SMTP
+# server standing in for the accountant's mailbox — and a folder of scans; then show
+# what landed in the spool and where the forwarder delivered it.
+# Servers listen on 127.0.0.1 (10993 IMAPS, 10443 HTTPS, 10025 SMTP) and stop at the end.
+set -euo pipefail
 cd "$(dirname "$0")/.."
+SRC=$PWD
 DEMO=/tmp/goniec-demo
-G=$PWD/build/goniec
-rm -rf "$DEMO" spool/[0-9]* spool/quarantine state
-mkdir -p "$DEMO/inbox/acme"
+G=$SRC/build/goniec
+FIX=$SRC/tests/fixtures
+PY=/usr/bin/python3   # Debian's, with python3-aiosmtpd
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	"$FIX/dovecot.sh" stop "$DEMO/dovecot" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
 
-echo "== documents a scanner dropped into $DEMO/inbox/acme"
+"$FIX/dovecot.sh" stop "$DEMO/dovecot" >/dev/null 2>&1 || true
+rm -rf "$DEMO" spool/[0-9]* spool/quarantine state
+mkdir -p "$DEMO/inbox/acme" "$DEMO/secrets" "$DEMO/tls" "$DEMO/import" "$DEMO/mail"
+chmod 755 "$DEMO"
+
+echo "== demo servers: test CA, Dovecot (IMAPS 10993), e-BOK portal (10443), SMTP (10025)"
+tls=$DEMO/tls
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=goniec demo CA" \
+	-keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" \
+	-out "$tls/server.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$tls/ext.cnf"
+openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+	-days 2 -extfile "$tls/ext.cnf" -out "$tls/server.pem" 2>/dev/null
+chmod 644 "$tls"/*
+printf 'demo-password\n' >"$DEMO/secrets/imap"
+printf 'tajne-haslo\n' >"$DEMO/secrets/portal"
+chmod 600 "$DEMO/secrets"/*
+
+"$FIX/dovecot.sh" user "$DEMO/dovecot" faktury demo-password
+"$FIX/dovecot.sh" start "$DEMO/dovecot" 10143 10993 "$tls/server.pem" "$tls/server.key"
+$PY "$SRC/tests/demo_mail.py" "$DEMO/mail-in"
+for f in "$DEMO"/mail-in/*.eml; do "$FIX/dovecot.sh" deliver "$DEMO/dovecot" faktury INBOX "$f"; done
+$PY "$FIX/portal_server.py" --port 10443 --flavour html --cert "$tls/server.pem" \
+	--key "$tls/server.key" >"$DEMO/portal.log" 2>&1 &
+pids+=($!)
+$PY "$FIX/smtp_server.py" --port 10025 --outdir "$DEMO/mail" --mode starttls \
+	--cert "$tls/server.pem" --key "$tls/server.key" >"$DEMO/smtp.log" 2>&1 &
+pids+=($!)
+wait_port 10993; wait_port 10443; wait_port 10025
+
 python3 - "$DEMO/inbox/acme" <<'PY'
 import sys, os
 d = sys.argv[1]
 def pdf(text):
     return b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% " + text.encode() + b"\ntrailer<<>>\n%%EOF\n"
-open(os.path.join(d, "FV 2026-11-0123.pdf"), "wb").write(pdf("invoice 0123"))
-open(os.path.join(d, "skan_001.pdf"), "wb").write(pdf("scan 001"))
+open(os.path.join(d, "skan_001.pdf"), "wb").write(pdf("scanned receipt 001"))
 open(os.path.join(d, "wyciag_listopad.sta"), "wb").write(
     b":20:MT940\r\n:25:/PL61109010140000071219812874\r\n:28C:11/1\r\n:60F:C261101PLN1000,00\r\n"
     b":61:2611051105D123,45NTRFNONREF\r\n:86:/TITLE/FV 2026-11-0123\r\n:62F:C261130PLN876,55\r\n")
 open(os.path.join(d, "zdjecie.pdf"), "wb").write(b"\xff\xd8\xff\xe0JFIF not really a pdf")
 PY
 touch -d '1 minute ago' "$DEMO"/inbox/acme/*
-ls -l "$DEMO/inbox/acme"
 
 echo
 echo "== goniec check"
 "$G" check
 echo
-echo "== goniec fetch"
-"$G" fetch || true
+echo "== goniec fetch        (every source once, now)"
+"$G" fetch 2>"$DEMO/fetch.log" || true
+grep -E 'warning|error' "$DEMO/fetch.log" | sed 's/^/   /' || true
 echo
-echo "== what landed in the spool"
-(cd spool && find . -type f ! -name .gitkeep | sort)
+echo "== goniec forward      (deliver new documents by the routes)"
+"$G" forward 2>"$DEMO/forward.log" || true
 echo
-first=$(find spool -name '*.meta.json' ! -path '*quarantine*' | sort | head -1)
+echo "== the spool (./spool)"
+(cd spool && find . -type f ! -name .gitkeep ! -name '*.meta.json' | sort | sed 's/^/   /')
+echo
+first=$(find spool -path '*acme-mail*' -name '*.meta.json' | sort | head -1)
 echo "== one sidecar: $first"
 cat "$first"
 echo
-echo "== taken files were moved to $DEMO/inbox/acme/done"
-ls "$DEMO/inbox/acme/done"
+echo "== delivered to the import folder ($DEMO/import): $(find "$DEMO/import" -type f ! -name '*.meta.json' | wc -l) documents, each with its sidecar"
+(cd "$DEMO/import" && find . -type f ! -name '*.meta.json' | sort | sed 's/^/   /') >"$DEMO/import.list"
+sed -n '1,6p;$p' "$DEMO/import.list"
+echo
+echo "== delivered to the accountant's mailbox: the SMTP server kept $(find "$DEMO/mail" -name '*.eml' | wc -l) messages"
+$PY - "$DEMO/mail" <<'SHOW'
+import email, email.policy, glob, sys
+for path in sorted(glob.glob(sys.argv[1] + "/*.eml"))[:5]:
+    m = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
+    names = [p.get_filename() for p in m.iter_attachments()]
+    print("   Subject: %s   attachment: %s" % (m["Subject"], ", ".join(names)))
+SHOW
+echo
+echo "== the mailbox after the run (taken messages moved to eksiegowy$(date +%Y))"
+"$G" folders acme-mail 2>/dev/null | sed 's/^/   /' || true
