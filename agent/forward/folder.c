@@ -73,9 +73,12 @@ static int open_dirs(int dfd, char *rel, const struct route_folder_target *f, ch
 	for (char *slash; (slash = strchr(p, '/')); p = slash + 1) {
 		*slash = '\0';
 		if (mkdirat(cur, p, f->dmode) == 0) {
-			if (f->gid != (gid_t)-1)
-				fchownat(cur, p, (uid_t)-1, f->gid, AT_SYMLINK_NOFOLLOW);
-			fchmodat(cur, p, f->dmode, 0);
+			/* shares that map owners refuse these (EPERM): not a reason to fail */
+			if (f->gid != (gid_t)-1 &&
+			    fchownat(cur, p, (uid_t)-1, f->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
+				log_warn("setting the group of %s: %s", rel, strerror(errno));
+			if (fchmodat(cur, p, f->dmode, 0) < 0 && errno != EPERM)
+				log_warn("setting the mode of %s: %s", rel, strerror(errno));
 		} else if (errno != EEXIST) {
 			*st = sys_fail(err, "creating directory", rel);
 			close(cur);
