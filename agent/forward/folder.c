@@ -98,10 +98,33 @@ static int open_dirs(int dfd, char *rel, const struct route_folder_target *f, ch
 	return cur;
 }
 
-/* Copy src into a new file `tmp` in dfd; hash (32 bytes) filled when non-NULL. Not
- * synced here: folder_sync_data() syncs a whole group of jobs at once. */
+/* Copy all of in to out: in the kernel (copy_file_range) where the file systems allow,
+ * else through a buffer. -1 with errno set, and *reading telling which side failed. */
+static int copy_fd(int in, int out, bool *reading)
+{
+	ssize_t n;
+	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+		;
+	if (n == 0)
+		return 0;
+	if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
+	    errno != EBADF)
+		return -1;
+	char buf[65536];
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		*reading = n < 0;
+		if (n < 0 || write_all(out, buf, (size_t)n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Copy src into a new file `tmp` in dfd. Not synced here: folder_sync_data() syncs a
+ * whole group of jobs at once. */
 static int copy_to_tmp(const char *src, int dfd, const char *tmp,
-		       const struct route_folder_target *f, unsigned char *hash, struct gerr *err,
+		       const struct route_folder_target *f, struct gerr *err,
 		       enum deliver_status *st)
 {
 	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -119,20 +142,11 @@ static int copy_to_tmp(const char *src, int dfd, const char *tmp,
 		close(in);
 		return -1;
 	}
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	char buf[65536];
-	ssize_t n;
 	int rc = 0;
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write_all(out, buf, (size_t)n) < 0) {
-			*st = sys_fail(err, n < 0 ? "reading" : "writing", n < 0 ? src : tmp);
-			rc = -1;
-			break;
-		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
+	bool reading = false;
+	if (copy_fd(in, out, &reading) < 0) {
+		*st = sys_fail(err, reading ? "reading" : "writing", reading ? src : tmp);
+		rc = -1;
 	}
 	if (rc == 0 && f->gid != (gid_t)-1 && fchown(out, (uid_t)-1, f->gid) < 0 && errno != EPERM) {
 		*st = sys_fail(err, "setting the group of", tmp);
@@ -148,34 +162,33 @@ static int copy_to_tmp(const char *src, int dfd, const char *tmp,
 		rc = -1;
 	}
 	close(in);
-	if (hash)
-		EVP_DigestFinal_ex(md, hash, NULL);
-	EVP_MD_CTX_free(md);
 	if (rc < 0)
 		unlinkat(dfd, tmp, 0);
 	return rc;
 }
 
-static bool same_content(int dfd, const char *name, off_t size, const unsigned char *hash)
+/* Do the files a and b in dfd hold the same bytes? */
+static bool same_content(int dfd, const char *a, const char *b)
 {
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return false;
-	bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size;
-	if (same) {
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
-		unsigned char got[EVP_MAX_MD_SIZE];
-		char buf[65536];
-		ssize_t n;
-		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			EVP_DigestUpdate(md, buf, (size_t)n);
-		EVP_DigestFinal_ex(md, got, NULL);
-		EVP_MD_CTX_free(md);
-		same = n == 0 && memcmp(got, hash, 32) == 0;
+	int fa = openat(dfd, a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fb = openat(dfd, b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sa, sb;
+	bool same = fa >= 0 && fb >= 0 && fstat(fa, &sa) == 0 && fstat(fb, &sb) == 0 &&
+		    S_ISREG(sa.st_mode) && S_ISREG(sb.st_mode) && sa.st_size == sb.st_size;
+	char ba[32768], bb[32768];
+	while (same) {
+		ssize_t na = read(fa, ba, sizeof(ba));
+		ssize_t nb = na > 0 ? read(fb, bb, (size_t)na) : 0;
+		if (na <= 0) {
+			same = na == 0;
+			break;
+		}
+		same = nb == na && memcmp(ba, bb, (size_t)na) == 0;
 	}
-	close(fd);
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
 	return same;
 }
 
@@ -238,16 +251,15 @@ enum deliver_status folder_prepare(const struct route_folder_target *f, const st
 		return DELIVER_RETRY;
 	}
 	job->f = f;
-	job->size = sc->st.st_size;
 	job->rel = folder_target_name(f, sc);
 	job->tmp = tmp_name(sc->relpath);
 	job->dfd = open_dirs(root, job->rel, f, &job->base, err, &st);
 	close(root);
-	if (job->dfd >= 0 && copy_to_tmp(sc->docpath, job->dfd, job->tmp, f, job->hash, err, &st) == 0 &&
+	if (job->dfd >= 0 && copy_to_tmp(sc->docpath, job->dfd, job->tmp, f, err, &st) == 0 &&
 	    f->sidecar) {
 		char *src = xasprintf("%s" SIDECAR_SUFFIX, sc->docpath);
 		job->side_tmp = xasprintf("%s.meta", job->tmp);
-		if (copy_to_tmp(src, job->dfd, job->side_tmp, f, NULL, err, &st) < 0) {
+		if (copy_to_tmp(src, job->dfd, job->side_tmp, f, err, &st) < 0) {
 			free(job->side_tmp);
 			job->side_tmp = NULL;
 		}
@@ -306,7 +318,7 @@ enum deliver_status folder_publish(struct folder_job *job, struct gerr *err)
 		free(name);
 		name = n == 1 ? xstrdup(job->base) : name_with_suffix(job->base, n);
 		pub = publish(job->dfd, job->tmp, name);
-		if (pub == 1 && same_content(job->dfd, name, job->size, job->hash))
+		if (pub == 1 && same_content(job->dfd, job->tmp, name))
 			pub = 0; /* delivered before (a retry after a crash) */
 	}
 	if (pub != 0) {

@@ -40,8 +40,6 @@ struct folder_job {
 	int dfd;              /* the destination directory */
 	char *rel, *tmp, *side_tmp;
 	char *base;           /* points into rel: the file name */
-	unsigned char hash[32];
-	off_t size;
 	char *where;          /* after folder_publish() */
 };
 enum deliver_status folder_prepare(const struct route_folder_target *f, const struct sidecar *sc,
