@@ -43,6 +43,7 @@ struct pending_job {
 };
 
 #define MAX_JOBS 256
+#define COMMIT_DELAY_MS 25 /* while watching, a group waits this long for more members */
 
 struct forward {
 	const struct config *cfg;
@@ -64,6 +65,8 @@ struct forward {
 	long failed;            /* failed attempts of this pass */
 	struct pending_job jobs[MAX_JOBS];
 	size_t njobs;
+	int64_t jobs_since;     /* when the first of the group was prepared */
+	struct strset job_keys; /* "route\trelpath" of the group: never prepared twice */
 };
 
 /* ---- routes generation ---------------------------------------------------------------------- */
@@ -298,7 +301,15 @@ static void prepare_folder_job(struct forward *fw, struct route_state *rs, struc
 {
 	struct pending_job *pj = &fw->jobs[fw->njobs];
 	struct gerr err;
+	char *key = fkey(rs, sc->relpath);
+	if (!strset_add(&fw->job_keys, key)) { /* in the group already (found again) */
+		free(key);
+		return;
+	}
 	enum deliver_status st = folder_prepare(rs->r->folder, sc, &pj->job, &err);
+	if (st != DELIVERED)
+		strset_remove(&fw->job_keys, key);
+	free(key);
 	if (st != DELIVERED) {
 		folder_job_release(&pj->job);
 		failure_record(fw, rs, sc->relpath, st, err.msg);
@@ -308,12 +319,15 @@ static void prepare_folder_job(struct forward *fw, struct route_state *rs, struc
 	pj->relpath = xstrdup(sc->relpath);
 	pj->file = xstrdup(sc->file);
 	pj->root = json_incref(sc->root);
-	fw->njobs++;
+	if (fw->njobs++ == 0)
+		fw->jobs_since = now_ms();
 }
 
 /* Sync, publish and journal the prepared folder deliveries. */
 static void commit_jobs(struct forward *fw)
 {
+	if (!fw->njobs)
+		return;
 	struct folder_job *jobs[MAX_JOBS];
 	enum deliver_status st[MAX_JOBS];
 	struct gerr err, sync_err;
@@ -341,6 +355,7 @@ static void commit_jobs(struct forward *fw)
 		json_decref(pj->root);
 	}
 	fw->njobs = 0;
+	strset_free(&fw->job_keys);
 }
 
 static void process_doc(struct forward *fw, const char *relpath)
@@ -395,7 +410,6 @@ static void process_queue(struct forward *fw)
 		fw->queued = (struct strset){0};
 		for (size_t i = 0; i < q.len; i++)
 			process_doc(fw, q.items[i]);
-		commit_jobs(fw);
 		log_debug("forward: looked at %zu document(s) in %lld ms", q.len,
 			  (long long)(now_ms() - t0));
 		strlist_free(&q);
@@ -547,8 +561,10 @@ long forward_pass(struct forward *fw)
 	fw->failed = 0;
 	rescan(fw);
 	process_queue(fw);
+	commit_jobs(fw);
 	flush_batches(fw, true);
 	process_queue(fw);
+	commit_jobs(fw);
 	fw->status_dirty = true;
 	finish_round(fw, true);
 	return fw->failed;
@@ -565,6 +581,9 @@ void forward_handle_events(struct forward *fw)
 	process_queue(fw);
 	flush_batches(fw, false);
 	process_queue(fw);
+	/* a group is synced at once (one syncfs): let it gather a little while watching */
+	if (fw->njobs && now_ms() - fw->jobs_since >= COMMIT_DELAY_MS)
+		commit_jobs(fw);
 	finish_round(fw, false);
 }
 
@@ -592,6 +611,8 @@ int forward_timeout_ms(const struct forward *fw)
 	for (size_t i = 0; i < fw->nroutes; i++)
 		if (fw->rs[i].batch.len && fw->rs[i].batch_last + fw->o.batch_settle < next)
 			next = fw->rs[i].batch_last + fw->o.batch_settle;
+	if (fw->njobs && fw->jobs_since + COMMIT_DELAY_MS < next)
+		next = fw->jobs_since + COMMIT_DELAY_MS;
 	if (fw->status_dirty && fw->status_at + STATUS_EVERY_MS < next)
 		next = fw->status_at + STATUS_EVERY_MS;
 	return next <= now ? 0 : next - now > 3600000 ? 3600000 : (int)(next - now);
@@ -650,6 +671,8 @@ void forward_close(struct forward *fw)
 {
 	if (!fw)
 		return;
+	if (fw->j)
+		commit_jobs(fw);
 	if (fw->j && fw->status_dirty)
 		write_status(fw);
 	for (size_t i = 0; i < fw->nroutes; i++) {
@@ -662,6 +685,7 @@ void forward_close(struct forward *fw)
 	strlist_free(&fw->queue);
 	strset_free(&fw->queued);
 	strset_free(&fw->bad);
+	strset_free(&fw->job_keys);
 	json_decref(fw->failures);
 	journal_close(fw->j);
 	watch_close(fw->w);

@@ -9,7 +9,8 @@
  * (retry_base, doubling up to an hour); permanent failures wait for a configuration
  * change (a new forward_open()). Documents of `batch: run` e-mail routes are collected
  * and sent together at the end of a one-shot pass, or once no new document has come for
- * `batch_settle` while watching.
+ * `batch_settle` while watching. Folder deliveries are synced in groups (one syncfs);
+ * while watching, a group gathers for up to 25 ms.
  *
  * Use from the daemon's event loop:
  *     struct forward *fw = forward_open(cfg, &opts, &err);   // rescans the spool
