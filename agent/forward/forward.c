@@ -153,8 +153,8 @@ static void failure_record(struct forward *fw, struct route_state *rs, const cha
 		log_error("route %s: %s: %s; not retried until the configuration changes",
 			  rs->rc->name, relpath, why);
 	else if (fw->o.watch)
-		log_warn("route %s: %s: %s; retrying in %lld s", rs->rc->name, relpath, why,
-			 (long long)(delay / 1000));
+		log_warn("route %s: %s: %s; retrying in %.1f s", rs->rc->name, relpath, why,
+			 (double)delay / 1000);
 	else
 		log_warn("route %s: %s: %s; retried on the next run", rs->rc->name, relpath, why);
 }
@@ -366,7 +366,7 @@ static void process_doc(struct forward *fw, const char *relpath)
 	struct gerr err;
 	if (sidecar_load(fw->cfg->agent.spool_dir, relpath, &sc, &err) < 0) {
 		if (errno != ENOENT && strset_add(&fw->bad, relpath))
-			log_warn("spool: %s; skipped until it changes", err.msg);
+			log_warn("spool: %s; skipped (looked at again at each rescan)", err.msg);
 		return;
 	}
 	int64_t now = now_ms();

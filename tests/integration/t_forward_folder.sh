@@ -145,3 +145,26 @@ for f in "$SPOOL"/$D/*; do
 	cmp -s "$f" "$shm/${c:-none}/${f##*/}" || bad=$((bad + 1))
 done
 check_eq "tmpfs target: byte for byte" 0 "$bad"
+
+# hostile spool entries: a sidecar that is not JSON, a document that is a symbolic link
+rm -rf "$STATE/forward"
+fw_routes "routes:
+  - name: plain
+    folder: {path: $T/plain}"
+mkdir -p "$T/plain"
+fw_doc 2026/11/22/x/good.pdf "%PDF-1.4 good"
+fw_doc 2026/11/22/x/notjson.pdf "%PDF-1.4 nj"
+printf '{"kind": "invoice", ' >"$SPOOL/2026/11/22/x/notjson.pdf.meta.json"
+fw_doc 2026/11/22/x/link.pdf "%PDF-1.4 l"
+ln -sf /etc/passwd "$SPOOL/2026/11/22/x/link.pdf"
+printf '[1, 2]' >"$SPOOL/2026/11/22/x/array.pdf.meta.json"; echo x >"$SPOOL/2026/11/22/x/array.pdf"
+fw forward >/dev/null 2>"$T/log6"
+check "good document delivered beside hostile ones" test -f "$T/plain/good.pdf"
+check "a symbolic link is never delivered" test ! -e "$T/plain/link.pdf"
+check "broken sidecars are not delivered" test ! -e "$T/plain/notjson.pdf" -a ! -e "$T/plain/array.pdf"
+check "each problem logged with the file" test "$(grep -c 'skipped (looked at again' "$T/log6")" -eq 3
+fw forward >/dev/null 2>"$T/log7"
+check "and logged once only per run" test "$(grep -c 'skipped' "$T/log7")" -eq 3
+printf '{"kind": "invoice", "company": "acme"}' >"$SPOOL/2026/11/22/x/notjson.pdf.meta.json"
+fw forward >/dev/null 2>&1
+check "a repaired sidecar is delivered on the next pass" test -f "$T/plain/notjson.pdf"
