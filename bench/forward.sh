@@ -6,6 +6,7 @@
 # sidecar to delivered file (p50, p99) and goniec's memory (VmHWM, and RSS at the start
 # and end). Then the start-up rescan of a spool of RESCAN_N (default 100,000) documents
 # delivered already. The spool lives under build/ (on disk, so fsyncs are real).
+# N, RESCAN_N (0: skip) and PEER=0 (skip the inotifywait loop) shorten it.
 set -u
 cd "$(dirname "$0")/.."
 N=${N:-10000}
@@ -31,7 +32,9 @@ rss1=$(awk '/VmRSS/ {print $2}' /proc/$gpid/status)
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$gpid/status)
 echo "goniec memory: RSS ${rss0} kB at start, ${rss1} kB after; peak ${hwm} kB"
 kill $gpid; wait $gpid 2>/dev/null; gpid=
-if command -v inotifywait >/dev/null; then
+if [ "${PEER:-1}" = 0 ]; then
+	echo "inotifywait peer skipped (PEER=0)"
+elif command -v inotifywait >/dev/null; then
 	echo "inotifywait -m -r loop ($N documents, waiting at most 60 s for deliveries):"
 	mkdir -p "$W/spool2" "$W/target2"
 	setsid bash bench/forward/peer-inotifywait.sh "$W/spool2" "$W/target2" &
