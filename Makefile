@@ -65,6 +65,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) tests/unit/testutil.h
 
 -include $(OBJS:.o=.d)
 
+# The paths compiled in (GONIEC_*DIR) follow PREFIX & co.: when they change, as with
+# `make install PREFIX=/usr` after a plain `make`, the objects are rebuilt.
+PATHS_STAMP := $(BUILD)/paths.stamp
+PATHS_NOW   := $(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR) $(VERSION)
+ifneq ($(PATHS_NOW),$(shell cat $(PATHS_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo '$(PATHS_NOW)' >$(PATHS_STAMP))
+endif
+$(OBJS): $(PATHS_STAMP)
+
 # ---- tests ---------------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 

@@ -36,6 +36,7 @@ export_tree() {
 build_deb() {
 	v=$(dpkg-parsechangelog -l "$top/packaging/debian/changelog" -S Version)
 	[ "$v" = "$version" ] || die "packaging/debian/changelog is at $v, the Makefile at $version"
+	rm -f "$out"/goniec_* "$out"/goniec-dbgsym_*   # never test a stale package
 	export_tree
 	cp -a "$top/packaging/debian" "$src/debian"
 	for f in service sysusers tmpfiles; do

@@ -3,20 +3,26 @@
 # and install the .deb into fresh Debian 12 roots (debootstrap from the local mirror):
 #
 #   clean      install; `goniec --help` and `goniec check` (as the goniec user) on the
-#              shipped configuration; user, directories, conffile, unit; an upgrade keeps
-#              an edited conffile; remove keeps conffiles, state and spool; purge leaves
-#              the spool (documents) and the system user, nothing else.
+#              shipped configuration and on the examples; user, directories, conffile,
+#              unit (systemd-analyze verify), completion, the autopkgtest; a fetch files
+#              documents readable by the goniec group only; `goniec run` serves its
+#              control socket to group members, not to others, and stops on SIGTERM;
+#              an upgrade keeps an edited conffile; remove keeps conffiles, state and
+#              spool; purge leaves the spool (documents) and the user, nothing else.
 #   hostile    a `goniec` user that already exists (other uid) and /var/spool/goniec a
 #              mount point: installs cleanly, both kept; an invalid conf.d makes
 #              `goniec check` and `goniec run` exit 2 with file:line errors.
+#   rpm        the .rpm installed with the host's rpm into a third root: its scriptlets
+#              (sysusers, tmpfiles) make the user and directories; erase keeps the spool.
 #
 #   packaging/package-check.sh [PKGDIR [VERSION]]   (make package-check; needs root)
 #
 # PKGDIR defaults to build/pkg, VERSION to the Makefile's. The builds skip their unit
 # tests (make check runs those). Prints "package-check: N passed, M failed"; run by
-# tests/integration/t_packages.sh, its cases count among the integration tests. The chroot base (minbase plus the
-# package's dependencies) is cached in $GONIEC_PKGTEST_CACHE (default
-# /var/tmp/goniec-pkgtest), keyed by the Depends line; delete it to start over.
+# tests/integration/t_packages.sh, its cases count among the integration tests.
+# The chroot base (minbase plus the package's dependencies) is cached in
+# $GONIEC_PKGTEST_CACHE (default /var/tmp/goniec-pkgtest, about 200 MB a base), keyed by
+# the Depends line; bases unused for a day are deleted. Delete the directory to start over.
 # Env: GONIEC_MIRROR (default: the host's Debian mirror), KEEP=1 keeps the roots.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +49,7 @@ summary() {
 }
 
 [ "$(id -u)" -eq 0 ] || skip "package-check: needs root (chroot, mount)"
-for tool in dpkg-buildpackage lintian rpmbuild rpmlint debootstrap groff systemd-analyze; do
+for tool in dpkg-buildpackage lintian rpmbuild rpmlint debootstrap groff systemd-analyze strace; do
 	command -v "$tool" >/dev/null || { fail "tool $tool missing (make deps)"; summary; exit; }
 done
 
@@ -57,6 +63,8 @@ check "make rpm builds the .rpm" build rpm
 deb=$(ls "$pkgdir"/goniec_"$version"_*.deb 2>/dev/null | head -1)
 rpm=$(ls "$pkgdir"/rpm/RPMS/*/goniec-"$version"-*.rpm 2>/dev/null | head -1)
 [ -n "$deb" ] || { fail "no .deb to test"; summary; exit; }
+pkgroot=$T/deb   # the .deb's files, unpacked: the packaged binary runs from here
+dpkg-deb -x "$deb" "$pkgroot"
 
 # ---- static checks -------------------------------------------------------------------
 lint() { # name command... — run it, show what it said, pass when it succeeds
@@ -67,7 +75,8 @@ lint() { # name command... — run it, show what it said, pass when it succeeds
 }
 lint "lintian: no errors or warnings" lintian --fail-on error,warning "$deb"
 if [ -n "$rpm" ]; then
-	lint "rpmlint: no errors" rpmlint --config "$top/packaging/rpm/rpmlint.toml" "$rpm"
+	lint "rpmlint: no errors (the .rpm and the spec)" \
+		rpmlint --config "$top/packaging/rpm/rpmlint.toml" "$rpm" "$top/packaging/goniec.spec"
 fi
 man_warnings() { # page — groff and man(1) say nothing about it
 	local out
@@ -77,10 +86,57 @@ man_warnings() { # page — groff and man(1) say nothing about it
 for page in "$top"/packaging/man/*.[1-9]; do
 	check "man page ${page##*/} renders without warnings" man_warnings "$page"
 done
+# The man pages keep up with the program: every command of `goniec --help` (but the
+# internal worker) in goniec(8), every conf.d key of the sources' tables in goniec.conf(5).
+undocumented_commands() {
+	"$pkgroot/usr/bin/goniec" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]\+\) .*/\1/p' |
+		grep -vx worker | while read -r c; do
+			grep -qE "^\.BR? $c( |\$)|^\.BI $c " "$top/packaging/man/goniec.8" || echo "$c"
+		done
+}
+undocumented_keys() {
+	grep -rhoE '\.key = "[a-z_]+"' "$top/agent" | sed 's/.*"\(.*\)"/\1/' | sort -u | while read -r k; do
+		grep -qE "^\.BR? $k( |\$)|\\\\fB$k\\\\f|, \" $k " "$top/packaging/man/goniec.conf.5" || echo "$k"
+	done
+}
+check_eq "goniec(8) describes every command" "" "$(undocumented_commands | xargs)"
+check_eq "goniec.conf(5) describes every conf.d key" "" "$(undocumented_keys | xargs)"
 exposure=$(systemd-analyze security --offline=true "$top/packaging/goniec.service" 2>/dev/null |
 	sed -n 's/.*Overall exposure level for goniec.service: \([0-9.]*\).*/\1/p')
 echo "    systemd-analyze security: exposure ${exposure:-?}"
 check "unit exposure under 2.0 (${exposure:-?})" awk -v e="${exposure:-99}" 'BEGIN { exit !(e < 2.0) }'
+
+# ---- the unit's system call filter against what goniec calls --------------------------
+# Under strace: `goniec run` (with its workers), a fetch, status and reload through its
+# socket, SIGTERM; then `goniec forward` to a folder route that sets a group. A call the
+# filter lacks would fail with EPERM only in production.
+traced_calls() { # trace files... — the names of the system calls in them
+	sed -E 's/^[0-9]+ +//; s/^<\.\.\. ([a-z0-9_]+) resumed>.*/\1/; s/^([a-z0-9_]+)\(.*/\1/' "$@" |
+		grep -E '^[a-z0-9_]+$' | sort -u
+}
+syscall_audit() {
+	local d=$T/sc bin=$pkgroot/usr/bin/goniec pid
+	mkdir -p "$d/conf.d" "$d/in" "$d/out"
+	printf 'agent:\n  spool: %s/spool\n  state: %s/state\n' "$d" "$d" >"$d/conf.d/agent.yaml"
+	printf 'sources:\n  - {name: s, type: folder, path: %s/in, settle: 0s, schedule: manual}\nroutes:\n  - name: r\n    folder: {path: %s/out, group: %s}\n' \
+		"$d" "$d" "$(id -gn)" >"$d/conf.d/a.yaml"
+	printf '%%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%%%EOF\n' >"$d/in/a.pdf"
+	strace -f -qq -o "$d/trace.run" "$bin" -c "$d/conf.d" run >"$d/run.log" 2>&1 &
+	pid=$!
+	wait_for 10 test -S "$d/state/control.sock" || { cat "$d/run.log"; return 1; }
+	"$bin" -c "$d/conf.d" fetch s && "$bin" -c "$d/conf.d" status >/dev/null &&
+		"$bin" -c "$d/conf.d" reload || return 1
+	kill -TERM "$(pgrep -P "$pid")"
+	wait "$pid"
+	strace -f -qq -o "$d/trace.forward" "$bin" -c "$d/conf.d" forward >/dev/null || return 1
+	[ -f "$d/out/a.pdf" ] || { echo "    forward delivered nothing"; return 1; }
+	"$top/packaging/unit-syscalls.py" "$top/packaging/goniec.service" >"$d/allowed" || return 1
+	local denied
+	denied=$(traced_calls "$d"/trace.* | comm -23 - "$d/allowed")
+	echo "    $(traced_calls "$d"/trace.* | wc -l) system calls seen${denied:+; not allowed: $denied}"
+	[ -z "$denied" ]
+}
+check "the unit's SystemCallFilter allows every call goniec makes (run, fetch, forward)" syscall_audit
 
 # ---- chroots -------------------------------------------------------------------------
 mirror() {
@@ -102,7 +158,7 @@ base_tarball() {
 	mkdir -p "$cache"
 	(
 		flock 9
-		[ -s "$tar" ] && exit 0
+		[ -s "$tar" ] && { touch "$tar"; exit 0; }
 		root=$cache/root-$$
 		rm -rf "$root"
 		debootstrap --variant=minbase "$suite" "$root" "$(mirror)" >"$cache/debootstrap.log" 2>&1 ||
@@ -113,6 +169,8 @@ base_tarball() {
 		chroot "$root" apt-get clean
 		tar cf "$tar.tmp" -C "$root" . && mv "$tar.tmp" "$tar"
 		rm -rf "$root"
+		# Bases of other Depends lines unused for a day are of no more use.
+		find "$cache" -maxdepth 1 -name "$suite-*.tar" ! -path "$tar" -mtime +0 -delete
 	) 9>"$cache/lock" || return 1
 	echo "$tar"
 }
@@ -160,13 +218,21 @@ check "clean: goniec check passes on the shipped conf.d (as goniec)" as_goniec g
 check "clean: system user goniec" in_root getent passwd goniec
 check "clean: its shell is nologin" in_root sh -c 'getent passwd goniec | grep -q nologin$'
 check_eq "clean: spool owner and mode" "goniec:goniec 750" "$(mode_of /var/spool/goniec)"
-check_eq "clean: state owner and mode" "goniec:goniec 700" "$(mode_of /var/lib/goniec)"
+check_eq "clean: state owner and mode" "goniec:goniec 710" "$(mode_of /var/lib/goniec)"
 check_eq "clean: credentials directory" "root:root 700" "$(mode_of /etc/goniec/credentials)"
 check "clean: agent.yaml is a conffile" \
 	in_root sh -c "dpkg-query -W -f '\${Conffiles}' goniec | grep -q ' /etc/goniec/conf.d/agent.yaml '"
 check "clean: the unit is installed" in_root test -f /lib/systemd/system/goniec.service
-check "clean: systemd-analyze verify passes" \
-	in_root systemd-analyze verify --man=no /lib/systemd/system/goniec.service
+verify_unit() { # systemd-analyze verify says nothing (it only warns about unknown keys)
+	local out
+	out=$(in_root systemd-analyze verify --man=no goniec.service 2>&1) || { echo "$out"; return 1; }
+	[ -z "$out" ] || { printf '%s\n' "$out" | sed 's/^/    /'; return 1; }
+}
+check "clean: systemd-analyze verify passes without a word" verify_unit
+mkdir -p "$R/etc/systemd/system/goniec.service.d" "$R/srv/import"
+cp "$R/usr/share/doc/goniec/examples/import-share.conf" "$R/etc/systemd/system/goniec.service.d/"
+check "clean: so it does with the example drop-in (a network share)" verify_unit
+rm -r "$R/etc/systemd/system/goniec.service.d" "$R/srv/import"
 check "clean: the unit is enabled" \
 	in_root test -L /etc/systemd/system/multi-user.target.wants/goniec.service
 cp "$top/packaging/debian/tests/installed" "$R/tmp/autopkgtest-installed"
@@ -176,6 +242,12 @@ mkdir -p "$R/tmp/creds"
 for c in goniec_acme-mail goniec_smtp; do echo "example secret" >"$R/tmp/creds/$c"; done
 check "clean: the examples pass goniec check (with their credentials)" \
 	in_root env CREDENTIALS_DIRECTORY=/tmp/creds goniec -c /usr/share/doc/goniec/examples check
+# Shipped portal recipes are found where the package put them (the compiled-in DATADIR).
+mkdir -p "$R/tmp/portal.d"
+printf 'sources:\n  - name: home-energy\n    type: portal\n    provider: %s\n    login: "12345"\n    password_credential: goniec_acme-mail\n' \
+	"$(basename "$(ls "$R"/usr/share/goniec/providers/*.yaml | head -1)" .yaml)" >"$R/tmp/portal.d/p.yaml"
+check "clean: a shipped portal recipe is found" \
+	in_root env CREDENTIALS_DIRECTORY=/tmp/creds goniec -c /tmp/portal.d check
 check "clean: man pages are installed" in_root test -f /usr/share/man/man8/goniec.8.gz
 check "clean: bash completion is installed" \
 	in_root test -f /usr/share/bash-completion/completions/goniec
@@ -195,6 +267,22 @@ doc=$(in_root find /var/spool/goniec -name fv-1.pdf)
 check_eq "fetch: the document is readable by the goniec group only" "goniec:goniec 640" "$(mode_of "$doc")"
 check_eq "fetch: its directory too" "goniec:goniec 750" "$(mode_of "${doc%/*}")"
 check "fetch: its sidecar is there" in_root test -f "$doc.meta.json"
+# The daemon's control socket lies in the state directory (0710): members of the goniec
+# group reach it, others do not.
+in_root useradd --create-home --groups goniec anna
+in_root useradd --create-home bob
+chroot --userspec=goniec:goniec "$R" env HOME=/var/lib/goniec goniec run >"$T/daemon.log" 2>&1 &
+daemon=$!
+at_exit "kill $daemon 2>/dev/null"
+check "daemon: goniec run starts and opens its control socket" \
+	wait_for 10 test -S "$R/var/lib/goniec/control.sock"
+check "daemon: a member of the goniec group reaches it (goniec status)" \
+	sh -c "chroot '$R' setpriv --reuid=anna --regid=anna --init-groups goniec status 2>&1 | grep -q 'daemon: running'"
+check "daemon: others cannot reach it" sh -c \
+	"! chroot '$R' setpriv --reuid=bob --regid=bob --init-groups goniec status 2>&1 | grep -q 'daemon: running'"
+check "daemon: a member may not read the state" sh -c "! chroot '$R' setpriv --reuid=anna --regid=anna --init-groups ls /var/lib/goniec >/dev/null 2>&1"
+kill -TERM "$daemon"
+check "daemon: SIGTERM stops it cleanly" wait "$daemon"
 rm -f "$R/etc/goniec/conf.d/scans.yaml"
 
 echo "# edited by the office" >>"$R/etc/goniec/conf.d/agent.yaml"
@@ -217,7 +305,7 @@ check "purge: documents in the spool kept" in_root test -f "$doc" -a -f "$doc.me
 check "purge: system user kept" in_root getent passwd goniec
 after=$T/after.list
 snapshot >"$after"
-leftover=$(comm -13 "$before" "$after" | grep -v -E '^\./var/spool/goniec(/|$)|^\./srv/scans(/|$)|^\./etc/(passwd|group|shadow|gshadow)-$')
+leftover=$(comm -13 "$before" "$after" | grep -v -E '^\./var/spool/goniec(/|$)|^\./srv/scans(/|$)|^\./home/(anna|bob)(/|$)|^\./etc/(passwd|group|shadow|gshadow|subuid|subgid)-$')
 check_eq "purge: nothing else left behind" "" "$leftover"
 
 # -- an existing goniec user, the spool a mount point, an invalid conf.d
@@ -254,5 +342,26 @@ check "hostile: the unit does not restart on status 2" \
 rm -f "$R/etc/goniec/conf.d/broken.yaml"
 check "hostile: dpkg -P with a mounted spool" dpkg_in -P goniec
 check "hostile: the mounted spool and its files survive purge" test -f "$R/var/spool/goniec/earlier.pdf"
+
+# -- the .rpm's scriptlets, run by the host's rpm in a Debian root (no Fedora here)
+if [ -n "$rpm" ]; then
+	new_root rpm
+	rpm_in() { # Debian's rpm warns that it is not dpkg: hide that, keep the rest
+		local out rc
+		out=$(rpm --root="$R" --nodeps "$@" 2>&1); rc=$?
+		grep -v -e 'use Alien' -e 'know what you are doing' <<<"$out"
+		return $rc
+	}
+	rpm --root="$R" --initdb
+	check "rpm: installs" rpm_in -i "$rpm"
+	check "rpm: its %pre made the user" in_root getent passwd goniec
+	check_eq "rpm: its %post made the spool" "goniec:goniec 750" "$(mode_of /var/spool/goniec)"
+	check_eq "rpm: and the state directory" "goniec:goniec 710" "$(mode_of /var/lib/goniec)"
+	check "rpm: the unit is in /usr/lib/systemd/system" in_root test -f /usr/lib/systemd/system/goniec.service
+	check "rpm: goniec check passes (as goniec)" as_goniec goniec check
+	check "rpm: erases" rpm_in -e goniec
+	check "rpm: erase keeps the spool" in_root test -d /var/spool/goniec
+	check "rpm: the binary is gone" in_root test ! -e /usr/bin/goniec
+fi
 
 summary

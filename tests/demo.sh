@@ -1,9 +1,10 @@
 #!/bin/bash
 # make demo: run goniec's main job on the example conf.d against local demo servers —
-# a Dovecot IMAP server with an invoice mailbox, the HTML fixture e-BOK portal, an SMTP
-# server standing in for the accountant's mailbox — and a folder of scans; then show
-# what landed in the spool and where the forwarder delivered it.
-# Servers listen on 127.0.0.1 (10993 IMAPS, 10443 HTTPS, 10025 SMTP) and stop at the end.
+# a Dovecot IMAP server with an invoice mailbox, the HTML fixture e-BOK portal, a fixture
+# Microsoft Graph (a second company's Microsoft 365 mailbox), an SMTP server standing in
+# for the accountant's mailbox — and a folder of scans; then show what landed in the
+# spool and where the forwarder delivered it. Servers listen on 127.0.0.1 (10993 IMAPS,
+# 10443 and 10444 HTTPS, 10025 SMTP) and stop at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -24,7 +25,7 @@ rm -rf "$DEMO" spool/[0-9]* spool/quarantine state
 mkdir -p "$DEMO/inbox/acme" "$DEMO/secrets" "$DEMO/tls" "$DEMO/import" "$DEMO/mail"
 chmod 755 "$DEMO"
 
-echo "== demo servers: test CA, Dovecot (IMAPS 10993), e-BOK portal (10443), SMTP (10025)"
+echo "== demo servers: test CA, Dovecot (IMAPS 10993), e-BOK portal (10443), Microsoft Graph (10444), SMTP (10025)"
 tls=$DEMO/tls
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=goniec demo CA" \
 	-keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
@@ -36,6 +37,7 @@ openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -
 chmod 644 "$tls"/*
 printf 'demo-password\n' >"$DEMO/secrets/imap"
 printf 'tajne-haslo\n' >"$DEMO/secrets/portal"
+printf 'demo-client-secret\n' >"$DEMO/secrets/m365"
 chmod 600 "$DEMO/secrets"/*
 
 "$FIX/dovecot.sh" user "$DEMO/dovecot" faktury demo-password
@@ -48,7 +50,12 @@ pids+=($!)
 $PY "$FIX/smtp_server.py" --port 10025 --outdir "$DEMO/mail" --mode starttls \
 	--cert "$tls/server.pem" --key "$tls/server.key" >"$DEMO/smtp.log" 2>&1 &
 pids+=($!)
-wait_port 10993; wait_port 10443; wait_port 10025
+$PY "$FIX/graph_server.py" --port 10444 --cert "$tls/server.pem" --key "$tls/server.key" \
+	--tenant 11111111-2222-3333-4444-555555555555 --client-id 66666666-7777-8888-9999-000000000000 \
+	--secret demo-client-secret --mailbox faktury@nowak.example --inbox "$DEMO/mail-in" \
+	>"$DEMO/graph.log" 2>&1 &
+pids+=($!)
+wait_port 10993; wait_port 10443; wait_port 10025; wait_port 10444
 
 python3 - "$DEMO/inbox/acme" <<'PY'
 import sys, os
@@ -75,7 +82,10 @@ echo "== goniec forward      (deliver new documents by the routes)"
 "$G" forward 2>"$DEMO/forward.log" || true
 echo
 echo "== the spool (./spool)"
-(cd spool && find . -type f ! -name .gitkeep ! -name '*.meta.json' | sort | sed 's/^/   /')
+# Up to three documents per folder, and how many more.
+(cd spool && find . -type f ! -name .gitkeep ! -name '*.meta.json' | sort |
+	awk -F/ '{d=$0; sub("/[^/]*$", "", d); n[d]++; if (n[d] <= 3) print "   " $0}
+		END {for (d in n) if (n[d] > 3) print "   " d "/... and " n[d] - 3 " more"}')
 echo
 first=$(find spool -path '*acme-mail*' -name '*.meta.json' | sort | head -1)
 echo "== one sidecar: $first"

@@ -14,21 +14,26 @@ static const struct command commands[] = {
 	 "Reads every conf.d file and reports each problem as file:line:col. Secrets given\n"
 	 "as files, environment variables or credentials are checked for readability.\n"
 	 "Prints \"OK: N sources, M routes\" and exits 0 when all is well, 2 otherwise.\n"},
-	{"fetch", cmd_fetch, "[--no-wait] [--here] [NAME...]",
+	{"fetch", cmd_fetch, "[OPTS] [NAME...]",
 	 "run sources now (all, or the named sources or companies)",
 	 "Runs each named source once (a company id names all its sources; no name: every\n"
 	 "enabled source) and prints one line per source. When `goniec run` is running, the\n"
 	 "daemon runs them (never alongside its own run of a source) and this waits for the\n"
 	 "outcomes; --no-wait returns at once. Without a daemon, or with --here, they run in\n"
 	 "this process, showing progress on a terminal. A source already running elsewhere\n"
-	 "is reported and skipped (exit 75).\n"},
+	 "is reported and skipped (exit 75).\n"
+	 "\n"
+	 "  --no-wait  through the daemon: return once it accepted the request\n"
+	 "  --here     run in this process even when the daemon runs\n"
+	 "  --json     print the outcomes as one JSON array (with --no-wait: the names)\n"},
 	{"consent", cmd_consent, "NAME", "admin-consent link and access check of a graph source",
 	 "Prints the link a tenant administrator opens to grant the app registration of a\n"
 	 "Microsoft 365 (graph) source its consent, then signs in and opens the mailbox to\n"
 	 "tell whether access works. Exit 0 when it does, 3 when a person must act.\n"},
-	{"folders", cmd_folders, "NAME", "list an IMAP source's folders (proves the login works)",
-	 "Logs in to the IMAP source NAME and prints its folders, decoded from modified\n"
-	 "UTF-7; '*' marks the ones a run reads, (junk) the junk folder.\n"},
+	{"folders", cmd_folders, "NAME", "list a mailbox source's folders (proves the login works)",
+	 "Logs in to the IMAP or Microsoft 365 (graph) source NAME and prints its folders\n"
+	 "(IMAP names decoded from modified UTF-7, Graph folders as display paths such as\n"
+	 "Inbox/Faktury); '*' marks the ones a run reads, (junk) the junk folder.\n"},
 	{"forward", cmd_forward, "[-w] [-p] [-i T]", "deliver new documents by the routes",
 	 "Looks at every document in the spool and delivers it by each route that wants it\n"
 	 "and has not had it yet (the journal in <state>/forward/ remembers), then prints\n"

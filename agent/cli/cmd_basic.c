@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "forward/route.h"
 #include "sources/source.h"
 
 int cmd_version(struct cli *cli, int argc, char **argv)
@@ -26,8 +27,11 @@ static void check_one_secret(const struct secret *s, const char *key, void *arg)
 	struct secret_check *sc = arg;
 	char *value = NULL;
 	struct gerr err;
+	/* Credentials exist only inside the service (LoadCredential=); from a shell they
+	 * cannot be checked, which is worth a warning, not a failure. */
+	bool outside_service = s->kind == SECRET_CREDENTIAL && !getenv("CREDENTIALS_DIRECTORY");
 	if (s->kind != SECRET_INLINE && secret_resolve(s, &value, &err) != 0)
-		diag_add(sc->diag, s->pos, false, "%s: %s", key, err.msg);
+		diag_add(sc->diag, s->pos, outside_service, "%s: %s", key, err.msg);
 	free_secret(value);
 }
 
@@ -38,6 +42,8 @@ static void check_secrets(const struct config *cfg, struct diag *diag)
 		const struct source_conf *src = cfg->sources[i];
 		cf_each_secret(src->type->fields, src->typed, check_one_secret, &sc);
 	}
+	for (size_t i = 0; i < cfg->nroutes; i++)
+		cf_each_secret(route_fields, cfg->routes[i]->typed, check_one_secret, &sc);
 }
 
 int cmd_check(struct cli *cli, int argc, char **argv)

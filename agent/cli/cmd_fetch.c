@@ -51,10 +51,26 @@ static int exit_for(enum run_outcome o, const struct gerr *err)
 	}
 }
 
+/* With --json: the outcomes collected here and printed at the end as one array. */
+static json_t *json_results;
+
+/* Show progress lines? On a terminal, and not with --json. */
+static bool show_tty(void)
+{
+	return !json_results && isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
+}
+
 static void print_result(const char *name, const char *outcome, const struct run_stats *st,
 			 const char *error)
 {
 	bool ok = strcmp(outcome, "ok") == 0;
+	if (json_results) {
+		json_array_append_new(json_results,
+				      json_pack("{s:s,s:s,s:o,s:o}", "source", name, "outcome", outcome,
+						"stats", run_stats_to_json(st), "error",
+						ok || !error || !*error ? json_null() : json_string(error)));
+		return;
+	}
 	printf("%s: %s — %lu filed, %lu already had, %lu quarantined, %lu failed%s%s\n", name,
 	       outcome, st->filed, st->duplicates, st->quarantined, st->failed,
 	       ok || !error ? "" : ": ", ok || !error ? "" : error);
@@ -90,17 +106,21 @@ static void human_bytes(uint64_t n, char out[32])
 }
 
 /* A terminal line per source, rewritten as documents come in. */
-static void show_progress(const struct source_run *run)
+static void print_progress(const char *name, const struct run_stats *st)
 {
 	char b[32];
-	human_bytes(run->stats.bytes, b);
-	fprintf(stderr, "\r\033[K%s: %lu looked at, %lu filed, %s", run->src->name,
-		run->stats.looked_at, run->stats.filed, b);
+	human_bytes(st->bytes, b);
+	fprintf(stderr, "\r\033[K%s: %lu looked at, %lu filed, %s", name, st->looked_at, st->filed, b);
+}
+
+static void show_progress(const struct source_run *run)
+{
+	print_progress(run->src->name, &run->stats);
 }
 
 static int fetch_here(const struct config *cfg, const bool *chosen)
 {
-	bool tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO);
+	bool tty = show_tty();
 	source_run_set_progress(tty ? show_progress : NULL);
 	int rc = EXIT_OK;
 	struct run_stats total = {0};
@@ -135,10 +155,19 @@ static int daemon_outcomes(int fd)
 	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
 	struct gerr err = {{0}};
 	int rc = EXIT_OK;
+	bool tty = show_tty();
 	json_t *ev;
 	while ((ev = control_recv(fd, &lb, &err))) {
 		const char *kind = json_string_value(json_object_get(ev, "event"));
+		const char *name = json_string_value(json_object_get(ev, "source"));
 		bool end = !kind || strcmp(kind, "end") == 0;
+		if (tty && kind && name && strcmp(kind, "progress") == 0) {
+			struct run_stats st = {0};
+			run_stats_from_json(json_object_get(ev, "stats"), &st);
+			print_progress(name, &st);
+		}
+		if (tty && kind && strcmp(kind, "done") == 0)
+			fprintf(stderr, "\r\033[K");
 		if (kind && strcmp(kind, "done") == 0) {
 			struct run_stats st = {0};
 			const char *outcome = json_string_value(json_object_get(ev, "outcome"));
@@ -188,12 +217,12 @@ static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool w
 		log_error("fetch: the daemon refused: %s",
 			  json_string_value(json_object_get(reply, "error")));
 		rc = EXIT_USAGE;
+	} else if (!wait && json_results) {
+		json_array_extend(json_results, json_object_get(reply, "sources"));
 	} else if (!wait) {
 		printf("requested from the daemon: %zu source(s)\n",
 		       json_array_size(json_object_get(reply, "sources")));
 	} else {
-		if (isatty(STDERR_FILENO))
-			fprintf(stderr, "running in the daemon (pid from `goniec status`); waiting...\n");
 		rc = json_array_size(json_object_get(reply, "sources")) ? daemon_outcomes(fd) : EXIT_OK;
 	}
 	json_decref(reply);
@@ -211,6 +240,8 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 			wait = false;
 		else if (i > 0 && strcmp(argv[i], "--here") == 0)
 			local = true;
+		else if (i > 0 && strcmp(argv[i], "--json") == 0 && !json_results)
+			json_results = json_array();
 		else
 			args[n++] = argv[i];
 	}
@@ -230,6 +261,12 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 		rc = fetch_via_daemon(cfg, chosen, wait);
 	if (rc == -1)
 		rc = fetch_here(cfg, chosen);
+	if (json_results && rc != EXIT_USAGE) {
+		json_dumpf(json_results, stdout, JSON_INDENT(2));
+		printf("\n");
+	}
+	json_decref(json_results);
+	json_results = NULL;
 	free(chosen);
 	free(args);
 	config_free(cfg);

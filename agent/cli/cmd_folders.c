@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "sources/graph/graph.h"
 #include "sources/imap/imap.h"
 
 int cmd_folders(struct cli *cli, int argc, char **argv)
@@ -23,12 +24,14 @@ int cmd_folders(struct cli *cli, int argc, char **argv)
 	int rc = EXIT_USAGE;
 	if (!src) {
 		log_error("folders: no source named '%s' (see goniec list)", argv[1]);
-	} else if (src->type != &source_type_imap) {
-		log_error("folders: source '%s' is of type %s; folders lists IMAP mailboxes", argv[1],
-			  src->type->name);
+	} else if (src->type != &source_type_imap && src->type != &source_type_graph) {
+		log_error("folders: source '%s' is of type %s; folders lists IMAP and Microsoft 365 "
+			  "(graph) mailboxes", argv[1], src->type->name);
 	} else {
 		struct gerr err = {{0}};
-		enum run_outcome o = imap_print_folders(src, stdout, &err);
+		enum run_outcome o = src->type == &source_type_imap
+					     ? imap_print_folders(src, stdout, &err)
+					     : graph_print_folders(cfg, src, stdout, &err);
 		if (o != RUN_OK)
 			log_error("%s: %s", src->name, err.msg);
 		rc = o == RUN_OK ? EXIT_OK : o == RUN_NEEDS_PERSON ? EXIT_NEEDS_PERSON : EXIT_FAILED;

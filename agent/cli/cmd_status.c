@@ -1,6 +1,7 @@
 /* status — what each source did last, when it runs next, what needs a person, and the
  * forwarder; from the running daemon, or from the status files when none runs. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,15 +27,17 @@ static json_t *offline_status(const struct config *cfg)
 		json_array_append_new(sources, status_entry(src, &st, next, false));
 		status_release(&st);
 	}
-	return json_pack("{s:b,s:n,s:o,s:n}", "ok", 1, "daemon", "sources", sources, "forward");
+	json_t *fw = status_forward_file(cfg->agent.state_dir);
+	return json_pack("{s:b,s:n,s:o,s:o}", "ok", 1, "daemon", "sources", sources, "forward",
+			 fw ? fw : json_null());
 }
 
 /* Ask the daemon; NULL when none runs (or it failed to answer, after a message). */
-static json_t *daemon_status(const struct config *cfg)
+static json_t *daemon_status(const char *state_dir)
 {
 	json_t *req = json_pack("{s:s}", "cmd", "status");
 	struct gerr err = {{0}};
-	int fd = control_ask(cfg->agent.state_dir, req, &err);
+	int fd = control_ask(state_dir, req, &err);
 	json_decref(req);
 	if (fd == -2)
 		log_warn("status: %s; showing the saved status", err.msg);
@@ -70,6 +73,13 @@ static const char *str_or(json_t *obj, const char *key, const char *dflt)
 static void print_attention(json_t *src)
 {
 	json_t *alerts = json_object_get(src, "alerts");
+	json_t *progress = json_object_get(src, "progress");
+	if (json_is_object(progress) && json_array_size(alerts) == 0) {
+		printf("running: %lld looked at, %lld filed\n",
+		       json_integer_value(json_object_get(progress, "looked_at")),
+		       json_integer_value(json_object_get(progress, "filed")));
+		return;
+	}
 	if (json_array_size(alerts) == 0) {
 		const char *err = json_string_value(json_object_get(src, "error"));
 		printf("%s\n", err ? err : "-");
@@ -109,6 +119,10 @@ static void print_forward(json_t *f)
 	json_t *routes = json_object_get(f, "routes");
 	size_t i;
 	json_t *r;
+	if (json_array_size(routes) == 0) {
+		printf("forward: no routes\n");
+		return;
+	}
 	printf("%-24s %8s %10s %8s\n", "ROUTE", "PENDING", "DELIVERED", "FAILING");
 	json_array_foreach(routes, i, r)
 		printf("%-24s %8lld %10lld %8lld\n", str_or(r, "name", "?"),
@@ -140,6 +154,17 @@ static void print_table(json_t *doc)
 	print_forward(json_object_get(doc, "forward"));
 }
 
+/* With conf.d broken, the daemon (which keeps its last good configuration) is looked
+ * for in the state directory given by --state, else the default one. */
+static char *fallback_state_dir(const struct cli *cli)
+{
+	if (cli->state_dir)
+		return xstrdup(cli->state_dir);
+	if (cli->tree)
+		return path_join(cli->tree, "state");
+	return xstrdup(GONIEC_LOCALSTATEDIR "/lib/goniec");
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	bool as_json = false;
@@ -157,18 +182,26 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		}
 	}
 	struct config *cfg = cli_load_config(cli);
-	if (!cfg)
-		return EXIT_CONFIG;
-	json_t *doc = daemon_status(cfg);
-	if (!doc)
+	char *fallback = cfg ? NULL : fallback_state_dir(cli);
+	json_t *doc = daemon_status(cfg ? cfg->agent.state_dir : fallback);
+	int rc = cfg ? EXIT_OK : EXIT_CONFIG;
+	if (doc && !json_is_true(json_object_get(doc, "ok"))) {
+		log_error("status: the daemon refused: %s",
+			  json_string_value(json_object_get(doc, "error")));
+		json_decref(doc);
+		doc = NULL;
+		rc = EXIT_FAILED;
+	} else if (!doc && cfg) {
 		doc = offline_status(cfg);
-	if (as_json) {
+	}
+	if (doc && as_json) {
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 		printf("\n");
-	} else {
+	} else if (doc) {
 		print_table(doc);
 	}
 	json_decref(doc);
 	config_free(cfg);
-	return EXIT_OK;
+	free(fallback);
+	return rc;
 }

@@ -82,33 +82,29 @@ static time_t next_time_of_day(const int *minutes, size_t n, time_t after)
 	return best;
 }
 
-time_t nextrun_after(const struct schedule_conf *s, const struct times_of_day *dflt,
-		     time_t after)
+time_t nextrun_after(const struct schedule_conf *s, time_t after)
 {
 	static const int daily = NEXTRUN_DAILY_MINUTE;
-	if (s->set && s->manual)
+	if (s->manual)
 		return NEXTRUN_NEVER;
-	if (s->set && s->every > 0)
+	if (s->every > 0)
 		return after + s->every;
-	if (s->set && s->times.len > 0)
+	if (s->times.len > 0)
 		return next_time_of_day(s->times.minutes, s->times.len, after);
-	if (!s->set && dflt && dflt->len > 0)
-		return next_time_of_day(dflt->minutes, dflt->len, after);
 	return next_time_of_day(&daily, 1, after);
 }
 
-time_t nextrun_first(const struct schedule_conf *s, const struct times_of_day *dflt,
-		     time_t last, time_t now)
+time_t nextrun_first(const struct schedule_conf *s, time_t last, time_t now)
 {
-	if (s->set && s->manual)
+	if (s->manual)
 		return NEXTRUN_NEVER;
 	if (last > 0 && last <= now) {
-		time_t missed = nextrun_after(s, dflt, last);
+		time_t missed = nextrun_after(s, last);
 		return missed <= now ? now : missed;
 	}
-	if (s->set && s->every > 0)
+	if (s->every > 0)
 		return now;
-	return nextrun_after(s, dflt, now);
+	return nextrun_after(s, now);
 }
 
 time_t nextrun_jitter(const struct schedule_conf *s, uint32_t random_bits)

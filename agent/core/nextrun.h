@@ -13,6 +13,9 @@
  * After downtime, nextrun_first() makes one catch-up run at once when at least one slot
  * was missed since the last run, not one per missed slot.
  *
+ * The schedule given is the one that applies: a source without its own gets its type's
+ * default from the caller (daemon/plan.c); `set` is not looked at here.
+ *
  * Ownership: nothing is allocated. Errors: none; "never" is returned as NEXTRUN_NEVER.
  */
 #ifndef GONIEC_NEXTRUN_H
@@ -26,16 +29,13 @@
 #define NEXTRUN_NEVER ((time_t)-1)
 #define NEXTRUN_DAILY_MINUTE (6 * 60) /* `daily` runs at 06:00 (plus jitter) */
 
-/* The first slot strictly after `after`. `dflt` gives the times used when the schedule
- * was not set in conf.d (the source type's default; NULL or empty: daily). */
-time_t nextrun_after(const struct schedule_conf *s, const struct times_of_day *dflt,
-		     time_t after);
+/* The first slot strictly after `after`. */
+time_t nextrun_after(const struct schedule_conf *s, time_t after);
 
 /* The first slot at daemon start. `last` is the start of the source's last run (0: it
  * never ran). A slot missed between `last` and `now` gives `now` (one catch-up run); a
  * source with `every` that never ran also runs at once. */
-time_t nextrun_first(const struct schedule_conf *s, const struct times_of_day *dflt,
-		     time_t last, time_t now);
+time_t nextrun_first(const struct schedule_conf *s, time_t last, time_t now);
 
 /* The random delay for one run: uniform in [0, s->jitter] seconds given 32 random bits. */
 time_t nextrun_jitter(const struct schedule_conf *s, uint32_t random_bits);

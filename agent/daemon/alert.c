@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/spool.h"
 
@@ -14,7 +15,8 @@ static void local_day(time_t t, char out[11])
 }
 
 /* The message of each cause for the run in st, or NULL when the cause is absent. */
-static char *cause_message(const struct source_status *st, const char *cause)
+static char *cause_message(const struct source_status *st, const char *attention,
+			   const char *cause)
 {
 	const char *err = st->error ? st->error : "no details";
 	if (!strcmp(cause, "needs-person"))
@@ -23,6 +25,8 @@ static char *cause_message(const struct source_status *st, const char *cause)
 		return st->failures >= ALERT_FAILURES
 			       ? xasprintf("%u runs in a row failed; the last: %s", st->failures, err)
 			       : NULL;
+	if (!strcmp(cause, "attention"))
+		return attention ? xstrdup(attention) : NULL;
 	if (st->stats.quarantined > 0)
 		return xasprintf("the last run put %lu document(s) into quarantine",
 				 st->stats.quarantined);
@@ -36,14 +40,15 @@ static void add_notice(struct alert_notice *out, size_t *n, const char *cause, c
 	(*n)++;
 }
 
-size_t alert_decide(struct source_status *st, time_t now, struct alert_notice out[ALERT_MAX_NOTICES])
+size_t alert_decide(struct source_status *st, const char *attention, time_t now,
+		    struct alert_notice out[ALERT_MAX_NOTICES])
 {
-	static const char *const causes[] = {"needs-person", "failing", "quarantined"};
+	static const char *const causes[] = {"needs-person", "failing", "quarantined", "attention"};
 	char today[11];
 	local_day(now, today);
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_LEN(causes); i++) {
-		char *msg = cause_message(st, causes[i]);
+		char *msg = cause_message(st, attention, causes[i]);
 		struct alert *a = status_find_alert(st, causes[i]);
 		if (msg && !a)
 			a = status_add_alert(st, causes[i], msg, now);
@@ -94,10 +99,11 @@ int alert_file(const struct config *cfg, const struct source_conf *src,
 	char *hint = xasprintf("alert-%s-%s%s.txt", src->name, n->cause, n->resolved ? "-resolved" : "");
 	json_t *extra = json_pack("{s:{s:s,s:s,s:s}}", "alert", "source", src->name, "cause", n->cause,
 				  "state", n->resolved ? "resolved" : "open");
+	json_t *origin = json_pack("{s:{s:I}}", "daemon", "pid", (json_int_t)getpid());
 	struct doc_meta meta = {
 		.source_name = src->name, .source_type = src->type_name,
 		.company = src->company ? src->company->id : NULL, .name_hint = hint,
-		.kind = "alert", .accept = &accept, .extra = extra,
+		.kind = "alert", .accept = &accept, .extra = extra, .origin = origin,
 	};
 	char *text = alert_text(src, n);
 	struct spool_result res = {0};
@@ -105,6 +111,7 @@ int alert_file(const struct config *cfg, const struct source_conf *src,
 	spool_result_free(&res);
 	free(text);
 	json_decref(extra);
+	json_decref(origin);
 	free(hint);
 	strlist_free(&accept);
 	spool_close(&sp);

@@ -4,6 +4,8 @@
  *   needs-person  the source said so (credentials rejected, one-time code, consent)
  *   failing       ALERT_FAILURES or more runs in a row failed (timeouts and crashes count)
  *   quarantined   the last run put documents into quarantine
+ *   attention     the source type says something needs a person although runs succeed
+ *                 (source_type.attention: an unmapped consumption point, ...)
  * An alert opens with a notice, repeats the notice at most once per local day while the
  * cause lasts, and closes with one "resolved" notice when a run no longer shows it. Open
  * alerts live in the source's status (status.h) and so survive restarts.
@@ -31,9 +33,10 @@ struct alert_notice {
 	time_t since;
 };
 
-/* Update st->alerts after a run recorded in st; fill `out` with the notices now due.
- * Returns how many. */
-size_t alert_decide(struct source_status *st, time_t now, struct alert_notice out[ALERT_MAX_NOTICES]);
+/* Update st->alerts after a run recorded in st; `attention` is the source type's
+ * message (or NULL). Fill `out` with the notices now due; returns how many. */
+size_t alert_decide(struct source_status *st, const char *attention, time_t now,
+		    struct alert_notice out[ALERT_MAX_NOTICES]);
 void alert_notices_free(struct alert_notice *n, size_t count);
 
 /* The notice's text (owned by the caller). */

@@ -100,17 +100,36 @@ bool control_peer_allowed(int fd)
 	return user_in_group(cred.uid, getegid());
 }
 
+/* Write it all; on a socket without SIGPIPE (a peer that hung up is an error, not the
+ * end of this process); pipes (a worker's result) go through write_all(). */
+static int send_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == ENOTSOCK)
+			return write_all(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int control_send(int fd, json_t *msg)
 {
 	char *text = json_dumps(msg, JSON_COMPACT);
 	if (!text)
 		return -1;
 	size_t len = strlen(text);
-	int rc = write_all(fd, text, len);
-	if (rc == 0)
-		rc = write_all(fd, "\n", 1);
+	text = xrealloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = '\0';
+	int rc = send_all(fd, text, len);
 	free(text);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 void line_buf_feed(struct line_buf *lb, const char *bytes, size_t n)
@@ -195,10 +214,8 @@ int control_ask(const char *state_dir, json_t *req, struct gerr *err)
 		return rc;
 	}
 	free(path);
-	if (control_send(fd, req) < 0) {
-		close(fd);
-		gerr_sys(err, "control socket: cannot send the request");
-		return -2;
-	}
+	/* A failed send still leaves the daemon's reply to read: it may have refused us
+	 * (and hung up) before the request went out. */
+	control_send(fd, req);
 	return fd;
 }

@@ -9,7 +9,8 @@
  *   {"cmd":"fetch","sources":["a","b"],"wait":true}   run now (empty list: all enabled)
  *   {"cmd":"status"}                                    the status document
  *   {"cmd":"reload"}                                    re-read conf.d
- * Replies: {"ok":true,...} or {"ok":false,"error":"..."}; a waiting fetch then gets one
+ * Replies: {"ok":true,...} or {"ok":false,"error":"..."}; a waiting fetch then gets
+ * {"event":"progress","source":...,"stats":{...}} while its runs go on, one
  * {"event":"done","source":...,"outcome":...,...} per source and a final {"event":"end"}.
  *
  * Ownership: returned strings and JSON values belong to the caller. Errors: -1 with err

@@ -3,15 +3,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include "core/log.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"
+#include "daemon/fwdproc.h"
 #include "daemon/notify.h"
 #include "daemon/plan.h"
 #include "daemon/status.h"
@@ -29,8 +29,12 @@ struct client {
 	unsigned id;
 	int fd;
 	struct line_buf in;
-	size_t waiting;  /* runs whose outcome it still waits for */
+	size_t waiting;    /* runs whose outcome it still waits for */
+	int64_t since_ms;  /* connected at; one that sends no request in time is dropped */
 };
+
+#define CLIENT_MAX 64
+#define CLIENT_REQUEST_MS 10000
 
 struct idlist {
 	unsigned *ids;
@@ -69,15 +73,8 @@ struct master {
 	bool stopping;
 	int64_t stop_deadline_ms;
 	int64_t watchdog_ms, next_watchdog_ms;
+	struct fwdproc fwd;            /* the forwarder process */
 };
-
-/* ---- forwarder -------------------------------------------------------------------------
- * HOOK(forward): the forwarder runs inside the daemon through agent/forward/forward.h.
- * Until that API is merged these hooks do nothing and `forward` in the status is null. */
-static void forward_hook_start(struct master *m) { (void)m; }
-static void forward_hook_filed(struct master *m) { (void)m; }
-static void forward_hook_stop(struct master *m) { (void)m; }
-static json_t *forward_hook_status(struct master *m) { (void)m; return json_null(); }
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
@@ -126,7 +123,8 @@ static void enqueue(struct master *m, struct slot *s)
 	if (s->queued)
 		return;
 	if (m->qhead + m->qlen == m->qcap) {
-		memmove(m->queue, m->queue + m->qhead, m->qlen * sizeof(*m->queue));
+		if (m->qhead > 0)
+			memmove(m->queue, m->queue + m->qhead, m->qlen * sizeof(*m->queue));
 		m->qhead = 0;
 		if (m->qlen == m->qcap) {
 			m->qcap = m->qcap ? m->qcap * 2 : 64;
@@ -173,12 +171,26 @@ static json_t *done_event(const char *name, const char *outcome, const struct ru
 			 "stats", run_stats_to_json(stats), "error", error ? json_string(error) : json_null());
 }
 
+/* Answer the clients waiting for a run that will not happen. */
+static void drop_waiters(struct master *m, struct slot *s, const char *why)
+{
+	if (!s->next_waiters.len)
+		return;
+	struct run_stats none = {0};
+	json_t *ev = done_event(s->name, "not-run", &none, why);
+	answer_waiters(m, &s->next_waiters, ev);
+	json_decref(ev);
+}
+
 /* ---- runs ------------------------------------------------------------------------------ */
 
 static void file_alerts(struct master *m, struct slot *s, time_t now)
 {
 	struct alert_notice notices[ALERT_MAX_NOTICES];
-	size_t n = alert_decide(&s->st, now, notices);
+	const struct source_type *type = s->src->type;
+	char *attention = type->attention ? type->attention(m->cfg, s->src) : NULL;
+	size_t n = alert_decide(&s->st, attention, now, notices);
+	free(attention);
 	for (size_t i = 0; i < n; i++) {
 		struct gerr err = {{0}};
 		log_msg(notices[i].resolved ? LOG_NOTICE : LOG_WARNING, "source %s: alert %s %s: %s",
@@ -186,8 +198,6 @@ static void file_alerts(struct master *m, struct slot *s, time_t now)
 			notices[i].message);
 		if (alert_file(m->cfg, s->src, &notices[i], &err) < 0)
 			log_error("source %s: cannot file the alert notice: %s", s->name, err.msg);
-		else
-			forward_hook_filed(m);
 	}
 	alert_notices_free(notices, n);
 }
@@ -208,44 +218,53 @@ static void record_run(struct master *m, struct slot *s, const struct worker_res
 	struct gerr err = {{0}};
 	if (status_save(m->cfg->agent.state_dir, s->name, &s->st, &err) < 0)
 		log_error("source %s: cannot save its status: %s", s->name, err.msg);
-	if (st->filed > 0)
-		forward_hook_filed(m);
 }
 
-static void run_finished(struct master *m, struct slot *s, const struct worker_result *res)
+/* A run refused because `goniec fetch --here` holds the source's lock is nobody's
+ * failure: it is recorded as "busy". */
+static void mark_busy(struct worker_result *res)
 {
+	if (strcmp(res->outcome, "failed") == 0 && res->error && strstr(res->error, "already running")) {
+		free(res->outcome);
+		res->outcome = xstrdup("busy");
+	}
+}
+
+static void run_finished(struct master *m, struct slot *s, struct worker_result *res)
+{
+	mark_busy(res);
 	record_run(m, s, res);
 	json_t *ev = done_event(s->name, res->outcome, &res->stats, res->error);
 	answer_waiters(m, &s->waiters, ev);
 	json_decref(ev);
 	m->running--;
-	if (s->again && !m->stopping && s->src) {
-		s->again = false;
+	if (s->again && s->src)
 		enqueue(m, s);
-	}
+	else
+		drop_waiters(m, s, "the source is no longer in the configuration");
+	s->again = false;
 	update_systemd_status(m);
 }
 
-static char **worker_argv(struct master *m, const char *name)
+/* goniec's command line for a child: the global options that give it the daemon's
+ * configuration (the copy of the last good one while a reload is rejected), then tail. */
+static char **child_argv(struct master *m, const char *const *tail)
 {
-	const char *confdir = m->o->confdir;
-	char *snap = NULL;
-	if (m->reload_rejected)
-		confdir = snap = path_join(m->cfg->agent.state_dir, "daemon/conf.d.good");
-	char **argv = xcalloc(14, sizeof(char *));
+	size_t ntail = 0;
+	while (tail[ntail])
+		ntail++;
+	char **argv = xcalloc(8 + ntail, sizeof(char *));
 	size_t n = 0;
 	argv[n++] = xstrdup(m->o->self);
 	argv[n++] = xstrdup("--confdir");
-	argv[n++] = xstrdup(confdir);
+	argv[n++] = m->reload_rejected ? path_join(m->cfg->agent.state_dir, "daemon/conf.d.good")
+				       : xstrdup(m->o->confdir);
 	argv[n++] = xstrdup("--spool");
 	argv[n++] = xstrdup(m->cfg->agent.spool_dir);
 	argv[n++] = xstrdup("--state");
 	argv[n++] = xstrdup(m->cfg->agent.state_dir);
-	argv[n++] = xstrdup("worker");
-	argv[n++] = xasprintf("--result-fd=%d", WORKER_RESULT_FD);
-	argv[n++] = xstrdup("--");
-	argv[n++] = xstrdup(name);
-	free(snap);
+	for (size_t i = 0; i < ntail; i++)
+		argv[n++] = xstrdup(tail[i]);
 	return argv;
 }
 
@@ -261,7 +280,9 @@ static void start_run(struct master *m, struct slot *s)
 	s->waiters = s->next_waiters;
 	s->next_waiters = (struct idlist){0};
 	s->run_start = time(NULL);
-	char **argv = worker_argv(m, s->name);
+	char fd_opt[32];
+	snprintf(fd_opt, sizeof(fd_opt), "--result-fd=%d", WORKER_RESULT_FD);
+	char **argv = child_argv(m, (const char *const[]){"worker", fd_opt, "--", s->name, NULL});
 	struct gerr err = {{0}};
 	int rc = worker_spawn(&s->w, argv, s->src->timeout, &err);
 	free_argv(argv);
@@ -307,11 +328,32 @@ static void schedule_due(struct master *m, time_t now)
 	}
 }
 
+/* Read a worker's pipe; pass its progress on to the clients waiting for the run. */
+static void worker_input(struct master *m, struct slot *s)
+{
+	struct run_stats st;
+	worker_read(&s->w);
+	if (!worker_take_progress(&s->w, &st) || !s->waiters.len)
+		return;
+	json_t *ev = json_pack("{s:s,s:s,s:o}", "event", "progress", "source", s->name, "stats",
+			       run_stats_to_json(&st));
+	for (size_t i = 0; i < s->waiters.len; i++) {
+		struct client *c = client_by_id(m, s->waiters.ids[i]);
+		if (c && control_send(c->fd, ev) < 0)
+			client_close(m, c);
+	}
+	json_decref(ev);
+}
+
 static void reap(struct master *m)
 {
 	int wstatus;
 	pid_t pid;
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		if (pid == m->fwd.w.pid) {
+			fwdproc_exited(&m->fwd, wstatus, m->stopping);
+			continue;
+		}
 		for (size_t i = 0; i < m->nslots; i++) {
 			struct slot *s = &m->slots[i];
 			if (s->w.pid != pid)
@@ -323,6 +365,15 @@ static void reap(struct master *m)
 			break;
 		}
 	}
+}
+
+static void start_forwarder(struct master *m)
+{
+	if (m->stopping || !fwdproc_due(&m->fwd, now_ms()))
+		return;
+	char **argv = child_argv(m, (const char *const[]){"forward", "--watch", NULL});
+	fwdproc_start(&m->fwd, argv);
+	free_argv(argv);
 }
 
 static void check_deadlines(struct master *m)
@@ -375,9 +426,10 @@ static void snapshot_config(const struct config *cfg)
 		char *to = path_join(tmp, base);
 		rc = read_file(cfg->files.items[i], 16 << 20, &text, &len, &err);
 		if (rc == 0) {
-			FILE *f = fopen(to, "w");
-			rc = f && fwrite(text, 1, len, f) == len ? 0 : -1;
-			if (f && fclose(f) != 0)
+			/* 0600: conf.d files may hold secrets */
+			int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			rc = fd >= 0 && write_all(fd, text, len) == 0 ? 0 : -1;
+			if (fd >= 0 && close(fd) != 0)
 				rc = -1;
 			if (rc < 0)
 				gerr_sys(&err, "%s", to);
@@ -413,6 +465,7 @@ static void apply_timezone(const struct config *cfg)
 static void adopt_config(struct master *m, struct config *cfg)
 {
 	time_t now = time(NULL);
+	apply_timezone(cfg); /* schedules are computed in the new zone */
 	for (size_t i = 0; i < m->nslots; i++)
 		m->slots[i].src = NULL;
 	for (size_t i = 0; i < cfg->nsources; i++) {
@@ -429,22 +482,30 @@ static void adopt_config(struct master *m, struct config *cfg)
 				log_warn("source %s: %s", src->name, err.msg);
 		}
 		s->src = src;
-		if (s->w.pid || s->queued)
-			continue;
-		s->due = s->st.interrupted ? now : plan_first(src, s->st.last_start, now);
+		if (s->queued)
+			s->due = plan_next(src, now);
+		else if (s->w.pid)
+			s->due = plan_first(src, s->run_start, now);
+		else
+			s->due = s->st.interrupted ? now : plan_first(src, s->st.last_start, now);
 	}
+	for (size_t i = 0; i < m->nslots; i++)
+		if (!m->slots[i].src && !m->slots[i].w.pid)
+			drop_waiters(m, &m->slots[i], "the source is no longer in the configuration");
 	struct config *old = m->cfg;
 	m->cfg = cfg;
 	config_free(old);
+	if (old)
+		fwdproc_reload(&m->fwd);
 	m->config_loaded = now;
 	m->reload_rejected = false;
 	free(m->reload_error);
 	m->reload_error = NULL;
-	apply_timezone(cfg);
 	snapshot_config(cfg);
 }
 
-static char *diag_summary(const struct diag *d)
+/* Log each error of a rejected configuration; return them on one line. */
+static char *log_diag_errors(const struct diag *d)
 {
 	struct buf b = {0};
 	buf_printf(&b, "%zu error(s)", d->errors);
@@ -471,7 +532,7 @@ static int reload(struct master *m, char **error)
 	struct config *cfg = config_load(m->o->confdir, &ov, &d);
 	int rc = 0;
 	if (!cfg) {
-		char *summary = diag_summary(&d);
+		char *summary = log_diag_errors(&d);
 		log_error("reload rejected (%s); the configuration loaded before stays in force",
 			  summary);
 		free(m->reload_error);
@@ -492,13 +553,30 @@ static int reload(struct master *m, char **error)
 
 /* ---- control requests -------------------------------------------------------------------- */
 
+/* The forwarder's own status file, with its process. */
+static json_t *forward_status(struct master *m)
+{
+	json_t *f = status_forward_file(m->cfg->agent.state_dir);
+	if (!json_is_object(f)) {
+		json_decref(f);
+		f = json_object();
+	}
+	json_object_set_new(f, "pid", m->fwd.w.pid ? json_integer(m->fwd.w.pid) : json_null());
+	json_object_set_new(f, "restarts", json_integer(m->fwd.restarts));
+	return f;
+}
+
 static json_t *status_document(struct master *m)
 {
 	json_t *sources = json_array();
 	for (size_t i = 0; i < m->nslots; i++) {
 		struct slot *s = &m->slots[i];
-		if (s->src)
-			json_array_append_new(sources, status_entry(s->src, &s->st, s->due, s->w.pid != 0));
+		if (!s->src)
+			continue;
+		json_t *e = status_entry(s->src, &s->st, s->due, s->w.pid != 0);
+		if (s->w.pid)
+			json_object_set_new(e, "progress", run_stats_to_json(&s->w.progress));
+		json_array_append_new(sources, e);
 	}
 	json_t *daemon = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "pid", (json_int_t)getpid(),
 				   "started", (json_int_t)m->started,
@@ -507,7 +585,7 @@ static json_t *status_document(struct master *m)
 				   "reload_error",
 				   m->reload_error ? json_string(m->reload_error) : json_null());
 	return json_pack("{s:b,s:o,s:o,s:o}", "ok", 1, "daemon", daemon, "sources", sources,
-			 "forward", forward_hook_status(m));
+			 "forward", forward_status(m));
 }
 
 static json_t *error_reply(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -621,8 +699,10 @@ static void accept_client(struct master *m)
 		return;
 	struct timeval tv = {.tv_sec = 5};
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!control_peer_allowed(fd)) {
-		json_t *r = error_reply("%s", "permission denied: not in the daemon's group");
+	bool allowed = control_peer_allowed(fd);
+	if (!allowed || m->nclients >= CLIENT_MAX) {
+		json_t *r = error_reply("%s", allowed ? "too many connections; try again"
+						      : "permission denied: not in the daemon's group");
 		control_send(fd, r);
 		json_decref(r);
 		close(fd);
@@ -632,6 +712,7 @@ static void accept_client(struct master *m)
 	c->id = ++m->next_client_id;
 	c->fd = fd;
 	c->in.max = CONTROL_MAX_REQUEST;
+	c->since_ms = now_ms();
 	m->clients = xrealloc(m->clients, (m->nclients + 1) * sizeof(*m->clients));
 	m->clients[m->nclients++] = c;
 }
@@ -661,6 +742,17 @@ static void client_input(struct master *m, struct client *c)
 		client_close(m, c);
 }
 
+/* Close connections that sent no request in time (they would hold a slot for ever). */
+static void drop_idle_clients(struct master *m)
+{
+	int64_t now = now_ms();
+	for (size_t i = m->nclients; i-- > 0;) {
+		struct client *c = m->clients[i];
+		if (!c->waiting && now - c->since_ms >= CLIENT_REQUEST_MS)
+			client_close(m, c);
+	}
+}
+
 /* ---- stop -------------------------------------------------------------------------------- */
 
 static void begin_stop(struct master *m, int sig)
@@ -674,18 +766,12 @@ static void begin_stop(struct master *m, int sig)
 	sd_notify_send("STOPPING=1");
 	log_notice("stopping on %s: %zu run(s) in progress get %lld s to finish", strsignal(sig),
 		   m->running, (long long)grace);
-	struct run_stats none = {0};
-	json_t *ev = NULL;
-	while (m->qlen > 0) {
-		struct slot *s = &m->slots[m->queue[m->qhead++]];
-		m->qlen--;
-		s->queued = false;
-		if (!ev)
-			ev = done_event(s->name, "not-run", &none, "the daemon is stopping");
-		json_object_set_new(ev, "source", json_string(s->name));
-		answer_waiters(m, &s->next_waiters, ev);
+	fwdproc_stop(&m->fwd);
+	m->qhead = m->qlen = 0;
+	for (size_t i = 0; i < m->nslots; i++) {
+		m->slots[i].queued = m->slots[i].again = false;
+		drop_waiters(m, &m->slots[i], "the daemon is stopping");
 	}
-	json_decref(ev);
 }
 
 static void stop_workers_after_grace(struct master *m)
@@ -720,6 +806,11 @@ static int poll_timeout(struct master *m)
 		next = m->stop_deadline_ms;
 	if (m->watchdog_ms && m->next_watchdog_ms < next)
 		next = m->next_watchdog_ms;
+	if (fwdproc_next_ms(&m->fwd) < next)
+		next = fwdproc_next_ms(&m->fwd);
+	for (size_t i = 0; i < m->nclients; i++)
+		if (!m->clients[i]->waiting && m->clients[i]->since_ms + CLIENT_REQUEST_MS < next)
+			next = m->clients[i]->since_ms + CLIENT_REQUEST_MS;
 	return next <= now ? 0 : (int)(next - now);
 }
 
@@ -767,7 +858,7 @@ static void loop_once(struct master *m)
 	if (rc > 0) {
 		for (size_t i = first_worker; i < n; i++)
 			if (fds[i].revents)
-				worker_read(&((struct slot *)owner[i])->w);
+				worker_input(m, owner[i]);
 		if (fds[0].revents)
 			handle_signals(m);
 		if (fds[1].revents)
@@ -818,13 +909,12 @@ static int start(struct master *m, struct config *cfg)
 	m->cfg = NULL;
 	adopt_config(m, cfg);
 	srandom((unsigned)(time(NULL) ^ getpid()));
-	forward_hook_start(m);
+	fwdproc_init(&m->fwd);
 	return 0;
 }
 
 static void shutdown_master(struct master *m)
 {
-	forward_hook_stop(m);
 	while (m->nclients)
 		client_close(m, m->clients[0]);
 	free(m->clients);
@@ -861,14 +951,17 @@ int daemon_run(const struct daemon_opts *o, struct config *cfg)
 		   (long long)worker_limit(&m), m.sock_path);
 	sd_notify_send("READY=1");
 	update_systemd_status(&m);
-	while (!m.stopping || m.running > 0) {
+	while (!m.stopping || m.running > 0 || m.fwd.w.pid) {
 		time_t now = time(NULL);
 		schedule_due(&m, now);
 		dispatch(&m);
+		start_forwarder(&m);
 		watchdog(&m);
 		loop_once(&m);
 		check_deadlines(&m);
+		fwdproc_check_deadline(&m.fwd, now_ms());
 		stop_workers_after_grace(&m);
+		drop_idle_clients(&m);
 	}
 	log_notice("stopped");
 	shutdown_master(&m);

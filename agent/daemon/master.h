@@ -3,7 +3,9 @@
  * One master process schedules the sources of conf.d (plan.h), runs each source run in
  * a worker process (worker.h) — at most agent.workers at once, each with its time
  * limit — keeps each source's status (status.h) and alerts (alert.h), serves the control
- * socket (control.h), runs the forwarder, and talks to systemd (notify.h).
+ * socket (control.h), supervises the forwarder process (fwdproc.h), and talks to systemd
+ * (notify.h). Nothing the master does blocks for long: fetching and delivering happen in
+ * child processes.
  *
  * Signals: SIGHUP re-reads conf.d (a configuration with errors is rejected, its errors
  * logged, the last good one stays in force); SIGTERM/SIGINT stop: no new runs, running

@@ -5,19 +5,30 @@
 
 #include "sources/source.h"
 
-/* The type's default times of day; the caller frees out->minutes. */
-static void default_times(const struct source_conf *src, struct times_of_day *out)
+/* The schedule that applies: the source's own, else its type's default (times of day,
+ * or every N seconds; with neither, daily). Release with effective_release(). */
+static struct schedule_conf effective(const struct source_conf *src)
 {
-	out->minutes = NULL;
-	out->len = 0;
+	if (src->schedule.set)
+		return src->schedule;
+	struct schedule_conf e = {.set = true};
 	const char *const *t = src->type ? src->type->default_times : NULL;
 	for (; t && *t; t++) {
 		int m;
 		if (cf_parse_time_of_day(*t, &m) != 0)
 			continue;
-		out->minutes = xrealloc(out->minutes, (out->len + 1) * sizeof(int));
-		out->minutes[out->len++] = m;
+		e.times.minutes = xrealloc(e.times.minutes, (e.times.len + 1) * sizeof(int));
+		e.times.minutes[e.times.len++] = m;
 	}
+	if (!e.times.len && src->type && src->type->default_every > 0)
+		e.every = src->type->default_every;
+	return e;
+}
+
+static void effective_release(const struct source_conf *src, struct schedule_conf *e)
+{
+	if (!src->schedule.set)
+		free(e->times.minutes);
 }
 
 static time_t with_jitter(const struct source_conf *src, time_t slot)
@@ -29,19 +40,17 @@ static time_t with_jitter(const struct source_conf *src, time_t slot)
 
 time_t plan_first(const struct source_conf *src, time_t last, time_t now)
 {
-	struct times_of_day d;
-	default_times(src, &d);
-	time_t t = nextrun_first(&src->schedule, &d, last, now);
-	free(d.minutes);
+	struct schedule_conf e = effective(src);
+	time_t t = nextrun_first(&e, last, now);
+	effective_release(src, &e);
 	return t == now ? now : with_jitter(src, t);
 }
 
 time_t plan_next(const struct source_conf *src, time_t now)
 {
-	struct times_of_day d;
-	default_times(src, &d);
-	time_t t = nextrun_after(&src->schedule, &d, now);
-	free(d.minutes);
+	struct schedule_conf e = effective(src);
+	time_t t = nextrun_after(&e, now);
+	effective_release(src, &e);
 	return with_jitter(src, t);
 }
 
@@ -65,27 +74,23 @@ static void describe_times(struct buf *b, const int *m, size_t n)
 
 char *plan_describe(const struct source_conf *src)
 {
-	const struct schedule_conf *s = &src->schedule;
+	struct schedule_conf e = effective(src);
 	struct buf b = {0};
-	struct times_of_day d;
-	default_times(src, &d);
-	if (s->set && s->manual) {
+	if (e.manual) {
 		buf_puts(&b, "manual");
-	} else if (s->set && s->every > 0) {
+	} else if (e.every > 0) {
 		buf_puts(&b, "every ");
-		describe_duration(&b, s->every);
-	} else if (s->set && s->times.len) {
-		describe_times(&b, s->times.minutes, s->times.len);
-	} else if (d.len) {
-		describe_times(&b, d.minutes, d.len);
+		describe_duration(&b, e.every);
+	} else if (e.times.len) {
+		describe_times(&b, e.times.minutes, e.times.len);
 	} else {
 		describe_times(&b, (const int[]){NEXTRUN_DAILY_MINUTE}, 1);
 	}
-	free(d.minutes);
-	if (s->jitter > 0 && !(s->set && s->manual)) {
+	if (e.jitter > 0 && !e.manual) {
 		buf_puts(&b, " (+ up to ");
-		describe_duration(&b, s->jitter);
+		describe_duration(&b, e.jitter);
 		buf_puts(&b, ")");
 	}
+	effective_release(src, &e);
 	return buf_take(&b);
 }

@@ -4,6 +4,7 @@
 #include "daemon/plan.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -123,7 +124,20 @@ int status_save(const char *state_dir, const char *name, const struct source_sta
 	char *text = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
 	char *path = status_path(state_dir, name);
-	rc = write_file_atomic(path, text, strlen(text), 0600, err);
+	char *tmp = xasprintf("%s.tmp", path);
+	/* Renamed into place but not synced: the master writes one after every run, and a
+	 * power cut that loses the last ones costs at most a repeated run. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	rc = fd >= 0 && write_all(fd, text, strlen(text)) == 0 ? 0 : -1;
+	if (fd >= 0 && close(fd) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -1;
+	if (rc < 0) {
+		gerr_sys(err, "%s", path);
+		unlink(tmp);
+	}
+	free(tmp);
 	free(path);
 	free(text);
 	return rc;
@@ -147,7 +161,8 @@ void status_release(struct source_status *st)
 
 bool status_outcome_failed(const char *outcome)
 {
-	return strcmp(outcome, "ok") != 0 && strcmp(outcome, "partial") != 0;
+	return strcmp(outcome, "ok") != 0 && strcmp(outcome, "partial") != 0 &&
+	       strcmp(outcome, "busy") != 0;
 }
 
 void status_record(struct source_status *st, const char *outcome, const struct run_stats *stats,
@@ -211,5 +226,13 @@ json_t *status_entry(const struct source_conf *src, const struct source_status *
 	json_object_set_new(j, "next_run", next_run == NEXTRUN_NEVER || !src->enabled
 						   ? json_null() : json_integer((json_int_t)next_run));
 	free(sched);
+	return j;
+}
+
+json_t *status_forward_file(const char *state_dir)
+{
+	char *path = xasprintf("%s/forward/status.json", state_dir);
+	json_t *j = json_load_file(path, 0, NULL);
+	free(path);
 	return j;
 }

@@ -1,13 +1,15 @@
 /* status — what the daemon remembers of each source between runs and restarts.
  *
- * One small JSON file per source, <state>/sources/<name>/status.json, written atomically
- * by the master after each run: when the last run started and ended, its outcome and
+ * One small JSON file per source, <state>/sources/<name>/status.json, replaced by rename
+ * (not synced: losing the last ones to a power cut costs at most a repeated run) by the
+ * master after each run: when the last run started and ended, its outcome and
  * counts, the error a person should read, how many runs in a row failed, whether a run
  * was cut short by a stop (the next start repeats it), and the open alerts (alert.h).
  *
  * Outcomes are the run_outcome names ("ok", "partial", "failed", "needs-person") and
- * three the master adds: "timeout" (killed at its time limit), "crashed" (the worker died
- * without a result) and "interrupted" (stopped by SIGTERM).
+ * four the master adds: "timeout" (killed at its time limit), "crashed" (the worker died
+ * without a result), "interrupted" (stopped by SIGTERM) and "busy" (a run by hand held
+ * the source's lock; not a failure).
  *
  * Ownership: a struct source_status owns its strings and alert array; release it with
  * status_release(). Errors: -1 with err set; a missing file is a source that never ran.
@@ -66,5 +68,8 @@ void status_remove_alert(struct source_status *st, const char *cause);
 struct source_conf;
 json_t *status_entry(const struct source_conf *src, const struct source_status *st,
 		     time_t next_run, bool running);
+
+/* The forwarder's status file (<state>/forward/status.json, see forward.h), or NULL. */
+json_t *status_forward_file(const char *state_dir);
 
 #endif

@@ -60,6 +60,34 @@ int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct 
 	return 0;
 }
 
+/* Sort the complete lines read so far: progress reports and the result. */
+static void worker_lines(struct worker *w)
+{
+	char *line;
+	while ((line = line_buf_take(&w->out))) {
+		json_t *j = json_loads(line, 0, NULL);
+		json_t *p = json_object_get(j, "progress");
+		if (json_is_object(p)) {
+			run_stats_from_json(p, &w->progress);
+			w->progressed = true;
+			free(line);
+		} else {
+			free(w->result);
+			w->result = line;
+		}
+		json_decref(j);
+	}
+}
+
+bool worker_take_progress(struct worker *w, struct run_stats *out)
+{
+	if (!w->progressed)
+		return false;
+	w->progressed = false;
+	*out = w->progress;
+	return true;
+}
+
 void worker_read(struct worker *w)
 {
 	char chunk[4096];
@@ -68,6 +96,7 @@ void worker_read(struct worker *w)
 		if (n > 0) {
 			if (w->out.data.len < w->out.max)
 				line_buf_feed(&w->out, chunk, (size_t)n);
+			worker_lines(w);
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -128,10 +157,10 @@ void worker_finish(struct worker *w, int wstatus, struct worker_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	worker_read(w);
-	char *line = line_buf_take(&w->out);
 	struct gerr err = {{0}};
-	bool have = line && worker_parse_result(line, res, &err) == 0;
-	free(line);
+	bool have = w->result && worker_parse_result(w->result, res, &err) == 0;
+	free(w->result);
+	w->result = NULL;
 	if (w->timed_out)
 		set_result(res, "timeout",
 			   xasprintf("killed after %lld s: the run took longer than its time limit",
@@ -158,15 +187,22 @@ void worker_result_free(struct worker_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
+static int progress_fd = -1;
+static int64_t progress_sent_ms;
 /* Test hook (see worker.h): after each document, sleep or crash as the environment says. */
 static const char *hook_action;
 
-static void test_hook(const struct source_run *run)
+static void report_progress(const struct source_run *run)
 {
-	(void)run;
-	if (str_starts_with(hook_action, "abort"))
+	if (now_ms() - progress_sent_ms >= WORKER_PROGRESS_MS) {
+		json_t *j = json_pack("{s:o}", "progress", run_stats_to_json(&run->stats));
+		control_send(progress_fd, j);
+		json_decref(j);
+		progress_sent_ms = now_ms();
+	}
+	if (hook_action && str_starts_with(hook_action, "abort"))
 		abort();
-	if (str_starts_with(hook_action, "sleep:"))
+	if (hook_action && str_starts_with(hook_action, "sleep:"))
 		sleep((unsigned)atoi(hook_action + 6));
 }
 
@@ -174,12 +210,9 @@ static void install_test_hook(const char *name)
 {
 	const char *hook = getenv("GONIEC_TEST_WORKER_HOOK");
 	size_t n = strlen(name);
-	for (const char *h = hook; h && *h; h = strchr(h, ',') ? strchr(h, ',') + 1 : NULL) {
-		if (strncmp(h, name, n) == 0 && h[n] == ':') {
+	for (const char *h = hook; h && *h; h = strchr(h, ',') ? strchr(h, ',') + 1 : NULL)
+		if (strncmp(h, name, n) == 0 && h[n] == ':')
 			hook_action = h + n + 1;
-			source_run_set_progress(test_hook);
-		}
-	}
 }
 
 int worker_main(const struct config *cfg, const char *name, int fd)
@@ -189,6 +222,9 @@ int worker_main(const struct config *cfg, const char *name, int fd)
 	struct gerr err = {{0}};
 	enum run_outcome o;
 	install_test_hook(name);
+	progress_fd = fd;
+	progress_sent_ms = 0; /* the first report goes out at once */
+	source_run_set_progress(report_progress);
 	if (!src) {
 		o = RUN_FAILED;
 		gerr_set(&err, "no source named '%s' in the configuration", name);

@@ -5,7 +5,9 @@
  * in a process group of its own, stdin on /dev/null, stdout/stderr shared with the
  * master (log lines), and the write end of a pipe as fd 3. The worker runs the source
  * once with source_run_once() (which holds the per-source lock, shared with a `goniec
- * fetch` started by hand) and writes one JSON line as its result:
+ * fetch` started by hand), reports progress at most every WORKER_PROGRESS_MS as
+ *   {"progress":{"looked_at":..,"filed":..,"bytes":..,...}}
+ * and writes one JSON line as its result:
  *   {"outcome":"ok","stats":{"looked_at":..,"filed":..,...},"error":null}
  * The master reads the pipe, enforces the time limit (SIGTERM to the group, SIGKILL
  * WORKER_KILL_GRACE_MS later) and turns an exit without a result into "crashed".
@@ -30,6 +32,7 @@
 
 #define WORKER_RESULT_FD 3
 #define WORKER_KILL_GRACE_MS 5000
+#define WORKER_PROGRESS_MS 200
 
 struct worker {
 	pid_t pid;           /* 0: no process */
@@ -39,6 +42,9 @@ struct worker {
 	int64_t deadline_ms; /* SIGTERM at this time, SIGKILL WORKER_KILL_GRACE_MS later */
 	int64_t timeout_s;
 	bool term_sent, timed_out, stopped;
+	char *result;               /* the result line, once it arrived */
+	struct run_stats progress;  /* the latest progress report */
+	bool progressed;            /* a report arrived that worker_take_progress() did not take */
 };
 
 struct worker_result {
@@ -49,8 +55,10 @@ struct worker_result {
 
 /* Master side. argv is the full command line (argv[0] the goniec binary). */
 int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct gerr *err);
-/* Read what is ready on w->fd; closes it at end of file. */
+/* Read what is ready on w->fd (progress reports, the result); closes it at end of file. */
 void worker_read(struct worker *w);
+/* The latest progress report, once: false when none arrived since the last call. */
+bool worker_take_progress(struct worker *w, struct run_stats *out);
 /* Called when the time limit passes or the daemon stops: signal the group. */
 void worker_terminate(struct worker *w, bool for_timeout);
 void worker_kill(struct worker *w);

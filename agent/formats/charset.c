@@ -82,6 +82,11 @@ static char *convert(const char *charset, const char *bytes, size_t len, bool lo
 	}
 	iconv_close(cd);
 	buf_puts(&out, "");
+	/* iconv accepts odd charset names and some converters let invalid bytes through */
+	if (!utf8_valid(out.data, out.len)) {
+		buf_free(&out);
+		return lossy ? xstrdup("?") : NULL;
+	}
 	return buf_take(&out);
 }
 

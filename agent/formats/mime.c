@@ -7,10 +7,12 @@
 #include <strings.h>
 
 #include <libetpan/libetpan.h>
+#include <openssl/evp.h>
 
 #include "formats/filename.h"
 
 #define DECODE_CHUNK 65536
+#define B64_CHUNK 16384                /* clean base64 characters per EVP call */
 
 /* ---- the candidate rule -------------------------------------------------------------- */
 
@@ -262,11 +264,6 @@ void mime_decoder_init(struct mime_decoder *d, enum mime_encoding enc, mime_sink
 	d->ctx = ctx;
 }
 
-static bool needs_decoding(enum mime_encoding e)
-{
-	return e == MIME_ENC_BASE64 || e == MIME_ENC_QP;
-}
-
 static int emit(struct mime_decoder *d, const char *data, size_t len, struct gerr *err)
 {
 	if (len == 0)
@@ -298,9 +295,71 @@ static int decode_pending(struct mime_decoder *d, bool final, struct gerr *err)
 	return rc;
 }
 
+/* The base64 alphabet (ranges are a GNU C extension, allowed by gnu11). */
+static const bool b64_alphabet[256] = {
+	['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['0' ... '9'] = true, ['+'] = true, ['/'] = true,
+};
+
+/* Decode n (a multiple of 4) clean base64 characters. */
+static int b64_emit(struct mime_decoder *d, const char *clean, size_t n, struct gerr *err)
+{
+	unsigned char out[B64_CHUNK / 4 * 3];
+	int got = n ? EVP_DecodeBlock(out, (const unsigned char *)clean, (int)n) : 0;
+	if (got < 0)
+		return gerr_set(err, "cannot decode the attachment's base64");
+	return emit(d, (const char *)out, (size_t)got, err);
+}
+
+/* Keep alphabet characters (up to the first '='), decode whole quanta, hold the rest. */
+static int b64_feed(struct mime_decoder *d, const char *data, size_t len, struct gerr *err)
+{
+	char clean[B64_CHUNK] = {0}; /* (only n bytes are ever read; this quiets -Wmaybe-uninitialized) */
+	size_t n = d->pending.len;
+	if (n)
+		memcpy(clean, d->pending.data, n);
+	d->pending.len = 0;
+	const unsigned char *p = (const unsigned char *)data, *end = p + len;
+	while (p < end && !d->b64_end) {
+		size_t room = sizeof clean - n;
+		const unsigned char *stop = (size_t)(end - p) < room ? end : p + room;
+		for (; p < stop; p++) {
+			if (b64_alphabet[*p]) {
+				clean[n++] = (char)*p;
+			} else if (*p == '=') {
+				d->b64_end = true;
+				break;
+			}
+		}
+		if (n == sizeof clean) {
+			if (b64_emit(d, clean, n, err) != 0)
+				return -1;
+			n = 0;
+		}
+	}
+	size_t whole = n & ~(size_t)3;
+	buf_append(&d->pending, clean + whole, n - whole);
+	return b64_emit(d, clean, whole, err);
+}
+
+/* The last 2 or 3 characters of base64 without padding carry 1 or 2 bytes. */
+static int b64_finish(struct mime_decoder *d, struct gerr *err)
+{
+	size_t n = d->pending.len;
+	if (n < 2)
+		return 0;
+	char quad[4] = {'=', '=', '=', '='};
+	unsigned char out[3];
+	memcpy(quad, d->pending.data, n);
+	if (EVP_DecodeBlock(out, (const unsigned char *)quad, 4) < 0)
+		return gerr_set(err, "cannot decode the attachment's base64");
+	return emit(d, (const char *)out, n - 1, err);
+}
+
 int mime_decoder_feed(struct mime_decoder *d, const char *data, size_t len, struct gerr *err)
 {
-	if (!needs_decoding(d->encoding))
+	if (d->encoding == MIME_ENC_BASE64)
+		return b64_feed(d, data, len, err);
+	if (d->encoding != MIME_ENC_QP)
 		return emit(d, data, len, err);
 	buf_append(&d->pending, data, len);
 	if (decode_pending(d, false, err) < 0)
@@ -315,7 +374,9 @@ int mime_decoder_feed(struct mime_decoder *d, const char *data, size_t len, stru
 int mime_decoder_finish(struct mime_decoder *d, struct gerr *err)
 {
 	int rc = 0;
-	if (needs_decoding(d->encoding) && d->pending.len > 0)
+	if (d->encoding == MIME_ENC_BASE64)
+		rc = b64_finish(d, err);
+	else if (d->encoding == MIME_ENC_QP && d->pending.len > 0)
 		rc = decode_pending(d, true, err);
 	mime_decoder_free(d);
 	return rc;

@@ -69,8 +69,8 @@ static int decode_run(struct buf *out, const char *p, const char *end)
 			put_utf8(out, 0x10000 + ((high - 0xD800) << 10) + (u - 0xDC00));
 			high = 0;
 		} else {
-			if (high || (u >= 0x20 && u < 0x7F))
-				return -1; /* printable ASCII must not be encoded */
+			if (high || u == 0 || (u >= 0x20 && u < 0x7F))
+				return -1; /* NUL, or printable ASCII, which must not be encoded */
 			put_utf8(out, u);
 		}
 	}
@@ -96,8 +96,8 @@ char *imap_utf7_decode(const char *s)
 			goto bad;
 		if (end == s + 1)
 			buf_puts(&out, "&");
-		else if (decode_run(&out, s + 1, end) < 0)
-			goto bad;
+		else if (decode_run(&out, s + 1, end) < 0 || (end[1] == '&' && end[2] != '-'))
+			goto bad; /* two runs in a row are not canonical: one run must hold both */
 		s = end + 1;
 	}
 	return buf_take(&out);

@@ -59,6 +59,10 @@ struct source_type {
 	const char *const *default_times;/* e.g. {"05:00", "12:00", "14:00", NULL}, or NULL */
 	int64_t default_every;           /* seconds between runs when default_times is NULL */
 	enum run_outcome (*run)(struct source_run *run);
+	/* What needs a person although runs succeed (a new consumption point without a
+	 * property, a consent about to expire), as a message owned by the caller, or NULL.
+	 * Looked at by the daemon after each run; may be NULL. */
+	char *(*attention)(const struct config *cfg, const struct source_conf *src);
 };
 
 /* Find a type by name; NULL if unknown. */

@@ -12,6 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct graph_error e;
 	struct graph_page page;
 	struct graph_folder f;
+	struct graph_folder_list fl;
 	struct gerr err;
 	char *msg;
 
@@ -26,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		graph_page_free(&page);
 	if (graph_parse_folder(text, size, &f, &err) == 0)
 		graph_folder_free(&f);
+	if (graph_parse_folder_list(text, size, &fl, &err) == 0)
+		graph_folder_list_free(&fl);
 	if (graph_parse_folder_find(text, size, size && (data[0] & 1) ? "Inbox" : "eksiegowy2026",
 				    &f, &err) == 0)
 		graph_folder_free(&f);

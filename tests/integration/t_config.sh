@@ -48,7 +48,8 @@ check_eq "... and set it is fine" "OK: 1 source, 0 routes" "$(ACME_IMAP_PASSWORD
 
 mail '    password_credential: acme-imap'
 g check >"$T/out" 2>&1
-check "credential without CREDENTIALS_DIRECTORY says what to add" grep -q 'add LoadCredential=acme-imap:PATH to the service' "$T/out"
+check_eq "a credential cannot be checked from a shell: a warning, exit 0" 0 $?
+check "... saying what the service needs" grep -q 'warning: password: credential acme-imap: $CREDENTIALS_DIRECTORY is not set (add LoadCredential=acme-imap:PATH to the service)' "$T/out"
 mkdir -p "$T/creds"
 echo cred >"$T/creds/acme-imap"
 check_eq "... and with it, fine" "OK: 1 source, 0 routes" "$(CREDENTIALS_DIRECTORY=$T/creds g check 2>&1)"

@@ -2,7 +2,8 @@
 # The daemon (`goniec run`) with real folder sources on second-level schedules: scheduled
 # runs, an on-demand fetch during a scheduled run (no overlap, both answered, the lock
 # shared with a hand-run fetch), SIGHUP with a broken then a fixed file, a hanging and a
-# crashing worker, SIGTERM during a run and the next start, alerts, sd_notify.
+# crashing worker, SIGTERM during a run and the next start, catch-up after downtime,
+# alerts, a stuck forwarder, progress on a terminal, the control socket, sd_notify.
 . "$(dirname "$0")/lib.sh"
 
 pdf() { printf '%%PDF-1.4\n%s\n%%%%EOF\n' "$2" >"$1"; }
@@ -47,6 +48,10 @@ pdf "$D/in/tick/a.pdf" tick-a
 pdf "$D/in/slow/s1.pdf" slow-1
 start_daemon GONIEC_TEST_WORKER_HOOK=slow:sleep:3
 check "daemon started and listens" kill -0 "$DPID"
+check_eq "the control socket is for the user and group only" 660 "$(stat -c %a "$D/state/control.sock")"
+"$GONIEC" -c "$D/conf.d" run >"$D/second.log" 2>&1
+check_eq "a second daemon on the same state refuses to start" 1 $?
+check "... saying why" grep -q 'another daemon is running' "$D/second.log"
 check "scheduled run files the slow source's document" wait_for 5 has_docs slow 1
 "$GONIEC" -c "$D/conf.d" fetch --here slow >"$D/here.out" 2>&1
 check_eq "a fetch by hand while the daemon runs the source is refused (lock)" 75 $?
@@ -58,6 +63,15 @@ check "its outcome is printed" grep -q '^slow: ok' "$D/fetch.out"
 check "it waited for the running run to end first" test $((SECONDS - start)) -ge 1
 check_eq "both runs finished ok, none overlapped" 2 "$(log_count 'source slow: ok')"
 check_eq "no run found the source already running" 0 "$(log_count 'already running')"
+flock "$D/state/sources/slow/run.lock" sleep 2 &
+FPID=$!
+lock_held() { ! flock -n "$D/state/sources/slow/run.lock" true; }
+wait_for 5 lock_held
+"$GONIEC" -c "$D/conf.d" fetch slow >"$D/busy.out" 2>&1
+check_eq "while a run by hand holds the lock, the daemon's run is refused (exit 75)" 75 $?
+check "... and reported as busy" grep -q '^slow: busy' "$D/busy.out"
+check_eq "busy is not counted as a failure" 0 "$(status_field slow 's["failures"]')"
+wait $FPID
 check "every: 2s runs files the tick document" wait_for 5 has_docs tick 1
 pdf "$D/in/tick/b.pdf" tick-b
 check "the next scheduled run files the next one" wait_for 6 has_docs tick 2
@@ -65,6 +79,42 @@ check_eq "status shows the last outcome" ok "$(status_field tick 's["outcome"]')
 check "status shows a next run" test "$(status_field tick 's["next_run"] is not None')" = True
 "$GONIEC" -c "$D/conf.d" status >"$D/status.txt"
 check "status table lists the sources" grep -q '^tick  *folder' "$D/status.txt"
+python3 - "$D/state/control.sock" >"$D/hostile.out" <<'PY'
+import socket, sys
+def ask(data):
+    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(data)
+    s.settimeout(5); print(s.recv(4096).decode().strip()); s.close()
+ask(b'{"cmd":"bogus"}\n')
+ask(b'not json\n')
+ask(b'x' * 70000)
+ask(b'{"cmd":"fetch","sources":["nosuch"]}\n')
+ask(b'{"cmd":"fetch","sources":"tick"}\n')
+PY
+check "control socket: an unknown command is refused" grep -q "unknown command 'bogus'" "$D/hostile.out"
+check "control socket: a line that is not JSON is refused" grep -q '"error":"bad request' "$D/hostile.out"
+check "control socket: an overlong request is refused" grep -q 'request too long' "$D/hostile.out"
+check "control socket: an unknown source is refused" grep -q "no source named 'nosuch'" "$D/hostile.out"
+check "control socket: sources must be a list" grep -q 'must be a list' "$D/hostile.out"
+check "the daemon is still there" kill -0 "$DPID"
+# The control socket serves the daemon's group only (file mode and peer credentials).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	chmod 710 "$D/state"
+	setpriv --reuid=nobody --regid=0 --clear-groups "$GONIEC" -c "$D/conf.d" status >"$D/group.out" 2>&1
+	check_eq "a member of the daemon's group is served" 0 $?
+	check "... with the status" grep -q '^tick  *folder' "$D/group.out"
+	setpriv --reuid=nobody --regid=nogroup --groups=0 "$GONIEC" -c "$D/conf.d" status >"$D/other.out" 2>&1
+	check_eq "a process of another user and group is refused" 1 $?
+	check "... by the peer check" grep -q "not in the daemon's group" "$D/other.out"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$GONIEC" -c "$D/conf.d" fetch tick >"$D/nobody.out" 2>&1
+	check "... and without the group it cannot even connect" test $? -ne 0
+	chmod 700 "$D/state"
+fi
+"$GONIEC" -c "$D/conf.d" fetch --json tick >"$D/fetch.json"
+check "fetch --json through the daemon: the outcomes as JSON" python3 -c 'import json,sys
+r=json.load(open(sys.argv[1])); sys.exit(0 if r[0]["source"]=="tick" and r[0]["outcome"]=="ok" and "filed" in r[0]["stats"] else 1)' "$D/fetch.json"
+"$GONIEC" -c "$D/conf.d" fetch --here --json slow >"$D/here.json"
+check "fetch --here --json: the same form" python3 -c 'import json,sys
+r=json.load(open(sys.argv[1])); sys.exit(0 if r[0]["source"]=="slow" and r[0]["outcome"]=="ok" else 1)' "$D/here.json"
 "$GONIEC" -c "$D/conf.d" fetch --no-wait tick >"$D/nowait.out"
 check_eq "fetch --no-wait returns at once" 0 $?
 kill "$DPID"; wait "$DPID"
@@ -85,6 +135,9 @@ kill -HUP "$DPID"
 check "broken file: reload rejected with its errors in the log" wait_for 5 grep -q 'reload rejected' "$D/daemon.log"
 check "the error names the file" grep -q '20-two.yaml' "$D/daemon.log"
 check "the daemon keeps running" kill -0 "$DPID"
+"$GONIEC" -c "$D/conf.d" --state "$D/state" status >"$D/rejected.txt" 2>&1
+check_eq "status with conf.d broken: exit 2" 2 $?
+check "... still shows the daemon and the rejected reload" grep -q REJECTED "$D/rejected.txt"
 pdf "$D/in/one/o1.pdf" one-1
 check "the old configuration stays in force (scheduled run files)" wait_for 5 has_docs one 1
 printf 'sources:\n  - {name: two, type: folder, path: "%s/in/two", settle: 0s, schedule: {every: 1s}}\n' "$D" \
@@ -122,15 +175,39 @@ pdf "$D/in/long/l2.pdf" long-2
 start_daemon GONIEC_TEST_WORKER_HOOK=long:sleep:60 GONIEC_STOP_GRACE=1
 "$GONIEC" -c "$D/conf.d" fetch --no-wait long >/dev/null
 check "the run started" wait_for 5 has_docs long 1
+"$GONIEC" -c "$D/conf.d" fetch long >"$D/waiting.out" 2>&1 &
+WPID=$!
+sleep 0.5
 start=$SECONDS
 kill "$DPID"; wait "$DPID"
 check_eq "SIGTERM during a run: clean exit" 0 $?
+wait "$WPID"
+check_eq "a fetch waiting for a run that will not happen is answered" 1 $?
+check "... with not-run" grep -q '^long: not-run.*stopping' "$D/waiting.out"
 check "stopped within the grace period" test $((SECONDS - start)) -le 8
 check "the run is recorded as interrupted" grep -q '"interrupted": true' "$D/state/sources/long/status.json"
 check_eq "nothing half-written in the spool" 0 "$(find "$D/spool" -name '.goniec-tmp*' | wc -l)"
 start_daemon
 check "the next start repeats the interrupted run and finishes the work" wait_for 8 has_docs long 2
 check_eq "... with outcome ok" ok "$(status_field long 's["outcome"]')"
+kill "$DPID"; wait "$DPID"
+
+# ---- catch-up after downtime: one run at start, not one per missed slot -------------------
+new_case catchup <<'EOF'
+  - {name: missed, type: folder, path: "@D@/in/missed", settle: 0s, schedule: ["03:00", "09:00", "15:00", "21:00"]}
+  - {name: fresh, type: folder, path: "@D@/in/fresh", settle: 0s, schedule: ["03:00"]}
+EOF
+mkdir -p "$D/in/missed" "$D/in/fresh" "$D/state/sources/missed"
+pdf "$D/in/missed/m.pdf" missed-1
+pdf "$D/in/fresh/f.pdf" fresh-1
+printf '{"last_start": %d, "last_end": %d, "outcome": "ok"}\n' $(( $(date +%s) - 3 * 86400 )) \
+	$(( $(date +%s) - 3 * 86400 + 5 )) >"$D/state/sources/missed/status.json"
+start_daemon
+check "down three days (a dozen slots missed): one catch-up run at start" wait_for 5 has_docs missed 1
+sleep 2
+check_eq "... only one" 1 "$(log_count 'source missed: ok')"
+check_eq "a source that never ran waits for its time" 0 "$(log_count 'source fresh:')"
+check "the next run is a future slot" test "$(status_field missed 's["next_run"] > __import__("time").time()')" = True
 kill "$DPID"; wait "$DPID"
 
 # ---- alerts: one notice per cause, not one per run; one when fixed -----------------------
@@ -149,6 +226,55 @@ check "a notice when it is fixed" wait_for 6 has_alerts 2
 check "the notice says resolved" grep -rq 'resolved' "$D/spool" --include='*resolved*.txt'
 check_eq "status has no alert any more" 0 "$(status_field gone 'len(s["alerts"])')"
 kill "$DPID"; wait "$DPID"
+
+# ---- progress of a run in the daemon, shown by `goniec fetch` on a terminal only ----------
+new_case progress <<'EOF'
+  - {name: p, type: folder, path: "@D@/in/p", settle: 0s, schedule: manual}
+EOF
+mkdir -p "$D/in/p"
+for i in 1 2 3; do pdf "$D/in/p/$i.pdf" "p-$i"; done
+start_daemon GONIEC_TEST_WORKER_HOOK=p:sleep:1
+script -qc "$GONIEC -c $D/conf.d fetch p" /dev/null >"$D/tty.out" 2>&1
+check "on a terminal: progress lines while the daemon runs it" grep -q 'p: [23] looked at, [23] filed' "$D/tty.out"
+check "... then the outcome" grep -q 'p: ok' "$D/tty.out"
+for i in 4 5; do pdf "$D/in/p/$i.pdf" "p-$i"; done
+"$GONIEC" -c "$D/conf.d" fetch p >"$D/pipe.out" 2>&1
+check "in a pipe: plain lines only" test "$(cat "$D/pipe.out")" = "p: ok — 2 filed, 0 already had, 0 quarantined, 0 failed"
+kill "$DPID"; wait "$DPID"
+
+# ---- a forwarder stuck on a silent SMTP server holds up nothing else ----------------------
+new_case stuckmail <<'EOF'
+  - {name: scan, type: folder, path: "@D@/in/scan", settle: 0s, schedule: {every: 1s}}
+EOF
+port=$(free_port)
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); conns=[]
+while True: conns.append(s.accept()[0])' "$port" &
+SPID=$!
+at_exit "kill $SPID 2>/dev/null"
+wait_port "$port"
+printf 'routes:\n  - name: office\n    email: {to: [a@biuro.test], from: g@biuro.test, server: 127.0.0.1, port: %s, security: none}\n' \
+	"$port" >>"$D/conf.d/10-main.yaml"
+mkdir -p "$D/in/scan"
+pdf "$D/in/scan/s1.pdf" scan-1
+start_daemon
+check "the forwarder is trying to deliver" wait_for 10 grep -q 'forward: watching' "$D/daemon.log"
+sleep 1
+pdf "$D/in/scan/s2.pdf" scan-2
+check "scheduled runs go on while it waits for the SMTP server" wait_for 5 has_docs scan 2
+t0=$(date +%s%N)
+"$GONIEC" -c "$D/conf.d" status >/dev/null
+check "status answers at once" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2000
+check "... and shows the forwarder's process" test "$(status_field scan 'd["forward"]["pid"] is not None')" = True
+fpid=$(status_field scan 'd["forward"]["pid"]')
+kill -9 "$fpid"
+check "a killed forwarder is reported and restarted" wait_for 10 grep -q 'forwarder: killed by signal 9; restarting' "$D/daemon.log"
+check "... as a new process" wait_for 10 bash -c "[ \"\$('$GONIEC' -c '$D/conf.d' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"forward\"][\"pid\"])')\" != '$fpid' ] && [ \"\$('$GONIEC' -c '$D/conf.d' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"forward\"][\"pid\"])')\" != None ]"
+start=$SECONDS
+kill "$DPID"; wait "$DPID"
+check_eq "stops cleanly with the forwarder stuck" 0 $?
+check "... within its grace" test $((SECONDS - start)) -le 10
 
 # ---- sd_notify: READY, WATCHDOG, STOPPING ------------------------------------------------
 new_case notify <<'EOF'

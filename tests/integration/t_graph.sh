@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 FIXTURE=$SRC_DIR/tests/fixtures/graph_server.py
-MKCORPUS=${MKCORPUS:-/work/shared/bench/imap/mkcorpus.py}
-[ -r "$MKCORPUS" ] || MKCORPUS=$SRC_DIR/bench/mkcorpus.py
-[ -r "$MKCORPUS" ] || skip "no corpus generator (mkcorpus.py)"
+MKCORPUS=$SRC_DIR/bench/imap/mkcorpus.py
 YEAR=$(TZ=Europe/Warsaw date +%Y)
 make_test_ca
 
@@ -59,6 +57,12 @@ inner.add_attachment(inner2)
 m = msg("ebok@tauron.pl", "forwarded twice")
 m.add_attachment(inner)
 save(junk, "6.eml", m)
+ev = msg("ebok@tauron.pl", "spotkanie")
+ev["X-Fixture-Item"] = "event"
+m = msg("ebok@tauron.pl", "invoice with a meeting")
+m.add_attachment(pdf("with-event"), maintype="application", subtype="pdf", filename="z-wydarzeniem.pdf")
+m.add_attachment(ev)
+save(junk, "8.eml", m)
 m = msg("kolega@gmail.com", "not whitelisted")
 m.add_attachment(pdf("stranger"), maintype="application", subtype="pdf", filename="obca.pdf")
 save(junk, "7.eml", m)
@@ -79,7 +83,7 @@ URL=https://localhost:$PORT
 python3 "$FIXTURE" --port "$PORT" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
 	--tenant tenant-1 --client-id app-1 --secret sekret-1 --mailbox faktury@acme.pl \
 	--inbox "$T/inbox" --junk "$T/junk" --folder "Inbox/Faktury=$T/faktury" \
-	--folder "Archiwum" 2>"$T/fixture.log" &
+	--folder "Archiwum" --max-page 7 2>"$T/fixture.log" &
 at_exit "kill $! 2>/dev/null"
 wait_port "$PORT" 15 || { fail "fixture server started"; exit 1; }
 
@@ -98,7 +102,7 @@ conf() {
 	{
 		printf 'sources:\n  - name: %s\n    type: graph\n' "$name"
 		printf '    tenant: tenant-1\n    client_id: app-1\n    client_secret_file: %s\n' "$T/secret"
-		printf '    mailbox: faktury@acme.pl\n    login_url: %s\n    graph_url: %s\n' "$URL" "$URL"
+		printf '    mailbox: faktury@acme.pl\n    login_url: %s\n    graph_url: %s/\n' "$URL" "$URL"
 		printf '    ca_file: %s\n' "$T/tls/ca.pem"
 		case "$*" in *senders:*) ;; *)
 			printf '    senders: ["*@pge.pl", "*@tauron.pl", "*@play.pl", "*@spoldzielnia-example.pl"]\n'
@@ -112,6 +116,13 @@ hashes() { find "$T/spool" -path '*/quarantine' -prune -o -type f ! -name '*.met
 
 conf m365 'folders: [inbox, "Junk Email", "Inbox/Faktury"]'
 
+# ---- goniec folders -----------------------------------------------------------------
+"$GONIEC" -c "$T/conf.d" folders m365 >"$T/folders" 2>&1
+check_eq "folders: succeeds" 0 $?
+check "folders: nested display path, read" grep -qx '\* Inbox/Faktury' "$T/folders"
+check "folders: junk folder marked and read" grep -qx '\* Junk Email  (junk)' "$T/folders"
+check "folders: other folders listed, not read" grep -qx '  Archiwum' "$T/folders"
+
 # ---- first run ----------------------------------------------------------------------
 check_eq "first run succeeds" 0 "$(fetch m365)"
 python3 - "$T" >"$T/want" <<'EOF'
@@ -119,7 +130,7 @@ import hashlib, json, sys
 t = sys.argv[1]
 pdf = lambda tag: hashlib.sha256(b"%PDF-1.4\n" + tag.encode() * 200 + b"\n%%EOF\n").hexdigest()
 want = json.load(open(t + "/expected.json"))["expected_sha256"]
-want += [pdf(x) for x in ("inline", "octet", "polish", "fwd-a", "fwd-b", "deep", "nested")]
+want += [pdf(x) for x in ("inline", "octet", "polish", "fwd-a", "fwd-b", "deep", "nested", "with-event")]
 print("\n".join(sorted(want)))
 EOF
 hashes >"$T/got"
@@ -134,10 +145,11 @@ import json, sys
 g = json.load(open(sys.argv[1]))["origin"]["graph"]
 assert g["mailbox"] == "faktury@acme.pl" and g["folder"] == "Faktury", g
 assert g["message_id"] == "<nested-folder@test>" and g["from"] == "noreply@play.pl", g
-assert g["subject"] == "nested folder" and g["date"].endswith("Z") and g["id"], g
+assert g["subject"] == "nested folder" and g["received"].endswith("Z") and g["id"], g
 EOF
 taken=$(python3 -c "import json; d=json.load(open('$T/expected.json'))['counts']; print(d['invoice'] + d['forwarded'])")
-check_eq "taken messages moved to eksiegowy$YEAR" $((taken + 5)) "$(in_folder "eksiegowy$YEAR")"
+check "an attached calendar item is reported, not a failure" grep -q 'attached item "spotkanie" has no MIME form' "$T/err"
+check_eq "taken messages moved to eksiegowy$YEAR" $((taken + 6)) "$(in_folder "eksiegowy$YEAR")"
 check_eq "messages from others stay in Junk Email" 3 "$(in_folder "Junk Email")"
 check "token is cached privately" test "$(stat -c %a "$T/state/sources/m365/graph-token.json")" = 600
 check "the secret is in no state file or log" bash -c "! grep -rq sekret-1 '$T/state' '$T/err' '$T/out'"
@@ -152,16 +164,40 @@ check_eq "second run succeeds" 0 "$(fetch m365)"
 check "second run files nothing" grep -q '0 filed, 0 already had' "$T/out"
 check_eq "second run downloads nothing" 0 "$(stat_of value)"
 check_eq "second run reuses the cached token" 0 "$(stat_of token)"
-check_eq "second run lists each folder once" 3 "$(stat_of list)"
+check_eq "second run lists each folder once (one short page each)" 3 "$(stat_of list)"
+
+# ---- a damaged state file -------------------------------------------------------------
+printf '{"folders": {"inbox": {"id": 5, "watermark": "x%%27 or 1 eq 1"}}, "junk": [' \
+	>"$T/state/sources/m365/graph-folders.json"
+check_eq "a damaged state file: run succeeds" 0 "$(fetch m365)"
+check "a damaged state file: nothing filed twice" grep -q '0 filed, 0 already had' "$T/out"
+check "a damaged state file: rewritten whole" python3 -c "
+import json,sys; s=json.load(open('$T/state/sources/m365/graph-folders.json')); sys.exit(len(s['folders']) != 3)"
 
 # ---- new mail, throttling and an expired token ---------------------------------------
 deliver "$T/later/late.eml"
-ctl faults '{"throttle": 2, "retry_after": 1, "expire_tokens": true}' >/dev/null
+ctl faults '{"throttle": 2, "unavailable": 1, "retry_after": 1, "expire_tokens": true}' >/dev/null
 ctl reset-stats '{}' >/dev/null
-check_eq "run with 429s and an expired token succeeds" 0 "$(fetch m365)"
+check_eq "run with 429s, a 503 and an expired token succeeds" 0 "$(fetch m365)"
 check "the new message is filed" test -n "$(find "$T/spool" -name 'late.pdf')"
-check_eq "429s were answered" 2 "$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['throttled'])")"
+check_eq "429s and 503 were answered" 3 "$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['throttled'])")"
 check_eq "a new token was fetched after the 401" 1 "$(stat_of token)"
+
+ctl faults '{"throttle": 1, "retry_after": 3600}' >/dev/null
+start=$SECONDS
+check_eq "asked to wait an hour: the run ends partial" 1 "$(fetch m365)"
+check "and at once ($((SECONDS - start)) s), saying why" bash -c "[ $((SECONDS - start)) -lt 10 ] && grep -q 'throttling' '$T/out'"
+ctl faults '{"retry_after": 1}' >/dev/null
+
+# A token that expires soon is renewed before it does, not after a 401.
+ctl faults '{"token_lifetime": 2, "expire_tokens": true}' >/dev/null
+fetch m365 >/dev/null
+sleep 2.5
+ctl reset-stats '{}' >/dev/null
+check_eq "a short-lived token: next run succeeds" 0 "$(fetch m365)"
+check_eq "it signed in again before using the old token" 1 "$(stat_of token)"
+check_eq "and met no 401" 0 "$(ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin).get('unauthorized', 0))")"
+ctl faults '{"token_lifetime": 0}' >/dev/null
 
 # ---- a transfer cut in the middle ----------------------------------------------------
 deliver "$T/later/cut.eml"
@@ -177,12 +213,62 @@ import json,sys; print(sum(m['subject'] == 'cut' for m in json.load(sys.stdin)['
 hashes >"$T/got2"
 check_eq "nothing filed twice over all runs" "$(sort -u "$T/got2" | wc -l)" "$(wc -l <"$T/got2")"
 
+# ---- killed in the middle of a run ------------------------------------------------------
+for n in 1 2 3 4 5 6 7 8 9 10; do
+	printf 'From: ebok@tauron.pl\nSubject: kill %s\nMessage-ID: <k%s@t>\nMIME-Version: 1.0\nContent-Type: application/pdf; name="k%s.pdf"\nContent-Transfer-Encoding: base64\n\n%s\n' \
+		$n $n $n "$(printf '%%PDF-1.4\nkilled %s\n%%%%EOF\n' $n | base64 -w0)" >"$T/k$n.eml"
+	deliver "$T/k$n.eml"
+done
+ctl faults '{"value_delay_ms": 300}' >/dev/null
+"$GONIEC" -c "$T/conf.d" fetch --here m365 >/dev/null 2>&1 &
+kpid=$!
+wait_for 20 bash -c "find '$T/spool' -name 'k*.pdf.meta.json' | grep -q ."
+{ kill -9 $kpid; wait $kpid; } 2>/dev/null
+before=$(find "$T/spool" -name 'k*.pdf.meta.json' | wc -l)
+check "killed while filing ($before of 10 filed)" test "$before" -lt 10
+ctl faults '{"value_delay_ms": 0}' >/dev/null
+check_eq "the run after the kill succeeds" 0 "$(fetch m365)"
+check_eq "all ten filed, each once" 10 "$(find "$T/spool" -name 'k*.pdf' | wc -l)"
+check_eq "all ten moved" 10 "$(ctl state | python3 -c "
+import json,sys; print(sum(m['subject'].startswith('kill') for m in json.load(sys.stdin)['eksiegowy$YEAR']))")"
+check "no temporary files left after the kill" test -z "$(find "$T/spool" "$T/state" -name '.goniec-tmp*' -o -name '.item-*')"
+
+# ---- hostile answers ------------------------------------------------------------------
+# (eight messages from a stranger first, so that the listing takes two pages of seven)
+for n in 1 2 3 4 5 6 7 8; do
+	printf 'From: obcy@example.com\nSubject: obcy %s\nMessage-ID: <o%s@t>\n\nnic\n' $n $n >"$T/o$n.eml"
+	deliver "$T/o$n.eml"
+done
+for n in 1 2 3; do
+	printf 'From: faktury@pge.pl\nSubject: hostile %s\nMessage-ID: <h%s@t>\nMIME-Version: 1.0\nContent-Type: application/pdf; name="h%s.pdf"\nContent-Transfer-Encoding: base64\n\n%s\n' \
+		$n $n $n "$(printf '%%PDF-1.4\nhostile %s\n%%%%EOF\n' $n | base64 -w0)" >"$T/h$n.eml"
+	deliver "$T/h$n.eml"
+done
+ctl faults '{"garbage_list": 1}' >/dev/null
+check_eq "a truncated JSON answer makes the run partial" 1 "$(fetch m365)"
+check "it is named" grep -q 'message list of inbox: answer is not JSON' "$T/out"
+ctl faults '{"foreign_next": 1}' >/dev/null
+check_eq "a next-page link to another host makes the run partial" 1 "$(fetch m365)"
+check "it is refused, not followed" grep -q 'next page link outside https://localhost' "$T/out"
+check "no request went to the other host" bash -c "! grep -q attacker '$T/err'"
+check_eq "after them, the next run takes everything" 0 "$(fetch m365)"
+check_eq "all three filed once" 3 "$(find "$T/spool" -name 'h[123].pdf' | wc -l)"
+
 # ---- the yearly folder after ErrorFolderExists ---------------------------------------
 conf race 'folders: [Archiwum]' 'move_to: "rok{year}"' 'senders: ["*"]'
 deliver "$T/later/race.eml" Archiwum
 ctl faults '{"create_race": true}' >/dev/null
 check_eq "folder created by someone else meanwhile: run succeeds" 0 "$(fetch race)"
 check_eq "exactly one rok$YEAR folder" 1 "$(ctl state | python3 -c "import json,sys; print(sum(k == 'rok$YEAR' for k in json.load(sys.stdin)))")"
+
+# ---- move_to: null ------------------------------------------------------------------
+conf keep 'folders: ["Archiwum/Stare"]' 'move_to: null'
+deliver "$T/later/late.eml" "Archiwum/Stare"
+check_eq "move_to null: run succeeds" 0 "$(fetch keep)"
+check "move_to null: filed" grep -q 'keep: ok — 1 filed' "$T/out"
+check_eq "move_to null: the message stays" 1 "$(in_folder "Archiwum/Stare")"
+check_eq "move_to null: the next run succeeds" 0 "$(fetch keep)"
+check "move_to null: and looks at nothing again" grep -q 'keep: ok — 0 filed, 0 already had' "$T/out"
 
 # ---- errors a person must fix --------------------------------------------------------
 conf bad-tenant 'folders: [inbox]'
@@ -195,6 +281,10 @@ sed -i "s|client_secret_file: .*|client_secret_file: $T/secret2|" "$T/conf.d/bad
 check_eq "wrong secret needs a person" 3 "$(fetch bad-secret)"
 check "wrong secret: says to use the secret's Value" grep -q "secret's Value" "$T/out"
 check "wrong secret: not printed" bash -c "! grep -q nie-ten '$T/out' '$T/err'"
+conf bad-cloud 'folders: [inbox]'
+sed -i "s|graph_url: .*|graph_url: https://127.0.0.1:$PORT|" "$T/conf.d/bad-cloud.yaml"
+check_eq "graph_url of another cloud needs a person" 3 "$(fetch bad-cloud)"
+check "another cloud: says so" grep -q 'must belong to the same cloud' "$T/out"
 conf bad-mailbox 'folders: [inbox]'
 sed -i 's/mailbox: faktury@acme.pl/mailbox: nikt@acme.pl/' "$T/conf.d/bad-mailbox.yaml"
 check_eq "unknown mailbox needs a person" 3 "$(fetch bad-mailbox)"
@@ -219,3 +309,23 @@ conf bad-ca 'folders: [inbox]'
 sed -i "s|ca_file: .*|ca_file: $T/other/tls/ca.pem|" "$T/conf.d/bad-ca.yaml"
 check_eq "an untrusted certificate is refused" 1 "$(fetch bad-ca)"
 check "the refusal says why" grep -qi 'certificate' "$T/out"
+
+# ---- configuration errors -------------------------------------------------------------
+mkdir -p "$T/conf-bad"
+cat >"$T/conf-bad/a.yaml" <<YAML
+sources:
+  - name: zle
+    type: graph
+    tenant: t
+    client_id: c
+    client_secret_env: GONIEC_TEST_SECRET
+    mailbox: a@b.pl
+    senders: []
+    move_to: "rok/{rok}"
+    graph_url: http://graph.example
+YAML
+"$GONIEC" -c "$T/conf-bad" check >"$T/check" 2>&1
+check_eq "check: a bad graph definition is refused" 2 $?
+check "check: empty senders named with file:line" grep -q 'a.yaml:8:[0-9]*: .*senders: list the addresses' "$T/check"
+check "check: bad move_to named" grep -q "a.yaml:9:[0-9]*: .*move_to: 'rok/{rok}'" "$T/check"
+check "check: plain-http graph_url refused" grep -q "a.yaml:10:[0-9]*: .*graph_url: 'http://graph.example' must start with https://" "$T/check"

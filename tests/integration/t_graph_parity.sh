@@ -2,7 +2,8 @@
 # The graph source behaves like the imap source: the IMAP test corpus is read once from a
 # real Dovecot by an imap source and once from the fixture Graph server by a graph source
 # (same whitelist, same folders); both spools must hold the same files with the same
-# hashes, and sidecars that differ only in origin (and the source's type and fetch time).
+# hashes, and sidecars that differ only in origin (and the source's type and fetch time);
+# within origin, Message-ID, From and Subject must agree too.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
 command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
@@ -66,8 +67,9 @@ def load(root):
         rel = os.path.relpath(side, root)
         doc = side[: -len(".meta.json")]
         meta = json.load(open(side))
-        for k in ("origin", "fetched_at"):
-            meta.pop(k, None)
+        o = next(iter(meta.pop("origin", {}).values()), {})
+        meta.pop("fetched_at", None)
+        meta["_origin"] = {k: o.get(k) for k in ("message_id", "from", "subject")}
         meta.get("source", {}).pop("type", None)
         data = open(doc, "rb").read() if os.path.exists(doc) else b""
         out[rel] = (hashlib.sha256(data).hexdigest(), meta)

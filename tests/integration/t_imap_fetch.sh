@@ -5,7 +5,7 @@
 # by SPECIAL-USE; a Polish folder name; incremental runs; UIDVALIDITY change; move_to null.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
-command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
+imap_require
 imap_start
 imap_corpus
 year=$(date +%Y)
@@ -58,3 +58,11 @@ check "run after UIDVALIDITY change succeeds" goniec_run fetch polskie
 check "UIDVALIDITY change is noticed" grep -q "UIDVALIDITY changed" "$T/out"
 check "rescan files nothing twice" grep -q "polskie: ok — 0 filed, 1 already had" "$T/out"
 check_eq "spool unchanged by the rescan" $((before + 1)) "$(find "$T/spool" -name '*.meta.json' | wc -l)"
+
+# accept: an XML e-invoice is taken when the source accepts xml (and sniffed as XML).
+doveadm -c "$T/dovecot/dovecot.conf" mailbox create -u test XML
+imap_deliver test XML "$T/corpus/24-xml.eml"
+imap_conf xml 'folders: [XML]' 'accept: [pdf, xml]'
+check "a source accepting xml succeeds" goniec_run fetch xml
+check "the XML e-invoice is filed" grep -q "xml: ok — 1 filed" "$T/out"
+check "its sidecar says XML" bash -c "grep -l '\"media_type\": *\"application/xml\"' \$(find '$T/spool' -path '*/xml/*' -name '*.meta.json') >/dev/null"

@@ -4,7 +4,7 @@
 # to plain text, a wrong CA or a wrong host name refuses the connection clearly.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
-command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
+imap_require
 make_test_ca
 # The default certificate names another host; only a client sending SNI "localhost"
 # gets the right one (Dovecot's local_name picks it).
@@ -60,7 +60,7 @@ check "the password never appears in messages" bash -c "! grep -q secret '$T/out
 
 # STARTTLS offered and then refused: the client must stop, never log in in plain text.
 fake_port=$(free_port)
-python3 "$FIXTURES/imap_no_starttls.py" "$fake_port" "$T/fake.log" &
+python3 "$FIXTURES/imap_fake.py" "$fake_port" "$T/fake.log" --no-starttls &
 fake_pid=$!
 at_exit "kill $fake_pid"
 wait_port "$fake_port"

@@ -88,6 +88,8 @@ run points ebok
 check "points: lists the mapped point" grep -q "590243000000000001 .*17 .*mapped" "$T/out"
 check "points: lists the unmapped point with its address" grep -q "590243000000000002 .*Długa 2.*unmapped" "$T/out"
 check "points: lists a configured point not seen yet" grep -q "590243000000000009 .*not seen yet" "$T/out"
+ua=$(stat_of user_agent)
+check "html: the User-Agent names goniec ($ua)" test "${ua#goniec/}" != "$ua"
 run fetch
 check "html: second run files nothing new" has "0 filed, 24 already had"
 check_eq "html: the kept session is reused (one login in two runs)" 1 "$(stat_of logins)"
@@ -104,6 +106,20 @@ run fetch
 check "html: documents of a disabled point are not filed" has "0 filed, 24 already had"
 run points ebok
 check "points: a disabled point is listed as disabled" grep -q "590243000000000003 .*disabled" "$T/out"
+
+# two sources on the same portal host, run at the same time: one request at a time
+conf polite demo-html
+cp "$CONF/acme.yaml" "$T/one.yaml"
+sed 's/name: ebok/name: ebok2/' "$T/one.yaml" | sed -n '/^  - name/,$p' >>"$CONF/acme.yaml"
+ctl '{"slow": 0.05, "reset_inflight": true}'
+"$GONIEC" -c "$CONF" fetch ebok >"$T/out1" 2>&1 &
+a=$!
+"$GONIEC" -c "$CONF" fetch ebok2 >"$T/out2" 2>&1
+wait $a
+check "politeness: both sources on one host run" grep -q "ok — 36 filed" "$T/out1"
+check "politeness: ... the second too" grep -q "ok — 36 filed" "$T/out2"
+check_eq "politeness: one request at a time per portal host" 1 "$(stat_of max_inflight)"
+ctl '{"slow": 0}'
 
 ctl '{"fail500": 2}'
 rm -f "$STATE/filed.idx"
@@ -129,6 +145,41 @@ check "PDF link giving HTML: nothing is filed" test "$(count_docs "$SPOOL")" -eq
 check "PDF link giving HTML: the run is partial and says why" has "partial .*could not be downloaded"
 check "PDF link giving HTML: the log names the problem" has "instead of a PDF"
 ctl '{"pdf_html": false}'
+
+conf captcha demo-html
+ctl '{"captcha": true}'
+run fetch
+check_eq "captcha: exit status 3 (needs a person)" 3 "$RC"
+check "captcha: says a person must log in in a browser" has "captcha: the portal wants a person"
+ctl '{"captcha": false}'
+
+# foreach over accounts, the point of each document from a template
+conf loop each
+cat >"$CONF/providers/each.yaml" <<'EOF'
+title: foreach over the rows of a page
+base_url: https://127.0.0.1:1
+login:
+  - request: /login
+  - submit: {form: "//form[@id='login']", fields: {username: "{{login}}", password: "{{password}}"}}
+fetch:
+  - request: /points
+  - foreach:
+      items: {xpath: "//tr[@class='point']"}
+      as: acct
+      fields: {nr: {xpath: "td[@class='ppe']"}}
+      steps:
+        - request: {url: /invoices, query: {ppe: "{{acct.nr}}", page: "3"}}
+        - documents:
+            items: {xpath: "//tr[@class='invoice']"}
+            fields:
+              id: {xpath: "td[@class='number']"}
+              point: "{{acct.nr}}"
+              link: {xpath: "td/a/@href"}
+EOF
+run fetch
+check "foreach: every account's last page is filed" has "ok — 6 filed"
+sc=$(grep -l '"FV/2026/01/003/12"' $(find "$SPOOL" -name '*.meta.json') | head -1)
+check_eq "foreach: the point comes from the loop's record" 590243000000000003 "$(jget "$sc" "['point']")"
 
 printf 'zle-haslo\n' >"$T/password"
 conf badpw demo-html

@@ -184,6 +184,25 @@ static void folders(void **state)
 	assert_int_equal(PARSE(graph_parse_folder, "{\"displayName\":\"Inbox\"}", &f, &err), -1);
 }
 
+static void folder_list(void **state)
+{
+	const char *list = "{\"value\":[{\"id\":\"f1\",\"displayName\":\"Inbox\",\"childFolderCount\":2},"
+			   "{\"displayName\":\"no id\"},7,{\"id\":\"f2\"}],"
+			   "\"@odata.nextLink\":\"https://graph.microsoft.com/v1.0/x?$skip=3\"}";
+	struct graph_folder_list l;
+	struct gerr err;
+	(void)state;
+	assert_int_equal(graph_parse_folder_list(list, strlen(list), &l, &err), 0);
+	assert_int_equal(l.len, 2);
+	assert_int_equal(l.items[0].children, 2);
+	assert_null(l.items[1].name);
+	assert_int_equal(l.items[1].children, 0);
+	assert_non_null(l.next_link);
+	graph_folder_list_free(&l);
+	assert_int_equal(graph_parse_folder_list("[]", 2, &l, &err), -1);
+	assert_int_equal(graph_parse_folder_list("{\"value\":null}", 14, &l, &err), -1);
+}
+
 static void move_folder_name(void **state)
 {
 	char *n;
@@ -209,6 +228,7 @@ int main(void)
 		cmocka_unit_test(messages_page),
 		cmocka_unit_test(messages_hostile),
 		cmocka_unit_test(folders),
+		cmocka_unit_test(folder_list),
 		cmocka_unit_test(move_folder_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

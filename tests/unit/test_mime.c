@@ -124,6 +124,33 @@ static void test_raw_callback_failure(void **state)
 }
 
 /* Decoding in any chunking gives the same bytes. */
+static void decode_b64(const char *in, struct buf *out)
+{
+	struct gerr err;
+	struct mime_decoder d;
+	mime_decoder_init(&d, MIME_ENC_BASE64, sink, out);
+	assert_int_equal(mime_decoder_feed(&d, in, strlen(in), &err), 0);
+	assert_int_equal(mime_decoder_finish(&d, &err), 0);
+	buf_puts(out, "");
+}
+
+/* Base64 as mail has it: line breaks, junk, missing padding, text after the end. */
+static void test_decoder_base64_leniency(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{"JVBERi0x\r\nLjQK", "%PDF-1.4\n"}, {"JVB ER!!i0x#LjQ\tK", "%PDF-1.4\n"},
+		{"JVBERi0xLg", "%PDF-1."}, {"JVBERi0xLjQ", "%PDF-1.4"}, {"JVBERg==trailing text", "%PDF"},
+		{"JVBERi0=QUJD", "%PDF-"}, {"J", ""}, {"", ""}, {"====", ""},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct buf out = {0};
+		decode_b64(cases[i][0], &out);
+		assert_string_equal(out.data, cases[i][1]);
+		buf_free(&out);
+	}
+}
+
 static void test_decoder_chunking(void **state)
 {
 	(void)state;
@@ -312,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_raw_single_part_and_garbage),
 		cmocka_unit_test(test_raw_callback_failure),
 		cmocka_unit_test(test_decoder_chunking),
+		cmocka_unit_test(test_decoder_base64_leniency),
 		cmocka_unit_test(test_bodystructure_walk),
 		cmocka_unit_test(test_bodystructure_depth_limit),
 		cmocka_unit_test(test_raw_depth_limit),

@@ -126,6 +126,9 @@ static void test_expression_checks(void **state)
 	assert_int_equal(ex_check(EX_REGEX, "([0-9]+", &err), -1);
 	assert_non_null(strstr(err.msg, "bad regex '([0-9]+'"));
 	assert_int_equal(ex_check(EX_REGEX, "a(b)c", &err), 0);
+	assert_int_equal(ex_check(EX_REGEX, "$.++++++++++++++++++++++++++++.a", &err), -1);
+	assert_string_equal(err.msg, "bad regex '$.++++++++++++++++++++++++++++.a': repetition of a repetition");
+	assert_int_equal(ex_check(EX_REGEX, "a\\++b{2}", &err), 0);
 }
 
 static void test_not_json_not_html(void **state)

@@ -55,6 +55,8 @@ static const struct broken broken_recipes[] = {
 	 "r.yaml:4:33: error: header can only be captured from a whole response"},
 	{HEAD "delay: soon\nlogin: []\nfetch: []\n",
 	 "r.yaml:2:8: error: delay must be a duration such as 1s or 250ms"},
+	{HEAD "delay: 000000267168560694252884\nlogin: []\nfetch: []\n",
+	 "r.yaml:2:8: error: delay must be a duration such as 1s or 250ms"},
 	{HEAD "login:\n  - request: \"{{login|upper}}\"\nfetch: []\n",
 	 "r.yaml:3:14: error: unknown template filter in '{{login|upper}}' (only |url)"},
 	{HEAD "login: [\n", "r.yaml:3:1: error: YAML: did not find expected node content"},

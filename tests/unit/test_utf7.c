@@ -35,6 +35,7 @@ static void test_invalid_modified_utf7(void **state)
 	const char *bad[] = {
 		"&", "abc&AUI", "&AUI-&", "&!!-", "&AGE-" /* encodes 'a' */, "&2D0-" /* lone high */,
 		"&3gA-" /* lone low */, "a\x01", "\xc5\x82", "&AUIA-" /* nonzero padding */,
+		"&AUI-&AWI-" /* two runs in a row */, "&AAA-" /* NUL */,
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		char *d = imap_utf7_decode(bad[i]);

@@ -20,6 +20,8 @@
 #ifndef GONIEC_SOURCES_GRAPH_H
 #define GONIEC_SOURCES_GRAPH_H
 
+#include <stdio.h>
+
 #include "core/config.h"
 #include "sources/source.h"
 
@@ -44,6 +46,10 @@ char *graph_consent_url(const struct source_conf *src);
  * registration, its consent and the mailbox are all right; else a message in err. */
 enum run_outcome graph_check_access(const struct config *cfg, const struct source_conf *src,
 				    struct gerr *err);
+/* Sign in and print the mailbox's folders as display paths, one a line ('*': read by
+ * this source, "(junk)": the Junk Email folder). */
+enum run_outcome graph_print_folders(const struct config *cfg, const struct source_conf *src,
+				     FILE *out, struct gerr *err);
 /* The move_to template with {year} replaced (owned by the caller). */
 char *graph_move_folder_name(const char *tmpl, time_t now);
 

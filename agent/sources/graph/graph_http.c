@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "sources/graph/graph_json.h"
@@ -32,6 +33,9 @@ static void set_common(const struct graph_client *gc, CURL *easy)
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	/* The CA bundle only (the system's or ca_file), not also every file of the CA
+	 * directory: each connection would load the trust store twice (2 MB each time). */
+	curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
 	if (gc->conf.ca_file)
 		curl_easy_setopt(easy, CURLOPT_CAINFO, gc->conf.ca_file);
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, gc->conf.user_agent ? gc->conf.user_agent : "goniec");
@@ -104,7 +108,9 @@ struct graph_client *graph_client_new(const struct graph_client_conf *conf)
 		log_error("graph: curl_multi_init failed");
 		abort();
 	}
-	curl_multi_setopt(gc->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)GRAPH_MAX_INFLIGHT);
+	/* The in-flight limit is kept here, not by CURLMOPT_MAX_HOST_CONNECTIONS: with that,
+	 * a request queued behind an idle cached connection waits for the next poll timeout. */
+	curl_multi_setopt(gc->multi, CURLMOPT_MAXCONNECTS, (long)GRAPH_MAX_INFLIGHT + 1);
 	make_cache_key(gc);
 	cache_load(gc);
 	return gc;
@@ -164,13 +170,18 @@ char *graph_escape(const char *s)
 	return out;
 }
 
-/* The token request's form body (holds the secret: free with free_secret). */
+/* The token request's form body (holds the secret: free with free_secret). The scope is
+ * the Graph resource of the configured cloud with "/.default". */
 static char *token_form(const struct graph_client *gc)
 {
+	char *scope_raw = xasprintf("%s/.default", gc->conf.graph_url);
 	char *id = graph_escape(gc->conf.client_id), *sec = graph_escape(gc->conf.secret);
-	char *form = xasprintf("client_id=%s&scope=https%%3A%%2F%%2Fgraph.microsoft.com%%2F.default"
-			       "&client_secret=%s&grant_type=client_credentials", id, sec);
+	char *scope = graph_escape(scope_raw);
+	char *form = xasprintf("client_id=%s&scope=%s&client_secret=%s&grant_type=client_credentials",
+			       id, scope, sec);
 
+	free(scope_raw);
+	free(scope);
 	free(id);
 	free_secret(sec);
 	return form;
@@ -203,12 +214,42 @@ static int token_answer(struct graph_client *gc, long status, const struct buf *
 	return -1;
 }
 
+/* A failure that may pass: no connection, no or a cut answer, a timeout. A refused
+ * certificate is no such thing. */
+static bool transient(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
+	       rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+	       rc == CURLE_PARTIAL_FILE || rc == CURLE_COULDNT_RESOLVE_HOST;
+}
+
+/* One POST to the token endpoint; the answer's body in b. */
+static CURLcode token_post(struct graph_client *gc, const char *url, const char *form,
+			   long *status, struct buf *b, char *errbuf)
+{
+	CURL *easy = curl_easy_init();
+	CURLcode rc;
+
+	set_common(gc, easy);
+	curl_easy_setopt(easy, CURLOPT_URL, url);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, form);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 60L);
+	rc = curl_easy_perform(easy);
+	gc->requests++;
+	*status = 0;
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(easy);
+	return rc;
+}
+
 int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct buf b = {0};
 	char *url, *form;
-	CURL *easy;
 	CURLcode rc;
 	long status = 0;
 	int ret;
@@ -216,20 +257,18 @@ int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *er
 	*needs_person = false;
 	if (gc->token && time(NULL) < gc->token_valid_until)
 		return 0;
-	easy = curl_easy_init();
 	url = xasprintf("%s/%s/oauth2/v2.0/token", gc->conf.login_url, gc->conf.tenant);
 	form = token_form(gc);
-	set_common(gc, easy);
-	curl_easy_setopt(easy, CURLOPT_URL, url);
-	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, form);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 60L);
-	rc = curl_easy_perform(easy);
-	gc->requests++;
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(easy);
+	/* a passing failure (no answer, throttled, server trouble) is tried twice more */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt)
+			sleep((unsigned)attempt);
+		b.len = 0;
+		errbuf[0] = 0;
+		rc = token_post(gc, url, form, &status, &b, errbuf);
+		if (rc == CURLE_OK ? status != 429 && status < 500 : !transient(rc))
+			break;
+	}
 	free_secret(form);
 	if (rc != CURLE_OK)
 		ret = gerr_set(err, "sign-in to %s failed: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
@@ -297,7 +336,8 @@ static void start(struct graph_client *gc, struct graph_req *req)
 	req->headers = curl_slist_append(NULL, auth);
 	free_secret(auth);
 	req->headers = curl_slist_append(req->headers, "Prefer: IdType=\"ImmutableId\"");
-	req->headers = curl_slist_append(req->headers, "Accept: application/json");
+	/* raw $value answers are no JSON */
+	req->headers = curl_slist_append(req->headers, req->sink ? "Accept: */*" : "Accept: application/json");
 	if (req->json_body) {
 		req->headers = curl_slist_append(req->headers, "Content-Type: application/json");
 		curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, req->json_body);
@@ -321,9 +361,8 @@ static void start(struct graph_client *gc, struct graph_req *req)
 	curl_multi_add_handle(gc->multi, req->easy);
 }
 
-/* Take the first request whose time has come off the queue (NULL: none ready). *wait_ms
- * is lowered to the time until the next one is due. */
-static struct graph_req *take_ready(struct graph_client *gc, int64_t now, long *wait_ms)
+/* Take the first request whose time has come off the queue (NULL: none ready). */
+static struct graph_req *take_ready(struct graph_client *gc, int64_t now)
 {
 	struct graph_req **p;
 
@@ -335,8 +374,6 @@ static struct graph_req *take_ready(struct graph_client *gc, int64_t now, long *
 			r->next = NULL;
 			return r;
 		}
-		if (r->not_before - now < *wait_ms)
-			*wait_ms = (long)(r->not_before - now);
 	}
 	return NULL;
 }
@@ -361,6 +398,8 @@ static bool retry(struct graph_client *gc, struct graph_req *req)
 	if (req->streamed || req->attempts >= GRAPH_MAX_ATTEMPTS)
 		return false;
 	if (req->curl_rc != CURLE_OK) {
+		if (!transient(req->curl_rc))
+			return false;
 		log_debug("graph: %s: %s, retrying", req->url, req->curl_err);
 		requeue(gc, req, backoff);
 		return true;
@@ -373,7 +412,8 @@ static bool retry(struct graph_client *gc, struct graph_req *req)
 		requeue(gc, req, 0);
 		return true;
 	}
-	if (req->status == 429 || req->status == 503 || req->status == 504) {
+	if ((req->status == 429 || req->status == 503 || req->status == 504) &&
+	    req->retry_after <= GRAPH_MAX_RETRY_AFTER) {
 		log_debug("graph: HTTP %ld, retry after %lds", req->status, req->retry_after);
 		requeue(gc, req, req->retry_after > 0 ? req->retry_after * 1000 : backoff);
 		return true;
@@ -414,12 +454,12 @@ static void fail_queue(struct graph_client *gc, const char *why)
 	}
 }
 
-static int start_ready(struct graph_client *gc, long *wait_ms, bool *needs_person, struct gerr *err)
+static int start_ready(struct graph_client *gc, bool *needs_person, struct gerr *err)
 {
 	struct graph_req *req;
 	int64_t now = now_ms();
 
-	while (gc->active < GRAPH_MAX_INFLIGHT && (req = take_ready(gc, now, wait_ms))) {
+	while (gc->active < GRAPH_MAX_INFLIGHT && (req = take_ready(gc, now))) {
 		if (graph_token_get(gc, needs_person, err) < 0) {
 			graph_submit(gc, req);
 			return -1;
@@ -429,6 +469,19 @@ static int start_ready(struct graph_client *gc, long *wait_ms, bool *needs_perso
 	return 0;
 }
 
+/* How long to wait for transfers: until a free slot can take the next due request. */
+static int poll_timeout(const struct graph_client *gc)
+{
+	int64_t now = now_ms(), wait = 1000;
+
+	if (gc->active >= GRAPH_MAX_INFLIGHT)
+		return 1000;
+	for (const struct graph_req *r = gc->queue; r; r = r->next)
+		if (r->not_before - now < wait)
+			wait = r->not_before - now;
+	return wait < 0 ? 0 : (int)wait;
+}
+
 int graph_run(struct graph_client *gc, bool *needs_person, struct gerr *err)
 {
 	CURLMsg *m;
@@ -436,9 +489,7 @@ int graph_run(struct graph_client *gc, bool *needs_person, struct gerr *err)
 
 	*needs_person = false;
 	while (gc->queue || gc->active) {
-		long wait_ms = 1000;
-
-		if (start_ready(gc, &wait_ms, needs_person, err) < 0) {
+		if (start_ready(gc, needs_person, err) < 0) {
 			/* wait for what is in flight, then give up on the rest */
 			while (gc->active) {
 				curl_multi_perform(gc->multi, &running);
@@ -455,8 +506,7 @@ int graph_run(struct graph_client *gc, bool *needs_person, struct gerr *err)
 			if (m->msg == CURLMSG_DONE)
 				finished(gc, m);
 		if (gc->queue || gc->active)
-			curl_multi_poll(gc->multi, NULL, 0, gc->active < GRAPH_MAX_INFLIGHT && gc->queue ?
-					(int)(wait_ms < 0 ? 0 : wait_ms) : 1000, NULL);
+			curl_multi_poll(gc->multi, NULL, 0, poll_timeout(gc), NULL);
 	}
 	return 0;
 }

@@ -4,14 +4,17 @@
  * Token: client-credentials grant with the .default scope against
  * <login_url>/<tenant>/oauth2/v2.0/token. It is kept in memory and in a cache file
  * (mode 0600, in the source's state directory) until 5 minutes before it expires, and
- * fetched anew when Graph answers 401.
+ * fetched anew when Graph answers 401. The token request itself is tried up to three
+ * times when it meets a passing failure (no answer, 429, 5xx).
  *
  * Requests: graph_submit() queues a request; graph_run() drives the queue until it is
  * empty, keeping at most GRAPH_MAX_INFLIGHT requests in flight (Graph's per-mailbox
  * concurrency limit). Every request carries the bearer token and
  * `Prefer: IdType="ImmutableId"`. 429, 503 and 504 are retried after the server's
- * Retry-After (else a growing delay) up to GRAPH_MAX_ATTEMPTS; a connection that fails
- * before any byte of the answer arrived is retried the same way. A request whose answer
+ * Retry-After (else a growing delay) up to GRAPH_MAX_ATTEMPTS, unless the server asks for
+ * more than GRAPH_MAX_RETRY_AFTER seconds; a passing connection
+ * failure (refused, timed out, cut) before any byte of the answer reached a sink is
+ * retried the same way, a refused certificate never. A request whose answer
  * is 2xx and has a sink streams the body to it as it arrives (nothing is held in memory);
  * any other body is collected (up to 1 MiB) in req->body. When a request is finished,
  * successful or not, its done() callback runs; done() may submit more requests.
@@ -32,6 +35,7 @@
 
 #define GRAPH_MAX_INFLIGHT 4
 #define GRAPH_MAX_ATTEMPTS 6
+#define GRAPH_MAX_RETRY_AFTER 120  /* seconds; a longer wait is left to the next run */
 
 struct graph_client_conf {
 	const char *login_url;   /* https://login.microsoftonline.com */

@@ -157,6 +157,7 @@ static int parse_message(const json_t *v, struct graph_message *m, struct gerr *
 	if (!m->received)
 		return gerr_set(err, "message %s has no receivedDateTime", m->id);
 	m->internet_id = opt_str(v, "internetMessageId");
+	m->sent = opt_str(v, "sentDateTime");
 	m->subject = opt_str(v, "subject");
 	addr = json_object_get(json_object_get(v, "from"), "emailAddress");
 	m->from = opt_str(addr, "address");
@@ -208,6 +209,7 @@ static void message_free(struct graph_message *m)
 	free(m->from);
 	free(m->from_name);
 	free(m->received);
+	free(m->sent);
 }
 
 void graph_page_free(struct graph_page *p)
@@ -223,8 +225,11 @@ void graph_page_free(struct graph_page *p)
 
 static int folder_from(const json_t *v, struct graph_folder *out, struct gerr *err)
 {
+	json_t *n = json_object_get(v, "childFolderCount");
+
 	out->id = opt_str(v, "id");
 	out->name = opt_str(v, "displayName");
+	out->children = json_is_integer(n) ? (long)json_integer_value(n) : 0;
 	if (!out->id || !*out->id) {
 		graph_folder_free(out);
 		return gerr_set(err, "folder answer has no id");
@@ -245,29 +250,56 @@ int graph_parse_folder(const char *body, size_t len, struct graph_folder *out, s
 	return rc;
 }
 
-int graph_parse_folder_find(const char *body, size_t len, const char *name,
-			    struct graph_folder *out, struct gerr *err)
+int graph_parse_folder_list(const char *body, size_t len, struct graph_folder_list *out,
+			    struct gerr *err)
 {
 	json_t *root = load(body, len, err), *value, *v;
+	struct gerr skip;
 	size_t i;
-	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!root)
 		return -1;
 	value = json_object_get(root, "value");
-	if (!json_is_array(value))
-		rc = gerr_set(err, "folder list has no \"value\" list");
-	json_array_foreach(value, i, v) {
-		const char *dn = json_string_value(json_object_get(v, "displayName"));
+	if (!json_is_array(value)) {
+		json_decref(root);
+		return gerr_set(err, "folder list has no \"value\" list");
+	}
+	out->items = xcalloc(json_array_size(value) + 1, sizeof(*out->items));
+	json_array_foreach(value, i, v)
+		if (folder_from(v, &out->items[out->len], &skip) == 0)
+			out->len++;
+	out->next_link = opt_str(root, "@odata.nextLink");
+	json_decref(root);
+	return 0;
+}
 
-		if (dn && strcasecmp(dn, name) == 0) {
-			rc = folder_from(v, out, err);
+void graph_folder_list_free(struct graph_folder_list *l)
+{
+	for (size_t i = 0; i < l->len; i++)
+		graph_folder_free(&l->items[i]);
+	free(l->items);
+	free(l->next_link);
+	memset(l, 0, sizeof(*l));
+}
+
+int graph_parse_folder_find(const char *body, size_t len, const char *name,
+			    struct graph_folder *out, struct gerr *err)
+{
+	struct graph_folder_list l;
+
+	memset(out, 0, sizeof(*out));
+	if (graph_parse_folder_list(body, len, &l, err) < 0)
+		return -1;
+	for (size_t i = 0; i < l.len; i++) {
+		if (l.items[i].name && strcasecmp(l.items[i].name, name) == 0) {
+			*out = l.items[i];
+			memset(&l.items[i], 0, sizeof(l.items[i]));
 			break;
 		}
 	}
-	json_decref(root);
-	return rc;
+	graph_folder_list_free(&l);
+	return 0;
 }
 
 void graph_folder_free(struct graph_folder *f)
@@ -300,6 +332,9 @@ static const char *aadsts_fix(long n)
 		       "(client) ID on the app registration's Overview page) and `tenant`";
 	case 1002012: case 70011:
 		return "scope refused (the token request must use the .default scope)";
+	case 500011:
+		return "Microsoft Graph is unknown to this sign-in service: `graph_url` and "
+		       "`login_url` must belong to the same cloud";
 	case 7000112:
 		return "the application is disabled in this tenant";
 	}

@@ -55,6 +55,7 @@ struct graph_message {
 	char *from;          /* address, may be NULL */
 	char *from_name;     /* may be NULL */
 	char *received;      /* receivedDateTime, ISO 8601 UTC */
+	char *sent;          /* sentDateTime (the Date header), may be NULL */
 	struct graph_attachment *atts;
 	size_t natts;
 };
@@ -73,8 +74,18 @@ void graph_page_free(struct graph_page *p);
 struct graph_folder {
 	char *id;
 	char *name;
+	long children;       /* childFolderCount, 0 when not given */
 };
 int graph_parse_folder(const char *body, size_t len, struct graph_folder *out, struct gerr *err);
+/* Every folder of a collection (entries without an id are skipped) and its nextLink. */
+struct graph_folder_list {
+	struct graph_folder *items;
+	size_t len;
+	char *next_link;
+};
+int graph_parse_folder_list(const char *body, size_t len, struct graph_folder_list *out,
+			    struct gerr *err);
+void graph_folder_list_free(struct graph_folder_list *l);
 /* The first folder of a collection whose displayName equals name (case-insensitive, as
  * Exchange compares names); out->id NULL when none. */
 int graph_parse_folder_find(const char *body, size_t len, const char *name,

@@ -10,12 +10,12 @@
 #include "formats/charset.h"
 #include "formats/filename.h"
 #include "formats/mime.h"
-#include "formats/utf7.h"
 
 #define UID_CHUNK 500u                 /* UIDs per ENVELOPE/BODYSTRUCTURE fetch */
 #define SMALL_PART (1u << 20)          /* larger parts are fetched in chunks of this */
 #define BATCH_BYTES (4u << 20)         /* encoded bytes per multi-message fetch */
 #define BATCH_MESSAGES 200u
+#define MAX_RECONNECTS 20u             /* per folder and run, to isolate unreadable messages */
 
 struct imap_msg {
 	uint32_t uid;
@@ -37,6 +37,8 @@ struct folder_run {
 	size_t nmsgs;
 	struct gerr *err;
 	bool failed;                /* something in this folder failed: report it */
+	bool unreadable;            /* the last structure fetch failed to parse */
+	unsigned reconnects;
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -201,9 +203,12 @@ static int fetch_headers(struct folder_run *fr, uint32_t first, uint32_t last)
 	int r = mailimap_uid_fetch(fr->s->imap, set, ft, &result);
 	mailimap_set_free(set);
 	mailimap_fetch_type_free(ft);
-	if (r != MAILIMAP_NO_ERROR)
+	if (r != MAILIMAP_NO_ERROR) {
+		fr->unreadable = r == MAILIMAP_ERROR_PARSE;
 		return imap_fail(fr->s, r, fr->err, "fetching message structure failed");
-	fr->msgs = xcalloc((size_t)clist_count(result) + 1, sizeof *fr->msgs);
+	}
+	fr->msgs = xrealloc(fr->msgs, (fr->nmsgs + (size_t)clist_count(result) + 1) * sizeof *fr->msgs);
+	memset(fr->msgs + fr->nmsgs, 0, ((size_t)clist_count(result) + 1) * sizeof *fr->msgs);
 	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
 		struct mailimap_msg_att *a = clist_content(it);
 		uint32_t uid = att_uid(a);
@@ -220,6 +225,49 @@ static int fetch_headers(struct folder_run *fr, uint32_t first, uint32_t last)
 	}
 	mailimap_fetch_list_free(result);
 	return 0;
+}
+
+/* Log in again and reselect the folder after the stream went out of sync. */
+static int reconnect(struct folder_run *fr)
+{
+	enum run_outcome outcome;
+	const struct imap_conf *c = fr->s->conf;
+	imap_session_close(fr->s);
+	if (imap_session_open(fr->s, c, &outcome, fr->err) != 0) {
+		fr->s->broken = true;
+		return -1;
+	}
+	int r = mailimap_select(fr->s->imap, fr->raw);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(fr->s, r, fr->err, "reselecting the folder failed");
+	const struct mailimap_selection_info *sel = fr->s->imap->imap_selection_info;
+	if (!sel || sel->sel_uidvalidity != fr->uidvalidity) {
+		fr->s->broken = true;
+		return gerr_set(fr->err, "%s: UIDVALIDITY of '%s' changed during the run", fr->s->label,
+				fr->folder);
+	}
+	return 0;
+}
+
+/* Structures of [first, last]. A structure the library cannot parse breaks the stream
+ * (libetpan #90): reconnect and halve the range until the message is found, then leave
+ * that message alone (with a warning) so that it cannot block the folder forever. */
+static int fetch_structures(struct folder_run *fr, uint32_t first, uint32_t last)
+{
+	if (fetch_headers(fr, first, last) == 0)
+		return 0;
+	if (!fr->unreadable || !last || ++fr->reconnects > MAX_RECONNECTS || reconnect(fr) != 0)
+		return -1;
+	if (first == last) {
+		log_warn("%s: %s UID %u: the server describes this message in a way the IMAP library cannot read; it is left where it is",
+			 fr->run->src->name, fr->folder, first);
+		fr->run->stats.looked_at++;
+		return 0;
+	}
+	uint32_t mid = first + (last - first) / 2;
+	if (fetch_structures(fr, first, mid) != 0)
+		return -1;
+	return fetch_structures(fr, mid + 1, last);
 }
 
 /* ---- filing ----------------------------------------------------------------------------- */
@@ -478,28 +526,26 @@ static int fetch_small_parts(struct folder_run *fr)
 	return rc;
 }
 
-static int fetch_parts(struct folder_run *fr)
+/* Fetch what the chunk's messages need; a part left undone marks its message failed
+ * (retried next run). */
+static void fetch_parts(struct folder_run *fr)
 {
-	if (fetch_small_parts(fr) != 0 && fr->s->broken)
-		return -1;
+	(void)fetch_small_parts(fr);
 	for (size_t i = 0; i < fr->nmsgs; i++) {
 		struct imap_msg *m = &fr->msgs[i];
 		for (size_t p = 0; p < m->parts.len; p++) {
-			if (m->done[p])
+			if (!m->done[p] && m->parts.items[p].size > SMALL_PART && !fr->s->broken &&
+			    !m->failed)
+				(void)fetch_big(fr, m, p);
+			if (m->done[p] || m->failed)
 				continue;
-			if (m->parts.items[p].size > SMALL_PART) {
-				if (fetch_big(fr, m, p) != 0 && fr->s->broken)
-					return -1;
-			} else if (!m->failed) {
-				/* asked for and not returned (expunged meanwhile?): retry later */
-				m->failed++;
-				fr->run->stats.failed++;
+			m->failed++;
+			fr->run->stats.failed++;
+			if (!fr->s->broken) /* asked for and not returned (expunged meanwhile?) */
 				gerr_set(fr->err, "%s: UID %u: the server did not return section %s",
 					 fr->folder, m->uid, m->parts.items[p].section);
-			}
 		}
 	}
-	return 0;
 }
 
 /* ---- moving ------------------------------------------------------------------------------ */
@@ -576,8 +622,6 @@ static void move_messages(struct folder_run *fr, struct imap_target *t, const ui
 			folder_state_add_pending(&fr->fs, uids[i + j]);
 		fr->failed = true;
 	}
-	if (fr->failed)
-		log_error("%s", fr->err->msg);
 }
 
 static void retry_pending(struct folder_run *fr, struct imap_target *t)
@@ -658,7 +702,7 @@ static void scan(struct folder_run *fr, struct imap_state *st, struct imap_targe
 		uint32_t first = fr->fs.last_uid + 1;
 		uint32_t last = uidnext ? (uidnext - first > UID_CHUNK ? first + UID_CHUNK - 1 : uidnext - 1)
 					: 0;
-		if (fetch_headers(fr, first, last) != 0) {
+		if (fetch_structures(fr, first, last) != 0) {
 			fr->failed = true;
 			return;
 		}
@@ -676,22 +720,16 @@ static void scan(struct folder_run *fr, struct imap_state *st, struct imap_targe
 }
 
 int imap_fetch_folder(struct source_run *run, struct imap_session *s, struct imap_state *st,
-		      const char *folder, struct imap_target *target, struct gerr *err)
+		      const char *folder, const char *raw, struct imap_target *target,
+		      struct gerr *err)
 {
-	struct folder_run fr = {.run = run, .s = s, .folder = folder, .err = err};
-	char *raw = imap_utf7_encode(folder);
-	if (!raw)
-		return gerr_set(err, "folder name '%s' is not valid UTF-8", folder);
-	fr.raw = raw;
-	if (select_folder(&fr, st) != 0) {
-		free(raw);
+	struct folder_run fr = {.run = run, .s = s, .folder = folder, .raw = raw, .err = err};
+	if (select_folder(&fr, st) != 0)
 		return -1;
-	}
 	retry_pending(&fr, target);
 	scan(&fr, st, target);
 	save_state(&fr, st);
 	folder_state_free(&fr.fs);
 	msgs_free(&fr);
-	free(raw);
 	return fr.failed ? -1 : 0;
 }

@@ -15,6 +15,10 @@
  * section already filed is known by its source id "<uidvalidity>/<uid>/<section>" and
  * is not fetched again.
  *
+ * A BODYSTRUCTURE libetpan cannot parse leaves the stream out of sync: the session is
+ * re-opened and the UID range halved until that message is found; it is left alone with
+ * a warning so that it cannot block the folder on every run.
+ *
  * Errors: -1 with err set; the session's `broken` flag says whether it can go on.
  */
 #ifndef GONIEC_IMAP_FETCH_H
@@ -29,7 +33,9 @@ struct imap_target {
 	bool ready;         /* known to exist */
 };
 
+/* folder: the name in UTF-8 (for people and sidecars); raw: as the server spells it. */
 int imap_fetch_folder(struct source_run *run, struct imap_session *s, struct imap_state *st,
-		      const char *folder, struct imap_target *target, struct gerr *err);
+		      const char *folder, const char *raw, struct imap_target *target,
+		      struct gerr *err);
 
 #endif

@@ -90,6 +90,30 @@ static void log_failure(const struct source_run *run, const struct gerr *err)
 	log_error("%s: %s", run->src->name, err->msg);
 }
 
+/* The folders to read, as names for people and raw names for the server: the configured
+ * ones, else INBOX and the junk folder of `all` (NULL when LIST failed: INBOX only). */
+static void folders_to_read(const struct imap_conf *c, const struct imap_folder_list *all,
+			    struct strlist *names, struct strlist *raws)
+{
+	for (size_t i = 0; i < c->folders.len; i++) {
+		char *raw = imap_utf7_encode(c->folders.items[i]);
+		if (!raw)
+			continue; /* refused when the configuration was loaded */
+		strlist_add(names, c->folders.items[i]);
+		strlist_add(raws, raw);
+		free(raw);
+	}
+	if (c->folders.len)
+		return;
+	strlist_add(names, "INBOX");
+	strlist_add(raws, "INBOX");
+	const struct imap_folder *junk = all ? imap_find_junk(all) : NULL;
+	if (junk) {
+		strlist_add(names, junk->name);
+		strlist_add(raws, junk->raw);
+	}
+}
+
 static enum run_outcome imap_run(struct source_run *run)
 {
 	const struct imap_conf *c = run->src->typed;
@@ -97,31 +121,24 @@ static enum run_outcome imap_run(struct source_run *run)
 	enum run_outcome outcome;
 	if (imap_session_open(&s, c, &outcome, &run->err) != 0)
 		return outcome;
-	struct strlist folders = {0};
+	struct strlist names = {0}, raws = {0};
 	struct imap_target target = {0};
 	if (c->move_to) {
 		target.name = expand_target(c->move_to);
 		target.raw = imap_utf7_encode(target.name);
 	}
-	if (c->folders.len) {
-		for (size_t i = 0; i < c->folders.len; i++)
-			strlist_add(&folders, c->folders.items[i]);
-	} else {
-		struct imap_folder_list all;
-		if (imap_list_folders(&s, &all, &run->err) != 0) {
-			log_failure(run, &run->err);
-			strlist_add(&folders, "INBOX");
-		} else {
-			imap_default_folders(&all, &folders);
-			imap_folders_free(&all);
-		}
-	}
+	struct imap_folder_list all = {0};
+	bool listed = c->folders.len || imap_list_folders(&s, &all, &run->err) == 0;
+	if (!listed)
+		log_failure(run, &run->err);
+	folders_to_read(c, listed ? &all : NULL, &names, &raws);
+	imap_folders_free(&all);
 	struct imap_state st;
 	imap_state_load(&st, run->state_dir, run->src->name);
 	unsigned failed = 0;
-	for (size_t i = 0; i < folders.len && !s.broken; i++) {
+	for (size_t i = 0; i < names.len && !s.broken; i++) {
 		struct gerr err = {{0}};
-		if (imap_fetch_folder(run, &s, &st, folders.items[i], &target, &err) != 0) {
+		if (imap_fetch_folder(run, &s, &st, names.items[i], raws.items[i], &target, &err) != 0) {
 			failed++;
 			run->err = err;
 			log_failure(run, &err);
@@ -131,12 +148,14 @@ static enum run_outcome imap_run(struct source_run *run)
 		failed = 1;
 	imap_state_free(&st);
 	imap_session_close(&s);
-	strlist_free(&folders);
+	size_t nfolders = names.len;
+	strlist_free(&names);
+	strlist_free(&raws);
 	free(target.name);
 	free(target.raw);
 	if (!failed)
 		return RUN_OK;
-	return run->stats.filed || failed < folders.len ? RUN_PARTIAL : RUN_FAILED;
+	return run->stats.filed || failed < nfolders ? RUN_PARTIAL : RUN_FAILED;
 }
 
 enum run_outcome imap_print_folders(const struct source_conf *src, FILE *out, struct gerr *err)
@@ -151,20 +170,17 @@ enum run_outcome imap_print_folders(const struct source_conf *src, FILE *out, st
 		imap_session_close(&s);
 		return RUN_FAILED;
 	}
-	struct strlist read = {0};
-	if (c->folders.len)
-		for (size_t i = 0; i < c->folders.len; i++)
-			strlist_add(&read, c->folders.items[i]);
-	else
-		imap_default_folders(&all, &read);
+	struct strlist names = {0}, raws = {0};
+	folders_to_read(c, &all, &names, &raws);
 	const struct imap_folder *junk = imap_find_junk(&all);
 	for (size_t i = 0; i < all.len; i++) {
 		const struct imap_folder *f = &all.items[i];
-		fprintf(out, "%s %s%s%s\n", strlist_contains(&read, f->name) ? "*" : " ", f->name,
+		fprintf(out, "%s %s%s%s\n", strlist_contains(&raws, f->raw) ? "*" : " ", f->name,
 			f == junk ? "  (junk)" : "", f->noselect ? "  (not selectable)" : "");
 	}
 	fprintf(out, "(%zu folders; * = read by %s)\n", all.len, src->name);
-	strlist_free(&read);
+	strlist_free(&names);
+	strlist_free(&raws);
 	imap_folders_free(&all);
 	imap_session_close(&s);
 	return RUN_OK;

@@ -21,7 +21,7 @@ static const char *error_text(int code)
 {
 	switch (code) {
 	case MAILIMAP_ERROR_STREAM: return "connection lost or timed out";
-	case MAILIMAP_ERROR_PARSE: return "unreadable server response";
+	case MAILIMAP_ERROR_PARSE: return "unreadable or incomplete server response (connection lost?)";
 	case MAILIMAP_ERROR_CONNECTION_REFUSED: return "connection refused";
 	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION: return "server does not accept connections";
 	case MAILIMAP_ERROR_SSL: return "TLS handshake failed";
@@ -142,8 +142,13 @@ int imap_session_open(struct imap_session *s, const struct imap_conf *c,
 void imap_session_close(struct imap_session *s)
 {
 	if (s->imap) {
-		if (s->imap->imap_stream && !s->broken)
+		if (s->imap->imap_stream && !s->broken) {
 			mailimap_logout(s->imap);
+		} else if (s->imap->imap_stream) {
+			/* mailimap_free() would send LOGOUT and wait on a dead stream */
+			mailstream_close(s->imap->imap_stream);
+			s->imap->imap_stream = NULL;
+		}
 		mailimap_free(s->imap);
 	}
 	free(s->label);
@@ -226,12 +231,4 @@ const struct imap_folder *imap_find_junk(const struct imap_folder_list *l)
 		if (!l->items[i].noselect && is_junk_name(l->items[i].name))
 			return &l->items[i];
 	return NULL;
-}
-
-void imap_default_folders(const struct imap_folder_list *l, struct strlist *names)
-{
-	strlist_add(names, "INBOX");
-	const struct imap_folder *junk = imap_find_junk(l);
-	if (junk)
-		strlist_add(names, junk->name);
 }

@@ -68,7 +68,5 @@ int imap_list_folders(struct imap_session *s, struct imap_folder_list *out, stru
 void imap_folders_free(struct imap_folder_list *l);
 /* The junk folder: the \Junk one, else a folder with a usual junk name; NULL if none. */
 const struct imap_folder *imap_find_junk(const struct imap_folder_list *l);
-/* The folders a run reads when `folders` is not configured. */
-void imap_default_folders(const struct imap_folder_list *l, struct strlist *names);
 
 #endif

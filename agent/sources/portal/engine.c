@@ -131,13 +131,23 @@ struct call_parts {
 	struct strlist headers;
 };
 
+/* Free a list of names and values that may hold a secret (the password), wiping them. */
+static void pairs_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->len; i++)
+		free_secret(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->len = 0;
+}
+
 static void parts_free(struct call_parts *p)
 {
 	free(p->url);
 	free_secret(p->body);
 	free(p->content_type);
 	free(p->method);
-	strlist_free(&p->headers);
+	pairs_free(&p->headers);
 }
 
 static void form_append(struct buf *b, const char *k, const char *v)
@@ -211,11 +221,14 @@ static void set_form_body(struct call_parts *p, const struct strlist *pairs)
 	p->content_type = xstrdup("application/x-www-form-urlencoded");
 }
 
-/* The recipe's own headers whose variables all have values, unless the step sets them. */
-static void add_recipe_headers(struct engine *e, const struct kvlist *step_headers,
-			       struct strlist *out)
+/* The recipe's own headers whose variables all have values, unless the step sets them;
+ * only towards the portal itself (a token must not follow a link to another host). */
+static void add_recipe_headers(struct engine *e, const char *url,
+			       const struct kvlist *step_headers, struct strlist *out)
 {
 	const struct kvlist *rh = &e->recipe->headers;
+	if (rh->len == 0 || !url_same_origin(url, e->recipe->base_url))
+		return;
 	for (size_t i = 0; i < rh->len; i++) {
 		char *v, *h;
 		struct gerr err;
@@ -249,7 +262,7 @@ static int build_call(struct engine *e, const struct request *rq, const char *ur
 	for (size_t i = 0; i + 1 < pairs.len; i += 2)
 		if (add_query(&p->url, pairs.items[i], pairs.items[i + 1], err) < 0)
 			goto out;
-	strlist_free(&pairs);
+	pairs_free(&pairs);
 	if (form_pairs) {
 		set_form_body(p, form_pairs);
 	} else if (rq->form.len) {
@@ -275,7 +288,7 @@ static int build_call(struct engine *e, const struct request *rq, const char *ur
 		free(p->content_type);
 		p->content_type = xstrdup(rq->content_type);
 	}
-	strlist_free(&pairs);
+	pairs_free(&pairs);
 	if (expand_kv(e, &rq->headers, &pairs, err) < 0)
 		goto out;
 	for (size_t i = 0; i + 1 < pairs.len; i += 2) {
@@ -283,11 +296,11 @@ static int build_call(struct engine *e, const struct request *rq, const char *ur
 		strlist_add(&p->headers, h);
 		free_secret(h);
 	}
-	add_recipe_headers(e, &rq->headers, &p->headers);
+	add_recipe_headers(e, p->url, &rq->headers, &p->headers);
 	p->method = xstrdup(rq->method ? rq->method : p->body ? "POST" : "GET");
 	rc = 0;
 out:
-	strlist_free(&pairs);
+	pairs_free(&pairs);
 	if (rc < 0)
 		parts_free(p);
 	return rc;
@@ -465,10 +478,8 @@ out:
 	free(action);
 	free(method);
 	free(url);
-	for (size_t i = 0; i < pairs.len; i++)
-		free_secret(pairs.items[i]), pairs.items[i] = NULL;
-	free(pairs.items);
-	strlist_free(&given);
+	pairs_free(&pairs);
+	pairs_free(&given);
 	ex_items_free(&ctrls);
 	ex_items_free(&forms);
 	return pe;

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
+
 static void sleep_ms(int64_t ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -193,7 +195,8 @@ static void setup(struct http *h, const struct http_call *c, struct curl_slist *
 	CURL *cu = h->curl;
 	curl_easy_setopt(cu, CURLOPT_URL, c->url);
 	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR,
+			 str_starts_with(c->url, "https://") ? "https" : "http,https");
 	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(cu, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(cu, CURLOPT_USERAGENT, h->user_agent);
@@ -255,6 +258,12 @@ static int attempt(struct http *h, const struct http_call *c, int fd, struct htt
 	h->requests++;
 	curl_slist_free_all(hdrs);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (log_verbosity() > 0) {
+		char *u = url_for_message(c->url);
+		log_debug("%s %s -> %ld%s%s", c->method ? c->method : c->body ? "POST" : "GET", u,
+			  resp->status, *rc ? ": " : "", *rc ? curl_easy_strerror(*rc) : "");
+		free(u);
+	}
 	curl_easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &eff);
 	curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct);
 	resp->url = xstrdup(eff ? eff : c->url);
@@ -356,6 +365,31 @@ char *url_resolve(const char *base, const char *ref)
 	curl_free(scheme);
 	curl_url_cleanup(u);
 	return out;
+}
+
+static char *url_origin(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *out = NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+		out = xasprintf("%s://%s:%s", scheme, host, port);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return out;
+}
+
+bool url_same_origin(const char *a, const char *b)
+{
+	char *oa = url_origin(a), *ob = url_origin(b);
+	bool same = oa && ob && strcasecmp(oa, ob) == 0;
+	free(oa);
+	free(ob);
+	return same;
 }
 
 char *url_for_message(const char *url)

@@ -6,7 +6,9 @@
  * the last request anyone made to that host (the time is kept in the lock file). 5xx,
  * 429, time-outs and dropped connections are retried `retries` times, waiting
  * retry_delay_ms, then twice that, and so on. Every request names goniec in its
- * User-Agent. Certificates are always verified (system store, or `ca_file`). Cookies
+ * User-Agent. Certificates are always verified (system store, or `ca_file`); an https
+ * request is never redirected to plain http. Each request is logged at debug level
+ * (method, URL without its query, status). Cookies
  * live in libcurl's cookie engine and can be exported and imported (Netscape lines) to
  * keep a session between runs.
  *
@@ -74,6 +76,8 @@ void http_cookies_import(struct http *h, const struct strlist *lines);
 
 /* `ref` resolved against `base` (absolute http(s) URL, owned by the caller), or NULL. */
 char *url_resolve(const char *base, const char *ref);
+/* Do two absolute URLs have the same scheme, host and port? */
+bool url_same_origin(const char *a, const char *b);
 /* The URL without query and fragment, for messages (owned by the caller). */
 char *url_for_message(const char *url);
 

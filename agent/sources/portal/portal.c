@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "core/dedupe.h"
@@ -118,25 +119,39 @@ static const struct cf_field portal_fields[] = {
 	CF_END,
 };
 
-static int parse_delay_ms(const char *s, int64_t *ms)
-{
-	char *end;
-	int64_t secs;
-	if (str_ends_with(s, "ms")) {
-		*ms = strtoll(s, &end, 10);
-		return end == s + strlen(s) - 2 && *ms >= 0 && end != s ? 0 : -1;
-	}
-	if (cf_parse_duration(s, &secs) < 0)
-		return -1;
-	*ms = secs * 1000;
-	return 0;
-}
-
 static char *confdir_of(const char *file)
 {
 	char *copy = xstrdup(file), *dir = xstrdup(dirname(copy));
 	free(copy);
 	return dir;
+}
+
+/* Is the recipe at path valid? Each recipe file (as it is now: same size and time) is
+ * loaded once per process, so that 500 services of one provider report its problems
+ * once and cost one parse. */
+static bool recipe_valid(const char *path, struct diag *diag)
+{
+	static struct { char *path; struct stat st; bool ok; } *seen;
+	static size_t nseen;
+	struct stat st;
+	struct recipe *r;
+	bool have = stat(path, &st) == 0, ok;
+
+	for (size_t i = 0; have && i < nseen; i++)
+		if (!strcmp(seen[i].path, path) && seen[i].st.st_size == st.st_size &&
+		    seen[i].st.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+		    seen[i].st.st_mtim.tv_nsec == st.st_mtim.tv_nsec)
+			return seen[i].ok;
+	r = recipe_load(path, diag);
+	ok = r != NULL;
+	recipe_free(r);
+	if (have) {
+		seen = xrealloc(seen, (nseen + 1) * sizeof(*seen));
+		seen[nseen].path = xstrdup(path);
+		seen[nseen].st = st;
+		seen[nseen++].ok = ok;
+	}
+	return ok;
 }
 
 static int portal_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_conf *src)
@@ -146,7 +161,7 @@ static int portal_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_
 	int64_t ms;
 	int rc = 0;
 
-	if (pc->delay && parse_delay_ms(pc->delay, &ms) < 0)
+	if (pc->delay && recipe_parse_delay(pc->delay, &ms) < 0)
 		rc = cf_error(ctx, cf_get(ctx, node, "delay"),
 			      "delay: '%s' is not a duration such as 1s or 250ms", pc->delay);
 	if (pc->base_url && !str_starts_with(pc->base_url, "https://") &&
@@ -160,12 +175,9 @@ static int portal_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_
 		rc = cf_error(ctx, cf_get(ctx, node, "provider"),
 			      "no recipe for provider '%s' (looked in %s/providers and the "
 			      "shipped providers)", pc->provider, confdir);
-	} else {
-		struct recipe *r = recipe_load(path, ctx->diag);
-		if (!r)
-			rc = cf_error(ctx, cf_get(ctx, node, "provider"),
-				      "the recipe of provider '%s' (%s) has errors", pc->provider, path);
-		recipe_free(r);
+	} else if (!recipe_valid(path, ctx->diag)) {
+		rc = cf_error(ctx, cf_get(ctx, node, "provider"),
+			      "the recipe of provider '%s' (%s) has errors", pc->provider, path);
 	}
 	free(path);
 	free(confdir);
@@ -533,13 +545,14 @@ static int prepare(struct source_run *run, const struct portal_conf *pc, struct 
 		return -1;
 	delay = (*rp)->delay_ms;
 	if (pc->delay)
-		parse_delay_ms(pc->delay, &delay);
+		recipe_parse_delay(pc->delay, &delay);
 	*lock_dir = path_join(run->cfg->agent.state_dir, "portal-hosts");
 	if (mkdir_p(*lock_dir, 0700, &run->err) < 0)
 		return -1;
 	*o = (struct http_opts){
 		.user_agent = run->cfg->agent.user_agent, .delay_ms = delay,
-		.retries = (int)pc->retries, .retry_delay_ms = pc->retry_delay * 1000,
+		.retries = (int)pc->retries,
+		.retry_delay_ms = (pc->retry_delay > 3600 ? 3600 : pc->retry_delay) * 1000,
 		.timeout_s = (long)pc->request_timeout, .ca_file = pc->ca_file,
 		.lock_dir = *lock_dir, .max_body = run->src->max_document_size,
 	};
@@ -623,6 +636,26 @@ int portal_print_points(const struct config *cfg, const struct source_conf *src,
 	return 0;
 }
 
+char *portal_unmapped_points(const struct config *cfg, const struct source_conf *src)
+{
+	const struct portal_conf *pc = src->typed;
+	char *dir = portal_state_dir(cfg, src);
+	struct gerr err;
+	json_t *pts = points_load(dir, &err), *p;
+	struct buf b = {0};
+	const char *id;
+
+	free(dir);
+	json_object_foreach(pts, id, p) {
+		const struct point_conf *cf = point_conf(pc, id);
+		(void)p;
+		if (!cf || (cf->enabled && !cf->property))
+			buf_printf(&b, "%s%s", b.len ? " " : "", id);
+	}
+	json_decref(pts);
+	return b.len ? buf_take(&b) : (buf_free(&b), NULL);
+}
+
 bool portal_waiting_for_code(const struct config *cfg, const struct source_conf *src)
 {
 	char *dir = portal_state_dir(cfg, src);
@@ -637,6 +670,18 @@ bool portal_waiting_for_code(const struct config *cfg, const struct source_conf 
 
 static const char *const portal_times[] = {"05:00", NULL};
 
+static char *portal_attention(const struct config *cfg, const struct source_conf *src)
+{
+	char *points = portal_unmapped_points(cfg, src);
+	if (!points)
+		return NULL;
+	char *msg = xasprintf("consumption point(s) %s are mapped to no property; map them under "
+			      "points: in conf.d (their documents are filed marked unmapped)",
+			      points);
+	free(points);
+	return msg;
+}
+
 const struct source_type source_type_portal = {
 	.name = "portal",
 	.fields = portal_fields,
@@ -645,4 +690,5 @@ const struct source_type source_type_portal = {
 	.default_accept = "pdf",
 	.default_times = portal_times,
 	.run = portal_run,
+	.attention = portal_attention,
 };

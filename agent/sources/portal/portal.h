@@ -56,6 +56,10 @@ char *portal_state_dir(const struct config *cfg, const struct source_conf *src);
 /* Print the points of a portal source: id, name, property, state. */
 int portal_print_points(const struct config *cfg, const struct source_conf *src, FILE *out,
 			struct gerr *err);
+/* The points the portal showed that are enabled but mapped to no property, as a
+ * space-separated list (owned by the caller), or NULL when there are none — for status
+ * and alerts ("a new point needs a property"). */
+char *portal_unmapped_points(const struct config *cfg, const struct source_conf *src);
 /* Is a login of this source waiting for a one-time code that is still fresh? */
 bool portal_waiting_for_code(const struct config *cfg, const struct source_conf *src);
 

@@ -802,19 +802,9 @@ static int parse_top(struct pctx *p, yaml_node_t *root, struct recipe *r)
 		rc = cf_error(&p->cf, root, "recipe needs base_url");
 	}
 	r->delay_ms = 1000;
-	if ((v = get(p, root, "delay"))) {
-		const char *s = cf_scalar(v);
-		int64_t secs;
-		char *end;
-		/* "250ms" or a duration in seconds */
-		if (s && str_ends_with(s, "ms") && (r->delay_ms = strtoll(s, &end, 10)) >= 0 &&
-		    end == s + strlen(s) - 2)
-			;
-		else if (s && cf_parse_duration(s, &secs) == 0)
-			r->delay_ms = secs * 1000;
-		else
-			rc = cf_error(&p->cf, v, "delay must be a duration such as 1s or 250ms");
-	}
+	if ((v = get(p, root, "delay")) &&
+	    (!cf_scalar(v) || recipe_parse_delay(cf_scalar(v), &r->delay_ms) < 0))
+		rc = cf_error(&p->cf, v, "delay must be a duration such as 1s or 250ms");
 	if ((v = get(p, root, "headers")))
 		rc |= parse_kvlist_checked(p, v, "headers", &r->headers, false);
 	for (int i = 0; recipe_builtin_vars[i]; i++)
@@ -827,6 +817,23 @@ static int parse_top(struct pctx *p, yaml_node_t *root, struct recipe *r)
 			rc = cf_error(&p->cf, root, "recipe needs a %s: list", sections[i]);
 	}
 	return rc;
+}
+
+int recipe_parse_delay(const char *s, int64_t *ms)
+{
+	char *end;
+	int64_t secs;
+	if (str_ends_with(s, "ms")) {
+		long long v = strtoll(s, &end, 10);
+		if (end == s || end != s + strlen(s) - 2 || v < 0 || v > 3600 * 1000)
+			return -1;
+		*ms = v;
+		return 0;
+	}
+	if (cf_parse_duration(s, &secs) < 0 || secs < 0 || secs > 3600)
+		return -1;
+	*ms = secs * 1000;
+	return 0;
 }
 
 static char *provider_id(const char *path)

@@ -5,7 +5,8 @@
  * Recipes live in conf.d/providers/<provider>.yaml (the administrator's, read first) and in
  * GONIEC_DATADIR/goniec/providers/<provider>.yaml (shipped with the package). A recipe has
  * `title`, `about`, `base_url`, optional `delay` (between requests, default 1s), optional
- * `headers` (added to every request whose variables are all set by then) and three
+ * `headers` (added to every request to the portal itself — same scheme, host and port as
+ * base_url — once their variables are all set) and three
  * step lists: `login` (run when there is no usable session), `check` (optional: proves a
  * kept session still works) and `fetch` (points and documents). docs/portal.md is the
  * reference of the step vocabulary.
@@ -148,6 +149,9 @@ struct recipe *recipe_load(const char *path, struct diag *diag);
 struct recipe *recipe_load_string(const char *name, const char *text, size_t len,
 				  struct diag *diag);
 void recipe_free(struct recipe *r);
+
+/* A delay: "250ms" or a duration ("1s", "2m"), at most an hour. -1 otherwise. */
+int recipe_parse_delay(const char *s, int64_t *ms);
 
 /* The variables the engine sets before a recipe runs. */
 extern const char *const recipe_builtin_vars[];

@@ -1,0 +1,91 @@
+/* graph_run — what the parts of the graph source share during one run (internal to
+ * sources/graph/):
+ *   graph.c          configuration, the state file, the run itself, failure reporting and
+ *                    synchronous requests
+ *   graph_folders.c  folders: names and display paths resolved, the move_to folder found
+ *                    or created, the folder tree for `goniec folders`, the access check
+ *   graph_mail.c     pages listed, messages taken, attachments streamed into the spool,
+ *                    moves
+ *
+ * Ownership: struct grun owns every pointer in it; gr_setup() fills it (signing in) and
+ * gr_teardown() releases it, also after a failed setup. struct gfolder owns its strings
+ * (released by its user). Errors: gr_note_error() and gr_req_failed() log a failure and
+ * keep the first for run->err; an answer that needs a person sets `fatal`, which stops
+ * the run.
+ */
+#ifndef GONIEC_GRAPH_RUN_H
+#define GONIEC_GRAPH_RUN_H
+
+#include <jansson.h>
+
+#include "core/strset.h"
+#include "sources/graph/graph.h"
+#include "sources/graph/graph_http.h"
+#include "sources/graph/graph_json.h"
+
+struct gmsg;
+
+/* One configured folder during a run. */
+struct gfolder {
+	const char *spec;      /* as configured */
+	char *id;
+	char *name;            /* display name for sidecars */
+	char *watermark;       /* list messages received at or after this */
+	char *first_failed;    /* receivedDateTime of the first message that failed */
+	char *last_listed;     /* receivedDateTime of the last message listed */
+};
+
+/* One run of a graph source. */
+struct grun {
+	struct source_run *run;
+	const struct graph_conf *conf;
+	struct graph_client *gc;
+	char *user_path;       /* "/v1.0/users/<mailbox>" */
+	char *move_name;
+	char *move_id;
+	char *secret;
+	char *token_cache;
+	json_t *state;         /* graph-folders.json */
+	struct gmsg *to_move;  /* messages whose files are all in the spool */
+	size_t nto_move;
+	struct strset failed;  /* ids that failed in this run: not tried again in it */
+	bool needs_person;
+	bool fatal;            /* stop: credentials or mailbox problem */
+	unsigned long errors;
+};
+
+/* One request run to its end (the queue must be empty). */
+struct sync_call {
+	struct grun *gr;
+	const char *what;
+	const char *expected_error;  /* a Graph error code that is an answer, not a failure */
+	bool ok, got_expected;
+	struct buf body;
+};
+
+/* graph.c */
+void gr_note_error(struct grun *gr, const char *msg);
+/* Record a failed request; a credentials/consent/mailbox answer stops the run. */
+void gr_req_failed(struct grun *gr, const struct graph_req *req, const char *what);
+/* 0 with the answer in c->body (the caller frees it), else -1 (reported, unless the answer
+ * was c->expected_error: then c->got_expected). */
+int gr_call(struct sync_call *c, const char *method, const char *path, const char *json_body);
+/* Sign in as run->src says (token_cache may be NULL). */
+int gr_setup(struct grun *gr, struct source_run *run, const char *token_cache);
+void gr_teardown(struct grun *gr);
+
+/* graph_folders.c */
+/* Resolve "inbox", "Junk Email" or "Inbox/Faktury/2026": fills f->id and f->name. */
+int gr_resolve_folder(struct grun *gr, struct gfolder *f);
+int gr_get_well_known(struct grun *gr, const char *wk, struct graph_folder *out);
+int gr_ensure_move_folder(struct grun *gr);
+
+/* graph_mail.c */
+/* "2026-11-01T06:00:01Z", as Graph writes receivedDateTime (fractions allowed). */
+bool gr_is_timestamp(const char *s);
+/* List the folder from its watermark, take what is new, move it; advances f->watermark. */
+void gr_list_and_take(struct grun *gr, struct gfolder *f);
+/* Release messages still waiting for their move (a run that stopped early). */
+void gr_drop_waiting(struct grun *gr);
+
+#endif

@@ -1,0 +1,118 @@
+#!/bin/bash
+# IMAP fetch benchmark: goniec side by side with the peers in bench/imap (the
+# protocol-optimal Python client, mbsync, fetchmail and getmail6 + extract.py) against
+# the same private Dovecot and the same mailbox, in the same run.
+#
+# The job: every PDF (also inside forwarded mail) from the whitelisted senders in INBOX.
+# goniec runs with move_to: null so that every tool sees the same mailbox. Printed: the
+# median wall time of 3 runs and the peak memory per tool, goniec's second run (no new
+# mail), and whether goniec's spool holds exactly the expected PDFs.
+# Env: IMAP_BENCH_N (messages, default 2000), GONIEC (the binary). Needs dovecot-imapd,
+# isync, fetchmail, getmail6 (packaging/deps.d/imap.list) and /usr/bin/time.
+set -eo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+h=$here/imap
+n=${IMAP_BENCH_N:-2000}
+GONIEC=${GONIEC:-$here/../build/goniec}
+# The test library gives a scratch directory ($T, removed at exit), the test CA and
+# cleanup hooks; the Dovecot is the tests' fixture on the ports the peers expect.
+TEST_NAME=bench-imap . "$here/../tests/integration/lib.sh"
+dir=$T
+fixture=$SRC_DIR/tests/fixtures/dovecot.sh
+make_test_ca
+# getmail refuses to run as root; its peer script runs it as this user
+id imapbench >/dev/null 2>&1 || useradd --system --no-create-home imapbench
+"$fixture" user "$dir/dovecot" bench bench
+python3 "$h/mkcorpus.py" "$dir/dovecot/mail/bench/Maildir" "$n" >"$dir/expected.json"
+chown -R goniecimap: "$dir/dovecot/mail"
+at_exit "'$fixture' stop '$dir/dovecot'"
+"$fixture" start "$dir/dovecot" 11143 11993 "$dir/tls/server.pem" "$dir/tls/server.key"
+export CA=$dir/tls/ca.pem
+
+mkdir -p "$dir/conf.d"
+chmod 700 "$dir/conf.d"
+cat >"$dir/conf.d/bench.yaml" <<CONF
+agent:
+  spool: $dir/spool
+  state: $dir/state
+sources:
+  - name: bench
+    type: imap
+    host: localhost
+    port: 11993
+    user: bench
+    password: bench
+    ca_file: $CA
+    folders: [INBOX]
+    senders: ["*@pge.pl", "*@tauron.pl", "*@play.pl", "*@spoldzielnia-example.pl"]
+    move_to: null
+CONF
+chmod 600 "$dir/conf.d/bench.yaml"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# timed NAME CMD... — append "wall_s maxrss_kib" of one run to $dir/NAME.times
+timed() {
+	local name=$1; shift
+	if /usr/bin/time -f "%e %M" -o "$dir/time" "$@" >/dev/null 2>"$dir/err"; then
+		cat "$dir/time" >>"$dir/$name.times"
+	else
+		echo "$name failed: $(tail -1 "$dir/err")" >&2
+	fi
+}
+# report KEY LABEL FOUND
+report() {
+	local name=$1 found=$3
+	[ -s "$dir/$name.times" ] || { printf '%-22s failed every run\n' "$2"; return; }
+	printf '%-22s %7s s %6d MiB  %s PDFs\n' "$2" \
+		"$(awk '{print $1}' "$dir/$name.times" | median)" \
+		"$(( $(awk '{print $2}' "$dir/$name.times" | sort -n | tail -1) / 1024 ))" "$found"
+}
+spool_check() {
+	python3 - "$dir/spool" "$dir/expected.json" <<'PY'
+import glob, hashlib, json, os, sys
+spool, exp = sys.argv[1], set(json.load(open(sys.argv[2]))["expected_sha256"])
+got = [hashlib.sha256(open(p[:-10], "rb").read()).hexdigest()
+       for p in glob.glob(os.path.join(spool, "**", "*.meta.json"), recursive=True)
+       if "/quarantine/" not in p]
+print(f"{len(got)} ({'exactly the expected set' if sorted(got) == sorted(exp) else 'WRONG: expected %d' % len(exp)})")
+PY
+}
+
+echo "mailbox: $n messages, $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expected_pdfs"])' "$dir/expected.json") expected PDFs, $(du -sm "$dir/dovecot/mail" | cut -f1) MB"
+for i in 1 2 3; do
+	rm -rf "$dir/spool" "$dir/state"
+	timed goniec "$GONIEC" -q -c "$dir/conf.d" fetch bench
+done
+report goniec "goniec (first run)" "$(spool_check)"
+# The same with spool and state in memory: what the fetching costs without the spool's
+# fsyncs (four per document), for comparison with the peers, which sync nothing.
+if [ -d /dev/shm ]; then
+	shm=$(mktemp -d /dev/shm/goniec-bench.XXXXXX)
+	at_exit "rm -rf '$shm'"
+	mkdir -p "$shm/conf.d"
+	sed "s|$dir/spool|$shm/spool|; s|$dir/state|$shm/state|" "$dir/conf.d/bench.yaml" >"$shm/conf.d/bench.yaml"
+	chmod 700 "$shm/conf.d"
+	chmod 600 "$shm/conf.d/bench.yaml"
+	for i in 1 2 3; do
+		rm -rf "$shm/spool" "$shm/state"
+		timed goniec-shm "$GONIEC" -q -c "$shm/conf.d" fetch bench
+	done
+	report goniec-shm "goniec (spool in RAM)" "$(find "$shm/spool" -name '*.meta.json' | wc -l)"
+fi
+for i in 1 2 3 4 5; do timed goniec-again "$GONIEC" -q -c "$dir/conf.d" fetch bench; done
+again_ms=$(awk '{print $1 * 1000}' "$dir/goniec-again.times" | median)
+report goniec-again "goniec (no new mail)" "$(spool_check)"
+echo "goniec second run: ${again_ms} ms (median of 5)"
+for tool in optimal mbsync fetchmail getmail; do
+	for i in 1 2 3; do
+		if [ $tool = optimal ]; then
+			rm -rf "$dir/out-optimal"
+			timed $tool python3 "$h/optimal.py" "$dir/out-optimal"
+		else
+			timed $tool "$h/peer-$tool.sh" "$dir/w-$tool"
+		fi
+	done
+	out=$dir/out-optimal
+	[ $tool = optimal ] || out=$dir/w-$tool/out
+	report $tool $tool "$(ls "$out" | wc -l)"
+done

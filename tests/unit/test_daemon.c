@@ -1,0 +1,378 @@
+/* Unit tests of the daemon's parts: status files, alert decisions, the control
+ * protocol's framing and request checks (hostile input), worker results, schedule text. */
+#include "testutil.h"
+
+#include <time.h>
+
+#include "core/config.h"
+#include "daemon/alert.h"
+#include "daemon/control.h"
+#include "daemon/fwdproc.h"
+#include "daemon/plan.h"
+#include "daemon/status.h"
+#include "daemon/worker.h"
+
+static int warsaw(void **state)
+{
+	(void)state;
+	setenv("TZ", "Europe/Warsaw", 1);
+	tzset();
+	return 0;
+}
+
+static void test_status_roundtrip(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	struct source_status st = {0}, back;
+	struct run_stats rs = {.looked_at = 7, .filed = 3, .bytes = 12345};
+	status_record(&st, "failed", &rs, "server said no", 1000, 1010);
+	status_record(&st, "failed", &rs, "server said no", 2000, 2010);
+	status_add_alert(&st, "failing", "2 runs failed", 2010);
+	strcpy(st.alerts[0].notified, "2026-11-21");
+	struct gerr err = {{0}};
+	assert_int_equal(status_save(dir, "acme-mail", &st, &err), 0);
+	assert_int_equal(status_load(dir, "acme-mail", &back, &err), 0);
+	assert_int_equal(back.last_start, 2000);
+	assert_int_equal(back.last_end, 2010);
+	assert_string_equal(back.outcome, "failed");
+	assert_string_equal(back.error, "server said no");
+	assert_int_equal(back.failures, 2);
+	assert_int_equal(back.stats.filed, 3);
+	assert_int_equal(back.stats.bytes, 12345);
+	assert_int_equal(back.nalerts, 1);
+	assert_string_equal(back.alerts[0].notified, "2026-11-21");
+	/* a never-run source has no file: zeroed, no error */
+	struct source_status none;
+	assert_int_equal(status_load(dir, "never", &none, &err), 0);
+	assert_null(none.outcome);
+	assert_int_equal(none.last_start, 0);
+	status_release(&st);
+	status_release(&back);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_status_hostile_file(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"", "{", "[]", "null", "{\"outcome\": 5, \"failures\": -3, \"alerts\": {}}",
+		"{\"alerts\": [{\"cause\": 1}, 7, {\"cause\": \"x\", \"message\": \"m\", \"notified\": \"far-too-long-a-date\"}]}",
+		"{\"a\":1,\"a\":2}",
+	};
+	char *dir = scratch_dir();
+	char *sdir = xasprintf("%s/sources/x", dir);
+	struct gerr err = {{0}};
+	assert_int_equal(mkdir_p(sdir, 0700, &err), 0);
+	char *path = xasprintf("%s/status.json", sdir);
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		write_text(path, bad[i]);
+		struct source_status st;
+		status_load(dir, "x", &st, &err); /* may fail; must not crash or keep junk */
+		assert_true(st.failures == 0);
+		assert_true(st.outcome == NULL);
+		for (size_t a = 0; a < st.nalerts; a++)
+			assert_true(strlen(st.alerts[a].notified) < sizeof(st.alerts[a].notified));
+		status_release(&st);
+	}
+	write_text(path, "{");
+	struct source_status st;
+	assert_int_equal(status_load(dir, "x", &st, &err), -1);
+	assert_non_null(strstr(err.msg, "status.json"));
+	free(path);
+	free(sdir);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_status_interrupted_is_no_failure(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct run_stats rs = {0};
+	status_record(&st, "timeout", &rs, "killed", 1, 2);
+	status_record(&st, "interrupted", &rs, "stopped", 3, 4);
+	assert_true(st.interrupted);
+	assert_int_equal(st.failures, 1);
+	status_record(&st, "crashed", &rs, "signal 11", 5, 6);
+	assert_false(st.interrupted);
+	assert_int_equal(st.failures, 2);
+	status_record(&st, "partial", &rs, "one failed", 7, 8);
+	assert_int_equal(st.failures, 0);
+	status_release(&st);
+}
+
+static time_t day_at(int mday, int hour)
+{
+	struct tm tm = {.tm_year = 126, .tm_mon = 10, .tm_mday = mday, .tm_hour = hour, .tm_isdst = -1};
+	return mktime(&tm);
+}
+
+static size_t decide(struct source_status *st, const char *outcome, unsigned long quarantined,
+		     time_t now, struct alert_notice *n)
+{
+	struct run_stats rs = {.quarantined = quarantined};
+	status_record(st, outcome, &rs, "why", now, now);
+	return alert_decide(st, NULL, now, n);
+}
+
+/* A source type's attention message (an unmapped point) opens an alert while runs
+ * succeed, notices once a day, and resolves when the message goes away. */
+static void test_alert_attention(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	struct run_stats rs = {0};
+	const char *msg = "consumption point(s) 590243000000000002 are mapped to no property";
+	status_record(&st, "ok", &rs, NULL, day_at(21, 5), day_at(21, 5));
+	size_t k = alert_decide(&st, msg, day_at(21, 5), n);
+	assert_int_equal(k, 1);
+	assert_string_equal(n[0].cause, "attention");
+	assert_string_equal(n[0].message, msg);
+	assert_false(n[0].resolved);
+	alert_notices_free(n, k);
+	assert_int_equal(alert_decide(&st, msg, day_at(21, 12), n), 0);
+	k = alert_decide(&st, msg, day_at(22, 5), n);
+	assert_int_equal(k, 1);
+	alert_notices_free(n, k);
+	k = alert_decide(&st, NULL, day_at(22, 12), n);
+	assert_int_equal(k, 1);
+	assert_true(n[0].resolved);
+	alert_notices_free(n, k);
+	status_release(&st);
+}
+
+static void test_alert_once_per_cause_per_day(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	assert_int_equal(decide(&st, "failed", 0, day_at(21, 5), n), 0);
+	assert_int_equal(decide(&st, "failed", 0, day_at(21, 12), n), 0);
+	size_t k = decide(&st, "failed", 0, day_at(21, 14), n); /* third in a row */
+	assert_int_equal(k, 1);
+	assert_string_equal(n[0].cause, "failing");
+	assert_false(n[0].resolved);
+	assert_non_null(strstr(n[0].message, "3 runs in a row"));
+	alert_notices_free(n, k);
+	assert_int_equal(decide(&st, "failed", 0, day_at(21, 20), n), 0); /* same day: quiet */
+	k = decide(&st, "failed", 0, day_at(22, 5), n);                    /* next day: again */
+	assert_int_equal(k, 1);
+	alert_notices_free(n, k);
+	assert_int_equal(st.nalerts, 1);
+	k = decide(&st, "ok", 0, day_at(22, 12), n);                       /* fixed */
+	assert_int_equal(k, 1);
+	assert_true(n[0].resolved);
+	assert_string_equal(n[0].cause, "failing");
+	alert_notices_free(n, k);
+	assert_int_equal(st.nalerts, 0);
+	assert_int_equal(decide(&st, "ok", 0, day_at(22, 14), n), 0);
+	status_release(&st);
+}
+
+static void test_alert_needs_person_and_quarantine(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	size_t k = decide(&st, "needs-person", 0, day_at(21, 5), n);
+	assert_int_equal(k, 1); /* at once, not after three runs */
+	assert_string_equal(n[0].cause, "needs-person");
+	assert_string_equal(n[0].message, "why");
+	alert_notices_free(n, k);
+	k = decide(&st, "ok", 2, day_at(21, 12), n);
+	assert_int_equal(k, 2); /* needs-person resolved, quarantined opened */
+	assert_true((n[0].resolved && !strcmp(n[0].cause, "needs-person")));
+	assert_true((!n[1].resolved && !strcmp(n[1].cause, "quarantined")));
+	alert_notices_free(n, k);
+	status_release(&st);
+}
+
+static void test_alert_text(void **state)
+{
+	(void)state;
+	struct source_conf src = {.name = "acme-energa", .type_name = "portal"};
+	struct company_conf co = {.id = "acme"};
+	src.company = &co;
+	struct alert_notice n = {"needs-person", "a one-time code is needed", false, day_at(21, 5)};
+	char *t = alert_text(&src, &n);
+	assert_non_null(strstr(t, "needs attention: source acme-energa of company acme (portal)"));
+	assert_non_null(strstr(t, "cause: needs-person"));
+	assert_non_null(strstr(t, "since: 2026-11-21T05:00:00+01:00"));
+	free(t);
+	n.resolved = true;
+	t = alert_text(&src, &n);
+	assert_non_null(strstr(t, "resolved"));
+	free(t);
+}
+
+static void test_line_buf(void **state)
+{
+	(void)state;
+	struct line_buf lb = {.max = 16};
+	line_buf_feed(&lb, "ab", 2);
+	assert_null(line_buf_take(&lb));
+	line_buf_feed(&lb, "c\nde\n\nf", 7);
+	char *l = line_buf_take(&lb);
+	assert_string_equal(l, "abc");
+	free(l);
+	l = line_buf_take(&lb);
+	assert_string_equal(l, "de");
+	free(l);
+	l = line_buf_take(&lb);
+	assert_string_equal(l, "");
+	free(l);
+	assert_null(line_buf_take(&lb));
+	assert_false(lb.overflow);
+	line_buf_feed(&lb, "0123456789abcdefghij", 20); /* no newline, over the limit */
+	assert_null(line_buf_take(&lb));
+	assert_true(lb.overflow);
+	buf_free(&lb.data);
+	struct line_buf nul = {.max = 64};
+	line_buf_feed(&nul, "a\0b\n", 4); /* a NUL inside a line ends the C string, safely */
+	l = line_buf_take(&nul);
+	assert_string_equal(l, "a");
+	free(l);
+	buf_free(&nul.data);
+}
+
+static void test_control_requests_hostile(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"", "nonsense", "[]", "\"fetch\"", "{}", "{\"cmd\": 5}", "{\"cmd\": null}",
+		"{\"cmd\": \"a\", \"cmd\": \"b\"}", "{\"cmd\": \"status\"", "{\"cmd\": \"st\\u0000\"} x",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		struct gerr err = {{0}};
+		json_t *r = control_parse_request(bad[i], &err);
+		assert_null(r);
+		assert_true(str_starts_with(err.msg, "bad request"));
+	}
+	struct gerr err = {{0}};
+	json_t *r = control_parse_request("{\"cmd\": \"fetch\", \"sources\": [\"a\"]}", &err);
+	assert_non_null(r);
+	assert_string_equal(json_string_value(json_object_get(r, "cmd")), "fetch");
+	json_decref(r);
+}
+
+static void test_worker_results(void **state)
+{
+	(void)state;
+	struct worker_result res = {0};
+	struct gerr err = {{0}};
+	assert_int_equal(worker_parse_result("{\"outcome\":\"partial\",\"stats\":{\"filed\":2,"
+					     "\"bytes\":99,\"looked_at\":-5,\"failed\":\"x\"},"
+					     "\"error\":\"one failed\"}", &res, &err), 0);
+	assert_string_equal(res.outcome, "partial");
+	assert_int_equal(res.stats.filed, 2);
+	assert_int_equal(res.stats.bytes, 99);
+	assert_int_equal(res.stats.looked_at, 0);
+	assert_int_equal(res.stats.failed, 0);
+	assert_string_equal(res.error, "one failed");
+	worker_result_free(&res);
+	static const char *const bad[] = {"", "{", "[]", "{\"outcome\": 1}", "{\"stats\": {}}", "7"};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		assert_int_equal(worker_parse_result(bad[i], &res, &err), -1);
+		assert_true(str_starts_with(err.msg, "bad worker result"));
+	}
+}
+
+static struct config *load(const char *yaml)
+{
+	struct diag d = {0};
+	struct config *cfg = config_load_string("test.yaml", yaml, strlen(yaml), &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+static void test_plan_describe(void **state)
+{
+	(void)state;
+	struct config *cfg = load(
+		"sources:\n"
+		"  - {name: a, type: folder, path: /tmp/a, schedule: [\"05:00\", \"12:30\"]}\n"
+		"  - {name: b, type: folder, path: /tmp/b, schedule: {every: 6h, jitter: 10m}}\n"
+		"  - {name: c, type: folder, path: /tmp/c, schedule: manual}\n"
+		"  - {name: d, type: folder, path: /tmp/d, schedule: {every: 2s}}\n"
+		"  - {name: e, type: folder, path: /tmp/e}\n");
+	static const char *const want[] = {"05:00 12:30", "every 6h (+ up to 10m)", "manual",
+					   "every 2s", NULL};
+	for (size_t i = 0; want[i]; i++) {
+		char *d = plan_describe(cfg->sources[i]);
+		assert_string_equal(d, want[i]);
+		free(d);
+	}
+	char *d = plan_describe(cfg->sources[4]); /* the folder type's default */
+	assert_string_equal(d, "every 5m");
+	free(d);
+	time_t now0 = 1790000000;
+	assert_int_equal(plan_first(cfg->sources[4], 0, now0), now0); /* every: runs at start */
+	assert_int_equal(plan_next(cfg->sources[4], now0), now0 + 300);
+	time_t now = 1790000000;
+	assert_int_equal(plan_first(cfg->sources[2], 0, now), NEXTRUN_NEVER);
+	time_t t = plan_next(cfg->sources[1], now);
+	assert_true(t >= now + 6 * 3600 && t <= now + 6 * 3600 + 600);
+	assert_int_equal(plan_first(cfg->sources[3], now - 100, now), now); /* missed: now */
+	config_free(cfg);
+}
+
+static void test_forwarder_backoff(void **state)
+{
+	(void)state;
+	struct fwdproc f;
+	fwdproc_init(&f);
+	assert_true(fwdproc_due(&f, now_ms())); /* started at once */
+	int64_t want = FWDPROC_BACKOFF_MIN_MS;
+	for (int i = 0; i < 10; i++) {
+		f.w.pid = 999999; /* pretend it ran and died young (no process is touched) */
+		f.w.started_ms = now_ms();
+		int64_t before = now_ms();
+		fwdproc_exited(&f, 9 /* killed by SIGKILL */, false);
+		assert_int_equal(f.w.pid, 0);
+		assert_true(f.restart_at_ms >= before + want && f.restart_at_ms <= now_ms() + want);
+		assert_false(fwdproc_due(&f, before));
+		want = want * 2 > FWDPROC_BACKOFF_MAX_MS ? FWDPROC_BACKOFF_MAX_MS : want * 2;
+	}
+	assert_int_equal(f.backoff_ms, FWDPROC_BACKOFF_MAX_MS);
+	assert_int_equal(f.restarts, 10);
+	/* one that ran long gets the short delay again */
+	f.w.pid = 999999;
+	f.w.started_ms = now_ms() - FWDPROC_STABLE_MS;
+	int64_t before = now_ms();
+	fwdproc_exited(&f, 0, false);
+	assert_true(f.restart_at_ms <= before + FWDPROC_BACKOFF_MIN_MS + 1000);
+	/* terminated for a reload: back at once; while stopping: never */
+	f.w.pid = 999999;
+	f.restart_now = true;
+	fwdproc_exited(&f, 15, false);
+	assert_true(fwdproc_due(&f, now_ms()));
+	f.w.pid = 999999;
+	f.restart_at_ms = INT64_MAX;
+	fwdproc_exited(&f, 15, true);
+	assert_false(fwdproc_due(&f, now_ms()));
+	assert_int_equal(fwdproc_next_ms(&f), INT64_MAX);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_roundtrip),
+		cmocka_unit_test(test_status_hostile_file),
+		cmocka_unit_test(test_status_interrupted_is_no_failure),
+		cmocka_unit_test(test_alert_once_per_cause_per_day),
+		cmocka_unit_test(test_alert_attention),
+		cmocka_unit_test(test_alert_needs_person_and_quarantine),
+		cmocka_unit_test(test_alert_text),
+		cmocka_unit_test(test_line_buf),
+		cmocka_unit_test(test_control_requests_hostile),
+		cmocka_unit_test(test_worker_results),
+		cmocka_unit_test(test_plan_describe),
+		cmocka_unit_test(test_forwarder_backoff),
+	};
+	return cmocka_run_group_tests(tests, warsaw, NULL);
+}
