@@ -191,62 +191,89 @@ static bool is_alert_text(const struct sidecar *sc)
 	       sc->st.st_size <= ALERT_BODY_MAX;
 }
 
+/* What one message carries: the documents, their bodies, their hashes. */
+struct mail_parts {
+	struct mail_attachment *att;
+	char **data;
+	const char **hashes;
+	struct buf body;
+	bool inline_text;       /* an alert: its text is the body, nothing attached */
+};
+
+static void mail_parts_free(struct mail_parts *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p->data[i]);
+	free(p->data);
+	free(p->att);
+	free(p->hashes);
+	buf_free(&p->body);
+}
+
+static enum deliver_status load_parts(const struct route_email_target *e, struct sidecar *scs,
+				      size_t n, struct mail_parts *p, struct gerr *err)
+{
+	const char *missing;
+	p->att = xcalloc(n, sizeof(*p->att));
+	p->data = xcalloc(n, sizeof(*p->data));
+	p->hashes = xcalloc(n, sizeof(*p->hashes));
+	p->inline_text = n == 1 && is_alert_text(&scs[0]);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+		if (read_file(scs[i].docpath, e->max_size, &p->data[i], &len, err) < 0)
+			return errno == ENOENT ? DELIVER_FAILED : DELIVER_RETRY;
+		const char *mt = json_string_value(json_object_get(scs[i].root, "media_type"));
+		p->att[i] = (struct mail_attachment){scs[i].file, mt ? mt : "application/octet-stream",
+						     p->data[i], len};
+		p->hashes[i] = doc_hash(&scs[i]);
+		char *b = p->inline_text ? xstrdup(p->data[i])
+					 : tmpl_render(e->body_t, scs[i].root, scs[i].file, 0, &missing);
+		buf_printf(&p->body, "%s%s", i ? "\r\n" : "", b);
+		free(b);
+	}
+	return DELIVERED;
+}
+
+/* The subject: the first document's sidecar, with {count} and {files} of the message. */
+static char *message_subject(const struct route_email_target *e, struct sidecar *scs, size_t n,
+			   char **files_out)
+{
+	struct buf files = {0};
+	const char *missing;
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&files, "%s%s", i ? ", " : "", scs[i].file);
+	json_t *first = json_deep_copy(scs[0].root);
+	json_object_set_new(first, "count", json_integer((json_int_t)n));
+	json_object_set_new(first, "files", json_string_nocheck(files.data));
+	char *subject = tmpl_render(e->subject_t, first, scs[0].file, 0, &missing);
+	json_decref(first);
+	*files_out = buf_take(&files);
+	return subject;
+}
+
 static enum deliver_status send_mail(const struct route_conf *rc, struct sidecar *scs, size_t n,
 				     struct gerr *err)
 {
 	const struct route_email_target *e = ((const struct route *)rc->typed)->email;
-	struct mail_attachment *att = xcalloc(n, sizeof(*att));
-	char **data = xcalloc(n, sizeof(*data));
-	const char **hashes = xcalloc(n, sizeof(*hashes));
-	struct buf body = {0};
-	enum deliver_status st = DELIVERED;
-	const char *missing;
-	bool inline_text = n == 1 && is_alert_text(&scs[0]);
-	for (size_t i = 0; i < n && st == DELIVERED; i++) {
-		size_t len = 0;
-		if (read_file(scs[i].docpath, e->max_size, &data[i], &len, err) < 0) {
-			st = errno == ENOENT ? DELIVER_FAILED : DELIVER_RETRY;
-			break;
-		}
-		att[i] = (struct mail_attachment){scs[i].file,
-			json_string_value(json_object_get(scs[i].root, "media_type")), data[i], len};
-		if (!att[i].media_type)
-			att[i].media_type = "application/octet-stream";
-		hashes[i] = doc_hash(&scs[i]);
-		char *b = inline_text ? xstrdup(data[i])
-				      : tmpl_render(e->body_t, scs[i].root, scs[i].file, 0, &missing);
-		buf_printf(&body, "%s%s", i ? "\r\n" : "", b);
-		free(b);
-	}
+	struct mail_parts p = {0};
+	enum deliver_status st = load_parts(e, scs, n, &p, err);
 	if (st == DELIVERED) {
-		json_t *first = json_deep_copy(scs[0].root);
-		struct buf files = {0};
-		for (size_t i = 0; i < n; i++)
-			buf_printf(&files, "%s%s", i ? ", " : "", scs[i].file);
-		json_object_set_new(first, "count", json_integer((json_int_t)n));
-		json_object_set_new(first, "files", json_string(files.data));
-		char *subject = tmpl_render(e->subject_t, first, scs[0].file, 0, &missing);
-		char *mid = mail_message_id(rc->name, hashes, n, e->from);
-		struct mail_spec m = {e->from, &e->to, subject, body.data ? body.data : "", mid,
-				      time(NULL), att, inline_text ? 0 : n};
+		char *files;
+		char *subject = message_subject(e, scs, n, &files);
+		char *mid = mail_message_id(rc->name, p.hashes, n, e->from);
+		struct mail_spec m = {e->from, &e->to, subject, p.body.data ? p.body.data : "", mid,
+				      time(NULL), p.att, p.inline_text ? 0 : n};
 		size_t len;
 		char *msg = mail_build(&m, &len);
 		st = email_send(e, msg, len, err);
 		if (st == DELIVERED)
-			log_info("route %s: mailed %s to %s (%s)", rc->name, files.data, e->to.items[0],
-				 mid);
+			log_info("route %s: mailed %s to %s (%s)", rc->name, files, e->to.items[0], mid);
 		free(msg);
 		free(mid);
 		free(subject);
-		buf_free(&files);
-		json_decref(first);
+		free(files);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(data[i]);
-	free(data);
-	free(att);
-	free(hashes);
-	buf_free(&body);
+	mail_parts_free(&p, n);
 	return st;
 }
 
