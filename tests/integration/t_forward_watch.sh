@@ -73,3 +73,22 @@ at_exit "kill $pid 2>/dev/null"
 check "restart: what came meanwhile delivered" wait_for 5 have 345
 check_eq "nothing twice" 0 "$(find "$OUT" -name '*-2.pdf' | wc -l)"
 stop $pid
+
+# a spool on a FUSE mount (as sshfs or rclone would give): found by statfs and polled;
+# files written beside the mount (as by another machine) send no inotify events there
+if command -v bindfs >/dev/null && [ -e /dev/fuse ] && mkdir -p "$T/share" "$T/fusespool" &&
+	bindfs "$T/share" "$T/fusespool" 2>/dev/null; then
+	at_exit "fusermount -u $T/fusespool 2>/dev/null"
+	sed -i "s|spool: $SPOOL|spool: $T/fusespool|" "$CONF/00-agent.yaml"
+	"$GONIEC" -c "$CONF" forward --watch --interval 1s 2>"$T/w6.log" &
+	pid=$!
+	at_exit "kill $pid 2>/dev/null"
+	wait_for 5 grep -q "watching the spool" "$T/w6.log"
+	check "FUSE spool: detected and polled" grep -q "polled every 1 s (fuse)" "$T/w6.log"
+	$DROP "$T/share" 4 remote 0 2026/11/26
+	check "FUSE spool: documents written elsewhere delivered by polling" wait_for 4 have 349
+	stop $pid
+	fusermount -u "$T/fusespool"
+else
+	fail "cannot mount a FUSE file system (bindfs, /dev/fuse)"
+fi
