@@ -168,3 +168,21 @@ check "and logged once only per run" test "$(grep -c 'skipped' "$T/log7")" -eq 3
 printf '{"kind": "invoice", "company": "acme"}' >"$SPOOL/2026/11/22/x/notjson.pdf.meta.json"
 fw forward >/dev/null 2>&1
 check "a repaired sidecar is delivered on the next pass" test -f "$T/plain/notjson.pdf"
+
+# a target on a FUSE mount (a stand-in for a share: no NFS or SMB client on the test
+# machine): link, fsync and syncfs go through FUSE
+if command -v bindfs >/dev/null && [ -e /dev/fuse ] && mkdir -p "$T/srv" "$T/fuse" &&
+	bindfs "$T/srv" "$T/fuse" 2>/dev/null; then
+	at_exit "fusermount -u $T/fuse 2>/dev/null"
+	rm -rf "$STATE/forward"
+	fw_routes "routes:
+  - name: share
+    folder: {path: $T/fuse, name: '{source}/{file}', require_mount: true}"
+	fw forward >/dev/null 2>"$T/log8"
+	check "FUSE target: delivered" test -f "$T/srv/x/good.pdf"
+	check_eq "FUSE target: byte for byte" "%PDF-1.4 good" "$(cat "$T/srv/x/good.pdf")"
+	check_eq "FUSE target: no temporary files" 0 "$(find "$T/srv" -name '.goniec-*' | wc -l)"
+	fusermount -u "$T/fuse"
+else
+	fail "cannot mount a FUSE file system (bindfs, /dev/fuse)"
+fi
