@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "forward/journal.h"
 #include "forward/mailmsg.h"
 #include "forward/route.h"
+#include "forward/syncer.h"
 #include "forward/target.h"
 #include "forward/template.h"
 #include "forward/watch.h"
@@ -63,10 +65,15 @@ struct forward {
 	bool status_dirty;
 	int64_t status_at;
 	long failed;            /* failed attempts of this pass */
-	struct pending_job jobs[MAX_JOBS];
+	struct pending_job jobs[MAX_JOBS];   /* the group being gathered */
 	size_t njobs;
-	int64_t jobs_since;     /* when the first of the group was prepared */
-	struct strset job_keys; /* "route\trelpath" of the group: never prepared twice */
+	int64_t jobs_since;     /* when its first job was prepared */
+	struct pending_job sjobs[MAX_JOBS];  /* the group being synced */
+	struct folder_job *sptrs[MAX_JOBS];
+	size_t nsjobs;
+	struct strset job_keys; /* "route\trelpath" of both groups: never prepared twice */
+	struct syncer *syncer;  /* while watching: groups are synced in a thread */
+	int epfd;               /* while watching: inotify and the syncer, for forward_fd() */
 };
 
 /* ---- routes generation ---------------------------------------------------------------------- */
@@ -350,39 +357,71 @@ static void prepare_folder_job(struct forward *fw, struct route_state *rs, struc
 		fw->jobs_since = now_ms();
 }
 
-/* Sync, publish and journal the prepared folder deliveries. */
-static void commit_jobs(struct forward *fw)
+/* Publish and journal the group that was synced (rc: the sync's result). */
+static void finish_group(struct forward *fw, int rc, const struct gerr *sync_err)
 {
-	if (!fw->njobs)
-		return;
-	struct folder_job *jobs[MAX_JOBS];
 	enum deliver_status st[MAX_JOBS];
-	struct gerr err, sync_err;
-	for (size_t i = 0; i < fw->njobs; i++)
-		jobs[i] = &fw->jobs[i].job;
-	bool synced = folder_sync_data(jobs, fw->njobs, &sync_err) == 0;
-	for (size_t i = 0; i < fw->njobs; i++) {
-		struct pending_job *pj = &fw->jobs[i];
-		st[i] = synced ? folder_publish(&pj->job, &err) : DELIVER_RETRY;
+	struct gerr err;
+	for (size_t i = 0; i < fw->nsjobs; i++) {
+		struct pending_job *pj = &fw->sjobs[i];
+		st[i] = rc == 0 ? folder_publish(&pj->job, &err) : DELIVER_RETRY;
 		if (st[i] != DELIVERED)
-			failure_record(fw, pj->rs, pj->relpath, st[i], synced ? err.msg : sync_err.msg);
+			failure_record(fw, pj->rs, pj->relpath, st[i], rc == 0 ? err.msg : sync_err->msg);
 	}
-	folder_sync_dirs(jobs, fw->njobs);
-	for (size_t i = 0; i < fw->njobs; i++) {
-		struct pending_job *pj = &fw->jobs[i];
+	folder_sync_dirs(fw->sptrs, fw->nsjobs);
+	for (size_t i = 0; i < fw->nsjobs; i++) {
+		struct pending_job *pj = &fw->sjobs[i];
 		if (st[i] == DELIVERED) {
 			log_info("route %s: %s -> %s/%s", pj->rs->rc->name, pj->relpath,
 				 pj->job.f->path, pj->job.where);
 			delivered(fw, pj->rs, pj->relpath);
 			settle_if_done(fw, pj->relpath, pj->root, pj->file);
 		}
+		char *key = fkey(pj->rs, pj->relpath);
+		strset_remove(&fw->job_keys, key);
+		free(key);
 		folder_job_release(&pj->job);
 		free(pj->relpath);
 		free(pj->file);
 		json_decref(pj->root);
 	}
-	fw->njobs = 0;
-	strset_free(&fw->job_keys);
+	fw->nsjobs = 0;
+}
+
+/* Collect the group in flight (waiting for it when `wait`); true when none is left. */
+static bool collect_group(struct forward *fw, bool wait)
+{
+	if (!fw->nsjobs)
+		return true;
+	struct gerr err;
+	int rc = syncer_collect(fw->syncer, wait, &err);
+	if (rc > 0)
+		return false;
+	finish_group(fw, rc, &err);
+	return true;
+}
+
+/* Hand the gathered group to the sync (the thread, or here and now) after the one in
+ * flight; with `wait`, also see it through. */
+static void commit_jobs(struct forward *fw, bool wait)
+{
+	if (fw->syncer)
+		collect_group(fw, true);
+	if (fw->njobs) {
+		memcpy(fw->sjobs, fw->jobs, fw->njobs * sizeof(*fw->jobs));
+		fw->nsjobs = fw->njobs;
+		fw->njobs = 0;
+		for (size_t i = 0; i < fw->nsjobs; i++)
+			fw->sptrs[i] = &fw->sjobs[i].job;
+		if (fw->syncer) {
+			syncer_post(fw->syncer, fw->sptrs, fw->nsjobs);
+		} else {
+			struct gerr err;
+			finish_group(fw, folder_sync_data(fw->sptrs, fw->nsjobs, &err), &err);
+		}
+	}
+	if (wait && fw->syncer)
+		collect_group(fw, true);
 }
 
 static void process_doc(struct forward *fw, const char *relpath)
@@ -406,7 +445,7 @@ static void process_doc(struct forward *fw, const char *relpath)
 			continue;
 		if (rs->r->folder) {
 			if (fw->njobs == MAX_JOBS)
-				commit_jobs(fw);
+				commit_jobs(fw, false);
 			prepare_folder_job(fw, rs, &sc);
 			pending = true;
 		} else if (too_large(rs->r->email, &sc, &err)) {
@@ -588,10 +627,10 @@ long forward_pass(struct forward *fw)
 	fw->failed = 0;
 	rescan(fw);
 	process_queue(fw);
-	commit_jobs(fw);
+	commit_jobs(fw, true);
 	flush_batches(fw, true);
 	process_queue(fw);
-	commit_jobs(fw);
+	commit_jobs(fw, true);
 	fw->status_dirty = true;
 	finish_round(fw, true);
 	return fw->failed;
@@ -599,6 +638,8 @@ long forward_pass(struct forward *fw)
 
 void forward_handle_events(struct forward *fw)
 {
+	if (fw->syncer)
+		collect_group(fw, false);
 	if (watch_read(fw->w, enqueue, fw))
 		fw->need_rescan = true;
 	int64_t now = now_ms();
@@ -608,9 +649,11 @@ void forward_handle_events(struct forward *fw)
 	process_queue(fw);
 	flush_batches(fw, false);
 	process_queue(fw);
-	/* a group is synced at once (one syncfs): let it gather a little while watching */
-	if (fw->njobs && now_ms() - fw->jobs_since >= COMMIT_DELAY_MS)
-		commit_jobs(fw);
+	/* a group is synced at once (one syncfs): let it gather a little while watching, and
+	 * while the previous one is still being synced */
+	if (fw->njobs && now_ms() - fw->jobs_since >= COMMIT_DELAY_MS &&
+	    (!fw->syncer || !syncer_busy(fw->syncer)))
+		commit_jobs(fw, false);
 	finish_round(fw, false);
 }
 
@@ -621,7 +664,7 @@ void forward_rescan_soon(struct forward *fw)
 
 int forward_fd(const struct forward *fw)
 {
-	return watch_fd(fw->w);
+	return fw->epfd;
 }
 
 int forward_timeout_ms(const struct forward *fw)
@@ -638,11 +681,29 @@ int forward_timeout_ms(const struct forward *fw)
 	for (size_t i = 0; i < fw->nroutes; i++)
 		if (fw->rs[i].batch.len && fw->rs[i].batch_last + fw->o.batch_settle < next)
 			next = fw->rs[i].batch_last + fw->o.batch_settle;
-	if (fw->njobs && fw->jobs_since + COMMIT_DELAY_MS < next)
+	if (fw->njobs && !fw->nsjobs && fw->jobs_since + COMMIT_DELAY_MS < next)
 		next = fw->jobs_since + COMMIT_DELAY_MS;
 	if (fw->status_dirty && fw->status_at + STATUS_EVERY_MS < next)
 		next = fw->status_at + STATUS_EVERY_MS;
 	return next <= now ? 0 : next - now > 3600000 ? 3600000 : (int)(next - now);
+}
+
+/* While watching: the sync thread, and one descriptor for the caller to poll. */
+static int watch_events(struct forward *fw, struct gerr *err)
+{
+	fw->syncer = syncer_start(err);
+	if (!fw->syncer)
+		return -1;
+	fw->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (fw->epfd < 0)
+		return gerr_sys(err, "epoll");
+	int fds[] = {watch_fd(fw->w), syncer_fd(fw->syncer)};
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
+		if (fds[i] >= 0 && epoll_ctl(fw->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			return gerr_sys(err, "epoll");
+	}
+	return 0;
 }
 
 static void default_opts(struct forward_opts *o)
@@ -666,6 +727,7 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 	fw->o = *opts;
 	default_opts(&fw->o);
 	fw->failures = json_object();
+	fw->epfd = -1;
 	if (mkdir_p(cfg->agent.spool_dir, 0750, err) < 0) {
 		forward_close(fw);
 		return NULL;
@@ -674,6 +736,10 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 	fw->gen = generation(cfg);
 	fw->j = fw->w ? journal_open(cfg->agent.state_dir, fw->gen, err) : NULL;
 	if (!fw->j) {
+		forward_close(fw);
+		return NULL;
+	}
+	if (opts->watch && watch_events(fw, err) < 0) {
 		forward_close(fw);
 		return NULL;
 	}
@@ -699,7 +765,10 @@ void forward_close(struct forward *fw)
 	if (!fw)
 		return;
 	if (fw->j)
-		commit_jobs(fw);
+		commit_jobs(fw, true);
+	syncer_stop(fw->syncer);
+	if (fw->epfd >= 0)
+		close(fw->epfd);
 	if (fw->j && fw->status_dirty)
 		write_status(fw);
 	for (size_t i = 0; i < fw->nroutes; i++) {

@@ -10,17 +10,19 @@
  * change (a new forward_open()). Documents of `batch: run` e-mail routes are collected
  * and sent together at the end of a one-shot pass, or once no new document has come for
  * `batch_settle` while watching. Folder deliveries are synced in groups (one syncfs);
- * while watching, a group gathers for up to 25 ms.
+ * while watching, a group gathers for up to 25 ms and is synced by a thread of its own
+ * (syncer.h) while the next group is copied; everything else runs in the caller's thread.
  *
  * Use from the daemon's event loop:
  *     struct forward *fw = forward_open(cfg, &opts, &err);   // rescans the spool
- *     poll on forward_fd(fw) (POLLIN; -1 when polling) with forward_timeout_ms(fw);
+ *     poll on forward_fd(fw) (POLLIN: inotify events or a finished sync) with
+ *     forward_timeout_ms(fw);
  *     forward_handle_events(fw);     // after either: reads events, delivers, retries
  *     forward_rescan_soon(fw);       // optional: a worker filed documents
  *     forward_stats(fw) ...          // counters for `goniec status`
  *     forward_close(fw);             // on reload (then open again) and at exit
- * One-shot: forward_open() then forward_pass(). Everything runs in the caller's thread;
- * a delivery blocks (an SMTP session has the route's timeout).
+ * One-shot: forward_open() then forward_pass(). An e-mail delivery blocks (an SMTP session
+ * has the route's timeout).
  *
  * Status is also written to <state>/forward/status.json after every round that changed
  * something, for `goniec status` in another process:
