@@ -81,9 +81,12 @@ void cli_usage(FILE *out)
 	      "\n"
 	      "Commands:\n",
 	      out);
-	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
-		fprintf(out, "  %-8s %-14s %s\n", commands[i].name, commands[i].args,
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
+		if (str_starts_with(commands[i].summary, "(internal)"))
+			continue;
+		fprintf(out, "  %-8s %-20s %s\n", commands[i].name, commands[i].args,
 			commands[i].summary);
+	}
 	fputs("\n"
 	      "Options:\n"
 	      "  -c, --confdir DIR  configuration directory (installed: /etc/goniec/conf.d;\n"

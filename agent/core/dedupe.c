@@ -17,10 +17,10 @@
 struct dedupe {
 	char *path;
 	int fd;
-	off_t last_start;       /* where the last appended line begins */
-	char *last_hash, *last_id;
 	struct strset hashes;
 	struct strset ids;
+	struct buf staged;          /* lines not yet written */
+	struct strlist staged_keys; /* "h:<hash>" / "i:<id>" added to the sets by them */
 };
 
 /* Fields are separated by spaces: escape what would break a line apart. */
@@ -30,7 +30,8 @@ static char *escape_field(const char *s)
 		return xstrdup("-");
 	struct buf b = {0};
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p <= ' ' || *p == '%' || *p == 0x7f || (p == (const unsigned char *)s && *p == '-'))
+		if (*p <= ' ' || *p == '%' || *p == 0x7f ||
+		    (p == (const unsigned char *)s && (*p == '-' || *p == '#')))
 			buf_printf(&b, "%%%02X", *p);
 		else
 			buf_append(&b, p, 1);
@@ -60,17 +61,20 @@ struct entry {
 	char *hash, *id, *relpath;
 };
 
-static bool parse_line(char *line, struct entry *e)
+static bool parse_line(const char *line, struct entry *e)
 {
-	char *save = NULL;
+	char *copy = xstrdup(line), *save = NULL;
 	char *f[3];
-	for (int i = 0; i < 3; i++)
-		if (!(f[i] = strtok_r(i ? NULL : line, " ", &save)))
-			return false;
-	e->hash = unescape_field(f[0]);
-	e->id = unescape_field(f[1]);
-	e->relpath = unescape_field(f[2]);
-	return true;
+	bool ok = true;
+	for (int i = 0; i < 3 && ok; i++)
+		ok = (f[i] = strtok_r(i ? NULL : copy, " ", &save)) != NULL;
+	if (ok) {
+		e->hash = unescape_field(f[0]);
+		e->id = unescape_field(f[1]);
+		e->relpath = unescape_field(f[2]);
+	}
+	free(copy);
+	return ok;
 }
 
 static void entry_free(struct entry *e)
@@ -80,12 +84,12 @@ static void entry_free(struct entry *e)
 	free(e->relpath);
 }
 
-static void remember(struct dedupe *dd, const struct entry *e)
+static void remember(struct dedupe *dd, const char *hash, const char *id)
 {
-	if (e->hash)
-		strset_add(&dd->hashes, e->hash);
-	if (e->id)
-		strset_add(&dd->ids, e->id);
+	if (hash)
+		strset_add(&dd->hashes, hash);
+	if (id)
+		strset_add(&dd->ids, id);
 }
 
 static bool sidecar_exists(const char *spool_root, const char *relpath)
@@ -96,30 +100,52 @@ static bool sidecar_exists(const char *spool_root, const char *relpath)
 	return ok;
 }
 
-/* Load every complete line; return the offset where the index should end (a torn last
- * line, or a last entry whose sidecar never appeared, is cut off). */
-static size_t load_entries(struct dedupe *dd, char *text, size_t len, const char *spool_root)
+static bool is_checkpoint(const char *line) { return strcmp(line, "#") == 0; }
+
+/* Load the index text (its lines are cut in place). Entries after the last checkpoint
+ * whose sidecar is missing are left out; returns the offset of that tail and, in `tail`,
+ * the lines of it to keep; *clean is false when the file must be rewritten from there. */
+static size_t load_entries(struct dedupe *dd, char *text, size_t len, const char *spool_root,
+			   struct buf *tail, bool *clean)
 {
-	size_t pos = 0, keep = 0;
+	size_t pos = 0, tail_start = 0, complete = 0;
+	for (size_t p = 0; p < len; p++) /* where the last checkpoint ends */
+		if (text[p] == '\n' && p >= 1 && text[p - 1] == '#' && (p == 1 || text[p - 2] == '\n'))
+			tail_start = p + 1;
+	*clean = true;
 	while (pos < len) {
 		char *nl = memchr(text + pos, '\n', len - pos);
-		if (!nl)
-			break; /* torn last line */
+		if (!nl) {
+			*clean = false; /* torn last line */
+			break;
+		}
 		*nl = '\0';
-		size_t next = (size_t)(nl - text) + 1;
+		complete = (size_t)(nl - text) + 1;
 		struct entry e = {0};
-		if (parse_line(text + pos, &e)) {
-			bool last = !memchr(text + next, '\n', len - next);
-			if (last && spool_root && e.relpath && !sidecar_exists(spool_root, e.relpath)) {
-				entry_free(&e);
-				break;
+		const char *line = text + pos;
+		if (!is_checkpoint(line) && parse_line(line, &e)) {
+			bool unsure = pos >= tail_start && spool_root && e.relpath;
+			if (unsure && !sidecar_exists(spool_root, e.relpath)) {
+				*clean = false;
+			} else {
+				remember(dd, e.hash, e.id);
+				if (pos >= tail_start)
+					buf_printf(tail, "%s\n", line);
 			}
-			remember(dd, &e);
 		}
 		entry_free(&e);
-		keep = pos = next;
+		pos = complete;
 	}
-	return keep;
+	return tail_start;
+}
+
+static int rewrite_tail(struct dedupe *dd, size_t at, const struct buf *tail, struct gerr *err)
+{
+	if (ftruncate(dd->fd, (off_t)at) != 0 || lseek(dd->fd, 0, SEEK_END) < 0 ||
+	    (tail->len && write_all(dd->fd, tail->data, tail->len) != 0) ||
+	    write_all(dd->fd, "#\n", 2) != 0 || fdatasync(dd->fd) != 0)
+		return gerr_sys(err, "cannot repair index %s", dd->path);
+	return 0;
 }
 
 struct dedupe *dedupe_open(const char *index_path, const char *spool_root, struct gerr *err)
@@ -138,15 +164,15 @@ struct dedupe *dedupe_open(const char *index_path, const char *spool_root, struc
 	struct dedupe *dd = xcalloc(1, sizeof *dd);
 	dd->path = xstrdup(index_path);
 	dd->fd = fd;
-	size_t keep = load_entries(dd, text, len, spool_root);
+	struct buf tail = {0};
+	bool clean;
+	size_t at = load_entries(dd, text, len, spool_root, &tail, &clean);
 	free(text);
-	if (keep != len && ftruncate(fd, (off_t)keep) != 0) {
-		gerr_sys(err, "cannot repair index %s", index_path);
-		dedupe_close(dd);
-		return NULL;
-	}
-	if (lseek(fd, 0, SEEK_END) < 0) {
-		gerr_sys(err, "cannot seek in %s", index_path);
+	int rc = clean ? 0 : rewrite_tail(dd, at, &tail, err);
+	buf_free(&tail);
+	if (rc == 0 && lseek(fd, 0, SEEK_END) < 0)
+		rc = gerr_sys(err, "cannot seek in %s", index_path);
+	if (rc != 0) {
 		dedupe_close(dd);
 		return NULL;
 	}
@@ -158,8 +184,8 @@ void dedupe_close(struct dedupe *dd)
 	if (!dd)
 		return;
 	close(dd->fd);
-	free(dd->last_hash);
-	free(dd->last_id);
+	buf_free(&dd->staged);
+	strlist_free(&dd->staged_keys);
 	strset_free(&dd->hashes);
 	strset_free(&dd->ids);
 	free(dd->path);
@@ -178,43 +204,72 @@ bool dedupe_has_id(const struct dedupe *dd, const char *source_id)
 
 size_t dedupe_count(const struct dedupe *dd) { return dd->hashes.len; }
 
-int dedupe_add(struct dedupe *dd, const char *sha256_hex, const char *source_id,
-	       const char *relpath, struct gerr *err)
+static void stage_key(struct dedupe *dd, struct strset *set, char kind, const char *key)
+{
+	if (!key || !strset_add(set, key))
+		return;
+	char *k = xasprintf("%c:%s", kind, key);
+	strlist_add(&dd->staged_keys, k);
+	free(k);
+}
+
+void dedupe_stage(struct dedupe *dd, const char *sha256_hex, const char *source_id,
+		  const char *relpath)
 {
 	char *f[3] = {escape_field(sha256_hex), escape_field(source_id), escape_field(relpath)};
-	char *line = xasprintf("%s %s %s\n", f[0], f[1], f[2]);
-	int rc = 0;
-	off_t start = lseek(dd->fd, 0, SEEK_END);
-	if (start < 0 || write_all(dd->fd, line, strlen(line)) != 0 || fdatasync(dd->fd) != 0) {
-		rc = gerr_sys(err, "cannot append to index %s", dd->path);
-		if (start >= 0 && ftruncate(dd->fd, start) != 0)
-			rc = gerr_sys(err, "cannot repair index %s", dd->path);
-	} else {
-		dd->last_start = start;
-		free(dd->last_hash);
-		free(dd->last_id);
-		dd->last_hash = sha256_hex && !strset_has(&dd->hashes, sha256_hex) ? xstrdup(sha256_hex) : NULL;
-		dd->last_id = source_id && !strset_has(&dd->ids, source_id) ? xstrdup(source_id) : NULL;
-		remember(dd, &(struct entry){(char *)sha256_hex, (char *)source_id, NULL});
-	}
-	free(line);
+	buf_printf(&dd->staged, "%s %s %s\n", f[0], f[1], f[2]);
 	for (int i = 0; i < 3; i++)
 		free(f[i]);
+	stage_key(dd, &dd->hashes, 'h', sha256_hex);
+	stage_key(dd, &dd->ids, 'i', source_id);
+}
+
+static void drop_staged(struct dedupe *dd, bool forget)
+{
+	for (size_t i = 0; forget && i < dd->staged_keys.len; i++) {
+		const char *k = dd->staged_keys.items[i];
+		strset_remove(k[0] == 'h' ? &dd->hashes : &dd->ids, k + 2);
+	}
+	strlist_free(&dd->staged_keys);
+	buf_free(&dd->staged);
+}
+
+int dedupe_commit(struct dedupe *dd, bool sync, struct gerr *err)
+{
+	if (!dd->staged.len)
+		return 0;
+	off_t start = lseek(dd->fd, 0, SEEK_END);
+	int rc = 0;
+	if (start < 0 || write_all(dd->fd, dd->staged.data, dd->staged.len) != 0 ||
+	    (sync && fdatasync(dd->fd) != 0)) {
+		rc = gerr_sys(err, "cannot append to index %s", dd->path);
+		if (start >= 0 && ftruncate(dd->fd, start) != 0)
+			log_warn("cannot cut a failed append off %s; it is checked at the next start",
+				 dd->path);
+	}
+	drop_staged(dd, rc != 0);
 	return rc;
 }
 
-void dedupe_undo_last(struct dedupe *dd)
+void dedupe_forget(struct dedupe *dd, const char *sha256_hex, const char *source_id)
 {
-	if (ftruncate(dd->fd, dd->last_start) != 0)
-		log_warn("cannot take back the last line of %s: a document may be skipped until the index is rebuilt",
-			 dd->path);
-	if (dd->last_hash)
-		strset_remove(&dd->hashes, dd->last_hash);
-	if (dd->last_id)
-		strset_remove(&dd->ids, dd->last_id);
-	free(dd->last_hash);
-	free(dd->last_id);
-	dd->last_hash = dd->last_id = NULL;
+	if (sha256_hex)
+		strset_remove(&dd->hashes, sha256_hex);
+	if (source_id)
+		strset_remove(&dd->ids, source_id);
+}
+
+void dedupe_checkpoint(struct dedupe *dd)
+{
+	if (write_all(dd->fd, "#\n", 2) != 0)
+		log_debug("cannot append a checkpoint to %s", dd->path);
+}
+
+int dedupe_add(struct dedupe *dd, const char *sha256_hex, const char *source_id,
+	       const char *relpath, struct gerr *err)
+{
+	dedupe_stage(dd, sha256_hex, source_id, relpath);
+	return dedupe_commit(dd, true, err);
 }
 
 int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err)

@@ -3,10 +3,14 @@
  * One index per source, <state>/sources/<name>/filed.idx: an append-only text log, one
  * line per filed document ("<sha256> <id or -> <spool-relative path>"), loaded into hash
  * tables at open (100,000 entries load in tens of milliseconds). Only one process writes a
- * source's index at a time (the per-source run lock). A line is appended and fsynced
- * before the document's sidecar is published; at open, a last entry whose sidecar is
- * missing (a crash between the two) is dropped, so the index never claims a document the
- * spool does not have. A torn last line is ignored and cut off.
+ * source's index at a time (the per-source run lock).
+ *
+ * The spool stages entries while it files (dedupe_stage: known at once in memory), makes
+ * them durable (dedupe_commit: appended and synced) before it publishes their sidecars, and
+ * then appends a checkpoint line ("#", dedupe_checkpoint). At open, the entries after the
+ * last checkpoint are checked: one whose sidecar is missing (a crash between the two) is
+ * dropped, so the index never claims a document the spool does not have. A torn last line
+ * is ignored and cut off.
  *
  * A second, cross-source index (<state>/content.idx, shared, appended under flock) maps a
  * hash to the first path that held it, for the sidecar's duplicate_of.
@@ -21,18 +25,29 @@
 
 struct dedupe;
 
-/* spool_root is used to check the last entry; may be NULL to skip that check. */
+/* spool_root is used to check the entries after the last checkpoint; may be NULL to skip
+ * that check. */
 struct dedupe *dedupe_open(const char *index_path, const char *spool_root, struct gerr *err);
 void dedupe_close(struct dedupe *dd);
 
 bool dedupe_has_hash(const struct dedupe *dd, const char *sha256_hex);
 bool dedupe_has_id(const struct dedupe *dd, const char *source_id);
 size_t dedupe_count(const struct dedupe *dd);
-/* Record a filed document. id may be NULL. */
+/* Record a filed document at once (stage and commit). id may be NULL. */
 int dedupe_add(struct dedupe *dd, const char *sha256_hex, const char *source_id,
 	       const char *relpath, struct gerr *err);
-/* Take back the last dedupe_add() (its sidecar could not be published). */
-void dedupe_undo_last(struct dedupe *dd);
+/* Stage an entry: known to dedupe_has_* at once, written by dedupe_commit(). */
+void dedupe_stage(struct dedupe *dd, const char *sha256_hex, const char *source_id,
+		  const char *relpath);
+/* Append the staged entries, and sync them unless the caller syncs the whole file system
+ * next. On failure nothing staged is kept (not on disk, not in memory). */
+int dedupe_commit(struct dedupe *dd, bool sync, struct gerr *err);
+/* Forget an entry in memory (its sidecar could not be published; the line on disk is
+ * dropped at the next open, being after the last checkpoint). */
+void dedupe_forget(struct dedupe *dd, const char *sha256_hex, const char *source_id);
+/* Mark that every entry so far has its sidecar. Not synced: a lost checkpoint only
+ * makes the next open check a few more entries. */
+void dedupe_checkpoint(struct dedupe *dd);
 /* Record an id as seen without a document (looked at, nothing to take). */
 int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err);
 

@@ -16,6 +16,7 @@
 
 #include "core/dedupe.h"
 #include "core/fault.h"
+#include "core/log.h"
 #include "core/names.h"
 #include "core/sniff.h"
 #include "core/strset.h"
@@ -48,6 +49,13 @@ struct spool_doc {
 	size_t head_len;
 	unsigned char tail[TAIL_MAX];
 	size_t tail_len;
+};
+
+/* A committed document whose sidecar waits for the batch to be synced. */
+struct spool_pending {
+	struct dedupe *dd;
+	char *doc_path, *side_tmp, *side_path, *dir;
+	char *sha256, *source_id;
 };
 
 static unsigned long tmp_counter;
@@ -86,6 +94,10 @@ int spool_open(struct spool *sp, const char *root, const char *state_dir,
 
 void spool_close(struct spool *sp)
 {
+	struct gerr err;
+	if (sp->npending && spool_flush(sp, &err) != 0)
+		log_error("spool: %s", err.msg);
+	free(sp->pending);
 	free(sp->root);
 	free(sp->state_dir);
 	memset(sp, 0, sizeof *sp);
@@ -339,7 +351,8 @@ static json_t *build_sidecar(const struct spool_doc *doc, const char *name,
 	return j;
 }
 
-/* Write the sidecar under a temporary name (synced); returns that name or NULL. */
+/* Write the sidecar under a temporary name; returns that name or NULL. It is synced with
+ * the rest of its batch in spool_flush(). */
 static char *prepare_sidecar(struct spool_doc *doc, json_t *sidecar, struct gerr *err)
 {
 	char *text = json_dumps(sidecar, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_SORT_KEYS);
@@ -347,7 +360,7 @@ static char *prepare_sidecar(struct spool_doc *doc, json_t *sidecar, struct gerr
 			      ++tmp_counter);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
 	bool ok = fd >= 0 && write_all(fd, text, strlen(text)) == 0 &&
-		  write_all(fd, "\n", 1) == 0 && fsync(fd) == 0;
+		  write_all(fd, "\n", 1) == 0;
 	if (!ok) {
 		gerr_sys(err, "cannot write the sidecar %s", tmp);
 		unlink(tmp);
@@ -358,17 +371,6 @@ static char *prepare_sidecar(struct spool_doc *doc, json_t *sidecar, struct gerr
 		close(fd);
 	free(text);
 	return tmp;
-}
-
-static int publish_sidecar(struct spool_doc *doc, const char *tmp, const char *name,
-			   struct gerr *err)
-{
-	char *path = xasprintf("%s/%s" SIDECAR_SUFFIX, doc->dir, name);
-	int rc = rename_noreplace(tmp, path);
-	if (rc != 0)
-		gerr_sys(err, "cannot publish %s", path);
-	free(path);
-	return rc == 0 ? fsync_dir(doc->dir, err) : -1;
 }
 
 /* Decide whether the content may be filed; NULL when it may, else why not (owned). */
@@ -431,6 +433,143 @@ static int move_to_quarantine(struct spool_doc *doc, struct gerr *err)
 	return 0;
 }
 
+static void add_pending(struct spool_doc *doc, const struct spool_result *res,
+			const char *relpath, char *side_tmp, const char *name)
+{
+	struct spool *sp = doc->sp;
+	if (sp->npending == sp->cap_pending) {
+		sp->cap_pending = sp->cap_pending ? 2 * sp->cap_pending : 16;
+		sp->pending = xrealloc(sp->pending, sp->cap_pending * sizeof *sp->pending);
+	}
+	sp->pending[sp->npending++] = (struct spool_pending){
+		.dd = doc->dd,
+		.doc_path = xstrdup(res->path),
+		.side_tmp = side_tmp,
+		.side_path = xasprintf("%s/%s" SIDECAR_SUFFIX, doc->dir, name),
+		.dir = xstrdup(doc->dir),
+		.sha256 = xstrdup(res->sha256),
+		.source_id = dup_or_null(doc->source_id),
+	};
+	if (doc->dd)
+		dedupe_stage(doc->dd, res->sha256, doc->source_id, relpath);
+}
+
+static void pending_free(struct spool_pending *p)
+{
+	free(p->doc_path);
+	free(p->side_tmp);
+	free(p->side_path);
+	free(p->dir);
+	free(p->sha256);
+	free(p->source_id);
+}
+
+static int sync_path(const char *path, struct gerr *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gerr_sys(err, "cannot open %s", path);
+	int rc = fsync(fd) == 0 ? 0 : gerr_sys(err, "cannot sync %s", path);
+	close(fd);
+	return rc;
+}
+
+/* A batch is made durable with one sync of the spool's file system (the state directory
+ * is synced too when it shares it; else its index entries are synced on their own). */
+static int sync_spool(struct spool *sp, struct gerr *err)
+{
+	int fd = open(sp->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd >= 0 && syncfs(fd) == 0 ? 0 : gerr_sys(err, "cannot sync the spool %s", sp->root);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static bool same_file_system(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev;
+}
+
+/* Index entries go before the sidecars: a crash before a sidecar is published leaves an
+ * entry after the last checkpoint without its sidecar, which dedupe_open() drops (see
+ * dedupe.h). */
+static int commit_indexes(struct spool *sp, bool sync, struct gerr *err)
+{
+	for (size_t i = 0; i < sp->npending; i++)
+		if (sp->pending[i].dd && dedupe_commit(sp->pending[i].dd, sync, err) != 0)
+			return -1;
+	return 0;
+}
+
+/* Documents, temporary sidecars and index entries durable: one document file by file,
+ * a batch with one sync of the file system. */
+static int sync_contents(struct spool *sp, struct gerr *err)
+{
+	if (sp->npending == 1) {
+		const struct spool_pending *p = &sp->pending[0];
+		if (sync_path(p->doc_path, err) != 0 || sync_path(p->side_tmp, err) != 0)
+			return -1;
+		return commit_indexes(sp, true, err);
+	}
+	bool shared = same_file_system(sp->root, sp->state_dir);
+	if (commit_indexes(sp, !shared, err) != 0)
+		return -1;
+	return sync_spool(sp, err);
+}
+
+static void checkpoint_indexes(struct spool *sp)
+{
+	for (size_t i = 0; i < sp->npending; i++)
+		if (sp->pending[i].dd && (i == 0 || sp->pending[i].dd != sp->pending[i - 1].dd))
+			dedupe_checkpoint(sp->pending[i].dd);
+}
+
+/* The published sidecars' names durable. */
+static int sync_names(struct spool *sp, struct gerr *err)
+{
+	return sp->npending == 1 ? fsync_dir(sp->pending[0].dir, err) : sync_spool(sp, err);
+}
+
+/* Undo one pending commit: its document and temporary sidecar go, the index forgets it. */
+static void drop_pending(struct spool_pending *p)
+{
+	unlink(p->side_tmp);
+	unlink(p->doc_path);
+	if (p->dd)
+		dedupe_forget(p->dd, p->sha256, p->source_id);
+}
+
+int spool_flush(struct spool *sp, struct gerr *err)
+{
+	if (!sp->npending)
+		return 0;
+	int rc = sync_contents(sp, err);
+	fault_point("spool-synced");
+	size_t published = 0;
+	for (size_t i = 0; rc == 0 && i < sp->npending; i++, published++)
+		if (rename_noreplace(sp->pending[i].side_tmp, sp->pending[i].side_path) != 0)
+			rc = gerr_sys(err, "cannot publish %s", sp->pending[i].side_path);
+	fault_point("spool-sidecars-renamed");
+	if (rc == 0)
+		rc = sync_names(sp, err);
+	if (rc == 0)
+		checkpoint_indexes(sp);
+	for (size_t i = 0; i < sp->npending; i++) {
+		if (rc != 0 && i >= published)
+			drop_pending(&sp->pending[i]);
+		pending_free(&sp->pending[i]);
+	}
+	sp->npending = 0;
+	return rc;
+}
+
+int spool_batch(struct spool *sp, bool on, struct gerr *err)
+{
+	sp->batch = on;
+	return on ? 0 : spool_flush(sp, err);
+}
+
 static int commit_file(struct spool_doc *doc, struct spool_result *res, struct gerr *err)
 {
 	struct sniff_result r = sniff_type(doc->head, doc->head_len, doc->tail, doc->tail_len,
@@ -446,14 +585,12 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 	}
 	res->reason = judge(doc, &r);
 	res->status = res->reason ? SPOOL_QUARANTINED : SPOOL_FILED;
-	if (fsync(doc->fd) != 0)
-		return gerr_sys(err, "cannot sync %s", doc->tmp_path);
 	if (res->status == SPOOL_QUARANTINED && move_to_quarantine(doc, err) != 0)
 		return -1;
 	close(doc->fd);
 	doc->fd = -1;
 
-	fault_point("spool-synced");
+	fault_point("spool-written");
 	char *base = final_base_name(doc, r.type, res->sha256);
 	char *name = publish_document(doc, base, err);
 	free(base);
@@ -473,25 +610,16 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 	json_t *sidecar = build_sidecar(doc, name, res, dup);
 	char *side_tmp = prepare_sidecar(doc, sidecar, err);
 	json_decref(sidecar);
-	fault_point("spool-sidecar-written");
 	free(dup);
-	free(name);
-	/* The index line goes before the sidecar: a crash between the two leaves a last
-	 * entry without sidecar, which dedupe_open() drops (see dedupe.h). */
-	int rc = -1;
-	if (side_tmp && (!doc->dd || dedupe_add(doc->dd, res->sha256, doc->source_id, relpath,
-						err) == 0)) {
-		fault_point("spool-indexed");
-		rc = publish_sidecar(doc, side_tmp, strrchr(res->path, '/') + 1, err);
-		if (rc != 0 && doc->dd)
-			dedupe_undo_last(doc->dd);
-	}
-	if (side_tmp && rc != 0)
-		unlink(side_tmp);
-	free(side_tmp);
-	if (rc != 0)
+	fault_point("spool-sidecar-written");
+	if (!side_tmp) {
+		free(name);
 		unlink(res->path); /* a document without sidecar would be an orphan */
-	return rc;
+		return -1;
+	}
+	add_pending(doc, res, relpath, side_tmp, name);
+	free(name);
+	return 0;
 }
 
 int spool_commit(struct spool_doc *doc, struct spool_result *res, struct gerr *err)
@@ -500,6 +628,8 @@ int spool_commit(struct spool_doc *doc, struct spool_result *res, struct gerr *e
 	int rc = finish_digest(doc, res, err);
 	if (rc == 0)
 		rc = commit_file(doc, res, err);
+	if (rc == 0 && !doc->sp->batch)
+		rc = spool_flush(doc->sp, err);
 	if (rc != 0)
 		spool_result_free(res);
 	doc_free(doc);

@@ -14,6 +14,13 @@
  * publishes document and sidecar, and records the document in the source's dedupe index.
  * spool_abort() drops an unfinished document. A document is never held in memory whole.
  *
+ * Batches: by default each commit is durable when it returns (the document and sidecar
+ * synced, the index entry synced, the folder synced). After spool_batch(sp, true) a
+ * commit publishes the document at once but its sidecar (the mark of completeness) only
+ * at spool_flush(), which makes the whole batch durable with one sync of the file system
+ * instead of several syncs per document. A source must flush before it acts on what it
+ * filed (moves a message, marks it seen); spool_close() flushes what is left.
+ *
  * Ownership: struct spool and struct spool_doc are owned by the caller and released with
  * spool_close() / spool_commit() / spool_abort() (commit and abort always free the doc).
  * The `meta` passed to spool_begin() is copied; JSON objects in it are borrowed (their
@@ -31,10 +38,15 @@
 
 struct dedupe;
 
+struct spool_pending;
+
 struct spool {
 	char *root;
 	char *state_dir;          /* for the cross-source content index */
 	uint64_t max_document_size;
+	bool batch;
+	struct spool_pending *pending; /* commits whose sidecars wait for spool_flush() */
+	size_t npending, cap_pending;
 };
 
 /* What the source knows of a document. Strings may be NULL. */
@@ -72,7 +84,14 @@ void spool_result_free(struct spool_result *r);
 
 int spool_open(struct spool *sp, const char *root, const char *state_dir,
 	       uint64_t max_document_size, struct gerr *err);
+/* Flushes what is pending (a failure is logged); see spool_flush(). */
 void spool_close(struct spool *sp);
+
+/* Turn batching on or off (turning it off flushes). */
+int spool_batch(struct spool *sp, bool on, struct gerr *err);
+/* Make every pending commit durable and publish the sidecars. On failure none of the
+ * pending documents counts as filed: they are removed, and -1 is returned. */
+int spool_flush(struct spool *sp, struct gerr *err);
 
 /* Remove what an interrupted write of this source left: temporary files, and documents
  * whose sidecar never appeared. Call it with the source's run lock held (other sources'

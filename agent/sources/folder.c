@@ -5,7 +5,8 @@
  * change is at least `settle` old is taken: filed through the spool (type checked by
  * content; refused types go to quarantine with a sidecar that says why), then moved to
  * `path/done/` (after: move, the default) — or left in place and remembered by name, size
- * and modification time (after: keep). A file still being written is not taken: its
+ * and modification time (after: keep). Files are filed in batches of up to 256, each made
+ * durable with one sync before its files move. A file still being written is not taken: its
  * modification time is too recent, or its size changes while it is read.
  */
 #include <dirent.h>
@@ -150,20 +151,21 @@ static bool settled(const struct folder_item *it)
 	return S_ISREG(it->st.st_mode) && now - it->st.st_mtime >= it->fc->settle;
 }
 
-static void process_file(struct source_run *run, const struct folder_conf *fc, int dirfd,
+/* File one file; true when it is in the spool (or was there already) and may go to done/. */
+static bool process_file(struct source_run *run, const struct folder_conf *fc, int dirfd,
 			 const char *name)
 {
 	struct folder_item it = {run, fc, name, {0}};
 	if (fstatat(dirfd, name, &it.st, AT_SYMLINK_NOFOLLOW) != 0 || !settled(&it))
-		return;
+		return false;
 	char *id = fc->after == AFTER_KEEP ? keep_id(&it) : NULL;
 	if (id && dedupe_has_id(run->dedupe, id)) {
 		free(id);
-		return;
+		return false;
 	}
 	run->stats.looked_at++;
+	bool taken = false;
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	struct gerr err;
 	if (fd < 0) {
 		run->stats.failed++;
 		gerr_sys(&run->err, "cannot open %s/%s", fc->path, name);
@@ -171,26 +173,48 @@ static void process_file(struct source_run *run, const struct folder_conf *fc, i
 	} else if (take_file(run, &it, fd, id) != 0) {
 		run->stats.failed++;
 		log_error("%s: %s: %s", run->src->name, name, run->err.msg);
-	} else if (fc->after == AFTER_MOVE) {
-		char *done = path_join(fc->path, fc->done_dir);
-		if (move_to_done(fc->path, done, name, &err) != 0) {
-			run->stats.failed++;
-			run->err = err;
-			log_error("%s: %s", run->src->name, err.msg);
-		}
-		free(done);
+	} else {
+		taken = true;
 	}
 	if (fd >= 0)
 		close(fd);
 	free(id);
 	if (run->progress)
 		run->progress(run);
+	return taken;
+}
+
+/* Make a batch durable, then move its files to done/ (after: move). When the batch cannot
+ * be made durable, none of it counts as filed and every file stays for the next run. */
+static void finish_batch(struct source_run *run, const struct folder_conf *fc,
+			 struct strlist *taken, unsigned long filed_before)
+{
+	struct gerr err;
+	if (spool_flush(run->spool, &err) != 0) {
+		run->err = err;
+		log_error("%s: %s", run->src->name, err.msg);
+		run->stats.failed += taken->len;
+		run->stats.filed = filed_before;
+		strlist_free(taken);
+		return;
+	}
+	char *done = path_join(fc->path, fc->done_dir);
+	for (size_t i = 0; fc->after == AFTER_MOVE && i < taken->len; i++)
+		if (move_to_done(fc->path, done, taken->items[i], &err) != 0) {
+			run->stats.failed++;
+			run->err = err;
+			log_error("%s: %s", run->src->name, err.msg);
+		}
+	free(done);
+	strlist_free(taken);
 }
 
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
+
+#define FOLDER_BATCH 256
 
 static enum run_outcome folder_run(struct source_run *run)
 {
@@ -200,15 +224,24 @@ static enum run_outcome folder_run(struct source_run *run)
 		gerr_sys(&run->err, "cannot read folder %s", fc->path);
 		return RUN_FAILED;
 	}
-	struct strlist names = {0};
+	struct strlist names = {0}, taken = {0};
 	struct dirent *e;
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.' && strcmp(e->d_name, fc->done_dir) != 0)
 			strlist_add(&names, e->d_name);
 	if (names.len)
 		qsort(names.items, names.len, sizeof *names.items, cmp_str);
-	for (size_t i = 0; i < names.len; i++)
-		process_file(run, fc, dirfd(d), names.items[i]);
+	spool_batch(run->spool, true, NULL);
+	unsigned long filed_before = run->stats.filed;
+	for (size_t i = 0; i < names.len; i++) {
+		if (process_file(run, fc, dirfd(d), names.items[i]))
+			strlist_add(&taken, names.items[i]);
+		if (taken.len == FOLDER_BATCH || i + 1 == names.len) {
+			finish_batch(run, fc, &taken, filed_before);
+			filed_before = run->stats.filed;
+		}
+	}
+	spool_batch(run->spool, false, NULL);
 	closedir(d);
 	strlist_free(&names);
 	if (run->stats.failed)

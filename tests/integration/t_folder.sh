@@ -69,7 +69,7 @@ check "a file changed within settle is not taken" test -f "$inbox/writing.pdf"
 sed -i 's/settle: 30s/settle: 0s/' "$T/conf.d/acme.yaml"
 
 # Killed in the middle of filing: the next run files it exactly once.
-for point in spool-write spool-published spool-indexed; do
+for point in spool-write spool-published spool-synced; do
 	pdf "crash $point" >"$inbox/crash-$point.pdf"
 	GONIEC_CRASH_AT=$point g fetch >/dev/null 2>&1
 	g fetch >/dev/null 2>&1

@@ -50,7 +50,7 @@ static void test_torn_line_and_missing_sidecar(void **state)
 	dedupe_close(dd);
 	char *after = NULL;
 	assert_int_equal(read_file(idx, 4096, &after, NULL, &err), 0);
-	char *want = xasprintf("%s - a.pdf\n", H1);
+	char *want = xasprintf("%s - a.pdf\n#\n", H1);
 	assert_string_equal(after, want);
 	free(want);
 	free(after);
@@ -61,24 +61,37 @@ static void test_torn_line_and_missing_sidecar(void **state)
 	free(dir);
 }
 
-static void test_undo_last(void **state)
+/* Staged entries are known at once; a failed publish forgets them; entries after the
+ * last checkpoint are checked at open, earlier ones are trusted. */
+static void test_stage_commit_forget_checkpoint(void **state)
 {
 	(void)state;
 	char *dir = scratch_dir();
 	char *idx = path_join(dir, "filed.idx");
+	char *side = path_join(dir, "a.meta.json");
 	struct gerr err;
-	struct dedupe *dd = dedupe_open(idx, NULL, &err);
-	assert_int_equal(dedupe_add(dd, H1, "id1", "a", &err), 0);
-	assert_int_equal(dedupe_add(dd, H2, "id2", "b", &err), 0);
-	dedupe_undo_last(dd);
-	assert_true(dedupe_has_hash(dd, H1));
+	struct dedupe *dd = dedupe_open(idx, dir, &err);
+	dedupe_stage(dd, H1, "id1", "a");
+	dedupe_stage(dd, H2, "id2", "b");
+	assert_true(dedupe_has_hash(dd, H2));
+	assert_int_equal(dedupe_commit(dd, true, &err), 0);
+	dedupe_forget(dd, H2, "id2");
 	assert_false(dedupe_has_hash(dd, H2));
 	assert_false(dedupe_has_id(dd, "id2"));
+	write_text(side, "{}"); /* a was published, b never was */
 	dedupe_close(dd);
-	dd = dedupe_open(idx, NULL, &err);
-	assert_int_equal(dedupe_count(dd), 1);
+	dd = dedupe_open(idx, dir, &err);
+	assert_true(dedupe_has_hash(dd, H1));
+	assert_false(dedupe_has_hash(dd, H2));
+	dedupe_checkpoint(dd);
+	dedupe_close(dd);
+	/* Before the checkpoint entries are trusted, even when their sidecar is gone later. */
+	unlink(side);
+	dd = dedupe_open(idx, dir, &err);
+	assert_true(dedupe_has_hash(dd, H1));
 	dedupe_close(dd);
 	rm_rf(dir);
+	free(side);
 	free(idx);
 	free(dir);
 }
@@ -129,7 +142,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_survives_restart),
 		cmocka_unit_test(test_torn_line_and_missing_sidecar),
-		cmocka_unit_test(test_undo_last),
+		cmocka_unit_test(test_stage_commit_forget_checkpoint),
 		cmocka_unit_test(test_large_index_is_fast),
 		cmocka_unit_test(test_content_index_first_wins),
 	};

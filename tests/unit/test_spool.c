@@ -186,8 +186,11 @@ static void visible_files(const char *dir, struct strlist *out)
 static void test_crash_at_each_step(void **state)
 {
 	struct fixture *f = *state;
-	static const char *const points[] = {"spool-write", "spool-synced", "spool-published",
-					     "spool-sidecar-written", "spool-indexed"};
+	/* The last point comes after the sidecar is published: the document is complete
+	 * and the restart finds it filed already. */
+	static const char *const points[] = {"spool-write", "spool-written", "spool-published",
+					     "spool-sidecar-written", "spool-synced",
+					     "spool-sidecars-renamed"};
 	for (size_t i = 0; i < ARRAY_LEN(points); i++) {
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -213,7 +216,8 @@ static void test_crash_at_each_step(void **state)
 				assert_true(access(side, F_OK) == 0);
 				free(side);
 			}
-		assert_int_equal(files.len, 0);
+		bool complete = i + 1 == ARRAY_LEN(points);
+		assert_int_equal(files.len, complete ? 2 : 0);
 		strlist_free(&files);
 
 		/* The restart: reopen the index and file again: exactly one document. */
@@ -222,8 +226,9 @@ static void test_crash_at_each_step(void **state)
 		assert_non_null(f->dd);
 		struct spool_result res;
 		assert_int_equal(file_buf(f, "crash.pdf", PDF, sizeof PDF - 1, &res), 0);
-		if (res.status != SPOOL_FILED)
-			fail_msg("after a crash at %s the document was not filed again", points[i]);
+		enum spool_status want = complete ? SPOOL_DUPLICATE : SPOOL_FILED;
+		if (res.status != want)
+			fail_msg("after a crash at %s the document is not filed exactly once", points[i]);
 		visible_files(f->root, &files);
 		assert_int_equal(files.len, 2);
 		strlist_free(&files);
@@ -235,6 +240,79 @@ static void test_crash_at_each_step(void **state)
 		f->dd = dedupe_open(f->index, f->root, &err);
 		spool_result_free(&res);
 	}
+}
+
+static int count_sidecars(const char *root)
+{
+	struct strlist files = {0};
+	visible_files(root, &files);
+	int n = 0;
+	for (size_t i = 0; i < files.len; i++)
+		n += str_ends_with(files.items[i], ".meta.json");
+	strlist_free(&files);
+	return n;
+}
+
+static void file_batch(struct fixture *f, int n, enum spool_status want)
+{
+	struct gerr err;
+	assert_int_equal(spool_batch(&f->sp, true, &err), 0);
+	for (int i = 0; i < n; i++) {
+		char name[32], body[64];
+		snprintf(name, sizeof name, "batch-%d.pdf", i);
+		snprintf(body, sizeof body, "%%PDF-1.4\n%d\n%%%%EOF\n", i);
+		struct spool_result res;
+		assert_int_equal(file_buf(f, name, body, strlen(body), &res), 0);
+		assert_int_equal(res.status, want);
+		spool_result_free(&res);
+	}
+}
+
+/* A batch: documents are known at once (a second copy is a duplicate), sidecars appear at
+ * the flush, and a crash in the flush leaves nothing half-done: all are filed again. */
+static void test_batch(void **state)
+{
+	struct fixture *f = *state;
+	file_batch(f, 20, SPOOL_FILED);
+	struct spool_result dup;
+	assert_int_equal(file_buf(f, "again.pdf", "%PDF-1.4\n3\n%%EOF\n", 17, &dup), 0);
+	assert_int_equal(dup.status, SPOOL_DUPLICATE);
+	assert_int_equal(count_sidecars(f->root), 0);
+	struct gerr err;
+	assert_int_equal(spool_flush(&f->sp, &err), 0);
+	assert_int_equal(count_sidecars(f->root), 20);
+
+	static const char *const points[] = {"spool-synced", "spool-sidecars-renamed"};
+	static const int sidecars_after_crash[] = {0, 20};
+	for (size_t i = 0; i < ARRAY_LEN(points); i++) {
+		char *cmd = xasprintf("rm -rf '%s'/* '%s'", f->root, f->index);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+		dedupe_close(f->dd);
+		f->dd = dedupe_open(f->index, f->root, &err);
+		pid_t pid = fork();
+		if (pid == 0) {
+			file_batch(f, 20, SPOOL_FILED);
+			setenv("GONIEC_CRASH_AT", points[i], 1);
+			spool_flush(&f->sp, &err);
+			_exit(0);
+		}
+		int status;
+		waitpid(pid, &status, 0);
+		assert_int_equal(WEXITSTATUS(status), 99);
+		spool_cleanup(&f->sp, "acme-mail", &err);
+		assert_int_equal(count_sidecars(f->root), sidecars_after_crash[i]);
+		struct strlist left = {0};
+		visible_files(f->root, &left);
+		assert_int_equal(left.len, 2 * sidecars_after_crash[i]);
+		strlist_free(&left);
+		dedupe_close(f->dd);
+		f->dd = dedupe_open(f->index, f->root, &err);
+		file_batch(f, 20, i == 0 ? SPOOL_FILED : SPOOL_DUPLICATE);
+		assert_int_equal(spool_flush(&f->sp, &err), 0);
+		assert_int_equal(count_sidecars(f->root), 20);
+	}
+	assert_int_equal(spool_batch(&f->sp, false, &err), 0);
 }
 
 static void test_cross_source_duplicate_marked(void **state)
@@ -291,6 +369,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_at_each_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_source_duplicate_marked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_streaming_many_chunks, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("spool", tests, NULL, NULL);

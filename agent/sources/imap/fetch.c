@@ -38,6 +38,7 @@ struct folder_run {
 	struct gerr *err;
 	bool failed;                /* something in this folder failed: report it */
 	bool unreadable;            /* the last structure fetch failed to parse */
+	unsigned long filed_before; /* run->stats.filed when the chunk began */
 	unsigned reconnects;
 };
 
@@ -640,9 +641,29 @@ static void retry_pending(struct folder_run *fr, struct imap_target *t)
 
 /* ---- the folder ------------------------------------------------------------------------- */
 
+/* Make the chunk's documents durable (one sync for the whole batch). When that fails none
+ * of them is filed: their messages count as failed, so they are neither moved nor passed. */
+static void flush_chunk(struct folder_run *fr)
+{
+	struct gerr e;
+	if (spool_flush(fr->run->spool, &e) == 0)
+		return;
+	log_error("%s: %s: %s", fr->run->src->name, fr->folder, e.msg);
+	*fr->err = e;
+	for (size_t i = 0; i < fr->nmsgs; i++) {
+		struct imap_msg *m = &fr->msgs[i];
+		if (m->filed && !m->failed) {
+			m->failed++;
+			fr->run->stats.failed++;
+		}
+	}
+	fr->run->stats.filed = fr->filed_before;
+}
+
 /* After a chunk: what to move, and how far the folder is done. */
 static uint32_t finish_chunk(struct folder_run *fr, struct imap_target *t, uint32_t done_to)
 {
+	flush_chunk(fr);
 	uint32_t *take = xcalloc(fr->nmsgs + 1, sizeof *take);
 	size_t n = 0;
 	uint32_t stop = 0;
@@ -709,6 +730,7 @@ static void scan(struct folder_run *fr, struct imap_state *st, struct imap_targe
 		uint32_t seen = last;
 		for (size_t i = 0; !last && i < fr->nmsgs; i++)
 			seen = fr->msgs[i].uid > seen ? fr->msgs[i].uid : seen;
+		fr->filed_before = fr->run->stats.filed;
 		fetch_parts(fr);
 		uint32_t done_to = finish_chunk(fr, t, seen ? seen : fr->fs.last_uid);
 		bool stop = done_to < seen || !uidnext;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/spool.h"
 #include "formats/utf7.h"
 #include "sources/imap/fetch.h"
 #include "sources/imap/session.h"
@@ -135,6 +136,8 @@ static enum run_outcome imap_run(struct source_run *run)
 	imap_folders_free(&all);
 	struct imap_state st;
 	imap_state_load(&st, run->state_dir, run->src->name);
+	/* Documents are made durable a chunk at a time, before their messages move. */
+	spool_batch(run->spool, true, NULL);
 	unsigned failed = 0;
 	for (size_t i = 0; i < names.len && !s.broken; i++) {
 		struct gerr err = {{0}};
@@ -146,6 +149,11 @@ static enum run_outcome imap_run(struct source_run *run)
 	}
 	if (s.broken && !failed)
 		failed = 1;
+	struct gerr ferr;
+	if (spool_batch(run->spool, false, &ferr) != 0) {
+		run->err = ferr;
+		failed++;
+	}
 	imap_state_free(&st);
 	imap_session_close(&s);
 	size_t nfolders = names.len;
