@@ -318,6 +318,15 @@ int route_validate(struct cf_ctx *ctx, yaml_node_t *node, struct route_conf *rc)
 	return 0;
 }
 
+void route_each_secret(const struct route_conf *rc,
+		       void (*fn)(const struct secret *s, const char *key, void *arg), void *arg)
+{
+	const struct route *r = rc->typed;
+	cf_each_secret(route_fields, r, fn, arg);
+	if (r->email)
+		cf_each_secret(email_fields, r->email, fn, arg);
+}
+
 /* ---- matching ---------------------------------------------------------------------------- */
 
 static bool any_pattern(const struct strlist *pats, const char *value)

@@ -86,6 +86,11 @@ extern const size_t route_conf_size;
 struct route_conf;
 int route_validate(struct cf_ctx *ctx, yaml_node_t *node, struct route_conf *r);
 
+/* Call fn for every secret of the route (the e-mail target's password), as
+ * cf_each_secret() does for a plain table (the targets are not plain structs). */
+void route_each_secret(const struct route_conf *r,
+		       void (*fn)(const struct secret *s, const char *key, void *arg), void *arg);
+
 /* Does the document with this sidecar (file: its spool name) belong to the route? */
 bool route_matches(const struct route_conf *r, const json_t *sidecar, const char *file);
 /* Text that changes whenever the route's configuration does (for the journal's

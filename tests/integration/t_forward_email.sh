@@ -65,6 +65,12 @@ check_eq "after losing the journal it is sent again (at-least-once)" 2 "$(mail_c
 check_eq "a repeat carries the same Message-ID" "$mid1" "$(sed -n 's/^Message-ID: //Ip' "$TLS_OUT/0002.eml" | tr -d '\r')"
 check "the password never appears in the log" test -z "$(grep -r 's3cret' "$T/log" "$STATE")"
 
+# goniec check proves the SMTP password can be read
+{ echo "routes:"; route chk "$TLS_PORT" starttls "      user: goniec
+      password_file: $T/no-such-file"; } >"$CONF/10-routes.yaml"
+fw check >/dev/null 2>"$T/check"
+check "check: an unreadable SMTP password file is an error" grep -q "error: password: .*no-such-file" "$T/check"
+
 # security: starttls against a server without STARTTLS must not fall back to plain text
 { echo "routes:"; route nofallback "$PLAIN_PORT" starttls; } >"$CONF/10-routes.yaml"
 out=$(fw forward 2>"$T/log2")
