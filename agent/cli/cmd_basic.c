@@ -43,7 +43,7 @@ static void check_secrets(const struct config *cfg, struct diag *diag)
 		cf_each_secret(src->type->fields, src->typed, check_one_secret, &sc);
 	}
 	for (size_t i = 0; i < cfg->nroutes; i++)
-		cf_each_secret(route_fields, cfg->routes[i]->typed, check_one_secret, &sc);
+		route_each_secret(cfg->routes[i], check_one_secret, &sc);
 }
 
 int cmd_check(struct cli *cli, int argc, char **argv)

@@ -10,12 +10,14 @@
 #include "core/log.h"
 #include "forward/forward.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, rescan_requested;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		rescan_requested = 1;
+	else
+		stop_requested = 1;
 }
 
 static void print_stats(struct forward *fw)
@@ -34,12 +36,17 @@ static int watch_loop(struct forward *fw)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	log_notice("forward: watching the spool (%s)", forward_mode(fw));
 	while (!stop_requested) {
 		struct pollfd p = {.fd = forward_fd(fw), .events = POLLIN};
 		if (poll(&p, p.fd >= 0 ? 1 : 0, forward_timeout_ms(fw)) < 0 && errno != EINTR) {
 			log_error("forward: poll: %s", strerror(errno));
 			return EXIT_FAILED;
+		}
+		if (rescan_requested) {
+			rescan_requested = 0;
+			forward_rescan_soon(fw);
 		}
 		if (!stop_requested)
 			forward_handle_events(fw);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/names.h"
 #include "forward/target.h"
 #include "forward/template.h"
@@ -72,9 +73,12 @@ static int open_dirs(int dfd, char *rel, const struct route_folder_target *f, ch
 	for (char *slash; (slash = strchr(p, '/')); p = slash + 1) {
 		*slash = '\0';
 		if (mkdirat(cur, p, f->dmode) == 0) {
-			if (f->gid != (gid_t)-1)
-				fchownat(cur, p, (uid_t)-1, f->gid, AT_SYMLINK_NOFOLLOW);
-			fchmodat(cur, p, f->dmode, 0);
+			/* shares that map owners refuse these (EPERM): not a reason to fail */
+			if (f->gid != (gid_t)-1 &&
+			    fchownat(cur, p, (uid_t)-1, f->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
+				log_warn("setting the group of %s: %s", rel, strerror(errno));
+			if (fchmodat(cur, p, f->dmode, 0) < 0 && errno != EPERM)
+				log_warn("setting the mode of %s: %s", rel, strerror(errno));
 		} else if (errno != EEXIST) {
 			*st = sys_fail(err, "creating directory", rel);
 			close(cur);
@@ -94,9 +98,33 @@ static int open_dirs(int dfd, char *rel, const struct route_folder_target *f, ch
 	return cur;
 }
 
-/* Copy src into a new file `tmp` in dfd; hash (32 bytes) filled when non-NULL. */
+/* Copy all of in to out: in the kernel (copy_file_range) where the file systems allow,
+ * else through a buffer. -1 with errno set, and *reading telling which side failed. */
+static int copy_fd(int in, int out, bool *reading)
+{
+	ssize_t n;
+	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+		;
+	if (n == 0)
+		return 0;
+	if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
+	    errno != EBADF)
+		return -1;
+	char buf[65536];
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		*reading = n < 0;
+		if (n < 0 || write_all(out, buf, (size_t)n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Copy src into a new file `tmp` in dfd. Not synced here: folder_sync_data() syncs a
+ * whole group of jobs at once. */
 static int copy_to_tmp(const char *src, int dfd, const char *tmp,
-		       const struct route_folder_target *f, unsigned char *hash, struct gerr *err,
+		       const struct route_folder_target *f, struct gerr *err,
 		       enum deliver_status *st)
 {
 	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -114,20 +142,11 @@ static int copy_to_tmp(const char *src, int dfd, const char *tmp,
 		close(in);
 		return -1;
 	}
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-	char buf[65536];
-	ssize_t n;
 	int rc = 0;
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write_all(out, buf, (size_t)n) < 0) {
-			*st = sys_fail(err, n < 0 ? "reading" : "writing", n < 0 ? src : tmp);
-			rc = -1;
-			break;
-		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
+	bool reading = false;
+	if (copy_fd(in, out, &reading) < 0) {
+		*st = sys_fail(err, reading ? "reading" : "writing", reading ? src : tmp);
+		rc = -1;
 	}
 	if (rc == 0 && f->gid != (gid_t)-1 && fchown(out, (uid_t)-1, f->gid) < 0 && errno != EPERM) {
 		*st = sys_fail(err, "setting the group of", tmp);
@@ -137,44 +156,39 @@ static int copy_to_tmp(const char *src, int dfd, const char *tmp,
 		*st = sys_fail(err, "setting the mode of", tmp);
 		rc = -1;
 	}
-	if (rc == 0 && fsync(out) < 0 && errno != EINVAL) {
-		*st = sys_fail(err, "fsync", tmp);
-		rc = -1;
-	}
 	/* on NFS and SMB, write errors may first show at close */
 	if (close(out) < 0 && rc == 0) {
 		*st = sys_fail(err, "closing", tmp);
 		rc = -1;
 	}
 	close(in);
-	if (hash)
-		EVP_DigestFinal_ex(md, hash, NULL);
-	EVP_MD_CTX_free(md);
 	if (rc < 0)
 		unlinkat(dfd, tmp, 0);
 	return rc;
 }
 
-static bool same_content(int dfd, const char *name, off_t size, const unsigned char *hash)
+/* Do the files a and b in dfd hold the same bytes? */
+static bool same_content(int dfd, const char *a, const char *b)
 {
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return false;
-	bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size;
-	if (same) {
-		EVP_MD_CTX *md = EVP_MD_CTX_new();
-		unsigned char got[EVP_MAX_MD_SIZE];
-		char buf[65536];
-		ssize_t n;
-		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			EVP_DigestUpdate(md, buf, (size_t)n);
-		EVP_DigestFinal_ex(md, got, NULL);
-		EVP_MD_CTX_free(md);
-		same = n == 0 && memcmp(got, hash, 32) == 0;
+	int fa = openat(dfd, a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fb = openat(dfd, b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat sa, sb;
+	bool same = fa >= 0 && fb >= 0 && fstat(fa, &sa) == 0 && fstat(fb, &sb) == 0 &&
+		    S_ISREG(sa.st_mode) && S_ISREG(sb.st_mode) && sa.st_size == sb.st_size;
+	char ba[32768], bb[32768];
+	while (same) {
+		ssize_t na = read(fa, ba, sizeof(ba));
+		ssize_t nb = na > 0 ? read(fb, bb, (size_t)na) : 0;
+		if (na <= 0) {
+			same = na == 0;
+			break;
+		}
+		same = nb == na && memcmp(ba, bb, (size_t)na) == 0;
 	}
-	close(fd);
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
 	return same;
 }
 
@@ -216,26 +230,12 @@ static char *tmp_name(const char *relpath)
 	return xasprintf(".goniec-%s.part", hex);
 }
 
-static enum deliver_status put_sidecar_copy(int dfd, const char *name, const struct sidecar *sc,
-					    const struct route_folder_target *f, struct gerr *err)
+enum deliver_status folder_prepare(const struct route_folder_target *f, const struct sidecar *sc,
+				   struct folder_job *job, struct gerr *err)
 {
 	enum deliver_status st = DELIVERED;
-	char *src = xasprintf("%s" SIDECAR_SUFFIX, sc->docpath);
-	char *dst = xasprintf("%s" SIDECAR_SUFFIX, name);
-	char *tmp = xasprintf(".%s.part", dst);
-	if (copy_to_tmp(src, dfd, tmp, f, NULL, err, &st) == 0 && renameat(dfd, tmp, dfd, dst) < 0)
-		st = sys_fail(err, "publishing", dst);
-	free(src);
-	free(dst);
-	free(tmp);
-	return st;
-}
-
-enum deliver_status folder_deliver(const struct route_folder_target *f, const struct sidecar *sc,
-				   char **where, struct gerr *err)
-{
-	enum deliver_status st = DELIVERED;
-	*where = NULL;
+	memset(job, 0, sizeof(*job));
+	job->dfd = -1;
 	int root = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0) {
 		int e = errno;
@@ -243,42 +243,121 @@ enum deliver_status folder_deliver(const struct route_folder_target *f, const st
 			 e == ENOENT ? " (share not mounted?)" : "");
 		return e == ENOENT ? DELIVER_RETRY : classify(e);
 	}
-	char *rel = folder_target_name(f, sc);
-	char *base = NULL;
-	char *tmp = tmp_name(sc->relpath);
-	unsigned char hash[EVP_MAX_MD_SIZE];
-	int dfd = open_dirs(root, rel, f, &base, err, &st);
+	struct stat rst, sst;
+	if (f->require_mount && fstat(root, &rst) == 0 && stat("/", &sst) == 0 &&
+	    rst.st_dev == sst.st_dev) {
+		close(root);
+		gerr_set(err, "destination %s: not mounted (require_mount)", f->path);
+		return DELIVER_RETRY;
+	}
+	job->f = f;
+	job->rel = folder_target_name(f, sc);
+	job->tmp = tmp_name(sc->relpath);
+	job->dfd = open_dirs(root, job->rel, f, &job->base, err, &st);
 	close(root);
-	if (dfd < 0 || copy_to_tmp(sc->docpath, dfd, tmp, f, hash, err, &st) < 0)
-		goto out;
+	if (job->dfd >= 0 && copy_to_tmp(sc->docpath, job->dfd, job->tmp, f, err, &st) == 0 &&
+	    f->sidecar) {
+		char *src = xasprintf("%s" SIDECAR_SUFFIX, sc->docpath);
+		job->side_tmp = xasprintf("%s.meta", job->tmp);
+		if (copy_to_tmp(src, job->dfd, job->side_tmp, f, err, &st) < 0) {
+			free(job->side_tmp);
+			job->side_tmp = NULL;
+		}
+		free(src);
+	}
+	return st;
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	dev_t x = *(const dev_t *)a, y = *(const dev_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int folder_sync_data(struct folder_job *const *jobs, size_t n, struct gerr *err)
+{
+	/* one syncfs per file system instead of one fsync per file (group commit) */
+	dev_t *seen = xcalloc(n + 1, sizeof(*seen));
+	size_t nseen = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct stat st;
+		if (fstat(jobs[i]->dfd, &st) < 0)
+			continue;
+		if (bsearch(&st.st_dev, seen, nseen, sizeof(*seen), cmp_dev))
+			continue;
+		seen[nseen++] = st.st_dev;
+		qsort(seen, nseen, sizeof(*seen), cmp_dev);
+		if (syncfs(jobs[i]->dfd) < 0)
+			rc = gerr_sys(err, "syncing %s", jobs[i]->f->path);
+	}
+	free(seen);
+	return rc;
+}
+
+void folder_sync_dirs(struct folder_job *const *jobs, size_t n)
+{
+	struct stat prev = {0};
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (fstat(jobs[i]->dfd, &st) < 0 || (st.st_dev == prev.st_dev && st.st_ino == prev.st_ino))
+			continue;
+		prev = st;
+		/* EINVAL/EBADF: some shares cannot sync a directory; their server does it */
+		if (fsync(jobs[i]->dfd) < 0 && errno != EINVAL && errno != EBADF)
+			log_warn("fsync %s: %s", jobs[i]->f->path, strerror(errno));
+	}
+}
+
+enum deliver_status folder_publish(struct folder_job *job, struct gerr *err)
+{
+	enum deliver_status st = DELIVERED;
 	char *name = NULL;
 	int pub = 1;
 	for (unsigned n = 1; n <= MAX_SUFFIX && pub == 1; n++) {
 		free(name);
-		name = n == 1 ? xstrdup(base) : name_with_suffix(base, n);
-		pub = publish(dfd, tmp, name);
-		if (pub == 1 && same_content(dfd, name, sc->st.st_size, hash))
+		name = n == 1 ? xstrdup(job->base) : name_with_suffix(job->base, n);
+		pub = publish(job->dfd, job->tmp, name);
+		if (pub == 1 && same_content(job->dfd, job->tmp, name))
 			pub = 0; /* delivered before (a retry after a crash) */
 	}
 	if (pub != 0) {
 		if (pub == 1)
 			errno = EEXIST;
-		st = sys_fail(err, "publishing", rel);
+		st = sys_fail(err, "publishing", job->rel);
 	}
-	unlinkat(dfd, tmp, 0);
-	if (pub == 0 && f->sidecar)
-		st = put_sidecar_copy(dfd, name, sc, f, err);
-	if (pub == 0 && fsync(dfd) < 0 && errno != EINVAL && errno != EBADF)
-		st = sys_fail(err, "fsync", f->path);
+	unlinkat(job->dfd, job->tmp, 0);
+	job->tmp[0] = '\0'; /* gone: nothing for folder_job_release() to remove */
+	if (pub == 0 && job->side_tmp) {
+		char *side = xasprintf("%s" SIDECAR_SUFFIX, name);
+		if (renameat(job->dfd, job->side_tmp, job->dfd, side) < 0)
+			st = sys_fail(err, "publishing", side);
+		else
+			job->side_tmp[0] = '\0';
+		free(side);
+	}
 	if (pub == 0) {
-		char *slash = strrchr(rel, '/');
-		*where = slash ? xasprintf("%.*s/%s", (int)(slash - rel), rel, name) : xstrdup(name);
+		char *slash = strrchr(job->rel, '/');
+		job->where = slash ? xasprintf("%.*s/%s", (int)(slash - job->rel), job->rel, name)
+				   : xstrdup(name);
 	}
 	free(name);
-out:
-	if (dfd >= 0)
-		close(dfd);
-	free(tmp);
-	free(rel);
 	return st;
+}
+
+void folder_job_release(struct folder_job *job)
+{
+	if (job->dfd >= 0) {
+		if (job->tmp && job->tmp[0])
+			unlinkat(job->dfd, job->tmp, 0);
+		if (job->side_tmp && job->side_tmp[0])
+			unlinkat(job->dfd, job->side_tmp, 0);
+		close(job->dfd);
+	}
+	free(job->rel);
+	free(job->tmp);
+	free(job->side_tmp);
+	free(job->where);
+	memset(job, 0, sizeof(*job));
+	job->dfd = -1;
 }

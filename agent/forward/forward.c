@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "forward/journal.h"
 #include "forward/mailmsg.h"
 #include "forward/route.h"
+#include "forward/syncer.h"
 #include "forward/target.h"
 #include "forward/template.h"
 #include "forward/watch.h"
@@ -33,6 +35,17 @@ struct route_state {
 	int64_t batch_last;     /* when the last one joined */
 	char *last_error;
 };
+
+/* A folder delivery prepared, waiting for the group's sync and publication. */
+struct pending_job {
+	struct folder_job job;
+	struct route_state *rs;
+	char *relpath, *file;
+	json_t *root;           /* the sidecar, to settle the document afterwards */
+};
+
+#define MAX_JOBS 256
+#define COMMIT_DELAY_MS 25 /* while watching, a group waits this long for more members */
 
 struct forward {
 	const struct config *cfg;
@@ -52,6 +65,15 @@ struct forward {
 	bool status_dirty;
 	int64_t status_at;
 	long failed;            /* failed attempts of this pass */
+	struct pending_job jobs[MAX_JOBS];   /* the group being gathered */
+	size_t njobs;
+	int64_t jobs_since;     /* when its first job was prepared */
+	struct pending_job sjobs[MAX_JOBS];  /* the group being synced */
+	struct folder_job *sptrs[MAX_JOBS];
+	size_t nsjobs;
+	struct strset job_keys; /* "route\trelpath" of both groups: never prepared twice */
+	struct syncer *syncer;  /* while watching: groups are synced in a thread */
+	int epfd;               /* while watching: inotify and the syncer, for forward_fd() */
 };
 
 /* ---- routes generation ---------------------------------------------------------------------- */
@@ -78,7 +100,7 @@ static char *generation(const struct config *cfg)
 static void enqueue(const char *relpath, void *arg)
 {
 	struct forward *fw = arg;
-	if (journal_settled(fw->j, relpath, fw->gen))
+	if (journal_settled(fw->j, relpath))
 		return;
 	if (strset_add(&fw->queued, relpath))
 		strlist_add(&fw->queue, relpath);
@@ -138,8 +160,8 @@ static void failure_record(struct forward *fw, struct route_state *rs, const cha
 		log_error("route %s: %s: %s; not retried until the configuration changes",
 			  rs->rc->name, relpath, why);
 	else if (fw->o.watch)
-		log_warn("route %s: %s: %s; retrying in %lld s", rs->rc->name, relpath, why,
-			 (long long)(delay / 1000));
+		log_warn("route %s: %s: %s; retrying in %.1f s", rs->rc->name, relpath, why,
+			 (double)delay / 1000);
 	else
 		log_warn("route %s: %s: %s; retried on the next run", rs->rc->name, relpath, why);
 }
@@ -176,62 +198,89 @@ static bool is_alert_text(const struct sidecar *sc)
 	       sc->st.st_size <= ALERT_BODY_MAX;
 }
 
+/* What one message carries: the documents, their bodies, their hashes. */
+struct mail_parts {
+	struct mail_attachment *att;
+	char **data;
+	const char **hashes;
+	struct buf body;
+	bool inline_text;       /* an alert: its text is the body, nothing attached */
+};
+
+static void mail_parts_free(struct mail_parts *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p->data[i]);
+	free(p->data);
+	free(p->att);
+	free(p->hashes);
+	buf_free(&p->body);
+}
+
+static enum deliver_status load_parts(const struct route_email_target *e, struct sidecar *scs,
+				      size_t n, struct mail_parts *p, struct gerr *err)
+{
+	const char *missing;
+	p->att = xcalloc(n, sizeof(*p->att));
+	p->data = xcalloc(n, sizeof(*p->data));
+	p->hashes = xcalloc(n, sizeof(*p->hashes));
+	p->inline_text = n == 1 && is_alert_text(&scs[0]);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = 0;
+		if (read_file(scs[i].docpath, e->max_size, &p->data[i], &len, err) < 0)
+			return errno == ENOENT ? DELIVER_FAILED : DELIVER_RETRY;
+		const char *mt = json_string_value(json_object_get(scs[i].root, "media_type"));
+		p->att[i] = (struct mail_attachment){scs[i].file, mt ? mt : "application/octet-stream",
+						     p->data[i], len};
+		p->hashes[i] = doc_hash(&scs[i]);
+		char *b = p->inline_text ? xstrdup(p->data[i])
+					 : tmpl_render(e->body_t, scs[i].root, scs[i].file, 0, &missing);
+		buf_printf(&p->body, "%s%s", i ? "\r\n" : "", b);
+		free(b);
+	}
+	return DELIVERED;
+}
+
+/* The subject: the first document's sidecar, with {count} and {files} of the message. */
+static char *message_subject(const struct route_email_target *e, struct sidecar *scs, size_t n,
+			   char **files_out)
+{
+	struct buf files = {0};
+	const char *missing;
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&files, "%s%s", i ? ", " : "", scs[i].file);
+	json_t *first = json_deep_copy(scs[0].root);
+	json_object_set_new(first, "count", json_integer((json_int_t)n));
+	json_object_set_new(first, "files", json_string_nocheck(files.data));
+	char *subject = tmpl_render(e->subject_t, first, scs[0].file, 0, &missing);
+	json_decref(first);
+	*files_out = buf_take(&files);
+	return subject;
+}
+
 static enum deliver_status send_mail(const struct route_conf *rc, struct sidecar *scs, size_t n,
 				     struct gerr *err)
 {
 	const struct route_email_target *e = ((const struct route *)rc->typed)->email;
-	struct mail_attachment *att = xcalloc(n, sizeof(*att));
-	char **data = xcalloc(n, sizeof(*data));
-	const char **hashes = xcalloc(n, sizeof(*hashes));
-	struct buf body = {0};
-	enum deliver_status st = DELIVERED;
-	const char *missing;
-	bool inline_text = n == 1 && is_alert_text(&scs[0]);
-	for (size_t i = 0; i < n && st == DELIVERED; i++) {
-		size_t len = 0;
-		if (read_file(scs[i].docpath, e->max_size, &data[i], &len, err) < 0) {
-			st = errno == ENOENT ? DELIVER_FAILED : DELIVER_RETRY;
-			break;
-		}
-		att[i] = (struct mail_attachment){scs[i].file,
-			json_string_value(json_object_get(scs[i].root, "media_type")), data[i], len};
-		if (!att[i].media_type)
-			att[i].media_type = "application/octet-stream";
-		hashes[i] = doc_hash(&scs[i]);
-		char *b = inline_text ? xstrdup(data[i])
-				      : tmpl_render(e->body_t, scs[i].root, scs[i].file, 0, &missing);
-		buf_printf(&body, "%s%s", i ? "\r\n" : "", b);
-		free(b);
-	}
+	struct mail_parts p = {0};
+	enum deliver_status st = load_parts(e, scs, n, &p, err);
 	if (st == DELIVERED) {
-		json_t *first = json_deep_copy(scs[0].root);
-		struct buf files = {0};
-		for (size_t i = 0; i < n; i++)
-			buf_printf(&files, "%s%s", i ? ", " : "", scs[i].file);
-		json_object_set_new(first, "count", json_integer((json_int_t)n));
-		json_object_set_new(first, "files", json_string(files.data));
-		char *subject = tmpl_render(e->subject_t, first, scs[0].file, 0, &missing);
-		char *mid = mail_message_id(rc->name, hashes, n, e->from);
-		struct mail_spec m = {e->from, &e->to, subject, body.data ? body.data : "", mid,
-				      time(NULL), att, inline_text ? 0 : n};
+		char *files;
+		char *subject = message_subject(e, scs, n, &files);
+		char *mid = mail_message_id(rc->name, p.hashes, n, e->from);
+		struct mail_spec m = {e->from, &e->to, subject, p.body.data ? p.body.data : "", mid,
+				      time(NULL), p.att, p.inline_text ? 0 : n};
 		size_t len;
 		char *msg = mail_build(&m, &len);
 		st = email_send(e, msg, len, err);
 		if (st == DELIVERED)
-			log_info("route %s: mailed %s to %s (%s)", rc->name, files.data, e->to.items[0],
-				 mid);
+			log_info("route %s: mailed %s to %s (%s)", rc->name, files, e->to.items[0], mid);
 		free(msg);
 		free(mid);
 		free(subject);
-		buf_free(&files);
-		json_decref(first);
+		free(files);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(data[i]);
-	free(data);
-	free(att);
-	free(hashes);
-	buf_free(&body);
+	mail_parts_free(&p, n);
 	return st;
 }
 
@@ -246,22 +295,6 @@ static bool too_large(const struct route_email_target *e, const struct sidecar *
 }
 
 /* ---- delivering one document ---------------------------------------------------------------- */
-
-static enum deliver_status deliver(struct route_state *rs, struct sidecar *sc, struct gerr *err)
-{
-	if (rs->r->folder) {
-		char *where = NULL;
-		enum deliver_status st = folder_deliver(rs->r->folder, sc, &where, err);
-		if (st == DELIVERED)
-			log_info("route %s: %s -> %s/%s", rs->rc->name, sc->relpath,
-				 rs->r->folder->path, where);
-		free(where);
-		return st;
-	}
-	if (too_large(rs->r->email, sc, err))
-		return DELIVER_FAILED;
-	return send_mail(rs->rc, sc, 1, err);
-}
 
 static void delivered(struct forward *fw, struct route_state *rs, const char *relpath)
 {
@@ -281,48 +314,154 @@ static void batch_add(struct route_state *rs, const char *relpath)
 	}
 }
 
+/* Mark the document settled when every route that wants it has it. */
+static void settle_if_done(struct forward *fw, const char *relpath, const json_t *root,
+			   const char *file)
+{
+	bool matched = false;
+	for (size_t i = 0; i < fw->nroutes; i++) {
+		if (!route_matches(fw->rs[i].rc, root, file))
+			continue;
+		matched = true;
+		if (!journal_delivered(fw->j, fw->rs[i].rc->name, relpath))
+			return;
+	}
+	struct gerr err;
+	if (journal_mark_settled(fw->j, relpath, matched, &err) < 0)
+		log_error("%s", err.msg);
+}
+
+static void prepare_folder_job(struct forward *fw, struct route_state *rs, struct sidecar *sc)
+{
+	struct pending_job *pj = &fw->jobs[fw->njobs];
+	struct gerr err;
+	char *key = fkey(rs, sc->relpath);
+	if (!strset_add(&fw->job_keys, key)) { /* in the group already (found again) */
+		free(key);
+		return;
+	}
+	enum deliver_status st = folder_prepare(rs->r->folder, sc, &pj->job, &err);
+	if (st != DELIVERED)
+		strset_remove(&fw->job_keys, key);
+	free(key);
+	if (st != DELIVERED) {
+		folder_job_release(&pj->job);
+		failure_record(fw, rs, sc->relpath, st, err.msg);
+		return;
+	}
+	pj->rs = rs;
+	pj->relpath = xstrdup(sc->relpath);
+	pj->file = xstrdup(sc->file);
+	pj->root = json_incref(sc->root);
+	if (fw->njobs++ == 0)
+		fw->jobs_since = now_ms();
+}
+
+/* Publish and journal the group that was synced (rc: the sync's result). */
+static void finish_group(struct forward *fw, int rc, const struct gerr *sync_err)
+{
+	enum deliver_status st[MAX_JOBS];
+	struct gerr err;
+	for (size_t i = 0; i < fw->nsjobs; i++) {
+		struct pending_job *pj = &fw->sjobs[i];
+		st[i] = rc == 0 ? folder_publish(&pj->job, &err) : DELIVER_RETRY;
+		if (st[i] != DELIVERED)
+			failure_record(fw, pj->rs, pj->relpath, st[i], rc == 0 ? err.msg : sync_err->msg);
+	}
+	folder_sync_dirs(fw->sptrs, fw->nsjobs);
+	for (size_t i = 0; i < fw->nsjobs; i++) {
+		struct pending_job *pj = &fw->sjobs[i];
+		if (st[i] == DELIVERED) {
+			log_info("route %s: %s -> %s/%s", pj->rs->rc->name, pj->relpath,
+				 pj->job.f->path, pj->job.where);
+			delivered(fw, pj->rs, pj->relpath);
+			settle_if_done(fw, pj->relpath, pj->root, pj->file);
+		}
+		char *key = fkey(pj->rs, pj->relpath);
+		strset_remove(&fw->job_keys, key);
+		free(key);
+		folder_job_release(&pj->job);
+		free(pj->relpath);
+		free(pj->file);
+		json_decref(pj->root);
+	}
+	fw->nsjobs = 0;
+}
+
+/* Collect the group in flight (waiting for it when `wait`); true when none is left. */
+static bool collect_group(struct forward *fw, bool wait)
+{
+	if (!fw->nsjobs)
+		return true;
+	struct gerr err;
+	int rc = syncer_collect(fw->syncer, wait, &err);
+	if (rc > 0)
+		return false;
+	finish_group(fw, rc, &err);
+	return true;
+}
+
+/* Hand the gathered group to the sync (the thread, or here and now) after the one in
+ * flight; with `wait`, also see it through. */
+static void commit_jobs(struct forward *fw, bool wait)
+{
+	if (fw->syncer)
+		collect_group(fw, true);
+	if (fw->njobs) {
+		memcpy(fw->sjobs, fw->jobs, fw->njobs * sizeof(*fw->jobs));
+		fw->nsjobs = fw->njobs;
+		fw->njobs = 0;
+		for (size_t i = 0; i < fw->nsjobs; i++)
+			fw->sptrs[i] = &fw->sjobs[i].job;
+		if (fw->syncer) {
+			syncer_post(fw->syncer, fw->sptrs, fw->nsjobs);
+		} else {
+			struct gerr err;
+			finish_group(fw, folder_sync_data(fw->sptrs, fw->nsjobs, &err), &err);
+		}
+	}
+	if (wait && fw->syncer)
+		collect_group(fw, true);
+}
+
 static void process_doc(struct forward *fw, const char *relpath)
 {
-	if (journal_settled(fw->j, relpath, fw->gen))
+	if (journal_settled(fw->j, relpath))
 		return;
 	struct sidecar sc;
 	struct gerr err;
 	if (sidecar_load(fw->cfg->agent.spool_dir, relpath, &sc, &err) < 0) {
 		if (errno != ENOENT && strset_add(&fw->bad, relpath))
-			log_warn("spool: %s; skipped until it changes", err.msg);
+			log_warn("spool: %s; skipped (looked at again at each rescan)", err.msg);
 		return;
 	}
-	bool matched = false, settled = true;
 	int64_t now = now_ms();
+	bool pending = false;
 	for (size_t i = 0; i < fw->nroutes; i++) {
 		struct route_state *rs = &fw->rs[i];
-		if (!route_matches(rs->rc, sc.root, sc.file))
+		if (!route_matches(rs->rc, sc.root, sc.file) ||
+		    journal_delivered(fw->j, rs->rc->name, relpath) ||
+		    failure_waiting(failure_get(fw, rs, relpath), now))
 			continue;
-		matched = true;
-		if (journal_delivered(fw->j, rs->rc->name, relpath))
-			continue;
-		if (failure_waiting(failure_get(fw, rs, relpath), now)) {
-			settled = false;
-			continue;
-		}
-		if (rs->r->email && rs->r->email->batch == BATCH_RUN) {
-			settled = false;
-			if (too_large(rs->r->email, &sc, &err))
-				failure_record(fw, rs, relpath, DELIVER_FAILED, err.msg);
-			else
-				batch_add(rs, relpath);
-			continue;
-		}
-		enum deliver_status st = deliver(rs, &sc, &err);
-		if (st == DELIVERED) {
-			delivered(fw, rs, relpath);
+		if (rs->r->folder) {
+			if (fw->njobs == MAX_JOBS)
+				commit_jobs(fw, false);
+			prepare_folder_job(fw, rs, &sc);
+			pending = true;
+		} else if (too_large(rs->r->email, &sc, &err)) {
+			failure_record(fw, rs, relpath, DELIVER_FAILED, err.msg);
+		} else if (rs->r->email->batch == BATCH_RUN) {
+			batch_add(rs, relpath);
 		} else {
-			failure_record(fw, rs, relpath, st, err.msg);
-			settled = false;
+			enum deliver_status st = send_mail(rs->rc, &sc, 1, &err);
+			if (st == DELIVERED)
+				delivered(fw, rs, relpath);
+			else
+				failure_record(fw, rs, relpath, st, err.msg);
 		}
 	}
-	if (settled && journal_mark_settled(fw->j, relpath, fw->gen, matched, &err) < 0)
-		log_error("%s", err.msg);
+	if (!pending)
+		settle_if_done(fw, relpath, sc.root, sc.file);
 	fw->status_dirty = true;
 	sidecar_release(&sc);
 }
@@ -330,12 +469,15 @@ static void process_doc(struct forward *fw, const char *relpath)
 static void process_queue(struct forward *fw)
 {
 	while (fw->queue.len) {
+		int64_t t0 = now_ms();
 		struct strlist q = fw->queue;
 		fw->queue = (struct strlist){0};
 		strset_free(&fw->queued);
 		fw->queued = (struct strset){0};
 		for (size_t i = 0; i < q.len; i++)
 			process_doc(fw, q.items[i]);
+		log_debug("forward: looked at %zu document(s) in %lld ms", q.len,
+			  (long long)(now_ms() - t0));
 		strlist_free(&q);
 	}
 }
@@ -423,7 +565,7 @@ const struct forward_route_stats *forward_stats(struct forward *fw, size_t *coun
 
 unsigned long forward_unrouted(const struct forward *fw)
 {
-	return journal_unrouted(fw->j, fw->gen);
+	return journal_unrouted(fw->j);
 }
 
 const char *forward_mode(const struct forward *fw)
@@ -485,8 +627,10 @@ long forward_pass(struct forward *fw)
 	fw->failed = 0;
 	rescan(fw);
 	process_queue(fw);
+	commit_jobs(fw, true);
 	flush_batches(fw, true);
 	process_queue(fw);
+	commit_jobs(fw, true);
 	fw->status_dirty = true;
 	finish_round(fw, true);
 	return fw->failed;
@@ -494,6 +638,8 @@ long forward_pass(struct forward *fw)
 
 void forward_handle_events(struct forward *fw)
 {
+	if (fw->syncer)
+		collect_group(fw, false);
 	if (watch_read(fw->w, enqueue, fw))
 		fw->need_rescan = true;
 	int64_t now = now_ms();
@@ -503,12 +649,22 @@ void forward_handle_events(struct forward *fw)
 	process_queue(fw);
 	flush_batches(fw, false);
 	process_queue(fw);
+	/* a group is synced at once (one syncfs): let it gather a little while watching, and
+	 * while the previous one is still being synced */
+	if (fw->njobs && now_ms() - fw->jobs_since >= COMMIT_DELAY_MS &&
+	    (!fw->syncer || !syncer_busy(fw->syncer)))
+		commit_jobs(fw, false);
 	finish_round(fw, false);
+}
+
+void forward_rescan_soon(struct forward *fw)
+{
+	fw->need_rescan = true;
 }
 
 int forward_fd(const struct forward *fw)
 {
-	return watch_fd(fw->w);
+	return fw->epfd;
 }
 
 int forward_timeout_ms(const struct forward *fw)
@@ -525,9 +681,29 @@ int forward_timeout_ms(const struct forward *fw)
 	for (size_t i = 0; i < fw->nroutes; i++)
 		if (fw->rs[i].batch.len && fw->rs[i].batch_last + fw->o.batch_settle < next)
 			next = fw->rs[i].batch_last + fw->o.batch_settle;
+	if (fw->njobs && !fw->nsjobs && fw->jobs_since + COMMIT_DELAY_MS < next)
+		next = fw->jobs_since + COMMIT_DELAY_MS;
 	if (fw->status_dirty && fw->status_at + STATUS_EVERY_MS < next)
 		next = fw->status_at + STATUS_EVERY_MS;
 	return next <= now ? 0 : next - now > 3600000 ? 3600000 : (int)(next - now);
+}
+
+/* While watching: the sync thread, and one descriptor for the caller to poll. */
+static int watch_events(struct forward *fw, struct gerr *err)
+{
+	fw->syncer = syncer_start(err);
+	if (!fw->syncer)
+		return -1;
+	fw->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (fw->epfd < 0)
+		return gerr_sys(err, "epoll");
+	int fds[] = {watch_fd(fw->w), syncer_fd(fw->syncer)};
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
+		if (fds[i] >= 0 && epoll_ctl(fw->epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			return gerr_sys(err, "epoll");
+	}
+	return 0;
 }
 
 static void default_opts(struct forward_opts *o)
@@ -551,17 +727,22 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 	fw->o = *opts;
 	default_opts(&fw->o);
 	fw->failures = json_object();
+	fw->epfd = -1;
 	if (mkdir_p(cfg->agent.spool_dir, 0750, err) < 0) {
 		forward_close(fw);
 		return NULL;
 	}
 	fw->w = watch_open(cfg->agent.spool_dir, opts->watch, opts->force_poll, err);
-	fw->j = fw->w ? journal_open(cfg->agent.state_dir, err) : NULL;
+	fw->gen = generation(cfg);
+	fw->j = fw->w ? journal_open(cfg->agent.state_dir, fw->gen, err) : NULL;
 	if (!fw->j) {
 		forward_close(fw);
 		return NULL;
 	}
-	fw->gen = generation(cfg);
+	if (opts->watch && watch_events(fw, err) < 0) {
+		forward_close(fw);
+		return NULL;
+	}
 	fw->nroutes = cfg->nroutes;
 	fw->rs = xcalloc(fw->nroutes + 1, sizeof(*fw->rs));
 	fw->stats = xcalloc(fw->nroutes + 1, sizeof(*fw->stats));
@@ -583,6 +764,11 @@ void forward_close(struct forward *fw)
 {
 	if (!fw)
 		return;
+	if (fw->j)
+		commit_jobs(fw, true);
+	syncer_stop(fw->syncer);
+	if (fw->epfd >= 0)
+		close(fw->epfd);
 	if (fw->j && fw->status_dirty)
 		write_status(fw);
 	for (size_t i = 0; i < fw->nroutes; i++) {
@@ -595,6 +781,7 @@ void forward_close(struct forward *fw)
 	strlist_free(&fw->queue);
 	strset_free(&fw->queued);
 	strset_free(&fw->bad);
+	strset_free(&fw->job_keys);
 	json_decref(fw->failures);
 	journal_close(fw->j);
 	watch_close(fw->w);

@@ -9,16 +9,20 @@
  * (retry_base, doubling up to an hour); permanent failures wait for a configuration
  * change (a new forward_open()). Documents of `batch: run` e-mail routes are collected
  * and sent together at the end of a one-shot pass, or once no new document has come for
- * `batch_settle` while watching.
+ * `batch_settle` while watching. Folder deliveries are synced in groups (one syncfs);
+ * while watching, a group gathers for up to 25 ms and is synced by a thread of its own
+ * (syncer.h) while the next group is copied; everything else runs in the caller's thread.
  *
  * Use from the daemon's event loop:
  *     struct forward *fw = forward_open(cfg, &opts, &err);   // rescans the spool
- *     poll on forward_fd(fw) (POLLIN; -1 when polling) with forward_timeout_ms(fw);
+ *     poll on forward_fd(fw) (POLLIN: inotify events or a finished sync) with
+ *     forward_timeout_ms(fw);
  *     forward_handle_events(fw);     // after either: reads events, delivers, retries
+ *     forward_rescan_soon(fw);       // optional: a worker filed documents
  *     forward_stats(fw) ...          // counters for `goniec status`
  *     forward_close(fw);             // on reload (then open again) and at exit
- * One-shot: forward_open() then forward_pass(). Everything runs in the caller's thread;
- * a delivery blocks (an SMTP session has the route's timeout).
+ * One-shot: forward_open() then forward_pass(). An e-mail delivery blocks (an SMTP session
+ * has the route's timeout).
  *
  * Status is also written to <state>/forward/status.json after every round that changed
  * something, for `goniec status` in another process:
@@ -71,6 +75,11 @@ int forward_fd(const struct forward *fw);
 int forward_timeout_ms(const struct forward *fw);
 /* Read pending events (non-blocking), run due rescans and retries, deliver. */
 void forward_handle_events(struct forward *fw);
+
+/* Ask for a rescan at the next forward_handle_events() (forward_timeout_ms() becomes 0):
+ * the daemon calls it when a worker has filed documents, so that a polled spool (NFS)
+ * need not wait for the next poll. */
+void forward_rescan_soon(struct forward *fw);
 
 /* Per-route counters: an array of *count entries (cfg->routes order), owned by fw. */
 const struct forward_route_stats *forward_stats(struct forward *fw, size_t *count);

@@ -1,8 +1,9 @@
 #include "forward/journal.h"
 
+#include "core/strset.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,11 @@
 
 struct journal {
 	char *path;
+	char *generation;
 	int fd;
-	json_t *delivered; /* "route\trelpath" -> true */
-	json_t *settled;   /* relpath -> generation */
+	struct strset delivered; /* "route\trelpath" */
+	struct strset settled;   /* relpaths settled in this generation */
+	struct strset unrouted;  /* those of them no route wanted */
 	size_t lines;
 	bool dirty;
 };
@@ -29,7 +32,8 @@ static char *dkey(const char *route, const char *relpath)
 	return xasprintf("%s\t%s", route, relpath);
 }
 
-/* Apply one record (without its newline); unknown records are skipped. */
+/* Apply one record (without its newline); unknown records and settled records of other
+ * generations (stale: the routes changed since) are skipped. */
 static void apply(struct journal *j, char *line)
 {
 	char *t1 = strchr(line, '\t');
@@ -37,12 +41,14 @@ static void apply(struct journal *j, char *line)
 	if (!t2 || t1 != line + 1 || !t2[1])
 		return;
 	if (line[0] == 'd') {
-		json_object_set_new_nocheck(j->delivered, t1 + 1, json_true());
-	} else if (line[0] == 's' || line[0] == 'u') {
-		*t2 = '\0';
-		line[1] = line[0]; /* the value keeps the kind: "s<gen>" or "u<gen>" */
-		json_object_set_new_nocheck(j->settled, t2 + 1, json_string_nocheck(line + 1));
+		strset_add(&j->delivered, t1 + 1);
+		return;
 	}
+	*t2 = '\0';
+	if ((line[0] != 's' && line[0] != 'u') || strcmp(t1 + 1, j->generation) != 0)
+		return;
+	if (strset_add(&j->settled, t2 + 1) && line[0] == 'u')
+		strset_add(&j->unrouted, t2 + 1);
 }
 
 static int load(struct journal *j, struct gerr *err)
@@ -77,13 +83,15 @@ static void add_line(struct buf *b, char kind, const char *a, const char *c)
 static int compact(struct journal *j, struct gerr *err)
 {
 	struct buf b = {0};
-	const char *key;
-	json_t *v;
 	buf_puts(&b, "");
-	json_object_foreach(j->delivered, key, v)
-		buf_printf(&b, "d\t%s\n", key);
-	json_object_foreach(j->settled, key, v)
-		add_line(&b, json_string_value(v)[0], json_string_value(v) + 1, key);
+	for (size_t i = 0; i < j->delivered.cap; i++)
+		if (j->delivered.slots[i])
+			buf_printf(&b, "d\t%s\n", j->delivered.slots[i]);
+	for (size_t i = 0; i < j->settled.cap; i++) {
+		const char *rel = j->settled.slots[i];
+		if (rel)
+			add_line(&b, strset_has(&j->unrouted, rel) ? 'u' : 's', j->generation, rel);
+	}
 	int rc = write_file_atomic(j->path, b.data, b.len, 0600, err);
 	buf_free(&b);
 	if (rc < 0)
@@ -97,17 +105,16 @@ static int compact(struct journal *j, struct gerr *err)
 	}
 	close(j->fd);
 	j->fd = fd;
-	j->lines = json_object_size(j->delivered) + json_object_size(j->settled);
+	j->lines = j->delivered.len + j->settled.len;
 	return 0;
 }
 
-struct journal *journal_open(const char *state_dir, struct gerr *err)
+struct journal *journal_open(const char *state_dir, const char *generation, struct gerr *err)
 {
 	struct journal *j = xcalloc(1, sizeof(*j));
 	char *dir = path_join(state_dir, "forward");
 	j->path = path_join(dir, "journal");
-	j->delivered = json_object();
-	j->settled = json_object();
+	j->generation = xstrdup(generation);
 	j->fd = -1;
 	if (mkdir_p(dir, 0700, err) < 0)
 		goto fail;
@@ -126,7 +133,7 @@ struct journal *journal_open(const char *state_dir, struct gerr *err)
 	}
 	if (load(j, err) < 0)
 		goto fail;
-	size_t live = json_object_size(j->delivered) + json_object_size(j->settled);
+	size_t live = j->delivered.len + j->settled.len;
 	if (j->lines > 2 * live + 10000 && compact(j, err) < 0)
 		goto fail;
 	free(dir);
@@ -146,8 +153,10 @@ void journal_close(struct journal *j)
 			fdatasync(j->fd);
 		close(j->fd);
 	}
-	json_decref(j->delivered);
-	json_decref(j->settled);
+	strset_free(&j->delivered);
+	strset_free(&j->settled);
+	strset_free(&j->unrouted);
+	free(j->generation);
 	free(j->path);
 	free(j);
 }
@@ -170,7 +179,7 @@ static int append(struct journal *j, char kind, const char *a, const char *c, st
 bool journal_delivered(const struct journal *j, const char *route, const char *relpath)
 {
 	char *k = dkey(route, relpath);
-	bool r = json_object_get(j->delivered, k) != NULL;
+	bool r = strset_has(&j->delivered, k);
 	free(k);
 	return r;
 }
@@ -181,48 +190,37 @@ int journal_mark_delivered(struct journal *j, const char *route, const char *rel
 	if (append(j, 'd', route, relpath, err) < 0)
 		return -1;
 	char *k = dkey(route, relpath);
-	json_object_set_new_nocheck(j->delivered, k, json_true());
+	strset_add(&j->delivered, k);
 	free(k);
 	return 0;
 }
 
-bool journal_settled(const struct journal *j, const char *relpath, const char *generation)
+bool journal_settled(const struct journal *j, const char *relpath)
 {
-	const char *g = json_string_value(json_object_get(j->settled, relpath));
-	return g && strcmp(g + 1, generation) == 0;
+	return strset_has(&j->settled, relpath);
 }
 
-int journal_mark_settled(struct journal *j, const char *relpath, const char *generation,
-			 bool routed, struct gerr *err)
+int journal_mark_settled(struct journal *j, const char *relpath, bool routed, struct gerr *err)
 {
-	char kind = routed ? 's' : 'u';
-	if (append(j, kind, generation, relpath, err) < 0)
+	if (append(j, routed ? 's' : 'u', j->generation, relpath, err) < 0)
 		return -1;
-	char *v = xasprintf("%c%s", kind, generation);
-	json_object_set_new_nocheck(j->settled, relpath, json_string_nocheck(v));
-	free(v);
+	if (strset_add(&j->settled, relpath) && !routed)
+		strset_add(&j->unrouted, relpath);
 	return 0;
 }
 
-size_t journal_unrouted(const struct journal *j, const char *generation)
+size_t journal_unrouted(const struct journal *j)
 {
-	const char *key;
-	json_t *v;
-	size_t n = 0;
-	json_object_foreach(j->settled, key, v) {
-		const char *g = json_string_value(v);
-		n += g[0] == 'u' && strcmp(g + 1, generation) == 0;
-	}
-	return n;
+	return j->unrouted.len;
 }
 
 size_t journal_delivered_by(const struct journal *j, const char *route)
 {
-	const char *key;
-	json_t *v;
 	size_t n = 0, len = strlen(route);
-	json_object_foreach(j->delivered, key, v)
-		n += strncmp(key, route, len) == 0 && key[len] == '\t';
+	for (size_t i = 0; i < j->delivered.cap; i++) {
+		const char *key = j->delivered.slots[i];
+		n += key && strncmp(key, route, len) == 0 && key[len] == '\t';
+	}
 	return n;
 }
 

@@ -12,8 +12,9 @@
  * makes the records durable (fdatasync); the forwarder calls it after each batch.
  * "settled" lets a rescan skip documents without reading their sidecars; a new routes
  * generation (the routes' configuration changed) makes every document be looked at
- * again, while "delivered" records still prevent repeats. When most lines are stale the
- * file is rewritten (atomically) at open.
+ * again, while "delivered" records still prevent repeats. Only the settled records of the
+ * generation given at open are kept in memory (about 80 bytes a record); when most lines
+ * are stale the file is rewritten (atomically) at open.
  *
  * The journal is locked (flock) while open: one forwarder per state directory.
  * Ownership: journal_open() returns a journal freed with journal_close().
@@ -29,17 +30,17 @@
 
 struct journal;
 
-struct journal *journal_open(const char *state_dir, struct gerr *err);
+struct journal *journal_open(const char *state_dir, const char *generation, struct gerr *err);
 void journal_close(struct journal *j);
 
 bool journal_delivered(const struct journal *j, const char *route, const char *relpath);
 int journal_mark_delivered(struct journal *j, const char *route, const char *relpath,
 			   struct gerr *err);
-bool journal_settled(const struct journal *j, const char *relpath, const char *generation);
-int journal_mark_settled(struct journal *j, const char *relpath, const char *generation,
-			 bool routed, struct gerr *err);
-/* Documents settled by this generation that no route wanted. */
-size_t journal_unrouted(const struct journal *j, const char *generation);
+/* Settled in the journal's generation? */
+bool journal_settled(const struct journal *j, const char *relpath);
+int journal_mark_settled(struct journal *j, const char *relpath, bool routed, struct gerr *err);
+/* Documents settled in this generation that no route wanted. */
+size_t journal_unrouted(const struct journal *j);
 int journal_sync(struct journal *j, struct gerr *err);
 /* Number of documents delivered by a route. */
 size_t journal_delivered_by(const struct journal *j, const char *route);

@@ -112,7 +112,8 @@ char *mail_filename_params(const char *filename)
 	for (const unsigned char *c = (const unsigned char *)filename; *c; c++) {
 		char ch = (*c >= 0x20 && *c < 0x7f && *c != '"' && *c != '\\') ? (char)*c : '_';
 		plain = plain && ch == (char)*c;
-		buf_append(&ascii, &ch, 1);
+		if ((*c & 0xC0) != 0x80) /* one '_' per character, not per byte */
+			buf_append(&ascii, &ch, 1);
 		if (attr_char(*c))
 			buf_append(&enc, c, 1);
 		else

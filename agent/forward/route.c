@@ -96,6 +96,8 @@ static const struct cf_field folder_fields[] = {
 	 .help = "naming template over sidecar fields, '/' makes subdirectories"},
 	{.key = "sidecar", .type = CF_BOOL, .offset = FOLDER(sidecar), .dflt = "false",
 	 .help = "also deliver the sidecar as NAME.meta.json"},
+	{.key = "require_mount", .type = CF_BOOL, .offset = FOLDER(require_mount), .dflt = "false",
+	 .help = "wait while path is on the root file system (the share is not mounted)"},
 	{.key = "group", .type = CF_STRING, .offset = FOLDER(group),
 	 .help = "owner group of delivered files and created directories"},
 	{.key = "mode", .type = CF_STRING, .offset = FOLDER(mode), .dflt = "0640",
@@ -316,6 +318,15 @@ int route_validate(struct cf_ctx *ctx, yaml_node_t *node, struct route_conf *rc)
 	return 0;
 }
 
+void route_each_secret(const struct route_conf *rc,
+		       void (*fn)(const struct secret *s, const char *key, void *arg), void *arg)
+{
+	const struct route *r = rc->typed;
+	cf_each_secret(route_fields, r, fn, arg);
+	if (r->email)
+		cf_each_secret(email_fields, r->email, fn, arg);
+}
+
 /* ---- matching ---------------------------------------------------------------------------- */
 
 static bool any_pattern(const struct strlist *pats, const char *value)
@@ -363,7 +374,8 @@ char *route_fingerprint(const struct route_conf *rc)
 		buf_puts(&b, ";");
 	}
 	if (r->folder)
-		buf_printf(&b, "F%s|%s|%d", r->folder->path, r->folder->name, r->folder->sidecar);
+		buf_printf(&b, "F%s|%s|%d%d", r->folder->path, r->folder->name, r->folder->sidecar,
+			   r->folder->require_mount);
 	if (r->email) {
 		buf_printf(&b, "E%s|%s|%ld|%d|", r->email->from, r->email->server, r->email->port,
 			   r->email->batch);

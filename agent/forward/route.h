@@ -44,6 +44,7 @@ struct route_folder_target {
 	char *path;
 	char *name;       /* naming template, e.g. "{company}/{file}" */
 	bool sidecar;     /* also deliver the sidecar as NAME.meta.json */
+	bool require_mount; /* path must be on another file system than / (a mounted share) */
 	char *group;      /* owner group of created files and directories */
 	char *mode, *dir_mode;
 	/* set by route_validate */
@@ -84,6 +85,11 @@ extern const struct cf_field route_fields[];
 extern const size_t route_conf_size;
 struct route_conf;
 int route_validate(struct cf_ctx *ctx, yaml_node_t *node, struct route_conf *r);
+
+/* Call fn for every secret of the route (the e-mail target's password), as
+ * cf_each_secret() does for a plain table (the targets are not plain structs). */
+void route_each_secret(const struct route_conf *r,
+		       void (*fn)(const struct secret *s, const char *key, void *arg), void *arg);
 
 /* Does the document with this sidecar (file: its spool name) belong to the route? */
 bool route_matches(const struct route_conf *r, const json_t *sidecar, const char *file);

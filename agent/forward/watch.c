@@ -34,6 +34,7 @@ static const struct {
 } network_fs[] = {
 	{0x6969, "nfs"}, {0x517B, "smb"}, {(long)0xFF534D42, "cifs"}, {(long)0xFE534D42, "smb2"},
 	{0x5346414F, "afs"}, {0x00C36400, "ceph"}, {0x01021997, "9p"},
+	{0x65735546, "fuse"}, /* sshfs, rclone, s3fs, ...: changes made elsewhere send no events */
 };
 
 static const char *network_fs_name(const char *path)

@@ -7,8 +7,8 @@
  * watch_read() reads the pending events without blocking: a sidecar renamed or written
  * into place is reported, a new directory is watched and scanned at once, and a queue
  * overflow is returned so the caller rescans everything (events are hints only).
- * Network file systems (NFS, SMB/CIFS, AFS, Ceph, 9p — statfs f_type) send no events
- * for changes made by other machines: there watch_polling() is true and the caller
+ * Network file systems (NFS, SMB/CIFS, AFS, Ceph, 9p, and FUSE, which sshfs and rclone
+ * use — statfs f_type) send no events for changes made by other machines: there watch_polling() is true and the caller
  * rescans on a timer. Running out of watches (max_user_watches) also falls back to
  * polling, with a log line naming the sysctl.
  *
@@ -31,7 +31,7 @@ void watch_close(struct watch *w);
 
 int watch_fd(const struct watch *w);       /* -1 when polling or not watching */
 bool watch_polling(const struct watch *w);
-/* Why polling was chosen ("nfs", "cifs", "no more watches", "asked"), or NULL. */
+/* Why polling was chosen ("nfs", "cifs", "fuse", "no more watches", "asked"), or NULL. */
 const char *watch_poll_reason(const struct watch *w);
 
 /* Walk reldir ("" for the whole spool). Returns the number of sidecars reported. */

@@ -65,6 +65,12 @@ check_eq "after losing the journal it is sent again (at-least-once)" 2 "$(mail_c
 check_eq "a repeat carries the same Message-ID" "$mid1" "$(sed -n 's/^Message-ID: //Ip' "$TLS_OUT/0002.eml" | tr -d '\r')"
 check "the password never appears in the log" test -z "$(grep -r 's3cret' "$T/log" "$STATE")"
 
+# goniec check proves the SMTP password can be read
+{ echo "routes:"; route chk "$TLS_PORT" starttls "      user: goniec
+      password_file: $T/no-such-file"; } >"$CONF/10-routes.yaml"
+fw check >/dev/null 2>"$T/check"
+check "check: an unreadable SMTP password file is an error" grep -q "error: password: .*no-such-file" "$T/check"
+
 # security: starttls against a server without STARTTLS must not fall back to plain text
 { echo "routes:"; route nofallback "$PLAIN_PORT" starttls; } >"$CONF/10-routes.yaml"
 out=$(fw forward 2>"$T/log2")
@@ -120,3 +126,19 @@ PYEOF
 check "batch messages carry 2 attachments each, byte for byte" test "$(grep -c '^2 True' "$T/batch")" -eq 2
 check "batch subject names the count" grep -q "^2 True 2 documents: big" "$T/batch"
 check "alert text is the body of its mail" grep -q "^0 True goniec alert | The mailbox acme-mail needs a new password." "$T/batch"
+
+# while watching: a 4xx is retried after a growing delay, without a restart
+smtp_start RETRY starttls --fail 421:2
+rm -rf "$SPOOL"/* "$STATE/forward"
+{ echo "routes:"; route retry "$RETRY_PORT" starttls; } >"$CONF/10-routes.yaml"
+GONIEC_FORWARD_RETRY_MS=300 "$GONIEC" -c "$CONF" forward --watch 2>"$T/w.log" &
+wpid=$!
+at_exit "kill $wpid 2>/dev/null"
+wait_for 5 grep -q "watching the spool" "$T/w.log"
+fw_doc "$D/late.pdf" "%PDF-1.4 late"
+check "4xx while watching: delivered after two retries" wait_for 10 test -f "$RETRY_OUT/0001.eml"
+check "the retries were logged with growing delays" \
+	bash -c "grep -q \"retrying in 0.3 s\" $T/w.log && grep -q \"retrying in 0.6 s\" $T/w.log"
+check_eq "two failed attempts before" 2 "$(grep -c 'server replied 421' "$T/w.log")"
+kill $wpid; wait $wpid 2>/dev/null
+check "status.json: delivered, no error left" grep -q '"last_error": null' "$STATE/forward/status.json"

@@ -121,3 +121,68 @@ fw_routes "routes:
     email: {to: a@b.pl, from: c@d.pl, server: smtp.example.com}"
 fw check >/dev/null 2>"$T/check2"
 check_eq "check refuses a broken template and two targets" 2 "$(grep -c ": error: " "$T/check2")"
+
+# a target on tmpfs (another file system than the spool); require_mount waits while the
+# target is on the root file system (an unmounted share's empty mount point)
+shm=$(mktemp -d /dev/shm/goniec-fwd.XXXXXX) || skip "no /dev/shm"
+at_exit "rm -rf $shm"
+rm -rf "$STATE/forward"
+fw_routes "routes:
+  - name: onroot
+    folder: {path: $T/mnt, require_mount: true}
+  - name: shm
+    folder: {path: $shm, require_mount: true, name: '{company|none}/{file}'}"
+mkdir -p "$T/mnt"
+out=$(fw forward 2>"$T/log5")
+check "require_mount: nothing written into an unmounted mount point" test -z "$(ls "$T/mnt")"
+check "require_mount: pending with the reason" grep -q "onroot (folder): 0 delivered, 11 pending.*not mounted" <<<"$out"
+check_eq "tmpfs target: every document but the alert delivered" 11 "$(find "$shm" -type f | wc -l)"
+bad=0
+for f in "$SPOOL"/$D/*; do
+	case $f in *.meta.json | *alert.txt) continue ;; esac
+	c=$(sed -n 's/.*"company": "\([^"]*\)".*/\1/p' "$f.meta.json")
+	[ "$c" = .. ] && c=_ # a folder named ".." is made safe
+	cmp -s "$f" "$shm/${c:-none}/${f##*/}" || bad=$((bad + 1))
+done
+check_eq "tmpfs target: byte for byte" 0 "$bad"
+
+# hostile spool entries: a sidecar that is not JSON, a document that is a symbolic link
+rm -rf "$STATE/forward"
+fw_routes "routes:
+  - name: plain
+    folder: {path: $T/plain}"
+mkdir -p "$T/plain"
+fw_doc 2026/11/22/x/good.pdf "%PDF-1.4 good"
+fw_doc 2026/11/22/x/notjson.pdf "%PDF-1.4 nj"
+printf '{"kind": "invoice", ' >"$SPOOL/2026/11/22/x/notjson.pdf.meta.json"
+fw_doc 2026/11/22/x/link.pdf "%PDF-1.4 l"
+ln -sf /etc/passwd "$SPOOL/2026/11/22/x/link.pdf"
+printf '[1, 2]' >"$SPOOL/2026/11/22/x/array.pdf.meta.json"; echo x >"$SPOOL/2026/11/22/x/array.pdf"
+fw forward >/dev/null 2>"$T/log6"
+check "good document delivered beside hostile ones" test -f "$T/plain/good.pdf"
+check "a symbolic link is never delivered" test ! -e "$T/plain/link.pdf"
+check "broken sidecars are not delivered" test ! -e "$T/plain/notjson.pdf" -a ! -e "$T/plain/array.pdf"
+check "each problem logged with the file" test "$(grep -c 'skipped (looked at again' "$T/log6")" -eq 3
+fw forward >/dev/null 2>"$T/log7"
+check "and logged once only per run" test "$(grep -c 'skipped' "$T/log7")" -eq 3
+printf '{"kind": "invoice", "company": "acme"}' >"$SPOOL/2026/11/22/x/notjson.pdf.meta.json"
+fw forward >/dev/null 2>&1
+check "a repaired sidecar is delivered on the next pass" test -f "$T/plain/notjson.pdf"
+
+# a target on a FUSE mount (a stand-in for a share: no NFS or SMB client on the test
+# machine): link, fsync and syncfs go through FUSE
+if command -v bindfs >/dev/null && [ -e /dev/fuse ] && mkdir -p "$T/srv" "$T/fuse" &&
+	bindfs "$T/srv" "$T/fuse" 2>/dev/null; then
+	at_exit "fusermount -u $T/fuse 2>/dev/null"
+	rm -rf "$STATE/forward"
+	fw_routes "routes:
+  - name: share
+    folder: {path: $T/fuse, name: '{source}/{file}', require_mount: true}"
+	fw forward >/dev/null 2>"$T/log8"
+	check "FUSE target: delivered" test -f "$T/srv/x/good.pdf"
+	check_eq "FUSE target: byte for byte" "%PDF-1.4 good" "$(cat "$T/srv/x/good.pdf")"
+	check_eq "FUSE target: no temporary files" 0 "$(find "$T/srv" -name '.goniec-*' | wc -l)"
+	fusermount -u "$T/fuse"
+else
+	fail "cannot mount a FUSE file system (bindfs, /dev/fuse)"
+fi

@@ -1,0 +1,94 @@
+#!/bin/bash
+# --watch: inotify over the whole tree (date folders created later included), queue
+# overflow (max_queued_events lowered) still delivers everything, polling mode.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/forward_lib.sh"
+fw_setup
+fw_routes "routes:
+  - name: imp
+    folder: {path: $OUT}"
+DROP="$PY $SRC_DIR/tests/fixtures/spool_drop.py"
+count() { find "$OUT" -name "*.pdf" | wc -l; }
+have() { [ "$(count)" -eq "$1" ]; }
+stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+# inotify: documents in folders that did not exist when watching began
+"$GONIEC" -c "$CONF" forward --watch 2>"$T/w1.log" &
+pid=$!
+at_exit "kill $pid 2>/dev/null"
+wait_for 5 grep -q "watching the spool (inotify)" "$T/w1.log"
+$DROP "$SPOOL" 20 new 0 2026/11/22
+check "documents in new date folders delivered within 2 s (no rescan)" wait_for 2 have 20
+$DROP "$SPOOL" 5 more 0 2026/12/01
+check "and in a new month" wait_for 2 have 25
+check "status.json written while watching" wait_for 3 grep -q '"delivered": 25' "$STATE/forward/status.json"
+check "status.json says inotify" grep -q '"mode": "inotify"' "$STATE/forward/status.json"
+stop $pid
+
+# queue overflow: a small queue, the forwarder stopped while 300 documents arrive
+q=/proc/sys/fs/inotify/max_queued_events
+if [ -w $q ] && old=$(cat $q) && echo 32 >$q 2>/dev/null; then
+	"$GONIEC" -c "$CONF" forward --watch 2>"$T/w2.log" &
+	pid=$!
+	wait_for 5 grep -q "watching the spool" "$T/w2.log"
+	echo "$old" >$q # only the forwarder's instance keeps the small queue
+	at_exit "kill $pid 2>/dev/null"
+	kill -STOP $pid
+	$DROP "$SPOOL" 300 ovf 0 2026/11/22 # a folder watched already: 1800 events
+	kill -CONT $pid
+	check "overflow: all 300 delivered (rescan after overflow)" wait_for 20 have 325
+	check "overflow: logged" grep -q "overflowed; rescanning" "$T/w2.log"
+	stop $pid
+else
+	fail "cannot lower $q (need root and a writable /proc/sys)"
+fi
+
+# polling (as on NFS/SMB): found by the periodic rescan
+"$GONIEC" -c "$CONF" forward --watch --poll --interval 1s 2>"$T/w3.log" &
+pid=$!
+at_exit "kill $pid 2>/dev/null"
+wait_for 5 grep -q "watching the spool (poll)" "$T/w3.log"
+$DROP "$SPOOL" 10 poll 0 2026/11/24
+check "polling: delivered within 3 s" wait_for 3 have 335
+check "polling: logged why" grep -q "polled every 1 s (asked)" "$T/w3.log"
+stop $pid
+
+# SIGHUP: rescan at once (a polled spool need not wait for the next poll)
+"$GONIEC" -c "$CONF" forward --watch --poll --interval 1h 2>"$T/w5.log" &
+pid=$!
+at_exit "kill $pid 2>/dev/null"
+wait_for 5 grep -q "watching the spool (poll)" "$T/w5.log"
+$DROP "$SPOOL" 3 hup 0 2026/11/24
+sleep 0.5
+check_eq "polling every hour: nothing yet" 335 "$(count)"
+kill -HUP $pid
+check "SIGHUP: rescanned and delivered at once" wait_for 3 have 338
+stop $pid
+
+# a restart rescans and finds what came while nobody watched; nothing twice
+$DROP "$SPOOL" 7 offline 0 2026/11/25
+"$GONIEC" -c "$CONF" forward --watch 2>"$T/w4.log" &
+pid=$!
+at_exit "kill $pid 2>/dev/null"
+check "restart: what came meanwhile delivered" wait_for 5 have 345
+check_eq "nothing twice" 0 "$(find "$OUT" -name '*-2.pdf' | wc -l)"
+stop $pid
+
+# a spool on a FUSE mount (as sshfs or rclone would give): found by statfs and polled;
+# files written beside the mount (as by another machine) send no inotify events there
+if command -v bindfs >/dev/null && [ -e /dev/fuse ] && mkdir -p "$T/share" "$T/fusespool" &&
+	bindfs "$T/share" "$T/fusespool" 2>/dev/null; then
+	at_exit "fusermount -u $T/fusespool 2>/dev/null"
+	sed -i "s|spool: $SPOOL|spool: $T/fusespool|" "$CONF/00-agent.yaml"
+	"$GONIEC" -c "$CONF" forward --watch --interval 1s 2>"$T/w6.log" &
+	pid=$!
+	at_exit "kill $pid 2>/dev/null"
+	wait_for 5 grep -q "watching the spool" "$T/w6.log"
+	check "FUSE spool: detected and polled" grep -q "polled every 1 s (fuse)" "$T/w6.log"
+	$DROP "$T/share" 4 remote 0 2026/11/26
+	check "FUSE spool: documents written elsewhere delivered by polling" wait_for 4 have 349
+	stop $pid
+	fusermount -u "$T/fusespool"
+else
+	fail "cannot mount a FUSE file system (bindfs, /dev/fuse)"
+fi
