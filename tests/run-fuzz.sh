@@ -9,7 +9,7 @@ for bin in "$@"; do
 	seeds=tests/fuzz/corpus/$name
 	work=build-fuzz/corpus-$name
 	mkdir -p "$work"
-	if "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 \
+	if "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 -artifact_prefix=build-fuzz/ \
 		"$work" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} >build-fuzz/$name.log 2>&1; then
 		echo "fuzz $name: ok ($secs s)"
 		passed=$((passed + 1))
