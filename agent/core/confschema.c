@@ -575,12 +575,14 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 		}
 		if (is_ignored(ignore, key))
 			continue;
-		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
+		bool twice = false;
+		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair && !twice; q++) {
 			const char *earlier = cf_scalar(yaml_document_get_node(ctx->doc, q->key));
-			if (earlier && strcmp(earlier, key) == 0) {
-				cf_error(ctx, k, "key '%s' is given twice in this block", key);
-				break;
-			}
+			twice = earlier && strcmp(earlier, key) == 0;
+		}
+		if (twice) { /* the first value stands; the second is reported, not parsed */
+			cf_error(ctx, k, "key '%s' is given twice in this block", key);
+			continue;
 		}
 		enum secret_kind kind = SECRET_NONE;
 		const struct cf_field *f = find_field(fields, key, &kind);

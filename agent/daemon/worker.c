@@ -165,7 +165,9 @@ void worker_finish(struct worker *w, int wstatus, struct worker_result *res)
 		set_result(res, "timeout",
 			   xasprintf("killed after %lld s: the run took longer than its time limit",
 				     (long long)w->timeout_s));
-	else if (w->stopped && !have)
+	else if (w->stopped && (!have || strcmp(res->outcome, "ok") != 0))
+		/* Stopped at a safe point or killed: what it filed is kept, the rest is
+		 * repeated at the next start. */
 		set_result(res, "interrupted", xstrdup("the daemon stopped during the run"));
 	else if (!have && WIFSIGNALED(wstatus))
 		set_result(res, "crashed", xasprintf("the worker died of signal %d (%s)",
@@ -215,8 +217,24 @@ static void install_test_hook(const char *name)
 			hook_action = h + n + 1;
 }
 
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	source_run_request_stop();
+}
+
+/* SIGTERM (the daemon stopping) lets the run end at a safe point within the grace period;
+ * no SA_RESTART, so a sleeping or waiting worker wakes up to look. */
+static void stop_at_safe_point_on_sigterm(void)
+{
+	struct sigaction sa = {.sa_handler = on_sigterm};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int worker_main(const struct config *cfg, const char *name, int fd)
 {
+	stop_at_safe_point_on_sigterm();
 	const struct source_conf *src = config_find_source(cfg, name);
 	struct run_stats stats = {0};
 	struct gerr err = {{0}};

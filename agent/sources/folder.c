@@ -233,10 +233,12 @@ static enum run_outcome folder_run(struct source_run *run)
 		qsort(names.items, names.len, sizeof *names.items, cmp_str);
 	spool_batch(run->spool, true, NULL);
 	unsigned long filed_before = run->stats.filed;
-	for (size_t i = 0; i < names.len; i++) {
+	bool stopped = false;
+	for (size_t i = 0; i < names.len && !stopped; i++) {
 		if (process_file(run, fc, dirfd(d), names.items[i]))
 			strlist_add(&taken, names.items[i]);
-		if (taken.len == FOLDER_BATCH || i + 1 == names.len) {
+		stopped = source_run_stopping() && i + 1 < names.len;
+		if (taken.len == FOLDER_BATCH || i + 1 == names.len || stopped) {
 			finish_batch(run, fc, &taken, filed_before);
 			filed_before = run->stats.filed;
 		}
@@ -244,6 +246,10 @@ static enum run_outcome folder_run(struct source_run *run)
 	spool_batch(run->spool, false, NULL);
 	closedir(d);
 	strlist_free(&names);
+	if (stopped) {
+		gerr_set(&run->err, "stopped before the end; the rest is taken next time");
+		return RUN_PARTIAL;
+	}
 	if (run->stats.failed)
 		return run->stats.filed ? RUN_PARTIAL : RUN_FAILED;
 	return RUN_OK;

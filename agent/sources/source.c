@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,10 @@ out:
 }
 
 static void (*run_progress)(const struct source_run *run);
+static volatile sig_atomic_t stop_requested;
+
+void source_run_request_stop(void) { stop_requested = 1; }
+bool source_run_stopping(void) { return stop_requested != 0; }
 
 void source_run_set_progress(void (*fn)(const struct source_run *run))
 {

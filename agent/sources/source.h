@@ -77,5 +77,10 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 				 struct run_stats *stats, struct gerr *err);
 /* The progress callback source_run_once() gives its runs (NULL: none; the default). */
 void source_run_set_progress(void (*fn)(const struct source_run *run));
+/* Ask the run in progress to end at its next safe point: what it filed is made durable,
+ * the rest is left for the next run. Async-signal-safe (a worker calls it on SIGTERM). */
+void source_run_request_stop(void);
+/* Has a stop been requested? Sources look between documents or batches. */
+bool source_run_stopping(void);
 
 #endif

@@ -738,6 +738,11 @@ static void scan(struct folder_run *fr, struct imap_state *st, struct imap_targe
 		msgs_free(fr);
 		if (save_state(fr, st) != 0 || stop)
 			return;
+		if (source_run_stopping()) { /* the daemon stops: what is filed is durable */
+			fr->failed = true;
+			gerr_set(fr->err, "stopped before the end of the folder; the rest is read next time");
+			return;
+		}
 	}
 }
 
