@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -118,6 +119,24 @@ static void show_progress(const struct source_run *run)
 	print_progress(run->src->name, &run->stats);
 }
 
+/* A run made here is recorded where `goniec status` (and the daemon, at its next start)
+ * reads runs: the source's status file. A run refused by the lock ran elsewhere. */
+static void record_run(const struct config *cfg, const char *name, enum run_outcome o,
+		       const struct run_stats *st, const struct gerr *err, time_t start)
+{
+	if (exit_for(o, err) == EXIT_TEMPFAIL)
+		return;
+	struct source_status ss = {0};
+	struct gerr e;
+	if (status_load(cfg->agent.state_dir, name, &ss, &e) != 0)
+		log_warn("%s", e.msg);
+	status_record(&ss, run_outcome_name(o), st, o == RUN_OK ? NULL : err->msg, start,
+		      time(NULL));
+	if (status_save(cfg->agent.state_dir, name, &ss, &e) != 0)
+		log_warn("%s: %s", name, e.msg);
+	status_release(&ss);
+}
+
 static int fetch_here(const struct config *cfg, const bool *chosen)
 {
 	bool tty = show_tty();
@@ -132,7 +151,9 @@ static int fetch_here(const struct config *cfg, const bool *chosen)
 		struct gerr err = {{0}};
 		if (tty)
 			fprintf(stderr, "%s: starting", s->name);
+		time_t start = time(NULL);
 		enum run_outcome o = source_run_once(cfg, s, &st, &err);
+		record_run(cfg, s->name, o, &st, &err, start);
 		if (tty)
 			fprintf(stderr, "\r\033[K");
 		print_result(s->name, run_outcome_name(o), &st, err.msg);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/dedupe.h"
@@ -39,30 +38,6 @@ static int take_lock(const char *state_dir, struct gerr *err)
 		return gerr_sys(err, "cannot lock %s", state_dir);
 	}
 	return fd;
-}
-
-static void write_last_run(const struct source_run *run, enum run_outcome outcome,
-			   time_t started)
-{
-	char a[32], b[32];
-	format_iso_time(started, a);
-	format_iso_time(time(NULL), b);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s?}",
-			      "source", run->src->name, "started", a, "finished", b, "outcome",
-			      run_outcome_name(outcome), "looked_at", (json_int_t)run->stats.looked_at,
-			      "filed", (json_int_t)run->stats.filed, "duplicates",
-			      (json_int_t)run->stats.duplicates, "quarantined",
-			      (json_int_t)run->stats.quarantined, "failed",
-			      (json_int_t)run->stats.failed, "bytes", (json_int_t)run->stats.bytes,
-			      "message", outcome == RUN_OK ? NULL : run->err.msg);
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-	char *path = path_join(run->state_dir, "last-run.json");
-	struct gerr err;
-	if (write_file_atomic(path, text, strlen(text), 0600, &err) != 0)
-		log_warn("%s: %s", run->src->name, err.msg);
-	free(path);
-	free(text);
-	json_decref(j);
 }
 
 static enum run_outcome prepare_and_run(struct source_run *run, struct spool *spool)
@@ -106,7 +81,6 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 {
 	struct source_run run = {.cfg = cfg, .src = src, .progress = run_progress};
 	struct spool spool = {0};
-	time_t started = time(NULL);
 	run.state_dir = xasprintf("%s/sources/%s", cfg->agent.state_dir, src->name);
 	enum run_outcome outcome = RUN_FAILED;
 	int lock = -1;
@@ -114,7 +88,6 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 		lock = take_lock(run.state_dir, &run.err);
 	if (lock >= 0) {
 		outcome = prepare_and_run(&run, &spool);
-		write_last_run(&run, outcome, started);
 		close(lock);
 	}
 	if (outcome != RUN_OK)

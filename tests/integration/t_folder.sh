@@ -152,3 +152,9 @@ check "journal lines carry priority prefixes" grep -q '^<4>acme-scans: photo.pdf
 printf '\xff\xd8\xff2' >"$inbox/photo2.pdf"
 JOURNAL_STREAM=1:1 g fetch >/dev/null 2>"$T/plain.log"
 check "plain lines when stderr is not the journal" grep -q '^goniec: warning: acme-scans: photo2.pdf quarantined' "$T/plain.log"
+
+# A run by hand shows in `goniec status` like a run of the daemon.
+pdf "status" >"$inbox/status.pdf"
+g fetch >/dev/null 2>&1
+st=$(g status --json | python3 -c 'import json,sys; s=json.load(sys.stdin)["sources"][0]; print(s["outcome"], s["stats"]["filed"])')
+check_eq "a hand run is recorded for goniec status" "ok 1" "$st"

@@ -15,7 +15,7 @@ CONF
 FULL_QUOTA=3 imap_start "$T/nomove.conf"
 year=$(date +%Y)
 last_outcome() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['outcome'])" \
-	"$T/state/sources/$1/last-run.json"; }
+	"$T/state/sources/$1/status.json"; }
 
 # --- wrong password: needs a person, exit 3, the password is never shown
 C_PASS=Hunter2-not-this imap_conf badpw
