@@ -112,6 +112,7 @@ static void print_progress(const char *name, const struct run_stats *st)
 	char b[32];
 	human_bytes(st->bytes, b);
 	fprintf(stderr, "\r\033[K%s: %lu looked at, %lu filed, %s", name, st->looked_at, st->filed, b);
+	log_progress_line(true);
 }
 
 static void show_progress(const struct source_run *run)
@@ -149,13 +150,17 @@ static int fetch_here(const struct config *cfg, const bool *chosen)
 		const struct source_conf *s = cfg->sources[i];
 		struct run_stats st = {0};
 		struct gerr err = {{0}};
-		if (tty)
+		if (tty) {
 			fprintf(stderr, "%s: starting", s->name);
+			log_progress_line(true);
+		}
 		time_t start = time(NULL);
 		enum run_outcome o = source_run_once(cfg, s, &st, &err);
 		record_run(cfg, s->name, o, &st, &err, start);
-		if (tty)
+		if (tty) {
 			fprintf(stderr, "\r\033[K");
+			log_progress_line(false);
+		}
 		print_result(s->name, run_outcome_name(o), &st, err.msg);
 		rc = merge_exit(rc, exit_for(o, &err));
 		total.filed += st.filed;
@@ -187,8 +192,10 @@ static int daemon_outcomes(int fd)
 			run_stats_from_json(json_object_get(ev, "stats"), &st);
 			print_progress(name, &st);
 		}
-		if (tty && kind && strcmp(kind, "done") == 0)
+		if (tty && kind && strcmp(kind, "done") == 0) {
 			fprintf(stderr, "\r\033[K");
+			log_progress_line(false);
+		}
 		if (kind && strcmp(kind, "done") == 0) {
 			struct run_stats st = {0};
 			const char *outcome = json_string_value(json_object_get(ev, "outcome"));

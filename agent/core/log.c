@@ -9,6 +9,9 @@
 static const char *log_program = "goniec";
 static int log_level_verbosity;
 static bool log_journal;
+static bool progress_shown;
+
+void log_progress_line(bool shown) { progress_shown = shown; }
 
 /* JOURNAL_STREAM is "device:inode" of the journal stream; it only counts when our
  * stderr is that very stream (not when a child inherited the variable). */
@@ -57,6 +60,8 @@ void log_msg(int priority, const char *fmt, ...)
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	if (progress_shown)
+		fputs("\r\033[K", stderr);
 	if (log_journal)
 		fprintf(stderr, "<%d>%s\n", priority, msg);
 	else

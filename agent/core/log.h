@@ -18,6 +18,10 @@ int log_verbosity(void);
 /* True when stderr goes to the journal (lines carry priority prefixes). */
 bool log_to_journal(void);
 
+/* A progress line is being drawn on the terminal (stderr): log lines clear it first, so a
+ * message never runs into it. The next progress update draws it again. */
+void log_progress_line(bool shown);
+
 void log_msg(int priority, const char *fmt, ...) PRINTF_LIKE(2, 3);
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
