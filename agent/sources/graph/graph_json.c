@@ -165,20 +165,33 @@ static int parse_message(const json_t *v, struct graph_message *m, struct gerr *
 	return parse_attachments(json_object_get(v, "attachments"), m, err);
 }
 
+/* A collection answer ({"value": [...], "@odata.nextLink": ...}): its root and its
+ * "value" array, or NULL (err set) when the body is not one. The caller frees *root. */
+static json_t *load_collection(const char *body, size_t len, const char *what, json_t **root,
+			       struct gerr *err)
+{
+	*root = load(body, len, err);
+	if (!*root)
+		return NULL;
+	json_t *value = json_object_get(*root, "value");
+	if (json_is_array(value))
+		return value;
+	json_decref(*root);
+	*root = NULL;
+	gerr_set(err, "%s has no \"value\" list", what);
+	return NULL;
+}
+
 int graph_parse_messages(const char *body, size_t len, struct graph_page *out, struct gerr *err)
 {
-	json_t *root = load(body, len, err), *value, *v;
+	json_t *root, *v;
 	size_t i;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!root)
+	json_t *value = load_collection(body, len, "message list", &root, err);
+	if (!value)
 		return -1;
-	value = json_object_get(root, "value");
-	if (!json_is_array(value)) {
-		json_decref(root);
-		return gerr_set(err, "message list has no \"value\" list");
-	}
 	out->msgs = xcalloc(json_array_size(value) + 1, sizeof(*out->msgs));
 	json_array_foreach(value, i, v) {
 		rc = parse_message(v, &out->msgs[out->nmsgs++], err);
@@ -253,18 +266,14 @@ int graph_parse_folder(const char *body, size_t len, struct graph_folder *out, s
 int graph_parse_folder_list(const char *body, size_t len, struct graph_folder_list *out,
 			    struct gerr *err)
 {
-	json_t *root = load(body, len, err), *value, *v;
+	json_t *root, *v;
 	struct gerr skip;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	if (!root)
+	json_t *value = load_collection(body, len, "folder list", &root, err);
+	if (!value)
 		return -1;
-	value = json_object_get(root, "value");
-	if (!json_is_array(value)) {
-		json_decref(root);
-		return gerr_set(err, "folder list has no \"value\" list");
-	}
 	out->items = xcalloc(json_array_size(value) + 1, sizeof(*out->items));
 	json_array_foreach(value, i, v)
 		if (folder_from(v, &out->items[out->len], &skip) == 0)
