@@ -655,28 +655,20 @@ int spool_file_buffer(struct spool *sp, struct dedupe *dd, const struct doc_meta
 	return spool_commit(doc, res, err);
 }
 
+static int write_to_doc(void *doc, const void *data, size_t len, struct gerr *err)
+{
+	return spool_write(doc, data, len, err);
+}
+
 int spool_file_fd(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta, int fd,
 		  struct spool_result *res, struct gerr *err)
 {
 	struct spool_doc *doc = spool_begin(sp, dd, meta, err);
 	if (!doc)
 		return -1;
-	char chunk[65536];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			gerr_sys(err, "cannot read the document");
-			spool_abort(doc);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		if (spool_write(doc, chunk, (size_t)n, err) != 0) {
-			spool_abort(doc);
-			return -1;
-		}
+	if (read_chunks(fd, write_to_doc, doc, "the document", err) != 0) {
+		spool_abort(doc);
+		return -1;
 	}
 	return spool_commit(doc, res, err);
 }

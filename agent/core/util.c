@@ -258,39 +258,54 @@ int fsync_dir(const char *path, struct gerr *err)
 	return rc;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len, struct gerr *err)
+int read_chunks(int fd, int (*sink)(void *ctx, const void *data, size_t len, struct gerr *err),
+		void *ctx, const char *what, struct gerr *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return gerr_sys(err, "cannot open %s", path);
-	struct buf b = {0};
 	char chunk[65536];
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			gerr_sys(err, "cannot read %s", path);
-			break;
-		}
-		if (n == 0) {
-			close(fd);
-			if (!b.data)
-				buf_puts(&b, "");
-			if (len)
-				*len = b.len;
-			*out = buf_take(&b);
+		if (n < 0)
+			return gerr_sys(err, "cannot read %s", what);
+		if (n == 0)
 			return 0;
-		}
-		if (b.len + (size_t)n > max) {
-			gerr_set(err, "%s is larger than %zu bytes", path, max);
-			break;
-		}
-		buf_append(&b, chunk, (size_t)n);
+		if (sink(ctx, chunk, (size_t)n, err) != 0)
+			return -1;
 	}
+}
+
+struct capped_buf {
+	struct buf b;
+	size_t max;
+	const char *path;
+};
+
+static int append_capped(void *ctx, const void *data, size_t len, struct gerr *err)
+{
+	struct capped_buf *cb = ctx;
+	if (cb->b.len + len > cb->max)
+		return gerr_set(err, "%s is larger than %zu bytes", cb->path, cb->max);
+	buf_append(&cb->b, data, len);
+	return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len, struct gerr *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gerr_sys(err, "cannot open %s", path);
+	struct capped_buf cb = {.max = max, .path = path};
+	int rc = read_chunks(fd, append_capped, &cb, path, err);
 	close(fd);
-	buf_free(&b);
-	return -1;
+	if (rc != 0) {
+		buf_free(&cb.b);
+		return -1;
+	}
+	if (len)
+		*len = cb.b.len;
+	*out = buf_take(&cb.b); /* "" for an empty file */
+	return 0;
 }
 
 int write_all(int fd, const void *data, size_t len)

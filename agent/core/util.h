@@ -76,6 +76,10 @@ char *path_join(const char *dir, const char *name);
 int mkdir_p(const char *path, mode_t mode, struct gerr *err);
 /* fsync a directory by path. */
 int fsync_dir(const char *path, struct gerr *err);
+/* Read fd to its end in chunks, handing each to sink (which returns -1 with err set to
+ * stop). `what` names the input in a read error. Returns 0, or -1 with err set. */
+int read_chunks(int fd, int (*sink)(void *ctx, const void *data, size_t len, struct gerr *err),
+		void *ctx, const char *what, struct gerr *err);
 /* Read a whole (small) file; the result is NUL-terminated. max caps its size. */
 int read_file(const char *path, size_t max, char **out, size_t *len, struct gerr *err);
 /* Write a whole file atomically: temp in the same dir, fsync, rename, fsync dir. */
