@@ -42,8 +42,9 @@ wait_for() {
 	done
 }
 wait_port() { wait_for "${2:-10}" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"; }
-# Count documents (sidecars) under a spool directory.
-count_docs() { find "$1" -name '*.meta.json' -not -path '*/quarantine/*' 2>/dev/null | wc -l; }
+# Count documents (sidecars) under a spool directory; a sidecar still under its temporary
+# name (.goniec-tmp-*) is not there yet.
+count_docs() { find "$1" -name '*.meta.json' -not -name '.goniec-tmp-*' -not -path '*/quarantine/*' 2>/dev/null | wc -l; }
 # A test CA and a server certificate for 127.0.0.1 / localhost in $T/tls (ca.pem,
 # server.pem, server.key); extra SANs may be given ("DNS:imap.test").
 make_test_ca() {

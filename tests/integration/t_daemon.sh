@@ -34,8 +34,11 @@ status_field() {
 d=json.load(sys.stdin); s=[x for x in d["sources"] if x["name"]==sys.argv[1]][0]
 print(eval(sys.argv[2], {"s": s, "d": d}))' "$1" "$2"
 }
-docs_of() { find "$D/spool" -path "*/$1/*" -name '*.meta.json' 2>/dev/null | wc -l; }
+docs_of() { find "$D/spool" -path "*/$1/*" -name '*.meta.json' -not -name '.goniec-tmp-*' 2>/dev/null | wc -l; }
 has_docs() { [ "$(docs_of "$1")" -ge "$2" ]; }
+# A run of the source is under way: its run lock is held (documents show only when the
+# run's batch is made durable, so they do not tell).
+running() { ! flock -n "$D/state/sources/$1/run.lock" true; }
 log_count() { grep -c -- "$1" "$D/daemon.log"; }
 
 # ---- scheduled runs, on-demand during a scheduled run, the shared lock -------------------
@@ -52,7 +55,7 @@ check_eq "the control socket is for the user and group only" 660 "$(stat -c %a "
 "$GONIEC" -c "$D/conf.d" run >"$D/second.log" 2>&1
 check_eq "a second daemon on the same state refuses to start" 1 $?
 check "... saying why" grep -q 'another daemon is running' "$D/second.log"
-check "scheduled run files the slow source's document" wait_for 5 has_docs slow 1
+check "the slow source's scheduled run is under way" wait_for 5 running slow
 "$GONIEC" -c "$D/conf.d" fetch --here slow >"$D/here.out" 2>&1
 check_eq "a fetch by hand while the daemon runs the source is refused (lock)" 75 $?
 start=$SECONDS
@@ -60,6 +63,7 @@ start=$SECONDS
 rc=$?
 check_eq "on-demand fetch during the scheduled run is answered" 0 $rc
 check "its outcome is printed" grep -q '^slow: ok' "$D/fetch.out"
+check "the scheduled run filed the slow source's document" has_docs slow 1
 check "it waited for the running run to end first" test $((SECONDS - start)) -ge 1
 check_eq "both runs finished ok, none overlapped" 2 "$(log_count 'source slow: ok')"
 check_eq "no run found the source already running" 0 "$(log_count 'already running')"
@@ -174,7 +178,7 @@ pdf "$D/in/long/l1.pdf" long-1
 pdf "$D/in/long/l2.pdf" long-2
 start_daemon GONIEC_TEST_WORKER_HOOK=long:sleep:60 GONIEC_STOP_GRACE=1
 "$GONIEC" -c "$D/conf.d" fetch --no-wait long >/dev/null
-check "the run started" wait_for 5 has_docs long 1
+check "the run started" wait_for 5 running long
 "$GONIEC" -c "$D/conf.d" fetch long >"$D/waiting.out" 2>&1 &
 WPID=$!
 sleep 0.5
@@ -215,7 +219,7 @@ new_case alert <<'EOF'
   - {name: gone, type: folder, path: "@D@/in/gone", settle: 0s, schedule: {every: 1s}}
 EOF
 start_daemon
-alerts() { grep -l '"kind": *"alert"' $(find "$D/spool" -name '*.meta.json' 2>/dev/null) /dev/null 2>/dev/null | wc -l; }
+alerts() { grep -l '"kind": *"alert"' $(find "$D/spool" -name '*.meta.json' -not -name '.goniec-tmp-*' 2>/dev/null) /dev/null 2>/dev/null | wc -l; }
 has_alerts() { [ "$(alerts)" -ge "$1" ]; }
 check "three failures in a row file an alert notice" wait_for 10 has_alerts 1
 check "status shows the alert" test "$(status_field gone 'len(s["alerts"])')" = 1
