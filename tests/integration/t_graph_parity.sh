@@ -23,32 +23,9 @@ for name, c in exp.items():
     os.makedirs(f"{t}/graph/{sub}", exist_ok=True)
     shutil.copy(f"{t}/corpus/{name}.eml", f"{t}/graph/{sub}/{name}.eml")
 EOF
-PORT=$(free_port)
-URL=https://localhost:$PORT
-python3 "$FIXTURES/graph_server.py" --port "$PORT" --cert "$T/tls/server.pem" \
-	--key "$T/tls/server.key" --tenant t1 --client-id app --secret s3cret --mailbox biuro@example.pl \
-	--inbox "$T/graph/inbox" --junk "$T/graph/junk" --folder "Faktury źródłowe=$T/graph/other" \
-	2>"$T/fixture.log" &
-at_exit "kill $! 2>/dev/null"
-wait_port "$PORT" 15 || { fail "fixture server started"; exit 1; }
-
-mkdir -p "$T/conf-graph"
-chmod 700 "$T/conf-graph"
-cat >"$T/conf-graph/poczta.yaml" <<EOF
-agent: {spool: $T/spool-graph, state: $T/state-graph}
-sources:
-  - name: poczta
-    type: graph
-    tenant: t1
-    client_id: app
-    client_secret: s3cret
-    mailbox: biuro@example.pl
-    login_url: $URL
-    graph_url: $URL
-    ca_file: $T/tls/ca.pem
-    senders: ["*@pge.pl", "*@tauron.pl", "faktury@play.pl", "*@Spoldzielnia-Example.PL"]
-EOF
-chmod 600 "$T/conf-graph/poczta.yaml"
+. "$FIXTURES/graph_env.sh"
+graph_start --inbox "$T/graph/inbox" --junk "$T/graph/junk" --folder "Faktury źródłowe=$T/graph/other"
+graph_conf "$T/conf-graph" poczta "$T/spool-graph" "$T/state-graph"
 "$GONIEC" -c "$T/conf-graph" fetch poczta >"$T/out-graph" 2>&1
 check_eq "graph run succeeds" 0 $?
 

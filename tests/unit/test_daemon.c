@@ -190,6 +190,32 @@ static void test_alert_needs_person_and_quarantine(void **state)
 	status_release(&st);
 }
 
+/* A run that left a message for a person (over a limit) opens a "held" alert whose text is
+ * the run's error, which names the message; a run without one resolves it. */
+static void test_alert_held(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	struct run_stats rs = {.filed = 3, .held = 1};
+	const char *why = "1 message(s) left where they are for a person: INBOX UID 7 (from a@pge.pl, "
+			  "\"x\"): forwarded messages are nested more than 16 deep (at section 2)";
+	status_record(&st, "partial", &rs, why, day_at(21, 5), day_at(21, 5));
+	size_t k = alert_decide(&st, NULL, day_at(21, 5), n);
+	assert_int_equal(k, 1);
+	assert_string_equal(n[0].cause, "held");
+	assert_string_equal(n[0].message, why);
+	assert_false(n[0].resolved);
+	alert_notices_free(n, k);
+	rs.held = 0;
+	status_record(&st, "ok", &rs, NULL, day_at(21, 12), day_at(21, 12));
+	k = alert_decide(&st, NULL, day_at(21, 12), n);
+	assert_int_equal(k, 1);
+	assert_true(n[0].resolved);
+	alert_notices_free(n, k);
+	status_release(&st);
+}
+
 static void test_alert_text(void **state)
 {
 	(void)state;
@@ -367,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_alert_once_per_cause_per_day),
 		cmocka_unit_test(test_alert_attention),
 		cmocka_unit_test(test_alert_needs_person_and_quarantine),
+		cmocka_unit_test(test_alert_held),
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_line_buf),
 		cmocka_unit_test(test_control_requests_hostile),
