@@ -10,7 +10,11 @@ command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
 imap_start
 imap_corpus
 imap_conf poczta
-check "imap run succeeds" goniec_run fetch poczta
+# Both runs are partial for one reason: the corpus's mail nested 40 deep is held.
+held_only() { grep -q '^poczta: partial — 14 filed, 0 already had, 4 quarantined, 0 failed: 1 message(s) left where they are for a person: .*"level 39".*forwarded messages are nested more than 16 deep' "$1"; }
+goniec_run fetch poczta
+check_eq "imap run: partial (exit 1)" 1 $?
+check "imap run: only the mail nested too deep is held" held_only "$T/out"
 
 # The same messages in the same folders of the Graph fixture: INBOX is the inbox, the
 # SPECIAL-USE \Junk folder is junkemail, others go by name.
@@ -27,7 +31,8 @@ EOF
 graph_start --inbox "$T/graph/inbox" --junk "$T/graph/junk" --folder "Faktury źródłowe=$T/graph/other"
 graph_conf "$T/conf-graph" poczta "$T/spool-graph" "$T/state-graph"
 "$GONIEC" -c "$T/conf-graph" fetch poczta >"$T/out-graph" 2>&1
-check_eq "graph run succeeds" 0 $?
+check_eq "graph run: partial (exit 1)" 1 $?
+check "graph run: only the mail nested too deep is held" held_only "$T/out-graph"
 
 # Compare the two spools file by file.
 while IFS= read -r line; do

@@ -2,7 +2,8 @@
 # Mails with many attachments against a real Dovecot: every PDF of a mail with 300 and of
 # one with 1,000 attachments is filed and the mails are moved; a mail whose forwarded
 # messages nest past the limit is not moved, the run is partial and says which mail and
-# why, the mails after it are still taken; the daemon raises a "held" alert naming it.
+# why, the mails after it are still taken, the next runs look at it again; the daemon
+# raises a "held" alert naming it, resolved once a person has moved the mail away.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
 imap_require
@@ -25,6 +26,8 @@ goniec_run fetch many
 check_eq "the next run holds it again (exit 1)" 1 $?
 check "the next run files nothing twice" grep -q 'many: partial — 0 filed, 1 already had' "$T/out"
 check_eq "the held mail is still in INBOX" 1 "$(imap_count test secret INBOX)"
+check "the folder state remembers it as held" python3 -c "
+import json,sys; s=json.load(open('$T/state/sources/many/imap-folders.json'))['INBOX']; sys.exit(s['held'] != [3] or s['last_uid'] != 4)"
 
 # The daemon: the held mail opens a "held" alert whose notice names it.
 "$GONIEC" -c "$T/conf.d" run >"$T/daemon.log" 2>&1 &
@@ -37,4 +40,9 @@ check "the daemon opens a held alert" grep -q 'source many: alert held open: .*I
 notice=$(find "$T/spool" -name 'alert-many-held*.txt' | head -1)
 check "the alert notice is filed" test -n "$notice"
 check "the notice names the mail and why" grep -q 'INBOX UID 3 (from faktury@pge.pl, "deep"): forwarded messages are nested more than 16 deep' "$notice"
+doveadm -c "$T/dovecot/dovecot.conf" mailbox create -u test Recznie
+doveadm -c "$T/dovecot/dovecot.conf" move -u test Recznie mailbox INBOX ALL
+goniec_run fetch many
+check "once a person moved it away the run is ok" grep -q '^many: ok' "$T/out"
+check "and the held alert is resolved" grep -q 'source many: alert held resolved' "$T/daemon.log"
 kill "$dpid"; wait "$dpid"

@@ -665,19 +665,18 @@ static void move_messages(struct folder_run *fr, struct imap_target *t, const ui
 		if (ok && !fr->s->broken && move_set(fr, t, uids + i, k) == 0)
 			continue;
 		for (size_t j = 0; j < k; j++)
-			folder_state_add_pending(&fr->fs, uids[i + j]);
+			uid_list_add(&fr->fs.pending, uids[i + j]);
 		fr->failed = true;
 	}
 }
 
 static void retry_pending(struct folder_run *fr, struct imap_target *t)
 {
-	if (!t->raw || !fr->fs.npending)
+	if (!t->raw || !fr->fs.pending.len)
 		return;
-	uint32_t *uids = fr->fs.pending;
-	size_t n = fr->fs.npending;
-	fr->fs.pending = NULL;
-	fr->fs.npending = 0;
+	uint32_t *uids = fr->fs.pending.uids;
+	size_t n = fr->fs.pending.len;
+	fr->fs.pending = (struct uid_list){0};
 	log_info("%s: %s: moving %zu message(s) left from an earlier run", fr->run->src->name,
 		 fr->folder, n);
 	move_messages(fr, t, uids, n);
@@ -715,31 +714,55 @@ static void hold(struct folder_run *fr, const struct imap_msg *m)
 }
 
 /* After a chunk: what to move, and how far the folder is done (a message that failed
- * stops there: it is looked at again next run). *held_uid: the first message held. */
-static uint32_t finish_chunk(struct folder_run *fr, struct imap_target *t, uint32_t done_to,
-			     uint32_t *held_uid)
+ * stops there: it is looked at again next run). A held message is remembered instead:
+ * looked at again next run without holding up the folder. */
+static uint32_t finish_chunk(struct folder_run *fr, struct imap_target *t, uint32_t done_to)
 {
 	flush_chunk(fr);
 	uint32_t *take = xcalloc(fr->nmsgs + 1, sizeof *take);
 	size_t n = 0;
 	uint32_t stop = 0;
-	*held_uid = 0;
 	for (size_t i = 0; i < fr->nmsgs; i++) {
 		const struct imap_msg *m = &fr->msgs[i];
-		if (m->held) {
-			hold(fr, m);
-			*held_uid = !*held_uid || m->uid < *held_uid ? m->uid : *held_uid;
-		}
-		if (m->failed && (!stop || m->uid < stop))
+		if (m->failed && (!stop || m->uid < stop)) {
 			stop = m->uid;
-		else if (!m->failed && !m->held && m->filed && t->raw)
+		} else if (m->held && !m->failed) {
+			hold(fr, m);
+			uid_list_add(&fr->fs.held, m->uid);
+		} else if (!m->failed && m->filed && t->raw) {
 			take[n++] = m->uid;
+		}
 	}
 	move_messages(fr, t, take, n);
 	free(take);
 	if (stop)
 		fr->failed = true;
 	return stop ? stop - 1 : done_to;
+}
+
+/* The messages held in earlier runs, one by one: still over the limit (held again), gone
+ * (a person moved them: forgotten), or takeable after all (filed and moved). One that
+ * failed this time, or was not reached, stays on the list. */
+static void recheck_held(struct folder_run *fr, struct imap_target *t)
+{
+	struct uid_list was = fr->fs.held;
+	size_t i = 0;
+	fr->fs.held = (struct uid_list){0};
+	for (; i < was.len && !fr->s->broken; i++) {
+		uint32_t uid = was.uids[i];
+		if (fetch_structures(fr, uid, uid) != 0) {
+			fr->failed = true;
+			break;
+		}
+		fr->filed_before = fr->run->stats.filed;
+		fetch_parts(fr);
+		if (finish_chunk(fr, t, uid) != uid)
+			uid_list_add(&fr->fs.held, uid);
+		msgs_free(fr);
+	}
+	for (; i < was.len; i++)
+		uid_list_add(&fr->fs.held, was.uids[i]);
+	free(was.uids);
 }
 
 static int select_folder(struct folder_run *fr, struct imap_state *st)
@@ -776,34 +799,26 @@ static int save_state(struct folder_run *fr, struct imap_state *st)
 	return -1;
 }
 
-/* The folder chunk by chunk from its watermark (the last UID done). A failed message ends
- * the scan for this run; a held one keeps the watermark below it while the scan goes on,
- * so that it is looked at again next run without holding up the messages after it. */
 static void scan(struct folder_run *fr, struct imap_state *st, struct imap_target *t)
 {
 	const struct mailimap_selection_info *sel = fr->s->imap->imap_selection_info;
 	uint32_t uidnext = sel ? sel->sel_uidnext : 0;
-	uint32_t next = fr->fs.last_uid + 1; /* the first UID not looked at in this run */
-	uint32_t held_below = 0;             /* the first message held in this run */
-	while (!fr->s->broken && (!uidnext || next < uidnext)) {
-		uint32_t first = next;
+	while (!fr->s->broken && (!uidnext || fr->fs.last_uid + 1 < uidnext)) {
+		uint32_t first = fr->fs.last_uid + 1;
 		uint32_t last = uidnext ? (uidnext - first > UID_CHUNK ? first + UID_CHUNK - 1 : uidnext - 1)
 					: 0;
 		if (fetch_structures(fr, first, last) != 0) {
 			fr->failed = true;
 			return;
 		}
-		uint32_t seen = last, held;
+		uint32_t seen = last;
 		for (size_t i = 0; !last && i < fr->nmsgs; i++)
 			seen = fr->msgs[i].uid > seen ? fr->msgs[i].uid : seen;
 		fr->filed_before = fr->run->stats.filed;
 		fetch_parts(fr);
-		uint32_t done_to = finish_chunk(fr, t, seen ? seen : next - 1, &held);
+		uint32_t done_to = finish_chunk(fr, t, seen ? seen : fr->fs.last_uid);
 		bool stop = done_to < seen || !uidnext;
-		held_below = held && !held_below ? held : held_below;
-		uint32_t mark = held_below && held_below - 1 < done_to ? held_below - 1 : done_to;
-		fr->fs.last_uid = mark > fr->fs.last_uid ? mark : fr->fs.last_uid;
-		next = (seen > done_to ? seen : done_to) + 1;
+		fr->fs.last_uid = done_to > fr->fs.last_uid ? done_to : fr->fs.last_uid;
 		msgs_free(fr);
 		if (save_state(fr, st) != 0 || stop)
 			return;
@@ -823,6 +838,7 @@ int imap_fetch_folder(struct source_run *run, struct imap_session *s, struct ima
 	if (select_folder(&fr, st) != 0)
 		return -1;
 	retry_pending(&fr, target);
+	recheck_held(&fr, target);
 	scan(&fr, st, target);
 	save_state(&fr, st);
 	folder_state_free(&fr.fs);
