@@ -24,7 +24,7 @@ static json_t *offline_status(const struct config *cfg)
 		if (status_load(cfg->agent.state_dir, src->name, &st, &err) < 0)
 			log_warn("%s", err.msg);
 		time_t next = st.interrupted ? now : plan_first(src, st.last_start, now);
-		json_array_append_new(sources, status_entry(src, &st, next, false));
+		json_array_append_new(sources, status_entry(cfg->agent.state_dir, src, &st, next, false));
 		status_release(&st);
 	}
 	json_t *fw = status_forward_file(cfg->agent.state_dir);
