@@ -49,3 +49,55 @@ fixture() {
 		curl -sS --cacert "$T/tls/ca.pem" "$1$2"
 	fi
 }
+
+# bank_conf [extra source lines...]: conf.d with two bank sources of company acme,
+# `eb` (Enable Banking) and `gc` (GoCardless); each extra argument is one more line of
+# both sources ("    daily_reads: 4"). Needs EB_URL / GC_URL (either may be unset).
+bank_conf() {
+	mkdir -p "$T/conf.d"
+	printf '%s' "$GC_KEY" >"$T/gc.secret"
+	chmod 600 "$T/gc.secret"
+	{
+		printf 'agent:\n  spool: %s\n  state: %s\n  timezone: Europe/Warsaw\n' "$T/spool" "$T/state"
+		printf 'company: {id: acme, name: ACME, nip: "5260250274"}\nsources:\n'
+		if [ -n "${EB_URL:-}" ]; then
+			printf '  - name: eb\n    type: bank\n    provider: enablebanking\n'
+			printf '    application_id: %s\n    private_key_file: %s\n' "$EB_APP" "$T/eb.key"
+			printf '    bank: Fixture Bank PL\n    api_url: %s\n    ca_file: %s\n' "$EB_URL" "$T/tls/ca.pem"
+			for l in "$@"; do printf '%s\n' "$l"; done
+		fi
+		if [ -n "${GC_URL:-}" ]; then
+			printf '  - name: gc\n    type: bank\n    provider: gocardless\n'
+			printf '    secret_id: %s\n    secret_key_file: %s\n' "$GC_ID" "$T/gc.secret"
+			printf '    bank: FIXTUREBANK_FIXTPLPW\n    api_url: %s\n    ca_file: %s\n' "$GC_URL" "$T/tls/ca.pem"
+			for l in "$@"; do printf '%s\n' "$l"; done
+		fi
+	} >"$T/conf.d/10-bank.yaml"
+}
+
+# G ARGS...: goniec with the test's conf.d; its stderr is kept in $T/log.
+G() { "$GONIEC" -c "$T/conf.d" "$@" 2>>"$T/log"; }
+
+# bank_link NAME: start the consent, open its address as a browser would (the fixture's
+# page approves by itself), finish with the address of the redirect. 0 when linked.
+bank_link() {
+	local url loc
+	url=$(G bank link "$1" | sed -n 's/^  \(https:.*\)$/\1/p')
+	[ -n "$url" ] || return 1
+	loc=$(curl -sS --cacert "$T/tls/ca.pem" -o /dev/null -w '%{redirect_url}' "$url")
+	[ -n "$loc" ] || return 1
+	G bank link "$1" --code "$loc" >"$T/link-$1.out"
+}
+
+# docs_of NAME: JSON statements filed by source NAME; txns_of NAME: their transactions,
+# one line each "status booking_date amount title".
+docs_of() { find "$T/spool" -path "*/$1/*.json" -not -name '*.meta.json' 2>/dev/null | sort; }
+txns_of() {
+	local f
+	for f in $(docs_of "$1"); do
+		python3 -c 'import json,sys
+for s in json.load(open(sys.argv[1]))["statements"]:
+    for t in s["transactions"]:
+        print(t["status"], t.get("booking_date", "-"), t["amount"], t.get("title", ""))' "$f"
+	done
+}
