@@ -25,7 +25,7 @@ start_eb() {
 		>>"$T/eb-fixture.log" 2>&1 &
 	local pid=$!
 	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-	wait_port "$EB_PORT" 10 || fail "the Enable Banking fixture did not start"
+	wait_port "$EB_PORT" 30 || fail "the Enable Banking fixture did not start"
 	EB_URL=https://127.0.0.1:$EB_PORT
 }
 
@@ -37,7 +37,7 @@ start_gc() {
 		--secret-key "$GC_KEY" "$@" >>"$T/gc-fixture.log" 2>&1 &
 	local pid=$!
 	at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-	wait_port "$GC_PORT" 10 || fail "the GoCardless fixture did not start"
+	wait_port "$GC_PORT" 30 || fail "the GoCardless fixture did not start"
 	GC_URL=https://127.0.0.1:$GC_PORT
 }
 
