@@ -75,6 +75,15 @@ bank_conf() {
 	} >"$T/conf.d/10-bank.yaml"
 }
 
+# fault_run URL FAULTS SOURCE EXIT PATTERN WHAT: set the fixture's faults, run the source,
+# check its exit status and that its message matches PATTERN (grep).
+fault_run() {
+	fixture "$1" /_fixture/faults "$2" >/dev/null
+	G fetch --here "$3" >"$T/out"
+	check_eq "$6" "$4" $?
+	check "$6: the message says so" grep -q -- "$5" "$T/out"
+}
+
 # G ARGS...: goniec with the test's conf.d; its stderr is kept in $T/log.
 G() { "$GONIEC" -c "$T/conf.d" "$@" 2>>"$T/log"; }
 

@@ -117,14 +117,11 @@ G fetch --here eb >/dev/null
 check_eq "the next run does not ask for that account" "$N2" "$(stats | py 'import json,sys; print(json.load(sys.stdin)["by_account"].get(sys.argv[1],0))' "$ACC2")"
 
 # ---- the bank down, the application not active ------------------------------------------------
-fixture "$EB_URL" /_fixture/faults '{"aspsp_error": 1}' >/dev/null
-G fetch --here eb >"$T/out"
-check_eq "ASPSP_ERROR: the run is partial (exit 1)" 1 $?
-check "with a clear message" grep -q "the bank did not answer properly (HTTP 400 ASPSP_ERROR: Error interacting with ASPSP); tried again next run" "$T/out"
-fixture "$EB_URL" /_fixture/faults '{"inactive": true}' >/dev/null
-G fetch --here eb >"$T/out"
-check_eq "application not active: needs a person (exit 3)" 3 $?
-check "saying what to do" grep -q "application is not active.*activate it" "$T/out"
+fault_run "$EB_URL" '{"aspsp_error": 1}' eb 1 \
+	"the bank did not answer properly (HTTP 400 ASPSP_ERROR: Error interacting with ASPSP); tried again next run" \
+	"ASPSP_ERROR: the run is partial (exit 1)"
+fault_run "$EB_URL" '{"inactive": true}' eb 3 "application is not active.*activate it" \
+	"application not active: needs a person (exit 3)"
 fixture "$EB_URL" /_fixture/faults '{"inactive": false}' >/dev/null
 
 # ---- the 4-a-day limit (a fresh state, the default daily_reads) ---------------------------------
@@ -163,14 +160,9 @@ check "status shows the consent and the balances" grep -q "consent: Fixture Bank
 check "and per account the balance with its date and the last booked" grep -Eq "^  $ACC1 +balance 10000.00 PLN \\($TODAY\\); last booked " "$T/status.txt"
 kill "$DPID"; wait "$DPID" 2>/dev/null
 
-fixture "$EB_URL" /_fixture/faults '{"expire": true}' >/dev/null
-G fetch --here eb >"$T/out"
-check_eq "expired session: needs a person (exit 3)" 3 $?
-check "with the command that renews it" grep -q "consent has ended (HTTP 401 EXPIRED_SESSION: Session is expired); renew it: goniec bank link eb\|is EXPIRED (expired or revoked); renew it: goniec bank link eb" "$T/out"
-fixture "$EB_URL" /_fixture/faults '{"expire": false, "revoke": true}' >/dev/null
-G fetch --here eb >"$T/out"
-check_eq "revoked session: needs a person (exit 3)" 3 $?
-check "saying so" grep -q "REVOKED" "$T/out"
+fault_run "$EB_URL" '{"expire": true}' eb 3 "is EXPIRED (expired or revoked); renew it: goniec bank link eb" \
+	"expired session: needs a person (exit 3), with the command that renews it"
+fault_run "$EB_URL" '{"expire": false, "revoke": true}' eb 3 "REVOKED" "revoked session: needs a person (exit 3)"
 
 # ---- secrets ---------------------------------------------------------------------------------------
 KEYLINE=$(sed -n 2p "$T/eb.key")

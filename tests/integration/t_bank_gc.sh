@@ -69,18 +69,13 @@ fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$NEW\", \"generate\": 4, 
 G fetch --here gc >/dev/null
 check "an account added later is read" test "$(docs_for "$NEW")" = 1
 
-fixture "$GC_URL" /_fixture/faults "{\"inactive_iban\": \"$NEW\"}" >/dev/null
-G fetch --here gc >"$T/out"
-check_eq "AccountInactiveError: needs a person" 3 $?
-check "saying so and how to renew" grep -q "$NEW: .*deactivated or no longer exists.*goniec bank link gc" "$T/out"
-fixture "$GC_URL" /_fixture/faults '{"inactive_iban": null, "revoked": true}' >/dev/null
-G fetch --here gc >"$T/out"
-check_eq "access revoked (AccessExpiredError): needs a person" 3 $?
-check "with the command that renews it" grep -q "expired or was revoked (HTTP 401 AccessExpiredError.*goniec bank link gc" "$T/out"
-fixture "$GC_URL" /_fixture/faults '{"revoked": false, "eua_expired": true}' >/dev/null
-G fetch --here gc >"$T/out"
-check_eq "end-user agreement expired: needs a person" 3 $?
-check "saying the consent expired" grep -q "goniec bank link gc" "$T/out"
+fault_run "$GC_URL" "{\"inactive_iban\": \"$NEW\"}" gc 3 "$NEW: .*deactivated or no longer exists.*goniec bank link gc" \
+	"AccountInactiveError: needs a person, and how to renew"
+fault_run "$GC_URL" '{"inactive_iban": null, "revoked": true}' gc 3 \
+	"expired or was revoked (HTTP 401 AccessExpiredError.*goniec bank link gc" \
+	"access revoked (AccessExpiredError): needs a person, with the command that renews it"
+fault_run "$GC_URL" '{"revoked": false, "eua_expired": true}' gc 3 "is EX (expired or revoked); renew it: goniec bank link gc" \
+	"end-user agreement expired: needs a person"
 
 check "the secret key is in no log, state or spool file" bash -c "! grep -rqF -- '$GC_KEY' '$T/log' '$T/state' '$T/spool'"
 TOKEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access"])' "$T/state/sources/gc/gocardless-token.json")

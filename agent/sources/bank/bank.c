@@ -1,19 +1,13 @@
 /* bank — configuration and the run of the bank source; see bank.h. */
 #include "sources/bank/bank.h"
 
-#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "core/dedupe.h"
 #include "core/idnum.h"
 #include "core/log.h"
-#include "core/money.h"
-#include "core/spool.h"
-#include "formats/camt_write.h"
-#include "formats/mt940_write.h"
 #include "sources/bank/bank_run.h"
 #include "sources/bank/bank_state.h"
 

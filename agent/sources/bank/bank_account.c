@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/dedupe.h"
 #include "core/log.h"
 #include "core/money.h"
 #include "core/spool.h"

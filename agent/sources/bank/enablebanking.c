@@ -330,14 +330,6 @@ static int eb_link_finish(struct bank_client *c, const json_t *pending, const ch
 	return 0;
 }
 
-static bool has_account(const struct bank_consent *c, const char *id)
-{
-	for (size_t i = 0; i < c->naccounts; i++)
-		if (!strcmp(c->accounts[i].id, id))
-			return true;
-	return false;
-}
-
 static int eb_refresh(struct bank_client *c, struct bank_consent *consent, struct bank_err *err)
 {
 	char *path = xasprintf("/sessions/%s", consent->id);
@@ -353,7 +345,7 @@ static int eb_refresh(struct bank_client *c, struct bank_consent *consent, struc
 	consent->valid_until = bank_parse_time(bank_str(json_object_get(ans, "access"), "valid_until"));
 	json_array_foreach(json_object_get(ans, "accounts"), i, uid) {
 		const char *id = json_string_value(uid);
-		if (!id || has_account(consent, id))
+		if (!id || bank_consent_has(consent, id))
 			continue;
 		char *dpath = xasprintf("/accounts/%s/details", id);
 		json_t *d = eb_call(c, "GET", dpath, NULL, "details of an account added to the consent", err);

@@ -339,14 +339,6 @@ static int add_account(struct bank_client *c, struct bank_consent *consent, cons
 	return 0;
 }
 
-static bool has_account(const struct bank_consent *c, const char *id)
-{
-	for (size_t i = 0; i < c->naccounts; i++)
-		if (!strcmp(c->accounts[i].id, id))
-			return true;
-	return false;
-}
-
 static int requisition(struct bank_client *c, struct bank_consent *consent, struct bank_err *err)
 {
 	char *path = xasprintf("/requisitions/%s/", consent->id);
@@ -363,7 +355,7 @@ static int requisition(struct bank_client *c, struct bank_consent *consent, stru
 	if (!consent->bank)
 		consent->bank = xstrdup(bank_str(ans, "institution_id") ?: "");
 	json_array_foreach(json_object_get(ans, "accounts"), i, id) {
-		if (!json_string_value(id) || has_account(consent, json_string_value(id)))
+		if (!json_string_value(id) || bank_consent_has(consent, json_string_value(id)))
 			continue;
 		if ((rc = add_account(c, consent, json_string_value(id), err)) < 0)
 			break;

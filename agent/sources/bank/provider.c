@@ -62,6 +62,14 @@ void bank_consent_add(struct bank_consent *c, const char *id, const char *iban,
 	a->name = xstrdup(name ? name : "");
 }
 
+bool bank_consent_has(const struct bank_consent *c, const char *id)
+{
+	for (size_t i = 0; i < c->naccounts; i++)
+		if (!strcmp(c->accounts[i].id, id))
+			return true;
+	return false;
+}
+
 json_t *bank_json(const struct bank_resp *r, const char *what, struct bank_err *err)
 {
 	json_error_t je;
