@@ -20,7 +20,7 @@ static const char *const field_names[INVOICE_FIELD_COUNT] = {
 	[INV_RATES] = "rates", [INV_VAT_PLN] = "vat_pln", [INV_EXCHANGE_RATE] = "exchange_rate",
 	[INV_PAYMENT_FORM] = "payment_form", [INV_PAID] = "paid",
 	[INV_SPLIT_PAYMENT] = "split_payment", [INV_CORRECTS] = "corrects",
-	[INV_ADVANCES] = "advances",
+	[INV_ADVANCES] = "advances", [INV_VERIFY_URL] = "verify_url", [INV_TEXT] = "text",
 };
 
 static const char *const kind_names[] = {
@@ -41,6 +41,7 @@ static const char *const group_names[VAT_GROUP_COUNT] = {
 	[VAT_EU_SERVICES] = "eu_services", [VAT_REVERSE_CHARGE] = "reverse_charge",
 	[VAT_MARGIN] = "margin",
 };
+static const char *const text_names[] = {NULL, "none"};
 static const char *const by_names[] = {NULL, "fa3", "ksef", "portal", "source", "rule", "unstated"};
 
 #define NAME_OF(table, v) ((size_t)(v) < ARRAY_LEN(table) ? (table)[v] : NULL)
@@ -135,6 +136,7 @@ void invoice_free(struct invoice *inv)
 	free(inv->rates);
 	free(inv->exchange_rate);
 	free(inv->payment_note);
+	free(inv->verify_url);
 	refs_free(inv->corrects, inv->ncorrects);
 	refs_free(inv->advances, inv->nadvances);
 	free(inv->error);
@@ -178,6 +180,8 @@ static const struct slot slots[] = {
 	{INV_EXCHANGE_RATE, T_STR, offsetof(struct invoice, exchange_rate), NULL, 0},
 	ENUM_SLOT(INV_PAYMENT_FORM, payment_form, payment_names),
 	{INV_SPLIT_PAYMENT, T_BOOL, offsetof(struct invoice, split_payment), NULL, 0},
+	{INV_VERIFY_URL, T_STR, offsetof(struct invoice, verify_url), NULL, 0},
+	ENUM_SLOT(INV_TEXT, text, text_names),
 };
 
 static int exponent_of(const struct invoice *inv)

@@ -88,7 +88,14 @@ enum invoice_field {
 	INV_CURRENCY, INV_NET, INV_VAT, INV_GROSS, INV_RATES, INV_VAT_PLN, INV_EXCHANGE_RATE,
 	INV_PAYMENT_FORM, INV_PAID, INV_SPLIT_PAYMENT,
 	INV_CORRECTS, INV_ADVANCES,
+	INV_VERIFY_URL, INV_TEXT,
 	INVOICE_FIELD_COUNT
+};
+
+/* What a document's text layer gave the reader (PDF invoices). */
+enum invoice_text {
+	INVOICE_TEXT_UNKNOWN = 0,
+	INVOICE_TEXT_NONE,   /* no text layer (a scan): nothing could be read */
 };
 
 enum found_by {
@@ -163,6 +170,8 @@ struct invoice {
 	size_t ncorrects;
 	struct invoice_ref *advances;   /* for settlement invoices */
 	size_t nadvances;
+	char *verify_url;               /* the KSeF verification link (the QR code's) */
+	enum invoice_text text;         /* INV_TEXT: what the text layer gave */
 	char *error;                    /* why the document could not be read; NULL if read */
 	struct invoice_found found[INVOICE_FIELD_COUNT];
 };

@@ -149,7 +149,7 @@ static const char *const known_fields[] = {
 	"invoice.gross", "invoice.net", "invoice.vat", "invoice.currency", "invoice.vat_pln",
 	"invoice.exchange_rate", "invoice.ksef_number", "invoice.payment_form",
 	"invoice.payment_note", "invoice.paid", "invoice.partly_paid", "invoice.paid_date",
-	"invoice.split_payment", "invoice.error", "invoice.seller", "invoice.seller.name",
+	"invoice.split_payment", "invoice.verify_url", "invoice.text", "invoice.error", "invoice.seller", "invoice.seller.name",
 	"invoice.seller.nip", "invoice.seller.foreign_id", "invoice.seller.address",
 	"invoice.seller.country", "invoice.seller.account", "invoice.buyer",
 	"invoice.buyer.name", "invoice.buyer.nip", "invoice.buyer.foreign_id",

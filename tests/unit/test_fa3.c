@@ -327,6 +327,19 @@ static void test_json_reading(void **state)
 	assert_false(invoice_has(&inv, INV_VAT));
 	invoice_free(&inv);
 	json_decref(old);
+	/* What the PDF reader adds: the verification link, and "no text layer". */
+	json_t *pdf = json_loads("{\"verify_url\": \"https://qr.ksef.mf.gov.pl/invoice/5265877635/01-02-2026/abc\","
+				 "\"text\": \"none\", \"found\": {\"verify_url\": {\"by\": \"rule\", \"at\": \"qr-link\","
+				 "\"page\": 2}, \"text\": {\"by\": \"rule\", \"at\": \"text-layer\"}}}", 0, NULL);
+	assert_int_equal(invoice_from_json(pdf, &inv, &err), 0);
+	assert_int_equal(inv.text, INVOICE_TEXT_NONE);
+	assert_string_equal(inv.verify_url, "https://qr.ksef.mf.gov.pl/invoice/5265877635/01-02-2026/abc");
+	assert_int_equal(inv.found[INV_VERIFY_URL].page, 2);
+	json_t *again = invoice_to_json(&inv);
+	assert_true(json_equal(again, pdf));
+	json_decref(again);
+	json_decref(pdf);
+	invoice_free(&inv);
 	/* Amounts follow the currency's minor units. */
 	json_t *yen = json_loads("{\"currency\": \"JPY\", \"gross\": \"1500\"}", 0, NULL);
 	assert_int_equal(invoice_from_json(yen, &inv, &err), 0);
