@@ -17,6 +17,8 @@
 #ifndef GONIEC_SOURCE_H
 #define GONIEC_SOURCE_H
 
+#include <jansson.h>
+
 #include "core/config.h"
 
 struct spool;
@@ -67,6 +69,10 @@ struct source_type {
 	 * property, a consent about to expire), as a message owned by the caller, or NULL.
 	 * Looked at by the daemon after each run; may be NULL. */
 	char *(*attention)(const struct config *cfg, const struct source_conf *src);
+	/* What `goniec status` shows of the source beyond its runs (a bank source: the
+	 * consent's expiry, each account's balance and last transaction), from the files in
+	 * the state directory; a new reference, or NULL. May be NULL. */
+	json_t *(*details)(const char *state_dir, const struct source_conf *src);
 };
 
 /* Hold a message (`what` names it: folder, UID or id, sender, subject) that could not be
