@@ -111,7 +111,8 @@ static void print_progress(const char *name, const struct run_stats *st)
 {
 	char b[32];
 	human_bytes(st->bytes, b);
-	fprintf(stderr, "\r\033[K%s: %lu looked at, %lu filed, %s", name, st->looked_at, st->filed, b);
+	fprintf(log_stream(), "\r\033[K%s: %lu looked at, %lu filed, %s", name, st->looked_at,
+		st->filed, b);
 	log_progress_line(true);
 }
 

@@ -10,6 +10,10 @@ static const char *log_program = "goniec";
 static int log_level_verbosity;
 static bool log_journal;
 static bool progress_shown;
+static FILE *log_out;
+
+void log_set_stream(FILE *f) { log_out = f; }
+FILE *log_stream(void) { return log_out ? log_out : stderr; }
 
 void log_progress_line(bool shown) { progress_shown = shown; }
 
@@ -60,11 +64,12 @@ void log_msg(int priority, const char *fmt, ...)
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
+	FILE *out = log_stream();
 	if (progress_shown)
-		fputs("\r\033[K", stderr);
+		fputs("\r\033[K", out);
 	if (log_journal)
-		fprintf(stderr, "<%d>%s\n", priority, msg);
+		fprintf(out, "<%d>%s\n", priority, msg);
 	else
-		fprintf(stderr, "%s: %s: %s\n", log_program, level_word(priority), msg);
+		fprintf(out, "%s: %s: %s\n", log_program, level_word(priority), msg);
 	free(msg);
 }

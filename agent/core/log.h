@@ -8,6 +8,7 @@
 #ifndef GONIEC_LOG_H
 #define GONIEC_LOG_H
 
+#include <stdio.h>
 #include <syslog.h>
 
 #include "core/util.h"
@@ -21,6 +22,11 @@ bool log_to_journal(void);
 /* A progress line is being drawn on the terminal (stderr): log lines clear it first, so a
  * message never runs into it. The next progress update draws it again. */
 void log_progress_line(bool shown);
+
+/* Where log lines go: f, or stderr again with NULL (see stdcapture.h). log_stream() is
+ * it, for a terminal's progress line. */
+void log_set_stream(FILE *f);
+FILE *log_stream(void);
 
 void log_msg(int priority, const char *fmt, ...) PRINTF_LIKE(2, 3);
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -36,12 +36,14 @@ static int hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* RFC 2231 percent-decoding. A NUL ("%00") would cut the name short in every C string
+ * after this: it becomes '_', and the text after it is kept. */
 static void percent_decode(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		int hi, lo;
 		if (*s == '%' && (hi = hexval(s[1])) >= 0 && (lo = hexval(s[2])) >= 0) {
-			char c = (char)(hi * 16 + lo);
+			char c = hi || lo ? (char)(hi * 16 + lo) : '_';
 			buf_append(b, &c, 1);
 			s += 2;
 		} else {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/curltls.h"
 #include "core/secret.h"
 #include "forward/target.h"
 
@@ -94,13 +95,14 @@ enum deliver_status email_send(const struct route_email_target *e, const char *m
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	enum deliver_status st = DELIVERED;
 	if (rc != CURLE_OK) {
+		char why[512];
 		st = classify(rc, code);
+		curl_failure_text(c, rc, errbuf, why, sizeof why);
 		if (code)
 			gerr_set(err, "SMTP %s:%ld: server replied %ld (%s)", e->server, e->port, code,
-				 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+				 why);
 		else
-			gerr_set(err, "SMTP %s:%ld: %s", e->server, e->port,
-				 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			gerr_set(err, "SMTP %s:%ld: %s", e->server, e->port, why);
 	}
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);

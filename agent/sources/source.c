@@ -13,6 +13,7 @@
 #include "core/dedupe.h"
 #include "core/log.h"
 #include "core/spool.h"
+#include "core/stdcapture.h"
 
 const char *run_outcome_name(enum run_outcome o)
 {
@@ -112,7 +113,14 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 	if (mkdir_p(run.state_dir, 0700, &run.err) == 0)
 		lock = take_lock(run.state_dir, &run.err);
 	if (lock >= 0) {
+		struct gerr cerr;
+		/* what libraries print (libetpan's GnuTLS errors) is logged under the source's name */
+		bool captured = stderr_capture_begin(src->name, &cerr) == 0;
+		if (!captured)
+			log_warn("%s: %s", src->name, cerr.msg);
 		outcome = report_held(&run, prepare_and_run(&run, &spool));
+		if (captured)
+			stderr_capture_end();
 		close(lock);
 	}
 	if (outcome != RUN_OK)

@@ -41,6 +41,11 @@ static void test_rfc2231(void **state)
 	/* bad percent escapes pass through; no charset quotes at all */
 	struct mime_param g[] = {P("filename*", "%zz%4.pdf")};
 	expect_name(g, 1, NULL, 0, "%zz%4.pdf");
+	/* "%00" keeps the text after it: the NUL becomes '_' (also in a continuation) */
+	struct mime_param nul[] = {P("filename*", "utf-8''faktura%00z%C5%82o%00.pdf")};
+	expect_name(nul, 1, NULL, 0, "faktura_zło_.pdf");
+	struct mime_param nul2[] = {P("filename*0*", "utf-8''a%00"), P("filename*1*", "%00b.pdf")};
+	expect_name(nul2, 2, NULL, 0, "a__b.pdf");
 	/* names that only look like continuations are ignored */
 	struct mime_param h[] = {P("filename*00", "x"), P("filename*1x", "y"), P("filename*99", "z")};
 	expect_name(h, 3, NULL, 0, NULL);

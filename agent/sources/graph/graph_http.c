@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/curltls.h"
 #include "core/log.h"
 #include "sources/graph/graph_json.h"
 
@@ -223,11 +224,12 @@ static bool transient(CURLcode rc)
 	       rc == CURLE_PARTIAL_FILE || rc == CURLE_COULDNT_RESOLVE_HOST;
 }
 
-/* One POST to the token endpoint; the answer's body in b. */
+/* One POST to the token endpoint; the answer's body in b, a failure worded in why. */
 static CURLcode token_post(struct graph_client *gc, const char *url, const char *form,
-			   long *status, struct buf *b, char *errbuf)
+			   long *status, struct buf *b, char *why, size_t cap)
 {
 	CURL *easy = curl_easy_init();
+	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode rc;
 
 	set_common(gc, easy);
@@ -241,13 +243,14 @@ static CURLcode token_post(struct graph_client *gc, const char *url, const char 
 	gc->requests++;
 	*status = 0;
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);
+	curl_failure_text(easy, rc, errbuf, why, cap);
 	curl_easy_cleanup(easy);
 	return rc;
 }
 
 int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *err)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
+	char why[512] = "";
 	struct buf b = {0};
 	char *url, *form;
 	CURLcode rc;
@@ -264,14 +267,13 @@ int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *er
 		if (attempt)
 			sleep((unsigned)attempt);
 		b.len = 0;
-		errbuf[0] = 0;
-		rc = token_post(gc, url, form, &status, &b, errbuf);
+		rc = token_post(gc, url, form, &status, &b, why, sizeof why);
 		if (rc == CURLE_OK ? status != 429 && status < 500 : !transient(rc))
 			break;
 	}
 	free_secret(form);
 	if (rc != CURLE_OK)
-		ret = gerr_set(err, "sign-in to %s failed: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
+		ret = gerr_set(err, "sign-in to %s failed: %s", url, why);
 	else
 		ret = token_answer(gc, status, &b, needs_person, err);
 	free(url);
@@ -430,8 +432,11 @@ static void finished(struct graph_client *gc, CURLMsg *m)
 	gc->active--;
 	req->curl_rc = m->data.result;
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->status);
-	if (req->curl_rc != CURLE_OK && !req->curl_err[0])
-		snprintf(req->curl_err, sizeof(req->curl_err), "%s", curl_easy_strerror(req->curl_rc));
+	if (req->curl_rc != CURLE_OK) {
+		char why[sizeof(req->curl_err)];
+		curl_failure_text(req->easy, req->curl_rc, req->curl_err, why, sizeof why);
+		memcpy(req->curl_err, why, sizeof why);
+	}
 	if (retry(gc, req))
 		return;
 	if (req->done)

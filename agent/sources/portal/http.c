@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/curltls.h"
 #include "core/log.h"
 
 static void sleep_ms(int64_t ms)
@@ -208,6 +209,8 @@ static void setup(struct http *h, const struct http_call *c, struct curl_slist *
 		curl_easy_setopt(cu, CURLOPT_CAINFO, h->ca_file);
 	curl_easy_setopt(cu, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, h->errbuf);
+	h->errbuf[0] = 0;
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(cu, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
@@ -285,6 +288,7 @@ int http_send(struct http *h, const struct http_call *c, int fd, struct http_res
 	int64_t wait = h->o.retry_delay_ms > 0 ? h->o.retry_delay_ms : 1000;
 	CURLcode rc = CURLE_OK;
 	int ret = -1;
+	char why[512];
 
 	for (int i = 0; i <= tries; i++) {
 		if (i > 0) {
@@ -295,14 +299,16 @@ int http_send(struct http *h, const struct http_call *c, int fd, struct http_res
 			goto out;
 		if (!transient(rc, resp->status)) {
 			if (rc != CURLE_OK)
-				gerr_set(err, "%s: %s", where, curl_easy_strerror(rc));
+				gerr_set(err, "%s: %s", where,
+					 curl_failure_text(h->curl, rc, h->errbuf, why, sizeof why));
 			else
 				ret = 0;
 			goto out;
 		}
 	}
 	if (rc != CURLE_OK)
-		gerr_set(err, "%s: %s (%d attempts)", where, curl_easy_strerror(rc), tries + 1);
+		gerr_set(err, "%s: %s (%d attempts)", where,
+			 curl_failure_text(h->curl, rc, h->errbuf, why, sizeof why), tries + 1);
 	else
 		gerr_set(err, "%s: HTTP %ld (%d attempts)", where, resp->status, tries + 1);
 out:

@@ -40,6 +40,7 @@ struct http {
 	char *user_agent, *ca_file, *lock_dir;
 	int64_t last_ms;
 	unsigned long requests;
+	char errbuf[CURL_ERROR_SIZE]; /* libcurl's words for the last failure */
 };
 
 struct http_call {
