@@ -21,6 +21,7 @@ struct dedupe {
 	struct strset ids;
 	struct buf staged;          /* lines not yet written */
 	struct strlist staged_keys; /* "h:<hash>" / "i:<id>" added to the sets by them */
+	bool forgot;                /* an entry on disk was forgotten: no more checkpoints */
 };
 
 /* Fields are separated by spaces: escape what would break a line apart. */
@@ -234,6 +235,11 @@ static void drop_staged(struct dedupe *dd, bool forget)
 	buf_free(&dd->staged);
 }
 
+const char *dedupe_path(const struct dedupe *dd)
+{
+	return dd->path;
+}
+
 int dedupe_commit(struct dedupe *dd, bool sync, struct gerr *err)
 {
 	if (!dd->staged.len)
@@ -253,6 +259,7 @@ int dedupe_commit(struct dedupe *dd, bool sync, struct gerr *err)
 
 void dedupe_forget(struct dedupe *dd, const char *sha256_hex, const char *source_id)
 {
+	dd->forgot = true;
 	if (sha256_hex)
 		strset_remove(&dd->hashes, sha256_hex);
 	if (source_id)
@@ -261,6 +268,8 @@ void dedupe_forget(struct dedupe *dd, const char *sha256_hex, const char *source
 
 void dedupe_checkpoint(struct dedupe *dd)
 {
+	if (dd->forgot)
+		return; /* a checkpoint would vouch for the forgotten entry's line too */
 	if (write_all(dd->fd, "#\n", 2) != 0)
 		log_debug("cannot append a checkpoint to %s", dd->path);
 }

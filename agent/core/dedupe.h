@@ -30,6 +30,8 @@ struct dedupe;
 struct dedupe *dedupe_open(const char *index_path, const char *spool_root, struct gerr *err);
 void dedupe_close(struct dedupe *dd);
 
+/* The index file's path (to sync it with other files, see spool.h). */
+const char *dedupe_path(const struct dedupe *dd);
 bool dedupe_has_hash(const struct dedupe *dd, const char *sha256_hex);
 bool dedupe_has_id(const struct dedupe *dd, const char *source_id);
 size_t dedupe_count(const struct dedupe *dd);
@@ -43,7 +45,8 @@ void dedupe_stage(struct dedupe *dd, const char *sha256_hex, const char *source_
  * next. On failure nothing staged is kept (not on disk, not in memory). */
 int dedupe_commit(struct dedupe *dd, bool sync, struct gerr *err);
 /* Forget an entry in memory (its sidecar could not be published; the line on disk is
- * dropped at the next open, being after the last checkpoint). */
+ * dropped at the next open, being after the last checkpoint: no checkpoint is written
+ * after it by this index any more). */
 void dedupe_forget(struct dedupe *dd, const char *sha256_hex, const char *source_id);
 /* Mark that every entry so far has its sidecar. Not synced: a lost checkpoint only
  * makes the next open check a few more entries. */

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "core/dedupe.h"
 #include "core/fault.h"
+#include "core/fsyncs.h"
 #include "core/log.h"
 #include "core/names.h"
 #include "core/sniff.h"
@@ -95,7 +97,7 @@ int spool_open(struct spool *sp, const char *root, const char *state_dir,
 void spool_close(struct spool *sp)
 {
 	struct gerr err;
-	if (sp->npending && spool_flush(sp, &err) != 0)
+	if ((sp->npending || sp->flight) && spool_flush(sp, &err) != 0)
 		log_error("spool: %s", err.msg);
 	free(sp->pending);
 	free(sp->root);
@@ -143,7 +145,7 @@ static char *dir_for(struct spool *sp, const char *top, const char *date, const 
 
 static int open_tmp(struct spool_doc *doc, struct gerr *err)
 {
-	if (mkdir_p(doc->dir, DIR_MODE, err) != 0)
+	if (mkdir_p_durable(doc->dir, DIR_MODE, err) != 0)
 		return -1;
 	free(doc->tmp_path);
 	doc->tmp_path = xasprintf("%s/" TMP_PREFIX "%ld-%lu", doc->dir, (long)getpid(),
@@ -410,7 +412,7 @@ static int finish_digest(struct spool_doc *doc, struct spool_result *res, struct
 static int move_to_quarantine(struct spool_doc *doc, struct gerr *err)
 {
 	char *qdir = dir_for(doc->sp, "quarantine", doc->date, doc->source_name);
-	if (mkdir_p(qdir, DIR_MODE, err) != 0) {
+	if (mkdir_p_durable(qdir, DIR_MODE, err) != 0) {
 		free(qdir);
 		return -1;
 	}
@@ -464,71 +466,67 @@ static void pending_free(struct spool_pending *p)
 	free(p->source_id);
 }
 
-static int sync_path(const char *path, struct gerr *err)
+/* ---- flushing ------------------------------------------------------------------------------ */
+
+/* A batch of pending commits being made durable, by the caller (spool_flush) or by a
+ * thread while the caller goes on filing (spool_flush_start). The thread touches only
+ * what is here: paths, and the files they name. */
+struct spool_flight {
+	struct spool_pending *items;
+	size_t n;
+	struct strlist files, dirs; /* to sync before the sidecars appear; dirs again after */
+	pthread_t thread;
+	int rc;
+	size_t published;           /* sidecars renamed into place */
+	struct gerr err;
+	_Atomic bool done;          /* the thread has finished */
+};
+
+static struct sync_target *targets(const struct strlist *a, const struct strlist *b, bool b_dirs,
+				   size_t *n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return gerr_sys(err, "cannot open %s", path);
-	int rc = fsync(fd) == 0 ? 0 : gerr_sys(err, "cannot sync %s", path);
-	close(fd);
+	struct sync_target *v = xcalloc(a->len + b->len + 1, sizeof *v);
+	*n = 0;
+	for (size_t i = 0; i < a->len; i++)
+		v[(*n)++] = (struct sync_target){AT_FDCWD, a->items[i], false};
+	for (size_t i = 0; i < b->len; i++)
+		v[(*n)++] = (struct sync_target){AT_FDCWD, b->items[i], b_dirs};
+	return v;
+}
+
+static int sync_list(const struct strlist *files, const struct strlist *dirs, struct gerr *err)
+{
+	size_t n;
+	struct sync_target *v = targets(files, dirs, true, &n);
+	int rc = fsync_all(v, n, err);
+	free(v);
 	return rc;
 }
 
-/* A batch is made durable with one sync of the spool's file system (the state directory
- * is synced too when it shares it; else its index entries are synced on their own). */
-static int sync_spool(struct spool *sp, struct gerr *err)
+/* Documents, temporary sidecars, index entries and the names of the documents durable;
+ * then the sidecars published, and their names durable. Only these files are synced,
+ * never the whole file system (see fsyncs.h). */
+static void fly(struct spool_flight *f)
 {
-	int fd = open(sp->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = fd >= 0 && syncfs(fd) == 0 ? 0 : gerr_sys(err, "cannot sync the spool %s", sp->root);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
-static bool same_file_system(const char *a, const char *b)
-{
-	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev;
-}
-
-/* Index entries go before the sidecars: a crash before a sidecar is published leaves an
- * entry after the last checkpoint without its sidecar, which dedupe_open() drops (see
- * dedupe.h). */
-static int commit_indexes(struct spool *sp, bool sync, struct gerr *err)
-{
-	for (size_t i = 0; i < sp->npending; i++)
-		if (sp->pending[i].dd && dedupe_commit(sp->pending[i].dd, sync, err) != 0)
-			return -1;
-	return 0;
-}
-
-/* Documents, temporary sidecars and index entries durable: one document file by file,
- * a batch with one sync of the file system. */
-static int sync_contents(struct spool *sp, struct gerr *err)
-{
-	if (sp->npending == 1) {
-		const struct spool_pending *p = &sp->pending[0];
-		if (sync_path(p->doc_path, err) != 0 || sync_path(p->side_tmp, err) != 0)
-			return -1;
-		return commit_indexes(sp, true, err);
+	static const struct strlist none;
+	f->rc = sync_list(&f->files, &f->dirs, &f->err);
+	fault_point("spool-synced");
+	for (; f->rc == 0 && f->published < f->n; f->published++) {
+		const struct spool_pending *p = &f->items[f->published];
+		if (rename_noreplace(p->side_tmp, p->side_path) != 0)
+			f->rc = gerr_sys(&f->err, "cannot publish %s", p->side_path);
 	}
-	bool shared = same_file_system(sp->root, sp->state_dir);
-	if (commit_indexes(sp, !shared, err) != 0)
-		return -1;
-	return sync_spool(sp, err);
+	fault_point("spool-sidecars-renamed");
+	if (f->rc == 0)
+		f->rc = sync_list(&none, &f->dirs, &f->err);
 }
 
-static void checkpoint_indexes(struct spool *sp)
+static void *fly_thread(void *arg)
 {
-	for (size_t i = 0; i < sp->npending; i++)
-		if (sp->pending[i].dd && (i == 0 || sp->pending[i].dd != sp->pending[i - 1].dd))
-			dedupe_checkpoint(sp->pending[i].dd);
-}
-
-/* The published sidecars' names durable. */
-static int sync_names(struct spool *sp, struct gerr *err)
-{
-	return sp->npending == 1 ? fsync_dir(sp->pending[0].dir, err) : sync_spool(sp, err);
+	struct spool_flight *f = arg;
+	fly(f);
+	f->done = true;
+	return NULL;
 }
 
 /* Undo one pending commit: its document and temporary sidecar go, the index forgets it. */
@@ -540,27 +538,103 @@ static void drop_pending(struct spool_pending *p)
 		dedupe_forget(p->dd, p->sha256, p->source_id);
 }
 
-int spool_flush(struct spool *sp, struct gerr *err)
+/* Take the pending commits into a flight. Index entries are appended here (synced by the
+ * flight, before the sidecars: a crash before a sidecar is published leaves an entry after
+ * the last checkpoint without its sidecar, which dedupe_open() drops; see dedupe.h). */
+static struct spool_flight *seal(struct spool *sp, struct gerr *err)
 {
+	struct spool_flight *f = xcalloc(1, sizeof *f);
+	f->items = sp->pending;
+	f->n = sp->npending;
+	sp->pending = NULL;
+	sp->npending = sp->cap_pending = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		struct spool_pending *p = &f->items[i];
+		strlist_add(&f->files, p->doc_path);
+		strlist_add(&f->files, p->side_tmp);
+		if (!strlist_contains(&f->dirs, p->dir))
+			strlist_add(&f->dirs, p->dir);
+		if (p->dd && (i == 0 || p->dd != f->items[i - 1].dd)) {
+			if (f->rc == 0 && dedupe_commit(p->dd, false, &f->err) != 0)
+				f->rc = -1;
+			if (!strlist_contains(&f->files, dedupe_path(p->dd)))
+				strlist_add(&f->files, dedupe_path(p->dd));
+		}
+	}
+	if (f->rc != 0)
+		*err = f->err;
+	return f;
+}
+
+/* After the flight: its index entries checkpointed, or what it could not make durable
+ * undone (and counted as lost). */
+static int land(struct spool *sp, struct spool_flight *f, struct gerr *err)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct spool_pending *p = &f->items[i];
+		if (f->rc == 0 && p->dd && (i == 0 || p->dd != f->items[i - 1].dd))
+			dedupe_checkpoint(p->dd);
+		if (f->rc != 0 && i >= f->published) {
+			drop_pending(p);
+			sp->lost++;
+		}
+		pending_free(p);
+	}
+	int rc = f->rc;
+	if (rc != 0)
+		*err = f->err;
+	free(f->items);
+	strlist_free(&f->files);
+	strlist_free(&f->dirs);
+	free(f);
+	return rc;
+}
+
+int spool_flush_start(struct spool *sp, struct gerr *err)
+{
+	if (sp->flight && spool_flush_wait(sp, err) != 0)
+		return -1;
 	if (!sp->npending)
 		return 0;
-	int rc = sync_contents(sp, err);
-	fault_point("spool-synced");
-	size_t published = 0;
-	for (size_t i = 0; rc == 0 && i < sp->npending; i++, published++)
-		if (rename_noreplace(sp->pending[i].side_tmp, sp->pending[i].side_path) != 0)
-			rc = gerr_sys(err, "cannot publish %s", sp->pending[i].side_path);
-	fault_point("spool-sidecars-renamed");
-	if (rc == 0)
-		rc = sync_names(sp, err);
-	if (rc == 0)
-		checkpoint_indexes(sp);
-	for (size_t i = 0; i < sp->npending; i++) {
-		if (rc != 0 && i >= published)
-			drop_pending(&sp->pending[i]);
-		pending_free(&sp->pending[i]);
+	struct spool_flight *f = seal(sp, err);
+	if (f->rc != 0)
+		return land(sp, f, err);
+	if (pthread_create(&f->thread, NULL, fly_thread, f) != 0) {
+		fly(f); /* no thread: made durable here and now */
+		return land(sp, f, err);
 	}
-	sp->npending = 0;
+	sp->flight = f;
+	return 0;
+}
+
+bool spool_flush_running(const struct spool *sp)
+{
+	return sp->flight && !sp->flight->done;
+}
+
+int spool_flush_wait(struct spool *sp, struct gerr *err)
+{
+	struct spool_flight *f = sp->flight;
+	if (!f)
+		return 0;
+	pthread_join(f->thread, NULL);
+	sp->flight = NULL;
+	return land(sp, f, err);
+}
+
+int spool_flush(struct spool *sp, struct gerr *err)
+{
+	struct gerr e;
+	int rc = spool_flush_wait(sp, &e);
+	if (rc != 0)
+		*err = e;
+	if (sp->npending) {
+		struct spool_flight *f = seal(sp, err);
+		if (f->rc == 0)
+			fly(f);
+		if (land(sp, f, rc ? &e : err) != 0)
+			rc = -1;
+	}
 	return rc;
 }
 

@@ -17,9 +17,17 @@
  * Batches: by default each commit is durable when it returns (the document and sidecar
  * synced, the index entry synced, the folder synced). After spool_batch(sp, true) a
  * commit publishes the document at once but its sidecar (the mark of completeness) only
- * at spool_flush(), which makes the whole batch durable with one sync of the file system
- * instead of several syncs per document. A source must flush before it acts on what it
- * filed (moves a message, marks it seen); spool_close() flushes what is left.
+ * at spool_flush(), which makes the whole batch durable at once: its own files synced in
+ * parallel (fsyncs.h: bounded by goniec's own work, never waiting for other programs'
+ * unwritten data as a sync of the whole file system would), then the sidecars published
+ * and their directories synced. A source must flush before it acts on what it filed
+ * (moves a message, marks it seen); spool_close() flushes what is left.
+ *
+ * Overlap: spool_flush_start() hands the pending commits to a thread that makes them
+ * durable while the source goes on fetching and filing the next ones (new commits wait
+ * for the next flush); spool_flush_wait() collects it. At most one flush is in flight:
+ * starting another waits for the first. sp->lost counts documents that a failed flush
+ * removed (none of them counts as filed), so that a source can tell which batch failed.
  *
  * Ownership: struct spool and struct spool_doc are owned by the caller and released with
  * spool_close() / spool_commit() / spool_abort() (commit and abort always free the doc).
@@ -39,6 +47,7 @@
 struct dedupe;
 
 struct spool_pending;
+struct spool_flight;
 
 struct spool {
 	char *root;
@@ -47,6 +56,8 @@ struct spool {
 	bool batch;
 	struct spool_pending *pending; /* commits whose sidecars wait for spool_flush() */
 	size_t npending, cap_pending;
+	struct spool_flight *flight;   /* the flush in flight (spool_flush_start), or NULL */
+	unsigned long lost;            /* documents removed by failed flushes */
 };
 
 /* What the source knows of a document. Strings may be NULL. */
@@ -89,9 +100,17 @@ void spool_close(struct spool *sp);
 
 /* Turn batching on or off (turning it off flushes). */
 int spool_batch(struct spool *sp, bool on, struct gerr *err);
-/* Make every pending commit durable and publish the sidecars. On failure none of the
- * pending documents counts as filed: they are removed, and -1 is returned. */
+/* Make every pending commit durable and publish the sidecars (after the flush in flight,
+ * if any). On failure none of the documents not yet published counts as filed: they are
+ * removed, and -1 is returned. */
 int spool_flush(struct spool *sp, struct gerr *err);
+/* The same in a thread: returns at once (after waiting for an earlier flush in flight,
+ * whose failure it returns); new commits may go on meanwhile. */
+int spool_flush_start(struct spool *sp, struct gerr *err);
+/* Wait for the flush in flight (0 when there is none), with spool_flush()'s result. */
+int spool_flush_wait(struct spool *sp, struct gerr *err);
+/* Is a flush still at work (so that spool_flush_start() would wait for it)? */
+bool spool_flush_running(const struct spool *sp);
 
 /* Remove what an interrupted write of this source left: temporary files, and documents
  * whose sidecar never appeared. Call it with the source's run lock held (other sources'

@@ -219,7 +219,7 @@ char *path_join(const char *dir, const char *name)
 	return xasprintf("%s/%s", dir, name);
 }
 
-int mkdir_p(const char *path, mode_t mode, struct gerr *err)
+static int make_dirs(const char *path, mode_t mode, bool durable, struct gerr *err)
 {
 	char *p = xstrdup(path);
 	for (char *s = p + 1; ; s++) {
@@ -227,10 +227,21 @@ int mkdir_p(const char *path, mode_t mode, struct gerr *err)
 			continue;
 		char saved = *s;
 		*s = '\0';
-		if (mkdir(p, mode) != 0 && errno != EEXIST) {
+		bool made = mkdir(p, mode) == 0;
+		if (!made && errno != EEXIST) {
 			gerr_sys(err, "cannot create directory %s", p);
 			free(p);
 			return -1;
+		}
+		char *slash = strrchr(p, '/');
+		if (made && durable && slash) {
+			char *parent = slash == p ? xstrdup("/") : xstrndup(p, (size_t)(slash - p));
+			int rc = fsync_dir(parent, err);
+			free(parent);
+			if (rc != 0) {
+				free(p);
+				return -1;
+			}
 		}
 		*s = saved;
 		if (!saved)
@@ -242,6 +253,16 @@ int mkdir_p(const char *path, mode_t mode, struct gerr *err)
 		rc = gerr_set(err, "%s is not a directory", path);
 	free(p);
 	return rc;
+}
+
+int mkdir_p(const char *path, mode_t mode, struct gerr *err)
+{
+	return make_dirs(path, mode, false, err);
+}
+
+int mkdir_p_durable(const char *path, mode_t mode, struct gerr *err)
+{
+	return make_dirs(path, mode, true, err);
 }
 
 int fsync_dir(const char *path, struct gerr *err)

@@ -74,6 +74,9 @@ void hex_encode(const uint8_t *in, size_t n, char *out);
 char *path_join(const char *dir, const char *name);
 /* mkdir -p with the given mode for created directories. */
 int mkdir_p(const char *path, mode_t mode, struct gerr *err);
+/* mkdir_p(), and each directory it creates made durable at once (its parent fsynced), so
+ * that a file later synced in it cannot vanish with it after a crash. */
+int mkdir_p_durable(const char *path, mode_t mode, struct gerr *err);
 /* fsync a directory by path. */
 int fsync_dir(const char *path, struct gerr *err);
 /* Read fd to its end in chunks, handing each to sink (which returns -1 with err set to

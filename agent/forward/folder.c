@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fsyncs.h"
 #include "core/log.h"
 #include "core/names.h"
 #include "forward/target.h"
@@ -73,6 +74,9 @@ static int open_dirs(int dfd, char *rel, const struct route_folder_target *f, ch
 	for (char *slash; (slash = strchr(p, '/')); p = slash + 1) {
 		*slash = '\0';
 		if (mkdirat(cur, p, f->dmode) == 0) {
+			/* the new directory's name durable before anything is published in it */
+			if (fsync(cur) < 0 && errno != EINVAL && errno != EROFS)
+				log_warn("fsync %s: %s", f->path, strerror(errno));
 			/* shares that map owners refuse these (EPERM): not a reason to fail */
 			if (f->gid != (gid_t)-1 &&
 			    fchownat(cur, p, (uid_t)-1, f->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EPERM)
@@ -268,30 +272,18 @@ enum deliver_status folder_prepare(const struct route_folder_target *f, const st
 	return st;
 }
 
-static int cmp_dev(const void *a, const void *b)
-{
-	dev_t x = *(const dev_t *)a, y = *(const dev_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 int folder_sync_data(struct folder_job *const *jobs, size_t n, struct gerr *err)
 {
-	/* one syncfs per file system instead of one fsync per file (group commit) */
-	dev_t *seen = xcalloc(n + 1, sizeof(*seen));
-	size_t nseen = 0;
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct stat st;
-		if (fstat(jobs[i]->dfd, &st) < 0)
-			continue;
-		if (bsearch(&st.st_dev, seen, nseen, sizeof(*seen), cmp_dev))
-			continue;
-		seen[nseen++] = st.st_dev;
-		qsort(seen, nseen, sizeof(*seen), cmp_dev);
-		if (syncfs(jobs[i]->dfd) < 0)
-			rc = gerr_sys(err, "syncing %s", jobs[i]->f->path);
+	/* the group's own files, in parallel (fsyncs.h): never another program's data */
+	struct sync_target *v = xcalloc(2 * n + 1, sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		v[k++] = (struct sync_target){jobs[i]->dfd, jobs[i]->tmp, false};
+		if (jobs[i]->side_tmp)
+			v[k++] = (struct sync_target){jobs[i]->dfd, jobs[i]->side_tmp, false};
 	}
-	free(seen);
+	int rc = fsync_all(v, k, err);
+	free(v);
 	return rc;
 }
 

@@ -649,7 +649,7 @@ void forward_handle_events(struct forward *fw)
 	process_queue(fw);
 	flush_batches(fw, false);
 	process_queue(fw);
-	/* a group is synced at once (one syncfs): let it gather a little while watching, and
+	/* a group is synced at once (its files in parallel): let it gather a little while watching, and
 	 * while the previous one is still being synced */
 	if (fw->njobs && now_ms() - fw->jobs_since >= COMMIT_DELAY_MS &&
 	    (!fw->syncer || !syncer_busy(fw->syncer)))

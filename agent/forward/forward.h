@@ -9,7 +9,7 @@
  * (retry_base, doubling up to an hour); permanent failures wait for a configuration
  * change (a new forward_open()). Documents of `batch: run` e-mail routes are collected
  * and sent together at the end of a one-shot pass, or once no new document has come for
- * `batch_settle` while watching. Folder deliveries are synced in groups (one syncfs);
+ * `batch_settle` while watching. Folder deliveries are synced in groups (fsyncs.h);
  * while watching, a group gathers for up to 25 ms and is synced by a thread of its own
  * (syncer.h) while the next group is copied; everything else runs in the caller's thread.
  *

@@ -5,7 +5,8 @@
  * syncer_post() hands a group over (the job array must stay untouched until the sync is
  * collected); syncer_fd() becomes readable when it is done; syncer_collect() returns its
  * result (0, or -1 with err) once done, waiting for it when `wait` is true.
- * The thread touches nothing but the jobs' directory descriptors (fstat, syncfs).
+ * The thread touches nothing but the jobs' directory descriptors and temporary names
+ * (openat, fdatasync).
  *
  * Ownership: syncer_start() returns a syncer freed with syncer_stop() (which waits for a
  * sync in flight). Errors: NULL with err when the thread or eventfd cannot be made.

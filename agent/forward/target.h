@@ -5,9 +5,9 @@
  * made safe with sanitize_filename(). Directories are created with dir_mode and the
  * group (never following symlinks). The document is copied to a temporary name in the
  * destination directory (".goniec-<hash>.part", O_EXCL, close checked), given its group
- * and mode, synced (a group of deliveries with one syncfs), and published with link(2), which never overwrites; where a share
- * refuses hard links, renameat2(RENAME_NOREPLACE), and where that is not supported
- * either, a check-then-rename. An existing file with the same content counts as this
+ * and mode, synced (a group of deliveries at once: fsyncs.h), and published with link(2),
+ * which never overwrites; where a share refuses hard links, renameat2(RENAME_NOREPLACE),
+ * and where that is not supported either, a check-then-rename. An existing file with the same content counts as this
  * document delivered already (that is what makes a retry after a crash exactly-once);
  * an existing different file makes the name get a suffix ("name-2.pdf"). The directory
  * is fsynced (EINVAL ignored: not every share supports it).
@@ -30,7 +30,8 @@ enum deliver_status { DELIVERED = 0, DELIVER_RETRY = 1, DELIVER_FAILED = 2 };
 
 /* A folder delivery in two steps, so that a group of them is synced at once:
  *   folder_prepare()    copy to the temporary name (and the sidecar copy beside it)
- *   folder_sync_data()  one syncfs(2) per file system for the whole group
+ *   folder_sync_data()  the group's files synced at once (fsyncs.h; a new directory's
+ *                       name is synced when it is created)
  *   folder_publish()    link into place (where: the name below the target directory)
  *   folder_sync_dirs()  fsync each destination directory once
  *   folder_job_release() always, also after a failure (removes what is left).

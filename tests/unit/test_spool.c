@@ -253,11 +253,12 @@ static int count_sidecars(const char *root)
 	return n;
 }
 
-static void file_batch(struct fixture *f, int n, enum spool_status want)
+/* Documents from..to-1 of a batch (distinct bodies by number). */
+static void file_range(struct fixture *f, int from, int to, enum spool_status want)
 {
 	struct gerr err;
 	assert_int_equal(spool_batch(&f->sp, true, &err), 0);
-	for (int i = 0; i < n; i++) {
+	for (int i = from; i < to; i++) {
 		char name[32], body[64];
 		snprintf(name, sizeof name, "batch-%d.pdf", i);
 		snprintf(body, sizeof body, "%%PDF-1.4\n%d\n%%%%EOF\n", i);
@@ -273,7 +274,7 @@ static void file_batch(struct fixture *f, int n, enum spool_status want)
 static void test_batch(void **state)
 {
 	struct fixture *f = *state;
-	file_batch(f, 20, SPOOL_FILED);
+	file_range(f, 0, 20, SPOOL_FILED);
 	struct spool_result dup;
 	assert_int_equal(file_buf(f, "again.pdf", "%PDF-1.4\n3\n%%EOF\n", 17, &dup), 0);
 	assert_int_equal(dup.status, SPOOL_DUPLICATE);
@@ -292,7 +293,7 @@ static void test_batch(void **state)
 		f->dd = dedupe_open(f->index, f->root, &err);
 		pid_t pid = fork();
 		if (pid == 0) {
-			file_batch(f, 20, SPOOL_FILED);
+			file_range(f, 0, 20, SPOOL_FILED);
 			setenv("GONIEC_CRASH_AT", points[i], 1);
 			spool_flush(&f->sp, &err);
 			_exit(0);
@@ -308,11 +309,76 @@ static void test_batch(void **state)
 		strlist_free(&left);
 		dedupe_close(f->dd);
 		f->dd = dedupe_open(f->index, f->root, &err);
-		file_batch(f, 20, i == 0 ? SPOOL_FILED : SPOOL_DUPLICATE);
+		file_range(f, 0, 20, i == 0 ? SPOOL_FILED : SPOOL_DUPLICATE);
 		assert_int_equal(spool_flush(&f->sp, &err), 0);
 		assert_int_equal(count_sidecars(f->root), 20);
 	}
 	assert_int_equal(spool_batch(&f->sp, false, &err), 0);
+}
+
+/* A flush in a thread: the next documents are filed meanwhile (and those in flight are
+ * known as duplicates at once); each flush publishes just its own sidecars. */
+static void test_flush_overlaps_filing(void **state)
+{
+	struct fixture *f = *state;
+	struct gerr err;
+	file_range(f, 0, 30, SPOOL_FILED);
+	assert_int_equal(spool_flush_start(&f->sp, &err), 0);
+	file_range(f, 30, 60, SPOOL_FILED);
+	file_range(f, 0, 1, SPOOL_DUPLICATE);
+	assert_int_equal(spool_flush_wait(&f->sp, &err), 0);
+	assert_false(spool_flush_running(&f->sp));
+	assert_int_equal(count_sidecars(f->root), 30);
+	assert_int_equal(spool_flush_start(&f->sp, &err), 0);
+	assert_int_equal(spool_flush(&f->sp, &err), 0); /* waits for the one in flight */
+	assert_int_equal(count_sidecars(f->root), 60);
+	assert_int_equal(f->sp.lost, 0);
+	/* a crash in the thread leaves nothing half-done either */
+	pid_t pid = fork();
+	if (pid == 0) {
+		file_range(f, 60, 80, SPOOL_FILED);
+		setenv("GONIEC_CRASH_AT", "spool-synced", 1);
+		spool_flush_start(&f->sp, &err);
+		file_range(f, 80, 90, SPOOL_FILED);
+		spool_flush_wait(&f->sp, &err);
+		_exit(0);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	assert_int_equal(WEXITSTATUS(status), 99);
+	spool_cleanup(&f->sp, "acme-mail", &err);
+	struct strlist left = {0};
+	visible_files(f->root, &left);
+	assert_int_equal(left.len, 2 * 60);
+	strlist_free(&left);
+	assert_int_equal(spool_batch(&f->sp, false, &err), 0);
+}
+
+/* A flush that fails removes what it could not publish, counts it lost, and the index
+ * forgets it — also after a restart, although later batches were checkpointed. */
+static void test_failed_flush_forgets(void **state)
+{
+	struct fixture *f = *state;
+	struct gerr err;
+	file_range(f, 0, 3, SPOOL_FILED);
+	char *cmd = xasprintf("find '%s' -name '.goniec-tmp-*.meta.json' -delete", f->root);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(spool_flush(&f->sp, &err), -1);
+	assert_int_equal(f->sp.lost, 3);
+	assert_int_equal(count_sidecars(f->root), 0);
+	struct strlist left = {0};
+	visible_files(f->root, &left);
+	assert_int_equal(left.len, 0);
+	strlist_free(&left);
+	file_range(f, 10, 12, SPOOL_FILED); /* a later batch, flushed fine */
+	assert_int_equal(spool_flush(&f->sp, &err), 0);
+	dedupe_close(f->dd);
+	f->dd = dedupe_open(f->index, f->root, &err);
+	file_range(f, 0, 3, SPOOL_FILED);   /* not "already had" */
+	file_range(f, 10, 12, SPOOL_DUPLICATE);
+	assert_int_equal(spool_batch(&f->sp, false, &err), 0);
+	assert_int_equal(count_sidecars(f->root), 5);
 }
 
 static void test_cross_source_duplicate_marked(void **state)
@@ -370,6 +436,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crash_at_each_step, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_source_duplicate_marked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_overlaps_filing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_flush_forgets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_streaming_many_chunks, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("spool", tests, NULL, NULL);

@@ -42,7 +42,8 @@ struct folder_run {
 	struct gerr *err;
 	bool failed;                /* something in this folder failed: report it */
 	bool unreadable;            /* the last structure fetch failed to parse */
-	unsigned long filed_before; /* run->stats.filed when the chunk began */
+	unsigned long lost_before;  /* the spool's lost count when the chunk began */
+	struct gerr sync_err;       /* a flush of this chunk failed (sync_err.msg set) */
 	unsigned reconnects;
 };
 
@@ -417,6 +418,22 @@ static int part_index(const struct imap_msg *m, const char *section)
 	return -1;
 }
 
+static void chunk_begin(struct folder_run *fr)
+{
+	fr->lost_before = fr->run->spool->lost;
+	fr->sync_err.msg[0] = 0;
+}
+
+/* After a round trip that filed documents: make them durable in the background while the
+ * next ones are fetched, unless the last batch is still being synced. */
+static void keep_syncing(struct folder_run *fr)
+{
+	struct gerr e;
+	if (!spool_flush_running(fr->run->spool) && spool_flush_start(fr->run->spool, &e) != 0 &&
+	    !fr->sync_err.msg[0])
+		fr->sync_err = e;
+}
+
 /* One UID FETCH of the same small sections of several messages. */
 static int fetch_batch(struct folder_run *fr, const uint32_t *uids, size_t n, const char *signature)
 {
@@ -453,6 +470,7 @@ static int fetch_batch(struct folder_run *fr, const uint32_t *uids, size_t n, co
 		}
 	}
 	mailimap_fetch_list_free(result);
+	keep_syncing(fr);
 	return rc;
 }
 
@@ -498,7 +516,9 @@ static int fetch_big(struct folder_run *fr, struct imap_msg *m, size_t part)
 			break;
 		offset += (uint32_t)got;
 	}
-	return filing_commit(&f);
+	int rc = filing_commit(&f);
+	keep_syncing(fr);
+	return rc;
 }
 
 static int cmp_signature(const void *a, const void *b)
@@ -685,15 +705,19 @@ static void retry_pending(struct folder_run *fr, struct imap_target *t)
 
 /* ---- the folder ------------------------------------------------------------------------- */
 
-/* Make the chunk's documents durable (one sync for the whole batch). When that fails none
- * of them is filed: their messages count as failed, so they are neither moved nor passed. */
+/* Make the rest of the chunk's documents durable. When a sync of the chunk failed, the
+ * documents it removed are not filed, and every message of the chunk with a document
+ * counts as failed: neither moved nor passed (next run finds what is filed already). */
 static void flush_chunk(struct folder_run *fr)
 {
 	struct gerr e;
-	if (spool_flush(fr->run->spool, &e) == 0)
+	struct spool *sp = fr->run->spool;
+	if (spool_flush(sp, &e) != 0 && !fr->sync_err.msg[0])
+		fr->sync_err = e;
+	if (!fr->sync_err.msg[0])
 		return;
-	log_error("%s: %s: %s", fr->run->src->name, fr->folder, e.msg);
-	*fr->err = e;
+	log_error("%s: %s: %s", fr->run->src->name, fr->folder, fr->sync_err.msg);
+	*fr->err = fr->sync_err;
 	for (size_t i = 0; i < fr->nmsgs; i++) {
 		struct imap_msg *m = &fr->msgs[i];
 		if (m->filed && !m->failed) {
@@ -701,7 +725,7 @@ static void flush_chunk(struct folder_run *fr)
 			fr->run->stats.failed++;
 		}
 	}
-	fr->run->stats.filed = fr->filed_before;
+	fr->run->stats.filed -= sp->lost - fr->lost_before;
 }
 
 /* A message over a limit stays where it is; the run says which and why. */
@@ -754,7 +778,7 @@ static void recheck_held(struct folder_run *fr, struct imap_target *t)
 			fr->failed = true;
 			break;
 		}
-		fr->filed_before = fr->run->stats.filed;
+		chunk_begin(fr);
 		fetch_parts(fr);
 		if (finish_chunk(fr, t, uid) != uid)
 			uid_list_add(&fr->fs.held, uid);
@@ -814,7 +838,7 @@ static void scan(struct folder_run *fr, struct imap_state *st, struct imap_targe
 		uint32_t seen = last;
 		for (size_t i = 0; !last && i < fr->nmsgs; i++)
 			seen = fr->msgs[i].uid > seen ? fr->msgs[i].uid : seen;
-		fr->filed_before = fr->run->stats.filed;
+		chunk_begin(fr);
 		fetch_parts(fr);
 		uint32_t done_to = finish_chunk(fr, t, seen ? seen : fr->fs.last_uid);
 		bool stop = done_to < seen || !uidnext;
