@@ -498,7 +498,7 @@ static int sync_list(const struct strlist *files, const struct strlist *dirs, st
 {
 	size_t n;
 	struct sync_target *v = targets(files, dirs, true, &n);
-	int rc = fsync_all(v, n, err);
+	int rc = fsync_group(v, n, err);
 	free(v);
 	return rc;
 }

@@ -274,7 +274,7 @@ enum deliver_status folder_prepare(const struct route_folder_target *f, const st
 
 int folder_sync_data(struct folder_job *const *jobs, size_t n, struct gerr *err)
 {
-	/* the group's own files, in parallel (fsyncs.h): never another program's data */
+	/* the group's own files (fsyncs.h): never waiting for much of other programs' data */
 	struct sync_target *v = xcalloc(2 * n + 1, sizeof(*v));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -282,7 +282,7 @@ int folder_sync_data(struct folder_job *const *jobs, size_t n, struct gerr *err)
 		if (jobs[i]->side_tmp)
 			v[k++] = (struct sync_target){jobs[i]->dfd, jobs[i]->side_tmp, false};
 	}
-	int rc = fsync_all(v, k, err);
+	int rc = fsync_group(v, k, err);
 	free(v);
 	return rc;
 }
