@@ -5,15 +5,17 @@
 # document when its sidecar appears), in the same run. Prints documents/s, latency from
 # sidecar to delivered file (p50, p99) and goniec's memory (VmHWM, and RSS at the start
 # and end). Then the start-up rescan of a spool of RESCAN_N (default 100,000) documents
-# delivered already. The spool lives under build/ (on disk, so fsyncs are real).
-# N, RESCAN_N (0: skip) and PEER=0 (skip the inotifywait loop) shorten it.
+# delivered already. The spool lives under build/ (on disk, so fsyncs are real). goniec's
+# run is repeated with a busy disk (bench/busy.sh: a neighbour writing GBs to the same
+# disk). N, RESCAN_N (0: skip), PEER=0 (skip the inotifywait loop) and BUSY=0 shorten it.
 set -u
 cd "$(dirname "$0")/.."
 N=${N:-10000}
 GONIEC=${GONIEC:-$PWD/build/goniec}
 PY=/usr/bin/python3
 W=$(mktemp -d "$PWD/build/bench-forward.XXXXXX")
-trap '[ -n "$gpid" ] && kill $gpid; [ -n "$ppid" ] && kill -- -$ppid; rm -rf "$W"' EXIT
+. bench/busy.sh
+trap '[ -n "$gpid" ] && kill $gpid; [ -n "$ppid" ] && kill -- -$ppid; busy_stop; rm -rf "$W"' EXIT
 gpid= ppid=
 mkdir -p "$W/conf.d" "$W/target"
 cat >"$W/conf.d/a.yaml" <<EOF2
@@ -22,16 +24,26 @@ routes:
   - name: bench
     folder: {path: $W/target}
 EOF2
-"$GONIEC" -q -c "$W/conf.d" forward --watch 2>"$W/goniec.log" &
-gpid=$!
-sleep 1
-rss0=$(awk '/VmRSS/ {print $2}' /proc/$gpid/status)
-echo "goniec forward --watch ($N documents):"
-$PY bench/forward/dropdocs.py "$W/spool" "$W/target" "$N" | tee "$W/goniec.json"
-rss1=$(awk '/VmRSS/ {print $2}' /proc/$gpid/status)
-hwm=$(awk '/VmHWM/ {print $2}' /proc/$gpid/status)
-echo "goniec memory: RSS ${rss0} kB at start, ${rss1} kB after; peak ${hwm} kB"
-kill $gpid; wait $gpid 2>/dev/null; gpid=
+# watched LABEL — goniec forward --watch delivering N documents dropped into a fresh spool
+watched() {
+	rm -rf "$W/spool" "$W/state" "$W/target" && mkdir -p "$W/target"
+	"$GONIEC" -q -c "$W/conf.d" forward --watch 2>"$W/goniec.log" &
+	gpid=$!
+	sleep 1
+	rss0=$(awk '/VmRSS/ {print $2}' /proc/$gpid/status)
+	echo "goniec forward --watch ($N documents, $1):"
+	$PY bench/forward/dropdocs.py "$W/spool" "$W/target" "$N" | tee "$W/goniec.json"
+	rss1=$(awk '/VmRSS/ {print $2}' /proc/$gpid/status)
+	hwm=$(awk '/VmHWM/ {print $2}' /proc/$gpid/status)
+	echo "goniec memory: RSS ${rss0} kB at start, ${rss1} kB after; peak ${hwm} kB"
+	kill $gpid; wait $gpid 2>/dev/null; gpid=
+}
+watched "quiet disk"
+if [ "${BUSY:-1}" != 0 ]; then
+	busy_start "$W"
+	watched "busy disk, $(busy_dirty) MB unwritten by a neighbour"
+	busy_stop
+fi
 if [ "${PEER:-1}" = 0 ]; then
 	echo "inotifywait peer skipped (PEER=0)"
 elif command -v inotifywait >/dev/null; then

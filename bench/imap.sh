@@ -6,7 +6,9 @@
 # The job: every PDF (also inside forwarded mail) from the whitelisted senders in INBOX.
 # goniec runs with move_to: null so that every tool sees the same mailbox. Printed: the
 # median wall time of 3 runs and the peak memory per tool, goniec's second run (no new
-# mail), and whether goniec's spool holds exactly the expected PDFs.
+# mail), and whether goniec's spool holds exactly the expected PDFs. goniec's first run and
+# the optimal client are also timed with a busy disk (bench/busy.sh: a neighbour writing
+# GBs to the same disk; BUSY=0 skips it), and each pair's ratio is printed.
 # Env: IMAP_BENCH_N (messages, default 2000), GONIEC (the binary). Needs dovecot-imapd,
 # isync, fetchmail, getmail6 (packaging/deps.d/imap.list) and /usr/bin/time.
 set -eo pipefail
@@ -17,6 +19,7 @@ GONIEC=${GONIEC:-$here/../build/goniec}
 # The test library gives a scratch directory ($T, removed at exit), the test CA and
 # cleanup hooks; the Dovecot is the tests' fixture on the ports the peers expect.
 TEST_NAME=bench-imap . "$here/../tests/integration/lib.sh"
+. "$here/busy.sh"
 dir=$T
 fixture=$SRC_DIR/tests/fixtures/dovecot.sh
 make_test_ca
@@ -78,12 +81,34 @@ print(f"{len(got)} ({'exactly the expected set' if sorted(got) == sorted(exp) el
 PY
 }
 
+first_runs() { # LABEL — goniec's first run and the optimal client, 3 times each, in turn
+	for i in 1 2 3; do
+		rm -rf "$dir/spool" "$dir/state" "$dir/out-optimal"
+		timed "goniec$1" "$GONIEC" -q -c "$dir/conf.d" fetch bench
+		timed "optimal$1" python3 "$h/optimal.py" "$dir/out-optimal"
+	done
+}
+ratio() { # KEY_A KEY_B — median A / median B
+	echo "$(awk '{print $1}' "$dir/$1.times" | median) / $(awk '{print $1}' "$dir/$2.times" | median)" |
+		bc -l | xargs printf '%.2f'
+}
+
 echo "mailbox: $n messages, $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expected_pdfs"])' "$dir/expected.json") expected PDFs, $(du -sm "$dir/dovecot/mail" | cut -f1) MB"
-for i in 1 2 3; do
-	rm -rf "$dir/spool" "$dir/state"
-	timed goniec "$GONIEC" -q -c "$dir/conf.d" fetch bench
-done
+first_runs ""
 report goniec "goniec (first run)" "$(spool_check)"
+report optimal "optimal" "$(ls "$dir/out-optimal" | wc -l)"
+echo "goniec / optimal, quiet disk: $(ratio goniec optimal)"
+if [ "${BUSY:-1}" != 0 ]; then
+	at_exit busy_stop
+	busy_start "$dir"
+	echo "busy disk: $(busy_dirty) MB unwritten by the neighbour at the start"
+	first_runs -busy
+	echo "busy disk: $(busy_dirty) MB unwritten by the neighbour at the end"
+	busy_stop
+	report goniec-busy "goniec (busy disk)" "$(spool_check)"
+	report optimal-busy "optimal (busy disk)" "$(ls "$dir/out-optimal" | wc -l)"
+	echo "goniec / optimal, busy disk: $(ratio goniec-busy optimal-busy)"
+fi
 # The same with spool and state in memory: what the fetching costs without the spool's
 # fsyncs (four per document), for comparison with the peers, which sync nothing.
 if [ -d /dev/shm ]; then
@@ -103,16 +128,7 @@ for i in 1 2 3 4 5; do timed goniec-again "$GONIEC" -q -c "$dir/conf.d" fetch be
 again_ms=$(awk '{print $1 * 1000}' "$dir/goniec-again.times" | median)
 report goniec-again "goniec (no new mail)" "$(spool_check)"
 echo "goniec second run: ${again_ms} ms (median of 5)"
-for tool in optimal mbsync fetchmail getmail; do
-	for i in 1 2 3; do
-		if [ $tool = optimal ]; then
-			rm -rf "$dir/out-optimal"
-			timed $tool python3 "$h/optimal.py" "$dir/out-optimal"
-		else
-			timed $tool "$h/peer-$tool.sh" "$dir/w-$tool"
-		fi
-	done
-	out=$dir/out-optimal
-	[ $tool = optimal ] || out=$dir/w-$tool/out
-	report $tool $tool "$(ls "$out" | wc -l)"
+for tool in mbsync fetchmail getmail; do
+	for i in 1 2 3; do timed $tool "$h/peer-$tool.sh" "$dir/w-$tool"; done
+	report $tool $tool "$(ls "$dir/w-$tool/out" | wc -l)"
 done
