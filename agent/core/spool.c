@@ -541,7 +541,7 @@ static void drop_pending(struct spool_pending *p)
 /* Take the pending commits into a flight. Index entries are appended here (synced by the
  * flight, before the sidecars: a crash before a sidecar is published leaves an entry after
  * the last checkpoint without its sidecar, which dedupe_open() drops; see dedupe.h). */
-static struct spool_flight *seal(struct spool *sp, struct gerr *err)
+static struct spool_flight *seal(struct spool *sp)
 {
 	struct spool_flight *f = xcalloc(1, sizeof *f);
 	f->items = sp->pending;
@@ -561,8 +561,6 @@ static struct spool_flight *seal(struct spool *sp, struct gerr *err)
 				strlist_add(&f->files, dedupe_path(p->dd));
 		}
 	}
-	if (f->rc != 0)
-		*err = f->err;
 	return f;
 }
 
@@ -596,15 +594,14 @@ int spool_flush_start(struct spool *sp, struct gerr *err)
 		return -1;
 	if (!sp->npending)
 		return 0;
-	struct spool_flight *f = seal(sp, err);
-	if (f->rc != 0)
-		return land(sp, f, err);
-	if (pthread_create(&f->thread, NULL, fly_thread, f) != 0) {
-		fly(f); /* no thread: made durable here and now */
-		return land(sp, f, err);
+	struct spool_flight *f = seal(sp);
+	if (f->rc == 0 && pthread_create(&f->thread, NULL, fly_thread, f) == 0) {
+		sp->flight = f;
+		return 0;
 	}
-	sp->flight = f;
-	return 0;
+	if (f->rc == 0)
+		fly(f); /* no thread: made durable here and now */
+	return land(sp, f, err);
 }
 
 bool spool_flush_running(const struct spool *sp)
@@ -624,16 +621,16 @@ int spool_flush_wait(struct spool *sp, struct gerr *err)
 
 int spool_flush(struct spool *sp, struct gerr *err)
 {
+	int rc = spool_flush_wait(sp, err);
+	if (!sp->npending)
+		return rc;
 	struct gerr e;
-	int rc = spool_flush_wait(sp, &e);
-	if (rc != 0)
+	struct spool_flight *f = seal(sp);
+	if (f->rc == 0)
+		fly(f);
+	if (land(sp, f, &e) != 0 && rc == 0) {
 		*err = e;
-	if (sp->npending) {
-		struct spool_flight *f = seal(sp, err);
-		if (f->rc == 0)
-			fly(f);
-		if (land(sp, f, rc ? &e : err) != 0)
-			rc = -1;
+		rc = -1;
 	}
 	return rc;
 }
