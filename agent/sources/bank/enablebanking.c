@@ -347,7 +347,7 @@ static int eb_refresh(struct bank_client *c, struct bank_consent *consent, struc
 	consent->valid_until = bank_parse_time(bank_str(json_object_get(ans, "access"), "valid_until"));
 	json_array_foreach(json_object_get(ans, "accounts"), i, uid) {
 		const char *id = json_string_value(uid);
-		if (!id || bank_consent_has(consent, id))
+		if (!id || bank_consent_account(consent, id, NULL))
 			continue;
 		char *dpath = xasprintf("/accounts/%s/details", id);
 		json_t *d = eb_call(c, "GET", dpath, NULL, "details of an account added to the consent", err);
