@@ -213,7 +213,7 @@ static void sample_stmt(struct stmt *st)
 		{"2026-11-20", 123456, "Hurtownia Łódź sp. z o.o.", "PL61109010140000071219812874",
 		 "FV 12/11/2026 zapłata za fakturę nr 12/11/2026 i nr 13/11/2026 oraz ~ korekta, bardzo długi tytuł przelewu "
 		 "który nie mieści się w sześciu polach po dwadzieścia siedem znaków", TXN_BOOKED},
-		{"2026-11-21", -5000, "ZUS", NULL, "Składki\nXI", TXN_BOOKED},
+		{"2026-11-21", -5000, "ZUS", "ACCT-42", "Składki\nXI", TXN_BOOKED},
 		{"", -99, "Sklep", NULL, "pending", TXN_PENDING},
 	};
 	struct stmt_file keep = {.keep_txns = true};
@@ -256,7 +256,7 @@ static void test_mt940_write(void **state)
 	assert_non_null(strstr(b.data, "oraz - korekta"));          /* '~' never inside a value */
 	assert_null(strstr(b.data, "~26"));                          /* six pieces at most */
 	assert_non_null(strstr(b.data, "~32Hurtownia Łódź sp. z o.o.\r\n~38PL61109010140000071219812874\r\n"));
-	assert_non_null(strstr(b.data, "~20Składki XI\r\n"));         /* line breaks become spaces */
+	assert_non_null(strstr(b.data, "~20Składki XI\r\n~32ZUS\r\n~38ACCT-42\r\n"));  /* line breaks: spaces */
 	assert_null(strstr(b.data, "pending"));                      /* booked ones only */
 	assert_non_null(strstr(b.data, ":62F:C261121PLN1182,57\r\n-\r\n"));
 	buf_free(&b);
@@ -290,8 +290,9 @@ static void test_camt_write(void **state)
 	assert_int_equal(xpath_count(doc, "//c:Bal[c:Tp/c:CdOrPrtry/c:Cd='OPBD'][c:CdtDbtInd='DBIT'][c:Amt='1.00']"), 1);
 	assert_int_equal(xpath_count(doc, "//c:Ntry[c:CdtDbtInd='DBIT'][c:Amt='50.00'][c:BookgDt/c:Dt='2026-11-21']"), 1);
 	assert_int_equal(xpath_count(doc, "//c:Ntry/c:NtryDtls/c:TxDtls/c:RltdPties/c:DbtrAcct/c:Id/c:IBAN"), 1);
+	assert_int_equal(xpath_count(doc, "//c:RltdPties/c:CdtrAcct/c:Id/c:Othr/c:Id[.='ACCT-42']"), 1);
 	assert_int_equal(xpath_count(doc, "//c:Ntry[1]//c:RmtInf/c:Ustrd"), 2);  /* 140-character pieces */
-	assert_int_equal(xpath_count(doc, "//c:Acct/c:Id/c:IBAN[.='PL27114020040000300201355387']"), 1);
+	assert_int_equal(xpath_count(doc, "//c:Stmt/c:Acct[c:Ccy='PLN']/c:Id/c:IBAN[.='PL27114020040000300201355387']"), 1);
 	xmlFreeDoc(doc);
 	buf_free(&b);
 	stmt_clear(&st);
