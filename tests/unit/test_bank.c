@@ -10,6 +10,8 @@
 
 #include "formats/camt_write.h"
 #include "formats/mt940_write.h"
+#include "sources/bank/bank_run.h"
+#include "sources/bank/bank_state.h"
 #include "sources/bank/provider.h"
 
 #define EB "../shared/samples/bank-api/enablebanking/responses/"
@@ -295,6 +297,46 @@ static void test_camt_write(void **state)
 	stmt_clear(&st);
 }
 
+/* The consent's alert: none beyond 14 days, a warning within 14, an urgent one within 3,
+ * and "expired" after; each names the day and the command that renews it. */
+static void test_consent_alert(void **state)
+{
+	static const struct {
+		long days;
+		const char *want;
+	} cases[] = {
+		{20, NULL},
+		{13, "in less than 14 days; renew it: goniec bank link acme-bank"},
+		{2, "in less than 3 days; renew it now: goniec bank link acme-bank"},
+		{-1, "expired on "},
+	};
+	char *dir = scratch_dir(), *src_dir = path_join(dir, "sources/acme-bank");
+	struct config cfg = {.agent = {.state_dir = dir}};
+	struct source_conf src = {.name = "acme-bank"};
+	struct gerr err;
+
+	(void)state;
+	assert_int_equal(mkdir_p(src_dir, 0700, &err), 0);
+	assert_null(bank_attention(&cfg, &src));  /* nothing linked: the run says so */
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct bank_consent c = {.id = "s1", .bank = "mBank", .status = "AUTHORIZED", .usable = true,
+					 .valid_until = time(NULL) + cases[i].days * 86400 + 3600};
+		assert_int_equal(bank_consent_save(src_dir, "enablebanking", &c, NULL, &err), 0);
+		char *msg = bank_attention(&cfg, &src);
+		if (!cases[i].want) {
+			assert_null(msg);
+			continue;
+		}
+		assert_non_null(msg);
+		assert_non_null(strstr(msg, cases[i].want));
+		assert_non_null(strstr(msg, "mBank"));
+		free(msg);
+	}
+	rm_rf(dir);
+	free(src_dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_code_and_time),
 		cmocka_unit_test(test_mt940_write),
 		cmocka_unit_test(test_camt_write),
+		cmocka_unit_test(test_consent_alert),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
