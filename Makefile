@@ -136,6 +136,8 @@ install: all
 	    s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	install -d $(DESTDIR)$(DATADIR)/goniec/providers
 	for p in conf.d/providers/*.yaml; do [ -e "$$p" ] && install -m 0644 $$p $(DESTDIR)$(DATADIR)/goniec/providers/; done; true
+	install -d $(DESTDIR)$(DATADIR)/goniec/invoices
+	install -m 0644 conf.d/invoices/*.yaml $(DESTDIR)$(DATADIR)/goniec/invoices/
 	install -D -m 0644 packaging/bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/goniec
 
 # ---- packages (packaging/build.sh, packaging/package-check.sh) --------------------------

@@ -749,7 +749,7 @@ static size_t read_at(const struct layout *lo, size_t i, const struct seg *seg, 
 /* Look for a value in seg from byte off: at its first token, or (scanned kinds) at any
  * token start. */
 static bool find_in_seg(const struct layout *lo, size_t i, const struct seg *seg, size_t off,
-			enum vkind k, bool bare, struct value *v)
+			enum vkind k, bool bare, bool scan, struct value *v)
 {
 	const char *base = seg->text;
 	if (bare) {
@@ -758,7 +758,7 @@ static bool find_in_seg(const struct layout *lo, size_t i, const struct seg *seg
 	}
 	while (base[off] == ' ' || base[off] == ':' || base[off] == '.' || base[off] == '#')
 		off++;
-	if (!scanned(k))
+	if (!scan && !scanned(k))
 		return read_at(lo, i, seg, off, k, v) > 0;
 	for (const char *p = base + off; *p; p++)
 		if (token_start(base, p) && read_at(lo, i, seg, (size_t)(p - base), k, v))
@@ -833,7 +833,7 @@ static bool find_below(const struct ctx *c, const struct rule *r, size_t i, size
 			const struct seg *s = &l->segs[m];
 			if (!overlaps(s->col, s->end, z0, z1) || !place_ok(c, r, n, s->col))
 				continue;
-			if (find_in_seg(lo, n, s, 0, k, r->c.bare, &f->v)) {
+			if (find_in_seg(lo, n, s, 0, k, r->c.bare, false, &f->v)) {
 				f->line = n;
 				f->col = s->col;
 				return true;
@@ -853,7 +853,7 @@ static bool find_right(const struct ctx *c, const struct rule *r, size_t i, size
 		const struct seg *s = &l->segs[m];
 		if (!place_ok(c, r, i, s->col))
 			continue;
-		if (find_in_seg(c->lo, i, s, m == j ? off : 0, k, false, &f->v)) {
+		if (find_in_seg(c->lo, i, s, m == j ? off : 0, k, false, false, &f->v)) {
 			f->line = i;
 			f->col = s->col;
 			return true;
@@ -880,7 +880,7 @@ static void each_value(struct ctx *c, const struct rule *r,
 				continue;
 			if (!r->has_label) {
 				if (place_ok(c, r, i, s->col) &&
-				    find_in_seg(lo, i, s, 0, k, r->c.bare, &f.v) && !fn(c, r, &f, arg))
+				    find_in_seg(lo, i, s, 0, k, r->c.bare, true, &f.v) && !fn(c, r, &f, arg))
 					return;
 				continue;
 			}
@@ -897,7 +897,7 @@ static void each_value(struct ctx *c, const struct rule *r,
 			if (!got && (r->c.take == TAKE_BELOW || r->c.take == TAKE_RIGHT_OR_BELOW))
 				got = find_below(c, r, i, j, k, &f);
 			if (!got && r->c.take == TAKE_ANYWHERE)
-				got = find_in_seg(lo, i, s, off, k, false, &f.v);
+				got = find_in_seg(lo, i, s, off, k, false, true, &f.v);
 			if (got && !fn(c, r, &f, arg))
 				return;
 		}

@@ -83,8 +83,11 @@ static size_t digits(const char *s, size_t max, int *value)
 {
 	size_t n = 0;
 	int v = 0;
-	while (n < max && isdigit((unsigned char)s[n]))
-		v = v * 10 + (s[n++] - '0');
+	while (n < max && isdigit((unsigned char)s[n])) {
+		if (n < 9) /* the value is wanted of short runs only; long ones are counted */
+			v = v * 10 + (s[n] - '0');
+		n++;
+	}
 	if (isdigit((unsigned char)s[n]))
 		return 0; /* longer than wanted */
 	*value = v;
