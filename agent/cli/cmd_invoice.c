@@ -1,5 +1,6 @@
-/* goniec invoice FILE... — the invoice fields goniec reads from a PDF (or FA(3) XML), and
- * which rule found each: for a person teaching goniec a new layout (docs/invoices.md). */
+/* goniec invoice FILE... — the invoice fields goniec reads from a PDF or FA(3) XML, and
+ * how each was found (the rule and page for a PDF, the element for XML): for a person
+ * teaching goniec a new layout (docs/invoices.md). */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -8,6 +9,8 @@
 
 #include "cli/commands.h"
 #include "core/log.h"
+#include "formats/fa3.h"
+#include "formats/invpdf.h"
 #include "formats/invrules.h"
 #include "formats/pdftext.h"
 
@@ -15,66 +18,138 @@ struct invoice_opts {
 	bool json, text;
 };
 
-static json_t *reading_json(const struct inv_reading *r)
+/* Print a value of the invoice object with how it was found; nested objects flattened
+ * ("seller.nip"). */
+static void print_value(const char *path, json_t *v, json_t *found)
 {
-	json_t *fields = json_object();
-	for (int f = 0; f < TF_COUNT; f++) {
-		const struct inv_hit *h = &r->f[f];
-		if (h->found)
-			json_object_set_new(fields, inv_tfield_name(f),
-					    json_pack("{s:s, s:s, s:i, s:i}", "value", h->value, "rule",
-						      h->rule, "page", h->page, "line", h->line));
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *sub;
+		json_object_foreach(v, k, sub) {
+			char *p = xasprintf("%s.%s", path, k);
+			print_value(p, sub, found);
+			free(p);
+		}
+		return;
 	}
-	return fields;
+	char *text = json_is_string(v) ? xstrdup(json_string_value(v))
+				       : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	const char *top = path;
+	char field[64];
+	snprintf(field, sizeof field, "%s", path);
+	json_t *how = json_object_get(found, field);
+	while (!how && strrchr(field, '.')) { /* seller.nip's finding is under "seller.nip" */
+		*strrchr(field, '.') = '\0';
+		how = json_object_get(found, field);
+	}
+	const char *by = json_string_value(json_object_get(how, "by"));
+	const char *at = json_string_value(json_object_get(how, "at"));
+	json_int_t page = json_integer_value(json_object_get(how, "page"));
+	printf("  %-16s %-36s %s%s%s", top, text, by ? by : "", at ? " " : "", at ? at : "");
+	if (page)
+		printf(", page %lld", (long long)page);
+	printf("\n");
+	free(text);
 }
 
-static void print_reading(const char *file, const struct pdftext *t, const struct inv_reading *r)
+static void print_invoice(const char *file, const char *what, json_t *inv)
 {
-	printf("%s: pdf, %d of %d page%s read, text: %s%s%s\n", file, t->pages_read,
-	       t->pages_total, t->pages_total == 1 ? "" : "s", pdftext_status_name(t->status),
-	       t->why ? " - " : "", t->why ? t->why : "");
-	if (t->status != PDFTEXT_OK)
-		return;
+	printf("%s: %s\n", file, what);
+	json_t *found = json_object_get(inv, "found");
+	const char *k;
+	json_t *v;
+	json_object_foreach(inv, k, v)
+		if (strcmp(k, "found") != 0)
+			print_value(k, v, found);
 	struct buf missing = {0};
 	for (int f = 0; f < TF_COUNT; f++) {
-		const struct inv_hit *h = &r->f[f];
-		if (h->found)
-			printf("  %-15s %-36s %s, page %d line %d\n", inv_tfield_name(f), h->value,
-			       h->rule, h->page, h->line);
-		else
-			buf_printf(&missing, "%s%s", missing.len ? ", " : "", inv_tfield_name(f));
+		const char *name = inv_tfield_name(f);
+		bool have = json_object_get(found, name) != NULL;
+		if (!have && strcmp(name, "seller.account") == 0)
+			have = json_object_get(found, "seller.accounts") != NULL;
+		if (!have)
+			buf_printf(&missing, "%s%s", missing.len ? ", " : "", name);
 	}
 	if (missing.len)
 		printf("  not found: %s\n", missing.data);
 	buf_free(&missing);
 }
 
-static int read_one(const struct inv_rules *rs, const char *file, const struct invoice_opts *o,
-		    json_t *all)
+/* Read one file into inv; `what` says what it was. Returns -1 when it cannot be read. */
+static int read_file_invoice(const struct inv_rules *rs, const char *file,
+			     const struct invoice_opts *o, struct invoice *inv, json_t *desc)
 {
-	struct pdftext t;
+	char head[8] = {0};
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		log_error("cannot open %s: %m", file);
+		return -1;
+	}
+	size_t n = fread(head, 1, sizeof head - 1, f);
+	fclose(f);
 	struct gerr err;
-	if (pdftext_read(file, NULL, &t, &err) != 0) {
+	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0) {
+		struct pdftext t;
+		if (invpdf_read(file, rs, NULL, inv, &t, &err) != 0) {
+			log_error("%s", err.msg);
+			return -1;
+		}
+		if (o->text)
+			printf("%s\n", t.text);
+		json_object_set_new(desc, "type", json_string("pdf"));
+		json_object_set_new(desc, "text", json_string(pdftext_status_name(t.status)));
+		json_object_set_new(desc, "pages", json_integer(t.pages_total));
+		json_object_set_new(desc, "pages_read", json_integer(t.pages_read));
+		if (t.why)
+			json_object_set_new(desc, "why", json_string(t.why));
+		pdftext_free(&t);
+		return 0;
+	}
+	char *xml;
+	size_t len;
+	if (read_file(file, FA3_MAX_BYTES, &xml, &len, &err) != 0) {
 		log_error("%s", err.msg);
 		return -1;
 	}
-	struct inv_reading r;
-	inv_rules_read(rs, t.text, &r);
-	if (o->text)
-		printf("%s\n", t.text);
-	if (o->json) {
-		json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:b}", "file", file, "text",
-				      pdftext_status_name(t.status), "pages", t.pages_total,
-				      "pages_read", t.pages_read, "truncated", t.truncated);
-		if (t.why)
-			json_object_set_new(j, "why", json_string(t.why));
-		json_object_set_new(j, "fields", reading_json(&r));
-		json_array_append_new(all, j);
-	} else {
-		print_reading(file, &t, &r);
+	int rc = fa3_read(xml, len, inv, &err);
+	free(xml);
+	if (rc != 0) {
+		log_error("%s: not a PDF, and not FA(3) XML: %s", file, err.msg);
+		return -1;
 	}
-	pdftext_free(&t);
+	json_object_set_new(desc, "type", json_string("fa3"));
 	return 0;
+}
+
+static int read_one(const struct inv_rules *rs, const char *file, const struct invoice_opts *o,
+		    json_t *all)
+{
+	struct invoice inv = {0};
+	json_t *desc = json_pack("{s:s}", "file", file);
+	int rc = read_file_invoice(rs, file, o, &inv, desc);
+	if (rc == 0) {
+		json_t *j = invoice_to_json(&inv);
+		if (o->json) {
+			json_object_set(desc, "invoice", j);
+			json_array_append(all, desc);
+		} else {
+			const char *type = json_string_value(json_object_get(desc, "type"));
+			char *what = strcmp(type, "pdf") == 0
+				? xasprintf("pdf, %lld of %lld pages read, text: %s%s%s",
+					    (long long)json_integer_value(json_object_get(desc, "pages_read")),
+					    (long long)json_integer_value(json_object_get(desc, "pages")),
+					    json_string_value(json_object_get(desc, "text")),
+					    json_object_get(desc, "why") ? " - " : "",
+					    json_object_get(desc, "why") ? json_string_value(json_object_get(desc, "why")) : "")
+				: xstrdup("FA(3) XML");
+			print_invoice(file, what, j);
+			free(what);
+		}
+		json_decref(j);
+	}
+	json_decref(desc);
+	invoice_free(&inv);
+	return rc;
 }
 
 int cmd_invoice(struct cli *cli, int argc, char **argv)
