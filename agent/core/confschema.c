@@ -609,6 +609,23 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 	return ctx->diag->errors == before ? 0 : -1;
 }
 
+int cf_load_yaml(const char *file, const char *text, size_t len, yaml_document_t *doc,
+		 struct diag *diag)
+{
+	yaml_parser_t parser;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	int rc = 0;
+	if (!yaml_parser_load(&parser, doc)) {
+		struct conf_pos pos = {file, (int)parser.problem_mark.line + 1,
+				       (int)parser.problem_mark.column + 1};
+		diag_add(diag, pos, false, "YAML: %s", parser.problem ? parser.problem : "error");
+		rc = -1;
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 void cf_free(const struct cf_field *fields, void *obj)
 {
 	if (!obj)

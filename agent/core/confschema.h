@@ -102,6 +102,12 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 void cf_defaults(const struct cf_field *fields, void *out);
 void cf_free(const struct cf_field *fields, void *obj);
 
+/* Parse the first YAML document of a text (file names it in messages). Returns 0 with
+ * *doc to release with yaml_document_delete(), or -1 after adding the YAML problem at its
+ * line and column to diag. An empty text gives a document without a root node. */
+int cf_load_yaml(const char *file, const char *text, size_t len, yaml_document_t *doc,
+		 struct diag *diag);
+
 /* Report an error at a node's position ("file:line:col: message"). Returns -1. */
 int cf_error(struct cf_ctx *ctx, yaml_node_t *node, const char *fmt, ...) PRINTF_LIKE(3, 4);
 struct conf_pos cf_pos(struct cf_ctx *ctx, yaml_node_t *node);

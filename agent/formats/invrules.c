@@ -83,7 +83,7 @@ static const struct cf_field rule_fields[] = {
 };
 
 struct party_conf {
-	int role, beside;
+	int role, beside, above;
 	char *label;
 };
 
@@ -94,6 +94,8 @@ static const struct cf_field party_fields[] = {
 	 NULL, "regex that opens the party's block"},
 	{"beside", CF_ENUM, offsetof(struct party_conf, beside), 0, NULL, 0, 0, role_names, NULL,
 	 NULL, NULL, "no label: the columns beside this party's block"},
+	{"above", CF_ENUM, offsetof(struct party_conf, above), 0, NULL, 0, 0, role_names, NULL,
+	 NULL, NULL, "no label: the top of the page above this party's block"},
 	CF_END,
 };
 
@@ -106,7 +108,7 @@ struct rule {
 struct party {
 	struct party_conf c;
 	regex_t re;
-	bool has_re, has_beside;
+	bool has_re, has_beside, has_above;
 };
 
 struct inv_rules {
@@ -230,9 +232,10 @@ static void add_party(struct cf_ctx *ctx, struct inv_rules *rs, yaml_node_t *nod
 		return;
 	}
 	p.has_beside = cf_get(ctx, node, "beside") != NULL;
+	p.has_above = cf_get(ctx, node, "above") != NULL;
 	int bad = 0;
-	if (!p.c.label == !p.has_beside)
-		bad = cf_error(ctx, node, "a party has either a label or beside:");
+	if ((p.c.label != NULL) + p.has_beside + p.has_above != 1)
+		bad = cf_error(ctx, node, "a party has one of label:, beside: or above:");
 	else if (p.c.label)
 		bad = compile_label(ctx, cf_get(ctx, node, "label"), p.c.label, &p.re);
 	p.has_re = p.c.label && !bad;
@@ -303,23 +306,14 @@ static void load_text(struct inv_rules *rs, const char *name, const char *text, 
 {
 	strlist_add(&rs->files, name);
 	const char *file = rs->files.items[rs->files.len - 1];
-	yaml_parser_t parser;
 	yaml_document_t doc;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		struct conf_pos pos = {file, (int)parser.problem_mark.line + 1,
-				       (int)parser.problem_mark.column + 1};
-		diag_add(diag, pos, false, "YAML: %s", parser.problem ? parser.problem : "error");
-		yaml_parser_delete(&parser);
+	if (cf_load_yaml(file, text, len, &doc, diag) != 0)
 		return;
-	}
 	struct cf_ctx ctx = {.doc = &doc, .file = file, .diag = diag};
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (root)
 		parse_top(&ctx, root, rs);
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 }
 
 /* Rules named in a disable: list go (only those that came from later files: a user may
@@ -561,8 +555,9 @@ static int party_at(const struct inv_rules *rs, const struct seg *s)
 
 static bool overlaps(int a0, int a1, int b0, int b1) { return a0 < b1 && b0 < a1; }
 
-/* Where a block opened at line i, segment j ends: before the next party label that
- * shares its columns, or after BLOCK_LINES lines. */
+/* Where a block opened at line i ends: before the next party label that shares its
+ * columns, before a row of three or more columns within them (a table), or after
+ * BLOCK_LINES lines. */
 static size_t block_end(const struct inv_rules *rs, const struct layout *lo, size_t i,
 			int col0, int col1)
 {
@@ -570,9 +565,12 @@ static size_t block_end(const struct inv_rules *rs, const struct layout *lo, siz
 	for (size_t k = i + 1; k < lo->n && k <= i + BLOCK_LINES; k++) {
 		if (lo->lines[k].page != lo->lines[i].page)
 			break;
+		int within = 0;
 		for (size_t j = 0; j < lo->lines[k].n; j++) {
 			const struct seg *s = &lo->lines[k].segs[j];
-			if (overlaps(s->col, s->end, col0, col1) && party_at(rs, s) >= 0)
+			if (!overlaps(s->col, s->end, col0, col1))
+				continue;
+			if (party_at(rs, s) >= 0 || ++within >= 3)
 				return last;
 		}
 		last = k;
@@ -599,24 +597,34 @@ static void find_blocks(const struct inv_rules *rs, const struct layout *lo, str
 						     col1});
 		}
 	}
-	/* beside: the columns beside a party's block, on its lines, for a party no label
-	 * opened */
+	/* a party no label opened: the columns beside another party's block, on its lines,
+	 * or the top of the page above it */
 	for (size_t p = 0; p < rs->nparties; p++) {
 		const struct party *pt = &rs->parties[p];
-		if (!pt->has_beside)
+		if (!pt->has_beside && !pt->has_above)
 			continue;
 		bool have = false;
 		for (size_t k = 0; k < bs->n; k++)
 			have |= bs->b[k].role == pt->c.role;
+		int other = pt->has_beside ? pt->c.beside : pt->c.above;
 		size_t n = bs->n;
 		for (size_t k = 0; k < n && !have; k++) {
 			struct block o = bs->b[k];
-			if (o.role != pt->c.beside)
+			if (o.role != other)
 				continue;
-			struct block b = {pt->c.role, o.first >= 2 ? o.first - 2 : 0, o.last, 0, o.col0};
-			if (o.col0 == 0)
-				b = (struct block){pt->c.role, b.first, o.last, o.col1, 1 << 20};
-			block_add(bs, b);
+			size_t top = o.first;
+			while (top > 0 && lo->lines[top - 1].page == lo->lines[o.first].page)
+				top--;
+			struct block b;
+			if (pt->has_above)
+				b = (struct block){pt->c.role, top, o.first ? o.first - 1 : 0, 0, 1 << 20};
+			else if (o.col0 > 0)
+				b = (struct block){pt->c.role, o.first >= 2 ? o.first - 2 : 0, o.last, 0, o.col0};
+			else
+				b = (struct block){pt->c.role, o.first >= 2 ? o.first - 2 : 0, o.last, o.col1, 1 << 20};
+			if (!pt->has_above || o.first > top)
+				block_add(bs, b);
+			have = true; /* one derived block: the first such party's */
 		}
 	}
 }
@@ -721,17 +729,26 @@ static const struct seg *continuation(const struct layout *lo, size_t i, int col
 	return NULL;
 }
 
+/* Is s one token ending in '/' or '-' (the first part of a value broken across lines)? */
+static bool broken_token(const char *s)
+{
+	size_t n = strlen(s);
+	return n && (s[n - 1] == '/' || s[n - 1] == '-') && !strchr(s, ' ');
+}
+
 /* Read a value at s (the rest of segment seg of line i, starting at byte `off`); joins a
- * value broken across lines. */
+ * value broken across lines. *broken tells that the text there is the first part of a
+ * value that could not be completed (nothing else may stand in for it). */
 static size_t read_at(const struct layout *lo, size_t i, const struct seg *seg, size_t off,
-		      enum vkind k, struct value *v)
+		      enum vkind k, struct value *v, bool *broken)
 {
 	const char *s = seg->text + off;
 	size_t n = read_value(k, s, v);
 	size_t rest = strlen(s);
-	bool broken = n ? (n == rest && may_continue(k, v->text, strlen(v->text)))
-			: (k == V_KSEF && rest && s[rest - 1] == '-' && !strchr(s, ' '));
-	if (!broken)
+	bool joinable = k == V_NUMBER || k == V_KSEF || k == V_URL;
+	*broken = joinable && (n ? n == rest && may_continue(k, v->text, strlen(v->text))
+				 : broken_token(s));
+	if (!*broken)
 		return n;
 	int col = seg->col + utf8_len(seg->text, off);
 	const struct seg *next = continuation(lo, i, col, seg->end);
@@ -740,28 +757,32 @@ static size_t read_at(const struct layout *lo, size_t i, const struct seg *seg, 
 	char *joined = xasprintf("%s%s", s, next->text);
 	struct value jv;
 	size_t jn = read_value(k, joined, &jv);
-	if (jn > rest)
-		*v = jv, n = jn;
+	if (jn > rest) {
+		*v = jv;
+		n = jn;
+		*broken = false;
+	}
 	free(joined);
 	return n;
 }
 
 /* Look for a value in seg from byte off: at its first token, or (scanned kinds) at any
- * token start. */
+ * token start. *broken: see read_at(). */
 static bool find_in_seg(const struct layout *lo, size_t i, const struct seg *seg, size_t off,
-			enum vkind k, bool bare, bool scan, struct value *v)
+			enum vkind k, bool bare, bool scan, struct value *v, bool *broken)
 {
 	const char *base = seg->text;
+	*broken = false;
 	if (bare) {
-		size_t n = read_at(lo, i, seg, 0, k, v);
+		size_t n = read_at(lo, i, seg, 0, k, v, broken);
 		return n && n == strlen(base);
 	}
 	while (base[off] == ' ' || base[off] == ':' || base[off] == '.' || base[off] == '#')
 		off++;
 	if (!scan && !scanned(k))
-		return read_at(lo, i, seg, off, k, v) > 0;
+		return read_at(lo, i, seg, off, k, v, broken) > 0;
 	for (const char *p = base + off; *p; p++)
-		if (token_start(base, p) && read_at(lo, i, seg, (size_t)(p - base), k, v))
+		if (token_start(base, p) && read_at(lo, i, seg, (size_t)(p - base), k, v, broken))
 			return true;
 	return false;
 }
@@ -833,7 +854,8 @@ static bool find_below(const struct ctx *c, const struct rule *r, size_t i, size
 			const struct seg *s = &l->segs[m];
 			if (!overlaps(s->col, s->end, z0, z1) || !place_ok(c, r, n, s->col))
 				continue;
-			if (find_in_seg(lo, n, s, 0, k, r->c.bare, false, &f->v)) {
+			bool broken;
+			if (find_in_seg(lo, n, s, 0, k, r->c.bare, false, &f->v, &broken)) {
 				f->line = n;
 				f->col = s->col;
 				return true;
@@ -843,17 +865,28 @@ static bool find_below(const struct ctx *c, const struct rule *r, size_t i, size
 	return false;
 }
 
+static bool rest_empty(const char *s)
+{
+	return s[strspn(s, " :.#")] == '\0';
+}
+
 /* The value right of a label that ends at byte `off` of segment j: in the rest of the
- * segment, else in the next segment. */
+ * segment, else in the next segment. *broken: the first part of a value stands there
+ * that could not be completed, so no value may be looked for elsewhere. */
 static bool find_right(const struct ctx *c, const struct rule *r, size_t i, size_t j,
-		       size_t off, enum vkind k, struct found *f)
+		       size_t off, enum vkind k, struct found *f, bool *broken)
 {
 	const struct tline *l = &c->lo->lines[i];
-	for (size_t m = j; m < l->n && m <= j + 1; m++) {
+	*broken = false;
+	for (size_t m = j; m < l->n && m <= j + 1 && !*broken; m++) {
 		const struct seg *s = &l->segs[m];
+		/* a value that must come first comes first after the label: when other words
+		 * follow the label in its segment, the next column is something else */
+		if (m > j && !scanned(k) && !rest_empty(l->segs[j].text + off))
+			break;
 		if (!place_ok(c, r, i, s->col))
 			continue;
-		if (find_in_seg(c->lo, i, s, m == j ? off : 0, k, false, false, &f->v)) {
+		if (find_in_seg(c->lo, i, s, m == j ? off : 0, k, false, false, &f->v, broken)) {
 			f->line = i;
 			f->col = s->col;
 			return true;
@@ -878,9 +911,11 @@ static void each_value(struct ctx *c, const struct rule *r,
 			regmatch_t m[1];
 			if (r->has_label && regexec(&r->label_re, s->fold, 1, m, 0) != 0)
 				continue;
+			bool broken = false;
 			if (!r->has_label) {
 				if (place_ok(c, r, i, s->col) &&
-				    find_in_seg(lo, i, s, 0, k, r->c.bare, true, &f.v) && !fn(c, r, &f, arg))
+				    find_in_seg(lo, i, s, 0, k, r->c.bare, true, &f.v, &broken) &&
+				    !fn(c, r, &f, arg))
 					return;
 				continue;
 			}
@@ -893,11 +928,12 @@ static void each_value(struct ctx *c, const struct rule *r,
 			size_t off = s->map[m[0].rm_eo];
 			bool got = false;
 			if (r->c.take != TAKE_BELOW)
-				got = find_right(c, r, i, j, off, k, &f);
-			if (!got && (r->c.take == TAKE_BELOW || r->c.take == TAKE_RIGHT_OR_BELOW))
+				got = find_right(c, r, i, j, off, k, &f, &broken);
+			if (!got && !broken &&
+			    (r->c.take == TAKE_BELOW || r->c.take == TAKE_RIGHT_OR_BELOW))
 				got = find_below(c, r, i, j, k, &f);
 			if (!got && r->c.take == TAKE_ANYWHERE)
-				got = find_in_seg(lo, i, s, off, k, false, true, &f.v);
+				got = find_in_seg(lo, i, s, off, k, false, true, &f.v, &broken);
 			if (got && !fn(c, r, &f, arg))
 				return;
 		}

@@ -428,6 +428,9 @@ size_t inv_read_number(const char *s, char out[INV_NUMBER_MAX + 1])
 		return 0;
 	memcpy(out, s + start, n);
 	out[n] = '\0';
+	char d[11];
+	if (inv_read_date(out, d) == n && !strchr(out, '/'))
+		return 0; /* a date, not a number ("2/11/2023" may be either: kept) */
 	return start + n;
 }
 

@@ -143,13 +143,8 @@ static void test_samples(void **state)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	char *self = xstrdup(argv[0]);
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	char *worker = xasprintf("%s/../goniec-pdftext", slash ? self : ".");
+	char *worker = built_program(argv[0], "goniec-pdftext");
 	pdftext_set_worker(worker);
-	free(self);
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_samples)};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(worker);

@@ -199,12 +199,7 @@ static void test_worker_missing(void **state)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	char *self = xstrdup(argv[0]);
-	char *slash = strrchr(self, '/');
-	if (slash)
-		*slash = '\0';
-	real_worker = xasprintf("%s/../goniec-pdftext", slash ? self : ".");
-	free(self);
+	real_worker = built_program(argv[0], "goniec-pdftext");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_real_sample, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_split_and_capped, setup, teardown),

@@ -39,4 +39,17 @@ static inline void write_text(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* A program built beside the test binaries' folder (build/tests/../NAME), such as the
+ * PDF text worker; the caller frees the string. */
+static inline char *built_program(const char *argv0, const char *name)
+{
+	char *self = xstrdup(argv0);
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	char *p = xasprintf("%s/../%s", slash ? self : ".", name);
+	free(self);
+	return p;
+}
+
 #endif

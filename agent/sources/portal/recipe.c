@@ -849,22 +849,14 @@ static char *provider_id(const char *path)
 struct recipe *recipe_load_string(const char *name, const char *text, size_t len,
 				  struct diag *diag)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct recipe *r;
 	struct pctx p = {0};
 	size_t errors_before = diag->errors;
 	const char *file = intern(name);
 
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		struct conf_pos pos = {file, (int)parser.problem_mark.line + 1,
-				       (int)parser.problem_mark.column + 1};
-		diag_add(diag, pos, false, "YAML: %s", parser.problem ? parser.problem : "error");
-		yaml_parser_delete(&parser);
+	if (cf_load_yaml(file, text, len, &doc, diag) != 0)
 		return NULL;
-	}
 	r = xcalloc(1, sizeof(*r));
 	r->id = provider_id(name);
 	r->path = file;
@@ -877,7 +869,6 @@ struct recipe *recipe_load_string(const char *name, const char *text, size_t len
 	}
 	strlist_free(&p.scope);
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	if (diag->errors > errors_before) {
 		recipe_free(r);
 		return NULL;
