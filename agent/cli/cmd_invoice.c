@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/confschema.h"
 #include "core/log.h"
 #include "formats/fa3.h"
 #include "formats/invpdf.h"
@@ -16,6 +17,7 @@
 
 struct invoice_opts {
 	bool json, text;
+	struct pdftext_limits limits;
 };
 
 /* Print a value of the invoice object with how it was found; nested objects flattened
@@ -90,7 +92,7 @@ static int read_file_invoice(const struct inv_rules *rs, const char *file,
 	struct gerr err;
 	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0) {
 		struct pdftext t;
-		if (invpdf_read(file, rs, NULL, inv, &t, &err) != 0) {
+		if (invpdf_read(file, rs, &o->limits, inv, &t, &err) != 0) {
 			log_error("%s", err.msg);
 			return -1;
 		}
@@ -156,15 +158,31 @@ int cmd_invoice(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'}, {"text", no_argument, NULL, 't'},
+		{"time-limit", required_argument, NULL, 'T'},
+		{"memory-limit", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'}, {0},
 	};
-	struct invoice_opts o = {0};
+	struct invoice_opts o = {.limits = pdftext_default_limits};
 	int c;
+	int64_t secs;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = true; break;
 		case 't': o.text = true; break;
+		case 'T':
+			if (cf_parse_duration(optarg, &secs) != 0 || secs < 1 || secs > 3600) {
+				log_error("invoice: --time-limit: '%s' is not a duration of 1 s to 1 h", optarg);
+				return EXIT_USAGE;
+			}
+			o.limits.seconds = (int)secs;
+			break;
+		case 'M':
+			if (cf_parse_size(optarg, &o.limits.memory) != 0 || o.limits.memory < (1 << 20)) {
+				log_error("invoice: --memory-limit: '%s' is not a size of 1 MiB or more", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h': cli_print_command_help(cli_find_command("invoice")); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}

@@ -204,6 +204,12 @@ static int judge_end(int st, struct reading *r, const struct pdftext_limits *lim
 		out->why = mem ? xasprintf("reading it needed more than the limit of %llu MiB of memory",
 					   (unsigned long long)(lim->memory >> 20))
 			       : xasprintf("the PDF reader stopped on it (signal %d)", WTERMSIG(st));
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && r->errs.data &&
+		   strstr(r->errs.data, "loading shared libraries")) {
+		/* the loader could not map the reader's libraries within the memory limit */
+		out->status = PDFTEXT_MEMORY_LIMIT;
+		out->why = xasprintf("the memory limit of %llu MiB is too small to start the PDF reader",
+				     (unsigned long long)(lim->memory >> 20));
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
 		return gerr_set(err, "cannot run the PDF reader %s", worker);
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_ENCRYPTED) {
