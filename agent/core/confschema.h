@@ -102,12 +102,6 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 void cf_defaults(const struct cf_field *fields, void *out);
 void cf_free(const struct cf_field *fields, void *obj);
 
-/* Parse the first YAML document of a text (file names it in messages). Returns 0 with
- * *doc to release with yaml_document_delete(), or -1 after adding the YAML problem at its
- * line and column to diag. An empty text gives a document without a root node. */
-int cf_load_yaml(const char *file, const char *text, size_t len, yaml_document_t *doc,
-		 struct diag *diag);
-
 /* Report an error at a node's position ("file:line:col: message"). Returns -1. */
 int cf_error(struct cf_ctx *ctx, yaml_node_t *node, const char *fmt, ...) PRINTF_LIKE(3, 4);
 struct conf_pos cf_pos(struct cf_ctx *ctx, yaml_node_t *node);
@@ -130,7 +124,9 @@ void times_of_day_free(struct times_of_day *t);
 void secret_free(struct secret *s);
 
 /* Diagnostics: collected errors (and warnings), printed in order. Each item owns a copy
- * of its file name, so a diag outlives the config it describes. */
+ * of its file name, so a diag outlives the config it describes. Only the first
+ * DIAG_MAX_ITEMS are kept (a hostile conf.d can have millions); the rest are counted. */
+#define DIAG_MAX_ITEMS 100
 struct diag_item {
 	struct conf_pos pos;
 	bool warning;
@@ -140,10 +136,13 @@ struct diag {
 	struct diag_item *items;
 	size_t len, cap;
 	size_t errors, warnings;
+	size_t dropped; /* errors and warnings past DIAG_MAX_ITEMS, not kept */
 };
 void diag_add(struct diag *d, struct conf_pos pos, bool warning, const char *fmt, ...)
 	PRINTF_LIKE(4, 5);
-/* Print "file:line:col: error: message" lines to stream. */
+/* Are DIAG_MAX_ITEMS kept already (so that a further one is only counted)? */
+bool diag_full(const struct diag *d);
+/* Print "file:line:col: error: message" lines to stream, then how many were not kept. */
 void diag_print(const struct diag *d, void *stream);
 void diag_free(struct diag *d);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/money.h"
+#include "core/yamlload.h"
 
 #define RULES_FILE_MAX (1 << 20)
 #define BLOCK_LINES 12
@@ -306,8 +307,16 @@ static void load_text(struct inv_rules *rs, const char *name, const char *text, 
 {
 	strlist_add(&rs->files, name);
 	const char *file = rs->files.items[rs->files.len - 1];
+	yaml_parser_t parser;
 	yaml_document_t doc;
-	if (cf_load_yaml(file, text, len, &doc, diag) != 0)
+	struct yaml_load_error yerr;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	int loaded = yaml_load_next(&parser, &doc, &yerr);
+	yaml_parser_delete(&parser);
+	if (loaded < 0)
+		diag_add(diag, (struct conf_pos){file, yerr.line, yerr.col}, false, "%s", yerr.msg);
+	if (loaded <= 0)
 		return;
 	struct cf_ctx ctx = {.doc = &doc, .file = file, .diag = diag};
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
