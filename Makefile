@@ -25,7 +25,7 @@ SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 
 CC       ?= cc
-PKGS     := yaml-0.1 libcurl jansson libxml-2.0 libcrypto zlib
+PKGS     := yaml-0.1 libcurl jansson libxml-2.0 libcrypto zlib sqlite3
 CPPFLAGS += -Iagent -D_GNU_SOURCE -DGONIEC_VERSION='"$(VERSION)"' \
             -DGONIEC_SYSCONFDIR='"$(SYSCONFDIR)"' -DGONIEC_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
             -DGONIEC_DATADIR='"$(DATADIR)"' -DGONIEC_LIBEXECDIR='"$(LIBEXECDIR)"' \
