@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/dedupe.h"
+
 #define BUSY_MS 30000
 
 struct invkeys {
 	sqlite3 *db;
-	char *path, *spool_root;
+	char *path, *state_dir, *spool_root;
 	sqlite3_stmt *by_ksef, *by_number, *copies, *insert, *merge;
 };
 
@@ -21,7 +23,7 @@ static const char schema[] =
 	"PRAGMA synchronous=NORMAL;"
 	"CREATE TABLE IF NOT EXISTS invoices ("
 	"  id INTEGER PRIMARY KEY,"
-	"  path TEXT NOT NULL,"
+	"  sha TEXT NOT NULL,"
 	"  ksef TEXT,"
 	"  nip TEXT,"
 	"  number TEXT,"
@@ -51,6 +53,7 @@ void invkeys_close(struct invkeys *ik)
 	sqlite3_close(ik->db);
 	free(ik->path);
 	free(ik->spool_root);
+	free(ik->state_dir);
 	free(ik);
 }
 
@@ -59,6 +62,7 @@ struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, stru
 	struct invkeys *ik = xcalloc(1, sizeof *ik);
 	ik->path = path_join(state_dir, INVKEYS_FILE);
 	ik->spool_root = xstrdup(spool_root);
+	ik->state_dir = xstrdup(state_dir);
 	mode_t old = umask(077);
 	int rc = sqlite3_open_v2(ik->path, &ik->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -66,16 +70,16 @@ struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, stru
 	if (rc != SQLITE_OK ||
 	    (sqlite3_busy_timeout(ik->db, BUSY_MS), sqlite3_exec(ik->db, schema, NULL, NULL, NULL)) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ik->db,
-			       "SELECT path, id FROM invoices WHERE ksef = ?1 AND of IS NULL "
+			       "SELECT sha, id FROM invoices WHERE ksef = ?1 AND of IS NULL "
 			       "ORDER BY id", -1, &ik->by_ksef, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ik->db,
-			       "SELECT path, ksef, gross, currency, id FROM invoices "
+			       "SELECT sha, ksef, gross, currency, id FROM invoices "
 			       "WHERE nip = ?1 AND number = ?2 AND of IS NULL ORDER BY id", -1,
 			       &ik->by_number, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ik->db, "SELECT path FROM invoices WHERE of = ?1 ORDER BY id", -1,
+	    sqlite3_prepare_v2(ik->db, "SELECT sha FROM invoices WHERE of = ?1 ORDER BY id", -1,
 			       &ik->copies, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ik->db,
-			       "INSERT INTO invoices(path, ksef, nip, number, gross, currency, of) "
+			       "INSERT INTO invoices(sha, ksef, nip, number, gross, currency, of) "
 			       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &ik->insert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ik->db,
 			       "UPDATE invoices SET ksef = coalesce(ksef, ?2), nip = coalesce(nip, ?3), "
@@ -112,12 +116,21 @@ void invkeys_normalise_number(const char *number, char *out)
 	out[o] = '\0';
 }
 
-static bool still_there(const struct invkeys *ik, const char *relpath)
+/* Where the document with this content is in the spool (the cross-source content index
+ * of core/dedupe.h knows the first path that held it), if it is still there. */
+static char *spool_path(const struct invkeys *ik, const char *sha256)
 {
-	char *p = path_join(ik->spool_root, relpath);
-	bool ok = access(p, F_OK) == 0;
+	char *rel = content_index_first(ik->state_dir, sha256);
+	if (!rel)
+		return NULL;
+	char *p = path_join(ik->spool_root, rel);
+	bool there = access(p, F_OK) == 0;
 	free(p);
-	return ok;
+	if (!there) {
+		free(rel);
+		return NULL;
+	}
+	return rel;
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -133,18 +146,17 @@ static const char *column(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-/* The first copy of the original `id` at `path` still in the spool: the original itself,
- * or (when its document is gone) the earliest copy of it that is there. */
-static char *present(struct invkeys *ik, sqlite3_int64 id, const char *path)
+/* The spool path of the first copy of the original `id` (content `sha`) still in the
+ * spool: the original itself, or (when it is gone) the earliest copy of it there. */
+static char *present(struct invkeys *ik, sqlite3_int64 id, const char *sha)
 {
-	if (still_there(ik, path))
-		return xstrdup(path);
-	char *first = NULL;
+	char *first = spool_path(ik, sha);
+	if (first)
+		return first;
 	sqlite3_reset(ik->copies);
 	sqlite3_bind_int64(ik->copies, 1, id);
 	while (!first && sqlite3_step(ik->copies) == SQLITE_ROW)
-		if (still_there(ik, column(ik->copies, 0)))
-			first = xstrdup(column(ik->copies, 0));
+		first = spool_path(ik, column(ik->copies, 0));
 	sqlite3_reset(ik->copies);
 	return first;
 }
@@ -197,7 +209,7 @@ static char *find_by_number(struct invkeys *ik, const struct invkey_doc *d, cons
 static void bind_doc(sqlite3_stmt *st, const struct invkey_doc *d, const char *number,
 		     sqlite3_int64 of)
 {
-	bind_text(st, 1, d->relpath);
+	bind_text(st, 1, d->sha256);
 	bind_text(st, 2, d->ksef_number);
 	bind_text(st, 3, d->seller_nip);
 	bind_text(st, 4, number);

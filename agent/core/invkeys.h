@@ -16,6 +16,11 @@
  * recorded with its original, and stands in for it when the original's document is no
  * longer in the spool (so the first copy named is always one that is there).
  *
+ * Documents are recorded by their content hash, known before a document has its final
+ * name; the spool path is the one the cross-source content index (core/dedupe.h) gives
+ * that hash once the document is filed. A hash the content index does not know (its
+ * filing never finished) names no first copy.
+ *
  * Ownership: invkeys_open() returns a handle the caller closes with invkeys_close();
  * strings returned are the caller's. Errors: -1 with err (names the database).
  */
@@ -40,13 +45,14 @@ struct invkey_doc {
 	bool has_gross;
 	int64_t gross;              /* minor units of currency */
 	const char *currency;
-	const char *relpath;        /* the document, relative to the spool root */
+	const char *sha256;         /* the document's content (its SHA-256, lower-case hex) */
 };
 
 struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, struct gerr *err);
 void invkeys_close(struct invkeys *ik);
 
 /* Is the document a copy of one filed before? If so *first gets that one's spool path
+ * (relative to the spool root)
  * and *reason why ("same KSeF number ...", "same seller NIP and invoice number ...");
  * else both are NULL. Then the document is recorded. A document with neither a KSeF
  * number nor a seller NIP and number is neither looked up nor recorded. */

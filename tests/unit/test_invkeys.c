@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "core/dedupe.h"
 #include "core/invkeys.h"
 
 static char *dir, *spool, *state;
@@ -31,13 +32,22 @@ static int teardown(void **s)
 	return 0;
 }
 
-/* A document in the spool (the index checks the first copy is still there). */
+/* A document filed in the spool: its file, and its content hash in the content index
+ * (made from its name: one hash per document). Returns the hash. */
 static const char *doc(const char *relpath)
 {
+	static char shas[64][65];
+	static int n;
 	char *p = path_join(spool, relpath);
 	write_text(p, "x");
 	free(p);
-	return relpath;
+	char *sha = shas[n++ % 64];
+	snprintf(sha, 65, "%064x", (unsigned)(n * 7919));
+	for (const char *c = relpath; *c; c++)
+		sha[(c - relpath) % 64] = "0123456789abcdef"[(unsigned char)*c % 16];
+	struct gerr err;
+	free(content_index_check_and_add(state, sha, relpath, &err));
+	return sha;
 }
 
 static void add(struct invkeys *ik, struct invkey_doc d, const char *want_first,
@@ -52,7 +62,7 @@ static void add(struct invkeys *ik, struct invkey_doc d, const char *want_first,
 		return;
 	}
 	if (!first)
-		fail_msg("%s: no first copy found, expected %s", d.relpath, want_first);
+		fail_msg("no first copy found, expected %s", want_first);
 	assert_string_equal(first, want_first);
 	assert_non_null(strstr(reason, want_reason));
 	free(first);
@@ -85,39 +95,39 @@ static void test_same_invoice(void **s)
 	/* the PDF from the mailbox, with no KSeF number printed */
 	add(ik, (struct invkey_doc){.seller_nip = "5265877635", .number = "FA/0001/03/2026",
 				    .has_gross = true, .gross = 3356950, .currency = "PLN",
-				    .relpath = doc("mail.pdf")}, NULL, NULL);
+				    .sha256 = doc("mail.pdf")}, NULL, NULL);
 	/* the portal's PDF: number written otherwise, gross unknown */
 	add(ik, (struct invkey_doc){.seller_nip = "5265877635", .number = "fa/1/03/2026",
-				    .relpath = doc("portal.pdf")},
+				    .sha256 = doc("portal.pdf")},
 	    "mail.pdf", "same seller NIP 5265877635 and invoice number fa/1/03/2026");
 	/* the XML from KSeF: KSeF number and the same gross */
 	add(ik, (struct invkey_doc){.ksef_number = ksef, .seller_nip = "5265877635",
 				    .number = "FA/0001/03/2026", .has_gross = true, .gross = 3356950,
-				    .currency = "PLN", .relpath = doc("ksef.xml")},
+				    .currency = "PLN", .sha256 = doc("ksef.xml")},
 	    "mail.pdf", "same seller NIP");
 	/* a later copy with only the KSeF number: found by it (the XML gave the invoice
 	 * its KSeF number), and the first copy is still the mailbox's */
-	add(ik, (struct invkey_doc){.ksef_number = ksef, .relpath = doc("again.pdf")}, "mail.pdf",
+	add(ik, (struct invkey_doc){.ksef_number = ksef, .sha256 = doc("again.pdf")}, "mail.pdf",
 	    "same KSeF number " "5265877635-20250808-9231003CA67B-BE");
 	/* same number, gross disagrees: another invoice */
 	add(ik, (struct invkey_doc){.seller_nip = "5265877635", .number = "FA/1/03/2026",
 				    .has_gross = true, .gross = 100, .currency = "PLN",
-				    .relpath = doc("other.pdf")}, NULL, NULL);
+				    .sha256 = doc("other.pdf")}, NULL, NULL);
 	/* same number, another currency: another invoice */
 	add(ik, (struct invkey_doc){.seller_nip = "5265877635", .number = "FA/1/03/2026",
 				    .has_gross = true, .gross = 3356950, .currency = "EUR",
-				    .relpath = doc("eur.pdf")}, NULL, NULL);
+				    .sha256 = doc("eur.pdf")}, NULL, NULL);
 	/* another seller, same number */
 	add(ik, (struct invkey_doc){.seller_nip = "7251801126", .number = "FA/1/03/2026",
-				    .relpath = doc("seller2.pdf")}, NULL, NULL);
+				    .sha256 = doc("seller2.pdf")}, NULL, NULL);
 	/* two different KSeF numbers: two invoices, although NIP and number agree */
 	add(ik, (struct invkey_doc){.ksef_number = "5265877635-20250809-9231003CA67B-00",
 				    .seller_nip = "5265877635", .number = "FA/1/03/2026",
 				    .has_gross = true, .gross = 3356950, .currency = "PLN",
-				    .relpath = doc("ksef2.xml")}, NULL, NULL);
+				    .sha256 = doc("ksef2.xml")}, NULL, NULL);
 	/* nothing to go by: not looked up, not recorded */
 	long n = invkeys_count(ik);
-	add(ik, (struct invkey_doc){.number = "FA/1/03/2026", .relpath = doc("nonip.pdf")}, NULL, NULL);
+	add(ik, (struct invkey_doc){.number = "FA/1/03/2026", .sha256 = doc("nonip.pdf")}, NULL, NULL);
 	assert_int_equal(invkeys_count(ik), n);
 	invkeys_close(ik);
 }
@@ -127,22 +137,22 @@ static void test_kept_and_first_gone(void **s)
 	(void)s;
 	struct gerr err;
 	struct invkeys *ik = invkeys_open(state, spool, &err);
-	add(ik, (struct invkey_doc){.seller_nip = "5260250995", .number = "1/2026", .relpath = doc("a.pdf")},
+	add(ik, (struct invkey_doc){.seller_nip = "5260250995", .number = "1/2026", .sha256 = doc("a.pdf")},
 	    NULL, NULL);
-	add(ik, (struct invkey_doc){.seller_nip = "5260250995", .number = "1/2026", .relpath = doc("b.pdf")},
+	add(ik, (struct invkey_doc){.seller_nip = "5260250995", .number = "1/2026", .sha256 = doc("b.pdf")},
 	    "a.pdf", "same seller NIP");
 	invkeys_close(ik);
 	ik = invkeys_open(state, spool, &err); /* a restart */
 	assert_non_null(ik);
 	assert_int_equal(invkeys_count(ik), 2);
-	add(ik, (struct invkey_doc){.seller_nip = "5260250995", .number = "1/2026", .relpath = doc("c.pdf")},
+	add(ik, (struct invkey_doc){.seller_nip = "5260250995", .number = "1/2026", .sha256 = doc("c.pdf")},
 	    "a.pdf", "same seller NIP");
 	/* the first copy's document is gone (a crash before its sidecar; cleaned up): the
 	 * next one recorded stands in */
 	char *a = path_join(spool, "a.pdf");
 	unlink(a);
 	free(a);
-	add(ik, (struct invkey_doc){.seller_nip = "5260250995", .number = "1/2026", .relpath = doc("d.pdf")},
+	add(ik, (struct invkey_doc){.seller_nip = "5260250995", .number = "1/2026", .sha256 = doc("d.pdf")},
 	    "b.pdf", "same seller NIP");
 	invkeys_close(ik);
 	struct stat st;
@@ -169,9 +179,8 @@ static void test_race(void **s)
 			char rel[32], num[16], *first, *reason;
 			snprintf(rel, sizeof rel, "k%d-%d.pdf", k, i);
 			snprintf(num, sizeof num, "%d/2026", i);
-			doc(rel);
 			struct invkey_doc d = {.seller_nip = "5260250995", .number = num,
-					       .relpath = rel};
+					       .sha256 = doc(rel)};
 			if (invkeys_check_and_add(ik, &d, &first, &reason, &err) != 0)
 				_exit(100);
 			originals += first == NULL;
