@@ -92,10 +92,13 @@ static int read_file_invoice(const struct inv_rules *rs, const char *file,
 	struct gerr err;
 	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0) {
 		struct pdftext t;
+		int64_t start = now_ms();
 		if (invpdf_read(file, rs, &o->limits, inv, &t, &err) != 0) {
 			log_error("%s", err.msg);
 			return -1;
 		}
+		json_object_set_new(desc, "ms", json_integer(now_ms() - start));
+		json_object_set_new(desc, "reader_peak_kib", json_integer(t.peak_kib));
 		if (o->text)
 			printf("%s\n", t.text);
 		json_object_set_new(desc, "type", json_string("pdf"));

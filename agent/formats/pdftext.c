@@ -261,9 +261,11 @@ int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdft
 		if (r.timed_out || r.truncated)
 			kill(pid, SIGKILL);
 		int st = 0;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		struct rusage ru = {0};
+		while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
 			;
 		rc = judge_end(st, &r, lim, out, worker, err);
+		out->peak_kib = ru.ru_maxrss;
 	}
 	for (int i = 0; i < 2; i++)
 		if (r.fd[i] >= 0)

@@ -48,6 +48,7 @@ struct pdftext {
 	size_t len;
 	int pages_read, pages_total;
 	bool truncated;    /* pages or text cut at the limits */
+	long peak_kib;     /* the worker's peak resident memory */
 	char *why;         /* for any status but PDFTEXT_OK */
 };
 
