@@ -9,26 +9,24 @@
 #include "core/dedupe.h"
 #include "core/invkeys.h"
 
+static struct spool_tree tree;
 static char *dir, *spool, *state;
+
 
 static int setup(void **s)
 {
 	(void)s;
-	dir = scratch_dir();
-	spool = path_join(dir, "spool");
-	state = path_join(dir, "state");
-	assert_int_equal(mkdir(spool, 0700), 0);
-	assert_int_equal(mkdir(state, 0700), 0);
+	make_spool_tree(&tree);
+	dir = tree.dir;
+	spool = tree.spool;
+	state = tree.state;
 	return 0;
 }
 
 static int teardown(void **s)
 {
 	(void)s;
-	rm_rf(dir);
-	free(dir);
-	free(spool);
-	free(state);
+	free_spool_tree(&tree);
 	return 0;
 }
 

@@ -13,18 +13,19 @@
 #define PDFS "../shared/samples/invoices-pdf/"
 #define FA3 "../shared/samples/ksef/fa3/"
 
+static struct spool_tree tree;
 static char *dir, *spool, *state;
+
 static struct config cfg;
 static int serial;
 
 static int setup(void **s)
 {
 	(void)s;
-	dir = scratch_dir();
-	spool = path_join(dir, "spool");
-	state = path_join(dir, "state");
-	assert_int_equal(mkdir(spool, 0700), 0);
-	assert_int_equal(mkdir(state, 0700), 0);
+	make_spool_tree(&tree);
+	dir = tree.dir;
+	spool = tree.spool;
+	state = tree.state;
 	memset(&cfg, 0, sizeof cfg);
 	cfg.confdir = "conf.d";
 	cfg.agent.state_dir = state;
@@ -35,10 +36,7 @@ static int setup(void **s)
 static int teardown(void **s)
 {
 	(void)s;
-	rm_rf(dir);
-	free(dir);
-	free(spool);
-	free(state);
+	free_spool_tree(&tree);
 	return 0;
 }
 
