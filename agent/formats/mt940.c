@@ -147,9 +147,25 @@ static void read_balance(struct mt940 *m, const char *s, struct stmt_balance *b,
 		set_currency(m->st.currency, s + 7);
 }
 
+/* Does `part` (NUL-terminated, may be cut) look like an IBAN: two letters, two digits,
+ * letters and digits? */
+static bool iban_shaped(const char *part)
+{
+	size_t n = strlen(part);
+	if (n < 15 || n > IBAN_MAX_LEN || !isupper((unsigned char)part[0]) ||
+	    !isupper((unsigned char)part[1]) || !isdigit((unsigned char)part[2]) ||
+	    !isdigit((unsigned char)part[3]))
+		return false;
+	for (size_t i = 4; i < n; i++)
+		if (!isupper((unsigned char)part[i]) && !isdigit((unsigned char)part[i]))
+			return false;
+	return true;
+}
+
 /* :25: — "PL61…", "/PL61…", "NL77INGB0574908765EUR", "NL34RABO0142623393 EUR",
  * "UBRTHUHB/123456789150ABCDEF002/HUF", "50880050/0194774600888". The first part that is
- * an IBAN (possibly with a currency glued on) wins; otherwise the text as written. */
+ * an IBAN (a currency glued on is dropped) wins, even with a wrong checksum; otherwise
+ * the text as written. */
 static void read_account(struct mt940 *m, const char *s)
 {
 	while (*s == '/')
@@ -159,18 +175,17 @@ static void read_account(struct mt940 *m, const char *s)
 	for (char *part = strtok_r(copy, "/ ", &save); part; part = strtok_r(NULL, "/ ", &save)) {
 		char iban[IBAN_MAX_LEN + 1];
 		size_t n = strlen(part);
-		if (account_normalise(part, iban) && iban_valid(iban))
-			goto found;
-		if (n > 3 && is_currency(part + n - 3)) {
+		bool found = account_normalise(part, iban) && iban_valid(iban);
+		if (!found && n > 3 && is_currency(part + n - 3)) {
 			part[n - 3] = '\0';
-			if (account_normalise(part, iban) && iban_valid(iban))
-				goto found;
+			found = account_normalise(part, iban) && (iban_valid(iban) || iban_shaped(iban));
 		}
-		continue;
-	found:
-		memcpy(m->st.account, iban, sizeof(iban));
-		free(copy);
-		return;
+		if (found || iban_shaped(part)) {
+			stmt_set_account(m->st.account, found ? iban : part,
+					 strlen(found ? iban : part));
+			free(copy);
+			return;
+		}
 	}
 	free(copy);
 	stmt_set_account(m->st.account, s, strlen(s));
@@ -394,6 +409,26 @@ static bool only_filler(const char *s)
 	return true;
 }
 
+/* ~38 (the IBAN field, as written when its checksum fails), else an IBAN in 31, 29 or 26,
+ * else 30+31 (sort code and account) as written; the German ?NN layout has the IBAN or
+ * account alone in ?31 (?30 is the BIC or BLZ). */
+static void read_counterparty_account(struct txn *t, const struct subfield *sf, size_t count,
+				      char marker)
+{
+	const char *iban = subfield_text(sf, count, 38);
+	if (marker == '?')
+		iban = subfield_text(sf, count, 31);
+	if (iban) {
+		if (!take_account(iban, &t->counterparty_account))
+			txn_set_trimmed(&t->counterparty_account, iban, strlen(iban));
+		return;
+	}
+	if (!take_account(subfield_text(sf, count, 31), &t->counterparty_account) &&
+	    !take_account(subfield_text(sf, count, 29), &t->counterparty_account) &&
+	    !take_account(subfield_text(sf, count, 26), &t->counterparty_account))
+		join_subfields(sf, count, 30, 31, false, &t->counterparty_account);
+}
+
 static void read_structured(struct mt940 *m, const char *s, size_t n, char marker)
 {
 	struct txn *t = &m->txn;
@@ -444,11 +479,7 @@ static void read_structured(struct mt940 *m, const char *s, size_t n, char marke
 	}
 	if (!join_subfields(sf, count, 32, 33, true, &t->counterparty_name) && marker != '?')
 		join_subfields(sf, count, 27, 28, true, &t->counterparty_name);
-	if (!take_account(subfield_text(sf, count, 38), &t->counterparty_account) &&
-	    !take_account(subfield_text(sf, count, 31), &t->counterparty_account) &&
-	    !take_account(subfield_text(sf, count, 29), &t->counterparty_account) &&
-	    !take_account(subfield_text(sf, count, 26), &t->counterparty_account))
-		join_subfields(sf, count, 30, 31, false, &t->counterparty_account);
+	read_counterparty_account(t, sf, count, marker);
 	const char *type = subfield_text(sf, count, 0);
 	if (type)
 		txn_set_trimmed(&t->type_text, type, strlen(type));
@@ -644,8 +675,10 @@ static int finish_txn(struct mt940 *m)
 		buf_free(&joined);
 		if (supp) {
 			txn_add_raw(t, "61/supplementary", supp);
-			if (!take_account(supp, &t->counterparty_account))
+			if (!iban_shaped(supp))
 				txn_set(&t->type_text, supp);
+			else if (!take_account(supp, &t->counterparty_account))
+				txn_set(&t->counterparty_account, supp); /* Rabobank's IBAN */
 		}
 		free(supp);
 	}
