@@ -19,34 +19,28 @@
 
 /* ---- the maps ------------------------------------------------------------------------- */
 
-static const char *const col_keys[BANKCSV_COLS] = {
-	[BANKCSV_BOOKING_DATE] = "booking_date",
-	[BANKCSV_VALUE_DATE] = "value_date",
-	[BANKCSV_AMOUNT] = "amount",
-	[BANKCSV_DEBIT] = "debit",
-	[BANKCSV_CREDIT] = "credit",
-	[BANKCSV_HOLD] = "hold",
-	[BANKCSV_CURRENCY] = "currency",
-	[BANKCSV_BALANCE] = "balance",
-	[BANKCSV_TITLE] = "title",
-	[BANKCSV_DESCRIPTION] = "description",
-	[BANKCSV_COUNTERPARTY_NAME] = "counterparty_name",
-	[BANKCSV_COUNTERPARTY_NAME_DEBIT] = "counterparty_name_debit",
-	[BANKCSV_COUNTERPARTY_ACCOUNT] = "counterparty_account",
-	[BANKCSV_COUNTERPARTY_ACCOUNT_DEBIT] = "counterparty_account_debit",
-	[BANKCSV_ACCOUNT] = "account",
-	[BANKCSV_BANK_REF] = "bank_ref",
-	[BANKCSV_TRANSACTION_ID] = "transaction_id",
-	[BANKCSV_TYPE] = "type",
-};
-
-#define COLUMN(i)                                                                        \
-	{col_keys[i], CF_STRING, (i) * sizeof(char *), 0, NULL, 0, 0, NULL, NULL, NULL, NULL, \
-	 NULL}
+/* The keys of "columns:", in enum bankcsv_col order. */
+#define COLUMN(i, key)                                                                   \
+	{key, CF_STRING, (i) * sizeof(char *), 0, NULL, 0, 0, NULL, NULL, NULL, NULL, NULL}
 static const struct cf_field column_fields[] = {
-	COLUMN(0),  COLUMN(1),  COLUMN(2),  COLUMN(3),  COLUMN(4),  COLUMN(5),
-	COLUMN(6),  COLUMN(7),  COLUMN(8),  COLUMN(9),  COLUMN(10), COLUMN(11),
-	COLUMN(12), COLUMN(13), COLUMN(14), COLUMN(15), COLUMN(16), COLUMN(17),
+	COLUMN(BANKCSV_BOOKING_DATE, "booking_date"),
+	COLUMN(BANKCSV_VALUE_DATE, "value_date"),
+	COLUMN(BANKCSV_AMOUNT, "amount"),
+	COLUMN(BANKCSV_DEBIT, "debit"),
+	COLUMN(BANKCSV_CREDIT, "credit"),
+	COLUMN(BANKCSV_HOLD, "hold"),
+	COLUMN(BANKCSV_CURRENCY, "currency"),
+	COLUMN(BANKCSV_BALANCE, "balance"),
+	COLUMN(BANKCSV_TITLE, "title"),
+	COLUMN(BANKCSV_DESCRIPTION, "description"),
+	COLUMN(BANKCSV_COUNTERPARTY_NAME, "counterparty_name"),
+	COLUMN(BANKCSV_COUNTERPARTY_NAME_DEBIT, "counterparty_name_debit"),
+	COLUMN(BANKCSV_COUNTERPARTY_ACCOUNT, "counterparty_account"),
+	COLUMN(BANKCSV_COUNTERPARTY_ACCOUNT_DEBIT, "counterparty_account_debit"),
+	COLUMN(BANKCSV_ACCOUNT, "account"),
+	COLUMN(BANKCSV_BANK_REF, "bank_ref"),
+	COLUMN(BANKCSV_TRANSACTION_ID, "transaction_id"),
+	COLUMN(BANKCSV_TYPE, "type"),
 	CF_END,
 };
 _Static_assert(ARRAY_LEN(column_fields) == BANKCSV_COLS + 1, "one field per column");
@@ -177,7 +171,7 @@ static int check_map(struct cf_ctx *ctx, yaml_node_t *node, const struct bankcsv
 		rc = cf_error(ctx, node, "separator must be one or two of ; , | and a tab");
 	if (m->decimal && strcmp(m->decimal, ",") != 0 && strcmp(m->decimal, ".") != 0)
 		rc = cf_error(ctx, node, "decimal must be \",\" or \".\"");
-	if (m->currency && (strlen(m->currency) != STMT_CCY_LEN || !isupper((unsigned char)m->currency[0])))
+	if (m->currency && (strlen(m->currency) != STMT_CCY_LEN || !stmt_is_currency(m->currency)))
 		rc = cf_error(ctx, node, "currency must be a code like PLN");
 	if (!m->columns[BANKCSV_AMOUNT] && !m->columns[BANKCSV_DEBIT] && !m->columns[BANKCSV_CREDIT])
 		rc = cf_error(ctx, node, "columns: name 'amount', or 'debit' and 'credit'");
@@ -188,7 +182,7 @@ static int check_map(struct cf_ctx *ctx, yaml_node_t *node, const struct bankcsv
 		if (m->columns[i] && (strtol(m->columns[i], &end, 10) < 1 || *end))
 			rc = cf_error(ctx, node, "columns: without a header, '%s' must be a position "
 						 "(1, 2, ...), not \"%s\"",
-				      col_keys[i], m->columns[i]);
+				      column_fields[i].key, m->columns[i]);
 	}
 	if (positional(m)) {
 		bool detect = false;
@@ -250,8 +244,8 @@ int bankcsv_load_string(const char *name, const char *text, size_t len, struct d
 		cf_defaults(map_fields, m);
 		m->origin = file;
 		int rc = cf_map(&ctx, root, map_fields, NULL, m);
-		if (rc == 0)
-			rc = check_map(&ctx, root, m);
+		if (check_map(&ctx, root, m) < 0) /* every mistake at once */
+			rc = -1;
 		if (rc == 0) {
 			add_map(m);
 			loaded++;
@@ -427,10 +421,16 @@ static int rows_line(struct rows *r, const char *s, size_t n)
 	return r->rc;
 }
 
+/* libcsv's parser state (struct csv_parser is public): inside a quoted field. */
+#define LIBCSV_FIELD_BEGUN 2
+
 static int rows_end(struct rows *r)
 {
 	if (r->rc < 0)
 		return r->rc;
+	/* csv_fini would hand the unfinished row over before it reports the open quote */
+	if (r->p.quoted && r->p.pstate == LIBCSV_FIELD_BEGUN)
+		return -3;
 	if (csv_fini(&r->p, cell_done, row_done, r) != 0)
 		return -3;
 	return r->rc;
@@ -568,8 +568,7 @@ static int read_amount(struct csvread *c, const char *text, const char *currency
 {
 	char *s = unwrap(text);
 	size_t n = strlen(s);
-	if (n > 4 && s[n - 4] == ' ' && isupper((unsigned char)s[n - 3]) &&
-	    isupper((unsigned char)s[n - 2]) && isupper((unsigned char)s[n - 1])) {
+	if (n > 4 && s[n - 4] == ' ' && stmt_is_currency(s + n - 3)) {
 		memcpy(ccy, s + n - 3, STMT_CCY_LEN + 1);
 		s[n - 4] = '\0';
 	}
@@ -592,7 +591,8 @@ static void apply_rule(struct csvread *c, const struct bankcsv_rule *r, char **c
 			if (!find_account(u, p->account))
 				stmt_set_account(p->account, u, strlen(u));
 			free(u);
-		} else if (!strcmp(what, "currency") && strlen(v) == STMT_CCY_LEN) {
+		} else if (!strcmp(what, "currency") && strlen(v) == STMT_CCY_LEN &&
+			   stmt_is_currency(v)) {
 			memcpy(p->currency, v, STMT_CCY_LEN + 1);
 		} else if (!strcmp(what, "period_from")) {
 			parse_date(v, p->period_from);
@@ -925,7 +925,7 @@ static int data_row(struct csvread *c, char **cells, size_t n, unsigned long lin
 		return bad_row(c, line, "no date in the date column: ", shown);
 	}
 	const char *currency = cell(cells, n, c->col[BANKCSV_CURRENCY]);
-	if (currency && strlen(currency) == STMT_CCY_LEN)
+	if (currency && strlen(currency) == STMT_CCY_LEN && stmt_is_currency(currency))
 		memcpy(t.currency, currency, STMT_CCY_LEN + 1);
 	if (row_amount(c, cells, n, line, &t) < 0) {
 		txn_clear(&t);
@@ -1024,7 +1024,7 @@ static int probe_row(void *ctx, char **cells, size_t n, unsigned long line)
 				account = find_account(cells[k], iban);
 			if (!strcmp(r->cells.items[k], "currency"))
 				currency = strlen(cells[k]) == STMT_CCY_LEN &&
-					   isupper((unsigned char)cells[k][0]);
+					   stmt_is_currency(cells[k]);
 		}
 		p->found = account && currency && r->cells.len <= n;
 	}

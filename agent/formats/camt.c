@@ -119,6 +119,7 @@ struct camt {
 	bool in_stmt;
 	int more;		/* the reader's last answer: 1 on a node, 0 at the end, -1 error */
 	struct stmt st;
+	char period_from[STMT_DATE_LEN + 1], period_to[STMT_DATE_LEN + 1];	/* FrToDt */
 	unsigned long entries;
 	char xml_error[512];
 	int xml_error_line;
@@ -149,8 +150,8 @@ static void read_dt(struct camt *c, const xmlNode *n, char out[STMT_DATE_LEN + 1
 		return;
 	const xmlNode *d = child(n, "Dt") ? child(n, "Dt") : child(n, "DtTm");
 	if (d && !read_date(d, out))
-		stmt_problem(&c->st, "line %ld: %s is not a date", xmlGetLineNo(d),
-			     (const char *)d->name);
+		stmt_problem(&c->st, "line %ld: %s/%s is not a date", xmlGetLineNo(d),
+			     (const char *)n->name, (const char *)d->name);
 }
 
 /* Amt with its Ccy attribute: minor units and the currency. Returns -1 with why set. */
@@ -160,12 +161,13 @@ static int read_amount(const xmlNode *amt, int64_t *minor, char ccy[STMT_CCY_LEN
 	if (!amt)
 		return gerr_set(why, "no Amt");
 	xmlChar *code = xmlGetProp(amt, (const xmlChar *)"Ccy");
-	bool ok = code && strlen((const char *)code) == STMT_CCY_LEN;
+	bool ok = code && strlen((const char *)code) == STMT_CCY_LEN &&
+		  stmt_is_currency((const char *)code);
 	if (ok)
 		memcpy(ccy, code, STMT_CCY_LEN + 1);
 	xmlFree(code);
 	if (!ok)
-		return gerr_set(why, "Amt has no currency (Ccy)");
+		return gerr_set(why, "Amt has no currency code (Ccy)");
 	char *t = text_of(amt);
 	int rc = t ? money_parse(t, '.', currency_exponent(ccy), minor, why)
 		   : gerr_set(why, "Amt is empty");
@@ -193,7 +195,7 @@ static void read_account(struct camt *c, const xmlNode *acct)
 		stmt_set_account(c->st.account, id, strlen(id));
 	free(id);
 	char *ccy = text_at(acct, "Ccy");
-	if (ccy && strlen(ccy) == STMT_CCY_LEN)
+	if (ccy && strlen(ccy) == STMT_CCY_LEN && stmt_is_currency(ccy))
 		memcpy(c->st.currency, ccy, STMT_CCY_LEN + 1);
 	free(ccy);
 }
@@ -256,10 +258,21 @@ static void read_stated(struct camt *c, const xmlNode *sum, bool debits)
 	free(total);
 }
 
+/* FrToDt: kept aside and set at the end, so that it stands over the entries' dates. */
 static void read_period(struct camt *c, const xmlNode *n)
 {
-	read_date(child(n, "FrDtTm") ? child(n, "FrDtTm") : child(n, "FrDt"), c->st.period_from);
-	read_date(child(n, "ToDtTm") ? child(n, "ToDtTm") : child(n, "ToDt"), c->st.period_to);
+	read_date(child(n, "FrDtTm") ? child(n, "FrDtTm") : child(n, "FrDt"), c->period_from);
+	read_date(child(n, "ToDtTm") ? child(n, "ToDtTm") : child(n, "ToDt"), c->period_to);
+}
+
+static int end_statement(struct camt *c)
+{
+	c->in_stmt = false;
+	if (c->period_from[0] && c->period_to[0]) {
+		memcpy(c->st.period_from, c->period_from, sizeof(c->period_from));
+		memcpy(c->st.period_to, c->period_to, sizeof(c->period_to));
+	}
+	return stmt_emit_end(c->f, &c->st, c->sink, c->err);
 }
 
 /* ---- entries -------------------------------------------------------------------------- */
@@ -598,6 +611,7 @@ static void start_statement(struct camt *c)
 	c->st.line = (unsigned long)xmlTextReaderGetParserLineNumber(c->reader);
 	c->in_stmt = true;
 	c->entries = 0;
+	c->period_from[0] = c->period_to[0] = '\0';
 }
 
 static int statement_child(struct camt *c, const xmlNode *n)
@@ -671,10 +685,8 @@ static int step(struct camt *c)
 		return gerr_set(c->err, "%s: line %d: a DOCTYPE is not allowed in a bank message",
 				c->f->name, xmlTextReaderGetParserLineNumber(r));
 	if (type == XML_READER_TYPE_END_ELEMENT && depth == 2 && c->in_stmt &&
-	    !strcmp((const char *)name, c->record)) {
-		c->in_stmt = false;
-		return stmt_emit_end(c->f, &c->st, c->sink, c->err);
-	}
+	    !strcmp((const char *)name, c->record))
+		return end_statement(c);
 	if (type != XML_READER_TYPE_ELEMENT)
 		return 0;
 	if (depth == 0 && strcmp((const char *)name, "Document") != 0)
@@ -684,8 +696,7 @@ static int step(struct camt *c)
 		return check_message(c, name, xmlTextReaderConstNamespaceUri(r));
 	if (depth == 2 && !strcmp((const char *)name, c->record)) {
 		start_statement(c);
-		return xmlTextReaderIsEmptyElement(r) ? stmt_emit_end(c->f, &c->st, c->sink, c->err)
-						      : 0;
+		return xmlTextReaderIsEmptyElement(r) ? end_statement(c) : 0;
 	}
 	if (depth == 3 && c->in_stmt) {
 		/* one child of the statement at a time, as a small tree, then past it */

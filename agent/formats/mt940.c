@@ -80,11 +80,6 @@ static void set_currency(char out[STMT_CCY_LEN + 1], const char *s)
 	out[STMT_CCY_LEN] = '\0';
 }
 
-static bool is_currency(const char *s)
-{
-	return isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]) &&
-	       isupper((unsigned char)s[2]);
-}
 
 /* The amount at s (digits and one ','; up to the first other character) in minor units. */
 static int read_amount(const char *s, size_t *used, const char *currency, int64_t *out,
@@ -102,6 +97,14 @@ static int read_amount(const char *s, size_t *used, const char *currency, int64_
 	memcpy(text, s, n);
 	text[n] = '\0';
 	return money_parse(text, ',', currency_exponent(currency), out, err);
+}
+
+static const char *decode(struct mt940 *m, const char *s, size_t n);
+
+/* Up to 40 bytes of a field, decoded, for a message (valid until the next decode). */
+static const char *shown(struct mt940 *m, const char *s)
+{
+	return decode(m, s, strnlen(s, 40));
 }
 
 /* ---- the statement ----------------------------------------------------------------- */
@@ -130,9 +133,9 @@ static void read_balance(struct mt940 *m, const char *s, struct stmt_balance *b,
 	int64_t amount;
 	size_t used;
 	int year;
-	if ((s[0] != 'C' && s[0] != 'D') || !all_digits(s + 1, 6) || !is_currency(s + 7)) {
-		stmt_problem(&m->st, "line %lu: %s \"%.40s\" is not [C|D]YYMMDDCCCamount",
-			     m->field_line, what, s);
+	if ((s[0] != 'C' && s[0] != 'D') || !all_digits(s + 1, 6) || !stmt_is_currency(s + 7)) {
+		stmt_problem(&m->st, "line %lu: %s \"%s\" is not [C|D]YYMMDDCCCamount",
+			     m->field_line, what, shown(m, s));
 		return;
 	}
 	if (read_amount(s + 10, &used, s + 7, &amount, &why) < 0) {
@@ -176,7 +179,7 @@ static void read_account(struct mt940 *m, const char *s)
 		char iban[IBAN_MAX_LEN + 1];
 		size_t n = strlen(part);
 		bool found = account_normalise(part, iban) && iban_valid(iban);
-		if (!found && n > 3 && is_currency(part + n - 3)) {
+		if (!found && n > 3 && stmt_is_currency(part + n - 3)) {
 			part[n - 3] = '\0';
 			found = account_normalise(part, iban) && (iban_valid(iban) || iban_shaped(iban));
 		}
@@ -200,10 +203,10 @@ static void read_stated_total(struct mt940 *m, const char *s, bool debit)
 	int64_t sum;
 	size_t used;
 	struct gerr why;
-	if (digits == 0 || digits > 9 || !is_currency(s + digits) ||
+	if (digits == 0 || digits > 9 || !stmt_is_currency(s + digits) ||
 	    read_amount(s + digits + 3, &used, s + digits, &sum, &why) < 0) {
-		stmt_problem(&m->st, "line %lu: :90%c: \"%.40s\" is not count, currency, sum",
-			     m->field_line, debit ? 'D' : 'C', s);
+		stmt_problem(&m->st, "line %lu: :90%c: \"%s\" is not count, currency, sum",
+			     m->field_line, debit ? 'D' : 'C', shown(m, s));
 		return;
 	}
 	unsigned long count = strtoul(s, NULL, 10);
@@ -646,6 +649,9 @@ static int start_txn(struct mt940 *m)
 	memset(t, 0, sizeof(*t));
 	memcpy(t->account, m->st.account, sizeof(t->account));
 	memcpy(t->currency, m->st.currency, sizeof(t->currency));
+	if (!t->currency[0] && m->entries == 0)
+		stmt_problem(&m->st, "line %lu: a transaction before any balance says the currency",
+			     m->field_line);
 	t->origin = (struct txn_origin){m->field_line, (unsigned)m->f->statements_total,
 					m->entries, 0};
 	m->have_txn = true;
@@ -792,7 +798,7 @@ static int end_field(struct mt940 *m)
 				read_balance(m, s, &m->st.forward_available, "forward balance");
 		} else if (!strcmp(tag, "34F")) {
 			mark_interim(m);
-			if (is_currency(s) && !m->st.currency[0])
+			if (stmt_is_currency(s) && !m->st.currency[0])
 				set_currency(m->st.currency, s);
 		} else if (!strcmp(tag, "13D") || !strcmp(tag, "13")) {
 			mark_interim(m);

@@ -95,6 +95,14 @@ const char *stmt_bank_of_account(const char *iban)
 	return NULL;
 }
 
+bool stmt_is_currency(const char *s)
+{
+	for (int i = 0; i < STMT_CCY_LEN; i++)
+		if (s[i] < 'A' || s[i] > 'Z')
+			return false;
+	return true;
+}
+
 bool stmt_date_set(char out[STMT_DATE_LEN + 1], int year, int month, int day)
 {
 	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -778,8 +786,7 @@ static int get_currency(struct json_in *in, const json_t *obj, const char *key,
 	out[0] = '\0';
 	if (!text)
 		return required ? bad_field(in, key, "is missing") : 0;
-	if (strlen(text) != STMT_CCY_LEN || !isupper((unsigned char)text[0]) ||
-	    !isupper((unsigned char)text[1]) || !isupper((unsigned char)text[2]))
+	if (strlen(text) != STMT_CCY_LEN || !stmt_is_currency(text))
 		return bad_field(in, key, "is not a currency code");
 	memcpy(out, text, STMT_CCY_LEN + 1);
 	return 0;
@@ -913,10 +920,8 @@ static int read_txn(struct json_in *in, const json_t *j, const struct stmt *st, 
 	memcpy(t->account, st->account, sizeof(t->account));
 	if (get_currency(in, j, "currency", t->currency, false) < 0)
 		return -1;
-	if (!t->currency[0])
+	if (!t->currency[0]) /* may stay empty, as a reader may leave it (amounts: 2 decimals) */
 		memcpy(t->currency, st->currency, sizeof(t->currency));
-	if (!t->currency[0])
-		return bad_field(in, "currency", "is missing");
 	json_t *rev = json_object_get(j, "reversal");
 	if (rev && !json_is_boolean(rev))
 		return bad_field(in, "reversal", "is not true or false");
@@ -935,7 +940,7 @@ static int read_statement_head(struct json_in *in, const json_t *j, struct stmt 
 	if (!json_is_object(j))
 		return gerr_set(in->err, "%s: %s is not an object", in->name, in->where);
 	if (get_account(in, j, "account", st->account) < 0 ||
-	    get_currency(in, j, "currency", st->currency, true) < 0 ||
+	    get_currency(in, j, "currency", st->currency, false) < 0 ||
 	    get_owned(in, j, "id", &st->id) < 0 || get_owned(in, j, "number", &st->number) < 0 ||
 	    get_balance(in, j, "opening_balance", st->currency, &st->opening) < 0 ||
 	    get_balance(in, j, "closing_balance", st->currency, &st->closing) < 0 ||

@@ -238,6 +238,8 @@ const char *txn_status_name(enum txn_status status);
  * "PKO BP", "mBank", "ING Bank Śląski", ...; NULL for other accounts. */
 const char *stmt_bank_of_account(const char *iban);
 
+/* Three letters A–Z (the shape of an ISO 4217 code); reads at most 3 bytes of s. */
+bool stmt_is_currency(const char *s);
 /* A calendar date into "YYYY-MM-DD" if it exists (years 1–9999, leap years counted);
  * otherwise false and out is "". */
 bool stmt_date_set(char out[STMT_DATE_LEN + 1], int year, int month, int day);

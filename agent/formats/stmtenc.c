@@ -10,19 +10,11 @@
 
 static const char *const candidates[] = {"ISO-8859-2", "WINDOWS-1250", "CP852"};
 
-bool stmt_enc_set(struct stmt_enc *e, const char *name)
+/* The table of one 8-bit encoding, built with iconv. */
+static void build_table(struct stmt_enc *e, const char *name)
 {
 	memset(e, 0, sizeof(*e));
-	if (strcmp(name, "UTF-8") == 0 || strcmp(name, "ASCII") == 0) {
-		e->name = strcmp(name, "UTF-8") == 0 ? "UTF-8" : "ASCII";
-		e->utf8 = true;
-		return true;
-	}
-	for (size_t i = 0; i < ARRAY_LEN(candidates); i++)
-		if (strcmp(name, candidates[i]) == 0)
-			e->name = candidates[i];
-	if (!e->name)
-		return false;
+	e->name = name;
 	for (int b = 0x80; b <= 0xFF; b++) {
 		char byte = (char)b;
 		char *u = charset_to_utf8(e->name, &byte, 1);
@@ -31,7 +23,27 @@ bool stmt_enc_set(struct stmt_enc *e, const char *name)
 		e->table_len[b - 0x80] = (unsigned char)strlen(text);
 		free(u);
 	}
-	return true;
+}
+
+bool stmt_enc_set(struct stmt_enc *e, const char *name)
+{
+	/* built once per process: iconv_open is slow, and detection tries each */
+	static struct stmt_enc tables[ARRAY_LEN(candidates)];
+	memset(e, 0, sizeof(*e));
+	if (strcmp(name, "UTF-8") == 0 || strcmp(name, "ASCII") == 0) {
+		e->name = strcmp(name, "UTF-8") == 0 ? "UTF-8" : "ASCII";
+		e->utf8 = true;
+		return true;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(candidates); i++) {
+		if (strcmp(name, candidates[i]) != 0)
+			continue;
+		if (!tables[i].name)
+			build_table(&tables[i], candidates[i]);
+		*e = tables[i];
+		return true;
+	}
+	return false;
 }
 
 /* Polish letters, upper and lower case. */

@@ -54,14 +54,19 @@ int stmt_input_peek(struct stmt_input *in, size_t want, const char **data, size_
 		in->head_len -= in->head_pos;
 		in->head_pos = 0;
 	}
-	if (in->head_len < want) {
-		in->head = xrealloc(in->head, want);
-		while (in->head_len < want && !in->eof) {
-			ssize_t r = source_read(in, in->head + in->head_len, want - in->head_len, err);
-			if (r < 0)
-				return -1;
-			in->head_len += (size_t)r;
+	while (in->head_len < want && !in->eof) { /* grow by what comes, not by want */
+		size_t step = want - in->head_len < 65536 ? want - in->head_len : 65536;
+		if (in->fd < 0 && in->mem_len - in->mem_pos < step)
+			step = in->mem_len - in->mem_pos;
+		if (in->head_len + step > in->head_cap) {
+			in->head_cap = in->head_len + step > in->head_cap * 2 ? in->head_len + step
+									       : in->head_cap * 2;
+			in->head = xrealloc(in->head, in->head_cap);
 		}
+		ssize_t r = source_read(in, in->head + in->head_len, step, err);
+		if (r < 0)
+			return -1;
+		in->head_len += (size_t)r;
 	}
 	*data = in->head;
 	*len = in->head_len;
@@ -84,5 +89,5 @@ void stmt_input_free(struct stmt_input *in)
 {
 	free(in->head);
 	in->head = NULL;
-	in->head_len = in->head_pos = 0;
+	in->head_len = in->head_pos = in->head_cap = 0;
 }

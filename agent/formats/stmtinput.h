@@ -24,7 +24,7 @@ struct stmt_input {
 	const char *mem;
 	size_t mem_len, mem_pos;
 	char *head;		/* peeked bytes not yet handed out */
-	size_t head_len, head_pos;
+	size_t head_len, head_pos, head_cap;
 	bool eof;		/* the source has no more bytes (the head may) */
 };
 
