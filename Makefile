@@ -1,12 +1,14 @@
 # goniec — build, test, demo, install and package.
 #
 #   make            build ./goniec
-#   make check      install missing dependencies, build, run every test
-#   make demo       install missing dependencies, build, run the example conf.d
-#   make bench      benchmarks (figures go to bench/RESULTS.md by hand)
+#   make check      install what the tests need, build, run every test
+#   make demo       install what the demo needs (only that), build, run the example conf.d
+#   make bench      install the benchmarks' peers, build, run them (figures go to
+#                   bench/RESULTS.md by hand)
 #   make fuzz       run each fuzz target longer (FUZZ_SECONDS, default 120)
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make deps       install missing Debian build and test dependencies
+#   make deps       install every missing Debian dependency (deps-demo, deps-check,
+#                   deps-bench: what that target needs; see packaging/deps.sh)
 #   make deb / rpm  build the packages into build/pkg (packaging/build.sh)
 #   make package-check  lintian, rpmlint, and install tests in a Debian 12 chroot
 #
@@ -43,6 +45,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all check unit integration asan-check demo bench fuzz fuzz-smoke install deps clean \
+        deps-demo deps-check deps-bench \
         deb rpm package-check
 all: goniec
 
@@ -77,7 +80,7 @@ $(OBJS): $(PATHS_STAMP)
 # ---- tests ---------------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-check: deps
+check: deps-check
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory asan-build
 	@tests/run-all.sh $(BUILD) build-asan
@@ -111,10 +114,12 @@ fuzz: $(FUZZ_BINS)
 	@tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 # ---- demo, bench ----------------------------------------------------------------------
-demo: deps all
+demo: deps-demo
+	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
-bench: all
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
 	@bench/run.sh
 
 # ---- install ---------------------------------------------------------------------------
@@ -135,11 +140,15 @@ deb:
 rpm:
 	@packaging/build.sh rpm $(PKGDIR) $(VERSION)
 
-package-check: deps
+package-check: deps-check
 	@packaging/package-check.sh $(PKGDIR) $(VERSION)
 
+# Each target installs the lines of packaging/deps.d/*.list tagged with it or with build.
 deps:
-	@packaging/deps.sh
+	@packaging/deps.sh all
+
+deps-demo deps-check deps-bench:
+	@packaging/deps.sh $(@:deps-%=%)
 
 clean:
 	rm -rf build build-asan build-fuzz goniec
