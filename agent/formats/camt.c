@@ -123,6 +123,11 @@ struct camt {
 	unsigned long entries;
 	char xml_error[512];
 	int xml_error_line;
+	struct stmt_input *in;
+	int prolog;		/* enum prolog_state */
+	int marks;		/* '-' or '?' just seen in the prolog */
+	bool prolog_done;	/* the root element has started */
+	char refused[96];	/* why the input was stopped, or "" */
 };
 
 static int bad(struct camt *c, const xmlNode *n, const char *fmt, const char *what)
@@ -185,20 +190,6 @@ static int direction(const xmlNode *n)
 }
 
 /* ---- statement-level elements ----------------------------------------------------- */
-
-static void read_account(struct camt *c, const xmlNode *acct)
-{
-	char *id = text_at(acct, "Id/IBAN");
-	if (!id)
-		id = text_at(acct, "Id/Othr/Id");
-	if (id)
-		stmt_set_account(c->st.account, id, strlen(id));
-	free(id);
-	char *ccy = text_at(acct, "Ccy");
-	if (ccy && strlen(ccy) == STMT_CCY_LEN && stmt_is_currency(ccy))
-		memcpy(c->st.currency, ccy, STMT_CCY_LEN + 1);
-	free(ccy);
-}
 
 static void read_balance(struct camt *c, const xmlNode *bal)
 {
@@ -315,27 +306,41 @@ static void read_remittance(struct txn *t, const xmlNode *rmt)
 	}
 }
 
+/* The text at prefix+first, else at prefix+second. */
+static char *text_at_either(const xmlNode *n, const char *prefix, const char *first,
+			    const char *second)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "%s%s", prefix, first);
+	char *text = text_at(n, path);
+	if (!text) {
+		snprintf(path, sizeof(path), "%s%s", prefix, second);
+		text = text_at(n, path);
+	}
+	return text;
+}
+
+static void read_account(struct camt *c, const xmlNode *acct)
+{
+	char *id = text_at_either(acct, "Id", "/IBAN", "/Othr/Id");
+	if (id)
+		stmt_set_account(c->st.account, id, strlen(id));
+	free(id);
+	char *ccy = text_at(acct, "Ccy");
+	if (ccy && strlen(ccy) == STMT_CCY_LEN && stmt_is_currency(ccy))
+		memcpy(c->st.currency, ccy, STMT_CCY_LEN + 1);
+	free(ccy);
+}
+
+/* Dbtr/Nm (v02–v07) or Dbtr/Pty/Nm (v08+). */
 static char *party_name(const xmlNode *parties, const char *who)
 {
-	char path[32];
-	snprintf(path, sizeof(path), "%s/Nm", who);
-	char *name = text_at(parties, path);
-	if (!name) {
-		snprintf(path, sizeof(path), "%s/Pty/Nm", who);
-		name = text_at(parties, path);
-	}
-	return name;
+	return text_at_either(parties, who, "/Nm", "/Pty/Nm");
 }
 
 static char *party_account(const xmlNode *parties, const char *who)
 {
-	char path[32];
-	snprintf(path, sizeof(path), "%sAcct/Id/IBAN", who);
-	char *acct = text_at(parties, path);
-	if (!acct) {
-		snprintf(path, sizeof(path), "%sAcct/Id/Othr/Id", who);
-		acct = text_at(parties, path);
-	}
+	char *acct = text_at_either(parties, who, "Acct/Id/IBAN", "Acct/Id/Othr/Id");
 	char iban[IBAN_MAX_LEN + 1];
 	if (acct && account_normalise(acct, iban) && iban_valid(iban)) {
 		free(acct);
@@ -635,6 +640,11 @@ static int statement_child(struct camt *c, const xmlNode *n)
 	return 0;
 }
 
+static void quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx, (void)msg;
+}
+
 static void xml_error(void *ctx, xmlErrorPtr e)
 {
 	struct camt *c = ctx;
@@ -645,12 +655,54 @@ static void xml_error(void *ctx, xmlErrorPtr e)
 	c->xml_error_line = e->line;
 }
 
+/* The bytes before the root element, looked at before libxml2 sees them: a DOCTYPE (the
+ * carrier of external entities and entity bombs) stops the input, so that not one of its
+ * declarations is parsed. ISO 20022 messages are UTF-8; UTF-16 is refused here too, as
+ * its DOCTYPE would not show in bytes. */
+enum prolog_state { PROLOG_TEXT, PROLOG_LT, PROLOG_BANG, PROLOG_BANG_DASH, PROLOG_COMMENT, PROLOG_PI };
+
+static void scan_prolog(struct camt *c, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && !c->prolog_done && !c->refused[0]; i++) {
+		char ch = s[i];
+		if (ch == '\0')
+			snprintf(c->refused, sizeof(c->refused), "is not UTF-8 (UTF-16?)");
+		switch (c->prolog) {
+		case PROLOG_TEXT:
+			c->prolog = ch == '<' ? PROLOG_LT : PROLOG_TEXT;
+			break;
+		case PROLOG_LT:
+			c->prolog = ch == '?' ? PROLOG_PI : ch == '!' ? PROLOG_BANG : PROLOG_TEXT;
+			c->prolog_done = ch != '?' && ch != '!';
+			break;
+		case PROLOG_BANG:
+		case PROLOG_BANG_DASH:
+			if (ch != '-')
+				snprintf(c->refused, sizeof(c->refused),
+					 "has a DOCTYPE, which is not allowed in a bank message");
+			c->prolog = c->prolog == PROLOG_BANG ? PROLOG_BANG_DASH : PROLOG_COMMENT;
+			c->marks = 0;
+			break;
+		case PROLOG_COMMENT:
+			c->prolog = ch == '>' && c->marks >= 2 ? PROLOG_TEXT : PROLOG_COMMENT;
+			c->marks = ch == '-' ? c->marks + 1 : 0;
+			break;
+		case PROLOG_PI:
+			c->prolog = ch == '>' && c->marks ? PROLOG_TEXT : PROLOG_PI;
+			c->marks = ch == '?';
+			break;
+		}
+	}
+}
+
 static int xml_read(void *ctx, char *buf, int len)
 {
-	struct stmt_input *in = ctx;
+	struct camt *c = ctx;
 	struct gerr err;
-	ssize_t r = stmt_input_read(in, buf, (size_t)len, &err);
-	return r < 0 ? -1 : (int)r;
+	ssize_t r = stmt_input_read(c->in, buf, (size_t)len, &err);
+	if (r > 0 && !c->prolog_done)
+		scan_prolog(c, buf, (size_t)r);
+	return r < 0 || c->refused[0] ? -1 : (int)r;
 }
 
 static int check_message(struct camt *c, const xmlChar *name, const xmlChar *ns)
@@ -723,6 +775,8 @@ static int read_stream(struct camt *c)
 		if (rc == 0 && c->more == 1)
 			c->more = xmlTextReaderRead(c->reader);
 	}
+	if (c->refused[0])
+		return gerr_set(c->err, "%s: %s", c->f->name, c->refused);
 	if (c->xml_error[0] || c->more < 0)
 		return gerr_set(c->err, "%s: line %d: %s", c->f->name, c->xml_error_line,
 				c->xml_error[0] ? c->xml_error : "XML cannot be read");
@@ -734,8 +788,9 @@ static int read_stream(struct camt *c)
 int camt_read(struct stmt_input *in, struct stmt_file *f, const struct stmt_sink *sink,
 	      struct gerr *err)
 {
-	struct camt c = {.f = f, .sink = sink, .err = err};
-	c.reader = xmlReaderForIO(xml_read, NULL, in, NULL, NULL,
+	struct camt c = {.f = f, .sink = sink, .err = err, .in = in};
+	xmlSetGenericErrorFunc(NULL, quiet);
+	c.reader = xmlReaderForIO(xml_read, NULL, &c, NULL, NULL,
 				  XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES |
 					  XML_PARSE_COMPACT);
 	if (!c.reader)

@@ -5,7 +5,9 @@
  * The message is read with libxml2's streaming xmlTextReader: each child of a statement
  * (Id, Acct, Bal, TxsSummry, Ntry, ...) is expanded and read on its own, then freed, so
  * memory holds one entry at a time, not the file. No network access, no DTD: a document
- * with a DOCTYPE (the carrier of external entities and entity bombs) is refused.
+ * with a DOCTYPE (the carrier of external entities and entity bombs) is refused from its
+ * bytes, before libxml2 reads a single declaration (as formats/xmlsafe.h does for whole
+ * documents); libxml2 prints nothing.
  *
  * What is read: Stmt (Rpt, Ntfctn) Id, ElctrncSeqNb/LglSeqNb, FrToDt, Acct (IBAN or
  * Othr/Id, Ccy), Bal of every type (OPBD/PRCD opening, CLBD closing, CLAV available,

@@ -82,6 +82,18 @@ static inline bool has_problem(const struct strlist *problems, const char *part)
 	return false;
 }
 
+/* Reading `text` as a file named `name` fails with a message containing `part`. */
+static inline void expect_read_error(const char *name, const char *text, const char *part)
+{
+	struct stmt_file f;
+	struct gerr err;
+	if (read_bytes(name, text, strlen(text), &f, &err) != -1)
+		fail_msg("read, expected an error containing \"%s\"", part);
+	if (!strstr(err.msg, part))
+		fail_msg("\"%s\" does not contain \"%s\"", err.msg, part);
+	stmt_file_free(&f);
+}
+
 #define assert_minor(actual, expected) assert_true((int64_t)(actual) == (int64_t)(expected))
 
 #endif

@@ -229,13 +229,7 @@ static void test_map_from_conf_d(void **state)
 
 static void expect_error(const char *text, const char *part)
 {
-	struct stmt_file f;
-	struct gerr err;
-	if (read_bytes("x.csv", text, strlen(text), &f, &err) != -1)
-		fail_msg("read, expected an error containing \"%s\"", part);
-	if (!strstr(err.msg, part))
-		fail_msg("\"%s\" does not contain \"%s\"", err.msg, part);
-	stmt_file_free(&f);
+	expect_read_error("x.csv", text, part);
 }
 
 #define PEKAO "Data księgowania;Data waluty;Nadawca / Odbiorca;Adres nadawcy / odbiorcy;" \

@@ -2,6 +2,7 @@
  * against the independent reading of genkgo/camt (the JSON files in camt053/genkgo-expected) and
  * field by field, and hostile XML (entities, DOCTYPE, broken documents). */
 #include "stmt_testutil.h"
+#include "formats/camt.h"
 
 #define CAMT SAMPLES "camt053/"
 
@@ -261,13 +262,7 @@ static void test_fields(void **state)
 
 static void expect_error(const char *text, const char *part)
 {
-	struct stmt_file f;
-	struct gerr err;
-	if (read_bytes("x.xml", text, strlen(text), &f, &err) != -1)
-		fail_msg("read, expected an error containing \"%s\"", part);
-	if (!strstr(err.msg, part))
-		fail_msg("\"%s\" does not contain \"%s\"", err.msg, part);
-	stmt_file_free(&f);
+	expect_read_error("x.xml", text, part);
 }
 
 static void test_hostile(void **state)
@@ -276,11 +271,30 @@ static void test_hostile(void **state)
 	/* external entities and entity bombs: refused, no network, no expansion */
 	expect_error("<?xml version=\"1.0\"?><!DOCTYPE Document [<!ENTITY x SYSTEM "
 		     "\"file:///etc/passwd\">]>" DOC("<Stmt><Id>&x;</Id></Stmt>"),
-		     "a DOCTYPE is not allowed in a bank message");
+		     "x.xml: has a DOCTYPE, which is not allowed in a bank message");
 	expect_error("<?xml version=\"1.0\"?><!DOCTYPE d [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
 		     "\"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;"
 		     "&b;\">]>" DOC("<Stmt><Id>&c;</Id></Stmt>"),
-		     "x.xml: line 1:"); /* libxml2 stops it in the DTD, or the DOCTYPE check */
+		     "x.xml: has a DOCTYPE"); /* stopped before its declarations are read */
+	expect_error("<?xml version=\"1.0\"?><!-- a -- comment --><!DOCTYPE d>" DOC(""),
+		     "x.xml: has a DOCTYPE");
+	/* UTF-16 would hide a DOCTYPE from the byte check: refused */
+	const char *ascii = DOC("<Stmt/>");
+	size_t n = strlen(ascii);
+	char *utf16 = xcalloc(2 * n + 2, 1);
+	utf16[0] = (char)0xFF, utf16[1] = (char)0xFE;
+	for (size_t i = 0; i < n; i++)
+		utf16[2 + 2 * i] = ascii[i];
+	struct stmt_input in;
+	struct stmt_file f16;
+	struct gerr err16;
+	stmt_input_mem(&in, utf16, 2 * n + 2, "x.xml");
+	stmt_file_init(&f16, "x.xml");
+	assert_int_equal(camt_read(&in, &f16, NULL, &err16), -1);
+	assert_string_equal(err16.msg, "x.xml: is not UTF-8 (UTF-16?)");
+	stmt_file_free(&f16);
+	stmt_input_free(&in);
+	free(utf16);
 	expect_error("<?xml version=\"1.0\"?>" DOC("<Stmt><Id>&undefined;</Id></Stmt>"),
 		     "x.xml: line 2:");
 	/* broken documents */

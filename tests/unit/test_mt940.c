@@ -384,14 +384,7 @@ static void test_frames(void **state)
 
 static void expect_error(const char *text, const char *part)
 {
-	struct stmt_file f;
-	struct gerr err;
-	if (read_text(text, &f, &err) != -1)
-		fail_msg("read, expected an error containing \"%s\"", part);
-	if (!strstr(err.msg, part))
-		fail_msg("\"%s\" does not contain \"%s\"", err.msg, part);
-	assert_non_null(strstr(err.msg, "test.sta"));
-	stmt_file_free(&f);
+	expect_read_error("test.sta", text, part);
 }
 
 static void test_refused(void **state)
