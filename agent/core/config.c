@@ -14,7 +14,8 @@
 
 #define CONFIG_FILE_MAX (4u << 20)
 
-const char *const document_type_names[] = {"pdf", "xml", "mt940", "camt", "csv", "zip", NULL};
+const char *const document_type_names[] = {"pdf", "xml", "mt940", "camt", "csv", "zip", "transactions",
+					   NULL};
 
 static const struct cf_field agent_fields[] = {
 	{.key = "spool", .type = CF_STRING, .offset = offsetof(struct agent_conf, spool_dir),
@@ -168,7 +169,7 @@ static void check_accept(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 		if (!known) {
 			const char *hint = cf_suggest(src->accept.items[i], document_type_names);
 			cf_error(ctx, cf_get(ctx, node, "accept") ? cf_get(ctx, node, "accept") : node,
-				 "accept: unknown document type '%s'%s%s%s (known: pdf xml mt940 camt csv zip)",
+				 "accept: unknown document type '%s'%s%s%s (known: pdf xml mt940 camt csv zip transactions)",
 				 src->accept.items[i], hint ? " (did you mean '" : "",
 				 hint ? hint : "", hint ? "'?)" : "");
 		}

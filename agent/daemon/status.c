@@ -212,9 +212,10 @@ void status_remove_alert(struct source_status *st, const char *cause)
 	st->nalerts--;
 }
 
-json_t *status_entry(const struct source_conf *src, const struct source_status *st,
-		     time_t next_run, bool running)
+json_t *status_entry(const char *state_dir, const struct source_conf *src,
+		     const struct source_status *st, time_t next_run, bool running)
 {
+	json_t *details = src->type->details ? src->type->details(state_dir, src) : NULL;
 	char *sched = plan_describe(src);
 	json_t *j = status_to_json(st);
 	json_object_set_new(j, "name", json_string(src->name));
@@ -225,6 +226,8 @@ json_t *status_entry(const struct source_conf *src, const struct source_status *
 	json_object_set_new(j, "running", json_boolean(running));
 	json_object_set_new(j, "next_run", next_run == NEXTRUN_NEVER || !src->enabled
 						   ? json_null() : json_integer((json_int_t)next_run));
+	if (details)
+		json_object_set_new(j, "details", details);
 	free(sched);
 	return j;
 }

@@ -15,6 +15,8 @@
 #ifndef GONIEC_SOURCE_H
 #define GONIEC_SOURCE_H
 
+#include <jansson.h>
+
 #include "core/config.h"
 
 struct spool;
@@ -63,6 +65,10 @@ struct source_type {
 	 * property, a consent about to expire), as a message owned by the caller, or NULL.
 	 * Looked at by the daemon after each run; may be NULL. */
 	char *(*attention)(const struct config *cfg, const struct source_conf *src);
+	/* What `goniec status` shows of the source beyond its runs (a bank source: the
+	 * consent's expiry, each account's balance and last transaction), from the files in
+	 * the state directory; a new reference, or NULL. May be NULL. */
+	json_t *(*details)(const char *state_dir, const struct source_conf *src);
 };
 
 /* Find a type by name; NULL if unknown. */

@@ -37,7 +37,7 @@ static const struct broken broken_configs[] = {
 	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    schedule: sometimes\n",
 	 "t.yaml:5:15: error: schedule: 'sometimes' is not a schedule (expected times such as [\"05:00\", \"12:00\"], daily, manual, or {every: 6h})"},
 	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    accept: [pdf, docx]\n",
-	 "t.yaml:5:13: error: accept: unknown document type 'docx' (known: pdf xml mt940 camt csv zip)"},
+	 "t.yaml:5:13: error: accept: unknown document type 'docx' (known: pdf xml mt940 camt csv zip transactions)"},
 	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    enabled: perhaps\n",
 	 "t.yaml:5:14: error: enabled: expected true or false, got 'perhaps'"},
 	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    after: delete\n",
