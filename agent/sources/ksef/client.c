@@ -283,9 +283,11 @@ int ksef_request(struct ksef_client *c, enum ksef_group g, const char *method, c
 		if (!wait_within(c, ksef_pace_wait(&c->pace[g], now_ms())))
 			return gerr_set(err, "%s %s: KSeF's rate limits leave no room before the run's "
 					"time limit; the rest is left for the next run", method, path);
-		ksef_pace_note(&c->pace[g], now_ms());
 		ksef_resp_free(r);
 		CURLcode rc = perform(c, method, path, bearer, json_body, r);
+		/* Noted when the answer is in: KSeF received the request before that, so the
+		 * windows the service counts are never fuller than ours. */
+		ksef_pace_note(&c->pace[g], now_ms());
 		int64_t delay = (int64_t)RETRY_FIRST_MS << (attempt - 1);
 		if (rc == CURLE_OK && r->status == 429) {
 			c->throttled++;

@@ -258,27 +258,27 @@ static enum run_outcome ksef_run(struct source_run *run)
 
 /* ---- status --------------------------------------------------------------------------- */
 
-json_t *ksef_status(const char *state_dir)
+json_t *ksef_details(const char *state_dir, const struct source_conf *src)
 {
-	char *path = path_join(state_dir, KSEF_STATE_FILE);
-	json_t *state = json_load_file(path, 0, NULL), *out = NULL;
+	char *path = xasprintf("%s/sources/%s/%s", state_dir, src->name, KSEF_STATE_FILE);
+	json_t *state = json_load_file(path, 0, NULL), *subjects;
 	free(path);
 	if (!json_is_object(state)) {
 		json_decref(state);
 		return NULL;
 	}
-	out = json_object();
+	subjects = json_object();
 	for (size_t i = 0; subject_names[i]; i++) {
 		json_t *st = json_object_get(state, subject_names[i]);
 		if (!json_is_object(st))
 			continue;
-		json_object_set_new(out, subject_names[i], json_pack(
+		json_object_set_new(subjects, subject_names[i], json_pack(
 			"{s:O?, s:O?, s:I}", "last_issue_date", json_object_get(st, "last_issue_date"),
 			"last_stored", json_object_get(st, "last_storage"),
 			"filed", json_integer_value(json_object_get(st, "filed"))));
 	}
 	json_decref(state);
-	return out;
+	return json_pack("{s:o}", "subjects", subjects);
 }
 
 const struct source_type source_type_ksef = {
@@ -289,4 +289,5 @@ const struct source_type source_type_ksef = {
 	.default_accept = "xml",
 	.default_times = ksef_default_times,
 	.run = ksef_run,
+	.details = ksef_details,
 };
