@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/idnum.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/spool.h"
@@ -27,7 +26,7 @@ static const char *const subject_names[] = {"purchase", "sales", NULL};
 
 #define OFF(f) offsetof(struct ksef_conf, f)
 static const struct cf_field ksef_fields[] = {
-	{.key = "nip", .type = CF_STRING, .offset = OFF(nip), .flags = CF_REQUIRED,
+	{.key = "nip", .type = CF_NIP, .offset = OFF(nip), .flags = CF_REQUIRED,
 	 .help = "the company's NIP (\"526-025-09-95\" or \"5260250995\"): the KSeF context"},
 	{.key = "token", .type = CF_SECRET, .offset = OFF(token), .flags = CF_REQUIRED,
 	 .help = "the KSeF token with InvoiceRead for this NIP (or token_file / _env / _credential)"},
@@ -54,22 +53,6 @@ const char *ksef_base_url(const struct ksef_conf *c)
 }
 
 /* ---- validation --------------------------------------------------------------------- */
-
-static int check_nip(struct cf_ctx *ctx, yaml_node_t *node, struct ksef_conf *c)
-{
-	char nip[NIP_LEN + 1];
-	yaml_node_t *at = cf_get(ctx, node, "nip");
-	if (!c->nip)
-		return -1;
-	if (!nip_normalise(c->nip, nip))
-		return cf_error(ctx, at, "nip: '%s' is not a NIP (ten digits, may be written with "
-				"PL, spaces or dashes)", c->nip);
-	if (!nip_valid(nip))
-		return cf_error(ctx, at, "nip: '%s' fails the NIP checksum (a digit wrong?)", c->nip);
-	free(c->nip);
-	c->nip = xstrdup(nip);
-	return 0;
-}
 
 static int check_subjects(struct cf_ctx *ctx, yaml_node_t *node, const struct ksef_conf *c)
 {
@@ -145,9 +128,7 @@ static int ksef_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 {
 	struct ksef_conf *c = src->typed;
 	int64_t ms;
-	int rc = check_nip(ctx, node, c);
-	if (check_subjects(ctx, node, c) < 0)
-		rc = -1;
+	int rc = check_subjects(ctx, node, c);
 	if (c->base_url && !str_starts_with(c->base_url, "https://"))
 		rc = cf_error(ctx, cf_get(ctx, node, "base_url"), "base_url must be an https:// URL");
 	if (c->history && history_start(c->history, time(NULL), &ms) < 0)

@@ -32,7 +32,7 @@
 enum ksef_environment { KSEF_ENV_PROD, KSEF_ENV_DEMO, KSEF_ENV_TEST };
 
 struct ksef_conf {
-	char *nip;               /* compact after validation */
+	char *nip;               /* compact, checksum verified (CF_NIP) */
 	struct secret token;
 	int environment;
 	char *base_url;          /* NULL: the environment's */
