@@ -60,6 +60,7 @@ EOF
 printf '%s\n' "$TOKEN" >"$T/token"
 printf '%s-gen\n' "$TOKEN" >"$T/token-gen"
 printf 'wrong-token\n' >"$T/token-wrong"
+printf 'revoked-token\n' >"$T/token-revoked"
 chmod 600 "$T"/token*
 run() { "$GONIEC" -c "$CONF" "$@" >"$T/out" 2>&1; RC=$?; }
 has() { grep -q -- "$1" "$T/out"; }
@@ -156,7 +157,6 @@ run fetch --here
 check_eq "wrong token: exit status 3 (needs a person)" 3 "$RC"
 check "wrong token: KSeF's reason is given" has "450 .*Nieprawidłowy token"
 check "wrong token: the token is not in the message" bash -c "! grep -q wrong-token '$T/out'"
-printf 'revoked-token\n' >"$T/token-revoked"
 conf revoked "" "" "$T/token-revoked"
 run fetch --here
 check_eq "revoked token: needs a person" 3 "$RC"

@@ -79,10 +79,14 @@ static int query_page(struct walk *w, int64_t from, int64_t to, int page, json_t
 		rc = 1;
 	} else if (rc == 0 && r.status != 200) {
 		rc = answer_error(&r, "listing invoices (POST /invoices/query/metadata)", err);
-	} else if (rc == 0 && !json_is_object(*out = json_loadb(r.body.data, r.body.len, 0, NULL))) {
-		json_decref(*out);
-		*out = NULL;
-		rc = gerr_set(err, "listing invoices: KSeF's answer is not a JSON object");
+	} else if (rc == 0) {
+		/* (json_is_object() is a macro that reads its argument twice.) */
+		*out = json_loadb(r.body.data, r.body.len, 0, NULL);
+		if (!json_is_object(*out)) {
+			json_decref(*out);
+			*out = NULL;
+			rc = gerr_set(err, "listing invoices: KSeF's answer is not a JSON object");
+		}
 	}
 	ksef_resp_free(&r);
 	free(path);
