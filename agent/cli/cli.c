@@ -42,6 +42,16 @@ static const struct command commands[] = {
 	 "  -p, --poll    poll the spool even on a local file system\n"
 	 "  -i, --interval T  rescan (inotify) or poll interval: 5m and 10s by default\n"
 	 "Exits 75 when another forwarder (goniec run) holds the journal.\n"},
+	{"invoice", cmd_invoice, "[OPTS] FILE...",
+	 "show the invoice fields read from PDFs and the rule that found each",
+	 "Reads each PDF's text (in a worker with time and memory limits) and applies the\n"
+	 "invoice field rules (shipped, and yours in conf.d/invoices/): prints each field,\n"
+	 "the rule that found it and where (page, line), and the fields not found. A PDF\n"
+	 "without a text layer shows \"text: none\". See docs/invoices.md.\n"
+	 "  --json   print one JSON array, an object per file\n"
+	 "  --text   also print the text the rules read (columns kept as on the page)\n"
+	 "  --time-limit T, --memory-limit SIZE  for each PDF (default 20s, 512MiB)\n"
+	 "Exits 1 when a file could not be read at all, 2 when the rules have errors.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
 	{"run", cmd_run, "", "run the daemon: schedules, workers, forwarder, control socket",
 	 "Runs in the foreground until SIGTERM (systemd Type=notify). Each source runs on its\n"

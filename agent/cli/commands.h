@@ -52,6 +52,7 @@ char *cli_find_source_tree(void);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_consent(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
+int cmd_invoice(struct cli *cli, int argc, char **argv);
 int cmd_folders(struct cli *cli, int argc, char **argv);
 int cmd_forward(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);

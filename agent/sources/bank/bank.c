@@ -220,6 +220,10 @@ static enum run_outcome bank_run_source(struct source_run *run)
 		bank_close(&s);
 		return out;
 	}
+	for (size_t i = 0; i < s.conf->accounts.len; i++)
+		if (!bank_consent_account(&s.consent, NULL, s.conf->accounts.items[i]))
+			log_warn("%s: account %s (in accounts:) is not in the consent; link it: goniec bank link %s",
+				 run->src->name, s.conf->accounts.items[i], run->src->name);
 	accounts = bank_accounts_load(run->state_dir);
 	for (size_t i = 0; i < s.consent.naccounts && !source_run_stopping(); i++) {
 		if (!account_taken(s.conf, &s.consent.accounts[i]))

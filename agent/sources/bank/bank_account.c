@@ -470,12 +470,13 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 		return out;
 	}
 	run->stats.looked_at += c.listed;
+	unsigned long booked_new = c.st.credits_count + c.st.debits_count;
 	json_t *pending_now = sorted(c.pending);
 	bool pending_changed = json_array_size(pending_now) && !json_equal(pending_now, json_object_get(st, "pending"));
 	json_decref(pending_now);
 	log_info("%s: %s: %lu transactions from %s to %s, %lu new, %zu pending, %lu recorded before", run->src->name,
-		 a->iban, c.listed, from, today, c.st.count, json_array_size(c.pending), c.duplicates);
-	if (c.st.count || pending_changed) {
+		 a->iban, c.listed, from, today, booked_new, json_array_size(c.pending), c.duplicates);
+	if (booked_new || pending_changed) {
 		struct tm tm;
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
