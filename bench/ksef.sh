@@ -12,27 +12,18 @@ cd "$(dirname "$0")/.."
 GONIEC=${GONIEC:-$PWD/build/goniec}
 INVOICES=${INVOICES:-10000}
 NIP=5260250274
-base=$(mktemp -d /var/tmp/goniec-bench-ksef.XXXXXX)
-pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$base"' EXIT
+TEST_NAME=bench-ksef
+. tests/integration/lib.sh     # make_test_ca, free_port, wait_port; $T is the scratch dir
+base=$T
 
-tls=$base/tls
-mkdir -p "$tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=goniec bench CA" \
-	-keyout "$tls/ca.key" -out "$tls/ca.pem" >/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" \
-	-out "$tls/server.csr" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1\n' >"$tls/ext.cnf"
-openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-	-CAcreateserial -days 2 -extfile "$tls/ext.cnf" -out "$tls/server.pem" >/dev/null 2>&1
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-python3 tests/fixtures/ksef_server.py --port "$port" --cert "$tls/server.pem" --key "$tls/server.key" \
+make_test_ca
+port=$(free_port)
+python3 tests/fixtures/ksef_server.py --port "$port" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
 	--context "$NIP:bench-token" --generate "$INVOICES" --generate-nip "$NIP" \
 	--rate-limits '{"invoiceMetadata": [100, 6000, 360000], "invoiceDownload": [1000, 60000, 3600000], "other": [100, 6000, 360000]}' \
 	2>"$base/fixture.log" &
-pid=$!
-for _ in $(seq 1200); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+at_exit "kill $! 2>/dev/null"
+wait_port "$port" 300 || { echo "the fixture did not start"; cat "$base/fixture.log"; exit 1; }
 
 mkdir -p "$base/conf.d"
 printf 'bench-token\n' >"$base/token"
@@ -42,7 +33,7 @@ agent: {spool: $base/spool, state: $base/state}
 company: {id: acme, nip: "$NIP"}
 sources:
   - {name: acme-ksef, type: ksef, nip: "$NIP", token_file: $base/token,
-     base_url: "https://127.0.0.1:$port/v2", ca_file: $tls/ca.pem, history: 2d}
+     base_url: "https://127.0.0.1:$port/v2", ca_file: $T/tls/ca.pem, history: 2d}
 YAML
 
 start=$(date +%s.%N)
