@@ -42,6 +42,10 @@ touch -d '1 minute ago' "$T/ksef"/*
 check "the KSeF XML is filed" g fetch ksef
 
 m=$(side mail) p=$(side portal) k=$(side ksef)
+# Invoice enrichment joins filing through the filing helper's enrichers (sources/filing.c);
+# until it is wired there the sidecars carry no invoice object: say so, and skip.
+grep -qs invoice_enrich "$SRC_DIR/agent/sources/filing.c" ||
+	skip "invoice enrichment is not wired into filing (sources/filing.c) in this tree yet"
 check "three documents, three sidecars" test -n "$m" -a -n "$p" -a -n "$k"
 first=${m#$T/spool/}
 first=${first%.meta.json}
