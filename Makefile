@@ -35,7 +35,7 @@ CPPFLAGS += -Iagent -D_GNU_SOURCE -DGONIEC_VERSION='"$(VERSION)"' \
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -fno-strict-aliasing
 # libetpan's .pc adds Debian's no-pie specs; only its libraries are wanted.
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs-only-l libetpan) -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs-only-l libetpan) -lcsv -lm
 
 BUILD    ?= build
 # agent/pdfworker/ is the PDF text worker, a program of its own (it alone links poppler).

@@ -61,6 +61,18 @@ static const struct command commands[] = {
 	 "Asks the running daemon (or reads the saved status when none runs) and prints per\n"
 	 "source: last run, outcome, documents, next run, what needs a person; then the\n"
 	 "forwarder's routes. --json prints the same as a JSON document.\n"},
+	{"statement", cmd_statement, "[--json|--csv] FILE...",
+	 "print the statements and transactions of bank statement files",
+	 "Reads each FILE as goniec does when a statement is filed (MT940/MT942, CAMT.052/\n"
+	 "053/054, a bank's CSV export, goniec.transactions/1) and prints its statements:\n"
+	 "account, period, balances, transactions, whether opening + transactions = closing,\n"
+	 "and the problems found. Exits 1 when a file cannot be read (the error names the\n"
+	 "line).\n"
+	 "\n"
+	 "  --json  one goniec.transactions/1 document per file and line (holds the file's\n"
+	 "          transactions in memory; --csv streams)\n"
+	 "  --csv   one row per transaction, with a header row\n"
+	 "  --maps  list the bank CSV maps in use and print the built-in ones as YAML\n"},
 	{"reload", cmd_reload, "", "make the running daemon re-read conf.d",
 	 "Checks conf.d, then asks the daemon to load it; prints the errors if it is rejected.\n"},
 	{"worker", cmd_worker, "--result-fd=N NAME", "(internal) one source run for `goniec run`", ""},
