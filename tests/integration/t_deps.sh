@@ -26,7 +26,7 @@ present_in() {
 }
 
 packaging_tools="lintian rpmlint debootstrap debhelper dpkg-dev fakeroot rpm strace systemd-container groff"
-test_tools="libcmocka-dev clang libclang-rt-14-dev bindfs python3-yaml"
+test_tools="libcmocka-dev clang libclang-rt-14-dev bindfs python3-yaml python3-reportlab"
 bench_peers="isync getmail6 fetchmail inotify-tools bc time"
 # shellcheck disable=SC2086
 {
