@@ -10,6 +10,7 @@
 #include "formats/fa3.h"
 #include "formats/invoice.h"
 #include "formats/invpdf.h"
+#include "sources/invoice_xml.h"
 
 /* The field rules of this process (loaded at first use). */
 static struct inv_rules *rules;
@@ -31,18 +32,22 @@ static const struct inv_rules *field_rules(const char *confdir, struct gerr *err
 	return rules;
 }
 
-static int read_xml(const char *path, struct invoice *inv)
+/* An XML document's invoice (sources/invoice_xml.h); false when it holds none. */
+static bool read_xml(const struct invoice_enrich_doc *doc, struct invoice *inv)
 {
 	char *xml;
 	size_t len;
 	struct gerr err;
-	if (read_file(path, FA3_MAX_BYTES, &xml, &len, &err) != 0)
-		return -1;
-	int rc = fa3_read(xml, len, inv, &err);
-	if (rc != 0)
-		log_debug("%s: no FA(3) invoice: %s", path, err.msg);
+	if (read_file(doc->path, FA3_MAX_BYTES, &xml, &len, &err) != 0)
+		return false;
+	bool claimed = doc->kind && strcmp(doc->kind, "invoice") == 0;
+	json_t *j = invoice_xml_json(xml, len, claimed, doc->invoice, doc->company_nip);
 	free(xml);
-	return rc;
+	bool ok = j && invoice_from_json(j, inv, &err) == 0;
+	if (j && !ok)
+		log_warn("%s: %s", doc->path, err.msg);
+	json_decref(j);
+	return ok;
 }
 
 /* The invoice of the document; false when it holds none goniec can read. */
@@ -51,7 +56,7 @@ static bool read_invoice(const struct config *cfg, const struct invoice_enrich_d
 {
 	*ok = true;
 	if (strcmp(doc->type, "xml") == 0)
-		return read_xml(doc->path, inv) == 0;
+		return read_xml(doc, inv);
 	if (strcmp(doc->type, "pdf") != 0)
 		return false;
 	struct gerr e;
