@@ -16,18 +16,20 @@
 static struct inv_rules *rules;
 static char *rules_confdir;
 
-static const struct inv_rules *field_rules(const char *confdir, struct gerr *err)
+static const struct inv_rules *field_rules(const char *confdir)
 {
-	if (rules && strcmp(rules_confdir, confdir) == 0)
-		return rules;
+	if (rules_confdir && strcmp(rules_confdir, confdir) == 0)
+		return rules; /* loaded (or found broken) already */
 	inv_rules_free(rules);
 	free(rules_confdir);
 	struct diag diag = {0};
 	rules = inv_rules_load(confdir, &diag);
 	rules_confdir = xstrdup(confdir);
-	if (!rules && diag.len)
-		gerr_set(err, "%s:%d:%d: %s", diag.items[0].pos.file, diag.items[0].pos.line,
-			 diag.items[0].pos.col, diag.items[0].msg);
+	if (!rules) /* said once per process; goniec check shows every problem */
+		log_error("invoice field rules: %s:%d:%d: %s (PDFs are filed without their "
+			  "invoice fields until the rules are fixed)",
+			  diag.len ? diag.items[0].pos.file : confdir, diag.len ? diag.items[0].pos.line : 0,
+			  diag.len ? diag.items[0].pos.col : 0, diag.len ? diag.items[0].msg : "?");
 	diag_free(&diag);
 	return rules;
 }
@@ -64,9 +66,11 @@ static bool read_invoice(const struct config *cfg, const struct invoice_enrich_d
 		log_warn("%s: the source's invoice fields are kept as they are: %s", doc->path, e.msg);
 		return false; /* what the source gave stays untouched */
 	}
-	const struct inv_rules *rs = field_rules(cfg->confdir, err);
-	if (!rs || invpdf_read(doc->path, rs, NULL, inv, NULL, err) != 0) {
-		*ok = false;
+	const struct inv_rules *rs = field_rules(cfg->confdir);
+	if (!rs)
+		return false; /* broken rules: filed without fields (logged) */
+	if (invpdf_read(doc->path, rs, NULL, inv, NULL, err) != 0) {
+		*ok = false; /* the reader could not run: the filing is retried */
 		return false;
 	}
 	return true;

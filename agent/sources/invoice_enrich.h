@@ -15,8 +15,9 @@
  * invoice says why it could not be read).
  *
  * Ownership: the caller's `fields` object gets new members (references taken by it).
- * Errors: -1 with err when the rules are broken or the index cannot be used (the filing
- * fails and is retried); a document's own content never fails the filing.
+ * Errors: -1 with err when the PDF reader cannot run or the index cannot be used (the
+ * filing fails and is retried); a document's own content never fails the filing, nor do
+ * broken field rules (logged once; PDFs are filed without their fields meanwhile).
  */
 #ifndef GONIEC_SOURCES_INVOICE_ENRICH_H
 #define GONIEC_SOURCES_INVOICE_ENRICH_H
