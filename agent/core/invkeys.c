@@ -21,6 +21,7 @@ struct invkeys {
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=NORMAL;"
+	"PRAGMA cache_size=-8192;"
 	"CREATE TABLE IF NOT EXISTS invoices ("
 	"  id INTEGER PRIMARY KEY,"
 	"  sha TEXT NOT NULL,"
@@ -120,7 +121,7 @@ void invkeys_normalise_number(const char *number, char *out)
  * of core/dedupe.h knows the first path that held it), if it is still there. */
 static char *spool_path(const struct invkeys *ik, const char *sha256)
 {
-	char *rel = content_index_first(ik->state_dir, sha256);
+	char *rel = dedupe_content_index_first(ik->state_dir, sha256);
 	if (!rel)
 		return NULL;
 	char *p = path_join(ik->spool_root, rel);
