@@ -374,12 +374,41 @@ static void check_candidates(const struct vector *v, const struct pm_scope *s,
 		fail_msg("%s: %zu candidates, expected %zu", v->name, o->ncandidates, n);
 }
 
+/* A vector's scope and what it owns. */
+struct built {
+	struct pm_scope s;
+	char *idents[14];
+	char **accounts[8];
+};
+
+static void unbuild(struct built *b)
+{
+	for (size_t i = 0; i < 14; i++)
+		free(b->idents[i]);
+	for (size_t i = 0; i < 8; i++)
+		if (b->accounts[i]) {
+			free(b->accounts[i][0]);
+			free(b->accounts[i]);
+		}
+	free(b->s.invoices);
+	free(b->s.txns);
+	free((void *)b->s.decisions);
+}
+
+static const struct vector *find_vector(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(vectors); i++)
+		if (strstr(vectors[i].name, name))
+			return &vectors[i];
+	fail_msg("no vector %s", name);
+	return NULL;
+}
+
 static void run_vector(const struct vector *v)
 {
-	struct pm_scope s;
-	char *idents[14] = {0};
-	char **accounts[8] = {0};
-	build(v, &s, idents, accounts);
+	struct built b = {0};
+	build(v, &b.s, b.idents, b.accounts);
+	struct pm_scope s = b.s;
 	struct pm_result r;
 	pm_run(&s, &r);
 	for (size_t i = 0; i < s.ntxns; i++) {
@@ -402,16 +431,7 @@ static void run_vector(const struct vector *v)
 			check_candidates(v, &s, o, x->candidates);
 	}
 	pm_result_free(&r, s.ntxns);
-	for (size_t i = 0; i < 14; i++)
-		free(idents[i]);
-	for (size_t i = 0; i < 8; i++)
-		if (accounts[i]) {
-			free(accounts[i][0]);
-			free(accounts[i]);
-		}
-	free(s.invoices);
-	free(s.txns);
-	free((void *)s.decisions);
+	unbuild(&b);
 }
 
 static void test_vectors(void **state)
@@ -425,26 +445,15 @@ static void test_vectors(void **state)
 static void test_overpaid_reported(void **state)
 {
 	(void)state;
-	struct pm_scope s;
-	char *idents[14] = {0};
-	char **accounts[8] = {0};
-	const struct vector *v = NULL;
-	for (size_t i = 0; i < ARRAY_LEN(vectors); i++)
-		if (strstr(vectors[i].name, "overpayment allowed"))
-			v = &vectors[i];
-	assert_non_null(v);
-	build(v, &s, idents, accounts);
+	struct built b = {0};
+	build(find_vector("overpayment allowed"), &b.s, b.idents, b.accounts);
 	struct pm_result r;
-	pm_run(&s, &r);
+	pm_run(&b.s, &r);
 	assert_int_equal(r.outcomes[0].overpaid, 2000);
 	assert_int_equal(r.open[0], 0);
 	assert_non_null(strstr(r.outcomes[0].reason, "overpaid by 20.00"));
-	pm_result_free(&r, s.ntxns);
-	for (size_t i = 0; i < 14; i++)
-		free(idents[i]);
-	free(s.invoices);
-	free(s.txns);
-	free((void *)s.decisions);
+	pm_result_free(&r, b.s.ntxns);
+	unbuild(&b);
 }
 
 /* The order transactions are given in does not change the outcome: they are decided by
@@ -452,28 +461,18 @@ static void test_overpaid_reported(void **state)
 static void test_order_independent(void **state)
 {
 	(void)state;
-	const struct vector *v = NULL;
-	for (size_t i = 0; i < ARRAY_LEN(vectors); i++)
-		if (strstr(vectors[i].name, "several transfers naming one invoice"))
-			v = &vectors[i];
-	struct pm_scope s;
-	char *idents[14] = {0};
-	char **accounts[8] = {0};
-	build(v, &s, idents, accounts);
-	struct pm_txn t = s.txns[0];
-	s.txns[0] = s.txns[1];
-	s.txns[1] = t;
+	struct built b = {0};
+	build(find_vector("several transfers naming one invoice"), &b.s, b.idents, b.accounts);
+	struct pm_txn t = b.s.txns[0];
+	b.s.txns[0] = b.s.txns[1];
+	b.s.txns[1] = t;
 	struct pm_result r;
-	pm_run(&s, &r);
+	pm_run(&b.s, &r);
 	assert_int_equal(r.nmatches, 2);
 	assert_int_equal(r.outcomes[0].state, PM_MATCHED);
 	assert_int_equal(r.outcomes[1].state, PM_MATCHED);
-	pm_result_free(&r, s.ntxns);
-	for (size_t i = 0; i < 14; i++)
-		free(idents[i]);
-	free(s.invoices);
-	free(s.txns);
-	free((void *)s.decisions);
+	pm_result_free(&r, b.s.ntxns);
+	unbuild(&b);
 }
 
 static void test_counterparty_key(void **state)
