@@ -279,15 +279,16 @@ int ledger_open(const char *state_dir, enum ledger_mode mode, struct ledger **ou
 
 /* ---- decisions -------------------------------------------------------------------------------- */
 
-/* The transaction a person's reference names: its id and identity. */
+/* The transaction a person's reference names (in the company, or in any when NULL): its
+ * id, identity and company. */
 static int find_tx(struct ledger *lg, const char *company, const char *ref, int64_t *id, char **ident,
-		   struct gerr *err)
+		   char **company_out, struct gerr *err)
 {
 	if (strlen(ref) < 6 || strspn(ref, "0123456789abcdef") != strlen(ref))
 		return gerr_setk(err, GERR_PERMANENT, "'%s' is no transaction reference (the ref "
 				 "column of goniec payments, at least 6 characters)", ref);
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT id, ident FROM transactions WHERE company = ?1 AND "
-				    "ref >= ?2 AND ref < ?2 || 'g' LIMIT 2", err);
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT id, ident, company FROM transactions WHERE (?1 IS NULL OR "
+				    "company = ?1) AND ref >= ?2 AND ref < ?2 || 'g' LIMIT 2", err);
 	if (!st)
 		return -1;
 	ldb_text(st, 1, company);
@@ -297,16 +298,19 @@ static int find_tx(struct ledger *lg, const char *company, const char *ref, int6
 		if (n++ == 0) {
 			*id = sqlite3_column_int64(st, 0);
 			*ident = xstrdup(ldb_col(st, 1));
+			*company_out = xstrdup(ldb_col(st, 2));
 		}
 	}
 	if (n == 1)
 		return 0;
 	if (n > 1) {
 		free(*ident);
-		*ident = NULL;
+		free(*company_out);
+		*ident = *company_out = NULL;
 	}
-	return gerr_setk(err, GERR_PERMANENT, n ? "transaction reference '%s' is not unique in %s: "
-				 "give more of it" : "no transaction '%s' in %s", ref, company);
+	return gerr_setk(err, GERR_PERMANENT, n ? "transaction reference '%s' is not unique: give more "
+				 "of it" : "no transaction '%s'%s%s", ref, company && !n ? " in " : "",
+			 company && !n ? company : "");
 }
 
 /* The invoice a person names by reference or by number: its identity. */
@@ -394,16 +398,17 @@ static const char *decision_kind_name(enum pm_decision_kind k)
 }
 
 int ledger_decide(struct ledger *lg, const char *company, enum pm_decision_kind kind, const char *tx,
-		  const char *const *invs, size_t ninvs, const char *by, struct gerr *err)
+		  const char *const *invs, size_t ninvs, const char *by, char **tx_company, struct gerr *err)
 {
 	if (kind != PM_DISMISS && !ninvs)
 		return gerr_setk(err, GERR_PERMANENT, "name the invoice(s)");
 	int64_t id = 0;
-	char *tx_ident = NULL;
+	char *tx_ident = NULL, *owner = NULL;
 	char **inv_idents = xcalloc(ninvs + 1, sizeof(char *));
 	int rc = ldb_begin(lg, err);
 	if (rc == 0)
-		rc = find_tx(lg, company, tx, &id, &tx_ident, err);
+		rc = find_tx(lg, company, tx, &id, &tx_ident, &owner, err);
+	company = owner;
 	for (size_t i = 0; rc == 0 && i < ninvs; i++)
 		rc = find_invoice(lg, company, invs[i], &inv_idents[i], err);
 	if (rc == 0 && kind != PM_REJECT)
@@ -421,16 +426,21 @@ int ledger_decide(struct ledger *lg, const char *company, enum pm_decision_kind 
 		free(inv_idents[i]);
 	free(inv_idents);
 	free(tx_ident);
+	if (rc == 0 && tx_company)
+		*tx_company = owner;
+	else
+		free(owner);
 	return rc;
 }
 
-int ledger_undecide(struct ledger *lg, const char *company, const char *tx, struct gerr *err)
+int ledger_undecide(struct ledger *lg, const char *company, const char *tx, char **tx_company, struct gerr *err)
 {
 	int64_t id = 0;
-	char *tx_ident = NULL;
+	char *tx_ident = NULL, *owner = NULL;
 	int rc = ldb_begin(lg, err);
 	if (rc == 0)
-		rc = find_tx(lg, company, tx, &id, &tx_ident, err);
+		rc = find_tx(lg, company, tx, &id, &tx_ident, &owner, err);
+	company = owner;
 	if (rc == 0)
 		rc = forget_decisions(lg, company, tx_ident, true, err);
 	if (rc == 0)
@@ -440,7 +450,21 @@ int ledger_undecide(struct ledger *lg, const char *company, const char *tx, stru
 	if (rc < 0)
 		ldb_rollback(lg);
 	free(tx_ident);
+	if (rc == 0 && tx_company)
+		*tx_company = owner;
+	else
+		free(owner);
 	return rc;
+}
+
+int ledger_companies(struct ledger *lg, struct strlist *out, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT id FROM companies ORDER BY id", err);
+	if (!st)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		strlist_add(out, ldb_col(st, 0));
+	return 0;
 }
 
 /* ---- reports due ---------------------------------------------------------------------------- */

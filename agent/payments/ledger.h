@@ -120,15 +120,20 @@ int ledger_rebuild(struct ledger *lg, const char *spool_root, const struct ledge
 
 /* ---- a person's decisions ------------------------------------------------------------------ */
 
-/* tx: a transaction's reference (a prefix of its ref, at least 6 characters); invs: the
- * invoices' references or numbers (a number that is not unique is refused, naming the
- * references to use). PM_PAIR: the transaction pays these invoices (replacing earlier
- * pairs and dismissals of it); PM_REJECT: it pays none of them; PM_DISMISS: it pays no
- * invoice (invs empty). The transaction is decided again at the next ledger_match. */
+/* tx: a transaction's reference (a prefix of its ref, at least 6 characters), in company
+ * (NULL: in whichever company has it); invs: the invoices' references or numbers (a
+ * number that is not unique is refused, naming the references to use). PM_PAIR: the
+ * transaction pays these invoices (replacing earlier pairs and dismissals of it);
+ * PM_REJECT: it pays none of them; PM_DISMISS: it pays no invoice (invs empty). The
+ * transaction is decided again at the next ledger_match. *tx_company (may be NULL) gets
+ * the transaction's company (the caller frees it). */
 int ledger_decide(struct ledger *lg, const char *company, enum pm_decision_kind kind, const char *tx,
-		  const char *const *invs, size_t ninvs, const char *by, struct gerr *err);
+		  const char *const *invs, size_t ninvs, const char *by, char **tx_company, struct gerr *err);
 /* Remove a person's decisions of a transaction ("undo"); the rules decide it again. */
-int ledger_undecide(struct ledger *lg, const char *company, const char *tx, struct gerr *err);
+int ledger_undecide(struct ledger *lg, const char *company, const char *tx, char **tx_company,
+		    struct gerr *err);
+/* Every company the ledger knows, by id. */
+int ledger_companies(struct ledger *lg, struct strlist *out, struct gerr *err);
 
 /* ---- what the ledger says ------------------------------------------------------------------- */
 
