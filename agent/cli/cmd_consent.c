@@ -33,7 +33,7 @@ int cmd_consent(struct cli *cli, int argc, char **argv)
 	       "(Microsoft Graph). After consenting, the browser is sent to the app's redirect\n"
 	       "address; an error page there is harmless.\n\n", url);
 	free(url);
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	enum run_outcome o = graph_check_access(cfg, src, &err);
 	if (o == RUN_OK) {
 		printf("Access check: signed in and opened the mailbox: consent is in place.\n");

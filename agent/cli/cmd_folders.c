@@ -28,7 +28,7 @@ int cmd_folders(struct cli *cli, int argc, char **argv)
 		log_error("folders: source '%s' is of type %s; folders lists IMAP and Microsoft 365 "
 			  "(graph) mailboxes", argv[1], src->type->name);
 	} else {
-		struct gerr err = {{0}};
+		struct gerr err = {0};
 		enum run_outcome o = src->type == &source_type_imap
 					     ? imap_print_folders(src, stdout, &err)
 					     : graph_print_folders(cfg, src, stdout, &err);

@@ -83,7 +83,7 @@ int cmd_otp(struct cli *cli, int argc, char **argv)
 	struct config *cfg;
 	const struct source_conf *src;
 	struct run_stats st;
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	char *code = NULL, *dir = NULL;
 	int rc = EXIT_USAGE;
 

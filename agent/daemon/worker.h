@@ -48,7 +48,7 @@ struct worker {
 };
 
 struct worker_result {
-	char *outcome;       /* "ok", ..., "timeout", "crashed", "interrupted" */
+	enum run_outcome outcome;
 	struct run_stats stats;
 	char *error;         /* NULL when none */
 };

@@ -23,7 +23,8 @@
  * Ownership: struct mime_parts owns its items (mime_parts_free()). In mime_walk_raw()
  * the part and body passed to the callback live only during the call.
  * Errors: the walks never fail on odd input (unknown parts are skipped); mime_walk_raw()
- * returns -1 with err set only when the text is not MIME at all or the callback fails.
+ * returns -1 with err set only when the text is not MIME at all (kind GERR_PERMANENT)
+ * or the callback fails (its error, as it set it).
  */
 #ifndef GONIEC_MIME_H
 #define GONIEC_MIME_H

@@ -102,7 +102,7 @@ static char *keep_id(const struct folder_item *it)
 
 /* File one document; returns 0 when it is in the spool (or was there already). */
 static int take_file(struct source_run *run, const struct folder_item *it, int fd,
-		     const char *id)
+		     const char *id, struct gerr *err)
 {
 	const struct source_conf *src = run->src;
 	json_t *origin = json_pack("{s:{s:s, s:s}}", "folder", "path", it->fc->path, "name",
@@ -117,7 +117,7 @@ static int take_file(struct source_run *run, const struct folder_item *it, int f
 		.origin = origin,
 	};
 	struct spool_result res;
-	int rc = spool_file_fd(run->spool, run->dedupe, &meta, fd, &res, &run->err);
+	int rc = spool_file_fd(run->spool, run->dedupe, &meta, fd, &res, err);
 	json_decref(origin);
 	if (rc != 0)
 		return -1;
@@ -166,13 +166,15 @@ static bool process_file(struct source_run *run, const struct folder_conf *fc, i
 	run->stats.looked_at++;
 	bool taken = false;
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct gerr err;
 	if (fd < 0) {
 		run->stats.failed++;
-		gerr_sys(&run->err, "cannot open %s/%s", fc->path, name);
-		log_error("%s: %s", run->src->name, run->err.msg);
-	} else if (take_file(run, &it, fd, id) != 0) {
+		gerr_sys(&err, "cannot open %s/%s", fc->path, name);
+		source_run_error(run, &err);
+	} else if (take_file(run, &it, fd, id, &err) != 0) {
 		run->stats.failed++;
-		log_error("%s: %s: %s", run->src->name, name, run->err.msg);
+		gerr_prefix(&err, "%s", name);
+		source_run_error(run, &err);
 	} else {
 		taken = true;
 	}
@@ -191,8 +193,7 @@ static void finish_batch(struct source_run *run, const struct folder_conf *fc,
 {
 	struct gerr err;
 	if (spool_flush(run->spool, &err) != 0) {
-		run->err = err;
-		log_error("%s: %s", run->src->name, err.msg);
+		source_run_error(run, &err);
 		run->stats.failed += taken->len;
 		run->stats.filed = filed_before;
 		strlist_free(taken);
@@ -202,8 +203,7 @@ static void finish_batch(struct source_run *run, const struct folder_conf *fc,
 	for (size_t i = 0; fc->after == AFTER_MOVE && i < taken->len; i++)
 		if (move_to_done(fc->path, done, taken->items[i], &err) != 0) {
 			run->stats.failed++;
-			run->err = err;
-			log_error("%s: %s", run->src->name, err.msg);
+			source_run_error(run, &err);
 		}
 	free(done);
 	strlist_free(taken);

@@ -10,7 +10,11 @@
  * nothing across runs except files in run->state_dir.
  *
  * Errors: run() returns a `enum run_outcome`; on anything but RUN_OK it leaves a message
- * for a person in run->err (no secrets in it).
+ * for a person in run->err (no secrets in it). One rule for every source: report each
+ * error with source_run_error(), which logs it and keeps the first one of the run in
+ * run->err — except that an error needing a person replaces an earlier one of another
+ * kind (it decides the outcome, and its message says what the person must do).
+ * Outcomes travel as the enum; run_outcome_name() is for where JSON or text is written.
  */
 #ifndef GONIEC_SOURCE_H
 #define GONIEC_SOURCE_H
@@ -25,8 +29,22 @@ enum run_outcome {
 	RUN_PARTIAL,       /* some documents failed; the rest is filed, next run retries */
 	RUN_FAILED,        /* nothing could be done this time (server gone, disk full) */
 	RUN_NEEDS_PERSON,  /* credentials rejected, one-time code needed, consent expired */
+	RUN_BUSY,          /* another run of the source holds its lock: nobody's failure */
+	/* Given by the daemon only: */
+	RUN_TIMEOUT,       /* killed at its time limit */
+	RUN_CRASHED,       /* the worker died without a result */
+	RUN_INTERRUPTED,   /* stopped by the daemon's stop; repeated at the next start */
+	RUN_NOT_RUN,       /* a waiting fetch's source left the configuration before it ran */
 };
+/* "ok", "partial", "failed", "needs-person", "busy", "timeout", "crashed", "interrupted",
+ * "not-run". */
 const char *run_outcome_name(enum run_outcome o);
+/* The outcome of a name; -1 when the name is unknown (*o untouched). */
+int run_outcome_parse(const char *name, enum run_outcome *o);
+/* Does the outcome count as a failure (towards "failures in a row")? */
+bool run_outcome_failed(enum run_outcome o);
+/* The outcome a run ends with when this error stopped it: needs-person, busy or failed. */
+enum run_outcome run_outcome_of(const struct gerr *err);
 
 struct run_stats {
 	unsigned long looked_at;   /* messages / files / invoices examined */
@@ -45,6 +63,7 @@ struct source_run {
 	char *state_dir;           /* <state>/sources/<name>, created, mode 0700 */
 	struct run_stats stats;
 	struct gerr err;
+	unsigned errors;           /* errors reported with source_run_error() */
 	/* Called after each document or step when a terminal shows progress; may be NULL. */
 	void (*progress)(const struct source_run *run);
 };
@@ -65,6 +84,12 @@ struct source_type {
 	char *(*attention)(const struct config *cfg, const struct source_conf *src);
 };
 
+/* Report an error of the run: logged as "<source>: <message>", and kept in run->err by
+ * the rule above. */
+void source_run_error(struct source_run *run, const struct gerr *err);
+/* Has the run reported an error (since it began)? */
+bool source_run_has_error(const struct source_run *run);
+
 /* Find a type by name; NULL if unknown. */
 const struct source_type *source_type_find(const char *name);
 /* NULL-terminated list of every type's name (for hints). */
@@ -72,7 +97,7 @@ const char *const *source_type_names(void);
 
 /* Prepare a run (open spool and dedupe, create state dir) and run the source once.
  * The per-source lock is taken here: a second run of the same source at the same time
- * returns RUN_FAILED with "already running". */
+ * returns RUN_BUSY (its error of kind GERR_BUSY says "already running"). */
 enum run_outcome source_run_once(const struct config *cfg, const struct source_conf *src,
 				 struct run_stats *stats, struct gerr *err);
 /* The progress callback source_run_once() gives its runs (NULL: none; the default). */

@@ -75,9 +75,10 @@ char *graph_consent_url(const struct source_conf *src)
 
 void gr_note_error(struct grun *gr, const char *msg)
 {
-	log_error("%s: %s", gr->run->src->name, msg);
-	if (!gr->errors++)
-		gerr_set(&gr->run->err, "%s", msg);
+	struct gerr e;
+	gerr_set(&e, "%s", msg);
+	gr->errors++;
+	source_run_error(gr->run, &e);
 }
 
 void gr_req_failed(struct grun *gr, const struct graph_req *req, const char *what)
@@ -87,10 +88,11 @@ void gr_req_failed(struct grun *gr, const struct graph_req *req, const char *wha
 
 	graph_parse_error(req->body.data, req->body.len, &e);
 	if (req->curl_rc == CURLE_OK && graph_error_needs_person(req->status, &e)) {
+		struct gerr pe;
 		gr->needs_person = gr->fatal = true;
-		gerr_set(&gr->run->err, "%s", msg);
+		gerr_setk(&pe, GERR_NEEDS_PERSON, "%s", msg);
 		gr->errors++;
-		log_error("%s: %s", gr->run->src->name, msg);
+		source_run_error(gr->run, &pe);
 	} else {
 		gr_note_error(gr, msg);
 	}

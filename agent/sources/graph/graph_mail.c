@@ -201,7 +201,7 @@ static int walk_item(struct gatt *ga)
 	rc = mime_walk_raw(map, (size_t)st.st_size, &ga->gm->gr->run->src->accept, item_part, ga,
 			   &werr);
 	munmap(map, (size_t)st.st_size);
-	if (rc < 0 && !strcmp(werr.msg, "not a MIME message")) {
+	if (rc < 0 && werr.kind == GERR_PERMANENT) {
 		log_warn("%s: forwarded message \"%s\" is not MIME; nothing taken from it",
 			 ga->gm->gr->run->src->name, ga->a->name ? ga->a->name : "");
 		return 0;

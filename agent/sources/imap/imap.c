@@ -86,11 +86,6 @@ static char *expand_target(const char *tmpl)
 	return buf_take(&b);
 }
 
-static void log_failure(const struct source_run *run, const struct gerr *err)
-{
-	log_error("%s: %s", run->src->name, err->msg);
-}
-
 /* The folders to read, as names for people and raw names for the server: the configured
  * ones, else INBOX and the junk folder of `all` (NULL when LIST failed: INBOX only). */
 static void folders_to_read(const struct imap_conf *c, const struct imap_folder_list *all,
@@ -129,9 +124,10 @@ static enum run_outcome imap_run(struct source_run *run)
 		target.raw = imap_utf7_encode(target.name);
 	}
 	struct imap_folder_list all = {0};
-	bool listed = c->folders.len || imap_list_folders(&s, &all, &run->err) == 0;
+	struct gerr lerr;
+	bool listed = c->folders.len || imap_list_folders(&s, &all, &lerr) == 0;
 	if (!listed)
-		log_failure(run, &run->err);
+		source_run_error(run, &lerr);
 	folders_to_read(c, listed ? &all : NULL, &names, &raws);
 	imap_folders_free(&all);
 	struct imap_state st;
@@ -140,18 +136,17 @@ static enum run_outcome imap_run(struct source_run *run)
 	spool_batch(run->spool, true, NULL);
 	unsigned failed = 0;
 	for (size_t i = 0; i < names.len && !s.broken; i++) {
-		struct gerr err = {{0}};
+		struct gerr err = {0};
 		if (imap_fetch_folder(run, &s, &st, names.items[i], raws.items[i], &target, &err) != 0) {
 			failed++;
-			run->err = err;
-			log_failure(run, &err);
+			source_run_error(run, &err);
 		}
 	}
 	if (s.broken && !failed)
 		failed = 1;
 	struct gerr ferr;
 	if (spool_batch(run->spool, false, &ferr) != 0) {
-		run->err = ferr;
+		source_run_error(run, &ferr);
 		failed++;
 	}
 	imap_state_free(&st);

@@ -388,37 +388,41 @@ static enum run_outcome outcome_of(struct source_run *run, struct engine *e,
 				   enum portal_error pe)
 {
 	const char *name = run->src->name;
+	struct gerr err;
 	switch (pe) {
 	case PE_NONE:
-		if (e->doc_failures) {
-			gerr_set(&run->err, "%lu document(s) could not be downloaded (see the log)",
-				 e->doc_failures);
-			run->stats.failed += e->doc_failures;
-			return RUN_PARTIAL;
-		}
-		return RUN_OK;
+		if (!e->doc_failures)
+			return RUN_OK;
+		gerr_set(&err, "%lu document(s) could not be downloaded (see the log)",
+			 e->doc_failures);
+		run->stats.failed += e->doc_failures;
+		source_run_error(run, &err);
+		return RUN_PARTIAL;
 	case PE_CODE_NEEDED:
-		gerr_set(&run->err, "code needed: %s; give it with `goniec otp %s`", e->err.msg, name);
-		return RUN_NEEDS_PERSON;
+		gerr_setk(&err, GERR_NEEDS_PERSON, "code needed: %s; give it with `goniec otp %s`",
+			  e->err.msg, name);
+		break;
 	case PE_BAD_CREDENTIALS:
-		gerr_set(&run->err, "bad credentials: %s", e->err.msg);
-		return RUN_NEEDS_PERSON;
+		gerr_setk(&err, GERR_NEEDS_PERSON, "bad credentials: %s", e->err.msg);
+		break;
 	case PE_CAPTCHA:
-		gerr_set(&run->err, "captcha: the portal wants a person to log in in a browser: %s",
-			 e->err.msg);
-		return RUN_NEEDS_PERSON;
+		gerr_setk(&err, GERR_NEEDS_PERSON,
+			  "captcha: the portal wants a person to log in in a browser: %s", e->err.msg);
+		break;
 	case PE_ACTION_NEEDED:
-		gerr_set(&run->err, "action needed on the portal: %s", e->err.msg);
-		return RUN_NEEDS_PERSON;
+		gerr_setk(&err, GERR_NEEDS_PERSON, "action needed on the portal: %s", e->err.msg);
+		break;
 	case PE_UNAVAILABLE:
-		gerr_set(&run->err, "unavailable: %s", e->err.msg);
-		return RUN_FAILED;
+		gerr_set(&err, "unavailable: %s", e->err.msg);
+		break;
 	case PE_SESSION_EXPIRED:
 	case PE_SITE_CHANGED:
+	default:
+		gerr_setk(&err, GERR_PERMANENT, "site changed: %s", e->err.msg);
 		break;
 	}
-	gerr_set(&run->err, "site changed: %s", e->err.msg);
-	return RUN_FAILED;
+	source_run_error(run, &err);
+	return run_outcome_of(&err);
 }
 
 struct login_state {

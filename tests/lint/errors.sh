@@ -1,0 +1,16 @@
+#!/bin/bash
+# errors.sh — no caller decides by looking inside an error message (issue 12): the kind
+# of a `struct gerr` (core/util.h) or an enum says what happened; the text is for a person.
+# Flags strstr/strcmp/... whose first argument is an error's text (…err…, …error…).
+# Usage: tests/lint/errors.sh [DIR...]   (default: agent). Exit 1 and print the lines found.
+set -u
+dirs=("$@")
+[ ${#dirs[@]} -gt 0 ] || dirs=(agent)
+pattern='\b(strstr|strcasestr|strcmp|strncmp|strcasecmp|strncasecmp|str_starts_with|str_ends_with|memmem|wildcard_match)\s*\(\s*[&*]?[A-Za-z0-9_.>-]*(err|error)[A-Za-z0-9_.>-]*\s*,'
+found=$(grep -rnE --include='*.c' --include='*.h' "$pattern" "${dirs[@]}")
+if [ -n "$found" ]; then
+	echo "$found"
+	echo "errors.sh: decide by the error's kind (gerr.kind), not by its message"
+	exit 1
+fi
+exit 0
