@@ -37,6 +37,8 @@ struct spool_doc {
 	struct strlist accept;
 	bool accept_any;
 	json_t *origin, *invoice, *extra;
+	struct spool_enricher enricher;
+	json_t *enriched;  /* members the enricher added */
 	time_t fetched;
 	char date[11];
 	char *dir;      /* final directory */
@@ -130,6 +132,7 @@ static void doc_free(struct spool_doc *doc)
 	json_decref(doc->origin);
 	json_decref(doc->invoice);
 	json_decref(doc->extra);
+	json_decref(doc->enriched);
 	EVP_MD_CTX_free(doc->sha);
 	free(doc);
 }
@@ -179,6 +182,8 @@ struct spool_doc *spool_begin(struct spool *sp, struct dedupe *dd, const struct 
 	doc->origin = ref_or_null(meta->origin);
 	doc->invoice = ref_or_null(meta->invoice);
 	doc->extra = ref_or_null(meta->extra);
+	if (meta->enricher)
+		doc->enricher = *meta->enricher;
 	doc->fetched = time(NULL);
 	spool_date_dir(doc->fetched, doc->date);
 	doc->dir = dir_for(sp, NULL, doc->date, doc->source_name);
@@ -346,6 +351,8 @@ static json_t *build_sidecar(const struct spool_doc *doc, const char *name,
 	if (res->status == SPOOL_QUARANTINED)
 		json_object_set_new(j, "quarantine", json_pack("{s:s, s:b}", "reason", res->reason,
 							      "content_kept", !doc->too_large));
+	if (doc->enriched)
+		json_object_update(j, doc->enriched);
 	if (doc->extra)
 		json_object_update_missing(j, doc->extra);
 	return j;
@@ -570,6 +577,32 @@ int spool_batch(struct spool *sp, bool on, struct gerr *err)
 	return on ? 0 : spool_flush(sp, err);
 }
 
+/* Let the caller's enricher add to the sidecar of a document to be filed (see spool.h).
+ * Bad content (a permanent error) becomes the reason to quarantine. */
+static int enrich(struct spool_doc *doc, struct spool_result *res, struct gerr *err)
+{
+	if (!doc->enricher.enrich)
+		return 0;
+	const struct spool_view view = {
+		.path = doc->tmp_path, .type = res->type, .media_type = res->media_type,
+		.kind = doc->kind, .sha256 = res->sha256, .size = res->size,
+		.source_name = doc->source_name, .name_hint = doc->name_hint,
+		.origin = doc->origin, .invoice = doc->invoice,
+	};
+	struct gerr e = {0};
+	doc->enriched = json_object();
+	if (doc->enricher.enrich(doc->enricher.ctx, &view, doc->enriched, &e) == 0)
+		return 0;
+	json_decref(doc->enriched);
+	doc->enriched = NULL;
+	if (e.kind == GERR_PERMANENT) {
+		res->reason = xstrdup(e.msg);
+		return 0;
+	}
+	*err = e;
+	return gerr_prefix(err, "%s", doc->name_hint ? doc->name_hint : "document");
+}
+
 static int commit_file(struct spool_doc *doc, struct spool_result *res, struct gerr *err)
 {
 	struct sniff_result r = sniff_type(doc->head, doc->head_len, doc->tail, doc->tail_len,
@@ -584,6 +617,8 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 		return 0;
 	}
 	res->reason = judge(doc, &r);
+	if (!res->reason && enrich(doc, res, err) != 0)
+		return -1;
 	res->status = res->reason ? SPOOL_QUARANTINED : SPOOL_FILED;
 	if (res->status == SPOOL_QUARANTINED && move_to_quarantine(doc, err) != 0)
 		return -1;

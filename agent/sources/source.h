@@ -47,12 +47,12 @@ bool run_outcome_failed(enum run_outcome o);
 enum run_outcome run_outcome_of(const struct gerr *err);
 
 struct run_stats {
-	unsigned long looked_at;   /* messages / files / invoices examined */
-	unsigned long filed;       /* documents filed */
-	unsigned long duplicates;  /* already had them */
-	unsigned long quarantined;
-	unsigned long failed;
-	uint64_t bytes;
+	unsigned long looked_at;   /* messages / files / invoices examined (the source) */
+	unsigned long filed;       /* documents filed (filing.h) */
+	unsigned long duplicates;  /* already had them (filing.h, or the source by its id) */
+	unsigned long quarantined; /* (filing.h) */
+	unsigned long failed;      /* what the source could not take (the source) */
+	uint64_t bytes;            /* bytes of the documents filed (filing.h) */
 };
 
 struct source_run {

@@ -12,7 +12,7 @@
 #include "core/dedupe.h"
 #include "core/log.h"
 #include "core/secret.h"
-#include "core/spool.h"
+#include "sources/filing.h"
 #include "sources/portal/engine.h"
 #include "sources/portal/pstate.h"
 
@@ -278,8 +278,6 @@ static json_t *invoice_json(const struct doc_info *d)
 static int on_file(void *ud, const struct doc_info *d, int fd, struct gerr *err)
 {
 	struct prun *pr = ud;
-	struct source_run *run = pr->run;
-	const struct source_conf *src = run->src;
 	const struct point_conf *cf = d->point ? point_conf(pr->pc, d->point) : NULL;
 	json_t *pt = d->point ? json_object_get(pr->points, d->point) : NULL;
 	char *id = doc_source_id(d);
@@ -288,7 +286,6 @@ static int on_file(void *ud, const struct doc_info *d, int fd, struct gerr *err)
 	json_t *origin = json_pack("{s:{s:s, s:s, s:s?}}", "portal", "provider", pr->recipe->id,
 				   "document_id", d->id, "url", where);
 	json_t *inv = invoice_json(d), *extra = json_object();
-	struct spool_result res;
 	int rc;
 
 	if (d->point && !(cf && cf->property))
@@ -296,27 +293,12 @@ static int on_file(void *ud, const struct doc_info *d, int fd, struct gerr *err)
 	if (pt && json_is_string(json_object_get(pt, "name")))
 		json_object_set(extra, "point_name", json_object_get(pt, "name"));
 	{
-		struct doc_meta meta = {
-			.source_name = src->name, .source_type = src->type->name,
-			.company = src->company ? src->company->id : NULL, .name_hint = hint,
-			.kind = "invoice", .source_id = id, .point = d->point,
-			.property = cf ? cf->property : NULL, .accept = &src->accept,
-			.origin = origin, .invoice = inv, .extra = extra,
+		const struct filing_doc doc = {
+			.name_hint = hint, .kind = "invoice", .source_id = id, .point = d->point,
+			.property = cf ? cf->property : NULL, .origin = origin, .invoice = inv,
+			.extra = extra,
 		};
-		rc = spool_file_fd(run->spool, run->dedupe, &meta, fd, &res, err);
-	}
-	if (rc == 0) {
-		if (res.status == SPOOL_FILED) {
-			run->stats.filed++;
-			run->stats.bytes += res.size;
-		} else if (res.status == SPOOL_DUPLICATE) {
-			run->stats.duplicates++;
-		} else {
-			run->stats.quarantined++;
-		}
-		spool_result_free(&res);
-		if (run->progress)
-			run->progress(run);
+		rc = filing_fd(pr->run, &doc, fd, NULL, err);
 	}
 	json_decref(origin);
 	json_decref(inv);
