@@ -18,12 +18,11 @@
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/names.h"
+#include "core/sidecar.h"
 #include "core/sniff.h"
 #include "core/strset.h"
 
 #define TMP_PREFIX ".goniec-tmp-"
-#define SIDECAR_SUFFIX ".meta.json"
-#define SIDECAR_SCHEMA "goniec.document/1"
 #define HEAD_MAX 4096
 #define TAIL_MAX 1024
 #define DIR_MODE 0750
@@ -318,44 +317,22 @@ static char *publish_document(struct spool_doc *doc, const char *base, struct ge
 	return NULL;
 }
 
-static void set_str(json_t *obj, const char *key, const char *value)
-{
-	json_object_set_new(obj, key, value ? json_string(value) : json_null());
-}
-
 static json_t *build_sidecar(const struct spool_doc *doc, const char *name,
 			     const struct spool_result *res, const char *duplicate_of)
 {
-	json_t *j = json_object();
 	char when[32];
 	format_iso_time(doc->fetched, when);
-	set_str(j, "schema", SIDECAR_SCHEMA);
-	set_str(j, "file", name);
-	set_str(j, "sha256", res->sha256);
-	json_object_set_new(j, "size", json_integer((json_int_t)res->size));
-	set_str(j, "media_type", res->media_type);
-	set_str(j, "type", res->type);
-	set_str(j, "kind", doc->kind);
-	set_str(j, "company", doc->company);
-	json_object_set_new(j, "source",
-			    json_pack("{s:s, s:s?}", "name", doc->source_name, "type",
-				      doc->source_type));
-	set_str(j, "point", doc->point);
-	set_str(j, "property", doc->property);
-	set_str(j, "fetched_at", when);
-	set_str(j, "original_name", doc->name_hint);
-	json_object_set_new(j, "origin", doc->origin ? json_incref(doc->origin) : json_object());
-	if (doc->invoice)
-		json_object_set(j, "invoice", doc->invoice);
-	set_str(j, "duplicate_of", duplicate_of);
-	if (res->status == SPOOL_QUARANTINED)
-		json_object_set_new(j, "quarantine", json_pack("{s:s, s:b}", "reason", res->reason,
-							      "content_kept", !doc->too_large));
-	if (doc->enriched)
-		json_object_update(j, doc->enriched);
-	if (doc->extra)
-		json_object_update_missing(j, doc->extra);
-	return j;
+	const struct sidecar_doc d = {
+		.file = name, .sha256 = res->sha256, .size = res->size,
+		.media_type = res->media_type, .type = res->type, .kind = doc->kind,
+		.company = doc->company, .source_name = doc->source_name,
+		.source_type = doc->source_type, .point = doc->point, .property = doc->property,
+		.fetched_at = when, .original_name = doc->name_hint, .origin = doc->origin,
+		.invoice = doc->invoice, .duplicate_of = duplicate_of,
+		.quarantine_reason = res->status == SPOOL_QUARANTINED ? res->reason : NULL,
+		.content_kept = !doc->too_large, .enriched = doc->enriched, .extra = doc->extra,
+	};
+	return sidecar_build(&d);
 }
 
 /* Write the sidecar under a temporary name; returns that name or NULL. It is synced with

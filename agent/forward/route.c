@@ -9,7 +9,7 @@
 
 #include "core/config.h"
 #include "forward/mailmsg.h"
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 #include "forward/template.h"
 
 /* ---- match ------------------------------------------------------------------------------- */

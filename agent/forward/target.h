@@ -24,7 +24,7 @@
 #include "core/util.h"
 #include "forward/mailmsg.h"
 #include "forward/route.h"
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 
 enum deliver_status { DELIVERED = 0, DELIVER_RETRY = 1, DELIVER_FAILED = 2 };
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 
 struct part {
 	char *text;   /* literal text, or the field path */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 
 #define MAX_DEPTH 12
 #define DIR_MASK (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW | \

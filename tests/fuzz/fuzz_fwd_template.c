@@ -9,7 +9,7 @@
 
 #include "forward/mailmsg.h"
 #include "forward/route.h"
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 #include "forward/target.h"
 #include "forward/template.h"
 

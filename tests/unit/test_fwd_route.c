@@ -4,7 +4,7 @@
 #include "testutil.h"
 #include "core/config.h"
 #include "forward/route.h"
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 
 static struct config *load(const char *yaml, struct diag *diag)
 {

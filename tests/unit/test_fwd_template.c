@@ -1,7 +1,7 @@
 /* Unit tests of the forwarder's templates and sidecar field lookup: placeholders, date
  * formats, defaults, missing fields, path safety, hostile values, syntax errors. */
 #include "testutil.h"
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 #include "forward/template.h"
 
 static const char SIDECAR[] =
