@@ -27,6 +27,17 @@ check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (expected '$2', got '$3')"; fi
 }
 skip() { echo "$*"; exit 77; }
+# report_lines — read "ok: case" / "FAILED: case" lines (from a checker script) on stdin
+# and report each as a case; any other line is a failure.
+report_lines() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		ok:*) pass "${line#ok: }" ;;
+		*) fail "${line#FAILED: }" ;;
+		esac
+	done
+}
 
 # A free TCP port on 127.0.0.1.
 free_port() {

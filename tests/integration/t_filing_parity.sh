@@ -83,12 +83,7 @@ chmod 600 "$T/conf.d/others.yaml"
 "$GONIEC" -c "$T/conf.d" fetch --here --json scans mail m365 ebok >"$T/out.json" 2>"$T/log"
 check_eq "every run ends ok (a quarantined document is no failure)" 0 $?
 
-while IFS= read -r line; do
-	case $line in
-	ok:*) pass "${line#ok: }" ;;
-	*) fail "${line#FAILED: }" ;;
-	esac
-done < <(python3 - "$T/out.json" "$BYTES" <<'PY' 2>&1 || echo "FAILED: the comparison crashed"
+report_lines < <(python3 - "$T/out.json" "$BYTES" <<'PY' 2>&1 || echo "FAILED: the comparison crashed"
 import json, sys
 runs = {r["source"]: r for r in json.load(open(sys.argv[1]))}
 want = {"looked_at": 5, "filed": 3, "duplicates": 1, "quarantined": 1, "failed": 0,

@@ -53,12 +53,7 @@ chmod 600 "$T/conf-graph/poczta.yaml"
 check_eq "graph run succeeds" 0 $?
 
 # Compare the two spools file by file.
-while IFS= read -r line; do
-	case $line in
-	ok:*) pass "${line#ok: }" ;;
-	*) fail "${line#FAILED: }" ;;
-	esac
-done < <(python3 - "$T/spool" "$T/spool-graph" <<'EOF' 2>&1 || echo "FAILED: comparison crashed"
+report_lines < <(python3 - "$T/spool" "$T/spool-graph" <<'EOF' 2>&1 || echo "FAILED: comparison crashed"
 import glob, hashlib, json, os, sys
 
 def load(root):
