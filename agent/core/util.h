@@ -110,5 +110,7 @@ int write_all(int fd, const void *data, size_t len);
 
 /* Monotonic clock in milliseconds. */
 int64_t now_ms(void);
+/* Sleep this long (the rest again after a signal). */
+void sleep_ms(int64_t ms);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/net.h"
 #include "core/secret.h"
 #include "forward/target.h"
 
@@ -67,18 +68,13 @@ enum deliver_status email_send(const struct route_email_target *e, const char *m
 		free(r);
 	}
 	struct reader rd = {message, len, 0};
+	const struct net_opts o = {.protocols = "smtp,smtps", .ca_file = e->ca_file,
+				   .timeout_s = (long)e->timeout};
+	net_setup(c, &o);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)e->timeout);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (e->security == EMAIL_STARTTLS)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	if (e->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
 	if (e->user) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, e->user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/statefile.h"
 #include "sources/graph/graph_run.h"
 
 #define FIRST_WATERMARK "1900-01-01T00:00:00Z"
@@ -175,23 +176,24 @@ static char *state_path(const struct grun *gr)
 static void state_load(struct grun *gr)
 {
 	char *path = state_path(gr);
+	struct gerr err;
 
-	gr->state = json_load_file(path, 0, NULL);
-	if (!json_is_object(gr->state)) {
-		json_decref(gr->state);
+	if (statefile_load(path, &gr->state, &err) < 0) {
+		/* unreadable: this run starts afresh and does not overwrite it */
+		gr_note_error(gr, err.msg);
 		gr->state = json_object();
+		gr->state_unreadable = true;
 	}
 	free(path);
 }
 
 static void state_save(struct grun *gr)
 {
-	char *path = state_path(gr), *text = json_dumps(gr->state, JSON_INDENT(1) | JSON_SORT_KEYS);
+	char *path = state_path(gr);
 	struct gerr err;
 
-	if (write_file_atomic(path, text, strlen(text), 0600, &err) < 0)
+	if (!gr->state_unreadable && statefile_save(path, gr->state, &err) < 0)
 		gr_note_error(gr, err.msg);
-	free(text);
 	free(path);
 }
 

@@ -46,6 +46,7 @@ struct grun {
 	char *secret;
 	char *token_cache;
 	json_t *state;         /* graph-folders.json */
+	bool state_unreadable; /* then it is not overwritten */
 	struct gmsg *to_move;  /* messages whose files are all in the spool */
 	size_t nto_move;
 	struct strset failed;  /* ids that failed in this run: not tried again in it */

@@ -115,8 +115,13 @@ static enum run_outcome imap_run(struct source_run *run)
 	const struct imap_conf *c = run->src->typed;
 	struct imap_session s;
 	enum run_outcome outcome;
-	if (imap_session_open(&s, c, &outcome, &run->err) != 0)
+	struct imap_state st;
+	if (imap_state_load(&st, run->state_dir, &run->err) != 0)
+		return RUN_FAILED;
+	if (imap_session_open(&s, c, &outcome, &run->err) != 0) {
+		imap_state_free(&st);
 		return outcome;
+	}
 	struct strlist names = {0}, raws = {0};
 	struct imap_target target = {0};
 	if (c->move_to) {
@@ -130,8 +135,6 @@ static enum run_outcome imap_run(struct source_run *run)
 		source_run_error(run, &lerr);
 	folders_to_read(c, listed ? &all : NULL, &names, &raws);
 	imap_folders_free(&all);
-	struct imap_state st;
-	imap_state_load(&st, run->state_dir, run->src->name);
 	/* Documents are made durable a chunk at a time, before their messages move. */
 	spool_batch(run->spool, true, NULL);
 	unsigned failed = 0;

@@ -6,26 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/statefile.h"
+
 static json_t *load_json(const char *state_dir, const char *name, struct gerr *err)
 {
-	char *path = path_join(state_dir, name), *text = NULL;
-	size_t len;
+	char *path = path_join(state_dir, name);
 	json_t *j = NULL;
-	json_error_t je;
 
-	if (access(path, F_OK) != 0) {
-		free(path);
-		return json_object();
-	}
-	if (read_file(path, 16 << 20, &text, &len, err) == 0) {
-		j = json_loadb(text, len, 0, &je);
-		if (!j || !json_is_object(j)) {
-			gerr_set(err, "%s: not a JSON object (line %d)", path, je.line);
-			json_decref(j);
-			j = NULL;
-		}
-	}
-	free_secret(text);
+	statefile_load(path, &j, err);
 	free(path);
 	return j;
 }
@@ -33,9 +21,8 @@ static json_t *load_json(const char *state_dir, const char *name, struct gerr *e
 static int save_json(const char *state_dir, const char *name, json_t *j, struct gerr *err)
 {
 	char *path = path_join(state_dir, name);
-	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int rc = write_file_atomic(path, text, strlen(text), 0600, err);
-	free_secret(text);
+	int rc = statefile_save(path, j, err);
+
 	free(path);
 	return rc;
 }
