@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf/load.h"
 #include "core/log.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"

@@ -47,8 +47,8 @@ python3 "$FIXTURES/portal_server.py" --port "$PORTAL_PORT" --flavour html --poin
 	--per-page 10 --documents "$T/docs" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
 	2>"$T/portal.log" &
 at_exit "kill $! 2>/dev/null"
-wait_port "$GRAPH_PORT" 15 || { fail "graph fixture started"; exit 1; }
-wait_port "$PORTAL_PORT" 15 || { fail "portal fixture started"; exit 1; }
+wait_port "$GRAPH_PORT" 60 || { fail "graph fixture started"; exit 1; }
+wait_port "$PORTAL_PORT" 60 || { fail "portal fixture started"; exit 1; }
 
 # ---- one source of each type ---------------------------------------------------------
 C_SENDERS='["*@pge.pl"]' imap_conf mail

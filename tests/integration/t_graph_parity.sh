@@ -30,7 +30,7 @@ python3 "$FIXTURES/graph_server.py" --port "$PORT" --cert "$T/tls/server.pem" \
 	--inbox "$T/graph/inbox" --junk "$T/graph/junk" --folder "Faktury źródłowe=$T/graph/other" \
 	2>"$T/fixture.log" &
 at_exit "kill $! 2>/dev/null"
-wait_port "$PORT" 15 || { fail "fixture server started"; exit 1; }
+wait_port "$PORT" 60 || { fail "fixture server started"; exit 1; }
 
 mkdir -p "$T/conf-graph"
 chmod 700 "$T/conf-graph"

@@ -4,7 +4,7 @@
 
 #include <time.h>
 
-#include "core/config.h"
+#include "conf/load.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"
 #include "daemon/fwdproc.h"

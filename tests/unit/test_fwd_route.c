@@ -2,7 +2,7 @@
  * addresses, templates) and matching on sidecar fields (wildcards, lists, any path,
  * company documents, alerts). */
 #include "testutil.h"
-#include "core/config.h"
+#include "conf/load.h"
 #include "forward/route.h"
 #include "core/sidecar.h"
 

@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
-#include "core/config.h"
+#include "conf/load.h"
 #include "sources/imap/session.h"
 #include "sources/imap/state.h"
 #include "sources/source.h"
