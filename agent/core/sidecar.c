@@ -153,13 +153,18 @@ static const char *const known_fields[] = {
 	"stem", "ext", "sender", "subject",
 	/* given by sources: portal points, alert notices */
 	"unmapped", "point_name", "alert.*", "count", "files",
-	/* invoice data: portals now; XML/PDF invoices and KSeF (issues 15, 16) */
-	"invoice", "invoice.number", "invoice.issue_date", "invoice.sale_date",
+	/* invoice data (formats/invoice.h): portals, XML/PDF invoices and KSeF */
+	"invoice", "invoice.number", "invoice.kind", "invoice.direction", "invoice.issue_date",
+	"invoice.sale_date", "invoice.period", "invoice.period.from", "invoice.period.to",
 	"invoice.due_date", "invoice.gross", "invoice.net", "invoice.vat", "invoice.currency",
-	"invoice.period", "invoice.period.from", "invoice.period.to",
-	"invoice.ksef_number", "invoice.seller", "invoice.seller.name", "invoice.seller.nip",
+	"invoice.vat_pln", "invoice.exchange_rate", "invoice.ksef_number",
+	"invoice.payment_form", "invoice.payment_note", "invoice.paid", "invoice.partly_paid",
+	"invoice.paid_date", "invoice.split_payment", "invoice.verify_url", "invoice.text",
+	"invoice.error", "invoice.seller", "invoice.seller.name", "invoice.seller.nip",
+	"invoice.seller.foreign_id", "invoice.seller.address", "invoice.seller.country",
 	"invoice.seller.account", "invoice.buyer", "invoice.buyer.name", "invoice.buyer.nip",
-	/* a parsed bank statement (issue 13) */
+	"invoice.buyer.foreign_id", "invoice.buyer.address", "invoice.buyer.country",
+	/* a parsed bank statement (formats/statement.h) */
 	"statement.*",
 	NULL,
 };
