@@ -19,6 +19,8 @@
 #ifndef GONIEC_SOURCE_H
 #define GONIEC_SOURCE_H
 
+#include <stdio.h>
+
 #include "core/config.h"
 
 struct spool;
@@ -82,6 +84,25 @@ struct source_type {
 	 * property, a consent about to expire), as a message owned by the caller, or NULL.
 	 * Looked at by the daemon after each run; may be NULL. */
 	char *(*attention)(const struct config *cfg, const struct source_conf *src);
+
+	/* Commands of the type, reached by the CLI through these hooks only (the CLI includes
+	 * no sources/<type>/ header). NULL: the type has no such command, and the CLI says so.
+	 * Each prints for a person to `out`; on failure err says why. */
+	/* `goniec folders NAME`: log in and list the mailbox's folders. */
+	enum run_outcome (*folders)(const struct config *cfg, const struct source_conf *src,
+				    FILE *out, struct gerr *err);
+	/* `goniec consent NAME`: how to grant access, and whether it works yet. */
+	enum run_outcome (*consent)(const struct config *cfg, const struct source_conf *src,
+				    FILE *out, struct gerr *err);
+	/* `goniec points NAME`: the consumption points found, their properties. 0 or -1. */
+	int (*points)(const struct config *cfg, const struct source_conf *src, FILE *out,
+		      struct gerr *err);
+	/* `goniec otp NAME [CODE]`: is a login waiting for a one-time code; hand it one (0 or
+	 * -1); where the code was sent (may return NULL). */
+	bool (*waiting_for_code)(const struct config *cfg, const struct source_conf *src);
+	int (*give_code)(const struct config *cfg, const struct source_conf *src, const char *code,
+			 struct gerr *err);
+	const char *(*code_sent_to)(const struct source_conf *src);
 };
 
 /* Report an error of the run: logged as "<source>: <message>", and kept in run->err by

@@ -33,5 +33,9 @@ check() {
 check errors tests/lint/errors.sh agent/cli/cmd_forward.c \
 	'static int busy(struct gerr *err) { return strstr(err->msg, "another") != NULL; }'
 
+check layers-core tests/lint/layers.sh agent/core/util.c '#include "forward/route.h"'
+check layers-cli tests/lint/layers.sh agent/cli/cmd_status.c '#include "sources/imap/imap.h"'
+check layers-types tests/lint/layers.sh agent/sources/graph/graph_mail.c '#include "sources/imap/fetch.h"'
+
 echo "lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

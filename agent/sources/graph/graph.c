@@ -198,4 +198,6 @@ const struct source_type source_type_graph = {
 	.default_accept = "pdf",
 	.default_times = graph_default_times,
 	.run = graph_run_source,
+	.folders = graph_print_folders,
+	.consent = graph_consent,
 };

@@ -164,8 +164,11 @@ static enum run_outcome imap_run(struct source_run *run)
 	return run->stats.filed || failed < nfolders ? RUN_PARTIAL : RUN_FAILED;
 }
 
-enum run_outcome imap_print_folders(const struct source_conf *src, FILE *out, struct gerr *err)
+static enum run_outcome imap_print_folders(const struct config *cfg,
+					   const struct source_conf *src, FILE *out,
+					   struct gerr *err)
 {
+	(void)cfg;
 	const struct imap_conf *c = src->typed;
 	struct imap_session s;
 	enum run_outcome outcome;
@@ -202,4 +205,5 @@ const struct source_type source_type_imap = {
 	.default_accept = "pdf",
 	.default_times = imap_times,
 	.run = imap_run,
+	.folders = imap_print_folders,
 };

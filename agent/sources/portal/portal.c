@@ -654,6 +654,21 @@ bool portal_waiting_for_code(const struct config *cfg, const struct source_conf 
 	return waiting;
 }
 
+static int portal_give_code(const struct config *cfg, const struct source_conf *src,
+			    const char *code, struct gerr *err)
+{
+	char *dir = portal_state_dir(cfg, src);
+	int rc = session_give_code(dir, code, err);
+	free(dir);
+	return rc;
+}
+
+static const char *portal_code_sent_to(const struct source_conf *src)
+{
+	const struct portal_conf *pc = src->typed;
+	return pc->phone;
+}
+
 static const char *const portal_times[] = {"05:00", NULL};
 
 static char *portal_attention(const struct config *cfg, const struct source_conf *src)
@@ -677,4 +692,8 @@ const struct source_type source_type_portal = {
 	.default_times = portal_times,
 	.run = portal_run,
 	.attention = portal_attention,
+	.points = portal_print_points,
+	.waiting_for_code = portal_waiting_for_code,
+	.give_code = portal_give_code,
+	.code_sent_to = portal_code_sent_to,
 };
