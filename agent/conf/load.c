@@ -127,6 +127,19 @@ static const char **keys_of(const struct cf_field *a, const struct cf_field *b)
 	return keys;
 }
 
+/* keys followed by more (a NULL-terminated list), in a new list. */
+static const char **with_keys(const char **keys, const char *const *more)
+{
+	size_t n = 0, m = 0;
+	while (keys[n])
+		n++;
+	while (more[m])
+		m++;
+	keys = xrealloc(keys, (n + m + 1) * sizeof *keys);
+	memcpy(keys + n, more, (m + 1) * sizeof *keys);
+	return keys;
+}
+
 static const char *const *type_hint_list(void) { return source_type_names(); }
 
 /* Is `name` already used by one of `count` earlier items? Each item is a struct holding
@@ -244,6 +257,8 @@ static void route_free(struct route_conf *r)
 {
 	if (!r)
 		return;
+	if (r->typed)
+		route_release(r->typed);
 	cf_free(route_fields, r->typed);
 	free(r->typed);
 	cf_free(route_common_fields, r);
@@ -263,10 +278,10 @@ static void load_route(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node,
 	r->company = company;
 	r->typed = xcalloc(1, route_conf_size);
 	cf_defaults(route_fields, r->typed);
-	const char **typed_keys = keys_of(route_fields, NULL);
+	const char **typed_keys = with_keys(keys_of(route_fields, NULL), route_target_keys());
 	cf_map(ctx, node, route_common_fields, typed_keys, r);
 	free(typed_keys);
-	const char **common_keys = keys_of(route_common_fields, NULL);
+	const char **common_keys = with_keys(keys_of(route_common_fields, NULL), route_target_keys());
 	ctx->unknown_reported = true;
 	cf_map(ctx, node, route_fields, common_keys, r->typed);
 	ctx->unknown_reported = false;
