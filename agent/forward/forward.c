@@ -20,7 +20,7 @@
 #include "forward/route.h"
 #include "forward/syncer.h"
 #include "forward/target.h"
-#include "forward/template.h"
+#include "core/template.h"
 #include "forward/watch.h"
 
 #define STATUS_EVERY_MS 1000

@@ -9,7 +9,7 @@
 #include "core/config.h"
 #include "core/sidecar.h"
 #include "forward/target.h"
-#include "forward/template.h"
+#include "core/template.h"
 
 /* ---- match ------------------------------------------------------------------------------- */
 

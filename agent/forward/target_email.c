@@ -17,7 +17,7 @@
 #include "forward/mailmsg.h"
 #include "forward/route.h"
 #include "forward/target.h"
-#include "forward/template.h"
+#include "core/template.h"
 
 #define ALERT_BODY_MAX (64 * 1024)
 

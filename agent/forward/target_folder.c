@@ -27,7 +27,7 @@
 #include "core/names.h"
 #include "forward/route.h"
 #include "forward/target.h"
-#include "forward/template.h"
+#include "core/template.h"
 
 /* A folder delivery in progress (target_job.data). */
 struct folder_job {

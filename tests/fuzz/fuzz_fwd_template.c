@@ -11,7 +11,7 @@
 #include "forward/route.h"
 #include "core/sidecar.h"
 #include "forward/target.h"
-#include "forward/template.h"
+#include "core/template.h"
 
 static void check_name(const char *name)
 {

@@ -215,10 +215,22 @@ static void test_templates(void **state)
 	assert_int_equal(template_expand("{{login", &vs, &out, &err), -1);
 	assert_int_equal(template_expand("{{login|upper}}", &vs, &out, &err), -1);
 	assert_int_equal(template_expand("{{a b}}", &vs, &out, &err), -1);
-	assert_int_equal(template_names("{{a}}-{{b.c|url}}", &names, &err), 0);
+	size_t old = 0;
+	assert_int_equal(template_names("{{a}}-{{b.c|url}}", &names, &old, &err), 0);
 	assert_int_equal(names.len, 2);
 	assert_string_equal(names.items[1], "b.c");
+	assert_int_equal(old, 2);
 	strlist_free(&names);
+	/* the one syntax: the same, with no old spelling; a lone '{' now opens a placeholder */
+	old = 0;
+	assert_int_equal(template_names("{a}-{b.c:url}", &names, &old, &err), 0);
+	assert_int_equal(names.len, 2);
+	assert_int_equal(old, 0);
+	strlist_free(&names);
+	assert_int_equal(template_expand("u={login:url}&p={point.id}", &vs, &out, &err), 0);
+	assert_string_equal(out, "u=jan%20kowalski&p=P/1");
+	free(out);
+	assert_int_equal(template_expand("{login:upper}", &vs, &out, &err), -1);
 	vars_unset_record(&vs, "point");
 	assert_null(vars_get(&vs, "point.id"));
 	assert_string_equal(vars_get(&vs, "login"), "jan kowalski");

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/statefile.h"
+#include "core/template.h"
 #include "sources/graph/graph_run.h"
 
 #define FIRST_WATERMARK "1900-01-01T00:00:00Z"
@@ -182,11 +183,13 @@ static int graph_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_c
 	if (c->senders.len == 0 && cf_get(ctx, node, "senders"))
 		rc = cf_error(ctx, cf_get(ctx, node, "senders"),
 			      "senders: list the addresses whose mail goes to goniec, e.g. '*@pge.pl' ('*' takes everyone's)");
-	if (c->move_to && (!*c->move_to || strchr(c->move_to, '/') ||
-			   strstr(c->move_to, "{") != strstr(c->move_to, "{year}")))
+	struct gerr err;
+	char *folder = c->move_to ? tmpl_expand_date(c->move_to, time(NULL), &err) : NULL;
+	if (c->move_to && (!*c->move_to || strchr(c->move_to, '/') || !folder))
 		rc = cf_error(ctx, cf_get(ctx, node, "move_to"),
-			      "move_to: '%s' must be one folder name (made under the mailbox root); "
-			      "{year} is the only placeholder", c->move_to);
+			      "move_to: '%s' must be one folder name (made under the mailbox root); %s",
+			      c->move_to, folder ? "no '/'" : err.msg);
+	free(folder);
 	return rc;
 }
 

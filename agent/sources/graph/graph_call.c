@@ -7,24 +7,14 @@
 
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/template.h"
 #include "sources/graph/graph_run.h"
 
 char *graph_move_folder_name(const char *tmpl, time_t now)
 {
-	struct buf b = {0};
-	struct tm tm;
-	const char *p;
-
-	localtime_r(&now, &tm);
-	for (p = tmpl; *p; p++) {
-		if (str_starts_with(p, "{year}")) {
-			buf_printf(&b, "%04d", tm.tm_year + 1900);
-			p += 5;
-		} else {
-			buf_append(&b, p, 1);
-		}
-	}
-	return buf_take(&b);
+	struct gerr err;
+	char *name = tmpl_expand_date(tmpl, now, &err);
+	return name ? name : xstrdup(tmpl); /* checked when the configuration was loaded */
 }
 
 /* ---- failures and synchronous requests --------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/template.h"
 #include "core/spool.h"
 #include "formats/utf7.h"
 #include "sources/imap/fetch.h"
@@ -57,10 +58,12 @@ static int imap_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 				      "folders: '%s' is not valid UTF-8", c->folders.items[i]);
 		free(raw);
 	}
-	if (c->move_to && (!*c->move_to || strstr(c->move_to, "{") != strstr(c->move_to, "{year}")))
-		rc = cf_error(ctx, cf_get(ctx, node, "move_to"),
-			      "move_to: '%s' must be a folder name; the only placeholder is {year}",
-			      c->move_to);
+	struct gerr err;
+	char *folder = c->move_to ? tmpl_expand_date(c->move_to, time(NULL), &err) : NULL;
+	if (c->move_to && (!*c->move_to || !folder))
+		rc = cf_error(ctx, cf_get(ctx, node, "move_to"), "move_to: '%s' must be a folder name; %s",
+			      c->move_to, folder ? "it is empty" : err.msg);
+	free(folder);
 	if (c->tls == IMAP_TLS_NONE)
 		diag_add(ctx->diag, cf_pos(ctx, node), true,
 			 "tls: none sends the password unencrypted; use ssl or starttls unless the server is local");
@@ -68,22 +71,12 @@ static int imap_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 }
 
 /* "eksiegowy{year}" -> "eksiegowy2026" (the year of the run, local time). */
+/* The move_to folder of this year (checked when the configuration was loaded). */
 static char *expand_target(const char *tmpl)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	struct buf b = {0};
-	buf_puts(&b, "");
-	for (const char *p = tmpl; *p;) {
-		if (!strncmp(p, "{year}", 6)) {
-			buf_printf(&b, "%d", tm.tm_year + 1900);
-			p += 6;
-		} else {
-			buf_append(&b, p++, 1);
-		}
-	}
-	return buf_take(&b);
+	struct gerr err;
+	char *name = tmpl_expand_date(tmpl, time(NULL), &err);
+	return name ? name : xstrdup(tmpl);
 }
 
 /* The folders to read, as names for people and raw names for the server: the configured

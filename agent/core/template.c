@@ -1,5 +1,7 @@
-#include "forward/template.h"
+/* template — see template.h. */
+#include "core/template.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@ struct part {
 struct tmpl {
 	struct part *parts;
 	size_t len;
+	size_t old;   /* placeholders in an old spelling */
 };
 
 static void add_part(struct tmpl *t, struct part p)
@@ -53,7 +56,8 @@ static int parse_field(struct tmpl *t, const char *s, size_t n, size_t at, struc
 		*colon = '\0';
 		fmt = xstrdup(colon + 1);
 	}
-	if (!valid_path(spec) || (fmt && !*fmt)) {
+	bool date = fmt && strchr(fmt, '%');
+	if (!valid_path(spec) || (fmt && !*fmt) || (fmt && !date && strcmp(fmt, "url") != 0)) {
 		gerr_set(err, "column %zu: bad placeholder {%.*s}", at + 1, (int)(n > 60 ? 60 : n), s);
 		free(spec);
 		free(dflt);
@@ -64,12 +68,61 @@ static int parse_field(struct tmpl *t, const char *s, size_t n, size_t at, struc
 	return 0;
 }
 
+/* A recipe's old "{{ name }}" or "{{ name|url }}" at s: its length, and the placeholder
+ * in today's spelling ("name" or "name:url") in *spec; 0 when s is none. */
+static size_t old_placeholder(const char *s, char **spec)
+{
+	if (s[0] != '{' || s[1] != '{')
+		return 0;
+	const char *p = s + 2, *name, *end;
+	while (*p == ' ')
+		p++;
+	name = p;
+	while (isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-')
+		p++;
+	end = p;
+	bool url = strncmp(p, "|url", 4) == 0;
+	if (url)
+		p += 4;
+	while (*p == ' ')
+		p++;
+	if (end == name || p[0] != '}' || p[1] != '}')
+		return 0;
+	*spec = xasprintf("%.*s%s", (int)(end - name), name, url ? ":url" : "");
+	return (size_t)(p + 2 - s);
+}
+
 struct tmpl *tmpl_compile(const char *text, struct gerr *err)
+{
+	return tmpl_compile_flags(text, 0, err);
+}
+
+size_t tmpl_old_spellings(const struct tmpl *t)
+{
+	return t->old;
+}
+
+struct tmpl *tmpl_compile_flags(const char *text, unsigned flags, struct gerr *err)
 {
 	struct tmpl *t = xcalloc(1, sizeof(*t));
 	struct buf lit = {0};
 	for (size_t i = 0; text[i];) {
-		if ((text[i] == '{' && text[i + 1] == '{') || (text[i] == '}' && text[i + 1] == '}')) {
+		char *spec = NULL;
+		size_t n = flags & TMPL_OLD_BRACES ? old_placeholder(text + i, &spec) : 0;
+		if (n) {
+			if (lit.len)
+				add_part(t, (struct part){.text = buf_take(&lit)});
+			int rc = parse_field(t, spec, strlen(spec), i, err);
+			free(spec);
+			if (rc < 0)
+				goto fail;
+			t->old++;
+			i += n;
+		} else if ((flags & TMPL_OLD_BRACES) && text[i] == '{' && text[i + 1] == '{') {
+			gerr_set(err, "column %zu: '%.20s' is no variable (write {name} or {name:url})",
+				 i + 1, text + i);
+			goto fail;
+		} else if ((text[i] == '{' && text[i + 1] == '{') || (text[i] == '}' && text[i + 1] == '}')) {
 			buf_append(&lit, &text[i], 1);
 			i += 2;
 		} else if (text[i] == '{') {
@@ -151,8 +204,26 @@ static size_t format_date(char *out, size_t n, const char *fmt, const struct tm 
 }
 #pragma GCC diagnostic pop
 
+static void url_encode(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+			buf_append(b, s, 1);
+		} else {
+			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+			buf_append(b, e, 3);
+		}
+	}
+}
+
 static void put_value(struct buf *out, const char *v, unsigned flags)
 {
+	if (flags & TMPL_RAW) {
+		buf_puts(out, v);
+		return;
+	}
 	for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
 		unsigned char ch = *c;
 		if (ch < 0x20 || ch == 0x7f)
@@ -163,23 +234,24 @@ static void put_value(struct buf *out, const char *v, unsigned flags)
 	}
 }
 
-char *tmpl_render(const struct tmpl *t, const json_t *sidecar, const char *file,
-		  unsigned flags, const char **missing)
+char *tmpl_render_with(const struct tmpl *t, tmpl_lookup lookup, void *ctx, unsigned flags,
+		       const char **missing)
 {
 	struct buf out = {0};
 	buf_puts(&out, "");
 	*missing = NULL;
-	for (size_t i = 0; i < t->len && out.len < TMPL_MAX_OUTPUT; i++) {
+	for (size_t i = 0; i < t->len && ((flags & TMPL_RAW) || out.len < TMPL_MAX_OUTPUT); i++) {
 		const struct part *p = &t->parts[i];
 		if (!p->field) {
 			buf_puts(&out, p->text);
 			continue;
 		}
-		struct sidecar_scratch scratch;
-		const char *v = sidecar_get(sidecar, p->text, file, &scratch);
+		char scratch[64];
+		const char *v = lookup(ctx, p->text, scratch);
 		char datebuf[256];
 		struct tm tm;
-		if (v && p->format) {
+		bool url = p->format && strcmp(p->format, "url") == 0;
+		if (v && p->format && !url) {
 			if (parse_date(v, &tm) && format_date(datebuf, sizeof(datebuf), p->format, &tm) > 0)
 				v = datebuf;
 			else
@@ -189,10 +261,12 @@ char *tmpl_render(const struct tmpl *t, const json_t *sidecar, const char *file,
 			v = p->dflt;
 		if (!v && !*missing)
 			*missing = p->text;
-		if (v)
+		if (v && url)
+			url_encode(&out, v);
+		else if (v)
 			put_value(&out, v, flags);
 	}
-	if (out.len > TMPL_MAX_OUTPUT) {
+	if (!(flags & TMPL_RAW) && out.len > TMPL_MAX_OUTPUT) {
 		/* cut at a UTF-8 boundary */
 		size_t n = TMPL_MAX_OUTPUT;
 		while (n > 0 && ((unsigned char)out.data[n] & 0xC0) == 0x80)
@@ -201,4 +275,56 @@ char *tmpl_render(const struct tmpl *t, const json_t *sidecar, const char *file,
 		out.len = n;
 	}
 	return buf_take(&out);
+}
+
+struct sidecar_lookup {
+	const json_t *root;
+	const char *file;
+};
+
+static const char *from_sidecar(void *ctx, const char *name, char *scratch)
+{
+	const struct sidecar_lookup *l = ctx;
+	struct sidecar_scratch s;
+	const char *v = sidecar_get(l->root, name, l->file, &s);
+	if (v == s.buf) { /* a number or stem made in the scratch: copy it out */
+		snprintf(scratch, 64, "%s", s.buf);
+		return scratch;
+	}
+	return v;
+}
+
+char *tmpl_render(const struct tmpl *t, const json_t *sidecar, const char *file,
+		  unsigned flags, const char **missing)
+{
+	struct sidecar_lookup l = {sidecar, file};
+	return tmpl_render_with(t, from_sidecar, &l, flags, missing);
+}
+
+static const char *from_date(void *ctx, const char *name, char *scratch)
+{
+	const struct tm *tm = ctx;
+	if (strcmp(name, "year") != 0)
+		return NULL;
+	snprintf(scratch, 64, "%04d", tm->tm_year + 1900);
+	return scratch;
+}
+
+char *tmpl_expand_date(const char *text, time_t now, struct gerr *err)
+{
+	struct tmpl *t = tmpl_compile(text, err);
+	if (!t)
+		return NULL;
+	struct tm tm;
+	localtime_r(&now, &tm);
+	const char *missing;
+	char *out = tmpl_render_with(t, from_date, &tm, TMPL_PATH, &missing);
+	tmpl_free(t);
+	if (missing) {
+		gerr_setk(err, GERR_PERMANENT, "{%s} is unknown here: the only placeholder is {year}",
+			  missing);
+		free(out);
+		return NULL;
+	}
+	return out;
 }
