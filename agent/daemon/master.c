@@ -17,6 +17,7 @@
 
 #include "conf/load.h"
 #include "core/log.h"
+#include "core/testhook.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"
 #include "daemon/fwdproc.h"
@@ -751,7 +752,7 @@ static void begin_stop(struct master *m, int sig)
 	if (m->stopping)
 		return;
 	m->stopping = true;
-	const char *grace_env = getenv("GONIEC_STOP_GRACE");
+	const char *grace_env = test_hook_env("GONIEC_STOP_GRACE");
 	int64_t grace = grace_env ? strtoll(grace_env, NULL, 10) : DAEMON_STOP_GRACE;
 	m->stop_deadline_ms = now_ms() + grace * 1000;
 	sd_notify_send("STOPPING=1");

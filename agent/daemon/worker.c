@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/testhook.h"
 #include "daemon/status.h"
 
 static void child_exec(char *const *argv, int result_w)
@@ -207,7 +208,7 @@ static void report_progress(const struct source_run *run)
 
 static void install_test_hook(const char *name)
 {
-	const char *hook = getenv("GONIEC_TEST_WORKER_HOOK");
+	const char *hook = test_hook_env("GONIEC_TEST_WORKER_HOOK");
 	size_t n = strlen(name);
 	for (const char *h = hook; h && *h; h = strchr(h, ',') ? strchr(h, ',') + 1 : NULL)
 		if (strncmp(h, name, n) == 0 && h[n] == ':')

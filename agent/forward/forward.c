@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/testhook.h"
 #include "core/names.h"
 #include "core/spool.h"
 #include "core/strset.h"
@@ -628,7 +629,7 @@ static void default_opts(struct forward_opts *o)
 		o->poll_interval = 10 * 1000;
 	if (!o->batch_settle)
 		o->batch_settle = 30 * 1000;
-	const char *env = getenv("GONIEC_FORWARD_RETRY_MS");
+	const char *env = test_hook_env("GONIEC_FORWARD_RETRY_MS");
 	if (!o->retry_base)
 		o->retry_base = env && atoll(env) > 0 ? atoll(env) : 30 * 1000;
 }

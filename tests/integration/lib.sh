@@ -5,6 +5,11 @@
 set -u
 : "${RESULTS:=/dev/null}" "${TEST_NAME:=$(basename "$0" .sh)}"
 GONIEC=${GONIEC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/goniec}
+# $GONIEC names the product; the tests run its test build beside it (BUILD/test/goniec,
+# with the test hooks of core/testhook.h) when there is one. GONIEC_PRODUCT keeps the
+# product, for the cases that show it ignores the hooks.
+GONIEC_PRODUCT=$GONIEC
+[ -x "$(dirname "$GONIEC")/test/goniec" ] && GONIEC=$(dirname "$GONIEC")/test/goniec
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC_DIR=$(cd "$TESTS_DIR/../.." && pwd)
 T=$(mktemp -d "/tmp/goniec-$TEST_NAME.XXXXXX")
