@@ -279,7 +279,7 @@ int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err)
 
 /* content/<2 hex>/<sha>: one small file per hash holding the first path. Published with
  * link(), which never replaces, so concurrent workers agree on the first. */
-char *content_index_check_and_add(const char *state_dir, const char *sha256_hex,
+char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 				  const char *relpath, struct gerr *err)
 {
 	char *dir = xasprintf("%s/content/%.2s", state_dir, sha256_hex);

@@ -613,7 +613,7 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 	const char *relpath = res->path + strlen(doc->sp->root) + 1;
 	char *dup = NULL;
 	if (res->status == SPOOL_FILED) {
-		dup = content_index_check_and_add(doc->sp->state_dir, res->sha256, relpath, err);
+		dup = dedupe_content_index_add(doc->sp->state_dir, res->sha256, relpath, err);
 		if (dup && strcmp(dup, relpath) == 0) {
 			free(dup);
 			dup = NULL;
@@ -661,24 +661,6 @@ int spool_file_buffer(struct spool *sp, struct dedupe *dd, const struct doc_meta
 	if (!doc)
 		return -1;
 	if (spool_write(doc, data, len, err) != 0) {
-		spool_abort(doc);
-		return -1;
-	}
-	return spool_commit(doc, res, err);
-}
-
-static int write_to_doc(void *doc, const void *data, size_t len, struct gerr *err)
-{
-	return spool_write(doc, data, len, err);
-}
-
-int spool_file_fd(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta, int fd,
-		  struct spool_result *res, struct gerr *err)
-{
-	struct spool_doc *doc = spool_begin(sp, dd, meta, err);
-	if (!doc)
-		return -1;
-	if (read_chunks(fd, write_to_doc, doc, "the document", err) != 0) {
 		spool_abort(doc);
 		return -1;
 	}

@@ -139,9 +139,6 @@ void spool_abort(struct spool_doc *doc);
 /* Convenience: file a whole buffer (begin, write, commit). */
 int spool_file_buffer(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta,
 		      const void *data, size_t len, struct spool_result *res, struct gerr *err);
-/* Convenience: file from an open descriptor read to its end. */
-int spool_file_fd(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta, int fd,
-		  struct spool_result *res, struct gerr *err);
 
 /* The date directory "YYYY/MM/DD" for a time in the process's time zone (TZ). */
 void spool_date_dir(time_t t, char out[11]);

@@ -244,7 +244,7 @@ static int attempt(struct http *h, const struct http_call *c, int fd, struct htt
 	curl_slist_free_all(hdrs);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (log_verbosity() > 0) {
-		char *u = url_for_message(c->url);
+		char *u = http_url_for_message(c->url);
 		log_debug("%s %s -> %ld%s%s", c->method ? c->method : c->body ? "POST" : "GET", u,
 			  resp->status, *rc ? ": " : "", *rc ? curl_easy_strerror(*rc) : "");
 		free(u);
@@ -265,7 +265,7 @@ static int attempt(struct http *h, const struct http_call *c, int fd, struct htt
 int http_send(struct http *h, const struct http_call *c, int fd, struct http_response *resp,
 	      struct gerr *err)
 {
-	char *where = url_for_message(c->url);
+	char *where = http_url_for_message(c->url);
 	int tries = h->o.retries < 0 ? 0 : h->o.retries;
 	/* the one retry policy (core/net.h): a server's Retry-After of up to a minute is
 	 * honoured; without one the wait doubles from retry_delay */
@@ -345,7 +345,7 @@ char *http_cookie(struct http *h, const char *name)
 
 /* ---- URLs ------------------------------------------------------------------------- */
 
-char *url_resolve(const char *base, const char *ref)
+char *http_url_resolve(const char *base, const char *ref)
 {
 	CURLU *u = curl_url();
 	char *full = NULL, *out = NULL, *scheme = NULL;
@@ -377,7 +377,7 @@ static char *url_origin(const char *url)
 	return out;
 }
 
-bool url_same_origin(const char *a, const char *b)
+bool http_url_same_origin(const char *a, const char *b)
 {
 	char *oa = url_origin(a), *ob = url_origin(b);
 	bool same = oa && ob && strcasecmp(oa, ob) == 0;
@@ -386,7 +386,7 @@ bool url_same_origin(const char *a, const char *b)
 	return same;
 }
 
-char *url_for_message(const char *url)
+char *http_url_for_message(const char *url)
 {
 	size_t n = strcspn(url, "?#");
 	return xstrndup(url, n);

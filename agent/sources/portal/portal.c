@@ -282,7 +282,7 @@ static int on_file(void *ud, const struct doc_info *d, int fd, struct gerr *err)
 	json_t *pt = d->point ? json_object_get(pr->points, d->point) : NULL;
 	char *id = doc_source_id(d);
 	char *hint = d->name ? xstrdup(d->name) : xasprintf("%s.pdf", d->number ? d->number : d->id);
-	char *where = d->link ? url_for_message(d->link) : NULL;
+	char *where = d->link ? http_url_for_message(d->link) : NULL;
 	json_t *origin = json_pack("{s:{s:s, s:s, s:s?}}", "portal", "provider", pr->recipe->id,
 				   "document_id", d->id, "url", where);
 	json_t *inv = invoice_json(d), *extra = json_object();
@@ -342,7 +342,7 @@ static void drop_session(struct engine *e, const struct portal_conf *pc, const c
 	vars_free(&e->vars);
 	set_builtins(e, pc, password);
 	engine_reset_page(e);
-	if (session_remove(state_dir, &err) < 0)
+	if (pstate_session_remove(state_dir, &err) < 0)
 		log_warn("%s", err.msg);
 }
 
@@ -361,9 +361,9 @@ static void save_session(struct engine *e, const char *state_dir, const struct s
 		s.asked_at = time(NULL);
 		s.ttl = otp->otp_ttl;
 	}
-	if (session_save(state_dir, &s, &err) < 0)
+	if (pstate_session_save(state_dir, &s, &err) < 0)
 		log_warn("%s", err.msg);
-	session_free(&s);
+	pstate_session_free(&s);
 }
 
 static enum run_outcome outcome_of(struct source_run *run, struct engine *e,
@@ -439,7 +439,7 @@ static enum portal_error start(struct login_state *ls)
 	struct gerr err;
 	enum portal_error pe;
 
-	if (session_load(ls->state_dir, &s, &err) < 0) {
+	if (pstate_session_load(ls->state_dir, &s, &err) < 0) {
 		log_warn("%s: %s; logging in anew", ls->pr->run->src->name, err.msg);
 		memset(&s, 0, sizeof(s));
 	}
@@ -449,7 +449,7 @@ static enum portal_error start(struct login_state *ls)
 		/* a code is tried once: refused, the login waits for another one */
 		free_secret(s.code);
 		s.code = NULL;
-		if (session_save(ls->state_dir, &s, &err) < 0)
+		if (pstate_session_save(ls->state_dir, &s, &err) < 0)
 			log_warn("%s", err.msg);
 		e->resume_at = SIZE_MAX;
 		pe = engine_run(e, &e->recipe->login, (size_t)s.resume_at);
@@ -471,7 +471,7 @@ static enum portal_error start(struct login_state *ls)
 	} else {
 		pe = login(ls);
 	}
-	session_free(&s);
+	pstate_session_free(&s);
 	return pe;
 }
 
@@ -562,7 +562,7 @@ static enum run_outcome portal_run(struct source_run *run)
 	if (prepare(run, pc, &r, &password, &o, &lock_dir) < 0)
 		goto out;
 	pr.recipe = r;
-	pr.points = points_load(run->state_dir, &err);
+	pr.points = pstate_points_load(run->state_dir, &err);
 	if (!pr.points) {
 		log_warn("%s: %s; starting a new list of points", run->src->name, err.msg);
 		pr.points = json_object();
@@ -577,7 +577,7 @@ static enum run_outcome portal_run(struct source_run *run)
 	log_debug("%s: %lu requests, %lu documents listed", run->src->name, e.http.requests,
 		  e.documents);
 	engine_free(&e);
-	if (points_save(run->state_dir, pr.points, &err) < 0)
+	if (pstate_points_save(run->state_dir, pr.points, &err) < 0)
 		log_warn("%s: %s", run->src->name, err.msg);
 out:
 	json_decref(pr.points);
@@ -599,7 +599,7 @@ int portal_print_points(const struct config *cfg, const struct source_conf *src,
 {
 	const struct portal_conf *pc = src->typed;
 	char *dir = portal_state_dir(cfg, src);
-	json_t *pts = points_load(dir, err), *p;
+	json_t *pts = pstate_points_load(dir, err), *p;
 	const char *id;
 
 	free(dir);
@@ -627,7 +627,7 @@ char *portal_unmapped_points(const struct config *cfg, const struct source_conf 
 	const struct portal_conf *pc = src->typed;
 	char *dir = portal_state_dir(cfg, src);
 	struct gerr err;
-	json_t *pts = points_load(dir, &err), *p;
+	json_t *pts = pstate_points_load(dir, &err), *p;
 	struct buf b = {0};
 	const char *id;
 
@@ -647,9 +647,9 @@ bool portal_waiting_for_code(const struct config *cfg, const struct source_conf 
 	char *dir = portal_state_dir(cfg, src);
 	struct session s;
 	struct gerr err;
-	bool waiting = session_load(dir, &s, &err) == 0 && s.pending &&
+	bool waiting = pstate_session_load(dir, &s, &err) == 0 && s.pending &&
 		       time(NULL) - s.asked_at < s.ttl;
-	session_free(&s);
+	pstate_session_free(&s);
 	free(dir);
 	return waiting;
 }
@@ -658,7 +658,7 @@ static int portal_give_code(const struct config *cfg, const struct source_conf *
 			    const char *code, struct gerr *err)
 {
 	char *dir = portal_state_dir(cfg, src);
-	int rc = session_give_code(dir, code, err);
+	int rc = pstate_give_code(dir, code, err);
 	free(dir);
 	return rc;
 }

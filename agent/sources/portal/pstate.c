@@ -27,7 +27,7 @@ static int save_json(const char *state_dir, const char *name, json_t *j, struct 
 	return rc;
 }
 
-void session_free(struct session *s)
+void pstate_session_free(struct session *s)
 {
 	strlist_free(&s->cookies);
 	vars_free(&s->vars);
@@ -36,7 +36,7 @@ void session_free(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int session_load(const char *state_dir, struct session *s, struct gerr *err)
+int pstate_session_load(const char *state_dir, struct session *s, struct gerr *err)
 {
 	json_t *j = load_json(state_dir, "session.json", err), *v, *p;
 	const char *k;
@@ -66,7 +66,7 @@ int session_load(const char *state_dir, struct session *s, struct gerr *err)
 	return 0;
 }
 
-int session_save(const char *state_dir, const struct session *s, struct gerr *err)
+int pstate_session_save(const char *state_dir, const struct session *s, struct gerr *err)
 {
 	json_t *j = json_object(), *c = json_array(), *v = json_object();
 	int rc;
@@ -90,7 +90,7 @@ int session_save(const char *state_dir, const struct session *s, struct gerr *er
 	return rc;
 }
 
-int session_remove(const char *state_dir, struct gerr *err)
+int pstate_session_remove(const char *state_dir, struct gerr *err)
 {
 	char *path = path_join(state_dir, "session.json");
 	int rc = 0;
@@ -100,29 +100,29 @@ int session_remove(const char *state_dir, struct gerr *err)
 	return rc;
 }
 
-int session_give_code(const char *state_dir, const char *code, struct gerr *err)
+int pstate_give_code(const char *state_dir, const char *code, struct gerr *err)
 {
 	struct session s;
 	int rc;
-	if (session_load(state_dir, &s, err) < 0)
+	if (pstate_session_load(state_dir, &s, err) < 0)
 		return -1;
 	if (!s.pending) {
-		session_free(&s);
+		pstate_session_free(&s);
 		return gerr_set(err, "no login is waiting for a code");
 	}
 	free_secret(s.code);
 	s.code = xstrdup(code);
-	rc = session_save(state_dir, &s, err);
-	session_free(&s);
+	rc = pstate_session_save(state_dir, &s, err);
+	pstate_session_free(&s);
 	return rc;
 }
 
-json_t *points_load(const char *state_dir, struct gerr *err)
+json_t *pstate_points_load(const char *state_dir, struct gerr *err)
 {
 	return load_json(state_dir, "points.json", err);
 }
 
-int points_save(const char *state_dir, json_t *points, struct gerr *err)
+int pstate_points_save(const char *state_dir, json_t *points, struct gerr *err)
 {
 	return save_json(state_dir, "points.json", points, err);
 }

@@ -160,7 +160,7 @@ static int check_template(struct pctx *p, yaml_node_t *n, const char *tmpl)
 	struct gerr err;
 	int rc = 0;
 	size_t old = p->old;
-	if (template_names(tmpl, &names, &p->old, &err) < 0) {
+	if (vars_names(tmpl, &names, &p->old, &err) < 0) {
 		rc = cf_error(&p->cf, n, "%s", err.msg);
 	} else {
 		if (!old && p->old)
@@ -179,7 +179,7 @@ static int check_template_syntax(struct pctx *p, yaml_node_t *n, const char *tmp
 	struct strlist names = {0};
 	struct gerr err;
 	size_t old = p->old;
-	int rc = template_names(tmpl, &names, &p->old, &err) < 0 ? cf_error(&p->cf, n, "%s", err.msg) : 0;
+	int rc = vars_names(tmpl, &names, &p->old, &err) < 0 ? cf_error(&p->cf, n, "%s", err.msg) : 0;
 	if (!old && p->old)
 		p->first_old = cf_pos(&p->cf, n);
 	strlist_free(&names);

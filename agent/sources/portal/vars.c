@@ -73,7 +73,7 @@ static const char *from_vars(void *ctx, const char *name, char *scratch)
 	return vars_get(ctx, name);
 }
 
-int template_expand(const char *text, const struct vars *vs, char **out, struct gerr *err)
+int vars_expand(const char *text, const struct vars *vs, char **out, struct gerr *err)
 {
 	struct tmpl *t = tmpl_compile_flags(text, TMPL_OLD_BRACES, err);
 	if (!t)
@@ -95,7 +95,7 @@ static void add_name(const char *path, void *ctx)
 	strlist_add(ctx, path);
 }
 
-int template_names(const char *text, struct strlist *names, size_t *old, struct gerr *err)
+int vars_names(const char *text, struct strlist *names, size_t *old, struct gerr *err)
 {
 	struct tmpl *t = tmpl_compile_flags(text, TMPL_OLD_BRACES, err);
 	if (!t)

@@ -37,9 +37,9 @@ const char *vars_get(const struct vars *vs, const char *name);
 void vars_unset_record(struct vars *vs, const char *prefix);
 void vars_free(struct vars *vs);
 
-int template_expand(const char *tmpl, const struct vars *vs, char **out, struct gerr *err);
+int vars_expand(const char *tmpl, const struct vars *vs, char **out, struct gerr *err);
 /* The variable names a template uses, appended to names; *old (may be NULL) counts the
  * placeholders in an old spelling. -1 on a malformed template. */
-int template_names(const char *tmpl, struct strlist *names, size_t *old, struct gerr *err);
+int vars_names(const char *tmpl, struct strlist *names, size_t *old, struct gerr *err);
 
 #endif
