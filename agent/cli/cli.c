@@ -61,6 +61,16 @@ static const struct command commands[] = {
 	 "Completes a login that stopped with \"code needed\" and runs the source. Without\n"
 	 "CODE it asks on the terminal (first logging in, so that the portal sends a code,\n"
 	 "when no login is waiting). The session is kept and reused on later runs.\n"},
+	{"bank", cmd_bank, "link|accounts NAME [--code ADDRESS]",
+	 "connect a bank source's accounts (open banking) and list them",
+	 "  goniec bank link NAME        with no bank: set in the source, list the banks of its\n"
+	 "                               country; else start a consent and print the address\n"
+	 "                               to open in a browser, with the consent's validity\n"
+	 "  goniec bank link NAME --code 'ADDRESS'\n"
+	 "                               finish it with the address the bank sent the browser\n"
+	 "                               to (or the code alone); prints the accounts found\n"
+	 "  goniec bank accounts NAME    the accounts of the consent, and which are taken\n"
+	 "Exit 0 when done, 1 on a failure, 3 when a person must act first.\n"},
 	{"version", cmd_version, "", "print the version", ""},
 };
 

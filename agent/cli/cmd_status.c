@@ -24,7 +24,7 @@ static json_t *offline_status(const struct config *cfg)
 		if (status_load(cfg->agent.state_dir, src->name, &st, &err) < 0)
 			log_warn("%s", err.msg);
 		time_t next = st.interrupted ? now : plan_first(src, st.last_start, now);
-		json_array_append_new(sources, status_entry(src, &st, next, false));
+		json_array_append_new(sources, status_entry(cfg->agent.state_dir, src, &st, next, false));
 		status_release(&st);
 	}
 	json_t *fw = status_forward_file(cfg->agent.state_dir);
@@ -131,6 +131,33 @@ static void print_forward(json_t *f)
 		       json_integer_value(json_object_get(r, "failing")));
 }
 
+/* A bank source's consent and accounts (its "details"), under its line. */
+static void print_details(json_t *d)
+{
+	json_t *c = json_object_get(d, "consent"), *a;
+	size_t i;
+	char until[20];
+
+	if (!json_is_object(d))
+		return;
+	fmt_time(json_object_get(c, "valid_until"), until);
+	if (json_string_value(json_object_get(c, "bank")))
+		printf("  consent: %s, %s, valid until %s\n", str_or(c, "bank", "?"), str_or(c, "status", "?"), until);
+	json_array_foreach(json_object_get(d, "accounts"), i, a) {
+		json_t *b = json_object_get(a, "balance"), *t = json_object_get(a, "last_booked");
+		printf("  %-30s", str_or(a, "iban", "?"));
+		if (json_is_object(b))
+			printf(" balance %s %s (%s)", str_or(b, "amount", "?"), str_or(b, "currency", ""),
+			       str_or(b, "date", str_or(b, "type", "")));
+		if (json_is_object(t))
+			printf("; last booked %s %s %s %s", str_or(t, "date", "?"), str_or(t, "amount", "?"),
+			       str_or(t, "currency", ""), str_or(t, "counterparty", ""));
+		if (json_string_value(json_object_get(a, "error")))
+			printf("; error: %s", str_or(a, "error", ""));
+		printf("\n");
+	}
+}
+
 static void print_table(json_t *doc)
 {
 	print_daemon(json_object_get(doc, "daemon"));
@@ -150,6 +177,7 @@ static void print_table(json_t *doc)
 		       str_or(s, "type", "?"), last, outcome,
 		       json_integer_value(json_object_get(json_object_get(s, "stats"), "filed")), next);
 		print_attention(s);
+		print_details(json_object_get(s, "details"));
 	}
 	print_forward(json_object_get(doc, "forward"));
 }

@@ -62,5 +62,6 @@ int cmd_worker(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_points(struct cli *cli, int argc, char **argv);
 int cmd_otp(struct cli *cli, int argc, char **argv);
+int cmd_bank(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/fileperm.h"
+#include "core/yamlload.h"
 #include "forward/route.h"
 #include "sources/source.h"
 
@@ -74,11 +76,16 @@ struct loader {
 	struct config *cfg;
 	struct diag *diag;
 	struct conf_pos agent_pos;
+	struct strset route_names;  /* name -> struct route_conf */
+	struct strset company_ids;  /* id -> struct company_conf */
 };
 
+/* Room for one more pointer after `len`: the array doubles at each power of two. */
 static void *grow(void *arr, size_t len)
 {
-	return xrealloc(arr, (len + 1) * sizeof(void *));
+	if (len & (len - 1))
+		return arr;
+	return xrealloc(arr, (len ? 2 * len : 1) * sizeof(void *));
 }
 
 /* Names become directory names and appear in commands: keep them plain. */
@@ -142,21 +149,26 @@ static const char **with_keys(const char **keys, const char *const *more)
 
 static const char *const *type_hint_list(void) { return source_type_names(); }
 
-/* Is `name` already used by one of `count` earlier items? Each item is a struct holding
- * a `char *` name at name_off and a struct conf_pos at pos_off. */
+/* Record `name` of an item (a struct holding a struct conf_pos at pos_off) in `names`;
+ * report it when an earlier item has it already. */
 static void check_unique_name(struct cf_ctx *ctx, yaml_node_t *node, const char *what,
-			      const char *name, void *const *items, size_t count,
-			      size_t name_off, size_t pos_off)
+			      const char *name, struct strset *names, void *item, size_t pos_off)
 {
-	for (size_t i = 0; i < count; i++) {
-		const char *other = *(char *const *)((const char *)items[i] + name_off);
-		const struct conf_pos *pos = (const void *)((const char *)items[i] + pos_off);
-		if (other && strcmp(other, name) == 0) {
-			cf_error(ctx, node, "%s name '%s' is already used at %s:%d:%d", what, name,
-				 pos->file, pos->line, pos->col);
-			return;
-		}
-	}
+	if (strset_put(names, name, item))
+		return;
+	const struct conf_pos *pos =
+		(const void *)((const char *)strset_get(names, name) + pos_off);
+	cf_error(ctx, node, "%s name '%s' is already used at %s:%d:%d", what, name, pos->file,
+		 pos->line, pos->col);
+}
+
+/* A `*_file` secret that others may read is refused, as ssh refuses such a key. */
+static void check_secret_file(const struct secret *s, const char *key, void *arg)
+{
+	struct cf_ctx *ctx = arg;
+	struct gerr err;
+	if (s->kind == SECRET_FILE && perm_check_secret_file(s->value, &err) != 0)
+		diag_add(ctx->diag, s->pos, false, "%s: %s", key, err.msg);
 }
 
 /* ---- sources ------------------------------------------------------------------------------ */
@@ -180,7 +192,7 @@ static void check_accept(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 		if (!known) {
 			const char *hint = cf_suggest(src->accept.items[i], document_type_names);
 			cf_error(ctx, cf_get(ctx, node, "accept") ? cf_get(ctx, node, "accept") : node,
-				 "accept: unknown document type '%s'%s%s%s (known: pdf xml mt940 camt csv zip)",
+				 "accept: unknown document type '%s'%s%s%s (known: pdf xml mt940 camt csv zip transactions)",
 				 src->accept.items[i], hint ? " (did you mean '" : "",
 				 hint ? hint : "", hint ? "'?)" : "");
 		}
@@ -242,11 +254,11 @@ static void load_source(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node
 		check_accept(ctx, node, src);
 		if (type->validate)
 			type->validate(ctx, node, src);
+		cf_each_secret(type->fields, src->typed, check_secret_file, ctx);
 	}
 	if (src->name)
 		check_unique_name(ctx, cf_get(ctx, node, "name"), "source", src->name,
-				  (void *const *)cfg->sources, cfg->nsources,
-				  offsetof(struct source_conf, name), offsetof(struct source_conf, pos));
+				  &cfg->source_index, src, offsetof(struct source_conf, pos));
 	cfg->sources = grow(cfg->sources, cfg->nsources);
 	cfg->sources[cfg->nsources++] = src;
 }
@@ -291,10 +303,10 @@ static void load_route(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *node,
 			 "name '%s' may hold only letters, digits, '.', '_' and '-' (64 at most)",
 			 r->name);
 	route_validate(ctx, node, r);
+	route_each_secret(r, check_secret_file, ctx);
 	if (r->name)
-		check_unique_name(ctx, cf_get(ctx, node, "name"), "route", r->name,
-				  (void *const *)cfg->routes, cfg->nroutes,
-				  offsetof(struct route_conf, name), offsetof(struct route_conf, pos));
+		check_unique_name(ctx, cf_get(ctx, node, "name"), "route", r->name, &ld->route_names,
+				  r, offsetof(struct route_conf, pos));
 	cfg->routes = grow(cfg->routes, cfg->nroutes);
 	cfg->routes[cfg->nroutes++] = r;
 }
@@ -314,11 +326,12 @@ static const struct company_conf *load_company(struct loader *ld, struct cf_ctx 
 	if (c->id && !valid_name(c->id))
 		cf_error(ctx, node, "company id '%s' may hold only letters, digits, '.', '_' and '-'",
 			 c->id);
-	for (size_t i = 0; c->id && i < cfg->ncompanies; i++)
-		if (cfg->companies[i]->id && strcmp(cfg->companies[i]->id, c->id) == 0)
-			cf_error(ctx, node, "company '%s' is already defined at %s:%d:%d", c->id,
-				 cfg->companies[i]->pos.file, cfg->companies[i]->pos.line,
-				 cfg->companies[i]->pos.col);
+	const struct company_conf *earlier = NULL;
+	if (c->id && !strset_put(&ld->company_ids, c->id, c))
+		earlier = strset_get(&ld->company_ids, c->id);
+	if (earlier)
+		cf_error(ctx, node, "company '%s' is already defined at %s:%d:%d", c->id,
+			 earlier->pos.file, earlier->pos.line, earlier->pos.col);
 	cfg->companies = grow(cfg->companies, cfg->ncompanies);
 	cfg->companies[cfg->ncompanies++] = c;
 	return c;
@@ -369,17 +382,6 @@ static void load_document(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *ro
 	load_list(ld, ctx, cf_get(ctx, root, "routes"), company, load_route);
 }
 
-static void yaml_problem(struct loader *ld, const char *file, yaml_parser_t *parser)
-{
-	struct conf_pos pos = {file, (int)parser->problem_mark.line + 1,
-			       (int)parser->problem_mark.column + 1};
-	if (parser->context)
-		diag_add(ld->diag, pos, false, "YAML: %s %s", parser->problem, parser->context);
-	else
-		diag_add(ld->diag, pos, false, "YAML: %s",
-			 parser->problem ? parser->problem : "cannot parse");
-}
-
 /* Parse every YAML document of one text. Returns whether an inline secret was seen. */
 static bool load_text(struct loader *ld, const char *file, const char *text, size_t len)
 {
@@ -387,22 +389,17 @@ static bool load_text(struct loader *ld, const char *file, const char *text, siz
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	bool inline_secret = false;
-	for (;;) {
-		yaml_document_t doc;
-		if (!yaml_parser_load(&parser, &doc)) {
-			yaml_problem(ld, file, &parser);
-			break;
-		}
-		yaml_node_t *root = yaml_document_get_root_node(&doc);
-		if (!root) {
-			yaml_document_delete(&doc);
-			break;
-		}
+	yaml_document_t doc;
+	struct yaml_load_error yerr;
+	int rc;
+	while ((rc = yaml_load_next(&parser, &doc, &yerr)) > 0) {
 		struct cf_ctx ctx = {.doc = &doc, .file = file, .diag = ld->diag};
-		load_document(ld, &ctx, root);
+		load_document(ld, &ctx, yaml_document_get_root_node(&doc));
 		inline_secret |= ctx.inline_secret_seen;
 		yaml_document_delete(&doc);
 	}
+	if (rc < 0)
+		diag_add(ld->diag, (struct conf_pos){file, yerr.line, yerr.col}, false, "%s", yerr.msg);
 	yaml_parser_delete(&parser);
 	return inline_secret;
 }
@@ -447,7 +444,7 @@ static int list_conf_files(const char *dir, struct strlist *out, struct gerr *er
 static void check_secret_file_mode(struct loader *ld, const char *path)
 {
 	struct stat st;
-	if (stat(path, &st) != 0 || !(st.st_mode & (S_IRWXO | S_IWGRP)))
+	if (stat(path, &st) != 0 || !perm_secret_too_open(st.st_mode))
 		return;
 	diag_add(ld->diag, (struct conf_pos){path, 0, 0}, false,
 		 "holds an inline secret but its mode %04o lets others read or change it: run `chmod 0640 %s` (or 0600), or move the secret to a *_file, *_env or *_credential",
@@ -461,6 +458,9 @@ static void load_file(struct loader *ld, const char *path)
 	struct gerr err;
 	strlist_add(&ld->cfg->files, path);
 	const char *file = ld->cfg->files.items[ld->cfg->files.len - 1];
+	struct stat st;
+	if (stat(path, &st) == 0 && perm_check_config(file, &st, &err) != 0)
+		diag_add(ld->diag, (struct conf_pos){file, 0, 0}, false, "%s", err.msg);
 	if (read_file(path, CONFIG_FILE_MAX, &text, &len, &err) != 0) {
 		diag_add(ld->diag, (struct conf_pos){file, 0, 0}, false, "%s", err.msg);
 		return;
@@ -526,11 +526,13 @@ static struct config *config_new(void)
 	return cfg;
 }
 
-static struct config *done(struct config *cfg, struct diag *diag)
+static struct config *done(struct loader *ld)
 {
-	if (diag->errors == 0)
-		return cfg;
-	config_free(cfg);
+	strset_free(&ld->route_names);
+	strset_free(&ld->company_ids);
+	if (ld->diag->errors == 0)
+		return ld->cfg;
+	config_free(ld->cfg);
 	return NULL;
 }
 
@@ -538,15 +540,12 @@ struct config *config_load(const char *confdir, const struct config_overrides *o
 			   struct diag *diag)
 {
 	struct config *cfg = config_new();
-	struct loader ld = {cfg, diag, {0}};
+	struct loader ld = {.cfg = cfg, .diag = diag};
 	struct strlist names = {0};
 	struct gerr err;
 	cfg->confdir = xstrdup(confdir);
-	if (list_conf_files(confdir, &names, &err) != 0) {
+	if (perm_check_config_dir(confdir, &err) != 0 || list_conf_files(confdir, &names, &err) != 0)
 		diag_add(diag, (struct conf_pos){0}, false, "%s", err.msg);
-		strlist_free(&names);
-		return done(cfg, diag);
-	}
 	for (size_t i = 0; i < names.len; i++) {
 		char *path = path_join(confdir, names.items[i]);
 		load_file(&ld, path);
@@ -554,18 +553,18 @@ struct config *config_load(const char *confdir, const struct config_overrides *o
 	}
 	strlist_free(&names);
 	finish(cfg, confdir, ov);
-	return done(cfg, diag);
+	return done(&ld);
 }
 
 struct config *config_load_string(const char *name, const char *text, size_t len,
 				  struct diag *diag)
 {
 	struct config *cfg = config_new();
-	struct loader ld = {cfg, diag, {0}};
+	struct loader ld = {.cfg = cfg, .diag = diag};
 	strlist_add(&cfg->files, name);
 	load_text(&ld, cfg->files.items[0], text, len);
 	finish(cfg, NULL, NULL);
-	return done(cfg, diag);
+	return done(&ld);
 }
 
 void config_free(struct config *cfg)
@@ -585,6 +584,7 @@ void config_free(struct config *cfg)
 	free(cfg->companies);
 	cf_free(agent_fields, &cfg->agent);
 	strlist_free(&cfg->files);
+	strset_free(&cfg->source_index);
 	free(cfg->confdir);
 	free(cfg);
 }

@@ -20,6 +20,7 @@
 
 #include "core/confschema.h"
 #include "core/schedule.h"
+#include "core/strset.h"
 
 struct agent_conf {
 	char *spool_dir;
@@ -70,6 +71,7 @@ struct config {
 	size_t ncompanies;
 	struct source_conf **sources;
 	size_t nsources;
+	struct strset source_index;  /* name -> struct source_conf, for config_find_source() */
 	struct route_conf **routes;
 	size_t nroutes;
 };

@@ -9,24 +9,43 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/strset.h"
+
 /* ---- diagnostics ------------------------------------------------------------------- */
 
-void diag_add(struct diag *d, struct conf_pos pos, bool warning, const char *fmt, ...)
+static void diag_vadd(struct diag *d, struct conf_pos pos, bool warning, const char *fmt,
+		      va_list ap) PRINTF_LIKE(4, 0);
+static void diag_vadd(struct diag *d, struct conf_pos pos, bool warning, const char *fmt,
+		      va_list ap)
 {
-	if (d->len == d->cap) {
-		d->cap = d->cap ? 2 * d->cap : 16;
-		d->items = xrealloc(d->items, d->cap * sizeof *d->items);
-	}
-	va_list ap;
-	va_start(ap, fmt);
-	/* The item keeps its own copy of the file name: it outlives the config. */
-	pos.file = pos.file ? xstrdup(pos.file) : NULL;
-	d->items[d->len++] = (struct diag_item){pos, warning, xvasprintf(fmt, ap)};
-	va_end(ap);
 	if (warning)
 		d->warnings++;
 	else
 		d->errors++;
+	if (diag_full(d)) {
+		d->dropped++;
+		return;
+	}
+	if (d->len == d->cap) {
+		d->cap = d->cap ? 2 * d->cap : 16;
+		d->items = xrealloc(d->items, d->cap * sizeof *d->items);
+	}
+	/* The item keeps its own copy of the file name: it outlives the config. */
+	pos.file = pos.file ? xstrdup(pos.file) : NULL;
+	d->items[d->len++] = (struct diag_item){pos, warning, xvasprintf(fmt, ap)};
+}
+
+void diag_add(struct diag *d, struct conf_pos pos, bool warning, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_vadd(d, pos, warning, fmt, ap);
+	va_end(ap);
+}
+
+bool diag_full(const struct diag *d)
+{
+	return d->len == DIAG_MAX_ITEMS;
 }
 
 void diag_print(const struct diag *d, void *stream)
@@ -42,6 +61,9 @@ void diag_print(const struct diag *d, void *stream)
 		else
 			fprintf(stream, "%s: %s\n", what, it->msg);
 	}
+	if (d->dropped)
+		fprintf(stream, "... and %zu more (only the first %d are shown)\n", d->dropped,
+			DIAG_MAX_ITEMS);
 }
 
 void diag_free(struct diag *d)
@@ -68,10 +90,8 @@ int cf_error(struct cf_ctx *ctx, yaml_node_t *node, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = xvasprintf(fmt, ap);
+	diag_vadd(ctx->diag, cf_pos(ctx, node), false, fmt, ap);
 	va_end(ap);
-	diag_add(ctx->diag, cf_pos(ctx, node), false, "%s", msg);
-	free(msg);
 	return -1;
 }
 
@@ -493,6 +513,10 @@ static const struct cf_field *find_field(const struct cf_field *fields, const ch
 static void unknown_key(struct cf_ctx *ctx, yaml_node_t *keynode, const char *key,
 			const struct cf_field *fields, const char *const *ignore)
 {
+	if (diag_full(ctx->diag)) { /* counted only: no hint to look for */
+		cf_error(ctx, keynode, "unknown key '%s'", key);
+		return;
+	}
 	const char *cands[128];
 	size_t n = 0;
 	char *owned[64];
@@ -564,6 +588,7 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 				map ? node_kind(map) : "nothing");
 	size_t before = ctx->diag->errors;
 	bool seen[128] = {0};
+	struct strset keys = {.borrowed = true}; /* the document's strings */
 	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
 	     pair < map->data.mapping.pairs.top; pair++) {
 		yaml_node_t *k = yaml_document_get_node(ctx->doc, pair->key);
@@ -575,12 +600,8 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 		}
 		if (is_ignored(ignore, key))
 			continue;
-		bool twice = false;
-		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair && !twice; q++) {
-			const char *earlier = cf_scalar(yaml_document_get_node(ctx->doc, q->key));
-			twice = earlier && strcmp(earlier, key) == 0;
-		}
-		if (twice) { /* the first value stands; the second is reported, not parsed */
+		if (!strset_add(&keys, key)) {
+			/* the first value stands; the second is reported, not parsed */
 			cf_error(ctx, k, "key '%s' is given twice in this block", key);
 			continue;
 		}
@@ -599,6 +620,7 @@ int cf_map(struct cf_ctx *ctx, yaml_node_t *map, const struct cf_field *fields,
 		else
 			parse_field(ctx, v, f, out);
 	}
+	strset_free(&keys);
 	for (const struct cf_field *f = fields; f->key; f++) {
 		size_t idx = (size_t)(f - fields);
 		if ((f->flags & CF_REQUIRED) && !(idx < ARRAY_LEN(seen) && seen[idx]) &&

@@ -124,7 +124,9 @@ void times_of_day_free(struct times_of_day *t);
 void secret_free(struct secret *s);
 
 /* Diagnostics: collected errors (and warnings), printed in order. Each item owns a copy
- * of its file name, so a diag outlives the config it describes. */
+ * of its file name, so a diag outlives the config it describes. Only the first
+ * DIAG_MAX_ITEMS are kept (a hostile conf.d can have millions); the rest are counted. */
+#define DIAG_MAX_ITEMS 100
 struct diag_item {
 	struct conf_pos pos;
 	bool warning;
@@ -134,10 +136,13 @@ struct diag {
 	struct diag_item *items;
 	size_t len, cap;
 	size_t errors, warnings;
+	size_t dropped; /* errors and warnings past DIAG_MAX_ITEMS, not kept */
 };
 void diag_add(struct diag *d, struct conf_pos pos, bool warning, const char *fmt, ...)
 	PRINTF_LIKE(4, 5);
-/* Print "file:line:col: error: message" lines to stream. */
+/* Are DIAG_MAX_ITEMS kept already (so that a further one is only counted)? */
+bool diag_full(const struct diag *d);
+/* Print "file:line:col: error: message" lines to stream, then how many were not kept. */
 void diag_print(const struct diag *d, void *stream);
 void diag_free(struct diag *d);
 

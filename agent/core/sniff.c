@@ -18,6 +18,7 @@ static const struct sniff_result
 	R_MT940 = {"mt940", "text/plain", "statement"},
 	R_CSV = {"csv", "text/csv", "document"},
 	R_TEXT = {"text", "text/plain", "document"},
+	R_TRANSACTIONS = {"transactions", "application/json", "statement"},
 	R_UNKNOWN = {"unknown", "application/octet-stream", "document"};
 
 static const void *find(const unsigned char *h, size_t n, const char *needle)
@@ -113,6 +114,9 @@ struct sniff_result sniff_type(const unsigned char *head, size_t head_len,
 		return sniff_markup(head, head_len);
 	if (!looks_like_text(head, head_len))
 		return R_UNKNOWN;
+	if (lead < head_len && head[lead] == '{' && (find(head, head_len, "\"schema\": \"goniec.transactions/") ||
+						      find(head, head_len, "\"schema\":\"goniec.transactions/")))
+		return R_TRANSACTIONS;
 	if (looks_like_mt940(head, head_len))
 		return R_MT940;
 	if (looks_like_csv(head, head_len))
@@ -136,6 +140,7 @@ const char *sniff_extension(const char *type)
 		{"pdf", ".pdf"}, {"xml", ".xml"}, {"camt", ".xml"}, {"mt940", ".sta"},
 		{"csv", ".csv"}, {"zip", ".zip"}, {"jpeg", ".jpg"}, {"png", ".png"},
 		{"gif", ".gif"}, {"html", ".html"}, {"text", ".txt"},
+		{"transactions", ".json"},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(map[i][0], type) == 0)

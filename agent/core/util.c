@@ -323,13 +323,39 @@ static int append_capped(void *ctx, const void *data, size_t len, struct gerr *e
 	return 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a plain file";
+}
+
 int read_file(const char *path, size_t max, char **out, size_t *len, struct gerr *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 && errno == ENXIO && stat(path, &st) == 0) /* a socket */
+		return gerr_set(err, "%s is %s, not a regular file", path, file_kind(st.st_mode));
 	if (fd < 0)
 		return gerr_sys(err, "cannot open %s", path);
+	int rc = 0;
+	if (fstat(fd, &st) != 0)
+		rc = gerr_sys(err, "cannot read %s", path);
+	else if (!S_ISREG(st.st_mode))
+		rc = gerr_set(err, "%s is %s, not a regular file", path, file_kind(st.st_mode));
+	if (rc != 0) {
+		close(fd);
+		return -1;
+	}
 	struct capped_buf cb = {.max = max, .path = path};
-	int rc = read_chunks(fd, append_capped, &cb, path, err);
+	rc = read_chunks(fd, append_capped, &cb, path, err);
 	close(fd);
 	if (rc != 0) {
 		buf_free(&cb.b);

@@ -100,7 +100,8 @@ int fsync_dir(const char *path, struct gerr *err);
  * stop). `what` names the input in a read error. Returns 0, or -1 with err set. */
 int read_chunks(int fd, int (*sink)(void *ctx, const void *data, size_t len, struct gerr *err),
 		void *ctx, const char *what, struct gerr *err);
-/* Read a whole (small) file; the result is NUL-terminated. max caps its size. */
+/* Read a whole (small) regular file; the result is NUL-terminated. max caps its size.
+ * Anything else (a FIFO, socket, device or directory) is refused without waiting. */
 int read_file(const char *path, size_t max, char **out, size_t *len, struct gerr *err);
 /* Write a whole file atomically: temp in the same dir, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,

@@ -565,7 +565,7 @@ static json_t *status_document(struct master *m)
 		struct slot *s = &m->slots[i];
 		if (!s->src)
 			continue;
-		json_t *e = status_entry(s->src, &s->st, s->due, s->w.pid != 0);
+		json_t *e = status_entry(m->cfg->agent.state_dir, s->src, &s->st, s->due, s->w.pid != 0);
 		if (s->w.pid)
 			json_object_set_new(e, "progress", run_stats_to_json(&s->w.progress));
 		json_array_append_new(sources, e);

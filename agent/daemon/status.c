@@ -17,10 +17,10 @@ static char *status_path(const char *state_dir, const char *name)
 
 json_t *run_stats_to_json(const struct run_stats *s)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "looked_at", (json_int_t)s->looked_at,
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "looked_at", (json_int_t)s->looked_at,
 			 "filed", (json_int_t)s->filed, "duplicates", (json_int_t)s->duplicates,
 			 "quarantined", (json_int_t)s->quarantined, "failed", (json_int_t)s->failed,
-			 "bytes", (json_int_t)s->bytes);
+			 "held", (json_int_t)s->held, "bytes", (json_int_t)s->bytes);
 }
 
 static unsigned long get_count(json_t *obj, const char *key)
@@ -36,6 +36,7 @@ void run_stats_from_json(json_t *j, struct run_stats *s)
 	s->duplicates = get_count(j, "duplicates");
 	s->quarantined = get_count(j, "quarantined");
 	s->failed = get_count(j, "failed");
+	s->held = get_count(j, "held");
 	s->bytes = get_count(j, "bytes");
 }
 
@@ -206,9 +207,10 @@ void status_remove_alert(struct source_status *st, const char *cause)
 	st->nalerts--;
 }
 
-json_t *status_entry(const struct source_conf *src, const struct source_status *st,
-		     time_t next_run, bool running)
+json_t *status_entry(const char *state_dir, const struct source_conf *src,
+		     const struct source_status *st, time_t next_run, bool running)
 {
+	json_t *details = src->type->details ? src->type->details(state_dir, src) : NULL;
 	char *sched = plan_describe(src);
 	json_t *j = status_to_json(st);
 	json_object_set_new(j, "name", json_string(src->name));
@@ -219,6 +221,8 @@ json_t *status_entry(const struct source_conf *src, const struct source_status *
 	json_object_set_new(j, "running", json_boolean(running));
 	json_object_set_new(j, "next_run", next_run == NEXTRUN_NEVER || !src->enabled
 						   ? json_null() : json_integer((json_int_t)next_run));
+	if (details)
+		json_object_set_new(j, "details", details);
 	free(sched);
 	return j;
 }

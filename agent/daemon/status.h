@@ -62,10 +62,11 @@ void status_remove_alert(struct source_status *st, const char *cause);
 
 
 /* One source's entry in the status document (`goniec status --json`): name, type,
- * company, schedule, running, next_run (epoch seconds or null), last run, alerts. */
+ * company, schedule, running, next_run (epoch seconds or null), last run, alerts, and
+ * "details" when the source type gives them (source_type.details). */
 struct source_conf;
-json_t *status_entry(const struct source_conf *src, const struct source_status *st,
-		     time_t next_run, bool running);
+json_t *status_entry(const char *state_dir, const struct source_conf *src,
+		     const struct source_status *st, time_t next_run, bool running);
 
 /* The forwarder's status file (<state>/forward/status.json, see forward.h), or NULL. */
 json_t *status_forward_file(const char *state_dir);

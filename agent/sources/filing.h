@@ -46,6 +46,7 @@ struct filing_doc {
 	json_t *origin;          /* {"<type>": {...}} */
 	json_t *invoice;
 	json_t *extra;           /* merged into the sidecar's top level */
+	const struct strlist *accept; /* the types accepted (NULL: the source's `accept`) */
 };
 
 struct filing;

@@ -3,12 +3,14 @@
 
 #include <string.h>
 
+extern const struct source_type source_type_bank;
 extern const struct source_type source_type_folder;
 extern const struct source_type source_type_graph;
 extern const struct source_type source_type_imap;
 extern const struct source_type source_type_portal;
 
 static const struct source_type *const types[] = {
+	&source_type_bank,
 	&source_type_folder,
 	&source_type_graph,
 	&source_type_imap,

@@ -15,10 +15,13 @@
  * run->err — except that an error needing a person replaces an earlier one of another
  * kind (it decides the outcome, and its message says what the person must do).
  * Outcomes travel as the enum; run_outcome_name() is for where JSON or text is written.
+ * A message that goes over a limit (see mime.h) is held with source_run_hold(): left
+ * where it is, and the run made partial with an error that names it.
  */
 #ifndef GONIEC_SOURCE_H
 #define GONIEC_SOURCE_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "core/config.h"
@@ -54,6 +57,7 @@ struct run_stats {
 	unsigned long duplicates;  /* already had them (filing.h, or the source by its id) */
 	unsigned long quarantined; /* (filing.h) */
 	unsigned long failed;      /* what the source could not take (the source) */
+	unsigned long held;        /* messages left where they are for a person (over a limit) */
 	uint64_t bytes;            /* bytes of the documents filed (filing.h) */
 };
 
@@ -66,6 +70,7 @@ struct source_run {
 	struct run_stats stats;
 	struct gerr err;
 	unsigned errors;           /* errors reported with source_run_error() */
+	struct gerr held;          /* the first held message and why (source_run_hold) */
 	/* Called after each document or step when a terminal shows progress; may be NULL. */
 	void (*progress)(const struct source_run *run);
 };
@@ -103,6 +108,15 @@ struct source_type {
 	int (*give_code)(const struct config *cfg, const struct source_conf *src, const char *code,
 			 struct gerr *err);
 	const char *(*code_sent_to)(const struct source_conf *src);
+	/* `goniec bank link NAME [--code ADDRESS]` and `goniec bank accounts NAME`: start or
+	 * finish linking an account (the consent), list the accounts it covers. They return
+	 * the command's exit status (0, 1 failed, 3 needs a person: goniec(8)). */
+	int (*link)(const struct config *cfg, const struct source_conf *src, const char *code);
+	int (*accounts)(const struct config *cfg, const struct source_conf *src);
+	/* What `goniec status` shows of the source beyond its runs (a bank source: the
+	 * consent's expiry, each account's balance and last transaction), from the files in
+	 * the state directory; a new reference, or NULL. May be NULL. */
+	json_t *(*details)(const char *state_dir, const struct source_conf *src);
 };
 
 /* Report an error of the run: logged as "<source>: <message>", and kept in run->err by
@@ -110,6 +124,12 @@ struct source_type {
 void source_run_error(struct source_run *run, const struct gerr *err);
 /* Has the run reported an error (since it began)? */
 bool source_run_has_error(const struct source_run *run);
+
+/* Hold a message (`what` names it: folder, UID or id, sender, subject) that could not be
+ * taken whole because of `why` (a limit): the source leaves it where it is, neither moved
+ * nor marked done, and goes on with the others. Logged; counted in stats.held; the run
+ * ends partial with an error naming the first held message (the daemon alerts on it). */
+void source_run_hold(struct source_run *run, const char *what, const char *why);
 
 /* Find a type by name; NULL if unknown. */
 const struct source_type *source_type_find(const char *name);

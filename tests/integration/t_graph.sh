@@ -276,7 +276,7 @@ sed -i 's/tenant: tenant-1/tenant: tenant-x/' "$T/conf.d/bad-tenant.yaml"
 check_eq "wrong tenant needs a person" 3 "$(fetch bad-tenant)"
 check "wrong tenant: says where the tenant ID is" grep -q 'Directory (tenant) ID' "$T/out"
 conf bad-secret 'folders: [inbox]'
-printf 'nie-ten' >"$T/secret2"
+printf 'nie-ten' >"$T/secret2"; chmod 600 "$T/secret2"
 sed -i "s|client_secret_file: .*|client_secret_file: $T/secret2|" "$T/conf.d/bad-secret.yaml"
 check_eq "wrong secret needs a person" 3 "$(fetch bad-secret)"
 check "wrong secret: says to use the secret's Value" grep -q "secret's Value" "$T/out"

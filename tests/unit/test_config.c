@@ -5,6 +5,7 @@
 
 #include "testutil.h"
 #include "conf/load.h"
+#include "core/yamlload.h"
 #include "sources/source.h"
 
 struct broken {
@@ -37,7 +38,7 @@ static const struct broken broken_configs[] = {
 	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    schedule: sometimes\n",
 	 "t.yaml:5:15: error: schedule: 'sometimes' is not a schedule (expected times such as [\"05:00\", \"12:00\"], daily, manual, or {every: 6h})"},
 	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    accept: [pdf, docx]\n",
-	 "t.yaml:5:13: error: accept: unknown document type 'docx' (known: pdf xml mt940 camt csv zip)"},
+	 "t.yaml:5:13: error: accept: unknown document type 'docx' (known: pdf xml mt940 camt csv zip transactions)"},
 	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    enabled: perhaps\n",
 	 "t.yaml:5:14: error: enabled: expected true or false, got 'perhaps'"},
 	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    after: delete\n",
@@ -62,6 +63,12 @@ static const struct broken broken_configs[] = {
 	 "t.yaml:3:3: error: key 'timezone' is given twice in this block"},
 	{"company: {id: acme}\nsources:\n  - name: m\n    type: folder\n    path: /x\n    settle: soon\n",
 	 "t.yaml:6:13: error: settle: expected a duration such as 90s, 15m or 6h, got 'soon'"},
+	/* 65 levels: "agent: " + 64 '[' (the root mapping is the first level) */
+	{"agent: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[x",
+	 "t.yaml:1:71: error: YAML: nested deeper than 64 levels (lists and mappings inside each other); the rest is not read"},
+	{"agent: &a {spool: *a}\n", "t.yaml:1:19: error: YAML: alias 'a' is inside the node it names"},
+	{"agent: {spool: *nowhere}\n", "t.yaml:1:16: error: YAML: found undefined alias 'nowhere'"},
+	{"agent: {spool: &a x, state: &a y}\n", "t.yaml:1:29: error: YAML: found duplicate anchor 'a'"},
 };
 
 static char *first_message(const struct diag *d)
@@ -104,6 +111,53 @@ static void test_all_errors_reported_at_once(void **state)
 	assert_null(config_load_string("t.yaml", y, strlen(y), &d));
 	assert_int_equal(d.errors, 3);
 	diag_free(&d);
+}
+
+/* 64 levels are read (the limit is on depth, not on what libyaml can do). */
+static void test_nesting_up_to_the_limit(void **state)
+{
+	(void)state;
+	struct buf y = {0};
+	buf_puts(&y, "agent: ");
+	for (int i = 1; i < YAML_LOAD_MAX_DEPTH; i++)
+		buf_puts(&y, "[");
+	for (int i = 1; i < YAML_LOAD_MAX_DEPTH; i++)
+		buf_puts(&y, "]");
+	struct diag d = {0};
+	assert_null(config_load_string("t.yaml", y.data, y.len, &d));
+	char *msg = first_message(&d);
+	assert_string_equal(msg, "t.yaml:1:8: error: expected a mapping of keys to values, got a list");
+	free(msg);
+	diag_free(&d);
+	buf_free(&y);
+}
+
+/* Among 20,000 unknown keys, the repeated one at the end is found too (20,001 errors;
+ * found with a hash set, so the load stays linear), and only the first 100 errors are
+ * kept and printed, then their count. */
+static void test_many_keys_and_errors(void **state)
+{
+	(void)state;
+	struct buf y = {0};
+	buf_puts(&y, "agent:\n  timezone: UTC\n");
+	for (int i = 0; i < 20000; i++)
+		buf_printf(&y, "  k%d: 1\n", i);
+	buf_puts(&y, "  timezone: UTC\n");
+	struct diag d = {0};
+	assert_null(config_load_string("t.yaml", y.data, y.len, &d));
+	assert_int_equal(d.errors, 20001);
+	assert_int_equal(d.len, DIAG_MAX_ITEMS);
+	assert_int_equal(d.dropped, 20001 - DIAG_MAX_ITEMS);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	diag_print(&d, f);
+	fclose(f);
+	assert_non_null(strstr(text, "t.yaml:3:3: error: unknown key 'k0'\n"));
+	assert_non_null(strstr(text, "\n... and 19901 more (only the first 100 are shown)\n"));
+	free(text);
+	diag_free(&d);
+	buf_free(&y);
 }
 
 static void test_valid_config_is_typed(void **state)
@@ -272,6 +326,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_broken_configs),
 		cmocka_unit_test(test_all_errors_reported_at_once),
+		cmocka_unit_test(test_nesting_up_to_the_limit),
+		cmocka_unit_test(test_many_keys_and_errors),
 		cmocka_unit_test(test_valid_config_is_typed),
 		cmocka_unit_test(test_files_read_and_skipped),
 		cmocka_unit_test(test_duplicate_names_across_files),

@@ -59,7 +59,7 @@ static const struct broken broken_recipes[] = {
 	 "r.yaml:2:8: error: delay must be a duration such as 1s or 250ms"},
 	{HEAD "login:\n  - request: \"{{login|upper}}\"\nfetch: []\n",
 	 "r.yaml:3:14: error: unknown template filter in '{{login|upper}}' (only |url)"},
-	{HEAD "login: [\n", "r.yaml:3:1: error: YAML: did not find expected node content"},
+	{HEAD "login: [\n", "r.yaml:3:1: error: YAML: did not find expected node content while parsing a flow node"},
 };
 
 static char *first_message(const struct diag *d)

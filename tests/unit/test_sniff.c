@@ -23,6 +23,11 @@ static void test_types(void **state)
 	assert_string_equal(sniff_str(":20:STARTUMS\r\n:25:PL12345678901234567890123456\r\n:28C:1/1\r\n:60F:C261120PLN1000,00\r\n").type, "mt940");
 	assert_string_equal(sniff_str("Data;Kwota;Tytul\n2026-11-20;100,00;FV 1/2026\n").type, "csv");
 	assert_string_equal(sniff_str("just some words\n").type, "text");
+	struct sniff_result tj = sniff_str("{\n \"schema\": \"goniec.transactions/1\",\n \"statements\": []}\n");
+	assert_string_equal(tj.type, "transactions");
+	assert_string_equal(tj.kind, "statement");
+	assert_string_equal(sniff_extension("transactions"), ".json");
+	assert_string_equal(sniff_str("{\"schema\": \"goniec.document/1\"}").type, "text");
 	assert_string_equal(sniff_str("\xFF\xD8\xFF\xE0JFIF").type, "jpeg");
 	assert_string_equal(sniff_str("PK\x03\x04rest").type, "zip");
 	assert_string_equal(sniff_type(NULL, 0, NULL, 0, 0).type, "empty");

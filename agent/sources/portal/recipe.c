@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fileperm.h"
+#include "core/yamlload.h"
 #include "sources/portal/vars.h"
 
 const char *const portal_error_names[] = {
@@ -859,6 +861,7 @@ struct recipe *recipe_load_string(const char *name, const char *text, size_t len
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
+	struct yaml_load_error yerr;
 	struct recipe *r;
 	struct pctx p = {0};
 	size_t errors_before = diag->errors;
@@ -866,11 +869,10 @@ struct recipe *recipe_load_string(const char *name, const char *text, size_t len
 
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		struct conf_pos pos = {file, (int)parser.problem_mark.line + 1,
-				       (int)parser.problem_mark.column + 1};
-		diag_add(diag, pos, false, "YAML: %s", parser.problem ? parser.problem : "error");
-		yaml_parser_delete(&parser);
+	int loaded = yaml_load_next(&parser, &doc, &yerr);
+	yaml_parser_delete(&parser);
+	if (loaded < 0) {
+		diag_add(diag, (struct conf_pos){file, yerr.line, yerr.col}, false, "%s", yerr.msg);
 		return NULL;
 	}
 	r = xcalloc(1, sizeof(*r));
@@ -878,23 +880,40 @@ struct recipe *recipe_load_string(const char *name, const char *text, size_t len
 	r->path = file;
 	p.cf = (struct cf_ctx){.doc = &doc, .file = file, .diag = diag};
 	p.section = "recipe";
-	if (!yaml_document_get_root_node(&doc)) {
+	if (!loaded || !yaml_document_get_root_node(&doc))
 		diag_add(diag, (struct conf_pos){file, 1, 1}, false, "empty recipe");
-	} else {
+	else
 		parse_top(&p, yaml_document_get_root_node(&doc), r);
-	}
 	if (p.old)
 		diag_add(diag, p.first_old, true,
 			 "%zu placeholder(s) in the old spelling {{name}} (deprecated): write {name}, "
 			 "and {name:url} for {{name|url}}", p.old);
 	strlist_free(&p.scope);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
+	if (loaded)
+		yaml_document_delete(&doc);
 	if (diag->errors > errors_before) {
 		recipe_free(r);
 		return NULL;
 	}
 	return r;
+}
+
+/* A recipe says where a portal's credentials are sent: only root or goniec's own user
+ * may change it or its folder (see fileperm.h). */
+static int recipe_file_safe(const char *path, struct gerr *err)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0';
+	struct stat st;
+	int rc = 0;
+	if (slash && stat(dir, &st) == 0)
+		rc = perm_check_config(dir, &st, err);
+	if (rc == 0 && stat(path, &st) == 0)
+		rc = perm_check_config(path, &st, err);
+	free(dir);
+	return rc;
 }
 
 struct recipe *recipe_load(const char *path, struct diag *diag)
@@ -903,7 +922,7 @@ struct recipe *recipe_load(const char *path, struct diag *diag)
 	size_t len;
 	struct gerr err;
 	struct recipe *r;
-	if (read_file(path, 1 << 20, &text, &len, &err) < 0) {
+	if (recipe_file_safe(path, &err) != 0 || read_file(path, 1 << 20, &text, &len, &err) < 0) {
 		diag_add(diag, (struct conf_pos){intern(path), 0, 0}, false, "%s", err.msg);
 		return NULL;
 	}

@@ -1,0 +1,203 @@
+/* bank_cli — the person's side of the bank source: `goniec bank link` (list the banks,
+ * start a consent, finish it with the redirect's code), `goniec bank accounts`, the alert
+ * before the consent expires, and the per-account lines of `goniec status`. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "sources/bank/bank_run.h"
+#include "sources/bank/bank_state.h"
+
+#define WARN_DAYS 14
+#define URGENT_DAYS 3
+
+static void print_day(FILE *out, time_t t)
+{
+	char day[32];
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d %H:%M", &tm);
+	fputs(day, out);
+}
+
+static void print_accounts(const struct bank_session *s)
+{
+	printf("%-34s %-4s %-36s %s\n", "IBAN", "CCY", "NAME", "TAKEN");
+	for (size_t i = 0; i < s->consent.naccounts; i++) {
+		const struct bank_account *a = &s->consent.accounts[i];
+		bool taken = !s->conf->accounts.len || strlist_contains(&s->conf->accounts, a->iban);
+		printf("%-34s %-4s %-36s %s\n", a->iban, a->currency, a->name, taken ? "yes" : "no (not in accounts:)");
+	}
+}
+
+static int link_finish(struct bank_session *s, const char *code)
+{
+	struct bank_consent c = {0};
+	struct bank_err err = {0};
+
+	if (!s->pending) {
+		log_error("bank link: %s: no consent is being started; run goniec bank link %s first", s->src->name,
+			  s->src->name);
+		return 1;
+	}
+	if (s->provider->link_finish(s->client, s->pending, code, &c, &err) < 0) {
+		log_error("bank link: %s: %s", s->src->name, err.g.msg);
+		bank_consent_clear(&c);
+		return err.kind == BANK_NEEDS_PERSON ? 3 : 1;
+	}
+	bank_consent_clear(&s->consent);
+	s->consent = c;
+	if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, NULL, &err.g) < 0) {
+		log_error("bank link: %s: %s", s->src->name, err.g.msg);
+		return 1;
+	}
+	printf("%s: linked to %s; the consent is valid until ", s->src->name, s->consent.bank);
+	print_day(stdout, s->consent.valid_until);
+	printf(".\n\n");
+	print_accounts(s);
+	return 0;
+}
+
+static int link_start(struct bank_session *s)
+{
+	struct bank_link l = {0};
+	struct bank_err err = {0};
+	int rc = 0;
+
+	if (s->provider->link_start(s->client, &l, &err) < 0) {
+		log_error("bank link: %s: %s", s->src->name, err.g.msg);
+		return err.kind == BANK_NEEDS_PERSON ? 3 : 1;
+	}
+	if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, l.pending, &err.g) < 0) {
+		log_error("bank link: %s: %s", s->src->name, err.g.msg);
+		rc = 1;
+	} else {
+		printf("Open this address in a browser and approve the access at %s:\n\n  %s\n\n"
+		       "The consent asked for is valid until ", s->conf->bank, l.url);
+		print_day(stdout, l.valid_until);
+		printf(". After you approve, the bank sends the browser to\n%s?... "
+		       "(a page that may show an error: that is fine).\nCopy that whole address and run:\n\n"
+		       "  goniec bank link %s --code 'ADDRESS'\n", s->conf->redirect_url, s->src->name);
+	}
+	bank_link_clear(&l);
+	return rc;
+}
+
+int bank_command_link(const struct config *cfg, const struct source_conf *src, const char *code)
+{
+	struct bank_session s = {0};
+	struct bank_err err = {0};
+	char *dir = bank_state_dir(cfg, src);
+	int rc = mkdir_p(dir, 0700, &err.g);
+
+	if (rc == 0)
+		rc = bank_open(&s, cfg, src, dir, true, &err);
+	free(dir);
+	if (rc < 0) {
+		log_error("bank link: %s: %s", src->name, err.g.msg);
+		bank_close(&s);
+		return err.kind == BANK_NEEDS_PERSON ? 3 : 1;
+	}
+	if (code) {
+		rc = link_finish(&s, code);
+	} else if (!s.conf->bank) {
+		printf("No bank is chosen for %s yet. The banks of %s:\n\n", src->name, s.conf->country);
+		rc = s.provider->banks(s.client, s.conf->country, stdout, &err) < 0 ? 1 : 0;
+		if (rc)
+			log_error("bank link: %s: %s", src->name, err.g.msg);
+		else
+			printf("\nSet `bank:` of source %s to one of them (the first column), then run "
+			       "goniec bank link %s again.\n", src->name, src->name);
+	} else {
+		rc = link_start(&s);
+	}
+	bank_close(&s);
+	return rc;
+}
+
+int bank_command_accounts(const struct config *cfg, const struct source_conf *src)
+{
+	char *dir = bank_state_dir(cfg, src);
+	struct bank_consent c;
+	json_t *pending;
+
+	bank_consent_load(dir, &c, &pending);
+	free(dir);
+	json_decref(pending);
+	if (!c.id) {
+		printf("%s: no bank linked yet (goniec bank link %s)\n", src->name, src->name);
+		return 3;
+	}
+	printf("%s: %s, consent %s, valid until ", src->name, c.bank, c.status);
+	print_day(stdout, c.valid_until);
+	printf("\n\n");
+	struct bank_session s = {.conf = src->typed, .consent = c, .src = src};
+	print_accounts(&s);
+	bank_consent_clear(&c);
+	return 0;
+}
+
+/* ---- alerts and status ------------------------------------------------------------------ */
+
+char *bank_attention(const struct config *cfg, const struct source_conf *src)
+{
+	char *dir = bank_state_dir(cfg, src);
+	struct bank_consent c;
+	json_t *pending;
+	char *msg = NULL;
+	char day[16];
+	struct tm tm;
+
+	bank_consent_load(dir, &c, &pending);
+	free(dir);
+	json_decref(pending);
+	if (c.id && c.valid_until) {
+		long left = (long)((c.valid_until - time(NULL)) / 86400);
+		localtime_r(&c.valid_until, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		if (c.valid_until <= time(NULL))
+			msg = xasprintf("the consent to read the accounts at %s expired on %s; renew it: goniec bank link %s",
+					c.bank, day, src->name);
+		else if (left < URGENT_DAYS)
+			msg = xasprintf("the consent to read the accounts at %s expires on %s, in less than %d days; "
+					"renew it now: goniec bank link %s", c.bank, day, URGENT_DAYS, src->name);
+		else if (left < WARN_DAYS)
+			msg = xasprintf("the consent to read the accounts at %s expires on %s, in less than %d days; "
+					"renew it: goniec bank link %s", c.bank, day, WARN_DAYS, src->name);
+	}
+	bank_consent_clear(&c);
+	return msg;
+}
+
+json_t *bank_details(const char *state_dir, const struct source_conf *src)
+{
+	char *dir = xasprintf("%s/sources/%s", state_dir, src->name);
+	struct bank_consent c;
+	json_t *pending, *accounts = bank_accounts_load(dir), *list = json_array(), *out;
+
+	bank_consent_load(dir, &c, &pending);
+	json_decref(pending);
+	free(dir);
+	for (size_t i = 0; i < c.naccounts; i++) {
+		json_t *st = json_object_get(accounts, c.accounts[i].iban);
+		json_t *a = json_pack("{s:s, s:s, s:s}", "iban", c.accounts[i].iban, "currency", c.accounts[i].currency,
+				      "name", c.accounts[i].name);
+		const json_t *bal = json_array_get(json_object_get(st, "balances"), 0);
+		if (bal)
+			json_object_set(a, "balance", (json_t *)bal);
+		if (json_object_get(st, "last_txn"))
+			json_object_set(a, "last_booked", json_object_get(st, "last_txn"));
+		if (json_object_get(st, "waiting_until"))
+			json_object_set(a, "waiting_until", json_object_get(st, "waiting_until"));
+		if (json_object_get(st, "error"))
+			json_object_set(a, "error", json_object_get(st, "error"));
+		json_array_append_new(list, a);
+	}
+	out = json_pack("{s:{s:s?, s:s?, s:I}, s:o}", "consent", "bank", c.bank, "status", c.status,
+			"valid_until", (json_int_t)c.valid_until, "accounts", list);
+	bank_consent_clear(&c);
+	json_decref(accounts);
+	return out;
+}

@@ -1,0 +1,157 @@
+/* provider — what the bank source asks of an open-banking aggregator, one file per
+ * aggregator (enablebanking.c, gocardless.c). A third one (Kontomatik, Salt Edge, Tink) is
+ * one more file implementing struct bank_provider and one line in bank_providers[]
+ * (bank.c).
+ *
+ * A provider turns the aggregator's API into: the banks of a country; a consent started
+ * (a URL for the person, its validity, and what finishing it needs, kept in the state
+ * directory) and finished with the code the bank's redirect carried; the consent's status,
+ * expiry and accounts; an account's balances; its transactions of a date range, each
+ * handed over as a struct txn of the one transaction model (formats/statement.h) with the
+ * best id the aggregator gives (or none: the source then uses a fingerprint).
+ *
+ * Ownership: a struct bank_client is made by open() and released by close(); strings in
+ * the structs below are owned by them (bank_consent_clear, bank_link_clear).
+ * Errors: -1 with struct bank_err filled: a kind saying what follows (retry next run, stop
+ * this account until retry_after, shorten the period, a person must act, the setup is
+ * wrong), and a message for a person that never holds a secret.
+ */
+#ifndef GONIEC_BANK_PROVIDER_H
+#define GONIEC_BANK_PROVIDER_H
+
+#include <jansson.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "formats/statement.h"
+#include "sources/bank/bank_http.h"
+
+struct bank_conf;
+
+enum bank_fail {
+	BANK_TEMPORARY = 1,  /* no answer, bank down (ASPSP_ERROR/ASPSP_TIMEOUT), 5xx */
+	BANK_RATE_LIMITED,   /* 429: this account waits retry_after seconds (0: not said) */
+	BANK_PERIOD,         /* WRONG_TRANSACTIONS_PERIOD: ask for a shorter period */
+	BANK_NEEDS_PERSON,   /* consent expired or revoked, account inactive, app inactive */
+	BANK_PERMANENT,      /* a request the aggregator refuses as wrong (a bug or conf.d) */
+};
+
+struct bank_err {
+	enum bank_fail kind;
+	long retry_after;
+	struct gerr g;
+};
+
+struct bank_account {
+	char *id;        /* the aggregator's account id (uid; GoCardless: per requisition) */
+	char *iban;      /* compact */
+	char *currency;
+	char *name;
+};
+
+struct bank_consent {
+	char *id;            /* Enable Banking session id, GoCardless requisition id */
+	char *bank;          /* ASPSP name / institution id */
+	char *status;        /* the aggregator's word: AUTHORIZED, EXPIRED, LN, EX, ... */
+	bool usable;         /* the status allows reading accounts */
+	time_t valid_until;  /* 0: unknown */
+	struct bank_account *accounts;
+	size_t naccounts;
+};
+
+struct bank_link {
+	char *url;           /* for the person's browser */
+	time_t valid_until;  /* the consent asked for */
+	json_t *pending;     /* what link_finish() needs (kept in the state dir, 0600) */
+};
+
+struct bank_balance {
+	char type[16];       /* ISO 20022 code: CLBD, ITAV, ... (GoCardless's names mapped) */
+	int64_t amount;      /* minor units */
+	char currency[STMT_CCY_LEN + 1];
+	char date[STMT_DATE_LEN + 1];   /* reference date; "" when not given */
+};
+
+struct bank_balances {
+	struct bank_balance items[8];
+	size_t n;
+};
+
+/* A transaction read; id is the aggregator's best id of it or NULL. Return -1 (err set)
+ * to stop. */
+struct bank_txn_sink {
+	void *ctx;
+	int (*txn)(void *ctx, const struct txn *t, const char *id, struct gerr *err);
+};
+
+/* What a provider is opened with. */
+struct bank_ctx {
+	const struct bank_conf *conf;
+	const char *source_name;
+	const char *state_dir;       /* the source's, for token caches (0600) */
+	struct bank_http *http;
+	bool attended;               /* a person is at the command line (bank link) */
+};
+
+struct bank_client;
+
+struct bank_provider {
+	const char *name;
+	struct bank_client *(*open)(const struct bank_ctx *ctx, struct bank_err *err);
+	void (*close)(struct bank_client *c);
+	/* Print the banks of a country, one a line: the name to configure, then details. */
+	int (*banks)(struct bank_client *c, const char *country, FILE *out, struct bank_err *err);
+	int (*link_start)(struct bank_client *c, struct bank_link *out, struct bank_err *err);
+	/* code: the whole redirect URL or the code alone. */
+	int (*link_finish)(struct bank_client *c, const json_t *pending, const char *code,
+			   struct bank_consent *out, struct bank_err *err);
+	/* Status, expiry and the accounts now in the consent (details of new ones read). */
+	int (*refresh)(struct bank_client *c, struct bank_consent *consent, struct bank_err *err);
+	int (*balances)(struct bank_client *c, const struct bank_account *a,
+			struct bank_balances *out, struct bank_err *err);
+	/* Booked and pending transactions of [from, to] (YYYY-MM-DD), every page. */
+	int (*transactions)(struct bank_client *c, const struct bank_account *a, const char *from,
+			    const char *to, const struct bank_txn_sink *sink, struct bank_err *err);
+};
+
+extern const struct bank_provider bank_provider_enablebanking;
+extern const struct bank_provider bank_provider_gocardless;
+
+/* The answer readers, apart for tests and fuzzing: a page of transactions / balances as
+ * the aggregator sends them (enablebanking.c, gocardless.c). */
+int bank_eb_page(const json_t *ans, const struct bank_account *a, const struct bank_txn_sink *sink,
+		 struct bank_err *err);
+void bank_eb_balances(const json_t *ans, struct bank_balances *out);
+int bank_gc_transactions(const json_t *ans, const struct bank_account *a,
+			 const struct bank_txn_sink *sink, struct bank_err *err);
+void bank_gc_balances(const json_t *ans, struct bank_balances *out);
+
+/* ---- helpers the providers share (provider.c) ------------------------------------------ */
+
+int bank_fail(struct bank_err *err, enum bank_fail kind, const char *fmt, ...) PRINTF_LIKE(3, 4);
+void bank_account_clear(struct bank_account *a);
+void bank_consent_clear(struct bank_consent *c);
+void bank_link_clear(struct bank_link *l);
+/* Add an account (copies). */
+void bank_consent_add(struct bank_consent *c, const char *id, const char *iban,
+		      const char *currency, const char *name);
+/* The consent's account with this aggregator id (iban NULL) or this IBAN (id NULL), or
+ * NULL. */
+const struct bank_account *bank_consent_account(const struct bank_consent *c, const char *id,
+						const char *iban);
+/* The answer parsed as JSON, or NULL with err set (BANK_TEMPORARY: a garbled answer). */
+json_t *bank_json(const struct bank_resp *r, const char *what, struct bank_err *err);
+/* A decimal string amount ("-12.30", "5.2") into minor units of currency. */
+int bank_amount(const char *text, const char *currency, int64_t *minor, struct gerr *err);
+/* "2026-11-30T10:00:00.123Z" / "+01:00" into epoch seconds; -1 when it is none. */
+time_t bank_parse_time(const char *s);
+/* A fresh random hex string of n bytes (2n chars + NUL) for states and references. */
+void bank_random_hex(char *out, size_t n);
+/* The code from a redirect URL ("...?state=..&code=X" → X) or the text itself. */
+char *bank_code_from(const char *url_or_code, const char *param);
+/* The string or NULL. */
+const char *bank_str(const json_t *obj, const char *key);
+/* Copy a date "YYYY-MM-DD..." (first 10 chars) when it is one; else "". */
+void bank_set_date(char out[STMT_DATE_LEN + 1], const char *s);
+
+#endif

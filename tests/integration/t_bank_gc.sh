@@ -1,0 +1,93 @@
+#!/bin/bash
+# The bank source against the GoCardless Bank Account Data fixture
+# (tests/fixtures/gocardless_server.py): tokens kept and renewed, linking through a
+# requisition, the first run 7 days back, overlap without duplicates, pending then booked,
+# 429 with the rate-limit headers, an account added later, the end-user agreement expired,
+# access revoked, an account deactivated, the secrets grep.
+. "$(dirname "$0")/lib.sh"
+. "$TESTS_DIR/bank_lib.sh"
+
+make_test_ca
+start_gc --daily-limit 0 --access-lifetime 3
+bank_conf "    daily_reads: 100"
+WEEK_AGO=$(TZ=Europe/Warsaw date -d '7 days ago' +%F)
+stats() { fixture "$GC_URL" /_fixture/stats; }
+count() { stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["by_kind"].get(sys.argv[1],0))' "$1"; }
+docs_for() { docs_of gc | grep -c "/$1-"; }
+newest_doc() { ls -t $(docs_of gc | grep "/$1-") | head -1; }
+
+check "bank link --code finishes through the requisition" bank_link gc
+check "and lists the accounts" grep -Eq "^PL[0-9]{26} +PLN +Rachunek firmowy 2 +yes" "$T/link-gc.out"
+check "a redirect without our reference is refused" bash -c "! '$GONIEC' -c '$T/conf.d' bank link gc --code 'https://localhost/goniec/callback?ref=other' 2>/dev/null"
+check_eq "tokens are kept 0600" 600 "$(stat -c %a "$T/state/sources/gc/gocardless-token.json")"
+ACC1=$(G bank accounts gc | awk '/^PL/ {print $1; exit}')
+ACC2=$(G bank accounts gc | awk '/^PL/ {a=$1} END {print a}')
+
+NEW_TOKENS=$(count token_new)
+G fetch --here gc >/dev/null
+check_eq "first run: ok" 0 $?
+check "it asks 7 days back" python3 -c 'import json,sys
+p=json.load(open(sys.argv[1]))["pages"]
+sys.exit(0 if p and all(x["query"]["date_from"]==sys.argv[2] for x in p) else 1)' <(stats) "$WEEK_AGO"
+check "the expired access token was renewed with the refresh token, not the secret" \
+	test "$(count token_refresh)" -ge 1 -a "$(count token_new)" = "$NEW_TOKENS"
+check_eq "one statement per account" 2 "$(docs_of gc | wc -l)"
+check_eq "the pending ones reported as pending" 2 "$(txns_of gc | grep -c '^pending')"
+
+G fetch --here gc >/dev/null
+check_eq "nothing new: nothing filed" 2 "$(docs_of gc | wc -l)"
+fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$ACC1\", \"generate\": 3, \"days\": 1, \"null_ids\": true, \"seed\": 5}" >/dev/null
+G fetch --here gc >/dev/null
+check_eq "3 new ones (one without an id): filed once" 3 "$(grep -c '"status": "booked"' "$(newest_doc "$ACC1")")"
+G fetch --here gc >/dev/null
+check_eq "and not again (fingerprint for the one without an id)" "" "$(txns_of gc | grep '^booked' | sort | uniq -d)"
+
+acc1_txns() { for f in $(docs_of gc | grep "/$ACC1-"); do python3 -c 'import json,sys
+for s in json.load(open(sys.argv[1]))["statements"]:
+    for t in s["transactions"]:
+        print(t["status"], t.get("booking_date", "-"), t["amount"], t.get("title", ""))' "$f"; done; }
+PENDING_TITLE=$(acc1_txns | awk '$1=="pending" {$1=$2=$3=""; print; exit}' | sed 's/^ *//')
+fixture "$GC_URL" /_fixture/book "{\"iban\": \"$ACC1\"}" >/dev/null
+fixture "$GC_URL" /_fixture/book "{\"iban\": \"$ACC2\"}" >/dev/null
+G fetch --here gc >/dev/null
+check_eq "pending then booked: recorded booked once" 1 "$(acc1_txns | grep -F "$PENDING_TITLE" | grep -c '^booked')"
+
+fixture "$GC_URL" /_fixture/faults "{\"throttle\": {\"iban\": \"$ACC2\", \"retry_after\": 7200}}" >/dev/null
+fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$ACC1\", \"generate\": 1, \"days\": 1, \"seed\": 6}" >/dev/null
+B1=$(docs_for "$ACC1") B2=$(docs_for "$ACC2")
+G fetch --here gc >/dev/null
+check_eq "429: the run goes on" 0 $?
+check_eq "the other account is read" "$((B1 + 1)) $B2" "$(docs_for "$ACC1") $(docs_for "$ACC2")"
+check "the wait comes from X-RateLimit-Account-Success-Reset" python3 -c 'import json,sys,time
+w=json.load(open(sys.argv[1]))[sys.argv[2]]["waiting_until"]
+sys.exit(0 if 7100 < w - time.time() <= 7200 else 1)' "$T/state/sources/gc/bank-accounts.json" "$ACC2"
+fixture "$GC_URL" /_fixture/faults '{"throttle": null}' >/dev/null
+
+NEW=PL27114020040000300201355387
+fixture "$GC_URL" /_fixture/accounts "{\"iban\": \"$NEW\", \"join_consents\": true}" >/dev/null
+fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$NEW\", \"generate\": 4, \"days\": 5}" >/dev/null
+G fetch --here gc >/dev/null
+check "an account added later is read" test "$(docs_for "$NEW")" = 1
+
+fault_run "$GC_URL" "{\"inactive_iban\": \"$NEW\"}" gc 3 "$NEW: .*deactivated or no longer exists.*goniec bank link gc" \
+	"AccountInactiveError: needs a person, and how to renew"
+fault_run "$GC_URL" '{"inactive_iban": null, "revoked": true}' gc 3 \
+	"expired or was revoked (HTTP 401 AccessExpiredError.*goniec bank link gc" \
+	"access revoked (AccessExpiredError): needs a person, with the command that renews it"
+fault_run "$GC_URL" '{"revoked": false, "eua_expired": true}' gc 3 "is EX (expired or revoked); renew it: goniec bank link gc" \
+	"end-user agreement expired: needs a person"
+
+check "the secret key is in no log, state or spool file" bash -c "! grep -rqF -- '$GC_KEY' '$T/log' '$T/state' '$T/spool'"
+TOKEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access"])' "$T/state/sources/gc/gocardless-token.json")
+check "the access token is in no log or spool file" bash -c "! grep -rqF -- '$TOKEN' '$T/log' '$T/spool'"
+
+# ---- which accounts and which transactions are taken ------------------------------------------
+fixture "$GC_URL" /_fixture/faults '{"eua_expired": false}' >/dev/null
+rm -rf "$T/spool" "$T/state"
+bank_conf "    daily_reads: 100" "    types: [incoming]" "    accounts: [$ACC1]"
+check "linked again (a fresh state)" bank_link gc
+check "bank accounts marks the account not taken" grep -q "^$ACC2 .*no (not in accounts:)" <(G bank accounts gc)
+G fetch --here gc >/dev/null
+check_eq "accounts: only the account listed is read" "1 0" "$(docs_for "$ACC1") $(docs_for "$ACC2")"
+check_eq "types: [incoming]: no debit filed" "" "$(txns_of gc | awk '$3 ~ /^-/')"
+check "and credits are" test -n "$(txns_of gc | awk '$1 == "booked" && $3 !~ /^-/')"
