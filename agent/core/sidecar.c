@@ -164,8 +164,8 @@ static const char *const known_fields[] = {
 	"invoice.seller.foreign_id", "invoice.seller.address", "invoice.seller.country",
 	"invoice.seller.account", "invoice.buyer", "invoice.buyer.name", "invoice.buyer.nip",
 	"invoice.buyer.foreign_id", "invoice.buyer.address", "invoice.buyer.country",
-	/* a parsed bank statement (formats/statement.h) */
-	"statement.*",
+	/* a parsed bank statement (formats/statement.h); a bank source's balances */
+	"statement.*", "balances",
 	NULL,
 };
 
