@@ -91,6 +91,10 @@ static const json_t *walk(const json_t *node, const char *path)
 static const char *derived(const json_t *root, const char *path, const char *file,
 			   struct sidecar_scratch *s)
 {
+	if (strcmp(path, "duplicate") == 0) { /* a copy of a document filed before */
+		const json_t *d = json_object_get(root, "duplicate_of");
+		return json_is_string(d) && json_string_length(d) ? "true" : "false";
+	}
 	if (strcmp(path, "sender") == 0 || strcmp(path, "subject") == 0) {
 		const json_t *v = json_object_get(first_origin(root),
 						  path[1] == 'e' ? "from" : "subject");
@@ -117,7 +121,8 @@ static const char *derived(const json_t *root, const char *path, const char *fil
 const char *sidecar_get(const json_t *root, const char *path, const char *file,
 			struct sidecar_scratch *scratch)
 {
-	static const char *const derived_paths[] = {"sender", "subject", "file", "ext", "stem", NULL};
+	static const char *const derived_paths[] = {"sender", "subject", "file", "ext", "stem",
+						    "duplicate", NULL};
 	for (size_t i = 0; derived_paths[i]; i++)
 		if (strcmp(path, derived_paths[i]) == 0)
 			return derived(root, path, file, scratch);
@@ -147,7 +152,7 @@ static const char *const known_fields[] = {
 	/* written by the spool for every document */
 	"schema", "file", "sha256", "size", "media_type", "type", "kind", "company",
 	"source", "source.name", "source.type", "point", "property", "fetched_at",
-	"original_name", "origin", "origin.*", "duplicate_of", "quarantine", "quarantine.reason",
+	"original_name", "origin", "origin.*", "duplicate_of", "duplicate_reason", "duplicate", "quarantine", "quarantine.reason",
 	"quarantine.content_kept",
 	/* derived when read (sidecar_get) */
 	"stem", "ext", "sender", "subject",

@@ -120,6 +120,8 @@ check_eq "the next run does not ask for that account" "$N2" "$(stats | py 'impor
 fault_run "$EB_URL" '{"aspsp_error": 1}' eb 1 \
 	"the bank did not answer properly (HTTP 400 ASPSP_ERROR: Error interacting with ASPSP); tried again next run" \
 	"ASPSP_ERROR: the run is partial (exit 1)"
+fault_run "$EB_URL" '{"aspsp_timeout": 1}' eb 1 "HTTP 408 ASPSP_TIMEOUT: Timeout interacting with ASPSP); tried again next run" \
+	"ASPSP_TIMEOUT: the run is partial (exit 1)"
 fault_run "$EB_URL" '{"inactive": true}' eb 3 "application is not active.*activate it" \
 	"application not active: needs a person (exit 3)"
 fixture "$EB_URL" /_fixture/faults '{"inactive": false}' >/dev/null

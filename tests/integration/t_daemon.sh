@@ -127,7 +127,8 @@ check "the control socket is removed" test ! -e "$D/state/control.sock"
 "$GONIEC" -c "$D/conf.d" status >"$D/status2.txt"
 check "status without a daemon reads the saved status" grep -q 'daemon: not running' "$D/status2.txt"
 
-# ---- SIGHUP: a broken file is rejected, the old configuration runs on; a fixed one works --
+# ---- conf.d broken: runs go on with the configuration in force; SIGHUP rejects it, a
+# fixed one works --------------------------------------------------------------------------
 new_case reload <<'EOF'
   - {name: one, type: folder, path: "@D@/in/one", settle: 0s, schedule: {every: 1s}}
 EOF
@@ -135,6 +136,11 @@ mkdir -p "$D/in/one" "$D/in/two"
 start_daemon
 printf 'sources:\n  - {name: two, type: folder, path: relative/path, schedule: {every: 1s}}\n  - [\n' \
 	>"$D/conf.d/20-two.yaml"
+# An edit counts from a reload on: until then runs load the configuration in force.
+pdf "$D/in/one/o0.pdf" one-0
+check "conf.d broken, not yet reloaded: a scheduled run files a new document" \
+	wait_for 10 grep -q 'source one: ok, 1 filed' "$D/daemon.log"
+check_eq "... none of the runs fails on the edit" 0 "$(log_count 'source one: crashed')"
 kill -HUP "$DPID"
 check "broken file: reload rejected with its errors in the log" wait_for 5 grep -q 'reload rejected' "$D/daemon.log"
 check "the error names the file" grep -q '20-two.yaml' "$D/daemon.log"
@@ -143,7 +149,7 @@ check "the daemon keeps running" kill -0 "$DPID"
 check_eq "status with conf.d broken: exit 2" 2 $?
 check "... still shows the daemon and the rejected reload" grep -q REJECTED "$D/rejected.txt"
 pdf "$D/in/one/o1.pdf" one-1
-check "the old configuration stays in force (scheduled run files)" wait_for 5 has_docs one 1
+check "the old configuration stays in force (scheduled run files)" wait_for 5 has_docs one 2
 printf 'sources:\n  - {name: two, type: folder, path: "%s/in/two", settle: 0s, schedule: {every: 1s}}\n' "$D" \
 	>"$D/conf.d/20-two.yaml"
 pdf "$D/in/two/t1.pdf" two-1
