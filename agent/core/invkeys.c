@@ -21,6 +21,7 @@ struct invkeys {
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=NORMAL;"
+	"PRAGMA cache_size=-8192;"
 	"CREATE TABLE IF NOT EXISTS invoices ("
 	"  id INTEGER PRIMARY KEY,"
 	"  sha TEXT NOT NULL,"

@@ -92,6 +92,46 @@ static size_t old_placeholder(const char *s, char **spec)
 	return (size_t)(p + 2 - s);
 }
 
+/* Why a recipe's "{{" at s is no old placeholder, in the words recipes always had. */
+static void old_placeholder_error(const char *s, struct gerr *err)
+{
+	const char *end = strstr(s + 2, "}}"), *b = s + 2, *e;
+	if (!end) {
+		gerr_set(err, "unclosed '{{' in template");
+		return;
+	}
+	while (b < end && *b == ' ')
+		b++;
+	e = end;
+	while (e > b && e[-1] == ' ')
+		e--;
+	const char *bar = memchr(b, '|', (size_t)(e - b));
+	if (bar)
+		gerr_set(err, "unknown template filter in '%.*s' (only |url)", (int)(end + 2 - s), s);
+	else if (e == b)
+		gerr_set(err, "empty '{{ }}' in template");
+	else
+		gerr_set(err, "bad variable name '%.*s' in template", (int)(e - b), b);
+}
+
+/* Does a placeholder of today's syntax start at s ("{name...}")? */
+static bool placeholder_at(const char *s)
+{
+	const char *end = strchr(s + 1, '}');
+	if (!end)
+		return false;
+	struct tmpl probe = {0};
+	struct gerr e;
+	bool ok = parse_field(&probe, s + 1, (size_t)(end - s - 1), 0, &e) == 0;
+	for (size_t i = 0; i < probe.len; i++) {
+		free(probe.parts[i].text);
+		free(probe.parts[i].format);
+		free(probe.parts[i].dflt);
+	}
+	free(probe.parts);
+	return ok;
+}
+
 struct tmpl *tmpl_compile(const char *text, struct gerr *err)
 {
 	return tmpl_compile_flags(text, 0, err);
@@ -119,9 +159,11 @@ struct tmpl *tmpl_compile_flags(const char *text, unsigned flags, struct gerr *e
 			t->old++;
 			i += n;
 		} else if ((flags & TMPL_OLD_BRACES) && text[i] == '{' && text[i + 1] == '{') {
-			gerr_set(err, "column %zu: '%.20s' is no variable (write {name} or {name:url})",
-				 i + 1, text + i);
+			old_placeholder_error(text + i, err);
 			goto fail;
+		} else if ((flags & TMPL_OLD_BRACES) && (text[i] == '}' ||
+							 (text[i] == '{' && !placeholder_at(text + i)))) {
+			buf_append(&lit, &text[i++], 1); /* a recipe's literal brace (a JSON body) */
 		} else if ((text[i] == '{' && text[i + 1] == '{') || (text[i] == '}' && text[i + 1] == '}')) {
 			buf_append(&lit, &text[i], 1);
 			i += 2;

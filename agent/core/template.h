@@ -18,7 +18,8 @@
  * TMPL_OLD_BRACES (recipes only) these still work — "{{name}}" is {name}, "{{name|url}}"
  * is {name:url} — and tmpl_old_spellings() counts them, so that `goniec check` warns
  * that they are deprecated. There, "{{" always opens an old placeholder (a malformed one
- * is an error, as it was), so a recipe has no literal "{".
+ * is an error, as it was), and a brace that starts no placeholder is literal (a JSON
+ * body written as text keeps working).
  *
  * Rendering never fails: a missing value without a default renders as nothing and is
  * reported through `missing` (the first such field), so callers can fall back (the

@@ -258,8 +258,8 @@ int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdft
 		rc = gerr_sys(err, "cannot start the PDF reader");
 	} else {
 		collect(&r, now_ms() + (int64_t)lim->seconds * 1000);
-		if (r.timed_out || r.truncated)
-			kill(pid, SIGKILL);
+		if (r.timed_out || r.truncated || r.fd[0] >= 0 || r.fd[1] >= 0)
+			kill(pid, SIGKILL); /* over a limit, or its output could not be read */
 		int st = 0;
 		struct rusage ru = {0};
 		while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)

@@ -10,39 +10,46 @@
 #include "formats/fa3.h"
 #include "formats/invoice.h"
 #include "formats/invpdf.h"
+#include "sources/invoice_xml.h"
 
 /* The field rules of this process (loaded at first use). */
 static struct inv_rules *rules;
 static char *rules_confdir;
 
-static const struct inv_rules *field_rules(const char *confdir, struct gerr *err)
+static const struct inv_rules *field_rules(const char *confdir)
 {
-	if (rules && strcmp(rules_confdir, confdir) == 0)
-		return rules;
+	if (rules_confdir && strcmp(rules_confdir, confdir) == 0)
+		return rules; /* loaded (or found broken) already */
 	inv_rules_free(rules);
 	free(rules_confdir);
 	struct diag diag = {0};
 	rules = inv_rules_load(confdir, &diag);
 	rules_confdir = xstrdup(confdir);
-	if (!rules && diag.len)
-		gerr_set(err, "%s:%d:%d: %s", diag.items[0].pos.file, diag.items[0].pos.line,
-			 diag.items[0].pos.col, diag.items[0].msg);
+	if (!rules) /* said once per process; goniec check shows every problem */
+		log_error("invoice field rules: %s:%d:%d: %s (PDFs are filed without their "
+			  "invoice fields until the rules are fixed)",
+			  diag.len ? diag.items[0].pos.file : confdir, diag.len ? diag.items[0].pos.line : 0,
+			  diag.len ? diag.items[0].pos.col : 0, diag.len ? diag.items[0].msg : "?");
 	diag_free(&diag);
 	return rules;
 }
 
-static int read_xml(const char *path, struct invoice *inv)
+/* An XML document's invoice (sources/invoice_xml.h); false when it holds none. */
+static bool read_xml(const struct invoice_enrich_doc *doc, struct invoice *inv)
 {
 	char *xml;
 	size_t len;
 	struct gerr err;
-	if (read_file(path, FA3_MAX_BYTES, &xml, &len, &err) != 0)
-		return -1;
-	int rc = fa3_read(xml, len, inv, &err);
-	if (rc != 0)
-		log_debug("%s: no FA(3) invoice: %s", path, err.msg);
+	if (read_file(doc->path, FA3_MAX_BYTES, &xml, &len, &err) != 0)
+		return false;
+	bool claimed = doc->kind && strcmp(doc->kind, "invoice") == 0;
+	json_t *j = invoice_xml_json(xml, len, claimed, doc->invoice, doc->company_nip);
 	free(xml);
-	return rc;
+	bool ok = j && invoice_from_json(j, inv, &err) == 0;
+	if (j && !ok)
+		log_warn("%s: %s", doc->path, err.msg);
+	json_decref(j);
+	return ok;
 }
 
 /* The invoice of the document; false when it holds none goniec can read. */
@@ -51,7 +58,7 @@ static bool read_invoice(const struct config *cfg, const struct invoice_enrich_d
 {
 	*ok = true;
 	if (strcmp(doc->type, "xml") == 0)
-		return read_xml(doc->path, inv) == 0;
+		return read_xml(doc, inv);
 	if (strcmp(doc->type, "pdf") != 0)
 		return false;
 	struct gerr e;
@@ -59,9 +66,11 @@ static bool read_invoice(const struct config *cfg, const struct invoice_enrich_d
 		log_warn("%s: the source's invoice fields are kept as they are: %s", doc->path, e.msg);
 		return false; /* what the source gave stays untouched */
 	}
-	const struct inv_rules *rs = field_rules(cfg->confdir, err);
-	if (!rs || invpdf_read(doc->path, rs, NULL, inv, NULL, err) != 0) {
-		*ok = false;
+	const struct inv_rules *rs = field_rules(cfg->confdir);
+	if (!rs)
+		return false; /* broken rules: filed without fields (logged) */
+	if (invpdf_read(doc->path, rs, NULL, inv, NULL, err) != 0) {
+		*ok = false; /* the reader could not run: the filing is retried */
 		return false;
 	}
 	return true;

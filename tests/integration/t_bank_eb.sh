@@ -21,6 +21,15 @@ booked_in() { grep -c '"status": "booked"' "$1"; }
 docs_for() { docs_of eb | grep -c "/$1-"; }
 
 check "conf.d with a bank source is valid" G check
+mkdir -p "$T/broken"
+printf 'agent: {spool: %s, state: %s}\nsources:\n  - {name: b, type: bank, provider: gocardless,\n     types: [incoming, refunds], export: [mt941], accounts: [PL00123]}\n' \
+	"$T/spool" "$T/state" >"$T/broken/a.yaml"
+"$GONIEC" -c "$T/broken" check >"$T/broken.out" 2>&1
+check_eq "a broken bank source: goniec check exits 2" 2 $?
+check "naming each problem at its place" bash -c "grep -q 'a.yaml:3:5: error: provider gocardless needs secret_id and secret_key' '$T/broken.out' &&
+	grep -q \"a.yaml:4:13: error: types: 'refunds' is not one of: incoming, outgoing\" '$T/broken.out' &&
+	grep -q \"a.yaml:4:42: error: export: 'mt941' is not one of: mt940, camt053\" '$T/broken.out' &&
+	grep -q \"a.yaml:4:61: error: accounts: 'PL00123' is not a valid IBAN\" '$T/broken.out'"
 G fetch --here eb >/dev/null
 check_eq "a run before any link needs a person (exit 3)" 3 $?
 check "and says which command links it" grep -q "goniec bank link eb" "$T/log"

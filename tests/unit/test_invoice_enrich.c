@@ -139,6 +139,27 @@ static void test_not_copies(void **s)
 	free(p5);
 }
 
+/* Broken rules of the user's: PDFs are filed (without their fields), not refused. */
+static void test_broken_rules(void **s)
+{
+	(void)s;
+	char *conf = path_join(dir, "conf.d"), *inv = path_join(conf, "invoices");
+	assert_int_equal(mkdir(conf, 0700), 0);
+	assert_int_equal(mkdir(inv, 0700), 0);
+	char *p = path_join(inv, "mine.yaml");
+	write_text(p, "rules:\n  - {name: x, field: number, label: '(('}\n");
+	cfg.confdir = conf;
+	char *rel;
+	json_t *a = file_doc(PDFS "qt-witkac-fv-2-15.pdf", "pdf", NULL, &rel);
+	assert_null(json_object_get(a, "invoice"));
+	assert_null(json_object_get(a, "duplicate_of"));
+	json_decref(a);
+	free(rel);
+	free(p);
+	free(inv);
+	free(conf);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -147,6 +168,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_three_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broken_rules, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(worker);
