@@ -12,18 +12,20 @@ cd "$(dirname "$0")/.."
 GONIEC=${GONIEC:-$PWD/build/goniec}
 INVOICES=${INVOICES:-10000}
 NIP=5260250274
-TEST_NAME=bench-ksef
-. tests/integration/lib.sh     # make_test_ca, free_port, wait_port; $T is the scratch dir
-base=$T
+. bench/lib.sh
+base=$(mktemp -d /var/tmp/goniec-bench-ksef.XXXXXX)
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$base"' EXIT
 
-make_test_ca
-port=$(free_port)
-python3 tests/fixtures/ksef_server.py --port "$port" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
-	--context "$NIP:bench-token" --generate "$INVOICES" --generate-nip "$NIP" \
+bench_ca "$base/tls"
+port=$(bench_port)
+python3 tests/fixtures/ksef_server.py --port "$port" --cert "$base/tls/server.pem" \
+	--key "$base/tls/server.key" --context "$NIP:bench-token" --generate "$INVOICES" \
+	--generate-nip "$NIP" \
 	--rate-limits '{"invoiceMetadata": [100, 6000, 360000], "invoiceDownload": [1000, 60000, 3600000], "other": [100, 6000, 360000]}' \
 	2>"$base/fixture.log" &
-at_exit "kill $! 2>/dev/null"
-wait_port "$port" 300 || { echo "the fixture did not start"; cat "$base/fixture.log"; exit 1; }
+pid=$!
+for _ in $(seq 3000); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 
 mkdir -p "$base/conf.d"
 printf 'bench-token\n' >"$base/token"
@@ -33,7 +35,7 @@ agent: {spool: $base/spool, state: $base/state}
 company: {id: acme, nip: "$NIP"}
 sources:
   - {name: acme-ksef, type: ksef, nip: "$NIP", token_file: $base/token,
-     base_url: "https://127.0.0.1:$port/v2", ca_file: $T/tls/ca.pem, history: 2d}
+     base_url: "https://127.0.0.1:$port/v2", ca_file: $base/tls/ca.pem, history: 2d}
 YAML
 
 start=$(date +%s.%N)
