@@ -241,7 +241,7 @@ bool paytitle_mpp(const char *folded, struct paytitle_mpp *m)
 	const char *txt = strstr(inv + 5, "/TXT/");
 	char text[32];
 	copy_trimmed(text, sizeof(text), vat, (size_t)(idc - vat));
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	m->has_vat = text[0] && money_parse(text, ',', 2, &m->vat, &err) == 0;
 	copy_trimmed(m->idc, sizeof(m->idc), idc + 5, (size_t)(inv - idc - 5));
 	if (!nip_normalise(m->idc, m->nip) || !nip_valid(m->nip))

@@ -14,6 +14,7 @@
 
 #include "core/money.h"
 #include "core/spool.h"
+#include "core/testhook.h"
 #include "formats/paytitle.h"
 
 #define BUSY_MS 30000
@@ -168,17 +169,15 @@ int ledger_schema(struct ledger *lg)
 	return v;
 }
 
-/* Bring the schema to LEDGER_SCHEMA, each step in its own transaction. For tests, the
- * environment may stop at an older version (GONIEC_LEDGER_SCHEMA, only in test builds). */
+/* Bring the schema to LEDGER_SCHEMA, each step in its own transaction. Tests may stop at
+ * an older version (GONIEC_LEDGER_SCHEMA, read in test builds only: core/testhook.h). */
 static int migrate(struct ledger *lg, struct gerr *err)
 {
 	int v = ledger_schema(lg);
 	int want = LEDGER_SCHEMA;
-#ifdef GONIEC_TESTING
-	const char *env = getenv("GONIEC_LEDGER_SCHEMA");
-	if (env)
+	const char *env = test_hook_env("GONIEC_LEDGER_SCHEMA");
+	if (env && atoi(env) >= 1 && atoi(env) < LEDGER_SCHEMA)
 		want = atoi(env);
-#endif
 	if (v < 0)
 		return ldb_error(lg, err, "cannot read the schema version");
 	if (v > LEDGER_SCHEMA)

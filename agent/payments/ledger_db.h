@@ -15,10 +15,6 @@
 
 #define LDB_STMTS_MAX 64
 
-/* TEMPORARY until issue 12 (error kinds, sleep_ms) is on main. */
-#include <unistd.h>
-#define gerr_setk(err, kind, ...) gerr_set(err, __VA_ARGS__)
-#define sleep_ms(ms) usleep((ms) * 1000)
 
 struct ledger {
 	sqlite3 *db;

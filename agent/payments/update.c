@@ -16,7 +16,7 @@ void payments_company(const struct company_conf *c, struct ledger_company *out)
 	memset(out, 0, sizeof(*out));
 	out->id = c->id;
 	snprintf(out->nip, sizeof(out->nip), "%s", c->nip ? c->nip : "");
-	out->partial = c->payments_partial;
+	out->partial = c->payments.partial;
 }
 
 void payments_today(char out[11])

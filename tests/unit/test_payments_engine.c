@@ -250,7 +250,7 @@ static const struct vector vectors[] = {
 static int64_t amount(const char *text, const char *cur)
 {
 	int64_t v = 0;
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	assert_int_equal(money_parse(text, '.', currency_exponent(cur ? cur : "PLN"), &v, &err), 0);
 	return v;
 }
