@@ -9,6 +9,7 @@
 # account, and the peak memory of one worker.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 GONIEC=${GONIEC:-$PWD/build/goniec}
 ACCOUNTS=${ACCOUNTS:-1000}
 TXNS=${TXNS:-200}
@@ -20,19 +21,12 @@ pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$base"' EXIT
 
 tls=$base/tls
-mkdir -p "$tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=goniec bench CA" \
-	-keyout "$tls/ca.key" -out "$tls/ca.pem" >/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" \
-	-out "$tls/server.csr" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1\n' >"$tls/ext.cnf"
-openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-	-CAcreateserial -days 2 -extfile "$tls/ext.cnf" -out "$tls/server.pem" >/dev/null 2>&1
+bench_ca "$tls"
 openssl genrsa -out "$base/app.key" 2048 2>/dev/null
 openssl req -new -x509 -days 2 -key "$base/app.key" -out "$base/app.crt" -subj "/CN=bench" 2>/dev/null
 chmod 600 "$base/app.key"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+port=$(bench_port)
 python3 tests/fixtures/enablebanking_server.py --port "$port" --cert "$tls/server.pem" --key "$tls/server.key" \
 	--app-id "$APP" --public-key "$base/app.crt" --redirect-url https://localhost/goniec/callback \
 	--pl-accounts 0 --accounts "$ACCOUNTS" --transactions "$TXNS" --daily-limit 0 2>"$base/fixture.log" &

@@ -20,7 +20,7 @@ static json_t *offline_status(const struct config *cfg)
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source_conf *src = cfg->sources[i];
 		struct source_status st;
-		struct gerr err = {{0}};
+		struct gerr err = {0};
 		if (status_load(cfg->agent.state_dir, src->name, &st, &err) < 0)
 			log_warn("%s", err.msg);
 		time_t next = st.interrupted ? now : plan_first(src, st.last_start, now);
@@ -36,7 +36,7 @@ static json_t *offline_status(const struct config *cfg)
 static json_t *daemon_status(const char *state_dir)
 {
 	json_t *req = json_pack("{s:s}", "cmd", "status");
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	int fd = control_ask(state_dir, req, &err);
 	json_decref(req);
 	if (fd == -2)
@@ -131,7 +131,19 @@ static void print_forward(json_t *f)
 		       json_integer_value(json_object_get(r, "failing")));
 }
 
-/* A bank source's consent and accounts (its "details"), under its line. */
+/* A KSeF source's subjects: the latest invoice of each direction and how many were filed. */
+static void print_subjects(json_t *subjects)
+{
+	const char *name;
+	json_t *s;
+	json_object_foreach(subjects, name, s)
+		printf("  %-9s %lld filed; last invoice %s, stored by KSeF %.16s\n", name,
+		       json_integer_value(json_object_get(s, "filed")), str_or(s, "last_issue_date", "-"),
+		       str_or(s, "last_stored", "-"));
+}
+
+/* A source's "details" under its line: a bank source's consent and accounts, a KSeF
+ * source's subjects. */
 static void print_details(json_t *d)
 {
 	json_t *c = json_object_get(d, "consent"), *a;
@@ -140,6 +152,7 @@ static void print_details(json_t *d)
 
 	if (!json_is_object(d))
 		return;
+	print_subjects(json_object_get(d, "subjects"));
 	fmt_time(json_object_get(c, "valid_until"), until);
 	if (json_string_value(json_object_get(c, "bank")))
 		printf("  consent: %s, %s, valid until %s\n", str_or(c, "bank", "?"), str_or(c, "status", "?"), until);

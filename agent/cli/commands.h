@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "core/config.h"
+#include "conf/load.h"
 
 enum {
 	EXIT_OK = 0,
@@ -52,16 +52,20 @@ char *cli_find_source_tree(void);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_consent(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
+int cmd_invoice(struct cli *cli, int argc, char **argv);
 int cmd_folders(struct cli *cli, int argc, char **argv);
 int cmd_forward(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_reload(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_statement(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_worker(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_points(struct cli *cli, int argc, char **argv);
 int cmd_otp(struct cli *cli, int argc, char **argv);
 int cmd_bank(struct cli *cli, int argc, char **argv);
+int cmd_payments(struct cli *cli, int argc, char **argv);
+int cmd_ledger(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -10,6 +10,9 @@
 
 #include "formats/camt_write.h"
 #include "formats/mt940_write.h"
+#include "formats/stmtfile.h"
+#include "sources/bank/bank_run.h"
+#include "sources/bank/bank_state.h"
 #include "sources/bank/provider.h"
 
 #define EB "../shared/samples/bank-api/enablebanking/responses/"
@@ -199,28 +202,35 @@ static void test_code_and_time(void **state)
 	assert_int_equal(bank_parse_time("yesterday"), -1);
 }
 
-/* A statement of two booked and one pending transaction, as the bank source builds it. */
-static void sample_stmt(struct stmt *st)
+struct row {
+	const char *day;
+	int64_t amount;
+	const char *name, *acct, *title, *ref;
+	enum txn_status status;
+};
+
+/* Two booked (a long Polish title with '~' and a line break; a counterparty account that
+ * is no IBAN) and one pending. */
+static const struct row ROWS[] = {
+	{"2026-11-20", 123456, "Hurtownia Łódź sp. z o.o.", "PL61109010140000071219812874",
+	 "FV 12/11/2026 zapłata za fakturę nr 12/11/2026 i nr 13/11/2026 oraz ~ korekta, bardzo długi tytuł przelewu "
+	 "który nie mieści się w sześciu polach po dwadzieścia siedem znaków", "REF-1", TXN_BOOKED},
+	{"2026-11-21", -5000, "ZUS", "ACCT-42", "Składki\nXI", "REF-1", TXN_BOOKED},
+	{"", -99, "Sklep", NULL, "pending", NULL, TXN_PENDING},
+};
+
+/* A statement as the bank source builds it (pending transactions are counted apart from
+ * the sums); the closing balance is the opening plus the booked ones. */
+static void make_stmt(struct stmt *st, const struct row *rows, size_t n, int64_t opening)
 {
-	static const struct {
-		const char *day;
-		int64_t amount;
-		const char *name, *acct, *title;
-		enum txn_status status;
-	} rows[] = {
-		{"2026-11-20", 123456, "Hurtownia Łódź sp. z o.o.", "PL61109010140000071219812874",
-		 "FV 12/11/2026 zapłata za fakturę nr 12/11/2026 i nr 13/11/2026 oraz ~ korekta, bardzo długi tytuł przelewu "
-		 "który nie mieści się w sześciu polach po dwadzieścia siedem znaków", TXN_BOOKED},
-		{"2026-11-21", -5000, "ZUS", NULL, "Składki\nXI", TXN_BOOKED},
-		{"", -99, "Sklep", NULL, "pending", TXN_PENDING},
-	};
 	struct stmt_file keep = {.keep_txns = true};
+	int64_t closing = opening;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(st->account, sizeof(st->account), "PL27114020040000300201355387");
 	snprintf(st->currency, sizeof(st->currency), "PLN");
 	st->id = xstrdup("20261121-114500");
-	for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct txn t = {0};
 		snprintf(t.account, sizeof(t.account), "%s", st->account);
 		snprintf(t.currency, sizeof(t.currency), "PLN");
@@ -231,12 +241,14 @@ static void sample_stmt(struct stmt *st)
 		txn_set(&t.counterparty_name, rows[i].name);
 		txn_set(&t.counterparty_account, rows[i].acct);
 		txn_set(&t.title, rows[i].title);
-		txn_set(&t.bank_ref, "REF-1");
+		txn_set(&t.bank_ref, rows[i].ref);
 		stmt_emit_txn(&keep, st, &t, NULL, NULL);
+		if (t.status == TXN_BOOKED)
+			closing += t.amount;
 		txn_clear(&t);
 	}
-	st->opening = (struct stmt_balance){true, -100, "PLN", "2026-11-19"};
-	st->closing = (struct stmt_balance){true, -100 + 123456 - 5000 - 99, "PLN", "2026-11-21"};
+	st->opening = (struct stmt_balance){true, opening, "PLN", "2026-11-19"};
+	st->closing = (struct stmt_balance){true, closing, "PLN", "2026-11-21"};
 }
 
 static void test_mt940_write(void **state)
@@ -245,7 +257,7 @@ static void test_mt940_write(void **state)
 	struct buf b = {0};
 
 	(void)state;
-	sample_stmt(&st);
+	make_stmt(&st, ROWS, ARRAY_LEN(ROWS), -100);
 	mt940_write(&st, &b);
 	assert_non_null(strstr(b.data, ":20:20261121-114500\r\n:25:/PL27114020040000300201355387\r\n:28C:1\r\n"));
 	assert_non_null(strstr(b.data, ":60F:D261119PLN1,00\r\n"));
@@ -254,9 +266,9 @@ static void test_mt940_write(void **state)
 	assert_non_null(strstr(b.data, "oraz - korekta"));          /* '~' never inside a value */
 	assert_null(strstr(b.data, "~26"));                          /* six pieces at most */
 	assert_non_null(strstr(b.data, "~32Hurtownia Łódź sp. z o.o.\r\n~38PL61109010140000071219812874\r\n"));
-	assert_non_null(strstr(b.data, "~20Składki XI\r\n"));         /* line breaks become spaces */
+	assert_non_null(strstr(b.data, "~20Składki XI\r\n~32ZUS\r\n~38ACCT-42\r\n"));  /* line breaks: spaces */
 	assert_null(strstr(b.data, "pending"));                      /* booked ones only */
-	assert_non_null(strstr(b.data, ":62F:C261121PLN1182,57\r\n-\r\n"));
+	assert_non_null(strstr(b.data, ":62F:C261121PLN1183,56\r\n-\r\n"));
 	buf_free(&b);
 	stmt_clear(&st);
 }
@@ -280,7 +292,7 @@ static void test_camt_write(void **state)
 	xmlDocPtr doc;
 
 	(void)state;
-	sample_stmt(&st);
+	make_stmt(&st, ROWS, ARRAY_LEN(ROWS), -100);
 	camt053_write(&st, "MSG-1", &b);
 	doc = xmlReadMemory(b.data, (int)b.len, "camt.xml", NULL, XML_PARSE_NONET);
 	assert_non_null(doc);
@@ -288,11 +300,133 @@ static void test_camt_write(void **state)
 	assert_int_equal(xpath_count(doc, "//c:Bal[c:Tp/c:CdOrPrtry/c:Cd='OPBD'][c:CdtDbtInd='DBIT'][c:Amt='1.00']"), 1);
 	assert_int_equal(xpath_count(doc, "//c:Ntry[c:CdtDbtInd='DBIT'][c:Amt='50.00'][c:BookgDt/c:Dt='2026-11-21']"), 1);
 	assert_int_equal(xpath_count(doc, "//c:Ntry/c:NtryDtls/c:TxDtls/c:RltdPties/c:DbtrAcct/c:Id/c:IBAN"), 1);
+	assert_int_equal(xpath_count(doc, "//c:RltdPties/c:CdtrAcct/c:Id/c:Othr/c:Id[.='ACCT-42']"), 1);
 	assert_int_equal(xpath_count(doc, "//c:Ntry[1]//c:RmtInf/c:Ustrd"), 2);  /* 140-character pieces */
-	assert_int_equal(xpath_count(doc, "//c:Acct/c:Id/c:IBAN[.='PL27114020040000300201355387']"), 1);
+	assert_int_equal(xpath_count(doc, "//c:Stmt/c:Acct[c:Ccy='PLN']/c:Id/c:IBAN[.='PL27114020040000300201355387']"), 1);
 	xmlFreeDoc(doc);
 	buf_free(&b);
 	stmt_clear(&st);
+}
+
+/* ---- round trip: what the bank source writes, goniec's statement readers read back ---- */
+
+/* Titles that fit the MT940 pieces, so that they come back whole. */
+static const struct row ROUND[] = {
+	{"2026-11-20", 123456, "Hurtownia Łódź sp. z o.o.", "PL61109010140000071219812874",
+	 "FV 12/11/2026 zapłata za fakturę nr 12/11/2026 i 13/11/2026", "EL004391-000970", TXN_BOOKED},
+	{"2026-11-21", -5000, "ZUS", NULL, "Składki XI/2026", "EL004391-000971", TXN_BOOKED},
+	{"", -99, "Sklep", NULL, "pending", NULL, TXN_PENDING},
+};
+
+static int read_one(void *ctx, const struct stmt_file *f, const struct stmt *st, const struct txn *t,
+		    struct gerr *err)
+{
+	struct got *g = ctx;
+
+	(void)f;
+	(void)st;
+	return keep(g, t, NULL, err);
+}
+
+static void round_trip(void (*write)(const struct stmt *st, struct buf *out), const char *name,
+		       enum stmt_format format)
+{
+	struct stmt st;
+	struct stmt_file f;
+	struct stmt_input in;
+	struct got g = {0};
+	struct stmt_sink sink = {.ctx = &g, .transaction = read_one};
+	struct buf b = {0};
+	struct gerr err = {0};
+
+	make_stmt(&st, ROUND, ARRAY_LEN(ROUND), 100000);
+	write(&st, &b);
+	stmt_file_init(&f, name);
+	stmt_input_mem(&in, b.data, b.len, name);
+	if (stmt_read(&in, &f, &sink, &err) != 0)
+		fail_msg("%s: %s", name, err.msg);
+	assert_int_equal(f.format, format);
+	assert_int_equal(f.nstatements, 1);
+	assert_string_equal(f.statements[0].account, st.account);
+	assert_int_equal(f.statements[0].opening.amount, st.opening.amount);
+	assert_int_equal(f.statements[0].closing.amount, st.closing.amount);
+	assert_true(f.statements[0].reconciles);
+	assert_int_equal(g.n, 2);  /* the pending one is not in a statement file */
+	for (size_t i = 0; i < g.n; i++) {
+		const struct txn *w = &st.txns[i], *r = &g.t[i];
+		assert_string_equal(r->booking_date, w->booking_date);
+		assert_string_equal(r->value_date, w->value_date);
+		assert_int_equal(r->amount, w->amount);
+		assert_string_equal(r->currency, w->currency);
+		assert_string_equal(r->counterparty_name, w->counterparty_name);
+		if (w->counterparty_account)
+			assert_string_equal(r->counterparty_account, w->counterparty_account);
+		assert_string_equal(r->title, w->title);
+		assert_string_equal(r->bank_ref, w->bank_ref);
+		assert_int_equal(r->status, TXN_BOOKED);
+	}
+	stmt_input_free(&in);
+	got_free(&g);
+	stmt_file_free(&f);
+	buf_free(&b);
+	stmt_clear(&st);
+}
+
+static void camt_write_msg(const struct stmt *st, struct buf *out)
+{
+	camt053_write(st, "MSG-1", out);
+}
+
+static void test_mt940_round_trip(void **state)
+{
+	(void)state;
+	round_trip(mt940_write, "bank.sta", STMT_FORMAT_MT940);
+}
+
+static void test_camt_round_trip(void **state)
+{
+	(void)state;
+	round_trip(camt_write_msg, "bank.xml", STMT_FORMAT_CAMT053);
+}
+
+/* The consent's alert: none beyond 14 days, a warning within 14, an urgent one within 3,
+ * and "expired" after; each names the day and the command that renews it. */
+static void test_consent_alert(void **state)
+{
+	static const struct {
+		long days;
+		const char *want;
+	} cases[] = {
+		{20, NULL},
+		{13, "in less than 14 days; renew it: goniec bank link acme-bank"},
+		{2, "in less than 3 days; renew it now: goniec bank link acme-bank"},
+		{-1, "expired on "},
+	};
+	char *dir = scratch_dir(), *src_dir = path_join(dir, "sources/acme-bank");
+	struct config cfg = {.agent = {.state_dir = dir}};
+	struct source_conf src = {.name = "acme-bank"};
+	struct gerr err;
+
+	(void)state;
+	assert_int_equal(mkdir_p(src_dir, 0700, &err), 0);
+	assert_null(bank_attention(&cfg, &src));  /* nothing linked: the run says so */
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct bank_consent c = {.id = "s1", .bank = "mBank", .status = "AUTHORIZED", .usable = true,
+					 .valid_until = time(NULL) + cases[i].days * 86400 + 3600};
+		assert_int_equal(bank_consent_save(src_dir, "enablebanking", &c, NULL, &err), 0);
+		char *msg = bank_attention(&cfg, &src);
+		if (!cases[i].want) {
+			assert_null(msg);
+			continue;
+		}
+		assert_non_null(msg);
+		assert_non_null(strstr(msg, cases[i].want));
+		assert_non_null(strstr(msg, "mBank"));
+		free(msg);
+	}
+	rm_rf(dir);
+	free(src_dir);
+	free(dir);
 }
 
 int main(void)
@@ -306,6 +440,9 @@ int main(void)
 		cmocka_unit_test(test_code_and_time),
 		cmocka_unit_test(test_mt940_write),
 		cmocka_unit_test(test_camt_write),
+		cmocka_unit_test(test_consent_alert),
+		cmocka_unit_test(test_mt940_round_trip),
+		cmocka_unit_test(test_camt_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

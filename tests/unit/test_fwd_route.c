@@ -2,9 +2,10 @@
  * addresses, templates) and matching on sidecar fields (wildcards, lists, any path,
  * company documents, alerts). */
 #include "testutil.h"
-#include "core/config.h"
+#include "conf/load.h"
 #include "forward/route.h"
-#include "forward/sidecar.h"
+#include "forward/target.h"
+#include "core/sidecar.h"
 
 static struct config *load(const char *yaml, struct diag *diag)
 {
@@ -75,11 +76,44 @@ static void test_matching(void **state)
 	assert_true(matches(cfg, 2, alert));
 	assert_true(matches(cfg, 3, alert));
 	const struct route *r = cfg->routes[0]->typed;
-	assert_int_equal(r->folder->fmode, 0640);
-	assert_int_equal(r->folder->dmode, 0750);
+	assert_ptr_equal(r->target, &target_folder);
+	const struct route_folder_target *f = r->target_conf;
+	assert_int_equal(f->fmode, 0640);
+	assert_int_equal(f->dmode, 0750);
 	const struct route *e = cfg->routes[2]->typed;
-	assert_int_equal(e->email->port, 587);
-	assert_int_equal(e->email->security, EMAIL_STARTTLS);
+	assert_ptr_equal(e->target, &target_email);
+	const struct route_email_target *m = e->target_conf;
+	assert_int_equal(m->port, 587);
+	assert_int_equal(m->security, EMAIL_STARTTLS);
+	config_free(cfg);
+	diag_free(&diag);
+}
+
+/* Each invoice once: a route with duplicate: false skips copies (duplicate_of set). */
+static void test_duplicates_skipped(void **state)
+{
+	(void)state;
+	struct diag diag = {0};
+	struct config *cfg = load("routes:\n"
+				  "  - name: once\n"
+				  "    match: {kind: invoice, duplicate: false}\n"
+				  "    folder: {path: /srv/import}\n"
+				  "  - name: copies\n"
+				  "    match: {duplicate: true}\n"
+				  "    folder: {path: /srv/copies}\n", &diag);
+	diag_print(&diag, stderr);
+	assert_non_null(cfg);
+	assert_int_equal(diag.warnings, 0); /* duplicate is a known field */
+	const char *first = "{\"kind\": \"invoice\", \"duplicate_of\": null}";
+	const char *copy = "{\"kind\": \"invoice\", \"duplicate_of\": \"2026/01/12/mail/FV.pdf\","
+			   " \"duplicate_reason\": \"same KSeF number\"}";
+	const char *statement = "{\"kind\": \"statement\"}";
+	assert_true(matches(cfg, 0, first));
+	assert_false(matches(cfg, 0, copy));
+	assert_false(matches(cfg, 0, statement));
+	assert_false(matches(cfg, 1, first));
+	assert_true(matches(cfg, 1, copy));
+	assert_false(matches(cfg, 1, statement));
 	config_free(cfg);
 	diag_free(&diag);
 }
@@ -153,6 +187,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matching),
+		cmocka_unit_test(test_duplicates_skipped),
 		cmocka_unit_test(test_schema_errors),
 		cmocka_unit_test(test_unknown_fields_warned),
 		cmocka_unit_test(test_fingerprint_changes),

@@ -6,8 +6,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "core/curltls.h"
 #include "core/log.h"
+#include "core/net.h"
 
 void bank_http_init(struct bank_http *h, const char *ca_file, const char *user_agent)
 {
@@ -131,7 +131,7 @@ int bank_http_call(struct bank_http *h, const char *method, const char *url,
 		   struct gerr *err)
 {
 	struct curl_slist *hdrs = curl_slist_append(NULL, "Accept: application/json");
-	char errbuf[CURL_ERROR_SIZE], why[512];
+	char errbuf[CURL_ERROR_SIZE];
 	CURLcode rc = CURLE_OK;
 
 	memset(r, 0, sizeof(*r));
@@ -166,7 +166,7 @@ int bank_http_call(struct bank_http *h, const char *method, const char *url,
 	if (r->truncated)
 		gerr_set(err, "%s: the answer is larger than %u bytes", shown, BANK_HTTP_BODY_MAX);
 	else
-		gerr_set(err, "%s: %s", shown, curl_failure_text(h->easy, rc, errbuf, why, sizeof why));
+		net_error(err, h->easy, rc, errbuf, shown);
 	free(shown);
 	bank_resp_free(r);
 	return -1;
