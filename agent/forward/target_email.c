@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/curltls.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "core/secret.h"
