@@ -75,3 +75,42 @@ make_test_ca() {
 		-CAcreateserial -days 2 -extfile "$dir/ext.cnf" -out "$dir/server.pem" >/dev/null 2>&1
 	chmod 644 "$dir"/*.pem "$dir"/*.key
 }
+# kill9_in_work MAX_MS DIR... -- COMMAND... — run COMMAND in the background and kill -9 it
+# at a random moment of its work, however slowly a loaded machine starts it: once it has
+# begun writing (one of the DIRs changed since it started: a file made, renamed or removed
+# in it; waited for up to 20 s), 0..MAX_MS ms later. One kill in four comes 0..MAX_MS ms
+# after the start instead, wherever the process is then (starting up, reading its state).
+# Sets KILL_RUNNING=1 when the process was still running at the kill, KILL_WORKING=1 when
+# it had also begun writing by then (0 otherwise). Polls without forking.
+_dir_newer() {
+	local d
+	for d in "${@:2}"; do [ "$d" -nt "$1" ] && return 0; done
+	return 1
+}
+kill9_in_work() {
+	local max=$1 dirs=() pid end ms stamp
+	shift
+	while [ "$1" != -- ]; do dirs+=("$1"); shift; done
+	shift
+	if [ -z "${_KILL_TICK:-}" ]; then # a pipe nobody writes: `read -t` on it is a sleep
+		mkfifo "$T/.tick"
+		exec {_KILL_TICK}<>"$T/.tick"
+	fi
+	stamp=$(mktemp "$T/.stamp.XXXXXX") # what changes after it is the process's work
+	"$@" >/dev/null 2>&1 &
+	pid=$! end=$((SECONDS + 20))
+	if [ $((RANDOM % 4)) != 0 ]; then
+		until _dir_newer "$stamp" "${dirs[@]}"; do
+			kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $end ] || break
+			read -r -t 0.005 -u "$_KILL_TICK"
+		done
+	fi
+	ms=$((RANDOM % max))
+	read -r -t "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))" -u "$_KILL_TICK"
+	KILL_RUNNING=0 KILL_WORKING=0
+	kill -9 "$pid" 2>/dev/null && KILL_RUNNING=1
+	wait "$pid" 2>/dev/null
+	[ $KILL_RUNNING = 1 ] && _dir_newer "$stamp" "${dirs[@]}" && KILL_WORKING=1
+	rm -f "$stamp"
+	return 0
+}
