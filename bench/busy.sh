@@ -24,7 +24,7 @@ PY
 busy_stop() {
 	[ -n "${BUSY_PID:-}" ] || return 0
 	kill "$BUSY_PID" 2>/dev/null
-	wait "$BUSY_PID" 2>/dev/null
+	wait "$BUSY_PID" 2>/dev/null || true
 	rm -f "$BUSY_FILE"
 	BUSY_PID=
 }

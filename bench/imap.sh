@@ -8,7 +8,8 @@
 # median wall time of 3 runs and the peak memory per tool, goniec's second run (no new
 # mail), and whether goniec's spool holds exactly the expected PDFs. goniec's first run and
 # the optimal client are also timed with a busy disk (bench/busy.sh: a neighbour writing
-# GBs to the same disk; BUSY=0 skips it), and each pair's ratio is printed.
+# GBs to the same disk; BUSY=0 skips it), and each pair's ratio is printed. PEERS=0 skips
+# mbsync, fetchmail and getmail6.
 # Env: IMAP_BENCH_N (messages, default 2000), GONIEC (the binary). Needs dovecot-imapd,
 # isync, fetchmail, getmail6 (packaging/deps.d/imap.list) and /usr/bin/time.
 set -eo pipefail
@@ -129,6 +130,7 @@ again_ms=$(awk '{print $1 * 1000}' "$dir/goniec-again.times" | median)
 report goniec-again "goniec (no new mail)" "$(spool_check)"
 echo "goniec second run: ${again_ms} ms (median of 5)"
 for tool in mbsync fetchmail getmail; do
+	[ "${PEERS:-1}" != 0 ] || break
 	for i in 1 2 3; do timed $tool "$h/peer-$tool.sh" "$dir/w-$tool"; done
 	report $tool $tool "$(ls "$dir/w-$tool/out" | wc -l)"
 done
