@@ -447,6 +447,8 @@ static int rows_end(struct rows *r)
 /* Feed a buffer line by line. */
 static int rows_feed(struct rows *r, const char *s, size_t n)
 {
+	if (n == 0)
+		return 0;
 	const char *end = s + n;
 	while (s < end && !r->stop) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
