@@ -184,6 +184,24 @@ check_eq "429: all five filed" 5 "$(count_docs "$SPOOL")"
 check_eq "pacing: one download a second kept, no 429 beyond the two forced" 2 "$(stat_of "['throttled']")"
 check "every answer of the fixture kept to the OpenAPI" no_violations
 check "pacing: five downloads at 1/s took at least 4 s" test $((SECONDS - start)) -ge 4
+
+# ---- a run killed mid-way: its session is kept (0600) and the next run goes on with it -------
+conf resume
+"$GONIEC" -c "$CONF" fetch --here >"$T/killed.out" 2>&1 &
+victim=$!
+# The first invoice is in (documents appear at once; sidecars with each page's sync).
+wait_for 30 bash -c "ls '$SPOOL'/*/*/*/acme-ksef/*.xml >/dev/null 2>&1"
+kill -9 "$victim" 2>/dev/null
+wait "$victim" 2>/dev/null
+check "killed run: the session file is left" test -f "$STATE/ksef-session.json"
+check_eq "killed run: the session file is the service user's only" 600 "$(stat -c %a "$STATE/ksef-session.json")"
+check "killed run: no token in the log" bash -c "! grep -q '$TOKEN' '$T/killed.out'"
+signins=$(stat_of "['auth']")
+run fetch --here
+check "next run: goes on with the session" has "going on with the session of an interrupted run"
+check_eq "next run: no new sign-in" "$signins" "$(stat_of "['auth']")"
+check_eq "next run: everything filed once" 5 "$(count_docs "$SPOOL")"
+check "next run: the session is closed and forgotten" test ! -e "$STATE/ksef-session.json"
 stop_ksef
 
 # ---- truncation: KSeF's record cap met past the first page -----------------------------------
