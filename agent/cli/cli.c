@@ -61,7 +61,7 @@ static const struct command commands[] = {
 	 "Asks the running daemon (or reads the saved status when none runs) and prints per\n"
 	 "source: last run, outcome, documents, next run, what needs a person; then the\n"
 	 "forwarder's routes. --json prints the same as a JSON document.\n"},
-	{"statement", cmd_statement, "[--json|--csv] FILE...",
+	{"statement", cmd_statement, "[--json|--csv] [--summary] FILE...",
 	 "print the statements and transactions of bank statement files",
 	 "Reads each FILE as goniec does when a statement is filed (MT940/MT942, CAMT.052/\n"
 	 "053/054, a bank's CSV export, goniec.transactions/1) and prints its statements:\n"
@@ -72,6 +72,8 @@ static const struct command commands[] = {
 	 "  --json  one goniec.transactions/1 document per file and line (holds the file's\n"
 	 "          transactions in memory; --csv streams)\n"
 	 "  --csv   one row per transaction, with a header row\n"
+	 "  --summary  the statements without their transactions (with --json: the\n"
+	 "          sidecar's \"statement\" object); memory stays flat however big the file\n"
 	 "  --maps  list the bank CSV maps in use and print the built-in ones as YAML\n"},
 	{"reload", cmd_reload, "", "make the running daemon re-read conf.d",
 	 "Checks conf.d, then asks the daemon to load it; prints the errors if it is rejected.\n"},

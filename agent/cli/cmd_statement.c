@@ -118,22 +118,25 @@ static int csv_txn(void *ctx, const struct stmt_file *f, const struct stmt *st,
 
 /* ---- one file ----------------------------------------------------------------------------- */
 
-static int read_one(const char *path, enum output out)
+/* summary: statements only (no transactions kept or printed): memory stays flat. */
+static int read_one(const char *path, enum output out, bool summary)
 {
 	struct stmt_file f;
 	stmt_file_init(&f, path);
-	f.keep_txns = out == OUT_JSON;
-	struct stmt_sink text = {NULL, text_txn, text_end}, csv = {NULL, csv_txn, NULL};
+	f.keep_txns = out == OUT_JSON && !summary;
+	struct stmt_sink text = {NULL, summary ? NULL : text_txn, text_end};
+	struct stmt_sink csv = {NULL, csv_txn, NULL};
 	const struct stmt_sink *sink = out == OUT_TEXT ? &text : out == OUT_CSV ? &csv : NULL;
 	struct gerr err = {{0}};
 	int rc = stmt_read_path(path, &f, sink, &err);
 	if (out == OUT_TEXT && rc == 0)
 		text_file(&f);
 	if (out == OUT_JSON) {
-		json_t *doc = rc == 0 ? stmt_transactions_json(&f) : json_object();
-		if (rc == 0)
+		json_t *doc = rc < 0 ? json_object() : summary ? stmt_sidecar_json(&f)
+							       : stmt_transactions_json(&f);
+		if (rc == 0 && !summary)
 			json_object_set_new(doc, "problems", json_array());
-		for (size_t i = 0; rc == 0 && i < f.problems.len; i++)
+		for (size_t i = 0; rc == 0 && !summary && i < f.problems.len; i++)
 			json_array_append_new(json_object_get(doc, "problems"),
 					      json_string(f.problems.items[i]));
 		json_object_set_new(doc, "file", json_string(path));
@@ -155,25 +158,25 @@ int cmd_statement(struct cli *cli, int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"csv", no_argument, NULL, 'C'},
 		{"maps", no_argument, NULL, 'm'},
+		{"summary", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	enum output out = OUT_TEXT;
-	bool show_maps = false;
+	bool show_maps = false, summary = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': out = OUT_JSON; break;
 		case 'C': out = OUT_CSV; break;
 		case 'm': show_maps = true; break;
+		case 's': summary = true; break;
 		case 'h': cli_print_command_help(cli_find_command("statement")); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
 	}
 	struct diag diag = {0};
-	char *banks = path_join(cli->confdir, "banks");
-	bankcsv_load_dir(banks, &diag);
-	free(banks);
+	bankcsv_load_confdir(cli->confdir, &diag);
 	diag_print(&diag, stderr);
 	bool maps_bad = diag.errors > 0;
 	diag_free(&diag);
@@ -191,11 +194,15 @@ int cmd_statement(struct cli *cli, int argc, char **argv)
 		log_error("statement: name one or more files (see goniec statement --help)");
 		return EXIT_USAGE;
 	}
+	if (out == OUT_CSV && summary) {
+		log_error("statement: --summary goes with the text output or --json");
+		return EXIT_USAGE;
+	}
 	if (out == OUT_CSV)
 		csv_row(csv_columns, ARRAY_LEN(csv_columns));
 	int failed = 0;
 	for (int i = optind; i < argc; i++)
-		failed += read_one(argv[i], out) < 0;
+		failed += read_one(argv[i], out, summary) < 0;
 	fflush(stdout);
 	return failed ? EXIT_FAILED : EXIT_OK;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -412,7 +413,35 @@ static void remove_tree_flat(const char *dir)
 	rmdir(dir);
 }
 
-/* Copy the files of cfg (the providers folder linked) into the new directory dir. */
+/* Link each folder of confdir (providers/, invoices/, banks/...: read while runs go on)
+ * into the copy dir. */
+static int link_subfolders(const char *confdir, const char *dir, struct gerr *err)
+{
+	DIR *d = opendir(confdir);
+	if (!d)
+		return 0;
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *path = path_join(confdir, e->d_name);
+		char *from = realpath(path, NULL); /* absolute: the link lives elsewhere */
+		struct stat st;
+		if (from && stat(from, &st) == 0 && S_ISDIR(st.st_mode)) {
+			char *to = path_join(dir, e->d_name);
+			if (symlink(from, to) < 0)
+				rc = gerr_sys(err, "%s", to);
+			free(to);
+		}
+		free(from);
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Copy the files of cfg (its folders linked) into the new directory dir. */
 static int copy_config(const struct config *cfg, const char *dir, struct gerr *err)
 {
 	remove_tree_flat(dir);
@@ -436,13 +465,7 @@ static int copy_config(const struct config *cfg, const char *dir, struct gerr *e
 		}
 		free(to);
 	}
-	char *providers = path_join(cfg->confdir, "providers");
-	char *link_to = path_join(dir, "providers");
-	if (rc == 0 && access(providers, F_OK) == 0 && symlink(providers, link_to) < 0)
-		rc = gerr_sys(err, "%s", link_to);
-	free(providers);
-	free(link_to);
-	return rc;
+	return rc == 0 ? link_subfolders(cfg->confdir, dir, err) : rc;
 }
 
 /* Remove the copies in <state>/daemon but the current and the one before it (a child

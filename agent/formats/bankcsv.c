@@ -311,6 +311,14 @@ int bankcsv_load_dir(const char *dir, struct diag *diag)
 	return loaded;
 }
 
+int bankcsv_load_confdir(const char *confdir, struct diag *diag)
+{
+	char *dir = path_join(confdir, "banks");
+	int n = bankcsv_load_dir(dir, diag);
+	free(dir);
+	return n;
+}
+
 const struct bankcsv_map *const *bankcsv_maps(size_t *n)
 {
 	ensure_builtins();

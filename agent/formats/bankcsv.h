@@ -96,6 +96,8 @@ extern const char bankcsv_builtin_yaml[];
  * go to diag as file:line:col; maps with errors are not added. Returns the number of
  * maps loaded. Safe to call again: files already loaded from this dir are skipped. */
 int bankcsv_load_dir(const char *dir, struct diag *diag);
+/* bankcsv_load_dir() of <confdir>/banks. */
+int bankcsv_load_confdir(const char *confdir, struct diag *diag);
 /* One map file's text (also used by goniec check and the tests). */
 int bankcsv_load_string(const char *name, const char *text, size_t len, struct diag *diag);
 /* The maps in use: the built-in ones and what bankcsv_load_dir() added. */

@@ -30,7 +30,8 @@ static ssize_t source_read(struct stmt_input *in, char *buf, size_t n, struct ge
 	if (in->fd < 0) {
 		size_t left = in->mem_len - in->mem_pos;
 		size_t k = left < n ? left : n;
-		memcpy(buf, in->mem + in->mem_pos, k);
+		if (k)
+			memcpy(buf, in->mem + in->mem_pos, k);
 		in->mem_pos += k;
 		in->eof = in->mem_pos == in->mem_len;
 		return (ssize_t)k;

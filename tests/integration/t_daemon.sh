@@ -132,8 +132,11 @@ check "status without a daemon reads the saved status" grep -q 'daemon: not runn
 new_case reload <<'EOF'
   - {name: one, type: folder, path: "@D@/in/one", settle: 0s, schedule: {every: 1s}}
 EOF
-mkdir -p "$D/in/one" "$D/in/two"
+mkdir -p "$D/in/one" "$D/in/two" "$D/conf.d/invoices"
 start_daemon
+# Runs load a copy of conf.d; its folders (recipes, rules, bank maps) are the live ones.
+check "the daemon's copy of conf.d links its folders" \
+	test "$(find "$D/state/daemon" -maxdepth 2 -name invoices)" -ef "$D/conf.d/invoices"
 printf 'sources:\n  - {name: two, type: folder, path: relative/path, schedule: {every: 1s}}\n  - [\n' \
 	>"$D/conf.d/20-two.yaml"
 # An edit counts from a reload on: until then runs load the configuration in force.
@@ -296,7 +299,7 @@ with open(sys.argv[2], "a", buffering=1) as f:
     while True: f.write(s.recv(4096).decode() + "\n")' "$D/notify.sock" "$D/notify.txt" &
 NPID=$!
 at_exit "kill $NPID 2>/dev/null"
-wait_for 5 test -S "$D/notify.sock"
+wait_for 30 test -S "$D/notify.sock"   # python3 starts slowly on a busy machine
 start_daemon NOTIFY_SOCKET="$D/notify.sock" WATCHDOG_USEC=400000
 check "READY=1 sent to systemd" wait_for 5 grep -q '^READY=1' "$D/notify.txt"
 check "WATCHDOG=1 sent" wait_for 5 grep -q '^WATCHDOG=1' "$D/notify.txt"
