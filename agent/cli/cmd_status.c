@@ -20,7 +20,7 @@ static json_t *offline_status(const struct config *cfg)
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source_conf *src = cfg->sources[i];
 		struct source_status st;
-		struct gerr err = {{0}};
+		struct gerr err = {0};
 		if (status_load(cfg->agent.state_dir, src->name, &st, &err) < 0)
 			log_warn("%s", err.msg);
 		time_t next = st.interrupted ? now : plan_first(src, st.last_start, now);
@@ -36,7 +36,7 @@ static json_t *offline_status(const struct config *cfg)
 static json_t *daemon_status(const char *state_dir)
 {
 	json_t *req = json_pack("{s:s}", "cmd", "status");
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	int fd = control_ask(state_dir, req, &err);
 	json_decref(req);
 	if (fd == -2)

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "core/config.h"
+#include "conf/load.h"
 
 enum {
 	EXIT_OK = 0,

@@ -1,4 +1,6 @@
-/* config — the whole conf.d, loaded, validated and typed.
+/* config — the types of the whole conf.d, loaded, validated and typed (the loader, which
+ * knows every source type and the route schema, is conf/load.h, a layer above sources and
+ * forward; core keeps only the types and small queries).
  *
  * conf.d holds YAML files read in name order (*.yaml, *.yml; dot files, editor backups
  * and package-manager leftovers such as *.dpkg-dist, *.rpmnew, *.rpmsave are skipped).
@@ -73,22 +75,6 @@ struct config {
 	struct route_conf **routes;
 	size_t nroutes;
 };
-
-/* Paths that the command line forces over the agent: block (NULL: not forced), and the
- * defaults used when neither gives one (NULL: the installed defaults). */
-struct config_overrides {
-	const char *spool_dir;
-	const char *state_dir;
-	const char *default_spool_dir;
-	const char *default_state_dir;
-};
-
-struct config *config_load(const char *confdir, const struct config_overrides *ov,
-			   struct diag *diag);
-/* Load from one in-memory YAML text (tests, fuzzing). */
-struct config *config_load_string(const char *name, const char *text, size_t len,
-				  struct diag *diag);
-void config_free(struct config *cfg);
 
 const struct source_conf *config_find_source(const struct config *cfg, const char *name);
 /* Does this source accept documents of this type name ("pdf", "xml", ...)? */

@@ -55,7 +55,7 @@ static json_t *file_doc(const char *path, const char *type, json_t *invoice, cha
 	char *p = path_join(spool, *relpath);
 	write_text(p, "x");
 	free(p);
-	free(content_index_check_and_add(state, sha, *relpath, &err));
+	free(dedupe_content_index_add(state, sha, *relpath, &err));
 	return fields;
 }
 

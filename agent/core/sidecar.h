@@ -1,4 +1,12 @@
-/* sidecar — read a document's JSON sidecar and look fields up by dotted path.
+/* sidecar — the one owner of the sidecar, schema goniec.document/1: the list of its
+ * fields, building one (the spool writes it through sidecar_build()), reading one and
+ * looking fields up by dotted path (routes, templates, `goniec check`).
+ *
+ * Fields: sidecar_fields[] in sidecar.c is the list of every member a sidecar can have,
+ * with what it means. It is the only list: sidecar_build() drops (and logs) a member the
+ * list does not know, and `goniec check` warns about a route or template field that is in
+ * no sidecar from the same list. Adding a field is adding it there (HACKING.md, "Adding a
+ * sidecar field"); a member filled by an enricher (sources/filing.h) needs nothing else.
  *
  * The forwarder trusts nothing in a sidecar: it is parsed with jansson (size-capped,
  * must be an object), and values are only ever used as text through sidecar_get().
@@ -23,10 +31,34 @@
 
 #include "core/util.h"
 
-#ifndef SIDECAR_SUFFIX
+#define SIDECAR_SCHEMA "goniec.document/1"
 #define SIDECAR_SUFFIX ".meta.json"
-#endif
 #define SIDECAR_MAX_BYTES (1024 * 1024)
+
+/* What the spool knows of a document when it writes the sidecar. Strings may be NULL
+ * (written as null); JSON is borrowed. */
+struct sidecar_doc {
+	const char *file;          /* its name in the spool */
+	const char *sha256;
+	uint64_t size;
+	const char *media_type, *type, *kind;
+	const char *company;
+	const char *source_name, *source_type;
+	const char *point, *property;
+	const char *fetched_at;    /* ISO 8601 with offset */
+	const char *original_name;
+	json_t *origin;            /* NULL: {} */
+	json_t *invoice;           /* NULL: no member */
+	const char *duplicate_of;
+	const char *quarantine_reason; /* non-NULL: quarantined */
+	bool content_kept;
+	json_t *enriched;          /* members from enrichers: override the above */
+	json_t *extra;             /* members from the source: fill in only what is missing */
+};
+
+/* Build a sidecar. Members of `enriched` or `extra` that are no sidecar field are left
+ * out (and logged): every member must be in the list. */
+json_t *sidecar_build(const struct sidecar_doc *d);
 
 struct sidecar {
 	json_t *root;

@@ -1,7 +1,22 @@
-/* folder target — see target.h. */
+/* target_folder — the `folder` delivery target (see target.h): the name is the route's
+ * template rendered over the sidecar (the document's spool name when a field has no
+ * value), each path component made safe with sanitize_filename(). Directories are
+ * created with dir_mode and the group (never following symlinks). The document is copied
+ * to a temporary name in the destination directory (".goniec-<hash>.part", O_EXCL, close
+ * checked), given its group and mode (prepare), synced with one syncfs per file system
+ * for a whole group (commit), and published with link(2), which never overwrites; where
+ * a share refuses hard links, renameat2(RENAME_NOREPLACE), and where that is not
+ * supported either, a check-then-rename (deliver). An existing file with the same
+ * content counts as this document delivered already (that is what makes a retry after a
+ * crash exactly-once); an existing different file makes the name get a suffix
+ * ("name-2.pdf"). The directories are fsynced (EINVAL ignored: not every share supports
+ * it). A kill -9 anywhere in between leaves at most a temporary file, replaced on the
+ * retry. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <openssl/evp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +25,18 @@
 
 #include "core/log.h"
 #include "core/names.h"
+#include "forward/route.h"
 #include "forward/target.h"
-#include "forward/template.h"
+#include "core/template.h"
+
+/* A folder delivery in progress (target_job.data). */
+struct folder_job {
+	const struct route_folder_target *f;
+	int dfd;              /* the destination directory */
+	char *rel, *tmp, *side_tmp;
+	char *base;           /* points into rel: the file name */
+	char *where;          /* after folder_publish() */
+};
 
 #define MAX_DEPTH 8
 #define MAX_SUFFIX 1000
@@ -230,8 +255,9 @@ static char *tmp_name(const char *relpath)
 	return xasprintf(".goniec-%s.part", hex);
 }
 
-enum deliver_status folder_prepare(const struct route_folder_target *f, const struct sidecar *sc,
-				   struct folder_job *job, struct gerr *err)
+static enum deliver_status folder_prepare(const struct route_folder_target *f,
+					  const struct sidecar *sc, struct folder_job *job,
+					  struct gerr *err)
 {
 	enum deliver_status st = DELIVERED;
 	memset(job, 0, sizeof(*job));
@@ -274,8 +300,11 @@ static int cmp_dev(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int folder_sync_data(struct folder_job *const *jobs, size_t n, struct gerr *err)
+static int folder_commit(struct target_job *const *tjobs, size_t n, struct gerr *err)
 {
+	struct folder_job **jobs = xcalloc(n + 1, sizeof(*jobs));
+	for (size_t i = 0; i < n; i++)
+		jobs[i] = tjobs[i]->data;
 	/* one syncfs per file system instead of one fsync per file (group commit) */
 	dev_t *seen = xcalloc(n + 1, sizeof(*seen));
 	size_t nseen = 0;
@@ -292,24 +321,26 @@ int folder_sync_data(struct folder_job *const *jobs, size_t n, struct gerr *err)
 			rc = gerr_sys(err, "syncing %s", jobs[i]->f->path);
 	}
 	free(seen);
+	free(jobs);
 	return rc;
 }
 
-void folder_sync_dirs(struct folder_job *const *jobs, size_t n)
+static void folder_sync_dirs(struct target_job *const *tjobs, size_t n)
 {
 	struct stat prev = {0};
 	for (size_t i = 0; i < n; i++) {
+		const struct folder_job *job = tjobs[i]->data;
 		struct stat st;
-		if (fstat(jobs[i]->dfd, &st) < 0 || (st.st_dev == prev.st_dev && st.st_ino == prev.st_ino))
+		if (fstat(job->dfd, &st) < 0 || (st.st_dev == prev.st_dev && st.st_ino == prev.st_ino))
 			continue;
 		prev = st;
 		/* EINVAL/EBADF: some shares cannot sync a directory; their server does it */
-		if (fsync(jobs[i]->dfd) < 0 && errno != EINVAL && errno != EBADF)
-			log_warn("fsync %s: %s", jobs[i]->f->path, strerror(errno));
+		if (fsync(job->dfd) < 0 && errno != EINVAL && errno != EBADF)
+			log_warn("fsync %s: %s", job->f->path, strerror(errno));
 	}
 }
 
-enum deliver_status folder_publish(struct folder_job *job, struct gerr *err)
+static enum deliver_status folder_publish(struct folder_job *job, struct gerr *err)
 {
 	enum deliver_status st = DELIVERED;
 	char *name = NULL;
@@ -345,7 +376,7 @@ enum deliver_status folder_publish(struct folder_job *job, struct gerr *err)
 	return st;
 }
 
-void folder_job_release(struct folder_job *job)
+static void folder_job_release(struct folder_job *job)
 {
 	if (job->dfd >= 0) {
 		if (job->tmp && job->tmp[0])
@@ -361,3 +392,116 @@ void folder_job_release(struct folder_job *job)
 	memset(job, 0, sizeof(*job));
 	job->dfd = -1;
 }
+
+/* ---- settings ------------------------------------------------------------------------------ */
+
+#define FOLDER(f) offsetof(struct route_folder_target, f)
+static const struct cf_field folder_fields[] = {
+	{.key = "path", .type = CF_STRING, .offset = FOLDER(path), .flags = CF_REQUIRED,
+	 .help = "the destination directory (must exist: a missing one is a share not mounted)"},
+	{.key = "name", .type = CF_STRING, .offset = FOLDER(name), .dflt = "{file}",
+	 .help = "naming template over sidecar fields, '/' makes subdirectories"},
+	{.key = "sidecar", .type = CF_BOOL, .offset = FOLDER(sidecar), .dflt = "false",
+	 .help = "also deliver the sidecar as NAME.meta.json"},
+	{.key = "require_mount", .type = CF_BOOL, .offset = FOLDER(require_mount), .dflt = "false",
+	 .help = "wait while path is on the root file system (the share is not mounted)"},
+	{.key = "group", .type = CF_STRING, .offset = FOLDER(group),
+	 .help = "owner group of delivered files and created directories"},
+	{.key = "mode", .type = CF_STRING, .offset = FOLDER(mode), .dflt = "0640",
+	 .help = "mode of delivered files (octal)"},
+	{.key = "dir_mode", .type = CF_STRING, .offset = FOLDER(dir_mode), .dflt = "0750",
+	 .help = "mode of created directories (octal)"},
+	CF_END,
+};
+
+static int parse_mode(struct cf_ctx *ctx, yaml_node_t *tnode, const char *key, const char *s,
+		      mode_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 8);
+	if (!*s || *end || v > 07777)
+		return cf_error(ctx, cf_get(ctx, tnode, key) ? cf_get(ctx, tnode, key) : tnode,
+				"%s: '%s' is not an octal mode such as 0640", key, s);
+	*out = (mode_t)v;
+	return 0;
+}
+
+static void folder_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
+{
+	struct route_folder_target *f = conf;
+	if (f->path && f->path[0] != '/')
+		cf_error(ctx, cf_get(ctx, tnode, "path"), "path: '%s' must be absolute", f->path);
+	if (f->name)
+		f->name_t = route_template(ctx, tnode, "name", f->name);
+	f->gid = (gid_t)-1;
+	if (f->group) {
+		struct group *g = getgrnam(f->group);
+		if (g)
+			f->gid = g->gr_gid;
+		else
+			cf_error(ctx, cf_get(ctx, tnode, "group"), "group: no group '%s' on this system",
+				 f->group);
+	}
+	parse_mode(ctx, tnode, "mode", f->mode, &f->fmode);
+	parse_mode(ctx, tnode, "dir_mode", f->dir_mode, &f->dmode);
+}
+
+static void folder_release_conf(void *conf)
+{
+	tmpl_free(((struct route_folder_target *)conf)->name_t);
+}
+
+static void folder_fingerprint(const void *conf, struct buf *b)
+{
+	const struct route_folder_target *f = conf;
+	buf_printf(b, "F%s|%s|%d%d", f->path, f->name, f->sidecar, f->require_mount);
+}
+
+static char *folder_describe(const void *conf)
+{
+	return xasprintf("folder %s", ((const struct route_folder_target *)conf)->path);
+}
+
+/* ---- the steps ----------------------------------------------------------------------------- */
+
+static enum deliver_status folder_take(struct target_job *job, struct gerr *err)
+{
+	struct folder_job *fj = xcalloc(1, sizeof(*fj));
+	job->data = fj;
+	return folder_prepare(job->conf, job->sc, fj, err);
+}
+
+static void folder_deliver(struct target_job *const *jobs, size_t n, enum deliver_status *st,
+			   struct gerr *errs)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct folder_job *fj = jobs[i]->data;
+		st[i] = folder_publish(fj, &errs[i]);
+		if (st[i] == DELIVERED)
+			jobs[i]->where = xasprintf("%s/%s", fj->f->path, fj->where);
+	}
+	folder_sync_dirs(jobs, n);
+}
+
+static void folder_release(struct target_job *job)
+{
+	if (!job->data)
+		return;
+	folder_job_release(job->data);
+	free(job->data);
+}
+
+const struct target_type target_folder = {
+	.key = "folder",
+	.help = "deliver into a folder",
+	.fields = folder_fields,
+	.conf_size = sizeof(struct route_folder_target),
+	.validate = folder_validate,
+	.release_conf = folder_release_conf,
+	.fingerprint = folder_fingerprint,
+	.describe = folder_describe,
+	.prepare = folder_take,
+	.commit = folder_commit,
+	.deliver = folder_deliver,
+	.release = folder_release,
+};

@@ -1,4 +1,4 @@
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/confschema.h"
+#include "core/log.h"
 
 int sidecar_parse(const char *text, size_t len, json_t **out, struct gerr *err)
 {
@@ -144,23 +145,98 @@ const char *sidecar_get(const json_t *root, const char *path, const char *file,
 	return NULL;
 }
 
-/* Fields of goniec.document/1; a trailing ".*" admits anything below. */
+/* Every field of goniec.document/1, by dotted path; a trailing ".*" admits anything
+ * below. The one list (see sidecar.h): the builder, `goniec check` and the "did you
+ * mean" hints all read it. goniec-sidecar(5) describes each for people. */
 static const char *const known_fields[] = {
-	"schema", "file", "stem", "ext", "sha256", "size", "media_type", "kind", "company",
+	/* written by the spool for every document */
+	"schema", "file", "sha256", "size", "media_type", "type", "kind", "company",
 	"source", "source.name", "source.type", "point", "property", "fetched_at",
-	"sender", "subject", "duplicate_of", "duplicate_reason", "duplicate", "origin.*", "type", "original_name", "count", "files",
+	"original_name", "origin", "origin.*", "duplicate_of", "duplicate_reason", "duplicate", "quarantine", "quarantine.reason",
+	"quarantine.content_kept",
+	/* derived when read (sidecar_get) */
+	"stem", "ext", "sender", "subject",
+	/* given by sources: portal points, alert notices */
+	"unmapped", "point_name", "alert.*", "count", "files",
+	/* invoice data (formats/invoice.h): portals, XML/PDF invoices and KSeF */
 	"invoice", "invoice.number", "invoice.kind", "invoice.direction", "invoice.issue_date",
-	"invoice.sale_date", "invoice.period.from", "invoice.period.to", "invoice.due_date",
-	"invoice.gross", "invoice.net", "invoice.vat", "invoice.currency", "invoice.vat_pln",
-	"invoice.exchange_rate", "invoice.ksef_number", "invoice.payment_form",
-	"invoice.payment_note", "invoice.paid", "invoice.partly_paid", "invoice.paid_date",
-	"invoice.split_payment", "invoice.verify_url", "invoice.text", "invoice.error", "invoice.seller", "invoice.seller.name",
-	"invoice.seller.nip", "invoice.seller.foreign_id", "invoice.seller.address",
-	"invoice.seller.country", "invoice.seller.account", "invoice.buyer",
-	"invoice.buyer.name", "invoice.buyer.nip", "invoice.buyer.foreign_id",
-	"invoice.buyer.address", "invoice.buyer.country",
-	"statement.*", "alert.*", NULL,
+	"invoice.sale_date", "invoice.period", "invoice.period.from", "invoice.period.to",
+	"invoice.due_date", "invoice.gross", "invoice.net", "invoice.vat", "invoice.currency",
+	"invoice.vat_pln", "invoice.exchange_rate", "invoice.ksef_number",
+	"invoice.payment_form", "invoice.payment_note", "invoice.paid", "invoice.partly_paid",
+	"invoice.paid_date", "invoice.split_payment", "invoice.verify_url", "invoice.text",
+	"invoice.error", "invoice.seller", "invoice.seller.name", "invoice.seller.nip",
+	"invoice.seller.foreign_id", "invoice.seller.address", "invoice.seller.country",
+	"invoice.seller.account", "invoice.buyer", "invoice.buyer.name", "invoice.buyer.nip",
+	"invoice.buyer.foreign_id", "invoice.buyer.address", "invoice.buyer.country",
+	/* a parsed bank statement (formats/statement.h); a bank source's balances */
+	"statement.*", "balances",
+	NULL,
 };
+
+/* Is `key` a top-level member the list admits? */
+static bool top_level_known(const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; known_fields[i]; i++)
+		if (strncmp(known_fields[i], key, n) == 0 &&
+		    (known_fields[i][n] == 0 || known_fields[i][n] == '.'))
+			return true;
+	return false;
+}
+
+/* Merge the members of `from` the list knows (replace: override, else fill in). */
+static void merge_known(json_t *j, json_t *from, bool replace, const char *what)
+{
+	const char *key;
+	json_t *val;
+	json_object_foreach(from, key, val) {
+		if (!top_level_known(key)) {
+			log_error("sidecar: %s member '%s' is no field of " SIDECAR_SCHEMA
+				  " (core/sidecar.c); left out", what, key);
+			continue;
+		}
+		if (replace || !json_object_get(j, key))
+			json_object_set(j, key, val);
+	}
+}
+
+static void set_str(json_t *obj, const char *key, const char *value)
+{
+	json_object_set_new(obj, key, value ? json_string(value) : json_null());
+}
+
+json_t *sidecar_build(const struct sidecar_doc *d)
+{
+	json_t *j = json_object();
+	set_str(j, "schema", SIDECAR_SCHEMA);
+	set_str(j, "file", d->file);
+	set_str(j, "sha256", d->sha256);
+	json_object_set_new(j, "size", json_integer((json_int_t)d->size));
+	set_str(j, "media_type", d->media_type);
+	set_str(j, "type", d->type);
+	set_str(j, "kind", d->kind);
+	set_str(j, "company", d->company);
+	json_object_set_new(j, "source", json_pack("{s:s?, s:s?}", "name", d->source_name,
+						   "type", d->source_type));
+	set_str(j, "point", d->point);
+	set_str(j, "property", d->property);
+	set_str(j, "fetched_at", d->fetched_at);
+	set_str(j, "original_name", d->original_name);
+	json_object_set_new(j, "origin", d->origin ? json_incref(d->origin) : json_object());
+	if (d->invoice)
+		json_object_set(j, "invoice", d->invoice);
+	set_str(j, "duplicate_of", d->duplicate_of);
+	if (d->quarantine_reason)
+		json_object_set_new(j, "quarantine", json_pack("{s:s, s:b}", "reason",
+							      d->quarantine_reason, "content_kept",
+							      d->content_kept));
+	if (d->enriched)
+		merge_known(j, d->enriched, true, "an enricher's");
+	if (d->extra)
+		merge_known(j, d->extra, false, "a source's");
+	return j;
+}
 
 bool sidecar_field_known(const char *path)
 {
