@@ -56,7 +56,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 .PHONY: all check unit integration asan-check demo bench fuzz fuzz-smoke install deps clean \
         deps-demo deps-check deps-bench \
         deb rpm package-check
-all: goniec $(BUILD)/test/goniec
+all: goniec $(BUILD)/test/goniec $(BUILD)/test/goniec-pdftext
 
 goniec: $(BUILD)/goniec $(BUILD)/goniec-pdftext
 	ln -sf $(BUILD)/goniec goniec
@@ -68,6 +68,11 @@ $(BUILD)/goniec: $(OBJS)
 $(BUILD)/test/goniec: $(TEST_OBJS)
 	@echo "  LD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The test build finds the PDF text worker beside it, as the product does.
+$(BUILD)/test/goniec-pdftext: $(BUILD)/goniec-pdftext
+	@mkdir -p $(dir $@)
+	@ln -sf ../goniec-pdftext $@
 
 $(BUILD)/test/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -120,7 +125,7 @@ integration: all
 
 asan-build:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' \
-	    build-asan/goniec build-asan/test/goniec build-asan/goniec-pdftext $(UNIT_BINS:$(BUILD)/%=build-asan/%)
+	    build-asan/goniec build-asan/test/goniec build-asan/goniec-pdftext build-asan/test/goniec-pdftext $(UNIT_BINS:$(BUILD)/%=build-asan/%)
 
 # ---- fuzzing (clang + libFuzzer) ------------------------------------------------------
 FUZZ_CC    := clang

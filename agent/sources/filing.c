@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "sources/invoice_enrich.h"
 
-/* The enrichers by type. None yet: statements (issue 13), invoices and KSeF duplicates
- * (issues 15, 16) will add theirs here. */
+/* The enrichers by type: invoices and their copies (PDF text, FA(3) XML); statements
+ * (issue 13) will add theirs here. */
 static const struct filing_enricher filing_enrichers[] = {
+	{"pdf", invoice_enrich_filing},   /* invoice fields from the text; copies */
+	{"xml", invoice_enrich_filing},   /* FA(3) invoices; copies */
 	{NULL, NULL},
 };
 
