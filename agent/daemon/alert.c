@@ -42,8 +42,15 @@ static void add_notice(struct alert_notice *out, size_t *n, const char *cause, c
 	(*n)++;
 }
 
-size_t alert_decide(struct source_status *st, const char *attention, time_t now,
-		    struct alert_notice out[ALERT_MAX_NOTICES])
+/* Is a notice of this open alert due now: once per stage for a staged one, else once per
+ * local day. */
+static bool notice_due(const struct alert *a, const char *stage, const char *today)
+{
+	return stage ? strcmp(a->stage, stage) != 0 : strcmp(a->notified, today) != 0;
+}
+
+size_t alert_decide(struct source_status *st, const char *attention, const char *stage,
+		    time_t now, struct alert_notice out[ALERT_MAX_NOTICES])
 {
 	static const char *const causes[] = {"needs-person", "failing", "quarantined", "attention",
 					     "held"};
@@ -51,6 +58,8 @@ size_t alert_decide(struct source_status *st, const char *attention, time_t now,
 	local_day(now, today);
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_LEN(causes); i++) {
+		bool is_attention = !strcmp(causes[i], "attention");
+		const char *staged = is_attention && stage && *stage ? stage : NULL;
 		char *msg = cause_message(st, attention, causes[i]);
 		struct alert *a = status_find_alert(st, causes[i]);
 		if (msg && !a)
@@ -58,12 +67,15 @@ size_t alert_decide(struct source_status *st, const char *attention, time_t now,
 		if (msg) {
 			free(a->message);
 			a->message = msg;
-			if (strcmp(a->notified, today) != 0) {
+			if (notice_due(a, staged, today)) {
 				add_notice(out, &n, a->cause, a->message, false, a->since);
 				strcpy(a->notified, today);
 			}
+			snprintf(a->stage, sizeof(a->stage), "%s", staged ? staged : "");
 		} else if (a) {
-			add_notice(out, &n, a->cause, a->message, true, a->since);
+			bool superseded = is_attention && st->ran && st->outcome == RUN_NEEDS_PERSON;
+			if (!superseded)
+				add_notice(out, &n, a->cause, a->message, true, a->since);
 			status_remove_alert(st, causes[i]);
 		}
 	}

@@ -12,6 +12,12 @@
  * cause lasts, and closes with one "resolved" notice when a run no longer shows it. Open
  * alerts live in the source's status (status.h) and so survive restarts.
  *
+ * A staged attention (the hook names a stage: a bank consent "14d" before it expires, then
+ * "3d") is told once per stage instead of daily: a notice when it opens and one when the
+ * stage changes. An attention that goes away in a run that ended needing a person closes
+ * without a "resolved" notice: it was not fixed, the needs-person alert now tells what to
+ * do (a consent that was about to expire has expired).
+ *
  * A notice is a short plain-text document filed into the spool with kind "alert" (and a
  * sidecar "alert" object: source, cause, state), so a route with `kind: alert` delivers
  * it like any other document, e.g. by e-mail.
@@ -36,9 +42,10 @@ struct alert_notice {
 };
 
 /* Update st->alerts after a run recorded in st; `attention` is the source type's
- * message (or NULL). Fill `out` with the notices now due; returns how many. */
-size_t alert_decide(struct source_status *st, const char *attention, time_t now,
-		    struct alert_notice out[ALERT_MAX_NOTICES]);
+ * message (or NULL), `stage` its stage (NULL: repeated daily). Fill `out` with the notices
+ * now due; returns how many. */
+size_t alert_decide(struct source_status *st, const char *attention, const char *stage,
+		    time_t now, struct alert_notice out[ALERT_MAX_NOTICES]);
 void alert_notices_free(struct alert_notice *n, size_t count);
 
 /* The notice's text (owned by the caller). */
