@@ -89,7 +89,8 @@ struct source_type {
 	 * property, a consent about to expire), as a message owned by the caller, or NULL.
 	 * Looked at by the daemon after each run; may be NULL. The notice repeats daily while
 	 * the message lasts, unless the hook names its stage in *stage (a static word, e.g.
-	 * "14d", "3d"): then one notice per stage (daemon/alert.h). */
+	 * "14d", "3d"): then one notice per stage. A stage with no message is the stage of
+	 * the needs-person alert of the runs (e.g. "ended": told once). daemon/alert.h. */
 	char *(*attention)(const struct config *cfg, const struct source_conf *src,
 			   const char **stage);
 

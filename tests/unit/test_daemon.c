@@ -152,8 +152,8 @@ static void test_alert_attention(void **state)
 
 /* A staged attention (a consent 14 days, then 3 days before it expires) is told once per
  * stage, not daily; when it goes away in a run that needs a person (the consent expired)
- * it closes without a "resolved" notice and the needs-person alert tells; renewed, that
- * one resolves. */
+ * it closes without a "resolved" notice and the needs-person alert tells — once, in the
+ * stage "ended", not daily and with no "failing" beside it; renewed, that one resolves. */
 static void test_alert_staged_attention(void **state)
 {
 	(void)state;
@@ -181,11 +181,19 @@ static void test_alert_staged_attention(void **state)
 
 	status_record(&st, RUN_NEEDS_PERSON, &rs, "the consent expired; renew it", day_at(31, 18),
 		      day_at(31, 18));
-	expect_one_open(n, alert_decide(&st, NULL, NULL, day_at(31, 18), n), "needs-person",
+	expect_one_open(n, alert_decide(&st, NULL, "ended", day_at(31, 18), n), "needs-person",
 			"the consent expired; renew it");
 	assert_null(status_find_alert(&st, "attention"));
-	status_record(&st, RUN_OK, &rs, NULL, day_at(32, 12), day_at(32, 12));
-	size_t k = alert_decide(&st, NULL, NULL, day_at(32, 12), n);
+	for (int day = 32; day <= 40; day++) {   /* three runs a day, each needing a person */
+		for (int hour = 11; hour <= 18; hour += 3) {
+			status_record(&st, RUN_NEEDS_PERSON, &rs, "the consent expired; renew it",
+				      day_at(day, hour), day_at(day, hour));
+			assert_int_equal(alert_decide(&st, NULL, "ended", day_at(day, hour), n), 0);
+		}
+	}
+	assert_null(status_find_alert(&st, "failing"));
+	status_record(&st, RUN_OK, &rs, NULL, day_at(41, 12), day_at(41, 12));
+	size_t k = alert_decide(&st, NULL, NULL, day_at(41, 12), n);
 	assert_int_equal(k, 1);
 	assert_string_equal(n[0].cause, "needs-person");
 	assert_true(n[0].resolved);

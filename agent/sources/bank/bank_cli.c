@@ -146,9 +146,10 @@ int bank_command_accounts(const struct config *cfg, const struct source_conf *sr
 
 /* ---- alerts and status ------------------------------------------------------------------ */
 
-/* The consent's notices before it expires: WARN_DAYS and again URGENT_DAYS before, one
- * each (a staged attention: daemon/alert.h). Once it has expired or was revoked the run
- * ends needing a person, and that alert says it, with the same command. */
+/* The consent's notices, one each (staged: daemon/alert.h): WARN_DAYS and again
+ * URGENT_DAYS before it expires; once it has expired or was revoked the runs end needing
+ * a person, whose alert says it with the same command — told once (stage "ended"), not
+ * every day. */
 char *bank_attention(const struct config *cfg, const struct source_conf *src, const char **stage)
 {
 	char *dir = bank_state_dir(cfg, src);
@@ -172,6 +173,8 @@ char *bank_attention(const struct config *cfg, const struct source_conf *src, co
 				"renew it%s: goniec bank link %s", c.bank, day, urgent ? URGENT_DAYS : WARN_DAYS,
 				urgent ? " now" : "", src->name);
 		*stage = urgent ? "3d" : "14d";
+	} else if (c.id && (!c.usable || (c.valid_until && c.valid_until <= now))) {
+		*stage = "ended";
 	}
 	bank_consent_clear(&c);
 	return msg;
