@@ -283,12 +283,12 @@ static void test_alert_unreadable(void **state)
 	run_stats_from_json(saved, &back);
 	json_decref(saved);
 	assert_int_equal(back.unreadable, 2);
-	expect_one_open(n, alert_decide(&st, NULL, day_at(21, 5), n), "unreadable",
+	expect_one_open(n, alert_decide(&st, NULL, NULL, day_at(21, 5), n), "unreadable",
 			"the last run filed 2 statement(s) that could not be read; their sidecars "
 			"say why (statement.error)");
 	rs.unreadable = 0;
 	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 12), day_at(21, 12));
-	size_t k = alert_decide(&st, NULL, day_at(21, 12), n);
+	size_t k = alert_decide(&st, NULL, NULL, day_at(21, 12), n);
 	assert_int_equal(k, 1);
 	assert_true(n[0].resolved);
 	alert_notices_free(n, k);
