@@ -197,8 +197,9 @@ static void file_alerts(struct master *m, struct slot *s, time_t now)
 {
 	struct alert_notice notices[ALERT_MAX_NOTICES];
 	const struct source_type *type = s->src->type;
-	char *attention = type->attention ? type->attention(m->cfg, s->src) : NULL;
-	size_t n = alert_decide(&s->st, attention, now, notices);
+	const char *stage = NULL;
+	char *attention = type->attention ? type->attention(m->cfg, s->src, &stage) : NULL;
+	size_t n = alert_decide(&s->st, attention, stage, now, notices);
 	free(attention);
 	for (size_t i = 0; i < n; i++) {
 		struct gerr err = {0};
