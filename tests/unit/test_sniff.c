@@ -26,7 +26,10 @@ static void test_types(void **state)
 	assert_string_equal(sniff_str("\x01\nhello\x03").type, "unknown");
 	assert_string_equal(sniff_str("\x02\n:20:X\n:25:PL46114010100000579009004001\n:28C:1\n").type, "unknown");
 	assert_string_equal(sniff_str("Data;Kwota;Tytul\n2026-11-20;100,00;FV 1/2026\n").type, "csv");
+	assert_string_equal(sniff_str("Data;Kwota;Tytul\n\"2026-11-20\";\"100,00\";\"FV 1/2026; FV 2/2026\"\n").type, "csv");
+	assert_string_equal(sniff_str("Data;Kwota;Tytul\n").type, "csv");
 	assert_string_equal(sniff_str("just some words\n").type, "text");
+	assert_string_equal(sniff_str("just; some words\n").type, "text");
 	struct sniff_result tj = sniff_str("{\n \"schema\": \"goniec.transactions/1\",\n \"statements\": []}\n");
 	assert_string_equal(tj.type, "transactions");
 	assert_string_equal(tj.kind, "statement");
