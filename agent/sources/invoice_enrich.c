@@ -71,7 +71,8 @@ static bool read_invoice(const struct config *cfg, const struct invoice_enrich_d
 	const struct inv_rules *rs = field_rules(cfg->confdir);
 	if (!rs)
 		return false; /* broken rules: filed without fields (logged) */
-	if (invpdf_read(doc->path, rs, NULL, inv, NULL, err) != 0) {
+	const struct pdftext_limits lim = pdftext_limits_of(&cfg->agent.pdf);
+	if (invpdf_read(doc->path, rs, &lim, inv, NULL, err) != 0) {
 		*ok = false; /* the reader could not run: the filing is retried */
 		return false;
 	}
