@@ -76,6 +76,7 @@ static bool read_invoice(const struct config *cfg, const struct invoice_enrich_d
 		*ok = false; /* the reader could not run: the filing is retried */
 		return false;
 	}
+	invoice_direction_from_company(inv, doc->company_nip);
 	return true;
 }
 
