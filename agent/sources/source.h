@@ -1,5 +1,5 @@
-/* source — the interface every source type implements (folder, imap, graph, portal; the
- * bank and ksef types are coming, issues 14 and 15), and the registry of types.
+/* source — the interface every source type implements (folder, imap, graph, portal,
+ * bank, ksef, register), and the registry of types.
  *
  * A source type describes its own conf.d keys (a confschema table), may check them
  * across fields, names its default schedule, and fetches: run() is called in a process
