@@ -35,16 +35,20 @@ printf '%s\n' "$TOKEN" >"$T/token"
 chmod 600 "$T/token"
 
 # ---- the mail, in Dovecot -------------------------------------------------------------
-python3 - "$PDFS/mf-generator-fa-yucfo-03-2026-v1.10-no-ksef-number.pdf" faktura.pdf >"$T/mail1.eml" <<'PY'
+# mail_pdf PDF NAME SUBJECT — deliver a supplier's mail with the PDF attached as NAME.
+mail_pdf() {
+	python3 - "$@" >"$T/$2.eml" <<'PY'
 import sys
 from email.message import EmailMessage
 m = EmailMessage()
-m["From"], m["To"], m["Subject"] = "faktury@yucfo.pl", "test@localhost", "Faktura FA/YUCFO-4342344706/03/2026"
+m["From"], m["To"], m["Subject"] = "faktury@yucfo.pl", "test@localhost", sys.argv[3]
 m.set_content("W załączeniu faktura.")
 m.add_attachment(open(sys.argv[1], "rb").read(), maintype="application", subtype="pdf", filename=sys.argv[2])
 sys.stdout.write(m.as_string())
 PY
-imap_deliver test INBOX "$T/mail1.eml"
+	imap_deliver test INBOX "$T/$2.eml"
+}
+mail_pdf "$PDFS/mf-generator-fa-yucfo-03-2026-v1.10-no-ksef-number.pdf" faktura.pdf "Faktura FA/YUCFO-4342344706/03/2026"
 
 mkdir -p "$T/portal" "$T/import"
 cat >"$T/conf.d/acme.yaml" <<YAML
@@ -106,16 +110,7 @@ check_eq "the route delivers the invoice once" 1 "$(ls "$T/import" | wc -l)"
 check "... the original" test -e "$T/import/faktura.pdf"
 
 # another copy later, by mail again (a restart: new processes, the index from the state folder)
-python3 - "$PDFS/mf-generator-fa-yucfo-03-2026-with-ksef-number.pdf" again.pdf >"$T/mail2.eml" <<'PY'
-import sys
-from email.message import EmailMessage
-m = EmailMessage()
-m["From"], m["To"], m["Subject"] = "faktury@yucfo.pl", "test@localhost", "Przypomnienie"
-m.set_content("Faktura ponownie.")
-m.add_attachment(open(sys.argv[1], "rb").read(), maintype="application", subtype="pdf", filename=sys.argv[2])
-sys.stdout.write(m.as_string())
-PY
-imap_deliver test INBOX "$T/mail2.eml"
+mail_pdf "$PDFS/mf-generator-fa-yucfo-03-2026-with-ksef-number.pdf" again.pdf "Przypomnienie"
 g fetch mail
 a=$(find "$T/spool" -name 'again.pdf.meta.json' | head -1)
 check_eq "a copy after a restart names the same original" "$first" "$(field "$a" duplicate_of)"
