@@ -298,8 +298,7 @@ int http_send(struct http *h, const struct http_call *c, int fd, struct http_res
 		sleep_ms(wait);
 	}
 	if (rc != CURLE_OK)
-		gerr_set(err, "%s: %s (%u attempts)", where,
-			 h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), n);
+		gerr_set(err, "%s: %s (%u attempts)", where, curl_easy_strerror(rc), n);
 	else
 		gerr_set(err, "%s: HTTP %ld (%u attempts)", where, resp->status, n);
 out:
