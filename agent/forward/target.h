@@ -24,9 +24,11 @@
  * delivered one by one, or — when batched() says so — together at the end of a pass,
  * as many per delivery as fits() allows.
  *
- * Results: DELIVERED; DELIVER_RETRY for what may pass later (network, SMTP 4xx, share
- * not mounted, disk full); DELIVER_FAILED for what needs a person (SMTP 5xx, permission
- * denied, document too large). err says why, naming file or server.
+ * Results: DELIVERED; DELIVER_RETRY for what may pass later (network, SMTP 4xx, a
+ * sending quota, share not mounted, disk full), with job->retry_after_ms when the server
+ * named the wait; DELIVER_FAILED for what needs a person (SMTP 5xx, a refused
+ * certificate, permission denied, document too large). err says why, naming file or
+ * server.
  *
  * Ownership: a job belongs to the forwarder; job->data to the type until release; the
  * settings to the route (freed with target_conf_release()).
@@ -54,6 +56,8 @@ struct target_job {
 	const struct sidecar *sc;
 	void *data;                 /* the type's own, from prepare */
 	char *where;                /* after deliver: where it went, for the log (owned) */
+	int64_t retry_after_ms;     /* after DELIVER_RETRY: the wait the server asked for (a
+				     * sending quota's window); 0: the usual growing delays */
 };
 
 struct target_type {

@@ -243,6 +243,7 @@ static int folder_from(const json_t *v, struct graph_folder *out, struct gerr *e
 	out->id = opt_str(v, "id");
 	out->name = opt_str(v, "displayName");
 	out->children = json_is_integer(n) ? (long)json_integer_value(n) : 0;
+	out->hidden = json_is_true(json_object_get(v, "isHidden"));
 	if (!out->id || !*out->id) {
 		graph_folder_free(out);
 		return gerr_set(err, "folder answer has no id");

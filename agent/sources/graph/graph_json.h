@@ -75,6 +75,7 @@ struct graph_folder {
 	char *id;
 	char *name;
 	long children;       /* childFolderCount, 0 when not given */
+	bool hidden;         /* isHidden (listed with includeHiddenFolders=true) */
 };
 int graph_parse_folder(const char *body, size_t len, struct graph_folder *out, struct gerr *err);
 /* Every folder of a collection (entries without an id are skipped) and its nextLink. */
