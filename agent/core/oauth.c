@@ -359,7 +359,7 @@ void oauth_parse_error(const char *body, size_t len, struct oauth_error *out)
 	memset(out, 0, sizeof(*out));
 	if (!root)
 		return;
-	out->error = opt_str(root, "error");
+	out->code = opt_str(root, "error");
 	out->description = opt_str(root, "error_description");
 	out->trace_id = opt_str(root, "trace_id");
 	codes = json_object_get(root, "error_codes");
@@ -372,7 +372,7 @@ void oauth_parse_error(const char *body, size_t len, struct oauth_error *out)
 
 void oauth_error_free(struct oauth_error *e)
 {
-	free(e->error);
+	free(e->code);
 	free(e->description);
 	free(e->trace_id);
 	memset(e, 0, sizeof(*e));
@@ -451,7 +451,7 @@ static const char *aadsts_fix(long n, bool app)
 
 static bool error_is(const struct oauth_error *e, const char *code)
 {
-	return e->error && strcmp(e->error, code) == 0;
+	return e->code && strcmp(e->code, code) == 0;
 }
 
 char *oauth_explain(const struct oauth_error *e, long status, bool app, const char *fix)
@@ -477,8 +477,8 @@ char *oauth_explain(const struct oauth_error *e, long status, bool app, const ch
 		buf_puts(&b, "the sign-in service is throttling or unavailable; retrying later");
 	else
 		buf_printf(&b, "the sign-in service said no (HTTP %ld)", status);
-	if (e->error)
-		buf_printf(&b, " [%.60s]", e->error);
+	if (e->code)
+		buf_printf(&b, " [%.60s]", e->code);
 	if (e->description)
 		buf_printf(&b, " (%.300s)", e->description);
 	if (e->trace_id)

@@ -43,6 +43,8 @@ enum oauth_flow { OAUTH_FLOW_USER, OAUTH_FLOW_APP };
 enum oauth_service { OAUTH_IMAP, OAUTH_SMTP };
 
 #define OAUTH_MS_LOGIN "https://login.microsoftonline.com"
+/* The token file's name in a source's (or route's) state directory. */
+#define OAUTH_TOKEN_FILE "oauth-token.json"
 
 /* ---- settings (an `oauth:` mapping in a source or a target) -------------------------- */
 
@@ -127,7 +129,7 @@ void oauth_token_free(struct oauth_token *t);
 /* {"error", "error_description", "error_codes": [AADSTS...], "trace_id"} (RFC 6749 5.2
  * with Microsoft's additions). Never fails: what cannot be read stays NULL/0. */
 struct oauth_error {
-	char *error;                 /* "invalid_grant", "authorization_pending", ... */
+	char *code;                  /* its "error": "invalid_grant", "authorization_pending", ... */
 	char *description;
 	char *trace_id;
 	long aadsts;                 /* first of error_codes, or the number after "AADSTS" */

@@ -33,6 +33,7 @@ struct route_state {
 	struct strset batched;
 	int64_t batch_last;     /* when the last one joined */
 	char *last_error;
+	char *state_dir;        /* <state>/routes/<name> */
 };
 
 /* A delivery prepared, waiting for its group's commit and delivery (target types with a
@@ -207,7 +208,7 @@ static void settle_if_done(struct forward *fw, const char *relpath, const json_t
 static struct target_job job_for(const struct route_state *rs, const struct sidecar *sc)
 {
 	return (struct target_job){.type = rs->r->target, .conf = rs->r->target_conf,
-				   .route = rs->rc->name, .sc = sc};
+				   .route = rs->rc->name, .state_dir = rs->state_dir, .sc = sc};
 }
 
 /* A delivered document: journal it, log where it went, settle it when it is done. */
@@ -667,6 +668,7 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 	for (size_t i = 0; i < fw->nroutes; i++) {
 		fw->rs[i].rc = cfg->routes[i];
 		fw->rs[i].r = cfg->routes[i]->typed;
+		fw->rs[i].state_dir = route_state_dir(cfg, cfg->routes[i]->name);
 		fw->stats[i].name = cfg->routes[i]->name;
 		fw->stats[i].target = fw->rs[i].r->target->key;
 		fw->stats[i].delivered = journal_delivered_by(fw->j, cfg->routes[i]->name);
@@ -693,6 +695,7 @@ void forward_close(struct forward *fw)
 		strlist_free(&fw->rs[i].batch);
 		strset_free(&fw->rs[i].batched);
 		free(fw->rs[i].last_error);
+		free(fw->rs[i].state_dir);
 	}
 	free(fw->rs);
 	free(fw->stats);

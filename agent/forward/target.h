@@ -51,6 +51,8 @@ struct target_job {
 	const struct target_type *type;
 	const void *conf;           /* the route's target settings */
 	const char *route;          /* the route's name */
+	const char *state_dir;      /* <state>/routes/<route>: the route's own files (created
+				     * when a type needs it) */
 	/* The document: types with commit may use it in prepare only; others until deliver
 	 * returns. */
 	const struct sidecar *sc;
@@ -77,6 +79,8 @@ struct target_type {
 	bool (*batched)(const void *conf);
 	/* May these n documents go in one delivery (NULL: yes)? */
 	bool (*fits)(const void *conf, const struct sidecar *scs, size_t n);
+	/* The settings' OAuth sign-in (`goniec oauth ROUTE`), or NULL (may be NULL). */
+	const struct oauth_conf *(*oauth)(const void *conf);
 	enum deliver_status (*prepare)(struct target_job *job, struct gerr *err);
 	int (*commit)(struct target_job *const *jobs, size_t n, struct gerr *err);
 	/* st[i] and errs[i] for each job. */

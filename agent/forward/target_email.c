@@ -127,17 +127,14 @@ static enum deliver_status session_outcome(const struct route_email_target *e, C
 	return st;
 }
 
-static enum deliver_status email_send(const struct route_email_target *e, const char *message,
-				      size_t len, int64_t *window_ms, struct gerr *err)
+/* One SMTP session: log in with the password or the OAuth token (either may be NULL),
+ * send. *denied: the server refused the login. */
+static enum deliver_status smtp_session(const struct route_email_target *e, const char *message,
+					size_t len, const char *password, const char *token,
+					bool *denied, int64_t *window_ms, struct gerr *err)
 {
-	char *password = NULL;
-	if (e->password.kind != SECRET_NONE && secret_resolve(&e->password, &password, err) < 0) {
-		gerr_prefix(err, "SMTP password");
-		return DELIVER_FAILED;
-	}
 	CURL *c = curl_easy_init();
 	if (!c) {
-		free_secret(password);
 		gerr_set(err, "cannot start libcurl");
 		return DELIVER_RETRY;
 	}
@@ -165,7 +162,10 @@ static enum deliver_status email_send(const struct route_email_target *e, const 
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (e->user) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, e->user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
+		if (token) /* SASL XOAUTH2 (or OAUTHBEARER when the server offers it) */
+			curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, token);
+		else
+			curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
 	}
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
@@ -175,6 +175,7 @@ static enum deliver_status email_send(const struct route_email_target *e, const 
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 	CURLcode rc = curl_easy_perform(c);
 	enum deliver_status st = DELIVERED;
+	*denied = rc == CURLE_LOGIN_DENIED;
 	if (rc != CURLE_OK)
 		st = session_outcome(e, rc, errbuf, &replies, window_ms, err);
 	curl_slist_free_all(rcpt);
@@ -182,6 +183,63 @@ static enum deliver_status email_send(const struct route_email_target *e, const 
 	buf_free(&replies);
 	free(url);
 	free(from);
+	return st;
+}
+
+/* Send with a token: the kept one, and once more with a new one when the server refuses
+ * it. A refused sign-in needs a person (DELIVER_FAILED with what to do). */
+static enum deliver_status send_oauth(const struct target_job *job, const char *message, size_t len,
+				      int64_t *window_ms, struct gerr *err)
+{
+	const struct route_email_target *e = job->conf;
+	struct oauth_client oc;
+	struct oauth_owned own;
+	char *store = path_join(job->state_dir, OAUTH_TOKEN_FILE);
+	char *fix = xasprintf("goniec oauth %s", job->route);
+	enum deliver_status st = DELIVER_FAILED;
+	bool denied = false;
+
+	if (mkdir_p(job->state_dir, 0700, err) == 0 &&
+	    oauth_client_from_conf(&e->oauth, OAUTH_SMTP, store, fix, &oc, &own, err) == 0) {
+		for (int attempt = 0; attempt < 2; attempt++) {
+			char *token = NULL;
+			if (oauth_access_token(&oc, attempt > 0, &token, NULL, err) < 0) {
+				st = err->kind == GERR_TEMPORARY ? DELIVER_RETRY : DELIVER_FAILED;
+				denied = false;
+				break;
+			}
+			st = smtp_session(e, message, len, NULL, token, &denied, window_ms, err);
+			free_secret(token);
+			if (!denied)
+				break;
+		}
+		if (denied)
+			gerr_setk(err, GERR_NEEDS_PERSON,
+				  "SMTP %s: the server refused the OAuth sign-in of %s with a new token too: check that the mailbox may send by SMTP AUTH (%s), or sign in again with `%s`",
+				  e->server, e->user,
+				  oc.app ? "Authenticated SMTP on, and the app's SMTP.SendAsApp permission with the Exchange service principal"
+					 : "Authenticated SMTP on for it, and a scope allowing SMTP",
+				  fix);
+		oauth_owned_free(&own);
+	}
+	free(store);
+	free(fix);
+	return st;
+}
+
+static enum deliver_status email_send(const struct target_job *job, const char *message, size_t len,
+				      int64_t *window_ms, struct gerr *err)
+{
+	const struct route_email_target *e = job->conf;
+	if (e->oauth.client_id)
+		return send_oauth(job, message, len, window_ms, err);
+	char *password = NULL;
+	if (e->password.kind != SECRET_NONE && secret_resolve(&e->password, &password, err) < 0) {
+		gerr_prefix(err, "SMTP password");
+		return DELIVER_FAILED;
+	}
+	bool denied;
+	enum deliver_status st = smtp_session(e, message, len, password, NULL, &denied, window_ms, err);
 	free_secret(password);
 	return st;
 }
@@ -265,21 +323,22 @@ static char *message_subject(const struct route_email_target *e, const struct si
 
 /* Assemble and send one message carrying the n documents; *where names its recipient
  * and Message-ID. */
-static enum deliver_status send_mail(const char *route, const struct route_email_target *e,
+static enum deliver_status send_mail(const struct target_job *job,
 				     const struct sidecar *const *scs, size_t n, char **where,
 				     int64_t *window_ms, struct gerr *err)
 {
+	const struct route_email_target *e = job->conf;
 	struct mail_parts p = {0};
 	enum deliver_status st = load_parts(e, scs, n, &p, err);
 	if (st == DELIVERED) {
 		char *files;
 		char *subject = message_subject(e, scs, n, &files);
-		char *mid = mail_message_id(route, p.hashes, n, e->from);
+		char *mid = mail_message_id(job->route, p.hashes, n, e->from);
 		struct mail_spec m = {e->from, &e->to, subject, p.body.data ? p.body.data : "", mid,
 				      time(NULL), p.att, p.inline_text ? 0 : n};
 		size_t len;
 		char *msg = mail_build(&m, &len);
-		st = email_send(e, msg, len, window_ms, err);
+		st = email_send(job, msg, len, window_ms, err);
 		if (st == DELIVERED)
 			*where = xasprintf("%s (%s, %zu document%s in %s)", e->to.items[0], mid, n,
 					   n == 1 ? "" : "s", files);
@@ -313,6 +372,8 @@ static const struct cf_field email_fields[] = {
 	{.key = "user", .type = CF_STRING, .offset = EMAIL(user), .help = "SMTP AUTH user"},
 	{.key = "password", .type = CF_SECRET, .offset = EMAIL(password),
 	 .help = "SMTP AUTH password (password, password_file, password_env, password_credential)"},
+	{.key = "oauth", .type = CF_STRUCT, .offset = EMAIL(oauth), .sub = oauth_fields,
+	 .help = "SMTP AUTH with OAuth 2.0 (XOAUTH2) instead of a password: Microsoft 365, Outlook.com, Gmail"},
 	{.key = "ca_file", .type = CF_STRING, .offset = EMAIL(ca_file),
 	 .help = "CA bundle to verify the server with (default: the system's)"},
 	{.key = "subject", .type = CF_STRING, .offset = EMAIL(subject),
@@ -353,6 +414,11 @@ static void email_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
 			 "security: none is only allowed for a server on this machine (127.0.0.1)");
 	if (e->password.kind != SECRET_NONE && !e->user)
 		cf_error(ctx, tnode, "a password needs a `user`");
+	if (e->oauth.client_id && (!e->user || e->password.kind != SECRET_NONE))
+		cf_error(ctx, cf_get(ctx, tnode, "oauth"),
+			 "oauth: needs a `user` (the mailbox that signs in) and no password");
+	if (e->oauth.client_id)
+		oauth_validate(ctx, cf_get(ctx, tnode, "oauth"), &e->oauth);
 	if (e->port == 465 && e->security == EMAIL_STARTTLS)
 		cf_error(ctx, cf_get(ctx, tnode, "security") ? cf_get(ctx, tnode, "security")
 							      : cf_get(ctx, tnode, "port"),
@@ -413,6 +479,12 @@ static enum deliver_status email_prepare(struct target_job *job, struct gerr *er
 	return DELIVER_FAILED;
 }
 
+static const struct oauth_conf *email_oauth(const void *conf)
+{
+	const struct route_email_target *e = conf;
+	return e->oauth.client_id ? &e->oauth : NULL;
+}
+
 /* The jobs of one delivery go as one message. */
 static void email_deliver(struct target_job *const *jobs, size_t n, enum deliver_status *st,
 			  struct gerr *errs)
@@ -422,8 +494,7 @@ static void email_deliver(struct target_job *const *jobs, size_t n, enum deliver
 		scs[i] = jobs[i]->sc;
 	char *where = NULL;
 	int64_t window_ms = 0;
-	enum deliver_status s = send_mail(jobs[0]->route, jobs[0]->conf, scs, n, &where,
-					  &window_ms, &errs[0]);
+	enum deliver_status s = send_mail(jobs[0], scs, n, &where, &window_ms, &errs[0]);
 	for (size_t i = 0; i < n; i++) {
 		st[i] = s;
 		errs[i] = errs[0];
@@ -446,6 +517,7 @@ const struct target_type target_email = {
 	.describe = email_describe,
 	.batched = email_batched,
 	.fits = email_fits,
+	.oauth = email_oauth,
 	.prepare = email_prepare,
 	.deliver = email_deliver,
 };

@@ -66,7 +66,7 @@ static void errors_explained(void **state)
 	const char *tenant = "{\"error\":\"invalid_request\",\"error_description\":\"AADSTS90002: "
 			     "Tenant 'x' not found.\",\"error_codes\":[90002],\"trace_id\":\"t1\"}";
 	oauth_parse_error(tenant, strlen(tenant), &e);
-	assert_string_equal(e.error, "invalid_request");
+	assert_string_equal(e.code, "invalid_request");
 	assert_int_equal(e.aadsts, 90002);
 	assert_string_equal(e.trace_id, "t1");
 	msg = oauth_explain(&e, 400, true, NULL);
@@ -104,7 +104,7 @@ static void errors_explained(void **state)
 
 	/* throttling and outages are no person's business; garbage gives an empty error */
 	oauth_parse_error("<html>", 6, &e);
-	assert_null(e.error);
+	assert_null(e.code);
 	assert_false(oauth_needs_person(&e, 503));
 	assert_false(oauth_needs_person(&e, 429));
 	msg = oauth_explain(&e, 503, false, NULL);

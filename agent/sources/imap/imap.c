@@ -27,8 +27,10 @@ static const struct cf_field imap_fields[] = {
 	{.key = "user", .type = CF_STRING, .offset = offsetof(struct imap_conf, user),
 	 .flags = CF_REQUIRED, .help = "the login name"},
 	{.key = "password", .type = CF_SECRET, .offset = offsetof(struct imap_conf, password),
-	 .flags = CF_REQUIRED,
-	 .help = "the password (or password_file, password_env, password_credential)"},
+	 .help = "the password (or password_file, password_env, password_credential); or oauth"},
+	{.key = "oauth", .type = CF_STRUCT, .offset = offsetof(struct imap_conf, oauth),
+	 .sub = oauth_fields,
+	 .help = "sign in with OAuth 2.0 (XOAUTH2) instead of a password: Microsoft 365, Outlook.com, Gmail"},
 	{.key = "ca_file", .type = CF_STRING, .offset = offsetof(struct imap_conf, ca_file),
 	 .help = "PEM file of the CA(s) to trust instead of the system store"},
 	{.key = "folders", .type = CF_STRLIST, .offset = offsetof(struct imap_conf, folders),
@@ -64,6 +66,12 @@ static int imap_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 		rc = cf_error(ctx, cf_get(ctx, node, "move_to"), "move_to: '%s' must be a folder name; %s",
 			      c->move_to, folder ? "it is empty" : err.msg);
 	free(folder);
+	bool oauth = c->oauth.client_id != NULL;
+	if (oauth == (c->password.kind != SECRET_NONE))
+		rc = cf_error(ctx, node, "give either a password or an oauth: mapping (not %s)",
+			      oauth ? "both" : "neither");
+	if (oauth && oauth_validate(ctx, cf_get(ctx, node, "oauth"), &c->oauth) < 0)
+		rc = -1;
 	if (c->tls == IMAP_TLS_NONE)
 		diag_add(ctx->diag, cf_pos(ctx, node), true,
 			 "tls: none sends the password unencrypted; use ssl or starttls unless the server is local");
@@ -111,7 +119,7 @@ static enum run_outcome imap_run(struct source_run *run)
 	struct imap_state st;
 	if (imap_state_load(&st, run->state_dir, &run->err) != 0)
 		return RUN_FAILED;
-	if (imap_session_open(&s, c, &outcome, &run->err) != 0) {
+	if (imap_session_open(&s, c, run->state_dir, run->src->name, &outcome, &run->err) != 0) {
 		imap_state_free(&st);
 		return outcome;
 	}
@@ -161,11 +169,13 @@ static enum run_outcome imap_print_folders(const struct config *cfg,
 					   const struct source_conf *src, FILE *out,
 					   struct gerr *err)
 {
-	(void)cfg;
 	const struct imap_conf *c = src->typed;
 	struct imap_session s;
 	enum run_outcome outcome;
-	if (imap_session_open(&s, c, &outcome, err) != 0)
+	char *state_dir = xasprintf("%s/sources/%s", cfg->agent.state_dir, src->name);
+	int rc = imap_session_open(&s, c, state_dir, src->name, &outcome, err);
+	free(state_dir);
+	if (rc != 0)
 		return outcome;
 	struct imap_folder_list all;
 	if (imap_list_folders(&s, &all, err) != 0) {
@@ -188,6 +198,12 @@ static enum run_outcome imap_print_folders(const struct config *cfg,
 	return RUN_OK;
 }
 
+static const struct oauth_conf *imap_oauth(const struct source_conf *src)
+{
+	const struct imap_conf *c = src->typed;
+	return c->oauth.client_id ? &c->oauth : NULL;
+}
+
 static const char *const imap_times[] = {"05:00", "12:00", "14:00", NULL};
 
 const struct source_type source_type_imap = {
@@ -198,5 +214,6 @@ const struct source_type source_type_imap = {
 	.default_accept = "pdf",
 	.default_times = imap_times,
 	.run = imap_run,
+	.oauth = imap_oauth,
 	.folders = imap_print_folders,
 };

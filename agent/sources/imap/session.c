@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/oauth.h"
 #include "core/secret.h"
 #include "core/tlsverify.h"
 #include "formats/utf7.h"
@@ -95,7 +96,7 @@ static int do_connect(struct imap_session *s, struct gerr *err)
 	return 0;
 }
 
-static int login(struct imap_session *s, enum run_outcome *outcome, struct gerr *err)
+static int login_password(struct imap_session *s, enum run_outcome *outcome, struct gerr *err)
 {
 	char *password = NULL;
 	if (secret_resolve(&s->conf->password, &password, err) != 0) {
@@ -109,9 +110,64 @@ static int login(struct imap_session *s, enum run_outcome *outcome, struct gerr 
 			*outcome = RUN_NEEDS_PERSON;
 		return imap_fail(s, r, err, "login rejected (check user and password)");
 	}
+	return 0;
+}
+
+/* AUTHENTICATE XOAUTH2 with the kept access token; when the server refuses it (expired,
+ * revoked), once more with a new one from the token endpoint. */
+static int login_oauth(struct imap_session *s, const char *state_dir, const char *name,
+		       enum run_outcome *outcome, struct gerr *err)
+{
+	struct oauth_client oc;
+	struct oauth_owned own;
+	char *store = path_join(state_dir, OAUTH_TOKEN_FILE);
+	char *fix = xasprintf("goniec oauth %s", name);
+	int rc = oauth_client_from_conf(&s->conf->oauth, OAUTH_IMAP, store, fix, &oc, &own, err);
+	int r = MAILIMAP_NO_ERROR;
+
+	for (int attempt = 0; rc == 0 && attempt < 2; attempt++) {
+		char *token = NULL;
+		if (oauth_access_token(&oc, attempt > 0, &token, NULL, err) < 0) {
+			rc = -1;
+			break;
+		}
+		r = mailimap_oauth2_authenticate(s->imap, s->conf->user, token);
+		free_secret(token);
+		if (r == MAILIMAP_NO_ERROR || imap_error_is_fatal(r))
+			break;
+	}
+	if (rc < 0) {
+		*outcome = err->kind == GERR_NEEDS_PERSON ? RUN_NEEDS_PERSON : RUN_FAILED;
+		gerr_prefix(err, "%s", s->label);
+	} else if (r != MAILIMAP_NO_ERROR) {
+		rc = imap_fail(s, r, err, "the server refused the OAuth sign-in");
+		if (!imap_error_is_fatal(r)) {
+			char *said = xstrdup(err->msg);
+			*outcome = RUN_NEEDS_PERSON;
+			gerr_setk(err, GERR_NEEDS_PERSON, "%s; a new token was refused too: check that %s may use IMAP (%s), or sign in again with `%s`",
+				  said, s->conf->user,
+				  oc.app ? "the IMAP.AccessAsApp permission and the Exchange service principal's mailbox permission"
+					 : "IMAP on for the mailbox, and a scope allowing it",
+				  fix);
+			free(said);
+		}
+	}
+	oauth_owned_free(&own);
+	free(store);
+	free(fix);
+	return rc;
+}
+
+static int login(struct imap_session *s, const char *state_dir, const char *name,
+		 enum run_outcome *outcome, struct gerr *err)
+{
+	int rc = s->conf->oauth.client_id ? login_oauth(s, state_dir, name, outcome, err)
+					  : login_password(s, outcome, err);
+	if (rc != 0)
+		return rc;
 	/* Capabilities change at login (and some servers announce less before it). */
 	struct mailimap_capability_data *cap = NULL;
-	r = mailimap_capability(s->imap, &cap);
+	int r = mailimap_capability(s->imap, &cap);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(s, r, err, "CAPABILITY failed");
 	mailimap_capability_data_free(cap);
@@ -120,8 +176,8 @@ static int login(struct imap_session *s, enum run_outcome *outcome, struct gerr 
 	return 0;
 }
 
-int imap_session_open(struct imap_session *s, const struct imap_conf *c,
-		      enum run_outcome *outcome, struct gerr *err)
+int imap_session_open(struct imap_session *s, const struct imap_conf *c, const char *state_dir,
+		      const char *name, enum run_outcome *outcome, struct gerr *err)
 {
 	memset(s, 0, sizeof *s);
 	s->conf = c;
@@ -130,7 +186,7 @@ int imap_session_open(struct imap_session *s, const struct imap_conf *c,
 	s->imap = mailimap_new(0, NULL);
 	mailimap_set_timeout(s->imap, (time_t)c->io_timeout);
 	*outcome = RUN_FAILED;
-	if (do_connect(s, err) != 0 || login(s, outcome, err) != 0) {
+	if (do_connect(s, err) != 0 || login(s, state_dir, name, outcome, err) != 0) {
 		imap_session_close(s);
 		return -1;
 	}
