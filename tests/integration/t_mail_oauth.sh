@@ -103,6 +103,40 @@ curl -sf --cacert "$T/tls/ca.pem" "$SIGNIN/_fixture/log" >"$T/tokenlog"
 check "the refresh presented the token kept at sign-in" \
 	$PY -c 'import json,sys; l=[e for e in json.load(open(sys.argv[1])) if e["grant"]=="refresh_token"]; sys.exit(not (l and l[-1]["refresh_token"]==sys.argv[2] and l[-1]["status"]==200))' "$T/tokenlog" "$rt1"
 
+# ---- Gmail: the browser sign-in (loopback redirect, PKCE), as Google documents it ---------
+G_PORT=$(free_port)
+$PY "$FIXTURES/oauth_server.py" --port "$G_PORT" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
+	--provider google --client-id 1234-abc.apps.googleusercontent.com --secret g-secret \
+	--user "$USER_MAIL" 2>"$T/oauth-google.log" &
+gpid=$!
+at_exit "kill $gpid 2>/dev/null; wait $gpid 2>/dev/null"
+wait_port "$G_PORT" 10 || cat "$T/oauth-google.log"
+G=https://127.0.0.1:$G_PORT
+cat >"$T/conf.d/gmail.yaml" <<YAML
+sources:
+  - name: gmail
+    type: imap
+    host: localhost
+    port: $IMAPS_PORT
+    user: $USER_MAIL
+    ca_file: $T/tls/ca.pem
+    senders: ["*@pge.pl"]
+    oauth: {provider: google, client_id: 1234-abc.apps.googleusercontent.com, client_secret: g-secret,
+            token_url: '$G/token', authorize_url: '$G/o/oauth2/v2/auth', ca_file: '$T/tls/ca.pem'}
+YAML
+chmod 600 "$T/conf.d/gmail.yaml"
+"$GONIEC" -c "$T/conf.d" oauth gmail </dev/null >"$T/signin3" 2>&1 &
+signin=$!
+wait_for 20 grep -q "$G/o/oauth2/v2/auth" "$T/signin3"
+url=$(grep -o "$G/o/oauth2/v2/auth?[^ ]*" "$T/signin3")
+check "google: the address asks for offline access with a PKCE challenge" \
+	sh -c "echo '$url' | grep -q 'access_type=offline.*code_challenge=\|code_challenge=.*access_type=offline'"
+curl -s -L --cacert "$T/tls/ca.pem" -o "$T/browser" "$url"
+wait $signin
+check_eq "google: the browser's answer on 127.0.0.1 completes the sign-in (exit 0)" 0 $?
+check "google: the refresh token is kept" grep -q '"refresh_token": *"rt-' "$T/state/sources/gmail/oauth-token.json"
+rm "$T/conf.d/gmail.yaml"
+
 # ---- SMTP: an e-mail route signing in with the same kind of settings ----------------------
 smtp_start OA starttls --oauth-check "$SIGNIN/v1.0/me" --oauth-ca "$T/tls/ca.pem"
 cat >"$T/conf.d/routes.yaml" <<YAML
