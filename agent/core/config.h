@@ -22,6 +22,14 @@
 #include "core/schedule.h"
 #include "core/strset.h"
 
+/* agent.pdf: the limits of reading one PDF's text (formats/pdftext.h). */
+struct agent_pdf {
+	int64_t time;            /* seconds, wall clock and CPU */
+	uint64_t memory;         /* bytes of address space of the reader */
+	long pages;              /* pages read from the start */
+	uint64_t text;           /* bytes of text kept */
+};
+
 struct agent_conf {
 	char *spool_dir;
 	char *state_dir;
@@ -30,6 +38,7 @@ struct agent_conf {
 	int64_t worker_timeout;
 	long workers;
 	char *user_agent;
+	struct agent_pdf pdf;
 	struct conf_pos pos;
 };
 
