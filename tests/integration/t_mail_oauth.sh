@@ -41,17 +41,7 @@ $PY "$FIXTURES/oauth_server.py" --port "$OAUTH_PORT" --cert "$T/tls/server.pem" 
 pid=$!
 at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
 wait_port "$OAUTH_PORT" 10 || cat "$T/oauth.log"
-$PY - "$T" <<'EOF'
-import sys
-from email.message import EmailMessage
-for n in (1, 2, 3):
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"] = "faktury@pge.pl", "biuro@example.test", f"Faktura {n}/11/2026"
-    m.set_content("W załączniku faktura.")
-    m.add_attachment(b"%%PDF-1.4\n%% invoice %d\n%%%%EOF\n" % n, maintype="application",
-                     subtype="pdf", filename=f"faktura-{n}.pdf")
-    open(f"{sys.argv[1]}/invoice{n}.eml", "wb").write(bytes(m))
-EOF
+for n in 1 2 3; do imap_invoice_mail "$T/invoice$n.eml" "$n"; done
 imap_deliver "$USER_MAIL" INBOX "$T/invoice1.eml"
 
 oauth_yaml="oauth: {tenant: contoso, client_id: goniec-app, login_url: '$SIGNIN', ca_file: '$T/tls/ca.pem'}"

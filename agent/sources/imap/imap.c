@@ -89,15 +89,18 @@ static char *expand_target(const char *tmpl)
 
 /* The folders to read, as names for people and raw names for the server: the configured
  * ones, else INBOX and the junk folder of `all` (NULL when LIST failed: INBOX only). */
-static void folders_to_read(const struct imap_conf *c, const struct imap_folder_list *all,
-			    struct strlist *names, struct strlist *raws)
+static void folders_to_read(const struct imap_session *s, const struct imap_conf *c,
+			    const struct imap_folder_list *all, struct strlist *names,
+			    struct strlist *raws)
 {
 	for (size_t i = 0; i < c->folders.len; i++) {
 		char *raw = imap_utf7_encode(c->folders.items[i]);
 		if (!raw)
 			continue; /* refused when the configuration was loaded */
+		char *full = imap_in_namespace(s, raw);
 		strlist_add(names, c->folders.items[i]);
-		strlist_add(raws, raw);
+		strlist_add(raws, full);
+		free(full);
 		free(raw);
 	}
 	if (c->folders.len)
@@ -127,14 +130,16 @@ static enum run_outcome imap_run(struct source_run *run)
 	struct imap_target target = {0};
 	if (c->move_to) {
 		target.name = expand_target(c->move_to);
-		target.raw = imap_utf7_encode(target.name);
+		char *raw = imap_utf7_encode(target.name);
+		target.raw = raw ? imap_in_namespace(&s, raw) : NULL;
+		free(raw);
 	}
 	struct imap_folder_list all = {0};
 	struct gerr lerr;
 	bool listed = c->folders.len || imap_list_folders(&s, &all, &lerr) == 0;
 	if (!listed)
 		source_run_error(run, &lerr);
-	folders_to_read(c, listed ? &all : NULL, &names, &raws);
+	folders_to_read(&s, c, listed ? &all : NULL, &names, &raws);
 	imap_folders_free(&all);
 	/* Documents are made durable a chunk at a time, before their messages move. */
 	spool_batch(run->spool, true, NULL);
@@ -183,14 +188,18 @@ static enum run_outcome imap_print_folders(const struct config *cfg,
 		return RUN_FAILED;
 	}
 	struct strlist names = {0}, raws = {0};
-	folders_to_read(c, &all, &names, &raws);
+	folders_to_read(&s, c, &all, &names, &raws);
 	const struct imap_folder *junk = imap_find_junk(&all);
 	for (size_t i = 0; i < all.len; i++) {
 		const struct imap_folder *f = &all.items[i];
 		fprintf(out, "%s %s%s%s\n", strlist_contains(&raws, f->raw) ? "*" : " ", f->name,
 			f == junk ? "  (junk)" : "", f->noselect ? "  (not selectable)" : "");
 	}
-	fprintf(out, "(%zu folders; * = read by %s)\n", all.len, src->name);
+	fprintf(out, "(%zu folders; * = read by %s", all.len, src->name);
+	if (*s.ns_prefix)
+		fprintf(out, "; personal namespace \"%s\", separator \"%c\": folders and move_to are put under it",
+			s.ns_prefix, s.ns_delim ? s.ns_delim : '?');
+	fprintf(out, ")\n");
 	strlist_free(&names);
 	strlist_free(&raws);
 	imap_folders_free(&all);

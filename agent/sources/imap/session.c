@@ -158,6 +158,36 @@ static int login_oauth(struct imap_session *s, const char *state_dir, const char
 	return rc;
 }
 
+/* The personal namespace: its first entry's prefix and delimiter (RFC 2342 5). */
+static int read_namespace(struct imap_session *s, struct gerr *err)
+{
+	struct mailimap_namespace_data *ns = NULL;
+	s->ns_prefix = xstrdup("");
+	if (!mailimap_has_namespace(s->imap))
+		return 0;
+	int r = mailimap_namespace(s->imap, &ns);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_error_is_fatal(r) ? imap_fail(s, r, err, "NAMESPACE failed") : 0;
+	clist *personal = ns && ns->ns_personal ? ns->ns_personal->ns_data_list : NULL;
+	const struct mailimap_namespace_info *first =
+		personal && clist_begin(personal) ? clist_content(clist_begin(personal)) : NULL;
+	if (first && first->ns_prefix) {
+		free(s->ns_prefix);
+		s->ns_prefix = xstrdup(first->ns_prefix);
+		s->ns_delim = first->ns_delimiter;
+	}
+	mailimap_namespace_data_free(ns);
+	return 0;
+}
+
+char *imap_in_namespace(const struct imap_session *s, const char *raw)
+{
+	const char *prefix = s->ns_prefix ? s->ns_prefix : "";
+	if (!*prefix || !strcasecmp(raw, "INBOX") || !strncasecmp(raw, prefix, strlen(prefix)))
+		return xstrdup(raw);
+	return xasprintf("%s%s", prefix, raw);
+}
+
 static int login(struct imap_session *s, const char *state_dir, const char *name,
 		 enum run_outcome *outcome, struct gerr *err)
 {
@@ -173,7 +203,7 @@ static int login(struct imap_session *s, const char *state_dir, const char *name
 	mailimap_capability_data_free(cap);
 	s->has_move = mailimap_has_extension(s->imap, "MOVE");
 	s->has_uidplus = mailimap_has_extension(s->imap, "UIDPLUS");
-	return 0;
+	return read_namespace(s, err);
 }
 
 int imap_session_open(struct imap_session *s, const struct imap_conf *c, const char *state_dir,
@@ -190,8 +220,8 @@ int imap_session_open(struct imap_session *s, const struct imap_conf *c, const c
 		imap_session_close(s);
 		return -1;
 	}
-	log_debug("%s: logged in (MOVE %s, UIDPLUS %s)", s->label, s->has_move ? "yes" : "no",
-		  s->has_uidplus ? "yes" : "no");
+	log_debug("%s: logged in (MOVE %s, UIDPLUS %s, personal namespace \"%s\")", s->label,
+		  s->has_move ? "yes" : "no", s->has_uidplus ? "yes" : "no", s->ns_prefix);
 	return 0;
 }
 
@@ -208,6 +238,7 @@ void imap_session_close(struct imap_session *s)
 		mailimap_free(s->imap);
 	}
 	free(s->label);
+	free(s->ns_prefix);
 	memset(s, 0, sizeof *s);
 }
 
