@@ -17,7 +17,7 @@ int cmd_folders(struct cli *cli, int argc, char **argv)
 		log_error("folders: name one IMAP source (see goniec list)");
 		return EXIT_USAGE;
 	}
-	struct config *cfg = cli_load_config(cli);
+	struct config *cfg = cli_load_shard_config(cli);
 	if (!cfg)
 		return EXIT_CONFIG;
 	const struct source_conf *src = config_find_source(cfg, argv[1]);

@@ -20,6 +20,15 @@
 #include "core/schedule.h"
 #include "core/strset.h"
 
+/* agent.shard (or --shard K/N): this daemon runs only the sources whose stable hash
+ * (source_shard()) is `index` among `of` shards; each shard has the subfolder shard-K of
+ * agent.spool and agent.state to itself. */
+struct shard_conf {
+	long index;
+	long of;         /* 1: not sharded */
+	bool index_set;  /* false: no shard chosen (fine for check, list, forward) */
+};
+
 struct agent_conf {
 	char *spool_dir;
 	char *state_dir;
@@ -27,7 +36,9 @@ struct agent_conf {
 	uint64_t max_document_size;
 	int64_t worker_timeout;
 	long workers;
+	int64_t jitter;          /* for schedules without their own */
 	char *user_agent;
+	struct shard_conf shard;
 	struct conf_pos pos;
 };
 
@@ -75,12 +86,15 @@ struct config {
 };
 
 /* Paths that the command line forces over the agent: block (NULL: not forced), and the
- * defaults used when neither gives one (NULL: the installed defaults). */
+ * defaults used when neither gives one (NULL: the installed defaults). Forced paths are
+ * taken as they are, also for a shard. `shard` is the --shard option, "K/N" or "K" (N
+ * from agent.shard.of), or NULL. */
 struct config_overrides {
 	const char *spool_dir;
 	const char *state_dir;
 	const char *default_spool_dir;
 	const char *default_state_dir;
+	const char *shard;
 };
 
 struct config *config_load(const char *confdir, const struct config_overrides *ov,
@@ -91,6 +105,14 @@ struct config *config_load_string(const char *name, const char *text, size_t len
 void config_free(struct config *cfg);
 
 const struct source_conf *config_find_source(const struct config *cfg, const char *name);
+/* The shard (0 to of-1) of a source name: FNV-1a (64 bits) of the name, modulo `of`. It
+ * never changes, so that daemons on several machines agree without talking. */
+long source_shard(const char *name, long of);
+/* Is this source one of this daemon's: no sharding, or in the chosen shard? */
+bool config_runs_source(const struct config *cfg, const struct source_conf *src);
+/* A command that runs sources or talks to a daemon needs a shard when there are
+ * several: -1 with err saying how to choose one. */
+int config_need_shard(const struct config *cfg, struct gerr *err);
 /* Does this source accept documents of this type name ("pdf", "xml", ...)? */
 bool source_accepts(const struct source_conf *src, const char *type);
 

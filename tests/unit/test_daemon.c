@@ -299,20 +299,27 @@ static void test_plan_describe(void **state)
 		"  - {name: b, type: folder, path: /tmp/b, schedule: {every: 6h, jitter: 10m}}\n"
 		"  - {name: c, type: folder, path: /tmp/c, schedule: manual}\n"
 		"  - {name: d, type: folder, path: /tmp/d, schedule: {every: 2s}}\n"
-		"  - {name: e, type: folder, path: /tmp/e}\n");
-	static const char *const want[] = {"05:00 12:30", "every 6h (+ up to 10m)", "manual",
-					   "every 2s", NULL};
+		"  - {name: e, type: folder, path: /tmp/e}\n"
+		"  - {name: f, type: folder, path: /tmp/f, schedule: {times: [\"05:00\"], jitter: 0}}\n");
+	/* agent.jitter (10m by default) spreads what has no jitter of its own, at most a
+	 * tenth of an `every` interval; `jitter: 0` keeps a schedule exact */
+	static const char *const want[] = {"05:00 12:30 (+ up to 10m)", "every 6h (+ up to 10m)",
+					   "manual", "every 2s", NULL};
 	for (size_t i = 0; want[i]; i++) {
 		char *d = plan_describe(cfg->sources[i]);
 		assert_string_equal(d, want[i]);
 		free(d);
 	}
 	char *d = plan_describe(cfg->sources[4]); /* the folder type's default */
-	assert_string_equal(d, "every 5m");
+	assert_string_equal(d, "every 5m (+ up to 30s)");
+	free(d);
+	d = plan_describe(cfg->sources[5]);
+	assert_string_equal(d, "05:00");
 	free(d);
 	time_t now0 = 1790000000;
 	assert_int_equal(plan_first(cfg->sources[4], 0, now0), now0); /* every: runs at start */
-	assert_int_equal(plan_next(cfg->sources[4], now0), now0 + 300);
+	time_t e = plan_next(cfg->sources[4], now0);
+	assert_true(e >= now0 + 300 && e <= now0 + 330);
 	time_t now = 1790000000;
 	assert_int_equal(plan_first(cfg->sources[2], 0, now), NEXTRUN_NEVER);
 	time_t t = plan_next(cfg->sources[1], now);
