@@ -968,7 +968,9 @@ static int start(struct master *m, struct config *cfg)
 {
 	struct gerr err = {{0}};
 	m->cfg = cfg;
-	if (mkdir_p(m->cfg->agent.state_dir, 0700, &err) < 0) {
+	/* 0710: the group passes through to the control socket (a shard's own state folder
+	 * is made here; the unit makes the others so) */
+	if (mkdir_p(m->cfg->agent.state_dir, 0710, &err) < 0) {
 		log_error("%s", err.msg);
 		return -1;
 	}

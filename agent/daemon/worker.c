@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,6 +91,7 @@ struct run_request {
 static void run_child(void *arg)
 {
 	const struct run_request *rq = arg;
+	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
 	closefrom(WORKER_RESULT_FD + 1);
 	srandom((unsigned)(getpid() ^ time(NULL)));
 	int rc = worker_main(rq->cfg, rq->name, WORKER_RESULT_FD);
