@@ -238,6 +238,39 @@ static void test_line_buf(void **state)
 	buf_free(&nul.data);
 }
 
+/* A request naming 15,000 sources (over 1 MB, as 64 KB reads come) is one line: bytes
+ * already looked at are not looked at again, and a line after it is found whole. */
+static void test_long_request_line(void **state)
+{
+	(void)state;
+	struct line_buf lb = {.max = control_request_limit(15000)};
+	assert_true(lb.max >= 15000 * (64 + 4) + 64 * 1024);
+	struct buf req = {0};
+	buf_puts(&req, "{\"cmd\":\"fetch\",\"sources\":[");
+	for (int i = 0; i < 15000; i++)
+		buf_printf(&req, "%s\"%064d\"", i ? "," : "", i);
+	buf_puts(&req, "]}\n{\"cmd\":\"status\"}\n");
+	for (size_t off = 0; off < req.len; off += 65536) {
+		size_t n = req.len - off < 65536 ? req.len - off : 65536;
+		line_buf_feed(&lb, req.data + off, n);
+		if (off + n < req.len - 18)
+			assert_null(line_buf_take(&lb));
+	}
+	char *l = line_buf_take(&lb);
+	struct gerr err = {{0}};
+	json_t *j = control_parse_request(l, &err);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "sources")), 15000);
+	json_decref(j);
+	free(l);
+	l = line_buf_take(&lb);
+	assert_string_equal(l, "{\"cmd\":\"status\"}");
+	free(l);
+	assert_false(lb.overflow);
+	buf_free(&lb.data);
+	buf_free(&req);
+}
+
 static void test_control_requests_hostile(void **state)
 {
 	(void)state;
@@ -376,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_alert_needs_person_and_quarantine),
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_line_buf),
+		cmocka_unit_test(test_long_request_line),
 		cmocka_unit_test(test_control_requests_hostile),
 		cmocka_unit_test(test_worker_results),
 		cmocka_unit_test(test_plan_describe),
