@@ -1,12 +1,14 @@
 # goniec — build, test, demo, install and package.
 #
 #   make            build ./goniec
-#   make check      install missing dependencies, build, run every test
-#   make demo       install missing dependencies, build, run the example conf.d
-#   make bench      benchmarks (figures go to bench/RESULTS.md by hand)
+#   make check      install what the tests need, build, run every test
+#   make demo       install what the demo needs (only that), build, run the example conf.d
+#   make bench      install the benchmarks' peers, build, run them (figures go to
+#                   bench/RESULTS.md by hand)
 #   make fuzz       run each fuzz target longer (FUZZ_SECONDS, default 120)
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make deps       install missing Debian build and test dependencies
+#   make deps       install every missing Debian dependency (deps-demo, deps-check,
+#                   deps-bench: what that target needs; see packaging/deps.sh)
 #   make deb / rpm  build the packages into build/pkg (packaging/build.sh)
 #   make package-check  lintian, rpmlint, and install tests in a Debian 12 chroot
 #
@@ -20,22 +22,24 @@ DESTDIR    ?=
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
+LIBEXECDIR ?= $(PREFIX)/libexec
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
 
 CC       ?= cc
-PKGS     := yaml-0.1 libcurl jansson libxml-2.0 libcrypto zlib
+PKGS     := yaml-0.1 libcurl jansson libxml-2.0 libcrypto zlib sqlite3
 CPPFLAGS += -Iagent -D_GNU_SOURCE -DGONIEC_VERSION='"$(VERSION)"' \
             -DGONIEC_SYSCONFDIR='"$(SYSCONFDIR)"' -DGONIEC_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
-            -DGONIEC_DATADIR='"$(DATADIR)"' \
+            -DGONIEC_DATADIR='"$(DATADIR)"' -DGONIEC_LIBEXECDIR='"$(LIBEXECDIR)"' \
             $(shell pkg-config --cflags $(PKGS) libetpan)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -fno-strict-aliasing
 # libetpan's .pc adds Debian's no-pie specs; only its libraries are wanted.
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs-only-l libetpan) -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs-only-l libetpan) -lcsv -lm
 
 BUILD    ?= build
-SRCS     := $(sort $(shell find agent -name '*.c'))
+# agent/pdfworker/ is the PDF text worker, a program of its own (it alone links poppler).
+SRCS     := $(sort $(shell find agent -name '*.c' -not -path 'agent/pdfworker/*'))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
 LIBOBJS  := $(filter-out $(BUILD)/agent/main.o,$(OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -43,15 +47,25 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all check unit integration asan-check demo bench fuzz fuzz-smoke install deps clean \
+        deps-demo deps-check deps-bench \
         deb rpm package-check
 all: goniec
 
-goniec: $(BUILD)/goniec
+goniec: $(BUILD)/goniec $(BUILD)/goniec-pdftext
 	ln -sf $(BUILD)/goniec goniec
 
 $(BUILD)/goniec: $(OBJS)
 	@echo "  LD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The worker is built without sanitizers even in build-asan: it runs under RLIMIT_AS,
+# which an ASan process cannot live with.
+WORKER_SRCS := $(wildcard agent/pdfworker/*.c)
+$(BUILD)/goniec-pdftext: $(WORKER_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  LD    $@"
+	@$(CC) $(filter-out -fsanitize%,$(CFLAGS)) $(shell pkg-config --cflags poppler-glib) \
+	    $(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $^ $(shell pkg-config --libs poppler-glib) -lm
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,7 +91,7 @@ $(OBJS): $(PATHS_STAMP)
 # ---- tests ---------------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-check: deps
+check: deps-check
 	@$(MAKE) --no-print-directory all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory asan-build
 	@tests/run-all.sh $(BUILD) build-asan
@@ -90,7 +104,7 @@ integration: all
 
 asan-build:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' \
-	    build-asan/goniec $(UNIT_BINS:$(BUILD)/%=build-asan/%)
+	    build-asan/goniec build-asan/goniec-pdftext $(UNIT_BINS:$(BUILD)/%=build-asan/%)
 
 # ---- fuzzing (clang + libFuzzer) ------------------------------------------------------
 FUZZ_CC    := clang
@@ -111,19 +125,24 @@ fuzz: $(FUZZ_BINS)
 	@tests/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 # ---- demo, bench ----------------------------------------------------------------------
-demo: deps all
+demo: deps-demo
+	@$(MAKE) --no-print-directory all
 	@tests/demo.sh
 
-bench: all
+bench: deps-bench
+	@$(MAKE) --no-print-directory all
 	@bench/run.sh
 
 # ---- install ---------------------------------------------------------------------------
 install: all
 	install -D -m 0755 $(BUILD)/goniec $(DESTDIR)$(BINDIR)/goniec
+	install -D -m 0755 $(BUILD)/goniec-pdftext $(DESTDIR)$(LIBEXECDIR)/goniec/goniec-pdftext
 	for m in packaging/man/*.[1-9]; do \
 	    s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	install -d $(DESTDIR)$(DATADIR)/goniec/providers
 	for p in conf.d/providers/*.yaml; do [ -e "$$p" ] && install -m 0644 $$p $(DESTDIR)$(DATADIR)/goniec/providers/; done; true
+	install -d $(DESTDIR)$(DATADIR)/goniec/invoices
+	install -m 0644 conf.d/invoices/*.yaml $(DESTDIR)$(DATADIR)/goniec/invoices/
 	install -D -m 0644 packaging/bash-completion $(DESTDIR)$(DATADIR)/bash-completion/completions/goniec
 
 # ---- packages (packaging/build.sh, packaging/package-check.sh) --------------------------
@@ -135,11 +154,15 @@ deb:
 rpm:
 	@packaging/build.sh rpm $(PKGDIR) $(VERSION)
 
-package-check: deps
+package-check: deps-check
 	@packaging/package-check.sh $(PKGDIR) $(VERSION)
 
+# Each target installs the lines of packaging/deps.d/*.list tagged with it or with build.
 deps:
-	@packaging/deps.sh
+	@packaging/deps.sh all
+
+deps-demo deps-check deps-bench:
+	@packaging/deps.sh $(@:deps-%=%)
 
 clean:
 	rm -rf build build-asan build-fuzz goniec

@@ -7,6 +7,7 @@
 # wall time, the peak memory of one worker, and HTTP requests per document filed.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 GONIEC=${GONIEC:-$PWD/build/goniec}
 ACCOUNTS=${ACCOUNTS:-500}
 WORKERS=${WORKERS:-4}
@@ -15,16 +16,9 @@ pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$base"' EXIT
 
 tls=$base/tls
-mkdir -p "$tls"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=goniec bench CA" \
-	-keyout "$tls/ca.key" -out "$tls/ca.pem" >/dev/null 2>&1
-openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" \
-	-out "$tls/server.csr" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1\n' >"$tls/ext.cnf"
-openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
-	-CAcreateserial -days 2 -extfile "$tls/ext.cnf" -out "$tls/server.pem" >/dev/null 2>&1
+bench_ca "$tls"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+port=$(bench_port)
 python3 tests/fixtures/portal_server.py --port "$port" --flavour html --accounts "$ACCOUNTS" \
 	--points 3 --invoices 12 --per-page 12 --cert "$tls/server.pem" --key "$tls/server.key" &
 pid=$!

@@ -7,7 +7,7 @@ export GONIEC=${GONIEC:-$PWD/build/goniec}
 status=0
 for b in bench/*.sh; do
 	name=$(basename "$b" .sh)
-	[ "$name" = run ] && continue
+	case $name in run | lib) continue ;; esac
 	if [ -n "${BENCH_ONLY:-}" ] && [[ ",$BENCH_ONLY," != *",$name,"* ]]; then continue; fi
 	echo "=== $name"
 	bash "$b" || { echo "bench $name failed"; status=1; }

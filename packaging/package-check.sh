@@ -12,7 +12,10 @@
 #   hostile    a `goniec` user that already exists (other uid) and /var/spool/goniec a
 #              mount point: installs cleanly, both kept; an invalid conf.d makes
 #              `goniec check` and `goniec run` exit 2 with file:line errors.
-#   rpm        the .rpm installed with the host's rpm into a third root: its scriptlets
+#   boot       the root booted with systemd as PID 1 (systemd-nspawn --boot): the service
+#              under systemd — ready, fetches, reload, journal, stop, watchdog; see
+#              packaging/boot-check.sh.
+#   rpm        the .rpm installed with the host's rpm into a fourth root: its scriptlets
 #              (sysusers, tmpfiles) make the user and directories; erase keeps the spool.
 #
 #   packaging/package-check.sh [PKGDIR [VERSION]]   (make package-check; needs root)
@@ -49,7 +52,8 @@ summary() {
 }
 
 [ "$(id -u)" -eq 0 ] || skip "package-check: needs root (chroot, mount)"
-for tool in dpkg-buildpackage lintian rpmbuild rpmlint debootstrap groff systemd-analyze strace; do
+for tool in dpkg-buildpackage lintian rpmbuild rpmlint debootstrap groff systemd-analyze strace \
+	systemd-nspawn nsenter; do
 	command -v "$tool" >/dev/null || { fail "tool $tool missing (make deps)"; summary; exit; }
 done
 
@@ -342,6 +346,11 @@ check "hostile: the unit does not restart on status 2" \
 rm -f "$R/etc/goniec/conf.d/broken.yaml"
 check "hostile: dpkg -P with a mounted spool" dpkg_in -P goniec
 check "hostile: the mounted spool and its files survive purge" test -f "$R/var/spool/goniec/earlier.pdf"
+
+# -- the service under systemd as PID 1 (packaging/boot-check.sh)
+# shellcheck source=boot-check.sh
+. "$top/packaging/boot-check.sh"
+boot_check
 
 # -- the .rpm's scriptlets, run by the host's rpm in a Debian root (no Fedora here)
 if [ -n "$rpm" ]; then

@@ -1,10 +1,12 @@
 #!/bin/bash
 # make demo: run goniec's main job on the example conf.d against local demo servers —
 # a Dovecot IMAP server with an invoice mailbox, the HTML fixture e-BOK portal, a fixture
-# Microsoft Graph (a second company's Microsoft 365 mailbox), an SMTP server standing in
-# for the accountant's mailbox — and a folder of scans; then show what landed in the
-# spool and where the forwarder delivered it. Servers listen on 127.0.0.1 (10993 IMAPS,
-# 10443 and 10444 HTTPS, 10025 SMTP) and stop at the end.
+# Microsoft Graph (a second company's Microsoft 365 mailbox), the fixture Enable Banking
+# API (the company's bank accounts), the fixture KSeF (the company's purchase invoices
+# from the national e-invoice system), an SMTP server standing in for the accountant's
+# mailbox — and a folder of scans; then show what landed in the spool and where the
+# forwarder delivered it. Servers listen on 127.0.0.1 (10993 IMAPS, 10443, 10444, 10445
+# and 10446 HTTPS, 10025 SMTP) and stop at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -25,7 +27,7 @@ rm -rf "$DEMO" spool/[0-9]* spool/quarantine state
 mkdir -p "$DEMO/inbox/acme" "$DEMO/secrets" "$DEMO/tls" "$DEMO/import" "$DEMO/mail"
 chmod 755 "$DEMO"
 
-echo "== demo servers: test CA, Dovecot (IMAPS 10993), e-BOK portal (10443), Microsoft Graph (10444), SMTP (10025)"
+echo "== demo servers: test CA, Dovecot (IMAPS 10993), e-BOK portal (10443), Microsoft Graph (10444), Enable Banking (10445), KSeF (10446), SMTP (10025)"
 tls=$DEMO/tls
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=goniec demo CA" \
 	-keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
@@ -38,6 +40,10 @@ chmod 644 "$tls"/*
 printf 'demo-password\n' >"$DEMO/secrets/imap"
 printf 'tajne-haslo\n' >"$DEMO/secrets/portal"
 printf 'demo-client-secret\n' >"$DEMO/secrets/m365"
+openssl genrsa -out "$DEMO/secrets/enablebanking.pem" 2048 2>/dev/null
+openssl req -new -x509 -days 2 -key "$DEMO/secrets/enablebanking.pem" -subj "/CN=goniec demo" \
+	-out "$DEMO/enablebanking.crt" 2>/dev/null
+printf 'demo-ksef-token-5260250274\n' >"$DEMO/secrets/ksef"
 chmod 600 "$DEMO/secrets"/*
 
 "$FIX/dovecot.sh" user "$DEMO/dovecot" faktury demo-password
@@ -55,7 +61,15 @@ $PY "$FIX/graph_server.py" --port 10444 --cert "$tls/server.pem" --key "$tls/ser
 	--secret demo-client-secret --mailbox faktury@nowak.example --inbox "$DEMO/mail-in" \
 	>"$DEMO/graph.log" 2>&1 &
 pids+=($!)
-wait_port 10993; wait_port 10443; wait_port 10025; wait_port 10444
+$PY "$FIX/enablebanking_server.py" --port 10445 --cert "$tls/server.pem" --key "$tls/server.key" \
+	--app-id 6f0a3d0e-1c9b-4e8e-9a51-0d1f1e0b2c3d --public-key "$DEMO/enablebanking.crt" \
+	--redirect-url https://localhost/goniec/callback >"$DEMO/bank.log" 2>&1 &
+pids+=($!)
+$PY "$FIX/ksef_server.py" --port 10446 --cert "$tls/server.pem" --key "$tls/server.key" \
+	--context 5260250274:demo-ksef-token-5260250274 --generate 6 --generate-nip 5260250274 \
+	>"$DEMO/ksef.log" 2>&1 &
+pids+=($!)
+wait_port 10993; wait_port 10443; wait_port 10025; wait_port 10444; wait_port 10445; wait_port 10446
 
 python3 - "$DEMO/inbox/acme" <<'PY'
 import sys, os
@@ -74,9 +88,31 @@ echo
 echo "== goniec check"
 "$G" check
 echo
+echo "== goniec bank link acme-bank      (connect the company's bank: a person's step)"
+"$G" bank link acme-bank | tee "$DEMO/link.out" | sed 's/^/   /'
+url=$(sed -n 's/^  \(https:.*\)$/\1/p' "$DEMO/link.out")
+echo "   ... the person opens it and approves at the bank (the demo bank approves by itself),"
+back=$(curl -sS --cacert "$tls/ca.pem" -o /dev/null -w '%{redirect_url}' "$url")
+echo "   and the browser lands on: $back"
+echo "== goniec bank link acme-bank --code '<that address>'"
+"$G" bank link acme-bank --code "$back" | sed 's/^/   /'
+echo
 echo "== goniec fetch        (every source once, now)"
 "$G" fetch 2>"$DEMO/fetch.log" || true
 grep -E 'warning|error' "$DEMO/fetch.log" | sed 's/^/   /' || true
+echo
+echo "== the bank: balances and the last transaction (goniec status), and one statement filed"
+"$G" status 2>/dev/null | grep -A3 '^acme-bank' | sed 's/^/   /'
+stmt=$(find spool -path '*acme-bank*' -name '*.json' ! -name '*.meta.json' | sort | head -1)
+python3 - "$stmt" <<'TXNS'
+import json, sys
+for s in json.load(open(sys.argv[1]))["statements"]:
+    print("   %s: %d transactions %s..%s, closing balance %s %s" % (s["account"], len(s["transactions"]),
+          s["period"]["from"], s["period"]["to"], s["closing_balance"]["amount"], s["currency"]))
+    for t in s["transactions"][:4]:
+        print("     %-10s %-8s %10s  %-28.28s %s" % (t.get("booking_date", "-"), t["status"], t["amount"],
+              t.get("counterparty", {}).get("name", ""), t.get("title", "")))
+TXNS
 echo
 echo "== goniec forward      (deliver new documents by the routes)"
 "$G" forward 2>"$DEMO/forward.log" || true
@@ -90,6 +126,24 @@ echo
 first=$(find spool -path '*acme-mail*' -name '*.meta.json' | sort | head -1)
 echo "== one sidecar: $first"
 cat "$first"
+echo
+echo "== invoices from KSeF (acme-ksef): what each FA(3) says, from its sidecar"
+$PY - spool <<'KSEF'
+import glob, json, sys
+rows = []
+for path in sorted(glob.glob(sys.argv[1] + "/*/*/*/acme-ksef/*.meta.json")):
+    inv = json.load(open(path))["invoice"]
+    seller = inv.get("seller", {})
+    rows.append((inv.get("ksef_number", "-"), inv.get("number", "-"), inv.get("issue_date", "-"),
+                 seller.get("nip", "-"), seller.get("name", "-")[:24],
+                 "%s %s" % (inv.get("gross", "-"), inv.get("currency", "")),
+                 inv.get("due_date", "-"), inv.get("direction", "-")))
+print("   %-36s %-14s %-10s %-10s %-24s %14s %-10s %s" % ("KSEF NUMBER", "NUMBER", "ISSUED", "SELLER NIP",
+      "SELLER", "GROSS", "DUE", "DIRECTION"))
+for r in rows:
+    print("   %-36s %-14s %-10s %-10s %-24s %14s %-10s %s" % r)
+KSEF
+"$G" status 2>/dev/null | awk '/^acme-ksef/ {p = 1; print "   " $0; next} p && /^  / {print "   " $0; next} {p = 0}' || true
 echo
 echo "== delivered to the import folder ($DEMO/import): $(find "$DEMO/import" -type f ! -name '*.meta.json' | wc -l) documents, each with its sidecar"
 (cd "$DEMO/import" && find . -type f ! -name '*.meta.json' | sort | sed 's/^/   /') >"$DEMO/import.list"

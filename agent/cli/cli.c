@@ -42,6 +42,16 @@ static const struct command commands[] = {
 	 "  -p, --poll    poll the spool even on a local file system\n"
 	 "  -i, --interval T  rescan (inotify) or poll interval: 5m and 10s by default\n"
 	 "Exits 75 when another forwarder (goniec run) holds the journal.\n"},
+	{"invoice", cmd_invoice, "[OPTS] FILE...",
+	 "show the invoice fields read from PDFs and the rule that found each",
+	 "Reads each PDF's text (in a worker with time and memory limits) and applies the\n"
+	 "invoice field rules (shipped, and yours in conf.d/invoices/): prints each field,\n"
+	 "the rule that found it and where (page, line), and the fields not found. A PDF\n"
+	 "without a text layer shows \"text: none\". See docs/invoices.md.\n"
+	 "  --json   print one JSON array, an object per file\n"
+	 "  --text   also print the text the rules read (columns kept as on the page)\n"
+	 "  --time-limit T, --memory-limit SIZE  for each PDF (default 20s, 512MiB)\n"
+	 "Exits 1 when a file could not be read at all, 2 when the rules have errors.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
 	{"run", cmd_run, "[--shard K/N]", "run the daemon: schedules, workers, forwarder, control socket",
 	 "Runs in the foreground until SIGTERM (systemd Type=notify). Each source runs on its\n"
@@ -52,6 +62,20 @@ static const struct command commands[] = {
 	 "Asks the running daemon (or reads the saved status when none runs) and prints per\n"
 	 "source: last run, outcome, documents, next run, what needs a person; then the\n"
 	 "forwarder's routes. --json prints the same as a JSON document.\n"},
+	{"statement", cmd_statement, "[--json|--csv] [--summary] FILE...",
+	 "print the statements and transactions of bank statement files",
+	 "Reads each FILE as goniec does when a statement is filed (MT940/MT942, CAMT.052/\n"
+	 "053/054, a bank's CSV export, goniec.transactions/1) and prints its statements:\n"
+	 "account, period, balances, transactions, whether opening + transactions = closing,\n"
+	 "and the problems found. Exits 1 when a file cannot be read (the error names the\n"
+	 "line).\n"
+	 "\n"
+	 "  --json  one goniec.transactions/1 document per file and line (holds the file's\n"
+	 "          transactions in memory; --csv streams)\n"
+	 "  --csv   one row per transaction, with a header row\n"
+	 "  --summary  the statements without their transactions (with --json: the\n"
+	 "          sidecar's \"statement\" object); memory stays flat however big the file\n"
+	 "  --maps  list the bank CSV maps in use and print the built-in ones as YAML\n"},
 	{"reload", cmd_reload, "", "make the running daemon re-read conf.d",
 	 "Checks conf.d, then asks the daemon to load it; prints the errors if it is rejected.\n"},
 	{"points", cmd_points, "NAME", "list the consumption points of a portal source",

@@ -6,6 +6,8 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "formats/bankcsv.h"
+#include "formats/invrules.h"
 #include "forward/route.h"
 #include "sources/source.h"
 
@@ -56,6 +58,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return EXIT_CONFIG;
 	struct diag diag = {0};
 	check_secrets(cfg, &diag);
+	inv_rules_free(inv_rules_load(cfg->confdir, &diag)); /* the invoice field rules */
+	bankcsv_load_confdir(cfg->confdir, &diag);          /* the bank CSV maps */
 	diag_print(&diag, stderr);
 	int rc = diag.errors ? EXIT_CONFIG : EXIT_OK;
 	if (!diag.errors)

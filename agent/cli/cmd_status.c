@@ -146,7 +146,19 @@ static void print_forward(json_t *f)
 		       json_integer_value(json_object_get(r, "failing")));
 }
 
-/* A bank source's consent and accounts (its "details"), under its line. */
+/* A KSeF source's subjects: the latest invoice of each direction and how many were filed. */
+static void print_subjects(json_t *subjects)
+{
+	const char *name;
+	json_t *s;
+	json_object_foreach(subjects, name, s)
+		printf("  %-9s %lld filed; last invoice %s, stored by KSeF %.16s\n", name,
+		       json_integer_value(json_object_get(s, "filed")), str_or(s, "last_issue_date", "-"),
+		       str_or(s, "last_stored", "-"));
+}
+
+/* A source's "details" under its line: a bank source's consent and accounts, a KSeF
+ * source's subjects. */
 static void print_details(json_t *d)
 {
 	json_t *c = json_object_get(d, "consent"), *a;
@@ -155,6 +167,7 @@ static void print_details(json_t *d)
 
 	if (!json_is_object(d))
 		return;
+	print_subjects(json_object_get(d, "subjects"));
 	fmt_time(json_object_get(c, "valid_until"), until);
 	if (json_string_value(json_object_get(c, "bank")))
 		printf("  consent: %s, %s, valid until %s\n", str_or(c, "bank", "?"), str_or(c, "status", "?"), until);

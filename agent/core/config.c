@@ -57,7 +57,8 @@ static const struct cf_field company_fields[] = {
 	{.key = "id", .type = CF_STRING, .offset = offsetof(struct company_conf, id),
 	 .flags = CF_REQUIRED, .help = "short id used in the spool and sidecars, e.g. acme"},
 	{.key = "name", .type = CF_STRING, .offset = offsetof(struct company_conf, name)},
-	{.key = "nip", .type = CF_STRING, .offset = offsetof(struct company_conf, nip)},
+	{.key = "nip", .type = CF_NIP, .offset = offsetof(struct company_conf, nip),
+	 .help = "the company's tax number (NIP); its checksum is verified"},
 	CF_END,
 };
 

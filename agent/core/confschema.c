@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/idnum.h"
 #include "core/strset.h"
 
 /* ---- diagnostics ------------------------------------------------------------------- */
@@ -272,6 +273,7 @@ static void release_field(const struct cf_field *f, void *obj)
 	switch (f->type) {
 	case CF_STRING:
 	case CF_TIMEZONE:
+	case CF_NIP:
 		free(*(char **)p);
 		*(char **)p = NULL;
 		break;
@@ -314,6 +316,18 @@ static int parse_scalar(struct cf_ctx *ctx, yaml_node_t *node, const char *text,
 		free(*(char **)p);
 		*(char **)p = xstrdup(text);
 		return 0;
+	case CF_NIP: {
+		char nip[NIP_LEN + 1];
+		if (!nip_normalise(text, nip))
+			return cf_error(ctx, node, "%s: '%s' is not a NIP (ten digits, may be written with "
+					"PL, spaces or dashes)", f->key, text);
+		if (!nip_valid(nip))
+			return cf_error(ctx, node, "%s: '%s' fails the NIP checksum (a digit wrong?)",
+					f->key, text);
+		free(*(char **)p);
+		*(char **)p = xstrdup(nip);
+		return 0;
+	}
 	case CF_INT: {
 		char *end;
 		errno = 0;
@@ -571,7 +585,8 @@ static bool field_is_set(const struct cf_field *f, void *obj)
 	void *p = FIELD_PTR(obj, f);
 	switch (f->type) {
 	case CF_STRING:
-	case CF_TIMEZONE: return *(char **)p != NULL;
+	case CF_TIMEZONE:
+	case CF_NIP: return *(char **)p != NULL;
 	case CF_SECRET: return ((struct secret *)p)->kind != SECRET_NONE;
 	case CF_STRLIST:
 	case CF_WILDCARDS: return ((struct strlist *)p)->len > 0;

@@ -65,6 +65,8 @@ enum cf_type {
 	CF_WILDCARDS,/* struct strlist of '*' patterns, validated */
 	CF_TIMES,    /* struct times_of_day from ["05:00", "12:00"] */
 	CF_TIMEZONE, /* char *, an existing zoneinfo name */
+	CF_NIP,      /* char *, a Polish NIP as written ("PL 526-025-09-95"), kept compact
+			("5260250995"); its checksum is verified */
 	CF_SECRET,   /* struct secret; also accepts KEY_file, KEY_env, KEY_credential */
 	CF_STRUCT,   /* nested mapping described by `sub` (stored inline at offset) */
 	CF_CUSTOM,   /* parsed by `parse`, released by `release` */

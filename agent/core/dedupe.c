@@ -279,14 +279,26 @@ int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err)
 
 /* content/<2 hex>/<sha>: one small file per hash holding the first path. Published with
  * link(), which never replaces, so concurrent workers agree on the first. */
+char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex)
+{
+	if (strlen(sha256_hex) != 64 || strspn(sha256_hex, "0123456789abcdef") != 64)
+		return NULL;
+	char *path = xasprintf("%s/content/%.2s/%s", state_dir, sha256_hex, sha256_hex);
+	char *first = NULL;
+	if (read_file(path, 4096, &first, NULL, NULL) != 0)
+		first = NULL;
+	free(path);
+	return first;
+}
+
 char *content_index_check_and_add(const char *state_dir, const char *sha256_hex,
 				  const char *relpath, struct gerr *err)
 {
+	char *first = dedupe_content_index_first(state_dir, sha256_hex);
+	if (first)
+		return first;
 	char *dir = xasprintf("%s/content/%.2s", state_dir, sha256_hex);
 	char *path = xasprintf("%s/%s", dir, sha256_hex);
-	char *first = NULL;
-	if (read_file(path, 4096, &first, NULL, NULL) == 0)
-		goto out;
 	if (mkdir_p(dir, 0700, err) != 0)
 		goto out;
 	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());

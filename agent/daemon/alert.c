@@ -27,6 +27,8 @@ static char *cause_message(const struct source_status *st, const char *attention
 			       : NULL;
 	if (!strcmp(cause, "attention"))
 		return attention ? xstrdup(attention) : NULL;
+	if (!strcmp(cause, "held"))
+		return st->stats.held > 0 ? xstrdup(err) : NULL;
 	if (st->stats.quarantined > 0)
 		return xasprintf("the last run put %lu document(s) into quarantine",
 				 st->stats.quarantined);
@@ -43,7 +45,8 @@ static void add_notice(struct alert_notice *out, size_t *n, const char *cause, c
 size_t alert_decide(struct source_status *st, const char *attention, time_t now,
 		    struct alert_notice out[ALERT_MAX_NOTICES])
 {
-	static const char *const causes[] = {"needs-person", "failing", "quarantined", "attention"};
+	static const char *const causes[] = {"needs-person", "failing", "quarantined", "attention",
+					     "held"};
 	char today[11];
 	local_day(now, today);
 	size_t n = 0;

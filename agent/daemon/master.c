@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,8 @@ struct master {
 	struct config *cfg;
 	bool reload_rejected;
 	char *reload_error;
+	char *snapshot;          /* the copy of the configuration in force, NULL: none made */
+	unsigned snapshot_gen;
 	time_t config_loaded, started;
 	struct slot *slots;
 	size_t nslots;
@@ -270,7 +273,8 @@ static void run_finished(struct master *m, struct slot *s, struct worker_result 
 }
 
 /* goniec's command line for a child: the global options that give it the daemon's
- * configuration (the copy of the last good one while a reload is rejected), then tail. */
+ * configuration (the copy of the one in force: edits to conf.d count from a reload on),
+ * then tail. */
 static char **child_argv(struct master *m, const char *const *tail)
 {
 	size_t ntail = 0;
@@ -280,8 +284,7 @@ static char **child_argv(struct master *m, const char *const *tail)
 	size_t n = 0;
 	argv[n++] = xstrdup(m->o->self);
 	argv[n++] = xstrdup("--confdir");
-	argv[n++] = m->reload_rejected ? path_join(m->cfg->agent.state_dir, "daemon/conf.d.good")
-				       : xstrdup(m->o->confdir);
+	argv[n++] = xstrdup(m->snapshot ? m->snapshot : m->o->confdir);
 	argv[n++] = xstrdup("--spool");
 	argv[n++] = xstrdup(m->cfg->agent.spool_dir);
 	argv[n++] = xstrdup("--state");
@@ -444,21 +447,46 @@ static void remove_tree_flat(const char *dir)
 	rmdir(dir);
 }
 
-/* Copy the files of a good configuration, for workers while a later reload is rejected. */
-static void snapshot_config(const struct config *cfg)
+/* Link each folder of confdir (providers/, invoices/, banks/...: read while runs go on)
+ * into the copy dir. */
+static int link_subfolders(const char *confdir, const char *dir, struct gerr *err)
 {
-	char *dir = path_join(cfg->agent.state_dir, "daemon/conf.d.good");
-	char *tmp = xasprintf("%s.new", dir);
-	struct gerr err = {{0}};
-	remove_tree_flat(tmp);
-	int rc = mkdir_p(tmp, 0700, &err);
+	DIR *d = opendir(confdir);
+	if (!d)
+		return 0;
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *path = path_join(confdir, e->d_name);
+		char *from = realpath(path, NULL); /* absolute: the link lives elsewhere */
+		struct stat st;
+		if (from && stat(from, &st) == 0 && S_ISDIR(st.st_mode)) {
+			char *to = path_join(dir, e->d_name);
+			if (symlink(from, to) < 0)
+				rc = gerr_sys(err, "%s", to);
+			free(to);
+		}
+		free(from);
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Copy the files of cfg (its folders linked) into the new directory dir. */
+static int copy_config(const struct config *cfg, const char *dir, struct gerr *err)
+{
+	remove_tree_flat(dir);
+	int rc = mkdir_p(dir, 0700, err);
 	for (size_t i = 0; rc == 0 && i < cfg->files.len; i++) {
 		char *text;
 		size_t len;
 		const char *base = strrchr(cfg->files.items[i], '/');
 		base = base ? base + 1 : cfg->files.items[i];
-		char *to = path_join(tmp, base);
-		rc = read_file(cfg->files.items[i], 16 << 20, &text, &len, &err);
+		char *to = path_join(dir, base);
+		rc = read_file(cfg->files.items[i], 16 << 20, &text, &len, err);
 		if (rc == 0) {
 			/* 0600: conf.d files may hold secrets */
 			int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -466,26 +494,59 @@ static void snapshot_config(const struct config *cfg)
 			if (fd >= 0 && close(fd) != 0)
 				rc = -1;
 			if (rc < 0)
-				gerr_sys(&err, "%s", to);
+				gerr_sys(err, "%s", to);
 			free(text);
 		}
 		free(to);
 	}
-	char *providers = path_join(cfg->confdir, "providers");
-	char *link_to = path_join(tmp, "providers");
-	if (rc == 0 && access(providers, F_OK) == 0 && symlink(providers, link_to) < 0)
-		rc = gerr_sys(&err, "%s", link_to);
-	if (rc == 0) {
-		remove_tree_flat(dir);
-		if (rename(tmp, dir) < 0)
-			rc = gerr_sys(&err, "%s", dir);
+	return rc == 0 ? link_subfolders(cfg->confdir, dir, err) : rc;
+}
+
+/* Remove the copies in <state>/daemon but the current and the one before it (a child
+ * started just before a reload may still be reading that). */
+static void prune_snapshots(const char *daemon_dir, unsigned gen)
+{
+	DIR *d = opendir(daemon_dir);
+	if (!d)
+		return;
+	char *keep = xasprintf("conf.d.good.%u", gen), *keep_prev = xasprintf("conf.d.good.%u", gen - 1);
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (str_starts_with(e->d_name, "conf.d.good") && strcmp(e->d_name, keep) &&
+		    strcmp(e->d_name, keep_prev)) {
+			char *path = path_join(daemon_dir, e->d_name);
+			remove_tree_flat(path);
+			free(path);
+		}
+	closedir(d);
+	free(keep);
+	free(keep_prev);
+}
+
+/* Copy the configuration taking effect into <state>/daemon/conf.d.good.N, a new
+ * directory each time: children load it, so that conf.d edits count only from a reload
+ * on, and a rejected reload leaves them on the last good one. Children started before
+ * keep the copy they were given; the one before is kept for those still reading it. */
+static void snapshot_config(struct master *m, const struct config *cfg)
+{
+	char *daemon_dir = path_join(cfg->agent.state_dir, "daemon");
+	unsigned gen = ++m->snapshot_gen;
+	char *name = xasprintf("conf.d.good.%u", gen);
+	char *dir = path_join(daemon_dir, name);
+	struct gerr err = {{0}};
+	free(m->snapshot);
+	m->snapshot = NULL;
+	if (copy_config(cfg, dir, &err) == 0) {
+		m->snapshot = dir;
+		dir = NULL;
+	} else {
+		log_warn("cannot keep a copy of the configuration (workers read conf.d): %s",
+			 err.msg);
 	}
-	if (rc < 0)
-		log_warn("cannot keep a copy of the configuration: %s", err.msg);
-	free(providers);
-	free(link_to);
-	free(tmp);
+	prune_snapshots(daemon_dir, gen);
 	free(dir);
+	free(name);
+	free(daemon_dir);
 }
 
 static void apply_timezone(const struct config *cfg)
@@ -541,7 +602,7 @@ static void adopt_config(struct master *m, struct config *cfg)
 	m->reload_rejected = false;
 	free(m->reload_error);
 	m->reload_error = NULL;
-	snapshot_config(cfg);
+	snapshot_config(m, cfg);
 }
 
 /* Log each error of a rejected configuration; return them on one line. */
@@ -1016,6 +1077,7 @@ static void shutdown_master(struct master *m)
 	free(m->queue);
 	free(m->sock_path);
 	free(m->reload_error);
+	free(m->snapshot);
 	config_free(m->cfg);
 }
 

@@ -12,8 +12,9 @@
  * workers get DAEMON_STOP_GRACE seconds (GONIEC_STOP_GRACE overrides) to finish, then
  * are terminated; their runs are recorded as interrupted and repeated at the next start.
  *
- * Workers load the configuration from conf.d; while a rejected reload is pending they
- * load the snapshot of the last good one (<state>/daemon/conf.d.good).
+ * Workers and the forwarder never load conf.d itself but a copy of the configuration in
+ * force (<state>/daemon/conf.d.good.N, a new N at each reload): an edit of conf.d counts
+ * from a reload on, and a rejected reload leaves them on the last good one.
  *
  * Errors: daemon_run() returns the process exit status (0 after a clean stop, 1 when it
  * could not start); everything after start is logged and the daemon keeps running.

@@ -17,10 +17,10 @@ static char *status_path(const char *state_dir, const char *name)
 
 json_t *run_stats_to_json(const struct run_stats *s)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "looked_at", (json_int_t)s->looked_at,
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "looked_at", (json_int_t)s->looked_at,
 			 "filed", (json_int_t)s->filed, "duplicates", (json_int_t)s->duplicates,
 			 "quarantined", (json_int_t)s->quarantined, "failed", (json_int_t)s->failed,
-			 "bytes", (json_int_t)s->bytes);
+			 "held", (json_int_t)s->held, "bytes", (json_int_t)s->bytes);
 }
 
 static unsigned long get_count(json_t *obj, const char *key)
@@ -36,6 +36,7 @@ void run_stats_from_json(json_t *j, struct run_stats *s)
 	s->duplicates = get_count(j, "duplicates");
 	s->quarantined = get_count(j, "quarantined");
 	s->failed = get_count(j, "failed");
+	s->held = get_count(j, "held");
 	s->bytes = get_count(j, "bytes");
 }
 

@@ -65,14 +65,15 @@ static void balance(xmlTextWriterPtr w, const char *code, const struct stmt_bala
 	close_el(w);
 }
 
-/* An account: <Id><IBAN> when it is one, else <Id><Othr><Id>. */
-static void account(xmlTextWriterPtr w, const char *name, const char *acct)
+/* An account: <name><Id><IBAN> when it is one, else <Id><Othr><Id>; then <Ccy> when
+ * given. */
+static void account(xmlTextWriterPtr w, const char *name, const char *acct, const char *ccy)
 {
 	char compact[IBAN_MAX_LEN + 1];
 
 	open_el(w, name);
 	open_el(w, "Id");
-	if (account_normalise(acct, compact) && iban_valid(compact) && compact[0] >= 'A') {
+	if (account_normalise(acct, compact) && iban_valid(compact)) {
 		el(w, "IBAN", compact);
 	} else {
 		open_el(w, "Othr");
@@ -80,6 +81,7 @@ static void account(xmlTextWriterPtr w, const char *name, const char *acct)
 		close_el(w);
 	}
 	close_el(w);
+	el(w, "Ccy", ccy);
 	close_el(w);
 }
 
@@ -122,7 +124,7 @@ static void details(xmlTextWriterPtr w, const struct txn *t)
 			close_el(w);
 		}
 		if (t->counterparty_account && *t->counterparty_account)
-			account(w, credit ? "DbtrAcct" : "CdtrAcct", t->counterparty_account);
+			account(w, credit ? "DbtrAcct" : "CdtrAcct", t->counterparty_account, NULL);
 		close_el(w);
 	}
 	remittance(w, t->title);
@@ -189,12 +191,7 @@ static void statement(xmlTextWriterPtr w, const struct stmt *st, const char *now
 		el(w, "ToDtTm", to);
 		close_el(w);
 	}
-	open_el(w, "Acct");
-	open_el(w, "Id");
-	el(w, iban_valid(st->account) ? "IBAN" : "Othr", st->account);
-	close_el(w);
-	el(w, "Ccy", st->currency);
-	close_el(w);
+	account(w, "Acct", st->account, st->currency);
 	balance(w, "OPBD", &st->opening, st->currency);
 	balance(w, "CLBD", &st->closing, st->currency);
 	balance(w, "CLAV", &st->closing_available, st->currency);

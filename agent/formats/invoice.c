@@ -184,6 +184,72 @@ static const struct slot slots[] = {
 	ENUM_SLOT(INV_TEXT, text, text_names),
 };
 
+/* ---- merging ---------------------------------------------------------------------------- */
+
+/* The members of the structured fields, beyond the slots above. */
+#define SPAN(f, member) {f, offsetof(struct invoice, member), sizeof(((struct invoice *)0)->member)}
+static const struct span {
+	enum invoice_field field;
+	size_t offset, size;
+} spans[] = {
+	SPAN(INV_PERIOD, period_from), SPAN(INV_PERIOD, period_to),
+	SPAN(INV_DUE_DATE, due_dates), SPAN(INV_DUE_DATE, ndue_dates),
+	SPAN(INV_SELLER_ADDRESS, seller.address), SPAN(INV_SELLER_ADDRESS, seller.country),
+	SPAN(INV_BUYER_ADDRESS, buyer.address), SPAN(INV_BUYER_ADDRESS, buyer.country),
+	SPAN(INV_SELLER_ACCOUNTS, accounts), SPAN(INV_SELLER_ACCOUNTS, naccounts),
+	SPAN(INV_RATES, rates), SPAN(INV_RATES, nrates),
+	SPAN(INV_PAID, paid), SPAN(INV_PAID, partly_paid), SPAN(INV_PAID, paid_date),
+	SPAN(INV_PAYMENT_FORM, payment_note),
+	SPAN(INV_CORRECTS, corrects), SPAN(INV_CORRECTS, ncorrects),
+	SPAN(INV_ADVANCES, advances), SPAN(INV_ADVANCES, nadvances),
+};
+
+static size_t slot_size(enum slot_type t)
+{
+	switch (t) {
+	case T_STR: return sizeof(char *);
+	case T_DATE: return sizeof(invoice_date);
+	case T_NIP: return NIP_LEN + 1;
+	case T_CURRENCY: return 4;
+	case T_MONEY:
+	case T_MONEY_PLN: return sizeof(int64_t);
+	case T_BOOL: return sizeof(bool);
+	case T_ENUM: return sizeof(enum invoice_kind);
+	}
+	return 0;
+}
+
+static void swap_bytes(void *a, void *b, size_t n)
+{
+	unsigned char tmp[64];
+	memcpy(tmp, a, n);
+	memcpy(a, b, n);
+	memcpy(b, tmp, n);
+}
+
+/* Exchange one field, with its provenance, between two invoices. */
+static void swap_field(struct invoice *a, struct invoice *b, enum invoice_field f)
+{
+	for (size_t i = 0; i < ARRAY_LEN(slots); i++)
+		if (slots[i].field == f)
+			swap_bytes((char *)a + slots[i].offset, (char *)b + slots[i].offset,
+				   slot_size(slots[i].type));
+	for (size_t i = 0; i < ARRAY_LEN(spans); i++)
+		if (spans[i].field == f)
+			swap_bytes((char *)a + spans[i].offset, (char *)b + spans[i].offset, spans[i].size);
+	swap_bytes(&a->found[f], &b->found[f], sizeof(a->found[f]));
+}
+
+void invoice_merge(struct invoice *into, struct invoice *from)
+{
+	for (size_t f = 0; f < INVOICE_FIELD_COUNT; f++) {
+		enum found_by mine = into->found[f].by, theirs = from->found[f].by;
+		if (theirs != FOUND_NONE &&
+		    (mine == FOUND_NONE || (invoice_found_exact(theirs) && !invoice_found_exact(mine))))
+			swap_field(into, from, f);
+	}
+}
+
 static int exponent_of(const struct invoice *inv)
 {
 	return currency_exponent(inv->currency[0] ? inv->currency : "PLN");

@@ -189,6 +189,12 @@ static inline bool invoice_has(const struct invoice *inv, enum invoice_field f)
  * from text by a rule? An exact value wins over an inexact one. */
 bool invoice_found_exact(enum found_by by);
 
+/* Take into `into` each field `from` has and `into` lacks, or has only inexactly while
+ * from's is exact (XML and portal values win over PDF text), with its provenance.
+ * `from` is left with what `into` had instead; free both after. Where both are exact,
+ * `into` keeps its own. */
+void invoice_merge(struct invoice *into, struct invoice *from);
+
 /* Room for one more element of an array the invoice owns; returns it zeroed. */
 invoice_date *invoice_add_due_date(struct invoice *inv);
 struct invoice_account *invoice_add_account(struct invoice *inv);

@@ -13,6 +13,8 @@
 
 #define DECODE_CHUNK 65536
 #define B64_CHUNK 16384                /* clean base64 characters per EVP call */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 /* ---- the candidate rule -------------------------------------------------------------- */
 
@@ -110,20 +112,72 @@ static bool describe(const struct part_desc *d, const char *section, int depth,
 	return true;
 }
 
-/* section = parent "." index, or index at the top; false when it would not fit. */
-static bool child_section(char *out, const char *parent, unsigned idx)
+/* ---- what both walks share: limits, section numbers --------------------------------- */
+
+enum limit_kind { LIMIT_DEPTH, LIMIT_NESTING, LIMIT_SECTION };
+
+struct walk_common {
+	const struct strlist *accept;
+	unsigned level;   /* containers entered and not left */
+	bool limited;     /* a limit hid some parts: `why` says the first */
+	struct gerr why;
+};
+
+static void limit_hit(struct walk_common *c, enum limit_kind kind, const char *section)
+{
+	static const char *const what[] = {
+		[LIMIT_DEPTH] = "forwarded messages are nested more than " STRINGIFY(MIME_MAX_DEPTH) " deep",
+		[LIMIT_NESTING] = "MIME parts are nested more than " STRINGIFY(MIME_MAX_NESTING) " deep",
+		[LIMIT_SECTION] = "MIME section numbers grow longer than " STRINGIFY(MIME_SECTION_MAX) " characters",
+	};
+	if (c->limited)
+		return;
+	c->limited = true;
+	gerr_set(&c->why, "%s (at section %s); what is inside is not looked at", what[kind],
+		 *section ? section : "1");
+}
+
+/* Enter a container (false, and the limit noted, when it is nested too deep). */
+static bool enter(struct walk_common *c, const char *section)
+{
+	if (c->level >= MIME_MAX_NESTING) {
+		limit_hit(c, LIMIT_NESTING, section);
+		return false;
+	}
+	c->level++;
+	return true;
+}
+
+static void leave(struct walk_common *c)
+{
+	c->level--;
+}
+
+static int walk_result(const struct walk_common *c, struct gerr *err)
+{
+	if (!c->limited)
+		return 0;
+	*err = c->why;
+	return 1;
+}
+
+/* section = parent "." index, or index at the top; false (the limit noted) when it would
+ * not fit. */
+static bool child_section(struct walk_common *c, char *out, const char *parent, unsigned idx)
 {
 	int n = *parent ? snprintf(out, MIME_SECTION_MAX, "%s.%u", parent, idx)
 			: snprintf(out, MIME_SECTION_MAX, "%u", idx);
-	return n > 0 && n < MIME_SECTION_MAX;
+	if (n > 0 && n < MIME_SECTION_MAX)
+		return true;
+	limit_hit(c, LIMIT_SECTION, parent);
+	return false;
 }
 
 /* ---- BODYSTRUCTURE ------------------------------------------------------------------- */
 
 struct bs_walk {
-	const struct strlist *accept;
+	struct walk_common c;
 	struct mime_parts *out;
-	unsigned visited;
 };
 
 static struct mime_param *bs_params(const struct mailimap_body_fld_param *p, size_t *n)
@@ -188,9 +242,14 @@ static void bs_leaf(struct bs_walk *w, const struct mailimap_body_type_1part *p,
 		f = p->bd_data.bd_type_text->bd_fields;
 		break;
 	case MAILIMAP_BODY_TYPE_1PART_MSG:
-		if (p->bd_data.bd_type_msg && p->bd_data.bd_type_msg->bd_body &&
-		    depth < MIME_MAX_DEPTH)
+		if (!p->bd_data.bd_type_msg || !p->bd_data.bd_type_msg->bd_body)
+			return;
+		if (depth >= MIME_MAX_DEPTH)
+			limit_hit(&w->c, LIMIT_DEPTH, section);
+		else if (enter(&w->c, section)) {
 			bs_walk_body(w, p->bd_data.bd_type_msg->bd_body, section, depth + 1, true);
+			leave(&w->c);
+		}
 		return;
 	default:
 		return;
@@ -205,7 +264,7 @@ static void bs_leaf(struct bs_walk *w, const struct mailimap_body_type_1part *p,
 	d.encoding = bs_encoding(f->bd_encoding);
 	d.size = f->bd_size;
 	struct mime_part part;
-	if (describe(&d, section, depth, w->accept, &part)) {
+	if (describe(&d, section, depth, w->c.accept, &part)) {
 		if (w->out->len == w->out->cap) {
 			w->out->cap = w->out->cap ? 2 * w->out->cap : 4;
 			w->out->items = xrealloc(w->out->items, w->out->cap * sizeof part);
@@ -222,35 +281,35 @@ static void bs_walk_body(struct bs_walk *w, const struct mailimap_body *b, const
 			 int depth, bool message_root)
 {
 	char sub[MIME_SECTION_MAX];
-	if (++w->visited > MIME_MAX_PARTS)
-		return;
 	if (b->bd_type == MAILIMAP_BODY_MPART) {
 		if (!b->bd_data.bd_body_mpart || !b->bd_data.bd_body_mpart->bd_list ||
-		    depth + 1 > MIME_MAX_DEPTH * 2)
+		    !enter(&w->c, section))
 			return;
 		unsigned i = 1;
 		for (clistiter *it = clist_begin(b->bd_data.bd_body_mpart->bd_list); it;
 		     it = clist_next(it), i++)
-			if (child_section(sub, section, i))
+			if (child_section(&w->c, sub, section, i))
 				bs_walk_body(w, clist_content(it), sub, depth, false);
+		leave(&w->c);
 		return;
 	}
 	if (!b->bd_data.bd_body_1part)
 		return;
 	if (message_root) {
-		if (!child_section(sub, section, 1))
+		if (!child_section(&w->c, sub, section, 1))
 			return;
 		section = sub;
 	}
 	bs_leaf(w, b->bd_data.bd_body_1part, section, depth);
 }
 
-void mime_walk_bodystructure(const struct mailimap_body *body, const struct strlist *accept,
-			     struct mime_parts *out)
+int mime_walk_bodystructure(const struct mailimap_body *body, const struct strlist *accept,
+			    struct mime_parts *out, struct gerr *err)
 {
-	struct bs_walk w = {accept, out, 0};
+	struct bs_walk w = {.c = {.accept = accept}, .out = out};
 	if (body)
 		bs_walk_body(&w, body, "", 0, true);
+	return walk_result(&w.c, err);
 }
 
 /* ---- decoding ------------------------------------------------------------------------ */
@@ -411,11 +470,10 @@ int mime_body_decode(const struct mime_body *body, mime_sink_fn sink, void *ctx,
 }
 
 struct raw_walk {
-	const struct strlist *accept;
+	struct walk_common c;
 	mime_part_fn fn;
 	void *ctx;
 	struct gerr *err;
-	unsigned visited;
 };
 
 static const char *raw_discrete_type(const struct mailmime_discrete_type *t)
@@ -498,7 +556,7 @@ static int raw_leaf(struct raw_walk *w, const struct mailmime *m, const char *se
 	d.size = data->dt_data.dt_text.dt_length;
 	struct mime_part part;
 	int rc = 0;
-	if (describe(&d, section, depth, w->accept, &part)) {
+	if (describe(&d, section, depth, w->c.accept, &part)) {
 		struct mime_body body = {data->dt_data.dt_text.dt_data, data->dt_data.dt_text.dt_length,
 					 part.encoding};
 		rc = w->fn(w->ctx, &part, &body, w->err);
@@ -513,30 +571,38 @@ static int raw_walk_node(struct raw_walk *w, const struct mailmime *m, const cha
 			 int depth, bool message_root)
 {
 	char sub[MIME_SECTION_MAX];
-	if (++w->visited > MIME_MAX_PARTS)
-		return 0;
+	int rc = 0;
 	switch (m->mm_type) {
 	case MAILMIME_MULTIPLE: {
 		unsigned i = 1;
-		if (!m->mm_data.mm_multipart.mm_mp_list)
+		if (!m->mm_data.mm_multipart.mm_mp_list || !enter(&w->c, section))
 			return 0;
-		for (clistiter *it = clist_begin(m->mm_data.mm_multipart.mm_mp_list); it;
+		for (clistiter *it = clist_begin(m->mm_data.mm_multipart.mm_mp_list); it && rc == 0;
 		     it = clist_next(it), i++)
-			if (child_section(sub, section, i) &&
-			    raw_walk_node(w, clist_content(it), sub, depth, false) < 0)
-				return -1;
-		return 0;
+			if (child_section(&w->c, sub, section, i))
+				rc = raw_walk_node(w, clist_content(it), sub, depth, false);
+		leave(&w->c);
+		return rc;
 	}
-	case MAILMIME_MESSAGE:
-		/* the top (depth 0, empty section) or a forwarded message at `section` */
-		if (!m->mm_data.mm_message.mm_msg_mime || depth >= MIME_MAX_DEPTH)
+	case MAILMIME_MESSAGE: {
+		/* the top (depth 0, empty section) or a forwarded message at `section`; a message
+		 * inside the top one counts a level even when it is the whole body */
+		int inner = *section || message_root ? depth + 1 : depth;
+		if (!m->mm_data.mm_message.mm_msg_mime)
 			return 0;
-		/* a message inside the top one counts a level even when it is the whole body */
-		return raw_walk_node(w, m->mm_data.mm_message.mm_msg_mime, section,
-				     *section || message_root ? depth + 1 : depth, true);
+		if (inner > MIME_MAX_DEPTH) {
+			limit_hit(&w->c, LIMIT_DEPTH, section);
+			return 0;
+		}
+		if (!enter(&w->c, section))
+			return 0;
+		rc = raw_walk_node(w, m->mm_data.mm_message.mm_msg_mime, section, inner, true);
+		leave(&w->c);
+		return rc;
+	}
 	case MAILMIME_SINGLE:
 		if (message_root) {
-			if (!child_section(sub, section, 1))
+			if (!child_section(&w->c, sub, section, 1))
 				return 0;
 			section = sub;
 		}
@@ -553,8 +619,8 @@ int mime_walk_raw(const char *text, size_t len, const struct strlist *accept,
 	struct mailmime *mime = NULL;
 	if (mailmime_parse(text, len, &idx, &mime) != MAILIMF_NO_ERROR || !mime)
 		return gerr_set(err, "not a MIME message");
-	struct raw_walk w = {accept, fn, ctx, err, 0};
+	struct raw_walk w = {.c = {.accept = accept}, .fn = fn, .ctx = ctx, .err = err};
 	int rc = raw_walk_node(&w, mime, "", 0, false);
 	mailmime_free(mime);
-	return rc;
+	return rc < 0 ? rc : walk_result(&w.c, err);
 }

@@ -7,9 +7,14 @@
  *   mime_walk_raw()            over raw MIME text (RFC 5322 message), parsed with
  *                              libetpan's mailmime; used for Microsoft Graph
  *                              itemAttachment/$value and in tests.
- * Both descend into multipart parts and forwarded messages (message/rfc822, to any depth up
- * to MIME_MAX_DEPTH) and take a part whatever its disposition (attachment, inline,
- * none). A part is a candidate when its file name's extension or, without one, its
+ * Both descend into multipart parts and forwarded messages (message/rfc822) and take a
+ * part whatever its disposition (attachment, inline, none), however many parts there are.
+ * Two limits keep hostile structures bounded: forwarded messages nested more than
+ * MIME_MAX_DEPTH deep, and containers (multiparts and messages) nested more than
+ * MIME_MAX_NESTING deep; a part whose section number would not fit MIME_SECTION_MAX
+ * counts as over the limit too. What lies below a limit is not looked at, and the walk
+ * says so (it returns 1 and names the place in err), so that the caller can leave the
+ * message for a person instead of treating it as done. A part is a candidate when its file name's extension or, without one, its
  * claimed media type names an accepted type: application/octet-stream "x.pdf" is a PDF
  * candidate, image/jpeg "x.pdf" too (the spool confirms the type by content and
  * quarantines what is not). Names are decoded (RFC 2047, RFC 2231, 8-bit) to UTF-8.
@@ -22,8 +27,10 @@
  *
  * Ownership: struct mime_parts owns its items (mime_parts_free()). In mime_walk_raw()
  * the part and body passed to the callback live only during the call.
- * Errors: the walks never fail on odd input (unknown parts are skipped); mime_walk_raw()
- * returns -1 with err set only when the text is not MIME at all or the callback fails.
+ * Errors: the walks never fail on odd input (unknown parts are skipped). Both return 1
+ * with err set when a limit hid some parts (the others are walked all the same);
+ * mime_walk_raw() returns -1 with err set when the text is not MIME at all or the
+ * callback fails.
  */
 #ifndef GONIEC_MIME_H
 #define GONIEC_MIME_H
@@ -34,9 +41,9 @@
 
 #include "core/util.h"
 
-#define MIME_MAX_DEPTH 16
-#define MIME_MAX_PARTS 256
-#define MIME_SECTION_MAX 64
+#define MIME_MAX_DEPTH 16     /* forwarded messages inside forwarded messages */
+#define MIME_MAX_NESTING 64   /* containers of any kind inside each other */
+#define MIME_SECTION_MAX 192
 
 struct mailimap_body;
 
@@ -72,9 +79,10 @@ void mime_parts_free(struct mime_parts *p);
 const char *mime_candidate(const char *media_type, const char *filename,
 			   const struct strlist *accept);
 
-/* Append every candidate of a BODYSTRUCTURE to out. */
-void mime_walk_bodystructure(const struct mailimap_body *body, const struct strlist *accept,
-			     struct mime_parts *out);
+/* Append every candidate of a BODYSTRUCTURE to out. Returns 0, or 1 with err set when a
+ * limit hid some parts. */
+int mime_walk_bodystructure(const struct mailimap_body *body, const struct strlist *accept,
+			    struct mime_parts *out, struct gerr *err);
 
 /* Where decoded bytes go; returns 0 or -1 with err set (which stops the decoding). */
 typedef int (*mime_sink_fn)(void *ctx, const void *data, size_t len, struct gerr *err);
@@ -103,7 +111,8 @@ int mime_body_decode(const struct mime_body *body, mime_sink_fn sink, void *ctx,
 typedef int (*mime_part_fn)(void *ctx, const struct mime_part *part,
 			    const struct mime_body *body, struct gerr *err);
 
-/* Walk raw MIME text. The text must stay valid during the call. */
+/* Walk raw MIME text. The text must stay valid during the call. Returns 0, 1 (err set: a
+ * limit hid some parts; the callback saw all the others) or -1 (err set). */
 int mime_walk_raw(const char *text, size_t len, const struct strlist *accept,
 		  mime_part_fn fn, void *ctx, struct gerr *err);
 

@@ -95,6 +95,28 @@ const char *stmt_bank_of_account(const char *iban)
 	return NULL;
 }
 
+bool stmt_is_currency(const char *s)
+{
+	for (int i = 0; i < STMT_CCY_LEN; i++)
+		if (s[i] < 'A' || s[i] > 'Z')
+			return false;
+	return true;
+}
+
+bool stmt_date_set(char out[STMT_DATE_LEN + 1], int year, int month, int day)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	out[0] = '\0';
+	if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1 ||
+	    day > days[month - 1] + (month == 2 && leap))
+		return false;
+	char text[32];
+	snprintf(text, sizeof(text), "%04d-%02d-%02d", year, month, day);
+	memcpy(out, text, STMT_DATE_LEN + 1);
+	return true;
+}
+
 /* ---- transactions ------------------------------------------------------------------ */
 
 void txn_set(char **field, const char *value)
@@ -161,12 +183,16 @@ void txn_clear(struct txn *t)
 
 void stmt_set_account(char out[IBAN_MAX_LEN + 1], const char *written, size_t n)
 {
-	char *text = xstrndup(written, n);
-	if (!account_normalise(text, out)) {
-		size_t k = 0;
-		for (size_t i = 0; text[i] && k < IBAN_MAX_LEN; i++)
-			if (text[i] != ' ')
-				out[k++] = text[i];
+	char *text = NULL;
+	txn_set_trimmed(&text, written, n);
+	if (!text || !account_normalise(text, out)) {
+		size_t k = text ? strlen(text) : 0;
+		if (k > IBAN_MAX_LEN) { /* cut, but not inside a UTF-8 sequence */
+			k = IBAN_MAX_LEN;
+			while (k > 0 && ((unsigned char)text[k] & 0xC0) == 0x80)
+				k--;
+		}
+		memcpy(out, text ? text : "", k);
 		out[k] = '\0';
 	}
 	free(text);
@@ -213,6 +239,13 @@ static void widen_period(struct stmt *st, const char *date)
 void stmt_add_txn(struct stmt *st, const struct txn *t)
 {
 	st->count++;
+	if (!st->currency[0])
+		memcpy(st->currency, t->currency, sizeof(st->currency));
+	widen_period(st, t->booking_date[0] ? t->booking_date : t->value_date);
+	if (t->status != TXN_BOOKED) {
+		st->pending_count++;
+		return;
+	}
 	if (t->amount >= 0) {
 		st->credits_count++;
 		if (__builtin_add_overflow(st->credits_sum, t->amount, &st->credits_sum))
@@ -222,7 +255,6 @@ void stmt_add_txn(struct stmt *st, const struct txn *t)
 		if (__builtin_add_overflow(st->debits_sum, t->amount, &st->debits_sum))
 			st->sums_overflow = true;
 	}
-	widen_period(st, t->booking_date[0] ? t->booking_date : t->value_date);
 }
 
 static const char *exp_format(int64_t minor, const char *currency, char out[MONEY_TEXT_MAX])
@@ -231,13 +263,52 @@ static const char *exp_format(int64_t minor, const char *currency, char out[MONE
 	return out;
 }
 
-void stmt_finish(struct stmt *st)
+/* Do the stated totals of one side agree with what was read? */
+static bool stated_side_agrees(struct stmt *st, const char *side, bool stated,
+			       unsigned long stated_count, int64_t stated_sum,
+			       unsigned long count, int64_t sum)
+{
+	bool count_ok = stated_count == STMT_COUNT_UNSTATED || stated_count == count;
+	if (!stated || (count_ok && stated_sum == sum))
+		return true;
+	char a[MONEY_TEXT_MAX], b[MONEY_TEXT_MAX];
+	if (stated_count == STMT_COUNT_UNSTATED)
+		stmt_problem(st, "the file states %s summing %s, but %lu summing %s were read",
+			     side, exp_format(stated_sum, st->currency, a), count,
+			     exp_format(sum, st->currency, b));
+	else
+		stmt_problem(st, "the file states %lu %s summing %s, but %lu summing %s were read",
+			     stated_count, side, exp_format(stated_sum, st->currency, a), count,
+			     exp_format(sum, st->currency, b));
+	return false;
+}
+
+/* balances_expected: a statement has balances; an interim report or a notification may
+ * have none, which is then no problem (it just does not reconcile). */
+static void finish(struct stmt *st, bool balances_expected)
 {
 	st->reconciles = false;
+	if (!st->period_from[0]) /* no transactions: the day of the balances */
+		widen_period(st, st->closing.present ? st->closing.date : st->opening.date);
 	if (st->sums_overflow) {
 		stmt_problem(st, "the sums of the transactions do not fit in 64 bits");
 		return;
 	}
+	bool credits_ok = stated_side_agrees(st, "credits", st->stated_credits,
+					     st->stated_credits_count, st->stated_credits_sum,
+					     st->credits_count, st->credits_sum);
+	bool debits_ok = stated_side_agrees(st, "debits", st->stated_debits,
+					    st->stated_debits_count, st->stated_debits_sum,
+					    st->debits_count, st->debits_sum);
+	if (!credits_ok || !debits_ok)
+		return;
+	if (!st->opening.present && !st->closing.present &&
+	    (st->stated_credits || st->stated_debits)) {
+		st->reconciles = true;
+		return;
+	}
+	if (!balances_expected && !st->opening.present && !st->closing.present)
+		return;
 	if (!st->opening.present) {
 		stmt_problem(st, "no opening balance");
 		return;
@@ -258,17 +329,22 @@ void stmt_finish(struct stmt *st)
 		return;
 	}
 	if (expected != st->closing.amount) {
-		char a[MONEY_TEXT_MAX], b[MONEY_TEXT_MAX], c[MONEY_TEXT_MAX];
+		char a[MONEY_TEXT_MAX], b[MONEY_TEXT_MAX], c[MONEY_TEXT_MAX], d[MONEY_TEXT_MAX];
 		const char *ccy = st->closing.currency;
 		stmt_problem(st,
 			     "balances do not reconcile: opening %s + transactions %s = %s, but "
 			     "the closing balance is %s",
 			     exp_format(st->opening.amount, ccy, a),
 			     exp_format(expected - st->opening.amount, ccy, b),
-			     exp_format(expected, ccy, c), exp_format(st->closing.amount, ccy, a));
+			     exp_format(expected, ccy, c), exp_format(st->closing.amount, ccy, d));
 		return;
 	}
 	st->reconciles = true;
+}
+
+void stmt_finish(struct stmt *st)
+{
+	finish(st, true);
 }
 
 static void free_txns(struct txn *txns, size_t n)
@@ -334,7 +410,7 @@ int stmt_emit_txn(struct stmt_file *f, struct stmt *st, const struct txn *t,
 int stmt_emit_end(struct stmt_file *f, struct stmt *st, const struct stmt_sink *sink,
 		  struct gerr *err)
 {
-	stmt_finish(st);
+	finish(st, f->kind == STMT_KIND_STATEMENT);
 	st->index = (unsigned)f->statements_total;
 	f->statements_total++;
 	if (!f->bank && stmt_bank_of_account(st->account))
@@ -425,6 +501,8 @@ json_t *stmt_summary_json(const struct stmt *st)
 	set_balance(j, "closing_available", &st->closing_available);
 	set_balance(j, "forward_available", &st->forward_available);
 	json_object_set_new(j, "count", json_integer((json_int_t)st->count));
+	if (st->pending_count)
+		json_object_set_new(j, "pending", json_integer((json_int_t)st->pending_count));
 	if (!st->sums_overflow) {
 		json_object_set_new(j, "credits",
 				    total_json(st->credits_count, st->credits_sum, st->currency));
@@ -708,8 +786,7 @@ static int get_currency(struct json_in *in, const json_t *obj, const char *key,
 	out[0] = '\0';
 	if (!text)
 		return required ? bad_field(in, key, "is missing") : 0;
-	if (strlen(text) != STMT_CCY_LEN || !isupper((unsigned char)text[0]) ||
-	    !isupper((unsigned char)text[1]) || !isupper((unsigned char)text[2]))
+	if (strlen(text) != STMT_CCY_LEN || !stmt_is_currency(text))
 		return bad_field(in, key, "is not a currency code");
 	memcpy(out, text, STMT_CCY_LEN + 1);
 	return 0;
@@ -843,10 +920,8 @@ static int read_txn(struct json_in *in, const json_t *j, const struct stmt *st, 
 	memcpy(t->account, st->account, sizeof(t->account));
 	if (get_currency(in, j, "currency", t->currency, false) < 0)
 		return -1;
-	if (!t->currency[0])
+	if (!t->currency[0]) /* may stay empty, as a reader may leave it (amounts: 2 decimals) */
 		memcpy(t->currency, st->currency, sizeof(t->currency));
-	if (!t->currency[0])
-		return bad_field(in, "currency", "is missing");
 	json_t *rev = json_object_get(j, "reversal");
 	if (rev && !json_is_boolean(rev))
 		return bad_field(in, "reversal", "is not true or false");
@@ -865,7 +940,7 @@ static int read_statement_head(struct json_in *in, const json_t *j, struct stmt 
 	if (!json_is_object(j))
 		return gerr_set(in->err, "%s: %s is not an object", in->name, in->where);
 	if (get_account(in, j, "account", st->account) < 0 ||
-	    get_currency(in, j, "currency", st->currency, true) < 0 ||
+	    get_currency(in, j, "currency", st->currency, false) < 0 ||
 	    get_owned(in, j, "id", &st->id) < 0 || get_owned(in, j, "number", &st->number) < 0 ||
 	    get_balance(in, j, "opening_balance", st->currency, &st->opening) < 0 ||
 	    get_balance(in, j, "closing_balance", st->currency, &st->closing) < 0 ||

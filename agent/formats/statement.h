@@ -54,6 +54,7 @@
 #define GONIEC_FORMATS_STATEMENT_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,6 +72,8 @@
 #define STMT_KEEP_MAX 200
 /* Problems kept per statement and per file; more are counted, not kept. */
 #define STMT_PROBLEMS_MAX 20
+/* A stated total whose count the file does not give (only its sum). */
+#define STMT_COUNT_UNSTATED ULONG_MAX
 
 enum stmt_format {
 	STMT_FORMAT_UNKNOWN = 0,
@@ -153,8 +156,9 @@ struct stmt_balance {
 struct stmt {
 	unsigned index;		/* 0-based within the file */
 	unsigned long line;	/* 1-based line where it starts */
-	char account[IBAN_MAX_LEN + 1];	/* compact IBAN; else the identifier as written,
-					 * cut to IBAN_MAX_LEN */
+	char account[IBAN_MAX_LEN + 1];	/* compact IBAN; else the identifier as written
+					 * (an account's name in some CSVs), cut to
+					 * IBAN_MAX_LEN bytes */
 	char currency[STMT_CCY_LEN + 1];
 	char *id;		/* MT940 :20:, camt Stmt/Id */
 	char *number;		/* MT940 :28C:, camt ElctrncSeqNb/LglSeqNb */
@@ -166,11 +170,18 @@ struct stmt {
 	struct stmt_balance closing_available;	/* :64:, CLAV */
 	struct stmt_balance forward_available;	/* first :65:, FWAV */
 
-	unsigned long count;	/* transactions read */
-	unsigned long credits_count, debits_count;
+	unsigned long count;	/* transactions read, all statuses */
+	unsigned long pending_count;	/* of which pending or info: not in the sums below */
+	unsigned long credits_count, debits_count;	/* booked transactions */
 	int64_t credits_sum;	/* >= 0 */
 	int64_t debits_sum;	/* <= 0 */
 	bool sums_overflow;	/* a sum left int64: totals and reconciles are not trusted */
+	/* Totals the file states (MT942 :90C:/:90D:, camt TxsSummry): checked against the
+	 * entries read; an interim report without balances reconciles when they agree. */
+	bool stated_credits, stated_debits;
+	unsigned long stated_credits_count, stated_debits_count;	/* or STMT_COUNT_UNSTATED */
+	int64_t stated_credits_sum;	/* >= 0 */
+	int64_t stated_debits_sum;	/* <= 0 */
 	bool reconciles;	/* set by stmt_finish() */
 
 	struct strlist problems;	/* what is wrong with it, in words, naming lines */
@@ -227,6 +238,12 @@ const char *txn_status_name(enum txn_status status);
  * "PKO BP", "mBank", "ING Bank Śląski", ...; NULL for other accounts. */
 const char *stmt_bank_of_account(const char *iban);
 
+/* Three letters A–Z (the shape of an ISO 4217 code); reads at most 3 bytes of s. */
+bool stmt_is_currency(const char *s);
+/* A calendar date into "YYYY-MM-DD" if it exists (years 1–9999, leap years counted);
+ * otherwise false and out is "". */
+bool stmt_date_set(char out[STMT_DATE_LEN + 1], int year, int month, int day);
+
 /* ---- transactions ------------------------------------------------------------------ */
 
 /* Set a string field (replacing and freeing the old value; NULL clears it). */
@@ -243,16 +260,18 @@ void txn_clear(struct txn *t);
 /* ---- statements -------------------------------------------------------------------- */
 
 /* Set the account from a written form: compact IBAN when it is one (account_normalise),
- * else the text as written (spaces dropped), cut to IBAN_MAX_LEN. */
+ * else the text as written (trimmed; "Konto Active"), cut to IBAN_MAX_LEN bytes. */
 void stmt_set_account(char out[IBAN_MAX_LEN + 1], const char *written, size_t n);
 /* Add a problem ("printf" text); past STMT_PROBLEMS_MAX it is only counted. */
 void stmt_problem(struct stmt *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void stmt_file_problem(struct stmt_file *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
-/* Count a transaction into the statement's totals and period (from its booking date, or
+/* Count a transaction into the statement's totals (booked ones into the sums, pending and
+ * info ones only into count and pending_count) and period (from its booking date, or
  * value date when there is none). */
 void stmt_add_txn(struct stmt *st, const struct txn *t);
-/* Complete a statement: reconciles = opening and closing present, no overflow, same
- * currency, and opening + credits + debits == closing; otherwise a problem says why. */
+/* Complete a statement: reconciles = no overflow, stated totals (if any) agree with the
+ * entries read, and either opening + credits + debits == closing (both present, same
+ * currency) or, with neither balance, totals were stated; otherwise a problem says why. */
 void stmt_finish(struct stmt *st);
 void stmt_clear(struct stmt *st);
 
@@ -266,7 +285,8 @@ void stmt_file_set(char **field, const char *value);
  * keeps a copy when the file keeps transactions, and calls the sink. */
 int stmt_emit_txn(struct stmt_file *f, struct stmt *st, const struct txn *t,
 		  const struct stmt_sink *sink, struct gerr *err);
-/* The hand-over at the end of a statement: stmt_finish, keeps its summary (moving the
+/* The hand-over at the end of a statement: stmt_finish (for an interim report or a
+ * notification, missing balances are no problem), keeps its summary (moving the
  * kept transactions with it) while fewer than STMT_KEEP_MAX are kept, sets the file's
  * bank from the first Polish account, calls the sink, and clears st for the next one. */
 int stmt_emit_end(struct stmt_file *f, struct stmt *st, const struct stmt_sink *sink,

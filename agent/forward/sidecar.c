@@ -90,6 +90,10 @@ static const json_t *walk(const json_t *node, const char *path)
 static const char *derived(const json_t *root, const char *path, const char *file,
 			   struct sidecar_scratch *s)
 {
+	if (strcmp(path, "duplicate") == 0) { /* a copy of a document filed before */
+		const json_t *d = json_object_get(root, "duplicate_of");
+		return json_is_string(d) && json_string_length(d) ? "true" : "false";
+	}
 	if (strcmp(path, "sender") == 0 || strcmp(path, "subject") == 0) {
 		const json_t *v = json_object_get(first_origin(root),
 						  path[1] == 'e' ? "from" : "subject");
@@ -116,7 +120,8 @@ static const char *derived(const json_t *root, const char *path, const char *fil
 const char *sidecar_get(const json_t *root, const char *path, const char *file,
 			struct sidecar_scratch *scratch)
 {
-	static const char *const derived_paths[] = {"sender", "subject", "file", "ext", "stem", NULL};
+	static const char *const derived_paths[] = {"sender", "subject", "file", "ext", "stem",
+						    "duplicate", NULL};
 	for (size_t i = 0; derived_paths[i]; i++)
 		if (strcmp(path, derived_paths[i]) == 0)
 			return derived(root, path, file, scratch);
@@ -143,7 +148,7 @@ const char *sidecar_get(const json_t *root, const char *path, const char *file,
 static const char *const known_fields[] = {
 	"schema", "file", "stem", "ext", "sha256", "size", "media_type", "kind", "company",
 	"source", "source.name", "source.type", "point", "property", "fetched_at",
-	"sender", "subject", "duplicate_of", "origin.*", "type", "original_name", "count", "files",
+	"sender", "subject", "duplicate_of", "duplicate_reason", "duplicate", "origin.*", "type", "original_name", "count", "files",
 	"invoice", "invoice.number", "invoice.kind", "invoice.direction", "invoice.issue_date",
 	"invoice.sale_date", "invoice.period.from", "invoice.period.to", "invoice.due_date",
 	"invoice.gross", "invoice.net", "invoice.vat", "invoice.currency", "invoice.vat_pln",

@@ -5,8 +5,9 @@
  * Paths are dotted ("invoice.issue_date", "source.type"). A path that ends on an object
  * with a "name" member yields that name, so "source" means the source's name. Numbers
  * and booleans are formatted; null, missing, empty strings, arrays and other objects
- * yield NULL. Two derived paths exist: "sender" (the "from" of the first origin object)
- * and "name" (the document's file name in the spool, without extension: "stem").
+ * yield NULL. Derived paths: "sender" and "subject" (of the first origin object), "file",
+ * "stem" and "ext" (the document's name in the spool), and "duplicate" ("true" when the
+ * sidecar names a duplicate_of, else "false": routes skip copies with duplicate: false).
  *
  * Ownership: sidecar_load() fills a struct sidecar the caller releases with
  * sidecar_release(). sidecar_get() returns a pointer into the JSON tree or into the

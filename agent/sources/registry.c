@@ -7,6 +7,7 @@ extern const struct source_type source_type_bank;
 extern const struct source_type source_type_folder;
 extern const struct source_type source_type_graph;
 extern const struct source_type source_type_imap;
+extern const struct source_type source_type_ksef;
 extern const struct source_type source_type_portal;
 
 static const struct source_type *const types[] = {
@@ -14,6 +15,7 @@ static const struct source_type *const types[] = {
 	&source_type_folder,
 	&source_type_graph,
 	&source_type_imap,
+	&source_type_ksef,
 	&source_type_portal,
 };
 

@@ -71,6 +71,31 @@ static volatile sig_atomic_t stop_requested;
 void source_run_request_stop(void) { stop_requested = 1; }
 bool source_run_stopping(void) { return stop_requested != 0; }
 
+void source_run_hold(struct source_run *run, const char *what, const char *why)
+{
+	log_warn("%s: %s: %s; the message is left where it is for a person", run->src->name, what,
+		 why);
+	if (!run->stats.held++)
+		gerr_set(&run->held, "%s: %s", what, why);
+}
+
+/* Held messages make a run partial, and its error names the first of them first. */
+static enum run_outcome report_held(struct source_run *run, enum run_outcome outcome)
+{
+	if (!run->stats.held)
+		return outcome;
+	struct gerr e;
+	unsigned long more = run->stats.held - 1;
+	char also[64] = "";
+	if (more)
+		snprintf(also, sizeof also, " (and %lu more: see the log)", more);
+	gerr_set(&e, "%lu message(s) left where they are for a person: %s%s%s%s", run->stats.held,
+		 run->held.msg, also, outcome != RUN_OK && run->err.msg[0] ? "; also: " : "",
+		 outcome != RUN_OK ? run->err.msg : "");
+	run->err = e;
+	return outcome == RUN_OK ? RUN_PARTIAL : outcome;
+}
+
 void source_run_set_progress(void (*fn)(const struct source_run *run))
 {
 	run_progress = fn;
@@ -87,7 +112,7 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 	if (mkdir_p(run.state_dir, 0700, &run.err) == 0)
 		lock = take_lock(run.state_dir, &run.err);
 	if (lock >= 0) {
-		outcome = prepare_and_run(&run, &spool);
+		outcome = report_held(&run, prepare_and_run(&run, &spool));
 		close(lock);
 	}
 	if (outcome != RUN_OK)

@@ -10,7 +10,9 @@
  * nothing across runs except files in run->state_dir.
  *
  * Errors: run() returns a `enum run_outcome`; on anything but RUN_OK it leaves a message
- * for a person in run->err (no secrets in it).
+ * for a person in run->err (no secrets in it). A message that goes over a limit (see
+ * mime.h) is held with source_run_hold(): left where it is, and the run made partial
+ * with an error that names it.
  */
 #ifndef GONIEC_SOURCE_H
 #define GONIEC_SOURCE_H
@@ -36,6 +38,7 @@ struct run_stats {
 	unsigned long duplicates;  /* already had them */
 	unsigned long quarantined;
 	unsigned long failed;
+	unsigned long held;        /* messages left where they are for a person (over a limit) */
 	uint64_t bytes;
 };
 
@@ -47,6 +50,7 @@ struct source_run {
 	char *state_dir;           /* <state>/sources/<name>, created, mode 0700 */
 	struct run_stats stats;
 	struct gerr err;
+	struct gerr held;          /* the first held message and why (source_run_hold) */
 	/* Called after each document or step when a terminal shows progress; may be NULL. */
 	void (*progress)(const struct source_run *run);
 };
@@ -70,6 +74,12 @@ struct source_type {
 	 * the state directory; a new reference, or NULL. May be NULL. */
 	json_t *(*details)(const char *state_dir, const struct source_conf *src);
 };
+
+/* Hold a message (`what` names it: folder, UID or id, sender, subject) that could not be
+ * taken whole because of `why` (a limit): the source leaves it where it is, neither moved
+ * nor marked done, and goes on with the others. Logged; counted in stats.held; the run
+ * ends partial with an error naming the first held message (the daemon alerts on it). */
+void source_run_hold(struct source_run *run, const char *what, const char *why);
 
 /* Find a type by name; NULL if unknown. */
 const struct source_type *source_type_find(const char *name);

@@ -2,6 +2,7 @@
 # Run every tests/integration/t_*.sh (or the ones named) and print
 # "integration: N passed, M failed[, K skipped]". A script reports its cases with
 # pass/fail from lib.sh; one that exits non-zero without reporting a failure counts as one.
+# Each script gets 600 s, or what a "# timeout: SECONDS" line in it says.
 # Env: GONIEC (the binary under test), KEEP=1 keeps the scratch directories.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +18,8 @@ for t in "${scripts[@]}"; do
 	results=$(mktemp)
 	log=$(mktemp)
 	start=$(date +%s)
-	RESULTS=$results TEST_NAME=$name timeout 600 bash "$t" >"$log" 2>&1
+	limit=$(sed -n 's/^# timeout: \([0-9]\+\)$/\1/p' "$t" | head -1)
+	RESULTS=$results TEST_NAME=$name timeout "${limit:-600}" bash "$t" >"$log" 2>&1
 	rc=$?
 	p=$(grep -c '^PASS' "$results")
 	f=$(grep -c '^FAIL' "$results")

@@ -21,6 +21,15 @@ booked_in() { grep -c '"status": "booked"' "$1"; }
 docs_for() { docs_of eb | grep -c "/$1-"; }
 
 check "conf.d with a bank source is valid" G check
+mkdir -p "$T/broken"
+printf 'agent: {spool: %s, state: %s}\nsources:\n  - {name: b, type: bank, provider: gocardless,\n     types: [incoming, refunds], export: [mt941], accounts: [PL00123]}\n' \
+	"$T/spool" "$T/state" >"$T/broken/a.yaml"
+"$GONIEC" -c "$T/broken" check >"$T/broken.out" 2>&1
+check_eq "a broken bank source: goniec check exits 2" 2 $?
+check "naming each problem at its place" bash -c "grep -q 'a.yaml:3:5: error: provider gocardless needs secret_id and secret_key' '$T/broken.out' &&
+	grep -q \"a.yaml:4:13: error: types: 'refunds' is not one of: incoming, outgoing\" '$T/broken.out' &&
+	grep -q \"a.yaml:4:42: error: export: 'mt941' is not one of: mt940, camt053\" '$T/broken.out' &&
+	grep -q \"a.yaml:4:61: error: accounts: 'PL00123' is not a valid IBAN\" '$T/broken.out'"
 G fetch --here eb >/dev/null
 check_eq "a run before any link needs a person (exit 3)" 3 $?
 check "and says which command links it" grep -q "goniec bank link eb" "$T/log"
@@ -120,6 +129,8 @@ check_eq "the next run does not ask for that account" "$N2" "$(stats | py 'impor
 fault_run "$EB_URL" '{"aspsp_error": 1}' eb 1 \
 	"the bank did not answer properly (HTTP 400 ASPSP_ERROR: Error interacting with ASPSP); tried again next run" \
 	"ASPSP_ERROR: the run is partial (exit 1)"
+fault_run "$EB_URL" '{"aspsp_timeout": 1}' eb 1 "HTTP 408 ASPSP_TIMEOUT: Timeout interacting with ASPSP); tried again next run" \
+	"ASPSP_TIMEOUT: the run is partial (exit 1)"
 fault_run "$EB_URL" '{"inactive": true}' eb 3 "application is not active.*activate it" \
 	"application not active: needs a person (exit 3)"
 fixture "$EB_URL" /_fixture/faults '{"inactive": false}' >/dev/null

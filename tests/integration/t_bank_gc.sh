@@ -69,6 +69,8 @@ fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$NEW\", \"generate\": 4, 
 G fetch --here gc >/dev/null
 check "an account added later is read" test "$(docs_for "$NEW")" = 1
 
+fault_run "$GC_URL" '{"service_error": 1}' gc 1 "HTTP 503 ServiceError: Service Unavailable); tried again next run" \
+	"the service down (503): the run is partial (exit 1)"
 fault_run "$GC_URL" "{\"inactive_iban\": \"$NEW\"}" gc 3 "$NEW: .*deactivated or no longer exists.*goniec bank link gc" \
 	"AccountInactiveError: needs a person, and how to renew"
 fault_run "$GC_URL" '{"inactive_iban": null, "revoked": true}' gc 3 \
@@ -80,3 +82,14 @@ fault_run "$GC_URL" '{"revoked": false, "eua_expired": true}' gc 3 "is EX (expir
 check "the secret key is in no log, state or spool file" bash -c "! grep -rqF -- '$GC_KEY' '$T/log' '$T/state' '$T/spool'"
 TOKEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access"])' "$T/state/sources/gc/gocardless-token.json")
 check "the access token is in no log or spool file" bash -c "! grep -rqF -- '$TOKEN' '$T/log' '$T/spool'"
+
+# ---- which accounts and which transactions are taken ------------------------------------------
+fixture "$GC_URL" /_fixture/faults '{"eua_expired": false}' >/dev/null
+rm -rf "$T/spool" "$T/state"
+bank_conf "    daily_reads: 100" "    types: [incoming]" "    accounts: [$ACC1]"
+check "linked again (a fresh state)" bank_link gc
+check "bank accounts marks the account not taken" grep -q "^$ACC2 .*no (not in accounts:)" <(G bank accounts gc)
+G fetch --here gc >/dev/null
+check_eq "accounts: only the account listed is read" "1 0" "$(docs_for "$ACC1") $(docs_for "$ACC2")"
+check_eq "types: [incoming]: no debit filed" "" "$(txns_of gc | awk '$3 ~ /^-/')"
+check "and credits are" test -n "$(txns_of gc | awk '$1 == "booked" && $3 !~ /^-/')"

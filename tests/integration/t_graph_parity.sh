@@ -10,7 +10,11 @@ command -v dovecot >/dev/null || skip "dovecot-imapd is not installed"
 imap_start
 imap_corpus
 imap_conf poczta
-check "imap run succeeds" goniec_run fetch poczta
+# Both runs are partial for one reason: the corpus's mail nested 40 deep is held.
+held_only() { grep -q '^poczta: partial — 14 filed, 0 already had, 4 quarantined, 0 failed: 1 message(s) left where they are for a person: .*"level 39".*forwarded messages are nested more than 16 deep' "$1"; }
+goniec_run fetch poczta
+check_eq "imap run: partial (exit 1)" 1 $?
+check "imap run: only the mail nested too deep is held" held_only "$T/out"
 
 # The same messages in the same folders of the Graph fixture: INBOX is the inbox, the
 # SPECIAL-USE \Junk folder is junkemail, others go by name.
@@ -23,34 +27,12 @@ for name, c in exp.items():
     os.makedirs(f"{t}/graph/{sub}", exist_ok=True)
     shutil.copy(f"{t}/corpus/{name}.eml", f"{t}/graph/{sub}/{name}.eml")
 EOF
-PORT=$(free_port)
-URL=https://localhost:$PORT
-python3 "$FIXTURES/graph_server.py" --port "$PORT" --cert "$T/tls/server.pem" \
-	--key "$T/tls/server.key" --tenant t1 --client-id app --secret s3cret --mailbox biuro@example.pl \
-	--inbox "$T/graph/inbox" --junk "$T/graph/junk" --folder "Faktury źródłowe=$T/graph/other" \
-	2>"$T/fixture.log" &
-at_exit "kill $! 2>/dev/null"
-wait_port "$PORT" 15 || { fail "fixture server started"; exit 1; }
-
-mkdir -p "$T/conf-graph"
-chmod 700 "$T/conf-graph"
-cat >"$T/conf-graph/poczta.yaml" <<EOF
-agent: {spool: $T/spool-graph, state: $T/state-graph}
-sources:
-  - name: poczta
-    type: graph
-    tenant: t1
-    client_id: app
-    client_secret: s3cret
-    mailbox: biuro@example.pl
-    login_url: $URL
-    graph_url: $URL
-    ca_file: $T/tls/ca.pem
-    senders: ["*@pge.pl", "*@tauron.pl", "faktury@play.pl", "*@Spoldzielnia-Example.PL"]
-EOF
-chmod 600 "$T/conf-graph/poczta.yaml"
+. "$FIXTURES/graph_env.sh"
+graph_start --inbox "$T/graph/inbox" --junk "$T/graph/junk" --folder "Faktury źródłowe=$T/graph/other"
+graph_conf "$T/conf-graph" poczta "$T/spool-graph" "$T/state-graph"
 "$GONIEC" -c "$T/conf-graph" fetch poczta >"$T/out-graph" 2>&1
-check_eq "graph run succeeds" 0 $?
+check_eq "graph run: partial (exit 1)" 1 $?
+check "graph run: only the mail nested too deep is held" held_only "$T/out-graph"
 
 # Compare the two spools file by file.
 while IFS= read -r line; do

@@ -3,6 +3,8 @@
 # forwarded, octet-stream and inline PDFs, RFC 2231/2047 Polish names, hostile messages)
 # lands in the spool byte for byte; taken messages are moved, the rest left; junk folder
 # by SPECIAL-USE; a Polish folder name; incremental runs; UIDVALIDITY change; move_to null.
+# The corpus's mail nested 40 deep is held (left for a person), so poczta's runs are partial
+# for that one reason, every time.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
 imap_require
@@ -16,8 +18,14 @@ check "goniec folders lists the mailbox" goniec_run folders poczta
 check "folders: Polish name decoded from modified UTF-7" grep -q '^  Faktury źródłowe$' "$T/out"
 check "folders: junk folder found by SPECIAL-USE and read" grep -q '^\* Niechciane  (junk)$' "$T/out"
 
-check "first run succeeds" goniec_run fetch poczta polskie
-grep -q "poczta: ok" "$T/out" || cat "$T/out"
+# held_only FILED: poczta's run is partial only because the deep mail is held again
+held_only() {
+	grep -q "^poczta: partial — $1 filed, [0-9]* already had, [0-9]* quarantined, 0 failed: 1 message(s) left where they are for a person: INBOX UID [0-9]* (from faktury@pge.pl, \"level 39\"): forwarded messages are nested more than 16 deep" "$T/out"
+}
+goniec_run fetch poczta polskie
+check_eq "first run: partial (exit 1), the mail nested too deep held" 1 $?
+check "first run: the held mail is the only reason, and named" held_only 14
+check "first run: the other mailbox is ok" grep -q "^polskie: ok" "$T/out"
 imap_check "eksiegowy$year" $(cd "$T/corpus" && ls *.eml | sed 's/\.eml$//' | grep -v 22-polish-folder)
 check "the Polish-named folder's invoice is filed, message left (move_to: null)" \
 	bash -c "python3 '$FIXTURES/imap_check.py' '$T/corpus/expected.json' '$T/spool' $IMAPS_PORT test secret '$T/tls/ca.pem' - 22-polish-folder | grep -q '^ok: 22-polish-folder: left in its folder'"
@@ -26,9 +34,10 @@ check "state remembers UIDVALIDITY and last UID per folder" \
 
 # A second run with nothing new: no document fetched, fast.
 start=$(date +%s%N)
-check "second run succeeds" goniec_run fetch poczta polskie
+goniec_run fetch poczta polskie
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-check "second run files nothing" grep -q "poczta: ok — 0 filed, 0 already had, 0 quarantined" "$T/out"
+check "second run: the held mail is looked at again, nothing else" held_only 0
+check "second run files nothing" grep -q "poczta: partial — 0 filed, 0 already had, 0 quarantined" "$T/out"
 check "second run is quick (${ms} ms for two mailboxes)" test "$ms" -lt 1500
 before=$(find "$T/spool" -name '*.meta.json' | wc -l)
 
@@ -46,8 +55,8 @@ Content-Transfer-Encoding: base64
 $(printf '%%PDF-1.4\nnew invoice\n%%%%EOF\n' | base64)
 MAIL
 imap_deliver test INBOX "$T/new.eml"
-check "third run succeeds" goniec_run fetch poczta
-check "third run files just the new single-part message" grep -q "poczta: ok — 1 filed" "$T/out"
+goniec_run fetch poczta
+check "third run files just the new single-part message" held_only 1
 check_eq "one more document in the spool" $((before + 1)) "$(find "$T/spool" -name '*.meta.json' | wc -l)"
 
 # UIDVALIDITY change: the folder is recreated with the same message; nothing filed twice.

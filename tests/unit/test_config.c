@@ -69,6 +69,10 @@ static const struct broken broken_configs[] = {
 	{"agent: &a {spool: *a}\n", "t.yaml:1:19: error: YAML: alias 'a' is inside the node it names"},
 	{"agent: {spool: *nowhere}\n", "t.yaml:1:16: error: YAML: found undefined alias 'nowhere'"},
 	{"agent: {spool: &a x, state: &a y}\n", "t.yaml:1:29: error: YAML: found duplicate anchor 'a'"},
+	{"company: {id: acme, nip: '526-025-02-75'}\n",
+	 "t.yaml:1:26: error: nip: '526-025-02-75' fails the NIP checksum (a digit wrong?)"},
+	{"company: {id: acme, nip: '526/025/02/74'}\n",
+	 "t.yaml:1:26: error: nip: '526/025/02/74' is not a NIP (ten digits, may be written with PL, spaces or dashes)"},
 };
 
 static char *first_message(const struct diag *d)
@@ -260,7 +264,7 @@ static void test_valid_config_is_typed(void **state)
 {
 	(void)state;
 	const char *y = "agent:\n  timezone: UTC\n  max_document_size: 2MB\n"
-			"---\ncompany: {id: acme, nip: '123'}\n"
+			"---\ncompany: {id: acme, nip: 'PL 526-025-02-74'}\n"
 			"sources:\n  - name: acme-scans\n    type: folder\n    path: /srv/scans\n"
 			"    schedule: ['05:00', '12:30']\n";
 	struct diag d = {0};
@@ -272,6 +276,7 @@ static void test_valid_config_is_typed(void **state)
 	const struct source_conf *s = config_find_source(cfg, "acme-scans");
 	assert_non_null(s);
 	assert_string_equal(s->company->id, "acme");
+	assert_string_equal(s->company->nip, "5260250274");
 	assert_true(source_accepts(s, "pdf"));
 	assert_false(source_accepts(s, "xml"));
 	assert_int_equal(s->schedule.times.len, 2);

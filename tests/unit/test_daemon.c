@@ -117,6 +117,16 @@ static size_t decide(struct source_status *st, const char *outcome, unsigned lon
 	return alert_decide(st, NULL, now, n);
 }
 
+/* Exactly one notice, open, of this cause and message (released here). */
+static void expect_one_open(struct alert_notice *n, size_t k, const char *cause, const char *msg)
+{
+	assert_int_equal(k, 1);
+	assert_string_equal(n[0].cause, cause);
+	assert_string_equal(n[0].message, msg);
+	assert_false(n[0].resolved);
+	alert_notices_free(n, k);
+}
+
 /* A source type's attention message (an unmapped point) opens an alert while runs
  * succeed, notices once a day, and resolves when the message goes away. */
 static void test_alert_attention(void **state)
@@ -127,14 +137,9 @@ static void test_alert_attention(void **state)
 	struct run_stats rs = {0};
 	const char *msg = "consumption point(s) 590243000000000002 are mapped to no property";
 	status_record(&st, "ok", &rs, NULL, day_at(21, 5), day_at(21, 5));
-	size_t k = alert_decide(&st, msg, day_at(21, 5), n);
-	assert_int_equal(k, 1);
-	assert_string_equal(n[0].cause, "attention");
-	assert_string_equal(n[0].message, msg);
-	assert_false(n[0].resolved);
-	alert_notices_free(n, k);
+	expect_one_open(n, alert_decide(&st, msg, day_at(21, 5), n), "attention", msg);
 	assert_int_equal(alert_decide(&st, msg, day_at(21, 12), n), 0);
-	k = alert_decide(&st, msg, day_at(22, 5), n);
+	size_t k = alert_decide(&st, msg, day_at(22, 5), n);
 	assert_int_equal(k, 1);
 	alert_notices_free(n, k);
 	k = alert_decide(&st, NULL, day_at(22, 12), n);
@@ -186,6 +191,27 @@ static void test_alert_needs_person_and_quarantine(void **state)
 	assert_int_equal(k, 2); /* needs-person resolved, quarantined opened */
 	assert_true((n[0].resolved && !strcmp(n[0].cause, "needs-person")));
 	assert_true((!n[1].resolved && !strcmp(n[1].cause, "quarantined")));
+	alert_notices_free(n, k);
+	status_release(&st);
+}
+
+/* A run that left a message for a person (over a limit) opens a "held" alert whose text is
+ * the run's error, which names the message; a run without one resolves it. */
+static void test_alert_held(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	struct run_stats rs = {.filed = 3, .held = 1};
+	const char *why = "1 message(s) left where they are for a person: INBOX UID 7 (from a@pge.pl, "
+			  "\"x\"): forwarded messages are nested more than 16 deep (at section 2)";
+	status_record(&st, "partial", &rs, why, day_at(21, 5), day_at(21, 5));
+	expect_one_open(n, alert_decide(&st, NULL, day_at(21, 5), n), "held", why);
+	rs.held = 0;
+	status_record(&st, "ok", &rs, NULL, day_at(21, 12), day_at(21, 12));
+	size_t k = alert_decide(&st, NULL, day_at(21, 12), n);
+	assert_int_equal(k, 1);
+	assert_true(n[0].resolved);
 	alert_notices_free(n, k);
 	status_release(&st);
 }
@@ -407,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_alert_once_per_cause_per_day),
 		cmocka_unit_test(test_alert_attention),
 		cmocka_unit_test(test_alert_needs_person_and_quarantine),
+		cmocka_unit_test(test_alert_held),
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_line_buf),
 		cmocka_unit_test(test_long_request_line),

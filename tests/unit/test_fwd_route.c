@@ -84,6 +84,35 @@ static void test_matching(void **state)
 	diag_free(&diag);
 }
 
+/* Each invoice once: a route with duplicate: false skips copies (duplicate_of set). */
+static void test_duplicates_skipped(void **state)
+{
+	(void)state;
+	struct diag diag = {0};
+	struct config *cfg = load("routes:\n"
+				  "  - name: once\n"
+				  "    match: {kind: invoice, duplicate: false}\n"
+				  "    folder: {path: /srv/import}\n"
+				  "  - name: copies\n"
+				  "    match: {duplicate: true}\n"
+				  "    folder: {path: /srv/copies}\n", &diag);
+	diag_print(&diag, stderr);
+	assert_non_null(cfg);
+	assert_int_equal(diag.warnings, 0); /* duplicate is a known field */
+	const char *first = "{\"kind\": \"invoice\", \"duplicate_of\": null}";
+	const char *copy = "{\"kind\": \"invoice\", \"duplicate_of\": \"2026/01/12/mail/FV.pdf\","
+			   " \"duplicate_reason\": \"same KSeF number\"}";
+	const char *statement = "{\"kind\": \"statement\"}";
+	assert_true(matches(cfg, 0, first));
+	assert_false(matches(cfg, 0, copy));
+	assert_false(matches(cfg, 0, statement));
+	assert_false(matches(cfg, 1, first));
+	assert_true(matches(cfg, 1, copy));
+	assert_false(matches(cfg, 1, statement));
+	config_free(cfg);
+	diag_free(&diag);
+}
+
 static void expect_error(const char *routes, const char *needle)
 {
 	struct diag diag = {0};
@@ -153,6 +182,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matching),
+		cmocka_unit_test(test_duplicates_skipped),
 		cmocka_unit_test(test_schema_errors),
 		cmocka_unit_test(test_unknown_fields_warned),
 		cmocka_unit_test(test_fingerprint_changes),

@@ -95,9 +95,10 @@ static void test_state_roundtrip(void **state)
 	assert_int_equal(fs.last_uid, 0);
 	fs.uidvalidity = 1700000000u;
 	fs.last_uid = 4711;
-	folder_state_add_pending(&fs, 4702);
-	folder_state_add_pending(&fs, 4702);
-	folder_state_add_pending(&fs, 4703);
+	uid_list_add(&fs.pending, 4702);
+	uid_list_add(&fs.pending, 4702);
+	uid_list_add(&fs.pending, 4703);
+	uid_list_add(&fs.held, 4650);
 	imap_state_set(&st, "Wys&AUI-ane", &fs);
 	folder_state_free(&fs);
 	struct gerr err;
@@ -112,8 +113,10 @@ static void test_state_roundtrip(void **state)
 	imap_state_get(&st, "Wys&AUI-ane", &fs);
 	assert_int_equal(fs.uidvalidity, 1700000000u);
 	assert_int_equal(fs.last_uid, 4711);
-	assert_int_equal(fs.npending, 2);
-	assert_int_equal(fs.pending[1], 4703);
+	assert_int_equal(fs.pending.len, 2);
+	assert_int_equal(fs.pending.uids[1], 4703);
+	assert_int_equal(fs.held.len, 1);
+	assert_int_equal(fs.held.uids[0], 4650);
 	folder_state_free(&fs);
 	imap_state_free(&st);
 
@@ -123,12 +126,13 @@ static void test_state_roundtrip(void **state)
 	imap_state_get(&st, "INBOX", &fs);
 	assert_int_equal(fs.last_uid, 0);
 	imap_state_free(&st);
-	write_text(path, "{\"INBOX\": {\"last_uid\": -5, \"uidvalidity\": \"x\", \"pending_move\": [0, 1e99, 7]}}");
+	write_text(path, "{\"INBOX\": {\"last_uid\": -5, \"uidvalidity\": \"x\", \"pending_move\": [0, 1e99, 7], \"held\": {\"x\": 1}}}");
 	imap_state_load(&st, dir, "t");
 	imap_state_get(&st, "INBOX", &fs);
 	assert_int_equal(fs.last_uid, 0);
-	assert_int_equal(fs.npending, 1);
-	assert_int_equal(fs.pending[0], 7);
+	assert_int_equal(fs.pending.len, 1);
+	assert_int_equal(fs.pending.uids[0], 7);
+	assert_int_equal(fs.held.len, 0);
 	folder_state_free(&fs);
 	imap_state_free(&st);
 	free(path);

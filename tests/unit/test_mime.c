@@ -262,7 +262,8 @@ static void test_bodystructure_walk(void **state)
 			      leaf(MAILIMAP_MEDIA_BASIC_APPLICATION, "PDF", NULL, "INLINE", NULL,
 				   MAILIMAP_BODY_FLD_ENC_QUOTED_PRINTABLE, 60))));
 	struct mime_parts parts = {0};
-	mime_walk_bodystructure(b, NULL, &parts);
+	struct gerr err;
+	assert_int_equal(mime_walk_bodystructure(b, NULL, &parts, &err), 0);
 	assert_int_equal(parts.len, 2);
 	assert_string_equal(parts.items[0].section, "1.2");
 	assert_string_equal(parts.items[0].filename, "ż.pdf");
@@ -279,7 +280,7 @@ static void test_bodystructure_walk(void **state)
 
 	/* a single-part message is section 1; a forwarded single part is <n>.1 */
 	b = leaf(MAILIMAP_MEDIA_BASIC_APPLICATION, "pdf", NULL, NULL, NULL, MAILIMAP_BODY_FLD_ENC_BASE64, 9);
-	mime_walk_bodystructure(b, NULL, &parts);
+	assert_int_equal(mime_walk_bodystructure(b, NULL, &parts, &err), 0);
 	assert_int_equal(parts.len, 1);
 	assert_string_equal(parts.items[0].section, "1");
 	mime_parts_free(&parts);
@@ -287,7 +288,7 @@ static void test_bodystructure_walk(void **state)
 	b = multi(leaf(-1, "plain", NULL, NULL, NULL, MAILIMAP_BODY_FLD_ENC_7BIT, 1),
 		  forward(leaf(MAILIMAP_MEDIA_BASIC_APPLICATION, "pdf", NULL, NULL, NULL,
 			       MAILIMAP_BODY_FLD_ENC_BASE64, 9)));
-	mime_walk_bodystructure(b, NULL, &parts);
+	assert_int_equal(mime_walk_bodystructure(b, NULL, &parts, &err), 0);
 	assert_int_equal(parts.len, 1);
 	assert_string_equal(parts.items[0].section, "2.1");
 	mime_parts_free(&parts);
@@ -295,7 +296,7 @@ static void test_bodystructure_walk(void **state)
 }
 
 /* A message that is nothing but a forwarded message, MIME_MAX_DEPTH + 4 levels down:
- * the walk stops at the depth limit as the BODYSTRUCTURE walk does. */
+ * the walk stops at the depth limit as the BODYSTRUCTURE walk does, and says so. */
 static void test_raw_depth_limit(void **state)
 {
 	(void)state;
@@ -311,8 +312,9 @@ static void test_raw_depth_limit(void **state)
 	}
 	struct seen s = {0};
 	struct gerr err;
-	assert_int_equal(mime_walk_raw(b.data, b.len, NULL, on_part, &s, &err), 0);
+	assert_int_equal(mime_walk_raw(b.data, b.len, NULL, on_part, &s, &err), 1);
 	assert_int_equal(s.n, 0);
+	assert_non_null(strstr(err.msg, "forwarded messages are nested more than 16 deep"));
 	seen_free(&s);
 	buf_free(&b);
 }
@@ -325,10 +327,80 @@ static void test_bodystructure_depth_limit(void **state)
 	for (int i = 0; i < MIME_MAX_DEPTH + 4; i++)
 		b = forward(b);
 	struct mime_parts parts = {0};
-	mime_walk_bodystructure(b, NULL, &parts);
+	struct gerr err;
+	assert_int_equal(mime_walk_bodystructure(b, NULL, &parts, &err), 1);
 	assert_int_equal(parts.len, 0);
+	assert_non_null(strstr(err.msg, "forwarded messages are nested more than 16 deep"));
 	mime_parts_free(&parts);
 	mailimap_body_free(b);
+}
+
+static struct mailimap_body *pdf_leaf(void)
+{
+	return leaf(MAILIMAP_MEDIA_BASIC_APPLICATION, "pdf", NULL, NULL, NULL,
+		    MAILIMAP_BODY_FLD_ENC_BASE64, 9);
+}
+
+/* Every part is taken however many there are (there was a fixed limit of 256). */
+static void test_bodystructure_many_parts(void **state)
+{
+	(void)state;
+	clist *l = clist_new();
+	for (int i = 0; i < 1000; i++)
+		clist_append(l, pdf_leaf());
+	struct mailimap_body *b = mailimap_body_new(MAILIMAP_BODY_MPART, NULL,
+						    mailimap_body_type_mpart_new(l, mstr("mixed"), NULL));
+	struct mime_parts parts = {0};
+	struct gerr err;
+	assert_int_equal(mime_walk_bodystructure(b, NULL, &parts, &err), 0);
+	assert_int_equal(parts.len, 1000);
+	assert_string_equal(parts.items[999].section, "1000");
+	mime_parts_free(&parts);
+	mailimap_body_free(b);
+}
+
+/* Multiparts nested deeper than MIME_MAX_NESTING: the walk says where; a part beside the
+ * deep branch is still taken. */
+static void test_bodystructure_nesting_limit(void **state)
+{
+	(void)state;
+	struct mailimap_body *deep = pdf_leaf();
+	for (int i = 0; i < MIME_MAX_NESTING + 5; i++)
+		deep = multi(deep, leaf(-1, "plain", NULL, NULL, NULL, MAILIMAP_BODY_FLD_ENC_7BIT, 1));
+	struct mailimap_body *b = multi(pdf_leaf(), deep);
+	struct mime_parts parts = {0};
+	struct gerr err;
+	assert_int_equal(mime_walk_bodystructure(b, NULL, &parts, &err), 1);
+	assert_int_equal(parts.len, 1);
+	assert_string_equal(parts.items[0].section, "1");
+	assert_non_null(strstr(err.msg, "MIME parts are nested more than 64 deep (at section 2.1.1."));
+	mime_parts_free(&parts);
+	mailimap_body_free(b);
+}
+
+static int count_part(void *ctx, const struct mime_part *p, const struct mime_body *b,
+		      struct gerr *err)
+{
+	(void)p, (void)b, (void)err;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static void test_raw_many_parts(void **state)
+{
+	(void)state;
+	struct buf b = {0};
+	buf_puts(&b, "From: a@pge.pl\r\nMIME-Version: 1.0\r\n"
+		     "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n");
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&b, "--o\r\nContent-Type: application/pdf; name=\"f%d.pdf\"\r\n"
+			       "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n", i);
+	buf_puts(&b, "--o--\r\n");
+	unsigned n = 0;
+	struct gerr err;
+	assert_int_equal(mime_walk_raw(b.data, b.len, NULL, count_part, &n, &err), 0);
+	assert_int_equal(n, 1000);
+	buf_free(&b);
 }
 
 int main(void)
@@ -343,6 +415,9 @@ int main(void)
 		cmocka_unit_test(test_bodystructure_walk),
 		cmocka_unit_test(test_bodystructure_depth_limit),
 		cmocka_unit_test(test_raw_depth_limit),
+		cmocka_unit_test(test_bodystructure_many_parts),
+		cmocka_unit_test(test_bodystructure_nesting_limit),
+		cmocka_unit_test(test_raw_many_parts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

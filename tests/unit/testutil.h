@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include "core/util.h"
 
 /* A fresh scratch directory under /tmp; the caller frees the string and removes it
@@ -37,6 +39,42 @@ static inline void write_text(const char *path, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	assert_int_equal(fclose(f), 0);
+}
+
+/* A scratch directory with spool/ and state/ folders in it (mode 0700); the caller
+ * releases the three with free_spool_tree(). */
+struct spool_tree {
+	char *dir, *spool, *state;
+};
+
+static inline void make_spool_tree(struct spool_tree *t)
+{
+	t->dir = scratch_dir();
+	t->spool = path_join(t->dir, "spool");
+	t->state = path_join(t->dir, "state");
+	assert_int_equal(mkdir(t->spool, 0700), 0);
+	assert_int_equal(mkdir(t->state, 0700), 0);
+}
+
+static inline void free_spool_tree(struct spool_tree *t)
+{
+	rm_rf(t->dir);
+	free(t->dir);
+	free(t->spool);
+	free(t->state);
+}
+
+/* A program built beside the test binaries' folder (build/tests/../NAME), such as the
+ * PDF text worker; the caller frees the string. */
+static inline char *built_program(const char *argv0, const char *name)
+{
+	char *self = xstrdup(argv0);
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0';
+	char *p = xasprintf("%s/../%s", slash ? self : ".", name);
+	free(self);
+	return p;
 }
 
 #endif

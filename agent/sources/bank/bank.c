@@ -91,15 +91,16 @@ static int bank_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 	static const char *const types[] = {"incoming", "outgoing", NULL};
 	static const char *const exports[] = {"mt940", "camt053", NULL};
 	struct bank_conf *c = src->typed;
-	int rc = 0;
+	const char *named = cf_scalar(cf_get(ctx, node, "provider"));  /* as written (maybe wrong) */
+	bool types_ok = all_in(ctx, node, "types", &c->types, types);
+	bool exports_ok = all_in(ctx, node, "export", &c->export, exports);
+	int rc = types_ok && exports_ok ? 0 : -1;
 
-	if (c->provider == BANK_ENABLEBANKING && (!c->application_id || c->private_key.kind == SECRET_NONE))
+	if (named && !strcmp(named, "enablebanking") && (!c->application_id || c->private_key.kind == SECRET_NONE))
 		rc = cf_error(ctx, node, "provider enablebanking needs application_id and private_key_file "
 			      "(the application registered in the Enable Banking control panel)");
-	if (c->provider == BANK_GOCARDLESS && (!c->secret_id || c->secret_key.kind == SECRET_NONE))
+	if (named && !strcmp(named, "gocardless") && (!c->secret_id || c->secret_key.kind == SECRET_NONE))
 		rc = cf_error(ctx, node, "provider gocardless needs secret_id and secret_key");
-	if (!all_in(ctx, node, "types", &c->types, types) || !all_in(ctx, node, "export", &c->export, exports))
-		rc = -1;
 	if (c->types.len == 0)
 		rc = cf_error(ctx, cf_get(ctx, node, "types"), "types: name at least one of incoming, outgoing");
 	for (size_t i = 0; i < c->accounts.len; i++) {
@@ -220,6 +221,10 @@ static enum run_outcome bank_run_source(struct source_run *run)
 		bank_close(&s);
 		return out;
 	}
+	for (size_t i = 0; i < s.conf->accounts.len; i++)
+		if (!bank_consent_account(&s.consent, NULL, s.conf->accounts.items[i]))
+			log_warn("%s: account %s (in accounts:) is not in the consent; link it: goniec bank link %s",
+				 run->src->name, s.conf->accounts.items[i], run->src->name);
 	accounts = bank_accounts_load(run->state_dir);
 	for (size_t i = 0; i < s.consent.naccounts && !source_run_stopping(); i++) {
 		if (!account_taken(s.conf, &s.consent.accounts[i]))

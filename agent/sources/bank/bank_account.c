@@ -70,7 +70,7 @@ struct collect {
 	json_t *pending;       /* keys of pending ones, sorted */
 	json_t *fp_count;      /* fingerprint -> occurrences in this listing */
 	struct stmt_file keep; /* keeps what st counts */
-	struct stmt st;        /* new booked (counted) and pending (kept, not counted) */
+	struct stmt st;        /* new booked ones and the pending ones (not in the sums) */
 	char last_booked[STMT_DATE_LEN + 1];
 	struct txn last;       /* the latest booked one of the listing */
 	unsigned long listed, duplicates;
@@ -122,15 +122,6 @@ static bool wanted(const struct bank_conf *conf, const struct txn *t)
 	return strlist_contains(&conf->types, t->amount >= 0 ? "incoming" : "outgoing");
 }
 
-static void keep_pending(struct stmt *st, const struct txn *t)
-{
-	if (st->ntxns == st->txns_cap) {
-		st->txns_cap = st->txns_cap ? st->txns_cap * 2 : 16;
-		st->txns = xrealloc(st->txns, st->txns_cap * sizeof(*st->txns));
-	}
-	txn_copy(&st->txns[st->ntxns++], t);
-}
-
 static int take_txn(void *ctx, const struct txn *t, const char *id, struct gerr *err)
 {
 	struct collect *c = ctx;
@@ -143,7 +134,7 @@ static int take_txn(void *ctx, const struct txn *t, const char *id, struct gerr 
 	key = id && *id ? xasprintf("id:%s", id) : fingerprint(c, t);
 	if (t->status == TXN_PENDING) {
 		json_array_append_new(c->pending, json_string(key));
-		keep_pending(&c->st, t);
+		stmt_emit_txn(&c->keep, &c->st, t, NULL, err);  /* counted apart from the sums */
 	} else {
 		if (strcmp(t->booking_date, c->last_booked) > 0) {
 			memcpy(c->last_booked, t->booking_date, sizeof(c->last_booked));
@@ -470,12 +461,13 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 		return out;
 	}
 	run->stats.looked_at += c.listed;
+	unsigned long booked_new = c.st.credits_count + c.st.debits_count;
 	json_t *pending_now = sorted(c.pending);
 	bool pending_changed = json_array_size(pending_now) && !json_equal(pending_now, json_object_get(st, "pending"));
 	json_decref(pending_now);
 	log_info("%s: %s: %lu transactions from %s to %s, %lu new, %zu pending, %lu recorded before", run->src->name,
-		 a->iban, c.listed, from, today, c.st.count, json_array_size(c.pending), c.duplicates);
-	if (c.st.count || pending_changed) {
+		 a->iban, c.listed, from, today, booked_new, json_array_size(c.pending), c.duplicates);
+	if (booked_new || pending_changed) {
 		struct tm tm;
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);

@@ -120,10 +120,10 @@ static void eb_close(struct bank_client *c)
 
 /* ---- requests and errors -------------------------------------------------------------- */
 
-static bool is_code(const char *error, const char *const *codes)
+static bool is_code(const char *api_code, const char *const *codes)
 {
-	for (size_t i = 0; error && codes[i]; i++)
-		if (!strcmp(error, codes[i]))
+	for (size_t i = 0; api_code && codes[i]; i++)
+		if (!strcmp(api_code, codes[i]))
 			return true;
 	return false;
 }
@@ -136,18 +136,20 @@ static int eb_error(const struct bank_client *c, const struct bank_resp *r, cons
 						   "SESSION_DOES_NOT_EXIST", "ACCOUNT_DOES_NOT_EXIST",
 						   "ASPSP_ACCOUNT_NOT_ACCESSIBLE", NULL};
 	static const char *const bank_down[] = {"ASPSP_ERROR", "ASPSP_TIMEOUT", NULL};
+	static const char *const rate_limited[] = {"ASPSP_RATE_LIMIT_EXCEEDED", NULL};
+	static const char *const wrong_period[] = {"WRONG_TRANSACTIONS_PERIOD", "PERIOD_INVALID", NULL};
 	json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
-	const char *error = bank_str(j, "error"), *message = bank_str(j, "message");
+	const char *api_code = bank_str(j, "error"), *message = bank_str(j, "message");
 	const char *code = bank_str(j, "code"), *title = bank_str(j, "title");
-	char *said = xasprintf("HTTP %ld%s%s%s%s", r->status, error ? " " : "", error ? error : "",
+	char *said = xasprintf("HTTP %ld%s%s%s%s", r->status, api_code ? " " : "", api_code ? api_code : "",
 			       message || title ? ": " : "", message ? message : title ? title : "");
 	const char *name = c->ctx.source_name;
 	int rc;
 
-	if (r->status == 429 || (error && !strcmp(error, "ASPSP_RATE_LIMIT_EXCEEDED"))) {
+	if (r->status == 429 || is_code(api_code, rate_limited)) {
 		rc = bank_fail(err, BANK_RATE_LIMITED, "%s: the bank's limit of reads is reached (%s)", what, said);
 		err->retry_after = r->retry_after;
-	} else if (is_code(error, consent_gone)) {
+	} else if (is_code(api_code, consent_gone)) {
 		rc = bank_fail(err, BANK_NEEDS_PERSON, "%s: the consent has ended (%s); renew it: goniec bank link %s",
 			       what, said, name);
 	} else if (r->status == 403 && message && strstr(message, "not active")) {
@@ -156,9 +158,9 @@ static int eb_error(const struct bank_client *c, const struct bank_resp *r, cons
 	} else if (r->status == 401) {
 		rc = bank_fail(err, BANK_NEEDS_PERSON, "%s: Enable Banking refused the application (%s): check application_id "
 			       "and that private_key_file is the key of the registered certificate", what, said);
-	} else if ((error && !strcmp(error, "WRONG_TRANSACTIONS_PERIOD")) || (code && !strcmp(code, "PERIOD_INVALID"))) {
+	} else if (is_code(api_code, wrong_period) || is_code(code, wrong_period)) {
 		rc = bank_fail(err, BANK_PERIOD, "%s: the bank refuses the period asked for (%s)", what, said);
-	} else if (is_code(error, bank_down) || r->status >= 500 || r->status == 408) {
+	} else if (is_code(api_code, bank_down) || r->status >= 500 || r->status == 408) {
 		rc = bank_fail(err, BANK_TEMPORARY, "%s: the bank did not answer properly (%s); tried again next run", what, said);
 	} else {
 		rc = bank_fail(err, BANK_PERMANENT, "%s: Enable Banking refused the request (%s)", what, said);
@@ -345,7 +347,7 @@ static int eb_refresh(struct bank_client *c, struct bank_consent *consent, struc
 	consent->valid_until = bank_parse_time(bank_str(json_object_get(ans, "access"), "valid_until"));
 	json_array_foreach(json_object_get(ans, "accounts"), i, uid) {
 		const char *id = json_string_value(uid);
-		if (!id || bank_consent_has(consent, id))
+		if (!id || bank_consent_account(consent, id, NULL))
 			continue;
 		char *dpath = xasprintf("/accounts/%s/details", id);
 		json_t *d = eb_call(c, "GET", dpath, NULL, "details of an account added to the consent", err);

@@ -355,7 +355,7 @@ static int requisition(struct bank_client *c, struct bank_consent *consent, stru
 	if (!consent->bank)
 		consent->bank = xstrdup(bank_str(ans, "institution_id") ?: "");
 	json_array_foreach(json_object_get(ans, "accounts"), i, id) {
-		if (!json_string_value(id) || bank_consent_has(consent, json_string_value(id)))
+		if (!json_string_value(id) || bank_consent_account(consent, json_string_value(id), NULL))
 			continue;
 		if ((rc = add_account(c, consent, json_string_value(id), err)) < 0)
 			break;

@@ -62,12 +62,13 @@ void bank_consent_add(struct bank_consent *c, const char *id, const char *iban,
 	a->name = xstrdup(name ? name : "");
 }
 
-bool bank_consent_has(const struct bank_consent *c, const char *id)
+const struct bank_account *bank_consent_account(const struct bank_consent *c, const char *id,
+						const char *iban)
 {
 	for (size_t i = 0; i < c->naccounts; i++)
-		if (!strcmp(c->accounts[i].id, id))
-			return true;
-	return false;
+		if (!strcmp(id ? c->accounts[i].id : c->accounts[i].iban, id ? id : iban))
+			return &c->accounts[i];
+	return NULL;
 }
 
 json_t *bank_json(const struct bank_resp *r, const char *what, struct bank_err *err)

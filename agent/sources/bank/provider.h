@@ -135,8 +135,10 @@ void bank_link_clear(struct bank_link *l);
 /* Add an account (copies). */
 void bank_consent_add(struct bank_consent *c, const char *id, const char *iban,
 		      const char *currency, const char *name);
-/* Is the account with this aggregator id in the consent? */
-bool bank_consent_has(const struct bank_consent *c, const char *id);
+/* The consent's account with this aggregator id (iban NULL) or this IBAN (id NULL), or
+ * NULL. */
+const struct bank_account *bank_consent_account(const struct bank_consent *c, const char *id,
+						const char *iban);
 /* The answer parsed as JSON, or NULL with err set (BANK_TEMPORARY: a garbled answer). */
 json_t *bank_json(const struct bank_resp *r, const char *what, struct bank_err *err);
 /* A decimal string amount ("-12.30", "5.2") into minor units of currency. */

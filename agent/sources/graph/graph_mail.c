@@ -25,6 +25,7 @@ struct gmsg {
 	json_t *origin;
 	unsigned pending;
 	unsigned taken, failed;
+	char *held;              /* why it is left for a person (a forwarded one over a limit) */
 	struct gmsg *next;
 };
 
@@ -201,6 +202,11 @@ static int walk_item(struct gatt *ga)
 	rc = mime_walk_raw(map, (size_t)st.st_size, &ga->gm->gr->run->src->accept, item_part, ga,
 			   &werr);
 	munmap(map, (size_t)st.st_size);
+	if (rc > 0 && !ga->gm->held) {
+		ga->gm->held = xasprintf("attached message \"%s\": %s", ga->a->name ? ga->a->name : "",
+					 werr.msg);
+		return 0;
+	}
 	if (rc < 0 && !strcmp(werr.msg, "not a MIME message")) {
 		log_warn("%s: forwarded message \"%s\" is not MIME; nothing taken from it",
 			 ga->gm->gr->run->src->name, ga->a->name ? ga->a->name : "");
@@ -234,6 +240,7 @@ static void remember(struct grun *gr, struct gmsg *gm)
 static void msg_free(struct gmsg *gm)
 {
 	json_decref(gm->origin);
+	free(gm->held);
 	free(gm->m.id);
 	free(gm->m.internet_id);
 	free(gm->m.subject);
@@ -250,12 +257,29 @@ static void msg_free(struct gmsg *gm)
 	free(gm);
 }
 
-static void msg_failed(struct gmsg *gm)
+/* Not done: looked at again next run (and skipped for the rest of this one). */
+static void msg_again(struct gmsg *gm)
 {
-	gm->gr->run->stats.failed++;
 	strset_add(&gm->gr->failed, gm->m.id);
 	hold_watermark(gm->f, gm->m.received);
 	msg_free(gm);
+}
+
+static void msg_failed(struct gmsg *gm)
+{
+	gm->gr->run->stats.failed++;
+	msg_again(gm);
+}
+
+/* Over a limit: left where it is, for a person. */
+static void msg_held(struct gmsg *gm)
+{
+	char *what = xasprintf("%s message from %s, \"%s\" (received %s)", gm->f->spec,
+			       gm->m.from ? gm->m.from : "?", gm->m.subject ? gm->m.subject : "",
+			       gm->m.received);
+	source_run_hold(gm->gr->run, what, gm->held);
+	free(what);
+	msg_again(gm);
 }
 
 /* Every transfer of a message has ended. */
@@ -265,6 +289,8 @@ static void msg_done(struct gmsg *gm)
 
 	if (gm->failed) {
 		msg_failed(gm);
+	} else if (gm->held) {
+		msg_held(gm);
 	} else if (gm->taken && gr->move_name) {
 		gm->next = gr->to_move;
 		gr->to_move = gm;

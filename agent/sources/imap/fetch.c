@@ -15,6 +15,7 @@
 #define SMALL_PART (1u << 20)          /* larger parts are fetched in chunks of this */
 #define BATCH_BYTES (4u << 20)         /* encoded bytes per multi-message fetch */
 #define BATCH_MESSAGES 200u
+#define BATCH_SECTIONS 200u            /* sections per FETCH: keeps the command line short */
 #define MAX_RECONNECTS 20u             /* per folder and run, to isolate unreadable messages */
 
 struct imap_msg {
@@ -23,7 +24,10 @@ struct imap_msg {
 	struct mime_parts parts;
 	bool *done;                 /* per part: filed now or before, or quarantined */
 	unsigned filed, refused, failed;
-	char *signature;            /* the small sections to fetch, space-separated */
+	char *signature;            /* the small sections to fetch together with other
+				     * messages', space-separated; NULL: none, or too many */
+	bool alone;                 /* small sections too many or too big to batch */
+	char *held;                 /* why the message is left for a person (mime.h limits) */
 };
 
 struct folder_run {
@@ -121,6 +125,7 @@ static void msg_free(struct imap_msg *m)
 	free(m->message_id);
 	free(m->done);
 	free(m->signature);
+	free(m->held);
 	mime_parts_free(&m->parts);
 }
 
@@ -168,28 +173,40 @@ static char *source_id(const struct folder_run *fr, uint32_t uid, const char *se
 	return xasprintf("%u/%u/%s", fr->uidvalidity, uid, section);
 }
 
+static bool small_part(const struct imap_msg *m, size_t i)
+{
+	return !m->done[i] && m->parts.items[i].size <= SMALL_PART;
+}
+
 /* Decide what to fetch of one message; parts filed before are done already. */
 static void plan_message(struct folder_run *fr, struct imap_msg *m, const struct mailimap_body *b)
 {
 	const struct source_run *run = fr->run;
 	const struct imap_conf *c = run->src->typed;
+	struct gerr why;
 	if (!whitelisted(c, m->addr) || !b)
 		return;
-	mime_walk_bodystructure(b, &run->src->accept, &m->parts);
+	if (mime_walk_bodystructure(b, &run->src->accept, &m->parts, &why) != 0)
+		m->held = xstrdup(why.msg);
 	m->done = xcalloc(m->parts.len + 1, sizeof *m->done);
 	struct buf sig = {0};
+	unsigned nsmall = 0;
+	uint64_t bytes = 0;
 	for (size_t i = 0; i < m->parts.len; i++) {
 		char *id = source_id(fr, m->uid, m->parts.items[i].section);
 		if (dedupe_has_id(run->dedupe, id)) {
 			m->done[i] = true;
 			m->filed++;
 			fr->run->stats.duplicates++;
-		} else if (m->parts.items[i].size <= SMALL_PART) {
+		} else if (small_part(m, i)) {
 			buf_printf(&sig, "%s%s", sig.len ? " " : "", m->parts.items[i].section);
+			nsmall++;
+			bytes += m->parts.items[i].size;
 		}
 		free(id);
 	}
-	m->signature = sig.len ? buf_take(&sig) : NULL;
+	m->alone = nsmall > BATCH_SECTIONS || bytes > BATCH_BYTES;
+	m->signature = sig.len && !m->alone ? buf_take(&sig) : NULL;
 	buf_free(&sig);
 }
 
@@ -495,9 +512,35 @@ static uint64_t small_bytes(const struct imap_msg *m)
 {
 	uint64_t n = 0;
 	for (size_t i = 0; i < m->parts.len; i++)
-		if (!m->done[i] && m->parts.items[i].size <= SMALL_PART)
+		if (small_part(m, i))
 			n += m->parts.items[i].size;
 	return n;
+}
+
+/* The small parts of a message that has too many of them to batch with others: fetched on
+ * its own, up to BATCH_SECTIONS sections and BATCH_BYTES at a time. */
+static void fetch_alone(struct folder_run *fr, struct imap_msg *m)
+{
+	struct buf sig = {0};
+	unsigned k = 0;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i <= m->parts.len && !fr->s->broken; i++) {
+		bool take = i < m->parts.len && small_part(m, i);
+		bool full = k == BATCH_SECTIONS ||
+			    (take && k && bytes + m->parts.items[i].size > BATCH_BYTES);
+		if (k && (full || i == m->parts.len)) {
+			(void)fetch_batch(fr, &m->uid, 1, sig.data);
+			sig.len = 0;
+			k = 0;
+			bytes = 0;
+		}
+		if (!take)
+			continue;
+		buf_printf(&sig, "%s%s", k ? " " : "", m->parts.items[i].section);
+		k++;
+		bytes += m->parts.items[i].size;
+	}
+	buf_free(&sig);
 }
 
 /* Fetch and file the small parts: messages grouped by alike sections, in batches. */
@@ -534,6 +577,8 @@ static void fetch_parts(struct folder_run *fr)
 	(void)fetch_small_parts(fr);
 	for (size_t i = 0; i < fr->nmsgs; i++) {
 		struct imap_msg *m = &fr->msgs[i];
+		if (m->alone && !fr->s->broken)
+			fetch_alone(fr, m);
 		for (size_t p = 0; p < m->parts.len; p++) {
 			if (!m->done[p] && m->parts.items[p].size > SMALL_PART && !fr->s->broken &&
 			    !m->failed)
@@ -620,19 +665,18 @@ static void move_messages(struct folder_run *fr, struct imap_target *t, const ui
 		if (ok && !fr->s->broken && move_set(fr, t, uids + i, k) == 0)
 			continue;
 		for (size_t j = 0; j < k; j++)
-			folder_state_add_pending(&fr->fs, uids[i + j]);
+			uid_list_add(&fr->fs.pending, uids[i + j]);
 		fr->failed = true;
 	}
 }
 
 static void retry_pending(struct folder_run *fr, struct imap_target *t)
 {
-	if (!t->raw || !fr->fs.npending)
+	if (!t->raw || !fr->fs.pending.len)
 		return;
-	uint32_t *uids = fr->fs.pending;
-	size_t n = fr->fs.npending;
-	fr->fs.pending = NULL;
-	fr->fs.npending = 0;
+	uint32_t *uids = fr->fs.pending.uids;
+	size_t n = fr->fs.pending.len;
+	fr->fs.pending = (struct uid_list){0};
 	log_info("%s: %s: moving %zu message(s) left from an earlier run", fr->run->src->name,
 		 fr->folder, n);
 	move_messages(fr, t, uids, n);
@@ -660,7 +704,18 @@ static void flush_chunk(struct folder_run *fr)
 	fr->run->stats.filed = fr->filed_before;
 }
 
-/* After a chunk: what to move, and how far the folder is done. */
+/* A message over a limit stays where it is; the run says which and why. */
+static void hold(struct folder_run *fr, const struct imap_msg *m)
+{
+	char *what = xasprintf("%s UID %u (from %s, \"%s\")", fr->folder, m->uid,
+			       m->addr ? m->addr : "?", m->subject ? m->subject : "");
+	source_run_hold(fr->run, what, m->held);
+	free(what);
+}
+
+/* After a chunk: what to move, and how far the folder is done (a message that failed
+ * stops there: it is looked at again next run). A held message is remembered instead:
+ * looked at again next run without holding up the folder. */
 static uint32_t finish_chunk(struct folder_run *fr, struct imap_target *t, uint32_t done_to)
 {
 	flush_chunk(fr);
@@ -669,16 +724,45 @@ static uint32_t finish_chunk(struct folder_run *fr, struct imap_target *t, uint3
 	uint32_t stop = 0;
 	for (size_t i = 0; i < fr->nmsgs; i++) {
 		const struct imap_msg *m = &fr->msgs[i];
-		if (m->failed && (!stop || m->uid < stop))
+		if (m->failed && (!stop || m->uid < stop)) {
 			stop = m->uid;
-		else if (!m->failed && m->filed && t->raw)
+		} else if (m->held && !m->failed) {
+			hold(fr, m);
+			uid_list_add(&fr->fs.held, m->uid);
+		} else if (!m->failed && m->filed && t->raw) {
 			take[n++] = m->uid;
+		}
 	}
 	move_messages(fr, t, take, n);
 	free(take);
 	if (stop)
 		fr->failed = true;
 	return stop ? stop - 1 : done_to;
+}
+
+/* The messages held in earlier runs, one by one: still over the limit (held again), gone
+ * (a person moved them: forgotten), or takeable after all (filed and moved). One that
+ * failed this time, or was not reached, stays on the list. */
+static void recheck_held(struct folder_run *fr, struct imap_target *t)
+{
+	struct uid_list was = fr->fs.held;
+	size_t i = 0;
+	fr->fs.held = (struct uid_list){0};
+	for (; i < was.len && !fr->s->broken; i++) {
+		uint32_t uid = was.uids[i];
+		if (fetch_structures(fr, uid, uid) != 0) {
+			fr->failed = true;
+			break;
+		}
+		fr->filed_before = fr->run->stats.filed;
+		fetch_parts(fr);
+		if (finish_chunk(fr, t, uid) != uid)
+			uid_list_add(&fr->fs.held, uid);
+		msgs_free(fr);
+	}
+	for (; i < was.len; i++)
+		uid_list_add(&fr->fs.held, was.uids[i]);
+	free(was.uids);
 }
 
 static int select_folder(struct folder_run *fr, struct imap_state *st)
@@ -754,6 +838,7 @@ int imap_fetch_folder(struct source_run *run, struct imap_session *s, struct ima
 	if (select_folder(&fr, st) != 0)
 		return -1;
 	retry_pending(&fr, target);
+	recheck_held(&fr, target);
 	scan(&fr, st, target);
 	save_state(&fr, st);
 	folder_state_free(&fr.fs);

@@ -1,9 +1,12 @@
 /* state — what the imap source remembers per folder between runs.
  *
  * One JSON file, <state_dir>/imap-folders.json, keyed by the folder's raw (wire) name:
- *   {"INBOX": {"uidvalidity": 1700000000, "last_uid": 4711, "pending_move": [4702]}}
+ *   {"INBOX": {"uidvalidity": 1700000000, "last_uid": 4711, "pending_move": [4702],
+ *              "held": [4650]}}
  * last_uid: every UID up to it has been looked at (taken, or not for us); pending_move:
- * messages whose documents are filed but whose move failed (retried next run). When the
+ * messages whose documents are filed but whose move failed (retried next run); held:
+ * messages left for a person because they go over a limit (looked at again every run,
+ * until they are gone). When the
  * server's UIDVALIDITY differs, the folder starts over from UID 1 (the spool's content
  * dedupe keeps that from filing anything twice). Written with write_file_atomic(),
  * mode 0600. A missing or unreadable file means "nothing seen yet" (with a warning).
@@ -25,11 +28,18 @@ struct imap_state {
 	json_t *root;
 };
 
+struct uid_list {
+	uint32_t *uids;      /* owned */
+	size_t len;
+};
+/* Add a UID unless it is there already. */
+void uid_list_add(struct uid_list *l, uint32_t uid);
+
 struct folder_state {
 	uint32_t uidvalidity;
 	uint32_t last_uid;
-	uint32_t *pending;   /* owned */
-	size_t npending;
+	struct uid_list pending; /* "pending_move" */
+	struct uid_list held;
 };
 
 void imap_state_load(struct imap_state *st, const char *state_dir, const char *label);
@@ -40,6 +50,5 @@ int imap_state_save(struct imap_state *st, struct gerr *err);
 void imap_state_free(struct imap_state *st);
 
 void folder_state_free(struct folder_state *fs);
-void folder_state_add_pending(struct folder_state *fs, uint32_t uid);
 
 #endif

@@ -1,0 +1,66 @@
+/* pdftext — the text of a PDF, read by a worker process with a time and memory limit.
+ *
+ * The reading itself is poppler-glib's, in the separate program goniec-pdftext
+ * (agent/pdfworker/): goniec never loads poppler itself, and a hostile PDF (one that
+ * loops, recurses, or asks for gigabytes) can only hurt that worker. Each document gets
+ * a fresh worker with RLIMIT_AS (memory) and RLIMIT_CPU set before exec, and a wall-clock
+ * deadline after which it is killed. Only the first `max_pages` pages are read and at
+ * most `max_text` bytes of text are kept.
+ *
+ * The text is laid out as the page shows it: one line per printed line, columns apart by
+ * two or more spaces, a blank line for a vertical gap, pages separated by '\f'.
+ *
+ * Outcomes: every PDF ends in one status with a reason a person can read (`why`); only a
+ * failure on our side (no worker program, no fork) is an error (-1).
+ *
+ * Ownership: struct pdftext is filled by pdftext_read() and released with
+ * pdftext_free(). Errors: -1 with err set (names the file).
+ */
+#ifndef GONIEC_FORMATS_PDFTEXT_H
+#define GONIEC_FORMATS_PDFTEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+
+enum pdftext_status {
+	PDFTEXT_OK = 0,      /* text read */
+	PDFTEXT_NO_TEXT,     /* readable, but no text layer (a scan) */
+	PDFTEXT_ENCRYPTED,   /* needs a password */
+	PDFTEXT_UNREADABLE,  /* not a PDF poppler can open, or the reader crashed on it */
+	PDFTEXT_TIME_LIMIT,  /* the worker ran out of time */
+	PDFTEXT_MEMORY_LIMIT,/* the worker ran out of memory */
+};
+
+struct pdftext_limits {
+	int seconds;           /* wall clock and CPU, per document */
+	uint64_t memory;       /* bytes of address space */
+	int max_pages;
+	size_t max_text;       /* bytes of text kept */
+};
+/* 20 s, 512 MiB, 100 pages, 4 MiB of text. */
+extern const struct pdftext_limits pdftext_default_limits;
+
+struct pdftext {
+	enum pdftext_status status;
+	char *text;        /* NUL-terminated (empty unless PDFTEXT_OK) */
+	size_t len;
+	int pages_read, pages_total;
+	bool truncated;    /* pages or text cut at the limits */
+	long peak_kib;     /* the worker's peak resident memory */
+	char *why;         /* for any status but PDFTEXT_OK */
+};
+
+/* Read the text of the PDF at path. lim may be NULL (the defaults). */
+int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdftext *out,
+		 struct gerr *err);
+void pdftext_free(struct pdftext *t);
+/* "ok", "none", "encrypted", "unreadable", "time-limit", "memory-limit". */
+const char *pdftext_status_name(enum pdftext_status s);
+
+/* The worker program to run (default: goniec-pdftext beside the running program, else
+ * the installed one under GONIEC_LIBEXECDIR). For tests; NULL restores the default. */
+void pdftext_set_worker(const char *path);
+
+#endif

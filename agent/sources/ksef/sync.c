@@ -1,0 +1,334 @@
+/* ksef/sync — incremental download of one subject's invoices (see sync.h). */
+#include "sources/ksef/sync.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/dedupe.h"
+#include "core/log.h"
+#include "core/spool.h"
+#include "sources/invoice_xml.h"
+#include "sources/ksef/crypto.h"
+#include "sources/ksef/isotime.h"
+
+#define CODE_BEYOND_HWM 21183
+#define DAY_MS (24LL * 3600 * 1000)
+
+/* One subject's walk through its windows. */
+struct walk {
+	struct ksef_sync *s;
+	const char *subject;         /* purchase | sales */
+	const char *subject_type;    /* Subject2 | Subject1 */
+	json_t *st;                  /* state[subject] */
+	bool stalled;                /* an invoice failed: the mark stays before it */
+	unsigned long filed, known;
+};
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- requests ------------------------------------------------------------------------ */
+
+/* A request with the access token kept fresh; a 401 renews it once. */
+static int call(struct ksef_sync *s, enum ksef_group g, const char *method, const char *path,
+		const char *body, struct ksef_resp *r, struct gerr *err)
+{
+	for (int attempt = 0;; attempt++) {
+		if (ksef_keep_access(s->client, s->session, attempt > 0, &s->needs_person, err) < 0)
+			return -1;
+		if (ksef_request(s->client, g, method, path, s->session->access, body, r, err) < 0)
+			return -1;
+		if (r->status != 401 || attempt > 0)
+			return 0;
+		log_info("%s: KSeF no longer takes the access token; renewing it", s->run->src->name);
+		ksef_resp_free(r);
+	}
+}
+
+static int answer_error(const struct ksef_resp *r, const char *what, struct gerr *err)
+{
+	char *why = ksef_error_text(r);
+	gerr_set(err, "%s: %s", what, why);
+	free(why);
+	return -1;
+}
+
+/* One page of metadata; 1 when KSeF has nothing stored yet from `from` on (21183). */
+static int query_page(struct walk *w, int64_t from, int64_t to, int page, json_t **out,
+		      struct gerr *err)
+{
+	char f[KSEF_TIME_LEN + 1], t[KSEF_TIME_LEN + 1];
+	ksef_time_format(from, f);
+	ksef_time_format(to, t);
+	json_t *q = json_pack("{s:s, s:{s:s, s:s, s:s, s:b}}", "subjectType", w->subject_type,
+			      "dateRange", "dateType", "PermanentStorage", "from", f, "to", t,
+			      "restrictToPermanentStorageHwmDate", 1);
+	char *body = json_dumps(q, JSON_COMPACT);
+	char *path = xasprintf("/invoices/query/metadata?sortOrder=Asc&pageOffset=%d&pageSize=%d",
+			       page, KSEF_PAGE_SIZE);
+	struct ksef_resp r;
+	int rc = call(w->s, KSEF_METADATA, "POST", path, body, &r, err);
+	*out = NULL;
+	if (rc == 0 && r.status == 400 && ksef_error_code(&r) == CODE_BEYOND_HWM) {
+		rc = 1;
+	} else if (rc == 0 && r.status != 200) {
+		rc = answer_error(&r, "listing invoices (POST /invoices/query/metadata)", err);
+	} else if (rc == 0) {
+		/* (json_is_object() is a macro that reads its argument twice.) */
+		*out = json_loadb(r.body.data, r.body.len, 0, NULL);
+		if (!json_is_object(*out)) {
+			json_decref(*out);
+			*out = NULL;
+			rc = gerr_set(err, "listing invoices: KSeF's answer is not a JSON object");
+		}
+	}
+	ksef_resp_free(&r);
+	free(path);
+	free(body);
+	json_decref(q);
+	return rc;
+}
+
+/* ---- one invoice ---------------------------------------------------------------------- */
+
+/* A KSeF number as the API describes it (35, or 36 for KSeF 1.0): it names a file and a
+ * URL path, so nothing else passes. */
+static bool ksef_number_ok(const char *n)
+{
+	size_t len = n ? strlen(n) : 0;
+	if (len < 35 || len > 36)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isdigit((unsigned char)n[i]) && !(n[i] >= 'A' && n[i] <= 'F') && n[i] != '-')
+			return false;
+	return true;
+}
+
+static json_t *given_invoice(const struct walk *w, const char *number)
+{
+	char why[48];
+	snprintf(why, sizeof(why), "subjectType %s", w->subject_type);
+	return json_pack("{s:s, s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}}}", "ksef_number", number,
+			 "direction", strcmp(w->subject, "sales") == 0 ? "sales" : "purchase",
+			 "found", "ksef_number", "by", "ksef", "at", "ksefNumber",
+			 "direction", "by", "source", "at", why);
+}
+
+static int file_invoice(struct walk *w, const json_t *meta, const char *number,
+			const struct ksef_resp *r, struct gerr *err)
+{
+	struct source_run *run = w->s->run;
+	const struct source_conf *src = run->src;
+	json_t *given = given_invoice(w, number);
+	json_t *inv = invoice_xml_json(r->body.data, r->body.len, true, given,
+				       w->s->company_nip);
+	json_t *origin = json_pack("{s:{s:s, s:s, s:s, s:O?, s:O?}}", "ksef", "ksef_number", number,
+				   "subject", w->subject, "environment", w->s->environment,
+				   "permanent_storage_date", json_object_get(meta, "permanentStorageDate"),
+				   "invoice_hash", json_object_get(meta, "invoiceHash"));
+	char *name = xasprintf("%s.xml", number);
+	struct doc_meta dm = {
+		.source_name = src->name, .source_type = src->type->name,
+		.company = src->company ? src->company->id : NULL, .name_hint = name,
+		.kind = "invoice", .source_id = number, .accept = &src->accept,
+		.origin = origin, .invoice = inv,
+	};
+	struct spool_result res;
+	int rc = spool_file_buffer(run->spool, run->dedupe, &dm, r->body.data, r->body.len, &res, err);
+	if (rc == 0) {
+		if (res.status == SPOOL_FILED) {
+			run->stats.filed++;
+			run->stats.bytes += res.size;
+			w->filed++;
+			json_object_set_new(w->st, "filed", json_integer(
+				json_integer_value(json_object_get(w->st, "filed")) + 1));
+			log_info("%s: filed %s as %s", src->name, number, res.path);
+		} else if (res.status == SPOOL_DUPLICATE) {
+			run->stats.duplicates++;
+		} else {
+			run->stats.quarantined++;
+			log_warn("%s: %s quarantined: %s", src->name, number, res.reason);
+		}
+		spool_result_free(&res);
+		if (run->progress)
+			run->progress(run);
+	}
+	free(name);
+	json_decref(origin);
+	json_decref(inv);
+	json_decref(given);
+	return rc;
+}
+
+static int download(struct walk *w, const json_t *meta, const char *number, struct gerr *err)
+{
+	char *path = xasprintf("/invoices/ksef/%s", number);
+	struct ksef_resp r;
+	int rc = call(w->s, KSEF_DOWNLOAD, "GET", path, NULL, &r, err);
+	const char *want = json_string_value(json_object_get(meta, "invoiceHash"));
+	char got[KSEF_HASH_B64_LEN + 1];
+	if (rc == 0 && r.status != 200) {
+		char *what = xasprintf("downloading %s", number);
+		rc = answer_error(&r, what, err);
+		free(what);
+	} else if (rc == 0) {
+		ksef_sha256_b64(r.body.data ? r.body.data : "", r.body.len, got);
+		if (want && strcmp(want, got) != 0)
+			rc = gerr_set(err, "downloading %s: its SHA-256 is not the one KSeF lists "
+				      "(%s, listed %s)", number, got, want);
+		else
+			rc = file_invoice(w, meta, number, &r, err);
+	}
+	ksef_resp_free(&r);
+	free(path);
+	return rc;
+}
+
+static void note_dates(struct walk *w, const json_t *meta)
+{
+	static const char *const keys[][2] = {{"issueDate", "last_issue_date"},
+					      {"permanentStorageDate", "last_storage"}};
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		const char *v = json_string_value(json_object_get(meta, keys[i][0]));
+		const char *old = json_string_value(json_object_get(w->st, keys[i][1]));
+		if (v && (!old || strcmp(v, old) > 0))
+			json_object_set_new(w->st, keys[i][1], json_string(v));
+	}
+}
+
+static void set_mark(struct walk *w, const char *date)
+{
+	if (!w->stalled && date)
+		json_object_set_new(w->st, "hwm", json_string(date));
+}
+
+/* Download and file one listed invoice unless it was filed before. A failure is counted
+ * and holds the mark; only a stop (deadline, sign-in refused) returns -1. */
+static int take(struct walk *w, const json_t *meta, struct gerr *err)
+{
+	struct source_run *run = w->s->run;
+	const char *number = json_string_value(json_object_get(meta, "ksefNumber"));
+	const char *stored = json_string_value(json_object_get(meta, "permanentStorageDate"));
+	struct gerr e = {0};
+	run->stats.looked_at++;
+	if (!ksef_number_ok(number)) {
+		run->stats.failed++;
+		w->stalled = true;
+		log_error("%s: KSeF listed an invoice without a valid ksefNumber", run->src->name);
+		return 0;
+	}
+	if (dedupe_has_id(run->dedupe, number)) {
+		run->stats.duplicates++;
+		w->known++;
+	} else if (download(w, meta, number, &e) < 0) {
+		if (w->s->client->out_of_time || w->s->needs_person) {
+			*err = e;
+			return -1;
+		}
+		run->stats.failed++;
+		w->stalled = true;
+		log_error("%s: %s", run->src->name, e.msg);
+		if (!run->err.msg[0])
+			run->err = e;
+		return 0;
+	}
+	note_dates(w, meta);
+	set_mark(w, stored);
+	return 0;
+}
+
+/* ---- windows and pages ------------------------------------------------------------------ */
+
+static int save_state(struct ksef_sync *s, struct gerr *err)
+{
+	char *path = path_join(s->run->state_dir, KSEF_STATE_FILE);
+	char *text = json_dumps(s->state, JSON_INDENT(1) | JSON_SORT_KEYS);
+	int rc = write_file_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* One window [from, to]: its pages, restarting from the last record when truncated. */
+static int walk_window(struct walk *w, int64_t from, int64_t to, struct gerr *err)
+{
+	int page = 0;
+	for (;;) {
+		json_t *ans = NULL;
+		int rc = query_page(w, from, to, page, &ans, err);
+		if (rc != 0)
+			return rc > 0 ? 0 : -1;
+		json_t *list = json_object_get(ans, "invoices"), *meta;
+		size_t i;
+		json_array_foreach(list, i, meta)
+			if (take(w, meta, err) < 0 || source_run_stopping()) {
+				json_decref(ans);
+				return source_run_stopping() ? 0 : -1;
+			}
+		bool more = json_is_true(json_object_get(ans, "hasMore"));
+		bool truncated = json_is_true(json_object_get(ans, "isTruncated"));
+		const char *last = json_string_value(json_object_get(
+			json_array_get(list, json_array_size(list) - 1), "permanentStorageDate"));
+		const char *hwm = json_string_value(json_object_get(ans, "permanentStorageHwmDate"));
+		int64_t next = from;
+		if (!more)
+			set_mark(w, hwm);
+		else if (truncated && (!last || ksef_time_parse(last, &next) < 0 || next <= from))
+			rc = gerr_set(err, "KSeF truncated the list but its last record moves nothing on");
+		json_decref(ans);
+		/* What the mark says is filed must be durable before the mark is. */
+		if (rc < 0 || spool_flush(w->s->run->spool, err) < 0 || save_state(w->s, err) < 0)
+			return -1;
+		if (!more)
+			return 0;
+		if (truncated) {
+			from = next;
+			page = 0;
+		} else {
+			page++;
+		}
+	}
+}
+
+/* Where this subject's listing starts: the mark less the overlap, or the history. */
+static int64_t start_of(const struct walk *w, int64_t history_start)
+{
+	const char *hwm = json_string_value(json_object_get(w->st, "hwm"));
+	int64_t ms;
+	if (hwm && ksef_time_parse(hwm, &ms) == 0)
+		return ms - KSEF_OVERLAP_MS;
+	return history_start;
+}
+
+int ksef_sync_subject(struct ksef_sync *s, const char *subject, int64_t history_start,
+		      struct gerr *err)
+{
+	struct walk w = {.s = s, .subject = subject,
+			 .subject_type = strcmp(subject, "sales") == 0 ? "Subject1" : "Subject2"};
+	w.st = json_object_get(s->state, subject);
+	if (!json_is_object(w.st)) {
+		w.st = json_object();
+		json_object_set_new(s->state, subject, w.st);
+	}
+	int64_t now = wall_ms(), from = start_of(&w, history_start);
+	int rc = 0;
+	while (rc == 0 && from < now && !source_run_stopping()) {
+		int64_t to = from + KSEF_WINDOW_DAYS * DAY_MS < now ? from + KSEF_WINDOW_DAYS * DAY_MS : now;
+		rc = walk_window(&w, from, to, err);
+		from = to;
+	}
+	struct gerr e;
+	if (save_state(s, &e) < 0 && rc == 0) {
+		*err = e;
+		rc = -1;
+	}
+	log_info("%s: %s: %lu new invoice(s) filed, %lu known already", s->run->src->name, subject,
+		 w.filed, w.known);
+	return rc;
+}

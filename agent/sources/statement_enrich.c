@@ -1,0 +1,73 @@
+/* statement_enrich — see statement_enrich.h. */
+#include "sources/statement_enrich.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "formats/bankcsv.h"
+#include "formats/stmtfile.h"
+
+/* Types that are statements by their content alone. */
+static bool statement_type(const char *type)
+{
+	return !strcmp(type, "mt940") || !strcmp(type, "camt") || !strcmp(type, "transactions");
+}
+
+bool statement_enrich_wants(const char *type, const char *name_hint)
+{
+	return statement_type(type) || !strcmp(type, "csv") || !strcmp(type, "xml") ||
+	       (name_hint && stmt_name_claims(name_hint));
+}
+
+/* Does the document claim to be a statement, or is a CSV/XML one of a kind goniec reads? */
+static bool claims(const struct statement_enrich_doc *doc, struct gerr *err)
+{
+	if (statement_type(doc->type) || (doc->name_hint && stmt_name_claims(doc->name_hint)))
+		return true;
+	int fd = open(doc->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		gerr_sys(err, "cannot open %s", doc->path);
+		return true;
+	}
+	struct stmt_input in;
+	const char *head;
+	size_t len;
+	stmt_input_fd(&in, fd, doc->path);
+	bool is = stmt_input_peek(&in, STMT_SNIFF_BYTES, &head, &len, err) < 0 ||
+		  stmt_sniff(head, len) != STMT_FORMAT_UNKNOWN;
+	stmt_input_free(&in);
+	close(fd);
+	return is;
+}
+
+static void load_maps(const char *confdir)
+{
+	struct diag diag = {0};
+	bankcsv_load_confdir(confdir, &diag);
+	for (size_t i = 0; i < diag.len; i++) /* goniec check reports them too */
+		log_warn("%s:%d:%d: %s", diag.items[i].pos.file, diag.items[i].pos.line,
+			 diag.items[i].pos.col, diag.items[i].msg);
+	diag_free(&diag);
+}
+
+void statement_enrich(const char *confdir, const struct statement_enrich_doc *doc,
+		      json_t *fields, bool *unreadable)
+{
+	struct gerr err = {0};
+	*unreadable = false;
+	if (!statement_enrich_wants(doc->type, doc->name_hint) || !claims(doc, &err))
+		return;
+	load_maps(confdir);
+	struct stmt_file f;
+	/* messages name the document as the source named it, not the spool's temporary name */
+	stmt_file_init(&f, doc->name_hint ? doc->name_hint : "statement");
+	if (!err.msg[0] && stmt_read_path(doc->path, &f, NULL, &err) == 0) {
+		json_object_set_new(fields, "statement", stmt_sidecar_json(&f));
+	} else {
+		json_object_set_new(fields, "statement", stmt_sidecar_error_json(f.format, err.msg));
+		*unreadable = true;
+	}
+	stmt_file_free(&f);
+}

@@ -1,0 +1,49 @@
+/* libFuzzer target: the bank source's readers of aggregator answers (Enable Banking pages
+ * and balances, GoCardless transactions and balances), and the MT940 and CAMT.053
+ * writers on whatever transactions they yield (titles and names from the input). */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "formats/camt_write.h"
+#include "formats/mt940_write.h"
+#include "sources/bank/provider.h"
+
+struct collected {
+	struct stmt_file f;
+	struct stmt st;
+};
+
+static int take(void *ctx, const struct txn *t, const char *id, struct gerr *err)
+{
+	struct collected *c = ctx;
+
+	(void)id;
+	return c->st.ntxns < 64 ? stmt_emit_txn(&c->f, &c->st, t, NULL, err) : 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct bank_account acc = {"id", "PL61109010140000071219812874", "PLN", "fuzz"};
+	struct collected c = {.f = {.keep_txns = true}};
+	struct bank_txn_sink sink = {&c, take};
+	struct bank_balances b;
+	struct bank_err err;
+	struct buf out = {0};
+	json_t *j = json_loadb((const char *)data, size, 0, NULL);
+
+	if (!j)
+		return 0;
+	bank_eb_page(j, &acc, &sink, &err);
+	bank_gc_transactions(j, &acc, &sink, &err);
+	bank_eb_balances(j, &b);
+	bank_gc_balances(j, &b);
+	snprintf(c.st.account, sizeof(c.st.account), "%s", acc.iban);
+	snprintf(c.st.currency, sizeof(c.st.currency), "PLN");
+	mt940_write(&c.st, &out);
+	camt053_write(&c.st, "fuzz", &out);
+	buf_free(&out);
+	stmt_clear(&c.st);
+	json_decref(j);
+	return 0;
+}

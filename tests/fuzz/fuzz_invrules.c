@@ -1,0 +1,83 @@
+/* libFuzzer target: the invoice field rules (the shipped conf.d/invoices/rules.yaml) and
+ * every value reader over arbitrary text. Checks the promises of formats/invvalue.h and
+ * formats/invrules.h: readers never read past the text; every field read is whole (a real
+ * date, a NIP and account whose checksums hold, totals that add up) and says where it was
+ * found. Run from the checkout root (make fuzz). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/idnum.h"
+#include "formats/invrules.h"
+#include "formats/invvalue.h"
+
+static struct inv_rules *rules;
+
+static void load_rules(void)
+{
+	char *text;
+	size_t len;
+	struct gerr err;
+	struct diag d = {0};
+	if (read_file("conf.d/invoices/rules.yaml", 1 << 20, &text, &len, &err) != 0)
+		abort();
+	rules = inv_rules_load_string("rules.yaml", text, len, &d);
+	free(text);
+	diag_free(&d);
+	if (!rules)
+		abort();
+}
+
+static void check_readers(const char *s, size_t len)
+{
+	char buf[INV_URL_MAX + 1];
+	int64_t m;
+	char cur[4];
+	size_t n[] = {
+		inv_read_date(s, buf), inv_read_amount(s, &m, cur), inv_read_currency(s, cur),
+		inv_read_nip(s, buf), inv_read_account(s, buf), inv_read_number(s, buf),
+		inv_read_ksef(s, buf), inv_read_url(s, buf),
+	};
+	for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
+		if (n[i] > len)
+			abort();
+}
+
+static void check_reading(const struct inv_reading *r)
+{
+	char d[11];
+	for (int f = 0; f < TF_COUNT; f++) {
+		const struct inv_hit *h = &r->f[f];
+		if (!h->found)
+			continue;
+		if (!h->rule || h->page < 1 || h->line < 1 || strlen(h->value) == 0)
+			abort();
+		if ((f == TF_ISSUE_DATE || f == TF_SALE_DATE || f == TF_DUE_DATE) &&
+		    (inv_read_date(h->value, d) != 10 || strcmp(d, h->value) != 0))
+			abort();
+		if ((f == TF_SELLER_NIP || f == TF_BUYER_NIP) && !nip_valid(h->value))
+			abort();
+		if (f == TF_ACCOUNT && !iban_valid(h->value))
+			abort();
+	}
+	const struct inv_hit *n = &r->f[TF_NET], *v = &r->f[TF_VAT], *g = &r->f[TF_GROSS];
+	if (n->found && v->found && g->found && n->amount + v->amount != g->amount)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!rules)
+		load_rules();
+	char *text = malloc(size + 1);
+	memcpy(text, data, size);
+	text[size] = 0;
+	size_t len = strlen(text);
+	for (size_t i = 0; i < len && i < 64; i++)
+		check_readers(text + i, len - i);
+	struct inv_reading r;
+	inv_rules_read(rules, text, &r);
+	check_reading(&r);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,197 @@
+#!/bin/bash
+# The ksef source against the KSeF API fixture (tests/fixtures/ksef_server.py, every
+# request and answer checked against the official OpenAPI): the sample FA(3) invoices
+# read through a first run, an incremental run without duplicates, truncation of the
+# list across a page boundary, rate limits (429 with Retry-After, and pacing under the
+# limits), a rejected token (needs a person, with KSeF's reason), an access token that
+# expires mid-run (refreshed), a non-FA(3) invoice (FA(2) on TEST: filed with
+# invoice.error), and `goniec check` on bad KSeF settings.
+. "$(dirname "$0")/lib.sh"
+
+make_test_ca
+FIX=$SRC_DIR/tests/fixtures/ksef_server.py
+OAS=$SRC_DIR/../shared/samples/ksef/openapi/ksef-api-2.0-open-api.json
+SAMPLES=$SRC_DIR/../shared/samples/ksef/fa3
+[ -f "$OAS" ] || skip "no ../shared/samples (the KSeF OpenAPI)"
+NIP=1111111111            # the buyer (and once the seller) in three of the samples
+TOKEN=ksef-token-acme-0001
+
+# start_ksef [ARGS...] — sets PORT; stopped at exit.
+start_ksef() {
+	local pid
+	PORT=$(free_port)
+	python3 "$FIX" --port "$PORT" --cert "$T/tls/server.pem" --key "$T/tls/server.key" \
+		--oas "$OAS" --context "$NIP:$TOKEN" --context "5265877635:$TOKEN-gen" "$@" \
+		>>"$T/server.log" 2>&1 &
+	pid=$!
+	at_exit "kill $pid 2>/dev/null"
+	SERVER_PID=$pid
+	wait_port "$PORT" 20 || { echo "fixture did not start"; cat "$T/server.log"; exit 1; }
+}
+stop_ksef() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; }
+fixture() { curl -s --cacert "$T/tls/ca.pem" "https://127.0.0.1:$PORT/_fixture/$1" "${@:2}"; }
+fault() { fixture faults -X POST -d "$1" >/dev/null; }
+stat_of() { fixture stats | python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+# conf NAME [EXTRA YAML LINES] — a conf.d in $T/NAME with one ksef source.
+conf() {
+	local d=$T/$1 nip=${3:-111-111-11-11} token=${4:-$T/token}
+	mkdir -p "$d/conf.d"
+	cat >"$d/conf.d/acme.yaml" <<EOF
+agent:
+  spool: $d/spool
+  state: $d/state
+company: {id: acme, name: ACME, nip: "$NIP"}
+sources:
+  - name: acme-ksef
+    type: ksef
+    nip: "$nip"
+    token_file: $token
+    environment: ${ENVNAME:-test}
+    base_url: https://127.0.0.1:$PORT/v2
+    ca_file: $T/tls/ca.pem
+    history: 30d
+${2:-}
+EOF
+	CONF=$d/conf.d
+	SPOOL=$d/spool
+	STATE=$d/state/sources/acme-ksef
+}
+printf '%s\n' "$TOKEN" >"$T/token"
+printf '%s-gen\n' "$TOKEN" >"$T/token-gen"
+printf 'wrong-token\n' >"$T/token-wrong"
+printf 'revoked-token\n' >"$T/token-revoked"
+chmod 600 "$T"/token*
+run() { "$GONIEC" -c "$CONF" "$@" >"$T/out" 2>&1; RC=$?; }
+has() { grep -q -- "$1" "$T/out"; }
+sidecar_of() { ls "$SPOOL"/*/*/*/acme-ksef/"$1"*.meta.json 2>/dev/null | head -1; }
+# flat SIDECAR — its invoice as "path=value" lines (one python start per sidecar).
+flat() {
+	python3 -c '
+import json, sys
+def walk(v, p):
+    if isinstance(v, dict):
+        for k, x in v.items(): walk(x, p + [k])
+    elif isinstance(v, list):
+        for i, x in enumerate(v): walk(x, p + [str(i)])
+    else: print(".".join(p) + "=" + str(v))
+walk(json.load(open(sys.argv[1]))["invoice"], [])' "$1" >"$T/flat"
+}
+field() { sed -n "s/^$1=//p" "$T/flat"; }
+no_violations() { test "$(stat_of "['schema_violations']")" = "[]"; }
+
+# ---- goniec check ----------------------------------------------------------------------
+PORT=1
+conf check
+run check
+check "check accepts a KSeF source" test $RC -eq 0
+conf badnip "" "111-111-11-12"
+run check
+check "check refuses a NIP that fails the checksum" has "acme.yaml:[0-9]*:[0-9]*: .*nip: '111-111-11-12' fails the NIP checksum"
+ENVNAME=production conf badenv '    subjects: [purchase, buys]
+    schedule: {every: 5m}'
+run check
+check "check refuses an unknown environment" has "environment.*production"
+check "check refuses an unknown subject" has "unknown subject 'buys'"
+check "check refuses a schedule more often than every 15 minutes" has "every 15 minutes"
+
+# ---- the samples: a first run ----------------------------------------------------------
+mkdir -p "$T/samples"
+for f in "$SAMPLES"/ksef-fop-*.xml "$SAMPLES"/cirfmf-pdf-generator-invoice.xml; do
+	ln -s "$f" "$T/samples/"
+done
+start_ksef --invoices "$T/samples" --context "$NIP:revoked-token:revoked" \
+	--rate-limits '{"invoiceDownload": [1, 100, 1000]}'
+conf first '    subjects: [purchase, sales]'
+run fetch --here
+check "first run: exit 0" test $RC -eq 0
+check_eq "first run: three invoices bought by $NIP, one of them also sold" 3 "$(count_docs "$SPOOL")"
+sc=$(sidecar_of 1111111111-)
+check "the invoice is filed as <ksefNumber>.xml" test -f "${sc%.meta.json}"
+flat "$sc"
+check_eq "its number (FA P_2)" 5t4343trgfds "$(field number)"
+check_eq "its gross" 955.71 "$(field gross)"
+check_eq "its direction" purchase "$(field direction)"
+check_eq "its KSeF number is the file's name" "$(basename "${sc%.xml.meta.json}")" "$(field ksef_number)"
+check_eq "the KSeF number was found by KSeF" ksef "$(field found.ksef_number.by)"
+check_eq "the factor's account" PL62101000000000001234567890 "$(field seller.account)"
+flat "$(grep -l '"number": "15/2024"' "$SPOOL"/*/*/*/acme-ksef/*.meta.json)"
+check_eq "the EUR invoice's VAT in PLN" 99.36 "$(field vat_pln)"
+check "every answer of the fixture kept to the OpenAPI" no_violations
+check_eq "the session was closed at the end" 1 "$(stat_of "['sessions_closed']")"
+check "no session file is left in the state directory" test ! -e "$STATE/ksef-session.json"
+check_eq "the state file is the service user's only" 600 "$(stat -c %a "$STATE/ksef-state.json")"
+check "KSeF's key certificate is kept" test -s "$STATE/ksef-key.json"
+run status --json
+check "status shows the last invoice date seen" has '"last_issue_date": "2026-02-11"'
+
+# ---- incremental: nothing twice, the new one once ----------------------------------------
+new_invoice() {   # new_invoice NUMBER NS FORM
+	cat <<EOF | base64 -w0
+<?xml version="1.0" encoding="utf-8"?>
+<Faktura xmlns="$2"><Naglowek><KodFormularza kodSystemowy="$3" wersjaSchemy="1-0E">FA</KodFormularza><WariantFormularza>3</WariantFormularza></Naglowek>
+<Podmiot1><DaneIdentyfikacyjne><NIP>5265877635</NIP><Nazwa>Energa sp. z o.o.</Nazwa></DaneIdentyfikacyjne><Adres><KodKraju>PL</KodKraju><AdresL1>ul. Nowa 1</AdresL1></Adres></Podmiot1>
+<Podmiot2><DaneIdentyfikacyjne><NIP>$NIP</NIP><Nazwa>ACME</Nazwa></DaneIdentyfikacyjne></Podmiot2>
+<Fa><KodWaluty>PLN</KodWaluty><P_1>2026-11-20</P_1><P_2>$1</P_2><P_13_1>100.00</P_13_1><P_14_1>23.00</P_14_1><P_15>123.00</P_15><Adnotacje><P_18A>2</P_18A></Adnotacje><RodzajFaktury>VAT</RodzajFaktury></Fa></Faktura>
+EOF
+}
+fixture invoices -X POST -d "{\"xml_b64\": \"$(new_invoice FV/NEW/1 http://crd.gov.pl/wzor/2025/06/25/13775/ 'FA (3)')\"}" >/dev/null
+run fetch --here
+check "second run: exit 0" test $RC -eq 0
+check_eq "second run: only the new invoice is added" 4 "$(count_docs "$SPOOL")"
+check "second run: the new one is there" grep -q '"number": "FV/NEW/1"' $(find "$SPOOL" -name '*.meta.json')
+run fetch --here
+check_eq "third run: nothing new, nothing twice" 4 "$(count_docs "$SPOOL")"
+
+# ---- a non-FA(3) invoice (FA(2), which KSeF's TEST still stores) --------------------------
+fixture invoices -X POST -d "{\"xml_b64\": \"$(new_invoice FV/OLD/2 http://crd.gov.pl/wzor/2023/06/29/12648/ 'FA (2)')\"}" >/dev/null
+run fetch --here
+fa2=$(grep -L '"number"' $(find "$SPOOL" -name '*.meta.json') | head -1)
+check "FA(2): filed, not lost" test -n "$fa2"
+check "FA(2): invoice.error says why" grep -q '"error": "root element <Faktura> in namespace http://crd.gov.pl/wzor/2023/06/29/12648/: not an FA(3)' "$fa2"
+check "FA(2): its KSeF number is kept" grep -q '"ksef_number": "5265877635-' "$fa2"
+
+# ---- rejected and revoked tokens -----------------------------------------------------------
+conf wrong "" "" "$T/token-wrong"
+run fetch --here
+check_eq "wrong token: exit status 3 (needs a person)" 3 "$RC"
+check "wrong token: KSeF's reason is given" has "450 .*Nieprawidłowy token"
+check "wrong token: the token is not in the message" bash -c "! grep -q wrong-token '$T/out'"
+conf revoked "" "" "$T/token-revoked"
+run fetch --here
+check_eq "revoked token: needs a person" 3 "$RC"
+check "revoked token: KSeF's reason is given" has "Token unieważniony"
+run status --json
+check "status says needs-person" has '"needs-person"'
+check_eq "nothing filed with a refused token" 0 "$(count_docs "$SPOOL")"
+
+# ---- an access token that expires mid-run ---------------------------------------------------
+conf expiry
+fault '{"expire_access_after": 1}'
+run fetch --here
+check "expired access token: the run goes on" test $RC -eq 0
+check_eq "expired access token: all five filed (the samples and the two added)" 5 "$(count_docs "$SPOOL")"
+check "expired access token: it was refreshed" test "$(stat_of "['refreshed']")" -ge 1
+
+# ---- rate limits: 429 honoured, and pacing under the limits (downloads at 1/s) --------------
+conf limits
+fault '{"throttle": 2, "retry_after": 1}'
+start=$SECONDS
+run fetch --here
+check "429: the run succeeds" test $RC -eq 0
+check "429: the wait KSeF asked for was kept" has "too many requests, waiting 1 s as asked"
+check_eq "429: all five filed" 5 "$(count_docs "$SPOOL")"
+check_eq "pacing: one download a second kept, no 429 beyond the two forced" 2 "$(stat_of "['throttled']")"
+check "every answer of the fixture kept to the OpenAPI" no_violations
+check "pacing: five downloads at 1/s took at least 4 s" test $((SECONDS - start)) -ge 4
+stop_ksef
+
+# ---- truncation: KSeF's record cap met past the first page -----------------------------------
+start_ksef --generate 330 --generate-nip 5265877635 --max-records 300 \
+	--rate-limits '{"invoiceMetadata": [100, 1000, 10000], "invoiceDownload": [1000, 100000, 1000000]}'
+conf trunc "" "5265877635" "$T/token-gen"
+run fetch --here
+check "truncation: exit 0" test $RC -eq 0
+check_eq "truncation: all 330 filed, across the cap at 300" 330 "$(count_docs "$SPOOL")"
+check "truncation: the list restarted from the last record" test "$(stat_of "['queries']")" -ge 3
+check "truncation: every answer kept to the OpenAPI" no_violations

@@ -1,0 +1,318 @@
+/* Unit tests of the invoice value readers (formats/invvalue.h) and the field rules over
+ * layout text (formats/invrules.h): what is read, what is refused, whose NIP a NIP is,
+ * the user's rules before the shipped ones, and errors that name file:line:col. */
+#include <sys/stat.h>
+
+#include "testutil.h"
+#include "formats/invrules.h"
+#include "formats/invvalue.h"
+
+static void test_dates(void **state)
+{
+	(void)state;
+	char d[11];
+	assert_int_equal(inv_read_date("2026-01-12,", d), 10);
+	assert_string_equal(d, "2026-01-12");
+	assert_int_equal(inv_read_date("1.9.2025", d), 8);
+	assert_string_equal(d, "2025-09-01");
+	assert_int_equal(inv_read_date("11-01-2024", d), 10);
+	assert_string_equal(d, "2024-01-11");
+	assert_true(inv_read_date("1 stycznia 2022", d));
+	assert_string_equal(d, "2022-01-01");
+	assert_true(inv_read_date("18 sty 2022", d));
+	assert_string_equal(d, "2022-01-18");
+	assert_true(inv_read_date("3 LISTOPADA 2020", d));
+	assert_string_equal(d, "2020-11-03");
+	assert_true(inv_read_date("5 pa\xc5\xba" "dziernika 2023", d));
+	assert_string_equal(d, "2023-10-05");
+	assert_int_equal(inv_read_date("2025-02-29", d), 0);      /* no such day */
+	assert_int_equal(inv_read_date("2024-02-29", d), 10);     /* leap year */
+	assert_int_equal(inv_read_date("31.04.2025", d), 0);
+	assert_int_equal(inv_read_date("2025-13-01", d), 0);
+	assert_int_equal(inv_read_date("12.01.20255", d), 0);     /* digit glued on */
+	assert_int_equal(inv_read_date("2025-01-0", d), 0);       /* day 0 */
+	assert_int_equal(inv_read_date("106na ust. 1", d), 0);
+	assert_int_equal(inv_read_date("1 ustawy 2023", d), 0);
+	assert_int_equal(inv_read_date("12.01.25", d), 0);        /* two-digit year: unsure */
+}
+
+static void test_amounts(void **state)
+{
+	(void)state;
+	int64_t m;
+	char cur[4];
+	assert_int_equal(inv_read_amount("1 234,56", &m, cur), 8);
+	assert_int_equal(m, 123456);
+	assert_string_equal(cur, "");
+	assert_true(inv_read_amount("17 115,45PLN", &m, cur));
+	assert_int_equal(m, 1711545);
+	assert_string_equal(cur, "PLN");
+	assert_true(inv_read_amount("42,94 z\xc5\x82", &m, cur));
+	assert_int_equal(m, 4294);
+	assert_string_equal(cur, "PLN");
+	assert_true(inv_read_amount("-17,22 PLN", &m, cur));
+	assert_int_equal(m, -1722);
+	assert_true(inv_read_amount("1.234,56", &m, cur));
+	assert_int_equal(m, 123456);
+	assert_true(inv_read_amount("33569,50", &m, cur));
+	assert_int_equal(m, 3356950);
+	assert_true(inv_read_amount("109.46 EUR", &m, cur));
+	assert_string_equal(cur, "EUR");
+	assert_int_equal(inv_read_amount("23.00%", &m, cur), 0);  /* a rate */
+	assert_int_equal(inv_read_amount("280z\xc5\x82", &m, cur), 0); /* no decimals */
+	assert_int_equal(inv_read_amount("18.01.2022", &m, cur), 0);
+	assert_int_equal(inv_read_amount("1,2345", &m, cur), 0);
+	assert_int_equal(inv_read_amount("12,50abc", &m, cur), 0);
+	assert_int_equal(inv_read_amount("1234567890123456,00", &m, cur), 0);
+}
+
+static void test_identifiers(void **state)
+{
+	(void)state;
+	char nip[NIP_LEN + 1], acc[IBAN_MAX_LEN + 1], num[INV_NUMBER_MAX + 1];
+	char ksef[INV_KSEF_LEN + 1], url[INV_URL_MAX + 1];
+	assert_true(inv_read_nip("PL7010283960", nip));
+	assert_string_equal(nip, "7010283960");
+	assert_true(inv_read_nip("839-31-72-913", nip));
+	assert_string_equal(nip, "8393172913");
+	assert_true(inv_read_nip("PL 526 025 09 95", nip));
+	assert_int_equal(inv_read_nip("6511153259", nip), 0);     /* checksum */
+	assert_int_equal(inv_read_nip("000-000-00-00", nip), 0);  /* placeholder */
+	assert_int_equal(inv_read_nip("123456789", nip), 0);
+	assert_int_equal(inv_read_nip("52602509951", nip), 0);
+	assert_int_equal(inv_read_nip("526-025-0995x", nip), 0);
+	assert_true(inv_read_account("42 1140 2004 0000 3502 7477 8440", acc));
+	assert_string_equal(acc, "PL42114020040000350274778440");
+	assert_true(inv_read_account("73111111111111111111111111", acc));
+	assert_true(inv_read_account("PL61 1090 1014 0000 0712 1981 2874 Bank", acc));
+	assert_string_equal(acc, "PL61109010140000071219812874");
+	assert_int_equal(inv_read_account("234314234234234234", acc), 0);
+	assert_int_equal(inv_read_account("74111111111111111111111111", acc), 0);
+	assert_true(inv_read_number("FV 1/05/2021", num));
+	assert_string_equal(num, "FV 1/05/2021");
+	assert_true(inv_read_number(": PL/417/01/2026 KOPIA", num));
+	assert_string_equal(num, "PL/417/01/2026");
+	assert_true(inv_read_number(". 522339", num));
+	assert_string_equal(num, "522339");
+	assert_int_equal(inv_read_number("klienta 12345", num), 0);
+	assert_int_equal(inv_read_number("zam\xc3\xb3wienia : 273110", num), 0);
+	assert_true(inv_read_ksef("5265877635-20250808-9231003CA67B-BE", ksef));
+	assert_int_equal(inv_read_ksef("5265877635-20251308-9231003CA67B-BE", ksef), 0);
+	assert_int_equal(inv_read_ksef("NONE", ksef), 0);
+	assert_true(inv_read_url("https://qr.ksef.mf.gov.pl/invoice/1/2 x", url));
+	assert_string_equal(url, "https://qr.ksef.mf.gov.pl/invoice/1/2");
+	assert_int_equal(inv_read_url("https://evil.example/mf.gov.pl/x", url), 0);
+	assert_int_equal(inv_read_url("https://notmf.gov.pl/x", url), 0);
+}
+
+static void test_fold(void **state)
+{
+	(void)state;
+	size_t *map;
+	char *f = inv_fold("Sprzeda\xc5\xbc Hu\xef\xac\x81" "ec A\xcc\xa8", &map);
+	assert_string_equal(f, "sprzedaz hufiec a");
+	assert_int_equal(map[8], 9); /* the space after the two-byte ż */
+	free(f);
+	free(map);
+}
+
+static const char *const rules_text =
+	"parties:\n"
+	"  - {role: seller, label: '^sprzedawca:?$'}\n"
+	"  - {role: buyer, label: '^nabywca:?$'}\n"
+	"  - {role: buyer, beside: seller}\n"
+	"rules:\n"
+	"  - {name: nr, field: number, take: right-or-below, label: 'faktura( vat)? nr'}\n"
+	"  - {name: issued, field: issue_date, take: right-or-below, label: '^data wystawienia:?'}\n"
+	"  - {name: nip, field: nip, label: '(^| )nip:?( |$)'}\n"
+	"  - {name: row, field: totals, label: '^razem:?( |$)'}\n"
+	"  - {name: head, field: totals, take: below, lines: 1, single: true, label: '^kwota netto$'}\n"
+	"  - {name: g, field: gross, label: 'do zaplaty:?'}\n"
+	"  - {name: n, field: net, label: 'netto:'}\n"
+	"  - {name: v, field: vat, label: 'vat:'}\n"
+	"  - {name: acc, field: account, label: 'konto:?'}\n"
+	"  - {name: ksef, field: ksef_number, take: anywhere}\n"
+	"  - {name: mpp, field: split_payment, take: anywhere, set: 'true', label: 'podzielonej platnosci'}\n";
+
+static struct inv_rules *load(const char *text)
+{
+	struct diag d = {0};
+	struct inv_rules *rs = inv_rules_load_string("rules.yaml", text, strlen(text), &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	assert_non_null(rs);
+	return rs;
+}
+
+static void test_party_blocks(void **state)
+{
+	(void)state;
+	struct inv_rules *rs = load(rules_text);
+	struct inv_reading r;
+	inv_rules_read(rs,
+		       "Faktura VAT nr FV/2026/01/\n"
+		       "               000123\n"
+		       "Sprzedawca:          Nabywca:\n"
+		       "Firma A              Firma B\n"
+		       "NIP: 5260250995      NIP: PL 725-18-01-126\n"
+		       "\n"
+		       "Razem:   100,00  23,00  123,00 PLN\n"
+		       "Konto: 61 1090 1014 0000 0712 1981 2874\n"
+		       "Mechanizm podzielonej p\xc5\x82" "atno\xc5\x9b" "ci\n",
+		       &r);
+	assert_string_equal(r.f[TF_NUMBER].value, "FV/2026/01/000123");
+	assert_string_equal(r.f[TF_SELLER_NIP].value, "5260250995");
+	assert_string_equal(r.f[TF_BUYER_NIP].value, "7251801126");
+	assert_string_equal(r.f[TF_BUYER_NIP].rule, "nip");
+	assert_int_equal(r.f[TF_BUYER_NIP].line, 5);
+	assert_string_equal(r.f[TF_NET].value, "100.00");
+	assert_string_equal(r.f[TF_VAT].value, "23.00");
+	assert_string_equal(r.f[TF_GROSS].value, "123.00");
+	assert_string_equal(r.f[TF_CURRENCY].value, "PLN");
+	assert_string_equal(r.f[TF_ACCOUNT].value, "PL61109010140000071219812874");
+	assert_string_equal(r.f[TF_SPLIT_PAYMENT].value, "true");
+	assert_false(r.f[TF_ISSUE_DATE].found);
+	/* a buyer with no label, beside the seller's block */
+	inv_rules_read(rs,
+		       "Firma B                    Sprzedawca:\n"
+		       "NIP: 7251801126            Firma A\n"
+		       "                           NIP: 5260250995\n",
+		       &r);
+	assert_string_equal(r.f[TF_SELLER_NIP].value, "5260250995");
+	assert_string_equal(r.f[TF_BUYER_NIP].value, "7251801126");
+	inv_rules_free(rs);
+}
+
+static void test_never_guessed(void **state)
+{
+	(void)state;
+	struct inv_rules *rs = load(rules_text);
+	struct inv_reading r;
+	/* two different NIPs in the seller's block, NIPs outside any block, totals that do
+	 * not add up, a two-row table under a header: nothing is sure, nothing is read */
+	inv_rules_read(rs,
+		       "Sprzedawca:\n"
+		       "NIP: 5260250995\n"
+		       "NIP: 7251801126\n"
+		       "\n\n\n\n\n\n\n\n\n\n\n\n"
+		       "NIP: 5260250995\n"
+		       "Razem:  100,00  23,00  124,00\n"
+		       "Netto: 100,00\n"
+		       "VAT: 23,00\n"
+		       "Do zap\xc5\x82" "aty: 124,00\n"
+		       "Kwota netto\n"
+		       "8%  10,00  0,80  10,80\n"
+		       "23% 10,00  2,30  12,30\n",
+		       &r);
+	for (int f = 0; f < TF_COUNT; f++)
+		if (r.f[f].found)
+			fail_msg("%s read as %s by %s", inv_tfield_name(f), r.f[f].value, r.f[f].rule);
+	inv_rules_free(rs);
+}
+
+static void test_header_row(void **state)
+{
+	(void)state;
+	struct inv_rules *rs = load(rules_text);
+	struct inv_reading r;
+	inv_rules_read(rs,
+		       "Stawka     Kwota netto   Kwota VAT    Kwota brutto\n"
+		       "\n"
+		       "23%         13 915,00     3 200,45     17 115,45\n"
+		       "\n"
+		       "Data wystawienia:\n"
+		       "   1 stycznia 2026\n"
+		       "KSeF 5265877635-20250826-0100001AF629-AF\n",
+		       &r);
+	assert_string_equal(r.f[TF_GROSS].value, "17115.45");
+	assert_string_equal(r.f[TF_GROSS].rule, "head");
+	assert_int_equal(r.f[TF_GROSS].line, 3);
+	assert_string_equal(r.f[TF_ISSUE_DATE].value, "2026-01-01");
+	assert_string_equal(r.f[TF_KSEF_NUMBER].value, "5265877635-20250826-0100001AF629-AF");
+	inv_rules_free(rs);
+}
+
+static void test_errors_named(void **state)
+{
+	(void)state;
+	struct diag d = {0};
+	const char *bad = "rules:\n"
+			  "  - {name: a, field: numbr, label: x}\n"
+			  "  - {name: b, field: number, label: '(('}\n"
+			  "  - {name: c, field: number}\n"
+			  "  - {name: d, field: kind, label: x}\n"
+			  "partys: []\n";
+	assert_null(inv_rules_load_string("bad.yaml", bad, strlen(bad), &d));
+	assert_int_equal(d.errors, 5);
+	assert_string_equal(d.items[0].pos.file, "bad.yaml");
+	assert_int_equal(d.items[0].pos.line, 2);
+	assert_non_null(strstr(d.items[1].msg, "bad regex"));
+	assert_int_equal(d.items[1].pos.line, 3);
+	assert_non_null(strstr(d.items[2].msg, "needs a label"));
+	assert_non_null(strstr(d.items[3].msg, "set:"));
+	assert_non_null(strstr(d.items[4].msg, "parties"));
+	diag_free(&d);
+}
+
+/* The user's rules come first, replace shipped rules by name, and can disable them. */
+static void test_user_rules_first(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *shipped = path_join(dir, "shipped"), *conf = path_join(dir, "conf.d");
+	char *user = path_join(conf, "invoices");
+	assert_int_equal(mkdir(shipped, 0700), 0);
+	assert_int_equal(mkdir(conf, 0700), 0);
+	assert_int_equal(mkdir(user, 0700), 0);
+	char *p = path_join(shipped, "rules.yaml");
+	write_text(p, "rules:\n"
+		      "  - {name: nr, field: number, label: 'faktura nr'}\n"
+		      "  - {name: date, field: issue_date, label: 'wystawiono'}\n");
+	free(p);
+	p = path_join(user, "acme.yaml");
+	write_text(p, "rules:\n"
+		      "  - {name: acme-nr, field: number, label: 'dokument', when: 'acme sp'}\n"
+		      "disable: [date]\n");
+	free(p);
+	setenv("GONIEC_INVOICE_RULES_DIR", shipped, 1);
+	struct diag d = {0};
+	struct inv_rules *rs = inv_rules_load(conf, &d);
+	diag_print(&d, stderr);
+	assert_non_null(rs);
+	assert_int_equal(inv_rules_count(rs), 2);
+	struct inv_reading r;
+	inv_rules_read(rs, "ACME Sp. z o.o.\nDokument 77/2026\nFaktura nr 1/2026\nWystawiono 2026-01-02\n", &r);
+	assert_string_equal(r.f[TF_NUMBER].value, "77/2026");
+	assert_string_equal(r.f[TF_NUMBER].rule, "acme-nr");
+	assert_false(r.f[TF_ISSUE_DATE].found);
+	inv_rules_read(rs, "Other Sp. z o.o.\nDokument 77/2026\nFaktura nr 1/2026\n", &r);
+	assert_string_equal(r.f[TF_NUMBER].value, "1/2026");
+	inv_rules_free(rs);
+	/* a user's file of the shipped file's name replaces it */
+	p = path_join(user, "rules.yaml");
+	write_text(p, "rules: []\n");
+	free(p);
+	rs = inv_rules_load(conf, &d);
+	assert_non_null(rs);
+	assert_int_equal(inv_rules_count(rs), 1);
+	inv_rules_free(rs);
+	diag_free(&d);
+	unsetenv("GONIEC_INVOICE_RULES_DIR");
+	rm_rf(dir);
+	free(dir);
+	free(shipped);
+	free(conf);
+	free(user);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dates),       cmocka_unit_test(test_amounts),
+		cmocka_unit_test(test_identifiers), cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_party_blocks), cmocka_unit_test(test_never_guessed),
+		cmocka_unit_test(test_header_row),  cmocka_unit_test(test_errors_named),
+		cmocka_unit_test(test_user_rules_first),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

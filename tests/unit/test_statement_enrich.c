@@ -1,0 +1,98 @@
+/* Unit tests of the statement enricher: which documents are read as statements when
+ * filed, what their sidecar's `statement` says, and what happens to one that claims to
+ * be a statement and cannot be read. */
+#include "testutil.h"
+#include "sources/statement_enrich.h"
+
+static json_t *enrich(const char *dir, const char *name, const char *type, const char *text,
+		      bool *unreadable)
+{
+	char *path = path_join(dir, "tmp-doc");
+	write_text(path, text);
+	json_t *fields = json_object();
+	struct statement_enrich_doc doc = {path, type, name};
+	statement_enrich(dir, &doc, fields, unreadable);
+	free(path);
+	return fields;
+}
+
+#define MT940 ":20:X\n:25:PL61109010140000071219812874\n:28C:1\n:60F:C240301PLN100,00\n" \
+	      ":61:240301C1,00NTRF//R1\n:86:020~20FV 1/2024\n:62F:C240301PLN101,00\n"
+
+static void test_statements_read(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	bool unreadable;
+	json_t *f = enrich(dir, "wyciag.sta", "mt940", MT940, &unreadable);
+	json_t *st = json_object_get(f, "statement");
+	assert_false(unreadable);
+	assert_string_equal(json_string_value(json_object_get(st, "format")), "mt940");
+	assert_string_equal(json_string_value(json_object_get(st, "account")),
+			    "PL61109010140000071219812874");
+	assert_string_equal(json_string_value(json_object_get(st, "bank")),
+			    "Santander Bank Polska");
+	assert_true(json_is_true(json_object_get(st, "reconciles")));
+	json_decref(f);
+	/* a CSV no bank map knows, an XML that is no camt: not statements, no member */
+	f = enrich(dir, "list.csv", "csv", "a;b\n1;2\n", &unreadable);
+	assert_null(json_object_get(f, "statement"));
+	assert_false(unreadable);
+	json_decref(f);
+	f = enrich(dir, "x.xml", "xml", "<Faktura/>", &unreadable);
+	assert_null(json_object_get(f, "statement"));
+	json_decref(f);
+	/* camt.054 is typed xml by the spool, and still read */
+	f = enrich(dir, "n.xml", "xml",
+		   "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.04\">"
+		   "<BkToCstmrDbtCdtNtfctn><Ntfctn><Ntry><Amt Ccy=\"PLN\">5.00</Amt>"
+		   "<CdtDbtInd>CRDT</CdtDbtInd></Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>",
+		   &unreadable);
+	st = json_object_get(f, "statement");
+	assert_string_equal(json_string_value(json_object_get(st, "format")), "camt.054");
+	assert_string_equal(json_string_value(json_object_get(st, "kind")), "notification");
+	json_decref(f);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_unreadable_statement(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	bool unreadable;
+	/* typed mt940 by its tags, but a :61: without an amount */
+	json_t *f = enrich(dir, "wyciag.sta", "mt940",
+			   ":20:X\n:25:PL61109010140000071219812874\n:28C:1\n:60F:C240301PLN1,00\n"
+			   ":61:240301CNTRF\n",
+			   &unreadable);
+	json_t *st = json_object_get(f, "statement");
+	assert_true(unreadable);
+	assert_string_equal(json_string_value(json_object_get(st, "format")), "mt940");
+	assert_string_equal(json_string_value(json_object_get(st, "error")),
+			    "wyciag.sta: line 5: :61: no amount");
+	json_decref(f);
+	/* a name that claims a statement, content that is none */
+	f = enrich(dir, "export.940", "text", "hello\n", &unreadable);
+	assert_true(unreadable);
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(f, "statement"),
+								 "error")),
+			       "export.940: not a statement format"));
+	json_decref(f);
+	/* a plain text under another name is none of its business */
+	f = enrich(dir, "notes.txt", "text", "hello\n", &unreadable);
+	assert_null(json_object_get(f, "statement"));
+	assert_false(unreadable);
+	json_decref(f);
+	rm_rf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_statements_read),
+		cmocka_unit_test(test_unreadable_statement),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
