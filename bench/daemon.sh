@@ -18,24 +18,8 @@ base=$(mktemp -d /var/tmp/goniec-bench-daemon.XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$base"' EXIT
 
-# make_conf DIR COUNT
-make_conf() {
-	python3 - "$1" "$2" <<'PY'
-import os, sys
-base, n = sys.argv[1], int(sys.argv[2])
-os.makedirs(f"{base}/conf.d")
-open(f"{base}/conf.d/00-agent.yaml", "w").write(f"agent: {{spool: {base}/spool, state: {base}/state}}\n")
-for first in range(0, n, 100):
-    with open(f"{base}/conf.d/{first // 100 + 10:03d}-sources.yaml", "w") as out:
-        out.write(f"company: c{first // 100:03d}\nsources:\n")
-        for i in range(first, min(first + 100, n)):
-            d = f"{base}/in/s{i:05d}"
-            os.makedirs(d)
-            with open(f"{d}/FV-{i}.pdf", "wb") as p:
-                p.write(b"%PDF-1.4\n" + os.urandom(2000) + b"\n%%EOF\n")
-            out.write(f"  - {{name: s{i:05d}, type: folder, path: {d}, settle: 0s, schedule: manual}}\n")
-PY
-}
+# make_conf DIR COUNT: COUNT folder sources with one 2 KB PDF each.
+make_conf() { python3 "$(dirname "$0")/../tests/fixtures/many_sources.py" "$1" "$2" "" 2000; }
 ms() { date +%s%N | cut -b1-13; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # CPU ms of a command (user + system, children included).

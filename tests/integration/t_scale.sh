@@ -19,25 +19,8 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 fi
 
 # make_conf DIR COUNT AGENT-EXTRA: conf.d with COUNT folder sources s00000..., in files
-# of 100 (company cNNN each); each source's folder holds one PDF named after it.
-make_conf() {
-	python3 - "$1" "$2" "$3" <<'PY'
-import os, sys
-base, n, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-os.makedirs(f"{base}/conf.d")
-with open(f"{base}/conf.d/00-agent.yaml", "w") as f:
-    f.write(f"agent: {{spool: {base}/spool, state: {base}/state{extra}}}\n")
-for first in range(0, n, 100):
-    with open(f"{base}/conf.d/{first // 100 + 10:03d}-c.yaml", "w") as f:
-        f.write(f"company: c{first // 100:03d}\nsources:\n")
-        for i in range(first, min(first + 100, n)):
-            d = f"{base}/in/s{i:05d}"
-            os.makedirs(d)
-            with open(f"{d}/FV-{i}.pdf", "wb") as p:
-                p.write(b"%%PDF-1.4\n%d\n%%%%EOF\n" % i)
-            f.write(f"  - {{name: s{i:05d}, type: folder, path: {d}, settle: 0s, schedule: manual}}\n")
-PY
-}
+# of 100 (company cNNN each); each source's folder holds one PDF.
+make_conf() { python3 "$TESTS_DIR/../fixtures/many_sources.py" "$@"; }
 # cpu_ms CMD...: run it; its CPU time (user + system, children included) in $CPU_MS.
 cpu_ms() {
 	local TIMEFORMAT='%3U %3S' rc
@@ -95,7 +78,10 @@ companies=$(seq -f 'c%03g' 0 $(((N - 1) / 100)))
 G fetch --no-wait --json $companies >"$T/fetch.json" 2>"$T/fetch.err"
 check_eq "fetch naming all $((N / 100)) companies through the daemon: exit 0" 0 $?
 kill "$DPID" # its queue of runs is dropped; the runs under way end
-check "... the request was over 64 KiB" test "$(python3 -c 'import sys; print(len(",".join(["\"s%05d\"" % i for i in range(int(sys.argv[1]))])))' "$N")" -gt 65536
+if [ "$N" -ge 10000 ]; then # (not the tenth under ASan)
+	check "... the request was over 64 KiB" test "$(python3 -c 'import sys
+print(len(",".join(["\"s%05d\"" % i for i in range(int(sys.argv[1]))])))' "$N")" -gt 65536
+fi
 check_eq "... and every source was accepted" "$N" "$(python3 -c 'import json, sys
 print(len(set(json.load(open(sys.argv[1])))))' "$T/fetch.json")"
 wait "$DPID"
