@@ -280,8 +280,9 @@ static char **child_argv(struct master *m, const char *const *tail)
 	size_t ntail = 0;
 	while (tail[ntail])
 		ntail++;
-	char **argv = xcalloc(8 + ntail, sizeof(char *));
+	char **argv = xcalloc(10 + ntail, sizeof(char *));
 	size_t n = 0;
+	const struct shard_conf *sh = &m->cfg->agent.shard;
 	argv[n++] = xstrdup(m->o->self);
 	argv[n++] = xstrdup("--confdir");
 	argv[n++] = xstrdup(m->snapshot ? m->snapshot : m->o->confdir);
@@ -289,6 +290,10 @@ static char **child_argv(struct master *m, const char *const *tail)
 	argv[n++] = xstrdup(m->cfg->agent.spool_dir);
 	argv[n++] = xstrdup("--state");
 	argv[n++] = xstrdup(m->cfg->agent.state_dir);
+	if (sh->index_set) { /* the spool and state above are the shard's own */
+		argv[n++] = xstrdup("--shard");
+		argv[n++] = xasprintf("%ld/%ld", sh->index, sh->of);
+	}
 	for (size_t i = 0; i < ntail; i++)
 		argv[n++] = xstrdup(tail[i]);
 	return argv;
