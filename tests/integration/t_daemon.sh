@@ -207,7 +207,7 @@ start_daemon GONIEC_TEST_WORKER_HOOK=long:sleep:60 GONIEC_STOP_GRACE=1
 check "the run started" wait_for 5 running long
 "$GONIEC" -c "$D/conf.d" fetch long >"$D/waiting.out" 2>&1 &
 WPID=$!
-sleep 0.5
+wait_for 20 test "$(log_count 'on-demand run of 1 source')" -ge 2 # its request is in
 start=$SECONDS
 kill "$DPID"; wait "$DPID"
 check_eq "SIGTERM during a run: clean exit" 0 $?
