@@ -42,6 +42,13 @@ BUILD    ?= build
 SRCS     := $(sort $(shell find agent -name '*.c' -not -path 'agent/pdfworker/*'))
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
 LIBOBJS  := $(filter-out $(BUILD)/agent/main.o,$(OBJS))
+# The test build, $(BUILD)/test/goniec: the files that include core/testhook.h compiled
+# again with -DGONIEC_TESTING (test hooks on), every other object shared with the
+# product. The unit and integration tests use it; the product ignores the hooks.
+HOOK_SRCS := $(shell grep -l '"core/testhook.h"' $(SRCS))
+HOOK_OBJS := $(HOOK_SRCS:%.c=$(BUILD)/test/%.o)
+TEST_OBJS := $(filter-out $(HOOK_SRCS:%.c=$(BUILD)/%.o),$(OBJS)) $(HOOK_OBJS)
+TEST_LIBOBJS := $(filter-out $(BUILD)/agent/main.o,$(TEST_OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -49,7 +56,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 .PHONY: all check unit integration asan-check demo bench fuzz fuzz-smoke install deps clean \
         deps-demo deps-check deps-bench \
         deb rpm package-check
-all: goniec
+all: goniec $(BUILD)/test/goniec $(BUILD)/test/goniec-pdftext
 
 goniec: $(BUILD)/goniec $(BUILD)/goniec-pdftext
 	ln -sf $(BUILD)/goniec goniec
@@ -57,6 +64,20 @@ goniec: $(BUILD)/goniec $(BUILD)/goniec-pdftext
 $(BUILD)/goniec: $(OBJS)
 	@echo "  LD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test/goniec: $(TEST_OBJS)
+	@echo "  LD    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The test build finds the PDF text worker beside it, as the product does.
+$(BUILD)/test/goniec-pdftext: $(BUILD)/goniec-pdftext
+	@mkdir -p $(dir $@)
+	@ln -sf ../goniec-pdftext $@
+
+$(BUILD)/test/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $< (test hooks)"
+	@$(CC) $(CPPFLAGS) -DGONIEC_TESTING $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # The worker is built without sanitizers even in build-asan: it runs under RLIMIT_AS,
 # which an ASan process cannot live with.
@@ -72,12 +93,12 @@ $(BUILD)/%.o: %.c
 	@echo "  CC    $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBOBJS) tests/unit/testutil.h
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_LIBOBJS) tests/unit/testutil.h
 	@mkdir -p $(dir $@)
 	@echo "  TEST  $@"
-	@$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBOBJS) $(LDLIBS) -lcmocka
+	@$(CC) $(CPPFLAGS) -DGONIEC_TESTING -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBOBJS) $(LDLIBS) -lcmocka
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(HOOK_OBJS:.o=.d)
 
 # The paths compiled in (GONIEC_*DIR) follow PREFIX & co.: when they change, as with
 # `make install PREFIX=/usr` after a plain `make`, the objects are rebuilt.
@@ -86,7 +107,7 @@ PATHS_NOW   := $(SYSCONFDIR) $(LOCALSTATEDIR) $(DATADIR) $(VERSION)
 ifneq ($(PATHS_NOW),$(shell cat $(PATHS_STAMP) 2>/dev/null))
 $(shell mkdir -p $(BUILD) && echo '$(PATHS_NOW)' >$(PATHS_STAMP))
 endif
-$(OBJS): $(PATHS_STAMP)
+$(OBJS) $(HOOK_OBJS): $(PATHS_STAMP)
 
 # ---- tests ---------------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -104,7 +125,7 @@ integration: all
 
 asan-build:
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS='$(ASAN_FLAGS)' LDFLAGS='-fsanitize=address,undefined' \
-	    build-asan/goniec build-asan/goniec-pdftext $(UNIT_BINS:$(BUILD)/%=build-asan/%)
+	    build-asan/goniec build-asan/test/goniec build-asan/goniec-pdftext build-asan/test/goniec-pdftext $(UNIT_BINS:$(BUILD)/%=build-asan/%)
 
 # ---- fuzzing (clang + libFuzzer) ------------------------------------------------------
 FUZZ_CC    := clang

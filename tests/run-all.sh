@@ -1,5 +1,5 @@
 #!/bin/bash
-# Everything `make check` runs: unit tests, integration tests, the unit and integration
+# Everything `make check` runs: static checks (tests/lint), unit tests, integration tests, the unit and integration
 # tests again under ASan+UBSan, and a short fuzz run when clang is there.
 # Usage: tests/run-all.sh BUILD ASAN_BUILD
 set -u
@@ -18,6 +18,7 @@ run() { # label command...
 	total_p=$((total_p + p)); total_f=$((total_f + f))
 	rm -f "$log"
 }
+run lint tests/lint/run.sh
 run unit tests/run-unit.sh "$build" unit
 run integration env GONIEC="$PWD/$build/goniec" tests/integration/run.sh
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -1,11 +1,12 @@
 /* bank — the commands of bank sources: `goniec bank link NAME [--code ADDRESS]` and
- * `goniec bank accounts NAME` (sources/bank/bank.h does the work). */
+ * `goniec bank accounts NAME`, through the source type's link and accounts hooks
+ * (sources/source.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "core/log.h"
-#include "sources/bank/bank.h"
+#include "sources/source.h"
 
 int cmd_bank(struct cli *cli, int argc, char **argv)
 {
@@ -40,12 +41,12 @@ int cmd_bank(struct cli *cli, int argc, char **argv)
 	if (!(cfg = cli_load_shard_config(cli)))
 		return EXIT_CONFIG;
 	src = config_find_source(cfg, name);
-	if (!src || src->type != &source_type_bank) {
+	if (!src || !src->type->link || !src->type->accounts) {
 		log_error("bank: %s is not a source of type bank (see goniec list)", name);
 		config_free(cfg);
 		return EXIT_USAGE;
 	}
-	rc = !strcmp(what, "link") ? bank_command_link(cfg, src, code) : bank_command_accounts(cfg, src);
+	rc = !strcmp(what, "link") ? src->type->link(cfg, src, code) : src->type->accounts(cfg, src);
 	config_free(cfg);
 	return rc;
 }

@@ -47,13 +47,12 @@ static int select_sources(const struct config *cfg, int argc, char **argv, bool 
 	return 0;
 }
 
-static int exit_for(enum run_outcome o, const struct gerr *err)
+static int exit_for(enum run_outcome o)
 {
 	switch (o) {
 	case RUN_OK: return EXIT_OK;
 	case RUN_NEEDS_PERSON: return EXIT_NEEDS_PERSON;
-	case RUN_FAILED:
-		return strstr(err->msg, "already running") ? EXIT_TEMPFAIL : EXIT_FAILED;
+	case RUN_BUSY: return EXIT_TEMPFAIL;
 	default: return EXIT_FAILED;
 	}
 }
@@ -91,15 +90,11 @@ static int merge_exit(int rc, int code)
 }
 
 /* The exit status for an outcome reported by name (the daemon adds timeout, crashed...). */
-static int exit_for_name(const char *outcome, const char *error)
+static int exit_for_name(const char *outcome)
 {
 	enum run_outcome o = RUN_FAILED;
-	for (int i = RUN_OK; i <= RUN_NEEDS_PERSON; i++)
-		if (strcmp(outcome, run_outcome_name((enum run_outcome)i)) == 0)
-			o = (enum run_outcome)i;
-	struct gerr err = {{0}};
-	gerr_set(&err, "%s", error ? error : "");
-	return exit_for(o, &err);
+	run_outcome_parse(outcome, &o);
+	return exit_for(o);
 }
 
 static void human_bytes(uint64_t n, char out[32])
@@ -131,13 +126,13 @@ static void show_progress(const struct source_run *run)
 static void record_run(const struct config *cfg, const char *name, enum run_outcome o,
 		       const struct run_stats *st, const struct gerr *err, time_t start)
 {
-	if (exit_for(o, err) == EXIT_TEMPFAIL)
+	if (o == RUN_BUSY)
 		return;
 	struct source_status ss = {0};
 	struct gerr e;
 	if (status_load(cfg->agent.state_dir, name, &ss, &e) != 0)
 		log_warn("%s", e.msg);
-	status_record(&ss, run_outcome_name(o), st, o == RUN_OK ? NULL : err->msg, start,
+	status_record(&ss, o, st, o == RUN_OK ? NULL : err->msg, start,
 		      time(NULL));
 	if (status_save(cfg->agent.state_dir, name, &ss, &e) != 0)
 		log_warn("%s: %s", name, e.msg);
@@ -155,7 +150,7 @@ static int fetch_here(const struct config *cfg, const bool *chosen)
 			continue;
 		const struct source_conf *s = cfg->sources[i];
 		struct run_stats st = {0};
-		struct gerr err = {{0}};
+		struct gerr err = {0};
 		if (tty) {
 			fprintf(stderr, "%s: starting", s->name);
 			log_progress_line(true);
@@ -168,7 +163,7 @@ static int fetch_here(const struct config *cfg, const bool *chosen)
 			log_progress_line(false);
 		}
 		print_result(s->name, run_outcome_name(o), &st, err.msg);
-		rc = merge_exit(rc, exit_for(o, &err));
+		rc = merge_exit(rc, exit_for(o));
 		total.filed += st.filed;
 		total.looked_at += st.looked_at;
 		total.bytes += st.bytes;
@@ -185,7 +180,7 @@ static int fetch_here(const struct config *cfg, const bool *chosen)
 static int daemon_outcomes(int fd)
 {
 	struct line_buf lb = {0};
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	int rc = EXIT_OK;
 	bool tty = show_tty();
 	json_t *ev;
@@ -209,7 +204,7 @@ static int daemon_outcomes(int fd)
 			run_stats_from_json(json_object_get(ev, "stats"), &st);
 			outcome = outcome ? outcome : "unknown";
 			print_result(json_string_value(json_object_get(ev, "source")), outcome, &st, error);
-			rc = merge_exit(rc, exit_for_name(outcome, error));
+			rc = merge_exit(rc, exit_for_name(outcome));
 		}
 		json_decref(ev);
 		if (end)
@@ -232,7 +227,7 @@ static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool a
 		if (chosen[i])
 			json_array_append_new(names, json_string(cfg->sources[i]->name));
 	json_t *req = json_pack("{s:s,s:o,s:b}", "cmd", "fetch", "sources", names, "wait", wait);
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	int fd = control_ask(cfg->agent.state_dir, req, &err);
 	json_decref(req);
 	if (fd == -1)

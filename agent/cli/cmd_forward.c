@@ -93,7 +93,7 @@ int cmd_forward(struct cli *cli, int argc, char **argv)
 	if (!fw) {
 		log_error("forward: %s", err.msg);
 		config_free(cfg);
-		return strstr(err.msg, "another forwarder") ? EXIT_TEMPFAIL : EXIT_FAILED;
+		return err.kind == GERR_BUSY ? EXIT_TEMPFAIL : EXIT_FAILED;
 	}
 	int rc;
 	if (fo.watch) {

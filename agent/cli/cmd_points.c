@@ -7,10 +7,10 @@
 
 #include "cli/commands.h"
 #include "core/log.h"
-#include "sources/portal/portal.h"
-#include "sources/portal/pstate.h"
+#include "sources/source.h"
 
-/* The portal source named by argv[1]; NULL after a message. */
+/* The source named by argv[1], of a type with the `points` and one-time code hooks (a
+ * portal); NULL after a message. */
 static const struct source_conf *portal_source(const struct config *cfg, const char *cmd,
 					       int argc, char **argv)
 {
@@ -24,7 +24,7 @@ static const struct source_conf *portal_source(const struct config *cfg, const c
 		log_error("%s: no source named '%s' (see goniec list)", cmd, argv[1]);
 		return NULL;
 	}
-	if (src->type != &source_type_portal) {
+	if (!src->type->points || !src->type->give_code || !src->type->waiting_for_code) {
 		log_error("%s: source '%s' is of type %s, not portal", cmd, argv[1], src->type_name);
 		return NULL;
 	}
@@ -46,7 +46,7 @@ int cmd_points(struct cli *cli, int argc, char **argv)
 	src = portal_source(cfg, "points", argc, argv);
 	if (!src) {
 		rc = EXIT_USAGE;
-	} else if (portal_print_points(cfg, src, stdout, &err) < 0) {
+	} else if (src->type->points(cfg, src, stdout, &err) < 0) {
 		log_error("points: %s", err.msg);
 		rc = EXIT_FAILED;
 	}
@@ -67,9 +67,8 @@ static int print_run(const struct source_conf *src, enum run_outcome o, const st
 static char *ask_code(const struct source_conf *src)
 {
 	char line[128];
-	const struct portal_conf *pc = src->typed;
-	fprintf(stderr, "%s: one-time code%s%s: ", src->name, pc->phone ? " sent to " : "",
-		pc->phone ? pc->phone : "");
+	const char *to = src->type->code_sent_to ? src->type->code_sent_to(src) : NULL;
+	fprintf(stderr, "%s: one-time code%s%s: ", src->name, to ? " sent to " : "", to ? to : "");
 	fflush(stderr);
 	if (!fgets(line, sizeof(line), stdin))
 		return NULL;
@@ -83,8 +82,8 @@ int cmd_otp(struct cli *cli, int argc, char **argv)
 	struct config *cfg;
 	const struct source_conf *src;
 	struct run_stats st;
-	struct gerr err = {{0}};
-	char *code = NULL, *dir = NULL;
+	struct gerr err = {0};
+	char *code = NULL;
 	int rc = EXIT_USAGE;
 
 	if (opt)
@@ -97,10 +96,10 @@ int cmd_otp(struct cli *cli, int argc, char **argv)
 		log_error("otp: too many arguments (goniec otp NAME [CODE])");
 		goto out;
 	}
-	if (argc < 3 && !portal_waiting_for_code(cfg, src)) {
+	if (argc < 3 && !src->type->waiting_for_code(cfg, src)) {
 		/* log in now so that the portal sends a code */
 		enum run_outcome o = source_run_once(cfg, src, &st, &err);
-		if (o != RUN_NEEDS_PERSON || !portal_waiting_for_code(cfg, src)) {
+		if (o != RUN_NEEDS_PERSON || !src->type->waiting_for_code(cfg, src)) {
 			rc = print_run(src, o, &st, &err);
 			goto out;
 		}
@@ -110,8 +109,7 @@ int cmd_otp(struct cli *cli, int argc, char **argv)
 		log_error("otp: no code given");
 		goto out;
 	}
-	dir = portal_state_dir(cfg, src);
-	if (session_give_code(dir, code, &err) < 0) {
+	if (src->type->give_code(cfg, src, code, &err) < 0) {
 		log_error("otp: %s: %s (run goniec fetch %s first)", src->name, err.msg, src->name);
 		rc = EXIT_FAILED;
 		goto out;
@@ -119,7 +117,6 @@ int cmd_otp(struct cli *cli, int argc, char **argv)
 	rc = print_run(src, source_run_once(cfg, src, &st, &err), &st, &err);
 out:
 	free_secret(code);
-	free(dir);
 	config_free(cfg);
 	return rc;
 }

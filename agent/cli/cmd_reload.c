@@ -17,7 +17,7 @@ int cmd_reload(struct cli *cli, int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	json_t *req = json_pack("{s:s}", "cmd", "reload");
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	int fd = control_ask(cfg->agent.state_dir, req, &err);
 	json_decref(req);
 	config_free(cfg);

@@ -127,7 +127,7 @@ static int read_one(const char *path, enum output out, bool summary)
 	struct stmt_sink text = {NULL, summary ? NULL : text_txn, text_end};
 	struct stmt_sink csv = {NULL, csv_txn, NULL};
 	const struct stmt_sink *sink = out == OUT_TEXT ? &text : out == OUT_CSV ? &csv : NULL;
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	int rc = stmt_read_path(path, &f, sink, &err);
 	if (out == OUT_TEXT && rc == 0)
 		text_file(&f);

@@ -22,7 +22,7 @@ static json_t *offline_status(const struct config *cfg)
 		if (!config_runs_source(cfg, src))
 			continue;
 		struct source_status st;
-		struct gerr err = {{0}};
+		struct gerr err = {0};
 		if (status_load(cfg->agent.state_dir, src->name, &st, &err) < 0)
 			log_warn("%s", err.msg);
 		time_t next = st.interrupted ? now : plan_first(src, st.last_start, now);
@@ -38,7 +38,7 @@ static json_t *offline_status(const struct config *cfg)
 static json_t *daemon_status(const char *state_dir)
 {
 	json_t *req = json_pack("{s:s}", "cmd", "status");
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	int fd = control_ask(state_dir, req, &err);
 	json_decref(req);
 	if (fd == -2)

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "core/config.h"
+#include "conf/load.h"
 
 enum {
 	EXIT_OK = 0,
@@ -68,5 +68,7 @@ int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_points(struct cli *cli, int argc, char **argv);
 int cmd_otp(struct cli *cli, int argc, char **argv);
 int cmd_bank(struct cli *cli, int argc, char **argv);
+int cmd_payments(struct cli *cli, int argc, char **argv);
+int cmd_ledger(struct cli *cli, int argc, char **argv);
 
 #endif

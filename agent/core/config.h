@@ -1,4 +1,6 @@
-/* config — the whole conf.d, loaded, validated and typed.
+/* config — the types of the whole conf.d, loaded, validated and typed (the loader, which
+ * knows every source type and the route schema, is conf/load.h, a layer above sources and
+ * forward; core keeps only the types and small queries).
  *
  * conf.d holds YAML files read in name order (*.yaml, *.yml; dot files, editor backups
  * and package-manager leftovers such as *.dpkg-dist, *.rpmnew, *.rpmsave are skipped).
@@ -26,7 +28,7 @@
 struct shard_conf {
 	long index;
 	long of;         /* 1: not sharded */
-	bool index_set;  /* false: no shard chosen (fine for check, list, forward) */
+	bool index_set;  /* false: no shard chosen (fine for check and list) */
 };
 
 struct agent_conf {
@@ -42,10 +44,16 @@ struct agent_conf {
 	struct conf_pos pos;
 };
 
+/* company.payments: how the matcher treats the company's payments (docs/payments.md). */
+struct company_payments {
+	bool partial;            /* partial payments and overpayments are allowed */
+};
+
 struct company_conf {
 	char *id;
 	char *name;
 	char *nip;
+	struct company_payments payments;
 	struct conf_pos pos;
 };
 
@@ -84,25 +92,6 @@ struct config {
 	struct route_conf **routes;
 	size_t nroutes;
 };
-
-/* Paths that the command line forces over the agent: block (NULL: not forced), and the
- * defaults used when neither gives one (NULL: the installed defaults). Forced paths are
- * taken as they are, also for a shard. `shard` is the --shard option, "K/N" or "K" (N
- * from agent.shard.of), or NULL. */
-struct config_overrides {
-	const char *spool_dir;
-	const char *state_dir;
-	const char *default_spool_dir;
-	const char *default_state_dir;
-	const char *shard;
-};
-
-struct config *config_load(const char *confdir, const struct config_overrides *ov,
-			   struct diag *diag);
-/* Load from one in-memory YAML text (tests, fuzzing). */
-struct config *config_load_string(const char *name, const char *text, size_t len,
-				  struct diag *diag);
-void config_free(struct config *cfg);
 
 const struct source_conf *config_find_source(const struct config *cfg, const char *name);
 /* The shard (0 to of-1) of a source name: FNV-1a (64 bits) of the name, modulo `of`. It

@@ -291,7 +291,7 @@ char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex)
 	return first;
 }
 
-char *content_index_check_and_add(const char *state_dir, const char *sha256_hex,
+char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 				  const char *relpath, struct gerr *err)
 {
 	char *first = dedupe_content_index_first(state_dir, sha256_hex);

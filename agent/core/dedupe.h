@@ -54,9 +54,8 @@ int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err);
 /* Cross-source index: the first spool-relative path that held this hash, or NULL
  * (owned by the caller). */
 char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex);
-/* Look the hash up as dedupe_content_index_first(); when it is new, record it with
- * relpath. */
-char *content_index_check_and_add(const char *state_dir, const char *sha256_hex,
+/* Look the hash up as dedupe_content_index_first(); when it is new, record it with relpath. */
+char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 				  const char *relpath, struct gerr *err);
 
 #endif

@@ -1,9 +1,9 @@
 /* fault — crash points for tests.
  *
  * fault_point("name") ends the process at once (_exit(99), as a kill -9 would: no
- * cleanup, no flushing) when the environment variable GONIEC_CRASH_AT equals "name".
- * Tests use it to interrupt a write at each step and check what a restart finds. It
- * costs one getenv() per call and does nothing otherwise.
+ * cleanup, no flushing) when the environment variable GONIEC_CRASH_AT equals "name" — in
+ * a test build only (core/testhook.h); the installed binary ignores the variable.
+ * Tests use it to interrupt a write at each step and check what a restart finds.
  */
 #ifndef GONIEC_FAULT_H
 #define GONIEC_FAULT_H

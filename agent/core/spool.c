@@ -18,12 +18,11 @@
 #include "core/fault.h"
 #include "core/log.h"
 #include "core/names.h"
+#include "core/sidecar.h"
 #include "core/sniff.h"
 #include "core/strset.h"
 
 #define TMP_PREFIX ".goniec-tmp-"
-#define SIDECAR_SUFFIX ".meta.json"
-#define SIDECAR_SCHEMA "goniec.document/1"
 #define HEAD_MAX 4096
 #define TAIL_MAX 1024
 #define DIR_MODE 0750
@@ -37,6 +36,8 @@ struct spool_doc {
 	struct strlist accept;
 	bool accept_any;
 	json_t *origin, *invoice, *extra;
+	struct spool_enricher enricher;
+	json_t *enriched;  /* members the enricher added */
 	time_t fetched;
 	char date[11];
 	char *dir;      /* final directory */
@@ -130,6 +131,7 @@ static void doc_free(struct spool_doc *doc)
 	json_decref(doc->origin);
 	json_decref(doc->invoice);
 	json_decref(doc->extra);
+	json_decref(doc->enriched);
 	EVP_MD_CTX_free(doc->sha);
 	free(doc);
 }
@@ -179,6 +181,8 @@ struct spool_doc *spool_begin(struct spool *sp, struct dedupe *dd, const struct 
 	doc->origin = ref_or_null(meta->origin);
 	doc->invoice = ref_or_null(meta->invoice);
 	doc->extra = ref_or_null(meta->extra);
+	if (meta->enricher)
+		doc->enricher = *meta->enricher;
 	doc->fetched = time(NULL);
 	spool_date_dir(doc->fetched, doc->date);
 	doc->dir = dir_for(sp, NULL, doc->date, doc->source_name);
@@ -313,42 +317,22 @@ static char *publish_document(struct spool_doc *doc, const char *base, struct ge
 	return NULL;
 }
 
-static void set_str(json_t *obj, const char *key, const char *value)
-{
-	json_object_set_new(obj, key, value ? json_string(value) : json_null());
-}
-
 static json_t *build_sidecar(const struct spool_doc *doc, const char *name,
 			     const struct spool_result *res, const char *duplicate_of)
 {
-	json_t *j = json_object();
 	char when[32];
 	format_iso_time(doc->fetched, when);
-	set_str(j, "schema", SIDECAR_SCHEMA);
-	set_str(j, "file", name);
-	set_str(j, "sha256", res->sha256);
-	json_object_set_new(j, "size", json_integer((json_int_t)res->size));
-	set_str(j, "media_type", res->media_type);
-	set_str(j, "type", res->type);
-	set_str(j, "kind", doc->kind);
-	set_str(j, "company", doc->company);
-	json_object_set_new(j, "source",
-			    json_pack("{s:s, s:s?}", "name", doc->source_name, "type",
-				      doc->source_type));
-	set_str(j, "point", doc->point);
-	set_str(j, "property", doc->property);
-	set_str(j, "fetched_at", when);
-	set_str(j, "original_name", doc->name_hint);
-	json_object_set_new(j, "origin", doc->origin ? json_incref(doc->origin) : json_object());
-	if (doc->invoice)
-		json_object_set(j, "invoice", doc->invoice);
-	set_str(j, "duplicate_of", duplicate_of);
-	if (res->status == SPOOL_QUARANTINED)
-		json_object_set_new(j, "quarantine", json_pack("{s:s, s:b}", "reason", res->reason,
-							      "content_kept", !doc->too_large));
-	if (doc->extra)
-		json_object_update_missing(j, doc->extra);
-	return j;
+	const struct sidecar_doc d = {
+		.file = name, .sha256 = res->sha256, .size = res->size,
+		.media_type = res->media_type, .type = res->type, .kind = doc->kind,
+		.company = doc->company, .source_name = doc->source_name,
+		.source_type = doc->source_type, .point = doc->point, .property = doc->property,
+		.fetched_at = when, .original_name = doc->name_hint, .origin = doc->origin,
+		.invoice = doc->invoice, .duplicate_of = duplicate_of,
+		.quarantine_reason = res->status == SPOOL_QUARANTINED ? res->reason : NULL,
+		.content_kept = !doc->too_large, .enriched = doc->enriched, .extra = doc->extra,
+	};
+	return sidecar_build(&d);
 }
 
 /* Write the sidecar under a temporary name; returns that name or NULL. It is synced with
@@ -570,6 +554,32 @@ int spool_batch(struct spool *sp, bool on, struct gerr *err)
 	return on ? 0 : spool_flush(sp, err);
 }
 
+/* Let the caller's enricher add to the sidecar of a document to be filed (see spool.h).
+ * Bad content (a permanent error) becomes the reason to quarantine. */
+static int enrich(struct spool_doc *doc, struct spool_result *res, struct gerr *err)
+{
+	if (!doc->enricher.enrich)
+		return 0;
+	const struct spool_view view = {
+		.path = doc->tmp_path, .type = res->type, .media_type = res->media_type,
+		.kind = doc->kind, .sha256 = res->sha256, .size = res->size,
+		.source_name = doc->source_name, .name_hint = doc->name_hint,
+		.origin = doc->origin, .invoice = doc->invoice,
+	};
+	struct gerr e = {0};
+	doc->enriched = json_object();
+	if (doc->enricher.enrich(doc->enricher.ctx, &view, doc->enriched, &e) == 0)
+		return 0;
+	json_decref(doc->enriched);
+	doc->enriched = NULL;
+	if (e.kind == GERR_PERMANENT) {
+		res->reason = xstrdup(e.msg);
+		return 0;
+	}
+	*err = e;
+	return gerr_prefix(err, "%s", doc->name_hint ? doc->name_hint : "document");
+}
+
 static int commit_file(struct spool_doc *doc, struct spool_result *res, struct gerr *err)
 {
 	struct sniff_result r = sniff_type(doc->head, doc->head_len, doc->tail, doc->tail_len,
@@ -584,6 +594,8 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 		return 0;
 	}
 	res->reason = judge(doc, &r);
+	if (!res->reason && enrich(doc, res, err) != 0)
+		return -1;
 	res->status = res->reason ? SPOOL_QUARANTINED : SPOOL_FILED;
 	if (res->status == SPOOL_QUARANTINED && move_to_quarantine(doc, err) != 0)
 		return -1;
@@ -601,7 +613,7 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 	const char *relpath = res->path + strlen(doc->sp->root) + 1;
 	char *dup = NULL;
 	if (res->status == SPOOL_FILED) {
-		dup = content_index_check_and_add(doc->sp->state_dir, res->sha256, relpath, err);
+		dup = dedupe_content_index_add(doc->sp->state_dir, res->sha256, relpath, err);
 		if (dup && strcmp(dup, relpath) == 0) {
 			free(dup);
 			dup = NULL;
@@ -649,24 +661,6 @@ int spool_file_buffer(struct spool *sp, struct dedupe *dd, const struct doc_meta
 	if (!doc)
 		return -1;
 	if (spool_write(doc, data, len, err) != 0) {
-		spool_abort(doc);
-		return -1;
-	}
-	return spool_commit(doc, res, err);
-}
-
-static int write_to_doc(void *doc, const void *data, size_t len, struct gerr *err)
-{
-	return spool_write(doc, data, len, err);
-}
-
-int spool_file_fd(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta, int fd,
-		  struct spool_result *res, struct gerr *err)
-{
-	struct spool_doc *doc = spool_begin(sp, dd, meta, err);
-	if (!doc)
-		return -1;
-	if (read_chunks(fd, write_to_doc, doc, "the document", err) != 0) {
 		spool_abort(doc);
 		return -1;
 	}

@@ -21,6 +21,16 @@
  * instead of several syncs per document. A source must flush before it acts on what it
  * filed (moves a message, marks it seen); spool_close() flushes what is left.
  *
+ * Enrichment: a doc_meta may carry an enricher, called once per document that is to be
+ * filed (not a duplicate, not refused), after its bytes are complete and typed by content
+ * and before its sidecar is written. It reads the complete document at view->path and
+ * adds top-level sidecar members to `fields` (a statement, invoice data, duplicate_of),
+ * which override what the spool would write under those names. It returns 0, or -1 with
+ * err set: of kind GERR_PERMANENT the document is quarantined with err's message as the
+ * reason (the content is bad; a person looks); of any other kind the commit fails and
+ * nothing is filed (the next run retries). The spool knows no format: the callback comes
+ * from the caller (sources/filing.h holds the table of enrichers by type).
+ *
  * Ownership: struct spool and struct spool_doc are owned by the caller and released with
  * spool_close() / spool_commit() / spool_abort() (commit and abort always free the doc).
  * The `meta` passed to spool_begin() is copied; JSON objects in it are borrowed (their
@@ -49,6 +59,26 @@ struct spool {
 	size_t npending, cap_pending;
 };
 
+/* A document complete and typed, as an enricher sees it (all borrowed, valid during the
+ * call). */
+struct spool_view {
+	const char *path;          /* the complete bytes (a temporary name), readable */
+	const char *type;          /* sniffed: pdf, xml, camt, mt940, csv, zip, ... */
+	const char *media_type;
+	const char *kind;          /* invoice, statement, document */
+	const char *sha256;
+	uint64_t size;
+	const char *source_name;
+	const char *name_hint;
+	json_t *origin;            /* as given in doc_meta (may be NULL) */
+	json_t *invoice;
+};
+
+struct spool_enricher {
+	int (*enrich)(void *ctx, const struct spool_view *doc, json_t *fields, struct gerr *err);
+	void *ctx;
+};
+
 /* What the source knows of a document. Strings may be NULL. */
 struct doc_meta {
 	const char *source_name;
@@ -63,6 +93,7 @@ struct doc_meta {
 	json_t *origin;            /* {"imap": {...}} etc. */
 	json_t *invoice;           /* {"number": ..., "issue_date": ...} */
 	json_t *extra;             /* merged into the sidecar's top level */
+	const struct spool_enricher *enricher; /* may be NULL; copied */
 };
 
 enum spool_status {
@@ -108,9 +139,6 @@ void spool_abort(struct spool_doc *doc);
 /* Convenience: file a whole buffer (begin, write, commit). */
 int spool_file_buffer(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta,
 		      const void *data, size_t len, struct spool_result *res, struct gerr *err);
-/* Convenience: file from an open descriptor read to its end. */
-int spool_file_fd(struct spool *sp, struct dedupe *dd, const struct doc_meta *meta, int fd,
-		  struct spool_result *res, struct gerr *err);
 
 /* The date directory "YYYY/MM/DD" for a time in the process's time zone (TZ). */
 void spool_date_dir(time_t t, char out[11]);

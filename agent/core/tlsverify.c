@@ -9,7 +9,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-bool host_is_ip(const char *host)
+bool tls_host_is_ip(const char *host)
 {
 	unsigned char addr[16];
 	return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
@@ -57,7 +57,7 @@ static int verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted, cons
 	X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
 	X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	int set = host_is_ip(host) ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
+	int set = tls_host_is_ip(host) ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
 				   : X509_VERIFY_PARAM_set1_host(param, host, 0);
 	if (set != 1) {
 		gerr_set(err, "cannot check the certificate against host name %s", host);

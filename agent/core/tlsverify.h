@@ -27,6 +27,6 @@ int tls_verify_chain(const struct der_cert *chain, size_t n, const char *host,
 		     const char *ca_file, struct gerr *err);
 
 /* True when host is a literal IPv4/IPv6 address (no SNI is sent for those). */
-bool host_is_ip(const char *host);
+bool tls_host_is_ip(const char *host);
 
 #endif

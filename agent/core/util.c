@@ -19,13 +19,45 @@ static int gerr_vset(struct gerr *err, const char *fmt, va_list ap)
 	return -1;
 }
 
+static void gerr_classify(struct gerr *err, enum gerr_kind kind, int sys_errno)
+{
+	if (err) {
+		err->kind = kind;
+		err->sys_errno = sys_errno;
+	}
+}
+
 int gerr_set(struct gerr *err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	gerr_vset(err, fmt, ap);
 	va_end(ap);
+	gerr_classify(err, GERR_TEMPORARY, 0);
 	return -1;
+}
+
+int gerr_setk(struct gerr *err, enum gerr_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	gerr_vset(err, fmt, ap);
+	va_end(ap);
+	gerr_classify(err, kind, 0);
+	return -1;
+}
+
+int gerr_mark(struct gerr *err, enum gerr_kind kind)
+{
+	if (err)
+		err->kind = kind;
+	return -1;
+}
+
+const char *gerr_kind_name(enum gerr_kind kind)
+{
+	static const char *const names[] = {"temporary", "permanent", "needs-person", "busy"};
+	return (unsigned)kind < ARRAY_LEN(names) ? names[kind] : "unknown";
 }
 
 int gerr_sys(struct gerr *err, const char *fmt, ...)
@@ -39,6 +71,7 @@ int gerr_sys(struct gerr *err, const char *fmt, ...)
 		size_t len = strlen(err->msg);
 		snprintf(err->msg + len, sizeof err->msg - len, ": %s", strerror(saved));
 	}
+	gerr_classify(err, GERR_TEMPORARY, saved);
 	errno = saved;
 	return -1;
 }
@@ -393,4 +426,11 @@ int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sleep_ms(int64_t ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }

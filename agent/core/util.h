@@ -8,6 +8,11 @@
  * return 0 on success and -1 on failure, and describe the failure in a `struct gerr`
  * that the caller owns (usually on the stack). gerr_set() returns -1 so that
  * `return gerr_set(err, "...")` reads naturally. Messages never contain secrets.
+ *
+ * An error carries its kind (what the caller can do about it) and the errno that caused
+ * it, if any. Callers decide by the kind, never by the message text: the message is for a
+ * person. gerr_set() and gerr_sys() make a temporary error; gerr_setk() names the kind;
+ * gerr_prefix() keeps both kind and errno.
  */
 #ifndef GONIEC_UTIL_H
 #define GONIEC_UTIL_H
@@ -21,15 +26,30 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
+enum gerr_kind {
+	GERR_TEMPORARY = 0, /* may work later: network, server, disk (the default) */
+	GERR_PERMANENT,     /* fails the same way until something changes: bad input, config */
+	GERR_NEEDS_PERSON,  /* credentials rejected, a one-time code or a consent needed */
+	GERR_BUSY,          /* another process holds what is needed: nobody's failure */
+};
+
 struct gerr {
 	char msg[1024];
+	enum gerr_kind kind;
+	int sys_errno;      /* the errno gerr_sys() saw; 0 when none */
 };
 
 int gerr_set(struct gerr *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Like gerr_set, of the given kind. */
+int gerr_setk(struct gerr *err, enum gerr_kind kind, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* Like gerr_set, with ": strerror(errno)" appended. */
 int gerr_sys(struct gerr *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
-/* Prefix an existing message: "<prefix>: <old message>". */
+/* Prefix an existing message: "<prefix>: <old message>" (kind and errno kept). */
 int gerr_prefix(struct gerr *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Change the kind of an error already set; returns -1. */
+int gerr_mark(struct gerr *err, enum gerr_kind kind);
+/* "temporary", "permanent", "needs-person", "busy". */
+const char *gerr_kind_name(enum gerr_kind kind);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t n);
@@ -91,5 +111,7 @@ int write_all(int fd, const void *data, size_t len);
 
 /* Monotonic clock in milliseconds. */
 int64_t now_ms(void);
+/* Sleep this long (the rest again after a signal). */
+void sleep_ms(int64_t ms);
 
 #endif

@@ -20,7 +20,7 @@ static char *cause_message(const struct source_status *st, const char *attention
 {
 	const char *err = st->error ? st->error : "no details";
 	if (!strcmp(cause, "needs-person"))
-		return st->outcome && !strcmp(st->outcome, "needs-person") ? xstrdup(err) : NULL;
+		return st->ran && st->outcome == RUN_NEEDS_PERSON ? xstrdup(err) : NULL;
 	if (!strcmp(cause, "failing"))
 		return st->failures >= ALERT_FAILURES
 			       ? xasprintf("%u runs in a row failed; the last: %s", st->failures, err)

@@ -20,7 +20,7 @@ static void plan_restart(struct fwdproc *f)
 
 void fwdproc_start(struct fwdproc *f, char *const *argv)
 {
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	f->restart_at_ms = INT64_MAX;
 	if (worker_spawn(&f->w, argv, 0, &err) < 0) {
 		log_error("forwarder: cannot start: %s; retrying in %lld s", err.msg,

@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf/load.h"
 #include "core/log.h"
 #include "core/strset.h"
+#include "core/testhook.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"
 #include "daemon/fwdproc.h"
@@ -190,10 +192,11 @@ static void answer_waiters(struct master *m, struct idlist *l, json_t *event)
 	l->len = 0;
 }
 
-static json_t *done_event(const char *name, const char *outcome, const struct run_stats *stats,
-			  const char *error)
+static json_t *done_event(const char *name, enum run_outcome outcome,
+			  const struct run_stats *stats, const char *error)
 {
-	return json_pack("{s:s,s:s,s:s,s:o,s:o}", "event", "done", "source", name, "outcome", outcome,
+	return json_pack("{s:s,s:s,s:s,s:o,s:o}", "event", "done", "source", name, "outcome",
+			 run_outcome_name(outcome),
 			 "stats", run_stats_to_json(stats), "error", error ? json_string(error) : json_null());
 }
 
@@ -203,7 +206,7 @@ static void drop_waiters(struct master *m, struct slot *s, const char *why)
 	if (!s->next_waiters.len)
 		return;
 	struct run_stats none = {0};
-	json_t *ev = done_event(s->name, "not-run", &none, why);
+	json_t *ev = done_event(s->name, RUN_NOT_RUN, &none, why);
 	answer_waiters(m, &s->next_waiters, ev);
 	json_decref(ev);
 }
@@ -218,7 +221,7 @@ static void file_alerts(struct master *m, struct slot *s, time_t now)
 	size_t n = alert_decide(&s->st, attention, now, notices);
 	free(attention);
 	for (size_t i = 0; i < n; i++) {
-		struct gerr err = {{0}};
+		struct gerr err = {0};
 		log_msg(notices[i].resolved ? LOG_NOTICE : LOG_WARNING, "source %s: alert %s %s: %s",
 			s->name, notices[i].cause, notices[i].resolved ? "resolved" : "open",
 			notices[i].message);
@@ -232,33 +235,22 @@ static void record_run(struct master *m, struct slot *s, const struct worker_res
 {
 	time_t now = time(NULL);
 	const struct run_stats *st = &res->stats;
-	log_msg(status_outcome_failed(res->outcome) ? LOG_WARNING : LOG_INFO,
+	log_msg(run_outcome_failed(res->outcome) ? LOG_WARNING : LOG_INFO,
 		"source %s: %s, %lu filed, %lu looked at, %llu bytes, %ld s%s%s", s->name,
-		res->outcome, st->filed, st->looked_at, (unsigned long long)st->bytes,
+		run_outcome_name(res->outcome), st->filed, st->looked_at, (unsigned long long)st->bytes,
 		(long)(now - s->run_start), res->error ? ": " : "", res->error ? res->error : "");
 	if (!s->src)
 		return; /* removed by a reload while it ran */
 	status_record(&s->st, res->outcome, st, res->error, s->run_start, now);
 	if (!s->st.interrupted)
 		file_alerts(m, s, now);
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	if (status_save(m->cfg->agent.state_dir, s->name, &s->st, &err) < 0)
 		log_error("source %s: cannot save its status: %s", s->name, err.msg);
 }
 
-/* A run refused because `goniec fetch --here` holds the source's lock is nobody's
- * failure: it is recorded as "busy". */
-static void mark_busy(struct worker_result *res)
-{
-	if (strcmp(res->outcome, "failed") == 0 && res->error && strstr(res->error, "already running")) {
-		free(res->outcome);
-		res->outcome = xstrdup("busy");
-	}
-}
-
 static void run_finished(struct master *m, struct slot *s, struct worker_result *res)
 {
-	mark_busy(res);
 	record_run(m, s, res);
 	json_t *ev = done_event(s->name, res->outcome, &res->stats, res->error);
 	answer_waiters(m, &s->waiters, ev);
@@ -312,11 +304,11 @@ static void start_run(struct master *m, struct slot *s)
 	s->next_waiters = (struct idlist){0};
 	s->run_start = time(NULL);
 	s->late_since = 0;
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	int rc = worker_start_run(&s->w, m->cfg, s->name, s->src->timeout, &err);
 	m->running++;
 	if (rc < 0) {
-		struct worker_result res = {.outcome = xstrdup("failed"), .error = xstrdup(err.msg)};
+		struct worker_result res = {.outcome = RUN_FAILED, .error = xstrdup(err.msg)};
 		run_finished(m, s, &res);
 		worker_result_free(&res);
 		return;
@@ -538,7 +530,7 @@ static void snapshot_config(struct master *m, const struct config *cfg)
 	unsigned gen = ++m->snapshot_gen;
 	char *name = xasprintf("conf.d.good.%u", gen);
 	char *dir = path_join(daemon_dir, name);
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	free(m->snapshot);
 	m->snapshot = NULL;
 	if (copy_config(cfg, dir, &err) == 0) {
@@ -582,7 +574,7 @@ static void adopt_config(struct master *m, struct config *cfg)
 			s->name = xstrdup(src->name);
 			strset_put(&m->slot_index, s->name, (void *)(uintptr_t)m->nslots);
 			s->w.fd = -1;
-			struct gerr err = {{0}};
+			struct gerr err = {0};
 			if (status_load(cfg->agent.state_dir, src->name, &s->st, &err) < 0)
 				log_warn("source %s: %s", src->name, err.msg);
 		}
@@ -803,7 +795,7 @@ static bool handle_fetch(struct master *m, struct client *c, json_t *req)
 
 static bool handle_request(struct master *m, struct client *c, const char *line)
 {
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	json_t *req = control_parse_request(line, &err);
 	json_t *reply = NULL;
 	bool keep = false;
@@ -903,7 +895,7 @@ static void begin_stop(struct master *m, int sig)
 	if (m->stopping)
 		return;
 	m->stopping = true;
-	const char *grace_env = getenv("GONIEC_STOP_GRACE");
+	const char *grace_env = test_hook_env("GONIEC_STOP_GRACE");
 	int64_t grace = grace_env ? strtoll(grace_env, NULL, 10) : DAEMON_STOP_GRACE;
 	m->stop_deadline_ms = now_ms() + grace * 1000;
 	sd_notify_send("STOPPING=1");
@@ -1032,7 +1024,7 @@ static int setup_signals(struct master *m)
 
 static int start(struct master *m, struct config *cfg)
 {
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	m->cfg = cfg;
 	/* 0710: the group passes through to the control socket (a shard's own state folder
 	 * is made here; the unit makes the others so) */

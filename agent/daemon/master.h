@@ -9,7 +9,7 @@
  *
  * Signals: SIGHUP re-reads conf.d (a configuration with errors is rejected, its errors
  * logged, the last good one stays in force); SIGTERM/SIGINT stop: no new runs, running
- * workers get DAEMON_STOP_GRACE seconds (GONIEC_STOP_GRACE overrides) to finish, then
+ * workers get DAEMON_STOP_GRACE seconds (GONIEC_STOP_GRACE overrides in a test build) to finish, then
  * are terminated; their runs are recorded as interrupted and repeated at the next start.
  *
  * Workers and the forwarder never load conf.d itself but a copy of the configuration in

@@ -56,7 +56,7 @@ json_t *status_to_json(const struct source_status *st)
 {
 	json_t *j = json_pack("{s:I,s:I,s:o,s:o,s:o,s:I,s:b,s:o}",
 			      "last_start", (json_int_t)st->last_start, "last_end", (json_int_t)st->last_end,
-			      "outcome", st->outcome ? json_string(st->outcome) : json_null(),
+			      "outcome", st->ran ? json_string(run_outcome_name(st->outcome)) : json_null(),
 			      "error", st->error ? json_string(st->error) : json_null(),
 			      "stats", run_stats_to_json(&st->stats), "failures", (json_int_t)st->failures,
 			      "interrupted", st->interrupted, "alerts", alerts_to_json(st));
@@ -103,7 +103,8 @@ int status_load(const char *state_dir, const char *name, struct source_status *s
 	free(path);
 	st->last_start = (time_t)json_integer_value(json_object_get(j, "last_start"));
 	st->last_end = (time_t)json_integer_value(json_object_get(j, "last_end"));
-	st->outcome = opt_string(j, "outcome");
+	st->ran = run_outcome_parse(json_string_value(json_object_get(j, "outcome")),
+				    &st->outcome) == 0;
 	st->error = opt_string(j, "error");
 	run_stats_from_json(json_object_get(j, "stats"), &st->stats);
 	st->failures = (unsigned)get_count(j, "failures");
@@ -152,7 +153,6 @@ static void alert_release(struct alert *a)
 
 void status_release(struct source_status *st)
 {
-	free(st->outcome);
 	free(st->error);
 	for (size_t i = 0; i < st->nalerts; i++)
 		alert_release(&st->alerts[i]);
@@ -160,26 +160,20 @@ void status_release(struct source_status *st)
 	memset(st, 0, sizeof(*st));
 }
 
-bool status_outcome_failed(const char *outcome)
+void status_record(struct source_status *st, enum run_outcome outcome,
+		   const struct run_stats *stats, const char *error, time_t start, time_t end)
 {
-	return strcmp(outcome, "ok") != 0 && strcmp(outcome, "partial") != 0 &&
-	       strcmp(outcome, "busy") != 0;
-}
-
-void status_record(struct source_status *st, const char *outcome, const struct run_stats *stats,
-		   const char *error, time_t start, time_t end)
-{
-	free(st->outcome);
 	free(st->error);
-	st->outcome = xstrdup(outcome);
+	st->ran = true;
+	st->outcome = outcome;
 	st->error = error && *error ? xstrdup(error) : NULL;
 	st->stats = *stats;
 	st->last_start = start;
 	st->last_end = end;
-	st->interrupted = strcmp(outcome, "interrupted") == 0;
+	st->interrupted = outcome == RUN_INTERRUPTED;
 	if (st->interrupted)
 		return; /* a stop is nobody's failure */
-	st->failures = status_outcome_failed(outcome) ? st->failures + 1 : 0;
+	st->failures = run_outcome_failed(outcome) ? st->failures + 1 : 0;
 }
 
 struct alert *status_find_alert(struct source_status *st, const char *cause)

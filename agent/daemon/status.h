@@ -6,10 +6,9 @@
  * counts, the error a person should read, how many runs in a row failed, whether a run
  * was cut short by a stop (the next start repeats it), and the open alerts (alert.h).
  *
- * Outcomes are the run_outcome names ("ok", "partial", "failed", "needs-person") and
- * four the master adds: "timeout" (killed at its time limit), "crashed" (the worker died
- * without a result), "interrupted" (stopped by SIGTERM) and "busy" (a run by hand held
- * the source's lock; not a failure).
+ * Outcomes are enum run_outcome (source.h), written to the file by name: those of a
+ * run ("ok", "partial", "failed", "needs-person", "busy": a run by hand held the source's
+ * lock, not a failure) and those the master adds ("timeout", "crashed", "interrupted").
  *
  * Ownership: a struct source_status owns its strings and alert array; release it with
  * status_release(). Errors: -1 with err set; a missing file is a source that never ran.
@@ -32,7 +31,8 @@ struct alert {
 
 struct source_status {
 	time_t last_start, last_end;  /* 0: never ran */
-	char *outcome;                /* NULL: never ran */
+	bool ran;                     /* false: never ran (outcome meaningless) */
+	enum run_outcome outcome;
 	char *error;                  /* NULL when the run was fine */
 	struct run_stats stats;
 	unsigned failures;            /* runs in a row that failed */
@@ -47,11 +47,9 @@ int status_save(const char *state_dir, const char *name, const struct source_sta
 		struct gerr *err);
 void status_release(struct source_status *st);
 
-/* Record a finished run (outcome name, counts, error or NULL). */
-void status_record(struct source_status *st, const char *outcome, const struct run_stats *stats,
-		   const char *error, time_t start, time_t end);
-/* Did this outcome fail (counts towards "failures in a row")? */
-bool status_outcome_failed(const char *outcome);
+/* Record a finished run (outcome, counts, error or NULL). */
+void status_record(struct source_status *st, enum run_outcome outcome,
+		   const struct run_stats *stats, const char *error, time_t start, time_t end);
 
 json_t *status_to_json(const struct source_status *st);
 json_t *run_stats_to_json(const struct run_stats *s);

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "core/log.h"
+#include "core/testhook.h"
 #include "daemon/status.h"
 
 /* In a new child: default signal handling, a process group of its own, stdin on
@@ -185,11 +186,10 @@ int worker_parse_result(const char *line, struct worker_result *res, struct gerr
 	if (!j)
 		return gerr_set(err, "bad worker result: %s", jerr.text);
 	const char *outcome = json_string_value(json_object_get(j, "outcome"));
-	if (!json_is_object(j) || !outcome) {
+	if (!json_is_object(j) || run_outcome_parse(outcome, &res->outcome) != 0) {
 		json_decref(j);
-		return gerr_set(err, "bad worker result: no outcome");
+		return gerr_set(err, "bad worker result: no known outcome");
 	}
-	res->outcome = xstrdup(outcome);
 	run_stats_from_json(json_object_get(j, "stats"), &res->stats);
 	const char *e = json_string_value(json_object_get(j, "error"));
 	res->error = e && *e ? xstrdup(e) : NULL;
@@ -197,11 +197,10 @@ int worker_parse_result(const char *line, struct worker_result *res, struct gerr
 	return 0;
 }
 
-static void set_result(struct worker_result *res, const char *outcome, char *error)
+static void set_result(struct worker_result *res, enum run_outcome outcome, char *error)
 {
-	free(res->outcome);
 	free(res->error);
-	res->outcome = xstrdup(outcome);
+	res->outcome = outcome;
 	res->error = error;
 }
 
@@ -209,23 +208,23 @@ void worker_finish(struct worker *w, int wstatus, struct worker_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	worker_read(w);
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	bool have = w->result && worker_parse_result(w->result, res, &err) == 0;
 	free(w->result);
 	w->result = NULL;
 	if (w->timed_out)
-		set_result(res, "timeout",
+		set_result(res, RUN_TIMEOUT,
 			   xasprintf("killed after %lld s: the run took longer than its time limit",
 				     (long long)w->timeout_s));
-	else if (w->stopped && (!have || strcmp(res->outcome, "ok") != 0))
+	else if (w->stopped && (!have || res->outcome != RUN_OK))
 		/* Stopped at a safe point or killed: what it filed is kept, the rest is
 		 * repeated at the next start. */
-		set_result(res, "interrupted", xstrdup("the daemon stopped during the run"));
+		set_result(res, RUN_INTERRUPTED, xstrdup("the daemon stopped during the run"));
 	else if (!have && WIFSIGNALED(wstatus))
-		set_result(res, "crashed", xasprintf("the worker died of signal %d (%s)",
+		set_result(res, RUN_CRASHED, xasprintf("the worker died of signal %d (%s)",
 						      WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus))));
 	else if (!have)
-		set_result(res, "crashed", xasprintf("the worker exited with status %d without a result%s%s",
+		set_result(res, RUN_CRASHED, xasprintf("the worker exited with status %d without a result%s%s",
 						      WEXITSTATUS(wstatus), err.msg[0] ? ": " : "", err.msg));
 	if (w->fd >= 0)
 		close(w->fd);
@@ -236,7 +235,6 @@ void worker_finish(struct worker *w, int wstatus, struct worker_result *res)
 
 void worker_result_free(struct worker_result *res)
 {
-	free(res->outcome);
 	free(res->error);
 	memset(res, 0, sizeof(*res));
 }
@@ -262,7 +260,7 @@ static void report_progress(const struct source_run *run)
 
 static void install_test_hook(const char *name)
 {
-	const char *hook = getenv("GONIEC_TEST_WORKER_HOOK");
+	const char *hook = test_hook_env("GONIEC_TEST_WORKER_HOOK");
 	size_t n = strlen(name);
 	for (const char *h = hook; h && *h; h = strchr(h, ',') ? strchr(h, ',') + 1 : NULL)
 		if (strncmp(h, name, n) == 0 && h[n] == ':')
@@ -289,7 +287,7 @@ int worker_main(const struct config *cfg, const char *name, int fd)
 	stop_at_safe_point_on_sigterm();
 	const struct source_conf *src = config_find_source(cfg, name);
 	struct run_stats stats = {0};
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	enum run_outcome o;
 	install_test_hook(name);
 	progress_fd = fd;

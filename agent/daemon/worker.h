@@ -16,7 +16,7 @@
  * WORKER_KILL_GRACE_MS later) and turns an exit without a result into "crashed".
  * Other children (the forwarder) are started by fork and exec with worker_spawn().
  *
- * Test hook: with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or NAME:abort; several
+ * Test hook (test builds only, core/testhook.h): with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or NAME:abort; several
  * separated by commas) in its environment, the worker of source NAME sleeps (or crashes) after each document it
  * files, inside the run and its lock — for tests of time limits, overlap and crashes.
  *
@@ -53,7 +53,7 @@ struct worker {
 };
 
 struct worker_result {
-	char *outcome;       /* "ok", ..., "timeout", "crashed", "interrupted" */
+	enum run_outcome outcome;
 	struct run_stats stats;
 	char *error;         /* NULL when none */
 };

@@ -618,7 +618,7 @@ int mime_walk_raw(const char *text, size_t len, const struct strlist *accept,
 	size_t idx = 0;
 	struct mailmime *mime = NULL;
 	if (mailmime_parse(text, len, &idx, &mime) != MAILIMF_NO_ERROR || !mime)
-		return gerr_set(err, "not a MIME message");
+		return gerr_setk(err, GERR_PERMANENT, "not a MIME message");
 	struct raw_walk w = {.c = {.accept = accept}, .fn = fn, .ctx = ctx, .err = err};
 	int rc = raw_walk_node(&w, mime, "", 0, false);
 	mailmime_free(mime);

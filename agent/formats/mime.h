@@ -29,8 +29,8 @@
  * the part and body passed to the callback live only during the call.
  * Errors: the walks never fail on odd input (unknown parts are skipped). Both return 1
  * with err set when a limit hid some parts (the others are walked all the same);
- * mime_walk_raw() returns -1 with err set when the text is not MIME at all or the
- * callback fails.
+ * mime_walk_raw() returns -1 with err set when the text is not MIME at all (kind
+ * GERR_PERMANENT) or the callback fails (its error, as it set it).
  */
 #ifndef GONIEC_MIME_H
 #define GONIEC_MIME_H

@@ -12,20 +12,19 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/testhook.h"
 #include "core/names.h"
 #include "core/spool.h"
 #include "core/strset.h"
 #include "forward/journal.h"
-#include "forward/mailmsg.h"
+#include "forward/retry.h"
 #include "forward/route.h"
 #include "forward/syncer.h"
 #include "forward/target.h"
-#include "forward/template.h"
+#include "core/template.h"
 #include "forward/watch.h"
 
-#define MAX_BACKOFF_MS (3600 * 1000)
 #define STATUS_EVERY_MS 1000
-#define ALERT_BODY_MAX (64 * 1024)
 
 struct route_state {
 	const struct route_conf *rc;
@@ -36,9 +35,10 @@ struct route_state {
 	char *last_error;
 };
 
-/* A folder delivery prepared, waiting for the group's sync and publication. */
+/* A delivery prepared, waiting for its group's commit and delivery (target types with a
+ * commit step: the folder). */
 struct pending_job {
-	struct folder_job job;
+	struct target_job job;
 	struct route_state *rs;
 	char *relpath, *file;
 	json_t *root;           /* the sidecar, to settle the document afterwards */
@@ -58,7 +58,7 @@ struct forward {
 	size_t nroutes;
 	struct strlist queue;
 	struct strset queued;
-	json_t *failures;       /* "route\trelpath" -> {attempts, next, permanent, relpath} */
+	struct retry_book failures;
 	struct strset bad;      /* sidecars already reported unreadable */
 	int64_t next_rescan;
 	bool need_rescan;
@@ -69,7 +69,7 @@ struct forward {
 	size_t njobs;
 	int64_t jobs_since;     /* when its first job was prepared */
 	struct pending_job sjobs[MAX_JOBS];  /* the group being synced */
-	struct folder_job *sptrs[MAX_JOBS];
+	struct target_job *sptrs[MAX_JOBS];
 	size_t nsjobs;
 	struct strset job_keys; /* "route\trelpath" of both groups: never prepared twice */
 	struct syncer *syncer;  /* while watching: groups are synced in a thread */
@@ -113,19 +113,15 @@ static char *fkey(const struct route_state *rs, const char *relpath)
 	return xasprintf("%s\t%s", rs->rc->name, relpath);
 }
 
-static json_t *failure_get(struct forward *fw, const struct route_state *rs, const char *relpath)
+static const struct retry_entry *failure_get(struct forward *fw, const struct route_state *rs,
+					     const char *relpath)
 {
-	char *k = fkey(rs, relpath);
-	json_t *f = json_object_get(fw->failures, k);
-	free(k);
-	return f;
+	return retry_get(&fw->failures, rs->rc->name, relpath);
 }
 
 static void failure_clear(struct forward *fw, const struct route_state *rs, const char *relpath)
 {
-	char *k = fkey(rs, relpath);
-	json_object_del(fw->failures, k);
-	free(k);
+	retry_clear(&fw->failures, rs->rc->name, relpath);
 }
 
 static void set_last_error(struct route_state *rs, const char *msg)
@@ -137,23 +133,8 @@ static void set_last_error(struct route_state *rs, const char *msg)
 static void failure_record(struct forward *fw, struct route_state *rs, const char *relpath,
 			   enum deliver_status st, const char *why)
 {
-	char *k = fkey(rs, relpath);
-	json_t *f = json_object_get(fw->failures, k);
-	if (!f) {
-		f = json_object();
-		json_object_set_new_nocheck(fw->failures, k, f);
-		json_object_set_new_nocheck(f, "relpath", json_string_nocheck(relpath));
-	}
-	json_int_t attempts = json_integer_value(json_object_get(f, "attempts")) + 1;
-	int64_t delay = fw->o.retry_base;
-	for (json_int_t i = 1; i < attempts && delay < MAX_BACKOFF_MS; i++)
-		delay *= 2;
-	if (delay > MAX_BACKOFF_MS)
-		delay = MAX_BACKOFF_MS;
-	json_object_set_new(f, "attempts", json_integer(attempts));
-	json_object_set_new(f, "next", json_integer(now_ms() + delay));
-	json_object_set_new(f, "permanent", json_boolean(st == DELIVER_FAILED));
-	free(k);
+	int64_t delay = retry_failed(&fw->failures, rs->rc->name, relpath, st == DELIVER_FAILED,
+				     fw->o.retry_base, now_ms());
 	set_last_error(rs, why);
 	fw->failed++;
 	if (st == DELIVER_FAILED)
@@ -166,132 +147,22 @@ static void failure_record(struct forward *fw, struct route_state *rs, const cha
 		log_warn("route %s: %s: %s; retried on the next run", rs->rc->name, relpath, why);
 }
 
-/* Is the failed delivery still waiting (permanent, or not due)? */
-static bool failure_waiting(const json_t *f, int64_t now)
+struct due {
+	struct forward *fw;
+	int64_t now;
+};
+
+static void enqueue_if_due(const struct retry_entry *e, void *arg)
 {
-	return f && (json_is_true(json_object_get(f, "permanent")) ||
-		     json_integer_value(json_object_get(f, "next")) > now);
+	const struct due *d = arg;
+	if (!retry_waiting(e, d->now))
+		enqueue(e->relpath, d->fw);
 }
 
 static void enqueue_due_retries(struct forward *fw, int64_t now)
 {
-	const char *key;
-	json_t *f;
-	json_object_foreach(fw->failures, key, f)
-		if (!failure_waiting(f, now))
-			enqueue(json_string_value(json_object_get(f, "relpath")), fw);
-}
-
-/* ---- e-mail --------------------------------------------------------------------------------- */
-
-static const char *doc_hash(const struct sidecar *sc)
-{
-	const char *h = json_string_value(json_object_get(sc->root, "sha256"));
-	return h && strlen(h) == 64 ? h : sc->relpath;
-}
-
-static bool is_alert_text(const struct sidecar *sc)
-{
-	const char *kind = json_string_value(json_object_get(sc->root, "kind"));
-	const char *mt = json_string_value(json_object_get(sc->root, "media_type"));
-	return kind && strcmp(kind, "alert") == 0 && mt && str_starts_with(mt, "text/") &&
-	       sc->st.st_size <= ALERT_BODY_MAX;
-}
-
-/* What one message carries: the documents, their bodies, their hashes. */
-struct mail_parts {
-	struct mail_attachment *att;
-	char **data;
-	const char **hashes;
-	struct buf body;
-	bool inline_text;       /* an alert: its text is the body, nothing attached */
-};
-
-static void mail_parts_free(struct mail_parts *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(p->data[i]);
-	free(p->data);
-	free(p->att);
-	free(p->hashes);
-	buf_free(&p->body);
-}
-
-static enum deliver_status load_parts(const struct route_email_target *e, struct sidecar *scs,
-				      size_t n, struct mail_parts *p, struct gerr *err)
-{
-	const char *missing;
-	p->att = xcalloc(n, sizeof(*p->att));
-	p->data = xcalloc(n, sizeof(*p->data));
-	p->hashes = xcalloc(n, sizeof(*p->hashes));
-	p->inline_text = n == 1 && is_alert_text(&scs[0]);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = 0;
-		if (read_file(scs[i].docpath, e->max_size, &p->data[i], &len, err) < 0)
-			return errno == ENOENT ? DELIVER_FAILED : DELIVER_RETRY;
-		const char *mt = json_string_value(json_object_get(scs[i].root, "media_type"));
-		p->att[i] = (struct mail_attachment){scs[i].file, mt ? mt : "application/octet-stream",
-						     p->data[i], len};
-		p->hashes[i] = doc_hash(&scs[i]);
-		char *b = p->inline_text ? xstrdup(p->data[i])
-					 : tmpl_render(e->body_t, scs[i].root, scs[i].file, 0, &missing);
-		buf_printf(&p->body, "%s%s", i ? "\r\n" : "", b);
-		free(b);
-	}
-	return DELIVERED;
-}
-
-/* The subject: the first document's sidecar, with {count} and {files} of the message. */
-static char *message_subject(const struct route_email_target *e, struct sidecar *scs, size_t n,
-			   char **files_out)
-{
-	struct buf files = {0};
-	const char *missing;
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&files, "%s%s", i ? ", " : "", scs[i].file);
-	json_t *first = json_deep_copy(scs[0].root);
-	json_object_set_new(first, "count", json_integer((json_int_t)n));
-	json_object_set_new(first, "files", json_string_nocheck(files.data));
-	char *subject = tmpl_render(e->subject_t, first, scs[0].file, 0, &missing);
-	json_decref(first);
-	*files_out = buf_take(&files);
-	return subject;
-}
-
-static enum deliver_status send_mail(const struct route_conf *rc, struct sidecar *scs, size_t n,
-				     struct gerr *err)
-{
-	const struct route_email_target *e = ((const struct route *)rc->typed)->email;
-	struct mail_parts p = {0};
-	enum deliver_status st = load_parts(e, scs, n, &p, err);
-	if (st == DELIVERED) {
-		char *files;
-		char *subject = message_subject(e, scs, n, &files);
-		char *mid = mail_message_id(rc->name, p.hashes, n, e->from);
-		struct mail_spec m = {e->from, &e->to, subject, p.body.data ? p.body.data : "", mid,
-				      time(NULL), p.att, p.inline_text ? 0 : n};
-		size_t len;
-		char *msg = mail_build(&m, &len);
-		st = email_send(e, msg, len, err);
-		if (st == DELIVERED)
-			log_info("route %s: mailed %s to %s (%s)", rc->name, files, e->to.items[0], mid);
-		free(msg);
-		free(mid);
-		free(subject);
-		free(files);
-	}
-	mail_parts_free(&p, n);
-	return st;
-}
-
-static bool too_large(const struct route_email_target *e, const struct sidecar *sc,
-		      struct gerr *err)
-{
-	if (mail_size_estimate((size_t)sc->st.st_size, 1) <= e->max_size)
-		return false;
-	gerr_set(err, "%s (%lld bytes) does not fit in a message of max_size %llu bytes", sc->file,
-		 (long long)sc->st.st_size, (unsigned long long)e->max_size);
-	return true;
+	struct due d = {fw, now};
+	retry_each(&fw->failures, enqueue_if_due, &d);
 }
 
 /* ---- delivering one document ---------------------------------------------------------------- */
@@ -331,7 +202,26 @@ static void settle_if_done(struct forward *fw, const char *relpath, const json_t
 		log_error("%s", err.msg);
 }
 
-static void prepare_folder_job(struct forward *fw, struct route_state *rs, struct sidecar *sc)
+static struct target_job job_for(const struct route_state *rs, const struct sidecar *sc)
+{
+	return (struct target_job){.type = rs->r->target, .conf = rs->r->target_conf,
+				   .route = rs->rc->name, .sc = sc};
+}
+
+/* A delivered document: journal it, log where it went, settle it when it is done. */
+static void report(struct forward *fw, struct route_state *rs, const struct target_job *job,
+		   const char *relpath, enum deliver_status st, const char *why)
+{
+	if (st != DELIVERED) {
+		failure_record(fw, rs, relpath, st, why);
+		return;
+	}
+	log_info("route %s: %s -> %s", rs->rc->name, relpath, job->where ? job->where : "?");
+	delivered(fw, rs, relpath);
+}
+
+/* Prepare a delivery into the group (a type with a commit step). */
+static void prepare_group_job(struct forward *fw, struct route_state *rs, struct sidecar *sc)
 {
 	struct pending_job *pj = &fw->jobs[fw->njobs];
 	struct gerr err;
@@ -340,12 +230,14 @@ static void prepare_folder_job(struct forward *fw, struct route_state *rs, struc
 		free(key);
 		return;
 	}
-	enum deliver_status st = folder_prepare(rs->r->folder, sc, &pj->job, &err);
+	pj->job = job_for(rs, sc);
+	enum deliver_status st = rs->r->target->prepare(&pj->job, &err);
+	pj->job.sc = NULL; /* borrowed for prepare only */
 	if (st != DELIVERED)
 		strset_remove(&fw->job_keys, key);
 	free(key);
 	if (st != DELIVERED) {
-		folder_job_release(&pj->job);
+		target_job_release(&pj->job);
 		failure_record(fw, rs, sc->relpath, st, err.msg);
 		return;
 	}
@@ -357,30 +249,62 @@ static void prepare_folder_job(struct forward *fw, struct route_state *rs, struc
 		fw->jobs_since = now_ms();
 }
 
-/* Publish and journal the group that was synced (rc: the sync's result). */
-static void finish_group(struct forward *fw, int rc, const struct gerr *sync_err)
+/* Deliver n loaded documents of one route at once (one by one, or a batch); relpaths
+ * are enqueued again to be settled when `requeue`. */
+static void deliver_now(struct forward *fw, struct route_state *rs, struct sidecar *scs, size_t n,
+			bool requeue)
+{
+	struct target_job *jobs = xcalloc(n, sizeof(*jobs));
+	struct target_job **ptrs = xcalloc(n, sizeof(*ptrs));
+	enum deliver_status *st = xcalloc(n, sizeof(*st));
+	struct gerr *errs = xcalloc(n, sizeof(*errs));
+	size_t taken = 0;
+	for (size_t i = 0; i < n; i++) {
+		jobs[i] = job_for(rs, &scs[i]);
+		enum deliver_status s = rs->r->target->prepare(&jobs[i], &errs[i]);
+		if (s == DELIVERED)
+			ptrs[taken++] = &jobs[i];
+		else
+			report(fw, rs, &jobs[i], scs[i].relpath, s, errs[i].msg);
+	}
+	if (taken) {
+		rs->r->target->deliver(ptrs, taken, st, errs);
+		for (size_t i = 0; i < taken; i++)
+			report(fw, rs, ptrs[i], ptrs[i]->sc->relpath, st[i], errs[i].msg);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (requeue)
+			enqueue(scs[i].relpath, fw); /* to settle it */
+		target_job_release(&jobs[i]);
+	}
+	free(errs);
+	free(st);
+	free(ptrs);
+	free(jobs);
+}
+
+/* Deliver and journal the group that was committed (rc: the commit's result). */
+static void finish_group(struct forward *fw, int rc, const struct gerr *commit_err)
 {
 	enum deliver_status st[MAX_JOBS];
-	struct gerr err;
-	for (size_t i = 0; i < fw->nsjobs; i++) {
-		struct pending_job *pj = &fw->sjobs[i];
-		st[i] = rc == 0 ? folder_publish(&pj->job, &err) : DELIVER_RETRY;
-		if (st[i] != DELIVERED)
-			failure_record(fw, pj->rs, pj->relpath, st[i], rc == 0 ? err.msg : sync_err->msg);
-	}
-	folder_sync_dirs(fw->sptrs, fw->nsjobs);
-	for (size_t i = 0; i < fw->nsjobs; i++) {
-		struct pending_job *pj = &fw->sjobs[i];
-		if (st[i] == DELIVERED) {
-			log_info("route %s: %s -> %s/%s", pj->rs->rc->name, pj->relpath,
-				 pj->job.f->path, pj->job.where);
-			delivered(fw, pj->rs, pj->relpath);
-			settle_if_done(fw, pj->relpath, pj->root, pj->file);
+	struct gerr errs[MAX_JOBS];
+	if (rc == 0 && fw->nsjobs) {
+		fw->sptrs[0]->type->deliver(fw->sptrs, fw->nsjobs, st, errs);
+	} else {
+		for (size_t i = 0; i < fw->nsjobs; i++) {
+			st[i] = DELIVER_RETRY;
+			errs[i] = *commit_err;
 		}
+	}
+	for (size_t i = 0; i < fw->nsjobs; i++) {
+		struct pending_job *pj = &fw->sjobs[i];
+		report(fw, pj->rs, &pj->job, pj->relpath, st[i], errs[i].msg);
+		if (st[i] == DELIVERED)
+			settle_if_done(fw, pj->relpath, pj->root, pj->file);
 		char *key = fkey(pj->rs, pj->relpath);
 		strset_remove(&fw->job_keys, key);
 		free(key);
-		folder_job_release(&pj->job);
+		target_job_release(&pj->job);
 		free(pj->relpath);
 		free(pj->file);
 		json_decref(pj->root);
@@ -417,7 +341,7 @@ static void commit_jobs(struct forward *fw, bool wait)
 			syncer_post(fw->syncer, fw->sptrs, fw->nsjobs);
 		} else {
 			struct gerr err;
-			finish_group(fw, folder_sync_data(fw->sptrs, fw->nsjobs, &err), &err);
+			finish_group(fw, fw->sptrs[0]->type->commit(fw->sptrs, fw->nsjobs, &err), &err);
 		}
 	}
 	if (wait && fw->syncer)
@@ -441,23 +365,24 @@ static void process_doc(struct forward *fw, const char *relpath)
 		struct route_state *rs = &fw->rs[i];
 		if (!route_matches(rs->rc, sc.root, sc.file) ||
 		    journal_delivered(fw->j, rs->rc->name, relpath) ||
-		    failure_waiting(failure_get(fw, rs, relpath), now))
+		    retry_waiting(failure_get(fw, rs, relpath), now))
 			continue;
-		if (rs->r->folder) {
-			if (fw->njobs == MAX_JOBS)
+		const struct target_type *t = rs->r->target;
+		if (t->commit) {
+			if (fw->njobs == MAX_JOBS || (fw->njobs && fw->jobs[0].job.type != t))
 				commit_jobs(fw, false);
-			prepare_folder_job(fw, rs, &sc);
+			prepare_group_job(fw, rs, &sc);
 			pending = true;
-		} else if (too_large(rs->r->email, &sc, &err)) {
-			failure_record(fw, rs, relpath, DELIVER_FAILED, err.msg);
-		} else if (rs->r->email->batch == BATCH_RUN) {
-			batch_add(rs, relpath);
-		} else {
-			enum deliver_status st = send_mail(rs->rc, &sc, 1, &err);
+		} else if (t->batched && t->batched(rs->r->target_conf)) {
+			struct target_job check = job_for(rs, &sc);
+			enum deliver_status st = t->prepare(&check, &err);
+			target_job_release(&check);
 			if (st == DELIVERED)
-				delivered(fw, rs, relpath);
+				batch_add(rs, relpath);
 			else
 				failure_record(fw, rs, relpath, st, err.msg);
+		} else {
+			deliver_now(fw, rs, &sc, 1, false);
 		}
 	}
 	if (!pending)
@@ -484,43 +409,30 @@ static void process_queue(struct forward *fw)
 
 /* ---- batches -------------------------------------------------------------------------------- */
 
-/* Send n loaded documents as one message; releases their sidecars. */
-static void send_batch(struct forward *fw, struct route_state *rs, struct sidecar *scs,
-		       size_t n)
-{
-	struct gerr err;
-	if (n == 0)
-		return;
-	enum deliver_status st = send_mail(rs->rc, scs, n, &err);
-	for (size_t i = 0; i < n; i++) {
-		if (st == DELIVERED)
-			delivered(fw, rs, scs[i].relpath);
-		else
-			failure_record(fw, rs, scs[i].relpath, st, err.msg);
-		enqueue(scs[i].relpath, fw); /* to settle it */
-		sidecar_release(&scs[i]);
-	}
-}
-
+/* Deliver a batch: as many documents at once as the target's fits() allows. */
 static void flush_batch(struct forward *fw, struct route_state *rs)
 {
-	const struct route_email_target *e = rs->r->email;
-	struct sidecar *scs = xcalloc(rs->batch.len, sizeof(*scs));
-	size_t n = 0, payload = 0;
+	const struct target_type *t = rs->r->target;
+	struct sidecar *scs = xcalloc(rs->batch.len + 1, sizeof(*scs));
+	size_t n = 0;
 	struct gerr err;
 	for (size_t i = 0; i < rs->batch.len; i++) {
-		struct sidecar sc;
-		if (sidecar_load(fw->cfg->agent.spool_dir, rs->batch.items[i], &sc, &err) < 0)
+		if (sidecar_load(fw->cfg->agent.spool_dir, rs->batch.items[i], &scs[n], &err) < 0)
 			continue; /* gone meanwhile */
-		size_t size = (size_t)sc.st.st_size;
-		if (n > 0 && mail_size_estimate(payload + size, n + 1) > e->max_size) {
-			send_batch(fw, rs, scs, n);
-			n = payload = 0;
+		if (n > 0 && t->fits && !t->fits(rs->r->target_conf, scs, n + 1)) {
+			struct sidecar next = scs[n];
+			deliver_now(fw, rs, scs, n, true);
+			for (size_t k = 0; k < n; k++)
+				sidecar_release(&scs[k]);
+			scs[0] = next;
+			n = 0;
 		}
-		scs[n++] = sc;
-		payload += size;
+		n++;
 	}
-	send_batch(fw, rs, scs, n);
+	if (n)
+		deliver_now(fw, rs, scs, n, true);
+	for (size_t k = 0; k < n; k++)
+		sidecar_release(&scs[k]);
 	free(scs);
 	strlist_free(&rs->batch);
 	strset_free(&rs->batched);
@@ -539,6 +451,19 @@ static void flush_batches(struct forward *fw, bool force)
 
 /* ---- status --------------------------------------------------------------------------------- */
 
+static void count_failure(const struct retry_entry *e, void *arg)
+{
+	struct forward *fw = arg;
+	for (size_t i = 0; i < fw->nroutes; i++) {
+		if (strcmp(e->route, fw->rs[i].rc->name) != 0)
+			continue;
+		if (e->permanent)
+			fw->stats[i].failing++;
+		else
+			fw->stats[i].pending++;
+	}
+}
+
 const struct forward_route_stats *forward_stats(struct forward *fw, size_t *count)
 {
 	for (size_t i = 0; i < fw->nroutes; i++) {
@@ -546,19 +471,7 @@ const struct forward_route_stats *forward_stats(struct forward *fw, size_t *coun
 		fw->stats[i].failing = 0;
 		fw->stats[i].last_error = fw->rs[i].last_error;
 	}
-	const char *key;
-	json_t *f;
-	json_object_foreach(fw->failures, key, f) {
-		for (size_t i = 0; i < fw->nroutes; i++) {
-			size_t n = strlen(fw->rs[i].rc->name);
-			if (strncmp(key, fw->rs[i].rc->name, n) != 0 || key[n] != '\t')
-				continue;
-			if (json_is_true(json_object_get(f, "permanent")))
-				fw->stats[i].failing++;
-			else
-				fw->stats[i].pending++;
-		}
-	}
+	retry_each(&fw->failures, count_failure, fw);
 	*count = fw->nroutes;
 	return fw->stats;
 }
@@ -667,17 +580,19 @@ int forward_fd(const struct forward *fw)
 	return fw->epfd;
 }
 
+static void earliest_retry(const struct retry_entry *e, void *arg)
+{
+	int64_t *next = arg;
+	if (!e->permanent && e->next_ms < *next)
+		*next = e->next_ms;
+}
+
 int forward_timeout_ms(const struct forward *fw)
 {
 	if (fw->queue.len || fw->need_rescan)
 		return 0;
 	int64_t now = now_ms(), next = fw->next_rescan;
-	const char *key;
-	json_t *f;
-	json_object_foreach(fw->failures, key, f)
-		if (!json_is_true(json_object_get(f, "permanent")) &&
-		    json_integer_value(json_object_get(f, "next")) < next)
-			next = json_integer_value(json_object_get(f, "next"));
+	retry_each(&fw->failures, earliest_retry, &next);
 	for (size_t i = 0; i < fw->nroutes; i++)
 		if (fw->rs[i].batch.len && fw->rs[i].batch_last + fw->o.batch_settle < next)
 			next = fw->rs[i].batch_last + fw->o.batch_settle;
@@ -714,7 +629,7 @@ static void default_opts(struct forward_opts *o)
 		o->poll_interval = 10 * 1000;
 	if (!o->batch_settle)
 		o->batch_settle = 30 * 1000;
-	const char *env = getenv("GONIEC_FORWARD_RETRY_MS");
+	const char *env = test_hook_env("GONIEC_FORWARD_RETRY_MS");
 	if (!o->retry_base)
 		o->retry_base = env && atoll(env) > 0 ? atoll(env) : 30 * 1000;
 }
@@ -726,7 +641,6 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 	fw->cfg = cfg;
 	fw->o = *opts;
 	default_opts(&fw->o);
-	fw->failures = json_object();
 	fw->epfd = -1;
 	if (mkdir_p(cfg->agent.spool_dir, 0750, err) < 0) {
 		forward_close(fw);
@@ -750,7 +664,7 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 		fw->rs[i].rc = cfg->routes[i];
 		fw->rs[i].r = cfg->routes[i]->typed;
 		fw->stats[i].name = cfg->routes[i]->name;
-		fw->stats[i].target = fw->rs[i].r->folder ? "folder" : "email";
+		fw->stats[i].target = fw->rs[i].r->target->key;
 		fw->stats[i].delivered = journal_delivered_by(fw->j, cfg->routes[i]->name);
 	}
 	if (watch_polling(fw->w))
@@ -782,7 +696,7 @@ void forward_close(struct forward *fw)
 	strset_free(&fw->queued);
 	strset_free(&fw->bad);
 	strset_free(&fw->job_keys);
-	json_decref(fw->failures);
+	retry_book_free(&fw->failures);
 	journal_close(fw->j);
 	watch_close(fw->w);
 	free(fw->gen);

@@ -47,7 +47,7 @@ struct forward_opts {
 	bool force_poll;          /* poll even on a local file system */
 	int64_t rescan_interval;  /* ms; default 5 minutes */
 	int64_t poll_interval;    /* ms; default 10 s */
-	int64_t retry_base;       /* ms; default 30 s (env GONIEC_FORWARD_RETRY_MS for tests) */
+	int64_t retry_base;       /* ms; default 30 s (GONIEC_FORWARD_RETRY_MS in a test build) */
 	int64_t batch_settle;     /* ms; default 30 s */
 };
 

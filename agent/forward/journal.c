@@ -125,7 +125,7 @@ struct journal *journal_open(const char *state_dir, const char *generation, stru
 	}
 	if (flock(j->fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
-			gerr_set(err, "%s: another forwarder is running (goniec run or goniec forward)",
+			gerr_setk(err, GERR_BUSY, "%s: another forwarder is running (goniec run or goniec forward)",
 				 j->path);
 		else
 			gerr_sys(err, "%s: lock", j->path);

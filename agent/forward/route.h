@@ -17,11 +17,12 @@
  * only sees that company's documents. Exactly one target per route.
  *
  * The config loader maps each route's YAML onto struct route with route_fields and
- * calls route_validate(), which compiles the templates, resolves the group and checks
- * the target; unknown template and match fields are reported as warnings naming them.
+ * calls route_validate(), which finds the target (the key of one target type in
+ * forward/target.h), maps and checks its settings (templates compiled, group resolved);
+ * unknown template and match fields are reported as warnings naming them.
  *
- * Ownership: struct route belongs to its route_conf; cf_free(route_fields, r) frees it
- * (the targets and compiled templates included).
+ * Ownership: struct route belongs to its route_conf; route_release() then
+ * cf_free(route_fields, r) free it (the target's settings and templates included).
  */
 #ifndef GONIEC_ROUTE_H
 #define GONIEC_ROUTE_H
@@ -73,10 +74,11 @@ struct route_email_target {
 	struct tmpl *subject_t, *body_t;
 };
 
+struct target_type;
 struct route {
 	struct route_match match;
-	struct route_folder_target *folder;
-	struct route_email_target *email;
+	const struct target_type *target;  /* forward/target.h; set by route_validate */
+	void *target_conf;                 /* its settings (the type's struct) */
 	bool alerts;
 	bool enabled;
 };
@@ -84,7 +86,16 @@ struct route {
 extern const struct cf_field route_fields[];
 extern const size_t route_conf_size;
 struct route_conf;
+/* Find the route's one target (a key of a target type), parse and check its settings. */
 int route_validate(struct cf_ctx *ctx, yaml_node_t *node, struct route_conf *r);
+/* Free what route_validate() made (the target's settings); cf_free(route_fields) the rest. */
+void route_release(struct route *r);
+/* The keys of the target types, which a route may hold besides route_fields. */
+const char *const *route_target_keys(void);
+/* Compile a template setting `key` of a target mapping (reported with cf_error; fields in
+ * no sidecar are warned about). NULL when it does not compile. */
+struct tmpl *route_template(struct cf_ctx *ctx, yaml_node_t *tnode, const char *key,
+			    const char *text);
 
 /* Call fn for every secret of the route (the e-mail target's password), as
  * cf_each_secret() does for a plain table (the targets are not plain structs). */

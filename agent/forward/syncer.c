@@ -16,7 +16,7 @@ struct syncer {
 	pthread_cond_t cv;
 	int efd;
 	enum sync_state state;
-	struct folder_job *const *jobs;
+	struct target_job *const *jobs;
 	size_t n;
 	int rc;
 	struct gerr err;
@@ -32,7 +32,7 @@ static void *run(void *arg)
 		if (s->state == SYNC_QUIT)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		int rc = folder_sync_data(s->jobs, s->n, &s->err);
+		int rc = s->jobs[0]->type->commit(s->jobs, s->n, &s->err);
 		pthread_mutex_lock(&s->mu);
 		s->rc = rc;
 		s->state = SYNC_DONE;
@@ -92,7 +92,7 @@ bool syncer_busy(struct syncer *s)
 	return busy;
 }
 
-void syncer_post(struct syncer *s, struct folder_job *const *jobs, size_t n)
+void syncer_post(struct syncer *s, struct target_job *const *jobs, size_t n)
 {
 	pthread_mutex_lock(&s->mu);
 	s->jobs = jobs;

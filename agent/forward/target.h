@@ -1,58 +1,100 @@
-/* target — deliver one document (or a batch) to a route's target.
+/* target — where a route delivers, as a table of target types (OpenSMTPD's delivery
+ * backends are the model). A route has exactly one target: the conf.d key of one type
+ * (`folder:`, `email:`) with that type's settings. Each type is one file and one entry
+ * of target_types[] (targets.c):
+ *   folder  target_folder.c  a (shared) folder: copied, synced in groups, linked in place
+ *   email   target_email.c   SMTP through libcurl, the message assembled there (mailmsg.h)
+ * A third type (a Microsoft 365 sendMail target) is one new file and one table entry —
+ * see HACKING.md, "Adding a delivery target".
  *
- * Folder target (folder_deliver): the name is the route's template rendered over the
- * sidecar (the document's spool name when a field has no value), each path component
- * made safe with sanitize_filename(). Directories are created with dir_mode and the
- * group (never following symlinks). The document is copied to a temporary name in the
- * destination directory (".goniec-<hash>.part", O_EXCL, close checked), given its group
- * and mode, synced (a group of deliveries with one syncfs), and published with link(2), which never overwrites; where a share
- * refuses hard links, renameat2(RENAME_NOREPLACE), and where that is not supported
- * either, a check-then-rename. An existing file with the same content counts as this
- * document delivered already (that is what makes a retry after a crash exactly-once);
- * an existing different file makes the name get a suffix ("name-2.pdf"). The directory
- * is fsynced (EINVAL ignored: not every share supports it).
- *
- * E-mail target (email_send): one SMTP session through libcurl carrying one message.
+ * A type describes its settings (a confschema table checked by validate, a fingerprint
+ * so that a changed route counts as new, a describe() line for logs) and delivers a
+ * document in up to four steps, driven by the forwarder:
+ *   prepare   take one document: check it, stage it (the folder copies it under a
+ *             temporary name; e-mail checks it fits in a message)
+ *   commit    make a group of prepared documents durable at once (the folder: one
+ *             syncfs for the group; NULL: nothing to do). It may run in the syncer's
+ *             thread, so it touches nothing but its jobs.
+ *   deliver   carry the group out (the folder links each into place and syncs the
+ *             directories; e-mail sends the documents as one message) and say per
+ *             document DELIVERED, DELIVER_RETRY or DELIVER_FAILED; job->where names
+ *             where it went
+ *   release   free what prepare made (always, also after a failure)
+ * Types with commit are gathered in groups across routes and documents; others are
+ * delivered one by one, or — when batched() says so — together at the end of a pass,
+ * as many per delivery as fits() allows.
  *
  * Results: DELIVERED; DELIVER_RETRY for what may pass later (network, SMTP 4xx, share
- * not mounted, disk full); DELIVER_FAILED for what needs a person (SMTP 5xx,
- * permission denied, document too large). err says why, naming file or server.
+ * not mounted, disk full); DELIVER_FAILED for what needs a person (SMTP 5xx, permission
+ * denied, document too large). err says why, naming file or server.
+ *
+ * Ownership: a job belongs to the forwarder; job->data to the type until release; the
+ * settings to the route (freed with target_conf_release()).
  */
 #ifndef GONIEC_FORWARD_TARGET_H
 #define GONIEC_FORWARD_TARGET_H
 
+#include <jansson.h>
+
+#include "core/confschema.h"
+#include "core/sidecar.h"
 #include "core/util.h"
-#include "forward/mailmsg.h"
-#include "forward/route.h"
-#include "forward/sidecar.h"
 
 enum deliver_status { DELIVERED = 0, DELIVER_RETRY = 1, DELIVER_FAILED = 2 };
 
-/* A folder delivery in two steps, so that a group of them is synced at once:
- *   folder_prepare()    copy to the temporary name (and the sidecar copy beside it)
- *   folder_sync_data()  one syncfs(2) per file system for the whole group
- *   folder_publish()    link into place (where: the name below the target directory)
- *   folder_sync_dirs()  fsync each destination directory once
- *   folder_job_release() always, also after a failure (removes what is left).
- * A kill -9 anywhere in between leaves at most a temporary file, replaced on the retry. */
-struct folder_job {
-	const struct route_folder_target *f;
-	int dfd;              /* the destination directory */
-	char *rel, *tmp, *side_tmp;
-	char *base;           /* points into rel: the file name */
-	char *where;          /* after folder_publish() */
+struct target_type;
+
+/* One document on its way to a target. */
+struct target_job {
+	const struct target_type *type;
+	const void *conf;           /* the route's target settings */
+	const char *route;          /* the route's name */
+	/* The document: types with commit may use it in prepare only; others until deliver
+	 * returns. */
+	const struct sidecar *sc;
+	void *data;                 /* the type's own, from prepare */
+	char *where;                /* after deliver: where it went, for the log (owned) */
 };
-enum deliver_status folder_prepare(const struct route_folder_target *f, const struct sidecar *sc,
-				   struct folder_job *job, struct gerr *err);
-int folder_sync_data(struct folder_job *const *jobs, size_t n, struct gerr *err);
-enum deliver_status folder_publish(struct folder_job *job, struct gerr *err);
-void folder_sync_dirs(struct folder_job *const *jobs, size_t n);
-void folder_job_release(struct folder_job *job);
-/* The name a document gets below the target directory (components made safe). */
+
+struct target_type {
+	const char *key;                /* the route's key in conf.d */
+	const char *help;
+	const struct cf_field *fields;  /* its settings */
+	size_t conf_size;
+	/* After cf_map(): check the settings, compile templates; report with cf_error(). */
+	void (*validate)(struct cf_ctx *ctx, yaml_node_t *node, void *conf);
+	/* Free what validate made (may be NULL); cf_free() frees the rest. */
+	void (*release_conf)(void *conf);
+	/* Append what identifies the settings: a change makes every document new to it. */
+	void (*fingerprint)(const void *conf, struct buf *b);
+	/* "folder /srv/import", "email to a@b.pl" (owned by the caller). */
+	char *(*describe)(const void *conf);
+	/* Do documents wait for the end of a pass (NULL: no)? */
+	bool (*batched)(const void *conf);
+	/* May these n documents go in one delivery (NULL: yes)? */
+	bool (*fits)(const void *conf, const struct sidecar *scs, size_t n);
+	enum deliver_status (*prepare)(struct target_job *job, struct gerr *err);
+	int (*commit)(struct target_job *const *jobs, size_t n, struct gerr *err);
+	/* st[i] and errs[i] for each job. */
+	void (*deliver)(struct target_job *const *jobs, size_t n, enum deliver_status *st,
+			struct gerr *errs);
+	void (*release)(struct target_job *job);
+};
+
+/* Every type, NULL-terminated (targets.c). */
+extern const struct target_type *const target_types[];
+const struct target_type *target_type_find(const char *key);
+/* Free a route's target settings (NULL is fine). */
+void target_conf_release(const struct target_type *t, void *conf);
+/* Release a job: the type's part, and where. */
+void target_job_release(struct target_job *job);
+
+/* The folder target's name for a document below its path (components made safe). */
+struct route_folder_target;
 char *folder_target_name(const struct route_folder_target *f, const struct sidecar *sc);
 
-/* Send one message already built (mail_build) to the route's recipients. */
-enum deliver_status email_send(const struct route_email_target *e, const char *message,
-			       size_t len, struct gerr *err);
+/* The types, for the table. */
+extern const struct target_type target_folder;
+extern const struct target_type target_email;
 
 #endif

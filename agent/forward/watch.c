@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 
 #define MAX_DEPTH 12
 #define DIR_MASK (IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR | IN_DONT_FOLLOW | \
@@ -25,7 +25,6 @@ struct watch {
 	const char *poll_reason;
 	char **dirs;       /* wd -> spool-relative directory ("" for the root) */
 	size_t ndirs;      /* size of dirs */
-	size_t watched;
 };
 
 static const struct {
@@ -99,11 +98,6 @@ const char *watch_poll_reason(const struct watch *w)
 	return w->poll_reason;
 }
 
-size_t watch_count(const struct watch *w)
-{
-	return w->watched;
-}
-
 static void fall_back_to_polling(struct watch *w, const char *why)
 {
 	close(w->fd);
@@ -132,8 +126,6 @@ static void add_watch(struct watch *w, const char *path, const char *reldir)
 		memset(w->dirs + w->ndirs, 0, (n - w->ndirs) * sizeof(*w->dirs));
 		w->ndirs = n;
 	}
-	if (!w->dirs[wd])
-		w->watched++;
 	free(w->dirs[wd]);
 	w->dirs[wd] = xstrdup(reldir);
 }
@@ -217,7 +209,6 @@ static int handle_event(struct watch *w, const struct inotify_event *ev, watch_d
 	if (ev->mask & IN_IGNORED) {
 		free(w->dirs[ev->wd]);
 		w->dirs[ev->wd] = NULL;
-		w->watched--;
 		return 0;
 	}
 	const char *reldir = w->dirs[ev->wd];

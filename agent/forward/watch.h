@@ -38,7 +38,5 @@ const char *watch_poll_reason(const struct watch *w);
 long watch_scan(struct watch *w, const char *reldir, watch_doc_fn fn, void *ctx);
 /* Handle pending events. Returns 1 when the queue overflowed (rescan!), else 0. */
 int watch_read(struct watch *w, watch_doc_fn fn, void *ctx);
-/* Number of directories watched. */
-size_t watch_count(const struct watch *w);
 
 #endif

@@ -24,7 +24,7 @@
 #include "core/log.h"
 #include "core/names.h"
 #include "core/spool.h"
-#include "sources/source.h"
+#include "sources/filing.h"
 
 enum folder_after { AFTER_MOVE, AFTER_KEEP };
 
@@ -102,22 +102,12 @@ static char *keep_id(const struct folder_item *it)
 
 /* File one document; returns 0 when it is in the spool (or was there already). */
 static int take_file(struct source_run *run, const struct folder_item *it, int fd,
-		     const char *id)
+		     const char *id, struct gerr *err)
 {
-	const struct source_conf *src = run->src;
 	json_t *origin = json_pack("{s:{s:s, s:s}}", "folder", "path", it->fc->path, "name",
 				   it->name);
-	struct doc_meta meta = {
-		.source_name = src->name,
-		.source_type = src->type->name,
-		.company = src->company ? src->company->id : NULL,
-		.name_hint = it->name,
-		.source_id = id,
-		.accept = &src->accept,
-		.origin = origin,
-	};
-	struct spool_result res;
-	int rc = spool_file_fd(run->spool, run->dedupe, &meta, fd, &res, &run->err);
+	const struct filing_doc doc = {.name_hint = it->name, .source_id = id, .origin = origin};
+	int rc = filing_fd(run, &doc, fd, NULL, err);
 	json_decref(origin);
 	if (rc != 0)
 		return -1;
@@ -125,23 +115,7 @@ static int take_file(struct source_run *run, const struct folder_item *it, int f
 	if (fstat(fd, &after) == 0 && (after.st_size != it->st.st_size ||
 				       after.st_mtime != it->st.st_mtime))
 		log_notice("%s: %s changed while it was read; it is filed as read and will be taken again if it changes",
-			   src->name, it->name);
-	run->stats.bytes += res.size;
-	switch (res.status) {
-	case SPOOL_FILED:
-		run->stats.filed++;
-		log_info("%s: filed %s as %s", src->name, it->name, res.path);
-		break;
-	case SPOOL_DUPLICATE:
-		run->stats.duplicates++;
-		log_info("%s: %s was filed before", src->name, it->name);
-		break;
-	case SPOOL_QUARANTINED:
-		run->stats.quarantined++;
-		log_warn("%s: %s quarantined: %s", src->name, it->name, res.reason);
-		break;
-	}
-	spool_result_free(&res);
+			   run->src->name, it->name);
 	return 0;
 }
 
@@ -166,20 +140,22 @@ static bool process_file(struct source_run *run, const struct folder_conf *fc, i
 	run->stats.looked_at++;
 	bool taken = false;
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct gerr err;
 	if (fd < 0) {
 		run->stats.failed++;
-		gerr_sys(&run->err, "cannot open %s/%s", fc->path, name);
-		log_error("%s: %s", run->src->name, run->err.msg);
-	} else if (take_file(run, &it, fd, id) != 0) {
+		gerr_sys(&err, "cannot open %s/%s", fc->path, name);
+		source_run_error(run, &err);
+	} else if (take_file(run, &it, fd, id, &err) != 0) {
 		run->stats.failed++;
-		log_error("%s: %s: %s", run->src->name, name, run->err.msg);
+		gerr_prefix(&err, "%s", name);
+		source_run_error(run, &err);
 	} else {
 		taken = true;
 	}
 	if (fd >= 0)
 		close(fd);
 	free(id);
-	if (run->progress)
+	if (!taken && run->progress) /* a filed document reported its progress */
 		run->progress(run);
 	return taken;
 }
@@ -191,8 +167,7 @@ static void finish_batch(struct source_run *run, const struct folder_conf *fc,
 {
 	struct gerr err;
 	if (spool_flush(run->spool, &err) != 0) {
-		run->err = err;
-		log_error("%s: %s", run->src->name, err.msg);
+		source_run_error(run, &err);
 		run->stats.failed += taken->len;
 		run->stats.filed = filed_before;
 		strlist_free(taken);
@@ -202,8 +177,7 @@ static void finish_batch(struct source_run *run, const struct folder_conf *fc,
 	for (size_t i = 0; fc->after == AFTER_MOVE && i < taken->len; i++)
 		if (move_to_done(fc->path, done, taken->items[i], &err) != 0) {
 			run->stats.failed++;
-			run->err = err;
-			log_error("%s: %s", run->src->name, err.msg);
+			source_run_error(run, &err);
 		}
 	free(done);
 	strlist_free(taken);

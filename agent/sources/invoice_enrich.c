@@ -7,10 +7,12 @@
 #include "core/config.h"
 #include "core/invkeys.h"
 #include "core/log.h"
+#include "core/spool.h"
 #include "formats/fa3.h"
 #include "formats/invoice.h"
 #include "formats/invpdf.h"
 #include "sources/invoice_xml.h"
+#include "sources/source.h"
 
 /* The field rules of this process (loaded at first use). */
 static struct inv_rules *rules;
@@ -112,10 +114,25 @@ int invoice_enrich(const struct config *cfg, const char *spool_root,
 	int rc = 0;
 	if (read_invoice(cfg, doc, &inv, &ok, err)) {
 		json_object_set_new(fields, "invoice", invoice_to_json(&inv));
+		/* a document nobody called anything is an invoice once it has an invoice's number */
+		bool plain = !doc->kind || strcmp(doc->kind, "document") == 0;
+		if (plain && (invoice_has(&inv, INV_NUMBER) || invoice_has(&inv, INV_KSEF_NUMBER)))
+			json_object_set_new(fields, "kind", json_string("invoice"));
 		rc = check_copies(cfg, spool_root, doc, &inv, fields, err);
 	} else if (!ok) {
 		rc = -1;
 	}
 	invoice_free(&inv);
 	return rc;
+}
+
+int invoice_enrich_filing(const struct source_run *run, const struct spool_view *view,
+			  json_t *fields, struct gerr *err)
+{
+	const struct company_conf *co = run->src->company;
+	struct invoice_enrich_doc d = {
+		.path = view->path, .type = view->type, .kind = view->kind, .sha256 = view->sha256,
+		.invoice = view->invoice, .company_nip = co ? co->nip : NULL,
+	};
+	return invoice_enrich(run->cfg, run->spool->root, &d, fields, err);
 }

@@ -6,6 +6,8 @@
  *   PDF        its text read by the field rules (formats/invpdf.h), filling only what
  *              the source knew less exactly or not at all: a portal's list-page fields
  *              (the `invoice` the source passes) win over the text's;
+ *   a document of kind "document" (what the content alone said) with an invoice number
+ *   or KSeF number becomes kind "invoice";
  *   then the invoice's keys (KSeF number; seller NIP + number; gross) are looked up in,
  *   and added to, the invoice-key index (core/invkeys.h) in the state directory.
  *
@@ -27,6 +29,8 @@
 #include "core/util.h"
 
 struct config;
+struct source_run;
+struct spool_view;
 
 struct invoice_enrich_doc {
 	const char *path;       /* the complete document */
@@ -39,5 +43,9 @@ struct invoice_enrich_doc {
 
 int invoice_enrich(const struct config *cfg, const char *spool_root,
 		   const struct invoice_enrich_doc *doc, json_t *fields, struct gerr *err);
+
+/* The same as a filing enricher (sources/filing.h) for pdf and xml documents. */
+int invoice_enrich_filing(const struct source_run *run, const struct spool_view *view,
+			  json_t *fields, struct gerr *err);
 
 #endif

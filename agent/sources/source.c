@@ -14,10 +14,54 @@
 #include "core/log.h"
 #include "core/spool.h"
 
+static const char *const outcome_names[] = {
+	[RUN_OK] = "ok", [RUN_PARTIAL] = "partial", [RUN_FAILED] = "failed",
+	[RUN_NEEDS_PERSON] = "needs-person", [RUN_BUSY] = "busy", [RUN_TIMEOUT] = "timeout",
+	[RUN_CRASHED] = "crashed", [RUN_INTERRUPTED] = "interrupted", [RUN_NOT_RUN] = "not-run",
+};
+
 const char *run_outcome_name(enum run_outcome o)
 {
-	static const char *const names[] = {"ok", "partial", "failed", "needs-person"};
-	return (unsigned)o < ARRAY_LEN(names) ? names[o] : "unknown";
+	return (unsigned)o < ARRAY_LEN(outcome_names) ? outcome_names[o] : "unknown";
+}
+
+int run_outcome_parse(const char *name, enum run_outcome *o)
+{
+	for (size_t i = 0; name && i < ARRAY_LEN(outcome_names); i++)
+		if (strcmp(name, outcome_names[i]) == 0) {
+			*o = (enum run_outcome)i;
+			return 0;
+		}
+	return -1;
+}
+
+bool run_outcome_failed(enum run_outcome o)
+{
+	return o != RUN_OK && o != RUN_PARTIAL && o != RUN_BUSY;
+}
+
+enum run_outcome run_outcome_of(const struct gerr *err)
+{
+	switch (err->kind) {
+	case GERR_NEEDS_PERSON: return RUN_NEEDS_PERSON;
+	case GERR_BUSY: return RUN_BUSY;
+	default: return RUN_FAILED;
+	}
+}
+
+void source_run_error(struct source_run *run, const struct gerr *err)
+{
+	log_error("%s: %s", run->src->name, err->msg);
+	bool replaces = !run->errors || (err->kind == GERR_NEEDS_PERSON &&
+					 run->err.kind != GERR_NEEDS_PERSON);
+	if (replaces && &run->err != err)
+		run->err = *err;
+	run->errors++;
+}
+
+bool source_run_has_error(const struct source_run *run)
+{
+	return run->errors != 0;
 }
 
 /* The per-source lock: a file in the source's state directory held with flock() for the
@@ -33,7 +77,8 @@ static int take_lock(const char *state_dir, struct gerr *err)
 		int e = errno;
 		close(fd);
 		if (e == EWOULDBLOCK)
-			return gerr_set(err, "already running (another run of this source holds its lock)");
+			return gerr_setk(err, GERR_BUSY,
+					 "already running (another run of this source holds its lock)");
 		errno = e;
 		return gerr_sys(err, "cannot lock %s", state_dir);
 	}
@@ -114,6 +159,8 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 	if (lock >= 0) {
 		outcome = report_held(&run, prepare_and_run(&run, &spool));
 		close(lock);
+	} else if (run.err.kind == GERR_BUSY) {
+		outcome = RUN_BUSY;
 	}
 	if (outcome != RUN_OK)
 		log_error("%s: %s: %s", src->name, run_outcome_name(outcome), run.err.msg);

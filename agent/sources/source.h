@@ -1,5 +1,5 @@
-/* source — the interface every source type (folder, imap, graph, portal, bank, ksef)
- * implements, and the registry of types.
+/* source — the interface every source type implements (folder, imap, graph, portal; the
+ * bank and ksef types are coming, issues 14 and 15), and the registry of types.
  *
  * A source type describes its own conf.d keys (a confschema table), may check them
  * across fields, names its default schedule, and fetches: run() is called in a process
@@ -10,14 +10,19 @@
  * nothing across runs except files in run->state_dir.
  *
  * Errors: run() returns a `enum run_outcome`; on anything but RUN_OK it leaves a message
- * for a person in run->err (no secrets in it). A message that goes over a limit (see
- * mime.h) is held with source_run_hold(): left where it is, and the run made partial
- * with an error that names it.
+ * for a person in run->err (no secrets in it). One rule for every source: report each
+ * error with source_run_error(), which logs it and keeps the first one of the run in
+ * run->err — except that an error needing a person replaces an earlier one of another
+ * kind (it decides the outcome, and its message says what the person must do).
+ * Outcomes travel as the enum; run_outcome_name() is for where JSON or text is written.
+ * A message that goes over a limit (see mime.h) is held with source_run_hold(): left
+ * where it is, and the run made partial with an error that names it.
  */
 #ifndef GONIEC_SOURCE_H
 #define GONIEC_SOURCE_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "core/config.h"
 
@@ -29,17 +34,31 @@ enum run_outcome {
 	RUN_PARTIAL,       /* some documents failed; the rest is filed, next run retries */
 	RUN_FAILED,        /* nothing could be done this time (server gone, disk full) */
 	RUN_NEEDS_PERSON,  /* credentials rejected, one-time code needed, consent expired */
+	RUN_BUSY,          /* another run of the source holds its lock: nobody's failure */
+	/* Given by the daemon only: */
+	RUN_TIMEOUT,       /* killed at its time limit */
+	RUN_CRASHED,       /* the worker died without a result */
+	RUN_INTERRUPTED,   /* stopped by the daemon's stop; repeated at the next start */
+	RUN_NOT_RUN,       /* a waiting fetch's source left the configuration before it ran */
 };
+/* "ok", "partial", "failed", "needs-person", "busy", "timeout", "crashed", "interrupted",
+ * "not-run". */
 const char *run_outcome_name(enum run_outcome o);
+/* The outcome of a name; -1 when the name is unknown (*o untouched). */
+int run_outcome_parse(const char *name, enum run_outcome *o);
+/* Does the outcome count as a failure (towards "failures in a row")? */
+bool run_outcome_failed(enum run_outcome o);
+/* The outcome a run ends with when this error stopped it: needs-person, busy or failed. */
+enum run_outcome run_outcome_of(const struct gerr *err);
 
 struct run_stats {
-	unsigned long looked_at;   /* messages / files / invoices examined */
-	unsigned long filed;       /* documents filed */
-	unsigned long duplicates;  /* already had them */
-	unsigned long quarantined;
-	unsigned long failed;
+	unsigned long looked_at;   /* messages / files / invoices examined (the source) */
+	unsigned long filed;       /* documents filed (filing.h) */
+	unsigned long duplicates;  /* already had them (filing.h, or the source by its id) */
+	unsigned long quarantined; /* (filing.h) */
+	unsigned long failed;      /* what the source could not take (the source) */
 	unsigned long held;        /* messages left where they are for a person (over a limit) */
-	uint64_t bytes;
+	uint64_t bytes;            /* bytes of the documents filed (filing.h) */
 };
 
 struct source_run {
@@ -50,6 +69,7 @@ struct source_run {
 	char *state_dir;           /* <state>/sources/<name>, created, mode 0700 */
 	struct run_stats stats;
 	struct gerr err;
+	unsigned errors;           /* errors reported with source_run_error() */
 	struct gerr held;          /* the first held message and why (source_run_hold) */
 	/* Called after each document or step when a terminal shows progress; may be NULL. */
 	void (*progress)(const struct source_run *run);
@@ -69,11 +89,41 @@ struct source_type {
 	 * property, a consent about to expire), as a message owned by the caller, or NULL.
 	 * Looked at by the daemon after each run; may be NULL. */
 	char *(*attention)(const struct config *cfg, const struct source_conf *src);
+
+	/* Commands of the type, reached by the CLI through these hooks only (the CLI includes
+	 * no sources/<type>/ header). NULL: the type has no such command, and the CLI says so.
+	 * Each prints for a person to `out`; on failure err says why. */
+	/* `goniec folders NAME`: log in and list the mailbox's folders. */
+	enum run_outcome (*folders)(const struct config *cfg, const struct source_conf *src,
+				    FILE *out, struct gerr *err);
+	/* `goniec consent NAME`: how to grant access, and whether it works yet. */
+	enum run_outcome (*consent)(const struct config *cfg, const struct source_conf *src,
+				    FILE *out, struct gerr *err);
+	/* `goniec points NAME`: the consumption points found, their properties. 0 or -1. */
+	int (*points)(const struct config *cfg, const struct source_conf *src, FILE *out,
+		      struct gerr *err);
+	/* `goniec otp NAME [CODE]`: is a login waiting for a one-time code; hand it one (0 or
+	 * -1); where the code was sent (may return NULL). */
+	bool (*waiting_for_code)(const struct config *cfg, const struct source_conf *src);
+	int (*give_code)(const struct config *cfg, const struct source_conf *src, const char *code,
+			 struct gerr *err);
+	const char *(*code_sent_to)(const struct source_conf *src);
+	/* `goniec bank link NAME [--code ADDRESS]` and `goniec bank accounts NAME`: start or
+	 * finish linking an account (the consent), list the accounts it covers. They return
+	 * the command's exit status (0, 1 failed, 3 needs a person: goniec(8)). */
+	int (*link)(const struct config *cfg, const struct source_conf *src, const char *code);
+	int (*accounts)(const struct config *cfg, const struct source_conf *src);
 	/* What `goniec status` shows of the source beyond its runs (a bank source: the
 	 * consent's expiry, each account's balance and last transaction), from the files in
 	 * the state directory; a new reference, or NULL. May be NULL. */
 	json_t *(*details)(const char *state_dir, const struct source_conf *src);
 };
+
+/* Report an error of the run: logged as "<source>: <message>", and kept in run->err by
+ * the rule above. */
+void source_run_error(struct source_run *run, const struct gerr *err);
+/* Has the run reported an error (since it began)? */
+bool source_run_has_error(const struct source_run *run);
 
 /* Hold a message (`what` names it: folder, UID or id, sender, subject) that could not be
  * taken whole because of `why` (a limit): the source leaves it where it is, neither moved
@@ -88,7 +138,7 @@ const char *const *source_type_names(void);
 
 /* Prepare a run (open spool and dedupe, create state dir) and run the source once.
  * The per-source lock is taken here: a second run of the same source at the same time
- * returns RUN_FAILED with "already running". */
+ * returns RUN_BUSY (its error of kind GERR_BUSY says "already running"). */
 enum run_outcome source_run_once(const struct config *cfg, const struct source_conf *src,
 				 struct run_stats *stats, struct gerr *err);
 /* The progress callback source_run_once() gives its runs (NULL: none; the default). */

@@ -29,7 +29,7 @@ static void check_read(const struct invoice *inv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct invoice inv;
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	if (fa3_read(data, size, &inv, &err) == 0) {
 		check_read(&inv);
 		invoice_free(&inv);

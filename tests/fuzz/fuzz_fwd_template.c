@@ -9,9 +9,9 @@
 
 #include "forward/mailmsg.h"
 #include "forward/route.h"
-#include "forward/sidecar.h"
+#include "core/sidecar.h"
 #include "forward/target.h"
-#include "forward/template.h"
+#include "core/template.h"
 
 static void check_name(const char *name)
 {

@@ -29,8 +29,8 @@ static void eval(const struct ex_ctx *c, enum ex_kind kind, const char *expr)
 	for (size_t i = 0; i < v.len && i < 4; i++) {
 		char amount[32], date[11];
 		const char *cur;
-		parse_amount(v.items[i], amount, &cur);
-		parse_date(v.items[i], NULL, date);
+		ex_parse_amount(v.items[i], amount, &cur);
+		ex_parse_date(v.items[i], NULL, date);
 	}
 	strlist_free(&v);
 	ex_matches(c, kind, expr, -1, &err);
@@ -49,9 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!line)
 		return 0;
-	parse_amount(line, amount, &cur);
-	parse_date(line, NULL, date);
-	parse_date(line, "%d.%m.%Y", date);
+	ex_parse_amount(line, amount, &cur);
+	ex_parse_date(line, NULL, date);
+	ex_parse_date(line, "%d.%m.%Y", date);
 	ex_page_init(&page, (const char *)data + (nl ? head + 1 : 0), size - (nl ? head + 1 : 0));
 	c = ex_page_ctx(&page);
 	if (head < 200) {

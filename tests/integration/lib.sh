@@ -5,6 +5,11 @@
 set -u
 : "${RESULTS:=/dev/null}" "${TEST_NAME:=$(basename "$0" .sh)}"
 GONIEC=${GONIEC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/goniec}
+# $GONIEC names the product; the tests run its test build beside it (BUILD/test/goniec,
+# with the test hooks of core/testhook.h) when there is one. GONIEC_PRODUCT keeps the
+# product, for the cases that show it ignores the hooks.
+GONIEC_PRODUCT=$GONIEC
+[ -x "$(dirname "$GONIEC")/test/goniec" ] && GONIEC=$(dirname "$GONIEC")/test/goniec
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC_DIR=$(cd "$TESTS_DIR/../.." && pwd)
 T=$(mktemp -d "/tmp/goniec-$TEST_NAME.XXXXXX")
@@ -27,6 +32,17 @@ check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (expected '$2', got '$3')"; fi
 }
 skip() { echo "$*"; exit 77; }
+# report_lines — read "ok: case" / "FAILED: case" lines (from a checker script) on stdin
+# and report each as a case; any other line is a failure.
+report_lines() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		ok:*) pass "${line#ok: }" ;;
+		*) fail "${line#FAILED: }" ;;
+		esac
+	done
+}
 
 # A free TCP port on 127.0.0.1.
 free_port() {

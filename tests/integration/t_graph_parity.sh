@@ -35,12 +35,7 @@ check_eq "graph run: partial (exit 1)" 1 $?
 check "graph run: only the mail nested too deep is held" held_only "$T/out-graph"
 
 # Compare the two spools file by file.
-while IFS= read -r line; do
-	case $line in
-	ok:*) pass "${line#ok: }" ;;
-	*) fail "${line#FAILED: }" ;;
-	esac
-done < <(python3 - "$T/spool" "$T/spool-graph" <<'EOF' 2>&1 || echo "FAILED: comparison crashed"
+report_lines < <(python3 - "$T/spool" "$T/spool-graph" <<'EOF' 2>&1 || echo "FAILED: comparison crashed"
 import glob, hashlib, json, os, sys
 
 def load(root):

@@ -20,7 +20,7 @@ start_portal() {
 	pid=$!
 	at_exit "kill $pid 2>/dev/null"
 	SERVER_PID=$pid
-	wait_port "$PORT" 10 || { echo "fixture did not start"; cat "$T/server.log"; exit 1; }
+	wait_port "$PORT" 60 || { echo "fixture did not start"; cat "$T/server.log"; exit 1; }
 }
 stop_portal() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; }
 ctl() { curl -s --cacert "$T/tls/ca.pem" -X POST -d "$1" "https://127.0.0.1:$PORT/_ctl" >/dev/null; }

@@ -337,7 +337,7 @@ static void round_trip(void (*write)(const struct stmt *st, struct buf *out), co
 	struct got g = {0};
 	struct stmt_sink sink = {.ctx = &g, .transaction = read_one};
 	struct buf b = {0};
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 
 	make_stmt(&st, ROUND, ARRAY_LEN(ROUND), 100000);
 	write(&st, &b);

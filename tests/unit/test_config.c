@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "core/config.h"
+#include "conf/load.h"
 #include "core/yamlload.h"
 #include "sources/source.h"
 

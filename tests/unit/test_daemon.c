@@ -4,7 +4,7 @@
 
 #include <time.h>
 
-#include "core/config.h"
+#include "conf/load.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"
 #include "daemon/fwdproc.h"
@@ -26,16 +26,17 @@ static void test_status_roundtrip(void **state)
 	char *dir = scratch_dir();
 	struct source_status st = {0}, back;
 	struct run_stats rs = {.looked_at = 7, .filed = 3, .bytes = 12345};
-	status_record(&st, "failed", &rs, "server said no", 1000, 1010);
-	status_record(&st, "failed", &rs, "server said no", 2000, 2010);
+	status_record(&st, RUN_FAILED, &rs, "server said no", 1000, 1010);
+	status_record(&st, RUN_FAILED, &rs, "server said no", 2000, 2010);
 	status_add_alert(&st, "failing", "2 runs failed", 2010);
 	strcpy(st.alerts[0].notified, "2026-11-21");
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	assert_int_equal(status_save(dir, "acme-mail", &st, &err), 0);
 	assert_int_equal(status_load(dir, "acme-mail", &back, &err), 0);
 	assert_int_equal(back.last_start, 2000);
 	assert_int_equal(back.last_end, 2010);
-	assert_string_equal(back.outcome, "failed");
+	assert_true(back.ran);
+	assert_int_equal(back.outcome, RUN_FAILED);
 	assert_string_equal(back.error, "server said no");
 	assert_int_equal(back.failures, 2);
 	assert_int_equal(back.stats.filed, 3);
@@ -45,7 +46,7 @@ static void test_status_roundtrip(void **state)
 	/* a never-run source has no file: zeroed, no error */
 	struct source_status none;
 	assert_int_equal(status_load(dir, "never", &none, &err), 0);
-	assert_null(none.outcome);
+	assert_false(none.ran);
 	assert_int_equal(none.last_start, 0);
 	status_release(&st);
 	status_release(&back);
@@ -63,7 +64,7 @@ static void test_status_hostile_file(void **state)
 	};
 	char *dir = scratch_dir();
 	char *sdir = xasprintf("%s/sources/x", dir);
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	assert_int_equal(mkdir_p(sdir, 0700, &err), 0);
 	char *path = xasprintf("%s/status.json", sdir);
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
@@ -71,7 +72,7 @@ static void test_status_hostile_file(void **state)
 		struct source_status st;
 		status_load(dir, "x", &st, &err); /* may fail; must not crash or keep junk */
 		assert_true(st.failures == 0);
-		assert_true(st.outcome == NULL);
+		assert_false(st.ran);
 		for (size_t a = 0; a < st.nalerts; a++)
 			assert_true(strlen(st.alerts[a].notified) < sizeof(st.alerts[a].notified));
 		status_release(&st);
@@ -91,14 +92,14 @@ static void test_status_interrupted_is_no_failure(void **state)
 	(void)state;
 	struct source_status st = {0};
 	struct run_stats rs = {0};
-	status_record(&st, "timeout", &rs, "killed", 1, 2);
-	status_record(&st, "interrupted", &rs, "stopped", 3, 4);
+	status_record(&st, RUN_TIMEOUT, &rs, "killed", 1, 2);
+	status_record(&st, RUN_INTERRUPTED, &rs, "stopped", 3, 4);
 	assert_true(st.interrupted);
 	assert_int_equal(st.failures, 1);
-	status_record(&st, "crashed", &rs, "signal 11", 5, 6);
+	status_record(&st, RUN_CRASHED, &rs, "signal 11", 5, 6);
 	assert_false(st.interrupted);
 	assert_int_equal(st.failures, 2);
-	status_record(&st, "partial", &rs, "one failed", 7, 8);
+	status_record(&st, RUN_PARTIAL, &rs, "one failed", 7, 8);
 	assert_int_equal(st.failures, 0);
 	status_release(&st);
 }
@@ -109,7 +110,7 @@ static time_t day_at(int mday, int hour)
 	return mktime(&tm);
 }
 
-static size_t decide(struct source_status *st, const char *outcome, unsigned long quarantined,
+static size_t decide(struct source_status *st, enum run_outcome outcome, unsigned long quarantined,
 		     time_t now, struct alert_notice *n)
 {
 	struct run_stats rs = {.quarantined = quarantined};
@@ -136,7 +137,7 @@ static void test_alert_attention(void **state)
 	struct alert_notice n[ALERT_MAX_NOTICES];
 	struct run_stats rs = {0};
 	const char *msg = "consumption point(s) 590243000000000002 are mapped to no property";
-	status_record(&st, "ok", &rs, NULL, day_at(21, 5), day_at(21, 5));
+	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 5), day_at(21, 5));
 	expect_one_open(n, alert_decide(&st, msg, day_at(21, 5), n), "attention", msg);
 	assert_int_equal(alert_decide(&st, msg, day_at(21, 12), n), 0);
 	size_t k = alert_decide(&st, msg, day_at(22, 5), n);
@@ -154,26 +155,26 @@ static void test_alert_once_per_cause_per_day(void **state)
 	(void)state;
 	struct source_status st = {0};
 	struct alert_notice n[ALERT_MAX_NOTICES];
-	assert_int_equal(decide(&st, "failed", 0, day_at(21, 5), n), 0);
-	assert_int_equal(decide(&st, "failed", 0, day_at(21, 12), n), 0);
-	size_t k = decide(&st, "failed", 0, day_at(21, 14), n); /* third in a row */
+	assert_int_equal(decide(&st, RUN_FAILED, 0, day_at(21, 5), n), 0);
+	assert_int_equal(decide(&st, RUN_FAILED, 0, day_at(21, 12), n), 0);
+	size_t k = decide(&st, RUN_FAILED, 0, day_at(21, 14), n); /* third in a row */
 	assert_int_equal(k, 1);
 	assert_string_equal(n[0].cause, "failing");
 	assert_false(n[0].resolved);
 	assert_non_null(strstr(n[0].message, "3 runs in a row"));
 	alert_notices_free(n, k);
-	assert_int_equal(decide(&st, "failed", 0, day_at(21, 20), n), 0); /* same day: quiet */
-	k = decide(&st, "failed", 0, day_at(22, 5), n);                    /* next day: again */
+	assert_int_equal(decide(&st, RUN_FAILED, 0, day_at(21, 20), n), 0); /* same day: quiet */
+	k = decide(&st, RUN_FAILED, 0, day_at(22, 5), n);                    /* next day: again */
 	assert_int_equal(k, 1);
 	alert_notices_free(n, k);
 	assert_int_equal(st.nalerts, 1);
-	k = decide(&st, "ok", 0, day_at(22, 12), n);                       /* fixed */
+	k = decide(&st, RUN_OK, 0, day_at(22, 12), n);                       /* fixed */
 	assert_int_equal(k, 1);
 	assert_true(n[0].resolved);
 	assert_string_equal(n[0].cause, "failing");
 	alert_notices_free(n, k);
 	assert_int_equal(st.nalerts, 0);
-	assert_int_equal(decide(&st, "ok", 0, day_at(22, 14), n), 0);
+	assert_int_equal(decide(&st, RUN_OK, 0, day_at(22, 14), n), 0);
 	status_release(&st);
 }
 
@@ -182,12 +183,12 @@ static void test_alert_needs_person_and_quarantine(void **state)
 	(void)state;
 	struct source_status st = {0};
 	struct alert_notice n[ALERT_MAX_NOTICES];
-	size_t k = decide(&st, "needs-person", 0, day_at(21, 5), n);
+	size_t k = decide(&st, RUN_NEEDS_PERSON, 0, day_at(21, 5), n);
 	assert_int_equal(k, 1); /* at once, not after three runs */
 	assert_string_equal(n[0].cause, "needs-person");
 	assert_string_equal(n[0].message, "why");
 	alert_notices_free(n, k);
-	k = decide(&st, "ok", 2, day_at(21, 12), n);
+	k = decide(&st, RUN_OK, 2, day_at(21, 12), n);
 	assert_int_equal(k, 2); /* needs-person resolved, quarantined opened */
 	assert_true((n[0].resolved && !strcmp(n[0].cause, "needs-person")));
 	assert_true((!n[1].resolved && !strcmp(n[1].cause, "quarantined")));
@@ -205,10 +206,10 @@ static void test_alert_held(void **state)
 	struct run_stats rs = {.filed = 3, .held = 1};
 	const char *why = "1 message(s) left where they are for a person: INBOX UID 7 (from a@pge.pl, "
 			  "\"x\"): forwarded messages are nested more than 16 deep (at section 2)";
-	status_record(&st, "partial", &rs, why, day_at(21, 5), day_at(21, 5));
+	status_record(&st, RUN_PARTIAL, &rs, why, day_at(21, 5), day_at(21, 5));
 	expect_one_open(n, alert_decide(&st, NULL, day_at(21, 5), n), "held", why);
 	rs.held = 0;
-	status_record(&st, "ok", &rs, NULL, day_at(21, 12), day_at(21, 12));
+	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 12), day_at(21, 12));
 	size_t k = alert_decide(&st, NULL, day_at(21, 12), n);
 	assert_int_equal(k, 1);
 	assert_true(n[0].resolved);
@@ -283,7 +284,7 @@ static void test_long_request_line(void **state)
 			assert_null(line_buf_take(&lb));
 	}
 	char *l = line_buf_take(&lb);
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	json_t *j = control_parse_request(l, &err);
 	assert_non_null(j);
 	assert_int_equal(json_array_size(json_object_get(j, "sources")), 15000);
@@ -305,12 +306,12 @@ static void test_control_requests_hostile(void **state)
 		"{\"cmd\": \"a\", \"cmd\": \"b\"}", "{\"cmd\": \"status\"", "{\"cmd\": \"st\\u0000\"} x",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-		struct gerr err = {{0}};
+		struct gerr err = {0};
 		json_t *r = control_parse_request(bad[i], &err);
 		assert_null(r);
 		assert_true(str_starts_with(err.msg, "bad request"));
 	}
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	json_t *r = control_parse_request("{\"cmd\": \"fetch\", \"sources\": [\"a\"]}", &err);
 	assert_non_null(r);
 	assert_string_equal(json_string_value(json_object_get(r, "cmd")), "fetch");
@@ -321,18 +322,19 @@ static void test_worker_results(void **state)
 {
 	(void)state;
 	struct worker_result res = {0};
-	struct gerr err = {{0}};
+	struct gerr err = {0};
 	assert_int_equal(worker_parse_result("{\"outcome\":\"partial\",\"stats\":{\"filed\":2,"
 					     "\"bytes\":99,\"looked_at\":-5,\"failed\":\"x\"},"
 					     "\"error\":\"one failed\"}", &res, &err), 0);
-	assert_string_equal(res.outcome, "partial");
+	assert_int_equal(res.outcome, RUN_PARTIAL);
 	assert_int_equal(res.stats.filed, 2);
 	assert_int_equal(res.stats.bytes, 99);
 	assert_int_equal(res.stats.looked_at, 0);
 	assert_int_equal(res.stats.failed, 0);
 	assert_string_equal(res.error, "one failed");
 	worker_result_free(&res);
-	static const char *const bad[] = {"", "{", "[]", "{\"outcome\": 1}", "{\"stats\": {}}", "7"};
+	static const char *const bad[] = {"", "{", "[]", "{\"outcome\": 1}", "{\"stats\": {}}", "7",
+					  "{\"outcome\": \"fine\"}"};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		assert_int_equal(worker_parse_result(bad[i], &res, &err), -1);
 		assert_true(str_starts_with(err.msg, "bad worker result"));

@@ -129,8 +129,8 @@ static void test_content_index_first_wins(void **state)
 	(void)state;
 	char *dir = scratch_dir();
 	struct gerr err;
-	assert_null(content_index_check_and_add(dir, H1, "2026/11/21/mail/a.pdf", &err));
-	char *first = content_index_check_and_add(dir, H1, "2026/11/21/portal/b.pdf", &err);
+	assert_null(dedupe_content_index_add(dir, H1, "2026/11/21/mail/a.pdf", &err));
+	char *first = dedupe_content_index_add(dir, H1, "2026/11/21/portal/b.pdf", &err);
 	assert_string_equal(first, "2026/11/21/mail/a.pdf");
 	free(first);
 	rm_rf(dir);

@@ -2,9 +2,10 @@
  * addresses, templates) and matching on sidecar fields (wildcards, lists, any path,
  * company documents, alerts). */
 #include "testutil.h"
-#include "core/config.h"
+#include "conf/load.h"
 #include "forward/route.h"
-#include "forward/sidecar.h"
+#include "forward/target.h"
+#include "core/sidecar.h"
 
 static struct config *load(const char *yaml, struct diag *diag)
 {
@@ -75,11 +76,15 @@ static void test_matching(void **state)
 	assert_true(matches(cfg, 2, alert));
 	assert_true(matches(cfg, 3, alert));
 	const struct route *r = cfg->routes[0]->typed;
-	assert_int_equal(r->folder->fmode, 0640);
-	assert_int_equal(r->folder->dmode, 0750);
+	assert_ptr_equal(r->target, &target_folder);
+	const struct route_folder_target *f = r->target_conf;
+	assert_int_equal(f->fmode, 0640);
+	assert_int_equal(f->dmode, 0750);
 	const struct route *e = cfg->routes[2]->typed;
-	assert_int_equal(e->email->port, 587);
-	assert_int_equal(e->email->security, EMAIL_STARTTLS);
+	assert_ptr_equal(e->target, &target_email);
+	const struct route_email_target *m = e->target_conf;
+	assert_int_equal(m->port, 587);
+	assert_int_equal(m->security, EMAIL_STARTTLS);
 	config_free(cfg);
 	diag_free(&diag);
 }

@@ -1,8 +1,8 @@
 /* Unit tests of the forwarder's templates and sidecar field lookup: placeholders, date
  * formats, defaults, missing fields, path safety, hostile values, syntax errors. */
 #include "testutil.h"
-#include "forward/sidecar.h"
-#include "forward/template.h"
+#include "core/sidecar.h"
+#include "core/template.h"
 
 static const char SIDECAR[] =
 	"{\"schema\": \"goniec.document/1\", \"file\": \"FV.pdf\", \"kind\": \"invoice\","
@@ -131,6 +131,49 @@ static void test_syntax_errors(void **state)
 	}
 }
 
+/* One syntax everywhere: the url format, {year} for move_to, recipes' old spellings. */
+static void test_one_syntax(void **state)
+{
+	(void)state;
+	struct gerr err;
+	const char *missing;
+	struct tmpl *t = tmpl_compile("{company:url}/{file}", &err);
+	assert_non_null(t);
+	json_t *j = json_pack("{s:s}", "company", "ACME & syn");
+	char *out = tmpl_render(t, j, "a b.pdf", 0, &missing);
+	assert_string_equal(out, "ACME%20%26%20syn/a b.pdf");
+	free(out);
+	tmpl_free(t);
+	json_decref(j);
+	assert_null(tmpl_compile("{company:upper}", &err)); /* a format is a date or url */
+	/* move_to: {year}, four digits, and nothing else */
+	struct tm tm = {.tm_year = 126, .tm_mon = 5, .tm_mday = 1, .tm_hour = 12, .tm_isdst = -1};
+	time_t y0026 = mktime(&tm);
+	out = tmpl_expand_date("eksiegowy{year}", y0026, &err);
+	assert_string_equal(out, "eksiegowy2026");
+	free(out);
+	struct tm old_tm = {.tm_year = 999 - 1900, .tm_mon = 5, .tm_mday = 1, .tm_hour = 12,
+			    .tm_isdst = -1};
+	out = tmpl_expand_date("{year}", mktime(&old_tm), &err);
+	assert_string_equal(out, "0999"); /* one expansion, four digits (imap wrote "999") */
+	free(out);
+	assert_null(tmpl_expand_date("x{month}", y0026, &err));
+	assert_non_null(strstr(err.msg, "the only placeholder is {year}"));
+	assert_null(tmpl_expand_date("x{year", y0026, &err));
+	/* recipes: the old spellings work and are counted; today's too */
+	t = tmpl_compile_flags("Bearer {{ token }}/{{id|url}}/{x}", TMPL_OLD_BRACES, &err);
+	assert_non_null(t);
+	assert_int_equal(tmpl_old_spellings(t), 2);
+	tmpl_free(t);
+	t = tmpl_compile("{{token}}", &err); /* elsewhere "{{" is a literal brace */
+	assert_non_null(t);
+	assert_int_equal(tmpl_old_spellings(t), 0);
+	out = tmpl_render(t, NULL, NULL, 0, &missing);
+	assert_string_equal(out, "{token}");
+	free(out);
+	tmpl_free(t);
+}
+
 static void test_known_fields(void **state)
 {
 	(void)state;
@@ -158,6 +201,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_one_syntax),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_missing_and_defaults),
 		cmocka_unit_test(test_hostile_values),

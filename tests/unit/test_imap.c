@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
-#include "core/config.h"
+#include "conf/load.h"
 #include "sources/imap/session.h"
 #include "sources/imap/state.h"
 #include "sources/source.h"
@@ -89,7 +89,8 @@ static void test_state_roundtrip(void **state)
 	char *dir = scratch_dir();
 	struct imap_state st;
 	struct folder_state fs;
-	imap_state_load(&st, dir, "t");
+	struct gerr err;
+	assert_int_equal(imap_state_load(&st, dir, &err), 0);
 	imap_state_get(&st, "INBOX", &fs);
 	assert_int_equal(fs.uidvalidity, 0);
 	assert_int_equal(fs.last_uid, 0);
@@ -101,7 +102,6 @@ static void test_state_roundtrip(void **state)
 	uid_list_add(&fs.held, 4650);
 	imap_state_set(&st, "Wys&AUI-ane", &fs);
 	folder_state_free(&fs);
-	struct gerr err;
 	assert_int_equal(imap_state_save(&st, &err), 0);
 	imap_state_free(&st);
 
@@ -109,7 +109,7 @@ static void test_state_roundtrip(void **state)
 	struct stat sb;
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	imap_state_load(&st, dir, "t");
+	assert_int_equal(imap_state_load(&st, dir, &err), 0);
 	imap_state_get(&st, "Wys&AUI-ane", &fs);
 	assert_int_equal(fs.uidvalidity, 1700000000u);
 	assert_int_equal(fs.last_uid, 4711);
@@ -122,12 +122,12 @@ static void test_state_roundtrip(void **state)
 
 	/* a damaged file means "nothing seen yet", never a failed run */
 	write_text(path, "{\"INBOX\": {\"last_uid\": 5,");
-	imap_state_load(&st, dir, "t");
+	assert_int_equal(imap_state_load(&st, dir, &err), 0);
 	imap_state_get(&st, "INBOX", &fs);
 	assert_int_equal(fs.last_uid, 0);
 	imap_state_free(&st);
 	write_text(path, "{\"INBOX\": {\"last_uid\": -5, \"uidvalidity\": \"x\", \"pending_move\": [0, 1e99, 7], \"held\": {\"x\": 1}}}");
-	imap_state_load(&st, dir, "t");
+	assert_int_equal(imap_state_load(&st, dir, &err), 0);
 	imap_state_get(&st, "INBOX", &fs);
 	assert_int_equal(fs.last_uid, 0);
 	assert_int_equal(fs.pending.len, 1);

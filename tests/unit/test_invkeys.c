@@ -44,7 +44,7 @@ static const char *doc(const char *relpath)
 	for (const char *c = relpath; *c; c++)
 		sha[(c - relpath) % 64] = "0123456789abcdef"[(unsigned char)*c % 16];
 	struct gerr err;
-	free(content_index_check_and_add(state, sha, relpath, &err));
+	free(dedupe_content_index_add(state, sha, relpath, &err));
 	return sha;
 }
 

@@ -46,7 +46,8 @@ static json_t *file_doc(const char *path, const char *type, json_t *invoice, cha
 {
 	char sha[65];
 	snprintf(sha, sizeof sha, "%064d", ++serial);
-	struct invoice_enrich_doc d = {.path = path, .type = type, .sha256 = sha, .invoice = invoice};
+	struct invoice_enrich_doc d = {.path = path, .type = type, .kind = "document", .sha256 = sha,
+				       .invoice = invoice};
 	json_t *fields = json_object();
 	struct gerr err;
 	if (invoice_enrich(&cfg, spool, &d, fields, &err) != 0)
@@ -55,7 +56,7 @@ static json_t *file_doc(const char *path, const char *type, json_t *invoice, cha
 	char *p = path_join(spool, *relpath);
 	write_text(p, "x");
 	free(p);
-	free(content_index_check_and_add(state, sha, *relpath, &err));
+	free(dedupe_content_index_add(state, sha, *relpath, &err));
 	return fields;
 }
 
@@ -74,6 +75,7 @@ static void test_three_copies(void **s)
 	assert_string_equal(str(inv, "number"), "FA/YUCFO-4342344706/03/2026");
 	assert_string_equal(str(json_object_get(inv, "seller"), "nip"), "5265877635");
 	assert_null(json_object_get(a, "duplicate_of"));
+	assert_string_equal(str(a, "kind"), "invoice"); /* a PDF with an invoice's number */
 	/* the portal knows number and gross exactly: they win, the text fills the rest */
 	json_t *pinv = json_pack("{s:s, s:s, s:s}", "number", "FA/YUCFO-4342344706/03/2026",
 				 "gross", "33569.50", "currency", "PLN");
@@ -115,6 +117,7 @@ static void test_not_copies(void **s)
 			 "trailer<</Root 1 0 R>>\n%%EOF\n");
 	json_t *c = file_doc(scan, "pdf", NULL, &p3);
 	assert_string_equal(str(json_object_get(c, "invoice"), "text"), "none");
+	assert_null(json_object_get(c, "kind")); /* a scan: not called an invoice */
 	assert_null(json_object_get(c, "duplicate_of"));
 	/* template B is the same invoice as template A */
 	char *p4;

@@ -168,7 +168,7 @@ static void test_amounts(void **state)
 	(void)state;
 	for (size_t i = 0; i < ARRAY_LEN(ok); i++) {
 		cur = "x";
-		assert_int_equal(parse_amount(ok[i].in, out, &cur), 0);
+		assert_int_equal(ex_parse_amount(ok[i].in, out, &cur), 0);
 		assert_string_equal(out, ok[i].out);
 		if (ok[i].cur)
 			assert_string_equal(cur, ok[i].cur);
@@ -176,25 +176,25 @@ static void test_amounts(void **state)
 			assert_null(cur);
 	}
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
-		assert_int_equal(parse_amount(bad[i], out, &cur), -1);
+		assert_int_equal(ex_parse_amount(bad[i], out, &cur), -1);
 }
 
 static void test_dates(void **state)
 {
 	char out[11];
 	(void)state;
-	assert_int_equal(parse_date("02.11.2026", NULL, out), 0);
+	assert_int_equal(ex_parse_date("02.11.2026", NULL, out), 0);
 	assert_string_equal(out, "2026-11-02");
-	assert_int_equal(parse_date("2026-11-02T00:00:00Z", NULL, out), 0);
+	assert_int_equal(ex_parse_date("2026-11-02T00:00:00Z", NULL, out), 0);
 	assert_string_equal(out, "2026-11-02");
-	assert_int_equal(parse_date("16/11/2026", NULL, out), 0);
+	assert_int_equal(ex_parse_date("16/11/2026", NULL, out), 0);
 	assert_string_equal(out, "2026-11-16");
-	assert_int_equal(parse_date("11/2026", "%m/%Y", out), 0);
+	assert_int_equal(ex_parse_date("11/2026", "%m/%Y", out), 0);
 	assert_string_equal(out, "2026-11-01");
-	assert_int_equal(parse_date("30.02.2026", NULL, out), -1);
-	assert_int_equal(parse_date("2026-13-01", NULL, out), -1);
-	assert_int_equal(parse_date("02.11.2026 extra", NULL, out), -1);
-	assert_int_equal(parse_date("", NULL, out), -1);
+	assert_int_equal(ex_parse_date("30.02.2026", NULL, out), -1);
+	assert_int_equal(ex_parse_date("2026-13-01", NULL, out), -1);
+	assert_int_equal(ex_parse_date("02.11.2026 extra", NULL, out), -1);
+	assert_int_equal(ex_parse_date("", NULL, out), -1);
 }
 
 static void test_templates(void **state)
@@ -207,18 +207,33 @@ static void test_templates(void **state)
 	vars_set(&vs, "login", "jan kowalski", 0);
 	vars_set(&vs, "point.id", "P/1", 0);
 	vars_set(&vs, "password", "s3cret", VAR_SECRET);
-	assert_int_equal(template_expand("u={{login|url}}&p={{ point.id }}", &vs, &out, &err), 0);
+	assert_int_equal(vars_expand("u={{login|url}}&p={{ point.id }}", &vs, &out, &err), 0);
 	assert_string_equal(out, "u=jan%20kowalski&p=P/1");
 	free(out);
-	assert_int_equal(template_expand("{{nope}}", &vs, &out, &err), -1);
+	assert_int_equal(vars_expand("{{nope}}", &vs, &out, &err), -1);
 	assert_string_equal(err.msg, "variable 'nope' has no value");
-	assert_int_equal(template_expand("{{login", &vs, &out, &err), -1);
-	assert_int_equal(template_expand("{{login|upper}}", &vs, &out, &err), -1);
-	assert_int_equal(template_expand("{{a b}}", &vs, &out, &err), -1);
-	assert_int_equal(template_names("{{a}}-{{b.c|url}}", &names, &err), 0);
+	assert_int_equal(vars_expand("{{login", &vs, &out, &err), -1);
+	assert_int_equal(vars_expand("{{login|upper}}", &vs, &out, &err), -1);
+	assert_int_equal(vars_expand("{{a b}}", &vs, &out, &err), -1);
+	size_t old = 0;
+	assert_int_equal(vars_names("{{a}}-{{b.c|url}}", &names, &old, &err), 0);
 	assert_int_equal(names.len, 2);
 	assert_string_equal(names.items[1], "b.c");
+	assert_int_equal(old, 2);
 	strlist_free(&names);
+	/* the one syntax: the same, with no old spelling; a lone '{' now opens a placeholder */
+	old = 0;
+	assert_int_equal(vars_names("{a}-{b.c:url}", &names, &old, &err), 0);
+	assert_int_equal(names.len, 2);
+	assert_int_equal(old, 0);
+	strlist_free(&names);
+	assert_int_equal(vars_expand("u={login:url}&p={point.id}", &vs, &out, &err), 0);
+	assert_string_equal(out, "u=jan%20kowalski&p=P/1");
+	free(out);
+	/* in a recipe a brace that opens no placeholder is literal: a JSON body keeps working */
+	assert_int_equal(vars_expand("{\"u\": \"{login}\", \"x\": {login:upper}}", &vs, &out, &err), 0);
+	assert_string_equal(out, "{\"u\": \"jan kowalski\", \"x\": {login:upper}}");
+	free(out);
 	vars_unset_record(&vs, "point");
 	assert_null(vars_get(&vs, "point.id"));
 	assert_string_equal(vars_get(&vs, "login"), "jan kowalski");

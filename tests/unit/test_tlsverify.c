@@ -103,8 +103,8 @@ static void test_fail_closed(void **state)
 	assert_int_equal(tls_verify_chain(trailing, 2, "localhost", ca, &err), -1);
 	free(leaf.data);
 	free(ca);
-	assert_true(host_is_ip("::1"));
-	assert_false(host_is_ip("localhost"));
+	assert_true(tls_host_is_ip("::1"));
+	assert_false(tls_host_is_ip("localhost"));
 }
 
 int main(void)

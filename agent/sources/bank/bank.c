@@ -258,4 +258,6 @@ const struct source_type source_type_bank = {
 	.run = bank_run_source,
 	.attention = bank_attention,
 	.details = bank_details,
+	.link = bank_command_link,
+	.accounts = bank_command_accounts,
 };

@@ -9,9 +9,9 @@
 
 #include "core/log.h"
 #include "core/money.h"
-#include "core/spool.h"
 #include "formats/camt_write.h"
 #include "formats/mt940_write.h"
+#include "sources/filing.h"
 #include "sources/bank/bank_run.h"
 
 #define PERIOD_RETRIES 5
@@ -243,27 +243,14 @@ static int file_one(const struct filing_ctx *fc, const char *ext, const char *da
 	json_t *origin = json_pack("{s:{s:s, s:s, s:s, s:s, s:s}}", "bank", "provider", fc->s->provider->name,
 				   "bank", fc->s->consent.bank ?: "", "account", fc->a->iban, "from", fc->from,
 				   "to", fc->to);
-	struct doc_meta meta = {
-		.source_name = fc->run->src->name, .source_type = fc->run->src->type_name,
-		.company = fc->run->src->company ? fc->run->src->company->id : NULL,
-		.name_hint = hint, .kind = "statement", .accept = &accept, .origin = origin, .extra = extra,
+	const struct filing_doc doc = {
+		.name_hint = hint, .kind = "statement", .accept = &accept, .origin = origin,
+		.extra = extra,
 	};
-	struct spool_result res = {0};
 	int rc;
 
 	strlist_add(&accept, strcmp(ext, "json") ? strcmp(ext, "sta") ? "camt" : "mt940" : "transactions");
-	rc = spool_file_buffer(fc->run->spool, fc->run->dedupe, &meta, data, len, &res, err);
-	if (rc == 0 && res.status == SPOOL_FILED) {
-		fc->run->stats.filed++;
-		fc->run->stats.bytes += res.size;
-		log_info("%s: filed %s as %s", fc->run->src->name, hint, res.path);
-	} else if (rc == 0 && res.status == SPOOL_QUARANTINED) {
-		fc->run->stats.quarantined++;
-		log_warn("%s: %s quarantined: %s", fc->run->src->name, hint, res.reason);
-	} else if (rc == 0) {
-		fc->run->stats.duplicates++;
-	}
-	spool_result_free(&res);
+	rc = filing_buffer(fc->run, &doc, data, len, NULL, err);
 	json_decref(origin);
 	strlist_free(&accept);
 	free(hint);

@@ -8,6 +8,8 @@
 
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/statefile.h"
+#include "core/template.h"
 #include "sources/graph/graph_run.h"
 
 #define FIRST_WATERMARK "1900-01-01T00:00:00Z"
@@ -42,24 +44,6 @@ static const struct cf_field graph_fields[] = {
 
 static const char *const graph_default_times[] = {"05:00", "12:00", "14:00", NULL};
 
-char *graph_move_folder_name(const char *tmpl, time_t now)
-{
-	struct buf b = {0};
-	struct tm tm;
-	const char *p;
-
-	localtime_r(&now, &tm);
-	for (p = tmpl; *p; p++) {
-		if (str_starts_with(p, "{year}")) {
-			buf_printf(&b, "%04d", tm.tm_year + 1900);
-			p += 5;
-		} else {
-			buf_append(&b, p, 1);
-		}
-	}
-	return buf_take(&b);
-}
-
 char *graph_consent_url(const struct source_conf *src)
 {
 	const struct graph_conf *c = src->typed;
@@ -69,71 +53,6 @@ char *graph_consent_url(const struct source_conf *src)
 	free(tenant);
 	free(id);
 	return url;
-}
-
-/* ---- failures and synchronous requests --------------------------------------------- */
-
-void gr_note_error(struct grun *gr, const char *msg)
-{
-	log_error("%s: %s", gr->run->src->name, msg);
-	if (!gr->errors++)
-		gerr_set(&gr->run->err, "%s", msg);
-}
-
-void gr_req_failed(struct grun *gr, const struct graph_req *req, const char *what)
-{
-	struct graph_error e;
-	char *msg = graph_req_error(req, what);
-
-	graph_parse_error(req->body.data, req->body.len, &e);
-	if (req->curl_rc == CURLE_OK && graph_error_needs_person(req->status, &e)) {
-		gr->needs_person = gr->fatal = true;
-		gerr_set(&gr->run->err, "%s", msg);
-		gr->errors++;
-		log_error("%s: %s", gr->run->src->name, msg);
-	} else {
-		gr_note_error(gr, msg);
-	}
-	graph_error_free(&e);
-	free(msg);
-}
-
-static void sync_done(struct graph_client *gc, struct graph_req *req)
-{
-	struct sync_call *c = req->ctx;
-	struct graph_error e;
-
-	(void)gc;
-	c->ok = graph_req_ok(req);
-	if (c->ok) {
-		c->body = req->body;
-		memset(&req->body, 0, sizeof(req->body));
-		return;
-	}
-	graph_parse_error(req->body.data, req->body.len, &e);
-	c->got_expected = c->expected_error && e.code && !strcmp(e.code, c->expected_error);
-	if (!c->got_expected)
-		gr_req_failed(c->gr, req, c->what);
-	graph_error_free(&e);
-}
-
-int gr_call(struct sync_call *c, const char *method, const char *path, const char *json_body)
-{
-	struct graph_req *req = graph_req_new(c->gr->gc, method, path);
-	struct gerr err;
-	bool np;
-
-	req->json_body = json_body ? xstrdup(json_body) : NULL;
-	req->done = sync_done;
-	req->ctx = c;
-	graph_submit(c->gr->gc, req);
-	if (graph_run(c->gr->gc, &np, &err) < 0) {
-		c->gr->needs_person |= np;
-		c->gr->fatal = true;
-		gr_note_error(c->gr, err.msg);
-		return -1;
-	}
-	return c->ok ? 0 : -1;
 }
 
 /* OData string literal in a $filter, URL-encoded: displayName eq '<name>'. */
@@ -173,73 +92,28 @@ static char *state_path(const struct grun *gr)
 static void state_load(struct grun *gr)
 {
 	char *path = state_path(gr);
+	struct gerr err;
 
-	gr->state = json_load_file(path, 0, NULL);
-	if (!json_is_object(gr->state)) {
-		json_decref(gr->state);
+	if (statefile_load(path, &gr->state, &err) < 0) {
+		/* unreadable: this run starts afresh and does not overwrite it */
+		gr_note_error(gr, err.msg);
 		gr->state = json_object();
+		gr->state_unreadable = true;
 	}
 	free(path);
 }
 
 static void state_save(struct grun *gr)
 {
-	char *path = state_path(gr), *text = json_dumps(gr->state, JSON_INDENT(1) | JSON_SORT_KEYS);
+	char *path = state_path(gr);
 	struct gerr err;
 
-	if (write_file_atomic(path, text, strlen(text), 0600, &err) < 0)
+	if (!gr->state_unreadable && statefile_save(path, gr->state, &err) < 0)
 		gr_note_error(gr, err.msg);
-	free(text);
 	free(path);
 }
 
 /* ---- the run ------------------------------------------------------------------------ */
-
-int gr_setup(struct grun *gr, struct source_run *run, const char *token_cache)
-{
-	const struct graph_conf *c = run->src->typed;
-	struct graph_client_conf cc = {0};
-	char *mb;
-	bool np;
-
-	gr->run = run;
-	gr->conf = c;
-	if (secret_resolve(&c->client_secret, &gr->secret, &run->err) < 0)
-		return -1;
-	cc.login_url = c->login_url;
-	cc.graph_url = c->graph_url;
-	cc.tenant = c->tenant;
-	cc.client_id = c->client_id;
-	cc.secret = gr->secret;
-	cc.ca_file = c->ca_file;
-	cc.user_agent = run->cfg->agent.user_agent;
-	gr->token_cache = token_cache ? xstrdup(token_cache) : NULL;
-	cc.token_cache = gr->token_cache;
-	gr->gc = graph_client_new(&cc);
-	mb = graph_escape(c->mailbox);
-	gr->user_path = xasprintf("/v1.0/users/%s", mb);
-	free(mb);
-	if (c->move_to)
-		gr->move_name = graph_move_folder_name(c->move_to, time(NULL));
-	if (graph_token_get(gr->gc, &np, &run->err) < 0) {
-		gr->needs_person = np;
-		return -1;
-	}
-	return 0;
-}
-
-void gr_teardown(struct grun *gr)
-{
-	gr_drop_waiting(gr);
-	graph_client_free(gr->gc);
-	free_secret(gr->secret);
-	free(gr->token_cache);
-	free(gr->user_path);
-	free(gr->move_name);
-	free(gr->move_id);
-	json_decref(gr->state);
-	strset_free(&gr->failed);
-}
 
 static enum run_outcome graph_run_source(struct source_run *run)
 {
@@ -277,6 +151,7 @@ static enum run_outcome graph_run_source(struct source_run *run)
 		out = gr.needs_person ? RUN_NEEDS_PERSON : RUN_FAILED;
 	else
 		out = gr.errors ? RUN_PARTIAL : RUN_OK;
+	gr_drop_waiting(&gr);
 	gr_teardown(&gr);
 	return out;
 }
@@ -308,11 +183,13 @@ static int graph_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_c
 	if (c->senders.len == 0 && cf_get(ctx, node, "senders"))
 		rc = cf_error(ctx, cf_get(ctx, node, "senders"),
 			      "senders: list the addresses whose mail goes to goniec, e.g. '*@pge.pl' ('*' takes everyone's)");
-	if (c->move_to && (!*c->move_to || strchr(c->move_to, '/') ||
-			   strstr(c->move_to, "{") != strstr(c->move_to, "{year}")))
+	struct gerr err;
+	char *folder = c->move_to ? tmpl_expand_date(c->move_to, time(NULL), &err) : NULL;
+	if (c->move_to && (!*c->move_to || strchr(c->move_to, '/') || !folder))
 		rc = cf_error(ctx, cf_get(ctx, node, "move_to"),
-			      "move_to: '%s' must be one folder name (made under the mailbox root); "
-			      "{year} is the only placeholder", c->move_to);
+			      "move_to: '%s' must be one folder name (made under the mailbox root); %s",
+			      c->move_to, folder ? "no '/'" : err.msg);
+	free(folder);
 	return rc;
 }
 
@@ -324,4 +201,6 @@ const struct source_type source_type_graph = {
 	.default_accept = "pdf",
 	.default_times = graph_default_times,
 	.run = graph_run_source,
+	.folders = graph_print_folders,
+	.consent = graph_consent,
 };

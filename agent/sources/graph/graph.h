@@ -50,6 +50,10 @@ enum run_outcome graph_check_access(const struct config *cfg, const struct sourc
  * this source, "(junk)": the Junk Email folder). */
 enum run_outcome graph_print_folders(const struct config *cfg, const struct source_conf *src,
 				     FILE *out, struct gerr *err);
+/* The `consent` hook: print the admin-consent link and what to grant, then check access
+ * (graph_check_access) and print the result. */
+enum run_outcome graph_consent(const struct config *cfg, const struct source_conf *src,
+			       FILE *out, struct gerr *err);
 /* The move_to template with {year} replaced (owned by the caller). */
 char *graph_move_folder_name(const char *tmpl, time_t now);
 

@@ -191,6 +191,24 @@ enum run_outcome graph_check_access(const struct config *cfg, const struct sourc
 	return out;
 }
 
+enum run_outcome graph_consent(const struct config *cfg, const struct source_conf *src,
+			       FILE *out, struct gerr *err)
+{
+	char *url = graph_consent_url(src);
+
+	fprintf(out, "An administrator of the tenant opens this link, signs in and accepts:\n\n  %s\n\n"
+		"The app registration needs the Application permission Mail.ReadWrite\n"
+		"(Microsoft Graph). After consenting, the browser is sent to the app's redirect\n"
+		"address; an error page there is harmless.\n\n", url);
+	free(url);
+	enum run_outcome o = graph_check_access(cfg, src, err);
+	if (o == RUN_OK)
+		fprintf(out, "Access check: signed in and opened the mailbox: consent is in place.\n");
+	else
+		fprintf(out, "Access check: %s\n", err->msg);
+	return o;
+}
+
 struct tree_walk {
 	struct grun *gr;
 	FILE *out;

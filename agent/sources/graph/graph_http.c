@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/net.h"
+#include "core/statefile.h"
 #include "sources/graph/graph_json.h"
 
 #define BODY_CAP (1 << 20)
@@ -27,22 +29,18 @@ struct graph_client {
 	unsigned long requests;
 };
 
+/* Graph's share of the one retry policy (core/net.h). */
+static const struct net_retry graph_retry = {
+	.max_attempts = GRAPH_MAX_ATTEMPTS, .first_ms = 1000, .max_ms = 32000,
+	.max_after_ms = GRAPH_MAX_RETRY_AFTER * 1000,
+};
+
 static void set_common(const struct graph_client *gc, CURL *easy)
 {
-	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	/* The CA bundle only (the system's or ca_file), not also every file of the CA
-	 * directory: each connection would load the trust store twice (2 MB each time). */
-	curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
-	if (gc->conf.ca_file)
-		curl_easy_setopt(easy, CURLOPT_CAINFO, gc->conf.ca_file);
-	curl_easy_setopt(easy, CURLOPT_USERAGENT, gc->conf.user_agent ? gc->conf.user_agent : "goniec");
-	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* A stalled transfer (no byte for a minute) is cut; big ones may take long. */
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 60L);
+	const struct net_opts o = {.protocols = "https", .ca_file = gc->conf.ca_file,
+				   .user_agent = gc->conf.user_agent, .stall_s = 60};
+	net_setup(easy, &o);
 }
 
 /* sha256(login_url | tenant | client_id | secret) in hex: a cached token is used only by
@@ -67,9 +65,11 @@ static void cache_load(struct graph_client *gc)
 
 	if (!gc->conf.token_cache)
 		return;
-	root = json_load_file(gc->conf.token_cache, 0, NULL);
-	if (!root)
+	struct gerr err;
+	if (statefile_load(gc->conf.token_cache, &root, &err) < 0) {
+		log_warn("graph: token cache not read: %s", err.msg);
 		return;
+	}
 	key = json_string_value(json_object_get(root, "key"));
 	tok = json_string_value(json_object_get(root, "access_token"));
 	until = json_integer_value(json_object_get(root, "valid_until"));
@@ -85,17 +85,14 @@ static void cache_store(struct graph_client *gc)
 {
 	struct gerr err;
 	json_t *root;
-	char *text;
 
 	if (!gc->conf.token_cache)
 		return;
 	root = json_pack("{s:s, s:s, s:I}", "key", gc->cache_key, "access_token", gc->token,
 			 "valid_until", (json_int_t)gc->token_valid_until);
-	text = json_dumps(root, JSON_COMPACT);
-	json_decref(root);
-	if (text && write_file_atomic(gc->conf.token_cache, text, strlen(text), 0600, &err) < 0)
+	if (statefile_save(gc->conf.token_cache, root, &err) < 0)
 		log_warn("graph: token cache not written: %s", err.msg);
-	free_secret(text);
+	json_decref(root);
 }
 
 struct graph_client *graph_client_new(const struct graph_client_conf *conf)
@@ -214,15 +211,6 @@ static int token_answer(struct graph_client *gc, long status, const struct buf *
 	return -1;
 }
 
-/* A failure that may pass: no connection, no or a cut answer, a timeout. A refused
- * certificate is no such thing. */
-static bool transient(CURLcode rc)
-{
-	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
-	       rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
-	       rc == CURLE_PARTIAL_FILE || rc == CURLE_COULDNT_RESOLVE_HOST;
-}
-
 /* One POST to the token endpoint; the answer's body in b. */
 static CURLcode token_post(struct graph_client *gc, const char *url, const char *form,
 			   long *status, struct buf *b, char *errbuf)
@@ -260,19 +248,24 @@ int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *er
 	url = xasprintf("%s/%s/oauth2/v2.0/token", gc->conf.login_url, gc->conf.tenant);
 	form = token_form(gc);
 	/* a passing failure (no answer, throttled, server trouble) is tried twice more */
-	for (int attempt = 0; attempt < 3; attempt++) {
-		if (attempt)
-			sleep((unsigned)attempt);
+	const struct net_retry token_retry = {.max_attempts = 3, .first_ms = 1000, .max_ms = 2000};
+	for (unsigned attempt = 1;; attempt++) {
 		b.len = 0;
 		errbuf[0] = 0;
 		rc = token_post(gc, url, form, &status, &b, errbuf);
-		if (rc == CURLE_OK ? status != 429 && status < 500 : !transient(rc))
+		if (rc == CURLE_OK ? !net_status_transient(status) : !net_transient(rc))
 			break;
+		int64_t wait = net_retry_delay(&token_retry, attempt + 1, -1);
+		if (wait < 0)
+			break;
+		sleep_ms(wait);
 	}
 	free_secret(form);
-	if (rc != CURLE_OK)
-		ret = gerr_set(err, "sign-in to %s failed: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
-	else
+	if (rc != CURLE_OK) {
+		char *what = xasprintf("sign-in to %s failed", url);
+		ret = net_error(err, rc, errbuf, what);
+		free(what);
+	} else
 		ret = token_answer(gc, status, &b, needs_person, err);
 	free(url);
 	buf_free(&b);
@@ -320,10 +313,13 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	struct graph_req *req = userp;
 	size_t len = size * n;
 
-	if (len > 5 && strncmp(data, "HTTP/", 5) == 0)
-		req->retry_after = 0;
-	else if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
-		req->retry_after = strtol(data + 12, NULL, 10);
+	if (len > 5 && strncmp(data, "HTTP/", 5) == 0) {
+		req->retry_after_ms = -1;
+	} else if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+		char *value = xstrndup(data + 12, len - 12);
+		req->retry_after_ms = net_retry_after(value, time(NULL));
+		free(value);
+	}
 	return len;
 }
 
@@ -393,12 +389,12 @@ static void requeue(struct graph_client *gc, struct graph_req *req, int64_t dela
 /* Whether a finished attempt is tried again (and when). */
 static bool retry(struct graph_client *gc, struct graph_req *req)
 {
-	int64_t backoff = 1000LL << (req->attempts < 6 ? req->attempts - 1 : 5);
+	int64_t backoff = net_retry_delay(&graph_retry, req->attempts + 1, -1);
 
-	if (req->streamed || req->attempts >= GRAPH_MAX_ATTEMPTS)
+	if (req->streamed || backoff < 0)
 		return false;
 	if (req->curl_rc != CURLE_OK) {
-		if (!transient(req->curl_rc))
+		if (!net_transient(req->curl_rc))
 			return false;
 		log_debug("graph: %s: %s, retrying", req->url, req->curl_err);
 		requeue(gc, req, backoff);
@@ -412,10 +408,13 @@ static bool retry(struct graph_client *gc, struct graph_req *req)
 		requeue(gc, req, 0);
 		return true;
 	}
-	if ((req->status == 429 || req->status == 503 || req->status == 504) &&
-	    req->retry_after <= GRAPH_MAX_RETRY_AFTER) {
-		log_debug("graph: HTTP %ld, retry after %lds", req->status, req->retry_after);
-		requeue(gc, req, req->retry_after > 0 ? req->retry_after * 1000 : backoff);
+	if (req->status == 429 || req->status == 503 || req->status == 504) {
+		int64_t wait = net_retry_delay(&graph_retry, req->attempts + 1,
+					       req->retry_after_ms > 0 ? req->retry_after_ms : -1);
+		if (wait < 0)
+			return false;
+		log_debug("graph: HTTP %ld, retry after %lld ms", req->status, (long long)wait);
+		requeue(gc, req, wait);
 		return true;
 	}
 	return false;

@@ -72,7 +72,7 @@ struct graph_req {
 	/* internal */
 	int attempts, auth_retries;
 	int64_t not_before;        /* now_ms() before which it is not sent */
-	long retry_after;
+	int64_t retry_after_ms;     /* the answer's Retry-After, -1: none */
 	unsigned token_gen;        /* which token it carried */
 	CURL *easy;
 	struct curl_slist *headers;

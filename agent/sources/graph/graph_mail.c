@@ -10,8 +10,8 @@
 
 #include "core/dedupe.h"
 #include "core/log.h"
-#include "core/spool.h"
 #include "formats/mime.h"
+#include "sources/filing.h"
 #include "sources/graph/graph_run.h"
 
 #define PAGE_SIZE_MSGS 100
@@ -33,7 +33,7 @@ struct gmsg {
 struct gatt {
 	struct gmsg *gm;
 	const struct graph_attachment *a;
-	struct spool_doc *doc;   /* file attachment being filed */
+	struct filing *doc;      /* file attachment being filed */
 	int fd;                  /* item attachment: temporary MIME file */
 	struct gerr err;
 	bool write_failed;
@@ -65,56 +65,25 @@ static json_t *origin_of(const struct grun *gr, const struct gfolder *f, const s
 	return json_pack("{s:o}", "graph", g);
 }
 
-static void account(struct grun *gr, struct gmsg *gm, const struct spool_result *res)
+static struct filing *begin_doc(struct gatt *ga, const char *name, const char *source_id)
 {
-	struct run_stats *st = &gr->run->stats;
-
-	switch (res->status) {
-	case SPOOL_FILED:
-		st->filed++;
-		st->bytes += res->size;
-		gm->taken++;
-		log_info("%s: filed %s", gr->run->src->name, res->path);
-		break;
-	case SPOOL_DUPLICATE:
-		st->duplicates++;
-		gm->taken++;
-		break;
-	case SPOOL_QUARANTINED:
-		st->quarantined++;
-		log_warn("%s: quarantined %s: %s", gr->run->src->name, res->path,
-			 res->reason ? res->reason : "refused");
-		break;
-	}
-	if (gr->run->progress)
-		gr->run->progress(gr->run);
-}
-
-static struct spool_doc *begin_doc(struct gatt *ga, const char *name, const char *source_id)
-{
-	struct grun *gr = ga->gm->gr;
-	const struct source_conf *src = gr->run->src;
-	struct doc_meta meta = {
-		.source_name = src->name,
-		.source_type = "graph",
-		.company = src->company ? src->company->id : NULL,
+	const struct filing_doc doc = {
 		.name_hint = name,
 		.source_id = source_id,
-		.accept = &src->accept,
 		.origin = ga->gm->origin,
 	};
 
-	return spool_begin(gr->run->spool, gr->run->dedupe, &meta, &ga->err);
+	return filing_begin(ga->gm->gr->run, &doc, &ga->err);
 }
 
-static int commit_doc(struct gatt *ga, struct spool_doc *doc)
+static int commit_doc(struct gatt *ga, struct filing *doc)
 {
-	struct spool_result res = {0};
+	enum spool_status status;
 
-	if (spool_commit(doc, &res, &ga->err) < 0)
+	if (filing_commit(doc, &status, &ga->err) < 0)
 		return -1;
-	account(ga->gm->gr, ga->gm, &res);
-	spool_result_free(&res);
+	if (status != SPOOL_QUARANTINED)
+		ga->gm->taken++;
 	return 0;
 }
 
@@ -128,7 +97,7 @@ static int file_sink(struct graph_req *req, const char *data, size_t len)
 		ga->doc = begin_doc(ga, ga->a->name, sid);
 		free(sid);
 	}
-	if (!ga->doc || spool_write(ga->doc, data, len, &ga->err) < 0) {
+	if (!ga->doc || filing_write(ga->doc, data, len, &ga->err) < 0) {
 		ga->write_failed = true;
 		return -1;
 	}
@@ -158,23 +127,17 @@ static int item_sink(struct graph_req *req, const char *data, size_t len)
 	return 0;
 }
 
-static int doc_sink(void *ctx, const void *data, size_t len, struct gerr *err)
-{
-	return spool_write(ctx, data, len, err);
-}
-
 /* One candidate file inside a forwarded message. */
 static int item_part(void *ctx, const struct mime_part *part, const struct mime_body *body,
 		     struct gerr *err)
 {
 	struct gatt *ga = ctx;
 	char *sid = xasprintf("%s/%s/%s", ga->gm->m.id, ga->a->id, part->section);
-	struct spool_doc *doc = begin_doc(ga, part->filename, sid);
+	struct filing *doc = begin_doc(ga, part->filename, sid);
 
 	free(sid);
-	if (!doc || mime_body_decode(body, doc_sink, doc, &ga->err) < 0) {
-		if (doc)
-			spool_abort(doc);
+	if (!doc || mime_body_decode(body, filing_sink, doc, &ga->err) < 0) {
+		filing_abort(doc);
 		return gerr_set(err, "%s", ga->err.msg);
 	}
 	if (commit_doc(ga, doc) < 0)
@@ -207,7 +170,7 @@ static int walk_item(struct gatt *ga)
 					 werr.msg);
 		return 0;
 	}
-	if (rc < 0 && !strcmp(werr.msg, "not a MIME message")) {
+	if (rc < 0 && werr.kind == GERR_PERMANENT) {
 		log_warn("%s: forwarded message \"%s\" is not MIME; nothing taken from it",
 			 ga->gm->gr->run->src->name, ga->a->name ? ga->a->name : "");
 		return 0;
@@ -343,8 +306,7 @@ static void att_done(struct graph_client *gc, struct graph_req *req)
 		gr_req_failed(gm->gr, req, what);
 		free(what);
 	}
-	if (ga->doc)
-		spool_abort(ga->doc);
+	filing_abort(ga->doc);
 	if (ga->fd >= 0)
 		close(ga->fd);
 	if (rc < 0)

@@ -46,6 +46,7 @@ struct grun {
 	char *secret;
 	char *token_cache;
 	json_t *state;         /* graph-folders.json */
+	bool state_unreadable; /* then it is not overwritten */
 	struct gmsg *to_move;  /* messages whose files are all in the spool */
 	size_t nto_move;
 	struct strset failed;  /* ids that failed in this run: not tried again in it */
@@ -63,7 +64,8 @@ struct sync_call {
 	struct buf body;
 };
 
-/* graph.c */
+/* graph_call.c (the session; it calls no other graph file, so that graph.c,
+ * graph_folders.c and graph_mail.c point one way: run -> folders, mail -> call) */
 void gr_note_error(struct grun *gr, const char *msg);
 /* Record a failed request; a credentials/consent/mailbox answer stops the run. */
 void gr_req_failed(struct grun *gr, const struct graph_req *req, const char *what);
@@ -72,6 +74,7 @@ void gr_req_failed(struct grun *gr, const struct graph_req *req, const char *wha
 int gr_call(struct sync_call *c, const char *method, const char *path, const char *json_body);
 /* Sign in as run->src says (token_cache may be NULL). */
 int gr_setup(struct grun *gr, struct source_run *run, const char *token_cache);
+/* Release what gr_setup() made (a run releases its waiting messages first). */
 void gr_teardown(struct grun *gr);
 
 /* graph_folders.c */

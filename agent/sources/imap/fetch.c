@@ -6,10 +6,10 @@
 
 #include "core/dedupe.h"
 #include "core/log.h"
-#include "core/spool.h"
 #include "formats/charset.h"
 #include "formats/filename.h"
 #include "formats/mime.h"
+#include "sources/filing.h"
 
 #define UID_CHUNK 500u                 /* UIDs per ENVELOPE/BODYSTRUCTURE fetch */
 #define SMALL_PART (1u << 20)          /* larger parts are fetched in chunks of this */
@@ -290,22 +290,16 @@ static int fetch_structures(struct folder_run *fr, uint32_t first, uint32_t last
 
 /* ---- filing ----------------------------------------------------------------------------- */
 
-struct filing {
+struct part_filing {
 	struct folder_run *fr;
 	struct imap_msg *m;
 	size_t part;
-	struct spool_doc *doc;
+	struct filing *doc;
 	struct mime_decoder dec;
 };
 
-static int to_spool(void *ctx, const void *data, size_t len, struct gerr *err)
+static int part_begin(struct part_filing *f, struct folder_run *fr, struct imap_msg *m, size_t part)
 {
-	return spool_write(ctx, data, len, err);
-}
-
-static int filing_begin(struct filing *f, struct folder_run *fr, struct imap_msg *m, size_t part)
-{
-	const struct source_run *run = fr->run;
 	const struct mime_part *p = &m->parts.items[part];
 	memset(f, 0, sizeof *f);
 	f->fr = fr;
@@ -313,50 +307,48 @@ static int filing_begin(struct filing *f, struct folder_run *fr, struct imap_msg
 	f->part = part;
 	char *id = source_id(fr, m->uid, p->section);
 	char *fallback = xasprintf("attachment-%u-%s", m->uid, p->section);
+	char *label = xasprintf("%s UID %u: %s", fr->folder, m->uid,
+				p->filename ? p->filename : "(no name)");
 	json_t *origin = json_pack("{s:{s:s, s:I, s:I, s:s, s:s?, s:s?, s:s?, s:s?}}", "imap",
 				   "folder", fr->folder, "uidvalidity", (json_int_t)fr->uidvalidity,
 				   "uid", (json_int_t)m->uid, "section", p->section, "message_id",
 				   m->message_id, "from", m->from, "subject", m->subject, "date",
 				   m->date);
-	struct doc_meta meta = {
-		.source_name = run->src->name,
-		.source_type = run->src->type->name,
-		.company = run->src->company ? run->src->company->id : NULL,
+	const struct filing_doc doc = {
 		.name_hint = p->filename ? p->filename : fallback,
+		.label = label,
 		.source_id = id,
-		.accept = &run->src->accept,
 		.origin = origin,
 	};
-	f->doc = spool_begin(run->spool, run->dedupe, &meta, fr->err);
+	f->doc = filing_begin(fr->run, &doc, fr->err);
 	json_decref(origin);
+	free(label);
 	free(fallback);
 	free(id);
 	if (!f->doc)
 		return -1;
-	mime_decoder_init(&f->dec, p->encoding, to_spool, f->doc);
+	mime_decoder_init(&f->dec, p->encoding, filing_sink, f->doc);
 	return 0;
 }
 
-static void filing_abort(struct filing *f)
+static void part_abort(struct part_filing *f)
 {
 	mime_decoder_free(&f->dec);
-	if (f->doc)
-		spool_abort(f->doc);
+	filing_abort(f->doc);
 	f->doc = NULL;
 	f->m->failed++;
 	f->fr->run->stats.failed++;
 }
 
-static int filing_commit(struct filing *f)
+static int part_commit(struct part_filing *f)
 {
 	struct folder_run *fr = f->fr;
-	struct spool_result res;
-	const char *name = f->m->parts.items[f->part].filename;
+	enum spool_status status;
 	if (mime_decoder_finish(&f->dec, fr->err) != 0) {
-		filing_abort(f);
+		part_abort(f);
 		return -1;
 	}
-	int rc = spool_commit(f->doc, &res, fr->err);
+	int rc = filing_commit(f->doc, &status, fr->err);
 	f->doc = NULL;
 	if (rc != 0) {
 		f->m->failed++;
@@ -364,31 +356,10 @@ static int filing_commit(struct filing *f)
 		return -1;
 	}
 	f->m->done[f->part] = true;
-	fr->run->stats.bytes += res.size;
-	const char *label = fr->run->src->name;
-	switch (res.status) {
-	case SPOOL_FILED:
-		f->m->filed++;
-		fr->run->stats.filed++;
-		log_info("%s: %s UID %u: filed %s as %s", label, fr->folder, f->m->uid,
-			 name ? name : "(no name)", res.path);
-		break;
-	case SPOOL_DUPLICATE:
-		f->m->filed++;
-		fr->run->stats.duplicates++;
-		log_info("%s: %s UID %u: %s was filed before", label, fr->folder, f->m->uid,
-			 name ? name : "(no name)");
-		break;
-	case SPOOL_QUARANTINED:
+	if (status == SPOOL_QUARANTINED)
 		f->m->refused++;
-		fr->run->stats.quarantined++;
-		log_warn("%s: %s UID %u: %s quarantined: %s", label, fr->folder, f->m->uid,
-			 name ? name : "(no name)", res.reason);
-		break;
-	}
-	spool_result_free(&res);
-	if (fr->run->progress)
-		fr->run->progress(fr->run);
+	else
+		f->m->filed++;
 	return 0;
 }
 
@@ -396,17 +367,17 @@ static int filing_commit(struct filing *f)
 static int file_buffer(struct folder_run *fr, struct imap_msg *m, size_t part, const char *data,
 		       size_t len)
 {
-	struct filing f;
-	if (filing_begin(&f, fr, m, part) != 0) {
+	struct part_filing f;
+	if (part_begin(&f, fr, m, part) != 0) {
 		m->failed++;
 		fr->run->stats.failed++;
 		return -1;
 	}
 	if (mime_decoder_feed(&f.dec, data ? data : "", data ? len : 0, fr->err) != 0) {
-		filing_abort(&f);
+		part_abort(&f);
 		return -1;
 	}
-	return filing_commit(&f);
+	return part_commit(&f);
 }
 
 static int part_index(const struct imap_msg *m, const char *section)
@@ -459,9 +430,9 @@ static int fetch_batch(struct folder_run *fr, const uint32_t *uids, size_t n, co
 /* A large part in BODY.PEEK[n]<offset.SMALL_PART> chunks, streamed into the spool. */
 static int fetch_big(struct folder_run *fr, struct imap_msg *m, size_t part)
 {
-	struct filing f;
+	struct part_filing f;
 	const char *section = m->parts.items[part].section;
-	if (filing_begin(&f, fr, m, part) != 0) {
+	if (part_begin(&f, fr, m, part) != 0) {
 		m->failed++;
 		fr->run->stats.failed++;
 		return -1;
@@ -478,7 +449,7 @@ static int fetch_big(struct folder_run *fr, struct imap_msg *m, size_t part)
 		mailimap_fetch_type_free(ft);
 		if (r != MAILIMAP_NO_ERROR) {
 			imap_fail(fr->s, r, fr->err, "fetching an attachment failed");
-			filing_abort(&f);
+			part_abort(&f);
 			return -1;
 		}
 		struct mailimap_msg_att_static *st =
@@ -491,14 +462,14 @@ static int fetch_big(struct folder_run *fr, struct imap_msg *m, size_t part)
 			     : 0;
 		mailimap_fetch_list_free(result);
 		if (rc != 0) {
-			filing_abort(&f);
+			part_abort(&f);
 			return -1;
 		}
 		if (got < SMALL_PART)
 			break;
 		offset += (uint32_t)got;
 	}
-	return filing_commit(&f);
+	return part_commit(&f);
 }
 
 static int cmp_signature(const void *a, const void *b)

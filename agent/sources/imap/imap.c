@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/template.h"
 #include "core/spool.h"
 #include "formats/utf7.h"
 #include "sources/imap/fetch.h"
@@ -57,10 +58,12 @@ static int imap_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 				      "folders: '%s' is not valid UTF-8", c->folders.items[i]);
 		free(raw);
 	}
-	if (c->move_to && (!*c->move_to || strstr(c->move_to, "{") != strstr(c->move_to, "{year}")))
-		rc = cf_error(ctx, cf_get(ctx, node, "move_to"),
-			      "move_to: '%s' must be a folder name; the only placeholder is {year}",
-			      c->move_to);
+	struct gerr err;
+	char *folder = c->move_to ? tmpl_expand_date(c->move_to, time(NULL), &err) : NULL;
+	if (c->move_to && (!*c->move_to || !folder))
+		rc = cf_error(ctx, cf_get(ctx, node, "move_to"), "move_to: '%s' must be a folder name; %s",
+			      c->move_to, folder ? "it is empty" : err.msg);
+	free(folder);
 	if (c->tls == IMAP_TLS_NONE)
 		diag_add(ctx->diag, cf_pos(ctx, node), true,
 			 "tls: none sends the password unencrypted; use ssl or starttls unless the server is local");
@@ -68,27 +71,12 @@ static int imap_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 }
 
 /* "eksiegowy{year}" -> "eksiegowy2026" (the year of the run, local time). */
+/* The move_to folder of this year (checked when the configuration was loaded). */
 static char *expand_target(const char *tmpl)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	struct buf b = {0};
-	buf_puts(&b, "");
-	for (const char *p = tmpl; *p;) {
-		if (!strncmp(p, "{year}", 6)) {
-			buf_printf(&b, "%d", tm.tm_year + 1900);
-			p += 6;
-		} else {
-			buf_append(&b, p++, 1);
-		}
-	}
-	return buf_take(&b);
-}
-
-static void log_failure(const struct source_run *run, const struct gerr *err)
-{
-	log_error("%s: %s", run->src->name, err->msg);
+	struct gerr err;
+	char *name = tmpl_expand_date(tmpl, time(NULL), &err);
+	return name ? name : xstrdup(tmpl);
 }
 
 /* The folders to read, as names for people and raw names for the server: the configured
@@ -120,8 +108,13 @@ static enum run_outcome imap_run(struct source_run *run)
 	const struct imap_conf *c = run->src->typed;
 	struct imap_session s;
 	enum run_outcome outcome;
-	if (imap_session_open(&s, c, &outcome, &run->err) != 0)
+	struct imap_state st;
+	if (imap_state_load(&st, run->state_dir, &run->err) != 0)
+		return RUN_FAILED;
+	if (imap_session_open(&s, c, &outcome, &run->err) != 0) {
+		imap_state_free(&st);
 		return outcome;
+	}
 	struct strlist names = {0}, raws = {0};
 	struct imap_target target = {0};
 	if (c->move_to) {
@@ -129,29 +122,27 @@ static enum run_outcome imap_run(struct source_run *run)
 		target.raw = imap_utf7_encode(target.name);
 	}
 	struct imap_folder_list all = {0};
-	bool listed = c->folders.len || imap_list_folders(&s, &all, &run->err) == 0;
+	struct gerr lerr;
+	bool listed = c->folders.len || imap_list_folders(&s, &all, &lerr) == 0;
 	if (!listed)
-		log_failure(run, &run->err);
+		source_run_error(run, &lerr);
 	folders_to_read(c, listed ? &all : NULL, &names, &raws);
 	imap_folders_free(&all);
-	struct imap_state st;
-	imap_state_load(&st, run->state_dir, run->src->name);
 	/* Documents are made durable a chunk at a time, before their messages move. */
 	spool_batch(run->spool, true, NULL);
 	unsigned failed = 0;
 	for (size_t i = 0; i < names.len && !s.broken; i++) {
-		struct gerr err = {{0}};
+		struct gerr err = {0};
 		if (imap_fetch_folder(run, &s, &st, names.items[i], raws.items[i], &target, &err) != 0) {
 			failed++;
-			run->err = err;
-			log_failure(run, &err);
+			source_run_error(run, &err);
 		}
 	}
 	if (s.broken && !failed)
 		failed = 1;
 	struct gerr ferr;
 	if (spool_batch(run->spool, false, &ferr) != 0) {
-		run->err = ferr;
+		source_run_error(run, &ferr);
 		failed++;
 	}
 	imap_state_free(&st);
@@ -166,8 +157,11 @@ static enum run_outcome imap_run(struct source_run *run)
 	return run->stats.filed || failed < nfolders ? RUN_PARTIAL : RUN_FAILED;
 }
 
-enum run_outcome imap_print_folders(const struct source_conf *src, FILE *out, struct gerr *err)
+static enum run_outcome imap_print_folders(const struct config *cfg,
+					   const struct source_conf *src, FILE *out,
+					   struct gerr *err)
 {
+	(void)cfg;
 	const struct imap_conf *c = src->typed;
 	struct imap_session s;
 	enum run_outcome outcome;
@@ -204,4 +198,5 @@ const struct source_type source_type_imap = {
 	.default_accept = "pdf",
 	.default_times = imap_times,
 	.run = imap_run,
+	.folders = imap_print_folders,
 };

@@ -22,8 +22,7 @@
 
 extern const struct source_type source_type_imap;
 
-/* Connect and log in as `src` says, and print the server's folders (decoded, one a line,
- * with the ones a run reads by default marked). Returns the outcome; err on failure. */
-enum run_outcome imap_print_folders(const struct source_conf *src, FILE *out, struct gerr *err);
+/* Its `folders` hook connects and logs in as the source says, and prints the server's
+ * folders (decoded, one a line, with the ones a run reads by default marked). */
 
 #endif

@@ -45,7 +45,7 @@ int imap_fail(struct imap_session *s, int code, struct gerr *err, const char *wh
 static void set_sni(struct mailstream_ssl_context *ctx, void *data)
 {
 	char *host = data;
-	if (!host_is_ip(host))
+	if (!tls_host_is_ip(host))
 		mailstream_ssl_set_server_name(ctx, host);
 }
 

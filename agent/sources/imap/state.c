@@ -5,24 +5,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "core/statefile.h"
 
-void imap_state_load(struct imap_state *st, const char *state_dir, const char *label)
+int imap_state_load(struct imap_state *st, const char *state_dir, struct gerr *err)
 {
 	st->path = path_join(state_dir, "imap-folders.json");
-	st->root = NULL;
-	if (access(st->path, F_OK) == 0) {
-		json_error_t je;
-		st->root = json_load_file(st->path, 0, &je);
-		if (!st->root || !json_is_object(st->root)) {
-			log_warn("%s: %s:%d: unreadable folder state (%s); every folder is read from the start, nothing is filed twice",
-				 label, st->path, je.line, je.text);
-			json_decref(st->root);
-			st->root = NULL;
-		}
-	}
-	if (!st->root)
-		st->root = json_object();
+	if (statefile_load(st->path, &st->root, err) == 0)
+		return 0;
+	free(st->path);
+	st->path = NULL;
+	return -1;
 }
 
 static uint32_t get_u32(const json_t *obj, const char *key)
@@ -73,10 +65,7 @@ void imap_state_set(struct imap_state *st, const char *folder, const struct fold
 
 int imap_state_save(struct imap_state *st, struct gerr *err)
 {
-	char *text = json_dumps(st->root, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int rc = write_file_atomic(st->path, text, strlen(text), 0600, err);
-	free(text);
-	return rc;
+	return statefile_save(st->path, st->root, err);
 }
 
 void imap_state_free(struct imap_state *st)

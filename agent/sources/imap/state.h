@@ -42,7 +42,9 @@ struct folder_state {
 	struct uid_list held;
 };
 
-void imap_state_load(struct imap_state *st, const char *state_dir, const char *label);
+/* Load <state_dir>/imap-folders.json (core/statefile.h: missing or damaged is a fresh
+ * start, every folder read from the beginning; nothing is filed twice). */
+int imap_state_load(struct imap_state *st, const char *state_dir, struct gerr *err);
 /* A copy of the folder's state (zeros when unknown); free with folder_state_free(). */
 void imap_state_get(const struct imap_state *st, const char *folder, struct folder_state *out);
 void imap_state_set(struct imap_state *st, const char *folder, const struct folder_state *fs);

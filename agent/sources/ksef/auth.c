@@ -182,13 +182,6 @@ static bool status_needs_person(long code)
 	return code == 415 || code == 425 || code == 450 || code == 460 || code == 470 || code == 480;
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* "450 Uwierzytelnianie zakończone niepowodzeniem ... (Nieprawidłowy token)". */
 static char *status_text(const json_t *status)
 {

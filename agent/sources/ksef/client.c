@@ -26,13 +26,6 @@ static const char *const group_names[KSEF_GROUPS] = {
 	[KSEF_DOWNLOAD] = "invoiceDownload", [KSEF_OTHER] = "other",
 };
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* ---- pacing ------------------------------------------------------------------------- */
 
 void ksef_pace_set(struct ksef_pace *p, long per_second, long per_minute, long per_hour)

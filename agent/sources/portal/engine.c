@@ -76,7 +76,7 @@ static int rx_eval(struct engine *e, const struct ex_ctx *ctx, const struct rx *
 
 	*out = NULL;
 	if (x->is_template) {
-		if (template_expand(x->expr, &e->vars, &v, err) < 0)
+		if (vars_expand(x->expr, &e->vars, &v, err) < 0)
 			return -1;
 	} else if (x->kind == EX_HEADER || x->kind == EX_COOKIE) {
 		const char *h = x->kind == EX_HEADER ? http_header(&e->resp, x->expr) : NULL;
@@ -103,7 +103,7 @@ static int rx_eval(struct engine *e, const struct ex_ctx *ctx, const struct rx *
 	}
 	if (x->type == RX_DATE) {
 		char d[11];
-		if (parse_date(v, x->format, d) < 0) {
+		if (ex_parse_date(v, x->format, d) < 0) {
 			free(v);
 			return gerr_set(err, "%s '%s' gave something that is not a date",
 					ex_kind_names[x->kind], x->expr);
@@ -112,7 +112,7 @@ static int rx_eval(struct engine *e, const struct ex_ctx *ctx, const struct rx *
 		v = xstrdup(d);
 	} else if (x->type == RX_AMOUNT) {
 		char a[32];
-		if (parse_amount(v, a, currency) < 0) {
+		if (ex_parse_amount(v, a, currency) < 0) {
 			free(v);
 			return gerr_set(err, "%s '%s' gave something that is not an amount",
 					ex_kind_names[x->kind], x->expr);
@@ -184,13 +184,13 @@ static int make_url(struct engine *e, const char *tmpl, char **out, struct gerr 
 {
 	char *rel;
 	const char *base = e->resp.url ? e->resp.url : e->recipe->base_url;
-	if (template_expand(tmpl, &e->vars, &rel, err) < 0)
+	if (vars_expand(tmpl, &e->vars, &rel, err) < 0)
 		return -1;
 	if (rel[0] == '/' && rel[1] != '/' && e->resp.url == NULL)
 		base = e->recipe->base_url;
-	*out = url_resolve(base, rel);
+	*out = http_url_resolve(base, rel);
 	if (!*out) {
-		char *m = url_for_message(rel);
+		char *m = http_url_for_message(rel);
 		gerr_set(err, "'%s' is not an http(s) URL", m);
 		free(m);
 	}
@@ -203,7 +203,7 @@ static int expand_kv(struct engine *e, const struct kvlist *l, struct strlist *p
 {
 	for (size_t i = 0; i < l->len; i++) {
 		char *v;
-		if (template_expand(l->v[i].tmpl, &e->vars, &v, err) < 0)
+		if (vars_expand(l->v[i].tmpl, &e->vars, &v, err) < 0)
 			return gerr_prefix(err, "%s", l->v[i].key);
 		strlist_add(pairs, l->v[i].key);
 		strlist_add(pairs, v);
@@ -227,7 +227,7 @@ static void add_recipe_headers(struct engine *e, const char *url,
 			       const struct kvlist *step_headers, struct strlist *out)
 {
 	const struct kvlist *rh = &e->recipe->headers;
-	if (rh->len == 0 || !url_same_origin(url, e->recipe->base_url))
+	if (rh->len == 0 || !http_url_same_origin(url, e->recipe->base_url))
 		return;
 	for (size_t i = 0; i < rh->len; i++) {
 		char *v, *h;
@@ -235,7 +235,7 @@ static void add_recipe_headers(struct engine *e, const char *url,
 		bool own = false;
 		for (size_t k = 0; k < step_headers->len && !own; k++)
 			own = strcasecmp(step_headers->v[k].key, rh->v[i].key) == 0;
-		if (own || template_expand(rh->v[i].tmpl, &e->vars, &v, &err) < 0)
+		if (own || vars_expand(rh->v[i].tmpl, &e->vars, &v, &err) < 0)
 			continue;
 		h = xasprintf("%s: %s", rh->v[i].key, v);
 		strlist_add(out, h);
@@ -281,7 +281,7 @@ static int build_call(struct engine *e, const struct request *rq, const char *ur
 		json_decref(o);
 		p->content_type = xstrdup("application/json");
 	} else if (rq->body) {
-		if (template_expand(rq->body, &e->vars, &p->body, err) < 0)
+		if (vars_expand(rq->body, &e->vars, &p->body, err) < 0)
 			goto out;
 	}
 	if (rq->content_type) {
@@ -457,7 +457,7 @@ static enum portal_error do_submit(struct engine *e, const struct step *s)
 			goto out;
 		}
 	} else {
-		url = url_resolve(e->resp.url, action && *action ? action : e->resp.url);
+		url = http_url_resolve(e->resp.url, action && *action ? action : e->resp.url);
 		if (!url) {
 			pe = fail(e, s, PE_SITE_CHANGED, "the form's action is not an http(s) URL");
 			goto out;
@@ -528,7 +528,7 @@ static enum portal_error run_checks(struct engine *e, const struct step *s)
 		const struct check *c = &s->expect.v[i];
 		err.msg[0] = '\0';
 		if (!check_matches(e, c, &err)) {
-			char *u = url_for_message(e->resp.url ? e->resp.url : "(no page)");
+			char *u = http_url_for_message(e->resp.url ? e->resp.url : "(no page)");
 			enum portal_error pe = fail(e, s, PE_SITE_CHANGED, "expected %s on %s%s%s",
 						    check_what(c, what, sizeof(what)), u,
 						    err.msg[0] ? ": " : "", err.msg);
@@ -558,7 +558,7 @@ static enum portal_error run_captures(struct engine *e, const struct step *s)
 static enum portal_error status_check(struct engine *e, const struct step *s)
 {
 	if (e->resp.status >= 400) {
-		char *u = url_for_message(e->resp.url ? e->resp.url : "");
+		char *u = http_url_for_message(e->resp.url ? e->resp.url : "");
 		enum portal_error pe = fail(e, s, e->resp.status >= 500 ? PE_UNAVAILABLE :
 					    PE_SITE_CHANGED, "HTTP %ld from %s", e->resp.status, u);
 		free(u);
@@ -616,7 +616,7 @@ static enum portal_error build_records(struct engine *e, const struct step *s,
 				break;
 			}
 			if (v && strcmp(c->name, "link") == 0) {
-				char *abs = url_resolve(e->resp.url ? e->resp.url : e->recipe->base_url, v);
+				char *abs = http_url_resolve(e->resp.url ? e->resp.url : e->recipe->base_url, v);
 				free(v);
 				v = abs;
 			}
@@ -744,7 +744,7 @@ static enum portal_error do_documents(struct engine *e, const struct step *s)
 			if (rx_eval(e, &pc, &s->next, &rel, NULL, &err) < 0)
 				pe = fail(e, s, PE_SITE_CHANGED, "next: %s", err.msg);
 			else if (rel)
-				next = url_resolve(e->resp.url, rel);
+				next = http_url_resolve(e->resp.url, rel);
 			free(rel);
 		}
 		for (size_t i = 0; i < recs.len && pe == PE_NONE; i++) {
@@ -781,7 +781,7 @@ static enum portal_error do_set(struct engine *e, const struct step *s)
 	for (size_t i = 0; i < s->set.len; i++) {
 		char *v;
 		struct gerr err;
-		if (template_expand(s->set.v[i].tmpl, &e->vars, &v, &err) < 0)
+		if (vars_expand(s->set.v[i].tmpl, &e->vars, &v, &err) < 0)
 			return fail(e, s, PE_SITE_CHANGED, "set %s: %s", s->set.v[i].key, err.msg);
 		vars_set(&e->vars, s->set.v[i].key, v, VAR_SESSION);
 		free(v);

@@ -675,7 +675,7 @@ static const char *currency_word(const char **pp)
 	return NULL;
 }
 
-int parse_amount(const char *text, char out[32], const char **currency)
+int ex_parse_amount(const char *text, char out[32], const char **currency)
 {
 	char digits[32];
 	size_t nd = 0, decimals_at = (size_t)-1;
@@ -761,7 +761,7 @@ static int date_with(const char *text, const char *format, char out[11])
 	return 0;
 }
 
-int parse_date(const char *text, const char *format, char out[11])
+int ex_parse_date(const char *text, const char *format, char out[11])
 {
 	static const char *const usual[] = {"%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"};
 	text = skip_spaces(text);

@@ -74,9 +74,9 @@ int ex_check(enum ex_kind kind, const char *expr, struct gerr *err);
 /* "1 234,56 zł" -> "1234.56" and currency "PLN" (NULL when none is written). Accepts
  * spaces and no-break spaces as thousand separators, '.' thousands with ',' decimals,
  * a plain "1234.56", a leading '-'. Returns -1 when it is not an amount. */
-int parse_amount(const char *text, char out[32], const char **currency);
+int ex_parse_amount(const char *text, char out[32], const char **currency);
 /* A date by strptime `format` (NULL: try "%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y")
  * into "YYYY-MM-DD". Returns -1 when it does not parse. */
-int parse_date(const char *text, const char *format, char out[11]);
+int ex_parse_date(const char *text, const char *format, char out[11]);
 
 #endif

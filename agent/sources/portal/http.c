@@ -12,13 +12,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-	while (ms > 0 && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
+#include "core/net.h"
 
 int http_init(struct http *h, const struct http_opts *o, struct gerr *err)
 {
@@ -182,32 +176,23 @@ static void host_done(struct http *h, int fd)
 
 static bool transient(CURLcode rc, long status)
 {
-	if (rc == CURLE_OK)
-		return status >= 500 || status == 429;
-	return rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_CONNECT ||
-	       rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
-	       rc == CURLE_PARTIAL_FILE || rc == CURLE_COULDNT_RESOLVE_HOST;
+	return rc == CURLE_OK ? net_status_transient(status) : net_transient(rc);
 }
 
 static void setup(struct http *h, const struct http_call *c, struct curl_slist *hdrs,
 		  struct sink *s)
 {
 	CURL *cu = h->curl;
+	const struct net_opts o = {.protocols = "http,https", .ca_file = h->ca_file,
+				   .user_agent = h->user_agent,
+				   .timeout_s = h->o.timeout_s > 0 ? h->o.timeout_s : 60L};
+	net_setup(cu, &o);
 	curl_easy_setopt(cu, CURLOPT_URL, c->url);
-	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR,
 			 str_starts_with(c->url, "https://") ? "https" : "http,https");
 	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(cu, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(cu, CURLOPT_USERAGENT, h->user_agent);
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT, h->o.timeout_s > 0 ? h->o.timeout_s : 60L);
-	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (h->ca_file)
-		curl_easy_setopt(cu, CURLOPT_CAINFO, h->ca_file);
 	curl_easy_setopt(cu, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(cu, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
@@ -259,7 +244,7 @@ static int attempt(struct http *h, const struct http_call *c, int fd, struct htt
 	curl_slist_free_all(hdrs);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (log_verbosity() > 0) {
-		char *u = url_for_message(c->url);
+		char *u = http_url_for_message(c->url);
 		log_debug("%s %s -> %ld%s%s", c->method ? c->method : c->body ? "POST" : "GET", u,
 			  resp->status, *rc ? ": " : "", *rc ? curl_easy_strerror(*rc) : "");
 		free(u);
@@ -280,31 +265,40 @@ static int attempt(struct http *h, const struct http_call *c, int fd, struct htt
 int http_send(struct http *h, const struct http_call *c, int fd, struct http_response *resp,
 	      struct gerr *err)
 {
-	char *where = url_for_message(c->url);
+	char *where = http_url_for_message(c->url);
 	int tries = h->o.retries < 0 ? 0 : h->o.retries;
-	int64_t wait = h->o.retry_delay_ms > 0 ? h->o.retry_delay_ms : 1000;
+	/* the one retry policy (core/net.h): a server's Retry-After of up to a minute is
+	 * honoured; without one the wait doubles from retry_delay */
+	const struct net_retry policy = {
+		.max_attempts = (unsigned)tries + 1,
+		.first_ms = h->o.retry_delay_ms > 0 ? h->o.retry_delay_ms : 1000,
+		.max_ms = INT64_MAX / 4, .max_after_ms = 60 * 1000,
+	};
 	CURLcode rc = CURLE_OK;
 	int ret = -1;
+	unsigned n = 1;
 
-	for (int i = 0; i <= tries; i++) {
-		if (i > 0) {
-			sleep_ms(wait);
-			wait *= 2;
-		}
+	for (;; n++) {
 		if (attempt(h, c, fd, resp, &rc, err) < 0)
 			goto out;
 		if (!transient(rc, resp->status)) {
 			if (rc != CURLE_OK)
-				gerr_set(err, "%s: %s", where, curl_easy_strerror(rc));
+				net_error(err, rc, NULL, where);
 			else
 				ret = 0;
 			goto out;
 		}
+		int64_t wait = net_retry_delay(&policy, n + 1,
+					       net_retry_after(http_header(resp, "Retry-After"),
+							       time(NULL)));
+		if (wait < 0)
+			break;
+		sleep_ms(wait);
 	}
 	if (rc != CURLE_OK)
-		gerr_set(err, "%s: %s (%d attempts)", where, curl_easy_strerror(rc), tries + 1);
+		gerr_set(err, "%s: %s (%u attempts)", where, curl_easy_strerror(rc), n);
 	else
-		gerr_set(err, "%s: HTTP %ld (%d attempts)", where, resp->status, tries + 1);
+		gerr_set(err, "%s: HTTP %ld (%u attempts)", where, resp->status, n);
 out:
 	free(where);
 	return ret;
@@ -351,7 +345,7 @@ char *http_cookie(struct http *h, const char *name)
 
 /* ---- URLs ------------------------------------------------------------------------- */
 
-char *url_resolve(const char *base, const char *ref)
+char *http_url_resolve(const char *base, const char *ref)
 {
 	CURLU *u = curl_url();
 	char *full = NULL, *out = NULL, *scheme = NULL;
@@ -383,7 +377,7 @@ static char *url_origin(const char *url)
 	return out;
 }
 
-bool url_same_origin(const char *a, const char *b)
+bool http_url_same_origin(const char *a, const char *b)
 {
 	char *oa = url_origin(a), *ob = url_origin(b);
 	bool same = oa && ob && strcasecmp(oa, ob) == 0;
@@ -392,7 +386,7 @@ bool url_same_origin(const char *a, const char *b)
 	return same;
 }
 
-char *url_for_message(const char *url)
+char *http_url_for_message(const char *url)
 {
 	size_t n = strcspn(url, "?#");
 	return xstrndup(url, n);

@@ -75,10 +75,10 @@ void http_cookies_export(struct http *h, struct strlist *out);
 void http_cookies_import(struct http *h, const struct strlist *lines);
 
 /* `ref` resolved against `base` (absolute http(s) URL, owned by the caller), or NULL. */
-char *url_resolve(const char *base, const char *ref);
+char *http_url_resolve(const char *base, const char *ref);
 /* Do two absolute URLs have the same scheme, host and port? */
-bool url_same_origin(const char *a, const char *b);
+bool http_url_same_origin(const char *a, const char *b);
 /* The URL without query and fragment, for messages (owned by the caller). */
-char *url_for_message(const char *url);
+char *http_url_for_message(const char *url);
 
 #endif

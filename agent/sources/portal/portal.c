@@ -12,7 +12,7 @@
 #include "core/dedupe.h"
 #include "core/log.h"
 #include "core/secret.h"
-#include "core/spool.h"
+#include "sources/filing.h"
 #include "sources/portal/engine.h"
 #include "sources/portal/pstate.h"
 
@@ -278,17 +278,14 @@ static json_t *invoice_json(const struct doc_info *d)
 static int on_file(void *ud, const struct doc_info *d, int fd, struct gerr *err)
 {
 	struct prun *pr = ud;
-	struct source_run *run = pr->run;
-	const struct source_conf *src = run->src;
 	const struct point_conf *cf = d->point ? point_conf(pr->pc, d->point) : NULL;
 	json_t *pt = d->point ? json_object_get(pr->points, d->point) : NULL;
 	char *id = doc_source_id(d);
 	char *hint = d->name ? xstrdup(d->name) : xasprintf("%s.pdf", d->number ? d->number : d->id);
-	char *where = d->link ? url_for_message(d->link) : NULL;
+	char *where = d->link ? http_url_for_message(d->link) : NULL;
 	json_t *origin = json_pack("{s:{s:s, s:s, s:s?}}", "portal", "provider", pr->recipe->id,
 				   "document_id", d->id, "url", where);
 	json_t *inv = invoice_json(d), *extra = json_object();
-	struct spool_result res;
 	int rc;
 
 	if (d->point && !(cf && cf->property))
@@ -296,27 +293,12 @@ static int on_file(void *ud, const struct doc_info *d, int fd, struct gerr *err)
 	if (pt && json_is_string(json_object_get(pt, "name")))
 		json_object_set(extra, "point_name", json_object_get(pt, "name"));
 	{
-		struct doc_meta meta = {
-			.source_name = src->name, .source_type = src->type->name,
-			.company = src->company ? src->company->id : NULL, .name_hint = hint,
-			.kind = "invoice", .source_id = id, .point = d->point,
-			.property = cf ? cf->property : NULL, .accept = &src->accept,
-			.origin = origin, .invoice = inv, .extra = extra,
+		const struct filing_doc doc = {
+			.name_hint = hint, .kind = "invoice", .source_id = id, .point = d->point,
+			.property = cf ? cf->property : NULL, .origin = origin, .invoice = inv,
+			.extra = extra,
 		};
-		rc = spool_file_fd(run->spool, run->dedupe, &meta, fd, &res, err);
-	}
-	if (rc == 0) {
-		if (res.status == SPOOL_FILED) {
-			run->stats.filed++;
-			run->stats.bytes += res.size;
-		} else if (res.status == SPOOL_DUPLICATE) {
-			run->stats.duplicates++;
-		} else {
-			run->stats.quarantined++;
-		}
-		spool_result_free(&res);
-		if (run->progress)
-			run->progress(run);
+		rc = filing_fd(pr->run, &doc, fd, NULL, err);
 	}
 	json_decref(origin);
 	json_decref(inv);
@@ -360,7 +342,7 @@ static void drop_session(struct engine *e, const struct portal_conf *pc, const c
 	vars_free(&e->vars);
 	set_builtins(e, pc, password);
 	engine_reset_page(e);
-	if (session_remove(state_dir, &err) < 0)
+	if (pstate_session_remove(state_dir, &err) < 0)
 		log_warn("%s", err.msg);
 }
 
@@ -379,46 +361,50 @@ static void save_session(struct engine *e, const char *state_dir, const struct s
 		s.asked_at = time(NULL);
 		s.ttl = otp->otp_ttl;
 	}
-	if (session_save(state_dir, &s, &err) < 0)
+	if (pstate_session_save(state_dir, &s, &err) < 0)
 		log_warn("%s", err.msg);
-	session_free(&s);
+	pstate_session_free(&s);
 }
 
 static enum run_outcome outcome_of(struct source_run *run, struct engine *e,
 				   enum portal_error pe)
 {
 	const char *name = run->src->name;
+	struct gerr err;
 	switch (pe) {
 	case PE_NONE:
-		if (e->doc_failures) {
-			gerr_set(&run->err, "%lu document(s) could not be downloaded (see the log)",
-				 e->doc_failures);
-			run->stats.failed += e->doc_failures;
-			return RUN_PARTIAL;
-		}
-		return RUN_OK;
+		if (!e->doc_failures)
+			return RUN_OK;
+		gerr_set(&err, "%lu document(s) could not be downloaded (see the log)",
+			 e->doc_failures);
+		run->stats.failed += e->doc_failures;
+		source_run_error(run, &err);
+		return RUN_PARTIAL;
 	case PE_CODE_NEEDED:
-		gerr_set(&run->err, "code needed: %s; give it with `goniec otp %s`", e->err.msg, name);
-		return RUN_NEEDS_PERSON;
+		gerr_setk(&err, GERR_NEEDS_PERSON, "code needed: %s; give it with `goniec otp %s`",
+			  e->err.msg, name);
+		break;
 	case PE_BAD_CREDENTIALS:
-		gerr_set(&run->err, "bad credentials: %s", e->err.msg);
-		return RUN_NEEDS_PERSON;
+		gerr_setk(&err, GERR_NEEDS_PERSON, "bad credentials: %s", e->err.msg);
+		break;
 	case PE_CAPTCHA:
-		gerr_set(&run->err, "captcha: the portal wants a person to log in in a browser: %s",
-			 e->err.msg);
-		return RUN_NEEDS_PERSON;
+		gerr_setk(&err, GERR_NEEDS_PERSON,
+			  "captcha: the portal wants a person to log in in a browser: %s", e->err.msg);
+		break;
 	case PE_ACTION_NEEDED:
-		gerr_set(&run->err, "action needed on the portal: %s", e->err.msg);
-		return RUN_NEEDS_PERSON;
+		gerr_setk(&err, GERR_NEEDS_PERSON, "action needed on the portal: %s", e->err.msg);
+		break;
 	case PE_UNAVAILABLE:
-		gerr_set(&run->err, "unavailable: %s", e->err.msg);
-		return RUN_FAILED;
+		gerr_set(&err, "unavailable: %s", e->err.msg);
+		break;
 	case PE_SESSION_EXPIRED:
 	case PE_SITE_CHANGED:
+	default:
+		gerr_setk(&err, GERR_PERMANENT, "site changed: %s", e->err.msg);
 		break;
 	}
-	gerr_set(&run->err, "site changed: %s", e->err.msg);
-	return RUN_FAILED;
+	source_run_error(run, &err);
+	return run_outcome_of(&err);
 }
 
 struct login_state {
@@ -453,7 +439,7 @@ static enum portal_error start(struct login_state *ls)
 	struct gerr err;
 	enum portal_error pe;
 
-	if (session_load(ls->state_dir, &s, &err) < 0) {
+	if (pstate_session_load(ls->state_dir, &s, &err) < 0) {
 		log_warn("%s: %s; logging in anew", ls->pr->run->src->name, err.msg);
 		memset(&s, 0, sizeof(s));
 	}
@@ -463,7 +449,7 @@ static enum portal_error start(struct login_state *ls)
 		/* a code is tried once: refused, the login waits for another one */
 		free_secret(s.code);
 		s.code = NULL;
-		if (session_save(ls->state_dir, &s, &err) < 0)
+		if (pstate_session_save(ls->state_dir, &s, &err) < 0)
 			log_warn("%s", err.msg);
 		e->resume_at = SIZE_MAX;
 		pe = engine_run(e, &e->recipe->login, (size_t)s.resume_at);
@@ -485,7 +471,7 @@ static enum portal_error start(struct login_state *ls)
 	} else {
 		pe = login(ls);
 	}
-	session_free(&s);
+	pstate_session_free(&s);
 	return pe;
 }
 
@@ -576,7 +562,7 @@ static enum run_outcome portal_run(struct source_run *run)
 	if (prepare(run, pc, &r, &password, &o, &lock_dir) < 0)
 		goto out;
 	pr.recipe = r;
-	pr.points = points_load(run->state_dir, &err);
+	pr.points = pstate_points_load(run->state_dir, &err);
 	if (!pr.points) {
 		log_warn("%s: %s; starting a new list of points", run->src->name, err.msg);
 		pr.points = json_object();
@@ -591,7 +577,7 @@ static enum run_outcome portal_run(struct source_run *run)
 	log_debug("%s: %lu requests, %lu documents listed", run->src->name, e.http.requests,
 		  e.documents);
 	engine_free(&e);
-	if (points_save(run->state_dir, pr.points, &err) < 0)
+	if (pstate_points_save(run->state_dir, pr.points, &err) < 0)
 		log_warn("%s: %s", run->src->name, err.msg);
 out:
 	json_decref(pr.points);
@@ -613,7 +599,7 @@ int portal_print_points(const struct config *cfg, const struct source_conf *src,
 {
 	const struct portal_conf *pc = src->typed;
 	char *dir = portal_state_dir(cfg, src);
-	json_t *pts = points_load(dir, err), *p;
+	json_t *pts = pstate_points_load(dir, err), *p;
 	const char *id;
 
 	free(dir);
@@ -641,7 +627,7 @@ char *portal_unmapped_points(const struct config *cfg, const struct source_conf 
 	const struct portal_conf *pc = src->typed;
 	char *dir = portal_state_dir(cfg, src);
 	struct gerr err;
-	json_t *pts = points_load(dir, &err), *p;
+	json_t *pts = pstate_points_load(dir, &err), *p;
 	struct buf b = {0};
 	const char *id;
 
@@ -661,11 +647,26 @@ bool portal_waiting_for_code(const struct config *cfg, const struct source_conf 
 	char *dir = portal_state_dir(cfg, src);
 	struct session s;
 	struct gerr err;
-	bool waiting = session_load(dir, &s, &err) == 0 && s.pending &&
+	bool waiting = pstate_session_load(dir, &s, &err) == 0 && s.pending &&
 		       time(NULL) - s.asked_at < s.ttl;
-	session_free(&s);
+	pstate_session_free(&s);
 	free(dir);
 	return waiting;
+}
+
+static int portal_give_code(const struct config *cfg, const struct source_conf *src,
+			    const char *code, struct gerr *err)
+{
+	char *dir = portal_state_dir(cfg, src);
+	int rc = pstate_give_code(dir, code, err);
+	free(dir);
+	return rc;
+}
+
+static const char *portal_code_sent_to(const struct source_conf *src)
+{
+	const struct portal_conf *pc = src->typed;
+	return pc->phone;
 }
 
 static const char *const portal_times[] = {"05:00", NULL};
@@ -691,4 +692,8 @@ const struct source_type source_type_portal = {
 	.default_times = portal_times,
 	.run = portal_run,
 	.attention = portal_attention,
+	.points = portal_print_points,
+	.waiting_for_code = portal_waiting_for_code,
+	.give_code = portal_give_code,
+	.code_sent_to = portal_code_sent_to,
 };

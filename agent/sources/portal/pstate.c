@@ -6,26 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/statefile.h"
+
 static json_t *load_json(const char *state_dir, const char *name, struct gerr *err)
 {
-	char *path = path_join(state_dir, name), *text = NULL;
-	size_t len;
+	char *path = path_join(state_dir, name);
 	json_t *j = NULL;
-	json_error_t je;
 
-	if (access(path, F_OK) != 0) {
-		free(path);
-		return json_object();
-	}
-	if (read_file(path, 16 << 20, &text, &len, err) == 0) {
-		j = json_loadb(text, len, 0, &je);
-		if (!j || !json_is_object(j)) {
-			gerr_set(err, "%s: not a JSON object (line %d)", path, je.line);
-			json_decref(j);
-			j = NULL;
-		}
-	}
-	free_secret(text);
+	statefile_load(path, &j, err);
 	free(path);
 	return j;
 }
@@ -33,14 +21,13 @@ static json_t *load_json(const char *state_dir, const char *name, struct gerr *e
 static int save_json(const char *state_dir, const char *name, json_t *j, struct gerr *err)
 {
 	char *path = path_join(state_dir, name);
-	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int rc = write_file_atomic(path, text, strlen(text), 0600, err);
-	free_secret(text);
+	int rc = statefile_save(path, j, err);
+
 	free(path);
 	return rc;
 }
 
-void session_free(struct session *s)
+void pstate_session_free(struct session *s)
 {
 	strlist_free(&s->cookies);
 	vars_free(&s->vars);
@@ -49,7 +36,7 @@ void session_free(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int session_load(const char *state_dir, struct session *s, struct gerr *err)
+int pstate_session_load(const char *state_dir, struct session *s, struct gerr *err)
 {
 	json_t *j = load_json(state_dir, "session.json", err), *v, *p;
 	const char *k;
@@ -79,7 +66,7 @@ int session_load(const char *state_dir, struct session *s, struct gerr *err)
 	return 0;
 }
 
-int session_save(const char *state_dir, const struct session *s, struct gerr *err)
+int pstate_session_save(const char *state_dir, const struct session *s, struct gerr *err)
 {
 	json_t *j = json_object(), *c = json_array(), *v = json_object();
 	int rc;
@@ -103,7 +90,7 @@ int session_save(const char *state_dir, const struct session *s, struct gerr *er
 	return rc;
 }
 
-int session_remove(const char *state_dir, struct gerr *err)
+int pstate_session_remove(const char *state_dir, struct gerr *err)
 {
 	char *path = path_join(state_dir, "session.json");
 	int rc = 0;
@@ -113,29 +100,29 @@ int session_remove(const char *state_dir, struct gerr *err)
 	return rc;
 }
 
-int session_give_code(const char *state_dir, const char *code, struct gerr *err)
+int pstate_give_code(const char *state_dir, const char *code, struct gerr *err)
 {
 	struct session s;
 	int rc;
-	if (session_load(state_dir, &s, err) < 0)
+	if (pstate_session_load(state_dir, &s, err) < 0)
 		return -1;
 	if (!s.pending) {
-		session_free(&s);
+		pstate_session_free(&s);
 		return gerr_set(err, "no login is waiting for a code");
 	}
 	free_secret(s.code);
 	s.code = xstrdup(code);
-	rc = session_save(state_dir, &s, err);
-	session_free(&s);
+	rc = pstate_session_save(state_dir, &s, err);
+	pstate_session_free(&s);
 	return rc;
 }
 
-json_t *points_load(const char *state_dir, struct gerr *err)
+json_t *pstate_points_load(const char *state_dir, struct gerr *err)
 {
 	return load_json(state_dir, "points.json", err);
 }
 
-int points_save(const char *state_dir, json_t *points, struct gerr *err)
+int pstate_points_save(const char *state_dir, json_t *points, struct gerr *err)
 {
 	return save_json(state_dir, "points.json", points, err);
 }

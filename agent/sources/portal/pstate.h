@@ -7,7 +7,7 @@
  *   points.json   every consumption point ever seen: {"<id>": {"name", "first_seen",
  *                 "last_seen"}}.
  *
- * Ownership: the structs own their strings; release with session_free() / json_decref().
+ * Ownership: the structs own their strings; release with pstate_session_free() / json_decref().
  * Errors: -1 with err naming the file. A missing file is not an error (empty result).
  */
 #ifndef GONIEC_PORTAL_PSTATE_H
@@ -30,15 +30,15 @@ struct session {
 	char *code;                /* given by a person, not used yet */
 };
 
-int session_load(const char *state_dir, struct session *s, struct gerr *err);
-int session_save(const char *state_dir, const struct session *s, struct gerr *err);
-int session_remove(const char *state_dir, struct gerr *err);
-void session_free(struct session *s);
+int pstate_session_load(const char *state_dir, struct session *s, struct gerr *err);
+int pstate_session_save(const char *state_dir, const struct session *s, struct gerr *err);
+int pstate_session_remove(const char *state_dir, struct gerr *err);
+void pstate_session_free(struct session *s);
 /* Store a code for the pending login (goniec otp NAME CODE). */
-int session_give_code(const char *state_dir, const char *code, struct gerr *err);
+int pstate_give_code(const char *state_dir, const char *code, struct gerr *err);
 
 /* points.json as a JSON object (a new empty one when missing). */
-json_t *points_load(const char *state_dir, struct gerr *err);
-int points_save(const char *state_dir, json_t *points, struct gerr *err);
+json_t *pstate_points_load(const char *state_dir, struct gerr *err);
+int pstate_points_save(const char *state_dir, json_t *points, struct gerr *err);
 
 #endif

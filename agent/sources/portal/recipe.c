@@ -68,6 +68,8 @@ static const char *intern(const char *s)
 struct pctx {
 	struct cf_ctx cf;
 	const char *section;
+	size_t old;            /* placeholders in the old {{name}} spelling */
+	struct conf_pos first_old;
 	struct strlist scope;  /* defined names; "x.*" for records */
 	int depth;
 };
@@ -159,9 +161,12 @@ static int check_template(struct pctx *p, yaml_node_t *n, const char *tmpl)
 	struct strlist names = {0};
 	struct gerr err;
 	int rc = 0;
-	if (template_names(tmpl, &names, &err) < 0) {
+	size_t old = p->old;
+	if (vars_names(tmpl, &names, &p->old, &err) < 0) {
 		rc = cf_error(&p->cf, n, "%s", err.msg);
 	} else {
+		if (!old && p->old)
+			p->first_old = cf_pos(&p->cf, n);
 		for (size_t i = 0; i < names.len; i++)
 			if (!in_scope(p, names.items[i]))
 				rc = cf_error(&p->cf, n, "variable '%s' is used before it is set",
@@ -175,7 +180,10 @@ static int check_template_syntax(struct pctx *p, yaml_node_t *n, const char *tmp
 {
 	struct strlist names = {0};
 	struct gerr err;
-	int rc = template_names(tmpl, &names, &err) < 0 ? cf_error(&p->cf, n, "%s", err.msg) : 0;
+	size_t old = p->old;
+	int rc = vars_names(tmpl, &names, &p->old, &err) < 0 ? cf_error(&p->cf, n, "%s", err.msg) : 0;
+	if (!old && p->old)
+		p->first_old = cf_pos(&p->cf, n);
 	strlist_free(&names);
 	return rc;
 }
@@ -876,6 +884,10 @@ struct recipe *recipe_load_string(const char *name, const char *text, size_t len
 		diag_add(diag, (struct conf_pos){file, 1, 1}, false, "empty recipe");
 	else
 		parse_top(&p, yaml_document_get_root_node(&doc), r);
+	if (p.old)
+		diag_add(diag, p.first_old, true,
+			 "%zu placeholder(s) in the old spelling {{name}} (deprecated): write {name}, "
+			 "and {name:url} for {{name|url}}", p.old);
 	strlist_free(&p.scope);
 	if (loaded)
 		yaml_document_delete(&doc);

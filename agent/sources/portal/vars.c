@@ -1,6 +1,8 @@
 /* vars — recipe variables and templates. See vars.h. */
 #include "sources/portal/vars.h"
 
+#include "core/template.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,98 +67,42 @@ void vars_free(struct vars *vs)
 	vs->len = 0;
 }
 
-/* One "{{...}}" at p (p points at the first '{'): the name and the filter, and where the
- * text after it starts. */
-static int parse_ref(const char *p, char **name, bool *url, const char **after, struct gerr *err)
+static const char *from_vars(void *ctx, const char *name, char *scratch)
 {
-	const char *end = strstr(p + 2, "}}"), *s = p + 2, *e;
-	const char *bar;
-	if (!end)
-		return gerr_set(err, "unclosed '{{' in template");
-	while (s < end && *s == ' ')
-		s++;
-	e = end;
-	while (e > s && e[-1] == ' ')
-		e--;
-	bar = memchr(s, '|', (size_t)(e - s));
-	*url = false;
-	if (bar) {
-		const char *f = bar + 1;
-		while (*f == ' ')
-			f++;
-		if ((size_t)(e - f) != 3 || strncmp(f, "url", 3) != 0)
-			return gerr_set(err, "unknown template filter in '%.*s' (only |url)",
-					(int)(end + 2 - p), p);
-		*url = true;
-		e = bar;
-		while (e > s && e[-1] == ' ')
-			e--;
-	}
-	if (e == s)
-		return gerr_set(err, "empty '{{ }}' in template");
-	for (const char *c = s; c < e; c++)
-		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '.' && *c != '-')
-			return gerr_set(err, "bad variable name '%.*s' in template", (int)(e - s), s);
-	*name = xstrndup(s, (size_t)(e - s));
-	*after = end + 2;
-	return 0;
+	(void)scratch;
+	return vars_get(ctx, name);
 }
 
-static void url_encode(struct buf *b, const char *s)
+int vars_expand(const char *text, const struct vars *vs, char **out, struct gerr *err)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-			buf_append(b, s, 1);
-		} else {
-			char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-			buf_append(b, e, 3);
-		}
+	struct tmpl *t = tmpl_compile_flags(text, TMPL_OLD_BRACES, err);
+	if (!t)
+		return -1;
+	const char *missing;
+	*out = tmpl_render_with(t, from_vars, (void *)vs, TMPL_RAW, &missing);
+	int rc = 0;
+	if (missing) {
+		rc = gerr_set(err, "variable '%s' has no value", missing);
+		free_secret(*out);
+		*out = NULL;
 	}
+	tmpl_free(t);
+	return rc;
 }
 
-int template_expand(const char *tmpl, const struct vars *vs, char **out, struct gerr *err)
+static void add_name(const char *path, void *ctx)
 {
-	struct buf b = {0};
-	const char *p = tmpl, *open;
-	while ((open = strstr(p, "{{"))) {
-		char *name;
-		bool url;
-		const char *val;
-		buf_append(&b, p, (size_t)(open - p));
-		if (parse_ref(open, &name, &url, &p, err) < 0)
-			goto fail;
-		val = vars_get(vs, name);
-		if (!val) {
-			gerr_set(err, "variable '%s' has no value", name);
-			free(name);
-			goto fail;
-		}
-		free(name);
-		if (url)
-			url_encode(&b, val);
-		else
-			buf_puts(&b, val);
-	}
-	buf_puts(&b, p);
-	*out = buf_take(&b);
-	return 0;
-fail:
-	buf_free(&b);
-	return -1;
+	strlist_add(ctx, path);
 }
 
-int template_names(const char *tmpl, struct strlist *names, struct gerr *err)
+int vars_names(const char *text, struct strlist *names, size_t *old, struct gerr *err)
 {
-	const char *p = tmpl, *open;
-	while ((open = strstr(p, "{{"))) {
-		char *name;
-		bool url;
-		if (parse_ref(open, &name, &url, &p, err) < 0)
-			return -1;
-		strlist_add(names, name);
-		free(name);
-	}
+	struct tmpl *t = tmpl_compile_flags(text, TMPL_OLD_BRACES, err);
+	if (!t)
+		return -1;
+	tmpl_each_field(t, add_name, names);
+	if (old)
+		*old += tmpl_old_spellings(t);
+	tmpl_free(t);
 	return 0;
 }

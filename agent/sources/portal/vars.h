@@ -5,8 +5,10 @@
  * value is a secret (never written anywhere but into requests) and whether it belongs to
  * the session kept between runs (values the portal gave us: tokens, ids).
  *
- * Templates: "{{name}}" is replaced by the value; "{{name|url}}" percent-encodes it for a
- * URL. Anything else in braces is an error, as is a name with no value.
+ * Templates: the one template syntax (core/template.h): "{name}" is replaced by the
+ * value, "{name:url}" percent-encodes it for a URL; the old spellings "{{name}}" and
+ * "{{name|url}}" still work (goniec check says they are deprecated). A name with no
+ * value is an error.
  *
  * Ownership: vars owns copies of every name and value; vars_free() wipes secret values.
  * Errors: -1 with err naming the variable (never its value).
@@ -35,8 +37,9 @@ const char *vars_get(const struct vars *vs, const char *name);
 void vars_unset_record(struct vars *vs, const char *prefix);
 void vars_free(struct vars *vs);
 
-int template_expand(const char *tmpl, const struct vars *vs, char **out, struct gerr *err);
-/* The variable names a template uses, appended to names. -1 on a malformed template. */
-int template_names(const char *tmpl, struct strlist *names, struct gerr *err);
+int vars_expand(const char *tmpl, const struct vars *vs, char **out, struct gerr *err);
+/* The variable names a template uses, appended to names; *old (may be NULL) counts the
+ * placeholders in an old spelling. -1 on a malformed template. */
+int vars_names(const char *tmpl, struct strlist *names, size_t *old, struct gerr *err);
 
 #endif

@@ -1,0 +1,26 @@
+/* testhook — switches that only tests use, compiled only into test builds.
+ *
+ * test_hook_env("GONIEC_CRASH_AT") is getenv() in a binary built with -DGONIEC_TESTING
+ * and NULL otherwise, so the installed goniec ignores every such variable:
+ *   GONIEC_CRASH_AT=point          fault_point() ends the process there (core/fault.h)
+ *   GONIEC_TEST_WORKER_HOOK=...    a worker sleeps or crashes after each document
+ *   GONIEC_STOP_GRACE=seconds      the daemon's grace for runs at a stop
+ *   GONIEC_FORWARD_RETRY_MS=ms     the forwarder's first retry delay
+ *   GONIEC_LEDGER_SCHEMA=N         a new payments ledger stops at schema N (migration tests)
+ * The Makefile compiles each file that includes this header a second time with
+ * -DGONIEC_TESTING and links the test build, $(BUILD)/test/goniec, which the unit and
+ * integration tests use; the product, $(BUILD)/goniec, never reads them. A new hook is a
+ * test_hook_env() call (and a line above).
+ */
+#ifndef GONIEC_CORE_TESTHOOK_H
+#define GONIEC_CORE_TESTHOOK_H
+
+#include <stdlib.h>
+
+#ifdef GONIEC_TESTING
+#define test_hook_env(name) ((const char *)getenv(name))
+#else
+#define test_hook_env(name) ((void)(name), (const char *)NULL)
+#endif
+
+#endif

@@ -1,0 +1,45 @@
+/* retry — the forwarder's book of failed deliveries: per route and document, how many
+ * attempts failed, when the next one is due, and whether the failure is permanent (it
+ * waits for a configuration change). Typed, instead of JSON objects with string keys.
+ *
+ * The wait after the n-th failure follows the one retry policy (core/net.h): `base`
+ * doubled per attempt, at most RETRY_MAX_WAIT_MS; there is no limit on attempts.
+ *
+ * Ownership: the book owns its entries and their strings; retry_book_free() releases
+ * them. A pointer from retry_get() stays valid until the next change to the book.
+ * Never fails (allocation aborts).
+ */
+#ifndef GONIEC_FORWARD_RETRY_H
+#define GONIEC_FORWARD_RETRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RETRY_MAX_WAIT_MS (3600 * 1000)
+
+struct retry_entry {
+	char *route, *relpath;
+	unsigned attempts;
+	int64_t next_ms;       /* due at this time (now_ms() clock) */
+	bool permanent;
+};
+
+struct retry_book {
+	struct retry_entry **slots;  /* open addressing by route and relpath */
+	size_t cap, len;
+};
+
+struct retry_entry *retry_get(const struct retry_book *b, const char *route, const char *relpath);
+/* Record one more failed attempt; returns the wait until the next one (ms). */
+int64_t retry_failed(struct retry_book *b, const char *route, const char *relpath, bool permanent,
+		     int64_t base_ms, int64_t now);
+void retry_clear(struct retry_book *b, const char *route, const char *relpath);
+/* Is the entry (may be NULL) still waiting: permanent, or not yet due? */
+bool retry_waiting(const struct retry_entry *e, int64_t now);
+/* Call fn for each entry. */
+void retry_each(const struct retry_book *b, void (*fn)(const struct retry_entry *e, void *arg),
+		void *arg);
+void retry_book_free(struct retry_book *b);
+
+#endif

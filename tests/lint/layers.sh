@@ -1,0 +1,62 @@
+#!/bin/bash
+# layers.sh — includes point one way (HACKING.md, "Layers"):
+#   core <- formats <- sources, forward <- payments <- conf <- daemon <- cli <- main.c
+# Each layer includes only itself and the layers below it; sources and forward are side
+# by side and include neither the other; above sources/, only sources/source.h and
+# sources/filing.h are seen, never a type's own folder (sources/<type>/...), which CLI
+# commands reach through the hooks of struct source_type; one type's folder includes no
+# other type's folder.
+# Usage: tests/lint/layers.sh [DIR] (default: agent). Exit 1 and print each wrong include.
+set -u
+root=${1:-agent}
+allowed() { # layer of the including file -> the layers it may include
+	case $1 in
+	core) echo "core" ;;
+	formats) echo "core formats" ;;
+	sources) echo "core formats sources" ;;
+	forward) echo "core formats forward" ;;
+	payments) echo "core formats sources payments" ;;
+	conf) echo "core formats sources forward payments conf" ;;
+	daemon) echo "core formats sources forward payments conf daemon" ;;
+	cli) echo "core formats sources forward payments conf daemon cli" ;;
+	main) echo "core formats sources forward payments conf daemon cli" ;;
+	*) echo "" ;;
+	esac
+}
+bad=0
+while IFS= read -r file; do
+	rel=${file#"$root"/}
+	case $rel in
+	*/*) layer=${rel%%/*} ;;
+	main.c) layer=main ;;
+	*) layer=unknown ;;
+	esac
+	ok_layers=$(allowed "$layer")
+	type_dir=
+	[ "$layer" = sources ] && case ${rel#sources/} in */*) type_dir=${rel#sources/}; type_dir=${type_dir%%/*} ;; esac
+	while IFS=: read -r line inc; do
+		target=${inc#*\"}; target=${target%\"*}
+		tlayer=${target%%/*}
+		[ "$target" = "$tlayer" ] && continue # a header beside it, without a folder
+		why=
+		if [ -z "$ok_layers" ]; then
+			why="$rel is in no known layer"
+		elif [[ " $ok_layers " != *" $tlayer "* ]]; then
+			why="$layer includes $tlayer"
+		elif [ "$tlayer" = sources ]; then
+			sub=${target#sources/}
+			case $sub in
+			*/*) tdir=${sub%%/*}
+			     if [ "$layer" != sources ]; then why="$layer includes a source type's own header"
+			     elif [ "$tdir" != "$type_dir" ]; then why="source type ${type_dir:-(common)} includes type $tdir"
+			     fi ;;
+			esac
+		fi
+		if [ -n "$why" ]; then
+			echo "$file:$line: #include \"$target\": $why"
+			bad=1
+		fi
+	done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file" | sed 's/^\([0-9]*\):/\1:/')
+done < <(find "$root" -name '*.[ch]' | sort)
+[ $bad = 0 ] || echo "layers.sh: see HACKING.md, \"Layers\""
+exit $bad

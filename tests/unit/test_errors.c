@@ -1,0 +1,90 @@
+/* Errors that carry their kind (core/util.h) and the one rule for which error a run
+ * reports (sources/source.h). */
+#include "testutil.h"
+
+#include <errno.h>
+
+#include "core/config.h"
+#include "sources/source.h"
+
+static void test_kinds_and_errno(void **state)
+{
+	(void)state;
+	struct gerr err = {0};
+	assert_int_equal(gerr_setk(&err, GERR_BUSY, "held by %d", 7), -1);
+	assert_int_equal(err.kind, GERR_BUSY);
+	assert_string_equal(err.msg, "held by 7");
+	assert_int_equal(gerr_prefix(&err, "journal"), -1);
+	assert_int_equal(err.kind, GERR_BUSY); /* a prefix keeps the kind */
+	assert_string_equal(err.msg, "journal: held by 7");
+	gerr_set(&err, "plain");
+	assert_int_equal(err.kind, GERR_TEMPORARY);
+	assert_int_equal(err.sys_errno, 0);
+	errno = ENOSPC;
+	gerr_sys(&err, "cannot write %s", "x");
+	assert_int_equal(err.sys_errno, ENOSPC);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(err.kind, GERR_TEMPORARY);
+	gerr_mark(&err, GERR_PERMANENT);
+	assert_int_equal(err.kind, GERR_PERMANENT);
+	assert_int_equal(err.sys_errno, ENOSPC);
+	assert_string_equal(gerr_kind_name(GERR_NEEDS_PERSON), "needs-person");
+}
+
+static void test_outcome_names(void **state)
+{
+	(void)state;
+	for (int o = RUN_OK; o <= RUN_NOT_RUN; o++) {
+		enum run_outcome back = RUN_OK;
+		assert_int_equal(run_outcome_parse(run_outcome_name((enum run_outcome)o), &back), 0);
+		assert_int_equal(back, o);
+	}
+	enum run_outcome o = RUN_PARTIAL;
+	assert_int_equal(run_outcome_parse("fine", &o), -1);
+	assert_int_equal(run_outcome_parse(NULL, &o), -1);
+	assert_int_equal(o, RUN_PARTIAL);
+	assert_false(run_outcome_failed(RUN_BUSY));
+	assert_false(run_outcome_failed(RUN_PARTIAL));
+	assert_true(run_outcome_failed(RUN_TIMEOUT));
+	struct gerr err = {0};
+	gerr_setk(&err, GERR_NEEDS_PERSON, "code needed");
+	assert_int_equal(run_outcome_of(&err), RUN_NEEDS_PERSON);
+	gerr_setk(&err, GERR_BUSY, "held");
+	assert_int_equal(run_outcome_of(&err), RUN_BUSY);
+	gerr_set(&err, "server gone");
+	assert_int_equal(run_outcome_of(&err), RUN_FAILED);
+}
+
+/* The first error of a run is reported; one needing a person replaces it. */
+static void test_run_reports_first_error(void **state)
+{
+	(void)state;
+	struct source_conf src = {.name = "acme"};
+	struct source_run run = {.src = &src};
+	struct gerr e = {0};
+	assert_false(source_run_has_error(&run));
+	gerr_set(&e, "folder A failed");
+	source_run_error(&run, &e);
+	gerr_set(&e, "folder B failed");
+	source_run_error(&run, &e);
+	assert_true(source_run_has_error(&run));
+	assert_string_equal(run.err.msg, "folder A failed");
+	gerr_setk(&e, GERR_NEEDS_PERSON, "password rejected");
+	source_run_error(&run, &e);
+	assert_string_equal(run.err.msg, "password rejected");
+	gerr_setk(&e, GERR_NEEDS_PERSON, "consent expired");
+	source_run_error(&run, &e);
+	assert_string_equal(run.err.msg, "password rejected");
+	assert_int_equal(run.err.kind, GERR_NEEDS_PERSON);
+	assert_int_equal(run.errors, 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kinds_and_errno),
+		cmocka_unit_test(test_outcome_names),
+		cmocka_unit_test(test_run_reports_first_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
