@@ -11,6 +11,7 @@
 #include "daemon/control.h"
 #include "daemon/plan.h"
 #include "daemon/status.h"
+#include "payments/update.h"
 
 /* The status document built from the files when no daemon runs. */
 static json_t *offline_status(const struct config *cfg)
@@ -30,8 +31,9 @@ static json_t *offline_status(const struct config *cfg)
 		status_release(&st);
 	}
 	json_t *fw = status_forward_file(cfg->agent.state_dir);
-	return json_pack("{s:b,s:n,s:o,s:o}", "ok", 1, "daemon", "sources", sources, "forward",
-			 fw ? fw : json_null());
+	json_t *pay = payments_status(cfg->agent.state_dir);
+	return json_pack("{s:b,s:n,s:o,s:o,s:{s:o}}", "ok", 1, "daemon", "sources", sources, "forward",
+			 fw ? fw : json_null(), "payments", "companies", pay ? pay : json_array());
 }
 
 /* Ask the daemon; NULL when none runs (or it failed to answer, after a message). */
@@ -186,6 +188,33 @@ static void print_details(json_t *d)
 	}
 }
 
+/* Per company: what is left for a person and the oldest of it; the matcher. */
+static void print_payments(json_t *p)
+{
+	json_t *companies = json_object_get(p, "companies"), *mt = json_object_get(p, "matcher");
+	if (!json_array_size(companies) && !mt)
+		return;
+	const char *running = json_string_value(json_object_get(mt, "running"));
+	printf("payments:%s%s%s\n", running ? " matching " : "", running ? running : "",
+	       json_array_size(json_object_get(mt, "queued")) ? " (more queued)" : "");
+	size_t i;
+	json_t *c;
+	json_array_foreach(companies, i, c) {
+		json_t *old = json_object_get(c, "oldest_unmatched");
+		printf("  %-22s %lld left for a person, %lld open invoices (%lld overdue)", str_or(c, "company", "?"),
+		       json_integer_value(json_object_get(c, "unmatched")),
+		       json_integer_value(json_object_get(c, "open_invoices")),
+		       json_integer_value(json_object_get(c, "overdue_invoices")));
+		if (old)
+			printf("; oldest: %s %s %s %s", str_or(old, "date", "?"), str_or(old, "amount", "?"),
+			       str_or(old, "currency", ""), str_or(old, "title", ""));
+		printf("\n");
+	}
+	const char *error = json_string_value(json_object_get(mt, "last_error"));
+	if (error)
+		printf("  last matcher run failed: %s\n", error);
+}
+
 static void print_table(json_t *doc)
 {
 	print_daemon(json_object_get(doc, "daemon"));
@@ -213,6 +242,7 @@ static void print_table(json_t *doc)
 		print_details(json_object_get(s, "details"));
 	}
 	print_forward(json_object_get(doc, "forward"));
+	print_payments(json_object_get(doc, "payments"));
 }
 
 /* With conf.d broken, the daemon (which keeps its last good configuration) is looked

@@ -88,17 +88,27 @@ static bool goniec_schema(const unsigned char *h, size_t n, const char *prefix)
 	return find(h, n, spaced) || find(h, n, tight);
 }
 
-static bool looks_like_csv(const unsigned char *h, size_t n)
+/* The same number of separators (outside quotes) on the first two lines; or a file that is
+ * one line (a header with no rows yet) with at least two of them. */
+static bool looks_like_csv(const unsigned char *h, size_t n, bool whole)
 {
 	for (const char *sep = ";,"; *sep; sep++) {
 		int counts[2] = {0, 0}, line = 0;
-		for (size_t i = 0; i < n && line < 2; i++) {
-			if (h[i] == (unsigned char)*sep)
+		bool quoted = false;
+		size_t i;
+		for (i = 0; i < n && line < 2; i++) {
+			if (h[i] == '"')
+				quoted = !quoted;
+			else if (quoted)
+				continue;
+			else if (h[i] == (unsigned char)*sep)
 				counts[line]++;
 			else if (h[i] == '\n')
 				line++;
 		}
 		if (line >= 1 && counts[0] > 0 && counts[0] == counts[1])
+			return true;
+		if (whole && line == 1 && i == n && counts[0] >= 2)
 			return true;
 	}
 	return false;
@@ -134,7 +144,7 @@ struct sniff_result sniff_type(const unsigned char *head, size_t head_len,
 		return R_PAYMENTS;
 	if (looks_like_mt940(head, head_len))
 		return R_MT940;
-	if (looks_like_csv(head, head_len))
+	if (looks_like_csv(head, head_len, head_len == total))
 		return R_CSV;
 	return R_TEXT;
 }

@@ -24,10 +24,12 @@
 #include "daemon/alert.h"
 #include "daemon/control.h"
 #include "daemon/fwdproc.h"
+#include "daemon/matcher.h"
 #include "daemon/notify.h"
 #include "daemon/plan.h"
 #include "daemon/status.h"
 #include "daemon/worker.h"
+#include "payments/update.h"
 #include "sources/source.h"
 
 struct client {
@@ -88,6 +90,7 @@ struct master {
 	int64_t stop_deadline_ms;
 	int64_t watchdog_ms, next_watchdog_ms;
 	struct fwdproc fwd;            /* the forwarder process */
+	struct matcher mt;             /* the payments matcher (one company at a time) */
 };
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -217,8 +220,9 @@ static void file_alerts(struct master *m, struct slot *s, time_t now)
 {
 	struct alert_notice notices[ALERT_MAX_NOTICES];
 	const struct source_type *type = s->src->type;
-	char *attention = type->attention ? type->attention(m->cfg, s->src) : NULL;
-	size_t n = alert_decide(&s->st, attention, now, notices);
+	const char *stage = NULL;
+	char *attention = type->attention ? type->attention(m->cfg, s->src, &stage) : NULL;
+	size_t n = alert_decide(&s->st, attention, stage, now, notices);
 	free(attention);
 	for (size_t i = 0; i < n; i++) {
 		struct gerr err = {0};
@@ -252,6 +256,8 @@ static void record_run(struct master *m, struct slot *s, const struct worker_res
 static void run_finished(struct master *m, struct slot *s, struct worker_result *res)
 {
 	record_run(m, s, res);
+	if (s->src && s->src->company && res->stats.filed > 0)
+		matcher_request(&m->mt, s->src->company->id); /* what it filed may pay or be paid */
 	json_t *ev = done_event(s->name, res->outcome, &res->stats, res->error);
 	answer_waiters(m, &s->waiters, ev);
 	json_decref(ev);
@@ -316,6 +322,21 @@ static void start_run(struct master *m, struct slot *s)
 	active_add(m, s);
 	log_debug("source %s: worker %d started", s->name, (int)s->w.pid);
 	update_systemd_status(m);
+}
+
+/* The payments matcher: the next company waiting, when none is being matched. */
+static void dispatch_matcher(struct master *m)
+{
+	char *company = m->stopping ? NULL : matcher_next(&m->mt);
+	if (!company)
+		return;
+	char fd_opt[32];
+	snprintf(fd_opt, sizeof(fd_opt), "--result-fd=%d", WORKER_RESULT_FD);
+	char **argv = child_argv(m, (const char *const[]){"payments", fd_opt, "update", company, NULL});
+	struct gerr err = {0};
+	int rc = worker_spawn(&m->mt.w, argv, m->cfg->agent.worker_timeout, &err);
+	free_argv(argv);
+	matcher_started(&m->mt, company, rc, &err);
 }
 
 static void dispatch(struct master *m)
@@ -387,6 +408,10 @@ static void reap(struct master *m)
 			fwdproc_exited(&m->fwd, wstatus, m->stopping);
 			continue;
 		}
+		if (pid == m->mt.w.pid) {
+			matcher_finished(&m->mt, wstatus);
+			continue;
+		}
 		for (size_t i = 0; i < m->nactive; i++) {
 			struct slot *s = active_slot(m, i);
 			if (s->w.pid != pid)
@@ -410,23 +435,31 @@ static void start_forwarder(struct master *m)
 	free_argv(argv);
 }
 
+/* A child past its time limit gets SIGTERM, then SIGKILL. `what`: "source acme-mail". */
+static void enforce_deadline(const char *what, struct worker *w, int64_t now)
+{
+	if (!w->pid || w->deadline_ms > now)
+		return;
+	if (!w->term_sent) {
+		log_warn("%s: run exceeded its time limit of %lld s; stopping worker %d", what,
+			 (long long)w->timeout_s, (int)w->pid);
+		worker_terminate(w, true);
+	} else {
+		log_warn("%s: worker %d did not stop; killing it", what, (int)w->pid);
+		worker_kill(w);
+	}
+}
+
 static void check_deadlines(struct master *m)
 {
 	int64_t now = now_ms();
 	for (size_t i = 0; i < m->nactive; i++) {
 		struct slot *s = active_slot(m, i);
-		struct worker *w = &s->w;
-		if (w->deadline_ms > now)
-			continue;
-		if (!w->term_sent) {
-			log_warn("source %s: run exceeded its time limit of %lld s; stopping worker %d",
-				 s->name, (long long)w->timeout_s, (int)w->pid);
-			worker_terminate(w, true);
-		} else {
-			log_warn("source %s: worker %d did not stop; killing it", s->name, (int)w->pid);
-			worker_kill(w);
-		}
+		char *what = xasprintf("source %s", s->name);
+		enforce_deadline(what, &s->w, now);
+		free(what);
 	}
+	enforce_deadline("payments matcher", &m->mt.w, now);
 }
 
 /* ---- configuration ----------------------------------------------------------------------- */
@@ -702,6 +735,10 @@ static void status_document(struct master *m, struct buf *out)
 				   m->reload_error ? json_string(m->reload_error) : json_null()));
 	buf_puts(out, ",\"forward\":");
 	append_json(out, forward_status(m));
+	json_t *pay = payments_status(m->cfg->agent.state_dir);
+	buf_puts(out, ",\"payments\":");
+	append_json(out, json_pack("{s:o,s:o}", "companies", pay ? pay : json_array(), "matcher",
+				   matcher_status(&m->mt)));
 	buf_puts(out, ",\"sources\":[");
 	bool first = true;
 	for (size_t i = 0; i < m->nslots; i++) {
@@ -902,6 +939,7 @@ static void begin_stop(struct master *m, int sig)
 	log_notice("stopping on %s: %zu run(s) in progress get %lld s to finish", strsignal(sig),
 		   m->running, (long long)grace);
 	fwdproc_stop(&m->fwd);
+	matcher_clear_queue(&m->mt);
 	m->qhead = m->qlen = 0;
 	for (size_t i = 0; i < m->nslots; i++) {
 		m->slots[i].queued = m->slots[i].again = false;
@@ -921,6 +959,8 @@ static void stop_workers_after_grace(struct master *m)
 			worker_terminate(&s->w, false);
 		}
 	}
+	if (m->mt.w.pid && !m->mt.w.term_sent)
+		worker_terminate(&m->mt.w, false); /* one transaction: the next run does it again */
 }
 
 /* ---- the loop ---------------------------------------------------------------------------- */
@@ -936,6 +976,8 @@ static int poll_timeout(struct master *m)
 		if (at < next)
 			next = at;
 	}
+	if (m->mt.w.pid && m->mt.w.deadline_ms < next)
+		next = m->mt.w.deadline_ms;
 	if (m->stopping && m->stop_deadline_ms < next)
 		next = m->stop_deadline_ms;
 	if (m->watchdog_ms && m->next_watchdog_ms < next)
@@ -971,7 +1013,7 @@ static void watchdog(struct master *m)
 
 static void loop_once(struct master *m)
 {
-	size_t cap = 2 + m->nclients + m->running;
+	size_t cap = 3 + m->nclients + m->running;
 	struct pollfd *fds = xcalloc(cap, sizeof(*fds));
 	void **owner = xcalloc(cap, sizeof(*owner));
 	unsigned *client_ids = xcalloc(cap, sizeof(*client_ids));
@@ -988,11 +1030,16 @@ static void loop_once(struct master *m)
 			owner[n] = active_slot(m, i);
 			fds[n++] = (struct pollfd){.fd = active_slot(m, i)->w.fd, .events = POLLIN};
 		}
+	size_t matcher_at = n;
+	if (m->mt.w.pid && m->mt.w.fd >= 0)
+		fds[n++] = (struct pollfd){.fd = m->mt.w.fd, .events = POLLIN};
 	int rc = poll(fds, n, poll_timeout(m));
 	if (rc > 0) {
-		for (size_t i = first_worker; i < n; i++)
+		for (size_t i = first_worker; i < matcher_at; i++)
 			if (fds[i].revents)
 				worker_input(m, owner[i]);
+		if (matcher_at < n && fds[matcher_at].revents)
+			worker_read(&m->mt.w);
 		if (fds[0].revents)
 			handle_signals(m);
 		if (fds[1].revents)
@@ -1047,6 +1094,10 @@ static int start(struct master *m, struct config *cfg)
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	worker_preload();
 	fwdproc_init(&m->fwd);
+	/* at start, every company once: what was filed while the daemon was down, a report
+	 * an interrupted run left due */
+	for (size_t i = 0; i < m->cfg->ncompanies; i++)
+		matcher_request(&m->mt, m->cfg->companies[i]->id);
 	return 0;
 }
 
@@ -1075,12 +1126,14 @@ static void shutdown_master(struct master *m)
 	free(m->sock_path);
 	free(m->reload_error);
 	free(m->snapshot);
+	matcher_free(&m->mt);
 	config_free(m->cfg);
 }
 
 int daemon_run(const struct daemon_opts *o, struct config *cfg)
 {
 	struct master m = {.o = o, .lfd = -1, .sigfd = -1, .started = time(NULL)};
+	matcher_init(&m.mt);
 	if (start(&m, cfg) < 0) {
 		shutdown_master(&m);
 		return 1;
@@ -1091,10 +1144,11 @@ int daemon_run(const struct daemon_opts *o, struct config *cfg)
 		   (long long)worker_limit(&m), m.sock_path);
 	sd_notify_send("READY=1");
 	update_systemd_status(&m);
-	while (!m.stopping || m.running > 0 || m.fwd.w.pid) {
+	while (!m.stopping || m.running > 0 || m.fwd.w.pid || m.mt.w.pid) {
 		time_t now = time(NULL);
 		schedule_due(&m, now);
 		dispatch(&m);
+		dispatch_matcher(&m);
 		start_forwarder(&m);
 		watchdog(&m);
 		loop_once(&m);

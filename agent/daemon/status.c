@@ -45,9 +45,9 @@ static json_t *alerts_to_json(const struct source_status *st)
 	json_t *arr = json_array();
 	for (size_t i = 0; i < st->nalerts; i++) {
 		const struct alert *a = &st->alerts[i];
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:s}", "cause", a->cause,
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:s,s:s}", "cause", a->cause,
 						     "message", a->message, "since", (json_int_t)a->since,
-						     "notified", a->notified));
+						     "notified", a->notified, "stage", a->stage));
 	}
 	return arr;
 }
@@ -83,6 +83,9 @@ static void alerts_from_json(json_t *arr, struct source_status *st)
 		const char *day = json_string_value(json_object_get(a, "notified"));
 		if (day && strlen(day) < sizeof(al->notified))
 			strcpy(al->notified, day);
+		const char *stage = json_string_value(json_object_get(a, "stage"));
+		if (stage && strlen(stage) < sizeof(al->stage))
+			strcpy(al->stage, stage);
 	}
 }
 

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct collected c = {.f = {.keep_txns = true}};
 	struct bank_txn_sink sink = {&c, take};
 	struct bank_balances b;
-	struct bank_err err;
+	struct gerr err = {0};
 	struct buf out = {0};
 	json_t *j = json_loadb((const char *)data, size, 0, NULL);
 

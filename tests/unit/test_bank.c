@@ -58,7 +58,7 @@ static void test_eb_sample_pages(void **state)
 {
 	struct got g = {0};
 	struct bank_txn_sink sink = {&g, keep};
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	json_t *p1 = load(EB "accounts-transactions.get.page1-continuation-key.json");
 	json_t *p2 = load(EB "accounts-transactions.get.page2-last.json");
 
@@ -103,7 +103,7 @@ static void test_gc_sample(void **state)
 {
 	struct got g = {0};
 	struct bank_txn_sink sink = {&g, keep};
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	json_t *j = load(GC "accounts-transactions.get.booked-pending.ynab-sync-excerpt.json");
 	size_t pending = 0;
 
@@ -158,16 +158,16 @@ static void test_hostile(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_LEN(eb_bad); i++) {
-		struct bank_err err = {0};
+		struct gerr err = {0};
 		json_t *j = json_loads(eb_bad[i], 0, NULL);
 		assert_int_equal(bank_eb_page(j, &ACC, &sink, &err), -1);
-		assert_non_null(strstr(err.g.msg, "transaction 1"));
+		assert_non_null(strstr(err.msg, "transaction 1"));
 		json_decref(j);
 	}
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	json_t *j = json_loads("{\"transactions\": {\"booked\": [{\"bookingDate\": \"2026-01-01\"}]}}", 0, NULL);
 	assert_int_equal(bank_gc_transactions(j, &ACC, &sink, &err), -1);
-	assert_non_null(strstr(err.g.msg, "booked transaction 1"));
+	assert_non_null(strstr(err.msg, "booked transaction 1"));
 	json_decref(j);
 	/* shapes that are no lists: nothing read, no failure */
 	j = json_loads("{\"transactions\": \"none\"}", 0, NULL);
@@ -389,39 +389,55 @@ static void test_camt_round_trip(void **state)
 	round_trip(camt_write_msg, "bank.xml", STMT_FORMAT_CAMT053);
 }
 
-/* The consent's alert: none beyond 14 days, a warning within 14, an urgent one within 3,
- * and "expired" after; each names the day and the command that renews it. */
+/* The consent's notices: none beyond 14 days, one stage within 14 days, another within 3,
+ * each naming the day and the command that renews it; once it expired or was revoked no
+ * message (the run ends needing a person and that alert says it) but the stage "ended",
+ * so that alert is told once. */
 static void test_consent_alert(void **state)
 {
 	static const struct {
-		long days;
-		const char *want;
+		long hours;
+		bool usable;
+		const char *want, *stage;
 	} cases[] = {
-		{20, NULL},
-		{13, "in less than 14 days; renew it: goniec bank link acme-bank"},
-		{2, "in less than 3 days; renew it now: goniec bank link acme-bank"},
-		{-1, "expired on "},
+		{20 * 24, true, NULL, NULL},
+		{14 * 24 + 1, true, NULL, NULL},
+		{14 * 24 - 1, true, "in less than 14 days; renew it: goniec bank link acme-bank", "14d"},
+		{13 * 24, true, "in less than 14 days; renew it: goniec bank link acme-bank", "14d"},
+		{3 * 24 + 1, true, "in less than 14 days; renew it: goniec bank link acme-bank", "14d"},
+		{3 * 24 - 1, true, "in less than 3 days; renew it now: goniec bank link acme-bank", "3d"},
+		{1, true, "in less than 3 days; renew it now: goniec bank link acme-bank", "3d"},
+		{-1, true, NULL, "ended"},
+		{10 * 24, false, NULL, "ended"},   /* revoked */
 	};
 	char *dir = scratch_dir(), *src_dir = path_join(dir, "sources/acme-bank");
 	struct config cfg = {.agent = {.state_dir = dir}};
 	struct source_conf src = {.name = "acme-bank"};
-	struct gerr err;
+	struct gerr err = {0};
+	const char *stage = NULL;
 
 	(void)state;
 	assert_int_equal(mkdir_p(src_dir, 0700, &err), 0);
-	assert_null(bank_attention(&cfg, &src));  /* nothing linked: the run says so */
+	assert_null(bank_attention(&cfg, &src, &stage));  /* nothing linked: the run says so */
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		struct bank_consent c = {.id = "s1", .bank = "mBank", .status = "AUTHORIZED", .usable = true,
-					 .valid_until = time(NULL) + cases[i].days * 86400 + 3600};
+		struct bank_consent c = {.id = "s1", .bank = "mBank", .status = cases[i].usable ? "AUTHORIZED" : "REVOKED",
+					 .usable = cases[i].usable,
+					 .valid_until = time(NULL) + cases[i].hours * 3600 + 60};
 		assert_int_equal(bank_consent_save(src_dir, "enablebanking", &c, NULL, &err), 0);
-		char *msg = bank_attention(&cfg, &src);
+		stage = NULL;
+		char *msg = bank_attention(&cfg, &src, &stage);
 		if (!cases[i].want) {
 			assert_null(msg);
+			if (cases[i].stage)
+				assert_string_equal(stage, cases[i].stage);
+			else
+				assert_null(stage);
 			continue;
 		}
 		assert_non_null(msg);
 		assert_non_null(strstr(msg, cases[i].want));
 		assert_non_null(strstr(msg, "mBank"));
+		assert_string_equal(stage, cases[i].stage);
 		free(msg);
 	}
 	rm_rf(dir);

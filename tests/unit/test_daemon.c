@@ -115,7 +115,7 @@ static size_t decide(struct source_status *st, enum run_outcome outcome, unsigne
 {
 	struct run_stats rs = {.quarantined = quarantined};
 	status_record(st, outcome, &rs, "why", now, now);
-	return alert_decide(st, NULL, now, n);
+	return alert_decide(st, NULL, NULL, now, n);
 }
 
 /* Exactly one notice, open, of this cause and message (released here). */
@@ -138,13 +138,64 @@ static void test_alert_attention(void **state)
 	struct run_stats rs = {0};
 	const char *msg = "consumption point(s) 590243000000000002 are mapped to no property";
 	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 5), day_at(21, 5));
-	expect_one_open(n, alert_decide(&st, msg, day_at(21, 5), n), "attention", msg);
-	assert_int_equal(alert_decide(&st, msg, day_at(21, 12), n), 0);
-	size_t k = alert_decide(&st, msg, day_at(22, 5), n);
+	expect_one_open(n, alert_decide(&st, msg, NULL, day_at(21, 5), n), "attention", msg);
+	assert_int_equal(alert_decide(&st, msg, NULL, day_at(21, 12), n), 0);
+	size_t k = alert_decide(&st, msg, NULL, day_at(22, 5), n);
 	assert_int_equal(k, 1);
 	alert_notices_free(n, k);
-	k = alert_decide(&st, NULL, day_at(22, 12), n);
+	k = alert_decide(&st, NULL, NULL, day_at(22, 12), n);
 	assert_int_equal(k, 1);
+	assert_true(n[0].resolved);
+	alert_notices_free(n, k);
+	status_release(&st);
+}
+
+/* A staged attention (a consent 14 days, then 3 days before it expires) is told once per
+ * stage, not daily; when it goes away in a run that needs a person (the consent expired)
+ * it closes without a "resolved" notice and the needs-person alert tells — once, in the
+ * stage "ended", not daily and with no "failing" beside it; renewed, that one resolves. */
+static void test_alert_staged_attention(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	struct run_stats rs = {0};
+	const char *warn = "the consent expires on 2026-12-05, in less than 14 days";
+	const char *urgent = "the consent expires on 2026-12-05, in less than 3 days";
+	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 5), day_at(21, 5));
+	expect_one_open(n, alert_decide(&st, warn, "14d", day_at(21, 12), n), "attention", warn);
+	for (int day = 22; day <= 30; day++)   /* daily runs: quiet */
+		assert_int_equal(alert_decide(&st, warn, "14d", day_at(day, 12), n), 0);
+	expect_one_open(n, alert_decide(&st, urgent, "3d", day_at(30, 18), n), "attention", urgent);
+	assert_int_equal(alert_decide(&st, urgent, "3d", day_at(30, 20), n), 0);
+
+	/* kept across a restart */
+	char *dir = scratch_dir();
+	struct gerr err = {0};
+	assert_int_equal(status_save(dir, "bank", &st, &err), 0);
+	status_release(&st);
+	assert_int_equal(status_load(dir, "bank", &st, &err), 0);
+	rm_rf(dir);
+	free(dir);
+	assert_int_equal(alert_decide(&st, urgent, "3d", day_at(31, 12), n), 0);
+
+	status_record(&st, RUN_NEEDS_PERSON, &rs, "the consent expired; renew it", day_at(31, 18),
+		      day_at(31, 18));
+	expect_one_open(n, alert_decide(&st, NULL, "ended", day_at(31, 18), n), "needs-person",
+			"the consent expired; renew it");
+	assert_null(status_find_alert(&st, "attention"));
+	for (int day = 32; day <= 40; day++) {   /* three runs a day, each needing a person */
+		for (int hour = 11; hour <= 18; hour += 3) {
+			status_record(&st, RUN_NEEDS_PERSON, &rs, "the consent expired; renew it",
+				      day_at(day, hour), day_at(day, hour));
+			assert_int_equal(alert_decide(&st, NULL, "ended", day_at(day, hour), n), 0);
+		}
+	}
+	assert_null(status_find_alert(&st, "failing"));
+	status_record(&st, RUN_OK, &rs, NULL, day_at(41, 12), day_at(41, 12));
+	size_t k = alert_decide(&st, NULL, NULL, day_at(41, 12), n);
+	assert_int_equal(k, 1);
+	assert_string_equal(n[0].cause, "needs-person");
 	assert_true(n[0].resolved);
 	alert_notices_free(n, k);
 	status_release(&st);
@@ -207,10 +258,10 @@ static void test_alert_held(void **state)
 	const char *why = "1 message(s) left where they are for a person: INBOX UID 7 (from a@pge.pl, "
 			  "\"x\"): forwarded messages are nested more than 16 deep (at section 2)";
 	status_record(&st, RUN_PARTIAL, &rs, why, day_at(21, 5), day_at(21, 5));
-	expect_one_open(n, alert_decide(&st, NULL, day_at(21, 5), n), "held", why);
+	expect_one_open(n, alert_decide(&st, NULL, NULL, day_at(21, 5), n), "held", why);
 	rs.held = 0;
 	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 12), day_at(21, 12));
-	size_t k = alert_decide(&st, NULL, day_at(21, 12), n);
+	size_t k = alert_decide(&st, NULL, NULL, day_at(21, 12), n);
 	assert_int_equal(k, 1);
 	assert_true(n[0].resolved);
 	alert_notices_free(n, k);
@@ -434,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_status_interrupted_is_no_failure),
 		cmocka_unit_test(test_alert_once_per_cause_per_day),
 		cmocka_unit_test(test_alert_attention),
+		cmocka_unit_test(test_alert_staged_attention),
 		cmocka_unit_test(test_alert_needs_person_and_quarantine),
 		cmocka_unit_test(test_alert_held),
 		cmocka_unit_test(test_alert_text),

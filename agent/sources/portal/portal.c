@@ -671,8 +671,10 @@ static const char *portal_code_sent_to(const struct source_conf *src)
 
 static const char *const portal_times[] = {"05:00", NULL};
 
-static char *portal_attention(const struct config *cfg, const struct source_conf *src)
+static char *portal_attention(const struct config *cfg, const struct source_conf *src,
+			       const char **stage)
 {
+	(void)stage;   /* repeated daily while points are unmapped */
 	char *points = portal_unmapped_points(cfg, src);
 	if (!points)
 		return NULL;
