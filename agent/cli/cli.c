@@ -50,7 +50,8 @@ static const struct command commands[] = {
 	 "without a text layer shows \"text: none\". See docs/invoices.md.\n"
 	 "  --json   print one JSON array, an object per file\n"
 	 "  --text   also print the text the rules read (columns kept as on the page)\n"
-	 "  --time-limit T, --memory-limit SIZE  for each PDF (default 20s, 512MiB)\n"
+	 "  --time-limit T, --memory-limit SIZE  for each PDF (default: agent.pdf's time\n"
+	 "           and memory in conf.d, 20s and 512MiB unless set there)\n"
 	 "Exits 1 when a file could not be read at all, 2 when the rules have errors.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
 	{"run", cmd_run, "[--shard K/N]", "run the daemon: schedules, workers, forwarder, control socket",

@@ -25,6 +25,20 @@ static const struct cf_field shard_fields[] = {
 	CF_END,
 };
 
+static const struct cf_field agent_pdf_fields[] = {
+	{.key = "time", .type = CF_DURATION, .offset = offsetof(struct agent_pdf, time),
+	 .dflt = "20s", .min = 1, .max = 3600,
+	 .help = "longest the reading of one PDF may take (wall clock and CPU)"},
+	{.key = "memory", .type = CF_SIZE, .offset = offsetof(struct agent_pdf, memory),
+	 .dflt = "512MiB", .min = 16L << 20, .max = 64L << 30,
+	 .help = "memory (address space) of the reader of one PDF"},
+	{.key = "pages", .type = CF_INT, .offset = offsetof(struct agent_pdf, pages),
+	 .dflt = "100", .min = 1, .max = 100000, .help = "pages read from the start of a PDF"},
+	{.key = "text", .type = CF_SIZE, .offset = offsetof(struct agent_pdf, text),
+	 .dflt = "4MiB", .min = 4096, .max = 256L << 20, .help = "bytes of a PDF's text kept"},
+	CF_END,
+};
+
 static const struct cf_field agent_fields[] = {
 	{.key = "spool", .type = CF_STRING, .offset = offsetof(struct agent_conf, spool_dir),
 	 .help = "the spool directory"},
@@ -46,6 +60,8 @@ static const struct cf_field agent_fields[] = {
 	 .dflt = "goniec/" GONIEC_VERSION, .help = "HTTP User-Agent"},
 	{.key = "shard", .type = CF_STRUCT, .offset = offsetof(struct agent_conf, shard),
 	 .sub = shard_fields, .help = "this daemon's share of the sources: {index: K, of: N}"},
+	{.key = "pdf", .type = CF_STRUCT, .offset = offsetof(struct agent_conf, pdf),
+	 .sub = agent_pdf_fields, .help = "limits of reading a PDF's text (invoice fields)"},
 	CF_END,
 };
 

@@ -31,6 +31,14 @@ struct shard_conf {
 	bool index_set;  /* false: no shard chosen (fine for check and list) */
 };
 
+/* agent.pdf: the limits of reading one PDF's text (formats/pdftext.h). */
+struct agent_pdf {
+	int64_t time;            /* seconds, wall clock and CPU */
+	uint64_t memory;         /* bytes of address space of the reader */
+	long pages;              /* pages read from the start */
+	uint64_t text;           /* bytes of text kept */
+};
+
 struct agent_conf {
 	char *spool_dir;
 	char *state_dir;
@@ -41,6 +49,7 @@ struct agent_conf {
 	int64_t jitter;          /* for schedules without their own */
 	char *user_agent;
 	struct shard_conf shard;
+	struct agent_pdf pdf;
 	struct conf_pos pos;
 };
 

@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "conf/load.h"
 #include "core/yamlload.h"
+#include "formats/pdftext.h"
 #include "sources/source.h"
 
 struct broken {
@@ -25,6 +26,13 @@ static const struct broken broken_configs[] = {
 	 "t.yaml:2:13: error: timezone: unknown time zone '../../etc/passwd' (expected a name such as Europe/Warsaw)"},
 	{"agent:\n  max_document_size: 12 parsecs\n",
 	 "t.yaml:2:22: error: max_document_size: expected a size such as 50MB or 512k, got '12 parsecs'"},
+	{"agent:\n  pdf: {time: 2h}\n", "t.yaml:2:15: error: time: '2h' is out of range (1 to 3600 s)"},
+	{"agent:\n  pdf: {memory: 1MB}\n",
+	 "t.yaml:2:17: error: memory: '1MB' is out of range (16777216 to 68719476736 bytes)"},
+	{"agent:\n  pdf: {pages: 0}\n", "t.yaml:2:16: error: pages: 0 is out of range (1 to 100000)"},
+	{"agent:\n  pdf: {text: lots}\n",
+	 "t.yaml:2:15: error: text: expected a size such as 50MB or 512k, got 'lots'"},
+	{"agent:\n  pdf: {seconds: 5}\n", "t.yaml:2:9: error: unknown key 'seconds'"},
 	{"sources:\n  - name: a\n    type: folder\n",
 	 "t.yaml:2:5: error: missing required key 'path': the directory documents are dropped into"},
 	{"sources:\n  - type: folder\n    path: /x\n",
@@ -272,6 +280,10 @@ static void test_valid_config_is_typed(void **state)
 	assert_non_null(cfg);
 	assert_string_equal(cfg->agent.timezone, "UTC");
 	assert_int_equal(cfg->agent.max_document_size, 2000000);
+	assert_int_equal(cfg->agent.pdf.time, 20);          /* agent.pdf's defaults */
+	assert_int_equal(cfg->agent.pdf.memory, 512 << 20);
+	assert_int_equal(cfg->agent.pdf.pages, 100);
+	assert_int_equal(cfg->agent.pdf.text, 4 << 20);
 	assert_int_equal(cfg->nsources, 1);
 	const struct source_conf *s = config_find_source(cfg, "acme-scans");
 	assert_non_null(s);
@@ -282,6 +294,23 @@ static void test_valid_config_is_typed(void **state)
 	assert_int_equal(s->schedule.times.len, 2);
 	assert_int_equal(s->schedule.times.minutes[1], 12 * 60 + 30);
 	assert_int_equal(s->max_document_size, 2000000);
+	config_free(cfg);
+	diag_free(&d);
+}
+
+/* agent.pdf as written reaches the PDF reader's limits. */
+static void test_pdf_limits(void **state)
+{
+	(void)state;
+	const char *y = "agent:\n  pdf: {time: 1m, memory: 1GiB, pages: 3, text: 64k}\n";
+	struct diag d = {0};
+	struct config *cfg = config_load_string("t.yaml", y, strlen(y), &d);
+	assert_non_null(cfg);
+	struct pdftext_limits lim = pdftext_limits_of(&cfg->agent.pdf);
+	assert_int_equal(lim.seconds, 60);
+	assert_int_equal(lim.memory, (uint64_t)1 << 30);
+	assert_int_equal(lim.max_pages, 3);
+	assert_int_equal(lim.max_text, 65536);
 	config_free(cfg);
 	diag_free(&d);
 }
@@ -432,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_shard_option),
 		cmocka_unit_test(test_valid_config_is_typed),
+		cmocka_unit_test(test_pdf_limits),
 		cmocka_unit_test(test_files_read_and_skipped),
 		cmocka_unit_test(test_duplicate_names_across_files),
 		cmocka_unit_test(test_missing_confdir),

@@ -8,6 +8,7 @@
 
 #include "core/idnum.h"
 #include "core/log.h"
+#include "formats/mt940_write.h"
 #include "sources/bank/bank_run.h"
 #include "sources/bank/bank_state.h"
 
@@ -49,6 +50,9 @@ static const struct cf_field bank_fields[] = {
 	 .help = "transactions taken: incoming, outgoing"},
 	{.key = "export", .type = CF_STRLIST, .offset = OFF(export),
 	 .help = "statement files filed beside the JSON: mt940, camt053"},
+	{.key = "mt940_encoding", .type = CF_ENUM, .offset = OFF(mt940_encoding), .dflt = "utf-8",
+	 .enum_values = mt940_charset_names,
+	 .help = "the MT940 export's encoding: utf-8, windows-1250, iso-8859-2 or cp852 (as the accounting program expects)"},
 	{.key = "daily_reads", .type = CF_INT, .offset = OFF(daily_reads), .dflt = "4", .min = 1, .max = 100,
 	 .help = "unattended reads of an account a day (PSD2: 4); a run past them is skipped"},
 	{.key = "api_url", .type = CF_STRING, .offset = OFF(api_url),

@@ -284,8 +284,9 @@ static int file_statement(const struct filing_ctx *fc, struct collect *c, struct
 	free(text);
 	json_decref(doc);
 	if (rc == 0 && strlist_contains(&conf->export, "mt940") && f.statements[0].credits_count + f.statements[0].debits_count) {
-		mt940_write(&f.statements[0], &b);
-		rc = file_one(fc, "sta", b.data, b.len, extra, err);
+		rc = mt940_write(&f.statements[0], conf->mt940_encoding, &b, err);
+		if (rc == 0)
+			rc = file_one(fc, "sta", b.data, b.len, extra, err);
 		b.len = 0;
 	}
 	if (rc == 0 && strlist_contains(&conf->export, "camt053") && f.statements[0].credits_count + f.statements[0].debits_count) {
