@@ -71,8 +71,12 @@ static void print_result(const char *name, const char *outcome, const struct run
 						ok || !error || !*error ? json_null() : json_string(error)));
 		return;
 	}
-	printf("%s: %s — %lu filed, %lu already had, %lu quarantined, %lu failed%s%s\n", name,
-	       outcome, st->filed, st->duplicates, st->quarantined, st->failed,
+	char unreadable[64] = "";
+	if (st->unreadable)
+		snprintf(unreadable, sizeof unreadable, " (%lu of them could not be read)",
+			 st->unreadable);
+	printf("%s: %s — %lu filed%s, %lu already had, %lu quarantined, %lu failed%s%s\n", name,
+	       outcome, st->filed, unreadable, st->duplicates, st->quarantined, st->failed,
 	       ok || !error ? "" : ": ", ok || !error ? "" : error);
 	fflush(stdout);
 }

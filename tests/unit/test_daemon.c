@@ -268,6 +268,33 @@ static void test_alert_held(void **state)
 	status_release(&st);
 }
 
+/* A run that filed statements it could not read (statement.error) opens an "unreadable"
+ * alert, although the run itself is ok; it survives the status file; a run without one
+ * resolves it. */
+static void test_alert_unreadable(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	struct run_stats rs = {.filed = 4, .unreadable = 2};
+	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 5), day_at(21, 5));
+	json_t *saved = run_stats_to_json(&st.stats);
+	struct run_stats back = {0};
+	run_stats_from_json(saved, &back);
+	json_decref(saved);
+	assert_int_equal(back.unreadable, 2);
+	expect_one_open(n, alert_decide(&st, NULL, NULL, day_at(21, 5), n), "unreadable",
+			"the last run filed 2 statement(s) that could not be read; their sidecars "
+			"say why (statement.error)");
+	rs.unreadable = 0;
+	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 12), day_at(21, 12));
+	size_t k = alert_decide(&st, NULL, NULL, day_at(21, 12), n);
+	assert_int_equal(k, 1);
+	assert_true(n[0].resolved);
+	alert_notices_free(n, k);
+	status_release(&st);
+}
+
 static void test_alert_text(void **state)
 {
 	(void)state;
@@ -448,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_alert_staged_attention),
 		cmocka_unit_test(test_alert_needs_person_and_quarantine),
 		cmocka_unit_test(test_alert_held),
+		cmocka_unit_test(test_alert_unreadable),
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_line_buf),
 		cmocka_unit_test(test_control_requests_hostile),
