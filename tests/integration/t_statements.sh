@@ -11,26 +11,31 @@ imap_start
 S=$SRC_DIR/../shared/samples
 PY=/usr/bin/python3
 inbox=$T/inbox
-mkdir -p "$inbox" "$T/conf.d" "$T/out"
+mkdir -p "$inbox" "$T/conf.d" "$T/fwd" "$T/alerts"
 cat >"$T/conf.d/00-agent.yaml" <<YAML
 agent:
   spool: $T/spool
   state: $T/state
 YAML
+# one company: the mailbox (imap_conf's sources list, continued) and the folder, its routes
 C_SENDERS='["*@mbank.pl"]' imap_conf poczta 'accept: [mt940, camt]' 'move_to: null'
-cat >"$T/conf.d/acme.yaml" <<YAML
-company: {id: acme, name: ACME}
-sources:
+{
+	echo "company: {id: acme, name: ACME}"
+	cat "$T/conf.d/poczta.yaml"
+	cat <<YAML
   - {name: skany, type: folder, path: $inbox, settle: 0s, accept: [mt940, camt, xml, csv],
      schedule: {every: 1s}}
 routes:
   - name: konto-glowne
     match: {kind: statement, "statement.account": PL46114010100000579009004001}
-    folder: {path: $T/out, name: "{statement.bank}-{statement.account}-{name}.{ext}"}
+    folder: {path: $T/fwd, name: "{statement.bank}-{statement.account}-{file}"}
   - name: alerty
     match: {kind: alert}
     folder: {path: $T/alerts}
 YAML
+} >"$T/conf.d/acme.yaml"
+rm "$T/conf.d/poczta.yaml"
+chmod 600 "$T/conf.d/acme.yaml" # the mailbox password
 
 # mail(FILE NAME): a message from mBank with FILE attached as NAME
 mail() {
@@ -122,5 +127,5 @@ kill "$DPID"; wait "$DPID" 2>/dev/null
 goniec_run forward
 check "forward: ok" test $? -eq 0
 check_eq "forward: just the mBank file (its first account), named from the statement" \
-	"mBank-PL46114010100000579009004001-wyciag-mbank.sta" "$(ls "$T/out" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"
-check "forward: byte for byte" cmp -s "$S/mt940/mbank-2-multiple-accounts.txt" "$T/out/$(ls "$T/out")"
+	"mBank-PL46114010100000579009004001-wyciag-mbank.sta" "$(ls "$T/fwd" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"
+check "forward: byte for byte" cmp -s "$S/mt940/mbank-2-multiple-accounts.txt" "$T/fwd/$(ls "$T/fwd")"
