@@ -52,7 +52,8 @@ static const struct command commands[] = {
 	 "  --text   also print the text the rules read (columns kept as on the page)\n"
 	 "  --time-limit T, --memory-limit SIZE  for each PDF (default: agent.pdf's time\n"
 	 "           and memory in conf.d, 20s and 512MiB unless set there)\n"
-	 "Exits 1 when a file could not be read at all, 2 when the rules have errors.\n"},
+	 "Exits 1 when a file could not be read at all, 2 when conf.d or the rules have\n"
+	 "errors.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
 	{"run", cmd_run, "[--shard K/N]", "run the daemon: schedules, workers, forwarder, control socket",
 	 "Runs in the foreground until SIGTERM (systemd Type=notify). Each source runs on its\n"
