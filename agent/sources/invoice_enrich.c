@@ -128,7 +128,7 @@ int invoice_enrich(const struct config *cfg, const char *spool_root,
 	return rc;
 }
 
-int invoice_enrich_filing(const struct source_run *run, const struct spool_view *view,
+int invoice_enrich_filing(struct source_run *run, const struct spool_view *view,
 			  json_t *fields, struct gerr *err)
 {
 	const struct company_conf *co = run->src->company;

@@ -48,7 +48,7 @@ int invoice_enrich(const struct config *cfg, const char *spool_root,
 		   const struct invoice_enrich_doc *doc, json_t *fields, struct gerr *err);
 
 /* The same as a filing enricher (sources/filing.h) for pdf and xml documents. */
-int invoice_enrich_filing(const struct source_run *run, const struct spool_view *view,
+int invoice_enrich_filing(struct source_run *run, const struct spool_view *view,
 			  json_t *fields, struct gerr *err);
 
 #endif
