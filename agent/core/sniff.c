@@ -47,7 +47,7 @@ static bool looks_like_text(const unsigned char *h, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (h[i] == 0 || (h[i] < 0x20 && h[i] != '\t' && h[i] != '\r' && h[i] != '\n' &&
-				  h[i] != 0x0c && h[i] != 0x1a))
+				  h[i] != 0x0c && h[i] != 0x1a && h[i] != 0x01 && h[i] != 0x03)) /* 1, 3: SWIFT's SOH, ETX around an MT940 */
 			return false;
 	return true;
 }
