@@ -22,8 +22,19 @@ def amount(minor):
     return "%d.%02d" % (minor // 100, minor % 100)
 
 
+SYLLABLES = ["ka", "lo", "mar", "bud", "pol", "tex", "win", "rol", "sta", "gor", "tra", "nek"]
+
+
 def buyer(i):
-    return "Firma %d Sp. z o.o." % i
+    """A buyer's name as a register has it: common words and one of its own (the longest)."""
+    own = ""
+    while True:
+        own += SYLLABLES[i % len(SYLLABLES)]
+        i //= len(SYLLABLES)
+        if not i:
+            break
+    own = (own + "bex" * 4)[:max(len(own), 11)]
+    return "PHU %s Handel Sp. z o.o." % own.capitalize()
 
 
 def transfer(i, rnd, day):

@@ -78,7 +78,8 @@ static int find_scope(struct ledger *lg, const char *company, bool *full, struct
 		    run_sql(lg, "INSERT INTO scope_inv SELECT id FROM invoices WHERE company = ?1 AND dirty",
 			    company, err) < 0)
 			return -1;
-		int64_t before = -1, now = 0;
+		int64_t before = -1, now = 0, dirty = count(lg, sql_scope_tx, NULL, err);
+		*full = dirty * 100 > total * LEDGER_FULL_PERCENT && dirty > 1000; /* no closure for a first run */
 		while (!*full && now != before) {
 			before = now;
 			for (size_t i = 0; i < ARRAY_LEN(closure_steps); i++)
