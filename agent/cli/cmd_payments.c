@@ -262,7 +262,7 @@ int cmd_payments(struct cli *cli, int argc, char **argv)
 		log_error("payments: name a company (or pair, reject, dismiss, undo, update); see goniec payments --help");
 		return EXIT_USAGE;
 	}
-	struct config *cfg = cli_load_config(cli);
+	struct config *cfg = cli_load_shard_config(cli);
 	if (!cfg)
 		return EXIT_CONFIG;
 	int rc;
@@ -312,7 +312,7 @@ int cmd_ledger(struct cli *cli, int argc, char **argv)
 		log_error("ledger: the one subcommand is rebuild (see goniec ledger --help)");
 		return EXIT_USAGE;
 	}
-	struct config *cfg = cli_load_config(cli);
+	struct config *cfg = cli_load_shard_config(cli);
 	if (!cfg)
 		return EXIT_CONFIG;
 	int rc = rebuild(cfg);

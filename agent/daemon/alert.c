@@ -34,6 +34,12 @@ static char *cause_message(const struct source_status *st, const char *attention
 		return attention ? xstrdup(attention) : NULL;
 	if (!strcmp(cause, "held"))
 		return st->stats.held > 0 ? xstrdup(err) : NULL;
+	if (!strcmp(cause, "unreadable"))
+		return st->stats.unreadable > 0
+			       ? xasprintf("the last run filed %lu statement(s) that could not be "
+					   "read; their sidecars say why (statement.error)",
+					   st->stats.unreadable)
+			       : NULL;
 	if (st->stats.quarantined > 0)
 		return xasprintf("the last run put %lu document(s) into quarantine",
 				 st->stats.quarantined);
@@ -72,7 +78,7 @@ size_t alert_decide(struct source_status *st, const char *attention, const char 
 		    time_t now, struct alert_notice out[ALERT_MAX_NOTICES])
 {
 	static const char *const causes[] = {"needs-person", "failing", "quarantined", "attention",
-					     "held"};
+					     "held", "unreadable"};
 	char today[11];
 	local_day(now, today);
 	size_t n = 0;

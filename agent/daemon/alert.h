@@ -9,6 +9,8 @@
  *                 (source_type.attention: an unmapped consumption point, ...)
  *   held          the last run left messages where they are because they go over a limit
  *                 (source_run_hold: nested too deep); the run's error names them
+ *   unreadable    the last run filed documents that could not be read (a statement with
+ *                 statement.error: filed all the same, for a person to look at)
  * An alert opens with a notice, repeats the notice at most once per local day while the
  * cause lasts, and closes with one "resolved" notice when a run no longer shows it. Open
  * alerts live in the source's status (status.h) and so survive restarts.

@@ -17,10 +17,11 @@ static char *status_path(const char *state_dir, const char *name)
 
 json_t *run_stats_to_json(const struct run_stats *s)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "looked_at", (json_int_t)s->looked_at,
-			 "filed", (json_int_t)s->filed, "duplicates", (json_int_t)s->duplicates,
-			 "quarantined", (json_int_t)s->quarantined, "failed", (json_int_t)s->failed,
-			 "held", (json_int_t)s->held, "bytes", (json_int_t)s->bytes);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "looked_at",
+			 (json_int_t)s->looked_at, "filed", (json_int_t)s->filed, "duplicates",
+			 (json_int_t)s->duplicates, "quarantined", (json_int_t)s->quarantined,
+			 "failed", (json_int_t)s->failed, "held", (json_int_t)s->held, "unreadable",
+			 (json_int_t)s->unreadable, "bytes", (json_int_t)s->bytes);
 }
 
 static unsigned long get_count(json_t *obj, const char *key)
@@ -37,6 +38,7 @@ void run_stats_from_json(json_t *j, struct run_stats *s)
 	s->quarantined = get_count(j, "quarantined");
 	s->failed = get_count(j, "failed");
 	s->held = get_count(j, "held");
+	s->unreadable = get_count(j, "unreadable");
 	s->bytes = get_count(j, "bytes");
 }
 

@@ -58,6 +58,8 @@ struct run_stats {
 	unsigned long quarantined; /* (filing.h) */
 	unsigned long failed;      /* what the source could not take (the source) */
 	unsigned long held;        /* messages left where they are for a person (over a limit) */
+	unsigned long unreadable;  /* filed, but saying they could not be read: a statement
+				      with statement.error (an enricher, filing.h); a person looks */
 	uint64_t bytes;            /* bytes of the documents filed (filing.h) */
 };
 

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bank_gc_balances(j, &b);
 	snprintf(c.st.account, sizeof(c.st.account), "%s", acc.iban);
 	snprintf(c.st.currency, sizeof(c.st.currency), "PLN");
-	mt940_write(&c.st, &out);
+	mt940_write(&c.st, MT940_WINDOWS_1250, &out, &err);
 	camt053_write(&c.st, "fuzz", &out);
 	buf_free(&out);
 	stmt_clear(&c.st);

@@ -11,26 +11,31 @@ imap_start
 S=$SRC_DIR/../shared/samples
 PY=/usr/bin/python3
 inbox=$T/inbox
-mkdir -p "$inbox" "$T/conf.d" "$T/out"
+mkdir -p "$inbox" "$T/conf.d" "$T/fwd" "$T/alerts"
 cat >"$T/conf.d/00-agent.yaml" <<YAML
 agent:
   spool: $T/spool
   state: $T/state
 YAML
+# one company: the mailbox (imap_conf's sources list, continued) and the folder, its routes
 C_SENDERS='["*@mbank.pl"]' imap_conf poczta 'accept: [mt940, camt]' 'move_to: null'
-cat >"$T/conf.d/acme.yaml" <<YAML
-company: {id: acme, name: ACME}
-sources:
+{
+	echo "company: {id: acme, name: ACME}"
+	cat "$T/conf.d/poczta.yaml"
+	cat <<YAML
   - {name: skany, type: folder, path: $inbox, settle: 0s, accept: [mt940, camt, xml, csv],
      schedule: {every: 1s}}
 routes:
   - name: konto-glowne
     match: {kind: statement, "statement.account": PL46114010100000579009004001}
-    folder: {path: $T/out, name: "{statement.bank}-{statement.account}-{name}.{ext}"}
+    folder: {path: $T/fwd, name: "{statement.bank}-{statement.account}-{file}"}
   - name: alerty
     match: {kind: alert}
     folder: {path: $T/alerts}
 YAML
+} >"$T/conf.d/acme.yaml"
+rm "$T/conf.d/poczta.yaml"
+chmod 600 "$T/conf.d/acme.yaml" # the mailbox password
 
 # mail(FILE NAME): a message from mBank with FILE attached as NAME
 mail() {
@@ -67,25 +72,31 @@ goniec_run fetch poczta skany
 check "fetch: both sources ok" test $? -eq 0
 
 # field NAME PATH: a sidecar field (dotted path) of the document filed as NAME
-field() {
-	$PY - "$T/spool" "$1" "$2" <<'PY'
+# snapshot: every sidecar's fields, flattened, into $T/fields ("name<TAB>a.b<TAB>value")
+snapshot() {
+	$PY - "$T/spool" >"$T/fields" <<'PY'
 import json, os, sys
-root, name, path = sys.argv[1:4]
-for d, _, files in os.walk(root):
+def flat(prefix, v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from flat(prefix + "." + k if prefix else k, x)
+    else:
+        yield prefix, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+for d, _, files in os.walk(sys.argv[1]):
     for f in files:
-        if not f.endswith(".meta.json"):
-            continue
-        s = json.load(open(os.path.join(d, f)))
-        if s.get("original_name") != name:
-            continue
-        v = s
-        for k in path.split("."):
-            v = v.get(k) if isinstance(v, dict) else None
-        print(json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v)
-        sys.exit(0)
-print("(no document)")
+        if f.endswith(".meta.json"):
+            s = json.load(open(os.path.join(d, f)))
+            for k, v in flat("", s):
+                print("%s\t%s\t%s" % (s.get("original_name"), k, v.replace("\n", " ")))
 PY
 }
+# field NAME PATH: a sidecar field (dotted path) of the document filed as NAME, as of the
+# last snapshot ("null" when it has none, "(no document)" when nothing is filed as NAME)
+field() {
+	awk -F'\t' -v n="$1" -v k="$2" '$1 == n { doc = 1; if ($2 == k) { print $3; got = 1; exit } }
+		END { if (!got) print doc ? "null" : "(no document)" }' "$T/fields"
+}
+snapshot
 check_eq "mail: the MT940 is filed as a statement" statement "$(field wyciag-mbank.sta kind)"
 check_eq "mail: read as mbank MT940" "mt940 mbank ISO-8859-2" \
 	"$(field wyciag-mbank.sta statement.format) $(field wyciag-mbank.sta statement.dialect) $(field wyciag-mbank.sta statement.encoding)"
@@ -110,7 +121,7 @@ printf ':20:X\r\n:25:PL61109010140000071219812874\r\n:28C:1\r\n:60F:C261120PLN1,
 DPID=$!
 at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
 alert_filed() { [ -n "$(ls "$T/alerts" 2>/dev/null)" ]; }
-filed() { [ "$(field zly.sta statement.error)" != "(no document)" ]; }
+filed() { snapshot && [ "$(field zly.sta statement.error)" != "(no document)" ]; }
 check "broken statement: filed" wait_for 30 filed
 check_eq "broken statement: statement.error names the file and line" \
 	"zly.sta: line 5: :61: no amount" "$(field zly.sta statement.error)"
@@ -122,5 +133,5 @@ kill "$DPID"; wait "$DPID" 2>/dev/null
 goniec_run forward
 check "forward: ok" test $? -eq 0
 check_eq "forward: just the mBank file (its first account), named from the statement" \
-	"mBank-PL46114010100000579009004001-wyciag-mbank.sta" "$(ls "$T/out" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"
-check "forward: byte for byte" cmp -s "$S/mt940/mbank-2-multiple-accounts.txt" "$T/out/$(ls "$T/out")"
+	"mBank-PL46114010100000579009004001-wyciag-mbank.sta" "$(ls "$T/fwd" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"
+check "forward: byte for byte" cmp -s "$S/mt940/mbank-2-multiple-accounts.txt" "$T/fwd/$(ls "$T/fwd")"
