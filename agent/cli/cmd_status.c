@@ -20,6 +20,8 @@ static json_t *offline_status(const struct config *cfg)
 	time_t now = time(NULL);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source_conf *src = cfg->sources[i];
+		if (!config_runs_source(cfg, src))
+			continue;
 		struct source_status st;
 		struct gerr err = {0};
 		if (status_load(cfg->agent.state_dir, src->name, &st, &err) < 0)
@@ -45,7 +47,7 @@ static json_t *daemon_status(const char *state_dir)
 		log_warn("status: %s; showing the saved status", err.msg);
 	if (fd < 0)
 		return NULL;
-	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
+	struct line_buf lb = {0};
 	json_t *doc = control_recv(fd, &lb, &err);
 	close(fd);
 	buf_free(&lb.data);
@@ -64,6 +66,19 @@ static void fmt_time(json_t *v, char out[20])
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(out, 20, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* "late 45s", "late 12m", "late 2h05m": how long a source has waited for a worker past
+ * its scheduled start. */
+static void fmt_late(json_int_t s, char out[40])
+{
+	if (s < 60)
+		snprintf(out, 40, "late %llds", (long long)s);
+	else if (s < 3600)
+		snprintf(out, 40, "late %lldm", (long long)(s / 60));
+	else
+		snprintf(out, 40, "late %lldh%02lldm", (long long)(s / 3600),
+			 (long long)(s % 3600 / 60));
 }
 
 static const char *str_or(json_t *obj, const char *key, const char *dflt)
@@ -208,13 +223,18 @@ static void print_table(json_t *doc)
 	size_t i;
 	json_t *s;
 	json_array_foreach(json_object_get(doc, "sources"), i, s) {
-		char last[20], next[20];
+		char last[20], next[40];
 		fmt_time(json_object_get(s, "last_start"), last);
 		fmt_time(json_object_get(s, "next_run"), next);
 		const char *outcome = json_is_true(json_object_get(s, "running")) ? "running"
 					: str_or(s, "outcome", "-");
+		json_t *late = json_object_get(s, "late");
 		if (!json_is_true(json_object_get(s, "enabled")))
 			strcpy(next, "disabled");
+		else if (json_is_integer(late))
+			fmt_late(json_integer_value(late), next);
+		else if (json_is_true(json_object_get(s, "queued")))
+			strcpy(next, "queued");
 		printf("%-24s %-7s %-16s %-12s %5lld  %-16s ", str_or(s, "name", "?"),
 		       str_or(s, "type", "?"), last, outcome,
 		       json_integer_value(json_object_get(json_object_get(s, "stats"), "filed")), next);
@@ -252,7 +272,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	struct config *cfg = cli_load_config(cli);
+	struct config *cfg = cli_load_shard_config(cli);
 	char *fallback = cfg ? NULL : fallback_state_dir(cli);
 	json_t *doc = daemon_status(cfg ? cfg->agent.state_dir : fallback);
 	int rc = cfg ? EXIT_OK : EXIT_CONFIG;

@@ -343,6 +343,39 @@ static void test_line_buf(void **state)
 	buf_free(&nul.data);
 }
 
+/* A request naming 15,000 sources (over 1 MB, as 64 KB reads come) is one line: bytes
+ * already looked at are not looked at again, and a line after it is found whole. */
+static void test_long_request_line(void **state)
+{
+	(void)state;
+	struct line_buf lb = {.max = control_request_limit(15000)};
+	assert_true(lb.max >= 15000 * (64 + 4) + 64 * 1024);
+	struct buf req = {0};
+	buf_puts(&req, "{\"cmd\":\"fetch\",\"sources\":[");
+	for (int i = 0; i < 15000; i++)
+		buf_printf(&req, "%s\"%064d\"", i ? "," : "", i);
+	buf_puts(&req, "]}\n{\"cmd\":\"status\"}\n");
+	for (size_t off = 0; off < req.len; off += 65536) {
+		size_t n = req.len - off < 65536 ? req.len - off : 65536;
+		line_buf_feed(&lb, req.data + off, n);
+		if (off + n < req.len - 18)
+			assert_null(line_buf_take(&lb));
+	}
+	char *l = line_buf_take(&lb);
+	struct gerr err = {0};
+	json_t *j = control_parse_request(l, &err);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "sources")), 15000);
+	json_decref(j);
+	free(l);
+	l = line_buf_take(&lb);
+	assert_string_equal(l, "{\"cmd\":\"status\"}");
+	free(l);
+	assert_false(lb.overflow);
+	buf_free(&lb.data);
+	buf_free(&req);
+}
+
 static void test_control_requests_hostile(void **state)
 {
 	(void)state;
@@ -405,20 +438,27 @@ static void test_plan_describe(void **state)
 		"  - {name: b, type: folder, path: /tmp/b, schedule: {every: 6h, jitter: 10m}}\n"
 		"  - {name: c, type: folder, path: /tmp/c, schedule: manual}\n"
 		"  - {name: d, type: folder, path: /tmp/d, schedule: {every: 2s}}\n"
-		"  - {name: e, type: folder, path: /tmp/e}\n");
-	static const char *const want[] = {"05:00 12:30", "every 6h (+ up to 10m)", "manual",
-					   "every 2s", NULL};
+		"  - {name: e, type: folder, path: /tmp/e}\n"
+		"  - {name: f, type: folder, path: /tmp/f, schedule: {times: [\"05:00\"], jitter: 0}}\n");
+	/* agent.jitter (10m by default) spreads what has no jitter of its own, at most a
+	 * tenth of an `every` interval; `jitter: 0` keeps a schedule exact */
+	static const char *const want[] = {"05:00 12:30 (+ up to 10m)", "every 6h (+ up to 10m)",
+					   "manual", "every 2s", NULL};
 	for (size_t i = 0; want[i]; i++) {
 		char *d = plan_describe(cfg->sources[i]);
 		assert_string_equal(d, want[i]);
 		free(d);
 	}
 	char *d = plan_describe(cfg->sources[4]); /* the folder type's default */
-	assert_string_equal(d, "every 5m");
+	assert_string_equal(d, "every 5m (+ up to 30s)");
+	free(d);
+	d = plan_describe(cfg->sources[5]);
+	assert_string_equal(d, "05:00");
 	free(d);
 	time_t now0 = 1790000000;
 	assert_int_equal(plan_first(cfg->sources[4], 0, now0), now0); /* every: runs at start */
-	assert_int_equal(plan_next(cfg->sources[4], now0), now0 + 300);
+	time_t e = plan_next(cfg->sources[4], now0);
+	assert_true(e >= now0 + 300 && e <= now0 + 330);
 	time_t now = 1790000000;
 	assert_int_equal(plan_first(cfg->sources[2], 0, now), NEXTRUN_NEVER);
 	time_t t = plan_next(cfg->sources[1], now);
@@ -478,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_alert_unreadable),
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_line_buf),
+		cmocka_unit_test(test_long_request_line),
 		cmocka_unit_test(test_control_requests_hostile),
 		cmocka_unit_test(test_worker_results),
 		cmocka_unit_test(test_plan_describe),
