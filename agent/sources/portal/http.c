@@ -190,7 +190,7 @@ static void setup(struct http *h, const struct http_call *c, struct curl_slist *
 	curl_easy_setopt(cu, CURLOPT_URL, c->url);
 	curl_easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR,
 			 str_starts_with(c->url, "https://") ? "https" : "http,https");
-	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, c->no_follow ? 0L : 1L);
 	curl_easy_setopt(cu, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(cu, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
@@ -226,7 +226,9 @@ static struct curl_slist *build_headers(const struct http_call *c)
 static int attempt(struct http *h, const struct http_call *c, int fd, struct http_response *resp,
 		   CURLcode *rc, struct gerr *err)
 {
-	struct sink s = {.resp = resp, .fd = fd, .max = h->o.max_body ? h->o.max_body : 50 << 20};
+	uint64_t page = h->o.max_page ? h->o.max_page : 32u << 20;
+	uint64_t whole = h->o.max_body ? h->o.max_body : 50u << 20;
+	struct sink s = {.resp = resp, .fd = fd, .max = fd >= 0 ? whole : page < whole ? page : whole};
 	struct curl_slist *hdrs = build_headers(c);
 	char *eff = NULL, *ct = NULL;
 	int lock;
