@@ -163,7 +163,8 @@ static void test_good_recipe(void **state)
 	diag_free(&d);
 }
 
-/* Every recipe shipped in conf.d/providers loads without a diagnostic. */
+/* Every recipe shipped in conf.d/providers loads without a diagnostic (catalogue.yaml
+ * lists the portals without one). */
 static void test_shipped_recipes(void **state)
 {
 	glob_t g;
@@ -172,6 +173,8 @@ static void test_shipped_recipes(void **state)
 	assert_true(g.gl_pathc >= 5);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		struct diag d = {0};
+		if (str_ends_with(g.gl_pathv[i], "/catalogue.yaml"))
+			continue;
 		struct recipe *r = recipe_load(g.gl_pathv[i], &d);
 		if (!r || d.len) {
 			diag_print(&d, stderr);

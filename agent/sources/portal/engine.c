@@ -447,8 +447,7 @@ static enum portal_error follow_until(struct engine *e, const struct step *s,
 		if (rc < 0)
 			return send_failed(e, s, &err);
 	}
-	return fail(e, s, PE_SITE_CHANGED, "expected a redirect to '%s'; got HTTP %ld", stop,
-		    r->status);
+	return PE_NONE; /* an answer instead (the login form again): fail_if and capture judge */
 }
 
 static enum portal_error auto_submit(struct engine *e, const struct step *s);
@@ -992,9 +991,18 @@ static enum portal_error one_document(struct engine *e, const struct step *s,
 	enum portal_error pe = PE_NONE;
 	record_set(e, s->as, rec);
 	doc_from_vars(e, &d);
+	if (s->only_with && !vars_get(rec, s->only_with))
+		return PE_NONE; /* the portal offers no file for it */
 	e->documents++;
 	if (!e->hooks.want(e->hooks.ud, &d))
 		return PE_NONE;
+	if (s->no_download) {
+		e->listed_only++;
+		log_info("portal %s: invoice %s%s%s listed; its recipe cannot download it (no public "
+			 "client shows how)", e->recipe->id, d.id, d.number ? " " : "",
+			 d.number ? d.number : "");
+		return PE_NONE;
+	}
 	if (s->before.len)
 		pe = engine_run(e, &s->before, 0);
 	if (pe == PE_NONE) {

@@ -46,6 +46,7 @@ struct engine {
 	const char *tmp_dir;         /* where downloads are spooled before filing */
 	size_t resume_at;            /* after PE_CODE_NEEDED: the otp step's index in login */
 	unsigned long documents, doc_failures;
+	unsigned long listed_only;   /* documents of a list whose recipe cannot download them */
 	struct trace *trace;         /* recording or replaying (trace.h), or NULL; borrowed */
 	bool replay_mismatch;        /* a replay failed: the recipe asked for another request */
 	struct gerr err;

@@ -399,6 +399,10 @@ static enum run_outcome outcome_of(struct source_run *run, struct engine *e,
 	struct gerr err;
 	switch (pe) {
 	case PE_NONE:
+		if (e->listed_only)
+			log_warn("%s: %lu invoice(s) listed but not downloaded: recipe %s cannot "
+				 "download documents (see goniec providers)", name, e->listed_only,
+				 e->recipe->id);
 		if (!e->doc_failures)
 			return RUN_OK;
 		gerr_set(&err, "%lu document(s) could not be downloaded (see the log)",

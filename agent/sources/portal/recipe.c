@@ -31,7 +31,7 @@ static const char *const request_keys[] = {
 	"url", "method", "query", "form", "json", "body", "content_type", "headers", "stop_at",
 	"auto_submit", "base64", NULL,
 };
-static const char *const submit_keys[] = {"form", "fields", "url", "headers", NULL};
+static const char *const submit_keys[] = {"form", "fields", "url", "headers", "stop_at", NULL};
 static const char *const rx_keys[] = {
 	"xpath", "jsonpath", "regex", "header", "cookie", "url_param", "jwt", "template", "group",
 	"type", "format", "optional", "default", "claim", "match", "secret", NULL,
@@ -42,7 +42,7 @@ static const char *const check_keys[] = {
 };
 static const char *const loop_keys[] = {
 	"items", "as", "fields", "steps", "next", "max_pages", "download", "request", "paging",
-	"empty_when", "before", NULL,
+	"empty_when", "before", "only_with", NULL,
 };
 static const char *const top_keys[] = {
 	"title", "about", "base_url", "delay", "headers", "login", "check", "fetch", "follows",
@@ -51,7 +51,7 @@ static const char *const top_keys[] = {
 static const char *const rx_types[] = {"text", "date", "amount", NULL};
 static const char *const doc_fields[] = {
 	"id", "number", "issue_date", "due_date", "period_from", "period_to", "gross", "net",
-	"currency", "point", "link", "name", NULL,
+	"currency", "point", "link", "name", "file_id", NULL,
 };
 static const char *const point_fields[] = {"id", "name", NULL};
 
@@ -690,6 +690,7 @@ static void step_free(struct step *s)
 	rx_free(&s->next);
 	request_free(&s->list);
 	free(s->page_var);
+	free(s->only_with);
 	checks_free(&s->empty_when);
 	steps_free(&s->before);
 	request_free(&s->download);
@@ -730,6 +731,8 @@ static int parse_submit(struct pctx *p, yaml_node_t *n, struct step *s)
 		rc |= template_string(p, v, "url", &s->req.url);
 	if ((v = get(p, n, "headers")))
 		rc |= parse_kvlist(p, v, "headers", &s->req.headers);
+	if ((v = get(p, n, "stop_at")))
+		rc |= template_string(p, v, "stop_at", &s->req.stop_at);
 	return rc ? -1 : 0;
 }
 
@@ -860,6 +863,11 @@ static int parse_loop(struct pctx *p, yaml_node_t *n, struct step *s)
 		else
 			rc |= parse_steps(p, v, &s->body);
 	}
+	if ((v = get(p, n, "only_with"))) {
+		if (s->kind != ST_DOCUMENTS)
+			rc = cf_error(&p->cf, v, "only_with: goes with documents only");
+		rc |= want_string(p, v, "only_with", &s->only_with);
+	}
 	if ((v = get(p, n, "before"))) {
 		if (s->kind != ST_DOCUMENTS)
 			rc = cf_error(&p->cf, v, "before: goes with documents only");
@@ -883,7 +891,9 @@ static int parse_loop(struct pctx *p, yaml_node_t *n, struct step *s)
 			rc = cf_error(&p->cf, v, "max_pages must be 1..10000");
 	}
 	if (s->kind == ST_DOCUMENTS) {
-		if ((v = get(p, n, "download")))
+		if ((v = get(p, n, "download")) && cf_scalar(v) && !strcmp(cf_scalar(v), "none"))
+			s->no_download = true;
+		else if (v)
 			rc |= parse_request(p, v, &s->download);
 		else if (!(v = get(p, n, "fields")) || !get(p, v, "link"))
 			rc = cf_error(&p->cf, n, "documents needs a link field or download:");

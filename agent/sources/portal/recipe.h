@@ -142,6 +142,8 @@ struct step {
 	struct checks empty_when;  /* loops: what shows a list that is empty on purpose */
 	struct steps before;       /* ST_DOCUMENTS: steps per document before its download */
 	struct request download;   /* ST_DOCUMENTS */
+	bool no_download;          /* download: none — no public client shows how: listed only */
+	char *only_with;           /* ST_DOCUMENTS: skip a document without this field */
 	char *pkce_as;             /* ST_PKCE: the record name ("pkce") */
 	struct captures captures;
 	struct checks fail_if, expect;

@@ -15,7 +15,7 @@
 /* ---- what a recipe can do --------------------------------------------------------- */
 
 struct abilities {
-	bool points, otp, paging, pkce, form, json;
+	bool points, otp, paging, pkce, form, json, listed_only;
 };
 
 static void scan(const struct steps *l, struct abilities *a)
@@ -28,6 +28,7 @@ static void scan(const struct steps *l, struct abilities *a)
 		a->pkce |= s->kind == ST_PKCE;
 		a->form |= s->kind == ST_SUBMIT;
 		a->json |= s->req.json != NULL;
+		a->listed_only |= s->no_download;
 		scan(&s->body, a);
 		scan(&s->before, a);
 	}
@@ -48,11 +49,11 @@ static json_t *recipe_entry(const struct recipe *r, const char *path)
 	for (size_t i = 0; i < r->nfollows; i++)
 		json_array_append_new(follows, json_pack("{s:s,s:s?}", "source", r->follows[i].source,
 							 "version", r->follows[i].version));
-	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:o,s:s?,s:s?,s:s}", "provider", r->id,
-			 "title", r->title ? r->title : r->id, "base_url", r->base_url, "login",
-			 login_kind(&l), "points", a.points, "two_factor", a.otp, "paging",
-			 a.paging, "follows", follows, "checked", r->checked, "live", r->live,
-			 "file", path);
+	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:o,s:s?,s:s?,s:s}", "provider",
+			 r->id, "title", r->title ? r->title : r->id, "base_url", r->base_url,
+			 "login", login_kind(&l), "points", a.points, "two_factor", a.otp, "paging",
+			 a.paging, "downloads", !a.listed_only, "follows", follows, "checked",
+			 r->checked, "live", r->live, "file", path);
 }
 
 static int by_name(const void *a, const void *b)
@@ -81,10 +82,12 @@ static void add_dir(const char *dir, json_t *list, struct strlist *seen)
 			json_array_append_new(list, recipe_entry(r, path));
 			strlist_add(seen, names.items[i]);
 		} else if (diag.errors) {
-			json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "provider",
-							      names.items[i], "error",
+			char *id = xstrndup(names.items[i], strlen(names.items[i]) - 5);
+			json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "provider", id,
+							      "error",
 							      "the recipe has errors (goniec check)",
 							      "file", path));
+			free(id);
 		}
 		recipe_free(r);
 		diag_free(&diag);
@@ -155,19 +158,19 @@ static void print_table(const json_t *list, FILE *out)
 {
 	size_t i;
 	json_t *o;
-	fprintf(out, "%-14s %-34s %-22s %-6s %-4s %-6s %s\n", "PROVIDER", "PORTAL", "LOGIN",
-		"POINTS", "2FA", "PAGING", "CHECKED");
+	fprintf(out, "%-14s %-34s %-22s %-6s %-4s %-6s %-4s %s\n", "PROVIDER", "PORTAL", "LOGIN",
+		"POINTS", "2FA", "PAGING", "PDFS", "CHECKED");
 	json_array_foreach(list, i, o) {
 		if (json_object_get(o, "recipe"))
 			continue;
-		fprintf(out, "%-14s %-34s %-22s %-6s %-4s %-6s %s\n",
+		fprintf(out, "%-14s %-34s %-22s %-6s %-4s %-6s %-4s %s\n",
 			json_string_value(json_object_get(o, "provider")),
 			json_string_value(json_object_get(o, "title")) ?
 			json_string_value(json_object_get(o, "title")) :
 			json_string_value(json_object_get(o, "error")),
 			json_string_value(json_object_get(o, "login")) ?
 			json_string_value(json_object_get(o, "login")) : "-",
-			yes(o, "points"), yes(o, "two_factor"), yes(o, "paging"),
+			yes(o, "points"), yes(o, "two_factor"), yes(o, "paging"), yes(o, "downloads"),
 			json_string_value(json_object_get(o, "checked")) ?
 			json_string_value(json_object_get(o, "checked")) : "-");
 		size_t k;
