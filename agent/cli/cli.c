@@ -110,6 +110,27 @@ static const struct command commands[] = {
 	 "trace. Prints the points and documents found. Exit 0 when the recipe works on the\n"
 	 "trace, 1 when it fails (the message names the step), 2 when the recipe or the\n"
 	 "trace has errors.\n"},
+	{"payments", cmd_payments, "COMPANY | VERB ...",
+	 "what is paid: transactions left for a person, open invoices, decisions",
+	 "  goniec payments COMPANY      brings the ledger up to date (reads what is new in the\n"
+	 "                               spool, matches, files the report), then prints the\n"
+	 "                               transactions left for a person with their best\n"
+	 "                               candidates, the open invoices (overdue marked) and what\n"
+	 "                               the last run matched, with the rule and why\n"
+	 "      --json                   the goniec.payments/1 document instead\n"
+	 "      --all                    every match, not only the last run's\n"
+	 "  goniec payments pair REF INVOICE...   REF pays these invoices (a number or a ref)\n"
+	 "  goniec payments reject REF INVOICE... REF does not pay these\n"
+	 "  goniec payments dismiss REF           REF pays no invoice (a fee, a tax, a salary)\n"
+	 "  goniec payments undo REF              forget the decisions about REF\n"
+	 "  goniec payments update [--full] [COMPANY]\n"
+	 "                               the matcher run (the daemon's): read, match, report\n"
+	 "A person's decisions are kept in the ledger and no automatic run overrides them.\n"
+	 "See docs/payments.md. Exit 75 when the ledger stays busy.\n"},
+	{"ledger", cmd_ledger, "rebuild", "rebuild the payments ledger from the spool",
+	 "Drops the ledger's invoices, transactions and matches, reads every document of the\n"
+	 "spool again and matches everything; a person's decisions are kept. Gives the same\n"
+	 "matches as the runs before it.\n"},
 	{"version", cmd_version, "", "print the version", ""},
 };
 

@@ -37,12 +37,20 @@ static const struct cf_field agent_fields[] = {
 	CF_END,
 };
 
+static const struct cf_field company_payments_fields[] = {
+	{.key = "partial", .type = CF_BOOL, .offset = offsetof(struct company_payments, partial), .dflt = "false",
+	 .help = "allow partial payments (they accumulate) and overpayments (reported)"},
+	CF_END,
+};
+
 static const struct cf_field company_fields[] = {
 	{.key = "id", .type = CF_STRING, .offset = offsetof(struct company_conf, id),
 	 .flags = CF_REQUIRED, .help = "short id used in the spool and sidecars, e.g. acme"},
 	{.key = "name", .type = CF_STRING, .offset = offsetof(struct company_conf, name)},
 	{.key = "nip", .type = CF_NIP, .offset = offsetof(struct company_conf, nip),
 	 .help = "the company's tax number (NIP); its checksum is verified"},
+	{.key = "payments", .type = CF_STRUCT, .offset = offsetof(struct company_conf, payments),
+	 .sub = company_payments_fields, .help = "how payments are matched to invoices"},
 	CF_END,
 };
 

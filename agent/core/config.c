@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-const char *const document_type_names[] = {"pdf", "xml", "mt940", "camt", "csv", "zip", "transactions",
+const char *const document_type_names[] = {"pdf", "xml", "mt940", "camt", "csv", "zip", "transactions", "register",
 					   NULL};
 
 const struct source_conf *config_find_source(const struct config *cfg, const char *name)

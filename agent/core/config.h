@@ -33,10 +33,16 @@ struct agent_conf {
 	struct conf_pos pos;
 };
 
+/* company.payments: how the matcher treats the company's payments (docs/payments.md). */
+struct company_payments {
+	bool partial;            /* partial payments and overpayments are allowed */
+};
+
 struct company_conf {
 	char *id;
 	char *name;
 	char *nip;
+	struct company_payments payments;
 	struct conf_pos pos;
 };
 

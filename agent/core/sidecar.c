@@ -171,6 +171,10 @@ static const char *const known_fields[] = {
 	"invoice.buyer.foreign_id", "invoice.buyer.address", "invoice.buyer.country",
 	/* a parsed bank statement (formats/statement.h); a bank source's balances */
 	"statement.*", "balances",
+	/* an invoice register's export (sources/register.c); a payments report (payments/update.h) */
+	"register", "register.file", "register.rows", "register.skipped", "register.problems",
+	"payments", "payments.company", "payments.generation", "payments.matched", "payments.left",
+	"payments.open_invoices", "payments.overdue_invoices",
 	NULL,
 };
 

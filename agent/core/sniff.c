@@ -1,6 +1,7 @@
 /* sniff — see sniff.h. */
 #include "core/sniff.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,6 +20,8 @@ static const struct sniff_result
 	R_CSV = {"csv", "text/csv", "document"},
 	R_TEXT = {"text", "text/plain", "document"},
 	R_TRANSACTIONS = {"transactions", "application/json", "statement"},
+	R_REGISTER = {"register", "application/json", "register"},
+	R_PAYMENTS = {"payments", "application/json", "payments"},
 	R_UNKNOWN = {"unknown", "application/octet-stream", "document"};
 
 static const void *find(const unsigned char *h, size_t n, const char *needle)
@@ -76,6 +79,15 @@ static bool looks_like_mt940(const unsigned char *h, size_t n)
 }
 
 /* CSV: at least two lines carrying the same number (>= 1) of ';' or ','. */
+/* goniec's own JSON documents name their schema near the start: "schema": "goniec.X/N". */
+static bool goniec_schema(const unsigned char *h, size_t n, const char *prefix)
+{
+	char spaced[64], tight[64];
+	snprintf(spaced, sizeof(spaced), "\"schema\": \"%s", prefix);
+	snprintf(tight, sizeof(tight), "\"schema\":\"%s", prefix);
+	return find(h, n, spaced) || find(h, n, tight);
+}
+
 static bool looks_like_csv(const unsigned char *h, size_t n)
 {
 	for (const char *sep = ";,"; *sep; sep++) {
@@ -114,9 +126,12 @@ struct sniff_result sniff_type(const unsigned char *head, size_t head_len,
 		return sniff_markup(head, head_len);
 	if (!looks_like_text(head, head_len))
 		return R_UNKNOWN;
-	if (lead < head_len && head[lead] == '{' && (find(head, head_len, "\"schema\": \"goniec.transactions/") ||
-						      find(head, head_len, "\"schema\":\"goniec.transactions/")))
+	if (lead < head_len && head[lead] == '{' && goniec_schema(head, head_len, "goniec.transactions/"))
 		return R_TRANSACTIONS;
+	if (lead < head_len && head[lead] == '{' && goniec_schema(head, head_len, "goniec.register/"))
+		return R_REGISTER;
+	if (lead < head_len && head[lead] == '{' && goniec_schema(head, head_len, "goniec.payments/"))
+		return R_PAYMENTS;
 	if (looks_like_mt940(head, head_len))
 		return R_MT940;
 	if (looks_like_csv(head, head_len))
@@ -140,7 +155,7 @@ const char *sniff_extension(const char *type)
 		{"pdf", ".pdf"}, {"xml", ".xml"}, {"camt", ".xml"}, {"mt940", ".sta"},
 		{"csv", ".csv"}, {"zip", ".zip"}, {"jpeg", ".jpg"}, {"png", ".png"},
 		{"gif", ".gif"}, {"html", ".html"}, {"text", ".txt"},
-		{"transactions", ".json"},
+		{"transactions", ".json"}, {"register", ".json"}, {"payments", ".json"},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strcmp(map[i][0], type) == 0)

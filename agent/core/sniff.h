@@ -1,7 +1,10 @@
 /* sniff — a document's type by its content (magic bytes), never by its name.
  *
  * Types: "pdf", "xml" (with a flavour: FA(3) e-invoice, CAMT.053, other), "mt940",
- * "csv", "zip", "transactions" (goniec.transactions/1 JSON, as the bank source files), and "jpeg", "png", "gif", "html", "text", "empty", "unknown" for what is
+ * "csv", "zip", "transactions" (goniec.transactions/1 JSON, as the bank source files),
+ * "register" (goniec.register/1, as the register source files), "payments"
+ * (goniec.payments/1, the matcher's report), and "jpeg", "png", "gif", "html", "text",
+ * "empty", "unknown" for what is
  * refused. sniff_check() also spots a truncated PDF (no %%EOF near its end).
  * All functions are pure: no allocation, no I/O.
  */

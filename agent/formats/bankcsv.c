@@ -1,7 +1,6 @@
 /* bankcsv — see bankcsv.h. */
 #include "formats/bankcsv.h"
 
-#include <csv.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <stdlib.h>
@@ -9,10 +8,9 @@
 #include <strings.h>
 
 #include "core/money.h"
+#include "formats/csvrows.h"
 #include "formats/stmtenc.h"
 
-#define CELL_MAX 65536
-#define CELLS_MAX 512
 #define SNIFF_ROWS 80
 #define ENCODING_SAMPLE (1024 * 1024)
 #define MAP_FILE_MAX (256 * 1024)
@@ -326,157 +324,7 @@ const struct bankcsv_map *const *bankcsv_maps(size_t *n)
 	return (const struct bankcsv_map *const *)maps;
 }
 
-/* ---- rows of cells -------------------------------------------------------------------- */
-
-/* libcsv fed line by line, so that rows know their lines; cells decoded to UTF-8. */
-struct rows {
-	struct csv_parser p;
-	const struct stmt_enc *enc;
-	char **cells;
-	size_t n, cap;
-	unsigned long line;	/* the line being fed */
-	unsigned long row_line;	/* where the row being built started */
-	bool in_row;
-	bool first;		/* no row yet: a BOM may lead */
-	unsigned long bad_bytes;
-	int (*row)(void *ctx, char **cells, size_t n, unsigned long line);
-	void *ctx;
-	int rc;
-	bool stop;		/* the row callback asked to stop */
-};
-
-static void cell_done(void *s, size_t len, void *data)
-{
-	struct rows *r = data;
-	if (r->rc < 0 || r->stop)
-		return;
-	if (r->n == CELLS_MAX) {
-		r->rc = -2;
-		return;
-	}
-	struct buf b = {0};
-	const char *bytes = s ? s : "";
-	if (r->first && r->n == 0 && len >= 3 && !memcmp(bytes, "\xEF\xBB\xBF", 3)) {
-		bytes += 3;
-		len -= 3;
-	}
-	r->bad_bytes += stmt_enc_append(r->enc, &b, bytes, len);
-	char *text = NULL;
-	txn_set_trimmed(&text, b.data ? b.data : "", b.len);
-	buf_free(&b);
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->cells = xrealloc(r->cells, r->cap * sizeof(*r->cells));
-	}
-	r->cells[r->n++] = text ? text : xstrdup("");
-}
-
-static void clear_cells(struct rows *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		free(r->cells[i]);
-	r->n = 0;
-}
-
-static void row_done(int c, void *data)
-{
-	(void)c;
-	struct rows *r = data;
-	if (r->rc == 0 && !r->stop && r->n) {
-		int rc = r->row(r->ctx, r->cells, r->n, r->row_line);
-		if (rc < 0)
-			r->rc = -1;
-		else if (rc > 0)
-			r->stop = true;
-	}
-	r->first = false;
-	r->in_row = false;
-	clear_cells(r);
-}
-
-static void rows_init(struct rows *r, const struct stmt_enc *enc, char separator,
-		      int (*row)(void *, char **, size_t, unsigned long), void *ctx)
-{
-	memset(r, 0, sizeof(*r));
-	csv_init(&r->p, CSV_STRICT_FINI | CSV_APPEND_NULL);
-	csv_set_delim(&r->p, (unsigned char)separator);
-	r->enc = enc;
-	r->row = row;
-	r->ctx = ctx;
-	r->first = true;
-}
-
-static void rows_free(struct rows *r)
-{
-	clear_cells(r);
-	free(r->cells);
-	csv_free(&r->p);
-}
-
-/* Feed one line (with its '\n'). Returns -1 on a parser error, -2 for a cell or row
- * too large (both name r->row_line). */
-static int rows_line(struct rows *r, const char *s, size_t n)
-{
-	r->line++;
-	if (!r->in_row) {
-		r->in_row = true;
-		r->row_line = r->line;
-	}
-	if (csv_parse(&r->p, s, n, cell_done, row_done, r) != n)
-		return -1;
-	if (r->rc == 0 && csv_get_buffer_size(&r->p) > CELL_MAX)
-		r->rc = -2;
-	return r->rc;
-}
-
-/* libcsv's parser state (struct csv_parser is public): inside a quoted field. */
-#define LIBCSV_FIELD_BEGUN 2
-
-static int rows_end(struct rows *r)
-{
-	if (r->rc < 0)
-		return r->rc;
-	/* csv_fini would hand the unfinished row over before it reports the open quote */
-	if (r->p.quoted && r->p.pstate == LIBCSV_FIELD_BEGUN)
-		return -3;
-	if (csv_fini(&r->p, cell_done, row_done, r) != 0)
-		return -3;
-	return r->rc;
-}
-
-/* Feed a buffer line by line. */
-static int rows_feed(struct rows *r, const char *s, size_t n)
-{
-	const char *end = s + n;
-	while (s < end && !r->stop) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *stop = nl ? nl + 1 : end;
-		int rc = rows_line(r, s, (size_t)(stop - s));
-		if (rc < 0)
-			return rc;
-		s = stop;
-	}
-	return 0;
-}
-
 /* ---- cells ---------------------------------------------------------------------------- */
-
-/* "2025-02-26", "26.02.2025", "26-02-2025", "26/02/2025", a time after it allowed. */
-static bool parse_date(const char *s, char out[STMT_DATE_LEN + 1])
-{
-	out[0] = '\0';
-	size_t n = strcspn(s, " T");
-	if (n != 10)
-		return false;
-	for (size_t i = 0; i < 10; i++)
-		if (!isdigit((unsigned char)s[i]) && !strchr("-./", s[i]))
-			return false;
-	if (s[4] == '-' && s[7] == '-')
-		return stmt_date_set(out, atoi(s), atoi(s + 5), atoi(s + 8));
-	if (strchr(".-/", s[2]) && s[5] == s[2])
-		return stmt_date_set(out, atoi(s + 6), atoi(s + 3), atoi(s));
-	return false;
-}
 
 /* Strip ING's ' wrapping and spaces from a number-like cell (copy). */
 static char *unwrap(const char *s)
@@ -603,9 +451,9 @@ static void apply_rule(struct csvread *c, const struct bankcsv_rule *r, char **c
 			   stmt_is_currency(v)) {
 			memcpy(p->currency, v, STMT_CCY_LEN + 1);
 		} else if (!strcmp(what, "period_from")) {
-			parse_date(v, p->period_from);
+			csvrows_date(v, p->period_from);
 		} else if (!strcmp(what, "period_to")) {
-			parse_date(v, p->period_to);
+			csvrows_date(v, p->period_to);
 		} else if (strcmp(what, "skip") != 0 && v[0]) {
 			const char *currency = p->currency[0] ? p->currency : c->map->currency;
 			if (read_amount(c, v, currency ? currency : "", ccy, &amount, &why) < 0) {
@@ -922,8 +770,8 @@ static int data_row(struct csvread *c, char **cells, size_t n, unsigned long lin
 	struct txn t = {0};
 	const char *booking = cell(cells, n, c->col[BANKCSV_BOOKING_DATE]);
 	const char *value = cell(cells, n, c->col[BANKCSV_VALUE_DATE]);
-	bool have_booking = booking && parse_date(booking, t.booking_date);
-	bool have_value = value && parse_date(value, t.value_date);
+	bool have_booking = booking && csvrows_date(booking, t.booking_date);
+	bool have_value = value && csvrows_date(value, t.value_date);
 	if (!have_booking && !have_value) {
 		if (cells[0][0] == '#' || n < c->nheader || c->footer) {
 			c->footer = true; /* a summary after the rows */
@@ -1049,12 +897,12 @@ static const struct bankcsv_map *find_map(const char *head, size_t len,
 		const struct bankcsv_map *m = all[i];
 		for (const char *sep = m->separator; *sep; sep++) {
 			struct probe p = {.map = m};
-			struct rows r;
-			rows_init(&r, enc, *sep, probe_row, &p);
-			rows_feed(&r, head, len);
+			struct csvrows r;
+			csvrows_init(&r, enc, *sep, probe_row, &p);
+			csvrows_feed(&r, head, len);
 			if (!p.found && !r.stop)
-				rows_end(&r);
-			rows_free(&r);
+				csvrows_end(&r);
+			csvrows_free(&r);
 			if (p.found) {
 				*separator = *sep;
 				return m;
@@ -1072,18 +920,10 @@ bool bankcsv_sniff(const char *head, size_t len)
 	return find_map(head, len, &enc, &sep) != NULL;
 }
 
-static int rows_error(struct csvread *c, const struct rows *r, int rc)
+static int rows_error(struct csvread *c, const struct csvrows *r, int rc)
 {
-	if (rc == -2)
-		return gerr_set(c->err, "%s: line %lu: a cell or row larger than %d bytes or %d "
-					"cells (a quote left open?)",
-				c->f->name, r->row_line, CELL_MAX, CELLS_MAX);
-	if (rc == -3)
-		return gerr_set(c->err, "%s: line %lu: a quote is left open at the end of the file",
-				c->f->name, r->row_line);
-	if (rc == -1 && !c->err->msg[0])
-		return gerr_set(c->err, "%s: line %lu: %s", c->f->name, r->row_line,
-				csv_strerror(csv_error((struct csv_parser *)&r->p)));
+	if (rc != -1 || !c->err->msg[0])
+		csvrows_error(r, rc, c->f->name, c->err);
 	return -1;
 }
 
@@ -1116,8 +956,8 @@ int bankcsv_read(struct stmt_input *in, struct stmt_file *f, const struct stmt_s
 	stmt_file_set(&f->encoding, enc.name);
 	stmt_file_set(&f->dialect, c.map->id);
 	stmt_file_set(&f->bank, c.map->bank);
-	struct rows r;
-	rows_init(&r, &enc, sep, on_row, &c);
+	struct csvrows r;
+	csvrows_init(&r, &enc, sep, on_row, &c);
 	char *chunk = xmalloc(65536);
 	struct buf carry = {0};
 	int rc = 0;
@@ -1138,14 +978,14 @@ int bankcsv_read(struct stmt_input *in, struct stmt_file *f, const struct stmt_s
 			}
 		if (!last_nl) {
 			buf_append(&carry, chunk, (size_t)got);
-			if (carry.len > CELL_MAX * 4) {
-				rc = rows_error(&c, &r, -2);
+			if (carry.len > CSVROWS_CELL_MAX * 4) {
+				rc = rows_error(&c, &r, CSVROWS_TOO_LARGE);
 				break;
 			}
 			continue;
 		}
 		buf_append(&carry, chunk, (size_t)(last_nl - chunk));
-		rc = rows_feed(&r, carry.data, carry.len);
+		rc = csvrows_feed(&r, carry.data, carry.len);
 		carry.len = 0;
 		buf_append(&carry, last_nl, (size_t)(chunk + got - last_nl));
 		if (rc < 0) {
@@ -1154,9 +994,9 @@ int bankcsv_read(struct stmt_input *in, struct stmt_file *f, const struct stmt_s
 		}
 	}
 	if (rc == 0 && carry.len)
-		rc = rows_feed(&r, carry.data, carry.len);
+		rc = csvrows_feed(&r, carry.data, carry.len);
 	if (rc == 0)
-		rc = rows_end(&r);
+		rc = csvrows_end(&r);
 	if (rc < 0 && rc != -1)
 		rc = rows_error(&c, &r, rc);
 	else if (rc == -1 && !err->msg[0])
@@ -1176,7 +1016,7 @@ int bankcsv_read(struct stmt_input *in, struct stmt_file *f, const struct stmt_s
 		}
 	buf_free(&carry);
 	free(chunk);
-	rows_free(&r);
+	csvrows_free(&r);
 	free_read(&c);
 	return rc < 0 ? -1 : 0;
 }

@@ -112,6 +112,11 @@ static void account(struct filing *f, const struct spool_result *res)
 
 int filing_commit(struct filing *f, enum spool_status *status, struct gerr *err)
 {
+	return filing_commit_path(f, status, NULL, err);
+}
+
+int filing_commit_path(struct filing *f, enum spool_status *status, char **path, struct gerr *err)
+{
 	struct spool_result res;
 	int rc = spool_commit(f->doc, &res, err);
 	f->doc = NULL;
@@ -119,6 +124,12 @@ int filing_commit(struct filing *f, enum spool_status *status, struct gerr *err)
 		account(f, &res);
 		if (status)
 			*status = res.status;
+		if (path) {
+			const char *root = f->run->spool->root;
+			size_t n = strlen(root);
+			bool inside = res.path && !strncmp(res.path, root, n) && res.path[n] == '/';
+			*path = res.path ? xstrdup(inside ? res.path + n + 1 : res.path) : NULL;
+		}
 		spool_result_free(&res);
 	}
 	filing_free(f);

@@ -58,6 +58,9 @@ int filing_write(struct filing *f, const void *data, size_t len, struct gerr *er
 int filing_sink(void *filing, const void *data, size_t len, struct gerr *err);
 /* Publish, count, log, report progress. *status (may be NULL) says what became of it. */
 int filing_commit(struct filing *f, enum spool_status *status, struct gerr *err);
+/* filing_commit(), and *path gets the document's spool-relative path (the caller frees
+ * it; NULL for a duplicate). */
+int filing_commit_path(struct filing *f, enum spool_status *status, char **path, struct gerr *err);
 void filing_abort(struct filing *f);
 
 /* begin, write (a buffer or an open descriptor read to its end), commit. */

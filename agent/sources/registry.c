@@ -9,6 +9,7 @@ extern const struct source_type source_type_graph;
 extern const struct source_type source_type_imap;
 extern const struct source_type source_type_ksef;
 extern const struct source_type source_type_portal;
+extern const struct source_type source_type_register;
 
 static const struct source_type *const types[] = {
 	&source_type_bank,
@@ -17,6 +18,7 @@ static const struct source_type *const types[] = {
 	&source_type_imap,
 	&source_type_ksef,
 	&source_type_portal,
+	&source_type_register,
 };
 
 static const char *type_names[ARRAY_LEN(types) + 1];

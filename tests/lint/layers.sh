@@ -1,6 +1,6 @@
 #!/bin/bash
 # layers.sh — includes point one way (HACKING.md, "Layers"):
-#   core <- formats <- sources, forward <- conf <- daemon <- cli <- main.c
+#   core <- formats <- sources, forward <- payments <- conf <- daemon <- cli <- main.c
 # Each layer includes only itself and the layers below it; sources and forward are side
 # by side and include neither the other; above sources/, only sources/source.h and
 # sources/filing.h are seen, never a type's own folder (sources/<type>/...), which CLI
@@ -15,10 +15,11 @@ allowed() { # layer of the including file -> the layers it may include
 	formats) echo "core formats" ;;
 	sources) echo "core formats sources" ;;
 	forward) echo "core formats forward" ;;
-	conf) echo "core formats sources forward conf" ;;
-	daemon) echo "core formats sources forward conf daemon" ;;
-	cli) echo "core formats sources forward conf daemon cli" ;;
-	main) echo "core formats sources forward conf daemon cli" ;;
+	payments) echo "core formats sources payments" ;;
+	conf) echo "core formats sources forward payments conf" ;;
+	daemon) echo "core formats sources forward payments conf daemon" ;;
+	cli) echo "core formats sources forward payments conf daemon cli" ;;
+	main) echo "core formats sources forward payments conf daemon cli" ;;
 	*) echo "" ;;
 	esac
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <sys/stat.h>
@@ -24,6 +25,15 @@ static inline char *scratch_dir(void)
 	char *d = mkdtemp(tmpl);
 	assert_non_null(d);
 	return xstrdup(d);
+}
+
+/* CPU time this process has used, in milliseconds: for bounds that a busy machine
+ * must not break (the wall clock stretches under load, CPU time hardly does). */
+static inline int64_t cpu_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static inline void rm_rf(const char *path)

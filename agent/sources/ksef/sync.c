@@ -8,6 +8,7 @@
 
 #include "core/dedupe.h"
 #include "core/log.h"
+#include "sources/filing.h"
 #include "core/spool.h"
 #include "sources/invoice_xml.h"
 #include "sources/ksef/crypto.h"
@@ -124,7 +125,6 @@ static int file_invoice(struct walk *w, const json_t *meta, const char *number,
 			const struct ksef_resp *r, struct gerr *err)
 {
 	struct source_run *run = w->s->run;
-	const struct source_conf *src = run->src;
 	json_t *given = given_invoice(w, number);
 	json_t *inv = invoice_xml_json(r->body.data, r->body.len, true, given,
 				       w->s->company_nip);
@@ -133,31 +133,16 @@ static int file_invoice(struct walk *w, const json_t *meta, const char *number,
 				   "permanent_storage_date", json_object_get(meta, "permanentStorageDate"),
 				   "invoice_hash", json_object_get(meta, "invoiceHash"));
 	char *name = xasprintf("%s.xml", number);
-	struct doc_meta dm = {
-		.source_name = src->name, .source_type = src->type->name,
-		.company = src->company ? src->company->id : NULL, .name_hint = name,
-		.kind = "invoice", .source_id = number, .accept = &src->accept,
+	const struct filing_doc doc = {
+		.name_hint = name, .label = number, .kind = "invoice", .source_id = number,
 		.origin = origin, .invoice = inv,
 	};
-	struct spool_result res;
-	int rc = spool_file_buffer(run->spool, run->dedupe, &dm, r->body.data, r->body.len, &res, err);
-	if (rc == 0) {
-		if (res.status == SPOOL_FILED) {
-			run->stats.filed++;
-			run->stats.bytes += res.size;
-			w->filed++;
-			json_object_set_new(w->st, "filed", json_integer(
-				json_integer_value(json_object_get(w->st, "filed")) + 1));
-			log_info("%s: filed %s as %s", src->name, number, res.path);
-		} else if (res.status == SPOOL_DUPLICATE) {
-			run->stats.duplicates++;
-		} else {
-			run->stats.quarantined++;
-			log_warn("%s: %s quarantined: %s", src->name, number, res.reason);
-		}
-		spool_result_free(&res);
-		if (run->progress)
-			run->progress(run);
+	enum spool_status status;
+	int rc = filing_buffer(run, &doc, r->body.data, r->body.len, &status, err);
+	if (rc == 0 && status == SPOOL_FILED) {
+		w->filed++;
+		json_object_set_new(w->st, "filed", json_integer(
+			json_integer_value(json_object_get(w->st, "filed")) + 1));
 	}
 	free(name);
 	json_decref(origin);

@@ -1,0 +1,52 @@
+/* ledger_db — the ledger's insides, shared by its files (ledger.c: opening, schema,
+ * decisions, queries; ledger_ingest.c: reading the spool; ledger_match.c: matching runs).
+ * Nothing outside payments/ledger*.c includes this; the public interface is ledger.h.
+ *
+ * Statements are prepared once per handle (ldb_stmt, keyed by the SQL text's address) and
+ * reset by ldb_stmt before each use. Errors: ldb_error() fills err with SQLite's message
+ * and the database path and returns -1.
+ */
+#ifndef GONIEC_PAYMENTS_LEDGER_DB_H
+#define GONIEC_PAYMENTS_LEDGER_DB_H
+
+#include <sqlite3.h>
+
+#include "payments/ledger.h"
+
+#define LDB_STMTS_MAX 64
+
+
+struct ledger {
+	sqlite3 *db;
+	char *path;
+	int lock_fd;
+	enum ledger_mode mode;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[LDB_STMTS_MAX];
+	size_t nstmts;
+};
+
+/* The prepared statement of this SQL text (a string literal), reset and unbound; NULL
+ * with err set when it cannot be prepared. */
+sqlite3_stmt *ldb_stmt(struct ledger *lg, const char *sql, struct gerr *err);
+int ldb_error(struct ledger *lg, struct gerr *err, const char *what);
+int ldb_exec(struct ledger *lg, const char *sql, struct gerr *err);
+int ldb_begin(struct ledger *lg, struct gerr *err);   /* BEGIN IMMEDIATE */
+int ldb_commit(struct ledger *lg, struct gerr *err);
+void ldb_rollback(struct ledger *lg);
+
+/* Binding: NULL or "" binds NULL. */
+void ldb_text(sqlite3_stmt *st, int i, const char *s);
+const char *ldb_col(sqlite3_stmt *st, int i);  /* "" for NULL */
+
+/* A stable reference shown to people: the first 10 hex digits of SHA-256(company|ident). */
+void ldb_ref(const char *company, const char *ident, char out[11]);
+/* The time now as the ledger writes it (ISO 8601, local). */
+void ldb_now(char out[32]);
+
+/* Load the scope a matching run decides and store what it decided (ledger_match.c). */
+int ldb_mark_invoice(struct ledger *lg, int64_t id, struct gerr *err);
+
+#endif

@@ -1,0 +1,474 @@
+/* ledger_match — a matching run: the scope new data can affect, the engine over it, what
+ * it decided written back; and the rebuild. See ledger.h ("Matching"). */
+#include "payments/ledger_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fault.h"
+#include "core/log.h"
+#include "core/strset.h"
+
+/* ---- the scope ------------------------------------------------------------------------------ */
+
+/* Grow the scope until nothing new joins it: the invoices the scope's transactions share
+ * a key with, are matched to or paired with; whole counterparty groups; corrections with
+ * what they correct; then the transactions that share a key with, are matched to or
+ * paired with those invoices; again. */
+static const char *const closure_steps[] = {
+	"INSERT OR IGNORE INTO scope_inv SELECT ik.inv FROM scope_tx s JOIN tx_keys tk ON tk.tx = s.id "
+	"JOIN inv_keys ik ON ik.kind = tk.kind AND ik.key = tk.key JOIN invoices i ON i.id = ik.inv "
+	"WHERE i.company = ?1",
+	"INSERT OR IGNORE INTO scope_inv SELECT m.inv FROM scope_tx s JOIN matches m ON m.tx = s.id",
+	"INSERT OR IGNORE INTO scope_inv SELECT i.id FROM scope_tx s JOIN transactions t ON t.id = s.id "
+	"JOIN decisions d ON d.company = t.company AND d.tx_ident = t.ident JOIN invoices i ON "
+	"i.company = d.company AND i.ident = d.inv_ident",
+	"INSERT OR IGNORE INTO scope_inv SELECT i.id FROM invoices i WHERE i.company = ?1 AND i.cp_key IN "
+	"(SELECT x.cp_key FROM scope_inv s JOIN invoices x ON x.id = s.id WHERE x.cp_key <> '')",
+	"INSERT OR IGNORE INTO scope_inv SELECT i.id FROM invoices i WHERE i.corrects_id IN "
+	"(SELECT id FROM scope_inv)",
+	"INSERT OR IGNORE INTO scope_inv SELECT i.corrects_id FROM scope_inv s JOIN invoices i ON "
+	"i.id = s.id WHERE i.corrects_id IS NOT NULL",
+	"INSERT OR IGNORE INTO scope_tx SELECT tk.tx FROM scope_inv s JOIN inv_keys ik ON ik.inv = s.id "
+	"JOIN tx_keys tk ON tk.kind = ik.kind AND tk.key = ik.key JOIN transactions t ON t.id = tk.tx "
+	"WHERE t.company = ?1",
+	"INSERT OR IGNORE INTO scope_tx SELECT m.tx FROM scope_inv s JOIN matches m ON m.inv = s.id",
+	"INSERT OR IGNORE INTO scope_tx SELECT t.id FROM scope_inv s JOIN invoices i ON i.id = s.id "
+	"JOIN decisions d ON d.company = i.company AND d.inv_ident = i.ident JOIN transactions t ON "
+	"t.company = d.company AND t.ident = d.tx_ident",
+};
+
+static int64_t count(struct ledger *lg, const char *sql, const char *company, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, sql, err);
+	if (!st)
+		return -1;
+	if (company)
+		ldb_text(st, 1, company);
+	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+}
+
+static const char sql_scope_tx[] = "SELECT count(*) FROM scope_tx";
+static const char sql_scope_inv[] = "SELECT count(*) FROM scope_inv";
+
+static int run_sql(struct ledger *lg, const char *sql, const char *company, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, sql, err);
+	if (!st)
+		return -1;
+	if (company && sqlite3_bind_parameter_count(st) >= 1)
+		ldb_text(st, 1, company);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : ldb_error(lg, err, "cannot find the scope of a run");
+}
+
+/* Fill scope_tx and scope_inv; *full when everything of the company is in them. */
+static int find_scope(struct ledger *lg, const char *company, bool *full, struct gerr *err)
+{
+	if (ldb_exec(lg, "CREATE TEMP TABLE IF NOT EXISTS scope_tx (id INTEGER PRIMARY KEY);"
+			 "CREATE TEMP TABLE IF NOT EXISTS scope_inv (id INTEGER PRIMARY KEY);"
+			 "DELETE FROM scope_tx; DELETE FROM scope_inv;", err) < 0)
+		return -1;
+	int64_t total = count(lg, "SELECT count(*) FROM transactions WHERE company = ?1", company, err);
+	if (total < 0)
+		return ldb_error(lg, err, "cannot count transactions");
+	if (!*full) {
+		if (run_sql(lg, "INSERT INTO scope_tx SELECT id FROM transactions WHERE company = ?1 AND dirty",
+			    company, err) < 0 ||
+		    run_sql(lg, "INSERT INTO scope_inv SELECT id FROM invoices WHERE company = ?1 AND dirty",
+			    company, err) < 0)
+			return -1;
+		int64_t before = -1, now = 0;
+		while (!*full && now != before) {
+			before = now;
+			for (size_t i = 0; i < ARRAY_LEN(closure_steps); i++)
+				if (run_sql(lg, closure_steps[i], company, err) < 0)
+					return -1;
+			int64_t ntx = count(lg, sql_scope_tx, NULL, err), ninv = count(lg, sql_scope_inv, NULL, err);
+			now = ntx + ninv;
+			*full = ntx * 100 > total * LEDGER_FULL_PERCENT && ntx > 1000;
+		}
+	}
+	if (*full && (ldb_exec(lg, "DELETE FROM scope_tx; DELETE FROM scope_inv;", err) < 0 ||
+		      run_sql(lg, "INSERT INTO scope_tx SELECT id FROM transactions WHERE company = ?1", company, err) < 0 ||
+		      run_sql(lg, "INSERT INTO scope_inv SELECT id FROM invoices WHERE company = ?1", company, err) < 0))
+		return -1;
+	return 0;
+}
+
+/* ---- loading it ------------------------------------------------------------------------------ */
+
+struct loaded {
+	struct pm_scope scope;
+	struct strlist strings;       /* every string the scope points to */
+	char ***accounts;             /* per invoice */
+	struct pm_decision *decisions;
+};
+
+static const char *keep(struct loaded *l, const char *s)
+{
+	strlist_add(&l->strings, s);
+	return l->strings.items[l->strings.len - 1];
+}
+
+static int load_txns(struct ledger *lg, struct loaded *l, struct gerr *err)
+{
+	int64_t n = count(lg, sql_scope_tx, NULL, err);
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT t.id, t.ident, t.date, t.amount, t.currency, t.account, t.cp_name, "
+				    "t.cp_account, t.title, t.skip FROM scope_tx s JOIN transactions t ON "
+				    "t.id = s.id", err);
+	if (!st || n < 0)
+		return -1;
+	l->scope.txns = xcalloc((size_t)n + 1, sizeof(struct pm_txn));
+	while (sqlite3_step(st) == SQLITE_ROW && l->scope.ntxns < (size_t)n) {
+		struct pm_txn *t = &l->scope.txns[l->scope.ntxns++];
+		t->id = sqlite3_column_int64(st, 0);
+		t->ident = keep(l, ldb_col(st, 1));
+		snprintf(t->date, sizeof(t->date), "%s", ldb_col(st, 2));
+		t->amount = sqlite3_column_int64(st, 3);
+		snprintf(t->currency, sizeof(t->currency), "%s", ldb_col(st, 4));
+		t->account = keep(l, ldb_col(st, 5));
+		t->cp_name = keep(l, ldb_col(st, 6));
+		t->cp_account = keep(l, ldb_col(st, 7));
+		t->title = keep(l, ldb_col(st, 8));
+		t->skip = sqlite3_column_int(st, 9);
+	}
+	return 0;
+}
+
+static int load_invoices(struct ledger *lg, struct loaded *l, struct gerr *err)
+{
+	int64_t n = count(lg, sql_scope_inv, NULL, err);
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT i.id, i.ident, i.dir, i.number, i.cp_name, i.cp_nip, i.cp_accounts, "
+				    "i.currency, coalesce(i.gross, 0) + coalesce((SELECT sum(c.gross) FROM invoices c "
+				    "WHERE c.corrects_id = i.id AND c.correction), 0), i.reg_paid, i.reg_closed, "
+				    "i.paid_flag, i.correction, i.corrects_id IS NOT NULL, i.issue_date, i.due_date, "
+				    "i.gross IS NULL FROM scope_inv s JOIN invoices i ON i.id = s.id", err);
+	if (!st || n < 0)
+		return -1;
+	l->scope.invoices = xcalloc((size_t)n + 1, sizeof(struct pm_invoice));
+	l->accounts = xcalloc((size_t)n + 1, sizeof(char **));
+	while (sqlite3_step(st) == SQLITE_ROW && l->scope.ninvoices < (size_t)n) {
+		size_t k = l->scope.ninvoices++;
+		struct pm_invoice *v = &l->scope.invoices[k];
+		v->id = sqlite3_column_int64(st, 0);
+		v->ident = keep(l, ldb_col(st, 1));
+		v->dir = sqlite3_column_int(st, 2) == PM_SALES ? PM_SALES : PM_PURCHASE;
+		v->number = keep(l, ldb_col(st, 3));
+		v->cp_name = keep(l, ldb_col(st, 4));
+		snprintf(v->cp_nip, sizeof(v->cp_nip), "%s", ldb_col(st, 5));
+		struct strlist accs = {0};
+		char *copy = xstrdup(ldb_col(st, 6));
+		for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			strlist_add(&accs, tok);
+		free(copy);
+		l->accounts[k] = accs.items;
+		v->cp_accounts = accs.items;
+		v->ncp_accounts = accs.len;
+		snprintf(v->currency, sizeof(v->currency), "%s", ldb_col(st, 7));
+		v->gross = sqlite3_column_int(st, 16) ? 0 : sqlite3_column_int64(st, 8);
+		v->closed = sqlite3_column_int(st, 10) || sqlite3_column_int(st, 11);
+		v->paid_outside = v->closed ? 0 : sqlite3_column_int64(st, 9);
+		v->correction = sqlite3_column_int(st, 12);
+		v->corrects_known = v->correction && sqlite3_column_int(st, 13);
+		snprintf(v->issue_date, sizeof(v->issue_date), "%s", ldb_col(st, 14));
+		snprintf(v->due_date, sizeof(v->due_date), "%s", ldb_col(st, 15));
+	}
+	return 0;
+}
+
+static int load_decisions(struct ledger *lg, struct loaded *l, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT d.kind, t.id, i.id FROM scope_tx s JOIN transactions t ON t.id = "
+				    "s.id JOIN decisions d ON d.company = t.company AND d.tx_ident = t.ident LEFT "
+				    "JOIN invoices i ON i.company = d.company AND i.ident = d.inv_ident ORDER BY d.id",
+				    err);
+	if (!st)
+		return -1;
+	size_t cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *kind = ldb_col(st, 0);
+		if (strcmp(kind, "dismiss") != 0 && sqlite3_column_type(st, 2) == SQLITE_NULL)
+			continue; /* its invoice is not (or no longer) in the ledger */
+		if (l->scope.ndecisions == cap) {
+			cap = cap ? cap * 2 : 16;
+			l->decisions = xrealloc(l->decisions, cap * sizeof(*l->decisions));
+		}
+		struct pm_decision *d = &l->decisions[l->scope.ndecisions++];
+		d->kind = !strcmp(kind, "pair") ? PM_PAIR : !strcmp(kind, "reject") ? PM_REJECT : PM_DISMISS;
+		d->tx = sqlite3_column_int64(st, 1);
+		d->inv = sqlite3_column_int64(st, 2);
+	}
+	l->scope.decisions = l->decisions;
+	return 0;
+}
+
+static void loaded_free(struct loaded *l)
+{
+	for (size_t i = 0; i < l->scope.ninvoices; i++) {
+		for (size_t k = 0; k < l->scope.invoices[i].ncp_accounts; k++)
+			free(l->accounts[i][k]);
+		free(l->accounts[i]);
+	}
+	free(l->accounts);
+	free(l->scope.invoices);
+	free(l->scope.txns);
+	free(l->decisions);
+	strlist_free(&l->strings);
+}
+
+/* ---- storing what was decided ------------------------------------------------------------------ */
+
+/* What a transaction's outcome was, as one string: state and matches. */
+static void signature(struct buf *b, const char *state, sqlite3_int64 inv, sqlite3_int64 amount, const char *rule)
+{
+	if (!b->len && state)
+		buf_puts(b, state);
+	if (inv)
+		buf_printf(b, ";%lld:%lld:%s", (long long)inv, (long long)amount, rule);
+}
+
+/* The signatures before the run, by transaction id. */
+static int old_signatures(struct ledger *lg, struct strset *out, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT t.id, coalesce(t.state, ''), m.inv, m.amount, m.rule FROM scope_tx s "
+				    "JOIN transactions t ON t.id = s.id LEFT JOIN matches m ON m.tx = t.id ORDER BY "
+				    "t.id, m.seq", err);
+	if (!st)
+		return -1;
+	int64_t last = 0;
+	struct buf b = {0};
+	char key[24];
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		if (id != last && last) {
+			snprintf(key, sizeof(key), "%lld", (long long)last);
+			strset_put(out, key, buf_take(&b));
+		}
+		last = id;
+		signature(&b, ldb_col(st, 1), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), ldb_col(st, 4));
+	}
+	if (last) {
+		snprintf(key, sizeof(key), "%lld", (long long)last);
+		strset_put(out, key, buf_take(&b));
+	}
+	buf_free(&b);
+	return 0;
+}
+
+static void free_values(struct strset *s)
+{
+	for (size_t i = 0; s->values && i < s->cap; i++)
+		free(s->values[i]);
+	strset_free(s);
+}
+
+/* Matches ordered by transaction, each transaction's in the order they were made. */
+struct ordered {
+	struct pm_match m;
+	size_t made;
+};
+
+static int ordered_cmp(const void *a, const void *b)
+{
+	const struct ordered *x = a, *y = b;
+	if (x->m.tx != y->m.tx)
+		return x->m.tx < y->m.tx ? -1 : 1;
+	return x->made < y->made ? -1 : x->made > y->made;
+}
+
+/* The first of a transaction's matches in the ordered list (n when it has none). */
+static size_t first_match(const struct ordered *m, size_t n, int64_t tx)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (m[mid].m.tx < tx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int store(struct ledger *lg, const struct loaded *l, struct pm_result *r,
+		 int64_t generation, struct ledger_run *run, struct gerr *err)
+{
+	struct strset old = {0};
+	if (old_signatures(lg, &old, err) < 0 ||
+	    ldb_exec(lg, "DELETE FROM matches WHERE tx IN (SELECT id FROM scope_tx)", err) < 0) {
+		free_values(&old);
+		return -1;
+	}
+	struct ordered *m = xmalloc((r->nmatches + 1) * sizeof(*m));
+	for (size_t i = 0; i < r->nmatches; i++)
+		m[i] = (struct ordered){r->matches[i], i};
+	qsort(m, r->nmatches, sizeof(*m), ordered_cmp);
+	int rc = 0;
+	sqlite3_stmt *ins = ldb_stmt(lg, "INSERT INTO matches(tx, inv, seq, amount, rule, certainty) VALUES "
+				     "(?1, ?2, ?3, ?4, ?5, ?6)", err);
+	sqlite3_stmt *upd = NULL;
+	if (!ins)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < r->nmatches; i++) {
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, m[i].m.tx);
+		sqlite3_bind_int64(ins, 2, m[i].m.inv);
+		sqlite3_bind_int(ins, 3, (int)i);
+		sqlite3_bind_int64(ins, 4, m[i].m.amount);
+		ldb_text(ins, 5, pm_rule_name(m[i].m.rule));
+		ldb_text(ins, 6, pm_certainty_name(m[i].m.certainty));
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			rc = ldb_error(lg, err, "cannot write a match");
+		if (i == r->nmatches / 2)
+			fault_point("ledger-match-write");
+	}
+	/* each transaction: state, reason, candidates; changed when its signature differs */
+	for (size_t i = 0; rc == 0 && i < l->scope.ntxns; i++) {
+		const struct pm_outcome *o = &r->outcomes[i];
+		struct buf sig = {0}, cand = {0};
+		signature(&sig, pm_state_name(o->state), 0, 0, NULL);
+		for (size_t k = first_match(m, r->nmatches, o->tx); k < r->nmatches && m[k].m.tx == o->tx; k++)
+			signature(&sig, NULL, m[k].m.inv, m[k].m.amount, pm_rule_name(m[k].m.rule));
+		for (size_t k = 0; k < o->ncandidates; k++)
+			buf_printf(&cand, "%s%lld", k ? " " : "", (long long)o->candidates[k]);
+		char key[24];
+		snprintf(key, sizeof(key), "%lld", (long long)o->tx);
+		const char *before = strset_get(&old, key);
+		bool changed = !before || strcmp(before, sig.data) != 0;
+		if (changed) {
+			run->changed++;
+			run->matched += o->state == PM_MATCHED;
+			run->person += o->state == PM_PERSON;
+			run->unmatched += o->state == PM_UNMATCHED;
+		}
+		if (!upd && !(upd = ldb_stmt(lg, "UPDATE transactions SET state = ?2, reason = ?3, candidates = ?4, "
+					     "overpaid = ?5, dirty = 0, changed = CASE WHEN ?6 THEN ?7 ELSE changed "
+					     "END WHERE id = ?1", err)))
+			rc = -1;
+		if (rc == 0) {
+			sqlite3_reset(upd);
+			sqlite3_bind_int64(upd, 1, o->tx);
+			ldb_text(upd, 2, pm_state_name(o->state));
+			ldb_text(upd, 3, o->reason);
+			ldb_text(upd, 4, cand.data);
+			sqlite3_bind_int64(upd, 5, o->overpaid);
+			sqlite3_bind_int(upd, 6, changed);
+			sqlite3_bind_int64(upd, 7, generation);
+			if (sqlite3_step(upd) != SQLITE_DONE)
+				rc = ldb_error(lg, err, "cannot write a transaction's state");
+		}
+		buf_free(&sig);
+		buf_free(&cand);
+	}
+	sqlite3_stmt *inv = rc == 0 ? ldb_stmt(lg, "UPDATE invoices SET open = ?2, dirty = 0 WHERE id = ?1", err) : NULL;
+	if (rc == 0 && !inv)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < l->scope.ninvoices; i++) {
+		sqlite3_reset(inv);
+		sqlite3_bind_int64(inv, 1, l->scope.invoices[i].id);
+		sqlite3_bind_int64(inv, 2, r->open[i]);
+		if (sqlite3_step(inv) != SQLITE_DONE)
+			rc = ldb_error(lg, err, "cannot write an invoice's open amount");
+	}
+	free(m);
+	free_values(&old);
+	return rc;
+}
+
+/* ---- the run ------------------------------------------------------------------------------------- */
+
+static int finish_run(struct ledger *lg, const char *company, const struct ledger_run *run, struct gerr *err)
+{
+	char now[32];
+	ldb_now(now);
+	sqlite3_stmt *st = ldb_stmt(lg, "UPDATE companies SET last_run = ?2, generation = CASE WHEN ?3 THEN ?4 "
+				    "ELSE generation END, report_due = report_due OR ?3 WHERE id = ?1", err);
+	if (!st)
+		return -1;
+	ldb_text(st, 1, company);
+	ldb_text(st, 2, now);
+	sqlite3_bind_int(st, 3, run->changed > 0);
+	sqlite3_bind_int64(st, 4, run->generation);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return ldb_error(lg, err, "cannot write");
+	/* what is still marked was not reachable from a transaction: nothing to decide */
+	return run_sql(lg, "UPDATE invoices SET dirty = 0 WHERE company = ?1 AND dirty", company, err);
+}
+
+int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, struct ledger_run *run,
+		 struct gerr *err)
+{
+	memset(run, 0, sizeof(*run));
+	int64_t t0 = now_ms();
+	if (ldb_begin(lg, err) < 0)
+		return -1;
+	int rc = run_sql(lg, "INSERT OR IGNORE INTO companies(id) VALUES (?1)", c->id, err);
+	int64_t generation = rc == 0 ? count(lg, "SELECT generation FROM companies WHERE id = ?1", c->id, err) : -1;
+	if (generation < 0)
+		rc = -1;
+	run->full = full;
+	if (rc == 0)
+		rc = find_scope(lg, c->id, &run->full, err);
+	struct loaded l = {0};
+	struct pm_result r = {0};
+	if (rc == 0)
+		rc = load_txns(lg, &l, err);
+	if (rc == 0)
+		rc = load_invoices(lg, &l, err);
+	if (rc == 0)
+		rc = load_decisions(lg, &l, err);
+	if (rc == 0) {
+		run->scope_txns = l.scope.ntxns;
+		run->scope_invoices = l.scope.ninvoices;
+		l.scope.settings.partial = c->partial;
+		snprintf(l.scope.settings.own_nip, sizeof(l.scope.settings.own_nip), "%s", c->nip);
+		pm_run(&l.scope, &r);
+		run->generation = generation + 1;
+		rc = store(lg, &l, &r, run->generation, run, err);
+	}
+	if (rc == 0) {
+		if (!run->changed)
+			run->generation = generation;
+		rc = finish_run(lg, c->id, run, err);
+	}
+	if (rc == 0)
+		rc = ldb_commit(lg, err);
+	if (rc < 0)
+		ldb_rollback(lg);
+	pm_result_free(&r, l.scope.ntxns);
+	loaded_free(&l);
+	run->seconds = (double)(now_ms() - t0) / 1000.0;
+	return rc;
+}
+
+int ledger_rebuild(struct ledger *lg, const char *spool_root, const struct ledger_company *companies,
+		   size_t ncompanies, struct gerr *err)
+{
+	if (ldb_exec(lg, "BEGIN IMMEDIATE; DELETE FROM matches; DELETE FROM tx_keys; DELETE FROM inv_keys; "
+			 "DELETE FROM transactions; DELETE FROM invoices; DELETE FROM docs; DELETE FROM balances; "
+			 "DELETE FROM meta WHERE key = 'scan_from'; COMMIT;", err) < 0) {
+		ldb_rollback(lg);
+		return -1;
+	}
+	struct ledger_ingest st;
+	if (ledger_ingest_spool(lg, spool_root, companies, ncompanies, &st, err) < 0)
+		return -1;
+	sqlite3_stmt *q = ldb_stmt(lg, "SELECT id FROM companies ORDER BY id", err);
+	if (!q)
+		return -1;
+	struct strlist ids = {0};
+	while (sqlite3_step(q) == SQLITE_ROW)
+		strlist_add(&ids, ldb_col(q, 0));
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < ids.len; i++) {
+		struct ledger_company c = {.id = ids.items[i]};
+		for (size_t k = 0; k < ncompanies; k++)
+			if (!strcmp(companies[k].id, ids.items[i]))
+				c = companies[k];
+		struct ledger_run run;
+		rc = ledger_match(lg, &c, true, &run, err);
+	}
+	strlist_free(&ids);
+	return rc;
+}

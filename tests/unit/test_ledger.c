@@ -1,0 +1,434 @@
+/* test_ledger — the ledger (payments/ledger.h): reading the spool (statements, invoices,
+ * registers), one transaction however many statements carry it, one invoice however many
+ * copies, incremental runs against a full rebuild, a person's decisions kept through a
+ * rebuild, the schema's migration, and what `goniec payments` and the report are made of. */
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "core/strset.h"
+#include "payments/ledger.h"
+
+#define ACME_NIP "5260250274"
+#define OWN "PL61109010140000071219812874"
+
+struct fixture {
+	struct spool_tree t;
+	struct ledger_company acme;
+	unsigned seq;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	make_spool_tree(&f->t);
+	f->acme.id = "acme";
+	snprintf(f->acme.nip, sizeof(f->acme.nip), "%s", ACME_NIP);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	free_spool_tree(&f->t);
+	free(f);
+	return 0;
+}
+
+/* File a document with its sidecar into day/source of the spool. */
+static void file_doc(struct fixture *f, const char *day, const char *source, const char *name,
+		     const char *content, json_t *sidecar)
+{
+	char *dir = xasprintf("%s/%s/%s", f->t.spool, day, source);
+	char *cmd = xasprintf("mkdir -p '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	char *doc = xasprintf("%s/%s", dir, name);
+	write_text(doc, content);
+	char *meta = xasprintf("%s.meta.json", doc);
+	json_object_set_new(sidecar, "schema", json_string("goniec.document/1"));
+	json_object_set_new(sidecar, "file", json_string(name));
+	json_object_set_new(sidecar, "source", json_pack("{s:s}", "name", source));
+	assert_int_equal(json_dump_file(sidecar, meta, 0), 0);
+	json_decref(sidecar);
+	free(meta);
+	free(doc);
+	free(cmd);
+	free(dir);
+}
+
+/* A goniec.transactions/1 statement of OWN with these transactions:
+ * "date|amount|title|counterparty" each. */
+static void file_statement(struct fixture *f, const char *day, const char *name, const char *const *txns)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; txns[i]; i++) {
+		char *copy = xstrdup(txns[i]);
+		char *save = NULL;
+		char *date = strtok_r(copy, "|", &save), *amount = strtok_r(NULL, "|", &save);
+		char *title = strtok_r(NULL, "|", &save), *name_ = strtok_r(NULL, "|", &save);
+		json_t *t = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "booking_date", date, "value_date", date,
+				      "amount", amount, "currency", "PLN", "status", "booked", "title", title);
+		if (name_)
+			json_object_set_new(t, "counterparty", json_pack("{s:s}", "name", name_));
+		json_array_append_new(list, t);
+		free(copy);
+	}
+	json_t *doc = json_pack("{s:s,s:s,s:[{s:s,s:s,s:o}]}", "schema", "goniec.transactions/1", "format",
+				"goniec.transactions/1", "statements", "account", OWN, "currency", "PLN",
+				"transactions", list);
+	char *text = json_dumps(doc, 0);
+	file_doc(f, day, "acme-bank", name, text,
+		 json_pack("{s:s,s:s,s:s}", "company", "acme", "kind", "statement", "type", "transactions"));
+	free(text);
+	json_decref(doc);
+}
+
+/* An invoice document: sales when the buyer is given, else a purchase from the seller. */
+static void file_invoice(struct fixture *f, const char *day, const char *name, const char *number,
+			 const char *gross, const char *seller, const char *seller_nip, const char *buyer,
+			 const char *extra_key, const char *extra_value)
+{
+	json_t *inv = json_pack("{s:s,s:s,s:s,s:s}", "number", number, "gross", gross, "currency", "PLN",
+				"issue_date", "2026-03-01");
+	json_t *s = json_object(), *b = json_object();
+	if (seller)
+		json_object_set_new(s, "name", json_string(seller));
+	json_object_set_new(s, "nip", json_string(seller_nip ? seller_nip : ACME_NIP));
+	if (buyer) {
+		json_object_set_new(b, "name", json_string(buyer));
+		json_object_set_new(inv, "direction", json_string("sales"));
+	} else {
+		json_object_set_new(b, "nip", json_string(ACME_NIP));
+		json_object_set_new(inv, "direction", json_string("purchase"));
+	}
+	json_object_set_new(inv, "seller", s);
+	json_object_set_new(inv, "buyer", b);
+	json_t *sc = json_pack("{s:s,s:s,s:s,s:o}", "company", "acme", "kind", "invoice", "type", "xml",
+			       "invoice", inv);
+	if (extra_key)
+		json_object_set_new(sc, extra_key, json_string(extra_value));
+	file_doc(f, day, "acme-ksef", name, "<Faktura/>", sc);
+}
+
+static void open_ledger(struct fixture *f, struct ledger **lg)
+{
+	struct gerr err = {0};
+	if (ledger_open(f->t.state, LEDGER_WRITE, lg, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+static void update(struct fixture *f, struct ledger *lg, struct ledger_run *run)
+{
+	struct gerr err = {0};
+	struct ledger_ingest in;
+	if (ledger_ingest_spool(lg, f->t.spool, &f->acme, 1, &in, &err) < 0 ||
+	    ledger_match(lg, &f->acme, false, run, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+static int64_t scalar(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return v;
+}
+
+/* Every match as "tx ident > invoice ident amount rule", sorted, one string. */
+static char *all_matches(struct fixture *f)
+{
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT t.ident || ' > ' || i.ident || ' ' || m.amount || ' ' || "
+					       "m.rule || ' ' || t.state FROM matches m JOIN transactions t ON "
+					       "t.id = m.tx JOIN invoices i ON i.id = m.inv ORDER BY 1", -1, &st,
+					 NULL), SQLITE_OK);
+	struct buf b = {0};
+	while (sqlite3_step(st) == SQLITE_ROW)
+		buf_printf(&b, "%s\n", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	free(db);
+	return buf_take(&b);
+}
+
+static const char *ref_of(struct fixture *f, const char *title, char out[16])
+{
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT ref FROM transactions WHERE title = ?1", -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, title, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, 16, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	free(db);
+	return out;
+}
+
+/* ---- tests ----------------------------------------------------------------------------- */
+
+static void test_statement_and_invoices(void **state)
+{
+	struct fixture *f = *state;
+	file_invoice(f, "2026/03/02", "fv1.xml", "FV 1/2026", "100.00", "ACME", NULL, "Alfa Sp. z o.o.", NULL, NULL);
+	file_invoice(f, "2026/03/02", "zk7.xml", "ZK/7/2026", "40.00", "Orange Polska S.A.", "9512120702", NULL,
+		     NULL, NULL);
+	static const char *const txns[] = {
+		"2026-03-03|100.00|zapłata FV 1/2026|ALFA SP. Z O.O.",
+		"2026-03-03|-40.00|ZK/7/2026|ORANGE POLSKA",
+		"2026-03-03|-1.50|OPŁATA ZA PRZELEW",
+		NULL};
+	file_statement(f, "2026/03/03", "s1.json", txns);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	assert_int_equal(ledger_schema(lg), LEDGER_SCHEMA);
+	struct ledger_run run;
+	update(f, lg, &run);
+	assert_int_equal(run.changed, 3);
+	assert_int_equal(run.matched, 2);
+	assert_int_equal(run.unmatched, 1);
+	assert_true(ledger_report_due(lg, "acme"));
+	/* nothing new: nothing changes, no new report */
+	struct gerr err = {0};
+	assert_int_equal(ledger_report_filed(lg, "acme", &err), 0);
+	update(f, lg, &run);
+	assert_int_equal(run.changed, 0);
+	assert_int_equal(run.scope_txns, 0);
+	assert_false(ledger_report_due(lg, "acme"));
+	json_t *doc = ledger_payments_json(lg, "acme", "2026-03-31", true, &err);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "schema")), "goniec.payments/1");
+	assert_int_equal(json_array_size(json_object_get(doc, "matched")), 2);
+	assert_int_equal(json_array_size(json_object_get(doc, "unmatched")), 1);
+	json_t *m = json_array_get(json_object_get(doc, "matched"), 0);
+	assert_non_null(json_string_value(json_object_get(m, "reason")));
+	assert_non_null(json_object_get(doc, "balances"));
+	json_decref(doc);
+	ledger_close(lg);
+}
+
+/* bank.md §6.3: the same transaction in overlapping statements (two bank runs, a file and
+ * the API) is one; two genuine identical payments on one day stay two. */
+static void test_one_transaction_many_statements(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const first[] = {
+		"2026-03-03|50.00|czynsz marzec", "2026-03-03|50.00|czynsz marzec", NULL};
+	static const char *const second[] = {
+		"2026-03-03|50.00|czynsz marzec", "2026-03-03|50.00|Czynsz  marzec", "2026-03-04|7.00|x", NULL};
+	file_statement(f, "2026/03/04", "run1.json", first);
+	file_statement(f, "2026/03/05", "run2.json", second);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	update(f, lg, &run);
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM transactions"), 3);
+	free(db);
+	ledger_close(lg);
+}
+
+/* The same invoice filed twice (a PDF copy naming the XML as its original, and a copy by
+ * KSeF number) is one invoice; a correction changes what is open. */
+static void test_one_invoice_many_copies(void **state)
+{
+	struct fixture *f = *state;
+	file_invoice(f, "2026/03/02", "a.xml", "FV 2/2026", "100.00", "ACME", NULL, "Beta", "ksef_number", NULL);
+	file_invoice(f, "2026/03/02", "a.pdf", "FV 2/2026", "100.00", "ACME", NULL, "Beta", "duplicate_of",
+		     "2026/03/02/acme-ksef/a.xml");
+	file_invoice(f, "2026/03/03", "b.pdf", "fv 02/2026", "100.00", "ACME", NULL, "Beta", NULL, NULL);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	update(f, lg, &run);
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM invoices"), 1);
+	free(db);
+	ledger_close(lg);
+}
+
+/* Data arriving bit by bit, matched at each step, gives what one rebuild gives. */
+static void test_incremental_equals_rebuild(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	static const char *const t1[] = {"2026-03-03|100.00|przelew|OMEGA TRADE", NULL};
+	file_statement(f, "2026/03/03", "s1.json", t1);
+	update(f, lg, &run); /* no invoice yet: unmatched */
+	assert_int_equal(run.unmatched, 1);
+	file_invoice(f, "2026/03/04", "o1.xml", "O/1", "100.00", "ACME", NULL, "Omega Trade", NULL, NULL);
+	update(f, lg, &run); /* the invoice comes: counterparty and amount */
+	assert_int_equal(run.matched, 1);
+	file_invoice(f, "2026/03/05", "o2.xml", "O/2", "100.00", "ACME", NULL, "Omega Trade", NULL, NULL);
+	update(f, lg, &run); /* a second fits equally: no longer decided */
+	assert_int_equal(run.changed, 1);
+	assert_int_equal(run.person, 1);
+	static const char *const t2[] = {"2026-03-06|250.00|FV 3/2026 i FV 4/2026", "2026-03-06|60.00|FV 5/2026",
+					 "2026-03-07|40.00|FV 5/2026 reszta", NULL};
+	file_statement(f, "2026/03/06", "s2.json", t2);
+	update(f, lg, &run);
+	file_invoice(f, "2026/03/07", "3.xml", "FV 3/2026", "200.00", "ACME", NULL, "Zeta", NULL, NULL);
+	file_invoice(f, "2026/03/07", "4.xml", "FV 4/2026", "50.00", "ACME", NULL, "Zeta", NULL, NULL);
+	file_invoice(f, "2026/03/07", "5.xml", "FV 5/2026", "100.00", "ACME", NULL, "Eta", NULL, NULL);
+	update(f, lg, &run);
+	char *before = all_matches(f);
+	assert_non_null(strstr(before, "number-transfers"));
+	assert_non_null(strstr(before, "FV4/2026 5000 number"));
+	struct gerr err = {0};
+	assert_int_equal(ledger_rebuild(lg, f->t.spool, &f->acme, 1, &err), 0);
+	char *after = all_matches(f);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	ledger_close(lg);
+}
+
+/* A person's pair is kept, wins over the rules, and survives a rebuild; a rejection keeps
+ * an invoice off; a dismissal takes a transaction off the list. */
+static void test_decisions(void **state)
+{
+	struct fixture *f = *state;
+	file_invoice(f, "2026/03/02", "p1.xml", "P/1", "80.00", "ACME", NULL, "Pi", NULL, NULL);
+	file_invoice(f, "2026/03/02", "p2.xml", "P/2", "80.00", "ACME", NULL, "Pi", NULL, NULL);
+	static const char *const t[] = {"2026-03-03|80.00|za P/1", "2026-03-03|-12.00|prowizja", NULL};
+	file_statement(f, "2026/03/03", "s.json", t);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	update(f, lg, &run);
+	char ref[16], fee[16];
+	ref_of(f, "za P/1", ref);
+	ref_of(f, "prowizja", fee);
+	struct gerr err = {0};
+	const char *p2[] = {"P/2"};
+	assert_int_equal(ledger_decide(lg, "acme", PM_PAIR, ref, p2, 1, "test", NULL, &err), 0);
+	assert_int_equal(ledger_decide(lg, "acme", PM_DISMISS, fee, NULL, 0, "test", NULL, &err), 0);
+	/* naming unknown things is refused, saying why */
+	const char *none[] = {"P/9"};
+	assert_int_equal(ledger_decide(lg, "acme", PM_PAIR, ref, none, 1, "test", NULL, &err), -1);
+	assert_non_null(strstr(err.msg, "no invoice 'P/9'"));
+	assert_int_equal(ledger_decide(lg, "acme", PM_PAIR, "zzzzzz", p2, 1, "test", NULL, &err), -1);
+	update(f, lg, &run);
+	char *m = all_matches(f);
+	assert_non_null(strstr(m, "P/2 8000 person"));
+	assert_null(strstr(m, "P/1"));
+	assert_int_equal(ledger_rebuild(lg, f->t.spool, &f->acme, 1, &err), 0);
+	char *again = all_matches(f);
+	assert_string_equal(m, again);
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM transactions WHERE state = 'dismissed'"), 1);
+	/* undo: the rules decide again */
+	assert_int_equal(ledger_undecide(lg, "acme", ref, NULL, &err), 0);
+	update(f, lg, &run);
+	char *undone = all_matches(f);
+	assert_non_null(strstr(undone, "P/1 8000 number"));
+	free(undone);
+	free(db);
+	free(m);
+	free(again);
+	ledger_close(lg);
+}
+
+/* A register row (goniec.register/1) is an invoice like any other; what it says is paid
+ * counts, and "paid in full" closes the invoice. */
+static void test_register(void **state)
+{
+	struct fixture *f = *state;
+	const char *reg =
+		"{\"schema\": \"goniec.register/1\", \"invoices\": ["
+		"{\"line\": 2, \"number\": \"R/1\", \"direction\": \"sales\", \"gross\": \"300.00\", \"paid\": \"100.00\","
+		" \"counterparty\": {\"name\": \"Rho\", \"nip\": \"1234563218\"}},"
+		"{\"line\": 3, \"number\": \"R/2\", \"direction\": \"sales\", \"gross\": \"50.00\", \"paid\": \"50.00\","
+		" \"counterparty\": {\"name\": \"Rho\", \"nip\": \"1234563218\"}}]}";
+	file_doc(f, "2026/03/02", "acme-register", "rejestr.register.json", reg,
+		 json_pack("{s:s,s:s,s:s}", "company", "acme", "kind", "register", "type", "register"));
+	static const char *const t[] = {"2026-03-03|200.00|R/1", "2026-03-03|50.00|R/2", NULL};
+	file_statement(f, "2026/03/03", "s.json", t);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	update(f, lg, &run);
+	char *m = all_matches(f);
+	assert_non_null(strstr(m, "R/1 20000 number"));
+	assert_null(strstr(m, "R/2"));
+	free(m);
+	ledger_close(lg);
+}
+
+/* A ledger of schema 1 is migrated when opened; one newer than goniec knows is refused. */
+static void test_migration(void **state)
+{
+	struct fixture *f = *state;
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	setenv("GONIEC_LEDGER_SCHEMA", "1", 1);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	unsetenv("GONIEC_LEDGER_SCHEMA");
+	assert_int_equal(ledger_schema(lg), 1); /* unit tests are test builds: the hook works */
+	ledger_close(lg);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'balances'"), 0);
+	open_ledger(f, &lg);
+	assert_int_equal(ledger_schema(lg), LEDGER_SCHEMA);
+	ledger_close(lg);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'balances'"), 1);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	struct gerr err = {0};
+	assert_int_equal(ledger_open(f->t.state, LEDGER_WRITE, &lg, &err), -1);
+	assert_non_null(strstr(err.msg, "newer"));
+	free(db);
+}
+
+/* The status of every company: what is left for a person and the oldest of it. */
+static void test_status(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const t[] = {"2026-02-01|12.00|stare", "2026-03-03|13.00|nowe", NULL};
+	file_statement(f, "2026/03/03", "s.json", t);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	update(f, lg, &run);
+	ledger_close(lg);
+	struct gerr err = {0};
+	assert_int_equal(ledger_open(f->t.state, LEDGER_READ, &lg, &err), 0);
+	json_t *st = ledger_status_json(lg, "2026-03-31", &err);
+	assert_int_equal(json_array_size(st), 1);
+	json_t *c = json_array_get(st, 0);
+	assert_int_equal(json_integer_value(json_object_get(c, "unmatched")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(c, "oldest_unmatched"), "date")),
+			    "2026-02-01");
+	json_decref(st);
+	ledger_close(lg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_statement_and_invoices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_transaction_many_statements, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_invoice_many_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incremental_equals_rebuild, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
