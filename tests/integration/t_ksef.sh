@@ -115,7 +115,8 @@ check_eq "its direction" purchase "$(field direction)"
 check_eq "its KSeF number is the file's name" "$(basename "${sc%.xml.meta.json}")" "$(field ksef_number)"
 check_eq "the KSeF number was found by KSeF" ksef "$(field found.ksef_number.by)"
 check_eq "the factor's account" PL62101000000000001234567890 "$(field seller.account)"
-flat "$(grep -l '"number": "15/2024"' "$SPOOL"/*/*/*/acme-ksef/*.meta.json)"
+eur=$(grep -l '"number": "15/2024"' "$SPOOL"/*/*/*/acme-ksef/*.meta.json)
+flat "$eur"
 check_eq "the EUR invoice's VAT in PLN" 99.36 "$(field vat_pln)"
 check "every answer of the fixture kept to the OpenAPI" no_violations
 check_eq "the session was closed at the end" 1 "$(stat_of "['sessions_closed']")"
@@ -124,6 +125,39 @@ check_eq "the state file is the service user's only" 600 "$(stat -c %a "$STATE/k
 check "KSeF's key certificate is kept" test -s "$STATE/ksef-key.json"
 run status --json
 check "status shows the last invoice date seen" has '"last_issue_date": "2026-02-11"'
+
+# ---- the same FA(3) by another way: a folder (as from a mailbox) gets the same invoice -----
+mkdir -p "$T/drop"
+cp "$SAMPLES/ksef-fop-podstawowa-przyklad-4-eur.xml" "$T/drop/faktura-eur.xml"
+touch -d '1 minute ago' "$T/drop/faktura-eur.xml"
+cat >>"$CONF/acme.yaml" <<EOF
+  - name: acme-scans
+    type: folder
+    path: $T/drop
+    accept: [xml]
+    settle: 0s
+EOF
+run fetch --here acme-scans
+check "folder: the XML is filed" test $RC -eq 0
+# The invoice as the KSeF source filed it and as the folder did: equal but for the KSeF
+# number (only KSeF knows it) and where each field was found.
+same_invoice() {
+	python3 -c '
+import json, sys
+a, b = (json.load(open(p))["invoice"] for p in sys.argv[1:3])
+for inv in (a, b):
+    inv.pop("found", None)
+    inv.pop("ksef_number", None)
+if a != b:
+    print(json.dumps(a, sort_keys=True), json.dumps(b, sort_keys=True))
+sys.exit(a != b)' "$1" "$2"
+}
+from_folder=$(ls "$SPOOL"/*/*/*/acme-scans/*.meta.json)
+check "folder: the same invoice fields as from KSeF (one FA(3) reader)" same_invoice "$eur" "$from_folder"
+flat "$from_folder"
+check_eq "folder: the direction from the company's NIP" "purchase company.nip" \
+	"$(field direction) $(field found.direction.at)"
+check "folder: marked a copy of the invoice KSeF gave" grep -q '"duplicate_of": ".*acme-ksef/' "$from_folder"
 
 # ---- incremental: nothing twice, the new one once ----------------------------------------
 new_invoice() {   # new_invoice NUMBER NS FORM
@@ -138,10 +172,10 @@ EOF
 fixture invoices -X POST -d "{\"xml_b64\": \"$(new_invoice FV/NEW/1 http://crd.gov.pl/wzor/2025/06/25/13775/ 'FA (3)')\"}" >/dev/null
 run fetch --here
 check "second run: exit 0" test $RC -eq 0
-check_eq "second run: only the new invoice is added" 4 "$(count_docs "$SPOOL")"
+check_eq "second run: only the new invoice is added (4 from KSeF, 1 from the folder)" 5 "$(count_docs "$SPOOL")"
 check "second run: the new one is there" grep -q '"number": "FV/NEW/1"' $(find "$SPOOL" -name '*.meta.json')
 run fetch --here
-check_eq "third run: nothing new, nothing twice" 4 "$(count_docs "$SPOOL")"
+check_eq "third run: nothing new, nothing twice" 5 "$(count_docs "$SPOOL")"
 
 # ---- a non-FA(3) invoice (FA(2), which KSeF's TEST still stores) --------------------------
 fixture invoices -X POST -d "{\"xml_b64\": \"$(new_invoice FV/OLD/2 http://crd.gov.pl/wzor/2023/06/29/12648/ 'FA (2)')\"}" >/dev/null
@@ -184,6 +218,24 @@ check_eq "429: all five filed" 5 "$(count_docs "$SPOOL")"
 check_eq "pacing: one download a second kept, no 429 beyond the two forced" 2 "$(stat_of "['throttled']")"
 check "every answer of the fixture kept to the OpenAPI" no_violations
 check "pacing: five downloads at 1/s took at least 4 s" test $((SECONDS - start)) -ge 4
+
+# ---- a run killed mid-way: its session is kept (0600) and the next run goes on with it -------
+conf resume
+"$GONIEC" -c "$CONF" fetch --here >"$T/killed.out" 2>&1 &
+victim=$!
+# The first invoice is in (documents appear at once; sidecars with each page's sync).
+wait_for 30 bash -c "ls '$SPOOL'/*/*/*/acme-ksef/*.xml >/dev/null 2>&1"
+kill -9 "$victim" 2>/dev/null
+wait "$victim" 2>/dev/null
+check "killed run: the session file is left" test -f "$STATE/ksef-session.json"
+check_eq "killed run: the session file is the service user's only" 600 "$(stat -c %a "$STATE/ksef-session.json")"
+check "killed run: no token in the log" bash -c "! grep -q '$TOKEN' '$T/killed.out'"
+signins=$(stat_of "['auth']")
+run fetch --here
+check "next run: goes on with the session" has "going on with the session of an interrupted run"
+check_eq "next run: no new sign-in" "$signins" "$(stat_of "['auth']")"
+check_eq "next run: everything filed once" 5 "$(count_docs "$SPOOL")"
+check "next run: the session is closed and forgotten" test ! -e "$STATE/ksef-session.json"
 stop_ksef
 
 # ---- truncation: KSeF's record cap met past the first page -----------------------------------

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/statefile.h"
 #include "sources/ksef/crypto.h"
 #include "sources/ksef/isotime.h"
 
@@ -21,22 +22,15 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- state files --------------------------------------------------------------------- */
+/* ---- state files (core/statefile.h) ------------------------------------------------------ */
 
-/* A state file's object; NULL when it is missing, or damaged (then a warning). */
-static json_t *load_state(const char *dir, const char *name)
+/* A state file's object (empty when missing or damaged), or NULL when unreadable. */
+static json_t *load_state(const char *dir, const char *name, struct gerr *err)
 {
 	char *path = path_join(dir, name);
-	json_error_t je;
 	json_t *j = NULL;
-	if (access(path, F_OK) == 0) {
-		j = json_load_file(path, 0, &je);
-		if (!json_is_object(j)) {
-			log_warn("%s: damaged (%s); starting afresh", path, je.text);
-			json_decref(j);
-			j = NULL;
-		}
-	}
+	if (statefile_load(path, &j, err) < 0)
+		j = NULL;
 	free(path);
 	return j;
 }
@@ -44,9 +38,7 @@ static json_t *load_state(const char *dir, const char *name)
 static int save_state(const char *dir, const char *name, const json_t *obj, struct gerr *err)
 {
 	char *path = path_join(dir, name);
-	char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-	int rc = write_file_atomic(path, text, strlen(text), 0600, err);
-	free_secret(text);
+	int rc = statefile_save(path, obj, err);
 	free(path);
 	return rc;
 }
@@ -107,7 +99,9 @@ static bool key_in_force(const json_t *key, int64_t now)
 static json_t *public_key(struct ksef_client *c, const char *state_dir, bool refetch,
 			  struct gerr *err)
 {
-	json_t *key = refetch ? NULL : load_state(state_dir, KSEF_KEY_FILE), *list = NULL;
+	json_t *key = NULL, *list = NULL;
+	if (!refetch && !(key = load_state(state_dir, KSEF_KEY_FILE, err)))
+		return NULL;
 	if (key && key_in_force(key, wall_ms()))
 		return key;
 	json_decref(key);
@@ -163,7 +157,10 @@ static int save_session(const struct ksef_session *s, struct gerr *err)
 /* The session an earlier run of this source left (interrupted before it signed out). */
 static bool resume_session(struct ksef_session *s)
 {
-	json_t *j = load_state(s->state_dir, KSEF_SESSION_FILE);
+	struct gerr err = {0};
+	json_t *j = load_state(s->state_dir, KSEF_SESSION_FILE, &err);
+	if (!j && err.msg[0])
+		log_warn("%s", err.msg);
 	const char *ctx = json_string_value(json_object_get(j, "context"));
 	bool ok = ctx && strcmp(ctx, s->nip) == 0 &&
 		  take_token(json_object_get(j, "accessToken"), &s->access, &s->access_until) == 0 &&
@@ -199,7 +196,7 @@ static char *status_text(const json_t *status)
 
 /* Poll the operation until it is no longer in progress (code 100). */
 static int await_operation(struct ksef_client *c, const char *ref, const char *auth_token,
-			   bool *needs_person, struct gerr *err)
+			   struct gerr *err)
 {
 	char *path = xasprintf("/auth/%s", ref);
 	int64_t start = now_ms(), wait = 250;
@@ -214,8 +211,8 @@ static int await_operation(struct ksef_client *c, const char *ref, const char *a
 			rc = 0;
 		} else if (code != 100) {
 			char *why = status_text(status);
-			*needs_person = status_needs_person(code);
-			gerr_set(err, "KSeF refused the sign-in with the KSeF token: %s", why);
+			gerr_setk(err, status_needs_person(code) ? GERR_NEEDS_PERSON : GERR_TEMPORARY,
+				  "KSeF refused the sign-in with the KSeF token: %s", why);
 			free(why);
 		} else if (now_ms() - start > KSEF_AUTH_POLL_MAX_MS) {
 			gerr_set(err, "KSeF's sign-in %s was still in progress after %d s", ref,
@@ -286,8 +283,7 @@ static int redeem(struct ksef_client *c, struct ksef_session *s, const char *aut
 	return rc == 0 ? save_session(s, err) : rc;
 }
 
-static int sign_in_anew(struct ksef_client *c, struct ksef_session *s, bool *needs_person,
-			struct gerr *err)
+static int sign_in_anew(struct ksef_client *c, struct ksef_session *s, struct gerr *err)
 {
 	json_t *init = NULL;
 	bool unknown_key = false;
@@ -307,7 +303,7 @@ static int sign_in_anew(struct ksef_client *c, struct ksef_session *s, bool *nee
 	int rc = -1;
 	if (!ref || !auth_token)
 		gerr_set(err, "POST /auth/ksef-token: no referenceNumber and authenticationToken in the answer");
-	else if (await_operation(c, ref, auth_token, needs_person, err) == 0)
+	else if (await_operation(c, ref, auth_token, err) == 0)
 		rc = redeem(c, s, auth_token, err);
 	json_decref(init);
 	if (rc == 0)
@@ -333,7 +329,7 @@ static int refresh(struct ksef_client *c, struct ksef_session *s, struct gerr *e
 }
 
 int ksef_keep_access(struct ksef_client *c, struct ksef_session *s, bool expired,
-		     bool *needs_person, struct gerr *err)
+		     struct gerr *err)
 {
 	int64_t now = wall_ms();
 	if (s->access && !expired && s->access_until > now + KSEF_RENEW_BEFORE_MS)
@@ -344,23 +340,21 @@ int ksef_keep_access(struct ksef_client *c, struct ksef_session *s, bool expired
 			return rc;
 		log_info("KSeF: the refresh token was refused (%s); signing in again", err->msg);
 	}
-	return sign_in_anew(c, s, needs_person, err);
+	return sign_in_anew(c, s, err);
 }
 
-int ksef_sign_in(struct ksef_client *c, struct ksef_session *s, bool *needs_person,
-		 struct gerr *err)
+int ksef_sign_in(struct ksef_client *c, struct ksef_session *s, struct gerr *err)
 {
-	*needs_person = false;
 	if (resume_session(s))
 		log_info("KSeF: going on with the session of an interrupted run");
-	return ksef_keep_access(c, s, false, needs_person, err);
+	return ksef_keep_access(c, s, false, err);
 }
 
 void ksef_sign_out(struct ksef_client *c, struct ksef_session *s)
 {
 	const char *token = s->refresh ? s->refresh : s->access;
 	struct ksef_resp r;
-	struct gerr err;
+	struct gerr err = {0};
 	if (token) {
 		if (ksef_request(c, KSEF_OTHER, "DELETE", "/auth/sessions/current", token, NULL, &r,
 				 &err) < 0)

@@ -19,7 +19,9 @@
  *
  * Needing a person: a sign-in that KSeF ends with status 415 (no permissions), 425
  * (revoked), 450 (bad token: wrong, revoked, inactive), 460, 470 or 480 (blocked) is not
- * repeated: *needs_person is set and err holds KSeF's reason. 500 and 550 pass.
+ * repeated: err is of kind GERR_NEEDS_PERSON and holds KSeF's reason. 500 and 550 pass.
+ * The state files go through core/statefile.h (a damaged one is set aside: a new
+ * sign-in, a new key).
  *
  * Ownership: struct ksef_session owns its strings (ksef_session_free() wipes them).
  * Errors: -1 with err for a person; the token never appears in a message or a log.
@@ -47,12 +49,11 @@ struct ksef_session {
 };
 
 /* Have a valid access token: the saved session's, refreshed, or a new sign-in. */
-int ksef_sign_in(struct ksef_client *c, struct ksef_session *s, bool *needs_person,
-		 struct gerr *err);
+int ksef_sign_in(struct ksef_client *c, struct ksef_session *s, struct gerr *err);
 /* Before a request: renew the access token when it ends within KSEF_RENEW_BEFORE_MS, or
  * always when `expired` (KSeF answered 401). */
 int ksef_keep_access(struct ksef_client *c, struct ksef_session *s, bool expired,
-		     bool *needs_person, struct gerr *err);
+		     struct gerr *err);
 /* End the session at KSeF and forget it. Failures are logged, not returned. */
 void ksef_sign_out(struct ksef_client *c, struct ksef_session *s);
 void ksef_session_free(struct ksef_session *s);

@@ -1,16 +1,14 @@
 /* ksef/client — paced HTTP requests to the KSeF API (see client.h). */
 #include "sources/ksef/client.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "core/log.h"
+#include "core/net.h"
 
-#define RETRY_FIRST_MS 1000
 #define PACE_MARGIN_MS 50    /* our clock and the service's windows are not the same */
 
 /* The documented production limits (limity/limity-api.md): per second, minute, hour. */
@@ -182,9 +180,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	size_t len = size * nmemb;
 	char *v;
 	if ((v = header_value(data, len, "Retry-After"))) {
-		char *end;
-		long s = strtol(v, &end, 10);
-		r->retry_after_ms = *v && !*end && s >= 0 ? s * 1000 : -1;
+		r->retry_after_ms = net_retry_after(v, time(NULL));
 		free(v);
 	} else if ((v = header_value(data, len, "x-ms-meta-hash"))) {
 		free(r->hash);
@@ -193,22 +189,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	return len;
 }
 
-/* The one place the handle is set up: verified TLS, time-outs, no signals. */
+/* The handle for one request: the one libcurl setup (core/net.h), then this request's. */
 static void setup_handle(struct ksef_client *c, const char *url, struct ksef_resp *r)
 {
 	CURL *h = c->curl;
+	const struct net_opts opts = {.protocols = "https", .ca_file = c->ca_file,
+				      .user_agent = c->user_agent, .stall_s = 120};
 	curl_easy_reset(h);
+	net_setup(h, &opts);
 	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_file)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -249,13 +238,6 @@ static CURLcode perform(struct ksef_client *c, const char *method, const char *p
 	return rc;
 }
 
-static bool transient_curl(CURLcode rc)
-{
-	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
-	       rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
-	       rc == CURLE_PARTIAL_FILE || rc == CURLE_COULDNT_RESOLVE_HOST;
-}
-
 /* Wait `ms`, unless that passes the deadline. */
 static bool wait_within(struct ksef_client *c, int64_t ms)
 {
@@ -266,6 +248,21 @@ static bool wait_within(struct ksef_client *c, int64_t ms)
 	sleep_ms(ms);
 	c->waited_ms += ms;
 	return true;
+}
+
+/* Passing failures (no connection, a cut, 429, 5xx) are tried again on the one retry
+ * policy (core/net.h), with KSeF's Retry-After when it gave one. */
+static const struct net_retry retry_policy = {.max_attempts = KSEF_ATTEMPTS, .first_ms = 1000,
+					      .max_ms = 8000};
+
+/* "<method> <path>: <cause>", of the kind core/net.h gives it. */
+static int transfer_error(struct ksef_client *c, CURLcode rc, const char *method,
+			  const char *path, struct gerr *err)
+{
+	char *what = xasprintf("%s %s", method, path);
+	net_error(err, rc, c->errbuf, what);
+	free(what);
+	return -1;
 }
 
 int ksef_request(struct ksef_client *c, enum ksef_group g, const char *method, const char *path,
@@ -281,28 +278,23 @@ int ksef_request(struct ksef_client *c, enum ksef_group g, const char *method, c
 		/* Noted when the answer is in: KSeF received the request before that, so the
 		 * windows the service counts are never fuller than ours. */
 		ksef_pace_note(&c->pace[g], now_ms());
-		int64_t delay = (int64_t)RETRY_FIRST_MS << (attempt - 1);
+		bool again = rc == CURLE_OK ? net_status_transient(r->status) : net_transient(rc);
+		if (!again)
+			return rc == CURLE_OK ? 0 : transfer_error(c, rc, method, path, err);
+		int64_t delay = net_retry_delay(&retry_policy, attempt + 1,
+						rc == CURLE_OK ? r->retry_after_ms : -1);
 		if (rc == CURLE_OK && r->status == 429) {
 			c->throttled++;
-			delay = r->retry_after_ms >= 0 ? r->retry_after_ms : delay;
 			log_notice("KSeF: %s %s: too many requests, waiting %lld s as asked", method,
-				   path, (long long)(delay / 1000));
-		} else if (rc == CURLE_OK && r->status < 500) {
-			return 0;
-		} else if (rc != CURLE_OK && !transient_curl(rc)) {
-			return gerr_set(err, "%s %s: %s", method, path,
-					c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
+				   path, (long long)((delay >= 0 ? delay : 0) / 1000));
 		} else {
 			log_notice("KSeF: %s %s: %s; trying again", method, path,
 				   rc != CURLE_OK ? (c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc))
 						  : "server error");
 		}
-		if (attempt >= KSEF_ATTEMPTS || !wait_within(c, delay)) {
-			if (rc != CURLE_OK)
-				return gerr_set(err, "%s %s: %s", method, path,
-						c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
-			return 0;   /* the last answer (429, 5xx) is the caller's to word */
-		}
+		/* Given up: the last answer (429, 5xx) is the caller's to word. */
+		if (delay < 0 || !wait_within(c, delay))
+			return rc == CURLE_OK ? 0 : transfer_error(c, rc, method, path, err);
 	}
 }
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/statefile.h"
 #include "core/spool.h"
 #include "sources/ksef/isotime.h"
 #include "sources/ksef/sync.h"
@@ -141,19 +141,15 @@ static int ksef_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 
 /* ---- a run --------------------------------------------------------------------------- */
 
-static json_t *load_state(const char *dir)
+/* The high-water marks (core/statefile.h: a damaged file is set aside, and the subjects
+ * start from the history again; the dedupe index keeps anything from being filed twice). */
+static json_t *load_state(const char *dir, struct gerr *err)
 {
 	char *path = path_join(dir, KSEF_STATE_FILE);
-	json_error_t je;
-	json_t *j = json_load_file(path, 0, &je);
-	if (!j && access(path, F_OK) == 0)
-		log_warn("%s: damaged (%s); starting from the history again (nothing is filed twice)",
-			 path, je.text);
+	json_t *j = NULL;
+	if (statefile_load(path, &j, err) < 0)
+		j = NULL;
 	free(path);
-	if (!json_is_object(j)) {
-		json_decref(j);
-		j = json_object();
-	}
 	return j;
 }
 
@@ -161,7 +157,7 @@ static json_t *load_state(const char *dir)
 static void take_limits(struct ksef_client *c, struct ksef_session *s)
 {
 	json_t *limits = NULL;
-	struct gerr err;
+	struct gerr err = {0};
 	if (ksef_request_json(c, KSEF_OTHER, "GET", "/rate-limits", s->access, NULL, &limits, NULL,
 			      &err) == 0)
 		ksef_client_set_limits(c, limits);
@@ -176,21 +172,53 @@ static enum run_outcome sync_subjects(struct source_run *run, struct ksef_sync *
 {
 	const struct ksef_conf *c = run->src->typed;
 	unsigned failed_subjects = 0;
-	for (size_t i = 0; i < c->subjects.len && !sync->needs_person; i++) {
+	bool stop = false;
+	for (size_t i = 0; i < c->subjects.len && !stop; i++) {
 		struct gerr err = {0};
 		if (ksef_sync_subject(sync, c->subjects.items[i], history, &err) < 0) {
 			failed_subjects++;
-			log_error("%s: %s: %s", run->src->name, c->subjects.items[i], err.msg);
-			run->err = err;
+			gerr_prefix(&err, "%s", c->subjects.items[i]);
+			source_run_error(run, &err);
+			stop = err.kind == GERR_NEEDS_PERSON;
 		}
-		if (sync->client->out_of_time)
-			break;
+		stop |= sync->client->out_of_time;
 	}
-	if (sync->needs_person)
+	if (run->err.kind == GERR_NEEDS_PERSON && source_run_has_error(run))
 		return RUN_NEEDS_PERSON;
 	if (failed_subjects || run->stats.failed || sync->client->out_of_time)
 		return run->stats.filed || failed_subjects < c->subjects.len ? RUN_PARTIAL : RUN_FAILED;
 	return RUN_OK;
+}
+
+/* Signed in: the subjects, then signing out (with a minute past the deadline for it). */
+static enum run_outcome signed_in(struct source_run *run, struct ksef_client *client,
+				  struct ksef_session *session, int64_t history)
+{
+	const struct ksef_conf *c = run->src->typed;
+	struct ksef_sync sync = {.run = run, .client = client, .session = session,
+				 .environment = environments[c->environment]};
+	struct gerr err = {0};
+	enum run_outcome outcome = RUN_FAILED;
+	if (!(sync.state = load_state(run->state_dir, &err))) {
+		source_run_error(run, &err);
+	} else {
+		take_limits(client, session);
+		spool_batch(run->spool, true, NULL);
+		outcome = sync_subjects(run, &sync, history);
+		spool_batch(run->spool, false, NULL);
+		json_decref(sync.state);
+	}
+	client->deadline += DEADLINE_MARGIN_MS;
+	ksef_sign_out(client, session);
+	log_info("%s: %lu request(s) to KSeF, %lu answered 429, %lld s waited for its limits",
+		 run->src->name, client->requests, client->throttled,
+		 (long long)(client->waited_ms / 1000));
+	if (client->out_of_time && outcome == RUN_PARTIAL && !source_run_has_error(run)) {
+		gerr_set(&err, "KSeF's rate limits left no room for the rest before the run's time "
+			 "limit; the next run goes on from here");
+		source_run_error(run, &err);
+	}
+	return outcome;
 }
 
 static enum run_outcome ksef_run(struct source_run *run)
@@ -199,37 +227,28 @@ static enum run_outcome ksef_run(struct source_run *run)
 	const struct ksef_conf *c = src->typed;
 	struct ksef_client client;
 	struct ksef_session session = {.state_dir = run->state_dir, .nip = c->nip};
+	struct gerr err = {0};
 	char *token = NULL;
 	int64_t history = 0;
-	bool needs_person = false;
-	enum run_outcome outcome = RUN_FAILED;
+	enum run_outcome outcome;
 	history_start(c->history, time(NULL), &history);
-	if (secret_resolve(&c->token, &token, &run->err) < 0)
+	if (secret_resolve(&c->token, &token, &err) < 0) {
+		gerr_mark(&err, GERR_NEEDS_PERSON);
+		source_run_error(run, &err);
 		return RUN_NEEDS_PERSON;
+	}
 	session.token = token;
 	if (ksef_client_init(&client, ksef_base_url(c), c->ca_file, run->cfg->agent.user_agent,
-			     now_ms() + src->timeout * 1000 - DEADLINE_MARGIN_MS, &run->err) < 0) {
+			     now_ms() + src->timeout * 1000 - DEADLINE_MARGIN_MS, &err) < 0) {
+		source_run_error(run, &err);
 		free_secret(token);
 		return RUN_FAILED;
 	}
-	if (ksef_sign_in(&client, &session, &needs_person, &run->err) < 0) {
-		outcome = needs_person ? RUN_NEEDS_PERSON : RUN_FAILED;
+	if (ksef_sign_in(&client, &session, &err) < 0) {
+		source_run_error(run, &err);
+		outcome = run_outcome_of(&err);
 	} else {
-		struct ksef_sync sync = {.run = run, .client = &client, .session = &session,
-					 .environment = environments[c->environment],
-					 .company_nip = c->nip, .state = load_state(run->state_dir)};
-		take_limits(&client, &session);
-		spool_batch(run->spool, true, NULL);
-		outcome = sync_subjects(run, &sync, history);
-		spool_batch(run->spool, false, NULL);
-		json_decref(sync.state);
-		client.deadline += DEADLINE_MARGIN_MS;
-		ksef_sign_out(&client, &session);
-		log_info("%s: %lu request(s) to KSeF, %lu answered 429, %lld s waited for its limits",
-			 src->name, client.requests, client.throttled, (long long)(client.waited_ms / 1000));
-		if (client.out_of_time && outcome == RUN_PARTIAL && !run->err.msg[0])
-			gerr_set(&run->err, "KSeF's rate limits left no room for the rest before the "
-				 "run's time limit; the next run goes on from here");
+		outcome = signed_in(run, &client, &session, history);
 	}
 	ksef_session_free(&session);
 	ksef_client_free(&client);

@@ -8,9 +8,8 @@
 
 #include "core/dedupe.h"
 #include "core/log.h"
+#include "core/statefile.h"
 #include "sources/filing.h"
-#include "core/spool.h"
-#include "sources/invoice_xml.h"
 #include "sources/ksef/crypto.h"
 #include "sources/ksef/isotime.h"
 
@@ -41,7 +40,7 @@ static int call(struct ksef_sync *s, enum ksef_group g, const char *method, cons
 		const char *body, struct ksef_resp *r, struct gerr *err)
 {
 	for (int attempt = 0;; attempt++) {
-		if (ksef_keep_access(s->client, s->session, attempt > 0, &s->needs_person, err) < 0)
+		if (ksef_keep_access(s->client, s->session, attempt > 0, err) < 0)
 			return -1;
 		if (ksef_request(s->client, g, method, path, s->session->access, body, r, err) < 0)
 			return -1;
@@ -121,24 +120,22 @@ static json_t *given_invoice(const struct walk *w, const char *number)
 			 "direction", "by", "source", "at", why);
 }
 
+/* File the XML through the one filing path (sources/filing.h). The sidecar's `invoice`
+ * is the "xml" enricher's work (sources/invoice_xml.h reads the FA(3)); the source gives
+ * what only KSeF knows: the number and the direction. */
 static int file_invoice(struct walk *w, const json_t *meta, const char *number,
 			const struct ksef_resp *r, struct gerr *err)
 {
-	struct source_run *run = w->s->run;
 	json_t *given = given_invoice(w, number);
-	json_t *inv = invoice_xml_json(r->body.data, r->body.len, true, given,
-				       w->s->company_nip);
 	json_t *origin = json_pack("{s:{s:s, s:s, s:s, s:O?, s:O?}}", "ksef", "ksef_number", number,
 				   "subject", w->subject, "environment", w->s->environment,
 				   "permanent_storage_date", json_object_get(meta, "permanentStorageDate"),
 				   "invoice_hash", json_object_get(meta, "invoiceHash"));
 	char *name = xasprintf("%s.xml", number);
-	const struct filing_doc doc = {
-		.name_hint = name, .label = number, .kind = "invoice", .source_id = number,
-		.origin = origin, .invoice = inv,
-	};
+	const struct filing_doc doc = {.name_hint = name, .label = number, .source_id = number,
+				       .kind = "invoice", .origin = origin, .invoice = given};
 	enum spool_status status;
-	int rc = filing_buffer(run, &doc, r->body.data, r->body.len, &status, err);
+	int rc = filing_buffer(w->s->run, &doc, r->body.data, r->body.len, &status, err);
 	if (rc == 0 && status == SPOOL_FILED) {
 		w->filed++;
 		json_object_set_new(w->st, "filed", json_integer(
@@ -146,7 +143,6 @@ static int file_invoice(struct walk *w, const json_t *meta, const char *number,
 	}
 	free(name);
 	json_decref(origin);
-	json_decref(inv);
 	json_decref(given);
 	return rc;
 }
@@ -205,22 +201,21 @@ static int take(struct walk *w, const json_t *meta, struct gerr *err)
 	if (!ksef_number_ok(number)) {
 		run->stats.failed++;
 		w->stalled = true;
-		log_error("%s: KSeF listed an invoice without a valid ksefNumber", run->src->name);
+		gerr_setk(&e, GERR_PERMANENT, "KSeF listed an invoice without a valid ksefNumber");
+		source_run_error(run, &e);
 		return 0;
 	}
 	if (dedupe_has_id(run->dedupe, number)) {
 		run->stats.duplicates++;
 		w->known++;
 	} else if (download(w, meta, number, &e) < 0) {
-		if (w->s->client->out_of_time || w->s->needs_person) {
+		if (w->s->client->out_of_time || e.kind == GERR_NEEDS_PERSON) {
 			*err = e;
 			return -1;
 		}
 		run->stats.failed++;
 		w->stalled = true;
-		log_error("%s: %s", run->src->name, e.msg);
-		if (!run->err.msg[0])
-			run->err = e;
+		source_run_error(run, &e);
 		return 0;
 	}
 	note_dates(w, meta);
@@ -233,9 +228,7 @@ static int take(struct walk *w, const json_t *meta, struct gerr *err)
 static int save_state(struct ksef_sync *s, struct gerr *err)
 {
 	char *path = path_join(s->run->state_dir, KSEF_STATE_FILE);
-	char *text = json_dumps(s->state, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int rc = write_file_atomic(path, text, strlen(text), 0600, err);
-	free(text);
+	int rc = statefile_save(path, s->state, err);
 	free(path);
 	return rc;
 }

@@ -12,9 +12,10 @@
  *   hasMore and isTruncated       KSeF's 10 000-record cap: the window starts again from
  *                                 the last record's date, pageOffset 0.
  * Each invoice not filed before (the dedupe index knows its KSeF number) is downloaded
- * (GET /invoices/ksef/{ksefNumber}), checked against the metadata's SHA-256, and filed as
- * "<ksefNumber>.xml" with the sidecar's `invoice` (sources/invoice_xml.h: the FA(3)
- * fields, KSeF's number, the direction) and origin.ksef.
+ * (GET /invoices/ksef/{ksefNumber}), checked against the metadata's SHA-256, and filed
+ * through sources/filing.h as "<ksefNumber>.xml" with origin.ksef and what only KSeF
+ * knows of it (its number, the direction); the "xml" enricher reads the FA(3) into the
+ * sidecar's `invoice` as it does for an XML from any source.
  *
  * High-water mark (state file ksef-state.json, per subject): it moves to the date of the
  * last invoice handled while none before it failed, and to KSeF's
@@ -26,9 +27,10 @@
  * `goniec status`.
  *
  * Ownership: struct ksef_sync borrows everything; the state object is the caller's.
- * Errors: -1 with err for a person when the subject could not be listed; *needs_person in
- * the sync when KSeF refused the sign-in. Invoices that fail are counted in
- * run->stats.failed and logged, and do not stop the subject.
+ * Errors: -1 with err for a person when the subject could not be listed or the run must
+ * stop (KSeF refused the sign-in: GERR_NEEDS_PERSON; the rate limits leave no time).
+ * Invoices that fail are counted in run->stats.failed and reported with
+ * source_run_error(), and do not stop the subject.
  */
 #ifndef GONIEC_KSEF_SYNC_H
 #define GONIEC_KSEF_SYNC_H
@@ -49,9 +51,7 @@ struct ksef_sync {
 	struct ksef_client *client;
 	struct ksef_session *session;
 	const char *environment;     /* "prod", "demo", "test": for origin.ksef */
-	const char *company_nip;
 	json_t *state;               /* ksef-state.json, changed in place */
-	bool needs_person;
 };
 
 /* "purchase" or "sales"; history_start: where a first run begins (ms since 1970). */
