@@ -1,7 +1,9 @@
 /* Unit tests of what modern portal logins need, each alone: PKCE against RFC 7636's
  * example (appendix B), Base64/base64url (RFC 4648 test vectors and hostile text), a
  * JWT's payload claims, a code in a redirect's query or fragment, the json/url/base64
- * template filters on a password with '"' and '\', and trace masking and replay. */
+ * template filters on a password with '"' and '\', trace masking and replay, and through
+ * a replayed trace: forms that submit themselves, a Base64 PDF inside JSON, a page that
+ * needs JavaScript. */
 #include "testutil.h"
 
 #include <fcntl.h>
@@ -11,6 +13,7 @@
 #include "core/template.h"
 #include "sources/portal/extract.h"
 #include "sources/portal/pkce.h"
+#include "sources/portal/tools.h"
 #include "sources/portal/trace.h"
 
 static void test_pkce_rfc7636(void **state)
@@ -202,7 +205,7 @@ static void test_trace_mask_and_replay(void **state)
 	(void)state;
 	char *dir = scratch_dir();
 	struct gerr err = {0};
-	struct trace *t = trace_start(dir, "demo", &err);
+	struct trace *t = trace_start(dir, "demo", "https://ebok.example.pl", &err);
 	char *token = jwt("{\"sub\":\"u1\"}");
 	struct strlist hdrs = {0};
 	char *auth = xasprintf("Authorization: Bearer %s", token);
@@ -246,6 +249,8 @@ static void test_trace_mask_and_replay(void **state)
 	/* replay: the same requests in order; a masked value matches any */
 	t = trace_load(dir, &err);
 	assert_non_null(t);
+	assert_string_equal(trace_base_url(t), "https://ebok.example.pl");
+	assert_int_equal(strlen(trace_recorded(t)), 25);
 	struct http_response got = {0};
 	assert_int_equal(trace_replay(t, &c1, -1, &got, &err), 0);
 	assert_int_equal(got.status, 200);
@@ -299,6 +304,82 @@ static void test_trace_hostile(void **state)
 	}
 }
 
+/* Run the recipe text against the exchanges (a JSON array) with `goniec recipe test`'s
+ * replay; what it prints is returned (owned by the caller). */
+static char *replayed(const char *recipe, const char *exchanges, int *rc)
+{
+	char *dir = scratch_dir(), *out = NULL;
+	char *rpath = xasprintf("%s/r.yaml", dir), *tpath = xasprintf("%s/trace.json", dir);
+	char *trace = xasprintf("{\"format\":\"goniec.trace/1\",\"recipe\":\"r\","
+				"\"recorded\":\"2026-11-30T08:00:00+01:00\",\"exchanges\":%s}", exchanges);
+	size_t len = 0;
+	write_text(rpath, recipe);
+	write_text(tpath, trace);
+	FILE *f = open_memstream(&out, &len);
+	*rc = portal_recipe_test(rpath, dir, f);
+	fclose(f);
+	rm_rf(dir);
+	free(trace);
+	free(tpath);
+	free(rpath);
+	free(dir);
+	return out;
+}
+
+/* A SAML-style page that submits its own form (auto_submit), a JSON list, and a PDF
+ * delivered as Base64 inside JSON; then a page that needs JavaScript to show anything. */
+static void test_replayed_steps(void **state)
+{
+	(void)state;
+	static const char recipe[] =
+		"title: replay\nbase_url: https://sso.example.pl\n"
+		"login:\n"
+		"  - name: SAML login\n"
+		"    request: {url: /login, auto_submit: true}\n"
+		"    capture: {token: {jsonpath: \"$.token\"}}\n"
+		"fetch:\n"
+		"  - request: /api/invoices\n"
+		"  - documents:\n"
+		"      items: {jsonpath: \"$.docs[*]\"}\n"
+		"      fields: {id: {jsonpath: \"$.id\"}, number: {jsonpath: \"$.nr\"}}\n"
+		"      download: {url: \"/api/invoices/{doc.id}/pdf\", base64: {jsonpath: \"$.content\"}}\n";
+	char *pdf = b64_encode("%PDF-1.4\n%%EOF\n", 15);
+	char *exchanges = xasprintf(
+		"[{\"method\":\"GET\",\"url\":\"https://sso.example.pl/login\",\"status\":200,"
+		"\"content_type\":\"text/html\",\"body\":\"<html><body onload=\\\"document.forms[0]"
+		".submit()\\\"><form method=\\\"post\\\" action=\\\"/saml/acs\\\"><input type=\\\""
+		"hidden\\\" name=\\\"SAMLResponse\\\" value=\\\"PHNhbWw+\\\"></form></body></html>\"},"
+		"{\"method\":\"POST\",\"url\":\"https://sso.example.pl/saml/acs\",\"status\":200,"
+		"\"content_type\":\"application/json\",\"body\":\"{\\\"token\\\":\\\"t1\\\"}\"},"
+		"{\"method\":\"GET\",\"url\":\"https://sso.example.pl/api/invoices\",\"status\":200,"
+		"\"content_type\":\"application/json\",\"body\":\"{\\\"docs\\\":[{\\\"id\\\":\\\"7\\\","
+		"\\\"nr\\\":\\\"FV/7/2026\\\"}]}\"},"
+		"{\"method\":\"GET\",\"url\":\"https://sso.example.pl/api/invoices/7/pdf\",\"status\":200,"
+		"\"content_type\":\"application/json\",\"body\":\"{\\\"content\\\":\\\"%s\\\"}\"}]", pdf);
+	int rc;
+	char *out = replayed(recipe, exchanges, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "document 7  number FV/7/2026: 15 bytes, a PDF"));
+	assert_non_null(strstr(out, "ok: 0 point(s), 1 document(s) listed, 1 downloaded as PDFs, "
+				    "0 failed; 4 of 4 requests of the trace replayed"));
+	free(out);
+	free(exchanges);
+	free(pdf);
+
+	static const char shell[] =
+		"[{\"method\":\"GET\",\"url\":\"https://sso.example.pl/login\",\"status\":200,"
+		"\"content_type\":\"text/html\",\"body\":\"<html><body><noscript>W\\u0142\\u0105cz "
+		"JavaScript</noscript><div id=\\\"root\\\"></div><script src=\\\"/app.js\\\">"
+		"</script></body></html>\"}]";
+	static const char form_recipe[] =
+		"title: replay\nbase_url: https://sso.example.pl\n"
+		"login:\n  - {request: /login, expect: {xpath: \"//form\"}}\nfetch: []\n";
+	out = replayed(form_recipe, shell, &rc);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "failed: needs_javascript: the page needs JavaScript"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_trace_mask_and_replay),
 		cmocka_unit_test(test_trace_hostile),
+		cmocka_unit_test(test_replayed_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -262,20 +262,41 @@ static void put(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
+/* The invoice's field k was found on the portal's list page, by the recipe's field `at`. */
+static void mark_found(json_t *inv, const char *k, const char *at)
+{
+	json_t *found = json_object_get(inv, "found");
+	if (!found)
+		json_object_set_new(inv, "found", found = json_object());
+	json_object_set_new(found, k, json_pack("{s:s, s:s}", "by", "portal", "at", at));
+}
+
+static void put_found(json_t *inv, const char *k, const char *v, const char *at)
+{
+	if (!v)
+		return;
+	json_object_set_new(inv, k, json_string(v));
+	mark_found(inv, k, at);
+}
+
+/* The sidecar's invoice: what the portal's list says (formats/invoice.h, by "portal");
+ * the PDF's text adds what it does not (sources/invoice_enrich.h). */
 static json_t *invoice_json(const struct doc_info *d)
 {
 	json_t *inv = json_object();
-	put(inv, "number", d->number);
-	put(inv, "issue_date", d->issue_date);
-	put(inv, "due_date", d->due_date);
-	put(inv, "gross", d->gross);
-	put(inv, "net", d->net);
-	put(inv, "currency", d->currency ? d->currency : d->gross ? "PLN" : NULL);
+	put_found(inv, "number", d->number, "number");
+	put_found(inv, "issue_date", d->issue_date, "issue_date");
+	put_found(inv, "due_date", d->due_date, "due_date");
+	put_found(inv, "gross", d->gross, "gross");
+	put_found(inv, "net", d->net, "net");
+	put_found(inv, "currency", d->currency ? d->currency : d->gross ? "PLN" : NULL,
+		  d->currency ? "currency" : "gross");
 	if (d->period_from || d->period_to) {
 		json_t *per = json_object();
 		put(per, "from", d->period_from);
 		put(per, "to", d->period_to);
 		json_object_set_new(inv, "period", per);
+		mark_found(inv, "period", "period_from");
 	}
 	return inv;
 }
@@ -608,7 +629,7 @@ static enum run_outcome portal_run(struct source_run *run)
 		goto out;
 	set_builtins(&e, pc, password);
 	ls.password = password;
-	if (run->trace_dir && !(e.trace = trace_start(run->trace_dir, r->id, &run->err))) {
+	if (run->trace_dir && !(e.trace = trace_start(run->trace_dir, r->id, r->base_url, &run->err))) {
 		engine_free(&e);
 		goto out;
 	}

@@ -284,6 +284,10 @@ int portal_recipe_test(const char *file, const char *trace_dir, FILE *out)
 			fprintf(stderr, "goniec: %s\n", err.msg);
 		goto out;
 	}
+	if (trace_base_url(t)) { /* replayed against the address it was recorded from */
+		free(r->base_url);
+		r->base_url = xstrdup(trace_base_url(t));
+	}
 	if (engine_init(&e, r, &o, &hooks, NULL, &err) < 0) {
 		fprintf(stderr, "goniec: %s\n", err.msg);
 		goto out;
@@ -293,7 +297,10 @@ int portal_recipe_test(const char *file, const char *trace_dir, FILE *out)
 	vars_set(&e.vars, "password", "\xc2\xab" "masked:password" "\xc2\xbb", VAR_SECRET);
 	vars_set(&e.vars, "phone", "+48000000000", 0);
 	vars_set(&e.vars, "base_url", r->base_url, 0);
-	vars_set(&e.vars, "today", "2026-01-01", 0);
+	char today[11] = "2026-01-01"; /* the day it was recorded: the recipe asked for it */
+	if (trace_recorded(t) && strlen(trace_recorded(t)) >= 10)
+		snprintf(today, sizeof today, "%.10s", trace_recorded(t));
+	vars_set(&e.vars, "today", today, 0);
 	stand_ins(&e, &r->login);
 	enum portal_error pe = engine_run(&e, &r->login, 0);
 	if (pe == PE_NONE)

@@ -76,7 +76,8 @@ void trace_free(struct trace *t)
 
 /* ---- recording ------------------------------------------------------------------- */
 
-struct trace *trace_start(const char *dir, const char *recipe_id, struct gerr *err)
+struct trace *trace_start(const char *dir, const char *recipe_id, const char *base_url,
+			  struct gerr *err)
 {
 	char when[32];
 	if (mkdir_p(dir, 0700, err) < 0)
@@ -84,8 +85,8 @@ struct trace *trace_start(const char *dir, const char *recipe_id, struct gerr *e
 	struct trace *t = xcalloc(1, sizeof(*t));
 	t->dir = xstrdup(dir);
 	format_iso_time(time(NULL), when);
-	t->root = json_pack("{s:s,s:s,s:s,s:[]}", "format", TRACE_FORMAT, "recipe", recipe_id,
-			    "recorded", when, "exchanges");
+	t->root = json_pack("{s:s,s:s,s:s,s:s?,s:[]}", "format", TRACE_FORMAT, "recipe", recipe_id,
+			    "recorded", when, "base_url", base_url, "exchanges");
 	t->exchanges = json_object_get(t->root, "exchanges");
 	return t;
 }
@@ -479,6 +480,16 @@ struct trace *trace_parse(const char *text, size_t len, const char *dir, struct 
 	return t;
 }
 
+const char *trace_base_url(const struct trace *t)
+{
+	return json_string_value(json_object_get(t->root, "base_url"));
+}
+
+const char *trace_recorded(const struct trace *t)
+{
+	return json_string_value(json_object_get(t->root, "recorded"));
+}
+
 struct trace *trace_load(const char *dir, struct gerr *err)
 {
 	char *path = path_join(dir, "trace.json"), *text;
@@ -561,9 +572,9 @@ int trace_replay(struct trace *t, const struct http_call *c, int fd, struct http
 	} else if (strcmp(json_string_value(json_object_get(x, "method")), method) != 0 ||
 		   !url_matches(json_string_value(json_object_get(x, "url")), c->url)) {
 		char *had = http_url_for_message(json_string_value(json_object_get(x, "url")));
-		rc = gerr_set(err, "request %zu of the trace is %s %s; the recipe asks for %s %s",
+		rc = gerr_set(err, "request %zu of the trace is %s %s; the recipe asks for %s %s%s",
 			      t->pos + 1, json_string_value(json_object_get(x, "method")), had,
-			      method, want);
+			      method, want, strcmp(had, want) == 0 ? " with another query" : "");
 		free(had);
 	}
 	free(want);

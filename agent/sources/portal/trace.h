@@ -3,6 +3,7 @@
  *
  * A trace is a directory (mode 0700): trace.json (mode 0600) —
  *   {"format": "goniec.trace/1", "recipe": "<provider>", "recorded": "<ISO time>",
+ *    "base_url": "<the portal address of the run>",
  *    "exchanges": [{"method", "url", "request": {"headers": [...], "body": "..."},
  *                   "status", "url_after", "content_type", "headers": [...],
  *                   "body": "<text>" | "body_file": "NNNN.bin"}, ...]}
@@ -34,13 +35,18 @@
 
 struct trace;
 
-/* Start recording into dir (created 0700). */
-struct trace *trace_start(const char *dir, const char *recipe_id, struct gerr *err);
+/* Start recording into dir (created 0700) a run of recipe_id against base_url. */
+struct trace *trace_start(const char *dir, const char *recipe_id, const char *base_url,
+			  struct gerr *err);
 /* Load dir/trace.json for a replay. */
 struct trace *trace_load(const char *dir, struct gerr *err);
 /* Parse a trace's text (dir: where its body files are, may be NULL). */
 struct trace *trace_parse(const char *text, size_t len, const char *dir, struct gerr *err);
 void trace_free(struct trace *t);
+/* The portal address the trace was recorded against (a test instance's, say), or NULL. */
+const char *trace_base_url(const struct trace *t);
+/* When it was recorded ("YYYY-MM-DDTHH:MM:SS+hh:mm"), or NULL. */
+const char *trace_recorded(const struct trace *t);
 
 bool trace_replaying(const struct trace *t);
 /* Does a variable's or field's name say it holds a secret (password, pin, token, code,
