@@ -112,9 +112,11 @@ $(OBJS) $(HOOK_OBJS): $(PATHS_STAMP)
 # ---- tests ---------------------------------------------------------------------------
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
+# Builds run on every core (JOBS); the tests spread over them too (tests/run-all.sh).
+JOBS ?= $(shell nproc)
 check: deps-check
-	@$(MAKE) --no-print-directory all $(UNIT_BINS)
-	@$(MAKE) --no-print-directory asan-build
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory -j$(JOBS) asan-build
 	@tests/run-all.sh $(BUILD) build-asan
 
 unit: all $(UNIT_BINS)
@@ -133,11 +135,23 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_SECONDS ?= 120
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 
-build-fuzz/%: tests/fuzz/%.c $(SRCS)
+# The program's objects are compiled once for all targets (instrumented, without
+# libFuzzer's main); each target links them with its own entry point.
+FUZZ_CFLAGS := $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-command-line-argument -DGONIEC_FUZZING
+FUZZ_OBJS  := $(LIBOBJS:$(BUILD)/%=build-fuzz/obj/%)
+
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(subst fuzzer,fuzzer-no-link,$(FUZZ_FLAGS)) -MMD -MP -c -o $@ $<
+
+-include $(FUZZ_OBJS:.o=.d)
+.SECONDARY: $(FUZZ_OBJS)
+
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p build-fuzz
 	@echo "  FUZZ  $@"
-	@$(FUZZ_CC) $(CPPFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-unused-command-line-argument $(FUZZ_FLAGS) \
-	    -DGONIEC_FUZZING -o $@ $< $(filter-out agent/main.c,$(SRCS)) $(LDLIBS)
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
 
 fuzz-smoke: $(FUZZ_BINS)
 	@tests/run-fuzz.sh 10 $(FUZZ_BINS)

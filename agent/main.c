@@ -12,6 +12,7 @@ int main(int argc, char **argv)
 		{"confdir", required_argument, NULL, 'c'},
 		{"spool", required_argument, NULL, 'S'},
 		{"state", required_argument, NULL, 'T'},
+		{"shard", required_argument, NULL, 'H'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -26,6 +27,7 @@ int main(int argc, char **argv)
 		case 'c': cli.confdir = optarg; break;
 		case 'S': cli.spool_dir = optarg; break;
 		case 'T': cli.state_dir = optarg; break;
+		case 'H': cli.shard = optarg; break;
 		case 'v': cli.verbose++; break;
 		case 'q': cli.verbose = -1; break;
 		case 'h': cli_usage(stdout); return EXIT_OK;

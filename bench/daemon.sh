@@ -1,51 +1,88 @@
 #!/bin/bash
-# The daemon with a conf.d of 1,000 folder sources (one file of 100 sources each, each
-# source's folder holding one small PDF): `goniec check` time, daemon start time (launch
-# until the control socket answers `status`), the master's memory at rest, the time for
-# the daemon to run all 1,000 sources once (`goniec fetch` through the socket, default
-# number of workers), and the master's memory after that. On /var/tmp (a real disk).
+# The daemon with many folder sources (files of 100 sources each, one company per file;
+# each source's folder holds one small PDF; `schedule: manual`), on /var/tmp (a real
+# disk):
+#   - `goniec check` of 15, 1,500 and N sources (CPU; loading must grow linearly);
+#   - daemon start (launch until the control socket answers `status`), master memory;
+#   - the cost of one run through the daemon with 15 and with N sources in conf.d, each
+#     filing one new document: the worker's CPU (the master's children's CPU before and
+#     after `goniec fetch NAME`, median of RUNS) and the wall time of the fetch;
+#   - all N sources run once (`goniec fetch` through the socket, default workers);
+#   - master memory after, and `goniec status` / `status --json` (wall and CPU).
+# N=BENCH_DAEMON_SOURCES (default 15000), RUNS=BENCH_DAEMON_RUNS (default 9).
 set -eu
 GONIEC=${GONIEC:-$(cd "$(dirname "$0")/.." && pwd)/build/goniec}
-N=${BENCH_DAEMON_SOURCES:-1000}
+N=${BENCH_DAEMON_SOURCES:-15000}
+RUNS=${BENCH_DAEMON_RUNS:-9}
 base=$(mktemp -d /var/tmp/goniec-bench-daemon.XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$base"' EXIT
-mkdir -p "$base/conf.d" "$base/in"
-printf 'agent: {spool: %s/spool, state: %s/state}\n' "$base" "$base" >"$base/conf.d/00-agent.yaml"
-python3 - "$base" "$N" <<'PY'
-import os, sys
-base, n = sys.argv[1], int(sys.argv[2])
-for f in range(0, n, 100):
-    with open(f"{base}/conf.d/{f // 100 + 10:03d}-sources.yaml", "w") as out:
-        out.write("sources:\n")
-        for i in range(f, min(f + 100, n)):
-            d = f"{base}/in/s{i:04d}"
-            os.makedirs(d)
-            with open(f"{d}/FV-{i}.pdf", "wb") as p:
-                p.write(b"%PDF-1.4\n" + os.urandom(2000) + b"\n%%EOF\n")
-            out.write(f"  - {{name: s{i:04d}, type: folder, path: {d}, settle: 0s, schedule: manual}}\n")
-PY
+
+# make_conf DIR COUNT: COUNT folder sources with one 2 KB PDF each.
+make_conf() { python3 "$(dirname "$0")/../tests/fixtures/many_sources.py" "$1" "$2" "" 2000; }
 ms() { date +%s%N | cut -b1-13; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# CPU ms of a command (user + system, children included).
+cpu_ms() {
+	local TIMEFORMAT='%3U %3S'
+	{ time "$@" >/dev/null 2>&1; } 2>&1 | awk '{printf "%d", ($1 + $2) * 1000}'
+}
+# The master's children's CPU so far (finished workers), in ms.
+children_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($16 + $17) * 1000 / hz}' "/proc/$1/stat"; }
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+start_daemon() { # DIR
+	"$GONIEC" -q -c "$1/conf.d" run 2>"$1/daemon.log" &
+	pid=$!
+	until [ -S "$1/state/control.sock" ] && "$GONIEC" -q -c "$1/conf.d" status --json >/dev/null 2>&1; do
+		sleep 0.02
+	done
+}
+stop_daemon() { kill "$pid"; wait "$pid" || true; pid=; }
+# One source run again and again through the daemon: "worker CPU ms, fetch wall ms".
+one_run() { # DIR
+	local w=() f=() i a t0
+	for i in $(seq "$RUNS"); do
+		printf '%%PDF-1.4\n%s\n%%%%EOF\n' "$i-$RANDOM" >"$1/in/s00007/FV-again-$i.pdf"
+		a=$(children_ms "$pid")
+		t0=$(ms)
+		"$GONIEC" -q -c "$1/conf.d" fetch s00007 >/dev/null
+		f+=($(($(ms) - t0)))
+		w+=($(($(children_ms "$pid") - a)))
+	done
+	echo "$(printf '%s\n' "${w[@]}" | median) ms CPU, $(printf '%s\n' "${f[@]}" | median) ms wall"
+}
 
-t0=$(ms); "$GONIEC" -q -c "$base/conf.d" check >/dev/null; t1=$(ms)
-echo "check ($N sources): $((t1 - t0)) ms"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+for n in 15 1500 "$N"; do
+	make_conf "$base/c$n" "$n"
+	c=()
+	for i in 1 2 3 4 5; do c+=("$(cpu_ms "$GONIEC" -q -c "$base/c$n/conf.d" check)"); done
+	echo "check ($n sources): $(printf '%s\n' "${c[@]}" | median) ms CPU (median of 5)"
+done
 
+start_daemon "$base/c15"
+echo "one run with 15 sources in conf.d: $(one_run "$base/c15") (median of $RUNS)"
+stop_daemon
+
+d=$base/c$N
 t0=$(ms)
-"$GONIEC" -q -c "$base/conf.d" run 2>"$base/daemon.log" &
-pid=$!
-until "$GONIEC" -q -c "$base/conf.d" status --json >/dev/null 2>&1 &&
-	[ -S "$base/state/control.sock" ]; do sleep 0.02; done
-t1=$(ms)
-echo "daemon start until it answers: $((t1 - t0)) ms"
+start_daemon "$d"
+echo "daemon start ($N sources) until it answers: $(($(ms) - t0)) ms"
 sleep 1
 echo "master RSS at rest: $(rss_mib "$pid") MiB"
-
+echo "one run with $N sources in conf.d: $(one_run "$d") (median of $RUNS)"
+a=$(children_ms "$pid")
 t0=$(ms)
-"$GONIEC" -q -c "$base/conf.d" fetch >"$base/fetch.out"
+"$GONIEC" -q -c "$d/conf.d" fetch >"$d/fetch.out"
 t1=$(ms)
-ok=$(grep -c ': ok' "$base/fetch.out" || true)
-filed=$(find "$base/spool" -name '*.meta.json' | wc -l)
-echo "run all $N sources once (4 workers): $((t1 - t0)) ms ($ok ok, $filed documents filed)"
+ok=$(grep -c ': ok' "$d/fetch.out" || true)
+filed=$(find "$d/spool" -name '*.meta.json' | wc -l)
+echo "run all $N sources once (default workers): $((t1 - t0)) ms ($ok ok, $filed documents;" \
+	"workers' CPU $(($(children_ms "$pid") - a)) ms; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "master RSS after the runs: $(rss_mib "$pid") MiB"
-kill "$pid"; wait "$pid" || true; pid=
+for opt in "" --json; do
+	t0=$(ms)
+	c=$(cpu_ms "$GONIEC" -q -c "$d/conf.d" status $opt)
+	echo "status $opt ($N sources): $(($(ms) - t0)) ms wall, $c ms CPU"
+done
+stop_daemon

@@ -25,7 +25,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 run unit-asan tests/run-unit.sh "$asan" unit-asan
 run integration-asan env GONIEC="$PWD/$asan/goniec" GONIEC_ASAN=1 tests/integration/run.sh integration-asan
 if command -v clang >/dev/null && [ -z "${NO_FUZZ:-}" ]; then
-	run fuzz make --no-print-directory fuzz-smoke
+	run fuzz make --no-print-directory -j"$(nproc)" fuzz-smoke
 fi
 echo "all: $total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ]

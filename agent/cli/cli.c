@@ -54,13 +54,16 @@ static const struct command commands[] = {
 	 "without a text layer shows \"text: none\". See docs/invoices.md.\n"
 	 "  --json   print one JSON array, an object per file\n"
 	 "  --text   also print the text the rules read (columns kept as on the page)\n"
-	 "  --time-limit T, --memory-limit SIZE  for each PDF (default 20s, 512MiB)\n"
-	 "Exits 1 when a file could not be read at all, 2 when the rules have errors.\n"},
+	 "  --time-limit T, --memory-limit SIZE  for each PDF (default: agent.pdf's time\n"
+	 "           and memory in conf.d, 20s and 512MiB unless set there)\n"
+	 "Exits 1 when a file could not be read at all, 2 when conf.d or the rules have\n"
+	 "errors.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
-	{"run", cmd_run, "", "run the daemon: schedules, workers, forwarder, control socket",
+	{"run", cmd_run, "[--shard K/N]", "run the daemon: schedules, workers, forwarder, control socket",
 	 "Runs in the foreground until SIGTERM (systemd Type=notify). Each source runs on its\n"
 	 "schedule in a worker process of its own; SIGHUP or `goniec reload` re-reads conf.d\n"
-	 "(a configuration with errors is rejected and the old one kept). See docs/daemon.md.\n"},
+	 "(a configuration with errors is rejected and the old one kept). See docs/daemon.md.\n"
+	 "  --shard K/N  run only shard K of N (the global option; see docs/scale.md)\n"},
 	{"status", cmd_status, "[--json]", "show each source's last and next run and alerts",
 	 "Asks the running daemon (or reads the saved status when none runs) and prints per\n"
 	 "source: last run, outcome, documents, next run, what needs a person; then the\n"
@@ -81,7 +84,6 @@ static const struct command commands[] = {
 	 "  --maps  list the bank CSV maps in use and print the built-in ones as YAML\n"},
 	{"reload", cmd_reload, "", "make the running daemon re-read conf.d",
 	 "Checks conf.d, then asks the daemon to load it; prints the errors if it is rejected.\n"},
-	{"worker", cmd_worker, "--result-fd=N NAME", "(internal) one source run for `goniec run`", ""},
 	{"points", cmd_points, "NAME", "list the consumption points of a portal source",
 	 "Prints each point the portal showed (id, name or address), the property it is\n"
 	 "mapped to in conf.d and its state: mapped, unmapped, disabled, or not seen yet.\n"},
@@ -151,18 +153,17 @@ void cli_usage(FILE *out)
 	      "\n"
 	      "Commands:\n",
 	      out);
-	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
-		if (str_starts_with(commands[i].summary, "(internal)"))
-			continue;
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
 		fprintf(out, "  %-8s %-20s %s\n", commands[i].name, commands[i].args,
 			commands[i].summary);
-	}
 	fputs("\n"
 	      "Options:\n"
 	      "  -c, --confdir DIR  configuration directory (installed: /etc/goniec/conf.d;\n"
 	      "                     in the source tree: ./conf.d)\n"
 	      "      --spool DIR    spool directory (overrides agent.spool)\n"
 	      "      --state DIR    state directory (overrides agent.state)\n"
+	      "      --shard K/N    run or look at shard K of N (see agent.shard; N may come\n"
+	      "                     from agent.shard.of: --shard K)\n"
 	      "  -v, --verbose      more detail (debug lines)\n"
 	      "  -q, --quiet        only warnings and errors\n"
 	      "  -h, --help         this help; `goniec COMMAND --help` for a command\n"
@@ -224,7 +225,7 @@ struct config *cli_load_config(struct cli *cli)
 {
 	char *spool = cli->tree ? path_join(cli->tree, "spool") : NULL;
 	char *state = cli->tree ? path_join(cli->tree, "state") : NULL;
-	struct config_overrides ov = {cli->spool_dir, cli->state_dir, spool, state};
+	struct config_overrides ov = {cli->spool_dir, cli->state_dir, spool, state, cli->shard};
 	struct diag diag = {0};
 	struct config *cfg = config_load(cli->confdir, &ov, &diag);
 	diag_print(&diag, stderr);
@@ -241,3 +242,14 @@ struct config *cli_load_config(struct cli *cli)
 	return cfg;
 }
 
+struct config *cli_load_shard_config(struct cli *cli)
+{
+	struct config *cfg = cli_load_config(cli);
+	struct gerr err = {0};
+	if (cfg && config_need_shard(cfg, &err) != 0) {
+		log_error("%s", err.msg);
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}

@@ -38,7 +38,7 @@ int cmd_bank(struct cli *cli, int argc, char **argv)
 		log_error("bank: say link or accounts, and the source (see goniec bank --help)");
 		return EXIT_USAGE;
 	}
-	if (!(cfg = cli_load_config(cli)))
+	if (!(cfg = cli_load_shard_config(cli)))
 		return EXIT_CONFIG;
 	src = config_find_source(cfg, name);
 	if (!src || !src->type->link || !src->type->accounts) {

@@ -95,13 +95,19 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	struct config *cfg = cli_load_config(cli);
 	if (!cfg)
 		return EXIT_CONFIG;
-	printf("%-24s %-8s %-12s %-20s %s\n", "SOURCE", "TYPE", "COMPANY", "SCHEDULE", "ENABLED");
+	long shards = cfg->agent.shard.of; /* > 1: a column says each source's shard */
+	printf("%-24s %-8s %-12s %-20s %s\n", "SOURCE", "TYPE", "COMPANY", "SCHEDULE",
+	       shards > 1 ? "ENABLED SHARD" : "ENABLED");
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source_conf *s = cfg->sources[i];
 		char sched[64];
 		schedule_text(s, sched, sizeof sched);
-		printf("%-24s %-8s %-12s %-20s %s\n", s->name, s->type->name,
-		       s->company ? s->company->id : "-", sched, s->enabled ? "yes" : "no");
+		const char *enabled = s->enabled ? "yes" : "no";
+		printf("%-24s %-8s %-12s %-20s %s", s->name, s->type->name,
+		       s->company ? s->company->id : "-", sched, enabled);
+		if (shards > 1)
+			printf("%*s%ld", 8 - (int)strlen(enabled), "", source_shard(s->name, shards));
+		printf("\n");
 	}
 	if (cfg->nroutes)
 		printf("\n%-24s %s\n", "ROUTE", "COMPANY");

@@ -15,26 +15,32 @@
 #include "sources/source.h"
 
 /* Sources named on the command line (a company id names all of its sources); with no
- * names, every enabled source. Returns -1 after reporting an unknown name. */
+ * names, every enabled source (of this shard). Returns -1 after reporting an unknown
+ * name, or one that has sources in another shard. */
 static int select_sources(const struct config *cfg, int argc, char **argv, bool *chosen)
 {
-	if (argc <= 1) {
-		for (size_t i = 0; i < cfg->nsources; i++)
-			chosen[i] = cfg->sources[i]->enabled;
-		return 0;
-	}
+	for (size_t i = 0; i < cfg->nsources && argc <= 1; i++)
+		chosen[i] = cfg->sources[i]->enabled && config_runs_source(cfg, cfg->sources[i]);
 	for (int a = 1; a < argc; a++) {
+		const struct source_conf *other = NULL;
 		bool found = false;
 		for (size_t i = 0; i < cfg->nsources; i++) {
 			const struct source_conf *s = cfg->sources[i];
-			if (strcmp(s->name, argv[a]) == 0 ||
-			    (s->company && strcmp(s->company->id, argv[a]) == 0)) {
-				chosen[i] = true;
-				found = true;
-			}
+			if (strcmp(s->name, argv[a]) != 0 &&
+			    !(s->company && strcmp(s->company->id, argv[a]) == 0))
+				continue;
+			found = true;
+			chosen[i] = config_runs_source(cfg, s);
+			other = chosen[i] ? other : s;
 		}
 		if (!found) {
 			log_error("fetch: no source or company named '%s' (see goniec list)", argv[a]);
+			return -1;
+		}
+		if (other) {
+			log_error("fetch: source %s is in shard %ld of %ld (give --shard %ld)", other->name,
+				  source_shard(other->name, cfg->agent.shard.of), cfg->agent.shard.of,
+				  source_shard(other->name, cfg->agent.shard.of));
 			return -1;
 		}
 	}
@@ -71,8 +77,12 @@ static void print_result(const char *name, const char *outcome, const struct run
 						ok || !error || !*error ? json_null() : json_string(error)));
 		return;
 	}
-	printf("%s: %s — %lu filed, %lu already had, %lu quarantined, %lu failed%s%s\n", name,
-	       outcome, st->filed, st->duplicates, st->quarantined, st->failed,
+	char unreadable[64] = "";
+	if (st->unreadable)
+		snprintf(unreadable, sizeof unreadable, " (%lu of them could not be read)",
+			 st->unreadable);
+	printf("%s: %s — %lu filed%s, %lu already had, %lu quarantined, %lu failed%s%s\n", name,
+	       outcome, st->filed, unreadable, st->duplicates, st->quarantined, st->failed,
 	       ok || !error ? "" : ": ", ok || !error ? "" : error);
 	fflush(stdout);
 }
@@ -173,7 +183,7 @@ static int fetch_here(const struct config *cfg, const bool *chosen)
 /* Wait for the daemon's "done" events until "end"; returns the exit status. */
 static int daemon_outcomes(int fd)
 {
-	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
+	struct line_buf lb = {0};
 	struct gerr err = {0};
 	int rc = EXIT_OK;
 	bool tty = show_tty();
@@ -212,11 +222,12 @@ static int daemon_outcomes(int fd)
 	return rc;
 }
 
-/* Ask the running daemon to run the chosen sources. Returns -1 when none runs. */
-static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool wait)
+/* Ask the running daemon to run the chosen sources (all: every enabled source of the
+ * daemon's configuration, asked for with an empty list). Returns -1 when none runs. */
+static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool all, bool wait)
 {
 	json_t *names = json_array();
-	for (size_t i = 0; i < cfg->nsources; i++)
+	for (size_t i = 0; i < cfg->nsources && !all; i++)
 		if (chosen[i])
 			json_array_append_new(names, json_string(cfg->sources[i]->name));
 	json_t *req = json_pack("{s:s,s:o,s:b}", "cmd", "fetch", "sources", names, "wait", wait);
@@ -229,7 +240,7 @@ static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool w
 		log_error("fetch: %s", err.msg);
 		return EXIT_FAILED;
 	}
-	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
+	struct line_buf lb = {0};
 	json_t *reply = control_recv(fd, &lb, &err);
 	buf_free(&lb.data);
 	int rc = EXIT_OK;
@@ -276,7 +287,7 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 		free(args);
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	struct config *cfg = cli_load_config(cli);
+	struct config *cfg = cli_load_shard_config(cli);
 	if (!cfg) {
 		free(args);
 		return EXIT_CONFIG;
@@ -287,7 +298,7 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 	if (trace)
 		local = true; /* the trace is written by the run itself */
 	if (rc == -1 && !local)
-		rc = fetch_via_daemon(cfg, chosen, wait);
+		rc = fetch_via_daemon(cfg, chosen, n <= 1, wait);
 	if (rc == -1)
 		rc = fetch_here(cfg, chosen);
 	if (json_results && rc != EXIT_USAGE) {

@@ -29,7 +29,7 @@ static int run_type_command(struct cli *cli, const char *name, int argc, char **
 		log_error("%s: name one source (see goniec list)", name);
 		return EXIT_USAGE;
 	}
-	struct config *cfg = cli_load_config(cli);
+	struct config *cfg = cli_load_shard_config(cli);
 	if (!cfg)
 		return EXIT_CONFIG;
 	const struct source_conf *src = config_find_source(cfg, argv[1]);

@@ -85,7 +85,7 @@ int cmd_forward(struct cli *cli, int argc, char **argv)
 		log_error("forward: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	struct config *cfg = cli_load_config(cli);
+	struct config *cfg = cli_load_shard_config(cli);
 	if (!cfg)
 		return EXIT_CONFIG;
 	struct gerr err;

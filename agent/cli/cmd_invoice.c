@@ -165,9 +165,10 @@ int cmd_invoice(struct cli *cli, int argc, char **argv)
 		{"memory-limit", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'}, {0},
 	};
-	struct invoice_opts o = {.limits = pdftext_default_limits};
+	struct invoice_opts o = {0};
 	int c;
-	int64_t secs;
+	int64_t secs = 0;
+	uint64_t memory = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
@@ -178,10 +179,9 @@ int cmd_invoice(struct cli *cli, int argc, char **argv)
 				log_error("invoice: --time-limit: '%s' is not a duration of 1 s to 1 h", optarg);
 				return EXIT_USAGE;
 			}
-			o.limits.seconds = (int)secs;
 			break;
 		case 'M':
-			if (cf_parse_size(optarg, &o.limits.memory) != 0 || o.limits.memory < (1 << 20)) {
+			if (cf_parse_size(optarg, &memory) != 0 || memory < (1 << 20)) {
 				log_error("invoice: --memory-limit: '%s' is not a size of 1 MiB or more", optarg);
 				return EXIT_USAGE;
 			}
@@ -194,6 +194,15 @@ int cmd_invoice(struct cli *cli, int argc, char **argv)
 		log_error("invoice: name at least one file (see goniec invoice --help)");
 		return EXIT_USAGE;
 	}
+	struct config *cfg = cli_load_config(cli); /* agent.pdf: the limits goniec reads with */
+	if (!cfg)
+		return EXIT_CONFIG;
+	o.limits = pdftext_limits_of(&cfg->agent.pdf);
+	config_free(cfg);
+	if (secs)
+		o.limits.seconds = (int)secs;
+	if (memory)
+		o.limits.memory = memory;
 	struct diag diag = {0};
 	struct inv_rules *rs = inv_rules_load(cli->confdir, &diag);
 	if (!rs) {

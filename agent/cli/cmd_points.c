@@ -41,7 +41,7 @@ int cmd_points(struct cli *cli, int argc, char **argv)
 
 	if (opt)
 		return opt > 0 ? EXIT_OK : EXIT_USAGE;
-	if (!(cfg = cli_load_config(cli)))
+	if (!(cfg = cli_load_shard_config(cli)))
 		return EXIT_CONFIG;
 	src = portal_source(cfg, "points", argc, argv);
 	if (!src) {
@@ -88,7 +88,7 @@ int cmd_otp(struct cli *cli, int argc, char **argv)
 
 	if (opt)
 		return opt > 0 ? EXIT_OK : EXIT_USAGE;
-	if (!(cfg = cli_load_config(cli)))
+	if (!(cfg = cli_load_shard_config(cli)))
 		return EXIT_CONFIG;
 	if (!(src = portal_source(cfg, "otp", argc, argv)))
 		goto out;

@@ -11,7 +11,7 @@ int cmd_reload(struct cli *cli, int argc, char **argv)
 	int opt = cli_simple_options(cli_find_command("reload"), argc, argv);
 	if (opt)
 		return opt > 0 ? EXIT_OK : EXIT_USAGE;
-	struct config *cfg = cli_load_config(cli);
+	struct config *cfg = cli_load_shard_config(cli);
 	if (!cfg) {
 		fprintf(stderr, "goniec: not reloaded; the daemon keeps its configuration\n");
 		return EXIT_CONFIG;
@@ -25,7 +25,7 @@ int cmd_reload(struct cli *cli, int argc, char **argv)
 		log_error("reload: %s", fd == -1 ? "no daemon is running" : err.msg);
 		return EXIT_FAILED;
 	}
-	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
+	struct line_buf lb = {0};
 	json_t *reply = control_recv(fd, &lb, &err);
 	close(fd);
 	buf_free(&lb.data);

@@ -11,6 +11,7 @@
 #include "daemon/control.h"
 #include "daemon/plan.h"
 #include "daemon/status.h"
+#include "payments/update.h"
 
 /* The status document built from the files when no daemon runs. */
 static json_t *offline_status(const struct config *cfg)
@@ -19,6 +20,8 @@ static json_t *offline_status(const struct config *cfg)
 	time_t now = time(NULL);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source_conf *src = cfg->sources[i];
+		if (!config_runs_source(cfg, src))
+			continue;
 		struct source_status st;
 		struct gerr err = {0};
 		if (status_load(cfg->agent.state_dir, src->name, &st, &err) < 0)
@@ -28,8 +31,9 @@ static json_t *offline_status(const struct config *cfg)
 		status_release(&st);
 	}
 	json_t *fw = status_forward_file(cfg->agent.state_dir);
-	return json_pack("{s:b,s:n,s:o,s:o}", "ok", 1, "daemon", "sources", sources, "forward",
-			 fw ? fw : json_null());
+	json_t *pay = payments_status(cfg->agent.state_dir);
+	return json_pack("{s:b,s:n,s:o,s:o,s:{s:o}}", "ok", 1, "daemon", "sources", sources, "forward",
+			 fw ? fw : json_null(), "payments", "companies", pay ? pay : json_array());
 }
 
 /* Ask the daemon; NULL when none runs (or it failed to answer, after a message). */
@@ -43,7 +47,7 @@ static json_t *daemon_status(const char *state_dir)
 		log_warn("status: %s; showing the saved status", err.msg);
 	if (fd < 0)
 		return NULL;
-	struct line_buf lb = {.max = CONTROL_MAX_REPLY};
+	struct line_buf lb = {0};
 	json_t *doc = control_recv(fd, &lb, &err);
 	close(fd);
 	buf_free(&lb.data);
@@ -62,6 +66,19 @@ static void fmt_time(json_t *v, char out[20])
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(out, 20, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* "late 45s", "late 12m", "late 2h05m": how long a source has waited for a worker past
+ * its scheduled start. */
+static void fmt_late(json_int_t s, char out[40])
+{
+	if (s < 60)
+		snprintf(out, 40, "late %llds", (long long)s);
+	else if (s < 3600)
+		snprintf(out, 40, "late %lldm", (long long)(s / 60));
+	else
+		snprintf(out, 40, "late %lldh%02lldm", (long long)(s / 3600),
+			 (long long)(s % 3600 / 60));
 }
 
 static const char *str_or(json_t *obj, const char *key, const char *dflt)
@@ -171,6 +188,33 @@ static void print_details(json_t *d)
 	}
 }
 
+/* Per company: what is left for a person and the oldest of it; the matcher. */
+static void print_payments(json_t *p)
+{
+	json_t *companies = json_object_get(p, "companies"), *mt = json_object_get(p, "matcher");
+	if (!json_array_size(companies) && !mt)
+		return;
+	const char *running = json_string_value(json_object_get(mt, "running"));
+	printf("payments:%s%s%s\n", running ? " matching " : "", running ? running : "",
+	       json_array_size(json_object_get(mt, "queued")) ? " (more queued)" : "");
+	size_t i;
+	json_t *c;
+	json_array_foreach(companies, i, c) {
+		json_t *old = json_object_get(c, "oldest_unmatched");
+		printf("  %-22s %lld left for a person, %lld open invoices (%lld overdue)", str_or(c, "company", "?"),
+		       json_integer_value(json_object_get(c, "unmatched")),
+		       json_integer_value(json_object_get(c, "open_invoices")),
+		       json_integer_value(json_object_get(c, "overdue_invoices")));
+		if (old)
+			printf("; oldest: %s %s %s %s", str_or(old, "date", "?"), str_or(old, "amount", "?"),
+			       str_or(old, "currency", ""), str_or(old, "title", ""));
+		printf("\n");
+	}
+	const char *error = json_string_value(json_object_get(mt, "last_error"));
+	if (error)
+		printf("  last matcher run failed: %s\n", error);
+}
+
 static void print_table(json_t *doc)
 {
 	print_daemon(json_object_get(doc, "daemon"));
@@ -179,13 +223,18 @@ static void print_table(json_t *doc)
 	size_t i;
 	json_t *s;
 	json_array_foreach(json_object_get(doc, "sources"), i, s) {
-		char last[20], next[20];
+		char last[20], next[40];
 		fmt_time(json_object_get(s, "last_start"), last);
 		fmt_time(json_object_get(s, "next_run"), next);
 		const char *outcome = json_is_true(json_object_get(s, "running")) ? "running"
 					: str_or(s, "outcome", "-");
+		json_t *late = json_object_get(s, "late");
 		if (!json_is_true(json_object_get(s, "enabled")))
 			strcpy(next, "disabled");
+		else if (json_is_integer(late))
+			fmt_late(json_integer_value(late), next);
+		else if (json_is_true(json_object_get(s, "queued")))
+			strcpy(next, "queued");
 		printf("%-24s %-7s %-16s %-12s %5lld  %-16s ", str_or(s, "name", "?"),
 		       str_or(s, "type", "?"), last, outcome,
 		       json_integer_value(json_object_get(json_object_get(s, "stats"), "filed")), next);
@@ -193,6 +242,7 @@ static void print_table(json_t *doc)
 		print_details(json_object_get(s, "details"));
 	}
 	print_forward(json_object_get(doc, "forward"));
+	print_payments(json_object_get(doc, "payments"));
 }
 
 /* With conf.d broken, the daemon (which keeps its last good configuration) is looked
@@ -222,7 +272,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	struct config *cfg = cli_load_config(cli);
+	struct config *cfg = cli_load_shard_config(cli);
 	char *fallback = cfg ? NULL : fallback_state_dir(cli);
 	json_t *doc = daemon_status(cfg ? cfg->agent.state_dir : fallback);
 	int rc = cfg ? EXIT_OK : EXIT_CONFIG;

@@ -24,6 +24,7 @@ struct cli {
 	const char *confdir;
 	const char *spool_dir;
 	const char *state_dir;
+	const char *shard;      /* --shard K/N or K, or NULL */
 	char *tree;             /* the source tree this binary was built in, or NULL */
 	int verbose;
 	const char *argv0;
@@ -39,6 +40,9 @@ struct command {
 
 /* Load conf.d as the options say; print every problem. NULL when it is invalid. */
 struct config *cli_load_config(struct cli *cli);
+/* The same for a command that runs sources or uses their state: when the sources are
+ * shared by several shards, one must be chosen (--shard, agent.shard.index). */
+struct config *cli_load_shard_config(struct cli *cli);
 /* Handle -h/--help for a command with no options of its own: 1 if it printed help,
  * -1 on an unknown option (after a message), 0 otherwise. */
 int cli_simple_options(const struct command *cmd, int argc, char **argv);
@@ -60,7 +64,6 @@ int cmd_reload(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_statement(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
-int cmd_worker(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_points(struct cli *cli, int argc, char **argv);
 int cmd_otp(struct cli *cli, int argc, char **argv);

@@ -15,7 +15,29 @@
 #include "sources/source.h"
 
 #define CONFIG_FILE_MAX (4u << 20)
+#define SHARDS_MAX 4096
 
+static const struct cf_field shard_fields[] = {
+	{.key = "index", .type = CF_INT, .offset = offsetof(struct shard_conf, index), .min = 0,
+	 .max = SHARDS_MAX - 1, .help = "this daemon's shard, 0 to of-1"},
+	{.key = "of", .type = CF_INT, .offset = offsetof(struct shard_conf, of), .dflt = "1",
+	 .min = 1, .max = SHARDS_MAX, .help = "how many shards share the sources"},
+	CF_END,
+};
+
+static const struct cf_field agent_pdf_fields[] = {
+	{.key = "time", .type = CF_DURATION, .offset = offsetof(struct agent_pdf, time),
+	 .dflt = "20s", .min = 1, .max = 3600,
+	 .help = "longest the reading of one PDF may take (wall clock and CPU)"},
+	{.key = "memory", .type = CF_SIZE, .offset = offsetof(struct agent_pdf, memory),
+	 .dflt = "512MiB", .min = 16L << 20, .max = 64L << 30,
+	 .help = "memory (address space) of the reader of one PDF"},
+	{.key = "pages", .type = CF_INT, .offset = offsetof(struct agent_pdf, pages),
+	 .dflt = "100", .min = 1, .max = 100000, .help = "pages read from the start of a PDF"},
+	{.key = "text", .type = CF_SIZE, .offset = offsetof(struct agent_pdf, text),
+	 .dflt = "4MiB", .min = 4096, .max = 256L << 20, .help = "bytes of a PDF's text kept"},
+	CF_END,
+};
 
 static const struct cf_field agent_fields[] = {
 	{.key = "spool", .type = CF_STRING, .offset = offsetof(struct agent_conf, spool_dir),
@@ -32,8 +54,14 @@ static const struct cf_field agent_fields[] = {
 	 .help = "longest a source run may take"},
 	{.key = "workers", .type = CF_INT, .offset = offsetof(struct agent_conf, workers),
 	 .dflt = "4", .min = 1, .max = 256, .help = "source runs at once"},
+	{.key = "jitter", .type = CF_DURATION, .offset = offsetof(struct agent_conf, jitter),
+	 .dflt = "10m", .help = "random delay of scheduled starts without a jitter of their own"},
 	{.key = "user_agent", .type = CF_STRING, .offset = offsetof(struct agent_conf, user_agent),
 	 .dflt = "goniec/" GONIEC_VERSION, .help = "HTTP User-Agent"},
+	{.key = "shard", .type = CF_STRUCT, .offset = offsetof(struct agent_conf, shard),
+	 .sub = shard_fields, .help = "this daemon's share of the sources: {index: K, of: N}"},
+	{.key = "pdf", .type = CF_STRUCT, .offset = offsetof(struct agent_conf, pdf),
+	 .sub = agent_pdf_fields, .help = "limits of reading a PDF's text (invoice fields)"},
 	CF_END,
 };
 
@@ -362,6 +390,15 @@ static void load_list(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *list,
 		load_one(ld, ctx, yaml_document_get_node(ctx->doc, *it), company);
 }
 
+static void check_shard(struct cf_ctx *ctx, yaml_node_t *agent, struct shard_conf *sh)
+{
+	yaml_node_t *node = cf_get(ctx, agent, "shard");
+	sh->index_set = node && cf_get(ctx, node, "index");
+	if (sh->index_set && sh->index >= sh->of)
+		cf_error(ctx, node, "shard: index %ld is not below of (%ld): shards are numbered 0 to %ld",
+			 sh->index, sh->of, sh->of - 1);
+}
+
 static void load_document(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *root)
 {
 	if (!root)
@@ -380,8 +417,8 @@ static void load_document(struct loader *ld, struct cf_ctx *ctx, yaml_node_t *ro
 		if (ld->cfg->agent_seen)
 			cf_error(ctx, agent, "agent: is already set at %s:%d:%d; give it once in conf.d",
 				 ld->agent_pos.file, ld->agent_pos.line, ld->agent_pos.col);
-		else
-			cf_map(ctx, agent, agent_fields, NULL, &ld->cfg->agent);
+		else if (cf_map(ctx, agent, agent_fields, NULL, &ld->cfg->agent) == 0)
+			check_shard(ctx, agent, &ld->cfg->agent.shard);
 		ld->cfg->agent_seen = true;
 		ld->agent_pos = cf_pos(ctx, agent);
 	}
@@ -510,21 +547,57 @@ static void set_dir(char **field, const char *forced, const char *confdir, const
 	*field = v;
 }
 
-static void finish(struct config *cfg, const char *confdir, const struct config_overrides *ov)
+/* --shard K/N or --shard K (N from agent.shard.of) over agent.shard. */
+static void apply_shard_option(struct loader *ld, const char *text)
+{
+	struct shard_conf *sh = &ld->cfg->agent.shard;
+	long k, n = sh->of;
+	int used = 0;
+	bool ok = sscanf(text, "%ld%n/%ld%n", &k, &used, &n, &used) >= 1 &&
+		  text[used] == '\0' && k >= 0 && n >= 1 && n <= SHARDS_MAX;
+	if (ok && n == 1 && !strchr(text, '/'))
+		diag_add(ld->diag, (struct conf_pos){"--shard", 0, 0}, false,
+			 "'%s' gives the shard but not how many there are: give --shard K/N, or agent.shard.of in conf.d",
+			 text);
+	else if (!ok || k >= n)
+		diag_add(ld->diag, (struct conf_pos){"--shard", 0, 0}, false,
+			 "'%s' is not a shard: give K/N, K from 0 to N-1 (N at most %d)", text, SHARDS_MAX);
+	else
+		*sh = (struct shard_conf){.index = k, .of = n, .index_set = true};
+}
+
+/* Each shard has a subfolder of the spool and state directories given in conf.d. */
+static void shard_dir(char **dir, const struct shard_conf *sh, const char *forced)
+{
+	if (forced || sh->of <= 1 || !sh->index_set)
+		return;
+	char *sub = xasprintf("%s/shard-%ld", *dir, sh->index);
+	free(*dir);
+	*dir = sub;
+}
+
+static void finish(struct loader *ld, const char *confdir, const struct config_overrides *ov)
 {
 	static const struct config_overrides none = {0};
+	struct config *cfg = ld->cfg;
 	if (!ov)
 		ov = &none;
+	if (ov->shard)
+		apply_shard_option(ld, ov->shard);
 	set_dir(&cfg->agent.spool_dir, ov->spool_dir, confdir,
 		ov->default_spool_dir ? ov->default_spool_dir : GONIEC_LOCALSTATEDIR "/spool/goniec");
 	set_dir(&cfg->agent.state_dir, ov->state_dir, confdir,
 		ov->default_state_dir ? ov->default_state_dir : GONIEC_LOCALSTATEDIR "/lib/goniec");
+	shard_dir(&cfg->agent.spool_dir, &cfg->agent.shard, ov->spool_dir);
+	shard_dir(&cfg->agent.state_dir, &cfg->agent.shard, ov->state_dir);
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		struct source_conf *s = cfg->sources[i];
 		if (!s->timeout)
 			s->timeout = cfg->agent.worker_timeout;
 		if (!s->max_document_size)
 			s->max_document_size = cfg->agent.max_document_size;
+		if (!s->schedule.jitter_set)
+			s->schedule.jitter = cfg->agent.jitter;
 	}
 }
 
@@ -561,7 +634,7 @@ struct config *config_load(const char *confdir, const struct config_overrides *o
 		free(path);
 	}
 	strlist_free(&names);
-	finish(cfg, confdir, ov);
+	finish(&ld, confdir, ov);
 	return done(&ld);
 }
 
@@ -572,7 +645,7 @@ struct config *config_load_string(const char *name, const char *text, size_t len
 	struct loader ld = {.cfg = cfg, .diag = diag};
 	strlist_add(&cfg->files, name);
 	load_text(&ld, cfg->files.items[0], text, len);
-	finish(cfg, NULL, NULL);
+	finish(&ld, NULL, NULL);
 	return done(&ld);
 }
 

@@ -16,12 +16,15 @@
 #include "core/config.h"
 
 /* Paths that the command line forces over the agent: block (NULL: not forced), and the
- * defaults used when neither gives one (NULL: the installed defaults). */
+ * defaults used when neither gives one (NULL: the installed defaults). Forced paths are
+ * taken as they are, also for a shard. `shard` is the --shard option, "K/N" or "K" (N
+ * from agent.shard.of), or NULL. */
 struct config_overrides {
 	const char *spool_dir;
 	const char *state_dir;
 	const char *default_spool_dir;
 	const char *default_state_dir;
+	const char *shard;
 };
 
 struct config *config_load(const char *confdir, const struct config_overrides *ov,

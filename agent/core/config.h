@@ -22,6 +22,23 @@
 #include "core/schedule.h"
 #include "core/strset.h"
 
+/* agent.shard (or --shard K/N): this daemon runs only the sources whose stable hash
+ * (source_shard()) is `index` among `of` shards; each shard has the subfolder shard-K of
+ * agent.spool and agent.state to itself. */
+struct shard_conf {
+	long index;
+	long of;         /* 1: not sharded */
+	bool index_set;  /* false: no shard chosen (fine for check and list) */
+};
+
+/* agent.pdf: the limits of reading one PDF's text (formats/pdftext.h). */
+struct agent_pdf {
+	int64_t time;            /* seconds, wall clock and CPU */
+	uint64_t memory;         /* bytes of address space of the reader */
+	long pages;              /* pages read from the start */
+	uint64_t text;           /* bytes of text kept */
+};
+
 struct agent_conf {
 	char *spool_dir;
 	char *state_dir;
@@ -29,7 +46,10 @@ struct agent_conf {
 	uint64_t max_document_size;
 	int64_t worker_timeout;
 	long workers;
+	int64_t jitter;          /* for schedules without their own */
 	char *user_agent;
+	struct shard_conf shard;
+	struct agent_pdf pdf;
 	struct conf_pos pos;
 };
 
@@ -83,6 +103,14 @@ struct config {
 };
 
 const struct source_conf *config_find_source(const struct config *cfg, const char *name);
+/* The shard (0 to of-1) of a source name: FNV-1a (64 bits) of the name, modulo `of`. It
+ * never changes, so that daemons on several machines agree without talking. */
+long source_shard(const char *name, long of);
+/* Is this source one of this daemon's: no sharding, or in the chosen shard? */
+bool config_runs_source(const struct config *cfg, const struct source_conf *src);
+/* A command that runs sources or talks to a daemon needs a shard when there are
+ * several: -1 with err saying how to choose one. */
+int config_need_shard(const struct config *cfg, struct gerr *err);
 /* Does this source accept documents of this type name ("pdf", "xml", ...)? */
 bool source_accepts(const struct source_conf *src, const char *type);
 

@@ -351,16 +351,28 @@ static int parse_scalar(struct cf_ctx *ctx, yaml_node_t *node, const char *text,
 		}
 		return cf_error(ctx, node, "%s: expected true or false, got '%s'", f->key, text);
 	}
-	case CF_SIZE:
-		if (cf_parse_size(text, p) != 0)
+	case CF_SIZE: {
+		uint64_t v;
+		if (cf_parse_size(text, &v) != 0)
 			return cf_error(ctx, node, "%s: expected a size such as 50MB or 512k, got '%s'",
 					f->key, text);
+		if ((f->min || f->max) && (v < (uint64_t)f->min || v > (uint64_t)f->max))
+			return cf_error(ctx, node, "%s: '%s' is out of range (%ld to %ld bytes)", f->key,
+					text, f->min, f->max);
+		*(uint64_t *)p = v;
 		return 0;
-	case CF_DURATION:
-		if (cf_parse_duration(text, p) != 0)
+	}
+	case CF_DURATION: {
+		int64_t v;
+		if (cf_parse_duration(text, &v) != 0)
 			return cf_error(ctx, node, "%s: expected a duration such as 90s, 15m or 6h, got '%s'",
 					f->key, text);
+		if ((f->min || f->max) && (v < f->min || v > f->max))
+			return cf_error(ctx, node, "%s: '%s' is out of range (%ld to %ld s)", f->key, text,
+					f->min, f->max);
+		*(int64_t *)p = v;
 		return 0;
+	}
 	case CF_ENUM:
 		for (int i = 0; f->enum_values[i]; i++)
 			if (strcmp(text, f->enum_values[i]) == 0)

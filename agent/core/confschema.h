@@ -85,7 +85,8 @@ struct cf_field {
 	size_t offset;
 	unsigned flags;
 	const char *dflt;                 /* default as YAML scalar text, or NULL */
-	long min, max;                    /* CF_INT bounds (both 0: unbounded) */
+	long min, max;                    /* CF_INT, CF_SIZE (bytes), CF_DURATION (s) bounds
+					     (both 0: unbounded) */
 	const char *const *enum_values;   /* CF_ENUM, NULL-terminated */
 	const struct cf_field *sub;       /* CF_STRUCT, terminated by a {NULL} entry */
 	cf_parse_fn parse;                /* CF_CUSTOM */

@@ -68,6 +68,7 @@ int schedule_parse(struct cf_ctx *ctx, yaml_node_t *node, void *dst,
 	}
 	if (cf_map(ctx, node, schedule_fields, NULL, s) != 0)
 		return -1;
+	s->jitter_set = cf_get(ctx, node, "jitter") != NULL;
 	if (!s->times.len && !s->every)
 		return cf_error(ctx, node, "schedule: give `times` or `every`");
 	if (s->times.len && s->every)

@@ -1,7 +1,8 @@
 /* schedule — when a source runs.
  *
  * A schedule is a list of times of day ("05:00"), `daily`, or `every: 6h`, with an
- * optional random delay (`jitter`) to spread load. It is parsed from conf.d by the
+ * optional random delay (`jitter`) to spread load; without one, agent.jitter applies
+ * (at most a tenth of an `every` interval). It is parsed from conf.d by the
  * config layer (schedule_parse is a confschema custom parser).
  */
 #ifndef GONIEC_SCHEDULE_H
@@ -17,6 +18,7 @@ struct schedule_conf {
 	struct times_of_day times;  /* run at these local times */
 	int64_t every;              /* or every N seconds (0: not used) */
 	int64_t jitter;             /* random delay up to N seconds */
+	bool jitter_set;            /* given in conf.d; else agent.jitter applies (config.h) */
 	bool manual;                /* `schedule: manual`: only on demand */
 };
 

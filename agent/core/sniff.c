@@ -43,11 +43,14 @@ static size_t skip_lead(const unsigned char *h, size_t n)
 	return i;
 }
 
-static bool looks_like_text(const unsigned char *h, size_t n)
+/* Text: no NUL, no control bytes but white space, form feed and DOS's end of file (and,
+ * with `swift_frame`, the SOH/ETX bytes that frame SWIFT messages, as mBank writes MT940). */
+static bool looks_like_text(const unsigned char *h, size_t n, bool swift_frame)
 {
 	for (size_t i = 0; i < n; i++)
 		if (h[i] == 0 || (h[i] < 0x20 && h[i] != '\t' && h[i] != '\r' && h[i] != '\n' &&
-				  h[i] != 0x0c && h[i] != 0x1a))
+				  h[i] != 0x0c && h[i] != 0x1a &&
+				  !(swift_frame && (h[i] == 0x01 || h[i] == 0x03))))
 			return false;
 	return true;
 }
@@ -88,17 +91,27 @@ static bool goniec_schema(const unsigned char *h, size_t n, const char *prefix)
 	return find(h, n, spaced) || find(h, n, tight);
 }
 
-static bool looks_like_csv(const unsigned char *h, size_t n)
+/* The same number of separators (outside quotes) on the first two lines; or a file that is
+ * one line (a header with no rows yet) with at least two of them. */
+static bool looks_like_csv(const unsigned char *h, size_t n, bool whole)
 {
 	for (const char *sep = ";,"; *sep; sep++) {
 		int counts[2] = {0, 0}, line = 0;
-		for (size_t i = 0; i < n && line < 2; i++) {
-			if (h[i] == (unsigned char)*sep)
+		bool quoted = false;
+		size_t i;
+		for (i = 0; i < n && line < 2; i++) {
+			if (h[i] == '"')
+				quoted = !quoted;
+			else if (quoted)
+				continue;
+			else if (h[i] == (unsigned char)*sep)
 				counts[line]++;
 			else if (h[i] == '\n')
 				line++;
 		}
 		if (line >= 1 && counts[0] > 0 && counts[0] == counts[1])
+			return true;
+		if (whole && line == 1 && i == n && counts[0] >= 2)
 			return true;
 	}
 	return false;
@@ -122,10 +135,12 @@ struct sniff_result sniff_type(const unsigned char *head, size_t head_len,
 	if (starts(head, head_len, "GIF8", 4))
 		return R_GIF;
 	size_t lead = skip_lead(head, head_len);
-	if (lead < head_len && head[lead] == '<' && looks_like_text(head, head_len))
+	if (lead < head_len && head[lead] == '<' && looks_like_text(head, head_len, false))
 		return sniff_markup(head, head_len);
-	if (!looks_like_text(head, head_len))
-		return R_UNKNOWN;
+	if (!looks_like_text(head, head_len, false))
+		return looks_like_text(head, head_len, true) && looks_like_mt940(head, head_len)
+			       ? R_MT940
+			       : R_UNKNOWN;
 	if (lead < head_len && head[lead] == '{' && goniec_schema(head, head_len, "goniec.transactions/"))
 		return R_TRANSACTIONS;
 	if (lead < head_len && head[lead] == '{' && goniec_schema(head, head_len, "goniec.register/"))
@@ -134,7 +149,7 @@ struct sniff_result sniff_type(const unsigned char *head, size_t head_len,
 		return R_PAYMENTS;
 	if (looks_like_mt940(head, head_len))
 		return R_MT940;
-	if (looks_like_csv(head, head_len))
+	if (looks_like_csv(head, head_len, head_len == total))
 		return R_CSV;
 	return R_TEXT;
 }

@@ -565,7 +565,7 @@ static int enrich(struct spool_doc *doc, struct spool_result *res, struct gerr *
 		.path = doc->tmp_path, .type = res->type, .media_type = res->media_type,
 		.kind = doc->kind, .sha256 = res->sha256, .size = res->size,
 		.source_name = doc->source_name, .name_hint = doc->name_hint,
-		.origin = doc->origin, .invoice = doc->invoice,
+		.origin = doc->origin, .invoice = doc->invoice, .extra = doc->extra,
 	};
 	struct gerr e = {0};
 	doc->enriched = json_object();

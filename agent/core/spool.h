@@ -72,6 +72,7 @@ struct spool_view {
 	const char *name_hint;
 	json_t *origin;            /* as given in doc_meta (may be NULL) */
 	json_t *invoice;
+	json_t *extra;             /* the source's own sidecar members (doc_meta.extra) */
 };
 
 struct spool_enricher {

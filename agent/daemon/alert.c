@@ -14,21 +14,32 @@ static void local_day(time_t t, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+static bool needs_person(const struct source_status *st)
+{
+	return st->ran && st->outcome == RUN_NEEDS_PERSON;
+}
+
 /* The message of each cause for the run in st, or NULL when the cause is absent. */
 static char *cause_message(const struct source_status *st, const char *attention,
 			   const char *cause)
 {
 	const char *err = st->error ? st->error : "no details";
 	if (!strcmp(cause, "needs-person"))
-		return st->ran && st->outcome == RUN_NEEDS_PERSON ? xstrdup(err) : NULL;
+		return needs_person(st) ? xstrdup(err) : NULL;
 	if (!strcmp(cause, "failing"))
-		return st->failures >= ALERT_FAILURES
+		return st->failures >= ALERT_FAILURES && !needs_person(st)
 			       ? xasprintf("%u runs in a row failed; the last: %s", st->failures, err)
 			       : NULL;
 	if (!strcmp(cause, "attention"))
 		return attention ? xstrdup(attention) : NULL;
 	if (!strcmp(cause, "held"))
 		return st->stats.held > 0 ? xstrdup(err) : NULL;
+	if (!strcmp(cause, "unreadable"))
+		return st->stats.unreadable > 0
+			       ? xasprintf("the last run filed %lu statement(s) that could not be "
+					   "read; their sidecars say why (statement.error)",
+					   st->stats.unreadable)
+			       : NULL;
 	if (st->stats.quarantined > 0)
 		return xasprintf("the last run put %lu document(s) into quarantine",
 				 st->stats.quarantined);
@@ -42,15 +53,37 @@ static void add_notice(struct alert_notice *out, size_t *n, const char *cause, c
 	(*n)++;
 }
 
-size_t alert_decide(struct source_status *st, const char *attention, time_t now,
-		    struct alert_notice out[ALERT_MAX_NOTICES])
+/* The stage a cause's notices follow (NULL: daily). The hook's stage belongs to its
+ * message; a stage without a message (a consent that has ended) is the needs-person
+ * alert's. */
+static const char *stage_of(const char *cause, const char *attention, const char *stage)
+{
+	if (!stage || !*stage)
+		return NULL;
+	if (!strcmp(cause, "attention"))
+		return attention ? stage : NULL;
+	if (!strcmp(cause, "needs-person"))
+		return attention ? NULL : stage;
+	return NULL;
+}
+
+/* Is a notice of this open alert due now: once per stage for a staged one, else once per
+ * local day. */
+static bool notice_due(const struct alert *a, const char *stage, const char *today)
+{
+	return stage ? strcmp(a->stage, stage) != 0 : strcmp(a->notified, today) != 0;
+}
+
+size_t alert_decide(struct source_status *st, const char *attention, const char *stage,
+		    time_t now, struct alert_notice out[ALERT_MAX_NOTICES])
 {
 	static const char *const causes[] = {"needs-person", "failing", "quarantined", "attention",
-					     "held"};
+					     "held", "unreadable"};
 	char today[11];
 	local_day(now, today);
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_LEN(causes); i++) {
+		const char *staged = stage_of(causes[i], attention, stage);
 		char *msg = cause_message(st, attention, causes[i]);
 		struct alert *a = status_find_alert(st, causes[i]);
 		if (msg && !a)
@@ -58,12 +91,18 @@ size_t alert_decide(struct source_status *st, const char *attention, time_t now,
 		if (msg) {
 			free(a->message);
 			a->message = msg;
-			if (strcmp(a->notified, today) != 0) {
+			if (notice_due(a, staged, today)) {
 				add_notice(out, &n, a->cause, a->message, false, a->since);
 				strcpy(a->notified, today);
 			}
+			snprintf(a->stage, sizeof(a->stage), "%s", staged ? staged : "");
 		} else if (a) {
-			add_notice(out, &n, a->cause, a->message, true, a->since);
+			/* a warning or failure streak that turned into "needs a person": not
+			 * fixed, the needs-person alert tells now */
+			bool superseded = needs_person(st) && (!strcmp(causes[i], "attention") ||
+								!strcmp(causes[i], "failing"));
+			if (!superseded)
+				add_notice(out, &n, a->cause, a->message, true, a->since);
 			status_remove_alert(st, causes[i]);
 		}
 	}

@@ -11,6 +11,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+size_t control_request_limit(size_t nsources)
+{
+	return CONTROL_MAX_REQUEST + nsources * CONTROL_NAME_BYTES;
+}
+
 char *control_socket_path(const char *state_dir)
 {
 	return path_join(state_dir, "control.sock");
@@ -123,13 +128,16 @@ int control_send(int fd, json_t *msg)
 	char *text = json_dumps(msg, JSON_COMPACT);
 	if (!text)
 		return -1;
-	size_t len = strlen(text);
-	text = xrealloc(text, len + 2);
-	text[len++] = '\n';
-	text[len] = '\0';
-	int rc = send_all(fd, text, len);
-	free(text);
+	struct buf line = {.data = text, .len = strlen(text), .cap = strlen(text) + 1};
+	int rc = control_send_line(fd, &line);
+	buf_free(&line);
 	return rc;
+}
+
+int control_send_line(int fd, struct buf *line)
+{
+	buf_puts(line, "\n");
+	return send_all(fd, line->data, line->len);
 }
 
 void line_buf_feed(struct line_buf *lb, const char *bytes, size_t n)
@@ -139,12 +147,16 @@ void line_buf_feed(struct line_buf *lb, const char *bytes, size_t n)
 
 char *line_buf_take(struct line_buf *lb)
 {
-	char *nl = lb->data.len ? memchr(lb->data.data, '\n', lb->data.len) : NULL;
+	char *nl = lb->data.len > lb->scanned
+			   ? memchr(lb->data.data + lb->scanned, '\n', lb->data.len - lb->scanned)
+			   : NULL;
 	if (!nl) {
+		lb->scanned = lb->data.len;
 		if (lb->max && lb->data.len > lb->max)
 			lb->overflow = true;
 		return NULL;
 	}
+	lb->scanned = 0;
 	size_t n = (size_t)(nl - lb->data.data);
 	if (lb->max && n > lb->max) {
 		lb->overflow = true;
@@ -185,10 +197,6 @@ json_t *control_recv(int fd, struct line_buf *lb, struct gerr *err)
 			if (!msg)
 				gerr_set(err, "bad reply from the daemon: %s", jerr.text);
 			return msg;
-		}
-		if (lb->overflow) {
-			gerr_set(err, "reply from the daemon too long");
-			return NULL;
 		}
 		char chunk[65536];
 		ssize_t n = read(fd, chunk, sizeof(chunk));

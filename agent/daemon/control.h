@@ -24,8 +24,13 @@
 
 #include "core/util.h"
 
-#define CONTROL_MAX_REQUEST (64 * 1024)        /* a longer request line is refused */
-#define CONTROL_MAX_REPLY (64 * 1024 * 1024)   /* status of thousands of sources fits */
+/* A request line may hold the name of every source: its limit grows with their number
+ * (control_request_limit), so that no user reaches it by having many sources, while a
+ * client cannot make the daemon hold more than that. Replies have no limit: they come
+ * from the daemon the client asked. */
+#define CONTROL_MAX_REQUEST (64 * 1024)        /* besides the names */
+#define CONTROL_NAME_BYTES 72                  /* a source name (64 at most), quoted, a comma */
+size_t control_request_limit(size_t nsources);
 
 char *control_socket_path(const char *state_dir);
 
@@ -35,13 +40,17 @@ bool control_peer_allowed(int fd);
 
 /* Send one message as a line. Returns 0 or -1 (peer gone). */
 int control_send(int fd, json_t *msg);
+/* Send one message already written as compact JSON (a newline is added to line). */
+int control_send_line(int fd, struct buf *line);
 
-/* Split received bytes into lines. control_take_line() returns the next complete line
- * (owned by the caller, without '\n') or NULL when more bytes are needed. */
+/* Split received bytes into lines. line_buf_take() returns the next complete line
+ * (owned by the caller, without '\n') or NULL when more bytes are needed; each byte is
+ * looked at once, however long the line. */
 struct line_buf {
 	struct buf data;
-	size_t max;      /* a line longer than this is an error */
+	size_t max;      /* a line longer than this is an error; 0: no limit */
 	bool overflow;
+	size_t scanned;  /* bytes of data known to hold no '\n' */
 };
 void line_buf_feed(struct line_buf *lb, const char *bytes, size_t n);
 char *line_buf_take(struct line_buf *lb);

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -18,14 +19,17 @@
 
 #include "conf/load.h"
 #include "core/log.h"
+#include "core/strset.h"
 #include "core/testhook.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"
 #include "daemon/fwdproc.h"
+#include "daemon/matcher.h"
 #include "daemon/notify.h"
 #include "daemon/plan.h"
 #include "daemon/status.h"
 #include "daemon/worker.h"
+#include "payments/update.h"
 #include "sources/source.h"
 
 struct client {
@@ -37,6 +41,7 @@ struct client {
 };
 
 #define CLIENT_MAX 64
+#define FAR_FUTURE ((time_t)INT64_MAX)
 #define CLIENT_REQUEST_MS 10000
 
 struct idlist {
@@ -52,6 +57,7 @@ struct slot {
 	bool queued;                   /* waiting for a free worker */
 	bool again;                    /* asked for while running: run once more after */
 	struct worker w;               /* w.pid != 0 while running */
+	time_t late_since;             /* queued for the start due then; 0: not for a schedule */
 	time_t run_start;
 	struct idlist waiters;         /* clients waiting for the current run */
 	struct idlist next_waiters;    /* clients waiting for the next run */
@@ -67,6 +73,11 @@ struct master {
 	time_t config_loaded, started;
 	struct slot *slots;
 	size_t nslots;
+	struct strset slot_index;      /* name -> index + 1 */
+	size_t nmine;                  /* the configuration's sources this daemon runs (its shard) */
+	size_t *active;                /* the slots whose worker runs, in no order */
+	size_t nactive;
+	time_t next_due;               /* earliest due of all slots: none is looked at before */
 	size_t *queue;
 	size_t qhead, qlen, qcap;
 	size_t running;
@@ -79,6 +90,7 @@ struct master {
 	int64_t stop_deadline_ms;
 	int64_t watchdog_ms, next_watchdog_ms;
 	struct fwdproc fwd;            /* the forwarder process */
+	struct matcher mt;             /* the payments matcher (one company at a time) */
 };
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -91,10 +103,24 @@ static void idlist_add(struct idlist *l, unsigned id)
 
 static struct slot *slot_by_name(struct master *m, const char *name)
 {
-	for (size_t i = 0; i < m->nslots; i++)
-		if (strcmp(m->slots[i].name, name) == 0)
-			return &m->slots[i];
-	return NULL;
+	uintptr_t i = (uintptr_t)strset_get(&m->slot_index, name);
+	return i ? &m->slots[i - 1] : NULL;
+}
+
+static struct slot *active_slot(struct master *m, size_t i)
+{
+	return &m->slots[m->active[i]];
+}
+
+static void active_add(struct master *m, struct slot *s)
+{
+	m->active = xrealloc(m->active, (m->nactive + 1) * sizeof(*m->active));
+	m->active[m->nactive++] = (size_t)(s - m->slots);
+}
+
+static void active_remove(struct master *m, size_t i)
+{
+	m->active[i] = m->active[--m->nactive];
 }
 
 static struct client *client_by_id(struct master *m, unsigned id)
@@ -142,7 +168,7 @@ static void enqueue(struct master *m, struct slot *s)
 
 static void update_systemd_status(struct master *m)
 {
-	sd_notifyf("STATUS=%zu sources, %zu running, %zu queued%s", m->cfg->nsources, m->running,
+	sd_notifyf("STATUS=%zu sources, %zu running, %zu queued%s", m->nmine, m->running,
 		   m->qlen, m->reload_rejected ? "; last reload rejected" : "");
 }
 
@@ -194,8 +220,9 @@ static void file_alerts(struct master *m, struct slot *s, time_t now)
 {
 	struct alert_notice notices[ALERT_MAX_NOTICES];
 	const struct source_type *type = s->src->type;
-	char *attention = type->attention ? type->attention(m->cfg, s->src) : NULL;
-	size_t n = alert_decide(&s->st, attention, now, notices);
+	const char *stage = NULL;
+	char *attention = type->attention ? type->attention(m->cfg, s->src, &stage) : NULL;
+	size_t n = alert_decide(&s->st, attention, stage, now, notices);
 	free(attention);
 	for (size_t i = 0; i < n; i++) {
 		struct gerr err = {0};
@@ -229,6 +256,8 @@ static void record_run(struct master *m, struct slot *s, const struct worker_res
 static void run_finished(struct master *m, struct slot *s, struct worker_result *res)
 {
 	record_run(m, s, res);
+	if (s->src && s->src->company && res->stats.filed > 0)
+		matcher_request(&m->mt, s->src->company->id); /* what it filed may pay or be paid */
 	json_t *ev = done_event(s->name, res->outcome, &res->stats, res->error);
 	answer_waiters(m, &s->waiters, ev);
 	json_decref(ev);
@@ -249,8 +278,9 @@ static char **child_argv(struct master *m, const char *const *tail)
 	size_t ntail = 0;
 	while (tail[ntail])
 		ntail++;
-	char **argv = xcalloc(8 + ntail, sizeof(char *));
+	char **argv = xcalloc(10 + ntail, sizeof(char *));
 	size_t n = 0;
+	const struct shard_conf *sh = &m->cfg->agent.shard;
 	argv[n++] = xstrdup(m->o->self);
 	argv[n++] = xstrdup("--confdir");
 	argv[n++] = xstrdup(m->snapshot ? m->snapshot : m->o->confdir);
@@ -258,6 +288,10 @@ static char **child_argv(struct master *m, const char *const *tail)
 	argv[n++] = xstrdup(m->cfg->agent.spool_dir);
 	argv[n++] = xstrdup("--state");
 	argv[n++] = xstrdup(m->cfg->agent.state_dir);
+	if (sh->index_set) { /* the spool and state above are the shard's own */
+		argv[n++] = xstrdup("--shard");
+		argv[n++] = xasprintf("%ld/%ld", sh->index, sh->of);
+	}
 	for (size_t i = 0; i < ntail; i++)
 		argv[n++] = xstrdup(tail[i]);
 	return argv;
@@ -275,12 +309,9 @@ static void start_run(struct master *m, struct slot *s)
 	s->waiters = s->next_waiters;
 	s->next_waiters = (struct idlist){0};
 	s->run_start = time(NULL);
-	char fd_opt[32];
-	snprintf(fd_opt, sizeof(fd_opt), "--result-fd=%d", WORKER_RESULT_FD);
-	char **argv = child_argv(m, (const char *const[]){"worker", fd_opt, "--", s->name, NULL});
+	s->late_since = 0;
 	struct gerr err = {0};
-	int rc = worker_spawn(&s->w, argv, s->src->timeout, &err);
-	free_argv(argv);
+	int rc = worker_start_run(&s->w, m->cfg, s->name, s->src->timeout, &err);
 	m->running++;
 	if (rc < 0) {
 		struct worker_result res = {.outcome = RUN_FAILED, .error = xstrdup(err.msg)};
@@ -288,8 +319,24 @@ static void start_run(struct master *m, struct slot *s)
 		worker_result_free(&res);
 		return;
 	}
+	active_add(m, s);
 	log_debug("source %s: worker %d started", s->name, (int)s->w.pid);
 	update_systemd_status(m);
+}
+
+/* The payments matcher: the next company waiting, when none is being matched. */
+static void dispatch_matcher(struct master *m)
+{
+	char *company = m->stopping ? NULL : matcher_next(&m->mt);
+	if (!company)
+		return;
+	char fd_opt[32];
+	snprintf(fd_opt, sizeof(fd_opt), "--result-fd=%d", WORKER_RESULT_FD);
+	char **argv = child_argv(m, (const char *const[]){"payments", fd_opt, "update", company, NULL});
+	struct gerr err = {0};
+	int rc = worker_spawn(&m->mt.w, argv, m->cfg->agent.worker_timeout, &err);
+	free_argv(argv);
+	matcher_started(&m->mt, company, rc, &err);
 }
 
 static void dispatch(struct master *m)
@@ -309,17 +356,29 @@ static void dispatch(struct master *m)
 	}
 }
 
+/* Queue the sources whose start is due. Only when the earliest due time has come are
+ * the slots looked at (with 15,000 sources the loop turns often). */
 static void schedule_due(struct master *m, time_t now)
 {
-	for (size_t i = 0; i < m->nslots && !m->stopping; i++) {
+	if (m->stopping || now < m->next_due)
+		return;
+	m->next_due = FAR_FUTURE;
+	for (size_t i = 0; i < m->nslots; i++) {
 		struct slot *s = &m->slots[i];
-		if (!s->src || !s->src->enabled || s->due == NEXTRUN_NEVER || s->due > now)
+		if (!s->src || !s->src->enabled || s->due == NEXTRUN_NEVER)
 			continue;
-		s->due = plan_next(s->src, now);
-		if (s->w.pid)
-			s->again = true;
-		else
-			enqueue(m, s);
+		if (s->due <= now) {
+			time_t was_due = s->due;
+			s->due = plan_next(s->src, now);
+			if (s->w.pid) {
+				s->again = true;
+			} else if (!s->queued) {
+				enqueue(m, s);
+				s->late_since = was_due;
+			}
+		}
+		if (s->due != NEXTRUN_NEVER && s->due < m->next_due)
+			m->next_due = s->due;
 	}
 }
 
@@ -349,10 +408,15 @@ static void reap(struct master *m)
 			fwdproc_exited(&m->fwd, wstatus, m->stopping);
 			continue;
 		}
-		for (size_t i = 0; i < m->nslots; i++) {
-			struct slot *s = &m->slots[i];
+		if (pid == m->mt.w.pid) {
+			matcher_finished(&m->mt, wstatus);
+			continue;
+		}
+		for (size_t i = 0; i < m->nactive; i++) {
+			struct slot *s = active_slot(m, i);
 			if (s->w.pid != pid)
 				continue;
+			active_remove(m, i);
 			struct worker_result res;
 			worker_finish(&s->w, wstatus, &res);
 			run_finished(m, s, &res);
@@ -371,23 +435,31 @@ static void start_forwarder(struct master *m)
 	free_argv(argv);
 }
 
+/* A child past its time limit gets SIGTERM, then SIGKILL. `what`: "source acme-mail". */
+static void enforce_deadline(const char *what, struct worker *w, int64_t now)
+{
+	if (!w->pid || w->deadline_ms > now)
+		return;
+	if (!w->term_sent) {
+		log_warn("%s: run exceeded its time limit of %lld s; stopping worker %d", what,
+			 (long long)w->timeout_s, (int)w->pid);
+		worker_terminate(w, true);
+	} else {
+		log_warn("%s: worker %d did not stop; killing it", what, (int)w->pid);
+		worker_kill(w);
+	}
+}
+
 static void check_deadlines(struct master *m)
 {
 	int64_t now = now_ms();
-	for (size_t i = 0; i < m->nslots; i++) {
-		struct worker *w = &m->slots[i].w;
-		if (!w->pid || w->deadline_ms > now)
-			continue;
-		if (!w->term_sent) {
-			log_warn("source %s: run exceeded its time limit of %lld s; stopping worker %d",
-				 m->slots[i].name, (long long)w->timeout_s, (int)w->pid);
-			worker_terminate(w, true);
-		} else {
-			log_warn("source %s: worker %d did not stop; killing it", m->slots[i].name,
-				 (int)w->pid);
-			worker_kill(w);
-		}
+	for (size_t i = 0; i < m->nactive; i++) {
+		struct slot *s = active_slot(m, i);
+		char *what = xasprintf("source %s", s->name);
+		enforce_deadline(what, &s->w, now);
+		free(what);
 	}
+	enforce_deadline("payments matcher", &m->mt.w, now);
 }
 
 /* ---- configuration ----------------------------------------------------------------------- */
@@ -521,14 +593,19 @@ static void adopt_config(struct master *m, struct config *cfg)
 	apply_timezone(cfg); /* schedules are computed in the new zone */
 	for (size_t i = 0; i < m->nslots; i++)
 		m->slots[i].src = NULL;
+	m->nmine = 0;
 	for (size_t i = 0; i < cfg->nsources; i++) {
 		const struct source_conf *src = cfg->sources[i];
+		if (!config_runs_source(cfg, src))
+			continue; /* another shard's */
+		m->nmine++;
 		struct slot *s = slot_by_name(m, src->name);
 		if (!s) {
 			m->slots = xrealloc(m->slots, (m->nslots + 1) * sizeof(*m->slots));
 			s = &m->slots[m->nslots++];
 			memset(s, 0, sizeof(*s));
 			s->name = xstrdup(src->name);
+			strset_put(&m->slot_index, s->name, (void *)(uintptr_t)m->nslots);
 			s->w.fd = -1;
 			struct gerr err = {0};
 			if (status_load(cfg->agent.state_dir, src->name, &s->st, &err) < 0)
@@ -545,6 +622,7 @@ static void adopt_config(struct master *m, struct config *cfg)
 	for (size_t i = 0; i < m->nslots; i++)
 		if (!m->slots[i].src && !m->slots[i].w.pid)
 			drop_waiters(m, &m->slots[i], "the source is no longer in the configuration");
+	m->next_due = 0; /* look at every slot's due time again */
 	struct config *old = m->cfg;
 	m->cfg = cfg;
 	config_free(old);
@@ -580,9 +658,12 @@ static int reload(struct master *m, char **error)
 	sd_notify_send("RELOADING=1");
 	log_notice("reloading the configuration from %s", m->o->confdir);
 	struct diag d = {0};
+	const struct shard_conf *sh = &m->cfg->agent.shard;
+	char *shard = sh->index_set ? xasprintf("%ld/%ld", sh->index, sh->of) : NULL;
 	struct config_overrides ov = {.spool_dir = m->cfg->agent.spool_dir,
-				      .state_dir = m->cfg->agent.state_dir};
+				      .state_dir = m->cfg->agent.state_dir, .shard = shard};
 	struct config *cfg = config_load(m->o->confdir, &ov, &d);
+	free(shard);
 	int rc = 0;
 	if (!cfg) {
 		char *summary = log_diag_errors(&d);
@@ -596,7 +677,7 @@ static int reload(struct master *m, char **error)
 		rc = -1;
 	} else {
 		adopt_config(m, cfg);
-		log_notice("configuration reloaded: %zu sources", cfg->nsources);
+		log_notice("configuration reloaded: %zu sources", m->nmine);
 	}
 	diag_free(&d);
 	sd_notify_send("READY=1");
@@ -619,26 +700,56 @@ static json_t *forward_status(struct master *m)
 	return f;
 }
 
-static json_t *status_document(struct master *m)
+/* One source's entry: its status, and while it runs its progress; while it waits for a
+ * worker past its scheduled start, how late it is. */
+static json_t *slot_status(struct master *m, const struct slot *s, time_t now)
 {
-	json_t *sources = json_array();
-	for (size_t i = 0; i < m->nslots; i++) {
-		struct slot *s = &m->slots[i];
-		if (!s->src)
-			continue;
-		json_t *e = status_entry(m->cfg->agent.state_dir, s->src, &s->st, s->due, s->w.pid != 0);
-		if (s->w.pid)
-			json_object_set_new(e, "progress", run_stats_to_json(&s->w.progress));
-		json_array_append_new(sources, e);
-	}
-	json_t *daemon = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "pid", (json_int_t)getpid(),
+	json_t *e = status_entry(m->cfg->agent.state_dir, s->src, &s->st, s->due, s->w.pid != 0);
+	if (s->w.pid)
+		json_object_set_new(e, "progress", run_stats_to_json(&s->w.progress));
+	json_object_set_new(e, "queued", json_boolean(s->queued));
+	if (s->queued && s->late_since)
+		json_object_set_new(e, "late", json_integer((json_int_t)(now - s->late_since)));
+	return e;
+}
+
+static void append_json(struct buf *b, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	buf_puts(b, text);
+	free(text);
+	json_decref(j);
+}
+
+/* The status document as one line of compact JSON, written entry by entry: with
+ * thousands of sources only one entry is held as a JSON tree at a time. */
+static void status_document(struct master *m, struct buf *out)
+{
+	time_t now = time(NULL);
+	buf_puts(out, "{\"ok\":true,\"daemon\":");
+	append_json(out, json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "pid", (json_int_t)getpid(),
 				   "started", (json_int_t)m->started,
 				   "config_loaded", (json_int_t)m->config_loaded,
 				   "running", (json_int_t)m->running, "queued", (json_int_t)m->qlen,
 				   "reload_error",
-				   m->reload_error ? json_string(m->reload_error) : json_null());
-	return json_pack("{s:b,s:o,s:o,s:o}", "ok", 1, "daemon", daemon, "sources", sources,
-			 "forward", forward_status(m));
+				   m->reload_error ? json_string(m->reload_error) : json_null()));
+	buf_puts(out, ",\"forward\":");
+	append_json(out, forward_status(m));
+	json_t *pay = payments_status(m->cfg->agent.state_dir);
+	buf_puts(out, ",\"payments\":");
+	append_json(out, json_pack("{s:o,s:o}", "companies", pay ? pay : json_array(), "matcher",
+				   matcher_status(&m->mt)));
+	buf_puts(out, ",\"sources\":[");
+	bool first = true;
+	for (size_t i = 0; i < m->nslots; i++) {
+		if (!m->slots[i].src)
+			continue;
+		if (!first)
+			buf_puts(out, ",");
+		first = false;
+		append_json(out, slot_status(m, &m->slots[i], now));
+	}
+	buf_puts(out, "]}");
 }
 
 static json_t *error_reply(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -665,6 +776,11 @@ static json_t *check_fetch_names(struct master *m, json_t *names)
 		struct slot *s = name ? slot_by_name(m, name) : NULL;
 		if (!name)
 			return error_reply("%s", "\"sources\" must be a list of source names");
+		const struct source_conf *src = s ? NULL : config_find_source(m->cfg, name);
+		if (src)
+			return error_reply("source '%s' is in shard %ld of %ld; this daemon runs shard %ld",
+					   name, source_shard(name, m->cfg->agent.shard.of),
+					   m->cfg->agent.shard.of, m->cfg->agent.shard.index);
 		if (!s || !s->src)
 			return error_reply("no source named '%s' in the configuration", name);
 		if (!s->src->enabled)
@@ -727,7 +843,10 @@ static bool handle_request(struct master *m, struct client *c, const char *line)
 		if (!strcmp(cmd, "fetch")) {
 			keep = handle_fetch(m, c, req);
 		} else if (!strcmp(cmd, "status")) {
-			reply = status_document(m);
+			struct buf doc = {0};
+			status_document(m, &doc);
+			control_send_line(c->fd, &doc);
+			buf_free(&doc);
 		} else if (!strcmp(cmd, "reload")) {
 			char *msg = NULL;
 			reply = reload(m, &msg) == 0 ? json_pack("{s:b}", "ok", 1)
@@ -764,7 +883,7 @@ static void accept_client(struct master *m)
 	struct client *c = xcalloc(1, sizeof(*c));
 	c->id = ++m->next_client_id;
 	c->fd = fd;
-	c->in.max = CONTROL_MAX_REQUEST;
+	c->in.max = control_request_limit(m->nslots);
 	c->since_ms = now_ms();
 	m->clients = xrealloc(m->clients, (m->nclients + 1) * sizeof(*m->clients));
 	m->clients[m->nclients++] = c;
@@ -820,6 +939,7 @@ static void begin_stop(struct master *m, int sig)
 	log_notice("stopping on %s: %zu run(s) in progress get %lld s to finish", strsignal(sig),
 		   m->running, (long long)grace);
 	fwdproc_stop(&m->fwd);
+	matcher_clear_queue(&m->mt);
 	m->qhead = m->qlen = 0;
 	for (size_t i = 0; i < m->nslots; i++) {
 		m->slots[i].queued = m->slots[i].again = false;
@@ -831,12 +951,16 @@ static void stop_workers_after_grace(struct master *m)
 {
 	if (!m->stopping || now_ms() < m->stop_deadline_ms)
 		return;
-	for (size_t i = 0; i < m->nslots; i++)
-		if (m->slots[i].w.pid && !m->slots[i].w.term_sent) {
+	for (size_t i = 0; i < m->nactive; i++) {
+		struct slot *s = active_slot(m, i);
+		if (!s->w.term_sent) {
 			log_warn("source %s: stopping its worker; the run is repeated at the next start",
-				 m->slots[i].name);
-			worker_terminate(&m->slots[i].w, false);
+				 s->name);
+			worker_terminate(&s->w, false);
 		}
+	}
+	if (m->mt.w.pid && !m->mt.w.term_sent)
+		worker_terminate(&m->mt.w, false); /* one transaction: the next run does it again */
 }
 
 /* ---- the loop ---------------------------------------------------------------------------- */
@@ -844,17 +968,16 @@ static void stop_workers_after_grace(struct master *m)
 static int poll_timeout(struct master *m)
 {
 	int64_t now = now_ms(), next = now + 60000;
-	time_t t = time(NULL);
-	for (size_t i = 0; i < m->nslots; i++) {
-		const struct slot *s = &m->slots[i];
-		if (s->w.pid && s->w.deadline_ms < next)
-			next = s->w.deadline_ms;
-		if (s->src && s->src->enabled && !s->queued && s->due != NEXTRUN_NEVER && !m->stopping) {
-			int64_t at = now + ((int64_t)s->due - t) * 1000;
-			if (at < next)
-				next = at;
-		}
+	for (size_t i = 0; i < m->nactive; i++)
+		if (active_slot(m, i)->w.deadline_ms < next)
+			next = active_slot(m, i)->w.deadline_ms;
+	if (!m->stopping && m->next_due != FAR_FUTURE) {
+		int64_t at = now + ((int64_t)m->next_due - (int64_t)time(NULL)) * 1000;
+		if (at < next)
+			next = at;
 	}
+	if (m->mt.w.pid && m->mt.w.deadline_ms < next)
+		next = m->mt.w.deadline_ms;
 	if (m->stopping && m->stop_deadline_ms < next)
 		next = m->stop_deadline_ms;
 	if (m->watchdog_ms && m->next_watchdog_ms < next)
@@ -890,7 +1013,7 @@ static void watchdog(struct master *m)
 
 static void loop_once(struct master *m)
 {
-	size_t cap = 2 + m->nclients + m->running;
+	size_t cap = 3 + m->nclients + m->running;
 	struct pollfd *fds = xcalloc(cap, sizeof(*fds));
 	void **owner = xcalloc(cap, sizeof(*owner));
 	unsigned *client_ids = xcalloc(cap, sizeof(*client_ids));
@@ -902,16 +1025,21 @@ static void loop_once(struct master *m)
 		fds[n++] = (struct pollfd){.fd = m->clients[i]->fd, .events = POLLIN};
 	}
 	size_t first_worker = n;
-	for (size_t i = 0; i < m->nslots && n < cap; i++)
-		if (m->slots[i].w.pid && m->slots[i].w.fd >= 0) {
-			owner[n] = &m->slots[i];
-			fds[n++] = (struct pollfd){.fd = m->slots[i].w.fd, .events = POLLIN};
+	for (size_t i = 0; i < m->nactive && n < cap; i++)
+		if (active_slot(m, i)->w.fd >= 0) {
+			owner[n] = active_slot(m, i);
+			fds[n++] = (struct pollfd){.fd = active_slot(m, i)->w.fd, .events = POLLIN};
 		}
+	size_t matcher_at = n;
+	if (m->mt.w.pid && m->mt.w.fd >= 0)
+		fds[n++] = (struct pollfd){.fd = m->mt.w.fd, .events = POLLIN};
 	int rc = poll(fds, n, poll_timeout(m));
 	if (rc > 0) {
-		for (size_t i = first_worker; i < n; i++)
+		for (size_t i = first_worker; i < matcher_at; i++)
 			if (fds[i].revents)
 				worker_input(m, owner[i]);
+		if (matcher_at < n && fds[matcher_at].revents)
+			worker_read(&m->mt.w);
 		if (fds[0].revents)
 			handle_signals(m);
 		if (fds[1].revents)
@@ -945,7 +1073,9 @@ static int start(struct master *m, struct config *cfg)
 {
 	struct gerr err = {0};
 	m->cfg = cfg;
-	if (mkdir_p(m->cfg->agent.state_dir, 0700, &err) < 0) {
+	/* 0710: the group passes through to the control socket (a shard's own state folder
+	 * is made here; the unit makes the others so) */
+	if (mkdir_p(m->cfg->agent.state_dir, 0710, &err) < 0) {
 		log_error("%s", err.msg);
 		return -1;
 	}
@@ -962,7 +1092,12 @@ static int start(struct master *m, struct config *cfg)
 	m->cfg = NULL;
 	adopt_config(m, cfg);
 	srandom((unsigned)(time(NULL) ^ getpid()));
+	worker_preload();
 	fwdproc_init(&m->fwd);
+	/* at start, every company once: what was filed while the daemon was down, a report
+	 * an interrupted run left due */
+	for (size_t i = 0; i < m->cfg->ncompanies; i++)
+		matcher_request(&m->mt, m->cfg->companies[i]->id);
 	return 0;
 }
 
@@ -985,30 +1120,35 @@ static void shutdown_master(struct master *m)
 		free(s->next_waiters.ids);
 	}
 	free(m->slots);
+	strset_free(&m->slot_index);
+	free(m->active);
 	free(m->queue);
 	free(m->sock_path);
 	free(m->reload_error);
 	free(m->snapshot);
+	matcher_free(&m->mt);
 	config_free(m->cfg);
 }
 
 int daemon_run(const struct daemon_opts *o, struct config *cfg)
 {
 	struct master m = {.o = o, .lfd = -1, .sigfd = -1, .started = time(NULL)};
+	matcher_init(&m.mt);
 	if (start(&m, cfg) < 0) {
 		shutdown_master(&m);
 		return 1;
 	}
 	m.watchdog_ms = sd_watchdog_interval_ms();
 	m.next_watchdog_ms = now_ms();
-	log_notice("started: %zu sources, up to %lld workers, control socket %s", m.cfg->nsources,
+	log_notice("started: %zu sources, up to %lld workers, control socket %s", m.nmine,
 		   (long long)worker_limit(&m), m.sock_path);
 	sd_notify_send("READY=1");
 	update_systemd_status(&m);
-	while (!m.stopping || m.running > 0 || m.fwd.w.pid) {
+	while (!m.stopping || m.running > 0 || m.fwd.w.pid || m.mt.w.pid) {
 		time_t now = time(NULL);
 		schedule_due(&m, now);
 		dispatch(&m);
+		dispatch_matcher(&m);
 		start_forwarder(&m);
 		watchdog(&m);
 		loop_once(&m);

@@ -5,13 +5,11 @@
 
 #include "sources/source.h"
 
-/* The schedule that applies: the source's own, else its type's default (times of day,
- * or every N seconds; with neither, daily). Release with effective_release(). */
-static struct schedule_conf effective(const struct source_conf *src)
+/* A source without a schedule of its own: its type's default (times of day, or every N
+ * seconds; with neither, daily). */
+static struct schedule_conf type_default(const struct source_conf *src)
 {
-	if (src->schedule.set)
-		return src->schedule;
-	struct schedule_conf e = {.set = true};
+	struct schedule_conf e = {.set = true, .jitter = src->schedule.jitter};
 	const char *const *t = src->type ? src->type->default_times : NULL;
 	for (; t && *t; t++) {
 		int m;
@@ -25,33 +23,44 @@ static struct schedule_conf effective(const struct source_conf *src)
 	return e;
 }
 
+/* The schedule that applies, with its jitter: the source's own, else agent.jitter (at
+ * most a tenth of an `every` interval). Release with effective_release(). */
+static struct schedule_conf effective(const struct source_conf *src)
+{
+	struct schedule_conf e = src->schedule.set ? src->schedule : type_default(src);
+	if (!src->schedule.jitter_set && e.every > 0 && e.jitter > e.every / 10)
+		e.jitter = e.every / 10;
+	return e;
+}
+
 static void effective_release(const struct source_conf *src, struct schedule_conf *e)
 {
 	if (!src->schedule.set)
 		free(e->times.minutes);
 }
 
-static time_t with_jitter(const struct source_conf *src, time_t slot)
+static time_t with_jitter(const struct schedule_conf *e, time_t slot)
 {
 	if (slot == NEXTRUN_NEVER)
 		return slot;
-	return slot + nextrun_jitter(&src->schedule, (uint32_t)random());
+	return slot + nextrun_jitter(e, (uint32_t)random());
 }
 
 time_t plan_first(const struct source_conf *src, time_t last, time_t now)
 {
 	struct schedule_conf e = effective(src);
 	time_t t = nextrun_first(&e, last, now);
+	t = t == now ? now : with_jitter(&e, t);
 	effective_release(src, &e);
-	return t == now ? now : with_jitter(src, t);
+	return t;
 }
 
 time_t plan_next(const struct source_conf *src, time_t now)
 {
 	struct schedule_conf e = effective(src);
-	time_t t = nextrun_after(&e, now);
+	time_t t = with_jitter(&e, nextrun_after(&e, now));
 	effective_release(src, &e);
-	return with_jitter(src, t);
+	return t;
 }
 
 static void describe_duration(struct buf *b, int64_t s)

@@ -17,10 +17,11 @@ static char *status_path(const char *state_dir, const char *name)
 
 json_t *run_stats_to_json(const struct run_stats *s)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "looked_at", (json_int_t)s->looked_at,
-			 "filed", (json_int_t)s->filed, "duplicates", (json_int_t)s->duplicates,
-			 "quarantined", (json_int_t)s->quarantined, "failed", (json_int_t)s->failed,
-			 "held", (json_int_t)s->held, "bytes", (json_int_t)s->bytes);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "looked_at",
+			 (json_int_t)s->looked_at, "filed", (json_int_t)s->filed, "duplicates",
+			 (json_int_t)s->duplicates, "quarantined", (json_int_t)s->quarantined,
+			 "failed", (json_int_t)s->failed, "held", (json_int_t)s->held, "unreadable",
+			 (json_int_t)s->unreadable, "bytes", (json_int_t)s->bytes);
 }
 
 static unsigned long get_count(json_t *obj, const char *key)
@@ -37,6 +38,7 @@ void run_stats_from_json(json_t *j, struct run_stats *s)
 	s->quarantined = get_count(j, "quarantined");
 	s->failed = get_count(j, "failed");
 	s->held = get_count(j, "held");
+	s->unreadable = get_count(j, "unreadable");
 	s->bytes = get_count(j, "bytes");
 }
 
@@ -45,9 +47,9 @@ static json_t *alerts_to_json(const struct source_status *st)
 	json_t *arr = json_array();
 	for (size_t i = 0; i < st->nalerts; i++) {
 		const struct alert *a = &st->alerts[i];
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:s}", "cause", a->cause,
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:s,s:s}", "cause", a->cause,
 						     "message", a->message, "since", (json_int_t)a->since,
-						     "notified", a->notified));
+						     "notified", a->notified, "stage", a->stage));
 	}
 	return arr;
 }
@@ -83,6 +85,9 @@ static void alerts_from_json(json_t *arr, struct source_status *st)
 		const char *day = json_string_value(json_object_get(a, "notified"));
 		if (day && strlen(day) < sizeof(al->notified))
 			strcpy(al->notified, day);
+		const char *stage = json_string_value(json_object_get(a, "stage"));
+		if (stage && strlen(stage) < sizeof(al->stage))
+			strcpy(al->stage, stage);
 	}
 }
 

@@ -27,6 +27,7 @@ struct alert {
 	char *message;
 	time_t since;
 	char notified[11]; /* local date (YYYY-MM-DD) of the last notice sent, "" if none */
+	char stage[16];    /* a staged attention's stage last told, "" if none */
 };
 
 struct source_status {

@@ -4,16 +4,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "core/log.h"
 #include "core/testhook.h"
 #include "daemon/status.h"
 
-static void child_exec(char *const *argv, int result_w)
+/* In a new child: default signal handling, a process group of its own, stdin on
+ * /dev/null, the write end of the result pipe as WORKER_RESULT_FD. */
+static void child_setup(int result_w)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -30,24 +37,26 @@ static void child_exec(char *const *argv, int result_w)
 		_exit(127);
 	if (result_w != WORKER_RESULT_FD)
 		close(result_w);
-	execv(argv[0], argv);
-	log_error("cannot run %s: %s", argv[0], strerror(errno));
-	_exit(127);
 }
 
-int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct gerr *err)
+static int spawn(struct worker *w, int64_t timeout_s, void (*child)(void *arg), void *arg,
+		 struct gerr *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return gerr_sys(err, "pipe");
+	fflush(NULL); /* or the child would write what is buffered a second time */
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
 		return gerr_sys(err, "fork");
 	}
-	if (pid == 0)
-		child_exec(argv, p[1]);
+	if (pid == 0) {
+		child_setup(p[1]);
+		child(arg);
+		_exit(127);
+	}
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	setpgid(pid, pid); /* also in the child: whichever runs first */
@@ -59,6 +68,49 @@ int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct 
 	w->timeout_s = timeout_s;
 	w->deadline_ms = timeout_s > 0 ? w->started_ms + timeout_s * 1000 : INT64_MAX;
 	return 0;
+}
+
+static void exec_child(void *arg)
+{
+	char *const *argv = arg;
+	execv(argv[0], argv);
+	log_error("cannot run %s: %s", argv[0], strerror(errno));
+}
+
+int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct gerr *err)
+{
+	return spawn(w, timeout_s, exec_child, (void *)argv, err);
+}
+
+struct run_request {
+	const struct config *cfg;
+	const char *name;
+};
+
+/* A forked run: nothing of the master's is kept open but the result pipe. It ends with
+ * _exit(): the libraries' exit handlers (gnutls, p11-kit, ...) belong to the master. */
+static void run_child(void *arg)
+{
+	const struct run_request *rq = arg;
+	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
+	closefrom(WORKER_RESULT_FD + 1);
+	srandom((unsigned)(getpid() ^ time(NULL)));
+	int rc = worker_main(rq->cfg, rq->name, WORKER_RESULT_FD);
+	fflush(NULL);
+	_exit(rc);
+}
+
+void worker_preload(void)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	EVP_Digest("", 0, md, NULL, EVP_sha256(), NULL);
+}
+
+int worker_start_run(struct worker *w, const struct config *cfg, const char *name,
+		     int64_t timeout_s, struct gerr *err)
+{
+	struct run_request rq = {cfg, name};
+	return spawn(w, timeout_s, run_child, &rq, err);
 }
 
 /* Sort the complete lines read so far: progress reports and the result. */

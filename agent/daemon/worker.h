@@ -1,23 +1,28 @@
 /* worker — one source run in a process of its own.
  *
- * The master starts a worker by fork and exec of goniec itself:
- *   goniec worker --confdir DIR [--spool DIR] [--state DIR] --result-fd 3 NAME
- * in a process group of its own, stdin on /dev/null, stdout/stderr shared with the
- * master (log lines), and the write end of a pipe as fd 3. The worker runs the source
- * once with source_run_once() (which holds the per-source lock, shared with a `goniec
- * fetch` started by hand), reports progress at most every WORKER_PROGRESS_MS as
+ * The master starts a worker with fork, and no exec: the child has the master's
+ * configuration, already loaded and validated, so a run costs the same whatever the
+ * number of other sources (no conf.d is read again), and it runs with exactly the
+ * configuration in force when it started (never an older one, nor a newer one that was
+ * not yet checked). The child is in a process group of its own, stdin on /dev/null,
+ * stdout/stderr shared with the master (log lines), every other descriptor of the
+ * master's closed, and the write end of a pipe as fd 3. It runs the source once with
+ * source_run_once() (which holds the per-source lock, shared with a `goniec fetch`
+ * started by hand), reports progress at most every WORKER_PROGRESS_MS as
  *   {"progress":{"looked_at":..,"filed":..,"bytes":..,...}}
  * and writes one JSON line as its result:
  *   {"outcome":"ok","stats":{"looked_at":..,"filed":..,...},"error":null}
  * The master reads the pipe, enforces the time limit (SIGTERM to the group, SIGKILL
  * WORKER_KILL_GRACE_MS later) and turns an exit without a result into "crashed".
+ * Other children (the forwarder) are started by fork and exec with worker_spawn().
  *
  * Test hook (test builds only, core/testhook.h): with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or NAME:abort; several
  * separated by commas) in its environment, the worker of source NAME sleeps (or crashes) after each document it
  * files, inside the run and its lock — for tests of time limits, overlap and crashes.
  *
  * Ownership: struct worker is owned by the master; worker_finish() releases its buffers.
- * Errors: worker_spawn() returns -1 with err set; results never fail (they map to an
+ * Errors: worker_spawn() and worker_start_run() return -1 with err set; results never
+ * fail (they map to an
  * outcome with an error message).
  */
 #ifndef GONIEC_DAEMON_WORKER_H
@@ -53,7 +58,13 @@ struct worker_result {
 	char *error;         /* NULL when none */
 };
 
-/* Master side. argv is the full command line (argv[0] the goniec binary). */
+/* Master side. A run of source `name` of cfg in a forked child. */
+int worker_start_run(struct worker *w, const struct config *cfg, const char *name,
+		     int64_t timeout_s, struct gerr *err);
+/* Ready in the master what every run needs and would otherwise set up again in each
+ * forked child (OpenSSL's digests). */
+void worker_preload(void);
+/* Another program: argv is the full command line (argv[0] the binary). */
 int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct gerr *err);
 /* Read what is ready on w->fd (progress reports, the result); closes it at end of file. */
 void worker_read(struct worker *w);
@@ -69,7 +80,8 @@ void worker_result_free(struct worker_result *res);
 /* Parse a result line; -1 with err set when it is not one. */
 int worker_parse_result(const char *line, struct worker_result *res, struct gerr *err);
 
-/* Worker side: run the source and write its result to fd. Returns the exit status. */
+/* Worker side (in the child): run the source and write its result to fd. Returns the
+ * exit status. */
 int worker_main(const struct config *cfg, const char *name, int fd);
 
 #endif

@@ -107,3 +107,35 @@ char *guess_to_utf8(const char *bytes, size_t len)
 	char *s = convert("WINDOWS-1250", bytes, len, true);
 	return s ? s : xstrndup("?", 1);
 }
+
+long utf8_to_charset(const char *charset, const char *text, size_t len, struct buf *out)
+{
+	iconv_t cd = iconv_open(charset, "UTF-8");
+	if (cd == (iconv_t)-1)
+		return -1;
+	char *in = (char *)text;
+	size_t inleft = len;
+	long replaced = 0;
+	char tmp[512];
+	while (inleft > 0) {
+		char *o = tmp;
+		size_t oleft = sizeof tmp;
+		size_t r = iconv(cd, &in, &inleft, &o, &oleft);
+		buf_append(out, tmp, (size_t)(o - tmp));
+		if (r != (size_t)-1 || errno == E2BIG)
+			continue;
+		/* EILSEQ (not in the charset, or invalid) or EINVAL (cut at the end) */
+		const unsigned char *p = (const unsigned char *)in;
+		size_t skip = utf8_next(&p, inleft) < 0 ? 1 : (size_t)((const char *)p - in);
+		buf_puts(out, "?");
+		replaced++;
+		in += skip;
+		inleft -= skip;
+	}
+	char *o = tmp;
+	size_t oleft = sizeof tmp;
+	iconv(cd, NULL, NULL, &o, &oleft);   /* a stateful charset's closing bytes */
+	buf_append(out, tmp, (size_t)(o - tmp));
+	iconv_close(cd);
+	return replaced;
+}

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/util.h"
+
 /* The next code point of UTF-8 text at *p (at most `left` bytes), advancing *p;
  * -1 for an invalid, overlong or truncated sequence (then *p is not moved). */
 long utf8_next(const unsigned char **p, size_t left);
@@ -23,5 +25,10 @@ bool utf8_valid(const char *s, size_t len);
 char *charset_to_utf8(const char *charset, const char *bytes, size_t len);
 /* Bytes of unknown charset: a copy when valid UTF-8, else converted from Windows-1250. */
 char *guess_to_utf8(const char *bytes, size_t len);
+
+/* UTF-8 text written in `charset` (a name iconv knows), appended to out; a character
+ * the charset cannot hold, or an invalid UTF-8 sequence, becomes '?'. Returns how many
+ * were replaced, or -1 (nothing appended) when iconv does not know the charset. */
+long utf8_to_charset(const char *charset, const char *text, size_t len, struct buf *out);
 
 #endif

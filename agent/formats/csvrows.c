@@ -106,6 +106,8 @@ int csvrows_end(struct csvrows *r)
 
 int csvrows_feed(struct csvrows *r, const char *s, size_t n)
 {
+	if (n == 0) /* nothing to feed (and s may be NULL) */
+		return 0;
 	const char *end = s + n;
 	while (s < end && !r->stop) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/idnum.h"
 #include "core/money.h"
 
 static const char *const field_names[INVOICE_FIELD_COUNT] = {
@@ -798,4 +799,18 @@ int invoice_from_json(const json_t *obj, struct invoice *inv, struct gerr *err)
 	else
 		mark_unstated(obj, inv);
 	return rc;
+}
+
+void invoice_direction_from_company(struct invoice *inv, const char *company_nip)
+{
+	char nip[NIP_LEN + 1];
+	if (invoice_has(inv, INV_DIRECTION) || !company_nip || !nip_normalise(company_nip, nip))
+		return;
+	if (invoice_has(inv, INV_SELLER_NIP) && strcmp(inv->seller.nip, nip) == 0)
+		inv->direction = INVOICE_SALES;
+	else if (invoice_has(inv, INV_BUYER_NIP) && strcmp(inv->buyer.nip, nip) == 0)
+		inv->direction = INVOICE_PURCHASE;
+	else
+		return;
+	invoice_found_set(inv, INV_DIRECTION, FOUND_SOURCE, "company.nip", 0);
 }

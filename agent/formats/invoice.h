@@ -195,6 +195,11 @@ bool invoice_found_exact(enum found_by by);
  * `into` keeps its own. */
 void invoice_merge(struct invoice *into, struct invoice *from);
 
+/* When inv says no direction: the company (company_nip as written; NULL: none) as the
+ * seller makes it a sale, as the buyer a purchase (found by FOUND_SOURCE at
+ * "company.nip"); otherwise it stays unsaid. The same rule for XML and PDF invoices. */
+void invoice_direction_from_company(struct invoice *inv, const char *company_nip);
+
 /* Room for one more element of an array the invoice owns; returns it zeroed. */
 invoice_date *invoice_add_due_date(struct invoice *inv);
 struct invoice_account *invoice_add_account(struct invoice *inv);

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "core/money.h"
+#include "formats/charset.h"
+
+const char *const mt940_charset_names[] = {"utf-8", "windows-1250", "iso-8859-2", "cp852", NULL};
 
 #define PIECE 27
 
@@ -117,7 +120,7 @@ static void transaction(struct buf *out, const struct txn *t)
 		buf_printf(out, "~38%.34s\r\n", t->counterparty_account);
 }
 
-void mt940_write(const struct stmt *st, struct buf *out)
+static void write_utf8(const struct stmt *st, struct buf *out)
 {
 	buf_puts(out, ":20:");
 	reference(out, st->id, "GONIEC");
@@ -132,4 +135,25 @@ void mt940_write(const struct stmt *st, struct buf *out)
 	if (st->closing_available.present)
 		balance(out, "64", &st->closing_available, st);
 	buf_puts(out, "-\r\n");
+}
+
+int mt940_write(const struct stmt *st, enum mt940_charset cs, struct buf *out, struct gerr *err)
+{
+	static const char *const iconv_names[] = {
+		[MT940_WINDOWS_1250] = "WINDOWS-1250", [MT940_ISO_8859_2] = "ISO-8859-2",
+		[MT940_CP852] = "CP852",
+	};
+	struct buf text = {0};
+	int rc = 0;
+
+	if (cs == MT940_UTF8) {
+		write_utf8(st, out);
+		return 0;
+	}
+	write_utf8(st, &text);
+	if (utf8_to_charset(iconv_names[cs], text.data ? text.data : "", text.len, out) < 0)
+		rc = gerr_setk(err, GERR_PERMANENT, "MT940 in %s: iconv does not know the encoding "
+			       "(are the system's gconv modules installed?)", mt940_charset_names[cs]);
+	buf_free(&text);
+	return rc;
 }

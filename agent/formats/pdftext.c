@@ -25,6 +25,12 @@ const struct pdftext_limits pdftext_default_limits = {
 	.seconds = 20, .memory = (uint64_t)512 << 20, .max_pages = 100, .max_text = 4 << 20,
 };
 
+struct pdftext_limits pdftext_limits_of(const struct agent_pdf *conf)
+{
+	return (struct pdftext_limits){.seconds = (int)conf->time, .memory = conf->memory,
+				       .max_pages = (int)conf->pages, .max_text = (size_t)conf->text};
+}
+
 static char *worker_override;
 
 void pdftext_set_worker(const char *path)

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/util.h"
 
 enum pdftext_status {
@@ -39,8 +40,10 @@ struct pdftext_limits {
 	int max_pages;
 	size_t max_text;       /* bytes of text kept */
 };
-/* 20 s, 512 MiB, 100 pages, 4 MiB of text. */
+/* 20 s, 512 MiB, 100 pages, 4 MiB of text (agent.pdf's defaults in conf.d too). */
 extern const struct pdftext_limits pdftext_default_limits;
+/* The limits conf.d sets (agent.pdf: time, memory, pages, text). */
+struct pdftext_limits pdftext_limits_of(const struct agent_pdf *conf);
 
 struct pdftext {
 	enum pdftext_status status;

@@ -59,6 +59,10 @@ int stmt_input_peek(struct stmt_input *in, size_t want, const char **data, size_
 		size_t step = want - in->head_len < 65536 ? want - in->head_len : 65536;
 		if (in->fd < 0 && in->mem_len - in->mem_pos < step)
 			step = in->mem_len - in->mem_pos;
+		if (step == 0) { /* memory read to its end */
+			in->eof = true;
+			break;
+		}
 		if (in->head_len + step > in->head_cap) {
 			in->head_cap = in->head_len + step > in->head_cap * 2 ? in->head_len + step
 									       : in->head_cap * 2;

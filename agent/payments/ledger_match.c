@@ -320,11 +320,11 @@ static int store(struct ledger *lg, const struct loaded *l, struct pm_result *r,
 		ldb_text(ins, 6, pm_certainty_name(m[i].m.certainty));
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			rc = ldb_error(lg, err, "cannot write a match");
-		if (i == r->nmatches / 2)
-			fault_point("ledger-match-write");
 	}
 	/* each transaction: state, reason, candidates; changed when its signature differs */
 	for (size_t i = 0; rc == 0 && i < l->scope.ntxns; i++) {
+		if (i == l->scope.ntxns / 2)
+			fault_point("ledger-match-write"); /* the matches written, half the outcomes */
 		const struct pm_outcome *o = &r->outcomes[i];
 		struct buf sig = {0}, cand = {0};
 		signature(&sig, pm_state_name(o->state), 0, 0, NULL);

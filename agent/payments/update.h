@@ -21,6 +21,7 @@
 #ifndef GONIEC_PAYMENTS_UPDATE_H
 #define GONIEC_PAYMENTS_UPDATE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "core/config.h"
@@ -45,5 +46,10 @@ void payments_update_free(struct payments_update *u);
 void payments_company(const struct company_conf *c, struct ledger_company *out);
 /* Today in the configured time zone, "YYYY-MM-DD". */
 void payments_today(char out[11]);
+/* For goniec status: per company what is left for a person, open and overdue invoices,
+ * the oldest transaction left (ledger_status_json), read without waiting for the
+ * matcher; an empty list when there is no ledger yet, NULL (after a warning) when it
+ * cannot be read. */
+json_t *payments_status(const char *state_dir);
 
 #endif

@@ -6,12 +6,20 @@
 
 #include "core/log.h"
 #include "sources/invoice_enrich.h"
+#include "sources/statement_enrich.h"
 
-/* The enrichers by type: invoices and their copies (PDF text, FA(3) XML); statements
- * (issue 13) will add theirs here. */
+/* The enrichers by type: invoices and their copies (PDF text, FA(3) XML); bank
+ * statements (MT940, CAMT, goniec.transactions/1, a bank's CSV, camt.054 typed xml, a
+ * file whose name claims a statement). */
 static const struct filing_enricher filing_enrichers[] = {
 	{"pdf", invoice_enrich_filing},   /* invoice fields from the text; copies */
 	{"xml", invoice_enrich_filing},   /* FA(3) invoices; copies */
+	{"mt940", statement_enrich_filing},
+	{"camt", statement_enrich_filing},
+	{"transactions", statement_enrich_filing},
+	{"csv", statement_enrich_filing},
+	{"xml", statement_enrich_filing},
+	{"text", statement_enrich_filing},
 	{NULL, NULL},
 };
 
@@ -31,7 +39,7 @@ struct filing {
 static int enrich_by_type(void *ctx, const struct spool_view *doc, json_t *fields,
 			  struct gerr *err)
 {
-	const struct source_run *run = ctx;
+	struct source_run *run = ctx;
 	for (const struct filing_enricher *e = enrichers; e->type; e++)
 		if (strcmp(e->type, doc->type) == 0 && e->enrich(run, doc, fields, err) != 0)
 			return -1;

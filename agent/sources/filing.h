@@ -17,7 +17,10 @@
  * sidecar is written (spool.h, "Enrichment"). An enricher reads the document at
  * doc->path and adds sidecar members to `fields` — a parsed `statement` for statement
  * files, `invoice` fields for XML/PDF invoices, `duplicate_of` for an invoice another
- * source filed already (by KSeF number, or seller NIP + invoice number). It returns 0,
+ * source filed already (by KSeF number, or seller NIP + invoice number). A document that
+ * is filed but could not be read for a person's attention (a statement with
+ * statement.error) is counted by its enricher in run->stats.unreadable, on which the
+ * daemon raises an alert. It returns 0,
  * or -1 with err: GERR_PERMANENT quarantines the document with err's message, any other
  * kind fails the filing (the next run retries). Adding one is one entry in
  * filing_enrichers[] (filing.c) and the enricher's own file; no source changes. Members
@@ -71,7 +74,7 @@ int filing_fd(struct source_run *run, const struct filing_doc *doc, int fd,
 
 struct filing_enricher {
 	const char *type;        /* sniffed type it reads; NULL ends a table */
-	int (*enrich)(const struct source_run *run, const struct spool_view *doc, json_t *fields,
+	int (*enrich)(struct source_run *run, const struct spool_view *doc, json_t *fields,
 		      struct gerr *err);
 };
 /* Use another table (NULL: the built-in filing_enrichers[]); for tests. */

@@ -71,10 +71,12 @@ static bool read_invoice(const struct config *cfg, const struct invoice_enrich_d
 	const struct inv_rules *rs = field_rules(cfg->confdir);
 	if (!rs)
 		return false; /* broken rules: filed without fields (logged) */
-	if (invpdf_read(doc->path, rs, NULL, inv, NULL, err) != 0) {
+	const struct pdftext_limits lim = pdftext_limits_of(&cfg->agent.pdf);
+	if (invpdf_read(doc->path, rs, &lim, inv, NULL, err) != 0) {
 		*ok = false; /* the reader could not run: the filing is retried */
 		return false;
 	}
+	invoice_direction_from_company(inv, doc->company_nip);
 	return true;
 }
 
@@ -126,7 +128,7 @@ int invoice_enrich(const struct config *cfg, const char *spool_root,
 	return rc;
 }
 
-int invoice_enrich_filing(const struct source_run *run, const struct spool_view *view,
+int invoice_enrich_filing(struct source_run *run, const struct spool_view *view,
 			  json_t *fields, struct gerr *err)
 {
 	const struct company_conf *co = run->src->company;

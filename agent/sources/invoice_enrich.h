@@ -5,7 +5,10 @@
  *   FA(3) XML  read by sources/invoice_xml.h (formats/fa3.h; exact);
  *   PDF        its text read by the field rules (formats/invpdf.h), filling only what
  *              the source knew less exactly or not at all: a portal's list-page fields
- *              (the `invoice` the source passes) win over the text's;
+ *              (the `invoice` the source passes) win over the text's; read under the
+ *              limits of agent.pdf in conf.d; its direction (sale or purchase), when
+ *              nothing said it, from the company's NIP as for XML
+ *              (invoice_direction_from_company());
  *   a document of kind "document" (what the content alone said) with an invoice number
  *   or KSeF number becomes kind "invoice";
  *   then the invoice's keys (KSeF number; seller NIP + number; gross) are looked up in,
@@ -45,7 +48,7 @@ int invoice_enrich(const struct config *cfg, const char *spool_root,
 		   const struct invoice_enrich_doc *doc, json_t *fields, struct gerr *err);
 
 /* The same as a filing enricher (sources/filing.h) for pdf and xml documents. */
-int invoice_enrich_filing(const struct source_run *run, const struct spool_view *view,
+int invoice_enrich_filing(struct source_run *run, const struct spool_view *view,
 			  json_t *fields, struct gerr *err);
 
 #endif

@@ -143,7 +143,7 @@ static enum run_outcome register_run(struct source_run *run)
 	free(text);
 	enum run_outcome outcome = RUN_OK;
 	if (r < 0) {
-		gerr_setk(&err, GERR_PERMANENT, "%s", err.msg);
+		err.kind = GERR_PERMANENT; /* a person fixes the export */
 		source_run_error(run, &err);
 		run->stats.failed++;
 		outcome = RUN_FAILED;

@@ -1,5 +1,5 @@
-/* source — the interface every source type implements (folder, imap, graph, portal; the
- * bank and ksef types are coming, issues 14 and 15), and the registry of types.
+/* source — the interface every source type implements (folder, imap, graph, portal,
+ * bank, ksef, register), and the registry of types.
  *
  * A source type describes its own conf.d keys (a confschema table), may check them
  * across fields, names its default schedule, and fetches: run() is called in a process
@@ -58,6 +58,8 @@ struct run_stats {
 	unsigned long quarantined; /* (filing.h) */
 	unsigned long failed;      /* what the source could not take (the source) */
 	unsigned long held;        /* messages left where they are for a person (over a limit) */
+	unsigned long unreadable;  /* filed, but saying they could not be read: a statement
+				      with statement.error (an enricher, filing.h); a person looks */
 	uint64_t bytes;            /* bytes of the documents filed (filing.h) */
 };
 
@@ -90,8 +92,12 @@ struct source_type {
 	enum run_outcome (*run)(struct source_run *run);
 	/* What needs a person although runs succeed (a new consumption point without a
 	 * property, a consent about to expire), as a message owned by the caller, or NULL.
-	 * Looked at by the daemon after each run; may be NULL. */
-	char *(*attention)(const struct config *cfg, const struct source_conf *src);
+	 * Looked at by the daemon after each run; may be NULL. The notice repeats daily while
+	 * the message lasts, unless the hook names its stage in *stage (a static word, e.g.
+	 * "14d", "3d"): then one notice per stage. A stage with no message is the stage of
+	 * the needs-person alert of the runs (e.g. "ended": told once). daemon/alert.h. */
+	char *(*attention)(const struct config *cfg, const struct source_conf *src,
+			   const char **stage);
 
 	/* Commands of the type, reached by the CLI through these hooks only (the CLI includes
 	 * no sources/<type>/ header). NULL: the type has no such command, and the CLI says so.

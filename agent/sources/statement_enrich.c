@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/spool.h"
 #include "formats/bankcsv.h"
 #include "formats/stmtfile.h"
+#include "sources/source.h"
 
 /* Types that are statements by their content alone. */
 static bool statement_type(const char *type)
@@ -63,6 +65,8 @@ void statement_enrich(const char *confdir, const struct statement_enrich_doc *do
 	struct stmt_file f;
 	/* messages name the document as the source named it, not the spool's temporary name */
 	stmt_file_init(&f, doc->name_hint ? doc->name_hint : "statement");
+	/* whatever the content's first look said, it is a bank statement to a route */
+	json_object_set_new(fields, "kind", json_string("statement"));
 	if (!err.msg[0] && stmt_read_path(doc->path, &f, NULL, &err) == 0) {
 		json_object_set_new(fields, "statement", stmt_sidecar_json(&f));
 	} else {
@@ -70,4 +74,24 @@ void statement_enrich(const char *confdir, const struct statement_enrich_doc *do
 		*unreadable = true;
 	}
 	stmt_file_free(&f);
+}
+
+int statement_enrich_filing(struct source_run *run, const struct spool_view *view,
+			    json_t *fields, struct gerr *err)
+{
+	(void)err; /* a document's content never fails its filing */
+	if (json_object_get(view->extra, "statement"))
+		return 0; /* the source knows its statement better (a bank's own) */
+	bool unreadable;
+	const struct statement_enrich_doc doc = {
+		.path = view->path, .type = view->type, .name_hint = view->name_hint};
+	statement_enrich(run->cfg->confdir, &doc, fields, &unreadable);
+	if (unreadable) {
+		run->stats.unreadable++;
+		log_warn("%s: %s is filed, but it could not be read as a statement: %s",
+			 run->src->name, view->name_hint ? view->name_hint : "a document",
+			 json_string_value(json_object_get(json_object_get(fields, "statement"),
+							   "error")));
+	}
+	return 0;
 }

@@ -9,7 +9,9 @@
  * per process). A statement that reads gets its summary; one that claims to be a
  * statement and cannot be read gets {"format"?, "error": "<file>: line N: ..."} and
  * *unreadable is set, so that the caller can have a person told (the document is filed
- * all the same: nothing is dropped). Anything else gets nothing.
+ * all the same: nothing is dropped). Either way the document's kind becomes `statement`
+ * (a bank's CSV and a camt.054 are typed csv and xml by content). Anything else gets
+ * nothing.
  *
  * Ownership: `fields` gets a new member (a reference it owns).
  * Errors: none; a document's content never fails the filing.
@@ -19,6 +21,8 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+
+#include "core/util.h"
 
 struct statement_enrich_doc {
 	const char *path;	/* the complete document */
@@ -30,5 +34,12 @@ struct statement_enrich_doc {
 bool statement_enrich_wants(const char *type, const char *name_hint);
 void statement_enrich(const char *confdir, const struct statement_enrich_doc *doc,
 		      json_t *fields, bool *unreadable);
+
+struct source_run;
+struct spool_view;
+/* The filing enricher (sources/filing.h): statement_enrich() with the run's conf.d, and
+ * an unreadable statement counted in run->stats.unreadable (the daemon's alert). */
+int statement_enrich_filing(struct source_run *run, const struct spool_view *view,
+			    json_t *fields, struct gerr *err);
 
 #endif

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct collected c = {.f = {.keep_txns = true}};
 	struct bank_txn_sink sink = {&c, take};
 	struct bank_balances b;
-	struct bank_err err;
+	struct gerr err = {0};
 	struct buf out = {0};
 	json_t *j = json_loadb((const char *)data, size, 0, NULL);
 
@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bank_gc_balances(j, &b);
 	snprintf(c.st.account, sizeof(c.st.account), "%s", acc.iban);
 	snprintf(c.st.currency, sizeof(c.st.currency), "PLN");
-	mt940_write(&c.st, &out);
+	mt940_write(&c.st, MT940_WINDOWS_1250, &out, &err);
 	camt053_write(&c.st, "fuzz", &out);
 	buf_free(&out);
 	stmt_clear(&c.st);

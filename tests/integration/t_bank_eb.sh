@@ -11,7 +11,7 @@
 make_test_ca
 bank_keys
 start_eb --daily-limit 0 --page-size 4
-bank_conf "    daily_reads: 100" "    export: [mt940, camt053]"
+bank_conf "    daily_reads: 100" "    export: [mt940, camt053]" "    mt940_encoding: windows-1250"
 TODAY=$(TZ=Europe/Warsaw date +%F)
 WEEK_AGO=$(TZ=Europe/Warsaw date -d '7 days ago' +%F)
 stats() { fixture "$EB_URL" /_fixture/stats; }
@@ -30,6 +30,11 @@ check "naming each problem at its place" bash -c "grep -q 'a.yaml:3:5: error: pr
 	grep -q \"a.yaml:4:13: error: types: 'refunds' is not one of: incoming, outgoing\" '$T/broken.out' &&
 	grep -q \"a.yaml:4:42: error: export: 'mt941' is not one of: mt940, camt053\" '$T/broken.out' &&
 	grep -q \"a.yaml:4:61: error: accounts: 'PL00123' is not a valid IBAN\" '$T/broken.out'"
+printf '  - {name: c, type: bank, provider: enablebanking, application_id: x, private_key_file: %s, mt940_encoding: latin2}\n' \
+	"$T/eb.key" >>"$T/broken/a.yaml"
+"$GONIEC" -c "$T/broken" check >"$T/broken.out" 2>&1
+check "an MT940 encoding it cannot write is named with the ones it can" grep -q \
+	"a.yaml:5:.*mt940_encoding.*latin2.*utf-8, windows-1250, iso-8859-2, cp852" "$T/broken.out"
 G fetch --here eb >/dev/null
 check_eq "a run before any link needs a person (exit 3)" 3 $?
 check "and says which command links it" grep -q "goniec bank link eb" "$T/log"
@@ -77,6 +82,17 @@ sys.exit(0 if m["kind"]=="statement" and m["type"]=="transactions" and s["closin
 check_eq "MT940 and CAMT.053 files beside each" "2 2" "$(find "$T/spool" -name '*.sta.meta.json' | wc -l) $(find "$T/spool" -name '*.xml.meta.json' | wc -l)"
 check "the MT940 is sniffed as mt940" grep -q '"type": "mt940"' $(find "$T/spool" -name '*.sta.meta.json' | head -1)
 check "the CAMT file as camt" grep -q '"type": "camt"' $(find "$T/spool" -name '*.xml.meta.json' | head -1)
+STA=$(find "$T/spool" -name "$ACC1-*.sta" | head -1)
+check "the MT940 is written in Windows-1250 (mt940_encoding), no UTF-8 in it" py 'import sys
+b=open(sys.argv[1],"rb").read()
+try: b.decode("utf-8"); sys.exit(1)
+except UnicodeDecodeError: pass
+sys.exit(0 if "zapłata".encode("cp1250") in b else 1)' "$STA"
+"$GONIEC" statement --json "$STA" >"$T/sta.json"
+check "read back by goniec's reader: the same booked transactions and titles" py 'import json,sys
+def booked(d): return sorted((t["booking_date"], t["amount"], t["title"]) for s in d["statements"] for t in s["transactions"] if t["status"]=="booked")
+got=json.load(open(sys.argv[1])); want=json.load(open(sys.argv[2]))
+sys.exit(0 if booked(got) and booked(got)==booked(want) else 1)' "$T/sta.json" "$(docs_of eb | grep "/$ACC1-")"
 
 # ---- incremental -------------------------------------------------------------------------
 LAST=$(py 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["last_booked"])' "$T/state/sources/eb/bank-accounts.json" "$ACC1")

@@ -163,6 +163,23 @@ check "the new source is scheduled and runs" wait_for 5 has_docs two 1
 check_eq "goniec reload through the socket" 0 $?
 kill "$DPID"; wait "$DPID"
 
+# ---- a run uses the configuration in force, never conf.d as it is on disk ---------------
+new_case generation <<'EOF'
+  - {name: gen, type: folder, path: "@D@/in/old", settle: 0s, schedule: manual}
+EOF
+mkdir -p "$D/in/old" "$D/in/new"
+start_daemon
+sed -i "s|in/old|in/new|" "$D/conf.d/10-main.yaml" # edited, not reloaded
+pdf "$D/in/old/o.pdf" old
+pdf "$D/in/new/n.pdf" new
+"$GONIEC" -c "$D/conf.d" fetch gen >/dev/null 2>&1
+check "before a reload a run takes the folder of the configuration in force" has_docs gen 1
+check "... not the one of the edited file" test -f "$D/in/new/n.pdf"
+"$GONIEC" -c "$D/conf.d" reload >/dev/null
+"$GONIEC" -c "$D/conf.d" fetch gen >/dev/null 2>&1
+check "after it, the new folder" has_docs gen 2
+kill "$DPID"; wait "$DPID"
+
 # ---- a hanging worker is killed at its limit; a crashing one is reported ----------------
 new_case limits <<'EOF'
   - {name: stuck, type: folder, path: "@D@/in/stuck", settle: 0s, timeout: 2s, schedule: {every: 1h}}
@@ -190,7 +207,7 @@ start_daemon GONIEC_TEST_WORKER_HOOK=long:sleep:60 GONIEC_STOP_GRACE=1
 check "the run started" wait_for 5 running long
 "$GONIEC" -c "$D/conf.d" fetch long >"$D/waiting.out" 2>&1 &
 WPID=$!
-sleep 0.5
+wait_for 20 test "$(log_count 'on-demand run of 1 source')" -ge 2 # its request is in
 start=$SECONDS
 kill "$DPID"; wait "$DPID"
 check_eq "SIGTERM during a run: clean exit" 0 $?

@@ -1,6 +1,7 @@
 #!/bin/bash
 # kill -9 at random moments while forwarding (one pass and --watch, >= 50 kills): after
 # a last run every document is in the folder target exactly once, complete.
+# serial
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forward_lib.sh"
 fw_setup

@@ -59,3 +59,14 @@ check_eq "the good invoice after them is read" '2/15' \
 	"$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[-1]["invoice"].get("number"))' "$T/hostile.json")"
 out=$(g invoice --memory-limit 16M "$good" 2>&1)
 check "a memory limit too small to start the reader is said as such" grep -q 'memory-limit' <<<"$out"
+
+# ---- the limits in conf.d (agent.pdf) ----------------------------------------------------
+mkdir -p "$T/lim"
+ln -s "$SRC_DIR/conf.d/invoices" "$T/lim/invoices"
+printf 'agent:\n  spool: %s\n  state: %s\n  pdf: {pages: 2, time: 30s}\n' "$T/spool" "$T/state" >"$T/lim/00-agent.yaml"
+"$GONIEC" -c "$T/lim" invoice --json "$T/hostile/pages-10000.pdf" >"$T/lim.json"
+check "agent.pdf.pages: 2 — the first 2 pages read" grep -Eq '"pages_read": 2($|,)' "$T/lim.json"
+printf 'agent:\n  spool: %s\n  state: %s\n  pdf: {pages: 2, time: 2h}\n' "$T/spool" "$T/state" >"$T/lim/00-agent.yaml"
+"$GONIEC" -c "$T/lim" check >"$T/lim.out" 2>&1
+check_eq "agent.pdf out of range: goniec check exits 2" 2 $?
+check "naming the place and the range" grep -q "00-agent.yaml:4:25: error: time: '2h' is out of range (1 to 3600 s)" "$T/lim.out"

@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include "formats/camt_write.h"
+#include "formats/charset.h"
 #include "formats/mt940_write.h"
 #include "formats/stmtfile.h"
 #include "sources/bank/bank_run.h"
@@ -58,7 +59,7 @@ static void test_eb_sample_pages(void **state)
 {
 	struct got g = {0};
 	struct bank_txn_sink sink = {&g, keep};
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	json_t *p1 = load(EB "accounts-transactions.get.page1-continuation-key.json");
 	json_t *p2 = load(EB "accounts-transactions.get.page2-last.json");
 
@@ -103,7 +104,7 @@ static void test_gc_sample(void **state)
 {
 	struct got g = {0};
 	struct bank_txn_sink sink = {&g, keep};
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	json_t *j = load(GC "accounts-transactions.get.booked-pending.ynab-sync-excerpt.json");
 	size_t pending = 0;
 
@@ -158,16 +159,16 @@ static void test_hostile(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_LEN(eb_bad); i++) {
-		struct bank_err err = {0};
+		struct gerr err = {0};
 		json_t *j = json_loads(eb_bad[i], 0, NULL);
 		assert_int_equal(bank_eb_page(j, &ACC, &sink, &err), -1);
-		assert_non_null(strstr(err.g.msg, "transaction 1"));
+		assert_non_null(strstr(err.msg, "transaction 1"));
 		json_decref(j);
 	}
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	json_t *j = json_loads("{\"transactions\": {\"booked\": [{\"bookingDate\": \"2026-01-01\"}]}}", 0, NULL);
 	assert_int_equal(bank_gc_transactions(j, &ACC, &sink, &err), -1);
-	assert_non_null(strstr(err.g.msg, "booked transaction 1"));
+	assert_non_null(strstr(err.msg, "booked transaction 1"));
 	json_decref(j);
 	/* shapes that are no lists: nothing read, no failure */
 	j = json_loads("{\"transactions\": \"none\"}", 0, NULL);
@@ -258,7 +259,8 @@ static void test_mt940_write(void **state)
 
 	(void)state;
 	make_stmt(&st, ROWS, ARRAY_LEN(ROWS), -100);
-	mt940_write(&st, &b);
+	struct gerr err = {0};
+	assert_int_equal(mt940_write(&st, MT940_UTF8, &b, &err), 0);
 	assert_non_null(strstr(b.data, ":20:20261121-114500\r\n:25:/PL27114020040000300201355387\r\n:28C:1\r\n"));
 	assert_non_null(strstr(b.data, ":60F:D261119PLN1,00\r\n"));
 	assert_non_null(strstr(b.data, ":61:2611201120C1234,56NTRFNONREF//REF-1\r\n:86:000\r\n"));
@@ -314,7 +316,8 @@ static void test_camt_write(void **state)
 static const struct row ROUND[] = {
 	{"2026-11-20", 123456, "Hurtownia Łódź sp. z o.o.", "PL61109010140000071219812874",
 	 "FV 12/11/2026 zapłata za fakturę nr 12/11/2026 i 13/11/2026", "EL004391-000970", TXN_BOOKED},
-	{"2026-11-21", -5000, "ZUS", NULL, "Składki XI/2026", "EL004391-000971", TXN_BOOKED},
+	{"2026-11-21", -5000, "ZUS", NULL, "Składki XI/2026 Zażółć gęślą jaźń ĄĘŚŹŻĆŃÓŁ", "EL004391-000971",
+	 TXN_BOOKED},
 	{"", -99, "Sklep", NULL, "pending", NULL, TXN_PENDING},
 };
 
@@ -328,8 +331,10 @@ static int read_one(void *ctx, const struct stmt_file *f, const struct stmt *st,
 	return keep(g, t, NULL, err);
 }
 
+/* Written by `write` (in `encoding`, as the reader names it), read back by goniec's
+ * statement reader: the same statement and transactions. */
 static void round_trip(void (*write)(const struct stmt *st, struct buf *out), const char *name,
-		       enum stmt_format format)
+		       enum stmt_format format, const char *encoding)
 {
 	struct stmt st;
 	struct stmt_file f;
@@ -346,6 +351,7 @@ static void round_trip(void (*write)(const struct stmt *st, struct buf *out), co
 	if (stmt_read(&in, &f, &sink, &err) != 0)
 		fail_msg("%s: %s", name, err.msg);
 	assert_int_equal(f.format, format);
+	assert_string_equal(f.encoding, encoding);
 	assert_int_equal(f.nstatements, 1);
 	assert_string_equal(f.statements[0].account, st.account);
 	assert_int_equal(f.statements[0].opening.amount, st.opening.amount);
@@ -377,51 +383,93 @@ static void camt_write_msg(const struct stmt *st, struct buf *out)
 	camt053_write(st, "MSG-1", out);
 }
 
+#define MT940_IN(cs)                                                     \
+	static void mt940_##cs(const struct stmt *st, struct buf *out)   \
+	{                                                                \
+		struct gerr e = {0};                                     \
+		assert_int_equal(mt940_write(st, MT940_##cs, out, &e), 0); \
+	}
+MT940_IN(UTF8)
+MT940_IN(WINDOWS_1250)
+MT940_IN(ISO_8859_2)
+MT940_IN(CP852)
+
+/* In each encoding the export can be asked for: the reader detects it and reads the
+ * Polish letters back; an 8-bit file holds no UTF-8. */
 static void test_mt940_round_trip(void **state)
 {
 	(void)state;
-	round_trip(mt940_write, "bank.sta", STMT_FORMAT_MT940);
+	round_trip(mt940_UTF8, "bank.sta", STMT_FORMAT_MT940, "UTF-8");
+	round_trip(mt940_WINDOWS_1250, "bank.sta", STMT_FORMAT_MT940, "WINDOWS-1250");
+	round_trip(mt940_ISO_8859_2, "bank.sta", STMT_FORMAT_MT940, "ISO-8859-2");
+	round_trip(mt940_CP852, "bank.sta", STMT_FORMAT_MT940, "CP852");
+
+	struct stmt st;
+	struct buf b = {0};
+	struct gerr err = {0};
+	make_stmt(&st, ROUND, ARRAY_LEN(ROUND), 0);
+	assert_int_equal(mt940_write(&st, MT940_WINDOWS_1250, &b, &err), 0);
+	assert_false(utf8_valid(b.data, b.len));
+	assert_non_null(memmem(b.data, b.len, "~32Hurtownia \xA3\xF3" "d\x9F", 17));   /* Łódź */
+	buf_free(&b);
+	stmt_clear(&st);
 }
 
 static void test_camt_round_trip(void **state)
 {
 	(void)state;
-	round_trip(camt_write_msg, "bank.xml", STMT_FORMAT_CAMT053);
+	round_trip(camt_write_msg, "bank.xml", STMT_FORMAT_CAMT053, "UTF-8");
 }
 
-/* The consent's alert: none beyond 14 days, a warning within 14, an urgent one within 3,
- * and "expired" after; each names the day and the command that renews it. */
+/* The consent's notices: none beyond 14 days, one stage within 14 days, another within 3,
+ * each naming the day and the command that renews it; once it expired or was revoked no
+ * message (the run ends needing a person and that alert says it) but the stage "ended",
+ * so that alert is told once. */
 static void test_consent_alert(void **state)
 {
 	static const struct {
-		long days;
-		const char *want;
+		long hours;
+		bool usable;
+		const char *want, *stage;
 	} cases[] = {
-		{20, NULL},
-		{13, "in less than 14 days; renew it: goniec bank link acme-bank"},
-		{2, "in less than 3 days; renew it now: goniec bank link acme-bank"},
-		{-1, "expired on "},
+		{20 * 24, true, NULL, NULL},
+		{14 * 24 + 1, true, NULL, NULL},
+		{14 * 24 - 1, true, "in less than 14 days; renew it: goniec bank link acme-bank", "14d"},
+		{13 * 24, true, "in less than 14 days; renew it: goniec bank link acme-bank", "14d"},
+		{3 * 24 + 1, true, "in less than 14 days; renew it: goniec bank link acme-bank", "14d"},
+		{3 * 24 - 1, true, "in less than 3 days; renew it now: goniec bank link acme-bank", "3d"},
+		{1, true, "in less than 3 days; renew it now: goniec bank link acme-bank", "3d"},
+		{-1, true, NULL, "ended"},
+		{10 * 24, false, NULL, "ended"},   /* revoked */
 	};
 	char *dir = scratch_dir(), *src_dir = path_join(dir, "sources/acme-bank");
 	struct config cfg = {.agent = {.state_dir = dir}};
 	struct source_conf src = {.name = "acme-bank"};
-	struct gerr err;
+	struct gerr err = {0};
+	const char *stage = NULL;
 
 	(void)state;
 	assert_int_equal(mkdir_p(src_dir, 0700, &err), 0);
-	assert_null(bank_attention(&cfg, &src));  /* nothing linked: the run says so */
+	assert_null(bank_attention(&cfg, &src, &stage));  /* nothing linked: the run says so */
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		struct bank_consent c = {.id = "s1", .bank = "mBank", .status = "AUTHORIZED", .usable = true,
-					 .valid_until = time(NULL) + cases[i].days * 86400 + 3600};
+		struct bank_consent c = {.id = "s1", .bank = "mBank", .status = cases[i].usable ? "AUTHORIZED" : "REVOKED",
+					 .usable = cases[i].usable,
+					 .valid_until = time(NULL) + cases[i].hours * 3600 + 60};
 		assert_int_equal(bank_consent_save(src_dir, "enablebanking", &c, NULL, &err), 0);
-		char *msg = bank_attention(&cfg, &src);
+		stage = NULL;
+		char *msg = bank_attention(&cfg, &src, &stage);
 		if (!cases[i].want) {
 			assert_null(msg);
+			if (cases[i].stage)
+				assert_string_equal(stage, cases[i].stage);
+			else
+				assert_null(stage);
 			continue;
 		}
 		assert_non_null(msg);
 		assert_non_null(strstr(msg, cases[i].want));
 		assert_non_null(strstr(msg, "mBank"));
+		assert_string_equal(stage, cases[i].stage);
 		free(msg);
 	}
 	rm_rf(dir);

@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "conf/load.h"
 #include "core/yamlload.h"
+#include "formats/pdftext.h"
 #include "sources/source.h"
 
 struct broken {
@@ -25,6 +26,13 @@ static const struct broken broken_configs[] = {
 	 "t.yaml:2:13: error: timezone: unknown time zone '../../etc/passwd' (expected a name such as Europe/Warsaw)"},
 	{"agent:\n  max_document_size: 12 parsecs\n",
 	 "t.yaml:2:22: error: max_document_size: expected a size such as 50MB or 512k, got '12 parsecs'"},
+	{"agent:\n  pdf: {time: 2h}\n", "t.yaml:2:15: error: time: '2h' is out of range (1 to 3600 s)"},
+	{"agent:\n  pdf: {memory: 1MB}\n",
+	 "t.yaml:2:17: error: memory: '1MB' is out of range (16777216 to 68719476736 bytes)"},
+	{"agent:\n  pdf: {pages: 0}\n", "t.yaml:2:16: error: pages: 0 is out of range (1 to 100000)"},
+	{"agent:\n  pdf: {text: lots}\n",
+	 "t.yaml:2:15: error: text: expected a size such as 50MB or 512k, got 'lots'"},
+	{"agent:\n  pdf: {seconds: 5}\n", "t.yaml:2:9: error: unknown key 'seconds'"},
 	{"sources:\n  - name: a\n    type: folder\n",
 	 "t.yaml:2:5: error: missing required key 'path': the directory documents are dropped into"},
 	{"sources:\n  - type: folder\n    path: /x\n",
@@ -164,6 +172,102 @@ static void test_many_keys_and_errors(void **state)
 	buf_free(&y);
 }
 
+/* A source's shard is FNV-1a-64 of its name modulo the number of shards: pinned here,
+ * since daemons on several machines (and versions) must agree on it. */
+static void test_shards(void **state)
+{
+	(void)state;
+	assert_int_equal(source_shard("acme-mail", 3), 0);
+	assert_int_equal(source_shard("s00001", 3), 1);
+	assert_int_equal(source_shard("nowak-bank", 3), 2);
+	assert_int_equal(source_shard("nowak-bank", 7), 3);
+	const char *y = "agent: {spool: /srv/spool, state: /srv/state, shard: {index: 1, of: 3}}\n"
+			"sources:\n  - {name: acme-mail, type: folder, path: /x}\n"
+			"  - {name: s00001, type: folder, path: /y}\n";
+	struct diag d = {0};
+	struct config *cfg = config_load_string("t.yaml", y, strlen(y), &d);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->agent.spool_dir, "/srv/spool/shard-1");
+	assert_string_equal(cfg->agent.state_dir, "/srv/state/shard-1");
+	assert_false(config_runs_source(cfg, cfg->sources[0]));
+	assert_true(config_runs_source(cfg, cfg->sources[1]));
+	struct gerr err;
+	assert_int_equal(config_need_shard(cfg, &err), 0);
+	config_free(cfg);
+	diag_free(&d);
+
+	y = "agent: {shard: {index: 3, of: 3}}\n";
+	assert_null(config_load_string("t.yaml", y, strlen(y), &d));
+	char *msg = first_message(&d);
+	assert_string_equal(msg, "t.yaml:1:16: error: shard: index 3 is not below of (3): shards are numbered 0 to 2");
+	free(msg);
+	diag_free(&d);
+
+	y = "agent: {shard: {of: 3}}\n";
+	cfg = config_load_string("t.yaml", y, strlen(y), &d);
+	assert_non_null(cfg);
+	assert_int_equal(config_need_shard(cfg, &err), -1);
+	assert_string_equal(err.msg, "the sources are shared by 3 shards (agent.shard.of): choose one with --shard K (0 to 2)");
+	config_free(cfg);
+	diag_free(&d);
+}
+
+/* --shard K/N, or --shard K with agent.shard.of; the spool and state of the shard. */
+static void test_shard_option(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *conf = path_join(dir, "conf.d");
+	assert_int_equal(mkdir(conf, 0755), 0);
+	char *f = path_join(conf, "a.yaml");
+	write_text(f, "agent: {spool: /srv/spool, state: /srv/state, shard: {of: 4}}\n");
+	static const struct {
+		const char *option, *state, *error;
+	} cases[] = {
+		{"2/3", "/srv/state/shard-2", NULL},
+		{"3", "/srv/state/shard-3", NULL},
+		{"4", NULL, "--shard: error: '4' is not a shard: give K/N, K from 0 to N-1 (N at most 4096)"},
+		{"1/x", NULL, "--shard: error: '1/x' is not a shard: give K/N, K from 0 to N-1 (N at most 4096)"},
+		{"-1/3", NULL, "--shard: error: '-1/3' is not a shard: give K/N, K from 0 to N-1 (N at most 4096)"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct diag d = {0};
+		struct config_overrides ov = {.shard = cases[i].option};
+		struct config *cfg = config_load(conf, &ov, &d);
+		if (cases[i].state) {
+			assert_non_null(cfg);
+			assert_string_equal(cfg->agent.state_dir, cases[i].state);
+		} else {
+			assert_null(cfg);
+			char *msg = first_message(&d);
+			assert_string_equal(msg, cases[i].error);
+			free(msg);
+		}
+		config_free(cfg);
+		diag_free(&d);
+	}
+	/* a state directory given on the command line is the shard's own, as it is */
+	struct diag d = {0};
+	struct config_overrides ov = {.state_dir = "/var/tmp/s1", .shard = "1"};
+	struct config *cfg = config_load(conf, &ov, &d);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->agent.state_dir, "/var/tmp/s1");
+	assert_string_equal(cfg->agent.spool_dir, "/srv/spool/shard-1");
+	config_free(cfg);
+	diag_free(&d);
+	write_text(f, "agent: {spool: /srv/spool}\n");
+	ov = (struct config_overrides){.shard = "1"};
+	assert_null(config_load(conf, &ov, &d));
+	char *msg = first_message(&d);
+	assert_string_equal(msg, "--shard: error: '1' gives the shard but not how many there are: give --shard K/N, or agent.shard.of in conf.d");
+	free(msg);
+	diag_free(&d);
+	rm_rf(dir);
+	free(f);
+	free(conf);
+	free(dir);
+}
+
 static void test_valid_config_is_typed(void **state)
 {
 	(void)state;
@@ -176,6 +280,10 @@ static void test_valid_config_is_typed(void **state)
 	assert_non_null(cfg);
 	assert_string_equal(cfg->agent.timezone, "UTC");
 	assert_int_equal(cfg->agent.max_document_size, 2000000);
+	assert_int_equal(cfg->agent.pdf.time, 20);          /* agent.pdf's defaults */
+	assert_int_equal(cfg->agent.pdf.memory, 512 << 20);
+	assert_int_equal(cfg->agent.pdf.pages, 100);
+	assert_int_equal(cfg->agent.pdf.text, 4 << 20);
 	assert_int_equal(cfg->nsources, 1);
 	const struct source_conf *s = config_find_source(cfg, "acme-scans");
 	assert_non_null(s);
@@ -186,6 +294,23 @@ static void test_valid_config_is_typed(void **state)
 	assert_int_equal(s->schedule.times.len, 2);
 	assert_int_equal(s->schedule.times.minutes[1], 12 * 60 + 30);
 	assert_int_equal(s->max_document_size, 2000000);
+	config_free(cfg);
+	diag_free(&d);
+}
+
+/* agent.pdf as written reaches the PDF reader's limits. */
+static void test_pdf_limits(void **state)
+{
+	(void)state;
+	const char *y = "agent:\n  pdf: {time: 1m, memory: 1GiB, pages: 3, text: 64k}\n";
+	struct diag d = {0};
+	struct config *cfg = config_load_string("t.yaml", y, strlen(y), &d);
+	assert_non_null(cfg);
+	struct pdftext_limits lim = pdftext_limits_of(&cfg->agent.pdf);
+	assert_int_equal(lim.seconds, 60);
+	assert_int_equal(lim.memory, (uint64_t)1 << 30);
+	assert_int_equal(lim.max_pages, 3);
+	assert_int_equal(lim.max_text, 65536);
 	config_free(cfg);
 	diag_free(&d);
 }
@@ -333,7 +458,10 @@ int main(void)
 		cmocka_unit_test(test_all_errors_reported_at_once),
 		cmocka_unit_test(test_nesting_up_to_the_limit),
 		cmocka_unit_test(test_many_keys_and_errors),
+		cmocka_unit_test(test_shards),
+		cmocka_unit_test(test_shard_option),
 		cmocka_unit_test(test_valid_config_is_typed),
+		cmocka_unit_test(test_pdf_limits),
 		cmocka_unit_test(test_files_read_and_skipped),
 		cmocka_unit_test(test_duplicate_names_across_files),
 		cmocka_unit_test(test_missing_confdir),

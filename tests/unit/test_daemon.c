@@ -115,7 +115,7 @@ static size_t decide(struct source_status *st, enum run_outcome outcome, unsigne
 {
 	struct run_stats rs = {.quarantined = quarantined};
 	status_record(st, outcome, &rs, "why", now, now);
-	return alert_decide(st, NULL, now, n);
+	return alert_decide(st, NULL, NULL, now, n);
 }
 
 /* Exactly one notice, open, of this cause and message (released here). */
@@ -138,13 +138,64 @@ static void test_alert_attention(void **state)
 	struct run_stats rs = {0};
 	const char *msg = "consumption point(s) 590243000000000002 are mapped to no property";
 	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 5), day_at(21, 5));
-	expect_one_open(n, alert_decide(&st, msg, day_at(21, 5), n), "attention", msg);
-	assert_int_equal(alert_decide(&st, msg, day_at(21, 12), n), 0);
-	size_t k = alert_decide(&st, msg, day_at(22, 5), n);
+	expect_one_open(n, alert_decide(&st, msg, NULL, day_at(21, 5), n), "attention", msg);
+	assert_int_equal(alert_decide(&st, msg, NULL, day_at(21, 12), n), 0);
+	size_t k = alert_decide(&st, msg, NULL, day_at(22, 5), n);
 	assert_int_equal(k, 1);
 	alert_notices_free(n, k);
-	k = alert_decide(&st, NULL, day_at(22, 12), n);
+	k = alert_decide(&st, NULL, NULL, day_at(22, 12), n);
 	assert_int_equal(k, 1);
+	assert_true(n[0].resolved);
+	alert_notices_free(n, k);
+	status_release(&st);
+}
+
+/* A staged attention (a consent 14 days, then 3 days before it expires) is told once per
+ * stage, not daily; when it goes away in a run that needs a person (the consent expired)
+ * it closes without a "resolved" notice and the needs-person alert tells — once, in the
+ * stage "ended", not daily and with no "failing" beside it; renewed, that one resolves. */
+static void test_alert_staged_attention(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	struct run_stats rs = {0};
+	const char *warn = "the consent expires on 2026-12-05, in less than 14 days";
+	const char *urgent = "the consent expires on 2026-12-05, in less than 3 days";
+	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 5), day_at(21, 5));
+	expect_one_open(n, alert_decide(&st, warn, "14d", day_at(21, 12), n), "attention", warn);
+	for (int day = 22; day <= 30; day++)   /* daily runs: quiet */
+		assert_int_equal(alert_decide(&st, warn, "14d", day_at(day, 12), n), 0);
+	expect_one_open(n, alert_decide(&st, urgent, "3d", day_at(30, 18), n), "attention", urgent);
+	assert_int_equal(alert_decide(&st, urgent, "3d", day_at(30, 20), n), 0);
+
+	/* kept across a restart */
+	char *dir = scratch_dir();
+	struct gerr err = {0};
+	assert_int_equal(status_save(dir, "bank", &st, &err), 0);
+	status_release(&st);
+	assert_int_equal(status_load(dir, "bank", &st, &err), 0);
+	rm_rf(dir);
+	free(dir);
+	assert_int_equal(alert_decide(&st, urgent, "3d", day_at(31, 12), n), 0);
+
+	status_record(&st, RUN_NEEDS_PERSON, &rs, "the consent expired; renew it", day_at(31, 18),
+		      day_at(31, 18));
+	expect_one_open(n, alert_decide(&st, NULL, "ended", day_at(31, 18), n), "needs-person",
+			"the consent expired; renew it");
+	assert_null(status_find_alert(&st, "attention"));
+	for (int day = 32; day <= 40; day++) {   /* three runs a day, each needing a person */
+		for (int hour = 11; hour <= 18; hour += 3) {
+			status_record(&st, RUN_NEEDS_PERSON, &rs, "the consent expired; renew it",
+				      day_at(day, hour), day_at(day, hour));
+			assert_int_equal(alert_decide(&st, NULL, "ended", day_at(day, hour), n), 0);
+		}
+	}
+	assert_null(status_find_alert(&st, "failing"));
+	status_record(&st, RUN_OK, &rs, NULL, day_at(41, 12), day_at(41, 12));
+	size_t k = alert_decide(&st, NULL, NULL, day_at(41, 12), n);
+	assert_int_equal(k, 1);
+	assert_string_equal(n[0].cause, "needs-person");
 	assert_true(n[0].resolved);
 	alert_notices_free(n, k);
 	status_release(&st);
@@ -207,10 +258,37 @@ static void test_alert_held(void **state)
 	const char *why = "1 message(s) left where they are for a person: INBOX UID 7 (from a@pge.pl, "
 			  "\"x\"): forwarded messages are nested more than 16 deep (at section 2)";
 	status_record(&st, RUN_PARTIAL, &rs, why, day_at(21, 5), day_at(21, 5));
-	expect_one_open(n, alert_decide(&st, NULL, day_at(21, 5), n), "held", why);
+	expect_one_open(n, alert_decide(&st, NULL, NULL, day_at(21, 5), n), "held", why);
 	rs.held = 0;
 	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 12), day_at(21, 12));
-	size_t k = alert_decide(&st, NULL, day_at(21, 12), n);
+	size_t k = alert_decide(&st, NULL, NULL, day_at(21, 12), n);
+	assert_int_equal(k, 1);
+	assert_true(n[0].resolved);
+	alert_notices_free(n, k);
+	status_release(&st);
+}
+
+/* A run that filed statements it could not read (statement.error) opens an "unreadable"
+ * alert, although the run itself is ok; it survives the status file; a run without one
+ * resolves it. */
+static void test_alert_unreadable(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	struct run_stats rs = {.filed = 4, .unreadable = 2};
+	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 5), day_at(21, 5));
+	json_t *saved = run_stats_to_json(&st.stats);
+	struct run_stats back = {0};
+	run_stats_from_json(saved, &back);
+	json_decref(saved);
+	assert_int_equal(back.unreadable, 2);
+	expect_one_open(n, alert_decide(&st, NULL, NULL, day_at(21, 5), n), "unreadable",
+			"the last run filed 2 statement(s) that could not be read; their sidecars "
+			"say why (statement.error)");
+	rs.unreadable = 0;
+	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 12), day_at(21, 12));
+	size_t k = alert_decide(&st, NULL, NULL, day_at(21, 12), n);
 	assert_int_equal(k, 1);
 	assert_true(n[0].resolved);
 	alert_notices_free(n, k);
@@ -263,6 +341,39 @@ static void test_line_buf(void **state)
 	assert_string_equal(l, "a");
 	free(l);
 	buf_free(&nul.data);
+}
+
+/* A request naming 15,000 sources (over 1 MB, as 64 KB reads come) is one line: bytes
+ * already looked at are not looked at again, and a line after it is found whole. */
+static void test_long_request_line(void **state)
+{
+	(void)state;
+	struct line_buf lb = {.max = control_request_limit(15000)};
+	assert_true(lb.max >= 15000 * (64 + 4) + 64 * 1024);
+	struct buf req = {0};
+	buf_puts(&req, "{\"cmd\":\"fetch\",\"sources\":[");
+	for (int i = 0; i < 15000; i++)
+		buf_printf(&req, "%s\"%064d\"", i ? "," : "", i);
+	buf_puts(&req, "]}\n{\"cmd\":\"status\"}\n");
+	for (size_t off = 0; off < req.len; off += 65536) {
+		size_t n = req.len - off < 65536 ? req.len - off : 65536;
+		line_buf_feed(&lb, req.data + off, n);
+		if (off + n < req.len - 18)
+			assert_null(line_buf_take(&lb));
+	}
+	char *l = line_buf_take(&lb);
+	struct gerr err = {0};
+	json_t *j = control_parse_request(l, &err);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "sources")), 15000);
+	json_decref(j);
+	free(l);
+	l = line_buf_take(&lb);
+	assert_string_equal(l, "{\"cmd\":\"status\"}");
+	free(l);
+	assert_false(lb.overflow);
+	buf_free(&lb.data);
+	buf_free(&req);
 }
 
 static void test_control_requests_hostile(void **state)
@@ -327,20 +438,27 @@ static void test_plan_describe(void **state)
 		"  - {name: b, type: folder, path: /tmp/b, schedule: {every: 6h, jitter: 10m}}\n"
 		"  - {name: c, type: folder, path: /tmp/c, schedule: manual}\n"
 		"  - {name: d, type: folder, path: /tmp/d, schedule: {every: 2s}}\n"
-		"  - {name: e, type: folder, path: /tmp/e}\n");
-	static const char *const want[] = {"05:00 12:30", "every 6h (+ up to 10m)", "manual",
-					   "every 2s", NULL};
+		"  - {name: e, type: folder, path: /tmp/e}\n"
+		"  - {name: f, type: folder, path: /tmp/f, schedule: {times: [\"05:00\"], jitter: 0}}\n");
+	/* agent.jitter (10m by default) spreads what has no jitter of its own, at most a
+	 * tenth of an `every` interval; `jitter: 0` keeps a schedule exact */
+	static const char *const want[] = {"05:00 12:30 (+ up to 10m)", "every 6h (+ up to 10m)",
+					   "manual", "every 2s", NULL};
 	for (size_t i = 0; want[i]; i++) {
 		char *d = plan_describe(cfg->sources[i]);
 		assert_string_equal(d, want[i]);
 		free(d);
 	}
 	char *d = plan_describe(cfg->sources[4]); /* the folder type's default */
-	assert_string_equal(d, "every 5m");
+	assert_string_equal(d, "every 5m (+ up to 30s)");
+	free(d);
+	d = plan_describe(cfg->sources[5]);
+	assert_string_equal(d, "05:00");
 	free(d);
 	time_t now0 = 1790000000;
 	assert_int_equal(plan_first(cfg->sources[4], 0, now0), now0); /* every: runs at start */
-	assert_int_equal(plan_next(cfg->sources[4], now0), now0 + 300);
+	time_t e = plan_next(cfg->sources[4], now0);
+	assert_true(e >= now0 + 300 && e <= now0 + 330);
 	time_t now = 1790000000;
 	assert_int_equal(plan_first(cfg->sources[2], 0, now), NEXTRUN_NEVER);
 	time_t t = plan_next(cfg->sources[1], now);
@@ -394,10 +512,13 @@ int main(void)
 		cmocka_unit_test(test_status_interrupted_is_no_failure),
 		cmocka_unit_test(test_alert_once_per_cause_per_day),
 		cmocka_unit_test(test_alert_attention),
+		cmocka_unit_test(test_alert_staged_attention),
 		cmocka_unit_test(test_alert_needs_person_and_quarantine),
 		cmocka_unit_test(test_alert_held),
+		cmocka_unit_test(test_alert_unreadable),
 		cmocka_unit_test(test_alert_text),
 		cmocka_unit_test(test_line_buf),
+		cmocka_unit_test(test_long_request_line),
 		cmocka_unit_test(test_control_requests_hostile),
 		cmocka_unit_test(test_worker_results),
 		cmocka_unit_test(test_plan_describe),

@@ -30,7 +30,7 @@ static struct {
 	enum { DO_ADD, DO_REFUSE, DO_TEMPFAIL } action;
 } seen;
 
-static int enrich_pdf(const struct source_run *run, const struct spool_view *doc, json_t *fields,
+static int enrich_pdf(struct source_run *run, const struct spool_view *doc, json_t *fields,
 		      struct gerr *err)
 {
 	seen.calls++;

@@ -29,6 +29,7 @@ static int setup(void **s)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.confdir = "conf.d";
 	cfg.agent.state_dir = state;
+	cfg.agent.pdf = (struct agent_pdf){.time = 20, .memory = 512 << 20, .pages = 100, .text = 4 << 20};
 	setenv("GONIEC_INVOICE_RULES_DIR", "conf.d/invoices", 1);
 	return 0;
 }
@@ -42,12 +43,13 @@ static int teardown(void **s)
 
 /* File a document as the spool would: enrich, then publish it (in the content index and
  * the spool). Returns the fields; *relpath gets its spool path. */
-static json_t *file_doc(const char *path, const char *type, json_t *invoice, char **relpath)
+static json_t *file_doc_of(const char *path, const char *type, json_t *invoice,
+			   const char *company_nip, char **relpath)
 {
 	char sha[65];
 	snprintf(sha, sizeof sha, "%064d", ++serial);
 	struct invoice_enrich_doc d = {.path = path, .type = type, .kind = "document", .sha256 = sha,
-				       .invoice = invoice};
+				       .invoice = invoice, .company_nip = company_nip};
 	json_t *fields = json_object();
 	struct gerr err;
 	if (invoice_enrich(&cfg, spool, &d, fields, &err) != 0)
@@ -58,6 +60,11 @@ static json_t *file_doc(const char *path, const char *type, json_t *invoice, cha
 	free(p);
 	free(dedupe_content_index_add(state, sha, *relpath, &err));
 	return fields;
+}
+
+static json_t *file_doc(const char *path, const char *type, json_t *invoice, char **relpath)
+{
+	return file_doc_of(path, type, invoice, NULL, relpath);
 }
 
 static const char *str(const json_t *o, const char *k)
@@ -100,6 +107,41 @@ static void test_three_copies(void **s)
 	free(mail);
 	free(portal);
 	free(ksef);
+}
+
+/* A PDF's direction, as an XML's, from the company's NIP (as written in conf.d): seller
+ * → sales, buyer → purchase, neither → not said; a direction the source gave stays. */
+static void test_pdf_direction(void **s)
+{
+	(void)s;
+	static const struct {
+		const char *company_nip, *given, *want;
+	} cases[] = {
+		{"526-587-76-35", NULL, "sales"},
+		{"PL 6808208874", NULL, "purchase"},
+		{"5260250274", NULL, NULL},
+		{NULL, NULL, NULL},
+		{"5265877635", "purchase", "purchase"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *rel;
+		json_t *given = cases[i].given ? json_pack("{s:s}", "direction", cases[i].given) : NULL;
+		json_t *f = file_doc_of(PDFS "mf-generator-fa-yucfo-03-2026-v1.10-no-ksef-number.pdf", "pdf",
+					given, cases[i].company_nip, &rel);
+		const json_t *inv = json_object_get(f, "invoice");
+		assert_string_equal(str(json_object_get(inv, "buyer"), "nip"), "6808208874");
+		if (!cases[i].want) {
+			assert_null(json_object_get(inv, "direction"));
+		} else {
+			assert_string_equal(str(inv, "direction"), cases[i].want);
+			const json_t *how = json_object_get(json_object_get(inv, "found"), "direction");
+			if (!cases[i].given)
+				assert_string_equal(str(how, "at"), "company.nip");
+		}
+		json_decref(given);
+		json_decref(f);
+		free(rel);
+	}
 }
 
 static void test_not_copies(void **s)
@@ -170,6 +212,7 @@ int main(int argc, char **argv)
 	pdftext_set_worker(worker);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_three_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pdf_direction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_rules, setup, teardown),
 	};

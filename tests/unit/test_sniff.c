@@ -21,8 +21,15 @@ static void test_types(void **state)
 	assert_string_equal(sniff_str("<!DOCTYPE html><html><body>Error</body></html>").type, "html");
 	assert_string_equal(sniff_str("  <HTML><body>Session expired").type, "html");
 	assert_string_equal(sniff_str(":20:STARTUMS\r\n:25:PL12345678901234567890123456\r\n:28C:1/1\r\n:60F:C261120PLN1000,00\r\n").type, "mt940");
+	/* mBank frames its MT940 in SOH ... ETX; other control bytes stay unknown */
+	assert_string_equal(sniff_str("\x01\n:20:ST071023CYC/1\n:25:PL46114010100000579009004001\n:28C:11/1\n:60F:C071023PLN1,00\n-\x03").type, "mt940");
+	assert_string_equal(sniff_str("\x01\nhello\x03").type, "unknown");
+	assert_string_equal(sniff_str("\x02\n:20:X\n:25:PL46114010100000579009004001\n:28C:1\n").type, "unknown");
 	assert_string_equal(sniff_str("Data;Kwota;Tytul\n2026-11-20;100,00;FV 1/2026\n").type, "csv");
+	assert_string_equal(sniff_str("Data;Kwota;Tytul\n\"2026-11-20\";\"100,00\";\"FV 1/2026; FV 2/2026\"\n").type, "csv");
+	assert_string_equal(sniff_str("Data;Kwota;Tytul\n").type, "csv");
 	assert_string_equal(sniff_str("just some words\n").type, "text");
+	assert_string_equal(sniff_str("just; some words\n").type, "text");
 	struct sniff_result tj = sniff_str("{\n \"schema\": \"goniec.transactions/1\",\n \"statements\": []}\n");
 	assert_string_equal(tj.type, "transactions");
 	assert_string_equal(tj.kind, "statement");

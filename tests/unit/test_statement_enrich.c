@@ -2,6 +2,9 @@
  * filed, what their sidecar's `statement` says, and what happens to one that claims to
  * be a statement and cannot be read. */
 #include "testutil.h"
+#include "core/config.h"
+#include "core/spool.h"
+#include "sources/source.h"
 #include "sources/statement_enrich.h"
 
 static json_t *enrich(const char *dir, const char *name, const char *type, const char *text,
@@ -33,10 +36,12 @@ static void test_statements_read(void **state)
 	assert_string_equal(json_string_value(json_object_get(st, "bank")),
 			    "Santander Bank Polska");
 	assert_true(json_is_true(json_object_get(st, "reconciles")));
+	assert_string_equal(json_string_value(json_object_get(f, "kind")), "statement");
 	json_decref(f);
 	/* a CSV no bank map knows, an XML that is no camt: not statements, no member */
 	f = enrich(dir, "list.csv", "csv", "a;b\n1;2\n", &unreadable);
 	assert_null(json_object_get(f, "statement"));
+	assert_null(json_object_get(f, "kind"));
 	assert_false(unreadable);
 	json_decref(f);
 	f = enrich(dir, "x.xml", "xml", "<Faktura/>", &unreadable);
@@ -88,11 +93,52 @@ static void test_unreadable_statement(void **state)
 	free(dir);
 }
 
+/* As a filing enricher: an unreadable statement is counted for the daemon's alert; a
+ * statement the source gave itself (a bank's) is left as the source gave it. */
+static void test_filing_enricher(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *path = path_join(dir, "tmp-doc");
+	struct config cfg = {.confdir = dir};
+	struct source_conf src = {.name = "skany"};
+	struct source_run run = {.cfg = &cfg, .src = &src};
+	struct gerr err = {0};
+	write_text(path, ":20:X\n:25:PL61109010140000071219812874\n:61:240301CNTRF\n");
+	struct spool_view view = {.path = path, .type = "mt940", .name_hint = "zly.sta"};
+	json_t *fields = json_object();
+	assert_int_equal(statement_enrich_filing(&run, &view, fields, &err), 0);
+	assert_int_equal(run.stats.unreadable, 1);
+	assert_non_null(json_object_get(json_object_get(fields, "statement"), "error"));
+	json_decref(fields);
+	/* the same bytes from a source that gave its own statement: nothing added, nothing
+	 * counted */
+	view.extra = json_pack("{s:{s:s}}", "statement", "account", "PL61109010140000071219812874");
+	fields = json_object();
+	assert_int_equal(statement_enrich_filing(&run, &view, fields, &err), 0);
+	assert_int_equal(json_object_size(fields), 0);
+	assert_int_equal(run.stats.unreadable, 1);
+	json_decref(fields);
+	json_decref(view.extra);
+	/* a readable one is not counted */
+	write_text(path, MT940);
+	view.extra = NULL;
+	fields = json_object();
+	assert_int_equal(statement_enrich_filing(&run, &view, fields, &err), 0);
+	assert_true(json_is_true(json_object_get(json_object_get(fields, "statement"), "reconciles")));
+	assert_int_equal(run.stats.unreadable, 1);
+	json_decref(fields);
+	free(path);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statements_read),
 		cmocka_unit_test(test_unreadable_statement),
+		cmocka_unit_test(test_filing_enricher),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

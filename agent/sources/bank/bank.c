@@ -8,6 +8,7 @@
 
 #include "core/idnum.h"
 #include "core/log.h"
+#include "formats/mt940_write.h"
 #include "sources/bank/bank_run.h"
 #include "sources/bank/bank_state.h"
 
@@ -49,6 +50,9 @@ static const struct cf_field bank_fields[] = {
 	 .help = "transactions taken: incoming, outgoing"},
 	{.key = "export", .type = CF_STRLIST, .offset = OFF(export),
 	 .help = "statement files filed beside the JSON: mt940, camt053"},
+	{.key = "mt940_encoding", .type = CF_ENUM, .offset = OFF(mt940_encoding), .dflt = "utf-8",
+	 .enum_values = mt940_charset_names,
+	 .help = "the MT940 export's encoding: utf-8, windows-1250, iso-8859-2 or cp852 (as the accounting program expects)"},
 	{.key = "daily_reads", .type = CF_INT, .offset = OFF(daily_reads), .dflt = "4", .min = 1, .max = 100,
 	 .help = "unattended reads of an account a day (PSD2: 4); a run past them is skipped"},
 	{.key = "api_url", .type = CF_STRING, .offset = OFF(api_url),
@@ -131,7 +135,7 @@ static int bank_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 /* ---- opening a provider ----------------------------------------------------------------- */
 
 int bank_open(struct bank_session *s, const struct config *cfg, const struct source_conf *src,
-	      const char *state_dir, bool attended, struct bank_err *err)
+	      const char *state_dir, bool attended, struct gerr *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->conf = src->typed;
@@ -141,8 +145,9 @@ int bank_open(struct bank_session *s, const struct config *cfg, const struct sou
 	bank_http_init(&s->http, s->conf->ca_file, cfg->agent.user_agent);
 	struct bank_ctx ctx = {.conf = s->conf, .source_name = src->name, .state_dir = s->state_dir,
 			       .http = &s->http, .attended = attended};
+	if (bank_consent_load(state_dir, &s->consent, &s->pending, err) < 0)
+		return -1;
 	s->client = s->provider->open(&ctx, err);
-	bank_consent_load(state_dir, &s->consent, &s->pending);
 	return s->client ? 0 : -1;
 }
 
@@ -164,37 +169,47 @@ char *bank_state_dir(const struct config *cfg, const struct source_conf *src)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
-static enum run_outcome outcome_of(enum bank_fail kind)
+void bank_consent_ended(struct bank_session *s)
 {
-	return kind == BANK_NEEDS_PERSON ? RUN_NEEDS_PERSON : RUN_FAILED;
+	struct gerr e = {0};
+
+	s->consent.usable = false;
+	free(s->consent.status);
+	s->consent.status = xstrdup("ENDED");
+	if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, s->pending, &e) < 0)
+		log_warn("%s: %s", s->src->name, e.msg);
+}
+
+enum run_outcome bank_outcome(const struct gerr *err)
+{
+	return err->kind == GERR_NEEDS_PERSON ? RUN_NEEDS_PERSON : RUN_FAILED;
 }
 
 /* The consent, brought up to date; RUN_OK when accounts can be read. */
 static enum run_outcome check_consent(struct bank_session *s, struct source_run *run)
 {
 	const char *name = run->src->name;
-	struct bank_err err = {0};
+	struct gerr err = {0};
+	int rc;
 
-	if (!s->consent.id) {
-		gerr_set(&run->err, "no bank is linked yet: goniec bank link %s", name);
-		return RUN_NEEDS_PERSON;
+	if (!s->consent.id)
+		gerr_setk(&err, GERR_NEEDS_PERSON, "no bank is linked yet: goniec bank link %s", name);
+	else if (s->consent.valid_until && s->consent.valid_until <= time(NULL))
+		gerr_setk(&err, GERR_NEEDS_PERSON, "the consent to read the accounts at %s expired; renew it: "
+			  "goniec bank link %s", s->consent.bank, name);
+	else if ((rc = s->provider->refresh(s->client, &s->consent, &err)) == BANK_CONSENT_ENDED)
+		bank_consent_ended(s);
+	else if (rc == 0) {
+		struct gerr kept = {0};
+		if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, s->pending, &kept) < 0)
+			log_warn("%s: %s", name, kept.msg);
+		if (s->consent.usable)
+			return RUN_OK;
+		gerr_setk(&err, GERR_NEEDS_PERSON, "the consent at %s is %s (expired or revoked); renew it: "
+			  "goniec bank link %s", s->consent.bank, s->consent.status, name);
 	}
-	if (s->consent.valid_until && s->consent.valid_until <= time(NULL)) {
-		gerr_set(&run->err, "the consent to read the accounts at %s expired; renew it: goniec bank link %s",
-			 s->consent.bank, name);
-		return RUN_NEEDS_PERSON;
-	}
-	if (s->provider->refresh(s->client, &s->consent, &err) < 0) {
-		gerr_set(&run->err, "%s", err.g.msg);
-		return outcome_of(err.kind);
-	}
-	bank_consent_save(s->state_dir, s->provider->name, &s->consent, s->pending, &err.g);
-	if (!s->consent.usable) {
-		gerr_set(&run->err, "the consent at %s is %s (expired or revoked); renew it: goniec bank link %s",
-			 s->consent.bank, s->consent.status, name);
-		return RUN_NEEDS_PERSON;
-	}
-	return RUN_OK;
+	source_run_error(run, &err);
+	return bank_outcome(&err);
 }
 
 static bool account_taken(const struct bank_conf *c, const struct bank_account *a)
@@ -205,16 +220,15 @@ static bool account_taken(const struct bank_conf *c, const struct bank_account *
 static enum run_outcome bank_run_source(struct source_run *run)
 {
 	struct bank_session s;
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	enum run_outcome out;
 	json_t *accounts;
 	unsigned failed = 0, done = 0, person = 0;
 
 	if (bank_open(&s, run->cfg, run->src, run->state_dir, false, &err) < 0) {
-		gerr_set(&run->err, "%s", err.g.msg);
-		out = outcome_of(err.kind);
+		source_run_error(run, &err);
 		bank_close(&s);
-		return out;
+		return bank_outcome(&err);
 	}
 	out = check_consent(&s, run);
 	if (out != RUN_OK) {
@@ -225,7 +239,11 @@ static enum run_outcome bank_run_source(struct source_run *run)
 		if (!bank_consent_account(&s.consent, NULL, s.conf->accounts.items[i]))
 			log_warn("%s: account %s (in accounts:) is not in the consent; link it: goniec bank link %s",
 				 run->src->name, s.conf->accounts.items[i], run->src->name);
-	accounts = bank_accounts_load(run->state_dir);
+	if (bank_accounts_load(run->state_dir, &accounts, &err) < 0) {
+		source_run_error(run, &err);
+		bank_close(&s);
+		return bank_outcome(&err);
+	}
 	for (size_t i = 0; i < s.consent.naccounts && !source_run_stopping(); i++) {
 		if (!account_taken(s.conf, &s.consent.accounts[i]))
 			continue;
@@ -234,8 +252,8 @@ static enum run_outcome bank_run_source(struct source_run *run)
 		failed += o == RUN_FAILED;
 		person += o == RUN_NEEDS_PERSON;
 	}
-	if (bank_accounts_save(run->state_dir, accounts, &err.g) < 0) {
-		gerr_set(&run->err, "%s", err.g.msg);
+	if (bank_accounts_save(run->state_dir, accounts, &err) < 0) {
+		source_run_error(run, &err);
 		failed++;
 	}
 	json_decref(accounts);

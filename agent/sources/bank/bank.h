@@ -44,6 +44,7 @@ struct bank_conf {
 	int64_t overlap;              /* seconds re-read before the last booked day */
 	struct strlist types;         /* incoming, outgoing */
 	struct strlist export;        /* mt940, camt053 */
+	int mt940_encoding;           /* enum mt940_charset */
 	long daily_reads;             /* unattended reads per account per day */
 	char *api_url;                /* base URL (default per provider) */
 	char *ca_file;

@@ -284,8 +284,9 @@ static int file_statement(const struct filing_ctx *fc, struct collect *c, struct
 	free(text);
 	json_decref(doc);
 	if (rc == 0 && strlist_contains(&conf->export, "mt940") && f.statements[0].credits_count + f.statements[0].debits_count) {
-		mt940_write(&f.statements[0], &b);
-		rc = file_one(fc, "sta", b.data, b.len, extra, err);
+		rc = mt940_write(&f.statements[0], conf->mt940_encoding, &b, err);
+		if (rc == 0)
+			rc = file_one(fc, "sta", b.data, b.len, extra, err);
 		b.len = 0;
 	}
 	if (rc == 0 && strlist_contains(&conf->export, "camt053") && f.statements[0].credits_count + f.statements[0].debits_count) {
@@ -360,44 +361,48 @@ static void remember(json_t *st, struct collect *c, const struct bank_balances *
 
 /* ---- one account ------------------------------------------------------------------------------ */
 
-static enum run_outcome failed(struct source_run *run, const struct bank_account *a, json_t *st,
-			       const struct bank_err *err)
+/* rc: what the provider returned (BANK_CONSENT_ENDED marks the consent). */
+static enum run_outcome failed(struct bank_session *s, struct source_run *run, const struct bank_account *a,
+			       json_t *st, const struct gerr *err, int rc)
 {
-	char *msg = xasprintf("%s: %s", a->iban, err->g.msg);
+	struct gerr e = *err;
 
-	log_error("%s: %s", run->src->name, msg);
-	if (!run->err.msg[0] || err->kind == BANK_NEEDS_PERSON)
-		gerr_set(&run->err, "%s", msg);
-	json_object_set_new(st, "error", json_string(err->g.msg));
-	free(msg);
-	return err->kind == BANK_NEEDS_PERSON ? RUN_NEEDS_PERSON : RUN_FAILED;
+	if (rc == BANK_CONSENT_ENDED)
+		bank_consent_ended(s);
+
+	json_object_set_new(st, "error", json_string(err->msg));
+	gerr_prefix(&e, "%s", a->iban);
+	source_run_error(run, &e);
+	return bank_outcome(err);
 }
 
-static void wait_after_429(struct source_run *run, const struct bank_account *a, json_t *st,
-			   const struct bank_err *err)
+static void wait_after_429(const struct bank_session *s, struct source_run *run,
+			   const struct bank_account *a, json_t *st, const struct gerr *err)
 {
 	time_t now = time(NULL);
-	long wait = err->retry_after > 0 ? err->retry_after : to_midnight(now);
+	int64_t asked = s->http.retry_after_ms;
+	long wait = asked > 0 ? (long)((asked + 999) / 1000) : to_midnight(now);
 	char until[32];
 
 	format_iso_time(now + wait, until);
 	json_object_set_new(st, "waiting_until", json_integer((json_int_t)(now + wait)));
-	log_warn("%s: %s: %s; this account is not read again before %s", run->src->name, a->iban, err->g.msg, until);
+	log_warn("%s: %s: %s; this account is not read again before %s", run->src->name, a->iban, err->msg, until);
 }
 
 static int list_window(struct bank_session *s, struct source_run *run, const struct bank_account *a,
 		       struct collect *c, json_t *seen, char from[STMT_DATE_LEN + 1], const char *to,
-		       struct bank_err *err)
+		       struct gerr *err)
 {
 	const struct bank_txn_sink sink = {c, take_txn};
 
 	for (int attempt = 0;; attempt++) {
 		collect_init(c, s->conf, seen);
-		if (s->provider->transactions(s->client, a, from, to, &sink, err) == 0)
+		int rc = s->provider->transactions(s->client, a, from, to, &sink, err);
+		if (rc == 0)
 			return 0;
 		long days = days_between(from, to);
-		if (err->kind != BANK_PERIOD || attempt >= PERIOD_RETRIES || days < 1)
-			return -1;
+		if (rc != BANK_PERIOD_REFUSED || attempt >= PERIOD_RETRIES || days < 1)
+			return rc;
 		collect_clear(c);
 		day_add(to, -(days / 2), from);
 		log_notice("%s: %s: the bank refuses %ld days of transactions; asking for %ld (from %s)",
@@ -411,7 +416,7 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 	const struct bank_conf *conf = s->conf;
 	json_t *st = account_state(accounts, a->iban);
 	struct bank_balances bal = {0};
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	struct collect c;
 	char today[STMT_DATE_LEN + 1], from[STMT_DATE_LEN + 1], stamp[32];
 	time_t now = time(NULL);
@@ -426,12 +431,13 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 	json_object_del(st, "waiting_until");
 	if (!count_read(run, conf, a, st, today))
 		return RUN_OK;
-	if (s->provider->balances(s->client, a, &bal, &err) < 0) {
-		if (err.kind == BANK_RATE_LIMITED) {
-			wait_after_429(run, a, st, &err);
+	int rc = s->provider->balances(s->client, a, &bal, &err);
+	if (rc < 0) {
+		if (err.kind == GERR_BUSY) {
+			wait_after_429(s, run, a, st, &err);
 			return RUN_OK;
 		}
-		return failed(run, a, st, &err);
+		return failed(s, run, a, st, &err, rc);
 	}
 	if (last && strlen(last) == STMT_DATE_LEN)
 		day_add(last, -(conf->overlap / 86400), from);
@@ -439,11 +445,12 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 		day_add(today, -(conf->history / 86400), from);
 	if (strcmp(from, today) > 0)
 		memcpy(from, today, sizeof(from));
-	if (list_window(s, run, a, &c, json_object_get(st, "seen"), from, today, &err) < 0) {
-		if (err.kind == BANK_RATE_LIMITED)
-			wait_after_429(run, a, st, &err);
+	rc = list_window(s, run, a, &c, json_object_get(st, "seen"), from, today, &err);
+	if (rc < 0) {
+		if (err.kind == GERR_BUSY)
+			wait_after_429(s, run, a, st, &err);
 		else
-			out = failed(run, a, st, &err);
+			out = failed(s, run, a, st, &err, rc);
 		collect_clear(&c);
 		return out;
 	}
@@ -459,9 +466,8 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 		struct filing_ctx fc = {s, run, a, &bal, from, today, stamp};
-		if (file_statement(&fc, &c, &err.g) < 0) {
-			err.kind = BANK_TEMPORARY;
-			out = failed(run, a, st, &err);
+		if (file_statement(&fc, &c, &err) < 0) {
+			out = failed(s, run, a, st, &err, -1);
 			collect_clear(&c);
 			return out;
 		}

@@ -35,7 +35,7 @@ static void print_accounts(const struct bank_session *s)
 static int link_finish(struct bank_session *s, const char *code)
 {
 	struct bank_consent c = {0};
-	struct bank_err err = {0};
+	struct gerr err = {0};
 
 	if (!s->pending) {
 		log_error("bank link: %s: no consent is being started; run goniec bank link %s first", s->src->name,
@@ -43,14 +43,14 @@ static int link_finish(struct bank_session *s, const char *code)
 		return 1;
 	}
 	if (s->provider->link_finish(s->client, s->pending, code, &c, &err) < 0) {
-		log_error("bank link: %s: %s", s->src->name, err.g.msg);
+		log_error("bank link: %s: %s", s->src->name, err.msg);
 		bank_consent_clear(&c);
-		return err.kind == BANK_NEEDS_PERSON ? 3 : 1;
+		return err.kind == GERR_NEEDS_PERSON ? 3 : 1;
 	}
 	bank_consent_clear(&s->consent);
 	s->consent = c;
-	if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, NULL, &err.g) < 0) {
-		log_error("bank link: %s: %s", s->src->name, err.g.msg);
+	if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, NULL, &err) < 0) {
+		log_error("bank link: %s: %s", s->src->name, err.msg);
 		return 1;
 	}
 	printf("%s: linked to %s; the consent is valid until ", s->src->name, s->consent.bank);
@@ -63,15 +63,15 @@ static int link_finish(struct bank_session *s, const char *code)
 static int link_start(struct bank_session *s)
 {
 	struct bank_link l = {0};
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	int rc = 0;
 
 	if (s->provider->link_start(s->client, &l, &err) < 0) {
-		log_error("bank link: %s: %s", s->src->name, err.g.msg);
-		return err.kind == BANK_NEEDS_PERSON ? 3 : 1;
+		log_error("bank link: %s: %s", s->src->name, err.msg);
+		return err.kind == GERR_NEEDS_PERSON ? 3 : 1;
 	}
-	if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, l.pending, &err.g) < 0) {
-		log_error("bank link: %s: %s", s->src->name, err.g.msg);
+	if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, l.pending, &err) < 0) {
+		log_error("bank link: %s: %s", s->src->name, err.msg);
 		rc = 1;
 	} else {
 		printf("Open this address in a browser and approve the access at %s:\n\n  %s\n\n"
@@ -88,17 +88,17 @@ static int link_start(struct bank_session *s)
 int bank_command_link(const struct config *cfg, const struct source_conf *src, const char *code)
 {
 	struct bank_session s = {0};
-	struct bank_err err = {0};
+	struct gerr err = {0};
 	char *dir = bank_state_dir(cfg, src);
-	int rc = mkdir_p(dir, 0700, &err.g);
+	int rc = mkdir_p(dir, 0700, &err);
 
 	if (rc == 0)
 		rc = bank_open(&s, cfg, src, dir, true, &err);
 	free(dir);
 	if (rc < 0) {
-		log_error("bank link: %s: %s", src->name, err.g.msg);
+		log_error("bank link: %s: %s", src->name, err.msg);
 		bank_close(&s);
-		return err.kind == BANK_NEEDS_PERSON ? 3 : 1;
+		return err.kind == GERR_NEEDS_PERSON ? 3 : 1;
 	}
 	if (code) {
 		rc = link_finish(&s, code);
@@ -106,7 +106,7 @@ int bank_command_link(const struct config *cfg, const struct source_conf *src, c
 		printf("No bank is chosen for %s yet. The banks of %s:\n\n", src->name, s.conf->country);
 		rc = s.provider->banks(s.client, s.conf->country, stdout, &err) < 0 ? 1 : 0;
 		if (rc)
-			log_error("bank link: %s: %s", src->name, err.g.msg);
+			log_error("bank link: %s: %s", src->name, err.msg);
 		else
 			printf("\nSet `bank:` of source %s to one of them (the first column), then run "
 			       "goniec bank link %s again.\n", src->name, src->name);
@@ -121,11 +121,16 @@ int bank_command_accounts(const struct config *cfg, const struct source_conf *sr
 {
 	char *dir = bank_state_dir(cfg, src);
 	struct bank_consent c;
+	struct gerr err = {0};
 	json_t *pending;
+	int rc = bank_consent_load(dir, &c, &pending, &err);
 
-	bank_consent_load(dir, &c, &pending);
 	free(dir);
 	json_decref(pending);
+	if (rc < 0) {
+		log_error("bank accounts: %s: %s", src->name, err.msg);
+		return 1;
+	}
 	if (!c.id) {
 		printf("%s: no bank linked yet (goniec bank link %s)\n", src->name, src->name);
 		return 3;
@@ -141,31 +146,35 @@ int bank_command_accounts(const struct config *cfg, const struct source_conf *sr
 
 /* ---- alerts and status ------------------------------------------------------------------ */
 
-char *bank_attention(const struct config *cfg, const struct source_conf *src)
+/* The consent's notices, one each (staged: daemon/alert.h): WARN_DAYS and again
+ * URGENT_DAYS before it expires; once it has expired or was revoked the runs end needing
+ * a person, whose alert says it with the same command — told once (stage "ended"), not
+ * every day. */
+char *bank_attention(const struct config *cfg, const struct source_conf *src, const char **stage)
 {
 	char *dir = bank_state_dir(cfg, src);
 	struct bank_consent c;
+	struct gerr err = {0};
 	json_t *pending;
 	char *msg = NULL;
 	char day[16];
 	struct tm tm;
+	time_t now = time(NULL);
 
-	bank_consent_load(dir, &c, &pending);
+	if (bank_consent_load(dir, &c, &pending, &err) < 0)
+		log_warn("%s: %s", src->name, err.msg);
 	free(dir);
 	json_decref(pending);
-	if (c.id && c.valid_until) {
-		long left = (long)((c.valid_until - time(NULL)) / 86400);
+	if (c.id && c.usable && c.valid_until > now && c.valid_until - now < WARN_DAYS * 86400L) {
+		bool urgent = c.valid_until - now < URGENT_DAYS * 86400L;
 		localtime_r(&c.valid_until, &tm);
 		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-		if (c.valid_until <= time(NULL))
-			msg = xasprintf("the consent to read the accounts at %s expired on %s; renew it: goniec bank link %s",
-					c.bank, day, src->name);
-		else if (left < URGENT_DAYS)
-			msg = xasprintf("the consent to read the accounts at %s expires on %s, in less than %d days; "
-					"renew it now: goniec bank link %s", c.bank, day, URGENT_DAYS, src->name);
-		else if (left < WARN_DAYS)
-			msg = xasprintf("the consent to read the accounts at %s expires on %s, in less than %d days; "
-					"renew it: goniec bank link %s", c.bank, day, WARN_DAYS, src->name);
+		msg = xasprintf("the consent to read the accounts at %s expires on %s, in less than %d days; "
+				"renew it%s: goniec bank link %s", c.bank, day, urgent ? URGENT_DAYS : WARN_DAYS,
+				urgent ? " now" : "", src->name);
+		*stage = urgent ? "3d" : "14d";
+	} else if (c.id && (!c.usable || (c.valid_until && c.valid_until <= now))) {
+		*stage = "ended";
 	}
 	bank_consent_clear(&c);
 	return msg;
@@ -175,9 +184,11 @@ json_t *bank_details(const char *state_dir, const struct source_conf *src)
 {
 	char *dir = xasprintf("%s/sources/%s", state_dir, src->name);
 	struct bank_consent c;
-	json_t *pending, *accounts = bank_accounts_load(dir), *list = json_array(), *out;
+	struct gerr err = {0};
+	json_t *pending, *accounts = NULL, *list = json_array(), *out;
 
-	bank_consent_load(dir, &c, &pending);
+	if (bank_consent_load(dir, &c, &pending, &err) < 0 || bank_accounts_load(dir, &accounts, &err) < 0)
+		log_warn("%s: %s", src->name, err.msg);
 	json_decref(pending);
 	free(dir);
 	for (size_t i = 0; i < c.naccounts; i++) {

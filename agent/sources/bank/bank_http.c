@@ -4,15 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "core/log.h"
+#include "core/net.h"
+
+/* Connection failures only: an answer of any status is the providers' to judge. */
+static const struct net_retry bank_retry = {
+	.max_attempts = BANK_HTTP_ATTEMPTS, .first_ms = 1000, .max_ms = 2000,
+};
 
 void bank_http_init(struct bank_http *h, const char *ca_file, const char *user_agent)
 {
 	memset(h, 0, sizeof(*h));
 	h->ca_file = ca_file ? xstrdup(ca_file) : NULL;
-	h->user_agent = xstrdup(user_agent ? user_agent : "goniec");
+	h->user_agent = user_agent ? xstrdup(user_agent) : NULL;
+	h->retry_after_ms = -1;
 }
 
 void bank_http_free(struct bank_http *h)
@@ -24,10 +31,17 @@ void bank_http_free(struct bank_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
-void bank_resp_free(struct bank_resp *r)
+static void resp_reset(struct bank_resp *r)
 {
 	buf_free(&r->body);
 	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < ARRAY_LEN(r->waits); i++)
+		r->waits[i] = -1;
+}
+
+void bank_resp_free(struct bank_resp *r)
+{
+	resp_reset(r);
 }
 
 char *bank_http_escape(const char *s)
@@ -56,15 +70,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
 	return size * n;
 }
 
-static long header_seconds(const char *data, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (len <= n || strncasecmp(data, name, n) != 0)
-		return -1;
-	return strtol(data + n, NULL, 10);
-}
-
 static size_t on_header(char *data, size_t size, size_t n, void *userp)
 {
 	static const char *const waits[] = {"Retry-After:", "X-RateLimit-Account-Success-Reset:",
@@ -72,39 +77,31 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	struct bank_resp *r = userp;
 	size_t len = size * n;
 
-	if (len > 5 && strncmp(data, "HTTP/", 5) == 0)
-		memset(r->waits, 0, sizeof(r->waits));
+	if (len > 5 && strncmp(data, "HTTP/", 5) == 0)   /* a new answer (after a redirect) */
+		for (size_t i = 0; i < ARRAY_LEN(r->waits); i++)
+			r->waits[i] = -1;
 	for (size_t i = 0; i < ARRAY_LEN(waits); i++) {
-		long s = header_seconds(data, len, waits[i]);
-		if (s > 0)
-			r->waits[i] = s;
+		size_t k = strlen(waits[i]);
+		if (len <= k || strncasecmp(data, waits[i], k) != 0)
+			continue;
+		char *value = xstrndup(data + k, len - k);
+		int64_t ms = net_retry_after(value, time(NULL));
+		free(value);
+		if (ms > 0)
+			r->waits[i] = ms;
 	}
 	return len;
-}
-
-static bool transient(CURLcode rc)
-{
-	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
-	       rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
-	       rc == CURLE_PARTIAL_FILE || rc == CURLE_COULDNT_RESOLVE_HOST;
 }
 
 static void setup(struct bank_http *h, const char *method, const char *url,
 		  struct curl_slist *hdrs, const char *json, struct bank_resp *r, char *errbuf)
 {
+	const struct net_opts opts = {.protocols = "https", .ca_file = h->ca_file,
+				      .user_agent = h->user_agent, .timeout_s = 180};
 	CURL *e = h->easy;
 
 	curl_easy_reset(e);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-	if (h->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, 180L);
+	net_setup(e, &opts);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
@@ -119,10 +116,13 @@ static void setup(struct bank_http *h, const char *method, const char *url,
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
 }
 
-/* The URL without its query (which may hold dates and keys), for messages. */
-static char *url_for_messages(const char *url)
+/* The first wait the answer named: Retry-After, then the rate-limit resets. */
+static int64_t asked_wait(const struct bank_resp *r)
 {
-	return xstrndup(url, strcspn(url, "?"));
+	for (size_t i = 0; i < ARRAY_LEN(r->waits); i++)
+		if (r->waits[i] > 0)
+			return r->waits[i];
+	return -1;
 }
 
 int bank_http_call(struct bank_http *h, const char *method, const char *url,
@@ -134,6 +134,7 @@ int bank_http_call(struct bank_http *h, const char *method, const char *url,
 	CURLcode rc = CURLE_OK;
 
 	memset(r, 0, sizeof(*r));
+	h->retry_after_ms = -1;
 	if (json)
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	for (size_t i = 0; headers && headers[i]; i++)
@@ -142,31 +143,31 @@ int bank_http_call(struct bank_http *h, const char *method, const char *url,
 		log_error("bank: curl_easy_init failed");
 		abort();
 	}
-	for (int attempt = 0; attempt < 3; attempt++) {
-		if (attempt)
-			sleep((unsigned)attempt);
-		bank_resp_free(r);
+	for (unsigned attempt = 1;; attempt++) {
+		resp_reset(r);
 		errbuf[0] = 0;
 		setup(h, method, url, hdrs, json, r, errbuf);
 		h->requests++;
 		rc = curl_easy_perform(h->easy);
-		if (rc == CURLE_OK || !transient(rc))
+		int64_t wait = rc != CURLE_OK && net_transient(rc) ? net_retry_delay(&bank_retry, attempt + 1, -1) : -1;
+		if (wait < 0)
 			break;
+		sleep_ms(wait);
 	}
 	curl_slist_free_all(hdrs);
-	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && r->truncated)) {
-		curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &r->status);
-		for (size_t i = 0; i < ARRAY_LEN(r->waits) && !r->retry_after; i++)
-			r->retry_after = r->waits[i];
-		if (!r->truncated)
-			return 0;
-	}
-	char *shown = url_for_messages(url);
+	char *shown = xstrndup(url, strcspn(url, "?"));   /* the query may hold dates and keys */
+	int ret = 0;
 	if (r->truncated)
-		gerr_set(err, "%s: the answer is larger than %u bytes", shown, BANK_HTTP_BODY_MAX);
-	else
-		gerr_set(err, "%s: %s", shown, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		ret = gerr_setk(err, GERR_PERMANENT, "%s: the answer is larger than %u bytes", shown,
+				BANK_HTTP_BODY_MAX);
+	else if (rc != CURLE_OK)
+		ret = net_error(err, rc, errbuf, shown);
+	if (ret == 0) {
+		curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &r->status);
+		h->retry_after_ms = asked_wait(r);
+	} else {
+		bank_resp_free(r);
+	}
 	free(shown);
-	bank_resp_free(r);
-	return -1;
+	return ret;
 }

@@ -28,16 +28,24 @@ struct bank_session {
 extern const struct bank_provider *const bank_providers[];
 
 int bank_open(struct bank_session *s, const struct config *cfg, const struct source_conf *src,
-	      const char *state_dir, bool attended, struct bank_err *err);
+	      const char *state_dir, bool attended, struct gerr *err);
 void bank_close(struct bank_session *s);
 char *bank_state_dir(const struct config *cfg, const struct source_conf *src);
+
+/* The consent has ended although its status looked usable (a provider said
+ * BANK_CONSENT_ENDED): kept as not usable, status "ENDED", so that its alert is told once
+ * (bank_attention) until it is renewed. */
+void bank_consent_ended(struct bank_session *s);
+
+/* The run's outcome of an error: needs a person, or failed (retried next run). */
+enum run_outcome bank_outcome(const struct gerr *err);
 
 /* Read one account into the spool; `accounts` is bank-accounts.json, updated in place. */
 enum run_outcome bank_read_account(struct bank_session *s, struct source_run *run,
 				   const struct bank_account *a, json_t *accounts);
 
 /* source_type hooks (bank_cli.c) */
-char *bank_attention(const struct config *cfg, const struct source_conf *src);
+char *bank_attention(const struct config *cfg, const struct source_conf *src, const char **stage);
 json_t *bank_details(const char *state_dir, const struct source_conf *src);
 
 #endif

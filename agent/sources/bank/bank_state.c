@@ -1,48 +1,39 @@
 /* bank_state — see bank_state.h. */
 #include "sources/bank/bank_state.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "core/log.h"
+#include "core/statefile.h"
 
-static json_t *load(const char *state_dir, const char *name)
+static int load(const char *state_dir, const char *name, json_t **out, struct gerr *err)
 {
 	char *path = path_join(state_dir, name);
-	json_error_t je;
-	json_t *j = NULL;
+	int rc = statefile_load(path, out, err);
 
-	if (access(path, F_OK) == 0) {
-		j = json_load_file(path, 0, &je);
-		if (!json_is_object(j)) {
-			log_warn("%s: damaged (%s, line %d); starting from empty state", path, je.text, je.line);
-			json_decref(j);
-			j = NULL;
-		}
-	}
 	free(path);
-	return j;
+	return rc;
 }
 
 static int save(const char *state_dir, const char *name, const json_t *j, struct gerr *err)
 {
 	char *path = path_join(state_dir, name);
-	char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-	int rc = write_file_atomic(path, text, strlen(text), 0600, err);
+	int rc = statefile_save(path, j, err);
 
-	free(text);
 	free(path);
 	return rc;
 }
 
-void bank_consent_load(const char *state_dir, struct bank_consent *c, json_t **pending)
+int bank_consent_load(const char *state_dir, struct bank_consent *c, json_t **pending,
+		      struct gerr *err)
 {
-	json_t *j = load(state_dir, "bank-consent.json"), *a;
+	json_t *j, *a;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
+	*pending = NULL;
+	if (load(state_dir, "bank-consent.json", &j, err) < 0)
+		return -1;
 	*pending = json_incref(json_object_get(j, "pending"));
 	if (bank_str(j, "id")) {
 		c->id = xstrdup(bank_str(j, "id"));
@@ -56,6 +47,7 @@ void bank_consent_load(const char *state_dir, struct bank_consent *c, json_t **p
 						 bank_str(a, "name"));
 	}
 	json_decref(j);
+	return 0;
 }
 
 int bank_consent_save(const char *state_dir, const char *provider, const struct bank_consent *c,
@@ -83,11 +75,9 @@ int bank_consent_save(const char *state_dir, const char *provider, const struct 
 	return rc;
 }
 
-json_t *bank_accounts_load(const char *state_dir)
+int bank_accounts_load(const char *state_dir, json_t **out, struct gerr *err)
 {
-	json_t *j = load(state_dir, "bank-accounts.json");
-
-	return j ? j : json_object();
+	return load(state_dir, "bank-accounts.json", out, err);
 }
 
 int bank_accounts_save(const char *state_dir, const json_t *accounts, struct gerr *err)

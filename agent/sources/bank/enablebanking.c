@@ -27,6 +27,8 @@ struct bank_client {
 	EVP_PKEY *key;
 	char *jwt;
 	time_t jwt_until;
+	int refused;           /* how the last request failed: -1, BANK_PERIOD_REFUSED or
+				  BANK_CONSENT_ENDED */
 };
 
 /* ---- the JWT ------------------------------------------------------------------------ */
@@ -44,7 +46,7 @@ static char *b64url(const unsigned char *data, size_t n)
 	return out;
 }
 
-static int sign_jwt(struct bank_client *c, struct bank_err *err)
+static int sign_jwt(struct bank_client *c, struct gerr *err)
 {
 	const struct bank_conf *conf = c->ctx.conf;
 	time_t now = time(NULL);
@@ -67,7 +69,7 @@ static int sign_jwt(struct bank_client *c, struct bank_err *err)
 	free(body);
 	if (!ok) {
 		free(input);
-		return bank_fail(err, BANK_NEEDS_PERSON, "cannot sign with the private key (is it an RSA key?)");
+		return gerr_setk(err, GERR_NEEDS_PERSON, "cannot sign with the private key (is it an RSA key?)");
 	}
 	char *s = b64url(sig, siglen);
 	free_secret(c->jwt);
@@ -78,7 +80,7 @@ static int sign_jwt(struct bank_client *c, struct bank_err *err)
 	return 0;
 }
 
-static struct bank_client *eb_open(const struct bank_ctx *ctx, struct bank_err *err)
+static struct bank_client *eb_open(const struct bank_ctx *ctx, struct gerr *err)
 {
 	const struct bank_conf *conf = ctx->conf;
 	struct bank_client *c;
@@ -86,11 +88,11 @@ static struct bank_client *eb_open(const struct bank_ctx *ctx, struct bank_err *
 	BIO *bio;
 
 	if (!conf->application_id || conf->private_key.kind == SECRET_NONE) {
-		bank_fail(err, BANK_NEEDS_PERSON, "provider enablebanking needs application_id and private_key_file");
+		gerr_setk(err, GERR_NEEDS_PERSON, "provider enablebanking needs application_id and private_key_file");
 		return NULL;
 	}
-	if (secret_resolve(&conf->private_key, &pem, &err->g) < 0) {
-		err->kind = BANK_NEEDS_PERSON;
+	if (secret_resolve(&conf->private_key, &pem, err) < 0) {
+		gerr_mark(err, GERR_NEEDS_PERSON);
 		return NULL;
 	}
 	c = xcalloc(1, sizeof(*c));
@@ -101,7 +103,7 @@ static struct bank_client *eb_open(const struct bank_ctx *ctx, struct bank_err *
 	free_secret(pem);
 	if (!c->key || sign_jwt(c, err) < 0) {
 		if (!c->key)
-			bank_fail(err, BANK_NEEDS_PERSON, "the private key is not a PEM private key");
+			gerr_setk(err, GERR_NEEDS_PERSON, "the private key is not a PEM private key");
 		EVP_PKEY_free(c->key);
 		free(c);
 		return NULL;
@@ -128,9 +130,9 @@ static bool is_code(const char *api_code, const char *const *codes)
 	return false;
 }
 
-/* What a refused request means. */
+/* What a refused request means: -1, BANK_PERIOD_REFUSED or BANK_CONSENT_ENDED. */
 static int eb_error(const struct bank_client *c, const struct bank_resp *r, const char *what,
-		    struct bank_err *err)
+		    struct gerr *err)
 {
 	static const char *const consent_gone[] = {"EXPIRED_SESSION", "REVOKED_SESSION", "CLOSED_SESSION",
 						   "SESSION_DOES_NOT_EXIST", "ACCOUNT_DOES_NOT_EXIST",
@@ -147,23 +149,24 @@ static int eb_error(const struct bank_client *c, const struct bank_resp *r, cons
 	int rc;
 
 	if (r->status == 429 || is_code(api_code, rate_limited)) {
-		rc = bank_fail(err, BANK_RATE_LIMITED, "%s: the bank's limit of reads is reached (%s)", what, said);
-		err->retry_after = r->retry_after;
+		rc = gerr_setk(err, GERR_BUSY, "%s: the bank's limit of reads is reached (%s)", what, said);
 	} else if (is_code(api_code, consent_gone)) {
-		rc = bank_fail(err, BANK_NEEDS_PERSON, "%s: the consent has ended (%s); renew it: goniec bank link %s",
-			       what, said, name);
+		gerr_setk(err, GERR_NEEDS_PERSON, "%s: the consent has ended (%s); renew it: goniec bank link %s",
+			  what, said, name);
+		rc = BANK_CONSENT_ENDED;
 	} else if (r->status == 403 && message && strstr(message, "not active")) {
-		rc = bank_fail(err, BANK_NEEDS_PERSON, "%s: the Enable Banking application is not active (%s): activate it in "
+		rc = gerr_setk(err, GERR_NEEDS_PERSON, "%s: the Enable Banking application is not active (%s): activate it in "
 			       "the control panel (production: link your own accounts) and run again", what, said);
 	} else if (r->status == 401) {
-		rc = bank_fail(err, BANK_NEEDS_PERSON, "%s: Enable Banking refused the application (%s): check application_id "
+		rc = gerr_setk(err, GERR_NEEDS_PERSON, "%s: Enable Banking refused the application (%s): check application_id "
 			       "and that private_key_file is the key of the registered certificate", what, said);
 	} else if (is_code(api_code, wrong_period) || is_code(code, wrong_period)) {
-		rc = bank_fail(err, BANK_PERIOD, "%s: the bank refuses the period asked for (%s)", what, said);
+		gerr_setk(err, GERR_PERMANENT, "%s: the bank refuses the period asked for (%s)", what, said);
+		rc = BANK_PERIOD_REFUSED;
 	} else if (is_code(api_code, bank_down) || r->status >= 500 || r->status == 408) {
-		rc = bank_fail(err, BANK_TEMPORARY, "%s: the bank did not answer properly (%s); tried again next run", what, said);
+		rc = gerr_setk(err, GERR_TEMPORARY, "%s: the bank did not answer properly (%s); tried again next run", what, said);
 	} else {
-		rc = bank_fail(err, BANK_PERMANENT, "%s: Enable Banking refused the request (%s)", what, said);
+		rc = gerr_setk(err, GERR_PERMANENT, "%s: Enable Banking refused the request (%s)", what, said);
 	}
 	free(said);
 	json_decref(j);
@@ -172,7 +175,7 @@ static int eb_error(const struct bank_client *c, const struct bank_resp *r, cons
 
 /* One request; the answer's JSON (2xx) or NULL with err set. */
 static json_t *eb_call(struct bank_client *c, const char *method, const char *path, json_t *body,
-		       const char *what, struct bank_err *err)
+		       const char *what, struct gerr *err)
 {
 	struct bank_resp r;
 	char *url = xasprintf("%s%s", c->ctx.conf->api_url, path);
@@ -187,11 +190,12 @@ static json_t *eb_call(struct bank_client *c, const char *method, const char *pa
 	}
 	auth = xasprintf("Authorization: Bearer %s", c->jwt);
 	const char *headers[] = {auth, NULL};
-	if (bank_http_call(c->ctx.http, method, url, headers, json, &r, &err->g) < 0) {
-		err->kind = BANK_TEMPORARY;
-		gerr_prefix(&err->g, "%s", what);
+	c->refused = -1;
+	if (bank_http_call(c->ctx.http, method, url, headers, json, &r, err) < 0) {
+		gerr_mark(err, GERR_TEMPORARY);
+		gerr_prefix(err, "%s", what);
 	} else if (r.status < 200 || r.status >= 300) {
-		eb_error(c, &r, what, err);
+		c->refused = eb_error(c, &r, what, err);
 	} else {
 		out = bank_json(&r, what, err);
 	}
@@ -209,7 +213,7 @@ static const char *psu_type(const struct bank_client *c)
 	return c->ctx.conf->psu_type == BANK_PSU_PERSONAL ? "personal" : "business";
 }
 
-static json_t *aspsps(struct bank_client *c, const char *country, struct bank_err *err)
+static json_t *aspsps(struct bank_client *c, const char *country, struct gerr *err)
 {
 	char *cc = bank_http_escape(country);
 	char *path = xasprintf("/aspsps?country=%s&psu_type=%s", cc, psu_type(c));
@@ -220,7 +224,7 @@ static json_t *aspsps(struct bank_client *c, const char *country, struct bank_er
 	return j;
 }
 
-static int eb_banks(struct bank_client *c, const char *country, FILE *out, struct bank_err *err)
+static int eb_banks(struct bank_client *c, const char *country, FILE *out, struct gerr *err)
 {
 	json_t *j = aspsps(c, country, err), *a;
 	size_t i;
@@ -244,7 +248,7 @@ static void iso_time(time_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int eb_link_start(struct bank_client *c, struct bank_link *out, struct bank_err *err)
+static int eb_link_start(struct bank_client *c, struct bank_link *out, struct gerr *err)
 {
 	const struct bank_conf *conf = c->ctx.conf;
 	json_t *list = aspsps(c, conf->country, err), *a, *found = NULL, *req, *ans;
@@ -259,7 +263,7 @@ static int eb_link_start(struct bank_client *c, struct bank_link *out, struct ba
 			found = a;
 	if (!found) {
 		json_decref(list);
-		return bank_fail(err, BANK_PERMANENT, "bank '%s' is not among the banks of %s (see goniec bank banks NAME)",
+		return gerr_setk(err, GERR_PERMANENT, "bank '%s' is not among the banks of %s (see goniec bank banks NAME)",
 				 conf->bank, conf->country);
 	}
 	if (json_integer_value(json_object_get(found, "maximum_consent_validity")) < validity)
@@ -278,7 +282,7 @@ static int eb_link_start(struct bank_client *c, struct bank_link *out, struct ba
 		return -1;
 	if (!bank_str(ans, "url")) {
 		json_decref(ans);
-		return bank_fail(err, BANK_TEMPORARY, "start of the consent: no url in the answer");
+		return gerr_setk(err, GERR_TEMPORARY, "start of the consent: no url in the answer");
 	}
 	out->url = xstrdup(bank_str(ans, "url"));
 	out->pending = json_pack("{s:s, s:s?, s:I}", "state", state, "authorization_id",
@@ -296,7 +300,7 @@ static void add_account(struct bank_consent *out, const json_t *a)
 }
 
 static int eb_link_finish(struct bank_client *c, const json_t *pending, const char *input,
-			  struct bank_consent *out, struct bank_err *err)
+			  struct bank_consent *out, struct gerr *err)
 {
 	char *code = bank_code_from(input, "code"), *state = bank_code_from(input, "state");
 	json_t *req, *ans, *a;
@@ -305,13 +309,13 @@ static int eb_link_finish(struct bank_client *c, const json_t *pending, const ch
 	if (!code || !*code) {
 		free(code);
 		free(state);
-		return bank_fail(err, BANK_PERMANENT, "no code in '%s' (give the address the bank sent the browser to)",
+		return gerr_setk(err, GERR_PERMANENT, "no code in '%s' (give the address the bank sent the browser to)",
 				 strchr(input, '?') ? "the address" : input);
 	}
 	if (strchr(input, '?') && state && bank_str(pending, "state") && strcmp(state, bank_str(pending, "state"))) {
 		free(code);
 		free(state);
-		return bank_fail(err, BANK_PERMANENT, "the address belongs to another consent (its state differs): "
+		return gerr_setk(err, GERR_PERMANENT, "the address belongs to another consent (its state differs): "
 				 "start again with goniec bank link %s", c->ctx.source_name);
 	}
 	free(state);
@@ -332,7 +336,7 @@ static int eb_link_finish(struct bank_client *c, const json_t *pending, const ch
 	return 0;
 }
 
-static int eb_refresh(struct bank_client *c, struct bank_consent *consent, struct bank_err *err)
+static int eb_refresh(struct bank_client *c, struct bank_consent *consent, struct gerr *err)
 {
 	char *path = xasprintf("/sessions/%s", consent->id);
 	json_t *ans = eb_call(c, "GET", path, NULL, "the session (/sessions)", err), *uid;
@@ -340,7 +344,7 @@ static int eb_refresh(struct bank_client *c, struct bank_consent *consent, struc
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	free(consent->status);
 	consent->status = xstrdup(bank_str(ans, "status") ?: "?");
 	consent->usable = !strcmp(consent->status, "AUTHORIZED");
@@ -368,14 +372,14 @@ static int eb_refresh(struct bank_client *c, struct bank_consent *consent, struc
 /* ---- balances and transactions ------------------------------------------------------------ */
 
 static int eb_balances(struct bank_client *c, const struct bank_account *a, struct bank_balances *out,
-		       struct bank_err *err)
+		       struct gerr *err)
 {
 	char *path = xasprintf("/accounts/%s/balances", a->id);
 	json_t *ans = eb_call(c, "GET", path, NULL, "balances", err);
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	bank_eb_balances(ans, out);
 	json_decref(ans);
 	return 0;
@@ -451,21 +455,21 @@ static int eb_txn(const json_t *j, const struct bank_account *a, struct txn *t, 
 }
 
 int bank_eb_page(const json_t *ans, const struct bank_account *a, const struct bank_txn_sink *sink,
-		 struct bank_err *err)
+		 struct gerr *err)
 {
 	json_t *j;
 	size_t i;
 
 	json_array_foreach(json_object_get(ans, "transactions"), i, j) {
 		struct txn t = {0};
-		int rc = eb_txn(j, a, &t, &err->g);
+		int rc = eb_txn(j, a, &t, err);
 		if (rc == 0)
-			rc = sink->txn(sink->ctx, &t, t.bank_ref ? t.bank_ref : t.transaction_id, &err->g);
+			rc = sink->txn(sink->ctx, &t, t.bank_ref ? t.bank_ref : t.transaction_id, err);
 		else if (rc < 0)
-			gerr_prefix(&err->g, "transaction %zu of a page", i + 1);
+			gerr_prefix(err, "transaction %zu of a page", i + 1);
 		txn_clear(&t);
 		if (rc < 0) {
-			err->kind = BANK_TEMPORARY;
+			gerr_mark(err, GERR_TEMPORARY);
 			return -1;
 		}
 	}
@@ -473,7 +477,7 @@ int bank_eb_page(const json_t *ans, const struct bank_account *a, const struct b
 }
 
 static int eb_transactions(struct bank_client *c, const struct bank_account *a, const char *from,
-			   const char *to, const struct bank_txn_sink *sink, struct bank_err *err)
+			   const char *to, const struct bank_txn_sink *sink, struct gerr *err)
 {
 	char *key = NULL;
 	int rc = 0;
@@ -488,7 +492,7 @@ static int eb_transactions(struct bank_client *c, const struct bank_account *a, 
 		free(key);
 		key = NULL;
 		if (!ans)
-			return -1;
+			return c->refused;
 		rc = bank_eb_page(ans, a, sink, err);
 		if (bank_str(ans, "continuation_key") && *bank_str(ans, "continuation_key"))
 			key = xstrdup(bank_str(ans, "continuation_key"));

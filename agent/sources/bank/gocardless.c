@@ -27,6 +27,7 @@ struct bank_client {
 	char key[65];            /* sha256 of api_url | secret_id | secret_key */
 	char *access, *refresh;
 	time_t access_until, refresh_until;
+	int refused;             /* how the last request failed: -1 or BANK_CONSENT_ENDED */
 };
 
 /* ---- tokens ------------------------------------------------------------------------- */
@@ -58,7 +59,7 @@ static void cache_store(struct bank_client *c)
 	free_secret(text);
 }
 
-static struct bank_client *gc_open(const struct bank_ctx *ctx, struct bank_err *err)
+static struct bank_client *gc_open(const struct bank_ctx *ctx, struct gerr *err)
 {
 	const struct bank_conf *conf = ctx->conf;
 	struct bank_client *c;
@@ -67,13 +68,13 @@ static struct bank_client *gc_open(const struct bank_ctx *ctx, struct bank_err *
 	char *all;
 
 	if (!conf->secret_id || conf->secret_key.kind == SECRET_NONE) {
-		bank_fail(err, BANK_NEEDS_PERSON, "provider gocardless needs secret_id and secret_key");
+		gerr_setk(err, GERR_NEEDS_PERSON, "provider gocardless needs secret_id and secret_key");
 		return NULL;
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->ctx = *ctx;
-	if (secret_resolve(&conf->secret_key, &c->secret_key, &err->g) < 0) {
-		err->kind = BANK_NEEDS_PERSON;
+	if (secret_resolve(&conf->secret_key, &c->secret_key, err) < 0) {
+		gerr_mark(err, GERR_NEEDS_PERSON);
 		free(c);
 		return NULL;
 	}
@@ -99,7 +100,7 @@ static void gc_close(struct bank_client *c)
 
 /* POST a token request; the answer (2xx) or NULL with its HTTP status in *status. */
 static json_t *token_post(struct bank_client *c, const char *path, json_t *body, long *status,
-			  struct bank_err *err)
+			  struct gerr *err)
 {
 	char *url = xasprintf("%s/api/v2%s", c->ctx.conf->api_url, path);
 	char *text = json_dumps(body, JSON_COMPACT);
@@ -107,16 +108,16 @@ static json_t *token_post(struct bank_client *c, const char *path, json_t *body,
 	json_t *out = NULL;
 
 	*status = 0;
-	if (bank_http_call(c->ctx.http, "POST", url, NULL, text, &r, &err->g) < 0) {
-		err->kind = BANK_TEMPORARY;
+	if (bank_http_call(c->ctx.http, "POST", url, NULL, text, &r, err) < 0) {
+		gerr_mark(err, GERR_TEMPORARY);
 	} else {
 		*status = r.status;
 		if (r.status == 200)
 			out = bank_json(&r, "GoCardless token", err);
 		else if (r.status == 429 || r.status >= 500)
-			bank_fail(err, BANK_TEMPORARY, "GoCardless token: HTTP %ld; tried again next run", r.status);
+			gerr_setk(err, GERR_TEMPORARY, "GoCardless token: HTTP %ld; tried again next run", r.status);
 		else
-			bank_fail(err, BANK_NEEDS_PERSON, "GoCardless refused secret_id/secret_key (HTTP %ld): "
+			gerr_setk(err, GERR_NEEDS_PERSON, "GoCardless refused secret_id/secret_key (HTTP %ld): "
 				  "check them in the GoCardless portal (User secrets)", r.status);
 	}
 	bank_resp_free(&r);
@@ -142,7 +143,7 @@ static void take_tokens(struct bank_client *c, json_t *ans)
 	cache_store(c);
 }
 
-static int token(struct bank_client *c, struct bank_err *err)
+static int token(struct bank_client *c, struct gerr *err)
 {
 	time_t now = time(NULL);
 	json_t *body, *ans = NULL;
@@ -174,7 +175,7 @@ static int token(struct bank_client *c, struct bank_err *err)
 /* ---- requests and errors ----------------------------------------------------------------- */
 
 static int gc_error(const struct bank_client *c, const struct bank_resp *r, const char *what,
-		    struct bank_err *err)
+		    struct gerr *err)
 {
 	json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, NULL);
 	const char *summary = bank_str(j, "summary"), *detail = bank_str(j, "detail"), *type = bank_str(j, "type");
@@ -184,27 +185,27 @@ static int gc_error(const struct bank_client *c, const struct bank_resp *r, cons
 	int rc;
 
 	if (r->status == 429) {
-		rc = bank_fail(err, BANK_RATE_LIMITED, "%s: the bank's limit of reads is reached (%s: %s)", what, said,
+		rc = gerr_setk(err, GERR_BUSY, "%s: the bank's limit of reads is reached (%s: %s)", what, said,
 			       detail ? detail : "");
-		err->retry_after = r->retry_after;
 		const char *in = detail ? strstr(detail, "try again in ") : NULL;
-		if (!err->retry_after && in)
-			err->retry_after = strtol(in + 13, NULL, 10);
+		if (c->ctx.http->retry_after_ms < 0 && in)   /* the wait said only in words */
+			c->ctx.http->retry_after_ms = strtol(in + 13, NULL, 10) * 1000;
 	} else if ((summary && strstr(summary, "End User Agreement") && strstr(summary, "expired")) ||
 		   (type && (!strcmp(type, "AccessExpiredError") || !strcmp(type, "EUAExpiredError")))) {
-		rc = bank_fail(err, BANK_NEEDS_PERSON, "%s: the consent has expired or was revoked (%s); renew it: "
-			       "goniec bank link %s", what, said, name);
+		gerr_setk(err, GERR_NEEDS_PERSON, "%s: the consent has expired or was revoked (%s); renew it: "
+			  "goniec bank link %s", what, said, name);
+		rc = BANK_CONSENT_ENDED;
 	} else if (type && !strcmp(type, "AccountInactiveError")) {
-		rc = bank_fail(err, BANK_NEEDS_PERSON, "%s: the account has been deactivated or no longer exists (%s); "
+		rc = gerr_setk(err, GERR_NEEDS_PERSON, "%s: the account has been deactivated or no longer exists (%s); "
 			       "link the bank again: goniec bank link %s", what, said, name);
 	} else if (r->status == 401 || r->status == 402 || r->status == 403) {
-		rc = bank_fail(err, BANK_NEEDS_PERSON, "%s: GoCardless refused (%s%s%s)", what, said,
+		rc = gerr_setk(err, GERR_NEEDS_PERSON, "%s: GoCardless refused (%s%s%s)", what, said,
 			       detail ? ": " : "", detail ? detail : "");
 	} else if (r->status >= 500 || r->status == 409) {
-		rc = bank_fail(err, BANK_TEMPORARY, "%s: GoCardless or the bank did not answer properly (%s); tried "
+		rc = gerr_setk(err, GERR_TEMPORARY, "%s: GoCardless or the bank did not answer properly (%s); tried "
 			       "again next run", what, said);
 	} else {
-		rc = bank_fail(err, BANK_PERMANENT, "%s: GoCardless refused the request (%s%s%s)", what, said,
+		rc = gerr_setk(err, GERR_PERMANENT, "%s: GoCardless refused the request (%s%s%s)", what, said,
 			       detail ? ": " : "", detail ? detail : "");
 	}
 	free(said);
@@ -213,23 +214,24 @@ static int gc_error(const struct bank_client *c, const struct bank_resp *r, cons
 }
 
 static json_t *gc_call(struct bank_client *c, const char *method, const char *path, json_t *body,
-		       const char *what, long *status, struct bank_err *err)
+		       const char *what, long *status, struct gerr *err)
 {
 	char *url = xasprintf("%s/api/v2%s", c->ctx.conf->api_url, path);
 	char *json = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_t *out = NULL;
 	struct bank_resp r = {0};
 
+	c->refused = -1;
 	for (int attempt = 0; attempt < 2 && !out; attempt++) {
 		if (token(c, err) < 0)
 			break;
 		char *auth = xasprintf("Authorization: Bearer %s", c->access);
 		const char *headers[] = {auth, NULL};
-		int rc = bank_http_call(c->ctx.http, method, url, headers, json, &r, &err->g);
+		int rc = bank_http_call(c->ctx.http, method, url, headers, json, &r, err);
 		free_secret(auth);
 		if (rc < 0) {
-			err->kind = BANK_TEMPORARY;
-			gerr_prefix(&err->g, "%s", what);
+			gerr_mark(err, GERR_TEMPORARY);
+			gerr_prefix(err, "%s", what);
 			break;
 		}
 		if (status)
@@ -238,7 +240,7 @@ static json_t *gc_call(struct bank_client *c, const char *method, const char *pa
 			free_secret(c->access);
 			c->access = NULL;
 		} else if (r.status < 200 || r.status >= 300) {
-			gc_error(c, &r, what, err);
+			c->refused = gc_error(c, &r, what, err);
 			break;
 		} else {
 			out = bank_json(&r, what, err);
@@ -253,7 +255,7 @@ static json_t *gc_call(struct bank_client *c, const char *method, const char *pa
 
 /* ---- banks and consent ---------------------------------------------------------------------- */
 
-static int gc_banks(struct bank_client *c, const char *country, FILE *out, struct bank_err *err)
+static int gc_banks(struct bank_client *c, const char *country, FILE *out, struct gerr *err)
 {
 	char *cc = bank_http_escape(country);
 	char *path = xasprintf("/institutions/?country=%s", cc);
@@ -280,7 +282,7 @@ static long days_of(const json_t *inst, const char *key, long dflt)
 	return v > 0 ? v : dflt;
 }
 
-static int gc_link_start(struct bank_client *c, struct bank_link *out, struct bank_err *err)
+static int gc_link_start(struct bank_client *c, struct bank_link *out, struct gerr *err)
 {
 	const struct bank_conf *conf = c->ctx.conf;
 	char *ib = bank_http_escape(conf->bank);
@@ -313,7 +315,7 @@ static int gc_link_start(struct bank_client *c, struct bank_link *out, struct ba
 		return -1;
 	if (!bank_str(ans, "link") || !bank_str(ans, "id")) {
 		json_decref(ans);
-		return bank_fail(err, BANK_TEMPORARY, "the requisition: no link in the answer");
+		return gerr_setk(err, GERR_TEMPORARY, "the requisition: no link in the answer");
 	}
 	out->url = xstrdup(bank_str(ans, "link"));
 	out->valid_until = time(NULL) + days * 86400;
@@ -324,7 +326,7 @@ static int gc_link_start(struct bank_client *c, struct bank_link *out, struct ba
 }
 
 static int add_account(struct bank_client *c, struct bank_consent *consent, const char *id,
-		       struct bank_err *err)
+		       struct gerr *err)
 {
 	char *path = xasprintf("/accounts/%s/details/", id);
 	json_t *d = gc_call(c, "GET", path, NULL, "details of an account", NULL, err);
@@ -339,7 +341,7 @@ static int add_account(struct bank_client *c, struct bank_consent *consent, cons
 	return 0;
 }
 
-static int requisition(struct bank_client *c, struct bank_consent *consent, struct bank_err *err)
+static int requisition(struct bank_client *c, struct bank_consent *consent, struct gerr *err)
 {
 	char *path = xasprintf("/requisitions/%s/", consent->id);
 	json_t *ans = gc_call(c, "GET", path, NULL, "the requisition", NULL, err), *id;
@@ -348,7 +350,7 @@ static int requisition(struct bank_client *c, struct bank_consent *consent, stru
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	free(consent->status);
 	consent->status = xstrdup(bank_str(ans, "status") ?: "?");
 	consent->usable = !strcmp(consent->status, "LN");
@@ -368,14 +370,14 @@ static int requisition(struct bank_client *c, struct bank_consent *consent, stru
 }
 
 static int gc_link_finish(struct bank_client *c, const json_t *pending, const char *input,
-			  struct bank_consent *out, struct bank_err *err)
+			  struct bank_consent *out, struct gerr *err)
 {
 	char *ref = bank_code_from(input, "ref");
 	const char *want = bank_str(pending, "reference");
 
 	if (!ref || !want || strcmp(ref, want)) {
 		free(ref);
-		return bank_fail(err, BANK_PERMANENT, "the address does not carry this consent's reference (ref=%s): "
+		return gerr_setk(err, GERR_PERMANENT, "the address does not carry this consent's reference (ref=%s): "
 				 "give the address the bank sent the browser to, or start again with goniec bank link %s",
 				 want ? want : "?", c->ctx.source_name);
 	}
@@ -384,13 +386,13 @@ static int gc_link_finish(struct bank_client *c, const json_t *pending, const ch
 	if (requisition(c, out, err) < 0)
 		return -1;
 	if (!out->usable)
-		return bank_fail(err, BANK_NEEDS_PERSON, "the bank has not linked the accounts (requisition status %s): "
+		return gerr_setk(err, GERR_NEEDS_PERSON, "the bank has not linked the accounts (requisition status %s): "
 				 "open the link again and approve", out->status);
 	out->valid_until = (time_t)json_integer_value(json_object_get(pending, "valid_until"));
 	return 0;
 }
 
-static int gc_refresh(struct bank_client *c, struct bank_consent *consent, struct bank_err *err)
+static int gc_refresh(struct bank_client *c, struct bank_consent *consent, struct gerr *err)
 {
 	return requisition(c, consent, err);
 }
@@ -431,14 +433,14 @@ void bank_gc_balances(const json_t *ans, struct bank_balances *out)
 }
 
 static int gc_balances(struct bank_client *c, const struct bank_account *a, struct bank_balances *out,
-		       struct bank_err *err)
+		       struct gerr *err)
 {
 	char *path = xasprintf("/accounts/%s/balances/", a->id);
 	json_t *ans = gc_call(c, "GET", path, NULL, "balances", NULL, err);
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	bank_gc_balances(ans, out);
 	json_decref(ans);
 	return 0;
@@ -489,7 +491,7 @@ static int gc_txn(const json_t *j, const struct bank_account *a, bool booked, st
 }
 
 int bank_gc_transactions(const json_t *ans, const struct bank_account *a, const struct bank_txn_sink *sink,
-			 struct bank_err *err)
+			 struct gerr *err)
 {
 	const json_t *all = json_object_get(ans, "transactions");
 
@@ -498,16 +500,16 @@ int bank_gc_transactions(const json_t *ans, const struct bank_account *a, const 
 		size_t i;
 		json_array_foreach(json_object_get(all, booked ? "booked" : "pending"), i, j) {
 			struct txn t = {0};
-			int rc = gc_txn(j, a, booked, &t, &err->g);
+			int rc = gc_txn(j, a, booked, &t, err);
 			const char *id = bank_str(j, "internalTransactionId") ?: bank_str(j, "transactionId")
 					 ?: bank_str(j, "entryReference");
 			if (rc == 0)
-				rc = sink->txn(sink->ctx, &t, id, &err->g);
+				rc = sink->txn(sink->ctx, &t, id, err);
 			else
-				gerr_prefix(&err->g, "%s transaction %zu", booked ? "booked" : "pending", i + 1);
+				gerr_prefix(err, "%s transaction %zu", booked ? "booked" : "pending", i + 1);
 			txn_clear(&t);
 			if (rc < 0) {
-				err->kind = BANK_TEMPORARY;
+				gerr_mark(err, GERR_TEMPORARY);
 				return -1;
 			}
 		}
@@ -516,7 +518,7 @@ int bank_gc_transactions(const json_t *ans, const struct bank_account *a, const 
 }
 
 static int gc_transactions(struct bank_client *c, const struct bank_account *a, const char *from,
-			   const char *to, const struct bank_txn_sink *sink, struct bank_err *err)
+			   const char *to, const struct bank_txn_sink *sink, struct gerr *err)
 {
 	char *path = xasprintf("/accounts/%s/transactions/?date_from=%s&date_to=%s", a->id, from, to);
 	json_t *ans = gc_call(c, "GET", path, NULL, "transactions", NULL, err);
@@ -524,7 +526,7 @@ static int gc_transactions(struct bank_client *c, const struct bank_account *a, 
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	rc = bank_gc_transactions(ans, a, sink, err);
 	json_decref(ans);
 	return rc;

@@ -3,23 +3,11 @@
 
 #include <ctype.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "core/money.h"
-
-int bank_fail(struct bank_err *err, enum bank_fail kind, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->kind = kind;
-	va_start(ap, fmt);
-	vsnprintf(err->g.msg, sizeof(err->g.msg), fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 void bank_account_clear(struct bank_account *a)
 {
@@ -71,13 +59,13 @@ const struct bank_account *bank_consent_account(const struct bank_consent *c, co
 	return NULL;
 }
 
-json_t *bank_json(const struct bank_resp *r, const char *what, struct bank_err *err)
+json_t *bank_json(const struct bank_resp *r, const char *what, struct gerr *err)
 {
 	json_error_t je;
 	json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
 
 	if (!j)
-		bank_fail(err, BANK_TEMPORARY, "%s: the answer is not JSON (%s, at byte %d)", what,
+		gerr_setk(err, GERR_TEMPORARY, "%s: the answer is not JSON (%s, at byte %d)", what,
 			  je.text, je.position);
 	return j;
 }

@@ -12,9 +12,20 @@
  *
  * Ownership: a struct bank_client is made by open() and released by close(); strings in
  * the structs below are owned by them (bank_consent_clear, bank_link_clear).
- * Errors: -1 with struct bank_err filled: a kind saying what follows (retry next run, stop
- * this account until retry_after, shorten the period, a person must act, the setup is
- * wrong), and a message for a person that never holds a secret.
+ * Errors: -1 with a struct gerr whose kind says what follows, and a message for a person
+ * that never holds a secret:
+ *   GERR_TEMPORARY     no answer, the bank down (ASPSP_ERROR/ASPSP_TIMEOUT), 5xx, a garbled
+ *                      answer: tried again next run
+ *   GERR_BUSY          429 / the bank's limit of reads: this account waits until the time
+ *                      the answer named (bank_http.retry_after_ms; not said: tomorrow)
+ *   GERR_NEEDS_PERSON  consent expired or revoked, account inactive, application inactive
+ *                      or refused: a person acts (goniec bank link)
+ *   GERR_PERMANENT     a request the aggregator refuses as wrong (a bug or conf.d)
+ * transactions() returns BANK_PERIOD_REFUSED (a GERR_PERMANENT error) when the bank refuses
+ * the period asked for (WRONG_TRANSACTIONS_PERIOD): a shorter one may pass. balances() and
+ * transactions() return BANK_CONSENT_ENDED (a GERR_NEEDS_PERSON error) when the answer
+ * says the consent itself has ended (expired or revoked) although its status looked
+ * usable: the run marks the consent so.
  */
 #ifndef GONIEC_BANK_PROVIDER_H
 #define GONIEC_BANK_PROVIDER_H
@@ -28,19 +39,8 @@
 
 struct bank_conf;
 
-enum bank_fail {
-	BANK_TEMPORARY = 1,  /* no answer, bank down (ASPSP_ERROR/ASPSP_TIMEOUT), 5xx */
-	BANK_RATE_LIMITED,   /* 429: this account waits retry_after seconds (0: not said) */
-	BANK_PERIOD,         /* WRONG_TRANSACTIONS_PERIOD: ask for a shorter period */
-	BANK_NEEDS_PERSON,   /* consent expired or revoked, account inactive, app inactive */
-	BANK_PERMANENT,      /* a request the aggregator refuses as wrong (a bug or conf.d) */
-};
-
-struct bank_err {
-	enum bank_fail kind;
-	long retry_after;
-	struct gerr g;
-};
+#define BANK_PERIOD_REFUSED (-2)
+#define BANK_CONSENT_ENDED (-3)
 
 struct bank_account {
 	char *id;        /* the aggregator's account id (uid; GoCardless: per requisition) */
@@ -97,21 +97,24 @@ struct bank_client;
 
 struct bank_provider {
 	const char *name;
-	struct bank_client *(*open)(const struct bank_ctx *ctx, struct bank_err *err);
+	struct bank_client *(*open)(const struct bank_ctx *ctx, struct gerr *err);
 	void (*close)(struct bank_client *c);
 	/* Print the banks of a country, one a line: the name to configure, then details. */
-	int (*banks)(struct bank_client *c, const char *country, FILE *out, struct bank_err *err);
-	int (*link_start)(struct bank_client *c, struct bank_link *out, struct bank_err *err);
+	int (*banks)(struct bank_client *c, const char *country, FILE *out, struct gerr *err);
+	int (*link_start)(struct bank_client *c, struct bank_link *out, struct gerr *err);
 	/* code: the whole redirect URL or the code alone. */
 	int (*link_finish)(struct bank_client *c, const json_t *pending, const char *code,
-			   struct bank_consent *out, struct bank_err *err);
-	/* Status, expiry and the accounts now in the consent (details of new ones read). */
-	int (*refresh)(struct bank_client *c, struct bank_consent *consent, struct bank_err *err);
+			   struct bank_consent *out, struct gerr *err);
+	/* Status, expiry and the accounts now in the consent (details of new ones read); -1,
+	 * or BANK_CONSENT_ENDED. */
+	int (*refresh)(struct bank_client *c, struct bank_consent *consent, struct gerr *err);
+	/* -1, or BANK_CONSENT_ENDED. */
 	int (*balances)(struct bank_client *c, const struct bank_account *a,
-			struct bank_balances *out, struct bank_err *err);
-	/* Booked and pending transactions of [from, to] (YYYY-MM-DD), every page. */
+			struct bank_balances *out, struct gerr *err);
+	/* Booked and pending transactions of [from, to] (YYYY-MM-DD), every page; -1,
+	 * BANK_PERIOD_REFUSED when the bank refuses the period, or BANK_CONSENT_ENDED. */
 	int (*transactions)(struct bank_client *c, const struct bank_account *a, const char *from,
-			    const char *to, const struct bank_txn_sink *sink, struct bank_err *err);
+			    const char *to, const struct bank_txn_sink *sink, struct gerr *err);
 };
 
 extern const struct bank_provider bank_provider_enablebanking;
@@ -120,15 +123,14 @@ extern const struct bank_provider bank_provider_gocardless;
 /* The answer readers, apart for tests and fuzzing: a page of transactions / balances as
  * the aggregator sends them (enablebanking.c, gocardless.c). */
 int bank_eb_page(const json_t *ans, const struct bank_account *a, const struct bank_txn_sink *sink,
-		 struct bank_err *err);
+		 struct gerr *err);
 void bank_eb_balances(const json_t *ans, struct bank_balances *out);
 int bank_gc_transactions(const json_t *ans, const struct bank_account *a,
-			 const struct bank_txn_sink *sink, struct bank_err *err);
+			 const struct bank_txn_sink *sink, struct gerr *err);
 void bank_gc_balances(const json_t *ans, struct bank_balances *out);
 
 /* ---- helpers the providers share (provider.c) ------------------------------------------ */
 
-int bank_fail(struct bank_err *err, enum bank_fail kind, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void bank_account_clear(struct bank_account *a);
 void bank_consent_clear(struct bank_consent *c);
 void bank_link_clear(struct bank_link *l);
@@ -139,8 +141,8 @@ void bank_consent_add(struct bank_consent *c, const char *id, const char *iban,
  * NULL. */
 const struct bank_account *bank_consent_account(const struct bank_consent *c, const char *id,
 						const char *iban);
-/* The answer parsed as JSON, or NULL with err set (BANK_TEMPORARY: a garbled answer). */
-json_t *bank_json(const struct bank_resp *r, const char *what, struct bank_err *err);
+/* The answer parsed as JSON, or NULL with err set (GERR_TEMPORARY: a garbled answer). */
+json_t *bank_json(const struct bank_resp *r, const char *what, struct gerr *err);
 /* A decimal string amount ("-12.30", "5.2") into minor units of currency. */
 int bank_amount(const char *text, const char *currency, int64_t *minor, struct gerr *err);
 /* "2026-11-30T10:00:00.123Z" / "+01:00" into epoch seconds; -1 when it is none. */

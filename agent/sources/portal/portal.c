@@ -762,8 +762,10 @@ static char *site_changed(const struct config *cfg, const struct source_conf *sr
 	return msg;
 }
 
-static char *portal_attention(const struct config *cfg, const struct source_conf *src)
+static char *portal_attention(const struct config *cfg, const struct source_conf *src,
+			       const char **stage)
 {
+	(void)stage;   /* repeated daily while points are unmapped or the site stays changed */
 	char *points = portal_unmapped_points(cfg, src), *site = site_changed(cfg, src), *msg;
 	if (!points)
 		return site;

@@ -1,0 +1,95 @@
+/* matcher — see matcher.h. */
+#include "daemon/matcher.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+void matcher_init(struct matcher *mt)
+{
+	memset(mt, 0, sizeof(*mt));
+	mt->w.fd = -1;
+}
+
+void matcher_free(struct matcher *mt)
+{
+	free(mt->company);
+	free(mt->last_company);
+	free(mt->last_error);
+	strlist_free(&mt->queue);
+}
+
+void matcher_request(struct matcher *mt, const char *company)
+{
+	if (!strlist_contains(&mt->queue, company))
+		strlist_add(&mt->queue, company);
+}
+
+char *matcher_next(struct matcher *mt)
+{
+	if (mt->w.pid || !mt->queue.len)
+		return NULL;
+	char *first = mt->queue.items[0];
+	memmove(mt->queue.items, mt->queue.items + 1, (mt->queue.len - 1) * sizeof(char *));
+	mt->queue.items[--mt->queue.len] = NULL;
+	return first;
+}
+
+static void record_end(struct matcher *mt, const char *error)
+{
+	mt->runs++;
+	mt->last_end = time(NULL);
+	free(mt->last_company);
+	mt->last_company = mt->company;
+	mt->company = NULL;
+	free(mt->last_error);
+	mt->last_error = error ? xstrdup(error) : NULL;
+}
+
+void matcher_started(struct matcher *mt, char *company, int rc, const struct gerr *err)
+{
+	mt->company = company;
+	if (rc == 0) {
+		log_debug("payments %s: matcher %d started", company, (int)mt->w.pid);
+		return;
+	}
+	log_error("payments %s: cannot start the matcher: %s", company, err->msg);
+	record_end(mt, err->msg);
+}
+
+void matcher_finished(struct matcher *mt, int wstatus)
+{
+	struct worker_result res;
+	worker_finish(&mt->w, wstatus, &res);
+	const char *company = mt->company ? mt->company : "?";
+	if (res.outcome == RUN_OK)
+		log_info("payments %s: matched (%lu documents read, %lu reports filed)", company,
+			 res.stats.looked_at, res.stats.filed);
+	else
+		log_warn("payments %s: matcher %s: %s", company, run_outcome_name(res.outcome),
+			 res.error ? res.error : "no result");
+	record_end(mt, res.outcome == RUN_OK ? NULL : res.error ? res.error : run_outcome_name(res.outcome));
+	worker_result_free(&res);
+}
+
+void matcher_clear_queue(struct matcher *mt)
+{
+	strlist_free(&mt->queue);
+}
+
+json_t *matcher_status(const struct matcher *mt)
+{
+	json_t *queued = json_array();
+	for (size_t i = 0; i < mt->queue.len; i++)
+		json_array_append_new(queued, json_string(mt->queue.items[i]));
+	json_t *s = json_pack("{s:o,s:o,s:I}", "running", mt->company ? json_string(mt->company) : json_null(),
+			      "queued", queued, "runs", (json_int_t)mt->runs);
+	if (mt->last_company)
+		json_object_set_new(s, "last_company", json_string(mt->last_company));
+	if (mt->last_end)
+		json_object_set_new(s, "last_end", json_integer((json_int_t)mt->last_end));
+	if (mt->last_error)
+		json_object_set_new(s, "last_error", json_string(mt->last_error));
+	return s;
+}

@@ -1,0 +1,49 @@
+/* matcher — the payments matcher in the daemon (docs/payments.md, "When it runs").
+ *
+ * After a run of a company's source that filed something, the master asks for the
+ * company (matcher_request). Requests are coalesced: a company waits in the queue once,
+ * however many of its sources filed meanwhile; one asked for while it is being matched
+ * waits for one more run after it. One company is matched at a time, in a process of its
+ * own — `goniec payments update --result-fd=3 COMPANY`, spawned, limited in time and
+ * signalled like a source's worker (daemon/worker.h: the same result line) — never inside
+ * a source's worker, so a source's run never waits for the ledger.
+ *
+ * Ownership: struct matcher is the master's; matcher_free() releases it.
+ * Errors: a run that fails is logged and recorded (last_error); the company is asked for
+ * again by its next filing.
+ */
+#ifndef GONIEC_DAEMON_MATCHER_H
+#define GONIEC_DAEMON_MATCHER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "daemon/worker.h"
+
+struct matcher {
+	struct worker w;             /* w.pid != 0 while a company is matched */
+	char *company;               /* the company being matched */
+	struct strlist queue;        /* waiting, each once, in the order asked */
+	unsigned long runs;
+	time_t last_end;
+	char *last_company, *last_error;
+};
+
+void matcher_init(struct matcher *mt);
+void matcher_free(struct matcher *mt);
+void matcher_request(struct matcher *mt, const char *company);
+/* The next company to match, taken off the queue (the caller frees it), or NULL when one
+ * runs or none waits. */
+char *matcher_next(struct matcher *mt);
+/* The process started for `company` (taken over); on failure it is recorded as failed. */
+void matcher_started(struct matcher *mt, char *company, int rc, const struct gerr *err);
+/* After waitpid() reported the matcher's exit. */
+void matcher_finished(struct matcher *mt, int wstatus);
+/* Stopping: nothing more is started. */
+void matcher_clear_queue(struct matcher *mt);
+/* {"running": company|null, "queued": [...], "runs": N, "last_company", "last_end",
+ *  "last_error"} for goniec status. */
+json_t *matcher_status(const struct matcher *mt);
+
+#endif
