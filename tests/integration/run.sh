@@ -11,8 +11,9 @@
 # Env: GONIEC (the binary under test), KEEP=1 keeps the scratch directories.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-label=${1:-integration}
-shift || true
+# Usage: run.sh [LABEL] [SCRIPT...] — the label (default "integration") names the summary line.
+label=integration
+if [ $# -gt 0 ] && [[ $1 != *.sh ]]; then label=$1; shift; fi
 export GONIEC=${GONIEC:-$here/../../build/goniec}
 export TESTS_DIR=$here
 jobs_max=${INTEGRATION_JOBS:-$(( $(nproc) + 1 ))}
