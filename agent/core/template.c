@@ -361,8 +361,7 @@ char *tmpl_expand_date(const char *text, time_t now, struct gerr *err)
 	localtime_r(&now, &tm);
 	const char *missing;
 	char *out = tmpl_render_with(t, from_date, &tm, TMPL_PATH, &missing);
-	if (missing) {
-		/* missing points into the template: word the error before freeing it */
+	if (missing) { /* missing points into t */
 		gerr_setk(err, GERR_PERMANENT, "{%s} is unknown here: the only placeholder is {year}",
 			  missing);
 		free(out);

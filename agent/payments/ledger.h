@@ -60,7 +60,7 @@
 #define LEDGER_FILE "ledger.db"
 #define PAYMENTS_SCHEMA "goniec.payments/1"
 #define LEDGER_LOCK_FILE "ledger.lock"
-#define LEDGER_SCHEMA 2
+#define LEDGER_SCHEMA 3
 #define LEDGER_LOCK_WAIT 120
 /* A run that would re-decide more than this share (percent) of a company's transactions
  * decides all of them at once instead (one pass is cheaper than the closure then). */
@@ -105,7 +105,8 @@ struct ledger_run {
 	unsigned long changed;       /* transactions whose matches or state changed */
 	unsigned long matched, person, unmatched;   /* of the changed ones, now */
 	int64_t generation;          /* the company's run number, when something changed */
-	double seconds;
+	double seconds;              /* wall clock */
+	double cpu_seconds;          /* of this process (clock()) */
 };
 
 /* Decide what new data can affect (full: everything) for one company. When something
