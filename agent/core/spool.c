@@ -307,7 +307,7 @@ static char *publish_document(struct spool_doc *doc, const char *base, struct ge
 			doc->tmp_path = NULL;
 			return name;
 		}
-		int e = taken ? EEXIST : errno; /* no rename tried: errno says nothing */
+		int e = taken ? EEXIST : errno; /* errno is stale when the name was taken */
 		free(path);
 		free(name);
 		if (e != EEXIST && e != 0) {
