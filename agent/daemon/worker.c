@@ -83,6 +83,7 @@ int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct 
 }
 
 struct run_request {
+	worker_main_fn *fn;
 	const struct config *cfg;
 	const char *name;
 };
@@ -95,7 +96,7 @@ static void run_child(void *arg)
 	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
 	closefrom(WORKER_RESULT_FD + 1);
 	srandom((unsigned)(getpid() ^ time(NULL)));
-	int rc = worker_main(rq->cfg, rq->name, WORKER_RESULT_FD);
+	int rc = rq->fn(rq->cfg, rq->name, WORKER_RESULT_FD);
 	fflush(NULL);
 	_exit(rc);
 }
@@ -106,10 +107,10 @@ void worker_preload(void)
 	EVP_Digest("", 0, md, NULL, EVP_sha256(), NULL);
 }
 
-int worker_start_run(struct worker *w, const struct config *cfg, const char *name,
-		     int64_t timeout_s, struct gerr *err)
+int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, const char *name,
+		int64_t timeout_s, struct gerr *err)
 {
-	struct run_request rq = {cfg, name};
+	struct run_request rq = {fn, cfg, name};
 	return spawn(w, timeout_s, run_child, &rq, err);
 }
 
