@@ -242,7 +242,8 @@ void worker_result_free(struct worker_result *res)
 
 static int progress_fd = -1;
 static int64_t progress_sent_ms;
-/* Test hook (see worker.h): after each document, sleep or crash as the environment says. */
+/* Test hook (see worker.h): after each document, sleep, wait or crash as the environment
+ * says. */
 static const char *hook_action;
 
 static void report_progress(const struct source_run *run)
@@ -257,6 +258,12 @@ static void report_progress(const struct source_run *run)
 		abort();
 	if (hook_action && str_starts_with(hook_action, "sleep:"))
 		sleep((unsigned)atoi(hook_action + 6));
+	if (hook_action && str_starts_with(hook_action, "wait:")) {
+		char *path = xstrndup(hook_action + 5, strcspn(hook_action + 5, ","));
+		while (access(path, F_OK) != 0 && !source_run_stopping())
+			usleep(20000);
+		free(path);
+	}
 }
 
 static void install_test_hook(const char *name)

@@ -16,9 +16,10 @@
  * WORKER_KILL_GRACE_MS later) and turns an exit without a result into "crashed".
  * Other children (the forwarder) are started by fork and exec with worker_spawn().
  *
- * Test hook (test builds only, core/testhook.h): with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or NAME:abort; several
- * separated by commas) in its environment, the worker of source NAME sleeps (or crashes) after each document it
- * files, inside the run and its lock — for tests of time limits, overlap and crashes.
+ * Test hook (test builds only, core/testhook.h): with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or
+ * NAME:wait:PATH, NAME:abort; several separated by commas) in its environment, the worker of source NAME sleeps
+ * (waits until PATH exists, or the daemon stops; crashes) after each document it files, inside the run and its
+ * lock — for tests of time limits, overlap and crashes.
  *
  * Ownership: struct worker is owned by the master; worker_finish() releases its buffers.
  * Errors: worker_spawn() and worker_fork() return -1 with err set; results never

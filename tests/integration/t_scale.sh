@@ -4,7 +4,7 @@
 #    per source): `goniec check`; through the daemon `status --json` lists all, `status`
 #    prints all, and a `goniec fetch` naming all 150 companies (a request of some 150
 #    KB: the limit grows with the number of sources) is accepted for every source.
-# 2. Three daemons, shards 0/3, 1/3 and 2/3 over one conf.d of 150 sources, 5 to a
+# 2. Three daemons, shards 0/3, 1/3 and 2/3 over one conf.d of 90 sources, 5 to a
 #    company (each run is a process: SCALE_SHARD_SOURCES=3000 for the issue's size, as
 #    `make bench` runs it): each source runs exactly once, in the shard its company
 #    hashes to (a company's sources together); the union of their spool subtrees holds
@@ -12,7 +12,7 @@
 # Spool and state are on tmpfs when there is one: the test is about numbers of sources,
 # not about the disk. Under ASan (slower at everything) a tenth of the sources in 1.
 source "$(dirname "$0")/lib.sh"
-N=15000 NS=${SCALE_SHARD_SOURCES:-150}
+N=15000 NS=${SCALE_SHARD_SOURCES:-90}
 [ -n "${GONIEC_ASAN:-}" ] && N=1500 NS=60
 fast=$T
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
