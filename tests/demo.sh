@@ -5,8 +5,9 @@
 # API (the company's bank accounts), the fixture KSeF (the company's purchase invoices
 # from the national e-invoice system), an SMTP server standing in for the accountant's
 # mailbox — and a folder of scans; then show what landed in the spool and where the
-# forwarder delivered it. Servers listen on 127.0.0.1 (10993 IMAPS, 10443, 10444, 10445
-# and 10446 HTTPS, 10025 SMTP) and stop at the end.
+# forwarder delivered it; last the company's payments (goniec payments: the matches and
+# their reasons, what is left for a person, the HTML report). Servers listen on 127.0.0.1
+# (10993 IMAPS, 10443, 10444, 10445 and 10446 HTTPS, 10025 SMTP) and stop at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -160,3 +161,9 @@ SHOW
 echo
 echo "== the mailbox after the run (taken messages moved to eksiegowy$(date +%Y))"
 "$G" folders acme-mail 2>/dev/null | sed 's/^/   /' || true
+echo
+echo "== payments of acme (goniec payments acme): its bank transactions against its invoices"
+echo "   (KSeF, mail, portal); what was matched and why, what is left for a person"
+"$G" payments acme 2>"$DEMO/payments.log" | sed 's/^/   /' || true
+report=$(find spool -path '*/payments/*' -name 'payments-acme-*.html' | sort -V | tail -1)
+echo "   the HTML report for a person: $SRC/$report"

@@ -52,8 +52,20 @@ static const struct command commands[] = {
 	 "  --text   also print the text the rules read (columns kept as on the page)\n"
 	 "  --time-limit T, --memory-limit SIZE  for each PDF (default: agent.pdf's time\n"
 	 "           and memory in conf.d, 20s and 512MiB unless set there)\n"
-	 "Exits 1 when a file could not be read at all, 2 when the rules have errors.\n"},
+	 "Exits 1 when a file could not be read at all, 2 when conf.d or the rules have\n"
+	 "errors.\n"},
 	{"list", cmd_list, "", "list sources and routes", "Prints one line per source and route.\n"},
+	{"oauth", cmd_oauth, "[--device|--browser] NAME",
+	 "sign in once for a source or route that uses OAuth 2.0 (Microsoft 365, Gmail)",
+	 "For the imap source or e-mail route NAME with `oauth:` settings: a person signs in\n"
+	 "once and the refresh token is kept in the state directory (mode 0600), renewed as\n"
+	 "the provider rotates it. Microsoft: the device code (open the address shown, enter\n"
+	 "the code); Google: the browser, answering to a listener on 127.0.0.1 (or paste the\n"
+	 "address the browser ends on). With `flow: app` it only proves the app registration\n"
+	 "signs in. Exit 0 when signed in, 3 when a person must act, 1 when the service did\n"
+	 "not answer.\n"
+	 "  --device   the device-code flow (RFC 8628)\n"
+	 "  --browser  the browser with a loopback redirect and PKCE (RFC 8252, RFC 7636)\n"},
 	{"run", cmd_run, "[--shard K/N]", "run the daemon: schedules, workers, forwarder, control socket",
 	 "Runs in the foreground until SIGTERM (systemd Type=notify). Each source runs on its\n"
 	 "schedule in a worker process of its own; SIGHUP or `goniec reload` re-reads conf.d\n"

@@ -30,18 +30,34 @@ static const char *cp_name(const json_t *o)
 	return *v ? v : "-";
 }
 
+/* v in `width` characters (not bytes: a name with Polish letters is cut between characters
+ * and padded to the same column). */
+static void put_cell(const char *v, int width)
+{
+	size_t n = 0;
+	int chars = 0;
+	for (; v[n] && chars < width; chars++)
+		for (n++; ((unsigned char)v[n] & 0xC0) == 0x80; n++)
+			;
+	printf("%.*s%*s", (int)n, v, width - chars, "");
+}
+
 static void print_tx_line(const json_t *t)
 {
-	printf("  %-10s  %-10s %14s %s  %-26.26s  %s\n", s(t, "ref"), s(t, "date"), s(t, "amount"),
-	       s(t, "currency"), cp_name(t), s(t, "title"));
+	printf("  %-10s  %-10s %14s %s  ", s(t, "ref"), s(t, "date"), s(t, "amount"), s(t, "currency"));
+	put_cell(cp_name(t), 26);
+	printf("  %s\n", s(t, "title"));
 }
 
 static void print_invoice_line(const char *indent, const json_t *inv)
 {
 	const json_t *days = json_object_get(inv, "overdue_days");
-	printf("%s%-10s  %-18.18s %-8s %-24.24s due %-10s %12s %s%s", indent, s(inv, "ref"), s(inv, "number"),
-	       s(inv, "direction"), cp_name(inv), *s(inv, "due_date") ? s(inv, "due_date") : "-",
-	       s(inv, "open"), s(inv, "currency"), days ? "" : "\n");
+	printf("%s%-10s  ", indent, s(inv, "ref"));
+	put_cell(s(inv, "number"), 18);
+	printf(" %-8s ", s(inv, "direction"));
+	put_cell(cp_name(inv), 24);
+	printf(" due %-10s %12s %s%s", *s(inv, "due_date") ? s(inv, "due_date") : "-", s(inv, "open"),
+	       s(inv, "currency"), days ? "" : "\n");
 	if (days)
 		printf("  overdue %lld d\n", (long long)json_integer_value(days));
 }

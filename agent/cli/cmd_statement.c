@@ -152,6 +152,15 @@ static int read_one(const char *path, enum output out, bool summary)
 	return rc;
 }
 
+/* printf's field width that shows `text` (UTF-8) in `columns` columns: bytes, not
+ * characters, are what printf counts. */
+static int columns_for(const char *text, int columns)
+{
+	for (; *text; text++)
+		columns += ((unsigned char)*text & 0xC0) == 0x80;
+	return columns;
+}
+
 int cmd_statement(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -185,7 +194,8 @@ int cmd_statement(struct cli *cli, int argc, char **argv)
 		const struct bankcsv_map *const *maps = bankcsv_maps(&n);
 		printf("# CSV maps in use:\n");
 		for (size_t i = 0; i < n; i++)
-			printf("#   %-24s %-22s %s\n", maps[i]->id, maps[i]->bank, maps[i]->origin);
+			printf("#   %-24s %-*s %s\n", maps[i]->id, columns_for(maps[i]->bank, 22),
+			       maps[i]->bank, maps[i]->origin);
 		printf("# The built-in ones, as conf.d/banks/*.yaml would hold them:\n---\n");
 		fputs(bankcsv_builtin_yaml, stdout);
 		return maps_bad ? EXIT_CONFIG : EXIT_OK;

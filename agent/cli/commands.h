@@ -58,6 +58,7 @@ int cmd_consent(struct cli *cli, int argc, char **argv);
 int cmd_fetch(struct cli *cli, int argc, char **argv);
 int cmd_invoice(struct cli *cli, int argc, char **argv);
 int cmd_folders(struct cli *cli, int argc, char **argv);
+int cmd_oauth(struct cli *cli, int argc, char **argv);
 int cmd_forward(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_reload(struct cli *cli, int argc, char **argv);

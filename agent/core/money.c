@@ -98,6 +98,15 @@ static int read_decimal_part(struct amount_reader *r, bool *any)
 	return 0;
 }
 
+/* How many bytes of p, at most max, end at a character's end (UTF-8). */
+static int whole_characters(const char *p, size_t max)
+{
+	size_t n = strnlen(p, max);
+	while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+		n--;
+	return (int)n;
+}
+
 static const char *skip_spaces(const char *p)
 {
 	while (*p == ' ' || *p == '\t')
@@ -123,7 +132,8 @@ int money_parse(const char *text, char decimal, int exponent, int64_t *minor, st
 		r.p++;
 	}
 	if (*skip_spaces(r.p) != '\0')
-		return gerr_set(err, "\"%s\" is not an amount (unexpected \"%.8s\")", text, r.p);
+		return gerr_set(err, "\"%s\" is not an amount (unexpected \"%.*s\")", text,
+				whole_characters(r.p, 8), r.p);
 	for (; r.decimals < exponent; r.decimals++) {
 		if (++r.digits > MAX_DIGITS)
 			return gerr_set(err, "amount \"%s\" has too many digits", text);

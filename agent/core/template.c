@@ -361,12 +361,12 @@ char *tmpl_expand_date(const char *text, time_t now, struct gerr *err)
 	localtime_r(&now, &tm);
 	const char *missing;
 	char *out = tmpl_render_with(t, from_date, &tm, TMPL_PATH, &missing);
-	tmpl_free(t);
-	if (missing) {
+	if (missing) { /* missing points into t */
 		gerr_setk(err, GERR_PERMANENT, "{%s} is unknown here: the only placeholder is {year}",
 			  missing);
 		free(out);
-		return NULL;
+		out = NULL;
 	}
+	tmpl_free(t);
 	return out;
 }

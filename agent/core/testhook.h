@@ -5,7 +5,7 @@
  *   GONIEC_CRASH_AT=point          fault_point() ends the process there (core/fault.h)
  *   GONIEC_TEST_WORKER_HOOK=...    a worker sleeps or crashes after each document
  *   GONIEC_STOP_GRACE=seconds      the daemon's grace for runs at a stop
- *   GONIEC_FORWARD_RETRY_MS=ms     the forwarder's first retry delay
+ *   GONIEC_FORWARD_RETRY_MS=ms     the forwarder's first retry delay (and longest server window)
  *   GONIEC_LEDGER_SCHEMA=N         a new payments ledger stops at schema N (migration tests)
  * The Makefile compiles each file that includes this header a second time with
  * -DGONIEC_TESTING and links the test build, $(BUILD)/test/goniec, which the unit and

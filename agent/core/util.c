@@ -12,10 +12,30 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A message cut at the end of its buffer ends with whole UTF-8 characters: a sequence
+ * the cut left incomplete is dropped. */
+static void drop_cut_character(char *msg, size_t cap)
+{
+	size_t n = strlen(msg);
+	if (n + 1 < cap)
+		return;
+	size_t lead = n;
+	while (lead > 0 && ((unsigned char)msg[lead - 1] & 0xC0) == 0x80)
+		lead--;
+	if (lead == 0 || (unsigned char)msg[lead - 1] < 0xC0)
+		return;
+	unsigned char c = (unsigned char)msg[lead - 1];
+	size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+	if (n - (lead - 1) < want)
+		msg[lead - 1] = '\0';
+}
+
 static int gerr_vset(struct gerr *err, const char *fmt, va_list ap)
 {
-	if (err)
+	if (err) {
 		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		drop_cut_character(err->msg, sizeof err->msg);
+	}
 	return -1;
 }
 
@@ -88,6 +108,7 @@ int gerr_prefix(struct gerr *err, const char *fmt, ...)
 	va_end(ap);
 	size_t len = strlen(err->msg);
 	snprintf(err->msg + len, sizeof err->msg - len, ": %s", old);
+	drop_cut_character(err->msg, sizeof err->msg);
 	return -1;
 }
 

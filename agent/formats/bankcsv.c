@@ -160,26 +160,36 @@ static bool positional(const struct bankcsv_map *m)
 	return m->header.len == 0;
 }
 
+/* The node of a map's key, for an error's position; the map itself when the key is absent. */
+static yaml_node_t *at(struct cf_ctx *ctx, yaml_node_t *node, const char *key)
+{
+	yaml_node_t *v = cf_get(ctx, node, key);
+	return v ? v : node;
+}
+
 /* What a map must have beyond its keys' types. */
 static int check_map(struct cf_ctx *ctx, yaml_node_t *node, const struct bankcsv_map *m)
 {
 	int rc = 0;
+	yaml_node_t *columns = at(ctx, node, "columns");
 	size_t seps = m->separator ? strlen(m->separator) : 0;
 	if (seps < 1 || seps > 2 || strspn(m->separator, ";,\t|") != seps)
-		rc = cf_error(ctx, node, "separator must be one or two of ; , | and a tab");
+		rc = cf_error(ctx, at(ctx, node, "separator"),
+			      "separator must be one or two of ; , | and a tab");
 	if (m->decimal && strcmp(m->decimal, ",") != 0 && strcmp(m->decimal, ".") != 0)
-		rc = cf_error(ctx, node, "decimal must be \",\" or \".\"");
+		rc = cf_error(ctx, at(ctx, node, "decimal"), "decimal must be \",\" or \".\"");
 	if (m->currency && (strlen(m->currency) != STMT_CCY_LEN || !stmt_is_currency(m->currency)))
-		rc = cf_error(ctx, node, "currency must be a code like PLN");
+		rc = cf_error(ctx, at(ctx, node, "currency"), "currency must be a code like PLN");
 	if (!m->columns[BANKCSV_AMOUNT] && !m->columns[BANKCSV_DEBIT] && !m->columns[BANKCSV_CREDIT])
-		rc = cf_error(ctx, node, "columns: name 'amount', or 'debit' and 'credit'");
+		rc = cf_error(ctx, columns, "columns: name 'amount', or 'debit' and 'credit'");
 	if (!m->columns[BANKCSV_BOOKING_DATE] && !m->columns[BANKCSV_VALUE_DATE])
-		rc = cf_error(ctx, node, "columns: name 'booking_date' or 'value_date'");
+		rc = cf_error(ctx, columns, "columns: name 'booking_date' or 'value_date'");
 	for (int i = 0; positional(m) && i < BANKCSV_COLS; i++) {
 		char *end;
 		if (m->columns[i] && (strtol(m->columns[i], &end, 10) < 1 || *end))
-			rc = cf_error(ctx, node, "columns: without a header, '%s' must be a position "
-						 "(1, 2, ...), not \"%s\"",
+			rc = cf_error(ctx, at(ctx, columns, column_fields[i].key),
+				      "columns: without a header, '%s' must be a position "
+				      "(1, 2, ...), not \"%s\"",
 				      column_fields[i].key, m->columns[i]);
 	}
 	if (positional(m)) {
@@ -187,8 +197,9 @@ static int check_map(struct cf_ctx *ctx, yaml_node_t *node, const struct bankcsv
 		for (size_t i = 0; i < m->nrules; i++)
 			detect |= m->rules[i].row > 0 && strlist_contains(&m->rules[i].cells, "account");
 		if (!detect)
-			rc = cf_error(ctx, node, "a map without a header needs a preamble rule "
-						 "{row: N, cells: [..., account, ...]} to be recognised");
+			rc = cf_error(ctx, at(ctx, node, "preamble"),
+				      "a map without a header needs a preamble rule "
+				      "{row: N, cells: [..., account, ...]} to be recognised");
 	}
 	return rc;
 }

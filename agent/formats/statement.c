@@ -705,8 +705,15 @@ json_t *stmt_transactions_json(const struct stmt_file *f)
 		const struct stmt *st = &f->statements[i];
 		json_t *s = stmt_summary_json(st);
 		json_t *txns = json_array();
-		for (size_t k = 0; k < st->ntxns; k++)
-			json_array_append_new(txns, txn_json(&st->txns[k]));
+		for (size_t k = 0; k < st->ntxns; k++) {
+			const struct txn *t = &st->txns[k];
+			json_t *tj = txn_json(t);
+			/* one read before its currency was known is read back in the
+			 * statement's, as its totals count it */
+			if (!t->currency[0])
+				json_object_set_new(tj, "amount", amount_json(t->amount, st->currency));
+			json_array_append_new(txns, tj);
+		}
 		json_object_set_new(s, "transactions", txns);
 		json_array_append_new(list, s);
 	}

@@ -33,6 +33,7 @@ struct route_state {
 	struct strset batched;
 	int64_t batch_last;     /* when the last one joined */
 	char *last_error;
+	char *state_dir;        /* <state>/routes/<name> */
 };
 
 /* A delivery prepared, waiting for its group's commit and delivery (target types with a
@@ -131,10 +132,12 @@ static void set_last_error(struct route_state *rs, const char *msg)
 }
 
 static void failure_record(struct forward *fw, struct route_state *rs, const char *relpath,
-			   enum deliver_status st, const char *why)
+			   enum deliver_status st, int64_t after_ms, const char *why)
 {
+	if (fw->o.window_cap > 0 && after_ms > fw->o.window_cap)
+		after_ms = fw->o.window_cap;
 	int64_t delay = retry_failed(&fw->failures, rs->rc->name, relpath, st == DELIVER_FAILED,
-				     fw->o.retry_base, now_ms());
+				     fw->o.retry_base, after_ms, now_ms());
 	set_last_error(rs, why);
 	fw->failed++;
 	if (st == DELIVER_FAILED)
@@ -205,7 +208,7 @@ static void settle_if_done(struct forward *fw, const char *relpath, const json_t
 static struct target_job job_for(const struct route_state *rs, const struct sidecar *sc)
 {
 	return (struct target_job){.type = rs->r->target, .conf = rs->r->target_conf,
-				   .route = rs->rc->name, .sc = sc};
+				   .route = rs->rc->name, .state_dir = rs->state_dir, .sc = sc};
 }
 
 /* A delivered document: journal it, log where it went, settle it when it is done. */
@@ -213,7 +216,7 @@ static void report(struct forward *fw, struct route_state *rs, const struct targ
 		   const char *relpath, enum deliver_status st, const char *why)
 {
 	if (st != DELIVERED) {
-		failure_record(fw, rs, relpath, st, why);
+		failure_record(fw, rs, relpath, st, job->retry_after_ms, why);
 		return;
 	}
 	log_info("route %s: %s -> %s", rs->rc->name, relpath, job->where ? job->where : "?");
@@ -238,7 +241,7 @@ static void prepare_group_job(struct forward *fw, struct route_state *rs, struct
 	free(key);
 	if (st != DELIVERED) {
 		target_job_release(&pj->job);
-		failure_record(fw, rs, sc->relpath, st, err.msg);
+		failure_record(fw, rs, sc->relpath, st, 0, err.msg);
 		return;
 	}
 	pj->rs = rs;
@@ -380,7 +383,7 @@ static void process_doc(struct forward *fw, const char *relpath)
 			if (st == DELIVERED)
 				batch_add(rs, relpath);
 			else
-				failure_record(fw, rs, relpath, st, err.msg);
+				failure_record(fw, rs, relpath, st, 0, err.msg);
 		} else {
 			deliver_now(fw, rs, &sc, 1, false);
 		}
@@ -632,6 +635,8 @@ static void default_opts(struct forward_opts *o)
 	const char *env = test_hook_env("GONIEC_FORWARD_RETRY_MS");
 	if (!o->retry_base)
 		o->retry_base = env && atoll(env) > 0 ? atoll(env) : 30 * 1000;
+	if (!o->window_cap && env && atoll(env) > 0)
+		o->window_cap = atoll(env);
 }
 
 struct forward *forward_open(const struct config *cfg, const struct forward_opts *opts,
@@ -663,6 +668,7 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 	for (size_t i = 0; i < fw->nroutes; i++) {
 		fw->rs[i].rc = cfg->routes[i];
 		fw->rs[i].r = cfg->routes[i]->typed;
+		fw->rs[i].state_dir = route_state_dir(cfg, cfg->routes[i]->name);
 		fw->stats[i].name = cfg->routes[i]->name;
 		fw->stats[i].target = fw->rs[i].r->target->key;
 		fw->stats[i].delivered = journal_delivered_by(fw->j, cfg->routes[i]->name);
@@ -689,6 +695,7 @@ void forward_close(struct forward *fw)
 		strlist_free(&fw->rs[i].batch);
 		strset_free(&fw->rs[i].batched);
 		free(fw->rs[i].last_error);
+		free(fw->rs[i].state_dir);
 	}
 	free(fw->rs);
 	free(fw->stats);

@@ -48,6 +48,8 @@ struct forward_opts {
 	int64_t rescan_interval;  /* ms; default 5 minutes */
 	int64_t poll_interval;    /* ms; default 10 s */
 	int64_t retry_base;       /* ms; default 30 s (GONIEC_FORWARD_RETRY_MS in a test build) */
+	int64_t window_cap;       /* ms; the longest wait a server may name (a sending quota's
+				   * window); 0: none (GONIEC_FORWARD_RETRY_MS in a test build) */
 	int64_t batch_settle;     /* ms; default 30 s */
 };
 

@@ -140,6 +140,23 @@ char *mail_filename_params(const char *filename)
 	return buf_take(&out);
 }
 
+char *mail_name_param(const char *filename)
+{
+	if (needs_encoding(filename)) {
+		/* RFC 2047 words inside the quotes (what Outlook and Thunderbird send): read by
+		 * importers that know no RFC 2231; after "Content-Type: ...;\r\n name=\"" */
+		char *words = mail_encode_header(filename, 7);
+		char *p = xasprintf("name=\"%s\"", words);
+		free(words);
+		return p;
+	}
+	char *p = xasprintf("name=\"%s\"", filename);
+	for (char *c = p + 6; c[1]; c++)
+		if (*c == '"' || *c == '\\')
+			*c = '_';
+	return p;
+}
+
 bool mail_address_ok(const char *addr)
 {
 	const char *at = strchr(addr, '@');
@@ -195,10 +212,13 @@ char *mail_build(const struct mail_spec *m, size_t *len)
 	for (size_t i = 0; i < m->natt; i++) {
 		const struct mail_attachment *a = &m->att[i];
 		char *params = mail_filename_params(a->filename);
-		buf_printf(&out, "\r\n--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n"
+		char *name = mail_name_param(a->filename);
+		buf_printf(&out, "\r\n--%s\r\nContent-Type: %s;\r\n %s\r\n"
+				 "Content-Transfer-Encoding: base64\r\n"
 				 "Content-Disposition: attachment;\r\n %s\r\n\r\n",
 			   boundary, media_type_ok(a->media_type) ? a->media_type
-				   : "application/octet-stream", params);
+				   : "application/octet-stream", name, params);
+		free(name);
 		free(params);
 		mail_base64(&out, a->data, a->len);
 	}

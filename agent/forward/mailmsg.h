@@ -3,7 +3,8 @@
  * Headers with non-ASCII text are encoded as RFC 2047 encoded-words (UTF-8, base64,
  * each word at most 75 characters, never splitting a UTF-8 sequence); attachment file
  * names use RFC 2231 (filename*=UTF-8''..., with continuations when long) plus a plain
- * ASCII `filename=` for old readers; bodies and attachments are base64 in 76-column
+ * ASCII `filename=` for old readers, and the Content-Type's `name=` carries the name as
+ * RFC 2047 words for importers that read no RFC 2231 (Polish letters kept); bodies and attachments are base64 in 76-column
  * lines. The Message-ID is derived from the route name and the documents' hashes, so a
  * repeat of the same delivery carries the same id and a receiver can recognise it.
  *
@@ -47,6 +48,9 @@ char *mail_build(const struct mail_spec *m, size_t *len);
 char *mail_encode_header(const char *value, size_t name_len);
 /* The Content-Disposition parameters for a file name (RFC 2231 + ASCII fallback). */
 char *mail_filename_params(const char *filename);
+/* The Content-Type `name=` parameter for a file name: quoted ASCII, or RFC 2047 words
+ * (UTF-8) inside the quotes when the name is not plain ASCII. */
+char *mail_name_param(const char *filename);
 /* base64 in lines of 76 characters, each ended by CRLF. */
 void mail_base64(struct buf *out, const void *data, size_t len);
 /* Rough size of the message for `payload` attachment bytes (base64 growth + headers). */

@@ -49,7 +49,7 @@ struct retry_entry *retry_get(const struct retry_book *b, const char *route, con
 }
 
 int64_t retry_failed(struct retry_book *b, const char *route, const char *relpath, bool permanent,
-		     int64_t base_ms, int64_t now)
+		     int64_t base_ms, int64_t after_ms, int64_t now)
 {
 	if (2 * (b->len + 1) > b->cap)
 		grow(b);
@@ -64,7 +64,7 @@ int64_t retry_failed(struct retry_book *b, const char *route, const char *relpat
 	e->attempts++;
 	const struct net_retry policy = {.max_attempts = UINT32_MAX, .first_ms = base_ms,
 					 .max_ms = RETRY_MAX_WAIT_MS};
-	int64_t wait = net_retry_delay(&policy, e->attempts + 1, -1);
+	int64_t wait = net_retry_delay(&policy, e->attempts + 1, after_ms > 0 ? after_ms : -1);
 	e->next_ms = now + wait;
 	e->permanent = permanent;
 	return wait;

@@ -2,8 +2,9 @@
  * attempts failed, when the next one is due, and whether the failure is permanent (it
  * waits for a configuration change). Typed, instead of JSON objects with string keys.
  *
- * The wait after the n-th failure follows the one retry policy (core/net.h): `base`
- * doubled per attempt, at most RETRY_MAX_WAIT_MS; there is no limit on attempts.
+ * The wait after the n-th failure follows the one retry policy (core/net.h): the wait the
+ * server asked for when it named one, else `base` doubled per attempt, at most
+ * RETRY_MAX_WAIT_MS; there is no limit on attempts.
  *
  * Ownership: the book owns its entries and their strings; retry_book_free() releases
  * them. A pointer from retry_get() stays valid until the next change to the book.
@@ -31,9 +32,10 @@ struct retry_book {
 };
 
 struct retry_entry *retry_get(const struct retry_book *b, const char *route, const char *relpath);
-/* Record one more failed attempt; returns the wait until the next one (ms). */
+/* Record one more failed attempt; returns the wait until the next one (ms): after_ms
+ * when the server named it (a sending quota's window; > 0), else the growing delay. */
 int64_t retry_failed(struct retry_book *b, const char *route, const char *relpath, bool permanent,
-		     int64_t base_ms, int64_t now);
+		     int64_t base_ms, int64_t after_ms, int64_t now);
 void retry_clear(struct retry_book *b, const char *route, const char *relpath);
 /* Is the entry (may be NULL) still waiting: permanent, or not yet due? */
 bool retry_waiting(const struct retry_entry *e, int64_t now);

@@ -257,3 +257,8 @@ char *route_fingerprint(const struct route_conf *rc)
 		r->target->fingerprint(r->target_conf, &b);
 	return buf_take(&b);
 }
+
+char *route_state_dir(const struct config *cfg, const char *name)
+{
+	return xasprintf("%s/routes/%s", cfg->agent.state_dir, name);
+}

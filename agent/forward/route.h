@@ -32,6 +32,9 @@
 #include <sys/types.h>
 
 #include "core/confschema.h"
+#include "core/oauth.h"
+
+struct config;
 
 struct tmpl;
 
@@ -65,6 +68,8 @@ struct route_email_target {
 	int security;            /* enum email_security */
 	char *user;
 	struct secret password;
+	struct oauth_conf oauth; /* SMTP AUTH XOAUTH2 instead of the password (oauth.client_id
+				  * set); the token file in the route's state directory */
 	char *ca_file;           /* extra CA bundle (else the system's) */
 	char *subject, *body;
 	int batch;               /* enum email_batch */
@@ -107,5 +112,7 @@ bool route_matches(const struct route_conf *r, const json_t *sidecar, const char
 /* Text that changes whenever the route's configuration does (for the journal's
  * routes generation). Owned by the caller. */
 char *route_fingerprint(const struct route_conf *r);
+/* <state>/routes/<name>: a route's own files (an OAuth token file); owned by the caller. */
+char *route_state_dir(const struct config *cfg, const char *name);
 
 #endif

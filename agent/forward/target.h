@@ -24,9 +24,11 @@
  * delivered one by one, or — when batched() says so — together at the end of a pass,
  * as many per delivery as fits() allows.
  *
- * Results: DELIVERED; DELIVER_RETRY for what may pass later (network, SMTP 4xx, share
- * not mounted, disk full); DELIVER_FAILED for what needs a person (SMTP 5xx, permission
- * denied, document too large). err says why, naming file or server.
+ * Results: DELIVERED; DELIVER_RETRY for what may pass later (network, SMTP 4xx, a
+ * sending quota, share not mounted, disk full), with job->retry_after_ms when the server
+ * named the wait; DELIVER_FAILED for what needs a person (SMTP 5xx, a refused
+ * certificate, permission denied, document too large). err says why, naming file or
+ * server.
  *
  * Ownership: a job belongs to the forwarder; job->data to the type until release; the
  * settings to the route (freed with target_conf_release()).
@@ -49,11 +51,15 @@ struct target_job {
 	const struct target_type *type;
 	const void *conf;           /* the route's target settings */
 	const char *route;          /* the route's name */
+	const char *state_dir;      /* <state>/routes/<route>: the route's own files (created
+				     * when a type needs it) */
 	/* The document: types with commit may use it in prepare only; others until deliver
 	 * returns. */
 	const struct sidecar *sc;
 	void *data;                 /* the type's own, from prepare */
 	char *where;                /* after deliver: where it went, for the log (owned) */
+	int64_t retry_after_ms;     /* after DELIVER_RETRY: the wait the server asked for (a
+				     * sending quota's window); 0: the usual growing delays */
 };
 
 struct target_type {
@@ -73,6 +79,8 @@ struct target_type {
 	bool (*batched)(const void *conf);
 	/* May these n documents go in one delivery (NULL: yes)? */
 	bool (*fits)(const void *conf, const struct sidecar *scs, size_t n);
+	/* The settings' OAuth sign-in (`goniec oauth ROUTE`), or NULL (may be NULL). */
+	const struct oauth_conf *(*oauth)(const void *conf);
 	enum deliver_status (*prepare)(struct target_job *job, struct gerr *err);
 	int (*commit)(struct target_job *const *jobs, size_t n, struct gerr *err);
 	/* st[i] and errs[i] for each job. */

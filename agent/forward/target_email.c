@@ -16,6 +16,7 @@
 #include "core/secret.h"
 #include "forward/mailmsg.h"
 #include "forward/route.h"
+#include "forward/smtpreply.h"
 #include "forward/target.h"
 #include "core/template.h"
 
@@ -37,40 +38,108 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-static enum deliver_status classify(CURLcode rc, long smtp_code)
+/* The server's lines of a session (libcurl hands SMTP replies to the debug callback as
+ * CURLINFO_HEADER_IN); what is sent is never kept (it holds AUTH). */
+#define REPLY_LOG_MAX (16 * 1024)
+
+static int keep_replies(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 {
-	if (smtp_code >= 500)
-		return DELIVER_FAILED;
-	if (smtp_code >= 400)
-		return DELIVER_RETRY;
-	switch (rc) {
-	case CURLE_LOGIN_DENIED:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_USE_SSL_FAILED:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_UNSUPPORTED_PROTOCOL:
-		return DELIVER_FAILED;
-	default:
-		return DELIVER_RETRY;
-	}
+	struct buf *b = arg;
+
+	(void)c;
+	if (type != CURLINFO_HEADER_IN)
+		return 0;
+	if (b->len + size > REPLY_LOG_MAX)
+		b->len = 0; /* a chatty server: the replies that matter come last */
+	if (size <= REPLY_LOG_MAX)
+		buf_append(b, data, size);
+	return 0;
 }
 
-static enum deliver_status email_send(const struct route_email_target *e, const char *message,
-				      size_t len, struct gerr *err)
+/* What the server's reply says (see forward/smtpreply.h); *window_ms for a quota. */
+static enum deliver_status reply_outcome(const char *server, const struct smtp_reply *r,
+					 int64_t *window_ms, struct gerr *err)
 {
-	char *password = NULL;
-	if (e->password.kind != SECRET_NONE && secret_resolve(&e->password, &password, err) < 0) {
-		gerr_prefix(err, "SMTP password");
-		return DELIVER_FAILED;
+	int64_t window_s;
+	const char *what;
+	char code[16] = "";
+
+	if (r->cls)
+		snprintf(code, sizeof(code), " %d.%d.%d", r->cls, r->subject, r->detail);
+	switch (smtp_reply_classify(r, &window_s, &what)) {
+	case SMTP_VERDICT_QUOTA:
+		*window_ms = window_s * 1000;
+		gerr_setk(err, GERR_TEMPORARY,
+			  "SMTP %s: server replied %d%s %s: %s; retried after the provider's window (%lld min)",
+			  server, r->code, code, r->text, what, (long long)window_s / 60);
+		return DELIVER_RETRY;
+	case SMTP_VERDICT_TEMPORARY:
+	case SMTP_VERDICT_OK: /* a failure after a good reply: the connection broke */
+		gerr_setk(err, GERR_TEMPORARY, "SMTP %s: server replied %d%s %s", server, r->code,
+			  code, r->text);
+		return DELIVER_RETRY;
+	case SMTP_VERDICT_PERMANENT:
+		break;
 	}
+	gerr_setk(err, GERR_PERMANENT, "SMTP %s: server replied %d%s %s", server, r->code, code,
+		  r->text);
+	return DELIVER_FAILED;
+}
+
+/* A failed session: by the server's last failure reply when there is one, else by what
+ * libcurl says. TLS handshake and certificate failures are permanent: they do not pass by
+ * waiting, and the message says which setting to change. */
+static enum deliver_status session_outcome(const struct route_email_target *e, CURLcode rc,
+					   const char *errbuf, const struct buf *replies,
+					   int64_t *window_ms, struct gerr *err)
+{
+	struct smtp_reply r;
+	char *server = xasprintf("%s:%ld", e->server, e->port);
+	const char *cause = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	enum deliver_status st = DELIVER_FAILED;
+
+	smtp_reply_parse(replies->data, replies->len, &r);
+	if (r.code >= 400 && rc != CURLE_SSL_CONNECT_ERROR)
+		st = reply_outcome(server, &r, window_ms, err);
+	else if (rc == CURLE_SSL_CONNECT_ERROR && e->security == EMAIL_SSL)
+		gerr_setk(err, GERR_PERMANENT, "SMTP %s: TLS handshake failed (%s): `security: ssl` speaks TLS from the first byte, as port 465 does; a server that begins in plain text (ports 587 and 25) needs `security: starttls`",
+			  server, cause);
+	else if (rc == CURLE_SSL_CONNECT_ERROR)
+		gerr_setk(err, GERR_PERMANENT, "SMTP %s: TLS handshake after STARTTLS failed (%s); port 465 needs `security: ssl`",
+			  server, cause);
+	else if (rc == CURLE_USE_SSL_FAILED)
+		gerr_setk(err, GERR_PERMANENT, "SMTP %s: the server offers no STARTTLS, and goniec never sends mail unencrypted (port 465 needs `security: ssl`)",
+			  server);
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+		 rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_ISSUER_ERROR)
+		gerr_setk(err, GERR_PERMANENT, "SMTP %s: the server's certificate is refused (%s); trust its CA with `ca_file`, or name the server as its certificate does",
+			  server, cause);
+	else if (rc == CURLE_LOGIN_DENIED)
+		gerr_setk(err, GERR_PERMANENT, "SMTP %s: login refused (%s); check `user` and the password",
+			  server, cause);
+	else {
+		char *what = xasprintf("SMTP %s", server);
+		net_error(err, rc, errbuf, what);
+		free(what);
+		st = err->kind == GERR_TEMPORARY ? DELIVER_RETRY : DELIVER_FAILED;
+	}
+	free(server);
+	return st;
+}
+
+/* One SMTP session: log in with the password or the OAuth token (either may be NULL),
+ * send. *denied: the server refused the login. */
+static enum deliver_status smtp_session(const struct route_email_target *e, const char *message,
+					size_t len, const char *password, const char *token,
+					bool *denied, int64_t *window_ms, struct gerr *err)
+{
 	CURL *c = curl_easy_init();
 	if (!c) {
-		free_secret(password);
 		gerr_set(err, "cannot start libcurl");
 		return DELIVER_RETRY;
 	}
 	char errbuf[CURL_ERROR_SIZE] = "";
+	struct buf replies = {0};
 	char *url = xasprintf("%s://%s:%ld", e->security == EMAIL_SSL ? "smtps" : "smtp", e->server,
 			      e->port);
 	char *from = xasprintf("<%s>", e->from);
@@ -86,11 +155,17 @@ static enum deliver_status email_send(const struct route_email_target *e, const 
 	net_setup(c, &o);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, keep_replies);
+	curl_easy_setopt(c, CURLOPT_DEBUGDATA, &replies);
+	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L); /* to keep_replies, never to stderr */
 	if (e->security == EMAIL_STARTTLS)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (e->user) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, e->user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
+		if (token) /* SASL XOAUTH2 (or OAUTHBEARER when the server offers it) */
+			curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, token);
+		else
+			curl_easy_setopt(c, CURLOPT_PASSWORD, password ? password : "");
 	}
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
@@ -99,22 +174,72 @@ static enum deliver_status email_send(const struct route_email_target *e, const 
 	curl_easy_setopt(c, CURLOPT_READDATA, &rd);
 	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 	CURLcode rc = curl_easy_perform(c);
-	long code = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	enum deliver_status st = DELIVERED;
-	if (rc != CURLE_OK) {
-		st = classify(rc, code);
-		if (code)
-			gerr_set(err, "SMTP %s:%ld: server replied %ld (%s)", e->server, e->port, code,
-				 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		else
-			gerr_set(err, "SMTP %s:%ld: %s", e->server, e->port,
-				 errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	}
+	*denied = rc == CURLE_LOGIN_DENIED;
+	if (rc != CURLE_OK)
+		st = session_outcome(e, rc, errbuf, &replies, window_ms, err);
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);
+	buf_free(&replies);
 	free(url);
 	free(from);
+	return st;
+}
+
+/* Send with a token: the kept one, and once more with a new one when the server refuses
+ * it. A refused sign-in needs a person (DELIVER_FAILED with what to do). */
+static enum deliver_status send_oauth(const struct target_job *job, const char *message, size_t len,
+				      int64_t *window_ms, struct gerr *err)
+{
+	const struct route_email_target *e = job->conf;
+	struct oauth_client oc;
+	struct oauth_owned own;
+	char *store = path_join(job->state_dir, OAUTH_TOKEN_FILE);
+	char *fix = xasprintf("goniec oauth %s", job->route);
+	enum deliver_status st = DELIVER_FAILED;
+	bool denied = false;
+
+	if (mkdir_p(job->state_dir, 0700, err) == 0 &&
+	    oauth_client_from_conf(&e->oauth, OAUTH_SMTP, store, fix, &oc, &own, err) == 0) {
+		for (int attempt = 0; attempt < 2; attempt++) {
+			char *token = NULL;
+			if (oauth_access_token(&oc, attempt > 0, &token, NULL, err) < 0) {
+				st = err->kind == GERR_TEMPORARY ? DELIVER_RETRY : DELIVER_FAILED;
+				denied = false;
+				break;
+			}
+			st = smtp_session(e, message, len, NULL, token, &denied, window_ms, err);
+			free_secret(token);
+			if (!denied)
+				break;
+		}
+		if (denied)
+			gerr_setk(err, GERR_NEEDS_PERSON,
+				  "SMTP %s: the server refused the OAuth sign-in of %s with a new token too: check that the mailbox may send by SMTP AUTH (%s), or sign in again with `%s`",
+				  e->server, e->user,
+				  oc.app ? "Authenticated SMTP on, and the app's SMTP.SendAsApp permission with the Exchange service principal"
+					 : "Authenticated SMTP on for it, and a scope allowing SMTP",
+				  fix);
+		oauth_owned_free(&own);
+	}
+	free(store);
+	free(fix);
+	return st;
+}
+
+static enum deliver_status email_send(const struct target_job *job, const char *message, size_t len,
+				      int64_t *window_ms, struct gerr *err)
+{
+	const struct route_email_target *e = job->conf;
+	if (e->oauth.client_id)
+		return send_oauth(job, message, len, window_ms, err);
+	char *password = NULL;
+	if (e->password.kind != SECRET_NONE && secret_resolve(&e->password, &password, err) < 0) {
+		gerr_prefix(err, "SMTP password");
+		return DELIVER_FAILED;
+	}
+	bool denied;
+	enum deliver_status st = smtp_session(e, message, len, password, NULL, &denied, window_ms, err);
 	free_secret(password);
 	return st;
 }
@@ -198,21 +323,22 @@ static char *message_subject(const struct route_email_target *e, const struct si
 
 /* Assemble and send one message carrying the n documents; *where names its recipient
  * and Message-ID. */
-static enum deliver_status send_mail(const char *route, const struct route_email_target *e,
+static enum deliver_status send_mail(const struct target_job *job,
 				     const struct sidecar *const *scs, size_t n, char **where,
-				     struct gerr *err)
+				     int64_t *window_ms, struct gerr *err)
 {
+	const struct route_email_target *e = job->conf;
 	struct mail_parts p = {0};
 	enum deliver_status st = load_parts(e, scs, n, &p, err);
 	if (st == DELIVERED) {
 		char *files;
 		char *subject = message_subject(e, scs, n, &files);
-		char *mid = mail_message_id(route, p.hashes, n, e->from);
+		char *mid = mail_message_id(job->route, p.hashes, n, e->from);
 		struct mail_spec m = {e->from, &e->to, subject, p.body.data ? p.body.data : "", mid,
 				      time(NULL), p.att, p.inline_text ? 0 : n};
 		size_t len;
 		char *msg = mail_build(&m, &len);
-		st = email_send(e, msg, len, err);
+		st = email_send(job, msg, len, window_ms, err);
 		if (st == DELIVERED)
 			*where = xasprintf("%s (%s, %zu document%s in %s)", e->to.items[0], mid, n,
 					   n == 1 ? "" : "s", files);
@@ -246,6 +372,8 @@ static const struct cf_field email_fields[] = {
 	{.key = "user", .type = CF_STRING, .offset = EMAIL(user), .help = "SMTP AUTH user"},
 	{.key = "password", .type = CF_SECRET, .offset = EMAIL(password),
 	 .help = "SMTP AUTH password (password, password_file, password_env, password_credential)"},
+	{.key = "oauth", .type = CF_STRUCT, .offset = EMAIL(oauth), .sub = oauth_fields,
+	 .help = "SMTP AUTH with OAuth 2.0 (XOAUTH2) instead of a password: Microsoft 365, Outlook.com, Gmail"},
 	{.key = "ca_file", .type = CF_STRING, .offset = EMAIL(ca_file),
 	 .help = "CA bundle to verify the server with (default: the system's)"},
 	{.key = "subject", .type = CF_STRING, .offset = EMAIL(subject),
@@ -286,6 +414,15 @@ static void email_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
 			 "security: none is only allowed for a server on this machine (127.0.0.1)");
 	if (e->password.kind != SECRET_NONE && !e->user)
 		cf_error(ctx, tnode, "a password needs a `user`");
+	if (e->oauth.client_id && (!e->user || e->password.kind != SECRET_NONE))
+		cf_error(ctx, cf_get(ctx, tnode, "oauth"),
+			 "oauth: needs a `user` (the mailbox that signs in) and no password");
+	if (e->oauth.client_id)
+		oauth_validate(ctx, cf_get(ctx, tnode, "oauth"), &e->oauth);
+	if (e->port == 465 && e->security == EMAIL_STARTTLS)
+		cf_error(ctx, cf_get(ctx, tnode, "security") ? cf_get(ctx, tnode, "security")
+							      : cf_get(ctx, tnode, "port"),
+			 "port 465 needs `security: ssl` (TLS from the first byte); STARTTLS is for ports 587 and 25");
 	if (e->port == 0)
 		e->port = e->security == EMAIL_SSL ? 465 : 587;
 	if (e->subject)
@@ -342,6 +479,12 @@ static enum deliver_status email_prepare(struct target_job *job, struct gerr *er
 	return DELIVER_FAILED;
 }
 
+static const struct oauth_conf *email_oauth(const void *conf)
+{
+	const struct route_email_target *e = conf;
+	return e->oauth.client_id ? &e->oauth : NULL;
+}
+
 /* The jobs of one delivery go as one message. */
 static void email_deliver(struct target_job *const *jobs, size_t n, enum deliver_status *st,
 			  struct gerr *errs)
@@ -350,10 +493,12 @@ static void email_deliver(struct target_job *const *jobs, size_t n, enum deliver
 	for (size_t i = 0; i < n; i++)
 		scs[i] = jobs[i]->sc;
 	char *where = NULL;
-	enum deliver_status s = send_mail(jobs[0]->route, jobs[0]->conf, scs, n, &where, &errs[0]);
+	int64_t window_ms = 0;
+	enum deliver_status s = send_mail(jobs[0], scs, n, &where, &window_ms, &errs[0]);
 	for (size_t i = 0; i < n; i++) {
 		st[i] = s;
 		errs[i] = errs[0];
+		jobs[i]->retry_after_ms = window_ms;
 		if (s == DELIVERED)
 			jobs[i]->where = xstrdup(where);
 	}
@@ -372,6 +517,7 @@ const struct target_type target_email = {
 	.describe = email_describe,
 	.batched = email_batched,
 	.fits = email_fits,
+	.oauth = email_oauth,
 	.prepare = email_prepare,
 	.deliver = email_deliver,
 };

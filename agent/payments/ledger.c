@@ -154,6 +154,12 @@ static const char *const steps[] = {
 	"  company TEXT NOT NULL, account TEXT NOT NULL, currency TEXT NOT NULL, date TEXT,"
 	"  amount INTEGER, bank TEXT, PRIMARY KEY(company, account, currency));"
 	"CREATE INDEX invoices_open ON invoices(company, dir, currency, open) WHERE open > 0;",
+	/* 3: an invoice's corrections by what they correct (what is open, without a scan each);
+	 * open invoices by amount in an index the planner takes for open = ? (it used the
+	 * partial one for the range open > 0 only) */
+	"CREATE INDEX invoices_corrected ON invoices(corrects_id);"
+	"DROP INDEX invoices_open;"
+	"CREATE INDEX invoices_amount ON invoices(company, dir, currency, open);",
 };
 
 _Static_assert(ARRAY_LEN(steps) == LEDGER_SCHEMA, "one migration step per schema version");
@@ -596,6 +602,8 @@ static json_t *candidates_json(struct ledger *lg, const char *company, sqlite3_s
 		return list;
 	}
 	int64_t amount = sqlite3_column_int64(tx, 3);
+	if (amount == 0)
+		return list; /* a closed invoice is open 0.00: no candidate */
 	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM invoices i WHERE i.company = ?1 AND "
 				    "i.dir = ?2 AND i.currency = ?3 AND i.open = ?4 ORDER BY i.due_date, "
 				    "i.ident LIMIT 3", err);

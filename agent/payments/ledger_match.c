@@ -12,13 +12,14 @@
 
 /* ---- the scope ------------------------------------------------------------------------------ */
 
-/* Grow the scope until nothing new joins it: the invoices the scope's transactions share
+/* Grow the scope until nothing new joins it (CROSS JOIN: from the small scope tables out,
+ * whatever the planner would guess): the invoices the scope's transactions share
  * a key with, are matched to or paired with; whole counterparty groups; corrections with
  * what they correct; then the transactions that share a key with, are matched to or
  * paired with those invoices; again. */
 static const char *const closure_steps[] = {
-	"INSERT OR IGNORE INTO scope_inv SELECT ik.inv FROM scope_tx s JOIN tx_keys tk ON tk.tx = s.id "
-	"JOIN inv_keys ik ON ik.kind = tk.kind AND ik.key = tk.key JOIN invoices i ON i.id = ik.inv "
+	"INSERT OR IGNORE INTO scope_inv SELECT ik.inv FROM scope_tx s CROSS JOIN tx_keys tk ON tk.tx = s.id "
+	"CROSS JOIN inv_keys ik ON ik.kind = tk.kind AND ik.key = tk.key CROSS JOIN invoices i ON i.id = ik.inv "
 	"WHERE i.company = ?1",
 	"INSERT OR IGNORE INTO scope_inv SELECT m.inv FROM scope_tx s JOIN matches m ON m.tx = s.id",
 	"INSERT OR IGNORE INTO scope_inv SELECT i.id FROM scope_tx s JOIN transactions t ON t.id = s.id "
@@ -30,8 +31,8 @@ static const char *const closure_steps[] = {
 	"(SELECT id FROM scope_inv)",
 	"INSERT OR IGNORE INTO scope_inv SELECT i.corrects_id FROM scope_inv s JOIN invoices i ON "
 	"i.id = s.id WHERE i.corrects_id IS NOT NULL",
-	"INSERT OR IGNORE INTO scope_tx SELECT tk.tx FROM scope_inv s JOIN inv_keys ik ON ik.inv = s.id "
-	"JOIN tx_keys tk ON tk.kind = ik.kind AND tk.key = ik.key JOIN transactions t ON t.id = tk.tx "
+	"INSERT OR IGNORE INTO scope_tx SELECT tk.tx FROM scope_inv s CROSS JOIN inv_keys ik ON ik.inv = s.id "
+	"CROSS JOIN tx_keys tk ON tk.kind = ik.kind AND tk.key = ik.key CROSS JOIN transactions t ON t.id = tk.tx "
 	"WHERE t.company = ?1",
 	"INSERT OR IGNORE INTO scope_tx SELECT m.tx FROM scope_inv s JOIN matches m ON m.inv = s.id",
 	"INSERT OR IGNORE INTO scope_tx SELECT t.id FROM scope_inv s JOIN invoices i ON i.id = s.id "
@@ -78,7 +79,8 @@ static int find_scope(struct ledger *lg, const char *company, bool *full, struct
 		    run_sql(lg, "INSERT INTO scope_inv SELECT id FROM invoices WHERE company = ?1 AND dirty",
 			    company, err) < 0)
 			return -1;
-		int64_t before = -1, now = 0;
+		int64_t before = -1, now = 0, dirty = count(lg, sql_scope_tx, NULL, err);
+		*full = dirty * 100 > total * LEDGER_FULL_PERCENT && dirty > 1000; /* no closure for a first run */
 		while (!*full && now != before) {
 			before = now;
 			for (size_t i = 0; i < ARRAY_LEN(closure_steps); i++)

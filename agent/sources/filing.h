@@ -17,12 +17,13 @@
  * sidecar is written (spool.h, "Enrichment"). An enricher reads the document at
  * doc->path and adds sidecar members to `fields` — a parsed `statement` for statement
  * files, `invoice` fields for XML/PDF invoices, `duplicate_of` for an invoice another
- * source filed already (by KSeF number, or seller NIP + invoice number). A document that
- * is filed but could not be read for a person's attention (a statement with
- * statement.error) is counted by its enricher in run->stats.unreadable, on which the
- * daemon raises an alert. It returns 0,
- * or -1 with err: GERR_PERMANENT quarantines the document with err's message, any other
- * kind fails the filing (the next run retries). Adding one is one entry in
+ * source filed already (by KSeF number, or seller NIP + invoice number). An enricher
+ * returns 0, or -1 with err: GERR_PERMANENT quarantines the document with err's message,
+ * any other kind fails the filing (the next run retries). A document filed all the same
+ * although it could not be read (a statement with statement.error) is counted by its
+ * enricher in run->stats.unreadable, for which the daemon raises an alert for a person
+ * (daemon/alert.h). doc->extra holds what the source gave itself (a bank source's own
+ * `statement`), for an enricher to leave alone. Adding one is one entry in
  * filing_enrichers[] (filing.c) and the enricher's own file; no source changes. Members
  * it adds must be sidecar fields (core/sidecar.h).
  *

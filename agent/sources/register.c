@@ -156,7 +156,7 @@ static enum run_outcome register_run(struct source_run *run)
 					    "skipped", (json_int_t)rd.skipped, "problems", problems);
 		json_t *doc = json_pack("{s:s,s:O,s:O}", "schema", REGISTER_SCHEMA, "register", summary,
 					"invoices", entries);
-		char *out = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
+		char *out = json_dumps(doc, JSON_INDENT(1)); /* "schema" first: the sniffer finds it */
 		char *name = xasprintf("%s.register.json", base);
 		struct strlist accept = {0};
 		strlist_add(&accept, "register");

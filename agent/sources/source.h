@@ -114,6 +114,9 @@ struct source_type {
 	int (*give_code)(const struct config *cfg, const struct source_conf *src, const char *code,
 			 struct gerr *err);
 	const char *(*code_sent_to)(const struct source_conf *src);
+	/* `goniec oauth NAME`: the source's OAuth sign-in settings, or NULL when it signs in
+	 * otherwise (core/oauth.h). */
+	const struct oauth_conf *(*oauth)(const struct source_conf *src);
 	/* `goniec bank link NAME [--code ADDRESS]` and `goniec bank accounts NAME`: start or
 	 * finish linking an account (the consent), list the accounts it covers. They return
 	 * the command's exit status (0, 1 failed, 3 needs a person: goniec(8)). */

@@ -1,5 +1,6 @@
-/* libFuzzer target: every parser of Graph / Entra ID JSON answers, and the explanation
- * built from an error answer. The first byte picks the folder name to look for. */
+/* libFuzzer target: every parser of Graph JSON answers, and the explanation built from
+ * an error answer. The first byte picks the folder name to look for. (The token
+ * endpoint's answers: fuzz_oauth.c.) */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -8,7 +9,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
-	struct graph_token tok;
 	struct graph_error e;
 	struct graph_page page;
 	struct graph_folder f;
@@ -16,8 +16,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gerr err;
 	char *msg;
 
-	if (graph_parse_token(text, size, &tok, &err) == 0)
-		graph_token_free(&tok);
 	graph_parse_error(text, size, &e);
 	msg = graph_explain(size ? data[0] + 300 : 0, &e, "fuzz");
 	(void)graph_error_needs_person(403, &e);

@@ -11,8 +11,9 @@
 # Env: GONIEC (the binary under test), KEEP=1 keeps the scratch directories.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-label=${1:-integration}
-shift || true
+# Usage: run.sh [LABEL] [SCRIPT...] — the label (default "integration") names the summary line.
+label=integration
+if [ $# -gt 0 ] && [[ $1 != *.sh ]]; then label=$1; shift; fi
 export GONIEC=${GONIEC:-$here/../../build/goniec}
 export TESTS_DIR=$here
 jobs_max=${INTEGRATION_JOBS:-$(( $(nproc) + 1 ))}
@@ -20,6 +21,13 @@ scripts=("$@")
 [ ${#scripts[@]} -gt 0 ] || scripts=("$here"/t_*.sh)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# The fixtures and checks run on Debian's python3, where the packages of packaging/deps.d
+# are, and not through a version manager's shim earlier on PATH (pyenv's costs about a
+# second of CPU per start; the tests start python hundreds of times).
+if [ -x /usr/bin/python3 ]; then
+	mkdir "$work/bin" && ln -s /usr/bin/python3 "$work/bin/python3"
+	export PATH="$work/bin:$PATH"
+fi
 
 # run_one SCRIPT — runs it, prints its block under a lock, leaves "passed failed skipped"
 # in $work/NAME.count.

@@ -76,6 +76,9 @@ fault_run "$GC_URL" "{\"inactive_iban\": \"$NEW\"}" gc 3 "$NEW: .*deactivated or
 fault_run "$GC_URL" '{"inactive_iban": null, "revoked": true}' gc 3 \
 	"expired or was revoked (HTTP 401 AccessExpiredError.*goniec bank link gc" \
 	"access revoked (AccessExpiredError): needs a person, with the command that renews it"
+check "the consent is kept as ended (its alert told once, not daily)" python3 -c 'import json,sys
+c=json.load(open(sys.argv[1])); sys.exit(0 if c["status"]=="ENDED" and not c.get("usable", True) else 1)' \
+	"$T/state/sources/gc/bank-consent.json"
 fault_run "$GC_URL" '{"revoked": false, "eua_expired": true}' gc 3 "is EX (expired or revoked); renew it: goniec bank link gc" \
 	"end-user agreement expired: needs a person"
 

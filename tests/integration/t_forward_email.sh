@@ -1,8 +1,10 @@
 #!/bin/bash
 # E-mail target against a real SMTP server (aiosmtpd) on loopback with a test CA:
 # STARTTLS required and never falling back, SMTPS, AUTH with a password file, the MIME
-# message (attachment byte for byte, RFC 2047 subject, RFC 2231 file name), stable
-# Message-ID, 4xx retried, 5xx reported, batch: run under a size limit, alerts inline.
+# message (attachment byte for byte, RFC 2047 subject, RFC 2231 file name and the RFC 2047
+# name= both read back), stable Message-ID, 4xx retried, 5xx reported, a sending quota
+# (5.4.5) retried after its window, TLS mistakes permanent with the setting to change,
+# batch: run under a size limit, alerts inline.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forward_lib.sh"
 $PY -c 'import aiosmtpd' 2>/dev/null || skip "python3-aiosmtpd is not installed"
@@ -14,6 +16,7 @@ smtp_start SSL ssl
 smtp_start PLAIN plain
 smtp_start TEMP starttls --fail 451:1
 smtp_start PERM starttls --fail 550:100
+smtp_start QUOTA starttls --fail '550:2:5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852'
 
 D=2026/11/21/acme-mail
 route() { # NAME PORT SECURITY [extra yaml lines]
@@ -47,12 +50,21 @@ print("ctype=" + att[0].get_content_type())
 print("same=" + str(att[0].get_payload(decode=True) == open(sys.argv[2], "rb").read()))
 print("body=" + m.get_body(("plain",)).get_content().splitlines()[0])
 print("rawsubject=" + m.get("subject").__class__.__name__)
+# an importer that reads no RFC 2231: the Content-Type's name=, RFC 2047 decoded
+import email.header
+old = email.message_from_binary_file(open(sys.argv[1], "rb"))  # compat32: no RFC 2231 magic
+part = [p for p in old.walk() if p.get_content_type() == "application/pdf"][0]
+print("name2047=" + str(email.header.make_header(email.header.decode_header(part.get_param("name")))))
+print("ctname=" + att[0]["content-type"].params["name"])
 PYEOF
 check "attachment byte for byte" grep -qx "same=True" "$T/parsed"
 check "UTF-8 subject decoded" grep -qx "subject=Faktura FV/7/2026 — Zakład Energetyczny Łódź" "$T/parsed"
 check "subject is RFC 2047 encoded on the wire" grep -q '^Subject: =?UTF-8?B?' "$TLS_OUT/0001.eml"
 check "UTF-8 file name (RFC 2231)" grep -qx "filename=Faktura żółć 2026-11.pdf" "$T/parsed"
 check "RFC 2231 parameter on the wire" grep -q "filename\*0\*=UTF-8''Faktura%20%C5%BC" "$TLS_OUT/0001.eml"
+check "Polish name also in name= as RFC 2047 (read without RFC 2231)" grep -qx "name2047=Faktura żółć 2026-11.pdf" "$T/parsed"
+check "Python's current parser reads the same name= " grep -qx "ctname=Faktura żółć 2026-11.pdf" "$T/parsed"
+check "name= is RFC 2047 words on the wire" grep -q '^ name="=?UTF-8?B?' "$TLS_OUT/0001.eml"
 check "media type from the sidecar" grep -qx "ctype=application/pdf" "$T/parsed"
 check "Message-ID derived from hash and route" grep -q "^mid=<[0-9a-f]\{32\}@goniec.biuro.test>" "$T/parsed"
 check "body template filled" grep -q "^body=Faktura żółć 2026-11.pdf from acme-mail (acme)" "$T/parsed"
@@ -99,6 +111,17 @@ check "SMTP 550: failing with the reply" grep -q "perm (email): 0 delivered, 0 p
 out=$(fw forward 2>"$T/log6")
 check "SMTP 451: delivered on the next attempt" grep -q "temp (email): 1 delivered" <<<"$out"
 
+# TLS mistakes are permanent and say which setting is wrong
+{ echo "routes:"; route tlsmix "$TLS_PORT" ssl; } >"$CONF/10-routes.yaml"
+out=$(fw forward 2>"$T/log-tls")
+check "ssl against a STARTTLS port: failing, not pending" grep -q "tlsmix (email): 0 delivered, 0 pending, 1 failing" <<<"$out"
+check "the message names the setting" grep -q "TLS handshake failed.*needs \`security: starttls\`" "$T/log-tls"
+check "not retried until the configuration changes" grep -q "not retried until the configuration changes" "$T/log-tls"
+{ echo "routes:"; route p465 465 starttls; } >"$CONF/10-routes.yaml"
+fw check >/dev/null 2>"$T/check465"
+check "check: STARTTLS on port 465 is an error naming security: ssl" \
+	grep -q "error: port 465 needs \`security: ssl\`" "$T/check465"
+
 # batch: run — one message for the run, split under max_size; alerts inline
 rm -rf "$SPOOL"/* "$STATE/forward"
 for i in 1 2 3 4; do
@@ -142,3 +165,20 @@ check "the retries were logged with growing delays" \
 check_eq "two failed attempts before" 2 "$(grep -c 'server replied 421' "$T/w.log")"
 kill $wpid; wait $wpid 2>/dev/null
 check "status.json: delivered, no error left" grep -q '"last_error": null' "$STATE/forward/status.json"
+
+# a sending quota (Gmail's 550 5.4.5): pending, not failing; retried after the provider's
+# window (shortened to GONIEC_FORWARD_RETRY_MS in the test build), then delivered
+rm -rf "$SPOOL"/* "$STATE/forward"
+{ echo "routes:"; route quota "$QUOTA_PORT" starttls; } >"$CONF/10-routes.yaml"
+fw_doc "$D/quota.pdf" "%PDF-1.4 quota"
+out=$(fw forward 2>"$T/q1.log")
+check "5.4.5: pending, not failing" grep -q "quota (email): 0 delivered, 1 pending, 0 failing" <<<"$out"
+check "5.4.5: the log names the quota and its window" \
+	grep -q "server replied 550 5.4.5 Daily user sending limit exceeded.*a daily sending limit (Gmail: 5.4.5); retried after the provider's window (60 min)" "$T/q1.log"
+GONIEC_FORWARD_RETRY_MS=300 "$GONIEC" -c "$CONF" forward --watch 2>"$T/q2.log" &
+wpid=$!
+at_exit "kill $wpid 2>/dev/null"
+check "5.4.5: delivered once the window has passed" wait_for 10 test -f "$QUOTA_OUT/0001.eml"
+check "5.4.5 while watching: waited out the (shortened) window, not failing" \
+	grep -q "daily sending limit.*retrying in 0.3 s" "$T/q2.log"
+kill $wpid; wait $wpid 2>/dev/null

@@ -1,8 +1,10 @@
 #!/bin/bash
 # The graph source against the fixture Microsoft Graph server (tests/fixtures/graph_server.py)
 # over HTTPS with a test CA: filing, forwarded mail, junk and nested folders, move to the
-# yearly folder (also after ErrorFolderExists), incremental runs, throttling, token expiry,
-# a transfer cut in the middle, and the errors a person must fix in Azure.
+# yearly folder (also after ErrorFolderExists, and into a hidden folder), item attachments
+# as Graph returns them (a message walked as MIME; a calendar item's iCalendar and a
+# contact's vCard skipped with a notice), incremental runs, throttling, token expiry, a
+# transfer cut in the middle, and the errors a person must fix in Azure.
 . "$(dirname "$0")/lib.sh"
 
 FIXTURE=$SRC_DIR/tests/fixtures/graph_server.py
@@ -62,6 +64,9 @@ ev["X-Fixture-Item"] = "event"
 m = msg("ebok@tauron.pl", "invoice with a meeting")
 m.add_attachment(pdf("with-event"), maintype="application", subtype="pdf", filename="z-wydarzeniem.pdf")
 m.add_attachment(ev)
+ct = msg("ebok@tauron.pl", "Jan Kowalski")
+ct["X-Fixture-Item"] = "contact"
+m.add_attachment(ct)
 save(junk, "8.eml", m)
 m = msg("kolega@gmail.com", "not whitelisted")
 m.add_attachment(pdf("stranger"), maintype="application", subtype="pdf", filename="obca.pdf")
@@ -148,7 +153,10 @@ assert g["message_id"] == "<nested-folder@test>" and g["from"] == "noreply@play.
 assert g["subject"] == "nested folder" and g["received"].endswith("Z") and g["id"], g
 EOF
 taken=$(python3 -c "import json; d=json.load(open('$T/expected.json'))['counts']; print(d['invoice'] + d['forwarded'])")
-check "an attached calendar item is reported, not a failure" grep -q 'attached item "spotkanie" has no MIME form' "$T/err"
+check "an attached calendar item (iCalendar) is skipped with a notice" \
+	grep -q '"invoice with a meeting": attached calendar item "spotkanie" skipped' "$T/err"
+check "an attached contact (vCard) is skipped with a notice" \
+	grep -q '"invoice with a meeting": attached contact "Jan Kowalski" skipped' "$T/err"
 check_eq "taken messages moved to eksiegowy$YEAR" $((taken + 6)) "$(in_folder "eksiegowy$YEAR")"
 check_eq "messages from others stay in Junk Email" 3 "$(in_folder "Junk Email")"
 check "token is cached privately" test "$(stat -c %a "$T/state/sources/m365/graph-token.json")" = 600
@@ -261,6 +269,18 @@ ctl faults '{"create_race": true}' >/dev/null
 check_eq "folder created by someone else meanwhile: run succeeds" 0 "$(fetch race)"
 check_eq "exactly one rok$YEAR folder" 1 "$(ctl state | python3 -c "import json,sys; print(sum(k == 'rok$YEAR' for k in json.load(sys.stdin)))")"
 
+# ---- a hidden folder of the move_to name (Graph lists it only with includeHiddenFolders)
+ctl folder "{\"path\": \"ukryty$YEAR\", \"hidden\": true}" >/dev/null
+ctl folder '{"path": "Skrzynka"}' >/dev/null
+conf hidden 'folders: [Skrzynka]' 'move_to: "ukryty{year}"' 'senders: ["*"]'
+deliver "$T/later/race.eml" Skrzynka
+check_eq "move_to names a hidden folder: run succeeds" 0 "$(fetch hidden)"
+check_eq "the message is in the hidden folder" 1 "$(in_folder "ukryty$YEAR")"
+check_eq "no second folder of that name" 1 "$(ctl state | python3 -c "import json,sys; print(sum(k == 'ukryty$YEAR' for k in json.load(sys.stdin)))")"
+check "the hidden move_to folder is noticed" grep -q "ukryty$YEAR is a hidden folder" "$T/err"
+"$GONIEC" -c "$T/conf.d" folders hidden >"$T/folders-hidden" 2>&1
+check "folders: a hidden folder is listed and marked" grep -qx "  ukryty$YEAR  (hidden)" "$T/folders-hidden"
+
 # ---- move_to: null ------------------------------------------------------------------
 conf keep 'folders: ["Archiwum/Stare"]' 'move_to: null'
 deliver "$T/later/late.eml" "Archiwum/Stare"
@@ -294,7 +314,9 @@ check_eq "missing consent needs a person" 3 "$(fetch m365)"
 check "missing consent: names the permission" grep -q 'Mail.ReadWrite' "$T/out"
 "$GONIEC" -c "$T/conf.d" consent m365 >"$T/consent" 2>&1
 check_eq "consent: exit 3 while consent is missing" 3 $?
-check "consent: prints the admin-consent link" grep -q "$URL/tenant-1/adminconsent?client_id=app-1" "$T/consent"
+check "consent: prints the admin-consent link with the redirect URI" \
+	grep -q "$URL/tenant-1/adminconsent?client_id=app-1&redirect_uri=http%3A%2F%2Flocalhost$" "$T/consent"
+check "consent: says to register the redirect URI" grep -q "http://localhost$" "$T/consent"
 check "consent: says what is wrong" grep -q 'Mail.ReadWrite.*admin consent' "$T/consent"
 ctl faults '{"no_consent": false}' >/dev/null
 "$GONIEC" -c "$T/conf.d" consent m365 >"$T/consent" 2>&1

@@ -218,3 +218,65 @@ printf 'Numer;Data;Termin;Brutto;Kontrahent;NIP;Rodzaj;Zapłacono\nFV 9/2026;202
 g fetch acme-register >"$T/bad.out" 2>&1
 check_eq "bad register: the run fails" 1 $?
 check "bad register: the error names the file, line and column" grep -q "rejestr.csv: line 2: issue date '2026-13-45' is no date" "$T/bad.out"
+
+# ---- a real statement (mBank MT940, ../shared/samples) with a register written for it -------------
+# Each title that names an invoice as a whole token is matched to it by its number; a number
+# glued to other text (F110F02305, FV110F02468, 210/F0997) is not, and those payments, like the
+# ones with no number, wait for a person or match by counterparty and amount.
+R=$T/real
+mkdir -p "$R/conf.d" "$R/inbox"
+cp "$SRC_DIR/../shared/samples/mt940/mbank-1-iph.txt" "$R/inbox/"
+cat >"$R/conf.d/chem.yaml" <<YAML
+agent: {spool: $R/spool, state: $R/state, timezone: Europe/Warsaw}
+company: {id: chem, name: Zakłady Chemiczne}
+sources:
+  - {name: chem-bank, type: folder, path: $R/inbox, settle: 0s, accept: [mt940]}
+  - name: chem-register
+    type: register
+    path: $R/rejestr.csv
+    direction: sales
+    columns: {number: Nr, issue_date: Data, gross: Brutto, name: Nabywca, corrects: Koryguje}
+YAML
+{ echo 'Nr;Data;Brutto;Nabywca;Koryguje'; printf '%s\n' \
+	'210F1163;2010-05-04;6979,18;Gwarant-Cynkowanie Sp. z o.o.;' \
+	'110F02574;2010-05-20;2516,25;Zakład Usług Komunalnych w Lubochni;' \
+	'210F1160;2010-05-04;4091,88;Whirlpool Polska S.A.;' \
+	'110F02305;2010-05-05;21912,44;ZWiK Łódź Sp. z o.o.;' \
+	'210F1093;2010-05-02;7261,44;RCGW S.A.;' \
+	'110F02575;2010-05-20;1357,86;King Oscar Sp. z o.o.;' \
+	'110F02503;2010-05-18;12094,52;MZK Stalowa Wola;' \
+	'210F1102;2010-04-28;23072,64;GPW Katowice;' \
+	'210F1266;2010-05-10;1939,80;PW Chemikat;' \
+	'110F02488;2010-05-12;10057,83;PGKiM Krotoszyn;' \
+	'110F02468;2010-05-12;1805,60;KPWiK Krosno;' \
+	'110F02781;2010-05-25;9473,69;PWiK Konin;' \
+	'210F0513;2010-02-10;21239,71;Kemira Świecie Sp. z o.o.;' \
+	'210F1137;2010-05-04;19843,93;Kemira Świecie Sp. z o.o.;' \
+	'110F02290;2010-05-06;1464,00;Mondi Świecie S.A.;' \
+	'110F02470;2010-05-13;6344,00;Sokołów Service;' \
+	'210F1379;2010-05-14;1056,76;Bachem;' \
+	'210F0997;2010-04-20;22655,40;Synthos Dwory Sp. z o.o.;' \
+	'110F02453;2010-05-11;9806,02;Wodkan;' \
+	'210F1033;2010-04-22;8000,00;Solchem;' \
+	'210F0995;2010-04-20;5000,00;Solchem;' \
+	'210FK24;2010-05-02;-646,45;Solchem;210F0995'; } >"$R/rejestr.csv"
+gr() { "$GONIEC" -c "$R/conf.d" "$@"; }
+gr fetch >"$R/fetch.out" 2>&1
+check "real statement: the MT940 and the register filed" test "$(count_docs "$R/spool")" -eq 2
+gr payments chem --json >"$R/p.json" 2>"$R/p.err"
+mapfile -t v < <(jqv "$R/p.json" \
+	'" ".join(sorted(i["number"] for m in d["matched"] if m["rule"]=="number" for i in m["invoices"]))' \
+	'" ".join(" ".join([e["state"]] + sorted(c["number"] for c in e["candidates"])) for e in d["unmatched"] if e["transaction"]["amount"]=="12353.55")' \
+	'" ".join(i["open"] for i in d["open_invoices"] if i["number"]=="210F0995")' \
+	'" ".join(sorted(e["transaction"]["title"]+":"+e["state"]+":"+",".join(c["number"] for c in e["candidates"]) for e in d["unmatched"] if e["transaction"].get("title") in ("F110F02305", "FV110F02468")))' \
+	'" ".join(m["rule"] for m in d["matched"] if m["transaction"].get("title")=="210/F0997")')
+check_eq "real statement: the titles that name invoices matched by number" \
+	"110F02290 110F02453 110F02470 110F02488 110F02503 110F02574 110F02575 110F02781 210F0513 210F1093 210F1102 210F1137 210F1160 210F1163 210F1266 210F1379" \
+	"${v[0]}"
+check_eq "real statement: two invoices less a correction in one title go to a person, with all three" \
+	"person 210F0995 210F1033 210FK24" "${v[1]}"
+check_eq "real statement: the correction changed what is open" "4353.55" "${v[2]}"
+check_eq "real statement: a number glued to letters is no number; the same amount is offered" \
+	"F110F02305:unmatched:110F02305 FV110F02468:unmatched:110F02468" "${v[3]}"
+check_eq "real statement: 210/F0997 is no number; its payer's one open invoice of that amount" \
+	"counterparty-amount" "${v[4]}"

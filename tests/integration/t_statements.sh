@@ -72,25 +72,31 @@ goniec_run fetch poczta skany
 check "fetch: both sources ok" test $? -eq 0
 
 # field NAME PATH: a sidecar field (dotted path) of the document filed as NAME
-field() {
-	$PY - "$T/spool" "$1" "$2" <<'PY'
+# snapshot: every sidecar's fields, flattened, into $T/fields ("name<TAB>a.b<TAB>value")
+snapshot() {
+	$PY - "$T/spool" >"$T/fields" <<'PY'
 import json, os, sys
-root, name, path = sys.argv[1:4]
-for d, _, files in os.walk(root):
+def flat(prefix, v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from flat(prefix + "." + k if prefix else k, x)
+    else:
+        yield prefix, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+for d, _, files in os.walk(sys.argv[1]):
     for f in files:
-        if not f.endswith(".meta.json"):
-            continue
-        s = json.load(open(os.path.join(d, f)))
-        if s.get("original_name") != name:
-            continue
-        v = s
-        for k in path.split("."):
-            v = v.get(k) if isinstance(v, dict) else None
-        print(json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v)
-        sys.exit(0)
-print("(no document)")
+        if f.endswith(".meta.json"):
+            s = json.load(open(os.path.join(d, f)))
+            for k, v in flat("", s):
+                print("%s\t%s\t%s" % (s.get("original_name"), k, v.replace("\n", " ")))
 PY
 }
+# field NAME PATH: a sidecar field (dotted path) of the document filed as NAME, as of the
+# last snapshot ("null" when it has none, "(no document)" when nothing is filed as NAME)
+field() {
+	awk -F'\t' -v n="$1" -v k="$2" '$1 == n { doc = 1; if ($2 == k) { print $3; got = 1; exit } }
+		END { if (!got) print doc ? "null" : "(no document)" }' "$T/fields"
+}
+snapshot
 check_eq "mail: the MT940 is filed as a statement" statement "$(field wyciag-mbank.sta kind)"
 check_eq "mail: read as mbank MT940" "mt940 mbank ISO-8859-2" \
 	"$(field wyciag-mbank.sta statement.format) $(field wyciag-mbank.sta statement.dialect) $(field wyciag-mbank.sta statement.encoding)"
@@ -115,7 +121,7 @@ printf ':20:X\r\n:25:PL61109010140000071219812874\r\n:28C:1\r\n:60F:C261120PLN1,
 DPID=$!
 at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
 alert_filed() { [ -n "$(ls "$T/alerts" 2>/dev/null)" ]; }
-filed() { [ "$(field zly.sta statement.error)" != "(no document)" ]; }
+filed() { snapshot && [ "$(field zly.sta statement.error)" != "(no document)" ]; }
 check "broken statement: filed" wait_for 30 filed
 check_eq "broken statement: statement.error names the file and line" \
 	"zly.sta: line 5: :61: no amount" "$(field zly.sta statement.error)"

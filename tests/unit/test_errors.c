@@ -31,6 +31,26 @@ static void test_kinds_and_errno(void **state)
 	assert_string_equal(gerr_kind_name(GERR_NEEDS_PERSON), "needs-person");
 }
 
+/* A message longer than its buffer is cut between characters, never inside one (the
+ * message of a bad line in a file stays valid UTF-8, with or without a prefix). */
+static void test_long_message_cut_between_characters(void **state)
+{
+	(void)state;
+	struct gerr err = {0};
+	char word[2 * sizeof err.msg + 1];
+	for (size_t i = 0; i + 2 < sizeof word; i += 2)
+		memcpy(word + i, "\xc5\x82", 2); /* ł */
+	word[sizeof word - 1] = '\0';
+	gerr_set(&err, "%s", word); /* the 1023 bytes that fit end inside a ł */
+	assert_int_equal(strlen(err.msg), sizeof err.msg - 2);
+	gerr_set(&err, "x%s", word); /* they end with a whole one */
+	assert_int_equal(strlen(err.msg), sizeof err.msg - 1);
+	gerr_set(&err, "%s", word);
+	gerr_prefix(&err, "xy"); /* "xy: " and 1019 bytes: the last ł cut */
+	assert_int_equal(strlen(err.msg), sizeof err.msg - 2);
+	assert_memory_equal(err.msg + strlen(err.msg) - 2, "\xc5\x82", 2);
+}
+
 static void test_outcome_names(void **state)
 {
 	(void)state;
@@ -83,6 +103,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinds_and_errno),
+		cmocka_unit_test(test_long_message_cut_between_characters),
 		cmocka_unit_test(test_outcome_names),
 		cmocka_unit_test(test_run_reports_first_error),
 	};

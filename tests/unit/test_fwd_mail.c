@@ -84,6 +84,33 @@ static void test_filename_params(void **state)
 	free(p);
 }
 
+static void test_name_param(void **state)
+{
+	(void)state;
+	char *p = mail_name_param("FV-1.pdf");
+	assert_string_equal(p, "name=\"FV-1.pdf\"");
+	free(p);
+	p = mail_name_param("a\"b\\c.pdf"); /* never closes the quotes early */
+	assert_string_equal(p, "name=\"a_b_c.pdf\"");
+	free(p);
+	/* "Faktura żółć.pdf" as one RFC 2047 word inside the quotes */
+	p = mail_name_param("Faktura żółć.pdf");
+	assert_string_equal(p, "name=\"=?UTF-8?B?RmFrdHVyYSDFvMOzxYLEhy5wZGY=?=\"");
+	free(p);
+	/* a long Polish name: several words, folded lines of at most 76 characters */
+	char longname[400];
+	for (int i = 0; i < 150; i++)
+		memcpy(longname + 2 * i, "ą", 2);
+	strcpy(longname + 300, ".pdf");
+	p = mail_name_param(longname);
+	assert_non_null(strstr(p, "?=\r\n =?UTF-8?B?"));
+	size_t col = 7;
+	for (const char *c = p; *c; c++)
+		col = *c == '\n' ? 0 : col + 1, assert_true(col <= 78);
+	assert_true(str_ends_with(p, "?=\""));
+	free(p);
+}
+
 static void test_message_id_stable(void **state)
 {
 	(void)state;
@@ -121,8 +148,8 @@ static void test_build_message(void **state)
 	assert_int_equal(len, strlen(msg));
 	assert_non_null(strstr(msg, "To: a@b.pl,\r\n c@d.pl\r\n"));
 	assert_non_null(strstr(msg, "Message-ID: <"));
-	assert_non_null(strstr(msg, "Content-Type: application/pdf\r\n"));
-	assert_non_null(strstr(msg, "Content-Type: application/octet-stream\r\n"));
+	assert_non_null(strstr(msg, "Content-Type: application/pdf;\r\n name=\"x.pdf\"\r\n"));
+	assert_non_null(strstr(msg, "Content-Type: application/octet-stream;\r\n name=\"y.bin\"\r\n"));
 	assert_null(strstr(msg, "X-Evil"));
 	/* no bare LF, no line over 998 */
 	size_t col = 0;
@@ -168,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_header_utf8_words),
 		cmocka_unit_test(test_header_never_splits_utf8),
 		cmocka_unit_test(test_filename_params),
+		cmocka_unit_test(test_name_param),
 		cmocka_unit_test(test_message_id_stable),
 		cmocka_unit_test(test_build_message),
 		cmocka_unit_test(test_base64_lines),

@@ -11,19 +11,22 @@ static void test_book(void **state)
 	assert_null(retry_get(&b, "r", "2026/11/01/a/x.pdf"));
 	assert_false(retry_waiting(NULL, 0));
 	/* waits double from the base, capped at an hour */
-	assert_int_equal(retry_failed(&b, "r", "x", false, 30000, 1000), 30000);
-	assert_int_equal(retry_failed(&b, "r", "x", false, 30000, 1000), 60000);
-	assert_int_equal(retry_failed(&b, "r", "x", false, 30000, 1000), 120000);
+	assert_int_equal(retry_failed(&b, "r", "x", false, 30000, 0, 1000), 30000);
+	assert_int_equal(retry_failed(&b, "r", "x", false, 30000, 0, 1000), 60000);
+	assert_int_equal(retry_failed(&b, "r", "x", false, 30000, 0, 1000), 120000);
 	for (int i = 0; i < 20; i++)
-		retry_failed(&b, "r", "x", false, 30000, 1000);
+		retry_failed(&b, "r", "x", false, 30000, 0, 1000);
 	const struct retry_entry *e = retry_get(&b, "r", "x");
 	assert_non_null(e);
 	assert_int_equal(e->attempts, 23);
 	assert_int_equal(e->next_ms, 1000 + RETRY_MAX_WAIT_MS);
 	assert_true(retry_waiting(e, 1000));
 	assert_false(retry_waiting(e, 1000 + RETRY_MAX_WAIT_MS));
+	/* a window the server named (a sending quota) is waited out as it is */
+	assert_int_equal(retry_failed(&b, "q", "x", false, 30000, 3600000, 1000), 3600000);
+	assert_int_equal(retry_failed(&b, "q", "x", false, 30000, 0, 1000), 60000);
 	/* permanent: waits whatever the time */
-	retry_failed(&b, "s", "x", true, 30000, 1000);
+	retry_failed(&b, "s", "x", true, 30000, 0, 1000);
 	assert_true(retry_waiting(retry_get(&b, "s", "x"), INT64_MAX));
 	/* route and document together are the key */
 	assert_null(retry_get(&b, "r", "y"));
@@ -32,7 +35,7 @@ static void test_book(void **state)
 	char name[32];
 	for (int i = 0; i < 1000; i++) {
 		snprintf(name, sizeof name, "doc-%d", i);
-		retry_failed(&b, "bulk", name, i % 3 == 0, 1000, 0);
+		retry_failed(&b, "bulk", name, i % 3 == 0, 1000, 0, 0);
 	}
 	for (int i = 0; i < 1000; i += 2) {
 		snprintf(name, sizeof name, "doc-%d", i);
@@ -48,7 +51,7 @@ static void test_book(void **state)
 			assert_int_equal(e->permanent, i % 3 == 0);
 		}
 	}
-	assert_int_equal(b.len, 2 + 500);
+	assert_int_equal(b.len, 3 + 500);
 	retry_book_free(&b);
 }
 

@@ -158,7 +158,7 @@ static void test_one_syntax(void **state)
 	assert_string_equal(out, "0999"); /* one expansion, four digits (imap wrote "999") */
 	free(out);
 	assert_null(tmpl_expand_date("x{month}", y0026, &err));
-	assert_non_null(strstr(err.msg, "the only placeholder is {year}"));
+	assert_non_null(strstr(err.msg, "{month} is unknown here: the only placeholder is {year}"));
 	assert_null(tmpl_expand_date("x{year", y0026, &err));
 	/* recipes: the old spellings work and are counted; today's too */
 	t = tmpl_compile_flags("Bearer {{ token }}/{{id|url}}/{x}", TMPL_OLD_BRACES, &err);

@@ -1,4 +1,5 @@
-/* Unit tests: the Graph/Entra JSON answer parsers and the error explanations. */
+/* Unit tests: the Graph JSON answer parsers and the error explanations (the token
+ * endpoint's are test_oauth.c's). */
 #include <time.h>
 
 #include "testutil.h"
@@ -7,68 +8,6 @@
 #include "sources/graph/graph_json.h"
 
 #define PARSE(fn, text, out, err) fn(text, strlen(text), out, err)
-
-static void token_ok(void **state)
-{
-	struct graph_token t;
-	struct gerr err;
-	(void)state;
-	assert_int_equal(PARSE(graph_parse_token,
-			       "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"eyJ.x\"}",
-			       &t, &err), 0);
-	assert_string_equal(t.access_token, "eyJ.x");
-	assert_int_equal(t.expires_in, 3599);
-	graph_token_free(&t);
-	/* v1 endpoint: expires_in as a string */
-	assert_int_equal(PARSE(graph_parse_token, "{\"expires_in\":\"600\",\"access_token\":\"a\"}",
-			       &t, &err), 0);
-	assert_int_equal(t.expires_in, 600);
-	graph_token_free(&t);
-}
-
-static void token_hostile(void **state)
-{
-	static const char *const bad[] = {
-		"", "[]", "{", "{\"access_token\":5}", "{\"access_token\":\"\"}", "null",
-		"{\"access_token\":\"a\",\"access_token\":\"b\"}",
-	};
-	struct graph_token t;
-	struct gerr err;
-	(void)state;
-	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
-		assert_int_equal(PARSE(graph_parse_token, bad[i], &t, &err), -1);
-	/* absurd lifetimes fall back to an hour */
-	assert_int_equal(PARSE(graph_parse_token, "{\"expires_in\":-5,\"access_token\":\"a\"}", &t, &err), 0);
-	assert_int_equal(t.expires_in, 3599);
-	graph_token_free(&t);
-}
-
-static void oauth_errors(void **state)
-{
-	struct graph_error e;
-	char *msg;
-	(void)state;
-	const char *tenant = "{\"error\":\"invalid_request\",\"error_description\":\"AADSTS90002: "
-			     "Tenant 'x' not found.\",\"error_codes\":[90002],\"trace_id\":\"t1\"}";
-	graph_parse_error(tenant, strlen(tenant), &e);
-	assert_string_equal(e.code, "invalid_request");
-	assert_int_equal(e.aadsts, 90002);
-	assert_string_equal(e.request_id, "t1");
-	msg = graph_explain(400, &e, "sign-in");
-	assert_non_null(strstr(msg, "Directory (tenant) ID"));
-	assert_true(graph_error_needs_person(400, &e));
-	free(msg);
-	graph_error_free(&e);
-
-	/* no error_codes: the number is read from the description */
-	const char *sec = "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret\"}";
-	graph_parse_error(sec, strlen(sec), &e);
-	assert_int_equal(e.aadsts, 7000215);
-	msg = graph_explain(401, &e, "sign-in");
-	assert_non_null(strstr(msg, "secret's Value"));
-	free(msg);
-	graph_error_free(&e);
-}
 
 static void graph_errors(void **state)
 {
@@ -168,18 +107,20 @@ static void messages_hostile(void **state)
 static void folders(void **state)
 {
 	const char *list = "{\"value\":[{\"id\":\"f1\",\"displayName\":\"Archiwum\"},"
-			   "{\"id\":\"f2\",\"displayName\":\"eksiegowy2026\"}]}";
+			   "{\"id\":\"f2\",\"displayName\":\"eksiegowy2026\",\"isHidden\":true}]}";
 	struct graph_folder f;
 	struct gerr err;
 	(void)state;
 	assert_int_equal(graph_parse_folder_find(list, strlen(list), "EKSIEGOWY2026", &f, &err), 0);
 	assert_string_equal(f.id, "f2");
+	assert_true(f.hidden); /* listed with includeHiddenFolders=true */
 	graph_folder_free(&f);
 	assert_int_equal(graph_parse_folder_find(list, strlen(list), "nope", &f, &err), 0);
 	assert_null(f.id);
 	assert_int_equal(graph_parse_folder_find("{\"value\":3}", 11, "x", &f, &err), -1);
 	assert_int_equal(PARSE(graph_parse_folder, "{\"id\":\"i\",\"displayName\":\"Inbox\"}", &f, &err), 0);
 	assert_string_equal(f.name, "Inbox");
+	assert_false(f.hidden);
 	graph_folder_free(&f);
 	assert_int_equal(PARSE(graph_parse_folder, "{\"displayName\":\"Inbox\"}", &f, &err), -1);
 }
@@ -221,9 +162,6 @@ static void move_folder_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(token_ok),
-		cmocka_unit_test(token_hostile),
-		cmocka_unit_test(oauth_errors),
 		cmocka_unit_test(graph_errors),
 		cmocka_unit_test(messages_page),
 		cmocka_unit_test(messages_hostile),

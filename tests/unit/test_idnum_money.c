@@ -93,6 +93,9 @@ static void test_money_parse(void **state)
 	expect_refused("1 23,00", ',', 2, "unexpected");
 	expect_refused("12.50", ',', 2, "unexpected");
 	expect_refused("-5-", '.', 2, "unexpected");
+	/* what is unexpected is shown in whole characters: "\xff" six times in CP1250 */
+	expect_refused("1.00\"\xcb\x99\xcb\x99\xcb\x99\xcb\x99\xcb\x99\xcb\x99", '.', 2,
+		       "(unexpected \"\"\xcb\x99\xcb\x99\xcb\x99\")");
 	expect_refused("12345678901234567890", '.', 2, "too many digits");
 	expect_refused("99999999999999999.00", '.', 2, "too many digits");
 }

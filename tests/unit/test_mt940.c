@@ -431,6 +431,25 @@ static void test_flagged_not_refused(void **state)
 	assert_true(has_problem(&f.statements[0].problems, "balances do not reconcile"));
 	assert_true(has_problem(&f.statements[0].problems, "unknown tag :99:"));
 	stmt_file_free(&f);
+	/* a transaction before any balance (its currency unknown), the statement's in a
+	 * currency without decimals: flagged, and goniec.transactions/1 reads back the same
+	 * minor units as the statement's totals count (found by fuzz_mt940) */
+	assert_int_equal(read_text(":20:X\n:25:PL61109010140000071219812874\n:61:240301D591,02NTRF\n"
+				   ":62F:C240301VND100\n",
+				   &f, &err),
+			 0);
+	assert_true(has_problem(&f.statements[0].problems,
+				"line 3: a transaction before any balance says the currency"));
+	json_t *doc = stmt_transactions_json(&f);
+	struct stmt_file back;
+	stmt_file_init(&back, "back");
+	back.keep_txns = true;
+	assert_int_equal(stmt_from_transactions_json(doc, &back, NULL, &err), 0);
+	assert_int_equal(txn_at(&back, 0, 0)->amount, txn_at(&f, 0, 0)->amount);
+	assert_int_equal(back.statements[0].debits_sum, f.statements[0].debits_sum);
+	json_decref(doc);
+	stmt_file_free(&back);
+	stmt_file_free(&f);
 	/* a leap day and an entry date in the next year (value 311231, entry 0102) */
 	assert_int_equal(read_text(HEAD ":61:2402290229C1,00NTRF\n:61:2312310102C1,00NTRF\n", &f,
 				   &err),

@@ -68,12 +68,36 @@ static void test_charset(void **state)
 	free(s);
 }
 
+/* UTF-8 into an 8-bit code page: Polish letters written, what the page lacks and broken
+ * UTF-8 (cut, overlong, a stray byte) each one '?', counted; an unknown charset -1. */
+static void test_to_charset(void **state)
+{
+	(void)state;
+	struct buf b = {0};
+	assert_int_equal(utf8_to_charset("WINDOWS-1250", "łódź", strlen("łódź"), &b), 0);
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.data, "\xb3\xf3\x64\x9f", 4);
+	b.len = 0;
+	assert_int_equal(utf8_to_charset("ISO-8859-2", "1 € – ą", strlen("1 € – ą"), &b), 2);
+	assert_int_equal(b.len, 7);
+	assert_memory_equal(b.data, "1 ? ? \xb1", 7);
+	b.len = 0;
+	const char broken[] = "a\xff" "b\xc0\xaf" "c\xc5";
+	assert_int_equal(utf8_to_charset("CP852", broken, sizeof broken - 1, &b), 4);
+	assert_memory_equal(b.data, "a?b??c?", 7);
+	b.len = 0;
+	assert_int_equal(utf8_to_charset("no-such-charset", "x", 1, &b), -1);
+	assert_int_equal(b.len, 0);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_names),
 		cmocka_unit_test(test_invalid_modified_utf7),
 		cmocka_unit_test(test_charset),
+		cmocka_unit_test(test_to_charset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,6 +169,17 @@ char *bank_state_dir(const struct config *cfg, const struct source_conf *src)
 
 /* ---- the run ------------------------------------------------------------------------------ */
 
+void bank_consent_ended(struct bank_session *s)
+{
+	struct gerr e = {0};
+
+	s->consent.usable = false;
+	free(s->consent.status);
+	s->consent.status = xstrdup("ENDED");
+	if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, s->pending, &e) < 0)
+		log_warn("%s: %s", s->src->name, e.msg);
+}
+
 enum run_outcome bank_outcome(const struct gerr *err)
 {
 	return err->kind == GERR_NEEDS_PERSON ? RUN_NEEDS_PERSON : RUN_FAILED;
@@ -179,13 +190,16 @@ static enum run_outcome check_consent(struct bank_session *s, struct source_run 
 {
 	const char *name = run->src->name;
 	struct gerr err = {0};
+	int rc;
 
 	if (!s->consent.id)
 		gerr_setk(&err, GERR_NEEDS_PERSON, "no bank is linked yet: goniec bank link %s", name);
 	else if (s->consent.valid_until && s->consent.valid_until <= time(NULL))
 		gerr_setk(&err, GERR_NEEDS_PERSON, "the consent to read the accounts at %s expired; renew it: "
 			  "goniec bank link %s", s->consent.bank, name);
-	else if (s->provider->refresh(s->client, &s->consent, &err) == 0) {
+	else if ((rc = s->provider->refresh(s->client, &s->consent, &err)) == BANK_CONSENT_ENDED)
+		bank_consent_ended(s);
+	else if (rc == 0) {
 		struct gerr kept = {0};
 		if (bank_consent_save(s->state_dir, s->provider->name, &s->consent, s->pending, &kept) < 0)
 			log_warn("%s: %s", name, kept.msg);

@@ -361,10 +361,14 @@ static void remember(json_t *st, struct collect *c, const struct bank_balances *
 
 /* ---- one account ------------------------------------------------------------------------------ */
 
-static enum run_outcome failed(struct source_run *run, const struct bank_account *a, json_t *st,
-			       const struct gerr *err)
+/* rc: what the provider returned (BANK_CONSENT_ENDED marks the consent). */
+static enum run_outcome failed(struct bank_session *s, struct source_run *run, const struct bank_account *a,
+			       json_t *st, const struct gerr *err, int rc)
 {
 	struct gerr e = *err;
+
+	if (rc == BANK_CONSENT_ENDED)
+		bank_consent_ended(s);
 
 	json_object_set_new(st, "error", json_string(err->msg));
 	gerr_prefix(&e, "%s", a->iban);
@@ -398,7 +402,7 @@ static int list_window(struct bank_session *s, struct source_run *run, const str
 			return 0;
 		long days = days_between(from, to);
 		if (rc != BANK_PERIOD_REFUSED || attempt >= PERIOD_RETRIES || days < 1)
-			return -1;
+			return rc;
 		collect_clear(c);
 		day_add(to, -(days / 2), from);
 		log_notice("%s: %s: the bank refuses %ld days of transactions; asking for %ld (from %s)",
@@ -427,12 +431,13 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 	json_object_del(st, "waiting_until");
 	if (!count_read(run, conf, a, st, today))
 		return RUN_OK;
-	if (s->provider->balances(s->client, a, &bal, &err) < 0) {
+	int rc = s->provider->balances(s->client, a, &bal, &err);
+	if (rc < 0) {
 		if (err.kind == GERR_BUSY) {
 			wait_after_429(s, run, a, st, &err);
 			return RUN_OK;
 		}
-		return failed(run, a, st, &err);
+		return failed(s, run, a, st, &err, rc);
 	}
 	if (last && strlen(last) == STMT_DATE_LEN)
 		day_add(last, -(conf->overlap / 86400), from);
@@ -440,11 +445,12 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 		day_add(today, -(conf->history / 86400), from);
 	if (strcmp(from, today) > 0)
 		memcpy(from, today, sizeof(from));
-	if (list_window(s, run, a, &c, json_object_get(st, "seen"), from, today, &err) < 0) {
+	rc = list_window(s, run, a, &c, json_object_get(st, "seen"), from, today, &err);
+	if (rc < 0) {
 		if (err.kind == GERR_BUSY)
 			wait_after_429(s, run, a, st, &err);
 		else
-			out = failed(run, a, st, &err);
+			out = failed(s, run, a, st, &err, rc);
 		collect_clear(&c);
 		return out;
 	}
@@ -461,7 +467,7 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 		struct filing_ctx fc = {s, run, a, &bal, from, today, stamp};
 		if (file_statement(&fc, &c, &err) < 0) {
-			out = failed(run, a, st, &err);
+			out = failed(s, run, a, st, &err, -1);
 			collect_clear(&c);
 			return out;
 		}

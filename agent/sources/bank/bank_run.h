@@ -32,6 +32,11 @@ int bank_open(struct bank_session *s, const struct config *cfg, const struct sou
 void bank_close(struct bank_session *s);
 char *bank_state_dir(const struct config *cfg, const struct source_conf *src);
 
+/* The consent has ended although its status looked usable (a provider said
+ * BANK_CONSENT_ENDED): kept as not usable, status "ENDED", so that its alert is told once
+ * (bank_attention) until it is renewed. */
+void bank_consent_ended(struct bank_session *s);
+
 /* The run's outcome of an error: needs a person, or failed (retried next run). */
 enum run_outcome bank_outcome(const struct gerr *err);
 

@@ -27,7 +27,8 @@ struct bank_client {
 	EVP_PKEY *key;
 	char *jwt;
 	time_t jwt_until;
-	bool period_refused;   /* the last refused request was refused for its period */
+	int refused;           /* how the last request failed: -1, BANK_PERIOD_REFUSED or
+				  BANK_CONSENT_ENDED */
 };
 
 /* ---- the JWT ------------------------------------------------------------------------ */
@@ -129,7 +130,7 @@ static bool is_code(const char *api_code, const char *const *codes)
 	return false;
 }
 
-/* What a refused request means: -1, or BANK_PERIOD_REFUSED. */
+/* What a refused request means: -1, BANK_PERIOD_REFUSED or BANK_CONSENT_ENDED. */
 static int eb_error(const struct bank_client *c, const struct bank_resp *r, const char *what,
 		    struct gerr *err)
 {
@@ -150,8 +151,9 @@ static int eb_error(const struct bank_client *c, const struct bank_resp *r, cons
 	if (r->status == 429 || is_code(api_code, rate_limited)) {
 		rc = gerr_setk(err, GERR_BUSY, "%s: the bank's limit of reads is reached (%s)", what, said);
 	} else if (is_code(api_code, consent_gone)) {
-		rc = gerr_setk(err, GERR_NEEDS_PERSON, "%s: the consent has ended (%s); renew it: goniec bank link %s",
-			       what, said, name);
+		gerr_setk(err, GERR_NEEDS_PERSON, "%s: the consent has ended (%s); renew it: goniec bank link %s",
+			  what, said, name);
+		rc = BANK_CONSENT_ENDED;
 	} else if (r->status == 403 && message && strstr(message, "not active")) {
 		rc = gerr_setk(err, GERR_NEEDS_PERSON, "%s: the Enable Banking application is not active (%s): activate it in "
 			       "the control panel (production: link your own accounts) and run again", what, said);
@@ -188,11 +190,12 @@ static json_t *eb_call(struct bank_client *c, const char *method, const char *pa
 	}
 	auth = xasprintf("Authorization: Bearer %s", c->jwt);
 	const char *headers[] = {auth, NULL};
+	c->refused = -1;
 	if (bank_http_call(c->ctx.http, method, url, headers, json, &r, err) < 0) {
 		gerr_mark(err, GERR_TEMPORARY);
 		gerr_prefix(err, "%s", what);
 	} else if (r.status < 200 || r.status >= 300) {
-		c->period_refused = eb_error(c, &r, what, err) == BANK_PERIOD_REFUSED;
+		c->refused = eb_error(c, &r, what, err);
 	} else {
 		out = bank_json(&r, what, err);
 	}
@@ -341,7 +344,7 @@ static int eb_refresh(struct bank_client *c, struct bank_consent *consent, struc
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	free(consent->status);
 	consent->status = xstrdup(bank_str(ans, "status") ?: "?");
 	consent->usable = !strcmp(consent->status, "AUTHORIZED");
@@ -376,7 +379,7 @@ static int eb_balances(struct bank_client *c, const struct bank_account *a, stru
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	bank_eb_balances(ans, out);
 	json_decref(ans);
 	return 0;
@@ -483,14 +486,13 @@ static int eb_transactions(struct bank_client *c, const struct bank_account *a, 
 		char *ek = key ? bank_http_escape(key) : NULL;
 		char *path = xasprintf("/accounts/%s/transactions?date_from=%s&date_to=%s%s%s", a->id, from, to,
 				       ek ? "&continuation_key=" : "", ek ? ek : "");
-		c->period_refused = false;
 		json_t *ans = eb_call(c, "GET", path, NULL, "transactions", err);
 		free(ek);
 		free(path);
 		free(key);
 		key = NULL;
 		if (!ans)
-			return c->period_refused ? BANK_PERIOD_REFUSED : -1;
+			return c->refused;
 		rc = bank_eb_page(ans, a, sink, err);
 		if (bank_str(ans, "continuation_key") && *bank_str(ans, "continuation_key"))
 			key = xstrdup(bank_str(ans, "continuation_key"));

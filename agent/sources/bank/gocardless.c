@@ -27,6 +27,7 @@ struct bank_client {
 	char key[65];            /* sha256 of api_url | secret_id | secret_key */
 	char *access, *refresh;
 	time_t access_until, refresh_until;
+	int refused;             /* how the last request failed: -1 or BANK_CONSENT_ENDED */
 };
 
 /* ---- tokens ------------------------------------------------------------------------- */
@@ -191,8 +192,9 @@ static int gc_error(const struct bank_client *c, const struct bank_resp *r, cons
 			c->ctx.http->retry_after_ms = strtol(in + 13, NULL, 10) * 1000;
 	} else if ((summary && strstr(summary, "End User Agreement") && strstr(summary, "expired")) ||
 		   (type && (!strcmp(type, "AccessExpiredError") || !strcmp(type, "EUAExpiredError")))) {
-		rc = gerr_setk(err, GERR_NEEDS_PERSON, "%s: the consent has expired or was revoked (%s); renew it: "
-			       "goniec bank link %s", what, said, name);
+		gerr_setk(err, GERR_NEEDS_PERSON, "%s: the consent has expired or was revoked (%s); renew it: "
+			  "goniec bank link %s", what, said, name);
+		rc = BANK_CONSENT_ENDED;
 	} else if (type && !strcmp(type, "AccountInactiveError")) {
 		rc = gerr_setk(err, GERR_NEEDS_PERSON, "%s: the account has been deactivated or no longer exists (%s); "
 			       "link the bank again: goniec bank link %s", what, said, name);
@@ -219,6 +221,7 @@ static json_t *gc_call(struct bank_client *c, const char *method, const char *pa
 	json_t *out = NULL;
 	struct bank_resp r = {0};
 
+	c->refused = -1;
 	for (int attempt = 0; attempt < 2 && !out; attempt++) {
 		if (token(c, err) < 0)
 			break;
@@ -237,7 +240,7 @@ static json_t *gc_call(struct bank_client *c, const char *method, const char *pa
 			free_secret(c->access);
 			c->access = NULL;
 		} else if (r.status < 200 || r.status >= 300) {
-			gc_error(c, &r, what, err);
+			c->refused = gc_error(c, &r, what, err);
 			break;
 		} else {
 			out = bank_json(&r, what, err);
@@ -347,7 +350,7 @@ static int requisition(struct bank_client *c, struct bank_consent *consent, stru
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	free(consent->status);
 	consent->status = xstrdup(bank_str(ans, "status") ?: "?");
 	consent->usable = !strcmp(consent->status, "LN");
@@ -437,7 +440,7 @@ static int gc_balances(struct bank_client *c, const struct bank_account *a, stru
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	bank_gc_balances(ans, out);
 	json_decref(ans);
 	return 0;
@@ -523,7 +526,7 @@ static int gc_transactions(struct bank_client *c, const struct bank_account *a, 
 
 	free(path);
 	if (!ans)
-		return -1;
+		return c->refused;
 	rc = bank_gc_transactions(ans, a, sink, err);
 	json_decref(ans);
 	return rc;

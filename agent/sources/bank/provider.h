@@ -22,7 +22,10 @@
  *                      or refused: a person acts (goniec bank link)
  *   GERR_PERMANENT     a request the aggregator refuses as wrong (a bug or conf.d)
  * transactions() returns BANK_PERIOD_REFUSED (a GERR_PERMANENT error) when the bank refuses
- * the period asked for (WRONG_TRANSACTIONS_PERIOD): a shorter one may pass.
+ * the period asked for (WRONG_TRANSACTIONS_PERIOD): a shorter one may pass. balances() and
+ * transactions() return BANK_CONSENT_ENDED (a GERR_NEEDS_PERSON error) when the answer
+ * says the consent itself has ended (expired or revoked) although its status looked
+ * usable: the run marks the consent so.
  */
 #ifndef GONIEC_BANK_PROVIDER_H
 #define GONIEC_BANK_PROVIDER_H
@@ -37,6 +40,7 @@
 struct bank_conf;
 
 #define BANK_PERIOD_REFUSED (-2)
+#define BANK_CONSENT_ENDED (-3)
 
 struct bank_account {
 	char *id;        /* the aggregator's account id (uid; GoCardless: per requisition) */
@@ -101,12 +105,14 @@ struct bank_provider {
 	/* code: the whole redirect URL or the code alone. */
 	int (*link_finish)(struct bank_client *c, const json_t *pending, const char *code,
 			   struct bank_consent *out, struct gerr *err);
-	/* Status, expiry and the accounts now in the consent (details of new ones read). */
+	/* Status, expiry and the accounts now in the consent (details of new ones read); -1,
+	 * or BANK_CONSENT_ENDED. */
 	int (*refresh)(struct bank_client *c, struct bank_consent *consent, struct gerr *err);
+	/* -1, or BANK_CONSENT_ENDED. */
 	int (*balances)(struct bank_client *c, const struct bank_account *a,
 			struct bank_balances *out, struct gerr *err);
-	/* Booked and pending transactions of [from, to] (YYYY-MM-DD), every page; -1, or
-	 * BANK_PERIOD_REFUSED when the bank refuses the period. */
+	/* Booked and pending transactions of [from, to] (YYYY-MM-DD), every page; -1,
+	 * BANK_PERIOD_REFUSED when the bank refuses the period, or BANK_CONSENT_ENDED. */
 	int (*transactions)(struct bank_client *c, const struct bank_account *a, const char *from,
 			    const char *to, const struct bank_txn_sink *sink, struct gerr *err);
 };

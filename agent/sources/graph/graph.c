@@ -39,6 +39,9 @@ static const struct cf_field graph_fields[] = {
 	 .dflt = "https://graph.microsoft.com", .help = "Microsoft Graph base URL (national clouds)"},
 	{.key = "ca_file", .type = CF_STRING, .offset = OFF(ca_file),
 	 .help = "PEM file of CA certificates to trust instead of the system store"},
+	{.key = "redirect_uri", .type = CF_STRING, .offset = OFF(redirect_uri),
+	 .dflt = "http://localhost",
+	 .help = "the app registration's redirect URI (Web platform) the consent page returns to"},
 	CF_END,
 };
 
@@ -48,10 +51,13 @@ char *graph_consent_url(const struct source_conf *src)
 {
 	const struct graph_conf *c = src->typed;
 	char *tenant = graph_escape(c->tenant), *id = graph_escape(c->client_id);
-	char *url = xasprintf("%s/%s/adminconsent?client_id=%s", c->login_url, tenant, id);
+	char *back = graph_escape(c->redirect_uri);
+	char *url = xasprintf("%s/%s/adminconsent?client_id=%s&redirect_uri=%s", c->login_url, tenant,
+			      id, back);
 
 	free(tenant);
 	free(id);
+	free(back);
 	return url;
 }
 
@@ -180,6 +186,11 @@ static int graph_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_c
 	if (c->graph_url && !str_starts_with(c->graph_url, "https://"))
 		rc = cf_error(ctx, cf_get(ctx, node, "graph_url"), "graph_url: '%s' must start with https://",
 			      c->graph_url);
+	if (c->redirect_uri && !str_starts_with(c->redirect_uri, "https://") &&
+	    !str_starts_with(c->redirect_uri, "http://localhost"))
+		rc = cf_error(ctx, cf_get(ctx, node, "redirect_uri"),
+			      "redirect_uri: '%s' must start with https:// (or be http://localhost, as Entra ID allows)",
+			      c->redirect_uri);
 	if (c->senders.len == 0 && cf_get(ctx, node, "senders"))
 		rc = cf_error(ctx, cf_get(ctx, node, "senders"),
 			      "senders: list the addresses whose mail goes to goniec, e.g. '*@pge.pl' ('*' takes everyone's)");

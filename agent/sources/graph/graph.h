@@ -36,6 +36,7 @@ struct graph_conf {
 	char *login_url;
 	char *graph_url;
 	char *ca_file;
+	char *redirect_uri;      /* registered with the app; where the consent page returns */
 };
 
 extern const struct source_type source_type_graph;

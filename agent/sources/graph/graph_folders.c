@@ -34,12 +34,15 @@ static int find_child(struct grun *gr, const char *parent_id, const char *name,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* hidden folders too: a hidden folder of the name is the one Exchange means when it
+	 * refuses to create another (ErrorFolderExists) */
 	if (parent_id)
-		path = xasprintf("%s/mailFolders/%s/childFolders?$filter=%s&$select=id,displayName",
+		path = xasprintf("%s/mailFolders/%s/childFolders?includeHiddenFolders=true"
+				 "&$filter=%s&$select=id,displayName,isHidden",
 				 gr->user_path, parent_id, filter);
 	else
-		path = xasprintf("%s/mailFolders?$filter=%s&$select=id,displayName", gr->user_path,
-				 filter);
+		path = xasprintf("%s/mailFolders?includeHiddenFolders=true&$filter=%s"
+				 "&$select=id,displayName,isHidden", gr->user_path, filter);
 	free(filter);
 	rc = gr_call(&c, "GET", path, NULL);
 	free(path);
@@ -170,6 +173,9 @@ int gr_ensure_move_folder(struct grun *gr)
 			return -1;
 		}
 	}
+	if (f.hidden)
+		log_notice("%s: the move_to folder %s is a hidden folder: Outlook does not show the messages moved there",
+			   gr->run->src->name, gr->move_name);
 	gr->move_id = f.id;
 	free(f.name);
 	return 0;
@@ -194,12 +200,16 @@ enum run_outcome graph_check_access(const struct config *cfg, const struct sourc
 enum run_outcome graph_consent(const struct config *cfg, const struct source_conf *src,
 			       FILE *out, struct gerr *err)
 {
+	const struct graph_conf *c = src->typed;
 	char *url = graph_consent_url(src);
 
 	fprintf(out, "An administrator of the tenant opens this link, signs in and accepts:\n\n  %s\n\n"
 		"The app registration needs the Application permission Mail.ReadWrite\n"
-		"(Microsoft Graph). After consenting, the browser is sent to the app's redirect\n"
-		"address; an error page there is harmless.\n\n", url);
+		"(Microsoft Graph; Mail.Send too when a route sends through it), and %s\n"
+		"registered as a redirect URI (Authentication > Add a platform > Web).\n"
+		"After consenting, the browser is sent to %s?admin_consent=True&...:\n"
+		"that page may not load, which is harmless; admin_consent=True says it worked.\n\n",
+		url, c->redirect_uri, c->redirect_uri);
 	free(url);
 	enum run_outcome o = graph_check_access(cfg, src, err);
 	if (o == RUN_OK)
@@ -217,7 +227,8 @@ struct tree_walk {
 	size_t count;
 };
 
-static const char folder_select[] = "$top=250&$select=id,displayName,childFolderCount";
+static const char folder_select[] =
+	"includeHiddenFolders=true&$top=250&$select=id,displayName,childFolderCount,isHidden";
 
 /* Print the folders under parent_id (NULL: the root) with their display paths. */
 static int print_tree(struct tree_walk *w, const char *parent_id, const char *prefix, int depth)
@@ -244,8 +255,9 @@ static int print_tree(struct tree_walk *w, const char *parent_id, const char *pr
 			char *path = prefix ? xasprintf("%s/%s", prefix, f->name ? f->name : "?")
 					    : xstrdup(f->name ? f->name : "?");
 
-			fprintf(w->out, "%s %s%s\n", strlist_contains(&w->read_ids, f->id) ? "*" : " ",
-				path, w->junk_id && !strcmp(f->id, w->junk_id) ? "  (junk)" : "");
+			fprintf(w->out, "%s %s%s%s\n", strlist_contains(&w->read_ids, f->id) ? "*" : " ",
+				path, w->junk_id && !strcmp(f->id, w->junk_id) ? "  (junk)" : "",
+				f->hidden ? "  (hidden)" : "");
 			w->count++;
 			if (f->children > 0 && depth < MIME_MAX_DEPTH)
 				rc = print_tree(w, f->id, path, depth + 1);

@@ -2,7 +2,6 @@
 #include "sources/graph/graph_http.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,19 +10,20 @@
 
 #include "core/log.h"
 #include "core/net.h"
-#include "core/statefile.h"
+#include "core/oauth.h"
 #include "sources/graph/graph_json.h"
 
 #define BODY_CAP (1 << 20)
-#define TOKEN_MARGIN 300
 
 struct graph_client {
 	struct graph_client_conf conf;
 	CURLM *multi;
+	struct oauth_client oauth;  /* the app registration's client credentials */
+	char *token_url, *scope;
 	char *token;
 	time_t token_valid_until;   /* renew at this time */
 	unsigned token_gen;
-	char cache_key[65];
+	bool token_refused;         /* Graph answered 401: the stored token is not asked for again */
 	struct graph_req *queue;    /* waiting, in submission order */
 	unsigned active;
 	unsigned long requests;
@@ -43,58 +43,6 @@ static void set_common(const struct graph_client *gc, CURL *easy)
 	net_setup(easy, &o);
 }
 
-/* sha256(login_url | tenant | client_id | secret) in hex: a cached token is used only by
- * the same credentials, and the secret itself is never written. */
-static void make_cache_key(struct graph_client *gc)
-{
-	const struct graph_client_conf *c = &gc->conf;
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	char *all = xasprintf("%s|%s|%s|%s", c->login_url, c->tenant, c->client_id, c->secret);
-
-	EVP_Digest(all, strlen(all), md, &mdlen, EVP_sha256(), NULL);
-	free_secret(all);
-	hex_encode(md, sizeof(md), gc->cache_key);
-}
-
-static void cache_load(struct graph_client *gc)
-{
-	json_t *root;
-	const char *key, *tok;
-	json_int_t until;
-
-	if (!gc->conf.token_cache)
-		return;
-	struct gerr err;
-	if (statefile_load(gc->conf.token_cache, &root, &err) < 0) {
-		log_warn("graph: token cache not read: %s", err.msg);
-		return;
-	}
-	key = json_string_value(json_object_get(root, "key"));
-	tok = json_string_value(json_object_get(root, "access_token"));
-	until = json_integer_value(json_object_get(root, "valid_until"));
-	if (key && tok && strcmp(key, gc->cache_key) == 0 && until > time(NULL)) {
-		gc->token = xstrdup(tok);
-		gc->token_valid_until = (time_t)until;
-		gc->token_gen++;
-	}
-	json_decref(root);
-}
-
-static void cache_store(struct graph_client *gc)
-{
-	struct gerr err;
-	json_t *root;
-
-	if (!gc->conf.token_cache)
-		return;
-	root = json_pack("{s:s, s:s, s:I}", "key", gc->cache_key, "access_token", gc->token,
-			 "valid_until", (json_int_t)gc->token_valid_until);
-	if (statefile_save(gc->conf.token_cache, root, &err) < 0)
-		log_warn("graph: token cache not written: %s", err.msg);
-	json_decref(root);
-}
-
 struct graph_client *graph_client_new(const struct graph_client_conf *conf)
 {
 	struct graph_client *gc = xcalloc(1, sizeof(*gc));
@@ -108,8 +56,18 @@ struct graph_client *graph_client_new(const struct graph_client_conf *conf)
 	/* The in-flight limit is kept here, not by CURLMOPT_MAX_HOST_CONNECTIONS: with that,
 	 * a request queued behind an idle cached connection waits for the next poll timeout. */
 	curl_multi_setopt(gc->multi, CURLMOPT_MAXCONNECTS, (long)GRAPH_MAX_INFLIGHT + 1);
-	make_cache_key(gc);
-	cache_load(gc);
+	gc->token_url = xasprintf("%s/%s/oauth2/v2.0/token", conf->login_url, conf->tenant);
+	gc->scope = xasprintf("%s/.default", conf->graph_url);
+	gc->oauth = (struct oauth_client){
+		.provider = OAUTH_MICROSOFT,
+		.app = true,
+		.token_url = gc->token_url,
+		.client_id = conf->client_id,
+		.client_secret = conf->secret,
+		.scope = gc->scope,
+		.ca_file = conf->ca_file,
+		.store = conf->token_cache,
+	};
 	return gc;
 }
 
@@ -136,6 +94,8 @@ void graph_client_free(struct graph_client *gc)
 	}
 	curl_multi_cleanup(gc->multi);
 	free_secret(gc->token);
+	free(gc->token_url);
+	free(gc->scope);
 	free(gc);
 }
 
@@ -167,109 +127,24 @@ char *graph_escape(const char *s)
 	return out;
 }
 
-/* The token request's form body (holds the secret: free with free_secret). The scope is
- * the Graph resource of the configured cloud with "/.default". */
-static char *token_form(const struct graph_client *gc)
-{
-	char *scope_raw = xasprintf("%s/.default", gc->conf.graph_url);
-	char *id = graph_escape(gc->conf.client_id), *sec = graph_escape(gc->conf.secret);
-	char *scope = graph_escape(scope_raw);
-	char *form = xasprintf("client_id=%s&scope=%s&client_secret=%s&grant_type=client_credentials",
-			       id, scope, sec);
-
-	free(scope_raw);
-	free(scope);
-	free(id);
-	free_secret(sec);
-	return form;
-}
-
-static int token_answer(struct graph_client *gc, long status, const struct buf *b,
-			bool *needs_person, struct gerr *err)
-{
-	struct graph_token tok;
-	struct graph_error e;
-	char *msg;
-
-	if (status == 200) {
-		if (graph_parse_token(b->data, b->len, &tok, err) < 0)
-			return gerr_prefix(err, "token endpoint");
-		free_secret(gc->token);
-		gc->token = tok.access_token;
-		gc->token_valid_until = time(NULL) + tok.expires_in -
-			(tok.expires_in > 2 * TOKEN_MARGIN ? TOKEN_MARGIN : tok.expires_in / 10);
-		gc->token_gen++;
-		cache_store(gc);
-		return 0;
-	}
-	graph_parse_error(b->data, b->len, &e);
-	*needs_person = graph_error_needs_person(status, &e) || status == 400 || status == 401;
-	msg = graph_explain(status, &e, "sign-in to Microsoft Entra ID");
-	gerr_set(err, "%s", msg);
-	free(msg);
-	graph_error_free(&e);
-	return -1;
-}
-
-/* One POST to the token endpoint; the answer's body in b. */
-static CURLcode token_post(struct graph_client *gc, const char *url, const char *form,
-			   long *status, struct buf *b, char *errbuf)
-{
-	CURL *easy = curl_easy_init();
-	CURLcode rc;
-
-	set_common(gc, easy);
-	curl_easy_setopt(easy, CURLOPT_URL, url);
-	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, form);
-	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(easy, CURLOPT_TIMEOUT, 60L);
-	rc = curl_easy_perform(easy);
-	gc->requests++;
-	*status = 0;
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(easy);
-	return rc;
-}
-
 int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *err)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct buf b = {0};
-	char *url, *form;
-	CURLcode rc;
-	long status = 0;
-	int ret;
+	char *token = NULL;
+	time_t until = 0;
 
 	*needs_person = false;
 	if (gc->token && time(NULL) < gc->token_valid_until)
 		return 0;
-	url = xasprintf("%s/%s/oauth2/v2.0/token", gc->conf.login_url, gc->conf.tenant);
-	form = token_form(gc);
-	/* a passing failure (no answer, throttled, server trouble) is tried twice more */
-	const struct net_retry token_retry = {.max_attempts = 3, .first_ms = 1000, .max_ms = 2000};
-	for (unsigned attempt = 1;; attempt++) {
-		b.len = 0;
-		errbuf[0] = 0;
-		rc = token_post(gc, url, form, &status, &b, errbuf);
-		if (rc == CURLE_OK ? !net_status_transient(status) : !net_transient(rc))
-			break;
-		int64_t wait = net_retry_delay(&token_retry, attempt + 1, -1);
-		if (wait < 0)
-			break;
-		sleep_ms(wait);
+	if (oauth_access_token(&gc->oauth, gc->token_refused, &token, &until, err) < 0) {
+		*needs_person = err->kind == GERR_NEEDS_PERSON;
+		return -1;
 	}
-	free_secret(form);
-	if (rc != CURLE_OK) {
-		char *what = xasprintf("sign-in to %s failed", url);
-		ret = net_error(err, rc, errbuf, what);
-		free(what);
-	} else
-		ret = token_answer(gc, status, &b, needs_person, err);
-	free(url);
-	buf_free(&b);
-	return ret;
+	free_secret(gc->token);
+	gc->token = token;
+	gc->token_valid_until = until;
+	gc->token_refused = false;
+	gc->token_gen++;
+	return 0;
 }
 
 struct graph_req *graph_req_new(struct graph_client *gc, const char *method, const char *path)
@@ -404,6 +279,7 @@ static bool retry(struct graph_client *gc, struct graph_req *req)
 		if (req->token_gen == gc->token_gen) { /* the token it carried is the current one */
 			free_secret(gc->token);
 			gc->token = NULL;
+			gc->token_refused = true;
 		}
 		requeue(gc, req, 0);
 		return true;

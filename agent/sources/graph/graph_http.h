@@ -2,10 +2,10 @@
  * four Graph requests in flight at once (libcurl multi).
  *
  * Token: client-credentials grant with the .default scope against
- * <login_url>/<tenant>/oauth2/v2.0/token. It is kept in memory and in a cache file
- * (mode 0600, in the source's state directory) until 5 minutes before it expires, and
- * fetched anew when Graph answers 401. The token request itself is tried up to three
- * times when it meets a passing failure (no answer, 429, 5xx).
+ * <login_url>/<tenant>/oauth2/v2.0/token, through core/oauth.h: kept in memory and in a
+ * token file (mode 0600, in the source's state directory) until 5 minutes before it
+ * expires, and fetched anew when Graph answers 401. The token request itself is tried
+ * up to three times when it meets a passing failure (no answer, 429, 5xx).
  *
  * Requests: graph_submit() queues a request; graph_run() drives the queue until it is
  * empty, keeping at most GRAPH_MAX_INFLIGHT requests in flight (Graph's per-mailbox

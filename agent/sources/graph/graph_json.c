@@ -31,67 +31,20 @@ static char *opt_str(const json_t *obj, const char *key)
 	return s ? xstrdup(s) : NULL;
 }
 
-int graph_parse_token(const char *body, size_t len, struct graph_token *out, struct gerr *err)
-{
-	json_t *root = load(body, len, err);
-	json_t *exp;
-
-	memset(out, 0, sizeof(*out));
-	if (!root)
-		return -1;
-	out->access_token = opt_str(root, "access_token");
-	exp = json_object_get(root, "expires_in");
-	/* The v2 endpoint sends a number; v1 and some proxies a string. */
-	if (json_is_integer(exp))
-		out->expires_in = (long)json_integer_value(exp);
-	else if (json_is_string(exp))
-		out->expires_in = strtol(json_string_value(exp), NULL, 10);
-	json_decref(root);
-	if (!out->access_token || !*out->access_token) {
-		graph_token_free(out);
-		return gerr_set(err, "token answer has no access_token");
-	}
-	if (out->expires_in <= 0 || out->expires_in > 7 * 86400)
-		out->expires_in = 3599;
-	return 0;
-}
-
-void graph_token_free(struct graph_token *t)
-{
-	free_secret(t->access_token);
-	t->access_token = NULL;
-}
-
-static long aadsts_of(const char *text)
-{
-	const char *p = text ? strstr(text, "AADSTS") : NULL;
-
-	return p ? strtol(p + 6, NULL, 10) : 0;
-}
-
 void graph_parse_error(const char *body, size_t len, struct graph_error *out)
 {
 	struct gerr ignored;
-	json_t *root, *e, *codes;
+	json_t *root, *e;
 
 	memset(out, 0, sizeof(*out));
 	root = body && len ? load(body, len, &ignored) : NULL;
 	if (!root)
 		return;
 	e = json_object_get(root, "error");
-	if (json_is_object(e)) { /* Graph */
+	if (json_is_object(e)) {
 		out->code = opt_str(e, "code");
 		out->message = opt_str(e, "message");
 		out->request_id = opt_str(json_object_get(e, "innerError"), "request-id");
-	} else if (json_is_string(e)) { /* OAuth */
-		out->code = xstrdup(json_string_value(e));
-		out->message = opt_str(root, "error_description");
-		out->request_id = opt_str(root, "trace_id");
-		codes = json_object_get(root, "error_codes");
-		if (json_is_integer(json_array_get(codes, 0)))
-			out->aadsts = (long)json_integer_value(json_array_get(codes, 0));
-		else
-			out->aadsts = aadsts_of(out->message);
 	}
 	json_decref(root);
 }
@@ -243,6 +196,7 @@ static int folder_from(const json_t *v, struct graph_folder *out, struct gerr *e
 	out->id = opt_str(v, "id");
 	out->name = opt_str(v, "displayName");
 	out->children = json_is_integer(n) ? (long)json_integer_value(n) : 0;
+	out->hidden = json_is_true(json_object_get(v, "isHidden"));
 	if (!out->id || !*out->id) {
 		graph_folder_free(out);
 		return gerr_set(err, "folder answer has no id");
@@ -323,42 +277,12 @@ static bool code_is(const struct graph_error *e, const char *code)
 	return e->code && strcasecmp(e->code, code) == 0;
 }
 
-/* The fix for a token-endpoint refusal, by AADSTS number. */
-static const char *aadsts_fix(long n)
-{
-	switch (n) {
-	case 90002: case 90023: case 900023:
-		return "tenant not found: set `tenant` to the Directory (tenant) ID from the app "
-		       "registration's Overview page in Microsoft Entra ID";
-	case 7000215:
-		return "client secret rejected: set `client_secret` to the secret's Value (not its "
-		       "Secret ID) from the app registration's Certificates & secrets page";
-	case 7000222:
-		return "client secret expired: create a new one under the app registration's "
-		       "Certificates & secrets and update `client_secret`";
-	case 700016:
-		return "application not found in this tenant: check `client_id` (Application "
-		       "(client) ID on the app registration's Overview page) and `tenant`";
-	case 1002012: case 70011:
-		return "scope refused (the token request must use the .default scope)";
-	case 500011:
-		return "Microsoft Graph is unknown to this sign-in service: `graph_url` and "
-		       "`login_url` must belong to the same cloud";
-	case 7000112:
-		return "the application is disabled in this tenant";
-	}
-	return NULL;
-}
-
 char *graph_explain(long status, const struct graph_error *e, const char *what)
 {
-	const char *fix = aadsts_fix(e->aadsts);
 	struct buf b = {0};
 
 	buf_printf(&b, "%s: ", what);
-	if (fix)
-		buf_puts(&b, fix);
-	else if (status == 403 || code_is(e, "ErrorAccessDenied") ||
+	if (status == 403 || code_is(e, "ErrorAccessDenied") ||
 		 code_is(e, "Authorization_RequestDenied"))
 		buf_puts(&b, "access denied: give the app registration the Application permission "
 			     "Mail.ReadWrite (Microsoft Graph) and grant admin consent (`goniec "
@@ -385,9 +309,7 @@ char *graph_explain(long status, const struct graph_error *e, const char *what)
 
 bool graph_error_needs_person(long status, const struct graph_error *e)
 {
-	if (aadsts_fix(e->aadsts) || status == 403)
-		return true;
-	if (status == 400 && e->code && strcmp(e->code, "invalid_client") == 0)
+	if (status == 403)
 		return true;
 	return status == 404 && (code_is(e, "ErrorInvalidUser") ||
 				 code_is(e, "MailboxNotEnabledForRESTAPI") ||

@@ -1,5 +1,5 @@
-/* graph_json — parsers of the JSON answers of Microsoft Graph and the Entra ID token
- * endpoint, and the messages a person reads when they say no.
+/* graph_json — parsers of the JSON answers of Microsoft Graph, and the messages a person
+ * reads when it says no (the Entra ID token endpoint's are core/oauth.h's).
  *
  * Every function takes untrusted bytes (not NUL-terminated) and never trusts a field's
  * presence or type: a missing or wrongly typed field is an error naming the field, or is
@@ -17,21 +17,12 @@
 
 #include "core/util.h"
 
-/* 200 answer of POST /{tenant}/oauth2/v2.0/token. */
-struct graph_token {
-	char *access_token;
-	long expires_in; /* seconds */
-};
-int graph_parse_token(const char *body, size_t len, struct graph_token *out, struct gerr *err);
-void graph_token_free(struct graph_token *t);
-
-/* An error answer: OAuth ({"error": "...", "error_description": "AADSTS..."}) or Graph
- * ({"error": {"code", "message", "innerError": {"request-id"}}}). Fields may be NULL. */
+/* A Graph error answer ({"error": {"code", "message", "innerError": {"request-id"}}});
+ * fields may be NULL. (The token endpoint's answers are core/oauth.h's.) */
 struct graph_error {
-	char *code;        /* Graph code ("ErrorAccessDenied") or OAuth error ("invalid_client") */
-	char *message;     /* Graph message or OAuth error_description */
+	char *code;        /* "ErrorAccessDenied" */
+	char *message;
 	char *request_id;
-	long aadsts;       /* first of error_codes, or the number after "AADSTS" (0: none) */
 };
 /* Never fails: what cannot be read stays NULL/0. */
 void graph_parse_error(const char *body, size_t len, struct graph_error *out);
@@ -75,6 +66,7 @@ struct graph_folder {
 	char *id;
 	char *name;
 	long children;       /* childFolderCount, 0 when not given */
+	bool hidden;         /* isHidden (listed with includeHiddenFolders=true) */
 };
 int graph_parse_folder(const char *body, size_t len, struct graph_folder *out, struct gerr *err);
 /* Every folder of a collection (entries without an id are skipped) and its nextLink. */

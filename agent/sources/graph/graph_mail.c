@@ -145,10 +145,25 @@ static int item_part(void *ctx, const struct mime_part *part, const struct mime_
 	return 0;
 }
 
+/* What an item attachment's $value is: Graph answers a message with its MIME text, an
+ * attached contact with a vCard and a calendar item with an iCalendar object. NULL for
+ * a message, else the kind of item ("contact", "calendar item"). */
+static const char *item_kind(const char *data, size_t len)
+{
+	while (len && (*data == ' ' || *data == '\t' || *data == '\r' || *data == '\n'))
+		data++, len--;
+	if (len >= 11 && !strncasecmp(data, "BEGIN:VCARD", 11))
+		return "contact";
+	if (len >= 15 && !strncasecmp(data, "BEGIN:VCALENDAR", 15))
+		return "calendar item";
+	return NULL;
+}
+
 static int walk_item(struct gatt *ga)
 {
 	struct gerr werr;
 	struct stat st;
+	const char *kind;
 	void *map;
 	int rc;
 
@@ -161,6 +176,14 @@ static int walk_item(struct gatt *ga)
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, ga->fd, 0);
 	if (map == MAP_FAILED)
 		return gerr_sys(&ga->err, "forwarded message");
+	kind = item_kind(map, (size_t)st.st_size);
+	if (kind) {
+		log_notice("%s: \"%s\": attached %s \"%s\" skipped; no document is taken from it",
+			   ga->gm->gr->run->src->name, ga->gm->m.subject ? ga->gm->m.subject : "", kind,
+			   ga->a->name ? ga->a->name : "");
+		munmap(map, (size_t)st.st_size);
+		return 0;
+	}
 	/* item_part() reports into ga->err, the walk into werr */
 	rc = mime_walk_raw(map, (size_t)st.st_size, &ga->gm->gr->run->src->accept, item_part, ga,
 			   &werr);
@@ -264,20 +287,6 @@ static void msg_done(struct gmsg *gm)
 	}
 }
 
-/* An item attachment that is no mail (a calendar item, a contact) has no MIME form: Graph
- * refuses its $value. Nothing to take from it; said once, then the message goes on. */
-static bool item_refused(const struct gatt *ga, const struct graph_req *req)
-{
-	long st = req->status;
-
-	if (ga->a->kind != GRAPH_ATT_ITEM || req->curl_rc != CURLE_OK || st < 400 || st >= 500 ||
-	    st == 401 || st == 403 || st == 404 || st == 429)
-		return false;
-	log_notice("%s: attached item \"%s\" has no MIME form (HTTP %ld); nothing taken from it",
-		   ga->gm->gr->run->src->name, ga->a->name ? ga->a->name : "", st);
-	return true;
-}
-
 static void att_done(struct graph_client *gc, struct graph_req *req)
 {
 	struct gatt *ga = req->ctx;
@@ -298,8 +307,6 @@ static void att_done(struct graph_client *gc, struct graph_req *req)
 			gr_note_error(gm->gr, ga->err.msg);
 	} else if (ga->write_failed) {
 		gr_note_error(gm->gr, ga->err.msg);
-	} else if (item_refused(ga, req)) {
-		rc = 0;
 	} else {
 		char *what = xasprintf("attachment \"%s\" of \"%s\"", ga->a->name ? ga->a->name : "",
 				       gm->m.subject ? gm->m.subject : "");

@@ -251,7 +251,8 @@ static int reconnect(struct folder_run *fr)
 	enum run_outcome outcome;
 	const struct imap_conf *c = fr->s->conf;
 	imap_session_close(fr->s);
-	if (imap_session_open(fr->s, c, &outcome, fr->err) != 0) {
+	if (imap_session_open(fr->s, c, fr->run->state_dir, fr->run->src->name, &outcome,
+			      fr->err) != 0) {
 		fr->s->broken = true;
 		return -1;
 	}

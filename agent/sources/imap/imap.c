@@ -27,8 +27,10 @@ static const struct cf_field imap_fields[] = {
 	{.key = "user", .type = CF_STRING, .offset = offsetof(struct imap_conf, user),
 	 .flags = CF_REQUIRED, .help = "the login name"},
 	{.key = "password", .type = CF_SECRET, .offset = offsetof(struct imap_conf, password),
-	 .flags = CF_REQUIRED,
-	 .help = "the password (or password_file, password_env, password_credential)"},
+	 .help = "the password (or password_file, password_env, password_credential); or oauth"},
+	{.key = "oauth", .type = CF_STRUCT, .offset = offsetof(struct imap_conf, oauth),
+	 .sub = oauth_fields,
+	 .help = "sign in with OAuth 2.0 (XOAUTH2) instead of a password: Microsoft 365, Outlook.com, Gmail"},
 	{.key = "ca_file", .type = CF_STRING, .offset = offsetof(struct imap_conf, ca_file),
 	 .help = "PEM file of the CA(s) to trust instead of the system store"},
 	{.key = "folders", .type = CF_STRLIST, .offset = offsetof(struct imap_conf, folders),
@@ -64,6 +66,12 @@ static int imap_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 		rc = cf_error(ctx, cf_get(ctx, node, "move_to"), "move_to: '%s' must be a folder name; %s",
 			      c->move_to, folder ? "it is empty" : err.msg);
 	free(folder);
+	bool oauth = c->oauth.client_id != NULL;
+	if (oauth == (c->password.kind != SECRET_NONE))
+		rc = cf_error(ctx, node, "give either a password or an oauth: mapping (not %s)",
+			      oauth ? "both" : "neither");
+	if (oauth && oauth_validate(ctx, cf_get(ctx, node, "oauth"), &c->oauth) < 0)
+		rc = -1;
 	if (c->tls == IMAP_TLS_NONE)
 		diag_add(ctx->diag, cf_pos(ctx, node), true,
 			 "tls: none sends the password unencrypted; use ssl or starttls unless the server is local");
@@ -81,15 +89,18 @@ static char *expand_target(const char *tmpl)
 
 /* The folders to read, as names for people and raw names for the server: the configured
  * ones, else INBOX and the junk folder of `all` (NULL when LIST failed: INBOX only). */
-static void folders_to_read(const struct imap_conf *c, const struct imap_folder_list *all,
-			    struct strlist *names, struct strlist *raws)
+static void folders_to_read(const struct imap_session *s, const struct imap_conf *c,
+			    const struct imap_folder_list *all, struct strlist *names,
+			    struct strlist *raws)
 {
 	for (size_t i = 0; i < c->folders.len; i++) {
 		char *raw = imap_utf7_encode(c->folders.items[i]);
 		if (!raw)
 			continue; /* refused when the configuration was loaded */
+		char *full = imap_in_namespace(s, raw);
 		strlist_add(names, c->folders.items[i]);
-		strlist_add(raws, raw);
+		strlist_add(raws, full);
+		free(full);
 		free(raw);
 	}
 	if (c->folders.len)
@@ -111,7 +122,7 @@ static enum run_outcome imap_run(struct source_run *run)
 	struct imap_state st;
 	if (imap_state_load(&st, run->state_dir, &run->err) != 0)
 		return RUN_FAILED;
-	if (imap_session_open(&s, c, &outcome, &run->err) != 0) {
+	if (imap_session_open(&s, c, run->state_dir, run->src->name, &outcome, &run->err) != 0) {
 		imap_state_free(&st);
 		return outcome;
 	}
@@ -119,14 +130,16 @@ static enum run_outcome imap_run(struct source_run *run)
 	struct imap_target target = {0};
 	if (c->move_to) {
 		target.name = expand_target(c->move_to);
-		target.raw = imap_utf7_encode(target.name);
+		char *raw = imap_utf7_encode(target.name);
+		target.raw = raw ? imap_in_namespace(&s, raw) : NULL;
+		free(raw);
 	}
 	struct imap_folder_list all = {0};
 	struct gerr lerr;
 	bool listed = c->folders.len || imap_list_folders(&s, &all, &lerr) == 0;
 	if (!listed)
 		source_run_error(run, &lerr);
-	folders_to_read(c, listed ? &all : NULL, &names, &raws);
+	folders_to_read(&s, c, listed ? &all : NULL, &names, &raws);
 	imap_folders_free(&all);
 	/* Documents are made durable a chunk at a time, before their messages move. */
 	spool_batch(run->spool, true, NULL);
@@ -161,11 +174,13 @@ static enum run_outcome imap_print_folders(const struct config *cfg,
 					   const struct source_conf *src, FILE *out,
 					   struct gerr *err)
 {
-	(void)cfg;
 	const struct imap_conf *c = src->typed;
 	struct imap_session s;
 	enum run_outcome outcome;
-	if (imap_session_open(&s, c, &outcome, err) != 0)
+	char *state_dir = xasprintf("%s/sources/%s", cfg->agent.state_dir, src->name);
+	int rc = imap_session_open(&s, c, state_dir, src->name, &outcome, err);
+	free(state_dir);
+	if (rc != 0)
 		return outcome;
 	struct imap_folder_list all;
 	if (imap_list_folders(&s, &all, err) != 0) {
@@ -173,19 +188,29 @@ static enum run_outcome imap_print_folders(const struct config *cfg,
 		return RUN_FAILED;
 	}
 	struct strlist names = {0}, raws = {0};
-	folders_to_read(c, &all, &names, &raws);
+	folders_to_read(&s, c, &all, &names, &raws);
 	const struct imap_folder *junk = imap_find_junk(&all);
 	for (size_t i = 0; i < all.len; i++) {
 		const struct imap_folder *f = &all.items[i];
 		fprintf(out, "%s %s%s%s\n", strlist_contains(&raws, f->raw) ? "*" : " ", f->name,
 			f == junk ? "  (junk)" : "", f->noselect ? "  (not selectable)" : "");
 	}
-	fprintf(out, "(%zu folders; * = read by %s)\n", all.len, src->name);
+	fprintf(out, "(%zu folders; * = read by %s", all.len, src->name);
+	if (*s.ns_prefix)
+		fprintf(out, "; personal namespace \"%s\", separator \"%c\": folders and move_to are put under it",
+			s.ns_prefix, s.ns_delim ? s.ns_delim : '?');
+	fprintf(out, ")\n");
 	strlist_free(&names);
 	strlist_free(&raws);
 	imap_folders_free(&all);
 	imap_session_close(&s);
 	return RUN_OK;
+}
+
+static const struct oauth_conf *imap_oauth(const struct source_conf *src)
+{
+	const struct imap_conf *c = src->typed;
+	return c->oauth.client_id ? &c->oauth : NULL;
 }
 
 static const char *const imap_times[] = {"05:00", "12:00", "14:00", NULL};
@@ -198,5 +223,6 @@ const struct source_type source_type_imap = {
 	.default_accept = "pdf",
 	.default_times = imap_times,
 	.run = imap_run,
+	.oauth = imap_oauth,
 	.folders = imap_print_folders,
 };

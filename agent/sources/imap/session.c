@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/oauth.h"
 #include "core/secret.h"
 #include "core/tlsverify.h"
 #include "formats/utf7.h"
@@ -95,7 +96,7 @@ static int do_connect(struct imap_session *s, struct gerr *err)
 	return 0;
 }
 
-static int login(struct imap_session *s, enum run_outcome *outcome, struct gerr *err)
+static int login_password(struct imap_session *s, enum run_outcome *outcome, struct gerr *err)
 {
 	char *password = NULL;
 	if (secret_resolve(&s->conf->password, &password, err) != 0) {
@@ -109,19 +110,104 @@ static int login(struct imap_session *s, enum run_outcome *outcome, struct gerr 
 			*outcome = RUN_NEEDS_PERSON;
 		return imap_fail(s, r, err, "login rejected (check user and password)");
 	}
+	return 0;
+}
+
+/* AUTHENTICATE XOAUTH2 with the kept access token; when the server refuses it (expired,
+ * revoked), once more with a new one from the token endpoint. */
+static int login_oauth(struct imap_session *s, const char *state_dir, const char *name,
+		       enum run_outcome *outcome, struct gerr *err)
+{
+	struct oauth_client oc;
+	struct oauth_owned own;
+	char *store = path_join(state_dir, OAUTH_TOKEN_FILE);
+	char *fix = xasprintf("goniec oauth %s", name);
+	int rc = oauth_client_from_conf(&s->conf->oauth, OAUTH_IMAP, store, fix, &oc, &own, err);
+	int r = MAILIMAP_NO_ERROR;
+
+	for (int attempt = 0; rc == 0 && attempt < 2; attempt++) {
+		char *token = NULL;
+		if (oauth_access_token(&oc, attempt > 0, &token, NULL, err) < 0) {
+			rc = -1;
+			break;
+		}
+		r = mailimap_oauth2_authenticate(s->imap, s->conf->user, token);
+		free_secret(token);
+		if (r == MAILIMAP_NO_ERROR || imap_error_is_fatal(r))
+			break;
+	}
+	if (rc < 0) {
+		*outcome = err->kind == GERR_NEEDS_PERSON ? RUN_NEEDS_PERSON : RUN_FAILED;
+		gerr_prefix(err, "%s", s->label);
+	} else if (r != MAILIMAP_NO_ERROR) {
+		rc = imap_fail(s, r, err, "the server refused the OAuth sign-in");
+		if (!imap_error_is_fatal(r)) {
+			char *said = xstrdup(err->msg);
+			*outcome = RUN_NEEDS_PERSON;
+			gerr_setk(err, GERR_NEEDS_PERSON, "%s; a new token was refused too: check that %s may use IMAP (%s), or sign in again with `%s`",
+				  said, s->conf->user,
+				  oc.app ? "the IMAP.AccessAsApp permission and the Exchange service principal's mailbox permission"
+					 : "IMAP on for the mailbox, and a scope allowing it",
+				  fix);
+			free(said);
+		}
+	}
+	oauth_owned_free(&own);
+	free(store);
+	free(fix);
+	return rc;
+}
+
+/* The personal namespace: its first entry's prefix and delimiter (RFC 2342 5). */
+static int read_namespace(struct imap_session *s, struct gerr *err)
+{
+	struct mailimap_namespace_data *ns = NULL;
+	s->ns_prefix = xstrdup("");
+	if (!mailimap_has_namespace(s->imap))
+		return 0;
+	int r = mailimap_namespace(s->imap, &ns);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_error_is_fatal(r) ? imap_fail(s, r, err, "NAMESPACE failed") : 0;
+	clist *personal = ns && ns->ns_personal ? ns->ns_personal->ns_data_list : NULL;
+	const struct mailimap_namespace_info *first =
+		personal && clist_begin(personal) ? clist_content(clist_begin(personal)) : NULL;
+	if (first && first->ns_prefix) {
+		free(s->ns_prefix);
+		s->ns_prefix = xstrdup(first->ns_prefix);
+		s->ns_delim = first->ns_delimiter;
+	}
+	mailimap_namespace_data_free(ns);
+	return 0;
+}
+
+char *imap_in_namespace(const struct imap_session *s, const char *raw)
+{
+	const char *prefix = s->ns_prefix ? s->ns_prefix : "";
+	if (!*prefix || !strcasecmp(raw, "INBOX") || !strncasecmp(raw, prefix, strlen(prefix)))
+		return xstrdup(raw);
+	return xasprintf("%s%s", prefix, raw);
+}
+
+static int login(struct imap_session *s, const char *state_dir, const char *name,
+		 enum run_outcome *outcome, struct gerr *err)
+{
+	int rc = s->conf->oauth.client_id ? login_oauth(s, state_dir, name, outcome, err)
+					  : login_password(s, outcome, err);
+	if (rc != 0)
+		return rc;
 	/* Capabilities change at login (and some servers announce less before it). */
 	struct mailimap_capability_data *cap = NULL;
-	r = mailimap_capability(s->imap, &cap);
+	int r = mailimap_capability(s->imap, &cap);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(s, r, err, "CAPABILITY failed");
 	mailimap_capability_data_free(cap);
 	s->has_move = mailimap_has_extension(s->imap, "MOVE");
 	s->has_uidplus = mailimap_has_extension(s->imap, "UIDPLUS");
-	return 0;
+	return read_namespace(s, err);
 }
 
-int imap_session_open(struct imap_session *s, const struct imap_conf *c,
-		      enum run_outcome *outcome, struct gerr *err)
+int imap_session_open(struct imap_session *s, const struct imap_conf *c, const char *state_dir,
+		      const char *name, enum run_outcome *outcome, struct gerr *err)
 {
 	memset(s, 0, sizeof *s);
 	s->conf = c;
@@ -130,12 +216,12 @@ int imap_session_open(struct imap_session *s, const struct imap_conf *c,
 	s->imap = mailimap_new(0, NULL);
 	mailimap_set_timeout(s->imap, (time_t)c->io_timeout);
 	*outcome = RUN_FAILED;
-	if (do_connect(s, err) != 0 || login(s, outcome, err) != 0) {
+	if (do_connect(s, err) != 0 || login(s, state_dir, name, outcome, err) != 0) {
 		imap_session_close(s);
 		return -1;
 	}
-	log_debug("%s: logged in (MOVE %s, UIDPLUS %s)", s->label, s->has_move ? "yes" : "no",
-		  s->has_uidplus ? "yes" : "no");
+	log_debug("%s: logged in (MOVE %s, UIDPLUS %s, personal namespace \"%s\")", s->label,
+		  s->has_move ? "yes" : "no", s->has_uidplus ? "yes" : "no", s->ns_prefix);
 	return 0;
 }
 
@@ -152,6 +238,7 @@ void imap_session_close(struct imap_session *s)
 		mailimap_free(s->imap);
 	}
 	free(s->label);
+	free(s->ns_prefix);
 	memset(s, 0, sizeof *s);
 }
 

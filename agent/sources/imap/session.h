@@ -2,8 +2,11 @@
  *
  * imap_session_open() connects as configured (tls: ssl | starttls | none), verifies the
  * certificate chain and host name after the TLS handshake (fail closed; STARTTLS never
- * falls back to plain text), logs in and learns the capabilities that matter (MOVE,
- * UIDPLUS). Folder names cross this boundary in two forms: `raw` as the server spells
+ * falls back to plain text), logs in (LOGIN with the password, or AUTHENTICATE XOAUTH2
+ * with an access token from core/oauth.h, asked for anew once when the server refuses
+ * the kept one) and learns the capabilities that matter (MOVE,
+ * UIDPLUS) and the personal namespace (RFC 2342: Courier-style servers keep every
+ * folder under "INBOX."). Folder names cross this boundary in two forms: `raw` as the server spells
  * it (modified UTF-7) and `name` in UTF-8 for people.
  *
  * Ownership: the session owns its libetpan handle; close with imap_session_close().
@@ -20,6 +23,7 @@
 #include <libetpan/libetpan.h>
 
 #include "core/confschema.h"
+#include "core/oauth.h"
 #include "sources/source.h"
 
 enum imap_tls { IMAP_TLS_SSL, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };
@@ -29,7 +33,8 @@ struct imap_conf {
 	long port;                 /* 0: 993 for ssl, 143 otherwise */
 	int tls;                   /* enum imap_tls */
 	char *user;
-	struct secret password;
+	struct secret password;     /* or oauth: */
+	struct oauth_conf oauth;   /* XOAUTH2 sign-in; given when oauth.client_id is set */
 	char *ca_file;
 	struct strlist folders;    /* UTF-8 names; empty: INBOX and the junk folder */
 	struct strlist senders;    /* '*' patterns on the From address */
@@ -42,12 +47,21 @@ struct imap_session {
 	const struct imap_conf *conf;
 	char *label;               /* "user@host:port" */
 	bool has_move, has_uidplus;
+	char *ns_prefix;           /* the personal namespace's prefix ("INBOX.", "INBOX/" or
+				    * ""), from NAMESPACE (RFC 2342) where the server has it */
+	char ns_delim;             /* its hierarchy delimiter (0: unknown) */
 	bool broken;               /* the stream failed: no LOGOUT, no further commands */
 };
 
-int imap_session_open(struct imap_session *s, const struct imap_conf *c,
-		      enum run_outcome *outcome, struct gerr *err);
+/* state_dir holds the source's OAuth token file; name is the source's (for the command
+ * that signs in again). */
+int imap_session_open(struct imap_session *s, const struct imap_conf *c, const char *state_dir,
+		      const char *name, enum run_outcome *outcome, struct gerr *err);
 void imap_session_close(struct imap_session *s);
+
+/* A folder name (raw) as the server wants it: under the personal namespace's prefix when
+ * it is not there yet (INBOX stays INBOX). Owned by the caller. */
+char *imap_in_namespace(const struct imap_session *s, const char *raw);
 
 /* Describe a failed libetpan call: "<what>: <server response or error>". Returns -1. */
 int imap_fail(struct imap_session *s, int code, struct gerr *err, const char *what);
