@@ -25,7 +25,11 @@ static const struct command commands[] = {
 	 "\n"
 	 "  --no-wait  through the daemon: return once it accepted the request\n"
 	 "  --here     run in this process even when the daemon runs\n"
-	 "  --json     print the outcomes as one JSON array (with --no-wait: the names)\n"},
+	 "  --json     print the outcomes as one JSON array (with --no-wait: the names)\n"
+	 "  --trace DIR  run here and record every request and answer of portal sources in\n"
+	 "             DIR (trace.json; passwords, tokens, cookies and codes masked) for\n"
+	 "             whoever maintains the recipe; the traced run logs in afresh and\n"
+	 "             downloads every document again (filing still skips what it has)\n"},
 	{"consent", cmd_consent, "NAME", "admin-consent link and access check of a graph source",
 	 "Prints the link a tenant administrator opens to grant the app registration of a\n"
 	 "Microsoft 365 (graph) source its consent, then signs in and opens the mailbox to\n"
@@ -108,6 +112,17 @@ static const struct command commands[] = {
 	 "                               to (or the code alone); prints the accounts found\n"
 	 "  goniec bank accounts NAME    the accounts of the consent, and which are taken\n"
 	 "Exit 0 when done, 1 on a failure, 3 when a person must act first.\n"},
+	{"providers", cmd_providers, "[--json]", "list the portal recipes and what each can do",
+	 "Prints every provider recipe (conf.d/providers, then the shipped ones): its portal,\n"
+	 "how it logs in, whether it finds consumption points, asks for a one-time code and\n"
+	 "pages through lists, which public clients or documents it follows and when it was\n"
+	 "last checked; then the portals with no recipe and why. See docs/portal.md.\n"},
+	{"recipe", cmd_recipe, "test FILE --trace DIR", "run a recipe against a recorded trace",
+	 "Replays the trace in DIR (from `goniec fetch NAME --trace DIR`) against the recipe\n"
+	 "FILE with no network: each request the recipe makes must be the next one of the\n"
+	 "trace. Prints the points and documents found. Exit 0 when the recipe works on the\n"
+	 "trace, 1 when it fails (the message names the step), 2 when the recipe or the\n"
+	 "trace has errors.\n"},
 	{"payments", cmd_payments, "COMPANY | VERB ...",
 	 "what is paid: transactions left for a person, open invoices, decisions",
 	 "  goniec payments COMPANY      brings the ledger up to date (reads what is new in the\n"

@@ -267,6 +267,7 @@ static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool a
 int cmd_fetch(struct cli *cli, int argc, char **argv)
 {
 	bool wait = true, local = false;
+	const char *trace = NULL;
 	char **args = xcalloc((size_t)argc + 1, sizeof(char *));
 	int n = 0;
 	for (int i = 0; i < argc; i++) {
@@ -276,6 +277,8 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 			local = true;
 		else if (i > 0 && strcmp(argv[i], "--json") == 0 && !json_results)
 			json_results = json_array();
+		else if (i > 0 && strcmp(argv[i], "--trace") == 0 && i + 1 < argc)
+			trace = argv[++i];
 		else
 			args[n++] = argv[i];
 	}
@@ -291,6 +294,9 @@ int cmd_fetch(struct cli *cli, int argc, char **argv)
 	}
 	bool *chosen = xcalloc(cfg->nsources + 1, sizeof *chosen);
 	rc = select_sources(cfg, n, args, chosen) != 0 ? EXIT_USAGE : -1;
+	source_run_set_trace(trace);
+	if (trace)
+		local = true; /* the trace is written by the run itself */
 	if (rc == -1 && !local)
 		rc = fetch_via_daemon(cfg, chosen, n <= 1, wait);
 	if (rc == -1)

@@ -69,6 +69,8 @@ int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_points(struct cli *cli, int argc, char **argv);
 int cmd_otp(struct cli *cli, int argc, char **argv);
 int cmd_bank(struct cli *cli, int argc, char **argv);
+int cmd_providers(struct cli *cli, int argc, char **argv);
+int cmd_recipe(struct cli *cli, int argc, char **argv);
 int cmd_payments(struct cli *cli, int argc, char **argv);
 int cmd_ledger(struct cli *cli, int argc, char **argv);
 

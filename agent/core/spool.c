@@ -298,13 +298,14 @@ static char *publish_document(struct spool_doc *doc, const char *base, struct ge
 	for (unsigned n = 1; n < 10000; n++) {
 		char *name = n == 1 ? xstrdup(base) : name_with_suffix(base, n);
 		char *path = xasprintf("%s/%s", doc->dir, name);
-		if (!name_taken(doc->dir, name) && rename_noreplace(doc->tmp_path, path) == 0) {
+		bool taken = name_taken(doc->dir, name);
+		if (!taken && rename_noreplace(doc->tmp_path, path) == 0) {
 			free(path);
 			free(doc->tmp_path);
 			doc->tmp_path = NULL;
 			return name;
 		}
-		int e = errno;
+		int e = taken ? EEXIST : errno; /* errno is stale when the name was taken */
 		free(path);
 		free(name);
 		if (e != EEXIST && e != 0) {

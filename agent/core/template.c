@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/base64.h"
 #include "core/sidecar.h"
 
 struct part {
@@ -41,6 +42,18 @@ static bool valid_path(const char *p)
 	return true;
 }
 
+/* The escaping filters a placeholder may name instead of a date format. */
+enum filter { F_URL, F_JSON, F_BASE64, F_BASE64URL };
+static const char *const filter_names[] = {"url", "json", "base64", "base64url", NULL};
+
+static int value_filter(const char *fmt)
+{
+	for (int i = 0; filter_names[i]; i++)
+		if (strcmp(fmt, filter_names[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* Parse "path[:format][|default]" (the text between braces). */
 static int parse_field(struct tmpl *t, const char *s, size_t n, size_t at, struct gerr *err)
 {
@@ -57,7 +70,7 @@ static int parse_field(struct tmpl *t, const char *s, size_t n, size_t at, struc
 		fmt = xstrdup(colon + 1);
 	}
 	bool date = fmt && strchr(fmt, '%');
-	if (!valid_path(spec) || (fmt && !*fmt) || (fmt && !date && strcmp(fmt, "url") != 0)) {
+	if (!valid_path(spec) || (fmt && !*fmt) || (fmt && !date && value_filter(fmt) < 0)) {
 		gerr_set(err, "column %zu: bad placeholder {%.*s}", at + 1, (int)(n > 60 ? 60 : n), s);
 		free(spec);
 		free(dflt);
@@ -260,6 +273,32 @@ static void url_encode(struct buf *b, const char *s)
 	}
 }
 
+/* A value escaped for where it goes: a URL, the inside of a JSON string, Base64. */
+static void put_filtered(struct buf *out, const char *v, enum filter f)
+{
+	char *enc = NULL;
+	switch (f) {
+	case F_URL:
+		url_encode(out, v);
+		return;
+	case F_JSON: {
+		json_t *js = json_string(v);
+		enc = js ? json_dumps(js, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		json_decref(js);
+		if (enc) /* without its quotes */
+			buf_append(out, enc + 1, strlen(enc) - 2);
+		free_secret(enc);
+		return;
+	}
+	case F_BASE64:
+	case F_BASE64URL:
+		enc = f == F_BASE64 ? b64_encode(v, strlen(v)) : b64url_encode(v, strlen(v));
+		buf_puts(out, enc);
+		free_secret(enc);
+		return;
+	}
+}
+
 static void put_value(struct buf *out, const char *v, unsigned flags)
 {
 	if (flags & TMPL_RAW) {
@@ -292,8 +331,8 @@ char *tmpl_render_with(const struct tmpl *t, tmpl_lookup lookup, void *ctx, unsi
 		const char *v = lookup(ctx, p->text, scratch);
 		char datebuf[256];
 		struct tm tm;
-		bool url = p->format && strcmp(p->format, "url") == 0;
-		if (v && p->format && !url) {
+		int filter = p->format ? value_filter(p->format) : -1;
+		if (v && p->format && filter < 0) {
 			if (parse_date(v, &tm) && format_date(datebuf, sizeof(datebuf), p->format, &tm) > 0)
 				v = datebuf;
 			else
@@ -303,8 +342,8 @@ char *tmpl_render_with(const struct tmpl *t, tmpl_lookup lookup, void *ctx, unsi
 			v = p->dflt;
 		if (!v && !*missing)
 			*missing = p->text;
-		if (v && url)
-			url_encode(&out, v);
+		if (v && filter >= 0)
+			put_filtered(&out, v, (enum filter)filter);
 		else if (v)
 			put_value(&out, v, flags);
 	}

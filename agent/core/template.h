@@ -8,7 +8,10 @@
  *     {path:FORMAT}       FORMAT with a '%': a date value ("2026-11-02",
  *                         "2026-11-21T05:00:03+01:00") formatted with strftime(3), e.g.
  *                         {invoice.issue_date:%Y-%m}; FORMAT `url`: the value
- *                         percent-encoded for a URL, e.g. {point.id:url}
+ *                         percent-encoded for a URL, e.g. {point.id:url}; `json`:
+ *                         escaped for the inside of a JSON string ("{password:json}");
+ *                         `base64` / `base64url`: the value's bytes in Base64 (with
+ *                         padding) / base64url (without)
  *     {path|DEFAULT}      DEFAULT (literal text) when the value is empty or missing
  *     {path:FORMAT|DEFAULT}
  * "{{" and "}}" stand for literal braces. A value that is not a date where a date FORMAT

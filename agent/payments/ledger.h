@@ -105,7 +105,8 @@ struct ledger_run {
 	unsigned long changed;       /* transactions whose matches or state changed */
 	unsigned long matched, person, unmatched;   /* of the changed ones, now */
 	int64_t generation;          /* the company's run number, when something changed */
-	double seconds;
+	double seconds;              /* wall clock */
+	double cpu_seconds;          /* of this process (clock()) */
 };
 
 /* Decide what new data can affect (full: everything) for one company. When something

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/fault.h"
 #include "core/log.h"
@@ -403,6 +404,7 @@ int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, s
 {
 	memset(run, 0, sizeof(*run));
 	int64_t t0 = now_ms();
+	clock_t c0 = clock();
 	if (ldb_begin(lg, err) < 0)
 		return -1;
 	int rc = run_sql(lg, "INSERT OR IGNORE INTO companies(id) VALUES (?1)", c->id, err);
@@ -441,6 +443,7 @@ int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, s
 	pm_result_free(&r, l.scope.ntxns);
 	loaded_free(&l);
 	run->seconds = (double)(now_ms() - t0) / 1000.0;
+	run->cpu_seconds = (double)(clock() - c0) / CLOCKS_PER_SEC;
 	return rc;
 }
 

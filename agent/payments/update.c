@@ -150,8 +150,8 @@ static int match_company(const struct config *cfg, struct ledger *lg, const char
 	u->unmatched += run.unmatched;
 	if (run.changed)
 		log_info("payments %s: %lu changed (%lu matched, %lu for a person, %lu unmatched) of %lu "
-			 "transactions looked at, %.3f s", id, run.changed, run.matched, run.person, run.unmatched,
-			 run.scope_txns, run.seconds);
+			 "transactions looked at, %.3f s (%.3f s CPU)", id, run.changed, run.matched, run.person,
+			 run.unmatched, run.scope_txns, run.seconds, run.cpu_seconds);
 	return 0;
 }
 

@@ -111,6 +111,7 @@ out:
 }
 
 static void (*run_progress)(const struct source_run *run);
+static const char *run_trace_dir;
 static volatile sig_atomic_t stop_requested;
 
 void source_run_request_stop(void) { stop_requested = 1; }
@@ -146,10 +147,16 @@ void source_run_set_progress(void (*fn)(const struct source_run *run))
 	run_progress = fn;
 }
 
+void source_run_set_trace(const char *dir)
+{
+	run_trace_dir = dir;
+}
+
 enum run_outcome source_run_once(const struct config *cfg, const struct source_conf *src,
 				 struct run_stats *stats, struct gerr *err)
 {
-	struct source_run run = {.cfg = cfg, .src = src, .progress = run_progress};
+	struct source_run run = {.cfg = cfg, .src = src, .progress = run_progress,
+				 .trace_dir = run_trace_dir};
 	struct spool spool = {0};
 	run.state_dir = xasprintf("%s/sources/%s", cfg->agent.state_dir, src->name);
 	enum run_outcome outcome = RUN_FAILED;

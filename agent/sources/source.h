@@ -75,6 +75,9 @@ struct source_run {
 	struct gerr held;          /* the first held message and why (source_run_hold) */
 	/* Called after each document or step when a terminal shows progress; may be NULL. */
 	void (*progress)(const struct source_run *run);
+	/* `goniec fetch NAME --trace DIR`: where to record every request and answer of the
+	 * run, secrets masked (types that talk HTTP to a portal: portal), or NULL. */
+	const char *trace_dir;
 };
 
 struct source_type {
@@ -126,6 +129,14 @@ struct source_type {
 	 * consent's expiry, each account's balance and last transaction), from the files in
 	 * the state directory; a new reference, or NULL. May be NULL. */
 	json_t *(*details)(const char *state_dir, const struct source_conf *src);
+	/* `goniec providers [--json]`: the catalogue of what the type can drive (portal: the
+	 * recipes, what each can do, what it follows, and the portals without one). Returns
+	 * the exit status. */
+	int (*catalogue)(const char *confdir, bool json, FILE *out);
+	/* `goniec recipe test FILE --trace DIR`: run a recipe against a recorded trace, with
+	 * no network; prints what it found. Returns the exit status (0 worked, 1 failed,
+	 * 2 the recipe or the trace has errors). */
+	int (*recipe_test)(const char *recipe, const char *trace_dir, FILE *out);
 };
 
 /* Report an error of the run: logged as "<source>: <message>", and kept in run->err by
@@ -152,6 +163,8 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 				 struct run_stats *stats, struct gerr *err);
 /* The progress callback source_run_once() gives its runs (NULL: none; the default). */
 void source_run_set_progress(void (*fn)(const struct source_run *run));
+/* The trace directory source_run_once() gives its runs (NULL: none; the default). */
+void source_run_set_trace(const char *dir);
 /* Ask the run in progress to end at its next safe point: what it filed is made durable,
  * the rest is left for the next run. Async-signal-safe (a worker calls it on SIGTERM). */
 void source_run_request_stop(void);

@@ -8,6 +8,7 @@
 
 make_test_ca
 FIX=$SRC_DIR/tests/fixtures/portal_server.py
+export GONIEC_INVOICE_RULES_DIR=$SRC_DIR/conf.d/invoices  # the shipped invoice field rules
 PROVIDERS=$SRC_DIR/conf.d/providers
 
 # start_portal FLAVOUR [ARGS...] — sets PORT; the server is stopped at exit.
@@ -59,7 +60,9 @@ EOF
 printf 'tajne-haslo\n' >"$T/password"
 chmod 600 "$T/password"
 run() { "$GONIEC" -c "$CONF" "$@" >"$T/out" 2>&1; RC=$?; }
-has() { grep -q -- "$1" "$T/out"; }
+# has TEXT — the last command's output has TEXT (else its last lines are shown, for the log)
+has() { grep -q -- "$1" "$T/out" || { tail -5 "$T/out" | sed 's/^/    | /'; return 1; }; }
+not_in() { ! grep -q -- "$1" "$2"; }
 sidecar_of() { grep -l "\"number\": \"$1\"" $(find "$SPOOL" -name '*.meta.json') | head -1; }
 jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval('d'+sys.argv[2]))" "$@"; }
 
@@ -80,6 +83,13 @@ check_eq "html: sidecar has the point" 590243000000000001 "$(jget "$sc" "['point
 check_eq "html: amount in Polish notation is read" 1000.00 "$(jget "$sc" "['invoice']['gross']")"
 check_eq "html: issue date dd.mm.yyyy becomes ISO" 2026-12-02 "$(jget "$sc" "['invoice']['issue_date']")"
 check_eq "html: period is read" 2026-12-01 "$(jget "$sc" "['invoice']['period']['from']")"
+check_eq "html: the PDF is read too: the seller's NIP printed on it is in the sidecar" \
+	5260250274 "$(jget "$sc" "['invoice']['seller']['nip']")"
+check_eq "html: ... while the list page's fields are marked as the portal's" portal \
+	"$(jget "$sc" "['invoice']['found']['number']['by']")"
+check_eq "html: ... and the PDF's due date agrees with the portal's" 2026-12-16 \
+	"$(jget "$sc" "['invoice']['due_date']")"
+check "html: no filed PDF has an invoice error" python3 -c "import glob,json,sys; sys.exit(any('error' in json.load(open(p)).get('invoice', {}) for p in glob.glob(sys.argv[1] + '/**/*.meta.json', recursive=True)))" "$SPOOL"
 sc2=$(sidecar_of "FV/2026/12/002/1")
 check_eq "html: documents of an unmapped point are marked" True "$(jget "$sc2" "['unmapped']")"
 check_eq "html: ... and have no property" None "$(jget "$sc2" "['property']")"
@@ -129,8 +139,8 @@ check "html: two 500s are retried and the run succeeds" test $RC -eq 0
 ctl '{"layout": "changed"}'
 run fetch
 check "changed layout: the run fails" test $RC -eq 1
-check "changed layout: says site changed, the step and what was expected" \
-	has "site changed: invoices of the point (.*demo-html.yaml:[0-9]*): expected xpath '//table\[@id='invoices'\]'"
+check "changed layout: says the site changed, the step and what it found nothing at" \
+	has "the site changed (provider demo-html): step 'invoices of the point' (.*demo-html.yaml:[0-9]*) found nothing at xpath '//table\[@id='invoices'\]'"
 ctl '{"layout": "normal"}'
 
 ctl '{"fail500": 100}'
@@ -230,24 +240,92 @@ check "api: goniec otp asks for the code on the terminal" has "one-time code sen
 check "api: ... and completes the run" has "ok — 0 filed, 16 already had"
 stop_portal
 
-# ---- recipes of real providers on fixtures of their documented structure -------------------
-for p in enea:enea pge:pge e-kartoteka:ekartoteka; do
-	recipe=${p%%:*} flavour=${p##*:}
-	start_portal "$flavour" --points 2 --invoices 3
+# ---- recipes of real providers, on fixtures built from their public clients ---------------
+# provider:flavour:invoices listed:filed PDFs:a point seen
+for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
+	e-kartoteka:ekartoteka:10:0:590243000000000002 energa:energa:20:20:590243000000000002 \
+	pgnig:pgnig:20:0:590243000000000002; do
+	IFS=: read -r recipe flavour listed filed point <<<"$spec"
+	start_portal "$flavour" --points 2 --invoices 10
 	conf "real-$recipe" "$recipe"
 	run fetch
-	check "$recipe: the recipe files every invoice of the fixture" has "ok — 6 filed"
-	check "$recipe: the recipe says it was not tried on the live site" \
+	check "$recipe: login and fetch work on the fixture" has "ebok: ok — $filed filed"
+	if [ "$filed" = 0 ]; then
+		check "$recipe: every invoice of every page is listed, and the run says it cannot download them" \
+			has "$listed invoice(s) listed but not downloaded"
+	else
+		sc=$(grep -l '"provider": "'"$recipe"'"' $(find "$SPOOL" -name '*.meta.json') | head -1)
+		check "$recipe: a filed invoice has its number and gross amount" \
+			python3 -c "import json,sys; d=json.load(open('$sc')); sys.exit(0 if d['invoice']['number'].startswith('FV/') and d['invoice']['gross'] else 1)"
+	fi
+	check "$recipe: the recipe says it was not tried against the live site" \
 		grep -q "NOT TRIED AGAINST THE LIVE SITE" "$PROVIDERS/$recipe.yaml"
-	sc=$(sidecar_of "FV/2026/12/002/1")
-	check_eq "$recipe: the point of each invoice is recorded" 590243000000000002 "$(jget "$sc" "['point']")"
+	check "$recipe: the recipe says which public client it follows" grep -q "^follows:" "$PROVIDERS/$recipe.yaml"
+	if [ "$point" != - ]; then
+		run points ebok
+		check "$recipe: its points are found ($point)" grep -q "^$point" "$T/out"
+	fi
+	run fetch
+	check_eq "$recipe: a second run reuses the session" 1 "$(stat_of logins)"
+	ctl '{"expire": true}'
+	run fetch
+	check "$recipe: an expired session means logging in again, and the run works" test $RC -eq 0
+	check_eq "$recipe: ... with a second login" 2 "$(stat_of logins)"
+	ctl '{"layout": "changed"}'
+	run fetch
+	check "$recipe: a changed site fails the run (exit 1)" test $RC -eq 1
+	check "$recipe: ... saying the site changed, the provider, the step and where" \
+		has "failed .*the site changed (provider $recipe): step '.*' (.*$recipe.yaml:[0-9]*).* found nothing at"
+	ctl '{"layout": "normal"}'
+	if [ "$recipe" = enea ] || [ "$recipe" = energa ]; then
+		rm -rf "$T/trace-$recipe"
+		run fetch ebok --trace "$T/trace-$recipe"
+		check "$recipe: fetch --trace records the run" test -s "$T/trace-$recipe/trace.json"
+		check "$recipe: ... with the password masked" not_in "tajne-haslo" "$T/trace-$recipe/trace.json"
+		check "$recipe: ... and the session cookie masked" not_in "SID=[0-9a-f]" "$T/trace-$recipe/trace.json"
+		check "$recipe: ... private" test "$(stat -c %a "$T/trace-$recipe/trace.json")" = 600
+		stop_portal
+		"$GONIEC" recipe test "$PROVIDERS/$recipe.yaml" --trace "$T/trace-$recipe" >"$T/out" 2>&1
+		check "$recipe: the trace replays offline against the recipe" has "^ok: .*20 downloaded as PDFs"
+		sed 's/invoice-row/invoice-line/; s/invoiceNumber/number/' "$PROVIDERS/$recipe.yaml" >"$T/changed-$recipe.yaml"
+		"$GONIEC" recipe test "$T/changed-$recipe.yaml" --trace "$T/trace-$recipe" >"$T/out" 2>&1
+		check "$recipe: a recipe that no longer fits the trace fails, naming the step" \
+			has "^failed: site_changed: step '.*' (.*changed-$recipe.yaml:[0-9]*).* found nothing at"
+	else
+		stop_portal
+	fi
+	start_portal "$flavour" --points 2 --invoices 10
 	printf 'zle\n' >"$T/password"
 	conf "real-$recipe-badpw" "$recipe"
 	run fetch
-	check_eq "$recipe: a wrong password is bad credentials" 3 "$RC"
+	check_eq "$recipe: a wrong password is bad credentials (exit 3)" 3 "$RC"
+	check "$recipe: ... saying so" has "bad credentials"
 	printf 'tajne-haslo\n' >"$T/password"
 	stop_portal
 done
+
+# ---- hostile answers ------------------------------------------------------------------------
+start_portal html
+conf hostile hostile '    retries: 0'
+cat >"$CONF/providers/hostile.yaml" <<'EOF'
+title: hostile answers
+base_url: https://127.0.0.1:1
+login: []
+fetch:
+  - request: "/_hostile/{login}"
+EOF
+sed -i 's/login: jan@example.pl/login: loop/' "$CONF/acme.yaml"
+start=$SECONDS
+run fetch
+check "endless redirects: the run stops (exit 1)" test $RC -eq 1
+check "endless redirects: ... saying so" has "unavailable: .*redirect"
+sed -i 's/login: loop/login: huge/' "$CONF/acme.yaml"
+/usr/bin/time -f %M -o "$T/rss" "$GONIEC" -c "$CONF" fetch >"$T/out" 2>&1
+check "a 1 GB page: the run stops at the page limit" has "larger than 33554432 bytes"
+check "a 1 GB page: ... without holding it (peak memory under 200 MB: $(tail -1 "$T/rss") kB)" \
+	test "$(tail -1 "$T/rss")" -lt 200000
+check "hostile answers end within seconds" test $((SECONDS - start)) -lt 60
+stop_portal
 
 # ---- goniec check on bad recipes ------------------------------------------------------------
 conf badrecipe broken

@@ -9,7 +9,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/base64.h"
 #include "core/log.h"
+#include "sources/portal/pkce.h"
 
 int engine_init(struct engine *e, const struct recipe *r, const struct http_opts *o,
 		const struct engine_hooks *hooks, const char *tmp_dir, struct gerr *err)
@@ -47,8 +49,19 @@ static enum portal_error fail(struct engine *e, const struct step *s, enum porta
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	gerr_set(&e->err, "%s (%s:%d): %s", s->name, s->pos.file, s->pos.line, msg);
+	gerr_set(&e->err, "step '%s' (%s:%d): %s", s->name, s->pos.file, s->pos.line, msg);
 	return pe;
+}
+
+/* The site changed: a step found nothing where its recipe expects something. */
+static enum portal_error nothing_at(struct engine *e, const struct step *s, const char *what,
+				    const char *detail)
+{
+	char *u = http_url_for_message(e->resp.url ? e->resp.url : "(no page)");
+	gerr_set(&e->err, "step '%s' (%s:%d) found nothing at %s on %s%s%s", s->name, s->pos.file,
+		 s->pos.line, what, u, detail && *detail ? ": " : "", detail ? detail : "");
+	free(u);
+	return PE_SITE_CHANGED;
 }
 
 static struct ex_ctx page_ctx(struct engine *e)
@@ -78,9 +91,21 @@ static int rx_eval(struct engine *e, const struct ex_ctx *ctx, const struct rx *
 	if (x->is_template) {
 		if (vars_expand(x->expr, &e->vars, &v, err) < 0)
 			return -1;
-	} else if (x->kind == EX_HEADER || x->kind == EX_COOKIE) {
-		const char *h = x->kind == EX_HEADER ? http_header(&e->resp, x->expr) : NULL;
-		v = x->kind == EX_HEADER ? (h ? xstrdup(h) : NULL) : http_cookie(&e->http, x->expr);
+	} else if (x->kind == EX_HEADER) {
+		const char *h = http_header(&e->resp, x->expr);
+		v = h ? xstrdup(h) : NULL;
+	} else if (x->kind == EX_COOKIE) {
+		v = http_cookie(&e->http, x->expr);
+	} else if (x->kind == EX_URL_PARAM) {
+		v = e->resp.url ? ex_url_param(e->resp.url, x->expr) : NULL;
+	} else if (x->kind == EX_JWT) {
+		char *tok;
+		if (vars_expand(x->expr, &e->vars, &tok, err) < 0)
+			return -1;
+		int rc = ex_jwt_claim(tok, x->claim, &v, err);
+		free_secret(tok);
+		if (rc < 0 && !x->optional && !x->dflt)
+			return -1;
 	} else {
 		if (ex_values(ctx, x->kind, x->expr, x->group, &vals, err) < 0)
 			return -1;
@@ -88,6 +113,11 @@ static int rx_eval(struct engine *e, const struct ex_ctx *ctx, const struct rx *
 			if (vals.items[i][0])
 				v = xstrdup(vals.items[i]);
 		strlist_free(&vals);
+	}
+	if (v && x->match) {
+		char *m = ex_regex_first(v, x->match, err);
+		free_secret(v);
+		v = m;
 	}
 	if (v && !*v) {
 		free(v);
@@ -97,8 +127,9 @@ static int rx_eval(struct engine *e, const struct ex_ctx *ctx, const struct rx *
 		if (x->dflt)
 			*out = xstrdup(x->dflt);
 		else if (!x->optional)
-			return gerr_set(err, "found nothing for %s '%s'",
-					x->is_template ? "template" : ex_kind_names[x->kind], x->expr);
+			return gerr_set(err, "found nothing at %s '%s'%s%s",
+					x->is_template ? "template" : ex_kind_names[x->kind], x->expr,
+					x->match ? " matching " : "", x->match ? x->match : "");
 		return 0;
 	}
 	if (x->type == RX_DATE) {
@@ -244,6 +275,43 @@ static void add_recipe_headers(struct engine *e, const char *url,
 	}
 }
 
+/* A request's JSON body: its string leaves rendered as templates, the rest as written. */
+static json_t *render_json(struct engine *e, const json_t *tmpl, struct gerr *err)
+{
+	const char *k;
+	json_t *m, *out;
+	size_t i;
+	if (json_is_string(tmpl)) {
+		char *v;
+		if (vars_expand(json_string_value(tmpl), &e->vars, &v, err) < 0)
+			return NULL;
+		out = json_string(v);
+		free_secret(v);
+		if (!out)
+			gerr_set(err, "a JSON value is not UTF-8 text");
+		return out;
+	}
+	if (!json_is_object(tmpl) && !json_is_array(tmpl))
+		return json_deep_copy(tmpl);
+	out = json_is_object(tmpl) ? json_object() : json_array();
+	json_object_foreach((json_t *)tmpl, k, m) {
+		json_t *r = render_json(e, m, err);
+		if (!r)
+			goto bad;
+		json_object_set_new(out, k, r);
+	}
+	json_array_foreach(tmpl, i, m) {
+		json_t *r = render_json(e, m, err);
+		if (!r)
+			goto bad;
+		json_array_append_new(out, r);
+	}
+	return out;
+bad:
+	json_decref(out);
+	return NULL;
+}
+
 /* Build a call from a request; `pairs` (key, value, ...) are form fields already made
  * (submit), or NULL. */
 static int build_call(struct engine *e, const struct request *rq, const char *url,
@@ -269,15 +337,11 @@ static int build_call(struct engine *e, const struct request *rq, const char *ur
 		if (expand_kv(e, &rq->form, &pairs, err) < 0)
 			goto out;
 		set_form_body(p, &pairs);
-	} else if (rq->json.len) {
-		json_t *o = json_object();
-		if (expand_kv(e, &rq->json, &pairs, err) < 0) {
-			json_decref(o);
+	} else if (rq->json) {
+		json_t *o = render_json(e, rq->json, err);
+		if (!o)
 			goto out;
-		}
-		for (size_t i = 0; i + 1 < pairs.len; i += 2)
-			json_object_set_new(o, pairs.items[i], json_string(pairs.items[i + 1]));
-		p->body = json_dumps(o, JSON_COMPACT);
+		p->body = json_dumps(o, JSON_COMPACT | JSON_ENCODE_ANY);
 		json_decref(o);
 		p->content_type = xstrdup("application/json");
 	} else if (rq->body) {
@@ -307,14 +371,86 @@ out:
 }
 
 static int send_parts(struct engine *e, const struct call_parts *p, int fd,
-		      struct http_response *resp, struct gerr *err)
+		      struct http_response *resp, bool follow, struct gerr *err)
 {
 	struct http_call c = {
 		.method = p->method, .url = p->url, .headers = &p->headers, .body = p->body,
 		.body_len = p->body ? strlen(p->body) : 0, .content_type = p->content_type,
+		.no_follow = !follow,
 	};
-	return http_send(&e->http, &c, fd, resp, err);
+	if (trace_replaying(e->trace)) {
+		e->http.requests++;
+		if (trace_replay(e->trace, &c, fd, resp, err) == 0)
+			return 0;
+		e->replay_mismatch = true;
+		return gerr_prefix(err, "replay");
+	}
+	if (http_send(&e->http, &c, fd, resp, err) < 0)
+		return -1;
+	if (e->trace && trace_record(e->trace, &c, resp, fd, err) < 0)
+		return gerr_prefix(err, "trace");
+	return 0;
 }
+
+/* A failed send: the portal did not answer (unavailable), or a replayed trace has another
+ * request there (the recipe and the trace disagree: what a changed site looks like). */
+static enum portal_error send_failed(struct engine *e, const struct step *s, struct gerr *err)
+{
+	return fail(e, s, e->replay_mismatch ? PE_SITE_CHANGED : PE_UNAVAILABLE, "%s",
+		    err->msg);
+}
+
+static bool is_redirect(long status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+#define MAX_HOPS 20
+
+/* Follow the redirects of r one at a time (GET) until a Location starts with `stop`: that
+ * address becomes r's URL, unfetched (an OAuth2 redirect_uri carrying the code in its
+ * query or fragment). */
+static enum portal_error follow_until(struct engine *e, const struct step *s,
+				      struct http_response *r, const char *stop)
+{
+	for (int hop = 0; is_redirect(r->status); hop++) {
+		const char *loc = http_header(r, "Location");
+		struct call_parts g = {0};
+		struct gerr err = {0};
+		if (loc && str_starts_with(loc, stop)) {
+			free(r->url);
+			r->url = xstrdup(loc);
+			return PE_NONE;
+		}
+		g.url = loc ? http_url_resolve(r->url, loc) : NULL;
+		if (!g.url)
+			return fail(e, s, PE_SITE_CHANGED, "got a redirect without a usable Location");
+		if (str_starts_with(g.url, stop)) {
+			free(r->url);
+			r->url = g.url;
+			return PE_NONE;
+		}
+		if (hop >= MAX_HOPS || (str_starts_with(r->url, "https:") &&
+					!str_starts_with(g.url, "https:"))) {
+			free(g.url);
+			if (hop >= MAX_HOPS)
+				return fail(e, s, PE_SITE_CHANGED, "followed %d redirects without "
+					    "reaching '%s'", MAX_HOPS, stop);
+			return fail(e, s, PE_SITE_CHANGED, "was redirected from https to plain http "
+				    "(refused) before '%s'", stop);
+		}
+		g.method = xstrdup("GET");
+		add_recipe_headers(e, g.url, &(struct kvlist){0}, &g.headers);
+		http_response_free(r);
+		int rc = send_parts(e, &g, -1, r, false, &err);
+		parts_free(&g);
+		if (rc < 0)
+			return send_failed(e, s, &err);
+	}
+	return PE_NONE; /* an answer instead (the login form again): fail_if and capture judge */
+}
+
+static enum portal_error auto_submit(struct engine *e, const struct step *s);
 
 static enum portal_error do_request(struct engine *e, const struct step *s,
 				    const struct request *rq, const char *url,
@@ -322,18 +458,25 @@ static enum portal_error do_request(struct engine *e, const struct step *s,
 {
 	struct call_parts p;
 	struct http_response r = {0};
-	struct gerr err;
+	struct gerr err = {0};
+	char *stop = NULL;
+	enum portal_error pe = PE_NONE;
 
-	if (build_call(e, rq, url, form_pairs, &p, &err) < 0)
-		return fail(e, s, PE_SITE_CHANGED, "%s", err.msg);
-	if (send_parts(e, &p, -1, &r, &err) < 0) {
-		parts_free(&p);
-		http_response_free(&r);
-		return fail(e, s, PE_UNAVAILABLE, "%s", err.msg);
-	}
+	if (build_call(e, rq, url, form_pairs, &p, &err) < 0 ||
+	    (rq->stop_at && vars_expand(rq->stop_at, &e->vars, &stop, &err) < 0))
+		pe = fail(e, s, PE_SITE_CHANGED, "%s", err.msg);
+	else if (send_parts(e, &p, -1, &r, stop == NULL, &err) < 0)
+		pe = send_failed(e, s, &err);
+	else if (stop)
+		pe = follow_until(e, s, &r, stop);
 	parts_free(&p);
-	set_page(e, &r);
-	return PE_NONE;
+	free(stop);
+	if (pe == PE_NONE)
+		set_page(e, &r);
+	http_response_free(&r);
+	if (pe == PE_NONE && rq->auto_submit)
+		pe = auto_submit(e, s);
+	return pe;
 }
 
 /* ---- forms ------------------------------------------------------------------------ */
@@ -415,13 +558,15 @@ static void pairs_put(struct strlist *pairs, const char *k, const char *v)
 	strlist_add(pairs, v);
 }
 
-static enum portal_error do_submit(struct engine *e, const struct step *s)
+/* Fill in the form at `fx` of the current page (its own values, overlaid with rq's
+ * fields) and send it to its action, or to rq's url. */
+static enum portal_error submit_form(struct engine *e, const struct step *s, const char *fx,
+				     const struct request *rq)
 {
 	struct ex_ctx pc = page_ctx(e);
 	struct ex_items forms = {0}, ctrls = {0};
 	struct strlist pairs = {0}, given = {0};
-	struct gerr err;
-	const char *fx = s->form_xpath ? s->form_xpath : "//form";
+	struct gerr err = {0};
 	char *action = NULL, *method = NULL, *url = NULL;
 	enum portal_error pe = PE_NONE;
 
@@ -443,7 +588,7 @@ static enum portal_error do_submit(struct engine *e, const struct step *s)
 		}
 		free(name);
 	}
-	if (expand_kv(e, &s->req.form, &given, &err) < 0) {
+	if (expand_kv(e, &rq->form, &given, &err) < 0) {
 		pe = fail(e, s, PE_SITE_CHANGED, "%s", err.msg);
 		goto out;
 	}
@@ -451,8 +596,8 @@ static enum portal_error do_submit(struct engine *e, const struct step *s)
 		pairs_put(&pairs, given.items[i], given.items[i + 1]);
 	action = prop(forms.items[0].node, "action");
 	method = prop(forms.items[0].node, "method");
-	if (s->req.url) {
-		if (make_url(e, s->req.url, &url, &err) < 0) {
+	if (rq->url) {
+		if (make_url(e, rq->url, &url, &err) < 0) {
 			pe = fail(e, s, PE_SITE_CHANGED, "%s", err.msg);
 			goto out;
 		}
@@ -468,11 +613,11 @@ static enum portal_error do_submit(struct engine *e, const struct step *s)
 			if (add_query(&url, pairs.items[i], pairs.items[i + 1], &err) < 0)
 				pe = fail(e, s, PE_SITE_CHANGED, "%s", err.msg);
 		if (pe == PE_NONE) {
-			struct request get = {.headers = s->req.headers};
+			struct request get = {.headers = rq->headers};
 			pe = do_request(e, s, &get, url, NULL);
 		}
 	} else {
-		pe = do_request(e, s, &s->req, url, &pairs);
+		pe = do_request(e, s, rq, url, &pairs);
 	}
 out:
 	free(action);
@@ -483,6 +628,36 @@ out:
 	ex_items_free(&ctrls);
 	ex_items_free(&forms);
 	return pe;
+}
+
+static enum portal_error do_submit(struct engine *e, const struct step *s)
+{
+	return submit_form(e, s, s->form_xpath ? s->form_xpath : "//form", &s->req);
+}
+
+/* Does the current page submit a form by script as soon as it loads (a SAML POST
+ * binding, a Keycloak or CAS hand-over page)? */
+static bool submits_itself(struct engine *e)
+{
+	struct ex_ctx pc = page_ctx(e);
+	struct gerr err = {0};
+	return ex_matches(&pc, EX_XPATH, "//form and (//body[contains(@onload,'submit')] or "
+			  "//script[contains(.,'.submit()')])", -1, &err);
+}
+
+/* auto_submit: send the forms pages submit by script, one after the other. */
+static enum portal_error auto_submit(struct engine *e, const struct step *s)
+{
+	static const struct request none = {0};
+	for (int n = 0; submits_itself(e); n++) {
+		if (n >= MAX_HOPS)
+			return fail(e, s, PE_SITE_CHANGED, "submitted %d forms that submit themselves, "
+				    "and the next page is another", MAX_HOPS);
+		enum portal_error pe = submit_form(e, s, "(//form)[1]", &none);
+		if (pe != PE_NONE)
+			return pe;
+	}
+	return PE_NONE;
 }
 
 /* ---- checks and captures ---------------------------------------------------------- */
@@ -517,7 +692,7 @@ static const char *check_what(const struct check *c, char *buf, size_t n)
 static enum portal_error run_checks(struct engine *e, const struct step *s)
 {
 	char what[600];
-	struct gerr err;
+	struct gerr err = {0};
 	for (size_t i = 0; i < s->fail_if.len; i++) {
 		const struct check *c = &s->fail_if.v[i];
 		if (check_matches(e, c, &err))
@@ -528,6 +703,8 @@ static enum portal_error run_checks(struct engine *e, const struct step *s)
 		const struct check *c = &s->expect.v[i];
 		err.msg[0] = '\0';
 		if (!check_matches(e, c, &err)) {
+			if (c->rx.set)
+				return nothing_at(e, s, check_what(c, what, sizeof(what)), err.msg);
 			char *u = http_url_for_message(e->resp.url ? e->resp.url : "(no page)");
 			enum portal_error pe = fail(e, s, PE_SITE_CHANGED, "expected %s on %s%s%s",
 						    check_what(c, what, sizeof(what)), u,
@@ -539,17 +716,28 @@ static enum portal_error run_checks(struct engine *e, const struct step *s)
 	return PE_NONE;
 }
 
+void engine_note_secret(struct engine *e, const char *name, const char *value, bool secret)
+{
+	if (e->trace && value && *value && (secret || trace_secret_name(name)))
+		trace_secret(e->trace, value, name);
+}
+
 static enum portal_error run_captures(struct engine *e, const struct step *s)
 {
 	struct ex_ctx pc = page_ctx(e);
 	for (size_t i = 0; i < s->captures.len; i++) {
 		const struct capture *c = &s->captures.v[i];
 		char *v;
-		struct gerr err;
-		if (rx_eval(e, &pc, &c->rx, &v, NULL, &err) < 0)
-			return fail(e, s, PE_SITE_CHANGED, "capture '%s': %s", c->name, err.msg);
-		if (v)
+		struct gerr err = {0};
+		if (rx_eval(e, &pc, &c->rx, &v, NULL, &err) < 0) {
+			char what[600];
+			snprintf(what, sizeof(what), "capture '%s'", c->name);
+			return nothing_at(e, s, what, err.msg);
+		}
+		if (v) {
 			vars_set(&e->vars, c->name, v, VAR_SESSION);
+			engine_note_secret(e, c->name, v, c->rx.secret);
+		}
 		free(v);
 	}
 	return PE_NONE;
@@ -593,16 +781,49 @@ static void record_set(struct engine *e, const char *as, const struct vars *rec)
 }
 
 /* Extract every item's fields from the current page. */
+/* A loop found no items: is that a list the page shows empty on purpose? Yes when an
+ * empty_when condition holds, or, for JSONPath items "<list>[*]" or "<list>.*", when
+ * <list> is there (an empty array or object). */
+static bool empty_on_purpose(struct engine *e, const struct step *s)
+{
+	struct ex_ctx pc = page_ctx(e);
+	struct gerr err = {0};
+	for (size_t i = 0; i < s->empty_when.len; i++)
+		if (check_matches(e, &s->empty_when.v[i], &err))
+			return true;
+	if (s->items.kind != EX_JSONPATH)
+		return false;
+	const char *x = s->items.expr;
+	size_t n = strlen(x);
+	size_t cut = str_ends_with(x, "[*]") ? 3 : str_ends_with(x, ".*") ? 2 : 0;
+	if (!cut || n == cut)
+		return false;
+	char *list = xstrndup(x, n - cut);
+	struct ex_items found = {0};
+	bool there = ex_items(&pc, EX_JSONPATH, list, -1, &found, &err) == 0 && found.len == 1 &&
+		     found.items[0].kind == CTX_JSON &&
+		     (json_is_array(found.items[0].json) || json_is_object(found.items[0].json));
+	ex_items_free(&found);
+	free(list);
+	return there;
+}
+
+/* Extract every item's fields from the current page. No item at all is the site having
+ * changed, unless the list is empty on purpose or `empty_ok` (a later page). */
 static enum portal_error build_records(struct engine *e, const struct step *s,
-				       struct records *out)
+				       struct records *out, bool empty_ok)
 {
 	struct ex_ctx pc = page_ctx(e);
 	struct ex_items items = {0};
-	struct gerr err;
+	struct gerr err = {0};
 	enum portal_error pe = PE_NONE;
+	char what[600];
 
+	snprintf(what, sizeof(what), "%s '%s'", ex_kind_names[s->items.kind], s->items.expr);
 	if (ex_items(&pc, s->items.kind, s->items.expr, s->items.group, &items, &err) < 0)
-		return fail(e, s, PE_SITE_CHANGED, "items: %s", err.msg);
+		return nothing_at(e, s, what, err.msg);
+	if (items.len == 0 && !empty_ok && !empty_on_purpose(e, s))
+		return nothing_at(e, s, what, NULL);
 	for (size_t i = 0; i < items.len && pe == PE_NONE; i++) {
 		struct vars rec = {0};
 		vars_unset_record(&e->vars, s->as);
@@ -688,6 +909,33 @@ static bool is_pdf(int fd)
 	return pread(fd, head, sizeof(head), 0) == sizeof(head) && memcmp(head, "%PDF-", 5) == 0;
 }
 
+/* The document inside a JSON answer (download.base64): decoded into fd. */
+static int unwrap_base64(struct engine *e, const struct step *s, const struct http_response *r,
+			 int fd, struct gerr *err)
+{
+	struct ex_page pg;
+	struct ex_ctx ctx;
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	char *text = NULL;
+	int rc;
+
+	ex_page_init(&pg, r->body.data ? r->body.data : "", r->body.len);
+	ctx = ex_page_ctx(&pg);
+	rc = rx_eval(e, &ctx, &s->download.base64, &text, NULL, err);
+	if (rc == 0 && !text)
+		rc = gerr_set(err, "the answer has no document at %s '%s'",
+			      ex_kind_names[s->download.base64.kind], s->download.base64.expr);
+	if (rc == 0)
+		rc = b64_decode(text, strlen(text), &bytes, &len, err);
+	if (rc == 0 && (ftruncate(fd, 0) < 0 || write_all(fd, bytes, len) < 0))
+		rc = gerr_sys(err, "temporary file");
+	free(bytes);
+	free(text);
+	ex_page_free(&pg);
+	return rc;
+}
+
 /* Download one document. A failure of this document alone is counted and logged;
  * PE_UNAVAILABLE stops the run (the portal is not answering). */
 static enum portal_error download(struct engine *e, const struct step *s,
@@ -695,8 +943,9 @@ static enum portal_error download(struct engine *e, const struct step *s,
 {
 	struct call_parts p;
 	struct http_response r = {0};
-	struct gerr err;
+	struct gerr err = {0};
 	enum portal_error pe = PE_NONE;
+	bool wrapped = s->download.base64.set;
 	int fd;
 
 	if (build_call(e, &s->download, NULL, NULL, &p, &err) < 0) {
@@ -710,15 +959,19 @@ static enum portal_error download(struct engine *e, const struct step *s,
 		return fail(e, s, PE_UNAVAILABLE, "cannot create a temporary file in %s",
 			    e->tmp_dir ? e->tmp_dir : "/tmp");
 	}
-	if (send_parts(e, &p, fd, &r, &err) < 0) {
-		pe = fail(e, s, PE_UNAVAILABLE, "document %s: %s", d->id, err.msg);
-	} else if (r.status >= 400 || !is_pdf(fd)) {
+	if (send_parts(e, &p, wrapped ? -1 : fd, &r, true, &err) < 0) {
+		pe = send_failed(e, s, &err);
+	} else if (r.status >= 400) {
 		e->doc_failures++;
-		if (r.status >= 400)
-			log_warn("portal %s: document %s: HTTP %ld", e->recipe->id, d->id, r.status);
-		else
-			log_warn("portal %s: document %s: the link gave %s instead of a PDF; not filed",
-				 e->recipe->id, d->id, r.content_type ? r.content_type : "something");
+		log_warn("portal %s: document %s: HTTP %ld", e->recipe->id, d->id, r.status);
+	} else if (wrapped && unwrap_base64(e, s, &r, fd, &err) < 0) {
+		e->doc_failures++;
+		log_warn("portal %s: document %s: %s", e->recipe->id, d->id, err.msg);
+	} else if (!is_pdf(fd)) {
+		e->doc_failures++;
+		log_warn("portal %s: document %s: the %s gave %s instead of a PDF; not filed",
+			 e->recipe->id, d->id, wrapped ? "answer's Base64" : "link",
+			 r.content_type && !wrapped ? r.content_type : "something");
 	} else if (lseek(fd, 0, SEEK_SET) < 0 || e->hooks.file(e->hooks.ud, d, fd, &err) < 0) {
 		e->doc_failures++;
 		log_warn("portal %s: document %s: %s", e->recipe->id, d->id, err.msg);
@@ -729,35 +982,90 @@ static enum portal_error download(struct engine *e, const struct step *s,
 	return pe;
 }
 
+/* One document of a list: the steps before its download (a download token), then the
+ * download, unless the source has it already. */
+static enum portal_error one_document(struct engine *e, const struct step *s,
+				      const struct vars *rec)
+{
+	struct doc_info d;
+	enum portal_error pe = PE_NONE;
+	record_set(e, s->as, rec);
+	doc_from_vars(e, &d);
+	if (s->only_with && !vars_get(rec, s->only_with))
+		return PE_NONE; /* the portal offers no file for it */
+	e->documents++;
+	if (!e->hooks.want(e->hooks.ud, &d))
+		return PE_NONE;
+	if (s->no_download) {
+		e->listed_only++;
+		log_info("portal %s: invoice %s%s%s listed; its recipe cannot download it (no public "
+			 "client shows how)", e->recipe->id, d.id, d.number ? " " : "",
+			 d.number ? d.number : "");
+		return PE_NONE;
+	}
+	if (s->before.len)
+		pe = engine_run(e, &s->before, 0);
+	if (pe == PE_NONE) {
+		doc_from_vars(e, &d); /* the steps before may have set more of it */
+		pe = download(e, s, &d);
+	}
+	return pe;
+}
+
+/* paging: ask for page `counter` of the list (the request of the step). */
+static enum portal_error request_page(struct engine *e, const struct step *s, long counter)
+{
+	char num[24];
+	snprintf(num, sizeof(num), "%ld", counter);
+	vars_set(&e->vars, s->page_var, num, 0);
+	enum portal_error pe = do_request(e, s, &s->list, NULL, NULL);
+	if (pe == PE_NONE)
+		pe = run_checks(e, s);
+	if (pe == PE_NONE)
+		pe = status_check(e, s);
+	return pe;
+}
+
+/* The next page by its link (next:), resolved; NULL when there is none. */
+static enum portal_error next_link(struct engine *e, const struct step *s, char **next)
+{
+	struct ex_ctx pc = page_ctx(e);
+	struct gerr err = {0};
+	char *rel = NULL;
+	*next = NULL;
+	if (!s->next.set)
+		return PE_NONE;
+	if (rx_eval(e, &pc, &s->next, &rel, NULL, &err) < 0)
+		return nothing_at(e, s, "next", err.msg);
+	if (rel)
+		*next = http_url_resolve(e->resp.url, rel);
+	free(rel);
+	return PE_NONE;
+}
+
+/* documents: the current page's items; more pages by their link (next:) or by counting
+ * (paging:, until a page has no items), up to max_pages. */
 static enum portal_error do_documents(struct engine *e, const struct step *s)
 {
 	enum portal_error pe = PE_NONE;
-	for (long page = 1; pe == PE_NONE; page++) {
+	long counter = s->page_from;
+	for (long page = 1; pe == PE_NONE; page++, counter++) {
 		struct records recs = {0};
 		char *next = NULL;
-		struct gerr err;
-		struct ex_ctx pc = page_ctx(e);
-
-		pe = build_records(e, s, &recs);
-		if (pe == PE_NONE && s->next.set) {
-			char *rel;
-			if (rx_eval(e, &pc, &s->next, &rel, NULL, &err) < 0)
-				pe = fail(e, s, PE_SITE_CHANGED, "next: %s", err.msg);
-			else if (rel)
-				next = http_url_resolve(e->resp.url, rel);
-			free(rel);
-		}
-		for (size_t i = 0; i < recs.len && pe == PE_NONE; i++) {
-			struct doc_info d;
-			record_set(e, s->as, &recs.v[i]);
-			doc_from_vars(e, &d);
-			e->documents++;
-			if (e->hooks.want(e->hooks.ud, &d))
-				pe = download(e, s, &d);
-		}
+		if (s->page_var && (pe = request_page(e, s, counter)) != PE_NONE)
+			break;
+		pe = build_records(e, s, &recs, s->page_var && page > 1);
+		if (pe == PE_NONE)
+			pe = next_link(e, s, &next);
+		bool more = s->page_var ? recs.len > 0 : next != NULL;
+		for (size_t i = 0; i < recs.len && pe == PE_NONE; i++)
+			pe = one_document(e, s, &recs.v[i]);
 		records_free(&recs);
 		vars_unset_record(&e->vars, s->as);
-		if (pe == PE_NONE && next && page < s->max_pages) {
+		if (pe == PE_NONE && more && page >= s->max_pages)
+			log_warn("portal %s: %s: stopped after max_pages (%ld) pages", e->recipe->id,
+				 s->name, s->max_pages);
+		if (pe == PE_NONE && more && page < s->max_pages && next) {
 			struct request get = {0};
 			pe = do_request(e, s, &get, next, NULL);
 			if (pe == PE_NONE)
@@ -765,11 +1073,9 @@ static enum portal_error do_documents(struct engine *e, const struct step *s)
 			if (pe == PE_NONE)
 				pe = status_check(e, s);
 		}
-		if (!next || page >= s->max_pages) {
-			free(next);
-			break;
-		}
 		free(next);
+		if (!more || page >= s->max_pages)
+			break;
 	}
 	return pe;
 }
@@ -780,12 +1086,34 @@ static enum portal_error do_set(struct engine *e, const struct step *s)
 {
 	for (size_t i = 0; i < s->set.len; i++) {
 		char *v;
-		struct gerr err;
+		struct gerr err = {0};
 		if (vars_expand(s->set.v[i].tmpl, &e->vars, &v, &err) < 0)
 			return fail(e, s, PE_SITE_CHANGED, "set %s: %s", s->set.v[i].key, err.msg);
 		vars_set(&e->vars, s->set.v[i].key, v, VAR_SESSION);
-		free(v);
+		engine_note_secret(e, s->set.v[i].key, v, false);
+		free_secret(v);
 	}
+	return PE_NONE;
+}
+
+/* pkce: a fresh verifier, its S256 challenge, a state and a nonce (kept with the session:
+ * a login that waits for a code goes on with the same ones). */
+static enum portal_error do_pkce(struct engine *e, const struct step *s)
+{
+	struct pkce k;
+	struct gerr err = {0};
+	if (pkce_new(&k, &err) < 0)
+		return fail(e, s, PE_UNAVAILABLE, "%s", err.msg);
+	const char *names[] = {"verifier", "challenge", "method", "state", "nonce"};
+	const char *values[] = {k.verifier, k.challenge, "S256", k.state, k.nonce};
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		char *n = xasprintf("%s.%s", s->pkce_as, names[i]);
+		vars_set(&e->vars, n, values[i], VAR_SESSION);
+		if (i != 2)
+			engine_note_secret(e, n, values[i], true);
+		free(n);
+	}
+	pkce_wipe(&k);
 	return PE_NONE;
 }
 
@@ -796,6 +1124,7 @@ static enum portal_error do_action(struct engine *e, const struct step *s, size_
 	case ST_REQUEST: return do_request(e, s, &s->req, NULL, NULL);
 	case ST_SUBMIT: return do_submit(e, s);
 	case ST_SET: return do_set(e, s);
+	case ST_PKCE: return do_pkce(e, s);
 	case ST_OTP:
 		if (vars_get(&e->vars, s->otp_var))
 			return PE_NONE;
@@ -805,7 +1134,7 @@ static enum portal_error do_action(struct engine *e, const struct step *s, size_
 	case ST_FOREACH:
 	case ST_POINTS: {
 		struct records recs = {0};
-		enum portal_error pe = build_records(e, s, &recs);
+		enum portal_error pe = build_records(e, s, &recs, false);
 		if (pe == PE_NONE)
 			pe = run_body(e, s, &recs);
 		records_free(&recs);
@@ -816,6 +1145,65 @@ static enum portal_error do_action(struct engine *e, const struct step *s, size_
 	return PE_NONE;
 }
 
+/* ---- what a failing page shows -------------------------------------------------- */
+
+/* The captcha widget the page shows, or NULL. */
+static const char *captcha_on_page(struct engine *e)
+{
+	static const struct { const char *name, *xpath; } kinds[] = {
+		{"reCAPTCHA", "//*[contains(@class,'g-recaptcha')] | //script[contains(@src,"
+			      "'recaptcha')] | //iframe[contains(@src,'recaptcha')]"},
+		{"hCaptcha", "//*[contains(@class,'h-captcha')] | //script[contains(@src,'hcaptcha')]"},
+		{"Cloudflare Turnstile", "//*[contains(@class,'cf-turnstile')] | //script[contains("
+					 "@src,'challenges.cloudflare.com')]"},
+		{"an image captcha", "//img[contains(@src,'captcha') or contains(@id,'captcha')] | "
+				     "//input[contains(@name,'captcha')]"},
+	};
+	struct ex_ctx pc = page_ctx(e);
+	struct gerr err = {0};
+	if (!e->resp.content_type || !strstr(e->resp.content_type, "html"))
+		return NULL;
+	for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+		if (ex_matches(&pc, EX_XPATH, kinds[i].xpath, -1, &err))
+			return kinds[i].name;
+	return NULL;
+}
+
+/* Is the page an application shell that draws its data with scripts: HTML with scripts
+ * and almost no text of its own (or a <noscript> asking for JavaScript)? */
+static bool needs_javascript(struct engine *e)
+{
+	struct ex_ctx pc = page_ctx(e);
+	struct gerr err = {0};
+	if (!e->resp.content_type || !strstr(e->resp.content_type, "html"))
+		return false;
+	return ex_matches(&pc, EX_XPATH, "//script and (//noscript[contains(translate(., "
+			  "'JAVASCRIPT', 'javascript'), 'javascript')] or string-length(normalize-"
+			  "space(concat(//body/text(), ' ', //body//*[not(self::script) and "
+			  "not(self::style) and not(self::noscript)]/text()))) < 40)", -1, &err);
+}
+
+/* A step failed: say so as what the page shows, when it shows a captcha (a person must
+ * log in; goniec never solves one) or needs JavaScript to show its data. */
+static enum portal_error reclassify(struct engine *e, enum portal_error pe)
+{
+	const char *captcha;
+	char was[sizeof(e->err.msg)];
+	if (pe != PE_SITE_CHANGED && pe != PE_BAD_CREDENTIALS)
+		return pe;
+	snprintf(was, sizeof(was), "%s", e->err.msg);
+	if ((captcha = captcha_on_page(e))) {
+		gerr_set(&e->err, "the page shows %s (goniec never solves one): %s", captcha, was);
+		return PE_CAPTCHA;
+	}
+	if (pe == PE_SITE_CHANGED && needs_javascript(e)) {
+		gerr_set(&e->err, "the page needs JavaScript to show its data, which a recipe "
+			 "cannot run: %s", was);
+		return PE_NEEDS_JAVASCRIPT;
+	}
+	return pe;
+}
+
 enum portal_error engine_run(struct engine *e, const struct steps *steps, size_t start)
 {
 	for (size_t i = start; i < steps->len; i++) {
@@ -823,7 +1211,7 @@ enum portal_error engine_run(struct engine *e, const struct steps *steps, size_t
 		bool fetched = s->kind == ST_REQUEST || s->kind == ST_SUBMIT;
 		bool loop = s->kind == ST_FOREACH || s->kind == ST_POINTS || s->kind == ST_DOCUMENTS;
 		/* a loop's checks look at the page it starts from */
-		enum portal_error pe = loop ? run_checks(e, s) : PE_NONE;
+		enum portal_error pe = loop && !s->page_var ? run_checks(e, s) : PE_NONE;
 		if (pe == PE_NONE)
 			pe = do_action(e, s, i);
 		if (pe == PE_NONE && (fetched || s->kind == ST_PAGE))
@@ -833,7 +1221,7 @@ enum portal_error engine_run(struct engine *e, const struct steps *steps, size_t
 		if (pe == PE_NONE)
 			pe = run_captures(e, s);
 		if (pe != PE_NONE)
-			return pe;
+			return reclassify(e, pe);
 	}
 	return PE_NONE;
 }

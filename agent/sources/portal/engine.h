@@ -21,6 +21,7 @@
 #include "sources/portal/extract.h"
 #include "sources/portal/http.h"
 #include "sources/portal/recipe.h"
+#include "sources/portal/trace.h"
 #include "sources/portal/vars.h"
 
 struct doc_info {
@@ -45,6 +46,9 @@ struct engine {
 	const char *tmp_dir;         /* where downloads are spooled before filing */
 	size_t resume_at;            /* after PE_CODE_NEEDED: the otp step's index in login */
 	unsigned long documents, doc_failures;
+	unsigned long listed_only;   /* documents of a list whose recipe cannot download them */
+	struct trace *trace;         /* recording or replaying (trace.h), or NULL; borrowed */
+	bool replay_mismatch;        /* a replay failed: the recipe asked for another request */
 	struct gerr err;
 };
 
@@ -54,6 +58,10 @@ void engine_free(struct engine *e);
 
 /* Run steps[start..]. */
 enum portal_error engine_run(struct engine *e, const struct steps *steps, size_t start);
+
+/* A value to mask in the run's trace when `secret` or its name says it is one (see
+ * trace.h); nothing without a trace. */
+void engine_note_secret(struct engine *e, const char *name, const char *value, bool secret);
 
 /* Forget the current page (after a session is dropped). */
 void engine_reset_page(struct engine *e);

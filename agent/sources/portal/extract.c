@@ -9,9 +9,13 @@
 #include <strings.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <libxml/xpath.h>
 
-const char *const ex_kind_names[] = {"xpath", "jsonpath", "regex", "header", "cookie", NULL};
+#include "core/base64.h"
+
+const char *const ex_kind_names[] = {"xpath", "jsonpath", "regex", "header", "cookie",
+				     "url_param", "jwt", NULL};
 
 #define MAX_VALUES 100000
 
@@ -633,6 +637,86 @@ int ex_check(enum ex_kind kind, const char *expr, struct gerr *err)
 			return gerr_set(err, "empty %s name", ex_kind_names[kind]);
 		return 0;
 	}
+}
+
+/* ---- URLs, tokens, single matches ----------------------------------------------- */
+
+/* The value of `name` in "a=1&b=2" (n bytes), percent-decoded, or NULL. */
+static char *param_in(const char *s, size_t n, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *end = s + n;
+	while (s < end) {
+		const char *amp = memchr(s, '&', (size_t)(end - s));
+		const char *stop = amp ? amp : end;
+		if ((size_t)(stop - s) > nl && strncmp(s, name, nl) == 0 && s[nl] == '=') {
+			int len = 0;
+			char *v = curl_easy_unescape(NULL, s + nl + 1, (int)(stop - s - nl - 1), &len);
+			char *out = v ? xstrndup(v, (size_t)len) : NULL;
+			curl_free(v);
+			return out;
+		}
+		s = stop + 1;
+	}
+	return NULL;
+}
+
+char *ex_url_param(const char *url, const char *name)
+{
+	const char *q = strchr(url, '?'), *f = strchr(url, '#');
+	char *v = NULL;
+	if (q && (!f || q < f))
+		v = param_in(q + 1, f ? (size_t)(f - q - 1) : strlen(q + 1), name);
+	if (!v && f)
+		v = param_in(f + 1, strlen(f + 1), name);
+	return v;
+}
+
+int ex_jwt_claim(const char *token, const char *claim, char **out, struct gerr *err)
+{
+	const char *dot1 = strchr(token, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+	unsigned char *payload;
+	size_t len;
+	json_error_t je;
+	json_t *root, *v;
+	char *path, *save = NULL;
+
+	*out = NULL;
+	if (!dot1 || !dot2 || strchr(dot2 + 1, '.'))
+		return gerr_set(err, "the token is not a JWT (header.payload.signature)");
+	if (b64_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &payload, &len, err) < 0)
+		return gerr_prefix(err, "the JWT's payload");
+	root = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES, &je);
+	free_secret((char *)payload);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return gerr_set(err, "the JWT's payload is not a JSON object");
+	}
+	path = xstrdup(claim);
+	v = root;
+	for (char *part = strtok_r(path, ".", &save); part && v; part = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, part);
+	free(path);
+	if (json_is_string(v))
+		*out = xstrdup(json_string_value(v));
+	else if (json_is_integer(v) || json_is_real(v) || json_is_boolean(v))
+		*out = json_dumps(v, JSON_ENCODE_ANY);
+	json_decref(root);
+	return *out ? 0 : gerr_set(err, "the JWT has no claim '%s'", claim);
+}
+
+char *ex_regex_first(const char *text, const char *re_text, struct gerr *err)
+{
+	regex_t re;
+	regmatch_t m[10];
+	int group = -1;
+	char *v = NULL;
+	if (regex_compile(&re, re_text, &group, err) < 0)
+		return NULL;
+	if (regexec(&re, text, 10, m, 0) == 0 && m[group].rm_so >= 0)
+		v = xstrndup(text + m[group].rm_so, (size_t)(m[group].rm_eo - m[group].rm_so));
+	regfree(&re);
+	return v;
 }
 
 /* ---- amounts and dates ---------------------------------------------------------- */

@@ -26,7 +26,9 @@
 
 #include "core/util.h"
 
-enum ex_kind { EX_XPATH, EX_JSONPATH, EX_REGEX, EX_HEADER, EX_COOKIE };
+/* EX_URL_PARAM and EX_JWT are read by the engine from the page's URL and from a token
+ * (ex_url_param, ex_jwt_claim), not from the body. */
+enum ex_kind { EX_XPATH, EX_JSONPATH, EX_REGEX, EX_HEADER, EX_COOKIE, EX_URL_PARAM, EX_JWT };
 extern const char *const ex_kind_names[]; /* "xpath", "jsonpath", ... NULL-terminated */
 
 struct ex_page {
@@ -70,6 +72,18 @@ bool ex_matches(const struct ex_ctx *ctx, enum ex_kind kind, const char *expr, i
 
 /* Is the expression well formed? (XPath compiles, JSONPath parses, regex compiles.) */
 int ex_check(enum ex_kind kind, const char *expr, struct gerr *err);
+
+/* The value of parameter `name` in the query of `url`, else in its fragment (an OAuth2
+ * redirect with response_mode=fragment), percent-decoded; NULL when absent. */
+char *ex_url_param(const char *url, const char *name);
+/* The claim at dotted path `claim` ("sub", "realm_access.roles") of a JWT's payload
+ * (header.payload.signature, base64url; the signature is not checked — the token is the
+ * portal's own, read for an id it carries). A string claim as it is, a number or boolean
+ * as JSON writes it. -1 with err when the token is not a JWT or the claim is absent. */
+int ex_jwt_claim(const char *token, const char *claim, char **out, struct gerr *err);
+/* The first match of regex `re` in text: group 1 when the pattern has a group, else the
+ * whole match; NULL when it does not match (and on a bad pattern, with err). */
+char *ex_regex_first(const char *text, const char *re, struct gerr *err);
 
 /* "1 234,56 zł" -> "1234.56" and currency "PLN" (NULL when none is written). Accepts
  * spaces and no-break spaces as thousand separators, '.' thousands with ',' decimals,

@@ -190,7 +190,7 @@ static void setup(struct http *h, const struct http_call *c, struct curl_slist *
 	curl_easy_setopt(cu, CURLOPT_URL, c->url);
 	curl_easy_setopt(cu, CURLOPT_REDIR_PROTOCOLS_STR,
 			 str_starts_with(c->url, "https://") ? "https" : "http,https");
-	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(cu, CURLOPT_FOLLOWLOCATION, c->no_follow ? 0L : 1L);
 	curl_easy_setopt(cu, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(cu, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_body);
@@ -208,7 +208,39 @@ static void setup(struct http *h, const struct http_call *c, struct curl_slist *
 			 c->method && strcmp(c->method, c->body ? "POST" : "GET") ? c->method : NULL);
 }
 
-static struct curl_slist *build_headers(const struct http_call *c)
+static bool is_cookie_header(const char *line)
+{
+	return strncasecmp(line, "Cookie:", 7) == 0;
+}
+
+/* A recipe's "Cookie: a=b; c=d" header: its cookies join the jar, for the request's host
+ * only, so that the request carries one Cookie header (as a browser's does) and no
+ * redirect takes them to another host. */
+static void jar_cookies(struct http *h, const char *url, const char *value)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *pairs = xstrdup(value), *save = NULL;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		const char *secure = str_starts_with(url, "https://") ? "TRUE" : "FALSE";
+		for (char *p = strtok_r(pairs, ";", &save); p; p = strtok_r(NULL, ";", &save)) {
+			p += strspn(p, " \t");
+			char *eq = strchr(p, '=');
+			if (!eq || eq == p)
+				continue;
+			/* Netscape format: host, subdomains, path, secure, expires, name, value */
+			char *line = xasprintf("%s\tFALSE\t/\t%s\t0\t%.*s\t%s", host, secure,
+					       (int)(eq - p), p, eq + 1);
+			curl_easy_setopt(h->curl, CURLOPT_COOKIELIST, line);
+			free_secret(line);
+		}
+	}
+	free_secret(pairs);
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
+static struct curl_slist *build_headers(struct http *h, const struct http_call *c)
 {
 	struct curl_slist *l = NULL;
 	char *ct = NULL;
@@ -218,16 +250,23 @@ static struct curl_slist *build_headers(const struct http_call *c)
 		free(ct);
 	}
 	l = curl_slist_append(l, "Accept-Language: pl-PL,pl;q=0.9,en;q=0.5");
-	for (size_t i = 0; c->headers && i < c->headers->len; i++)
-		l = curl_slist_append(l, c->headers->items[i]);
+	for (size_t i = 0; c->headers && i < c->headers->len; i++) {
+		const char *line = c->headers->items[i];
+		if (is_cookie_header(line))
+			jar_cookies(h, c->url, line + 7 + strspn(line + 7, " "));
+		else
+			l = curl_slist_append(l, line);
+	}
 	return l;
 }
 
 static int attempt(struct http *h, const struct http_call *c, int fd, struct http_response *resp,
 		   CURLcode *rc, struct gerr *err)
 {
-	struct sink s = {.resp = resp, .fd = fd, .max = h->o.max_body ? h->o.max_body : 50 << 20};
-	struct curl_slist *hdrs = build_headers(c);
+	uint64_t page = h->o.max_page ? h->o.max_page : 32u << 20;
+	uint64_t whole = h->o.max_body ? h->o.max_body : 50u << 20;
+	struct sink s = {.resp = resp, .fd = fd, .max = fd >= 0 ? whole : page < whole ? page : whole};
+	struct curl_slist *hdrs = build_headers(h, c);
 	char *eff = NULL, *ct = NULL;
 	int lock;
 

@@ -15,6 +15,9 @@
  * Ownership: struct http and struct http_response are the caller's; release them with
  * http_cleanup() / http_response_free(). Errors: -1 with a message in err (URL without
  * its query, never bodies, cookies or headers).
+ *
+ * Limits: a page (an answer kept in memory) is cut at max_page, a download (written to a
+ * file) at max_body: a bigger answer is an error, read no further than the limit.
  */
 #ifndef GONIEC_PORTAL_HTTP_H
 #define GONIEC_PORTAL_HTTP_H
@@ -31,8 +34,10 @@ struct http_opts {
 	long timeout_s;            /* whole request */
 	const char *ca_file;       /* NULL: the system's CA store */
 	const char *lock_dir;      /* NULL: no cross-process host lock */
-	uint64_t max_body;         /* bytes kept or written at most */
+	uint64_t max_body;         /* bytes of a download written at most */
+	uint64_t max_page;         /* bytes of a page held in memory at most (0: 32 MB) */
 };
+
 
 struct http {
 	CURL *curl;
@@ -49,6 +54,7 @@ struct http_call {
 	const char *body;
 	size_t body_len;
 	const char *content_type;
+	bool no_follow;            /* give a redirect back as it is, not followed */
 };
 
 struct http_response {

@@ -8,13 +8,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/dedupe.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "core/statefile.h"
 #include "sources/filing.h"
 #include "sources/portal/engine.h"
 #include "sources/portal/pstate.h"
+#include "sources/portal/tools.h"
 
 /* ---- configuration ---------------------------------------------------------------- */
 
@@ -243,6 +246,8 @@ static bool on_want(void *ud, const struct doc_info *d)
 	if (d->point && !on_point(ud, d->point, NULL))
 		return false;
 	pr->run->stats.looked_at++;
+	if (pr->run->trace_dir) /* a traced run downloads everything: the trace shows it all */
+		return true;
 	id = doc_source_id(d);
 	have = dedupe_has_id(pr->run->dedupe, id);
 	free(id);
@@ -257,20 +262,41 @@ static void put(json_t *o, const char *k, const char *v)
 		json_object_set_new(o, k, json_string(v));
 }
 
+/* The invoice's field k was found on the portal's list page, by the recipe's field `at`. */
+static void mark_found(json_t *inv, const char *k, const char *at)
+{
+	json_t *found = json_object_get(inv, "found");
+	if (!found)
+		json_object_set_new(inv, "found", found = json_object());
+	json_object_set_new(found, k, json_pack("{s:s, s:s}", "by", "portal", "at", at));
+}
+
+static void put_found(json_t *inv, const char *k, const char *v, const char *at)
+{
+	if (!v)
+		return;
+	json_object_set_new(inv, k, json_string(v));
+	mark_found(inv, k, at);
+}
+
+/* The sidecar's invoice: what the portal's list says (formats/invoice.h, by "portal");
+ * the PDF's text adds what it does not (sources/invoice_enrich.h). */
 static json_t *invoice_json(const struct doc_info *d)
 {
 	json_t *inv = json_object();
-	put(inv, "number", d->number);
-	put(inv, "issue_date", d->issue_date);
-	put(inv, "due_date", d->due_date);
-	put(inv, "gross", d->gross);
-	put(inv, "net", d->net);
-	put(inv, "currency", d->currency ? d->currency : d->gross ? "PLN" : NULL);
+	put_found(inv, "number", d->number, "number");
+	put_found(inv, "issue_date", d->issue_date, "issue_date");
+	put_found(inv, "due_date", d->due_date, "due_date");
+	put_found(inv, "gross", d->gross, "gross");
+	put_found(inv, "net", d->net, "net");
+	put_found(inv, "currency", d->currency ? d->currency : d->gross ? "PLN" : NULL,
+		  d->currency ? "currency" : "gross");
 	if (d->period_from || d->period_to) {
 		json_t *per = json_object();
 		put(per, "from", d->period_from);
 		put(per, "to", d->period_to);
 		json_object_set_new(inv, "period", per);
+		mark_found(inv, "period", "period_from");
 	}
 	return inv;
 }
@@ -320,8 +346,10 @@ static void set_builtins(struct engine *e, const struct portal_conf *pc, const c
 	vars_set(&e->vars, "base_url", e->recipe->base_url, 0);
 	if (pc->login)
 		vars_set(&e->vars, "login", pc->login, 0);
-	if (password)
+	if (password) {
 		vars_set(&e->vars, "password", password, VAR_SECRET);
+		engine_note_secret(e, "password", password, true);
+	}
 	if (pc->phone)
 		vars_set(&e->vars, "phone", pc->phone, 0);
 }
@@ -366,6 +394,25 @@ static void save_session(struct engine *e, const char *state_dir, const struct s
 	pstate_session_free(&s);
 }
 
+#define SITE_CHANGED_FILE "site-changed.json"
+
+/* Remember (or forget) that the recipe no longer fits the site, for the alert the
+ * daemon raises through portal_attention(). */
+static void mark_site(const struct source_run *run, const struct engine *e, enum portal_error pe)
+{
+	char *path = path_join(run->state_dir, SITE_CHANGED_FILE);
+	struct gerr err = {0};
+	if (pe == PE_SITE_CHANGED || pe == PE_SESSION_EXPIRED || pe == PE_NEEDS_JAVASCRIPT) {
+		json_t *o = json_pack("{s:s,s:s}", "provider", e->recipe->id, "message", e->err.msg);
+		if (statefile_save(path, o, &err) < 0)
+			log_warn("%s", err.msg);
+		json_decref(o);
+	} else if (pe == PE_NONE) {
+		unlink(path);
+	}
+	free(path);
+}
+
 static enum run_outcome outcome_of(struct source_run *run, struct engine *e,
 				   enum portal_error pe)
 {
@@ -373,6 +420,10 @@ static enum run_outcome outcome_of(struct source_run *run, struct engine *e,
 	struct gerr err;
 	switch (pe) {
 	case PE_NONE:
+		if (e->listed_only)
+			log_warn("%s: %lu invoice(s) listed but not downloaded: recipe %s cannot "
+				 "download documents (see goniec providers)", name, e->listed_only,
+				 e->recipe->id);
 		if (!e->doc_failures)
 			return RUN_OK;
 		gerr_set(&err, "%lu document(s) could not be downloaded (see the log)",
@@ -397,10 +448,15 @@ static enum run_outcome outcome_of(struct source_run *run, struct engine *e,
 	case PE_UNAVAILABLE:
 		gerr_set(&err, "unavailable: %s", e->err.msg);
 		break;
+	case PE_NEEDS_JAVASCRIPT:
+		gerr_setk(&err, GERR_PERMANENT, "the portal needs a browser (provider %s): %s",
+			  e->recipe->id, e->err.msg);
+		break;
 	case PE_SESSION_EXPIRED:
 	case PE_SITE_CHANGED:
 	default:
-		gerr_setk(&err, GERR_PERMANENT, "site changed: %s", e->err.msg);
+		gerr_setk(&err, GERR_PERMANENT, "the site changed (provider %s): %s", e->recipe->id,
+			  e->err.msg);
 		break;
 	}
 	source_run_error(run, &err);
@@ -446,6 +502,7 @@ static enum portal_error start(struct login_state *ls)
 	if (s.pending && s.code && otp_step(e->recipe, (size_t)s.resume_at)) {
 		import_session(e, &s);
 		vars_set(&e->vars, s.otp_var, s.code, 0);
+		engine_note_secret(e, s.otp_var, s.code, true);
 		/* a code is tried once: refused, the login waits for another one */
 		free_secret(s.code);
 		s.code = NULL;
@@ -460,7 +517,7 @@ static enum portal_error start(struct login_state *ls)
 	} else if (s.pending && time(NULL) - s.asked_at < s.ttl) {
 		gerr_set(&e->err, "the portal sent a code at login; it has not been given yet");
 		pe = PE_CODE_NEEDED;
-	} else if (s.present && !s.pending) {
+	} else if (s.present && !s.pending && !e->trace) { /* a traced run logs in afresh */
 		import_session(e, &s);
 		pe = engine_run(e, &e->recipe->check, 0);
 		if (pe == PE_SESSION_EXPIRED) {
@@ -572,8 +629,23 @@ static enum run_outcome portal_run(struct source_run *run)
 		goto out;
 	set_builtins(&e, pc, password);
 	ls.password = password;
+	if (run->trace_dir && !(e.trace = trace_start(run->trace_dir, r->id, r->base_url, &run->err))) {
+		engine_free(&e);
+		goto out;
+	}
+	set_builtins(&e, pc, password); /* again: the password is now a secret of the trace */
 	pe = fetch(&ls);
+	mark_site(run, &e, pe);
 	out = outcome_of(run, &e, pe);
+	if (e.trace) {
+		if (trace_finish(e.trace, &err) < 0)
+			log_warn("%s: %s", run->src->name, err.msg);
+		else
+			log_info("%s: %zu requests recorded in %s/trace.json (secrets masked)",
+				 run->src->name, trace_position(e.trace), run->trace_dir);
+		trace_free(e.trace);
+		e.trace = NULL;
+	}
 	log_debug("%s: %lu requests, %lu documents listed", run->src->name, e.http.requests,
 		  e.documents);
 	engine_free(&e);
@@ -671,17 +743,37 @@ static const char *portal_code_sent_to(const struct source_conf *src)
 
 static const char *const portal_times[] = {"05:00", NULL};
 
+/* The last run found the site changed: "<provider> ... step ..." (owned by the caller). */
+static char *site_changed(const struct config *cfg, const struct source_conf *src)
+{
+	char *dir = portal_state_dir(cfg, src), *path = path_join(dir, SITE_CHANGED_FILE), *msg = NULL;
+	json_t *o = NULL;
+	struct gerr err = {0};
+	if (access(path, F_OK) == 0 && statefile_load(path, &o, &err) == 0 &&
+	    json_string_value(json_object_get(o, "message")))
+		msg = xasprintf("the site of provider %s changed and its recipe no longer fits: %s "
+				"(record what the portal answers with `goniec fetch %s --trace DIR` "
+				"for whoever maintains the recipe)",
+				json_string_value(json_object_get(o, "provider")),
+				json_string_value(json_object_get(o, "message")), src->name);
+	json_decref(o);
+	free(path);
+	free(dir);
+	return msg;
+}
+
 static char *portal_attention(const struct config *cfg, const struct source_conf *src,
 			       const char **stage)
 {
-	(void)stage;   /* repeated daily while points are unmapped */
-	char *points = portal_unmapped_points(cfg, src);
+	(void)stage;   /* repeated daily while points are unmapped or the site stays changed */
+	char *points = portal_unmapped_points(cfg, src), *site = site_changed(cfg, src), *msg;
 	if (!points)
-		return NULL;
-	char *msg = xasprintf("consumption point(s) %s are mapped to no property; map them under "
-			      "points: in conf.d (their documents are filed marked unmapped)",
-			      points);
+		return site;
+	msg = xasprintf("%s%sconsumption point(s) %s are mapped to no property; map them under "
+			"points: in conf.d (their documents are filed marked unmapped)",
+			site ? site : "", site ? "; " : "", points);
 	free(points);
+	free(site);
 	return msg;
 }
 
@@ -698,4 +790,6 @@ const struct source_type source_type_portal = {
 	.waiting_for_code = portal_waiting_for_code,
 	.give_code = portal_give_code,
 	.code_sent_to = portal_code_sent_to,
+	.catalogue = portal_catalogue,
+	.recipe_test = portal_recipe_test,
 };

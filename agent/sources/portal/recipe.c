@@ -1,6 +1,7 @@
 /* recipe — loading and validating provider recipes. See recipe.h. */
 #include "sources/portal/recipe.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,40 +14,44 @@
 
 const char *const portal_error_names[] = {
 	"none", "bad_credentials", "code_needed", "captcha", "action_needed",
-	"session_expired", "site_changed", "unavailable", NULL,
+	"session_expired", "site_changed", "unavailable", "needs_javascript", NULL,
 };
 const char *const step_kind_names[] = {
-	"capture", "request", "submit", "set", "otp", "foreach", "points", "documents", NULL,
+	"capture", "request", "submit", "set", "otp", "foreach", "points", "documents", "pkce",
+	NULL,
 };
 const char *const recipe_builtin_vars[] = {"login", "password", "phone", "base_url", "today",
 					    NULL};
 
 static const char *const step_keys[] = {
-	"name", "request", "submit", "set", "otp", "foreach", "points", "documents",
+	"name", "request", "submit", "set", "otp", "foreach", "points", "documents", "pkce",
 	"capture", "fail_if", "expect", NULL,
 };
 static const char *const request_keys[] = {
-	"url", "method", "query", "form", "json", "body", "content_type", "headers", NULL,
+	"url", "method", "query", "form", "json", "body", "content_type", "headers", "stop_at",
+	"auto_submit", "base64", NULL,
 };
-static const char *const submit_keys[] = {"form", "fields", "url", "headers", NULL};
+static const char *const submit_keys[] = {"form", "fields", "url", "headers", "stop_at", NULL};
 static const char *const rx_keys[] = {
-	"xpath", "jsonpath", "regex", "header", "cookie", "template", "group", "type", "format",
-	"optional", "default", NULL,
+	"xpath", "jsonpath", "regex", "header", "cookie", "url_param", "jwt", "template", "group",
+	"type", "format", "optional", "default", "claim", "match", "secret", NULL,
 };
 static const char *const check_keys[] = {
 	"xpath", "jsonpath", "regex", "status", "url_contains", "contains", "error", "message",
 	NULL,
 };
 static const char *const loop_keys[] = {
-	"items", "as", "fields", "steps", "next", "max_pages", "download", NULL,
+	"items", "as", "fields", "steps", "next", "max_pages", "download", "request", "paging",
+	"empty_when", "before", "only_with", NULL,
 };
 static const char *const top_keys[] = {
-	"title", "about", "base_url", "delay", "headers", "login", "check", "fetch", NULL,
+	"title", "about", "base_url", "delay", "headers", "login", "check", "fetch", "follows",
+	"checked", "live", NULL,
 };
 static const char *const rx_types[] = {"text", "date", "amount", NULL};
 static const char *const doc_fields[] = {
 	"id", "number", "issue_date", "due_date", "period_from", "period_to", "gross", "net",
-	"currency", "point", "link", "name", NULL,
+	"currency", "point", "link", "name", "file_id", NULL,
 };
 static const char *const point_fields[] = {"id", "name", NULL};
 
@@ -241,17 +246,105 @@ static int parse_kvlist(struct pctx *p, yaml_node_t *n, const char *what, struct
 	return parse_kvlist_checked(p, n, what, out, true);
 }
 
+static void rx_free(struct rx *x);
+
 static void request_free(struct request *r)
 {
 	free(r->method);
 	free(r->url);
 	kvlist_free(&r->query);
 	kvlist_free(&r->form);
-	kvlist_free(&r->json);
+	json_decref(r->json);
 	kvlist_free(&r->headers);
 	free(r->body);
 	free(r->content_type);
+	free(r->stop_at);
+	rx_free(&r->base64);
 }
+
+static bool want_bool(struct pctx *p, yaml_node_t *v, const char *what, bool *out)
+{
+	const char *s = cf_scalar(v);
+	if (!s || (strcmp(s, "true") && strcmp(s, "false")))
+		return cf_error(&p->cf, v, "%s must be true or false", what) == 0;
+	*out = strcmp(s, "true") == 0;
+	return true;
+}
+
+/* A plain (unquoted) YAML scalar that JSON types: true, false, null, a number. */
+static json_t *typed_scalar(yaml_node_t *n)
+{
+	const char *s = cf_scalar(n);
+	char *end;
+	if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return NULL;
+	if (!strcmp(s, "true") || !strcmp(s, "false"))
+		return json_boolean(!strcmp(s, "true"));
+	if (!strcmp(s, "null"))
+		return json_null();
+	if (*s && (isdigit((unsigned char)*s) || *s == '-')) {
+		long long i = strtoll(s, &end, 10);
+		if (!*end)
+			return json_integer(i);
+		double d = strtod(s, &end);
+		if (!*end)
+			return json_real(d);
+	}
+	return NULL;
+}
+
+/* A JSON body written in YAML: mappings, lists, typed plain scalars, templates. */
+static json_t *parse_json_value(struct pctx *p, yaml_node_t *n, int depth)
+{
+	json_t *out;
+	if (depth > 20) {
+		cf_error(&p->cf, n, "json: nested too deep");
+		return NULL;
+	}
+	if (n->type == YAML_SCALAR_NODE) {
+		char *t = NULL;
+		if ((out = typed_scalar(n)))
+			return out;
+		if (template_string(p, n, "json value", &t) < 0) {
+			free(t);
+			return NULL;
+		}
+		out = json_string(t);
+		free(t);
+		if (!out)
+			cf_error(&p->cf, n, "json: a value must be UTF-8 text");
+		return out;
+	}
+	out = n->type == YAML_MAPPING_NODE ? json_object() : json_array();
+	if (n->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+		     pr < n->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = yaml_document_get_node(p->cf.doc, pr->key);
+			json_t *v = parse_json_value(p, yaml_document_get_node(p->cf.doc, pr->value),
+						     depth + 1);
+			if (!v || !cf_scalar(k)) {
+				json_decref(v);
+				json_decref(out);
+				return NULL;
+			}
+			json_object_set_new(out, cf_scalar(k), v);
+		}
+	} else {
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		     it < n->data.sequence.items.top; it++) {
+			json_t *v = parse_json_value(p, yaml_document_get_node(p->cf.doc, *it), depth + 1);
+			if (!v) {
+				json_decref(out);
+				return NULL;
+			}
+			json_array_append_new(out, v);
+		}
+	}
+	return out;
+}
+
+static int parse_rx(struct pctx *p, yaml_node_t *n, struct rx *x, bool allow_template,
+		    bool allow_http, enum rx_type dflt_type);
 
 static int parse_request(struct pctx *p, yaml_node_t *n, struct request *r)
 {
@@ -276,15 +369,25 @@ static int parse_request(struct pctx *p, yaml_node_t *n, struct request *r)
 		rc |= parse_kvlist(p, v, "query", &r->query);
 	if ((v = get(p, n, "form")))
 		rc |= parse_kvlist(p, v, "form", &r->form);
-	if ((v = get(p, n, "json")))
-		rc |= parse_kvlist(p, v, "json", &r->json);
+	if ((v = get(p, n, "json"))) {
+		if (!is_map(v) && !is_seq(v))
+			rc = cf_error(&p->cf, v, "json must be a mapping or a list (the body)");
+		else if (!(r->json = parse_json_value(p, v, 0)))
+			rc = -1;
+	}
+	if ((v = get(p, n, "stop_at")))
+		rc |= template_string(p, v, "stop_at", &r->stop_at);
+	if ((v = get(p, n, "auto_submit")) && !want_bool(p, v, "auto_submit", &r->auto_submit))
+		rc = -1;
+	if ((v = get(p, n, "base64")))
+		rc |= parse_rx(p, v, &r->base64, false, false, RX_TEXT);
 	if ((v = get(p, n, "headers")))
 		rc |= parse_kvlist(p, v, "headers", &r->headers);
 	if ((v = get(p, n, "body")))
 		rc |= template_string(p, v, "body", &r->body);
 	if ((v = get(p, n, "content_type")))
 		rc |= want_string(p, v, "content_type", &r->content_type);
-	if ((r->form.len > 0) + (r->json.len > 0) + (r->body != NULL) > 1)
+	if ((r->form.len > 0) + (r->json != NULL) + (r->body != NULL) > 1)
 		rc = cf_error(&p->cf, n, "a request has at most one of form, json and body");
 	return rc ? -1 : 0;
 }
@@ -296,6 +399,8 @@ static void rx_free(struct rx *x)
 	free(x->expr);
 	free(x->format);
 	free(x->dflt);
+	free(x->claim);
+	free(x->match);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -304,16 +409,16 @@ static int rx_source(struct pctx *p, yaml_node_t *n, struct rx *x, bool allow_te
 		     bool allow_http)
 {
 	int found = 0;
-	for (int k = EX_XPATH; k <= EX_COOKIE + 1; k++) {
-		const char *key = k <= EX_COOKIE ? ex_kind_names[k] : "template";
+	for (int k = EX_XPATH; k <= EX_JWT + 1; k++) {
+		const char *key = k <= EX_JWT ? ex_kind_names[k] : "template";
 		yaml_node_t *v = get(p, n, key);
 		if (!v)
 			continue;
 		if (found++) {
 			return cf_error(&p->cf, v, "give only one of xpath, jsonpath, regex, header, "
-					"cookie%s", allow_template ? ", template" : "");
+					"cookie, url_param, jwt%s", allow_template ? ", template" : "");
 		}
-		if (k > EX_COOKIE) {
+		if (k > EX_JWT) {
 			if (!allow_template)
 				return cf_error(&p->cf, v, "a template cannot be used here");
 			x->is_template = true;
@@ -321,10 +426,13 @@ static int rx_source(struct pctx *p, yaml_node_t *n, struct rx *x, bool allow_te
 				return -1;
 			continue;
 		}
-		if ((k == EX_HEADER || k == EX_COOKIE) && !allow_http)
+		if ((k == EX_HEADER || k == EX_COOKIE || k == EX_URL_PARAM || k == EX_JWT) &&
+		    !allow_http)
 			return cf_error(&p->cf, v, "%s can only be captured from a whole response",
 					key);
 		x->kind = (enum ex_kind)k;
+		if (k == EX_JWT) /* the token, from a template */
+			return template_string(p, v, "jwt", &x->expr);
 		if (want_string(p, v, key, &x->expr) < 0)
 			return -1;
 		{
@@ -389,6 +497,22 @@ static int parse_rx(struct pctx *p, yaml_node_t *n, struct rx *x, bool allow_tem
 		rc |= want_string(p, v, "default", &x->dflt);
 		x->optional = true;
 	}
+	if ((v = get(p, n, "claim"))) {
+		if (x->kind != EX_JWT || x->is_template)
+			rc = cf_error(&p->cf, v, "claim goes with jwt");
+		rc |= want_string(p, v, "claim", &x->claim);
+	} else if (x->kind == EX_JWT && !x->is_template && rc == 0) {
+		rc = cf_error(&p->cf, n, "jwt needs claim: (which claim of the token's payload)");
+	}
+	if ((v = get(p, n, "match"))) {
+		struct gerr err = {0};
+		if (want_string(p, v, "match", &x->match) < 0)
+			rc = -1;
+		else if (ex_check(EX_REGEX, x->match, &err) < 0)
+			rc = cf_error(&p->cf, v, "%s", err.msg);
+	}
+	if ((v = get(p, n, "secret")) && !want_bool(p, v, "secret", &x->secret))
+		rc = -1;
 	return rc ? -1 : 0;
 }
 
@@ -473,7 +597,7 @@ static int parse_check(struct pctx *p, yaml_node_t *n, struct check *c, bool is_
 	for (int k = EX_XPATH; k <= EX_REGEX; k++) {
 		if (!(v = get(p, n, ex_kind_names[k])))
 			continue;
-		struct gerr err;
+		struct gerr err = {0};
 		conds++;
 		c->rx.set = true;
 		c->rx.kind = (enum ex_kind)k;
@@ -511,7 +635,7 @@ static int parse_check(struct pctx *p, yaml_node_t *n, struct check *c, bool is_
 		if (!v)
 			rc = cf_error(&p->cf, n, "fail_if needs error: (one of bad_credentials, "
 				      "code_needed, captcha, action_needed, session_expired, "
-				      "site_changed, unavailable)");
+				      "site_changed, unavailable, needs_javascript)");
 		else if (e <= 0) {
 			const char *hint = s ? cf_suggest(s, portal_error_names) : NULL;
 			rc = cf_error(&p->cf, v, "unknown error '%s'%s%s%s", s ? s : "?",
@@ -564,7 +688,13 @@ static void step_free(struct step *s)
 	captures_free(&s->fields);
 	steps_free(&s->body);
 	rx_free(&s->next);
+	request_free(&s->list);
+	free(s->page_var);
+	free(s->only_with);
+	checks_free(&s->empty_when);
+	steps_free(&s->before);
 	request_free(&s->download);
+	free(s->pkce_as);
 	captures_free(&s->captures);
 	checks_free(&s->fail_if);
 	checks_free(&s->expect);
@@ -601,6 +731,8 @@ static int parse_submit(struct pctx *p, yaml_node_t *n, struct step *s)
 		rc |= template_string(p, v, "url", &s->req.url);
 	if ((v = get(p, n, "headers")))
 		rc |= parse_kvlist(p, v, "headers", &s->req.headers);
+	if ((v = get(p, n, "stop_at")))
+		rc |= template_string(p, v, "stop_at", &s->req.stop_at);
 	return rc ? -1 : 0;
 }
 
@@ -642,6 +774,45 @@ static int parse_set(struct pctx *p, yaml_node_t *n, struct step *s)
 	return rc;
 }
 
+/* documents: paging: {var, from} with request: (each page's request, the counter in
+ * scope), until a page has no items. */
+static int parse_paging(struct pctx *p, yaml_node_t *n, struct step *s)
+{
+	static const char *const keys[] = {"var", "from", NULL};
+	yaml_node_t *v = get(p, n, "paging"), *w;
+	int rc = 0;
+	if (v) {
+		if (s->kind != ST_DOCUMENTS)
+			return cf_error(&p->cf, v, "paging: goes with documents only");
+		if (!is_map(v))
+			return cf_error(&p->cf, v, "paging must be a mapping such as {var: page, from: 1}");
+		rc |= check_keys_of(p, v, "paging", keys);
+		if ((w = get(p, v, "var")))
+			rc |= want_string(p, w, "var", &s->page_var);
+		else
+			rc = cf_error(&p->cf, v, "paging needs var: (the page counter's name)");
+		s->page_from = 1;
+		if ((w = get(p, v, "from"))) {
+			const char *t = cf_scalar(w);
+			char *end;
+			s->page_from = t ? strtol(t, &end, 10) : -1;
+			if (!t || *end || s->page_from < 0 || s->page_from > 1000000)
+				rc = cf_error(&p->cf, w, "from must be a page number (0 or more)");
+		}
+		if (s->page_var)
+			define(p, s->page_var);
+	}
+	if ((w = get(p, n, "request"))) {
+		if (s->kind != ST_DOCUMENTS || !v)
+			rc = cf_error(&p->cf, w, "request: in a loop goes with documents and paging:");
+		else
+			rc |= parse_request(p, w, &s->list);
+	} else if (v) {
+		rc = cf_error(&p->cf, v, "paging needs request: (how each page is asked for)");
+	}
+	return rc;
+}
+
 /* foreach / points / documents */
 static int parse_loop(struct pctx *p, yaml_node_t *n, struct step *s)
 {
@@ -671,6 +842,9 @@ static int parse_loop(struct pctx *p, yaml_node_t *n, struct step *s)
 	for (size_t i = 0; i < saved.len; i++)
 		strlist_add(&copy, saved.items[i]);
 	p->scope = copy;
+	rc |= parse_paging(p, n, s);
+	if ((v = get(p, n, "empty_when")))
+		rc |= parse_checks(p, v, &s->empty_when, false);
 	if ((v = get(p, n, "fields")))
 		rc |= parse_captures(p, v, &s->fields, s->as, allowed, false);
 	{
@@ -689,10 +863,23 @@ static int parse_loop(struct pctx *p, yaml_node_t *n, struct step *s)
 		else
 			rc |= parse_steps(p, v, &s->body);
 	}
+	if ((v = get(p, n, "only_with"))) {
+		if (s->kind != ST_DOCUMENTS)
+			rc = cf_error(&p->cf, v, "only_with: goes with documents only");
+		rc |= want_string(p, v, "only_with", &s->only_with);
+	}
+	if ((v = get(p, n, "before"))) {
+		if (s->kind != ST_DOCUMENTS)
+			rc = cf_error(&p->cf, v, "before: goes with documents only");
+		else
+			rc |= parse_steps(p, v, &s->before);
+	}
 	p->depth--;
 	if ((v = get(p, n, "next"))) {
 		if (s->kind != ST_DOCUMENTS)
 			rc = cf_error(&p->cf, v, "next: goes with documents only");
+		else if (s->page_var)
+			rc = cf_error(&p->cf, v, "give next: or paging:, not both");
 		rc |= parse_rx(p, v, &s->next, false, false, RX_TEXT);
 	}
 	s->max_pages = 50;
@@ -704,12 +891,14 @@ static int parse_loop(struct pctx *p, yaml_node_t *n, struct step *s)
 			rc = cf_error(&p->cf, v, "max_pages must be 1..10000");
 	}
 	if (s->kind == ST_DOCUMENTS) {
-		if ((v = get(p, n, "download")))
+		if ((v = get(p, n, "download")) && cf_scalar(v) && !strcmp(cf_scalar(v), "none"))
+			s->no_download = true;
+		else if (v)
 			rc |= parse_request(p, v, &s->download);
 		else if (!(v = get(p, n, "fields")) || !get(p, v, "link"))
 			rc = cf_error(&p->cf, n, "documents needs a link field or download:");
 		else
-			s->download.url = xstrdup("{{doc.link}}");
+			s->download.url = xstrdup("{doc.link}");
 	} else if ((v = get(p, n, "download"))) {
 		rc = cf_error(&p->cf, v, "download: goes with documents only");
 	}
@@ -719,8 +908,21 @@ static int parse_loop(struct pctx *p, yaml_node_t *n, struct step *s)
 }
 
 static const enum step_kind action_kinds[] = {
-	ST_REQUEST, ST_SUBMIT, ST_SET, ST_OTP, ST_FOREACH, ST_POINTS, ST_DOCUMENTS,
+	ST_REQUEST, ST_SUBMIT, ST_SET, ST_OTP, ST_FOREACH, ST_POINTS, ST_DOCUMENTS, ST_PKCE,
 };
+
+/* pkce: NAME — NAME.verifier, NAME.challenge, NAME.method, NAME.state, NAME.nonce */
+static int parse_pkce(struct pctx *p, yaml_node_t *n, struct step *s)
+{
+	const char *name = cf_scalar(n);
+	if (!name || !*name || strchr(name, '.') || strchr(name, '{'))
+		return cf_error(&p->cf, n, "pkce takes a plain name, such as pkce: pkce");
+	s->pkce_as = xstrdup(name);
+	char *rec = xasprintf("%s.*", name);
+	define(p, rec);
+	free(rec);
+	return 0;
+}
 
 static int parse_action(struct pctx *p, yaml_node_t *v, struct step *s)
 {
@@ -729,6 +931,7 @@ static int parse_action(struct pctx *p, yaml_node_t *v, struct step *s)
 	case ST_SUBMIT: return parse_submit(p, v, s);
 	case ST_SET: return parse_set(p, v, s);
 	case ST_OTP: return parse_otp(p, v, s);
+	case ST_PKCE: return parse_pkce(p, v, s);
 	default: return parse_loop(p, v, s);
 	}
 }
@@ -788,6 +991,34 @@ static int parse_steps(struct pctx *p, yaml_node_t *n, struct steps *out)
 
 /* ---- the recipe ------------------------------------------------------------------- */
 
+/* follows: [{source: "owner/repo path", version: "commit or release"}, ...] */
+static int parse_follows(struct pctx *p, yaml_node_t *n, struct recipe *r)
+{
+	static const char *const keys[] = {"source", "version", NULL};
+	int rc = 0;
+	if (!is_seq(n))
+		return cf_error(&p->cf, n, "follows must be a list of {source, version}");
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *e = yaml_document_get_node(p->cf.doc, *it), *v;
+		struct follow f = {0};
+		if (!is_map(e)) {
+			rc = cf_error(&p->cf, e, "follows: each entry is {source, version}");
+			continue;
+		}
+		rc |= check_keys_of(p, e, "follows", keys);
+		if ((v = get(p, e, "source")))
+			rc |= want_string(p, v, "source", &f.source);
+		else
+			rc = cf_error(&p->cf, e, "follows: an entry needs source:");
+		if ((v = get(p, e, "version")))
+			rc |= want_string(p, v, "version", &f.version);
+		r->follows = xrealloc(r->follows, (r->nfollows + 1) * sizeof(*r->follows));
+		r->follows[r->nfollows++] = f;
+	}
+	return rc;
+}
+
 static int parse_top(struct pctx *p, yaml_node_t *root, struct recipe *r)
 {
 	yaml_node_t *v;
@@ -817,6 +1048,12 @@ static int parse_top(struct pctx *p, yaml_node_t *root, struct recipe *r)
 		rc = cf_error(&p->cf, v, "delay must be a duration such as 1s or 250ms");
 	if ((v = get(p, root, "headers")))
 		rc |= parse_kvlist_checked(p, v, "headers", &r->headers, false);
+	if ((v = get(p, root, "follows")))
+		rc |= parse_follows(p, v, r);
+	if ((v = get(p, root, "checked")))
+		rc |= want_string(p, v, "checked", &r->checked);
+	if ((v = get(p, root, "live")))
+		rc |= want_string(p, v, "live", &r->live);
 	for (int i = 0; recipe_builtin_vars[i]; i++)
 		define(p, recipe_builtin_vars[i]);
 	for (size_t i = 0; i < ARRAY_LEN(sections); i++) {
@@ -939,6 +1176,13 @@ void recipe_free(struct recipe *r)
 	free(r->title);
 	free(r->about);
 	free(r->base_url);
+	for (size_t i = 0; i < r->nfollows; i++) {
+		free(r->follows[i].source);
+		free(r->follows[i].version);
+	}
+	free(r->follows);
+	free(r->checked);
+	free(r->live);
 	kvlist_free(&r->headers);
 	steps_free(&r->login);
 	steps_free(&r->check);

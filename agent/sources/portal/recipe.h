@@ -34,6 +34,7 @@ enum portal_error {
 	PE_SESSION_EXPIRED,
 	PE_SITE_CHANGED,
 	PE_UNAVAILABLE,
+	PE_NEEDS_JAVASCRIPT,  /* the page shows its data only to a browser running scripts */
 };
 extern const char *const portal_error_names[]; /* indexed by enum; [0] = "none" */
 
@@ -50,6 +51,9 @@ struct rx {
 	char *format;        /* date format for RX_DATE (NULL: usual ones) */
 	bool optional;       /* nothing found is fine (else: site changed) */
 	char *dflt;          /* value when nothing is found */
+	char *claim;         /* EX_JWT: the claim (dotted path) of the token `expr` gives */
+	char *match;         /* a regex applied to what was found (group 1, else the match) */
+	bool secret;         /* a captured value masked in traces (also by its name) */
 	struct conf_pos pos;
 };
 
@@ -89,8 +93,13 @@ struct kvlist {
 struct request {
 	char *method;          /* NULL: GET, or POST when there is a body */
 	char *url;             /* template; relative to the page or base_url */
-	struct kvlist query, form, json, headers;
+	struct kvlist query, form, headers;
+	json_t *json;          /* a JSON body: string leaves are templates, others typed */
 	char *body, *content_type;
+	char *stop_at;         /* follow redirects one by one until a Location starting with
+				* this (a template); that URL becomes the page, unfetched */
+	bool auto_submit;      /* submit the forms a page submits by script (SAML, Keycloak) */
+	struct rx base64;      /* download: the answer is JSON, the document Base64 here */
 	struct conf_pos pos;
 };
 
@@ -103,6 +112,7 @@ enum step_kind {
 	ST_FOREACH,
 	ST_POINTS,
 	ST_DOCUMENTS,
+	ST_PKCE,       /* a PKCE verifier and its S256 challenge, a state and a nonce */
 };
 extern const char *const step_kind_names[];
 
@@ -126,15 +136,33 @@ struct step {
 	struct steps body;         /* ST_FOREACH, ST_POINTS */
 	struct rx next;            /* ST_DOCUMENTS: the next page's URL */
 	long max_pages;
+	struct request list;       /* ST_DOCUMENTS with paging: the request of each page */
+	char *page_var;            /* ST_DOCUMENTS: paging by counting, until a page is empty */
+	long page_from;
+	struct checks empty_when;  /* loops: what shows a list that is empty on purpose */
+	struct steps before;       /* ST_DOCUMENTS: steps per document before its download */
 	struct request download;   /* ST_DOCUMENTS */
+	bool no_download;          /* download: none — no public client shows how: listed only */
+	char *only_with;           /* ST_DOCUMENTS: skip a document without this field */
+	char *pkce_as;             /* ST_PKCE: the record name ("pkce") */
 	struct captures captures;
 	struct checks fail_if, expect;
+};
+
+/* Where a recipe's knowledge of the portal comes from (a public client or document). */
+struct follow {
+	char *source;              /* "vincentto13/energa24-api energa/client.py" or a URL */
+	char *version;             /* a commit, release or date */
 };
 
 struct recipe {
 	char *id;                  /* the provider name (file name without .yaml) */
 	const char *path;          /* interned */
 	char *title, *about, *base_url;
+	struct follow *follows;
+	size_t nfollows;
+	char *checked;             /* when it was last compared with its sources (YYYY-MM-DD) */
+	char *live;                /* tried against the live site: "no", or a date */
 	int64_t delay_ms;
 	struct kvlist headers;     /* sent with every request once their variables are set */
 	struct steps login, check, fetch;
