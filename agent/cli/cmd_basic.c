@@ -106,7 +106,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		printf("%-24s %-8s %-12s %-20s %s", s->name, s->type->name,
 		       s->company ? s->company->id : "-", sched, enabled);
 		if (shards > 1)
-			printf("%*s%ld", 8 - (int)strlen(enabled), "", source_shard(s->name, shards));
+			printf("%*s%ld", 8 - (int)strlen(enabled), "", source_shard(s, shards));
 		printf("\n");
 	}
 	if (cfg->nroutes)

@@ -39,8 +39,8 @@ static int select_sources(const struct config *cfg, int argc, char **argv, bool 
 		}
 		if (other) {
 			log_error("fetch: source %s is in shard %ld of %ld (give --shard %ld)", other->name,
-				  source_shard(other->name, cfg->agent.shard.of), cfg->agent.shard.of,
-				  source_shard(other->name, cfg->agent.shard.of));
+				  source_shard(other, cfg->agent.shard.of), cfg->agent.shard.of,
+				  source_shard(other, cfg->agent.shard.of));
 			return -1;
 		}
 	}

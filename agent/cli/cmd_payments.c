@@ -12,7 +12,6 @@
 
 #include "cli/commands.h"
 #include "core/log.h"
-#include "daemon/control.h"
 #include "daemon/status.h"
 #include "payments/ledger.h"
 #include "payments/update.h"
@@ -222,27 +221,15 @@ static int rebuild(const struct config *cfg)
 	return EXIT_OK;
 }
 
-/* The matcher run's result for the daemon, as a source worker writes it (daemon/worker.h):
- * looked_at counts the documents read, filed the reports. */
-static void report_result(int fd, int rc, const struct payments_update *u, const struct gerr *err)
-{
-	struct run_stats st = {.looked_at = u->ingest.documents, .filed = u->reports.len};
-	enum run_outcome o = rc == EXIT_OK ? RUN_OK : rc == EXIT_TEMPFAIL ? RUN_BUSY : RUN_FAILED;
-	json_t *j = json_pack("{s:s,s:o,s:o}", "outcome", run_outcome_name(o), "stats", run_stats_to_json(&st),
-			      "error", o == RUN_OK ? json_null() : json_string(err->msg));
-	control_send(fd, j);
-	json_decref(j);
-}
-
 int cmd_payments(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'}, {"all", no_argument, NULL, 'a'},
-		{"full", no_argument, NULL, 'f'}, {"result-fd", required_argument, NULL, 'r'},
+		{"full", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	bool json = false, all = false, full = false;
-	int c, result_fd = -1;
+	int c;
 	optind = 0; /* 0: GNU getopt starts afresh and takes options after the verb too */
 	while ((c = getopt_long(argc, argv, "jafh", opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -254,8 +241,6 @@ int cmd_payments(struct cli *cli, int argc, char **argv)
 		json |= c == 'j';
 		all |= c == 'a';
 		full |= c == 'f';
-		if (c == 'r')
-			result_fd = atoi(optarg);
 	}
 	const char *verb = optind < argc ? argv[optind] : NULL;
 	if (!verb) {
@@ -282,9 +267,7 @@ int cmd_payments(struct cli *cli, int argc, char **argv)
 									  : EXIT_FAILED;
 		if (rc != EXIT_OK)
 			log_error("payments: %s", err.msg);
-		if (result_fd >= 0)
-			report_result(result_fd, rc, &u, &err); /* the daemon logs it */
-		else if (rc == EXIT_OK) {
+		if (rc == EXIT_OK) {
 			printf("payments: %lu documents read (%lu transactions, %lu invoices); %lu changed: %lu matched, "
 			       "%lu for a person, %lu unmatched; %.3f s\n", u.ingest.documents, u.ingest.transactions,
 			       u.ingest.invoices, u.changed, u.matched, u.person, u.unmatched, u.seconds);

@@ -23,7 +23,8 @@
 #include "core/strset.h"
 
 /* agent.shard (or --shard K/N): this daemon runs only the sources whose stable hash
- * (source_shard()) is `index` among `of` shards; each shard has the subfolder shard-K of
+ * (source_shard(): of the company, so that a company's sources share a shard) is `index`
+ * among `of` shards; each shard has the subfolder shard-K of
  * agent.spool and agent.state to itself. */
 struct shard_conf {
 	long index;
@@ -103,11 +104,16 @@ struct config {
 };
 
 const struct source_conf *config_find_source(const struct config *cfg, const char *name);
-/* The shard (0 to of-1) of a source name: FNV-1a (64 bits) of the name, modulo `of`. It
- * never changes, so that daemons on several machines agree without talking. */
-long source_shard(const char *name, long of);
+/* The shard (0 to of-1) of a key: FNV-1a (64 bits) of it, modulo `of`. It never changes,
+ * so that daemons on several machines agree without talking. */
+long shard_of_key(const char *key, long of);
+/* A source's shard: that of its company's id, so that a company's sources, its ledger and
+ * its duplicates are in one shard; of its name when it has no company. */
+long source_shard(const struct source_conf *src, long of);
 /* Is this source one of this daemon's: no sharding, or in the chosen shard? */
 bool config_runs_source(const struct config *cfg, const struct source_conf *src);
+/* Is this company's one of this daemon's (its sources are; see source_shard())? */
+bool config_runs_company(const struct config *cfg, const struct company_conf *company);
 /* A command that runs sources or talks to a daemon needs a shard when there are
  * several: -1 with err saying how to choose one. */
 int config_need_shard(const struct config *cfg, struct gerr *err);

@@ -311,7 +311,7 @@ static void start_run(struct master *m, struct slot *s)
 	s->run_start = time(NULL);
 	s->late_since = 0;
 	struct gerr err = {0};
-	int rc = worker_start_run(&s->w, m->cfg, s->name, s->src->timeout, &err);
+	int rc = worker_fork(&s->w, worker_main, m->cfg, s->name, s->src->timeout, &err);
 	m->running++;
 	if (rc < 0) {
 		struct worker_result res = {.outcome = RUN_FAILED, .error = xstrdup(err.msg)};
@@ -330,12 +330,8 @@ static void dispatch_matcher(struct master *m)
 	char *company = m->stopping ? NULL : matcher_next(&m->mt);
 	if (!company)
 		return;
-	char fd_opt[32];
-	snprintf(fd_opt, sizeof(fd_opt), "--result-fd=%d", WORKER_RESULT_FD);
-	char **argv = child_argv(m, (const char *const[]){"payments", fd_opt, "update", company, NULL});
 	struct gerr err = {0};
-	int rc = worker_spawn(&m->mt.w, argv, m->cfg->agent.worker_timeout, &err);
-	free_argv(argv);
+	int rc = worker_fork(&m->mt.w, matcher_main, m->cfg, company, m->cfg->agent.worker_timeout, &err);
 	matcher_started(&m->mt, company, rc, &err);
 }
 
@@ -779,7 +775,7 @@ static json_t *check_fetch_names(struct master *m, json_t *names)
 		const struct source_conf *src = s ? NULL : config_find_source(m->cfg, name);
 		if (src)
 			return error_reply("source '%s' is in shard %ld of %ld; this daemon runs shard %ld",
-					   name, source_shard(name, m->cfg->agent.shard.of),
+					   name, source_shard(src, m->cfg->agent.shard.of),
 					   m->cfg->agent.shard.of, m->cfg->agent.shard.index);
 		if (!s || !s->src)
 			return error_reply("no source named '%s' in the configuration", name);
@@ -1097,7 +1093,8 @@ static int start(struct master *m, struct config *cfg)
 	/* at start, every company once: what was filed while the daemon was down, a report
 	 * an interrupted run left due */
 	for (size_t i = 0; i < m->cfg->ncompanies; i++)
-		matcher_request(&m->mt, m->cfg->companies[i]->id);
+		if (config_runs_company(m->cfg, m->cfg->companies[i]))
+			matcher_request(&m->mt, m->cfg->companies[i]->id);
 	return 0;
 }
 

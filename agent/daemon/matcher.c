@@ -5,6 +5,30 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "daemon/status.h"
+#include "payments/update.h"
+
+/* The result line, as a source's worker writes it: looked_at counts the documents read,
+ * filed the reports. */
+static void report_result(int fd, int rc, const struct payments_update *u, const struct gerr *err)
+{
+	struct run_stats st = {.looked_at = u->ingest.documents, .filed = u->reports.len};
+	enum run_outcome o = rc == 0 ? RUN_OK : err->kind == GERR_BUSY ? RUN_BUSY : RUN_FAILED;
+	json_t *j = json_pack("{s:s,s:o,s:o}", "outcome", run_outcome_name(o), "stats", run_stats_to_json(&st),
+			      "error", o == RUN_OK ? json_null() : json_string(err->msg));
+	control_send(fd, j);
+	json_decref(j);
+}
+
+int matcher_main(const struct config *cfg, const char *company, int fd)
+{
+	struct payments_update u;
+	struct gerr err = {0};
+	int rc = payments_update(cfg, company, false, &u, &err);
+	report_result(fd, rc, &u, &err); /* the master logs it */
+	payments_update_free(&u);
+	return rc < 0 ? 1 : 0;
+}
 
 void matcher_init(struct matcher *mt)
 {

@@ -4,7 +4,9 @@
  * company (matcher_request). Requests are coalesced: a company waits in the queue once,
  * however many of its sources filed meanwhile; one asked for while it is being matched
  * waits for one more run after it. One company is matched at a time, in a process of its
- * own — `goniec payments update --result-fd=3 COMPANY`, spawned, limited in time and
+ * own — what `goniec payments update COMPANY` does, in a child forked from the master with
+ * the configuration in force (matcher_main, through worker_fork(): nothing is loaded
+ * again, so it costs the same however many sources there are), limited in time and
  * signalled like a source's worker (daemon/worker.h: the same result line) — never inside
  * a source's worker, so a source's run never waits for the ledger.
  *
@@ -40,6 +42,9 @@ char *matcher_next(struct matcher *mt);
 void matcher_started(struct matcher *mt, char *company, int rc, const struct gerr *err);
 /* After waitpid() reported the matcher's exit. */
 void matcher_finished(struct matcher *mt, int wstatus);
+/* In the forked child: bring the company's ledger up to date, write the result line on fd;
+ * returns the exit status. */
+worker_main_fn matcher_main;
 /* Stopping: nothing more is started. */
 void matcher_clear_queue(struct matcher *mt);
 /* {"running": company|null, "queued": [...], "runs": N, "last_company", "last_end",

@@ -83,6 +83,7 @@ int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct 
 }
 
 struct run_request {
+	worker_main_fn *fn;
 	const struct config *cfg;
 	const char *name;
 };
@@ -95,7 +96,7 @@ static void run_child(void *arg)
 	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
 	closefrom(WORKER_RESULT_FD + 1);
 	srandom((unsigned)(getpid() ^ time(NULL)));
-	int rc = worker_main(rq->cfg, rq->name, WORKER_RESULT_FD);
+	int rc = rq->fn(rq->cfg, rq->name, WORKER_RESULT_FD);
 	fflush(NULL);
 	_exit(rc);
 }
@@ -106,10 +107,10 @@ void worker_preload(void)
 	EVP_Digest("", 0, md, NULL, EVP_sha256(), NULL);
 }
 
-int worker_start_run(struct worker *w, const struct config *cfg, const char *name,
-		     int64_t timeout_s, struct gerr *err)
+int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, const char *name,
+		int64_t timeout_s, struct gerr *err)
 {
-	struct run_request rq = {cfg, name};
+	struct run_request rq = {fn, cfg, name};
 	return spawn(w, timeout_s, run_child, &rq, err);
 }
 
@@ -241,7 +242,8 @@ void worker_result_free(struct worker_result *res)
 
 static int progress_fd = -1;
 static int64_t progress_sent_ms;
-/* Test hook (see worker.h): after each document, sleep or crash as the environment says. */
+/* Test hook (see worker.h): after each document, sleep, wait or crash as the environment
+ * says. */
 static const char *hook_action;
 
 static void report_progress(const struct source_run *run)
@@ -256,6 +258,12 @@ static void report_progress(const struct source_run *run)
 		abort();
 	if (hook_action && str_starts_with(hook_action, "sleep:"))
 		sleep((unsigned)atoi(hook_action + 6));
+	if (hook_action && str_starts_with(hook_action, "wait:")) {
+		char *path = xstrndup(hook_action + 5, strcspn(hook_action + 5, ","));
+		while (access(path, F_OK) != 0 && !source_run_stopping())
+			usleep(20000);
+		free(path);
+	}
 }
 
 static void install_test_hook(const char *name)

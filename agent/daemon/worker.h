@@ -16,12 +16,13 @@
  * WORKER_KILL_GRACE_MS later) and turns an exit without a result into "crashed".
  * Other children (the forwarder) are started by fork and exec with worker_spawn().
  *
- * Test hook (test builds only, core/testhook.h): with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or NAME:abort; several
- * separated by commas) in its environment, the worker of source NAME sleeps (or crashes) after each document it
- * files, inside the run and its lock — for tests of time limits, overlap and crashes.
+ * Test hook (test builds only, core/testhook.h): with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or
+ * NAME:wait:PATH, NAME:abort; several separated by commas) in its environment, the worker of source NAME sleeps
+ * (waits until PATH exists, or the daemon stops; crashes) after each document it files, inside the run and its
+ * lock — for tests of time limits, overlap and crashes.
  *
  * Ownership: struct worker is owned by the master; worker_finish() releases its buffers.
- * Errors: worker_spawn() and worker_start_run() return -1 with err set; results never
+ * Errors: worker_spawn() and worker_fork() return -1 with err set; results never
  * fail (they map to an
  * outcome with an error message).
  */
@@ -58,9 +59,15 @@ struct worker_result {
 	char *error;         /* NULL when none */
 };
 
-/* Master side. A run of source `name` of cfg in a forked child. */
-int worker_start_run(struct worker *w, const struct config *cfg, const char *name,
-		     int64_t timeout_s, struct gerr *err);
+/* What a forked child runs: a source's run is worker_main(cfg, source name, fd); the
+ * payments matcher's is matcher_main(cfg, company, fd) (daemon/matcher.h). It writes its
+ * result line on fd and returns the exit status. */
+typedef int worker_main_fn(const struct config *cfg, const char *name, int fd);
+
+/* Master side. fn(cfg, name, WORKER_RESULT_FD) in a forked child, with the master's
+ * configuration in force (nothing is loaded again). */
+int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, const char *name,
+		int64_t timeout_s, struct gerr *err);
 /* Ready in the master what every run needs and would otherwise set up again in each
  * forked child (OpenSSL's digests). */
 void worker_preload(void);
@@ -82,6 +89,6 @@ int worker_parse_result(const char *line, struct worker_result *res, struct gerr
 
 /* Worker side (in the child): run the source and write its result to fd. Returns the
  * exit status. */
-int worker_main(const struct config *cfg, const char *name, int fd);
+worker_main_fn worker_main;
 
 #endif

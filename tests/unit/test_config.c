@@ -172,18 +172,22 @@ static void test_many_keys_and_errors(void **state)
 	buf_free(&y);
 }
 
-/* A source's shard is FNV-1a-64 of its name modulo the number of shards: pinned here,
- * since daemons on several machines (and versions) must agree on it. */
+/* A source's shard is FNV-1a-64 of its company's id (of its name without a company)
+ * modulo the number of shards: pinned here, since daemons on several machines (and
+ * versions) must agree on it. */
 static void test_shards(void **state)
 {
 	(void)state;
-	assert_int_equal(source_shard("acme-mail", 3), 0);
-	assert_int_equal(source_shard("s00001", 3), 1);
-	assert_int_equal(source_shard("nowak-bank", 3), 2);
-	assert_int_equal(source_shard("nowak-bank", 7), 3);
+	assert_int_equal(shard_of_key("acme-mail", 3), 0);
+	assert_int_equal(shard_of_key("s00001", 3), 1);
+	assert_int_equal(shard_of_key("nowak-bank", 3), 2);
+	assert_int_equal(shard_of_key("nowak-bank", 7), 3);
+	assert_int_equal(shard_of_key("acme", 3), 1);
 	const char *y = "agent: {spool: /srv/spool, state: /srv/state, shard: {index: 1, of: 3}}\n"
 			"sources:\n  - {name: acme-mail, type: folder, path: /x}\n"
-			"  - {name: s00001, type: folder, path: /y}\n";
+			"  - {name: s00001, type: folder, path: /y}\n"
+			"---\ncompany: acme\nsources:\n  - {name: s00001-acme, type: folder, path: /z}\n"
+			"  - {name: acme-mail-2, type: folder, path: /w}\n";
 	struct diag d = {0};
 	struct config *cfg = config_load_string("t.yaml", y, strlen(y), &d);
 	assert_non_null(cfg);
@@ -191,6 +195,11 @@ static void test_shards(void **state)
 	assert_string_equal(cfg->agent.state_dir, "/srv/state/shard-1");
 	assert_false(config_runs_source(cfg, cfg->sources[0]));
 	assert_true(config_runs_source(cfg, cfg->sources[1]));
+	/* acme's sources follow acme (shard 1), whatever their names (0 and 2 alone) */
+	assert_int_equal(source_shard(cfg->sources[2], 3), 1);
+	assert_int_equal(source_shard(cfg->sources[3], 3), 1);
+	assert_true(config_runs_source(cfg, cfg->sources[2]));
+	assert_true(config_runs_source(cfg, cfg->sources[3]));
 	struct gerr err;
 	assert_int_equal(config_need_shard(cfg, &err), 0);
 	config_free(cfg);
