@@ -1,9 +1,11 @@
 #!/bin/bash
 # The portal source against the fixture portals (tests/fixtures/portal_server.py) over
 # HTTPS with a test CA: the HTML portal (CSRF form, cookie session, paged tables, points),
-# the JSON API with an SMS code, the recipes of real providers on fixtures of their
-# documented structure, and the failures: wrong password, expired session, changed
-# layout, 500s, a PDF link giving HTML, a slow server; `goniec check` on bad recipes.
+# the JSON API with an SMS code, the recipes of real providers on fixtures built from
+# their public clients (login, points, paging, sessions, a changed site, a wrong
+# password, trace and replay), the invoice fields of a portal PDF, and the failures:
+# expired session, changed layout, 500s, a PDF link giving HTML, a slow server, endless
+# redirects, a 1 GB page; `goniec check` on bad recipes.
 . "$(dirname "$0")/lib.sh"
 
 make_test_ca
@@ -118,7 +120,9 @@ run points ebok
 check "points: a disabled point is listed as disabled" grep -q "590243000000000003 .*disabled" "$T/out"
 
 # two sources on the same portal host, run at the same time: one request at a time
-conf polite demo-html
+conf polite demo-html '    points:
+      "590243000000000001": {enabled: false}
+      "590243000000000003": {enabled: false}'
 cp "$CONF/acme.yaml" "$T/one.yaml"
 sed 's/name: ebok/name: ebok2/' "$T/one.yaml" | sed -n '/^  - name/,$p' >>"$CONF/acme.yaml"
 ctl '{"slow": 0.05, "reset_inflight": true}'
@@ -126,8 +130,8 @@ ctl '{"slow": 0.05, "reset_inflight": true}'
 a=$!
 "$GONIEC" -c "$CONF" fetch ebok2 >"$T/out2" 2>&1
 wait $a
-check "politeness: both sources on one host run" grep -q "ok — 36 filed" "$T/out1"
-check "politeness: ... the second too" grep -q "ok — 36 filed" "$T/out2"
+check "politeness: both sources on one host run" grep -q "ok — 12 filed" "$T/out1"
+check "politeness: ... the second too" grep -q "ok — 12 filed" "$T/out2"
 check_eq "politeness: one request at a time per portal host" 1 "$(stat_of max_inflight)"
 ctl '{"slow": 0}'
 
@@ -277,6 +281,13 @@ for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	check "$recipe: ... saying the site changed, the provider, the step and where" \
 		has "failed .*the site changed (provider $recipe): step '.*' (.*$recipe.yaml:[0-9]*).* found nothing at"
 	ctl '{"layout": "normal"}'
+	printf 'zle\n' >"$T/password"
+	conf "real-$recipe-badpw" "$recipe"
+	run fetch
+	check_eq "$recipe: a wrong password is bad credentials (exit 3)" 3 "$RC"
+	check "$recipe: ... saying so" has "bad credentials"
+	printf 'tajne-haslo\n' >"$T/password"
+	conf "real-$recipe" "$recipe"
 	if [ "$recipe" = enea ] || [ "$recipe" = energa ]; then
 		rm -rf "$T/trace-$recipe"
 		run fetch ebok --trace "$T/trace-$recipe"
@@ -294,15 +305,20 @@ for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	else
 		stop_portal
 	fi
-	start_portal "$flavour" --points 2 --invoices 10
-	printf 'zle\n' >"$T/password"
-	conf "real-$recipe-badpw" "$recipe"
-	run fetch
-	check_eq "$recipe: a wrong password is bad credentials (exit 3)" 3 "$RC"
-	check "$recipe: ... saying so" has "bad credentials"
-	printf 'tajne-haslo\n' >"$T/password"
-	stop_portal
 done
+
+# ---- the recipe catalogue --------------------------------------------------------------------
+"$GONIEC" -c "$CONF" providers --json >"$T/providers.json" 2>"$T/out"
+check "providers: each real-provider recipe names its public clients, when checked, not tried live" \
+	python3 - "$T/providers.json" <<'PY'
+import json, sys
+d = {p["provider"]: p for p in json.load(open(sys.argv[1]))}
+ok = all(d[r]["follows"] and d[r]["checked"] and d[r]["live"] == "no"
+         for r in ("enea", "pge", "e-kartoteka", "energa", "pgnig"))
+sys.exit(0 if ok and d["energa"]["login"] == "OpenID Connect (PKCE)" else 1)
+PY
+check "providers: Tauron, Orange and Play are listed without a recipe, each saying why" \
+	python3 -c "import json,sys; d={p['provider']: p for p in json.load(open(sys.argv[1]))}; sys.exit(0 if all(d[n]['recipe'] is False and d[n]['why'] for n in ('tauron', 'orange', 'play')) else 1)" "$T/providers.json"
 
 # ---- hostile answers ------------------------------------------------------------------------
 start_portal html
