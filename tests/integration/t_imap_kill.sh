@@ -15,7 +15,7 @@
 imap_require
 imap_start
 year=$(date +%Y)
-python3 "$FIXTURES/mkinvoices.py" "$T/mail" 300 6000 kill >"$T/all.sha"
+python3 "$FIXTURES/mkinvoices.py" "$T/mail" 120 6000 kill >"$T/all.sha"
 port=$(free_port)
 python3 "$FIXTURES/tcp_proxy.py" "$port" "$IMAPS_PORT" --rate 3000000 &
 at_exit "kill $! 2>/dev/null"
@@ -40,7 +40,7 @@ while { [ "$busy" -lt 100 ] || [ "$filing" -lt 30 ]; } && [ "$kills" -lt 300 ]; 
 	busy=$((busy + KILL_RUNNING)) filing=$((filing + KILL_WORKING)) kills=$((kills + 1))
 	if [ $KILL_RUNNING = 0 ]; then
 		window=$((window > 150 ? window * 2 / 3 : 100))
-	elif [ "$window" -lt 1000 ]; then
+	elif [ "$window" -lt 500 ]; then
 		window=$((window + 50))
 	fi
 done
