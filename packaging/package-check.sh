@@ -95,12 +95,12 @@ done
 undocumented_commands() {
 	"$pkgroot/usr/bin/goniec" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]\+\) .*/\1/p' |
 		grep -vx worker | while read -r c; do
-			grep -qE "^\.BR? $c( |\$)|^\.BI $c " "$top/packaging/man/goniec.8" || echo "$c"
+			grep -qE "^\.B[IR]? \"?$c( |\"|\$)" "$top/packaging/man/goniec.8" || echo "$c"
 		done
 }
 undocumented_keys() {
 	grep -rhoE '\.key = "[a-z_]+"' "$top/agent" | sed 's/.*"\(.*\)"/\1/' | sort -u | while read -r k; do
-		grep -qE "^\.BR? $k( |\$)|\\\\fB$k\\\\f|, \" $k " "$top/packaging/man/goniec.conf.5" || echo "$k"
+		grep -qE "^\.BR? ([a-z_]+\.)*$k( |\.|\$)|\\\\fB$k\\\\f|, \" $k " "$top/packaging/man/goniec.conf.5" || echo "$k"
 	done
 }
 check_eq "goniec(8) describes every command" "" "$(undocumented_commands | xargs)"
@@ -249,7 +249,7 @@ check "clean: the examples pass goniec check (with their credentials)" \
 # Shipped portal recipes are found where the package put them (the compiled-in DATADIR).
 mkdir -p "$R/tmp/portal.d"
 printf 'sources:\n  - name: home-energy\n    type: portal\n    provider: %s\n    login: "12345"\n    password_credential: goniec_acme-mail\n' \
-	"$(basename "$(ls "$R"/usr/share/goniec/providers/*.yaml | head -1)" .yaml)" >"$R/tmp/portal.d/p.yaml"
+	"$(basename "$(ls "$R"/usr/share/goniec/providers/*.yaml | grep -v /catalogue.yaml | head -1)" .yaml)" >"$R/tmp/portal.d/p.yaml"
 check "clean: a shipped portal recipe is found" \
 	in_root env CREDENTIALS_DIRECTORY=/tmp/creds goniec -c /tmp/portal.d check
 check "clean: man pages are installed" in_root test -f /usr/share/man/man8/goniec.8.gz
