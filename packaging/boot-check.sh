@@ -86,7 +86,7 @@ delivered() { find "$R/srv/import" -name "$1-*.pdf" | wc -l; }
 filed_and_delivered() { [ "$(spooled "$1")" -eq "$2" ] && [ "$(delivered "$1")" -eq "$2" ]; }
 # The 'slow' source has enough documents (each one through the PDF text worker) for a
 # run to be stopped in its middle.
-SLOW_DOCS=200
+SLOW_DOCS=2000
 scan() { # source number — a small distinct PDF in the source's folder, the service's
 	printf '%%PDF-1.4\n%% %s %s\n%%%%EOF\n' "$1" "$2" >"$R/srv/scans/$1/$1-$2.pdf"
 	chown "$B_IDS" "$R/srv/scans/$1/$1-$2.pdf"
