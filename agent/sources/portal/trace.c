@@ -129,12 +129,18 @@ static bool is_text(const char *ctype, const char *body, size_t len)
 	return len == 0 || memchr(body, '\0', len) == NULL;
 }
 
+/* A JSON string of text, or FALLBACK when the text is not UTF-8. */
+static json_t *json_text_or(const char *text, const char *fallback)
+{
+	json_t *j = json_string(text);
+	return j ? j : json_string(fallback);
+}
+
 static json_t *strlist_json(const struct strlist *l)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; l && i < l->len; i++)
-		json_array_append_new(a, json_string(l->items[i]) ? json_string(l->items[i]) :
-				      json_string("(not UTF-8)"));
+		json_array_append_new(a, json_text_or(l->items[i], "(not UTF-8)"));
 	return a;
 }
 
@@ -352,7 +358,7 @@ static void set_masked(const struct trace *t, json_t *obj, const char *key, char
 		return;
 	char *a = pre ? pre(v) : xstrdup(v);
 	char *b = mask_values(t, a);
-	json_object_set_new(obj, key, json_string(b) ? json_string(b) : json_string(""));
+	json_object_set_new(obj, key, json_text_or(b, ""));
 	free_secret(a);
 	free_secret(b);
 }
