@@ -16,12 +16,11 @@
 #include "core/net.h"
 #include "core/secret.h"
 #include "forward/mailmsg.h"
+#include "forward/mailparts.h"
 #include "forward/route.h"
 #include "forward/smtpreply.h"
 #include "forward/target.h"
 #include "core/template.h"
-
-#define ALERT_BODY_MAX (64 * 1024)
 
 struct reader {
 	const char *data;
@@ -249,81 +248,6 @@ static enum deliver_status email_send(const struct target_job *job, const char *
 
 /* ---- the message ----------------------------------------------------------------------------- */
 
-static const char *doc_hash(const struct sidecar *sc)
-{
-	const char *h = json_string_value(json_object_get(sc->root, "sha256"));
-	return h && strlen(h) == 64 ? h : sc->relpath;
-}
-
-static bool is_alert_text(const struct sidecar *sc)
-{
-	const char *kind = json_string_value(json_object_get(sc->root, "kind"));
-	const char *mt = json_string_value(json_object_get(sc->root, "media_type"));
-	return kind && strcmp(kind, "alert") == 0 && mt && str_starts_with(mt, "text/") &&
-	       sc->st.st_size <= ALERT_BODY_MAX;
-}
-
-/* What one message carries: the documents, their bodies, their hashes. */
-struct mail_parts {
-	struct mail_attachment *att;
-	char **data;
-	const char **hashes;
-	struct buf body;
-	bool inline_text;       /* an alert: its text is the body, nothing attached */
-};
-
-static void mail_parts_free(struct mail_parts *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(p->data[i]);
-	free(p->data);
-	free(p->att);
-	free(p->hashes);
-	buf_free(&p->body);
-}
-
-static enum deliver_status load_parts(const struct route_email_target *e,
-				      const struct sidecar *const *scs, size_t n,
-				      struct mail_parts *p, struct gerr *err)
-{
-	const char *missing;
-	p->att = xcalloc(n, sizeof(*p->att));
-	p->data = xcalloc(n, sizeof(*p->data));
-	p->hashes = xcalloc(n, sizeof(*p->hashes));
-	p->inline_text = n == 1 && is_alert_text(scs[0]);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = 0;
-		if (read_file(scs[i]->docpath, e->max_size, &p->data[i], &len, err) < 0)
-			return errno == ENOENT ? DELIVER_FAILED : DELIVER_RETRY;
-		const char *mt = json_string_value(json_object_get(scs[i]->root, "media_type"));
-		p->att[i] = (struct mail_attachment){scs[i]->file, mt ? mt : "application/octet-stream",
-						     p->data[i], len};
-		p->hashes[i] = doc_hash(scs[i]);
-		char *b = p->inline_text ? xstrdup(p->data[i])
-					 : tmpl_render(e->body_t, scs[i]->root, scs[i]->file, 0, &missing);
-		buf_printf(&p->body, "%s%s", i ? "\r\n" : "", b);
-		free(b);
-	}
-	return DELIVERED;
-}
-
-/* The subject: the first document's sidecar, with {count} and {files} of the message. */
-static char *message_subject(const struct route_email_target *e, const struct sidecar *const *scs,
-			     size_t n, char **files_out)
-{
-	struct buf files = {0};
-	const char *missing;
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&files, "%s%s", i ? ", " : "", scs[i]->file);
-	json_t *first = json_deep_copy(scs[0]->root);
-	json_object_set_new(first, "count", json_integer((json_int_t)n));
-	json_object_set_new(first, "files", json_string_nocheck(files.data));
-	char *subject = tmpl_render(e->subject_t, first, scs[0]->file, 0, &missing);
-	json_decref(first);
-	*files_out = buf_take(&files);
-	return subject;
-}
-
 /* Assemble and send one message carrying the n documents; *where names its recipient
  * and Message-ID. */
 static enum deliver_status send_mail(const struct target_job *job,
@@ -332,10 +256,10 @@ static enum deliver_status send_mail(const struct target_job *job,
 {
 	const struct route_email_target *e = job->conf;
 	struct mail_parts p = {0};
-	enum deliver_status st = load_parts(e, scs, n, &p, err);
+	enum deliver_status st = mail_parts_load(scs, n, e->max_size, e->body_t, &p, err);
 	if (st == DELIVERED) {
 		char *files;
-		char *subject = message_subject(e, scs, n, &files);
+		char *subject = mail_parts_subject(e->subject_t, scs, n, &files);
 		char *mid = mail_message_id(job->route, p.hashes, n, e->from);
 		struct mail_spec m = {e->from, &e->to, subject, p.body.data ? p.body.data : "", mid,
 				      time(NULL), p.att, p.inline_text ? 0 : n};
