@@ -71,3 +71,40 @@ char *mail_parts_subject(const struct tmpl *subject_t, const struct sidecar *con
 	*files_out = buf_take(&files);
 	return subject;
 }
+
+bool mail_parts_fit(const struct sidecar *scs, size_t n, uint64_t max_size)
+{
+	size_t payload = 0;
+	for (size_t i = 0; i < n; i++)
+		payload += (size_t)scs[i].st.st_size;
+	return mail_size_estimate(payload, n) <= max_size;
+}
+
+enum deliver_status mail_parts_check(const struct sidecar *sc, uint64_t max_size, struct gerr *err)
+{
+	if (mail_parts_fit(sc, 1, max_size))
+		return DELIVERED;
+	gerr_set(err, "%s (%lld bytes) does not fit in a message of max_size %llu bytes", sc->file,
+		 (long long)sc->st.st_size, (unsigned long long)max_size);
+	return DELIVER_FAILED;
+}
+
+void mail_deliver_as_one(struct target_job *const *jobs, size_t n, enum deliver_status *st,
+			 struct gerr *errs, mail_send_fn send)
+{
+	const struct sidecar **scs = xcalloc(n, sizeof(*scs));
+	for (size_t i = 0; i < n; i++)
+		scs[i] = jobs[i]->sc;
+	char *where = NULL;
+	int64_t window_ms = 0;
+	enum deliver_status s = send(jobs[0], scs, n, &where, &window_ms, &errs[0]);
+	for (size_t i = 0; i < n; i++) {
+		st[i] = s;
+		errs[i] = errs[0];
+		jobs[i]->retry_after_ms = window_ms;
+		if (s == DELIVERED)
+			jobs[i]->where = xstrdup(where);
+	}
+	free(where);
+	free(scs);
+}

@@ -41,4 +41,19 @@ void mail_parts_free(struct mail_parts *p, size_t n);
 char *mail_parts_subject(const struct tmpl *subject_t, const struct sidecar *const *scs, size_t n,
 			 char **files_out);
 
+/* Do n documents fit in one message of max_size (mail_size_estimate())? */
+bool mail_parts_fit(const struct sidecar *scs, size_t n, uint64_t max_size);
+/* prepare() of a mail-like target: DELIVERED when the document fits alone, else
+ * DELIVER_FAILED naming it. */
+enum deliver_status mail_parts_check(const struct sidecar *sc, uint64_t max_size, struct gerr *err);
+
+/* Send the n documents of a delivery as one message and give every job the outcome (a
+ * target's deliver()). send() sets *where on success and *window_ms when the server
+ * named its wait. */
+typedef enum deliver_status (*mail_send_fn)(const struct target_job *job,
+					    const struct sidecar *const *scs, size_t n,
+					    char **where, int64_t *window_ms, struct gerr *err);
+void mail_deliver_as_one(struct target_job *const *jobs, size_t n, enum deliver_status *st,
+			 struct gerr *errs, mail_send_fn send);
+
 #endif

@@ -389,21 +389,12 @@ static bool email_batched(const void *conf)
 
 static bool email_fits(const void *conf, const struct sidecar *scs, size_t n)
 {
-	size_t payload = 0;
-	for (size_t i = 0; i < n; i++)
-		payload += (size_t)scs[i].st.st_size;
-	return mail_size_estimate(payload, n) <= ((const struct route_email_target *)conf)->max_size;
+	return mail_parts_fit(scs, n, ((const struct route_email_target *)conf)->max_size);
 }
 
 static enum deliver_status email_prepare(struct target_job *job, struct gerr *err)
 {
-	const struct sidecar *sc = job->sc;
-	if (email_fits(job->conf, sc, 1))
-		return DELIVERED;
-	gerr_set(err, "%s (%lld bytes) does not fit in a message of max_size %llu bytes", sc->file,
-		 (long long)sc->st.st_size,
-		 (unsigned long long)((const struct route_email_target *)job->conf)->max_size);
-	return DELIVER_FAILED;
+	return mail_parts_check(job->sc, ((const struct route_email_target *)job->conf)->max_size, err);
 }
 
 static const struct oauth_conf *email_oauth(const void *conf)
@@ -416,21 +407,7 @@ static const struct oauth_conf *email_oauth(const void *conf)
 static void email_deliver(struct target_job *const *jobs, size_t n, enum deliver_status *st,
 			  struct gerr *errs)
 {
-	const struct sidecar **scs = xcalloc(n, sizeof(*scs));
-	for (size_t i = 0; i < n; i++)
-		scs[i] = jobs[i]->sc;
-	char *where = NULL;
-	int64_t window_ms = 0;
-	enum deliver_status s = send_mail(jobs[0], scs, n, &where, &window_ms, &errs[0]);
-	for (size_t i = 0; i < n; i++) {
-		st[i] = s;
-		errs[i] = errs[0];
-		jobs[i]->retry_after_ms = window_ms;
-		if (s == DELIVERED)
-			jobs[i]->where = xstrdup(where);
-	}
-	free(where);
-	free(scs);
+	mail_deliver_as_one(jobs, n, st, errs, send_mail);
 }
 
 const struct target_type target_email = {
