@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/template.h"
+#include "forward/route.h"
 
 static const char *doc_hash(const struct sidecar *sc)
 {
@@ -107,4 +108,24 @@ void mail_deliver_as_one(struct target_job *const *jobs, size_t n, enum deliver_
 	}
 	free(where);
 	free(scs);
+}
+
+void mail_settings_validate(struct cf_ctx *ctx, yaml_node_t *tnode, const struct strlist *to,
+			    const char *subject, const char *body, struct tmpl **subject_t,
+			    struct tmpl **body_t)
+{
+	for (size_t i = 0; i < to->len; i++)
+		if (!mail_address_ok(to->items[i]))
+			cf_error(ctx, cf_get(ctx, tnode, "to"), "to: '%s' is not an e-mail address",
+				 to->items[i]);
+	if (subject)
+		*subject_t = route_template(ctx, tnode, "subject", subject);
+	if (body)
+		*body_t = route_template(ctx, tnode, "body", body);
+}
+
+void mail_recipients_fingerprint(struct buf *b, const struct strlist *to)
+{
+	for (size_t i = 0; i < to->len; i++)
+		buf_printf(b, "%s,", to->items[i]);
 }

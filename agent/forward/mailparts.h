@@ -56,4 +56,18 @@ typedef enum deliver_status (*mail_send_fn)(const struct target_job *job,
 void mail_deliver_as_one(struct target_job *const *jobs, size_t n, enum deliver_status *st,
 			 struct gerr *errs, mail_send_fn send);
 
+/* ---- settings the mail-like targets share ---- */
+#define MAIL_DEFAULT_SUBJECT "[goniec] {company|} {kind|document} {file}"
+#define MAIL_DEFAULT_BODY                                                                  \
+	"{file} from {source|?} ({company|-}), fetched {fetched_at|?}.\n"                  \
+	"Invoice {invoice.number|-} of {invoice.issue_date|-}, {invoice.gross|-} "          \
+	"{invoice.currency|}\n"
+/* validate(): each of `to` an address; the subject and body templates compiled (set
+ * when they compile; errors via cf_error). */
+void mail_settings_validate(struct cf_ctx *ctx, yaml_node_t *tnode, const struct strlist *to,
+			    const char *subject, const char *body, struct tmpl **subject_t,
+			    struct tmpl **body_t);
+/* The recipients, for a fingerprint. */
+void mail_recipients_fingerprint(struct buf *b, const struct strlist *to);
+
 #endif

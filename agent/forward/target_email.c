@@ -304,12 +304,9 @@ static const struct cf_field email_fields[] = {
 	{.key = "ca_file", .type = CF_STRING, .offset = EMAIL(ca_file),
 	 .help = "CA bundle to verify the server with (default: the system's)"},
 	{.key = "subject", .type = CF_STRING, .offset = EMAIL(subject),
-	 .dflt = "[goniec] {company|} {kind|document} {file}", .help = "subject template"},
+	 .dflt = MAIL_DEFAULT_SUBJECT, .help = "subject template"},
 	{.key = "body", .type = CF_STRING, .offset = EMAIL(body),
-	 .dflt = "{file} from {source|?} ({company|-}), fetched {fetched_at|?}.\n"
-		 "Invoice {invoice.number|-} of {invoice.issue_date|-}, {invoice.gross|-} "
-		 "{invoice.currency|}\n",
-	 .help = "body template"},
+	 .dflt = MAIL_DEFAULT_BODY, .help = "body template"},
 	{.key = "batch", .type = CF_ENUM, .offset = EMAIL(batch), .dflt = "document",
 	 .enum_values = batch_names,
 	 .help = "document: one mail per document; run: one mail per forwarding pass"},
@@ -329,10 +326,8 @@ static bool loopback(const char *host)
 static void email_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
 {
 	struct route_email_target *e = conf;
-	for (size_t i = 0; i < e->to.len; i++)
-		if (!mail_address_ok(e->to.items[i]))
-			cf_error(ctx, cf_get(ctx, tnode, "to"), "to: '%s' is not an e-mail address",
-				 e->to.items[i]);
+	mail_settings_validate(ctx, tnode, &e->to, e->subject, e->body, &e->subject_t,
+			       &e->body_t);
 	if (e->from && !mail_address_ok(e->from))
 		cf_error(ctx, cf_get(ctx, tnode, "from"), "from: '%s' is not an e-mail address",
 			 e->from);
@@ -352,10 +347,6 @@ static void email_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
 			 "port 465 needs `security: ssl` (TLS from the first byte); STARTTLS is for ports 587 and 25");
 	if (e->port == 0)
 		e->port = e->security == EMAIL_SSL ? 465 : 587;
-	if (e->subject)
-		e->subject_t = route_template(ctx, tnode, "subject", e->subject);
-	if (e->body)
-		e->body_t = route_template(ctx, tnode, "body", e->body);
 }
 
 static void email_release_conf(void *conf)
@@ -369,8 +360,7 @@ static void email_fingerprint(const void *conf, struct buf *b)
 {
 	const struct route_email_target *e = conf;
 	buf_printf(b, "E%s|%s|%ld|%d|", e->from, e->server, e->port, e->batch);
-	for (size_t i = 0; i < e->to.len; i++)
-		buf_printf(b, "%s,", e->to.items[i]);
+	mail_recipients_fingerprint(b, &e->to);
 }
 
 static char *email_describe(const void *conf)

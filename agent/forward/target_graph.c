@@ -518,12 +518,9 @@ static const struct cf_field graph_fields[] = {
 	{.key = "client_secret", .type = CF_SECRET, .offset = GRAPH(client_secret),
 	 .flags = CF_REQUIRED, .help = "client secret value (or client_secret_file / _env / _credential)"},
 	{.key = "subject", .type = CF_STRING, .offset = GRAPH(subject),
-	 .dflt = "[goniec] {company|} {kind|document} {file}", .help = "subject template"},
+	 .dflt = MAIL_DEFAULT_SUBJECT, .help = "subject template"},
 	{.key = "body", .type = CF_STRING, .offset = GRAPH(body),
-	 .dflt = "{file} from {source|?} ({company|-}), fetched {fetched_at|?}.\n"
-		 "Invoice {invoice.number|-} of {invoice.issue_date|-}, {invoice.gross|-} "
-		 "{invoice.currency|}\n",
-	 .help = "body template"},
+	 .dflt = MAIL_DEFAULT_BODY, .help = "body template"},
 	{.key = "batch", .type = CF_ENUM, .offset = GRAPH(batch), .dflt = "document",
 	 .enum_values = batch_names,
 	 .help = "document: one mail per document; run: one mail per forwarding pass"},
@@ -557,19 +554,13 @@ static void https_only(struct cf_ctx *ctx, yaml_node_t *tnode, const char *key, 
 static void graph_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
 {
 	struct graph_target *g = conf;
-	for (size_t i = 0; i < g->to.len; i++)
-		if (!mail_address_ok(g->to.items[i]))
-			cf_error(ctx, cf_get(ctx, tnode, "to"), "to: '%s' is not an e-mail address",
-				 g->to.items[i]);
+	mail_settings_validate(ctx, tnode, &g->to, g->subject, g->body, &g->subject_t,
+			       &g->body_t);
 	if (g->from && (!*g->from || strchr(g->from, '/') || strpbrk(g->from, " \t\r\n")))
 		cf_error(ctx, cf_get(ctx, tnode, "from"),
 			 "from: '%s' is neither a mailbox address (UPN) nor an object id", g->from);
 	https_only(ctx, tnode, "login_url", g->login_url);
 	https_only(ctx, tnode, "graph_url", g->graph_url);
-	if (g->subject)
-		g->subject_t = route_template(ctx, tnode, "subject", g->subject);
-	if (g->body)
-		g->body_t = route_template(ctx, tnode, "body", g->body);
 }
 
 static void graph_release_conf(void *conf)
@@ -583,8 +574,7 @@ static void graph_fingerprint(const void *conf, struct buf *b)
 {
 	const struct graph_target *g = conf;
 	buf_printf(b, "G%s|%s|%s|%d|", g->from, g->tenant, g->client_id, g->batch);
-	for (size_t i = 0; i < g->to.len; i++)
-		buf_printf(b, "%s,", g->to.items[i]);
+	mail_recipients_fingerprint(b, &g->to);
 }
 
 static char *graph_describe(const void *conf)
