@@ -132,6 +132,13 @@ static int file_report(const struct config *cfg, struct ledger *lg, const char *
 	return rc;
 }
 
+/* A company configured for another shard (a ledger may know it from before the shards). */
+static bool of_another_shard(const struct config *cfg, const char *id)
+{
+	const struct company_conf *cc = configured(cfg, id);
+	return cc && !config_runs_company(cfg, cc);
+}
+
 /* ---- the run -------------------------------------------------------------------------------- */
 
 static int match_company(const struct config *cfg, struct ledger *lg, const char *id, bool full,
@@ -160,10 +167,11 @@ int payments_update(const struct config *cfg, const char *company, bool full, st
 {
 	memset(u, 0, sizeof(*u));
 	int64_t t0 = now_ms();
-	size_t n = cfg->ncompanies;
-	struct ledger_company *cs = xcalloc(n + 1, sizeof(*cs));
-	for (size_t i = 0; i < n; i++)
-		payments_company(cfg->companies[i], &cs[i]);
+	size_t n = 0;
+	struct ledger_company *cs = xcalloc(cfg->ncompanies + 1, sizeof(*cs));
+	for (size_t i = 0; i < cfg->ncompanies; i++)
+		if (config_runs_company(cfg, cfg->companies[i])) /* a shard: only its share */
+			payments_company(cfg->companies[i], &cs[n++]);
 	struct ledger *lg;
 	int rc = ledger_open(cfg->agent.state_dir, LEDGER_WRITE, &lg, err);
 	if (rc == 0)
@@ -174,7 +182,8 @@ int payments_update(const struct config *cfg, const char *company, bool full, st
 	else if (rc == 0)
 		rc = ledger_companies(lg, &ids, err);
 	for (size_t i = 0; rc == 0 && i < ids.len; i++)
-		rc = match_company(cfg, lg, ids.items[i], full, u, err);
+		if (company || !of_another_shard(cfg, ids.items[i]))
+			rc = match_company(cfg, lg, ids.items[i], full, u, err);
 	/* every report still due, also one an interrupted run left */
 	struct strlist due = {0};
 	if (rc == 0)

@@ -36,7 +36,9 @@ struct payments_update {
 	struct strlist reports;      /* spool-relative paths of the reports filed (HTML last) */
 };
 
-/* company NULL: every company of the configuration (and any other found in the spool).
+/* company NULL: every company of the configuration (and any other found in the spool);
+ * on a shard (agent.shard) only the companies of its share: the others' sources, spool
+ * and ledger are another daemon's.
  * full: decide every transaction again. */
 int payments_update(const struct config *cfg, const char *company, bool full, struct payments_update *out,
 		    struct gerr *err);
