@@ -1090,11 +1090,9 @@ static int start(struct master *m, struct config *cfg)
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	worker_preload();
 	fwdproc_init(&m->fwd);
-	/* at start, every company once: what was filed while the daemon was down, a report
-	 * an interrupted run left due */
-	for (size_t i = 0; i < m->cfg->ncompanies; i++)
-		if (config_runs_company(m->cfg, m->cfg->companies[i]))
-			matcher_request(&m->mt, m->cfg->companies[i]->id);
+	/* at start, the companies that got something new while the daemon was down (and a
+	 * report an interrupted run left due) */
+	matcher_request(&m->mt, MATCHER_NEW);
 	return 0;
 }
 

@@ -86,6 +86,13 @@ static const struct company_conf *configured(const struct config *cfg, const cha
 	return NULL;
 }
 
+/* A company this configuration's shard runs (one not configured: whoever reads its documents). */
+static bool runs_here(const struct config *cfg, const char *id)
+{
+	const struct company_conf *cc = configured(cfg, id);
+	return !cc || config_runs_company(cfg, cc);
+}
+
 static int file_report(const struct config *cfg, struct ledger *lg, const char *company,
 		       struct payments_update *u, struct gerr *err)
 {
@@ -132,13 +139,6 @@ static int file_report(const struct config *cfg, struct ledger *lg, const char *
 	return rc;
 }
 
-/* A company configured for another shard (a ledger may know it from before the shards). */
-static bool of_another_shard(const struct config *cfg, const char *id)
-{
-	const struct company_conf *cc = configured(cfg, id);
-	return cc && !config_runs_company(cfg, cc);
-}
-
 /* ---- the run -------------------------------------------------------------------------------- */
 
 static int match_company(const struct config *cfg, struct ledger *lg, const char *id, bool full,
@@ -180,9 +180,9 @@ int payments_update(const struct config *cfg, const char *company, bool full, st
 	if (rc == 0 && company)
 		strlist_add(&ids, company);
 	else if (rc == 0)
-		rc = ledger_companies(lg, &ids, err);
+		rc = full ? ledger_companies(lg, &ids, err) : ledger_companies_pending(lg, &ids, err);
 	for (size_t i = 0; rc == 0 && i < ids.len; i++)
-		if (company || !of_another_shard(cfg, ids.items[i]))
+		if (company || runs_here(cfg, ids.items[i]))
 			rc = match_company(cfg, lg, ids.items[i], full, u, err);
 	/* every report still due, also one an interrupted run left */
 	struct strlist due = {0};
