@@ -208,7 +208,7 @@ conf slow demo-html '    request_timeout: 1s
 ctl '{"slow": 3}'
 start=$SECONDS
 run fetch
-check "slow server: the request time limit stops the run" has "unavailable: .*[Tt]imeout"
+check "slow server: the request time limit stops the run" has "unavailable: .*[Tt]ime\(out\|d out\)"
 check "slow server: ... within a few seconds" test $((SECONDS - start)) -lt 8
 ctl '{"slow": 0}'
 stop_portal
