@@ -208,7 +208,7 @@ conf slow demo-html '    request_timeout: 1s
 ctl '{"slow": 3}'
 start=$SECONDS
 run fetch
-check "slow server: the request time limit stops the run" has "unavailable: .*[Tt]imeout"
+check "slow server: the request time limit stops the run" has "unavailable: .*[Tt]ime\(out\|d out\)"
 check "slow server: ... within a few seconds" test $((SECONDS - start)) -lt 8
 ctl '{"slow": 0}'
 stop_portal
@@ -314,6 +314,8 @@ for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	check "$recipe: a changed site fails the run (exit 1)" test $RC -eq 1
 	check "$recipe: ... saying the site changed, the provider, the step and where" \
 		has "failed .*the site changed (provider $recipe): step '.*' (.*$recipe.yaml:[0-9]*).* found nothing at"
+	check "$recipe: ... and how to record a trace for whoever maintains the recipe" \
+		has "record what the portal answers with \`goniec fetch ebok --trace DIR\`"
 	ctl '{"layout": "normal"}'
 	printf 'zle\n' >"$T/password"
 	conf "real-$recipe-badpw" "$recipe"
@@ -341,6 +343,41 @@ for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	check "$recipe: a recipe that no longer fits the trace fails, naming the step" \
 		has "^failed: site_changed: step '.*' (.*changed-$recipe.yaml:[0-9]*).* found nothing at"
 done
+
+# ---- the daemon's alert when a site changed: told at once, not at every failing run --------
+start_portal pge --points 1 --invoices 2
+conf daemon pge '    schedule: {every: 1s}'
+ctl '{"layout": "changed"}'
+"$GONIEC" -c "$CONF" run >"$T/daemon.log" 2>&1 &
+DPID=$!
+at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
+# alerts STATE — how many alert notices of the source's failing alert in that state are filed
+alerts() {
+	python3 - "$SPOOL" "$1" <<'PY'
+import glob, json, sys
+n = 0
+for p in glob.glob(sys.argv[1] + "/**/*.meta.json", recursive=True):
+    a = json.load(open(p)).get("alert") or {}
+    n += a.get("source") == "ebok" and a.get("cause") == "failing" and a.get("state") == sys.argv[2]
+print(n)
+PY
+}
+failed_runs_at_least() {
+	python3 -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['failures'] < int(sys.argv[2]))" \
+		"$STATE/status.json" "$1"
+}
+told() { [ "$(alerts "$1")" -ge 1 ]; }
+check "site changed: the daemon's failing alert is filed at the first failed run" wait_for 30 told open
+check "site changed: ... naming the provider and the step" grep -rq \
+	"the last run failed: the site changed (provider pge): step 'invoices of the account'" "$SPOOL"
+check "site changed: four more failing runs" wait_for 30 failed_runs_at_least 5
+check_eq "site changed: ... tell nothing more (one notice, not one a run or a day)" 1 "$(alerts open)"
+ctl '{"layout": "normal"}'
+check "site changed: a run that works again files a 'resolved' notice" wait_for 30 told resolved
+check_eq "site changed: ... and no other" 1 "$(alerts open)"
+kill "$DPID"
+wait "$DPID" 2>/dev/null
+stop_portal
 
 # ---- the recipe catalogue --------------------------------------------------------------------
 "$GONIEC" -c "$CONF" providers --json >"$T/providers.json" 2>"$T/out"
