@@ -220,9 +220,9 @@ static void file_alerts(struct master *m, struct slot *s, time_t now)
 {
 	struct alert_notice notices[ALERT_MAX_NOTICES];
 	const struct source_type *type = s->src->type;
-	const char *stage = NULL;
-	char *attention = type->attention ? type->attention(m->cfg, s->src, &stage) : NULL;
-	size_t n = alert_decide(&s->st, attention, stage, now, notices);
+	struct alert_stages stages = {0};
+	char *attention = type->attention ? type->attention(m->cfg, s->src, &stages) : NULL;
+	size_t n = alert_decide(&s->st, attention, &stages, now, notices);
 	free(attention);
 	for (size_t i = 0; i < n; i++) {
 		struct gerr err = {0};
@@ -1090,11 +1090,9 @@ static int start(struct master *m, struct config *cfg)
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	worker_preload();
 	fwdproc_init(&m->fwd);
-	/* at start, every company once: what was filed while the daemon was down, a report
-	 * an interrupted run left due */
-	for (size_t i = 0; i < m->cfg->ncompanies; i++)
-		if (config_runs_company(m->cfg, m->cfg->companies[i]))
-			matcher_request(&m->mt, m->cfg->companies[i]->id);
+	/* at start, the companies that got something new while the daemon was down (and a
+	 * report an interrupted run left due) */
+	matcher_request(&m->mt, MATCHER_NEW);
 	return 0;
 }
 

@@ -24,10 +24,16 @@ int matcher_main(const struct config *cfg, const char *company, int fd)
 {
 	struct payments_update u;
 	struct gerr err = {0};
-	int rc = payments_update(cfg, company, false, &u, &err);
+	int rc = payments_update(cfg, *company ? company : NULL, false, &u, &err);
 	report_result(fd, rc, &u, &err); /* the master logs it */
 	payments_update_free(&u);
 	return rc < 0 ? 1 : 0;
+}
+
+/* The company as the log names it. */
+static const char *shown(const char *company)
+{
+	return !company ? "?" : *company ? company : "(companies with new documents)";
 }
 
 void matcher_init(struct matcher *mt)
@@ -75,10 +81,10 @@ void matcher_started(struct matcher *mt, char *company, int rc, const struct ger
 {
 	mt->company = company;
 	if (rc == 0) {
-		log_debug("payments %s: matcher %d started", company, (int)mt->w.pid);
+		log_debug("payments %s: matcher %d started", shown(company), (int)mt->w.pid);
 		return;
 	}
-	log_error("payments %s: cannot start the matcher: %s", company, err->msg);
+	log_error("payments %s: cannot start the matcher: %s", shown(company), err->msg);
 	record_end(mt, err->msg);
 }
 
@@ -86,7 +92,7 @@ void matcher_finished(struct matcher *mt, int wstatus)
 {
 	struct worker_result res;
 	worker_finish(&mt->w, wstatus, &res);
-	const char *company = mt->company ? mt->company : "?";
+	const char *company = shown(mt->company);
 	if (res.outcome == RUN_OK)
 		log_info("payments %s: matched (%lu documents read, %lu reports filed)", company,
 			 res.stats.looked_at, res.stats.filed);

@@ -10,6 +10,11 @@
  * signalled like a source's worker (daemon/worker.h: the same result line) — never inside
  * a source's worker, so a source's run never waits for the ledger.
  *
+ * At start the master asks for MATCHER_NEW: one run that reads what was filed while the
+ * daemon was down and matches only the companies that got something new to decide
+ * (payments_update with no company); the others are not matched and their ledger not
+ * written.
+ *
  * Ownership: struct matcher is the master's; matcher_free() releases it.
  * Errors: a run that fails is logged and recorded (last_error); the company is asked for
  * again by its next filing.
@@ -22,6 +27,9 @@
 #include <time.h>
 
 #include "daemon/worker.h"
+
+/* The request for every company with new documents (no company id is empty). */
+#define MATCHER_NEW ""
 
 struct matcher {
 	struct worker w;             /* w.pid != 0 while a company is matched */

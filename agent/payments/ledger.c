@@ -472,6 +472,17 @@ int ledger_companies(struct ledger *lg, struct strlist *out, struct gerr *err)
 	return 0;
 }
 
+int ledger_companies_pending(struct ledger *lg, struct strlist *out, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT DISTINCT company FROM transactions WHERE dirty UNION "
+				    "SELECT DISTINCT company FROM invoices WHERE dirty ORDER BY 1", err);
+	if (!st)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		strlist_add(out, ldb_col(st, 0));
+	return 0;
+}
+
 /* ---- reports due ---------------------------------------------------------------------------- */
 
 bool ledger_report_due(struct ledger *lg, const char *company)

@@ -110,7 +110,8 @@ struct ledger_run {
 };
 
 /* Decide what new data can affect (full: everything) for one company. When something
- * changed, the company's generation goes up and a report is due (ledger_report_due). */
+ * changed, the company's generation goes up and a report is due (ledger_report_due).
+ * With nothing new (and not full) the ledger is not written at all (run->scope_txns 0). */
 int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, struct ledger_run *run,
 		 struct gerr *err);
 
@@ -135,6 +136,9 @@ int ledger_undecide(struct ledger *lg, const char *company, const char *tx, char
 		    struct gerr *err);
 /* Every company the ledger knows, by id. */
 int ledger_companies(struct ledger *lg, struct strlist *out, struct gerr *err);
+/* The companies with something new to decide (new or changed transactions, invoices or a
+ * person's decisions since their last run), by id: the others need no run. */
+int ledger_companies_pending(struct ledger *lg, struct strlist *out, struct gerr *err);
 
 /* ---- what the ledger says ------------------------------------------------------------------- */
 

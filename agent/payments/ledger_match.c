@@ -405,6 +405,10 @@ int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, s
 	memset(run, 0, sizeof(*run));
 	int64_t t0 = now_ms();
 	clock_t c0 = clock();
+	int64_t pending = full ? 1 : count(lg, "SELECT EXISTS (SELECT 1 FROM transactions WHERE company = ?1 AND dirty) "
+					   "OR EXISTS (SELECT 1 FROM invoices WHERE company = ?1 AND dirty)", c->id, err);
+	if (pending <= 0)
+		return pending < 0 ? ldb_error(lg, err, "cannot look for new data") : 0;
 	if (ldb_begin(lg, err) < 0)
 		return -1;
 	int rc = run_sql(lg, "INSERT OR IGNORE INTO companies(id) VALUES (?1)", c->id, err);

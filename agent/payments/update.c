@@ -86,6 +86,13 @@ static const struct company_conf *configured(const struct config *cfg, const cha
 	return NULL;
 }
 
+/* A company this configuration's shard runs (one not configured: whoever reads its documents). */
+static bool runs_here(const struct config *cfg, const char *id)
+{
+	const struct company_conf *cc = configured(cfg, id);
+	return !cc || config_runs_company(cfg, cc);
+}
+
 static int file_report(const struct config *cfg, struct ledger *lg, const char *company,
 		       struct payments_update *u, struct gerr *err)
 {
@@ -160,10 +167,11 @@ int payments_update(const struct config *cfg, const char *company, bool full, st
 {
 	memset(u, 0, sizeof(*u));
 	int64_t t0 = now_ms();
-	size_t n = cfg->ncompanies;
-	struct ledger_company *cs = xcalloc(n + 1, sizeof(*cs));
-	for (size_t i = 0; i < n; i++)
-		payments_company(cfg->companies[i], &cs[i]);
+	size_t n = 0;
+	struct ledger_company *cs = xcalloc(cfg->ncompanies + 1, sizeof(*cs));
+	for (size_t i = 0; i < cfg->ncompanies; i++)
+		if (config_runs_company(cfg, cfg->companies[i])) /* a shard: only its share */
+			payments_company(cfg->companies[i], &cs[n++]);
 	struct ledger *lg;
 	int rc = ledger_open(cfg->agent.state_dir, LEDGER_WRITE, &lg, err);
 	if (rc == 0)
@@ -172,9 +180,10 @@ int payments_update(const struct config *cfg, const char *company, bool full, st
 	if (rc == 0 && company)
 		strlist_add(&ids, company);
 	else if (rc == 0)
-		rc = ledger_companies(lg, &ids, err);
+		rc = full ? ledger_companies(lg, &ids, err) : ledger_companies_pending(lg, &ids, err);
 	for (size_t i = 0; rc == 0 && i < ids.len; i++)
-		rc = match_company(cfg, lg, ids.items[i], full, u, err);
+		if (company || runs_here(cfg, ids.items[i]))
+			rc = match_company(cfg, lg, ids.items[i], full, u, err);
 	/* every report still due, also one an interrupted run left */
 	struct strlist due = {0};
 	if (rc == 0)

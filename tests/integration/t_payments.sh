@@ -194,11 +194,32 @@ g ledger rebuild >/dev/null 2>&1
 matches >"$T/rebuilt"
 check "crash: the result equals a rebuild" cmp -s "$T/crashed" "$T/rebuilt"
 
+# ---- the daemon at start: only a company that got new documents while it was down is matched -----
+mkdir -p "$T/inbox-beta"
+cat >"$T/conf.d/beta.yaml" <<YAML
+company: {id: beta, name: Beta}
+sources:
+  - {name: beta-bank, type: folder, path: $T/inbox-beta, settle: 0s, accept: [transactions]}
+YAML
+g payments update >/dev/null 2>&1
+acme_run=$(sql "SELECT last_run FROM companies WHERE id = 'acme'")
+acme_reports=$(find "$T/spool" -path '*/payments/*' -name 'payments-acme-*' | wc -l)
+statement "$T/inbox-beta/maj.json" PL27114020040000300201355387 "2026-05-02|10.00|FV 1/2026|KTOS"
+g fetch beta-bank >/dev/null 2>&1
+
 # ---- the daemon: a filing queues the company, the matcher runs, status shows it ------------------
 "$GONIEC" -c "$T/conf.d" run >"$T/daemon.log" 2>&1 &
 daemon=$!
 at_exit "kill $daemon 2>/dev/null; wait $daemon 2>/dev/null"
 wait_for 30 test -S "$T/state/control.sock"
+check "daemon start: one run for the companies with new documents" wait_for 60 grep -q \
+	'payments (companies with new documents): matched (1 documents read, 3 reports filed)' "$T/daemon.log"
+check "daemon start: the company with new documents is matched" grep -q 'payments beta: 1 changed' "$T/daemon.log"
+check "daemon start: its report is filed" test "$(find "$T/spool" -path '*/payments/*' -name 'payments-beta-1.*' -not -name '*.meta.json' | wc -l)" -eq 3
+check "daemon start: the company with nothing new is not matched" bash -c "! grep -q 'payments acme: [0-9]* changed' '$T/daemon.log'"
+check_eq "daemon start: its ledger is not written (last run)" "$acme_run" "$(sql "SELECT last_run FROM companies WHERE id = 'acme'")"
+check_eq "daemon start: no report of it is filed again" "$acme_reports" \
+	"$(find "$T/spool" -path '*/payments/*' -name 'payments-acme-*' | wc -l)"
 statement "$inbox/maj.json" $ACC "2026-05-01|7.77|nieznany|KTOS"
 g fetch acme-bank-files >/dev/null 2>&1
 check "daemon: the matcher runs after the filing" wait_for 60 bash -c \
