@@ -3,7 +3,8 @@
  * test_hook_env("GONIEC_CRASH_AT") is getenv() in a binary built with -DGONIEC_TESTING
  * and NULL otherwise, so the installed goniec ignores every such variable:
  *   GONIEC_CRASH_AT=point          fault_point() ends the process there (core/fault.h)
- *   GONIEC_TEST_WORKER_HOOK=...    a worker sleeps or crashes after each document
+ *   GONIEC_TEST_WORKER_HOOK=...    a worker sleeps, waits for a file or crashes after each
+ *                                  document (NAME:sleep:S, NAME:wait:PATH, NAME:abort)
  *   GONIEC_STOP_GRACE=seconds      the daemon's grace for runs at a stop
  *   GONIEC_FORWARD_RETRY_MS=ms     the forwarder's first retry delay (and longest server window)
  *   GONIEC_LEDGER_SCHEMA=N         a new payments ledger stops at schema N (migration tests)

@@ -167,10 +167,11 @@ int payments_update(const struct config *cfg, const char *company, bool full, st
 {
 	memset(u, 0, sizeof(*u));
 	int64_t t0 = now_ms();
-	size_t n = cfg->ncompanies;
-	struct ledger_company *cs = xcalloc(n + 1, sizeof(*cs));
-	for (size_t i = 0; i < n; i++)
-		payments_company(cfg->companies[i], &cs[i]);
+	size_t n = 0;
+	struct ledger_company *cs = xcalloc(cfg->ncompanies + 1, sizeof(*cs));
+	for (size_t i = 0; i < cfg->ncompanies; i++)
+		if (config_runs_company(cfg, cfg->companies[i])) /* a shard: only its share */
+			payments_company(cfg->companies[i], &cs[n++]);
 	struct ledger *lg;
 	int rc = ledger_open(cfg->agent.state_dir, LEDGER_WRITE, &lg, err);
 	if (rc == 0)

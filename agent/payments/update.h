@@ -38,7 +38,9 @@ struct payments_update {
 
 /* company NULL: every company with something new to decide (ledger_companies_pending) that
  * this configuration's shard runs — with full, every company of the ledger, each decided
- * again in full. A company with nothing new is not matched and its ledger not written. */
+ * again in full. A company with nothing new is not matched and its ledger not written.
+ * On a shard (agent.shard) the ledger learns only of the companies of its share: the
+ * others' sources, spool and ledger are another daemon's. */
 int payments_update(const struct config *cfg, const char *company, bool full, struct payments_update *out,
 		    struct gerr *err);
 void payments_update_free(struct payments_update *u);

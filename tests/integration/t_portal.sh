@@ -3,7 +3,8 @@
 # HTTPS with a test CA: the HTML portal (CSRF form, cookie session, paged tables, points),
 # the JSON API with an SMS code, the recipes of real providers on fixtures built from
 # their public clients (login, points, paging, sessions, a changed site, a wrong
-# password, trace and replay), the invoice fields of a portal PDF, and the failures:
+# password; each one's trace: no credential the portal gave out in it, replayed offline
+# to the same documents), the invoice fields of a portal PDF, and the failures:
 # expired session, changed layout, 500s, a PDF link giving HTML, a slow server, endless
 # redirects, a 1 GB page; `goniec check` on bad recipes.
 . "$(dirname "$0")/lib.sh"
@@ -207,7 +208,7 @@ conf slow demo-html '    request_timeout: 1s
 ctl '{"slow": 3}'
 start=$SECONDS
 run fetch
-check "slow server: the request time limit stops the run" has "unavailable: .*[Tt]imeout"
+check "slow server: the request time limit stops the run" has "unavailable: .*[Tt]ime\(out\|d out\)"
 check "slow server: ... within a few seconds" test $((SECONDS - start)) -lt 8
 ctl '{"slow": 0}'
 stop_portal
@@ -245,6 +246,39 @@ check "api: ... and completes the run" has "ok — 0 filed, 16 already had"
 stop_portal
 
 # ---- recipes of real providers, on fixtures built from their public clients ---------------
+# no_credential_in DIR — no file of DIR holds the password or a credential the fixture gave
+# out (GET /_issued: session cookies, tokens, refresh tokens, JWT signatures, codes).
+no_credential_in() {
+	curl -s --cacert "$T/tls/ca.pem" "https://127.0.0.1:$PORT/_issued" >"$T/issued.json"
+	python3 - "$1" "$T/issued.json" <<'PY'
+import json, os, sys
+issued = json.load(open(sys.argv[2]))
+blobs = [open(os.path.join(sys.argv[1], f), "rb").read() for f in os.listdir(sys.argv[1])]
+found = [s for s in issued + ["tajne-haslo"] if any(s.encode() in b for b in blobs)]
+print("    | %d credentials given out; found in the trace: %s" % (len(issued), found[:3]))
+sys.exit(1 if found or not issued else 0)
+PY
+}
+# run_documents FILED — the invoice numbers the last run filed (FILED > 0: their sidecars) or
+# listed without downloading them (its log), sorted.
+run_documents() {
+	if [ "$1" -gt 0 ]; then
+		for sc in $(find "$SPOOL" -name '*.meta.json'); do jget "$sc" "['invoice']['number']"; done
+	else
+		sed -n 's/^goniec: info: portal [^:]*: invoice [^ ]* \(.*\) listed; .*/\1/p' "$T/out"
+	fi | sort
+}
+# site_change RECIPE — a sed script making the recipe look for the invoice list where the
+# fixture's site has none (as after a redesign).
+site_change() {
+	case $1 in
+	enea) echo 's/invoice-row/invoice-line/' ;;
+	energa) echo 's/invoiceNumber/number/' ;;
+	pge) echo 's/\$\.documents\[/$.docs[/' ;;
+	e-kartoteka) echo 's/\$\.results\[/$.wyniki[/' ;;
+	pgnig) echo 's/InvoicesList/InvoiceList/' ;;
+	esac
+}
 # provider:flavour:invoices listed:filed PDFs:a point seen
 for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	e-kartoteka:ekartoteka:10:0:590243000000000002 energa:energa:20:20:590243000000000002 \
@@ -280,6 +314,8 @@ for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	check "$recipe: a changed site fails the run (exit 1)" test $RC -eq 1
 	check "$recipe: ... saying the site changed, the provider, the step and where" \
 		has "failed .*the site changed (provider $recipe): step '.*' (.*$recipe.yaml:[0-9]*).* found nothing at"
+	check "$recipe: ... and how to record a trace for whoever maintains the recipe" \
+		has "record what the portal answers with \`goniec fetch ebok --trace DIR\`"
 	ctl '{"layout": "normal"}'
 	printf 'zle\n' >"$T/password"
 	conf "real-$recipe-badpw" "$recipe"
@@ -287,25 +323,61 @@ for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	check_eq "$recipe: a wrong password is bad credentials (exit 3)" 3 "$RC"
 	check "$recipe: ... saying so" has "bad credentials"
 	printf 'tajne-haslo\n' >"$T/password"
-	conf "real-$recipe" "$recipe"
-	if [ "$recipe" = enea ] || [ "$recipe" = energa ]; then
-		rm -rf "$T/trace-$recipe"
-		run fetch ebok --trace "$T/trace-$recipe"
-		check "$recipe: fetch --trace records the run" test -s "$T/trace-$recipe/trace.json"
-		check "$recipe: ... with the password masked" not_in "tajne-haslo" "$T/trace-$recipe/trace.json"
-		check "$recipe: ... and the session cookie masked" not_in "SID=[0-9a-f]" "$T/trace-$recipe/trace.json"
-		check "$recipe: ... private" test "$(stat -c %a "$T/trace-$recipe/trace.json")" = 600
-		stop_portal
-		"$GONIEC" recipe test "$PROVIDERS/$recipe.yaml" --trace "$T/trace-$recipe" >"$T/out" 2>&1
-		check "$recipe: the trace replays offline against the recipe" has "^ok: .*20 downloaded as PDFs"
-		sed 's/invoice-row/invoice-line/; s/invoiceNumber/number/' "$PROVIDERS/$recipe.yaml" >"$T/changed-$recipe.yaml"
-		"$GONIEC" recipe test "$T/changed-$recipe.yaml" --trace "$T/trace-$recipe" >"$T/out" 2>&1
-		check "$recipe: a recipe that no longer fits the trace fails, naming the step" \
-			has "^failed: site_changed: step '.*' (.*changed-$recipe.yaml:[0-9]*).* found nothing at"
-	else
-		stop_portal
-	fi
+	# a trace of a run from scratch (a new source: every document is fetched again)
+	conf "traced-$recipe" "$recipe"
+	run fetch ebok --trace "$T/trace-$recipe"
+	check "$recipe: fetch --trace records the run" test -s "$T/trace-$recipe/trace.json"
+	check "$recipe: ... private" test "$(stat -c %a "$T/trace-$recipe/trace.json")" = 600
+	check "$recipe: ... with no password, cookie, token or code the portal gave out, in any of its files" \
+		no_credential_in "$T/trace-$recipe"
+	run_documents "$filed" >"$T/run-docs"
+	check_eq "$recipe: ... of a run that found every document" "$listed" "$(wc -l <"$T/run-docs")"
+	stop_portal
+	"$GONIEC" recipe test "$PROVIDERS/$recipe.yaml" --trace "$T/trace-$recipe" >"$T/out" 2>&1
+	check "$recipe: the trace replays offline against the recipe, every request of it" \
+		has "^ok: .* $listed document(s) listed, $filed downloaded as PDFs, 0 failed; \([0-9]*\) of \1 requests"
+	check_eq "$recipe: ... listing the documents of the run it recorded" \
+		"$(cat "$T/run-docs")" "$(sed -n 's/^listed .*  number \(.*\)  issued .*/\1/p' "$T/out" | sort)"
+	sed "$(site_change "$recipe")" "$PROVIDERS/$recipe.yaml" >"$T/changed-$recipe.yaml"
+	"$GONIEC" recipe test "$T/changed-$recipe.yaml" --trace "$T/trace-$recipe" >"$T/out" 2>&1
+	check "$recipe: a recipe that no longer fits the trace fails, naming the step" \
+		has "^failed: site_changed: step '.*' (.*changed-$recipe.yaml:[0-9]*).* found nothing at"
 done
+
+# ---- the daemon's alert when a site changed: told at once, not at every failing run --------
+start_portal pge --points 1 --invoices 2
+conf daemon pge '    schedule: {every: 1s}'
+ctl '{"layout": "changed"}'
+"$GONIEC" -c "$CONF" run >"$T/daemon.log" 2>&1 &
+DPID=$!
+at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
+# alerts STATE — how many alert notices of the source's failing alert in that state are filed
+alerts() {
+	python3 - "$SPOOL" "$1" <<'PY'
+import glob, json, sys
+n = 0
+for p in glob.glob(sys.argv[1] + "/**/*.meta.json", recursive=True):
+    a = json.load(open(p)).get("alert") or {}
+    n += a.get("source") == "ebok" and a.get("cause") == "failing" and a.get("state") == sys.argv[2]
+print(n)
+PY
+}
+failed_runs_at_least() {
+	python3 -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['failures'] < int(sys.argv[2]))" \
+		"$STATE/status.json" "$1"
+}
+told() { [ "$(alerts "$1")" -ge 1 ]; }
+check "site changed: the daemon's failing alert is filed at the first failed run" wait_for 30 told open
+check "site changed: ... naming the provider and the step" grep -rq \
+	"the last run failed: the site changed (provider pge): step 'invoices of the account'" "$SPOOL"
+check "site changed: four more failing runs" wait_for 30 failed_runs_at_least 5
+check_eq "site changed: ... tell nothing more (one notice, not one a run or a day)" 1 "$(alerts open)"
+ctl '{"layout": "normal"}'
+check "site changed: a run that works again files a 'resolved' notice" wait_for 30 told resolved
+check_eq "site changed: ... and no other" 1 "$(alerts open)"
+kill "$DPID"
+wait "$DPID" 2>/dev/null
+stop_portal
 
 # ---- the recipe catalogue --------------------------------------------------------------------
 "$GONIEC" -c "$CONF" providers --json >"$T/providers.json" 2>"$T/out"

@@ -8,7 +8,8 @@
 #    company (each run is a process: SCALE_SHARD_SOURCES=3000 for the issue's size, as
 #    `make bench` runs it): each source runs exactly once, in the shard its company
 #    hashes to (a company's sources together); the union of their spool subtrees holds
-#    every document once.
+#    every document once; `payments update` of a shard (every company) reads and
+#    matches only the companies of its share.
 # Spool and state are on tmpfs when there is one: the test is about numbers of sources,
 # not about the disk. Under ASan (slower at everything) a tenth of the sources in 1.
 source "$(dirname "$0")/lib.sh"
@@ -141,4 +142,15 @@ kill "$P0" "$P1" "$P2"
 for p in "$P0" "$P1" "$P2"; do
 	wait "$p"
 	check_eq "shard daemon $p stops cleanly" 0 $?
+done
+# The payments of every company the shard has (company NULL): only its share's companies.
+H list | awk 'NR > 1 {print $NF, $3}' | sort -u >"$T/companies"
+for k in 0 1 2; do
+	H --shard "$k" payments update >"$T/pay$k.out" 2>&1
+	check_eq "shard $k: payments update, exit 0" 0 $?
+	H --shard "$k" status --json >"$T/pstatus$k.json"
+	check_eq "... its ledger knows only the companies of its share" \
+		"$(awk -v k="$k" '$1 == k {print $2}' "$T/companies")" \
+		"$(python3 -c 'import json, sys
+print("\n".join(sorted(c["company"] for c in json.load(open(sys.argv[1]))["payments"]["companies"])))' "$T/pstatus$k.json")"
 done

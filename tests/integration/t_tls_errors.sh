@@ -1,5 +1,5 @@
 #!/bin/bash
-# Errors that name their cause: a portal's and a bank's HTTPS error says whether the
+# Errors that name their cause: a portal's, a bank's and a Graph request's HTTPS error says whether the
 # server's certificate has an unknown issuer or a name that does not match (not libcurl's
 # "SSL peer certificate or SSH remote key was not OK"); libetpan's raw "GnuTLS error: ..."
 # line comes out through goniec's log with the source's name.
@@ -68,6 +68,48 @@ if [ -d "$SRC_DIR/../shared/samples/bank-api" ]; then
 	check "bank, unknown CA: says the issuer is unknown" \
 		grep -q "the server's certificate was refused: its issuer is unknown" "$T/bank.out"
 fi
+
+# The graph source: a first run signs in and keeps its token; then the server's
+# certificate names another host. The run fails on a Graph request (the token is still
+# valid, no sign-in is tried) — a request's failure is worded by net_error() too.
+graph_server() { # CERT KEY
+	python3 "$SRC_DIR/tests/fixtures/graph_server.py" --port "$graph_port" --cert "$1" --key "$2" \
+		--tenant tenant-1 --client-id app-1 --secret sekret-1 --mailbox faktury@acme.pl \
+		>>"$T/server.log" 2>&1 &
+	graph_pid=$!
+	at_exit "kill $graph_pid 2>/dev/null"
+	wait_port "$graph_port" 30 || fail "the graph fixture started"
+}
+graph_port=$(free_port)
+graph_server "$T/tls/server.pem" "$T/tls/server.key"
+printf 'sekret-1' >"$T/graph-secret"
+chmod 600 "$T/graph-secret"
+mkdir -p "$T/graph/conf.d"
+chmod 700 "$T/graph/conf.d"
+cat >"$T/graph/conf.d/a.yaml" <<CONF
+agent: {spool: $T/graph/spool, state: $T/graph/state}
+sources:
+  - name: m365
+    type: graph
+    tenant: tenant-1
+    client_id: app-1
+    client_secret_file: $T/graph-secret
+    mailbox: faktury@acme.pl
+    login_url: https://localhost:$graph_port
+    graph_url: https://localhost:$graph_port/
+    ca_file: $T/tls/ca.pem
+    senders: ["*@pge.pl"]
+CONF
+chmod 600 "$T/graph/conf.d/a.yaml"
+"$GONIEC" -c "$T/graph/conf.d" fetch m365 >"$T/graph1.out" 2>&1
+check_eq "graph, the right certificate: the run succeeds" 0 $?
+kill "$graph_pid"
+wait "$graph_pid" 2>/dev/null
+graph_server "$T/wrong.pem" "$T/wrong.key"
+"$GONIEC" -c "$T/graph/conf.d" fetch m365 >"$T/graph.out" 2>&1
+check "graph, then a certificate of another name: the run is not ok" grep -Eq '^m365: (failed|partial) ' "$T/graph.out"
+check "... saying the name does not match" \
+	grep -q "the server's certificate was refused: its name does not match the host" "$T/graph.out"
 
 # IMAP over TLS to a server that answers in plain text: GnuTLS (in libetpan) complains on
 # stderr; the line is logged as a warning of the source.

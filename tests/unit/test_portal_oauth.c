@@ -215,7 +215,8 @@ static void test_trace_mask_and_replay(void **state)
 			       .body = login_body, .body_len = strlen(login_body),
 			       .content_type = "application/json"};
 	struct http_response r1 = {.status = 200, .content_type = xstrdup("application/json")};
-	char *answer = xasprintf("{\"accessToken\":\"%s\",\"id\":\"77\"}", token);
+	char *answer = xasprintf("{\"accessToken\":\"%s\",\"refresh_token\":\"rt-Never-7\","
+				 "\"zipCode\":\"80-001\",\"id\":\"77\"}", token);
 	buf_puts(&r1.body, answer);
 	strlist_add(&r1.headers, "Set-Cookie: SID=abc123secret; Path=/; HttpOnly");
 	assert_int_equal(trace_record(t, &c1, &r1, -1, &err), 0);
@@ -241,6 +242,9 @@ static void test_trace_mask_and_replay(void **state)
 	assert_null(strstr(text, "abc123secret"));   /* a cookie */
 	assert_null(strstr(text, "c2lnbmF0dXJl"));   /* the token's signature */
 	assert_null(strstr(text, "chal-XYZ"));       /* the PKCE challenge */
+	assert_null(strstr(text, "rt-Never-7"));     /* a refresh token no step captured */
+	assert_non_null(strstr(text, "80-001"));     /* an answer's data stays */
+	assert_non_null(strstr(text, "eyJzdWIiOiJ1MSJ9.")); /* the token keeps its claims */
 	assert_non_null(strstr(text, "id=77"));      /* ids stay */
 	assert_non_null(strstr(text, "0002.bin"));   /* binary answers in files of their own */
 	free(text);
@@ -359,6 +363,7 @@ static void test_replayed_steps(void **state)
 	int rc;
 	char *out = replayed(recipe, exchanges, &rc);
 	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "listed 7  number FV/7/2026\n"));
 	assert_non_null(strstr(out, "document 7  number FV/7/2026: 15 bytes, a PDF"));
 	assert_non_null(strstr(out, "ok: 0 point(s), 1 document(s) listed, 1 downloaded as PDFs, "
 				    "0 failed; 4 of 4 requests of the trace replayed"));

@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/curltls.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "core/oauth.h"
@@ -306,11 +305,6 @@ static void finished(struct graph_client *gc, CURLMsg *m)
 	gc->active--;
 	req->curl_rc = m->data.result;
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->status);
-	if (req->curl_rc != CURLE_OK) {
-		char why[sizeof(req->curl_err)];
-		curl_failure_text(req->easy, req->curl_rc, req->curl_err, why, sizeof why);
-		memcpy(req->curl_err, why, sizeof why);
-	}
 	if (retry(gc, req))
 		return;
 	if (req->done)
@@ -400,8 +394,11 @@ char *graph_req_error(const struct graph_req *req, const char *what)
 	struct graph_error e;
 	char *msg;
 
-	if (req->curl_rc != CURLE_OK)
-		return xasprintf("%s: %s", what, req->curl_err);
+	if (req->curl_rc != CURLE_OK) {
+		struct gerr err = {0};
+		net_error(&err, req->easy, req->curl_rc, req->curl_err, what);
+		return xstrdup(err.msg);
+	}
 	graph_parse_error(req->body.data, req->body.len, &e);
 	msg = graph_explain(req->status, &e, what);
 	graph_error_free(&e);

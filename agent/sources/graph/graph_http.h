@@ -98,7 +98,9 @@ int graph_run(struct graph_client *gc, bool *needs_person, struct gerr *err);
 /* HTTP requests sent so far (retries included, token requests too). */
 unsigned long graph_request_count(const struct graph_client *gc);
 bool graph_req_ok(const struct graph_req *req);
-/* A one-line description of a failed request for logs and run->err (owned). */
+/* A one-line description of a failed request for logs and run->err (owned): a transfer
+ * that failed is worded by net_error() (core/net.h) from the request's handle, so call it
+ * in done(). */
 char *graph_req_error(const struct graph_req *req, const char *what);
 /* Percent-encode a string for use in a URL path or query. Owned by the caller. */
 char *graph_escape(const char *s);

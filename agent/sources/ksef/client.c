@@ -287,10 +287,12 @@ int ksef_request(struct ksef_client *c, enum ksef_group g, const char *method, c
 			c->throttled++;
 			log_notice("KSeF: %s %s: too many requests, waiting %lld s as asked", method,
 				   path, (long long)((delay >= 0 ? delay : 0) / 1000));
+		} else if (rc != CURLE_OK) {
+			struct gerr e = {0};
+			transfer_error(c, rc, method, path, &e);
+			log_notice("KSeF: %s; trying again", e.msg);
 		} else {
-			log_notice("KSeF: %s %s: %s; trying again", method, path,
-				   rc != CURLE_OK ? (c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc))
-						  : "server error");
+			log_notice("KSeF: %s %s: server error; trying again", method, path);
 		}
 		/* Given up: the last answer (429, 5xx) is the caller's to word. */
 		if (delay < 0 || !wait_within(c, delay))

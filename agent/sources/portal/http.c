@@ -336,10 +336,13 @@ int http_send(struct http *h, const struct http_call *c, int fd, struct http_res
 			break;
 		sleep_ms(wait);
 	}
-	if (rc != CURLE_OK)
-		gerr_set(err, "%s: %s (%u attempts)", where, curl_easy_strerror(rc), n);
-	else
+	if (rc != CURLE_OK) {
+		struct gerr last = {0};
+		net_error(&last, h->curl, rc, h->errbuf, where);
+		gerr_setk(err, last.kind, "%s (%u attempts)", last.msg, n);
+	} else {
 		gerr_set(err, "%s: HTTP %ld (%u attempts)", where, resp->status, n);
+	}
 out:
 	free(where);
 	return ret;

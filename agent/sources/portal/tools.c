@@ -238,10 +238,20 @@ static bool test_point(void *ud, const char *id, const char *name)
 	return true;
 }
 
+/* "ID  number N  issued D  gross G" (the fields it has) */
+static void print_doc(FILE *out, const char *what, const struct doc_info *d)
+{
+	fprintf(out, "%s %s%s%s%s%s%s%s", what, d->id, d->number ? "  number " : "",
+		d->number ? d->number : "", d->issue_date ? "  issued " : "",
+		d->issue_date ? d->issue_date : "", d->gross ? "  gross " : "",
+		d->gross ? d->gross : "");
+}
+
 static bool test_want(void *ud, const struct doc_info *d)
 {
-	(void)ud;
-	(void)d;
+	struct tally *t = ud;
+	print_doc(t->out, "listed", d);
+	fprintf(t->out, "%s%s\n", d->point ? "  point " : "", d->point ? d->point : "");
 	return true;
 }
 
@@ -251,10 +261,8 @@ static int test_file(void *ud, const struct doc_info *d, int fd, struct gerr *er
 	off_t size = lseek(fd, 0, SEEK_END);
 	(void)err;
 	t->documents++;
-	fprintf(t->out, "document %s%s%s%s%s%s%s: %lld bytes, a PDF\n", d->id,
-		d->number ? "  number " : "", d->number ? d->number : "",
-		d->issue_date ? "  issued " : "", d->issue_date ? d->issue_date : "",
-		d->gross ? "  gross " : "", d->gross ? d->gross : "", (long long)size);
+	print_doc(t->out, "document", d);
+	fprintf(t->out, ": %lld bytes, a PDF\n", (long long)size);
 	return 0;
 }
 

@@ -37,12 +37,29 @@ static const char *const secret_words[] = {
 	"challenge", "state", "nonce", "ticket", "session", "cookie", "auth", "saml", NULL,
 };
 
-bool trace_secret_name(const char *name)
+/* Credentials in an answer, whether or not the recipe captured them (a refresh token, a
+ * session id): narrower than secret_words, for an answer's "zipCode" or "state" is data
+ * a replay needs. */
+static const char *const credential_words[] = {
+	"token", "secret", "password", "passwd", "session", "ticket", "cookie", NULL,
+};
+
+static bool has_word(const char *const *words, const char *name)
 {
-	for (int i = 0; secret_words[i]; i++)
-		if (strcasestr(name, secret_words[i]))
+	for (int i = 0; words[i]; i++)
+		if (strcasestr(name, words[i]))
 			return true;
 	return false;
+}
+
+bool trace_secret_name(const char *name)
+{
+	return has_word(secret_words, name);
+}
+
+static bool credential_name(const char *name)
+{
+	return has_word(credential_words, name);
 }
 
 bool trace_replaying(const struct trace *t)
@@ -289,22 +306,37 @@ static char *mask_url(const char *url)
 	return out;
 }
 
-static void mask_json_keys(json_t *v)
+/* Mask the string members of v whose names `secret` picks (those masked already, a JWT
+ * keeping its claims, stay as they are); how many were masked. */
+static size_t mask_json_keys(json_t *v, bool (*secret)(const char *name))
 {
 	const char *k;
 	json_t *m;
-	size_t i;
+	size_t i, n = 0;
 	json_object_foreach(v, k, m) {
-		if (json_is_string(m) && trace_secret_name(k)) {
+		if (json_is_string(m) && secret(k) && !strstr(json_string_value(m), MASK_OPEN)) {
 			char *mk = xasprintf(MASK_OPEN "%s" MASK_CLOSE, k);
 			json_object_set_new(v, k, json_string(mk));
 			free(mk);
+			n++;
 		} else {
-			mask_json_keys(m);
+			n += mask_json_keys(m, secret);
 		}
 	}
 	json_array_foreach(v, i, m)
-		mask_json_keys(m);
+		n += mask_json_keys(m, secret);
+	return n;
+}
+
+/* A JSON text with the members `secret` picks masked; NULL when it is not JSON or has
+ * none. */
+static char *mask_json_text(const char *text, bool (*secret)(const char *name))
+{
+	json_t *doc = json_loads(text, JSON_DECODE_ANY, NULL);
+	char *out = doc && mask_json_keys(doc, secret) ?
+		json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	json_decref(doc);
+	return out;
 }
 
 /* A request body: form fields or JSON members named like a secret. */
@@ -322,14 +354,8 @@ static char *mask_body(const char *body, const json_t *headers)
 	}
 	if (form)
 		return mask_pairs(body);
-	json_t *doc = js ? json_loads(body, 0, NULL) : NULL;
-	if (doc) {
-		mask_json_keys(doc);
-		char *out = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
-		json_decref(doc);
-		return out;
-	}
-	return xstrdup(body);
+	char *out = js ? mask_json_text(body, trace_secret_name) : NULL;
+	return out ? out : xstrdup(body);
 }
 
 /* A header line with its value masked when it carries credentials. */
@@ -376,6 +402,19 @@ static void mask_lines(const struct trace *t, json_t *arr)
 	}
 }
 
+/* A JSON answer's members that carry credentials (a refresh token the recipe never
+ * captured), masked after the registered secrets. */
+static void mask_answer_json(json_t *x)
+{
+	const char *ctype = json_string_value(json_object_get(x, "content_type"));
+	const char *body = json_string_value(json_object_get(x, "body"));
+	char *out = ctype && strstr(ctype, "json") && body ? mask_json_text(body, credential_name)
+							   : NULL;
+	if (out)
+		json_object_set_new(x, "body", json_text_or(out, ""));
+	free_secret(out);
+}
+
 static void mask_exchange(const struct trace *t, json_t *x)
 {
 	json_t *req = json_object_get(x, "request");
@@ -383,6 +422,7 @@ static void mask_exchange(const struct trace *t, json_t *x)
 	set_masked(t, x, "url_after", mask_url);
 	mask_lines(t, json_object_get(x, "headers"));
 	set_masked(t, x, "body", NULL);
+	mask_answer_json(x);
 	if (json_is_string(json_object_get(req, "body"))) {
 		char *a = mask_body(json_string_value(json_object_get(req, "body")),
 				    json_object_get(req, "headers"));

@@ -16,7 +16,9 @@
  * session, …) or that the recipe marks `secret: true`. A JWT keeps its header and payload
  * (so a replay can read its claims) and loses its signature. Independently of what was
  * registered: Authorization and Cookie request headers, Set-Cookie values, and form or
- * JSON request fields named like a secret (password, pin, code, token, …) are masked.
+ * JSON request fields named like a secret (password, pin, code, token, …) are masked, and
+ * so are the string members of JSON answers named like a credential (token, secret,
+ * password, session, ticket, cookie: a refresh token no step captured).
  * Binary answers (NNNN.bin) are kept as they are: they are the documents.
  *
  * Replay: each request the engine makes takes the next exchange; its method and URL
