@@ -373,9 +373,10 @@ static void process_doc(struct forward *fw, const char *relpath)
 	if (journal_settled(fw->j, relpath))
 		return;
 	struct sidecar sc;
-	struct gerr err;
+	struct gerr err = {0};
 	if (sidecar_load(fw->cfg->agent.spool_dir, relpath, &sc, &err) < 0) {
-		if (errno != ENOENT && strset_add(&fw->bad, relpath))
+		/* by the error's own errno: a sidecar that is no JSON leaves errno as it was */
+		if (err.sys_errno != ENOENT && strset_add(&fw->bad, relpath))
 			log_warn("spool: %s; skipped (looked at again at each rescan)", err.msg);
 		return;
 	}
