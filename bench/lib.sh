@@ -17,3 +17,11 @@ bench_ca() {
 bench_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# cpu_ms CMD... — CPU ms (user + system, children included) of one run of CMD.
+cpu_ms() {
+	local TIMEFORMAT='%3U %3S'
+	{ time "$@" >/dev/null 2>&1; } 2>&1 | awk '{printf "%d", ($1 + $2) * 1000}'
+}
+# median — of the numbers on stdin, one per line.
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }

@@ -19,17 +19,27 @@ static bool needs_person(const struct source_status *st)
 	return st->ran && st->outcome == RUN_NEEDS_PERSON;
 }
 
-/* The message of each cause for the run in st, or NULL when the cause is absent. */
+/* The failing alert's message: after ALERT_FAILURES runs in a row failed, or after the
+ * first when the source type staged it (the failure lasts until a person acts). */
+static char *failing_message(const struct source_status *st, bool staged, const char *err)
+{
+	if (needs_person(st) || st->failures < (staged ? 1u : ALERT_FAILURES))
+		return NULL;
+	if (st->failures == 1)
+		return xasprintf("the last run failed: %s", err);
+	return xasprintf("%u runs in a row failed; the last: %s", st->failures, err);
+}
+
+/* The message of each cause for the run in st, or NULL when the cause is absent; `staged`:
+ * the source type named the cause's stage. */
 static char *cause_message(const struct source_status *st, const char *attention,
-			   const char *cause)
+			   const char *cause, bool staged)
 {
 	const char *err = st->error ? st->error : "no details";
 	if (!strcmp(cause, "needs-person"))
 		return needs_person(st) ? xstrdup(err) : NULL;
 	if (!strcmp(cause, "failing"))
-		return st->failures >= ALERT_FAILURES && !needs_person(st)
-			       ? xasprintf("%u runs in a row failed; the last: %s", st->failures, err)
-			       : NULL;
+		return failing_message(st, staged, err);
 	if (!strcmp(cause, "attention"))
 		return attention ? xstrdup(attention) : NULL;
 	if (!strcmp(cause, "held"))
@@ -53,18 +63,17 @@ static void add_notice(struct alert_notice *out, size_t *n, const char *cause, c
 	(*n)++;
 }
 
-/* The stage a cause's notices follow (NULL: daily). The hook's stage belongs to its
- * message; a stage without a message (a consent that has ended) is the needs-person
- * alert's. */
-static const char *stage_of(const char *cause, const char *attention, const char *stage)
+/* The stage a cause's notices follow (NULL: daily): the attention's for its message,
+ * the runs' for the alerts the runs open (needs-person, failing). */
+static const char *stage_of(const char *cause, const char *attention,
+			    const struct alert_stages *stages)
 {
-	if (!stage || !*stage)
-		return NULL;
-	if (!strcmp(cause, "attention"))
-		return attention ? stage : NULL;
-	if (!strcmp(cause, "needs-person"))
-		return attention ? NULL : stage;
-	return NULL;
+	const char *stage = NULL;
+	if (stages && !strcmp(cause, "attention"))
+		stage = attention ? stages->attention : NULL;
+	else if (stages && (!strcmp(cause, "needs-person") || !strcmp(cause, "failing")))
+		stage = stages->runs;
+	return stage && *stage ? stage : NULL;
 }
 
 /* Is a notice of this open alert due now: once per stage for a staged one, else once per
@@ -74,8 +83,9 @@ static bool notice_due(const struct alert *a, const char *stage, const char *tod
 	return stage ? strcmp(a->stage, stage) != 0 : strcmp(a->notified, today) != 0;
 }
 
-size_t alert_decide(struct source_status *st, const char *attention, const char *stage,
-		    time_t now, struct alert_notice out[ALERT_MAX_NOTICES])
+size_t alert_decide(struct source_status *st, const char *attention,
+		    const struct alert_stages *stages, time_t now,
+		    struct alert_notice out[ALERT_MAX_NOTICES])
 {
 	static const char *const causes[] = {"needs-person", "failing", "quarantined", "attention",
 					     "held", "unreadable"};
@@ -83,8 +93,8 @@ size_t alert_decide(struct source_status *st, const char *attention, const char 
 	local_day(now, today);
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_LEN(causes); i++) {
-		const char *staged = stage_of(causes[i], attention, stage);
-		char *msg = cause_message(st, attention, causes[i]);
+		const char *staged = stage_of(causes[i], attention, stages);
+		char *msg = cause_message(st, attention, causes[i], staged != NULL);
 		struct alert *a = status_find_alert(st, causes[i]);
 		if (msg && !a)
 			a = status_add_alert(st, causes[i], msg, now);

@@ -17,12 +17,15 @@
  *
  * Staged alerts are told once per stage instead of daily: a notice when the alert opens
  * and one when the stage changes (the stage told is kept in the status, so a restart
- * repeats nothing). The source type's attention hook names the stage: with a message it
- * is the attention's (a bank consent "14d" before it expires, then "3d"); without one it
- * is the needs-person alert's ("ended": the consent expired or was revoked, told once,
- * not every day until a person renews it). An attention or failing alert that goes away
- * in a run that ended needing a person closes without a "resolved" notice: it was not
- * fixed, the needs-person alert now tells what to do.
+ * repeats nothing), and "resolved" when it goes away. The source type's attention hook
+ * names the stages (struct alert_stages in sources/source.h): its message's (a bank
+ * consent "14d" before it expires, then "3d") and the runs' — of the needs-person alert
+ * ("ended": the consent expired or was revoked, told once, not every day until a person
+ * renews it) and of the failing alert (a portal whose site no longer fits its recipe:
+ * told at the first failed run, then a reminder when the hook moves to the next stage,
+ * every 7 days). An attention or failing alert that goes away in a run that ended
+ * needing a person closes without a "resolved" notice: it was not fixed, the
+ * needs-person alert now tells what to do.
  *
  * A notice is a short plain-text document filed into the spool with kind "alert" (and a
  * sidecar "alert" object: source, cause, state), so a route with `kind: alert` delivers
@@ -48,10 +51,11 @@ struct alert_notice {
 };
 
 /* Update st->alerts after a run recorded in st; `attention` is the source type's
- * message (or NULL), `stage` the stage its hook named (NULL: repeated daily; see above). Fill `out` with the notices
- * now due; returns how many. */
-size_t alert_decide(struct source_status *st, const char *attention, const char *stage,
-		    time_t now, struct alert_notice out[ALERT_MAX_NOTICES]);
+ * message (or NULL), `stages` the stages its hook named (NULL or NULL members: repeated
+ * daily; see above). Fill `out` with the notices now due; returns how many. */
+size_t alert_decide(struct source_status *st, const char *attention,
+		    const struct alert_stages *stages, time_t now,
+		    struct alert_notice out[ALERT_MAX_NOTICES]);
 void alert_notices_free(struct alert_notice *n, size_t count);
 
 /* The notice's text (owned by the caller). */

@@ -220,9 +220,9 @@ static void file_alerts(struct master *m, struct slot *s, time_t now)
 {
 	struct alert_notice notices[ALERT_MAX_NOTICES];
 	const struct source_type *type = s->src->type;
-	const char *stage = NULL;
-	char *attention = type->attention ? type->attention(m->cfg, s->src, &stage) : NULL;
-	size_t n = alert_decide(&s->st, attention, stage, now, notices);
+	struct alert_stages stages = {0};
+	char *attention = type->attention ? type->attention(m->cfg, s->src, &stages) : NULL;
+	size_t n = alert_decide(&s->st, attention, &stages, now, notices);
 	free(attention);
 	for (size_t i = 0; i < n; i++) {
 		struct gerr err = {0};

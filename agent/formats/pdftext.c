@@ -50,10 +50,15 @@ static char *worker_path(void)
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = '\0';
-			char *beside = path_join(self, WORKER_NAME);
-			if (access(beside, X_OK) == 0)
-				return beside;
-			free(beside);
+			/* beside the program (a build tree), or in the libexec of the tree it is
+			 * installed in (a package unpacked elsewhere than /) */
+			static const char *const near[] = {WORKER_NAME, "../libexec/goniec/" WORKER_NAME};
+			for (size_t i = 0; i < sizeof near / sizeof *near; i++) {
+				char *path = path_join(self, near[i]);
+				if (access(path, X_OK) == 0)
+					return path;
+				free(path);
+			}
 		}
 	}
 	return xstrdup(GONIEC_LIBEXECDIR "/goniec/" WORKER_NAME);

@@ -62,8 +62,9 @@ void pdftext_free(struct pdftext *t);
 /* "ok", "none", "encrypted", "unreadable", "time-limit", "memory-limit". */
 const char *pdftext_status_name(enum pdftext_status s);
 
-/* The worker program to run (default: goniec-pdftext beside the running program, else
- * the installed one under GONIEC_LIBEXECDIR). For tests; NULL restores the default. */
+/* The worker program to run (default: goniec-pdftext beside the running program, or in
+ * ../libexec/goniec/ of the tree it runs from, else the installed one under
+ * GONIEC_LIBEXECDIR). For tests; NULL restores the default. */
 void pdftext_set_worker(const char *path);
 
 #endif

@@ -48,6 +48,18 @@ const char *run_outcome_name(enum run_outcome o);
 int run_outcome_parse(const char *name, enum run_outcome *o);
 /* Does the outcome count as a failure (towards "failures in a row")? */
 bool run_outcome_failed(enum run_outcome o);
+
+/* The stages a source type names for a source's alerts (its attention hook; daemon/alert.h):
+ * static words, each stage told once; NULL: the notice repeats daily. */
+struct alert_stages {
+	const char *attention; /* of the hook's message: a consent "14d", then "3d" before it
+				* ends */
+	const char *runs;      /* of the alert the runs open themselves: needs-person ("ended": a
+				* consent that ended) or failing ("changed": a portal's site no
+				* longer fits its recipe; a staged failing alert opens at the first
+				* failed run, not after ALERT_FAILURES) */
+};
+
 /* The outcome a run ends with when this error stopped it: needs-person, busy or failed. */
 enum run_outcome run_outcome_of(const struct gerr *err);
 
@@ -93,11 +105,10 @@ struct source_type {
 	/* What needs a person although runs succeed (a new consumption point without a
 	 * property, a consent about to expire), as a message owned by the caller, or NULL.
 	 * Looked at by the daemon after each run; may be NULL. The notice repeats daily while
-	 * the message lasts, unless the hook names its stage in *stage (a static word, e.g.
-	 * "14d", "3d"): then one notice per stage. A stage with no message is the stage of
-	 * the needs-person alert of the runs (e.g. "ended": told once). daemon/alert.h. */
+	 * the message lasts, unless the hook names stages in *stages (struct alert_stages):
+	 * then one notice per stage. daemon/alert.h. */
 	char *(*attention)(const struct config *cfg, const struct source_conf *src,
-			   const char **stage);
+			   struct alert_stages *stages);
 
 	/* Commands of the type, reached by the CLI through these hooks only (the CLI includes
 	 * no sources/<type>/ header). NULL: the type has no such command, and the CLI says so.

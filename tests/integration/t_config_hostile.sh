@@ -9,10 +9,12 @@ c=$T/conf.d
 mkdir -p "$c"
 printf 'agent: {spool: %s/spool, state: %s/state}\n' "$T" "$T" >"$c/00-agent.yaml"
 
-# The bound: a second of CPU time (the machine may be shared: wall time says little; a
-# wait is caught by the timeout and the exit status); an ASan build is slower at all.
-bound_ms=1000
-[ -n "${GONIEC_ASAN:-}" ] && bound_ms=4000
+# The bound: CPU time (the machine may be shared: wall time says little; a wait is caught
+# by the timeout and the exit status). The goal is a second, measured on a quiet machine
+# by bench/config.sh; here, alongside other tests on two busy cores, three seconds — work
+# that grows faster than the input would take minutes. An ASan build is slower at all.
+bound_ms=3000
+[ -n "${GONIEC_ASAN:-}" ] && bound_ms=12000
 # refused "description" — `goniec check` must exit 2 within the bound; its output in $T/out.
 refused() {
 	local rc cpu TIMEFORMAT='%3U %3S'

@@ -40,6 +40,9 @@ has_docs() { [ "$(docs_of "$1")" -ge "$2" ]; }
 # run's batch is made durable, so they do not tell).
 running() { ! flock -n "$D/state/sources/$1/run.lock" true; }
 log_count() { grep -c -- "$1" "$D/daemon.log"; }
+# requests_in N: the daemon has logged N on-demand requests (a function, so that wait_for
+# counts again on each try rather than testing one count taken before it started)
+requests_in() { [ "$(log_count 'on-demand run of 1 source')" -ge "$1" ]; }
 
 # ---- scheduled runs, on-demand during a scheduled run, the shared lock -------------------
 new_case sched <<'EOF'
@@ -61,7 +64,7 @@ check "the slow source's scheduled run is under way" wait_for 60 running slow
 check_eq "a fetch by hand while the daemon runs the source is refused (lock)" 75 $?
 "$GONIEC" -c "$D/conf.d" fetch slow >"$D/fetch.out" 2>&1 &
 FETCH=$!
-wait_for 60 test "$(log_count 'on-demand run of 1 source')" -ge 1 # its request is in
+check "the waiting fetch's request is in" wait_for 60 requests_in 1
 check "the on-demand fetch waits for the running run" kill -0 "$FETCH"
 touch "$D/slow.go"
 wait "$FETCH"
@@ -212,7 +215,7 @@ start_daemon GONIEC_TEST_WORKER_HOOK=long:sleep:60 GONIEC_STOP_GRACE=1
 check "the run started" wait_for 60 running long
 "$GONIEC" -c "$D/conf.d" fetch long >"$D/waiting.out" 2>&1 &
 WPID=$!
-wait_for 60 test "$(log_count 'on-demand run of 1 source')" -ge 2 # its request is in
+check "the second fetch's request is in before the stop" wait_for 60 requests_in 2
 start=$SECONDS
 kill "$DPID"; wait "$DPID"
 check_eq "SIGTERM during a run: clean exit" 0 $?

@@ -87,7 +87,7 @@ check_eq "html: amount in Polish notation is read" 1000.00 "$(jget "$sc" "['invo
 check_eq "html: issue date dd.mm.yyyy becomes ISO" 2026-12-02 "$(jget "$sc" "['invoice']['issue_date']")"
 check_eq "html: period is read" 2026-12-01 "$(jget "$sc" "['invoice']['period']['from']")"
 check_eq "html: the PDF is read too: the seller's NIP printed on it is in the sidecar" \
-	5260250274 "$(jget "$sc" "['invoice']['seller']['nip']")"
+	6761000005 "$(jget "$sc" "['invoice']['seller']['nip']")"
 check_eq "html: ... while the list page's fields are marked as the portal's" portal \
 	"$(jget "$sc" "['invoice']['found']['number']['by']")"
 check_eq "html: ... and the PDF's due date agrees with the portal's" 2026-12-16 \
@@ -259,13 +259,15 @@ print("    | %d credentials given out; found in the trace: %s" % (len(issued), f
 sys.exit(1 if found or not issued else 0)
 PY
 }
-# run_documents FILED — the invoice numbers the last run filed (FILED > 0: their sidecars) or
-# listed without downloading them (its log), sorted.
+# run_documents FILED — the ids of the documents the last run filed (FILED > 0: their
+# sidecars) or listed without downloading them (its log), sorted.
 run_documents() {
 	if [ "$1" -gt 0 ]; then
-		for sc in $(find "$SPOOL" -name '*.meta.json'); do jget "$sc" "['invoice']['number']"; done
+		for sc in $(find "$SPOOL" -name '*.meta.json'); do
+			jget "$sc" "['origin']['portal']['document_id']"
+		done
 	else
-		sed -n 's/^goniec: info: portal [^:]*: invoice [^ ]* \(.*\) listed; .*/\1/p' "$T/out"
+		sed -n 's/^goniec: info: portal [^:]*: invoice \([^ ]*\).* listed; .*/\1/p' "$T/out"
 	fi | sort
 }
 # site_change RECIPE — a sed script making the recipe look for the invoice list where the
@@ -281,7 +283,7 @@ site_change() {
 }
 # provider:flavour:invoices listed:filed PDFs:a point seen
 for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
-	e-kartoteka:ekartoteka:10:0:590243000000000002 energa:energa:20:20:590243000000000002 \
+	e-kartoteka:ekartoteka:20:0:918020 energa:energa:20:20:590243000000000002 \
 	pgnig:pgnig:20:0:590243000000000002; do
 	IFS=: read -r recipe flavour listed filed point <<<"$spec"
 	start_portal "$flavour" --points 2 --invoices 10
@@ -314,6 +316,8 @@ for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	check "$recipe: a changed site fails the run (exit 1)" test $RC -eq 1
 	check "$recipe: ... saying the site changed, the provider, the step and where" \
 		has "failed .*the site changed (provider $recipe): step '.*' (.*$recipe.yaml:[0-9]*).* found nothing at"
+	check "$recipe: ... and how to record a trace for whoever maintains the recipe" \
+		has "record what the portal answers with \`goniec fetch ebok --trace DIR\`"
 	ctl '{"layout": "normal"}'
 	printf 'zle\n' >"$T/password"
 	conf "real-$recipe-badpw" "$recipe"
@@ -335,12 +339,47 @@ for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	check "$recipe: the trace replays offline against the recipe, every request of it" \
 		has "^ok: .* $listed document(s) listed, $filed downloaded as PDFs, 0 failed; \([0-9]*\) of \1 requests"
 	check_eq "$recipe: ... listing the documents of the run it recorded" \
-		"$(cat "$T/run-docs")" "$(sed -n 's/^listed .*  number \(.*\)  issued .*/\1/p' "$T/out" | sort)"
+		"$(cat "$T/run-docs")" "$(sed -n 's/^listed \([^ ]*\).*/\1/p' "$T/out" | sort)"
 	sed "$(site_change "$recipe")" "$PROVIDERS/$recipe.yaml" >"$T/changed-$recipe.yaml"
 	"$GONIEC" recipe test "$T/changed-$recipe.yaml" --trace "$T/trace-$recipe" >"$T/out" 2>&1
 	check "$recipe: a recipe that no longer fits the trace fails, naming the step" \
 		has "^failed: site_changed: step '.*' (.*changed-$recipe.yaml:[0-9]*).* found nothing at"
 done
+
+# ---- the daemon's alert when a site changed: told at once, not at every failing run --------
+start_portal pge --points 1 --invoices 2
+conf daemon pge '    schedule: {every: 1s}'
+ctl '{"layout": "changed"}'
+"$GONIEC" -c "$CONF" run >"$T/daemon.log" 2>&1 &
+DPID=$!
+at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
+# alerts STATE — how many alert notices of the source's failing alert in that state are filed
+alerts() {
+	python3 - "$SPOOL" "$1" <<'PY'
+import glob, json, sys
+n = 0
+for p in glob.glob(sys.argv[1] + "/**/*.meta.json", recursive=True):
+    a = json.load(open(p)).get("alert") or {}
+    n += a.get("source") == "ebok" and a.get("cause") == "failing" and a.get("state") == sys.argv[2]
+print(n)
+PY
+}
+failed_runs_at_least() {
+	python3 -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))['failures'] < int(sys.argv[2]))" \
+		"$STATE/status.json" "$1"
+}
+told() { [ "$(alerts "$1")" -ge 1 ]; }
+check "site changed: the daemon's failing alert is filed at the first failed run" wait_for 30 told open
+check "site changed: ... naming the provider and the step" grep -rq \
+	"the last run failed: the site changed (provider pge): step 'invoices of the account'" "$SPOOL"
+check "site changed: four more failing runs" wait_for 30 failed_runs_at_least 5
+check_eq "site changed: ... tell nothing more (one notice, not one a run or a day)" 1 "$(alerts open)"
+ctl '{"layout": "normal"}'
+check "site changed: a run that works again files a 'resolved' notice" wait_for 30 told resolved
+check_eq "site changed: ... and no other" 1 "$(alerts open)"
+kill "$DPID"
+wait "$DPID" 2>/dev/null
+stop_portal
 
 # ---- the recipe catalogue --------------------------------------------------------------------
 "$GONIEC" -c "$CONF" providers --json >"$T/providers.json" 2>"$T/out"
@@ -352,8 +391,8 @@ ok = all(d[r]["follows"] and d[r]["checked"] and d[r]["live"] == "no"
          for r in ("enea", "pge", "e-kartoteka", "energa", "pgnig"))
 sys.exit(0 if ok and d["energa"]["login"] == "OpenID Connect (PKCE)" else 1)
 PY
-check "providers: Tauron, Orange and Play are listed without a recipe, each saying why" \
-	python3 -c "import json,sys; d={p['provider']: p for p in json.load(open(sys.argv[1]))}; sys.exit(0 if all(d[n]['recipe'] is False and d[n]['why'] for n in ('tauron', 'orange', 'play')) else 1)" "$T/providers.json"
+check "providers: Tauron, Orange and Play are listed without a recipe, each saying why and when its clients were looked for" \
+	python3 -c "import json,sys; d={p['provider']: p for p in json.load(open(sys.argv[1]))}; sys.exit(0 if all(d[n]['recipe'] is False and d[n]['why'] and d[n]['checked'] for n in ('tauron', 'orange', 'play')) else 1)" "$T/providers.json"
 
 # ---- hostile answers ------------------------------------------------------------------------
 start_portal html

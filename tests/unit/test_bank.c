@@ -446,30 +446,32 @@ static void test_consent_alert(void **state)
 	struct config cfg = {.agent = {.state_dir = dir}};
 	struct source_conf src = {.name = "acme-bank"};
 	struct gerr err = {0};
-	const char *stage = NULL;
+	struct alert_stages stages = {0};
 
 	(void)state;
 	assert_int_equal(mkdir_p(src_dir, 0700, &err), 0);
-	assert_null(bank_attention(&cfg, &src, &stage));  /* nothing linked: the run says so */
+	assert_null(bank_attention(&cfg, &src, &stages));  /* nothing linked: the run says so */
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct bank_consent c = {.id = "s1", .bank = "mBank", .status = cases[i].usable ? "AUTHORIZED" : "REVOKED",
 					 .usable = cases[i].usable,
 					 .valid_until = time(NULL) + cases[i].hours * 3600 + 60};
 		assert_int_equal(bank_consent_save(src_dir, "enablebanking", &c, NULL, &err), 0);
-		stage = NULL;
-		char *msg = bank_attention(&cfg, &src, &stage);
+		stages = (struct alert_stages){0};
+		char *msg = bank_attention(&cfg, &src, &stages);
 		if (!cases[i].want) {
 			assert_null(msg);
-			if (cases[i].stage)
-				assert_string_equal(stage, cases[i].stage);
+			if (cases[i].stage)   /* the runs' (needs-person) alert */
+				assert_string_equal(stages.runs, cases[i].stage);
 			else
-				assert_null(stage);
+				assert_null(stages.runs);
+			assert_null(stages.attention);
 			continue;
 		}
 		assert_non_null(msg);
 		assert_non_null(strstr(msg, cases[i].want));
 		assert_non_null(strstr(msg, "mBank"));
-		assert_string_equal(stage, cases[i].stage);
+		assert_string_equal(stages.attention, cases[i].stage);
+		assert_null(stages.runs);
 		free(msg);
 	}
 	rm_rf(dir);

@@ -162,12 +162,14 @@ static void test_alert_staged_attention(void **state)
 	struct run_stats rs = {0};
 	const char *warn = "the consent expires on 2026-12-05, in less than 14 days";
 	const char *urgent = "the consent expires on 2026-12-05, in less than 3 days";
+	const struct alert_stages consent_14d = {.attention = "14d"}, consent_3d = {.attention = "3d"},
+				  consent_ended = {.runs = "ended"};
 	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 5), day_at(21, 5));
-	expect_one_open(n, alert_decide(&st, warn, "14d", day_at(21, 12), n), "attention", warn);
+	expect_one_open(n, alert_decide(&st, warn, &consent_14d, day_at(21, 12), n), "attention", warn);
 	for (int day = 22; day <= 30; day++)   /* daily runs: quiet */
-		assert_int_equal(alert_decide(&st, warn, "14d", day_at(day, 12), n), 0);
-	expect_one_open(n, alert_decide(&st, urgent, "3d", day_at(30, 18), n), "attention", urgent);
-	assert_int_equal(alert_decide(&st, urgent, "3d", day_at(30, 20), n), 0);
+		assert_int_equal(alert_decide(&st, warn, &consent_14d, day_at(day, 12), n), 0);
+	expect_one_open(n, alert_decide(&st, urgent, &consent_3d, day_at(30, 18), n), "attention", urgent);
+	assert_int_equal(alert_decide(&st, urgent, &consent_3d, day_at(30, 20), n), 0);
 
 	/* kept across a restart */
 	char *dir = scratch_dir();
@@ -177,18 +179,18 @@ static void test_alert_staged_attention(void **state)
 	assert_int_equal(status_load(dir, "bank", &st, &err), 0);
 	rm_rf(dir);
 	free(dir);
-	assert_int_equal(alert_decide(&st, urgent, "3d", day_at(31, 12), n), 0);
+	assert_int_equal(alert_decide(&st, urgent, &consent_3d, day_at(31, 12), n), 0);
 
 	status_record(&st, RUN_NEEDS_PERSON, &rs, "the consent expired; renew it", day_at(31, 18),
 		      day_at(31, 18));
-	expect_one_open(n, alert_decide(&st, NULL, "ended", day_at(31, 18), n), "needs-person",
+	expect_one_open(n, alert_decide(&st, NULL, &consent_ended, day_at(31, 18), n), "needs-person",
 			"the consent expired; renew it");
 	assert_null(status_find_alert(&st, "attention"));
 	for (int day = 32; day <= 40; day++) {   /* three runs a day, each needing a person */
 		for (int hour = 11; hour <= 18; hour += 3) {
 			status_record(&st, RUN_NEEDS_PERSON, &rs, "the consent expired; renew it",
 				      day_at(day, hour), day_at(day, hour));
-			assert_int_equal(alert_decide(&st, NULL, "ended", day_at(day, hour), n), 0);
+			assert_int_equal(alert_decide(&st, NULL, &consent_ended, day_at(day, hour), n), 0);
 		}
 	}
 	assert_null(status_find_alert(&st, "failing"));
@@ -198,6 +200,45 @@ static void test_alert_staged_attention(void **state)
 	assert_string_equal(n[0].cause, "needs-person");
 	assert_true(n[0].resolved);
 	alert_notices_free(n, k);
+	status_release(&st);
+}
+
+/* A failure the source type stages (a portal whose site no longer fits its recipe: every
+ * run fails the same way until the recipe is fixed) is told at the first failed run, not
+ * after ALERT_FAILURES, then not daily but once per stage the hook names (a reminder every
+ * 7 days), and resolved when a run succeeds again. */
+static void test_alert_staged_failing(void **state)
+{
+	(void)state;
+	struct source_status st = {0};
+	struct alert_notice n[ALERT_MAX_NOTICES];
+	struct run_stats rs = {0};
+	const char *why = "the site changed (provider pge): step 'invoices of the account' "
+			  "(pge.yaml:57) found nothing at jsonpath '$.documents[*]'";
+	const struct alert_stages changed = {.runs = "changed"}, reminder = {.runs = "reminder"};
+	status_record(&st, RUN_FAILED, &rs, why, day_at(21, 5), day_at(21, 5));
+	size_t k = alert_decide(&st, NULL, &changed, day_at(21, 5), n);
+	char *first = xasprintf("the last run failed: %s", why);
+	expect_one_open(n, k, "failing", first);
+	free(first);
+	for (int day = 22; day <= 27; day++) {   /* a run a day, each failing the same way */
+		status_record(&st, RUN_FAILED, &rs, why, day_at(day, 5), day_at(day, 5));
+		assert_int_equal(alert_decide(&st, NULL, &changed, day_at(day, 5), n), 0);
+	}
+	status_record(&st, RUN_FAILED, &rs, why, day_at(28, 5), day_at(28, 5));
+	k = alert_decide(&st, NULL, &reminder, day_at(28, 5), n);
+	char *again = xasprintf("8 runs in a row failed; the last: %s", why);
+	expect_one_open(n, k, "failing", again);
+	free(again);
+	status_record(&st, RUN_FAILED, &rs, why, day_at(29, 5), day_at(29, 5));
+	assert_int_equal(alert_decide(&st, NULL, &reminder, day_at(29, 5), n), 0);
+	status_record(&st, RUN_OK, &rs, NULL, day_at(30, 5), day_at(30, 5));
+	k = alert_decide(&st, NULL, NULL, day_at(30, 5), n);
+	assert_int_equal(k, 1);
+	assert_string_equal(n[0].cause, "failing");
+	assert_true(n[0].resolved);
+	alert_notices_free(n, k);
+	assert_int_equal(st.nalerts, 0);
 	status_release(&st);
 }
 
@@ -513,6 +554,7 @@ int main(void)
 		cmocka_unit_test(test_alert_once_per_cause_per_day),
 		cmocka_unit_test(test_alert_attention),
 		cmocka_unit_test(test_alert_staged_attention),
+		cmocka_unit_test(test_alert_staged_failing),
 		cmocka_unit_test(test_alert_needs_person_and_quarantine),
 		cmocka_unit_test(test_alert_held),
 		cmocka_unit_test(test_alert_unreadable),

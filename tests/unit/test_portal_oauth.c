@@ -197,6 +197,9 @@ static void test_filters(void **state)
 	b = filtered("{password:base64url}", "\xfb\xff");
 	assert_string_equal(b, "-_8");
 	free(b);
+	b = filtered("{password:sha256}", "abc"); /* FIPS 180-2's example */
+	assert_string_equal(b, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	free(b);
 }
 
 /* A trace: recorded with secrets, written masked, replayed in order. */

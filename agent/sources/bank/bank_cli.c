@@ -150,7 +150,8 @@ int bank_command_accounts(const struct config *cfg, const struct source_conf *sr
  * URGENT_DAYS before it expires; once it has expired or was revoked the runs end needing
  * a person, whose alert says it with the same command — told once (stage "ended"), not
  * every day. */
-char *bank_attention(const struct config *cfg, const struct source_conf *src, const char **stage)
+char *bank_attention(const struct config *cfg, const struct source_conf *src,
+		     struct alert_stages *stages)
 {
 	char *dir = bank_state_dir(cfg, src);
 	struct bank_consent c;
@@ -172,9 +173,9 @@ char *bank_attention(const struct config *cfg, const struct source_conf *src, co
 		msg = xasprintf("the consent to read the accounts at %s expires on %s, in less than %d days; "
 				"renew it%s: goniec bank link %s", c.bank, day, urgent ? URGENT_DAYS : WARN_DAYS,
 				urgent ? " now" : "", src->name);
-		*stage = urgent ? "3d" : "14d";
+		stages->attention = urgent ? "3d" : "14d";
 	} else if (c.id && (!c.usable || (c.valid_until && c.valid_until <= now))) {
-		*stage = "ended";
+		stages->runs = "ended";
 	}
 	bank_consent_clear(&c);
 	return msg;

@@ -45,7 +45,8 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 				   const struct bank_account *a, json_t *accounts);
 
 /* source_type hooks (bank_cli.c) */
-char *bank_attention(const struct config *cfg, const struct source_conf *src, const char **stage);
+char *bank_attention(const struct config *cfg, const struct source_conf *src,
+		     struct alert_stages *stages);
 json_t *bank_details(const char *state_dir, const struct source_conf *src);
 
 #endif

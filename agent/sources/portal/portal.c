@@ -395,21 +395,29 @@ static void save_session(struct engine *e, const char *state_dir, const struct s
 }
 
 #define SITE_CHANGED_FILE "site-changed.json"
+#define SITE_REMIND_DAYS 7
 
-/* Remember (or forget) that the recipe no longer fits the site, for the alert the
- * daemon raises through portal_attention(). */
+/* Remember (or forget) that the recipe no longer fits the site, and since when: the
+ * stages of the daemon's alert (portal_attention()). */
 static void mark_site(const struct source_run *run, const struct engine *e, enum portal_error pe)
 {
 	char *path = path_join(run->state_dir, SITE_CHANGED_FILE);
 	struct gerr err = {0};
+	json_t *was = NULL;
 	if (pe == PE_SITE_CHANGED || pe == PE_SESSION_EXPIRED || pe == PE_NEEDS_JAVASCRIPT) {
-		json_t *o = json_pack("{s:s,s:s}", "provider", e->recipe->id, "message", e->err.msg);
+		json_int_t since = (json_int_t)time(NULL);
+		if (statefile_load(path, &was, &err) == 0 &&
+		    json_is_integer(json_object_get(was, "since")))
+			since = json_integer_value(json_object_get(was, "since"));
+		json_t *o = json_pack("{s:s,s:s,s:I}", "provider", e->recipe->id, "message",
+				      e->err.msg, "since", since);
 		if (statefile_save(path, o, &err) < 0)
 			log_warn("%s", err.msg);
 		json_decref(o);
 	} else if (pe == PE_NONE) {
 		unlink(path);
 	}
+	json_decref(was);
 	free(path);
 }
 
@@ -455,8 +463,9 @@ static enum run_outcome outcome_of(struct source_run *run, struct engine *e,
 	case PE_SESSION_EXPIRED:
 	case PE_SITE_CHANGED:
 	default:
-		gerr_setk(&err, GERR_PERMANENT, "the site changed (provider %s): %s", e->recipe->id,
-			  e->err.msg);
+		gerr_setk(&err, GERR_PERMANENT, "the site changed (provider %s): %s; its recipe no "
+			  "longer fits: record what the portal answers with `goniec fetch %s --trace "
+			  "DIR` for whoever maintains the recipe", e->recipe->id, e->err.msg, name);
 		break;
 	}
 	source_run_error(run, &err);
@@ -743,37 +752,40 @@ static const char *portal_code_sent_to(const struct source_conf *src)
 
 static const char *const portal_times[] = {"05:00", NULL};
 
-/* The last run found the site changed: "<provider> ... step ..." (owned by the caller). */
-static char *site_changed(const struct config *cfg, const struct source_conf *src)
+/* The stage of the failing alert of a site that no longer fits the recipe (NULL: it
+ * fits): "changed" when found, then a reminder every SITE_REMIND_DAYS while it lasts —
+ * the words alternate, for a new stage is what makes the daemon tell again. */
+static const char *site_stage(const struct config *cfg, const struct source_conf *src,
+			      time_t now)
 {
-	char *dir = portal_state_dir(cfg, src), *path = path_join(dir, SITE_CHANGED_FILE), *msg = NULL;
+	char *dir = portal_state_dir(cfg, src), *path = path_join(dir, SITE_CHANGED_FILE);
 	json_t *o = NULL;
 	struct gerr err = {0};
-	if (access(path, F_OK) == 0 && statefile_load(path, &o, &err) == 0 &&
-	    json_string_value(json_object_get(o, "message")))
-		msg = xasprintf("the site of provider %s changed and its recipe no longer fits: %s "
-				"(record what the portal answers with `goniec fetch %s --trace DIR` "
-				"for whoever maintains the recipe)",
-				json_string_value(json_object_get(o, "provider")),
-				json_string_value(json_object_get(o, "message")), src->name);
+	const char *stage = NULL;
+	if (statefile_load(path, &o, &err) == 0 && json_is_integer(json_object_get(o, "since"))) {
+		json_int_t days = (now - json_integer_value(json_object_get(o, "since"))) / 86400;
+		json_int_t reminders = days / SITE_REMIND_DAYS;
+		stage = reminders < 1 ? "changed" : reminders % 2 ? "reminder" : "reminder again";
+	}
 	json_decref(o);
 	free(path);
 	free(dir);
-	return msg;
+	return stage;
 }
 
+/* What a person must do although runs succeed: map new points (told daily); and the stage
+ * of the failing alert while the site no longer fits the recipe (the runs' error names
+ * the provider and the step). */
 static char *portal_attention(const struct config *cfg, const struct source_conf *src,
-			       const char **stage)
+			       struct alert_stages *stages)
 {
-	(void)stage;   /* repeated daily while points are unmapped or the site stays changed */
-	char *points = portal_unmapped_points(cfg, src), *site = site_changed(cfg, src), *msg;
-	if (!points)
-		return site;
-	msg = xasprintf("%s%sconsumption point(s) %s are mapped to no property; map them under "
-			"points: in conf.d (their documents are filed marked unmapped)",
-			site ? site : "", site ? "; " : "", points);
+	char *points = portal_unmapped_points(cfg, src), *msg = NULL;
+	stages->runs = site_stage(cfg, src, time(NULL));
+	if (points)
+		msg = xasprintf("consumption point(s) %s are mapped to no property; map them under "
+				"points: in conf.d (their documents are filed marked unmapped)",
+				points);
 	free(points);
-	free(site);
 	return msg;
 }
 
