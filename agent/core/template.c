@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "core/base64.h"
 #include "core/sidecar.h"
 
@@ -43,8 +45,8 @@ static bool valid_path(const char *p)
 }
 
 /* The escaping filters a placeholder may name instead of a date format. */
-enum filter { F_URL, F_JSON, F_BASE64, F_BASE64URL };
-static const char *const filter_names[] = {"url", "json", "base64", "base64url", NULL};
+enum filter { F_URL, F_JSON, F_BASE64, F_BASE64URL, F_SHA256 };
+static const char *const filter_names[] = {"url", "json", "base64", "base64url", "sha256", NULL};
 
 static int value_filter(const char *fmt)
 {
@@ -296,6 +298,16 @@ static void put_filtered(struct buf *out, const char *v, enum filter f)
 		buf_puts(out, enc);
 		free_secret(enc);
 		return;
+	case F_SHA256: {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+		char hex[2 * 32 + 1];
+		if (EVP_Digest(v, strlen(v), md, &n, EVP_sha256(), NULL) == 1 && n == 32) {
+			hex_encode(md, 32, hex);
+			buf_puts(out, hex);
+		}
+		return;
+	}
 	}
 }
 

@@ -11,7 +11,8 @@
  *                         percent-encoded for a URL, e.g. {point.id:url}; `json`:
  *                         escaped for the inside of a JSON string ("{password:json}");
  *                         `base64` / `base64url`: the value's bytes in Base64 (with
- *                         padding) / base64url (without)
+ *                         padding) / base64url (without); `sha256`: their SHA-256 in
+ *                         lower-case hex (a stable device id derived from a login)
  *     {path|DEFAULT}      DEFAULT (literal text) when the value is empty or missing
  *     {path:FORMAT|DEFAULT}
  * "{{" and "}}" stand for literal braces. A value that is not a date where a date FORMAT

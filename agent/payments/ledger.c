@@ -267,7 +267,8 @@ int ledger_open(const char *state_dir, enum ledger_mode mode, struct ledger **ou
 	}
 	sqlite3_busy_timeout(lg->db, BUSY_MS);
 	if (mode == LEDGER_WRITE &&
-	    (ldb_exec(lg, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err) < 0 ||
+	    (ldb_exec(lg, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; "
+			  "PRAGMA cache_size=" LEDGER_CACHE_KIB ";", err) < 0 ||
 	     migrate(lg, err) < 0)) {
 		ledger_close(lg);
 		return -1;
@@ -474,8 +475,9 @@ int ledger_companies(struct ledger *lg, struct strlist *out, struct gerr *err)
 
 int ledger_companies_pending(struct ledger *lg, struct strlist *out, struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT DISTINCT company FROM transactions WHERE dirty UNION "
-				    "SELECT DISTINCT company FROM invoices WHERE dirty ORDER BY 1", err);
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT DISTINCT company FROM transactions INDEXED BY tx_dirty WHERE dirty "
+				    "UNION SELECT DISTINCT company FROM invoices INDEXED BY invoices_dirty WHERE "
+				    "dirty ORDER BY 1", err);
 	if (!st)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW)

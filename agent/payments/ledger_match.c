@@ -13,8 +13,9 @@
 
 /* ---- the scope ------------------------------------------------------------------------------ */
 
-/* Grow the scope until nothing new joins it (CROSS JOIN: from the small scope tables out,
- * whatever the planner would guess): the invoices the scope's transactions share
+/* Grow the scope until nothing new joins it (CROSS JOIN, here and in every query of a
+ * scope table: from the small scope table out, whatever the planner would guess — without
+ * statistics it scans the big table and looks the scope up): the invoices the scope's transactions share
  * a key with, are matched to or paired with; whole counterparty groups; corrections with
  * what they correct; then the transactions that share a key with, are matched to or
  * paired with those invoices; again. */
@@ -22,22 +23,22 @@ static const char *const closure_steps[] = {
 	"INSERT OR IGNORE INTO scope_inv SELECT ik.inv FROM scope_tx s CROSS JOIN tx_keys tk ON tk.tx = s.id "
 	"CROSS JOIN inv_keys ik ON ik.kind = tk.kind AND ik.key = tk.key CROSS JOIN invoices i ON i.id = ik.inv "
 	"WHERE i.company = ?1",
-	"INSERT OR IGNORE INTO scope_inv SELECT m.inv FROM scope_tx s JOIN matches m ON m.tx = s.id",
-	"INSERT OR IGNORE INTO scope_inv SELECT i.id FROM scope_tx s JOIN transactions t ON t.id = s.id "
-	"JOIN decisions d ON d.company = t.company AND d.tx_ident = t.ident JOIN invoices i ON "
+	"INSERT OR IGNORE INTO scope_inv SELECT m.inv FROM scope_tx s CROSS JOIN matches m ON m.tx = s.id",
+	"INSERT OR IGNORE INTO scope_inv SELECT i.id FROM scope_tx s CROSS JOIN transactions t ON t.id = s.id "
+	"CROSS JOIN decisions d ON d.company = t.company AND d.tx_ident = t.ident CROSS JOIN invoices i ON "
 	"i.company = d.company AND i.ident = d.inv_ident",
 	"INSERT OR IGNORE INTO scope_inv SELECT i.id FROM invoices i WHERE i.company = ?1 AND i.cp_key IN "
-	"(SELECT x.cp_key FROM scope_inv s JOIN invoices x ON x.id = s.id WHERE x.cp_key <> '')",
+	"(SELECT x.cp_key FROM scope_inv s CROSS JOIN invoices x ON x.id = s.id WHERE x.cp_key <> '')",
 	"INSERT OR IGNORE INTO scope_inv SELECT i.id FROM invoices i WHERE i.corrects_id IN "
 	"(SELECT id FROM scope_inv)",
-	"INSERT OR IGNORE INTO scope_inv SELECT i.corrects_id FROM scope_inv s JOIN invoices i ON "
+	"INSERT OR IGNORE INTO scope_inv SELECT i.corrects_id FROM scope_inv s CROSS JOIN invoices i ON "
 	"i.id = s.id WHERE i.corrects_id IS NOT NULL",
 	"INSERT OR IGNORE INTO scope_tx SELECT tk.tx FROM scope_inv s CROSS JOIN inv_keys ik ON ik.inv = s.id "
 	"CROSS JOIN tx_keys tk ON tk.kind = ik.kind AND tk.key = ik.key CROSS JOIN transactions t ON t.id = tk.tx "
 	"WHERE t.company = ?1",
-	"INSERT OR IGNORE INTO scope_tx SELECT m.tx FROM scope_inv s JOIN matches m ON m.inv = s.id",
-	"INSERT OR IGNORE INTO scope_tx SELECT t.id FROM scope_inv s JOIN invoices i ON i.id = s.id "
-	"JOIN decisions d ON d.company = i.company AND d.inv_ident = i.ident JOIN transactions t ON "
+	"INSERT OR IGNORE INTO scope_tx SELECT m.tx FROM scope_inv s CROSS JOIN matches m ON m.inv = s.id",
+	"INSERT OR IGNORE INTO scope_tx SELECT t.id FROM scope_inv s CROSS JOIN invoices i ON i.id = s.id "
+	"CROSS JOIN decisions d ON d.company = i.company AND d.inv_ident = i.ident CROSS JOIN transactions t ON "
 	"t.company = d.company AND t.ident = d.tx_ident",
 };
 
@@ -64,24 +65,37 @@ static int run_sql(struct ledger *lg, const char *sql, const char *company, stru
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : ldb_error(lg, err, "cannot find the scope of a run");
 }
 
-/* Fill scope_tx and scope_inv; *full when everything of the company is in them. */
+/* Is a scope of ntx transactions more than LEDGER_FULL_PERCENT of the company's (and over
+ * 1,000)? The company's transactions are counted once, and only when it could be. */
+static int too_big(struct ledger *lg, const char *company, int64_t ntx, int64_t *total, bool *full,
+		   struct gerr *err)
+{
+	if (ntx <= 1000)
+		return 0;
+	if (*total < 0 && (*total = count(lg, "SELECT count(*) FROM transactions WHERE company = ?1", company, err)) < 0)
+		return ldb_error(lg, err, "cannot count transactions");
+	*full = ntx * 100 > *total * LEDGER_FULL_PERCENT;
+	return 0;
+}
+
+/* Fill scope_tx and scope_inv; *full when everything of the company is in them. The
+ * company's new rows are found through the partial indexes of dirty rows (INDEXED BY:
+ * without statistics the planner would take an index on the company and read every row). */
 static int find_scope(struct ledger *lg, const char *company, bool *full, struct gerr *err)
 {
 	if (ldb_exec(lg, "CREATE TEMP TABLE IF NOT EXISTS scope_tx (id INTEGER PRIMARY KEY);"
 			 "CREATE TEMP TABLE IF NOT EXISTS scope_inv (id INTEGER PRIMARY KEY);"
 			 "DELETE FROM scope_tx; DELETE FROM scope_inv;", err) < 0)
 		return -1;
-	int64_t total = count(lg, "SELECT count(*) FROM transactions WHERE company = ?1", company, err);
-	if (total < 0)
-		return ldb_error(lg, err, "cannot count transactions");
+	int64_t total = -1;
 	if (!*full) {
-		if (run_sql(lg, "INSERT INTO scope_tx SELECT id FROM transactions WHERE company = ?1 AND dirty",
-			    company, err) < 0 ||
-		    run_sql(lg, "INSERT INTO scope_inv SELECT id FROM invoices WHERE company = ?1 AND dirty",
-			    company, err) < 0)
-			return -1;
-		int64_t before = -1, now = 0, dirty = count(lg, sql_scope_tx, NULL, err);
-		*full = dirty * 100 > total * LEDGER_FULL_PERCENT && dirty > 1000; /* no closure for a first run */
+		if (run_sql(lg, "INSERT INTO scope_tx SELECT id FROM transactions INDEXED BY tx_dirty WHERE "
+				"company = ?1 AND dirty", company, err) < 0 ||
+		    run_sql(lg, "INSERT INTO scope_inv SELECT id FROM invoices INDEXED BY invoices_dirty WHERE "
+				"company = ?1 AND dirty", company, err) < 0 ||
+		    too_big(lg, company, count(lg, sql_scope_tx, NULL, err), &total, full, err) < 0)
+			return -1; /* a first run: no closure */
+		int64_t before = -1, now = 0;
 		while (!*full && now != before) {
 			before = now;
 			for (size_t i = 0; i < ARRAY_LEN(closure_steps); i++)
@@ -89,7 +103,8 @@ static int find_scope(struct ledger *lg, const char *company, bool *full, struct
 					return -1;
 			int64_t ntx = count(lg, sql_scope_tx, NULL, err), ninv = count(lg, sql_scope_inv, NULL, err);
 			now = ntx + ninv;
-			*full = ntx * 100 > total * LEDGER_FULL_PERCENT && ntx > 1000;
+			if (too_big(lg, company, ntx, &total, full, err) < 0)
+				return -1;
 		}
 	}
 	if (*full && (ldb_exec(lg, "DELETE FROM scope_tx; DELETE FROM scope_inv;", err) < 0 ||
@@ -118,7 +133,7 @@ static int load_txns(struct ledger *lg, struct loaded *l, struct gerr *err)
 {
 	int64_t n = count(lg, sql_scope_tx, NULL, err);
 	sqlite3_stmt *st = ldb_stmt(lg, "SELECT t.id, t.ident, t.date, t.amount, t.currency, t.account, t.cp_name, "
-				    "t.cp_account, t.title, t.skip FROM scope_tx s JOIN transactions t ON "
+				    "t.cp_account, t.title, t.skip FROM scope_tx s CROSS JOIN transactions t ON "
 				    "t.id = s.id", err);
 	if (!st || n < 0)
 		return -1;
@@ -146,7 +161,7 @@ static int load_invoices(struct ledger *lg, struct loaded *l, struct gerr *err)
 				    "i.currency, coalesce(i.gross, 0) + coalesce((SELECT sum(c.gross) FROM invoices c "
 				    "WHERE c.corrects_id = i.id AND c.correction), 0), i.reg_paid, i.reg_closed, "
 				    "i.paid_flag, i.correction, i.corrects_id IS NOT NULL, i.issue_date, i.due_date, "
-				    "i.gross IS NULL FROM scope_inv s JOIN invoices i ON i.id = s.id", err);
+				    "i.gross IS NULL FROM scope_inv s CROSS JOIN invoices i ON i.id = s.id", err);
 	if (!st || n < 0)
 		return -1;
 	l->scope.invoices = xcalloc((size_t)n + 1, sizeof(struct pm_invoice));
@@ -182,8 +197,8 @@ static int load_invoices(struct ledger *lg, struct loaded *l, struct gerr *err)
 
 static int load_decisions(struct ledger *lg, struct loaded *l, struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT d.kind, t.id, i.id FROM scope_tx s JOIN transactions t ON t.id = "
-				    "s.id JOIN decisions d ON d.company = t.company AND d.tx_ident = t.ident LEFT "
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT d.kind, t.id, i.id FROM scope_tx s CROSS JOIN transactions t ON t.id = "
+				    "s.id CROSS JOIN decisions d ON d.company = t.company AND d.tx_ident = t.ident LEFT "
 				    "JOIN invoices i ON i.company = d.company AND i.ident = d.inv_ident ORDER BY d.id",
 				    err);
 	if (!st)
@@ -235,7 +250,7 @@ static void signature(struct buf *b, const char *state, sqlite3_int64 inv, sqlit
 static int old_signatures(struct ledger *lg, struct strset *out, struct gerr *err)
 {
 	sqlite3_stmt *st = ldb_stmt(lg, "SELECT t.id, coalesce(t.state, ''), m.inv, m.amount, m.rule FROM scope_tx s "
-				    "JOIN transactions t ON t.id = s.id LEFT JOIN matches m ON m.tx = t.id ORDER BY "
+				    "CROSS JOIN transactions t ON t.id = s.id LEFT JOIN matches m ON m.tx = t.id ORDER BY "
 				    "t.id, m.seq", err);
 	if (!st)
 		return -1;
@@ -396,7 +411,7 @@ static int finish_run(struct ledger *lg, const char *company, const struct ledge
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return ldb_error(lg, err, "cannot write");
 	/* what is still marked was not reachable from a transaction: nothing to decide */
-	return run_sql(lg, "UPDATE invoices SET dirty = 0 WHERE company = ?1 AND dirty", company, err);
+	return run_sql(lg, "UPDATE invoices INDEXED BY invoices_dirty SET dirty = 0 WHERE company = ?1 AND dirty", company, err);
 }
 
 int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, struct ledger_run *run,
@@ -405,8 +420,9 @@ int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, s
 	memset(run, 0, sizeof(*run));
 	int64_t t0 = now_ms();
 	clock_t c0 = clock();
-	int64_t pending = full ? 1 : count(lg, "SELECT EXISTS (SELECT 1 FROM transactions WHERE company = ?1 AND dirty) "
-					   "OR EXISTS (SELECT 1 FROM invoices WHERE company = ?1 AND dirty)", c->id, err);
+	int64_t pending = full ? 1 : count(lg, "SELECT EXISTS (SELECT 1 FROM transactions INDEXED BY tx_dirty WHERE "
+					   "company = ?1 AND dirty) OR EXISTS (SELECT 1 FROM invoices INDEXED BY "
+					   "invoices_dirty WHERE company = ?1 AND dirty)", c->id, err);
 	if (pending <= 0)
 		return pending < 0 ? ldb_error(lg, err, "cannot look for new data") : 0;
 	if (ldb_begin(lg, err) < 0)

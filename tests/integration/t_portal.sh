@@ -87,7 +87,7 @@ check_eq "html: amount in Polish notation is read" 1000.00 "$(jget "$sc" "['invo
 check_eq "html: issue date dd.mm.yyyy becomes ISO" 2026-12-02 "$(jget "$sc" "['invoice']['issue_date']")"
 check_eq "html: period is read" 2026-12-01 "$(jget "$sc" "['invoice']['period']['from']")"
 check_eq "html: the PDF is read too: the seller's NIP printed on it is in the sidecar" \
-	5260250274 "$(jget "$sc" "['invoice']['seller']['nip']")"
+	6761000005 "$(jget "$sc" "['invoice']['seller']['nip']")"
 check_eq "html: ... while the list page's fields are marked as the portal's" portal \
 	"$(jget "$sc" "['invoice']['found']['number']['by']")"
 check_eq "html: ... and the PDF's due date agrees with the portal's" 2026-12-16 \
@@ -259,13 +259,15 @@ print("    | %d credentials given out; found in the trace: %s" % (len(issued), f
 sys.exit(1 if found or not issued else 0)
 PY
 }
-# run_documents FILED — the invoice numbers the last run filed (FILED > 0: their sidecars) or
-# listed without downloading them (its log), sorted.
+# run_documents FILED — the ids of the documents the last run filed (FILED > 0: their
+# sidecars) or listed without downloading them (its log), sorted.
 run_documents() {
 	if [ "$1" -gt 0 ]; then
-		for sc in $(find "$SPOOL" -name '*.meta.json'); do jget "$sc" "['invoice']['number']"; done
+		for sc in $(find "$SPOOL" -name '*.meta.json'); do
+			jget "$sc" "['origin']['portal']['document_id']"
+		done
 	else
-		sed -n 's/^goniec: info: portal [^:]*: invoice [^ ]* \(.*\) listed; .*/\1/p' "$T/out"
+		sed -n 's/^goniec: info: portal [^:]*: invoice \([^ ]*\).* listed; .*/\1/p' "$T/out"
 	fi | sort
 }
 # site_change RECIPE — a sed script making the recipe look for the invoice list where the
@@ -281,7 +283,7 @@ site_change() {
 }
 # provider:flavour:invoices listed:filed PDFs:a point seen
 for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
-	e-kartoteka:ekartoteka:10:0:590243000000000002 energa:energa:20:20:590243000000000002 \
+	e-kartoteka:ekartoteka:20:0:918020 energa:energa:20:20:590243000000000002 \
 	pgnig:pgnig:20:0:590243000000000002; do
 	IFS=: read -r recipe flavour listed filed point <<<"$spec"
 	start_portal "$flavour" --points 2 --invoices 10
@@ -337,7 +339,7 @@ for spec in enea:enea:20:20:- pge:pge:20:0:590243000000000002 \
 	check "$recipe: the trace replays offline against the recipe, every request of it" \
 		has "^ok: .* $listed document(s) listed, $filed downloaded as PDFs, 0 failed; \([0-9]*\) of \1 requests"
 	check_eq "$recipe: ... listing the documents of the run it recorded" \
-		"$(cat "$T/run-docs")" "$(sed -n 's/^listed .*  number \(.*\)  issued .*/\1/p' "$T/out" | sort)"
+		"$(cat "$T/run-docs")" "$(sed -n 's/^listed \([^ ]*\).*/\1/p' "$T/out" | sort)"
 	sed "$(site_change "$recipe")" "$PROVIDERS/$recipe.yaml" >"$T/changed-$recipe.yaml"
 	"$GONIEC" recipe test "$T/changed-$recipe.yaml" --trace "$T/trace-$recipe" >"$T/out" 2>&1
 	check "$recipe: a recipe that no longer fits the trace fails, naming the step" \
@@ -389,8 +391,8 @@ ok = all(d[r]["follows"] and d[r]["checked"] and d[r]["live"] == "no"
          for r in ("enea", "pge", "e-kartoteka", "energa", "pgnig"))
 sys.exit(0 if ok and d["energa"]["login"] == "OpenID Connect (PKCE)" else 1)
 PY
-check "providers: Tauron, Orange and Play are listed without a recipe, each saying why" \
-	python3 -c "import json,sys; d={p['provider']: p for p in json.load(open(sys.argv[1]))}; sys.exit(0 if all(d[n]['recipe'] is False and d[n]['why'] for n in ('tauron', 'orange', 'play')) else 1)" "$T/providers.json"
+check "providers: Tauron, Orange and Play are listed without a recipe, each saying why and when its clients were looked for" \
+	python3 -c "import json,sys; d={p['provider']: p for p in json.load(open(sys.argv[1]))}; sys.exit(0 if all(d[n]['recipe'] is False and d[n]['why'] and d[n]['checked'] for n in ('tauron', 'orange', 'play')) else 1)" "$T/providers.json"
 
 # ---- hostile answers ------------------------------------------------------------------------
 start_portal html

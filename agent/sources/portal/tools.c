@@ -123,7 +123,7 @@ static void add_missing(const char *dir, json_t *list)
 			if (!e || e->type != YAML_MAPPING_NODE)
 				continue;
 			json_t *o = json_object(), *srcs = json_array();
-			static const char *const keys[] = {"name", "title", "why"};
+			static const char *const keys[] = {"name", "title", "why", "checked"};
 			for (size_t k = 0; k < ARRAY_LEN(keys); k++)
 				if ((v = cf_get(&cf, e, keys[k])) && cf_scalar(v))
 					json_object_set_new(o, keys[k] == keys[0] ? "provider" : keys[k],
@@ -192,11 +192,15 @@ static void print_table(const json_t *list, FILE *out)
 		if (!header)
 			fprintf(out, "\nno recipe (yet):\n");
 		header = true;
-		fprintf(out, "%-14s %s: %s\n", json_string_value(json_object_get(o, "provider")),
+		fprintf(out, "%-14s %s: %s%s%s%s\n", json_string_value(json_object_get(o, "provider")),
 			json_string_value(json_object_get(o, "title")) ?
 			json_string_value(json_object_get(o, "title")) : "",
 			json_string_value(json_object_get(o, "why")) ?
-			json_string_value(json_object_get(o, "why")) : "");
+			json_string_value(json_object_get(o, "why")) : "",
+			json_object_get(o, "checked") ? " (public clients looked for on " : "",
+			json_string_value(json_object_get(o, "checked")) ?
+			json_string_value(json_object_get(o, "checked")) : "",
+			json_object_get(o, "checked") ? ")" : "");
 	}
 }
 
