@@ -45,9 +45,11 @@ for n in 1 2 3; do imap_invoice_mail "$T/invoice$n.eml" "$n"; done
 imap_deliver "$USER_MAIL" INBOX "$T/invoice1.eml"
 
 oauth_yaml="oauth: {tenant: contoso, client_id: goniec-app, login_url: '$SIGNIN', ca_file: '$T/tls/ca.pem'}"
-cat >"$T/conf.d/poczta.yaml" <<YAML
+# imap_source NAME OAUTH-YAML — conf.d/NAME.yaml: an imap source signing in by OAuth.
+imap_source() {
+	cat >"$T/conf.d/$1.yaml" <<YAML
 sources:
-  - name: poczta
+  - name: $1
     type: imap
     host: localhost
     port: $IMAPS_PORT
@@ -55,8 +57,11 @@ sources:
     ca_file: $T/tls/ca.pem
     senders: ["*@pge.pl"]
     move_to: null
-    $oauth_yaml
+    $2
 YAML
+	chmod 600 "$T/conf.d/$1.yaml"
+}
+imap_source poczta "$oauth_yaml"
 goniec_run check
 check "check: an imap source with oauth: is valid" test $? -eq 0
 goniec_run fetch poczta
@@ -129,9 +134,11 @@ rm "$T/conf.d/gmail.yaml"
 
 # ---- SMTP: an e-mail route signing in with the same kind of settings ----------------------
 smtp_start OA starttls --oauth-check "$SIGNIN/v1.0/me" --oauth-ca "$T/tls/ca.pem"
-cat >"$T/conf.d/routes.yaml" <<YAML
+# smtp_route NAME OAUTH-YAML — the routes file: one e-mail route signing in by OAuth.
+smtp_route() {
+	cat >"$T/conf.d/routes.yaml" <<YAML
 routes:
-  - name: do-ksiegowej
+  - name: $1
     email:
       to: [ksiegowa@biuro.test]
       from: $USER_MAIL
@@ -139,8 +146,11 @@ routes:
       port: $OA_PORT
       ca_file: $T/tls/ca.pem
       user: $USER_MAIL
-      $oauth_yaml
+      $2
 YAML
+	chmod 600 "$T/conf.d/routes.yaml"
+}
+smtp_route do-ksiegowej "$oauth_yaml"
 goniec_run forward
 check_eq "a route not signed in yet: not delivered (exit 1)" 1 $?
 check "... naming the command" grep -q 'goniec oauth do-ksiegowej' "$T/out"
@@ -165,35 +175,11 @@ kill $wpid; wait $wpid 2>/dev/null
 
 # ---- app-only sign-in (flow: app, client credentials): no person, IMAP and SMTP ----------
 app_yaml="oauth: {flow: app, tenant: contoso, client_id: goniec-app, client_secret: app-secret, login_url: '$SIGNIN', ca_file: '$T/tls/ca.pem'}"
-cat >"$T/conf.d/routes.yaml" <<YAML
-routes:
-  - name: do-ksiegowej-app
-    email:
-      to: [ksiegowa@biuro.test]
-      from: $USER_MAIL
-      server: 127.0.0.1
-      port: $OA_PORT
-      ca_file: $T/tls/ca.pem
-      user: $USER_MAIL
-      $app_yaml
-YAML
-chmod 600 "$T/conf.d/routes.yaml"
+smtp_route do-ksiegowej-app "$app_yaml"
 goniec_run forward
 check_eq "flow app, SMTP: delivered with a client-credentials token, nobody signed in (exit 0)" 0 $?
 check_eq "flow app, SMTP: the server kept both messages" 4 "$(mail_count "$OA_OUT")"
-cat >"$T/conf.d/poczta-app.yaml" <<YAML
-sources:
-  - name: poczta-app
-    type: imap
-    host: localhost
-    port: $IMAPS_PORT
-    user: $USER_MAIL
-    ca_file: $T/tls/ca.pem
-    senders: ["*@pge.pl"]
-    move_to: null
-    $app_yaml
-YAML
-chmod 600 "$T/conf.d/poczta-app.yaml"
+imap_source poczta-app "$app_yaml"
 goniec_run fetch poczta-app
 check_eq "flow app, IMAP: AUTHENTICATE XOAUTH2 with a client-credentials token (exit 0)" 0 $?
 curl -sf --cacert "$T/tls/ca.pem" "$SIGNIN/_fixture/log" >"$T/tokenlog2"
