@@ -4,7 +4,8 @@
  * batch would, then makes them durable three ways in turn, each on files of its own:
  * one syncfs(2) of the file system, fsync_all() (each file and the folder in parallel)
  * and fsync_group() (core/fsyncs.h: syncfs while little else is unwritten, else the
- * parallel syncs). Prints the median and the worst of the rounds, in ms, per way. */
+ * parallel syncs), the ways taking turns at going first. Prints the median and the worst
+ * of the rounds, in ms, per way. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,8 @@ int main(int argc, char **argv)
 	for (int w = 0; w < NWAYS; w++)
 		ms[w] = xcalloc((size_t)rounds, sizeof(int64_t));
 	for (int r = 0; r < rounds; r++)
-		for (int w = 0; w < NWAYS; w++) {
+		for (int k = 0; k < NWAYS; k++) {
+			int w = (k + r) % NWAYS; /* each way first in turn: the neighbour varies */
 			char name[64];
 			snprintf(name, sizeof name, "r%d-%s", r, way_name[w]);
 			char *d = write_batch(argv[1], name, n, v);
