@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/curltls.h"
+#include "core/log.h"
 
 void net_setup(CURL *c, const struct net_opts *o)
 {
@@ -83,4 +84,16 @@ int64_t net_retry_after(const char *value, time_t now)
 	if (when == -1)
 		return -1;
 	return when > now ? (int64_t)(when - now) * 1000 : 0;
+}
+
+char *net_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s ? s : "", 0);
+	if (!e) {
+		log_error("out of memory escaping a URL part");
+		abort();
+	}
+	char *out = xstrdup(e);
+	curl_free(e);
+	return out;
 }

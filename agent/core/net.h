@@ -67,4 +67,8 @@ int64_t net_retry_delay(const struct net_retry *p, unsigned attempt, int64_t ret
  * it is neither. A date in the past is 0. */
 int64_t net_retry_after(const char *value, time_t now);
 
+/* s percent-encoded for a URL's path segment or query value (all but RFC 3986's
+ * unreserved characters); NULL is taken as "". Owned by the caller; never NULL. */
+char *net_escape(const char *s);
+
 #endif

@@ -92,20 +92,6 @@ int oauth_validate(struct cf_ctx *ctx, yaml_node_t *node, const struct oauth_con
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-static char *esc(const char *s)
-{
-	char *e = curl_easy_escape(NULL, s ? s : "", 0);
-	char *out;
-
-	if (!e) {
-		log_error("oauth: out of memory");
-		abort();
-	}
-	out = xstrdup(e);
-	curl_free(e);
-	return out;
-}
-
 static char *b64(const void *data, size_t len)
 {
 	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
@@ -161,7 +147,7 @@ static const char *tenant_or_common(const struct oauth_conf *c)
 
 static char *ms_url(const struct oauth_conf *c, const char *what)
 {
-	char *t = esc(tenant_or_common(c));
+	char *t = net_escape(tenant_or_common(c));
 	char *u = xasprintf("%s/%s/oauth2/v2.0/%s", c->login_url ? c->login_url : OAUTH_MS_LOGIN, t,
 			    what);
 
@@ -249,7 +235,7 @@ void oauth_ms_app_client(const char *login_url, const char *tenant, const char *
 char *oauth_admin_consent_url(const char *login_url, const char *tenant, const char *client_id,
 			      const char *redirect_uri)
 {
-	char *t = esc(tenant), *id = esc(client_id), *back = esc(redirect_uri);
+	char *t = net_escape(tenant), *id = net_escape(client_id), *back = net_escape(redirect_uri);
 	char *url = xasprintf("%s/%s/adminconsent?client_id=%s&redirect_uri=%s",
 			      login_url ? login_url : OAUTH_MS_LOGIN, t, id, back);
 
@@ -638,8 +624,8 @@ static int store_answer(const struct oauth_client *c, json_t *st, const struct o
 /* The form of a refresh or client-credentials request (holds secrets: free_secret). */
 static char *grant_form(const struct oauth_client *c, const char *grant, const char *extra)
 {
-	char *id = esc(c->client_id), *scope = esc(c->scope);
-	char *sec = c->client_secret ? esc(c->client_secret) : NULL;
+	char *id = net_escape(c->client_id), *scope = net_escape(c->scope);
+	char *sec = c->client_secret ? net_escape(c->client_secret) : NULL;
 	char *form = xasprintf("grant_type=%s&client_id=%s&scope=%s%s%s%s", grant, id, scope,
 			       sec ? "&client_secret=" : "", sec ? sec : "", extra ? extra : "");
 
@@ -722,7 +708,7 @@ int oauth_access_token(const struct oauth_client *c, bool fresh, char **token,
 						 : "not signed in yet",
 					 c->fix ? c->fix : "goniec oauth NAME");
 		}
-		char *r = esc(refresh);
+		char *r = net_escape(refresh);
 		char *extra = xasprintf("&refresh_token=%s", r);
 		char *form = grant_form(c, "refresh_token", extra);
 		free_secret(r);
@@ -764,7 +750,7 @@ int oauth_login_device(const struct oauth_client *c, const char *device_url, FIL
 	struct oauth_device d;
 	struct buf body = {0};
 	long status = 0;
-	char *id = esc(c->client_id), *scope = esc(c->scope);
+	char *id = net_escape(c->client_id), *scope = net_escape(c->scope);
 	char *form = xasprintf("client_id=%s&scope=%s", id, scope);
 	int rc = post_form(device_url, form, c->ca_file, &status, &body, err);
 
@@ -782,7 +768,7 @@ int oauth_login_device(const struct oauth_client *c, const char *device_url, FIL
 		     "(it is valid for %ld minutes; goniec waits here).\n",
 		d.verification_uri, d.user_code, (d.expires_in + 59) / 60);
 	fflush(out);
-	char *dc = esc(d.device_code);
+	char *dc = net_escape(d.device_code);
 	char *extra = xasprintf("&device_code=%s", dc);
 	char *poll_form = grant_form(c, DEVICE_GRANT, extra);
 	int64_t deadline = now_ms() + d.expires_in * 1000;
@@ -938,7 +924,7 @@ int oauth_login_browser(const struct oauth_client *c, const char *authorize_url,
 	/* Google documents 127.0.0.1; Entra ID registers http://localhost (any port) */
 	char *redirect = xasprintf(c->provider == OAUTH_GOOGLE ? "http://127.0.0.1:%d/" : "http://localhost:%d/",
 				   port);
-	char *id = esc(c->client_id), *scope = esc(c->scope), *back = esc(redirect);
+	char *id = net_escape(c->client_id), *scope = net_escape(c->scope), *back = net_escape(redirect);
 	char *url = xasprintf("%s%cclient_id=%s&response_type=code&redirect_uri=%s&scope=%s&state=%s"
 			      "&code_challenge=%s&code_challenge_method=S256%s",
 			      authorize_url, strchr(authorize_url, '?') ? '&' : '?', id, back, scope, state,
@@ -966,7 +952,7 @@ int oauth_login_browser(const struct oauth_client *c, const char *authorize_url,
 	} else if (!code) {
 		gerr_setk(err, GERR_NEEDS_PERSON, "the answer holds no code");
 	} else {
-		char *ecode = esc(code);
+		char *ecode = net_escape(code);
 		char *extra = xasprintf("&code=%s&redirect_uri=%s&code_verifier=%s", ecode, back, verifier);
 		char *form = grant_form(c, "authorization_code", extra);
 		struct buf body = {0};

@@ -44,20 +44,6 @@ void bank_resp_free(struct bank_resp *r)
 	resp_reset(r);
 }
 
-char *bank_http_escape(const char *s)
-{
-	char *e = curl_easy_escape(NULL, s, 0);
-	char *out;
-
-	if (!e) {
-		log_error("bank: out of memory");
-		abort();
-	}
-	out = xstrdup(e);
-	curl_free(e);
-	return out;
-}
-
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
 {
 	struct bank_resp *r = userp;

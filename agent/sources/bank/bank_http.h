@@ -55,7 +55,4 @@ int bank_http_call(struct bank_http *h, const char *method, const char *url,
 		   struct gerr *err);
 void bank_resp_free(struct bank_resp *r);
 
-/* Percent-encode for a URL query or path (owned by the caller). */
-char *bank_http_escape(const char *s);
-
 #endif

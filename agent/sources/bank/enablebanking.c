@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/net.h"
 #include "core/secret.h"
 #include "sources/bank/bank.h"
 #include "sources/bank/provider.h"
@@ -215,7 +216,7 @@ static const char *psu_type(const struct bank_client *c)
 
 static json_t *aspsps(struct bank_client *c, const char *country, struct gerr *err)
 {
-	char *cc = bank_http_escape(country);
+	char *cc = net_escape(country);
 	char *path = xasprintf("/aspsps?country=%s&psu_type=%s", cc, psu_type(c));
 	json_t *j = eb_call(c, "GET", path, NULL, "list of banks (/aspsps)", err);
 
@@ -483,7 +484,7 @@ static int eb_transactions(struct bank_client *c, const struct bank_account *a, 
 	int rc = 0;
 
 	do {
-		char *ek = key ? bank_http_escape(key) : NULL;
+		char *ek = key ? net_escape(key) : NULL;
 		char *path = xasprintf("/accounts/%s/transactions?date_from=%s&date_to=%s%s%s", a->id, from, to,
 				       ek ? "&continuation_key=" : "", ek ? ek : "");
 		json_t *ans = eb_call(c, "GET", path, NULL, "transactions", err);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/net.h"
 #include "core/secret.h"
 #include "sources/bank/bank.h"
 #include "sources/bank/provider.h"
@@ -257,7 +258,7 @@ static json_t *gc_call(struct bank_client *c, const char *method, const char *pa
 
 static int gc_banks(struct bank_client *c, const char *country, FILE *out, struct gerr *err)
 {
-	char *cc = bank_http_escape(country);
+	char *cc = net_escape(country);
 	char *path = xasprintf("/institutions/?country=%s", cc);
 	json_t *j = gc_call(c, "GET", path, NULL, "list of banks (/institutions)", NULL, err), *i;
 	size_t k;
@@ -285,7 +286,7 @@ static long days_of(const json_t *inst, const char *key, long dflt)
 static int gc_link_start(struct bank_client *c, struct bank_link *out, struct gerr *err)
 {
 	const struct bank_conf *conf = c->ctx.conf;
-	char *ib = bank_http_escape(conf->bank);
+	char *ib = net_escape(conf->bank);
 	char *path = xasprintf("/institutions/%s/", ib);
 	json_t *inst = gc_call(c, "GET", path, NULL, "the bank (/institutions)", NULL, err), *agr, *req, *ans;
 	long days = (long)(conf->consent_validity / 86400);

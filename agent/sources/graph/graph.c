@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/oauth.h"
 #include "core/secret.h"
 #include "core/statefile.h"
 #include "core/template.h"
@@ -50,15 +51,7 @@ static const char *const graph_default_times[] = {"05:00", "12:00", "14:00", NUL
 char *graph_consent_url(const struct source_conf *src)
 {
 	const struct graph_conf *c = src->typed;
-	char *tenant = graph_escape(c->tenant), *id = graph_escape(c->client_id);
-	char *back = graph_escape(c->redirect_uri);
-	char *url = xasprintf("%s/%s/adminconsent?client_id=%s&redirect_uri=%s", c->login_url, tenant,
-			      id, back);
-
-	free(tenant);
-	free(id);
-	free(back);
-	return url;
+	return oauth_admin_consent_url(c->login_url, c->tenant, c->client_id, c->redirect_uri);
 }
 
 /* OData string literal in a $filter, URL-encoded: displayName eq '<name>'. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/net.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/template.h"
@@ -105,7 +106,7 @@ int gr_setup(struct grun *gr, struct source_run *run, const char *token_cache)
 	gr->token_cache = token_cache ? xstrdup(token_cache) : NULL;
 	cc.token_cache = gr->token_cache;
 	gr->gc = graph_client_new(&cc);
-	mb = graph_escape(c->mailbox);
+	mb = net_escape(c->mailbox);
 	gr->user_path = xasprintf("/v1.0/users/%s", mb);
 	free(mb);
 	if (c->move_to)

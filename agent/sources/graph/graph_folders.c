@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/net.h"
 #include "core/log.h"
 #include "formats/mime.h"
 #include "sources/graph/graph_run.h"
@@ -19,7 +20,7 @@ static char *name_filter(const char *name)
 		buf_puts(&b, *p == '\'' ? "''" : (char[]){*p, 0});
 	buf_puts(&b, "'");
 	lit = buf_take(&b);
-	esc = graph_escape(lit);
+	esc = net_escape(lit);
 	free(lit);
 	return esc;
 }

@@ -102,20 +102,6 @@ static size_t collect(char *data, size_t size, size_t n, void *userp)
 	return size * n;
 }
 
-char *graph_escape(const char *s)
-{
-	char *e = curl_easy_escape(NULL, s, 0);
-	char *out;
-
-	if (!e) {
-		log_error("graph: out of memory");
-		abort();
-	}
-	out = xstrdup(e);
-	curl_free(e);
-	return out;
-}
-
 int graph_token_get(struct graph_client *gc, bool *needs_person, struct gerr *err)
 {
 	char *token = NULL;

@@ -102,7 +102,5 @@ bool graph_req_ok(const struct graph_req *req);
  * that failed is worded by net_error() (core/net.h) from the request's handle, so call it
  * in done(). */
 char *graph_req_error(const struct graph_req *req, const char *what);
-/* Percent-encode a string for use in a URL path or query. Owned by the caller. */
-char *graph_escape(const char *s);
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/net.h"
 #include "core/dedupe.h"
 #include "core/log.h"
 #include "formats/mime.h"
@@ -336,7 +337,7 @@ static bool sender_ok(const struct graph_conf *c, const char *from)
 static void fetch_attachment(struct grun *gr, struct gmsg *gm, const struct graph_attachment *a)
 {
 	struct gatt *ga = xcalloc(1, sizeof(*ga));
-	char *mid = graph_escape(gm->m.id), *aid = graph_escape(a->id);
+	char *mid = net_escape(gm->m.id), *aid = net_escape(a->id);
 	char *path = xasprintf("%s/messages/%s/attachments/%s/$value", gr->user_path, mid, aid);
 	struct graph_req *req = graph_req_new(gr->gc, "GET", path);
 
@@ -425,7 +426,7 @@ static int move_taken(struct grun *gr)
 	}
 	body = json_pack("{s:s}", "destinationId", gr->move_id);
 	for (gm = gr->to_move; gm; gm = next) {
-		char *mid = graph_escape(gm->m.id), *path = xasprintf("%s/messages/%s/move", gr->user_path, mid);
+		char *mid = net_escape(gm->m.id), *path = xasprintf("%s/messages/%s/move", gr->user_path, mid);
 		struct graph_req *req = graph_req_new(gr->gc, "POST", path);
 
 		next = gm->next;
@@ -457,7 +458,7 @@ static const char list_select[] =
 static char *first_page(const struct grun *gr, const struct gfolder *f)
 {
 	char *filter = xasprintf("receivedDateTime ge %s", f->watermark);
-	char *ef = graph_escape(filter);
+	char *ef = net_escape(filter);
 	char *path = xasprintf("%s/mailFolders/%s/messages?$filter=%s"
 			       "&$orderby=receivedDateTime%%20asc&%s&$top=%d",
 			       gr->user_path, f->id, ef, list_select, PAGE_SIZE_MSGS);
