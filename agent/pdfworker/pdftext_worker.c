@@ -331,7 +331,9 @@ static void reader(pid_t server, const struct pdfproto_request *rq, const int *f
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != server)
 		_exit(PDFPROTO_EXIT_UNREADABLE);
-	signal(SIGPIPE, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL); /* the end of goniec's text pipe ends the reader */
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGXCPU, SIG_DFL);
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull < 0 || dup2(devnull, SOCK_FD) < 0 || dup2(fds[PDFPROTO_TEXT_FD], 1) < 0 ||
 	    dup2(fds[PDFPROTO_DIAG_FD], 2) < 0 || dup2(fds[PDFPROTO_PDF_FD], READER_PDF_FD) < 0)
@@ -351,6 +353,33 @@ static void reader(pid_t server, const struct pdfproto_request *rq, const int *f
 	int rc = read_document(READER_PDF_FD, rq->max_pages);
 	fflush(NULL);
 	_exit(rc);
+}
+
+/* Read a small PDF of our own once, before any reader is forked, and keep it open:
+ * poppler's global tables (unicode maps, CMaps; they live while a document does) and the
+ * time zone are then loaded once in the server and shared by every reader, instead of
+ * loaded again per document. */
+static void warm_up(void)
+{
+	static const char pdf[] =
+		"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+		"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+		"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+		"/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>endobj\n"
+		"4 0 obj<</Length 36>>stream\nBT /F1 12 Tf 72 720 Td (warm) Tj ET\nendstream endobj\n"
+		"trailer<</Root 1 0 R>>\n%%EOF\n";
+	static PopplerDocument *kept;
+	tzset();
+	GBytes *bytes = g_bytes_new_static(pdf, sizeof pdf - 1);
+	kept = poppler_document_new_from_bytes(bytes, NULL, NULL);
+	g_bytes_unref(bytes);
+	PopplerPage *page = kept ? poppler_document_get_page(kept, 0) : NULL;
+	if (page) {
+		GString *out = g_string_new(NULL);
+		emit_page(out, page);
+		g_string_free(out, TRUE);
+		g_object_unref(page);
+	}
 }
 
 static void send_reply(const struct pdfproto_reply *r)
@@ -433,7 +462,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE_ERR;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
 	pid_t self = getpid();
+	warm_up();
 	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_READY});
 	struct pdfproto_request rq;
 	int fds[PDFPROTO_READ_FDS];
