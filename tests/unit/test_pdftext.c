@@ -260,15 +260,39 @@ static void test_many_documents_one_server(void **state)
 	assert_int_equal(open_fds(), fds);
 }
 
+/* The server after a first document, and the descriptors open with it. */
+struct served {
+	pid_t server;
+	size_t fds;
+};
+
+static struct served first_document(const char *worker)
+{
+	pdftext_set_worker(worker);
+	struct gerr err;
+	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
+	return (struct served){.server = the_server(), .fds = open_fds()};
+}
+
+/* A document read after what the test did: by the same server or a new one (the old one
+ * reaped), with no descriptor more or less. */
+static void next_document_served(struct served before, bool same_server)
+{
+	struct gerr err;
+	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
+	if (same_server)
+		assert_int_equal(the_server(), before.server);
+	else
+		assert_int_not_equal(the_server(), before.server);
+	assert_int_equal(open_fds(), before.fds);
+}
+
 /* A reader killed at a limit (or for its text's length) leaves the server serving. */
 static void test_killed_reader_spares_the_server(void **state)
 {
 	(void)state;
-	pdftext_set_worker(hook_worker);
+	struct served first = first_document(hook_worker);
 	struct gerr err;
-	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
-	pid_t server = the_server();
-	size_t fds = open_fds();
 	struct pdftext_limits lim = pdftext_default_limits;
 	lim.seconds = 1;
 	static const struct {
@@ -284,9 +308,7 @@ static void test_killed_reader_spares_the_server(void **state)
 	lim = pdftext_default_limits;
 	lim.max_text = 200; /* the reader is killed once the text is long enough */
 	assert_int_equal(read_status(SAMPLE, &lim, &err), PDFTEXT_OK);
-	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
-	assert_int_equal(the_server(), server);
-	assert_int_equal(open_fds(), fds);
+	next_document_served(first, true);
 }
 
 static void wait_until_ended(pid_t pid)
@@ -310,15 +332,10 @@ static void wait_until_ended(pid_t pid)
 static void test_server_killed_between_documents(void **state)
 {
 	(void)state;
-	struct gerr err;
-	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
-	pid_t server = the_server();
-	size_t fds = open_fds();
-	assert_int_equal(kill(server, SIGKILL), 0);
-	wait_until_ended(server);
-	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
-	assert_int_not_equal(the_server(), server); /* the old one reaped, a new one runs */
-	assert_int_equal(open_fds(), fds);
+	struct served first = first_document(real_worker);
+	assert_int_equal(kill(first.server, SIGKILL), 0);
+	wait_until_ended(first.server);
+	next_document_served(first, false);
 }
 
 /* A server killed in the middle of a document: that document fails (to be read again
@@ -326,21 +343,16 @@ static void test_server_killed_between_documents(void **state)
 static void test_server_killed_mid_document(void **state)
 {
 	(void)state;
-	pdftext_set_worker(hook_worker);
+	struct served first = first_document(hook_worker);
 	struct gerr err;
-	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
-	pid_t server = the_server();
-	size_t fds = open_fds();
 	char *p = hook_doc("kill-server");
 	int64_t start = now_ms();
 	assert_int_equal(read_status(p, NULL, &err), -1);
 	assert_true(now_ms() - start < 10000);
 	assert_non_null(strstr(err.msg, "the PDF reader ended while reading it"));
 	assert_non_null(strstr(err.msg, "kill-server"));
-	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
-	assert_int_not_equal(the_server(), server);
-	assert_int_equal(open_fds(), fds);
 	free(p);
+	next_document_served(first, false);
 }
 
 /* A forked child (a daemon worker) never talks to its parent's server: it starts its own;
@@ -348,23 +360,21 @@ static void test_server_killed_mid_document(void **state)
 static void test_forked_child_has_its_own_server(void **state)
 {
 	(void)state;
-	struct gerr err;
-	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
-	pid_t server = the_server();
+	struct served first = first_document(real_worker);
 	pid_t child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
 		pid_t pids[4];
+		struct gerr err;
 		bool ok = children(pids, 4) == 0 && read_status(SAMPLE, NULL, &err) == PDFTEXT_OK &&
-			  children(pids, 4) == 1 && pids[0] != server;
+			  children(pids, 4) == 1 && pids[0] != first.server;
 		pdftext_stop();
 		_exit(ok ? 0 : 1);
 	}
 	int st = 0;
 	assert_int_equal(waitpid(child, &st, 0), child);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
-	assert_int_equal(the_server(), server);
+	next_document_served(first, true);
 }
 
 static void test_worker_missing(void **state)
