@@ -8,18 +8,28 @@
 #     filing one new document: the worker's CPU (the master's children's CPU before and
 #     after `goniec fetch NAME`, median of RUNS) and the wall time of the fetch;
 #   - all N sources run once (`goniec fetch` through the socket, default workers);
-#   - master memory after, and `goniec status` / `status --json` (wall and CPU).
-# N=BENCH_DAEMON_SOURCES (default 15000), RUNS=BENCH_DAEMON_RUNS (default 9).
+#   - master memory after, and `goniec status` / `status --json` (wall and CPU);
+#   - three shards (0/3, 1/3, 2/3: three daemons over one conf.d of NS sources, 5 to a
+#     company) each fetching all of its sources at once: the wall time until the three
+#     are done, whether every source ran exactly once (ok, one document filed) in the
+#     shard of its company, and whether the union of their spools holds every document
+#     once.
+# N=BENCH_DAEMON_SOURCES (default 15000), RUNS=BENCH_DAEMON_RUNS (default 9),
+# NS=BENCH_DAEMON_SHARD_SOURCES (default 3000).
 set -eu
 GONIEC=${GONIEC:-$(cd "$(dirname "$0")/.." && pwd)/build/goniec}
 N=${BENCH_DAEMON_SOURCES:-15000}
 RUNS=${BENCH_DAEMON_RUNS:-9}
+NS=${BENCH_DAEMON_SHARD_SOURCES:-3000}
 base=$(mktemp -d /var/tmp/goniec-bench-daemon.XXXXXX)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$base"' EXIT
+pid= shard_pids=()
+trap 'kill $pid "${shard_pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$base"' EXIT
 
-# make_conf DIR COUNT: COUNT folder sources with one 2 KB PDF each.
-make_conf() { python3 "$(dirname "$0")/../tests/fixtures/many_sources.py" "$1" "$2" "" 2000; }
+# make_conf DIR COUNT [AGENT-EXTRA PER-COMPANY]: COUNT folder sources with one 2 KB PDF
+# each, 100 (or PER-COMPANY) to a company.
+make_conf() {
+	python3 "$(dirname "$0")/../tests/fixtures/many_sources.py" "$1" "$2" "${3:-}" 2000 "${4:-100}"
+}
 ms() { date +%s%N | cut -b1-13; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # CPU ms of a command (user + system, children included).
@@ -30,12 +40,16 @@ cpu_ms() {
 # The master's children's CPU so far (finished workers), in ms.
 children_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($16 + $17) * 1000 / hz}' "/proc/$1/stat"; }
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+# wait_daemon DIR STATE [--shard K]: until the daemon of conf.d DIR answers `status`.
+wait_daemon() {
+	until [ -S "$2/control.sock" ] && "$GONIEC" -q -c "$1/conf.d" ${3:+"$3" "$4"} status --json >/dev/null 2>&1; do
+		sleep 0.02
+	done
+}
 start_daemon() { # DIR
 	"$GONIEC" -q -c "$1/conf.d" run 2>"$1/daemon.log" &
 	pid=$!
-	until [ -S "$1/state/control.sock" ] && "$GONIEC" -q -c "$1/conf.d" status --json >/dev/null 2>&1; do
-		sleep 0.02
-	done
+	wait_daemon "$1" "$1/state"
 }
 stop_daemon() { kill "$pid"; wait "$pid" || true; pid=; }
 # One source run again and again through the daemon: "worker CPU ms, fetch wall ms".
@@ -86,3 +100,39 @@ for opt in "" --json; do
 	echo "status $opt ($N sources): $(($(ms) - t0)) ms wall, $c ms CPU"
 done
 stop_daemon
+
+# Three shards over one conf.d, as three machines would run them.
+S=$base/shards
+make_conf "$S" "$NS" ", shard: {of: 3}" 5
+for k in 0 1 2; do
+	"$GONIEC" -q -c "$S/conf.d" run --shard "$k" 2>"$S/shard$k.log" &
+	shard_pids+=($!)
+done
+for k in 0 1 2; do wait_daemon "$S" "$S/state/shard-$k" --shard "$k"; done
+t0=$(ms)
+fetches=()
+for k in 0 1 2; do
+	"$GONIEC" -q -c "$S/conf.d" --shard "$k" fetch >"$S/fetch$k.out" 2>&1 &
+	fetches+=($!)
+done
+wait "${fetches[@]}"
+t1=$(ms)
+"$GONIEC" -q -c "$S/conf.d" list | awk 'NR > 1 {print $1, $NF}' | sort >"$S/list"
+for k in 0 1 2; do
+	"$GONIEC" -q -c "$S/conf.d" --shard "$k" status --json | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+for s in d["sources"]:
+    if s["outcome"] == "ok" and s["stats"]["filed"] == 1:
+        print(s["name"], sys.argv[1])' "$k"
+done | sort >"$S/ran"
+once=$(comm -12 "$S/list" "$S/ran" | wc -l)
+# spool/shard-K/YYYY/MM/DD/<source>/FV-<i>.pdf
+find "$S"/spool/shard-* -name 'FV-*.pdf' | awk -F/ '{print $NF}' | sort >"$S/docs"
+echo "three shards over $NS sources, each fetching all of its own at once: $((t1 - t0)) ms;" \
+	"$once of $NS ran once, ok, in the shard of their company ($(wc -l <"$S/ran") runs in all," \
+	"per shard $(cut -d' ' -f2 "$S/ran" | sort | uniq -c | awk '{printf "%s%s", sep, $1; sep = "/"}'));" \
+	"the spools hold $(wc -l <"$S/docs") documents, $(uniq <"$S/docs" | wc -l) distinct" \
+	"(load average $(cut -d' ' -f1-3 /proc/loadavg))"
+kill "${shard_pids[@]}"
+wait "${shard_pids[@]}" || true
+shard_pids=()

@@ -5,8 +5,10 @@
 # API (the company's bank accounts), the fixture KSeF (the company's purchase invoices
 # from the national e-invoice system), an SMTP server standing in for the accountant's
 # mailbox — and a folder of scans; then show what landed in the spool and where the
-# forwarder delivered it; last the company's payments (goniec payments: the matches and
-# their reasons, what is left for a person, the HTML report). Servers listen on 127.0.0.1
+# forwarder delivered it; then the company pays its invoices at the demo bank
+# (tests/demo_pay.py books transfers naming its KSeF, mail and portal invoices) and, last,
+# its payments (goniec payments: the matches and their reasons, what is left for a person,
+# the HTML report). Servers listen on 127.0.0.1
 # (10993 IMAPS, 10443, 10444, 10445 and 10446 HTTPS, 10025 SMTP) and stop at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,7 +66,7 @@ $PY "$FIX/graph_server.py" --port 10444 --cert "$tls/server.pem" --key "$tls/ser
 pids+=($!)
 $PY "$FIX/enablebanking_server.py" --port 10445 --cert "$tls/server.pem" --key "$tls/server.key" \
 	--app-id 6f0a3d0e-1c9b-4e8e-9a51-0d1f1e0b2c3d --public-key "$DEMO/enablebanking.crt" \
-	--redirect-url https://localhost/goniec/callback >"$DEMO/bank.log" 2>&1 &
+	--redirect-url https://localhost/goniec/callback --pl-transactions 4 >"$DEMO/bank.log" 2>&1 &
 pids+=($!)
 $PY "$FIX/ksef_server.py" --port 10446 --cert "$tls/server.pem" --key "$tls/server.key" \
 	--context 5260250274:demo-ksef-token-5260250274 --generate 6 --generate-nip 5260250274 \
@@ -80,7 +82,7 @@ def pdf(text):
 open(os.path.join(d, "skan_001.pdf"), "wb").write(pdf("scanned receipt 001"))
 open(os.path.join(d, "wyciag_listopad.sta"), "wb").write(
     b":20:MT940\r\n:25:/PL61109010140000071219812874\r\n:28C:11/1\r\n:60F:C261101PLN1000,00\r\n"
-    b":61:2611051105D123,45NTRFNONREF\r\n:86:/TITLE/FV 2026-11-0123\r\n:62F:C261130PLN876,55\r\n")
+    b":61:2611051105D123,45NTRFNONREF\r\n:86:Faktura TA/2026/11/0123 gaz\r\n:62F:C261130PLN876,55\r\n")
 open(os.path.join(d, "zdjecie.pdf"), "wb").write(b"\xff\xd8\xff\xe0JFIF not really a pdf")
 PY
 touch -d '1 minute ago' "$DEMO"/inbox/acme/*
@@ -162,8 +164,14 @@ echo
 echo "== the mailbox after the run (taken messages moved to eksiegowy$(date +%Y))"
 "$G" folders acme-mail 2>/dev/null | sed 's/^/   /' || true
 echo
+echo "== the next day acme pays its invoices from its bank account (the demo bank books the"
+echo "   transfers), and goniec fetch acme-bank brings them"
+acct=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["statements"][0]["account"])' "$stmt")
+$PY "$SRC/tests/demo_pay.py" spool acme "$acct" https://127.0.0.1:10445 "$tls/ca.pem" | sed 's/^/   /'
+"$G" fetch acme-bank 2>>"$DEMO/fetch.log" || true
+echo
 echo "== payments of acme (goniec payments acme): its bank transactions against its invoices"
-echo "   (KSeF, mail, portal); what was matched and why, what is left for a person"
+echo "   (KSeF, mail, portal, a statement file); what was matched and why, what is left for a person"
 "$G" payments acme 2>"$DEMO/payments.log" | sed 's/^/   /' || true
 report=$(find spool -path '*/payments/*' -name 'payments-acme-*.html' | sort -V | tail -1)
 echo "   the HTML report for a person: $SRC/$report"

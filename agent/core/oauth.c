@@ -227,6 +227,25 @@ void oauth_owned_free(struct oauth_owned *own)
 	memset(own, 0, sizeof(*own));
 }
 
+void oauth_ms_app_client(const char *login_url, const char *tenant, const char *resource,
+			 const char *client_id, const char *secret, const char *ca_file,
+			 const char *store, struct oauth_client *out, struct oauth_owned *own)
+{
+	memset(own, 0, sizeof(*own));
+	own->token_url = xasprintf("%s/%s/oauth2/v2.0/token", login_url, tenant);
+	own->scope = xasprintf("%s/.default", resource);
+	*out = (struct oauth_client){
+		.provider = OAUTH_MICROSOFT,
+		.app = true,
+		.token_url = own->token_url,
+		.client_id = client_id,
+		.client_secret = secret,
+		.scope = own->scope,
+		.ca_file = ca_file,
+		.store = store,
+	};
+}
+
 char *oauth_admin_consent_url(const char *login_url, const char *tenant, const char *client_id,
 			      const char *redirect_uri)
 {

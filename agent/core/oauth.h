@@ -91,6 +91,13 @@ int oauth_client_from_conf(const struct oauth_conf *c, enum oauth_service svc, c
 			   const char *fix, struct oauth_client *out, struct oauth_owned *own,
 			   struct gerr *err);
 void oauth_owned_free(struct oauth_owned *own);
+/* The client of a Microsoft app registration reaching a resource (Microsoft Graph:
+ * "https://graph.microsoft.com") with the client-credentials grant: the token URL
+ * <login_url>/<tenant>/oauth2/v2.0/token and the scope <resource>/.default, owned by
+ * `own`; the other strings stay borrowed. */
+void oauth_ms_app_client(const char *login_url, const char *tenant, const char *resource,
+			 const char *client_id, const char *secret, const char *ca_file,
+			 const char *store, struct oauth_client *out, struct oauth_owned *own);
 
 /* A valid access token: the stored one when it has 5 minutes left (unless `fresh`: the
  * server refused it), else a new one from the token endpoint. *valid_until may be NULL. */

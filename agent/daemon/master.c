@@ -327,7 +327,7 @@ static void start_run(struct master *m, struct slot *s)
 /* The payments matcher: the next company waiting, when none is being matched. */
 static void dispatch_matcher(struct master *m)
 {
-	char *company = m->stopping ? NULL : matcher_next(&m->mt);
+	char *company = m->stopping ? NULL : matcher_next(&m->mt, m->qlen > 0);
 	if (!company)
 		return;
 	struct gerr err = {0};

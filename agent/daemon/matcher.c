@@ -48,22 +48,34 @@ void matcher_free(struct matcher *mt)
 	free(mt->last_company);
 	free(mt->last_error);
 	strlist_free(&mt->queue);
+	free(mt->asked);
 }
 
 void matcher_request(struct matcher *mt, const char *company)
 {
-	if (!strlist_contains(&mt->queue, company))
-		strlist_add(&mt->queue, company);
+	if (strlist_contains(&mt->queue, company))
+		return;
+	strlist_add(&mt->queue, company);
+	mt->asked = xrealloc(mt->asked, mt->queue.len * sizeof(*mt->asked));
+	mt->asked[mt->queue.len - 1] = time(NULL);
 }
 
-char *matcher_next(struct matcher *mt)
+char *matcher_next(struct matcher *mt, bool sources_waiting)
 {
 	if (mt->w.pid || !mt->queue.len)
 		return NULL;
-	char *first = mt->queue.items[0];
-	memmove(mt->queue.items, mt->queue.items + 1, (mt->queue.len - 1) * sizeof(char *));
+	size_t i = 0;
+	time_t now = time(NULL);
+	while (sources_waiting && i < mt->queue.len && now - mt->asked[i] < MATCHER_HOLD_MAX_S)
+		i++;
+	if (i == mt->queue.len)
+		return NULL;
+	char *company = mt->queue.items[i];
+	size_t after = mt->queue.len - i - 1;
+	memmove(mt->queue.items + i, mt->queue.items + i + 1, after * sizeof(*mt->queue.items));
+	memmove(mt->asked + i, mt->asked + i + 1, after * sizeof(*mt->asked));
 	mt->queue.items[--mt->queue.len] = NULL;
-	return first;
+	return company;
 }
 
 static void record_end(struct matcher *mt, const char *error)
@@ -106,6 +118,8 @@ void matcher_finished(struct matcher *mt, int wstatus)
 void matcher_clear_queue(struct matcher *mt)
 {
 	strlist_free(&mt->queue);
+	free(mt->asked);
+	mt->asked = NULL;
 }
 
 json_t *matcher_status(const struct matcher *mt)

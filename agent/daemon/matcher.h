@@ -3,7 +3,11 @@
  * After a run of a company's source that filed something, the master asks for the
  * company (matcher_request). Requests are coalesced: a company waits in the queue once,
  * however many of its sources filed meanwhile; one asked for while it is being matched
- * waits for one more run after it. One company is matched at a time, in a process of its
+ * waits for one more run after it. While sources wait for a free worker (a burst: 05:00,
+ * `goniec fetch` of all) a company's request is held until the burst is over, or for at
+ * most MATCHER_HOLD_MAX_S: matched once after its sources rather than after each of them
+ * (each match reads what is new in the spool). One company is matched at a time, in a
+ * process of its
  * own — what `goniec payments update COMPANY` does, in a child forked from the master with
  * the configuration in force (matcher_main, through worker_fork(): nothing is loaded
  * again, so it costs the same however many sources there are), limited in time and
@@ -30,11 +34,14 @@
 
 /* The request for every company with new documents (no company id is empty). */
 #define MATCHER_NEW ""
+/* The longest a request is held while sources wait for a worker. */
+#define MATCHER_HOLD_MAX_S 300
 
 struct matcher {
 	struct worker w;             /* w.pid != 0 while a company is matched */
 	char *company;               /* the company being matched */
 	struct strlist queue;        /* waiting, each once, in the order asked */
+	time_t *asked;               /* when each of the queue was asked for */
 	unsigned long runs;
 	time_t last_end;
 	char *last_company, *last_error;
@@ -44,8 +51,9 @@ void matcher_init(struct matcher *mt);
 void matcher_free(struct matcher *mt);
 void matcher_request(struct matcher *mt, const char *company);
 /* The next company to match, taken off the queue (the caller frees it), or NULL when one
- * runs or none waits. */
-char *matcher_next(struct matcher *mt);
+ * runs or none waits — or, while sources_waiting (sources queued for a worker), none was
+ * asked for MATCHER_HOLD_MAX_S ago or more. */
+char *matcher_next(struct matcher *mt, bool sources_waiting);
 /* The process started for `company` (taken over); on failure it is recorded as failed. */
 void matcher_started(struct matcher *mt, char *company, int rc, const struct gerr *err);
 /* After waitpid() reported the matcher's exit. */

@@ -4,8 +4,10 @@
  * of target_types[] (targets.c):
  *   folder  target_folder.c  a (shared) folder: copied, synced in groups, linked in place
  *   email   target_email.c   SMTP through libcurl, the message assembled there (mailmsg.h)
- * A third type (a Microsoft 365 sendMail target) is one new file and one table entry —
- * see HACKING.md, "Adding a delivery target".
+ *   graph   target_graph.c   mail from a Microsoft 365 mailbox through Microsoft Graph
+ *                            (sendMail; large attachments through an upload session)
+ * A new type is one new file and one table entry — see HACKING.md, "Adding a delivery
+ * target". The mail-like types share forward/mailparts.h.
  *
  * A type describes its settings (a confschema table checked by validate, a fingerprint
  * so that a changed route counts as new, a describe() line for logs) and delivers a
@@ -104,5 +106,6 @@ char *folder_target_name(const struct route_folder_target *f, const struct sidec
 /* The types, for the table. */
 extern const struct target_type target_folder;
 extern const struct target_type target_email;
+extern const struct target_type target_graph;
 
 #endif

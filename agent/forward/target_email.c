@@ -16,12 +16,11 @@
 #include "core/net.h"
 #include "core/secret.h"
 #include "forward/mailmsg.h"
+#include "forward/mailparts.h"
 #include "forward/route.h"
 #include "forward/smtpreply.h"
 #include "forward/target.h"
 #include "core/template.h"
-
-#define ALERT_BODY_MAX (64 * 1024)
 
 struct reader {
 	const char *data;
@@ -249,81 +248,6 @@ static enum deliver_status email_send(const struct target_job *job, const char *
 
 /* ---- the message ----------------------------------------------------------------------------- */
 
-static const char *doc_hash(const struct sidecar *sc)
-{
-	const char *h = json_string_value(json_object_get(sc->root, "sha256"));
-	return h && strlen(h) == 64 ? h : sc->relpath;
-}
-
-static bool is_alert_text(const struct sidecar *sc)
-{
-	const char *kind = json_string_value(json_object_get(sc->root, "kind"));
-	const char *mt = json_string_value(json_object_get(sc->root, "media_type"));
-	return kind && strcmp(kind, "alert") == 0 && mt && str_starts_with(mt, "text/") &&
-	       sc->st.st_size <= ALERT_BODY_MAX;
-}
-
-/* What one message carries: the documents, their bodies, their hashes. */
-struct mail_parts {
-	struct mail_attachment *att;
-	char **data;
-	const char **hashes;
-	struct buf body;
-	bool inline_text;       /* an alert: its text is the body, nothing attached */
-};
-
-static void mail_parts_free(struct mail_parts *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(p->data[i]);
-	free(p->data);
-	free(p->att);
-	free(p->hashes);
-	buf_free(&p->body);
-}
-
-static enum deliver_status load_parts(const struct route_email_target *e,
-				      const struct sidecar *const *scs, size_t n,
-				      struct mail_parts *p, struct gerr *err)
-{
-	const char *missing;
-	p->att = xcalloc(n, sizeof(*p->att));
-	p->data = xcalloc(n, sizeof(*p->data));
-	p->hashes = xcalloc(n, sizeof(*p->hashes));
-	p->inline_text = n == 1 && is_alert_text(scs[0]);
-	for (size_t i = 0; i < n; i++) {
-		size_t len = 0;
-		if (read_file(scs[i]->docpath, e->max_size, &p->data[i], &len, err) < 0)
-			return errno == ENOENT ? DELIVER_FAILED : DELIVER_RETRY;
-		const char *mt = json_string_value(json_object_get(scs[i]->root, "media_type"));
-		p->att[i] = (struct mail_attachment){scs[i]->file, mt ? mt : "application/octet-stream",
-						     p->data[i], len};
-		p->hashes[i] = doc_hash(scs[i]);
-		char *b = p->inline_text ? xstrdup(p->data[i])
-					 : tmpl_render(e->body_t, scs[i]->root, scs[i]->file, 0, &missing);
-		buf_printf(&p->body, "%s%s", i ? "\r\n" : "", b);
-		free(b);
-	}
-	return DELIVERED;
-}
-
-/* The subject: the first document's sidecar, with {count} and {files} of the message. */
-static char *message_subject(const struct route_email_target *e, const struct sidecar *const *scs,
-			     size_t n, char **files_out)
-{
-	struct buf files = {0};
-	const char *missing;
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&files, "%s%s", i ? ", " : "", scs[i]->file);
-	json_t *first = json_deep_copy(scs[0]->root);
-	json_object_set_new(first, "count", json_integer((json_int_t)n));
-	json_object_set_new(first, "files", json_string_nocheck(files.data));
-	char *subject = tmpl_render(e->subject_t, first, scs[0]->file, 0, &missing);
-	json_decref(first);
-	*files_out = buf_take(&files);
-	return subject;
-}
-
 /* Assemble and send one message carrying the n documents; *where names its recipient
  * and Message-ID. */
 static enum deliver_status send_mail(const struct target_job *job,
@@ -332,10 +256,10 @@ static enum deliver_status send_mail(const struct target_job *job,
 {
 	const struct route_email_target *e = job->conf;
 	struct mail_parts p = {0};
-	enum deliver_status st = load_parts(e, scs, n, &p, err);
+	enum deliver_status st = mail_parts_load(scs, n, e->max_size, e->body_t, &p, err);
 	if (st == DELIVERED) {
 		char *files;
-		char *subject = message_subject(e, scs, n, &files);
+		char *subject = mail_parts_subject(e->subject_t, scs, n, &files);
 		char *mid = mail_message_id(job->route, p.hashes, n, e->from);
 		struct mail_spec m = {e->from, &e->to, subject, p.body.data ? p.body.data : "", mid,
 				      time(NULL), p.att, p.inline_text ? 0 : n};
@@ -380,12 +304,9 @@ static const struct cf_field email_fields[] = {
 	{.key = "ca_file", .type = CF_STRING, .offset = EMAIL(ca_file),
 	 .help = "CA bundle to verify the server with (default: the system's)"},
 	{.key = "subject", .type = CF_STRING, .offset = EMAIL(subject),
-	 .dflt = "[goniec] {company|} {kind|document} {file}", .help = "subject template"},
+	 .dflt = MAIL_DEFAULT_SUBJECT, .help = "subject template"},
 	{.key = "body", .type = CF_STRING, .offset = EMAIL(body),
-	 .dflt = "{file} from {source|?} ({company|-}), fetched {fetched_at|?}.\n"
-		 "Invoice {invoice.number|-} of {invoice.issue_date|-}, {invoice.gross|-} "
-		 "{invoice.currency|}\n",
-	 .help = "body template"},
+	 .dflt = MAIL_DEFAULT_BODY, .help = "body template"},
 	{.key = "batch", .type = CF_ENUM, .offset = EMAIL(batch), .dflt = "document",
 	 .enum_values = batch_names,
 	 .help = "document: one mail per document; run: one mail per forwarding pass"},
@@ -405,10 +326,8 @@ static bool loopback(const char *host)
 static void email_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
 {
 	struct route_email_target *e = conf;
-	for (size_t i = 0; i < e->to.len; i++)
-		if (!mail_address_ok(e->to.items[i]))
-			cf_error(ctx, cf_get(ctx, tnode, "to"), "to: '%s' is not an e-mail address",
-				 e->to.items[i]);
+	mail_settings_validate(ctx, tnode, &e->to, e->subject, e->body, &e->subject_t,
+			       &e->body_t);
 	if (e->from && !mail_address_ok(e->from))
 		cf_error(ctx, cf_get(ctx, tnode, "from"), "from: '%s' is not an e-mail address",
 			 e->from);
@@ -428,10 +347,6 @@ static void email_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
 			 "port 465 needs `security: ssl` (TLS from the first byte); STARTTLS is for ports 587 and 25");
 	if (e->port == 0)
 		e->port = e->security == EMAIL_SSL ? 465 : 587;
-	if (e->subject)
-		e->subject_t = route_template(ctx, tnode, "subject", e->subject);
-	if (e->body)
-		e->body_t = route_template(ctx, tnode, "body", e->body);
 }
 
 static void email_release_conf(void *conf)
@@ -445,8 +360,7 @@ static void email_fingerprint(const void *conf, struct buf *b)
 {
 	const struct route_email_target *e = conf;
 	buf_printf(b, "E%s|%s|%ld|%d|", e->from, e->server, e->port, e->batch);
-	for (size_t i = 0; i < e->to.len; i++)
-		buf_printf(b, "%s,", e->to.items[i]);
+	mail_recipients_fingerprint(b, &e->to);
 }
 
 static char *email_describe(const void *conf)
@@ -465,21 +379,12 @@ static bool email_batched(const void *conf)
 
 static bool email_fits(const void *conf, const struct sidecar *scs, size_t n)
 {
-	size_t payload = 0;
-	for (size_t i = 0; i < n; i++)
-		payload += (size_t)scs[i].st.st_size;
-	return mail_size_estimate(payload, n) <= ((const struct route_email_target *)conf)->max_size;
+	return mail_parts_fit(scs, n, ((const struct route_email_target *)conf)->max_size);
 }
 
 static enum deliver_status email_prepare(struct target_job *job, struct gerr *err)
 {
-	const struct sidecar *sc = job->sc;
-	if (email_fits(job->conf, sc, 1))
-		return DELIVERED;
-	gerr_set(err, "%s (%lld bytes) does not fit in a message of max_size %llu bytes", sc->file,
-		 (long long)sc->st.st_size,
-		 (unsigned long long)((const struct route_email_target *)job->conf)->max_size);
-	return DELIVER_FAILED;
+	return mail_parts_check(job->sc, ((const struct route_email_target *)job->conf)->max_size, err);
 }
 
 static const struct oauth_conf *email_oauth(const void *conf)
@@ -492,21 +397,7 @@ static const struct oauth_conf *email_oauth(const void *conf)
 static void email_deliver(struct target_job *const *jobs, size_t n, enum deliver_status *st,
 			  struct gerr *errs)
 {
-	const struct sidecar **scs = xcalloc(n, sizeof(*scs));
-	for (size_t i = 0; i < n; i++)
-		scs[i] = jobs[i]->sc;
-	char *where = NULL;
-	int64_t window_ms = 0;
-	enum deliver_status s = send_mail(jobs[0], scs, n, &where, &window_ms, &errs[0]);
-	for (size_t i = 0; i < n; i++) {
-		st[i] = s;
-		errs[i] = errs[0];
-		jobs[i]->retry_after_ms = window_ms;
-		if (s == DELIVERED)
-			jobs[i]->where = xstrdup(where);
-	}
-	free(where);
-	free(scs);
+	mail_deliver_as_one(jobs, n, st, errs, send_mail);
 }
 
 const struct target_type target_email = {

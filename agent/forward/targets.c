@@ -8,6 +8,7 @@
 const struct target_type *const target_types[] = {
 	&target_folder,
 	&target_email,
+	&target_graph,
 	NULL,
 };
 

@@ -114,6 +114,16 @@ static void none(xmlNodePtr s, const char *text)
 	attr(el(s, "p", text), "class", "why");
 }
 
+/* Below a table cut at PAYMENTS_HTML_ROWS: how many rows it left out, and where they are. */
+static void more(xmlNodePtr s, size_t left_out, const char *where)
+{
+	if (!left_out)
+		return;
+	char *text = xasprintf("... and %zu more, not shown on this page: %s.", left_out, where);
+	none(s, text);
+	free(text);
+}
+
 static void counts(xmlNodePtr body, const json_t *doc)
 {
 	const json_t *c = json_object_get(doc, "counts");
@@ -179,6 +189,8 @@ static void matched(xmlNodePtr body, const json_t *doc)
 	size_t i, k;
 	const json_t *m, *inv;
 	json_array_foreach(list, i, m) {
+		if (i == PAYMENTS_HTML_ROWS)
+			break;
 		const json_t *t = json_object_get(m, "transaction");
 		xmlNodePtr tr = el(tb, "tr", NULL);
 		td(tr, str(t, "date"), NULL);
@@ -196,6 +208,7 @@ static void matched(xmlNodePtr body, const json_t *doc)
 		free(rule);
 		td(tr, str(m, "reason"), "why");
 	}
+	more(s, json_array_size(list) - i, "every one is in the CSV and JSON forms of this report");
 }
 
 static void left(xmlNodePtr body, const json_t *doc)
@@ -218,6 +231,8 @@ static void left(xmlNodePtr body, const json_t *doc)
 	size_t i, k;
 	const json_t *e, *c;
 	json_array_foreach(list, i, e) {
+		if (i == PAYMENTS_HTML_ROWS)
+			break;
 		const json_t *t = json_object_get(e, "transaction");
 		xmlNodePtr tr = el(tb, "tr", NULL);
 		if (!strcmp(str(e, "state"), "person"))
@@ -237,6 +252,7 @@ static void left(xmlNodePtr body, const json_t *doc)
 			free(line);
 		}
 	}
+	more(s, json_array_size(list) - i, "every one is in the JSON form of this report and in goniec payments COMPANY");
 }
 
 static void invoices(xmlNodePtr body, const json_t *doc, bool overdue)
@@ -244,12 +260,17 @@ static void invoices(xmlNodePtr body, const json_t *doc, bool overdue)
 	xmlNodePtr s = section(body, overdue ? "overdue" : "open", overdue ? "Overdue invoices" : "Open invoices");
 	static const char *const heads[] = {"Number", "Direction", "Counterparty", "Issued", "Due", "Open", "Days overdue"};
 	xmlNodePtr tb = NULL;
-	size_t i;
+	size_t i, shown = 0, cut = 0;
 	const json_t *inv;
 	json_array_foreach(json_object_get(doc, "open_invoices"), i, inv) {
 		const json_t *days = json_object_get(inv, "overdue_days");
 		if (overdue != (days != NULL))
 			continue;
+		if (shown == PAYMENTS_HTML_ROWS) {
+			cut++;
+			continue;
+		}
+		shown++;
 		if (!tb)
 			tb = table(s, heads, ARRAY_LEN(heads) - !overdue);
 		xmlNodePtr tr = el(tb, "tr", NULL);
@@ -267,6 +288,7 @@ static void invoices(xmlNodePtr body, const json_t *doc, bool overdue)
 	}
 	if (!tb)
 		none(s, overdue ? "No invoice is overdue." : "No other invoice is open.");
+	more(s, cut, "every one is in the JSON form of this report and in goniec payments COMPANY");
 }
 
 char *payments_html(const json_t *doc)

@@ -8,7 +8,9 @@
  *         as RFC 4180 says. What accounting programs import as payments.
  *   HTML  one page: counts, balances per account, what was matched and why, what is left
  *         for a person (with the candidates and the command that decides), overdue and
- *         open invoices. Self-contained (styles inline, no scripts, nothing fetched), so
+ *         open invoices; each table shows at most PAYMENTS_HTML_ROWS rows and says how
+ *         many more the JSON (and, for the matches, the CSV) holds, so that a run over
+ *         100,000 transactions gives a page a person can open. Self-contained (styles inline, no scripts, nothing fetched), so
  *         it reads the same in a browser and as an e-mail attachment. Built as a libxml2
  *         tree, so every text from outside (titles, names) is escaped.
  *
@@ -26,6 +28,9 @@
 /* The CSV's header row, as written. */
 #define PAYMENTS_CSV_HEADER "payment_date;amount;currency;account;counterparty;counterparty_account;" \
 	"title;invoice_number;ksef_number;direction;paid;rule;certainty;transaction_ref;invoice_ref"
+
+/* Rows of each table of the HTML page at most. */
+#define PAYMENTS_HTML_ROWS 1000
 
 char *payments_csv(const json_t *doc);
 char *payments_html(const json_t *doc);

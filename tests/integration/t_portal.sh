@@ -87,7 +87,7 @@ check_eq "html: amount in Polish notation is read" 1000.00 "$(jget "$sc" "['invo
 check_eq "html: issue date dd.mm.yyyy becomes ISO" 2026-12-02 "$(jget "$sc" "['invoice']['issue_date']")"
 check_eq "html: period is read" 2026-12-01 "$(jget "$sc" "['invoice']['period']['from']")"
 check_eq "html: the PDF is read too: the seller's NIP printed on it is in the sidecar" \
-	5260250274 "$(jget "$sc" "['invoice']['seller']['nip']")"
+	6761000005 "$(jget "$sc" "['invoice']['seller']['nip']")"
 check_eq "html: ... while the list page's fields are marked as the portal's" portal \
 	"$(jget "$sc" "['invoice']['found']['number']['by']")"
 check_eq "html: ... and the PDF's due date agrees with the portal's" 2026-12-16 \

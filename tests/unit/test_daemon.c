@@ -8,6 +8,7 @@
 #include "daemon/alert.h"
 #include "daemon/control.h"
 #include "daemon/fwdproc.h"
+#include "daemon/matcher.h"
 #include "daemon/plan.h"
 #include "daemon/status.h"
 #include "daemon/worker.h"
@@ -545,10 +546,35 @@ static void test_forwarder_backoff(void **state)
 	assert_int_equal(fwdproc_next_ms(&f), INT64_MAX);
 }
 
+/* While sources wait for a worker, requests are held (a company is matched once after a
+ * burst, not after each of its sources) — but none longer than MATCHER_HOLD_MAX_S. */
+static void test_matcher_held_during_a_burst(void **state)
+{
+	(void)state;
+	struct matcher mt;
+	matcher_init(&mt);
+	matcher_request(&mt, "acme");
+	matcher_request(&mt, "beta");
+	matcher_request(&mt, "acme"); /* coalesced */
+	assert_int_equal(mt.queue.len, 2);
+	assert_null(matcher_next(&mt, true));
+	mt.asked[1] -= MATCHER_HOLD_MAX_S; /* beta has waited long enough */
+	char *c = matcher_next(&mt, true);
+	assert_string_equal(c, "beta");
+	free(c);
+	assert_null(matcher_next(&mt, true));
+	c = matcher_next(&mt, false); /* the burst is over */
+	assert_string_equal(c, "acme");
+	free(c);
+	assert_null(matcher_next(&mt, false));
+	matcher_free(&mt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_roundtrip),
+		cmocka_unit_test(test_matcher_held_during_a_burst),
 		cmocka_unit_test(test_status_hostile_file),
 		cmocka_unit_test(test_status_interrupted_is_no_failure),
 		cmocka_unit_test(test_alert_once_per_cause_per_day),

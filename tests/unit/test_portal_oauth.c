@@ -219,14 +219,16 @@ static void test_trace_mask_and_replay(void **state)
 			       .content_type = "application/json"};
 	struct http_response r1 = {.status = 200, .content_type = xstrdup("application/json")};
 	char *answer = xasprintf("{\"accessToken\":\"%s\",\"refresh_token\":\"rt-Never-7\","
-				 "\"zipCode\":\"80-001\",\"id\":\"77\"}", token);
+				 "\"zipCode\":\"80-001\",\"id\":\"77\",\"next\":\"/api/items?"
+				 "session_code=kc7Hq2LmZx91Pa\",\"status\":\"inactive\"}", token);
 	buf_puts(&r1.body, answer);
 	strlist_add(&r1.headers, "Set-Cookie: SID=abc123secret; Path=/; HttpOnly");
 	assert_int_equal(trace_record(t, &c1, &r1, -1, &err), 0);
 	trace_secret(t, "Tajne\"1", "password");
 	trace_secret(t, token, "accessToken");
 	trace_secret(t, "chal-XYZ-123", "pkce.challenge");
-	struct http_call c2 = {.url = "https://p.example/api/items?challenge=chal-XYZ-123&id=77",
+	struct http_call c2 = {.url = "https://p.example/api/items?challenge=chal-XYZ-123&id=77"
+				      "&session_code=kc7Hq2LmZx91Pa&state=inactive",
 			       .headers = &hdrs};
 	struct http_response r2 = {.status = 200, .content_type = xstrdup("application/pdf")};
 	buf_append(&r2.body, "%PDF-1.4\0\1\2", 11);
@@ -246,6 +248,8 @@ static void test_trace_mask_and_replay(void **state)
 	assert_null(strstr(text, "c2lnbmF0dXJl"));   /* the token's signature */
 	assert_null(strstr(text, "chal-XYZ"));       /* the PKCE challenge */
 	assert_null(strstr(text, "rt-Never-7"));     /* a refresh token no step captured */
+	assert_null(strstr(text, "kc7Hq2LmZx91Pa")); /* a URL's session code, where it came from */
+	assert_non_null(strstr(text, "inactive"));   /* a URL's ordinary value stays */
 	assert_non_null(strstr(text, "80-001"));     /* an answer's data stays */
 	assert_non_null(strstr(text, "eyJzdWIiOiJ1MSJ9.")); /* the token keeps its claims */
 	assert_non_null(strstr(text, "id=77"));      /* ids stay */
@@ -262,7 +266,8 @@ static void test_trace_mask_and_replay(void **state)
 	assert_int_equal(trace_replay(t, &c1, -1, &got, &err), 0);
 	assert_int_equal(got.status, 200);
 	assert_non_null(strstr(got.body.data, "accessToken"));
-	struct http_call c2b = {.url = "https://p.example/api/items?challenge=OTHER&id=77"};
+	struct http_call c2b = {.url = "https://p.example/api/items?challenge=OTHER&id=77"
+				       "&session_code=another&state=inactive"};
 	int fd = open(dir, O_TMPFILE | O_RDWR, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(trace_replay(t, &c2b, fd, &got, &err), 0);

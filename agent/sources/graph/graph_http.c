@@ -19,7 +19,7 @@ struct graph_client {
 	struct graph_client_conf conf;
 	CURLM *multi;
 	struct oauth_client oauth;  /* the app registration's client credentials */
-	char *token_url, *scope;
+	struct oauth_owned oauth_own;
 	char *token;
 	time_t token_valid_until;   /* renew at this time */
 	unsigned token_gen;
@@ -56,18 +56,8 @@ struct graph_client *graph_client_new(const struct graph_client_conf *conf)
 	/* The in-flight limit is kept here, not by CURLMOPT_MAX_HOST_CONNECTIONS: with that,
 	 * a request queued behind an idle cached connection waits for the next poll timeout. */
 	curl_multi_setopt(gc->multi, CURLMOPT_MAXCONNECTS, (long)GRAPH_MAX_INFLIGHT + 1);
-	gc->token_url = xasprintf("%s/%s/oauth2/v2.0/token", conf->login_url, conf->tenant);
-	gc->scope = xasprintf("%s/.default", conf->graph_url);
-	gc->oauth = (struct oauth_client){
-		.provider = OAUTH_MICROSOFT,
-		.app = true,
-		.token_url = gc->token_url,
-		.client_id = conf->client_id,
-		.client_secret = conf->secret,
-		.scope = gc->scope,
-		.ca_file = conf->ca_file,
-		.store = conf->token_cache,
-	};
+	oauth_ms_app_client(conf->login_url, conf->tenant, conf->graph_url, conf->client_id,
+			    conf->secret, conf->ca_file, conf->token_cache, &gc->oauth, &gc->oauth_own);
 	return gc;
 }
 
@@ -94,8 +84,7 @@ void graph_client_free(struct graph_client *gc)
 	}
 	curl_multi_cleanup(gc->multi);
 	free_secret(gc->token);
-	free(gc->token_url);
-	free(gc->scope);
+	oauth_owned_free(&gc->oauth_own);
 	free(gc);
 }
 

@@ -31,32 +31,6 @@ static char *opt_str(const json_t *obj, const char *key)
 	return s ? xstrdup(s) : NULL;
 }
 
-void graph_parse_error(const char *body, size_t len, struct graph_error *out)
-{
-	struct gerr ignored;
-	json_t *root, *e;
-
-	memset(out, 0, sizeof(*out));
-	root = body && len ? load(body, len, &ignored) : NULL;
-	if (!root)
-		return;
-	e = json_object_get(root, "error");
-	if (json_is_object(e)) {
-		out->code = opt_str(e, "code");
-		out->message = opt_str(e, "message");
-		out->request_id = opt_str(json_object_get(e, "innerError"), "request-id");
-	}
-	json_decref(root);
-}
-
-void graph_error_free(struct graph_error *e)
-{
-	free(e->code);
-	free(e->message);
-	free(e->request_id);
-	memset(e, 0, sizeof(*e));
-}
-
 static enum graph_att_kind att_kind(const char *odata_type)
 {
 	if (!odata_type)
@@ -272,24 +246,19 @@ void graph_folder_free(struct graph_folder *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static bool code_is(const struct graph_error *e, const char *code)
-{
-	return e->code && strcasecmp(e->code, code) == 0;
-}
-
 char *graph_explain(long status, const struct graph_error *e, const char *what)
 {
 	struct buf b = {0};
 
 	buf_printf(&b, "%s: ", what);
-	if (status == 403 || code_is(e, "ErrorAccessDenied") ||
-		 code_is(e, "Authorization_RequestDenied"))
+	if (status == 403 || graph_error_is(e, "ErrorAccessDenied") ||
+		 graph_error_is(e, "Authorization_RequestDenied"))
 		buf_puts(&b, "access denied: give the app registration the Application permission "
 			     "Mail.ReadWrite (Microsoft Graph) and grant admin consent (`goniec "
 			     "consent NAME` prints the link); an application access policy may "
 			     "also exclude this mailbox");
-	else if (code_is(e, "ErrorInvalidUser") || code_is(e, "MailboxNotEnabledForRESTAPI") ||
-		 code_is(e, "ResourceNotFound") || code_is(e, "MailboxNotFound"))
+	else if (graph_error_is(e, "ErrorInvalidUser") || graph_error_is(e, "MailboxNotEnabledForRESTAPI") ||
+		 graph_error_is(e, "ResourceNotFound") || graph_error_is(e, "MailboxNotFound"))
 		buf_puts(&b, "mailbox not found: set `mailbox` to the user's address (UPN) or "
 			     "object id; the user needs an Exchange Online licence");
 	else if (status == 401)
@@ -311,7 +280,7 @@ bool graph_error_needs_person(long status, const struct graph_error *e)
 {
 	if (status == 403)
 		return true;
-	return status == 404 && (code_is(e, "ErrorInvalidUser") ||
-				 code_is(e, "MailboxNotEnabledForRESTAPI") ||
-				 code_is(e, "MailboxNotFound"));
+	return status == 404 && (graph_error_is(e, "ErrorInvalidUser") ||
+				 graph_error_is(e, "MailboxNotEnabledForRESTAPI") ||
+				 graph_error_is(e, "MailboxNotFound"));
 }

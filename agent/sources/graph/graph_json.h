@@ -16,17 +16,7 @@
 #include <stdint.h>
 
 #include "core/util.h"
-
-/* A Graph error answer ({"error": {"code", "message", "innerError": {"request-id"}}});
- * fields may be NULL. (The token endpoint's answers are core/oauth.h's.) */
-struct graph_error {
-	char *code;        /* "ErrorAccessDenied" */
-	char *message;
-	char *request_id;
-};
-/* Never fails: what cannot be read stays NULL/0. */
-void graph_parse_error(const char *body, size_t len, struct graph_error *out);
-void graph_error_free(struct graph_error *e);
+#include "formats/grapherr.h" /* struct graph_error, graph_parse_error() */
 
 enum graph_att_kind { GRAPH_ATT_FILE, GRAPH_ATT_ITEM, GRAPH_ATT_REFERENCE, GRAPH_ATT_OTHER };
 

@@ -583,6 +583,7 @@ static enum portal_error submit_form(struct engine *e, const struct step *s, con
 	for (size_t i = 0; i < ctrls.len; i++) {
 		char *name = prop(ctrls.items[i].node, "name"), *v;
 		if (name && *name && (v = control_value(ctrls.items[i].node))) {
+			engine_note_secret(e, name, v, false); /* a CSRF token, a SAMLResponse */
 			pairs_put(&pairs, name, v);
 			free_secret(v);
 		}

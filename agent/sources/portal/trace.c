@@ -197,9 +197,34 @@ static int record_body(struct trace *t, json_t *x, const struct http_response *r
 	return rc;
 }
 
+/* The values of a URL's query parameters named like a secret that look like credentials
+ * (12 characters or more, a digit among them: a Keycloak session_code, a ticket — not a
+ * "state=active"), to be masked wherever they appear (the form that held the URL). */
+static void url_secrets(struct trace *t, const char *url)
+{
+	const char *p = strchr(url, '?');
+	while (p && *p && *p != '#') {
+		p++;
+		size_t n = strcspn(p, "&#");
+		const char *eq = memchr(p, '=', n);
+		if (eq && (size_t)(eq - p + 1) < n) {
+			char *key = xstrndup(p, (size_t)(eq - p));
+			char *value = xstrndup(eq + 1, n - (size_t)(eq - p + 1));
+			if (trace_secret_name(key) && strlen(value) >= 12 && strpbrk(value, "0123456789"))
+				trace_secret(t, value, key);
+			free(key);
+			free_secret(value);
+		}
+		p += n;
+		if (*p != '&')
+			break;
+	}
+}
+
 int trace_record(struct trace *t, const struct http_call *c, const struct http_response *r,
 		 int fd, struct gerr *err)
 {
+	url_secrets(t, c->url);
 	json_t *x = json_object();
 	json_t *req = json_pack("{s:o}", "headers", strlist_json(c->headers));
 	if (c->content_type) {

@@ -12,8 +12,10 @@
  *
  * Masking: before trace.json is written every secret the run knew is replaced, wherever
  * it appears (URLs, headers, bodies), by «masked:<name>»: the password, one-time codes,
- * PKCE values and every captured value whose name says it is a secret (token, code,
- * session, …) or that the recipe marks `secret: true`. A JWT keeps its header and payload
+ * PKCE values, every captured value whose name says it is a secret (token, code,
+ * session, …) or that the recipe marks `secret: true`, a submitted form's own fields so
+ * named (a CSRF token), and the values of request URLs' parameters so named that look
+ * like credentials (12 characters or more with a digit: a Keycloak session_code). A JWT keeps its header and payload
  * (so a replay can read its claims) and loses its signature. Independently of what was
  * registered: Authorization and Cookie request headers, Set-Cookie values, and form or
  * JSON request fields named like a secret (password, pin, code, token, …) are masked, and
