@@ -23,7 +23,7 @@ RUNS=${BENCH_DAEMON_RUNS:-9}
 NS=${BENCH_DAEMON_SHARD_SOURCES:-3000}
 base=$(mktemp -d /var/tmp/goniec-bench-daemon.XXXXXX)
 pid= shard_pids=()
-trap 'kill $pid "${shard_pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$base"' EXIT
+trap 'kill $pid "${shard_pids[@]}" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$base"' EXIT
 
 # make_conf DIR COUNT [AGENT-EXTRA PER-COMPANY]: COUNT folder sources with one 2 KB PDF
 # each, 100 (or PER-COMPANY) to a company.

@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 total_p=0 total_f=0
 run() { # label command...
 	local label=$1; shift
-	local log; log=$(mktemp)
+	local log start=$SECONDS; log=$(mktemp)
 	"$@" 2>&1 | tee "$log"
+	echo "($label took $((SECONDS - start)) s)"
 	local line; line=$(grep -E "^$label: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
 	local p f
 	p=$(sed -n 's/.*: \([0-9]*\) passed.*/\1/p' <<<"$line")

@@ -4,6 +4,7 @@
 # together when it ends.
 # Usage: tests/run-unit.sh BUILD [LABEL]
 set -u
+. "$(dirname "$0")/pool.sh"
 build=${1:-build}
 label=${2:-unit}
 jobs_max=${UNIT_JOBS:-$(nproc)}
@@ -31,17 +32,9 @@ run_one() { # BINARY — prints its summary lines, leaves "passed failed" in $wo
 	echo "$p ${f:-0}" >"$work/$name.count"
 }
 
-for t in "$build"/tests/test_*; do
-	[ -x "$t" ] || continue
-	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
-	run_one "$t" &
-done
-wait
-passed=0 failed=0
-for c in "$work"/*.count; do
-	[ -e "$c" ] || continue
-	read -r p f <"$c"
-	passed=$((passed + p)) failed=$((failed + f))
-done
+binaries=()
+for t in "$build"/tests/test_*; do [ -x "$t" ] && binaries+=("$t"); done
+pool_run "$jobs_max" run_one "${binaries[@]}"
+read -r passed failed <<<"$(pool_sum "$work" 2)"
 echo "$label: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

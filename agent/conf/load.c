@@ -465,11 +465,6 @@ static bool wanted_file(const char *name)
 	return str_ends_with(name, ".yaml") || str_ends_with(name, ".yml");
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int list_conf_files(const char *dir, struct strlist *out, struct gerr *err)
 {
 	DIR *d = opendir(dir);
@@ -480,8 +475,7 @@ static int list_conf_files(const char *dir, struct strlist *out, struct gerr *er
 		if (wanted_file(e->d_name))
 			strlist_add(out, e->d_name);
 	closedir(d);
-	if (out->len)
-		qsort(out->items, out->len, sizeof *out->items, cmp_names);
+	strlist_sort(out);
 	return 0;
 }
 

@@ -213,6 +213,17 @@ bool strlist_contains(const struct strlist *l, const char *s)
 	return false;
 }
 
+static int strlist_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strlist_sort(struct strlist *l)
+{
+	if (l->len > 1)
+		qsort(l->items, l->len, sizeof *l->items, strlist_cmp);
+}
+
 void strlist_free(struct strlist *l)
 {
 	for (size_t i = 0; i < l->len; i++)

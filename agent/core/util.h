@@ -81,6 +81,8 @@ struct strlist {
 void strlist_add(struct strlist *l, const char *s);
 bool strlist_contains(const struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
+/* Sort the strings in byte order (strcmp); an empty list is left as it is. */
+void strlist_sort(struct strlist *l);
 
 bool str_starts_with(const char *s, const char *prefix);
 bool str_ends_with(const char *s, const char *suffix);

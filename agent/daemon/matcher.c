@@ -126,11 +126,11 @@ json_t *matcher_status(const struct matcher *mt)
 {
 	json_t *queued = json_array();
 	for (size_t i = 0; i < mt->queue.len; i++)
-		json_array_append_new(queued, json_string(mt->queue.items[i]));
-	json_t *s = json_pack("{s:o,s:o,s:I}", "running", mt->company ? json_string(mt->company) : json_null(),
+		json_array_append_new(queued, json_string(shown(mt->queue.items[i])));
+	json_t *s = json_pack("{s:o,s:o,s:I}", "running", mt->company ? json_string(shown(mt->company)) : json_null(),
 			      "queued", queued, "runs", (json_int_t)mt->runs);
 	if (mt->last_company)
-		json_object_set_new(s, "last_company", json_string(mt->last_company));
+		json_object_set_new(s, "last_company", json_string(shown(mt->last_company)));
 	if (mt->last_end)
 		json_object_set_new(s, "last_end", json_integer((json_int_t)mt->last_end));
 	if (mt->last_error)

@@ -64,7 +64,7 @@ worker_main_fn matcher_main;
 /* Stopping: nothing more is started. */
 void matcher_clear_queue(struct matcher *mt);
 /* {"running": company|null, "queued": [...], "runs": N, "last_company", "last_end",
- *  "last_error"} for goniec status. */
+ *  "last_error"} for goniec status (MATCHER_NEW as "(companies with new documents)"). */
 json_t *matcher_status(const struct matcher *mt);
 
 #endif

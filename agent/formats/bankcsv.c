@@ -281,11 +281,6 @@ static void ensure_builtins(void)
 	diag_free(&diag);
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int bankcsv_load_dir(const char *dir, struct diag *diag)
 {
 	ensure_builtins();
@@ -301,7 +296,7 @@ int bankcsv_load_dir(const char *dir, struct diag *diag)
 					    str_ends_with(e->d_name, ".yml")))
 			strlist_add(&names, e->d_name);
 	closedir(d);
-	qsort(names.items, names.len, sizeof(*names.items), by_name);
+	strlist_sort(&names);
 	int loaded = 0;
 	for (size_t i = 0; i < names.len; i++) {
 		char *path = path_join(dir, names.items[i]);

@@ -376,8 +376,7 @@ static void list_yaml(const char *dir, struct strlist *out)
 		if (yaml_name(e->d_name))
 			strlist_add(&names, e->d_name);
 	closedir(d);
-	qsort(names.items, names.len, sizeof *names.items,
-	      (int (*)(const void *, const void *))strcmp);
+	strlist_sort(&names);
 	for (size_t i = 0; i < names.len; i++)
 		strlist_add(out, names.items[i]);
 	strlist_free(&names);

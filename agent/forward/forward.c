@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,10 @@
 #include "forward/watch.h"
 
 #define STATUS_EVERY_MS 1000
+/* While a delivery waits for a person, how often the routes' token files are looked at
+ * (a new sign-in, `goniec oauth ROUTE`, retries it at once), and how long it waits else. */
+#define SIGNIN_LOOK_MS 2000
+#define NEEDS_PERSON_WAIT_MS (3600 * 1000)
 
 struct route_state {
 	const struct route_conf *rc;
@@ -34,6 +39,7 @@ struct route_state {
 	int64_t batch_last;     /* when the last one joined */
 	char *last_error;
 	char *state_dir;        /* <state>/routes/<name> */
+	int64_t token_mtime;    /* its OAuth token file's mtime (ns); -1: none */
 };
 
 /* A delivery prepared, waiting for its group's commit and delivery (target types with a
@@ -132,22 +138,33 @@ static void set_last_error(struct route_state *rs, const char *msg)
 }
 
 static void failure_record(struct forward *fw, struct route_state *rs, const char *relpath,
-			   enum deliver_status st, int64_t after_ms, const char *why)
+			   enum deliver_status st, int64_t after_ms, const struct gerr *why)
 {
 	if (fw->o.window_cap > 0 && after_ms > fw->o.window_cap)
 		after_ms = fw->o.window_cap;
+	set_last_error(rs, why->msg);
+	fw->failed++;
+	if (st == DELIVER_FAILED && why->kind == GERR_NEEDS_PERSON) {
+		int64_t wait = NEEDS_PERSON_WAIT_MS;
+		if (fw->o.window_cap > 0 && wait > fw->o.window_cap)
+			wait = fw->o.window_cap;
+		retry_needs_person(&fw->failures, rs->rc->name, relpath, wait, now_ms());
+		log_error("route %s: %s: %s; needs a person: tried again in %lld %s, or at once when the route's sign-in changes",
+			  rs->rc->name, relpath, why->msg,
+			  (long long)(wait >= 60000 ? wait / 60000 : (wait + 999) / 1000),
+			  wait >= 60000 ? "min" : "s");
+		return;
+	}
 	int64_t delay = retry_failed(&fw->failures, rs->rc->name, relpath, st == DELIVER_FAILED,
 				     fw->o.retry_base, after_ms, now_ms());
-	set_last_error(rs, why);
-	fw->failed++;
 	if (st == DELIVER_FAILED)
 		log_error("route %s: %s: %s; not retried until the configuration changes",
-			  rs->rc->name, relpath, why);
+			  rs->rc->name, relpath, why->msg);
 	else if (fw->o.watch)
-		log_warn("route %s: %s: %s; retrying in %.1f s", rs->rc->name, relpath, why,
+		log_warn("route %s: %s: %s; retrying in %.1f s", rs->rc->name, relpath, why->msg,
 			 (double)delay / 1000);
 	else
-		log_warn("route %s: %s: %s; retried on the next run", rs->rc->name, relpath, why);
+		log_warn("route %s: %s: %s; retried on the next run", rs->rc->name, relpath, why->msg);
 }
 
 struct due {
@@ -213,7 +230,7 @@ static struct target_job job_for(const struct route_state *rs, const struct side
 
 /* A delivered document: journal it, log where it went, settle it when it is done. */
 static void report(struct forward *fw, struct route_state *rs, const struct target_job *job,
-		   const char *relpath, enum deliver_status st, const char *why)
+		   const char *relpath, enum deliver_status st, const struct gerr *why)
 {
 	if (st != DELIVERED) {
 		failure_record(fw, rs, relpath, st, job->retry_after_ms, why);
@@ -241,7 +258,7 @@ static void prepare_group_job(struct forward *fw, struct route_state *rs, struct
 	free(key);
 	if (st != DELIVERED) {
 		target_job_release(&pj->job);
-		failure_record(fw, rs, sc->relpath, st, 0, err.msg);
+		failure_record(fw, rs, sc->relpath, st, 0, &err);
 		return;
 	}
 	pj->rs = rs;
@@ -268,12 +285,12 @@ static void deliver_now(struct forward *fw, struct route_state *rs, struct sidec
 		if (s == DELIVERED)
 			ptrs[taken++] = &jobs[i];
 		else
-			report(fw, rs, &jobs[i], scs[i].relpath, s, errs[i].msg);
+			report(fw, rs, &jobs[i], scs[i].relpath, s, &errs[i]);
 	}
 	if (taken) {
 		rs->r->target->deliver(ptrs, taken, st, errs);
 		for (size_t i = 0; i < taken; i++)
-			report(fw, rs, ptrs[i], ptrs[i]->sc->relpath, st[i], errs[i].msg);
+			report(fw, rs, ptrs[i], ptrs[i]->sc->relpath, st[i], &errs[i]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (requeue)
@@ -301,7 +318,7 @@ static void finish_group(struct forward *fw, int rc, const struct gerr *commit_e
 	}
 	for (size_t i = 0; i < fw->nsjobs; i++) {
 		struct pending_job *pj = &fw->sjobs[i];
-		report(fw, pj->rs, &pj->job, pj->relpath, st[i], errs[i].msg);
+		report(fw, pj->rs, &pj->job, pj->relpath, st[i], &errs[i]);
 		if (st[i] == DELIVERED)
 			settle_if_done(fw, pj->relpath, pj->root, pj->file);
 		char *key = fkey(pj->rs, pj->relpath);
@@ -356,9 +373,10 @@ static void process_doc(struct forward *fw, const char *relpath)
 	if (journal_settled(fw->j, relpath))
 		return;
 	struct sidecar sc;
-	struct gerr err;
+	struct gerr err = {0};
 	if (sidecar_load(fw->cfg->agent.spool_dir, relpath, &sc, &err) < 0) {
-		if (errno != ENOENT && strset_add(&fw->bad, relpath))
+		/* by the error's own errno: a sidecar that is no JSON leaves errno as it was */
+		if (err.sys_errno != ENOENT && strset_add(&fw->bad, relpath))
 			log_warn("spool: %s; skipped (looked at again at each rescan)", err.msg);
 		return;
 	}
@@ -383,7 +401,7 @@ static void process_doc(struct forward *fw, const char *relpath)
 			if (st == DELIVERED)
 				batch_add(rs, relpath);
 			else
-				failure_record(fw, rs, relpath, st, 0, err.msg);
+				failure_record(fw, rs, relpath, st, 0, &err);
 		} else {
 			deliver_now(fw, rs, &sc, 1, false);
 		}
@@ -552,6 +570,31 @@ long forward_pass(struct forward *fw)
 	return fw->failed;
 }
 
+/* The mtime (ns) of the route's OAuth token file, -1 when there is none. */
+static int64_t token_mtime(const struct route_state *rs)
+{
+	struct stat st;
+	char *path = path_join(rs->state_dir, OAUTH_TOKEN_FILE);
+	int rc = stat(path, &st);
+	free(path);
+	return rc < 0 ? -1 : (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+/* A route whose token file changed (a person signed in) tries what waited for a person. */
+static void look_at_sign_ins(struct forward *fw, int64_t now)
+{
+	for (size_t i = 0; i < fw->nroutes; i++) {
+		struct route_state *rs = &fw->rs[i];
+		int64_t m = token_mtime(rs);
+		if (m == rs->token_mtime)
+			continue;
+		rs->token_mtime = m;
+		if (retry_wake(&fw->failures, rs->rc->name, now))
+			log_info("route %s: its sign-in changed; trying again what waited for a person",
+				 rs->rc->name);
+	}
+}
+
 void forward_handle_events(struct forward *fw)
 {
 	if (fw->syncer)
@@ -561,6 +604,8 @@ void forward_handle_events(struct forward *fw)
 	int64_t now = now_ms();
 	if (fw->need_rescan || now >= fw->next_rescan)
 		rescan(fw);
+	if (retry_any_person(&fw->failures))
+		look_at_sign_ins(fw, now);
 	enqueue_due_retries(fw, now);
 	process_queue(fw);
 	flush_batches(fw, false);
@@ -586,7 +631,7 @@ int forward_fd(const struct forward *fw)
 static void earliest_retry(const struct retry_entry *e, void *arg)
 {
 	int64_t *next = arg;
-	if (!e->permanent && e->next_ms < *next)
+	if ((!e->permanent || e->person) && e->next_ms < *next)
 		*next = e->next_ms;
 }
 
@@ -603,6 +648,8 @@ int forward_timeout_ms(const struct forward *fw)
 		next = fw->jobs_since + COMMIT_DELAY_MS;
 	if (fw->status_dirty && fw->status_at + STATUS_EVERY_MS < next)
 		next = fw->status_at + STATUS_EVERY_MS;
+	if (retry_any_person(&fw->failures) && now + SIGNIN_LOOK_MS < next)
+		next = now + SIGNIN_LOOK_MS;
 	return next <= now ? 0 : next - now > 3600000 ? 3600000 : (int)(next - now);
 }
 
@@ -669,6 +716,7 @@ struct forward *forward_open(const struct config *cfg, const struct forward_opts
 		fw->rs[i].rc = cfg->routes[i];
 		fw->rs[i].r = cfg->routes[i]->typed;
 		fw->rs[i].state_dir = route_state_dir(cfg, cfg->routes[i]->name);
+		fw->rs[i].token_mtime = token_mtime(&fw->rs[i]);
 		fw->stats[i].name = cfg->routes[i]->name;
 		fw->stats[i].target = fw->rs[i].r->target->key;
 		fw->stats[i].delivered = journal_delivered_by(fw->j, cfg->routes[i]->name);

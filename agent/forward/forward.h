@@ -7,7 +7,10 @@
  * on a network file system (NFS, SMB/CIFS; found with statfs) the spool is polled
  * every `poll_interval` instead. Failed deliveries are retried with growing delays
  * (retry_base, doubling up to an hour); permanent failures wait for a configuration
- * change (a new forward_open()). Documents of `batch: run` e-mail routes are collected
+ * change (a new forward_open()), except those that need a person (a refused sign-in or
+ * permission: GERR_NEEDS_PERSON), which are counted failing and tried again after an
+ * hour, or at once when the route's OAuth token file changes (`goniec oauth ROUTE`
+ * signed in; looked at every 2 s while such a failure waits) — no reload needed. Documents of `batch: run` e-mail routes are collected
  * and sent together at the end of a one-shot pass, or once no new document has come for
  * `batch_settle` while watching. Folder deliveries are synced in groups (fsyncs.h);
  * while watching, a group gathers for up to 25 ms and is synced by a thread of its own

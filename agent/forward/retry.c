@@ -67,7 +67,36 @@ int64_t retry_failed(struct retry_book *b, const char *route, const char *relpat
 	int64_t wait = net_retry_delay(&policy, e->attempts + 1, after_ms > 0 ? after_ms : -1);
 	e->next_ms = now + wait;
 	e->permanent = permanent;
+	e->person = false;
 	return wait;
+}
+
+void retry_needs_person(struct retry_book *b, const char *route, const char *relpath,
+			int64_t wait_ms, int64_t now)
+{
+	retry_failed(b, route, relpath, true, wait_ms, wait_ms, now);
+	retry_get(b, route, relpath)->person = true;
+}
+
+size_t retry_wake(struct retry_book *b, const char *route, int64_t now)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->cap; i++) {
+		struct retry_entry *e = b->slots[i];
+		if (e && e->person && strcmp(e->route, route) == 0) {
+			e->next_ms = now;
+			n++;
+		}
+	}
+	return n;
+}
+
+bool retry_any_person(const struct retry_book *b)
+{
+	for (size_t i = 0; i < b->cap; i++)
+		if (b->slots[i] && b->slots[i]->person)
+			return true;
+	return false;
 }
 
 void retry_clear(struct retry_book *b, const char *route, const char *relpath)
@@ -92,7 +121,7 @@ void retry_clear(struct retry_book *b, const char *route, const char *relpath)
 
 bool retry_waiting(const struct retry_entry *e, int64_t now)
 {
-	return e && (e->permanent || e->next_ms > now);
+	return e && ((e->permanent && !e->person) || e->next_ms > now);
 }
 
 void retry_each(const struct retry_book *b, void (*fn)(const struct retry_entry *e, void *arg),

@@ -100,18 +100,30 @@ const char *pm_dir_name(enum pm_dir d)
 	return d == PM_SALES ? "sales" : "purchase";
 }
 
+/* pm_counterparty_key, with the name's words (paytitle_words) added to *words. */
+static char *counterparty_key_words(const char *nip, const char *name, struct strlist *words)
+{
+	paytitle_words(name, words);
+	if (nip && *nip)
+		return xasprintf("nip:%s", nip);
+	struct buf b = {0};
+	buf_puts(&b, words->len ? "name:" : "");
+	for (size_t i = 0; i < words->len; i++) {
+		if (i)
+			buf_puts(&b, " ");
+		buf_puts(&b, words->items[i]);
+	}
+	return buf_take(&b);
+}
+
 char *pm_counterparty_key(const char *nip, const char *name)
 {
 	if (nip && *nip)
 		return xasprintf("nip:%s", nip);
 	struct strlist words = {0};
-	paytitle_words(name, &words);
-	struct buf b = {0};
-	buf_puts(&b, words.len ? "name:" : "");
-	for (size_t i = 0; i < words.len; i++)
-		buf_printf(&b, "%s%s", i ? " " : "", words.items[i]);
+	char *key = counterparty_key_words(NULL, name, &words);
 	strlist_free(&words);
-	return buf_take(&b);
+	return key;
 }
 
 /* The longest word (the alphabetically first of equals), or NULL. */
@@ -279,7 +291,7 @@ struct engine {
 	struct pm_result *r;
 	struct inv_state *inv;
 	struct group *groups;
-	size_t ngroups;
+	size_t ngroups, groups_cap;
 	struct strset by_group, by_last, by_nip, by_account, by_word;
 	int64_t *dec_tx;             /* decisions sorted by transaction: index arrays */
 	size_t *dec_order;
@@ -351,14 +363,18 @@ static void build_groups(struct engine *e)
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = order[k];
 		const struct pm_invoice *v = INV(e, i);
-		char *key = pm_counterparty_key(v->cp_nip, v->cp_name);
+		struct strlist words = {0};
+		char *key = counterparty_key_words(v->cp_nip, v->cp_name, &words);
 		if (!key[0]) {
 			free(key);
 			key = xasprintf("#%s", v->ident);
 		}
 		uintptr_t g = (uintptr_t)strset_get(&e->by_group, key);
 		if (!g) {
-			e->groups = xrealloc(e->groups, (e->ngroups + 1) * sizeof(*e->groups));
+			if (e->ngroups == e->groups_cap) {
+				e->groups_cap = e->groups_cap ? e->groups_cap * 2 : 64;
+				e->groups = xrealloc(e->groups, e->groups_cap * sizeof(*e->groups));
+			}
 			struct group *gr = &e->groups[e->ngroups];
 			memset(gr, 0, sizeof(*gr));
 			gr->key = key;
@@ -369,8 +385,10 @@ static void build_groups(struct engine *e)
 		}
 		struct group *gr = &e->groups[g - 1];
 		if (!gr->words.len && v->cp_name && v->cp_name[0]) {
-			paytitle_words(v->cp_name, &gr->words);
+			gr->words = words; /* the group's words: its first invoice's */
 			gr->name = v->cp_name;
+		} else {
+			strlist_free(&words);
 		}
 		il_add(&gr->invs, i);
 		gr->has_dir[v->dir == PM_SALES ? PM_SALES : PM_PURCHASE] = true;

@@ -267,8 +267,7 @@ int ledger_open(const char *state_dir, enum ledger_mode mode, struct ledger **ou
 	}
 	sqlite3_busy_timeout(lg->db, BUSY_MS);
 	if (mode == LEDGER_WRITE &&
-	    (ldb_exec(lg, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; "
-			  "PRAGMA cache_size=" LEDGER_CACHE_KIB ";", err) < 0 ||
+	    (ldb_exec(lg, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;", err) < 0 ||
 	     migrate(lg, err) < 0)) {
 		ledger_close(lg);
 		return -1;

@@ -62,9 +62,6 @@
 #define LEDGER_LOCK_FILE "ledger.lock"
 #define LEDGER_SCHEMA 3
 #define LEDGER_LOCK_WAIT 120
-/* The writer's page cache (negative: KiB): a run's pages stay in memory instead of being
- * spilled to the WAL and read back (the bound on its memory). */
-#define LEDGER_CACHE_KIB "-65536"
 /* A run that would re-decide more than this share (percent) of a company's transactions
  * decides all of them at once instead (one pass is cheaper than the closure then). */
 #define LEDGER_FULL_PERCENT 20

@@ -608,11 +608,6 @@ static int ingest_doc(struct ingest *in, const char *relpath, const json_t *sc, 
 
 /* ---- the scan --------------------------------------------------------------------------------- */
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Entries of a folder (sorted), those accept() takes. */
 static void list_dir(const char *dir, bool (*accept)(const char *), struct strlist *out)
 {
@@ -624,8 +619,7 @@ static void list_dir(const char *dir, bool (*accept)(const char *), struct strli
 		if (e->d_name[0] != '.' && accept(e->d_name))
 			strlist_add(out, e->d_name);
 	closedir(d);
-	if (out->len)
-		qsort(out->items, out->len, sizeof(char *), name_cmp);
+	strlist_sort(out);
 }
 
 static bool digits(const char *s, size_t n)

@@ -183,11 +183,6 @@ static void finish_batch(struct source_run *run, const struct folder_conf *fc,
 	strlist_free(taken);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 #define FOLDER_BATCH 256
 
 static enum run_outcome folder_run(struct source_run *run)
@@ -203,8 +198,7 @@ static enum run_outcome folder_run(struct source_run *run)
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.' && strcmp(e->d_name, fc->done_dir) != 0)
 			strlist_add(&names, e->d_name);
-	if (names.len)
-		qsort(names.items, names.len, sizeof *names.items, cmp_str);
+	strlist_sort(&names);
 	spool_batch(run->spool, true, NULL);
 	unsigned long filed_before = run->stats.filed;
 	bool stopped = false;

@@ -11,6 +11,7 @@
 # Env: GONIEC (the binary under test), KEEP=1 keeps the scratch directories.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../pool.sh"
 # Usage: run.sh [LABEL] [SCRIPT...] — the label (default "integration") names the summary line.
 label=integration
 if [ $# -gt 0 ] && [[ $1 != *.sh ]]; then label=$1; shift; fi
@@ -68,19 +69,9 @@ serial=() parallel=()
 while read -r t; do
 	if grep -q '^# serial$' "$t"; then serial+=("$t"); else parallel+=("$t"); fi
 done <<<"$by_length"
-for t in "${parallel[@]}"; do
-	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done
-	run_one "$t" &
-done
-wait
-for t in "${serial[@]}"; do run_one "$t"; done
-
-passed=0 failed=0 skipped=0
-for c in "$work"/*.count; do
-	[ -e "$c" ] || continue
-	read -r p f s <"$c"
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-done
+[ ${#parallel[@]} -eq 0 ] || pool_run "$jobs_max" run_one "${parallel[@]}"
+[ ${#serial[@]} -eq 0 ] || pool_run 1 run_one "${serial[@]}"
+read -r passed failed skipped <<<"$(pool_sum "$work" 3)"
 if [ $skipped -gt 0 ]; then
 	echo "$label: $passed passed, $failed failed, $skipped skipped"
 else

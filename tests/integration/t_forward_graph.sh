@@ -90,8 +90,16 @@ out=$(fw forward 2>"$T/log403")
 check "403: failing, not pending" grep -q "noconsent (graph): 0 delivered, 0 pending, 1 failing" <<<"$out"
 check "403: names the permission Mail.Send" grep -q "needs the Application permission Mail.Send (Microsoft Graph) with admin consent" "$T/log403"
 check "403: gives the admin-consent link" grep -q "opens $GRAPH_URL/t1/adminconsent?client_id=app&redirect_uri=http%3A%2F%2Flocalhost" "$T/log403"
-check "403: waits for a person" grep -q "not retried until the configuration changes" "$T/log403"
+check "403: waits for a person" grep -q "needs a person: tried again in 60 min, or at once when the route's sign-in changes" "$T/log403"
+# while watching: once the administrator consents, it goes on its own after the wait
+# (an hour, shortened by the test hook) — no reload
+GONIEC_FORWARD_RETRY_MS=1500 "$GONIEC" -c "$CONF" forward --watch 2>"$T/w403.log" &
+wpid=$!
+at_exit "kill $wpid 2>/dev/null"
+wait_for 10 grep -q "needs a person: tried again in 2 s" "$T/w403.log"
 graph_ctl faults '{"no_consent": false}' >/dev/null
+check "403, then consent granted: delivered while watching, without a reload" wait_for 20 sent_is 4
+kill $wpid; wait $wpid 2>/dev/null
 # every token refused by Graph (401): a new one is asked for once, then a person
 graph_ctl faults '{"reject_tokens": true}' >/dev/null
 routes route badtoken
@@ -105,7 +113,7 @@ SECRET=wrong routes route badsecret
 out=$(fw forward 2>"$T/logsecret")
 check "wrong secret: failing" grep -q "badsecret (graph): 0 delivered, 0 pending, 1 failing" <<<"$out"
 check "wrong secret: says which value to set" grep -q "client secret rejected: set \`client_secret\` to the secret's Value" "$T/logsecret"
-check_eq "nothing was sent while refused" 3 "$(sent_count)"
+check_eq "nothing was sent while refused" 4 "$(sent_count)"
 
 # ---- settings --------------------------------------------------------------------------
 { echo "routes:"; route plain | sed "s|graph_url: https://|graph_url: http://|"; } >"$CONF/10-routes.yaml"

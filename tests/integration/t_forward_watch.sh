@@ -1,6 +1,9 @@
 #!/bin/bash
 # --watch: inotify over the whole tree (date folders created later included), queue
 # overflow (max_queued_events lowered) still delivers everything, polling mode.
+# Waits are generous (the machine may be busy); each is still shorter than the fallback it
+# rules out (the 5-minute rescan under inotify, the 10 s default poll). Latency itself is
+# measured by make bench (bench/forward.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/forward_lib.sh"
 fw_setup
@@ -18,10 +21,10 @@ pid=$!
 at_exit "kill $pid 2>/dev/null"
 wait_for 5 grep -q "watching the spool (inotify)" "$T/w1.log"
 $DROP "$SPOOL" 20 new 0 2026/11/22
-check "documents in new date folders delivered within 2 s (no rescan)" wait_for 2 have 20
+check "documents in new date folders delivered by inotify (well before the 5-minute rescan)" wait_for 30 have 20
 $DROP "$SPOOL" 5 more 0 2026/12/01
-check "and in a new month" wait_for 2 have 25
-check "status.json written while watching" wait_for 3 grep -q '"delivered": 25' "$STATE/forward/status.json"
+check "and in a new month" wait_for 30 have 25
+check "status.json written while watching" wait_for 15 grep -q '"delivered": 25' "$STATE/forward/status.json"
 check "status.json says inotify" grep -q '"mode": "inotify"' "$STATE/forward/status.json"
 stop $pid
 
@@ -49,7 +52,7 @@ pid=$!
 at_exit "kill $pid 2>/dev/null"
 wait_for 5 grep -q "watching the spool (poll)" "$T/w3.log"
 $DROP "$SPOOL" 10 poll 0 2026/11/24
-check "polling: delivered within 3 s" wait_for 3 have 335
+check "polling: delivered by the 1 s poll (not the 10 s default)" wait_for 9 have 335
 check "polling: logged why" grep -q "polled every 1 s (asked)" "$T/w3.log"
 stop $pid
 

@@ -32,13 +32,16 @@ check "the Polish-named folder's invoice is filed, message left (move_to: null)"
 check "state remembers UIDVALIDITY and last UID per folder" \
 	python3 -c "import json,sys; s=json.load(open('$T/state/sources/poczta/imap-folders.json')); sys.exit(not (s['INBOX']['last_uid'] >= 23 and s['INBOX']['uidvalidity'] > 0 and 'Niechciane' in s))"
 
-# A second run with nothing new: no document fetched, fast.
-start=$(date +%s%N)
-goniec_run fetch poczta polskie
-ms=$(( ($(date +%s%N) - start) / 1000000 ))
+# A second run with nothing new: no document fetched, little work. Measured as CPU time
+# (user + system, the PDF reader included): the machine may be busy, wall time says little.
+TIMEFORMAT='%3U %3S'
+{ time goniec_run fetch poczta polskie; } 2>"$T/time"
+ms=$(awk '{printf "%d", ($1 + $2) * 1000}' "$T/time")
+bound_ms=1500
+[ -n "${GONIEC_ASAN:-}" ] && bound_ms=6000
 check "second run: the held mail is looked at again, nothing else" held_only 0
 check "second run files nothing" grep -q "poczta: partial — 0 filed, 0 already had, 0 quarantined" "$T/out"
-check "second run is quick (${ms} ms for two mailboxes)" test "$ms" -lt 1500
+check "second run is quick (${ms} ms of CPU for two mailboxes)" test "$ms" -lt "$bound_ms"
 before=$(find "$T/spool" -name '*.meta.json' | wc -l)
 
 # New mail: only it is looked at and filed.

@@ -45,9 +45,11 @@ for n in 1 2 3; do imap_invoice_mail "$T/invoice$n.eml" "$n"; done
 imap_deliver "$USER_MAIL" INBOX "$T/invoice1.eml"
 
 oauth_yaml="oauth: {tenant: contoso, client_id: goniec-app, login_url: '$SIGNIN', ca_file: '$T/tls/ca.pem'}"
-cat >"$T/conf.d/poczta.yaml" <<YAML
+# imap_source NAME OAUTH-YAML — conf.d/NAME.yaml: an imap source signing in by OAuth.
+imap_source() {
+	cat >"$T/conf.d/$1.yaml" <<YAML
 sources:
-  - name: poczta
+  - name: $1
     type: imap
     host: localhost
     port: $IMAPS_PORT
@@ -55,8 +57,11 @@ sources:
     ca_file: $T/tls/ca.pem
     senders: ["*@pge.pl"]
     move_to: null
-    $oauth_yaml
+    $2
 YAML
+	chmod 600 "$T/conf.d/$1.yaml"
+}
+imap_source poczta "$oauth_yaml"
 goniec_run check
 check "check: an imap source with oauth: is valid" test $? -eq 0
 goniec_run fetch poczta
@@ -129,9 +134,11 @@ rm "$T/conf.d/gmail.yaml"
 
 # ---- SMTP: an e-mail route signing in with the same kind of settings ----------------------
 smtp_start OA starttls --oauth-check "$SIGNIN/v1.0/me" --oauth-ca "$T/tls/ca.pem"
-cat >"$T/conf.d/routes.yaml" <<YAML
+# smtp_route NAME OAUTH-YAML — the routes file: one e-mail route signing in by OAuth.
+smtp_route() {
+	cat >"$T/conf.d/routes.yaml" <<YAML
 routes:
-  - name: do-ksiegowej
+  - name: $1
     email:
       to: [ksiegowa@biuro.test]
       from: $USER_MAIL
@@ -139,11 +146,21 @@ routes:
       port: $OA_PORT
       ca_file: $T/tls/ca.pem
       user: $USER_MAIL
-      $oauth_yaml
+      $2
 YAML
+	chmod 600 "$T/conf.d/routes.yaml"
+}
+smtp_route do-ksiegowej "$oauth_yaml"
 goniec_run forward
 check_eq "a route not signed in yet: not delivered (exit 1)" 1 $?
 check "... naming the command" grep -q 'goniec oauth do-ksiegowej' "$T/out"
+mails_are() { [ "$(mail_count "$OA_OUT")" = "$1" ]; }
+# the forwarder keeps watching; the sign-in below reaches it without a reload (its usual
+# wait for a person is an hour, here a minute)
+GONIEC_FORWARD_RETRY_MS=60000 "$GONIEC" -c "$T/conf.d" forward --watch 2>"$T/watch.log" &
+wpid=$!
+at_exit "kill $wpid 2>/dev/null"
+wait_for 20 grep -q "needs a person: tried again in 1 min, or at once when the route's sign-in changes" "$T/watch.log"
 "$GONIEC" -c "$T/conf.d" oauth do-ksiegowej >"$T/signin2" 2>&1 &
 signin=$!
 wait_for 20 grep -q 'enter the code' "$T/signin2"
@@ -151,9 +168,26 @@ ctl approve "{\"user_code\": \"$(sed -n 's/.*enter the code \([0-9A-F]*\).*/\1/p
 wait $signin
 check_eq "goniec oauth for a route (exit 0)" 0 $?
 check "the route's token file is 0600" test "$(stat -c %a "$T/state/routes/do-ksiegowej/oauth-token.json")" = 600
+check "SMTP AUTH XOAUTH2: delivered by the watching forwarder right after the sign-in, no reload" \
+	wait_for 20 mails_are 2
+check "... which noticed the new sign-in" grep -q "route do-ksiegowej: its sign-in changed" "$T/watch.log"
+kill $wpid; wait $wpid 2>/dev/null
+
+# ---- app-only sign-in (flow: app, client credentials): no person, IMAP and SMTP ----------
+app_yaml="oauth: {flow: app, tenant: contoso, client_id: goniec-app, client_secret: app-secret, login_url: '$SIGNIN', ca_file: '$T/tls/ca.pem'}"
+smtp_route do-ksiegowej-app "$app_yaml"
 goniec_run forward
-check_eq "SMTP AUTH XOAUTH2: delivered (exit 0)" 0 $?
-check_eq "the server kept the messages" 2 "$(mail_count "$OA_OUT")"
+check_eq "flow app, SMTP: delivered with a client-credentials token, nobody signed in (exit 0)" 0 $?
+check_eq "flow app, SMTP: the server kept both messages" 4 "$(mail_count "$OA_OUT")"
+imap_source poczta-app "$app_yaml"
+goniec_run fetch poczta-app
+check_eq "flow app, IMAP: AUTHENTICATE XOAUTH2 with a client-credentials token (exit 0)" 0 $?
+curl -sf --cacert "$T/tls/ca.pem" "$SIGNIN/_fixture/log" >"$T/tokenlog2"
+check "flow app: client_credentials for https://outlook.office365.com/.default, granted" \
+	$PY -c 'import json,sys; l=[e for e in json.load(open(sys.argv[1])) if e["grant"]=="client_credentials"]; sys.exit(not (len(l)>=2 and all(e["scope"]=="https://outlook.office365.com/.default" and e["status"]==200 for e in l)))' "$T/tokenlog2"
+check "flow app: no token file needs a person (the source's state has one, 0600)" \
+	test "$(stat -c %a "$T/state/sources/poczta-app/oauth-token.json")" = 600
+rm "$T/conf.d/poczta-app.yaml" "$T/conf.d/routes.yaml"
 
 # ---- a revoked sign-in needs a person --------------------------------------------------
 ctl revoke '{"access": true, "refresh": true}'

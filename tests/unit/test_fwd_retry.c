@@ -55,11 +55,39 @@ static void test_book(void **state)
 	retry_book_free(&b);
 }
 
+/* A failure that needs a person counts as permanent, waits its time, and is woken at
+ * once when the route's sign-in changes — only that route's. */
+static void test_needs_person(void **state)
+{
+	struct retry_book b = {0};
+	(void)state;
+	retry_needs_person(&b, "m365", "a.pdf", 3600000, 1000);
+	retry_needs_person(&b, "other", "b.pdf", 3600000, 1000);
+	retry_failed(&b, "m365", "c.pdf", true, 100, 0, 1000);
+	const struct retry_entry *e = retry_get(&b, "m365", "a.pdf");
+	assert_true(e->permanent && e->person);
+	assert_true(retry_any_person(&b));
+	assert_true(retry_waiting(e, 2000));
+	assert_false(retry_waiting(e, 1000 + 3600000));
+	assert_int_equal(retry_wake(&b, "m365", 5000), 1);
+	assert_false(retry_waiting(retry_get(&b, "m365", "a.pdf"), 5000));
+	assert_true(retry_waiting(retry_get(&b, "other", "b.pdf"), 5000));
+	/* a plain permanent failure is not woken */
+	assert_true(retry_waiting(retry_get(&b, "m365", "c.pdf"), 1 << 30));
+	/* a later ordinary failure of the same document is no longer a person's */
+	retry_failed(&b, "m365", "a.pdf", false, 100, 0, 6000);
+	assert_false(retry_get(&b, "m365", "a.pdf")->person);
+	retry_clear(&b, "other", "b.pdf");
+	assert_false(retry_any_person(&b));
+	retry_book_free(&b);
+}
+
 static void test_target_table(void **state)
 {
 	(void)state;
 	assert_ptr_equal(target_type_find("folder"), &target_folder);
 	assert_ptr_equal(target_type_find("email"), &target_email);
+	assert_ptr_equal(target_type_find("graph"), &target_graph);
 	assert_null(target_type_find("fax"));
 	/* every type gives what the forwarder calls */
 	for (size_t i = 0; target_types[i]; i++) {
@@ -77,6 +105,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_book),
+		cmocka_unit_test(test_needs_person),
 		cmocka_unit_test(test_target_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

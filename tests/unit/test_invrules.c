@@ -305,6 +305,51 @@ static void test_user_rules_first(void **state)
 	free(user);
 }
 
+/* The user's folder is read in name order; an empty one (a daemon's copy of conf.d links
+ * the folder even when it holds nothing) leaves the shipped rules. */
+static void test_user_folder_order(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *shipped = path_join(dir, "shipped"), *conf = path_join(dir, "conf.d");
+	char *user = path_join(conf, "invoices");
+	assert_int_equal(mkdir(shipped, 0700), 0);
+	assert_int_equal(mkdir(conf, 0700), 0);
+	assert_int_equal(mkdir(user, 0700), 0);
+	char *p = path_join(shipped, "rules.yaml");
+	write_text(p, "rules:\n  - {name: nr, field: number, label: 'faktura nr'}\n");
+	free(p);
+	setenv("GONIEC_INVOICE_RULES_DIR", shipped, 1);
+	struct diag d = {0};
+	struct inv_rules *rs = inv_rules_load(conf, &d);
+	assert_non_null(rs);
+	assert_int_equal(inv_rules_count(rs), 1);
+	inv_rules_free(rs);
+	const char *names[] = {"m.yaml", "b.yaml", "z.yaml", "a.yaml"};
+	for (size_t i = 0; i < 4; i++) {
+		p = path_join(user, names[i]);
+		char text[128];
+		snprintf(text, sizeof text, "rules:\n  - {name: %c-nr, field: number, label: 'dokument'}\n",
+			 names[i][0]);
+		write_text(p, text);
+		free(p);
+	}
+	rs = inv_rules_load(conf, &d);
+	diag_print(&d, stderr);
+	assert_non_null(rs);
+	struct inv_reading r;
+	inv_rules_read(rs, "Dokument 77/2026\n", &r);
+	assert_string_equal(r.f[TF_NUMBER].rule, "a-nr");
+	inv_rules_free(rs);
+	diag_free(&d);
+	unsetenv("GONIEC_INVOICE_RULES_DIR");
+	rm_rf(dir);
+	free(dir);
+	free(shipped);
+	free(conf);
+	free(user);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_party_blocks), cmocka_unit_test(test_never_guessed),
 		cmocka_unit_test(test_header_row),  cmocka_unit_test(test_errors_named),
 		cmocka_unit_test(test_user_rules_first),
+		cmocka_unit_test(test_user_folder_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,11 +56,6 @@ static json_t *recipe_entry(const struct recipe *r, const char *path)
 			 r->checked, "live", r->live, "file", path);
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Every recipe of a directory not seen yet (a conf.d copy hides a shipped one). */
 static void add_dir(const char *dir, json_t *list, struct strlist *seen)
 {
@@ -72,7 +67,7 @@ static void add_dir(const char *dir, json_t *list, struct strlist *seen)
 			strlist_add(&names, de->d_name);
 	if (d)
 		closedir(d);
-	qsort(names.items, names.len, sizeof(*names.items), by_name);
+	strlist_sort(&names);
 	for (size_t i = 0; i < names.len; i++) {
 		char *path = path_join(dir, names.items[i]);
 		struct diag diag = {0};
