@@ -69,24 +69,24 @@ $(BUILD)/test/goniec: $(TEST_OBJS)
 	@echo "  LD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The test build finds the PDF text worker beside it, as the product does.
-$(BUILD)/test/goniec-pdftext: $(BUILD)/goniec-pdftext
-	@mkdir -p $(dir $@)
-	@ln -sf ../goniec-pdftext $@
 
 $(BUILD)/test/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $< (test hooks)"
 	@$(CC) $(CPPFLAGS) -DGONIEC_TESTING $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# The worker is built without sanitizers even in build-asan: it runs under RLIMIT_AS,
-# which an ASan process cannot live with.
+# The PDF text server is built without sanitizers even in build-asan: its readers run
+# under RLIMIT_AS, which an ASan process cannot live with. The test build finds its own
+# beside it, as the product does, built with its test hooks (core/testhook.h).
 WORKER_SRCS := $(wildcard agent/pdfworker/*.c)
-$(BUILD)/goniec-pdftext: $(WORKER_SRCS)
-	@mkdir -p $(dir $@)
-	@echo "  LD    $@"
-	@$(CC) $(filter-out -fsanitize%,$(CFLAGS)) $(shell pkg-config --cflags poppler-glib) \
-	    $(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $^ $(shell pkg-config --libs poppler-glib) -lm
+WORKER_HDRS := agent/formats/pdfproto.h agent/core/testhook.h
+worker_link = @mkdir -p $(dir $@); echo "  LD    $@"; \
+	$(CC) -Iagent -D_GNU_SOURCE $(1) $(filter-out -fsanitize%,$(CFLAGS)) $(shell pkg-config --cflags poppler-glib) \
+	    $(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $(WORKER_SRCS) $(shell pkg-config --libs poppler-glib) -lm
+$(BUILD)/goniec-pdftext: $(WORKER_SRCS) $(WORKER_HDRS)
+	$(call worker_link)
+$(BUILD)/test/goniec-pdftext: $(WORKER_SRCS) $(WORKER_HDRS)
+	$(call worker_link,-DGONIEC_TESTING)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

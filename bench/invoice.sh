@@ -1,8 +1,8 @@
 #!/bin/bash
 # Invoice data: 1,000 invoice PDFs rendered from the FA(3) samples (8 invoices x 5
-# layouts x 25 variants, tests/fixtures/mkinvoice_pdf.py); their text read by the worker
-# goniec-pdftext one process per document (documents per second, the worker's peak
-# memory), the field rules over those texts (documents per second), `goniec invoice` over
+# layouts x 25 variants, tests/fixtures/mkinvoice_pdf.py); their text read through the
+# PDF text server goniec-pdftext, a forked reader per document (documents per second, the
+# readers' peak memory), the field rules over those texts (documents per second), `goniec invoice` over
 # all of them (both together, and the share of printed fields read, none wrong), and the
 # invoice-key index filled to 1,000,000 invoices (checks per second as it grows).
 # INVOICE_KEYS=N changes the index size.
@@ -18,21 +18,12 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 /usr/bin/python3 tests/fixtures/mkinvoice_pdf.py "$base/truth.json" "$base/pdf" --copies 25 --seed bench
 n=$(ls "$base"/pdf/*.pdf | wc -l)
 
-start=$(date +%s.%N) peak=0
-for f in "$base"/pdf/*.pdf; do
-	/usr/bin/time -f %M -o "$base/kb" "$WORKER" "$f" >"${f%.pdf}.txt" 2>/dev/null
-	kb=$(cat "$base/kb")
-	[ "$kb" -gt "$peak" ] && peak=$kb
-done
-secs=$(echo "$(date +%s.%N) - $start" | bc -l)
-printf 'text:  %d PDFs in %.1f s: %.1f docs/s, worker peak %.1f MiB\n' "$n" "$secs" \
-	"$(echo "$n / $secs" | bc -l)" "$(echo "$peak / 1024" | bc -l)"
-
 objs=$(find build/agent -name '*.o' ! -name main.o ! -path '*/cli/*')
 cc -O2 -Iagent -D_GNU_SOURCE $(pkg-config --cflags yaml-0.1 jansson libxml-2.0) -o "$base/bench" \
 	bench/invoice_bench.c $objs \
 	$(pkg-config --libs yaml-0.1 libcurl jansson libxml-2.0 libcrypto zlib sqlite3) \
-	$(pkg-config --libs-only-l libetpan) -lm
+	$(pkg-config --libs-only-l libetpan) -lcsv -lm
+"$base/bench" text "$WORKER" "$base"/pdf/*.pdf
 "$base/bench" rules conf.d/invoices/rules.yaml "$base"/pdf/*.txt
 
 /usr/bin/time -f '%e %M' -o "$base/time" "$GONIEC" -c conf.d invoice --json "$base"/pdf/*.pdf >"$base/read.json"

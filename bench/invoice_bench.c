@@ -1,4 +1,6 @@
 /* Benchmark helper for bench/invoice.sh, linked with goniec's objects:
+ *   invoice_bench text SERVER PDF...         each PDF's text (into PDF.txt) through the
+ *                                            PDF text server: docs/s, readers' peak memory
  *   invoice_bench rules RULES.yaml TEXT...   field rules over layout texts: docs/s
  *   invoice_bench keys STATE N               N invoices into the invoice-key index
  *                                            (1% of them copies): checks/s at the end */
@@ -10,6 +12,36 @@
 #include "core/dedupe.h"
 #include "core/invkeys.h"
 #include "formats/invrules.h"
+#include "formats/pdftext.h"
+
+static int text_bench(int argc, char **argv)
+{
+	pdftext_set_worker(argv[2]);
+	int64_t t0 = now_ms();
+	long peak = 0;
+	int n = 0;
+	for (int i = 3; i < argc; i++, n++) {
+		struct pdftext t;
+		struct gerr err;
+		if (pdftext_read(argv[i], NULL, &t, &err) != 0) {
+			fprintf(stderr, "%s\n", err.msg);
+			return 1;
+		}
+		peak = t.peak_kib > peak ? t.peak_kib : peak;
+		char *out = xasprintf("%.*s.txt", (int)(strlen(argv[i]) - 4), argv[i]);
+		FILE *f = fopen(out, "w");
+		if (!f || fwrite(t.text, 1, t.len, f) != t.len || fclose(f) != 0) {
+			perror(out);
+			return 1;
+		}
+		free(out);
+		pdftext_free(&t);
+	}
+	double secs = (double)(now_ms() - t0) / 1000.0;
+	printf("text:  %d PDFs in %.1f s: %.1f docs/s, reader peak %.1f MiB\n", n, secs,
+	       secs > 0 ? n / secs : 0.0, peak / 1024.0);
+	return 0;
+}
 
 static int rules_bench(int argc, char **argv)
 {
@@ -70,7 +102,7 @@ static int keys_bench(const char *state, long n)
 			if (f)
 				fclose(f);
 			free(p);
-			free(content_index_check_and_add(state, sha, rel, &err));
+			free(dedupe_content_index_add(state, sha, rel, &err));
 		}
 		char *first, *reason;
 		if (invkeys_check_and_add(ik, &d, &first, &reason, &err) != 0) {
@@ -96,10 +128,12 @@ static int keys_bench(const char *state, long n)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "text") == 0)
+		return text_bench(argc, argv);
 	if (argc >= 4 && strcmp(argv[1], "rules") == 0)
 		return rules_bench(argc, argv);
 	if (argc == 4 && strcmp(argv[1], "keys") == 0)
 		return keys_bench(argv[2], atol(argv[3]));
-	fprintf(stderr, "usage: invoice_bench rules RULES TEXT... | keys STATE N\n");
+	fprintf(stderr, "usage: invoice_bench text SERVER PDF... | rules RULES TEXT... | keys STATE N\n");
 	return 2;
 }

@@ -4,7 +4,7 @@
 # dedupe index appended). Prints documents per second and peak memory for N=1,000 and
 # N=10,000, on a quiet disk and on a busy one (bench/busy.sh: a neighbour writing GBs to
 # the same disk). The spool is on the disk that holds /var/tmp (not tmpfs), so syncs are
-# real. BUSY=0 skips the busy runs.
+# real. BUSY=0 skips the busy runs; SPOOL_SIZES="1000" runs only those sizes.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 GONIEC=${GONIEC:-$here/../build/goniec}
@@ -39,10 +39,10 @@ YAML
 	printf '%-6s %-8s %10s %12.0f %12.1f\n' "$2" "$n" "$wall" "$(echo "$n / $wall" | bc -l)" \
 		"$(echo "$kb / 1024" | bc -l)"
 }
-for n in 1000 10000; do file "$n" quiet; done
+for n in ${SPOOL_SIZES:-1000 10000}; do file "$n" quiet; done
 if [ "${BUSY:-1}" != 0 ]; then
 	busy_start "$base"
 	echo "(busy: $(busy_dirty) MB unwritten by the neighbour at the start)"
-	for n in 1000 10000; do file "$n" busy; done
+	for n in ${SPOOL_SIZES:-1000 10000}; do file "$n" busy; done
 	busy_stop
 fi

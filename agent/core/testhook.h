@@ -8,9 +8,13 @@
  *   GONIEC_STOP_GRACE=seconds      the daemon's grace for runs at a stop
  *   GONIEC_FORWARD_RETRY_MS=ms     the forwarder's first retry delay (and longest server window)
  *   GONIEC_LEDGER_SCHEMA=N         a new payments ledger stops at schema N (migration tests)
+ *   GONIEC_PDFTEXT_HOOKS=1         a PDF beginning "%goniec-test-hook NAME" makes the reader
+ *                                  of the test build's goniec-pdftext sleep, allocate without
+ *                                  end, crash, print its limits or kill its server
  * The Makefile compiles each file that includes this header a second time with
  * -DGONIEC_TESTING and links the test build, $(BUILD)/test/goniec, which the unit and
- * integration tests use; the product, $(BUILD)/goniec, never reads them. A new hook is a
+ * integration tests use (and $(BUILD)/test/goniec-pdftext beside it); the product,
+ * $(BUILD)/goniec, never reads them. A new hook is a
  * test_hook_env() call (and a line above).
  */
 #ifndef GONIEC_CORE_TESTHOOK_H

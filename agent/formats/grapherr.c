@@ -1,6 +1,7 @@
 /* grapherr — see grapherr.h. */
 #include "formats/grapherr.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,4 +45,30 @@ void graph_error_free(struct graph_error *e)
 bool graph_error_is(const struct graph_error *e, const char *code)
 {
 	return e->code && strcasecmp(e->code, code) == 0;
+}
+
+char *graph_answer_string(const char *body, size_t len, const char *key)
+{
+	json_t *root = body && len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	char *v = opt_str(root, key);
+
+	json_decref(root);
+	return v;
+}
+
+long long graph_next_expected(const char *body, size_t len)
+{
+	json_t *root = body && len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	const char *r = json_string_value(json_array_get(json_object_get(root, "nextExpectedRanges"), 0));
+	char *end = NULL;
+	long long v = -1;
+
+	if (r && *r >= '0' && *r <= '9') {
+		errno = 0;
+		v = strtoll(r, &end, 10);
+		if (errno || (*end && *end != '-'))
+			v = -1;
+	}
+	json_decref(root);
+	return v;
 }

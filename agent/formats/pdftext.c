@@ -5,21 +5,26 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "formats/pdfproto.h"
 
 #ifndef GONIEC_LIBEXECDIR
 #define GONIEC_LIBEXECDIR "/usr/libexec"
 #endif
 #define WORKER_NAME "goniec-pdftext"
-#define EXIT_ENCRYPTED 10   /* the worker's exit codes (pdfworker/pdftext_worker.c) */
-#define EXIT_UNREADABLE 11
 #define ERR_KEEP 4096
+#define START_MS 30000          /* the server's start: its libraries loaded */
+#define DEADLINE_GRACE_MS 1000  /* goniec's deadline, after the reader's own alarm */
+#define KILL_GRACE_MS 2000      /* a killed reader's END */
 
 const struct pdftext_limits pdftext_default_limits = {
 	.seconds = 20, .memory = (uint64_t)512 << 20, .max_pages = 100, .max_text = 4 << 20,
@@ -33,8 +38,11 @@ struct pdftext_limits pdftext_limits_of(const struct agent_pdf *conf)
 
 static char *worker_override;
 
+static void server_stop(void);
+
 void pdftext_set_worker(const char *path)
 {
+	server_stop();
 	free(worker_override);
 	worker_override = path ? xstrdup(path) : NULL;
 }
@@ -81,42 +89,190 @@ void pdftext_free(struct pdftext *t)
 	memset(t, 0, sizeof *t);
 }
 
-static void set_limit(int resource, rlim_t soft, rlim_t hard)
+/* The server of this process: started at its first PDF, started again when it ended,
+ * never shared with a forked child (which forgets it). */
+static struct {
+	pid_t pid;
+	int sock;
+} server = {-1, -1};
+
+static void server_forget(void)
 {
-	struct rlimit rl = {.rlim_cur = soft, .rlim_max = hard};
-	setrlimit(resource, &rl);
+	if (server.sock >= 0)
+		close(server.sock);
+	server.sock = -1;
+	server.pid = -1;
 }
 
-/* In the child: limits, descriptors, then the worker. Never returns. */
-static void exec_worker(const char *worker, const char *path, const struct pdftext_limits *lim,
-			int out_w, int err_w)
+static void server_stop(void)
+{
+	if (server.sock >= 0)
+		close(server.sock);
+	server.sock = -1;
+	if (server.pid > 0) {
+		kill(server.pid, SIGKILL);
+		while (waitpid(server.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	server.pid = -1;
+}
+
+void pdftext_stop(void)
+{
+	server_stop();
+}
+
+/* In the child: the socket as stdin, stdout and stderr on /dev/null, nothing else of
+ * goniec's open, and death with goniec; then the server. Never returns. */
+static void exec_server(const char *worker, int sock, pid_t parent)
 {
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	int devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	int devnull = open("/dev/null", O_RDWR);
+	int s = fcntl(sock, F_DUPFD, 3), d = fcntl(devnull, F_DUPFD, 3);
+	if (s < 0 || d < 0 || dup2(s, 0) < 0 || dup2(d, 1) < 0 || dup2(d, 2) < 0)
 		_exit(127);
 	close_range(3, ~0U, 0);
-	set_limit(RLIMIT_AS, lim->memory, lim->memory);
-	set_limit(RLIMIT_CPU, (rlim_t)lim->seconds, (rlim_t)lim->seconds + 1);
-	set_limit(RLIMIT_CORE, 0, 0);
-	set_limit(RLIMIT_FSIZE, 0, 0);
-	char pages[16];
-	snprintf(pages, sizeof pages, "%d", lim->max_pages);
-	execl(worker, WORKER_NAME, "--pages", pages, path, (char *)NULL);
+	execl(worker, WORKER_NAME, (char *)NULL);
 	_exit(127);
 }
 
+/* The server's next message by the deadline: 1 with it, 0 when the server ended, -1 when
+ * the deadline passed. */
+static int await_reply(struct pdfproto_reply *r, int64_t deadline_ms)
+{
+	for (;;) {
+		int64_t left = deadline_ms - now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd p = {.fd = server.sock, .events = POLLIN};
+		int n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n < 0 && errno != EINTR)
+			return 0;
+		if (n <= 0)
+			continue;
+		ssize_t got = recv(server.sock, r, sizeof *r, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		return got == (ssize_t)sizeof *r ? 1 : 0;
+	}
+}
+
+static int server_start(struct gerr *err)
+{
+	static bool hooked;
+	if (!hooked) {
+		pthread_atfork(NULL, NULL, server_forget);
+		atexit(server_stop);
+		hooked = true;
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return gerr_sys(err, "cannot start the PDF reader: socketpair");
+	char *worker = worker_path();
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0)
+		exec_server(worker, sv[1], parent);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		free(worker);
+		return gerr_sys(err, "cannot start the PDF reader");
+	}
+	server.pid = pid;
+	server.sock = sv[0];
+	struct pdfproto_reply hello;
+	int rc = 0;
+	if (await_reply(&hello, now_ms() + START_MS) != 1 || hello.type != PDFPROTO_READY) {
+		server_stop();
+		rc = gerr_set(err, "cannot run the PDF reader %s", worker);
+	}
+	free(worker);
+	return rc;
+}
+
+/* A server ready for a document: the running one, unless it has ended (its socket says
+ * something while no document is out), else a new one. */
+static int server_ready(struct gerr *err)
+{
+	if (server.sock >= 0) {
+		struct pollfd p = {.fd = server.sock, .events = POLLIN};
+		if (poll(&p, 1, 0) == 0)
+			return 0;
+		server_stop();
+	}
+	return server_start(err);
+}
+
+static int send_request(const struct pdfproto_request *rq, const int *fds, size_t nfds)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(PDFPROTO_READ_FDS * sizeof(int))];
+	} ctl;
+	memset(&ctl, 0, sizeof ctl);
+	struct iovec iov = {.iov_base = (void *)rq, .iov_len = sizeof *rq};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (nfds) {
+		m.msg_control = &ctl;
+		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	ssize_t n;
+	while ((n = sendmsg(server.sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	return n == (ssize_t)sizeof *rq ? 0 : -1;
+}
+
+/* Hand the document to the server: a new one if the last has ended since. */
+static int start_reading(int pdf, int text_w, int diag_w, const struct pdftext_limits *lim,
+			 struct gerr *err)
+{
+	const struct pdfproto_request rq = {.type = PDFPROTO_READ, .seconds = (uint32_t)lim->seconds,
+					    .memory = lim->memory, .max_pages = lim->max_pages};
+	const int fds[PDFPROTO_READ_FDS] = {[PDFPROTO_PDF_FD] = pdf, [PDFPROTO_TEXT_FD] = text_w,
+					    [PDFPROTO_DIAG_FD] = diag_w};
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (server_ready(err) != 0)
+			return -1;
+		if (send_request(&rq, fds, PDFPROTO_READ_FDS) == 0)
+			return 0;
+		server_stop(); /* it ended between two looks */
+	}
+	return gerr_sys(err, "cannot hand the document to the PDF reader");
+}
+
+/* The reader's END: 1 with it, 0 when the server ended, -1 when none came in time. A
+ * reader still running is killed first when kill_now, else after the deadline. */
+static int reader_end(struct pdfproto_reply *end, bool kill_now, int64_t deadline_ms)
+{
+	static const struct pdfproto_request kill_rq = {.type = PDFPROTO_KILL};
+	if (kill_now && send_request(&kill_rq, NULL, 0) != 0)
+		return 0;
+	int got = await_reply(end, kill_now ? now_ms() + KILL_GRACE_MS : deadline_ms);
+	if (got < 0 && !kill_now)
+		return reader_end(end, true, 0);
+	return got == 1 && end->type != PDFPROTO_END ? 0 : got;
+}
+
 struct reading {
-	int fd[2];           /* the worker's stdout, stderr; -1 when closed */
+	int fd[2];           /* the reader's text and diagnostics pipes; -1 when closed */
 	struct buf text, errs;
 	size_t max_text;
 	bool truncated, timed_out;
 };
 
-/* Keep the tail of what the worker says on stderr (its verdict is the last line). */
+/* Keep the tail of what the reader says on its diagnostics pipe (its verdict is the last line). */
 static void keep_err(struct buf *b, const char *data, size_t n)
 {
 	buf_append(b, data, n);
@@ -148,7 +304,7 @@ static bool drain(struct reading *r, int which)
 	return true;
 }
 
-/* Collect the worker's output until both streams end, the text is long enough, or the
+/* Collect the reader's output until both streams end, the text is long enough, or the
  * deadline passes. */
 static void collect(struct reading *r, int64_t deadline_ms)
 {
@@ -176,7 +332,7 @@ static void collect(struct reading *r, int64_t deadline_ms)
 	}
 }
 
-/* The worker's last verdict line ("pdftext: ..."), without the prefix; NULL if none. */
+/* The reader's last verdict line ("pdftext: ..."), without the prefix; NULL if none. */
 static const char *verdict(const struct buf *errs)
 {
 	const char *last = NULL;
@@ -202,11 +358,12 @@ static bool only_space(const char *s, size_t n)
 	return true;
 }
 
-/* What the worker's end means. Returns -1 only when the worker could not run. */
-static int judge_end(int st, struct reading *r, const struct pdftext_limits *lim,
-		     struct pdftext *out, const char *worker, struct gerr *err)
+/* What the reader's end means. */
+static void judge_end(int st, struct reading *r, const struct pdftext_limits *lim,
+		      struct pdftext *out)
 {
-	if (r->timed_out || (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU)) {
+	if (r->timed_out ||
+	    (WIFSIGNALED(st) && (WTERMSIG(st) == SIGXCPU || WTERMSIG(st) == SIGALRM))) {
 		out->status = PDFTEXT_TIME_LIMIT;
 		out->why = xasprintf("reading it took longer than the limit of %d s", lim->seconds);
 	} else if (WIFSIGNALED(st) && !r->truncated) {
@@ -215,15 +372,11 @@ static int judge_end(int st, struct reading *r, const struct pdftext_limits *lim
 		out->why = mem ? xasprintf("reading it needed more than the limit of %llu MiB of memory",
 					   (unsigned long long)(lim->memory >> 20))
 			       : xasprintf("the PDF reader stopped on it (signal %d)", WTERMSIG(st));
-	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && r->errs.data &&
-		   strstr(r->errs.data, "loading shared libraries")) {
-		/* the loader could not map the reader's libraries within the memory limit */
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == PDFPROTO_EXIT_NO_ROOM) {
 		out->status = PDFTEXT_MEMORY_LIMIT;
 		out->why = xasprintf("the memory limit of %llu MiB is too small to start the PDF reader",
 				     (unsigned long long)(lim->memory >> 20));
-	} else if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-		return gerr_set(err, "cannot run the PDF reader %s", worker);
-	} else if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_ENCRYPTED) {
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) == PDFPROTO_EXIT_ENCRYPTED) {
 		out->status = PDFTEXT_ENCRYPTED;
 		out->why = xstrdup("encrypted: it needs a password");
 	} else if (WIFEXITED(st) && WEXITSTATUS(st) != 0 && !r->truncated) {
@@ -238,7 +391,37 @@ static int judge_end(int st, struct reading *r, const struct pdftext_limits *lim
 	    out->pages_read < out->pages_total)
 		r->truncated = true;
 	out->truncated = r->truncated;
+}
+
+/* Collect the reader's output and its END; judge it. -1 when the server ended with the
+ * document (the next one gets a new server) or could not fork. */
+static int finish_reading(struct reading *r, const struct pdftext_limits *lim,
+			  struct pdftext *out, struct gerr *err)
+{
+	int64_t deadline = now_ms() + (int64_t)lim->seconds * 1000 + DEADLINE_GRACE_MS;
+	collect(r, deadline);
+	bool kill_now = r->timed_out || r->truncated || r->fd[0] >= 0 || r->fd[1] >= 0;
+	struct pdfproto_reply end = {0};
+	int got = reader_end(&end, kill_now, deadline);
+	if (got != 1) {
+		server_stop(); /* ended, or not answering: killed with its reader */
+		if (got == 0 && !r->timed_out)
+			return gerr_set(err, "the PDF reader ended while reading it");
+		r->timed_out = true;
+	} else if (end.fork_errno) {
+		errno = end.fork_errno;
+		return gerr_sys(err, "cannot start the PDF reader");
+	}
+	judge_end(end.wait_status, r, lim, out);
+	out->peak_kib = end.peak_kib;
 	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdftext *out,
@@ -247,40 +430,23 @@ int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdft
 	if (!lim)
 		lim = &pdftext_default_limits;
 	memset(out, 0, sizeof *out);
-	if (access(path, R_OK) != 0)
+	int pdf = open(path, O_RDONLY | O_CLOEXEC);
+	if (pdf < 0)
 		return gerr_sys(err, "cannot read %s", path);
-	int po[2], pe[2];
-	if (pipe2(po, O_CLOEXEC) != 0)
-		return gerr_sys(err, "pipe");
-	if (pipe2(pe, O_CLOEXEC) != 0) {
-		close(po[0]);
-		close(po[1]);
-		return gerr_sys(err, "pipe");
-	}
-	char *worker = worker_path();
-	pid_t pid = fork();
-	if (pid == 0)
-		exec_worker(worker, path, lim, po[1], pe[1]);
-	close(po[1]);
-	close(pe[1]);
+	int po[2] = {-1, -1}, pe[2] = {-1, -1};
+	int rc;
+	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0)
+		rc = gerr_sys(err, "pipe");
+	else
+		rc = start_reading(pdf, po[1], pe[1], lim, err);
+	close(pdf);
+	close_fd(&po[1]);
+	close_fd(&pe[1]);
 	struct reading r = {.fd = {po[0], pe[0]}, .max_text = lim->max_text};
-	int rc = 0;
-	if (pid < 0) {
-		rc = gerr_sys(err, "cannot start the PDF reader");
-	} else {
-		collect(&r, now_ms() + (int64_t)lim->seconds * 1000);
-		if (r.timed_out || r.truncated || r.fd[0] >= 0 || r.fd[1] >= 0)
-			kill(pid, SIGKILL); /* over a limit, or its output could not be read */
-		int st = 0;
-		struct rusage ru = {0};
-		while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
-			;
-		rc = judge_end(st, &r, lim, out, worker, err);
-		out->peak_kib = ru.ru_maxrss;
-	}
+	if (rc == 0)
+		rc = finish_reading(&r, lim, out, err);
 	for (int i = 0; i < 2; i++)
-		if (r.fd[i] >= 0)
-			close(r.fd[i]);
+		close_fd(&r.fd[i]);
 	if (rc == 0 && out->status == PDFTEXT_OK) {
 		out->len = r.text.len;
 		out->text = buf_take(&r.text);
@@ -291,7 +457,6 @@ int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdft
 	}
 	buf_free(&r.text);
 	buf_free(&r.errs);
-	free(worker);
 	if (rc != 0)
 		gerr_prefix(err, "%s", path);
 	return rc;

@@ -1,20 +1,32 @@
 /* pdftext — the text of a PDF, read by a worker process with a time and memory limit.
  *
  * The reading itself is poppler-glib's, in the separate program goniec-pdftext
- * (agent/pdfworker/): goniec never loads poppler itself, and a hostile PDF (one that
- * loops, recurses, or asks for gigabytes) can only hurt that worker. Each document gets
- * a fresh worker with RLIMIT_AS (memory) and RLIMIT_CPU set before exec, and a wall-clock
- * deadline after which it is killed. Only the first `max_pages` pages are read and at
- * most `max_text` bytes of text are kept.
+ * (agent/pdfworker/): goniec never loads poppler itself. That program is a server: a
+ * process starts it once, at its first PDF (again if it has ended), and hands it each
+ * document over a socket (formats/pdfproto.h). The server forks a reader per document,
+ * which sets RLIMIT_AS (memory), RLIMIT_CPU and an alarm for the wall clock before it looks
+ * at the PDF; so a hostile PDF (one that loops, recurses, or asks for gigabytes) can only
+ * hurt that reader, and the server reports how it ended. goniec keeps a deadline of its
+ * own too: past it the reader is killed, and a server that does not answer is killed and
+ * replaced at the next document. Only the first `max_pages` pages are read and at most
+ * `max_text` bytes of text are kept.
+ *
+ * The server lives as long as the process that started it, in its process group, and
+ * dies with it (PR_SET_PDEATHSIG), so stopping a daemon worker's group stops its readers;
+ * a forked child never uses its parent's server (it starts its own at its first PDF); its
+ * descriptors are close-on-exec. At exit, or with pdftext_stop(), the server is killed
+ * and reaped.
  *
  * The text is laid out as the page shows it: one line per printed line, columns apart by
  * two or more spaces, a blank line for a vertical gap, pages separated by '\f'.
  *
  * Outcomes: every PDF ends in one status with a reason a person can read (`why`); only a
- * failure on our side (no worker program, no fork) is an error (-1).
+ * failure on our side (no worker program, no fork, a server that ended in the middle of
+ * the document) is an error (-1), and the document may be read again later.
  *
  * Ownership: struct pdftext is filled by pdftext_read() and released with
- * pdftext_free(). Errors: -1 with err set (names the file).
+ * pdftext_free(); the server is this module's own. Not thread-safe: one document at a
+ * time per process. Errors: -1 with err set (names the file).
  */
 #ifndef GONIEC_FORMATS_PDFTEXT_H
 #define GONIEC_FORMATS_PDFTEXT_H
@@ -51,7 +63,7 @@ struct pdftext {
 	size_t len;
 	int pages_read, pages_total;
 	bool truncated;    /* pages or text cut at the limits */
-	long peak_kib;     /* the worker's peak resident memory */
+	long peak_kib;     /* the reader's peak resident memory */
 	char *why;         /* for any status but PDFTEXT_OK */
 };
 
@@ -62,9 +74,13 @@ void pdftext_free(struct pdftext *t);
 /* "ok", "none", "encrypted", "unreadable", "time-limit", "memory-limit". */
 const char *pdftext_status_name(enum pdftext_status s);
 
-/* The worker program to run (default: goniec-pdftext beside the running program, or in
+/* Kill and reap this process's server, if it has one (the next document starts a new
+ * one). Done at exit too. */
+void pdftext_stop(void);
+
+/* The server program to run (default: goniec-pdftext beside the running program, or in
  * ../libexec/goniec/ of the tree it runs from, else the installed one under
- * GONIEC_LIBEXECDIR). For tests; NULL restores the default. */
+ * GONIEC_LIBEXECDIR). Stops the running server. For tests; NULL restores the default. */
 void pdftext_set_worker(const char *path);
 
 #endif

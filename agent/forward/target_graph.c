@@ -336,19 +336,6 @@ static enum deliver_status send_small(struct sending *s, const char *subject,
 
 /* ---- large: a draft, its attachments, send -------------------------------------------------- */
 
-/* The first number of nextExpectedRanges ("2097152" or "2097152-"), -1 when none. */
-static long long next_expected(const struct buf *body)
-{
-	json_t *j = json_loadb(body->data ? body->data : "", body->len, 0, NULL);
-	const char *r = json_string_value(json_array_get(json_object_get(j, "nextExpectedRanges"), 0));
-	char *end;
-	long long v = r ? strtoll(r, &end, 10) : -1;
-	if (r && (end == r || (*end && *end != '-')))
-		v = -1;
-	json_decref(j);
-	return v;
-}
-
 /* PUT the bytes to the upload URL in order, from where the server expects them. */
 static enum deliver_status put_chunks(struct sending *s, const char *upload_url,
 				      const struct mail_attachment *att, struct gerr *err)
@@ -379,7 +366,7 @@ static enum deliver_status put_chunks(struct sending *s, const char *upload_url,
 			st = refused(s, &a, "upload of an attachment", err);
 			break;
 		}
-		long long next = next_expected(&a.body);
+		long long next = graph_next_expected(a.body.data, a.body.len);
 		if (next <= (long long)off || next >= (long long)att->len) {
 			gerr_setk(err, GERR_TEMPORARY, "Microsoft Graph upload of %s: after bytes %zu-%zu the server expects %lld",
 				  att->filename, off, off + n - 1, next);
@@ -401,15 +388,14 @@ static enum deliver_status attach_large(struct sending *s, const char *msg_path,
 				"contentType", att->media_type);
 	enum deliver_status st = api(s, "POST", path, req, "createUploadSession", &a, err);
 	if (st == DELIVERED) {
-		json_t *j = json_loadb(a.body.data, a.body.len, 0, NULL);
-		const char *url = json_string_value(json_object_get(j, "uploadUrl"));
+		char *url = graph_answer_string(a.body.data, a.body.len, "uploadUrl");
 		if (url && str_starts_with(url, "https://")) {
 			st = put_chunks(s, url, att, err);
 		} else {
 			gerr_setk(err, GERR_TEMPORARY, "Microsoft Graph createUploadSession: the answer has no https uploadUrl");
 			st = DELIVER_RETRY;
 		}
-		json_decref(j);
+		free(url);
 	}
 	json_decref(req);
 	free(path);
@@ -440,8 +426,7 @@ static enum deliver_status send_large(struct sending *s, const char *subject,
 	json_t *draft = message_json(s->g, subject, p, natt, false);
 	enum deliver_status st = api(s, "POST", "/messages", draft, "create draft", &a, err);
 	json_decref(draft);
-	json_t *made = st == DELIVERED ? json_loadb(a.body.data, a.body.len, 0, NULL) : NULL;
-	const char *id = json_string_value(json_object_get(made, "id"));
+	char *id = st == DELIVERED ? graph_answer_string(a.body.data, a.body.len, "id") : NULL;
 	if (st == DELIVERED && !id) {
 		gerr_setk(err, GERR_TEMPORARY, "Microsoft Graph create draft: the answer has no id");
 		st = DELIVER_RETRY;
@@ -463,7 +448,7 @@ static enum deliver_status send_large(struct sending *s, const char *subject,
 		}
 		free(msg_path);
 	}
-	json_decref(made);
+	free(id);
 	buf_free(&a.body);
 	return st;
 }

@@ -1,31 +1,52 @@
-/* goniec-pdftext — the worker that reads the text of one PDF with poppler-glib.
+/* goniec-pdftext — the server that reads the text of PDFs with poppler-glib.
  *
- *   goniec-pdftext [--pages N] FILE
+ *   goniec-pdftext          (started by formats/pdftext.c: its stdin is the socket)
  *
- * It is started by formats/pdftext.c in a process of its own, with the time and memory
- * limits already set (setrlimit before exec), so that a hostile PDF can only hurt this
- * process. It is a program apart from goniec so that goniec itself does not load
- * poppler, glib and their libraries at every start.
+ * goniec starts it once per process, at the first PDF (formats/pdftext.c), and talks to
+ * it over the socket on its stdin (formats/pdfproto.h). It is a program apart from goniec
+ * so that goniec itself never loads poppler, glib and their libraries; and it is a
+ * server so that they are loaded once, not once per document.
  *
- * Output: the text of the pages on stdout, laid out as the page shows it (one text line
- * per printed line, columns kept apart by two or more spaces, a blank line where the page
- * leaves a gap), pages separated by a form feed (\f). Only the first N pages are read
- * (default 100). Its last line on stderr is its verdict: "pdftext: pages READ of TOTAL"
- * or "pdftext: encrypted: ...", "pdftext: unreadable: ...".
+ * For each document it forks a reader, which dies with the server (PR_SET_PDEATHSIG) and
+ * sets its limits before it looks at the PDF: RLIMIT_AS (memory), RLIMIT_CPU, an alarm
+ * for the wall clock, no core and no file written. So a hostile PDF (one that loops,
+ * recurses, or asks for gigabytes) can only hurt that reader; the server reports how it
+ * ended (wait4) and goes on with the next document.
  *
- * Exit status: 0 read; 10 encrypted (needs a password); 11 not a readable PDF; 12 usage.
+ * The reader's output: the text of the pages into the text pipe, laid out as the page
+ * shows it (one text line per printed line, columns kept apart by two or more spaces, a
+ * blank line where the page leaves a gap), pages separated by a form feed (\f). Only the
+ * first max_pages pages are read. Its last line on the diagnostics pipe is its verdict:
+ * "pdftext: pages READ of TOTAL" or "pdftext: encrypted: ...", "pdftext: unreadable: ...";
+ * its exit codes are PDFPROTO_EXIT_*.
+ *
+ * In the test build (GONIEC_TESTING), with GONIEC_PDFTEXT_HOOKS set, a document can ask its
+ * reader to misbehave once its limits are set (test_hook(); core/testhook.h).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poppler.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#define EXIT_ENCRYPTED 10
-#define EXIT_UNREADABLE 11
-#define EXIT_USAGE_ERR 12
-#define DEFAULT_PAGES 100
+#include "core/testhook.h"
+#include "formats/pdfproto.h"
+
+#define SOCK_FD 0          /* the socket to goniec */
+#define READER_PDF_FD 3    /* where a reader has its PDF */
+#define START_ROOM (16ULL << 20) /* address space a reader needs beyond what it maps */
+#define EXIT_USAGE_ERR 2
 
 struct glyph {
 	double x0, x1, yc, h;
@@ -209,45 +230,20 @@ static void emit_page(GString *out, PopplerPage *page)
 	g_free(text);
 }
 
-static char *file_uri(const char *path)
+/* The text of the PDF open on fd, into stdout; its verdict on stderr. Returns the exit
+ * code. */
+static int read_document(int fd, int max_pages)
 {
 	GError *e = NULL;
-	char *abs = g_canonicalize_filename(path, NULL);
-	char *uri = g_filename_to_uri(abs, NULL, &e);
-	g_free(abs);
-	if (!uri) {
-		fprintf(stderr, "pdftext: unreadable: %s\n", e->message);
-		g_error_free(e);
-	}
-	return uri;
-}
-
-int main(int argc, char **argv)
-{
-	long max_pages = DEFAULT_PAGES;
-	int a = 1;
-	if (a + 1 < argc && strcmp(argv[a], "--pages") == 0) {
-		max_pages = strtol(argv[a + 1], NULL, 10);
-		a += 2;
-	}
-	if (a + 1 != argc || max_pages < 1) {
-		fprintf(stderr, "usage: goniec-pdftext [--pages N] FILE\n");
-		return EXIT_USAGE_ERR;
-	}
-	char *uri = file_uri(argv[a]);
-	if (!uri)
-		return EXIT_UNREADABLE;
-	GError *e = NULL;
-	PopplerDocument *doc = poppler_document_new_from_file(uri, NULL, &e);
-	g_free(uri);
+	PopplerDocument *doc = poppler_document_new_from_fd(fd, NULL, &e);
 	if (!doc) {
 		bool enc = e->domain == POPPLER_ERROR && e->code == POPPLER_ERROR_ENCRYPTED;
 		fprintf(stderr, "pdftext: %s: %s\n", enc ? "encrypted" : "unreadable", e->message);
 		g_error_free(e);
-		return enc ? EXIT_ENCRYPTED : EXIT_UNREADABLE;
+		return enc ? PDFPROTO_EXIT_ENCRYPTED : PDFPROTO_EXIT_UNREADABLE;
 	}
 	int total = poppler_document_get_n_pages(doc);
-	int read = total < max_pages ? total : (int)max_pages;
+	int read = total < max_pages ? total : max_pages;
 	GString *out = g_string_new(NULL);
 	for (int i = 0; i < read; i++) {
 		PopplerPage *page = poppler_document_get_page(doc, i);
@@ -258,13 +254,234 @@ int main(int argc, char **argv)
 			g_object_unref(page);
 		}
 		if (fwrite(out->str, 1, out->len, stdout) != out->len)
-			return EXIT_UNREADABLE;
+			return PDFPROTO_EXIT_UNREADABLE;
 		g_string_truncate(out, 0);
 	}
 	g_string_free(out, TRUE);
 	g_object_unref(doc);
 	if (fflush(stdout) != 0)
-		return EXIT_UNREADABLE;
+		return PDFPROTO_EXIT_UNREADABLE;
 	fprintf(stderr, "pdftext: pages %d of %d\n", read, total);
+	return 0;
+}
+
+static void set_limit(int resource, rlim_t soft, rlim_t hard)
+{
+	struct rlimit rl = {.rlim_cur = soft, .rlim_max = hard};
+	setrlimit(resource, &rl);
+}
+
+/* The address space the reader maps already (the server's libraries and heap). */
+static unsigned long long mapped_bytes(void)
+{
+	unsigned long long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f) {
+		if (fscanf(f, "%llu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return pages * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
+#ifdef GONIEC_TESTING
+/* With GONIEC_PDFTEXT_HOOKS set, a document that begins "%goniec-test-hook NAME" makes
+ * its reader misbehave: sleep (past the wall clock), alloc (past the memory limit), segv,
+ * limits (its text is RLIMIT_AS in KiB and RLIMIT_CPU), kill-server (the server is killed
+ * in the middle of the document). */
+static void test_hook(int fd)
+{
+	static const char mark[] = "%goniec-test-hook ";
+	char head[64] = "";
+	if (!test_hook_env("GONIEC_PDFTEXT_HOOKS") || pread(fd, head, sizeof head - 1, 0) <= 0 ||
+	    strncmp(head, mark, strlen(mark)) != 0)
+		return;
+	const char *hook = head + strlen(mark);
+	if (strncmp(hook, "sleep", 5) == 0 || strncmp(hook, "kill-server", 11) == 0) {
+		if (strncmp(hook, "kill-server", 11) == 0)
+			kill(getppid(), SIGKILL);
+		for (;;)
+			pause();
+	} else if (strncmp(hook, "alloc", 5) == 0) {
+		for (;;)
+			g_malloc(64 << 20); /* GLib's own words when it fails, as with a bomb */
+	} else if (strncmp(hook, "segv", 4) == 0) {
+		raise(SIGSEGV);
+	} else if (strncmp(hook, "limits", 6) == 0) {
+		struct rlimit as, cpu;
+		getrlimit(RLIMIT_AS, &as);
+		getrlimit(RLIMIT_CPU, &cpu);
+		printf("%llu %llu\n", (unsigned long long)as.rlim_cur >> 10,
+		       (unsigned long long)cpu.rlim_cur);
+		fflush(stdout);
+		_exit(0);
+	}
+}
+#else
+static void test_hook(int fd)
+{
+	(void)fd;
+}
+#endif
+
+/* In a forked reader: its descriptors (stdout the text, stderr the diagnostics, the PDF on
+ * READER_PDF_FD, nothing of the server's), its limits, then the document. Never returns. */
+static void reader(pid_t server, const struct pdfproto_request *rq, const int *fds)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != server)
+		_exit(PDFPROTO_EXIT_UNREADABLE);
+	signal(SIGPIPE, SIG_DFL); /* the end of goniec's text pipe ends the reader */
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGXCPU, SIG_DFL);
+	int devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, SOCK_FD) < 0 || dup2(fds[PDFPROTO_TEXT_FD], 1) < 0 ||
+	    dup2(fds[PDFPROTO_DIAG_FD], 2) < 0 || dup2(fds[PDFPROTO_PDF_FD], READER_PDF_FD) < 0)
+		_exit(PDFPROTO_EXIT_UNREADABLE);
+	close_range(READER_PDF_FD + 1, ~0U, 0);
+	if (rq->memory < mapped_bytes() + START_ROOM) {
+		fprintf(stderr, "pdftext: no room: the reader maps %llu MiB already\n",
+			mapped_bytes() >> 20);
+		_exit(PDFPROTO_EXIT_NO_ROOM);
+	}
+	set_limit(RLIMIT_AS, rq->memory, rq->memory);
+	set_limit(RLIMIT_CPU, rq->seconds, (rlim_t)rq->seconds + 1);
+	set_limit(RLIMIT_CORE, 0, 0);
+	set_limit(RLIMIT_FSIZE, 0, 0);
+	alarm(rq->seconds);
+	test_hook(READER_PDF_FD);
+	int rc = read_document(READER_PDF_FD, rq->max_pages);
+	fflush(NULL);
+	_exit(rc);
+}
+
+/* Read a small PDF of our own once, before any reader is forked, and keep it open:
+ * poppler's global tables (unicode maps, CMaps; they live while a document does) and the
+ * time zone are then loaded once in the server and shared by every reader, instead of
+ * loaded again per document. */
+static void warm_up(void)
+{
+	static const char pdf[] =
+		"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+		"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+		"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+		"/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>endobj\n"
+		"4 0 obj<</Length 36>>stream\nBT /F1 12 Tf 72 720 Td (warm) Tj ET\nendstream endobj\n"
+		"trailer<</Root 1 0 R>>\n%%EOF\n";
+	static PopplerDocument *kept;
+	tzset();
+	GBytes *bytes = g_bytes_new_static(pdf, sizeof pdf - 1);
+	kept = poppler_document_new_from_bytes(bytes, NULL, NULL);
+	g_bytes_unref(bytes);
+	PopplerPage *page = kept ? poppler_document_get_page(kept, 0) : NULL;
+	if (page) {
+		GString *out = g_string_new(NULL);
+		emit_page(out, page);
+		g_string_free(out, TRUE);
+		g_object_unref(page);
+	}
+}
+
+static void send_reply(const struct pdfproto_reply *r)
+{
+	if (send(SOCK_FD, r, sizeof *r, MSG_NOSIGNAL) != (ssize_t)sizeof *r)
+		exit(0); /* goniec is gone */
+}
+
+/* The next request: 1 with it (and its descriptors for a READ), 0 at the end of the
+ * socket; a malformed one ends the server too. */
+static int next_request(struct pdfproto_request *rq, int *fds)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(PDFPROTO_READ_FDS * sizeof(int))];
+	} ctl;
+	struct iovec iov = {.iov_base = rq, .iov_len = sizeof *rq};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			   .msg_controllen = sizeof ctl};
+	ssize_t n;
+	while ((n = recvmsg(SOCK_FD, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	int got = 0;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	if (n > 0 && c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+		got = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		memcpy(fds, CMSG_DATA(c), (size_t)got * sizeof(int));
+	}
+	bool ok = n == (ssize_t)sizeof *rq && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
+		  ((rq->type == PDFPROTO_READ && got == PDFPROTO_READ_FDS && rq->max_pages > 0) ||
+		   (rq->type == PDFPROTO_KILL && got == 0));
+	if (!ok) {
+		for (int i = 0; i < got; i++)
+			close(fds[i]);
+		return 0;
+	}
+	return 1;
+}
+
+/* Wait for the reader, killing it on a KILL request or at the end of the socket. */
+static void await_reader(pid_t pid)
+{
+	struct pdfproto_reply r = {.type = PDFPROTO_END};
+	int pidfd = pidfd_open(pid, 0);
+	for (bool killed = false; pidfd >= 0;) {
+		struct pollfd p[2] = {{.fd = SOCK_FD, .events = killed ? 0 : POLLIN},
+				      {.fd = pidfd, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (p[0].revents) {
+			struct pdfproto_request rq;
+			int fds[PDFPROTO_READ_FDS];
+			if (!next_request(&rq, fds) || rq.type != PDFPROTO_KILL) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+				exit(0); /* goniec is gone, or talks nonsense */
+			}
+			kill(pid, SIGKILL);
+			killed = true;
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	struct rusage ru = {0};
+	int st = 0;
+	while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+		;
+	r.wait_status = st;
+	r.peak_kib = ru.ru_maxrss;
+	send_reply(&r);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: goniec-pdftext (started by goniec, its stdin the socket)\n");
+		return EXIT_USAGE_ERR;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
+	pid_t self = getpid();
+	warm_up();
+	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_READY});
+	struct pdfproto_request rq;
+	int fds[PDFPROTO_READ_FDS];
+	while (next_request(&rq, fds)) {
+		if (rq.type != PDFPROTO_READ)
+			continue; /* a KILL that crossed its END */
+		fflush(NULL);
+		pid_t pid = fork();
+		int fork_errno = errno;
+		if (pid == 0)
+			reader(self, &rq, fds);
+		for (int i = 0; i < PDFPROTO_READ_FDS; i++)
+			close(fds[i]);
+		if (pid < 0)
+			send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .fork_errno = fork_errno});
+		else
+			await_reader(pid);
+	}
 	return 0;
 }

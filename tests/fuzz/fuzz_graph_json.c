@@ -1,6 +1,7 @@
-/* libFuzzer target: every parser of Graph JSON answers, and the explanation built from
- * an error answer. The first byte picks the folder name to look for. (The token
- * endpoint's answers: fuzz_oauth.c.) */
+/* libFuzzer target: every parser of Graph JSON answers (the graph target's sending
+ * answers too), and the explanation built from an error answer. The first byte picks
+ * the folder name and the member to look for. (The token endpoint's answers:
+ * fuzz_oauth.c.) */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -21,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)graph_error_needs_person(403, &e);
 	free(msg);
 	graph_error_free(&e);
+	free(graph_answer_string(text, size, size && (data[0] & 2) ? "uploadUrl" : "id"));
+	(void)graph_next_expected(text, size);
 	if (graph_parse_messages(text, size, &page, &err) == 0)
 		graph_page_free(&page);
 	if (graph_parse_folder(text, size, &f, &err) == 0)

@@ -5,7 +5,8 @@
 # by side and include neither the other; above sources/, only sources/source.h and
 # sources/filing.h are seen, never a type's own folder (sources/<type>/...), which CLI
 # commands reach through the hooks of struct source_type; one type's folder includes no
-# other type's folder.
+# other type's folder. agent/pdfworker/ (the PDF text server, a program of its own) sees
+# only core and formats headers.
 # Usage: tests/lint/layers.sh [DIR] (default: agent). Exit 1 and print each wrong include.
 set -u
 root=${1:-agent}
@@ -13,6 +14,7 @@ allowed() { # layer of the including file -> the layers it may include
 	case $1 in
 	core) echo "core" ;;
 	formats) echo "core formats" ;;
+	pdfworker) echo "core formats" ;; # goniec-pdftext: testhook.h and formats/pdfproto.h
 	sources) echo "core formats sources" ;;
 	forward) echo "core formats forward" ;;
 	payments) echo "core formats sources payments" ;;

@@ -9,6 +9,33 @@
 
 #define PARSE(fn, text, out, err) fn(text, strlen(text), out, err)
 
+/* The sending answers the graph target reads, as Microsoft's examples give them, and
+ * hostile ones. */
+static void sending_answers(void **state)
+{
+	const char *session = "{\"@odata.context\":\"x\",\"uploadUrl\":\"https://outlook.office.com/api/v2.0/"
+			      "Users('a')/Messages('m')/AttachmentSessions('s')?authtoken=t\","
+			      "\"expirationDateTime\":\"2019-09-25T01:09:30.7671707Z\",\"nextExpectedRanges\":[\"0-\"]}";
+	const char *chunk = "{\"ExpirationDateTime\":\"2019-09-25T01:09:30Z\",\"nextExpectedRanges\":[\"2097152\"]}";
+	const char *bad[] = {"", "[1]", "{\"nextExpectedRanges\":[]}", "{\"nextExpectedRanges\":[7]}",
+			     "{\"nextExpectedRanges\":[\"-5\"]}", "{\"nextExpectedRanges\":[\"12x\"]}",
+			     "{\"nextExpectedRanges\":[\"99999999999999999999999\"]}", "{\"nextExpectedRanges\":\"0-\"}",
+			     "{\"uploadUrl\":1,\"uploadUrl\":2}"};
+	(void)state;
+	char *url = graph_answer_string(session, strlen(session), "uploadUrl");
+	assert_non_null(url);
+	assert_true(strncmp(url, "https://outlook.office.com/api/v2.0/", 36) == 0);
+	free(url);
+	assert_int_equal(graph_next_expected(session, strlen(session)), 0);
+	assert_int_equal(graph_next_expected(chunk, strlen(chunk)), 2097152);
+	assert_null(graph_answer_string(chunk, strlen(chunk), "uploadUrl"));
+	assert_null(graph_answer_string("{\"id\": 5}", 9, "id"));
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(graph_next_expected(bad[i], strlen(bad[i])), -1);
+		assert_null(graph_answer_string(bad[i], strlen(bad[i]), "uploadUrl"));
+	}
+}
+
 static void graph_errors(void **state)
 {
 	const char *denied = "{\"error\":{\"code\":\"ErrorAccessDenied\",\"message\":\"Access is denied.\","
@@ -163,6 +190,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(graph_errors),
+		cmocka_unit_test(sending_answers),
 		cmocka_unit_test(messages_page),
 		cmocka_unit_test(messages_hostile),
 		cmocka_unit_test(folders),

@@ -254,16 +254,41 @@ static void test_errors_named(void **state)
 	diag_free(&d);
 }
 
+/* A scratch folder with shipped/ (GONIEC_INVOICE_RULES_DIR points at it) and
+ * conf.d/invoices/ (the user's rules). */
+struct rules_dirs {
+	char *dir, *shipped, *conf, *user;
+};
+
+static struct rules_dirs rules_dirs_make(void)
+{
+	struct rules_dirs t = {.dir = scratch_dir()};
+	t.shipped = path_join(t.dir, "shipped");
+	t.conf = path_join(t.dir, "conf.d");
+	t.user = path_join(t.conf, "invoices");
+	assert_int_equal(mkdir(t.shipped, 0700), 0);
+	assert_int_equal(mkdir(t.conf, 0700), 0);
+	assert_int_equal(mkdir(t.user, 0700), 0);
+	setenv("GONIEC_INVOICE_RULES_DIR", t.shipped, 1);
+	return t;
+}
+
+static void rules_dirs_free(struct rules_dirs *t)
+{
+	unsetenv("GONIEC_INVOICE_RULES_DIR");
+	rm_rf(t->dir);
+	free(t->dir);
+	free(t->shipped);
+	free(t->conf);
+	free(t->user);
+}
+
 /* The user's rules come first, replace shipped rules by name, and can disable them. */
 static void test_user_rules_first(void **state)
 {
 	(void)state;
-	char *dir = scratch_dir();
-	char *shipped = path_join(dir, "shipped"), *conf = path_join(dir, "conf.d");
-	char *user = path_join(conf, "invoices");
-	assert_int_equal(mkdir(shipped, 0700), 0);
-	assert_int_equal(mkdir(conf, 0700), 0);
-	assert_int_equal(mkdir(user, 0700), 0);
+	struct rules_dirs t = rules_dirs_make();
+	char *shipped = t.shipped, *conf = t.conf, *user = t.user;
 	char *p = path_join(shipped, "rules.yaml");
 	write_text(p, "rules:\n"
 		      "  - {name: nr, field: number, label: 'faktura nr'}\n"
@@ -274,7 +299,6 @@ static void test_user_rules_first(void **state)
 		      "  - {name: acme-nr, field: number, label: 'dokument', when: 'acme sp'}\n"
 		      "disable: [date]\n");
 	free(p);
-	setenv("GONIEC_INVOICE_RULES_DIR", shipped, 1);
 	struct diag d = {0};
 	struct inv_rules *rs = inv_rules_load(conf, &d);
 	diag_print(&d, stderr);
@@ -297,12 +321,7 @@ static void test_user_rules_first(void **state)
 	assert_int_equal(inv_rules_count(rs), 1);
 	inv_rules_free(rs);
 	diag_free(&d);
-	unsetenv("GONIEC_INVOICE_RULES_DIR");
-	rm_rf(dir);
-	free(dir);
-	free(shipped);
-	free(conf);
-	free(user);
+	rules_dirs_free(&t);
 }
 
 /* The user's folder is read in name order; an empty one (a daemon's copy of conf.d links
@@ -310,16 +329,11 @@ static void test_user_rules_first(void **state)
 static void test_user_folder_order(void **state)
 {
 	(void)state;
-	char *dir = scratch_dir();
-	char *shipped = path_join(dir, "shipped"), *conf = path_join(dir, "conf.d");
-	char *user = path_join(conf, "invoices");
-	assert_int_equal(mkdir(shipped, 0700), 0);
-	assert_int_equal(mkdir(conf, 0700), 0);
-	assert_int_equal(mkdir(user, 0700), 0);
+	struct rules_dirs t = rules_dirs_make();
+	char *shipped = t.shipped, *conf = t.conf, *user = t.user;
 	char *p = path_join(shipped, "rules.yaml");
 	write_text(p, "rules:\n  - {name: nr, field: number, label: 'faktura nr'}\n");
 	free(p);
-	setenv("GONIEC_INVOICE_RULES_DIR", shipped, 1);
 	struct diag d = {0};
 	struct inv_rules *rs = inv_rules_load(conf, &d);
 	assert_non_null(rs);
@@ -342,12 +356,7 @@ static void test_user_folder_order(void **state)
 	assert_string_equal(r.f[TF_NUMBER].rule, "a-nr");
 	inv_rules_free(rs);
 	diag_free(&d);
-	unsetenv("GONIEC_INVOICE_RULES_DIR");
-	rm_rf(dir);
-	free(dir);
-	free(shipped);
-	free(conf);
-	free(user);
+	rules_dirs_free(&t);
 }
 
 int main(void)

@@ -1,7 +1,12 @@
-/* Unit tests of pdftext: the worker that reads a PDF's text, its outcomes and limits.
- * The real worker (goniec-pdftext beside the test's build folder) reads real samples;
- * stand-in workers (shell scripts) show the time and memory limits are enforced. */
+/* Unit tests of pdftext: the server that reads PDFs' text, its outcomes and limits.
+ * The real server (goniec-pdftext beside the test's build folder) reads real samples;
+ * the test build's (test/goniec-pdftext, GONIEC_PDFTEXT_HOOKS) reads documents that make
+ * their reader misbehave, to show the time and memory limits are enforced, and that
+ * neither a reader's nor a server's death loses more than its document. */
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -9,7 +14,9 @@
 
 #define SAMPLES "../shared/samples/invoices-pdf/"
 
-static char *real_worker;
+#define SAMPLE SAMPLES "qt-witkac-fv-2-15.pdf"
+
+static char *real_worker, *hook_worker;
 static char *dir;
 
 static int setup(void **state)
@@ -23,6 +30,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	pdftext_stop();
 	rm_rf(dir);
 	free(dir);
 	return 0;
@@ -30,14 +38,59 @@ static int teardown(void **state)
 
 static char *in_dir(const char *name) { return path_join(dir, name); }
 
-static char *fake_worker(const char *script)
+/* A document that makes the test build's reader misbehave (GONIEC_PDFTEXT_HOOKS). */
+static char *hook_doc(const char *hook)
 {
-	char *p = in_dir("worker.sh");
-	char *text = xasprintf("#!/bin/sh\n%s\n", script);
+	char *p = in_dir(hook);
+	char *text = xasprintf("%%goniec-test-hook %s\n", hook);
 	write_text(p, text);
 	free(text);
-	assert_int_equal(chmod(p, 0700), 0);
 	return p;
+}
+
+/* The children of this process: its PDF text server, when it has one. */
+static size_t children(pid_t *pids, size_t cap)
+{
+	char *path = xasprintf("/proc/self/task/%d/children", (int)getpid());
+	FILE *f = fopen(path, "r");
+	free(path);
+	assert_non_null(f);
+	size_t n = 0;
+	int pid;
+	while (fscanf(f, "%d", &pid) == 1)
+		if (n < cap)
+			pids[n++] = pid;
+	fclose(f);
+	return n;
+}
+
+static pid_t the_server(void)
+{
+	pid_t pids[4];
+	assert_int_equal(children(pids, 4), 1);
+	return pids[0];
+}
+
+static size_t open_fds(void)
+{
+	size_t n = 0;
+	DIR *fds = opendir("/proc/self/fd");
+	assert_non_null(fds);
+	while (readdir(fds))
+		n++;
+	closedir(fds);
+	return n;
+}
+
+/* Read a document: its status, or -1 when pdftext_read() failed (err says why). */
+static int read_status(const char *path, const struct pdftext_limits *lim, struct gerr *err)
+{
+	struct pdftext t;
+	if (pdftext_read(path, lim, &t, err) != 0)
+		return -1;
+	int st = (int)t.status;
+	pdftext_free(&t);
+	return st;
 }
 
 static void test_real_sample(void **state)
@@ -127,57 +180,201 @@ static void test_no_text_layer(void **state)
 static void test_time_limit(void **state)
 {
 	(void)state;
-	char *w = fake_worker("sleep 30");
-	pdftext_set_worker(w);
+	pdftext_set_worker(hook_worker);
+	char *p = hook_doc("sleep");
 	struct pdftext_limits lim = pdftext_default_limits;
 	lim.seconds = 1;
 	struct pdftext t;
 	struct gerr err;
 	int64_t start = now_ms();
-	assert_int_equal(pdftext_read(w, &lim, &t, &err), 0);
+	assert_int_equal(pdftext_read(p, &lim, &t, &err), 0);
 	assert_true(now_ms() - start < 5000);
 	assert_int_equal(t.status, PDFTEXT_TIME_LIMIT);
 	assert_non_null(strstr(t.why, "1 s"));
 	pdftext_free(&t);
-	free(w);
+	free(p);
 }
 
 static void test_memory_limit(void **state)
 {
 	(void)state;
-	char *w = fake_worker("echo 'GLib-ERROR: failed to allocate 4000000000 bytes' >&2; kill -ABRT $$");
-	pdftext_set_worker(w);
+	pdftext_set_worker(hook_worker);
+	char *p = hook_doc("alloc");
 	struct pdftext t;
 	struct gerr err;
-	assert_int_equal(pdftext_read(w, NULL, &t, &err), 0);
+	assert_int_equal(pdftext_read(p, NULL, &t, &err), 0);
 	assert_int_equal(t.status, PDFTEXT_MEMORY_LIMIT);
-	assert_non_null(strstr(t.why, "512 MiB"));
+	assert_non_null(strstr(t.why, "more than the limit of 512 MiB"));
 	pdftext_free(&t);
-	free(w);
-	w = fake_worker("kill -SEGV $$");
-	pdftext_set_worker(w);
-	assert_int_equal(pdftext_read(w, NULL, &t, &err), 0);
+	free(p);
+	p = hook_doc("segv");
+	assert_int_equal(pdftext_read(p, NULL, &t, &err), 0);
 	assert_int_equal(t.status, PDFTEXT_UNREADABLE);
 	assert_non_null(strstr(t.why, "signal 11"));
 	pdftext_free(&t);
-	free(w);
+	free(p);
+	/* below what the reader maps before it reads anything */
+	struct pdftext_limits lim = pdftext_default_limits;
+	lim.memory = (uint64_t)16 << 20;
+	assert_int_equal(pdftext_read(SAMPLES "qt-witkac-fv-2-15.pdf", &lim, &t, &err), 0);
+	assert_int_equal(t.status, PDFTEXT_MEMORY_LIMIT);
+	assert_non_null(strstr(t.why, "16 MiB is too small to start"));
+	pdftext_free(&t);
 }
 
-static void test_limits_reach_the_worker(void **state)
+static void test_limits_reach_the_reader(void **state)
 {
 	(void)state;
+	pdftext_set_worker(hook_worker);
 	struct pdftext_limits lim = pdftext_default_limits;
-	lim.memory = (uint64_t)64 << 20;
+	lim.memory = (uint64_t)1 << 30;
 	lim.seconds = 7;
 	struct pdftext t;
 	struct gerr err;
-	char *w = fake_worker("echo \"$(ulimit -v) $(ulimit -t)\"");
-	pdftext_set_worker(w);
-	assert_int_equal(pdftext_read(w, &lim, &t, &err), 0);
+	char *p = hook_doc("limits");
+	assert_int_equal(pdftext_read(p, &lim, &t, &err), 0);
 	assert_int_equal(t.status, PDFTEXT_OK);
-	assert_string_equal(t.text, "65536 7\n");
+	assert_string_equal(t.text, "1048576 7\n");
 	pdftext_free(&t);
-	free(w);
+	free(p);
+}
+
+/* One server for every document of a process, and no descriptor left behind. */
+static void test_many_documents_one_server(void **state)
+{
+	(void)state;
+	pid_t none[1];
+	assert_int_equal(children(none, 1), 0);
+	size_t fds = open_fds();
+	struct gerr err;
+	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
+	pid_t server = the_server();
+	size_t with_server = open_fds();
+	assert_int_equal(with_server, fds + 1); /* its socket */
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
+	assert_int_equal(the_server(), server);
+	assert_int_equal(open_fds(), with_server);
+	pdftext_stop();
+	assert_int_equal(children(none, 1), 0); /* killed and reaped */
+	assert_int_equal(open_fds(), fds);
+}
+
+/* The server after a first document, and the descriptors open with it. */
+struct served {
+	pid_t server;
+	size_t fds;
+};
+
+static struct served first_document(const char *worker)
+{
+	pdftext_set_worker(worker);
+	struct gerr err;
+	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
+	return (struct served){.server = the_server(), .fds = open_fds()};
+}
+
+/* A document read after what the test did: by the same server or a new one (the old one
+ * reaped), with no descriptor more or less. */
+static void next_document_served(struct served before, bool same_server)
+{
+	struct gerr err;
+	assert_int_equal(read_status(SAMPLE, NULL, &err), PDFTEXT_OK);
+	if (same_server)
+		assert_int_equal(the_server(), before.server);
+	else
+		assert_int_not_equal(the_server(), before.server);
+	assert_int_equal(open_fds(), before.fds);
+}
+
+/* A reader killed at a limit (or for its text's length) leaves the server serving. */
+static void test_killed_reader_spares_the_server(void **state)
+{
+	(void)state;
+	struct served first = first_document(hook_worker);
+	struct gerr err;
+	struct pdftext_limits lim = pdftext_default_limits;
+	lim.seconds = 1;
+	static const struct {
+		const char *hook;
+		int status;
+	} bad[] = {{"segv", PDFTEXT_UNREADABLE}, {"alloc", PDFTEXT_MEMORY_LIMIT},
+		   {"sleep", PDFTEXT_TIME_LIMIT}};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		char *p = hook_doc(bad[i].hook);
+		assert_int_equal(read_status(p, &lim, &err), bad[i].status);
+		free(p);
+	}
+	lim = pdftext_default_limits;
+	lim.max_text = 200; /* the reader is killed once the text is long enough */
+	assert_int_equal(read_status(SAMPLE, &lim, &err), PDFTEXT_OK);
+	next_document_served(first, true);
+}
+
+static void wait_until_ended(pid_t pid)
+{
+	char *path = xasprintf("/proc/%d/stat", (int)pid);
+	for (int tries = 0; tries < 1000; tries++) {
+		char *stat = NULL;
+		size_t len;
+		struct gerr err;
+		bool zombie = read_file(path, 4096, &stat, &len, &err) == 0 && strrchr(stat, ')') &&
+			      strrchr(stat, ')')[2] == 'Z';
+		free(stat);
+		if (zombie)
+			break;
+		usleep(10000);
+	}
+	free(path);
+}
+
+/* A server that ended between two documents is replaced at the next one. */
+static void test_server_killed_between_documents(void **state)
+{
+	(void)state;
+	struct served first = first_document(real_worker);
+	assert_int_equal(kill(first.server, SIGKILL), 0);
+	wait_until_ended(first.server);
+	next_document_served(first, false);
+}
+
+/* A server killed in the middle of a document: that document fails (to be read again
+ * later), the next one gets a new server. */
+static void test_server_killed_mid_document(void **state)
+{
+	(void)state;
+	struct served first = first_document(hook_worker);
+	struct gerr err;
+	char *p = hook_doc("kill-server");
+	int64_t start = now_ms();
+	assert_int_equal(read_status(p, NULL, &err), -1);
+	assert_true(now_ms() - start < 10000);
+	assert_non_null(strstr(err.msg, "the PDF reader ended while reading it"));
+	assert_non_null(strstr(err.msg, "kill-server"));
+	free(p);
+	next_document_served(first, false);
+}
+
+/* A forked child (a daemon worker) never talks to its parent's server: it starts its own;
+ * the parent's keeps serving the parent. */
+static void test_forked_child_has_its_own_server(void **state)
+{
+	(void)state;
+	struct served first = first_document(real_worker);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pid_t pids[4];
+		struct gerr err;
+		bool ok = children(pids, 4) == 0 && read_status(SAMPLE, NULL, &err) == PDFTEXT_OK &&
+			  children(pids, 4) == 1 && pids[0] != first.server;
+		pdftext_stop();
+		_exit(ok ? 0 : 1);
+	}
+	int st = 0;
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	next_document_served(first, true);
 }
 
 static void test_worker_missing(void **state)
@@ -200,6 +397,8 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	real_worker = built_program(argv[0], "goniec-pdftext");
+	hook_worker = built_program(argv[0], "test/goniec-pdftext");
+	setenv("GONIEC_PDFTEXT_HOOKS", "1", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_real_sample, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_split_and_capped, setup, teardown),
@@ -207,10 +406,16 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_no_text_layer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_limits_reach_the_worker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits_reach_the_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_documents_one_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_killed_reader_spares_the_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_killed_between_documents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_killed_mid_document, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forked_child_has_its_own_server, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(real_worker);
+	free(hook_worker);
 	return rc;
 }
