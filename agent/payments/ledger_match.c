@@ -235,6 +235,52 @@ static void loaded_free(struct loaded *l)
 	strlist_free(&l->strings);
 }
 
+/* ---- a whole company's write ------------------------------------------------------------------- */
+
+/* The indexes on what a run rewrites (the migration steps in ledger.c create them). A run
+ * over the whole company rewrites every row of its transactions, invoices and matches;
+ * keeping these indexes up to date row by row costs more than building them again from a
+ * sort, so such a run drops them before its writes and creates them again after, in the
+ * same transaction: a reader or a crash sees them as they were or as they are after. */
+static const struct {
+	const char *name, *create;
+} rewritten_indexes[] = {
+	{"tx_dirty", "CREATE INDEX tx_dirty ON transactions(company) WHERE dirty"},
+	{"tx_changed", "CREATE INDEX tx_changed ON transactions(company, changed)"},
+	{"matches_tx", "CREATE INDEX matches_tx ON matches(tx)"},
+	{"matches_inv", "CREATE INDEX matches_inv ON matches(inv)"},
+	{"invoices_dirty", "CREATE INDEX invoices_dirty ON invoices(company) WHERE dirty"},
+	{"invoices_amount", "CREATE INDEX invoices_amount ON invoices(company, dir, currency, open)"},
+};
+
+/* DROP and CREATE refuse while a statement of this handle is still active. */
+static void reset_all(struct ledger *lg)
+{
+	for (size_t i = 0; i < lg->nstmts; i++)
+		sqlite3_reset(lg->stmts[i].st);
+}
+
+static int drop_rewritten_indexes(struct ledger *lg, struct gerr *err)
+{
+	reset_all(lg);
+	for (size_t i = 0; i < ARRAY_LEN(rewritten_indexes); i++) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "DROP INDEX %s", rewritten_indexes[i].name);
+		if (ldb_exec(lg, sql, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int create_rewritten_indexes(struct ledger *lg, struct gerr *err)
+{
+	reset_all(lg);
+	for (size_t i = 0; i < ARRAY_LEN(rewritten_indexes); i++)
+		if (ldb_exec(lg, rewritten_indexes[i].create, err) < 0)
+			return -1;
+	return 0;
+}
+
 /* ---- storing what was decided ------------------------------------------------------------------ */
 
 /* What a transaction's outcome was, as one string: state and matches. */
@@ -314,7 +360,8 @@ static int store(struct ledger *lg, const struct loaded *l, struct pm_result *r,
 {
 	struct strset old = {0};
 	if (old_signatures(lg, &old, err) < 0 ||
-	    ldb_exec(lg, "DELETE FROM matches WHERE tx IN (SELECT id FROM scope_tx)", err) < 0) {
+	    ldb_exec(lg, "DELETE FROM matches WHERE tx IN (SELECT id FROM scope_tx)", err) < 0 ||
+	    (run->full && drop_rewritten_indexes(lg, err) < 0)) {
 		free_values(&old);
 		return -1;
 	}
@@ -389,6 +436,8 @@ static int store(struct ledger *lg, const struct loaded *l, struct pm_result *r,
 		if (sqlite3_step(inv) != SQLITE_DONE)
 			rc = ldb_error(lg, err, "cannot write an invoice's open amount");
 	}
+	if (rc == 0 && run->full)
+		rc = create_rewritten_indexes(lg, err);
 	free(m);
 	free_values(&old);
 	return rc;
