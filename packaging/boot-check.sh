@@ -84,6 +84,8 @@ journal_has() { in_boot journalctl -u goniec.service -o cat | grep -qE "$1"; }
 spooled() { find "$R/var/spool/goniec" -path "*/$1/*" -name '*.meta.json' ! -name '.goniec-tmp-*' | wc -l; }
 delivered() { find "$R/srv/import" -name "$1-*.pdf" | wc -l; }
 filed_and_delivered() { [ "$(spooled "$1")" -eq "$2" ] && [ "$(delivered "$1")" -eq "$2" ]; }
+# some_filed SOURCE — a function, so that wait_for counts again on each try
+some_filed() { [ "$(spooled "$1")" -gt 0 ]; }
 # The 'slow' source has enough documents (each one through the PDF text worker) for a
 # run to be stopped in its middle.
 SLOW_DOCS=2000
@@ -201,7 +203,7 @@ boot_check() {
 	wait_for 20 sh -c "! flock -n '$R/var/lib/goniec/sources/slow/run.lock' true"
 	# Stopped as soon as its first document is filed: the rest (each PDF goes through the
 	# PDF text worker) are still to come.
-	wait_for 30 test "$(spooled slow)" -gt 0
+	wait_for 30 some_filed slow
 	local t0=$SECONDS
 	boot_case "boot: systemctl stop during a run" in_boot systemctl stop goniec.service
 	echo "    stopped in $((SECONDS - t0)) s"
