@@ -132,9 +132,12 @@ static enum run_outcome graph_run_source(struct source_run *run)
 	}
 	state_load(&gr);
 	folders = xcalloc(c->folders.len + 1, sizeof(*folders));
+	bool a_folder_read = false; /* to its end, without an error */
 	for (size_t i = 0; i < c->folders.len && !gr.fatal; i++) {
+		unsigned long errors_before = gr.errors;
 		folders[i].spec = c->folders.items[i];
 		process_folder(&gr, &folders[i]);
+		a_folder_read |= gr.errors == errors_before;
 	}
 	state_save(&gr);
 	for (size_t i = 0; i < c->folders.len; i++) {
@@ -149,7 +152,7 @@ static enum run_outcome graph_run_source(struct source_run *run)
 	if (gr.fatal)
 		out = gr.needs_person ? RUN_NEEDS_PERSON : RUN_FAILED;
 	else
-		out = gr.errors ? RUN_PARTIAL : RUN_OK;
+		out = source_run_end(run, a_folder_read);
 	gr_drop_waiting(&gr);
 	gr_teardown(&gr);
 	return out;

@@ -29,7 +29,8 @@ static char *name_filter(const char *name)
 static int find_child(struct grun *gr, const char *parent_id, const char *name,
 		      struct graph_folder *out)
 {
-	struct sync_call c = {gr, "folder list", NULL, false, false, {0}};
+	char *what = xasprintf("folder \"%s\"", name);
+	struct sync_call c = {gr, what, NULL, false, false, {0}};
 	char *filter = name_filter(name), *path;
 	struct gerr err;
 	int rc;
@@ -47,6 +48,7 @@ static int find_child(struct grun *gr, const char *parent_id, const char *name,
 	free(filter);
 	rc = gr_call(&c, "GET", path, NULL);
 	free(path);
+	free(what);
 	if (rc == 0 && graph_parse_folder_find(c.body.data, c.body.len, name, out, &err) < 0) {
 		gr_note_error(gr, err.msg);
 		rc = -1;
@@ -78,12 +80,14 @@ static const char *well_known_name(const char *seg, size_t len)
 
 int gr_get_well_known(struct grun *gr, const char *wk, struct graph_folder *out)
 {
-	struct sync_call c = {gr, "folder", NULL, false, false, {0}};
+	char *what = xasprintf("folder %s", wk);
+	struct sync_call c = {gr, what, NULL, false, false, {0}};
 	char *path = xasprintf("%s/mailFolders/%s?$select=id,displayName", gr->user_path, wk);
 	struct gerr err;
 	int rc = gr_call(&c, "GET", path, NULL);
 
 	free(path);
+	free(what);
 	if (rc == 0 && graph_parse_folder(c.body.data, c.body.len, out, &err) < 0) {
 		gr_note_error(gr, err.msg);
 		rc = -1;
