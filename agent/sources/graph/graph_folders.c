@@ -214,7 +214,7 @@ enum run_outcome graph_consent(const struct config *cfg, const struct source_con
 		"registered as a redirect URI (Authentication > Add a platform > Web).\n"
 		"After consenting, the browser is sent to %s?admin_consent=True&...:\n"
 		"that page may not load, which is harmless; admin_consent=True says it worked.\n\n",
-		url, c->redirect_uri, c->redirect_uri);
+		url, c->app.redirect_uri, c->app.redirect_uri);
 	free(url);
 	enum run_outcome o = graph_check_access(cfg, src, err);
 	if (o == RUN_OK)
@@ -268,7 +268,7 @@ static int print_tree(struct tree_walk *w, const char *parent_id, const char *pr
 				rc = print_tree(w, f->id, path, depth + 1);
 			free(path);
 		}
-		if (rc == 0 && l.next_link && str_starts_with(l.next_link, gr->conf->graph_url))
+		if (rc == 0 && l.next_link && str_starts_with(l.next_link, gr->conf->app.graph_url))
 			url = xstrdup(l.next_link);
 		graph_folder_list_free(&l);
 	}
