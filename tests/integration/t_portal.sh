@@ -197,7 +197,7 @@ sc=$(grep -l '"FV/2026/01/003/12"' $(find "$SPOOL" -name '*.meta.json') | head -
 check_eq "foreach: the point comes from the loop's record" 590243000000000003 "$(jget "$sc" "['point']")"
 run check
 check "check: the old spelling {{name}} works, with a deprecation warning at its first use" \
-	has "each.yaml:6:56: warning: 5 placeholder(s) in the old spelling {{name}} (deprecated): write {name}"
+	has "each.yaml:5:62: warning: 4 placeholder(s) in the old spelling {{name}} (deprecated): write {name}"
 
 printf 'zle-haslo\n' >"$T/password"
 conf badpw demo-html
