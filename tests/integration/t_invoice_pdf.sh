@@ -23,9 +23,19 @@ cat "$T/cmp.txt"
 check "generated PDFs: no field read wrong" test $rc -eq 0
 share=$(sed -n 's/.*(\([0-9]*\)\.[0-9]% of printed fields read).*/\1/p' "$T/cmp.txt")
 check "generated PDFs: at least 85% of the printed fields read (got ${share:-?}%)" test "${share:-0}" -ge 85
+# The only fields left unread are the ones the readers refuse by design: the correction's
+# totals of 0,00, the totals of the `complex` sample (net + VAT != gross: none is sure),
+# and an invoice number without a digit (ABC/TEST/DEF). Any other miss is a label form,
+# a column order or a number format the rules stopped reading.
+known='^missed ksef-fop-(korygujaca-przyklad-1|podstawowa-complex)-[a-z]+ (net|vat|gross|currency): '
+known+='|^missed ksef-fop-zaliczkowa-przyklad-1-[a-z]+ number: '
+unexpected=$(grep '^missed ' "$T/cmp.txt" | grep -Ev "$known")
+check "generated PDFs: every printed field is read but those refused by design${unexpected:+:
+$unexpected}" test -z "$unexpected"
 for layout in classic stacked swapped ksef letterhead; do
-	read -r right missed <<<"$(awk -v l=$layout '$1 == l {print $3, $4}' "$T/cmp.txt")"
-	check "layout $layout: read $right of its printed fields" test -n "$right"
+	read -r read_of <<<"$(awk -v l=$layout '$1 == l {print $3}' "$T/cmp.txt")"
+	check "layout $layout: read ${read_of:-none} of its printed fields" \
+		test "${read_of%%/*}" -ge 45 2>/dev/null
 done
 
 # ---- hostile PDFs ---------------------------------------------------------------------
