@@ -69,7 +69,20 @@ check_eq "the other account is read" "$((B1 + 1)) $B2" "$(docs_for "$ACC1") $(do
 check "the wait comes from X-RateLimit-Account-Success-Reset" python3 -c 'import json,sys,time
 w=json.load(open(sys.argv[1]))[sys.argv[2]]["waiting_until"]
 sys.exit(0 if 7100 < w - time.time() <= 7200 else 1)' "$T/state/sources/gc/bank-accounts.json" "$ACC2"
+fixture "$GC_URL" /_fixture/faults "{\"throttle\": {\"iban\": \"$ACC1\", \"retry_after\": 8}}" >/dev/null
+G fetch --here gc >/dev/null
 fixture "$GC_URL" /_fixture/faults '{"throttle": null}' >/dev/null
+fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$ACC1\", \"generate\": 1, \"days\": 1, \"seed\": 8}" >/dev/null
+asked() { stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["by_account"].get(sys.argv[1],0))' "$1"; }
+N1=$(asked "$ACC1") B1=$(docs_for "$ACC1")
+G fetch --here gc >/dev/null
+check_eq "429 with a reset of 8 s: the account is not asked before then" "$N1 $B1" "$(asked "$ACC1") $(docs_for "$ACC1")"
+waited() { python3 -c 'import json,sys,time
+sys.exit(0 if time.time() > json.load(open(sys.argv[1]))[sys.argv[2]].get("waiting_until", 0) else 1)' \
+	"$T/state/sources/gc/bank-accounts.json" "$ACC1"; }
+wait_for 20 waited
+G fetch --here gc >/dev/null
+check_eq "and is read again after it, its news filed" "$((B1 + 1))" "$(docs_for "$ACC1")"
 
 NEW=PL27114020040000300201355387
 fixture "$GC_URL" /_fixture/accounts "{\"iban\": \"$NEW\", \"join_consents\": true}" >/dev/null
