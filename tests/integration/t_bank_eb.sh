@@ -182,15 +182,8 @@ bank_conf "    daily_reads: 100" "    export: [mt940, camt053]"
 # ---- consent expiring, expired, revoked ------------------------------------------------------------
 fixture "$EB_URL" /_fixture/faults '{"valid_until_days": 13}' >/dev/null
 sed -i 's/^    daily_reads: 100/    daily_reads: 100\n    schedule: {every: 1h}/' "$T/conf.d/10-bank.yaml"
-"$GONIEC" -c "$T/conf.d" run >"$T/daemon.log" 2>&1 &
-DPID=$!
-at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
-alert_filed() { find "$T/spool" -name 'alert-eb-attention*.txt' | grep -q .; }
-daemon_up() { G status | grep -q '^daemon: running'; }
-wait_for 15 daemon_up
-G fetch eb >/dev/null
-check "consent expiring in 13 days: an alert is filed" wait_for 20 alert_filed
-ALERT=$(find "$T/spool" -name 'alert-eb-attention*.txt' | head -1)
+daemon_attention eb
+check "consent expiring in 13 days: an alert is filed" test -n "$ALERT"
 check "it names the day and the command that renews it" grep -q "expires on $(TZ=Europe/Warsaw date -d '13 days' +%F), in less than 14 days; renew it: goniec bank link eb" "$ALERT"
 G status --json >"$T/status.json"
 check "status --json: the consent's expiry and each account's balance and last transaction" py 'import json,sys

@@ -156,15 +156,9 @@ bank_conf "    consent_validity: 13d" "    schedule: {every: 1h}"
 check "linked for 13 days (the agreement asks for 13)" bank_link gc
 UNTIL=$(TZ=Europe/Warsaw date -d '13 days' +%F)
 check "bank accounts shows the consent's expiry" grep -q "consent LN, valid until $UNTIL" <(G bank accounts gc)
-"$GONIEC" -c "$T/conf.d" run >"$T/daemon.log" 2>&1 &
-DPID=$!
-at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
-alert_filed() { find "$T/spool" -name 'alert-gc-attention*.txt' | grep -q .; }
-daemon_up() { G status | grep -q '^daemon: running'; }
-wait_for 15 daemon_up
-G fetch gc >/dev/null
-check "consent expiring in 13 days: an alert is filed" wait_for 20 alert_filed
+daemon_attention gc
+check "consent expiring in 13 days: an alert is filed" test -n "$ALERT"
 check "it names the day and the command that renews it" grep -q \
-	"expires on $UNTIL, in less than 14 days; renew it: goniec bank link gc" $(find "$T/spool" -name 'alert-gc-attention*.txt')
+	"expires on $UNTIL, in less than 14 days; renew it: goniec bank link gc" "$ALERT"
 check "status shows the consent's expiry" grep -q "consent: FIXTUREBANK_FIXTPLPW, LN, valid until $UNTIL" <(G status)
 kill "$DPID"; wait "$DPID" 2>/dev/null
