@@ -18,7 +18,8 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 /usr/bin/python3 tests/fixtures/mkinvoice_pdf.py "$base/truth.json" "$base/pdf" --copies 25 --seed bench
 n=$(ls "$base"/pdf/*.pdf | wc -l)
 
-objs=$(find build/agent -name '*.o' ! -name main.o ! -path '*/cli/*')
+# the objects of today's sources (an old build folder may hold objects of removed files)
+objs=$(find agent -name '*.c' ! -name main.c ! -path 'agent/cli/*' ! -path 'agent/pdfworker/*' | sed 's|^|build/|; s|\.c$|.o|')
 cc -O2 -Iagent -D_GNU_SOURCE $(pkg-config --cflags yaml-0.1 jansson libxml-2.0) -o "$base/bench" \
 	bench/invoice_bench.c $objs \
 	$(pkg-config --libs yaml-0.1 libcurl jansson libxml-2.0 libcrypto zlib sqlite3) \
