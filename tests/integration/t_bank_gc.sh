@@ -118,6 +118,11 @@ sed '/bank: FIXTUREBANK_FIXTPLPW/d' "$T/conf.d/10-bank.yaml" >"$T/nobank/10.yaml
 "$GONIEC" -c "$T/nobank" bank link gc >"$T/banks.out" 2>>"$T/log"
 check "bank link without a bank lists the institutions of PL" grep -q "^FIXTUREBANK_FIXTPLPW .*Fixture Bank PL" "$T/banks.out"
 check "and not the sandbox's" bash -c "! grep -q SANDBOXFINANCE '$T/banks.out'"
+sed 's/bank: FIXTUREBANK_FIXTPLPW/bank: MBANK_BREXPLPW/' "$T/conf.d/10-bank.yaml" >"$T/nobank/10.yaml"
+"$GONIEC" -c "$T/nobank" bank link gc >"$T/banks.out" 2>"$T/wrong.err"
+check_eq "bank link with an institution id GoCardless does not know: exit 1" 1 $?
+check "it says so" grep -q "bank 'MBANK_BREXPLPW' is not a GoCardless institution id" "$T/wrong.err"
+check "and lists the institutions of the country" grep -q "^FIXTUREBANK_FIXTPLPW " "$T/banks.out"
 check "linked again (a fresh state)" bank_link gc
 check "bank accounts marks the account not taken" grep -q "^$ACC2 .*no (not in accounts:)" <(G bank accounts gc)
 G fetch --here gc >/dev/null

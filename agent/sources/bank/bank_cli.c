@@ -60,13 +60,34 @@ static int link_finish(struct bank_session *s, const char *code)
 	return 0;
 }
 
+/* The banks of the source's country and how to choose one; 0, or 1 when they could not
+ * be listed. */
+static int list_banks(struct bank_session *s, const char *why)
+{
+	struct gerr err = {0};
+
+	printf("%s The banks of %s:\n\n", why, s->conf->country);
+	if (s->provider->banks(s->client, s->conf->country, stdout, &err) < 0) {
+		log_error("bank link: %s: %s", s->src->name, err.msg);
+		return 1;
+	}
+	printf("\nSet `bank:` of source %s to one of them (the first column), then run "
+	       "goniec bank link %s again.\n", s->src->name, s->src->name);
+	return 0;
+}
+
 static int link_start(struct bank_session *s)
 {
 	struct bank_link l = {0};
 	struct gerr err = {0};
-	int rc = 0;
+	int rc = s->provider->link_start(s->client, &l, &err);
 
-	if (s->provider->link_start(s->client, &l, &err) < 0) {
+	if (rc == BANK_NO_SUCH_BANK) {
+		log_error("bank link: %s: %s", s->src->name, err.msg);
+		list_banks(s, "The bank named in `bank:` is not one of the country's.");
+		return 1;
+	}
+	if (rc < 0) {
 		log_error("bank link: %s: %s", s->src->name, err.msg);
 		return err.kind == GERR_NEEDS_PERSON ? 3 : 1;
 	}
@@ -103,13 +124,9 @@ int bank_command_link(const struct config *cfg, const struct source_conf *src, c
 	if (code) {
 		rc = link_finish(&s, code);
 	} else if (!s.conf->bank) {
-		printf("No bank is chosen for %s yet. The banks of %s:\n\n", src->name, s.conf->country);
-		rc = s.provider->banks(s.client, s.conf->country, stdout, &err) < 0 ? 1 : 0;
-		if (rc)
-			log_error("bank link: %s: %s", src->name, err.msg);
-		else
-			printf("\nSet `bank:` of source %s to one of them (the first column), then run "
-			       "goniec bank link %s again.\n", src->name, src->name);
+		char *why = xasprintf("No bank is chosen for %s yet.", src->name);
+		rc = list_banks(&s, why);
+		free(why);
 	} else {
 		rc = link_start(&s);
 	}
