@@ -102,6 +102,15 @@ c=json.load(open(sys.argv[1])); sys.exit(0 if c["status"]=="ENDED" and not c.get
 	"$T/state/sources/gc/bank-consent.json"
 fault_run "$GC_URL" '{"revoked": false, "eua_expired": true}' gc 3 "is EX (expired or revoked); renew it: goniec bank link gc" \
 	"end-user agreement expired: needs a person"
+fixture "$GC_URL" /_fixture/faults '{"eua_expired": false}' >/dev/null
+BEFORE=$(docs_of gc | wc -l)
+check "renewing: bank link again (GoCardless gives the accounts new ids)" bank_link gc
+G fetch --here gc >/dev/null
+check_eq "the run after renewing: ok" 0 $?
+check_eq "nothing filed twice after it (the state is kept by IBAN)" "$BEFORE" "$(docs_of gc | wc -l)"
+check "the account was read: what it listed was known, nothing new" bash -c "grep 'gc: $ACC1: .* transactions from' '$T/log' |
+	tail -1 | grep -Eq ', 0 new, 0 pending, [1-9][0-9]* recorded before'"
+check_eq "still no transaction twice" "" "$(txns_of gc | grep '^booked' | sort | uniq -d)"
 
 check "the secret key is in no log, state or spool file" bash -c "! grep -rqF -- '$GC_KEY' '$T/log' '$T/state' '$T/spool'"
 TOKEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access"])' "$T/state/sources/gc/gocardless-token.json")
