@@ -87,6 +87,14 @@ META=$(docs_of eb | head -1).meta.json
 check "the sidecar has the statement with balances" py 'import json,sys
 m=json.load(open(sys.argv[1])); s=m["statement"]
 sys.exit(0 if m["kind"]=="statement" and m["type"]=="transactions" and s["closing_balance"]["amount"]=="10000.00" and s["reconciles"] and m["balances"][0]["type"]=="CLBD" else 1)' "$META"
+check "its statement names the account, the period read and the counts of the document" py 'import json,sys
+s=json.load(open(sys.argv[1]))["statement"]; d=json.load(open(sys.argv[1][:-len(".meta.json")]))["statements"][0]
+booked=[t for t in d["transactions"] if t["status"]=="booked"]
+cr=[t for t in booked if not t["amount"].startswith("-")]
+sys.exit(0 if s["account"]==d["account"] and s["period"]=={"from": sys.argv[2], "to": sys.argv[3]} and booked
+         and s["count"]==len(d["transactions"]) and s["pending"]==len(d["transactions"])-len(booked)==1
+         and s["credits"]["count"]==len(cr)
+         and s["debits"]["count"]==len(booked)-len(cr) else 1)' "$META" "$WEEK_AGO" "$TODAY"
 check_eq "MT940 and CAMT.053 files beside each" "2 2" "$(find "$T/spool" -name '*.sta.meta.json' | wc -l) $(find "$T/spool" -name '*.xml.meta.json' | wc -l)"
 check "the MT940 is sniffed as mt940" grep -q '"type": "mt940"' $(find "$T/spool" -name '*.sta.meta.json' | head -1)
 check "the CAMT file as camt" grep -q '"type": "camt"' $(find "$T/spool" -name '*.xml.meta.json' | head -1)
