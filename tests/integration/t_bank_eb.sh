@@ -207,6 +207,11 @@ G status >"$T/status.txt"
 check "status shows the consent and the balances" grep -q "consent: Fixture Bank PL, AUTHORIZED, valid until" "$T/status.txt"
 check "and per account the balance with its date and the last booked" grep -Eq "^  $ACC1 +balance 10000.00 PLN \\($TODAY\\); last booked " "$T/status.txt"
 kill "$DPID"; wait "$DPID" 2>/dev/null
+fixture "$EB_URL" /_fixture/faults '{"balance_dates": false}' >/dev/null
+G fetch --here eb >/dev/null
+check "a balance the bank gives no date: status dates it with the day it was read" \
+	grep -Eq "^  $ACC1 +balance 10000.00 PLN \($TODAY\)" <(G status)
+fixture "$EB_URL" /_fixture/faults '{"balance_dates": true}' >/dev/null
 
 fault_run "$EB_URL" '{"expire": true}' eb 3 "is EXPIRED (expired or revoked); renew it: goniec bank link eb" \
 	"expired session: needs a person (exit 3), with the command that renews it"

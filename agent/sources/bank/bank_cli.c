@@ -198,6 +198,32 @@ char *bank_attention(const struct config *cfg, const struct source_conf *src,
 	return msg;
 }
 
+/* The balance status shows of an account's state: the booked one (CLBD, ITBD) when the bank
+ * gave it, else the first; dated with the day it was read when the bank gave no date. */
+static json_t *shown_balance(const json_t *st)
+{
+	const json_t *all = json_object_get(st, "balances"), *b, *pick = json_array_get(all, 0);
+	time_t read = (time_t)json_integer_value(json_object_get(st, "read"));
+	size_t i;
+
+	json_array_foreach(all, i, b)
+		if (bank_str(b, "type") && (!strcmp(bank_str(b, "type"), "CLBD") || !strcmp(bank_str(b, "type"), "ITBD"))) {
+			pick = b;
+			break;
+		}
+	if (!pick)
+		return NULL;
+	json_t *out = json_deep_copy(pick);
+	if (!bank_str(out, "date") && read > 0) {
+		char day[16];
+		struct tm tm;
+		localtime_r(&read, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		json_object_set_new(out, "date", json_string(day));
+	}
+	return out;
+}
+
 json_t *bank_details(const char *state_dir, const struct source_conf *src)
 {
 	char *dir = xasprintf("%s/sources/%s", state_dir, src->name);
@@ -213,9 +239,9 @@ json_t *bank_details(const char *state_dir, const struct source_conf *src)
 		json_t *st = json_object_get(accounts, c.accounts[i].iban);
 		json_t *a = json_pack("{s:s, s:s, s:s}", "iban", c.accounts[i].iban, "currency", c.accounts[i].currency,
 				      "name", c.accounts[i].name);
-		const json_t *bal = json_array_get(json_object_get(st, "balances"), 0);
+		json_t *bal = shown_balance(st);
 		if (bal)
-			json_object_set(a, "balance", (json_t *)bal);
+			json_object_set_new(a, "balance", bal);
 		if (json_object_get(st, "last_txn"))
 			json_object_set(a, "last_booked", json_object_get(st, "last_txn"));
 		if (json_object_get(st, "waiting_until"))
