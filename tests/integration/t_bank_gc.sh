@@ -22,6 +22,7 @@ check "bank link --code finishes through the requisition" bank_link gc
 check "and lists the accounts" grep -Eq "^PL[0-9]{26} +PLN +Rachunek firmowy 2 +yes" "$T/link-gc.out"
 check "a redirect without our reference is refused" bash -c "! '$GONIEC' -c '$T/conf.d' bank link gc --code 'https://localhost/goniec/callback?ref=other' 2>/dev/null"
 check_eq "tokens are kept 0600" 600 "$(stat -c %a "$T/state/sources/gc/gocardless-token.json")"
+check_eq "and the requisition 0600" 600 "$(stat -c %a "$T/state/sources/gc/bank-consent.json")"
 ACC1=$(G bank accounts gc | awk '/^PL/ {print $1; exit}')
 ACC2=$(G bank accounts gc | awk '/^PL/ {a=$1} END {print a}')
 
