@@ -3,7 +3,9 @@
 # statements dropped into a folder source (MT940 in CP852, CAMT.053, CAMT.054, an mBank
 # CSV) are read when filed — their sidecars carry `statement` —; a statement that cannot
 # be read is filed all the same with statement.error and the daemon raises an alert for a
-# person; a route matching statement.account forwards just that account's statement.
+# person; a route matching statement.account forwards just that account's statement (also
+# from a file of several accounts where it is not the first), one on statement.bank that
+# bank's.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
 imap_require
@@ -11,7 +13,7 @@ imap_start
 S=$SRC_DIR/../shared/samples
 PY=/usr/bin/python3
 inbox=$T/inbox
-mkdir -p "$inbox" "$T/conf.d" "$T/fwd" "$T/alerts"
+mkdir -p "$inbox" "$T/conf.d" "$T/fwd" "$T/fwd2" "$T/fwd3" "$T/alerts"
 cat >"$T/conf.d/00-agent.yaml" <<YAML
 agent:
   spool: $T/spool
@@ -29,6 +31,12 @@ routes:
   - name: konto-glowne
     match: {kind: statement, "statement.account": PL46114010100000579009004001}
     folder: {path: $T/fwd, name: "{statement.bank}-{statement.account}-{file}"}
+  - name: usd-i-bph
+    match: {"statement.account": [PL35114010100000579009004005, PL52106000760000321000055801]}
+    folder: {path: $T/fwd2}
+  - name: bph
+    match: {"statement.bank": Bank BPH}
+    folder: {path: $T/fwd3}
   - name: alerty
     match: {kind: alert}
     folder: {path: $T/alerts}
@@ -135,3 +143,7 @@ check "forward: ok" test $? -eq 0
 check_eq "forward: just the mBank file (its first account), named from the statement" \
 	"mBank-PL46114010100000579009004001-wyciag-mbank.sta" "$(ls "$T/fwd" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"
 check "forward: byte for byte" cmp -s "$S/mt940/mbank-2-multiple-accounts.txt" "$T/fwd/$(ls "$T/fwd")"
+check_eq "forward: a route on the fifth account of the mBank file and on BPH's takes both" \
+	"bph.sta wyciag-mbank.sta" "$(ls "$T/fwd2" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "forward: a route on statement.bank takes that bank's statement only" \
+	"bph.sta" "$(ls "$T/fwd3" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"
