@@ -252,6 +252,76 @@ static void test_fields(void **state)
 	stmt_file_free(&f);
 }
 
+/* camt.052 (an intraday account report) is read as an interim report; the namespaces of
+ * .001.02 to .001.08 are read alike (.05 to .07 have no sample: typed here), and a version
+ * outside them is read with a problem that says so. */
+#define REPORT(ns, message, record, balances) \
+	"<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:" ns "\"><" message "><GrpHdr>" \
+	"<MsgId>R1</MsgId></GrpHdr><" record "><Id>R1-1</Id><ElctrncSeqNb>7</ElctrncSeqNb>" \
+	"<Acct><Id><IBAN>PL27114020040000300201355387</IBAN></Id><Ccy>PLN</Ccy></Acct>" balances \
+	"<Ntry><Amt Ccy=\"PLN\">1234.56</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>" \
+	"<BookgDt><DtTm>2024-03-05T10:15:00+01:00</DtTm></BookgDt><ValDt><Dt>2024-03-05</Dt>" \
+	"</ValDt><NtryDtls><TxDtls><RltdPties><Dbtr><Pty><Nm>Łódzka Spółka</Nm></Pty></Dbtr>" \
+	"<DbtrAcct><Id><IBAN>PL61109010140000071219812874</IBAN></Id></DbtrAcct></RltdPties>" \
+	"<RmtInf><Ustrd>FV 3/2024</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry></" record "></" \
+	message "></Document>"
+#define BAL(code, amount) "<Bal><Tp><CdOrPrtry><Cd>" code "</Cd></CdOrPrtry></Tp><Amt " \
+			  "Ccy=\"PLN\">" amount "</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>" \
+			  "2024-03-05</Dt></Dt></Bal>"
+
+static void test_report_and_versions(void **state)
+{
+	(void)state;
+	struct stmt_file f;
+	struct gerr err;
+	const char *report = REPORT("camt.052.001.06", "BkToCstmrAcctRpt", "Rpt",
+				    BAL("ITBD", "100.00"));
+	assert_int_equal(read_bytes("raport.xml", report, strlen(report), &f, &err), 0);
+	assert_int_equal(f.format, STMT_FORMAT_CAMT052);
+	assert_int_equal(f.kind, STMT_KIND_INTERIM);
+	assert_string_equal(f.version, "camt.052.001.06");
+	assert_int_equal(f.problems.len, 0);
+	const struct stmt *st = &f.statements[0];
+	assert_string_equal(st->account, "PL27114020040000300201355387");
+	assert_string_equal(st->number, "7");
+	assert_false(st->opening.present); /* an interim balance is not an opening one */
+	assert_int_equal(st->problems.len, 0); /* a report without balances: no problem */
+	const struct txn *t = txn_at(&f, 0, 0);
+	assert_minor(t->amount, 123456);
+	assert_string_equal(t->booking_date, "2024-03-05");
+	assert_string_equal(t->counterparty_name, "Łódzka Spółka");
+	assert_string_equal(t->counterparty_account, "PL61109010140000071219812874");
+	assert_string_equal(t->title, "FV 3/2024");
+	stmt_file_free(&f);
+
+	static const char *const namespaces[] = {
+		REPORT("camt.053.001.05", "BkToCstmrStmt", "Stmt",
+		       BAL("OPBD", "100.00") BAL("CLBD", "1334.56")),
+		REPORT("camt.053.001.06", "BkToCstmrStmt", "Stmt",
+		       BAL("OPBD", "100.00") BAL("CLBD", "1334.56")),
+		REPORT("camt.053.001.07", "BkToCstmrStmt", "Stmt",
+		       BAL("OPBD", "100.00") BAL("CLBD", "1334.56")),
+	};
+	for (size_t i = 0; i < ARRAY_LEN(namespaces); i++) {
+		assert_int_equal(read_bytes("x.xml", namespaces[i], strlen(namespaces[i]), &f, &err),
+				 0);
+		assert_int_equal(f.format, STMT_FORMAT_CAMT053);
+		assert_int_equal(f.kind, STMT_KIND_STATEMENT);
+		assert_int_equal(f.version[strlen(f.version) - 1], '5' + (int)i);
+		assert_int_equal(f.problems.len, 0);
+		assert_true(f.statements[0].reconciles);
+		assert_string_equal(txn_at(&f, 0, 0)->counterparty_name, "Łódzka Spółka");
+		stmt_file_free(&f);
+	}
+	const char *v9 = REPORT("camt.053.001.09", "BkToCstmrStmt", "Stmt",
+				BAL("OPBD", "100.00") BAL("CLBD", "1334.56"));
+	assert_int_equal(read_bytes("x.xml", v9, strlen(v9), &f, &err), 0);
+	assert_true(has_problem(&f.problems, "camt.053.001.09 is a version goniec was not tested "
+					     "with (.001.02 to .001.08)"));
+	assert_true(f.statements[0].reconciles);
+	stmt_file_free(&f);
+}
+
 /* ---- hostile XML -------------------------------------------------------------------------- */
 
 #define NS "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
@@ -328,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_every_sample),
 		cmocka_unit_test(test_as_genkgo_reads_them),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_report_and_versions),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
