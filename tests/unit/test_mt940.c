@@ -286,14 +286,21 @@ static void test_pekao_caret_and_funds_codes(void **state)
 }
 
 /* ING BSK's one-transaction excerpt, framed into a statement in memory. */
-static void test_ing_double_86(void **state)
+static char *framed_ing(const char *file)
 {
-	(void)state;
 	size_t len;
-	char *body = sample_bytes(MT "excerpts/ingbsk-1-volyanyk-test.cp852-restored.txt", &len);
+	char *body = sample_bytes(file, &len);
 	char *text = xasprintf(":20:ING\n:25:/PL27105000861000009080850960\n:28C:1\n"
 			       ":60F:C230603PLN10,00\n%s\n:62F:C230604PLN8,11\n",
 			       body);
+	free(body);
+	return text;
+}
+
+static void test_ing_double_86(void **state)
+{
+	(void)state;
+	char *text = framed_ing(MT "excerpts/ingbsk-1-volyanyk-test.cp852-restored.txt");
 	struct stmt_file f;
 	struct gerr err;
 	assert_int_equal(read_text(text, &f, &err), 0);
@@ -311,7 +318,19 @@ static void test_ing_double_86(void **state)
 	assert_true(f.statements[0].reconciles);
 	stmt_file_free(&f);
 	free(text);
-	free(body);
+	/* the same excerpt as the test source kept it (CP852 read as MacRoman, saved as
+	 * UTF-8): valid UTF-8, so its letters are taken as written; all else is the same */
+	text = framed_ing(MT "excerpts/ingbsk-1-volyanyk-test.utf8.txt");
+	assert_int_equal(read_text(text, &f, &err), 0);
+	assert_string_equal(f.encoding, "UTF-8");
+	t = txn_at(&f, 0, 0);
+	assert_minor(t->amount, -189);
+	assert_string_equal(t->title, "PàatnoòÜ kart• 02.06.2023 Nr karty 4246xx4970");
+	assert_string_equal(t->counterparty_name, "BOLT.EU/R/2306021457 Tallinn");
+	assert_string_equal(t->customer_ref, "97301056237");
+	assert_true(f.statements[0].reconciles);
+	stmt_file_free(&f);
+	free(text);
 }
 
 static void test_mt942_and_german(void **state)
@@ -323,7 +342,22 @@ static void test_mt942_and_german(void **state)
 	assert_true(f.statements[0].stated_credits);
 	assert_int_equal(f.statements[0].stated_credits_count, 3);
 	assert_int_equal(f.statements[0].problems.len, 0);
+	assert_true(f.statements[0].reconciles);
 	stmt_file_free(&f);
+	/* the same report stating two credits where it lists three: flagged */
+	size_t len;
+	char *data = sample_bytes(MT "mbank-5-mt942-interim.sta", &len);
+	char *stated = memmem(data, len, ":90C:3PLN", 9);
+	assert_non_null(stated);
+	stated[5] = '2';
+	struct gerr err;
+	assert_int_equal(read_bytes("942.sta", data, len, &f, &err), 0);
+	assert_int_equal(f.format, STMT_FORMAT_MT942);
+	assert_false(f.statements[0].reconciles);
+	assert_true(has_problem(&f.statements[0].problems,
+				"the file states 2 credits summing 0.03, but 3 summing 0.03 were read"));
+	stmt_file_free(&f);
+	free(data);
 
 	read_sample(MT "nonpl-de-sepa-multistatement.sta", &f);
 	const struct stmt *st = &f.statements[0];
@@ -390,8 +424,10 @@ static void expect_error(const char *text, const char *part)
 static void test_refused(void **state)
 {
 	(void)state;
-	expect_error(HEAD ":61:240301C123456789012345678901,00NTRF\n",
-		     "line 5: :61: amount \"123456789012345678901,00\" has too many digits");
+	expect_error(HEAD ":61:240301C12345678901234567890,00NTRF\n",
+		     "line 5: :61: amount \"12345678901234567890,00\" has too many digits");
+	expect_error(HEAD ":61:240301C92233720368547758,08NTRF\n", /* INT64_MAX + 1 */
+		     "line 5: :61: amount \"92233720368547758,08\" has too many digits");
 	expect_error(HEAD ":61:240301X1,00NTRF\n", "line 5: :61: has no C/D/RC/RD mark");
 	expect_error(HEAD ":61:2403\n", "line 5: :61: does not start with a value date");
 	expect_error(HEAD ":61:240301CNTRF\n", "line 5: :61: no amount");
@@ -406,6 +442,48 @@ static void test_refused(void **state)
 	expect_error(text, "line 5 is longer than 8192 bytes");
 	free(text);
 	free(big);
+}
+
+/* The marks of :61: typed (the samples have CN, DN, CR, DR, CD and RC, but no RD), and
+ * Millennium's "<" subfields, empty ones omitted, a title cut at fixed width and padded. */
+static void test_marks_and_subfields(void **state)
+{
+	(void)state;
+	struct stmt_file f;
+	struct gerr err;
+	assert_int_equal(read_text(HEAD ":61:240301CN1,00NTRF//A\n"
+				   ":86:020<00PRZELEW<20FV 1/2024<32JAN NOWAK"
+				   "<38PL27114020040000300201355387\n"
+				   ":61:240301DN2,00NTRF//B\n"
+				   ":86:020<20ZAPŁATA ZA       <21FV 12<2234/2024    <32SPÓŁKA\n"
+				   ":61:240301RD3,00NTRF//C\n:61:240301RC4,00NTRF//D\n"
+				   ":62F:C240301PLN98,00\n",
+				   &f, &err),
+			 0);
+	assert_string_equal(f.dialect, "structured-lt");
+	static const struct {
+		int64_t amount;
+		bool reversal;
+		const char *bank_ref;
+	} marks[] = {{100, false, "A"}, {-200, false, "B"}, {300, true, "C"}, {-400, true, "D"}};
+	for (size_t i = 0; i < ARRAY_LEN(marks); i++) {
+		const struct txn *t = txn_at(&f, 0, i);
+		assert_minor(t->amount, marks[i].amount);
+		assert_int_equal(t->reversal, marks[i].reversal);
+		assert_string_equal(t->bank_ref, marks[i].bank_ref);
+	}
+	assert_true(f.statements[0].reconciles);
+	const struct txn *t = txn_at(&f, 0, 0);
+	assert_string_equal(t->title, "FV 1/2024");
+	assert_string_equal(t->counterparty_name, "JAN NOWAK");
+	assert_string_equal(t->counterparty_account, "PL27114020040000300201355387");
+	assert_string_equal(t->type_text, "PRZELEW");
+	assert_null(raw_of(t, "<21"));
+	t = txn_at(&f, 0, 1);
+	assert_string_equal(t->title, "ZAPŁATA ZA FV 1234/2024");
+	assert_string_equal(raw_of(t, "<22"), "34/2024    "); /* raw: as written */
+	assert_string_equal(t->counterparty_name, "SPÓŁKA");
+	stmt_file_free(&f);
 }
 
 static void test_flagged_not_refused(void **state)
@@ -518,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_mt942_and_german),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_marks_and_subfields),
 		cmocka_unit_test(test_flagged_not_refused),
 		cmocka_unit_test(test_truncated),
 	};
