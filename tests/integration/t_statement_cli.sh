@@ -1,7 +1,7 @@
 #!/bin/bash
 # goniec statement as a person or a script uses it (text, --csv, --json read back, --json
-# --summary, a broken file among good ones, MT942), and a new bank's CSV export through a map in
-# conf.d/banks/ with no recompile: read by goniec statement, listed by --maps, its
+# --summary, a broken file among good ones, MT942), and a new bank's CSV export through a
+# map in conf.d/banks/ with no recompile: read by goniec statement, listed by --maps, its
 # mistakes reported by goniec check at file:line:col.
 source "$(dirname "$0")/lib.sh"
 S=$SRC_DIR/../shared/samples
