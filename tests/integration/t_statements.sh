@@ -3,9 +3,9 @@
 # fetched from the fixture Graph server, and statements dropped into a folder source
 # (MT940 in CP852, CAMT.053, CAMT.054, an mBank CSV) are read when filed — their sidecars
 # carry `statement` —; a statement that cannot be read is filed all the same with
-# statement.error and the daemon raises an alert for a person; a route matching statement.account forwards just that account's statement (also
-# from a file of several accounts where it is not the first), one on statement.bank that
-# bank's.
+# statement.error and the daemon raises an alert for a person; a route matching
+# statement.account forwards just that account's statement (also from a file of several
+# accounts where it is not the first), one on statement.bank that bank's.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
 imap_require
