@@ -57,6 +57,21 @@ static inline char *sample_bytes(const char *path, size_t *len)
 	return data;
 }
 
+/* A sample with one byte changed (at offset `at` of the first `find` in it), read. */
+static inline void read_sample_altered(const char *path, const char *find, size_t at, char to,
+				       struct stmt_file *f)
+{
+	size_t len;
+	char *data = sample_bytes(path, &len);
+	char *p = memmem(data, len, find, strlen(find));
+	assert_non_null(p);
+	p[at] = to;
+	struct gerr err;
+	if (read_bytes(path, data, len, f, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(data);
+}
+
 static inline const struct txn *txn_at(const struct stmt_file *f, size_t st, size_t i)
 {
 	assert_true(st < f->nstatements);

@@ -285,26 +285,19 @@ static void test_pekao_caret_and_funds_codes(void **state)
 	stmt_file_free(&f);
 }
 
-/* ING BSK's one-transaction excerpt, framed into a statement in memory. */
-static char *framed_ing(const char *file)
+/* ING BSK's one-transaction excerpt, framed into a statement in memory, read as the
+ * encoding it is in: every field but the title's letters is the same in both files. */
+static void check_ing_excerpt(const char *file, const char *encoding, const char *title)
 {
 	size_t len;
 	char *body = sample_bytes(file, &len);
 	char *text = xasprintf(":20:ING\n:25:/PL27105000861000009080850960\n:28C:1\n"
 			       ":60F:C230603PLN10,00\n%s\n:62F:C230604PLN8,11\n",
 			       body);
-	free(body);
-	return text;
-}
-
-static void test_ing_double_86(void **state)
-{
-	(void)state;
-	char *text = framed_ing(MT "excerpts/ingbsk-1-volyanyk-test.cp852-restored.txt");
 	struct stmt_file f;
 	struct gerr err;
 	assert_int_equal(read_text(text, &f, &err), 0);
-	assert_string_equal(f.encoding, "CP852");
+	assert_string_equal(f.encoding, encoding);
 	assert_string_equal(f.bank, "ING Bank Śląski");
 	const struct txn *t = txn_at(&f, 0, 0);
 	assert_minor(t->amount, -189);
@@ -312,25 +305,24 @@ static void test_ing_double_86(void **state)
 	assert_string_equal(t->customer_ref, "97301056237");
 	assert_string_equal(t->type_code, "073");
 	assert_string_equal(t->type_text, "VE02");
-	assert_string_equal(t->title, "Płatność kartą 02.06.2023 Nr karty 4246xx4970");
+	assert_string_equal(t->title, title);
 	assert_string_equal(t->counterparty_name, "BOLT.EU/R/2306021457 Tallinn");
 	assert_string_equal(t->counterparty_account, "105000311915031/19730");
 	assert_true(f.statements[0].reconciles);
 	stmt_file_free(&f);
 	free(text);
-	/* the same excerpt as the test source kept it (CP852 read as MacRoman, saved as
-	 * UTF-8): valid UTF-8, so its letters are taken as written; all else is the same */
-	text = framed_ing(MT "excerpts/ingbsk-1-volyanyk-test.utf8.txt");
-	assert_int_equal(read_text(text, &f, &err), 0);
-	assert_string_equal(f.encoding, "UTF-8");
-	t = txn_at(&f, 0, 0);
-	assert_minor(t->amount, -189);
-	assert_string_equal(t->title, "PàatnoòÜ kart• 02.06.2023 Nr karty 4246xx4970");
-	assert_string_equal(t->counterparty_name, "BOLT.EU/R/2306021457 Tallinn");
-	assert_string_equal(t->customer_ref, "97301056237");
-	assert_true(f.statements[0].reconciles);
-	stmt_file_free(&f);
-	free(text);
+	free(body);
+}
+
+static void test_ing_double_86(void **state)
+{
+	(void)state;
+	check_ing_excerpt(MT "excerpts/ingbsk-1-volyanyk-test.cp852-restored.txt", "CP852",
+			  "Płatność kartą 02.06.2023 Nr karty 4246xx4970");
+	/* as the test source kept it (CP852 read as MacRoman, saved as UTF-8): valid UTF-8,
+	 * so its letters are taken as written */
+	check_ing_excerpt(MT "excerpts/ingbsk-1-volyanyk-test.utf8.txt", "UTF-8",
+			  "PàatnoòÜ kart• 02.06.2023 Nr karty 4246xx4970");
 }
 
 static void test_mt942_and_german(void **state)
@@ -345,19 +337,12 @@ static void test_mt942_and_german(void **state)
 	assert_true(f.statements[0].reconciles);
 	stmt_file_free(&f);
 	/* the same report stating two credits where it lists three: flagged */
-	size_t len;
-	char *data = sample_bytes(MT "mbank-5-mt942-interim.sta", &len);
-	char *stated = memmem(data, len, ":90C:3PLN", 9);
-	assert_non_null(stated);
-	stated[5] = '2';
-	struct gerr err;
-	assert_int_equal(read_bytes("942.sta", data, len, &f, &err), 0);
+	read_sample_altered(MT "mbank-5-mt942-interim.sta", ":90C:3PLN", 5, '2', &f);
 	assert_int_equal(f.format, STMT_FORMAT_MT942);
 	assert_false(f.statements[0].reconciles);
 	assert_true(has_problem(&f.statements[0].problems,
 				"the file states 2 credits summing 0.03, but 3 summing 0.03 were read"));
 	stmt_file_free(&f);
-	free(data);
 
 	read_sample(MT "nonpl-de-sepa-multistatement.sta", &f);
 	const struct stmt *st = &f.statements[0];
