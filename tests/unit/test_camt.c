@@ -241,6 +241,7 @@ static void test_fields(void **state)
 	assert_string_equal(t->counterparty_account, "CH2222000000123456789");
 	assert_string_equal(t->transaction_id, "123456CHCAFEBABE");
 	assert_string_equal(t->bank_ref, "20170323001234567891234567891234");
+	assert_string_equal(raw_of(t, "NtryRef"), "012345678"); /* beside AcctSvcrRef */
 	assert_string_equal(f.statements[0].period_from, "2017-03-23");
 	assert_true(f.statements[0].reconciles);
 	stmt_file_free(&f);
@@ -249,6 +250,17 @@ static void test_fields(void **state)
 	assert_int_equal(f.kind, STMT_KIND_NOTIFICATION);
 	assert_int_equal(f.statements[0].problems.len, 0);
 	assert_false(f.statements[0].reconciles);
+	assert_string_equal(f.statements[0].account, "NL77ABNA0574908765");
+	t = txn_at(&f, 0, 0);
+	assert_minor(t->amount, 500);
+	assert_string_equal(t->booking_date, "2022-01-26");
+	assert_string_equal(t->counterparty_name, "Test Customer");
+	assert_string_equal(t->counterparty_account, "NL46ABNA0499998748");
+	assert_string_equal(t->title, "000000000000000000000000003");
+	assert_string_equal(t->bank_ref, "98888208N8");
+	assert_string_equal(t->transaction_id, "15180015077602405");
+	assert_string_equal(t->customer_ref, "ENDTOENDID-01");
+	assert_string_equal(t->type_code, "PMNT/RCDT/ATXN");
 	stmt_file_free(&f);
 }
 
