@@ -71,6 +71,42 @@ static void test_every_sample(void **state)
 	}
 }
 
+/* The OCA files' balances as their <Bal> elements write them (the genkgo ones are compared
+ * with genkgo's reading below): OPBD and CLBD, amount, currency and date. */
+static void test_oca_balances(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file;
+		int64_t opening, closing;
+		const char *currency, *opening_date, *closing_date;
+	} cases[] = {
+		{"oca-test-camt053.001.02.xml", 1556827, 1512112, "EUR", "2014-01-05", "2014-01-05"},
+		{"oca-test-camt053.001.02-bookgdt-dttm.xml", 1556827, 1512112, "EUR", "2014-01-05",
+		 "2014-01-05"},
+		{"oca-test-camt053.001.04-no-ntry.xml", 152076, 152076, "CHF", "2014-01-05",
+		 "2014-01-05"},
+		{"oca-test-camt053.001.04-txdtls.xml", 7596015, 7944315, "CHF", "2017-03-22",
+		 "2017-03-23"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *path = xasprintf(CAMT "%s", cases[i].file);
+		struct stmt_file f;
+		print_message("%s\n", cases[i].file);
+		read_sample(path, &f);
+		const struct stmt *st = &f.statements[0];
+		assert_true(st->opening.present && st->closing.present);
+		assert_minor(st->opening.amount, cases[i].opening);
+		assert_minor(st->closing.amount, cases[i].closing);
+		assert_string_equal(st->opening.currency, cases[i].currency);
+		assert_string_equal(st->currency, cases[i].currency);
+		assert_string_equal(st->opening.date, cases[i].opening_date);
+		assert_string_equal(st->closing.date, cases[i].closing_date);
+		stmt_file_free(&f);
+		free(path);
+	}
+}
+
 /* ---- the same files as genkgo/camt reads them -------------------------------------------- */
 
 static const char *jstr(json_t *obj, const char *path)
@@ -408,6 +444,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_sample),
+		cmocka_unit_test(test_oca_balances),
 		cmocka_unit_test(test_as_genkgo_reads_them),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_report_and_versions),

@@ -101,6 +101,62 @@ static void test_every_sample(void **state)
 	}
 }
 
+/* The first statement's opening and the last one's closing balance, as the :60F:/:60M: and
+ * :62F:/:62M: lines of each file write them (NO_BALANCE: the file has none). */
+#define NO_BALANCE INT64_MIN
+static const struct {
+	const char *file;
+	int64_t opening, closing;
+} balances[] = {
+	{"bph-1-multicash.txt", 4581030095, 4568148283},
+	{"bph-1-multicash.cp852-restored.txt", 4581030095, 4568148283},
+	{"mbank-1-iph.txt", 0, NO_BALANCE},
+	{"mbank-2-multiple-accounts.txt", 898599577225, 14446}, /* PLN first, USD last */
+	{"mbank-3-collect.sta", 40, 43},
+	{"mbank-4-newline-in-tnr.sta", 46, 86017},
+	{"mbank-5-mt942-interim.sta", NO_BALANCE, NO_BALANCE}, /* :34F: is a floor limit */
+	{"nonpl-abnamro-nl.sta", 323628, 184975},
+	{"nonpl-asn-nl-swift-blocks.txt", 44429, 50123},
+	{"nonpl-de-sepa-multistatement.sta", -123471836, 5005},
+	{"nonpl-deutschebank-de.txt", 0, 0},
+	{"nonpl-ing-nl-legacy.sta", 0, 347},
+	{"nonpl-ing-nl-oca.940", 66223, 56435},
+	{"nonpl-rabobank-nl-iban.sta", 100000, 93000},
+	{"nonpl-rabobank-nl-oca.swi", 443352, 479891},
+	{"nonpl-raiffeisen-hu.sta", 2517063710, 2528168760},
+	{"excerpts/ingbsk-like-2-auroparser-example.utf8.txt", -66666666, -22222222},
+	{"excerpts/pekao-1-epics-readme.utf8.txt", 253503, NO_BALANCE},
+	{"excerpts/pekao-1-epics-readme.cp852-restored.txt", 253503, NO_BALANCE},
+	{"excerpts/pekao-2-eur-cr-funds-code.utf8.txt", 156152239, 156517739},
+	{"excerpts/pekao-3-usd-cd-funds-code.utf8.txt", 18171624, 48171624},
+	{"excerpts/pkobp-1-camed-test.utf8.txt", -267179, -333672},
+	{"excerpts/pkobp-1-camed-test.iso8859-2-restored.txt", -267179, -333672},
+};
+
+static void expect_balance(const struct stmt_balance *b, int64_t amount)
+{
+	assert_int_equal(b->present, amount != NO_BALANCE);
+	if (amount != NO_BALANCE)
+		assert_minor(b->amount, amount);
+}
+
+static void test_every_sample_balances(void **state)
+{
+	(void)state;
+	assert_int_equal(ARRAY_LEN(balances), ARRAY_LEN(expected));
+	for (size_t i = 0; i < ARRAY_LEN(balances); i++) {
+		char *path = xasprintf(MT "%s", balances[i].file);
+		struct stmt_file f;
+		print_message("%s\n", balances[i].file);
+		read_sample(path, &f);
+		assert_true(f.nstatements > 0 && f.nstatements == f.statements_total);
+		expect_balance(&f.statements[0].opening, balances[i].opening);
+		expect_balance(&f.statements[f.nstatements - 1].closing, balances[i].closing);
+		stmt_file_free(&f);
+		free(path);
+	}
+}
+
 static void test_mbank_multiple_accounts(void **state)
 {
 	(void)state;
@@ -572,6 +628,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_sample),
+		cmocka_unit_test(test_every_sample_balances),
 		cmocka_unit_test(test_mbank_multiple_accounts),
 		cmocka_unit_test(test_mbank_iph),
 		cmocka_unit_test(test_bph_multicash),
