@@ -109,6 +109,32 @@ static inline void expect_read_error(const char *name, const char *text, const c
 	stmt_file_free(&f);
 }
 
+/* What a transaction must say: the amount, and each string that is not NULL. */
+struct txn_want {
+	int64_t amount;
+	const char *booking_date, *counterparty_name, *counterparty_account, *title, *bank_ref,
+		*transaction_id, *customer_ref, *type_code;
+};
+
+static inline void expect_text(const char *actual, const char *want)
+{
+	if (want)
+		assert_string_equal(actual, want);
+}
+
+static inline void expect_txn(const struct txn *t, const struct txn_want *w)
+{
+	assert_true(t->amount == w->amount);
+	expect_text(t->booking_date, w->booking_date);
+	expect_text(t->counterparty_name, w->counterparty_name);
+	expect_text(t->counterparty_account, w->counterparty_account);
+	expect_text(t->title, w->title);
+	expect_text(t->bank_ref, w->bank_ref);
+	expect_text(t->transaction_id, w->transaction_id);
+	expect_text(t->customer_ref, w->customer_ref);
+	expect_text(t->type_code, w->type_code);
+}
+
 #define assert_minor(actual, expected) assert_true((int64_t)(actual) == (int64_t)(expected))
 
 #endif

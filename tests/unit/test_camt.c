@@ -287,16 +287,10 @@ static void test_fields(void **state)
 	assert_int_equal(f.statements[0].problems.len, 0);
 	assert_false(f.statements[0].reconciles);
 	assert_string_equal(f.statements[0].account, "NL77ABNA0574908765");
-	t = txn_at(&f, 0, 0);
-	assert_minor(t->amount, 500);
-	assert_string_equal(t->booking_date, "2022-01-26");
-	assert_string_equal(t->counterparty_name, "Test Customer");
-	assert_string_equal(t->counterparty_account, "NL46ABNA0499998748");
-	assert_string_equal(t->title, "000000000000000000000000003");
-	assert_string_equal(t->bank_ref, "98888208N8");
-	assert_string_equal(t->transaction_id, "15180015077602405");
-	assert_string_equal(t->customer_ref, "ENDTOENDID-01");
-	assert_string_equal(t->type_code, "PMNT/RCDT/ATXN");
+	expect_txn(txn_at(&f, 0, 0),
+		   &(struct txn_want){500, "2022-01-26", "Test Customer", "NL46ABNA0499998748",
+				      "000000000000000000000000003", "98888208N8",
+				      "15180015077602405", "ENDTOENDID-01", "PMNT/RCDT/ATXN"});
 	stmt_file_free(&f);
 }
 
