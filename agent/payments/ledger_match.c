@@ -300,15 +300,17 @@ static void loaded_free(struct loaded *l)
  * over the whole company rewrites every row of its transactions, invoices and matches;
  * keeping these indexes up to date row by row costs more than building them again from a
  * sort, so such a run drops them before its writes and creates them again after, in the
- * same transaction: a reader or a crash sees them as they were or as they are after. Not
- * the partial indexes of dirty rows (tx_dirty, invoices_dirty): a run only takes rows out
- * of them, and building one again reads the whole wide table for an empty index. */
+ * same transaction: a reader or a crash sees them as they were or as they are after. (The
+ * partial indexes of dirty rows too: taking each row out of them as it is written cost
+ * the run more, about 11,000 instructions a row, than reading the table again for them.) */
 static const struct {
 	const char *name, *create;
 } rewritten_indexes[] = {
+	{"tx_dirty", "CREATE INDEX tx_dirty ON transactions(company) WHERE dirty"},
 	{"tx_changed", "CREATE INDEX tx_changed ON transactions(company, changed)"},
 	{"matches_tx", "CREATE INDEX matches_tx ON matches(tx)"},
 	{"matches_inv", "CREATE INDEX matches_inv ON matches(inv)"},
+	{"invoices_dirty", "CREATE INDEX invoices_dirty ON invoices(company) WHERE dirty"},
 	{"invoices_amount", "CREATE INDEX invoices_amount ON invoices(company, dir, currency, open)"},
 };
 
