@@ -21,6 +21,9 @@ booked_in() { grep -c '"status": "booked"' "$1"; }
 docs_for() { docs_of eb | grep -c "/$1-"; }
 
 check "conf.d with a bank source is valid" G check
+check "a bank source runs at 11:45, 15:15 and 18:30 by default" python3 -c 'import json,sys
+s=[x for x in json.load(sys.stdin)["sources"] if x["name"]=="eb"][0]
+sys.exit(0 if s["schedule"].startswith("11:45 15:15 18:30") else 1)' < <(G status --json)
 mkdir -p "$T/broken"
 printf 'agent: {spool: %s, state: %s}\nsources:\n  - {name: b, type: bank, provider: gocardless,\n     types: [incoming, refunds], export: [mt941], accounts: [PL00123]}\n' \
 	"$T/spool" "$T/state" >"$T/broken/a.yaml"
@@ -45,6 +48,11 @@ mkdir -p "$T/nobank" && mv "$T/nobank.yaml" "$T/nobank/10.yaml"
 "$GONIEC" -c "$T/nobank" bank link eb >"$T/banks.out" 2>>"$T/log"
 check "bank link without a bank lists the banks of PL" grep -q "^Fixture Bank PL " "$T/banks.out"
 check "and no Finnish bank" bash -c "! grep -q S-Pankki '$T/banks.out'"
+sed 's/bank: Fixture Bank PL/bank: mBank/' "$T/conf.d/10-bank.yaml" >"$T/nobank/10.yaml"
+"$GONIEC" -c "$T/nobank" bank link eb >"$T/banks.out" 2>"$T/wrong.err"
+check_eq "bank link with a bank the country does not have: exit 1" 1 $?
+check "it says so" grep -q "bank 'mBank' is not among the banks of PL" "$T/wrong.err"
+check "and lists the banks there are" grep -q "^Fixture Bank PL " "$T/banks.out"
 G bank link eb >"$T/start.out"
 check "bank link prints the address to open" grep -q "^  https://127.0.0.1:$EB_PORT/_consent/" "$T/start.out"
 check "and the consent's validity" grep -q "valid until $(TZ=Europe/Warsaw date -d '180 days' +%Y-%m)" "$T/start.out"
@@ -79,6 +87,14 @@ META=$(docs_of eb | head -1).meta.json
 check "the sidecar has the statement with balances" py 'import json,sys
 m=json.load(open(sys.argv[1])); s=m["statement"]
 sys.exit(0 if m["kind"]=="statement" and m["type"]=="transactions" and s["closing_balance"]["amount"]=="10000.00" and s["reconciles"] and m["balances"][0]["type"]=="CLBD" else 1)' "$META"
+check "its statement names the account, the period read and the counts of the document" py 'import json,sys
+s=json.load(open(sys.argv[1]))["statement"]; d=json.load(open(sys.argv[1][:-len(".meta.json")]))["statements"][0]
+booked=[t for t in d["transactions"] if t["status"]=="booked"]
+cr=[t for t in booked if not t["amount"].startswith("-")]
+sys.exit(0 if s["account"]==d["account"] and s["period"]=={"from": sys.argv[2], "to": sys.argv[3]} and booked
+         and s["count"]==len(d["transactions"]) and s["pending"]==len(d["transactions"])-len(booked)==1
+         and s["credits"]["count"]==len(cr)
+         and s["debits"]["count"]==len(booked)-len(cr) else 1)' "$META" "$WEEK_AGO" "$TODAY"
 check_eq "MT940 and CAMT.053 files beside each" "2 2" "$(find "$T/spool" -name '*.sta.meta.json' | wc -l) $(find "$T/spool" -name '*.xml.meta.json' | wc -l)"
 check "the MT940 is sniffed as mt940" grep -q '"type": "mt940"' $(find "$T/spool" -name '*.sta.meta.json' | head -1)
 check "the CAMT file as camt" grep -q '"type": "camt"' $(find "$T/spool" -name '*.xml.meta.json' | head -1)
@@ -93,6 +109,15 @@ check "read back by goniec's reader: the same booked transactions and titles" py
 def booked(d): return sorted((t["booking_date"], t["amount"], t["title"]) for s in d["statements"] for t in s["transactions"] if t["status"]=="booked")
 got=json.load(open(sys.argv[1])); want=json.load(open(sys.argv[2]))
 sys.exit(0 if booked(got) and booked(got)==booked(want) else 1)' "$T/sta.json" "$(docs_of eb | grep "/$ACC1-")"
+CAMT=$(find "$T/spool" -name "$ACC1-*.xml" | head -1)
+"$GONIEC" statement --json "$CAMT" >"$T/camt.json"
+check "the CAMT.053 read back: the same booked transactions, titles, counterparties and balances" py 'import json,sys
+def booked(d): return sorted((t["booking_date"], t["amount"], t["currency"], t["title"], t.get("counterparty", {}).get("name"))
+                             for s in d["statements"] for t in s["transactions"] if t["status"]=="booked")
+got=json.load(open(sys.argv[1])); want=json.load(open(sys.argv[2]))
+g, w = got["statements"][0], want["statements"][0]
+sys.exit(0 if booked(got) and booked(got)==booked(want) and g["closing_balance"]==w["closing_balance"]
+         and g["account"]==w["account"] else 1)' "$T/camt.json" "$(docs_of eb | grep "/$ACC1-")"
 
 # ---- incremental -------------------------------------------------------------------------
 LAST=$(py 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["last_booked"])' "$T/state/sources/eb/bank-accounts.json" "$ACC1")
@@ -154,7 +179,10 @@ fixture "$EB_URL" /_fixture/faults '{"inactive": false}' >/dev/null
 # ---- the 4-a-day limit (a fresh state, the default daily_reads) ---------------------------------
 bank_conf "    export: [mt940]"
 mv "$T/state" "$T/state.main"
-bank_link eb
+URL=$(G bank link eb | sed -n 's/^  \(https:.*\)$/\1/p')
+CODE=$(curl -sS --cacert "$T/tls/ca.pem" -o /dev/null -w '%{redirect_url}' "$URL" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+G bank link eb --code "$CODE" >/dev/null
+check_eq "bank link --code takes the code alone too" 0 $?
 for i in 1 2 3 4; do G fetch --here eb >/dev/null; done
 R4=$(stats | py 'import json,sys; print(json.load(sys.stdin)["reads"].get(sys.argv[1],0))' "$ACC1")
 G fetch --here eb >/dev/null
@@ -167,15 +195,8 @@ bank_conf "    daily_reads: 100" "    export: [mt940, camt053]"
 # ---- consent expiring, expired, revoked ------------------------------------------------------------
 fixture "$EB_URL" /_fixture/faults '{"valid_until_days": 13}' >/dev/null
 sed -i 's/^    daily_reads: 100/    daily_reads: 100\n    schedule: {every: 1h}/' "$T/conf.d/10-bank.yaml"
-"$GONIEC" -c "$T/conf.d" run >"$T/daemon.log" 2>&1 &
-DPID=$!
-at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
-alert_filed() { find "$T/spool" -name 'alert-eb-attention*.txt' | grep -q .; }
-daemon_up() { G status | grep -q '^daemon: running'; }
-wait_for 15 daemon_up
-G fetch eb >/dev/null
-check "consent expiring in 13 days: an alert is filed" wait_for 20 alert_filed
-ALERT=$(find "$T/spool" -name 'alert-eb-attention*.txt' | head -1)
+daemon_alert eb
+check "consent expiring in 13 days: an alert is filed" test -n "$ALERT"
 check "it names the day and the command that renews it" grep -q "expires on $(TZ=Europe/Warsaw date -d '13 days' +%F), in less than 14 days; renew it: goniec bank link eb" "$ALERT"
 G status --json >"$T/status.json"
 check "status --json: the consent's expiry and each account's balance and last transaction" py 'import json,sys
@@ -186,10 +207,19 @@ G status >"$T/status.txt"
 check "status shows the consent and the balances" grep -q "consent: Fixture Bank PL, AUTHORIZED, valid until" "$T/status.txt"
 check "and per account the balance with its date and the last booked" grep -Eq "^  $ACC1 +balance 10000.00 PLN \\($TODAY\\); last booked " "$T/status.txt"
 kill "$DPID"; wait "$DPID" 2>/dev/null
+fixture "$EB_URL" /_fixture/faults '{"balance_dates": false}' >/dev/null
+G fetch --here eb >/dev/null
+check "a balance the bank gives no date: status dates it with the day it was read" \
+	grep -Eq "^  $ACC1 +balance 10000.00 PLN \($TODAY\)" <(G status)
+fixture "$EB_URL" /_fixture/faults '{"balance_dates": true}' >/dev/null
 
 fault_run "$EB_URL" '{"expire": true}' eb 3 "is EXPIRED (expired or revoked); renew it: goniec bank link eb" \
 	"expired session: needs a person (exit 3), with the command that renews it"
 fault_run "$EB_URL" '{"expire": false, "revoke": true}' eb 3 "REVOKED" "revoked session: needs a person (exit 3)"
+daemon_alert eb needs-person
+check "revoked: the daemon files an alert for a person" test -n "$ALERT"
+check "naming the command that renews the consent" grep -q "REVOKED.*renew it: goniec bank link eb" "$ALERT"
+kill "$DPID"; wait "$DPID" 2>/dev/null
 
 # ---- secrets ---------------------------------------------------------------------------------------
 KEYLINE=$(sed -n 2p "$T/eb.key")
