@@ -90,7 +90,7 @@ python3 "$FIXTURE" --port "$PORT" --cert "$T/tls/server.pem" --key "$T/tls/serve
 	--inbox "$T/inbox" --junk "$T/junk" --folder "Inbox/Faktury=$T/faktury" \
 	--folder "Archiwum" --max-page 7 2>"$T/fixture.log" &
 at_exit "kill $! 2>/dev/null"
-wait_port "$PORT" 15 || { fail "fixture server started"; exit 1; }
+wait_port "$PORT" 90 || { fail "fixture server started"; exit 1; } # it reads its corpus first
 
 ctl() { curl -sS --cacert "$T/tls/ca.pem" "$URL/_fixture/$1" ${2:+-d "$2"}; }
 stat_of() { ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['requests'].get('$1', 0))"; }

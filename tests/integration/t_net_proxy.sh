@@ -24,19 +24,11 @@ wait_port "$PROXY_PORT" 60 || { fail "proxy started"; exit 1; }
 cp "$SRC_DIR"/conf.d/providers/*.yaml "$T/conf.d/providers/"
 printf 'tajne-haslo\n' >"$T/password"
 chmod 600 "$T/password"
-cat >"$T/conf.d/a.yaml" <<EOF2
-agent: {spool: $T/spool, state: $T/state}
-sources:
-  - name: ebok
-    type: portal
-    provider: demo-html
-    login: jan@example.pl
-    password_file: $T/password
-    base_url: https://127.0.0.1:$PORTAL_PORT
-    ca_file: $T/tls/ca.pem
-    delay: 0ms
-    retries: 0
-EOF2
+{
+	printf 'agent: {spool: %s, state: %s}\nsources:\n' "$T/spool" "$T/state"
+	demo_portal_source ebok "$PORTAL_PORT" "$T/password" "$T/tls/ca.pem"
+	printf '    retries: 0\n'
+} >"$T/conf.d/a.yaml"
 chmod 600 "$T/conf.d/a.yaml"
 : >"$T/proxy.log"
 fetch() { env -u http_proxy -u HTTPS_PROXY -u all_proxy -u ALL_PROXY -u no_proxy -u NO_PROXY \
