@@ -36,10 +36,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +51,7 @@
 #define SOCK_FD 0          /* the socket to goniec */
 #define READER_PDF_FD 3    /* where a reader has its PDF */
 #define START_ROOM (16ULL << 20) /* address space a reader needs beyond what it maps */
+#define MAP_MAX (32ULL << 20)   /* PDFs read from memory, at most */
 #define TEXT_ROOM (1ULL << 20)   /* file size allowed beyond max_text */
 #define EXIT_USAGE_ERR 2
 
@@ -234,12 +237,28 @@ static void emit_page(GString *out, PopplerPage *page)
 	g_free(text);
 }
 
+/* The document open on fd. Up to MAP_MAX bytes it is read from memory (mapped), which
+ * spares poppler's stream a system call per small read; a larger one from the file. */
+static PopplerDocument *open_document(int fd, GError **e)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > MAP_MAX)
+		return poppler_document_new_from_fd(fd, NULL, e);
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return poppler_document_new_from_fd(fd, NULL, e);
+	GBytes *bytes = g_bytes_new_static(map, (gsize)st.st_size); /* mapped until the exit */
+	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, e);
+	g_bytes_unref(bytes);
+	return doc;
+}
+
 /* The text of the PDF open on fd, into stdout, up to the page that passes max_text bytes
  * (or until the file size limit stops it); its verdict on stderr. Returns the exit code. */
 static int read_document(int fd, int max_pages, uint64_t max_text)
 {
 	GError *e = NULL;
-	PopplerDocument *doc = poppler_document_new_from_fd(fd, NULL, &e);
+	PopplerDocument *doc = open_document(fd, &e);
 	if (!doc) {
 		bool enc = e->domain == POPPLER_ERROR && e->code == POPPLER_ERROR_ENCRYPTED;
 		fprintf(stderr, "pdftext: %s: %s\n", enc ? "encrypted" : "unreadable", e->message);
