@@ -279,12 +279,19 @@ static int send_request(const struct pdfproto_request *rq, const int *fds, size_
 	return n == (ssize_t)sizeof *rq ? 0 : -1;
 }
 
-/* Hand the document to the server (a new one if the last has ended since), with empty
- * files for what its reader writes. */
+/* Hand the document to the server (a new one if the last has ended since), with new files
+ * for what its reader writes (a reader of an ended server may still be dying into the old
+ * ones). */
 static int hand_over(struct job *j, struct gerr *err)
 {
-	if (ftruncate(j->text, 0) != 0 || ftruncate(j->diag, 0) != 0)
-		return gerr_sys(err, "cannot empty the PDF reader's files");
+	int *files[] = {&j->text, &j->diag};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		if (*files[i] >= 0)
+			close(*files[i]);
+		*files[i] = memfd_create("pdftext", MFD_CLOEXEC);
+		if (*files[i] < 0)
+			return gerr_sys(err, "cannot make the PDF reader's files");
+	}
 	const struct pdfproto_request rq = {
 		.type = PDFPROTO_READ, .id = j->id, .seconds = (uint32_t)j->lim.seconds,
 		.memory = j->lim.memory, .max_pages = j->lim.max_pages, .max_text = j->lim.max_text,
@@ -309,13 +316,12 @@ static struct job *job_new(int pdf, const struct pdftext_limits *lim, struct ger
 {
 	struct job *j = xcalloc(1, sizeof *j);
 	j->pdf = pdf;
-	j->text = memfd_create("pdftext-text", MFD_CLOEXEC);
-	j->diag = memfd_create("pdftext-diag", MFD_CLOEXEC);
+	j->text = j->diag = -1;
 	j->lim = *lim;
 	j->id = ++flight.last_id;
 	struct stat st;
-	if (j->text < 0 || j->diag < 0 || fstat(pdf, &st) != 0) {
-		gerr_sys(err, "cannot prepare the PDF reader's files");
+	if (fstat(pdf, &st) != 0) {
+		gerr_sys(err, "cannot read the document");
 		job_free(j);
 		return NULL;
 	}
