@@ -377,6 +377,24 @@ static void test_forked_child_has_its_own_server(void **state)
 	next_document_served(first, true);
 }
 
+/* A reading's outcome in one string: status, text, pages read. */
+static char *outcome(const struct pdftext *t)
+{
+	return xasprintf("%s|%s|%d", pdftext_status_name(t->status), t->text, t->pages_read);
+}
+
+/* Read path and expect this outcome. */
+static void expect_outcome(const char *path, const char *want)
+{
+	struct pdftext t;
+	struct gerr err;
+	assert_int_equal(pdftext_read(path, NULL, &t, &err), 0);
+	char *got = outcome(&t);
+	assert_string_equal(got, want);
+	free(got);
+	pdftext_free(&t);
+}
+
 /* Up to `cap` sample PDFs (paths, malloc'd), and the text each gives read on its own. */
 static size_t samples_read_alone(char **paths, char **texts, size_t cap)
 {
@@ -391,7 +409,7 @@ static size_t samples_read_alone(char **paths, char **texts, size_t cap)
 		struct pdftext t;
 		struct gerr err;
 		assert_int_equal(pdftext_read(paths[n], NULL, &t, &err), 0);
-		texts[n++] = xasprintf("%s|%s|%d", pdftext_status_name(t.status), t.text, t.pages_read);
+		texts[n++] = outcome(&t);
 		pdftext_free(&t);
 	}
 	closedir(d);
@@ -420,12 +438,7 @@ static void test_prefetched_documents(void **state)
 		assert_true(pdftext_prefetch(i ? paths[i] : copy, NULL));
 	assert_int_equal(rename(copy, renamed), 0);
 	for (size_t i = n; i-- > 0;) {
-		struct pdftext t;
-		assert_int_equal(pdftext_read(i ? paths[i] : renamed, NULL, &t, &err), 0);
-		char *got = xasprintf("%s|%s|%d", pdftext_status_name(t.status), t.text, t.pages_read);
-		assert_string_equal(got, texts[i]);
-		free(got);
-		pdftext_free(&t);
+		expect_outcome(i ? paths[i] : renamed, texts[i]);
 		free(paths[i]);
 		free(texts[i]);
 	}
@@ -469,13 +482,7 @@ static void test_prefetched_outlive_their_server(void **state)
 	assert_int_equal(kill(server, SIGKILL), 0);
 	wait_until_ended(server);
 	for (size_t i = 0; i < n; i++) {
-		struct pdftext t;
-		struct gerr err;
-		assert_int_equal(pdftext_read(paths[i], NULL, &t, &err), 0);
-		char *got = xasprintf("%s|%s|%d", pdftext_status_name(t.status), t.text, t.pages_read);
-		assert_string_equal(got, texts[i]);
-		free(got);
-		pdftext_free(&t);
+		expect_outcome(paths[i], texts[i]);
 		free(paths[i]);
 		free(texts[i]);
 	}
