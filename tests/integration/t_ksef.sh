@@ -98,12 +98,21 @@ check "check accepts a KSeF source" test $RC -eq 0
 conf badnip "" "111-111-11-12"
 run check
 check "check refuses a NIP that fails the checksum" has "acme.yaml:[0-9]*:[0-9]*: .*nip: '111-111-11-12' fails the NIP checksum"
-ENVNAME=production conf badenv '    subjects: [purchase, buys]
+ENVNAME=production HISTORY='    history: last-year' conf badenv '    subjects: [purchase, buys]
     schedule: {every: 5m}'
 run check
 check "check refuses an unknown environment" has "environment.*production"
 check "check refuses an unknown subject" has "unknown subject 'buys'"
 check "check refuses a schedule more often than every 15 minutes" has "every 15 minutes"
+check "check refuses a history that is neither a date nor a span" \
+	has "acme.yaml:[0-9]*:[0-9]*: .*history: 'last-year' is neither a date (2026-02-01) nor a span back (90d)"
+HISTORY='    history: 2026-02-01' conf datehist
+run check
+check "check accepts a history date" test $RC -eq 0
+conf close '    schedule: ["06:30", "12:30", "12:40"]'
+run check
+check "check refuses times of day closer than 15 minutes" \
+	has "acme.yaml:[0-9]*:[0-9]*: .*runs at 12:30 and 12:40 are closer than the 15 minutes KSeF asks for"
 
 # ---- the samples: a first run ----------------------------------------------------------
 mkdir -p "$T/samples"
@@ -296,11 +305,15 @@ check "defaults: exit 0" test $RC -eq 0
 check_eq "defaults: purchases from the first day of the previous month ($prev_month) on" \
 	"FV/PM/IN " "$(numbers)"
 check_eq "defaults: only the purchase subject" "purchase=1@2026-11-20" "$(subjects_of)"
+run status --json
+check "defaults: the schedule is three times a day" has '"schedule": "06:30 12:30 18:30'
 check "access token ending within a minute: renewed before use" test "$(stat_of "['refreshed']")" -ge 1
 check "access token ending within a minute: no request met a 401" \
 	bash -c "! grep -q 'no longer takes the access token' '$T/out'"
 HISTORY='    history: 200d' conf long '    subjects: [purchase, sales]'
-run fetch --here
+# The token from the environment this time (token_env, as every secret).
+sed -i "s|^    token_file: .*|    token_env: GONIEC_TEST_KSEF_TOKEN|" "$CONF/acme.yaml"
+GONIEC_TEST_KSEF_TOKEN=$TOKEN run fetch --here
 check "200 days of history: exit 0 (in windows KSeF accepts)" test $RC -eq 0
 check_eq "200 days of history: everything, the sale and the 150-day-old purchase too" \
 	"FV/OLD/150 FV/PM/IN FV/PM/OUT FV/SALE/1 " "$(numbers)"
@@ -309,3 +322,11 @@ check_eq "200 days of history: counts by direction" "purchase=3@2026-11-20 sales
 run status
 check "status: the sales line" grep -q "^  sales  *1 filed; last invoice 2026-11-20" "$T/out"
 check "windows: every answer kept to the OpenAPI" no_violations
+
+# ---- the next run: from the high-water mark less 10 minutes, not from the history again ----
+add_at "$(date -u -d '5 minutes ago' +%FT%H:%M:%S)+00:00" FV/OVERLAP
+add_at "$(date -u -d '30 minutes ago' +%FT%H:%M:%S)+00:00" FV/BELOW
+HISTORY= conf defaults
+run fetch --here
+check_eq "next run: from its mark less 10 minutes (stored 5 min before it: found; 30 min: not asked for)" \
+	"FV/OVERLAP FV/PM/IN " "$(numbers)"
