@@ -387,6 +387,17 @@ static void test_report_and_versions(void **state)
 	BATCH("DBIT", "5.00", DETAIL("", "A") DETAIL("", "B")) "</Stmt>")
 #define AMT(x) "<Amt Ccy=\"PLN\">" x "</Amt>"
 
+/* `text` is read, and its statement flagged with `problem`: it does not reconcile. */
+static void expect_flagged(const char *text, const char *problem)
+{
+	struct stmt_file f;
+	struct gerr err;
+	assert_int_equal(read_bytes("x.xml", text, strlen(text), &f, &err), 0);
+	assert_true(has_problem(&f.statements[0].problems, problem));
+	assert_false(f.statements[0].reconciles);
+	stmt_file_free(&f);
+}
+
 static void test_batches_and_stated_totals(void **state)
 {
 	(void)state;
@@ -409,21 +420,14 @@ static void test_batches_and_stated_totals(void **state)
 	assert_true(st->reconciles);
 	stmt_file_free(&f);
 	/* the stated totals do not agree: flagged */
-	text = TWO_BATCHES(SUMMARY("2", "30.00"),
-			   DETAIL(AMT("10.00"), "FV 1") DETAIL(AMT("20.00"), "FV 2"));
-	assert_int_equal(read_bytes("x.xml", text, strlen(text), &f, &err), 0);
-	assert_true(has_problem(&f.statements[0].problems,
-				"the file states 2 credits summing 30.00, but 1 summing 30.00 were read"));
-	assert_false(f.statements[0].reconciles);
-	stmt_file_free(&f);
-	/* the transfers of a batch do not add up to its entry: flagged */
-	text = TWO_BATCHES(SUMMARY("1", "25.00"),
-			   DETAIL(AMT("10.00"), "FV 1") DETAIL(AMT("15.00"), "FV 2"));
-	assert_int_equal(read_bytes("x.xml", text, strlen(text), &f, &err), 0);
-	assert_true(has_problem(&f.statements[0].problems,
-				"the 2 transactions of a batch entry sum to 25.00, the entry says 30.00"));
-	assert_false(f.statements[0].reconciles); /* 100 + 25 - 5 is not 125 */
-	stmt_file_free(&f);
+	expect_flagged(TWO_BATCHES(SUMMARY("2", "30.00"),
+				   DETAIL(AMT("10.00"), "FV 1") DETAIL(AMT("20.00"), "FV 2")),
+		       "the file states 2 credits summing 30.00, but 1 summing 30.00 were read");
+	/* the transfers of a batch do not add up to its entry: flagged (and 100 + 25 - 5 is
+	 * not 125) */
+	expect_flagged(TWO_BATCHES(SUMMARY("1", "25.00"),
+				   DETAIL(AMT("10.00"), "FV 1") DETAIL(AMT("15.00"), "FV 2")),
+		       "the 2 transactions of a batch entry sum to 25.00, the entry says 30.00");
 }
 
 static void expect_error(const char *text, const char *part)
