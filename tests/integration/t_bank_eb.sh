@@ -195,7 +195,7 @@ bank_conf "    daily_reads: 100" "    export: [mt940, camt053]"
 # ---- consent expiring, expired, revoked ------------------------------------------------------------
 fixture "$EB_URL" /_fixture/faults '{"valid_until_days": 13}' >/dev/null
 sed -i 's/^    daily_reads: 100/    daily_reads: 100\n    schedule: {every: 1h}/' "$T/conf.d/10-bank.yaml"
-daemon_attention eb
+daemon_alert eb
 check "consent expiring in 13 days: an alert is filed" test -n "$ALERT"
 check "it names the day and the command that renews it" grep -q "expires on $(TZ=Europe/Warsaw date -d '13 days' +%F), in less than 14 days; renew it: goniec bank link eb" "$ALERT"
 G status --json >"$T/status.json"
@@ -216,6 +216,10 @@ fixture "$EB_URL" /_fixture/faults '{"balance_dates": true}' >/dev/null
 fault_run "$EB_URL" '{"expire": true}' eb 3 "is EXPIRED (expired or revoked); renew it: goniec bank link eb" \
 	"expired session: needs a person (exit 3), with the command that renews it"
 fault_run "$EB_URL" '{"expire": false, "revoke": true}' eb 3 "REVOKED" "revoked session: needs a person (exit 3)"
+daemon_alert eb needs-person
+check "revoked: the daemon files an alert for a person" test -n "$ALERT"
+check "naming the command that renews the consent" grep -q "REVOKED.*renew it: goniec bank link eb" "$ALERT"
+kill "$DPID"; wait "$DPID" 2>/dev/null
 
 # ---- secrets ---------------------------------------------------------------------------------------
 KEYLINE=$(sed -n 2p "$T/eb.key")

@@ -171,7 +171,7 @@ bank_conf "    consent_validity: 13d" "    schedule: {every: 1h}"
 check "linked for 13 days (the agreement asks for 13)" bank_link gc
 UNTIL=$(TZ=Europe/Warsaw date -d '13 days' +%F)
 check "bank accounts shows the consent's expiry" grep -q "consent LN, valid until $UNTIL" <(G bank accounts gc)
-daemon_attention gc
+daemon_alert gc
 check "consent expiring in 13 days: an alert is filed" test -n "$ALERT"
 check "it names the day and the command that renews it" grep -q \
 	"expires on $UNTIL, in less than 14 days; renew it: goniec bank link gc" "$ALERT"
