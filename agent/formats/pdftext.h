@@ -17,6 +17,16 @@
  * descriptors are close-on-exec. At exit, or with pdftext_stop(), the server is killed
  * and reaped.
  *
+ * A shared server (the daemon's): pdftext_door_open() starts one server whose door this
+ * process's forked children (the daemon's workers) inherit. At its first PDF such a child
+ * connects through the door instead of starting a server of its own: the shared server
+ * serves the connection beside the others, with a reader per document as above, so
+ * poppler's libraries are loaded once per daemon, not once per run; the limits, the
+ * deadline and the kill are the same, and a child's end (killed at its time limit) ends
+ * its connection and its reader; the shared server's end (it is killed at this process's
+ * exit) ends the reading in progress, as a server's end does. When the door does not answer, the child starts a server
+ * of its own as before.
+ *
  * The text is laid out as the page shows it: one line per printed line, columns apart by
  * two or more spaces, a blank line for a vertical gap, pages separated by '\f'.
  *
@@ -31,8 +41,10 @@
 #ifndef GONIEC_FORMATS_PDFTEXT_H
 #define GONIEC_FORMATS_PDFTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/config.h"
 #include "core/util.h"
@@ -77,6 +89,18 @@ const char *pdftext_status_name(enum pdftext_status s);
 /* Kill and reap this process's server, if it has one (the next document starts a new
  * one). Done at exit too. */
 void pdftext_stop(void);
+
+/* Start the shared server (goniec-pdftext --door), without waiting for it: this
+ * process and the children it forks from now on read their PDFs through it. Nothing is
+ * done while it runs, nor within 10 s of its last start. -1 with err set when it cannot be
+ * started (no socket, no fork); a program that does not run shows as its early end. */
+int pdftext_door_open(struct gerr *err);
+/* The door's descriptor (close-on-exec), -1 without one: a forked child that closes its
+ * descriptors keeps this one. */
+int pdftext_door_fd(void);
+/* For the process that reaps its children: true when pid was the shared server (it has
+ * ended; the next pdftext_door_open() starts another). */
+bool pdftext_door_reaped(pid_t pid);
 
 /* The server program to run (default: goniec-pdftext beside the running program, or in
  * ../libexec/goniec/ of the tree it runs from, else the installed one under

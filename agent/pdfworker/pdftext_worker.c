@@ -1,11 +1,17 @@
 /* goniec-pdftext — the server that reads the text of PDFs with poppler-glib.
  *
  *   goniec-pdftext          (started by formats/pdftext.c: its stdin is the socket)
+ *   goniec-pdftext --door   (the daemon's: its stdin is a door, through which each
+ *                            connection comes in)
  *
  * goniec starts it once per process, at the first PDF (formats/pdftext.c), and talks to
  * it over the socket on its stdin (formats/pdfproto.h). It is a program apart from goniec
  * so that goniec itself never loads poppler, glib and their libraries; and it is a
- * server so that they are loaded once, not once per document.
+ * server so that they are loaded once, not once per document. The daemon starts one with
+ * --door for all its workers, so that they are loaded once per daemon, not once per run:
+ * each worker hands it a connection (PDFPROTO_CONNECT), which it serves beside the others
+ * (poll), each as a server of its own would, until the connection ends. The door itself
+ * only brings connections; its end (the daemon is gone) ends the server.
  *
  * For each document it forks a reader, which dies with the server (PR_SET_PDEATHSIG) and
  * sets its limits before it looks at the PDF: RLIMIT_AS (memory), RLIMIT_CPU, an alarm
@@ -317,10 +323,27 @@ static void test_hook(int fd)
 		_exit(0);
 	}
 }
+
+/* With GONIEC_PDFTEXT_STARTS=PATH, each start of the server appends a line to PATH:
+ * "door" or "server" (how many started, for the daemon's test). */
+static void note_start(bool door)
+{
+	const char *path = test_hook_env("GONIEC_PDFTEXT_STARTS");
+	int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (fd >= 0) {
+		dprintf(fd, "%s\n", door ? "door" : "server");
+		close(fd);
+	}
+}
 #else
 static void test_hook(int fd)
 {
 	(void)fd;
+}
+
+static void note_start(bool door)
+{
+	(void)door;
 }
 #endif
 
@@ -382,15 +405,9 @@ static void warm_up(void)
 	}
 }
 
-static void send_reply(const struct pdfproto_reply *r)
-{
-	if (send(SOCK_FD, r, sizeof *r, MSG_NOSIGNAL) != (ssize_t)sizeof *r)
-		exit(0); /* goniec is gone */
-}
-
-/* The next request: 1 with it (and its descriptors for a READ), 0 at the end of the
- * socket; a malformed one ends the server too. */
-static int next_request(struct pdfproto_request *rq, int *fds)
+/* One message from sock: its number of descriptors (into fds, at most
+ * PDFPROTO_READ_FDS), or -1 at the end of the socket or for a malformed message. */
+static int receive(int sock, struct pdfproto_request *rq, int *fds)
 {
 	union {
 		struct cmsghdr h;
@@ -400,7 +417,7 @@ static int next_request(struct pdfproto_request *rq, int *fds)
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
 			   .msg_controllen = sizeof ctl};
 	ssize_t n;
-	while ((n = recvmsg(SOCK_FD, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
 		;
 	int got = 0;
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
@@ -408,80 +425,181 @@ static int next_request(struct pdfproto_request *rq, int *fds)
 		got = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		memcpy(fds, CMSG_DATA(c), (size_t)got * sizeof(int));
 	}
-	bool ok = n == (ssize_t)sizeof *rq && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
-		  ((rq->type == PDFPROTO_READ && got == PDFPROTO_READ_FDS && rq->max_pages > 0) ||
-		   (rq->type == PDFPROTO_KILL && got == 0));
-	if (!ok) {
-		for (int i = 0; i < got; i++)
-			close(fds[i]);
-		return 0;
-	}
-	return 1;
+	if (n == (ssize_t)sizeof *rq && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return got;
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	return -1;
 }
 
-/* Wait for the reader, killing it on a KILL request or at the end of the socket. */
-static void await_reader(pid_t pid)
+/* A connection and the reader of its current document. */
+struct conn {
+	int sock;
+	pid_t reader;  /* 0: none */
+	int pidfd;     /* the reader's, -1: none */
+	bool killed;   /* a KILL came (or the connection ended): the reader was killed */
+};
+
+static struct {
+	struct conn *c;
+	size_t n, cap;
+} conns;
+
+static void conn_add(int sock)
 {
-	struct pdfproto_reply r = {.type = PDFPROTO_END};
-	int pidfd = pidfd_open(pid, 0);
-	for (bool killed = false; pidfd >= 0;) {
-		struct pollfd p[2] = {{.fd = SOCK_FD, .events = killed ? 0 : POLLIN},
-				      {.fd = pidfd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		if (p[0].revents) {
-			struct pdfproto_request rq;
-			int fds[PDFPROTO_READ_FDS];
-			if (!next_request(&rq, fds) || rq.type != PDFPROTO_KILL) {
-				kill(pid, SIGKILL);
-				waitpid(pid, NULL, 0);
-				exit(0); /* goniec is gone, or talks nonsense */
-			}
-			kill(pid, SIGKILL);
-			killed = true;
-		}
+	if (conns.n == conns.cap) {
+		conns.cap = conns.cap ? 2 * conns.cap : 8;
+		conns.c = realloc(conns.c, conns.cap * sizeof *conns.c);
+		if (!conns.c)
+			_exit(0);
 	}
-	if (pidfd >= 0)
-		close(pidfd);
+	conns.c[conns.n++] = (struct conn){.sock = sock, .pidfd = -1};
+}
+
+/* false when the connection has ended (goniec is gone) */
+static bool send_reply(struct conn *c, const struct pdfproto_reply *r)
+{
+	return send(c->sock, r, sizeof *r, MSG_NOSIGNAL) == (ssize_t)sizeof *r;
+}
+
+/* The reader has ended: how, to its connection. */
+static bool reader_ended(struct conn *c)
+{
 	struct rusage ru = {0};
 	int st = 0;
-	while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+	while (wait4(c->reader, &st, 0, &ru) < 0 && errno == EINTR)
 		;
-	r.wait_status = st;
-	r.peak_kib = ru.ru_maxrss;
-	send_reply(&r);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
+	c->reader = 0;
+	c->killed = false;
+	return send_reply(c, &(struct pdfproto_reply){.type = PDFPROTO_END, .wait_status = st,
+						      .peak_kib = ru.ru_maxrss});
+}
+
+/* A reader for the document: forked with the server's image (poppler loaded). */
+static bool start_reader(struct conn *c, const struct pdfproto_request *rq, const int *fds)
+{
+	fflush(NULL);
+	pid_t self = getpid();
+	pid_t pid = fork();
+	int fork_errno = errno;
+	if (pid == 0)
+		reader(self, rq, fds);
+	if (pid < 0)
+		return send_reply(c, &(struct pdfproto_reply){.type = PDFPROTO_END,
+							      .fork_errno = fork_errno});
+	c->reader = pid;
+	c->pidfd = pidfd_open(pid, 0);
+	return c->pidfd >= 0 || reader_ended(c); /* cannot watch it: wait for it now */
+}
+
+/* A message on the connection: false when it has ended or talks nonsense. */
+static bool conn_request(struct conn *c)
+{
+	struct pdfproto_request rq;
+	int fds[PDFPROTO_READ_FDS];
+	int got = receive(c->sock, &rq, fds);
+	bool ok = true;
+	if (rq.type == PDFPROTO_READ && got == PDFPROTO_READ_FDS && rq.max_pages > 0 && !c->reader)
+		ok = start_reader(c, &rq, fds);
+	else if (rq.type == PDFPROTO_KILL && got == 0 && c->reader)
+		c->killed = kill(c->reader, SIGKILL) == 0 || errno == ESRCH;
+	else if (!(rq.type == PDFPROTO_KILL && got == 0)) /* a KILL that crossed its END is ignored */
+		ok = false;
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	return ok;
+}
+
+/* The connection ends: its reader is killed and reaped. */
+static void conn_close(size_t i)
+{
+	struct conn *c = &conns.c[i];
+	if (c->reader) {
+		kill(c->reader, SIGKILL);
+		while (waitpid(c->reader, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+	}
+	close(c->sock);
+	conns.c[i] = conns.c[--conns.n];
+}
+
+/* A connection through the door (PDFPROTO_CONNECT with its descriptor), greeted. */
+static void door_request(int door)
+{
+	struct pdfproto_request rq;
+	int fds[PDFPROTO_READ_FDS];
+	int got = receive(door, &rq, fds);
+	if (got < 0)
+		_exit(0); /* the door has ended: goniec is gone */
+	if (rq.type == PDFPROTO_CONNECT && got == 1) {
+		conn_add(fds[0]);
+		if (!send_reply(&conns.c[conns.n - 1], &(struct pdfproto_reply){.type = PDFPROTO_READY}))
+			conn_close(conns.n - 1);
+		return;
+	}
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+}
+
+/* Serve the connections, one document at a time on each (a reader forked per document),
+ * and, with a door, the new connections it brings. Without one, the end of the last
+ * connection ends the server. Never returns. */
+_Noreturn static void serve(int door)
+{
+	struct pollfd *p = NULL;
+	for (;;) {
+		if (door < 0 && conns.n == 0)
+			_exit(0);
+		p = realloc(p, (2 * conns.n + 1) * sizeof *p);
+		if (!p)
+			_exit(0);
+		p[0] = (struct pollfd){.fd = door, .events = POLLIN};
+		for (size_t i = 0; i < conns.n; i++) {
+			struct conn *c = &conns.c[i];
+			p[1 + 2 * i] = (struct pollfd){.fd = c->sock, .events = c->killed ? 0 : POLLIN};
+			p[2 + 2 * i] = (struct pollfd){.fd = c->pidfd, .events = POLLIN};
+		}
+		if (poll(p, 2 * conns.n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(0);
+		}
+		/* from the last, so that closing one (the last moved into its place) skips none */
+		for (size_t i = conns.n; i-- > 0;) {
+			struct conn *c = &conns.c[i];
+			bool ok = true;
+			if (p[2 + 2 * i].revents && c->reader)
+				ok = reader_ended(c);
+			if (ok && (p[1 + 2 * i].revents & (POLLIN | POLLHUP | POLLERR)))
+				ok = conn_request(c);
+			if (!ok)
+				conn_close(i);
+		}
+		if (p[0].revents)
+			door_request(door);
+	}
 }
 
 int main(int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: goniec-pdftext (started by goniec, its stdin the socket)\n");
+	bool door = argc == 2 && strcmp(argv[1], "--door") == 0;
+	if (argc != 1 && !door) {
+		fprintf(stderr, "usage: goniec-pdftext [--door] (started by goniec, its stdin the socket)\n");
 		return EXIT_USAGE_ERR;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
-	pid_t self = getpid();
+	note_start(door);
 	warm_up();
-	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_READY});
-	struct pdfproto_request rq;
-	int fds[PDFPROTO_READ_FDS];
-	while (next_request(&rq, fds)) {
-		if (rq.type != PDFPROTO_READ)
-			continue; /* a KILL that crossed its END */
-		fflush(NULL);
-		pid_t pid = fork();
-		int fork_errno = errno;
-		if (pid == 0)
-			reader(self, &rq, fds);
-		for (int i = 0; i < PDFPROTO_READ_FDS; i++)
-			close(fds[i]);
-		if (pid < 0)
-			send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .fork_errno = fork_errno});
-		else
-			await_reader(pid);
-	}
-	return 0;
+	if (door)
+		serve(SOCK_FD);
+	conn_add(SOCK_FD);
+	if (!send_reply(&conns.c[0], &(struct pdfproto_reply){.type = PDFPROTO_READY}))
+		_exit(0);
+	serve(-1);
 }
