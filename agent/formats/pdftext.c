@@ -135,11 +135,6 @@ static void server_stop(void)
 	server.pid = -1;
 }
 
-void pdftext_stop(void)
-{
-	server_stop();
-}
-
 static void door_close(void)
 {
 	if (door.sock >= 0)
@@ -148,7 +143,7 @@ static void door_close(void)
 	door.pid = -1;
 }
 
-static void stop_at_exit(void)
+void pdftext_stop(void)
 {
 	server_stop();
 	if (door.pid > 0) {
@@ -157,6 +152,7 @@ static void stop_at_exit(void)
 			;
 	}
 	door_close();
+	door.started_ms = 0;
 }
 
 static void hook_once(void)
@@ -164,7 +160,7 @@ static void hook_once(void)
 	static bool hooked;
 	if (!hooked) {
 		pthread_atfork(NULL, NULL, forget_at_fork);
-		atexit(stop_at_exit);
+		atexit(pdftext_stop);
 		hooked = true;
 	}
 }

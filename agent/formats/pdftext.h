@@ -87,7 +87,7 @@ void pdftext_free(struct pdftext *t);
 const char *pdftext_status_name(enum pdftext_status s);
 
 /* Kill and reap this process's server, if it has one (the next document starts a new
- * one). Done at exit too. */
+ * one), and the shared server it started. Done at exit too. */
 void pdftext_stop(void);
 
 /* Start the shared server (goniec-pdftext --door), without waiting for it: this
