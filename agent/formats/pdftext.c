@@ -91,8 +91,8 @@ void pdftext_free(struct pdftext *t)
 }
 
 /* The server of this process: started at its first PDF, started again when it ended,
- * never shared with a forked child (which forgets it). Its pid is -1 when it is a session
- * of the shared server (ended by closing the socket). */
+ * never shared with a forked child (which forgets it). Its pid is -1 when it is a
+ * connection to the shared server (ended by closing the socket). */
 static struct {
 	pid_t pid;
 	int sock;
@@ -229,7 +229,34 @@ static int await_reply(struct pdfproto_reply *r, int64_t deadline_ms)
 }
 
 static int send_message(int sock, const struct pdfproto_request *rq, const int *fds, size_t nfds,
-			int flags);
+			int flags)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(PDFPROTO_READ_FDS * sizeof(int))];
+	} ctl;
+	memset(&ctl, 0, sizeof ctl);
+	struct iovec iov = {.iov_base = (void *)rq, .iov_len = sizeof *rq};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (nfds) {
+		m.msg_control = &ctl;
+		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	ssize_t n;
+	while ((n = sendmsg(sock, &m, MSG_NOSIGNAL | flags)) < 0 && errno == EINTR)
+		;
+	return n == (ssize_t)sizeof *rq ? 0 : -1;
+}
+
+static int send_request(const struct pdfproto_request *rq, const int *fds, size_t nfds)
+{
+	return send_message(server.sock, rq, fds, nfds, 0);
+}
 
 /* The server's PDFPROTO_READY on server.sock; else the server is stopped. */
 static bool server_greets(void)
@@ -241,7 +268,7 @@ static bool server_greets(void)
 	return false;
 }
 
-/* A session of the shared server, through the door: true with server.sock its
+/* A connection to the shared server, through the door: true with server.sock that
  * connection. When the door does not answer, this process stops using it. */
 static bool door_connect(void)
 {
@@ -308,36 +335,6 @@ static int server_ready(struct gerr *err)
 		server_stop();
 	}
 	return server_start(err);
-}
-
-static int send_message(int sock, const struct pdfproto_request *rq, const int *fds, size_t nfds,
-			int flags)
-{
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(PDFPROTO_READ_FDS * sizeof(int))];
-	} ctl;
-	memset(&ctl, 0, sizeof ctl);
-	struct iovec iov = {.iov_base = (void *)rq, .iov_len = sizeof *rq};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds) {
-		m.msg_control = &ctl;
-		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
-	ssize_t n;
-	while ((n = sendmsg(sock, &m, MSG_NOSIGNAL | flags)) < 0 && errno == EINTR)
-		;
-	return n == (ssize_t)sizeof *rq ? 0 : -1;
-}
-
-static int send_request(const struct pdfproto_request *rq, const int *fds, size_t nfds)
-{
-	return send_message(server.sock, rq, fds, nfds, 0);
 }
 
 /* Hand the document to the server: a new one if the last has ended since. */
