@@ -21,15 +21,15 @@ struct invoice_opts {
 };
 
 /* Print a value of the invoice object with how it was found; nested objects flattened
- * ("seller.nip"). */
-static void print_value(const char *path, json_t *v, json_t *found)
+ * ("seller.nip"). `lines` (may be NULL) holds the line each rule read its field on. */
+static void print_value(const char *path, json_t *v, json_t *found, json_t *lines)
 {
 	if (json_is_object(v)) {
 		const char *k;
 		json_t *sub;
 		json_object_foreach(v, k, sub) {
 			char *p = xasprintf("%s.%s", path, k);
-			print_value(p, sub, found);
+			print_value(p, sub, found, lines);
 			free(p);
 		}
 		return;
@@ -50,11 +50,15 @@ static void print_value(const char *path, json_t *v, json_t *found)
 	printf("  %-16s %-36s %s%s%s", top, text, by ? by : "", at ? " " : "", at ? at : "");
 	if (page)
 		printf(", page %lld", (long long)page);
+	json_t *where = json_object_get(lines, strcmp(field, "seller.accounts") == 0 ? "seller.account" : field);
+	const char *rule = json_string_value(json_object_get(where, "rule"));
+	if (rule && at && strcmp(rule, at) == 0)
+		printf(", line %lld", (long long)json_integer_value(json_object_get(where, "line")));
 	printf("\n");
 	free(text);
 }
 
-static void print_invoice(const char *file, const char *what, json_t *inv)
+static void print_invoice(const char *file, const char *what, json_t *inv, json_t *lines)
 {
 	printf("%s: %s\n", file, what);
 	json_t *found = json_object_get(inv, "found");
@@ -62,7 +66,7 @@ static void print_invoice(const char *file, const char *what, json_t *inv)
 	json_t *v;
 	json_object_foreach(inv, k, v)
 		if (strcmp(k, "found") != 0)
-			print_value(k, v, found);
+			print_value(k, v, found, lines);
 	struct buf missing = {0};
 	for (int f = 0; f < TF_COUNT; f++) {
 		const char *name = inv_tfield_name(f);
@@ -75,6 +79,20 @@ static void print_invoice(const char *file, const char *what, json_t *inv)
 	if (missing.len)
 		printf("  not found: %s\n", missing.data);
 	buf_free(&missing);
+}
+
+/* Where on its page each rule read its field ({"number": {"rule": R, "line": N}}): the
+ * line a person finds in the --text output. */
+static json_t *rule_lines(const struct inv_rules *rs, const char *text)
+{
+	struct inv_reading r;
+	inv_rules_read(rs, text, &r);
+	json_t *lines = json_object();
+	for (int f = 0; f < TF_COUNT; f++)
+		if (r.f[f].found)
+			json_object_set_new(lines, inv_tfield_name(f),
+					    json_pack("{s:s, s:i}", "rule", r.f[f].rule, "line", r.f[f].line));
+	return lines;
 }
 
 /* Read one file into inv; `what` says what it was. Returns -1 when it cannot be read. */
@@ -107,6 +125,8 @@ static int read_file_invoice(const struct inv_rules *rs, const char *file,
 		json_object_set_new(desc, "pages_read", json_integer(t.pages_read));
 		if (t.why)
 			json_object_set_new(desc, "why", json_string(t.why));
+		if (t.status == PDFTEXT_OK)
+			json_object_set_new(desc, "lines", rule_lines(rs, t.text));
 		pdftext_free(&t);
 		return 0;
 	}
@@ -147,7 +167,7 @@ static int read_one(const struct inv_rules *rs, const char *file, const struct i
 					    json_object_get(desc, "why") ? " - " : "",
 					    json_object_get(desc, "why") ? json_string_value(json_object_get(desc, "why")) : "")
 				: xstrdup("FA(3) XML");
-			print_invoice(file, what, j);
+			print_invoice(file, what, j, json_object_get(desc, "lines"));
 			free(what);
 		}
 		json_decref(j);

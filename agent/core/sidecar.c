@@ -145,6 +145,29 @@ const char *sidecar_get(const json_t *root, const char *path, const char *file,
 	return NULL;
 }
 
+bool sidecar_any(const json_t *root, const char *path, const char *file,
+		 bool (*test)(const char *value, void *arg), void *arg)
+{
+	static const char *const per_statement[] = {"statement.account", "statement.currency"};
+	struct sidecar_scratch s;
+	const char *v = sidecar_get(root, path, file, &s);
+	if (v && test(v, arg))
+		return true;
+	for (size_t k = 0; k < ARRAY_LEN(per_statement); k++) {
+		if (strcmp(path, per_statement[k]) != 0)
+			continue;
+		const char *member = strchr(path, '.') + 1;
+		size_t i;
+		json_t *one;
+		json_array_foreach((json_t *)walk(root, "statement.statements"), i, one) {
+			v = json_string_value(json_object_get(one, member));
+			if (v && *v && test(v, arg))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Every field of goniec.document/1, by dotted path; a trailing ".*" admits anything
  * below. The one list (see sidecar.h): the builder, `goniec check` and the "did you
  * mean" hints all read it. goniec-sidecar(5) describes each for people. */

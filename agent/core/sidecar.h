@@ -83,6 +83,12 @@ struct sidecar_scratch {
  * used for the derived "file"/"stem"/"ext" paths (may be NULL). */
 const char *sidecar_get(const json_t *root, const char *path, const char *file,
 			struct sidecar_scratch *scratch);
+/* Does some value at `path` pass `test` (a route's match)? The value sidecar_get() gives;
+ * and for a file of several bank statements, "statement.account" and
+ * "statement.currency" also offer each statement's own, so a route on an account
+ * matches every file that holds that account's statement, not only the first. */
+bool sidecar_any(const json_t *root, const char *path, const char *file,
+		 bool (*test)(const char *value, void *arg), void *arg);
 
 /* Is `path` a field some sidecar has (the sidecar schema goniec.document/1)? */
 bool sidecar_field_known(const char *path);

@@ -540,6 +540,7 @@ struct block {
 	int role;
 	size_t first, last;  /* line indexes, inclusive */
 	int col0, col1;      /* columns [col0, col1) */
+	bool derived;        /* placed beside or above another party's (no label of its own) */
 };
 
 struct blocks {
@@ -602,7 +603,7 @@ static void find_blocks(const struct inv_rules *rs, const struct layout *lo, str
 			if (j > 0 && col0 < l->segs[j - 1].end)
 				col0 = l->segs[j - 1].end;
 			block_add(bs, (struct block){role, i, block_end(rs, lo, i, col0, col1), col0,
-						     col1});
+						     col1, false});
 		}
 	}
 	/* a party no label opened: the columns beside another party's block, on its lines,
@@ -625,11 +626,12 @@ static void find_blocks(const struct inv_rules *rs, const struct layout *lo, str
 				top--;
 			struct block b;
 			if (pt->has_above)
-				b = (struct block){pt->c.role, top, o.first ? o.first - 1 : 0, 0, 1 << 20};
+				b = (struct block){pt->c.role, top, o.first ? o.first - 1 : 0, 0, 1 << 20, true};
 			else if (o.col0 > 0)
-				b = (struct block){pt->c.role, o.first >= 2 ? o.first - 2 : 0, o.last, 0, o.col0};
+				b = (struct block){pt->c.role, o.first >= 2 ? o.first - 2 : 0, o.last, 0, o.col0, true};
 			else
-				b = (struct block){pt->c.role, o.first >= 2 ? o.first - 2 : 0, o.last, o.col1, 1 << 20};
+				b = (struct block){pt->c.role, o.first >= 2 ? o.first - 2 : 0, o.last, o.col1, 1 << 20,
+						   true};
 			if (!pt->has_above || o.first > top)
 				block_add(bs, b);
 			have = true; /* one derived block: the first such party's */
@@ -637,20 +639,21 @@ static void find_blocks(const struct inv_rules *rs, const struct layout *lo, str
 	}
 }
 
-/* The role of the party whose block holds (line, col): the block opened nearest above. */
+/* The role of the party whose block holds (line, col): the block opened nearest above;
+ * of two opened on one line, a labelled one before one placed beside or above another
+ * (a recipient's column beside the seller's is the recipient's, not the buyer's). */
 static int role_at(const struct blocks *bs, size_t line, int col)
 {
-	int role = ROLE_NONE;
-	size_t best = 0;
+	const struct block *best = NULL;
 	for (size_t k = 0; k < bs->n; k++) {
 		const struct block *b = &bs->b[k];
-		if (line >= b->first && line <= b->last && col >= b->col0 && col < b->col1 &&
-		    (role == ROLE_NONE || b->first >= best)) {
-			role = b->role;
-			best = b->first;
-		}
+		if (line < b->first || line > b->last || col < b->col0 || col >= b->col1)
+			continue;
+		if (!best || b->first > best->first ||
+		    (b->first == best->first && (best->derived || !b->derived)))
+			best = b;
 	}
-	return role;
+	return best ? best->role : ROLE_NONE;
 }
 
 /* ---- reading values ------------------------------------------------------------------------ */

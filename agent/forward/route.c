@@ -209,8 +209,9 @@ void route_each_secret(const struct route_conf *rc,
 
 /* ---- matching ---------------------------------------------------------------------------- */
 
-static bool any_pattern(const struct strlist *pats, const char *value)
+static bool any_pattern(const char *value, void *pats_arg)
 {
+	const struct strlist *pats = pats_arg;
 	for (size_t i = 0; i < pats->len; i++)
 		if (wildcard_match(pats->items[i], value))
 			return true;
@@ -232,8 +233,8 @@ bool route_matches(const struct route_conf *rc, const json_t *sidecar, const cha
 	bool alert = kind && strcmp(kind, "alert") == 0;
 	bool kind_asked = false;
 	for (size_t i = 0; i < r->match.len; i++) {
-		const char *v = sidecar_get(sidecar, r->match.paths[i], file, &s);
-		if (!v || !any_pattern(&r->match.patterns[i], v))
+		if (!sidecar_any(sidecar, r->match.paths[i], file, any_pattern,
+				 &r->match.patterns[i]))
 			return false;
 		kind_asked |= strcmp(r->match.paths[i], "kind") == 0;
 	}

@@ -21,6 +21,9 @@ booked_in() { grep -c '"status": "booked"' "$1"; }
 docs_for() { docs_of eb | grep -c "/$1-"; }
 
 check "conf.d with a bank source is valid" G check
+check "a bank source runs at 11:45, 15:15 and 18:30 by default" python3 -c 'import json,sys
+s=[x for x in json.load(sys.stdin)["sources"] if x["name"]=="eb"][0]
+sys.exit(0 if s["schedule"].startswith("11:45 15:15 18:30") else 1)' < <(G status --json)
 mkdir -p "$T/broken"
 printf 'agent: {spool: %s, state: %s}\nsources:\n  - {name: b, type: bank, provider: gocardless,\n     types: [incoming, refunds], export: [mt941], accounts: [PL00123]}\n' \
 	"$T/spool" "$T/state" >"$T/broken/a.yaml"
@@ -93,6 +96,15 @@ check "read back by goniec's reader: the same booked transactions and titles" py
 def booked(d): return sorted((t["booking_date"], t["amount"], t["title"]) for s in d["statements"] for t in s["transactions"] if t["status"]=="booked")
 got=json.load(open(sys.argv[1])); want=json.load(open(sys.argv[2]))
 sys.exit(0 if booked(got) and booked(got)==booked(want) else 1)' "$T/sta.json" "$(docs_of eb | grep "/$ACC1-")"
+CAMT=$(find "$T/spool" -name "$ACC1-*.xml" | head -1)
+"$GONIEC" statement --json "$CAMT" >"$T/camt.json"
+check "the CAMT.053 read back: the same booked transactions, titles, counterparties and balances" py 'import json,sys
+def booked(d): return sorted((t["booking_date"], t["amount"], t["currency"], t["title"], t.get("counterparty", {}).get("name"))
+                             for s in d["statements"] for t in s["transactions"] if t["status"]=="booked")
+got=json.load(open(sys.argv[1])); want=json.load(open(sys.argv[2]))
+g, w = got["statements"][0], want["statements"][0]
+sys.exit(0 if booked(got) and booked(got)==booked(want) and g["closing_balance"]==w["closing_balance"]
+         and g["account"]==w["account"] else 1)' "$T/camt.json" "$(docs_of eb | grep "/$ACC1-")"
 
 # ---- incremental -------------------------------------------------------------------------
 LAST=$(py 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]]["last_booked"])' "$T/state/sources/eb/bank-accounts.json" "$ACC1")
@@ -154,7 +166,10 @@ fixture "$EB_URL" /_fixture/faults '{"inactive": false}' >/dev/null
 # ---- the 4-a-day limit (a fresh state, the default daily_reads) ---------------------------------
 bank_conf "    export: [mt940]"
 mv "$T/state" "$T/state.main"
-bank_link eb
+URL=$(G bank link eb | sed -n 's/^  \(https:.*\)$/\1/p')
+CODE=$(curl -sS --cacert "$T/tls/ca.pem" -o /dev/null -w '%{redirect_url}' "$URL" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+G bank link eb --code "$CODE" >/dev/null
+check_eq "bank link --code takes the code alone too" 0 $?
 for i in 1 2 3 4; do G fetch --here eb >/dev/null; done
 R4=$(stats | py 'import json,sys; print(json.load(sys.stdin)["reads"].get(sys.argv[1],0))' "$ACC1")
 G fetch --here eb >/dev/null
@@ -167,15 +182,8 @@ bank_conf "    daily_reads: 100" "    export: [mt940, camt053]"
 # ---- consent expiring, expired, revoked ------------------------------------------------------------
 fixture "$EB_URL" /_fixture/faults '{"valid_until_days": 13}' >/dev/null
 sed -i 's/^    daily_reads: 100/    daily_reads: 100\n    schedule: {every: 1h}/' "$T/conf.d/10-bank.yaml"
-"$GONIEC" -c "$T/conf.d" run >"$T/daemon.log" 2>&1 &
-DPID=$!
-at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
-alert_filed() { find "$T/spool" -name 'alert-eb-attention*.txt' | grep -q .; }
-daemon_up() { G status | grep -q '^daemon: running'; }
-wait_for 15 daemon_up
-G fetch eb >/dev/null
-check "consent expiring in 13 days: an alert is filed" wait_for 20 alert_filed
-ALERT=$(find "$T/spool" -name 'alert-eb-attention*.txt' | head -1)
+daemon_attention eb
+check "consent expiring in 13 days: an alert is filed" test -n "$ALERT"
 check "it names the day and the command that renews it" grep -q "expires on $(TZ=Europe/Warsaw date -d '13 days' +%F), in less than 14 days; renew it: goniec bank link eb" "$ALERT"
 G status --json >"$T/status.json"
 check "status --json: the consent's expiry and each account's balance and last transaction" py 'import json,sys

@@ -78,3 +78,42 @@ imap_conf xml 'folders: [XML]' 'accept: [pdf, xml]'
 check "a source accepting xml succeeds" goniec_run fetch xml
 check "the XML e-invoice is filed" grep -q "xml: ok — 1 filed" "$T/out"
 check "its sidecar says XML" bash -c "grep -l '\"media_type\": *\"application/xml\"' \$(find '$T/spool' -path '*/xml/*' -name '*.meta.json') >/dev/null"
+
+# An FA(3) e-invoice attached to a mail gets the sidecar `invoice` the one FA(3) reader gives
+# (the same as `goniec invoice` and as the ksef source's; t_ksef compares with KSeF's copy).
+FA3_SAMPLE=$SRC_DIR/../shared/samples/ksef/fa3/ksef-fop-podstawowa-przyklad-4-eur.xml
+if [ -f "$FA3_SAMPLE" ]; then
+	python3 - "$FA3_SAMPLE" "$T/fa3.eml" <<'PY'
+import email.message, email.utils, sys
+m = email.message.EmailMessage()
+m["From"] = "faktury@pge.pl"
+m["To"] = "biuro@example.pl"
+m["Subject"] = "Faktura 15/2024"
+m["Date"] = email.utils.format_datetime(email.utils.localtime())
+m["Message-ID"] = "<fa3-15-2024@pge.pl>"
+m.set_content("W załączniku faktura ustrukturyzowana.")
+m.add_attachment(open(sys.argv[1], "rb").read(), maintype="application", subtype="xml",
+                 filename="FV_15_2024.xml")
+open(sys.argv[2], "wb").write(bytes(m))
+PY
+	doveadm -c "$T/dovecot/dovecot.conf" mailbox create -u test FA3
+	imap_deliver test FA3 "$T/fa3.eml"
+	imap_conf fa3 'folders: [FA3]' 'accept: [xml]'
+	check "an FA(3) attachment is filed" goniec_run fetch fa3
+	"$GONIEC" -c "$T/conf.d" invoice --json "$FA3_SAMPLE" >"$T/fa3-read.json" 2>"$T/fa3-read.err"
+	same_as_reader() {
+		python3 -c '
+import json, sys
+side = json.load(open(sys.argv[1]))["invoice"]
+read = json.load(open(sys.argv[2]))[0]["invoice"]
+side.pop("direction", None)
+if side != read or read.get("number") != "15/2024":
+    print(json.dumps(side, sort_keys=True), json.dumps(read, sort_keys=True))
+    sys.exit(1)' "$1" "$T/fa3-read.json"
+	}
+	fa3_side=$(find "$T/spool" -path '*/fa3/*' -name '*.meta.json' | head -1)
+	check "the FA(3) attachment's sidecar has every invoice field the FA(3) reader gives" \
+		same_as_reader "$fa3_side"
+	check_eq "its EUR invoice's VAT in PLN, read from the XML" fa3 \
+		"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["invoice"]["found"]["vat_pln"]["by"])' "$fa3_side")"
+fi

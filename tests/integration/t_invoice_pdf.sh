@@ -23,14 +23,69 @@ cat "$T/cmp.txt"
 check "generated PDFs: no field read wrong" test $rc -eq 0
 share=$(sed -n 's/.*(\([0-9]*\)\.[0-9]% of printed fields read).*/\1/p' "$T/cmp.txt")
 check "generated PDFs: at least 85% of the printed fields read (got ${share:-?}%)" test "${share:-0}" -ge 85
+# The only fields left unread are the ones the readers refuse by design: the correction's
+# totals of 0,00, the totals of the `complex` sample (net + VAT != gross: none is sure),
+# and an invoice number without a digit (ABC/TEST/DEF). Any other miss is a label form,
+# a column order or a number format the rules stopped reading.
+known='^missed ksef-fop-(korygujaca-przyklad-1|podstawowa-complex)-[a-z]+ (net|vat|gross|currency): '
+known+='|^missed ksef-fop-zaliczkowa-przyklad-1-[a-z]+ number: '
+unexpected=$(grep '^missed ' "$T/cmp.txt" | grep -Ev "$known")
+check "generated PDFs: every printed field is read but those refused by design${unexpected:+:
+$unexpected}" test -z "$unexpected"
 for layout in classic stacked swapped ksef letterhead; do
-	read -r right missed <<<"$(awk -v l=$layout '$1 == l {print $3, $4}' "$T/cmp.txt")"
-	check "layout $layout: read $right of its printed fields" test -n "$right"
+	read -r read_of <<<"$(awk -v l=$layout '$1 == l {print $3}' "$T/cmp.txt")"
+	check "layout $layout: read ${read_of:-none} of its printed fields" \
+		test "${read_of%%/*}" -ge 45 2>/dev/null
 done
+
+# ---- goniec invoice: each field, and the rule, page and line that found it -----------------
+good=$SRC_DIR/../shared/samples/invoices-pdf/qt-witkac-fv-2-15.pdf
+out=$(g invoice "$good")
+check "goniec invoice: the number with its rule, page and line" \
+	grep -Eq '^  number +2/15 +rule number-nr, page 1, line 5$' <<<"$out"
+check "... the seller's NIP printed without a label, by the block it is in" \
+	grep -Eq '^  seller.nip +8393172913 +rule nip-bare-in-block, page 1, line 17$' <<<"$out"
+check "... and the fields not found" grep -qx '  not found: split_payment, ksef_number, verify_url, kind' <<<"$out"
+line=$(sed -n 's/^  gross .*, line \([0-9]*\)$/\1/p' <<<"$out")
+check "the line named is the line of --text that holds the value (line ${line:-?})" \
+	grep -q '701\.10' <<<"$(g invoice --text "$good" | sed -n "${line:-0}p")"
+check "FA(3) XML: each field with its element" \
+	grep -Eq '^  number +FA/YUCFO-4342344706/03/2026 +fa3 Fa/P_2$' <<<"$(g invoice "$FA3/cirfmf-pdf-generator-invoice.xml")"
+mf=$SRC_DIR/../shared/samples/invoices-pdf/mf-generator-fa-yucfo-03-2026-with-ksef-number.pdf
+g invoice --json "$mf" >"$T/mf.json"
+how() { $PY -c 'import json,sys
+f=json.load(open(sys.argv[1]))[0]["invoice"]["found"][sys.argv[2]]
+print(f["by"], f["at"], f["page"])' "$T/mf.json" "$1"; }
+check_eq "--json: the KSeF number found by its rule on page 1" "rule ksef-number-label 1" "$(how ksef_number)"
+check_eq "--json: the QR code's link found on page 4 of 4" "rule ksef-qr-link 4" "$(how verify_url)"
+
+# ---- teaching a layout: a rule of one's own in conf.d/invoices/, no recompile -------------------
+# The Uber invoice prints its tax-point date under a four-line column heading no shipped rule
+# reads; a person's rule in conf.d teaches it.
+uber=$SRC_DIR/../shared/samples/invoices-pdf/uber-poland-fv-qgyynhoi-0001419-3pages.pdf
+mkdir -p "$T/teach/invoices"
+printf 'agent:\n  spool: %s\n  state: %s\n' "$T/spool" "$T/state" >"$T/teach/00-agent.yaml"
+export GONIEC_INVOICE_RULES_DIR=$SRC_DIR/conf.d/invoices   # the shipped rules
+t() { "$GONIEC" -c "$T/teach" "$@"; }
+check "untaught: the Uber invoice's sale date is not read" grep -q '^  not found: .*sale_date' <<<"$(t invoice "$uber")"
+cat >"$T/teach/invoices/uber.yaml" <<'YAML'
+rules:
+  - {name: uber-tax-point, field: sale_date, label: '^podatkowego$', take: below, lines: 1, when: 'uber b\.?v\.?|uber poland'}
+YAML
+out=$(t invoice "$uber")
+check "taught: read by the person's rule" grep -Eq '^  sale_date +2022-01-18 +rule uber-tax-point, page 1, line 19$' <<<"$out"
+check "... the shipped rules still read the rest" grep -Eq '^  number +QGYYNHOI-03-2022-0001419 +rule ' <<<"$out"
+check "goniec check accepts the person's rule" t -q check
+printf 'rules:\n  - {name: broken, field: sale_date, label: "(("}\n' >"$T/teach/invoices/broken.yaml"
+t check >"$T/teach.out" 2>&1
+check_eq "a broken rule: goniec check exits 2" 2 $?
+check "... naming its file, line and column" grep -q "invoices/broken.yaml:2:[0-9]*: error: .*regex" "$T/teach.out"
+t invoice "$uber" >"$T/teach.out" 2>&1
+check_eq "... and goniec invoice refuses to read with it (exit 2)" 2 $?
+unset GONIEC_INVOICE_RULES_DIR
 
 # ---- hostile PDFs ---------------------------------------------------------------------
 $PY "$TESTS_DIR/../fixtures/mkpdf_hostile.py" "$T/hostile"
-good=$SRC_DIR/../shared/samples/invoices-pdf/qt-witkac-fv-2-15.pdf
 start=$SECONDS
 g invoice --json --time-limit 5 "$T"/hostile/*.pdf "$good" >"$T/hostile.json" 2>"$T/hostile.err"
 rc=$? took=$((SECONDS - start))
@@ -59,6 +114,32 @@ check_eq "the good invoice after them is read" '2/15' \
 	"$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[-1]["invoice"].get("number"))' "$T/hostile.json")"
 out=$(g invoice --memory-limit 16M "$good" 2>&1)
 check "a memory limit too small to start the reader is said as such" grep -q 'memory-limit' <<<"$out"
+
+# ---- hostile PDFs filed by a source: each filed with its outcome, the run goes on ----------
+mkdir -p "$T/fold/in"
+ln -s "$SRC_DIR/conf.d/invoices" "$T/fold/invoices"
+cp "$T"/hostile/*.pdf "$good" "$T/fold/in/"
+touch -d '1 minute ago' "$T"/fold/in/*
+cat >"$T/fold/00-agent.yaml" <<YAML
+agent: {spool: $T/fspool, state: $T/fstate, pdf: {time: 5s}}
+company: {id: acme, name: ACME, nip: "5260250995"}
+sources:
+  - {name: scans, type: folder, path: $T/fold/in, settle: 0s}
+YAML
+start=$SECONDS
+"$GONIEC" -q -c "$T/fold" fetch scans >"$T/fold.out" 2>&1
+rc=$? took=$((SECONDS - start))
+check "a folder source files the hostile PDFs in one run (exit $rc, ${took}s)" test $rc -eq 0 -a $took -le 90
+side() { find "$T/fspool" -name "$1.meta.json" | head -1; }
+inv() { $PY -c 'import json,sys
+d=json.load(open(sys.argv[1])).get("invoice", {})
+print(d.get(sys.argv[2], ""))' "$(side "$1")" "$2" 2>/dev/null; }
+check_eq "every one is filed (nothing lost)" 9 "$(find "$T/fspool" -name '*.pdf.meta.json' | wc -l)"
+check "the truncated PDF is kept in quarantine, saying why" \
+	grep -q '"reason": "truncated PDF' "$(find "$T/fspool" -path '*quarantine*' -name 'truncated.pdf.meta.json')"
+check "the encrypted PDF's sidecar says it needs a password" grep -qi 'password' <<<"$(inv encrypted.pdf error)"
+check_eq "the scan's sidecar says text: none" none "$(inv scan.pdf text)"
+check_eq "the good invoice filed after them is read" 2/15 "$(inv qt-witkac-fv-2-15.pdf number)"
 
 # ---- the limits in conf.d (agent.pdf) ----------------------------------------------------
 mkdir -p "$T/lim"

@@ -50,7 +50,7 @@ sources:
     environment: ${ENVNAME:-test}
     base_url: https://127.0.0.1:$PORT/v2
     ca_file: $T/tls/ca.pem
-    history: 30d
+${HISTORY-    history: 30d}
 ${2:-}
 EOF
 	CONF=$d/conf.d
@@ -79,6 +79,16 @@ walk(json.load(open(sys.argv[1]))["invoice"], [])' "$1" >"$T/flat"
 }
 field() { sed -n "s/^$1=//p" "$T/flat"; }
 no_violations() { test "$(stat_of "['schema_violations']")" = "[]"; }
+# subjects_of — what `status --json` shows of acme-ksef's subjects: "purchase=N@DATE ...".
+subjects_of() {
+	"$GONIEC" -c "$CONF" status --json | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["sources"]:
+    if s["name"] == "acme-ksef":
+        subj = s["details"]["subjects"]
+        print(" ".join("%s=%d@%s" % (k, v["filed"], v.get("last_issue_date"))
+                       for k, v in sorted(subj.items())))'
+}
 
 # ---- goniec check ----------------------------------------------------------------------
 PORT=1
@@ -94,6 +104,10 @@ run check
 check "check refuses an unknown environment" has "environment.*production"
 check "check refuses an unknown subject" has "unknown subject 'buys'"
 check "check refuses a schedule more often than every 15 minutes" has "every 15 minutes"
+conf close '    schedule: ["06:30", "12:30", "12:40"]'
+run check
+check "check refuses times of day closer than 15 minutes" \
+	has "acme.yaml:[0-9]*:[0-9]*: .*runs at 12:30 and 12:40 are closer than the 15 minutes KSeF asks for"
 
 # ---- the samples: a first run ----------------------------------------------------------
 mkdir -p "$T/samples"
@@ -125,6 +139,13 @@ check_eq "the state file is the service user's only" 600 "$(stat -c %a "$STATE/k
 check "KSeF's key certificate is kept" test -s "$STATE/ksef-key.json"
 run status --json
 check "status shows the last invoice date seen" has '"last_issue_date": "2026-02-11"'
+# The factoring sample names 1111111111 as seller and buyer: filed once, as a purchase.
+check_eq "status --json: counts and last invoice date by direction" \
+	"purchase=3@2026-02-11 sales=0@2026-02-11" "$(subjects_of)"
+run status
+check "status: each subject's count and last invoice on the source's lines" \
+	grep -q "^  purchase  *3 filed; last invoice 2026-02-11, stored by KSeF 20" "$T/out"
+certs=$(stat_of "['certificates']")
 
 # ---- the same FA(3) by another way: a folder (as from a mailbox) gets the same invoice -----
 mkdir -p "$T/drop"
@@ -160,12 +181,12 @@ check_eq "folder: the direction from the company's NIP" "purchase company.nip" \
 check "folder: marked a copy of the invoice KSeF gave" grep -q '"duplicate_of": ".*acme-ksef/' "$from_folder"
 
 # ---- incremental: nothing twice, the new one once ----------------------------------------
-new_invoice() {   # new_invoice NUMBER NS FORM
+new_invoice() {   # new_invoice NUMBER NS FORM [SELLER_NIP [BUYER_NIP]]
 	cat <<EOF | base64 -w0
 <?xml version="1.0" encoding="utf-8"?>
 <Faktura xmlns="$2"><Naglowek><KodFormularza kodSystemowy="$3" wersjaSchemy="1-0E">FA</KodFormularza><WariantFormularza>3</WariantFormularza></Naglowek>
-<Podmiot1><DaneIdentyfikacyjne><NIP>5265877635</NIP><Nazwa>Energa sp. z o.o.</Nazwa></DaneIdentyfikacyjne><Adres><KodKraju>PL</KodKraju><AdresL1>ul. Nowa 1</AdresL1></Adres></Podmiot1>
-<Podmiot2><DaneIdentyfikacyjne><NIP>$NIP</NIP><Nazwa>ACME</Nazwa></DaneIdentyfikacyjne></Podmiot2>
+<Podmiot1><DaneIdentyfikacyjne><NIP>${4:-5265877635}</NIP><Nazwa>Energa sp. z o.o.</Nazwa></DaneIdentyfikacyjne><Adres><KodKraju>PL</KodKraju><AdresL1>ul. Nowa 1</AdresL1></Adres></Podmiot1>
+<Podmiot2><DaneIdentyfikacyjne><NIP>${5:-$NIP}</NIP><Nazwa>ACME</Nazwa></DaneIdentyfikacyjne></Podmiot2>
 <Fa><KodWaluty>PLN</KodWaluty><P_1>2026-11-20</P_1><P_2>$1</P_2><P_13_1>100.00</P_13_1><P_14_1>23.00</P_14_1><P_15>123.00</P_15><Adnotacje><P_18A>2</P_18A></Adnotacje><RodzajFaktury>VAT</RodzajFaktury></Fa></Faktura>
 EOF
 }
@@ -176,6 +197,12 @@ check_eq "second run: only the new invoice is added (4 from KSeF, 1 from the fol
 check "second run: the new one is there" grep -q '"number": "FV/NEW/1"' $(find "$SPOOL" -name '*.meta.json')
 run fetch --here
 check_eq "third run: nothing new, nothing twice" 5 "$(count_docs "$SPOOL")"
+check_eq "KSeF's key certificate is not asked for again while it is valid" "$certs" \
+	"$(stat_of "['certificates']")"
+# Once the kept certificate's validTo has passed, the next run asks KSeF again.
+python3 -c 'import json, sys
+k = json.load(open(sys.argv[1])); k["validTo"] = "2026-01-01T00:00:00.0000000+00:00"
+json.dump(k, open(sys.argv[1], "w"))' "$STATE/ksef-key.json"
 
 # ---- a non-FA(3) invoice (FA(2), which KSeF's TEST still stores) --------------------------
 fixture invoices -X POST -d "{\"xml_b64\": \"$(new_invoice FV/OLD/2 http://crd.gov.pl/wzor/2023/06/29/12648/ 'FA (2)')\"}" >/dev/null
@@ -184,6 +211,8 @@ fa2=$(grep -L '"number"' $(find "$SPOOL" -name '*.meta.json') | head -1)
 check "FA(2): filed, not lost" test -n "$fa2"
 check "FA(2): invoice.error says why" grep -q '"error": "root element <Faktura> in namespace http://crd.gov.pl/wzor/2023/06/29/12648/: not an FA(3)' "$fa2"
 check "FA(2): its KSeF number is kept" grep -q '"ksef_number": "5265877635-' "$fa2"
+check_eq "a certificate past its validTo is fetched again" $((certs + 1)) "$(stat_of "['certificates']")"
+check "the new certificate is kept" bash -c "! grep -q 2026-01-01T00:00:00 '$STATE/ksef-key.json'"
 
 # ---- rejected and revoked tokens -----------------------------------------------------------
 conf wrong "" "" "$T/token-wrong"
@@ -247,3 +276,52 @@ check "truncation: exit 0" test $RC -eq 0
 check_eq "truncation: all 330 filed, across the cap at 300" 330 "$(count_docs "$SPOOL")"
 check "truncation: the list restarted from the last record" test "$(stat_of "['queries']")" -ge 3
 check "truncation: every answer kept to the OpenAPI" no_violations
+stop_ksef
+
+# ---- defaults, and a long history: where the first run begins, windows of at most 90 days -----
+# KSeF refuses a query spanning more than three months (the fixture answers 21405), and the
+# fixture's access tokens live 30 s here: less than the minute before its end at which goniec
+# renews one, so every request renews it first and none meets a 401.
+start_ksef --access-lifetime 30 \
+	--rate-limits '{"invoiceMetadata": [100, 1000, 10000], "invoiceDownload": [100, 1000, 10000]}'
+prev_month=$(date -d "$(date +%Y-%m-01) -1 month" +%F)
+add_at() {   # add_at STORAGE NUMBER [SELLER BUYER]
+	fixture invoices -X POST -d "{\"storage\": \"$1\", \"xml_b64\": \"$(new_invoice "$2" \
+		http://crd.gov.pl/wzor/2025/06/25/13775/ 'FA (3)' "${3:-5265877635}" "${4:-$NIP}")\"}" >/dev/null
+}
+add_at "$(date -d "$prev_month +1 day" +%F)T12:00:00+00:00" FV/PM/IN
+add_at "$(date -d "$prev_month -1 day" +%F)T12:00:00+00:00" FV/PM/OUT
+add_at "$(date -u -d '150 days ago' +%FT%H:%M:%S)+00:00" FV/OLD/150
+add_at "$(date -u -d '1 hour ago' +%FT%H:%M:%S)+00:00" FV/SALE/1 "$NIP" 5265877635
+numbers() { sed -n 's/.*"number": "\([^"]*\)".*/\1/p' $(find "$SPOOL" -name '*.meta.json') | sort | tr '\n' ' '; }
+HISTORY= conf defaults
+run fetch --here
+check "defaults: exit 0" test $RC -eq 0
+check_eq "defaults: purchases from the first day of the previous month ($prev_month) on" \
+	"FV/PM/IN " "$(numbers)"
+check_eq "defaults: only the purchase subject" "purchase=1@2026-11-20" "$(subjects_of)"
+run status --json
+check "defaults: the schedule is three times a day" has '"schedule": "06:30 12:30 18:30'
+check "access token ending within a minute: renewed before use" test "$(stat_of "['refreshed']")" -ge 1
+check "access token ending within a minute: no request met a 401" \
+	bash -c "! grep -q 'no longer takes the access token' '$T/out'"
+HISTORY='    history: 200d' conf long '    subjects: [purchase, sales]'
+# The token from the environment this time (token_env, as every secret).
+sed -i "s|^    token_file: .*|    token_env: GONIEC_TEST_KSEF_TOKEN|" "$CONF/acme.yaml"
+GONIEC_TEST_KSEF_TOKEN=$TOKEN run fetch --here
+check "200 days of history: exit 0 (in windows KSeF accepts)" test $RC -eq 0
+check_eq "200 days of history: everything, the sale and the 150-day-old purchase too" \
+	"FV/OLD/150 FV/PM/IN FV/PM/OUT FV/SALE/1 " "$(numbers)"
+check_eq "200 days of history: counts by direction" "purchase=3@2026-11-20 sales=1@2026-11-20" \
+	"$(subjects_of)"
+run status
+check "status: the sales line" grep -q "^  sales  *1 filed; last invoice 2026-11-20" "$T/out"
+check "windows: every answer kept to the OpenAPI" no_violations
+
+# ---- the next run: from the high-water mark less 10 minutes, not from the history again ----
+add_at "$(date -u -d '5 minutes ago' +%FT%H:%M:%S)+00:00" FV/OVERLAP
+add_at "$(date -u -d '30 minutes ago' +%FT%H:%M:%S)+00:00" FV/BELOW
+HISTORY= conf defaults
+run fetch --here
+check_eq "next run: from its mark less 10 minutes (stored 5 min before it: found; 30 min: not asked for)" \
+	"FV/OVERLAP FV/PM/IN " "$(numbers)"

@@ -1,7 +1,7 @@
 #!/bin/bash
-# goniec statement as a person or a script uses it (text, --csv, --json --summary, a
-# broken file among good ones, MT942), and a new bank's CSV export through a map in
-# conf.d/banks/ with no recompile: read by goniec statement, listed by --maps, its
+# goniec statement as a person or a script uses it (text, --csv, --json read back, --json
+# --summary, a broken file among good ones, MT942), and a new bank's CSV export through a
+# map in conf.d/banks/ with no recompile: read by goniec statement, listed by --maps, its
 # mistakes reported by goniec check at file:line:col.
 source "$(dirname "$0")/lib.sh"
 S=$SRC_DIR/../shared/samples
@@ -28,6 +28,19 @@ check_eq "csv: the second row, field by field" \
 g statement --json --summary "$BPH" >"$T/json"
 check_eq "json --summary: the sidecar's statement object" "PL52106000760000321000055801 45810300.95 45681482.83 -128818.12 True" \
 	"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["account"], d["opening_balance"]["amount"], d["closing_balance"]["amount"], d["debits"]["sum"], d["reconciles"])' "$T/json")"
+
+g statement --json "$BPH" >"$T/full.json"
+check_eq "json: one goniec.transactions/1 document, four transactions" "goniec.transactions/1 1 4" \
+	"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["schema"], len(d["statements"]), len(d["statements"][0]["transactions"]))' "$T/full.json")"
+check_eq "json: the last transaction, field by field (Polish letters from CP852)" \
+	'2007-01-26|-1356.12|PLN|STACJA PALIW MIKOŁAJCZYK ZAMKOWA 8 32-020 WIELICZKA|ZAPŁATA ZA PALIWO GRUDZIEŃ 06 FAKTURA 6547/2006|structured-lt CP852 Bank BPH' \
+	"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); t = d["statements"][0]["transactions"][2]; print("|".join([t["booking_date"], t["amount"], t["currency"], t["counterparty"]["name"], t["title"], " ".join([d["dialect"], d["encoding"], d["bank"]])]))' "$T/full.json")"
+cp "$T/full.json" "$T/bph.json"
+check "json: read back by goniec statement (what the file was read from kept)" grep -qx \
+	"$T/bph.json: goniec.transactions/1 (structured-lt), CP852, Bank BPH: 1 statement, 4 transactions" \
+	<(g statement "$T/bph.json")
+check "json: ... its balances recomputed, reconciling" grep -qx "  4 transactions: 0 credits 0.00, 4 debits -128818.12" \
+	<(g statement "$T/bph.json")
 
 printf ':20:X\r\n:25:PL61109010140000071219812874\r\n:28C:1\r\n:60F:C261120PLN1,00\r\n:61:261120CNTRF\r\n' >"$T/zly.sta"
 g statement "$T/zly.sta" "$S/mt940/mbank-5-mt942-interim.sta" >"$T/out" 2>"$T/err"

@@ -1,9 +1,11 @@
 #!/bin/bash
-# Statement files through the pipeline: an MT940 e-mailed to a real Dovecot mailbox and
-# statements dropped into a folder source (MT940 in CP852, CAMT.053, CAMT.054, an mBank
-# CSV) are read when filed — their sidecars carry `statement` —; a statement that cannot
-# be read is filed all the same with statement.error and the daemon raises an alert for a
-# person; a route matching statement.account forwards just that account's statement.
+# Statement files through the pipeline: an MT940 e-mailed to a real Dovecot mailbox, one
+# fetched from the fixture Graph server, and statements dropped into a folder source
+# (MT940 in CP852, CAMT.053, CAMT.054, an mBank CSV) are read when filed — their sidecars
+# carry `statement` —; a statement that cannot be read is filed all the same with
+# statement.error and the daemon raises an alert for a person; a route matching
+# statement.account forwards just that account's statement (also from a file of several
+# accounts where it is not the first), one on statement.bank that bank's.
 . "$(dirname "$0")/lib.sh"
 . "$SRC_DIR/tests/fixtures/imap_env.sh"
 imap_require
@@ -11,32 +13,12 @@ imap_start
 S=$SRC_DIR/../shared/samples
 PY=/usr/bin/python3
 inbox=$T/inbox
-mkdir -p "$inbox" "$T/conf.d" "$T/fwd" "$T/alerts"
+mkdir -p "$inbox" "$T/conf.d" "$T/fwd" "$T/fwd2" "$T/fwd3" "$T/alerts"
 cat >"$T/conf.d/00-agent.yaml" <<YAML
 agent:
   spool: $T/spool
   state: $T/state
 YAML
-# one company: the mailbox (imap_conf's sources list, continued) and the folder, its routes
-C_SENDERS='["*@mbank.pl"]' imap_conf poczta 'accept: [mt940, camt]' 'move_to: null'
-{
-	echo "company: {id: acme, name: ACME}"
-	cat "$T/conf.d/poczta.yaml"
-	cat <<YAML
-  - {name: skany, type: folder, path: $inbox, settle: 0s, accept: [mt940, camt, xml, csv],
-     schedule: {every: 1s}}
-routes:
-  - name: konto-glowne
-    match: {kind: statement, "statement.account": PL46114010100000579009004001}
-    folder: {path: $T/fwd, name: "{statement.bank}-{statement.account}-{file}"}
-  - name: alerty
-    match: {kind: alert}
-    folder: {path: $T/alerts}
-YAML
-} >"$T/conf.d/acme.yaml"
-rm "$T/conf.d/poczta.yaml"
-chmod 600 "$T/conf.d/acme.yaml" # the mailbox password
-
 # mail(FILE NAME): a message from mBank with FILE attached as NAME
 mail() {
 	cat <<MAIL
@@ -63,13 +45,52 @@ MAIL
 }
 mail "$S/mt940/mbank-2-multiple-accounts.txt" wyciag-mbank.sta >"$T/m1.eml"
 imap_deliver test INBOX "$T/m1.eml"
+mkdir -p "$T/graph"
+mail "$S/mt940/excerpts/pkobp-1-camed-test.iso8859-2-restored.txt" wyciag-pko.sta >"$T/graph/1.eml"
+GRAPH_PORT=$(free_port)
+python3 "$FIXTURES/graph_server.py" --port "$GRAPH_PORT" --cert "$T/tls/server.pem" \
+	--key "$T/tls/server.key" --tenant t1 --client-id app --secret s3cret \
+	--mailbox biuro@example.pl --inbox "$T/graph" 2>"$T/graph.log" &
+at_exit "kill $! 2>/dev/null"
+wait_port "$GRAPH_PORT" 60 || { fail "graph fixture started"; exit 1; }
+# one company: the mailbox (imap_conf's sources list, continued), the folder and Graph, its
+# routes
+C_SENDERS='["*@mbank.pl"]' imap_conf poczta 'accept: [mt940, camt]' 'move_to: null'
+{
+	echo "company: {id: acme, name: ACME}"
+	cat "$T/conf.d/poczta.yaml"
+	cat <<YAML
+  - {name: skany, type: folder, path: $inbox, settle: 0s, accept: [mt940, camt, xml, csv],
+     schedule: {every: 1s}}
+  - {name: m365, type: graph, tenant: t1, client_id: app, client_secret: s3cret,
+     mailbox: biuro@example.pl, login_url: "https://localhost:$GRAPH_PORT",
+     graph_url: "https://localhost:$GRAPH_PORT", ca_file: $T/tls/ca.pem,
+     senders: ["*@mbank.pl"], accept: [mt940], schedule: {every: 1h}}
+routes:
+  - name: konto-glowne
+    match: {kind: statement, "statement.account": PL46114010100000579009004001}
+    folder: {path: $T/fwd, name: "{statement.bank}-{statement.account}-{file}"}
+  - name: usd-i-bph
+    match: {"statement.account": [PL35114010100000579009004005, PL52106000760000321000055801]}
+    folder: {path: $T/fwd2}
+  - name: bph
+    match: {"statement.bank": Bank BPH}
+    folder: {path: $T/fwd3}
+  - name: alerty
+    match: {kind: alert}
+    folder: {path: $T/alerts}
+YAML
+} >"$T/conf.d/acme.yaml"
+rm "$T/conf.d/poczta.yaml"
+chmod 600 "$T/conf.d/acme.yaml" # the mailbox password
+
 cp "$S/mt940/bph-1-multicash.cp852-restored.txt" "$inbox/bph.sta"
 cp "$S/camt053/oca-test-camt053.001.04-txdtls.xml" "$inbox/camt.xml"
 cp "$S/camt053/oca-test-camt054.001.04-notification.xml" "$inbox/avizo.xml"
 cp "$S/csv/mbank-mbiznes-lista-operacji-2025-02.csv" "$inbox/lista.csv"
 
-goniec_run fetch poczta skany
-check "fetch: both sources ok" test $? -eq 0
+goniec_run fetch poczta skany m365
+check "fetch: the three sources ok" test $? -eq 0
 
 # field NAME PATH: a sidecar field (dotted path) of the document filed as NAME
 # snapshot: every sidecar's fields, flattened, into $T/fields ("name<TAB>a.b<TAB>value")
@@ -104,6 +125,10 @@ check_eq "mail: 8 statements, 56 transactions, all reconcile" "8 56 true" \
 	"$(field wyciag-mbank.sta statement.statements_count) $(field wyciag-mbank.sta statement.count) $(field wyciag-mbank.sta statement.reconciles)"
 check_eq "mail: the first account and the bank" "PL46114010100000579009004001 mBank" \
 	"$(field wyciag-mbank.sta statement.account) $(field wyciag-mbank.sta statement.bank)"
+check_eq "graph: the MT940 attachment read (PKO BP, ISO-8859-2)" "statement mt940 structured-tilde ISO-8859-2 PKO BP" \
+	"$(field wyciag-pko.sta kind) $(field wyciag-pko.sta statement.format) $(field wyciag-pko.sta statement.dialect) $(field wyciag-pko.sta statement.encoding) $(field wyciag-pko.sta statement.bank)"
+check_eq "graph: its account, balances, count, reconciling" "PL44102055610000380209739045 -2671.79 -3336.72 4 true" \
+	"$(field wyciag-pko.sta statement.account) $(field wyciag-pko.sta statement.opening_balance.amount) $(field wyciag-pko.sta statement.closing_balance.amount) $(field wyciag-pko.sta statement.count) $(field wyciag-pko.sta statement.reconciles)"
 check_eq "folder: MT940 in CP852 (BPH)" "structured-lt CP852 Bank BPH" \
 	"$(field bph.sta statement.dialect) $(field bph.sta statement.encoding) $(field bph.sta statement.bank)"
 check_eq "folder: its balances and sums" "45810300.95 45681482.83 -128818.12 true" \
@@ -135,3 +160,7 @@ check "forward: ok" test $? -eq 0
 check_eq "forward: just the mBank file (its first account), named from the statement" \
 	"mBank-PL46114010100000579009004001-wyciag-mbank.sta" "$(ls "$T/fwd" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"
 check "forward: byte for byte" cmp -s "$S/mt940/mbank-2-multiple-accounts.txt" "$T/fwd/$(ls "$T/fwd")"
+check_eq "forward: a route on the fifth account of the mBank file and on BPH's takes both" \
+	"bph.sta wyciag-mbank.sta" "$(ls "$T/fwd2" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "forward: a route on statement.bank takes that bank's statement only" \
+	"bph.sta" "$(ls "$T/fwd3" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"

@@ -57,6 +57,21 @@ static inline char *sample_bytes(const char *path, size_t *len)
 	return data;
 }
 
+/* A sample with one byte changed (at offset `at` of the first `find` in it), read. */
+static inline void read_sample_altered(const char *path, const char *find, size_t at, char to,
+				       struct stmt_file *f)
+{
+	size_t len;
+	char *data = sample_bytes(path, &len);
+	char *p = memmem(data, len, find, strlen(find));
+	assert_non_null(p);
+	p[at] = to;
+	struct gerr err;
+	if (read_bytes(path, data, len, f, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(data);
+}
+
 static inline const struct txn *txn_at(const struct stmt_file *f, size_t st, size_t i)
 {
 	assert_true(st < f->nstatements);
@@ -92,6 +107,32 @@ static inline void expect_read_error(const char *name, const char *text, const c
 	if (!strstr(err.msg, part))
 		fail_msg("\"%s\" does not contain \"%s\"", err.msg, part);
 	stmt_file_free(&f);
+}
+
+/* What a transaction must say: the amount, and each string that is not NULL. */
+struct txn_want {
+	int64_t amount;
+	const char *booking_date, *counterparty_name, *counterparty_account, *title, *bank_ref,
+		*transaction_id, *customer_ref, *type_code;
+};
+
+static inline void expect_text(const char *actual, const char *want)
+{
+	if (want)
+		assert_string_equal(actual, want);
+}
+
+static inline void expect_txn(const struct txn *t, const struct txn_want *w)
+{
+	assert_true(t->amount == w->amount);
+	expect_text(t->booking_date, w->booking_date);
+	expect_text(t->counterparty_name, w->counterparty_name);
+	expect_text(t->counterparty_account, w->counterparty_account);
+	expect_text(t->title, w->title);
+	expect_text(t->bank_ref, w->bank_ref);
+	expect_text(t->transaction_id, w->transaction_id);
+	expect_text(t->customer_ref, w->customer_ref);
+	expect_text(t->type_code, w->type_code);
 }
 
 #define assert_minor(actual, expected) assert_true((int64_t)(actual) == (int64_t)(expected))

@@ -63,6 +63,21 @@ static void test_mbank_lista_operacji(void **state)
 	stmt_file_free(&f);
 }
 
+/* The same export with its summary line changed by a grosz: read, and flagged. */
+static void test_mbank_summary_disagrees(void **state)
+{
+	(void)state;
+	struct stmt_file f;
+	read_sample_altered(CSV "mbank-mbiznes-lista-operacji-2025-02.csv", "PLN;17 309,96;", 12,
+			    '7', &f);
+	assert_int_equal(f.txns_total, 22);
+	assert_false(f.statements[0].reconciles);
+	assert_true(has_problem(&f.statements[0].problems,
+				"the file states credits summing 17309.97, but 4 summing 17309.96 "
+				"were read"));
+	stmt_file_free(&f);
+}
+
 static void test_ing_several_accounts_and_holds(void **state)
 {
 	(void)state;
@@ -293,6 +308,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin_maps_load),
 		cmocka_unit_test(test_mbank_lista_operacji),
+		cmocka_unit_test(test_mbank_summary_disagrees),
 		cmocka_unit_test(test_ing_several_accounts_and_holds),
 		cmocka_unit_test(test_other_banks),
 		cmocka_unit_test(test_map_from_conf_d),

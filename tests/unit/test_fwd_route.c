@@ -1,11 +1,12 @@
 /* Unit tests of forwarding routes: the conf.d schema (targets, modes, groups, security,
  * addresses, templates) and matching on sidecar fields (wildcards, lists, any path,
- * company documents, alerts). */
+ * company documents, alerts, statement files of several accounts). */
 #include "testutil.h"
 #include "conf/load.h"
 #include "forward/route.h"
 #include "forward/target.h"
 #include "core/sidecar.h"
+#include "formats/stmtfile.h"
 
 static struct config *load(const char *yaml, struct diag *diag)
 {
@@ -118,6 +119,53 @@ static void test_duplicates_skipped(void **state)
 	diag_free(&diag);
 }
 
+/* Routes on a statement's account, currency and bank, over the sidecar of a real file of
+ * eight mBank statements (five accounts in PLN, EUR and USD): a route on any account
+ * or currency the file holds takes it, not only on its first statement's. */
+static void test_statement_routes(void **state)
+{
+	(void)state;
+	struct stmt_file f;
+	struct gerr err = {0};
+	const char *path = "../shared/samples/mt940/mbank-2-multiple-accounts.txt";
+	stmt_file_init(&f, path);
+	if (stmt_read_path(path, &f, NULL, &err) < 0)
+		fail_msg("%s", err.msg);
+	json_t *root = json_pack("{s:s, s:s, s:o}", "company", "acme", "kind", "statement",
+				 "statement", stmt_sidecar_json(&f));
+	stmt_file_free(&f);
+	struct diag diag = {0};
+	struct config *cfg = load("routes:\n"
+				  "  - {name: first, match: {statement.account: "
+				  "PL46114010100000579009004001}, folder: {path: /a}}\n"
+				  "  - {name: usd, match: {statement.account: "
+				  "'*0579009004005'}, folder: {path: /a}}\n"
+				  "  - {name: other, match: {statement.account: "
+				  "PL61109010140000071219812874}, folder: {path: /a}}\n"
+				  "  - {name: eur, match: {statement.currency: EUR}, folder: {path: /a}}\n"
+				  "  - {name: gbp, match: {statement.currency: GBP}, folder: {path: /a}}\n"
+				  "  - {name: mbank, match: {kind: statement, statement.bank: mBank},"
+				  " folder: {path: /a}}\n"
+				  "  - {name: pko, match: {statement.bank: PKO*}, folder: {path: /a}}\n"
+				  "  - {name: ok, match: {statement.reconciles: true}, folder: {path: /a}}\n",
+				  &diag);
+	diag_print(&diag, stderr);
+	assert_non_null(cfg);
+	assert_int_equal(diag.warnings, 0);
+	static const bool want[] = {true, true, false, true, false, true, false, true};
+	assert_int_equal(cfg->nroutes, ARRAY_LEN(want));
+	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+		print_message("%s\n", cfg->routes[i]->name);
+		assert_int_equal(route_matches(cfg->routes[i], root, "wyciag.sta"), want[i]);
+	}
+	/* one statement of a file that does not reconcile does not make the file reconcile */
+	json_object_set_new(json_object_get(root, "statement"), "reconciles", json_false());
+	assert_false(route_matches(cfg->routes[7], root, "wyciag.sta"));
+	json_decref(root);
+	config_free(cfg);
+	diag_free(&diag);
+}
+
 static void expect_error(const char *routes, const char *needle)
 {
 	struct diag diag = {0};
@@ -188,6 +236,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matching),
 		cmocka_unit_test(test_duplicates_skipped),
+		cmocka_unit_test(test_statement_routes),
 		cmocka_unit_test(test_schema_errors),
 		cmocka_unit_test(test_unknown_fields_warned),
 		cmocka_unit_test(test_fingerprint_changes),

@@ -359,6 +359,182 @@ static void test_user_folder_order(void **state)
 	rules_dirs_free(&t);
 }
 
+/* ---- the shipped rules (conf.d/invoices/rules.yaml) over the label forms Polish invoices
+ * use: each form below is read by a shipped rule, named in the reading ---------------- */
+
+static struct inv_rules *shipped;
+
+static int load_shipped(void **state)
+{
+	(void)state;
+	char *text;
+	size_t len;
+	struct gerr err;
+	assert_int_equal(read_file("conf.d/invoices/rules.yaml", 1 << 20, &text, &len, &err), 0);
+	struct diag d = {0};
+	shipped = inv_rules_load_string("rules.yaml", text, len, &d);
+	diag_print(&d, stderr);
+	diag_free(&d);
+	free(text);
+	assert_non_null(shipped);
+	return 0;
+}
+
+static int free_shipped(void **state)
+{
+	(void)state;
+	inv_rules_free(shipped);
+	return 0;
+}
+
+/* The field f of text, read by the shipped rules: its value and the rule that read it. */
+static void expect_read(const char *text, enum inv_tfield f, const char *value, const char *rule)
+{
+	struct inv_reading r;
+	inv_rules_read(shipped, text, &r);
+	if (!r.f[f].found)
+		fail_msg("%s not read from:\n%s", inv_tfield_name(f), text);
+	if (strcmp(r.f[f].value, value) != 0 || (rule && strcmp(r.f[f].rule, rule) != 0))
+		fail_msg("%s read as '%s' by %s, expected '%s' by %s, from:\n%s", inv_tfield_name(f),
+			 r.f[f].value, r.f[f].rule, value, rule ? rule : "any rule", text);
+}
+
+static void expect_absent(const char *text, enum inv_tfield f)
+{
+	struct inv_reading r;
+	inv_rules_read(shipped, text, &r);
+	if (r.f[f].found)
+		fail_msg("%s read as '%s' by %s, expected absent, from:\n%s", inv_tfield_name(f),
+			 r.f[f].value, r.f[f].rule, text);
+}
+
+static void test_shipped_numbers(void **state)
+{
+	(void)state;
+	expect_read("FAKTURA VAT NR FV/7/01/2026\n", TF_NUMBER, "FV/7/01/2026", "number-faktura-nr");
+	expect_read("Faktura VAT nr: 12/2026          Orygina\xc5\x82\n", TF_NUMBER, "12/2026",
+		    "number-faktura-nr");
+	expect_read("Faktura nr 7/2026\n", TF_NUMBER, "7/2026", "number-faktura-nr");
+	expect_read("Rachunek nr R/3/2026\n", TF_NUMBER, "R/3/2026", "number-faktura-nr");
+	expect_read("Nr faktury: 15/01/2026\n", TF_NUMBER, "15/01/2026", "number-numer-faktury");
+	expect_read("Numer faktury\n   FA/99/2026\n", TF_NUMBER, "FA/99/2026", "number-numer-faktury");
+	const char *correction = "Faktura koryguj\xc4\x85" "ca nr KOR/2/2026\n"
+				 "Do faktury nr FV/1/2026\n";
+	expect_read(correction, TF_NUMBER, "KOR/2/2026", "number-faktura-nr");
+	expect_read(correction, TF_KIND, "correction", "kind-correction");
+	expect_absent("Faktura VAT nr FV/1/2026\n", TF_KIND);
+	/* a number broken after its '/' or '-' continues on the next line */
+	expect_read("Nr faktury: FV/2026/01/\n            000123\n", TF_NUMBER, "FV/2026/01/000123",
+		    "number-numer-faktury");
+	expect_read("Faktura VAT nr QGYY-03-\n               0000076\n", TF_NUMBER,
+		    "QGYY-03-0000076", "number-faktura-nr");
+	/* an order or client number is not the invoice's */
+	expect_absent("Nr zam\xc3\xb3wienia: 273110\nNumer klienta: 12345\n", TF_NUMBER);
+}
+
+static void test_shipped_dates(void **state)
+{
+	(void)state;
+	const char *t = "Data wystawienia: 12.01.2026\n"
+			"Data sprzeda\xc5\xbcy: 2026-01-10\n"
+			"Termin p\xc5\x82" "atno\xc5\x9b" "ci: 26-01-2026\n";
+	expect_read(t, TF_ISSUE_DATE, "2026-01-12", "issue-date");
+	expect_read(t, TF_SALE_DATE, "2026-01-10", "sale-date");
+	expect_read(t, TF_DUE_DATE, "2026-01-26", "due-date");
+	expect_read("Wystawiono dnia 3 listopada 2020\n", TF_ISSUE_DATE, "2020-11-03", "issue-date");
+	expect_read("Data faktury: 18 sty 2022\n", TF_ISSUE_DATE, "2022-01-18", "issue-date");
+	expect_read("P\xc5\x82" "atne do: 09/05/2021\n", TF_DUE_DATE, "2021-05-09", "due-date");
+}
+
+/* Whose NIP: the party labels "Sprzedawca", "Nabywca", "Odbiorca", "Płatnik", by column
+ * and by position; written with or without PL, with dashes or spaces. */
+static void test_shipped_parties(void **state)
+{
+	(void)state;
+	const char *two = "Sprzedawca:                    Nabywca:\n"
+			  "Firma A sp. z o.o.             Firma B S.A.\n"
+			  "NIP: PL 526-025-09-95          NIP 725 180 11 26\n";
+	expect_read(two, TF_SELLER_NIP, "5260250995", "nip-label");
+	expect_read(two, TF_BUYER_NIP, "7251801126", "nip-label");
+	/* swapped columns */
+	const char *swapped = "Nabywca                        Sprzedawca\n"
+			      "NIP: PL7251801126              NIP: 526-025-09-95\n";
+	expect_read(swapped, TF_SELLER_NIP, "5260250995", NULL);
+	expect_read(swapped, TF_BUYER_NIP, "7251801126", NULL);
+	/* the recipient's NIP is nobody's: not the buyer's */
+	const char *recipient = "Sprzedawca:                    Nabywca:\n"
+				"Firma A                        Firma B\n"
+				"NIP: 5260250995                NIP: 7251801126\n"
+				"\n"
+				"Odbiorca:\n"
+				"Firma C\n"
+				"NIP: 1234563218\n";
+	expect_read(recipient, TF_BUYER_NIP, "7251801126", "nip-label");
+	expect_read(recipient, TF_SELLER_NIP, "5260250995", "nip-label");
+	expect_absent("Sprzedawca:                    Odbiorca:\n"
+		      "NIP: 5260250995                NIP: 1234563218\n", TF_BUYER_NIP);
+	/* the payer is the buyer when no "Nabywca" is printed */
+	expect_read("Sprzedawca:                    P\xc5\x82" "atnik:\n"
+		    "NIP: 5260250995                NIP: 1234563218\n", TF_BUYER_NIP, "1234563218",
+		    "nip-label");
+	/* stacked blocks, one under the other */
+	const char *stacked = "Sprzedaj\xc4\x85" "cy:\n"
+			      "Firma A\n"
+			      "NIP 526-025-09-95\n"
+			      "\n"
+			      "Nabywca:\n"
+			      "Firma B\n"
+			      "NIP PL7251801126\n";
+	expect_read(stacked, TF_SELLER_NIP, "5260250995", NULL);
+	expect_read(stacked, TF_BUYER_NIP, "7251801126", NULL);
+	/* no labels at all: two NIPs, the first the seller's (position) */
+	const char *pos = "NIP: 5260250995\n\nNIP: 7251801126\n";
+	expect_read(pos, TF_SELLER_NIP, "5260250995", "nip-position");
+	expect_read(pos, TF_BUYER_NIP, "7251801126", "nip-position");
+	/* a NIP whose checksum fails is not read */
+	expect_absent("Sprzedawca:\nNIP: 5260250994\n", TF_SELLER_NIP);
+}
+
+static void test_shipped_totals(void **state)
+{
+	(void)state;
+	const char *row = "Razem:        1 000,00     230,00     1 230,00\n";
+	expect_read(row, TF_NET, "1000.00", "totals-row");
+	expect_read(row, TF_VAT, "230.00", "totals-row");
+	expect_read(row, TF_GROSS, "1230.00", "totals-row");
+	expect_read("Suma    100,00    23,00    123,00 PLN\n", TF_GROSS, "123.00", "totals-row");
+	expect_read("Suma    100.00    23.00    123.00 EUR\n", TF_CURRENCY, "EUR", NULL);
+	const char *pay = "Do zap\xc5\x82" "aty: 1 234,56 z\xc5\x82\n";
+	expect_read(pay, TF_GROSS, "1234.56", "gross-do-zaplaty");
+	expect_read(pay, TF_CURRENCY, "PLN", "gross-currency");
+	expect_read("Razem do zap\xc5\x82" "aty: 1.234,56 PLN\n", TF_GROSS, "1234.56", "gross-label");
+	expect_read("Waluta: EUR\n", TF_CURRENCY, "EUR", "currency-label");
+	/* totals that do not add up are not read */
+	expect_absent("Razem:   100,00   23,00   124,00\n", TF_GROSS);
+}
+
+static void test_shipped_payment_and_ksef(void **state)
+{
+	(void)state;
+	expect_read("Nr rachunku: PL61 1090 1014 0000 0712 1981 2874\n", TF_ACCOUNT,
+		    "PL61109010140000071219812874", "account-label");
+	expect_read("Konto bankowe: 61109010140000071219812874\n", TF_ACCOUNT,
+		    "PL61109010140000071219812874", "account-label");
+	expect_absent("Nr rachunku: 61 1090 1014 0000 0712 1981 2875\n", TF_ACCOUNT);
+	expect_read("Mechanizm podzielonej p\xc5\x82" "atno\xc5\x9b" "ci\n", TF_SPLIT_PAYMENT, "true",
+		    "split-payment");
+	expect_read("MECHANIZM PODZIELONEJ P\xc5\x81" "ATNO\xc5\x9a" "CI\n", TF_SPLIT_PAYMENT, "true",
+		    "split-payment");
+	expect_absent("Faktura VAT nr 1/2026\n", TF_SPLIT_PAYMENT);
+	expect_read("Numer KSeF: 5265877635-20250808-9231003CA67B-BE\n", TF_KSEF_NUMBER,
+		    "5265877635-20250808-9231003CA67B-BE", "ksef-number-label");
+	expect_read("Sprawd\xc5\xba fakture:\n"
+		    "https://qr.ksef.mf.gov.pl/invoice/5265877635/31-10-2025/OmE5U9cjvIU6pc3y\n",
+		    TF_VERIFY_URL, "https://qr.ksef.mf.gov.pl/invoice/5265877635/31-10-2025/OmE5U9cjvIU6pc3y",
+		    "ksef-qr-link");
+	expect_absent("https://example.com/invoice/5265877635\n", TF_VERIFY_URL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +544,11 @@ int main(void)
 		cmocka_unit_test(test_header_row),  cmocka_unit_test(test_errors_named),
 		cmocka_unit_test(test_user_rules_first),
 		cmocka_unit_test(test_user_folder_order),
+		cmocka_unit_test_setup_teardown(test_shipped_numbers, load_shipped, free_shipped),
+		cmocka_unit_test_setup_teardown(test_shipped_dates, load_shipped, free_shipped),
+		cmocka_unit_test_setup_teardown(test_shipped_parties, load_shipped, free_shipped),
+		cmocka_unit_test_setup_teardown(test_shipped_totals, load_shipped, free_shipped),
+		cmocka_unit_test_setup_teardown(test_shipped_payment_and_ksef, load_shipped, free_shipped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

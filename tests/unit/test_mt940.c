@@ -101,6 +101,62 @@ static void test_every_sample(void **state)
 	}
 }
 
+/* The first statement's opening and the last one's closing balance, as the :60F:/:60M: and
+ * :62F:/:62M: lines of each file write them (NO_BALANCE: the file has none). */
+#define NO_BALANCE INT64_MIN
+static const struct {
+	const char *file;
+	int64_t opening, closing;
+} balances[] = {
+	{"bph-1-multicash.txt", 4581030095, 4568148283},
+	{"bph-1-multicash.cp852-restored.txt", 4581030095, 4568148283},
+	{"mbank-1-iph.txt", 0, NO_BALANCE},
+	{"mbank-2-multiple-accounts.txt", 898599577225, 14446}, /* PLN first, USD last */
+	{"mbank-3-collect.sta", 40, 43},
+	{"mbank-4-newline-in-tnr.sta", 46, 86017},
+	{"mbank-5-mt942-interim.sta", NO_BALANCE, NO_BALANCE}, /* :34F: is a floor limit */
+	{"nonpl-abnamro-nl.sta", 323628, 184975},
+	{"nonpl-asn-nl-swift-blocks.txt", 44429, 50123},
+	{"nonpl-de-sepa-multistatement.sta", -123471836, 5005},
+	{"nonpl-deutschebank-de.txt", 0, 0},
+	{"nonpl-ing-nl-legacy.sta", 0, 347},
+	{"nonpl-ing-nl-oca.940", 66223, 56435},
+	{"nonpl-rabobank-nl-iban.sta", 100000, 93000},
+	{"nonpl-rabobank-nl-oca.swi", 443352, 479891},
+	{"nonpl-raiffeisen-hu.sta", 2517063710, 2528168760},
+	{"excerpts/ingbsk-like-2-auroparser-example.utf8.txt", -66666666, -22222222},
+	{"excerpts/pekao-1-epics-readme.utf8.txt", 253503, NO_BALANCE},
+	{"excerpts/pekao-1-epics-readme.cp852-restored.txt", 253503, NO_BALANCE},
+	{"excerpts/pekao-2-eur-cr-funds-code.utf8.txt", 156152239, 156517739},
+	{"excerpts/pekao-3-usd-cd-funds-code.utf8.txt", 18171624, 48171624},
+	{"excerpts/pkobp-1-camed-test.utf8.txt", -267179, -333672},
+	{"excerpts/pkobp-1-camed-test.iso8859-2-restored.txt", -267179, -333672},
+};
+
+static void expect_balance(const struct stmt_balance *b, int64_t amount)
+{
+	assert_int_equal(b->present, amount != NO_BALANCE);
+	if (amount != NO_BALANCE)
+		assert_minor(b->amount, amount);
+}
+
+static void test_every_sample_balances(void **state)
+{
+	(void)state;
+	assert_int_equal(ARRAY_LEN(balances), ARRAY_LEN(expected));
+	for (size_t i = 0; i < ARRAY_LEN(balances); i++) {
+		char *path = xasprintf(MT "%s", balances[i].file);
+		struct stmt_file f;
+		print_message("%s\n", balances[i].file);
+		read_sample(path, &f);
+		assert_true(f.nstatements > 0 && f.nstatements == f.statements_total);
+		expect_balance(&f.statements[0].opening, balances[i].opening);
+		expect_balance(&f.statements[f.nstatements - 1].closing, balances[i].closing);
+		stmt_file_free(&f);
+		free(path);
+	}
+}
+
 static void test_mbank_multiple_accounts(void **state)
 {
 	(void)state;
@@ -285,19 +341,19 @@ static void test_pekao_caret_and_funds_codes(void **state)
 	stmt_file_free(&f);
 }
 
-/* ING BSK's one-transaction excerpt, framed into a statement in memory. */
-static void test_ing_double_86(void **state)
+/* ING BSK's one-transaction excerpt, framed into a statement in memory, read as the
+ * encoding it is in: every field but the title's letters is the same in both files. */
+static void check_ing_excerpt(const char *file, const char *encoding, const char *title)
 {
-	(void)state;
 	size_t len;
-	char *body = sample_bytes(MT "excerpts/ingbsk-1-volyanyk-test.cp852-restored.txt", &len);
+	char *body = sample_bytes(file, &len);
 	char *text = xasprintf(":20:ING\n:25:/PL27105000861000009080850960\n:28C:1\n"
 			       ":60F:C230603PLN10,00\n%s\n:62F:C230604PLN8,11\n",
 			       body);
 	struct stmt_file f;
 	struct gerr err;
 	assert_int_equal(read_text(text, &f, &err), 0);
-	assert_string_equal(f.encoding, "CP852");
+	assert_string_equal(f.encoding, encoding);
 	assert_string_equal(f.bank, "ING Bank Śląski");
 	const struct txn *t = txn_at(&f, 0, 0);
 	assert_minor(t->amount, -189);
@@ -305,13 +361,24 @@ static void test_ing_double_86(void **state)
 	assert_string_equal(t->customer_ref, "97301056237");
 	assert_string_equal(t->type_code, "073");
 	assert_string_equal(t->type_text, "VE02");
-	assert_string_equal(t->title, "Płatność kartą 02.06.2023 Nr karty 4246xx4970");
+	assert_string_equal(t->title, title);
 	assert_string_equal(t->counterparty_name, "BOLT.EU/R/2306021457 Tallinn");
 	assert_string_equal(t->counterparty_account, "105000311915031/19730");
 	assert_true(f.statements[0].reconciles);
 	stmt_file_free(&f);
 	free(text);
 	free(body);
+}
+
+static void test_ing_double_86(void **state)
+{
+	(void)state;
+	check_ing_excerpt(MT "excerpts/ingbsk-1-volyanyk-test.cp852-restored.txt", "CP852",
+			  "Płatność kartą 02.06.2023 Nr karty 4246xx4970");
+	/* as the test source kept it (CP852 read as MacRoman, saved as UTF-8): valid UTF-8,
+	 * so its letters are taken as written */
+	check_ing_excerpt(MT "excerpts/ingbsk-1-volyanyk-test.utf8.txt", "UTF-8",
+			  "PàatnoòÜ kart• 02.06.2023 Nr karty 4246xx4970");
 }
 
 static void test_mt942_and_german(void **state)
@@ -323,6 +390,14 @@ static void test_mt942_and_german(void **state)
 	assert_true(f.statements[0].stated_credits);
 	assert_int_equal(f.statements[0].stated_credits_count, 3);
 	assert_int_equal(f.statements[0].problems.len, 0);
+	assert_true(f.statements[0].reconciles);
+	stmt_file_free(&f);
+	/* the same report stating two credits where it lists three: flagged */
+	read_sample_altered(MT "mbank-5-mt942-interim.sta", ":90C:3PLN", 5, '2', &f);
+	assert_int_equal(f.format, STMT_FORMAT_MT942);
+	assert_false(f.statements[0].reconciles);
+	assert_true(has_problem(&f.statements[0].problems,
+				"the file states 2 credits summing 0.03, but 3 summing 0.03 were read"));
 	stmt_file_free(&f);
 
 	read_sample(MT "nonpl-de-sepa-multistatement.sta", &f);
@@ -390,8 +465,10 @@ static void expect_error(const char *text, const char *part)
 static void test_refused(void **state)
 {
 	(void)state;
-	expect_error(HEAD ":61:240301C123456789012345678901,00NTRF\n",
-		     "line 5: :61: amount \"123456789012345678901,00\" has too many digits");
+	expect_error(HEAD ":61:240301C12345678901234567890,00NTRF\n",
+		     "line 5: :61: amount \"12345678901234567890,00\" has too many digits");
+	expect_error(HEAD ":61:240301C92233720368547758,08NTRF\n", /* INT64_MAX + 1 */
+		     "line 5: :61: amount \"92233720368547758,08\" has too many digits");
 	expect_error(HEAD ":61:240301X1,00NTRF\n", "line 5: :61: has no C/D/RC/RD mark");
 	expect_error(HEAD ":61:2403\n", "line 5: :61: does not start with a value date");
 	expect_error(HEAD ":61:240301CNTRF\n", "line 5: :61: no amount");
@@ -406,6 +483,48 @@ static void test_refused(void **state)
 	expect_error(text, "line 5 is longer than 8192 bytes");
 	free(text);
 	free(big);
+}
+
+/* The marks of :61: typed (the samples have CN, DN, CR, DR, CD and RC, but no RD), and
+ * Millennium's "<" subfields, empty ones omitted, a title cut at fixed width and padded. */
+static void test_marks_and_subfields(void **state)
+{
+	(void)state;
+	struct stmt_file f;
+	struct gerr err;
+	assert_int_equal(read_text(HEAD ":61:240301CN1,00NTRF//A\n"
+				   ":86:020<00PRZELEW<20FV 1/2024<32JAN NOWAK"
+				   "<38PL27114020040000300201355387\n"
+				   ":61:240301DN2,00NTRF//B\n"
+				   ":86:020<20ZAPŁATA ZA       <21FV 12<2234/2024    <32SPÓŁKA\n"
+				   ":61:240301RD3,00NTRF//C\n:61:240301RC4,00NTRF//D\n"
+				   ":62F:C240301PLN98,00\n",
+				   &f, &err),
+			 0);
+	assert_string_equal(f.dialect, "structured-lt");
+	static const struct {
+		int64_t amount;
+		bool reversal;
+		const char *bank_ref;
+	} marks[] = {{100, false, "A"}, {-200, false, "B"}, {300, true, "C"}, {-400, true, "D"}};
+	for (size_t i = 0; i < ARRAY_LEN(marks); i++) {
+		const struct txn *t = txn_at(&f, 0, i);
+		assert_minor(t->amount, marks[i].amount);
+		assert_int_equal(t->reversal, marks[i].reversal);
+		assert_string_equal(t->bank_ref, marks[i].bank_ref);
+	}
+	assert_true(f.statements[0].reconciles);
+	const struct txn *t = txn_at(&f, 0, 0);
+	assert_string_equal(t->title, "FV 1/2024");
+	assert_string_equal(t->counterparty_name, "JAN NOWAK");
+	assert_string_equal(t->counterparty_account, "PL27114020040000300201355387");
+	assert_string_equal(t->type_text, "PRZELEW");
+	assert_null(raw_of(t, "<21"));
+	t = txn_at(&f, 0, 1);
+	assert_string_equal(t->title, "ZAPŁATA ZA FV 1234/2024");
+	assert_string_equal(raw_of(t, "<22"), "34/2024    "); /* raw: as written */
+	assert_string_equal(t->counterparty_name, "SPÓŁKA");
+	stmt_file_free(&f);
 }
 
 static void test_flagged_not_refused(void **state)
@@ -509,6 +628,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_sample),
+		cmocka_unit_test(test_every_sample_balances),
 		cmocka_unit_test(test_mbank_multiple_accounts),
 		cmocka_unit_test(test_mbank_iph),
 		cmocka_unit_test(test_bph_multicash),
@@ -518,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_mt942_and_german),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_marks_and_subfields),
 		cmocka_unit_test(test_flagged_not_refused),
 		cmocka_unit_test(test_truncated),
 	};
