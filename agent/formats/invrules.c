@@ -41,8 +41,9 @@ static const enum inv_tfield plain_field[] = {
 enum take { TAKE_RIGHT, TAKE_BELOW, TAKE_RIGHT_OR_BELOW, TAKE_ANYWHERE };
 static const char *const take_names[] = {"right", "below", "right-or-below", "anywhere", NULL};
 
-enum role { ROLE_SELLER, ROLE_BUYER, ROLE_OTHER, ROLE_NONE };
-static const char *const role_names[] = {"seller", "buyer", "other", NULL};
+/* The payer ("Płatnik") stands for the buyer only on an invoice that names no buyer. */
+enum role { ROLE_SELLER, ROLE_BUYER, ROLE_OTHER, ROLE_PAYER, ROLE_NONE };
+static const char *const role_names[] = {"seller", "buyer", "other", "payer", NULL};
 
 enum within { IN_ANY, IN_PARTY, IN_SELLER, IN_BUYER, IN_NONE };
 static const char *const within_names[] = {"any", "party", "seller", "buyer", "none", NULL};
@@ -828,7 +829,7 @@ static bool place_ok(const struct ctx *c, const struct rule *r, size_t line, int
 {
 	int role = role_at(&c->blocks, line, col);
 	switch (r->c.in) {
-	case IN_PARTY: return role == ROLE_SELLER || role == ROLE_BUYER;
+	case IN_PARTY: return role == ROLE_SELLER || role == ROLE_BUYER || role == ROLE_PAYER;
 	case IN_SELLER: return role == ROLE_SELLER;
 	case IN_BUYER: return role == ROLE_BUYER;
 	case IN_NONE: return role == ROLE_NONE;
@@ -1003,8 +1004,8 @@ static void apply_plain(struct ctx *c, const struct rule *r)
 /* ---- NIPs and accounts: whose they are ------------------------------------------------------ */
 
 struct party_values {
-	struct found seller, buyer;
-	bool has_seller, has_buyer, seller_conflict, buyer_conflict;
+	struct found seller, buyer, payer;
+	bool has_seller, has_buyer, has_payer, seller_conflict, buyer_conflict, payer_conflict;
 	struct found order[2];   /* the first two distinct values outside blocks */
 	size_t norder;
 	bool more;
@@ -1042,6 +1043,8 @@ static bool collect_party(struct ctx *c, const struct rule *r, const struct foun
 		note(&pv->seller, &pv->has_seller, &pv->seller_conflict, f);
 	} else if (role == ROLE_BUYER) {
 		note(&pv->buyer, &pv->has_buyer, &pv->buyer_conflict, f);
+	} else if (role == ROLE_PAYER) {
+		note(&pv->payer, &pv->has_payer, &pv->payer_conflict, f);
 	}
 	return true;
 }
@@ -1055,6 +1058,16 @@ static void settle(struct ctx *c, const struct rule *r, enum inv_tfield tf, cons
 		c->ambiguous[tf] = true; /* two different values: neither is sure */
 	else
 		set_hit(c, tf, r, NULL, f);
+}
+
+/* Does a label on the invoice name its buyer ("Nabywca")? Then a payer's NIP is not the
+ * buyer's. */
+static bool names_buyer(const struct blocks *bs)
+{
+	for (size_t k = 0; k < bs->n; k++)
+		if (bs->b[k].role == ROLE_BUYER && !bs->b[k].derived)
+			return true;
+	return false;
 }
 
 static void apply_party(struct ctx *c, const struct rule *r)
@@ -1074,8 +1087,12 @@ static void apply_party(struct ctx *c, const struct rule *r)
 		return;
 	}
 	settle(c, r, seller, &pv.seller, pv.has_seller, pv.seller_conflict);
-	if (!account)
+	if (account)
+		return;
+	if (pv.has_buyer || names_buyer(&c->blocks))
 		settle(c, r, TF_BUYER_NIP, &pv.buyer, pv.has_buyer, pv.buyer_conflict);
+	else
+		settle(c, r, TF_BUYER_NIP, &pv.payer, pv.has_payer, pv.payer_conflict);
 }
 
 /* ---- totals ---------------------------------------------------------------------------- */

@@ -331,17 +331,25 @@ size_t paytitle_accounts(const char *folded, char (*out)[IBAN_MAX_LEN + 1], size
 
 /* ---- words ------------------------------------------------------------------------------ */
 
-/* Legal forms and the usual words of a transfer title: they name no one. */
-static const char *const noise_words[] = {
-	"SP", "ZOO", "OO", "SA", "SK", "SKA", "SJ", "SC", "SPK", "SPJ", "SPP", "PSA",
-	"SPOLKA", "SPOLKI", "SPOLKE", "AKCYJNA", "KOMANDYTOWA", "KOMANDYTOWO", "JAWNA",
-	"CYWILNA", "PARTNERSKA", "OGRANICZONA", "OGRANICZONEJ", "ODPOWIEDZIALNOSCIA",
-	"ODPOWIEDZIALNOSC", "GMBH", "LTD", "INC", "LLC", "AG", "BV", "KG", "CO", "PLC", "SRO",
-	"FAKTURA", "FAKTURY", "FAKTURE", "FAKTURZE", "FAKTUR", "FV", "FA", "FVAT", "VAT", "NR",
-	"NUMER", "ZAPLATA", "ZAPL", "OPLATA", "PLATNOSC", "PRZELEW", "TYTULEM", "ZA", "DLA",
-	"OD", "DO", "NA", "PL", "KOREKTA", "KORYG", "KOR", "RACHUNEK", "RACH", "INV", "IDC",
-	"TXT", "PLN", "EUR", "USD", "MINUS",
+/* Legal forms and the usual words of a transfer title: they name no one. (With their
+ * lengths: every word of every title and name is looked up here.) */
+#define W(s) {s, sizeof(s) - 1}
+static const struct {
+	const char *w;
+	size_t n;
+} noise_words[] = {
+	W("SP"), W("ZOO"), W("OO"), W("SA"), W("SK"), W("SKA"), W("SJ"), W("SC"), W("SPK"), W("SPJ"),
+	W("SPP"), W("PSA"), W("SPOLKA"), W("SPOLKI"), W("SPOLKE"), W("AKCYJNA"), W("KOMANDYTOWA"),
+	W("KOMANDYTOWO"), W("JAWNA"), W("CYWILNA"), W("PARTNERSKA"), W("OGRANICZONA"),
+	W("OGRANICZONEJ"), W("ODPOWIEDZIALNOSCIA"), W("ODPOWIEDZIALNOSC"), W("GMBH"), W("LTD"),
+	W("INC"), W("LLC"), W("AG"), W("BV"), W("KG"), W("CO"), W("PLC"), W("SRO"), W("FAKTURA"),
+	W("FAKTURY"), W("FAKTURE"), W("FAKTURZE"), W("FAKTUR"), W("FV"), W("FA"), W("FVAT"), W("VAT"),
+	W("NR"), W("NUMER"), W("ZAPLATA"), W("ZAPL"), W("OPLATA"), W("PLATNOSC"), W("PRZELEW"),
+	W("TYTULEM"), W("ZA"), W("DLA"), W("OD"), W("DO"), W("NA"), W("PL"), W("KOREKTA"), W("KORYG"),
+	W("KOR"), W("RACHUNEK"), W("RACH"), W("INV"), W("IDC"), W("TXT"), W("PLN"), W("EUR"),
+	W("USD"), W("MINUS"),
 };
+#undef W
 
 static bool noise(const char *w, size_t n)
 {
@@ -353,7 +361,7 @@ static bool noise(const char *w, size_t n)
 	if (digits)
 		return true;
 	for (size_t i = 0; i < ARRAY_LEN(noise_words); i++)
-		if (strlen(noise_words[i]) == n && memcmp(noise_words[i], w, n) == 0)
+		if (noise_words[i].n == n && memcmp(noise_words[i].w, w, n) == 0)
 			return true;
 	return false;
 }

@@ -247,10 +247,12 @@ void stmt_add_txn(struct stmt *st, const struct txn *t)
 		return;
 	}
 	if (t->amount >= 0) {
+		st->credit_entries += t->origin.detail == 0;
 		st->credits_count++;
 		if (__builtin_add_overflow(st->credits_sum, t->amount, &st->credits_sum))
 			st->sums_overflow = true;
 	} else {
+		st->debit_entries += t->origin.detail == 0;
 		st->debits_count++;
 		if (__builtin_add_overflow(st->debits_sum, t->amount, &st->debits_sum))
 			st->sums_overflow = true;
@@ -296,10 +298,10 @@ static void finish(struct stmt *st, bool balances_expected)
 	}
 	bool credits_ok = stated_side_agrees(st, "credits", st->stated_credits,
 					     st->stated_credits_count, st->stated_credits_sum,
-					     st->credits_count, st->credits_sum);
+					     st->credit_entries, st->credits_sum);
 	bool debits_ok = stated_side_agrees(st, "debits", st->stated_debits,
 					    st->stated_debits_count, st->stated_debits_sum,
-					    st->debits_count, st->debits_sum);
+					    st->debit_entries, st->debits_sum);
 	if (!credits_ok || !debits_ok)
 		return;
 	if (!st->opening.present && !st->closing.present &&

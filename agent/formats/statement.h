@@ -176,6 +176,10 @@ struct stmt {
 	int64_t credits_sum;	/* >= 0 */
 	int64_t debits_sum;	/* <= 0 */
 	bool sums_overflow;	/* a sum left int64: totals and reconciles are not trusted */
+	/* Booked entries as a bank counts them: a camt batch entry of several transactions
+	 * (origin.detail 0, 1, ...) is one entry, counted by its first. Stated counts
+	 * (camt TxsSummry NbOfNtries, MT942 :90C:/:90D:) are checked against these. */
+	unsigned long credit_entries, debit_entries;
 	/* Totals the file states (MT942 :90C:/:90D:, camt TxsSummry): checked against the
 	 * entries read; an interim report without balances reconciles when they agree. */
 	bool stated_credits, stated_debits;

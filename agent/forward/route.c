@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/idnum.h"
 #include "core/sidecar.h"
 #include "forward/target.h"
 #include "core/template.h"
@@ -21,10 +22,22 @@ static const char *match_path(const char *key)
 	return key;
 }
 
-static int add_patterns(struct cf_ctx *ctx, yaml_node_t *v, struct strlist *out)
+/* A pattern as matched: an account (statement.account) without wildcards as the sidecar
+ * writes it, a compact IBAN, however the person wrote it ("PL61 1090 …", a 26-digit NRB). */
+static void add_pattern(const char *path, const char *pattern, struct strlist *out)
+{
+	char iban[IBAN_MAX_LEN + 1];
+	if (strcmp(path, "statement.account") == 0 && !strchr(pattern, '*') &&
+	    account_normalise(pattern, iban))
+		pattern = iban;
+	strlist_add(out, pattern);
+}
+
+static int add_patterns(struct cf_ctx *ctx, const char *path, yaml_node_t *v,
+			struct strlist *out)
 {
 	if (cf_scalar(v)) {
-		strlist_add(out, cf_scalar(v));
+		add_pattern(path, cf_scalar(v), out);
 		return 0;
 	}
 	if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.start == v->data.sequence.items.top)
@@ -33,7 +46,7 @@ static int add_patterns(struct cf_ctx *ctx, yaml_node_t *v, struct strlist *out)
 		yaml_node_t *item = yaml_document_get_node(ctx->doc, *i);
 		if (!cf_scalar(item))
 			return cf_error(ctx, item, "expected a pattern");
-		strlist_add(out, cf_scalar(item));
+		add_pattern(path, cf_scalar(item), out);
 	}
 	return 0;
 }
@@ -66,7 +79,7 @@ static int match_parse(struct cf_ctx *ctx, yaml_node_t *node, void *dst,
 		m->patterns = xrealloc(m->patterns, (m->len + 1) * sizeof *m->patterns);
 		m->paths[m->len] = xstrdup(path);
 		m->patterns[m->len] = (struct strlist){0};
-		if (add_patterns(ctx, v, &m->patterns[m->len]) < 0)
+		if (add_patterns(ctx, path, v, &m->patterns[m->len]) < 0)
 			rc = -1;
 		m->len++;
 	}

@@ -803,8 +803,7 @@ static bool by_number(struct engine *e, uint32_t ti, struct txview *v, enum pm_d
 		return false;
 	struct ilist named = {0}, unclear = {0};
 	bool via_mpp = false;
-	char a[MONEY_TEXT_MAX], s[MONEY_TEXT_MAX];
-	money_text(amount, t->currency, a);
+	char a[MONEY_TEXT_MAX], s[MONEY_TEXT_MAX]; /* what was paid and what is open, for reasons that say them */
 	if (!named_invoices(e, &h, v, &named, &unclear, &via_mpp)) {
 		for (size_t i = 0; i < unclear.n; i++)
 			add_candidate(e, o, unclear.v[i]);
@@ -830,7 +829,6 @@ static bool by_number(struct engine *e, uint32_t ti, struct txview *v, enum pm_d
 			il_add(&paid, named.v[i]);
 		}
 	}
-	money_text(sum, t->currency, s);
 	if (correction) {
 		set_outcome(o, PM_PERSON, xasprintf("the title names a correction (%s): a person "
 						    "decides what it pays", nums));
@@ -853,6 +851,8 @@ static bool by_number(struct engine *e, uint32_t ti, struct txview *v, enum pm_d
 	} else if (e->s->settings.partial) {
 		o->overpaid = allocate(e, t, &open, amount, PM_RULE_NUMBER_PARTIAL, PM_LIKELY);
 		char over[MONEY_TEXT_MAX];
+		money_text(amount, t->currency, a);
+		money_text(sum, t->currency, s);
 		money_text(o->overpaid, t->currency, over);
 		set_outcome(o, PM_MATCHED,
 			    o->overpaid ? xasprintf("%s named in the title; %s paid, %s open: overpaid by %s",
@@ -862,6 +862,8 @@ static bool by_number(struct engine *e, uint32_t ti, struct txview *v, enum pm_d
 	} else if (open.n == 1 && amount < sum && pay_by_transfers(e, ti, open.v[0], amount)) {
 		/* decided, with the transfers before it */
 	} else {
+		money_text(amount, t->currency, a);
+		money_text(sum, t->currency, s);
 		set_outcome(o, PM_PERSON, xasprintf("the title names %s, but %s paid differs from %s "
 						    "open", nums, a, s));
 	}

@@ -111,16 +111,17 @@ for s in json.load(open(sys.argv[1]))["statements"]:
 	done
 }
 
-# daemon_attention NAME: start the daemon with the test's conf.d (DPID, stopped at exit),
-# have it fetch NAME and wait for NAME's attention alert; ALERT is its file ("" if none).
-daemon_attention() {
-	"$GONIEC" -c "$T/conf.d" run >"$T/daemon.log" 2>&1 &
+# daemon_alert NAME [CAUSE]: start the daemon with the test's conf.d (DPID, stopped at
+# exit), have it fetch NAME and wait for NAME's alert of CAUSE (attention, needs-person);
+# ALERT is its file ("" if none came).
+daemon_alert() {
+	"$GONIEC" -c "$T/conf.d" run >>"$T/daemon.log" 2>&1 &
 	DPID=$!
 	at_exit "kill $DPID 2>/dev/null; wait $DPID 2>/dev/null"
 	wait_for 15 daemon_running
 	G fetch "$1" >/dev/null
-	wait_for 20 attention_filed "$1"
-	ALERT=$(find "$T/spool" -name "alert-$1-attention*.txt" | head -1)
+	wait_for 20 alert_filed "$1" "${2:-attention}"
+	ALERT=$(find "$T/spool" -name "alert-$1-${2:-attention}*.txt" | head -1)
 }
 daemon_running() { G status | grep -q '^daemon: running'; }
-attention_filed() { find "$T/spool" -name "alert-$1-attention*.txt" | grep -q .; }
+alert_filed() { find "$T/spool" -name "alert-$1-$2*.txt" | grep -q .; }

@@ -48,6 +48,11 @@ mkdir -p "$T/nobank" && mv "$T/nobank.yaml" "$T/nobank/10.yaml"
 "$GONIEC" -c "$T/nobank" bank link eb >"$T/banks.out" 2>>"$T/log"
 check "bank link without a bank lists the banks of PL" grep -q "^Fixture Bank PL " "$T/banks.out"
 check "and no Finnish bank" bash -c "! grep -q S-Pankki '$T/banks.out'"
+sed 's/bank: Fixture Bank PL/bank: mBank/' "$T/conf.d/10-bank.yaml" >"$T/nobank/10.yaml"
+"$GONIEC" -c "$T/nobank" bank link eb >"$T/banks.out" 2>"$T/wrong.err"
+check_eq "bank link with a bank the country does not have: exit 1" 1 $?
+check "it says so" grep -q "bank 'mBank' is not among the banks of PL" "$T/wrong.err"
+check "and lists the banks there are" grep -q "^Fixture Bank PL " "$T/banks.out"
 G bank link eb >"$T/start.out"
 check "bank link prints the address to open" grep -q "^  https://127.0.0.1:$EB_PORT/_consent/" "$T/start.out"
 check "and the consent's validity" grep -q "valid until $(TZ=Europe/Warsaw date -d '180 days' +%Y-%m)" "$T/start.out"
@@ -82,6 +87,14 @@ META=$(docs_of eb | head -1).meta.json
 check "the sidecar has the statement with balances" py 'import json,sys
 m=json.load(open(sys.argv[1])); s=m["statement"]
 sys.exit(0 if m["kind"]=="statement" and m["type"]=="transactions" and s["closing_balance"]["amount"]=="10000.00" and s["reconciles"] and m["balances"][0]["type"]=="CLBD" else 1)' "$META"
+check "its statement names the account, the period read and the counts of the document" py 'import json,sys
+s=json.load(open(sys.argv[1]))["statement"]; d=json.load(open(sys.argv[1][:-len(".meta.json")]))["statements"][0]
+booked=[t for t in d["transactions"] if t["status"]=="booked"]
+cr=[t for t in booked if not t["amount"].startswith("-")]
+sys.exit(0 if s["account"]==d["account"] and s["period"]=={"from": sys.argv[2], "to": sys.argv[3]} and booked
+         and s["count"]==len(d["transactions"]) and s["pending"]==len(d["transactions"])-len(booked)==1
+         and s["credits"]["count"]==len(cr)
+         and s["debits"]["count"]==len(booked)-len(cr) else 1)' "$META" "$WEEK_AGO" "$TODAY"
 check_eq "MT940 and CAMT.053 files beside each" "2 2" "$(find "$T/spool" -name '*.sta.meta.json' | wc -l) $(find "$T/spool" -name '*.xml.meta.json' | wc -l)"
 check "the MT940 is sniffed as mt940" grep -q '"type": "mt940"' $(find "$T/spool" -name '*.sta.meta.json' | head -1)
 check "the CAMT file as camt" grep -q '"type": "camt"' $(find "$T/spool" -name '*.xml.meta.json' | head -1)
@@ -182,7 +195,7 @@ bank_conf "    daily_reads: 100" "    export: [mt940, camt053]"
 # ---- consent expiring, expired, revoked ------------------------------------------------------------
 fixture "$EB_URL" /_fixture/faults '{"valid_until_days": 13}' >/dev/null
 sed -i 's/^    daily_reads: 100/    daily_reads: 100\n    schedule: {every: 1h}/' "$T/conf.d/10-bank.yaml"
-daemon_attention eb
+daemon_alert eb
 check "consent expiring in 13 days: an alert is filed" test -n "$ALERT"
 check "it names the day and the command that renews it" grep -q "expires on $(TZ=Europe/Warsaw date -d '13 days' +%F), in less than 14 days; renew it: goniec bank link eb" "$ALERT"
 G status --json >"$T/status.json"
@@ -194,10 +207,19 @@ G status >"$T/status.txt"
 check "status shows the consent and the balances" grep -q "consent: Fixture Bank PL, AUTHORIZED, valid until" "$T/status.txt"
 check "and per account the balance with its date and the last booked" grep -Eq "^  $ACC1 +balance 10000.00 PLN \\($TODAY\\); last booked " "$T/status.txt"
 kill "$DPID"; wait "$DPID" 2>/dev/null
+fixture "$EB_URL" /_fixture/faults '{"balance_dates": false}' >/dev/null
+G fetch --here eb >/dev/null
+check "a balance the bank gives no date: status dates it with the day it was read" \
+	grep -Eq "^  $ACC1 +balance 10000.00 PLN \($TODAY\)" <(G status)
+fixture "$EB_URL" /_fixture/faults '{"balance_dates": true}' >/dev/null
 
 fault_run "$EB_URL" '{"expire": true}' eb 3 "is EXPIRED (expired or revoked); renew it: goniec bank link eb" \
 	"expired session: needs a person (exit 3), with the command that renews it"
 fault_run "$EB_URL" '{"expire": false, "revoke": true}' eb 3 "REVOKED" "revoked session: needs a person (exit 3)"
+daemon_alert eb needs-person
+check "revoked: the daemon files an alert for a person" test -n "$ALERT"
+check "naming the command that renews the consent" grep -q "REVOKED.*renew it: goniec bank link eb" "$ALERT"
+kill "$DPID"; wait "$DPID" 2>/dev/null
 
 # ---- secrets ---------------------------------------------------------------------------------------
 KEYLINE=$(sed -n 2p "$T/eb.key")

@@ -22,6 +22,7 @@ check "bank link --code finishes through the requisition" bank_link gc
 check "and lists the accounts" grep -Eq "^PL[0-9]{26} +PLN +Rachunek firmowy 2 +yes" "$T/link-gc.out"
 check "a redirect without our reference is refused" bash -c "! '$GONIEC' -c '$T/conf.d' bank link gc --code 'https://localhost/goniec/callback?ref=other' 2>/dev/null"
 check_eq "tokens are kept 0600" 600 "$(stat -c %a "$T/state/sources/gc/gocardless-token.json")"
+check_eq "and the requisition 0600" 600 "$(stat -c %a "$T/state/sources/gc/bank-consent.json")"
 ACC1=$(G bank accounts gc | awk '/^PL/ {print $1; exit}')
 ACC2=$(G bank accounts gc | awk '/^PL/ {a=$1} END {print a}')
 
@@ -102,6 +103,15 @@ c=json.load(open(sys.argv[1])); sys.exit(0 if c["status"]=="ENDED" and not c.get
 	"$T/state/sources/gc/bank-consent.json"
 fault_run "$GC_URL" '{"revoked": false, "eua_expired": true}' gc 3 "is EX (expired or revoked); renew it: goniec bank link gc" \
 	"end-user agreement expired: needs a person"
+fixture "$GC_URL" /_fixture/faults '{"eua_expired": false}' >/dev/null
+BEFORE=$(docs_of gc | wc -l)
+check "renewing: bank link again (GoCardless gives the accounts new ids)" bank_link gc
+G fetch --here gc >/dev/null
+check_eq "the run after renewing: ok" 0 $?
+check_eq "nothing filed twice after it (the state is kept by IBAN)" "$BEFORE" "$(docs_of gc | wc -l)"
+check "the account was read: what it listed was known, nothing new" bash -c "grep 'gc: $ACC1: .* transactions from' '$T/log' |
+	tail -1 | grep -Eq ', 0 new, 0 pending, [1-9][0-9]* recorded before'"
+check_eq "still no transaction twice" "" "$(txns_of gc | grep '^booked' | sort | uniq -d)"
 
 check "the secret key is in no log, state or spool file" bash -c "! grep -rqF -- '$GC_KEY' '$T/log' '$T/state' '$T/spool'"
 TOKEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access"])' "$T/state/sources/gc/gocardless-token.json")
@@ -118,6 +128,11 @@ sed '/bank: FIXTUREBANK_FIXTPLPW/d' "$T/conf.d/10-bank.yaml" >"$T/nobank/10.yaml
 "$GONIEC" -c "$T/nobank" bank link gc >"$T/banks.out" 2>>"$T/log"
 check "bank link without a bank lists the institutions of PL" grep -q "^FIXTUREBANK_FIXTPLPW .*Fixture Bank PL" "$T/banks.out"
 check "and not the sandbox's" bash -c "! grep -q SANDBOXFINANCE '$T/banks.out'"
+sed 's/bank: FIXTUREBANK_FIXTPLPW/bank: MBANK_BREXPLPW/' "$T/conf.d/10-bank.yaml" >"$T/nobank/10.yaml"
+"$GONIEC" -c "$T/nobank" bank link gc >"$T/banks.out" 2>"$T/wrong.err"
+check_eq "bank link with an institution id GoCardless does not know: exit 1" 1 $?
+check "it says so" grep -q "bank 'MBANK_BREXPLPW' is not a GoCardless institution id" "$T/wrong.err"
+check "and lists the institutions of the country" grep -q "^FIXTUREBANK_FIXTPLPW " "$T/banks.out"
 check "linked again (a fresh state)" bank_link gc
 check "bank accounts marks the account not taken" grep -q "^$ACC2 .*no (not in accounts:)" <(G bank accounts gc)
 G fetch --here gc >/dev/null
@@ -156,7 +171,7 @@ bank_conf "    consent_validity: 13d" "    schedule: {every: 1h}"
 check "linked for 13 days (the agreement asks for 13)" bank_link gc
 UNTIL=$(TZ=Europe/Warsaw date -d '13 days' +%F)
 check "bank accounts shows the consent's expiry" grep -q "consent LN, valid until $UNTIL" <(G bank accounts gc)
-daemon_attention gc
+daemon_alert gc
 check "consent expiring in 13 days: an alert is filed" test -n "$ALERT"
 check "it names the day and the command that renews it" grep -q \
 	"expires on $UNTIL, in less than 14 days; renew it: goniec bank link gc" "$ALERT"

@@ -26,7 +26,7 @@ KSEF_PORT=$(free_port)
 python3 "$SRC_DIR/tests/fixtures/ksef_server.py" --port "$KSEF_PORT" --cert "$T/tls/server.pem" \
 	--key "$T/tls/server.key" --oas "$OAS" --context "$BUYER:$TOKEN" >>"$T/ksef.log" 2>&1 &
 at_exit "kill $! 2>/dev/null"
-wait_port "$KSEF_PORT" 20 || { cat "$T/ksef.log"; exit 1; }
+wait_port "$KSEF_PORT" 60 || { echo "the KSeF fixture did not start"; cat "$T/ksef.log"; exit 1; }   # it loads the OpenAPI: slow on a loaded machine
 python3 -c 'import base64,json,sys
 print(json.dumps({"xml_b64": base64.b64encode(open(sys.argv[1],"rb").read()).decode(), "ksef_number": sys.argv[2]}))' \
 	"$FA3/cirfmf-pdf-generator-invoice.xml" "$KSEF_NO" |

@@ -38,6 +38,52 @@ for layout in classic stacked swapped ksef letterhead; do
 		test "${read_of%%/*}" -ge 45 2>/dev/null
 done
 
+# ---- the same generated invoice three times: one original, two copies -----------------------
+# Each FA(3) sample's invoice arrives as the classic layout's PDF (by mail), the KSeF
+# layout's PDF (from a portal: another layout, a KSeF number printed) and its XML (KSeF),
+# through three sources, in that order. Two samples carry nothing a PDF can be matched by
+# (no number a reader takes, or a test NIP whose checksum fails): their copies stay apart.
+mkdir -p "$T/three/mail" "$T/three/portal" "$T/three/ksef"
+ln -s "$SRC_DIR/conf.d/invoices" "$T/three/invoices"
+bases=$($PY -c 'import json,os,sys
+for r in json.load(open(sys.argv[1])): print(os.path.splitext(os.path.basename(r["file"]))[0])' "$T/truth.json")
+for b in $bases; do
+	cp "$T/gen/$b-classic.pdf" "$T/three/mail/"
+	cp "$T/gen/$b-ksef.pdf" "$T/three/portal/"
+	cp "$FA3/$b.xml" "$T/three/ksef/"
+done
+touch -d '1 minute ago' "$T"/three/*/*
+cat >"$T/three/00-agent.yaml" <<YAML
+agent: {spool: $T/tspool, state: $T/tstate}
+company: {id: acme, name: ACME, nip: "5260250995"}
+sources:
+  - {name: mail, type: folder, path: $T/three/mail, settle: 0s}
+  - {name: portal, type: folder, path: $T/three/portal, settle: 0s}
+  - {name: ksef, type: folder, path: $T/three/ksef, settle: 0s, accept: [xml]}
+YAML
+for s in mail portal ksef; do "$GONIEC" -q -c "$T/three" fetch $s >>"$T/three.out" 2>&1; done
+# per invoice: the original's state and what the two copies name
+$PY - "$T/tspool" $bases >"$T/three.txt" <<'PY'
+import glob, json, os, sys
+spool, bases = sys.argv[1], sys.argv[2:]
+side = {}
+for p in glob.glob(spool + "/**/*.meta.json", recursive=True):
+    d = json.load(open(p))
+    side[d["file"]] = (os.path.relpath(p, spool)[:-len(".meta.json")], d.get("duplicate_of"))
+for b in bases:
+    (m, mdup), (_, pdup), (_, kdup) = side[b + "-classic.pdf"], side[b + "-ksef.pdf"], side[b + ".xml"]
+    print(b, "original" if mdup is None else "copy", "copies" if pdup == m and kdup == m else
+          f"portal:{pdup} ksef:{kdup}")
+PY
+cat "$T/three.txt"
+check_eq "eight invoices, each from three sources" 8 "$(wc -l <"$T/three.txt")"
+check_eq "six of them: the mailed PDF the original, the other two its copies" \
+	6 "$(grep -c ' original copies$' "$T/three.txt")"
+check "an invoice number without a digit (ABC/TEST/DEF) is not read from a PDF: no copy is claimed" \
+	grep -q '^ksef-fop-zaliczkowa-przyklad-1 original portal:None ksef:None$' "$T/three.txt"
+check "a seller NIP failing its checksum (1234567890) is not read from a PDF: no copy is claimed" \
+	grep -q '^ksef-fop-korygujaca-przyklad-1 original portal:None ksef:None$' "$T/three.txt"
+
 # ---- goniec invoice: each field, and the rule, page and line that found it -----------------
 good=$SRC_DIR/../shared/samples/invoices-pdf/qt-witkac-fv-2-15.pdf
 out=$(g invoice "$good")

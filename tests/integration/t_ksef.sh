@@ -98,12 +98,17 @@ check "check accepts a KSeF source" test $RC -eq 0
 conf badnip "" "111-111-11-12"
 run check
 check "check refuses a NIP that fails the checksum" has "acme.yaml:[0-9]*:[0-9]*: .*nip: '111-111-11-12' fails the NIP checksum"
-ENVNAME=production conf badenv '    subjects: [purchase, buys]
+ENVNAME=production HISTORY='    history: last-year' conf badenv '    subjects: [purchase, buys]
     schedule: {every: 5m}'
 run check
 check "check refuses an unknown environment" has "environment.*production"
 check "check refuses an unknown subject" has "unknown subject 'buys'"
 check "check refuses a schedule more often than every 15 minutes" has "every 15 minutes"
+check "check refuses a history that is neither a date nor a span" \
+	has "acme.yaml:[0-9]*:[0-9]*: .*history: 'last-year' is neither a date (2026-02-01) nor a span back (90d)"
+HISTORY='    history: 2026-02-01' conf datehist
+run check
+check "check accepts a history date" test $RC -eq 0
 conf close '    schedule: ["06:30", "12:30", "12:40"]'
 run check
 check "check refuses times of day closer than 15 minutes" \

@@ -71,7 +71,7 @@ routes:
     match: {kind: statement, "statement.account": PL46114010100000579009004001}
     folder: {path: $T/fwd, name: "{statement.bank}-{statement.account}-{file}"}
   - name: usd-i-bph
-    match: {"statement.account": [PL35114010100000579009004005, PL52106000760000321000055801]}
+    match: {"statement.account": ["PL35 1140 1010 0000 5790 0900 4005", "52 1060 0076 0000 3210 0005 5801"]}
     folder: {path: $T/fwd2}
   - name: bph
     match: {"statement.bank": Bank BPH}
@@ -160,7 +160,7 @@ check "forward: ok" test $? -eq 0
 check_eq "forward: just the mBank file (its first account), named from the statement" \
 	"mBank-PL46114010100000579009004001-wyciag-mbank.sta" "$(ls "$T/fwd" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"
 check "forward: byte for byte" cmp -s "$S/mt940/mbank-2-multiple-accounts.txt" "$T/fwd/$(ls "$T/fwd")"
-check_eq "forward: a route on the fifth account of the mBank file and on BPH's takes both" \
+check_eq "forward: a route on the fifth account of the mBank file and on BPH's (written as on paper) takes both" \
 	"bph.sta wyciag-mbank.sta" "$(ls "$T/fwd2" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/' | sort | tr '\n' ' ' | sed 's/ $//')"
 check_eq "forward: a route on statement.bank takes that bank's statement only" \
 	"bph.sta" "$(ls "$T/fwd3" | sed 's/-[0-9a-f]*\(\.sta\)$/\1/')"

@@ -372,6 +372,64 @@ static void test_report_and_versions(void **state)
 #define ENTRY(amount, cdi) "<Ntry><Amt Ccy=\"PLN\">" amount "</Amt><CdtDbtInd>" cdi \
 			   "</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-03-01</Dt></BookgDt></Ntry>"
 
+/* Batch entries and the totals a statement states (no sample has TxsSummry: typed). A
+ * bank counts entries: a batch of two transfers is one of the TxsSummry's NbOfNtries. */
+#define SUMMARY(credits, credit_sum) "<TxsSummry><TtlCdtNtries><NbOfNtries>" credits \
+	"</NbOfNtries><Sum>" credit_sum "</Sum></TtlCdtNtries><TtlDbtNtries><NbOfNtries>1" \
+	"</NbOfNtries><Sum>5.00</Sum></TtlDbtNtries></TxsSummry>"
+#define DETAIL(amount, title) "<TxDtls>" amount "<RmtInf><Ustrd>" title "</Ustrd></RmtInf></TxDtls>"
+#define BATCH(cdi, amount, details) "<Ntry><Amt Ccy=\"PLN\">" amount "</Amt><CdtDbtInd>" cdi \
+	"</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2024-03-01</Dt></BookgDt><NtryDtls>" details \
+	"</NtryDtls></Ntry>"
+#define TWO_BATCHES(summary, first) DOC("<Stmt><Acct><Id><IBAN>PL61109010140000071219812874" \
+	"</IBAN></Id></Acct>" BAL("PRCD", "100.00") BAL("CLBD", "125.00") summary \
+	BATCH("CRDT", "30.00", first) \
+	BATCH("DBIT", "5.00", DETAIL("", "A") DETAIL("", "B")) "</Stmt>")
+#define AMT(x) "<Amt Ccy=\"PLN\">" x "</Amt>"
+
+/* `text` is read, and its statement flagged with `problem`: it does not reconcile. */
+static void expect_flagged(const char *text, const char *problem)
+{
+	struct stmt_file f;
+	struct gerr err;
+	assert_int_equal(read_bytes("x.xml", text, strlen(text), &f, &err), 0);
+	assert_true(has_problem(&f.statements[0].problems, problem));
+	assert_false(f.statements[0].reconciles);
+	stmt_file_free(&f);
+}
+
+static void test_batches_and_stated_totals(void **state)
+{
+	(void)state;
+	struct stmt_file f;
+	struct gerr err;
+	/* one credit entry of two transfers, one debit entry of two without amounts */
+	const char *text = TWO_BATCHES(SUMMARY("1", "30.00"),
+				       DETAIL(AMT("10.00"), "FV 1") DETAIL(AMT("20.00"), "FV 2"));
+	assert_int_equal(read_bytes("x.xml", text, strlen(text), &f, &err), 0);
+	const struct stmt *st = &f.statements[0];
+	assert_minor(st->opening.amount, 10000); /* PRCD: the previous closing opens it */
+	assert_int_equal(st->credits_count, 2);
+	assert_minor(txn_at(&f, 0, 1)->amount, 2000);
+	assert_string_equal(txn_at(&f, 0, 1)->title, "FV 2");
+	assert_minor(txn_at(&f, 0, 2)->amount, -500); /* the batch without amounts: merged */
+	assert_string_equal(txn_at(&f, 0, 2)->title, "A; B");
+	assert_true(has_problem(&st->problems, "a batch of 2 transactions without amounts of "
+					       "their own is read as one entry"));
+	assert_false(has_problem(&st->problems, "the file states"));
+	assert_true(st->reconciles);
+	stmt_file_free(&f);
+	/* the stated totals do not agree: flagged */
+	expect_flagged(TWO_BATCHES(SUMMARY("2", "30.00"),
+				   DETAIL(AMT("10.00"), "FV 1") DETAIL(AMT("20.00"), "FV 2")),
+		       "the file states 2 credits summing 30.00, but 1 summing 30.00 were read");
+	/* the transfers of a batch do not add up to its entry: flagged (and 100 + 25 - 5 is
+	 * not 125) */
+	expect_flagged(TWO_BATCHES(SUMMARY("1", "25.00"),
+				   DETAIL(AMT("10.00"), "FV 1") DETAIL(AMT("15.00"), "FV 2")),
+		       "the 2 transactions of a batch entry sum to 25.00, the entry says 30.00");
+}
+
 static void expect_error(const char *text, const char *part)
 {
 	expect_read_error("x.xml", text, part);
@@ -442,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_as_genkgo_reads_them),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_report_and_versions),
+		cmocka_unit_test(test_batches_and_stated_totals),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

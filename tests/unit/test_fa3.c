@@ -429,6 +429,34 @@ static void test_minimal_and_broken(void **state)
 	expect_refusal("", 0, "empty");
 }
 
+static void test_instalments(void **state)
+{
+	(void)state;
+	/* Paid in instalments: every dated TerminPlatnosci in order (the first is the due
+	 * date); a term given only as a description (TerminOpis) has no date to keep. */
+	char *xml = minimal(FA3_NAMESPACE, "FA (3)", "<KodWaluty>PLN</KodWaluty><P_1>2026-01-02</P_1>"
+			    "<P_2>F/1</P_2><P_15>300.00</P_15><RodzajFaktury>VAT</RodzajFaktury><Platnosc>"
+			    "<TerminPlatnosci><Termin>2026-02-01</Termin></TerminPlatnosci>"
+			    "<TerminPlatnosci><TerminOpis><Ilosc>14</Ilosc><Jednostka>dni</Jednostka>"
+			    "<ZdarzeniePoczatkowe>od dostawy</ZdarzeniePoczatkowe></TerminOpis></TerminPlatnosci>"
+			    "<TerminPlatnosci><Termin>2026-03-01</Termin></TerminPlatnosci>"
+			    "<FormaPlatnosci>6</FormaPlatnosci></Platnosc>");
+	struct invoice inv;
+	struct gerr err = {0};
+	assert_int_equal(fa3_read(xml, strlen(xml), &inv, &err), 0);
+	json_t *j = invoice_to_json(&inv);
+	assert_string_equal(json_string_value(json_object_get(j, "due_date")), "2026-02-01");
+	json_t *all = json_object_get(j, "due_dates");
+	assert_int_equal(json_array_size(all), 2);
+	assert_string_equal(json_string_value(json_array_get(all, 0)), "2026-02-01");
+	assert_string_equal(json_string_value(json_array_get(all, 1)), "2026-03-01");
+	assert_string_equal(json_string_value(json_object_get(j, "payment_form")), "transfer");
+	assert_string_equal(inv.found[INV_DUE_DATE].at, "Fa/Platnosc/TerminPlatnosci/Termin");
+	json_decref(j);
+	invoice_free(&inv);
+	free(xml);
+}
+
 /* A minimal FA(3) invoice whose number (P_2) is `size` bytes of text. */
 static char *with_long_number(size_t size)
 {
@@ -489,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_json_reading),
 		cmocka_unit_test(test_minimal_and_broken),
+		cmocka_unit_test(test_instalments),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

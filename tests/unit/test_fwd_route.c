@@ -120,8 +120,9 @@ static void test_duplicates_skipped(void **state)
 }
 
 /* Routes on a statement's account, currency and bank, over the sidecar of a real file of
- * eight mBank statements (five accounts in PLN, EUR and USD): a route on any account
- * or currency the file holds takes it, not only on its first statement's. */
+ * eight mBank statements (eight accounts in PLN, EUR and USD): a route on any account
+ * or currency the file holds takes it, not only on its first statement's; an account
+ * may be written with spaces or as a Polish NRB. */
 static void test_statement_routes(void **state)
 {
 	(void)state;
@@ -140,6 +141,10 @@ static void test_statement_routes(void **state)
 				  "PL46114010100000579009004001}, folder: {path: /a}}\n"
 				  "  - {name: usd, match: {statement.account: "
 				  "'*0579009004005'}, folder: {path: /a}}\n"
+				  "  - {name: spaced, match: {statement.account: "
+				  "'PL35 1140 1010 0000 5790 0900 4005'}, folder: {path: /a}}\n"
+				  "  - {name: nrb, match: {statement.account: "
+				  "['11 1111 1111', '89 1140 1010 0000 5790 0900 4003']}, folder: {path: /a}}\n"
 				  "  - {name: other, match: {statement.account: "
 				  "PL61109010140000071219812874}, folder: {path: /a}}\n"
 				  "  - {name: eur, match: {statement.currency: EUR}, folder: {path: /a}}\n"
@@ -152,7 +157,7 @@ static void test_statement_routes(void **state)
 	diag_print(&diag, stderr);
 	assert_non_null(cfg);
 	assert_int_equal(diag.warnings, 0);
-	static const bool want[] = {true, true, false, true, false, true, false, true};
+	static const bool want[] = {true, true, true, true, false, true, false, true, false, true};
 	assert_int_equal(cfg->nroutes, ARRAY_LEN(want));
 	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
 		print_message("%s\n", cfg->routes[i]->name);
@@ -160,7 +165,7 @@ static void test_statement_routes(void **state)
 	}
 	/* one statement of a file that does not reconcile does not make the file reconcile */
 	json_object_set_new(json_object_get(root, "statement"), "reconciles", json_false());
-	assert_false(route_matches(cfg->routes[7], root, "wyciag.sta"));
+	assert_false(route_matches(cfg->routes[9], root, "wyciag.sta"));
 	json_decref(root);
 	config_free(cfg);
 	diag_free(&diag);

@@ -109,6 +109,32 @@ static void test_three_copies(void **s)
 	free(ksef);
 }
 
+/* A portal's list page that disagrees with the PDF's text: the portal's values stay; the
+ * text's net and VAT, which do not add up to the portal's gross, are not taken; what the
+ * portal did not say is read from the text. */
+static void test_portal_wins(void **s)
+{
+	(void)s;
+	char *rel;
+	json_t *given = json_pack("{s:s, s:s, s:s, s:[s]}", "number", "FA/PORTAL/1", "gross", "100.00",
+				  "currency", "PLN", "due_dates", "2026-01-31");
+	json_t *f = file_doc(PDFS "mf-generator-fa-yucfo-03-2026-v1.10-no-ksef-number.pdf", "pdf", given,
+			     &rel);
+	const json_t *inv = json_object_get(f, "invoice"), *found = json_object_get(inv, "found");
+	assert_string_equal(str(inv, "number"), "FA/PORTAL/1");
+	assert_string_equal(str(inv, "gross"), "100.00");
+	assert_string_equal(str(inv, "due_date"), "2026-01-31");
+	assert_string_not_equal(str(json_object_get(found, "gross"), "by"), "rule");
+	assert_null(json_object_get(inv, "net"));  /* 27292.28 + 6277.22 is not 100.00 */
+	assert_null(json_object_get(inv, "vat"));
+	assert_string_equal(str(inv, "issue_date"), "2025-10-31"); /* from the text */
+	assert_string_equal(str(json_object_get(found, "issue_date"), "by"), "rule");
+	assert_string_equal(str(json_object_get(inv, "seller"), "nip"), "5265877635");
+	json_decref(given);
+	json_decref(f);
+	free(rel);
+}
+
 /* A PDF's direction, as an XML's, from the company's NIP (as written in conf.d): seller
  * → sales, buyer → purchase, neither → not said; a direction the source gave stays. */
 static void test_pdf_direction(void **s)
@@ -212,6 +238,7 @@ int main(int argc, char **argv)
 	pdftext_set_worker(worker);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_three_copies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_portal_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pdf_direction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_rules, setup, teardown),

@@ -477,6 +477,15 @@ static void test_shipped_parties(void **state)
 	expect_read("Sprzedawca:                    P\xc5\x82" "atnik:\n"
 		    "NIP: 5260250995                NIP: 1234563218\n", TF_BUYER_NIP, "1234563218",
 		    "nip-label");
+	/* ... but not beside a buyer: then the buyer's NIP is the buyer's, and a buyer with no
+	 * NIP (a person) has none */
+	expect_read("Sprzedawca:           Nabywca:             P\xc5\x82" "atnik:\n"
+		    "Firma A               Firma B              Firma C\n"
+		    "NIP: 5260250995       NIP: 7251801126      NIP: 1234563218\n", TF_BUYER_NIP,
+		    "7251801126", "nip-label");
+	expect_absent("Sprzedawca:           Nabywca:             P\xc5\x82" "atnik:\n"
+		      "Firma A               Jan Kowalski         Firma C\n"
+		      "NIP: 5260250995                            NIP: 1234563218\n", TF_BUYER_NIP);
 	/* stacked blocks, one under the other */
 	const char *stacked = "Sprzedaj\xc4\x85" "cy:\n"
 			      "Firma A\n"

@@ -1,18 +1,20 @@
 /* Unit tests of the ksef source's pieces: the token encryption (decrypted here with the
  * private key, as KSeF would), KSeF's date-times, the client-side rate-limit windows, the
- * merge of what a source knows into an FA(3) reading, and the error words of KSeF's
- * answers. */
+ * merge of what a source knows into an FA(3) reading, the error words of KSeF's
+ * answers, and the source's conf.d keys (environments and their addresses, defaults). */
 #include "testutil.h"
 
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "conf/load.h"
 #include "formats/fa3.h"
 #include "sources/invoice_xml.h"
 #include "sources/ksef/client.h"
 #include "sources/ksef/crypto.h"
 #include "sources/ksef/isotime.h"
+#include "sources/ksef/ksef.h"
 
 /* A throw-away RSA key and a self-signed certificate for it, DER in Base64. */
 static char *make_certificate(EVP_PKEY **key_out)
@@ -248,6 +250,63 @@ static void test_merge_exactness(void **state)
 	free(xml);
 }
 
+/* One ksef source with `extra` conf.d lines; its conf, or NULL with diag's errors. */
+static struct config *load_ksef(const char *extra, struct diag *diag)
+{
+	char *yaml = xasprintf("sources:\n  - name: k\n    type: ksef\n    nip: \"526-025-09-95\"\n"
+			       "    token_env: KSEF_TOKEN\n%s", extra);
+	memset(diag, 0, sizeof *diag);
+	struct config *cfg = config_load_string("t.yaml", yaml, strlen(yaml), diag);
+	free(yaml);
+	return cfg;
+}
+
+static void expect_base_url(const char *extra, const char *url)
+{
+	struct diag diag;
+	struct config *cfg = load_ksef(extra, &diag);
+	assert_non_null(cfg);
+	assert_string_equal(ksef_base_url(cfg->sources[0]->typed), url);
+	config_free(cfg);
+	diag_free(&diag);
+}
+
+static void expect_refused(const char *extra, const char *why)
+{
+	struct diag diag;
+	assert_null(load_ksef(extra, &diag));
+	assert_int_equal(diag.errors, 1);
+	if (!strstr(diag.items[0].msg, why))
+		fail_msg("\"%s\" does not say \"%s\"", diag.items[0].msg, why);
+	diag_free(&diag);
+}
+
+static void test_conf(void **state)
+{
+	(void)state;
+	/* The three environments' API addresses (CIRFMF/ksef-docs srodowiska.md, the OpenAPI's
+	 * servers, CIRFMF/ksef-client-csharp KsefEnviromentsUris.cs); production by default. */
+	expect_base_url("", "https://api.ksef.mf.gov.pl/v2");
+	expect_base_url("    environment: prod\n", "https://api.ksef.mf.gov.pl/v2");
+	expect_base_url("    environment: demo\n", "https://api-demo.ksef.mf.gov.pl/v2");
+	expect_base_url("    environment: test\n", "https://api-test.ksef.mf.gov.pl/v2");
+	expect_base_url("    environment: demo\n    base_url: https://127.0.0.1:8443/v2\n",
+			"https://127.0.0.1:8443/v2");
+
+	struct diag diag;
+	struct config *cfg = load_ksef("", &diag);
+	const struct ksef_conf *c = cfg->sources[0]->typed;
+	assert_string_equal(c->nip, "5260250995");
+	assert_int_equal(c->subjects.len, 1);
+	assert_string_equal(c->subjects.items[0], "purchase");
+	assert_null(c->history);
+	config_free(cfg);
+	diag_free(&diag);
+
+	expect_refused("    environment: production\n", "environment: 'production' is not one of: prod, demo, test");
+	expect_refused("    base_url: http://127.0.0.1:8080/v2\n", "base_url must be an https:// URL");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_error_words),
 		cmocka_unit_test(test_invoice_xml),
 		cmocka_unit_test(test_merge_exactness),
+		cmocka_unit_test(test_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

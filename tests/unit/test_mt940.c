@@ -247,6 +247,23 @@ static void test_mbank_iph(void **state)
 	assert_null(t->counterparty_name);
 	assert_string_equal(t->type_swift, "NCHG");
 	stmt_file_free(&f);
+	/* "TNR: " at a line's end, the number on the next line; a title wrapped after a space */
+	read_sample(MT "mbank-4-newline-in-tnr.sta", &f);
+	const struct txn_want first = {
+		.amount = 4500,
+		.booking_date = "2017-02-01",
+		.counterparty_name = "AAAAAA AAAAAA  UL.AAAAAAAAAAA 27 M.32 31-000 AAAAAA",
+		.counterparty_account = "00000000000000000000000000",
+		.title = "_FAKTURA VAT NR FVD-0000/02/2017  A AAAAA AAAAAA UL. AAAAAAAAAAA 220/22",
+		.bank_ref = "MB170201323000",
+		.transaction_id = "179301073837502.000001",
+		.type_code = "911",
+	};
+	expect_txn(txn_at(&f, 0, 0), &first);
+	assert_null(txn_at(&f, 0, 0)->customer_ref); /* NONREF */
+	assert_string_equal(txn_at(&f, 0, 1)->transaction_id, "179301073844398.000001");
+	assert_true(has_problem(&f.statements[0].problems, "balances do not reconcile"));
+	stmt_file_free(&f);
 }
 
 static void test_bph_multicash(void **state)

@@ -100,11 +100,11 @@ static int bank_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 	bool exports_ok = all_in(ctx, node, "export", &c->export, exports);
 	int rc = types_ok && exports_ok ? 0 : -1;
 
-	if (named && !strcmp(named, "enablebanking") && (!c->application_id || c->private_key.kind == SECRET_NONE))
-		rc = cf_error(ctx, node, "provider enablebanking needs application_id and private_key_file "
-			      "(the application registered in the Enable Banking control panel)");
-	if (named && !strcmp(named, "gocardless") && (!c->secret_id || c->secret_key.kind == SECRET_NONE))
-		rc = cf_error(ctx, node, "provider gocardless needs secret_id and secret_key");
+	for (size_t i = 0; named && i < ARRAY_LEN(bank_providers); i++) {
+		const char *missing = strcmp(named, bank_providers[i]->name) ? NULL : bank_providers[i]->conf_missing(c);
+		if (missing)
+			rc = cf_error(ctx, node, "provider %s needs %s", named, missing);
+	}
 	if (c->types.len == 0)
 		rc = cf_error(ctx, cf_get(ctx, node, "types"), "types: name at least one of incoming, outgoing");
 	for (size_t i = 0; i < c->accounts.len; i++) {
@@ -118,8 +118,7 @@ static int bank_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 		c->accounts.items[i] = xstrdup(compact);
 	}
 	if (!c->api_url)
-		c->api_url = xstrdup(c->provider == BANK_GOCARDLESS ? "https://bankaccountdata.gocardless.com"
-								    : "https://api.enablebanking.com");
+		c->api_url = xstrdup(bank_providers[c->provider]->default_api_url);
 	for (size_t n = strlen(c->api_url); n > 0 && c->api_url[n - 1] == '/'; n--)
 		c->api_url[n - 1] = 0;
 	if (!str_starts_with(c->api_url, "https://"))

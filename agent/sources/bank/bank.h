@@ -52,8 +52,8 @@ struct bank_conf {
 
 extern const struct source_type source_type_bank;
 
-/* `goniec bank link NAME [--code URL-or-code]`, `goniec bank accounts NAME`,
- * `goniec bank banks NAME`. */
+/* `goniec bank link NAME [--code URL-or-code]` (without `bank:`, or with one the country
+ * does not have: the banks of the country), `goniec bank accounts NAME`. */
 int bank_command_link(const struct config *cfg, const struct source_conf *src, const char *code);
 int bank_command_accounts(const struct config *cfg, const struct source_conf *src);
 

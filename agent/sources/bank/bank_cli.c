@@ -60,13 +60,34 @@ static int link_finish(struct bank_session *s, const char *code)
 	return 0;
 }
 
+/* The banks of the source's country and how to choose one; 0, or 1 when they could not
+ * be listed. */
+static int list_banks(struct bank_session *s, const char *why)
+{
+	struct gerr err = {0};
+
+	printf("%s The banks of %s:\n\n", why, s->conf->country);
+	if (s->provider->banks(s->client, s->conf->country, stdout, &err) < 0) {
+		log_error("bank link: %s: %s", s->src->name, err.msg);
+		return 1;
+	}
+	printf("\nSet `bank:` of source %s to one of them (the first column), then run "
+	       "goniec bank link %s again.\n", s->src->name, s->src->name);
+	return 0;
+}
+
 static int link_start(struct bank_session *s)
 {
 	struct bank_link l = {0};
 	struct gerr err = {0};
-	int rc = 0;
+	int rc = s->provider->link_start(s->client, &l, &err);
 
-	if (s->provider->link_start(s->client, &l, &err) < 0) {
+	if (rc == BANK_NO_SUCH_BANK) {
+		log_error("bank link: %s: %s", s->src->name, err.msg);
+		list_banks(s, "The bank named in `bank:` is not one of the country's.");
+		return 1;
+	}
+	if (rc < 0) {
 		log_error("bank link: %s: %s", s->src->name, err.msg);
 		return err.kind == GERR_NEEDS_PERSON ? 3 : 1;
 	}
@@ -103,13 +124,9 @@ int bank_command_link(const struct config *cfg, const struct source_conf *src, c
 	if (code) {
 		rc = link_finish(&s, code);
 	} else if (!s.conf->bank) {
-		printf("No bank is chosen for %s yet. The banks of %s:\n\n", src->name, s.conf->country);
-		rc = s.provider->banks(s.client, s.conf->country, stdout, &err) < 0 ? 1 : 0;
-		if (rc)
-			log_error("bank link: %s: %s", src->name, err.msg);
-		else
-			printf("\nSet `bank:` of source %s to one of them (the first column), then run "
-			       "goniec bank link %s again.\n", src->name, src->name);
+		char *why = xasprintf("No bank is chosen for %s yet.", src->name);
+		rc = list_banks(&s, why);
+		free(why);
 	} else {
 		rc = link_start(&s);
 	}
@@ -181,6 +198,32 @@ char *bank_attention(const struct config *cfg, const struct source_conf *src,
 	return msg;
 }
 
+/* The balance status shows of an account's state: the booked one (CLBD, ITBD) when the bank
+ * gave it, else the first; dated with the day it was read when the bank gave no date. */
+static json_t *shown_balance(const json_t *st)
+{
+	const json_t *all = json_object_get(st, "balances"), *b, *pick = json_array_get(all, 0);
+	time_t read = (time_t)json_integer_value(json_object_get(st, "read"));
+	size_t i;
+
+	json_array_foreach(all, i, b)
+		if (bank_str(b, "type") && (!strcmp(bank_str(b, "type"), "CLBD") || !strcmp(bank_str(b, "type"), "ITBD"))) {
+			pick = b;
+			break;
+		}
+	if (!pick)
+		return NULL;
+	json_t *out = json_deep_copy(pick);
+	if (!bank_str(out, "date") && read > 0) {
+		char day[16];
+		struct tm tm;
+		localtime_r(&read, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		json_object_set_new(out, "date", json_string(day));
+	}
+	return out;
+}
+
 json_t *bank_details(const char *state_dir, const struct source_conf *src)
 {
 	char *dir = xasprintf("%s/sources/%s", state_dir, src->name);
@@ -196,9 +239,9 @@ json_t *bank_details(const char *state_dir, const struct source_conf *src)
 		json_t *st = json_object_get(accounts, c.accounts[i].iban);
 		json_t *a = json_pack("{s:s, s:s, s:s}", "iban", c.accounts[i].iban, "currency", c.accounts[i].currency,
 				      "name", c.accounts[i].name);
-		const json_t *bal = json_array_get(json_object_get(st, "balances"), 0);
+		json_t *bal = shown_balance(st);
 		if (bal)
-			json_object_set(a, "balance", (json_t *)bal);
+			json_object_set_new(a, "balance", bal);
 		if (json_object_get(st, "last_txn"))
 			json_object_set(a, "last_booked", json_object_get(st, "last_txn"));
 		if (json_object_get(st, "waiting_until"))

@@ -264,8 +264,8 @@ static int eb_link_start(struct bank_client *c, struct bank_link *out, struct ge
 			found = a;
 	if (!found) {
 		json_decref(list);
-		return gerr_setk(err, GERR_PERMANENT, "bank '%s' is not among the banks of %s (see goniec bank banks NAME)",
-				 conf->bank, conf->country);
+		gerr_setk(err, GERR_PERMANENT, "bank '%s' is not among the banks of %s", conf->bank, conf->country);
+		return BANK_NO_SUCH_BANK;
 	}
 	if (json_integer_value(json_object_get(found, "maximum_consent_validity")) < validity)
 		validity = json_integer_value(json_object_get(found, "maximum_consent_validity"));
@@ -503,8 +503,17 @@ static int eb_transactions(struct bank_client *c, const struct bank_account *a, 
 	return rc;
 }
 
+static const char *eb_conf_missing(const struct bank_conf *conf)
+{
+	if (conf->application_id && conf->private_key.kind != SECRET_NONE)
+		return NULL;
+	return "application_id and private_key_file (the application registered in the Enable Banking control panel)";
+}
+
 const struct bank_provider bank_provider_enablebanking = {
 	.name = "enablebanking",
+	.default_api_url = "https://api.enablebanking.com",
+	.conf_missing = eb_conf_missing,
 	.open = eb_open,
 	.close = eb_close,
 	.banks = eb_banks,

@@ -288,12 +288,17 @@ static int gc_link_start(struct bank_client *c, struct bank_link *out, struct ge
 	const struct bank_conf *conf = c->ctx.conf;
 	char *ib = net_escape(conf->bank);
 	char *path = xasprintf("/institutions/%s/", ib);
-	json_t *inst = gc_call(c, "GET", path, NULL, "the bank (/institutions)", NULL, err), *agr, *req, *ans;
+	long status = 0;
+	json_t *inst = gc_call(c, "GET", path, NULL, "the bank (/institutions)", &status, err), *agr, *req, *ans;
 	long days = (long)(conf->consent_validity / 86400);
 	char ref[33];
 
 	free(ib);
 	free(path);
+	if (!inst && status == 404) {
+		gerr_setk(err, GERR_PERMANENT, "bank '%s' is not a GoCardless institution id", conf->bank);
+		return BANK_NO_SUCH_BANK;
+	}
 	if (!inst)
 		return -1;
 	if (days > days_of(inst, "max_access_valid_for_days", 90))
@@ -533,8 +538,15 @@ static int gc_transactions(struct bank_client *c, const struct bank_account *a, 
 	return rc;
 }
 
+static const char *gc_conf_missing(const struct bank_conf *conf)
+{
+	return conf->secret_id && conf->secret_key.kind != SECRET_NONE ? NULL : "secret_id and secret_key";
+}
+
 const struct bank_provider bank_provider_gocardless = {
 	.name = "gocardless",
+	.default_api_url = "https://bankaccountdata.gocardless.com",
+	.conf_missing = gc_conf_missing,
 	.open = gc_open,
 	.close = gc_close,
 	.banks = gc_banks,

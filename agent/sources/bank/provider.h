@@ -1,7 +1,9 @@
 /* provider — what the bank source asks of an open-banking aggregator, one file per
  * aggregator (enablebanking.c, gocardless.c). A third one (Kontomatik, Salt Edge, Tink) is
- * one more file implementing struct bank_provider and one line in bank_providers[]
- * (bank.c).
+ * one more file implementing struct bank_provider (with its default API address and the
+ * conf.d keys it needs), one line in bank_providers[] and its name in provider_names[]
+ * (bank.c), and, if it signs in with other credentials than an id and a key, their keys
+ * in bank_fields.
  *
  * A provider turns the aggregator's API into: the banks of a country; a consent started
  * (a URL for the person, its validity, and what finishing it needs, kept in the state
@@ -21,6 +23,8 @@
  *   GERR_NEEDS_PERSON  consent expired or revoked, account inactive, application inactive
  *                      or refused: a person acts (goniec bank link)
  *   GERR_PERMANENT     a request the aggregator refuses as wrong (a bug or conf.d)
+ * link_start() returns BANK_NO_SUCH_BANK (a GERR_PERMANENT error) when the configured
+ * `bank:` is not one of the country's: the command then lists them.
  * transactions() returns BANK_PERIOD_REFUSED (a GERR_PERMANENT error) when the bank refuses
  * the period asked for (WRONG_TRANSACTIONS_PERIOD): a shorter one may pass. balances() and
  * transactions() return BANK_CONSENT_ENDED (a GERR_NEEDS_PERSON error) when the answer
@@ -41,6 +45,7 @@ struct bank_conf;
 
 #define BANK_PERIOD_REFUSED (-2)
 #define BANK_CONSENT_ENDED (-3)
+#define BANK_NO_SUCH_BANK (-4)
 
 struct bank_account {
 	char *id;        /* the aggregator's account id (uid; GoCardless: per requisition) */
@@ -96,11 +101,16 @@ struct bank_ctx {
 struct bank_client;
 
 struct bank_provider {
-	const char *name;
+	const char *name;            /* provider: in conf.d */
+	const char *default_api_url; /* its production API, when api_url is not set */
+	/* What the source's conf.d lacks for this aggregator ("secret_id and secret_key"), or
+	 * NULL when nothing. */
+	const char *(*conf_missing)(const struct bank_conf *conf);
 	struct bank_client *(*open)(const struct bank_ctx *ctx, struct gerr *err);
 	void (*close)(struct bank_client *c);
 	/* Print the banks of a country, one a line: the name to configure, then details. */
 	int (*banks)(struct bank_client *c, const char *country, FILE *out, struct gerr *err);
+	/* -1, or BANK_NO_SUCH_BANK. */
 	int (*link_start)(struct bank_client *c, struct bank_link *out, struct gerr *err);
 	/* code: the whole redirect URL or the code alone. */
 	int (*link_finish)(struct bank_client *c, const json_t *pending, const char *code,
