@@ -91,7 +91,7 @@ fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$NEW\", \"generate\": 4, 
 G fetch --here gc >/dev/null
 check "an account added later is read" test "$(docs_for "$NEW")" = 1
 
-fault_run "$GC_URL" '{"service_error": 1}' gc 1 "HTTP 503 ServiceError: Couldn.t update account balances); tried again next run" \
+fault_run "$GC_URL" '{"service_error": 1}' gc 1 "HTTP 503 ServiceError: Couldn.t update account balances: Institution service unavailable); tried again next run" \
 	"the service down (503): the run is partial (exit 1)"
 fault_run "$GC_URL" "{\"inactive_iban\": \"$NEW\"}" gc 3 "$NEW: .*deactivated or no longer exists.*goniec bank link gc" \
 	"AccountInactiveError: needs a person, and how to renew"
