@@ -20,23 +20,30 @@
  * A shared server (the daemon's): pdftext_door_open() starts one server whose door this
  * process's forked children (the daemon's workers) inherit. At its first PDF such a child
  * connects through the door instead of starting a server of its own: the shared server
- * serves the connection beside the others, with a reader per document as above, so
- * poppler's libraries are loaded once per daemon, not once per run; the limits, the
- * deadline and the kill are the same, and a child's end (killed at its time limit) ends
- * its connection and its reader; the shared server's end (it is killed at this process's
- * exit) ends the reading in progress, as a server's end does. When the door does not answer, the child starts a server
- * of its own as before.
+ * forks a session for the connection, which serves it as a server of its own would (its
+ * readers, limits, deadline and kills the same), so poppler's libraries are loaded once
+ * per daemon, not once per run. A child's end (killed at its time limit) ends its
+ * session and its readers. When the door does not answer, the child starts a server of
+ * its own as before.
  *
  * The text is laid out as the page shows it: one line per printed line, columns apart by
  * two or more spaces, a blank line for a vertical gap, pages separated by '\f'.
+ *
+ * A caller that has other work meanwhile (a source fetching its next messages) hands a PDF
+ * over early with pdftext_prefetch(): the server reads it while the caller goes on, and
+ * the pdftext_read() of the same file (by inode: it may have been renamed since) with the
+ * same limits collects the result. Up to PDFTEXT_IN_FLIGHT documents wait to be collected;
+ * the server reads a few at once (PDFPROTO_READERS), each reader with its own limits from
+ * the moment it starts. The reader writes into files of goniec's (memfds), so it never
+ * waits for goniec to read.
  *
  * Outcomes: every PDF ends in one status with a reason a person can read (`why`); only a
  * failure on our side (no worker program, no fork, a server that ended in the middle of
  * the document) is an error (-1), and the document may be read again later.
  *
  * Ownership: struct pdftext is filled by pdftext_read() and released with
- * pdftext_free(); the server is this module's own. Not thread-safe: one document at a
- * time per process. Errors: -1 with err set (names the file).
+ * pdftext_free(); the server and the documents in flight are this module's own. Not
+ * thread-safe: one thread of a process uses it. Errors: -1 with err set (names the file).
  */
 #ifndef GONIEC_FORMATS_PDFTEXT_H
 #define GONIEC_FORMATS_PDFTEXT_H
@@ -83,11 +90,20 @@ struct pdftext {
 int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdftext *out,
 		 struct gerr *err);
 void pdftext_free(struct pdftext *t);
+
+/* Documents handed over and not yet collected, at most. */
+#define PDFTEXT_IN_FLIGHT 32
+/* Hand the PDF at path to the server now; its pdftext_read() with the same limits (NULL:
+ * the defaults) collects it. False when it was not handed over (PDFTEXT_IN_FLIGHT waiting
+ * already, or an error, which pdftext_read() meets again and reports): pdftext_read() then
+ * reads it as usual. A document never collected is dropped with the server. */
+bool pdftext_prefetch(const char *path, const struct pdftext_limits *lim);
 /* "ok", "none", "encrypted", "unreadable", "time-limit", "memory-limit". */
 const char *pdftext_status_name(enum pdftext_status s);
 
 /* Kill and reap this process's server, if it has one (the next document starts a new
- * one), and the shared server it started. Done at exit too. */
+ * one), and the shared server it started; drop the documents handed over early. Done at
+ * exit too. */
 void pdftext_stop(void);
 
 /* Start the shared server (goniec-pdftext --door), without waiting for it: this

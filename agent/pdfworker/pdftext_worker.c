@@ -9,20 +9,24 @@
  * so that goniec itself never loads poppler, glib and their libraries; and it is a
  * server so that they are loaded once, not once per document. The daemon starts one with
  * --door for all its workers, so that they are loaded once per daemon, not once per run:
- * each worker hands it a connection (PDFPROTO_CONNECT), which it serves beside the others
- * (poll), each as a server of its own would, until the connection ends. The door itself
- * only brings connections; its end (the daemon is gone) ends the server.
+ * each worker hands it a connection (PDFPROTO_CONNECT), and a session forked for that
+ * connection serves it as a server of its own would, until the connection ends. The door
+ * process reads nothing but the door and waits for nothing (the kernel reaps its
+ * sessions: SA_NOCLDWAIT).
  *
  * For each document it forks a reader, which dies with the server (PR_SET_PDEATHSIG) and
  * sets its limits before it looks at the PDF: RLIMIT_AS (memory), RLIMIT_CPU, an alarm
- * for the wall clock, no core and no file written. So a hostile PDF (one that loops,
- * recurses, or asks for gigabytes) can only hurt that reader; the server reports how it
- * ended (wait4) and goes on with the next document.
+ * for the wall clock, no core, and no file written beyond goniec's two (RLIMIT_FSIZE). So
+ * a hostile PDF (one that loops, recurses, or asks for gigabytes) can only hurt that
+ * reader; the server reports how it ended (wait4) and goes on. goniec may hand it several
+ * documents before it collects the first: up to PDFPROTO_READERS are read at once, the
+ * others wait in order.
  *
- * The reader's output: the text of the pages into the text pipe, laid out as the page
+ * The reader's output: the text of the pages into the text file, laid out as the page
  * shows it (one text line per printed line, columns kept apart by two or more spaces, a
  * blank line where the page leaves a gap), pages separated by a form feed (\f). Only the
- * first max_pages pages are read. Its last line on the diagnostics pipe is its verdict:
+ * first max_pages pages are read, and no page after the one that passes max_text bytes.
+ * Its last line on the diagnostics file is its verdict:
  * "pdftext: pages READ of TOTAL" or "pdftext: encrypted: ...", "pdftext: unreadable: ...";
  * its exit codes are PDFPROTO_EXIT_*.
  *
@@ -39,10 +43,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +58,8 @@
 #define SOCK_FD 0          /* the socket to goniec */
 #define READER_PDF_FD 3    /* where a reader has its PDF */
 #define START_ROOM (16ULL << 20) /* address space a reader needs beyond what it maps */
+#define MAP_MAX (32ULL << 20)   /* PDFs read from memory, at most */
+#define TEXT_ROOM (1ULL << 20)   /* file size allowed beyond max_text */
 #define EXIT_USAGE_ERR 2
 
 struct glyph {
@@ -236,12 +244,28 @@ static void emit_page(GString *out, PopplerPage *page)
 	g_free(text);
 }
 
-/* The text of the PDF open on fd, into stdout; its verdict on stderr. Returns the exit
- * code. */
-static int read_document(int fd, int max_pages)
+/* The document open on fd. Up to MAP_MAX bytes it is read from memory (mapped), which
+ * spares poppler's stream a system call per small read; a larger one from the file. */
+static PopplerDocument *open_document(int fd, GError **e)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > MAP_MAX)
+		return poppler_document_new_from_fd(fd, NULL, e);
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return poppler_document_new_from_fd(fd, NULL, e);
+	GBytes *bytes = g_bytes_new_static(map, (gsize)st.st_size); /* mapped until the exit */
+	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, e);
+	g_bytes_unref(bytes);
+	return doc;
+}
+
+/* The text of the PDF open on fd, into stdout, up to the page that passes max_text bytes
+ * (or until the file size limit stops it); its verdict on stderr. Returns the exit code. */
+static int read_document(int fd, int max_pages, uint64_t max_text)
 {
 	GError *e = NULL;
-	PopplerDocument *doc = poppler_document_new_from_fd(fd, NULL, &e);
+	PopplerDocument *doc = open_document(fd, &e);
 	if (!doc) {
 		bool enc = e->domain == POPPLER_ERROR && e->code == POPPLER_ERROR_ENCRYPTED;
 		fprintf(stderr, "pdftext: %s: %s\n", enc ? "encrypted" : "unreadable", e->message);
@@ -249,23 +273,30 @@ static int read_document(int fd, int max_pages)
 		return enc ? PDFPROTO_EXIT_ENCRYPTED : PDFPROTO_EXIT_UNREADABLE;
 	}
 	int total = poppler_document_get_n_pages(doc);
-	int read = total < max_pages ? total : max_pages;
+	int read = 0, last = total < max_pages ? total : max_pages;
+	uint64_t written = 0;
 	GString *out = g_string_new(NULL);
-	for (int i = 0; i < read; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, i);
-		if (i)
+	for (; read < last && written <= max_text; read++) {
+		PopplerPage *page = poppler_document_get_page(doc, read);
+		if (read)
 			g_string_append_c(out, '\f');
 		if (page) {
 			emit_page(out, page);
 			g_object_unref(page);
 		}
-		if (fwrite(out->str, 1, out->len, stdout) != out->len)
+		size_t put = fwrite(out->str, 1, out->len, stdout);
+		written += put;
+		if (put != out->len && errno != EFBIG)
 			return PDFPROTO_EXIT_UNREADABLE;
+		if (put != out->len) { /* past the file size limit: as much text as is kept */
+			read++;
+			break;
+		}
 		g_string_truncate(out, 0);
 	}
 	g_string_free(out, TRUE);
 	g_object_unref(doc);
-	if (fflush(stdout) != 0)
+	if (fflush(stdout) != 0 && errno != EFBIG)
 		return PDFPROTO_EXIT_UNREADABLE;
 	fprintf(stderr, "pdftext: pages %d of %d\n", read, total);
 	return 0;
@@ -325,7 +356,7 @@ static void test_hook(int fd)
 }
 
 /* With GONIEC_PDFTEXT_STARTS=PATH, each start of the server appends a line to PATH:
- * "door" or "server" (how many started, for the daemon's test). */
+ * "door" or "server" (how many started, for the daemon's tests). */
 static void note_start(bool door)
 {
 	const char *path = test_hook_env("GONIEC_PDFTEXT_STARTS");
@@ -357,6 +388,7 @@ static void reader(pid_t server, const struct pdfproto_request *rq, const int *f
 	signal(SIGPIPE, SIG_DFL); /* the end of goniec's text pipe ends the reader */
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGXCPU, SIG_DFL);
+	signal(SIGXFSZ, SIG_IGN); /* a full text file is a short write (EFBIG) */
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull < 0 || dup2(devnull, SOCK_FD) < 0 || dup2(fds[PDFPROTO_TEXT_FD], 1) < 0 ||
 	    dup2(fds[PDFPROTO_DIAG_FD], 2) < 0 || dup2(fds[PDFPROTO_PDF_FD], READER_PDF_FD) < 0)
@@ -370,10 +402,11 @@ static void reader(pid_t server, const struct pdfproto_request *rq, const int *f
 	set_limit(RLIMIT_AS, rq->memory, rq->memory);
 	set_limit(RLIMIT_CPU, rq->seconds, (rlim_t)rq->seconds + 1);
 	set_limit(RLIMIT_CORE, 0, 0);
-	set_limit(RLIMIT_FSIZE, 0, 0);
+	/* the text and diagnostics files are goniec's memfds; nothing else is written */
+	set_limit(RLIMIT_FSIZE, rq->max_text + TEXT_ROOM, rq->max_text + TEXT_ROOM);
 	alarm(rq->seconds);
 	test_hook(READER_PDF_FD);
-	int rc = read_document(READER_PDF_FD, rq->max_pages);
+	int rc = read_document(READER_PDF_FD, rq->max_pages, rq->max_text);
 	fflush(NULL);
 	_exit(rc);
 }
@@ -405,6 +438,12 @@ static void warm_up(void)
 	}
 }
 
+static void send_reply(const struct pdfproto_reply *r)
+{
+	if (send(SOCK_FD, r, sizeof *r, MSG_NOSIGNAL) != (ssize_t)sizeof *r)
+		exit(0); /* goniec is gone */
+}
+
 /* One message from sock: its number of descriptors (into fds, at most
  * PDFPROTO_READ_FDS), or -1 at the end of the socket or for a malformed message. */
 static int receive(int sock, struct pdfproto_request *rq, int *fds)
@@ -432,156 +471,192 @@ static int receive(int sock, struct pdfproto_request *rq, int *fds)
 	return -1;
 }
 
-/* A connection and the reader of its current document. */
-struct conn {
-	int sock;
-	pid_t reader;  /* 0: none */
-	int pidfd;     /* the reader's, -1: none */
-	bool killed;   /* a KILL came (or the connection ended): the reader was killed */
+/* The next request: 1 with it (and its descriptors for a READ), 0 at the end of the
+ * socket; a malformed one ends the server too. */
+static int next_request(struct pdfproto_request *rq, int *fds)
+{
+	int got = receive(SOCK_FD, rq, fds);
+	if ((rq->type == PDFPROTO_READ && got == PDFPROTO_READ_FDS && rq->max_pages > 0) ||
+	    (rq->type == PDFPROTO_KILL && got == 0))
+		return 1;
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	return 0;
+}
+
+/* The door on SOCK_FD: each PDFPROTO_CONNECT brings one end of a new connection, and a
+ * session forked for it returns from here with that connection as its SOCK_FD. The door
+ * process itself exits at the end of the door (goniec is gone). A connection that cannot
+ * be served (no fork) is closed: its client sees it end before PDFPROTO_READY. */
+static void open_sessions(void)
+{
+	struct sigaction reap_none = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
+	sigaction(SIGCHLD, &reap_none, NULL);
+	struct pdfproto_request rq;
+	int fds[PDFPROTO_READ_FDS];
+	int got;
+	while ((got = receive(SOCK_FD, &rq, fds)) >= 0) {
+		pid_t pid = rq.type == PDFPROTO_CONNECT && got == 1 ? fork() : -1;
+		if (pid == 0) {
+			signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
+			if (dup2(fds[0], SOCK_FD) < 0)
+				_exit(0);
+			close(fds[0]);
+			return;
+		}
+		for (int i = 0; i < got; i++)
+			close(fds[i]);
+	}
+	_exit(0);
+}
+
+/* A document waiting for its reader, or being read. */
+struct job {
+	struct pdfproto_request rq;
+	int fds[PDFPROTO_READ_FDS]; /* until its reader is forked */
+	pid_t pid;                  /* 0 while it waits */
+	int pidfd;
 };
 
+/* The documents of this server, in the order they came. */
 static struct {
-	struct conn *c;
-	size_t n, cap;
-} conns;
+	struct job *v;
+	size_t n, cap, running;
+} jobs;
 
-static void conn_add(int sock)
+static void job_close_fds(struct job *j)
 {
-	if (conns.n == conns.cap) {
-		conns.cap = conns.cap ? 2 * conns.cap : 8;
-		conns.c = realloc(conns.c, conns.cap * sizeof *conns.c);
-		if (!conns.c)
-			_exit(0);
+	for (int i = 0; i < PDFPROTO_READ_FDS; i++)
+		if (j->fds[i] >= 0)
+			close(j->fds[i]);
+	for (int i = 0; i < PDFPROTO_READ_FDS; i++)
+		j->fds[i] = -1;
+}
+
+static void job_remove(size_t i)
+{
+	job_close_fds(&jobs.v[i]);
+	if (jobs.v[i].pidfd >= 0)
+		close(jobs.v[i].pidfd);
+	if (jobs.v[i].pid > 0)
+		jobs.running--;
+	memmove(&jobs.v[i], &jobs.v[i + 1], (jobs.n - i - 1) * sizeof *jobs.v);
+	jobs.n--;
+}
+
+static void job_add(const struct pdfproto_request *rq, const int *fds)
+{
+	if (jobs.n == jobs.cap) {
+		jobs.cap = jobs.cap ? 2 * jobs.cap : 16;
+		jobs.v = realloc(jobs.v, jobs.cap * sizeof *jobs.v);
+		if (!jobs.v)
+			abort();
 	}
-	conns.c[conns.n++] = (struct conn){.sock = sock, .pidfd = -1};
+	struct job *j = &jobs.v[jobs.n++];
+	*j = (struct job){.rq = *rq, .pidfd = -1};
+	memcpy(j->fds, fds, sizeof j->fds);
 }
 
-/* false when the connection has ended (goniec is gone) */
-static bool send_reply(struct conn *c, const struct pdfproto_reply *r)
+/* Kill every reader and wait for it: goniec is gone, or talks nonsense. */
+_Noreturn static void end_server(void)
 {
-	return send(c->sock, r, sizeof *r, MSG_NOSIGNAL) == (ssize_t)sizeof *r;
+	for (size_t i = 0; i < jobs.n; i++)
+		if (jobs.v[i].pid > 0) {
+			kill(jobs.v[i].pid, SIGKILL);
+			waitpid(jobs.v[i].pid, NULL, 0);
+		}
+	exit(0);
 }
 
-/* The reader has ended: how, to its connection. */
-static bool reader_ended(struct conn *c)
+/* Fork readers for the waiting documents, in order, while fewer than PDFPROTO_READERS run. */
+static void start_readers(pid_t self)
+{
+	for (size_t i = 0; i < jobs.n && jobs.running < PDFPROTO_READERS; i++) {
+		struct job *j = &jobs.v[i];
+		if (j->pid)
+			continue;
+		fflush(NULL);
+		pid_t pid = fork();
+		int fork_errno = errno;
+		if (pid == 0)
+			reader(self, &j->rq, j->fds);
+		job_close_fds(j);
+		j->pidfd = pid > 0 ? (int)pidfd_open(pid, 0) : -1;
+		if (pid < 0 || j->pidfd < 0) {
+			if (pid > 0) { /* no descriptor to wait on: wait here */
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+			}
+			send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .id = j->rq.id,
+							    .fork_errno = pid < 0 ? fork_errno : EMFILE});
+			job_remove(i--);
+			continue;
+		}
+		j->pid = pid;
+		jobs.running++;
+	}
+}
+
+/* A reader has ended: its END. */
+static void reap(size_t i)
 {
 	struct rusage ru = {0};
 	int st = 0;
-	while (wait4(c->reader, &st, 0, &ru) < 0 && errno == EINTR)
+	while (wait4(jobs.v[i].pid, &st, 0, &ru) < 0 && errno == EINTR)
 		;
-	if (c->pidfd >= 0)
-		close(c->pidfd);
-	c->pidfd = -1;
-	c->reader = 0;
-	c->killed = false;
-	return send_reply(c, &(struct pdfproto_reply){.type = PDFPROTO_END, .wait_status = st,
-						      .peak_kib = ru.ru_maxrss});
+	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .id = jobs.v[i].rq.id,
+					    .wait_status = st, .peak_kib = ru.ru_maxrss});
+	job_remove(i);
 }
 
-/* A reader for the document: forked with the server's image (poppler loaded). */
-static bool start_reader(struct conn *c, const struct pdfproto_request *rq, const int *fds)
+/* A KILL: the reader killed (its END follows when it has ended), or the document dropped
+ * from the queue; one already ended is ignored. */
+static void kill_job(uint32_t id)
 {
-	fflush(NULL);
-	pid_t self = getpid();
-	pid_t pid = fork();
-	int fork_errno = errno;
-	if (pid == 0)
-		reader(self, rq, fds);
-	if (pid < 0)
-		return send_reply(c, &(struct pdfproto_reply){.type = PDFPROTO_END,
-							      .fork_errno = fork_errno});
-	c->reader = pid;
-	c->pidfd = pidfd_open(pid, 0);
-	return c->pidfd >= 0 || reader_ended(c); /* cannot watch it: wait for it now */
-}
-
-/* A message on the connection: false when it has ended or talks nonsense. */
-static bool conn_request(struct conn *c)
-{
-	struct pdfproto_request rq;
-	int fds[PDFPROTO_READ_FDS];
-	int got = receive(c->sock, &rq, fds);
-	bool ok = true;
-	if (rq.type == PDFPROTO_READ && got == PDFPROTO_READ_FDS && rq.max_pages > 0 && !c->reader)
-		ok = start_reader(c, &rq, fds);
-	else if (rq.type == PDFPROTO_KILL && got == 0 && c->reader)
-		c->killed = kill(c->reader, SIGKILL) == 0 || errno == ESRCH;
-	else if (!(rq.type == PDFPROTO_KILL && got == 0)) /* a KILL that crossed its END is ignored */
-		ok = false;
-	for (int i = 0; i < got; i++)
-		close(fds[i]);
-	return ok;
-}
-
-/* The connection ends: its reader is killed and reaped. */
-static void conn_close(size_t i)
-{
-	struct conn *c = &conns.c[i];
-	if (c->reader) {
-		kill(c->reader, SIGKILL);
-		while (waitpid(c->reader, NULL, 0) < 0 && errno == EINTR)
-			;
-		if (c->pidfd >= 0)
-			close(c->pidfd);
-	}
-	close(c->sock);
-	conns.c[i] = conns.c[--conns.n];
-}
-
-/* A connection through the door (PDFPROTO_CONNECT with its descriptor), greeted. */
-static void door_request(int door)
-{
-	struct pdfproto_request rq;
-	int fds[PDFPROTO_READ_FDS];
-	int got = receive(door, &rq, fds);
-	if (got < 0)
-		_exit(0); /* the door has ended: goniec is gone */
-	if (rq.type == PDFPROTO_CONNECT && got == 1) {
-		conn_add(fds[0]);
-		if (!send_reply(&conns.c[conns.n - 1], &(struct pdfproto_reply){.type = PDFPROTO_READY}))
-			conn_close(conns.n - 1);
+	for (size_t i = 0; i < jobs.n; i++) {
+		if (jobs.v[i].rq.id != id)
+			continue;
+		if (jobs.v[i].pid > 0) {
+			kill(jobs.v[i].pid, SIGKILL);
+			return;
+		}
+		send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .id = id,
+						    .wait_status = SIGKILL});
+		job_remove(i);
 		return;
 	}
-	for (int i = 0; i < got; i++)
-		close(fds[i]);
 }
 
-/* Serve the connections, one document at a time on each (a reader forked per document),
- * and, with a door, the new connections it brings. Without one, the end of the last
- * connection ends the server. Never returns. */
-_Noreturn static void serve(int door)
+/* Serve the socket until its end: documents queued, readers started and reaped. */
+static void serve(pid_t self)
 {
 	struct pollfd *p = NULL;
 	for (;;) {
-		if (door < 0 && conns.n == 0)
-			_exit(0);
-		p = realloc(p, (2 * conns.n + 1) * sizeof *p);
+		start_readers(self);
+		p = realloc(p, (jobs.n + 1) * sizeof *p);
 		if (!p)
-			_exit(0);
-		p[0] = (struct pollfd){.fd = door, .events = POLLIN};
-		for (size_t i = 0; i < conns.n; i++) {
-			struct conn *c = &conns.c[i];
-			p[1 + 2 * i] = (struct pollfd){.fd = c->sock, .events = c->killed ? 0 : POLLIN};
-			p[2 + 2 * i] = (struct pollfd){.fd = c->pidfd, .events = POLLIN};
-		}
-		if (poll(p, 2 * conns.n + 1, -1) < 0) {
+			abort();
+		p[0] = (struct pollfd){.fd = SOCK_FD, .events = POLLIN};
+		for (size_t i = 0; i < jobs.n; i++)
+			p[i + 1] = (struct pollfd){.fd = jobs.v[i].pidfd, .events = POLLIN};
+		if (poll(p, jobs.n + 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			_exit(0);
+			end_server();
 		}
-		/* from the last, so that closing one (the last moved into its place) skips none */
-		for (size_t i = conns.n; i-- > 0;) {
-			struct conn *c = &conns.c[i];
-			bool ok = true;
-			if (p[2 + 2 * i].revents && c->reader)
-				ok = reader_ended(c);
-			if (ok && (p[1 + 2 * i].revents & (POLLIN | POLLHUP | POLLERR)))
-				ok = conn_request(c);
-			if (!ok)
-				conn_close(i);
-		}
-		if (p[0].revents)
-			door_request(door);
+		for (size_t i = jobs.n; i-- > 0;)
+			if (p[i + 1].fd >= 0 && p[i + 1].revents)
+				reap(i);
+		if (!p[0].revents)
+			continue;
+		struct pdfproto_request rq;
+		int fds[PDFPROTO_READ_FDS];
+		if (!next_request(&rq, fds))
+			end_server();
+		if (rq.type == PDFPROTO_READ)
+			job_add(&rq, fds);
+		else
+			kill_job(rq.id);
 	}
 }
 
@@ -597,9 +672,8 @@ int main(int argc, char **argv)
 	note_start(door);
 	warm_up();
 	if (door)
-		serve(SOCK_FD);
-	conn_add(SOCK_FD);
-	if (!send_reply(&conns.c[0], &(struct pdfproto_reply){.type = PDFPROTO_READY}))
-		_exit(0);
-	serve(-1);
+		open_sessions();
+	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_READY});
+	serve(getpid());
+	return 0;
 }
