@@ -94,6 +94,8 @@ static int check_copies(const struct config *cfg, const char *spool_root,
 		.currency = inv->currency,
 		.sha256 = doc->sha256,
 	};
+	if (!invkeys_has_key(&key))
+		return 0; /* nothing to look up or record: the index is not opened */
 	struct invkeys *ik = invkeys_open(cfg->agent.state_dir, spool_root, err);
 	if (!ik)
 		return -1;
