@@ -73,7 +73,7 @@ static void print_result(const char *name, const char *outcome, const struct run
 	if (json_results) {
 		json_array_append_new(json_results,
 				      json_pack("{s:s,s:s,s:o,s:o}", "source", name, "outcome", outcome,
-						"stats", run_stats_to_json(st), "error",
+						"stats", status_stats_to_json(st), "error",
 						ok || !error || !*error ? json_null() : json_string(error)));
 		return;
 	}
@@ -195,7 +195,7 @@ static int daemon_outcomes(int fd)
 		bool end = !kind || strcmp(kind, "end") == 0;
 		if (tty && kind && name && strcmp(kind, "progress") == 0) {
 			struct run_stats st = {0};
-			run_stats_from_json(json_object_get(ev, "stats"), &st);
+			status_stats_from_json(json_object_get(ev, "stats"), &st);
 			print_progress(name, &st);
 		}
 		if (tty && kind && strcmp(kind, "done") == 0) {
@@ -206,7 +206,7 @@ static int daemon_outcomes(int fd)
 			struct run_stats st = {0};
 			const char *outcome = json_string_value(json_object_get(ev, "outcome"));
 			const char *error = json_string_value(json_object_get(ev, "error"));
-			run_stats_from_json(json_object_get(ev, "stats"), &st);
+			status_stats_from_json(json_object_get(ev, "stats"), &st);
 			outcome = outcome ? outcome : "unknown";
 			print_result(json_string_value(json_object_get(ev, "source")), outcome, &st, error);
 			rc = merge_exit(rc, exit_for_name(outcome));

@@ -12,7 +12,7 @@ const struct source_conf *config_find_source(const struct config *cfg, const cha
 	return strset_get(&cfg->source_index, name);
 }
 
-long shard_of_key(const char *key, long of)
+long config_shard_of_key(const char *key, long of)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
@@ -22,7 +22,7 @@ long shard_of_key(const char *key, long of)
 
 long source_shard(const struct source_conf *src, long of)
 {
-	return shard_of_key(src->company ? src->company->id : src->name, of);
+	return config_shard_of_key(src->company ? src->company->id : src->name, of);
 }
 
 bool config_runs_source(const struct config *cfg, const struct source_conf *src)
@@ -34,7 +34,7 @@ bool config_runs_source(const struct config *cfg, const struct source_conf *src)
 bool config_runs_company(const struct config *cfg, const struct company_conf *company)
 {
 	const struct shard_conf *sh = &cfg->agent.shard;
-	return sh->of <= 1 || (sh->index_set && shard_of_key(company->id, sh->of) == sh->index);
+	return sh->of <= 1 || (sh->index_set && config_shard_of_key(company->id, sh->of) == sh->index);
 }
 
 int config_need_shard(const struct config *cfg, struct gerr *err)

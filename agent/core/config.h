@@ -106,7 +106,7 @@ struct config {
 const struct source_conf *config_find_source(const struct config *cfg, const char *name);
 /* The shard (0 to of-1) of a key: FNV-1a (64 bits) of it, modulo `of`. It never changes,
  * so that daemons on several machines agree without talking. */
-long shard_of_key(const char *key, long of);
+long config_shard_of_key(const char *key, long of);
 /* A source's shard: that of its company's id, so that a company's sources, its ledger and
  * its duplicates are in one shard; of its name when it has no company. */
 long source_shard(const struct source_conf *src, long of);

@@ -77,7 +77,7 @@ void spool_date_dir(time_t t, char out[11])
 	strftime(out, 11, "%Y/%m/%d", &tm);
 }
 
-void format_iso_time(time_t t, char out[32])
+void spool_iso_time(time_t t, char out[32])
 {
 	struct tm tm;
 	localtime_r(&t, &tm);
@@ -331,7 +331,7 @@ static json_t *build_sidecar(const struct spool_doc *doc, const char *name,
 			     const struct spool_result *res, const char *duplicate_of)
 {
 	char when[32];
-	format_iso_time(doc->fetched, when);
+	spool_iso_time(doc->fetched, when);
 	const struct sidecar_doc d = {
 		.file = name, .sha256 = res->sha256, .size = res->size,
 		.media_type = res->media_type, .type = res->type, .kind = doc->kind,

@@ -177,6 +177,6 @@ int spool_file_buffer(struct spool *sp, struct dedupe *dd, const struct doc_meta
 /* The date directory "YYYY/MM/DD" for a time in the process's time zone (TZ). */
 void spool_date_dir(time_t t, char out[11]);
 /* ISO 8601 local time with offset, e.g. 2026-11-21T05:00:03+01:00. */
-void format_iso_time(time_t t, char out[32]);
+void spool_iso_time(time_t t, char out[32]);
 
 #endif

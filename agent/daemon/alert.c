@@ -130,7 +130,7 @@ void alert_notices_free(struct alert_notice *n, size_t count)
 char *alert_text(const struct source_conf *src, const struct alert_notice *n)
 {
 	char since[32];
-	format_iso_time(n->since, since);
+	spool_iso_time(n->since, since);
 	return xasprintf("goniec: %s: source %s%s%s (%s)\n"
 			 "cause: %s\nsince: %s\n\n%s%s\n",
 			 n->resolved ? "resolved" : "needs attention", src->name,

@@ -140,12 +140,12 @@ int control_send_line(int fd, struct buf *line)
 	return send_all(fd, line->data, line->len);
 }
 
-void line_buf_feed(struct line_buf *lb, const char *bytes, size_t n)
+void control_line_feed(struct line_buf *lb, const char *bytes, size_t n)
 {
 	buf_append(&lb->data, bytes, n);
 }
 
-char *line_buf_take(struct line_buf *lb)
+char *control_line_take(struct line_buf *lb)
 {
 	char *nl = lb->data.len > lb->scanned
 			   ? memchr(lb->data.data + lb->scanned, '\n', lb->data.len - lb->scanned)
@@ -189,7 +189,7 @@ json_t *control_parse_request(const char *line, struct gerr *err)
 json_t *control_recv(int fd, struct line_buf *lb, struct gerr *err)
 {
 	for (;;) {
-		char *line = line_buf_take(lb);
+		char *line = control_line_take(lb);
 		if (line) {
 			json_error_t jerr;
 			json_t *msg = json_loads(line, 0, &jerr);
@@ -206,7 +206,7 @@ json_t *control_recv(int fd, struct line_buf *lb, struct gerr *err)
 			gerr_set(err, "the daemon closed the connection");
 			return NULL;
 		}
-		line_buf_feed(lb, chunk, (size_t)n);
+		control_line_feed(lb, chunk, (size_t)n);
 	}
 }
 

@@ -43,7 +43,7 @@ int control_send(int fd, json_t *msg);
 /* Send one message already written as compact JSON (a newline is added to line). */
 int control_send_line(int fd, struct buf *line);
 
-/* Split received bytes into lines. line_buf_take() returns the next complete line
+/* Split received bytes into lines. control_line_take() returns the next complete line
  * (owned by the caller, without '\n') or NULL when more bytes are needed; each byte is
  * looked at once, however long the line. */
 struct line_buf {
@@ -52,8 +52,8 @@ struct line_buf {
 	bool overflow;
 	size_t scanned;  /* bytes of data known to hold no '\n' */
 };
-void line_buf_feed(struct line_buf *lb, const char *bytes, size_t n);
-char *line_buf_take(struct line_buf *lb);
+void control_line_feed(struct line_buf *lb, const char *bytes, size_t n);
+char *control_line_take(struct line_buf *lb);
 
 /* Parse a request line: an object with a string "cmd". NULL with err set otherwise. */
 json_t *control_parse_request(const char *line, struct gerr *err);

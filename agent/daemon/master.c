@@ -201,7 +201,7 @@ static json_t *done_event(const char *name, enum run_outcome outcome,
 {
 	return json_pack("{s:s,s:s,s:s,s:o,s:o}", "event", "done", "source", name, "outcome",
 			 run_outcome_name(outcome),
-			 "stats", run_stats_to_json(stats), "error", error ? json_string(error) : json_null());
+			 "stats", status_stats_to_json(stats), "error", error ? json_string(error) : json_null());
 }
 
 /* Answer the clients waiting for a run that will not happen. */
@@ -390,7 +390,7 @@ static void worker_input(struct master *m, struct slot *s)
 	if (!worker_take_progress(&s->w, &st) || !s->waiters.len)
 		return;
 	json_t *ev = json_pack("{s:s,s:s,s:o}", "event", "progress", "source", s->name, "stats",
-			       run_stats_to_json(&st));
+			       status_stats_to_json(&st));
 	for (size_t i = 0; i < s->waiters.len; i++) {
 		struct client *c = client_by_id(m, s->waiters.ids[i]);
 		if (c && control_send(c->fd, ev) < 0)
@@ -710,7 +710,7 @@ static json_t *slot_status(struct master *m, const struct slot *s, time_t now)
 {
 	json_t *e = status_entry(m->cfg->agent.state_dir, s->src, &s->st, s->due, s->w.pid != 0);
 	if (s->w.pid)
-		json_object_set_new(e, "progress", run_stats_to_json(&s->w.progress));
+		json_object_set_new(e, "progress", status_stats_to_json(&s->w.progress));
 	json_object_set_new(e, "queued", json_boolean(s->queued));
 	if (s->queued && s->late_since)
 		json_object_set_new(e, "late", json_integer((json_int_t)(now - s->late_since)));
@@ -903,8 +903,8 @@ static void client_input(struct master *m, struct client *c)
 	}
 	if (c->waiting > 0)
 		return; /* one request per connection */
-	line_buf_feed(&c->in, chunk, (size_t)n);
-	char *line = line_buf_take(&c->in);
+	control_line_feed(&c->in, chunk, (size_t)n);
+	char *line = control_line_take(&c->in);
 	if (!line && !c->in.overflow)
 		return;
 	bool keep = line ? handle_request(m, c, line) : false;

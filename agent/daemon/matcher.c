@@ -14,7 +14,7 @@ static void report_result(int fd, int rc, const struct payments_update *u, const
 {
 	struct run_stats st = {.looked_at = u->ingest.documents, .filed = u->reports.len};
 	enum run_outcome o = rc == 0 ? RUN_OK : err->kind == GERR_BUSY ? RUN_BUSY : RUN_FAILED;
-	json_t *j = json_pack("{s:s,s:o,s:o}", "outcome", run_outcome_name(o), "stats", run_stats_to_json(&st),
+	json_t *j = json_pack("{s:s,s:o,s:o}", "outcome", run_outcome_name(o), "stats", status_stats_to_json(&st),
 			      "error", o == RUN_OK ? json_null() : json_string(err->msg));
 	control_send(fd, j);
 	json_decref(j);

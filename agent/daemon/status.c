@@ -15,7 +15,7 @@ static char *status_path(const char *state_dir, const char *name)
 	return xasprintf("%s/sources/%s/status.json", state_dir, name);
 }
 
-json_t *run_stats_to_json(const struct run_stats *s)
+json_t *status_stats_to_json(const struct run_stats *s)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "looked_at",
 			 (json_int_t)s->looked_at, "filed", (json_int_t)s->filed, "duplicates",
@@ -30,7 +30,7 @@ static unsigned long get_count(json_t *obj, const char *key)
 	return v > 0 ? (unsigned long)v : 0;
 }
 
-void run_stats_from_json(json_t *j, struct run_stats *s)
+void status_stats_from_json(json_t *j, struct run_stats *s)
 {
 	s->looked_at = get_count(j, "looked_at");
 	s->filed = get_count(j, "filed");
@@ -60,7 +60,7 @@ json_t *status_to_json(const struct source_status *st)
 			      "last_start", (json_int_t)st->last_start, "last_end", (json_int_t)st->last_end,
 			      "outcome", st->ran ? json_string(run_outcome_name(st->outcome)) : json_null(),
 			      "error", st->error ? json_string(st->error) : json_null(),
-			      "stats", run_stats_to_json(&st->stats), "failures", (json_int_t)st->failures,
+			      "stats", status_stats_to_json(&st->stats), "failures", (json_int_t)st->failures,
 			      "interrupted", st->interrupted, "alerts", alerts_to_json(st));
 	return j;
 }
@@ -111,7 +111,7 @@ int status_load(const char *state_dir, const char *name, struct source_status *s
 	st->ran = run_outcome_parse(json_string_value(json_object_get(j, "outcome")),
 				    &st->outcome) == 0;
 	st->error = opt_string(j, "error");
-	run_stats_from_json(json_object_get(j, "stats"), &st->stats);
+	status_stats_from_json(json_object_get(j, "stats"), &st->stats);
 	st->failures = (unsigned)get_count(j, "failures");
 	st->interrupted = json_is_true(json_object_get(j, "interrupted"));
 	alerts_from_json(json_object_get(j, "alerts"), st);

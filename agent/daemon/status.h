@@ -53,8 +53,8 @@ void status_record(struct source_status *st, enum run_outcome outcome,
 		   const struct run_stats *stats, const char *error, time_t start, time_t end);
 
 json_t *status_to_json(const struct source_status *st);
-json_t *run_stats_to_json(const struct run_stats *s);
-void run_stats_from_json(json_t *j, struct run_stats *s);
+json_t *status_stats_to_json(const struct run_stats *s);
+void status_stats_from_json(json_t *j, struct run_stats *s);
 
 struct alert *status_find_alert(struct source_status *st, const char *cause);
 struct alert *status_add_alert(struct source_status *st, const char *cause, const char *message,

@@ -128,11 +128,11 @@ int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, 
 static void worker_lines(struct worker *w)
 {
 	char *line;
-	while ((line = line_buf_take(&w->out))) {
+	while ((line = control_line_take(&w->out))) {
 		json_t *j = json_loads(line, 0, NULL);
 		json_t *p = json_object_get(j, "progress");
 		if (json_is_object(p)) {
-			run_stats_from_json(p, &w->progress);
+			status_stats_from_json(p, &w->progress);
 			w->progressed = true;
 			free(line);
 		} else {
@@ -159,7 +159,7 @@ void worker_read(struct worker *w)
 		ssize_t n = read(w->fd, chunk, sizeof(chunk));
 		if (n > 0) {
 			if (w->out.data.len < w->out.max)
-				line_buf_feed(&w->out, chunk, (size_t)n);
+				control_line_feed(&w->out, chunk, (size_t)n);
 			worker_lines(w);
 			continue;
 		}
@@ -201,7 +201,7 @@ int worker_parse_result(const char *line, struct worker_result *res, struct gerr
 		json_decref(j);
 		return gerr_set(err, "bad worker result: no known outcome");
 	}
-	run_stats_from_json(json_object_get(j, "stats"), &res->stats);
+	status_stats_from_json(json_object_get(j, "stats"), &res->stats);
 	const char *e = json_string_value(json_object_get(j, "error"));
 	res->error = e && *e ? xstrdup(e) : NULL;
 	json_decref(j);
@@ -259,7 +259,7 @@ static const char *hook_action;
 static void report_progress(const struct source_run *run)
 {
 	if (now_ms() - progress_sent_ms >= WORKER_PROGRESS_MS) {
-		json_t *j = json_pack("{s:o}", "progress", run_stats_to_json(&run->stats));
+		json_t *j = json_pack("{s:o}", "progress", status_stats_to_json(&run->stats));
 		control_send(progress_fd, j);
 		json_decref(j);
 		progress_sent_ms = now_ms();
@@ -318,7 +318,7 @@ int worker_main(const struct config *cfg, const char *name, int fd)
 		o = source_run_once(cfg, src, &stats, &err);
 	}
 	json_t *j = json_pack("{s:s,s:o,s:o}", "outcome", run_outcome_name(o),
-			      "stats", run_stats_to_json(&stats),
+			      "stats", status_stats_to_json(&stats),
 			      "error", o == RUN_OK || !err.msg[0] ? json_null() : json_string(err.msg));
 	int rc = control_send(fd, j);
 	json_decref(j);

@@ -93,14 +93,14 @@ static char *convert(const char *charset, const char *bytes, size_t len, bool lo
 char *charset_to_utf8(const char *charset, const char *bytes, size_t len)
 {
 	if (!charset || !*charset)
-		return guess_to_utf8(bytes, len);
+		return charset_guess_to_utf8(bytes, len);
 	if (!strcasecmp(charset, "utf-8") || !strcasecmp(charset, "utf8") ||
 	    !strcasecmp(charset, "us-ascii"))
 		return utf8_valid(bytes, len) ? xstrndup(bytes, len) : NULL;
 	return convert(charset, bytes, len, false);
 }
 
-char *guess_to_utf8(const char *bytes, size_t len)
+char *charset_guess_to_utf8(const char *bytes, size_t len)
 {
 	if (utf8_valid(bytes, len))
 		return xstrndup(bytes, len);

@@ -24,7 +24,7 @@ bool utf8_valid(const char *s, size_t len);
 
 char *charset_to_utf8(const char *charset, const char *bytes, size_t len);
 /* Bytes of unknown charset: a copy when valid UTF-8, else converted from Windows-1250. */
-char *guess_to_utf8(const char *bytes, size_t len);
+char *charset_guess_to_utf8(const char *bytes, size_t len);
 
 /* UTF-8 text written in `charset` (a name iconv knows), appended to out; a character
  * the charset cannot hold, or an invalid UTF-8 sequence, becomes '?'. Returns how many

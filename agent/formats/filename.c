@@ -19,11 +19,11 @@ char *mime_header_decode(const char *value)
 	const char *fallback = utf8_valid(value, len) ? "utf-8" : "windows-1250";
 	char *decoded = NULL;
 	if (!strstr(value, "=?"))
-		return guess_to_utf8(value, len);
+		return charset_guess_to_utf8(value, len);
 	if (mailmime_encoded_phrase_parse(fallback, value, len, &idx, "utf-8", &decoded) !=
 		    MAILIMF_NO_ERROR || !decoded)
-		return guess_to_utf8(value, len);
-	char *out = guess_to_utf8(decoded, strlen(decoded));
+		return charset_guess_to_utf8(value, len);
+	char *out = charset_guess_to_utf8(decoded, strlen(decoded));
 	free(decoded);
 	return out;
 }
@@ -128,7 +128,7 @@ static char *rfc2231_decode(const struct mime_param *params, size_t n, const cha
 	buf_puts(&bytes, "");
 	char *out = charset_to_utf8(charset, bytes.data, bytes.len);
 	if (!out)
-		out = guess_to_utf8(bytes.data, bytes.len);
+		out = charset_guess_to_utf8(bytes.data, bytes.len);
 	free(charset);
 	buf_free(&bytes);
 	return out;

@@ -47,10 +47,8 @@ static const char *const by_names[] = {NULL, "fa3", "ksef", "portal", "source", 
 
 #define NAME_OF(table, v) ((size_t)(v) < ARRAY_LEN(table) ? (table)[v] : NULL)
 
-const char *invoice_field_name(enum invoice_field f) { return NAME_OF(field_names, f); }
 const char *invoice_kind_name(enum invoice_kind k) { return NAME_OF(kind_names, k); }
 const char *invoice_direction_name(enum invoice_direction d) { return NAME_OF(direction_names, d); }
-const char *payment_form_name(enum payment_form p) { return NAME_OF(payment_names, p); }
 const char *vat_group_name(enum vat_group g) { return NAME_OF(group_names, g); }
 const char *found_by_name(enum found_by by) { return NAME_OF(by_names, by); }
 

@@ -210,10 +210,8 @@ struct invoice_ref *invoice_add_ref(struct invoice_ref **refs, size_t *n);
 bool invoice_date_ok(const char *s);
 
 /* The names used in JSON; NULL for an out-of-range value. */
-const char *invoice_field_name(enum invoice_field f);
 const char *invoice_kind_name(enum invoice_kind k);
 const char *invoice_direction_name(enum invoice_direction d);
-const char *payment_form_name(enum payment_form p);
 const char *vat_group_name(enum vat_group g);
 const char *found_by_name(enum found_by by);
 

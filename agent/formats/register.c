@@ -14,18 +14,6 @@
 
 #define CSV_SAMPLE (1024 * 1024)
 
-static const char *const col_names[REG_COL_COUNT] = {
-	[REG_NUMBER] = "number", [REG_KSEF_NUMBER] = "ksef_number", [REG_DIRECTION] = "direction",
-	[REG_ISSUE_DATE] = "issue_date", [REG_DUE_DATE] = "due_date", [REG_GROSS] = "gross",
-	[REG_CURRENCY] = "currency", [REG_NAME] = "name", [REG_NIP] = "nip", [REG_ACCOUNT] = "account",
-	[REG_PAID] = "paid", [REG_CORRECTS] = "corrects",
-};
-
-const char *register_col_name(enum register_col c)
-{
-	return (unsigned)c < REG_COL_COUNT ? col_names[c] : NULL;
-}
-
 void register_map_free(struct register_map *m)
 {
 	for (size_t i = 0; i < REG_COL_COUNT; i++)

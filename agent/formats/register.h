@@ -51,8 +51,6 @@ enum register_col {
 	REG_COL_COUNT
 };
 
-/* The conf.d name of each column ("number", "issue_date", ...). */
-const char *register_col_name(enum register_col c);
 
 struct register_map {
 	char *columns[REG_COL_COUNT];   /* the header's names; NULL: not in the export */

@@ -514,7 +514,7 @@ static void write_status(struct forward *fw)
 	size_t n;
 	const struct forward_route_stats *st = forward_stats(fw, &n);
 	char when[32];
-	format_iso_time(time(NULL), when);
+	spool_iso_time(time(NULL), when);
 	json_t *routes = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(routes, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s?}", "name",

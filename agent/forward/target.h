@@ -101,7 +101,7 @@ void target_job_release(struct target_job *job);
 
 /* The folder target's name for a document below its path (components made safe). */
 struct route_folder_target;
-char *folder_target_name(const struct route_folder_target *f, const struct sidecar *sc);
+char *target_folder_name(const struct route_folder_target *f, const struct sidecar *sc);
 
 /* The types, for the table. */
 extern const struct target_type target_folder;

@@ -42,7 +42,7 @@ struct folder_job {
 #define MAX_DEPTH 8
 #define MAX_SUFFIX 1000
 
-char *folder_target_name(const struct route_folder_target *f, const struct sidecar *sc)
+char *target_folder_name(const struct route_folder_target *f, const struct sidecar *sc)
 {
 	const char *missing = NULL;
 	char *rendered = f->name_t ? tmpl_render(f->name_t, sc->root, sc->file, TMPL_PATH, &missing)
@@ -281,7 +281,7 @@ static enum deliver_status folder_prepare(const struct route_folder_target *f,
 		return DELIVER_RETRY;
 	}
 	job->f = f;
-	job->rel = folder_target_name(f, sc);
+	job->rel = target_folder_name(f, sc);
 	job->tmp = tmp_name(sc->relpath);
 	job->dfd = open_dirs(root, job->rel, f, &job->base, err, &st);
 	close(root);

@@ -97,7 +97,7 @@ void ldb_ref(const char *company, const char *ident, char out[11])
 
 void ldb_now(char out[32])
 {
-	format_iso_time(time(NULL), out);
+	spool_iso_time(time(NULL), out);
 }
 
 /* ---- schema --------------------------------------------------------------------------------- */

@@ -39,10 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct line_buf lb = {.max = 4096};
 	/* feed in two pieces to exercise partial lines */
-	line_buf_feed(&lb, (const char *)data, size / 2);
+	control_line_feed(&lb, (const char *)data, size / 2);
 	char *line;
 	for (int pass = 0; pass < 2; pass++) {
-		while ((line = line_buf_take(&lb))) {
+		while ((line = control_line_take(&lb))) {
 			struct gerr err;
 			json_t *req = control_parse_request(line, &err);
 			json_decref(req);
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				worker_result_free(&res);
 			free(line);
 		}
-		line_buf_feed(&lb, (const char *)data + size / 2, size - size / 2);
+		control_line_feed(&lb, (const char *)data + size / 2, size - size / 2);
 	}
 	buf_free(&lb.data);
 	if (size < 8192)

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *params = mail_filename_params(plain);
 		struct route_folder_target f = {.name_t = t};
 		struct sidecar sc = {.root = root, .file = (char *)"doc.pdf"};
-		char *name = folder_target_name(&f, &sc);
+		char *name = target_folder_name(&f, &sc);
 		check_name(name);
 		free(name);
 		free(params);

@@ -178,11 +178,11 @@ static void test_many_keys_and_errors(void **state)
 static void test_shards(void **state)
 {
 	(void)state;
-	assert_int_equal(shard_of_key("acme-mail", 3), 0);
-	assert_int_equal(shard_of_key("s00001", 3), 1);
-	assert_int_equal(shard_of_key("nowak-bank", 3), 2);
-	assert_int_equal(shard_of_key("nowak-bank", 7), 3);
-	assert_int_equal(shard_of_key("acme", 3), 1);
+	assert_int_equal(config_shard_of_key("acme-mail", 3), 0);
+	assert_int_equal(config_shard_of_key("s00001", 3), 1);
+	assert_int_equal(config_shard_of_key("nowak-bank", 3), 2);
+	assert_int_equal(config_shard_of_key("nowak-bank", 7), 3);
+	assert_int_equal(config_shard_of_key("acme", 3), 1);
 	const char *y = "agent: {spool: /srv/spool, state: /srv/state, shard: {index: 1, of: 3}}\n"
 			"sources:\n  - {name: acme-mail, type: folder, path: /x}\n"
 			"  - {name: s00001, type: folder, path: /y}\n"

@@ -320,9 +320,9 @@ static void test_alert_unreadable(void **state)
 	struct alert_notice n[ALERT_MAX_NOTICES];
 	struct run_stats rs = {.filed = 4, .unreadable = 2};
 	status_record(&st, RUN_OK, &rs, NULL, day_at(21, 5), day_at(21, 5));
-	json_t *saved = run_stats_to_json(&st.stats);
+	json_t *saved = status_stats_to_json(&st.stats);
 	struct run_stats back = {0};
-	run_stats_from_json(saved, &back);
+	status_stats_from_json(saved, &back);
 	json_decref(saved);
 	assert_int_equal(back.unreadable, 2);
 	expect_one_open(n, alert_decide(&st, NULL, NULL, day_at(21, 5), n), "unreadable",
@@ -359,27 +359,27 @@ static void test_line_buf(void **state)
 {
 	(void)state;
 	struct line_buf lb = {.max = 16};
-	line_buf_feed(&lb, "ab", 2);
-	assert_null(line_buf_take(&lb));
-	line_buf_feed(&lb, "c\nde\n\nf", 7);
-	char *l = line_buf_take(&lb);
+	control_line_feed(&lb, "ab", 2);
+	assert_null(control_line_take(&lb));
+	control_line_feed(&lb, "c\nde\n\nf", 7);
+	char *l = control_line_take(&lb);
 	assert_string_equal(l, "abc");
 	free(l);
-	l = line_buf_take(&lb);
+	l = control_line_take(&lb);
 	assert_string_equal(l, "de");
 	free(l);
-	l = line_buf_take(&lb);
+	l = control_line_take(&lb);
 	assert_string_equal(l, "");
 	free(l);
-	assert_null(line_buf_take(&lb));
+	assert_null(control_line_take(&lb));
 	assert_false(lb.overflow);
-	line_buf_feed(&lb, "0123456789abcdefghij", 20); /* no newline, over the limit */
-	assert_null(line_buf_take(&lb));
+	control_line_feed(&lb, "0123456789abcdefghij", 20); /* no newline, over the limit */
+	assert_null(control_line_take(&lb));
 	assert_true(lb.overflow);
 	buf_free(&lb.data);
 	struct line_buf nul = {.max = 64};
-	line_buf_feed(&nul, "a\0b\n", 4); /* a NUL inside a line ends the C string, safely */
-	l = line_buf_take(&nul);
+	control_line_feed(&nul, "a\0b\n", 4); /* a NUL inside a line ends the C string, safely */
+	l = control_line_take(&nul);
 	assert_string_equal(l, "a");
 	free(l);
 	buf_free(&nul.data);
@@ -399,18 +399,18 @@ static void test_long_request_line(void **state)
 	buf_puts(&req, "]}\n{\"cmd\":\"status\"}\n");
 	for (size_t off = 0; off < req.len; off += 65536) {
 		size_t n = req.len - off < 65536 ? req.len - off : 65536;
-		line_buf_feed(&lb, req.data + off, n);
+		control_line_feed(&lb, req.data + off, n);
 		if (off + n < req.len - 18)
-			assert_null(line_buf_take(&lb));
+			assert_null(control_line_take(&lb));
 	}
-	char *l = line_buf_take(&lb);
+	char *l = control_line_take(&lb);
 	struct gerr err = {0};
 	json_t *j = control_parse_request(l, &err);
 	assert_non_null(j);
 	assert_int_equal(json_array_size(json_object_get(j, "sources")), 15000);
 	json_decref(j);
 	free(l);
-	l = line_buf_take(&lb);
+	l = control_line_take(&lb);
 	assert_string_equal(l, "{\"cmd\":\"status\"}");
 	free(l);
 	assert_false(lb.overflow);

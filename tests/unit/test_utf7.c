@@ -60,10 +60,10 @@ static void test_charset(void **state)
 	free(s);
 	assert_null(charset_to_utf8("no-such-charset", "x", 1));
 	assert_null(charset_to_utf8("utf-8", "\xff", 1));
-	s = guess_to_utf8("\xb3\xf3\x64\x9f", 4);
+	s = charset_guess_to_utf8("\xb3\xf3\x64\x9f", 4);
 	assert_string_equal(s, "łódź");
 	free(s);
-	s = guess_to_utf8("\x81\x83", 2); /* unassigned in Windows-1250 */
+	s = charset_guess_to_utf8("\x81\x83", 2); /* unassigned in Windows-1250 */
 	assert_true(utf8_valid(s, strlen(s)));
 	free(s);
 }

@@ -384,7 +384,7 @@ static void wait_after_429(const struct bank_session *s, struct source_run *run,
 	long wait = asked > 0 ? (long)((asked + 999) / 1000) : to_midnight(now);
 	char until[32];
 
-	format_iso_time(now + wait, until);
+	spool_iso_time(now + wait, until);
 	json_object_set_new(st, "waiting_until", json_integer((json_int_t)(now + wait)));
 	log_warn("%s: %s: %s; this account is not read again before %s", run->src->name, a->iban, err->msg, until);
 }

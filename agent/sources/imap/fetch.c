@@ -154,7 +154,7 @@ static void read_envelope(struct imap_msg *m, const struct mailimap_envelope *en
 	if (!a->ad_mailbox_name || !a->ad_host_name)
 		return;
 	char *raw = xasprintf("%s@%s", a->ad_mailbox_name, a->ad_host_name);
-	m->addr = guess_to_utf8(raw, strlen(raw));
+	m->addr = charset_guess_to_utf8(raw, strlen(raw));
 	free(raw);
 	char *name = decoded_or_null(a->ad_personal_name);
 	m->from = name && *name ? xasprintf("%s <%s>", name, m->addr) : xstrdup(m->addr);

@@ -633,7 +633,7 @@ static enum run_outcome portal_run(struct source_run *run)
 		log_warn("%s: %s; starting a new list of points", run->src->name, err.msg);
 		pr.points = json_object();
 	}
-	format_iso_time(time(NULL), pr.now);
+	spool_iso_time(time(NULL), pr.now);
 	if (engine_init(&e, r, &o, &hooks, run->state_dir, &run->err) < 0)
 		goto out;
 	set_builtins(&e, pc, password);

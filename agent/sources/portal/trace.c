@@ -101,7 +101,7 @@ struct trace *trace_start(const char *dir, const char *recipe_id, const char *ba
 		return NULL;
 	struct trace *t = xcalloc(1, sizeof(*t));
 	t->dir = xstrdup(dir);
-	format_iso_time(time(NULL), when);
+	spool_iso_time(time(NULL), when);
 	t->root = json_pack("{s:s,s:s,s:s,s:s?,s:[]}", "format", TRACE_FORMAT, "recipe", recipe_id,
 			    "recorded", when, "base_url", base_url, "exchanges");
 	t->exchanges = json_object_get(t->root, "exchanges");
