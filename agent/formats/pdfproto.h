@@ -17,7 +17,9 @@
  *
  * The reader's own exit codes (beside death by a signal) are the PDFPROTO_EXIT_* below; its
  * last line on the diagnostics pipe is its verdict ("pdftext: pages READ of TOTAL",
- * "pdftext: unreadable: ...").
+ * "pdftext: unreadable: ..."). Before it, the reader may tell the texts of QR codes it
+ * found, one line each: PDFPROTO_QR_LINE, the page (1-based), a space, the text (printable
+ * ASCII, at most PDFPROTO_QR_MAX bytes; other codes are not told).
  *
  * Both programs are built from one tree, so the structures are sent as they are.
  */
@@ -48,6 +50,9 @@ struct pdfproto_reply {
 	int32_t fork_errno;  /* not 0: no reader was started */
 	int64_t peak_kib;    /* the reader's peak resident memory (ru_maxrss) */
 };
+
+#define PDFPROTO_QR_LINE "pdftext: qr "
+#define PDFPROTO_QR_MAX 512
 
 #define PDFPROTO_EXIT_ENCRYPTED 10 /* it needs a password */
 #define PDFPROTO_EXIT_UNREADABLE 11 /* not a PDF poppler can open, or the text not written */

@@ -109,7 +109,42 @@ static void test_real_sample(void **state)
 	assert_int_equal(t.pages_total, 1);
 	assert_false(t.truncated);
 	assert_null(t.why);
+	/* its verification link is printed only in its QR code (decoded by hand with zbar;
+	 * its NIP and date are the invoice's) */
+	assert_int_equal(t.ncodes, 1);
+	assert_int_equal(t.codes[0].page, 1);
+	assert_string_equal(t.codes[0].text, "https://ksef-test.mf.gov.pl/client-app/invoice/"
+					     "6511153259/01-09-2025/Ol0h7j-KHU2qm3buNNFfDQgUGAsLI7Mf-fImWKYbbpQ");
 	pdftext_free(&t);
+	/* a text that prints its link: no page is rendered for codes */
+	assert_int_equal(pdftext_read(SAMPLES "mf-generator-fa-yucfo-03-2026-with-ksef-number.pdf",
+				      NULL, &t, &err), 0);
+	assert_int_equal(t.status, PDFTEXT_OK);
+	assert_int_equal(t.ncodes, 0);
+	pdftext_free(&t);
+}
+
+/* A KSeF text with a page of 3000 pt square (6250 pixels a side at the rendering's
+ * resolution): rendered scaled down to its pixel cap, not into 150 MiB. */
+static void test_huge_page_rendered_small(void **state)
+{
+	(void)state;
+	char *p = in_dir("huge.pdf");
+	write_text(p, "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+		      "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+		      "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 3000 3000]/Contents 4 0 R"
+		      "/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>"
+		      "endobj\n4 0 obj<</Length 39>>stream\nBT /F1 12 Tf 72 720 Td (Numer KSeF) Tj ET\n"
+		      "endstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
+	struct pdftext t;
+	struct gerr err;
+	assert_int_equal(pdftext_read(p, NULL, &t, &err), 0);
+	assert_int_equal(t.status, PDFTEXT_OK);
+	assert_non_null(strstr(t.text, "Numer KSeF"));
+	assert_int_equal(t.ncodes, 0);
+	assert_true(t.peak_kib < 100 * 1024);
+	pdftext_free(&t);
+	free(p);
 }
 
 static void test_pages_split_and_capped(void **state)
@@ -401,6 +436,7 @@ int main(int argc, char **argv)
 	setenv("GONIEC_PDFTEXT_HOOKS", "1", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_real_sample, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_page_rendered_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_split_and_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_pdf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_text_layer, setup, teardown),
