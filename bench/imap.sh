@@ -5,7 +5,7 @@
 #
 # The job: every PDF (also inside forwarded mail) from the whitelisted senders in INBOX.
 # goniec runs with move_to: null so that every tool sees the same mailbox. Printed: the
-# median wall time of 3 runs and the peak memory per tool, goniec's second run (no new
+# median wall time and CPU time of 3 runs and the peak memory per tool, goniec's second run (no new
 # mail), and whether goniec's spool holds exactly the expected PDFs. goniec's first run and
 # the optimal client are also timed with a busy disk (bench/busy.sh: a neighbour writing
 # GBs to the same disk; BUSY=0 skips it), and each pair's ratio is printed. PEERS=0 skips
@@ -20,6 +20,7 @@ GONIEC=${GONIEC:-$here/../build/goniec}
 # The test library gives a scratch directory ($T, removed at exit), the test CA and
 # cleanup hooks; the Dovecot is the tests' fixture on the ports the peers expect.
 TEST_NAME=bench-imap . "$here/../tests/integration/lib.sh"
+. "$here/lib.sh"
 . "$here/busy.sh"
 dir=$T
 fixture=$SRC_DIR/tests/fixtures/dovecot.sh
@@ -53,12 +54,12 @@ sources:
 CONF
 chmod 600 "$dir/conf.d/bench.yaml"
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# timed NAME CMD... — append "wall_s maxrss_kib" of one run to $dir/NAME.times
+# timed NAME CMD... — append "wall_s maxrss_kib cpu_s" of one run to $dir/NAME.times (CPU:
+# user + system, the children waited for included)
 timed() {
 	local name=$1; shift
-	if /usr/bin/time -f "%e %M" -o "$dir/time" "$@" >/dev/null 2>"$dir/err"; then
-		cat "$dir/time" >>"$dir/$name.times"
+	if /usr/bin/time -f "%e %M %U %S" -o "$dir/time" "$@" >/dev/null 2>"$dir/err"; then
+		awk '{print $1, $2, $3 + $4}' "$dir/time" >>"$dir/$name.times"
 	else
 		echo "$name failed: $(tail -1 "$dir/err")" >&2
 	fi
@@ -67,9 +68,10 @@ timed() {
 report() {
 	local name=$1 found=$3
 	[ -s "$dir/$name.times" ] || { printf '%-22s failed every run\n' "$2"; return; }
-	printf '%-22s %7s s %6d MiB  %s PDFs\n' "$2" \
+	printf '%-22s %7s s %6d MiB  %s s CPU  %s PDFs\n' "$2" \
 		"$(awk '{print $1}' "$dir/$name.times" | median)" \
-		"$(( $(awk '{print $2}' "$dir/$name.times" | sort -n | tail -1) / 1024 ))" "$found"
+		"$(( $(awk '{print $2}' "$dir/$name.times" | sort -n | tail -1) / 1024 ))" \
+		"$(awk '{print $3}' "$dir/$name.times" | median)" "$found"
 }
 spool_check() {
 	python3 - "$dir/spool" "$dir/expected.json" <<'PY'

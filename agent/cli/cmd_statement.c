@@ -83,7 +83,7 @@ static void text_file(const struct stmt_file *f)
 
 static const char *const csv_columns[] = {
 	"file", "statement", "account", "currency", "booking_date", "value_date", "amount",
-	"status", "counterparty_name", "counterparty_account", "title", "bank_ref",
+	"status", "reversal", "counterparty_name", "counterparty_account", "title", "bank_ref",
 	"transaction_id", "customer_ref", "type_code", "type_text", "line",
 };
 
@@ -108,7 +108,7 @@ static int csv_txn(void *ctx, const struct stmt_file *f, const struct stmt *st,
 	snprintf(line, sizeof(line), "%lu", t->origin.line);
 	const char *cells[] = {
 		f->name, statement, t->account, t->currency, t->booking_date, t->value_date, amount,
-		txn_status_name(t->status), t->counterparty_name, t->counterparty_account, t->title,
+		txn_status_name(t->status), t->reversal ? "true" : "false", t->counterparty_name, t->counterparty_account, t->title,
 		t->bank_ref, t->transaction_id, t->customer_ref, t->type_code, t->type_text, line,
 	};
 	_Static_assert(ARRAY_LEN(cells) == ARRAY_LEN(csv_columns), "one cell per column");

@@ -244,14 +244,27 @@ static int record(struct invkeys *ik, const struct invkey_doc *d, const char *nu
 	return rc;
 }
 
+/* The document's normalised number when it can be looked up by seller NIP and number. */
+static bool number_key(const struct invkey_doc *d, char number[INVKEYS_NUMBER_MAX + 1])
+{
+	number[0] = '\0';
+	if (d->number)
+		invkeys_normalise_number(d->number, number);
+	return d->seller_nip && *d->seller_nip && *number;
+}
+
+bool invkeys_has_key(const struct invkey_doc *d)
+{
+	char number[INVKEYS_NUMBER_MAX + 1];
+	return (d->ksef_number && *d->ksef_number) || number_key(d, number);
+}
+
 int invkeys_check_and_add(struct invkeys *ik, const struct invkey_doc *d, char **first,
 			  char **reason, struct gerr *err)
 {
 	*first = *reason = NULL;
-	char number[INVKEYS_NUMBER_MAX + 1] = "";
-	if (d->number)
-		invkeys_normalise_number(d->number, number);
-	bool by_number = d->seller_nip && *d->seller_nip && *number;
+	char number[INVKEYS_NUMBER_MAX + 1];
+	bool by_number = number_key(d, number);
 	bool by_ksef = d->ksef_number && *d->ksef_number;
 	if (!by_ksef && !by_number)
 		return 0;

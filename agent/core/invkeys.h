@@ -51,6 +51,10 @@ struct invkey_doc {
 struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, struct gerr *err);
 void invkeys_close(struct invkeys *ik);
 
+/* Does the document have a key the index looks up (a KSeF number, or a seller NIP and an
+ * invoice number)? Without one, invkeys_check_and_add() does nothing (no need to open). */
+bool invkeys_has_key(const struct invkey_doc *d);
+
 /* Is the document a copy of one filed before? If so *first gets that one's spool path
  * (relative to the spool root)
  * and *reason why ("same KSeF number ...", "same seller NIP and invoice number ...");

@@ -153,12 +153,17 @@ bool sidecar_any(const json_t *root, const char *path, const char *file,
 	const char *v = sidecar_get(root, path, file, &s);
 	if (v && test(v, arg))
 		return true;
+	size_t i;
+	json_t *one;
+	json_array_foreach((json_t *)walk(root, path), i, one) { /* a list: any of its texts */
+		v = json_string_value(one);
+		if (v && *v && test(v, arg))
+			return true;
+	}
 	for (size_t k = 0; k < ARRAY_LEN(per_statement); k++) {
 		if (strcmp(path, per_statement[k]) != 0)
 			continue;
 		const char *member = strchr(path, '.') + 1;
-		size_t i;
-		json_t *one;
 		json_array_foreach((json_t *)walk(root, "statement.statements"), i, one) {
 			v = json_string_value(json_object_get(one, member));
 			if (v && *v && test(v, arg))

@@ -83,8 +83,9 @@ struct sidecar_scratch {
  * used for the derived "file"/"stem"/"ext" paths (may be NULL). */
 const char *sidecar_get(const json_t *root, const char *path, const char *file,
 			struct sidecar_scratch *scratch);
-/* Does some value at `path` pass `test` (a route's match)? The value sidecar_get() gives;
- * and for a file of several bank statements, "statement.account" and
+/* Does some value at `path` pass `test` (a route's match)? The value sidecar_get() gives,
+ * or any text of a list ("statement.accounts"); and for a file of several bank statements,
+ * "statement.account" and
  * "statement.currency" also offer each statement's own, so a route on an account
  * matches every file that holds that account's statement, not only the first. */
 bool sidecar_any(const json_t *root, const char *path, const char *file,

@@ -40,6 +40,7 @@ struct spool_doc {
 	json_t *origin, *invoice, *extra;
 	struct spool_enricher enricher;
 	json_t *enriched;  /* members the enricher added */
+	bool deferred;     /* its enrichment and sidecar wait for the flush (kept by a pending) */
 	time_t fetched;
 	char date[11];
 	char *dir;      /* final directory */
@@ -54,11 +55,17 @@ struct spool_doc {
 	size_t tail_len;
 };
 
-/* A committed document whose sidecar waits for the batch to be synced. */
+/* A committed document whose sidecar waits for the batch to be synced. A deferred one
+ * (its enricher prepared, spool.h "Enrichment") has no sidecar yet: its doc, name, result
+ * and first copy are kept to build it at the flush, and its index entry is staged then. */
 struct spool_pending {
 	struct dedupe *dd;
 	char *doc_path, *side_tmp, *side_path, *dir;
 	char *sha256, *source_id;
+	struct spool_doc *deferred;
+	char *name, *dup;
+	struct spool_result res;
+	unsigned long round;  /* sp->round at its commit */
 };
 
 static unsigned long tmp_counter;
@@ -437,12 +444,48 @@ static void add_pending(struct spool_doc *doc, const struct spool_result *res,
 		.sha256 = xstrdup(res->sha256),
 		.source_id = dup_or_null(doc->source_id),
 	};
-	if (doc->dd)
+	if (doc->dd && side_tmp)
 		dedupe_stage(doc->dd, res->sha256, doc->source_id, relpath);
 }
 
+/* Keep a document whose enricher was prepared: its sidecar is built at the flush. */
+static void add_deferred(struct spool_doc *doc, const struct spool_result *res, char *name,
+			 char *dup)
+{
+	add_pending(doc, res, NULL, NULL, name);
+	struct spool_pending *p = &doc->sp->pending[doc->sp->npending - 1];
+	p->deferred = doc;
+	p->name = name;
+	p->dup = dup;
+	p->res = (struct spool_result){.status = res->status, .size = res->size,
+				       .media_type = res->media_type, .type = res->type};
+	memcpy(p->res.sha256, res->sha256, sizeof p->res.sha256);
+	p->round = doc->sp->round;
+	doc->deferred = true;
+}
+
+/* Is this content, or this source's id, filed in the batch and waiting for its enricher? */
+static bool deferred_has(const struct spool *sp, const struct dedupe *dd, const char *sha256,
+			 const char *source_id)
+{
+	for (size_t i = 0; i < sp->npending; i++) {
+		const struct spool_pending *p = &sp->pending[i];
+		if (p->deferred && p->dd == dd &&
+		    (!strcmp(p->sha256, sha256) ||
+		     (source_id && p->source_id && !strcmp(p->source_id, source_id))))
+			return true;
+	}
+	return false;
+}
+
+static void doc_free(struct spool_doc *doc);
+
 static void pending_free(struct spool_pending *p)
 {
+	if (p->deferred)
+		doc_free(p->deferred);
+	free(p->name);
+	free(p->dup);
 	free(p->doc_path);
 	free(p->side_tmp);
 	free(p->side_path);
@@ -517,7 +560,8 @@ static void *fly_thread(void *arg)
 /* Undo one pending commit: its document and temporary sidecar go, the index forgets it. */
 static void drop_pending(struct spool_pending *p)
 {
-	unlink(p->side_tmp);
+	if (p->side_tmp)
+		unlink(p->side_tmp);
 	unlink(p->doc_path);
 	if (p->dd)
 		dedupe_forget(p->dd, p->sha256, p->source_id);
@@ -529,10 +573,15 @@ static void drop_pending(struct spool_pending *p)
 static struct spool_flight *seal(struct spool *sp)
 {
 	struct spool_flight *f = xcalloc(1, sizeof *f);
-	f->items = sp->pending;
-	f->n = sp->npending;
-	sp->pending = NULL;
-	sp->npending = sp->cap_pending = 0;
+	f->items = xcalloc(sp->npending + 1, sizeof *f->items);
+	size_t waiting = 0; /* deferred ones stay pending */
+	for (size_t i = 0; i < sp->npending; i++) {
+		if (sp->pending[i].deferred)
+			sp->pending[waiting++] = sp->pending[i];
+		else
+			f->items[f->n++] = sp->pending[i];
+	}
+	sp->npending = waiting;
 	for (size_t i = 0; i < f->n; i++) {
 		struct spool_pending *p = &f->items[i];
 		strlist_add(&f->files, p->doc_path);
@@ -573,20 +622,42 @@ static int land(struct spool *sp, struct spool_flight *f, struct gerr *err)
 	return rc;
 }
 
+static int finish_deferred(struct spool *sp, bool all, struct gerr *err);
+
+/* Pending commits that a flight would take now (not waiting for their enricher). */
+static bool any_ready(const struct spool *sp)
+{
+	for (size_t i = 0; i < sp->npending; i++)
+		if (!sp->pending[i].deferred)
+			return true;
+	return false;
+}
+
+/* The documents deferred before the last flush_start are finished (their readers had the
+ * time since); those of this round wait for the next flush, reading meanwhile. */
 int spool_flush_start(struct spool *sp, struct gerr *err)
 {
 	if (sp->flight && spool_flush_wait(sp, err) != 0)
 		return -1;
-	if (!sp->npending)
-		return 0;
-	struct spool_flight *f = seal(sp);
-	if (f->rc == 0 && pthread_create(&f->thread, NULL, fly_thread, f) == 0) {
-		sp->flight = f;
-		return 0;
+	struct gerr ferr = {0};
+	int frc = finish_deferred(sp, false, &ferr);
+	sp->round++;
+	int rc = 0;
+	if (any_ready(sp)) {
+		struct spool_flight *f = seal(sp);
+		if (f->rc == 0 && pthread_create(&f->thread, NULL, fly_thread, f) == 0) {
+			sp->flight = f;
+		} else {
+			if (f->rc == 0)
+				fly(f); /* no thread: made durable here and now */
+			rc = land(sp, f, err);
+		}
 	}
-	if (f->rc == 0)
-		fly(f); /* no thread: made durable here and now */
-	return land(sp, f, err);
+	if (frc != 0 && rc == 0) {
+		*err = ferr;
+		rc = -1;
+	}
+	return rc;
 }
 
 bool spool_flush_running(const struct spool *sp)
@@ -607,9 +678,13 @@ int spool_flush_wait(struct spool *sp, struct gerr *err)
 int spool_flush(struct spool *sp, struct gerr *err)
 {
 	int rc = spool_flush_wait(sp, err);
+	struct gerr e = {0};
+	if (finish_deferred(sp, true, &e) != 0 && rc == 0) {
+		*err = e;
+		rc = -1;
+	}
 	if (!sp->npending)
 		return rc;
-	struct gerr e;
 	struct spool_flight *f = seal(sp);
 	if (f->rc == 0)
 		fly(f);
@@ -628,16 +703,33 @@ int spool_batch(struct spool *sp, bool on, struct gerr *err)
 
 /* Let the caller's enricher add to the sidecar of a document to be filed (see spool.h).
  * Bad content (a permanent error) becomes the reason to quarantine. */
-static int enrich(struct spool_doc *doc, struct spool_result *res, struct gerr *err)
+static struct spool_view view_of(const struct spool_doc *doc, const char *path,
+				   const struct spool_result *res)
 {
-	if (!doc->enricher.enrich)
-		return 0;
-	const struct spool_view view = {
-		.path = doc->tmp_path, .type = res->type, .media_type = res->media_type,
+	return (struct spool_view){
+		.path = path, .type = res->type, .media_type = res->media_type,
 		.kind = doc->kind, .sha256 = res->sha256, .size = res->size,
 		.source_name = doc->source_name, .name_hint = doc->name_hint,
 		.origin = doc->origin, .invoice = doc->invoice, .extra = doc->extra,
 	};
+}
+
+/* In a batch, let an enricher that can begin its work early do so; true when it did (the
+ * rest of its work waits for the flush: add_deferred). */
+static bool prepare(struct spool_doc *doc, const struct spool_result *res)
+{
+	if (!doc->sp->batch || !doc->enricher.prepare)
+		return false;
+	const struct spool_view view = view_of(doc, doc->tmp_path, res);
+	return doc->enricher.prepare(doc->enricher.ctx, &view);
+}
+
+static int enrich(struct spool_doc *doc, const char *path, struct spool_result *res,
+		  struct gerr *err)
+{
+	if (!doc->enricher.enrich)
+		return 0;
+	const struct spool_view view = view_of(doc, path, res);
 	struct gerr e = {0};
 	doc->enriched = json_object();
 	if (doc->enricher.enrich(doc->enricher.ctx, &view, doc->enriched, &e) == 0)
@@ -661,12 +753,14 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 	if (!doc->kind)
 		doc->kind = xstrdup(r.kind);
 	if (doc->dd && (dedupe_has_hash(doc->dd, res->sha256) ||
-			dedupe_has_id(doc->dd, doc->source_id))) {
+			dedupe_has_id(doc->dd, doc->source_id) ||
+			deferred_has(doc->sp, doc->dd, res->sha256, doc->source_id))) {
 		res->status = SPOOL_DUPLICATE;
 		return 0;
 	}
 	res->reason = judge(doc, &r);
-	if (!res->reason && enrich(doc, res, err) != 0)
+	bool later = !res->reason && prepare(doc, res);
+	if (!res->reason && !later && enrich(doc, doc->tmp_path, res, err) != 0)
 		return -1;
 	res->status = res->reason ? SPOOL_QUARANTINED : SPOOL_FILED;
 	if (res->status == SPOOL_QUARANTINED && move_to_quarantine(doc, err) != 0)
@@ -690,6 +784,10 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 			free(dup);
 			dup = NULL;
 		}
+	}
+	if (later) {
+		add_deferred(doc, res, name, dup);
+		return 0;
 	}
 	json_t *sidecar = build_sidecar(doc, name, res, dup);
 	char *side_tmp = prepare_sidecar(doc, sidecar, err);
@@ -716,7 +814,60 @@ int spool_commit(struct spool_doc *doc, struct spool_result *res, struct gerr *e
 		rc = spool_flush(doc->sp, err);
 	if (rc != 0)
 		spool_result_free(res);
+	if (!doc->deferred)
+		doc_free(doc);
+	return rc;
+}
+
+/* A deferred document's enrichment and sidecar, now; its index entry staged. A failure of
+ * any kind removes it (counted in sp->lost, like a failed flush): an enricher that
+ * prepares never quarantines (spool.h). */
+static int finish_one(struct spool *sp, struct spool_pending *p, struct gerr *err)
+{
+	struct spool_doc *doc = p->deferred;
+	p->deferred = NULL;
+	int rc = enrich(doc, p->doc_path, &p->res, err);
+	if (rc == 0 && p->res.reason) {
+		rc = gerr_set(err, "%s: %s", doc->name_hint ? doc->name_hint : "document",
+			      p->res.reason);
+		log_error("spool: %s: an enricher that prepared its work refused the document; "
+			  "it is read again next time", p->doc_path);
+	}
+	if (rc == 0) {
+		json_t *sidecar = build_sidecar(doc, p->name, &p->res, p->dup);
+		p->side_tmp = prepare_sidecar(doc, sidecar, err);
+		json_decref(sidecar);
+		rc = p->side_tmp ? 0 : -1;
+	}
+	if (rc == 0 && p->dd)
+		dedupe_stage(p->dd, p->sha256, p->source_id, p->doc_path + strlen(sp->root) + 1);
+	free(p->res.reason);
+	p->res.reason = NULL;
 	doc_free(doc);
+	return rc;
+}
+
+/* Finish the deferred documents (all, or those of earlier rounds); the ones that fail are
+ * removed. -1 with the first failure. */
+static int finish_deferred(struct spool *sp, bool all, struct gerr *err)
+{
+	int rc = 0;
+	size_t kept = 0;
+	for (size_t i = 0; i < sp->npending; i++) {
+		struct spool_pending *p = &sp->pending[i];
+		struct gerr e = {0};
+		if (p->deferred && (all || p->round < sp->round) && finish_one(sp, p, &e) != 0) {
+			unlink(p->doc_path); /* no sidecar, no index entry yet */
+			pending_free(p);
+			sp->lost++;
+			if (rc == 0)
+				*err = e;
+			rc = -1;
+			continue;
+		}
+		sp->pending[kept++] = *p;
+	}
+	sp->npending = kept;
 	return rc;
 }
 

@@ -39,6 +39,16 @@
  * nothing is filed (the next run retries). The spool knows no format: the callback comes
  * from the caller (sources/filing.h holds the table of enrichers by type).
  *
+ * Deferred enrichment: in a batch, an enricher with a `prepare` step may begin its work at
+ * the commit (hand a PDF to its reader) and return true; the document is then published
+ * at once but its enrichment and sidecar wait for a flush: spool_flush() finishes every
+ * such document, spool_flush_start() those committed before the previous
+ * spool_flush_start() (so that their work overlaps the source's next round trip). Its
+ * index entry is staged then too (a commit of the same content or id meanwhile is a
+ * duplicate all the same). Such an enricher must not quarantine: any failure at the flush
+ * removes the document (counted in sp->lost) and the flush fails, as a failed sync does —
+ * nothing is filed without its enrichment.
+ *
  * Ownership: struct spool and struct spool_doc are owned by the caller and released with
  * spool_close() / spool_commit() / spool_abort() (commit and abort always free the doc).
  * The `meta` passed to spool_begin() is copied; JSON objects in it are borrowed (their
@@ -68,6 +78,7 @@ struct spool {
 	size_t npending, cap_pending;
 	struct spool_flight *flight;   /* the flush in flight (spool_flush_start), or NULL */
 	unsigned long lost;            /* documents removed by failed flushes */
+	unsigned long round;           /* spool_flush_start() calls, for deferred documents */
 };
 
 /* A document complete and typed, as an enricher sees it (all borrowed, valid during the
@@ -89,6 +100,9 @@ struct spool_view {
 struct spool_enricher {
 	int (*enrich)(void *ctx, const struct spool_view *doc, json_t *fields, struct gerr *err);
 	void *ctx;
+	/* May be NULL. In a batch: begin enrich()'s work now; true defers enrich() to the
+	 * flush (see "Deferred enrichment"). */
+	bool (*prepare)(void *ctx, const struct spool_view *doc);
 };
 
 /* What the source knows of a document. Strings may be NULL. */

@@ -3,20 +3,24 @@
  *
  * The server is started once per goniec process, with one end of an AF_UNIX
  * SOCK_SEQPACKET socket pair as its stdin (each message one packet). It says
- * PDFPROTO_READY once it runs. Then, one document at a time:
+ * PDFPROTO_READY once it runs. Then, for each document, under an id goniec chooses:
  *   goniec → server  PDFPROTO_READ with three descriptors (SCM_RIGHTS): the PDF open for
- *                    reading, the write end of the text pipe, the write end of the
- *                    diagnostics pipe. The server forks a reader for it, which sets the
- *                    limits and writes the text and its verdict straight into the pipes.
- *   goniec → server  PDFPROTO_KILL (optional, no descriptors): the reader is killed now
- *                    (goniec's deadline passed, or it has all the text it keeps).
- *   server → goniec  PDFPROTO_END: how the reader ended (its wait status, peak memory),
- *                    or that it could not be forked (fork_errno).
- * A KILL that crosses an END is ignored. At the end of its socket the server kills a
- * running reader and exits.
+ *                    reading, the file the text goes to and the file the diagnostics go
+ *                    to (both empty memfds of goniec's, so that a reader never waits for
+ *                    goniec to read). The server forks a reader for it, which sets the
+ *                    limits and writes the text and its verdict straight into the files.
+ *                    Several READs may be outstanding: the server runs up to
+ *                    PDFPROTO_READERS readers at once and queues the others in order (a
+ *                    reader's limits start when it starts).
+ *   goniec → server  PDFPROTO_KILL (optional, no descriptors): that reader is killed now
+ *                    (goniec's deadline passed), or dropped from the queue.
+ *   server → goniec  PDFPROTO_END with the id: how the reader ended (its wait status, peak
+ *                    memory), or that it could not be forked (fork_errno).
+ * A KILL that crosses its END is ignored. At the end of its socket the server kills its
+ * running readers and exits.
  *
  * The reader's own exit codes (beside death by a signal) are the PDFPROTO_EXIT_* below; its
- * last line on the diagnostics pipe is its verdict ("pdftext: pages READ of TOTAL",
+ * last line on the diagnostics file is its verdict ("pdftext: pages READ of TOTAL",
  * "pdftext: unreadable: ..."). Before it, the reader may tell the texts of QR codes it
  * found, one line each: PDFPROTO_QR_LINE, the page (1-based), a space, the text (printable
  * ASCII, at most PDFPROTO_QR_MAX bytes; other codes are not told).
@@ -39,18 +43,22 @@ enum { PDFPROTO_PDF_FD, PDFPROTO_TEXT_FD, PDFPROTO_DIAG_FD, PDFPROTO_READ_FDS };
 
 struct pdfproto_request {
 	uint32_t type;       /* PDFPROTO_READ or PDFPROTO_KILL */
+	uint32_t id;         /* goniec's name of the document, echoed in its END */
 	uint32_t seconds;    /* wall clock (alarm) and CPU (RLIMIT_CPU) of the reader */
 	uint64_t memory;     /* its address space (RLIMIT_AS), bytes */
 	int32_t max_pages;   /* the first pages read */
+	uint64_t max_text;   /* the reader stops after the page that passes this many bytes */
 };
 
 struct pdfproto_reply {
 	uint32_t type;       /* PDFPROTO_READY or PDFPROTO_END */
+	uint32_t id;         /* the READ's */
 	int32_t wait_status; /* the reader's, as wait4() gives it */
 	int32_t fork_errno;  /* not 0: no reader was started */
 	int64_t peak_kib;    /* the reader's peak resident memory (ru_maxrss) */
 };
 
+#define PDFPROTO_READERS 2 /* readers running at once; more READs wait their turn */
 #define PDFPROTO_QR_LINE "pdftext: qr "
 #define PDFPROTO_QR_MAX 512
 

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,10 +23,10 @@
 #define GONIEC_LIBEXECDIR "/usr/libexec"
 #endif
 #define WORKER_NAME "goniec-pdftext"
-#define ERR_KEEP 4096
 #define START_MS 30000          /* the server's start: its libraries loaded */
 #define DEADLINE_GRACE_MS 1000  /* goniec's deadline, after the reader's own alarm */
 #define KILL_GRACE_MS 2000      /* a killed reader's END */
+#define ERR_KEEP 4096           /* the tail of the diagnostics kept */
 
 const struct pdftext_limits pdftext_default_limits = {
 	.seconds = 20, .memory = (uint64_t)512 << 20, .max_pages = 100, .max_text = 4 << 20,
@@ -93,11 +95,51 @@ void pdftext_free(struct pdftext *t)
 }
 
 /* The server of this process: started at its first PDF, started again when it ended,
- * never shared with a forked child (which forgets it). */
+ * never shared with a forked child (which forgets it). gen counts the servers started, so
+ * that a document handed to one that has ended since is handed again. */
 static struct {
 	pid_t pid;
 	int sock;
-} server = {-1, -1};
+	unsigned gen;
+} server = {-1, -1, 0};
+
+/* A document handed to the server and not yet collected. */
+struct job {
+	uint32_t id;
+	unsigned gen;          /* the server it was handed to */
+	int pdf, text, diag;   /* the PDF (kept to hand it again), the reader's two memfds */
+	dev_t dev;
+	ino_t ino;
+	struct pdftext_limits lim;
+	bool ended, timed_out;
+	bool again;            /* handed to a second server already */
+	struct pdfproto_reply end;
+};
+
+/* Documents handed over early (pdftext_prefetch), oldest first. */
+static struct {
+	struct job *v[PDFTEXT_IN_FLIGHT];
+	size_t n;
+	uint32_t last_id;
+} flight;
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	int fds[] = {j->pdf, j->text, j->diag};
+	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(j);
+}
+
+static void flight_drop(void)
+{
+	for (size_t i = 0; i < flight.n; i++)
+		job_free(flight.v[i]);
+	flight.n = 0;
+}
 
 static void server_forget(void)
 {
@@ -105,6 +147,7 @@ static void server_forget(void)
 		close(server.sock);
 	server.sock = -1;
 	server.pid = -1;
+	flight_drop();
 }
 
 static void server_stop(void)
@@ -123,6 +166,7 @@ static void server_stop(void)
 void pdftext_stop(void)
 {
 	server_stop();
+	flight_drop();
 }
 
 /* In the child: the socket as stdin, stdout and stderr on /dev/null, nothing else of
@@ -171,7 +215,7 @@ static int server_start(struct gerr *err)
 	static bool hooked;
 	if (!hooked) {
 		pthread_atfork(NULL, NULL, server_forget);
-		atexit(server_stop);
+		atexit(pdftext_stop);
 		hooked = true;
 	}
 	int sv[2];
@@ -190,6 +234,7 @@ static int server_start(struct gerr *err)
 	}
 	server.pid = pid;
 	server.sock = sv[0];
+	server.gen++;
 	struct pdfproto_reply hello;
 	int rc = 0;
 	if (await_reply(&hello, now_ms() + START_MS) != 1 || hello.type != PDFPROTO_READY) {
@@ -200,13 +245,13 @@ static int server_start(struct gerr *err)
 	return rc;
 }
 
-/* A server ready for a document: the running one, unless it has ended (its socket says
- * something while no document is out), else a new one. */
+/* A server ready for a document: the running one, unless it has ended (its socket is at
+ * its end), else a new one. */
 static int server_ready(struct gerr *err)
 {
 	if (server.sock >= 0) {
 		struct pollfd p = {.fd = server.sock, .events = POLLIN};
-		if (poll(&p, 1, 0) == 0)
+		if (poll(&p, 1, 0) == 0 || !(p.revents & (POLLHUP | POLLERR)))
 			return 0;
 		server_stop();
 	}
@@ -237,102 +282,204 @@ static int send_request(const struct pdfproto_request *rq, const int *fds, size_
 	return n == (ssize_t)sizeof *rq ? 0 : -1;
 }
 
-/* Hand the document to the server: a new one if the last has ended since. */
-static int start_reading(int pdf, int text_w, int diag_w, const struct pdftext_limits *lim,
-			 struct gerr *err)
+/* Hand the document to the server (a new one if the last has ended since), with new files
+ * for what its reader writes (a reader of an ended server may still be dying into the old
+ * ones). */
+static int hand_over(struct job *j, struct gerr *err)
 {
-	const struct pdfproto_request rq = {.type = PDFPROTO_READ, .seconds = (uint32_t)lim->seconds,
-					    .memory = lim->memory, .max_pages = lim->max_pages};
-	const int fds[PDFPROTO_READ_FDS] = {[PDFPROTO_PDF_FD] = pdf, [PDFPROTO_TEXT_FD] = text_w,
-					    [PDFPROTO_DIAG_FD] = diag_w};
+	int *files[] = {&j->text, &j->diag};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		if (*files[i] >= 0)
+			close(*files[i]);
+		*files[i] = memfd_create("pdftext", MFD_CLOEXEC);
+		if (*files[i] < 0)
+			return gerr_sys(err, "cannot make the PDF reader's files");
+	}
+	const struct pdfproto_request rq = {
+		.type = PDFPROTO_READ, .id = j->id, .seconds = (uint32_t)j->lim.seconds,
+		.memory = j->lim.memory, .max_pages = j->lim.max_pages, .max_text = j->lim.max_text,
+	};
+	const int fds[PDFPROTO_READ_FDS] = {[PDFPROTO_PDF_FD] = j->pdf, [PDFPROTO_TEXT_FD] = j->text,
+					    [PDFPROTO_DIAG_FD] = j->diag};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (server_ready(err) != 0)
 			return -1;
-		if (send_request(&rq, fds, PDFPROTO_READ_FDS) == 0)
+		if (send_request(&rq, fds, PDFPROTO_READ_FDS) == 0) {
+			j->gen = server.gen;
+			j->ended = false;
 			return 0;
+		}
 		server_stop(); /* it ended between two looks */
 	}
 	return gerr_sys(err, "cannot hand the document to the PDF reader");
 }
 
-/* The reader's END: 1 with it, 0 when the server ended, -1 when none came in time. A
- * reader still running is killed first when kill_now, else after the deadline. */
-static int reader_end(struct pdfproto_reply *end, bool kill_now, int64_t deadline_ms)
+/* A job for the PDF open on pdf (taken), not yet handed over. */
+static struct job *job_new(int pdf, const struct pdftext_limits *lim, struct gerr *err)
 {
-	static const struct pdfproto_request kill_rq = {.type = PDFPROTO_KILL};
-	if (kill_now && send_request(&kill_rq, NULL, 0) != 0)
-		return 0;
-	int got = await_reply(end, kill_now ? now_ms() + KILL_GRACE_MS : deadline_ms);
-	if (got < 0 && !kill_now)
-		return reader_end(end, true, 0);
-	return got == 1 && end->type != PDFPROTO_END ? 0 : got;
+	struct job *j = xcalloc(1, sizeof *j);
+	j->pdf = pdf;
+	j->text = j->diag = -1;
+	j->lim = *lim;
+	j->id = ++flight.last_id;
+	struct stat st;
+	if (fstat(pdf, &st) != 0) {
+		gerr_sys(err, "cannot read the document");
+		job_free(j);
+		return NULL;
+	}
+	j->dev = st.st_dev;
+	j->ino = st.st_ino;
+	return j;
 }
 
-struct reading {
-	int fd[2];           /* the reader's text and diagnostics pipes; -1 when closed */
-	struct buf text, errs;
-	size_t max_text;
-	bool truncated, timed_out;
-};
-
-/* Keep the tail of what the reader says on its diagnostics pipe (its verdict is the last line). */
-static void keep_err(struct buf *b, const char *data, size_t n)
+static struct job *job_start(const char *path, const struct pdftext_limits *lim, struct gerr *err)
 {
-	buf_append(b, data, n);
-	if (b->len > 2 * ERR_KEEP) {
-		memmove(b->data, b->data + b->len - ERR_KEEP, ERR_KEEP);
-		b->len = ERR_KEEP;
-		b->data[b->len] = '\0';
+	int pdf = open(path, O_RDONLY | O_CLOEXEC);
+	if (pdf < 0) {
+		gerr_sys(err, "cannot read %s", path);
+		return NULL;
 	}
+	struct job *j = job_new(pdf, lim, err);
+	if (j && hand_over(j, err) != 0) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
 }
 
-/* Read what is ready on one stream; false at its end. */
-static bool drain(struct reading *r, int which)
+bool pdftext_prefetch(const char *path, const struct pdftext_limits *lim)
 {
-	char chunk[16384];
-	ssize_t n = read(r->fd[which], chunk, sizeof chunk);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0)
+	if (!lim)
+		lim = &pdftext_default_limits;
+	struct gerr err;
+	if (flight.n == PDFTEXT_IN_FLIGHT)
 		return false;
-	if (which == 1) {
-		keep_err(&r->errs, chunk, (size_t)n);
-	} else if (r->text.len + (size_t)n <= r->max_text) {
-		buf_append(&r->text, chunk, (size_t)n);
-	} else {
-		buf_append(&r->text, chunk, r->max_text - r->text.len);
-		r->truncated = true;
-		return false;
-	}
+	struct job *j = job_start(path, lim, &err);
+	if (!j)
+		return false; /* pdftext_read() tries again and says why */
+	flight.v[flight.n++] = j;
 	return true;
 }
 
-/* Collect the reader's output until both streams end, the text is long enough, or the
- * deadline passes. */
-static void collect(struct reading *r, int64_t deadline_ms)
+static bool same_limits(const struct pdftext_limits *a, const struct pdftext_limits *b)
 {
-	while (r->fd[0] >= 0 || r->fd[1] >= 0) {
-		int64_t left = deadline_ms - now_ms();
-		if (left <= 0) {
-			r->timed_out = true;
-			return;
-		}
-		struct pollfd p[2] = {{.fd = r->fd[0], .events = POLLIN},
-				      {.fd = r->fd[1], .events = POLLIN}};
-		int n = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
-		if (n < 0 && errno != EINTR)
-			return;
-		for (int i = 0; i < 2 && n > 0; i++) {
-			if (r->fd[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (!drain(r, i)) {
-				close(r->fd[i]);
-				r->fd[i] = -1;
-				if (r->truncated)
-					return;
-			}
-		}
+	return a->seconds == b->seconds && a->memory == b->memory &&
+	       a->max_pages == b->max_pages && a->max_text == b->max_text;
+}
+
+/* The job prefetched for this file (the same inode) with these limits, out of the flight. */
+static struct job *take_prefetched(const char *path, const struct pdftext_limits *lim)
+{
+	struct stat st;
+	if (!flight.n || stat(path, &st) != 0)
+		return NULL;
+	for (size_t i = 0; i < flight.n; i++) {
+		struct job *j = flight.v[i];
+		if (j->dev != st.st_dev || j->ino != st.st_ino || !same_limits(&j->lim, lim))
+			continue;
+		memmove(&flight.v[i], &flight.v[i + 1], (flight.n - i - 1) * sizeof *flight.v);
+		flight.n--;
+		return j;
 	}
+	return NULL;
+}
+
+/* A message of the server: the END of a job in flight or of j. */
+static void note_end(struct job *j, const struct pdfproto_reply *r)
+{
+	if (r->type != PDFPROTO_END)
+		return;
+	for (size_t i = 0; i < flight.n; i++)
+		if (flight.v[i]->id == r->id && flight.v[i]->gen == server.gen) {
+			flight.v[i]->ended = true;
+			flight.v[i]->end = *r;
+		}
+	if (j->id == r->id) {
+		j->ended = true;
+		j->end = *r;
+	}
+}
+
+/* Wait for j's END. Each END (of any document) gives the server another reader's time;
+ * past it, j's reader is killed (a time limit), and a server that does not answer even
+ * then is killed with its readers. A server that ends gets the document again once (it may
+ * have ended before it reached it); -1 when the second one ends too. */
+static int await_end(struct job *j, struct gerr *err)
+{
+	static const int64_t grace = DEADLINE_GRACE_MS;
+	int64_t deadline = now_ms() + (int64_t)j->lim.seconds * 1000 + grace;
+	bool killing = false;
+	while (!j->ended) {
+		struct pdfproto_reply r;
+		int got = await_reply(&r, deadline);
+		if (got == 1) {
+			note_end(j, &r);
+			if (!killing)
+				deadline = now_ms() + (int64_t)j->lim.seconds * 1000 + grace;
+			continue;
+		}
+		if (got < 0 && !killing) {
+			const struct pdfproto_request kill_rq = {.type = PDFPROTO_KILL, .id = j->id};
+			j->timed_out = true;
+			killing = true;
+			deadline = now_ms() + KILL_GRACE_MS;
+			if (send_request(&kill_rq, NULL, 0) == 0)
+				continue;
+		}
+		server_stop(); /* ended, or not answering: killed with its readers */
+		if (!j->timed_out && !j->again) { /* perhaps before it reached this document */
+			j->again = true;
+			if (hand_over(j, err) != 0)
+				return -1;
+			deadline = now_ms() + (int64_t)j->lim.seconds * 1000 + grace;
+			continue;
+		}
+		if (!j->timed_out)
+			return gerr_set(err, "the PDF reader ended while reading it");
+		j->end.wait_status = SIGKILL;
+		j->ended = true;
+	}
+	if (j->end.fork_errno) {
+		errno = j->end.fork_errno;
+		return gerr_sys(err, "cannot start the PDF reader");
+	}
+	return 0;
+}
+
+/* What the reader wrote: the text up to max_text (truncated beyond), the diagnostics' tail. */
+struct reading {
+	struct buf text, errs;
+	bool truncated, timed_out;
+};
+
+static void read_back(int fd, off_t from, size_t len, struct buf *b)
+{
+	char chunk[16384];
+	while (len) {
+		ssize_t n = pread(fd, chunk, len < sizeof chunk ? len : sizeof chunk, from);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf_append(b, chunk, (size_t)n);
+		from += n;
+		len -= (size_t)n;
+	}
+}
+
+static void read_outputs(const struct job *j, struct reading *r)
+{
+	off_t text = lseek(j->text, 0, SEEK_END), diag = lseek(j->diag, 0, SEEK_END);
+	if (text > 0)
+		read_back(j->text, 0, (size_t)text < j->lim.max_text ? (size_t)text : j->lim.max_text,
+			  &r->text);
+	r->truncated = text > 0 && (size_t)text > j->lim.max_text;
+	if (diag > 0) {
+		off_t from = diag > ERR_KEEP ? diag - ERR_KEEP : 0;
+		read_back(j->diag, from, (size_t)(diag - from), &r->errs);
+	}
+	r->timed_out = j->timed_out;
 }
 
 /* The reader's last verdict line ("pdftext: ..."), without the prefix; NULL if none. */
@@ -416,35 +563,28 @@ static void judge_end(int st, struct reading *r, const struct pdftext_limits *li
 	out->truncated = r->truncated;
 }
 
-/* Collect the reader's output and its END; judge it. -1 when the server ended with the
- * document (the next one gets a new server) or could not fork. */
-static int finish_reading(struct reading *r, const struct pdftext_limits *lim,
-			  struct pdftext *out, struct gerr *err)
+/* Collect j (a document handed to a server that has ended since is handed again): its
+ * END, its text, the verdict. */
+static int finish(struct job *j, struct pdftext *out, struct gerr *err)
 {
-	int64_t deadline = now_ms() + (int64_t)lim->seconds * 1000 + DEADLINE_GRACE_MS;
-	collect(r, deadline);
-	bool kill_now = r->timed_out || r->truncated || r->fd[0] >= 0 || r->fd[1] >= 0;
-	struct pdfproto_reply end = {0};
-	int got = reader_end(&end, kill_now, deadline);
-	if (got != 1) {
-		server_stop(); /* ended, or not answering: killed with its reader */
-		if (got == 0 && !r->timed_out)
-			return gerr_set(err, "the PDF reader ended while reading it");
-		r->timed_out = true;
-	} else if (end.fork_errno) {
-		errno = end.fork_errno;
-		return gerr_sys(err, "cannot start the PDF reader");
+	if (j->gen != server.gen && !j->ended && hand_over(j, err) != 0)
+		return -1;
+	if (await_end(j, err) != 0)
+		return -1;
+	struct reading r = {0};
+	read_outputs(j, &r);
+	judge_end(j->end.wait_status, &r, &j->lim, out);
+	out->peak_kib = j->end.peak_kib;
+	if (out->status == PDFTEXT_OK) {
+		out->len = r.text.len;
+		out->text = r.text.data ? buf_take(&r.text) : xstrdup("");
+		take_codes(&r.errs, out);
+	} else {
+		out->text = xstrdup("");
 	}
-	judge_end(end.wait_status, r, lim, out);
-	out->peak_kib = end.peak_kib;
+	buf_free(&r.text);
+	buf_free(&r.errs);
 	return 0;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
 }
 
 int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdftext *out,
@@ -453,35 +593,14 @@ int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdft
 	if (!lim)
 		lim = &pdftext_default_limits;
 	memset(out, 0, sizeof *out);
-	int pdf = open(path, O_RDONLY | O_CLOEXEC);
-	if (pdf < 0)
-		return gerr_sys(err, "cannot read %s", path);
-	int po[2] = {-1, -1}, pe[2] = {-1, -1};
-	int rc;
-	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0)
-		rc = gerr_sys(err, "pipe");
-	else
-		rc = start_reading(pdf, po[1], pe[1], lim, err);
-	close(pdf);
-	close_fd(&po[1]);
-	close_fd(&pe[1]);
-	struct reading r = {.fd = {po[0], pe[0]}, .max_text = lim->max_text};
-	if (rc == 0)
-		rc = finish_reading(&r, lim, out, err);
-	for (int i = 0; i < 2; i++)
-		close_fd(&r.fd[i]);
-	if (rc == 0 && out->status == PDFTEXT_OK) {
-		out->len = r.text.len;
-		out->text = buf_take(&r.text);
-		take_codes(&r.errs, out);
-	} else {
-		out->text = xstrdup("");
-		if (rc != 0)
-			pdftext_free(out);
-	}
-	buf_free(&r.text);
-	buf_free(&r.errs);
-	if (rc != 0)
+	struct job *j = take_prefetched(path, lim);
+	if (!j)
+		j = job_start(path, lim, err);
+	int rc = j ? finish(j, out, err) : -1;
+	job_free(j);
+	if (rc != 0) {
+		pdftext_free(out);
 		gerr_prefix(err, "%s", path);
+	}
 	return rc;
 }

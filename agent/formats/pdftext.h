@@ -20,6 +20,14 @@
  * The text is laid out as the page shows it: one line per printed line, columns apart by
  * two or more spaces, a blank line for a vertical gap, pages separated by '\f'.
  *
+ * A caller that has other work meanwhile (a source fetching its next messages) hands a PDF
+ * over early with pdftext_prefetch(): the server reads it while the caller goes on, and
+ * the pdftext_read() of the same file (by inode: it may have been renamed since) with the
+ * same limits collects the result. Up to PDFTEXT_IN_FLIGHT documents wait to be collected;
+ * the server reads a few at once (PDFPROTO_READERS), each reader with its own limits from
+ * the moment it starts. The reader writes into files of goniec's (memfds), so it never
+ * waits for goniec to read.
+ *
  * QR codes: when the text speaks of KSeF but prints no link to mf.gov.pl, the reader
  * also decodes the QR codes of the first pages (a KSeF invoice's verification link may
  * be only there); their texts are in `codes`, as they are (whatever the code holds).
@@ -29,8 +37,8 @@
  * the document) is an error (-1), and the document may be read again later.
  *
  * Ownership: struct pdftext is filled by pdftext_read() and released with
- * pdftext_free(); the server is this module's own. Not thread-safe: one document at a
- * time per process. Errors: -1 with err set (names the file).
+ * pdftext_free(); the server and the documents in flight are this module's own. Not
+ * thread-safe: one thread of a process uses it. Errors: -1 with err set (names the file).
  */
 #ifndef GONIEC_FORMATS_PDFTEXT_H
 #define GONIEC_FORMATS_PDFTEXT_H
@@ -82,11 +90,19 @@ struct pdftext {
 int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdftext *out,
 		 struct gerr *err);
 void pdftext_free(struct pdftext *t);
+
+/* Documents handed over and not yet collected, at most. */
+#define PDFTEXT_IN_FLIGHT 32
+/* Hand the PDF at path to the server now; its pdftext_read() with the same limits (NULL:
+ * the defaults) collects it. False when it was not handed over (PDFTEXT_IN_FLIGHT waiting
+ * already, or an error, which pdftext_read() meets again and reports): pdftext_read() then
+ * reads it as usual. A document never collected is dropped with the server. */
+bool pdftext_prefetch(const char *path, const struct pdftext_limits *lim);
 /* "ok", "none", "encrypted", "unreadable", "time-limit", "memory-limit". */
 const char *pdftext_status_name(enum pdftext_status s);
 
 /* Kill and reap this process's server, if it has one (the next document starts a new
- * one). Done at exit too. */
+ * one), and drop the documents handed over early. Done at exit too. */
 void pdftext_stop(void);
 
 /* The server program to run (default: goniec-pdftext beside the running program, or in

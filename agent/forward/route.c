@@ -22,12 +22,13 @@ static const char *match_path(const char *key)
 	return key;
 }
 
-/* A pattern as matched: an account (statement.account) without wildcards as the sidecar
- * writes it, a compact IBAN, however the person wrote it ("PL61 1090 …", a 26-digit NRB). */
+/* A pattern as matched: an account (statement.account, statement.accounts) without
+ * wildcards as the sidecar writes it, a compact IBAN, however the person wrote it
+ * ("PL61 1090 …", a 26-digit NRB). */
 static void add_pattern(const char *path, const char *pattern, struct strlist *out)
 {
 	char iban[IBAN_MAX_LEN + 1];
-	if (strcmp(path, "statement.account") == 0 && !strchr(pattern, '*') &&
+	if (str_starts_with(path, "statement.account") && !strchr(pattern, '*') &&
 	    account_normalise(pattern, iban))
 		pattern = iban;
 	strlist_add(out, pattern);

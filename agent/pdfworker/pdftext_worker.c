@@ -9,14 +9,17 @@
  *
  * For each document it forks a reader, which dies with the server (PR_SET_PDEATHSIG) and
  * sets its limits before it looks at the PDF: RLIMIT_AS (memory), RLIMIT_CPU, an alarm
- * for the wall clock, no core and no file written. So a hostile PDF (one that loops,
- * recurses, or asks for gigabytes) can only hurt that reader; the server reports how it
- * ended (wait4) and goes on with the next document.
+ * for the wall clock, no core, and no file written beyond goniec's two (RLIMIT_FSIZE). So
+ * a hostile PDF (one that loops, recurses, or asks for gigabytes) can only hurt that
+ * reader; the server reports how it ended (wait4) and goes on. goniec may hand it several
+ * documents before it collects the first: up to PDFPROTO_READERS are read at once, the
+ * others wait in order.
  *
- * The reader's output: the text of the pages into the text pipe, laid out as the page
+ * The reader's output: the text of the pages into the text file, laid out as the page
  * shows it (one text line per printed line, columns kept apart by two or more spaces, a
  * blank line where the page leaves a gap), pages separated by a form feed (\f). Only the
- * first max_pages pages are read. Its last line on the diagnostics pipe is its verdict:
+ * first max_pages pages are read, and no page after the one that passes max_text bytes.
+ * Its last line on the diagnostics file is its verdict:
  * "pdftext: pages READ of TOTAL" or "pdftext: encrypted: ...", "pdftext: unreadable: ...";
  * its exit codes are PDFPROTO_EXIT_*.
  *
@@ -41,10 +44,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zbar.h>
@@ -55,6 +60,8 @@
 #define SOCK_FD 0          /* the socket to goniec */
 #define READER_PDF_FD 3    /* where a reader has its PDF */
 #define START_ROOM (16ULL << 20) /* address space a reader needs beyond what it maps */
+#define MAP_MAX (32ULL << 20)   /* PDFs read from memory, at most */
+#define TEXT_ROOM (1ULL << 20)   /* file size allowed beyond max_text */
 #define EXIT_USAGE_ERR 2
 #define QR_PAGES 2                 /* pages rendered to look for QR codes */
 #define QR_DPI 150.0               /* a KSeF QR (about 25 mm) gets 4+ pixels a module */
@@ -351,12 +358,28 @@ static void note_qr_worth(const char *text, bool *ksef, bool *link)
 	*link = *link || strstr(text, "mf.gov.pl");
 }
 
-/* The text of the PDF open on fd, into stdout; its verdict on stderr. Returns the exit
- * code. */
-static int read_document(int fd, int max_pages)
+/* The document open on fd. Up to MAP_MAX bytes it is read from memory (mapped), which
+ * spares poppler's stream a system call per small read; a larger one from the file. */
+static PopplerDocument *open_document(int fd, GError **e)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > MAP_MAX)
+		return poppler_document_new_from_fd(fd, NULL, e);
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return poppler_document_new_from_fd(fd, NULL, e);
+	GBytes *bytes = g_bytes_new_static(map, (gsize)st.st_size); /* mapped until the exit */
+	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, e);
+	g_bytes_unref(bytes);
+	return doc;
+}
+
+/* The text of the PDF open on fd, into stdout, up to the page that passes max_text bytes
+ * (or until the file size limit stops it); its verdict on stderr. Returns the exit code. */
+static int read_document(int fd, int max_pages, uint64_t max_text)
 {
 	GError *e = NULL;
-	PopplerDocument *doc = poppler_document_new_from_fd(fd, NULL, &e);
+	PopplerDocument *doc = open_document(fd, &e);
 	if (!doc) {
 		bool enc = e->domain == POPPLER_ERROR && e->code == POPPLER_ERROR_ENCRYPTED;
 		fprintf(stderr, "pdftext: %s: %s\n", enc ? "encrypted" : "unreadable", e->message);
@@ -364,24 +387,31 @@ static int read_document(int fd, int max_pages)
 		return enc ? PDFPROTO_EXIT_ENCRYPTED : PDFPROTO_EXIT_UNREADABLE;
 	}
 	int total = poppler_document_get_n_pages(doc);
-	int read = total < max_pages ? total : max_pages;
+	int read = 0, last = total < max_pages ? total : max_pages;
+	uint64_t written = 0;
 	GString *out = g_string_new(NULL);
 	bool ksef = false, link = false;
-	for (int i = 0; i < read; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, i);
-		if (i)
+	for (; read < last && written <= max_text; read++) {
+		PopplerPage *page = poppler_document_get_page(doc, read);
+		if (read)
 			g_string_append_c(out, '\f');
 		if (page) {
 			emit_page(out, page);
 			g_object_unref(page);
 		}
 		note_qr_worth(out->str, &ksef, &link);
-		if (fwrite(out->str, 1, out->len, stdout) != out->len)
+		size_t put = fwrite(out->str, 1, out->len, stdout);
+		written += put;
+		if (put != out->len && errno != EFBIG)
 			return PDFPROTO_EXIT_UNREADABLE;
+		if (put != out->len) { /* past the file size limit: as much text as is kept */
+			read++;
+			break;
+		}
 		g_string_truncate(out, 0);
 	}
 	g_string_free(out, TRUE);
-	if (fflush(stdout) != 0)
+	if (fflush(stdout) != 0 && errno != EFBIG)
 		return PDFPROTO_EXIT_UNREADABLE;
 	if (ksef && !link)
 		scan_qr_codes(doc, read);
@@ -459,6 +489,7 @@ static void reader(pid_t server, const struct pdfproto_request *rq, const int *f
 	signal(SIGPIPE, SIG_DFL); /* the end of goniec's text pipe ends the reader */
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGXCPU, SIG_DFL);
+	signal(SIGXFSZ, SIG_IGN); /* a full text file is a short write (EFBIG) */
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull < 0 || dup2(devnull, SOCK_FD) < 0 || dup2(fds[PDFPROTO_TEXT_FD], 1) < 0 ||
 	    dup2(fds[PDFPROTO_DIAG_FD], 2) < 0 || dup2(fds[PDFPROTO_PDF_FD], READER_PDF_FD) < 0)
@@ -472,10 +503,11 @@ static void reader(pid_t server, const struct pdfproto_request *rq, const int *f
 	set_limit(RLIMIT_AS, rq->memory, rq->memory);
 	set_limit(RLIMIT_CPU, rq->seconds, (rlim_t)rq->seconds + 1);
 	set_limit(RLIMIT_CORE, 0, 0);
-	set_limit(RLIMIT_FSIZE, 0, 0);
+	/* the text and diagnostics files are goniec's memfds; nothing else is written */
+	set_limit(RLIMIT_FSIZE, rq->max_text + TEXT_ROOM, rq->max_text + TEXT_ROOM);
 	alarm(rq->seconds);
 	test_hook(READER_PDF_FD);
-	int rc = read_document(READER_PDF_FD, rq->max_pages);
+	int rc = read_document(READER_PDF_FD, rq->max_pages, rq->max_text);
 	fflush(NULL);
 	_exit(rc);
 }
@@ -544,39 +576,154 @@ static int next_request(struct pdfproto_request *rq, int *fds)
 	return 1;
 }
 
-/* Wait for the reader, killing it on a KILL request or at the end of the socket. */
-static void await_reader(pid_t pid)
+/* A document waiting for its reader, or being read. */
+struct job {
+	struct pdfproto_request rq;
+	int fds[PDFPROTO_READ_FDS]; /* until its reader is forked */
+	pid_t pid;                  /* 0 while it waits */
+	int pidfd;
+};
+
+/* The documents of this server, in the order they came. */
+static struct {
+	struct job *v;
+	size_t n, cap, running;
+} jobs;
+
+static void job_close_fds(struct job *j)
 {
-	struct pdfproto_reply r = {.type = PDFPROTO_END};
-	int pidfd = pidfd_open(pid, 0);
-	for (bool killed = false; pidfd >= 0;) {
-		struct pollfd p[2] = {{.fd = SOCK_FD, .events = killed ? 0 : POLLIN},
-				      {.fd = pidfd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		if (p[0].revents) {
-			struct pdfproto_request rq;
-			int fds[PDFPROTO_READ_FDS];
-			if (!next_request(&rq, fds) || rq.type != PDFPROTO_KILL) {
+	for (int i = 0; i < PDFPROTO_READ_FDS; i++)
+		if (j->fds[i] >= 0)
+			close(j->fds[i]);
+	for (int i = 0; i < PDFPROTO_READ_FDS; i++)
+		j->fds[i] = -1;
+}
+
+static void job_remove(size_t i)
+{
+	job_close_fds(&jobs.v[i]);
+	if (jobs.v[i].pidfd >= 0)
+		close(jobs.v[i].pidfd);
+	if (jobs.v[i].pid > 0)
+		jobs.running--;
+	memmove(&jobs.v[i], &jobs.v[i + 1], (jobs.n - i - 1) * sizeof *jobs.v);
+	jobs.n--;
+}
+
+static void job_add(const struct pdfproto_request *rq, const int *fds)
+{
+	if (jobs.n == jobs.cap) {
+		jobs.cap = jobs.cap ? 2 * jobs.cap : 16;
+		jobs.v = realloc(jobs.v, jobs.cap * sizeof *jobs.v);
+		if (!jobs.v)
+			abort();
+	}
+	struct job *j = &jobs.v[jobs.n++];
+	*j = (struct job){.rq = *rq, .pidfd = -1};
+	memcpy(j->fds, fds, sizeof j->fds);
+}
+
+/* Kill every reader and wait for it: goniec is gone, or talks nonsense. */
+_Noreturn static void end_server(void)
+{
+	for (size_t i = 0; i < jobs.n; i++)
+		if (jobs.v[i].pid > 0) {
+			kill(jobs.v[i].pid, SIGKILL);
+			waitpid(jobs.v[i].pid, NULL, 0);
+		}
+	exit(0);
+}
+
+/* Fork readers for the waiting documents, in order, while fewer than PDFPROTO_READERS run. */
+static void start_readers(pid_t self)
+{
+	for (size_t i = 0; i < jobs.n && jobs.running < PDFPROTO_READERS; i++) {
+		struct job *j = &jobs.v[i];
+		if (j->pid)
+			continue;
+		fflush(NULL);
+		pid_t pid = fork();
+		int fork_errno = errno;
+		if (pid == 0)
+			reader(self, &j->rq, j->fds);
+		job_close_fds(j);
+		j->pidfd = pid > 0 ? (int)pidfd_open(pid, 0) : -1;
+		if (pid < 0 || j->pidfd < 0) {
+			if (pid > 0) { /* no descriptor to wait on: wait here */
 				kill(pid, SIGKILL);
 				waitpid(pid, NULL, 0);
-				exit(0); /* goniec is gone, or talks nonsense */
 			}
-			kill(pid, SIGKILL);
-			killed = true;
+			send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .id = j->rq.id,
+							    .fork_errno = pid < 0 ? fork_errno : EMFILE});
+			job_remove(i--);
+			continue;
 		}
+		j->pid = pid;
+		jobs.running++;
 	}
-	if (pidfd >= 0)
-		close(pidfd);
+}
+
+/* A reader has ended: its END. */
+static void reap(size_t i)
+{
 	struct rusage ru = {0};
 	int st = 0;
-	while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
+	while (wait4(jobs.v[i].pid, &st, 0, &ru) < 0 && errno == EINTR)
 		;
-	r.wait_status = st;
-	r.peak_kib = ru.ru_maxrss;
-	send_reply(&r);
+	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .id = jobs.v[i].rq.id,
+					    .wait_status = st, .peak_kib = ru.ru_maxrss});
+	job_remove(i);
+}
+
+/* A KILL: the reader killed (its END follows when it has ended), or the document dropped
+ * from the queue; one already ended is ignored. */
+static void kill_job(uint32_t id)
+{
+	for (size_t i = 0; i < jobs.n; i++) {
+		if (jobs.v[i].rq.id != id)
+			continue;
+		if (jobs.v[i].pid > 0) {
+			kill(jobs.v[i].pid, SIGKILL);
+			return;
+		}
+		send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .id = id,
+						    .wait_status = SIGKILL});
+		job_remove(i);
+		return;
+	}
+}
+
+/* Serve the socket until its end: documents queued, readers started and reaped. */
+static void serve(pid_t self)
+{
+	struct pollfd *p = NULL;
+	for (;;) {
+		start_readers(self);
+		p = realloc(p, (jobs.n + 1) * sizeof *p);
+		if (!p)
+			abort();
+		p[0] = (struct pollfd){.fd = SOCK_FD, .events = POLLIN};
+		for (size_t i = 0; i < jobs.n; i++)
+			p[i + 1] = (struct pollfd){.fd = jobs.v[i].pidfd, .events = POLLIN};
+		if (poll(p, jobs.n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			end_server();
+		}
+		for (size_t i = jobs.n; i-- > 0;)
+			if (p[i + 1].fd >= 0 && p[i + 1].revents)
+				reap(i);
+		if (!p[0].revents)
+			continue;
+		struct pdfproto_request rq;
+		int fds[PDFPROTO_READ_FDS];
+		if (!next_request(&rq, fds))
+			end_server();
+		if (rq.type == PDFPROTO_READ)
+			job_add(&rq, fds);
+		else
+			kill_job(rq.id);
+	}
 }
 
 int main(int argc, char **argv)
@@ -588,25 +735,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
-	pid_t self = getpid();
 	warm_up();
 	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_READY});
-	struct pdfproto_request rq;
-	int fds[PDFPROTO_READ_FDS];
-	while (next_request(&rq, fds)) {
-		if (rq.type != PDFPROTO_READ)
-			continue; /* a KILL that crossed its END */
-		fflush(NULL);
-		pid_t pid = fork();
-		int fork_errno = errno;
-		if (pid == 0)
-			reader(self, &rq, fds);
-		for (int i = 0; i < PDFPROTO_READ_FDS; i++)
-			close(fds[i]);
-		if (pid < 0)
-			send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .fork_errno = fork_errno});
-		else
-			await_reader(pid);
-	}
+	serve(getpid());
 	return 0;
 }

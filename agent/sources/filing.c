@@ -12,15 +12,15 @@
  * statements (MT940, CAMT, goniec.transactions/1, a bank's CSV, camt.054 typed xml, a
  * file whose name claims a statement). */
 static const struct filing_enricher filing_enrichers[] = {
-	{"pdf", invoice_enrich_filing},   /* invoice fields from the text; copies */
-	{"xml", invoice_enrich_filing},   /* FA(3) invoices; copies */
-	{"mt940", statement_enrich_filing},
-	{"camt", statement_enrich_filing},
-	{"transactions", statement_enrich_filing},
-	{"csv", statement_enrich_filing},
-	{"xml", statement_enrich_filing},
-	{"text", statement_enrich_filing},
-	{NULL, NULL},
+	{"pdf", invoice_enrich_filing, invoice_enrich_prepare}, /* invoice fields from the text; copies */
+	{"xml", invoice_enrich_filing, NULL},   /* FA(3) invoices; copies */
+	{"mt940", statement_enrich_filing, NULL},
+	{"camt", statement_enrich_filing, NULL},
+	{"transactions", statement_enrich_filing, NULL},
+	{"csv", statement_enrich_filing, NULL},
+	{"xml", statement_enrich_filing, NULL},
+	{"text", statement_enrich_filing, NULL},
+	{NULL, NULL, NULL},
 };
 
 static const struct filing_enricher *enrichers = filing_enrichers;
@@ -28,6 +28,25 @@ static const struct filing_enricher *enrichers = filing_enrichers;
 void filing_set_enrichers(const struct filing_enricher *table)
 {
 	enrichers = table ? table : filing_enrichers;
+}
+
+/* Begin the enrichers' work early, when every enricher of the type can (filing.h). */
+static bool prepare_by_type(void *ctx, const struct spool_view *doc)
+{
+	struct source_run *run = ctx;
+	bool any = false, all = true;
+	for (const struct filing_enricher *e = enrichers; e->type; e++)
+		if (strcmp(e->type, doc->type) == 0) {
+			any = true;
+			all = all && e->prepare;
+		}
+	if (!any || !all)
+		return false;
+	bool begun = false;
+	for (const struct filing_enricher *e = enrichers; e->type; e++)
+		if (strcmp(e->type, doc->type) == 0 && e->prepare(run, doc))
+			begun = true;
+	return begun;
 }
 
 struct filing {
@@ -50,7 +69,7 @@ struct filing *filing_begin(struct source_run *run, const struct filing_doc *d,
 			    struct gerr *err)
 {
 	const struct source_conf *src = run->src;
-	const struct spool_enricher enricher = {enrich_by_type, run};
+	const struct spool_enricher enricher = {enrich_by_type, run, prepare_by_type};
 	const struct doc_meta meta = {
 		.source_name = src->name,
 		.source_type = src->type ? src->type->name : NULL,

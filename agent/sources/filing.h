@@ -77,6 +77,11 @@ struct filing_enricher {
 	const char *type;        /* sniffed type it reads; NULL ends a table */
 	int (*enrich)(struct source_run *run, const struct spool_view *doc, json_t *fields,
 		      struct gerr *err);
+	/* May be NULL. Begin enrich()'s work at the commit and return true (it went on in the
+	 * background: a PDF handed to its reader); enrich() then runs at the batch's flush,
+	 * before the sidecar is written (spool.h, "Deferred enrichment"). Only when every
+	 * enricher of the type has it. Such an enricher never quarantines. */
+	bool (*prepare)(struct source_run *run, const struct spool_view *doc);
 };
 /* Use another table (NULL: the built-in filing_enrichers[]); for tests. */
 void filing_set_enrichers(const struct filing_enricher *table);

@@ -11,6 +11,7 @@
 #include "formats/fa3.h"
 #include "formats/invoice.h"
 #include "formats/invpdf.h"
+#include "formats/pdftext.h"
 #include "sources/invoice_xml.h"
 #include "sources/source.h"
 
@@ -93,6 +94,8 @@ static int check_copies(const struct config *cfg, const char *spool_root,
 		.currency = inv->currency,
 		.sha256 = doc->sha256,
 	};
+	if (!invkeys_has_key(&key))
+		return 0; /* nothing to look up or record: the index is not opened */
 	struct invkeys *ik = invkeys_open(cfg->agent.state_dir, spool_root, err);
 	if (!ik)
 		return -1;
@@ -137,4 +140,12 @@ int invoice_enrich_filing(struct source_run *run, const struct spool_view *view,
 		.invoice = view->invoice, .company_nip = co ? co->nip : NULL,
 	};
 	return invoice_enrich(run->cfg, run->spool->root, &d, fields, err);
+}
+
+bool invoice_enrich_prepare(struct source_run *run, const struct spool_view *view)
+{
+	if (strcmp(view->type, "pdf") != 0 || !field_rules(run->cfg->confdir))
+		return false; /* nothing to read, or nothing to read it for */
+	const struct pdftext_limits lim = pdftext_limits_of(&run->cfg->agent.pdf);
+	return pdftext_prefetch(view->path, &lim);
 }

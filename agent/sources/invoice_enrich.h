@@ -50,5 +50,8 @@ int invoice_enrich(const struct config *cfg, const char *spool_root,
 /* The same as a filing enricher (sources/filing.h) for pdf and xml documents. */
 int invoice_enrich_filing(struct source_run *run, const struct spool_view *view,
 			  json_t *fields, struct gerr *err);
+/* Its early step for a PDF: the document handed to the PDF reader now (pdftext_prefetch),
+ * for invoice_enrich_filing() to collect at the flush. False when it was not. */
+bool invoice_enrich_prepare(struct source_run *run, const struct spool_view *view);
 
 #endif

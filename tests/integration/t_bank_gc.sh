@@ -91,7 +91,7 @@ fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$NEW\", \"generate\": 4, 
 G fetch --here gc >/dev/null
 check "an account added later is read" test "$(docs_for "$NEW")" = 1
 
-fault_run "$GC_URL" '{"service_error": 1}' gc 1 "HTTP 503 ServiceError: Couldn.t update account balances); tried again next run" \
+fault_run "$GC_URL" '{"service_error": 1}' gc 1 "HTTP 503 ServiceError: Couldn.t update account balances: Institution service unavailable); tried again next run" \
 	"the service down (503): the run is partial (exit 1)"
 fault_run "$GC_URL" "{\"inactive_iban\": \"$NEW\"}" gc 3 "$NEW: .*deactivated or no longer exists.*goniec bank link gc" \
 	"AccountInactiveError: needs a person, and how to renew"
@@ -101,7 +101,13 @@ fault_run "$GC_URL" '{"inactive_iban": null, "revoked": true}' gc 3 \
 check "the consent is kept as ended (its alert told once, not daily)" python3 -c 'import json,sys
 c=json.load(open(sys.argv[1])); sys.exit(0 if c["status"]=="ENDED" and not c.get("usable", True) else 1)' \
 	"$T/state/sources/gc/bank-consent.json"
-fault_run "$GC_URL" '{"revoked": false, "eua_expired": true}' gc 3 "is EX (expired or revoked); renew it: goniec bank link gc" \
+fault_run "$GC_URL" '{"revoked": false, "eua_expired_accounts": 400}' gc 3 \
+	"expired or was revoked (HTTP 400: End User Agreement (EUA) [-0-9a-f]* has expired); renew it: goniec bank link gc" \
+	"the accounts answer EUA expired (the real 400) while the requisition says LN: needs a person"
+fault_run "$GC_URL" '{"eua_expired_accounts": 401}' gc 3 \
+	"expired or was revoked (HTTP 401: End User Agreement (EUA) [-0-9a-f]* has expired); renew it: goniec bank link gc" \
+	"EUA expired as the schema's 401 example: needs a person"
+fault_run "$GC_URL" '{"eua_expired_accounts": null, "eua_expired": true}' gc 3 "is EX (expired or revoked); renew it: goniec bank link gc" \
 	"end-user agreement expired: needs a person"
 fixture "$GC_URL" /_fixture/faults '{"eua_expired": false}' >/dev/null
 BEFORE=$(docs_of gc | wc -l)

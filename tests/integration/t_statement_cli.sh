@@ -25,6 +25,10 @@ check_eq "csv: the second row, field by field" \
 	'2007-01-26|-120000.00|PL45106000760000321000095503|FVT 25/2006 ZAPŁATA ZA KATODY DO LAMP KIENSKOPOWYCH SZT. 110 ZA UKLADY ODCHYLAJACE SZT. 11000 FVT 26/2006 ZAPLATA' \
 	"$(python3 -c 'import csv, sys; r = list(csv.DictReader(open(sys.argv[1])))[1]; print("|".join([r["booking_date"], r["amount"], r["counterparty_account"], r["title"]]))' "$T/csv")"
 
+g statement --csv "$S/mt940/nonpl-de-sepa-multistatement.sta" >"$T/csv"
+check_eq "csv: a reversal (RC: of a credit, so a debit) says so" "-204.88 true SAMMLER/STORNO" \
+	"$(python3 -c 'import csv, sys; r = [r for r in csv.DictReader(open(sys.argv[1])) if r["reversal"] == "true"]; print(len(r) == 2 and " ".join([r[0]["amount"], r[0]["reversal"], r[0]["type_text"]]))' "$T/csv")"
+
 g statement --json --summary "$BPH" >"$T/json"
 check_eq "json --summary: the sidecar's statement object" "PL52106000760000321000055801 45810300.95 45681482.83 -128818.12 True" \
 	"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["account"], d["opening_balance"]["amount"], d["closing_balance"]["amount"], d["debits"]["sum"], d["reconciles"])' "$T/json")"

@@ -52,8 +52,8 @@ static int enrich_pdf(struct source_run *run, const struct spool_view *doc, json
 }
 
 static const struct filing_enricher test_enrichers[] = {
-	{"pdf", enrich_pdf},
-	{NULL, NULL},
+	{"pdf", enrich_pdf, NULL},
+	{NULL, NULL, NULL},
 };
 
 static int setup(void **state)

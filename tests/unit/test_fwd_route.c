@@ -152,12 +152,17 @@ static void test_statement_routes(void **state)
 				  "  - {name: mbank, match: {kind: statement, statement.bank: mBank},"
 				  " folder: {path: /a}}\n"
 				  "  - {name: pko, match: {statement.bank: PKO*}, folder: {path: /a}}\n"
-				  "  - {name: ok, match: {statement.reconciles: true}, folder: {path: /a}}\n",
+				  "  - {name: ok, match: {statement.reconciles: true}, folder: {path: /a}}\n"
+				  "  - {name: list, match: {statement.accounts: "
+				  "'55 1140 1010 0000 5790 0900 5003'}, folder: {path: /a}}\n"
+				  "  - {name: not-listed, match: {statement.accounts: '*9005004'},"
+				  " folder: {path: /a}}\n",
 				  &diag);
 	diag_print(&diag, stderr);
 	assert_non_null(cfg);
 	assert_int_equal(diag.warnings, 0);
-	static const bool want[] = {true, true, true, true, false, true, false, true, false, true};
+	static const bool want[] = {true, true, true, true, false, true, false, true, false, true,
+				    true, false};
 	assert_int_equal(cfg->nroutes, ARRAY_LEN(want));
 	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
 		print_message("%s\n", cfg->routes[i]->name);

@@ -83,6 +83,19 @@ static void test_normalise(void **s)
 	assert_string_equal(out, "10/2007");
 }
 
+/* What the index can look a document up by; without it the index is not needed. */
+static void test_has_key(void **s)
+{
+	(void)s;
+	assert_true(invkeys_has_key(&(struct invkey_doc){.ksef_number = "5265877635-20250808-9231003CA67B-BE"}));
+	assert_true(invkeys_has_key(&(struct invkey_doc){.seller_nip = "5265877635", .number = "FV 1/2026"}));
+	assert_false(invkeys_has_key(&(struct invkey_doc){.seller_nip = "5265877635"}));
+	assert_false(invkeys_has_key(&(struct invkey_doc){.number = "FV 1/2026"}));
+	assert_false(invkeys_has_key(&(struct invkey_doc){.seller_nip = "5265877635", .number = "  "}));
+	assert_false(invkeys_has_key(&(struct invkey_doc){.ksef_number = "", .seller_nip = ""}));
+	assert_false(invkeys_has_key(&(struct invkey_doc){.sha256 = "00"}));
+}
+
 static void test_same_invoice(void **s)
 {
 	(void)s;
@@ -202,6 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normalise),
+		cmocka_unit_test(test_has_key),
 		cmocka_unit_test_setup_teardown(test_same_invoice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_and_first_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race, setup, teardown),

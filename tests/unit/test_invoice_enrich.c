@@ -3,10 +3,12 @@
  * real samples) ends as one original and two copies naming it; a portal's fields win over
  * the PDF text's; an unreadable PDF is filed with the reason; other PDFs get no copies. */
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "core/config.h"
 #include "core/dedupe.h"
+#include "core/invkeys.h"
 #include "formats/pdftext.h"
 #include "sources/invoice_enrich.h"
 
@@ -174,16 +176,20 @@ static void test_not_copies(void **s)
 {
 	(void)s;
 	char *p1, *p2, *p3;
-	/* two different invoices; a PDF with no text layer */
-	json_t *a = file_doc(PDFS "fakturaxl-template-a-fv-1-05-2021.pdf", "pdf", NULL, &p1);
-	json_t *b = file_doc(PDFS "qt-witkac-fv-2-15.pdf", "pdf", NULL, &p2);
-	assert_null(json_object_get(b, "duplicate_of"));
+	/* a PDF with no text layer, first: nothing to look up, the index not even made */
 	char *scan = path_join(dir, "scan.pdf");
 	write_text(scan, "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
 			 "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
 			 "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
 			 "trailer<</Root 1 0 R>>\n%%EOF\n");
 	json_t *c = file_doc(scan, "pdf", NULL, &p3);
+	char *index = path_join(state, INVKEYS_FILE);
+	assert_int_not_equal(access(index, F_OK), 0);
+	free(index);
+	/* two different invoices */
+	json_t *a = file_doc(PDFS "fakturaxl-template-a-fv-1-05-2021.pdf", "pdf", NULL, &p1);
+	json_t *b = file_doc(PDFS "qt-witkac-fv-2-15.pdf", "pdf", NULL, &p2);
+	assert_null(json_object_get(b, "duplicate_of"));
 	assert_string_equal(str(json_object_get(c, "invoice"), "text"), "none");
 	assert_null(json_object_get(c, "kind")); /* a scan: not called an invoice */
 	assert_null(json_object_get(c, "duplicate_of"));

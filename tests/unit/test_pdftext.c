@@ -412,6 +412,118 @@ static void test_forked_child_has_its_own_server(void **state)
 	next_document_served(first, true);
 }
 
+/* A reading's outcome in one string: status, text, pages read. */
+static char *outcome(const struct pdftext *t)
+{
+	return xasprintf("%s|%s|%d", pdftext_status_name(t->status), t->text, t->pages_read);
+}
+
+/* Read path and expect this outcome. */
+static void expect_outcome(const char *path, const char *want)
+{
+	struct pdftext t;
+	struct gerr err;
+	assert_int_equal(pdftext_read(path, NULL, &t, &err), 0);
+	char *got = outcome(&t);
+	assert_string_equal(got, want);
+	free(got);
+	pdftext_free(&t);
+}
+
+/* Up to `cap` sample PDFs (paths, malloc'd), and the text each gives read on its own. */
+static size_t samples_read_alone(char **paths, char **texts, size_t cap)
+{
+	DIR *d = opendir(SAMPLES);
+	assert_non_null(d);
+	size_t n = 0;
+	struct dirent *e;
+	while (n < cap && (e = readdir(d))) {
+		if (!str_ends_with(e->d_name, ".pdf"))
+			continue;
+		paths[n] = xasprintf("%s%s", SAMPLES, e->d_name);
+		struct pdftext t;
+		struct gerr err;
+		assert_int_equal(pdftext_read(paths[n], NULL, &t, &err), 0);
+		texts[n++] = outcome(&t);
+		pdftext_free(&t);
+	}
+	closedir(d);
+	assert_true(n >= 3);
+	return n;
+}
+
+/* Documents handed over early are collected, in any order, with the text each gives on
+ * its own — also under another name (a file renamed since); one server, nothing left open. */
+static void test_prefetched_documents(void **state)
+{
+	(void)state;
+	char *paths[9], *texts[9];
+	size_t n = samples_read_alone(paths, texts, 9);
+	pdftext_stop();
+	size_t fds = open_fds();
+	char *renamed = in_dir("renamed.pdf");
+	char *copy = in_dir("copy.pdf");
+	char *bytes;
+	size_t len;
+	struct gerr err;
+	assert_int_equal(read_file(paths[0], 1 << 24, &bytes, &len, &err), 0);
+	assert_int_equal(write_file_atomic(copy, bytes, len, 0600, &err), 0);
+	free(bytes);
+	for (size_t i = 0; i < n; i++)
+		assert_true(pdftext_prefetch(i ? paths[i] : copy, NULL));
+	assert_int_equal(rename(copy, renamed), 0);
+	for (size_t i = n; i-- > 0;) {
+		expect_outcome(i ? paths[i] : renamed, texts[i]);
+		free(paths[i]);
+		free(texts[i]);
+	}
+	(void)the_server();
+	assert_int_equal(open_fds(), fds + 1); /* the server's socket: every document collected */
+	free(renamed);
+	free(copy);
+}
+
+/* A document handed over early is collected only by a read with the same limits. */
+static void test_prefetch_keeps_the_limits(void **state)
+{
+	(void)state;
+	pdftext_set_worker(hook_worker);
+	char *p = hook_doc("limits");
+	struct pdftext_limits early = pdftext_default_limits, later = pdftext_default_limits;
+	early.memory = later.memory = (uint64_t)1 << 30;
+	early.seconds = 7;
+	later.seconds = 9;
+	assert_true(pdftext_prefetch(p, &early));
+	struct pdftext t;
+	struct gerr err;
+	assert_int_equal(pdftext_read(p, &later, &t, &err), 0);
+	assert_string_equal(t.text, "1048576 9\n");
+	pdftext_free(&t);
+	assert_int_equal(pdftext_read(p, &early, &t, &err), 0);
+	assert_string_equal(t.text, "1048576 7\n");
+	pdftext_free(&t);
+	free(p);
+}
+
+/* Documents handed to a server that has ended since are handed to the next one. */
+static void test_prefetched_outlive_their_server(void **state)
+{
+	(void)state;
+	char *paths[3], *texts[3];
+	size_t n = samples_read_alone(paths, texts, 3);
+	pid_t server = the_server();
+	for (size_t i = 0; i < n; i++)
+		assert_true(pdftext_prefetch(paths[i], NULL));
+	assert_int_equal(kill(server, SIGKILL), 0);
+	wait_until_ended(server);
+	for (size_t i = 0; i < n; i++) {
+		expect_outcome(paths[i], texts[i]);
+		free(paths[i]);
+		free(texts[i]);
+	}
+	assert_int_not_equal(the_server(), server);
+}
+
 static void test_worker_missing(void **state)
 {
 	(void)state;
@@ -449,6 +561,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_server_killed_between_documents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_killed_mid_document, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forked_child_has_its_own_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefetched_documents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefetch_keeps_the_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefetched_outlive_their_server, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(real_worker);

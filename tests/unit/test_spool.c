@@ -381,6 +381,117 @@ static void test_failed_flush_forgets(void **state)
 	assert_int_equal(count_sidecars(f->root), 5);
 }
 
+/* An enricher that begins its work at the commit (prepare) and ends it at the flush. */
+static struct {
+	int prepared, enriched;
+	bool fail;            /* enrich() fails (a reader that could not run) */
+	char last_path[512];  /* what enrich() was given */
+} later;
+
+static bool later_prepare(void *ctx, const struct spool_view *doc)
+{
+	(void)ctx;
+	later.prepared++;
+	return strcmp(doc->type, "pdf") == 0;
+}
+
+static int later_enrich(void *ctx, const struct spool_view *doc, json_t *fields, struct gerr *err)
+{
+	(void)ctx;
+	later.enriched++;
+	snprintf(later.last_path, sizeof later.last_path, "%s", doc->path);
+	if (later.fail)
+		return gerr_set(err, "the PDF reader ended while reading it");
+	char *data = NULL;
+	size_t len = 0;
+	struct gerr e;
+	assert_int_equal(read_file(doc->path, 1 << 20, &data, &len, &e), 0);
+	json_object_set_new(fields, "invoice", json_pack("{s:s}", "number", data + 9));
+	free(data);
+	return 0;
+}
+
+static void file_later(struct fixture *f, int i, enum spool_status want)
+{
+	static const struct spool_enricher enricher = {later_enrich, NULL, later_prepare};
+	char name[32], body[64];
+	snprintf(name, sizeof name, "later-%d.pdf", i);
+	snprintf(body, sizeof body, "%%PDF-1.4\nFV/%d\n%%%%EOF\n", i);
+	struct doc_meta m = meta_for(f, name);
+	m.enricher = &enricher;
+	struct spool_result res;
+	struct gerr err;
+	assert_int_equal(spool_file_buffer(&f->sp, f->dd, &m, body, strlen(body), &res, &err), 0);
+	assert_int_equal(res.status, want);
+	spool_result_free(&res);
+}
+
+/* In a batch, an enricher that prepares finishes at the flush: spool_flush_start() finishes
+ * what was committed before the previous one, spool_flush() the rest; every sidecar
+ * carries what it added; a copy committed meanwhile is a duplicate all the same. */
+static void test_deferred_enrichment(void **state)
+{
+	struct fixture *f = *state;
+	struct gerr err;
+	memset(&later, 0, sizeof later);
+	assert_int_equal(spool_batch(&f->sp, true, &err), 0);
+	file_later(f, 1, SPOOL_FILED);
+	file_later(f, 2, SPOOL_FILED);
+	file_later(f, 1, SPOOL_DUPLICATE);
+	assert_int_equal(later.prepared, 2);
+	assert_int_equal(later.enriched, 0);
+	assert_int_equal(spool_flush_start(&f->sp, &err), 0); /* this round's wait */
+	assert_int_equal(spool_flush_wait(&f->sp, &err), 0);
+	assert_int_equal(later.enriched, 0);
+	assert_int_equal(count_sidecars(f->root), 0);
+	file_later(f, 3, SPOOL_FILED);
+	assert_int_equal(spool_flush_start(&f->sp, &err), 0); /* the first round's end */
+	assert_int_equal(spool_flush_wait(&f->sp, &err), 0);
+	assert_int_equal(later.enriched, 2);
+	assert_true(strstr(later.last_path, "/later-2.pdf") != NULL); /* published already */
+	assert_int_equal(count_sidecars(f->root), 2);
+	assert_int_equal(spool_flush(&f->sp, &err), 0);
+	assert_int_equal(later.enriched, 3);
+	assert_int_equal(count_sidecars(f->root), 3);
+	char *doc = xasprintf("%s", later.last_path);
+	json_t *side = load_sidecar(doc);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(side, "invoice"), "number")),
+			    "FV/3\n%%EOF\n");
+	json_decref(side);
+	free(doc);
+	assert_int_equal(spool_batch(&f->sp, false, &err), 0);
+	/* outside a batch nothing is deferred */
+	file_later(f, 4, SPOOL_FILED);
+	assert_int_equal(later.enriched, 4);
+	assert_int_equal(count_sidecars(f->root), 4);
+	assert_int_equal(f->sp.lost, 0);
+}
+
+/* A deferred enrichment that fails at the flush: that document is removed (nothing filed
+ * without its enrichment), counted lost, the flush fails; filed again later. */
+static void test_deferred_enrichment_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct gerr err;
+	memset(&later, 0, sizeof later);
+	assert_int_equal(spool_batch(&f->sp, true, &err), 0);
+	file_range(f, 0, 2, SPOOL_FILED); /* no enricher: not deferred */
+	file_later(f, 1, SPOOL_FILED);
+	later.fail = true;
+	assert_int_equal(spool_flush(&f->sp, &err), -1);
+	assert_non_null(strstr(err.msg, "ended while reading it"));
+	assert_int_equal(f->sp.lost, 1);
+	assert_int_equal(count_sidecars(f->root), 2);
+	struct strlist left = {0};
+	visible_files(f->root, &left);
+	assert_int_equal(left.len, 4); /* the two others and their sidecars, no orphan */
+	strlist_free(&left);
+	later.fail = false;
+	file_later(f, 1, SPOOL_FILED); /* not known as filed */
+	assert_int_equal(spool_batch(&f->sp, false, &err), 0);
+	assert_int_equal(count_sidecars(f->root), 3);
+}
+
 static void test_cross_source_duplicate_marked(void **state)
 {
 	struct fixture *f = *state;
@@ -438,6 +549,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_overlaps_filing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_flush_forgets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_enrichment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_enrichment_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_streaming_many_chunks, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("spool", tests, NULL, NULL);

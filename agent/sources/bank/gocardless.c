@@ -203,8 +203,8 @@ static int gc_error(const struct bank_client *c, const struct bank_resp *r, cons
 		rc = gerr_setk(err, GERR_NEEDS_PERSON, "%s: GoCardless refused (%s%s%s)", what, said,
 			       detail ? ": " : "", detail ? detail : "");
 	} else if (r->status >= 500 || r->status == 409) {
-		rc = gerr_setk(err, GERR_TEMPORARY, "%s: GoCardless or the bank did not answer properly (%s); tried "
-			       "again next run", what, said);
+		rc = gerr_setk(err, GERR_TEMPORARY, "%s: GoCardless or the bank did not answer properly (%s%s%s); "
+			       "tried again next run", what, said, detail ? ": " : "", detail ? detail : "");
 	} else {
 		rc = gerr_setk(err, GERR_PERMANENT, "%s: GoCardless refused the request (%s%s%s)", what, said,
 			       detail ? ": " : "", detail ? detail : "");
