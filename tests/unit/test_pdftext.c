@@ -38,6 +38,29 @@ static int teardown(void **state)
 
 static char *in_dir(const char *name) { return path_join(dir, name); }
 
+/* A one-page PDF in the scratch folder: its MediaBox, and one line of text (NULL: none,
+ * no text layer). */
+static char *one_page_pdf(const char *name, const char *box, const char *line)
+{
+	char *p = in_dir(name);
+	char *content = line ? xasprintf("BT /F1 12 Tf 72 720 Td (%s) Tj ET\n", line) : NULL;
+	char *stream = content ? xasprintf("4 0 obj<</Length %zu>>stream\n%sendstream endobj\n",
+					   strlen(content), content)
+			       : xstrdup("");
+	char *pdf = xasprintf("%%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+			      "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+			      "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[%s]%s>>endobj\n%s"
+			      "trailer<</Root 1 0 R>>\n%%%%EOF\n",
+			      box, content ? "/Contents 4 0 R/Resources<</Font<</F1<</Type/Font"
+					     "/Subtype/Type1/BaseFont/Helvetica>>>>>>>>" : "",
+			      stream);
+	write_text(p, pdf);
+	free(pdf);
+	free(stream);
+	free(content);
+	return p;
+}
+
 /* A document that makes the test build's reader misbehave (GONIEC_PDFTEXT_HOOKS). */
 static char *hook_doc(const char *hook)
 {
@@ -129,13 +152,7 @@ static void test_real_sample(void **state)
 static void test_huge_page_rendered_small(void **state)
 {
 	(void)state;
-	char *p = in_dir("huge.pdf");
-	write_text(p, "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-		      "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-		      "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 3000 3000]/Contents 4 0 R"
-		      "/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>"
-		      "endobj\n4 0 obj<</Length 39>>stream\nBT /F1 12 Tf 72 720 Td (Numer KSeF) Tj ET\n"
-		      "endstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
+	char *p = one_page_pdf("huge.pdf", "0 0 3000 3000", "Numer KSeF");
 	struct pdftext t;
 	struct gerr err;
 	assert_int_equal(pdftext_read(p, NULL, &t, &err), 0);
@@ -197,11 +214,7 @@ static void test_not_a_pdf(void **state)
 static void test_no_text_layer(void **state)
 {
 	(void)state;
-	char *p = in_dir("scan.pdf");
-	write_text(p, "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-		      "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-		      "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-		      "trailer<</Root 1 0 R>>\n%%EOF\n");
+	char *p = one_page_pdf("scan.pdf", "0 0 595 842", NULL);
 	struct pdftext t;
 	struct gerr err;
 	assert_int_equal(pdftext_read(p, NULL, &t, &err), 0);
