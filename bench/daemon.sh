@@ -17,6 +17,7 @@
 # N=BENCH_DAEMON_SOURCES (default 15000), RUNS=BENCH_DAEMON_RUNS (default 9),
 # NS=BENCH_DAEMON_SHARD_SOURCES (default 3000).
 set -eu
+source "$(dirname "$0")/lib.sh" # cpu_ms, median
 GONIEC=${GONIEC:-$(cd "$(dirname "$0")/.." && pwd)/build/goniec}
 N=${BENCH_DAEMON_SOURCES:-15000}
 RUNS=${BENCH_DAEMON_RUNS:-9}
@@ -32,14 +33,19 @@ make_conf() {
 }
 ms() { date +%s%N | cut -b1-13; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-# CPU ms of a command (user + system, children included).
-cpu_ms() {
-	local TIMEFORMAT='%3U %3S'
-	{ time "$@" >/dev/null 2>&1; } 2>&1 | awk '{printf "%d", ($1 + $2) * 1000}'
-}
 # The master's children's CPU so far (finished workers), in ms.
 children_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($16 + $17) * 1000 / hz}' "/proc/$1/stat"; }
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+# The daemon's whole CPU so far, in ms: the master's own, its finished children's (workers,
+# matcher runs), and its running children's with theirs (the shared PDF text server and
+# the readers it has reaped; the forwarder).
+tree_ms() {
+	local hz p
+	hz=$(getconf CLK_TCK)
+	for p in "$1" $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+		cat "/proc/$p/stat" 2>/dev/null
+	done | awk -v hz="$hz" '{sub(/^.*\) /, "")
+		t += $12 + $13 + $14 + $15} END {printf "%d", t * 1000 / hz}'
+}
 # wait_daemon DIR STATE [--shard K]: until the daemon of conf.d DIR answers `status`.
 wait_daemon() {
 	until [ -S "$2/control.sock" ] && "$GONIEC" -q -c "$1/conf.d" ${3:+"$3" "$4"} status --json >/dev/null 2>&1; do
@@ -85,14 +91,16 @@ echo "daemon start ($N sources) until it answers: $(($(ms) - t0)) ms"
 sleep 1
 echo "master RSS at rest: $(rss_mib "$pid") MiB"
 echo "one run with $N sources in conf.d: $(one_run "$d") (median of $RUNS)"
-a=$(children_ms "$pid")
+a=$(tree_ms "$pid")
 t0=$(ms)
 "$GONIEC" -q -c "$d/conf.d" fetch >"$d/fetch.out"
 t1=$(ms)
 ok=$(grep -c ': ok' "$d/fetch.out" || true)
 filed=$(find "$d/spool" -name '*.meta.json' | wc -l)
+cpu=$(($(tree_ms "$pid") - a))
 echo "run all $N sources once (default workers): $((t1 - t0)) ms ($ok ok, $filed documents;" \
-	"workers' CPU $(($(children_ms "$pid") - a)) ms; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	"the daemon's CPU $cpu ms, $((cpu / N)) ms a source, $((cpu / 2000)) s on 2 free cores;" \
+	"load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "master RSS after the runs: $(rss_mib "$pid") MiB"
 for opt in "" --json; do
 	t0=$(ms)

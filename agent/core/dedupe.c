@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/sidecar.h"
 #include "core/strset.h"
 
 #define INDEX_MAX ((size_t)1 << 30)
@@ -95,7 +96,7 @@ static void remember(struct dedupe *dd, const char *hash, const char *id)
 
 static bool sidecar_exists(const char *spool_root, const char *relpath)
 {
-	char *p = xasprintf("%s/%s.meta.json", spool_root, relpath);
+	char *p = xasprintf("%s/%s" SIDECAR_SUFFIX, spool_root, relpath);
 	bool ok = access(p, F_OK) == 0;
 	free(p);
 	return ok;

@@ -37,7 +37,6 @@ void log_init(const char *program)
 
 void log_set_verbosity(int verbosity) { log_level_verbosity = verbosity; }
 int log_verbosity(void) { return log_level_verbosity; }
-bool log_to_journal(void) { return log_journal; }
 
 static const char *level_word(int priority)
 {

@@ -16,8 +16,6 @@
 void log_init(const char *program);
 void log_set_verbosity(int verbosity);
 int log_verbosity(void);
-/* True when stderr goes to the journal (lines carry priority prefixes). */
-bool log_to_journal(void);
 
 /* A progress line is being drawn on the terminal (stderr): log lines clear it first, so a
  * message never runs into it. The next progress update draws it again. */

@@ -1,5 +1,6 @@
 /* net — the one libcurl setup, failure wording and retry policy for everything goniec
- * says to a server: Microsoft Graph, portals, SMTP; the bank and KSeF APIs next.
+ * says to a server: Microsoft Graph (source and target), portals, SMTP, the sign-in
+ * services (core/oauth.h), the open-banking aggregators and KSeF.
  *
  * net_setup() prepares an easy handle: TLS certificate and host name always verified
  * (never switched off), the CA bundle of `ca_file` or the system's (the bundle only, not

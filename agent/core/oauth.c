@@ -90,6 +90,33 @@ int oauth_validate(struct cf_ctx *ctx, yaml_node_t *node, const struct oauth_con
 	return rc;
 }
 
+/* "https://graph.microsoft.com/" means "https://graph.microsoft.com". */
+static void strip_slashes(char *url)
+{
+	size_t n = url ? strlen(url) : 0;
+	while (n > 0 && url[n - 1] == '/')
+		url[--n] = 0;
+}
+
+int oauth_ms_app_validate(struct cf_ctx *ctx, yaml_node_t *node, struct oauth_ms_app *app)
+{
+	int rc = 0;
+	strip_slashes(app->login_url);
+	strip_slashes(app->graph_url);
+	const char *const keys[] = {"login_url", "graph_url"};
+	const char *const urls[] = {app->login_url, app->graph_url};
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+		if (urls[i] && !str_starts_with(urls[i], "https://"))
+			rc = cf_error(ctx, cf_get(ctx, node, keys[i]), "%s: '%s' must start with https://",
+				      keys[i], urls[i]);
+	if (app->redirect_uri && !str_starts_with(app->redirect_uri, "https://") &&
+	    !str_starts_with(app->redirect_uri, "http://localhost"))
+		rc = cf_error(ctx, cf_get(ctx, node, "redirect_uri"),
+			      "redirect_uri: '%s' must start with https:// (or be http://localhost, as Entra ID allows)",
+			      app->redirect_uri);
+	return rc;
+}
+
 /* ---- small helpers ---------------------------------------------------------------------- */
 
 static char *b64(const void *data, size_t len)
@@ -213,21 +240,20 @@ void oauth_owned_free(struct oauth_owned *own)
 	memset(own, 0, sizeof(*own));
 }
 
-void oauth_ms_app_client(const char *login_url, const char *tenant, const char *resource,
-			 const char *client_id, const char *secret, const char *ca_file,
-			 const char *store, struct oauth_client *out, struct oauth_owned *own)
+void oauth_ms_app_client(const struct oauth_ms_app *app, const char *secret, const char *store,
+			 struct oauth_client *out, struct oauth_owned *own)
 {
 	memset(own, 0, sizeof(*own));
-	own->token_url = xasprintf("%s/%s/oauth2/v2.0/token", login_url, tenant);
-	own->scope = xasprintf("%s/.default", resource);
+	own->token_url = xasprintf("%s/%s/oauth2/v2.0/token", app->login_url, app->tenant);
+	own->scope = xasprintf("%s/.default", app->graph_url);
 	*out = (struct oauth_client){
 		.provider = OAUTH_MICROSOFT,
 		.app = true,
 		.token_url = own->token_url,
-		.client_id = client_id,
+		.client_id = app->client_id,
 		.client_secret = secret,
 		.scope = own->scope,
-		.ca_file = ca_file,
+		.ca_file = app->ca_file,
 		.store = store,
 	};
 }

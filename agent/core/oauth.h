@@ -31,6 +31,7 @@
 #define GONIEC_CORE_OAUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -67,6 +68,49 @@ extern const struct cf_field oauth_fields[];
 /* Check the settings of an `oauth:` mapping (node may be NULL); errors via cf_error. */
 int oauth_validate(struct cf_ctx *ctx, yaml_node_t *node, const struct oauth_conf *c);
 
+/* ---- a Microsoft app registration (the graph source's and the graph target's keys) ---- */
+
+#define OAUTH_MS_GRAPH "https://graph.microsoft.com"
+
+/* What conf.d says of a Microsoft app registration reaching Microsoft Graph with its own
+ * credentials: one block of keys, the same in the graph source and the graph delivery
+ * target (one list of keys, defaults, help and checks). */
+struct oauth_ms_app {
+	char *tenant;                /* the Directory (tenant) ID */
+	char *client_id;             /* the Application (client) ID */
+	struct secret client_secret;
+	char *login_url;             /* OAUTH_MS_LOGIN (national clouds differ), no final '/' */
+	char *graph_url;             /* OAUTH_MS_GRAPH, no final '/' */
+	char *ca_file;               /* PEM CAs instead of the system store, or NULL */
+	char *redirect_uri;          /* where the admin-consent page returns */
+};
+/* The block's keys as entries of a confschema table: `at` is the offset of the struct
+ * oauth_ms_app in the table's struct (offsetof(struct graph_conf, app)). */
+#define OAUTH_MS_APP_FIELDS(at) \
+	{.key = "tenant", .type = CF_STRING, .offset = (at) + offsetof(struct oauth_ms_app, tenant), \
+	 .flags = CF_REQUIRED, .help = "Directory (tenant) ID of the Microsoft 365 organisation"}, \
+	{.key = "client_id", .type = CF_STRING, \
+	 .offset = (at) + offsetof(struct oauth_ms_app, client_id), .flags = CF_REQUIRED, \
+	 .help = "Application (client) ID of the app registration"}, \
+	{.key = "client_secret", .type = CF_SECRET, \
+	 .offset = (at) + offsetof(struct oauth_ms_app, client_secret), .flags = CF_REQUIRED, \
+	 .help = "client secret value (or client_secret_file / _env / _credential)"}, \
+	{.key = "login_url", .type = CF_STRING, \
+	 .offset = (at) + offsetof(struct oauth_ms_app, login_url), .dflt = OAUTH_MS_LOGIN, \
+	 .help = "Entra ID sign-in base URL (national clouds)"}, \
+	{.key = "graph_url", .type = CF_STRING, \
+	 .offset = (at) + offsetof(struct oauth_ms_app, graph_url), .dflt = OAUTH_MS_GRAPH, \
+	 .help = "Microsoft Graph base URL (national clouds)"}, \
+	{.key = "ca_file", .type = CF_STRING, .offset = (at) + offsetof(struct oauth_ms_app, ca_file), \
+	 .help = "PEM file of CA certificates to trust instead of the system store"}, \
+	{.key = "redirect_uri", .type = CF_STRING, \
+	 .offset = (at) + offsetof(struct oauth_ms_app, redirect_uri), .dflt = "http://localhost", \
+	 .help = "the app registration's redirect URI (Web platform) the admin-consent page returns to"}
+/* The block's checks after cf_map() (node: the mapping holding the keys): login_url and
+ * graph_url start with https:// (a final '/' is dropped), redirect_uri with https:// or
+ * is http://localhost (as Entra ID allows). Reports with cf_error(); 0 or -1. */
+int oauth_ms_app_validate(struct cf_ctx *ctx, yaml_node_t *node, struct oauth_ms_app *app);
+
 /* ---- a client -------------------------------------------------------------------------- */
 
 struct oauth_client {
@@ -91,13 +135,11 @@ int oauth_client_from_conf(const struct oauth_conf *c, enum oauth_service svc, c
 			   const char *fix, struct oauth_client *out, struct oauth_owned *own,
 			   struct gerr *err);
 void oauth_owned_free(struct oauth_owned *own);
-/* The client of a Microsoft app registration reaching a resource (Microsoft Graph:
- * "https://graph.microsoft.com") with the client-credentials grant: the token URL
- * <login_url>/<tenant>/oauth2/v2.0/token and the scope <resource>/.default, owned by
- * `own`; the other strings stay borrowed. */
-void oauth_ms_app_client(const char *login_url, const char *tenant, const char *resource,
-			 const char *client_id, const char *secret, const char *ca_file,
-			 const char *store, struct oauth_client *out, struct oauth_owned *own);
+/* The client of a Microsoft app registration reaching Microsoft Graph with the
+ * client-credentials grant: the token URL <login_url>/<tenant>/oauth2/v2.0/token and the
+ * scope <graph_url>/.default, owned by `own`; the other strings stay borrowed. */
+void oauth_ms_app_client(const struct oauth_ms_app *app, const char *secret, const char *store,
+			 struct oauth_client *out, struct oauth_owned *own);
 
 /* A valid access token: the stored one when it has 5 minutes left (unless `fresh`: the
  * server refused it), else a new one from the token endpoint. *valid_until may be NULL. */

@@ -11,6 +11,8 @@
  *   GONIEC_PDFTEXT_HOOKS=1         a PDF beginning "%goniec-test-hook NAME" makes the reader
  *                                  of the test build's goniec-pdftext sleep, allocate without
  *                                  end, crash, print its limits or kill its server
+ *   GONIEC_PDFTEXT_STARTS=PATH     the test build's goniec-pdftext appends a line to PATH
+ *                                  at each start ("door" or "server")
  * The Makefile compiles each file that includes this header a second time with
  * -DGONIEC_TESTING and links the test build, $(BUILD)/test/goniec, which the unit and
  * integration tests use (and $(BUILD)/test/goniec-pdftext beside it); the product,

@@ -29,6 +29,7 @@
 #include "daemon/plan.h"
 #include "daemon/status.h"
 #include "daemon/worker.h"
+#include "formats/pdftext.h"
 #include "payments/update.h"
 #include "sources/source.h"
 
@@ -311,6 +312,9 @@ static void start_run(struct master *m, struct slot *s)
 	s->run_start = time(NULL);
 	s->late_since = 0;
 	struct gerr err = {0};
+	if (pdftext_door_open(&err) < 0) /* the run reads its PDFs with a server of its own */
+		log_warn("the shared PDF reader: %s", err.msg);
+	err = (struct gerr){0};
 	int rc = worker_fork(&s->w, worker_main, m->cfg, s->name, s->src->timeout, &err);
 	m->running++;
 	if (rc < 0) {
@@ -400,6 +404,10 @@ static void reap(struct master *m)
 	int wstatus;
 	pid_t pid;
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		if (pdftext_door_reaped(pid)) {
+			log_debug("the shared PDF reader %d ended (status %d)", (int)pid, wstatus);
+			continue;
+		}
 		if (pid == m->fwd.w.pid) {
 			fwdproc_exited(&m->fwd, wstatus, m->stopping);
 			continue;

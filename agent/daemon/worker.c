@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/testhook.h"
 #include "daemon/status.h"
+#include "formats/pdftext.h"
 
 /* In a new child: default signal handling, a process group of its own, stdin on
  * /dev/null, the write end of the result pipe as WORKER_RESULT_FD. */
@@ -88,13 +89,22 @@ struct run_request {
 	const char *name;
 };
 
-/* A forked run: nothing of the master's is kept open but the result pipe. It ends with
+/* Close the descriptors from first up, but keep (if it is one of them). */
+static void close_all_but(int first, int keep)
+{
+	if (keep > first)
+		close_range((unsigned)first, (unsigned)keep - 1, 0);
+	closefrom(keep >= first ? keep + 1 : first);
+}
+
+/* A forked run: nothing of the master's is kept open but the result pipe and the shared PDF
+ * reader's door (formats/pdftext.h). It ends with
  * _exit(): the libraries' exit handlers (gnutls, p11-kit, ...) belong to the master. */
 static void run_child(void *arg)
 {
 	const struct run_request *rq = arg;
 	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
-	closefrom(WORKER_RESULT_FD + 1);
+	close_all_but(WORKER_RESULT_FD + 1, pdftext_door_fd());
 	srandom((unsigned)(getpid() ^ time(NULL)));
 	int rc = rq->fn(rq->cfg, rq->name, WORKER_RESULT_FD);
 	fflush(NULL);

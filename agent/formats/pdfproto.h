@@ -19,6 +19,13 @@
  * A KILL that crosses its END is ignored. At the end of its socket the server kills its
  * running readers and exits.
  *
+ * A server started with --door (the daemon's, shared by its workers) has a door as its
+ * stdin instead: a socket on which it only receives, and says nothing. Each process that
+ * wants a connection makes a socket pair and sends one end through the door:
+ *   goniec → door    PDFPROTO_CONNECT with one descriptor (the server's end).
+ * The server forks a session for it, which says PDFPROTO_READY on that connection and
+ * serves it as above; a connection it cannot serve is closed before PDFPROTO_READY.
+ *
  * The reader's own exit codes (beside death by a signal) are the PDFPROTO_EXIT_* below; its
  * last line on the diagnostics file is its verdict ("pdftext: pages READ of TOTAL",
  * "pdftext: unreadable: ..."). Before it, the reader may tell the texts of QR codes it
@@ -37,12 +44,13 @@ enum pdfproto_type {
 	PDFPROTO_READ,       /* goniec → server, with PDFPROTO_READ_FDS descriptors */
 	PDFPROTO_KILL,       /* goniec → server */
 	PDFPROTO_END,        /* server → goniec, once per READ */
+	PDFPROTO_CONNECT,    /* goniec → door, with one descriptor: a new connection */
 };
 
 enum { PDFPROTO_PDF_FD, PDFPROTO_TEXT_FD, PDFPROTO_DIAG_FD, PDFPROTO_READ_FDS };
 
 struct pdfproto_request {
-	uint32_t type;       /* PDFPROTO_READ or PDFPROTO_KILL */
+	uint32_t type;       /* PDFPROTO_READ, PDFPROTO_KILL or PDFPROTO_CONNECT */
 	uint32_t id;         /* goniec's name of the document, echoed in its END */
 	uint32_t seconds;    /* wall clock (alarm) and CPU (RLIMIT_CPU) of the reader */
 	uint64_t memory;     /* its address space (RLIMIT_AS), bytes */

@@ -25,6 +25,7 @@
 #define WORKER_NAME "goniec-pdftext"
 #define START_MS 30000          /* the server's start: its libraries loaded */
 #define DEADLINE_GRACE_MS 1000  /* goniec's deadline, after the reader's own alarm */
+#define DOOR_RETRY_MS 10000     /* the shared server started again at most this often */
 #define KILL_GRACE_MS 2000      /* a killed reader's END */
 #define ERR_KEEP 4096           /* the tail of the diagnostics kept */
 
@@ -103,6 +104,15 @@ static struct {
 	unsigned gen;
 } server = {-1, -1, 0};
 
+/* The shared server's door: inherited by forked children, which connect through it; its
+ * pid is known only in the process that started it (the daemon's master). A connection
+ * through it is this process's server with pid -1 (ended by closing the socket). */
+static struct {
+	pid_t pid;
+	int sock;
+	int64_t started_ms;
+} door = {-1, -1, 0};
+
 /* A document handed to the server and not yet collected. */
 struct job {
 	uint32_t id;
@@ -163,15 +173,49 @@ static void server_stop(void)
 	server.pid = -1;
 }
 
+static void door_close(void)
+{
+	if (door.sock >= 0)
+		close(door.sock);
+	door.sock = -1;
+	door.pid = -1;
+}
+
 void pdftext_stop(void)
 {
 	server_stop();
 	flight_drop();
+	if (door.pid > 0) {
+		kill(door.pid, SIGKILL);
+		while (waitpid(door.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	door_close();
+	door.started_ms = 0;
+}
+
+/* In a forked child: its parent's server is not its own, nor is the shared server (but
+ * its door is, to connect through). */
+static void forget_at_fork(void)
+{
+	server_forget();
+	door.pid = -1;
+}
+
+static void hook_once(void)
+{
+	static bool hooked;
+	if (!hooked) {
+		pthread_atfork(NULL, NULL, forget_at_fork);
+		atexit(pdftext_stop);
+		hooked = true;
+	}
 }
 
 /* In the child: the socket as stdin, stdout and stderr on /dev/null, nothing else of
- * goniec's open, and death with goniec; then the server. Never returns. */
-static void exec_server(const char *worker, int sock, pid_t parent)
+ * goniec's open, and death with goniec; then the server (with arg, if not NULL). Never
+ * returns. */
+static void exec_server(const char *worker, const char *arg, int sock, pid_t parent)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -185,8 +229,29 @@ static void exec_server(const char *worker, int sock, pid_t parent)
 	if (s < 0 || d < 0 || dup2(s, 0) < 0 || dup2(d, 1) < 0 || dup2(d, 2) < 0)
 		_exit(127);
 	close_range(3, ~0U, 0);
-	execl(worker, WORKER_NAME, (char *)NULL);
+	execl(worker, WORKER_NAME, arg, (char *)NULL);
 	_exit(127);
+}
+
+/* Fork and exec the server program (with arg): its pid and our end of its socket. */
+static int spawn_server(const char *worker, const char *arg, pid_t *pid, int *sock,
+			struct gerr *err)
+{
+	hook_once();
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return gerr_sys(err, "cannot start the PDF reader: socketpair");
+	pid_t parent = getpid();
+	*pid = fork();
+	if (*pid == 0)
+		exec_server(worker, arg, sv[1], parent);
+	close(sv[1]);
+	if (*pid < 0) {
+		close(sv[0]);
+		return gerr_sys(err, "cannot start the PDF reader");
+	}
+	*sock = sv[0];
+	return 0;
 }
 
 /* The server's next message by the deadline: 1 with it, 0 when the server ended, -1 when
@@ -210,39 +275,76 @@ static int await_reply(struct pdfproto_reply *r, int64_t deadline_ms)
 	}
 }
 
-static int server_start(struct gerr *err)
+static int send_message(int sock, const struct pdfproto_request *rq, const int *fds, size_t nfds,
+			int flags);
+
+/* The server's PDFPROTO_READY on server.sock (a new server: gen counts it); else the
+ * server is stopped. */
+static bool server_greets(void)
 {
-	static bool hooked;
-	if (!hooked) {
-		pthread_atfork(NULL, NULL, server_forget);
-		atexit(pdftext_stop);
-		hooked = true;
-	}
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return gerr_sys(err, "cannot start the PDF reader: socketpair");
-	char *worker = worker_path();
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0)
-		exec_server(worker, sv[1], parent);
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		free(worker);
-		return gerr_sys(err, "cannot start the PDF reader");
-	}
-	server.pid = pid;
-	server.sock = sv[0];
 	server.gen++;
 	struct pdfproto_reply hello;
-	int rc = 0;
-	if (await_reply(&hello, now_ms() + START_MS) != 1 || hello.type != PDFPROTO_READY) {
-		server_stop();
+	if (await_reply(&hello, now_ms() + START_MS) == 1 && hello.type == PDFPROTO_READY)
+		return true;
+	server_stop();
+	return false;
+}
+
+/* A connection to the shared server, through the door: true with server.sock that
+ * connection. When the door does not answer, this process stops using it. */
+static bool door_connect(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return false;
+	static const struct pdfproto_request rq = {.type = PDFPROTO_CONNECT};
+	int sent = send_message(door.sock, &rq, &sv[1], 1, MSG_DONTWAIT);
+	close(sv[1]);
+	server.pid = -1;
+	server.sock = sv[0];
+	if (sent == 0 && server_greets())
+		return true;
+	server_stop();
+	if (door.pid < 0) /* the process that started it learns of its end by reaping it */
+		door_close();
+	return false;
+}
+
+static int server_start(struct gerr *err)
+{
+	hook_once();
+	if (door.sock >= 0 && door_connect())
+		return 0;
+	char *worker = worker_path();
+	int rc = spawn_server(worker, NULL, &server.pid, &server.sock, err);
+	if (rc == 0 && !server_greets())
 		rc = gerr_set(err, "cannot run the PDF reader %s", worker);
-	}
 	free(worker);
 	return rc;
+}
+
+int pdftext_door_open(struct gerr *err)
+{
+	if (door.sock >= 0 || (door.started_ms && now_ms() - door.started_ms < DOOR_RETRY_MS))
+		return 0;
+	door.started_ms = now_ms();
+	char *worker = worker_path();
+	int rc = spawn_server(worker, "--door", &door.pid, &door.sock, err);
+	free(worker);
+	return rc;
+}
+
+int pdftext_door_fd(void)
+{
+	return door.sock;
+}
+
+bool pdftext_door_reaped(pid_t pid)
+{
+	if (pid <= 0 || pid != door.pid)
+		return false;
+	door_close();
+	return true;
 }
 
 /* A server ready for a document: the running one, unless it has ended (its socket is at
@@ -258,7 +360,8 @@ static int server_ready(struct gerr *err)
 	return server_start(err);
 }
 
-static int send_request(const struct pdfproto_request *rq, const int *fds, size_t nfds)
+static int send_message(int sock, const struct pdfproto_request *rq, const int *fds, size_t nfds,
+			int flags)
 {
 	union {
 		struct cmsghdr h;
@@ -277,9 +380,14 @@ static int send_request(const struct pdfproto_request *rq, const int *fds, size_
 		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
 	}
 	ssize_t n;
-	while ((n = sendmsg(server.sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+	while ((n = sendmsg(sock, &m, MSG_NOSIGNAL | flags)) < 0 && errno == EINTR)
 		;
 	return n == (ssize_t)sizeof *rq ? 0 : -1;
+}
+
+static int send_request(const struct pdfproto_request *rq, const int *fds, size_t nfds)
+{
+	return send_message(server.sock, rq, fds, nfds, 0);
 }
 
 /* Hand the document to the server (a new one if the last has ended since), with new files

@@ -17,6 +17,15 @@
  * descriptors are close-on-exec. At exit, or with pdftext_stop(), the server is killed
  * and reaped.
  *
+ * A shared server (the daemon's): pdftext_door_open() starts one server whose door this
+ * process's forked children (the daemon's workers) inherit. At its first PDF such a child
+ * connects through the door instead of starting a server of its own: the shared server
+ * forks a session for the connection, which serves it as a server of its own would (its
+ * readers, limits, deadline and kills the same), so poppler's libraries are loaded once
+ * per daemon, not once per run. A child's end (killed at its time limit) ends its
+ * session and its readers. When the door does not answer, the child starts a server of
+ * its own as before.
+ *
  * The text is laid out as the page shows it: one line per printed line, columns apart by
  * two or more spaces, a blank line for a vertical gap, pages separated by '\f'.
  *
@@ -43,8 +52,10 @@
 #ifndef GONIEC_FORMATS_PDFTEXT_H
 #define GONIEC_FORMATS_PDFTEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/config.h"
 #include "core/util.h"
@@ -102,8 +113,21 @@ bool pdftext_prefetch(const char *path, const struct pdftext_limits *lim);
 const char *pdftext_status_name(enum pdftext_status s);
 
 /* Kill and reap this process's server, if it has one (the next document starts a new
- * one), and drop the documents handed over early. Done at exit too. */
+ * one), and the shared server it started; drop the documents handed over early. Done at
+ * exit too. */
 void pdftext_stop(void);
+
+/* Start the shared server (goniec-pdftext --door), without waiting for it: this
+ * process and the children it forks from now on read their PDFs through it. Nothing is
+ * done while it runs, nor within 10 s of its last start. -1 with err set when it cannot be
+ * started (no socket, no fork); a program that does not run shows as its early end. */
+int pdftext_door_open(struct gerr *err);
+/* The door's descriptor (close-on-exec), -1 without one: a forked child that closes its
+ * descriptors keeps this one. */
+int pdftext_door_fd(void);
+/* For the process that reaps its children: true when pid was the shared server (it has
+ * ended; the next pdftext_door_open() starts another). */
+bool pdftext_door_reaped(pid_t pid);
 
 /* The server program to run (default: goniec-pdftext beside the running program, or in
  * ../libexec/goniec/ of the tree it runs from, else the installed one under

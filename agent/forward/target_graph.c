@@ -50,9 +50,7 @@
 struct graph_target {
 	struct strlist to;
 	char *from;               /* the sending mailbox: address (UPN) or object id */
-	char *tenant, *client_id;
-	struct secret client_secret;
-	char *login_url, *graph_url, *ca_file, *redirect_uri;
+	struct oauth_ms_app app;  /* the app registration's keys (core/oauth.h) */
 	char *subject, *body;
 	int batch;                /* enum email_batch */
 	bool save_to_sent;
@@ -112,7 +110,7 @@ static int exchange(const struct graph_target *g, const char *method, const char
 		h = curl_slist_append(h, hct);
 	if (hrange)
 		h = curl_slist_append(h, hrange);
-	const struct net_opts o = {.protocols = "https", .ca_file = g->ca_file,
+	const struct net_opts o = {.protocols = "https", .ca_file = g->app.ca_file,
 				   .timeout_s = (long)g->timeout, .stall_s = 60};
 	net_setup(c, &o);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -171,17 +169,16 @@ static enum deliver_status sending_start(struct sending *s, const struct target_
 	s->g = g;
 	s->route = job->route;
 	char *from = curl_easy_escape(NULL, g->from, 0);
-	s->base = xasprintf("%s/v1.0/users/%s", g->graph_url, from);
+	s->base = xasprintf("%s/v1.0/users/%s", g->app.graph_url, from);
 	curl_free(from);
-	if (secret_resolve(&g->client_secret, &s->secret, err) < 0) {
+	if (secret_resolve(&g->app.client_secret, &s->secret, err) < 0) {
 		gerr_prefix(err, "client_secret");
 		return DELIVER_FAILED;
 	}
 	if (mkdir_p(job->state_dir, 0700, err) < 0)
 		return DELIVER_RETRY;
 	s->store = path_join(job->state_dir, OAUTH_TOKEN_FILE);
-	oauth_ms_app_client(g->login_url, g->tenant, g->graph_url, g->client_id, s->secret, g->ca_file,
-			    s->store, &s->oc, &s->own);
+	oauth_ms_app_client(&g->app, s->secret, s->store, &s->oc, &s->own);
 	return DELIVERED;
 }
 
@@ -208,10 +205,11 @@ static void error_details(struct buf *b, const struct graph_error *e)
 /* What a refused request needs: the permission, consented by an administrator. */
 static void permission_hint(struct buf *b, const struct sending *s)
 {
-	char *consent = oauth_admin_consent_url(s->g->login_url, s->g->tenant, s->g->client_id,
-						s->g->redirect_uri);
+	const struct oauth_ms_app *app = &s->g->app;
+	char *consent = oauth_admin_consent_url(app->login_url, app->tenant, app->client_id,
+						app->redirect_uri);
 	buf_printf(b, "; the app registration %s needs the Application permission %s (Microsoft Graph) with admin consent: an administrator of the tenant opens %s and accepts; an application access policy may also exclude the mailbox %s",
-		   s->g->client_id,
+		   app->client_id,
 		   s->large ? "Mail.Send and, for a message over 3 MB, Mail.ReadWrite" : "Mail.Send",
 		   consent, s->g->from);
 	free(consent);
@@ -264,8 +262,8 @@ static enum deliver_status api(struct sending *s, const char *method, const char
 
 	for (;;) {
 		if (!s->token && oauth_access_token(&s->oc, s->fresh, &s->token, NULL, err) < 0) {
-			gerr_prefix(err, "Microsoft Graph sign-in (tenant %s, app %s)", s->g->tenant,
-				    s->g->client_id);
+			gerr_prefix(err, "Microsoft Graph sign-in (tenant %s, app %s)", s->g->app.tenant,
+				    s->g->app.client_id);
 			st = by_kind(err);
 			break;
 		}
@@ -496,12 +494,7 @@ static const struct cf_field graph_fields[] = {
 	 .help = "recipient address(es)"},
 	{.key = "from", .type = CF_STRING, .offset = GRAPH(from), .flags = CF_REQUIRED,
 	 .help = "the Microsoft 365 mailbox that sends: user address (UPN) or object id"},
-	{.key = "tenant", .type = CF_STRING, .offset = GRAPH(tenant), .flags = CF_REQUIRED,
-	 .help = "Directory (tenant) ID of the Microsoft 365 organisation"},
-	{.key = "client_id", .type = CF_STRING, .offset = GRAPH(client_id), .flags = CF_REQUIRED,
-	 .help = "Application (client) ID of the app registration (the graph source's will do)"},
-	{.key = "client_secret", .type = CF_SECRET, .offset = GRAPH(client_secret),
-	 .flags = CF_REQUIRED, .help = "client secret value (or client_secret_file / _env / _credential)"},
+	OAUTH_MS_APP_FIELDS(GRAPH(app)),
 	{.key = "subject", .type = CF_STRING, .offset = GRAPH(subject),
 	 .dflt = MAIL_DEFAULT_SUBJECT, .help = "subject template"},
 	{.key = "body", .type = CF_STRING, .offset = GRAPH(body),
@@ -515,26 +508,8 @@ static const struct cf_field graph_fields[] = {
 	 .help = "largest message to send (Exchange Online's default limit is 35 MB; a larger document is a permanent failure)"},
 	{.key = "timeout", .type = CF_DURATION, .offset = GRAPH(timeout), .dflt = "5m",
 	 .help = "time limit of one request to Microsoft Graph"},
-	{.key = "login_url", .type = CF_STRING, .offset = GRAPH(login_url),
-	 .dflt = OAUTH_MS_LOGIN, .help = "Entra ID sign-in base URL (national clouds)"},
-	{.key = "graph_url", .type = CF_STRING, .offset = GRAPH(graph_url),
-	 .dflt = "https://graph.microsoft.com", .help = "Microsoft Graph base URL (national clouds)"},
-	{.key = "ca_file", .type = CF_STRING, .offset = GRAPH(ca_file),
-	 .help = "PEM file of CA certificates to trust instead of the system store"},
-	{.key = "redirect_uri", .type = CF_STRING, .offset = GRAPH(redirect_uri),
-	 .dflt = "http://localhost",
-	 .help = "the app registration's redirect URI, where the admin-consent page returns"},
 	CF_END,
 };
-
-static void https_only(struct cf_ctx *ctx, yaml_node_t *tnode, const char *key, char *url)
-{
-	size_t n = url ? strlen(url) : 0;
-	while (n > 0 && url[n - 1] == '/')
-		url[--n] = 0;
-	if (url && !str_starts_with(url, "https://"))
-		cf_error(ctx, cf_get(ctx, tnode, key), "%s: '%s' must start with https://", key, url);
-}
 
 static void graph_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
 {
@@ -544,8 +519,7 @@ static void graph_validate(struct cf_ctx *ctx, yaml_node_t *tnode, void *conf)
 	if (g->from && (!*g->from || strchr(g->from, '/') || strpbrk(g->from, " \t\r\n")))
 		cf_error(ctx, cf_get(ctx, tnode, "from"),
 			 "from: '%s' is neither a mailbox address (UPN) nor an object id", g->from);
-	https_only(ctx, tnode, "login_url", g->login_url);
-	https_only(ctx, tnode, "graph_url", g->graph_url);
+	oauth_ms_app_validate(ctx, tnode, &g->app);
 }
 
 static void graph_release_conf(void *conf)
@@ -558,7 +532,7 @@ static void graph_release_conf(void *conf)
 static void graph_fingerprint(const void *conf, struct buf *b)
 {
 	const struct graph_target *g = conf;
-	buf_printf(b, "G%s|%s|%s|%d|", g->from, g->tenant, g->client_id, g->batch);
+	buf_printf(b, "G%s|%s|%s|%d|", g->from, g->app.tenant, g->app.client_id, g->batch);
 	mail_recipients_fingerprint(b, &g->to);
 }
 

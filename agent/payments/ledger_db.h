@@ -46,7 +46,4 @@ void ldb_ref(const char *company, const char *ident, char out[11]);
 /* The time now as the ledger writes it (ISO 8601, local). */
 void ldb_now(char out[32]);
 
-/* Load the scope a matching run decides and store what it decided (ledger_match.c). */
-int ldb_mark_invoice(struct ledger *lg, int64_t id, struct gerr *err);
-
 #endif

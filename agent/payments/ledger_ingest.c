@@ -11,6 +11,7 @@
 #include "core/fault.h"
 #include "core/invkeys.h"
 #include "core/log.h"
+#include "core/sidecar.h"
 #include "core/strset.h"
 #include "formats/invoice.h"
 #include "formats/paytitle.h"
@@ -18,8 +19,6 @@
 #include "formats/stmtfile.h"
 
 #define BATCH_DOCS 500
-#define SIDECAR_MAX (1024 * 1024)
-#define SIDECAR_END ".meta.json"
 #define TITLE_KEY_LEN 24
 
 struct ingest {
@@ -635,7 +634,7 @@ static bool digits(const char *s, size_t n)
 static bool year_name(const char *s) { return digits(s, 4); }
 static bool day_name(const char *s) { return digits(s, 2); }
 static bool any_name(const char *s) { (void)s; return true; }
-static bool sidecar_name(const char *s) { return str_ends_with(s, SIDECAR_END) && strlen(s) > strlen(SIDECAR_END); }
+static bool sidecar_name(const char *s) { return str_ends_with(s, SIDECAR_SUFFIX) && strlen(s) > strlen(SIDECAR_SUFFIX); }
 
 /* The date folders ("YYYY/MM/DD") from `from` on, in order. */
 static void date_dirs(const char *spool, const char *from, struct strlist *out)
@@ -674,22 +673,6 @@ static bool known_doc(struct ledger *lg, const char *relpath, struct gerr *err)
 		return true;
 	ldb_text(st, 1, relpath);
 	return sqlite3_step(st) == SQLITE_ROW;
-}
-
-static json_t *load_sidecar(const char *path)
-{
-	char *text;
-	size_t len;
-	struct gerr err = {0};
-	if (read_file(path, SIDECAR_MAX, &text, &len, &err) < 0)
-		return NULL;
-	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-	free(text);
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return NULL;
-	}
-	return j;
 }
 
 static char *meta_get(struct ledger *lg, const char *key, struct gerr *err)
@@ -739,14 +722,14 @@ static int scan_day(struct ingest *in, const char *day, unsigned long *pending, 
 		list_dir(sdir, sidecar_name, &files);
 		for (size_t f = 0; rc == 0 && f < files.len; f++) {
 			char *rel = xasprintf("%s/%s/%.*s", day, sources.items[s],
-					      (int)(strlen(files.items[f]) - strlen(SIDECAR_END)), files.items[f]);
+					      (int)(strlen(files.items[f]) - strlen(SIDECAR_SUFFIX)), files.items[f]);
 			if (!known_doc(in->lg, rel, err)) {
-				char *path = path_join(sdir, files.items[f]);
-				json_t *sc = load_sidecar(path);
-				rc = sc ? ingest_doc(in, rel, sc, err)
-					: record_doc(in->lg, rel, NULL, "error", "the sidecar cannot be read", 0, err);
-				json_decref(sc);
-				free(path);
+				struct sidecar sc;
+				struct gerr serr = {0};
+				rc = sidecar_load(in->spool, rel, &sc, &serr) == 0
+					? ingest_doc(in, rel, sc.root, err)
+					: record_doc(in->lg, rel, NULL, "error", serr.msg, 0, err);
+				sidecar_release(&sc);
 				fault_point("ledger-ingest-doc");
 				if (rc == 0 && ++*pending >= BATCH_DOCS) {
 					rc = ldb_commit(in->lg, err);

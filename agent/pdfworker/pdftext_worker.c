@@ -1,11 +1,18 @@
 /* goniec-pdftext — the server that reads the text of PDFs with poppler-glib.
  *
  *   goniec-pdftext          (started by formats/pdftext.c: its stdin is the socket)
+ *   goniec-pdftext --door   (the daemon's: its stdin is a door, through which each
+ *                            connection comes in)
  *
  * goniec starts it once per process, at the first PDF (formats/pdftext.c), and talks to
  * it over the socket on its stdin (formats/pdfproto.h). It is a program apart from goniec
  * so that goniec itself never loads poppler, glib and their libraries; and it is a
- * server so that they are loaded once, not once per document.
+ * server so that they are loaded once, not once per document. The daemon starts one with
+ * --door for all its workers, so that they are loaded once per daemon, not once per run:
+ * each worker hands it a connection (PDFPROTO_CONNECT), and a session forked for that
+ * connection serves it as a server of its own would, until the connection ends. The door
+ * process reads nothing but the door and waits for nothing (the kernel reaps its
+ * sessions: SA_NOCLDWAIT).
  *
  * For each document it forks a reader, which dies with the server (PR_SET_PDEATHSIG) and
  * sets its limits before it looks at the PDF: RLIMIT_AS (memory), RLIMIT_CPU, an alarm
@@ -472,10 +479,27 @@ static void test_hook(int fd)
 		_exit(0);
 	}
 }
+
+/* With GONIEC_PDFTEXT_STARTS=PATH, each start of the server appends a line to PATH:
+ * "door" or "server" (how many started, for the daemon's tests). */
+static void note_start(bool door)
+{
+	const char *path = test_hook_env("GONIEC_PDFTEXT_STARTS");
+	int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+	if (fd >= 0) {
+		dprintf(fd, "%s\n", door ? "door" : "server");
+		close(fd);
+	}
+}
 #else
 static void test_hook(int fd)
 {
 	(void)fd;
+}
+
+static void note_start(bool door)
+{
+	(void)door;
 }
 #endif
 
@@ -545,9 +569,9 @@ static void send_reply(const struct pdfproto_reply *r)
 		exit(0); /* goniec is gone */
 }
 
-/* The next request: 1 with it (and its descriptors for a READ), 0 at the end of the
- * socket; a malformed one ends the server too. */
-static int next_request(struct pdfproto_request *rq, int *fds)
+/* One message from sock: its number of descriptors (into fds, at most
+ * PDFPROTO_READ_FDS), or -1 at the end of the socket or for a malformed message. */
+static int receive(int sock, struct pdfproto_request *rq, int *fds)
 {
 	union {
 		struct cmsghdr h;
@@ -557,7 +581,7 @@ static int next_request(struct pdfproto_request *rq, int *fds)
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
 			   .msg_controllen = sizeof ctl};
 	ssize_t n;
-	while ((n = recvmsg(SOCK_FD, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
 		;
 	int got = 0;
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
@@ -565,15 +589,50 @@ static int next_request(struct pdfproto_request *rq, int *fds)
 		got = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		memcpy(fds, CMSG_DATA(c), (size_t)got * sizeof(int));
 	}
-	bool ok = n == (ssize_t)sizeof *rq && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
-		  ((rq->type == PDFPROTO_READ && got == PDFPROTO_READ_FDS && rq->max_pages > 0) ||
-		   (rq->type == PDFPROTO_KILL && got == 0));
-	if (!ok) {
+	if (n == (ssize_t)sizeof *rq && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return got;
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	return -1;
+}
+
+/* The next request: 1 with it (and its descriptors for a READ), 0 at the end of the
+ * socket; a malformed one ends the server too. */
+static int next_request(struct pdfproto_request *rq, int *fds)
+{
+	int got = receive(SOCK_FD, rq, fds);
+	if ((rq->type == PDFPROTO_READ && got == PDFPROTO_READ_FDS && rq->max_pages > 0) ||
+	    (rq->type == PDFPROTO_KILL && got == 0))
+		return 1;
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	return 0;
+}
+
+/* The door on SOCK_FD: each PDFPROTO_CONNECT brings one end of a new connection, and a
+ * session forked for it returns from here with that connection as its SOCK_FD. The door
+ * process itself exits at the end of the door (goniec is gone). A connection that cannot
+ * be served (no fork) is closed: its client sees it end before PDFPROTO_READY. */
+static void open_sessions(void)
+{
+	struct sigaction reap_none = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
+	sigaction(SIGCHLD, &reap_none, NULL);
+	struct pdfproto_request rq;
+	int fds[PDFPROTO_READ_FDS];
+	int got;
+	while ((got = receive(SOCK_FD, &rq, fds)) >= 0) {
+		pid_t pid = rq.type == PDFPROTO_CONNECT && got == 1 ? fork() : -1;
+		if (pid == 0) {
+			signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
+			if (dup2(fds[0], SOCK_FD) < 0)
+				_exit(0);
+			close(fds[0]);
+			return;
+		}
 		for (int i = 0; i < got; i++)
 			close(fds[i]);
-		return 0;
 	}
-	return 1;
+	_exit(0);
 }
 
 /* A document waiting for its reader, or being read. */
@@ -728,14 +787,17 @@ static void serve(pid_t self)
 
 int main(int argc, char **argv)
 {
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: goniec-pdftext (started by goniec, its stdin the socket)\n");
+	bool door = argc == 2 && strcmp(argv[1], "--door") == 0;
+	if (argc != 1 && !door) {
+		fprintf(stderr, "usage: goniec-pdftext [--door] (started by goniec, its stdin the socket)\n");
 		return EXIT_USAGE_ERR;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
+	note_start(door);
 	warm_up();
+	if (door)
+		open_sessions();
 	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_READY});
 	serve(getpid());
 	return 0;

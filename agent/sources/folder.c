@@ -215,7 +215,8 @@ static enum run_outcome folder_run(struct source_run *run)
 	closedir(d);
 	strlist_free(&names);
 	if (stopped) {
-		gerr_set(&run->err, "stopped before the end; the rest is taken next time");
+		if (!source_run_has_error(run)) /* else the first error stays the run's */
+			gerr_set(&run->err, "stopped before the end; the rest is taken next time");
 		return RUN_PARTIAL;
 	}
 	if (run->stats.failed)

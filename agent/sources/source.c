@@ -65,6 +65,15 @@ bool source_run_has_error(const struct source_run *run)
 	return run->errors != 0;
 }
 
+enum run_outcome source_run_end(const struct source_run *run, bool progressed)
+{
+	if (!run->errors)
+		return RUN_OK;
+	if (run->err.kind == GERR_NEEDS_PERSON)
+		return RUN_NEEDS_PERSON;
+	return run->stats.filed || progressed ? RUN_PARTIAL : RUN_FAILED;
+}
+
 /* The per-source lock: a file in the source's state directory held with flock() for the
  * whole run, by whichever process runs it (a daemon worker or `goniec fetch`). */
 static int take_lock(const char *state_dir, struct gerr *err)
@@ -177,8 +186,12 @@ enum run_outcome source_run_once(const struct config *cfg, const struct source_c
 	} else if (run.err.kind == GERR_BUSY) {
 		outcome = RUN_BUSY;
 	}
-	if (outcome != RUN_OK)
+	/* An error reported with source_run_error() was logged then; a held message's
+	 * summary, or an error the source set without reporting it, is logged here. */
+	if (outcome != RUN_OK && (!run.errors || run.stats.held))
 		log_error("%s: %s: %s", src->name, run_outcome_name(outcome), run.err.msg);
+	else if (outcome != RUN_OK)
+		log_notice("%s: %s", src->name, run_outcome_name(outcome));
 	if (stats)
 		*stats = run.stats;
 	if (err)

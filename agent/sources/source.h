@@ -4,7 +4,7 @@
  * A source type describes its own conf.d keys (a confschema table), may check them
  * across fields, names its default schedule, and fetches: run() is called in a process
  * of its own with a prepared `struct source_run` (spool, dedupe index, state directory).
- * It files documents through spool_file_*() and reports progress in run->stats.
+ * It files documents through sources/filing.h and reports progress in run->stats.
  *
  * Ownership: the run context and everything in it belong to the caller; a type keeps
  * nothing across runs except files in run->state_dir.
@@ -14,6 +14,10 @@
  * error with source_run_error(), which logs it and keeps the first one of the run in
  * run->err — except that an error needing a person replaces an earlier one of another
  * kind (it decides the outcome, and its message says what the person must do).
+ * How a run that reported errors ends is one rule too, source_run_end(): needs-person
+ * when the kept error needs a person, partial when the run still got something done,
+ * failed when it got nothing done. The run's closing line repeats no error already
+ * logged.
  * Outcomes travel as the enum; run_outcome_name() is for where JSON or text is written.
  * A message that goes over a limit (see mime.h) is held with source_run_hold(): left
  * where it is, and the run made partial with an error that names it.
@@ -155,6 +159,11 @@ struct source_type {
 void source_run_error(struct source_run *run, const struct gerr *err);
 /* Has the run reported an error (since it began)? */
 bool source_run_has_error(const struct source_run *run);
+/* The outcome of a run that went to its end, by the one rule: RUN_OK when it reported no
+ * error; RUN_NEEDS_PERSON when the error it keeps needs a person; RUN_PARTIAL when it
+ * filed a document or `progressed` (the source finished one of its parts — a folder, a
+ * subject, an account — in spite of the errors); else RUN_FAILED. */
+enum run_outcome source_run_end(const struct source_run *run, bool progressed);
 
 /* Hold a message (`what` names it: folder, UID or id, sender, subject) that could not be
  * taken whole because of `why` (a limit): the source leaves it where it is, neither moved

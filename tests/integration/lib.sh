@@ -60,6 +60,13 @@ wait_for() {
 wait_port() { wait_for "${2:-10}" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"; }
 # Count documents (sidecars) under a spool directory; a sidecar still under its temporary
 # name (.goniec-tmp-*) is not there yet.
+# demo_portal_source NAME PORT PASSWORD_FILE CA_FILE — a `sources:` item (YAML) for a
+# portal source on the demo-html recipe served by tests/fixtures/portal_server.py.
+demo_portal_source() {
+	printf '  - name: %s\n    type: portal\n    provider: demo-html\n    login: jan@example.pl\n' "$1"
+	printf '    password_file: %s\n    base_url: https://127.0.0.1:%s\n    ca_file: %s\n    delay: 0ms\n' \
+		"$3" "$2" "$4"
+}
 count_docs() { find "$1" -name '*.meta.json' -not -name '.goniec-tmp-*' -not -path '*/quarantine/*' 2>/dev/null | wc -l; }
 # A test CA and a server certificate for 127.0.0.1 / localhost in $T/tls (ca.pem,
 # server.pem, server.key); extra SANs may be given ("DNS:imap.test").

@@ -91,6 +91,16 @@ fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$NEW\", \"generate\": 4, 
 G fetch --here gc >/dev/null
 check "an account added later is read" test "$(docs_for "$NEW")" = 1
 
+# The tokens are a state file (core/statefile.h): a damaged one is set aside, and the
+# client signs in afresh.
+printf '{"key": "' >"$T/state/sources/gc/gocardless-token.json"
+NEW_TOKENS=$(count token_new)
+"$GONIEC" -c "$T/conf.d" fetch --here gc >/dev/null 2>"$T/damaged.log"
+check_eq "a damaged token file: the run is ok" 0 $?
+check "... the file is set aside for a person, and a warning names it" bash -c \
+	"test -f '$T/state/sources/gc/gocardless-token.json.damaged' && grep -q 'gocardless-token.json.*kept as .*gocardless-token.json.damaged' '$T/damaged.log'"
+check "... and the client signed in afresh" test "$(count token_new)" -gt "$NEW_TOKENS"
+
 fault_run "$GC_URL" '{"service_error": 1}' gc 1 "HTTP 503 ServiceError: Couldn.t update account balances: Institution service unavailable); tried again next run" \
 	"the service down (503): the run is partial (exit 1)"
 fault_run "$GC_URL" "{\"inactive_iban\": \"$NEW\"}" gc 3 "$NEW: .*deactivated or no longer exists.*goniec bank link gc" \

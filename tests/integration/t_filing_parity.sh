@@ -69,15 +69,8 @@ sources:
     graph_url: https://localhost:$GRAPH_PORT
     ca_file: $T/tls/ca.pem
     senders: ["*@pge.pl"]
-  - name: ebok
-    type: portal
-    provider: demo-html
-    login: jan@example.pl
-    password_file: $T/password
-    base_url: https://127.0.0.1:$PORTAL_PORT
-    ca_file: $T/tls/ca.pem
-    delay: 0ms
 EOF
+demo_portal_source ebok "$PORTAL_PORT" "$T/password" "$T/tls/ca.pem" >>"$T/conf.d/others.yaml"
 chmod 600 "$T/conf.d/others.yaml"
 
 "$GONIEC" -c "$T/conf.d" fetch --here --json scans mail m365 ebok >"$T/out.json" 2>"$T/log"

@@ -120,3 +120,8 @@ check_eq "nothing was sent while refused" 4 "$(sent_count)"
 chmod 600 "$CONF/10-routes.yaml"
 fw check >/dev/null 2>"$T/check2"
 check "check: graph_url must be https" grep -q "graph_url: 'http://.*' must start with https://" "$T/check2"
+# The app registration's keys are the graph source's block (core/oauth.h), checked alike.
+routes route plain "      redirect_uri: http://biuro.example.pl/zgoda"
+fw check >/dev/null 2>"$T/check3"
+check "check: redirect_uri checked as in the graph source" \
+	grep -q "redirect_uri: 'http://biuro.example.pl/zgoda' must start with https:// (or be http://localhost" "$T/check3"

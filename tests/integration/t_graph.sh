@@ -90,7 +90,7 @@ python3 "$FIXTURE" --port "$PORT" --cert "$T/tls/server.pem" --key "$T/tls/serve
 	--inbox "$T/inbox" --junk "$T/junk" --folder "Inbox/Faktury=$T/faktury" \
 	--folder "Archiwum" --max-page 7 2>"$T/fixture.log" &
 at_exit "kill $! 2>/dev/null"
-wait_port "$PORT" 15 || { fail "fixture server started"; exit 1; }
+wait_port "$PORT" 90 || { fail "fixture server started"; exit 1; } # it reads its corpus first
 
 ctl() { curl -sS --cacert "$T/tls/ca.pem" "$URL/_fixture/$1" ${2:+-d "$2"}; }
 stat_of() { ctl stats | python3 -c "import json,sys; print(json.load(sys.stdin)['requests'].get('$1', 0))"; }
@@ -255,6 +255,15 @@ done
 ctl faults '{"garbage_list": 1}' >/dev/null
 check_eq "a truncated JSON answer makes the run partial" 1 "$(fetch m365)"
 check "it is named" grep -q 'message list of inbox: answer is not JSON' "$T/out"
+# Every folder's listing broken: the run got nothing done, so it fails (as a folder or
+# IMAP source that can read nothing does), and each error is logged once, not again in the
+# run's closing line.
+ctl faults '{"garbage_list": 3}' >/dev/null
+"$GONIEC" -c "$T/conf.d" fetch --json m365 >"$T/out.json" 2>"$T/err"
+check_eq "every listing broken: the run fails, not partial" failed \
+	"$(python3 -c "import json; print(json.load(open('$T/out.json'))[0]['outcome'])")"
+check_eq "... each folder's error logged once" 3 "$(grep -c 'answer is not JSON' "$T/err")"
+check_eq "... and each names its folder" 3 "$(grep 'answer is not JSON' "$T/err" | sort -u | wc -l)"
 ctl faults '{"foreign_next": 1}' >/dev/null
 check_eq "a next-page link to another host makes the run partial" 1 "$(fetch m365)"
 check "it is refused, not followed" grep -q 'next page link outside https://localhost' "$T/out"

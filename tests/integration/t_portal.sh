@@ -195,6 +195,9 @@ run fetch
 check "foreach: every account's last page is filed" has "ok — 6 filed"
 sc=$(grep -l '"FV/2026/01/003/12"' $(find "$SPOOL" -name '*.meta.json') | head -1)
 check_eq "foreach: the point comes from the loop's record" 590243000000000003 "$(jget "$sc" "['point']")"
+run check
+check "check: the old spelling {{name}} works, with a deprecation warning at its first use" \
+	has "each.yaml:5:62: warning: 4 placeholder(s) in the old spelling {{name}} (deprecated): write {name}"
 
 printf 'zle-haslo\n' >"$T/password"
 conf badpw demo-html

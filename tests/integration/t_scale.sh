@@ -9,7 +9,8 @@
 #    `make bench` runs it): each source runs exactly once, in the shard its company
 #    hashes to (a company's sources together); the union of their spool subtrees holds
 #    every document once; `payments update` of a shard (every company) reads and
-#    matches only the companies of its share.
+#    matches only the companies of its share; each daemon starts one PDF text server
+#    for all its runs (the test build's goniec-pdftext notes each start).
 # Spool and state are on tmpfs when there is one: the test is about numbers of sources,
 # not about the disk. Under ASan (slower at everything) a tenth of the sources in 1.
 source "$(dirname "$0")/lib.sh"
@@ -97,12 +98,14 @@ H() { "$GONIEC" -c "$S/conf.d" "$@"; }
 H fetch >"$T/out" 2>&1
 check_eq "sharded: fetch without a shard is refused" 2 $?
 check "... saying how to choose one" grep -q 'choose one with --shard K (0 to 2)' "$T/out"
+export GONIEC_PDFTEXT_STARTS=$T/pdftext-starts
 "$GONIEC" -c "$S/conf.d" run --shard 0 >"$T/shard0.log" 2>&1 &
 P0=$!
 "$GONIEC" -c "$S/conf.d" --shard 1 run >"$T/shard1.log" 2>&1 &
 P1=$!
 "$GONIEC" -c "$S/conf.d" run --shard 2/3 >"$T/shard2.log" 2>&1 &
 P2=$!
+unset GONIEC_PDFTEXT_STARTS
 at_exit "kill $P0 $P1 $P2 2>/dev/null; wait $P0 $P1 $P2 2>/dev/null"
 for k in 0 1 2; do
 	check "shard $k: its daemon starts with a state of its own" \
@@ -134,6 +137,8 @@ check_eq "the union of the shards' spools holds every document" "$NS" "$(wc -l <
 check_eq "... each once" "$NS" "$(cut -d' ' -f3 "$T/docs" | sort -u | wc -l)"
 check_eq "... each in the subtree of its source's shard" "" \
 	"$(cut -d' ' -f1,2 "$T/docs" | diff - "$T/list")"
+check_eq "each daemon started one PDF text server, shared by all its runs (none of their own)" \
+	"door door door" "$(sort "$T/pdftext-starts" | xargs)"
 other=$(awk '$2 == 1 {print $1; exit}' "$T/list")
 H --shard 0 fetch "$other" >"$T/out" 2>&1
 check_eq "a source of another shard is refused" 64 $?

@@ -21,6 +21,9 @@ GONIEC_CRASH_AT=spool-written GONIEC_TEST_WORKER_HOOK=scans:abort GONIEC_STOP_GR
 check_eq "product: the same environment changes nothing" 0 $?
 check "... the document is filed" grep -q '^scans: ok — 1 filed' "$T/out"
 check_eq "... once" 1 "$(count_docs "$T/spool")"
-check "the product binary holds no test hook's name" \
-	bash -c "! grep -q -a -e GONIEC_CRASH_AT -e GONIEC_TEST_WORKER_HOOK -e GONIEC_STOP_GRACE -e GONIEC_FORWARD_RETRY_MS '$GONIEC_PRODUCT'"
+# every hook core/testhook.h lists, in goniec and in its PDF worker
+hooks=$(sed -n 's|^ \*   \(GONIEC_[A-Z_]*\)=.*|-e \1|p' "$SRC_DIR/agent/core/testhook.h" | tr '\n' ' ')
+check "testhook.h lists the hooks ($hooks)" test "$(wc -w <<<"$hooks")" -ge 12
+check "the product binaries hold no test hook's name" \
+	bash -c "! grep -q -a $hooks '$GONIEC_PRODUCT' '$(dirname "$GONIEC_PRODUCT")/goniec-pdftext'"
 check "the test build does" grep -q -a GONIEC_CRASH_AT "$GONIEC"

@@ -99,6 +99,25 @@ static void test_run_reports_first_error(void **state)
 	assert_int_equal(run.errors, 4);
 }
 
+/* How a run that went to its end finishes, by the one rule (source_run_end). */
+static void test_run_end_rule(void **state)
+{
+	(void)state;
+	struct source_conf src = {.name = "acme"};
+	struct source_run run = {.src = &src};
+	struct gerr e = {0};
+	assert_int_equal(source_run_end(&run, false), RUN_OK);
+	gerr_set(&e, "folder A: server gone");
+	source_run_error(&run, &e);
+	assert_int_equal(source_run_end(&run, false), RUN_FAILED); /* nothing got done */
+	assert_int_equal(source_run_end(&run, true), RUN_PARTIAL); /* a folder was read */
+	run.stats.filed = 1;
+	assert_int_equal(source_run_end(&run, false), RUN_PARTIAL); /* a document was filed */
+	gerr_setk(&e, GERR_NEEDS_PERSON, "consent expired");
+	source_run_error(&run, &e);
+	assert_int_equal(source_run_end(&run, true), RUN_NEEDS_PERSON);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +125,7 @@ int main(void)
 		cmocka_unit_test(test_long_message_cut_between_characters),
 		cmocka_unit_test(test_outcome_names),
 		cmocka_unit_test(test_run_reports_first_error),
+		cmocka_unit_test(test_run_end_rule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

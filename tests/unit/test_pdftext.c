@@ -31,6 +31,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	pdftext_stop();
+	unsetenv("GONIEC_PDFTEXT_STARTS");
 	rm_rf(dir);
 	free(dir);
 	return 0;
@@ -537,6 +538,165 @@ static void test_prefetched_outlive_their_server(void **state)
 	assert_int_not_equal(the_server(), server);
 }
 
+/* The lines the test build's servers noted at their starts (GONIEC_PDFTEXT_STARTS). */
+static char *starts(void)
+{
+	char *p = in_dir("starts"), *text = NULL;
+	size_t len;
+	struct gerr err;
+	if (read_file(p, 4096, &text, &len, &err) != 0)
+		text = xstrdup("");
+	free(p);
+	return text;
+}
+
+/* The door's server, started with the hook build noting its starts. */
+static pid_t open_door(void)
+{
+	pdftext_set_worker(hook_worker);
+	char *p = in_dir("starts");
+	setenv("GONIEC_PDFTEXT_STARTS", p, 1);
+	free(p);
+	struct gerr err;
+	assert_int_equal(pdftext_door_open(&err), 0);
+	assert_true(pdftext_door_fd() >= 0);
+	return the_server();
+}
+
+/* In a forked child: read the sample twice, with no server of its own. */
+static bool child_reads_through_door(void)
+{
+	pid_t pids[4];
+	struct gerr err;
+	return read_status(SAMPLE, NULL, &err) == PDFTEXT_OK &&
+	       read_status(SAMPLE, NULL, &err) == PDFTEXT_OK && children(pids, 4) == 0;
+}
+
+static void wait_ok(pid_t child)
+{
+	int st = 0;
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* The daemon's case: one server started, its forked children (run at once) read through
+ * its door, none starts a server of its own. */
+static void test_door_serves_forked_children(void **state)
+{
+	(void)state;
+	pid_t door = open_door();
+	pid_t kids[4];
+	for (size_t i = 0; i < ARRAY_LEN(kids); i++) {
+		kids[i] = fork();
+		assert_true(kids[i] >= 0);
+		if (kids[i] == 0)
+			_exit(child_reads_through_door() ? 0 : 1);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(kids); i++)
+		wait_ok(kids[i]);
+	char *s = starts();
+	assert_string_equal(s, "door\n");
+	free(s);
+	assert_int_equal(the_server(), door);
+	pdftext_stop();
+	pid_t none[1];
+	assert_int_equal(children(none, 1), 0); /* the door's server killed and reaped */
+	assert_int_equal(pdftext_door_fd(), -1);
+}
+
+/* The children of pid (its readers, for a server). */
+static size_t children_of(pid_t pid)
+{
+	char *path = xasprintf("/proc/%d/task/%d/children", (int)pid, (int)pid);
+	char *text = NULL;
+	size_t len, n = 0;
+	struct gerr err;
+	if (read_file(path, 4096, &text, &len, &err) == 0)
+		for (char *t = strtok(text, " \n"); t; t = strtok(NULL, " \n"))
+			n++;
+	free(text);
+	free(path);
+	return n;
+}
+
+static bool wait_children_of(pid_t pid, size_t want)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		if (children_of(pid) == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* A child killed in the middle of a document (a worker at its time limit): its session
+ * ends and its reader is killed, and the shared server goes on serving the others. */
+static void test_door_child_killed_mid_document(void **state)
+{
+	(void)state;
+	pid_t door = open_door();
+	char *p = hook_doc("sleep");
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct gerr err;
+		read_status(p, NULL, &err);
+		_exit(1);
+	}
+	assert_true(wait_children_of(door, 1)); /* its session */
+	pid_t session = 0;
+	char *path = xasprintf("/proc/%d/task/%d/children", (int)door, (int)door);
+	FILE *f = fopen(path, "r");
+	free(path);
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &session), 1);
+	fclose(f);
+	assert_true(wait_children_of(session, 1)); /* its reader sleeps */
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_true(wait_children_of(door, 0)); /* the session ended, its reader killed */
+	pid_t other = fork();
+	assert_true(other >= 0);
+	if (other == 0)
+		_exit(child_reads_through_door() ? 0 : 1);
+	wait_ok(other);
+	assert_int_equal(the_server(), door);
+	char *s = starts();
+	assert_string_equal(s, "door\n");
+	free(s);
+	free(p);
+}
+
+/* When the shared server has ended, a child reads with a server of its own; the process
+ * that reaps it learns it was the shared one. */
+static void test_door_ended(void **state)
+{
+	(void)state;
+	pid_t door = open_door();
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(child_reads_through_door() ? 0 : 1);
+	wait_ok(child);
+	assert_int_equal(kill(door, SIGKILL), 0);
+	wait_until_ended(door);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pid_t pids[4];
+		struct gerr err;
+		_exit(read_status(SAMPLE, NULL, &err) == PDFTEXT_OK && children(pids, 4) == 1 ? 0 : 1);
+	}
+	wait_ok(child);
+	char *s = starts();
+	assert_string_equal(s, "door\nserver\n");
+	free(s);
+	assert_false(pdftext_door_reaped(child));
+	assert_int_equal(waitpid(door, NULL, 0), door);
+	assert_true(pdftext_door_reaped(door));
+	assert_int_equal(pdftext_door_fd(), -1);
+}
+
 static void test_worker_missing(void **state)
 {
 	(void)state;
@@ -569,6 +729,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_memory_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits_reach_the_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_worker_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_door_serves_forked_children, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_door_child_killed_mid_document, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_door_ended, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_documents_one_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_reader_spares_the_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_killed_between_documents, setup, teardown),

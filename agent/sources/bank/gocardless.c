@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "core/secret.h"
+#include "core/statefile.h"
 #include "sources/bank/bank.h"
 #include "sources/bank/provider.h"
 
@@ -33,10 +34,15 @@ struct bank_client {
 
 /* ---- tokens ------------------------------------------------------------------------- */
 
+/* The tokens are a state file (core/statefile.h): a damaged one is moved aside with a
+ * warning and the client signs in afresh; one that cannot be read is not used. */
 static void cache_load(struct bank_client *c)
 {
-	json_t *j = json_load_file(c->cache_path, 0, NULL);
+	json_t *j = NULL;
+	struct gerr e = {0};
 
+	if (statefile_load(c->cache_path, &j, &e) < 0)
+		log_warn("%s: GoCardless tokens not read: %s", c->ctx.source_name, e.msg);
 	if (j && bank_str(j, "key") && !strcmp(bank_str(j, "key"), c->key)) {
 		c->access = bank_str(j, "access") ? xstrdup(bank_str(j, "access")) : NULL;
 		c->refresh = bank_str(j, "refresh") ? xstrdup(bank_str(j, "refresh")) : NULL;
@@ -51,13 +57,11 @@ static void cache_store(struct bank_client *c)
 	json_t *j = json_pack("{s:s, s:s?, s:I, s:s?, s:I}", "key", c->key, "access", c->access,
 			      "access_until", (json_int_t)c->access_until, "refresh", c->refresh,
 			      "refresh_until", (json_int_t)c->refresh_until);
-	char *text = json_dumps(j, JSON_COMPACT);
-	struct gerr e;
+	struct gerr e = {0};
 
-	json_decref(j);
-	if (write_file_atomic(c->cache_path, text, strlen(text), 0600, &e) < 0)
+	if (statefile_save(c->cache_path, j, &e) < 0)
 		log_warn("%s: GoCardless tokens not kept: %s", c->ctx.source_name, e.msg);
-	free_secret(text);
+	json_decref(j);
 }
 
 static struct bank_client *gc_open(const struct bank_ctx *ctx, struct gerr *err)

@@ -19,12 +19,7 @@
 
 #define OFF(f) offsetof(struct graph_conf, f)
 static const struct cf_field graph_fields[] = {
-	{.key = "tenant", .type = CF_STRING, .offset = OFF(tenant), .flags = CF_REQUIRED,
-	 .help = "Directory (tenant) ID of the Microsoft 365 organisation"},
-	{.key = "client_id", .type = CF_STRING, .offset = OFF(client_id), .flags = CF_REQUIRED,
-	 .help = "Application (client) ID of the app registration"},
-	{.key = "client_secret", .type = CF_SECRET, .offset = OFF(client_secret), .flags = CF_REQUIRED,
-	 .help = "client secret value (or client_secret_file / _env / _credential)"},
+	OAUTH_MS_APP_FIELDS(OFF(app)),
 	{.key = "mailbox", .type = CF_STRING, .offset = OFF(mailbox), .flags = CF_REQUIRED,
 	 .help = "the mailbox: user address (UPN) or object id"},
 	{.key = "folders", .type = CF_STRLIST, .offset = OFF(folders), .dflt = "inbox junkemail",
@@ -34,15 +29,6 @@ static const struct cf_field graph_fields[] = {
 	{.key = "move_to", .type = CF_STRING, .offset = OFF(move_to), .flags = CF_NULLABLE,
 	 .dflt = "eksiegowy{year}",
 	 .help = "folder under the mailbox root that taken mail is moved to; null: leave it"},
-	{.key = "login_url", .type = CF_STRING, .offset = OFF(login_url),
-	 .dflt = "https://login.microsoftonline.com", .help = "Entra ID sign-in base URL (national clouds)"},
-	{.key = "graph_url", .type = CF_STRING, .offset = OFF(graph_url),
-	 .dflt = "https://graph.microsoft.com", .help = "Microsoft Graph base URL (national clouds)"},
-	{.key = "ca_file", .type = CF_STRING, .offset = OFF(ca_file),
-	 .help = "PEM file of CA certificates to trust instead of the system store"},
-	{.key = "redirect_uri", .type = CF_STRING, .offset = OFF(redirect_uri),
-	 .dflt = "http://localhost",
-	 .help = "the app registration's redirect URI (Web platform) the consent page returns to"},
 	CF_END,
 };
 
@@ -51,7 +37,8 @@ static const char *const graph_default_times[] = {"05:00", "12:00", "14:00", NUL
 char *graph_consent_url(const struct source_conf *src)
 {
 	const struct graph_conf *c = src->typed;
-	return oauth_admin_consent_url(c->login_url, c->tenant, c->client_id, c->redirect_uri);
+	return oauth_admin_consent_url(c->app.login_url, c->app.tenant, c->app.client_id,
+				      c->app.redirect_uri);
 }
 
 /* OData string literal in a $filter, URL-encoded: displayName eq '<name>'. */
@@ -132,9 +119,12 @@ static enum run_outcome graph_run_source(struct source_run *run)
 	}
 	state_load(&gr);
 	folders = xcalloc(c->folders.len + 1, sizeof(*folders));
+	bool a_folder_read = false; /* to its end, without an error */
 	for (size_t i = 0; i < c->folders.len && !gr.fatal; i++) {
+		unsigned long errors_before = gr.errors;
 		folders[i].spec = c->folders.items[i];
 		process_folder(&gr, &folders[i]);
+		a_folder_read |= gr.errors == errors_before;
 	}
 	state_save(&gr);
 	for (size_t i = 0; i < c->folders.len; i++) {
@@ -149,41 +139,17 @@ static enum run_outcome graph_run_source(struct source_run *run)
 	if (gr.fatal)
 		out = gr.needs_person ? RUN_NEEDS_PERSON : RUN_FAILED;
 	else
-		out = gr.errors ? RUN_PARTIAL : RUN_OK;
+		out = source_run_end(run, a_folder_read);
 	gr_drop_waiting(&gr);
 	gr_teardown(&gr);
 	return out;
 }
 
-/* "https://graph.microsoft.com/" means "https://graph.microsoft.com". */
-static void strip_slashes(char *url)
-{
-	size_t n = url ? strlen(url) : 0;
-
-	while (n > 0 && url[n - 1] == '/')
-		url[--n] = 0;
-}
-
 static int graph_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_conf *src)
 {
-	const struct graph_conf *c = src->typed;
+	struct graph_conf *c = src->typed;
+	int rc = oauth_ms_app_validate(ctx, node, &c->app);
 
-	struct graph_conf *w = src->typed;
-	int rc = 0;
-
-	strip_slashes(w->login_url);
-	strip_slashes(w->graph_url);
-	if (c->login_url && !str_starts_with(c->login_url, "https://"))
-		rc = cf_error(ctx, cf_get(ctx, node, "login_url"), "login_url: '%s' must start with https://",
-			      c->login_url);
-	if (c->graph_url && !str_starts_with(c->graph_url, "https://"))
-		rc = cf_error(ctx, cf_get(ctx, node, "graph_url"), "graph_url: '%s' must start with https://",
-			      c->graph_url);
-	if (c->redirect_uri && !str_starts_with(c->redirect_uri, "https://") &&
-	    !str_starts_with(c->redirect_uri, "http://localhost"))
-		rc = cf_error(ctx, cf_get(ctx, node, "redirect_uri"),
-			      "redirect_uri: '%s' must start with https:// (or be http://localhost, as Entra ID allows)",
-			      c->redirect_uri);
 	if (c->senders.len == 0 && cf_get(ctx, node, "senders"))
 		rc = cf_error(ctx, cf_get(ctx, node, "senders"),
 			      "senders: list the addresses whose mail goes to goniec, e.g. '*@pge.pl' ('*' takes everyone's)");

@@ -23,20 +23,15 @@
 #include <stdio.h>
 
 #include "core/config.h"
+#include "core/oauth.h"
 #include "sources/source.h"
 
 struct graph_conf {
-	char *tenant;
-	char *client_id;
-	struct secret client_secret;
+	struct oauth_ms_app app; /* the app registration's keys (core/oauth.h) */
 	char *mailbox;
 	struct strlist folders;
 	struct strlist senders;
 	char *move_to;           /* NULL: leave messages where they are */
-	char *login_url;
-	char *graph_url;
-	char *ca_file;
-	char *redirect_uri;      /* registered with the app; where the consent page returns */
 };
 
 extern const struct source_type source_type_graph;

@@ -94,14 +94,10 @@ int gr_setup(struct grun *gr, struct source_run *run, const char *token_cache)
 
 	gr->run = run;
 	gr->conf = c;
-	if (secret_resolve(&c->client_secret, &gr->secret, &run->err) < 0)
+	if (secret_resolve(&c->app.client_secret, &gr->secret, &run->err) < 0)
 		return -1;
-	cc.login_url = c->login_url;
-	cc.graph_url = c->graph_url;
-	cc.tenant = c->tenant;
-	cc.client_id = c->client_id;
+	cc.app = &c->app;
 	cc.secret = gr->secret;
-	cc.ca_file = c->ca_file;
 	cc.user_agent = run->cfg->agent.user_agent;
 	gr->token_cache = token_cache ? xstrdup(token_cache) : NULL;
 	cc.token_cache = gr->token_cache;

@@ -29,7 +29,8 @@ static char *name_filter(const char *name)
 static int find_child(struct grun *gr, const char *parent_id, const char *name,
 		      struct graph_folder *out)
 {
-	struct sync_call c = {gr, "folder list", NULL, false, false, {0}};
+	char *what = xasprintf("folder \"%s\"", name);
+	struct sync_call c = {gr, what, NULL, false, false, {0}};
 	char *filter = name_filter(name), *path;
 	struct gerr err;
 	int rc;
@@ -47,6 +48,7 @@ static int find_child(struct grun *gr, const char *parent_id, const char *name,
 	free(filter);
 	rc = gr_call(&c, "GET", path, NULL);
 	free(path);
+	free(what);
 	if (rc == 0 && graph_parse_folder_find(c.body.data, c.body.len, name, out, &err) < 0) {
 		gr_note_error(gr, err.msg);
 		rc = -1;
@@ -78,12 +80,14 @@ static const char *well_known_name(const char *seg, size_t len)
 
 int gr_get_well_known(struct grun *gr, const char *wk, struct graph_folder *out)
 {
-	struct sync_call c = {gr, "folder", NULL, false, false, {0}};
+	char *what = xasprintf("folder %s", wk);
+	struct sync_call c = {gr, what, NULL, false, false, {0}};
 	char *path = xasprintf("%s/mailFolders/%s?$select=id,displayName", gr->user_path, wk);
 	struct gerr err;
 	int rc = gr_call(&c, "GET", path, NULL);
 
 	free(path);
+	free(what);
 	if (rc == 0 && graph_parse_folder(c.body.data, c.body.len, out, &err) < 0) {
 		gr_note_error(gr, err.msg);
 		rc = -1;
@@ -210,7 +214,7 @@ enum run_outcome graph_consent(const struct config *cfg, const struct source_con
 		"registered as a redirect URI (Authentication > Add a platform > Web).\n"
 		"After consenting, the browser is sent to %s?admin_consent=True&...:\n"
 		"that page may not load, which is harmless; admin_consent=True says it worked.\n\n",
-		url, c->redirect_uri, c->redirect_uri);
+		url, c->app.redirect_uri, c->app.redirect_uri);
 	free(url);
 	enum run_outcome o = graph_check_access(cfg, src, err);
 	if (o == RUN_OK)
@@ -264,7 +268,7 @@ static int print_tree(struct tree_walk *w, const char *parent_id, const char *pr
 				rc = print_tree(w, f->id, path, depth + 1);
 			free(path);
 		}
-		if (rc == 0 && l.next_link && str_starts_with(l.next_link, gr->conf->graph_url))
+		if (rc == 0 && l.next_link && str_starts_with(l.next_link, gr->conf->app.graph_url))
 			url = xstrdup(l.next_link);
 		graph_folder_list_free(&l);
 	}

@@ -38,7 +38,7 @@ static const struct net_retry graph_retry = {
 static void set_common(const struct graph_client *gc, CURL *easy)
 {
 	/* A stalled transfer (no byte for a minute) is cut; big ones may take long. */
-	const struct net_opts o = {.protocols = "https", .ca_file = gc->conf.ca_file,
+	const struct net_opts o = {.protocols = "https", .ca_file = gc->conf.app->ca_file,
 				   .user_agent = gc->conf.user_agent, .stall_s = 60};
 	net_setup(easy, &o);
 }
@@ -56,8 +56,7 @@ struct graph_client *graph_client_new(const struct graph_client_conf *conf)
 	/* The in-flight limit is kept here, not by CURLMOPT_MAX_HOST_CONNECTIONS: with that,
 	 * a request queued behind an idle cached connection waits for the next poll timeout. */
 	curl_multi_setopt(gc->multi, CURLMOPT_MAXCONNECTS, (long)GRAPH_MAX_INFLIGHT + 1);
-	oauth_ms_app_client(conf->login_url, conf->tenant, conf->graph_url, conf->client_id,
-			    conf->secret, conf->ca_file, conf->token_cache, &gc->oauth, &gc->oauth_own);
+	oauth_ms_app_client(conf->app, conf->secret, conf->token_cache, &gc->oauth, &gc->oauth_own);
 	return gc;
 }
 
@@ -131,7 +130,7 @@ struct graph_req *graph_req_new(struct graph_client *gc, const char *method, con
 	if (str_starts_with(path, "https://"))
 		req->url = xstrdup(path);
 	else
-		req->url = xasprintf("%s%s", gc->conf.graph_url, path);
+		req->url = xasprintf("%s%s", gc->conf.app->graph_url, path);
 	return req;
 }
 

@@ -31,6 +31,7 @@
 #include <curl/curl.h>
 #include <stdbool.h>
 
+#include "core/oauth.h"
 #include "core/util.h"
 
 #define GRAPH_MAX_INFLIGHT 4
@@ -38,12 +39,8 @@
 #define GRAPH_MAX_RETRY_AFTER 120  /* seconds; a longer wait is left to the next run */
 
 struct graph_client_conf {
-	const char *login_url;   /* https://login.microsoftonline.com */
-	const char *graph_url;   /* https://graph.microsoft.com */
-	const char *tenant;
-	const char *client_id;
+	const struct oauth_ms_app *app; /* URLs, tenant, client id, CA file (core/oauth.h) */
 	const char *secret;
-	const char *ca_file;     /* NULL: system store */
 	const char *user_agent;
 	const char *token_cache; /* path of the cache file, NULL: none */
 };

@@ -534,9 +534,9 @@ static char *do_page(struct grun *gr, struct gfolder *f, const char *url, bool *
 		next = page.next_link ? xstrdup(page.next_link) : NULL;
 	}
 	graph_page_free(&page);
-	if (next && !str_starts_with(next, gr->conf->graph_url)) {
+	if (next && !str_starts_with(next, gr->conf->app.graph_url)) {
 		char *msg = xasprintf("message list of %s: next page link outside %s refused", f->spec,
-				      gr->conf->graph_url);
+				      gr->conf->app.graph_url);
 
 		gr_note_error(gr, msg);
 		free(msg);

@@ -1,11 +1,14 @@
 /* graph_run — what the parts of the graph source share during one run (internal to
  * sources/graph/):
- *   graph.c          configuration, the state file, the run itself, failure reporting and
- *                    synchronous requests
+ *   graph.c          configuration, the state file, the run itself
  *   graph_folders.c  folders: names and display paths resolved, the move_to folder found
  *                    or created, the folder tree for `goniec folders`, the access check
  *   graph_mail.c     pages listed, messages taken, attachments streamed into the spool,
  *                    moves
+ *   graph_call.c     the session (sign-in, teardown), synchronous requests, failure
+ *                    reporting
+ * Calls point one way: graph.c -> graph_folders.c, graph_mail.c; graph_mail.c ->
+ * graph_folders.c; all of them -> graph_call.c, which calls none of them.
  *
  * Ownership: struct grun owns every pointer in it; gr_setup() fills it (signing in) and
  * gr_teardown() releases it, also after a failed setup. struct gfolder owns its strings
