@@ -77,7 +77,7 @@ int invpdf_read(const char *path, const struct inv_rules *rs, const struct pdfte
 		return -1;
 	if (t.status == PDFTEXT_OK) {
 		struct inv_reading r;
-		inv_rules_read(rs, t.text, &r);
+		inv_rules_read_codes(rs, t.text, t.codes, t.ncodes, &r);
 		invpdf_fill(inv, &r);
 	} else if (t.status == PDFTEXT_NO_TEXT) {
 		inv->text = INVOICE_TEXT_NONE;

@@ -38,8 +38,9 @@ static const enum inv_tfield plain_field[] = {
 	[RF_KSEF_NUMBER] = TF_KSEF_NUMBER, [RF_VERIFY_URL] = TF_VERIFY_URL, [RF_KIND] = TF_KIND,
 };
 
-enum take { TAKE_RIGHT, TAKE_BELOW, TAKE_RIGHT_OR_BELOW, TAKE_ANYWHERE };
-static const char *const take_names[] = {"right", "below", "right-or-below", "anywhere", NULL};
+enum take { TAKE_RIGHT, TAKE_BELOW, TAKE_RIGHT_OR_BELOW, TAKE_ANYWHERE, TAKE_QR };
+static const char *const take_names[] = {"right", "below", "right-or-below", "anywhere", "qr",
+					 NULL};
 
 /* The payer ("Płatnik") stands for the buyer only on an invoice that names no buyer. */
 enum role { ROLE_SELLER, ROLE_BUYER, ROLE_OTHER, ROLE_PAYER, ROLE_NONE };
@@ -66,7 +67,7 @@ static const struct cf_field rule_fields[] = {
 	{"label", CF_STRING, offsetof(struct rule_conf, label), 0, NULL, 0, 0, NULL, NULL, NULL,
 	 NULL, "regex (POSIX extended) on folded text that comes before the value"},
 	{"take", CF_ENUM, offsetof(struct rule_conf, take), 0, "right", 0, 0, take_names, NULL,
-	 NULL, NULL, "where the value is: right, below, right-or-below, anywhere"},
+	 NULL, NULL, "where the value is: right, below, right-or-below, anywhere, qr"},
 	{"lines", CF_INT, offsetof(struct rule_conf, lines), 0, "2", 1, 10, NULL, NULL, NULL,
 	 NULL, "how many non-blank lines below to look at"},
 	{"bare", CF_BOOL, offsetof(struct rule_conf, bare), 0, "false", 0, 0, NULL, NULL, NULL,
@@ -205,7 +206,12 @@ static void add_rule(struct cf_ctx *ctx, struct inv_rules *rs, yaml_node_t *node
 		r.has_when = w == 0;
 		bad |= w != 0;
 	}
-	if (!bad && !r.c.label && (r.c.take != TAKE_ANYWHERE || needs_label(r.c.field)))
+	if (!bad && r.c.take == TAKE_QR && (r.c.label || (r.c.field != RF_VERIFY_URL &&
+							 r.c.field != RF_KSEF_NUMBER)))
+		bad = cf_error(ctx, node, "take: qr reads a verify_url or ksef_number that is a QR "
+				      "code's whole text (no label)") != 0;
+	if (!bad && !r.c.label && r.c.take != TAKE_QR &&
+	    (r.c.take != TAKE_ANYWHERE || needs_label(r.c.field)))
 		bad = cf_error(ctx, node, "rule '%s' needs a label (or take: anywhere for a value "
 				      "that shows what it is)", r.c.name) != 0;
 	if (!bad && r.c.set && r.c.field != RF_KIND && r.c.field != RF_SPLIT_PAYMENT &&
@@ -813,6 +819,8 @@ struct ctx {
 	struct blocks blocks;
 	struct inv_reading *out;
 	bool ambiguous[TF_COUNT];
+	const struct pdftext_code *codes;
+	size_t ncodes;
 };
 
 static bool rule_applies(const struct ctx *c, const struct rule *r)
@@ -998,6 +1006,34 @@ static void apply_plain(struct ctx *c, const struct rule *r)
 		struct found cur = first.f;
 		snprintf(cur.v.text, sizeof cur.v.text, "%s", first.f.v.currency);
 		set_hit(c, TF_CURRENCY, r, "gross-currency", &cur);
+	}
+}
+
+/* Whether a QR code's whole text is a value of kind k; a link must be to an invoice
+ * (KSeF's "…/invoice/NIP/date/hash"; an offline invoice's second code, "…/certificate/…",
+ * is not the invoice's link). */
+static bool qr_value(enum vkind k, const char *text, struct value *v)
+{
+	if (read_value(k, text, v) != strlen(text))
+		return false;
+	const char *path = k == V_URL ? strchr(v->text + strlen("https://"), '/') : NULL;
+	return k != V_URL || (path && strstr(path, "/invoice/"));
+}
+
+/* take: qr — the first QR code whose whole text is the field's value. */
+static void apply_qr(struct ctx *c, const struct rule *r)
+{
+	enum inv_tfield tf = plain_field[r->c.field];
+	if (c->out->f[tf].found || c->ambiguous[tf])
+		return;
+	for (size_t i = 0; i < c->ncodes; i++) {
+		struct value v;
+		if (!qr_value(value_kind(r->c.field), c->codes[i].text, &v))
+			continue;
+		struct inv_hit *h = &c->out->f[tf];
+		*h = (struct inv_hit){.found = true, .rule = r->c.name, .page = c->codes[i].page};
+		snprintf(h->value, sizeof h->value, "%s", v.text);
+		return;
 	}
 }
 
@@ -1208,15 +1244,25 @@ static void check_totals(struct inv_reading *o)
 
 void inv_rules_read(const struct inv_rules *rs, const char *text, struct inv_reading *out)
 {
+	inv_rules_read_codes(rs, text, NULL, 0, out);
+}
+
+void inv_rules_read_codes(const struct inv_rules *rs, const char *text,
+			  const struct pdftext_code *codes, size_t ncodes, struct inv_reading *out)
+{
 	memset(out, 0, sizeof *out);
 	struct layout lo;
 	layout_build(&lo, text);
-	struct ctx c = {.rs = rs, .lo = &lo, .out = out};
+	struct ctx c = {.rs = rs, .lo = &lo, .out = out, .codes = codes, .ncodes = ncodes};
 	find_blocks(rs, &lo, &c.blocks);
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct rule *r = &rs->rules[i];
 		if (!rule_applies(&c, r))
 			continue;
+		if (r->c.take == TAKE_QR) {
+			apply_qr(&c, r);
+			continue;
+		}
 		switch (r->c.field) {
 		case RF_TOTALS: apply_totals(&c, r); break;
 		case RF_NIP: case RF_ACCOUNT: apply_party(&c, r); break;

@@ -10,7 +10,8 @@
  * The text is the layout text of formats/pdftext.h (lines; columns apart by two or more
  * spaces; pages by '\f'). Party blocks (a "Sprzedawca" label and what is printed under
  * it) decide whose NIP and account a number is. Each field is read by the first rule
- * that finds a value; what no rule reads stays absent. Every value found says which rule
+ * that finds a value (`take: qr` rules: in the texts of the PDF's QR codes); what no rule
+ * reads stays absent. Every value found says which rule
  * found it, on which page and line.
  *
  * Ownership: inv_rules_load*() return a rule set the caller frees with inv_rules_free();
@@ -27,6 +28,7 @@
 
 #include "core/confschema.h"
 #include "formats/invvalue.h"
+#include "formats/pdftext.h"
 
 enum inv_tfield {
 	TF_NUMBER, TF_ISSUE_DATE, TF_SALE_DATE, TF_DUE_DATE, TF_SELLER_NIP, TF_BUYER_NIP,
@@ -61,6 +63,11 @@ size_t inv_rules_count(const struct inv_rules *rs);
 
 /* Read the fields of one invoice's layout text. */
 void inv_rules_read(const struct inv_rules *rs, const char *text, struct inv_reading *out);
+/* The same, with the texts of the PDF's QR codes, which `take: qr` rules read (a rule
+ * takes a code only when its whole text is the field's value: a code holding anything
+ * else is not read). */
+void inv_rules_read_codes(const struct inv_rules *rs, const char *text,
+			  const struct pdftext_code *codes, size_t ncodes, struct inv_reading *out);
 
 /* The JSON path of a field ("number", "seller.nip", "ksef_number"...). */
 const char *inv_tfield_name(enum inv_tfield f);

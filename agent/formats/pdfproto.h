@@ -28,7 +28,9 @@
  *
  * The reader's own exit codes (beside death by a signal) are the PDFPROTO_EXIT_* below; its
  * last line on the diagnostics file is its verdict ("pdftext: pages READ of TOTAL",
- * "pdftext: unreadable: ...").
+ * "pdftext: unreadable: ..."). Before it, the reader may tell the texts of QR codes it
+ * found, one line each: PDFPROTO_QR_LINE, the page (1-based), a space, the text (printable
+ * ASCII, at most PDFPROTO_QR_MAX bytes; other codes are not told).
  *
  * Both programs are built from one tree, so the structures are sent as they are.
  */
@@ -65,6 +67,8 @@ struct pdfproto_reply {
 };
 
 #define PDFPROTO_READERS 2 /* readers running at once; more READs wait their turn */
+#define PDFPROTO_QR_LINE "pdftext: qr "
+#define PDFPROTO_QR_MAX 512
 
 #define PDFPROTO_EXIT_ENCRYPTED 10 /* it needs a password */
 #define PDFPROTO_EXIT_UNREADABLE 11 /* not a PDF poppler can open, or the text not written */

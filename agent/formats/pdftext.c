@@ -89,6 +89,9 @@ void pdftext_free(struct pdftext *t)
 {
 	free(t->text);
 	free(t->why);
+	for (size_t i = 0; i < t->ncodes; i++)
+		free(t->codes[i].text);
+	free(t->codes);
 	memset(t, 0, sizeof *t);
 }
 
@@ -592,9 +595,29 @@ static const char *verdict(const struct buf *errs)
 {
 	const char *last = NULL;
 	for (const char *p = errs->data; p && (p = strstr(p, "pdftext: ")); p++)
-		if (p == errs->data || p[-1] == '\n')
+		if ((p == errs->data || p[-1] == '\n') &&
+		    strncmp(p, PDFPROTO_QR_LINE, strlen(PDFPROTO_QR_LINE)) != 0)
 			last = p + strlen("pdftext: ");
 	return last;
+}
+
+/* The QR codes the reader told ("pdftext: qr PAGE TEXT" lines). */
+static void take_codes(const struct buf *errs, struct pdftext *out)
+{
+	const size_t mark = strlen(PDFPROTO_QR_LINE);
+	for (const char *p = errs->data; p && (p = strstr(p, PDFPROTO_QR_LINE)); p += mark) {
+		int page, at = 0;
+		if ((p != errs->data && p[-1] != '\n') || sscanf(p + mark, "%d %n", &page, &at) != 1 ||
+		    !at || page < 1)
+			continue;
+		const char *text = p + mark + at;
+		size_t len = strcspn(text, "\n");
+		if (!len || len > PDFPROTO_QR_MAX || text[len] != '\n')
+			continue;
+		out->codes = xrealloc(out->codes, (out->ncodes + 1) * sizeof *out->codes);
+		out->codes[out->ncodes++] = (struct pdftext_code){.page = page,
+								  .text = xstrndup(text, len)};
+	}
 }
 
 static char *verdict_text(const struct buf *errs, const char *fallback)
@@ -663,6 +686,7 @@ static int finish(struct job *j, struct pdftext *out, struct gerr *err)
 	if (out->status == PDFTEXT_OK) {
 		out->len = r.text.len;
 		out->text = r.text.data ? buf_take(&r.text) : xstrdup("");
+		take_codes(&r.errs, out);
 	} else {
 		out->text = xstrdup("");
 	}

@@ -37,6 +37,10 @@
  * the moment it starts. The reader writes into files of goniec's (memfds), so it never
  * waits for goniec to read.
  *
+ * QR codes: when the text speaks of KSeF but prints no link to mf.gov.pl, the reader
+ * also decodes the QR codes of the first pages (a KSeF invoice's verification link may
+ * be only there); their texts are in `codes`, as they are (whatever the code holds).
+ *
  * Outcomes: every PDF ends in one status with a reason a person can read (`why`); only a
  * failure on our side (no worker program, no fork, a server that ended in the middle of
  * the document) is an error (-1), and the document may be read again later.
@@ -76,6 +80,11 @@ extern const struct pdftext_limits pdftext_default_limits;
 /* The limits conf.d sets (agent.pdf: time, memory, pages, text). */
 struct pdftext_limits pdftext_limits_of(const struct agent_pdf *conf);
 
+struct pdftext_code {
+	int page;          /* 1-based */
+	char *text;        /* one line of printable ASCII */
+};
+
 struct pdftext {
 	enum pdftext_status status;
 	char *text;        /* NUL-terminated (empty unless PDFTEXT_OK) */
@@ -84,6 +93,8 @@ struct pdftext {
 	bool truncated;    /* pages or text cut at the limits */
 	long peak_kib;     /* the reader's peak resident memory */
 	char *why;         /* for any status but PDFTEXT_OK */
+	struct pdftext_code *codes; /* QR codes found (PDFTEXT_OK only) */
+	size_t ncodes;
 };
 
 /* Read the text of the PDF at path. lim may be NULL (the defaults). */

@@ -30,9 +30,17 @@
  * "pdftext: pages READ of TOTAL" or "pdftext: encrypted: ...", "pdftext: unreadable: ...";
  * its exit codes are PDFPROTO_EXIT_*.
  *
+ * QR codes: when the text speaks of KSeF but holds no link to mf.gov.pl (a KSeF invoice
+ * whose verification link is only in its QR code), the reader renders the first
+ * QR_PAGES pages (cairo, at QR_DPI, at most QR_MAX_PIXELS pixels a page whatever the
+ * page's size) and scans them with zbar; each QR code's text that is one line of
+ * printable ASCII goes to the diagnostics pipe before the verdict, as
+ * "pdftext: qr PAGE TEXT" (PDFPROTO_QR_LINE).
+ *
  * In the test build (GONIEC_TESTING), with GONIEC_PDFTEXT_HOOKS set, a document can ask its
  * reader to misbehave once its limits are set (test_hook(); core/testhook.h).
  */
+#include <cairo.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -51,6 +59,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zbar.h>
 
 #include "core/testhook.h"
 #include "formats/pdfproto.h"
@@ -61,6 +70,10 @@
 #define MAP_MAX (32ULL << 20)   /* PDFs read from memory, at most */
 #define TEXT_ROOM (1ULL << 20)   /* file size allowed beyond max_text */
 #define EXIT_USAGE_ERR 2
+#define QR_PAGES 2                 /* pages rendered to look for QR codes */
+#define QR_DPI 150.0               /* a KSeF QR (about 25 mm) gets 4+ pixels a module */
+#define QR_MAX_PIXELS (4L << 20)   /* a page rendered larger than this is scaled down */
+#define QR_MAX_CODES 4             /* QR texts told per document */
 
 struct glyph {
 	double x0, x1, yc, h;
@@ -244,6 +257,114 @@ static void emit_page(GString *out, PopplerPage *page)
 	g_free(text);
 }
 
+/* The page rendered in shades of grey, one byte a pixel (white where nothing is drawn), at
+ * QR_DPI or less so that it has at most QR_MAX_PIXELS pixels. NULL for a page of no
+ * size. *w, *h: its size in pixels. */
+static unsigned char *render_grey(PopplerPage *page, int *w, int *h)
+{
+	double pw = 0, ph = 0;
+	poppler_page_get_size(page, &pw, &ph);
+	if (!(pw >= 1 && ph >= 1))
+		return NULL;
+	double scale = QR_DPI / 72.0;
+	if (pw * ph * scale * scale > (double)QR_MAX_PIXELS)
+		scale = sqrt((double)QR_MAX_PIXELS / (pw * ph));
+	*w = (int)(pw * scale);
+	*h = (int)(ph * scale);
+	if (*w < 1 || *h < 1)
+		return NULL;
+	cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, *w, *h);
+	if (cairo_surface_status(sf) != CAIRO_STATUS_SUCCESS) {
+		cairo_surface_destroy(sf);
+		return NULL;
+	}
+	cairo_t *cr = cairo_create(sf);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_scale(cr, scale, scale);
+	poppler_page_render(page, cr);
+	cairo_destroy(cr);
+	cairo_surface_flush(sf);
+	unsigned char *grey = malloc((size_t)*w * (size_t)*h);
+	const unsigned char *px = cairo_image_surface_get_data(sf);
+	int stride = cairo_image_surface_get_stride(sf);
+	for (int y = 0; grey && px && y < *h; y++) {
+		const uint32_t *row = (const uint32_t *)(px + (size_t)y * (size_t)stride);
+		for (int x = 0; x < *w; x++) {
+			uint32_t c = row[x];
+			grey[(size_t)y * (size_t)*w + (size_t)x] =
+				(unsigned char)((((c >> 16) & 0xff) * 77 + ((c >> 8) & 0xff) * 150 +
+						 (c & 0xff) * 29) >> 8);
+		}
+	}
+	cairo_surface_destroy(sf);
+	return grey;
+}
+
+static bool one_printable_line(const char *s, unsigned len)
+{
+	if (!len)
+		return false;
+	for (unsigned i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* Tell the texts of the QR codes on one page (1-based no); returns how many more may be
+ * told. */
+static int scan_page(zbar_image_scanner_t *scanner, PopplerPage *page, int no, int left)
+{
+	int w, h;
+	unsigned char *grey = render_grey(page, &w, &h);
+	if (!grey)
+		return left;
+	zbar_image_t *img = zbar_image_create();
+	zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
+	zbar_image_set_size(img, (unsigned)w, (unsigned)h);
+	zbar_image_set_data(img, grey, (unsigned long)w * (unsigned long)h, NULL);
+	if (zbar_scan_image(scanner, img) > 0) {
+		for (const zbar_symbol_t *s = zbar_image_first_symbol(img); s && left > 0;
+		     s = zbar_symbol_next(s)) {
+			const char *data = zbar_symbol_get_data(s);
+			unsigned len = zbar_symbol_get_data_length(s);
+			if (zbar_symbol_get_type(s) != ZBAR_QRCODE || len > PDFPROTO_QR_MAX ||
+			    !one_printable_line(data, len))
+				continue;
+			fprintf(stderr, "%s%d %.*s\n", PDFPROTO_QR_LINE, no, (int)len, data);
+			left--;
+		}
+	}
+	zbar_image_destroy(img);
+	free(grey);
+	return left;
+}
+
+/* The QR codes of the first pages (of the `read` read), on stderr. */
+static void scan_qr_codes(PopplerDocument *doc, int read)
+{
+	zbar_image_scanner_t *scanner = zbar_image_scanner_create();
+	zbar_image_scanner_set_config(scanner, 0, ZBAR_CFG_ENABLE, 0);
+	zbar_image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+	int left = QR_MAX_CODES;
+	for (int i = 0; i < read && i < QR_PAGES && left > 0; i++) {
+		PopplerPage *page = poppler_document_get_page(doc, i);
+		if (page) {
+			left = scan_page(scanner, page, i + 1, left);
+			g_object_unref(page);
+		}
+	}
+	zbar_image_scanner_destroy(scanner);
+}
+
+/* Whether the text read calls for a look at the QR codes: it speaks of KSeF, and no
+ * verification link is printed. */
+static void note_qr_worth(const char *text, bool *ksef, bool *link)
+{
+	*ksef = *ksef || strcasestr(text, "ksef");
+	*link = *link || strstr(text, "mf.gov.pl");
+}
+
 /* The document open on fd. Up to MAP_MAX bytes it is read from memory (mapped), which
  * spares poppler's stream a system call per small read; a larger one from the file. */
 static PopplerDocument *open_document(int fd, GError **e)
@@ -276,6 +397,7 @@ static int read_document(int fd, int max_pages, uint64_t max_text)
 	int read = 0, last = total < max_pages ? total : max_pages;
 	uint64_t written = 0;
 	GString *out = g_string_new(NULL);
+	bool ksef = false, link = false;
 	for (; read < last && written <= max_text; read++) {
 		PopplerPage *page = poppler_document_get_page(doc, read);
 		if (read)
@@ -284,6 +406,7 @@ static int read_document(int fd, int max_pages, uint64_t max_text)
 			emit_page(out, page);
 			g_object_unref(page);
 		}
+		note_qr_worth(out->str, &ksef, &link);
 		size_t put = fwrite(out->str, 1, out->len, stdout);
 		written += put;
 		if (put != out->len && errno != EFBIG)
@@ -295,9 +418,11 @@ static int read_document(int fd, int max_pages, uint64_t max_text)
 		g_string_truncate(out, 0);
 	}
 	g_string_free(out, TRUE);
-	g_object_unref(doc);
 	if (fflush(stdout) != 0 && errno != EFBIG)
 		return PDFPROTO_EXIT_UNREADABLE;
+	if (ksef && !link)
+		scan_qr_codes(doc, read);
+	g_object_unref(doc);
 	fprintf(stderr, "pdftext: pages %d of %d\n", read, total);
 	return 0;
 }

@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < len && i < 64; i++)
 		check_readers(text + i, len - i);
 	struct inv_reading r;
-	inv_rules_read(rules, text, &r);
+	struct pdftext_code code = {.page = 1, .text = text}; /* the input as a QR code too */
+	inv_rules_read_codes(rules, text, &code, 1, &r);
 	check_reading(&r);
 	free(text);
 	return 0;

@@ -103,7 +103,7 @@ static void test_samples(void **state)
 		assert_int_equal(pdftext_read(path, NULL, &t, &err), 0);
 		assert_int_equal(t.status, PDFTEXT_OK);
 		struct inv_reading r;
-		inv_rules_read(rs, t.text, &r);
+		inv_rules_read_codes(rs, t.text, t.codes, t.ncodes, &r);
 		size_t n[3] = {0}, nread = 0, nread_right = 0;
 		for (int f = 0; f < TF_COUNT; f++) {
 			const char *want = expected(files.items[i], inv_tfield_name(f));

@@ -544,6 +544,41 @@ static void test_shipped_payment_and_ksef(void **state)
 	expect_absent("https://example.com/invoice/5265877635\n", TF_VERIFY_URL);
 }
 
+/* take: qr — a link only in a QR code is read (page of its code); a code holding anything
+ * else is not; a printed link wins. */
+static void test_shipped_qr_codes(void **state)
+{
+	(void)state;
+	const char *link = "https://qr.ksef.mf.gov.pl/invoice/5265877635/31-10-2025/OmE5U9cj";
+	struct pdftext_code codes[] = {
+		{.page = 1, .text = (char *)"https://example.com/invoice/5265877635"},
+		{.page = 1, .text = (char *)"https://qr.ksef.mf.gov.pl/certificate/Cert/5265877635/AbC"},
+		{.page = 1, .text = (char *)"https://qr.ksef.mf.gov.pl/invoice/5265877635 and more"},
+		{.page = 2, .text = (char *)link},
+	};
+	struct inv_reading r;
+	inv_rules_read_codes(shipped, "Numer KSeF: 5265877635-20250808-9231003CA67B-BE\n", codes,
+			     3, &r);
+	assert_false(r.f[TF_VERIFY_URL].found);
+	inv_rules_read_codes(shipped, "Faktura nr 1/2026\n", codes, 4, &r);
+	assert_true(r.f[TF_VERIFY_URL].found);
+	assert_string_equal(r.f[TF_VERIFY_URL].value, link);
+	assert_string_equal(r.f[TF_VERIFY_URL].rule, "ksef-qr-code");
+	assert_int_equal(r.f[TF_VERIFY_URL].page, 2);
+	inv_rules_read_codes(shipped, "https://qr.ksef.mf.gov.pl/invoice/7251801126/01-01-2026/x\n",
+			     codes, 4, &r);
+	assert_string_equal(r.f[TF_VERIFY_URL].rule, "ksef-qr-link");
+	/* a qr rule reads no label and only what a code can show whole */
+	struct diag d = {0};
+	const char *bad = "rules:\n"
+			  "  - {name: a, field: verify_url, take: qr, label: x}\n"
+			  "  - {name: b, field: number, take: qr}\n";
+	assert_null(inv_rules_load_string("bad.yaml", bad, strlen(bad), &d));
+	assert_int_equal(d.errors, 2);
+	assert_non_null(strstr(d.items[0].msg, "take: qr"));
+	diag_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -558,6 +593,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_shipped_parties, load_shipped, free_shipped),
 		cmocka_unit_test_setup_teardown(test_shipped_totals, load_shipped, free_shipped),
 		cmocka_unit_test_setup_teardown(test_shipped_payment_and_ksef, load_shipped, free_shipped),
+		cmocka_unit_test_setup_teardown(test_shipped_qr_codes, load_shipped, free_shipped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,29 @@ static int teardown(void **state)
 
 static char *in_dir(const char *name) { return path_join(dir, name); }
 
+/* A one-page PDF in the scratch folder: its MediaBox, and one line of text (NULL: none,
+ * no text layer). */
+static char *one_page_pdf(const char *name, const char *box, const char *line)
+{
+	char *p = in_dir(name);
+	char *content = line ? xasprintf("BT /F1 12 Tf 72 720 Td (%s) Tj ET\n", line) : NULL;
+	char *stream = content ? xasprintf("4 0 obj<</Length %zu>>stream\n%sendstream endobj\n",
+					   strlen(content), content)
+			       : xstrdup("");
+	char *pdf = xasprintf("%%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+			      "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+			      "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[%s]%s>>endobj\n%s"
+			      "trailer<</Root 1 0 R>>\n%%%%EOF\n",
+			      box, content ? "/Contents 4 0 R/Resources<</Font<</F1<</Type/Font"
+					     "/Subtype/Type1/BaseFont/Helvetica>>>>>>>>" : "",
+			      stream);
+	write_text(p, pdf);
+	free(pdf);
+	free(stream);
+	free(content);
+	return p;
+}
+
 /* A document that makes the test build's reader misbehave (GONIEC_PDFTEXT_HOOKS). */
 static char *hook_doc(const char *hook)
 {
@@ -110,7 +133,36 @@ static void test_real_sample(void **state)
 	assert_int_equal(t.pages_total, 1);
 	assert_false(t.truncated);
 	assert_null(t.why);
+	/* its verification link is printed only in its QR code (decoded by hand with zbar;
+	 * its NIP and date are the invoice's) */
+	assert_int_equal(t.ncodes, 1);
+	assert_int_equal(t.codes[0].page, 1);
+	assert_string_equal(t.codes[0].text, "https://ksef-test.mf.gov.pl/client-app/invoice/"
+					     "6511153259/01-09-2025/Ol0h7j-KHU2qm3buNNFfDQgUGAsLI7Mf-fImWKYbbpQ");
 	pdftext_free(&t);
+	/* a text that prints its link: no page is rendered for codes */
+	assert_int_equal(pdftext_read(SAMPLES "mf-generator-fa-yucfo-03-2026-with-ksef-number.pdf",
+				      NULL, &t, &err), 0);
+	assert_int_equal(t.status, PDFTEXT_OK);
+	assert_int_equal(t.ncodes, 0);
+	pdftext_free(&t);
+}
+
+/* A KSeF text with a page of 3000 pt square (6250 pixels a side at the rendering's
+ * resolution): rendered scaled down to its pixel cap, not into 150 MiB. */
+static void test_huge_page_rendered_small(void **state)
+{
+	(void)state;
+	char *p = one_page_pdf("huge.pdf", "0 0 3000 3000", "Numer KSeF");
+	struct pdftext t;
+	struct gerr err;
+	assert_int_equal(pdftext_read(p, NULL, &t, &err), 0);
+	assert_int_equal(t.status, PDFTEXT_OK);
+	assert_non_null(strstr(t.text, "Numer KSeF"));
+	assert_int_equal(t.ncodes, 0);
+	assert_true(t.peak_kib < 100 * 1024);
+	pdftext_free(&t);
+	free(p);
 }
 
 static void test_pages_split_and_capped(void **state)
@@ -163,11 +215,7 @@ static void test_not_a_pdf(void **state)
 static void test_no_text_layer(void **state)
 {
 	(void)state;
-	char *p = in_dir("scan.pdf");
-	write_text(p, "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-		      "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-		      "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-		      "trailer<</Root 1 0 R>>\n%%EOF\n");
+	char *p = one_page_pdf("scan.pdf", "0 0 595 842", NULL);
 	struct pdftext t;
 	struct gerr err;
 	assert_int_equal(pdftext_read(p, NULL, &t, &err), 0);
@@ -673,6 +721,7 @@ int main(int argc, char **argv)
 	setenv("GONIEC_PDFTEXT_HOOKS", "1", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_real_sample, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_huge_page_rendered_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_split_and_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_pdf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_text_layer, setup, teardown),
