@@ -50,10 +50,23 @@ ratio() { # A B: how many times A's CPU time B's is
 }
 
 # peer_limits: what a peer may take, so that one that needs 15-45 times its file
-# fails alone instead of taking the machine: 3/4 of the memory available now, an hour
+# fails alone instead of taking the machine: 3/4 of the memory available now (KiB × 768 bytes), an hour
 peer_limits() {
 	local avail_kb; avail_kb=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
-	echo timeout 3600 prlimit --as=$((avail_kb * 3 / 4 * 1024))
+	echo timeout 3600 prlimit --as=$((avail_kb * 768))
+}
+
+# aqbanking_import NAME UNITS COUNT FILE IMPORTER PROFILE: AqBanking's importer on FILE
+aqbanking_import() {
+	if ! command -v aqbanking-cli >/dev/null; then
+		echo "$1: not installed (Debian aqbanking-tools; make deps)"
+		return 0
+	fi
+	mkdir -p "$base/aq"
+	# shellcheck disable=SC2046 # peer_limits prints a command and its arguments
+	run "$1" "$2" "$3" $(peer_limits) aqbanking-cli --cfgdir="$base/aq" \
+		import --importer="$5" --profile="$6" -f "$4" -c "$base/aq/context"
+	rm -f "$base/aq/context"
 }
 
 # mt940_side_by_side LABEL FILE TRANSACTIONS LINES: goniec, AqBanking and mt940js on one file
@@ -61,15 +74,7 @@ mt940_side_by_side() {
 	local label=$1 file=$2 txns=$3 lines=$4
 	run "goniec-mt940-$label" lines "$lines" "$GONIEC" statement --summary "$file"
 	check "goniec-mt940-$label" "$txns"
-	if command -v aqbanking-cli >/dev/null; then
-		mkdir -p "$base/aq"
-		# shellcheck disable=SC2046 # peer_limits prints a command and its arguments
-		run "aqbanking-mt940-$label" lines "$lines" $(peer_limits) aqbanking-cli --cfgdir="$base/aq" \
-			import --importer=swift --profile=SWIFT-MT940 -f "$file" -c "$base/aq/ctx.sta"
-		rm -f "$base/aq/ctx.sta"
-	else
-		echo "aqbanking-mt940: not installed (Debian aqbanking-tools; make deps)"
-	fi
+	aqbanking_import "aqbanking-mt940-$label" lines "$lines" "$file" swift SWIFT-MT940
 	if [ -n "$mt940js" ]; then
 		# V8 makes no string over 2^29 characters: a bigger file fails, and its line says so
 		NODE_PATH=$CACHE/node_modules run "mt940js-$label" lines "$lines" \
@@ -86,13 +91,7 @@ camt_side_by_side() {
 	local label=$1 file=$2 entries=$3
 	run "goniec-camt-$label" entries "$entries" "$GONIEC" statement --summary "$file"
 	check "goniec-camt-$label" "$entries"
-	if command -v aqbanking-cli >/dev/null; then
-		mkdir -p "$base/aq"
-		# shellcheck disable=SC2046 # peer_limits prints a command and its arguments
-		run "aqbanking-camt-$label" entries "$entries" $(peer_limits) aqbanking-cli --cfgdir="$base/aq" \
-			import --importer=xml --profile=camt_053_001_04 -f "$file" -c "$base/aq/ctx.xml"
-		rm -f "$base/aq/ctx.xml"
-	fi
+	aqbanking_import "aqbanking-camt-$label" entries "$entries" "$file" xml camt_053_001_04
 	ratio "goniec-camt-$label" "aqbanking-camt-$label"
 }
 
