@@ -153,10 +153,13 @@ static void print_subjects(json_t *subjects)
 {
 	const char *name;
 	json_t *s;
-	json_object_foreach(subjects, name, s)
-		printf("  %-9s %lld filed; last invoice %s, stored by KSeF %.16s\n", name,
+	char stored[20];
+	json_object_foreach(subjects, name, s) {
+		fmt_time(json_object_get(s, "last_stored_at"), stored);
+		printf("  %-9s %lld filed; last invoice %s, stored by KSeF %s\n", name,
 		       json_integer_value(json_object_get(s, "filed")), str_or(s, "last_issue_date", "-"),
-		       str_or(s, "last_stored", "-"));
+		       stored);
+	}
 }
 
 /* A source's "details" under its line: a bank source's consent and accounts, a KSeF

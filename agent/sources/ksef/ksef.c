@@ -272,10 +272,14 @@ json_t *ksef_details(const char *state_dir, const struct source_conf *src)
 		json_t *st = json_object_get(state, subject_names[i]);
 		if (!json_is_object(st))
 			continue;
-		json_object_set_new(subjects, subject_names[i], json_pack(
+		json_t *stored = json_object_get(st, "last_storage");
+		int64_t stored_ms;
+		json_t *subject = json_pack(
 			"{s:O?, s:O?, s:I}", "last_issue_date", json_object_get(st, "last_issue_date"),
-			"last_stored", json_object_get(st, "last_storage"),
-			"filed", json_integer_value(json_object_get(st, "filed"))));
+			"last_stored", stored, "filed", json_integer_value(json_object_get(st, "filed")));
+		if (json_is_string(stored) && ksef_time_parse(json_string_value(stored), &stored_ms) == 0)
+			json_object_set_new(subject, "last_stored_at", json_integer(stored_ms / 1000));
+		json_object_set_new(subjects, subject_names[i], subject);
 	}
 	json_decref(state);
 	return json_pack("{s:o}", "subjects", subjects);

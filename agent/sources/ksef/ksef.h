@@ -46,9 +46,10 @@ extern const struct source_type source_type_ksef;
 /* The API base the source talks to ("https://api.ksef.mf.gov.pl/v2"). */
 const char *ksef_base_url(const struct ksef_conf *c);
 /* What `goniec status` shows of a KSeF source (its `details`), from its state file:
- * {"subjects": {"purchase": {"last_issue_date", "last_stored", "filed"}, ...}}, the latest
- * invoice of each subject (its issue date, and when KSeF stored it) and how many were
- * filed; NULL when it never ran. Owned by the caller. */
+ * {"subjects": {"purchase": {"last_issue_date", "last_stored", "last_stored_at", "filed"},
+ * ...}}, the latest invoice of each subject (its issue date, and when KSeF stored it: as
+ * KSeF wrote it, and in seconds since 1970) and how many were filed; NULL when it never
+ * ran. Owned by the caller. */
 json_t *ksef_details(const char *state_dir, const struct source_conf *src);
 
 #endif
