@@ -135,3 +135,16 @@ check "unreadable structure: just those two are moved" grep -q "UID MOVE 1,3 eks
 check "unreadable structure: no LOGOUT on a broken stream" test "$(grep -c LOGOUT "$T/fake.log")" -eq 1
 goniec_run fetch odd
 check "unreadable structure: the next run does not stumble on it again" grep -q "odd: ok — 0 filed" "$T/out"
+
+# --- a server that refuses LIST: INBOX is read all the same, but the junk folder may have
+# been missed, so the run is partial, says why, and the next run tries again
+nolist_port=$(free_port)
+python3 "$FIXTURES/imap_fake.py" "$nolist_port" "$T/nolist.log" --list-fails &
+nolist=$!
+at_exit "kill $nolist"
+wait_port "$nolist_port"
+C_HOST=127.0.0.1 C_PORT=$nolist_port C_TLS=none C_CA= imap_conf nolist
+goniec_run fetch nolist
+check_eq "LIST refused: the run is partial (exit 1), not ok" 1 $?
+check "LIST refused: INBOX's invoices are filed all the same" grep -q "nolist: partial — 2 filed" "$T/out"
+check "LIST refused: the reason is given" grep -q "LIST failed" "$T/out"

@@ -165,8 +165,9 @@ static enum run_outcome imap_run(struct source_run *run)
 	strlist_free(&raws);
 	free(target.name);
 	free(target.raw);
-	if (!failed)
+	if (!failed && !source_run_has_error(run))
 		return RUN_OK;
+	/* a folder list refused: INBOX was read, but maybe not the junk folder */
 	return run->stats.filed || failed < nfolders ? RUN_PARTIAL : RUN_FAILED;
 }
 

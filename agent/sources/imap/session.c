@@ -263,8 +263,11 @@ int imap_list_folders(struct imap_session *s, struct imap_folder_list *out, stru
 	clist *list = NULL;
 	memset(out, 0, sizeof *out);
 	int r = mailimap_list(s->imap, "", "*", &list);
-	if (r != MAILIMAP_NO_ERROR)
+	if (r != MAILIMAP_NO_ERROR) {
+		if (list) /* libetpan hands back the (empty) list of a refused LIST too */
+			mailimap_list_result_free(list);
 		return imap_fail(s, r, err, "LIST failed");
+	}
 	out->items = xcalloc((size_t)clist_count(list) + 1, sizeof *out->items);
 	for (clistiter *it = clist_begin(list); it; it = clist_next(it)) {
 		const struct mailimap_mailbox_list *mb = clist_content(it);
