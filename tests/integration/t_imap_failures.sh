@@ -120,30 +120,29 @@ check "no temporary or orphan files are left in the spool" \
 
 # --- a server that describes one message in a way libetpan cannot parse (libetpan #90:
 # the stream is out of sync after it): that message is isolated and left, the rest taken
-fake_port=$(free_port)
-python3 "$FIXTURES/imap_fake.py" "$fake_port" "$T/fake.log" &
-fake=$!
-at_exit "kill $fake"
-wait_port "$fake_port"
-C_HOST=127.0.0.1 C_PORT=$fake_port C_TLS=none C_CA= imap_conf odd
+# fake_source NAME [imap_fake.py option]: a scripted server logging to $T/NAME.log, and an
+# imap source NAME reading it
+fake_source() {
+	local port; port=$(free_port)
+	python3 "$FIXTURES/imap_fake.py" "$port" "$T/$1.log" "${@:2}" &
+	at_exit "kill $!"
+	wait_port "$port"
+	C_HOST=127.0.0.1 C_PORT=$port C_TLS=none C_CA= imap_conf "$1"
+}
+fake_source odd
 goniec_run fetch odd
 check_eq "unreadable structure: the run still succeeds" 0 $?
 check "unreadable structure: the message is named in a warning" \
 	grep -q "odd: INBOX UID 2: the server describes this message in a way the IMAP library cannot read" "$T/out"
 check "unreadable structure: the other two invoices are filed" grep -q "odd: ok — 2 filed" "$T/out"
-check "unreadable structure: just those two are moved" grep -q "UID MOVE 1,3 eksiegowy$year" "$T/fake.log"
-check "unreadable structure: no LOGOUT on a broken stream" test "$(grep -c LOGOUT "$T/fake.log")" -eq 1
+check "unreadable structure: just those two are moved" grep -q "UID MOVE 1,3 eksiegowy$year" "$T/odd.log"
+check "unreadable structure: no LOGOUT on a broken stream" test "$(grep -c LOGOUT "$T/odd.log")" -eq 1
 goniec_run fetch odd
 check "unreadable structure: the next run does not stumble on it again" grep -q "odd: ok — 0 filed" "$T/out"
 
 # --- a server that refuses LIST: INBOX is read all the same, but the junk folder may have
 # been missed, so the run is partial, says why, and the next run tries again
-nolist_port=$(free_port)
-python3 "$FIXTURES/imap_fake.py" "$nolist_port" "$T/nolist.log" --list-fails &
-nolist=$!
-at_exit "kill $nolist"
-wait_port "$nolist_port"
-C_HOST=127.0.0.1 C_PORT=$nolist_port C_TLS=none C_CA= imap_conf nolist
+fake_source nolist --list-fails
 goniec_run fetch nolist
 check_eq "LIST refused: the run is partial (exit 1), not ok" 1 $?
 check "LIST refused: INBOX's invoices are filed all the same" grep -q "nolist: partial — 2 filed" "$T/out"
