@@ -335,6 +335,8 @@ static void finish_group(struct forward *fw, struct group *g)
 		free(pj->file);
 		json_decref(pj->root);
 	}
+	if (g->n)
+		fw->status_dirty = true;
 	g->n = 0;
 	free(g->ptrs);
 	free(g->st);
