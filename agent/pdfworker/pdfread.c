@@ -9,14 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zbar.h>
 
 #include "formats/pdfproto.h"
 
-#define MAP_MAX (32ULL << 20)   /* PDFs read from memory, at most */
+#define MEMORY_MAX (32ULL << 20) /* PDFs read from memory, at most */
 #define QR_PAGES 2                 /* pages rendered to look for QR codes */
 #define QR_DPI 150.0               /* a KSeF QR (about 25 mm) gets 4+ pixels a module */
 #define QR_MAX_PIXELS (4L << 20)   /* a page rendered larger than this is scaled down */
@@ -312,32 +312,41 @@ static void note_qr_worth(const char *text, bool *ksef, bool *link)
 	*link = *link || strstr(text, "mf.gov.pl");
 }
 
-/* A mapped PDF, unmapped when poppler lets go of its bytes. */
-struct mapping {
-	void *at;
-	size_t len;
-};
-
-static void unmap(gpointer p)
+/* The whole file open on fd into buf (grown as needed, kept for the next document): its
+ * size, or -1 when it cannot be read whole. */
+static ssize_t read_whole(int fd, size_t size, char **buf, size_t *cap)
 {
-	struct mapping *m = p;
-	munmap(m->at, m->len);
-	g_free(m);
+	if (size > *cap) {
+		*buf = g_realloc(*buf, size);
+		*cap = size;
+	}
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = pread(fd, *buf + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
 }
 
-/* The document open on fd. Up to MAP_MAX bytes it is read from memory (mapped), which
- * spares poppler's stream a system call per small read; a larger one from the file. */
+/* The document open on fd. Up to MEMORY_MAX bytes it is read into memory first (one
+ * buffer, reused from one document to the next: no mapping to set up and tear down per
+ * document), which spares poppler's stream a system call per small read; a larger one is
+ * read from the file. */
 static PopplerDocument *open_document(int fd, GError **e)
 {
+	static char *buf;
+	static size_t cap;
 	struct stat st;
-	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > MAP_MAX)
+	ssize_t len = -1;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size <= MEMORY_MAX)
+		len = read_whole(fd, (size_t)st.st_size, &buf, &cap);
+	if (len < 0)
 		return poppler_document_new_from_fd(fd, NULL, e);
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		return poppler_document_new_from_fd(fd, NULL, e);
-	struct mapping *m = g_new(struct mapping, 1);
-	*m = (struct mapping){map, (size_t)st.st_size};
-	GBytes *bytes = g_bytes_new_with_free_func(map, m->len, unmap, m);
+	GBytes *bytes = g_bytes_new_static(buf, (gsize)len); /* until the document is freed */
 	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, e);
 	g_bytes_unref(bytes);
 	return doc;

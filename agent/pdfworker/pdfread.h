@@ -15,7 +15,8 @@
  * "pdftext: qr PAGE TEXT" (PDFPROTO_QR_LINE).
  *
  * Ownership: nothing is kept from one document to the next but poppler's own global
- * caches; the document's mapping is released with it. Not thread-safe (one reader, one
+ * caches and the buffer a PDF is read into (as large as the largest PDF up to 32 MiB read
+ * so far; a larger one is read from its file). Not thread-safe (one reader, one
  * thread). Errors: the return value (PDFPROTO_EXIT_*, 0 when the text was read).
  */
 #ifndef GONIEC_PDFWORKER_PDFREAD_H

@@ -26,8 +26,9 @@
  * after it read others is replaced and the document read again by the new one
  * (PDFPROTO_AGAIN): a limit is charged to the document that passed it, and an earlier
  * document's leftovers never fail a later one. A reader takes at most
- * PDFPROTO_READER_DOCS documents, none once it maps READER_GROWTH more than at its first,
- * and none whose limits differ from its first's; then a new one is forked. goniec may
+ * PDFPROTO_READER_DOCS documents, none once its peak resident memory has grown by
+ * READER_GROWTH since its first, and none whose limits differ from its first's; then a new
+ * one is forked. goniec may
  * hand several documents before it collects the first: up to PDFPROTO_READERS are read at
  * once per connection, the others wait in order.
  *
@@ -64,7 +65,7 @@
 #define READER_SOCK_FD 4   /* a reader's socket to the server */
 #define START_ROOM (16ULL << 20) /* address space a reader needs beyond what it maps */
 #define TEXT_ROOM (1ULL << 20)   /* file size allowed beyond max_text */
-#define READER_GROWTH (64ULL << 20) /* a reader grown by this much takes no more documents */
+#define READER_GROWTH (64ULL << 20) /* a reader whose peak memory grew this much retires */
 #define READER_BUDGETS 4   /* a reader's CPU (hard limit): this many documents' seconds */
 #define EXIT_USAGE_ERR 2
 
@@ -188,6 +189,13 @@ static bool drop_document(void)
 	return dup2(0, 1) >= 0 && dup2(0, 2) >= 0 && dup2(0, READER_PDF_FD) >= 0;
 }
 
+/* The file on fd empty, written from its start. */
+static bool emptied(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	return end == 0 || (end > 0 && ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0);
+}
+
 /* A document's descriptors in place (taken): stdout its text file, stderr its diagnostics
  * (both emptied: a reader that died on it before may have begun them), the PDF on
  * READER_PDF_FD. */
@@ -198,8 +206,7 @@ static bool take_document(const int *fds)
 	for (int i = 0; i < PDFPROTO_READ_FDS; i++)
 		close(fds[i]);
 	clearerr(stdout);
-	return ok && ftruncate(1, 0) == 0 && ftruncate(2, 0) == 0 && lseek(1, 0, SEEK_SET) == 0 &&
-	       lseek(2, 0, SEEK_SET) == 0;
+	return ok && emptied(1) && emptied(2);
 }
 
 /* The CPU seconds this process has used, to the nearest. */
@@ -226,22 +233,36 @@ static rlim_t set_reader_limits(const struct pdfproto_request *rq)
 	return cpu;
 }
 
-/* One document, under its own alarm and CPU seconds: its exit code. A document that
- * cannot even start in the memory left ends the reader (PDFPROTO_EXIT_NO_ROOM). */
+/* One document, under its own alarm and CPU seconds: its exit code. */
 static int read_one(const struct pdfproto_request *rq, rlim_t cpu_hard)
 {
-	if (rq->memory < mapped_bytes() + START_ROOM) {
-		fprintf(stderr, "pdftext: no room: the reader maps %llu MiB already\n",
-			mapped_bytes() >> 20);
-		_exit(PDFPROTO_EXIT_NO_ROOM);
-	}
 	set_limit(RLIMIT_CPU, cpu_seconds_used() + rq->seconds, cpu_hard);
 	alarm(rq->seconds);
 	int rc = test_hook(READER_PDF_FD) ? 0
-					    : pdfread_document(READER_PDF_FD, rq->max_pages, rq->max_text);
+					  : pdfread_document(READER_PDF_FD, rq->max_pages, rq->max_text);
 	alarm(0);
 	fflush(NULL);
 	return rc;
+}
+
+/* The reader's peak resident memory so far, KiB. */
+static long peak_kib(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/* Before the reader's first document: its limits (the hard one of its CPU returned), or
+ * its end when the memory limit leaves no room to read (PDFPROTO_EXIT_NO_ROOM). */
+static rlim_t start_reading(const struct pdfproto_request *rq)
+{
+	unsigned long long mapped = mapped_bytes();
+	if (rq->memory < mapped + START_ROOM) {
+		fprintf(stderr, "pdftext: no room: the reader maps %llu MiB already\n", mapped >> 20);
+		_exit(PDFPROTO_EXIT_NO_ROOM);
+	}
+	return set_reader_limits(rq);
 }
 
 /* In a forked reader: nothing of the server's kept but the socket sock (moved to
@@ -265,7 +286,7 @@ _Noreturn static void reader(pid_t server, int sock)
 		_exit(PDFPROTO_EXIT_UNREADABLE);
 	close_range(READER_SOCK_FD + 1, ~0U, 0);
 	rlim_t cpu_hard = 0;
-	unsigned long long grown_at = 0;
+	long grown_kib = 0;
 	for (unsigned docs = 1;; docs++) {
 		struct pdfproto_request rq;
 		int fds[PDFPROTO_READ_FDS];
@@ -273,15 +294,11 @@ _Noreturn static void reader(pid_t server, int sock)
 		    !take_document(fds))
 			_exit(0);
 		if (docs == 1) {
-			grown_at = mapped_bytes() + READER_GROWTH;
-			if (rq.memory >= mapped_bytes() + START_ROOM)
-				cpu_hard = set_reader_limits(&rq);
+			cpu_hard = start_reading(&rq);
+			grown_kib = peak_kib() + (long)(READER_GROWTH >> 10);
 		}
-		struct reader_done done = {.exit_code = read_one(&rq, cpu_hard)};
-		struct rusage ru;
-		getrusage(RUSAGE_SELF, &ru);
-		done.peak_kib = ru.ru_maxrss;
-		done.last = docs >= PDFPROTO_READER_DOCS || mapped_bytes() > grown_at ||
+		struct reader_done done = {.exit_code = read_one(&rq, cpu_hard), .peak_kib = peak_kib()};
+		done.last = docs >= PDFPROTO_READER_DOCS || done.peak_kib > grown_kib ||
 			    cpu_seconds_used() + rq.seconds + 1 > cpu_hard;
 		if (!drop_document() || send(READER_SOCK_FD, &done, sizeof done, MSG_NOSIGNAL) < 0 ||
 		    done.last)
