@@ -435,8 +435,8 @@ int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-		      struct gerr *err)
+static int replace_file(const char *path, const void *data, size_t len, mode_t mode,
+			bool durable, struct gerr *err)
 {
 	char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');
@@ -451,7 +451,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		gerr_sys(err, "cannot create %s", tmp);
 		goto out;
 	}
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (write_all(fd, data, len) != 0 || (durable && fsync(fd) != 0)) {
 		gerr_sys(err, "cannot write %s", tmp);
 		close(fd);
 		unlink(tmp);
@@ -467,11 +467,23 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		unlink(tmp);
 		goto out;
 	}
-	rc = fsync_dir(dir, err);
+	rc = durable ? fsync_dir(dir, err) : 0;
 out:
 	free(tmp);
 	free(dir);
 	return rc;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+		      struct gerr *err)
+{
+	return replace_file(path, data, len, mode, true, err);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+		       struct gerr *err)
+{
+	return replace_file(path, data, len, mode, false, err);
 }
 
 int64_t now_ms(void)

@@ -111,6 +111,11 @@ int read_file(const char *path, size_t max, char **out, size_t *len, struct gerr
 /* Write a whole file atomically: temp in the same dir, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		      struct gerr *err);
+/* The same without the fsyncs: a reader sees the old or the new content, never a mix,
+ * but after a power loss the file may be old or empty. For a file rewritten often that
+ * nothing depends on (a status view), where waiting for the disk would cost more. */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+		       struct gerr *err);
 /* write(2) all of it, retrying on EINTR and short writes. */
 int write_all(int fd, const void *data, size_t len);
 

@@ -32,8 +32,9 @@
  * One-shot: forward_open() then forward_pass(). An e-mail delivery blocks (an SMTP session
  * has the route's timeout).
  *
- * Status is also written to <state>/forward/status.json after every round that changed
- * something, for `goniec status` in another process:
+ * Status is also written to <state>/forward/status.json (replaced atomically, not synced:
+ * at most once a second) after every round that changed something, for `goniec status`
+ * in another process:
  *   {"updated": ISO time, "mode": "inotify"|"poll"|"once", "unrouted": N,
  *    "routes": [{"name", "target", "delivered", "pending", "failing", "last_error"}]}
  *
