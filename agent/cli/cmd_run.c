@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "daemon/master.h"
+#include "daemon/worker.h"
 
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
@@ -23,6 +24,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		log_error("run: takes no arguments but --shard K/N (see goniec run --help)");
 		return EXIT_USAGE;
 	}
+	worker_bind_now();
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0) {

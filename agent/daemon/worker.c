@@ -117,6 +117,58 @@ void worker_preload(void)
 	EVP_Digest("", 0, md, NULL, EVP_sha256(), NULL);
 }
 
+#define BIND_NOW_MARK "GONIEC_DAEMON_BIND_NOW"
+
+/* The command line this process was started with (/proc/self/cmdline), NULL when it
+ * cannot be read. */
+static char **own_command_line(void)
+{
+	char *text;
+	size_t len;
+	struct gerr err = {0};
+	if (read_file("/proc/self/cmdline", 1 << 20, &text, &len, &err) < 0)
+		return NULL;
+	if (!len) {
+		free(text);
+		return NULL;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\0';
+	char **argv = xcalloc(n + 2, sizeof(*argv));
+	n = 0;
+	for (size_t i = 0; i < len; i += strlen(text + i) + 1)
+		argv[n++] = xstrdup(text + i);
+	free(text);
+	return argv;
+}
+
+void worker_bind_now(void)
+{
+	const char *mark = getenv(BIND_NOW_MARK);
+	if (mark) { /* the image bound now: what it starts (exec) starts as it would */
+		if (!strcmp(mark, "set"))
+			unsetenv("LD_BIND_NOW");
+		unsetenv(BIND_NOW_MARK);
+		return;
+	}
+	const char *now = getenv("LD_BIND_NOW");
+	char **argv = now && *now ? NULL : own_command_line();
+	if (!argv)
+		return;
+	setenv("LD_BIND_NOW", "1", 1);
+	setenv(BIND_NOW_MARK, "set", 1);
+	fflush(NULL);
+	execv("/proc/self/exe", argv);
+	log_warn("cannot start again with every symbol bound (the workers bind theirs): %s",
+		 strerror(errno));
+	unsetenv("LD_BIND_NOW");
+	unsetenv(BIND_NOW_MARK);
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
 int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, const char *name,
 		int64_t timeout_s, struct gerr *err)
 {
