@@ -24,7 +24,6 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		log_error("run: takes no arguments but --shard K/N (see goniec run --help)");
 		return EXIT_USAGE;
 	}
-	worker_bind_now();
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0) {
@@ -32,6 +31,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	self[n] = '\0';
+	worker_bind_now(self);
 	struct config *cfg = cli_load_shard_config(cli);
 	if (!cfg)
 		return EXIT_CONFIG;

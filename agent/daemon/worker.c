@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,15 +101,32 @@ static void close_all_but(int first, int keep)
 /* A forked run: nothing of the master's is kept open but the result pipe and the shared PDF
  * reader's door (formats/pdftext.h). It ends with
  * _exit(): the libraries' exit handlers (gnutls, p11-kit, ...) belong to the master. */
-static void run_child(void *arg)
+static void *run_thread(void *arg)
 {
 	const struct run_request *rq = arg;
-	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
-	close_all_but(WORKER_RESULT_FD + 1, pdftext_door_fd());
-	srandom((unsigned)(getpid() ^ time(NULL)));
+	sigset_t none;
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL); /* SIGTERM wakes the run, not the waiting thread */
 	int rc = rq->fn(rq->cfg, rq->name, WORKER_RESULT_FD);
 	fflush(NULL);
 	_exit(rc);
+}
+
+static void run_child(void *arg)
+{
+	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
+	close_all_but(WORKER_RESULT_FD + 1, pdftext_door_fd());
+	srandom((unsigned)(getpid() ^ time(NULL)));
+	/* The run allocates in a thread of its own, so from an arena of its own: fresh pages
+	 * in a row, instead of the free chunks all over the heap it shares with the master
+	 * (each a copy-on-write fault, and the bins' upkeep writing to many more). */
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	pthread_t t;
+	if (pthread_create(&t, NULL, run_thread, arg) == 0)
+		pthread_join(t, NULL); /* the thread ends the process */
+	run_thread(arg);
 }
 
 void worker_preload(void)
@@ -143,7 +161,7 @@ static char **own_command_line(void)
 	return argv;
 }
 
-void worker_bind_now(void)
+void worker_bind_now(const char *self)
 {
 	const char *mark = getenv(BIND_NOW_MARK);
 	if (mark) { /* the image bound now: what it starts (exec) starts as it would */
@@ -159,7 +177,7 @@ void worker_bind_now(void)
 	setenv("LD_BIND_NOW", "1", 1);
 	setenv(BIND_NOW_MARK, "set", 1);
 	fflush(NULL);
-	execv("/proc/self/exe", argv);
+	execv(self, argv); /* not /proc/self/exe: its name is the process's (ps, journal) */
 	log_warn("cannot start again with every symbol bound (the workers bind theirs): %s",
 		 strerror(errno));
 	unsetenv("LD_BIND_NOW");

@@ -57,6 +57,7 @@ start_daemon GONIEC_TEST_WORKER_HOOK=slow:wait:$D/slow.go
 check "daemon started and listens" kill -0 "$DPID"
 # started again once with every library symbol bound, so that forked workers bind none
 check "the daemon runs with its symbols bound at start (LD_BIND_NOW)" grep -qxz LD_BIND_NOW=1 "/proc/$DPID/environ"
+check_eq "... under its own name" goniec "$(cat "/proc/$DPID/comm")"
 forwarder_up() { [ "$(status_field tick 'd["forward"]["pid"]')" != None ]; }
 wait_for 60 forwarder_up
 FWD=$(status_field tick 'd["forward"]["pid"]')
