@@ -101,12 +101,13 @@ static void close_all_but(int first, int keep)
 /* A forked run: nothing of the master's is kept open but the result pipe and the shared PDF
  * reader's door (formats/pdftext.h). It ends with
  * _exit(): the libraries' exit handlers (gnutls, p11-kit, ...) belong to the master. */
+/* The thread of a forked child's run, once started (see run_child). */
+static pthread_t run_thread_id;
+static volatile sig_atomic_t run_thread_started;
+
 static void *run_thread(void *arg)
 {
 	const struct run_request *rq = arg;
-	sigset_t none;
-	sigemptyset(&none);
-	pthread_sigmask(SIG_SETMASK, &none, NULL); /* SIGTERM wakes the run, not the waiting thread */
 	int rc = rq->fn(rq->cfg, rq->name, WORKER_RESULT_FD);
 	fflush(NULL);
 	_exit(rc);
@@ -119,13 +120,12 @@ static void run_child(void *arg)
 	srandom((unsigned)(getpid() ^ time(NULL)));
 	/* The run allocates in a thread of its own, so from an arena of its own: fresh pages
 	 * in a row, instead of the free chunks all over the heap it shares with the master
-	 * (each a copy-on-write fault, and the bins' upkeep writing to many more). */
-	sigset_t all;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, NULL);
-	pthread_t t;
-	if (pthread_create(&t, NULL, run_thread, arg) == 0)
-		pthread_join(t, NULL); /* the thread ends the process */
+	 * (each a copy-on-write fault, and the bins' upkeep writing to many more). A SIGTERM
+	 * for the process reaches this first thread; on_sigterm() passes it on to the run. */
+	if (pthread_create(&run_thread_id, NULL, run_thread, arg) == 0) {
+		run_thread_started = 1;
+		pthread_join(run_thread_id, NULL); /* the run's thread ends the process */
+	}
 	run_thread(arg);
 }
 
@@ -357,8 +357,10 @@ static void install_test_hook(const char *name)
 
 static void on_sigterm(int sig)
 {
-	(void)sig;
 	source_run_request_stop();
+	/* the run's own system call (a sleep, a poll) is the one to interrupt */
+	if (run_thread_started && !pthread_equal(pthread_self(), run_thread_id))
+		pthread_kill(run_thread_id, sig);
 }
 
 /* SIGTERM (the daemon stopping) lets the run end at a safe point within the grace period;
