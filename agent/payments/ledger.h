@@ -60,7 +60,7 @@
 #define LEDGER_FILE "ledger.db"
 #define PAYMENTS_SCHEMA "goniec.payments/1"
 #define LEDGER_LOCK_FILE "ledger.lock"
-#define LEDGER_SCHEMA 3
+#define LEDGER_SCHEMA 4
 #define LEDGER_LOCK_WAIT 120
 /* A run that would re-decide more than this share (percent) of a company's transactions
  * decides all of them at once instead (one pass is cheaper than the closure then). */

@@ -184,11 +184,11 @@ decisions=$(sql 'SELECT count(*) FROM decisions')
 GONIEC_CRASH_AT=ledger-match-write "$GONIEC" -c "$T/conf.d" payments update acme >/dev/null 2>&1
 check_eq "crash: the matcher run died at the fault point" 99 $?
 check_eq "crash: the ledger is consistent" ok "$(sql 'PRAGMA integrity_check')"
-check_eq "crash: no half-written run (the new transactions are not decided yet)" 2 "$(sql 'SELECT count(*) FROM transactions WHERE dirty')"
+check_eq "crash: no half-written run (the new transactions are not decided yet)" 2 "$(sql 'SELECT count(*) FROM tx_pending')"
 check_eq "crash: the decisions are all there" "$decisions" "$(sql 'SELECT count(*) FROM decisions')"
 GONIEC_CRASH_AT=ledger-ingest-doc "$GONIEC" -c "$T/conf.d" payments update acme >/dev/null 2>&1
 g payments update acme >/dev/null 2>&1
-check "crash: the next run finishes" test "$(sql 'SELECT count(*) FROM transactions WHERE dirty')" -eq 0
+check "crash: the next run finishes" test "$(sql 'SELECT count(*) FROM tx_pending')" -eq 0
 matches >"$T/crashed"
 g ledger rebuild >/dev/null 2>&1
 matches >"$T/rebuilt"

@@ -148,8 +148,9 @@ static char *all_matches(struct fixture *f)
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(h, "SELECT t.ident || ' > ' || i.ident || ' ' || m.amount || ' ' || "
-					       "m.rule || ' ' || t.state FROM matches m JOIN transactions t ON "
-					       "t.id = m.tx JOIN invoices i ON i.id = m.inv ORDER BY 1", -1, &st,
+					       "m.rule || ' ' || o.state FROM matches m JOIN transactions t ON "
+					       "t.id = m.tx JOIN tx_outcomes o ON o.tx = t.id JOIN invoices i ON "
+					       "i.id = m.inv ORDER BY 1", -1, &st,
 					 NULL), SQLITE_OK);
 	struct buf b = {0};
 	while (sqlite3_step(st) == SQLITE_ROW)
@@ -330,7 +331,7 @@ static void test_decisions(void **state)
 	char *again = all_matches(f);
 	assert_string_equal(m, again);
 	char *db = path_join(f->t.state, LEDGER_FILE);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM transactions WHERE state = 'dismissed'"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM tx_outcomes WHERE state = 'dismissed'"), 1);
 	/* undo: the rules decide again */
 	assert_int_equal(ledger_undecide(lg, "acme", ref, NULL, &err), 0);
 	update(f, lg, &run);
