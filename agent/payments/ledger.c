@@ -183,7 +183,10 @@ static const char *const steps[] = {
 	"ALTER TABLE transactions DROP COLUMN state; ALTER TABLE transactions DROP COLUMN reason;"
 	"ALTER TABLE transactions DROP COLUMN candidates; ALTER TABLE transactions DROP COLUMN overpaid;"
 	"ALTER TABLE transactions DROP COLUMN changed; ALTER TABLE transactions DROP COLUMN dirty;"
-	"ALTER TABLE invoices DROP COLUMN open; ALTER TABLE invoices DROP COLUMN dirty;",
+	"ALTER TABLE invoices DROP COLUMN open; ALTER TABLE invoices DROP COLUMN dirty;"
+	/* a company's rows in id order (a run over the whole company reads them so) */
+	"CREATE INDEX tx_company ON transactions(company);"
+	"CREATE INDEX invoices_company ON invoices(company);",
 };
 
 _Static_assert(ARRAY_LEN(steps) == LEDGER_SCHEMA, "one migration step per schema version");

@@ -315,7 +315,7 @@ static int write_invoice(struct ledger *lg, const struct inv_row *r, int64_t id,
 			      MERGE("corrects", 7) ", " MERGE("issue_date", 8) ", " MERGE("due_date", 9) ", "
 			      MERGE("cp_name", 10) ", " MERGE("cp_nip", 11) ", " MERGE("cp_accounts", 12) ", "
 			      MERGE("currency", 13) ", " MERGE("gross", 14) ", paid_flag = max(paid_flag, ?15), "
-			      "reg_paid = coalesce(?16, reg_paid), rank = max(rank, ?1), dirty = 1 WHERE id = ?23",
+			      "reg_paid = coalesce(?16, reg_paid), rank = max(rank, ?1) WHERE id = ?23",
 			      err);
 	}
 	if (!st)

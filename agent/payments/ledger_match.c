@@ -52,7 +52,6 @@ static int64_t count(struct ledger *lg, const char *sql, const char *company, st
 }
 
 static const char sql_scope_tx[] = "SELECT count(*) FROM scope_tx";
-static const char sql_scope_inv[] = "SELECT count(*) FROM scope_inv";
 
 static int run_sql(struct ledger *lg, const char *sql, const char *company, struct gerr *err)
 {
@@ -77,8 +76,9 @@ static int too_big(struct ledger *lg, const char *company, int64_t ntx, int64_t 
 	return 0;
 }
 
-/* Fill scope_tx and scope_inv; *full when everything of the company is in them. The
- * company's new rows are those waiting in tx_pending and inv_pending. */
+/* Fill scope_tx and scope_inv — or set *full when the run is to decide everything of the
+ * company (then what they hold is not used). The company's new rows are those waiting in
+ * tx_pending and inv_pending. */
 static int find_scope(struct ledger *lg, const char *company, bool *full, struct gerr *err)
 {
 	if (ldb_exec(lg, "CREATE TEMP TABLE IF NOT EXISTS scope_tx (id INTEGER PRIMARY KEY);"
@@ -86,31 +86,78 @@ static int find_scope(struct ledger *lg, const char *company, bool *full, struct
 			 "DELETE FROM scope_tx; DELETE FROM scope_inv;", err) < 0)
 		return -1;
 	int64_t total = -1;
+	if (!*full && too_big(lg, company, count(lg, "SELECT count(*) FROM tx_pending WHERE company = ?1", company, err),
+			      &total, full, err) < 0)
+		return -1; /* a first run: no closure, no scope tables */
 	if (!*full) {
 		if (run_sql(lg, "INSERT INTO scope_tx SELECT tx FROM tx_pending WHERE company = ?1", company, err) < 0 ||
-		    run_sql(lg, "INSERT INTO scope_inv SELECT inv FROM inv_pending WHERE company = ?1", company, err) < 0 ||
-		    too_big(lg, company, count(lg, sql_scope_tx, NULL, err), &total, full, err) < 0)
-			return -1; /* a first run: no closure */
+		    run_sql(lg, "INSERT INTO scope_inv SELECT inv FROM inv_pending WHERE company = ?1", company, err) < 0)
+			return -1;
 		int64_t before = -1, now = 0;
 		while (!*full && now != before) {
 			before = now;
 			for (size_t i = 0; i < ARRAY_LEN(closure_steps); i++)
 				if (run_sql(lg, closure_steps[i], company, err) < 0)
 					return -1;
-			int64_t ntx = count(lg, sql_scope_tx, NULL, err), ninv = count(lg, sql_scope_inv, NULL, err);
+			int64_t ntx = count(lg, sql_scope_tx, NULL, err), ninv = count(lg, "SELECT count(*) FROM scope_inv",
+											NULL, err);
 			now = ntx + ninv;
 			if (too_big(lg, company, ntx, &total, full, err) < 0)
 				return -1;
 		}
 	}
-	if (*full && (ldb_exec(lg, "DELETE FROM scope_tx; DELETE FROM scope_inv;", err) < 0 ||
-		      run_sql(lg, "INSERT INTO scope_tx SELECT id FROM transactions WHERE company = ?1", company, err) < 0 ||
-		      run_sql(lg, "INSERT INTO scope_inv SELECT id FROM invoices WHERE company = ?1", company, err) < 0))
-		return -1;
-	return 0;
+	return 0; /* a whole company's run reads its rows without the scope tables (company_rows) */
 }
 
 /* ---- loading it ------------------------------------------------------------------------------ */
+
+/* The queries of a run's rows: over the scope tables, or for a run over the whole company
+ * over its rows directly (in id order, as the scope tables give them). ?1 is the company. */
+struct rows_sql {
+	const char *ntxns, *ninvoices, *txns, *invoices, *decisions, *old, *unmatch;
+};
+
+#define TXN_COLUMNS "SELECT t.id, t.ident, t.date, t.amount, t.currency, t.account, t.cp_name, t.cp_account, " \
+		    "t.title, t.skip FROM "
+#define INVOICE_COLUMNS "SELECT i.id, i.ident, i.dir, i.number, i.cp_name, i.cp_nip, i.cp_accounts, i.currency, " \
+			"coalesce(i.gross, 0) + coalesce((SELECT sum(c.gross) FROM invoices c WHERE c.corrects_id = " \
+			"i.id AND c.correction), 0), i.reg_paid, i.reg_closed, i.paid_flag, i.correction, " \
+			"i.corrects_id IS NOT NULL, i.issue_date, i.due_date, i.gross IS NULL FROM "
+#define DECISION_COLUMNS "SELECT d.kind, t.id, i.id FROM "
+#define DECISION_INVOICE " LEFT JOIN invoices i ON i.company = d.company AND i.ident = d.inv_ident "
+#define OLD_COLUMNS "SELECT o.tx, o.state, o.changed, m.inv, m.amount, m.rule FROM "
+
+static const struct rows_sql scope_rows = {
+	.ntxns = "SELECT count(*) FROM scope_tx",
+	.ninvoices = "SELECT count(*) FROM scope_inv",
+	.txns = TXN_COLUMNS "scope_tx s CROSS JOIN transactions t ON t.id = s.id",
+	.invoices = INVOICE_COLUMNS "scope_inv s CROSS JOIN invoices i ON i.id = s.id",
+	.decisions = DECISION_COLUMNS "scope_tx s CROSS JOIN transactions t ON t.id = s.id CROSS JOIN decisions d "
+		     "ON d.company = t.company AND d.tx_ident = t.ident" DECISION_INVOICE "ORDER BY d.id",
+	.old = OLD_COLUMNS "scope_tx s CROSS JOIN tx_outcomes o ON o.tx = s.id LEFT JOIN matches m ON m.tx = o.tx "
+	       "ORDER BY o.tx, m.seq",
+	.unmatch = "DELETE FROM matches WHERE tx IN (SELECT id FROM scope_tx)",
+};
+
+static const struct rows_sql company_rows = {
+	.ntxns = "SELECT count(*) FROM transactions WHERE company = ?1",
+	.ninvoices = "SELECT count(*) FROM invoices WHERE company = ?1",
+	.txns = TXN_COLUMNS "transactions t WHERE t.company = ?1 ORDER BY t.id",
+	.invoices = INVOICE_COLUMNS "invoices i WHERE i.company = ?1 ORDER BY i.id",
+	.decisions = DECISION_COLUMNS "decisions d CROSS JOIN transactions t ON t.company = d.company AND t.ident = "
+		     "d.tx_ident" DECISION_INVOICE "WHERE d.company = ?1 ORDER BY d.id",
+	.old = OLD_COLUMNS "tx_outcomes o LEFT JOIN matches m ON m.tx = o.tx WHERE o.company = ?1 ORDER BY o.tx, m.seq",
+	.unmatch = "DELETE FROM matches WHERE tx IN (SELECT id FROM transactions WHERE company = ?1)",
+};
+
+/* The prepared statement of one of them, its company bound. */
+static sqlite3_stmt *rows_stmt(struct ledger *lg, const char *sql, const char *company, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, sql, err);
+	if (st && sqlite3_bind_parameter_count(st) >= 1)
+		ldb_text(st, 1, company);
+	return st;
+}
 
 /* The strings of a loaded scope, copied into large blocks freed together (a scope of
  * 100,000 rows holds over half a million of them: one allocation each cost more than
@@ -199,12 +246,11 @@ static char *const *keep_accounts(struct loaded *l, sqlite3_stmt *st, int i, siz
 	return (char *const *)items;
 }
 
-static int load_txns(struct ledger *lg, struct loaded *l, struct gerr *err)
+static int load_txns(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
+		     struct gerr *err)
 {
-	int64_t n = count(lg, sql_scope_tx, NULL, err);
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT t.id, t.ident, t.date, t.amount, t.currency, t.account, t.cp_name, "
-				    "t.cp_account, t.title, t.skip FROM scope_tx s CROSS JOIN transactions t ON "
-				    "t.id = s.id", err);
+	int64_t n = count(lg, q->ntxns, company, err);
+	sqlite3_stmt *st = rows_stmt(lg, q->txns, company, err);
 	if (!st || n < 0)
 		return -1;
 	l->scope.txns = xcalloc((size_t)n + 1, sizeof(struct pm_txn));
@@ -224,14 +270,11 @@ static int load_txns(struct ledger *lg, struct loaded *l, struct gerr *err)
 	return 0;
 }
 
-static int load_invoices(struct ledger *lg, struct loaded *l, struct gerr *err)
+static int load_invoices(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
+			 struct gerr *err)
 {
-	int64_t n = count(lg, sql_scope_inv, NULL, err);
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT i.id, i.ident, i.dir, i.number, i.cp_name, i.cp_nip, i.cp_accounts, "
-				    "i.currency, coalesce(i.gross, 0) + coalesce((SELECT sum(c.gross) FROM invoices c "
-				    "WHERE c.corrects_id = i.id AND c.correction), 0), i.reg_paid, i.reg_closed, "
-				    "i.paid_flag, i.correction, i.corrects_id IS NOT NULL, i.issue_date, i.due_date, "
-				    "i.gross IS NULL FROM scope_inv s CROSS JOIN invoices i ON i.id = s.id", err);
+	int64_t n = count(lg, q->ninvoices, company, err);
+	sqlite3_stmt *st = rows_stmt(lg, q->invoices, company, err);
 	if (!st || n < 0)
 		return -1;
 	l->scope.invoices = xcalloc((size_t)n + 1, sizeof(struct pm_invoice));
@@ -257,12 +300,10 @@ static int load_invoices(struct ledger *lg, struct loaded *l, struct gerr *err)
 	return 0;
 }
 
-static int load_decisions(struct ledger *lg, struct loaded *l, struct gerr *err)
+static int load_decisions(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
+			  struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT d.kind, t.id, i.id FROM scope_tx s CROSS JOIN transactions t ON t.id = "
-				    "s.id CROSS JOIN decisions d ON d.company = t.company AND d.tx_ident = t.ident LEFT "
-				    "JOIN invoices i ON i.company = d.company AND i.ident = d.inv_ident ORDER BY d.id",
-				    err);
+	sqlite3_stmt *st = rows_stmt(lg, q->decisions, company, err);
 	if (!st)
 		return -1;
 	size_t cap = 0;
@@ -369,11 +410,10 @@ static void old_sig_add(struct old_sigs *o, int64_t tx, int64_t changed, struct 
 	o->v[o->n++] = (struct old_sig){tx, changed, buf_take(b)};
 }
 
-static int old_signatures(struct ledger *lg, struct old_sigs *out, struct gerr *err)
+static int old_signatures(struct ledger *lg, const struct rows_sql *q, const char *company, struct old_sigs *out,
+			  struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT o.tx, o.state, o.changed, m.inv, m.amount, m.rule FROM scope_tx s "
-				    "CROSS JOIN tx_outcomes o ON o.tx = s.id LEFT JOIN matches m ON m.tx = o.tx ORDER BY "
-				    "o.tx, m.seq", err);
+	sqlite3_stmt *st = rows_stmt(lg, q->old, company, err);
 	if (!st)
 		return -1;
 	int64_t last = 0, changed = 0;
@@ -441,12 +481,13 @@ static size_t first_match(const struct ordered *m, size_t n, int64_t tx)
 	return lo;
 }
 
-static int store(struct ledger *lg, const char *company, const struct loaded *l, struct pm_result *r,
-		 int64_t generation, struct ledger_run *run, struct gerr *err)
+static int store(struct ledger *lg, const struct rows_sql *q, const char *company, const struct loaded *l,
+		 struct pm_result *r, int64_t generation, struct ledger_run *run, struct gerr *err)
 {
 	struct old_sigs old = {0};
-	if (old_signatures(lg, &old, err) < 0 ||
-	    ldb_exec(lg, "DELETE FROM matches WHERE tx IN (SELECT id FROM scope_tx)", err) < 0 ||
+	sqlite3_stmt *unmatch = NULL;
+	if (old_signatures(lg, q, company, &old, err) < 0 || !(unmatch = rows_stmt(lg, q->unmatch, company, err)) ||
+	    (sqlite3_step(unmatch) != SQLITE_DONE && ldb_error(lg, err, "cannot write") < 0) ||
 	    (run->full && drop_rewritten_indexes(lg, err) < 0)) {
 		old_sigs_free(&old);
 		return -1;
@@ -571,12 +612,13 @@ int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, s
 		rc = find_scope(lg, c->id, &run->full, err);
 	struct loaded l = {0};
 	struct pm_result r = {0};
+	const struct rows_sql *q = run->full ? &company_rows : &scope_rows;
 	if (rc == 0)
-		rc = load_txns(lg, &l, err);
+		rc = load_txns(lg, q, c->id, &l, err);
 	if (rc == 0)
-		rc = load_invoices(lg, &l, err);
+		rc = load_invoices(lg, q, c->id, &l, err);
 	if (rc == 0)
-		rc = load_decisions(lg, &l, err);
+		rc = load_decisions(lg, q, c->id, &l, err);
 	if (rc == 0) {
 		run->scope_txns = l.scope.ntxns;
 		run->scope_invoices = l.scope.ninvoices;
@@ -584,7 +626,7 @@ int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, s
 		snprintf(l.scope.settings.own_nip, sizeof(l.scope.settings.own_nip), "%s", c->nip);
 		pm_run(&l.scope, &r);
 		run->generation = generation + 1;
-		rc = store(lg, c->id, &l, &r, run->generation, run, err);
+		rc = store(lg, q, c->id, &l, &r, run->generation, run, err);
 	}
 	if (rc == 0) {
 		if (!run->changed)

@@ -263,6 +263,7 @@ static void test_one_invoice_many_copies(void **state)
 	update(f, lg, &run);
 	char *db = path_join(f->t.state, LEDGER_FILE);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM invoices"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM docs WHERE error IS NOT NULL"), 0); /* each copy merged */
 	free(db);
 	ledger_close(lg);
 }
