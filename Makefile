@@ -79,8 +79,8 @@ $(BUILD)/test/%.o: %.c
 # under RLIMIT_AS, which an ASan process cannot live with. The test build finds its own
 # beside it, as the product does, built with its test hooks (core/testhook.h). Its symbols
 # are bound at its start (-z now), once, not again in each reader it forks.
-WORKER_SRCS := $(wildcard agent/pdfworker/*.c)
-WORKER_HDRS := agent/formats/pdfproto.h agent/core/testhook.h
+WORKER_SRCS := $(wildcard agent/pdfworker/*.c) agent/formats/pdfproto.c
+WORKER_HDRS := $(wildcard agent/pdfworker/*.h) agent/formats/pdfproto.h agent/core/testhook.h
 worker_link = @mkdir -p $(dir $@); echo "  LD    $@"; \
 	$(CC) -Iagent -D_GNU_SOURCE $(1) $(filter-out -fsanitize%,$(CFLAGS)) $(shell pkg-config --cflags poppler-glib cairo zbar) \
 	    $(filter-out -fsanitize%,$(LDFLAGS)) -Wl,-z,now -o $@ $(WORKER_SRCS) $(shell pkg-config --libs poppler-glib cairo zbar) -lm

@@ -275,9 +275,6 @@ static int await_reply(struct pdfproto_reply *r, int64_t deadline_ms)
 	}
 }
 
-static int send_message(int sock, const struct pdfproto_request *rq, const int *fds, size_t nfds,
-			int flags);
-
 /* The server's PDFPROTO_READY on server.sock (a new server: gen counts it); else the
  * server is stopped. */
 static bool server_greets(void)
@@ -298,7 +295,7 @@ static bool door_connect(void)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return false;
 	static const struct pdfproto_request rq = {.type = PDFPROTO_CONNECT};
-	int sent = send_message(door.sock, &rq, &sv[1], 1, MSG_DONTWAIT);
+	int sent = pdfproto_send(door.sock, &rq, &sv[1], 1, MSG_DONTWAIT);
 	close(sv[1]);
 	server.pid = -1;
 	server.sock = sv[0];
@@ -360,34 +357,9 @@ static int server_ready(struct gerr *err)
 	return server_start(err);
 }
 
-static int send_message(int sock, const struct pdfproto_request *rq, const int *fds, size_t nfds,
-			int flags)
-{
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(PDFPROTO_READ_FDS * sizeof(int))];
-	} ctl;
-	memset(&ctl, 0, sizeof ctl);
-	struct iovec iov = {.iov_base = (void *)rq, .iov_len = sizeof *rq};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (nfds) {
-		m.msg_control = &ctl;
-		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
-	ssize_t n;
-	while ((n = sendmsg(sock, &m, MSG_NOSIGNAL | flags)) < 0 && errno == EINTR)
-		;
-	return n == (ssize_t)sizeof *rq ? 0 : -1;
-}
-
 static int send_request(const struct pdfproto_request *rq, const int *fds, size_t nfds)
 {
-	return send_message(server.sock, rq, fds, nfds, 0);
+	return pdfproto_send(server.sock, rq, fds, nfds, 0);
 }
 
 /* Hand the document to the server (a new one if the last has ended since), with new files
@@ -509,8 +481,8 @@ static void note_end(struct job *j, const struct pdfproto_reply *r)
 	}
 }
 
-/* Wait for j's END. Each END (of any document) gives the server another reader's time;
- * past it, j's reader is killed (a time limit), and a server that does not answer even
+/* Wait for j's END. Each message (the END of any document, or an AGAIN: a document read
+ * again by a new reader) gives the server another reading's time; past it, j's reader is killed (a time limit), and a server that does not answer even
  * then is killed with its readers. A server that ends gets the document again once (it may
  * have ended before it reached it); -1 when the second one ends too. */
 static int await_end(struct job *j, struct gerr *err)

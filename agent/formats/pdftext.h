@@ -3,13 +3,15 @@
  * The reading itself is poppler-glib's, in the separate program goniec-pdftext
  * (agent/pdfworker/): goniec never loads poppler itself. That program is a server: a
  * process starts it once, at its first PDF (again if it has ended), and hands it each
- * document over a socket (formats/pdfproto.h). The server forks a reader per document,
- * which sets RLIMIT_AS (memory), RLIMIT_CPU and an alarm for the wall clock before it looks
- * at the PDF; so a hostile PDF (one that loops, recurses, or asks for gigabytes) can only
- * hurt that reader, and the server reports how it ended. goniec keeps a deadline of its
- * own too: past it the reader is killed, and a server that does not answer is killed and
- * replaced at the next document. Only the first `max_pages` pages are read and at most
- * `max_text` bytes of text are kept.
+ * document over a socket (formats/pdfproto.h). The server forks readers, which read this
+ * process's documents one after another (a few dozen each) with RLIMIT_AS (memory), and
+ * per document RLIMIT_CPU and an alarm for the wall clock; so a hostile PDF (one that
+ * loops, recurses, or asks for gigabytes) can only hurt its reader, and the server reports
+ * how the reading ended. A reader that dies on a document after it read others is replaced
+ * and the document read again by a new one, so that a limit is charged to the document
+ * that passed it. goniec keeps a deadline of its own too: past it the reader is killed,
+ * and a server that does not answer is killed and replaced at the next document. Only the
+ * first `max_pages` pages are read and at most `max_text` bytes of text are kept.
  *
  * The server lives as long as the process that started it, in its process group, and
  * dies with it (PR_SET_PDEATHSIG), so stopping a daemon worker's group stops its readers;
@@ -20,11 +22,11 @@
  * A shared server (the daemon's): pdftext_door_open() starts one server whose door this
  * process's forked children (the daemon's workers) inherit. At its first PDF such a child
  * connects through the door instead of starting a server of its own: the shared server
- * forks a session for the connection, which serves it as a server of its own would (its
- * readers, limits, deadline and kills the same), so poppler's libraries are loaded once
- * per daemon, not once per run. A child's end (killed at its time limit) ends its
- * session and its readers. When the door does not answer, the child starts a server of
- * its own as before.
+ * serves the connection, beside the others, as a server of its own would (readers of its
+ * own, never another connection's; limits, deadline and kills the same), so poppler's
+ * libraries are loaded once per daemon, not once per run. A child's end (killed at its
+ * time limit) ends its connection and its readers. When the door does not answer, the
+ * child starts a server of its own as before.
  *
  * The text is laid out as the page shows it: one line per printed line, columns apart by
  * two or more spaces, a blank line for a vertical gap, pages separated by '\f'.

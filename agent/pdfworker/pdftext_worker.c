@@ -9,423 +9,72 @@
  * so that goniec itself never loads poppler, glib and their libraries; and it is a
  * server so that they are loaded once, not once per document. The daemon starts one with
  * --door for all its workers, so that they are loaded once per daemon, not once per run:
- * each worker hands it a connection (PDFPROTO_CONNECT), and a session forked for that
- * connection serves it as a server of its own would, until the connection ends. The door
- * process reads nothing but the door and waits for nothing (the kernel reaps its
- * sessions: SA_NOCLDWAIT).
+ * each worker hands it a connection (PDFPROTO_CONNECT), which this process serves beside
+ * the others until it ends (one poll() over the door, the connections and their readers).
  *
- * For each document it forks a reader, which dies with the server (PR_SET_PDEATHSIG) and
- * sets its limits before it looks at the PDF: RLIMIT_AS (memory), RLIMIT_CPU, an alarm
- * for the wall clock, no core, and no file written beyond goniec's two (RLIMIT_FSIZE). So
- * a hostile PDF (one that loops, recurses, or asks for gigabytes) can only hurt that
- * reader; the server reports how it ended (wait4) and goes on. goniec may hand it several
- * documents before it collects the first: up to PDFPROTO_READERS are read at once, the
- * others wait in order.
+ * The readers: forked by this process, each for one connection, never shared with
+ * another (the door serves the workers of different companies: a reader a hostile PDF has
+ * taken over sees that connection's documents, no other's). A reader dies with the server
+ * (PR_SET_PDEATHSIG), keeps nothing of the server's open, and reads one document after
+ * another, each handed to it over a socket of its own with the document's descriptors: the
+ * PDF, the text file and the diagnostics file (goniec's memfds). Its limits: RLIMIT_AS
+ * (memory) and RLIMIT_FSIZE (no file written beyond goniec's two, the text at most
+ * max_text and a margin) set at its first document, no core; and per document an alarm for
+ * the wall clock and RLIMIT_CPU raised to what it has used plus the document's seconds. So
+ * a hostile PDF (one that loops, recurses, or asks for gigabytes) can only hurt its reader;
+ * the server reports how the reading ended and goes on. A reader that dies on a document
+ * after it read others is replaced and the document read again by the new one
+ * (PDFPROTO_AGAIN): a limit is charged to the document that passed it, and an earlier
+ * document's leftovers never fail a later one. A reader takes at most
+ * PDFPROTO_READER_DOCS documents, none once its peak resident memory has grown by
+ * READER_GROWTH since its first, and none whose limits differ from its first's; then a new
+ * one is forked. goniec may
+ * hand several documents before it collects the first: up to PDFPROTO_READERS are read at
+ * once per connection, the others wait in order.
  *
- * The reader's output: the text of the pages into the text file, laid out as the page
- * shows it (one text line per printed line, columns kept apart by two or more spaces, a
- * blank line where the page leaves a gap), pages separated by a form feed (\f). Only the
- * first max_pages pages are read, and no page after the one that passes max_text bytes.
- * Its last line on the diagnostics file is its verdict:
- * "pdftext: pages READ of TOTAL" or "pdftext: encrypted: ...", "pdftext: unreadable: ...";
- * its exit codes are PDFPROTO_EXIT_*.
- *
- * QR codes: when the text speaks of KSeF but holds no link to mf.gov.pl (a KSeF invoice
- * whose verification link is only in its QR code), the reader renders the first
- * QR_PAGES pages (cairo, at QR_DPI, at most QR_MAX_PIXELS pixels a page whatever the
- * page's size) and scans them with zbar; each QR code's text that is one line of
- * printable ASCII goes to the diagnostics pipe before the verdict, as
- * "pdftext: qr PAGE TEXT" (PDFPROTO_QR_LINE).
+ * What a reader writes for a document: pdfworker/pdfread.h; its exit codes (and the codes
+ * it reports for a document it read to the end) are PDFPROTO_EXIT_*.
  *
  * In the test build (GONIEC_TESTING), with GONIEC_PDFTEXT_HOOKS set, a document can ask its
- * reader to misbehave once its limits are set (test_hook(); core/testhook.h).
+ * reader to misbehave once its limits are set (test_hook(); core/testhook.h), and
+ * GONIEC_PDFTEXT_STARTS / GONIEC_PDFTEXT_READERS name files where each start of a server
+ * or of a reader is noted.
  */
-#include <cairo.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
-#include <poppler.h>
+#include <glib.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zbar.h>
 
 #include "core/testhook.h"
 #include "formats/pdfproto.h"
+#include "pdfworker/pdfread.h"
 
-#define SOCK_FD 0          /* the socket to goniec */
-#define READER_PDF_FD 3    /* where a reader has its PDF */
+#define SOCK_FD 0          /* the socket to goniec, or the door */
+#define READER_PDF_FD 3    /* where a reader has its document's PDF */
+#define READER_SOCK_FD 4   /* a reader's socket to the server */
 #define START_ROOM (16ULL << 20) /* address space a reader needs beyond what it maps */
-#define MAP_MAX (32ULL << 20)   /* PDFs read from memory, at most */
 #define TEXT_ROOM (1ULL << 20)   /* file size allowed beyond max_text */
+#define READER_GROWTH (64ULL << 20) /* a reader whose peak memory grew this much retires */
+#define READER_BUDGETS 4   /* a reader's CPU (hard limit): this many documents' seconds */
 #define EXIT_USAGE_ERR 2
-#define QR_PAGES 2                 /* pages rendered to look for QR codes */
-#define QR_DPI 150.0               /* a KSeF QR (about 25 mm) gets 4+ pixels a module */
-#define QR_MAX_PIXELS (4L << 20)   /* a page rendered larger than this is scaled down */
-#define QR_MAX_CODES 4             /* QR texts told per document */
 
-struct glyph {
-	double x0, x1, yc, h;
-	const char *u;   /* into the page's text */
-	int ulen;
-	size_t seq;      /* the glyph's place in the text poppler gives */
-	bool space_before; /* poppler's text has a space before it */
+/* reader → server, for each document it read to the end */
+struct reader_done {
+	int32_t exit_code;   /* 0 or PDFPROTO_EXIT_* */
+	int64_t peak_kib;    /* the reader's peak resident memory so far */
+	uint32_t last;       /* it takes no more documents: it exits */
 };
-
-struct line {
-	struct glyph *g;
-	size_t n, cap;
-	double yc, h;
-};
-
-static int by_position(const void *a, const void *b)
-{
-	const struct glyph *p = a, *q = b;
-	if (fabs(p->yc - q->yc) > 0.01)
-		return p->yc < q->yc ? -1 : 1;
-	return (p->x0 > q->x0) - (p->x0 < q->x0);
-}
-
-static int by_x(const void *a, const void *b)
-{
-	const struct glyph *p = a, *q = b;
-	return (p->x0 > q->x0) - (p->x0 < q->x0);
-}
-
-static int by_double(const void *a, const void *b)
-{
-	double p = *(const double *)a, q = *(const double *)b;
-	return (p > q) - (p < q);
-}
-
-static void line_add(struct line *l, const struct glyph *g)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		l->g = realloc(l->g, l->cap * sizeof *l->g);
-		if (!l->g)
-			abort();
-	}
-	l->g[l->n++] = *g;
-	l->h = g->h > l->h ? g->h : l->h;
-}
-
-/* The glyphs of a page (spaces and line breaks dropped: they are rebuilt from the
- * positions). Returns how many; *out is malloc'd. */
-static size_t page_glyphs(const char *text, const PopplerRectangle *rects, guint nrects,
-			  struct glyph **out)
-{
-	struct glyph *gs = malloc((nrects + 1) * sizeof *gs);
-	if (!gs)
-		abort();
-	size_t n = 0;
-	bool space = false;
-	const char *p = text;
-	for (guint i = 0; i < nrects && *p; i++) {
-		const char *next = g_utf8_next_char(p);
-		gunichar c = g_utf8_get_char(p);
-		const PopplerRectangle *r = &rects[i];
-		if (g_unichar_isspace(c) || c == 0xA0) {
-			space = true;
-		} else if (r->y2 > r->y1) {
-			gs[n] = (struct glyph){.x0 = r->x1, .x1 = r->x2, .yc = (r->y1 + r->y2) / 2,
-					       .h = r->y2 - r->y1, .u = p, .ulen = (int)(next - p),
-					       .seq = n, .space_before = space};
-			n++;
-			space = false;
-		}
-		p = next;
-	}
-	*out = gs;
-	return n;
-}
-
-/* The width of one text column: the median glyph width. */
-static double column_width(const struct glyph *gs, size_t n)
-{
-	if (!n)
-		return 5;
-	double *w = malloc(n * sizeof *w);
-	if (!w)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		w[i] = gs[i].x1 - gs[i].x0;
-	qsort(w, n, sizeof *w, by_double);
-	double m = w[n / 2];
-	free(w);
-	return m < 1 ? 1 : m;
-}
-
-
-static bool same_glyph(const struct glyph *a, const struct glyph *b)
-{
-	return a->ulen == b->ulen && memcmp(a->u, b->u, (size_t)a->ulen) == 0 &&
-	       fabs(a->x0 - b->x0) < 0.2 * (a->x1 - a->x0 + 0.1);
-}
-
-/* One printed line: glyphs in x order; a narrow gap is one space, a wide one moves to
- * the glyph's own column (at least two spaces, so that columns stay apart). Columns are
- * counted in characters (bytes of ASCII, one per glyph otherwise). */
-static void emit_line(GString *out, struct line *l, double cw)
-{
-	qsort(l->g, l->n, sizeof *l->g, by_x);
-	long col = 0;
-	const struct glyph *prev = NULL;
-	for (size_t i = 0; i < l->n; i++) {
-		const struct glyph *g = &l->g[i];
-		if (prev && same_glyph(prev, g))
-			continue; /* overprinted (fake bold) */
-		long want = lround(g->x0 / cw);
-		if (!prev) {
-			while (col < want) {
-				g_string_append_c(out, ' ');
-				col++;
-			}
-		} else {
-			double gap = g->x0 - prev->x1;
-			double h = g->h < prev->h ? g->h : prev->h;
-			if (gap > 1.5 * cw && gap > 0.6 * h) {
-				long target = want > col + 2 ? want : col + 2;
-				while (col < target) {
-					g_string_append_c(out, ' ');
-					col++;
-				}
-			} else if (gap > 0.18 * h ||
-				   (g->space_before && g->seq == prev->seq + 1 && gap > -0.1 * h)) {
-				g_string_append_c(out, ' ');
-				col++;
-			}
-		}
-		g_string_append_len(out, g->u, g->ulen);
-		col++;
-		prev = g;
-	}
-}
-
-static void emit_page(GString *out, PopplerPage *page)
-{
-	char *text = poppler_page_get_text(page);
-	PopplerRectangle *rects = NULL;
-	guint nrects = 0;
-	if (!text || !poppler_page_get_text_layout(page, &rects, &nrects)) {
-		g_free(text);
-		return;
-	}
-	struct glyph *gs;
-	size_t n = page_glyphs(text, rects, nrects, &gs);
-	qsort(gs, n, sizeof *gs, by_position);
-	double cw = column_width(gs, n);
-	struct line l = {0};
-	double last_yc = -1, last_h = 0;
-	for (size_t i = 0; i <= n; i++) {
-		bool joins = i < n && l.n && fabs(gs[i].yc - l.yc) < 0.4 * (gs[i].h > l.h ? gs[i].h : l.h);
-		if (i < n && (joins || !l.n)) {
-			if (!l.n)
-				l.yc = gs[i].yc;
-			line_add(&l, &gs[i]);
-			continue;
-		}
-		if (l.n) {
-			if (last_yc >= 0 && l.yc - last_yc > 1.8 * (last_h > l.h ? last_h : l.h))
-				g_string_append_c(out, '\n');
-			emit_line(out, &l, cw);
-			g_string_append_c(out, '\n');
-			last_yc = l.yc;
-			last_h = l.h;
-			l.n = 0;
-			l.h = 0;
-		}
-		if (i < n) {
-			l.yc = gs[i].yc;
-			line_add(&l, &gs[i]);
-		}
-	}
-	free(l.g);
-	free(gs);
-	g_free(rects);
-	g_free(text);
-}
-
-/* The page rendered in shades of grey, one byte a pixel (white where nothing is drawn), at
- * QR_DPI or less so that it has at most QR_MAX_PIXELS pixels. NULL for a page of no
- * size. *w, *h: its size in pixels. */
-static unsigned char *render_grey(PopplerPage *page, int *w, int *h)
-{
-	double pw = 0, ph = 0;
-	poppler_page_get_size(page, &pw, &ph);
-	if (!(pw >= 1 && ph >= 1))
-		return NULL;
-	double scale = QR_DPI / 72.0;
-	if (pw * ph * scale * scale > (double)QR_MAX_PIXELS)
-		scale = sqrt((double)QR_MAX_PIXELS / (pw * ph));
-	*w = (int)(pw * scale);
-	*h = (int)(ph * scale);
-	if (*w < 1 || *h < 1)
-		return NULL;
-	cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, *w, *h);
-	if (cairo_surface_status(sf) != CAIRO_STATUS_SUCCESS) {
-		cairo_surface_destroy(sf);
-		return NULL;
-	}
-	cairo_t *cr = cairo_create(sf);
-	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_paint(cr);
-	cairo_scale(cr, scale, scale);
-	poppler_page_render(page, cr);
-	cairo_destroy(cr);
-	cairo_surface_flush(sf);
-	unsigned char *grey = malloc((size_t)*w * (size_t)*h);
-	const unsigned char *px = cairo_image_surface_get_data(sf);
-	int stride = cairo_image_surface_get_stride(sf);
-	for (int y = 0; grey && px && y < *h; y++) {
-		const uint32_t *row = (const uint32_t *)(px + (size_t)y * (size_t)stride);
-		for (int x = 0; x < *w; x++) {
-			uint32_t c = row[x];
-			grey[(size_t)y * (size_t)*w + (size_t)x] =
-				(unsigned char)((((c >> 16) & 0xff) * 77 + ((c >> 8) & 0xff) * 150 +
-						 (c & 0xff) * 29) >> 8);
-		}
-	}
-	cairo_surface_destroy(sf);
-	return grey;
-}
-
-static bool one_printable_line(const char *s, unsigned len)
-{
-	if (!len)
-		return false;
-	for (unsigned i = 0; i < len; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return false;
-	return true;
-}
-
-/* Tell the texts of the QR codes on one page (1-based no); returns how many more may be
- * told. */
-static int scan_page(zbar_image_scanner_t *scanner, PopplerPage *page, int no, int left)
-{
-	int w, h;
-	unsigned char *grey = render_grey(page, &w, &h);
-	if (!grey)
-		return left;
-	zbar_image_t *img = zbar_image_create();
-	zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
-	zbar_image_set_size(img, (unsigned)w, (unsigned)h);
-	zbar_image_set_data(img, grey, (unsigned long)w * (unsigned long)h, NULL);
-	if (zbar_scan_image(scanner, img) > 0) {
-		for (const zbar_symbol_t *s = zbar_image_first_symbol(img); s && left > 0;
-		     s = zbar_symbol_next(s)) {
-			const char *data = zbar_symbol_get_data(s);
-			unsigned len = zbar_symbol_get_data_length(s);
-			if (zbar_symbol_get_type(s) != ZBAR_QRCODE || len > PDFPROTO_QR_MAX ||
-			    !one_printable_line(data, len))
-				continue;
-			fprintf(stderr, "%s%d %.*s\n", PDFPROTO_QR_LINE, no, (int)len, data);
-			left--;
-		}
-	}
-	zbar_image_destroy(img);
-	free(grey);
-	return left;
-}
-
-/* The QR codes of the first pages (of the `read` read), on stderr. */
-static void scan_qr_codes(PopplerDocument *doc, int read)
-{
-	zbar_image_scanner_t *scanner = zbar_image_scanner_create();
-	zbar_image_scanner_set_config(scanner, 0, ZBAR_CFG_ENABLE, 0);
-	zbar_image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
-	int left = QR_MAX_CODES;
-	for (int i = 0; i < read && i < QR_PAGES && left > 0; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, i);
-		if (page) {
-			left = scan_page(scanner, page, i + 1, left);
-			g_object_unref(page);
-		}
-	}
-	zbar_image_scanner_destroy(scanner);
-}
-
-/* Whether the text read calls for a look at the QR codes: it speaks of KSeF, and no
- * verification link is printed. */
-static void note_qr_worth(const char *text, bool *ksef, bool *link)
-{
-	*ksef = *ksef || strcasestr(text, "ksef");
-	*link = *link || strstr(text, "mf.gov.pl");
-}
-
-/* The document open on fd. Up to MAP_MAX bytes it is read from memory (mapped), which
- * spares poppler's stream a system call per small read; a larger one from the file. */
-static PopplerDocument *open_document(int fd, GError **e)
-{
-	struct stat st;
-	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > MAP_MAX)
-		return poppler_document_new_from_fd(fd, NULL, e);
-	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		return poppler_document_new_from_fd(fd, NULL, e);
-	GBytes *bytes = g_bytes_new_static(map, (gsize)st.st_size); /* mapped until the exit */
-	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, e);
-	g_bytes_unref(bytes);
-	return doc;
-}
-
-/* The text of the PDF open on fd, into stdout, up to the page that passes max_text bytes
- * (or until the file size limit stops it); its verdict on stderr. Returns the exit code. */
-static int read_document(int fd, int max_pages, uint64_t max_text)
-{
-	GError *e = NULL;
-	PopplerDocument *doc = open_document(fd, &e);
-	if (!doc) {
-		bool enc = e->domain == POPPLER_ERROR && e->code == POPPLER_ERROR_ENCRYPTED;
-		fprintf(stderr, "pdftext: %s: %s\n", enc ? "encrypted" : "unreadable", e->message);
-		g_error_free(e);
-		return enc ? PDFPROTO_EXIT_ENCRYPTED : PDFPROTO_EXIT_UNREADABLE;
-	}
-	int total = poppler_document_get_n_pages(doc);
-	int read = 0, last = total < max_pages ? total : max_pages;
-	uint64_t written = 0;
-	GString *out = g_string_new(NULL);
-	bool ksef = false, link = false;
-	for (; read < last && written <= max_text; read++) {
-		PopplerPage *page = poppler_document_get_page(doc, read);
-		if (read)
-			g_string_append_c(out, '\f');
-		if (page) {
-			emit_page(out, page);
-			g_object_unref(page);
-		}
-		note_qr_worth(out->str, &ksef, &link);
-		size_t put = fwrite(out->str, 1, out->len, stdout);
-		written += put;
-		if (put != out->len && errno != EFBIG)
-			return PDFPROTO_EXIT_UNREADABLE;
-		if (put != out->len) { /* past the file size limit: as much text as is kept */
-			read++;
-			break;
-		}
-		g_string_truncate(out, 0);
-	}
-	g_string_free(out, TRUE);
-	if (fflush(stdout) != 0 && errno != EFBIG)
-		return PDFPROTO_EXIT_UNREADABLE;
-	if (ksef && !link)
-		scan_qr_codes(doc, read);
-	g_object_unref(doc);
-	fprintf(stderr, "pdftext: pages %d of %d\n", read, total);
-	return 0;
-}
 
 static void set_limit(int resource, rlim_t soft, rlim_t hard)
 {
@@ -447,17 +96,35 @@ static unsigned long long mapped_bytes(void)
 }
 
 #ifdef GONIEC_TESTING
+/* CPU spent here until this process has used `ms` milliseconds of it. */
+static void spin_until(long ms)
+{
+	for (;;) {
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		if ((ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000L +
+		    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000 >= ms)
+			return;
+	}
+}
+
 /* With GONIEC_PDFTEXT_HOOKS set, a document that begins "%goniec-test-hook NAME" makes
  * its reader misbehave: sleep (past the wall clock), alloc (past the memory limit), segv,
- * limits (its text is RLIMIT_AS in KiB and RLIMIT_CPU), kill-server (the server is killed
- * in the middle of the document). */
-static void test_hook(int fd)
+ * kill-server (the server is killed in the middle of the document), poison (the reader
+ * crashes on the next document it is given), grow (the reader keeps READER_GROWTH and more
+ * allocated), spin (the reader has used 1.1 s of CPU); or answer for the document: limits
+ * (its text is RLIMIT_AS in KiB and RLIMIT_CPU). True when the hook answered. */
+static bool test_hook(int fd)
 {
 	static const char mark[] = "%goniec-test-hook ";
+	static bool poisoned;
 	char head[64] = "";
-	if (!test_hook_env("GONIEC_PDFTEXT_HOOKS") || pread(fd, head, sizeof head - 1, 0) <= 0 ||
-	    strncmp(head, mark, strlen(mark)) != 0)
-		return;
+	if (!test_hook_env("GONIEC_PDFTEXT_HOOKS"))
+		return false;
+	if (poisoned)
+		raise(SIGSEGV);
+	if (pread(fd, head, sizeof head - 1, 0) <= 0 || strncmp(head, mark, strlen(mark)) != 0)
+		return false;
 	const char *hook = head + strlen(mark);
 	if (strncmp(hook, "sleep", 5) == 0 || strncmp(hook, "kill-server", 11) == 0) {
 		if (strncmp(hook, "kill-server", 11) == 0)
@@ -469,320 +136,552 @@ static void test_hook(int fd)
 			g_malloc(64 << 20); /* GLib's own words when it fails, as with a bomb */
 	} else if (strncmp(hook, "segv", 4) == 0) {
 		raise(SIGSEGV);
+	} else if (strncmp(hook, "poison", 6) == 0) {
+		poisoned = true;
+	} else if (strncmp(hook, "grow", 4) == 0) {
+		static char *kept;
+		kept = g_malloc(READER_GROWTH + (16 << 20));
+		memset(kept, 1, READER_GROWTH + (16 << 20));
+	} else if (strncmp(hook, "spin", 4) == 0) {
+		spin_until(1100);
 	} else if (strncmp(hook, "limits", 6) == 0) {
 		struct rlimit as, cpu;
 		getrlimit(RLIMIT_AS, &as);
 		getrlimit(RLIMIT_CPU, &cpu);
 		printf("%llu %llu\n", (unsigned long long)as.rlim_cur >> 10,
 		       (unsigned long long)cpu.rlim_cur);
-		fflush(stdout);
-		_exit(0);
+		return true;
 	}
+	return false;
 }
 
-/* With GONIEC_PDFTEXT_STARTS=PATH, each start of the server appends a line to PATH:
- * "door" or "server" (how many started, for the daemon's tests). */
-static void note_start(bool door)
+/* With the environment variable `env` naming a file, a line `what` is appended to it: each
+ * start of a server ("door" or "server", GONIEC_PDFTEXT_STARTS) or of a reader ("reader",
+ * GONIEC_PDFTEXT_READERS), counted by the tests. */
+static void note_start(const char *env, const char *what)
 {
-	const char *path = test_hook_env("GONIEC_PDFTEXT_STARTS");
+	const char *path = test_hook_env(env);
 	int fd = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
 	if (fd >= 0) {
-		dprintf(fd, "%s\n", door ? "door" : "server");
+		dprintf(fd, "%s\n", what);
 		close(fd);
 	}
 }
 #else
-static void test_hook(int fd)
+static bool test_hook(int fd)
 {
 	(void)fd;
+	return false;
 }
 
-static void note_start(bool door)
+static void note_start(const char *env, const char *what)
 {
-	(void)door;
+	(void)env;
+	(void)what;
 }
 #endif
 
-/* In a forked reader: its descriptors (stdout the text, stderr the diagnostics, the PDF on
- * READER_PDF_FD, nothing of the server's), its limits, then the document. Never returns. */
-static void reader(pid_t server, const struct pdfproto_request *rq, const int *fds)
+/* ---- a reader (a forked child) ------------------------------------------------------ */
+
+/* Between documents: stdout, stderr and READER_PDF_FD on /dev/null (fd 0). */
+static bool drop_document(void)
+{
+	return dup2(0, 1) >= 0 && dup2(0, 2) >= 0 && dup2(0, READER_PDF_FD) >= 0;
+}
+
+/* The file on fd empty, written from its start. */
+static bool emptied(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	return end == 0 || (end > 0 && ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0);
+}
+
+/* A document's descriptors in place (taken): stdout its text file, stderr its diagnostics
+ * (both emptied: a reader that died on it before may have begun them), the PDF on
+ * READER_PDF_FD. */
+static bool take_document(const int *fds)
+{
+	bool ok = dup2(fds[PDFPROTO_TEXT_FD], 1) >= 0 && dup2(fds[PDFPROTO_DIAG_FD], 2) >= 0 &&
+		  dup2(fds[PDFPROTO_PDF_FD], READER_PDF_FD) >= 0;
+	for (int i = 0; i < PDFPROTO_READ_FDS; i++)
+		close(fds[i]);
+	clearerr(stdout);
+	return ok && emptied(1) && emptied(2);
+}
+
+/* The CPU seconds this process has used, to the nearest. */
+static rlim_t cpu_seconds_used(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	long long us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+		       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+	return (rlim_t)((us + 500000) / 1000000);
+}
+
+/* The limits of a reader's life, from its first document: its address space, the size of
+ * what it writes, no core, and its CPU for READER_BUDGETS documents (the hard limit: the
+ * soft one is raised per document). Returns that hard limit. */
+static rlim_t set_reader_limits(const struct pdfproto_request *rq)
+{
+	rlim_t cpu = (rlim_t)READER_BUDGETS * rq->seconds + 1;
+	set_limit(RLIMIT_AS, rq->memory, rq->memory);
+	set_limit(RLIMIT_CPU, rq->seconds, cpu);
+	set_limit(RLIMIT_CORE, 0, 0);
+	/* the text and diagnostics files are goniec's memfds; nothing else is written */
+	set_limit(RLIMIT_FSIZE, rq->max_text + TEXT_ROOM, rq->max_text + TEXT_ROOM);
+	return cpu;
+}
+
+/* One document, under its own alarm and CPU seconds: its exit code. */
+static int read_one(const struct pdfproto_request *rq, rlim_t cpu_hard)
+{
+	set_limit(RLIMIT_CPU, cpu_seconds_used() + rq->seconds, cpu_hard);
+	alarm(rq->seconds);
+	int rc = test_hook(READER_PDF_FD) ? 0
+					  : pdfread_document(READER_PDF_FD, rq->max_pages, rq->max_text);
+	alarm(0);
+	fflush(NULL);
+	return rc;
+}
+
+/* The reader's peak resident memory so far, KiB. */
+static long peak_kib(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/* Before the reader's first document: its limits (the hard one of its CPU returned), or
+ * its end when the memory limit leaves no room to read (PDFPROTO_EXIT_NO_ROOM). */
+static rlim_t start_reading(const struct pdfproto_request *rq)
+{
+	unsigned long long mapped = mapped_bytes();
+	if (rq->memory < mapped + START_ROOM) {
+		fprintf(stderr, "pdftext: no room: the reader maps %llu MiB already\n", mapped >> 20);
+		_exit(PDFPROTO_EXIT_NO_ROOM);
+	}
+	return set_reader_limits(rq);
+}
+
+/* In a forked reader: nothing of the server's kept but the socket sock (moved to
+ * READER_SOCK_FD), then the documents that come on it, one by one, each answered with a
+ * struct reader_done. Never returns: it exits at the end of the socket, after its last
+ * document, or dies on a document. */
+_Noreturn static void reader(pid_t server, int sock)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != server)
 		_exit(PDFPROTO_EXIT_UNREADABLE);
-	signal(SIGPIPE, SIG_DFL); /* the end of goniec's text pipe ends the reader */
+	signal(SIGPIPE, SIG_DFL);
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGXCPU, SIG_DFL);
 	signal(SIGXFSZ, SIG_IGN); /* a full text file is a short write (EFBIG) */
-	int devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, SOCK_FD) < 0 || dup2(fds[PDFPROTO_TEXT_FD], 1) < 0 ||
-	    dup2(fds[PDFPROTO_DIAG_FD], 2) < 0 || dup2(fds[PDFPROTO_PDF_FD], READER_PDF_FD) < 0)
+	note_start("GONIEC_PDFTEXT_READERS", "reader");
+	if (dup2(sock, READER_SOCK_FD) < 0)
 		_exit(PDFPROTO_EXIT_UNREADABLE);
-	close_range(READER_PDF_FD + 1, ~0U, 0);
-	if (rq->memory < mapped_bytes() + START_ROOM) {
-		fprintf(stderr, "pdftext: no room: the reader maps %llu MiB already\n",
-			mapped_bytes() >> 20);
-		_exit(PDFPROTO_EXIT_NO_ROOM);
-	}
-	set_limit(RLIMIT_AS, rq->memory, rq->memory);
-	set_limit(RLIMIT_CPU, rq->seconds, (rlim_t)rq->seconds + 1);
-	set_limit(RLIMIT_CORE, 0, 0);
-	/* the text and diagnostics files are goniec's memfds; nothing else is written */
-	set_limit(RLIMIT_FSIZE, rq->max_text + TEXT_ROOM, rq->max_text + TEXT_ROOM);
-	alarm(rq->seconds);
-	test_hook(READER_PDF_FD);
-	int rc = read_document(READER_PDF_FD, rq->max_pages, rq->max_text);
-	fflush(NULL);
-	_exit(rc);
-}
-
-/* Read a small PDF of our own once, before any reader is forked, and keep it open:
- * poppler's global tables (unicode maps, CMaps; they live while a document does) and the
- * time zone are then loaded once in the server and shared by every reader, instead of
- * loaded again per document. */
-static void warm_up(void)
-{
-	static const char pdf[] =
-		"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-		"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-		"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
-		"/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>endobj\n"
-		"4 0 obj<</Length 36>>stream\nBT /F1 12 Tf 72 720 Td (warm) Tj ET\nendstream endobj\n"
-		"trailer<</Root 1 0 R>>\n%%EOF\n";
-	static PopplerDocument *kept;
-	tzset();
-	GBytes *bytes = g_bytes_new_static(pdf, sizeof pdf - 1);
-	kept = poppler_document_new_from_bytes(bytes, NULL, NULL);
-	g_bytes_unref(bytes);
-	PopplerPage *page = kept ? poppler_document_get_page(kept, 0) : NULL;
-	if (page) {
-		GString *out = g_string_new(NULL);
-		emit_page(out, page);
-		g_string_free(out, TRUE);
-		g_object_unref(page);
-	}
-}
-
-static void send_reply(const struct pdfproto_reply *r)
-{
-	if (send(SOCK_FD, r, sizeof *r, MSG_NOSIGNAL) != (ssize_t)sizeof *r)
-		exit(0); /* goniec is gone */
-}
-
-/* One message from sock: its number of descriptors (into fds, at most
- * PDFPROTO_READ_FDS), or -1 at the end of the socket or for a malformed message. */
-static int receive(int sock, struct pdfproto_request *rq, int *fds)
-{
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(PDFPROTO_READ_FDS * sizeof(int))];
-	} ctl;
-	struct iovec iov = {.iov_base = rq, .iov_len = sizeof *rq};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
-			   .msg_controllen = sizeof ctl};
-	ssize_t n;
-	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	int got = 0;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	if (n > 0 && c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-		got = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		memcpy(fds, CMSG_DATA(c), (size_t)got * sizeof(int));
-	}
-	if (n == (ssize_t)sizeof *rq && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		return got;
-	for (int i = 0; i < got; i++)
-		close(fds[i]);
-	return -1;
-}
-
-/* The next request: 1 with it (and its descriptors for a READ), 0 at the end of the
- * socket; a malformed one ends the server too. */
-static int next_request(struct pdfproto_request *rq, int *fds)
-{
-	int got = receive(SOCK_FD, rq, fds);
-	if ((rq->type == PDFPROTO_READ && got == PDFPROTO_READ_FDS && rq->max_pages > 0) ||
-	    (rq->type == PDFPROTO_KILL && got == 0))
-		return 1;
-	for (int i = 0; i < got; i++)
-		close(fds[i]);
-	return 0;
-}
-
-/* The door on SOCK_FD: each PDFPROTO_CONNECT brings one end of a new connection, and a
- * session forked for it returns from here with that connection as its SOCK_FD. The door
- * process itself exits at the end of the door (goniec is gone). A connection that cannot
- * be served (no fork) is closed: its client sees it end before PDFPROTO_READY. */
-static void open_sessions(void)
-{
-	struct sigaction reap_none = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
-	sigaction(SIGCHLD, &reap_none, NULL);
-	struct pdfproto_request rq;
-	int fds[PDFPROTO_READ_FDS];
-	int got;
-	while ((got = receive(SOCK_FD, &rq, fds)) >= 0) {
-		pid_t pid = rq.type == PDFPROTO_CONNECT && got == 1 ? fork() : -1;
-		if (pid == 0) {
-			signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
-			if (dup2(fds[0], SOCK_FD) < 0)
-				_exit(0);
-			close(fds[0]);
-			return;
+	int devnull = open("/dev/null", O_RDWR);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || !drop_document())
+		_exit(PDFPROTO_EXIT_UNREADABLE);
+	close_range(READER_SOCK_FD + 1, ~0U, 0);
+	rlim_t cpu_hard = 0;
+	long grown_kib = 0;
+	for (unsigned docs = 1;; docs++) {
+		struct pdfproto_request rq;
+		int fds[PDFPROTO_READ_FDS];
+		if (pdfproto_receive(READER_SOCK_FD, &rq, fds) != PDFPROTO_READ_FDS ||
+		    !take_document(fds))
+			_exit(0);
+		if (docs == 1) {
+			cpu_hard = start_reading(&rq);
+			grown_kib = peak_kib() + (long)(READER_GROWTH >> 10);
 		}
-		for (int i = 0; i < got; i++)
-			close(fds[i]);
+		struct reader_done done = {.exit_code = read_one(&rq, cpu_hard), .peak_kib = peak_kib()};
+		done.last = docs >= PDFPROTO_READER_DOCS || done.peak_kib > grown_kib ||
+			    cpu_seconds_used() + rq.seconds + 1 > cpu_hard;
+		if (!drop_document() || send(READER_SOCK_FD, &done, sizeof done, MSG_NOSIGNAL) < 0 ||
+		    done.last)
+			_exit(0);
 	}
-	_exit(0);
 }
 
-/* A document waiting for its reader, or being read. */
+/* ---- the server ----------------------------------------------------------------------- */
+
+/* A document of a connection, from its READ to its END. */
 struct job {
 	struct pdfproto_request rq;
-	int fds[PDFPROTO_READ_FDS]; /* until its reader is forked */
-	pid_t pid;                  /* 0 while it waits */
-	int pidfd;
+	int fds[PDFPROTO_READ_FDS]; /* kept until its END: a new reader may need them */
+	bool started;               /* a reader has it */
+	bool fresh;                 /* it ended a reader that had read others: a new one reads it */
+	bool killed;                /* goniec asked */
 };
 
-/* The documents of this server, in the order they came. */
+/* A reader of a connection. */
+struct reader {
+	pid_t pid;                  /* 0: none in this place */
+	int pidfd, sock;
+	struct pdfproto_request lim; /* its first document's request: the limits it has */
+	unsigned docs;              /* documents it read to the end */
+	struct job *job;            /* the one it reads, NULL while it waits */
+	bool last;                  /* it takes no more */
+};
+
+/* A connection: its socket, its documents in the order they came, its readers. */
+struct conn {
+	int sock;
+	struct job **jobs;
+	size_t njobs, cap;
+	struct reader readers[PDFPROTO_READERS];
+	bool gone;                  /* its socket ended, or goniec talks nonsense */
+};
+
+#define CONN_POLLS (1 + 2 * PDFPROTO_READERS) /* its socket, each reader's pidfd and socket */
+
 static struct {
-	struct job *v;
-	size_t n, cap, running;
-} jobs;
+	pid_t self;
+	bool door;                  /* SOCK_FD is the door, still open */
+	struct conn **v;
+	size_t n;
+} server;
 
-static void job_close_fds(struct job *j)
+static void reply(struct conn *c, const struct pdfproto_reply *r)
 {
-	for (int i = 0; i < PDFPROTO_READ_FDS; i++)
-		if (j->fds[i] >= 0)
-			close(j->fds[i]);
-	for (int i = 0; i < PDFPROTO_READ_FDS; i++)
-		j->fds[i] = -1;
+	if (send(c->sock, r, sizeof *r, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof *r)
+		c->gone = true; /* goniec is gone, or reads nothing */
 }
 
-static void job_remove(size_t i)
+/* j out of c's documents, its descriptors closed. */
+static void drop_job(struct conn *c, struct job *j)
 {
-	job_close_fds(&jobs.v[i]);
-	if (jobs.v[i].pidfd >= 0)
-		close(jobs.v[i].pidfd);
-	if (jobs.v[i].pid > 0)
-		jobs.running--;
-	memmove(&jobs.v[i], &jobs.v[i + 1], (jobs.n - i - 1) * sizeof *jobs.v);
-	jobs.n--;
+	for (size_t i = 0; i < c->njobs; i++)
+		if (c->jobs[i] == j) {
+			memmove(&c->jobs[i], &c->jobs[i + 1], (c->njobs - i - 1) * sizeof *c->jobs);
+			c->njobs--;
+			break;
+		}
+	for (int i = 0; i < PDFPROTO_READ_FDS; i++)
+		close(j->fds[i]);
+	free(j);
 }
 
-static void job_add(const struct pdfproto_request *rq, const int *fds)
+static void end_job(struct conn *c, struct job *j, const struct pdfproto_reply *r)
 {
-	if (jobs.n == jobs.cap) {
-		jobs.cap = jobs.cap ? 2 * jobs.cap : 16;
-		jobs.v = realloc(jobs.v, jobs.cap * sizeof *jobs.v);
-		if (!jobs.v)
+	reply(c, r);
+	drop_job(c, j);
+}
+
+static void add_job(struct conn *c, const struct pdfproto_request *rq, const int *fds)
+{
+	if (c->njobs == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 16;
+		c->jobs = realloc(c->jobs, c->cap * sizeof *c->jobs);
+		if (!c->jobs)
 			abort();
 	}
-	struct job *j = &jobs.v[jobs.n++];
-	*j = (struct job){.rq = *rq, .pidfd = -1};
+	struct job *j = calloc(1, sizeof *j);
+	if (!j)
+		abort();
+	j->rq = *rq;
 	memcpy(j->fds, fds, sizeof j->fds);
+	c->jobs[c->njobs++] = j;
 }
 
-/* Kill every reader and wait for it: goniec is gone, or talks nonsense. */
-_Noreturn static void end_server(void)
+/* Kill a reader and wait for it (it may be dying already); its place is free. */
+static void stop_reader(struct reader *r)
 {
-	for (size_t i = 0; i < jobs.n; i++)
-		if (jobs.v[i].pid > 0) {
-			kill(jobs.v[i].pid, SIGKILL);
-			waitpid(jobs.v[i].pid, NULL, 0);
-		}
-	exit(0);
+	if (!r->pid)
+		return;
+	kill(r->pid, SIGKILL);
+	while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(r->pidfd);
+	close(r->sock);
+	*r = (struct reader){0};
 }
 
-/* Fork readers for the waiting documents, in order, while fewer than PDFPROTO_READERS run. */
-static void start_readers(pid_t self)
+/* Fork a reader into the free place r: false (r still free) when it could not be. */
+static bool fork_reader(struct reader *r, int *fork_errno)
 {
-	for (size_t i = 0; i < jobs.n && jobs.running < PDFPROTO_READERS; i++) {
-		struct job *j = &jobs.v[i];
-		if (j->pid)
-			continue;
-		fflush(NULL);
-		pid_t pid = fork();
-		int fork_errno = errno;
-		if (pid == 0)
-			reader(self, &j->rq, j->fds);
-		job_close_fds(j);
-		j->pidfd = pid > 0 ? (int)pidfd_open(pid, 0) : -1;
-		if (pid < 0 || j->pidfd < 0) {
-			if (pid > 0) { /* no descriptor to wait on: wait here */
-				kill(pid, SIGKILL);
-				waitpid(pid, NULL, 0);
-			}
-			send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .id = j->rq.id,
-							    .fork_errno = pid < 0 ? fork_errno : EMFILE});
-			job_remove(i--);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		*fork_errno = errno;
+		return false;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	*fork_errno = errno;
+	if (pid == 0)
+		reader(server.self, sv[1]);
+	close(sv[1]);
+	int pidfd = pid > 0 ? (int)pidfd_open(pid, 0) : -1;
+	if (pidfd < 0) {
+		*fork_errno = pid < 0 ? *fork_errno : EMFILE;
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		close(sv[0]);
+		return false;
+	}
+	*r = (struct reader){.pid = pid, .pidfd = pidfd, .sock = sv[0]};
+	return true;
+}
+
+static bool same_limits(const struct pdfproto_request *a, const struct pdfproto_request *b)
+{
+	return a->seconds == b->seconds && a->memory == b->memory && a->max_text == b->max_text;
+}
+
+/* Hand j to the reader r (waiting, or new). A reader that cannot take it is stopped;
+ * when it was a new one, that ends the document (another would fare no better). */
+static void give(struct conn *c, struct reader *r, struct job *j)
+{
+	if (pdfproto_send(r->sock, &j->rq, j->fds, PDFPROTO_READ_FDS, MSG_DONTWAIT) == 0) {
+		if (!r->docs && !r->job)
+			r->lim = j->rq;
+		r->job = j;
+		j->started = true;
+		return;
+	}
+	int send_errno = errno;
+	bool new_reader = !r->docs;
+	stop_reader(r);
+	if (new_reader)
+		end_job(c, j, &(struct pdfproto_reply){.type = PDFPROTO_END, .id = j->rq.id,
+						       .fork_errno = send_errno});
+}
+
+/* The reader for j: a waiting one with its limits (not for a document read again), else a
+ * new one in a free place or in the place of a waiting one; NULL when all are busy. A
+ * reader that cannot be forked ends the document (fork_errno). */
+static struct reader *reader_for(struct conn *c, struct job *j)
+{
+	struct reader *idle = NULL, *free_place = NULL;
+	for (int i = 0; i < PDFPROTO_READERS; i++) {
+		struct reader *r = &c->readers[i];
+		if (r->pid && !r->job && !r->last && !j->fresh && same_limits(&r->lim, &j->rq))
+			return r;
+		if (!r->pid)
+			free_place = r;
+		else if (!r->job)
+			idle = r;
+	}
+	if (!free_place && !idle)
+		return NULL;
+	if (!free_place) {
+		stop_reader(idle);
+		free_place = idle;
+	}
+	int fork_errno = 0;
+	if (fork_reader(free_place, &fork_errno))
+		return free_place;
+	end_job(c, j, &(struct pdfproto_reply){.type = PDFPROTO_END, .id = j->rq.id,
+					       .fork_errno = fork_errno});
+	return NULL;
+}
+
+/* Hand the waiting documents to readers, in order, while a reader is to be had. */
+static void dispatch(struct conn *c)
+{
+	for (size_t i = 0; i < c->njobs && !c->gone;) {
+		struct job *j = c->jobs[i];
+		if (j->started) {
+			i++;
 			continue;
 		}
-		j->pid = pid;
-		jobs.running++;
+		size_t before = c->njobs;
+		struct reader *r = reader_for(c, j);
+		if (r)
+			give(c, r, j);
+		else if (c->njobs == before)
+			return; /* every reader busy */
 	}
 }
 
-/* A reader has ended: its END. */
-static void reap(size_t i)
+/* The reader's word on the document it read to the end: its END. Its socket's end, or
+ * anything else it says, gets it killed (its pidfd tells the rest). */
+static void take_done(struct conn *c, struct reader *r)
 {
-	struct rusage ru = {0};
-	int st = 0;
-	while (wait4(jobs.v[i].pid, &st, 0, &ru) < 0 && errno == EINTR)
-		;
-	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .id = jobs.v[i].rq.id,
-					    .wait_status = st, .peak_kib = ru.ru_maxrss});
-	job_remove(i);
+	struct reader_done d;
+	ssize_t n = recv(r->sock, &d, sizeof d, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n != (ssize_t)sizeof d || !r->job) {
+		kill(r->pid, SIGKILL);
+		return;
+	}
+	struct job *j = r->job;
+	r->job = NULL;
+	r->docs++;
+	r->last = d.last;
+	end_job(c, j, &(struct pdfproto_reply){.type = PDFPROTO_END, .id = j->rq.id,
+					       .wait_status = W_EXITCODE(d.exit_code & 0xff, 0),
+					       .peak_kib = d.peak_kib});
 }
 
-/* A KILL: the reader killed (its END follows when it has ended), or the document dropped
- * from the queue; one already ended is ignored. */
-static void kill_job(uint32_t id)
+/* A reader has ended. On its first document, or one goniec had killed, that is the
+ * document's END; on a later one the document is read again by a new reader. */
+static void reader_ended(struct conn *c, struct reader *r)
 {
-	for (size_t i = 0; i < jobs.n; i++) {
-		if (jobs.v[i].rq.id != id)
+	take_done(c, r);
+	struct rusage ru = {0};
+	int st = 0;
+	while (wait4(r->pid, &st, 0, &ru) < 0 && errno == EINTR)
+		;
+	struct job *j = r->job;
+	bool first = r->docs == 0;
+	close(r->pidfd);
+	close(r->sock);
+	*r = (struct reader){0};
+	if (!j)
+		return;
+	if (first || j->killed) {
+		end_job(c, j, &(struct pdfproto_reply){.type = PDFPROTO_END, .id = j->rq.id,
+						       .wait_status = st, .peak_kib = ru.ru_maxrss});
+		return;
+	}
+	j->started = false;
+	j->fresh = true;
+	reply(c, &(struct pdfproto_reply){.type = PDFPROTO_AGAIN, .id = j->rq.id});
+}
+
+/* A KILL: the reader killed (the END follows when it has ended), or the document dropped
+ * from the queue; one already ended is ignored. */
+static void kill_job(struct conn *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->njobs; i++) {
+		struct job *j = c->jobs[i];
+		if (j->rq.id != id)
 			continue;
-		if (jobs.v[i].pid > 0) {
-			kill(jobs.v[i].pid, SIGKILL);
-			return;
-		}
-		send_reply(&(struct pdfproto_reply){.type = PDFPROTO_END, .id = id,
-						    .wait_status = SIGKILL});
-		job_remove(i);
+		for (int k = 0; j->started && k < PDFPROTO_READERS; k++)
+			if (c->readers[k].job == j)
+				kill(c->readers[k].pid, SIGKILL);
+		j->killed = true;
+		if (!j->started)
+			end_job(c, j, &(struct pdfproto_reply){.type = PDFPROTO_END, .id = id,
+							       .wait_status = SIGKILL});
 		return;
 	}
 }
 
-/* Serve the socket until its end: documents queued, readers started and reaped. */
-static void serve(pid_t self)
+/* The connection's next request: a READ queued, a KILL done; anything else (or the end of
+ * the socket) ends the connection. */
+static void take_request(struct conn *c)
+{
+	struct pdfproto_request rq;
+	int fds[PDFPROTO_READ_FDS];
+	int got = pdfproto_receive(c->sock, &rq, fds);
+	if (rq.type == PDFPROTO_READ && got == PDFPROTO_READ_FDS && rq.max_pages > 0) {
+		add_job(c, &rq, fds);
+		return;
+	}
+	if (rq.type == PDFPROTO_KILL && got == 0) {
+		kill_job(c, rq.id);
+		return;
+	}
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+	c->gone = true;
+}
+
+static void open_conn(int sock)
+{
+	struct conn *c = calloc(1, sizeof *c);
+	server.v = realloc(server.v, (server.n + 1) * sizeof *server.v);
+	if (!c || !server.v)
+		abort();
+	c->sock = sock;
+	server.v[server.n++] = c;
+	reply(c, &(struct pdfproto_reply){.type = PDFPROTO_READY});
+}
+
+/* The end of a connection: its readers killed, its documents dropped. */
+static void close_conn(size_t i)
+{
+	struct conn *c = server.v[i];
+	for (int k = 0; k < PDFPROTO_READERS; k++)
+		stop_reader(&c->readers[k]);
+	while (c->njobs)
+		drop_job(c, c->jobs[0]);
+	free(c->jobs);
+	close(c->sock);
+	free(c);
+	memmove(&server.v[i], &server.v[i + 1], (server.n - i - 1) * sizeof *server.v);
+	server.n--;
+}
+
+/* A message on the door: a connection (PDFPROTO_CONNECT with its descriptor) is served
+ * from now on; the end of the door (goniec is gone) stops taking new ones. */
+static void take_connection(void)
+{
+	struct pdfproto_request rq;
+	int fds[PDFPROTO_READ_FDS];
+	int got = pdfproto_receive(SOCK_FD, &rq, fds);
+	if (got < 0) {
+		server.door = false;
+		return;
+	}
+	if (rq.type == PDFPROTO_CONNECT && got == 1) {
+		open_conn(fds[0]);
+		return;
+	}
+	for (int i = 0; i < got; i++)
+		close(fds[i]);
+}
+
+/* What poll() said about connection c (its CONN_POLLS entries at p). */
+static void serve_conn(struct conn *c, const struct pollfd *p)
+{
+	for (int k = 0; k < PDFPROTO_READERS; k++) {
+		struct reader *r = &c->readers[k];
+		if (r->pid && p[2 + 2 * k].revents)
+			take_done(c, r);
+		if (r->pid && p[1 + 2 * k].revents)
+			reader_ended(c, r);
+	}
+	if (p[0].revents)
+		take_request(c);
+}
+
+static void watch_conn(const struct conn *c, struct pollfd *p)
+{
+	p[0] = (struct pollfd){.fd = c->sock, .events = POLLIN};
+	for (int k = 0; k < PDFPROTO_READERS; k++) {
+		const struct reader *r = &c->readers[k];
+		p[1 + 2 * k] = (struct pollfd){.fd = r->pid ? r->pidfd : -1, .events = POLLIN};
+		p[2 + 2 * k] = (struct pollfd){.fd = r->pid ? r->sock : -1, .events = POLLIN};
+	}
+}
+
+/* Serve the door and the connections until the door has ended and no connection is left. */
+_Noreturn static void serve(void)
 {
 	struct pollfd *p = NULL;
-	for (;;) {
-		start_readers(self);
-		p = realloc(p, (jobs.n + 1) * sizeof *p);
+	while (server.door || server.n) {
+		for (size_t i = 0; i < server.n; i++)
+			dispatch(server.v[i]);
+		for (size_t i = server.n; i-- > 0;)
+			if (server.v[i]->gone)
+				close_conn(i);
+		p = realloc(p, (1 + server.n * CONN_POLLS) * sizeof *p);
 		if (!p)
 			abort();
-		p[0] = (struct pollfd){.fd = SOCK_FD, .events = POLLIN};
-		for (size_t i = 0; i < jobs.n; i++)
-			p[i + 1] = (struct pollfd){.fd = jobs.v[i].pidfd, .events = POLLIN};
-		if (poll(p, jobs.n + 1, -1) < 0) {
+		p[0] = (struct pollfd){.fd = server.door ? SOCK_FD : -1, .events = POLLIN};
+		for (size_t i = 0; i < server.n; i++)
+			watch_conn(server.v[i], &p[1 + i * CONN_POLLS]);
+		if (poll(p, 1 + server.n * CONN_POLLS, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			end_server();
+			abort();
 		}
-		for (size_t i = jobs.n; i-- > 0;)
-			if (p[i + 1].fd >= 0 && p[i + 1].revents)
-				reap(i);
-		if (!p[0].revents)
-			continue;
-		struct pdfproto_request rq;
-		int fds[PDFPROTO_READ_FDS];
-		if (!next_request(&rq, fds))
-			end_server();
-		if (rq.type == PDFPROTO_READ)
-			job_add(&rq, fds);
-		else
-			kill_job(rq.id);
+		size_t n = server.n; /* connections taken from the door now come after these */
+		for (size_t i = 0; i < n; i++)
+			serve_conn(server.v[i], &p[1 + i * CONN_POLLS]);
+		if (p[0].revents)
+			take_connection();
 	}
+	exit(0);
 }
 
 int main(int argc, char **argv)
@@ -794,11 +693,11 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
-	note_start(door);
-	warm_up();
-	if (door)
-		open_sessions();
-	send_reply(&(struct pdfproto_reply){.type = PDFPROTO_READY});
-	serve(getpid());
-	return 0;
+	note_start("GONIEC_PDFTEXT_STARTS", door ? "door" : "server");
+	pdfread_warm_up();
+	server.self = getpid();
+	server.door = door;
+	if (!door)
+		open_conn(SOCK_FD);
+	serve();
 }

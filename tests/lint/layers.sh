@@ -6,7 +6,7 @@
 # sources/filing.h are seen, never a type's own folder (sources/<type>/...), which CLI
 # commands reach through the hooks of struct source_type; one type's folder includes no
 # other type's folder. agent/pdfworker/ (the PDF text server, a program of its own) sees
-# only core and formats headers.
+# only its own, core and formats headers.
 # Usage: tests/lint/layers.sh [DIR] (default: agent). Exit 1 and print each wrong include.
 set -u
 root=${1:-agent}
@@ -14,7 +14,7 @@ allowed() { # LAYER — sets ok_layers: the layers a file of LAYER may include
 	case $1 in
 	core) ok_layers="core" ;;
 	formats) ok_layers="core formats" ;;
-	pdfworker) ok_layers="core formats" ;; # goniec-pdftext: testhook.h and formats/pdfproto.h
+	pdfworker) ok_layers="core formats pdfworker" ;; # goniec-pdftext: testhook.h, formats/pdfproto.h
 	sources) ok_layers="core formats sources" ;;
 	forward) ok_layers="core formats forward" ;;
 	payments) ok_layers="core formats sources payments" ;;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "formats/pdfproto.h"
 #include "formats/pdftext.h"
 
 #define SAMPLES "../shared/samples/invoices-pdf/"
@@ -24,6 +25,9 @@ static int setup(void **state)
 	(void)state;
 	dir = scratch_dir();
 	pdftext_set_worker(real_worker);
+	char *p = path_join(dir, "readers");
+	setenv("GONIEC_PDFTEXT_READERS", p, 1);
+	free(p);
 	return 0;
 }
 
@@ -32,6 +36,7 @@ static int teardown(void **state)
 	(void)state;
 	pdftext_stop();
 	unsetenv("GONIEC_PDFTEXT_STARTS");
+	unsetenv("GONIEC_PDFTEXT_READERS");
 	rm_rf(dir);
 	free(dir);
 	return 0;
@@ -538,16 +543,29 @@ static void test_prefetched_outlive_their_server(void **state)
 	assert_int_not_equal(the_server(), server);
 }
 
-/* The lines the test build's servers noted at their starts (GONIEC_PDFTEXT_STARTS). */
-static char *starts(void)
+/* The lines the test build's servers noted in the file `name` of the scratch folder:
+ * "starts" (GONIEC_PDFTEXT_STARTS: each server's start), "readers" (GONIEC_PDFTEXT_READERS:
+ * each reader's). */
+static char *noted(const char *name)
 {
-	char *p = in_dir("starts"), *text = NULL;
+	char *p = in_dir(name), *text = NULL;
 	size_t len;
 	struct gerr err;
 	if (read_file(p, 4096, &text, &len, &err) != 0)
 		text = xstrdup("");
 	free(p);
 	return text;
+}
+
+/* How many readers the test build's servers have forked (GONIEC_PDFTEXT_READERS). */
+static size_t readers_started(void)
+{
+	char *s = noted("readers");
+	size_t n = 0;
+	for (const char *p = s; (p = strstr(p, "reader\n")); p++)
+		n++;
+	free(s);
+	return n;
 }
 
 /* The door's server, started with the hook build noting its starts. */
@@ -594,9 +612,11 @@ static void test_door_serves_forked_children(void **state)
 	}
 	for (size_t i = 0; i < ARRAY_LEN(kids); i++)
 		wait_ok(kids[i]);
-	char *s = starts();
+	char *s = noted("starts");
 	assert_string_equal(s, "door\n");
 	free(s);
+	/* a reader per connection: none reads another child's documents */
+	assert_int_equal(readers_started(), ARRAY_LEN(kids));
 	assert_int_equal(the_server(), door);
 	pdftext_stop();
 	pid_t none[1];
@@ -629,8 +649,9 @@ static bool wait_children_of(pid_t pid, size_t want)
 	return false;
 }
 
-/* A child killed in the middle of a document (a worker at its time limit): its session
- * ends and its reader is killed, and the shared server goes on serving the others. */
+/* A child killed in the middle of a document (a worker at its time limit): its
+ * connection ends and its reader is killed, and the shared server goes on serving the
+ * others. */
 static void test_door_child_killed_mid_document(void **state)
 {
 	(void)state;
@@ -643,25 +664,17 @@ static void test_door_child_killed_mid_document(void **state)
 		read_status(p, NULL, &err);
 		_exit(1);
 	}
-	assert_true(wait_children_of(door, 1)); /* its session */
-	pid_t session = 0;
-	char *path = xasprintf("/proc/%d/task/%d/children", (int)door, (int)door);
-	FILE *f = fopen(path, "r");
-	free(path);
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%d", &session), 1);
-	fclose(f);
-	assert_true(wait_children_of(session, 1)); /* its reader sleeps */
+	assert_true(wait_children_of(door, 1)); /* its reader sleeps */
 	kill(child, SIGKILL);
 	assert_int_equal(waitpid(child, NULL, 0), child);
-	assert_true(wait_children_of(door, 0)); /* the session ended, its reader killed */
+	assert_true(wait_children_of(door, 0)); /* the connection ended, its reader killed */
 	pid_t other = fork();
 	assert_true(other >= 0);
 	if (other == 0)
 		_exit(child_reads_through_door() ? 0 : 1);
 	wait_ok(other);
 	assert_int_equal(the_server(), door);
-	char *s = starts();
+	char *s = noted("starts");
 	assert_string_equal(s, "door\n");
 	free(s);
 	free(p);
@@ -688,13 +701,134 @@ static void test_door_ended(void **state)
 		_exit(read_status(SAMPLE, NULL, &err) == PDFTEXT_OK && children(pids, 4) == 1 ? 0 : 1);
 	}
 	wait_ok(child);
-	char *s = starts();
+	char *s = noted("starts");
 	assert_string_equal(s, "door\nserver\n");
 	free(s);
 	assert_false(pdftext_door_reaped(child));
 	assert_int_equal(waitpid(door, NULL, 0), door);
 	assert_true(pdftext_door_reaped(door));
 	assert_int_equal(pdftext_door_fd(), -1);
+}
+
+/* Read path with lim and expect status. */
+static void expect_status(const char *path, const struct pdftext_limits *lim, int status)
+{
+	struct gerr err;
+	assert_int_equal(read_status(path, lim, &err), status);
+}
+
+/* One reader reads document after document, each with the text it gives on its own, up to
+ * PDFPROTO_READER_DOCS; the next is read by a new one. */
+static void test_reader_reads_many_documents(void **state)
+{
+	(void)state;
+	char *paths[4], *texts[4];
+	pdftext_set_worker(hook_worker);
+	size_t n = samples_read_alone(paths, texts, 4);
+	assert_int_equal(readers_started(), 1);
+	for (size_t i = n; i < PDFPROTO_READER_DOCS; i++)
+		expect_outcome(paths[i % n], texts[i % n]);
+	assert_int_equal(readers_started(), 1);
+	expect_outcome(paths[0], texts[0]);
+	assert_int_equal(readers_started(), 2);
+	for (size_t i = 0; i < n; i++) {
+		free(paths[i]);
+		free(texts[i]);
+	}
+}
+
+/* A hostile document after good ones in the same reader: it is read again by a new reader,
+ * and its verdict is the one it gets there (as if read first); the next good document is
+ * read as ever. */
+static void test_bomb_after_good_documents(void **state)
+{
+	(void)state;
+	pdftext_set_worker(hook_worker);
+	struct pdftext_limits lim = pdftext_default_limits;
+	lim.seconds = 2;
+	static const struct {
+		const char *hook;
+		int status;
+		const char *why;
+	} bad[] = {{"alloc", PDFTEXT_MEMORY_LIMIT, "more than the limit of 512 MiB"},
+		   {"segv", PDFTEXT_UNREADABLE, "signal 11"},
+		   {"sleep", PDFTEXT_TIME_LIMIT, "limit of 2 s"}};
+	size_t readers = 0;
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		for (int k = 0; k < 3; k++)
+			expect_status(SAMPLE, &lim, PDFTEXT_OK);
+		char *p = hook_doc(bad[i].hook);
+		struct pdftext t;
+		struct gerr err;
+		int64_t start = now_ms();
+		assert_int_equal(pdftext_read(p, &lim, &t, &err), 0);
+		assert_int_equal(t.status, bad[i].status);
+		assert_non_null(strstr(t.why, bad[i].why));
+		assert_true(now_ms() - start < 10000);
+		pdftext_free(&t);
+		free(p);
+		readers += 2; /* the one of the good documents, the new one the bad one ended */
+		assert_int_equal(readers_started(), readers);
+	}
+	expect_status(SAMPLE, &lim, PDFTEXT_OK);
+	assert_int_equal(readers_started(), readers + 1);
+}
+
+/* What a document leaves in its reader never fails the next one: a reader that dies on a
+ * document after another is replaced, and the document read again. */
+static void test_leftovers_never_fail_a_later_document(void **state)
+{
+	(void)state;
+	pdftext_set_worker(hook_worker);
+	char *p = hook_doc("poison");
+	expect_status(p, NULL, PDFTEXT_UNREADABLE); /* not a PDF, but its reader is poisoned */
+	expect_status(SAMPLE, NULL, PDFTEXT_OK);
+	assert_int_equal(readers_started(), 2);
+	free(p);
+}
+
+/* A reader that has grown takes no more documents. */
+static void test_grown_reader_retires(void **state)
+{
+	(void)state;
+	pdftext_set_worker(hook_worker);
+	char *p = hook_doc("grow");
+	expect_status(SAMPLE, NULL, PDFTEXT_OK);
+	expect_status(p, NULL, PDFTEXT_UNREADABLE);
+	assert_int_equal(readers_started(), 1);
+	expect_status(SAMPLE, NULL, PDFTEXT_OK);
+	assert_int_equal(readers_started(), 2);
+	free(p);
+}
+
+/* Each document gets its own CPU seconds: the reader's limit is what it has used (here
+ * 1.1 s on an earlier document) plus the document's seconds. A document with other limits
+ * gets a reader of its own. */
+static void test_cpu_limit_per_document(void **state)
+{
+	(void)state;
+	pdftext_set_worker(hook_worker);
+	struct pdftext_limits lim = pdftext_default_limits;
+	lim.memory = (uint64_t)1 << 30;
+	lim.seconds = 7;
+	char *spin = hook_doc("spin"), *limits = hook_doc("limits");
+	struct pdftext t;
+	struct gerr err;
+	assert_int_equal(pdftext_read(limits, &lim, &t, &err), 0);
+	assert_string_equal(t.text, "1048576 7\n");
+	pdftext_free(&t);
+	expect_status(spin, &lim, PDFTEXT_UNREADABLE);
+	assert_int_equal(pdftext_read(limits, &lim, &t, &err), 0);
+	assert_string_equal(t.text, "1048576 8\n");
+	pdftext_free(&t);
+	assert_int_equal(readers_started(), 1);
+	lim.memory = (uint64_t)768 << 20;
+	assert_int_equal(pdftext_read(limits, &lim, &t, &err), 0);
+	assert_string_equal(t.text, "786432 7\n");
+	pdftext_free(&t);
+	assert_int_equal(readers_started(), 2);
+	free(spin);
+	free(limits);
 }
 
 static void test_worker_missing(void **state)
@@ -740,6 +874,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_prefetched_documents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefetch_keeps_the_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefetched_outlive_their_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_reads_many_documents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bomb_after_good_documents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leftovers_never_fail_a_later_document, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grown_reader_retires, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_limit_per_document, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(real_worker);
