@@ -51,7 +51,21 @@ struct pending_job {
 	json_t *root;           /* the sidecar, to settle the document afterwards */
 };
 
-#define MAX_JOBS 256
+/* A group of prepared deliveries of one target type: gathered while the previous group
+ * is carried out (syncer.h), then handed over whole. */
+struct group {
+	struct pending_job *jobs;
+	size_t n, cap;
+	int64_t since;          /* when its first job was prepared */
+	/* while carried out: */
+	struct target_job **ptrs;
+	enum deliver_status *st;
+	struct gerr *errs;
+};
+
+/* Documents gathered while a group is carried out; at this many the forwarder waits for
+ * it (memory and descriptors stay bounded: a few KB and at most one descriptor each). */
+#define MAX_GATHERED 4096
 #define COMMIT_DELAY_MS 25 /* while watching, a group waits this long for more members */
 
 struct forward {
@@ -72,14 +86,11 @@ struct forward {
 	bool status_dirty;
 	int64_t status_at;
 	long failed;            /* failed attempts of this pass */
-	struct pending_job jobs[MAX_JOBS];   /* the group being gathered */
-	size_t njobs;
-	int64_t jobs_since;     /* when its first job was prepared */
-	struct pending_job sjobs[MAX_JOBS];  /* the group being synced */
-	struct target_job *sptrs[MAX_JOBS];
-	size_t nsjobs;
+	struct group gather;    /* the group being gathered */
+	struct group carry;     /* the group being carried out */
 	struct strset job_keys; /* "route\trelpath" of both groups: never prepared twice */
-	struct syncer *syncer;  /* while watching: groups are synced in a thread */
+	struct syncer *syncer;  /* while watching: groups are carried out by a thread */
+	bool in_flight;         /* posted to the syncer, not collected yet */
 	int epfd;               /* while watching: inotify and the syncer, for forward_fd() */
 };
 
@@ -243,7 +254,12 @@ static void report(struct forward *fw, struct route_state *rs, const struct targ
 /* Prepare a delivery into the group (a type with a commit step). */
 static void prepare_group_job(struct forward *fw, struct route_state *rs, struct sidecar *sc)
 {
-	struct pending_job *pj = &fw->jobs[fw->njobs];
+	struct group *g = &fw->gather;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 64;
+		g->jobs = xrealloc(g->jobs, g->cap * sizeof(*g->jobs));
+	}
+	struct pending_job *pj = &g->jobs[g->n];
 	struct gerr err;
 	char *key = fkey(rs, sc->relpath);
 	if (!strset_add(&fw->job_keys, key)) { /* in the group already (found again) */
@@ -265,8 +281,8 @@ static void prepare_group_job(struct forward *fw, struct route_state *rs, struct
 	pj->relpath = xstrdup(sc->relpath);
 	pj->file = xstrdup(sc->file);
 	pj->root = json_incref(sc->root);
-	if (fw->njobs++ == 0)
-		fw->jobs_since = now_ms();
+	if (g->n++ == 0)
+		g->since = now_ms();
 }
 
 /* Deliver n loaded documents of one route at once (one by one, or a batch); relpaths
@@ -303,23 +319,13 @@ static void deliver_now(struct forward *fw, struct route_state *rs, struct sidec
 	free(jobs);
 }
 
-/* Deliver and journal the group that was committed (rc: the commit's result). */
-static void finish_group(struct forward *fw, int rc, const struct gerr *commit_err)
+/* Journal the group that was carried out, settle its documents and free it. */
+static void finish_group(struct forward *fw, struct group *g)
 {
-	enum deliver_status st[MAX_JOBS];
-	struct gerr errs[MAX_JOBS];
-	if (rc == 0 && fw->nsjobs) {
-		fw->sptrs[0]->type->deliver(fw->sptrs, fw->nsjobs, st, errs);
-	} else {
-		for (size_t i = 0; i < fw->nsjobs; i++) {
-			st[i] = DELIVER_RETRY;
-			errs[i] = *commit_err;
-		}
-	}
-	for (size_t i = 0; i < fw->nsjobs; i++) {
-		struct pending_job *pj = &fw->sjobs[i];
-		report(fw, pj->rs, &pj->job, pj->relpath, st[i], &errs[i]);
-		if (st[i] == DELIVERED)
+	for (size_t i = 0; i < g->n; i++) {
+		struct pending_job *pj = &g->jobs[i];
+		report(fw, pj->rs, &pj->job, pj->relpath, g->st[i], &g->errs[i]);
+		if (g->st[i] == DELIVERED)
 			settle_if_done(fw, pj->relpath, pj->root, pj->file);
 		char *key = fkey(pj->rs, pj->relpath);
 		strset_remove(&fw->job_keys, key);
@@ -329,43 +335,75 @@ static void finish_group(struct forward *fw, int rc, const struct gerr *commit_e
 		free(pj->file);
 		json_decref(pj->root);
 	}
-	fw->nsjobs = 0;
+	if (g->n)
+		fw->status_dirty = true;
+	g->n = 0;
+	free(g->ptrs);
+	free(g->st);
+	free(g->errs);
+	g->ptrs = NULL;
+	g->st = NULL;
+	g->errs = NULL;
 }
 
 /* Collect the group in flight (waiting for it when `wait`); true when none is left. */
 static bool collect_group(struct forward *fw, bool wait)
 {
-	if (!fw->nsjobs)
+	if (!fw->in_flight)
 		return true;
 	struct gerr err;
 	int rc = syncer_collect(fw->syncer, wait, &err);
 	if (rc > 0)
 		return false;
-	finish_group(fw, rc, &err);
+	if (rc < 0)
+		log_error("%s", err.msg);
+	fw->in_flight = false;
+	finish_group(fw, &fw->carry);
 	return true;
 }
 
-/* Hand the gathered group to the sync (the thread, or here and now) after the one in
- * flight; with `wait`, also see it through. */
-static void commit_jobs(struct forward *fw, bool wait)
+/* Hand the gathered group over to be carried out once the one in flight is done: to the
+ * syncer's thread with the journal's records written so far, or here and now. */
+static void hand_over(struct forward *fw)
 {
 	if (fw->syncer)
 		collect_group(fw, true);
-	if (fw->njobs) {
-		memcpy(fw->sjobs, fw->jobs, fw->njobs * sizeof(*fw->jobs));
-		fw->nsjobs = fw->njobs;
-		fw->njobs = 0;
-		for (size_t i = 0; i < fw->nsjobs; i++)
-			fw->sptrs[i] = &fw->sjobs[i].job;
-		if (fw->syncer) {
-			syncer_post(fw->syncer, fw->sptrs, fw->nsjobs);
-		} else {
-			struct gerr err;
-			finish_group(fw, fw->sptrs[0]->type->commit(fw->sptrs, fw->nsjobs, &err), &err);
-		}
+	struct group g = fw->carry; /* empty: its arrays are reused for gathering */
+	fw->carry = fw->gather;
+	fw->gather = g;
+	g = fw->carry;
+	g.ptrs = xcalloc(g.n, sizeof(*g.ptrs));
+	g.st = xcalloc(g.n, sizeof(*g.st));
+	g.errs = xcalloc(g.n, sizeof(*g.errs));
+	for (size_t i = 0; i < g.n; i++)
+		g.ptrs[i] = &g.jobs[i].job;
+	fw->carry = g;
+	if (fw->syncer) {
+		syncer_post(fw->syncer, g.ptrs, g.n, g.st, g.errs, journal_sync_fd(fw->j));
+		fw->in_flight = true;
+	} else {
+		group_carry_out(g.ptrs, g.n, g.st, g.errs);
+		finish_group(fw, &fw->carry);
 	}
+}
+
+/* Hand the gathered group over; with `wait`, also see it through. */
+static void commit_jobs(struct forward *fw, bool wait)
+{
+	if (fw->gather.n)
+		hand_over(fw);
 	if (wait && fw->syncer)
 		collect_group(fw, true);
+}
+
+/* While watching: collect the group the syncer is done with, and hand over the gathered
+ * one once it has gathered COMMIT_DELAY_MS and nothing is in flight. */
+static void keep_syncing(struct forward *fw)
+{
+	if (fw->syncer && !collect_group(fw, false))
+		return;
+	if (fw->gather.n && now_ms() - fw->gather.since >= COMMIT_DELAY_MS)
+		hand_over(fw);
 }
 
 static void process_doc(struct forward *fw, const char *relpath)
@@ -390,8 +428,9 @@ static void process_doc(struct forward *fw, const char *relpath)
 			continue;
 		const struct target_type *t = rs->r->target;
 		if (t->commit) {
-			if (fw->njobs == MAX_JOBS || (fw->njobs && fw->jobs[0].job.type != t))
-				commit_jobs(fw, false);
+			if (fw->gather.n == MAX_GATHERED ||
+			    (fw->gather.n && fw->gather.jobs[0].job.type != t))
+				hand_over(fw); /* waits for the group in flight */
 			prepare_group_job(fw, rs, &sc);
 			pending = true;
 		} else if (t->batched && t->batched(rs->r->target_conf)) {
@@ -420,8 +459,11 @@ static void process_queue(struct forward *fw)
 		fw->queue = (struct strlist){0};
 		strset_free(&fw->queued);
 		fw->queued = (struct strset){0};
-		for (size_t i = 0; i < q.len; i++)
+		for (size_t i = 0; i < q.len; i++) {
 			process_doc(fw, q.items[i]);
+			if (fw->syncer)
+				keep_syncing(fw);
+		}
 		log_debug("forward: looked at %zu document(s) in %lld ms", q.len,
 			  (long long)(now_ms() - t0));
 		strlist_free(&q);
@@ -550,8 +592,17 @@ static void rescan(struct forward *fw)
 static void finish_round(struct forward *fw, bool force_status)
 {
 	struct gerr err;
-	if (journal_sync(fw->j, &err) < 0)
-		log_error("%s", err.msg);
+	if (!fw->syncer) {
+		if (journal_sync(fw->j, &err) < 0)
+			log_error("%s", err.msg);
+	} else if (!fw->in_flight && !fw->gather.n) {
+		/* nothing to carry out: the journal's records alone (else with the next group) */
+		int fd = journal_sync_fd(fw->j);
+		if (fd >= 0) {
+			syncer_post(fw->syncer, NULL, 0, NULL, NULL, fd);
+			fw->in_flight = true;
+		}
+	}
 	if (fw->status_dirty && (force_status || now_ms() - fw->status_at >= STATUS_EVERY_MS))
 		write_status(fw);
 }
@@ -611,10 +662,8 @@ void forward_handle_events(struct forward *fw)
 	flush_batches(fw, false);
 	process_queue(fw);
 	/* a group is synced at once (its files in parallel): let it gather a little while watching, and
-	 * while the previous one is still being synced */
-	if (fw->njobs && now_ms() - fw->jobs_since >= COMMIT_DELAY_MS &&
-	    (!fw->syncer || !syncer_busy(fw->syncer)))
-		commit_jobs(fw, false);
+	 * while the previous one is still being carried out */
+	keep_syncing(fw);
 	finish_round(fw, false);
 }
 
@@ -644,8 +693,8 @@ int forward_timeout_ms(const struct forward *fw)
 	for (size_t i = 0; i < fw->nroutes; i++)
 		if (fw->rs[i].batch.len && fw->rs[i].batch_last + fw->o.batch_settle < next)
 			next = fw->rs[i].batch_last + fw->o.batch_settle;
-	if (fw->njobs && !fw->nsjobs && fw->jobs_since + COMMIT_DELAY_MS < next)
-		next = fw->jobs_since + COMMIT_DELAY_MS;
+	if (fw->gather.n && !fw->in_flight && fw->gather.since + COMMIT_DELAY_MS < next)
+		next = fw->gather.since + COMMIT_DELAY_MS;
 	if (fw->status_dirty && fw->status_at + STATUS_EVERY_MS < next)
 		next = fw->status_at + STATUS_EVERY_MS;
 	if (retry_any_person(&fw->failures) && now + SIGNIN_LOOK_MS < next)
@@ -751,6 +800,8 @@ void forward_close(struct forward *fw)
 	strset_free(&fw->queued);
 	strset_free(&fw->bad);
 	strset_free(&fw->job_keys);
+	free(fw->gather.jobs);
+	free(fw->carry.jobs);
 	retry_book_free(&fw->failures);
 	journal_close(fw->j);
 	watch_close(fw->w);

@@ -234,3 +234,11 @@ int journal_sync(struct journal *j, struct gerr *err)
 	return 0;
 }
 
+
+int journal_sync_fd(struct journal *j)
+{
+	if (!j->dirty)
+		return -1;
+	j->dirty = false;
+	return j->fd;
+}

@@ -9,7 +9,8 @@
  * after the delivery it records, so a kill -9 can lose at most the record of the last
  * delivery (the folder target recognises its own file on the retry; e-mail is sent
  * again with the same Message-ID). A torn last line is cut off at open. journal_sync()
- * makes the records durable (fdatasync); the forwarder calls it after each batch.
+ * makes the records durable (fdatasync); the forwarder calls it after each batch, or,
+ * while watching, hands journal_sync_fd() to its sync thread (syncer.h).
  * "settled" lets a rescan skip documents without reading their sidecars; a new routes
  * generation (the routes' configuration changed) makes every document be looked at
  * again, while "delivered" records still prevent repeats. Only the settled records of the
@@ -42,6 +43,10 @@ int journal_mark_settled(struct journal *j, const char *relpath, bool routed, st
 /* Documents settled in this generation that no route wanted. */
 size_t journal_unrouted(const struct journal *j);
 int journal_sync(struct journal *j, struct gerr *err);
+/* For a sync in another thread: the descriptor to fdatasync for the records written so
+ * far, or -1 when they are durable already; from now on the journal counts them durable
+ * (the caller reports a failed fdatasync). */
+int journal_sync_fd(struct journal *j);
 /* Number of documents delivered by a route. */
 size_t journal_delivered_by(const struct journal *j, const char *route);
 /* Does this relpath fit in a record (no TAB, no newline, not empty)? */

@@ -4,9 +4,11 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "core/testhook.h"
 
 enum sync_state { SYNC_IDLE, SYNC_POSTED, SYNC_DONE, SYNC_QUIT };
 
@@ -18,9 +20,44 @@ struct syncer {
 	enum sync_state state;
 	struct target_job *const *jobs;
 	size_t n;
-	int rc;
+	enum deliver_status *st;
+	struct gerr *errs;
+	int datasync_fd;
+	int rc;                /* of the fdatasync */
 	struct gerr err;
+	const char *wait_for;  /* test build: GONIEC_FORWARD_SYNC_WAIT */
 };
+
+void group_carry_out(struct target_job *const *jobs, size_t n, enum deliver_status *st,
+		     struct gerr *errs)
+{
+	if (!n)
+		return;
+	struct gerr err = {0};
+	if (jobs[0]->type->commit(jobs, n, &err) == 0) {
+		jobs[0]->type->deliver(jobs, n, st, errs);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		st[i] = DELIVER_RETRY;
+		errs[i] = err;
+	}
+}
+
+/* A test's slow sync: wait while the file is missing. */
+static void test_wait(const char *path)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	while (path && access(path, F_OK) < 0)
+		nanosleep(&tick, NULL);
+}
+
+static int datasync(int fd, struct gerr *err)
+{
+	if (fd >= 0 && fdatasync(fd) < 0)
+		return gerr_sys(err, "the delivery journal: fdatasync");
+	return 0;
+}
 
 static void *run(void *arg)
 {
@@ -32,14 +69,18 @@ static void *run(void *arg)
 		if (s->state == SYNC_QUIT)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		int rc = s->jobs[0]->type->commit(s->jobs, s->n, &s->err);
+		test_wait(s->wait_for);
+		struct gerr err = {0};
+		int rc = datasync(s->datasync_fd, &err);
+		group_carry_out(s->jobs, s->n, s->st, s->errs);
 		pthread_mutex_lock(&s->mu);
 		s->rc = rc;
+		s->err = err;
 		s->state = SYNC_DONE;
 		pthread_cond_broadcast(&s->cv);
 		uint64_t one = 1;
 		if (write(s->efd, &one, sizeof(one)) < 0) {
-			/* cannot fail: the counter is read after every sync */
+			/* cannot fail: the counter is read after every group */
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -51,6 +92,7 @@ struct syncer *syncer_start(struct gerr *err)
 	struct syncer *s = xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
+	s->wait_for = test_hook_env("GONIEC_FORWARD_SYNC_WAIT");
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->efd < 0 || pthread_create(&s->thread, NULL, run, s) != 0) {
 		gerr_sys(err, "cannot start the sync thread");
@@ -84,19 +126,15 @@ int syncer_fd(const struct syncer *s)
 	return s->efd;
 }
 
-bool syncer_busy(struct syncer *s)
-{
-	pthread_mutex_lock(&s->mu);
-	bool busy = s->state != SYNC_IDLE;
-	pthread_mutex_unlock(&s->mu);
-	return busy;
-}
-
-void syncer_post(struct syncer *s, struct target_job *const *jobs, size_t n)
+void syncer_post(struct syncer *s, struct target_job *const *jobs, size_t n,
+		 enum deliver_status *st, struct gerr *errs, int datasync_fd)
 {
 	pthread_mutex_lock(&s->mu);
 	s->jobs = jobs;
 	s->n = n;
+	s->st = st;
+	s->errs = errs;
+	s->datasync_fd = datasync_fd;
 	s->state = SYNC_POSTED;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);

@@ -1,15 +1,24 @@
-/* syncer — commits a group of prepared deliveries of one target type (its commit step,
- * target.h: for the folder, its files synced together, fsyncs.h) in a thread of its own,
- * so that the forwarder goes on copying the next documents while the disk catches up. At most one group is in flight.
+/* syncer — carries out a group of prepared deliveries of one target type with a commit
+ * step (target.h; the folder) in a thread of its own: first the journal's records written
+ * so far are made durable (fdatasync of the descriptor given), then the group is
+ * committed (the folder: its files synced together, fsyncs.h) and, once that worked,
+ * delivered (the folder: linked into place, its directories synced). Meanwhile the
+ * forwarder goes on reading the spool and copying the next documents; it journals a
+ * group's deliveries only after the thread is done with it, i.e. after their data and
+ * links are durable. One group is in flight at a time.
  *
- * syncer_post() hands a group over (the job array must stay untouched until the sync is
- * collected); syncer_fd() becomes readable when it is done; syncer_collect() returns its
- * result (0, or -1 with err) once done, waiting for it when `wait` is true.
+ * syncer_post() hands a group over (the jobs, st and errs must stay untouched until it is
+ * collected); syncer_fd() becomes readable when it is done; syncer_collect() reports it
+ * once done, waiting for it when `wait` is true. Each job's outcome is in st[i] / errs[i]
+ * (a failed commit: DELIVER_RETRY for every job, with the commit's error).
  * The thread touches nothing but the jobs (the folder: their directory descriptors and
- * temporary names).
+ * temporary names), st, errs and the descriptor it syncs.
+ *
+ * A test build waits before each group while the file named by GONIEC_FORWARD_SYNC_WAIT
+ * is missing (core/testhook.h): a sync as slow as a test likes.
  *
  * Ownership: syncer_start() returns a syncer freed with syncer_stop() (which waits for a
- * sync in flight). Errors: NULL with err when the thread or eventfd cannot be made.
+ * group in flight). Errors: NULL with err when the thread or eventfd cannot be made.
  */
 #ifndef GONIEC_FORWARD_SYNCER_H
 #define GONIEC_FORWARD_SYNCER_H
@@ -20,12 +29,20 @@
 
 struct syncer;
 
+/* Commit a group, and deliver it when the commit worked: what the syncer's thread does,
+ * also called in the caller's thread when there is no syncer (a one-shot pass). */
+void group_carry_out(struct target_job *const *jobs, size_t n, enum deliver_status *st,
+		     struct gerr *errs);
+
 struct syncer *syncer_start(struct gerr *err);
 void syncer_stop(struct syncer *s);
 int syncer_fd(const struct syncer *s);
-bool syncer_busy(struct syncer *s);
-void syncer_post(struct syncer *s, struct target_job *const *jobs, size_t n);
-/* 1: not done yet (only when !wait); 0: synced; -1: failed (err). */
+/* Hand over a group of n jobs (n may be 0) and a descriptor to fdatasync before it (-1:
+ * none). */
+void syncer_post(struct syncer *s, struct target_job *const *jobs, size_t n,
+		 enum deliver_status *st, struct gerr *errs, int datasync_fd);
+/* 1: not done yet (only when !wait); 0: done, or nothing was in flight; -1: done, but
+ * the fdatasync of datasync_fd failed (err; the group's own outcome is in st/errs). */
 int syncer_collect(struct syncer *s, bool wait, struct gerr *err);
 
 #endif

@@ -15,8 +15,9 @@
  *   prepare   take one document: check it, stage it (the folder copies it under a
  *             temporary name; e-mail checks it fits in a message)
  *   commit    make a group of prepared documents durable at once (the folder: its
- *             files synced together, fsyncs.h; NULL: nothing to do). It may run in the syncer's
- *             thread, so it touches nothing but its jobs.
+ *             files synced together, fsyncs.h; NULL: nothing to do). While watching it
+ *             runs in the syncer's thread (syncer.h), and so does deliver after it: for a
+ *             type with commit, both touch nothing but their jobs (and may log).
  *   deliver   carry the group out (the folder links each into place and syncs the
  *             directories; e-mail sends the documents as one message) and say per
  *             document DELIVERED, DELIVER_RETRY or DELIVER_FAILED; job->where names

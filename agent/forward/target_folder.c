@@ -11,7 +11,15 @@
  * crash exactly-once); an existing different file makes the name get a suffix
  * ("name-2.pdf"). The directories are fsynced (EINVAL ignored: not every share supports
  * it). A kill -9 anywhere in between leaves at most a temporary file, replaced on the
- * retry. */
+ * retry.
+ *
+ * Directories: documents prepared within DIR_REUSE_MS of a destination directory's
+ * opening share its descriptor (one descriptor, and one walk down the path, for many
+ * documents: a group of thousands stays far from the descriptor limit); it is closed
+ * with the last document holding it, so nothing is held while idle (an unmount is not
+ * kept busy) and a share mounted again is seen within that time. Only the forwarder's
+ * thread opens and releases them (prepare, release); commit and deliver only use the
+ * descriptors. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -30,10 +38,24 @@
 #include "forward/target.h"
 #include "core/template.h"
 
+/* A destination directory open for the jobs being delivered into it. */
+struct folder_dir {
+	const struct route_folder_target *f;
+	char *reldir;         /* below f->path: "" or "a/b" */
+	int fd;
+	size_t refs;          /* the jobs holding it */
+	int64_t opened;       /* now_ms() */
+	struct folder_dir *next;
+};
+
+#define DIR_REUSE_MS 1000
+static struct folder_dir *dirs_open; /* the forwarder's thread only */
+
 /* A folder delivery in progress (target_job.data). */
 struct folder_job {
 	const struct route_folder_target *f;
-	int dfd;              /* the destination directory */
+	struct folder_dir *dir; /* the destination directory */
+	int dfd;              /* its descriptor */
 	char *rel, *tmp, *side_tmp;
 	char *base;           /* points into rel: the file name */
 	char *where;          /* after folder_publish() */
@@ -259,6 +281,71 @@ static char *tmp_name(const char *relpath)
 	return xasprintf(".goniec-%s.part", hex);
 }
 
+/* Open the destination directory of rel (creating what is missing) below f->path. */
+static int open_destination(const struct route_folder_target *f, char *rel, struct gerr *err,
+			    enum deliver_status *st)
+{
+	int root = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
+		int e = errno;
+		gerr_set(err, "destination %s: %s%s", f->path, strerror(e),
+			 e == ENOENT ? " (share not mounted?)" : "");
+		*st = e == ENOENT ? DELIVER_RETRY : classify(e);
+		return -1;
+	}
+	struct stat rst, sst;
+	if (f->require_mount && fstat(root, &rst) == 0 && stat("/", &sst) == 0 &&
+	    rst.st_dev == sst.st_dev) {
+		close(root);
+		gerr_set(err, "destination %s: not mounted (require_mount)", f->path);
+		*st = DELIVER_RETRY;
+		return -1;
+	}
+	char *base;
+	int dfd = open_dirs(root, rel, f, &base, err, st);
+	close(root);
+	return dfd;
+}
+
+/* The directory of rel (its first dirlen bytes, the slash left out): one opened lately,
+ * shared, or opened now. NULL with err and *st when it cannot be opened. */
+static struct folder_dir *dir_get(const struct route_folder_target *f, char *rel, size_t dirlen,
+				  struct gerr *err, enum deliver_status *st)
+{
+	size_t len = dirlen ? dirlen - 1 : 0;
+	int64_t now = now_ms();
+	for (struct folder_dir *d = dirs_open; d; d = d->next) {
+		if (d->f == f && now - d->opened < DIR_REUSE_MS && strlen(d->reldir) == len &&
+		    memcmp(d->reldir, rel, len) == 0) {
+			d->refs++;
+			return d;
+		}
+	}
+	int fd = open_destination(f, rel, err, st);
+	if (fd < 0)
+		return NULL;
+	struct folder_dir *d = xcalloc(1, sizeof(*d));
+	*d = (struct folder_dir){.f = f, .reldir = xstrndup(rel, len), .fd = fd, .refs = 1,
+				 .opened = now, .next = dirs_open};
+	dirs_open = d;
+	return d;
+}
+
+static void dir_put(struct folder_dir *d)
+{
+	if (--d->refs)
+		return;
+	for (struct folder_dir **p = &dirs_open; *p; p = &(*p)->next) {
+		if (*p == d) {
+			*p = d->next;
+			break;
+		}
+	}
+	close(d->fd);
+	free(d->reldir);
+	free(d);
+}
+
 static enum deliver_status folder_prepare(const struct route_folder_target *f,
 					  const struct sidecar *sc, struct folder_job *job,
 					  struct gerr *err)
@@ -266,25 +353,14 @@ static enum deliver_status folder_prepare(const struct route_folder_target *f,
 	enum deliver_status st = DELIVERED;
 	memset(job, 0, sizeof(*job));
 	job->dfd = -1;
-	int root = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		int e = errno;
-		gerr_set(err, "destination %s: %s%s", f->path, strerror(e),
-			 e == ENOENT ? " (share not mounted?)" : "");
-		return e == ENOENT ? DELIVER_RETRY : classify(e);
-	}
-	struct stat rst, sst;
-	if (f->require_mount && fstat(root, &rst) == 0 && stat("/", &sst) == 0 &&
-	    rst.st_dev == sst.st_dev) {
-		close(root);
-		gerr_set(err, "destination %s: not mounted (require_mount)", f->path);
-		return DELIVER_RETRY;
-	}
 	job->f = f;
 	job->rel = target_folder_name(f, sc);
 	job->tmp = tmp_name(sc->relpath);
-	job->dfd = open_dirs(root, job->rel, f, &job->base, err, &st);
-	close(root);
+	char *slash = strrchr(job->rel, '/');
+	job->base = slash ? slash + 1 : job->rel;
+	job->dir = dir_get(f, job->rel, (size_t)(job->base - job->rel), err, &st);
+	if (job->dir)
+		job->dfd = job->dir->fd;
 	if (job->dfd >= 0 && copy_to_tmp(sc->docpath, job->dfd, job->tmp, f, err, &st) == 0 &&
 	    f->sidecar) {
 		char *src = xasprintf("%s" SIDECAR_SUFFIX, sc->docpath);
@@ -316,13 +392,12 @@ static int folder_commit(struct target_job *const *tjobs, size_t n, struct gerr 
 
 static void folder_sync_dirs(struct target_job *const *tjobs, size_t n)
 {
-	struct stat prev = {0};
+	const struct folder_dir *prev = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct folder_job *job = tjobs[i]->data;
-		struct stat st;
-		if (fstat(job->dfd, &st) < 0 || (st.st_dev == prev.st_dev && st.st_ino == prev.st_ino))
+		if (job->dir == prev)
 			continue;
-		prev = st;
+		prev = job->dir;
 		/* EINVAL/EBADF: some shares cannot sync a directory; their server does it */
 		if (fsync(job->dfd) < 0 && errno != EINVAL && errno != EBADF)
 			log_warn("fsync %s: %s", job->f->path, strerror(errno));
@@ -367,12 +442,12 @@ static enum deliver_status folder_publish(struct folder_job *job, struct gerr *e
 
 static void folder_job_release(struct folder_job *job)
 {
-	if (job->dfd >= 0) {
+	if (job->dir) {
 		if (job->tmp && job->tmp[0])
 			unlinkat(job->dfd, job->tmp, 0);
 		if (job->side_tmp && job->side_tmp[0])
 			unlinkat(job->dfd, job->side_tmp, 0);
-		close(job->dfd);
+		dir_put(job->dir);
 	}
 	free(job->rel);
 	free(job->tmp);

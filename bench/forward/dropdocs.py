@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Drops N documents into a spool the way goniec files them (document, then its
 .meta.json sidecar, each written to a temporary name and renamed), then waits until
-N files have arrived in TARGET and prints throughput and latency (sidecar rename to
-delivered file mtime). usage: dropdocs.py SPOOL TARGET N [SOURCE]
+N files have arrived in TARGET and prints throughput and latency: from the sidecar's
+rename to the delivered file's mtime (p50_ms, p99_ms: its copy written) and to its ctime
+(visible_p50_ms, visible_p99_ms: the file's last link change, i.e. when it was put in
+place under its name; a forwarder that writes in place has both the same). usage: dropdocs.py SPOOL TARGET N [SOURCE]
 DROP_WAIT (seconds, default 600) bounds the wait for deliveries (a lossy peer never
 delivers all). From the project's shared benchmark kit (shared/bench/forward)."""
 import json, os, sys, time, hashlib
@@ -34,10 +36,15 @@ def main():
             break
         time.sleep(0.05)
     t_all = time.time() - t0
-    lat = sorted(os.stat(os.path.join(target, f)).st_mtime - dropped[f] for f in got if f in dropped)
-    pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
+    st = [os.stat(os.path.join(target, f)) for f in got if f in dropped]
+    names = [f for f in got if f in dropped]
+    lat = sorted(s.st_mtime - dropped[f] for s, f in zip(st, names))
+    vis = sorted(s.st_ctime - dropped[f] for s, f in zip(st, names))
+    pct = lambda v, p: v[min(len(v) - 1, int(p * len(v)))] * 1000 if v else float("nan")
     print(json.dumps({"documents": n, "delivered": len(got), "drop_s": round(t_drop, 3),
                       "all_delivered_s": round(t_all, 3), "docs_per_s": round(len(got) / t_all, 1),
-                      "p50_ms": round(pct(0.5), 1), "p99_ms": round(pct(0.99), 1)}))
+                      "p50_ms": round(pct(lat, 0.5), 1), "p99_ms": round(pct(lat, 0.99), 1),
+                      "visible_p50_ms": round(pct(vis, 0.5), 1),
+                      "visible_p99_ms": round(pct(vis, 0.99), 1)}))
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 #!/bin/bash
 # --watch: inotify over the whole tree (date folders created later included), queue
-# overflow (max_queued_events lowered) still delivers everything, polling mode.
+# overflow (max_queued_events lowered) still delivers everything, polling mode, a slow
+# sync.
 # Waits are generous (the machine may be busy); each is still shorter than the fallback it
 # rules out (the 5-minute rescan under inotify, the 10 s default poll). Latency itself is
 # measured by make bench (bench/forward.sh).
@@ -77,6 +78,32 @@ check "restart: what came meanwhile delivered" wait_for 5 have 345
 check_eq "nothing twice" 0 "$(find "$OUT" -name '*-2.pdf' | wc -l)"
 stop $pid
 
+# a slow sync (a busy disk) does not hold up what arrives meanwhile: while one group's
+# sync waits (the test build's sync thread waits for a file: GONIEC_FORWARD_SYNC_WAIT,
+# core/testhook.h), the documents that come are still copied (more than two groups of
+# 256), none is published or journaled before its group is durable, and all are
+# delivered once when the sync goes on
+parts() { find "$OUT" -name '.goniec-*.part' | wc -l; }
+copied() { [ "$(parts)" -ge "$1" ]; }
+journaled() { grep -c "^d	" "$STATE/forward/journal"; }
+journaled_all() { [ "$(journaled)" -eq 946 ]; }
+GONIEC_FORWARD_SYNC_WAIT=$T/sync-may-go "$GONIEC" -c "$CONF" forward --watch 2>"$T/w7.log" &
+pid=$!
+at_exit "touch $T/sync-may-go; kill $pid 2>/dev/null"
+wait_for 5 grep -q "watching the spool (inotify)" "$T/w7.log"
+$DROP "$SPOOL" 1 slow 0 2026/11/27
+check "slow sync: the first document copied, its group's sync waits" wait_for 20 copied 1
+$DROP "$SPOOL" 600 slower 0 2026/11/27
+check "slow sync: 600 more copied meanwhile" wait_for 60 copied 601
+check_eq "slow sync: none published before its group is durable" 345 "$(count)"
+check_eq "slow sync: none journaled before its group is durable" 345 "$(journaled)"
+touch "$T/sync-may-go"
+check "slow sync: all 601 delivered once the sync goes on" wait_for 60 have 946
+check_eq "slow sync: no temporary copy left" 0 "$(parts)"
+check "slow sync: each journaled once" wait_for 10 journaled_all
+check "slow sync: status counts them" wait_for 15 grep -q '"delivered": 946' "$STATE/forward/status.json"
+stop $pid
+
 # a spool on a FUSE mount (as sshfs or rclone would give): found by statfs and polled;
 # files written beside the mount (as by another machine) send no inotify events there
 if command -v bindfs >/dev/null && [ -e /dev/fuse ] && mkdir -p "$T/share" "$T/fusespool" &&
@@ -89,7 +116,7 @@ if command -v bindfs >/dev/null && [ -e /dev/fuse ] && mkdir -p "$T/share" "$T/f
 	wait_for 5 grep -q "watching the spool" "$T/w6.log"
 	check "FUSE spool: detected and polled" grep -q "polled every 1 s (fuse)" "$T/w6.log"
 	$DROP "$T/share" 4 remote 0 2026/11/26
-	check "FUSE spool: documents written elsewhere delivered by polling" wait_for 4 have 349
+	check "FUSE spool: documents written elsewhere delivered by polling" wait_for 4 have 950
 	stop $pid
 	fusermount -u "$T/fusespool"
 else
