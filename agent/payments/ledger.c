@@ -160,6 +160,33 @@ static const char *const steps[] = {
 	"CREATE INDEX invoices_corrected ON invoices(corrects_id);"
 	"DROP INDEX invoices_open;"
 	"CREATE INDEX invoices_amount ON invoices(company, dir, currency, open);",
+	/* 4: what a matching run decides, in narrow tables of their own: a run writes these
+	 * instead of rewriting every wide row of transactions and invoices (title, names)
+	 * for a few columns — a transaction's outcome, an invoice's open amount, and the rows
+	 * waiting for a run */
+	"CREATE TABLE tx_outcomes ("
+	"  tx INTEGER PRIMARY KEY, company TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, candidates TEXT,"
+	"  overpaid INTEGER NOT NULL DEFAULT 0, changed INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO tx_outcomes SELECT id, company, state, reason, candidates, overpaid, changed FROM transactions "
+	"  WHERE state IS NOT NULL;"
+	"CREATE INDEX tx_outcomes_state ON tx_outcomes(company, state);"
+	"CREATE INDEX tx_outcomes_changed ON tx_outcomes(company, changed);"
+	"CREATE TABLE inv_open (inv INTEGER PRIMARY KEY, company TEXT NOT NULL, open INTEGER NOT NULL);"
+	"INSERT INTO inv_open SELECT id, company, open FROM invoices WHERE open IS NOT NULL;"
+	"CREATE INDEX inv_open_amount ON inv_open(company, open);"
+	"CREATE TABLE tx_pending (company TEXT NOT NULL, tx INTEGER NOT NULL, PRIMARY KEY(company, tx)) WITHOUT ROWID;"
+	"INSERT INTO tx_pending SELECT company, id FROM transactions WHERE dirty;"
+	"CREATE TABLE inv_pending (company TEXT NOT NULL, inv INTEGER NOT NULL, PRIMARY KEY(company, inv)) "
+	"  WITHOUT ROWID;"
+	"INSERT INTO inv_pending SELECT company, id FROM invoices WHERE dirty;"
+	"DROP INDEX tx_dirty; DROP INDEX tx_changed; DROP INDEX invoices_dirty; DROP INDEX invoices_amount;"
+	"ALTER TABLE transactions DROP COLUMN state; ALTER TABLE transactions DROP COLUMN reason;"
+	"ALTER TABLE transactions DROP COLUMN candidates; ALTER TABLE transactions DROP COLUMN overpaid;"
+	"ALTER TABLE transactions DROP COLUMN changed; ALTER TABLE transactions DROP COLUMN dirty;"
+	"ALTER TABLE invoices DROP COLUMN open; ALTER TABLE invoices DROP COLUMN dirty;"
+	/* a company's rows in id order (a run over the whole company reads them so) */
+	"CREATE INDEX tx_company ON transactions(company);"
+	"CREATE INDEX invoices_company ON invoices(company);",
 };
 
 _Static_assert(ARRAY_LEN(steps) == LEDGER_SCHEMA, "one migration step per schema version");
@@ -390,7 +417,8 @@ static int forget_decisions(struct ledger *lg, const char *company, const char *
 
 static int mark_tx(struct ledger *lg, int64_t id, struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "UPDATE transactions SET dirty = 1 WHERE id = ?1", err);
+	sqlite3_stmt *st = ldb_stmt(lg, "INSERT OR IGNORE INTO tx_pending(company, tx) SELECT company, id FROM "
+				    "transactions WHERE id = ?1", err);
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -474,9 +502,8 @@ int ledger_companies(struct ledger *lg, struct strlist *out, struct gerr *err)
 
 int ledger_companies_pending(struct ledger *lg, struct strlist *out, struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT DISTINCT company FROM transactions INDEXED BY tx_dirty WHERE dirty "
-				    "UNION SELECT DISTINCT company FROM invoices INDEXED BY invoices_dirty WHERE "
-				    "dirty ORDER BY 1", err);
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT company FROM tx_pending UNION SELECT company FROM inv_pending "
+				    "ORDER BY 1", err);
 	if (!st)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW)
@@ -539,8 +566,10 @@ static long days_between(const char *a, const char *b)
 	return (long)((timegm(&tb) - timegm(&ta)) / 86400);
 }
 
+/* A transaction with its outcome: FROM TX_OUTCOMES */
 #define TX_COLUMNS "t.id, t.ref, t.date, t.amount, t.currency, t.account, t.cp_name, t.cp_account, " \
-		   "t.title, t.state, t.reason, t.candidates, t.overpaid"
+		   "t.title, o.state, o.reason, o.candidates, o.overpaid"
+#define TX_OUTCOMES "tx_outcomes o CROSS JOIN transactions t ON t.id = o.tx"
 
 static json_t *tx_json(sqlite3_stmt *st)
 {
@@ -560,8 +589,10 @@ static json_t *tx_json(sqlite3_stmt *st)
 	return t;
 }
 
+/* An invoice with its open amount: FROM INV_OPEN (those a run decided) */
 #define INV_COLUMNS "i.id, i.ref, i.number, i.ksef, i.dir, i.cp_name, i.cp_nip, i.issue_date, " \
-		    "i.due_date, i.gross, i.open, i.currency, i.source, i.doc, i.correction"
+		    "i.due_date, i.gross, n.open, i.currency, i.source, i.doc, i.correction"
+#define INV_OPEN "inv_open n CROSS JOIN invoices i ON i.id = n.inv"
 
 static json_t *inv_json(sqlite3_stmt *st, int at, const char *today)
 {
@@ -598,7 +629,8 @@ static json_t *candidates_json(struct ledger *lg, const char *company, sqlite3_s
 	json_t *list = json_array();
 	const char *ids = ldb_col(tx, 11);
 	if (*ids) {
-		sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM invoices i WHERE i.id = ?1", err);
+		sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM invoices i LEFT JOIN inv_open n ON n.inv = i.id "
+					    "WHERE i.id = ?1", err);
 		char *copy = xstrdup(ids);
 		for (char *save = NULL, *tok = strtok_r(copy, " ", &save); st && tok;
 		     tok = strtok_r(NULL, " ", &save)) {
@@ -616,8 +648,8 @@ static json_t *candidates_json(struct ledger *lg, const char *company, sqlite3_s
 	int64_t amount = sqlite3_column_int64(tx, 3);
 	if (amount == 0)
 		return list; /* a closed invoice is open 0.00: no candidate */
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM invoices i WHERE i.company = ?1 AND "
-				    "i.dir = ?2 AND i.currency = ?3 AND i.open = ?4 ORDER BY i.due_date, "
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM " INV_OPEN " WHERE n.company = ?1 AND "
+				    "n.open = ?4 AND i.dir = ?2 AND i.currency = ?3 ORDER BY i.due_date, "
 				    "i.ident LIMIT 3", err);
 	if (!st)
 		return list;
@@ -645,17 +677,17 @@ static int64_t count_of(struct ledger *lg, const char *sql, const char *company,
 	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 }
 
-static const char sql_left[] = "SELECT count(*) FROM transactions WHERE company = ?1 AND "
+static const char sql_left[] = "SELECT count(*) FROM tx_outcomes WHERE company = ?1 AND "
 			       "state IN ('person', 'unmatched')";
-static const char sql_open[] = "SELECT count(*) FROM invoices WHERE company = ?1 AND open > 0";
-static const char sql_overdue[] = "SELECT count(*) FROM invoices WHERE company = ?1 AND open > 0 AND "
-				  "due_date <> '' AND due_date < ?2";
+static const char sql_open[] = "SELECT count(*) FROM inv_open WHERE company = ?1 AND open > 0";
+static const char sql_overdue[] = "SELECT count(*) FROM " INV_OPEN " WHERE n.company = ?1 AND n.open > 0 AND "
+				  "i.due_date <> '' AND i.due_date < ?2";
 
 static json_t *counts_json(struct ledger *lg, const char *company, const char *today)
 {
 	json_t *c = json_object();
 	static const char *const states[] = {"matched", "person", "unmatched", "dismissed", "skipped"};
-	static const char sql[] = "SELECT count(*) FROM transactions WHERE company = ?1 AND state = ?2";
+	static const char sql[] = "SELECT count(*) FROM tx_outcomes WHERE company = ?1 AND state = ?2";
 	for (size_t i = 0; i < ARRAY_LEN(states); i++)
 		json_object_set_new(c, states[i], json_integer(count_of(lg, sql, company, states[i])));
 	json_object_set_new(c, "open_invoices", json_integer(count_of(lg, sql_open, company, NULL)));
@@ -667,9 +699,9 @@ static int matched_json(struct ledger *lg, const char *company, int64_t generati
 			const char *today, struct gerr *err)
 {
 	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " TX_COLUMNS ", m.amount, m.rule, m.certainty, " INV_COLUMNS
-				    " FROM transactions t JOIN matches m ON m.tx = t.id JOIN invoices i ON "
-				    "i.id = m.inv WHERE t.company = ?1 AND t.state = 'matched' AND "
-				    "(?2 OR t.changed = ?3) ORDER BY t.date, t.ident, m.seq", err);
+				    " FROM " TX_OUTCOMES " CROSS JOIN matches m ON m.tx = o.tx CROSS JOIN invoices i ON "
+				    "i.id = m.inv LEFT JOIN inv_open n ON n.inv = i.id WHERE o.company = ?1 AND o.state = 'matched' AND "
+				    "(?2 OR o.changed = ?3) ORDER BY t.date, t.ident, m.seq", err);
 	if (!st)
 		return -1;
 	ldb_text(st, 1, company);
@@ -700,8 +732,8 @@ static int matched_json(struct ledger *lg, const char *company, int64_t generati
 
 static int left_json(struct ledger *lg, const char *company, const char *today, json_t *out, struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " TX_COLUMNS " FROM transactions t WHERE t.company = ?1 AND "
-				    "t.state IN ('person', 'unmatched') ORDER BY t.date, t.ident", err);
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " TX_COLUMNS " FROM " TX_OUTCOMES " WHERE o.company = ?1 AND "
+				    "o.state IN ('person', 'unmatched') ORDER BY t.date, t.ident", err);
 	if (!st)
 		return -1;
 	ldb_text(st, 1, company);
@@ -722,8 +754,8 @@ static int left_json(struct ledger *lg, const char *company, const char *today, 
 
 static int open_json(struct ledger *lg, const char *company, const char *today, json_t *out, struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM invoices i WHERE i.company = ?1 AND "
-				    "i.open > 0 ORDER BY i.dir, i.due_date = '', i.due_date, i.ident", err);
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM " INV_OPEN " WHERE n.company = ?1 AND "
+				    "n.open > 0 ORDER BY i.dir, i.due_date = '', i.due_date, i.ident", err);
 	if (!st)
 		return -1;
 	ldb_text(st, 1, company);
@@ -809,8 +841,8 @@ json_t *ledger_status_json(struct ledger *lg, const char *today, struct gerr *er
 				      (json_int_t)count_of(lg, sql_open, c, NULL), "overdue_invoices",
 				      (json_int_t)count_of(lg, sql_overdue, c, today));
 		set_text(e, "last_run", runs.items[i]);
-		sqlite3_stmt *old = ldb_stmt(lg, "SELECT " TX_COLUMNS " FROM transactions t WHERE "
-					     "t.company = ?1 AND t.state IN ('person', 'unmatched') ORDER BY "
+		sqlite3_stmt *old = ldb_stmt(lg, "SELECT " TX_COLUMNS " FROM " TX_OUTCOMES " WHERE "
+					     "o.company = ?1 AND o.state IN ('person', 'unmatched') ORDER BY "
 					     "t.date, t.ident LIMIT 1", err);
 		if (old) {
 			ldb_text(old, 1, c);

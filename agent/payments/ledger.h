@@ -19,7 +19,11 @@
  *                 differs between a file and an API and changes when a provider re-issues
  *                 them (bank.md §6.3).
  *   matches       transaction ↔ invoice with the amount, rule and certainty
- *                 (payments/engine.h), and each transaction's state and reason.
+ *                 (payments/engine.h); what a run decided in narrow tables of their own,
+ *                 which a run rewrites instead of the wide rows above: each transaction's
+ *                 outcome (tx_outcomes: state, reason, candidates), each invoice's open
+ *                 amount (inv_open), and the rows new or changed since the last run
+ *                 (tx_pending, inv_pending).
  *   decisions     a person's pairs, rejections and dismissals, by the transaction's and
  *                 invoice's identities (kept through a rebuild; never overridden).
  *   balances      each account's latest closing balance from its statements.
@@ -60,7 +64,7 @@
 #define LEDGER_FILE "ledger.db"
 #define PAYMENTS_SCHEMA "goniec.payments/1"
 #define LEDGER_LOCK_FILE "ledger.lock"
-#define LEDGER_SCHEMA 3
+#define LEDGER_SCHEMA 4
 #define LEDGER_LOCK_WAIT 120
 /* A run that would re-decide more than this share (percent) of a company's transactions
  * decides all of them at once instead (one pass is cheaper than the closure then). */

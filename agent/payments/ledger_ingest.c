@@ -73,6 +73,19 @@ static void put_key(void *ctx, char kind, const char *key)
 		k->rc = -1;
 }
 
+static const char sql_inv_pending[] = "INSERT OR IGNORE INTO inv_pending(company, inv) VALUES (?1, ?2)";
+
+/* Mark a row as waiting for a matching run (tx_pending, inv_pending). */
+static int pending(struct ledger *lg, const char *sql, const char *company, int64_t id, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, sql, err);
+	if (!st)
+		return -1;
+	ldb_text(st, 1, company);
+	sqlite3_bind_int64(st, 2, id);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : ldb_error(lg, err, "cannot mark a row for matching");
+}
+
 /* ---- transactions ----------------------------------------------------------------------- */
 
 struct stmt_ctx {
@@ -142,6 +155,9 @@ static int add_txn(void *ctx, const struct stmt_file *f, const struct stmt *stm,
 		struct key_sink ks = {lg, ldb_stmt(lg, "INSERT OR IGNORE INTO tx_keys(kind, key, tx) "
 						   "VALUES (?1, ?2, ?3)", err),
 				      sqlite3_last_insert_rowid(lg->db), 0};
+		if (ks.st && pending(lg, "INSERT INTO tx_pending(company, tx) VALUES (?1, ?2)", c->company, ks.id,
+				     err) < 0)
+			rc = -1;
 		struct pm_txn pt = {.title = t->title, .cp_name = t->counterparty_name,
 				    .cp_account = t->counterparty_account, .account = account};
 		if (!ks.st)
@@ -299,7 +315,7 @@ static int write_invoice(struct ledger *lg, const struct inv_row *r, int64_t id,
 			      MERGE("corrects", 7) ", " MERGE("issue_date", 8) ", " MERGE("due_date", 9) ", "
 			      MERGE("cp_name", 10) ", " MERGE("cp_nip", 11) ", " MERGE("cp_accounts", 12) ", "
 			      MERGE("currency", 13) ", " MERGE("gross", 14) ", paid_flag = max(paid_flag, ?15), "
-			      "reg_paid = coalesce(?16, reg_paid), rank = max(rank, ?1), dirty = 1 WHERE id = ?23",
+			      "reg_paid = coalesce(?16, reg_paid), rank = max(rank, ?1) WHERE id = ?23",
 			      err);
 	}
 	if (!st)
@@ -360,8 +376,10 @@ static int refresh_invoice(struct ledger *lg, int64_t id, struct gerr *err)
 	p.ncp_accounts = accs.len;
 	char *cp_key = pm_counterparty_key(p.cp_nip, name);
 	int rc = 0;
-	if ((st = ldb_stmt(lg, "UPDATE invoices SET cp_key = ?2, reg_closed = (reg_paid > 0 AND reg_paid >= "
-			   "coalesce(gross, 0)), dirty = 1 WHERE id = ?1", err))) {
+	if (pending(lg, sql_inv_pending, company, id, err) < 0)
+		rc = -1;
+	else if ((st = ldb_stmt(lg, "UPDATE invoices SET cp_key = ?2, reg_closed = (reg_paid > 0 AND reg_paid >= "
+				"coalesce(gross, 0)) WHERE id = ?1", err))) {
 		sqlite3_bind_int64(st, 1, id);
 		ldb_text(st, 2, cp_key[0] ? cp_key : "");
 		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ldb_error(lg, err, "cannot write an invoice");
@@ -392,9 +410,17 @@ static int refresh_invoice(struct ledger *lg, int64_t id, struct gerr *err)
 		ldb_text(st, 5, p.cp_nip);
 		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ldb_error(lg, err, "cannot link a correction");
 	}
-	if (rc == 0 && !correction && *norm &&
-	    (st = ldb_stmt(lg, "UPDATE invoices SET corrects_id = ?1, dirty = 1 WHERE company = ?2 AND dir = ?3 "
-			   "AND correction AND corrects = ?4 AND corrects_id IS NULL", err))) {
+	static const char *const link_corrections[] = {
+		"INSERT OR IGNORE INTO inv_pending(company, inv) SELECT company, id FROM invoices WHERE company = ?2 "
+		"AND dir = ?3 AND correction AND corrects = ?4 AND corrects_id IS NULL",
+		"UPDATE invoices SET corrects_id = ?1 WHERE company = ?2 AND dir = ?3 AND correction AND "
+		"corrects = ?4 AND corrects_id IS NULL",
+	};
+	for (size_t i = 0; rc == 0 && !correction && *norm && i < ARRAY_LEN(link_corrections); i++) {
+		if (!(st = ldb_stmt(lg, link_corrections[i], err))) {
+			rc = -1;
+			break;
+		}
 		sqlite3_bind_int64(st, 1, id);
 		ldb_text(st, 2, company);
 		sqlite3_bind_int(st, 3, p.dir);

@@ -52,7 +52,6 @@ static int64_t count(struct ledger *lg, const char *sql, const char *company, st
 }
 
 static const char sql_scope_tx[] = "SELECT count(*) FROM scope_tx";
-static const char sql_scope_inv[] = "SELECT count(*) FROM scope_inv";
 
 static int run_sql(struct ledger *lg, const char *sql, const char *company, struct gerr *err)
 {
@@ -77,9 +76,9 @@ static int too_big(struct ledger *lg, const char *company, int64_t ntx, int64_t 
 	return 0;
 }
 
-/* Fill scope_tx and scope_inv; *full when everything of the company is in them. The
- * company's new rows are found through the partial indexes of dirty rows (INDEXED BY:
- * without statistics the planner would take an index on the company and read every row). */
+/* Fill scope_tx and scope_inv — or set *full when the run is to decide everything of the
+ * company (then what they hold is not used). The company's new rows are those waiting in
+ * tx_pending and inv_pending. */
 static int find_scope(struct ledger *lg, const char *company, bool *full, struct gerr *err)
 {
 	if (ldb_exec(lg, "CREATE TEMP TABLE IF NOT EXISTS scope_tx (id INTEGER PRIMARY KEY);"
@@ -87,33 +86,78 @@ static int find_scope(struct ledger *lg, const char *company, bool *full, struct
 			 "DELETE FROM scope_tx; DELETE FROM scope_inv;", err) < 0)
 		return -1;
 	int64_t total = -1;
+	if (!*full && too_big(lg, company, count(lg, "SELECT count(*) FROM tx_pending WHERE company = ?1", company, err),
+			      &total, full, err) < 0)
+		return -1; /* a first run: no closure, no scope tables */
 	if (!*full) {
-		if (run_sql(lg, "INSERT INTO scope_tx SELECT id FROM transactions INDEXED BY tx_dirty WHERE "
-				"company = ?1 AND dirty", company, err) < 0 ||
-		    run_sql(lg, "INSERT INTO scope_inv SELECT id FROM invoices INDEXED BY invoices_dirty WHERE "
-				"company = ?1 AND dirty", company, err) < 0 ||
-		    too_big(lg, company, count(lg, sql_scope_tx, NULL, err), &total, full, err) < 0)
-			return -1; /* a first run: no closure */
+		if (run_sql(lg, "INSERT INTO scope_tx SELECT tx FROM tx_pending WHERE company = ?1", company, err) < 0 ||
+		    run_sql(lg, "INSERT INTO scope_inv SELECT inv FROM inv_pending WHERE company = ?1", company, err) < 0)
+			return -1;
 		int64_t before = -1, now = 0;
 		while (!*full && now != before) {
 			before = now;
 			for (size_t i = 0; i < ARRAY_LEN(closure_steps); i++)
 				if (run_sql(lg, closure_steps[i], company, err) < 0)
 					return -1;
-			int64_t ntx = count(lg, sql_scope_tx, NULL, err), ninv = count(lg, sql_scope_inv, NULL, err);
+			int64_t ntx = count(lg, sql_scope_tx, NULL, err), ninv = count(lg, "SELECT count(*) FROM scope_inv",
+											NULL, err);
 			now = ntx + ninv;
 			if (too_big(lg, company, ntx, &total, full, err) < 0)
 				return -1;
 		}
 	}
-	if (*full && (ldb_exec(lg, "DELETE FROM scope_tx; DELETE FROM scope_inv;", err) < 0 ||
-		      run_sql(lg, "INSERT INTO scope_tx SELECT id FROM transactions WHERE company = ?1", company, err) < 0 ||
-		      run_sql(lg, "INSERT INTO scope_inv SELECT id FROM invoices WHERE company = ?1", company, err) < 0))
-		return -1;
-	return 0;
+	return 0; /* a whole company's run reads its rows without the scope tables (company_rows) */
 }
 
 /* ---- loading it ------------------------------------------------------------------------------ */
+
+/* The queries of a run's rows: over the scope tables, or for a run over the whole company
+ * over its rows directly (in id order, as the scope tables give them). ?1 is the company. */
+struct rows_sql {
+	const char *ntxns, *ninvoices, *txns, *invoices, *decisions, *old, *unmatch;
+};
+
+#define TXN_COLUMNS "SELECT t.id, t.ident, t.date, t.amount, t.currency, t.account, t.cp_name, t.cp_account, " \
+		    "t.title, t.skip FROM "
+#define INVOICE_COLUMNS "SELECT i.id, i.ident, i.dir, i.number, i.cp_name, i.cp_nip, i.cp_accounts, i.currency, " \
+			"coalesce(i.gross, 0) + coalesce((SELECT sum(c.gross) FROM invoices c WHERE c.corrects_id = " \
+			"i.id AND c.correction), 0), i.reg_paid, i.reg_closed, i.paid_flag, i.correction, " \
+			"i.corrects_id IS NOT NULL, i.issue_date, i.due_date, i.gross IS NULL FROM "
+#define DECISION_COLUMNS "SELECT d.kind, t.id, i.id FROM "
+#define DECISION_INVOICE " LEFT JOIN invoices i ON i.company = d.company AND i.ident = d.inv_ident "
+#define OLD_COLUMNS "SELECT o.tx, o.state, o.changed, m.inv, m.amount, m.rule FROM "
+
+static const struct rows_sql scope_rows = {
+	.ntxns = "SELECT count(*) FROM scope_tx",
+	.ninvoices = "SELECT count(*) FROM scope_inv",
+	.txns = TXN_COLUMNS "scope_tx s CROSS JOIN transactions t ON t.id = s.id",
+	.invoices = INVOICE_COLUMNS "scope_inv s CROSS JOIN invoices i ON i.id = s.id",
+	.decisions = DECISION_COLUMNS "scope_tx s CROSS JOIN transactions t ON t.id = s.id CROSS JOIN decisions d "
+		     "ON d.company = t.company AND d.tx_ident = t.ident" DECISION_INVOICE "ORDER BY d.id",
+	.old = OLD_COLUMNS "scope_tx s CROSS JOIN tx_outcomes o ON o.tx = s.id LEFT JOIN matches m ON m.tx = o.tx "
+	       "ORDER BY o.tx, m.seq",
+	.unmatch = "DELETE FROM matches WHERE tx IN (SELECT id FROM scope_tx)",
+};
+
+static const struct rows_sql company_rows = {
+	.ntxns = "SELECT count(*) FROM transactions WHERE company = ?1",
+	.ninvoices = "SELECT count(*) FROM invoices WHERE company = ?1",
+	.txns = TXN_COLUMNS "transactions t WHERE t.company = ?1 ORDER BY t.id",
+	.invoices = INVOICE_COLUMNS "invoices i WHERE i.company = ?1 ORDER BY i.id",
+	.decisions = DECISION_COLUMNS "decisions d CROSS JOIN transactions t ON t.company = d.company AND t.ident = "
+		     "d.tx_ident" DECISION_INVOICE "WHERE d.company = ?1 ORDER BY d.id",
+	.old = OLD_COLUMNS "tx_outcomes o LEFT JOIN matches m ON m.tx = o.tx WHERE o.company = ?1 ORDER BY o.tx, m.seq",
+	.unmatch = "DELETE FROM matches WHERE tx IN (SELECT id FROM transactions WHERE company = ?1)",
+};
+
+/* The prepared statement of one of them, its company bound. */
+static sqlite3_stmt *rows_stmt(struct ledger *lg, const char *sql, const char *company, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, sql, err);
+	if (st && sqlite3_bind_parameter_count(st) >= 1)
+		ldb_text(st, 1, company);
+	return st;
+}
 
 /* The strings of a loaded scope, copied into large blocks freed together (a scope of
  * 100,000 rows holds over half a million of them: one allocation each cost more than
@@ -202,12 +246,11 @@ static char *const *keep_accounts(struct loaded *l, sqlite3_stmt *st, int i, siz
 	return (char *const *)items;
 }
 
-static int load_txns(struct ledger *lg, struct loaded *l, struct gerr *err)
+static int load_txns(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
+		     struct gerr *err)
 {
-	int64_t n = count(lg, sql_scope_tx, NULL, err);
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT t.id, t.ident, t.date, t.amount, t.currency, t.account, t.cp_name, "
-				    "t.cp_account, t.title, t.skip FROM scope_tx s CROSS JOIN transactions t ON "
-				    "t.id = s.id", err);
+	int64_t n = count(lg, q->ntxns, company, err);
+	sqlite3_stmt *st = rows_stmt(lg, q->txns, company, err);
 	if (!st || n < 0)
 		return -1;
 	l->scope.txns = xcalloc((size_t)n + 1, sizeof(struct pm_txn));
@@ -227,14 +270,11 @@ static int load_txns(struct ledger *lg, struct loaded *l, struct gerr *err)
 	return 0;
 }
 
-static int load_invoices(struct ledger *lg, struct loaded *l, struct gerr *err)
+static int load_invoices(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
+			 struct gerr *err)
 {
-	int64_t n = count(lg, sql_scope_inv, NULL, err);
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT i.id, i.ident, i.dir, i.number, i.cp_name, i.cp_nip, i.cp_accounts, "
-				    "i.currency, coalesce(i.gross, 0) + coalesce((SELECT sum(c.gross) FROM invoices c "
-				    "WHERE c.corrects_id = i.id AND c.correction), 0), i.reg_paid, i.reg_closed, "
-				    "i.paid_flag, i.correction, i.corrects_id IS NOT NULL, i.issue_date, i.due_date, "
-				    "i.gross IS NULL FROM scope_inv s CROSS JOIN invoices i ON i.id = s.id", err);
+	int64_t n = count(lg, q->ninvoices, company, err);
+	sqlite3_stmt *st = rows_stmt(lg, q->invoices, company, err);
 	if (!st || n < 0)
 		return -1;
 	l->scope.invoices = xcalloc((size_t)n + 1, sizeof(struct pm_invoice));
@@ -260,12 +300,10 @@ static int load_invoices(struct ledger *lg, struct loaded *l, struct gerr *err)
 	return 0;
 }
 
-static int load_decisions(struct ledger *lg, struct loaded *l, struct gerr *err)
+static int load_decisions(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
+			  struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT d.kind, t.id, i.id FROM scope_tx s CROSS JOIN transactions t ON t.id = "
-				    "s.id CROSS JOIN decisions d ON d.company = t.company AND d.tx_ident = t.ident LEFT "
-				    "JOIN invoices i ON i.company = d.company AND i.ident = d.inv_ident ORDER BY d.id",
-				    err);
+	sqlite3_stmt *st = rows_stmt(lg, q->decisions, company, err);
 	if (!st)
 		return -1;
 	size_t cap = 0;
@@ -297,21 +335,18 @@ static void loaded_free(struct loaded *l)
 /* ---- a whole company's write ------------------------------------------------------------------- */
 
 /* The indexes on what a run rewrites (the migration steps in ledger.c create them). A run
- * over the whole company rewrites every row of its transactions, invoices and matches;
+ * over the whole company rewrites every row of its outcomes, open amounts and matches;
  * keeping these indexes up to date row by row costs more than building them again from a
  * sort, so such a run drops them before its writes and creates them again after, in the
- * same transaction: a reader or a crash sees them as they were or as they are after. (The
- * partial indexes of dirty rows too: taking each row out of them as it is written cost
- * the run more, about 11,000 instructions a row, than reading the table again for them.) */
+ * same transaction: a reader or a crash sees them as they were or as they are after. */
 static const struct {
 	const char *name, *create;
 } rewritten_indexes[] = {
-	{"tx_dirty", "CREATE INDEX tx_dirty ON transactions(company) WHERE dirty"},
-	{"tx_changed", "CREATE INDEX tx_changed ON transactions(company, changed)"},
+	{"tx_outcomes_state", "CREATE INDEX tx_outcomes_state ON tx_outcomes(company, state)"},
+	{"tx_outcomes_changed", "CREATE INDEX tx_outcomes_changed ON tx_outcomes(company, changed)"},
 	{"matches_tx", "CREATE INDEX matches_tx ON matches(tx)"},
 	{"matches_inv", "CREATE INDEX matches_inv ON matches(inv)"},
-	{"invoices_dirty", "CREATE INDEX invoices_dirty ON invoices(company) WHERE dirty"},
-	{"invoices_amount", "CREATE INDEX invoices_amount ON invoices(company, dir, currency, open)"},
+	{"inv_open_amount", "CREATE INDEX inv_open_amount ON inv_open(company, open)"},
 };
 
 /* DROP and CREATE refuse while a statement of this handle is still active. */
@@ -353,9 +388,11 @@ static void signature(struct buf *b, const char *state, sqlite3_int64 inv, sqlit
 		buf_printf(b, ";%lld:%lld:%s", (long long)inv, (long long)amount, rule);
 }
 
-/* The signatures before the run, in transaction id order. */
+/* The signatures before the run and the generation that last changed each, in
+ * transaction id order. */
 struct old_sig {
 	int64_t tx;
+	int64_t changed;
 	char *sig;
 };
 
@@ -364,39 +401,39 @@ struct old_sigs {
 	size_t n, cap;
 };
 
-static void old_sig_add(struct old_sigs *o, int64_t tx, struct buf *b)
+static void old_sig_add(struct old_sigs *o, int64_t tx, int64_t changed, struct buf *b)
 {
 	if (o->n == o->cap) {
 		o->cap = o->cap ? o->cap * 2 : 1024;
 		o->v = xrealloc(o->v, o->cap * sizeof(*o->v));
 	}
-	o->v[o->n++] = (struct old_sig){tx, buf_take(b)};
+	o->v[o->n++] = (struct old_sig){tx, changed, buf_take(b)};
 }
 
-static int old_signatures(struct ledger *lg, struct old_sigs *out, struct gerr *err)
+static int old_signatures(struct ledger *lg, const struct rows_sql *q, const char *company, struct old_sigs *out,
+			  struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT t.id, coalesce(t.state, ''), m.inv, m.amount, m.rule FROM scope_tx s "
-				    "CROSS JOIN transactions t ON t.id = s.id LEFT JOIN matches m ON m.tx = t.id ORDER BY "
-				    "t.id, m.seq", err);
+	sqlite3_stmt *st = rows_stmt(lg, q->old, company, err);
 	if (!st)
 		return -1;
-	int64_t last = 0;
+	int64_t last = 0, changed = 0;
 	struct buf b = {0};
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id != last && last)
-			old_sig_add(out, last, &b);
+			old_sig_add(out, last, changed, &b);
 		last = id;
-		signature(&b, ldb_col(st, 1), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), ldb_col(st, 4));
+		changed = sqlite3_column_int64(st, 2);
+		signature(&b, ldb_col(st, 1), sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4), ldb_col(st, 5));
 	}
 	if (last)
-		old_sig_add(out, last, &b);
+		old_sig_add(out, last, changed, &b);
 	buf_free(&b);
 	return 0;
 }
 
-/* The signature transaction tx had before the run, or NULL. */
-static const char *old_sig_of(const struct old_sigs *o, int64_t tx)
+/* What transaction tx had before the run, or NULL. */
+static const struct old_sig *old_sig_of(const struct old_sigs *o, int64_t tx)
 {
 	size_t lo = 0, hi = o->n;
 	while (lo < hi) {
@@ -406,7 +443,7 @@ static const char *old_sig_of(const struct old_sigs *o, int64_t tx)
 		else
 			hi = mid;
 	}
-	return lo < o->n && o->v[lo].tx == tx ? o->v[lo].sig : NULL;
+	return lo < o->n && o->v[lo].tx == tx ? &o->v[lo] : NULL;
 }
 
 static void old_sigs_free(struct old_sigs *o)
@@ -444,12 +481,13 @@ static size_t first_match(const struct ordered *m, size_t n, int64_t tx)
 	return lo;
 }
 
-static int store(struct ledger *lg, const struct loaded *l, struct pm_result *r,
-		 int64_t generation, struct ledger_run *run, struct gerr *err)
+static int store(struct ledger *lg, const struct rows_sql *q, const char *company, const struct loaded *l,
+		 struct pm_result *r, int64_t generation, struct ledger_run *run, struct gerr *err)
 {
 	struct old_sigs old = {0};
-	if (old_signatures(lg, &old, err) < 0 ||
-	    ldb_exec(lg, "DELETE FROM matches WHERE tx IN (SELECT id FROM scope_tx)", err) < 0 ||
+	sqlite3_stmt *unmatch = NULL;
+	if (old_signatures(lg, q, company, &old, err) < 0 || !(unmatch = rows_stmt(lg, q->unmatch, company, err)) ||
+	    (sqlite3_step(unmatch) != SQLITE_DONE && ldb_error(lg, err, "cannot write") < 0) ||
 	    (run->full && drop_rewritten_indexes(lg, err) < 0)) {
 		old_sigs_free(&old);
 		return -1;
@@ -486,40 +524,41 @@ static int store(struct ledger *lg, const struct loaded *l, struct pm_result *r,
 			signature(&sig, NULL, m[k].m.inv, m[k].m.amount, pm_rule_name(m[k].m.rule));
 		for (size_t k = 0; k < o->ncandidates; k++)
 			buf_printf(&cand, "%s%lld", k ? " " : "", (long long)o->candidates[k]);
-		const char *before = old_sig_of(&old, o->tx);
-		bool changed = !before || strcmp(before, sig.data) != 0;
+		const struct old_sig *before = old_sig_of(&old, o->tx);
+		bool changed = !before || strcmp(before->sig, sig.data) != 0;
 		if (changed) {
 			run->changed++;
 			run->matched += o->state == PM_MATCHED;
 			run->person += o->state == PM_PERSON;
 			run->unmatched += o->state == PM_UNMATCHED;
 		}
-		if (!upd && !(upd = ldb_stmt(lg, "UPDATE transactions SET state = ?2, reason = ?3, candidates = ?4, "
-					     "overpaid = ?5, dirty = 0, changed = CASE WHEN ?6 THEN ?7 ELSE changed "
-					     "END WHERE id = ?1", err)))
+		if (!upd && !(upd = ldb_stmt(lg, "INSERT OR REPLACE INTO tx_outcomes(tx, company, state, reason, "
+					     "candidates, overpaid, changed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", err)))
 			rc = -1;
 		if (rc == 0) {
 			sqlite3_reset(upd);
 			sqlite3_bind_int64(upd, 1, o->tx);
-			ldb_text(upd, 2, pm_state_name(o->state));
-			ldb_text(upd, 3, o->reason);
-			ldb_text(upd, 4, cand.data);
-			sqlite3_bind_int64(upd, 5, o->overpaid);
-			sqlite3_bind_int(upd, 6, changed);
-			sqlite3_bind_int64(upd, 7, generation);
+			sqlite3_bind_text(upd, 2, company, -1, SQLITE_STATIC);
+			sqlite3_bind_text(upd, 3, pm_state_name(o->state), -1, SQLITE_STATIC);
+			ldb_text(upd, 4, o->reason);
+			ldb_text(upd, 5, cand.data);
+			sqlite3_bind_int64(upd, 6, o->overpaid);
+			sqlite3_bind_int64(upd, 7, changed ? generation : before->changed);
 			if (sqlite3_step(upd) != SQLITE_DONE)
 				rc = ldb_error(lg, err, "cannot write a transaction's state");
 		}
 		buf_free(&sig);
 		buf_free(&cand);
 	}
-	sqlite3_stmt *inv = rc == 0 ? ldb_stmt(lg, "UPDATE invoices SET open = ?2, dirty = 0 WHERE id = ?1", err) : NULL;
+	sqlite3_stmt *inv = rc == 0 ? ldb_stmt(lg, "INSERT OR REPLACE INTO inv_open(inv, company, open) VALUES "
+					       "(?1, ?2, ?3)", err) : NULL;
 	if (rc == 0 && !inv)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < l->scope.ninvoices; i++) {
 		sqlite3_reset(inv);
 		sqlite3_bind_int64(inv, 1, l->scope.invoices[i].id);
-		sqlite3_bind_int64(inv, 2, r->open[i]);
+		sqlite3_bind_text(inv, 2, company, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(inv, 3, r->open[i]);
 		if (sqlite3_step(inv) != SQLITE_DONE)
 			rc = ldb_error(lg, err, "cannot write an invoice's open amount");
 	}
@@ -546,8 +585,10 @@ static int finish_run(struct ledger *lg, const char *company, const struct ledge
 	sqlite3_bind_int64(st, 4, run->generation);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return ldb_error(lg, err, "cannot write");
-	/* what is still marked was not reachable from a transaction: nothing to decide */
-	return run_sql(lg, "UPDATE invoices INDEXED BY invoices_dirty SET dirty = 0 WHERE company = ?1 AND dirty", company, err);
+	/* every transaction waiting was in the scope; an invoice still waiting was not
+	 * reachable from a transaction: nothing to decide */
+	return run_sql(lg, "DELETE FROM tx_pending WHERE company = ?1", company, err) < 0 ? -1 :
+	       run_sql(lg, "DELETE FROM inv_pending WHERE company = ?1", company, err);
 }
 
 int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, struct ledger_run *run,
@@ -556,9 +597,8 @@ int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, s
 	memset(run, 0, sizeof(*run));
 	int64_t t0 = now_ms();
 	clock_t c0 = clock();
-	int64_t pending = full ? 1 : count(lg, "SELECT EXISTS (SELECT 1 FROM transactions INDEXED BY tx_dirty WHERE "
-					   "company = ?1 AND dirty) OR EXISTS (SELECT 1 FROM invoices INDEXED BY "
-					   "invoices_dirty WHERE company = ?1 AND dirty)", c->id, err);
+	int64_t pending = full ? 1 : count(lg, "SELECT EXISTS (SELECT 1 FROM tx_pending WHERE company = ?1) OR "
+					   "EXISTS (SELECT 1 FROM inv_pending WHERE company = ?1)", c->id, err);
 	if (pending <= 0)
 		return pending < 0 ? ldb_error(lg, err, "cannot look for new data") : 0;
 	if (ldb_begin(lg, err) < 0)
@@ -572,12 +612,13 @@ int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, s
 		rc = find_scope(lg, c->id, &run->full, err);
 	struct loaded l = {0};
 	struct pm_result r = {0};
+	const struct rows_sql *q = run->full ? &company_rows : &scope_rows;
 	if (rc == 0)
-		rc = load_txns(lg, &l, err);
+		rc = load_txns(lg, q, c->id, &l, err);
 	if (rc == 0)
-		rc = load_invoices(lg, &l, err);
+		rc = load_invoices(lg, q, c->id, &l, err);
 	if (rc == 0)
-		rc = load_decisions(lg, &l, err);
+		rc = load_decisions(lg, q, c->id, &l, err);
 	if (rc == 0) {
 		run->scope_txns = l.scope.ntxns;
 		run->scope_invoices = l.scope.ninvoices;
@@ -585,7 +626,7 @@ int ledger_match(struct ledger *lg, const struct ledger_company *c, bool full, s
 		snprintf(l.scope.settings.own_nip, sizeof(l.scope.settings.own_nip), "%s", c->nip);
 		pm_run(&l.scope, &r);
 		run->generation = generation + 1;
-		rc = store(lg, &l, &r, run->generation, run, err);
+		rc = store(lg, q, c->id, &l, &r, run->generation, run, err);
 	}
 	if (rc == 0) {
 		if (!run->changed)
@@ -607,6 +648,7 @@ int ledger_rebuild(struct ledger *lg, const char *spool_root, const struct ledge
 		   size_t ncompanies, struct gerr *err)
 {
 	if (ldb_exec(lg, "BEGIN IMMEDIATE; DELETE FROM matches; DELETE FROM tx_keys; DELETE FROM inv_keys; "
+			 "DELETE FROM tx_outcomes; DELETE FROM inv_open; DELETE FROM tx_pending; DELETE FROM inv_pending; "
 			 "DELETE FROM transactions; DELETE FROM invoices; DELETE FROM docs; DELETE FROM balances; "
 			 "DELETE FROM meta WHERE key = 'scan_from'; COMMIT;", err) < 0) {
 		ldb_rollback(lg);

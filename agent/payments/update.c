@@ -109,7 +109,10 @@ static int file_report(const struct config *cfg, struct ledger *lg, const char *
 	strlist_add(&src.accept, "csv");
 	strlist_add(&src.accept, "html");
 	struct spool sp;
-	int rc = spool_open(&sp, cfg->agent.spool_dir, cfg->agent.state_dir, cfg->agent.max_document_size, err);
+	/* no size limit: agent.max_document_size guards against outside documents, and the
+	 * report of a big company is as large as its ledger makes it (over 100 MB of JSON for
+	 * 100,000 transactions) */
+	int rc = spool_open(&sp, cfg->agent.spool_dir, cfg->agent.state_dir, 0, err);
 	if (rc == 0) {
 		struct source_run run = {.cfg = cfg, .src = &src, .spool = &sp};
 		const json_t *counts = json_object_get(doc, "counts");

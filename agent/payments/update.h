@@ -14,6 +14,7 @@
  * "payments" (folder <spool>/YYYY/MM/DD/payments/, names payments-COMPANY-GEN.{json,csv,
  * html}); routes forward them like any document (match: {kind: payments}). A report is
  * due until it is filed: a run that stops between matching and filing files it next time.
+ * Its size is not limited by agent.max_document_size (a limit for outside documents).
  *
  * Ownership: struct payments_update holds copies the caller releases with
  * payments_update_free(). Errors: -1 with err (GERR_BUSY when the ledger stayed locked).

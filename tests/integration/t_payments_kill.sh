@@ -119,7 +119,7 @@ for ((c = 0; c < CHUNKS; c++)); do
 	done
 	g killed payments update acme >"$T/killed.update-$c" 2>&1
 	check "chunk $((c + 1)): the run after the kills finishes the job" test $? -eq 0 -a \
-		"$(sql killed 'SELECT count(*) FROM transactions WHERE dirty')" -eq 0
+		"$(sql killed 'SELECT count(*) FROM tx_pending')" -eq 0
 done
 echo "kills: $kills (window $window ms of a $run_ms ms run), $running of them while the matcher ran, $working after it had begun writing"
 check_eq "after every kill: integrity_check ok and the decisions all there" 0 "$bad"

@@ -140,17 +140,15 @@ static int64_t scalar(const char *db, const char *sql)
 	return v;
 }
 
-/* Every match as "tx ident > invoice ident amount rule", sorted, one string. */
-static char *all_matches(struct fixture *f)
+/* The rows of a one-column query of the ledger in state_dir, one a line. */
+static char *rows(const char *state_dir, const char *sql)
 {
-	char *db = path_join(f->t.state, LEDGER_FILE);
+	char *db = path_join(state_dir, LEDGER_FILE);
 	sqlite3 *h;
 	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(h, "SELECT t.ident || ' > ' || i.ident || ' ' || m.amount || ' ' || "
-					       "m.rule || ' ' || t.state FROM matches m JOIN transactions t ON "
-					       "t.id = m.tx JOIN invoices i ON i.id = m.inv ORDER BY 1", -1, &st,
-					 NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(h));
 	struct buf b = {0};
 	while (sqlite3_step(st) == SQLITE_ROW)
 		buf_printf(&b, "%s\n", sqlite3_column_text(st, 0));
@@ -158,6 +156,16 @@ static char *all_matches(struct fixture *f)
 	sqlite3_close(h);
 	free(db);
 	return buf_take(&b);
+}
+
+static const char sql_matches[] = "SELECT t.ident || ' > ' || i.ident || ' ' || m.amount || ' ' || m.rule || ' ' || "
+				  "o.state FROM matches m JOIN transactions t ON t.id = m.tx JOIN tx_outcomes o ON "
+				  "o.tx = t.id JOIN invoices i ON i.id = m.inv ORDER BY 1";
+
+/* Every match as "tx ident > invoice ident amount rule", sorted, one string. */
+static char *all_matches(struct fixture *f)
+{
+	return rows(f->t.state, sql_matches);
 }
 
 static const char *ref_of(struct fixture *f, const char *title, char out[16])
@@ -255,6 +263,7 @@ static void test_one_invoice_many_copies(void **state)
 	update(f, lg, &run);
 	char *db = path_join(f->t.state, LEDGER_FILE);
 	assert_int_equal(scalar(db, "SELECT count(*) FROM invoices"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM docs WHERE error IS NOT NULL"), 0); /* each copy merged */
 	free(db);
 	ledger_close(lg);
 }
@@ -330,7 +339,7 @@ static void test_decisions(void **state)
 	char *again = all_matches(f);
 	assert_string_equal(m, again);
 	char *db = path_join(f->t.state, LEDGER_FILE);
-	assert_int_equal(scalar(db, "SELECT count(*) FROM transactions WHERE state = 'dismissed'"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM tx_outcomes WHERE state = 'dismissed'"), 1);
 	/* undo: the rules decide again */
 	assert_int_equal(ledger_undecide(lg, "acme", ref, NULL, &err), 0);
 	update(f, lg, &run);
@@ -395,6 +404,129 @@ static void test_migration(void **state)
 	free(db);
 }
 
+/* What a matching run decided, by identities: each transaction's outcome, each invoice's
+ * open amount, the rows still waiting for a run. */
+static const char sql_outcomes[] = "SELECT t.ident || ' ' || o.state || ' ' || coalesce(o.reason, '') || ' ' || "
+				   "coalesce(o.candidates, '') || ' ' || o.overpaid || ' ' || o.changed FROM "
+				   "tx_outcomes o JOIN transactions t ON t.id = o.tx ORDER BY 1";
+static const char sql_open[] = "SELECT i.ident || ' ' || n.open FROM inv_open n JOIN invoices i ON i.id = n.inv "
+			       "ORDER BY 1";
+static const char sql_waiting[] = "SELECT 't ' || t.ident FROM tx_pending p JOIN transactions t ON t.id = p.tx "
+				  "UNION ALL SELECT 'i ' || i.ident FROM inv_pending p JOIN invoices i ON i.id = "
+				  "p.inv ORDER BY 1";
+
+/* A ledger of schema 3 as the goniec before schema 4 left it: outcomes, open amounts and
+ * dirty marks in the wide rows. Made from the schema-4 ledger `from` (same data) into a
+ * ledger the migration steps stopped at version 3 created in `dir`. */
+static void make_schema3(const char *dir, const char *from)
+{
+	setenv("GONIEC_LEDGER_SCHEMA", "3", 1);
+	struct ledger *lg;
+	struct gerr err = {0};
+	if (ledger_open(dir, LEDGER_WRITE, &lg, &err) < 0)
+		fail_msg("%s", err.msg);
+	unsetenv("GONIEC_LEDGER_SCHEMA");
+	assert_int_equal(ledger_schema(lg), 3);
+	ledger_close(lg);
+	char *db = path_join(dir, LEDGER_FILE), *src = path_join(from, LEDGER_FILE);
+	char *sql = xasprintf(
+		"ATTACH '%s' AS n; BEGIN;"
+		"INSERT INTO transactions SELECT t.*, o.state, o.reason, o.candidates, coalesce(o.overpaid, 0), "
+		"  coalesce(o.changed, 0), p.tx IS NOT NULL FROM n.transactions t LEFT JOIN n.tx_outcomes o ON "
+		"  o.tx = t.id LEFT JOIN n.tx_pending p ON p.tx = t.id;"
+		"INSERT INTO invoices SELECT i.*, o.open, p.inv IS NOT NULL FROM n.invoices i LEFT JOIN n.inv_open o "
+		"  ON o.inv = i.id LEFT JOIN n.inv_pending p ON p.inv = i.id;"
+		"INSERT INTO docs SELECT * FROM n.docs; INSERT INTO tx_keys SELECT * FROM n.tx_keys;"
+		"INSERT INTO inv_keys SELECT * FROM n.inv_keys; INSERT INTO matches SELECT * FROM n.matches;"
+		"INSERT INTO decisions SELECT * FROM n.decisions; INSERT INTO companies SELECT * FROM n.companies;"
+		"INSERT INTO meta SELECT * FROM n.meta; INSERT INTO balances SELECT * FROM n.balances; COMMIT;",
+		src);
+	sqlite3 *h;
+	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s", sqlite3_errmsg(h));
+	sqlite3_close(h);
+	free(sql);
+	free(src);
+	free(db);
+}
+
+/* A ledger of schema 3 (outcomes in the wide rows) is migrated to 4 when opened: the same
+ * outcomes, open amounts, rows waiting and a person's decisions; its next run and a
+ * rebuild decide as the ledger that never was at 3. */
+static void test_migration_outcomes(void **state)
+{
+	struct fixture *f = *state;
+	file_invoice(f, "2026/03/02", "p1.xml", "P/1", "80.00", "ACME", NULL, "Pi", NULL, NULL);
+	file_invoice(f, "2026/03/02", "p2.xml", "P/2", "80.00", "ACME", NULL, "Pi", NULL, NULL);
+	file_invoice(f, "2026/03/02", "r1.xml", "R/1", "30.00", "ACME", NULL, "Rho", NULL, NULL);
+	static const char *const t[] = {"2026-03-03|80.00|za P/1", "2026-03-03|-12.00|prowizja",
+					"2026-03-04|30.00|R/1", "2026-03-04|5.00|nic", NULL};
+	file_statement(f, "2026/03/03", "s.json", t);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	update(f, lg, &run);
+	char fee[16];
+	ref_of(f, "prowizja", fee);
+	struct gerr err = {0};
+	assert_int_equal(ledger_decide(lg, "acme", PM_DISMISS, fee, NULL, 0, "test", NULL, &err), 0);
+	update(f, lg, &run);
+	/* new data read but not matched yet: rows waiting */
+	static const char *const t2[] = {"2026-03-05|80.00|P/2", NULL};
+	file_statement(f, "2026/03/05", "s2.json", t2);
+	struct ledger_ingest in;
+	assert_int_equal(ledger_ingest_spool(lg, f->t.spool, &f->acme, 1, &in, &err), 0);
+	ledger_close(lg);
+	char *old = xasprintf("%s/old", f->t.state);
+	make_schema3(old, f->t.state);
+	static const char *const dumps[] = {sql_matches, sql_outcomes, sql_open, sql_waiting,
+					   "SELECT kind || ' ' || tx_ident FROM decisions ORDER BY 1"};
+	char *want[ARRAY_LEN(dumps)];
+	for (size_t i = 0; i < ARRAY_LEN(dumps); i++)
+		want[i] = rows(f->t.state, dumps[i]);
+	assert_non_null(strstr(want[3], "t ")); /* something waits */
+	assert_non_null(strstr(want[1], "dismissed"));
+	if (ledger_open(old, LEDGER_WRITE, &lg, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ledger_schema(lg), LEDGER_SCHEMA);
+	for (size_t i = 0; i < ARRAY_LEN(dumps); i++) {
+		char *got = rows(old, dumps[i]);
+		assert_string_equal(got, want[i]);
+		free(got);
+	}
+	char *db = path_join(old, LEDGER_FILE);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pragma_table_info('transactions') WHERE name IN "
+				"('state', 'reason', 'candidates', 'overpaid', 'changed', 'dirty')"), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM pragma_table_info('invoices') WHERE name IN "
+				"('open', 'dirty')"), 0);
+	char *check = rows(old, "PRAGMA integrity_check");
+	assert_string_equal(check, "ok\n");
+	free(check);
+	/* the next run: the same as the ledger that never was at 3 */
+	assert_int_equal(ledger_match(lg, &f->acme, false, &run, &err), 0);
+	struct ledger *lg2;
+	open_ledger(f, &lg2);
+	update(f, lg2, &run);
+	ledger_close(lg2);
+	char *m = all_matches(f), *got = rows(old, sql_matches);
+	assert_string_equal(got, m);
+	assert_non_null(strstr(m, "P/2 8000 number"));
+	free(got);
+	/* a rebuild of the migrated ledger: the same matches, the decision kept */
+	assert_int_equal(ledger_rebuild(lg, f->t.spool, &f->acme, 1, &err), 0);
+	got = rows(old, sql_matches);
+	assert_string_equal(got, m);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM tx_outcomes WHERE state = 'dismissed'"), 1);
+	ledger_close(lg);
+	for (size_t i = 0; i < ARRAY_LEN(dumps); i++)
+		free(want[i]);
+	free(got);
+	free(m);
+	free(db);
+	free(old);
+}
+
 /* The status of every company: what is left for a person and the oldest of it. */
 static void test_status(void **state)
 {
@@ -428,6 +560,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
