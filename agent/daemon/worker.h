@@ -7,7 +7,9 @@
  * not yet checked). The child is in a process group of its own, stdin on /dev/null,
  * stdout/stderr shared with the master (log lines), every other descriptor of the
  * master's closed but the door of the shared PDF reader (formats/pdftext.h: the run reads
- * its PDFs through the daemon's one goniec-pdftext), and the write end of a pipe as fd 3. It runs the source once with
+ * its PDFs through the daemon's one goniec-pdftext), and the write end of a pipe as fd 3. In a
+ * thread of its own (a malloc arena of its own: no copy-on-write of the master's free
+ * chunks; a SIGTERM for the child is passed on to that thread) it runs the source once with
  * source_run_once() (which holds the per-source lock, shared with a `goniec fetch`
  * started by hand), reports progress at most every WORKER_PROGRESS_MS as
  *   {"progress":{"looked_at":..,"filed":..,"bytes":..,...}}
