@@ -61,13 +61,15 @@ all: goniec $(BUILD)/test/goniec $(BUILD)/test/goniec-pdftext
 goniec: $(BUILD)/goniec $(BUILD)/goniec-pdftext
 	ln -sf $(BUILD)/goniec goniec
 
+# Symbols are bound at start (-z now): the daemon's forked workers would otherwise each
+# look up and bind again every function the master never called (bench/RESULTS.md).
 $(BUILD)/goniec: $(OBJS)
 	@echo "  LD    $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test/goniec: $(TEST_OBJS)
 	@echo "  LD    $@"
-	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(CFLAGS) $(LDFLAGS) -Wl,-z,now -o $@ $^ $(LDLIBS)
 
 
 $(BUILD)/test/%.o: %.c

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "daemon/master.h"
+#include "daemon/worker.h"
 
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
@@ -30,6 +31,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	self[n] = '\0';
+	worker_bind_now(self);
 	struct config *cfg = cli_load_shard_config(cli);
 	if (!cfg)
 		return EXIT_CONFIG;

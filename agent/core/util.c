@@ -284,8 +284,28 @@ char *path_join(const char *dir, const char *name)
 	return xasprintf("%s/%s", dir, name);
 }
 
+/* After mkdir of path made it: its parent synced when durable. */
+static int made_dir(const char *path, bool durable, struct gerr *err)
+{
+	const char *slash = strrchr(path, '/');
+	if (!durable || !slash)
+		return 0;
+	char *parent = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+	int rc = fsync_dir(parent, err);
+	free(parent);
+	return rc;
+}
+
 static int make_dirs(const char *path, mode_t mode, bool durable, struct gerr *err)
 {
+	/* The usual cases in one call: the directory is there, or only its last part is new
+	 * (a run's state folder, the day's folder of a source); each part from the root
+	 * otherwise. */
+	if (mkdir(path, mode) == 0)
+		return made_dir(path, durable, err);
+	struct stat st;
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
 	char *p = xstrdup(path);
 	for (char *s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
@@ -298,21 +318,14 @@ static int make_dirs(const char *path, mode_t mode, bool durable, struct gerr *e
 			free(p);
 			return -1;
 		}
-		char *slash = strrchr(p, '/');
-		if (made && durable && slash) {
-			char *parent = slash == p ? xstrdup("/") : xstrndup(p, (size_t)(slash - p));
-			int rc = fsync_dir(parent, err);
-			free(parent);
-			if (rc != 0) {
-				free(p);
-				return -1;
-			}
+		if (made && made_dir(p, durable, err) != 0) {
+			free(p);
+			return -1;
 		}
 		*s = saved;
 		if (!saved)
 			break;
 	}
-	struct stat st;
 	int rc = 0;
 	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		rc = gerr_set(err, "%s is not a directory", path);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,21 +101,90 @@ static void close_all_but(int first, int keep)
 /* A forked run: nothing of the master's is kept open but the result pipe and the shared PDF
  * reader's door (formats/pdftext.h). It ends with
  * _exit(): the libraries' exit handlers (gnutls, p11-kit, ...) belong to the master. */
-static void run_child(void *arg)
+/* The thread of a forked child's run, once started (see run_child). */
+static pthread_t run_thread_id;
+static volatile sig_atomic_t run_thread_started;
+
+static void *run_thread(void *arg)
 {
 	const struct run_request *rq = arg;
-	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
-	close_all_but(WORKER_RESULT_FD + 1, pdftext_door_fd());
-	srandom((unsigned)(getpid() ^ time(NULL)));
 	int rc = rq->fn(rq->cfg, rq->name, WORKER_RESULT_FD);
 	fflush(NULL);
 	_exit(rc);
+}
+
+static void run_child(void *arg)
+{
+	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
+	close_all_but(WORKER_RESULT_FD + 1, pdftext_door_fd());
+	srandom((unsigned)(getpid() ^ time(NULL)));
+	/* The run allocates in a thread of its own, so from an arena of its own: fresh pages
+	 * in a row, instead of the free chunks all over the heap it shares with the master
+	 * (each a copy-on-write fault, and the bins' upkeep writing to many more). A SIGTERM
+	 * for the process reaches this first thread; on_sigterm() passes it on to the run. */
+	if (pthread_create(&run_thread_id, NULL, run_thread, arg) == 0) {
+		run_thread_started = 1;
+		pthread_join(run_thread_id, NULL); /* the run's thread ends the process */
+	}
+	run_thread(arg);
 }
 
 void worker_preload(void)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	EVP_Digest("", 0, md, NULL, EVP_sha256(), NULL);
+}
+
+#define BIND_NOW_MARK "GONIEC_DAEMON_BIND_NOW"
+
+/* The command line this process was started with (/proc/self/cmdline), NULL when it
+ * cannot be read. */
+static char **own_command_line(void)
+{
+	char *text;
+	size_t len;
+	struct gerr err = {0};
+	if (read_file("/proc/self/cmdline", 1 << 20, &text, &len, &err) < 0)
+		return NULL;
+	if (!len) {
+		free(text);
+		return NULL;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += text[i] == '\0';
+	char **argv = xcalloc(n + 2, sizeof(*argv));
+	n = 0;
+	for (size_t i = 0; i < len; i += strlen(text + i) + 1)
+		argv[n++] = xstrdup(text + i);
+	free(text);
+	return argv;
+}
+
+void worker_bind_now(const char *self)
+{
+	const char *mark = getenv(BIND_NOW_MARK);
+	if (mark) { /* the image bound now: what it starts (exec) starts as it would */
+		if (!strcmp(mark, "set"))
+			unsetenv("LD_BIND_NOW");
+		unsetenv(BIND_NOW_MARK);
+		return;
+	}
+	const char *now = getenv("LD_BIND_NOW");
+	char **argv = now && *now ? NULL : own_command_line();
+	if (!argv)
+		return;
+	setenv("LD_BIND_NOW", "1", 1);
+	setenv(BIND_NOW_MARK, "set", 1);
+	fflush(NULL);
+	execv(self, argv); /* not /proc/self/exe: its name is the process's (ps, journal) */
+	log_warn("cannot start again with every symbol bound (the workers bind theirs): %s",
+		 strerror(errno));
+	unsetenv("LD_BIND_NOW");
+	unsetenv(BIND_NOW_MARK);
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
 }
 
 int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, const char *name,
@@ -287,8 +357,10 @@ static void install_test_hook(const char *name)
 
 static void on_sigterm(int sig)
 {
-	(void)sig;
 	source_run_request_stop();
+	/* the run's own system call (a sleep, a poll) is the one to interrupt */
+	if (run_thread_started && !pthread_equal(pthread_self(), run_thread_id))
+		pthread_kill(run_thread_id, sig);
 }
 
 /* SIGTERM (the daemon stopping) lets the run end at a safe point within the grace period;

@@ -7,7 +7,9 @@
  * not yet checked). The child is in a process group of its own, stdin on /dev/null,
  * stdout/stderr shared with the master (log lines), every other descriptor of the
  * master's closed but the door of the shared PDF reader (formats/pdftext.h: the run reads
- * its PDFs through the daemon's one goniec-pdftext), and the write end of a pipe as fd 3. It runs the source once with
+ * its PDFs through the daemon's one goniec-pdftext), and the write end of a pipe as fd 3. In a
+ * thread of its own (a malloc arena of its own: no copy-on-write of the master's free
+ * chunks; a SIGTERM for the child is passed on to that thread) it runs the source once with
  * source_run_once() (which holds the per-source lock, shared with a `goniec fetch`
  * started by hand), reports progress at most every WORKER_PROGRESS_MS as
  *   {"progress":{"looked_at":..,"filed":..,"bytes":..,...}}
@@ -72,6 +74,15 @@ int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, 
 /* Ready in the master what every run needs and would otherwise set up again in each
  * forked child (OpenSSL's digests). */
 void worker_preload(void);
+/* Start this program again (execv of self, its path, with its own command line) with
+ * LD_BIND_NOW=1, once, before the daemon loads anything: every library symbol is then
+ * bound in the master, and no forked worker looks up and binds again (a copy-on-write
+ * fault and a symbol search) each function the master never called — about 1.5 ms of CPU
+ * a run (bench/RESULTS.md). In the image started again it only takes LD_BIND_NOW out of
+ * the environment again, so that the programs the daemon starts (the forwarder, the PDF
+ * reader, a source's helpers) start as they otherwise would. Nothing happens when
+ * LD_BIND_NOW is set already; when the exec fails, a warning and the daemon goes on. */
+void worker_bind_now(const char *self);
 /* Another program: argv is the full command line (argv[0] the binary). */
 int worker_spawn(struct worker *w, char *const *argv, int64_t timeout_s, struct gerr *err);
 /* Read what is ready on w->fd (progress reports, the result); closes it at end of file. */

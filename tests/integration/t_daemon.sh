@@ -55,6 +55,14 @@ pdf "$D/in/slow/s1.pdf" slow-1
 # the slow source's run waits after its document until the test lets it go (slow.go)
 start_daemon GONIEC_TEST_WORKER_HOOK=slow:wait:$D/slow.go
 check "daemon started and listens" kill -0 "$DPID"
+# started again once with every library symbol bound, so that forked workers bind none
+check "the daemon runs with its symbols bound at start (LD_BIND_NOW)" grep -qxz LD_BIND_NOW=1 "/proc/$DPID/environ"
+check_eq "... under its own name" goniec "$(cat "/proc/$DPID/comm")"
+forwarder_up() { [ "$(status_field tick 'd["forward"]["pid"]')" != None ]; }
+wait_for 60 forwarder_up
+FWD=$(status_field tick 'd["forward"]["pid"]')
+unbound() { ! grep -qz '^LD_BIND_NOW=' "/proc/$1/environ"; }
+check "... but the programs it starts do not inherit LD_BIND_NOW" unbound "$FWD"
 check_eq "the control socket is for the user and group only" 660 "$(stat -c %a "$D/state/control.sock")"
 "$GONIEC" -c "$D/conf.d" run >"$D/second.log" 2>&1
 check_eq "a second daemon on the same state refuses to start" 1 $?
