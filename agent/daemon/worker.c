@@ -98,13 +98,12 @@ static void close_all_but(int first, int keep)
 	closefrom(keep >= first ? keep + 1 : first);
 }
 
-/* A forked run: nothing of the master's is kept open but the result pipe and the shared PDF
- * reader's door (formats/pdftext.h). It ends with
- * _exit(): the libraries' exit handlers (gnutls, p11-kit, ...) belong to the master. */
 /* The thread of a forked child's run, once started (see run_child). */
 static pthread_t run_thread_id;
 static volatile sig_atomic_t run_thread_started;
 
+/* The run ends the process with _exit(): the libraries' exit handlers (gnutls, p11-kit,
+ * ...) belong to the master. */
 static void *run_thread(void *arg)
 {
 	const struct run_request *rq = arg;
@@ -113,6 +112,8 @@ static void *run_thread(void *arg)
 	_exit(rc);
 }
 
+/* A forked run: nothing of the master's is kept open but the result pipe and the shared PDF
+ * reader's door (formats/pdftext.h). */
 static void run_child(void *arg)
 {
 	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
