@@ -88,11 +88,21 @@ filed_and_delivered() { [ "$(spooled "$1")" -eq "$2" ] && [ "$(delivered "$1")" 
 # waiting for the end of its batch); a function, so that wait_for looks again on each try
 some_written() { find "$R/var/spool/goniec" -path "*/$1/*" -name "$1-*.pdf" | grep -q .; }
 # The 'slow' source has enough documents (each one through the PDF text worker) for a
-# run to be stopped in its middle.
-SLOW_DOCS=4000
+# run to be stopped in its middle: with readers that read many documents each, 4,000 were
+# all filed before systemctl stop took effect.
+SLOW_DOCS=20000
 scan() { # source number — a small distinct PDF in the source's folder, the service's
 	printf '%%PDF-1.4\n%% %s %s\n%%%%EOF\n' "$1" "$2" >"$R/srv/scans/$1/$1-$2.pdf"
 	chown "$B_IDS" "$R/srv/scans/$1/$1-$2.pdf"
+}
+scan_many() { # source count — documents 1..count as scan would write them, in one process
+	python3 - "$R/srv/scans/$1" "$1" "$2" <<-'EOF'
+	import os, sys
+	folder, source, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+	for i in range(1, count + 1):
+	    with open(os.path.join(folder, f"{source}-{i}.pdf"), "w") as f:
+	        f.write(f"%PDF-1.4\n% {source} {i}\n%%EOF\n")
+	EOF
 }
 fails() { ! "$@"; }
 # check, and on a failure show the end of the unit's journal.
@@ -128,7 +138,7 @@ boot_check() {
 	for s in sched asked slow; do mkdir -p "$R/srv/scans/$s"; done
 	mkdir -p "$R/srv/import"
 	for i in 1 2; do scan sched "$i"; scan asked "$i"; done
-	for i in $(seq 1 "$SLOW_DOCS"); do scan slow "$i"; done
+	scan_many slow "$SLOW_DOCS"
 	chown -R "$B_IDS" "$R/srv/scans" "$R/srv/import"
 	cat >"$R/etc/goniec/conf.d/boot.yaml" <<-'EOF'
 	sources:
