@@ -15,11 +15,18 @@ DROP="$PY $SRC_DIR/tests/fixtures/spool_drop.py"
 count() { find "$OUT" -name "*.pdf" | wc -l; }
 have() { [ "$(count)" -eq "$1" ]; }
 stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# watch LOG [OPTION...]: `forward --watch` in the background ($pid; killed at exit), its
+# messages in $T/LOG
+watch() {
+	local log=$1
+	shift
+	"$GONIEC" -c "$CONF" forward --watch "$@" 2>"$T/$log" &
+	pid=$!
+	at_exit "kill $pid 2>/dev/null"
+}
 
 # inotify: documents in folders that did not exist when watching began
-"$GONIEC" -c "$CONF" forward --watch 2>"$T/w1.log" &
-pid=$!
-at_exit "kill $pid 2>/dev/null"
+watch w1.log
 wait_for 5 grep -q "watching the spool (inotify)" "$T/w1.log"
 $DROP "$SPOOL" 20 new 0 2026/11/22
 check "documents in new date folders delivered by inotify (well before the 5-minute rescan)" wait_for 30 have 20
@@ -48,9 +55,7 @@ else
 fi
 
 # polling (as on NFS/SMB): found by the periodic rescan
-"$GONIEC" -c "$CONF" forward --watch --poll --interval 1s 2>"$T/w3.log" &
-pid=$!
-at_exit "kill $pid 2>/dev/null"
+watch w3.log --poll --interval 1s
 wait_for 5 grep -q "watching the spool (poll)" "$T/w3.log"
 $DROP "$SPOOL" 10 poll 0 2026/11/24
 check "polling: delivered by the 1 s poll (not the 10 s default)" wait_for 9 have 335
@@ -58,9 +63,7 @@ check "polling: logged why" grep -q "polled every 1 s (asked)" "$T/w3.log"
 stop $pid
 
 # SIGHUP: rescan at once (a polled spool need not wait for the next poll)
-"$GONIEC" -c "$CONF" forward --watch --poll --interval 1h 2>"$T/w5.log" &
-pid=$!
-at_exit "kill $pid 2>/dev/null"
+watch w5.log --poll --interval 1h
 wait_for 5 grep -q "watching the spool (poll)" "$T/w5.log"
 $DROP "$SPOOL" 3 hup 0 2026/11/24
 sleep 0.5
@@ -71,9 +74,7 @@ stop $pid
 
 # a restart rescans and finds what came while nobody watched; nothing twice
 $DROP "$SPOOL" 7 offline 0 2026/11/25
-"$GONIEC" -c "$CONF" forward --watch 2>"$T/w4.log" &
-pid=$!
-at_exit "kill $pid 2>/dev/null"
+watch w4.log
 check "restart: what came meanwhile delivered" wait_for 5 have 345
 check_eq "nothing twice" 0 "$(find "$OUT" -name '*-2.pdf' | wc -l)"
 stop $pid
@@ -87,9 +88,8 @@ parts() { find "$OUT" -name '.goniec-*.part' | wc -l; }
 copied() { [ "$(parts)" -ge "$1" ]; }
 journaled() { grep -c "^d	" "$STATE/forward/journal"; }
 journaled_all() { [ "$(journaled)" -eq 946 ]; }
-GONIEC_FORWARD_SYNC_WAIT=$T/sync-may-go "$GONIEC" -c "$CONF" forward --watch 2>"$T/w7.log" &
-pid=$!
-at_exit "touch $T/sync-may-go; kill $pid 2>/dev/null"
+GONIEC_FORWARD_SYNC_WAIT=$T/sync-may-go watch w7.log
+at_exit "touch $T/sync-may-go" # before the kill (hooks run last first): the sync may go
 wait_for 5 grep -q "watching the spool (inotify)" "$T/w7.log"
 $DROP "$SPOOL" 1 slow 0 2026/11/27
 check "slow sync: the first document copied, its group's sync waits" wait_for 20 copied 1
