@@ -3,8 +3,8 @@
 # script can file them; goniec forward --watch delivers them to a folder target. Then the
 # same with the usual home-made forwarder (an inotifywait -m -r loop that copies each
 # document when its sidecar appears), in the same run. Prints documents/s, latency from
-# sidecar to delivered file (p50, p99: its copy written; visible_p50, visible_p99: in
-# place under its name, for goniec once its group is durable) and goniec's memory (VmHWM,
+# sidecar to delivered file (p50, p99: in place under its name, for goniec once its copy
+# is durable; copy_p50, copy_p99: its copy written) and goniec's memory (VmHWM,
 # and RSS at the start and end). Then the start-up rescan of a spool of RESCAN_N (default 100,000) documents
 # delivered already. The spool lives under build/ (on disk, so fsyncs are real). goniec's
 # run is repeated with a busy disk (bench/busy.sh: a neighbour writing GBs to the same
