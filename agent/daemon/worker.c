@@ -41,25 +41,33 @@ static void child_setup(int result_w)
 		close(result_w);
 }
 
+pid_t worker_fork_with(int end[2], struct gerr *err)
+{
+	fflush(NULL); /* or the child would write what is buffered a second time */
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(end[0]);
+		close(end[1]);
+		return gerr_sys(err, "fork");
+	}
+	close(end[pid == 0 ? 0 : 1]);
+	return pid;
+}
+
 static int spawn(struct worker *w, int64_t timeout_s, void (*child)(void *arg), void *arg,
 		 struct gerr *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return gerr_sys(err, "pipe");
-	fflush(NULL); /* or the child would write what is buffered a second time */
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return gerr_sys(err, "fork");
-	}
+	pid_t pid = worker_fork_with(p, err);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
 		child_setup(p[1]);
 		child(arg);
 		_exit(127);
 	}
-	close(p[1]);
 	setpgid(pid, pid); /* also in the child: whichever runs first */
 	worker_started(w, pid, p[0], timeout_s);
 	return 0;

@@ -79,6 +79,10 @@ void worker_child(worker_main_fn *fn, const struct config *cfg, const char *name
 /* Fill w for a child pid just started (whoever forked it), whose results come on result_r
  * (made non-blocking; w owns it). */
 void worker_started(struct worker *w, pid_t pid, int result_r, int64_t timeout_s);
+/* fork() with both ends of a pipe or socket pair: the child keeps end[1] (0 returned), the
+ * parent end[0] (the child's pid); -1 with err set and both closed when fork fails. What
+ * stdio holds is flushed first (or the child would write it a second time). */
+pid_t worker_fork_with(int end[2], struct gerr *err);
 /* Close this process's descriptors from first up, but keep_a and keep_b (-1: none). */
 void worker_close_fds_but(int first, int keep_a, int keep_b);
 /* Ready in the master what every run needs and would otherwise set up again in each

@@ -38,8 +38,9 @@ static int send_note(int sock, int32_t kind, int32_t pid, int32_t wstatus)
 
 /* ---- the zygote's side ----------------------------------------------------------------- */
 
-/* One request: the name (NUL-terminated into name) and the descriptor that came with it;
- * 0 at the end of the socket, -1 on a bad request (its descriptor closed). */
+/* One request: the name (NUL-terminated into name) and the descriptor that came with it.
+ * 1: a request; 0: the socket's end; -1: a bad request (its descriptor closed); -2: the
+ * socket failed. */
 static int receive_request(int sock, char *name, size_t cap, int *fd)
 {
 	union fd_space ctl;
@@ -144,19 +145,13 @@ int zygote_start(struct zygote *z, worker_main_fn *fn, const struct config *cfg,
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return gerr_sys(err, "socketpair");
-	fflush(NULL); /* or the child would write what is buffered a second time */
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return gerr_sys(err, "fork");
-	}
+	pid_t pid = worker_fork_with(sv, err);
+	if (pid < 0)
+		return -1;
 	if (pid == 0) {
-		close(sv[0]);
 		zygote_main(sv[1], fn, cfg);
 		_exit(1);
 	}
-	close(sv[1]);
 	z->pid = pid;
 	z->fd = sv[0];
 	z->gen = gen;
