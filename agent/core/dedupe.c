@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,12 +288,91 @@ int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err)
 	return dedupe_add(dd, NULL, source_id, NULL, err);
 }
 
-/* content/<2 hex>/<sha>: one small file per hash holding the first path. Published with
- * link(), which never replaces, so concurrent workers agree on the first. */
-char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex)
+/* ---- the cross-source content index ---------------------------------------------------- */
+
+#define CONTENT_DB "content.db"
+#define CONTENT_BUSY_MS 30000
+
+/* This process's connection to <state>/content.db (see dedupe.h). */
+static struct {
+	sqlite3 *db;
+	char *state_dir, *wal;  /* wal: the file to sync, NULL when not in WAL mode */
+	pid_t pid;
+	sqlite3_stmt *find, *insert;
+} ci;
+
+static int keep_mode(void *mode, int ncol, char **vals, char **names)
 {
-	if (strlen(sha256_hex) != 64 || strspn(sha256_hex, "0123456789abcdef") != 64)
-		return NULL;
+	(void)names;
+	if (ncol > 0 && vals[0])
+		snprintf(mode, 8, "%s", vals[0]);
+	return 0;
+}
+
+static void content_index_close(void)
+{
+	if (ci.pid == getpid()) { /* a forked child leaves its parent's connection alone */
+		sqlite3_finalize(ci.find);
+		sqlite3_finalize(ci.insert);
+		sqlite3_close(ci.db);
+	}
+	free(ci.state_dir);
+	free(ci.wal);
+	memset(&ci, 0, sizeof ci);
+}
+
+/* The connection for state_dir, opened at first use; NULL with err set. */
+static sqlite3 *content_index(const char *state_dir, struct gerr *err)
+{
+	if (ci.db && ci.pid == getpid() && strcmp(ci.state_dir, state_dir) == 0)
+		return ci.db;
+	content_index_close();
+	char *path = path_join(state_dir, CONTENT_DB);
+	char mode[8] = "";
+	mode_t old = umask(077);
+	int rc = sqlite3_open_v2(path, &ci.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				 SQLITE_OPEN_NOMUTEX, NULL);
+	umask(old);
+	ci.pid = getpid();
+	ci.state_dir = xstrdup(state_dir);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(ci.db, CONTENT_BUSY_MS);
+		rc = sqlite3_exec(ci.db, "PRAGMA journal_mode=WAL", keep_mode, mode, NULL);
+	}
+	/* In WAL mode a commit is durable once the WAL is synced (the spool syncs it with its
+	 * batch); in any other mode each commit syncs. */
+	bool wal = strcmp(mode, "wal") == 0;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(ci.db, wal ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL",
+				  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(ci.db, "CREATE TABLE IF NOT EXISTS content (sha TEXT PRIMARY KEY, "
+				  "path TEXT NOT NULL) WITHOUT ROWID", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(ci.db, "SELECT path FROM content WHERE sha = ?1", -1, &ci.find, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(ci.db, "INSERT OR IGNORE INTO content VALUES (?1, ?2)", -1,
+					&ci.insert, NULL);
+	if (rc != SQLITE_OK) {
+		gerr_set(err, "content index %s: cannot open: %s", path,
+			 ci.db ? sqlite3_errmsg(ci.db) : "out of memory");
+		content_index_close();
+	} else if (wal) {
+		ci.wal = xasprintf("%s-wal", path);
+	}
+	free(path);
+	return ci.db;
+}
+
+static bool valid_hash(const char *sha256_hex)
+{
+	return strlen(sha256_hex) == 64 && strspn(sha256_hex, "0123456789abcdef") == 64;
+}
+
+/* The first path of a hash recorded before the index was one database: content/<2 hex>/<sha>,
+ * one small file per hash. */
+static char *legacy_first(const char *state_dir, const char *sha256_hex)
+{
 	char *path = xasprintf("%s/content/%.2s/%s", state_dir, sha256_hex, sha256_hex);
 	char *first = NULL;
 	if (read_file(path, 4096, &first, NULL, NULL) != 0)
@@ -301,29 +381,49 @@ char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex)
 	return first;
 }
 
+static char *find_first(const char *sha256_hex)
+{
+	char *first = NULL;
+	sqlite3_reset(ci.find);
+	sqlite3_bind_text(ci.find, 1, sha256_hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(ci.find) == SQLITE_ROW)
+		first = xstrdup((const char *)sqlite3_column_text(ci.find, 0));
+	sqlite3_reset(ci.find);
+	return first;
+}
+
+char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex)
+{
+	struct gerr err;
+	if (!valid_hash(sha256_hex))
+		return NULL;
+	char *first = content_index(state_dir, &err) ? find_first(sha256_hex) : NULL;
+	return first ? first : legacy_first(state_dir, sha256_hex);
+}
+
 char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 				  const char *relpath, struct gerr *err)
 {
-	char *first = dedupe_content_index_first(state_dir, sha256_hex);
-	if (first)
-		return first;
-	char *dir = xasprintf("%s/content/%.2s", state_dir, sha256_hex);
-	char *path = xasprintf("%s/%s", dir, sha256_hex);
-	if (mkdir_p(dir, 0700, err) != 0)
-		goto out;
-	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write_all(fd, relpath, strlen(relpath)) != 0) {
-		gerr_sys(err, "cannot write %s", tmp);
-	} else if (link(tmp, path) != 0 && errno == EEXIST) {
-		read_file(path, 4096, &first, NULL, NULL);
+	if (!valid_hash(sha256_hex) || !content_index(state_dir, err))
+		return NULL;
+	char *legacy = legacy_first(state_dir, sha256_hex);
+	bool migrated = legacy != NULL;
+	sqlite3_reset(ci.insert);
+	sqlite3_bind_text(ci.insert, 1, sha256_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ci.insert, 2, legacy ? legacy : relpath, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(ci.insert);
+	bool added = rc == SQLITE_DONE && sqlite3_changes(ci.db) > 0;
+	sqlite3_reset(ci.insert);
+	free(legacy);
+	if (rc != SQLITE_DONE) {
+		gerr_set(err, "content index in %s: cannot record %s: %s", state_dir, sha256_hex,
+			 sqlite3_errmsg(ci.db));
+		return NULL;
 	}
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-out:
-	free(dir);
-	free(path);
-	return first;
+	return added && !migrated ? NULL : find_first(sha256_hex);
+}
+
+const char *dedupe_content_index_wal(const char *state_dir)
+{
+	return ci.db && ci.pid == getpid() && strcmp(ci.state_dir, state_dir) == 0 ? ci.wal : NULL;
 }

@@ -12,8 +12,14 @@
  * dropped, so the index never claims a document the spool does not have. A torn last line
  * is ignored and cut off.
  *
- * A second, cross-source index (<state>/content.idx, shared, appended under flock) maps a
- * hash to the first path that held it, for the sidecar's duplicate_of.
+ * A second, cross-source index maps a hash to the first spool path that held it, for the
+ * sidecar's duplicate_of: <state>/content.db, one SQLite table shared by every process
+ * (WAL, mode 0600; the first INSERT of a hash wins, so concurrent workers agree on the
+ * first). A process keeps one connection to it, opened at first use (a forked child opens
+ * its own; not thread-safe: one thread uses it). A recorded entry is durable once the file
+ * dedupe_content_index_wal() names is synced: the spool syncs it with its batch. Hashes
+ * recorded before the index was one database (<state>/content/<2 hex>/<sha>, one file
+ * each) are still found, and move into the database when recorded again.
  *
  * Ownership: dedupe_open() returns an index the caller frees with dedupe_close().
  * Errors: -1 / NULL with err set.
@@ -57,8 +63,12 @@ int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err);
 /* Cross-source index: the first spool-relative path that held this hash, or NULL
  * (owned by the caller). */
 char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex);
-/* Look the hash up as dedupe_content_index_first(); when it is new, record it with relpath. */
+/* Look the hash up as dedupe_content_index_first(); when it is new, record it with relpath
+ * (and return NULL). NULL with err set when the index cannot be opened or written. */
 char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 				  const char *relpath, struct gerr *err);
+/* The file to sync to make what this process recorded in state_dir's content index durable;
+ * NULL when it has recorded nothing there or each record is synced already. */
+const char *dedupe_content_index_wal(const char *state_dir);
 
 #endif

@@ -582,6 +582,9 @@ static struct spool_flight *seal(struct spool *sp)
 			f->items[f->n++] = sp->pending[i];
 	}
 	sp->npending = waiting;
+	const char *content = dedupe_content_index_wal(sp->state_dir);
+	if (content && f->n) /* their content index entries */
+		strlist_add(&f->files, content);
 	for (size_t i = 0; i < f->n; i++) {
 		struct spool_pending *p = &f->items[i];
 		strlist_add(&f->files, p->doc_path);
@@ -779,7 +782,10 @@ static int commit_file(struct spool_doc *doc, struct spool_result *res, struct g
 	const char *relpath = res->path + strlen(doc->sp->root) + 1;
 	char *dup = NULL;
 	if (res->status == SPOOL_FILED) {
-		dup = dedupe_content_index_add(doc->sp->state_dir, res->sha256, relpath, err);
+		struct gerr e = {0};
+		dup = dedupe_content_index_add(doc->sp->state_dir, res->sha256, relpath, &e);
+		if (e.msg[0]) /* filed all the same, only without duplicate_of */
+			log_warn("spool: %s", e.msg);
 		if (dup && strcmp(dup, relpath) == 0) {
 			free(dup);
 			dup = NULL;

@@ -384,7 +384,17 @@ void stmt_file_free(struct stmt_file *f)
 	free(f->encoding);
 	free(f->bank);
 	strlist_free(&f->problems);
+	json_decref(f->unreadable);
 	memset(f, 0, sizeof(*f));
+}
+
+void stmt_file_unreadable(struct stmt_file *f, const json_t *raw, const char *why)
+{
+	if (!f->unreadable)
+		f->unreadable = json_array();
+	json_array_append_new(f->unreadable, json_pack("{s:s, s:o}", "why", why, "transaction", json_deep_copy(raw)));
+	stmt_file_problem(f, "a transaction the bank sent could not be read (%s); it is kept as it came under "
+			  "\"unreadable\"", why);
 }
 
 void stmt_file_set(char **field, const char *value)
@@ -720,6 +730,8 @@ json_t *stmt_transactions_json(const struct stmt_file *f)
 		json_array_append_new(list, s);
 	}
 	json_object_set_new(j, "statements", list);
+	if (f->unreadable)
+		json_object_set(j, "unreadable", f->unreadable);
 	return j;
 }
 
@@ -990,6 +1002,28 @@ static int read_statement(struct json_in *in, const json_t *j, struct stmt_file 
 	return 0;
 }
 
+/* "unreadable": what a bank's API sent that the model could not take, kept again. */
+static int read_unreadable(struct json_in *in, const json_t *doc, struct stmt_file *f)
+{
+	const json_t *list = json_object_get(doc, "unreadable"), *u;
+	size_t i;
+
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return bad_field(in, "unreadable", "is not an array");
+	json_array_foreach(list, i, u) {
+		const char *why;
+		snprintf(in->where, sizeof(in->where), "unreadable %zu", i + 1);
+		if (!json_is_object(u))
+			return gerr_set(in->err, "%s: %s: not an object", in->name, in->where);
+		if (get_text(in, u, "why", &why) < 0)
+			return -1;
+		stmt_file_unreadable(f, json_object_get(u, "transaction") ?: json_null(), why ?: "not said");
+	}
+	return 0;
+}
+
 static int read_file_fields(struct json_in *in, const json_t *doc, struct stmt_file *f)
 {
 	const char *schema, *format, *kind;
@@ -1013,7 +1047,7 @@ static int read_file_fields(struct json_in *in, const json_t *doc, struct stmt_f
 	    get_owned(in, doc, "encoding", &f->encoding) < 0 ||
 	    get_owned(in, doc, "bank", &f->bank) < 0)
 		return -1;
-	return 0;
+	return read_unreadable(in, doc, f);
 }
 
 int stmt_from_transactions_json(const json_t *doc, struct stmt_file *f,

@@ -37,7 +37,8 @@
  *                    "opening_balance": {"amount", "currency", "date"}, "closing_balance",
  *                    "closing_available", "forward_available", "count", "credits": {"count",
  *                    "sum"}, "debits": {"count", "sum"}, "reconciles", "problems": [...],
- *                    "transactions": [txn, ...]}]}
+ *                    "transactions": [txn, ...]}],
+ *    "unreadable": [{"why", "transaction"}, ...]}   (only when a bank's API sent some)
  *   txn: {"booking_date", "value_date", "amount", "currency", "status", "reversal",
  *         "counterparty": {"name", "account"}, "title", "refs": {"bank", "transaction",
  *         "customer"}, "type": {"code", "swift", "text"}, "origin": {"line", "statement",
@@ -216,6 +217,10 @@ struct stmt_file {
 
 	struct strlist problems;	/* problems of the file as a whole */
 	unsigned long problems_dropped;
+	/* Transactions a bank's API sent that the model cannot take, each kept as it came:
+	 * [{"why": text, "transaction": the API's object}] (stmt_file_unreadable); NULL
+	 * when none. Owned. */
+	json_t *unreadable;
 };
 
 /* Where a reader hands what it reads, as it reads it. Any callback may be NULL. A
@@ -269,6 +274,9 @@ void stmt_set_account(char out[IBAN_MAX_LEN + 1], const char *written, size_t n)
 /* Add a problem ("printf" text); past STMT_PROBLEMS_MAX it is only counted. */
 void stmt_problem(struct stmt *st, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void stmt_file_problem(struct stmt_file *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Keep a transaction the model cannot take (`raw` as the API sent it, copied; `why` what
+ * is wrong) under the file's "unreadable", with a problem of the file that says so. */
+void stmt_file_unreadable(struct stmt_file *f, const json_t *raw, const char *why);
 /* Count a transaction into the statement's totals (booked ones into the sums, pending and
  * info ones only into count and pending_count) and period (from its booking date, or
  * value date when there is none). */

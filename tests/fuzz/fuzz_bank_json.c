@@ -22,11 +22,19 @@ static int take(void *ctx, const struct txn *t, const char *id, struct gerr *err
 	return c->st.ntxns < 64 ? stmt_emit_txn(&c->f, &c->st, t, NULL, err) : 0;
 }
 
+static void take_unreadable(void *ctx, const json_t *raw, const char *why)
+{
+	struct collected *c = ctx;
+
+	if (!c->f.unreadable || json_array_size(c->f.unreadable) < 64)
+		stmt_file_unreadable(&c->f, raw, why);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct bank_account acc = {"id", "PL61109010140000071219812874", "PLN", "fuzz"};
 	struct collected c = {.f = {.keep_txns = true}};
-	struct bank_txn_sink sink = {&c, take};
+	struct bank_txn_sink sink = {&c, take, take_unreadable};
 	struct bank_balances b;
 	struct gerr err = {0};
 	struct buf out = {0};
@@ -44,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	camt053_write(&c.st, "fuzz", &out);
 	buf_free(&out);
 	stmt_clear(&c.st);
+	stmt_file_free(&c.f);
 	json_decref(j);
 	return 0;
 }

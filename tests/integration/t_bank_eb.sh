@@ -141,6 +141,36 @@ check_eq "pending then booked: recorded booked once" 1 "$(txns_of eb | grep -F "
 check "after it was reported pending" test "$(txns_of eb | grep -F "$PENDING_TITLE" | grep -c '^pending')" -ge 1
 check_eq "the newest statement holds it as booked" 1 "$(grep -cF "$PENDING_TITLE" "$(newest_doc "$ACC1")")"
 
+# ---- a transaction it cannot read ------------------------------------------------------------
+# An amount with three decimals in PLN (the API's amount is a free string): the model cannot
+# take it. It must neither stop the account's reading nor be lost.
+fixture "$EB_URL" /_fixture/transactions "{\"iban\": \"$ACC1\", \"transactions\": [
+	{\"id\": \"BAD-1\", \"booking_date\": \"$TODAY\", \"value_date\": \"$TODAY\", \"amount\": \"-12.345\",
+	 \"currency\": \"PLN\", \"name\": \"Sklep\", \"title\": \"trzy miejsca po przecinku\"},
+	{\"id\": \"GOOD-1\", \"booking_date\": \"$TODAY\", \"value_date\": \"$TODAY\", \"amount\": \"45.60\",
+	 \"currency\": \"PLN\", \"name\": \"Klient\", \"title\": \"FV 7/2026\"}]}" >/dev/null
+B1=$(docs_for "$ACC1")
+G fetch --here eb >/dev/null
+check_eq "a transaction it cannot read: the run is partial (exit 1)" 1 $?
+check_eq "the account's other news is filed all the same" "$((B1 + 1))" "$(docs_for "$ACC1")"
+BADDOC=$(newest_doc "$ACC1")
+check_eq "the statement holds the good one" 1 "$(grep -c 'FV 7/2026' "$BADDOC")"
+check "and keeps the bad one as the bank sent it, saying why" python3 -c 'import json,sys
+u=json.load(open(sys.argv[1]))["unreadable"]
+sys.exit(0 if len(u)==1 and u[0]["transaction"]["entry_reference"]=="BAD-1"
+	and u[0]["transaction"]["transaction_amount"]["amount"]=="12.345" and "decimal" in u[0]["why"] else 1)' "$BADDOC"
+check "the sidecar's problems say so" grep -q 'could not be read (transaction [0-9]* of a page' "$BADDOC.meta.json"
+check "goniec statement says so too" bash -c "'$GONIEC' statement '$BADDOC' | grep -q 'could not be read'"
+check "the log (the daemon's alert) names the account and the transaction" \
+	grep -q "$ACC1: 1 transaction(s) the bank sent could not be read (the first: transaction [0-9]* of a page: .*12.345" "$T/log"
+G fetch --here eb >/dev/null
+check_eq "the next run: it is not reported again (exit 0)" 0 $?
+check_eq "and nothing is filed again" "$((B1 + 1))" "$(docs_for "$ACC1")"
+fixture "$EB_URL" /_fixture/transactions "{\"iban\": \"$ACC1\", \"generate\": 1, \"days\": 1, \"seed\": 21}" >/dev/null
+G fetch --here eb >/dev/null
+check_eq "a new transaction after it is filed as usual" "0 $((B1 + 2))" "$? $(docs_for "$ACC1")"
+check_eq "without the bad one again" "" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("unreadable",""))' "$(newest_doc "$ACC1")")"
+
 # ---- an account added later, a too long period ---------------------------------------------
 NEW=PL61109010140000071219812874
 fixture "$EB_URL" /_fixture/accounts "{\"iban\": \"$NEW\", \"join_consents\": true}" >/dev/null

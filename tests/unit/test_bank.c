@@ -23,6 +23,9 @@ struct got {
 	struct txn t[16];
 	char *id[16];
 	size_t n;
+	char *unreadable_why[4];
+	json_t *unreadable_raw[4];
+	size_t nunreadable;
 };
 
 static int keep(void *ctx, const struct txn *t, const char *id, struct gerr *err)
@@ -36,13 +39,26 @@ static int keep(void *ctx, const struct txn *t, const char *id, struct gerr *err
 	return 0;
 }
 
+static void keep_unreadable(void *ctx, const json_t *raw, const char *why)
+{
+	struct got *g = ctx;
+
+	assert_true(g->nunreadable < 4);
+	g->unreadable_raw[g->nunreadable] = json_deep_copy(raw);
+	g->unreadable_why[g->nunreadable++] = xstrdup(why);
+}
+
 static void got_free(struct got *g)
 {
 	for (size_t i = 0; i < g->n; i++) {
 		txn_clear(&g->t[i]);
 		free(g->id[i]);
 	}
-	g->n = 0;
+	for (size_t i = 0; i < g->nunreadable; i++) {
+		free(g->unreadable_why[i]);
+		json_decref(g->unreadable_raw[i]);
+	}
+	g->n = g->nunreadable = 0;
 }
 
 static json_t *load(const char *path)
@@ -58,7 +74,7 @@ static const struct bank_account ACC = {"uid-1", "FI2439390058811110", "EUR", "t
 static void test_eb_sample_pages(void **state)
 {
 	struct got g = {0};
-	struct bank_txn_sink sink = {&g, keep};
+	struct bank_txn_sink sink = {&g, keep, keep_unreadable};
 	struct gerr err = {0};
 	json_t *p1 = load(EB "accounts-transactions.get.page1-continuation-key.json");
 	json_t *p2 = load(EB "accounts-transactions.get.page2-last.json");
@@ -103,7 +119,7 @@ static void test_eb_balances(void **state)
 static void test_gc_sample(void **state)
 {
 	struct got g = {0};
-	struct bank_txn_sink sink = {&g, keep};
+	struct bank_txn_sink sink = {&g, keep, keep_unreadable};
 	struct gerr err = {0};
 	json_t *j = load(GC "accounts-transactions.get.booked-pending.ynab-sync-excerpt.json");
 	size_t pending = 0;
@@ -149,26 +165,43 @@ static void test_gc_balances_mapped(void **state)
 static void test_hostile(void **state)
 {
 	static const char *const eb_bad[] = {
-		"{\"transactions\": [{\"transaction_amount\": {\"amount\": \"abc\", \"currency\": \"EUR\"}, \"credit_debit_indicator\": \"CRDT\"}]}",
-		"{\"transactions\": [{\"transaction_amount\": {\"amount\": \"1.00\", \"currency\": \"EUR\"}}]}",
-		"{\"transactions\": [{\"transaction_amount\": {\"amount\": \"1.001\", \"currency\": \"EUR\"}, \"credit_debit_indicator\": \"DBIT\"}]}",
-		"{\"transactions\": [{\"transaction_amount\": 5, \"credit_debit_indicator\": \"DBIT\"}]}",
+		"{\"transaction_amount\": {\"amount\": \"abc\", \"currency\": \"EUR\"}, \"credit_debit_indicator\": \"CRDT\"}",
+		"{\"transaction_amount\": {\"amount\": \"1.00\", \"currency\": \"EUR\"}}",
+		"{\"transaction_amount\": {\"amount\": \"1.001\", \"currency\": \"EUR\"}, \"credit_debit_indicator\": \"DBIT\"}",
+		"{\"transaction_amount\": 5, \"credit_debit_indicator\": \"DBIT\"}",
 	};
 	struct got g = {0};
-	struct bank_txn_sink sink = {&g, keep};
+	struct bank_txn_sink sink = {&g, keep, keep_unreadable};
 
 	(void)state;
+	/* each bad one is handed over as it came, naming its place; the good one after it is
+	 * still read */
+	static const char good_eb[] = "{\"transaction_amount\": {\"amount\": \"2.00\", \"currency\": \"EUR\"},"
+				      " \"credit_debit_indicator\": \"DBIT\", \"entry_reference\": \"after\"}";
 	for (size_t i = 0; i < ARRAY_LEN(eb_bad); i++) {
 		struct gerr err = {0};
-		json_t *j = json_loads(eb_bad[i], 0, NULL);
-		assert_int_equal(bank_eb_page(j, &ACC, &sink, &err), -1);
-		assert_non_null(strstr(err.msg, "transaction 1"));
+		char *text = xasprintf("{\"transactions\": [%s, %s]}", eb_bad[i], good_eb);
+		json_t *j = json_loads(text, 0, NULL);
+		assert_non_null(j);
+		assert_int_equal(bank_eb_page(j, &ACC, &sink, &err), 0);
+		assert_int_equal(g.nunreadable, 1);
+		assert_non_null(strstr(g.unreadable_why[0], "transaction 1 of a page"));
+		assert_true(json_equal(g.unreadable_raw[0], json_array_get(json_object_get(j, "transactions"), 0)));
+		assert_int_equal(g.n, 1);
+		assert_string_equal(g.id[0], "after");
+		got_free(&g);
 		json_decref(j);
+		free(text);
 	}
 	struct gerr err = {0};
-	json_t *j = json_loads("{\"transactions\": {\"booked\": [{\"bookingDate\": \"2026-01-01\"}]}}", 0, NULL);
-	assert_int_equal(bank_gc_transactions(j, &ACC, &sink, &err), -1);
-	assert_non_null(strstr(err.msg, "booked transaction 1"));
+	json_t *j = json_loads("{\"transactions\": {\"booked\": [{\"bookingDate\": \"2026-01-01\"},"
+			       " {\"transactionAmount\": {\"amount\": \"-3.10\", \"currency\": \"PLN\"}}]}}", 0, NULL);
+	assert_int_equal(bank_gc_transactions(j, &ACC, &sink, &err), 0);
+	assert_int_equal(g.nunreadable, 1);
+	assert_non_null(strstr(g.unreadable_why[0], "booked transaction 1"));
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.t[0].amount, -310);
+	got_free(&g);
 	json_decref(j);
 	/* shapes that are no lists: nothing read, no failure */
 	j = json_loads("{\"transactions\": \"none\"}", 0, NULL);

@@ -1,5 +1,7 @@
-/* Unit tests of the per-source dedupe index: restarts, torn lines, crash repair, size. */
+/* Unit tests of the per-source dedupe index (restarts, torn lines, crash repair, size) and
+ * of the cross-source content index. */
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -144,6 +146,65 @@ static void test_content_index_first_wins(void **state)
 	char *first = dedupe_content_index_add(dir, H1, "2026/11/21/portal/b.pdf", &err);
 	assert_string_equal(first, "2026/11/21/mail/a.pdf");
 	free(first);
+	/* one database in the state directory, no file per hash; what to sync is named */
+	char *db = path_join(dir, "content.db"), *per_hash = path_join(dir, "content");
+	assert_int_equal(access(db, F_OK), 0);
+	assert_int_not_equal(access(per_hash, F_OK), 0);
+	assert_non_null(dedupe_content_index_wal(dir));
+	assert_true(str_starts_with(dedupe_content_index_wal(dir), db));
+	free(db);
+	free(per_hash);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* Another process (a forked worker) records a hash: this one sees it as the first, and a
+ * hash this one records first is the first for the other. */
+static void test_content_index_across_processes(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	struct gerr err;
+	assert_null(dedupe_content_index_add(dir, H1, "2026/11/21/mail/a.pdf", &err));
+	pid_t pid = fork();
+	if (pid == 0) {
+		char *f = dedupe_content_index_add(dir, H1, "2026/11/21/child/x.pdf", &err);
+		bool ok = f && strcmp(f, "2026/11/21/mail/a.pdf") == 0 &&
+			  !dedupe_content_index_add(dir, H2, "2026/11/21/child/b.pdf", &err);
+		_exit(ok ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char *first = dedupe_content_index_first(dir, H2);
+	assert_string_equal(first, "2026/11/21/child/b.pdf");
+	free(first);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A hash recorded as a file of its own (before the index was one database) is still the
+ * first, and moves into the database when recorded again. */
+static void test_content_index_reads_files_per_hash(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *sub = xasprintf("%s/content/11", dir), *file = xasprintf("%s/%s", sub, H1);
+	struct gerr err;
+	assert_int_equal(mkdir_p(sub, 0700, &err), 0);
+	write_text(file, "2026/01/02/old/a.pdf");
+	char *first = dedupe_content_index_first(dir, H1);
+	assert_string_equal(first, "2026/01/02/old/a.pdf");
+	free(first);
+	first = dedupe_content_index_add(dir, H1, "2026/11/21/mail/a.pdf", &err);
+	assert_string_equal(first, "2026/01/02/old/a.pdf");
+	free(first);
+	unlink(file);
+	first = dedupe_content_index_first(dir, H1);
+	assert_string_equal(first, "2026/01/02/old/a.pdf");
+	free(first);
+	free(sub);
+	free(file);
 	rm_rf(dir);
 	free(dir);
 }
@@ -156,6 +217,8 @@ int main(void)
 		cmocka_unit_test(test_stage_commit_forget_checkpoint),
 		cmocka_unit_test(test_large_index_is_fast),
 		cmocka_unit_test(test_content_index_first_wins),
+		cmocka_unit_test(test_content_index_across_processes),
+		cmocka_unit_test(test_content_index_reads_files_per_hash),
 	};
 	return cmocka_run_group_tests_name("dedupe", tests, NULL, NULL);
 }

@@ -168,6 +168,9 @@ static void test_transactions_round_trip(void **state)
 	struct stmt_file f, back;
 	struct gerr err;
 	build_file(&f, 100000 + 12300 - 1, true);
+	json_t *bad = json_loads("{\"transaction_amount\": {\"amount\": \"1.001\"}}", 0, NULL);
+	stmt_file_unreadable(&f, bad, "transaction 2 of a page: amount \"1.001\" has more than 2 decimal places");
+	json_decref(bad);
 	json_t *doc = stmt_transactions_json(&f);
 	char *text = json_dumps(doc, JSON_SORT_KEYS);
 	json_decref(doc);
@@ -178,6 +181,10 @@ static void test_transactions_round_trip(void **state)
 	assert_int_equal(stmt_from_transactions_json(doc, &back, NULL, &err), 0);
 	json_decref(doc);
 	assert_int_equal(back.format, STMT_FORMAT_TRANSACTIONS_JSON);
+	/* what the bank sent that could not be read is kept, and said, again */
+	assert_int_equal(json_array_size(back.unreadable), 1);
+	assert_int_equal(back.problems.len, 1);
+	assert_non_null(strstr(back.problems.items[0], "could not be read (transaction 2 of a page: amount"));
 	assert_int_equal(back.nstatements, 1);
 	const struct stmt *a = &f.statements[0], *b = &back.statements[0];
 	assert_string_equal(a->account, b->account);
@@ -233,6 +240,10 @@ static void test_transactions_json_refused(void **state)
 	expect_json_error("{\"schema\": \"goniec.transactions/1\", \"statements\": [{"
 			  "\"transactions\": [{\"title\": \"x\"}]}]}",
 			  "bad.json: statement 1, transaction 1: \"amount\" is missing");
+	expect_json_error("{\"schema\": \"goniec.transactions/1\", \"statements\": [], \"unreadable\": {}}",
+			  "bad.json: document: \"unreadable\" is not an array");
+	expect_json_error("{\"schema\": \"goniec.transactions/1\", \"statements\": [], \"unreadable\": [1]}",
+			  "bad.json: unreadable 1: not an object");
 	expect_json_error("{\"schema\": \"goniec.transactions/1\", \"statements\": [{\"currency\":"
 			  " \"PLN\", \"transactions\": [{\"amount\": 12.5}]}]}",
 			  "bad.json: statement 1, transaction 1: \"amount\" is not a string");

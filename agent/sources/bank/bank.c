@@ -222,7 +222,7 @@ static enum run_outcome bank_run_source(struct source_run *run)
 	struct gerr err = {0};
 	enum run_outcome out;
 	json_t *accounts;
-	unsigned failed = 0, done = 0, person = 0;
+	unsigned failed = 0, done = 0, person = 0, partial = 0;
 
 	if (bank_open(&s, run->cfg, run->src, run->state_dir, false, &err) < 0) {
 		source_run_error(run, &err);
@@ -248,6 +248,7 @@ static enum run_outcome bank_run_source(struct source_run *run)
 			continue;
 		enum run_outcome o = bank_read_account(&s, run, &s.consent.accounts[i], accounts);
 		done += o == RUN_OK;
+		partial += o == RUN_PARTIAL;
 		failed += o == RUN_FAILED;
 		person += o == RUN_NEEDS_PERSON;
 	}
@@ -261,8 +262,8 @@ static enum run_outcome bank_run_source(struct source_run *run)
 	if (person)
 		return RUN_NEEDS_PERSON;
 	if (failed)
-		return done ? RUN_PARTIAL : RUN_FAILED;
-	return RUN_OK;
+		return done || partial ? RUN_PARTIAL : RUN_FAILED;
+	return partial ? RUN_PARTIAL : RUN_OK;
 }
 
 const struct source_type source_type_bank = {

@@ -69,6 +69,8 @@ struct collect {
 	json_t *fresh;         /* key -> booking day, new in this listing */
 	json_t *pending;       /* keys of pending ones, sorted */
 	json_t *fp_count;      /* fingerprint -> occurrences in this listing */
+	json_t *unreadable;    /* [[transaction as sent, why]] new in this listing */
+	const char *today;     /* the day new unreadable ones are recorded under */
 	struct stmt_file keep; /* keeps what st counts */
 	struct stmt st;        /* new booked ones and the pending ones (not in the sums) */
 	char last_booked[STMT_DATE_LEN + 1];
@@ -76,11 +78,13 @@ struct collect {
 	unsigned long listed, duplicates;
 };
 
-static void collect_init(struct collect *c, const struct bank_conf *conf, json_t *seen)
+static void collect_init(struct collect *c, const struct bank_conf *conf, json_t *seen, const char *today)
 {
 	memset(c, 0, sizeof(*c));
 	c->conf = conf;
 	c->seen = seen;
+	c->today = today;
+	c->unreadable = json_array();
 	c->fresh = json_object();
 	c->pending = json_array();
 	c->fp_count = json_object();
@@ -92,6 +96,7 @@ static void collect_clear(struct collect *c)
 	json_decref(c->fresh);
 	json_decref(c->pending);
 	json_decref(c->fp_count);
+	json_decref(c->unreadable);
 	stmt_clear(&c->st);
 	txn_clear(&c->last);
 }
@@ -99,19 +104,26 @@ static void collect_clear(struct collect *c)
 /* The fingerprint of a transaction without the bank's id: day, amount, currency,
  * counterparty and title; the n-th same one of a listing gets "#n" (listings cover whole
  * days, so the count is stable from run to run). */
-static char *fingerprint(struct collect *c, const struct txn *t)
+/* The first 128 bits of the text's SHA-256, in hex. */
+static void short_digest(const char *text, char hex[33])
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	char hex[65];
+
+	EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, 16, hex);
+}
+
+static char *fingerprint(struct collect *c, const struct txn *t)
+{
+	char hex[33];
 	char *all = xasprintf("%s|%s|%lld|%s|%s|%s|%s", t->booking_date, t->booking_date[0] ? "" : t->value_date,
 			      (long long)t->amount, t->currency, t->counterparty_account ?: "",
 			      t->counterparty_name ?: "", t->title ?: "");
 	json_int_t n;
 
-	EVP_Digest(all, strlen(all), md, &mdlen, EVP_sha256(), NULL);
+	short_digest(all, hex);
 	free(all);
-	hex_encode(md, 16, hex);
 	n = json_integer_value(json_object_get(c->fp_count, hex)) + 1;
 	json_object_set_new(c->fp_count, hex, json_integer(n));
 	return xasprintf("fp:%s#%lld", hex, (long long)n);
@@ -150,6 +162,25 @@ static int take_txn(void *ctx, const struct txn *t, const char *id, struct gerr 
 	}
 	free(key);
 	return 0;
+}
+
+/* One the model cannot take: recorded by a digest of what the API sent (so it is reported
+ * once, not at every run of the overlap), and kept whole for the statement. */
+static void take_unreadable(void *ctx, const json_t *raw, const char *why)
+{
+	struct collect *c = ctx;
+	char *text = json_dumps(raw, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY), hex[33], key[40];
+
+	c->listed++;
+	short_digest(text ?: "", hex);
+	free(text);
+	snprintf(key, sizeof(key), "raw:%s", hex);
+	if (json_object_get(c->seen, key) || json_object_get(c->fresh, key)) {
+		c->duplicates++;
+		return;
+	}
+	json_object_set_new(c->fresh, key, json_string(c->today));
+	json_array_append_new(c->unreadable, json_pack("[O, s]", raw, why));
 }
 
 static int cmp_json_str(const void *a, const void *b)
@@ -277,6 +308,10 @@ static int file_statement(const struct filing_ctx *fc, struct collect *c, struct
 	memcpy(c->st.period_to, fc->to, sizeof(c->st.period_to));
 	statement_balances(&c->st, fc->bal, today);
 	stmt_emit_end(&f, &c->st, NULL, err);
+	for (size_t i = 0; i < json_array_size(c->unreadable); i++) {
+		const json_t *u = json_array_get(c->unreadable, i);
+		stmt_file_unreadable(&f, json_array_get(u, 0), json_string_value(json_array_get(u, 1)));
+	}
 	json_t *doc = stmt_transactions_json(&f);
 	char *text = json_dumps(doc, JSON_INDENT(1));
 	json_t *extra = json_pack("{s:o, s:o}", "statement", stmt_sidecar_json(&f), "balances", balances_json(fc->bal));
@@ -393,10 +428,10 @@ static int list_window(struct bank_session *s, struct source_run *run, const str
 		       struct collect *c, json_t *seen, char from[STMT_DATE_LEN + 1], const char *to,
 		       struct gerr *err)
 {
-	const struct bank_txn_sink sink = {c, take_txn};
+	const struct bank_txn_sink sink = {c, take_txn, take_unreadable};
 
 	for (int attempt = 0;; attempt++) {
-		collect_init(c, s->conf, seen);
+		collect_init(c, s->conf, seen, to);
 		int rc = s->provider->transactions(s->client, a, from, to, &sink, err);
 		if (rc == 0)
 			return 0;
@@ -408,6 +443,21 @@ static int list_window(struct bank_session *s, struct source_run *run, const str
 		log_notice("%s: %s: the bank refuses %ld days of transactions; asking for %ld (from %s)",
 			   run->src->name, a->iban, days + 1, days / 2 + 1, from);
 	}
+}
+
+/* New unreadable transactions were filed with their statement: the run is partial, and
+ * its error (the daemon's alert) names the first one. */
+static enum run_outcome unreadable_reported(struct source_run *run, const struct bank_account *a,
+					    const struct collect *c)
+{
+	const json_t *first = json_array_get(c->unreadable, 0);
+	struct gerr e = {0};
+
+	gerr_setk(&e, GERR_PERMANENT, "%s: %zu transaction(s) the bank sent could not be read (the first: %s); each is kept as it "
+		 "came under \"unreadable\" in the statement filed", a->iban, json_array_size(c->unreadable),
+		 json_string_value(json_array_get(first, 1)));
+	source_run_error(run, &e);
+	return RUN_PARTIAL;
 }
 
 enum run_outcome bank_read_account(struct bank_session *s, struct source_run *run,
@@ -456,12 +506,13 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 	}
 	run->stats.looked_at += c.listed;
 	unsigned long booked_new = c.st.credits_count + c.st.debits_count;
+	size_t unreadable_new = json_array_size(c.unreadable);
 	json_t *pending_now = sorted(c.pending);
 	bool pending_changed = json_array_size(pending_now) && !json_equal(pending_now, json_object_get(st, "pending"));
 	json_decref(pending_now);
 	log_info("%s: %s: %lu transactions from %s to %s, %lu new, %zu pending, %lu recorded before", run->src->name,
 		 a->iban, c.listed, from, today, booked_new, json_array_size(c.pending), c.duplicates);
-	if (booked_new || pending_changed) {
+	if (booked_new || pending_changed || unreadable_new) {
 		struct tm tm;
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
@@ -472,7 +523,9 @@ enum run_outcome bank_read_account(struct bank_session *s, struct source_run *ru
 			return out;
 		}
 	}
+	if (unreadable_new)
+		out = unreadable_reported(run, a, &c);
 	remember(st, &c, &bal, from);
 	collect_clear(&c);
-	return RUN_OK;
+	return out;
 }

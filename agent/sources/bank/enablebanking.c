@@ -463,11 +463,15 @@ int bank_eb_page(const json_t *ans, const struct bank_account *a, const struct b
 
 	json_array_foreach(json_object_get(ans, "transactions"), i, j) {
 		struct txn t = {0};
-		int rc = eb_txn(j, a, &t, err);
-		if (rc == 0)
+		struct gerr why = {0};
+		int rc = eb_txn(j, a, &t, &why);
+		if (rc == 0) {
 			rc = sink->txn(sink->ctx, &t, t.bank_ref ? t.bank_ref : t.transaction_id, err);
-		else if (rc < 0)
-			gerr_prefix(err, "transaction %zu of a page", i + 1);
+		} else if (rc < 0) {
+			gerr_prefix(&why, "transaction %zu of a page", i + 1);
+			sink->unreadable(sink->ctx, j, why.msg);
+			rc = 0;
+		}
 		txn_clear(&t);
 		if (rc < 0) {
 			gerr_mark(err, GERR_TEMPORARY);

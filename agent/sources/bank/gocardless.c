@@ -510,13 +510,17 @@ int bank_gc_transactions(const json_t *ans, const struct bank_account *a, const 
 		size_t i;
 		json_array_foreach(json_object_get(all, booked ? "booked" : "pending"), i, j) {
 			struct txn t = {0};
-			int rc = gc_txn(j, a, booked, &t, err);
+			struct gerr why = {0};
+			int rc = gc_txn(j, a, booked, &t, &why);
 			const char *id = bank_str(j, "internalTransactionId") ?: bank_str(j, "transactionId")
 					 ?: bank_str(j, "entryReference");
-			if (rc == 0)
+			if (rc == 0) {
 				rc = sink->txn(sink->ctx, &t, id, err);
-			else
-				gerr_prefix(err, "%s transaction %zu", booked ? "booked" : "pending", i + 1);
+			} else {
+				gerr_prefix(&why, "%s transaction %zu", booked ? "booked" : "pending", i + 1);
+				sink->unreadable(sink->ctx, j, why.msg);
+				rc = 0;
+			}
 			txn_clear(&t);
 			if (rc < 0) {
 				gerr_mark(err, GERR_TEMPORARY);

@@ -10,7 +10,9 @@
  * directory) and finished with the code the bank's redirect carried; the consent's status,
  * expiry and accounts; an account's balances; its transactions of a date range, each
  * handed over as a struct txn of the one transaction model (formats/statement.h) with the
- * best id the aggregator gives (or none: the source then uses a fingerprint).
+ * best id the aggregator gives (or none: the source then uses a fingerprint); one the
+ * model cannot take is handed over as it came (struct bank_txn_sink's unreadable), so
+ * that one bad transaction neither stops its account's reading nor is lost.
  *
  * Ownership: a struct bank_client is made by open() and released by close(); strings in
  * the structs below are owned by them (bank_consent_clear, bank_link_clear).
@@ -87,6 +89,10 @@ struct bank_balances {
 struct bank_txn_sink {
 	void *ctx;
 	int (*txn)(void *ctx, const struct txn *t, const char *id, struct gerr *err);
+	/* One transaction of the answer the model cannot take (no amount, an amount with too
+	 * many decimals, a bad credit/debit indicator), as the API sent it and what is wrong
+	 * with it (naming its place in the answer); the reading goes on with the next one. */
+	void (*unreadable)(void *ctx, const json_t *raw, const char *why);
 };
 
 /* What a provider is opened with. */
