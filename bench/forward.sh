@@ -3,12 +3,14 @@
 # script can file them; goniec forward --watch delivers them to a folder target. Then the
 # same with the usual home-made forwarder (an inotifywait -m -r loop that copies each
 # document when its sidecar appears), in the same run. Prints documents/s, latency from
-# sidecar to delivered file (p50, p99: its copy written; visible_p50, visible_p99: in
-# place under its name, for goniec once its group is durable) and goniec's memory (VmHWM,
+# sidecar to delivered file (p50, p99: in place under its name, for goniec once its copy
+# is durable; copy_p50, copy_p99: its copy written) and goniec's memory (VmHWM,
 # and RSS at the start and end). Then the start-up rescan of a spool of RESCAN_N (default 100,000) documents
 # delivered already. The spool lives under build/ (on disk, so fsyncs are real). goniec's
 # run is repeated with a busy disk (bench/busy.sh: a neighbour writing GBs to the same
-# disk). N, RESCAN_N (0: skip), PEER=0 (skip the inotifywait loop) and BUSY=0 shorten it.
+# disk). After each goniec run, the disk's own floor for the same (bench/forward/diskfloor.c:
+# one durable delivery at a time, nothing else, FLOOR_S seconds, default 15; 0: skip).
+# N, RESCAN_N (0: skip), PEER=0 (skip the inotifywait loop) and BUSY=0 shorten it.
 set -u
 cd "$(dirname "$0")/.."
 N=${N:-10000}
@@ -39,10 +41,21 @@ watched() {
 	echo "goniec memory: RSS ${rss0} kB at start, ${rss1} kB after; peak ${hwm} kB"
 	kill $gpid; wait $gpid 2>/dev/null; gpid=
 }
+cc -O2 -std=gnu11 -Wall -Wextra -o "$W/diskfloor" bench/forward/diskfloor.c
+# floor LABEL — the disk's own latency for one durable delivery at a time, FLOOR_S seconds
+floor() {
+	[ "${FLOOR_S:-15}" != 0 ] || return 0
+	echo "the disk's floor: one durable delivery at a time, nothing else (${FLOOR_S:-15} s, $1):"
+	rm -rf "$W/floor" && mkdir "$W/floor"
+	"$W/diskfloor" "$W/floor" "${FLOOR_S:-15}" | tail -1
+	rm -rf "$W/floor"
+}
 watched "quiet disk"
+floor "quiet disk"
 if [ "${BUSY:-1}" != 0 ]; then
 	busy_start "$W"
 	watched "busy disk, $(busy_dirty) MB unwritten by a neighbour"
+	floor "busy disk, $(busy_dirty) MB unwritten"
 	busy_stop
 fi
 if [ "${PEER:-1}" = 0 ]; then

@@ -1,8 +1,10 @@
 /* syncer — carries out a group of prepared deliveries of one target type with a commit
- * step (target.h; the folder) in a thread of its own: first the journal's records written
- * so far are made durable (fdatasync of the descriptor given), then the group is
- * committed (the folder: its files synced together, fsyncs.h) and, once that worked,
- * delivered (the folder: linked into place, its directories synced). Meanwhile the
+ * step (target.h; the folder) in a thread of its own: the group is committed (the folder:
+ * its files synced together, fsyncs.h) and, once that worked, delivered (the folder:
+ * linked into place, its directories synced), while a second thread makes the journal's
+ * records written so far durable (fdatasync of the descriptor given; they are of groups
+ * done before, so neither waits for the other: on a busy disk, where every sync waits in
+ * the device's queue, that is one wait a group instead of two). Meanwhile the
  * forwarder goes on reading the spool and copying the next documents; it journals a
  * group's deliveries only after the thread is done with it, i.e. after their data and
  * links are durable. One group is in flight at a time.
@@ -15,7 +17,8 @@
  * temporary names), st, errs and the descriptor it syncs.
  *
  * A test build waits before each group while the file named by GONIEC_FORWARD_SYNC_WAIT
- * is missing (core/testhook.h): a sync as slow as a test likes.
+ * is missing (core/testhook.h): a sync as slow as a test likes; and before each fdatasync
+ * of the journal while the file named by GONIEC_FORWARD_JOURNAL_WAIT is missing.
  *
  * Ownership: syncer_start() returns a syncer freed with syncer_stop() (which waits for a
  * group in flight). Errors: NULL with err when the thread or eventfd cannot be made.
