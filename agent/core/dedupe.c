@@ -341,7 +341,11 @@ static sqlite3 *content_index(const char *state_dir, struct gerr *err)
 	ci.state_dir = xstrdup(state_dir);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(ci.db, CONTENT_BUSY_MS);
-		rc = sqlite3_exec(ci.db, "PRAGMA journal_mode=WAL", keep_mode, mode, NULL);
+		/* turning a new database to WAL is refused at once (no busy handler) while
+		 * another process does the same: try again for as long as a busy wait would */
+		for (int ms = 0; (rc = sqlite3_exec(ci.db, "PRAGMA journal_mode=WAL", keep_mode, mode,
+						    NULL)) == SQLITE_BUSY && ms < CONTENT_BUSY_MS; ms += 10)
+			usleep(10000);
 	}
 	/* In WAL mode a commit is durable once the WAL is synced (the spool syncs it with its
 	 * batch); in any other mode each commit syncs. */
