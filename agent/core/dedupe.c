@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,10 +297,12 @@ int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err)
 /* This process's connection to <state>/content.db (see dedupe.h). */
 static struct {
 	sqlite3 *db;
-	char *state_dir, *wal;  /* wal: the file to sync, NULL when not in WAL mode */
-	pid_t pid;
+	char *state_dir;
 	sqlite3_stmt *find, *insert;
 } ci;
+/* The WAL of the last index opened in WAL mode, and its state directory: the file to sync,
+ * also after the connection closed for a fork (it is kept at close: PERSIST_WAL). */
+static char *wal_path, *wal_state_dir;
 
 static int keep_mode(void *mode, int ncol, char **vals, char **names)
 {
@@ -309,23 +312,25 @@ static int keep_mode(void *mode, int ncol, char **vals, char **names)
 	return 0;
 }
 
+/* Also before every fork (pthread_atfork): a child must not inherit a SQLite connection,
+ * nor SQLite's state of the file's locks; each process opens its own. */
 static void content_index_close(void)
 {
-	if (ci.pid == getpid()) { /* a forked child leaves its parent's connection alone */
-		sqlite3_finalize(ci.find);
-		sqlite3_finalize(ci.insert);
-		sqlite3_close(ci.db);
-	}
+	sqlite3_finalize(ci.find);
+	sqlite3_finalize(ci.insert);
+	sqlite3_close(ci.db);
 	free(ci.state_dir);
-	free(ci.wal);
 	memset(&ci, 0, sizeof ci);
 }
 
 /* The connection for state_dir, opened at first use; NULL with err set. */
 static sqlite3 *content_index(const char *state_dir, struct gerr *err)
 {
-	if (ci.db && ci.pid == getpid() && strcmp(ci.state_dir, state_dir) == 0)
+	static bool at_fork;
+	if (ci.db && strcmp(ci.state_dir, state_dir) == 0)
 		return ci.db;
+	if (!at_fork)
+		at_fork = pthread_atfork(content_index_close, NULL, NULL) == 0;
 	content_index_close();
 	char *path = path_join(state_dir, CONTENT_DB);
 	char mode[8] = "";
@@ -333,11 +338,14 @@ static sqlite3 *content_index(const char *state_dir, struct gerr *err)
 	int rc = sqlite3_open_v2(path, &ci.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_NOMUTEX, NULL);
 	umask(old);
-	ci.pid = getpid();
 	ci.state_dir = xstrdup(state_dir);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(ci.db, CONTENT_BUSY_MS);
-		rc = sqlite3_exec(ci.db, "PRAGMA journal_mode=WAL", keep_mode, mode, NULL);
+		/* turning a new database to WAL is refused at once (no busy handler) while
+		 * another process does the same: try again for as long as a busy wait would */
+		for (int ms = 0; (rc = sqlite3_exec(ci.db, "PRAGMA journal_mode=WAL", keep_mode, mode,
+						    NULL)) == SQLITE_BUSY && ms < CONTENT_BUSY_MS; ms += 10)
+			usleep(10000);
 	}
 	/* In WAL mode a commit is durable once the WAL is synced (the spool syncs it with its
 	 * batch); in any other mode each commit syncs. */
@@ -357,8 +365,13 @@ static sqlite3 *content_index(const char *state_dir, struct gerr *err)
 		gerr_set(err, "content index %s: cannot open: %s", path,
 			 ci.db ? sqlite3_errmsg(ci.db) : "out of memory");
 		content_index_close();
-	} else if (wal) {
-		ci.wal = xasprintf("%s-wal", path);
+	} else if (wal) { /* kept when the connection closes: it is the file the spool syncs */
+		int keep = 1;
+		sqlite3_file_control(ci.db, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+		free(wal_path);
+		free(wal_state_dir);
+		wal_path = xasprintf("%s-wal", path);
+		wal_state_dir = xstrdup(state_dir);
 	}
 	free(path);
 	return ci.db;
@@ -425,5 +438,5 @@ char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 
 const char *dedupe_content_index_wal(const char *state_dir)
 {
-	return ci.db && ci.pid == getpid() && strcmp(ci.state_dir, state_dir) == 0 ? ci.wal : NULL;
+	return wal_state_dir && strcmp(wal_state_dir, state_dir) == 0 ? wal_path : NULL;
 }

@@ -15,8 +15,8 @@
  * A second, cross-source index maps a hash to the first spool path that held it, for the
  * sidecar's duplicate_of: <state>/content.db, one SQLite table shared by every process
  * (WAL, mode 0600; the first INSERT of a hash wins, so concurrent workers agree on the
- * first). A process keeps one connection to it, opened at first use (a forked child opens
- * its own; not thread-safe: one thread uses it). A recorded entry is durable once the file
+ * first). A process keeps one connection to it, opened at first use and closed before the
+ * process forks (a child opens its own; not thread-safe: one thread uses it). A recorded entry is durable once the file
  * dedupe_content_index_wal() names is synced: the spool syncs it with its batch. Hashes
  * recorded before the index was one database (<state>/content/<2 hex>/<sha>, one file
  * each) are still found, and move into the database when recorded again.
@@ -68,7 +68,8 @@ char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex);
 char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 				  const char *relpath, struct gerr *err);
 /* The file to sync to make what this process recorded in state_dir's content index durable;
- * NULL when it has recorded nothing there or each record is synced already. */
+ * NULL when this process has not opened that index in WAL mode (otherwise each record is
+ * synced as it is made). */
 const char *dedupe_content_index_wal(const char *state_dir);
 
 #endif

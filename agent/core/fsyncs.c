@@ -50,6 +50,19 @@ static void *worker(void *arg)
 	}
 }
 
+int fsync_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int rc = pthread_attr_init(&attr);
+	if (rc != 0)
+		return rc;
+	rc = pthread_attr_setstacksize(&attr, FSYNC_THREAD_STACK);
+	if (rc == 0)
+		rc = pthread_create(thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
 int fsync_all(const struct sync_target *v, size_t n, struct gerr *err)
 {
 	struct pool p = {.v = v, .n = n};
@@ -58,7 +71,7 @@ int fsync_all(const struct sync_target *v, size_t n, struct gerr *err)
 	pthread_mutex_init(&p.mu, NULL);
 	/* one target needs no thread; the caller's thread is a worker too */
 	while (n > 1 && nthreads < FSYNC_THREADS - 1 && nthreads + 1 < n &&
-	       pthread_create(&threads[nthreads], NULL, worker, &p) == 0)
+	       fsync_thread_start(&threads[nthreads], worker, &p) == 0)
 		nthreads++;
 	worker(&p);
 	for (size_t i = 0; i < nthreads; i++)

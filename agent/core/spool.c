@@ -648,7 +648,7 @@ int spool_flush_start(struct spool *sp, struct gerr *err)
 	int rc = 0;
 	if (any_ready(sp)) {
 		struct spool_flight *f = seal(sp);
-		if (f->rc == 0 && pthread_create(&f->thread, NULL, fly_thread, f) == 0) {
+		if (f->rc == 0 && fsync_thread_start(&f->thread, fly_thread, f) == 0) {
 			sp->flight = f;
 		} else {
 			if (f->rc == 0)
