@@ -9,7 +9,8 @@
  *   GONIEC_FORWARD_RETRY_MS=ms     the forwarder's first retry delay (and longest server window)
  *   GONIEC_FORWARD_SYNC_WAIT=PATH  the forwarder's sync thread waits before each group while
  *                                  PATH is missing (a slow sync; forward/syncer.h)
- *   GONIEC_FORWARD_JOURNAL_WAIT=PATH  ... and before each fdatasync of the delivery journal
+ *   GONIEC_FORWARD_JOURNAL_WAIT=PATH  ... and before the delivery journal's fdatasync that
+ *                                  goes with a group
  *   GONIEC_LEDGER_SCHEMA=N         a new payments ledger stops at schema N (migration tests)
  *   GONIEC_PDFTEXT_HOOKS=1         a PDF beginning "%goniec-test-hook NAME" makes the reader
  *                                  of the test build's goniec-pdftext sleep, allocate without

@@ -97,7 +97,8 @@ static void *run(void *arg)
 			break;
 		pthread_mutex_unlock(&s->mu);
 		test_wait(s->wait_for);
-		struct datasync d = {.fd = s->datasync_fd, .wait_for = s->journal_wait_for};
+		struct datasync d = {.fd = s->datasync_fd,
+				     .wait_for = s->n ? s->journal_wait_for : NULL};
 		carry_out_with_journal(s, &d);
 		pthread_mutex_lock(&s->mu);
 		s->rc = d.rc;

@@ -17,8 +17,9 @@
  * temporary names), st, errs and the descriptor it syncs.
  *
  * A test build waits before each group while the file named by GONIEC_FORWARD_SYNC_WAIT
- * is missing (core/testhook.h): a sync as slow as a test likes; and before each fdatasync
- * of the journal while the file named by GONIEC_FORWARD_JOURNAL_WAIT is missing.
+ * is missing (core/testhook.h): a sync as slow as a test likes; and before the journal's
+ * fdatasync that goes with a group while the file named by GONIEC_FORWARD_JOURNAL_WAIT is
+ * missing (the journal's records alone, posted while idle, never wait).
  *
  * Ownership: syncer_start() returns a syncer freed with syncer_stop() (which waits for a
  * group in flight). Errors: NULL with err when the thread or eventfd cannot be made.

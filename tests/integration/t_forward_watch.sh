@@ -106,8 +106,9 @@ stop $pid
 
 # a slow journal sync (a busy disk) does not hold up the next group: the journal's
 # records of the groups before are made durable beside it (the test build waits before
-# each fdatasync of the journal: GONIEC_FORWARD_JOURNAL_WAIT), so while that waits, a group
-# is linked into place — and journaled only once the records before it are durable
+# the journal's fdatasync that goes with a group: GONIEC_FORWARD_JOURNAL_WAIT), so while
+# that waits, a group is linked into place — and journaled only once the records before it
+# are durable
 published_unjournaled() { [ "$(count)" -gt "$(journaled)" ]; }
 GONIEC_FORWARD_JOURNAL_WAIT=$T/journal-may-go watch w8.log
 at_exit "touch $T/journal-may-go"
