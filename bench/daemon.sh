@@ -33,15 +33,8 @@ make_conf() {
 }
 ms() { date +%s%N | cut -b1-13; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-# The CPU of the daemon's finished workers so far, in ms: its zygote's children's (the
-# workers it forked; daemon/zygote.h) and the master's own (matcher runs, workers it forked
-# or reaped itself).
-children_ms() {
-	local z
-	z=$(pgrep -P "$1" -x goniec-zygote)
-	cat "/proc/$1/stat" ${z:+"/proc/$z/stat"} |
-		awk -v hz="$(getconf CLK_TCK)" '{t += $16 + $17} END {printf "%d", t * 1000 / hz}'
-}
+# The master's children's CPU so far (finished workers), in ms.
+children_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($16 + $17) * 1000 / hz}' "/proc/$1/stat"; }
 # The daemon's whole CPU so far, in ms: the master's own, its finished children's (workers,
 # matcher runs), and its running children's with theirs (the shared PDF text server and
 # the readers it has reaped; the forwarder).

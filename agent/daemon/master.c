@@ -29,7 +29,6 @@
 #include "daemon/plan.h"
 #include "daemon/status.h"
 #include "daemon/worker.h"
-#include "daemon/zygote.h"
 #include "formats/pdftext.h"
 #include "payments/update.h"
 #include "sources/source.h"
@@ -93,7 +92,6 @@ struct master {
 	int64_t watchdog_ms, next_watchdog_ms;
 	struct fwdproc fwd;            /* the forwarder process */
 	struct matcher mt;             /* the payments matcher (one company at a time) */
-	struct zygote zy;              /* forks the workers of source runs */
 };
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -307,26 +305,6 @@ static void free_argv(char **argv)
 	free(argv);
 }
 
-/* A worker for s: from the zygote of the configuration in force (a new one when there is
- * none, or it has an older configuration or PDF door), or, when that fails, from here. */
-static int fork_run(struct master *m, struct slot *s, struct gerr *err)
-{
-	struct gerr zerr = {0};
-	if (!zygote_fits(&m->zy, m->snapshot_gen)) {
-		zygote_stop(&m->zy);
-		if (zygote_start(&m->zy, worker_main, m->cfg, m->snapshot_gen, &zerr) < 0)
-			log_warn("cannot start the zygote (workers are forked by the master): %s",
-				 zerr.msg);
-	}
-	if (m->zy.pid && zygote_fork(&m->zy, &s->w, s->name, s->src->timeout, &zerr) == 0)
-		return 0;
-	if (m->zy.pid) {
-		log_warn("source %s: %s; the master forks its worker", s->name, zerr.msg);
-		zygote_stop(&m->zy);
-	}
-	return worker_fork(&s->w, worker_main, m->cfg, s->name, s->src->timeout, err);
-}
-
 static void start_run(struct master *m, struct slot *s)
 {
 	s->waiters = s->next_waiters;
@@ -337,7 +315,7 @@ static void start_run(struct master *m, struct slot *s)
 	if (pdftext_door_open(&err) < 0) /* the run reads its PDFs with a server of its own */
 		log_warn("the shared PDF reader: %s", err.msg);
 	err = (struct gerr){0};
-	int rc = fork_run(m, s, &err);
+	int rc = worker_fork(&s->w, worker_main, m->cfg, s->name, s->src->timeout, &err);
 	m->running++;
 	if (rc < 0) {
 		struct worker_result res = {.outcome = RUN_FAILED, .error = xstrdup(err.msg)};
@@ -421,32 +399,6 @@ static void worker_input(struct master *m, struct slot *s)
 	json_decref(ev);
 }
 
-/* A worker's end (reaped here, or by the zygote); other pids are no run's. */
-static void worker_exited(struct master *m, pid_t pid, int wstatus)
-{
-	for (size_t i = 0; i < m->nactive; i++) {
-		struct slot *s = active_slot(m, i);
-		if (s->w.pid != pid)
-			continue;
-		active_remove(m, i);
-		struct worker_result res;
-		worker_finish(&s->w, wstatus, &res);
-		run_finished(m, s, &res);
-		worker_result_free(&res);
-		return;
-	}
-}
-
-/* The exits the zygote reported. */
-static void zygote_exits(struct master *m)
-{
-	pid_t pid;
-	int wstatus;
-	zygote_read(&m->zy);
-	while (zygote_take_exit(&m->zy, &pid, &wstatus))
-		worker_exited(m, pid, wstatus);
-}
-
 static void reap(struct master *m)
 {
 	int wstatus;
@@ -454,19 +406,28 @@ static void reap(struct master *m)
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
 		if (pdftext_door_reaped(pid)) {
 			log_debug("the shared PDF reader %d ended (status %d)", (int)pid, wstatus);
-			zygote_stop(&m->zy); /* it holds that door: the next run starts another */
-		} else if (zygote_reaped(&m->zy, pid)) {
-			log_warn("the zygote %d ended (status %d); its workers are the master's", (int)pid,
-				 wstatus);
-		} else if (pid == m->fwd.w.pid) {
+			continue;
+		}
+		if (pid == m->fwd.w.pid) {
 			fwdproc_exited(&m->fwd, wstatus, m->stopping);
-		} else if (pid == m->mt.w.pid) {
+			continue;
+		}
+		if (pid == m->mt.w.pid) {
 			matcher_finished(&m->mt, wstatus);
-		} else {
-			worker_exited(m, pid, wstatus);
+			continue;
+		}
+		for (size_t i = 0; i < m->nactive; i++) {
+			struct slot *s = active_slot(m, i);
+			if (s->w.pid != pid)
+				continue;
+			active_remove(m, i);
+			struct worker_result res;
+			worker_finish(&s->w, wstatus, &res);
+			run_finished(m, s, &res);
+			worker_result_free(&res);
+			break;
 		}
 	}
-	zygote_exits(m);
 }
 
 static void start_forwarder(struct master *m)
@@ -671,7 +632,6 @@ static void adopt_config(struct master *m, struct config *cfg)
 	config_free(old);
 	if (old)
 		fwdproc_reload(&m->fwd);
-	zygote_stop(&m->zy); /* its workers had the configuration before */
 	m->config_loaded = now;
 	m->reload_rejected = false;
 	free(m->reload_error);
@@ -983,7 +943,6 @@ static void begin_stop(struct master *m, int sig)
 	log_notice("stopping on %s: %zu run(s) in progress get %lld s to finish", strsignal(sig),
 		   m->running, (long long)grace);
 	fwdproc_stop(&m->fwd);
-	zygote_stop(&m->zy); /* the runs in progress are the master's to wait for */
 	matcher_clear_queue(&m->mt);
 	m->qhead = m->qlen = 0;
 	for (size_t i = 0; i < m->nslots; i++) {
@@ -1058,7 +1017,7 @@ static void watchdog(struct master *m)
 
 static void loop_once(struct master *m)
 {
-	size_t cap = 4 + m->nclients + m->running;
+	size_t cap = 3 + m->nclients + m->running;
 	struct pollfd *fds = xcalloc(cap, sizeof(*fds));
 	void **owner = xcalloc(cap, sizeof(*owner));
 	unsigned *client_ids = xcalloc(cap, sizeof(*client_ids));
@@ -1078,19 +1037,15 @@ static void loop_once(struct master *m)
 	size_t matcher_at = n;
 	if (m->mt.w.pid && m->mt.w.fd >= 0)
 		fds[n++] = (struct pollfd){.fd = m->mt.w.fd, .events = POLLIN};
-	size_t zygote_at = n;
-	fds[n++] = (struct pollfd){.fd = m->zy.fd, .events = POLLIN};
-	int rc = poll(fds, n, m->zy.nexits ? 0 : poll_timeout(m));
+	int rc = poll(fds, n, poll_timeout(m));
 	if (rc > 0) {
 		for (size_t i = first_worker; i < matcher_at; i++)
 			if (fds[i].revents)
 				worker_input(m, owner[i]);
-		if (matcher_at < zygote_at && fds[matcher_at].revents)
+		if (matcher_at < n && fds[matcher_at].revents)
 			worker_read(&m->mt.w);
 		if (fds[0].revents)
 			handle_signals(m);
-		if (fds[zygote_at].revents)
-			reap(m);
 		if (fds[1].revents)
 			accept_client(m);
 		for (size_t i = 2; i < first_worker; i++) {
@@ -1174,7 +1129,6 @@ static void shutdown_master(struct master *m)
 	free(m->sock_path);
 	free(m->reload_error);
 	free(m->snapshot);
-	zygote_free(&m->zy);
 	matcher_free(&m->mt);
 	config_free(m->cfg);
 }
@@ -1183,8 +1137,6 @@ int daemon_run(const struct daemon_opts *o, struct config *cfg)
 {
 	struct master m = {.o = o, .lfd = -1, .sigfd = -1, .started = time(NULL)};
 	matcher_init(&m.mt);
-	zygote_init(&m.zy);
-	zygote_become_subreaper(); /* a zygote's workers outlive it as the master's children */
 	if (start(&m, cfg) < 0) {
 		shutdown_master(&m);
 		return 1;
@@ -1203,7 +1155,6 @@ int daemon_run(const struct daemon_opts *o, struct config *cfg)
 		start_forwarder(&m);
 		watchdog(&m);
 		loop_once(&m);
-		zygote_exits(&m);
 		check_deadlines(&m);
 		fwdproc_check_deadline(&m.fwd, now_ms());
 		stop_workers_after_grace(&m);

@@ -41,48 +41,35 @@ static void child_setup(int result_w)
 		close(result_w);
 }
 
-pid_t worker_fork_with(int end[2], struct gerr *err)
-{
-	fflush(NULL); /* or the child would write what is buffered a second time */
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(end[0]);
-		close(end[1]);
-		return gerr_sys(err, "fork");
-	}
-	close(end[pid == 0 ? 0 : 1]);
-	return pid;
-}
-
 static int spawn(struct worker *w, int64_t timeout_s, void (*child)(void *arg), void *arg,
 		 struct gerr *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return gerr_sys(err, "pipe");
-	pid_t pid = worker_fork_with(p, err);
-	if (pid < 0)
-		return -1;
+	fflush(NULL); /* or the child would write what is buffered a second time */
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return gerr_sys(err, "fork");
+	}
 	if (pid == 0) {
 		child_setup(p[1]);
 		child(arg);
 		_exit(127);
 	}
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	setpgid(pid, pid); /* also in the child: whichever runs first */
-	worker_started(w, pid, p[0], timeout_s);
-	return 0;
-}
-
-void worker_started(struct worker *w, pid_t pid, int result_r, int64_t timeout_s)
-{
-	fcntl(result_r, F_SETFL, O_NONBLOCK);
 	memset(w, 0, sizeof(*w));
 	w->pid = pid;
-	w->fd = result_r;
+	w->fd = p[0];
 	w->out.max = 1 << 20;
 	w->started_ms = now_ms();
 	w->timeout_s = timeout_s;
 	w->deadline_ms = timeout_s > 0 ? w->started_ms + timeout_s * 1000 : INT64_MAX;
+	return 0;
 }
 
 static void exec_child(void *arg)
@@ -103,17 +90,12 @@ struct run_request {
 	const char *name;
 };
 
-void worker_close_fds_but(int first, int keep_a, int keep_b)
+/* Close the descriptors from first up, but keep (if it is one of them). */
+static void close_all_but(int first, int keep)
 {
-	int keep[2] = {keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a};
-	for (size_t i = 0; i < 2; i++) {
-		if (keep[i] < first)
-			continue;
-		if (keep[i] > first)
-			close_range((unsigned)first, (unsigned)keep[i] - 1, 0);
-		first = keep[i] + 1;
-	}
-	closefrom(first);
+	if (keep > first)
+		close_range((unsigned)first, (unsigned)keep - 1, 0);
+	closefrom(keep >= first ? keep + 1 : first);
 }
 
 /* The thread of a forked child's run, once started (see run_child). */
@@ -135,7 +117,7 @@ static void *run_thread(void *arg)
 static void run_child(void *arg)
 {
 	prctl(PR_SET_NAME, "goniec-worker"); /* what ps and top show (15 characters) */
-	worker_close_fds_but(WORKER_RESULT_FD + 1, pdftext_door_fd(), -1);
+	close_all_but(WORKER_RESULT_FD + 1, pdftext_door_fd());
 	srandom((unsigned)(getpid() ^ time(NULL)));
 	/* The run allocates in a thread of its own, so from an arena of its own: fresh pages
 	 * in a row, instead of the free chunks all over the heap it shares with the master
@@ -211,14 +193,6 @@ int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, 
 {
 	struct run_request rq = {fn, cfg, name};
 	return spawn(w, timeout_s, run_child, &rq, err);
-}
-
-void worker_child(worker_main_fn *fn, const struct config *cfg, const char *name, int result_w)
-{
-	struct run_request rq = {fn, cfg, name};
-	child_setup(result_w);
-	run_child(&rq);
-	_exit(127);
 }
 
 /* Sort the complete lines read so far: progress reports and the result. */

@@ -1,8 +1,7 @@
 /* worker — one source run in a process of its own.
  *
- * A worker is forked, with no exec, from the master or from its zygote (daemon/zygote.h,
- * itself forked from the master): the child has the master's configuration, already
- * loaded and validated, so a run costs the same whatever the
+ * The master starts a worker with fork, and no exec: the child has the master's
+ * configuration, already loaded and validated, so a run costs the same whatever the
  * number of other sources (no conf.d is read again), and it runs with exactly the
  * configuration in force when it started (never an older one, nor a newer one that was
  * not yet checked). The child is in a process group of its own, stdin on /dev/null,
@@ -72,19 +71,6 @@ typedef int worker_main_fn(const struct config *cfg, const char *name, int fd);
  * configuration in force (nothing is loaded again). */
 int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, const char *name,
 		int64_t timeout_s, struct gerr *err);
-/* The same in a child forked by someone else (daemon/zygote.h): result_w is the write end
- * of the result pipe. Never returns. */
-void worker_child(worker_main_fn *fn, const struct config *cfg, const char *name, int result_w)
-	__attribute__((noreturn));
-/* Fill w for a child pid just started (whoever forked it), whose results come on result_r
- * (made non-blocking; w owns it). */
-void worker_started(struct worker *w, pid_t pid, int result_r, int64_t timeout_s);
-/* fork() with both ends of a pipe or socket pair: the child keeps end[1] (0 returned), the
- * parent end[0] (the child's pid); -1 with err set and both closed when fork fails. What
- * stdio holds is flushed first (or the child would write it a second time). */
-pid_t worker_fork_with(int end[2], struct gerr *err);
-/* Close this process's descriptors from first up, but keep_a and keep_b (-1: none). */
-void worker_close_fds_but(int first, int keep_a, int keep_b);
 /* Ready in the master what every run needs and would otherwise set up again in each
  * forked child (OpenSSL's digests). */
 void worker_preload(void);

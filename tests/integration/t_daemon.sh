@@ -2,8 +2,7 @@
 # The daemon (`goniec run`) with real folder sources on second-level schedules: scheduled
 # runs, an on-demand fetch during a scheduled run (no overlap, both answered, the lock
 # shared with a hand-run fetch), SIGHUP with a broken then a fixed file, a hanging and a
-# crashing worker, the workers' zygote (killed during a run, replaced at a reload),
-# SIGTERM during a run and the next start, catch-up after downtime,
+# crashing worker, SIGTERM during a run and the next start, catch-up after downtime,
 # alerts, a stuck forwarder, progress on a terminal, the control socket, sd_notify.
 . "$(dirname "$0")/lib.sh"
 
@@ -196,42 +195,6 @@ check "... not the one of the edited file" test -f "$D/in/new/n.pdf"
 "$GONIEC" -c "$D/conf.d" fetch gen >/dev/null 2>&1
 check "after it, the new folder" has_docs gen 2
 kill "$DPID"; wait "$DPID"
-
-# ---- the zygote forks the runs' workers; a new one per configuration; its end loses no run
-new_case zygote <<'EOF'
-  - {name: held, type: folder, path: "@D@/in/held", settle: 0s, schedule: manual}
-  - {name: next, type: folder, path: "@D@/in/next", settle: 0s, schedule: manual}
-EOF
-mkdir -p "$D/in/held" "$D/in/next"
-pdf "$D/in/held/h.pdf" held
-start_daemon GONIEC_TEST_WORKER_HOOK=held:wait:$D/held.go
-zygote() { pgrep -P "$DPID" -x goniec-zygote; }
-# zygote_worker: the zygote (ZY) has a worker
-zygote_worker() { ZY=$(zygote) && pgrep -P "$ZY" -x goniec-worker >/dev/null; }
-"$GONIEC" -c "$D/conf.d" fetch held >"$D/held.out" 2>&1 &
-HPID=$!
-check "the run's worker is a child of the zygote, the daemon's child" wait_for 60 zygote_worker
-[ -n "${ZY:-}" ] && kill -9 "$ZY"
-check "the zygote's end is logged" wait_for 60 grep -q 'the zygote .* ended' "$D/daemon.log"
-touch "$D/held.go"
-wait "$HPID"
-check_eq "a run whose zygote died still ends and is answered" 0 $?
-check "... ok, its document filed" grep -q '^held: ok' "$D/held.out"
-check_eq "... recorded once" 1 "$(log_count 'source held: ok')"
-pdf "$D/in/next/n1.pdf" next-1
-"$GONIEC" -c "$D/conf.d" fetch next >/dev/null 2>&1
-check "the next run has a new zygote" has_docs next 1
-ZY2=$(zygote)
-check "... a live one, not the killed one" test -n "$ZY2" -a "$ZY2" != "$ZY"
-"$GONIEC" -c "$D/conf.d" reload >/dev/null
-pdf "$D/in/next/n2.pdf" next-2
-"$GONIEC" -c "$D/conf.d" fetch next >/dev/null 2>&1
-ZY3=$(zygote)
-check "after a reload the runs have a zygote of the new configuration" test -n "$ZY3" -a "$ZY3" != "$ZY2"
-check_eq "... and the run files" 2 "$(docs_of next)"
-kill "$DPID"; wait "$DPID"
-check_eq "the daemon stops with its zygote" 0 $?
-check "... which is gone" test ! -e "/proc/$ZY3"
 
 # ---- a hanging worker is killed at its limit; a crashing one is reported ----------------
 new_case limits <<'EOF'
