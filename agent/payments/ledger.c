@@ -202,7 +202,8 @@ int ledger_schema(struct ledger *lg)
 	return v;
 }
 
-/* Bring the schema to LEDGER_SCHEMA, each step in its own transaction. Tests may stop at
+/* Bring the schema to LEDGER_SCHEMA in one transaction, so that a reader (goniec status)
+ * sees the ledger as it was or as it is to be, never between two steps. Tests may stop at
  * an older version (GONIEC_LEDGER_SCHEMA, read in test builds only: core/testhook.h). */
 static int migrate(struct ledger *lg, struct gerr *err)
 {
@@ -216,15 +217,19 @@ static int migrate(struct ledger *lg, struct gerr *err)
 	if (v > LEDGER_SCHEMA)
 		return gerr_set(err, "ledger %s: schema version %d is newer than this goniec knows (%d): "
 			       "it was written by a newer version", lg->path, v, LEDGER_SCHEMA);
-	for (; v < want; v++) {
-		char *sql = xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", steps[v], v + 1);
-		int rc = sqlite3_exec(lg->db, sql, NULL, NULL, NULL);
-		free(sql);
-		if (rc != SQLITE_OK) {
-			ldb_error(lg, err, "cannot migrate the schema");
-			ldb_rollback(lg);
-			return -1;
-		}
+	if (v >= want)
+		return 0;
+	struct buf sql = {0};
+	buf_printf(&sql, "BEGIN IMMEDIATE;");
+	for (; v < want; v++)
+		buf_printf(&sql, " %s", steps[v]);
+	buf_printf(&sql, " PRAGMA user_version = %d; COMMIT;", want);
+	int rc = sqlite3_exec(lg->db, sql.data, NULL, NULL, NULL);
+	buf_free(&sql);
+	if (rc != SQLITE_OK) {
+		ldb_error(lg, err, "cannot migrate the schema");
+		ldb_rollback(lg);
+		return -1;
 	}
 	return 0;
 }
@@ -296,6 +301,11 @@ int ledger_open(const char *state_dir, enum ledger_mode mode, struct ledger **ou
 	if (mode == LEDGER_WRITE &&
 	    (ldb_exec(lg, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;", err) < 0 ||
 	     migrate(lg, err) < 0)) {
+		ledger_close(lg);
+		return -1;
+	}
+	if (mode == LEDGER_READ && ledger_schema(lg) == 0) {
+		gerr_setk(err, GERR_BUSY, "ledger %s: being created by the first matcher run", lg->path);
 		ledger_close(lg);
 		return -1;
 	}

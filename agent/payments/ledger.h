@@ -34,7 +34,9 @@
  * (LEDGER_READ: `goniec status`) never block the writer nor wait for it. Every step that
  * changes the ledger (reading new documents, a matching run, a decision) is one SQLite
  * transaction: a crash leaves the ledger as it was before the step, and the next run
- * does the step again. A decision is durable when ledger_decide() returns.
+ * does the step again. A decision is durable when ledger_decide() returns. Creating or
+ * migrating the schema is one transaction too; LEDGER_READ of a ledger still being
+ * created (its file made, its schema not yet committed) fails with GERR_BUSY.
  *
  * Matching (ledger_match): the engine decides again every transaction that new or changed
  * data can affect — the new transactions, those linked (payments/engine.h, keys) to new or

@@ -41,6 +41,8 @@ json_t *payments_status(const char *state_dir)
 	payments_today(today);
 	json_t *st = ledger_open(state_dir, LEDGER_READ, &lg, &err) == 0 ? ledger_status_json(lg, today, &err) : NULL;
 	ledger_close(lg);
+	if (!st && err.kind == GERR_BUSY) /* being created: nothing to say yet */
+		return json_array();
 	if (!st)
 		log_warn("payments: %s", err.msg);
 	return st;

@@ -52,8 +52,8 @@ void payments_company(const struct company_conf *c, struct ledger_company *out);
 void payments_today(char out[11]);
 /* For goniec status: per company what is left for a person, open and overdue invoices,
  * the oldest transaction left (ledger_status_json), read without waiting for the
- * matcher; an empty list when there is no ledger yet, NULL (after a warning) when it
- * cannot be read. */
+ * matcher; an empty list when there is no ledger yet (or the first matcher run is
+ * creating it), NULL (after a warning) when it cannot be read. */
 json_t *payments_status(const char *state_dir);
 
 #endif

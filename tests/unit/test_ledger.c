@@ -9,6 +9,7 @@
 
 #include "core/strset.h"
 #include "payments/ledger.h"
+#include "payments/update.h"
 
 #define ACME_NIP "5260250274"
 #define OWN "PL61109010140000071219812874"
@@ -550,6 +551,34 @@ static void test_status(void **state)
 	ledger_close(lg);
 }
 
+/* A ledger whose file is made but whose schema the first matcher run has not committed yet
+ * (what `goniec status` may meet at a daemon's first start): nothing to say yet, no error. */
+static void test_status_while_created(void **state)
+{
+	struct fixture *f = *state;
+	char *path = xasprintf("%s/%s", f->t.state, LEDGER_FILE);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE; CREATE TABLE half(x);", NULL, NULL, NULL), SQLITE_OK);
+	struct ledger *lg;
+	struct gerr err = {0};
+	assert_int_equal(ledger_open(f->t.state, LEDGER_READ, &lg, &err), -1);
+	assert_int_equal(err.kind, GERR_BUSY);
+	json_t *st = payments_status(f->t.state);
+	assert_non_null(st);
+	assert_int_equal(json_array_size(st), 0);
+	json_decref(st);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* created in one transaction: once it is there, it is whole */
+	open_ledger(f, &lg);
+	ledger_close(lg);
+	assert_int_equal(ledger_open(f->t.state, LEDGER_READ, &lg, &err), 0);
+	assert_int_equal(ledger_schema(lg), LEDGER_SCHEMA);
+	ledger_close(lg);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -562,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_while_created, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
