@@ -295,7 +295,7 @@ stop_ksef
 # renews one, so every request renews it first and none meets a 401.
 start_ksef --access-lifetime 30 \
 	--rate-limits '{"invoiceMetadata": [100, 1000, 10000], "invoiceDownload": [100, 1000, 10000]}'
-prev_month=$(date -d "$(date +%Y-%m-01) -1 month" +%F)
+prev_month=$(TZ=Europe/Warsaw date -d "$(TZ=Europe/Warsaw date +%Y-%m-01) -1 month" +%F) # goniec's day (agent.timezone)
 add_at() {   # add_at STORAGE NUMBER [SELLER BUYER]
 	fixture invoices -X POST -d "{\"storage\": \"$1\", \"xml_b64\": \"$(new_invoice "$2" \
 		http://crd.gov.pl/wzor/2025/06/25/13775/ 'FA (3)' "${3:-5265877635}" "${4:-$NIP}")\"}" >/dev/null
