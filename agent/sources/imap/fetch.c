@@ -13,7 +13,7 @@
 
 #define UID_CHUNK 500u                 /* UIDs per ENVELOPE/BODYSTRUCTURE fetch */
 #define SMALL_PART (1u << 20)          /* larger parts are fetched in chunks of this */
-#define BATCH_BYTES (4u << 20)         /* encoded bytes per multi-message fetch */
+#define BATCH_BYTES (1u << 20)         /* encoded bytes per multi-message fetch (bench/RESULTS.md) */
 #define BATCH_MESSAGES 200u
 #define BATCH_SECTIONS 200u            /* sections per FETCH: keeps the command line short */
 #define MAX_RECONNECTS 20u             /* per folder and run, to isolate unreadable messages */

@@ -4,7 +4,7 @@
  * The wire pattern per folder: SELECT; UID FETCH <last+1>:<last+500> (UID ENVELOPE
  * BODYSTRUCTURE) per chunk of 500 UIDs; then, for messages with candidates, one UID FETCH
  * of just the wanted sections for every group of messages whose sections are alike (up
- * to 4 MiB of them per command), and BODY.PEEK[n]<offset.1MiB> chunks for a part larger
+ * to 1 MiB of them per command), and BODY.PEEK[n]<offset.1MiB> chunks for a part larger
  * than 1 MiB; one UID MOVE (or COPY + STORE + UID EXPUNGE) per chunk. Whole messages are
  * never fetched, and memory stays bounded by those sizes.
  *
