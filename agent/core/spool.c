@@ -636,14 +636,14 @@ static bool any_ready(const struct spool *sp)
 	return false;
 }
 
-/* The documents deferred before the last flush_start are finished (their readers had the
- * time since); those of this round wait for the next flush, reading meanwhile. */
-int spool_flush_start(struct spool *sp, struct gerr *err)
+/* A flight of what is ready, after the flight before it. The documents deferred before the
+ * last flush_start are finished first (their readers had the time since), or all of them. */
+static int flush_start(struct spool *sp, bool all, struct gerr *err)
 {
 	if (sp->flight && spool_flush_wait(sp, err) != 0)
 		return -1;
 	struct gerr ferr = {0};
-	int frc = finish_deferred(sp, false, &ferr);
+	int frc = finish_deferred(sp, all, &ferr);
 	sp->round++;
 	int rc = 0;
 	if (any_ready(sp)) {
@@ -661,6 +661,17 @@ int spool_flush_start(struct spool *sp, struct gerr *err)
 		rc = -1;
 	}
 	return rc;
+}
+
+/* Those of this round wait for the next flush, reading meanwhile. */
+int spool_flush_start(struct spool *sp, struct gerr *err)
+{
+	return flush_start(sp, false, err);
+}
+
+int spool_flush_start_all(struct spool *sp, struct gerr *err)
+{
+	return flush_start(sp, true, err);
 }
 
 bool spool_flush_running(const struct spool *sp)

@@ -153,6 +153,10 @@ int spool_flush(struct spool *sp, struct gerr *err);
 /* The same in a thread: returns at once (after waiting for an earlier flush in flight,
  * whose failure it returns); new commits may go on meanwhile. */
 int spool_flush_start(struct spool *sp, struct gerr *err);
+/* The same for every pending commit, the deferred ones too (their enrichment finished
+ * first, here): what spool_flush() would make durable, made durable in a thread, so that
+ * a source can fetch on before it waits for it with spool_flush() or spool_flush_wait(). */
+int spool_flush_start_all(struct spool *sp, struct gerr *err);
 /* Wait for the flush in flight (0 when there is none), with spool_flush()'s result. */
 int spool_flush_wait(struct spool *sp, struct gerr *err);
 /* Is a flush still at work (so that spool_flush_start() would wait for it)? */

@@ -795,35 +795,102 @@ static int save_state(struct folder_run *fr, struct imap_state *st)
 	return -1;
 }
 
+static uint32_t chunk_last(uint32_t first, uint32_t uidnext)
+{
+	return uidnext ? (uidnext - first > UID_CHUNK ? first + UID_CHUNK - 1 : uidnext - 1) : 0;
+}
+
+/* The structures of the next chunk, fetched while the chunk before is made durable. */
+struct ahead {
+	struct imap_msg *msgs;
+	size_t nmsgs;
+	uint32_t first;
+	bool failed;
+	unsigned long looked_at, duplicates; /* counted when fetched; taken back if unused */
+};
+
+/* Start making the chunk's documents durable (all of them: its moves wait for that), and
+ * meanwhile fetch the structures of the chunk after `last`, if there is one. */
+static void fetch_ahead(struct folder_run *fr, uint32_t last, uint32_t uidnext, struct ahead *a)
+{
+	struct gerr e;
+	*a = (struct ahead){0};
+	if (spool_flush_start_all(fr->run->spool, &e) != 0 && !fr->sync_err.msg[0])
+		fr->sync_err = e;
+	if (!last || last + 1 >= uidnext || fr->s->broken || source_run_stopping())
+		return;
+	struct imap_msg *msgs = fr->msgs;
+	size_t nmsgs = fr->nmsgs;
+	const struct run_stats before = fr->run->stats;
+	fr->msgs = NULL;
+	fr->nmsgs = 0;
+	a->first = last + 1;
+	a->failed = fetch_structures(fr, a->first, chunk_last(a->first, uidnext)) != 0;
+	a->msgs = fr->msgs;
+	a->nmsgs = fr->nmsgs;
+	a->looked_at = fr->run->stats.looked_at - before.looked_at;
+	a->duplicates = fr->run->stats.duplicates - before.duplicates;
+	fr->msgs = msgs;
+	fr->nmsgs = nmsgs;
+}
+
+static void drop_ahead(struct folder_run *fr, struct ahead *a)
+{
+	for (size_t i = 0; i < a->nmsgs; i++)
+		msg_free(&a->msgs[i]);
+	free(a->msgs);
+	fr->run->stats.looked_at -= a->looked_at;
+	fr->run->stats.duplicates -= a->duplicates;
+	*a = (struct ahead){0};
+}
+
+/* The structures of [first, last]: fetched ahead, or now. */
+static int chunk_structures(struct folder_run *fr, struct ahead *a, uint32_t first, uint32_t last)
+{
+	if (!a->first || a->first != first)
+		return fetch_structures(fr, first, last);
+	fr->msgs = a->msgs;
+	fr->nmsgs = a->nmsgs;
+	*a = (struct ahead){0};
+	return 0;
+}
+
+/* The folder in chunks of UID_CHUNK UIDs. A chunk's messages are moved (and the folder's
+ * state saved past them) only once its documents are durable; the next chunk's structures
+ * are fetched while they are made so. */
 static void scan(struct folder_run *fr, struct imap_state *st, struct imap_target *t)
 {
 	const struct mailimap_selection_info *sel = fr->s->imap->imap_selection_info;
 	uint32_t uidnext = sel ? sel->sel_uidnext : 0;
+	struct ahead next = {0};
 	while (!fr->s->broken && (!uidnext || fr->fs.last_uid + 1 < uidnext)) {
 		uint32_t first = fr->fs.last_uid + 1;
-		uint32_t last = uidnext ? (uidnext - first > UID_CHUNK ? first + UID_CHUNK - 1 : uidnext - 1)
-					: 0;
-		if (fetch_structures(fr, first, last) != 0) {
+		uint32_t last = chunk_last(first, uidnext);
+		if (chunk_structures(fr, &next, first, last) != 0) {
 			fr->failed = true;
-			return;
+			break;
 		}
 		uint32_t seen = last;
 		for (size_t i = 0; !last && i < fr->nmsgs; i++)
 			seen = fr->msgs[i].uid > seen ? fr->msgs[i].uid : seen;
 		chunk_begin(fr);
 		fetch_parts(fr);
+		fetch_ahead(fr, last, uidnext, &next);
 		uint32_t done_to = finish_chunk(fr, t, seen ? seen : fr->fs.last_uid);
-		bool stop = done_to < seen || !uidnext;
+		bool stop = done_to < seen || !uidnext || next.failed;
 		fr->fs.last_uid = done_to > fr->fs.last_uid ? done_to : fr->fs.last_uid;
 		msgs_free(fr);
-		if (save_state(fr, st) != 0 || stop)
-			return;
+		if (save_state(fr, st) != 0 || stop) {
+			fr->failed = fr->failed || next.failed;
+			break;
+		}
 		if (source_run_stopping()) { /* the daemon stops: what is filed is durable */
 			fr->failed = true;
 			gerr_set(fr->err, "stopped before the end of the folder; the rest is read next time");
-			return;
+			break;
 		}
 	}
+	drop_ahead(fr, &next);
 }
 
 int imap_fetch_folder(struct source_run *run, struct imap_session *s, struct imap_state *st,
