@@ -32,14 +32,15 @@ mailer=$!
 at_exit "kill $mailer 2>/dev/null"
 
 # A kill comes 0..window ms after the fetch began writing. A run that had ended before
-# its kill narrows the window, one still running widens it: the kills spread over the
+# its kill narrows the window (down to 30 ms: a run of a few new messages can end within
+# 100 ms of its first write), one still running widens it: the kills spread over the
 # whole run (filing, syncing, moving), whatever the machine's speed.
 kills=0 busy=0 filing=0 window=200
 while { [ "$busy" -lt 100 ] || [ "$filing" -lt 30 ]; } && [ "$kills" -lt 300 ]; do
 	kill9_in_work "$window" "$T/spool" "$T"/spool/*/*/*/killed -- "$GONIEC" -c "$T/conf.d" fetch killed
 	busy=$((busy + KILL_RUNNING)) filing=$((filing + KILL_WORKING)) kills=$((kills + 1))
 	if [ $KILL_RUNNING = 0 ]; then
-		window=$((window > 150 ? window * 2 / 3 : 100))
+		window=$((window > 45 ? window * 2 / 3 : 30))
 	elif [ "$window" -lt 500 ]; then
 		window=$((window + 50))
 	fi

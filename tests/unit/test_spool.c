@@ -426,6 +426,16 @@ static void file_later(struct fixture *f, int i, enum spool_status want)
 	spool_result_free(&res);
 }
 
+/* A batch begun, two PDFs committed in it with the enricher that prepares. */
+static void batch_of_two_later(struct fixture *f)
+{
+	struct gerr err;
+	memset(&later, 0, sizeof later);
+	assert_int_equal(spool_batch(&f->sp, true, &err), 0);
+	file_later(f, 1, SPOOL_FILED);
+	file_later(f, 2, SPOOL_FILED);
+}
+
 /* In a batch, an enricher that prepares finishes at the flush: spool_flush_start() finishes
  * what was committed before the previous one, spool_flush() the rest; every sidecar
  * carries what it added; a copy committed meanwhile is a duplicate all the same. */
@@ -433,10 +443,7 @@ static void test_deferred_enrichment(void **state)
 {
 	struct fixture *f = *state;
 	struct gerr err;
-	memset(&later, 0, sizeof later);
-	assert_int_equal(spool_batch(&f->sp, true, &err), 0);
-	file_later(f, 1, SPOOL_FILED);
-	file_later(f, 2, SPOOL_FILED);
+	batch_of_two_later(f);
 	file_later(f, 1, SPOOL_DUPLICATE);
 	assert_int_equal(later.prepared, 2);
 	assert_int_equal(later.enriched, 0);
@@ -464,6 +471,26 @@ static void test_deferred_enrichment(void **state)
 	file_later(f, 4, SPOOL_FILED);
 	assert_int_equal(later.enriched, 4);
 	assert_int_equal(count_sidecars(f->root), 4);
+	assert_int_equal(f->sp.lost, 0);
+}
+
+/* spool_flush_start_all(): this round's deferred documents are finished too, and what was
+ * pending is made durable in the flight, so that waiting for it leaves nothing pending. */
+static void test_flush_start_all(void **state)
+{
+	struct fixture *f = *state;
+	struct gerr err;
+	batch_of_two_later(f);
+	assert_int_equal(spool_flush_start_all(&f->sp, &err), 0);
+	assert_int_equal(later.enriched, 2);
+	assert_int_equal(spool_flush_wait(&f->sp, &err), 0);
+	assert_int_equal(count_sidecars(f->root), 2);
+	assert_int_equal(f->sp.npending, 0);
+	file_later(f, 3, SPOOL_FILED); /* committed while a flight could be in the air */
+	assert_int_equal(spool_flush_start_all(&f->sp, &err), 0);
+	assert_int_equal(spool_flush(&f->sp, &err), 0);
+	assert_int_equal(later.enriched, 3);
+	assert_int_equal(count_sidecars(f->root), 3);
 	assert_int_equal(f->sp.lost, 0);
 }
 
@@ -550,6 +577,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flush_overlaps_filing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_flush_forgets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_enrichment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_start_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_enrichment_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_streaming_many_chunks, setup, teardown),
 	};

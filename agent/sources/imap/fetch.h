@@ -6,7 +6,12 @@
  * of just the wanted sections for every group of messages whose sections are alike (up
  * to 1 MiB of them per command), and BODY.PEEK[n]<offset.1MiB> chunks for a part larger
  * than 1 MiB; one UID MOVE (or COPY + STORE + UID EXPUNGE) per chunk. Whole messages are
- * never fetched, and memory stays bounded by those sizes.
+ * never fetched, and memory stays bounded by those sizes (two chunks' structures at most).
+ *
+ * Durability: what a chunk files is made durable in the background as it goes (a flush
+ * begun every 4 MiB filed), the rest at the chunk's end; the next chunk's structures are
+ * fetched while that last flush runs, and the chunk's messages are moved (and the folder's
+ * state saved past them) only after it.
  *
  * A message is taken (moved) when every candidate attachment it has is filed or was
  * filed before; a message whose candidates were all refused by type (quarantined) stays

@@ -1,0 +1,51 @@
+#!/bin/bash
+# A folder read in chunks of 500 UIDs (600 messages, a few with invoices in each chunk):
+# the next chunk's structures are asked for while the chunk's documents are made durable,
+# yet the chunk's messages are moved only after that — in Dovecot's log of the session
+# (rawlog) the FETCH of 501:600 comes before the MOVE of the first chunk's messages, and
+# every invoice is filed once, its message moved.
+. "$(dirname "$0")/lib.sh"
+. "$SRC_DIR/tests/fixtures/imap_env.sh"
+imap_require
+mkdir -p "$T/rawlog"
+chmod 777 "$T/rawlog"
+printf 'protocol imap {\n  rawlog_dir = %s/rawlog\n}\n' "$T" >"$T/rawlog.conf"
+imap_start "$T/rawlog.conf"
+# 600 messages written straight into the maildir (UIDs 1..600 in file-name order); from a
+# whitelisted sender with a PDF: 7, 250, 499 in the first chunk, 520 and 600 in the second.
+python3 - "$T/dovecot/mail/test/Maildir" <<'PY'
+import base64, os, sys
+box = sys.argv[1]
+for d in ("cur", "new", "tmp"):
+    os.makedirs(os.path.join(box, d), exist_ok=True)
+for i in range(1, 601):
+    if i in (7, 250, 499, 520, 600):
+        pdf = base64.encodebytes(b"%%PDF-1.4\n%% invoice %d\n%%%%EOF\n" % i).decode()
+        body = ("From: faktury@pge.pl\nTo: biuro@example.pl\nSubject: Faktura %d\n"
+                "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+                "--b\nContent-Type: text/plain\n\nw załączniku\n"
+                "--b\nContent-Type: application/pdf; name=\"faktura-%d.pdf\"\n"
+                "Content-Transfer-Encoding: base64\n\n%s--b--\n") % (i, i, pdf)
+    else:
+        body = "From: kto@example.com\nTo: biuro@example.pl\nSubject: list %d\n\nnic\n" % i
+    with open(os.path.join(box, "cur", "%06d.test:2," % i), "w") as f:
+        f.write(body)
+PY
+chown -R goniecimap: "$T/dovecot/mail"
+imap_conf chunks 'folders: [INBOX]' 'move_to: Faktury'
+
+goniec_run fetch chunks
+check_eq "the run succeeds" 0 $?
+check "five invoices filed" test "$(find "$T/spool" -name '*.pdf.meta.json' | wc -l)" = 5
+# order: the line numbers in the session's client log
+session=$(grep -l 'UID FETCH 1:500 ' "$T"/rawlog/*.in | head -1)
+line_of() { grep -n "$1" "$session" | head -1 | cut -d: -f1; }
+ahead=$(line_of 'UID FETCH 501:600 (UID ENVELOPE BODYSTRUCTURE)')
+moved=$(line_of 'UID MOVE 7,250,499 ')
+check "the second chunk's structures asked for before the first chunk's messages are moved ($ahead < $moved)" \
+	test -n "$ahead" -a -n "$moved" -a "${ahead:-0}" -lt "${moved:-0}"
+check "the second chunk's messages moved after" grep -q 'UID MOVE 520,600 ' "$session"
+check "the folder's state is past the last message" \
+	python3 -c "import json,sys; s=json.load(open('$T/state/sources/chunks/imap-folders.json')); sys.exit(s['INBOX']['last_uid'] != 600)"
+goniec_run fetch chunks
+check "a second run files nothing" grep -q '^chunks: ok — 0 filed' "$T/out"
