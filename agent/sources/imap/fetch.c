@@ -15,7 +15,6 @@
 #define SMALL_PART (1u << 20)          /* larger parts are fetched in chunks of this */
 #define BATCH_BYTES (1u << 20)         /* encoded bytes per multi-message fetch (bench/RESULTS.md) */
 #define BATCH_MESSAGES 200u
-#define SYNC_BYTES (4u << 20)          /* filed bytes between two flushes begun in a chunk */
 #define BATCH_SECTIONS 200u            /* sections per FETCH: keeps the command line short */
 #define MAX_RECONNECTS 20u             /* per folder and run, to isolate unreadable messages */
 
@@ -44,7 +43,6 @@ struct folder_run {
 	bool failed;                /* something in this folder failed: report it */
 	bool unreadable;            /* the last structure fetch failed to parse */
 	unsigned long lost_before;  /* the spool's lost count when the chunk began */
-	uint64_t synced_bytes;      /* the run's filed bytes when the last flush began */
 	struct gerr sync_err;       /* a flush of this chunk failed (sync_err.msg set) */
 	unsigned reconnects;
 };
@@ -398,17 +396,13 @@ static void chunk_begin(struct folder_run *fr)
 	fr->sync_err.msg[0] = 0;
 }
 
-/* After round trips that filed SYNC_BYTES or more: make them durable in the background
- * while the next ones are fetched, unless the last ones are still being synced. (Every
- * sync has a fixed cost, a long one on a busy disk; the chunk's end syncs the rest.) */
+/* After a round trip that filed documents: make them durable in the background while the
+ * next ones are fetched, unless the last batch is still being synced. */
 static void keep_syncing(struct folder_run *fr)
 {
 	struct gerr e;
-	struct spool *sp = fr->run->spool;
-	if (fr->run->stats.bytes - fr->synced_bytes < SYNC_BYTES || spool_flush_running(sp))
-		return;
-	fr->synced_bytes = fr->run->stats.bytes;
-	if (spool_flush_start(sp, &e) != 0 && !fr->sync_err.msg[0])
+	if (!spool_flush_running(fr->run->spool) && spool_flush_start(fr->run->spool, &e) != 0 &&
+	    !fr->sync_err.msg[0])
 		fr->sync_err = e;
 }
 

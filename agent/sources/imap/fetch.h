@@ -9,7 +9,7 @@
  * never fetched, and memory stays bounded by those sizes (two chunks' structures at most).
  *
  * Durability: what a chunk files is made durable in the background as it goes (a flush
- * begun every 4 MiB filed), the rest at the chunk's end; the next chunk's structures are
+ * begun after each FETCH, unless one is running), the rest at the chunk's end; the next chunk's structures are
  * fetched while that last flush runs, and the chunk's messages are moved (and the folder's
  * state saved past them) only after it.
  *
