@@ -74,13 +74,24 @@ static void take_std(dev_t *dev, ino_t *ino)
 	}
 }
 
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+
+/* The flags that matter: the C library adds SA_RESTORER to every disposition it sets, so
+ * one set back as it was reads with it, and one never set without it. */
+static int signal_flags(const struct sigaction *a)
+{
+	return a->sa_flags & ~SA_RESTORER;
+}
+
 static bool same_signals(const struct sigaction *act)
 {
 	for (int sig = 1; sig < LEFTOVER_SIGNALS; sig++) {
 		struct sigaction now;
 		if (sigaction(sig, NULL, &now) != 0)
 			continue; /* SIGKILL, SIGSTOP */
-		if (now.sa_handler != act[sig].sa_handler || now.sa_flags != act[sig].sa_flags)
+		if (now.sa_handler != act[sig].sa_handler || signal_flags(&now) != signal_flags(&act[sig]))
 			return false;
 	}
 	return true;

@@ -78,9 +78,10 @@ static void test_process_state(void **state)
 	mode_t was = umask(0);
 	assert_string_equal(leftover_find(&b), "another file mode mask");
 	umask(was);
-	void (*old)(int) = signal(SIGUSR1, SIG_IGN);
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigaction(SIGUSR1, &ign, &old);
 	assert_string_equal(leftover_find(&b), "changed signal handling");
-	signal(SIGUSR1, old);
+	sigaction(SIGUSR1, &old, NULL);
 	int saved = dup(1);
 	int null = open("/dev/null", O_WRONLY);
 	dup2(null, 1);
