@@ -5,8 +5,9 @@
 #   - `goniec check` of 15, 1,500 and N sources (CPU; loading must grow linearly);
 #   - daemon start (launch until the control socket answers `status`), master memory;
 #   - the cost of one run through the daemon with 15 and with N sources in conf.d, each
-#     filing one new document: the worker's CPU (the master's children's CPU before and
-#     after `goniec fetch NAME`, median of RUNS) and the wall time of the fetch;
+#     filing one new document: the daemon's CPU (its whole tree's before and after `goniec
+#     fetch NAME`, median of RUNS: workers live on from run to run, so the master's
+#     finished children no longer hold a run's CPU) and the wall time of the fetch;
 #   - all N sources run once (`goniec fetch` through the socket, default workers);
 #   - master memory after, and `goniec status` / `status --json` (wall and CPU);
 #   - three shards (0/3, 1/3, 2/3: three daemons over one conf.d of NS sources, 5 to a
@@ -33,8 +34,6 @@ make_conf() {
 }
 ms() { date +%s%N | cut -b1-13; }
 rss_mib() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-# The master's children's CPU so far (finished workers), in ms.
-children_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%d", ($16 + $17) * 1000 / hz}' "/proc/$1/stat"; }
 # The daemon's whole CPU so far, in ms: the master's own, its finished children's (workers,
 # matcher runs), and its running children's with theirs (the shared PDF text server and
 # the readers it has reaped; the forwarder).
@@ -58,16 +57,16 @@ start_daemon() { # DIR
 	wait_daemon "$1" "$1/state"
 }
 stop_daemon() { kill "$pid"; wait "$pid" || true; pid=; }
-# One source run again and again through the daemon: "worker CPU ms, fetch wall ms".
+# One source run again and again through the daemon: "the daemon's CPU ms, fetch wall ms".
 one_run() { # DIR
 	local w=() f=() i a t0
 	for i in $(seq "$RUNS"); do
 		printf '%%PDF-1.4\n%s\n%%%%EOF\n' "$i-$RANDOM" >"$1/in/s00007/FV-again-$i.pdf"
-		a=$(children_ms "$pid")
+		a=$(tree_ms "$pid")
 		t0=$(ms)
 		"$GONIEC" -q -c "$1/conf.d" fetch s00007 >/dev/null
 		f+=($(($(ms) - t0)))
-		w+=($(($(children_ms "$pid") - a)))
+		w+=($(($(tree_ms "$pid") - a)))
 	done
 	echo "$(printf '%s\n' "${w[@]}" | median) ms CPU, $(printf '%s\n' "${f[@]}" | median) ms wall"
 }

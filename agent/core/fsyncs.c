@@ -95,7 +95,10 @@ static uint64_t unwritten_bytes(void)
 		return UINT64_MAX;
 	while (fgets(line, sizeof line, f)) {
 		unsigned long long kb;
-		if (sscanf(line, "Dirty: %llu kB", &kb) == 1 || sscanf(line, "Writeback: %llu kB", &kb) == 1) {
+		/* only the two lines are scanned (a scanf per line of ~55 was ~1.5 % of a daemon
+		 * run's CPU) */
+		bool wanted = str_starts_with(line, "Dirty:") || str_starts_with(line, "Writeback:");
+		if (wanted && sscanf(strchr(line, ':') + 1, " %llu kB", &kb) == 1) {
 			total += (uint64_t)kb << 10;
 			seen++;
 		}

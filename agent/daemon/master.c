@@ -50,6 +50,13 @@ struct idlist {
 	size_t len;
 };
 
+/* A source worker (daemon/worker.h): it takes run after run. */
+struct runner {
+	struct worker w;
+	size_t slot;                   /* the slot whose run it does; NO_SLOT while idle */
+};
+#define NO_SLOT SIZE_MAX
+
 struct slot {
 	char *name;
 	const struct source_conf *src; /* NULL when a reload removed the source */
@@ -57,7 +64,7 @@ struct slot {
 	time_t due;                    /* next scheduled start, NEXTRUN_NEVER: none */
 	bool queued;                   /* waiting for a free worker */
 	bool again;                    /* asked for while running: run once more after */
-	struct worker w;               /* w.pid != 0 while running */
+	struct runner *r;              /* its worker while it runs, NULL otherwise */
 	time_t late_since;             /* queued for the start due then; 0: not for a schedule */
 	time_t run_start;
 	struct idlist waiters;         /* clients waiting for the current run */
@@ -76,8 +83,9 @@ struct master {
 	size_t nslots;
 	struct strset slot_index;      /* name -> index + 1 */
 	size_t nmine;                  /* the configuration's sources this daemon runs (its shard) */
-	size_t *active;                /* the slots whose worker runs, in no order */
-	size_t nactive;
+	struct runner **runners;       /* the source workers, busy, idle and ending, in no order */
+	size_t nrunners;
+	unsigned config_gen;           /* the configuration's generation: new workers get it */
 	time_t next_due;               /* earliest due of all slots: none is looked at before */
 	size_t *queue;
 	size_t qhead, qlen, qcap;
@@ -108,20 +116,45 @@ static struct slot *slot_by_name(struct master *m, const char *name)
 	return i ? &m->slots[i - 1] : NULL;
 }
 
-static struct slot *active_slot(struct master *m, size_t i)
+static struct runner *runner_add(struct master *m)
 {
-	return &m->slots[m->active[i]];
+	struct runner *r = xcalloc(1, sizeof(*r));
+	r->slot = NO_SLOT;
+	m->runners = xrealloc(m->runners, (m->nrunners + 1) * sizeof(*m->runners));
+	m->runners[m->nrunners++] = r;
+	return r;
 }
 
-static void active_add(struct master *m, struct slot *s)
+static void runner_remove(struct master *m, size_t i)
 {
-	m->active = xrealloc(m->active, (m->nactive + 1) * sizeof(*m->active));
-	m->active[m->nactive++] = (size_t)(s - m->slots);
+	free(m->runners[i]);
+	m->runners[i] = m->runners[--m->nrunners];
 }
 
-static void active_remove(struct master *m, size_t i)
+/* An idle worker of the configuration in force, or NULL. */
+static struct runner *idle_runner(struct master *m)
 {
-	m->active[i] = m->active[--m->nactive];
+	for (size_t i = 0; i < m->nrunners; i++) {
+		struct runner *r = m->runners[i];
+		if (r->slot == NO_SLOT && !r->w.retiring && r->w.gen == m->config_gen)
+			return r;
+	}
+	return NULL;
+}
+
+/* Idle workers of a replaced configuration, and all of them when the daemon stops, end;
+ * so do those idle for WORKER_IDLE_MS or older than WORKER_MAX_AGE_MS. */
+static void retire_idle_runners(struct master *m)
+{
+	int64_t now = now_ms();
+	for (size_t i = 0; i < m->nrunners; i++) {
+		struct worker *w = &m->runners[i]->w;
+		if (m->runners[i]->slot != NO_SLOT || w->retiring)
+			continue;
+		if (m->stopping || w->gen != m->config_gen || now - w->idle_since_ms >= WORKER_IDLE_MS ||
+		    now - w->born_ms >= WORKER_MAX_AGE_MS)
+			worker_retire(w);
+	}
 }
 
 static struct client *client_by_id(struct master *m, unsigned id)
@@ -305,6 +338,43 @@ static void free_argv(char **argv)
 	free(argv);
 }
 
+/* A worker for the next run: an idle one of the configuration in force, or a new one;
+ * NULL with err set when none can be started. */
+static struct runner *runner_for_run(struct master *m, struct gerr *err)
+{
+	struct runner *r = idle_runner(m);
+	if (r)
+		return r;
+	struct gerr door_err = {0};
+	if (pdftext_door_open(&door_err) < 0) /* its runs read their PDFs with a server of their own */
+		log_warn("the shared PDF reader: %s", door_err.msg);
+	r = runner_add(m);
+	if (worker_fork_runner(&r->w, m->cfg, m->config_gen, err) < 0) {
+		runner_remove(m, m->nrunners - 1);
+		return NULL;
+	}
+	log_debug("worker %d started", (int)r->w.pid);
+	return r;
+}
+
+/* The run handed to a worker; NULL with err set when no worker took it (one that ended
+ * meanwhile is replaced once). */
+static struct runner *hand_run(struct master *m, struct slot *s, struct gerr *err)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		struct runner *r = runner_for_run(m, err);
+		if (!r)
+			return NULL;
+		if (worker_hand(&r->w, s->name, s->src->timeout) == 0) {
+			r->slot = (size_t)(s - m->slots);
+			return r;
+		}
+		worker_retire(&r->w); /* gone: its exit is reaped */
+	}
+	gerr_set(err, "no worker took the run");
+	return NULL;
+}
+
 static void start_run(struct master *m, struct slot *s)
 {
 	s->waiters = s->next_waiters;
@@ -312,19 +382,15 @@ static void start_run(struct master *m, struct slot *s)
 	s->run_start = time(NULL);
 	s->late_since = 0;
 	struct gerr err = {0};
-	if (pdftext_door_open(&err) < 0) /* the run reads its PDFs with a server of its own */
-		log_warn("the shared PDF reader: %s", err.msg);
-	err = (struct gerr){0};
-	int rc = worker_fork(&s->w, worker_main, m->cfg, s->name, s->src->timeout, &err);
+	s->r = hand_run(m, s, &err);
 	m->running++;
-	if (rc < 0) {
+	if (!s->r) {
 		struct worker_result res = {.outcome = RUN_FAILED, .error = xstrdup(err.msg)};
 		run_finished(m, s, &res);
 		worker_result_free(&res);
 		return;
 	}
-	active_add(m, s);
-	log_debug("source %s: worker %d started", s->name, (int)s->w.pid);
+	log_debug("source %s: run handed to worker %d", s->name, (int)s->r->w.pid);
 	update_systemd_status(m);
 }
 
@@ -348,7 +414,7 @@ static void dispatch(struct master *m)
 		s->queued = false;
 		if (!s->src)
 			continue;
-		if (s->w.pid) {
+		if (s->r) {
 			s->again = true; /* never two runs of one source at once */
 			continue;
 		}
@@ -370,7 +436,7 @@ static void schedule_due(struct master *m, time_t now)
 		if (s->due <= now) {
 			time_t was_due = s->due;
 			s->due = plan_next(s->src, now);
-			if (s->w.pid) {
+			if (s->r) {
 				s->again = true;
 			} else if (!s->queued) {
 				enqueue(m, s);
@@ -382,12 +448,11 @@ static void schedule_due(struct master *m, time_t now)
 	}
 }
 
-/* Read a worker's pipe; pass its progress on to the clients waiting for the run. */
-static void worker_input(struct master *m, struct slot *s)
+/* Pass a run's progress on to the clients waiting for it. */
+static void relay_progress(struct master *m, struct slot *s, struct worker *w)
 {
 	struct run_stats st;
-	worker_read(&s->w);
-	if (!worker_take_progress(&s->w, &st) || !s->waiters.len)
+	if (!worker_take_progress(w, &st) || !s->waiters.len)
 		return;
 	json_t *ev = json_pack("{s:s,s:s,s:o}", "event", "progress", "source", s->name, "stats",
 			       status_stats_to_json(&st));
@@ -397,6 +462,40 @@ static void worker_input(struct master *m, struct slot *s)
 			client_close(m, c);
 	}
 	json_decref(ev);
+}
+
+/* Read a worker's connection: progress, and the result of a run after which the worker
+ * lives on (it is idle again). */
+static void runner_input(struct master *m, struct runner *r)
+{
+	worker_read(&r->w);
+	if (r->slot == NO_SLOT)
+		return;
+	struct slot *s = &m->slots[r->slot];
+	relay_progress(m, s, &r->w);
+	if (!worker_run_ended(&r->w))
+		return;
+	struct worker_result res;
+	worker_take_result(&r->w, &res);
+	r->slot = NO_SLOT;
+	s->r = NULL;
+	run_finished(m, s, &res);
+	worker_result_free(&res);
+}
+
+/* A worker's exit: the run it was doing, if any, ends with it (worker_finish says how). */
+static void runner_exited(struct master *m, size_t i, int wstatus)
+{
+	struct runner *r = m->runners[i];
+	struct worker_result res;
+	worker_finish(&r->w, wstatus, &res);
+	if (r->slot != NO_SLOT) {
+		struct slot *s = &m->slots[r->slot];
+		s->r = NULL;
+		run_finished(m, s, &res);
+	}
+	worker_result_free(&res);
+	runner_remove(m, i);
 }
 
 static void reap(struct master *m)
@@ -416,17 +515,11 @@ static void reap(struct master *m)
 			matcher_finished(&m->mt, wstatus);
 			continue;
 		}
-		for (size_t i = 0; i < m->nactive; i++) {
-			struct slot *s = active_slot(m, i);
-			if (s->w.pid != pid)
-				continue;
-			active_remove(m, i);
-			struct worker_result res;
-			worker_finish(&s->w, wstatus, &res);
-			run_finished(m, s, &res);
-			worker_result_free(&res);
-			break;
-		}
+		for (size_t i = 0; i < m->nrunners; i++)
+			if (m->runners[i]->w.pid == pid) {
+				runner_exited(m, i, wstatus);
+				break;
+			}
 	}
 }
 
@@ -457,10 +550,13 @@ static void enforce_deadline(const char *what, struct worker *w, int64_t now)
 static void check_deadlines(struct master *m)
 {
 	int64_t now = now_ms();
-	for (size_t i = 0; i < m->nactive; i++) {
-		struct slot *s = active_slot(m, i);
-		char *what = xasprintf("source %s", s->name);
-		enforce_deadline(what, &s->w, now);
+	for (size_t i = 0; i < m->nrunners; i++) {
+		struct runner *r = m->runners[i];
+		if (r->w.deadline_ms > now)
+			continue;
+		char *what = r->slot != NO_SLOT ? xasprintf("source %s", m->slots[r->slot].name)
+						: xstrdup("an idle worker");
+		enforce_deadline(what, &r->w, now);
 		free(what);
 	}
 	enforce_deadline("payments matcher", &m->mt.w, now);
@@ -610,7 +706,6 @@ static void adopt_config(struct master *m, struct config *cfg)
 			memset(s, 0, sizeof(*s));
 			s->name = xstrdup(src->name);
 			strset_put(&m->slot_index, s->name, (void *)(uintptr_t)m->nslots);
-			s->w.fd = -1;
 			struct gerr err = {0};
 			if (status_load(cfg->agent.state_dir, src->name, &s->st, &err) < 0)
 				log_warn("source %s: %s", src->name, err.msg);
@@ -618,15 +713,16 @@ static void adopt_config(struct master *m, struct config *cfg)
 		s->src = src;
 		if (s->queued)
 			s->due = plan_next(src, now);
-		else if (s->w.pid)
+		else if (s->r)
 			s->due = plan_first(src, s->run_start, now);
 		else
 			s->due = s->st.interrupted ? now : plan_first(src, s->st.last_start, now);
 	}
 	for (size_t i = 0; i < m->nslots; i++)
-		if (!m->slots[i].src && !m->slots[i].w.pid)
+		if (!m->slots[i].src && !m->slots[i].r)
 			drop_waiters(m, &m->slots[i], "the source is no longer in the configuration");
 	m->next_due = 0; /* look at every slot's due time again */
+	m->config_gen++; /* workers of the one before take no more runs */
 	struct config *old = m->cfg;
 	m->cfg = cfg;
 	config_free(old);
@@ -708,9 +804,9 @@ static json_t *forward_status(struct master *m)
  * worker past its scheduled start, how late it is. */
 static json_t *slot_status(struct master *m, const struct slot *s, time_t now)
 {
-	json_t *e = status_entry(m->cfg->agent.state_dir, s->src, &s->st, s->due, s->w.pid != 0);
-	if (s->w.pid)
-		json_object_set_new(e, "progress", status_stats_to_json(&s->w.progress));
+	json_t *e = status_entry(m->cfg->agent.state_dir, s->src, &s->st, s->due, s->r != NULL);
+	if (s->r)
+		json_object_set_new(e, "progress", status_stats_to_json(&s->r->w.progress));
 	json_object_set_new(e, "queued", json_boolean(s->queued));
 	if (s->queued && s->late_since)
 		json_object_set_new(e, "late", json_integer((json_int_t)(now - s->late_since)));
@@ -799,7 +895,7 @@ static void request_run(struct master *m, struct slot *s, struct client *c)
 		idlist_add(&s->next_waiters, c->id);
 		c->waiting++;
 	}
-	if (s->w.pid)
+	if (s->r)
 		s->again = true;
 	else
 		enqueue(m, s);
@@ -955,13 +1051,14 @@ static void stop_workers_after_grace(struct master *m)
 {
 	if (!m->stopping || now_ms() < m->stop_deadline_ms)
 		return;
-	for (size_t i = 0; i < m->nactive; i++) {
-		struct slot *s = active_slot(m, i);
-		if (!s->w.term_sent) {
+	for (size_t i = 0; i < m->nrunners; i++) {
+		struct runner *r = m->runners[i];
+		if (r->w.term_sent)
+			continue;
+		if (r->slot != NO_SLOT)
 			log_warn("source %s: stopping its worker; the run is repeated at the next start",
-				 s->name);
-			worker_terminate(&s->w, false);
-		}
+				 m->slots[r->slot].name);
+		worker_terminate(&r->w, false);
 	}
 	if (m->mt.w.pid && !m->mt.w.term_sent)
 		worker_terminate(&m->mt.w, false); /* one transaction: the next run does it again */
@@ -972,9 +1069,14 @@ static void stop_workers_after_grace(struct master *m)
 static int poll_timeout(struct master *m)
 {
 	int64_t now = now_ms(), next = now + 60000;
-	for (size_t i = 0; i < m->nactive; i++)
-		if (active_slot(m, i)->w.deadline_ms < next)
-			next = active_slot(m, i)->w.deadline_ms;
+	for (size_t i = 0; i < m->nrunners; i++) {
+		const struct worker *w = &m->runners[i]->w;
+		int64_t idle_end = w->idle_since_ms + WORKER_IDLE_MS;
+		if (w->deadline_ms < next)
+			next = w->deadline_ms;
+		if (m->runners[i]->slot == NO_SLOT && !w->retiring && idle_end < next)
+			next = idle_end;
+	}
 	if (!m->stopping && m->next_due != FAR_FUTURE) {
 		int64_t at = now + ((int64_t)m->next_due - (int64_t)time(NULL)) * 1000;
 		if (at < next)
@@ -1017,7 +1119,7 @@ static void watchdog(struct master *m)
 
 static void loop_once(struct master *m)
 {
-	size_t cap = 3 + m->nclients + m->running;
+	size_t cap = 3 + m->nclients + m->nrunners;
 	struct pollfd *fds = xcalloc(cap, sizeof(*fds));
 	void **owner = xcalloc(cap, sizeof(*owner));
 	unsigned *client_ids = xcalloc(cap, sizeof(*client_ids));
@@ -1029,10 +1131,10 @@ static void loop_once(struct master *m)
 		fds[n++] = (struct pollfd){.fd = m->clients[i]->fd, .events = POLLIN};
 	}
 	size_t first_worker = n;
-	for (size_t i = 0; i < m->nactive && n < cap; i++)
-		if (active_slot(m, i)->w.fd >= 0) {
-			owner[n] = active_slot(m, i);
-			fds[n++] = (struct pollfd){.fd = active_slot(m, i)->w.fd, .events = POLLIN};
+	for (size_t i = 0; i < m->nrunners; i++)
+		if (m->runners[i]->w.fd >= 0) {
+			owner[n] = m->runners[i];
+			fds[n++] = (struct pollfd){.fd = m->runners[i]->w.fd, .events = POLLIN};
 		}
 	size_t matcher_at = n;
 	if (m->mt.w.pid && m->mt.w.fd >= 0)
@@ -1041,7 +1143,7 @@ static void loop_once(struct master *m)
 	if (rc > 0) {
 		for (size_t i = first_worker; i < matcher_at; i++)
 			if (fds[i].revents)
-				worker_input(m, owner[i]);
+				runner_input(m, owner[i]);
 		if (matcher_at < n && fds[matcher_at].revents)
 			worker_read(&m->mt.w);
 		if (fds[0].revents)
@@ -1124,7 +1226,9 @@ static void shutdown_master(struct master *m)
 	}
 	free(m->slots);
 	strset_free(&m->slot_index);
-	free(m->active);
+	for (size_t i = 0; i < m->nrunners; i++)
+		free(m->runners[i]);
+	free(m->runners);
 	free(m->queue);
 	free(m->sock_path);
 	free(m->reload_error);
@@ -1147,9 +1251,10 @@ int daemon_run(const struct daemon_opts *o, struct config *cfg)
 		   (long long)worker_limit(&m), m.sock_path);
 	sd_notify_send("READY=1");
 	update_systemd_status(&m);
-	while (!m.stopping || m.running > 0 || m.fwd.w.pid || m.mt.w.pid) {
+	while (!m.stopping || m.running > 0 || m.nrunners > 0 || m.fwd.w.pid || m.mt.w.pid) {
 		time_t now = time(NULL);
 		schedule_due(&m, now);
+		retire_idle_runners(&m);
 		dispatch(&m);
 		dispatch_matcher(&m);
 		start_forwarder(&m);

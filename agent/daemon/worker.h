@@ -1,4 +1,4 @@
-/* worker — one source run in a process of its own.
+/* worker — source runs in worker processes that take run after run.
  *
  * The master starts a worker with fork, and no exec: the child has the master's
  * configuration, already loaded and validated, so a run costs the same whatever the
@@ -6,28 +6,46 @@
  * configuration in force when it started (never an older one, nor a newer one that was
  * not yet checked). The child is in a process group of its own, stdin on /dev/null,
  * stdout/stderr shared with the master (log lines), every other descriptor of the
- * master's closed but the door of the shared PDF reader (formats/pdftext.h: the run reads
- * its PDFs through the daemon's one goniec-pdftext), and the write end of a pipe as fd 3. In a
- * thread of its own (a malloc arena of its own: no copy-on-write of the master's free
- * chunks; a SIGTERM for the child is passed on to that thread) it runs the source once with
- * source_run_once() (which holds the per-source lock, shared with a `goniec fetch`
- * started by hand), reports progress at most every WORKER_PROGRESS_MS as
- *   {"progress":{"looked_at":..,"filed":..,"bytes":..,...}}
- * and writes one JSON line as its result:
- *   {"outcome":"ok","stats":{"looked_at":..,"filed":..,...},"error":null}
- * The master reads the pipe, enforces the time limit (SIGTERM to the group, SIGKILL
- * WORKER_KILL_GRACE_MS later) and turns an exit without a result into "crashed".
- * Other children (the forwarder) are started by fork and exec with worker_spawn().
+ * master's closed but the door of the shared PDF reader (formats/pdftext.h: its runs read
+ * their PDFs through the daemon's one goniec-pdftext) and its end of the master's
+ * connection as fd 3.
  *
- * Test hook (test builds only, core/testhook.h): with GONIEC_TEST_WORKER_HOOK=NAME:sleep:SECONDS (or
- * NAME:wait:PATH, NAME:abort; several separated by commas) in its environment, the worker of source NAME sleeps
- * (waits until PATH exists, or the daemon stops; crashes) after each document it files, inside the run and its
- * lock — for tests of time limits, overlap and crashes.
+ * A source worker (worker_fork_runner) serves run after run of the configuration
+ * generation it was forked with: the master hands it the next due source over that
+ * connection (worker_hand: one line {"run":NAME,"gen":N}); a request of another
+ * generation is refused (outcome not-run, and the worker ends). Each run is in a new thread
+ * (a malloc arena of its own, no copy-on-write of the master's free chunks, fresh
+ * thread-local state; a SIGTERM for the child is passed on to that thread) and runs the
+ * source once with source_run_once() (which holds the per-source lock, shared with a
+ * `goniec fetch` started by hand); the worker reports progress at most every
+ * WORKER_PROGRESS_MS as
+ *   {"progress":{"looked_at":..,"filed":..,"bytes":..,...}}
+ * and one JSON line as the run's result:
+ *   {"outcome":"ok","stats":{"looked_at":..,"filed":..,...},"error":null,"last":false}
+ * "last": true when the worker ends after this run: after WORKER_MAX_RUNS runs, after a
+ * SIGTERM, or when the run left something behind that the next one would inherit
+ * (daemon/leftover.h: a descriptor or thread left, the environment, the working directory,
+ * signal handling changed, memory grown past its bound). The master retires it too
+ * (worker_retire: its end of the connection shut, the worker exits at end of file) when
+ * it is idle for WORKER_IDLE_MS, older than WORKER_MAX_AGE_MS, of a configuration
+ * generation a reload replaced, or the daemon stops. The master enforces each run's time
+ * limit (SIGTERM to the group, SIGKILL WORKER_KILL_GRACE_MS later): a run past it, or
+ * stopped, is recorded when its worker has exited, as it was with a process per run, and
+ * the next run gets a fresh worker; an exit without a result is "crashed".
+ * The payments matcher's runs are one-run children (worker_fork); other children (the
+ * forwarder) are started by fork and exec with worker_spawn().
+ *
+ * Test hook (test builds only, core/testhook.h): with GONIEC_TEST_WORKER_HOOK=NAME:ACTION
+ * (several separated by commas) in its environment, the worker of source NAME, after each
+ * document it files, inside the run and its lock: sleep:SECONDS; wait:PATH (until PATH
+ * exists, or the daemon stops); abort (crashes); note:PATH (appends a line "PID
+ * DESCRIPTORS" to PATH: the process and how many descriptors it has open); leak:WHAT
+ * (leaves behind, as a faulty run would: fds — LEFTOVER_FD_SLACK + 1 descriptors, thread,
+ * env, cwd, memory) — for tests of time limits, overlap, crashes and workers that go on.
  *
  * Ownership: struct worker is owned by the master; worker_finish() releases its buffers.
- * Errors: worker_spawn() and worker_fork() return -1 with err set; results never
- * fail (they map to an
- * outcome with an error message).
+ * Errors: worker_spawn(), worker_fork() and worker_fork_runner() return -1 with err set;
+ * results never fail (they map to an outcome with an error message).
  */
 #ifndef GONIEC_DAEMON_WORKER_H
 #define GONIEC_DAEMON_WORKER_H
@@ -42,6 +60,9 @@
 #define WORKER_RESULT_FD 3
 #define WORKER_KILL_GRACE_MS 5000
 #define WORKER_PROGRESS_MS 200
+#define WORKER_MAX_RUNS 200
+#define WORKER_IDLE_MS 10000
+#define WORKER_MAX_AGE_MS (10 * 60 * 1000)
 
 struct worker {
 	pid_t pid;           /* 0: no process */
@@ -54,23 +75,40 @@ struct worker {
 	char *result;               /* the result line, once it arrived */
 	struct run_stats progress;  /* the latest progress report */
 	bool progressed;            /* a report arrived that worker_take_progress() did not take */
+	/* a source worker's (worker_fork_runner) */
+	unsigned gen;               /* the configuration generation it was forked with */
+	bool busy;                  /* a run was handed to it and has no result yet */
+	bool retiring;              /* it ends: it takes no more runs */
+	unsigned long runs;         /* runs handed to it */
+	int64_t born_ms, idle_since_ms;
 };
 
 struct worker_result {
 	enum run_outcome outcome;
 	struct run_stats stats;
 	char *error;         /* NULL when none */
+	bool last;           /* a source worker: it ends after this run */
 };
 
-/* What a forked child runs: a source's run is worker_main(cfg, source name, fd); the
- * payments matcher's is matcher_main(cfg, company, fd) (daemon/matcher.h). It writes its
- * result line on fd and returns the exit status. */
+/* What a one-run child runs: the payments matcher's is matcher_main(cfg, company, fd)
+ * (daemon/matcher.h). It writes its result line on fd and returns the exit status. */
 typedef int worker_main_fn(const struct config *cfg, const char *name, int fd);
 
 /* Master side. fn(cfg, name, WORKER_RESULT_FD) in a forked child, with the master's
  * configuration in force (nothing is loaded again). */
 int worker_fork(struct worker *w, worker_main_fn *fn, const struct config *cfg, const char *name,
 		int64_t timeout_s, struct gerr *err);
+/* A source worker with the configuration in force, generation gen; idle until handed a run. */
+int worker_fork_runner(struct worker *w, const struct config *cfg, unsigned gen, struct gerr *err);
+/* Hand an idle source worker the run of source name; -1 when it cannot take it (gone). */
+int worker_hand(struct worker *w, const char *name, int64_t timeout_s);
+/* A source worker's run has its result and the worker lives on (not one stopped at its
+ * time limit or by the daemon: those are recorded at the exit). */
+bool worker_run_ended(const struct worker *w);
+/* That run's result; the worker is idle again (or retiring, when it said it ends). */
+void worker_take_result(struct worker *w, struct worker_result *res);
+/* No more runs: the worker ends at the end of its current run, or at once when idle. */
+void worker_retire(struct worker *w);
 /* Ready in the master what every run needs and would otherwise set up again in each
  * forked child (OpenSSL's digests). */
 void worker_preload(void);
@@ -98,9 +136,5 @@ void worker_result_free(struct worker_result *res);
 
 /* Parse a result line; -1 with err set when it is not one. */
 int worker_parse_result(const char *line, struct worker_result *res, struct gerr *err);
-
-/* Worker side (in the child): run the source and write its result to fd. Returns the
- * exit status. */
-worker_main_fn worker_main;
 
 #endif

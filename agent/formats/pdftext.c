@@ -194,6 +194,12 @@ void pdftext_stop(void)
 	door.started_ms = 0;
 }
 
+void pdftext_disconnect(void)
+{
+	server_stop();
+	flight_drop();
+}
+
 /* In a forked child: its parent's server is not its own, nor is the shared server (but
  * its door is, to connect through). */
 static void forget_at_fork(void)

@@ -130,6 +130,11 @@ int pdftext_door_fd(void);
 /* For the process that reaps its children: true when pid was the shared server (it has
  * ended; the next pdftext_door_open() starts another). */
 bool pdftext_door_reaped(pid_t pid);
+/* End this process's connection to its server (through the door, or its own server), and
+ * with it the readers reading for it; drop the documents handed over early. The next PDF
+ * connects again. A daemon worker does this after each run, so that no reader reads the
+ * documents of two runs. */
+void pdftext_disconnect(void);
 
 /* The server program to run (default: goniec-pdftext beside the running program, or in
  * ../libexec/goniec/ of the tree it runs from, else the installed one under

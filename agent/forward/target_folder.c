@@ -272,11 +272,17 @@ static int publish(int dfd, const char *tmp, const char *name)
 	return renameat(dfd, tmp, dfd, name);
 }
 
-static char *tmp_name(const char *relpath)
+/* The temporary name of a document's copy to `dest` (its name below the target): the same
+ * on a retry (a copy a kill left is replaced), another for each destination, so that two
+ * routes delivering one document into one folder (under other names, with other modes)
+ * never share a copy. */
+static char *tmp_name(const char *relpath, const char *dest)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	EVP_Digest(relpath, strlen(relpath), md, NULL, EVP_sha256(), NULL);
+	char *key = xasprintf("%s%c%s", relpath, '\0', dest);
+	EVP_Digest(key, strlen(relpath) + 1 + strlen(dest), md, NULL, EVP_sha256(), NULL);
+	free(key);
 	hex_encode(md, 8, hex);
 	return xasprintf(".goniec-%s.part", hex);
 }
@@ -355,7 +361,7 @@ static enum deliver_status folder_prepare(const struct route_folder_target *f,
 	job->dfd = -1;
 	job->f = f;
 	job->rel = target_folder_name(f, sc);
-	job->tmp = tmp_name(sc->relpath);
+	job->tmp = tmp_name(sc->relpath, job->rel);
 	char *slash = strrchr(job->rel, '/');
 	job->base = slash ? slash + 1 : job->rel;
 	job->dir = dir_get(f, job->rel, (size_t)(job->base - job->rel), err, &st);

@@ -187,6 +187,9 @@ static const char *const steps[] = {
 	/* a company's rows in id order (a run over the whole company reads them so) */
 	"CREATE INDEX tx_company ON transactions(company);"
 	"CREATE INDEX invoices_company ON invoices(company);",
+	/* 5: each source folder read to the end, with its modification time then (a folder
+	 * whose time has not changed since holds no document the ledger has not read) */
+	"CREATE TABLE scanned (dir TEXT PRIMARY KEY, mtime INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 _Static_assert(ARRAY_LEN(steps) == LEDGER_SCHEMA, "one migration step per schema version");

@@ -27,6 +27,9 @@
  *   decisions     a person's pairs, rejections and dismissals, by the transaction's and
  *                 invoice's identities (kept through a rebuild; never overridden).
  *   balances      each account's latest closing balance from its statements.
+ *   scanned       each source folder of the spool read to the end, with its modification
+ *                 time then: a folder whose time is unchanged is not read again
+ *                 (ledger_ingest_spool; a time younger than a few seconds is not kept).
  *
  * One writer: ledger_open(LEDGER_WRITE) takes <state>/ledger.lock (flock) for the handle's
  * life, waiting at most LEDGER_LOCK_WAIT seconds; the daemon's matcher and a person's
@@ -66,7 +69,7 @@
 #define LEDGER_FILE "ledger.db"
 #define PAYMENTS_SCHEMA "goniec.payments/1"
 #define LEDGER_LOCK_FILE "ledger.lock"
-#define LEDGER_SCHEMA 4
+#define LEDGER_SCHEMA 5
 #define LEDGER_LOCK_WAIT 120
 /* A run that would re-decide more than this share (percent) of a company's transactions
  * decides all of them at once instead (one pass is cheaper than the closure then). */
@@ -98,8 +101,9 @@ struct ledger_ingest {
 };
 
 /* Read the documents filed since the last call (every company's: the date folders from
- * the day before the newest one read last time on; each document once). Companies not in
- * the list are read too, with no NIP. */
+ * the day before the newest one read last time on, in them the source folders changed since
+ * they were last read to the end; each document once). Companies not in the list are read
+ * too, with no NIP. */
 int ledger_ingest_spool(struct ledger *lg, const char *spool_root, const struct ledger_company *companies,
 			size_t ncompanies, struct ledger_ingest *st, struct gerr *err);
 

@@ -3,10 +3,14 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "core/fault.h"
 #include "core/invkeys.h"
@@ -20,6 +24,7 @@
 
 #define BATCH_DOCS 500
 #define TITLE_KEY_LEN 24
+#define SCAN_SETTLE_S 10 /* a source folder changed this recently is read again next time */
 
 struct ingest {
 	struct ledger *lg;
@@ -633,18 +638,21 @@ static int ingest_doc(struct ingest *in, const char *relpath, const json_t *sc, 
 
 /* ---- the scan --------------------------------------------------------------------------------- */
 
-/* Entries of a folder (sorted), those accept() takes. */
-static void list_dir(const char *dir, bool (*accept)(const char *), struct strlist *out)
+/* Entries of a folder (sorted), those accept() takes; false when it could not be read to the end. */
+static bool list_dir(const char *dir, bool (*accept)(const char *), struct strlist *out)
 {
 	DIR *d = opendir(dir);
 	if (!d)
-		return;
+		return false;
 	struct dirent *e;
+	errno = 0;
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.' && accept(e->d_name))
 			strlist_add(out, e->d_name);
+	bool whole = errno == 0;
 	closedir(d);
 	strlist_sort(out);
+	return whole;
 }
 
 static bool digits(const char *s, size_t n)
@@ -735,40 +743,96 @@ static void day_before(const char *dir, char out[11])
 	strftime(out, 11, "%Y/%m/%d", &tm);
 }
 
-/* The documents of one date folder; commits every BATCH_DOCS documents. */
+/* A source folder's modification time when the ledger last read it to the end; -1 when
+ * it never did. */
+static int64_t scanned_mtime(struct ledger *lg, const char *dir, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT mtime FROM scanned WHERE dir = ?1", err);
+	if (!st)
+		return -1;
+	ldb_text(st, 1, dir);
+	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+}
+
+static int mark_scanned(struct ledger *lg, const char *dir, int64_t mtime, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, "INSERT OR REPLACE INTO scanned(dir, mtime) VALUES (?1, ?2)", err);
+	if (!st)
+		return -1;
+	ldb_text(st, 1, dir);
+	sqlite3_bind_int64(st, 2, mtime);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : ldb_error(lg, err, "cannot write");
+}
+
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* A document of a source folder, unless the ledger has it; commits every BATCH_DOCS. */
+static int scan_doc(struct ingest *in, const char *dir, const char *sidecar, unsigned long *pending,
+		    struct gerr *err)
+{
+	char *rel = xasprintf("%s/%.*s", dir, (int)(strlen(sidecar) - strlen(SIDECAR_SUFFIX)), sidecar);
+	int rc = 0;
+	if (!known_doc(in->lg, rel, err)) {
+		struct sidecar sc;
+		struct gerr serr = {0};
+		rc = sidecar_load(in->spool, rel, &sc, &serr) == 0 ? ingest_doc(in, rel, sc.root, err)
+								   : record_doc(in->lg, rel, NULL, "error", serr.msg, 0, err);
+		sidecar_release(&sc);
+		fault_point("ledger-ingest-doc");
+		if (rc == 0 && ++*pending >= BATCH_DOCS) {
+			rc = ldb_commit(in->lg, err);
+			if (rc == 0)
+				rc = ldb_begin(in->lg, err);
+			*pending = 0;
+		}
+	}
+	free(rel);
+	return rc;
+}
+
+/* One source folder ("YYYY/MM/DD/source"). A folder whose modification time is the one it
+ * had when last read to the end is skipped: a document filed, renamed or removed since
+ * would have changed it. That time is kept only once it is SCAN_SETTLE_S old, so that a
+ * change made in the same clock tick as the reading (a file system's timestamps may be
+ * coarse, up to 2 s on FAT) is never taken for the state that was read. */
+static int scan_source(struct ingest *in, int day_fd, const char *day, const char *name, time_t started,
+		       unsigned long *pending, struct gerr *err)
+{
+	char *dir = xasprintf("%s/%s", day, name);
+	char *path = path_join(in->spool, dir);
+	struct stat st;
+	int rc = 0;
+	if (fstatat(day_fd, name, &st, 0) == 0 && S_ISDIR(st.st_mode) &&
+	    scanned_mtime(in->lg, dir, err) != mtime_ns(&st)) {
+		struct strlist files = {0};
+		bool whole = list_dir(path, sidecar_name, &files);
+		for (size_t f = 0; rc == 0 && f < files.len; f++)
+			rc = scan_doc(in, dir, files.items[f], pending, err);
+		if (rc == 0 && whole && st.st_mtim.tv_sec < started - SCAN_SETTLE_S)
+			rc = mark_scanned(in->lg, dir, mtime_ns(&st), err);
+		strlist_free(&files);
+	}
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* The documents of one date folder. */
 static int scan_day(struct ingest *in, const char *day, unsigned long *pending, struct gerr *err)
 {
 	char *ddir = path_join(in->spool, day);
 	struct strlist sources = {0};
 	list_dir(ddir, any_name, &sources);
+	int day_fd = open(ddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	time_t started = time(NULL);
 	int rc = 0;
-	for (size_t s = 0; rc == 0 && s < sources.len; s++) {
-		char *sdir = path_join(ddir, sources.items[s]);
-		struct strlist files = {0};
-		list_dir(sdir, sidecar_name, &files);
-		for (size_t f = 0; rc == 0 && f < files.len; f++) {
-			char *rel = xasprintf("%s/%s/%.*s", day, sources.items[s],
-					      (int)(strlen(files.items[f]) - strlen(SIDECAR_SUFFIX)), files.items[f]);
-			if (!known_doc(in->lg, rel, err)) {
-				struct sidecar sc;
-				struct gerr serr = {0};
-				rc = sidecar_load(in->spool, rel, &sc, &serr) == 0
-					? ingest_doc(in, rel, sc.root, err)
-					: record_doc(in->lg, rel, NULL, "error", serr.msg, 0, err);
-				sidecar_release(&sc);
-				fault_point("ledger-ingest-doc");
-				if (rc == 0 && ++*pending >= BATCH_DOCS) {
-					rc = ldb_commit(in->lg, err);
-					if (rc == 0)
-						rc = ldb_begin(in->lg, err);
-					*pending = 0;
-				}
-			}
-			free(rel);
-		}
-		strlist_free(&files);
-		free(sdir);
-	}
+	for (size_t s = 0; rc == 0 && day_fd >= 0 && s < sources.len; s++)
+		rc = scan_source(in, day_fd, day, sources.items[s], started, pending, err);
+	if (day_fd >= 0)
+		close(day_fd);
 	strlist_free(&sources);
 	free(ddir);
 	return rc;

@@ -649,7 +649,7 @@ int ledger_rebuild(struct ledger *lg, const char *spool_root, const struct ledge
 {
 	if (ldb_exec(lg, "BEGIN IMMEDIATE; DELETE FROM matches; DELETE FROM tx_keys; DELETE FROM inv_keys; "
 			 "DELETE FROM tx_outcomes; DELETE FROM inv_open; DELETE FROM tx_pending; DELETE FROM inv_pending; "
-			 "DELETE FROM transactions; DELETE FROM invoices; DELETE FROM docs; DELETE FROM balances; "
+			 "DELETE FROM transactions; DELETE FROM invoices; DELETE FROM docs; DELETE FROM balances; DELETE FROM scanned; "
 			 "DELETE FROM meta WHERE key = 'scan_from'; COMMIT;", err) < 0) {
 		ldb_rollback(lg);
 		return -1;

@@ -169,6 +169,24 @@ printf '{"kind": "invoice", "company": "acme"}' >"$SPOOL/2026/11/22/x/notjson.pd
 fw forward >/dev/null 2>&1
 check "a repaired sidecar is delivered on the next pass" test -f "$T/plain/notjson.pdf"
 
+# two routes deliver one document into one folder under other names and modes: each its
+# own copy (they once shared one temporary copy: one got the other's mode, one failed)
+rm -rf "$STATE/forward"
+mkdir -p "$T/both"
+fw_routes "routes:
+  - name: pub
+    match: {source: two}
+    folder: {path: $T/both, name: 'pub-{file}', mode: '0644'}
+  - name: priv
+    match: {source: two}
+    folder: {path: $T/both, name: 'priv-{file}', mode: '0600'}"
+fw_doc 2026/11/21/two/t.pdf "%PDF-1.4 two"
+fw forward >"$T/out9" 2>&1
+check "two routes into one folder: one pass, no error" test $? -eq 0
+check_eq "two routes into one folder: each route's mode" "644 600" \
+	"$(stat -c %a "$T/both/pub-t.pdf" "$T/both/priv-t.pdf" 2>/dev/null | xargs)"
+check_eq "two routes into one folder: two files, no temporary left" 2 "$(ls -A "$T/both" | wc -l)"
+
 # a target on a FUSE mount (a stand-in for a share: no NFS or SMB client on the test
 # machine): link, fsync and syncfs go through FUSE
 if command -v bindfs >/dev/null && [ -e /dev/fuse ] && mkdir -p "$T/srv" "$T/fuse" &&

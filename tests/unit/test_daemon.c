@@ -1,7 +1,10 @@
 /* Unit tests of the daemon's parts: status files, alert decisions, the control
- * protocol's framing and request checks (hostile input), worker results, schedule text. */
+ * protocol's framing and request checks (hostile input), worker results, a worker taking
+ * runs in turn, schedule text. */
 #include "testutil.h"
 
+#include <poll.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "conf/load.h"
@@ -461,6 +464,80 @@ static void test_worker_results(void **state)
 	}
 }
 
+/* Until the run handed to w has its result (10 s at most). */
+static void await_run(struct worker *w)
+{
+	int64_t deadline = now_ms() + 10000;
+	while (!worker_run_ended(w) && w->fd >= 0 && now_ms() < deadline) {
+		struct pollfd p = {.fd = w->fd, .events = POLLIN};
+		poll(&p, 1, 100);
+		worker_read(w);
+	}
+	assert_true(worker_run_ended(w));
+}
+
+/* A source worker takes run after run of its configuration, and refuses one of another
+ * generation (and ends). */
+/* A source worker of an empty configuration, generation gen. */
+static void fork_runner(struct worker *w, unsigned gen)
+{
+	static struct config cfg;
+	struct gerr err = {0};
+	assert_int_equal(worker_fork_runner(w, &cfg, gen, &err), 0);
+}
+
+/* The worker ended with status 0. */
+static void await_clean_exit(struct worker *w)
+{
+	int st;
+	struct worker_result res;
+	assert_int_equal(waitpid(w->pid, &st, 0), w->pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	worker_finish(w, st, &res);
+	worker_result_free(&res);
+}
+
+static void test_worker_runs_in_turn(void **state)
+{
+	(void)state;
+	struct worker w;
+	struct worker_result res;
+	fork_runner(&w, 7);
+	pid_t first = w.pid;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(worker_hand(&w, "nosuch", 0), 0);
+		assert_true(w.busy);
+		await_run(&w);
+		worker_take_result(&w, &res);
+		assert_int_equal(res.outcome, RUN_FAILED); /* no such source in cfg */
+		assert_non_null(res.error);
+		assert_false(res.last);
+		assert_false(w.busy);
+		assert_false(w.retiring);
+		assert_int_equal(w.pid, first);
+		worker_result_free(&res);
+	}
+	w.gen = 6; /* the master's request speaks of another configuration */
+	assert_int_equal(worker_hand(&w, "nosuch", 0), 0);
+	await_run(&w);
+	worker_take_result(&w, &res);
+	assert_int_equal(res.outcome, RUN_NOT_RUN);
+	assert_true(res.last);
+	assert_true(w.retiring);
+	worker_result_free(&res);
+	await_clean_exit(&w);
+}
+
+/* A worker told to retire while idle ends at once. */
+static void test_worker_retires_when_idle(void **state)
+{
+	(void)state;
+	struct worker w;
+	fork_runner(&w, 1);
+	worker_retire(&w);
+	await_clean_exit(&w);
+}
+
 static struct config *load(const char *yaml)
 {
 	struct diag d = {0};
@@ -589,6 +666,8 @@ int main(void)
 		cmocka_unit_test(test_long_request_line),
 		cmocka_unit_test(test_control_requests_hostile),
 		cmocka_unit_test(test_worker_results),
+		cmocka_unit_test(test_worker_runs_in_turn),
+		cmocka_unit_test(test_worker_retires_when_idle),
 		cmocka_unit_test(test_plan_describe),
 		cmocka_unit_test(test_forwarder_backoff),
 	};

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "core/strset.h"
@@ -405,6 +406,63 @@ static void test_migration(void **state)
 	free(db);
 }
 
+/* Set a folder's modification time (ns since the epoch), as a file system keeps it. */
+static void set_mtime(const char *dir, int64_t ns)
+{
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000}};
+	assert_int_equal(utimensat(AT_FDCWD, dir, ts, 0), 0);
+}
+
+static int64_t mtime_of(const char *dir)
+{
+	struct stat st;
+	assert_int_equal(stat(dir, &st), 0);
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+/* A source folder read to the end is not read again while its modification time stays the
+ * one it had then; a folder changed since, or changed too recently to trust its time (a
+ * change in the same clock tick as the reading keeps the time), is read again. */
+static void test_unchanged_folders_skipped(void **state)
+{
+	struct fixture *f = *state;
+	char *dir = xasprintf("%s/2026/03/02/acme-ksef", f->t.spool);
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	file_invoice(f, "2026/03/02", "a.xml", "FV 1/2026", "100.00", "ACME", NULL, "Alfa", NULL, NULL);
+	int64_t old = ((int64_t)time(NULL) - 3600) * 1000000000 + 123456789;
+	set_mtime(dir, old);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	update(f, lg, &run);
+	assert_int_equal(scalar(db, "SELECT mtime FROM scanned WHERE dir = '2026/03/02/acme-ksef'"), old);
+	/* a document the folder's time does not show (put back by hand): not read */
+	file_invoice(f, "2026/03/02", "b.xml", "FV 2/2026", "50.00", "ACME", NULL, "Beta", NULL, NULL);
+	set_mtime(dir, old);
+	update(f, lg, &run);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM docs"), 1);
+	/* a document filed now changes the folder's time: both read; the new time is too
+	 * recent to be kept */
+	file_invoice(f, "2026/03/02", "c.xml", "FV 3/2026", "70.00", "ACME", NULL, "Gamma", NULL, NULL);
+	int64_t now = mtime_of(dir);
+	update(f, lg, &run);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM docs"), 3);
+	assert_int_equal(scalar(db, "SELECT mtime FROM scanned WHERE dir = '2026/03/02/acme-ksef'"), old);
+	/* another filed in the same clock tick (same time): read, since that time was not kept */
+	file_invoice(f, "2026/03/02", "d.xml", "FV 4/2026", "90.00", "ACME", NULL, "Delta", NULL, NULL);
+	set_mtime(dir, now);
+	update(f, lg, &run);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM docs"), 4);
+	/* a rebuild reads every folder again */
+	struct gerr err = {0};
+	set_mtime(dir, old);
+	assert_int_equal(ledger_rebuild(lg, f->t.spool, &f->acme, 1, &err), 0);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM docs"), 4);
+	ledger_close(lg);
+	free(db);
+	free(dir);
+}
+
 /* What a matching run decided, by identities: each transaction's outcome, each invoice's
  * open amount, the rows still waiting for a run. */
 static const char sql_outcomes[] = "SELECT t.ident || ' ' || o.state || ' ' || coalesce(o.reason, '') || ' ' || "
@@ -588,6 +646,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_incremental_equals_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_folders_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
