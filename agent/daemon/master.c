@@ -54,6 +54,7 @@ struct idlist {
 struct runner {
 	struct worker w;
 	size_t slot;                   /* the slot whose run it does; NO_SLOT while idle */
+	bool door;                     /* forked with the shared PDF reader's door */
 };
 #define NO_SLOT SIZE_MAX
 
@@ -131,30 +132,45 @@ static void runner_remove(struct master *m, size_t i)
 	m->runners[i] = m->runners[--m->nrunners];
 }
 
-/* An idle worker of the configuration in force, or NULL. */
+/* A worker that may take the next run: of the configuration in force, and with the shared
+ * PDF reader's door when there is one now (one forked while there was none would start a
+ * reader's server of its own for each run). */
+static bool runner_current(const struct master *m, const struct runner *r)
+{
+	return !r->w.retiring && r->w.gen == m->config_gen && (r->door || pdftext_door_fd() < 0);
+}
+
+/* An idle worker that may take the next run, or NULL. */
 static struct runner *idle_runner(struct master *m)
 {
 	for (size_t i = 0; i < m->nrunners; i++) {
 		struct runner *r = m->runners[i];
-		if (r->slot == NO_SLOT && !r->w.retiring && r->w.gen == m->config_gen)
+		if (r->slot == NO_SLOT && runner_current(m, r))
 			return r;
 	}
 	return NULL;
 }
 
-/* Idle workers of a replaced configuration, and all of them when the daemon stops, end;
+/* Idle workers that may not take the next run end, and all of them when the daemon stops;
  * so do those idle for WORKER_IDLE_MS or older than WORKER_MAX_AGE_MS. */
 static void retire_idle_runners(struct master *m)
 {
 	int64_t now = now_ms();
 	for (size_t i = 0; i < m->nrunners; i++) {
-		struct worker *w = &m->runners[i]->w;
-		if (m->runners[i]->slot != NO_SLOT || w->retiring)
+		struct runner *r = m->runners[i];
+		if (r->slot != NO_SLOT || r->w.retiring)
 			continue;
-		if (m->stopping || w->gen != m->config_gen || now - w->idle_since_ms >= WORKER_IDLE_MS ||
-		    now - w->born_ms >= WORKER_MAX_AGE_MS)
-			worker_retire(w);
+		if (m->stopping || !runner_current(m, r) || now - r->w.idle_since_ms >= WORKER_IDLE_MS ||
+		    now - r->w.born_ms >= WORKER_MAX_AGE_MS)
+			worker_retire(&r->w);
 	}
+}
+
+/* Every worker ends (a busy one after its run): the door they inherited has ended. */
+static void retire_all_runners(struct master *m)
+{
+	for (size_t i = 0; i < m->nrunners; i++)
+		worker_retire(&m->runners[i]->w);
 }
 
 static struct client *client_by_id(struct master *m, unsigned id)
@@ -342,13 +358,14 @@ static void free_argv(char **argv)
  * NULL with err set when none can be started. */
 static struct runner *runner_for_run(struct master *m, struct gerr *err)
 {
+	struct gerr door_err = {0};
+	if (pdftext_door_open(&door_err) < 0) /* runs read their PDFs with a server of their own */
+		log_warn("the shared PDF reader: %s", door_err.msg);
 	struct runner *r = idle_runner(m);
 	if (r)
 		return r;
-	struct gerr door_err = {0};
-	if (pdftext_door_open(&door_err) < 0) /* its runs read their PDFs with a server of their own */
-		log_warn("the shared PDF reader: %s", door_err.msg);
 	r = runner_add(m);
+	r->door = pdftext_door_fd() >= 0;
 	if (worker_fork_runner(&r->w, m->cfg, m->config_gen, err) < 0) {
 		runner_remove(m, m->nrunners - 1);
 		return NULL;
@@ -505,6 +522,7 @@ static void reap(struct master *m)
 	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
 		if (pdftext_door_reaped(pid)) {
 			log_debug("the shared PDF reader %d ended (status %d)", (int)pid, wstatus);
+			retire_all_runners(m);
 			continue;
 		}
 		if (pid == m->fwd.w.pid) {

@@ -28,7 +28,8 @@
  * signal handling changed, memory grown past its bound). The master retires it too
  * (worker_retire: its end of the connection shut, the worker exits at end of file) when
  * it is idle for WORKER_IDLE_MS, older than WORKER_MAX_AGE_MS, of a configuration
- * generation a reload replaced, or the daemon stops. The master enforces each run's time
+ * generation a reload replaced, when the PDF reader's door it inherited has ended, or the
+ * daemon stops. The master enforces each run's time
  * limit (SIGTERM to the group, SIGKILL WORKER_KILL_GRACE_MS later): a run past it, or
  * stopped, is recorded when its worker has exited, as it was with a process per run, and
  * the next run gets a fresh worker; an exit without a result is "crashed".

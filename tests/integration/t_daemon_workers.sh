@@ -4,7 +4,8 @@
 # worker killed, and the next run a fresh worker; a run that leaves something behind
 # (descriptors, a thread, the environment, the working directory, memory) ends its
 # worker after it; a reload retires the workers of the configuration before; idle
-# workers end by themselves, and none is left when the daemon stops.
+# workers end by themselves, and none is left when the daemon stops; the end of the shared
+# PDF reader retires the workers that hold its door.
 . "$(dirname "$0")/lib.sh"
 
 pdf() { printf '%%PDF-1.4\n%s\n%%%%EOF\n' "$2" >"$1"; }
@@ -81,6 +82,16 @@ fetch a >"$D/a3.out"
 check "the next run is ok, in a worker of the new configuration" test "$(last_pid)" != "$W3"
 fetch d >"$D/d.out"
 check "... and the new source runs" grep -q '^d: ok' "$D/d.out"
+
+# ---- the shared PDF reader ends: the workers that hold its door take no more runs ---------
+W6=$(last_pid)
+DOOR=$(pgrep -P "$DPID" -x goniec-pdftext)
+check "the daemon has its one PDF reader" test -n "$DOOR"
+kill "$DOOR"
+# (within 5 s: an idle worker would end by itself after 10)
+check "the worker holding the ended reader's door ends" wait_for 5 gone "$W6"
+fetch a >"$D/a4.out"
+check "the next run is ok, in a fresh worker" test "$(last_pid)" != "$W6"
 
 # ---- an idle worker ends by itself; none is left after a stop ----------------------------
 W4=$(last_pid)
