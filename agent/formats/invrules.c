@@ -411,11 +411,18 @@ static void load_file(struct inv_rules *rs, const char *path, struct diag *diag)
 	free(text);
 }
 
-struct inv_rules *inv_rules_load(const char *confdir, struct diag *diag)
+void inv_rules_folders(const char *confdir, char *out[2])
 {
 	const char *env = getenv("GONIEC_INVOICE_RULES_DIR");
-	char *shipped = env ? xstrdup(env) : xasprintf("%s/goniec/invoices", GONIEC_DATADIR);
-	char *user = xasprintf("%s/invoices", confdir);
+	out[0] = xasprintf("%s/invoices", confdir);
+	out[1] = env ? xstrdup(env) : xasprintf("%s/goniec/invoices", GONIEC_DATADIR);
+}
+
+struct inv_rules *inv_rules_load(const char *confdir, struct diag *diag)
+{
+	char *folders[2];
+	inv_rules_folders(confdir, folders);
+	char *user = folders[0], *shipped = folders[1];
 	struct inv_rules *rs = xcalloc(1, sizeof *rs);
 	size_t before = diag->errors;
 	struct strlist unames = {0}, snames = {0};

@@ -54,6 +54,9 @@ struct inv_rules;
 /* The shipped files and the user's (<confdir>/invoices/). The shipped folder is
  * GONIEC_DATADIR/goniec/invoices, or $GONIEC_INVOICE_RULES_DIR when set. */
 struct inv_rules *inv_rules_load(const char *confdir, struct diag *diag);
+/* The two folders inv_rules_load() reads: [0] the user's, [1] the shipped one; the caller
+ * frees both. */
+void inv_rules_folders(const char *confdir, char *out[2]);
 /* One file's text alone (tests, the fuzz target). */
 struct inv_rules *inv_rules_load_string(const char *name, const char *text, size_t len,
 					struct diag *diag);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/dirstamp.h"
 #include "core/invkeys.h"
 #include "core/log.h"
 #include "core/spool.h"
@@ -15,20 +16,37 @@
 #include "sources/invoice_xml.h"
 #include "sources/source.h"
 
-/* The field rules of this process (loaded at first use). */
+/* The field rules of this process: loaded at first use, and again when the folders they
+ * come from have changed since (a worker of the daemon takes run after run: a person's edit
+ * counts from the next document on). */
 static struct inv_rules *rules;
 static char *rules_confdir;
+static struct dirstamp rules_stamp;
+
+static bool rules_current(const char *confdir)
+{
+	char *folders[2];
+	inv_rules_folders(confdir, folders);
+	struct dirstamp now = {0};
+	dirstamp_take((const char *const *)folders, 2, &now);
+	free(folders[0]);
+	free(folders[1]);
+	bool same = rules_confdir && strcmp(rules_confdir, confdir) == 0 && dirstamp_equal(&now, &rules_stamp);
+	dirstamp_free(&rules_stamp);
+	rules_stamp = now;
+	return same;
+}
 
 static const struct inv_rules *field_rules(const char *confdir)
 {
-	if (rules_confdir && strcmp(rules_confdir, confdir) == 0)
+	if (rules_current(confdir))
 		return rules; /* loaded (or found broken) already */
 	inv_rules_free(rules);
 	free(rules_confdir);
 	struct diag diag = {0};
 	rules = inv_rules_load(confdir, &diag);
 	rules_confdir = xstrdup(confdir);
-	if (!rules) /* said once per process; goniec check shows every problem */
+	if (!rules) /* said once per change; goniec check shows every problem */
 		log_error("invoice field rules: %s:%d:%d: %s (PDFs are filed without their "
 			  "invoice fields until the rules are fixed)",
 			  diag.len ? diag.items[0].pos.file : confdir, diag.len ? diag.items[0].pos.line : 0,

@@ -2,9 +2,11 @@
 #include "sources/statement_enrich.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/dirstamp.h"
 #include "core/log.h"
 #include "core/spool.h"
 #include "formats/bankcsv.h"
@@ -44,8 +46,20 @@ static bool claims(const struct statement_enrich_doc *doc, struct gerr *err)
 	return is;
 }
 
+/* The bank CSV maps of <confdir>/banks, read again when the folder has changed since they
+ * were read (a worker of the daemon takes run after run: a person's new map counts from the
+ * next document on). */
 static void load_maps(const char *confdir)
 {
+	static struct dirstamp seen;
+	char *banks = path_join(confdir, "banks");
+	struct dirstamp now = {0};
+	dirstamp_take((const char *const *)&banks, 1, &now);
+	free(banks);
+	if (!dirstamp_equal(&now, &seen))
+		bankcsv_maps_free();
+	dirstamp_free(&seen);
+	seen = now;
 	struct diag diag = {0};
 	bankcsv_load_confdir(confdir, &diag);
 	for (size_t i = 0; i < diag.len; i++) /* goniec check reports them too */
@@ -59,9 +73,11 @@ void statement_enrich(const char *confdir, const struct statement_enrich_doc *do
 {
 	struct gerr err = {0};
 	*unreadable = false;
-	if (!statement_enrich_wants(doc->type, doc->name_hint) || !claims(doc, &err))
+	if (!statement_enrich_wants(doc->type, doc->name_hint))
 		return;
-	load_maps(confdir);
+	load_maps(confdir); /* before claims(): a CSV is known by the maps, the user's too */
+	if (!claims(doc, &err))
+		return;
 	struct stmt_file f;
 	/* messages name the document as the source named it, not the spool's temporary name */
 	stmt_file_init(&f, doc->name_hint ? doc->name_hint : "statement");

@@ -2,6 +2,7 @@
  * generator's PDF without a KSeF number, the same invoice's PDF with it, its FA(3) XML —
  * real samples) ends as one original and two copies naming it; a portal's fields win over
  * the PDF text's; an unreadable PDF is filed with the reason; other PDFs get no copies. */
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -216,16 +217,27 @@ static void test_not_copies(void **s)
 	free(p5);
 }
 
-/* Broken rules of the user's: PDFs are filed (without their fields), not refused. */
-static void test_broken_rules(void **s)
+/* cfg.confdir becomes <dir>/conf.d with a broken rule of the user's; the rule file's path. */
+static char *broken_rules(void)
 {
-	(void)s;
 	char *conf = path_join(dir, "conf.d"), *inv = path_join(conf, "invoices");
 	assert_int_equal(mkdir(conf, 0700), 0);
 	assert_int_equal(mkdir(inv, 0700), 0);
 	char *p = path_join(inv, "mine.yaml");
 	write_text(p, "rules:\n  - {name: x, field: number, label: '(('}\n");
-	cfg.confdir = conf;
+	static char confdir[PATH_MAX];
+	snprintf(confdir, sizeof confdir, "%s", conf);
+	cfg.confdir = confdir;
+	free(inv);
+	free(conf);
+	return p;
+}
+
+/* Broken rules of the user's: PDFs are filed (without their fields), not refused. */
+static void test_broken_rules(void **s)
+{
+	(void)s;
+	char *p = broken_rules();
 	char *rel;
 	json_t *a = file_doc(PDFS "qt-witkac-fv-2-15.pdf", "pdf", NULL, &rel);
 	assert_null(json_object_get(a, "invoice"));
@@ -233,8 +245,25 @@ static void test_broken_rules(void **s)
 	json_decref(a);
 	free(rel);
 	free(p);
-	free(inv);
-	free(conf);
+}
+
+/* The rules are read again when their folders change: a daemon's worker takes run after
+ * run in one process, and a person's fix counts from the next document on. */
+static void test_rules_edited(void **s)
+{
+	(void)s;
+	char *p = broken_rules();
+	char *rel;
+	json_t *a = file_doc(PDFS "qt-witkac-fv-2-15.pdf", "pdf", NULL, &rel);
+	assert_null(json_object_get(a, "invoice")); /* broken: no fields */
+	json_decref(a);
+	free(rel);
+	write_text(p, "rules: []\n"); /* fixed in place */
+	json_t *b = file_doc(PDFS "qt-witkac-fv-2-15.pdf", "pdf", NULL, &rel);
+	assert_non_null(json_object_get(json_object_get(b, "invoice"), "number"));
+	json_decref(b);
+	free(rel);
+	free(p);
 }
 
 int main(int argc, char **argv)
@@ -248,6 +277,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_pdf_direction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_edited, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(worker);

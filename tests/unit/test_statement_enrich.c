@@ -1,6 +1,9 @@
 /* Unit tests of the statement enricher: which documents are read as statements when
  * filed, what their sidecar's `statement` says, and what happens to one that claims to
  * be a statement and cannot be read. */
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "testutil.h"
 #include "core/config.h"
 #include "core/spool.h"
@@ -58,6 +61,36 @@ static void test_statements_read(void **state)
 	assert_string_equal(json_string_value(json_object_get(st, "kind")), "notification");
 	json_decref(f);
 	rm_rf(dir);
+	free(dir);
+}
+
+/* A bank map added to <confdir>/banks/ counts from the next document on in the same
+ * process (a daemon's worker takes run after run), and one taken away stops counting. */
+static void test_map_added_later(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir(), *banks = path_join(dir, "banks");
+	static const char csv[] = "Data|Kwota|Opis\n2024-03-01|12.50|ZA FV 9\n";
+	bool unreadable;
+	json_t *f = enrich(dir, "nest.csv", "csv", csv, &unreadable);
+	assert_null(json_object_get(f, "statement")); /* no map knows it yet */
+	json_decref(f);
+	assert_int_equal(mkdir(banks, 0700), 0);
+	char *map = path_join(banks, "nest.yaml");
+	write_text(map, "id: nest-historia\nbank: Nest Bank\nseparator: \"|\"\ndecimal: \".\"\n"
+			"currency: PLN\nheader: [Data, Kwota, Opis]\n"
+			"columns: {booking_date: Data, amount: Kwota, title: Opis}\n");
+	f = enrich(dir, "nest.csv", "csv", csv, &unreadable);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(f, "statement"), "bank")),
+			    "Nest Bank");
+	json_decref(f);
+	assert_int_equal(unlink(map), 0);
+	f = enrich(dir, "nest.csv", "csv", csv, &unreadable);
+	assert_null(json_object_get(f, "statement"));
+	json_decref(f);
+	rm_rf(dir);
+	free(map);
+	free(banks);
 	free(dir);
 }
 
@@ -137,6 +170,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statements_read),
+		cmocka_unit_test(test_map_added_later),
 		cmocka_unit_test(test_unreadable_statement),
 		cmocka_unit_test(test_filing_enricher),
 	};
