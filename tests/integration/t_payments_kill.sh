@@ -7,7 +7,8 @@
 # finishes the job, and the end equals a clean run's over the same documents and
 # decisions (also after killed `goniec ledger rebuild`s). Then a reader holding a read
 # transaction open (WAL) does not hold up a matcher run, which writes while the reader
-# keeps its consistent snapshot.
+# keeps its consistent snapshot. Last, a run killed between filing its report and noting it
+# in the ledger: the next run does not file the report again.
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
 command -v sqlite3 >/dev/null || skip "the sqlite3 shell is not installed (make deps-check installs it)"
@@ -173,3 +174,25 @@ echo end >&"${READER[1]}"
 read -r -t 60 -u "${READER[0]}" after
 check_eq "reader: its snapshot from before the run, unchanged while the run wrote" "$((N + 2)) $gen/$((N + 2)) $gen" "$before/$during"
 check_eq "reader: a new transaction sees the run's writes" "$((N + 102)) $((gen + 1))" "$after"
+
+# ---- a run killed after filing its report, before the ledger noted it: not filed twice ------------
+python3 - "$T" <<'PY'
+import json, sys
+d = sys.argv[1]
+doc = json.load(open(d + "/seed.json"))
+doc["statements"][0]["transactions"] = [
+    {"booking_date": "2026-03-02", "value_date": "2026-03-02", "currency": "PLN", "status": "booked",
+     "amount": "7.77", "title": "late", "counterparty": {"name": "Late"}}]
+json.dump(doc, open(d + "/late.json", "w"), ensure_ascii=False)
+PY
+cp "$T/late.json" "$T/killed/inbox/"
+g killed fetch acme-bank >/dev/null 2>&1
+GONIEC_CRASH_AT=payments-report-filed g killed payments update acme >/dev/null 2>&1
+check_eq "killed between filing the report and noting it" 99 $?
+gen=$(sql killed "SELECT generation FROM companies WHERE id = 'acme'")
+reports() { find "$T/killed/spool" -name "payments-acme-$gen*" ! -name '*.meta.json' | wc -l; }
+check_eq "... its three forms are filed, the ledger still has it due" "3 1" \
+	"$(reports) $(sql killed "SELECT report_due FROM companies WHERE id = 'acme'")"
+g killed payments update acme >"$T/late.update" 2>&1
+check_eq "the next run does not file it a second time" 3 "$(reports)"
+check_eq "... and notes it filed" 0 "$(sql killed "SELECT count(*) FROM companies WHERE report_due")"
