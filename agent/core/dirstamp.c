@@ -41,19 +41,16 @@ static void add_folder(struct buf *b, const char *dir)
 	closedir(d);
 }
 
-void dirstamp_take(const char *const *dirs, size_t n, struct dirstamp *out)
+bool dirstamp_changed(struct dirstamp *kept, const char *const *dirs, size_t n)
 {
 	struct buf b = {0};
 	for (size_t i = 0; i < n; i++)
 		add_folder(&b, dirs[i]);
-	dirstamp_free(out);
-	out->len = b.len;
-	out->data = (unsigned char *)buf_take(&b);
-}
-
-bool dirstamp_equal(const struct dirstamp *a, const struct dirstamp *b)
-{
-	return a->data && b->data && a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+	bool changed = !kept->data || kept->len != b.len || memcmp(kept->data, b.data, b.len) != 0;
+	dirstamp_free(kept);
+	kept->len = b.len;
+	kept->data = (unsigned char *)buf_take(&b);
+	return changed;
 }
 
 void dirstamp_free(struct dirstamp *s)

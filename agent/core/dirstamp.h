@@ -10,8 +10,8 @@
  * does not exist has the fingerprint of nothing there. Cost: one directory read and one
  * stat per entry.
  *
- * Ownership: a struct dirstamp holds its bytes until dirstamp_free() (a zeroed one, never
- * taken, equals none: the first comparison says "changed"). Errors: none; an entry that cannot be examined counts by
+ * Ownership: a struct dirstamp holds its bytes until dirstamp_free() (a zeroed one was
+ * never taken). Errors: none; an entry that cannot be examined counts by
  * its name alone (it counts as changed once it can be).
  */
 #ifndef GONIEC_CORE_DIRSTAMP_H
@@ -25,9 +25,9 @@ struct dirstamp {
 	size_t len;
 };
 
-/* Take the fingerprint of these folders into *out (what it held before is freed). */
-void dirstamp_take(const char *const *dirs, size_t n, struct dirstamp *out);
-bool dirstamp_equal(const struct dirstamp *a, const struct dirstamp *b);
+/* Take the fingerprint of these folders: true when it differs from *kept (always when
+ * *kept was never taken); *kept becomes the new one either way. */
+bool dirstamp_changed(struct dirstamp *kept, const char *const *dirs, size_t n);
 void dirstamp_free(struct dirstamp *s);
 
 #endif

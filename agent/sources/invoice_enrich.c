@@ -27,14 +27,10 @@ static bool rules_current(const char *confdir)
 {
 	char *folders[2];
 	inv_rules_folders(confdir, folders);
-	struct dirstamp now = {0};
-	dirstamp_take((const char *const *)folders, 2, &now);
+	bool changed = dirstamp_changed(&rules_stamp, (const char *const *)folders, 2);
 	free(folders[0]);
 	free(folders[1]);
-	bool same = rules_confdir && strcmp(rules_confdir, confdir) == 0 && dirstamp_equal(&now, &rules_stamp);
-	dirstamp_free(&rules_stamp);
-	rules_stamp = now;
-	return same;
+	return !changed && rules_confdir && strcmp(rules_confdir, confdir) == 0;
 }
 
 static const struct inv_rules *field_rules(const char *confdir)

@@ -53,13 +53,9 @@ static void load_maps(const char *confdir)
 {
 	static struct dirstamp seen;
 	char *banks = path_join(confdir, "banks");
-	struct dirstamp now = {0};
-	dirstamp_take((const char *const *)&banks, 1, &now);
-	free(banks);
-	if (!dirstamp_equal(&now, &seen))
+	if (dirstamp_changed(&seen, (const char *const *)&banks, 1))
 		bankcsv_maps_free();
-	dirstamp_free(&seen);
-	seen = now;
+	free(banks);
 	struct diag diag = {0};
 	bankcsv_load_confdir(confdir, &diag);
 	for (size_t i = 0; i < diag.len; i++) /* goniec check reports them too */

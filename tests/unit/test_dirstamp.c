@@ -15,15 +15,9 @@ static void set_mtime(const char *path, time_t sec)
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 }
 
-/* Take the stamp of `dirs` and say whether it equals *prev; *prev becomes the new one. */
-static bool unchanged(const char *const *dirs, size_t n, struct dirstamp *prev)
+static bool unchanged(const char *const *dirs, size_t n, struct dirstamp *kept)
 {
-	struct dirstamp now = {0};
-	dirstamp_take(dirs, n, &now);
-	bool same = dirstamp_equal(&now, prev);
-	dirstamp_free(prev);
-	*prev = now;
-	return same;
+	return !dirstamp_changed(kept, dirs, n);
 }
 
 static void test_changes_seen(void **state)
