@@ -26,6 +26,8 @@ static const char *skip_bom_space(const char *s, size_t len, size_t *left)
 enum stmt_format stmt_sniff(const char *head, size_t len)
 {
 	size_t left;
+	if (len == 0) /* (head may be NULL then: an empty file) */
+		return STMT_FORMAT_UNKNOWN;
 	const char *s = skip_bom_space(head, len, &left);
 	if (left > 0 && *s == '{' && memmem(s, left, "\"" TRANSACTIONS_SCHEMA "\"",
 					   strlen(TRANSACTIONS_SCHEMA) + 2))

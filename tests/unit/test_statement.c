@@ -2,6 +2,7 @@
  * goniec.transactions/1 document written and read back. */
 #include "testutil.h"
 #include "formats/statement.h"
+#include "formats/stmtfile.h"
 
 static void make_txn(struct txn *t, const char *date, int64_t amount, const char *title)
 {
@@ -258,6 +259,23 @@ static void test_transactions_json_refused(void **state)
 			  "YYYY-MM-DD");
 }
 
+/* An empty input is refused as such (fuzz_stmtfile: sniffing it added 0 to a NULL head,
+ * which UBSan stops on). */
+static void test_read_empty_input(void **state)
+{
+	(void)state;
+	struct stmt_input in;
+	struct stmt_file f;
+	struct gerr err = {0};
+	stmt_input_mem(&in, NULL, 0, "empty.sta");
+	stmt_file_init(&f, "empty.sta");
+	assert_int_equal(stmt_sniff(NULL, 0), STMT_FORMAT_UNKNOWN);
+	assert_int_equal(stmt_read(&in, &f, NULL, &err), -1);
+	assert_string_equal(err.msg, "empty.sta: empty file");
+	stmt_file_free(&f);
+	stmt_input_free(&in);
+}
+
 static void test_bank_of_account(void **state)
 {
 	(void)state;
@@ -278,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_sidecar_several_statements),
 		cmocka_unit_test(test_transactions_round_trip),
 		cmocka_unit_test(test_transactions_json_refused),
+		cmocka_unit_test(test_read_empty_input),
 		cmocka_unit_test(test_bank_of_account),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
