@@ -107,6 +107,20 @@ static void test_times(void **state)
 	assert_int_equal(ksef_time_parse("2026-13-03T13:45:00Z", &ms), -1);
 	assert_int_equal(ksef_time_parse("2026-01-03T13:45:00Zx", &ms), -1);
 	assert_int_equal(ksef_time_parse("", &ms), -1);
+	/* No such day (fuzz_ksef: they were taken as days of the next month). */
+	assert_int_equal(ksef_time_parse("2026-02-29T00:00:00Z", &ms), -1);
+	assert_int_equal(ksef_time_parse("2026-04-31T00:00:00Z", &ms), -1);
+	assert_int_equal(ksef_time_parse("2000-02-29T00:00:00Z", &ms), 0);
+	assert_int_equal(ksef_time_parse("1900-02-29T00:00:00Z", &ms), -1);
+	/* An offset cut short is refused without reading past the text (heap copies, so that
+	 * ASan sees a read past their end). */
+	static const char *const cut[] = {"2026-01-03T13:45:00+", "2026-01-03T13:45:00-0",
+					  "2026-01-03T13:45:00+01", "2026-01-03T13:45:00+01:"};
+	for (size_t i = 0; i < ARRAY_LEN(cut); i++) {
+		char *t = xstrdup(cut[i]);
+		assert_int_equal(ksef_time_parse(t, &ms), -1);
+		free(t);
+	}
 }
 
 static void test_pace(void **state)
@@ -138,6 +152,30 @@ static void test_pace(void **state)
 	assert_int_equal(p.len, 21);
 	assert_int_equal(ksef_pace_wait(&p, t + 10000), 0);
 	ksef_pace_free(&p);
+}
+
+/* GET /rate-limits may answer any int32: the ring of send times stays small
+ * (fuzz_ksef: perHour 2147483647 sized a 16 GiB ring). */
+static void test_pace_huge_limits(void **state)
+{
+	(void)state;
+	struct ksef_client c;
+	memset(&c, 0, sizeof c);
+	json_t *limits = json_loads("{\"invoiceMetadata\": {\"perSecond\": 8, \"perMinute\": 16, "
+				    "\"perHour\": 20}, \"other\": {\"perSecond\": 2147483647, "
+				    "\"perMinute\": 2147483647, \"perHour\": 2147483647}}", 0, NULL);
+	ksef_client_set_limits(&c, limits);
+	json_decref(limits);
+	assert_int_equal(c.pace[KSEF_METADATA].per_hour, 20);
+	struct ksef_pace *p = &c.pace[KSEF_OTHER];
+	assert_int_equal(p->per_second, KSEF_PACE_MAX);
+	assert_int_equal(p->per_hour, KSEF_PACE_MAX);
+	for (int64_t t = 0; t < 3; t++)
+		ksef_pace_note(p, 1000000 + t);
+	assert_true(p->cap <= KSEF_PACE_MAX);
+	assert_int_equal(ksef_pace_wait(p, 1000003), 0);
+	for (int g = 0; g < KSEF_GROUPS; g++)
+		ksef_pace_free(&c.pace[g]);
 }
 
 static void test_error_words(void **state)
@@ -313,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_token_encryption),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_pace_huge_limits),
 		cmocka_unit_test(test_pace),
 		cmocka_unit_test(test_error_words),
 		cmocka_unit_test(test_invoice_xml),

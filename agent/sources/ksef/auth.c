@@ -64,7 +64,7 @@ static bool has_usage(const json_t *cert, const char *usage)
 }
 
 /* The certificate in force for token encryption that stays valid the longest. */
-static json_t *pick_certificate(const json_t *list, int64_t now)
+json_t *ksef_pick_key(const json_t *list, int64_t now)
 {
 	size_t i;
 	json_t *cert, *best = NULL;
@@ -108,7 +108,7 @@ static json_t *public_key(struct ksef_client *c, const char *state_dir, bool ref
 	if (ksef_request_json(c, KSEF_AUTH, "GET", "/security/public-key-certificates", NULL, NULL,
 			      &list, NULL, err) < 0)
 		return NULL;
-	key = pick_certificate(list, wall_ms());
+	key = ksef_pick_key(list, wall_ms());
 	json_decref(list);
 	if (!key)
 		return gerr_set(err, "KSeF lists no certificate in force for %s", KEY_USAGE), NULL;
@@ -128,7 +128,7 @@ void ksef_session_free(struct ksef_session *s)
 	s->access_until = s->refresh_until = 0;
 }
 
-static int take_token(const json_t *info, char **token, int64_t *until)
+int ksef_take_token(const json_t *info, char **token, int64_t *until)
 {
 	const char *t = json_string_value(json_object_get(info, "token"));
 	const char *u = json_string_value(json_object_get(info, "validUntil"));
@@ -163,8 +163,8 @@ static bool resume_session(struct ksef_session *s)
 		log_warn("%s", err.msg);
 	const char *ctx = json_string_value(json_object_get(j, "context"));
 	bool ok = ctx && strcmp(ctx, s->nip) == 0 &&
-		  take_token(json_object_get(j, "accessToken"), &s->access, &s->access_until) == 0 &&
-		  take_token(json_object_get(j, "refreshToken"), &s->refresh, &s->refresh_until) == 0 &&
+		  ksef_take_token(json_object_get(j, "accessToken"), &s->access, &s->access_until) == 0 &&
+		  ksef_take_token(json_object_get(j, "refreshToken"), &s->refresh, &s->refresh_until) == 0 &&
 		  s->refresh_until > wall_ms() + KSEF_RENEW_BEFORE_MS;
 	json_decref(j);
 	if (!ok)
@@ -180,7 +180,7 @@ static bool status_needs_person(long code)
 }
 
 /* "450 Uwierzytelnianie zakończone niepowodzeniem ... (Nieprawidłowy token)". */
-static char *status_text(const json_t *status)
+char *ksef_status_text(const json_t *status)
 {
 	struct buf b = {0};
 	size_t i;
@@ -210,7 +210,7 @@ static int await_operation(struct ksef_client *c, const char *ref, const char *a
 		if (code == 200) {
 			rc = 0;
 		} else if (code != 100) {
-			char *why = status_text(status);
+			char *why = ksef_status_text(status);
 			gerr_setk(err, status_needs_person(code) ? GERR_NEEDS_PERSON : GERR_TEMPORARY,
 				  "KSeF refused the sign-in with the KSeF token: %s", why);
 			free(why);
@@ -276,8 +276,8 @@ static int redeem(struct ksef_client *c, struct ksef_session *s, const char *aut
 			      NULL, err) < 0)
 		return -1;
 	int rc = 0;
-	if (take_token(json_object_get(j, "accessToken"), &s->access, &s->access_until) < 0 ||
-	    take_token(json_object_get(j, "refreshToken"), &s->refresh, &s->refresh_until) < 0)
+	if (ksef_take_token(json_object_get(j, "accessToken"), &s->access, &s->access_until) < 0 ||
+	    ksef_take_token(json_object_get(j, "refreshToken"), &s->refresh, &s->refresh_until) < 0)
 		rc = gerr_set(err, "POST /auth/token/redeem: no accessToken and refreshToken in the answer");
 	json_decref(j);
 	return rc == 0 ? save_session(s, err) : rc;
@@ -318,7 +318,7 @@ static int refresh(struct ksef_client *c, struct ksef_session *s, struct gerr *e
 	if (ksef_request_json(c, KSEF_AUTH, "POST", "/auth/token/refresh", s->refresh, NULL, &j,
 			      &status, err) < 0)
 		return status == 400 || status == 401 ? 1 : -1;
-	int rc = take_token(json_object_get(j, "accessToken"), &s->access, &s->access_until) < 0
+	int rc = ksef_take_token(json_object_get(j, "accessToken"), &s->access, &s->access_until) < 0
 		 ? gerr_set(err, "POST /auth/token/refresh: no accessToken in the answer") : 0;
 	json_decref(j);
 	if (rc == 0) {

@@ -29,6 +29,7 @@
 #ifndef GONIEC_KSEF_AUTH_H
 #define GONIEC_KSEF_AUTH_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -57,5 +58,17 @@ int ksef_keep_access(struct ksef_client *c, struct ksef_session *s, bool expired
 /* End the session at KSeF and forget it. Failures are logged, not returned. */
 void ksef_sign_out(struct ksef_client *c, struct ksef_session *s);
 void ksef_session_free(struct ksef_session *s);
+
+/* Readers of KSeF's sign-in answers (no I/O; tests/fuzz/fuzz_ksef.c feeds them anything).
+ * ksef_pick_key(): of GET /security/public-key-certificates' list, the certificate for
+ * KsefTokenEncryption in force at `now` (ms) that stays valid the longest, as
+ * {certificate, publicKeyId, validTo} (the caller's; certificate and validTo strings,
+ * validTo after now); NULL when there is none.
+ * ksef_take_token(): a {token, validUntil} answer member into *token (the old one wiped)
+ * and *until; -1, both untouched, when either is missing or validUntil is no date-time.
+ * ksef_status_text(): an operation's {code, description, details} in words (the caller's). */
+json_t *ksef_pick_key(const json_t *list, int64_t now);
+int ksef_take_token(const json_t *info, char **token, int64_t *until);
+char *ksef_status_text(const json_t *status);
 
 #endif

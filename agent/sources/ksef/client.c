@@ -28,9 +28,9 @@ static const char *const group_names[KSEF_GROUPS] = {
 
 void ksef_pace_set(struct ksef_pace *p, long per_second, long per_minute, long per_hour)
 {
-	p->per_second = per_second;
-	p->per_minute = per_minute;
-	p->per_hour = per_hour;
+	p->per_second = per_second < KSEF_PACE_MAX ? per_second : KSEF_PACE_MAX;
+	p->per_minute = per_minute < KSEF_PACE_MAX ? per_minute : KSEF_PACE_MAX;
+	p->per_hour = per_hour < KSEF_PACE_MAX ? per_hour : KSEF_PACE_MAX;
 }
 
 void ksef_pace_free(struct ksef_pace *p)

@@ -35,6 +35,11 @@
  * per-second limit per IP). */
 enum ksef_group { KSEF_AUTH, KSEF_METADATA, KSEF_DOWNLOAD, KSEF_OTHER, KSEF_GROUPS };
 
+/* A limit above this many requests a window is kept as this many (the ring of send times
+ * is as long as the largest limit, and GET /rate-limits may answer any int32; a run sends
+ * far fewer, and the documented limits are at most a few hundred). */
+#define KSEF_PACE_MAX 10000
+
 struct ksef_pace {
 	long per_second, per_minute, per_hour;
 	int64_t *sent;         /* a ring of the last send times (ms), as many as the largest
@@ -44,6 +49,7 @@ struct ksef_pace {
 /* How long to wait (ms) from `now` before one more request keeps every window. */
 int64_t ksef_pace_wait(const struct ksef_pace *p, int64_t now);
 void ksef_pace_note(struct ksef_pace *p, int64_t now);
+/* Limits of 0 or less are none; above KSEF_PACE_MAX they count as KSEF_PACE_MAX. */
 void ksef_pace_set(struct ksef_pace *p, long per_second, long per_minute, long per_hour);
 void ksef_pace_free(struct ksef_pace *p);
 

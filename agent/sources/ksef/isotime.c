@@ -2,6 +2,7 @@
 #include "sources/ksef/isotime.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +29,13 @@ static int64_t days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+static int days_in_month(int y, int m)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
 int ksef_time_parse(const char *s, int64_t *ms)
 {
 	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
@@ -35,8 +43,8 @@ int ksef_time_parse(const char *s, int64_t *ms)
 		return -1;
 	int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
 	int h = digits(s + 11, 2), mi = digits(s + 14, 2), se = digits(s + 17, 2);
-	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
-	    mi > 59 || se < 0 || se > 60)
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || se < 0 || se > 60)
 		return -1;
 	const char *p = s + 19;
 	int frac = 0, scale = 1000;
@@ -51,12 +59,13 @@ int ksef_time_parse(const char *s, int64_t *ms)
 			return -1;
 		frac *= scale;
 	}
-	int offset = 0;
+	int offset = 0, oh, om;
 	if (*p == 'Z') {
 		p++;
-	} else if ((*p == '+' || *p == '-') && p[3] == ':') {
-		int oh = digits(p + 1, 2), om = digits(p + 4, 2);
-		if (oh < 0 || om < 0 || oh > 23 || om > 59)
+	} else if (*p == '+' || *p == '-') {
+		/* (digits() stops at the end of the text: p[3] is read only after two digits) */
+		if ((oh = digits(p + 1, 2)) < 0 || p[3] != ':' || (om = digits(p + 4, 2)) < 0 ||
+		    oh > 23 || om > 59)
 			return -1;
 		offset = (oh * 60 + om) * (*p == '-' ? -1 : 1);
 		p += 6;

@@ -97,9 +97,7 @@ static int query_page(struct walk *w, int64_t from, int64_t to, int page, json_t
 
 /* ---- one invoice ---------------------------------------------------------------------- */
 
-/* A KSeF number as the API describes it (35, or 36 for KSeF 1.0): it names a file and a
- * URL path, so nothing else passes. */
-static bool ksef_number_ok(const char *n)
+bool ksef_number_ok(const char *n)
 {
 	size_t len = n ? strlen(n) : 0;
 	if (len < 35 || len > 36)
@@ -233,6 +231,21 @@ static int save_state(struct ksef_sync *s, struct gerr *err)
 	return rc;
 }
 
+int ksef_page_read(const json_t *ans, int64_t from, struct ksef_page *pg)
+{
+	const json_t *list = json_object_get(ans, "invoices");
+	const char *last = json_string_value(json_object_get(
+		json_array_get(list, json_array_size(list) - 1), "permanentStorageDate"));
+	pg->more = json_is_true(json_object_get(ans, "hasMore"));
+	pg->truncated = json_is_true(json_object_get(ans, "isTruncated"));
+	pg->hwm = json_string_value(json_object_get(ans, "permanentStorageHwmDate"));
+	pg->next = from;
+	if (pg->more && pg->truncated &&
+	    (!last || ksef_time_parse(last, &pg->next) < 0 || pg->next <= from))
+		return -1;
+	return 0;
+}
+
 /* One window [from, to]: its pages, restarting from the last record when truncated. */
 static int walk_window(struct walk *w, int64_t from, int64_t to, struct gerr *err)
 {
@@ -249,24 +262,19 @@ static int walk_window(struct walk *w, int64_t from, int64_t to, struct gerr *er
 				json_decref(ans);
 				return source_run_stopping() ? 0 : -1;
 			}
-		bool more = json_is_true(json_object_get(ans, "hasMore"));
-		bool truncated = json_is_true(json_object_get(ans, "isTruncated"));
-		const char *last = json_string_value(json_object_get(
-			json_array_get(list, json_array_size(list) - 1), "permanentStorageDate"));
-		const char *hwm = json_string_value(json_object_get(ans, "permanentStorageHwmDate"));
-		int64_t next = from;
-		if (!more)
-			set_mark(w, hwm);
-		else if (truncated && (!last || ksef_time_parse(last, &next) < 0 || next <= from))
+		struct ksef_page pg;
+		if (ksef_page_read(ans, from, &pg) < 0)
 			rc = gerr_set(err, "KSeF truncated the list but its last record moves nothing on");
+		else if (!pg.more)
+			set_mark(w, pg.hwm);
 		json_decref(ans);
 		/* What the mark says is filed must be durable before the mark is. */
 		if (rc < 0 || spool_flush(w->s->run->spool, err) < 0 || save_state(w->s, err) < 0)
 			return -1;
-		if (!more)
+		if (!pg.more)
 			return 0;
-		if (truncated) {
-			from = next;
+		if (pg.truncated) {
+			from = pg.next;
 			page = 0;
 		} else {
 			page++;

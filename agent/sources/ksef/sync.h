@@ -54,6 +54,21 @@ struct ksef_sync {
 	json_t *state;               /* ksef-state.json, changed in place */
 };
 
+/* What one page of POST /invoices/query/metadata says about the walk of a window that
+ * starts at `from` (no I/O; tests/fuzz/fuzz_ksef.c feeds it anything). */
+struct ksef_page {
+	bool more;           /* hasMore is true */
+	bool truncated;      /* isTruncated is true */
+	const char *hwm;     /* permanentStorageHwmDate as given (borrowed), NULL when none */
+	int64_t next;        /* more and truncated: where the window starts again, after from */
+};
+/* -1 when KSeF truncated the list but its last record's permanentStorageDate is missing,
+ * no date-time or not after `from` (the walk would go round in circles). */
+int ksef_page_read(const json_t *ans, int64_t from, struct ksef_page *pg);
+/* A KSeF number as the API describes it (35, or 36 for KSeF 1.0: digits, A-F and '-'):
+ * it names a file and a URL path, so nothing else passes. */
+bool ksef_number_ok(const char *n);
+
 /* "purchase" or "sales"; history_start: where a first run begins (ms since 1970). */
 int ksef_sync_subject(struct ksef_sync *s, const char *subject, int64_t history_start,
 		      struct gerr *err);
