@@ -533,12 +533,6 @@ static int await_end(struct job *j, struct gerr *err)
 	return 0;
 }
 
-/* What the reader wrote: the text up to max_text (truncated beyond), the diagnostics' tail. */
-struct reading {
-	struct buf text, errs;
-	bool truncated, timed_out;
-};
-
 static void read_back(int fd, off_t from, size_t len, struct buf *b)
 {
 	char chunk[16384];
@@ -554,7 +548,7 @@ static void read_back(int fd, off_t from, size_t len, struct buf *b)
 	}
 }
 
-static void read_outputs(const struct job *j, struct reading *r)
+static void read_outputs(const struct job *j, struct pdftext_reading *r)
 {
 	off_t text = lseek(j->text, 0, SEEK_END), diag = lseek(j->diag, 0, SEEK_END);
 	if (text > 0)
@@ -579,7 +573,16 @@ static const char *verdict(const struct buf *errs)
 	return last;
 }
 
-/* The QR codes the reader told ("pdftext: qr PAGE TEXT" lines). */
+static bool printable_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* The QR codes the reader told ("pdftext: qr PAGE TEXT" lines); a line that breaks the
+ * protocol's promise (printable ASCII, at most PDFPROTO_QR_MAX bytes) is not taken. */
 static void take_codes(const struct buf *errs, struct pdftext *out)
 {
 	const size_t mark = strlen(PDFPROTO_QR_LINE);
@@ -590,7 +593,7 @@ static void take_codes(const struct buf *errs, struct pdftext *out)
 			continue;
 		const char *text = p + mark + at;
 		size_t len = strcspn(text, "\n");
-		if (!len || len > PDFPROTO_QR_MAX || text[len] != '\n')
+		if (!len || len > PDFPROTO_QR_MAX || text[len] != '\n' || !printable_ascii(text, len))
 			continue;
 		out->codes = xrealloc(out->codes, (out->ncodes + 1) * sizeof *out->codes);
 		out->codes[out->ncodes++] = (struct pdftext_code){.page = page,
@@ -615,7 +618,7 @@ static bool only_space(const char *s, size_t n)
 }
 
 /* What the reader's end means. */
-static void judge_end(int st, struct reading *r, const struct pdftext_limits *lim,
+static void judge_end(int st, struct pdftext_reading *r, const struct pdftext_limits *lim,
 		      struct pdftext *out)
 {
 	if (r->timed_out ||
@@ -649,6 +652,19 @@ static void judge_end(int st, struct reading *r, const struct pdftext_limits *li
 	out->truncated = r->truncated;
 }
 
+void pdftext_judge(int wait_status, struct pdftext_reading *r, const struct pdftext_limits *lim,
+		   struct pdftext *out)
+{
+	judge_end(wait_status, r, lim, out);
+	if (out->status == PDFTEXT_OK) {
+		out->len = r->text.len;
+		out->text = r->text.data ? buf_take(&r->text) : xstrdup("");
+		take_codes(&r->errs, out);
+	} else {
+		out->text = xstrdup("");
+	}
+}
+
 /* Collect j (a document handed to a server that has ended since is handed again): its
  * END, its text, the verdict. */
 static int finish(struct job *j, struct pdftext *out, struct gerr *err)
@@ -657,17 +673,10 @@ static int finish(struct job *j, struct pdftext *out, struct gerr *err)
 		return -1;
 	if (await_end(j, err) != 0)
 		return -1;
-	struct reading r = {0};
+	struct pdftext_reading r = {0};
 	read_outputs(j, &r);
-	judge_end(j->end.wait_status, &r, &j->lim, out);
+	pdftext_judge(j->end.wait_status, &r, &j->lim, out);
 	out->peak_kib = j->end.peak_kib;
-	if (out->status == PDFTEXT_OK) {
-		out->len = r.text.len;
-		out->text = r.text.data ? buf_take(&r.text) : xstrdup("");
-		take_codes(&r.errs, out);
-	} else {
-		out->text = xstrdup("");
-	}
 	buf_free(&r.text);
 	buf_free(&r.errs);
 	return 0;

@@ -104,6 +104,22 @@ int pdftext_read(const char *path, const struct pdftext_limits *lim, struct pdft
 		 struct gerr *err);
 void pdftext_free(struct pdftext *t);
 
+/* What a reader left of one document: the text it wrote (at most max_text bytes), the
+ * tail of its diagnostics, whether the text went past max_text, whether goniec killed it
+ * at its deadline. */
+struct pdftext_reading {
+	struct buf text, errs;
+	bool truncated, timed_out;
+};
+/* What goniec makes of a reading, with the reader's wait status (pdftext_read() ends with
+ * it; no I/O). A reader that read a hostile PDF may write anything, so whatever r holds:
+ * out gets a status, `why` for any status but PDFTEXT_OK, a NUL-terminated text of len
+ * bytes (r->text is taken for PDFTEXT_OK), the verdict's pages, and as `codes` only lines
+ * of printable ASCII of at most PDFPROTO_QR_MAX bytes on a page from 1. Fuzzed by
+ * tests/fuzz/fuzz_pdftext.c. */
+void pdftext_judge(int wait_status, struct pdftext_reading *r, const struct pdftext_limits *lim,
+		   struct pdftext *out);
+
 /* Documents handed over and not yet collected, at most. */
 #define PDFTEXT_IN_FLIGHT 32
 /* Hand the PDF at path to the server now; its pdftext_read() with the same limits (NULL:

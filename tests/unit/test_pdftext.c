@@ -847,6 +847,33 @@ static void test_worker_missing(void **state)
 	free(w);
 }
 
+/* A reader may have read a hostile PDF: what it says of QR codes is taken only as the
+ * protocol has it (fuzz_pdftext: control characters and bytes past ASCII came through). */
+static void test_judge_takes_only_printable_codes(void **state)
+{
+	(void)state;
+	static const char diag[] = "pdftext: qr 1 https://ksef-test.mf.gov.pl/client-app/invoice/1\n"
+				   "pdftext: qr 1 https://ksef.mf.gov.pl/\x1b[2J\rok\n"
+				   "pdftext: qr 2 https://ksef.mf.gov.pl/\xc5\x82\n"
+				   "pdftext: qr 0 https://ksef.mf.gov.pl/page-0\n"
+				   "pdftext: pages 2 of 3\n";
+	struct pdftext_reading r = {0};
+	struct pdftext out = {0};
+	buf_puts(&r.text, "Faktura VAT\n");
+	buf_puts(&r.errs, diag);
+	pdftext_judge(0, &r, &pdftext_default_limits, &out);
+	assert_int_equal(out.status, PDFTEXT_OK);
+	assert_string_equal(out.text, "Faktura VAT\n");
+	assert_int_equal(out.ncodes, 1);
+	assert_int_equal(out.codes[0].page, 1);
+	assert_string_equal(out.codes[0].text, "https://ksef-test.mf.gov.pl/client-app/invoice/1");
+	assert_int_equal(out.pages_read, 2);
+	assert_true(out.truncated);
+	pdftext_free(&out);
+	buf_free(&r.text);
+	buf_free(&r.errs);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -854,6 +881,7 @@ int main(int argc, char **argv)
 	hook_worker = built_program(argv[0], "test/goniec-pdftext");
 	setenv("GONIEC_PDFTEXT_HOOKS", "1", 1);
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_judge_takes_only_printable_codes),
 		cmocka_unit_test_setup_teardown(test_real_sample, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_page_rendered_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_split_and_capped, setup, teardown),
