@@ -2,12 +2,15 @@
  * every value reader over arbitrary text. Checks the promises of formats/invvalue.h and
  * formats/invrules.h: readers never read past the text; every field read is whole (a real
  * date, a NIP and account whose checksums hold, totals that add up) and says where it was
- * found. Run from the checkout root (make fuzz). */
+ * found; and, as the PDF enricher fills the invoice model from a reading (formats/invpdf.h),
+ * what the invoice had stays and the result goes to the sidecar's JSON and back unchanged.
+ * Run from the checkout root (make fuzz). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/idnum.h"
+#include "formats/invpdf.h"
 #include "formats/invrules.h"
 #include "formats/invvalue.h"
 
@@ -65,6 +68,35 @@ static void check_reading(const struct inv_reading *r)
 		abort();
 }
 
+/* The reading into the invoice model as the PDF enricher does it (invpdf_fill), into an
+ * empty invoice or one with a gross already: what was there stays, and the filled invoice
+ * goes to the sidecar's JSON and back unchanged. */
+static void check_fill(const struct inv_reading *r, bool had_gross)
+{
+	struct invoice inv = {0}, back;
+	struct gerr err;
+	if (had_gross) {
+		inv.gross = 12300;
+		invoice_found_set(&inv, INV_GROSS, FOUND_FA3, "Fa/P_15", 0);
+	}
+	invpdf_fill(&inv, r);
+	if (had_gross && (inv.gross != 12300 || inv.found[INV_GROSS].by != FOUND_FA3))
+		abort();
+	if (had_gross && invoice_has(&inv, INV_NET) && invoice_has(&inv, INV_VAT) &&
+	    inv.net + inv.vat != inv.gross)
+		abort();
+	json_t *first = invoice_to_json(&inv);
+	if (invoice_from_json(first, &back, &err) < 0)
+		abort();
+	json_t *second = invoice_to_json(&back);
+	if (!json_equal(first, second))
+		abort();
+	json_decref(first);
+	json_decref(second);
+	invoice_free(&back);
+	invoice_free(&inv);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!rules)
@@ -79,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pdftext_code code = {.page = 1, .text = text}; /* the input as a QR code too */
 	inv_rules_read_codes(rules, text, &code, 1, &r);
 	check_reading(&r);
+	check_fill(&r, size && data[0] & 1);
 	free(text);
 	return 0;
 }
