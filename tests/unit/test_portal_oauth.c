@@ -294,6 +294,40 @@ static void test_trace_mask_and_replay(void **state)
 	free(dir);
 }
 
+/* A recorded URL of many masks is matched in time, both ways (fuzz_portal_trace: trying
+ * each mask's lengths in turn never ended with 24 of them). */
+static void test_trace_many_masks(void **state)
+{
+	(void)state;
+	struct buf pat = {0}, url = {0}, text = {0};
+	buf_puts(&pat, "https://portal.example.pl/");
+	buf_puts(&url, "https://portal.example.pl/");
+	for (int i = 0; i < 40; i++) {
+		buf_puts(&pat, "\xc2\xab" "masked:code\xc2\xbb" "a");
+		buf_puts(&url, "aa");
+	}
+	buf_printf(&text, "{\"format\":\"goniec.trace/1\",\"exchanges\":[{\"method\":\"GET\","
+		   "\"url\":\"%s/x\",\"status\":200,\"body\":\"ok\"}]}", pat.data);
+	struct gerr err = {0};
+	struct trace *t = trace_parse(text.data, text.len, NULL, &err);
+	assert_non_null(t);
+	struct http_response r = {0};
+	char *other = xasprintf("%s/y", url.data), *same = xasprintf("%s/x", url.data);
+	struct http_call c = {.method = "GET", .url = other};
+	assert_int_equal(trace_replay(t, &c, -1, &r, &err), -1);
+	c.url = same;
+	assert_int_equal(trace_replay(t, &c, -1, &r, &err), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body.data, "ok");
+	http_response_free(&r);
+	trace_free(t);
+	free(other);
+	free(same);
+	buf_free(&pat);
+	buf_free(&url);
+	buf_free(&text);
+}
+
 static void test_trace_hostile(void **state)
 {
 	(void)state;
@@ -403,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_trace_mask_and_replay),
 		cmocka_unit_test(test_trace_hostile),
+		cmocka_unit_test(test_trace_many_masks),
 		cmocka_unit_test(test_replayed_steps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

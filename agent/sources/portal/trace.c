@@ -576,26 +576,58 @@ struct trace *trace_load(const char *dir, struct gerr *err)
 	return t;
 }
 
+/* The parts of a recorded URL: literal text, and «masked:…» standing for any value. */
+struct url_part {
+	const char *lit;       /* NULL: a mask */
+	size_t len;
+};
+
+/* pat's parts into *parts (owned by the caller); -1 for a mask that is not closed. */
+static int url_parts(const char *pat, struct url_part **parts, size_t *n)
+{
+	*parts = NULL;
+	*n = 0;
+	while (*pat) {
+		const char *m = strstr(pat, MASK_OPEN), *end = m ? strstr(m, MASK_CLOSE) : NULL;
+		if (m && !end)
+			return -1;
+		size_t lit = m ? (size_t)(m - pat) : strlen(pat);
+		*parts = xrealloc(*parts, (*n + 2) * sizeof **parts);
+		if (lit)
+			(*parts)[(*n)++] = (struct url_part){pat, lit};
+		if (!m)
+			break;
+		(*parts)[(*n)++] = (struct url_part){NULL, 0};
+		pat = end + strlen(MASK_CLOSE);
+	}
+	return 0;
+}
+
 /* Does `url` match the recorded `pat`, where «masked:…» stands for any value (no '&',
- * '#', '/' or '?')? */
+ * '#', '/' or '?')? Part by part from the end, for every position of the URL at once: a
+ * trace comes from elsewhere, and trying each mask's lengths in turn takes exponential
+ * time on a URL of many masks (fuzz_portal_trace). */
 static bool url_matches(const char *pat, const char *url)
 {
-	const char *m = strstr(pat, MASK_OPEN);
-	if (!m)
-		return strcmp(pat, url) == 0;
-	size_t lit = (size_t)(m - pat);
-	if (strncmp(pat, url, lit) != 0)
+	struct url_part *parts;
+	size_t nparts, n = strlen(url);
+	if (url_parts(pat, &parts, &nparts) < 0)
 		return false;
-	const char *end = strstr(m, MASK_CLOSE);
-	if (!end)
-		return false;
-	const char *rest = end + strlen(MASK_CLOSE);
-	for (const char *u = url + lit;; u++) {
-		if (url_matches(rest, u))
-			return true;
-		if (!*u || strchr("&#/?", *u))
-			return false;
+	/* rest[j]: the parts after the one at hand match url + j to its end */
+	bool *rest = xcalloc(n + 1, sizeof *rest), *here = xcalloc(n + 1, sizeof *here), *swap;
+	rest[n] = true;
+	for (size_t k = nparts; k-- > 0; swap = rest, rest = here, here = swap) {
+		const struct url_part *p = &parts[k];
+		for (size_t j = n + 1; j-- > 0;)
+			here[j] = p->lit ? j + p->len <= n && memcmp(url + j, p->lit, p->len) == 0 &&
+						   rest[j + p->len]
+					 : rest[j] || (j < n && !strchr("&#/?", url[j]) && here[j + 1]);
 	}
+	bool ok = rest[0];
+	free(rest);
+	free(here);
+	free(parts);
+	return ok;
 }
 
 static int replay_body(const struct trace *t, const json_t *x, int fd,
