@@ -249,9 +249,15 @@ static void take_address(struct reader *r, const xmlNode *adres, struct invoice_
 	char *a = l1 ? text_of(l1) : xstrdup(""), *b = l2 ? text_of(l2) : xstrdup("");
 	p->address = xasprintf("%s%s%s", a, *a && *b ? ", " : "", b);
 	p->country = cc ? text_of(cc) : NULL;
-	found(r, f, adres);
 	free(a);
 	free(b);
+	if (!*p->address && !(p->country && *p->country)) { /* an empty <Adres>: nothing found */
+		free(p->address);
+		free(p->country);
+		p->address = p->country = NULL;
+		return;
+	}
+	found(r, f, adres);
 }
 
 static int take_party(struct reader *r, const xmlNode *podmiot, struct invoice_party *p,

@@ -429,6 +429,35 @@ static void test_minimal_and_broken(void **state)
 	expect_refusal("", 0, "empty");
 }
 
+/* An address with nothing in it is not found: a found field without its value is a
+ * sidecar invoice_from_json() refuses (fuzz_fa3). */
+static void test_empty_address(void **state)
+{
+	(void)state;
+	static const char *const adres[] = {"<Adres/>", "<Adres><KodKraju></KodKraju><AdresL1> "
+					    "</AdresL1></Adres>"};
+	for (size_t i = 0; i < ARRAY_LEN(adres); i++) {
+		char *xml = xasprintf(HEAD "<Faktura xmlns=\"%s\"><Naglowek><KodFormularza "
+				      "kodSystemowy=\"FA (3)\" wersjaSchemy=\"1-0E\">FA</KodFormularza>"
+				      "</Naglowek><Podmiot1><DaneIdentyfikacyjne><NIP>5265877635</NIP>"
+				      "<Nazwa>S</Nazwa></DaneIdentyfikacyjne>%s</Podmiot1><Podmiot2>"
+				      "<DaneIdentyfikacyjne><BrakID>1</BrakID></DaneIdentyfikacyjne>"
+				      "%s</Podmiot2><Fa>" GOOD_FA "</Fa></Faktura>", FA3_NAMESPACE,
+				      adres[i], adres[i]);
+		struct invoice inv, back;
+		struct gerr err = {0};
+		assert_int_equal(fa3_read(xml, strlen(xml), &inv, &err), 0);
+		assert_false(invoice_has(&inv, INV_SELLER_ADDRESS));
+		assert_false(invoice_has(&inv, INV_BUYER_ADDRESS));
+		json_t *j = invoice_to_json(&inv);
+		assert_int_equal(invoice_from_json(j, &back, &err), 0);
+		json_decref(j);
+		invoice_free(&back);
+		invoice_free(&inv);
+		free(xml);
+	}
+}
+
 static void test_instalments(void **state)
 {
 	(void)state;
@@ -518,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_json_reading),
 		cmocka_unit_test(test_minimal_and_broken),
 		cmocka_unit_test(test_instalments),
+		cmocka_unit_test(test_empty_address),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
