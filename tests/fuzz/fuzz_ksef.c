@@ -5,7 +5,8 @@
  * the redeem/refresh answers (ksef_take_token), an operation's status (ksef_status_text),
  * a metadata page (ksef_page_read, ksef_number_ok of its records) and the date-times in
  * them all (ksef_time_parse). The input is the answer's body; it is also tried as one
- * date-time and as a certificate.
+ * date-time, as a certificate and as the Retry-After header the client reads
+ * (net_retry_after: -1 or a delay).
  *
  * Checks the headers' promises: the error text starts "HTTP <status>"; limits never size
  * a ring past KSEF_PACE_MAX; a picked key has a certificate and a validTo after now; a
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/net.h"
 #include "sources/ksef/auth.h"
 #include "sources/ksef/client.h"
 #include "sources/ksef/crypto.h"
@@ -147,6 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = 0;
 	check_time(text);
+	if (net_retry_after(text, NOW_MS / 1000) < -1)
+		abort();
 	char *out = NULL;
 	struct gerr err = {0};
 	if (ksef_encrypt_token(text, "fuzz-token", NOW_MS, &out, &err) == 0)
