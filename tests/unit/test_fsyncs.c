@@ -1,7 +1,10 @@
-/* Unit tests of fsyncs: many files synced at once, a failure named, and the threads that
- * sync having the small stack glibc can keep for the next ones. */
+/* Unit tests of fsyncs: many files synced at once, a failure named, the threads that
+ * sync having the small stack glibc can keep for the next ones, kept from one call to the
+ * next, ended by fsync_pool_stop(), and none carried into a forked child. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -51,11 +54,144 @@ static void test_sync_thread_has_a_small_stack(void **state)
 	assert_true(size < 2 * FSYNC_THREAD_STACK); /* not the default 8 MiB */
 }
 
+struct files {
+	char *dir, *paths[40];
+	struct sync_target v[41];
+};
+
+static void make_files(struct files *f)
+{
+	f->dir = scratch_dir();
+	for (int i = 0; i < 40; i++) {
+		f->paths[i] = xasprintf("%s/f%d", f->dir, i);
+		write_text(f->paths[i], "x");
+		f->v[i] = (struct sync_target){AT_FDCWD, f->paths[i], false};
+	}
+	f->v[40] = (struct sync_target){AT_FDCWD, f->dir, true};
+}
+
+static void free_files(struct files *f)
+{
+	for (int i = 0; i < 40; i++)
+		free(f->paths[i]);
+	rm_rf(f->dir);
+	free(f->dir);
+}
+
+/* The thread ids of this process, as one string ("123 124 ..."), sorted by the kernel. */
+static char *task_ids(void)
+{
+	struct buf b = {0};
+	DIR *d = opendir("/proc/self/task");
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			buf_printf(&b, "%s ", e->d_name);
+	closedir(d);
+	return b.data;
+}
+
+static unsigned task_count(void)
+{
+	char *ids = task_ids();
+	unsigned n = 0;
+	for (char *p = ids; *p; p++)
+		n += *p == ' ';
+	free(ids);
+	return n;
+}
+
+static void test_threads_kept_between_calls_and_stopped(void **state)
+{
+	(void)state;
+	struct files f;
+	make_files(&f);
+	struct gerr err = {0};
+	assert_int_equal(fsync_all(f.v, 41, &err), 0);
+	char *first = task_ids();
+	assert_true(task_count() > 1);
+	assert_int_equal(fsync_all(f.v, 41, &err), 0);
+	char *second = task_ids();
+	assert_string_equal(first, second); /* the same workers, no new thread */
+	fsync_pool_stop();
+	assert_int_equal(task_count(), 1);
+	assert_int_equal(fsync_all(f.v, 41, &err), 0); /* started again when needed */
+	fsync_pool_stop();
+	free(first);
+	free(second);
+	free_files(&f);
+}
+
+struct concurrent {
+	const struct sync_target *v;
+	size_t n;
+	int rc;
+	struct gerr err;
+};
+
+static void *sync_in_thread(void *arg)
+{
+	struct concurrent *c = arg;
+	for (int round = 0; round < 20 && c->rc == 0; round++)
+		c->rc = fsync_all(c->v, c->n, &c->err);
+	return NULL;
+}
+
+/* Two callers at once: each gets its own targets' result. */
+static void test_concurrent_calls_keep_their_results(void **state)
+{
+	(void)state;
+	struct files good, bad;
+	make_files(&good);
+	make_files(&bad);
+	unlink(bad.paths[5]);
+	struct concurrent a = {.v = good.v, .n = 41}, b = {.v = bad.v, .n = 41};
+	pthread_t ta, tb;
+	assert_int_equal(pthread_create(&ta, NULL, sync_in_thread, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, sync_in_thread, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(b.rc, -1);
+	assert_non_null(strstr(b.err.msg, bad.paths[5]));
+	fsync_pool_stop();
+	free_files(&good);
+	free_files(&bad);
+}
+
+/* A child forked while the parent's workers wait has none of them, and syncs with its own. */
+static void test_forked_child_starts_its_own(void **state)
+{
+	(void)state;
+	struct files f;
+	make_files(&f);
+	struct gerr err = {0};
+	assert_int_equal(fsync_all(f.v, 41, &err), 0);
+	assert_true(task_count() > 1);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		bool alone = task_count() == 1;
+		int rc = fsync_all(f.v, 41, &err);
+		_exit(alone && rc == 0 && task_count() > 1 ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	fsync_pool_stop();
+	free_files(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_synced_and_a_failure_named),
 		cmocka_unit_test(test_sync_thread_has_a_small_stack),
+		cmocka_unit_test(test_threads_kept_between_calls_and_stopped),
+		cmocka_unit_test(test_concurrent_calls_keep_their_results),
+		cmocka_unit_test(test_forked_child_starts_its_own),
 	};
 	return cmocka_run_group_tests_name("fsyncs", tests, NULL, NULL);
 }
