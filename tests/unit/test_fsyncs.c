@@ -10,50 +10,6 @@
 #include "testutil.h"
 #include "core/fsyncs.h"
 
-static void test_all_synced_and_a_failure_named(void **state)
-{
-	(void)state;
-	char *dir = scratch_dir();
-	char *paths[40];
-	struct sync_target v[41];
-	for (int i = 0; i < 40; i++) {
-		paths[i] = xasprintf("%s/f%d", dir, i);
-		write_text(paths[i], "x");
-		v[i] = (struct sync_target){AT_FDCWD, paths[i], false};
-	}
-	v[40] = (struct sync_target){AT_FDCWD, dir, true};
-	struct gerr err = {0};
-	assert_int_equal(fsync_all(v, 41, &err), 0);
-	unlink(paths[17]);
-	assert_int_equal(fsync_all(v, 41, &err), -1);
-	assert_non_null(strstr(err.msg, paths[17]));
-	for (int i = 0; i < 40; i++)
-		free(paths[i]);
-	rm_rf(dir);
-	free(dir);
-}
-
-static void *stack_size_of_self(void *out)
-{
-	pthread_attr_t attr;
-	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-		pthread_attr_getstacksize(&attr, out);
-		pthread_attr_destroy(&attr);
-	}
-	return NULL;
-}
-
-static void test_sync_thread_has_a_small_stack(void **state)
-{
-	(void)state;
-	size_t size = 0;
-	pthread_t t;
-	assert_int_equal(fsync_thread_start(&t, stack_size_of_self, &size), 0);
-	pthread_join(t, NULL);
-	assert_true(size >= FSYNC_THREAD_STACK);
-	assert_true(size < 2 * FSYNC_THREAD_STACK); /* not the default 8 MiB */
-}
-
 struct files {
 	char *dir, *paths[40];
 	struct sync_target v[41];
@@ -76,6 +32,40 @@ static void free_files(struct files *f)
 		free(f->paths[i]);
 	rm_rf(f->dir);
 	free(f->dir);
+}
+
+static void test_all_synced_and_a_failure_named(void **state)
+{
+	(void)state;
+	struct files f;
+	make_files(&f);
+	struct gerr err = {0};
+	assert_int_equal(fsync_all(f.v, 41, &err), 0);
+	unlink(f.paths[17]);
+	assert_int_equal(fsync_all(f.v, 41, &err), -1);
+	assert_non_null(strstr(err.msg, f.paths[17]));
+	free_files(&f);
+}
+
+static void *stack_size_of_self(void *out)
+{
+	pthread_attr_t attr;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstacksize(&attr, out);
+		pthread_attr_destroy(&attr);
+	}
+	return NULL;
+}
+
+static void test_sync_thread_has_a_small_stack(void **state)
+{
+	(void)state;
+	size_t size = 0;
+	pthread_t t;
+	assert_int_equal(fsync_thread_start(&t, stack_size_of_self, &size), 0);
+	pthread_join(t, NULL);
+	assert_true(size >= FSYNC_THREAD_STACK);
+	assert_true(size < 2 * FSYNC_THREAD_STACK); /* not the default 8 MiB */
 }
 
 /* The thread ids of this process, as one string ("123 124 ..."), sorted by the kernel. */
