@@ -7,6 +7,9 @@
  * journal commit and cache flush. fsync_all() syncs them in parallel from a small pool of
  * threads: the file system gathers the concurrent syncs into a few commits (group
  * commit), and nothing of other programs is waited for beyond what shares a commit.
+ * The pool's threads are kept from one call to the next (starting ~30 threads for every
+ * spool flush cost more CPU than the syncs on a quiet disk); each process has its own,
+ * idle ones end after FSYNC_IDLE_MS, and a child forked meanwhile starts with none.
  *
  * Each target is opened (openat on dirfd, or AT_FDCWD for a path) and fdatasync'ed, or
  * fsync'ed when it is a directory; a directory that cannot be synced (EINVAL, EROFS: some
@@ -37,6 +40,7 @@
  * instead of mapping and unmapping each. */
 #define FSYNC_THREAD_STACK (256u << 10)
 #define FSYNC_FS_SLACK (16u << 20) /* others' unwritten bytes a syncfs may carry along */
+#define FSYNC_IDLE_MS 2000 /* an idle pool thread ends after this long */
 
 struct sync_target {
 	int dirfd;        /* AT_FDCWD for a path */
@@ -45,6 +49,9 @@ struct sync_target {
 };
 
 int fsync_all(const struct sync_target *v, size_t n, struct gerr *err);
+/* End the pool's threads now and wait until they are gone (a daemon worker, before it looks
+ * for threads a run left behind). Not while an fsync_all() runs in another thread. */
+void fsync_pool_stop(void);
 /* pthread_create() with a stack of FSYNC_THREAD_STACK, for a thread that makes files durable
  * (fsync_all()'s workers, the spool's flush). Returns pthread_create()'s result. */
 int fsync_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);

@@ -17,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/fsyncs.h"
 #include "core/log.h"
 #include "core/testhook.h"
 #include "daemon/leftover.h"
@@ -550,6 +551,7 @@ static void runner_child(void *arg)
 		struct run_request rq = {.cfg = rc->cfg, .name = name};
 		run_in_thread(&rq);
 		pdftext_disconnect(); /* the next run's PDFs go to readers of their own */
+		fsync_pool_stop();    /* its sync threads are not a leftover */
 		const char *left = leftover_find(&base);
 		bool last = left || runs >= WORKER_MAX_RUNS || source_run_stopping();
 		if (left)
