@@ -661,6 +661,7 @@ static int finish(struct job *j, struct pdftext *out, struct gerr *err)
 	read_outputs(j, &r);
 	judge_end(j->end.wait_status, &r, &j->lim, out);
 	out->peak_kib = j->end.peak_kib;
+	out->cpu_ms = (long)(j->end.cpu_us / 1000);
 	if (out->status == PDFTEXT_OK) {
 		out->len = r.text.len;
 		out->text = r.text.data ? buf_take(&r.text) : xstrdup("");
