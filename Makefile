@@ -84,8 +84,8 @@ $(BUILD)/test/%.o: %.c
 WORKER_SRCS := $(wildcard agent/pdfworker/*.c) agent/formats/pdfproto.c
 WORKER_HDRS := $(wildcard agent/pdfworker/*.h) agent/formats/pdfproto.h agent/core/testhook.h
 worker_link = @mkdir -p $(dir $@); echo "  LD    $@"; \
-	$(CC) -Iagent -D_GNU_SOURCE $(1) $(filter-out -fsanitize%,$(CFLAGS)) $(shell pkg-config --cflags poppler-glib cairo zbar) \
-	    $(filter-out -fsanitize%,$(LDFLAGS)) -Wl,-z,now -o $@ $(WORKER_SRCS) $(shell pkg-config --libs poppler-glib cairo zbar) -lm
+	$(CC) -Iagent -D_GNU_SOURCE $(1) $(filter-out -fsanitize%,$(CFLAGS)) $(shell pkg-config --cflags poppler-glib cairo zbar lcms2) \
+	    $(filter-out -fsanitize%,$(LDFLAGS)) -Wl,-z,now -o $@ $(WORKER_SRCS) $(shell pkg-config --libs poppler-glib cairo zbar lcms2) -lm
 $(BUILD)/goniec-pdftext: $(WORKER_SRCS) $(WORKER_HDRS)
 	$(call worker_link)
 $(BUILD)/test/goniec-pdftext: $(WORKER_SRCS) $(WORKER_HDRS)

@@ -117,6 +117,7 @@ static int read_file_invoice(const struct inv_rules *rs, const char *file,
 		}
 		json_object_set_new(desc, "ms", json_integer(now_ms() - start));
 		json_object_set_new(desc, "reader_peak_kib", json_integer(t.peak_kib));
+		json_object_set_new(desc, "reader_cpu_ms", json_integer(t.cpu_ms));
 		if (o->text)
 			printf("%s\n", t.text);
 		json_object_set_new(desc, "type", json_string("pdf"));

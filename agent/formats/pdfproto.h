@@ -75,6 +75,7 @@ struct pdfproto_reply {
 	int32_t wait_status; /* the reader's, as wait4() gives it */
 	int32_t fork_errno;  /* not 0: no reader was started */
 	int64_t peak_kib;    /* the reader's peak resident memory (ru_maxrss) */
+	int64_t cpu_us;      /* the CPU its reader used for it; 0 when the reader died on it */
 };
 
 #define PDFPROTO_READERS 2 /* readers running at once; more READs wait their turn */

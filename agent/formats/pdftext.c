@@ -677,6 +677,7 @@ static int finish(struct job *j, struct pdftext *out, struct gerr *err)
 	read_outputs(j, &r);
 	pdftext_judge(j->end.wait_status, &r, &j->lim, out);
 	out->peak_kib = j->end.peak_kib;
+	out->cpu_ms = (long)(j->end.cpu_us / 1000);
 	buf_free(&r.text);
 	buf_free(&r.errs);
 	return 0;

@@ -94,6 +94,7 @@ struct pdftext {
 	int pages_read, pages_total;
 	bool truncated;    /* pages or text cut at the limits */
 	long peak_kib;     /* the reader's peak resident memory */
+	long cpu_ms;       /* the CPU the reader used for this document (0 if it died on it) */
 	char *why;         /* for any status but PDFTEXT_OK */
 	struct pdftext_code *codes; /* QR codes found (PDFTEXT_OK only) */
 	size_t ncodes;

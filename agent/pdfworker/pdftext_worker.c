@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "core/testhook.h"
+#include "pdfworker/colour.h"
 #include "formats/pdfproto.h"
 #include "pdfworker/pdfread.h"
 
@@ -73,6 +74,7 @@
 struct reader_done {
 	int32_t exit_code;   /* 0 or PDFPROTO_EXIT_* */
 	int64_t peak_kib;    /* the reader's peak resident memory so far */
+	int64_t cpu_us;      /* the CPU it used for this document */
 	uint32_t last;       /* it takes no more documents: it exits */
 };
 
@@ -210,13 +212,18 @@ static bool take_document(const int *fds)
 }
 
 /* The CPU seconds this process has used, to the nearest. */
-static rlim_t cpu_seconds_used(void)
+/* The CPU this process has used, microseconds. */
+static int64_t cpu_us_used(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	long long us = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-		       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-	return (rlim_t)((us + 500000) / 1000000);
+	return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+	       ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+static rlim_t cpu_seconds_used(void)
+{
+	return (rlim_t)((cpu_us_used() + 500000) / 1000000);
 }
 
 /* The limits of a reader's life, from its first document: its address space, the size of
@@ -297,7 +304,10 @@ _Noreturn static void reader(pid_t server, int sock)
 			cpu_hard = start_reading(&rq);
 			grown_kib = peak_kib() + (long)(READER_GROWTH >> 10);
 		}
-		struct reader_done done = {.exit_code = read_one(&rq, cpu_hard), .peak_kib = peak_kib()};
+		int64_t cpu_before = cpu_us_used();
+		struct reader_done done = {.exit_code = read_one(&rq, cpu_hard)};
+		done.peak_kib = peak_kib();
+		done.cpu_us = cpu_us_used() - cpu_before;
 		done.last = docs >= PDFPROTO_READER_DOCS || done.peak_kib > grown_kib ||
 			    cpu_seconds_used() + rq.seconds + 1 > cpu_hard;
 		if (!drop_document() || send(READER_SOCK_FD, &done, sizeof done, MSG_NOSIGNAL) < 0 ||
@@ -517,7 +527,7 @@ static void take_done(struct conn *c, struct reader *r)
 	r->last = d.last;
 	end_job(c, j, &(struct pdfproto_reply){.type = PDFPROTO_END, .id = j->rq.id,
 					       .wait_status = W_EXITCODE(d.exit_code & 0xff, 0),
-					       .peak_kib = d.peak_kib});
+					       .peak_kib = d.peak_kib, .cpu_us = d.cpu_us});
 }
 
 /* A reader has ended. On its first document, or one goniec had killed, that is the
@@ -694,6 +704,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL); /* its readers are its own to wait for */
 	note_start("GONIEC_PDFTEXT_STARTS", door ? "door" : "server");
+	colour_skip_display_transforms();
 	pdfread_warm_up();
 	server.self = getpid();
 	server.door = door;

@@ -153,6 +153,55 @@ static void test_real_sample(void **state)
 	pdftext_free(&t);
 }
 
+/* The CPU the readers used to read path n times (their own count, pdftext.h); *text: the
+ * text read the last time (owned by the caller). */
+static long reading_cpu_ms(const char *path, int n, char **text)
+{
+	long ms = 0;
+	for (int i = 0; i < n; i++) {
+		struct pdftext t;
+		struct gerr err;
+		assert_int_equal(pdftext_read(path, NULL, &t, &err), 0);
+		assert_int_equal(t.status, PDFTEXT_OK);
+		ms += t.cpu_ms;
+		if (i == n - 1)
+			*text = xstrdup(t.text);
+		pdftext_free(&t);
+	}
+	return ms;
+}
+
+/* A PDF/A document names an output profile (OutputIntents); reading its text builds no
+ * colour transforms to it (pdfworker/colour.h): ten readings of the Ministry generator's
+ * invoice cost about what the same file costs with the key renamed (2.5x as much before),
+ * and the text is the same. */
+static void test_output_profile_costs_nothing(void **state)
+{
+	(void)state;
+	const char *sample = SAMPLES "mf-generator-fa-yucfo-03-2026-v1.10-no-ksef-number.pdf";
+	char *data, *plain = in_dir("no-output-intents.pdf"), *with_text, *plain_text;
+	size_t len;
+	struct gerr err;
+	assert_int_equal(read_file(sample, 1 << 24, &data, &len, &err), 0);
+	char *key = memmem(data, len, "/OutputIntents", 14);
+	assert_non_null(key);
+	key[13] = 'X'; /* same length: the cross-reference offsets stay right */
+	FILE *f = fopen(plain, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	long with = reading_cpu_ms(sample, 10, &with_text);
+	long without = reading_cpu_ms(plain, 10, &plain_text);
+	assert_string_equal(with_text, plain_text);
+	assert_true(without > 0);
+	if (with > without * 3 / 2)
+		fail_msg("with its output profile %ld ms of CPU, without %ld ms", with, without);
+	free(with_text);
+	free(plain_text);
+	free(data);
+	free(plain);
+}
+
 /* A KSeF text with a page of 3000 pt square (6250 pixels a side at the rendering's
  * resolution): rendered scaled down to its pixel cap, not into 150 MiB. */
 static void test_huge_page_rendered_small(void **state)
@@ -883,6 +932,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_judge_takes_only_printable_codes),
 		cmocka_unit_test_setup_teardown(test_real_sample, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_profile_costs_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_huge_page_rendered_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pages_split_and_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_pdf, setup, teardown),
