@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/money.h"
+#include "core/regexcost.h"
 #include "core/yamlload.h"
 
 #define RULES_FILE_MAX (1 << 20)
@@ -165,6 +166,10 @@ static int compile_label(struct cf_ctx *ctx, yaml_node_t *node, const char *labe
 	if (strlen(label) > LABEL_MAX)
 		return cf_error(ctx, node, "regex longer than %d characters", LABEL_MAX);
 	char *folded = inv_fold(label, NULL);
+	if (regex_expanded_size(folded) > REGEX_EXPANDED_MAX) {
+		free(folded);
+		return cf_error(ctx, node, "bad regex '%s': repetition of a repetition", label);
+	}
 	int rc = regcomp(re, folded, REG_EXTENDED);
 	free(folded);
 	if (rc != 0) {

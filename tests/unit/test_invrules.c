@@ -254,6 +254,43 @@ static void test_errors_named(void **state)
 	diag_free(&d);
 }
 
+/* Labels whose repetitions multiply are refused before glibc's regcomp() takes all memory
+ * on them (fuzz_conf_maps: "bank+++…+owy" went past 2 GiB); ordinary ones still load. */
+static void test_label_repetitions(void **state)
+{
+	(void)state;
+	struct buf nested = {0}, yaml = {0};
+	for (int i = 0; i < 30; i++)
+		buf_puts(&nested, "(");
+	buf_puts(&nested, "a");
+	for (int i = 0; i < 30; i++)
+		buf_puts(&nested, "+)");
+	const char *labels[] = {"rachunek( bank++++++++++++++++++++++++++++++++++++owy)?:",
+				"((a{99}){99}){99}", nested.data};
+	for (size_t i = 0; i < ARRAY_LEN(labels); i++) {
+		struct diag d = {0};
+		buf_free(&yaml);
+		buf_printf(&yaml, "rules:\n  - {name: a, field: number, label: '%s'}\n", labels[i]);
+		assert_null(inv_rules_load_string("heavy.yaml", yaml.data, yaml.len, &d));
+		assert_int_equal(d.errors, 1);
+		assert_non_null(strstr(d.items[0].msg, "repetition of a repetition"));
+		diag_free(&d);
+	}
+	static const char *const fine[] = {"(nr|numer) (rachunku|konta)( bankowego)?:?|konto:?",
+					   "([0-9]{2}-){3}[0-9]{2}", "[[:alpha:]]+ [^]x]+\\+?"};
+	for (size_t i = 0; i < ARRAY_LEN(fine); i++) {
+		struct diag d = {0};
+		buf_free(&yaml);
+		buf_printf(&yaml, "rules:\n  - {name: a, field: number, label: '%s'}\n", fine[i]);
+		struct inv_rules *rs = inv_rules_load_string("fine.yaml", yaml.data, yaml.len, &d);
+		assert_non_null(rs);
+		inv_rules_free(rs);
+		diag_free(&d);
+	}
+	buf_free(&yaml);
+	buf_free(&nested);
+}
+
 /* A scratch folder with shipped/ (GONIEC_INVOICE_RULES_DIR points at it) and
  * conf.d/invoices/ (the user's rules). */
 struct rules_dirs {
@@ -586,6 +623,7 @@ int main(void)
 		cmocka_unit_test(test_identifiers), cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_party_blocks), cmocka_unit_test(test_never_guessed),
 		cmocka_unit_test(test_header_row),  cmocka_unit_test(test_errors_named),
+		cmocka_unit_test(test_label_repetitions),
 		cmocka_unit_test(test_user_rules_first),
 		cmocka_unit_test(test_user_folder_order),
 		cmocka_unit_test_setup_teardown(test_shipped_numbers, load_shipped, free_shipped),

@@ -129,6 +129,12 @@ static void test_expression_checks(void **state)
 	assert_int_equal(ex_check(EX_REGEX, "$.++++++++++++++++++++++++++++.a", &err), -1);
 	assert_string_equal(err.msg, "bad regex '$.++++++++++++++++++++++++++++.a': repetition of a repetition");
 	assert_int_equal(ex_check(EX_REGEX, "a\\++b{2}", &err), 0);
+	/* Repetitions multiply through groups too (core/regexcost.h). */
+	assert_int_equal(ex_check(EX_REGEX, "((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+",
+				  &err), -1);
+	assert_non_null(strstr(err.msg, "repetition of a repetition"));
+	assert_int_equal(ex_check(EX_REGEX, "(a{50}){50}(b{50}){50}", &err), -1);
+	assert_int_equal(ex_check(EX_REGEX, "([0-9]{2}-){3}([0-9]+)", &err), 0);
 }
 
 static void test_not_json_not_html(void **state)

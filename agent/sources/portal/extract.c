@@ -13,6 +13,7 @@
 #include <libxml/xpath.h>
 
 #include "core/base64.h"
+#include "core/regexcost.h"
 
 const char *const ex_kind_names[] = {"xpath", "jsonpath", "regex", "header", "cookie",
 				     "url_param", "jwt", NULL};
@@ -472,27 +473,12 @@ static int jsonpath_items(const struct ex_ctx *ctx, const char *expr, struct ex_
 
 /* ---- regex ---------------------------------------------------------------------- */
 
-/* glibc's regcomp grows exponentially on stacked repetitions ("a++++"); recipes have no
- * use for them. */
-static bool stacked_repetition(const char *expr)
-{
-	for (const char *p = expr; *p; p++) {
-		if (*p == '\\' && p[1]) {
-			p++;
-			continue;
-		}
-		if (strchr("*+?}", *p) && p[1] && strchr("*+?{", p[1]))
-			return true;
-	}
-	return false;
-}
-
 static int regex_compile(regex_t *re, const char *expr, int *group, struct gerr *err)
 {
 	int rc;
 	if (strlen(expr) > 512)
 		return gerr_set(err, "regex longer than 512 characters");
-	if (stacked_repetition(expr))
+	if (regex_expanded_size(expr) > REGEX_EXPANDED_MAX) /* (see core/regexcost.h) */
 		return gerr_set(err, "bad regex '%s': repetition of a repetition", expr);
 	rc = regcomp(re, expr, REG_EXTENDED);
 	if (rc != 0) {
