@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,8 +172,14 @@ int fsync_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
 	if (rc != 0)
 		return rc;
 	rc = pthread_attr_setstacksize(&attr, FSYNC_THREAD_STACK);
+	/* started with every signal blocked: a signal for the process is for the threads
+	 * that do its work, not for one that syncs (a pool thread lives on between calls) */
+	sigset_t all, was;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &was);
 	if (rc == 0)
 		rc = pthread_create(thread, &attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	pthread_attr_destroy(&attr);
 	return rc;
 }

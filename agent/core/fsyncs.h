@@ -52,8 +52,9 @@ int fsync_all(const struct sync_target *v, size_t n, struct gerr *err);
 /* End the pool's threads now and wait until they are gone (a daemon worker, before it looks
  * for threads a run left behind). Not while an fsync_all() runs in another thread. */
 void fsync_pool_stop(void);
-/* pthread_create() with a stack of FSYNC_THREAD_STACK, for a thread that makes files durable
- * (fsync_all()'s workers, the spool's flush). Returns pthread_create()'s result. */
+/* pthread_create() with a stack of FSYNC_THREAD_STACK and every signal blocked, for a
+ * thread that makes files durable (fsync_all()'s workers, the spool's flush). Returns
+ * pthread_create()'s result. */
 int fsync_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 /* The same targets made durable the cheaper bounded way: one syncfs per file system they
  * are on while little else is unwritten, else fsync_all(). */

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,6 +93,31 @@ static unsigned task_count(void)
 	return n;
 }
 
+/* Every thread but this one blocks the signals a process is sent (SigBlk in its /proc
+ * status: bit n-1 for signal n). */
+static bool workers_block_signals(void)
+{
+	char *ids = task_ids(), *save = NULL, self[32];
+	snprintf(self, sizeof self, "%d", (int)gettid());
+	bool all = true;
+	for (char *id = strtok_r(ids, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
+		if (!strcmp(id, self))
+			continue;
+		char *path = xasprintf("/proc/self/task/%s/status", id), *text, *blk;
+		size_t len;
+		struct gerr err;
+		assert_int_equal(read_file(path, 1 << 16, &text, &len, &err), 0);
+		blk = strstr(text, "SigBlk:\t");
+		unsigned long long mask = blk ? strtoull(blk + 8, NULL, 16) : 0;
+		for (int sig = 1; sig <= SIGTERM; sig++) /* HUP INT ... TERM, but KILL */
+			all = all && (sig == SIGKILL || mask >> (sig - 1) & 1);
+		free(text);
+		free(path);
+	}
+	free(ids);
+	return all;
+}
+
 /* Only this thread, looked at a few times: a thread just joined may still be listed for a
  * moment (the kernel wakes the joiner before it has removed the task). */
 static bool alone(void)
@@ -116,6 +142,7 @@ static void test_threads_kept_between_calls_and_stopped(void **state)
 	assert_int_equal(fsync_all(f.v, 41, &err), 0);
 	char *second = task_ids();
 	assert_string_equal(first, second); /* the same workers, no new thread */
+	assert_true(workers_block_signals());
 	fsync_pool_stop();
 	assert_true(alone());
 	assert_int_equal(fsync_all(f.v, 41, &err), 0); /* started again when needed */
