@@ -11,8 +11,9 @@
  * Checks the headers' promises: the error text starts "HTTP <status>"; limits never size
  * a ring past KSEF_PACE_MAX; a picked key has a certificate and a validTo after now; a
  * token taken is the answer's, one refused leaves the old one; a truncated page moves the
- * window on; a KSeF number that passes is safe in a file name and a URL path; a date-time
- * read formats back to the same instant, and with 'Z' to the same fields. */
+ * window on; a KSeF number that passes has 35 or 36 of [0-9A-F-] (safe in a file name
+ * and a URL path); a date-time read formats back to the same instant, and with 'Z' to the
+ * same fields. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +105,8 @@ static void check_page(const json_t *ans)
 	const json_t *meta;
 	json_array_foreach(json_object_get(ans, "invoices"), i, meta) {
 		const char *n = json_string_value(json_object_get(meta, "ksefNumber"));
-		if (ksef_number_ok(n) && (strlen(n) < 35 || strpbrk(n, "/.%?# \\") || n[0] == '-'))
+		if (ksef_number_ok(n) && ((strlen(n) != 35 && strlen(n) != 36) ||
+					  strspn(n, "0123456789ABCDEF-") != strlen(n)))
 			abort();
 	}
 }
