@@ -51,7 +51,9 @@ int main(int argc, char **argv)
 		cli.confdir = tree_conf ? tree_conf : GONIEC_SYSCONFDIR "/goniec/conf.d";
 	char **cmd_argv = argv + optind;
 	int cmd_argc = argc - optind;
-	optind = 1;
+	/* 0: GNU getopt starts afresh for the command, which takes its options before and
+	 * after its arguments (the global ones above stop at the command's name) */
+	optind = 0;
 	int rc = cmd->run(&cli, cmd_argc, cmd_argv);
 	free(tree_conf);
 	free(cli.tree);

@@ -190,8 +190,7 @@ int cmd_invoice(struct cli *cli, int argc, char **argv)
 	int c;
 	int64_t secs = 0;
 	uint64_t memory = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o.json = true; break;
 		case 't': o.text = true; break;

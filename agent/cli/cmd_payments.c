@@ -230,7 +230,6 @@ int cmd_payments(struct cli *cli, int argc, char **argv)
 	};
 	bool json = false, all = false, full = false;
 	int c;
-	optind = 0; /* 0: GNU getopt starts afresh and takes options after the verb too */
 	while ((c = getopt_long(argc, argv, "jafh", opts, NULL)) != -1) {
 		if (c == 'h') {
 			cli_print_command_help(cli_find_command("payments"));

@@ -99,6 +99,9 @@ check "FA(3) XML: each field with its element" \
 	grep -Eq '^  number +FA/YUCFO-4342344706/03/2026 +fa3 Fa/P_2$' <<<"$(g invoice "$FA3/cirfmf-pdf-generator-invoice.xml")"
 mf=$SRC_DIR/../shared/samples/invoices-pdf/mf-generator-fa-yucfo-03-2026-with-ksef-number.pdf
 g invoice --json "$mf" >"$T/mf.json"
+check "options after the file name are options too: the same fields" cmp -s \
+	<($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["invoice"])' "$T/mf.json") \
+	<(g invoice "$mf" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)[0]["invoice"])')
 how() { $PY -c 'import json,sys
 f=json.load(open(sys.argv[1]))[0]["invoice"]["found"][sys.argv[2]]
 print(f["by"], f["at"], f["page"])' "$T/mf.json" "$1"; }

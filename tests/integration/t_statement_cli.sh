@@ -34,6 +34,8 @@ check_eq "json --summary: the sidecar's statement object" "PL5210600076000032100
 	"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["account"], d["opening_balance"]["amount"], d["closing_balance"]["amount"], d["debits"]["sum"], d["reconciles"])' "$T/json")"
 
 g statement --json "$BPH" >"$T/full.json"
+g statement "$BPH" --json >"$T/after.json"
+check "options after the file name are options too (GNU order)" cmp -s "$T/full.json" "$T/after.json"
 check_eq "json: one goniec.transactions/1 document, four transactions" "goniec.transactions/1 1 4" \
 	"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["schema"], len(d["statements"]), len(d["statements"][0]["transactions"]))' "$T/full.json")"
 check_eq "json: the last transaction, field by field (Polish letters from CP852)" \
