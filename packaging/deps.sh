@@ -72,10 +72,15 @@ target_ok "$target"
 lists=$(entries "$target") || exit 2
 
 if [ -r /etc/debian_version ] && command -v dpkg-query >/dev/null; then
+	# Names an installed package provides count as installed: NodeSource's nodejs
+	# provides (and conflicts with) npm, and asking apt for Debian's npm would fail.
+	provided=$(dpkg-query -W -f '${db:Status-Abbrev} ${Provides}\n' 2>/dev/null |
+		awk '$1 == "ii" { $1 = ""; gsub(/\([^)]*\)/, ""); gsub(/,/, " "); print }' | tr ' ' '\n' | sort -u)
 	missing=""
 	for pkg in $(printf '%s\n' "$lists" | awk 'NF {print $1}' | sort -u); do
 		status=$(dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null || true)
-		case "$status" in *" installed") ;; *) missing="$missing $pkg" ;; esac
+		case "$status" in *" installed") continue ;; esac
+		printf '%s\n' "$provided" | grep -qx -- "$pkg" || missing="$missing $pkg"
 	done
 	[ -z "$missing" ] && exit 0
 	echo "deps ($target): installing$missing"

@@ -93,3 +93,22 @@ check_eq "... and deps.sh --check reports it (exit 1)" 1 "$rc"
 check "... naming file and line" grep -q 'a.list:2: warning: no "for" column' <<<"$out"
 out=$("$fake/deps.sh" --list everything 2>&1); rc=$?
 check_eq "an unknown target: exit 2" 2 "$rc"
+
+# A name that an installed package provides is not missing: NodeSource's nodejs provides
+# npm and conflicts with Debian's, so asking apt-get for npm there would fail. mawk
+# provides "awk" on Debian. apt-get is replaced by one that notes what it was asked for.
+if command -v dpkg-query >/dev/null && dpkg-query -W -f '${Status} ${Provides}\n' mawk 2>/dev/null |
+	grep -q "installed.*\bawk\b"; then
+	mkdir -p "$T/fakebin"
+	printf '#!/bin/sh\necho "$*" >>"%s/apt-calls"\n' "$T" >"$T/fakebin/apt-get"
+	printf '#!/bin/sh\nexec "$@"\n' >"$T/fakebin/sudo"
+	chmod +x "$T/fakebin/apt-get" "$T/fakebin/sudo"
+	printf 'awk   -   demo\n' >"$fake/deps.d/a.list"
+	PATH=$T/fakebin:$PATH "$fake/deps.sh" demo >/dev/null 2>&1
+	check "a package another one provides (awk, by mawk) is not installed again" test ! -e "$T/apt-calls"
+	printf 'awk   -   demo\ngoniec-no-such-package   -   demo\n' >"$fake/deps.d/a.list"
+	PATH=$T/fakebin:$PATH "$fake/deps.sh" demo >/dev/null 2>&1
+	check "... while a missing one is asked for" grep -qx 'install -y -qq --no-install-recommends goniec-no-such-package' "$T/apt-calls"
+else
+	echo "    (mawk is not installed here: the provided-name case is not checked)"
+fi
