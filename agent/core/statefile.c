@@ -57,12 +57,29 @@ int statefile_load(const char *path, json_t **out, struct gerr *err)
 	return 0;
 }
 
+/* Does the file at path hold exactly these bytes (and is it goniec's, mode 0600)? */
+static bool holds_already(const char *path, const char *text, size_t len)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len ||
+	    (st.st_mode & 07777) != 0600)
+		return false;
+	char *was = NULL;
+	size_t was_len = 0;
+	struct gerr ignored;
+	bool same = read_file(path, STATEFILE_MAX, &was, &was_len, &ignored) == 0 &&
+		    was_len == len && memcmp(was, text, len) == 0;
+	free_secret(was);
+	return same;
+}
+
 int statefile_save(const char *path, const json_t *obj, struct gerr *err)
 {
 	char *text = json_dumps(obj, JSON_INDENT(1) | JSON_SORT_KEYS);
 	if (!text)
 		return gerr_set(err, "%s: cannot encode the state", path);
-	int rc = write_file_atomic(path, text, strlen(text), 0600, err);
+	size_t len = strlen(text);
+	int rc = holds_already(path, text, len) ? 0 : write_file_atomic(path, text, len, 0600, err);
 	free_secret(text);
 	return rc;
 }

@@ -3,7 +3,11 @@
  *
  * statefile_save() writes the object to a temporary file in the same directory, syncs
  * it, renames it over the old one and syncs the directory (write_file_atomic), mode 0600;
- * the text is wiped from memory afterwards (state may hold cookies or tokens).
+ * the text is wiped from memory afterwards (state may hold cookies or tokens). When the
+ * file already holds exactly that text (mode 0600), nothing is written: a run that
+ * changed nothing (a poll with no new mail) costs no sync. The file found there was
+ * written by statefile_save() itself, synced before its rename and its directory synced
+ * after it.
  *
  * statefile_load() — one documented behaviour for every state file:
  *   missing            an empty object: a first run

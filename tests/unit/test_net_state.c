@@ -112,6 +112,41 @@ static void test_state_file(void **state)
 	free(dir);
 }
 
+/* Saving what the file already holds writes nothing (the same inode stays: no temporary
+ * file renamed over it, so no sync); anything else, a changed mode included, is written. */
+static void test_state_file_unchanged(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *path = path_join(dir, "s.json");
+	struct gerr err;
+	struct stat was, now;
+	json_t *j = json_pack("{s:i, s:[i]}", "last_uid", 7, "held", 3);
+	assert_int_equal(statefile_save(path, j, &err), 0);
+	assert_int_equal(stat(path, &was), 0);
+	assert_int_equal(statefile_save(path, j, &err), 0);
+	assert_int_equal(stat(path, &now), 0);
+	assert_int_equal(now.st_ino, was.st_ino);
+	json_object_set_new(j, "last_uid", json_integer(8));
+	assert_int_equal(statefile_save(path, j, &err), 0);
+	assert_int_equal(stat(path, &now), 0);
+	assert_int_not_equal(now.st_ino, was.st_ino);
+	was = now;
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(statefile_save(path, j, &err), 0);
+	assert_int_equal(stat(path, &now), 0);
+	assert_int_not_equal(now.st_ino, was.st_ino);
+	assert_int_equal(now.st_mode & 0777, 0600);
+	json_t *back = NULL;
+	assert_int_equal(statefile_load(path, &back, &err), 0);
+	assert_true(json_equal(back, j));
+	json_decref(back);
+	json_decref(j);
+	free(path);
+	rm_rf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_failure_kinds),
 		cmocka_unit_test(test_state_file),
+		cmocka_unit_test(test_state_file_unchanged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
