@@ -15,6 +15,7 @@
 #include "sources/ksef/crypto.h"
 #include "sources/ksef/isotime.h"
 #include "sources/ksef/ksef.h"
+#include "sources/ksef/sync.h"
 
 /* A throw-away RSA key and a self-signed certificate for it, DER in Base64. */
 static char *make_certificate(EVP_PKEY **key_out)
@@ -85,6 +86,23 @@ static void test_hash(void **state)
 	char out[KSEF_HASH_B64_LEN + 1];
 	ksef_sha256_b64("abc", 3, out);
 	assert_string_equal(out, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+}
+
+/* Only a date-time not ahead of the clock (an hour's leeway) becomes the listing mark. */
+static void test_mark(void **state)
+{
+	(void)state;
+	int64_t now;
+	assert_int_equal(ksef_time_parse("2026-12-01T10:00:00Z", &now), 0);
+	assert_true(ksef_mark_ok("2026-12-01T09:59:59.123+00:00", now));
+	assert_true(ksef_mark_ok("2026-12-01T11:00:00+01:00", now));
+	assert_true(ksef_mark_ok("2026-12-01T11:00:00Z", now));
+	assert_false(ksef_mark_ok("2026-12-01T11:00:00.001Z", now));
+	assert_false(ksef_mark_ok("9999-12-31T23:59:59Z", now));
+	assert_false(ksef_mark_ok("2026-12-01", now));
+	assert_false(ksef_mark_ok("yesterday", now));
+	assert_false(ksef_mark_ok("", now));
+	assert_false(ksef_mark_ok(NULL, now));
 }
 
 static void test_times(void **state)
@@ -353,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_pace_huge_limits),
 		cmocka_unit_test(test_pace),
+		cmocka_unit_test(test_mark),
 		cmocka_unit_test(test_error_words),
 		cmocka_unit_test(test_invoice_xml),
 		cmocka_unit_test(test_merge_exactness),

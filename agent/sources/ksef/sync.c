@@ -181,10 +181,23 @@ static void note_dates(struct walk *w, const json_t *meta)
 	}
 }
 
+bool ksef_mark_ok(const char *date, int64_t now_ms)
+{
+	int64_t ms;
+	return date && ksef_time_parse(date, &ms) == 0 && ms <= now_ms + KSEF_MARK_AHEAD_MS;
+}
+
+/* Move the mark to what KSeF says is stored; a value that is no date-time, or lies ahead
+ * of this machine's clock, leaves it where it was (the next listing starts from there). */
 static void set_mark(struct walk *w, const char *date)
 {
-	if (!w->stalled && date)
+	if (w->stalled || !date)
+		return;
+	if (ksef_mark_ok(date, (int64_t)time(NULL) * 1000))
 		json_object_set_new(w->st, "hwm", json_string(date));
+	else
+		log_warn("%s: %s: KSeF gave \"%.40s\" as a storage date: not a date-time, or ahead of this machine's clock by more than an hour; the listing mark stays where it was",
+			 w->s->run->src->name, w->subject, date);
 }
 
 /* Download and file one listed invoice unless it was filed before. A failure is counted

@@ -69,6 +69,12 @@ int ksef_page_read(const json_t *ans, int64_t from, struct ksef_page *pg);
  * it names a file and a URL path, so nothing else passes. */
 bool ksef_number_ok(const char *n);
 
+/* May `date` (a storage date from KSeF) become the listing mark: a date-time, no more
+ * than KSEF_MARK_AHEAD_MS ahead of now_ms? A mark in the future would make the next
+ * listings start after invoices not yet listed. */
+#define KSEF_MARK_AHEAD_MS (60 * 60 * 1000)
+bool ksef_mark_ok(const char *date, int64_t now_ms);
+
 /* "purchase" or "sales"; history_start: where a first run begins (ms since 1970). */
 int ksef_sync_subject(struct ksef_sync *s, const char *subject, int64_t history_start,
 		      struct gerr *err);
