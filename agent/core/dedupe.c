@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/sidecar.h"
+#include "core/sqlwal.h"
 #include "core/strset.h"
 
 #define INDEX_MAX ((size_t)1 << 30)
@@ -304,14 +305,6 @@ static struct {
  * also after the connection closed for a fork (it is kept at close: PERSIST_WAL). */
 static char *wal_path, *wal_state_dir;
 
-static int keep_mode(void *mode, int ncol, char **vals, char **names)
-{
-	(void)names;
-	if (ncol > 0 && vals[0])
-		snprintf(mode, 8, "%s", vals[0]);
-	return 0;
-}
-
 /* Also before every fork (pthread_atfork): a child must not inherit a SQLite connection,
  * nor SQLite's state of the file's locks; each process opens its own. */
 static void content_index_close(void)
@@ -341,11 +334,7 @@ static sqlite3 *content_index(const char *state_dir, struct gerr *err)
 	ci.state_dir = xstrdup(state_dir);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(ci.db, CONTENT_BUSY_MS);
-		/* turning a new database to WAL is refused at once (no busy handler) while
-		 * another process does the same: try again for as long as a busy wait would */
-		for (int ms = 0; (rc = sqlite3_exec(ci.db, "PRAGMA journal_mode=WAL", keep_mode, mode,
-						    NULL)) == SQLITE_BUSY && ms < CONTENT_BUSY_MS; ms += 10)
-			usleep(10000);
+		rc = sqlwal_enable(ci.db, CONTENT_BUSY_MS, mode);
 	}
 	/* In WAL mode a commit is durable once the WAL is synced (the spool syncs it with its
 	 * batch); in any other mode each commit syncs. */

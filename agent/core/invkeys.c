@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/dedupe.h"
+#include "core/sqlwal.h"
 
 #define BUSY_MS 30000
 
@@ -19,7 +20,6 @@ struct invkeys {
 };
 
 static const char schema[] =
-	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=NORMAL;"
 	"PRAGMA cache_size=-8192;"
 	"CREATE TABLE IF NOT EXISTS invoices ("
@@ -69,7 +69,8 @@ struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, stru
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	umask(old);
 	if (rc != SQLITE_OK ||
-	    (sqlite3_busy_timeout(ik->db, BUSY_MS), sqlite3_exec(ik->db, schema, NULL, NULL, NULL)) != SQLITE_OK ||
+	    (sqlite3_busy_timeout(ik->db, BUSY_MS), sqlwal_enable(ik->db, BUSY_MS, NULL)) != SQLITE_OK ||
+	    sqlite3_exec(ik->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ik->db,
 			       "SELECT sha, id FROM invoices WHERE ksef = ?1 AND of IS NULL "
 			       "ORDER BY id", -1, &ik->by_ksef, NULL) != SQLITE_OK ||

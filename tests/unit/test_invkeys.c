@@ -192,12 +192,16 @@ static void test_race(void **s)
 			snprintf(num, sizeof num, "%d/2026", i);
 			struct invkey_doc d = {.seller_nip = "5260250995", .number = num,
 					       .sha256 = doc(rel)};
-			if (invkeys_check_and_add(ik, &d, &first, &reason, &err) != 0)
+			if (invkeys_check_and_add(ik, &d, &first, &reason, &err) != 0) {
+				fprintf(stderr, "worker %d: %s\n", k, err.msg);
 				_exit(100);
+			}
 			originals += first == NULL;
 			free(first);
 			free(reason);
 		}
+		if (!ik)
+			fprintf(stderr, "worker %d: %s\n", k, err.msg);
 		invkeys_close(ik);
 		_exit(ik ? originals : 101);
 	}
