@@ -235,7 +235,9 @@ wait_for 20 bash -c "find '$T/spool' -name 'k*.pdf.meta.json' | grep -q ."
 before=$(find "$T/spool" -name 'k*.pdf.meta.json' | wc -l)
 check "killed while filing ($before of 10 filed)" test "$before" -lt 10
 ctl faults '{"value_delay_ms": 0}' >/dev/null
-check_eq "the run after the kill succeeds" 0 "$(fetch m365)"
+rc=$(fetch m365)
+check_eq "the run after the kill succeeds" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/    run after the kill: /' "$T/err" "$T/out"
 check_eq "all ten filed, each once" 10 "$(find "$T/spool" -name 'k*.pdf' | wc -l)"
 check_eq "all ten moved" 10 "$(ctl state | python3 -c "
 import json,sys; print(sum(m['subject'].startswith('kill') for m in json.load(sys.stdin)['eksiegowy$YEAR']))")"
