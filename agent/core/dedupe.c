@@ -304,6 +304,18 @@ static struct {
 /* The WAL of the last index opened in WAL mode, and its state directory: the file to sync,
  * also after the connection closed for a fork (it is kept at close: PERSIST_WAL). */
 static char *wal_path, *wal_state_dir;
+/* Pages in the WAL after this process's last commit, until a checkpoint is asked for. */
+static int wal_pages;
+
+/* In place of SQLite's automatic checkpoint at the commit (see dedupe.h). */
+static int note_wal_pages(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	(void)arg;
+	wal_pages = pages;
+	if (pages >= CONTENT_WAL_MAX_PAGES && sqlite3_wal_checkpoint(db, name) == SQLITE_OK)
+		wal_pages = 0;
+	return SQLITE_OK;
+}
 
 /* Also before every fork (pthread_atfork): a child must not inherit a SQLite connection,
  * nor SQLite's state of the file's locks; each process opens its own. */
@@ -357,6 +369,8 @@ static sqlite3 *content_index(const char *state_dir, struct gerr *err)
 	} else if (wal) { /* kept when the connection closes: it is the file the spool syncs */
 		int keep = 1;
 		sqlite3_file_control(ci.db, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+		sqlite3_wal_hook(ci.db, note_wal_pages, NULL);
+		wal_pages = 0;
 		free(wal_path);
 		free(wal_state_dir);
 		wal_path = xasprintf("%s-wal", path);
@@ -428,4 +442,33 @@ char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 const char *dedupe_content_index_wal(const char *state_dir)
 {
 	return wal_state_dir && strcmp(wal_state_dir, state_dir) == 0 ? wal_path : NULL;
+}
+
+char *dedupe_content_index_checkpoint_due(const char *state_dir)
+{
+	if (wal_pages < CONTENT_CHECKPOINT_PAGES || !dedupe_content_index_wal(state_dir))
+		return NULL;
+	wal_pages = 0;
+	return path_join(state_dir, CONTENT_DB);
+}
+
+int dedupe_content_index_checkpoint(const char *db_path, struct gerr *err)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		int keep = 1;
+		sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+		sqlite3_busy_timeout(db, CONTENT_BUSY_MS);
+		/* a new connection finds the WAL when it first reads: before that a checkpoint
+		 * does nothing, and says SQLITE_OK */
+		rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK)
+		gerr_set(err, "content index %s: cannot checkpoint: %s", db_path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
 }

@@ -71,5 +71,16 @@ char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
  * NULL when this process has not opened that index in WAL mode (otherwise each record is
  * synced as it is made). */
 const char *dedupe_content_index_wal(const char *state_dir);
+/* Checkpoints (copying the WAL into the database: two more syncs, seconds behind a busy
+ * disk) are not made by the commits of the filing thread. When this process's last commit
+ * left CONTENT_CHECKPOINT_PAGES or more in the WAL, dedupe_content_index_checkpoint_due()
+ * gives the database's path (owned by the caller) once, and the spool's flight, after it
+ * synced the WAL, hands it to dedupe_content_index_checkpoint(), which may run on any
+ * thread (a connection of its own, closed again). A WAL that reaches CONTENT_WAL_MAX_PAGES
+ * all the same (no flight took the turn) is checkpointed at the commit, as SQLite would. */
+#define CONTENT_CHECKPOINT_PAGES 1000
+#define CONTENT_WAL_MAX_PAGES (8 * CONTENT_CHECKPOINT_PAGES)
+char *dedupe_content_index_checkpoint_due(const char *state_dir);
+int dedupe_content_index_checkpoint(const char *db_path, struct gerr *err);
 
 #endif

@@ -507,6 +507,7 @@ struct spool_flight {
 	int rc;
 	size_t published;           /* sidecars renamed into place */
 	struct gerr err;
+	char *checkpoint;           /* the content index to checkpoint after the syncs, or NULL */
 	_Atomic bool done;          /* the thread has finished */
 };
 
@@ -547,6 +548,9 @@ static void fly(struct spool_flight *f)
 	fault_point("spool-sidecars-renamed");
 	if (f->rc == 0)
 		f->rc = sync_list(&none, &f->dirs, &f->err);
+	struct gerr cerr;
+	if (f->rc == 0 && f->checkpoint && dedupe_content_index_checkpoint(f->checkpoint, &cerr) != 0)
+		log_warn("%s (tried again later; what was recorded is safe in its log)", cerr.msg);
 }
 
 static void *fly_thread(void *arg)
@@ -583,8 +587,10 @@ static struct spool_flight *seal(struct spool *sp)
 	}
 	sp->npending = waiting;
 	const char *content = dedupe_content_index_wal(sp->state_dir);
-	if (content && f->n) /* their content index entries */
+	if (content && f->n) { /* their content index entries */
 		strlist_add(&f->files, content);
+		f->checkpoint = dedupe_content_index_checkpoint_due(sp->state_dir);
+	}
 	for (size_t i = 0; i < f->n; i++) {
 		struct spool_pending *p = &f->items[i];
 		strlist_add(&f->files, p->doc_path);
@@ -621,6 +627,7 @@ static int land(struct spool *sp, struct spool_flight *f, struct gerr *err)
 	free(f->items);
 	strlist_free(&f->files);
 	strlist_free(&f->dirs);
+	free(f->checkpoint);
 	free(f);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* Unit tests of the per-source dedupe index (restarts, torn lines, crash repair, size) and
  * of the cross-source content index. */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -158,6 +159,61 @@ static void test_content_index_first_wins(void **state)
 	free(dir);
 }
 
+static long file_size(const char *dir, const char *name)
+{
+	char *path = path_join(dir, name);
+	struct stat st;
+	long n = stat(path, &st) == 0 ? (long)st.st_size : -1;
+	free(path);
+	return n;
+}
+
+static void add_hashes(const char *dir, int from, int to)
+{
+	struct gerr err;
+	for (int i = from; i < to; i++) {
+		char sha[65], rel[32];
+		snprintf(sha, sizeof sha, "%064x", i);
+		snprintf(rel, sizeof rel, "2026/12/01/mail/%d.pdf", i);
+		assert_null(dedupe_content_index_add(dir, sha, rel, &err));
+	}
+}
+
+/* The commits never checkpoint the WAL (its syncs would stall the filing thread) until it
+ * is CONTENT_WAL_MAX_PAGES long; past CONTENT_CHECKPOINT_PAGES the checkpoint is due, once,
+ * and made by a connection of its own (the spool's flight thread). */
+static void test_content_index_checkpoint_off_the_commit(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	struct gerr err;
+	add_hashes(dir, 0, CONTENT_CHECKPOINT_PAGES + 200);
+	long before = file_size(dir, "content.db");
+	assert_true(before <= 8192); /* all of it still in the WAL */
+	char *due = dedupe_content_index_checkpoint_due(dir);
+	assert_non_null(due);
+	assert_null(dedupe_content_index_checkpoint_due(dir));
+	assert_int_equal(dedupe_content_index_checkpoint(due, &err), 0);
+	free(due);
+	assert_true(file_size(dir, "content.db") > 16 * 4096);
+	char *first = dedupe_content_index_first(dir, "00000000000000000000000000000000000000000000000000000000000003e8");
+	assert_string_equal(first, "2026/12/01/mail/1000.pdf");
+	free(first);
+	/* nobody takes the turn: the commit checkpoints, as SQLite would, at the maximum */
+	char *other = scratch_dir();
+	int n = 0;
+	while (file_size(other, "content.db") <= 8192 && n < 4 * CONTENT_WAL_MAX_PAGES) {
+		add_hashes(other, n, n + 50);
+		n += 50;
+	}
+	long frames = file_size(other, "content.db-wal") / (4096 + 24); /* its longest */
+	assert_true(frames >= CONTENT_WAL_MAX_PAGES && frames < CONTENT_WAL_MAX_PAGES + 200);
+	rm_rf(other);
+	free(other);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* Another process (a forked worker) records a hash: this one sees it as the first, and a
  * hash this one records first is the first for the other. */
 static void test_content_index_across_processes(void **state)
@@ -217,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_stage_commit_forget_checkpoint),
 		cmocka_unit_test(test_large_index_is_fast),
 		cmocka_unit_test(test_content_index_first_wins),
+		cmocka_unit_test(test_content_index_checkpoint_off_the_commit),
 		cmocka_unit_test(test_content_index_across_processes),
 		cmocka_unit_test(test_content_index_reads_files_per_hash),
 	};
