@@ -4,6 +4,7 @@
  * their reader misbehave, to show the time and memory limits are enforced, and that
  * neither a reader's nor a server's death loses more than its document. */
 #include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -155,26 +156,25 @@ static void test_real_sample(void **state)
 
 /* The CPU the readers used to read path n times (their own count, pdftext.h); *text: the
  * text read the last time (owned by the caller). */
-static long reading_cpu_ms(const char *path, int n, char **text)
+/* The CPU one reading of path costs (text: its text, the caller's). */
+static long reading_cpu_ms(const char *path, char **text)
 {
-	long ms = 0;
-	for (int i = 0; i < n; i++) {
-		struct pdftext t;
-		struct gerr err;
-		assert_int_equal(pdftext_read(path, NULL, &t, &err), 0);
-		assert_int_equal(t.status, PDFTEXT_OK);
-		ms += t.cpu_ms;
-		if (i == n - 1)
-			*text = xstrdup(t.text);
-		pdftext_free(&t);
-	}
+	struct pdftext t;
+	struct gerr err;
+	assert_int_equal(pdftext_read(path, NULL, &t, &err), 0);
+	assert_int_equal(t.status, PDFTEXT_OK);
+	long ms = t.cpu_ms;
+	free(*text);
+	*text = xstrdup(t.text);
+	pdftext_free(&t);
 	return ms;
 }
 
 /* A PDF/A document names an output profile (OutputIntents); reading its text builds no
- * colour transforms to it (pdfworker/colour.h): ten readings of the Ministry generator's
- * invoice cost about what the same file costs with the key renamed (2.5x as much before),
- * and the text is the same. */
+ * colour transforms to it (pdfworker/colour.h): a reading of the Ministry generator's
+ * invoice costs about what the same file costs with the key renamed (2.5x as much before),
+ * and the text is the same. Ten readings of each, in turn, the cheapest of each compared:
+ * the least a reading costs is what a busy machine does not inflate. */
 static void test_output_profile_costs_nothing(void **state)
 {
 	(void)state;
@@ -190,8 +190,13 @@ static void test_output_profile_costs_nothing(void **state)
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	fclose(f);
-	long with = reading_cpu_ms(sample, 10, &with_text);
-	long without = reading_cpu_ms(plain, 10, &plain_text);
+	long with = LONG_MAX, without = LONG_MAX;
+	with_text = plain_text = NULL;
+	for (int i = 0; i < 10; i++) {
+		long w = reading_cpu_ms(sample, &with_text), p = reading_cpu_ms(plain, &plain_text);
+		with = w < with ? w : with;
+		without = p < without ? p : without;
+	}
 	assert_string_equal(with_text, plain_text);
 	assert_true(without > 0);
 	if (with > without * 3 / 2)
