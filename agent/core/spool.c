@@ -550,7 +550,7 @@ static void fly(struct spool_flight *f)
 		f->rc = sync_list(&none, &f->dirs, &f->err);
 	struct gerr cerr;
 	if (f->rc == 0 && f->checkpoint && dedupe_content_index_checkpoint(f->checkpoint, &cerr) != 0)
-		log_warn("%s (tried again later; what was recorded is safe in its log)", cerr.msg);
+		log_warn("%s (tried again at a later flush; what was recorded is safe in the write-ahead log)", cerr.msg);
 }
 
 static void *fly_thread(void *arg)

@@ -1,5 +1,6 @@
 /* sqlwal — turning a SQLite database to write-ahead logging when several processes may
- * open it for the first time at once (the daemon's workers, the matcher).
+ * open it for the first time at once (daemon workers filing at the same moment: the
+ * content index, the invoice-key index).
  *
  * `PRAGMA journal_mode=WAL` on a database another connection is changing the same way is
  * refused at once with SQLITE_BUSY: SQLite calls no busy handler there, so

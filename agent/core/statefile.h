@@ -5,9 +5,9 @@
  * it, renames it over the old one and syncs the directory (write_file_atomic), mode 0600;
  * the text is wiped from memory afterwards (state may hold cookies or tokens). When the
  * file already holds exactly that text (mode 0600), nothing is written: a run that
- * changed nothing (a poll with no new mail) costs no sync. The file found there was
- * written by statefile_save() itself, synced before its rename and its directory synced
- * after it.
+ * changed nothing (a poll with no new mail) costs no sync. This trusts the file found
+ * there to be durable already: statefile_save() synced it before its rename and its
+ * directory after.
  *
  * statefile_load() — one documented behaviour for every state file:
  *   missing            an empty object: a first run
