@@ -46,6 +46,7 @@ struct agent_conf {
 	char *timezone;
 	uint64_t max_document_size;
 	int64_t worker_timeout;
+	int64_t stop_grace;      /* seconds runs in progress get to finish at a stop */
 	long workers;
 	int64_t jitter;          /* for schedules without their own */
 	char *user_agent;

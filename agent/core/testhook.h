@@ -5,7 +5,6 @@
  *   GONIEC_CRASH_AT=point          fault_point() ends the process there (core/fault.h)
  *   GONIEC_TEST_WORKER_HOOK=...    a worker sleeps, waits for a file or crashes after each
  *                                  document (NAME:sleep:S, NAME:wait:PATH, NAME:abort)
- *   GONIEC_STOP_GRACE=seconds      the daemon's grace for runs at a stop
  *   GONIEC_FORWARD_RETRY_MS=ms     the forwarder's first retry delay (and longest server window)
  *   GONIEC_FORWARD_SYNC_WAIT=PATH  the forwarder's sync thread waits before each group while
  *                                  PATH is missing (a slow sync; forward/syncer.h)

@@ -20,7 +20,6 @@
 #include "conf/load.h"
 #include "core/log.h"
 #include "core/strset.h"
-#include "core/testhook.h"
 #include "daemon/alert.h"
 #include "daemon/control.h"
 #include "daemon/fwdproc.h"
@@ -1050,8 +1049,7 @@ static void begin_stop(struct master *m, int sig)
 	if (m->stopping)
 		return;
 	m->stopping = true;
-	const char *grace_env = test_hook_env("GONIEC_STOP_GRACE");
-	int64_t grace = grace_env ? strtoll(grace_env, NULL, 10) : DAEMON_STOP_GRACE;
+	int64_t grace = m->cfg->agent.stop_grace;
 	m->stop_deadline_ms = now_ms() + grace * 1000;
 	sd_notify_send("STOPPING=1");
 	log_notice("stopping on %s: %zu run(s) in progress get %lld s to finish", strsignal(sig),

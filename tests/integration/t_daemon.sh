@@ -215,10 +215,11 @@ kill "$DPID"; wait "$DPID"
 new_case stop <<'EOF'
   - {name: long, type: folder, path: "@D@/in/long", settle: 0s, schedule: ["03:00"]}
 EOF
+sed -i 's/^  workers: 2$/&\n  stop_grace: 1s/' "$D/conf.d/10-main.yaml"
 mkdir -p "$D/in/long"
 pdf "$D/in/long/l1.pdf" long-1
 pdf "$D/in/long/l2.pdf" long-2
-start_daemon GONIEC_TEST_WORKER_HOOK=long:sleep:60 GONIEC_STOP_GRACE=1
+start_daemon GONIEC_TEST_WORKER_HOOK=long:sleep:60
 "$GONIEC" -c "$D/conf.d" fetch --no-wait long >/dev/null
 check "the run started" wait_for 60 running long
 "$GONIEC" -c "$D/conf.d" fetch long >"$D/waiting.out" 2>&1 &
@@ -230,7 +231,9 @@ check_eq "SIGTERM during a run: clean exit" 0 $?
 wait "$WPID"
 check_eq "a fetch waiting for a run that will not happen is answered" 1 $?
 check "... with not-run" grep -q '^long: not-run.*stopping' "$D/waiting.out"
-check "stopped within the grace period (not after the 60 s run)" test $((SECONDS - start)) -le 30
+check "the stop gives the run agent.stop_grace" grep -q 'run(s) in progress get 1 s to finish' "$D/daemon.log"
+check "stopped within the grace period (not after the 60 s run, nor the default 10 s)" \
+	test $((SECONDS - start)) -le 8
 check "the run is recorded as interrupted" grep -q '"interrupted": true' "$D/state/sources/long/status.json"
 check_eq "nothing half-written in the spool" 0 "$(find "$D/spool" -name '.goniec-tmp*' | wc -l)"
 start_daemon

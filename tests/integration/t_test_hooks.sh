@@ -16,7 +16,7 @@ GONIEC_CRASH_AT=spool-written "$GONIEC" -c "$T/conf.d" fetch --here scans >/dev/
 check_eq "test build: GONIEC_CRASH_AT ends the run at the point" 99 $?
 check_eq "... before anything is filed" 0 "$(count_docs "$T/spool")"
 
-GONIEC_CRASH_AT=spool-written GONIEC_TEST_WORKER_HOOK=scans:abort GONIEC_STOP_GRACE=0 \
+GONIEC_CRASH_AT=spool-written GONIEC_TEST_WORKER_HOOK=scans:abort \
 	GONIEC_FORWARD_RETRY_MS=1 "$GONIEC_PRODUCT" -c "$T/conf.d" fetch --here scans >"$T/out" 2>&1
 check_eq "product: the same environment changes nothing" 0 $?
 check "... the document is filed" grep -q '^scans: ok — 1 filed' "$T/out"

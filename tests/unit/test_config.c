@@ -29,6 +29,7 @@ static const struct broken broken_configs[] = {
 	{"agent:\n  pdf: {time: 2h}\n", "t.yaml:2:15: error: time: '2h' is out of range (1 to 3600 s)"},
 	{"agent:\n  pdf: {memory: 1MB}\n",
 	 "t.yaml:2:17: error: memory: '1MB' is out of range (16777216 to 68719476736 bytes)"},
+	{"agent:\n  stop_grace: 2m\n", "t.yaml:2:15: error: stop_grace: '2m' is out of range (0 to 80 s)"},
 	{"agent:\n  pdf: {pages: 0}\n", "t.yaml:2:16: error: pages: 0 is out of range (1 to 100000)"},
 	{"agent:\n  pdf: {text: lots}\n",
 	 "t.yaml:2:15: error: text: expected a size such as 50MB or 512k, got 'lots'"},
@@ -293,6 +294,7 @@ static void test_valid_config_is_typed(void **state)
 	assert_int_equal(cfg->agent.pdf.memory, 512 << 20);
 	assert_int_equal(cfg->agent.pdf.pages, 100);
 	assert_int_equal(cfg->agent.pdf.text, 4 << 20);
+	assert_int_equal(cfg->agent.stop_grace, 10);        /* the daemon's stop grace */
 	assert_int_equal(cfg->nsources, 1);
 	const struct source_conf *s = config_find_source(cfg, "acme-scans");
 	assert_non_null(s);
