@@ -219,9 +219,7 @@ static enum run_outcome folder_run(struct source_run *run)
 			gerr_set(&run->err, "stopped before the end; the rest is taken next time");
 		return RUN_PARTIAL;
 	}
-	if (run->stats.failed)
-		return run->stats.filed ? RUN_PARTIAL : RUN_FAILED;
-	return RUN_OK;
+	return source_run_end(run, false);
 }
 
 const struct source_type source_type_folder = {

@@ -147,3 +147,11 @@ goniec_run fetch nolist
 check_eq "LIST refused: the run is partial (exit 1), not ok" 1 $?
 check "LIST refused: INBOX's invoices are filed all the same" grep -q "nolist: partial — 2 filed" "$T/out"
 check "LIST refused: the reason is given" grep -q "LIST failed" "$T/out"
+
+# --- the password changes during a run: the login again after the broken stream of UID 2
+# is refused, so the run needs a person (exit 3), like a first login refused, and says so
+fake_source relogin --relogin-refused
+goniec_run fetch relogin
+check_eq "login refused on reconnecting: exit 3 (needs a person)" 3 $?
+check "... the run says the login was rejected" grep -q "relogin: needs-person.*login rejected" "$T/out"
+check_eq "... status needs-person" needs-person "$(last_outcome relogin)"

@@ -249,11 +249,9 @@ static int fetch_headers(struct folder_run *fr, uint32_t first, uint32_t last)
 /* Log in again and reselect the folder after the stream went out of sync. */
 static int reconnect(struct folder_run *fr)
 {
-	enum run_outcome outcome;
 	const struct imap_conf *c = fr->s->conf;
 	imap_session_close(fr->s);
-	if (imap_session_open(fr->s, c, fr->run->state_dir, fr->run->src->name, &outcome,
-			      fr->err) != 0) {
+	if (imap_session_open(fr->s, c, fr->run->state_dir, fr->run->src->name, fr->err) != 0) {
 		fr->s->broken = true;
 		return -1;
 	}

@@ -118,13 +118,12 @@ static enum run_outcome imap_run(struct source_run *run)
 {
 	const struct imap_conf *c = run->src->typed;
 	struct imap_session s;
-	enum run_outcome outcome;
 	struct imap_state st;
 	if (imap_state_load(&st, run->state_dir, &run->err) != 0)
 		return RUN_FAILED;
-	if (imap_session_open(&s, c, run->state_dir, run->src->name, &outcome, &run->err) != 0) {
+	if (imap_session_open(&s, c, run->state_dir, run->src->name, &run->err) != 0) {
 		imap_state_free(&st);
-		return outcome;
+		return run_outcome_of(&run->err);
 	}
 	struct strlist names = {0}, raws = {0};
 	struct imap_target target = {0};
@@ -151,9 +150,12 @@ static enum run_outcome imap_run(struct source_run *run)
 			source_run_error(run, &err);
 		}
 	}
-	if (s.broken && !failed)
-		failed = 1;
 	struct gerr ferr;
+	if (s.broken && !failed) {
+		gerr_set(&ferr, "%s: the connection broke; the rest is taken next time", s.label);
+		source_run_error(run, &ferr);
+		failed = 1;
+	}
 	if (spool_batch(run->spool, false, &ferr) != 0) {
 		source_run_error(run, &ferr);
 		failed++;
@@ -165,10 +167,9 @@ static enum run_outcome imap_run(struct source_run *run)
 	strlist_free(&raws);
 	free(target.name);
 	free(target.raw);
-	if (!failed && !source_run_has_error(run))
-		return RUN_OK;
-	/* a folder list refused: INBOX was read, but maybe not the junk folder */
-	return run->stats.filed || failed < nfolders ? RUN_PARTIAL : RUN_FAILED;
+	/* progress: a folder read to its end (a folder list refused: INBOX was read, but maybe
+	 * not the junk folder) */
+	return source_run_end(run, failed < nfolders);
 }
 
 static enum run_outcome imap_print_folders(const struct config *cfg,
@@ -177,12 +178,11 @@ static enum run_outcome imap_print_folders(const struct config *cfg,
 {
 	const struct imap_conf *c = src->typed;
 	struct imap_session s;
-	enum run_outcome outcome;
 	char *state_dir = xasprintf("%s/sources/%s", cfg->agent.state_dir, src->name);
-	int rc = imap_session_open(&s, c, state_dir, src->name, &outcome, err);
+	int rc = imap_session_open(&s, c, state_dir, src->name, err);
 	free(state_dir);
 	if (rc != 0)
-		return outcome;
+		return run_outcome_of(err);
 	struct imap_folder_list all;
 	if (imap_list_folders(&s, &all, err) != 0) {
 		imap_session_close(&s);

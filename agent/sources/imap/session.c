@@ -96,27 +96,24 @@ static int do_connect(struct imap_session *s, struct gerr *err)
 	return 0;
 }
 
-static int login_password(struct imap_session *s, enum run_outcome *outcome, struct gerr *err)
+static int login_password(struct imap_session *s, struct gerr *err)
 {
 	char *password = NULL;
-	if (secret_resolve(&s->conf->password, &password, err) != 0) {
-		*outcome = RUN_NEEDS_PERSON;
-		return -1;
-	}
+	if (secret_resolve(&s->conf->password, &password, err) != 0)
+		return gerr_mark(err, GERR_NEEDS_PERSON);
 	int r = mailimap_login(s->imap, s->conf->user, password);
 	free_secret(password);
-	if (r != MAILIMAP_NO_ERROR) {
-		if (!imap_error_is_fatal(r))
-			*outcome = RUN_NEEDS_PERSON;
-		return imap_fail(s, r, err, "login rejected (check user and password)");
-	}
-	return 0;
+	if (r == MAILIMAP_NO_ERROR)
+		return 0;
+	imap_fail(s, r, err, "login rejected (check user and password)");
+	/* a NO is the server's answer; a broken stream is nobody's verdict */
+	return imap_error_is_fatal(r) ? -1 : gerr_mark(err, GERR_NEEDS_PERSON);
 }
 
 /* AUTHENTICATE XOAUTH2 with the kept access token; when the server refuses it (expired,
  * revoked), once more with a new one from the token endpoint. */
 static int login_oauth(struct imap_session *s, const char *state_dir, const char *name,
-		       enum run_outcome *outcome, struct gerr *err)
+		       struct gerr *err)
 {
 	struct oauth_client oc;
 	struct oauth_owned own;
@@ -137,13 +134,11 @@ static int login_oauth(struct imap_session *s, const char *state_dir, const char
 			break;
 	}
 	if (rc < 0) {
-		*outcome = err->kind == GERR_NEEDS_PERSON ? RUN_NEEDS_PERSON : RUN_FAILED;
 		gerr_prefix(err, "%s", s->label);
 	} else if (r != MAILIMAP_NO_ERROR) {
 		rc = imap_fail(s, r, err, "the server refused the OAuth sign-in");
 		if (!imap_error_is_fatal(r)) {
 			char *said = xstrdup(err->msg);
-			*outcome = RUN_NEEDS_PERSON;
 			gerr_setk(err, GERR_NEEDS_PERSON, "%s; a new token was refused too: check that %s may use IMAP (%s), or sign in again with `%s`",
 				  said, s->conf->user,
 				  oc.app ? "the IMAP.AccessAsApp permission and the Exchange service principal's mailbox permission"
@@ -189,10 +184,10 @@ char *imap_in_namespace(const struct imap_session *s, const char *raw)
 }
 
 static int login(struct imap_session *s, const char *state_dir, const char *name,
-		 enum run_outcome *outcome, struct gerr *err)
+		 struct gerr *err)
 {
-	int rc = s->conf->oauth.client_id ? login_oauth(s, state_dir, name, outcome, err)
-					  : login_password(s, outcome, err);
+	int rc = s->conf->oauth.client_id ? login_oauth(s, state_dir, name, err)
+					  : login_password(s, err);
 	if (rc != 0)
 		return rc;
 	/* Capabilities change at login (and some servers announce less before it). */
@@ -207,7 +202,7 @@ static int login(struct imap_session *s, const char *state_dir, const char *name
 }
 
 int imap_session_open(struct imap_session *s, const struct imap_conf *c, const char *state_dir,
-		      const char *name, enum run_outcome *outcome, struct gerr *err)
+		      const char *name, struct gerr *err)
 {
 	memset(s, 0, sizeof *s);
 	s->conf = c;
@@ -215,8 +210,7 @@ int imap_session_open(struct imap_session *s, const struct imap_conf *c, const c
 			     c->port ? c->port : c->tls == IMAP_TLS_SSL ? 993L : 143L);
 	s->imap = mailimap_new(0, NULL);
 	mailimap_set_timeout(s->imap, (time_t)c->io_timeout);
-	*outcome = RUN_FAILED;
-	if (do_connect(s, err) != 0 || login(s, state_dir, name, outcome, err) != 0) {
+	if (do_connect(s, err) != 0 || login(s, state_dir, name, err) != 0) {
 		imap_session_close(s);
 		return -1;
 	}

@@ -11,8 +11,9 @@
  *
  * Ownership: the session owns its libetpan handle; close with imap_session_close().
  * imap_folder_list results are owned by the caller (imap_folders_free()).
- * Errors: -1 with err set; `outcome` says whether a person must act (login rejected,
- * certificate refused) or a later run may succeed (server gone). No secret is ever put
+ * Errors: -1 with err set; its kind is GERR_NEEDS_PERSON when a person must act (login or
+ * OAuth sign-in refused, the password unreadable), else a later run may succeed (server
+ * gone, certificate refused: run_outcome_of() in sources/source.h turns it into the outcome). No secret is ever put
  * in a message: server texts are quoted, the password never.
  */
 #ifndef GONIEC_IMAP_SESSION_H
@@ -56,7 +57,7 @@ struct imap_session {
 /* state_dir holds the source's OAuth token file; name is the source's (for the command
  * that signs in again). */
 int imap_session_open(struct imap_session *s, const struct imap_conf *c, const char *state_dir,
-		      const char *name, enum run_outcome *outcome, struct gerr *err);
+		      const char *name, struct gerr *err);
 void imap_session_close(struct imap_session *s);
 
 /* A folder name (raw) as the server wants it: under the personal namespace's prefix when

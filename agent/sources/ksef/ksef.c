@@ -183,11 +183,14 @@ static enum run_outcome sync_subjects(struct source_run *run, struct ksef_sync *
 		}
 		stop |= sync->client->out_of_time;
 	}
-	if (run->err.kind == GERR_NEEDS_PERSON && source_run_has_error(run))
-		return RUN_NEEDS_PERSON;
-	if (failed_subjects || run->stats.failed || sync->client->out_of_time)
-		return run->stats.filed || failed_subjects < c->subjects.len ? RUN_PARTIAL : RUN_FAILED;
-	return RUN_OK;
+	if (sync->client->out_of_time && !source_run_has_error(run)) {
+		struct gerr err;
+		gerr_set(&err, "KSeF's rate limits left no room for the rest before the run's time "
+			 "limit; the next run goes on from here");
+		source_run_error(run, &err);
+	}
+	/* progress: a subject synced to its end */
+	return source_run_end(run, failed_subjects < c->subjects.len);
 }
 
 /* Signed in: the subjects, then signing out (with a minute past the deadline for it). */
@@ -213,11 +216,6 @@ static enum run_outcome signed_in(struct source_run *run, struct ksef_client *cl
 	log_info("%s: %lu request(s) to KSeF, %lu answered 429, %lld s waited for its limits",
 		 run->src->name, client->requests, client->throttled,
 		 (long long)(client->waited_ms / 1000));
-	if (client->out_of_time && outcome == RUN_PARTIAL && !source_run_has_error(run)) {
-		gerr_set(&err, "KSeF's rate limits left no room for the rest before the run's time "
-			 "limit; the next run goes on from here");
-		source_run_error(run, &err);
-	}
 	return outcome;
 }
 
