@@ -181,15 +181,15 @@ static int fetch_here(const struct config *cfg, const bool *chosen)
 	return rc;
 }
 
-/* Wait for the daemon's "done" events until "end"; returns the exit status. */
-static int daemon_outcomes(int fd)
+/* Wait for the daemon's "done" events until "end"; returns the exit status. lb is the
+ * connection's line buffer: it may already hold events read with the first reply. */
+static int daemon_outcomes(int fd, struct line_buf *lb)
 {
-	struct line_buf lb = {0};
 	struct gerr err = {0};
 	int rc = EXIT_OK;
 	bool tty = show_tty();
 	json_t *ev;
-	while ((ev = control_recv(fd, &lb, &err))) {
+	while ((ev = control_recv(fd, lb, &err))) {
 		const char *kind = json_string_value(json_object_get(ev, "event"));
 		const char *name = json_string_value(json_object_get(ev, "source"));
 		bool end = !kind || strcmp(kind, "end") == 0;
@@ -219,7 +219,6 @@ static int daemon_outcomes(int fd)
 		log_error("fetch: %s", err.msg);
 		rc = EXIT_FAILED;
 	}
-	buf_free(&lb.data);
 	return rc;
 }
 
@@ -243,7 +242,6 @@ static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool a
 	}
 	struct line_buf lb = {0};
 	json_t *reply = control_recv(fd, &lb, &err);
-	buf_free(&lb.data);
 	int rc = EXIT_OK;
 	if (!reply) {
 		log_error("fetch: %s", err.msg);
@@ -258,8 +256,10 @@ static int fetch_via_daemon(const struct config *cfg, const bool *chosen, bool a
 		printf("requested from the daemon: %zu source(s)\n",
 		       json_array_size(json_object_get(reply, "sources")));
 	} else {
-		rc = json_array_size(json_object_get(reply, "sources")) ? daemon_outcomes(fd) : EXIT_OK;
+		rc = json_array_size(json_object_get(reply, "sources")) ? daemon_outcomes(fd, &lb)
+									: EXIT_OK;
 	}
+	buf_free(&lb.data);
 	json_decref(reply);
 	close(fd);
 	return rc;

@@ -3,7 +3,8 @@
 # runs, an on-demand fetch during a scheduled run (no overlap, both answered, the lock
 # shared with a hand-run fetch), SIGHUP with a broken then a fixed file, a hanging and a
 # crashing worker, SIGTERM during a run and the next start, catch-up after downtime,
-# alerts, a stuck forwarder, progress on a terminal, the control socket, sd_notify.
+# alerts, a stuck forwarder, progress on a terminal, the control socket, sd_notify, and a
+# fetch whose outcome arrives in the same read as the daemon's first answer.
 . "$(dirname "$0")/lib.sh"
 
 pdf() { printf '%%PDF-1.4\n%s\n%%%%EOF\n' "$2" >"$1"; }
@@ -344,3 +345,33 @@ check "WATCHDOG=1 sent" wait_for 60 grep -q '^WATCHDOG=1' "$D/notify.txt"
 check "STATUS= sent" grep -q '^STATUS=1 sources' "$D/notify.txt"
 kill "$DPID"; wait "$DPID"
 check "STOPPING=1 sent" wait_for 60 grep -q '^STOPPING=1' "$D/notify.txt"
+
+# ---- a fetch whose outcome arrives with the daemon's first answer -------------------------
+# A run that ends at once (busy, nothing new) can send its "done" and "end" before the
+# client has read the reply to its request; the client must keep what it read with it.
+# A stand-in for the daemon's control socket writes all three lines in one send.
+new_case quick <<'EOF2'
+  - {name: quick, type: folder, path: "@D@/in/quick", settle: 0s, schedule: manual}
+EOF2
+mkdir -p "$D/state"
+python3 - "$D/state/control.sock" <<'PY' &
+import json, socket, sys
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sys.argv[1]); srv.listen(1)
+c, _ = srv.accept()
+req = b""
+while not req.endswith(b"\n"):
+    req += c.recv(4096)
+stats = dict(looked_at=2, filed=2, duplicates=0, quarantined=0, failed=0, held=0, unreadable=0, bytes=40)
+lines = [{"ok": True, "sources": ["quick"]},
+         {"event": "done", "source": "quick", "outcome": "ok", "stats": stats, "error": None},
+         {"event": "end"}]
+c.sendall(b"".join(json.dumps(l).encode() + b"\n" for l in lines))
+c.close()
+PY
+QPID=$!
+at_exit "kill $QPID 2>/dev/null"
+wait_for 30 test -S "$D/state/control.sock"
+"$GONIEC" -c "$D/conf.d" fetch quick >"$D/quick.out" 2>&1
+check_eq "reply and outcome in one read: the fetch ends ok" 0 $?
+check "... and prints the outcome" grep -q '^quick: ok — 2 filed' "$D/quick.out"
