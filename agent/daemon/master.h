@@ -9,8 +9,8 @@
  *
  * Signals: SIGHUP re-reads conf.d (a configuration with errors is rejected, its errors
  * logged, the last good one stays in force); SIGTERM/SIGINT stop: no new runs, running
- * workers get agent.stop_grace (10 s unless set) to finish, then are terminated
- * (at their next safe point); their runs are recorded as interrupted and repeated at the next start.
+ * workers get agent.stop_grace (10 s unless set) to finish, then are terminated (at their
+ * next safe point); their runs are recorded as interrupted and repeated at the next start.
  *
  * Workers and the forwarder never load conf.d itself but a copy of the configuration in
  * force (<state>/daemon/conf.d.good.N, a new N at each reload): an edit of conf.d counts

@@ -13,8 +13,8 @@
  * imap_folder_list results are owned by the caller (imap_folders_free()).
  * Errors: -1 with err set; its kind is GERR_NEEDS_PERSON when a person must act (login or
  * OAuth sign-in refused, the password unreadable), else a later run may succeed (server
- * gone, certificate refused: run_outcome_of() in sources/source.h turns it into the outcome). No secret is ever put
- * in a message: server texts are quoted, the password never.
+ * gone, certificate refused); run_outcome_of() in sources/source.h turns it into the run's
+ * outcome. No secret is ever put in a message: server texts are quoted, the password never.
  */
 #ifndef GONIEC_IMAP_SESSION_H
 #define GONIEC_IMAP_SESSION_H
