@@ -42,8 +42,9 @@ struct folder_run {
 	struct gerr *err;
 	bool failed;                /* something in this folder failed: report it */
 	bool unreadable;            /* the last structure fetch failed to parse */
-	unsigned long lost_before;  /* the spool's lost count when the chunk began */
-	struct gerr sync_err;       /* a flush of this chunk failed (sync_err.msg set) */
+	unsigned long lost_seen;    /* the spool's lost count when messages were last settled */
+	struct gerr sync_err;       /* a flush failed since (sync_err.msg set) */
+	bool stopped;               /* a chunk stopped short: the state goes no further */
 	unsigned reconnects;
 };
 
@@ -388,10 +389,11 @@ static int part_index(const struct imap_msg *m, const char *section)
 	return -1;
 }
 
-static void chunk_begin(struct folder_run *fr)
+/* Keep the first failure of a flush since the last chunk was settled. */
+static void note_sync(struct folder_run *fr, int rc, const struct gerr *e)
 {
-	fr->lost_before = fr->run->spool->lost;
-	fr->sync_err.msg[0] = 0;
+	if (rc != 0 && !fr->sync_err.msg[0])
+		fr->sync_err = *e;
 }
 
 /* After a round trip that filed documents: make them durable in the background while the
@@ -399,9 +401,8 @@ static void chunk_begin(struct folder_run *fr)
 static void keep_syncing(struct folder_run *fr)
 {
 	struct gerr e;
-	if (!spool_flush_running(fr->run->spool) && spool_flush_start(fr->run->spool, &e) != 0 &&
-	    !fr->sync_err.msg[0])
-		fr->sync_err = e;
+	if (!spool_flush_running(fr->run->spool))
+		note_sync(fr, spool_flush_start(fr->run->spool, &e), &e);
 }
 
 /* One UID FETCH of the same small sections of several messages. */
@@ -675,27 +676,33 @@ static void retry_pending(struct folder_run *fr, struct imap_target *t)
 
 /* ---- the folder ------------------------------------------------------------------------- */
 
-/* Make the rest of the chunk's documents durable. When a sync of the chunk failed, the
- * documents it removed are not filed, and every message of the chunk with a document
- * counts as failed: neither moved nor passed (next run finds what is filed already). */
-static void flush_chunk(struct folder_run *fr)
+/* The failure of a flush seen since the last chunk was settled, reported once; true if
+ * there was one. */
+static bool take_sync_failure(struct folder_run *fr)
 {
-	struct gerr e;
-	struct spool *sp = fr->run->spool;
-	if (spool_flush(sp, &e) != 0 && !fr->sync_err.msg[0])
-		fr->sync_err = e;
 	if (!fr->sync_err.msg[0])
-		return;
+		return false;
 	log_error("%s: %s: %s", fr->run->src->name, fr->folder, fr->sync_err.msg);
 	*fr->err = fr->sync_err;
-	for (size_t i = 0; i < fr->nmsgs; i++) {
-		struct imap_msg *m = &fr->msgs[i];
-		if (m->filed && !m->failed) {
-			m->failed++;
+	fr->sync_err.msg[0] = 0;
+	return true;
+}
+
+/* Messages whose documents are durable now, or were in flight when a flush failed: then
+ * every one of them with a document counts as failed, neither moved nor passed (the next
+ * run finds what is filed already). Documents that failed flushes removed never count as
+ * filed. */
+static void settle_sync(struct folder_run *fr, struct imap_msg *msgs, size_t n, bool failed)
+{
+	struct spool *sp = fr->run->spool;
+	fr->run->stats.filed -= sp->lost - fr->lost_seen;
+	fr->lost_seen = sp->lost;
+	for (size_t i = 0; failed && i < n; i++) {
+		if (msgs[i].filed && !msgs[i].failed) {
+			msgs[i].failed++;
 			fr->run->stats.failed++;
 		}
 	}
-	fr->run->stats.filed -= sp->lost - fr->lost_before;
 }
 
 /* A message over a limit stays where it is; the run says which and why. */
@@ -707,17 +714,17 @@ static void hold(struct folder_run *fr, const struct imap_msg *m)
 	free(what);
 }
 
-/* After a chunk: what to move, and how far the folder is done (a message that failed
- * stops there: it is looked at again next run). A held message is remembered instead:
- * looked at again next run without holding up the folder. */
-static uint32_t finish_chunk(struct folder_run *fr, struct imap_target *t, uint32_t done_to)
+/* After messages are settled: what to move, and how far the folder is done (a message
+ * that failed stops there: it is looked at again next run). A held message is remembered
+ * instead: looked at again next run without holding up the folder. */
+static uint32_t finish_msgs(struct folder_run *fr, struct imap_target *t,
+			    const struct imap_msg *msgs, size_t nmsgs, uint32_t done_to)
 {
-	flush_chunk(fr);
-	uint32_t *take = xcalloc(fr->nmsgs + 1, sizeof *take);
+	uint32_t *take = xcalloc(nmsgs + 1, sizeof *take);
 	size_t n = 0;
 	uint32_t stop = 0;
-	for (size_t i = 0; i < fr->nmsgs; i++) {
-		const struct imap_msg *m = &fr->msgs[i];
+	for (size_t i = 0; i < nmsgs; i++) {
+		const struct imap_msg *m = &msgs[i];
 		if (m->failed && (!stop || m->uid < stop)) {
 			stop = m->uid;
 		} else if (m->held && !m->failed) {
@@ -748,9 +755,11 @@ static void recheck_held(struct folder_run *fr, struct imap_target *t)
 			fr->failed = true;
 			break;
 		}
-		chunk_begin(fr);
 		fetch_parts(fr);
-		if (finish_chunk(fr, t, uid) != uid)
+		struct gerr e;
+		note_sync(fr, spool_flush(fr->run->spool, &e), &e);
+		settle_sync(fr, fr->msgs, fr->nmsgs, take_sync_failure(fr));
+		if (finish_msgs(fr, t, fr->msgs, fr->nmsgs, uid) != uid)
 			uid_list_add(&fr->fs.held, uid);
 		msgs_free(fr);
 	}
@@ -798,104 +807,83 @@ static uint32_t chunk_last(uint32_t first, uint32_t uidnext)
 	return uidnext ? (uidnext - first > UID_CHUNK ? first + UID_CHUNK - 1 : uidnext - 1) : 0;
 }
 
-/* The structures of the next chunk, fetched while the chunk before is made durable. */
-struct ahead {
+/* A chunk whose documents are being made durable while the next one is fetched. */
+struct landing {
 	struct imap_msg *msgs;
 	size_t nmsgs;
-	uint32_t first;
-	bool failed;
-	unsigned long looked_at, duplicates; /* counted when fetched; taken back if unused */
+	uint32_t seen;              /* how far the chunk reaches; 0: no chunk */
+	bool tainted;               /* a flush failed while its documents were in flight */
 };
 
-/* Start making the chunk's documents durable (all of them: its moves wait for that), and
- * meanwhile fetch the structures of the chunk after `last`, if there is one. */
-static void fetch_ahead(struct folder_run *fr, uint32_t last, uint32_t uidnext, struct ahead *a)
+/* The landing chunk is durable now (every flush before the last one started has landed),
+ * or tainted by a failed flush: its messages are settled and moved, and the folder's
+ * state is saved past them, unless an earlier chunk stopped short. */
+static void land_chunk(struct folder_run *fr, struct imap_state *st, struct imap_target *t,
+		       struct landing *l, bool failed)
 {
-	struct gerr e;
-	*a = (struct ahead){0};
-	if (spool_flush_start_all(fr->run->spool, &e) != 0 && !fr->sync_err.msg[0])
-		fr->sync_err = e;
-	if (!last || last + 1 >= uidnext || fr->s->broken || source_run_stopping())
+	if (!l->seen)
 		return;
-	struct imap_msg *msgs = fr->msgs;
-	size_t nmsgs = fr->nmsgs;
-	const struct run_stats before = fr->run->stats;
-	fr->msgs = NULL;
-	fr->nmsgs = 0;
-	a->first = last + 1;
-	a->failed = fetch_structures(fr, a->first, chunk_last(a->first, uidnext)) != 0;
-	a->msgs = fr->msgs;
-	a->nmsgs = fr->nmsgs;
-	a->looked_at = fr->run->stats.looked_at - before.looked_at;
-	a->duplicates = fr->run->stats.duplicates - before.duplicates;
-	fr->msgs = msgs;
-	fr->nmsgs = nmsgs;
+	settle_sync(fr, l->msgs, l->nmsgs, failed || l->tainted);
+	uint32_t done_to = finish_msgs(fr, t, l->msgs, l->nmsgs, l->seen);
+	if (!fr->stopped && done_to > fr->fs.last_uid)
+		fr->fs.last_uid = done_to;
+	fr->stopped = fr->stopped || done_to < l->seen;
+	for (size_t i = 0; i < l->nmsgs; i++)
+		msg_free(&l->msgs[i]);
+	free(l->msgs);
+	*l = (struct landing){0};
+	if (save_state(fr, st) != 0)
+		fr->stopped = true;
 }
 
-static void drop_ahead(struct folder_run *fr, struct ahead *a)
-{
-	for (size_t i = 0; i < a->nmsgs; i++)
-		msg_free(&a->msgs[i]);
-	free(a->msgs);
-	fr->run->stats.looked_at -= a->looked_at;
-	fr->run->stats.duplicates -= a->duplicates;
-	*a = (struct ahead){0};
-}
-
-/* The structures of [first, last]: fetched ahead, or now. */
-static int chunk_structures(struct folder_run *fr, struct ahead *a, uint32_t first, uint32_t last)
-{
-	if (!a->first || a->first != first)
-		return fetch_structures(fr, first, last);
-	fr->msgs = a->msgs;
-	fr->nmsgs = a->nmsgs;
-	*a = (struct ahead){0};
-	return 0;
-}
-
-/* The folder in chunks of UID_CHUNK UIDs. A chunk's messages are moved (and the folder's
- * state saved past them) only once its documents are durable; the next chunk's structures
- * are fetched while they are made so. */
+/* The folder in chunks of UID_CHUNK UIDs. A chunk's documents are made durable while the
+ * next chunk is fetched and filed; its messages are moved, and the folder's state saved
+ * past them, only once they are. A flush that fails while two chunks are in the air
+ * fails both (their messages are looked at again next run). */
 static void scan(struct folder_run *fr, struct imap_state *st, struct imap_target *t)
 {
 	const struct mailimap_selection_info *sel = fr->s->imap->imap_selection_info;
 	uint32_t uidnext = sel ? sel->sel_uidnext : 0;
-	struct ahead next = {0};
-	while (!fr->s->broken && (!uidnext || fr->fs.last_uid + 1 < uidnext)) {
-		uint32_t first = fr->fs.last_uid + 1;
+	struct spool *sp = fr->run->spool;
+	struct landing landing = {0};
+	struct gerr e;
+	uint32_t first = fr->fs.last_uid + 1;
+	while (!fr->s->broken && !fr->stopped && (!uidnext || first < uidnext) &&
+	       !source_run_stopping()) {
 		uint32_t last = chunk_last(first, uidnext);
-		if (chunk_structures(fr, &next, first, last) != 0) {
+		if (fetch_structures(fr, first, last) != 0) {
 			fr->failed = true;
 			break;
 		}
 		uint32_t seen = last;
 		for (size_t i = 0; !last && i < fr->nmsgs; i++)
 			seen = fr->msgs[i].uid > seen ? fr->msgs[i].uid : seen;
-		chunk_begin(fr);
 		fetch_parts(fr);
-		fetch_ahead(fr, last, uidnext, &next);
-		uint32_t done_to = finish_chunk(fr, t, seen ? seen : fr->fs.last_uid);
-		bool stop = done_to < seen || !uidnext || next.failed;
-		fr->fs.last_uid = done_to > fr->fs.last_uid ? done_to : fr->fs.last_uid;
-		msgs_free(fr);
-		if (save_state(fr, st) != 0 || stop) {
-			fr->failed = fr->failed || next.failed;
+		note_sync(fr, spool_flush_start_all(sp, &e), &e);
+		bool failed = take_sync_failure(fr);
+		land_chunk(fr, st, t, &landing, failed);
+		landing = (struct landing){fr->msgs, fr->nmsgs, seen ? seen : fr->fs.last_uid, failed};
+		fr->msgs = NULL;
+		fr->nmsgs = 0;
+		if (!last)
 			break;
-		}
-		if (source_run_stopping()) { /* the daemon stops: what is filed is durable */
-			fr->failed = true;
-			gerr_set(fr->err, "stopped before the end of the folder; the rest is read next time");
-			break;
-		}
+		first = last + 1;
 	}
-	drop_ahead(fr, &next);
+	note_sync(fr, spool_flush(sp, &e), &e);
+	land_chunk(fr, st, t, &landing, take_sync_failure(fr));
+	if (source_run_stopping() && !fr->s->broken && !fr->stopped && uidnext &&
+	    fr->fs.last_uid + 1 < uidnext) { /* what is filed is durable */
+		fr->failed = true;
+		gerr_set(fr->err, "stopped before the end of the folder; the rest is read next time");
+	}
 }
 
 int imap_fetch_folder(struct source_run *run, struct imap_session *s, struct imap_state *st,
 		      const char *folder, const char *raw, struct imap_target *target,
 		      struct gerr *err)
 {
-	struct folder_run fr = {.run = run, .s = s, .folder = folder, .raw = raw, .err = err};
+	struct folder_run fr = {.run = run, .s = s, .folder = folder, .raw = raw, .err = err,
+				.lost_seen = run->spool->lost};
 	if (select_folder(&fr, st) != 0)
 		return -1;
 	retry_pending(&fr, target);
