@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/oauth.h"
 #include "core/secret.h"
+#include "core/spool.h"
 #include "core/statefile.h"
 #include "core/template.h"
 #include "sources/graph/graph_run.h"
@@ -120,12 +121,14 @@ static enum run_outcome graph_run_source(struct source_run *run)
 	state_load(&gr);
 	folders = xcalloc(c->folders.len + 1, sizeof(*folders));
 	bool a_folder_read = false; /* to its end, without an error */
+	spool_batch(run->spool, true, NULL);
 	for (size_t i = 0; i < c->folders.len && !gr.fatal; i++) {
 		unsigned long errors_before = gr.errors;
 		folders[i].spec = c->folders.items[i];
 		process_folder(&gr, &folders[i]);
 		a_folder_read |= gr.errors == errors_before;
 	}
+	gr_end_filing(&gr);
 	state_save(&gr);
 	for (size_t i = 0; i < c->folders.len; i++) {
 		free(folders[i].id);
@@ -140,7 +143,6 @@ static enum run_outcome graph_run_source(struct source_run *run)
 		out = gr.needs_person ? RUN_NEEDS_PERSON : RUN_FAILED;
 	else
 		out = source_run_end(run, a_folder_read);
-	gr_drop_waiting(&gr);
 	gr_teardown(&gr);
 	return out;
 }

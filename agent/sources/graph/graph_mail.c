@@ -213,15 +213,21 @@ static void hold_watermark(struct gfolder *f, const char *received)
 	}
 }
 
-/* A message is done: it is never looked at again. */
+/* A message is done: it is never looked at again. Its id is known at once and written
+ * with the next ones (remembered_durable()); one lost in a crash before that only has
+ * the message looked at again. */
 static void remember(struct grun *gr, struct gmsg *gm)
+{
+	dedupe_stage(gr->run->dedupe, NULL, gm->m.id, NULL);
+}
+
+/* The ids remembered so far written and synced, at once. */
+static void remembered_durable(struct grun *gr)
 {
 	struct gerr err;
 
-	if (dedupe_add_id(gr->run->dedupe, gm->m.id, &err) < 0) {
+	if (dedupe_commit(gr->run->dedupe, true, &err) < 0)
 		gr_note_error(gr, err.msg);
-		hold_watermark(gm->f, gm->m.received);
-	}
 }
 
 static void msg_free(struct gmsg *gm)
@@ -278,7 +284,7 @@ static void msg_done(struct gmsg *gm)
 		msg_failed(gm);
 	} else if (gm->held) {
 		msg_held(gm);
-	} else if (gm->taken && gr->move_name) {
+	} else if (gm->taken) { /* moved, or remembered, once its files are durable */
 		gm->next = gr->to_move;
 		gr->to_move = gm;
 		gr->nto_move++;
@@ -406,6 +412,36 @@ static void move_done(struct graph_client *gc, struct graph_req *req)
 	graph_error_free(&e);
 }
 
+/* Every taken message fails: none of its files counts as durable. */
+static void fail_taken(struct grun *gr)
+{
+	struct gmsg *gm, *next;
+
+	for (gm = gr->to_move; gm; gm = next) {
+		next = gm->next;
+		msg_failed(gm);
+	}
+	gr->to_move = NULL;
+	gr->nto_move = 0;
+}
+
+/* The taken messages' files made durable, all at once (spool.h): when that fails, the
+ * files not yet published are gone and every taken message fails (looked at again next
+ * run; what was filed is recognised). */
+static int flush_taken(struct grun *gr)
+{
+	struct spool *sp = gr->run->spool;
+	unsigned long lost = sp->lost;
+	struct gerr err;
+
+	if (spool_flush(sp, &err) == 0)
+		return 0;
+	gr->run->stats.filed -= sp->lost - lost;
+	gr_note_error(gr, err.msg);
+	fail_taken(gr);
+	return -1;
+}
+
 static int move_taken(struct grun *gr)
 {
 	struct gmsg *gm, *next;
@@ -413,15 +449,8 @@ static int move_taken(struct grun *gr)
 	json_t *body;
 	bool np;
 
-	if (!gr->to_move)
-		return 0;
 	if (gr_ensure_move_folder(gr) < 0) {
-		for (gm = gr->to_move; gm; gm = next) {
-			next = gm->next;
-			msg_failed(gm);
-		}
-		gr->to_move = NULL;
-		gr->nto_move = 0;
+		fail_taken(gr);
 		return -1;
 	}
 	body = json_pack("{s:s}", "destinationId", gr->move_id);
@@ -447,6 +476,27 @@ static int move_taken(struct grun *gr)
 		return -1;
 	}
 	return 0;
+}
+
+/* The taken messages, once their files are durable: moved (move_to), or remembered. */
+static int settle_taken(struct grun *gr)
+{
+	struct gmsg *gm, *next;
+	int rc = 0;
+
+	if (gr->to_move && flush_taken(gr) < 0)
+		rc = -1;
+	else if (gr->to_move && gr->move_name)
+		rc = move_taken(gr);
+	for (gm = gr->to_move; gm; gm = next) {
+		next = gm->next;
+		remember(gr, gm);
+		msg_free(gm);
+	}
+	gr->to_move = NULL;
+	gr->nto_move = 0;
+	remembered_durable(gr);
+	return rc;
 }
 
 /* ---- folders, pages, state ---------------------------------------------------------- */
@@ -566,16 +616,19 @@ void gr_list_and_take(struct grun *gr, struct gfolder *f)
 			again = url && gr->nto_move >= MOVE_BATCH;
 		}
 		free(url);
-		if (!gr->fatal && move_taken(gr) < 0)
+		if (!gr->fatal && settle_taken(gr) < 0)
 			ok = false;
 		if (!gr->fatal)
 			advance_watermark(f);
 	}
 }
 
-void gr_drop_waiting(struct grun *gr)
+void gr_end_filing(struct grun *gr)
 {
+	struct spool *sp = gr->run->spool;
+	unsigned long lost = sp->lost;
 	struct gmsg *gm, *next;
+	struct gerr err;
 
 	for (gm = gr->to_move; gm; gm = next) {
 		next = gm->next;
@@ -583,4 +636,9 @@ void gr_drop_waiting(struct grun *gr)
 	}
 	gr->to_move = NULL;
 	gr->nto_move = 0;
+	if (spool_batch(sp, false, &err) != 0) {
+		gr->run->stats.filed -= sp->lost - lost;
+		gr_note_error(gr, err.msg);
+	}
+	remembered_durable(gr);
 }

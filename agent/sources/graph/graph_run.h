@@ -91,7 +91,9 @@ int gr_ensure_move_folder(struct grun *gr);
 bool gr_is_timestamp(const char *s);
 /* List the folder from its watermark, take what is new, move it; advances f->watermark. */
 void gr_list_and_take(struct grun *gr, struct gfolder *f);
-/* Release messages still waiting for their move (a run that stopped early). */
-void gr_drop_waiting(struct grun *gr);
+/* Files are filed in one batch from gr_list_and_take() to here (spool.h): messages still
+ * waiting for their move are released (a run that stopped early: looked at again next
+ * run), what is pending made durable and the ids remembered written. */
+void gr_end_filing(struct grun *gr);
 
 #endif
