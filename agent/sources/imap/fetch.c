@@ -11,7 +11,7 @@
 #include "formats/mime.h"
 #include "sources/filing.h"
 
-#define UID_CHUNK 500u                 /* UIDs per ENVELOPE/BODYSTRUCTURE fetch */
+#define UID_CHUNK 500u                 /* UIDs per chunk (one ENVELOPE fetch) */
 #define SMALL_PART (1u << 20)          /* larger parts are fetched in chunks of this */
 #define BATCH_BYTES (1u << 20)         /* encoded bytes per multi-message fetch (bench/RESULTS.md) */
 #define BATCH_MESSAGES 200u
@@ -27,6 +27,7 @@ struct imap_msg {
 	char *signature;            /* the small sections to fetch together with other
 				     * messages', space-separated; NULL: none, or too many */
 	bool alone;                 /* small sections too many or too big to batch */
+	bool planned;               /* its structure was looked at (plan_message) */
 	char *held;                 /* why the message is left for a person (mime.h limits) */
 };
 
@@ -50,11 +51,21 @@ struct folder_run {
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
+/* The UIDs as a set; a run of consecutive ones as one range ("7:9"), to keep the command
+ * line short. */
 static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
 {
 	struct mailimap_set *set = mailimap_set_new_empty();
-	for (size_t i = 0; i < n; i++)
-		mailimap_set_add_single(set, uids[i]);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (j == i)
+			mailimap_set_add_single(set, uids[i]);
+		else
+			mailimap_set_add_interval(set, uids[i], uids[j]);
+		i = j + 1;
+	}
 	return set;
 }
 
@@ -180,13 +191,14 @@ static bool small_part(const struct imap_msg *m, size_t i)
 	return !m->done[i] && m->parts.items[i].size <= SMALL_PART;
 }
 
-/* Decide what to fetch of one message; parts filed before are done already. */
+/* Decide what to fetch of one message from a whitelisted sender; parts filed before are
+ * done already. */
 static void plan_message(struct folder_run *fr, struct imap_msg *m, const struct mailimap_body *b)
 {
 	const struct source_run *run = fr->run;
-	const struct imap_conf *c = run->src->typed;
 	struct gerr why;
-	if (!whitelisted(c, m->addr) || !b)
+	m->planned = true;
+	if (!b)
 		return;
 	if (mime_walk_bodystructure(b, &run->src->accept, &m->parts, &why) != 0)
 		m->held = xstrdup(why.msg);
@@ -212,39 +224,86 @@ static void plan_message(struct folder_run *fr, struct imap_msg *m, const struct
 	buf_free(&sig);
 }
 
-static int fetch_headers(struct folder_run *fr, uint32_t first, uint32_t last)
+/* One UID FETCH of the UIDs in set (taken) and of their envelopes or structures. */
+static int fetch_items(struct folder_run *fr, struct mailimap_set *set, bool structures,
+		       clist **result)
 {
 	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_envelope());
-	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_bodystructure());
-	struct mailimap_set *set = mailimap_set_new_interval(first, last);
-	clist *result = NULL;
-	int r = mailimap_uid_fetch(fr->s->imap, set, ft, &result);
+	mailimap_fetch_type_new_fetch_att_list_add(ft, structures ? mailimap_fetch_att_new_bodystructure()
+								  : mailimap_fetch_att_new_envelope());
+	int r = mailimap_uid_fetch(fr->s->imap, set, ft, result);
 	mailimap_set_free(set);
 	mailimap_fetch_type_free(ft);
-	if (r != MAILIMAP_NO_ERROR) {
-		fr->unreadable = r == MAILIMAP_ERROR_PARSE;
-		return imap_fail(fr->s, r, fr->err, "fetching message structure failed");
-	}
+	if (r == MAILIMAP_NO_ERROR)
+		return 0;
+	fr->unreadable = r == MAILIMAP_ERROR_PARSE;
+	return imap_fail(fr->s, r, fr->err,
+			 structures ? "fetching message structure failed" : "fetching message envelopes failed");
+}
+
+static bool in_range(uint32_t uid, uint32_t first, uint32_t last)
+{
+	return uid >= first && (!last || uid <= last);
+}
+
+/* The envelopes of [first, last]: a message for each UID not looked at yet. */
+static int fetch_envelopes(struct folder_run *fr, uint32_t first, uint32_t last)
+{
+	clist *result = NULL;
+	if (fetch_items(fr, mailimap_set_new_interval(first, last), false, &result) != 0)
+		return -1;
 	fr->msgs = xrealloc(fr->msgs, (fr->nmsgs + (size_t)clist_count(result) + 1) * sizeof *fr->msgs);
 	memset(fr->msgs + fr->nmsgs, 0, ((size_t)clist_count(result) + 1) * sizeof *fr->msgs);
 	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
 		struct mailimap_msg_att *a = clist_content(it);
 		uint32_t uid = att_uid(a);
 		/* "n:*" also returns the last message when its UID is below n */
-		if (uid < first || (last && uid > last) || find_msg(fr, uid))
+		if (!in_range(uid, first, last) || find_msg(fr, uid))
 			continue;
 		struct imap_msg *m = &fr->msgs[fr->nmsgs++];
 		m->uid = uid;
 		struct mailimap_msg_att_static *env = att_item(a, MAILIMAP_MSG_ATT_ENVELOPE);
-		struct mailimap_msg_att_static *bs = att_item(a, MAILIMAP_MSG_ATT_BODYSTRUCTURE);
 		read_envelope(m, env ? env->att_data.att_env : NULL);
-		plan_message(fr, m, bs ? bs->att_data.att_bodystructure : NULL);
 		fr->run->stats.looked_at++;
 	}
 	mailimap_fetch_list_free(result);
 	return 0;
+}
+
+/* The structures of the messages of [first, last] from whitelisted senders, not planned
+ * yet: only theirs are asked for (the server need not read the others' bodies). */
+static int fetch_plans(struct folder_run *fr, uint32_t first, uint32_t last)
+{
+	const struct imap_conf *c = fr->run->src->typed;
+	uint32_t *uids = xcalloc(fr->nmsgs + 1, sizeof *uids);
+	size_t n = 0;
+	for (size_t i = 0; i < fr->nmsgs; i++) {
+		const struct imap_msg *m = &fr->msgs[i];
+		if (in_range(m->uid, first, last) && !m->planned && whitelisted(c, m->addr))
+			uids[n++] = m->uid;
+	}
+	clist *result = NULL;
+	int rc = n ? fetch_items(fr, uid_set(uids, n), true, &result) : 0;
+	free(uids);
+	if (rc != 0 || !result)
+		return rc;
+	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
+		struct mailimap_msg_att *a = clist_content(it);
+		struct imap_msg *m = find_msg(fr, att_uid(a));
+		struct mailimap_msg_att_static *bs = att_item(a, MAILIMAP_MSG_ATT_BODYSTRUCTURE);
+		if (m && !m->planned)
+			plan_message(fr, m, bs ? bs->att_data.att_bodystructure : NULL);
+	}
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
+static int fetch_headers(struct folder_run *fr, uint32_t first, uint32_t last)
+{
+	if (fetch_envelopes(fr, first, last) != 0)
+		return -1;
+	return fetch_plans(fr, first, last);
 }
 
 /* Log in again and reselect the folder after the stream went out of sync. */
@@ -280,7 +339,8 @@ static int fetch_structures(struct folder_run *fr, uint32_t first, uint32_t last
 	if (first == last) {
 		log_warn("%s: %s UID %u: the server describes this message in a way the IMAP library cannot read; it is left where it is",
 			 fr->run->src->name, fr->folder, first);
-		fr->run->stats.looked_at++;
+		if (!find_msg(fr, first))
+			fr->run->stats.looked_at++;
 		return 0;
 	}
 	uint32_t mid = first + (last - first) / 2;

@@ -2,13 +2,13 @@
  *
  * What a run does (details in docs/imap.md): connect (IMAPS, STARTTLS or plain), verify
  * the server certificate and name (core/tlsverify), log in, and for each folder (default:
- * INBOX and the junk folder) SELECT it, fetch ENVELOPE and BODYSTRUCTURE of the UIDs not
- * seen yet, take messages from whitelisted senders that have accepted attachments, fetch
- * just those body sections (large ones in bounded chunks), file each attachment through
- * the spool (streamed, type confirmed by content), then move the message to `move_to`
- * (UID MOVE, or UID COPY + \Deleted + UID EXPUNGE) — or leave it and remember it.
- * UIDVALIDITY, the last UID looked at and moves still to do are kept per folder in the
- * source's state directory.
+ * INBOX and the junk folder) SELECT it, fetch the ENVELOPE of the UIDs not seen yet and
+ * the BODYSTRUCTURE of those from whitelisted senders, take the ones that have accepted
+ * attachments, fetch just those body sections (large ones in bounded chunks), file each
+ * attachment through the spool (streamed, type confirmed by content), then move the
+ * message to `move_to` (UID MOVE, or UID COPY + \Deleted + UID EXPUNGE) — or leave it
+ * and remember it. UIDVALIDITY, the last UID looked at and moves still to do are kept per
+ * folder in the source's state directory.
  *
  * This header is the source's face to the rest of goniec: the type for the registry and
  * the folder listing behind `goniec folders NAME`.
