@@ -140,6 +140,13 @@ check "unreadable structure: no LOGOUT on a broken stream" test "$(grep -c LOGOU
 goniec_run fetch odd
 check "unreadable structure: the next run does not stumble on it again" grep -q "odd: ok — 0 filed" "$T/out"
 
+# --- an empty folder on a server that names no UIDNEXT: read "1:*" in one go, nothing found
+fake_source bare --empty-no-uidnext
+goniec_run fetch bare
+check_eq "no UIDNEXT, empty folder: the run succeeds" 0 $?
+check "no UIDNEXT, empty folder: nothing looked at" grep -q "bare: ok — 0 filed" "$T/out"
+check "no UIDNEXT: the whole folder asked for at once" grep -q "UID FETCH 1:\* (UID ENVELOPE)" "$T/bare.log"
+
 # --- a server that refuses LIST: INBOX is read all the same, but the junk folder may have
 # been missed, so the run is partial, says why, and the next run tries again
 fake_source nolist --list-fails

@@ -871,7 +871,7 @@ static uint32_t chunk_last(uint32_t first, uint32_t uidnext)
 struct landing {
 	struct imap_msg *msgs;
 	size_t nmsgs;
-	uint32_t seen;              /* how far the chunk reaches; 0: no chunk */
+	uint32_t seen;              /* how far the chunk reaches */
 	bool tainted;               /* a flush failed while its documents were in flight */
 };
 
@@ -881,7 +881,7 @@ struct landing {
 static void land_chunk(struct folder_run *fr, struct imap_state *st, struct imap_target *t,
 		       struct landing *l, bool failed)
 {
-	if (!l->seen)
+	if (!l->msgs && !l->seen) /* no chunk */
 		return;
 	settle_sync(fr, l->msgs, l->nmsgs, failed || l->tainted);
 	uint32_t done_to = finish_msgs(fr, t, l->msgs, l->nmsgs, l->seen);
