@@ -412,17 +412,49 @@ static void move_done(struct graph_client *gc, struct graph_req *req)
 	graph_error_free(&e);
 }
 
-/* Every taken message fails: none of its files counts as durable. */
-static void fail_taken(struct grun *gr)
+/* Each taken message handed to done (which releases it); none is waiting after. */
+static void drain_taken(struct grun *gr, void (*done)(struct gmsg *))
 {
 	struct gmsg *gm, *next;
 
 	for (gm = gr->to_move; gm; gm = next) {
 		next = gm->next;
-		msg_failed(gm);
+		done(gm);
 	}
 	gr->to_move = NULL;
 	gr->nto_move = 0;
+}
+
+/* Every taken message fails: none of its files counts as durable. */
+static void fail_taken(struct grun *gr)
+{
+	drain_taken(gr, msg_failed);
+}
+
+static void remember_and_free(struct gmsg *gm)
+{
+	remember(gm->gr, gm);
+	msg_free(gm);
+}
+
+/* A flush of the run's batch (spool_flush, or spool_batch off): when it fails, the
+ * documents it removed no longer count as filed and the failure is reported. */
+static int flush_off(struct spool *sp, struct gerr *err)
+{
+	return spool_batch(sp, false, err);
+}
+
+static int flush_batch(struct grun *gr, int (*flush)(struct spool *, struct gerr *))
+{
+	struct spool *sp = gr->run->spool;
+	unsigned long lost = sp->lost;
+	struct gerr err;
+
+	if (flush(sp, &err) == 0)
+		return 0;
+	gr->run->stats.filed -= sp->lost - lost;
+	gr_note_error(gr, err.msg);
+	return -1;
 }
 
 /* The taken messages' files made durable, all at once (spool.h): when that fails, the
@@ -430,14 +462,8 @@ static void fail_taken(struct grun *gr)
  * run; what was filed is recognised). */
 static int flush_taken(struct grun *gr)
 {
-	struct spool *sp = gr->run->spool;
-	unsigned long lost = sp->lost;
-	struct gerr err;
-
-	if (spool_flush(sp, &err) == 0)
+	if (flush_batch(gr, spool_flush) == 0)
 		return 0;
-	gr->run->stats.filed -= sp->lost - lost;
-	gr_note_error(gr, err.msg);
 	fail_taken(gr);
 	return -1;
 }
@@ -481,20 +507,13 @@ static int move_taken(struct grun *gr)
 /* The taken messages, once their files are durable: moved (move_to), or remembered. */
 static int settle_taken(struct grun *gr)
 {
-	struct gmsg *gm, *next;
 	int rc = 0;
 
 	if (gr->to_move && flush_taken(gr) < 0)
 		rc = -1;
 	else if (gr->to_move && gr->move_name)
 		rc = move_taken(gr);
-	for (gm = gr->to_move; gm; gm = next) {
-		next = gm->next;
-		remember(gr, gm);
-		msg_free(gm);
-	}
-	gr->to_move = NULL;
-	gr->nto_move = 0;
+	drain_taken(gr, remember_and_free); /* move_to null: nothing was moved */
 	remembered_durable(gr);
 	return rc;
 }
@@ -625,20 +644,7 @@ void gr_list_and_take(struct grun *gr, struct gfolder *f)
 
 void gr_end_filing(struct grun *gr)
 {
-	struct spool *sp = gr->run->spool;
-	unsigned long lost = sp->lost;
-	struct gmsg *gm, *next;
-	struct gerr err;
-
-	for (gm = gr->to_move; gm; gm = next) {
-		next = gm->next;
-		msg_free(gm);
-	}
-	gr->to_move = NULL;
-	gr->nto_move = 0;
-	if (spool_batch(sp, false, &err) != 0) {
-		gr->run->stats.filed -= sp->lost - lost;
-		gr_note_error(gr, err.msg);
-	}
+	drain_taken(gr, msg_free);
+	(void)flush_batch(gr, flush_off);
 	remembered_durable(gr);
 }
