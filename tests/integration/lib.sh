@@ -44,10 +44,9 @@ report_lines() {
 	done
 }
 
-# A free TCP port on 127.0.0.1.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# A free TCP port on 127.0.0.1, held for this test (its shell's PID) until it ends: drawn
+# below the ephemeral range, claimed in a directory all tests share (free_port.py).
+free_port() { python3 "$TESTS_DIR/free_port.py" "$$"; }
 # wait_for SECONDS command... — poll until the command succeeds.
 wait_for() {
 	local limit=$1; shift

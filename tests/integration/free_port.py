@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Print a TCP port on 127.0.0.1 that no other test holds: free_port in lib.sh.
+
+Tests run side by side, and a port only found free (bind to port 0, close) can be taken
+by another test, or by any connection's own source port, before the server meant for it
+binds it. So a port is drawn below the kernel's ephemeral range (ip_local_port_range),
+where no source port and no bind(0) lands, and claimed in a shared directory with the
+owner's PID (the test's shell, argv[1]); a claim whose owner is gone is taken again. All
+claims happen under one lock on that directory, so two tests never claim the same port.
+"""
+import errno
+import fcntl
+import os
+import random
+import socket
+import sys
+
+CLAIMS = os.path.join(os.environ.get("TMPDIR", "/tmp"), "goniec-test-ports")
+LOWEST = 10000
+
+
+def ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        return e.errno == errno.EPERM
+    return True
+
+
+def held(claim):
+    try:
+        with open(claim) as f:
+            return alive(int(f.read()))
+    except (OSError, ValueError):
+        return False
+
+
+def bindable(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def claim_port(owner):
+    os.makedirs(CLAIMS, mode=0o1777, exist_ok=True)
+    highest = ephemeral_low() - 1
+    with open(os.path.join(CLAIMS, ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for _ in range(5000):
+            port = random.randint(LOWEST, highest)
+            claim = os.path.join(CLAIMS, str(port))
+            if held(claim) or not bindable(port):
+                continue
+            with open(claim, "w") as f:
+                f.write(str(owner))
+            return port
+    sys.exit("free_port: no free port between %d and %d" % (LOWEST, highest))
+
+
+if __name__ == "__main__":
+    print(claim_port(int(sys.argv[1])))
