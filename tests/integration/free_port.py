@@ -55,19 +55,38 @@ def bindable(port):
         s.close()
 
 
+def shared_dir():
+    """The claims' directory, open to every user who runs tests (as /tmp is)."""
+    try:
+        os.mkdir(CLAIMS)
+        os.chmod(CLAIMS, 0o1777)
+    except FileExistsError:
+        pass
+
+
+def write_claim(claim, owner):
+    """False when the claim cannot be written (another user's, in the sticky directory)."""
+    try:
+        with open(claim, "w") as f:
+            f.write(str(owner))
+        return True
+    except OSError:
+        return False
+
+
 def claim_port(owner):
-    os.makedirs(CLAIMS, mode=0o1777, exist_ok=True)
+    shared_dir()
     highest = ephemeral_low() - 1
-    with open(os.path.join(CLAIMS, ".lock"), "a") as lock:
+    lock = os.open(os.path.join(CLAIMS, ".lock"), os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for _ in range(5000):
             port = random.randint(LOWEST, highest)
             claim = os.path.join(CLAIMS, str(port))
-            if held(claim) or not bindable(port):
-                continue
-            with open(claim, "w") as f:
-                f.write(str(owner))
-            return port
+            if not held(claim) and bindable(port) and write_claim(claim, owner):
+                return port
+    finally:
+        os.close(lock)
     sys.exit("free_port: no free port between %d and %d" % (LOWEST, highest))
 
 
