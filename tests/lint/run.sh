@@ -11,7 +11,8 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 # check NAME SCRIPT WRONG-FILE WRONG-TEXT: SCRIPT passes on agent/, fails on a copy of
-# agent/ with WRONG-FILE holding WRONG-TEXT.
+# agent/ (and of packaging/man/, which docs.py reads beside it) with WRONG-FILE holding
+# WRONG-TEXT at its end.
 check() {
 	local name=$1 script=$2 file=$3 text=$4
 	if out=$("$script" agent 2>&1); then
@@ -20,7 +21,8 @@ check() {
 		printf '%s\n' "$out"
 		fail "$name: the tree breaks the rule"
 	fi
-	rm -rf "$scratch/agent" && cp -r agent "$scratch/agent"
+	rm -rf "$scratch/agent" "$scratch/packaging" && cp -r agent "$scratch/agent"
+	mkdir -p "$scratch/packaging" && cp -r packaging/man "$scratch/packaging/man"
 	mkdir -p "$(dirname "$scratch/$file")"
 	printf '%s\n' "$text" >>"$scratch/$file"
 	if (cd "$scratch" && "$OLDPWD/$script" agent >/dev/null 2>&1); then
@@ -36,6 +38,17 @@ check errors tests/lint/errors.sh agent/cli/cmd_forward.c \
 check layers-core tests/lint/layers.sh agent/core/util.c '#include "forward/route.h"'
 check layers-cli tests/lint/layers.sh agent/cli/cmd_status.c '#include "sources/imap/imap.h"'
 check layers-types tests/lint/layers.sh agent/sources/graph/graph_mail.c '#include "sources/imap/fetch.h"'
+
+# docs.py: the manual pages against the program (a command, an option, a configuration
+# key and a sidecar value that one has and the other lacks).
+check docs-commands tests/lint/docs.py packaging/man/goniec.8 $'.SH COMMANDS\n.TP\n.B frobnicate\nNo such command.'
+check docs-options tests/lint/docs.py agent/cli/cmd_status.c \
+	'static int frob(char **argv) { return strcmp(argv[1], "--frobnicate") == 0; }'
+check docs-config tests/lint/docs.py agent/sources/folder.c \
+	'static const struct cf_field frob_fields[] = {{.key = "frobnicate", .type = CF_BOOL}, CF_END};
+const struct source_type source_type_frob = {.name = "folder", .fields = frob_fields};'
+check docs-sidecar tests/lint/docs.py agent/core/sniff.c \
+	'static const struct sniff_result R_WEBP = {"webp", "image/webp", "document"};'
 
 echo "lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
