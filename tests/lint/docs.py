@@ -23,11 +23,21 @@ Reads the C sources (no build needed) and the pages in packaging/man/, and check
             statements, alert notices) put in a sidecar, every type and kind of
             core/sniff.c and every alert cause of daemon/alert.c appears in bold in
             goniec-sidecar.5 (the causes also under ALERTS in goniec.8).
+  completion  the lists of packaging/bash-completion, from the same commands and help
+            texts as above: `commands` holds every command, `global_opts` every long
+            global option, `opts[COMMAND]` every long option of the command's help text
+            and --help; `subcommands[COMMAND]` the lowercase words of its usage and of
+            "goniec COMMAND WORD" lines in its help (bank link, payments pair, ...);
+            `dir_opts` and `value_opts` every option a help text shows with an argument
+            (and its one-letter alias), a DIR in dir_opts; a command that takes
+            arguments has a branch under `case $command`. Each of these the other way
+            too: the completion names no command, option (any --long one anywhere in
+            the file) or word that goniec does not have.
 
 "In bold" is \\fB...\\fR, .B, or the bold arguments of .BR/.RB/.BI/.IB: where a page
-defines a name. Usage: tests/lint/docs.py [AGENT-DIR [MAN-DIR]] (default: agent,
-packaging/man). Prints each problem and exits 1 when there is one (DOCS_DEBUG=1 also
-prints the sidecar members found).
+defines a name. Usage: tests/lint/docs.py [AGENT-DIR [MAN-DIR [COMPLETION]]] (default:
+agent, packaging/man, packaging/bash-completion). Prints each problem and exits 1 when
+there is one (DOCS_DEBUG=1 also prints the sidecar members found).
 """
 import os
 import re
@@ -35,6 +45,7 @@ import sys
 
 agent = sys.argv[1] if len(sys.argv) > 1 else "agent"
 mandir = sys.argv[2] if len(sys.argv) > 2 else "packaging/man"
+completion = sys.argv[3] if len(sys.argv) > 3 else "packaging/bash-completion"
 problems = []
 
 
@@ -265,6 +276,7 @@ def options_in(text):
 man8 = Page("goniec.8")
 cli = sources.get("cli/cli.c", "")
 commands = {}  # name -> (function, usage + help text)
+command_args = {}  # name -> its usage alone ("link|accounts NAME [--code ADDRESS]")
 for name, body in initializers(cli, r'struct command'):
     for e in entries(body):
         if not e.startswith("{"):
@@ -273,6 +285,7 @@ for name, body in initializers(cli, r'struct command'):
         texts = [s for f in fields for _, s in literals(f)]
         if len(fields) >= 5 and texts:
             commands[texts[0]] = (fields[1].strip(), " ".join(texts[1:]))
+            command_args[texts[0]] = texts[1] if len(texts) > 1 else ""
 if not commands:
     problem(f"{agent}/cli/cli.c: no command table found")
 
@@ -333,6 +346,141 @@ for opt in sorted(global_man - global_opts):
     problem(f"goniec.8: OPTIONS names {opt}, which `goniec --help` does not list")
 for opt in sorted(accepted_options(sources.get("main.c", "")) - global_opts):
     problem(f"{agent}/main.c: goniec accepts {opt}, which `goniec --help` does not list")
+
+# ---- bash completion ---------------------------------------------------------------------------
+
+# An option a help text shows with its argument: "--trace DIR", "--code 'ADDRESS'",
+# "-i, --interval T", "--shard K/N".
+OPTION_ARG = re.compile(r"(?<![\w-])(--?[A-Za-z][A-Za-z0-9-]*)[ =]'?([A-Z][A-Z0-9/]*)(?![\w])")
+ALIAS = re.compile(r'(?<![\w-])(-[A-Za-z]), (--[A-Za-z][A-Za-z0-9-]*)')
+
+
+def long_options(text):
+    return {o for o in options_in(text) if o.startswith("--")}
+
+
+def completion_lists(text):
+    """The `local NAME="..."` strings and `local -A NAME=([KEY]="...")` arrays of the file."""
+    strings, arrays = {}, {}
+    for name, value in re.findall(r'^\s*local (\w+)="([^"]*)"', text, re.M):
+        if name in strings:
+            problem(f"{os.path.basename(completion)}: {name} is set twice")
+        strings[name] = value
+    for m in re.finditer(r'^\s*local -A (\w+)=\((.*?)^\s*\)', text, re.M | re.S):
+        if m.group(1) in arrays:
+            problem(f"{os.path.basename(completion)}: {m.group(1)} is set twice")
+        arrays[m.group(1)] = {k: v.split() for k, v in
+                              re.findall(r'\[([\w-]+)\]="([^"]*)"', m.group(2))}
+    return strings, arrays
+
+
+def case_branches(text, subject):
+    """The words of the patterns of `case SUBJECT in` (its own level, not nested cases)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        m = re.match(r'(\s*)case ' + re.escape(subject) + r' in\s*$', line)
+        if not m:
+            continue
+        indent, out = m.group(1), []
+        for line in lines[i + 1:]:
+            if line == indent + "esac":
+                return out
+            p = re.match(re.escape(indent) + r'([a-z][\w| -]*)\)', line)
+            if p:
+                out += [w.strip() for w in p.group(1).split("|")]
+        return out
+    return None
+
+
+comp_text = read(completion) if os.path.exists(completion) else None
+if comp_text is None:
+    problem(f"{completion}: no such file")
+else:
+    cname = os.path.basename(completion)
+    strings, arrays = completion_lists(comp_text)
+    for var in ("commands", "global_opts", "dir_opts", "value_opts"):
+        if var not in strings:
+            problem(f"{cname}: no `local {var}=\"...\"` (tests/lint/docs.py reads it)")
+    for var in ("opts", "subcommands"):
+        if var not in arrays:
+            problem(f"{cname}: no `local -A {var}=(...)` (tests/lint/docs.py reads it)")
+    opts, subs = arrays.get("opts", {}), arrays.get("subcommands", {})
+    listed = set(strings.get("commands", "").split())
+
+    # commands
+    for cmd in commands:
+        if cmd not in listed:
+            problem(f"{cname}: command '{cmd}' (goniec --help) is not in commands")
+        if "opts" in arrays and cmd not in opts:
+            problem(f"{cname}: command '{cmd}' has no opts[{cmd}]")
+    for cmd in sorted((listed | set(opts) | set(subs)) - set(commands)):
+        problem(f"{cname}: names the command '{cmd}', which goniec does not have")
+
+    # options, each command's and the global ones
+    all_opts = set(global_opts) | UNIVERSAL
+    for cmd, (_, helptext) in commands.items():
+        all_opts |= options_in(helptext)
+        if cmd not in opts:
+            continue
+        want, have = long_options(helptext) | {"--help"}, set(opts[cmd])
+        for opt in sorted(want - have):
+            problem(f"{cname}: option {opt} of '{cmd}' (goniec {cmd} --help) is not in "
+                    f"opts[{cmd}]")
+        for opt in sorted(have - want):
+            problem(f"{cname}: opts[{cmd}] names {opt}, which `goniec {cmd} --help` does "
+                    f"not list")
+    have = set(strings.get("global_opts", "").split())
+    for opt in sorted(long_options(global_help) - have):
+        problem(f"{cname}: global option {opt} (goniec --help) is not in global_opts")
+    for opt in sorted(have - long_options(global_help)):
+        problem(f"{cname}: global_opts names {opt}, which `goniec --help` does not list")
+    named = long_options(comp_text) | {o for v in ("dir_opts", "value_opts")
+                                       for o in strings.get(v, "").split()}
+    for opt in sorted(named - all_opts):
+        problem(f"{cname}: names the option {opt}, which goniec does not have")
+
+    # options that take an argument: the completion must not offer a command, source or
+    # option in its place, nor count it as one of the command's arguments
+    texts = [global_help] + [h for _, h in commands.values()]
+    takes = {o: arg for t in texts for o, arg in OPTION_ARG.findall(t) if o.startswith("--")}
+    aliases = {long: short for t in texts for short, long in ALIAS.findall(t)}
+    dir_opts = set(strings.get("dir_opts", "").split())
+    value_opts = set(strings.get("value_opts", "").split())
+    for opt, arg in sorted(takes.items()):
+        where = "dir_opts" if arg == "DIR" else "value_opts"
+        for o in [opt] + ([aliases[opt]] if opt in aliases else []):
+            if o not in (dir_opts if arg == "DIR" else value_opts):
+                problem(f"{cname}: {o} takes an argument ({opt} {arg}) and is not in {where}")
+    for o in sorted((dir_opts | value_opts) - set(takes) - {aliases[t] for t in takes
+                                                            if t in aliases}):
+        problem(f"{cname}: {o} is in dir_opts or value_opts, and no help text shows it "
+                f"with an argument")
+
+    # words a command takes first: bank link, payments pair, ...
+    for cmd, (_, helptext) in commands.items():
+        want = set(re.findall(r'(?<![\w-])([a-z][a-z-]*)(?![\w-])', command_args[cmd]))
+        want |= set(re.findall(r'goniec ' + re.escape(cmd) + r' ([a-z][a-z-]*)(?![\w-])',
+                               helptext))
+        have = set(subs.get(cmd, []))
+        for w in sorted(want - have):
+            problem(f"{cname}: '{cmd} {w}' (goniec {cmd} --help) is not in subcommands[{cmd}]")
+        for w in sorted(have - want):
+            problem(f"{cname}: subcommands[{cmd}] names '{w}', which `goniec {cmd} --help` "
+                    f"does not show")
+
+    # a command that takes arguments has a branch that completes them
+    branches = case_branches(comp_text, "$command")
+    if branches is None:
+        problem(f"{cname}: no `case $command in` (tests/lint/docs.py reads it)")
+        branches = []
+    for b in sorted(set(branches) - set(commands)):
+        problem(f"{cname}: case $command has a branch for '{b}', which is no command")
+    for cmd in commands:
+        rest = OPTION_ARG.sub(" ", command_args[cmd])
+        rest = OPTION.sub(" ", rest).replace("OPTS", " ")
+        if re.search(r'\w', rest) and cmd not in branches:
+            problem(f"{cname}: '{cmd}' takes arguments ({command_args[cmd]}) and has no "
+                    f"branch under case $command")
 
 # ---- configuration keys ---------------------------------------------------------------------
 
@@ -556,5 +704,6 @@ for name, where in sorted(members.items()):
 for p in problems:
     print(p)
 if problems:
-    print(f"docs.py: {len(problems)} problem(s): the manual pages and the program disagree")
+    print(f"docs.py: {len(problems)} problem(s): the manual pages or the completion and the "
+          f"program disagree")
 sys.exit(1 if problems else 0)
