@@ -7,7 +7,8 @@
 
 void fwdproc_init(struct fwdproc *f)
 {
-	*f = (struct fwdproc){.restart_at_ms = now_ms(), .backoff_ms = FWDPROC_BACKOFF_MIN_MS};
+	*f = (struct fwdproc){.restart_at_ms = now_ms(), .backoff_ms = FWDPROC_BACKOFF_MIN_MS,
+			      .wanted = true};
 	f->w.fd = -1;
 }
 
@@ -43,6 +44,8 @@ void fwdproc_exited(struct fwdproc *f, int wstatus, bool stopping)
 	worker_finish(&f->w, wstatus, &res);
 	if (stopping) {
 		log_info("forwarder: stopped");
+	} else if (!f->wanted) {
+		log_info("forwarder: stopped: the configuration has no routes");
 	} else if (f->restart_now) {
 		f->restart_now = false;
 		f->restart_at_ms = now_ms();
@@ -61,8 +64,29 @@ void fwdproc_exited(struct fwdproc *f, int wstatus, bool stopping)
 	worker_result_free(&res);
 }
 
+void fwdproc_want(struct fwdproc *f, bool wanted)
+{
+	if (wanted == f->wanted)
+		return;
+	f->wanted = wanted;
+	if (wanted) {
+		if (!f->w.pid)
+			f->restart_at_ms = now_ms();
+		else if (f->w.term_sent)
+			f->restart_now = true; /* still stopping: start again once it is gone */
+		return;
+	}
+	log_info("forwarder: not needed: the configuration has no routes");
+	f->restart_at_ms = INT64_MAX;
+	f->restart_now = false;
+	if (f->w.pid)
+		worker_terminate(&f->w, false);
+}
+
 void fwdproc_reload(struct fwdproc *f)
 {
+	if (!f->wanted)
+		return;
 	if (f->w.pid) {
 		f->restart_now = true;
 		worker_terminate(&f->w, false);

@@ -29,6 +29,7 @@ struct fwdproc {
 	int64_t restart_at_ms;  /* when to start it (INT64_MAX: not planned) */
 	int64_t backoff_ms;
 	bool restart_now;       /* terminated for a reload: start again when it is gone */
+	bool wanted;            /* there are routes to deliver by */
 	unsigned restarts;
 };
 
@@ -38,7 +39,10 @@ void fwdproc_start(struct fwdproc *f, char *const *argv);
 bool fwdproc_due(const struct fwdproc *f, int64_t now_ms);
 /* After waitpid() reported its exit; plans the restart unless the daemon stops. */
 void fwdproc_exited(struct fwdproc *f, int wstatus, bool stopping);
-/* A reload: restart it so it reads the new routes. */
+/* Whether it should run (the configuration has routes): starts it at once when it becomes
+ * wanted, stops it (without a restart) when it no longer is. */
+void fwdproc_want(struct fwdproc *f, bool wanted);
+/* A reload: restart it so it reads the new routes (when it is wanted). */
 void fwdproc_reload(struct fwdproc *f);
 /* The daemon stops: terminate it, plan nothing. */
 void fwdproc_stop(struct fwdproc *f);

@@ -743,8 +743,10 @@ static void adopt_config(struct master *m, struct config *cfg)
 	struct config *old = m->cfg;
 	m->cfg = cfg;
 	config_free(old);
-	if (old)
+	if (old) {
+		fwdproc_want(&m->fwd, cfg->nroutes > 0);
 		fwdproc_reload(&m->fwd);
+	}
 	m->config_loaded = now;
 	m->reload_rejected = false;
 	free(m->reload_error);
@@ -804,10 +806,12 @@ static int reload(struct master *m, char **error)
 
 /* ---- control requests -------------------------------------------------------------------- */
 
-/* The forwarder's own status file, with its process. */
+/* The forwarder's own status file, with its process; with no routes, none (a file left by
+ * an earlier configuration's forwarder is not shown). */
 static json_t *forward_status(struct master *m)
 {
-	json_t *f = status_forward_file(m->cfg->agent.state_dir);
+	json_t *f = m->fwd.wanted ? status_forward_file(m->cfg->agent.state_dir)
+				  : json_pack("{s:[]}", "routes");
 	if (!json_is_object(f)) {
 		json_decref(f);
 		f = json_object();
@@ -1216,6 +1220,7 @@ static int start(struct master *m, struct config *cfg)
 	srandom((unsigned)(time(NULL) ^ getpid()));
 	worker_preload();
 	fwdproc_init(&m->fwd);
+	fwdproc_want(&m->fwd, m->cfg->nroutes > 0);
 	/* at start, the companies that got something new while the daemon was down (and a
 	 * report an interrupted run left due) */
 	matcher_request(&m->mt, MATCHER_NEW);

@@ -35,6 +35,8 @@ status_field() {
 d=json.load(sys.stdin); s=[x for x in d["sources"] if x["name"]==sys.argv[1]][0]
 print(eval(sys.argv[2], {"s": s, "d": d}))' "$1" "$2"
 }
+# folder_route DIR: a routes file (YAML) delivering every document to DIR (made here).
+folder_route() { mkdir -p "$1"; printf 'routes:\n  - name: office\n    folder: {path: %s}\n' "$1"; }
 docs_of() { find "$D/spool" -path "*/$1/*" -name '*.meta.json' -not -name '.goniec-tmp-*' 2>/dev/null | wc -l; }
 has_docs() { [ "$(docs_of "$1")" -ge "$2" ]; }
 # A run of the source is under way: its run lock is held (documents show only when the
@@ -51,6 +53,7 @@ new_case sched <<'EOF'
   - {name: slow, type: folder, path: "@D@/in/slow", settle: 0s, schedule: {every: 1h}}
 EOF
 mkdir -p "$D/in/tick" "$D/in/slow"
+folder_route "$D/out" >"$D/conf.d/20-routes.yaml"
 pdf "$D/in/tick/a.pdf" tick-a
 pdf "$D/in/slow/s1.pdf" slow-1
 # the slow source's run waits after its document until the test lets it go (slow.go)
@@ -179,6 +182,37 @@ check "the new source is scheduled and runs" wait_for 60 has_docs two 1
 "$GONIEC" -c "$D/conf.d" reload >/dev/null
 check_eq "goniec reload through the socket" 0 $?
 kill "$DPID"; wait "$DPID"
+
+# ---- no routes, no forwarder; a reload that brings routes starts it, one that takes them
+# away stops it --------------------------------------------------------------------------
+new_case noroutes <<'EOF'
+  - {name: quiet, type: folder, path: "@D@/in/quiet", settle: 0s, schedule: manual}
+EOF
+mkdir -p "$D/in/quiet"
+start_daemon
+forward_pid() { status_field quiet 'd["forward"]["pid"]'; }
+forwarder_running() { [ "$(forward_pid)" != None ]; }
+check "with no routes the forwarder is not started, and the log says why" \
+	wait_for 30 grep -q 'forwarder: not needed: the configuration has no routes' "$D/daemon.log"
+check_eq "... status --json shows no process" None "$(forward_pid)"
+check "... goniec status says there are no routes" bash -c "'$GONIEC' -c '$D/conf.d' status | grep -qx 'forward: no routes'"
+check_eq "... and the daemon has no forwarder child" "" "$(pgrep -P "$DPID" -f 'forward --watch')"
+folder_route "$D/out" >"$D/conf.d/20-routes.yaml"
+"$GONIEC" -c "$D/conf.d" reload >/dev/null
+check "a reload that brings a route starts it" wait_for 30 forwarder_running
+fpid=$(forward_pid)
+pdf "$D/in/quiet/q.pdf" quiet-1
+"$GONIEC" -c "$D/conf.d" fetch quiet >/dev/null 2>&1
+check "... and it delivers" wait_for 30 bash -c "find '$D/out' -name '*.pdf' | grep -q ."
+rm "$D/conf.d/20-routes.yaml"
+"$GONIEC" -c "$D/conf.d" reload >/dev/null
+check "a reload that takes the routes away stops it" \
+	wait_for 30 grep -q 'forwarder: stopped: the configuration has no routes' "$D/daemon.log"
+check "... its process is gone" wait_for 10 bash -c "! kill -0 $fpid 2>/dev/null"
+sleep 1
+check_eq "... and is not restarted" None "$(forward_pid)"
+kill "$DPID"; wait "$DPID"
+check_eq "... and the daemon stops cleanly" 0 $?
 
 # ---- a run uses the configuration in force, never conf.d as it is on disk ---------------
 new_case generation <<'EOF'

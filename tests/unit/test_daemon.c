@@ -623,6 +623,36 @@ static void test_forwarder_backoff(void **state)
 	assert_int_equal(fwdproc_next_ms(&f), INT64_MAX);
 }
 
+/* No routes, no forwarder: not started, not restarted, not woken for; routes again: at once. */
+static void test_forwarder_wanted(void **state)
+{
+	(void)state;
+	struct fwdproc f;
+	fwdproc_init(&f);
+	fwdproc_want(&f, false);
+	assert_false(fwdproc_due(&f, now_ms()));
+	assert_int_equal(fwdproc_next_ms(&f), INT64_MAX); /* the master's loop does not wake for it */
+	fwdproc_reload(&f);
+	assert_false(fwdproc_due(&f, now_ms()));
+	/* one that ends after its routes went away is not restarted (no process is touched) */
+	f.w.pid = 999999;
+	f.w.started_ms = now_ms();
+	fwdproc_exited(&f, 15, false);
+	assert_false(fwdproc_due(&f, now_ms()));
+	assert_int_equal(f.restarts, 0);
+	fwdproc_want(&f, true);
+	assert_true(fwdproc_due(&f, now_ms()));
+	/* routes back while the old one is still stopping: started again once it is gone */
+	fwdproc_want(&f, false);
+	f.w.pid = 999999;
+	f.w.term_sent = true;
+	fwdproc_want(&f, true);
+	assert_false(fwdproc_due(&f, now_ms()));
+	fwdproc_exited(&f, 15, false);
+	assert_true(fwdproc_due(&f, now_ms()));
+	assert_int_equal(f.restarts, 0);
+}
+
 /* While sources wait for a worker, requests are held (a company is matched once after a
  * burst, not after each of its sources) — but none longer than MATCHER_HOLD_MAX_S. */
 static void test_matcher_held_during_a_burst(void **state)
@@ -670,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_worker_retires_when_idle),
 		cmocka_unit_test(test_plan_describe),
 		cmocka_unit_test(test_forwarder_backoff),
+		cmocka_unit_test(test_forwarder_wanted),
 	};
 	return cmocka_run_group_tests(tests, warsaw, NULL);
 }
