@@ -2,6 +2,7 @@
 #include "core/invkeys.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,14 @@ struct invkeys {
 	sqlite3 *db;
 	char *path, *state_dir, *spool_root;
 	sqlite3_stmt *by_ksef, *by_number, *copies, *insert, *merge;
+	bool wal;       /* in WAL mode: a commit is durable once the WAL is synced */
+	bool keep_wal;  /* invkeys_shared()'s in WAL mode: the WAL stays at close (PERSIST_WAL) */
 };
+
+/* This process's shared handle, and the WAL it has committed to (for the spool to sync;
+ * kept after the handle closed for a fork, as the file is). */
+static struct invkeys *shared;
+static char *written_wal, *written_wal_state_dir;
 
 static const char schema[] =
 	"PRAGMA synchronous=NORMAL;"
@@ -58,9 +66,11 @@ void invkeys_close(struct invkeys *ik)
 	free(ik);
 }
 
-struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, struct gerr *err)
+static struct invkeys *open_index(const char *state_dir, const char *spool_root, bool share,
+				  struct gerr *err)
 {
 	struct invkeys *ik = xcalloc(1, sizeof *ik);
+	char mode[8] = "";
 	ik->path = path_join(state_dir, INVKEYS_FILE);
 	ik->spool_root = xstrdup(spool_root);
 	ik->state_dir = xstrdup(state_dir);
@@ -69,7 +79,7 @@ struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, stru
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	umask(old);
 	if (rc != SQLITE_OK ||
-	    (sqlite3_busy_timeout(ik->db, BUSY_MS), sqlwal_enable(ik->db, BUSY_MS, NULL)) != SQLITE_OK ||
+	    (sqlite3_busy_timeout(ik->db, BUSY_MS), sqlwal_enable(ik->db, BUSY_MS, mode)) != SQLITE_OK ||
 	    sqlite3_exec(ik->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(ik->db,
 			       "SELECT sha, id FROM invoices WHERE ksef = ?1 AND of IS NULL "
@@ -96,7 +106,54 @@ struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, stru
 		invkeys_close(ik);
 		return NULL;
 	}
+	ik->wal = strcmp(mode, "wal") == 0;
+	ik->keep_wal = share && ik->wal;
+	if (ik->keep_wal) {
+		int keep = 1;
+		sqlite3_file_control(ik->db, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+	}
 	return ik;
+}
+
+struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, struct gerr *err)
+{
+	return open_index(state_dir, spool_root, false, err);
+}
+
+/* Also before every fork (pthread_atfork): a child must not inherit the connection. */
+static void shared_close(void)
+{
+	invkeys_close(shared);
+	shared = NULL;
+}
+
+struct invkeys *invkeys_shared(const char *state_dir, const char *spool_root, struct gerr *err)
+{
+	static bool at_fork;
+	if (shared && strcmp(shared->state_dir, state_dir) == 0 &&
+	    strcmp(shared->spool_root, spool_root) == 0)
+		return shared;
+	if (!at_fork)
+		at_fork = pthread_atfork(shared_close, NULL, NULL) == 0;
+	shared_close();
+	shared = open_index(state_dir, spool_root, true, err);
+	return shared;
+}
+
+const char *invkeys_wal(const char *state_dir)
+{
+	return written_wal && strcmp(written_wal_state_dir, state_dir) == 0 ? written_wal : NULL;
+}
+
+/* A commit of the shared handle in WAL mode: its WAL is now a file the spool syncs. */
+static void note_written(const struct invkeys *ik)
+{
+	if (!ik->keep_wal || invkeys_wal(ik->state_dir))
+		return;
+	free(written_wal);
+	free(written_wal_state_dir);
+	written_wal = xasprintf("%s-wal", ik->path);
+	written_wal_state_dir = xstrdup(ik->state_dir);
 }
 
 void invkeys_normalise_number(const char *number, char *out)
@@ -280,6 +337,8 @@ int invkeys_check_and_add(struct invkeys *ik, const struct invkey_doc *d, char *
 	int rc = record(ik, d, by_number ? number : NULL, of, err);
 	if (rc == 0 && sqlite3_exec(ik->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_error(ik, err, "cannot commit");
+	if (rc == 0)
+		note_written(ik);
 	if (rc != 0) {
 		sqlite3_exec(ik->db, "ROLLBACK", NULL, NULL, NULL);
 		free(*first);

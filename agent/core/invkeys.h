@@ -21,8 +21,16 @@
  * that hash once the document is filed. A hash the content index does not know (its
  * filing never finished) names no first copy.
  *
+ * Durability: commits are not synced one by one (a sync each, and one more at every close
+ * for the checkpoint, made every invoice filed wait for four syncs, seconds on a busy
+ * disk). A filing process keeps one handle open (invkeys_shared()), whose write-ahead log
+ * stays in place (PERSIST_WAL) and is synced by the spool with the batch whose documents
+ * it records (invkeys_wal(), as the content index's is): an invoice's keys are durable
+ * before its sidecar appears. Where WAL is impossible each commit syncs.
+ *
  * Ownership: invkeys_open() returns a handle the caller closes with invkeys_close();
- * strings returned are the caller's. Errors: -1 with err (names the database).
+ * invkeys_shared()'s belongs to this module (closed before a fork, opened again at the next
+ * call). Strings returned are the caller's. Errors: -1 with err (names the database).
  */
 #ifndef GONIEC_CORE_INVKEYS_H
 #define GONIEC_CORE_INVKEYS_H
@@ -50,6 +58,12 @@ struct invkey_doc {
 
 struct invkeys *invkeys_open(const char *state_dir, const char *spool_root, struct gerr *err);
 void invkeys_close(struct invkeys *ik);
+/* This process's handle for state_dir (and spool_root), opened at first use and kept; NULL
+ * with err set. Not to be closed by the caller. */
+struct invkeys *invkeys_shared(const char *state_dir, const char *spool_root, struct gerr *err);
+/* The write-ahead log that invkeys_shared()'s commits in state_dir went to, for the spool
+ * to sync with its batch; NULL when nothing was committed there in WAL mode. */
+const char *invkeys_wal(const char *state_dir);
 
 /* Does the document have a key the index looks up (a KSeF number, or a seller NIP and an
  * invoice number)? Without one, invkeys_check_and_add() does nothing (no need to open). */

@@ -18,6 +18,7 @@
 #include "core/dedupe.h"
 #include "core/fault.h"
 #include "core/fsyncs.h"
+#include "core/invkeys.h"
 #include "core/log.h"
 #include "core/names.h"
 #include "core/sidecar.h"
@@ -591,6 +592,9 @@ static struct spool_flight *seal(struct spool *sp)
 		strlist_add(&f->files, content);
 		f->checkpoint = dedupe_content_index_checkpoint_due(sp->state_dir);
 	}
+	const char *keys = invkeys_wal(sp->state_dir);
+	if (keys && f->n) /* their invoices' keys (core/invkeys.h) */
+		strlist_add(&f->files, keys);
 	for (size_t i = 0; i < f->n; i++) {
 		struct spool_pending *p = &f->items[i];
 		strlist_add(&f->files, p->doc_path);

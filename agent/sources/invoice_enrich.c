@@ -110,12 +110,11 @@ static int check_copies(const struct config *cfg, const char *spool_root,
 	};
 	if (!invkeys_has_key(&key))
 		return 0; /* nothing to look up or record: the index is not opened */
-	struct invkeys *ik = invkeys_open(cfg->agent.state_dir, spool_root, err);
+	struct invkeys *ik = invkeys_shared(cfg->agent.state_dir, spool_root, err);
 	if (!ik)
 		return -1;
 	char *first, *reason;
 	int rc = invkeys_check_and_add(ik, &key, &first, &reason, err);
-	invkeys_close(ik);
 	if (rc == 0 && first) {
 		json_object_set_new(fields, "duplicate_of", json_string(first));
 		json_object_set_new(fields, "duplicate_reason", json_string(reason));

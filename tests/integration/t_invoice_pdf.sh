@@ -190,6 +190,39 @@ check "the encrypted PDF's sidecar says it needs a password" grep -qi 'password'
 check_eq "the scan's sidecar says text: none" none "$(inv scan.pdf text)"
 check_eq "the good invoice filed after them is read" 2/15 "$(inv qt-witkac-fv-2-15.pdf number)"
 
+# ---- the invoice-key index made durable with the batch, not for each invoice ------------
+# The 15 sample invoices filed by one run: their keys (core/invkeys.h) are synced with the
+# spool's batch — after the index's last write and before the first sidecar appears — not
+# with a sync for each commit and each close (four an invoice: seconds on a busy disk).
+# 200 MB left unwritten beside it make the batch sync its files one by one (fsyncs.h), so
+# that the index's log must be one of them.
+mkdir -p "$T/keys/in"
+ln -s "$SRC_DIR/conf.d/invoices" "$T/keys/invoices"
+samples=$(ls "$SRC_DIR"/../shared/samples/invoices-pdf/*.pdf | wc -l)
+cp "$SRC_DIR"/../shared/samples/invoices-pdf/*.pdf "$T/keys/in/"
+touch -d '1 minute ago' "$T"/keys/in/*
+printf 'agent: {spool: %s, state: %s}\nsources:\n  - {name: scans, type: folder, path: %s, settle: 0s}\n' \
+	"$T/kspool" "$T/kstate" "$T/keys/in" >"$T/keys/00-agent.yaml"
+head -c 200M /dev/zero >"$T/unwritten"
+# (LeakSanitizer cannot work under strace: off for this run in the ASan build)
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	strace -f -qq -y -e trace=fdatasync,fsync,syncfs,renameat2,rename,pwrite64,write -o "$T/keys.trace" \
+	"$GONIEC" -q -c "$T/keys" fetch scans >"$T/keys.out" 2>&1
+rm -f "$T/unwritten"
+check_eq "a run files the $samples sample invoices" "$samples" "$(find "$T/kspool" -name '*.pdf.meta.json' | wc -l)"
+dups=$(grep -l '"duplicate_of": "' -r "$T/kspool" | wc -l)
+check "... recognising the copies among them ($dups)" test "$dups" -ge 1
+keysyncs=$(grep -Ec 'sync\([0-9]+<[^>]*invoices\.db' "$T/keys.trace")
+check "the invoice-key index is synced a few times a run, not for each invoice ($keysyncs)" \
+	test "$keysyncs" -le 6
+# the line numbers in the trace: the first sidecar published, the index's last write before
+# it, and a sync of its log (or of the whole file system) between the two
+first_sidecar=$(grep -n 'rename.*goniec-tmp-[^"]*\.meta\.json"' "$T/keys.trace" | head -1 | cut -d: -f1)
+last_write=$(head -n "${first_sidecar:-0}" "$T/keys.trace" | grep -n 'write[0-9]*([0-9]*<[^>]*invoices\.db-wal>' | tail -1 | cut -d: -f1)
+synced=$(sed -n "${last_write:-1},${first_sidecar:-1}p" "$T/keys.trace" | grep -Ec 'fdatasync\([0-9]+<[^>]*invoices\.db-wal>|syncfs\(')
+check "... its log synced after its last write, before the first sidecar appears (lines ${last_write:-none}..${first_sidecar:-none})" \
+	test -n "$last_write" -a -n "$first_sidecar" -a "$synced" -ge 1
+
 # ---- the limits in conf.d (agent.pdf) ----------------------------------------------------
 mkdir -p "$T/lim"
 ln -s "$SRC_DIR/conf.d/invoices" "$T/lim/invoices"
