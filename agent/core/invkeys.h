@@ -21,9 +21,9 @@
  * that hash once the document is filed. A hash the content index does not know (its
  * filing never finished) names no first copy.
  *
- * Durability: commits are not synced one by one (a sync each, and one more at every close
- * for the checkpoint, made every invoice filed wait for four syncs, seconds on a busy
- * disk). A filing process keeps one handle open (invkeys_shared()), whose write-ahead log
+ * Durability: commits are not synced one by one (opening and closing the index for each
+ * invoice, each close a checkpoint, made every invoice filed wait for about four syncs in
+ * the fetching thread). A filing process keeps one handle open (invkeys_shared()), whose write-ahead log
  * stays in place (PERSIST_WAL) and is synced by the spool with the batch whose documents
  * it records (invkeys_wal(), as the content index's is): an invoice's keys are durable
  * before its sidecar appears. Where WAL is impossible each commit syncs.
