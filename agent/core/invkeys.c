@@ -18,7 +18,6 @@ struct invkeys {
 	sqlite3 *db;
 	char *path, *state_dir, *spool_root;
 	sqlite3_stmt *by_ksef, *by_number, *copies, *insert, *merge;
-	bool wal;       /* in WAL mode: a commit is durable once the WAL is synced */
 	bool keep_wal;  /* invkeys_shared()'s in WAL mode: the WAL stays at close (PERSIST_WAL) */
 };
 
@@ -106,8 +105,7 @@ static struct invkeys *open_index(const char *state_dir, const char *spool_root,
 		invkeys_close(ik);
 		return NULL;
 	}
-	ik->wal = strcmp(mode, "wal") == 0;
-	ik->keep_wal = share && ik->wal;
+	ik->keep_wal = share && strcmp(mode, "wal") == 0;
 	if (ik->keep_wal) {
 		int keep = 1;
 		sqlite3_file_control(ik->db, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
