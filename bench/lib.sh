@@ -1,5 +1,6 @@
 # Helpers of the benchmarks (source it): a test CA with a server certificate for
-# 127.0.0.1, and a free port.
+# 127.0.0.1, and a free port. A benchmark run on its own gets the shipped invoice field
+# rules as under bench/run.sh.
 
 # bench_ca DIR: DIR/ca.pem, DIR/server.pem, DIR/server.key.
 bench_ca() {
@@ -25,3 +26,6 @@ cpu_ms() {
 }
 # median — of the numbers on stdin, one per line.
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+: "${GONIEC_INVOICE_RULES_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/conf.d/invoices}"
+export GONIEC_INVOICE_RULES_DIR

@@ -4,6 +4,9 @@
 set -u
 cd "$(dirname "$0")/.."
 export GONIEC=${GONIEC:-$PWD/build/goniec}
+# The build tree's goniec looks for the shipped invoice field rules where the package puts
+# them; point it at the same files, so that PDFs are filed as an installed goniec files them.
+export GONIEC_INVOICE_RULES_DIR=${GONIEC_INVOICE_RULES_DIR:-$PWD/conf.d/invoices}
 status=0
 for b in bench/*.sh; do
 	name=$(basename "$b" .sh)
