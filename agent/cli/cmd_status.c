@@ -30,7 +30,9 @@ static json_t *offline_status(const struct config *cfg)
 		json_array_append_new(sources, status_entry(cfg->agent.state_dir, src, &st, next, false));
 		status_release(&st);
 	}
-	json_t *fw = status_forward_file(cfg->agent.state_dir);
+	/* with no routes, no forwarder runs: a file an earlier configuration's left is not shown */
+	json_t *fw = cfg->nroutes ? status_forward_file(cfg->agent.state_dir)
+				  : json_pack("{s:[]}", "routes");
 	json_t *pay = payments_status(cfg->agent.state_dir);
 	return json_pack("{s:b,s:n,s:o,s:o,s:{s:o}}", "ok", 1, "daemon", "sources", sources, "forward",
 			 fw ? fw : json_null(), "payments", "companies", pay ? pay : json_array());

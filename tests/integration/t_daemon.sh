@@ -213,6 +213,9 @@ sleep 1
 check_eq "... and is not restarted" None "$(forward_pid)"
 kill "$DPID"; wait "$DPID"
 check_eq "... and the daemon stops cleanly" 0 $?
+check "the stopped forwarder's status file is left" test -s "$D/state/forward/status.json"
+check "... goniec status without the daemon still says there are no routes, not the old file's" \
+	bash -c "'$GONIEC' -c '$D/conf.d' status | grep -qx 'forward: no routes'"
 
 # ---- a run uses the configuration in force, never conf.d as it is on disk ---------------
 new_case generation <<'EOF'
