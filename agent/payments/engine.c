@@ -758,6 +758,15 @@ static bool named_invoices(struct engine *e, struct hits *h, struct txview *v, s
 	return unclear->n == 0;
 }
 
+/* Add to a sum of amounts that is only compared with one amount: past the range of int64
+ * it stays at INT64_MAX, more than any amount (at most 18 digits, money.h), instead of
+ * wrapping round (undefined in C) to a value that might equal it. */
+static void sum_add(int64_t *sum, int64_t v)
+{
+	if (__builtin_add_overflow(*sum, v, sum))
+		*sum = v < 0 ? INT64_MIN : INT64_MAX;
+}
+
 /* Several transfers naming one invoice, none enough alone: when those so far pay exactly
  * what is open, they are matched together. */
 static bool pay_by_transfers(struct engine *e, uint32_t ti, uint32_t inv, int64_t amount)
@@ -766,7 +775,7 @@ static bool pay_by_transfers(struct engine *e, uint32_t ti, uint32_t inv, int64_
 	int64_t sum = amount;
 	for (size_t i = 0; i < is->deferred.n; i++) {
 		const struct pm_txn *d = &e->s->txns[is->deferred.v[i]];
-		sum += d->amount < 0 ? -d->amount : d->amount;
+		sum_add(&sum, d->amount < 0 ? -d->amount : d->amount);
 	}
 	if (sum != open_of(e, inv)) {
 		il_add(&is->deferred, ti);
@@ -824,7 +833,7 @@ static bool by_number(struct engine *e, uint32_t ti, struct txview *v, enum pm_d
 		correction = correction || (iv->correction && (iv->corrects_known || named.n > 1));
 		if (takes(e, named.v[i])) {
 			il_add(&open, named.v[i]);
-			sum += open_of(e, named.v[i]);
+			sum_add(&sum, open_of(e, named.v[i]));
 		} else {
 			il_add(&paid, named.v[i]);
 		}

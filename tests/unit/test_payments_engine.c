@@ -475,6 +475,77 @@ static void test_order_independent(void **state)
 	unbuild(&b);
 }
 
+/* Transfers that name one invoice are summed to see whether together they pay it; a sum
+ * past int64 is not the open amount. Twenty transfers of ~9.7e17 minor units each, none
+ * enough alone, add up to exactly 2^64 + the open amount: summed with wrap-around they
+ * would "pay" it (and overflow is undefined behaviour in C). */
+static void test_transfers_sum_overflow(void **state)
+{
+	(void)state;
+	struct built b = {0};
+	build(find_vector("several transfers naming one invoice"), &b.s, b.idents, b.accounts);
+	const int64_t open = 999999999999999999; /* 18 digits: the most money_parse() reads */
+	b.s.invoices[0].gross = open;
+	enum { N = 20 };
+	struct pm_txn *t = xcalloc(N, sizeof *t);
+	for (int i = 0; i < N; i++) {
+		t[i] = b.s.txns[0];
+		t[i].id = 1000 + i;
+		t[i].amount = 972337203685477580;
+	}
+	t[N - 1].amount = 972337203685477595; /* the twenty: 2^64 + open */
+	free(b.s.txns);
+	b.s.txns = t;
+	b.s.ntxns = N;
+	struct pm_result r;
+	pm_run(&b.s, &r);
+	assert_int_equal(r.nmatches, 0);
+	for (int i = 0; i < N; i++)
+		assert_int_not_equal(r.outcomes[i].state, PM_MATCHED);
+	pm_result_free(&r, b.s.ntxns);
+	unbuild(&b);
+}
+
+/* A title naming several invoices pays them when the amount is what they have open
+ * together; a total past int64 is not that amount. Twenty invoices of ~9.7e17 minor
+ * units have 2^64 + the amount open between them: summed with wrap-around, one transfer
+ * would have paid them all. */
+static void test_named_sum_overflow(void **state)
+{
+	(void)state;
+	struct built b = {0};
+	build(find_vector("several transfers naming one invoice"), &b.s, b.idents, b.accounts);
+	enum { N = 20 };
+	static char numbers[N][16], idents[N][16];
+	struct pm_invoice *v = xcalloc(N, sizeof *v);
+	struct buf title = {0};
+	for (int i = 0; i < N; i++) {
+		snprintf(numbers[i], sizeof numbers[i], "FV %d/2026", i + 1);
+		snprintf(idents[i], sizeof idents[i], "inv-%d", i + 1);
+		v[i] = b.s.invoices[0];
+		v[i].id = 500 + i;
+		v[i].ident = idents[i];
+		v[i].number = numbers[i];
+		v[i].gross = 972337203685477580;
+		buf_printf(&title, "%s%s", i ? ", " : "", numbers[i]);
+	}
+	v[N - 1].gross = 972337203685477595; /* the twenty: 2^64 + the amount */
+	free(b.s.invoices);
+	b.s.invoices = v;
+	b.s.ninvoices = N;
+	char *t = buf_take(&title);
+	b.s.txns[0].title = t;
+	b.s.txns[0].amount = 999999999999999999;
+	b.s.ntxns = 1;
+	struct pm_result r;
+	pm_run(&b.s, &r);
+	assert_int_equal(r.nmatches, 0);
+	assert_int_not_equal(r.outcomes[0].state, PM_MATCHED);
+	pm_result_free(&r, b.s.ntxns);
+	unbuild(&b);
+	free(t);
+}
+
 static void test_counterparty_key(void **state)
 {
 	(void)state;
@@ -495,6 +566,8 @@ int main(void)
 		cmocka_unit_test(test_vectors),
 		cmocka_unit_test(test_overpaid_reported),
 		cmocka_unit_test(test_order_independent),
+		cmocka_unit_test(test_transfers_sum_overflow),
+		cmocka_unit_test(test_named_sum_overflow),
 		cmocka_unit_test(test_counterparty_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
