@@ -222,8 +222,10 @@ int cf_parse_duration(const char *text, int64_t *out)
 	static const char *const units[] = {"s", "sec", "m", "min", "h", "d", NULL};
 	static const uint64_t f[] = {1, 1, 60, 60, 3600, 86400};
 	uint64_t v;
-	if (parse_unsigned_with_unit(text, &v, units, f) != 0 || v > INT64_MAX)
+	if (parse_unsigned_with_unit(text, &v, units, f) != 0)
 		return -1;
+	if (v > CF_DURATION_MAX)
+		return -2;
 	*out = (int64_t)v;
 	return 0;
 }
@@ -364,7 +366,11 @@ static int parse_scalar(struct cf_ctx *ctx, yaml_node_t *node, const char *text,
 	}
 	case CF_DURATION: {
 		int64_t v;
-		if (cf_parse_duration(text, &v) != 0)
+		int rc = cf_parse_duration(text, &v);
+		if (rc == -2)
+			return cf_error(ctx, node, "%s: '%s' is longer than goniec waits for anything "
+					"(%s at most)", f->key, text, CF_DURATION_MAX_TEXT);
+		if (rc != 0)
 			return cf_error(ctx, node, "%s: expected a duration such as 90s, 15m or 6h, got '%s'",
 					f->key, text);
 		if ((f->min || f->max) && (v < f->min || v > f->max))

@@ -114,6 +114,12 @@ const char *cf_scalar(yaml_node_t *node);          /* NULL when not a scalar */
 bool cf_is_null(yaml_node_t *node);
 yaml_node_t *cf_get(struct cf_ctx *ctx, yaml_node_t *map, const char *key);
 int cf_parse_size(const char *text, uint64_t *out);
+/* The longest duration taken: a hundred years. Durations from conf.d become deadlines in
+ * milliseconds (now_ms() + timeout * 1000), next runs (now + every) and day counts; below
+ * this bound none of that can overflow, and nothing goniec does waits longer. */
+#define CF_DURATION_MAX (36500LL * 86400)
+#define CF_DURATION_MAX_TEXT "36500d"
+/* 0, or -1 when the text is not a duration, -2 when it is longer than CF_DURATION_MAX. */
 int cf_parse_duration(const char *text, int64_t *out);
 int cf_parse_time_of_day(const char *text, int *minutes);
 /* Closest candidate within edit distance 2, or NULL. */

@@ -72,6 +72,14 @@ static const struct broken broken_configs[] = {
 	 "t.yaml:3:3: error: key 'timezone' is given twice in this block"},
 	{"company: {id: acme}\nsources:\n  - name: m\n    type: folder\n    path: /x\n    settle: soon\n",
 	 "t.yaml:6:13: error: settle: expected a duration such as 90s, 15m or 6h, got 'soon'"},
+	/* Durations become deadlines in ms (timeout * 1000) and next runs (now + every): ones
+	 * that fit in int64 but overflow there are refused, not run into undefined behaviour. */
+	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    timeout: 99999999999999999s\n",
+	 "t.yaml:5:14: error: timeout: '99999999999999999s' is longer than goniec waits for anything (36500d at most)"},
+	{"sources:\n  - name: a\n    type: folder\n    path: /x\n    schedule: {every: 9223372036854775807s}\n",
+	 "t.yaml:5:23: error: every: '9223372036854775807s' is longer than goniec waits for anything (36500d at most)"},
+	{"agent:\n  worker_timeout: 106751991167300d\n",
+	 "t.yaml:2:19: error: worker_timeout: '106751991167300d' is longer than goniec waits for anything (36500d at most)"},
 	/* 65 levels: "agent: " + 64 '[' (the root mapping is the first level) */
 	{"agent: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[x",
 	 "t.yaml:1:71: error: YAML: nested deeper than 64 levels (lists and mappings inside each other); the rest is not read"},
@@ -451,6 +459,11 @@ static void test_size_and_duration_units(void **state)
 	assert_int_equal(cf_parse_duration("15m", &dur), 0);
 	assert_int_equal(dur, 900);
 	assert_int_equal(cf_parse_duration("1y", &dur), -1);
+	assert_int_equal(cf_parse_duration("36500d", &dur), 0);
+	assert_int_equal(dur, 36500LL * 86400);
+	assert_int_equal(cf_parse_duration("36501d", &dur), -2);
+	assert_int_equal(cf_parse_duration("9223372036854775807s", &dur), -2);
+	assert_int_equal(cf_parse_duration("99999999999999999999d", &dur), -1);
 	int m;
 	assert_int_equal(cf_parse_time_of_day("05:00", &m), 0);
 	assert_int_equal(m, 300);

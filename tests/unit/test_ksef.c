@@ -361,6 +361,9 @@ static void test_conf(void **state)
 
 	expect_refused("    environment: production\n", "environment: 'production' is not one of: prod, demo, test");
 	expect_refused("    base_url: http://127.0.0.1:8080/v2\n", "base_url must be an https:// URL");
+	/* (now - span) * 1000 would overflow: refused with what is wrong */
+	expect_refused("    history: 99999999999999999s\n",
+		       "history: '99999999999999999s' is longer than goniec waits for anything");
 }
 
 int main(void)

@@ -77,20 +77,24 @@ static int check_subjects(struct cf_ctx *ctx, yaml_node_t *node, const struct ks
 	return rc;
 }
 
-/* A date "YYYY-MM-DD" as local midnight, or a span ("90d") back from now. */
+/* A date "YYYY-MM-DD" as local midnight, or a span ("90d") back from now; -1 when the
+ * text is neither, -2 when the span is longer than any duration taken (confschema.h). */
 static int history_start(const char *history, time_t now, int64_t *ms)
 {
 	struct tm tm;
 	int64_t span;
+	int rc;
 	localtime_r(&now, &tm);
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	tm.tm_isdst = -1;
 	if (!history) {
 		tm.tm_mday = 1;
 		tm.tm_mon -= 1;
-	} else if (cf_parse_duration(history, &span) == 0 && span > 0) {
+	} else if ((rc = cf_parse_duration(history, &span)) == 0 && span > 0) {
 		*ms = ((int64_t)now - span) * 1000;
 		return 0;
+	} else if (rc == -2) {
+		return -2;
 	} else {
 		int y, m, d;
 		char end;
@@ -131,7 +135,11 @@ static int ksef_validate(struct cf_ctx *ctx, yaml_node_t *node, struct source_co
 	int rc = check_subjects(ctx, node, c);
 	if (c->base_url && !str_starts_with(c->base_url, "https://"))
 		rc = cf_error(ctx, cf_get(ctx, node, "base_url"), "base_url must be an https:// URL");
-	if (c->history && history_start(c->history, time(NULL), &ms) < 0)
+	int hr = c->history ? history_start(c->history, time(NULL), &ms) : 0;
+	if (hr == -2)
+		rc = cf_error(ctx, cf_get(ctx, node, "history"), "history: '%s' is longer than goniec "
+			      "waits for anything (%s at most)", c->history, CF_DURATION_MAX_TEXT);
+	else if (hr < 0)
 		rc = cf_error(ctx, cf_get(ctx, node, "history"), "history: '%s' is neither a date "
 			      "(2026-02-01) nor a span back (90d)", c->history);
 	if (check_schedule(ctx, node, &src->schedule) < 0)
