@@ -449,26 +449,32 @@ static int read_groups(struct reader *r)
 	return 0;
 }
 
-/* net and vat: the sums over the groups; vat_pln: the sum of the groups' VAT in PLN. */
-static void sum_groups(struct reader *r)
+/* net and vat: the sums over the groups; vat_pln: the sum of the groups' VAT in PLN. Each
+ * group's amount has up to 18 digits, so ten of them can pass the range of int64: such
+ * an invoice is refused rather than given a sum that wrapped round (undefined in C). */
+static int sum_groups(struct reader *r)
 {
 	struct invoice *inv = r->inv;
 	bool any_vat = false, any_pln = false;
 	for (size_t i = 0; i < inv->nrates; i++) {
-		inv->net += inv->rates[i].net;
-		inv->vat += inv->rates[i].has_vat ? inv->rates[i].vat : 0;
-		inv->vat_pln += inv->rates[i].has_vat_pln ? inv->rates[i].vat_pln : 0;
-		any_vat |= inv->rates[i].has_vat;
-		any_pln |= inv->rates[i].has_vat_pln;
+		const struct invoice_rate *g = &inv->rates[i];
+		if (__builtin_add_overflow(inv->net, g->net, &inv->net) ||
+		    __builtin_add_overflow(inv->vat, g->has_vat ? g->vat : 0, &inv->vat) ||
+		    __builtin_add_overflow(inv->vat_pln, g->has_vat_pln ? g->vat_pln : 0, &inv->vat_pln))
+			return bad(r, r->fa, "the sum of the VAT groups' amounts (P_13_*, P_14_*) "
+				   "does not fit in 64 bits");
+		any_vat |= g->has_vat;
+		any_pln |= g->has_vat_pln;
 	}
 	if (inv->nrates == 0)
-		return;
+		return 0;
 	invoice_found_set(inv, INV_RATES, FOUND_FA3, "Fa/P_13_*", 0);
 	invoice_found_set(inv, INV_NET, FOUND_FA3, "Fa/P_13_* (sum)", 0);
 	if (any_vat)
 		invoice_found_set(inv, INV_VAT, FOUND_FA3, "Fa/P_14_* (sum)", 0);
 	if (any_pln)
 		invoice_found_set(inv, INV_VAT_PLN, FOUND_FA3, "Fa/P_14_*W (sum)", 0);
+	return 0;
 }
 
 static int read_exchange_rate(struct reader *r)
@@ -501,7 +507,8 @@ static int read_amounts(struct reader *r)
 	    take_amount(r, gross, r->exponent, &r->inv->gross) < 0)
 		return -1;
 	found(r, INV_GROSS, gross);
-	sum_groups(r);
+	if (sum_groups(r) < 0)
+		return -1;
 	return read_exchange_rate(r);
 }
 

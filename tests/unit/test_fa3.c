@@ -421,6 +421,17 @@ static void test_minimal_and_broken(void **state)
 			       "<KodWaluty>PLN</KodWaluty><P_1>2026-01-02</P_1><P_15>1</P_15>"
 			       "<RodzajFaktury>VAT</RodzajFaktury>", "Fa/P_2: missing");
 
+	/* Ten VAT groups of 18 digits each: their sum is past int64, refused (it wrapped round) */
+	char *huge = minimal(FA3_NAMESPACE, "FA (3)", "<KodWaluty>PLN</KodWaluty><P_1>2026-01-02</P_1>"
+			     "<P_2>F/1</P_2><P_13_1>9999999999999999.99</P_13_1><P_13_2>9999999999999999.99</P_13_2>"
+			     "<P_13_3>9999999999999999.99</P_13_3><P_13_4>9999999999999999.99</P_13_4>"
+			     "<P_13_5>9999999999999999.99</P_13_5><P_13_6_1>9999999999999999.99</P_13_6_1>"
+			     "<P_13_6_2>9999999999999999.99</P_13_6_2><P_13_6_3>9999999999999999.99</P_13_6_3>"
+			     "<P_13_7>9999999999999999.99</P_13_7><P_13_8>9999999999999999.99</P_13_8>"
+			     "<P_15>1</P_15><RodzajFaktury>VAT</RodzajFaktury>");
+	expect_text_refused(huge, "Fa: the sum of the VAT groups' amounts (P_13_*, P_14_*) does not fit in 64 bits");
+	free(huge);
+
 	expect_text_refused(HEAD "<Faktura><Fa/></Faktura>", "root element <Faktura> has no namespace");
 	expect_text_refused(HEAD "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"/>",
 			    "root element <Document> in namespace urn:iso:std:iso:20022");
