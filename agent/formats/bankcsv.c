@@ -583,8 +583,10 @@ static void chain_add(struct chain *ch, const struct txn *t, const char *balance
 	if (ch->n == 0)
 		memcpy(ch->first_date, date, sizeof(ch->first_date));
 	memcpy(ch->last_date, date, sizeof(ch->last_date));
-	if (t->status != TXN_BOOKED)
-		ch->pending_sum += t->amount;
+	/* Holds of 18 digits each can sum past int64: then no balances are derived (the
+	 * sums of the booked rows overflow the same way and say so, statement.c). */
+	if (t->status != TXN_BOOKED && __builtin_add_overflow(ch->pending_sum, t->amount, &ch->pending_sum))
+		ch->broken = true;
 	ch->last_amount = t->amount;
 	ch->last_balance = balance;
 	ch->n++;
@@ -602,17 +604,20 @@ static void chain_balances(const struct chain *ch, struct stmt *st)
 					: true;
 	if (ch->n >= 2 && !newest_first && ch->balance[1] - ch->amount[1] != ch->balance[0])
 		newest_first = strcmp(ch->first_date, ch->last_date) > 0;
+	/* a balance less an amount, each of at most 18 digits, fits in int64; a balance less
+	 * the sum of the holds may not */
+	int64_t closing = newest_first ? ch->balance[0] : ch->last_balance;
+	if (__builtin_sub_overflow(closing, ch->pending_sum, &closing))
+		return;
 	st->closing.present = st->opening.present = true;
+	st->closing.amount = closing;
 	if (newest_first) {
-		st->closing.amount = ch->balance[0];
 		st->opening.amount = ch->last_balance - ch->last_amount;
 		memcpy(st->closing.date, ch->first_date, sizeof(st->closing.date));
 	} else {
-		st->closing.amount = ch->last_balance;
 		st->opening.amount = ch->balance[0] - ch->amount[0];
 		memcpy(st->closing.date, ch->last_date, sizeof(st->closing.date));
 	}
-	st->closing.amount -= ch->pending_sum;
 }
 
 /* mBank's "#Opis operacji": "NAME, TITLE  ADDRESS  TYPE  ACCOUNT" (runs of spaces). */

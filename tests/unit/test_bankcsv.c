@@ -291,6 +291,39 @@ static void test_rows_that_do_not_fit(void **state)
 	stmt_file_free(&f);
 }
 
+/* Card holds are in the bank's balances but not in the sums: their sum is taken from the
+ * last balance. Ten holds of 18 digits each sum past int64; no balances are derived from
+ * such a file rather than ones that wrapped round (undefined in C). */
+static void test_holds_past_int64(void **state)
+{
+	(void)state;
+	/* ten holds; nine whose sum fits but not the last balance less it */
+	static const struct { int holds; const char *balance; } cases[] = {
+		{10, "0"}, {9, "9999999999999999,99"},
+	};
+	for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
+		struct buf b = {0};
+		buf_puts(&b, "Data transakcji,Data księgowania,Dane kontrahenta,Tytuł,Nr rachunku,"
+			     "Nazwa banku,Szczegóły,Nr transakcji,Kwota transakcji (waluta rachunku),"
+			     "Kwota blokady/zwolnienie blokady,Waluta,Kwota płatności w walucie,Konto,"
+			     "Saldo po transakcji\n");
+		for (int i = 0; i < cases[c].holds; i++)
+			buf_printf(&b, "2022-11-17,, SHOP , Płatność kartą,',,,,,\"-9999999999999999,99\","
+				   "PLN,,Konto Active,\"%s\"\n", cases[c].balance);
+		struct stmt_file f;
+		struct gerr err;
+		assert_int_equal(read_bytes("x.csv", b.data, b.len, &f, &err), 0);
+		assert_string_equal(f.dialect, "ing-lista-transakcji");
+		const struct stmt *st = &f.statements[0];
+		assert_int_equal(st->pending_count, cases[c].holds);
+		assert_false(st->opening.present);
+		assert_false(st->closing.present);
+		assert_false(st->reconciles);
+		stmt_file_free(&f);
+		buf_free(&b);
+	}
+}
+
 static void test_builtin_maps_load(void **state)
 {
 	(void)state;
@@ -310,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_mbank_lista_operacji),
 		cmocka_unit_test(test_mbank_summary_disagrees),
 		cmocka_unit_test(test_ing_several_accounts_and_holds),
+		cmocka_unit_test(test_holds_past_int64),
 		cmocka_unit_test(test_other_banks),
 		cmocka_unit_test(test_map_from_conf_d),
 		cmocka_unit_test(test_rows_that_do_not_fit),
