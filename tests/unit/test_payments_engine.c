@@ -546,6 +546,44 @@ static void test_named_sum_overflow(void **state)
 	free(t);
 }
 
+/* Without numbers in the title, the sets of a counterparty's open invoices that sum to the
+ * amount are searched with the sums of what is left to add as a bound; past int64 that
+ * bound is not the amount. A/1 + A/2 pay the transfer; nineteen more invoices of
+ * ~9.7e17 minor units bring the total open to 2^64 exactly: summed with wrap-around the
+ * bound was 0, less than the amount, and the one set that fits was never tried. */
+static void test_counterparty_sets_overflow(void **state)
+{
+	(void)state;
+	struct built b = {0};
+	build(find_vector("one transfer, no numbers: the only set"), &b.s, b.idents, b.accounts);
+	enum { BIG = 19, N = 3 + BIG };
+	static char numbers[BIG][16], idents[BIG][16];
+	struct pm_invoice *v = xcalloc(N, sizeof *v);
+	memcpy(v, b.s.invoices, 3 * sizeof *v);
+	for (int i = 0; i < BIG; i++) {
+		snprintf(numbers[i], sizeof numbers[i], "B/%d", i + 1);
+		snprintf(idents[i], sizeof idents[i], "big-%d", i + 1);
+		v[3 + i] = b.s.invoices[2];
+		v[3 + i].id = 500 + i;
+		v[3 + i].ident = idents[i];
+		v[3 + i].number = numbers[i];
+		v[3 + i].gross = 970881267037344788;
+	}
+	/* 100.00 + 200.00 + 350.00 + the nineteen = 2^64 */
+	v[N - 1].gross = 970881267037344782;
+	free(b.s.invoices);
+	b.s.invoices = v;
+	b.s.ninvoices = N;
+	struct pm_result r;
+	pm_run(&b.s, &r);
+	assert_int_equal(r.outcomes[0].state, PM_MATCHED);
+	assert_int_equal(r.nmatches, 2);
+	assert_int_equal(r.matches[0].rule, PM_RULE_COUNTERPARTY_SUM);
+	assert_int_equal(r.matches[0].amount + r.matches[1].amount, 30000);
+	pm_result_free(&r, b.s.ntxns);
+	unbuild(&b);
+}
+
 static void test_counterparty_key(void **state)
 {
 	(void)state;
@@ -568,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_transfers_sum_overflow),
 		cmocka_unit_test(test_named_sum_overflow),
+		cmocka_unit_test(test_counterparty_sets_overflow),
 		cmocka_unit_test(test_counterparty_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
