@@ -85,6 +85,29 @@ wait_for 20 waited
 G fetch --here gc >/dev/null
 check_eq "and is read again after it, its news filed" "$((B1 + 1))" "$(docs_for "$ACC1")"
 
+# Waits past what fits in int64 milliseconds: a reset header of 9223372036854775 s (the most
+# net_retry_after() takes) overflowed in rounding it up to seconds and came out negative, a
+# "try again in 18446744073709552 seconds" in words overflowed times 1000 and came out as
+# 384 ms; the account was asked again at once. Now the first is kept, the second (past
+# what the headers may say) is not a wait: the usual one, to midnight.
+far_wait() { python3 -c 'import json,sys,time
+sys.exit(0 if json.load(open(sys.argv[1]))[sys.argv[2]].get("waiting_until", 0) - time.time() > float(sys.argv[3]) else 1)' \
+	"$T/state/sources/gc/bank-accounts.json" "$ACC1" "$1"; }
+unwait() { python3 -c 'import json,sys
+j=json.load(open(sys.argv[1])); j[sys.argv[2]].pop("waiting_until", None); json.dump(j, open(sys.argv[1], "w"))' \
+	"$T/state/sources/gc/bank-accounts.json" "$ACC1"; }
+fixture "$GC_URL" /_fixture/faults "{\"throttle\": {\"iban\": \"$ACC1\", \"retry_after\": 9223372036854775}}" >/dev/null
+G fetch --here gc >/dev/null
+check_eq "429 with a reset of 9223372036854775 s: the run goes on" 0 $?
+check "... and the account waits that long" far_wait 9223372000000000
+unwait
+fixture "$GC_URL" /_fixture/faults "{\"throttle\": {\"iban\": \"$ACC1\", \"retry_after\": 18446744073709552, \"in_words\": true}}" >/dev/null
+G fetch --here gc >/dev/null
+check_eq "429 saying 'try again in 18446744073709552 seconds': the run goes on" 0 $?
+check "... and the account waits till midnight, not 384 ms" far_wait 2
+unwait
+fixture "$GC_URL" /_fixture/faults '{"throttle": null}' >/dev/null
+
 NEW=PL27114020040000300201355387
 fixture "$GC_URL" /_fixture/accounts "{\"iban\": \"$NEW\", \"join_consents\": true}" >/dev/null
 fixture "$GC_URL" /_fixture/transactions "{\"iban\": \"$NEW\", \"generate\": 4, \"days\": 5}" >/dev/null

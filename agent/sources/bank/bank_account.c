@@ -416,7 +416,9 @@ static void wait_after_429(const struct bank_session *s, struct source_run *run,
 {
 	time_t now = time(NULL);
 	int64_t asked = s->http.retry_after_ms;
-	long wait = asked > 0 ? (long)((asked + 999) / 1000) : to_midnight(now);
+	/* rounded up to seconds without adding to `asked`, which may be near INT64_MAX (a
+	 * reset header of 9223372036854775 s, the most net_retry_after() takes) */
+	long wait = asked > 0 ? (long)(asked / 1000 + (asked % 1000 != 0)) : to_midnight(now);
 	char until[32];
 
 	spool_iso_time(now + wait, until);

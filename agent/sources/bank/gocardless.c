@@ -10,6 +10,7 @@
  * reference>; the requisition then says LN and lists the accounts (their ids are new with
  * every requisition). Transactions come in one answer (booked and pending), no paging.
  */
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,19 @@ static int token(struct bank_client *c, struct gerr *err)
 
 /* ---- requests and errors ----------------------------------------------------------------- */
 
+/* "N seconds" in an answer's words as milliseconds, or -1 (no wait named) when there is
+ * no number or one past what the headers may say (net_retry_after(): N * 1000 must fit
+ * in int64). */
+static int64_t seconds_in_words(const char *text)
+{
+	char *end;
+	errno = 0;
+	long long s = strtoll(text, &end, 10);
+	if (end == text || errno || s < 0 || s > INT64_MAX / 1000)
+		return -1;
+	return (int64_t)s * 1000;
+}
+
 static int gc_error(const struct bank_client *c, const struct bank_resp *r, const char *what,
 		    struct gerr *err)
 {
@@ -194,7 +208,7 @@ static int gc_error(const struct bank_client *c, const struct bank_resp *r, cons
 			       detail ? detail : "");
 		const char *in = detail ? strstr(detail, "try again in ") : NULL;
 		if (c->ctx.http->retry_after_ms < 0 && in)   /* the wait said only in words */
-			c->ctx.http->retry_after_ms = strtol(in + 13, NULL, 10) * 1000;
+			c->ctx.http->retry_after_ms = seconds_in_words(in + 13);
 	} else if ((summary && strstr(summary, "End User Agreement") && strstr(summary, "expired")) ||
 		   (type && (!strcmp(type, "AccessExpiredError") || !strcmp(type, "EUAExpiredError")))) {
 		gerr_setk(err, GERR_NEEDS_PERSON, "%s: the consent has expired or was revoked (%s); renew it: "
