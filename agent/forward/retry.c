@@ -65,7 +65,9 @@ int64_t retry_failed(struct retry_book *b, const char *route, const char *relpat
 	const struct net_retry policy = {.max_attempts = UINT32_MAX, .first_ms = base_ms,
 					 .max_ms = RETRY_MAX_WAIT_MS};
 	int64_t wait = net_retry_delay(&policy, e->attempts + 1, after_ms > 0 ? after_ms : -1);
-	e->next_ms = now + wait;
+	/* a server's Retry-After may be up to INT64_MAX ms: past that, as late as can be */
+	if (__builtin_add_overflow(now, wait, &e->next_ms))
+		e->next_ms = INT64_MAX;
 	e->permanent = permanent;
 	e->person = false;
 	return wait;

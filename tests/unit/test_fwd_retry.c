@@ -25,6 +25,11 @@ static void test_book(void **state)
 	/* a window the server named (a sending quota) is waited out as it is */
 	assert_int_equal(retry_failed(&b, "q", "x", false, 30000, 3600000, 1000), 3600000);
 	assert_int_equal(retry_failed(&b, "q", "x", false, 30000, 0, 1000), 60000);
+	/* a Retry-After of 9223372036854775 s (the most net_retry_after() takes): the next
+	 * try is as late as can be, not now + wait wrapped round into the past */
+	assert_int_equal(retry_failed(&b, "g", "x", false, 30000, INT64_MAX / 1000 * 1000,
+				      1764662400000), INT64_MAX / 1000 * 1000);
+	assert_int_equal(retry_get(&b, "g", "x")->next_ms, INT64_MAX);
 	/* permanent: waits whatever the time */
 	retry_failed(&b, "s", "x", true, 30000, 0, 1000);
 	assert_true(retry_waiting(retry_get(&b, "s", "x"), INT64_MAX));
@@ -51,7 +56,7 @@ static void test_book(void **state)
 			assert_int_equal(e->permanent, i % 3 == 0);
 		}
 	}
-	assert_int_equal(b.len, 3 + 500);
+	assert_int_equal(b.len, 4 + 500);
 	retry_book_free(&b);
 }
 
