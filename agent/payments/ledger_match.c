@@ -114,15 +114,18 @@ static int find_scope(struct ledger *lg, const char *company, bool *full, struct
 /* The queries of a run's rows: over the scope tables, or for a run over the whole company
  * over its rows directly (in id order, as the scope tables give them). ?1 is the company. */
 struct rows_sql {
-	const char *ntxns, *ninvoices, *txns, *invoices, *decisions, *old, *unmatch;
+	const char *ntxns, *ninvoices, *txns, *invoices, *corrections, *decisions, *old, *unmatch;
 };
 
 #define TXN_COLUMNS "SELECT t.id, t.ident, t.date, t.amount, t.currency, t.account, t.cp_name, t.cp_account, " \
 		    "t.title, t.skip FROM "
 #define INVOICE_COLUMNS "SELECT i.id, i.ident, i.dir, i.number, i.cp_name, i.cp_nip, i.cp_accounts, i.currency, " \
-			"coalesce(i.gross, 0) + coalesce((SELECT sum(c.gross) FROM invoices c WHERE c.corrects_id = " \
-			"i.id AND c.correction), 0), i.reg_paid, i.reg_closed, i.paid_flag, i.correction, " \
+			"coalesce(i.gross, 0), i.reg_paid, i.reg_closed, i.paid_flag, i.correction, " \
 			"i.corrects_id IS NOT NULL, i.issue_date, i.due_date, i.gross IS NULL FROM "
+/* The corrections folded into the invoices they correct, whose gross is known (in C: SQLite's
+ * sum() fails the whole query when a total passes int64, and its + turns into a
+ * floating-point number). */
+#define CORRECTION_COLUMNS "SELECT c.corrects_id, c.gross FROM "
 #define DECISION_COLUMNS "SELECT d.kind, t.id, i.id FROM "
 #define DECISION_INVOICE " LEFT JOIN invoices i ON i.company = d.company AND i.ident = d.inv_ident "
 #define OLD_COLUMNS "SELECT o.tx, o.state, o.changed, m.inv, m.amount, m.rule FROM "
@@ -131,7 +134,9 @@ static const struct rows_sql scope_rows = {
 	.ntxns = "SELECT count(*) FROM scope_tx",
 	.ninvoices = "SELECT count(*) FROM scope_inv",
 	.txns = TXN_COLUMNS "scope_tx s CROSS JOIN transactions t ON t.id = s.id",
-	.invoices = INVOICE_COLUMNS "scope_inv s CROSS JOIN invoices i ON i.id = s.id",
+	.invoices = INVOICE_COLUMNS "scope_inv s CROSS JOIN invoices i ON i.id = s.id ORDER BY s.id",
+	.corrections = CORRECTION_COLUMNS "scope_inv s CROSS JOIN invoices o ON o.id = s.id CROSS JOIN invoices c "
+		       "ON c.corrects_id = o.id WHERE o.gross IS NOT NULL AND c.correction AND c.gross IS NOT NULL",
 	.decisions = DECISION_COLUMNS "scope_tx s CROSS JOIN transactions t ON t.id = s.id CROSS JOIN decisions d "
 		     "ON d.company = t.company AND d.tx_ident = t.ident" DECISION_INVOICE "ORDER BY d.id",
 	.old = OLD_COLUMNS "scope_tx s CROSS JOIN tx_outcomes o ON o.tx = s.id LEFT JOIN matches m ON m.tx = o.tx "
@@ -144,6 +149,8 @@ static const struct rows_sql company_rows = {
 	.ninvoices = "SELECT count(*) FROM invoices WHERE company = ?1",
 	.txns = TXN_COLUMNS "transactions t WHERE t.company = ?1 ORDER BY t.id",
 	.invoices = INVOICE_COLUMNS "invoices i WHERE i.company = ?1 ORDER BY i.id",
+	.corrections = CORRECTION_COLUMNS "invoices o CROSS JOIN invoices c ON c.corrects_id = o.id WHERE "
+		       "o.company = ?1 AND o.gross IS NOT NULL AND c.correction AND c.gross IS NOT NULL",
 	.decisions = DECISION_COLUMNS "decisions d CROSS JOIN transactions t ON t.company = d.company AND t.ident = "
 		     "d.tx_ident" DECISION_INVOICE "WHERE d.company = ?1 ORDER BY d.id",
 	.old = OLD_COLUMNS "tx_outcomes o LEFT JOIN matches m ON m.tx = o.tx WHERE o.company = ?1 ORDER BY o.tx, m.seq",
@@ -246,6 +253,50 @@ static char *const *keep_accounts(struct loaded *l, sqlite3_stmt *st, int i, siz
 	return (char *const *)items;
 }
 
+/* How a loop over a query's rows ended: at the last row (or at the count it was sized for),
+ * or on an error, which must fail the run rather than match what was read so far. */
+static int rows_end(struct ledger *lg, int rc, const char *what, struct gerr *err)
+{
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : ldb_error(lg, err, what);
+}
+
+static struct pm_invoice *loaded_invoice(struct loaded *l, int64_t id)
+{
+	size_t lo = 0, hi = l->scope.ninvoices;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (l->scope.invoices[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->scope.ninvoices && l->scope.invoices[lo].id == id ? &l->scope.invoices[lo] : NULL;
+}
+
+/* Each correction's gross added to the invoice it corrects (loaded in id order). An invoice
+ * whose corrected gross does not fit in int64 has no gross the engine can use (as one whose
+ * gross is unknown): it is left for a person. */
+static int fold_corrections(struct ledger *lg, const struct rows_sql *q, const char *company,
+			    struct loaded *l, struct gerr *err)
+{
+	sqlite3_stmt *st = rows_stmt(lg, q->corrections, company, err);
+	if (!st)
+		return -1;
+	bool *too_big = xcalloc(l->scope.ninvoices + 1, sizeof *too_big);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pm_invoice *v = loaded_invoice(l, sqlite3_column_int64(st, 0));
+		size_t k = v ? (size_t)(v - l->scope.invoices) : 0;
+		if (v && !too_big[k])
+			too_big[k] = __builtin_add_overflow(v->gross, sqlite3_column_int64(st, 1), &v->gross);
+	}
+	for (size_t i = 0; i < l->scope.ninvoices; i++)
+		if (too_big[i])
+			l->scope.invoices[i].gross = 0;
+	free(too_big);
+	return rows_end(lg, rc, "cannot read the ledger's corrections", err);
+}
+
 static int load_txns(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
 		     struct gerr *err)
 {
@@ -254,7 +305,8 @@ static int load_txns(struct ledger *lg, const struct rows_sql *q, const char *co
 	if (!st || n < 0)
 		return -1;
 	l->scope.txns = xcalloc((size_t)n + 1, sizeof(struct pm_txn));
-	while (sqlite3_step(st) == SQLITE_ROW && l->scope.ntxns < (size_t)n) {
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && l->scope.ntxns < (size_t)n) {
 		struct pm_txn *t = &l->scope.txns[l->scope.ntxns++];
 		t->id = sqlite3_column_int64(st, 0);
 		t->ident = keep(l, st, 1);
@@ -267,7 +319,7 @@ static int load_txns(struct ledger *lg, const struct rows_sql *q, const char *co
 		t->title = keep(l, st, 8);
 		t->skip = sqlite3_column_int(st, 9);
 	}
-	return 0;
+	return rows_end(lg, rc, "cannot read the ledger's transactions", err);
 }
 
 static int load_invoices(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
@@ -278,7 +330,8 @@ static int load_invoices(struct ledger *lg, const struct rows_sql *q, const char
 	if (!st || n < 0)
 		return -1;
 	l->scope.invoices = xcalloc((size_t)n + 1, sizeof(struct pm_invoice));
-	while (sqlite3_step(st) == SQLITE_ROW && l->scope.ninvoices < (size_t)n) {
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && l->scope.ninvoices < (size_t)n) {
 		size_t k = l->scope.ninvoices++;
 		struct pm_invoice *v = &l->scope.invoices[k];
 		v->id = sqlite3_column_int64(st, 0);
@@ -297,7 +350,9 @@ static int load_invoices(struct ledger *lg, const struct rows_sql *q, const char
 		copy_col(v->issue_date, sizeof(v->issue_date), st, 14);
 		copy_col(v->due_date, sizeof(v->due_date), st, 15);
 	}
-	return 0;
+	if (rows_end(lg, rc, "cannot read the ledger's invoices", err) < 0)
+		return -1;
+	return fold_corrections(lg, q, company, l, err);
 }
 
 static int load_decisions(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
@@ -307,7 +362,8 @@ static int load_decisions(struct ledger *lg, const struct rows_sql *q, const cha
 	if (!st)
 		return -1;
 	size_t cap = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *kind = ldb_col(st, 0);
 		if (strcmp(kind, "dismiss") != 0 && sqlite3_column_type(st, 2) == SQLITE_NULL)
 			continue; /* its invoice is not (or no longer) in the ledger */
@@ -321,7 +377,7 @@ static int load_decisions(struct ledger *lg, const struct rows_sql *q, const cha
 		d->inv = sqlite3_column_int64(st, 2);
 	}
 	l->scope.decisions = l->decisions;
-	return 0;
+	return rows_end(lg, rc, "cannot read the ledger's decisions", err);
 }
 
 static void loaded_free(struct loaded *l)
@@ -418,7 +474,8 @@ static int old_signatures(struct ledger *lg, const struct rows_sql *q, const cha
 		return -1;
 	int64_t last = 0, changed = 0;
 	struct buf b = {0};
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		if (id != last && last)
 			old_sig_add(out, last, changed, &b);
@@ -429,7 +486,7 @@ static int old_signatures(struct ledger *lg, const struct rows_sql *q, const cha
 	if (last)
 		old_sig_add(out, last, changed, &b);
 	buf_free(&b);
-	return 0;
+	return rows_end(lg, rc, "cannot read the ledger's outcomes", err);
 }
 
 /* What transaction tx had before the run, or NULL. */
