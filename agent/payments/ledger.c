@@ -26,6 +26,19 @@ int ldb_error(struct ledger *lg, struct gerr *err, const char *what)
 	return gerr_set(err, "ledger %s: %s: %s", lg->path, what, sqlite3_errmsg(lg->db));
 }
 
+int ldb_rows_end(struct ledger *lg, int rc, const char *what, struct gerr *err)
+{
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : ldb_error(lg, err, what);
+}
+
+int ldb_row(struct ledger *lg, sqlite3_stmt *st, const char *what, struct gerr *err)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return ldb_rows_end(lg, rc, what, err);
+}
+
 sqlite3_stmt *ldb_stmt(struct ledger *lg, const char *sql, struct gerr *err)
 {
 	for (size_t i = 0; i < lg->nstmts; i++)
@@ -338,21 +351,24 @@ static int find_tx(struct ledger *lg, const char *company, const char *ref, int6
 		return -1;
 	ldb_text(st, 1, company);
 	ldb_text(st, 2, ref);
-	int n = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int n = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n++ == 0) {
 			*id = sqlite3_column_int64(st, 0);
 			*ident = xstrdup(ldb_col(st, 1));
 			*company_out = xstrdup(ldb_col(st, 2));
 		}
 	}
-	if (n == 1)
+	bool failed = ldb_rows_end(lg, rc, "cannot look the transaction up", err) < 0;
+	if (n == 1 && !failed)
 		return 0;
-	if (n > 1) {
+	if (n > 0) {
 		free(*ident);
 		free(*company_out);
 		*ident = *company_out = NULL;
 	}
+	if (failed)
+		return -1;
 	return gerr_setk(err, GERR_PERMANENT, n ? "transaction reference '%s' is not unique: give more "
 				 "of it" : "no transaction '%s'%s%s", ref, company && !n ? " in " : "",
 			 company && !n ? company : "");
@@ -375,20 +391,25 @@ static int find_invoice(struct ledger *lg, const char *company, const char *what
 	ldb_text(st, 1, company);
 	ldb_text(st, 2, what);
 	ldb_text(st, 3, norm);
-	int n = 0;
+	int n = 0, rc;
 	struct buf refs = {0};
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n++ == 0)
 			*ident = xstrdup(ldb_col(st, 0));
 		buf_printf(&refs, "%s%s (%s)", refs.len ? ", " : "", ldb_col(st, 1), ldb_col(st, 2));
 	}
-	if (n == 1) {
+	bool failed = ldb_rows_end(lg, rc, "cannot look the invoice up", err) < 0;
+	if (n == 1 && !failed) {
 		buf_free(&refs);
 		return 0;
 	}
-	if (n > 1) {
+	if (n > 0) {
 		free(*ident);
 		*ident = NULL;
+	}
+	if (failed) {
+		buf_free(&refs);
+		return -1;
 	}
 	gerr_setk(err, GERR_PERMANENT, n ? "'%s' names several invoices of %s: %s; give the "
 				     "reference" : "no invoice '%s' in %s%s", what, company,
@@ -503,25 +524,27 @@ int ledger_undecide(struct ledger *lg, const char *company, const char *tx, char
 	return rc;
 }
 
-int ledger_companies(struct ledger *lg, struct strlist *out, struct gerr *err)
+/* The companies a query names (its first column) added to out. */
+static int companies_of(struct ledger *lg, const char *sql, struct strlist *out, struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT id FROM companies ORDER BY id", err);
+	sqlite3_stmt *st = ldb_stmt(lg, sql, err);
 	if (!st)
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW)
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		strlist_add(out, ldb_col(st, 0));
-	return 0;
+	return ldb_rows_end(lg, rc, "cannot read the ledger's companies", err);
+}
+
+int ledger_companies(struct ledger *lg, struct strlist *out, struct gerr *err)
+{
+	return companies_of(lg, "SELECT id FROM companies ORDER BY id", out, err);
 }
 
 int ledger_companies_pending(struct ledger *lg, struct strlist *out, struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT company FROM tx_pending UNION SELECT company FROM inv_pending "
-				    "ORDER BY 1", err);
-	if (!st)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		strlist_add(out, ldb_col(st, 0));
-	return 0;
+	return companies_of(lg, "SELECT company FROM tx_pending UNION SELECT company FROM inv_pending ORDER BY 1",
+			    out, err);
 }
 
 /* ---- reports due ---------------------------------------------------------------------------- */
@@ -547,12 +570,7 @@ int ledger_report_filed(struct ledger *lg, const char *company, struct gerr *err
 
 int ledger_reports_due(struct ledger *lg, struct strlist *out, struct gerr *err)
 {
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT id FROM companies WHERE report_due ORDER BY id", err);
-	if (!st)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		strlist_add(out, ldb_col(st, 0));
-	return 0;
+	return companies_of(lg, "SELECT id FROM companies WHERE report_due ORDER BY id", out, err);
 }
 
 /* ---- what the ledger says ----------------------------------------------------------------- */
@@ -634,60 +652,92 @@ static json_t *inv_json(sqlite3_stmt *st, int at, const char *today)
 	return o;
 }
 
+/* The engine's candidates for a transaction (the ids it left in o.candidates), added to list. */
+static int rule_candidates(struct ledger *lg, const char *ids, const char *today, json_t *list, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM invoices i LEFT JOIN inv_open n ON n.inv = i.id "
+				    "WHERE i.id = ?1", err);
+	if (!st)
+		return -1;
+	char *copy = xstrdup(ids);
+	int row = 0;
+	for (char *save = NULL, *tok = strtok_r(copy, " ", &save); row >= 0 && tok; tok = strtok_r(NULL, " ", &save)) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, strtoll(tok, NULL, 10));
+		row = ldb_row(lg, st, "cannot read a transaction's candidates", err);
+		if (row > 0) {
+			json_t *c = inv_json(st, 0, today);
+			json_object_set_new(c, "why", json_string("found by the rules"));
+			json_array_append_new(list, c);
+		}
+	}
+	free(copy);
+	return row < 0 ? -1 : 0;
+}
+
+/* Open invoices of the transaction's amount, added to list. */
+static int same_amount_candidates(struct ledger *lg, const char *company, sqlite3_stmt *tx, const char *today,
+				  json_t *list, struct gerr *err)
+{
+	int64_t amount = sqlite3_column_int64(tx, 3);
+	if (amount == 0)
+		return 0; /* a closed invoice is open 0.00: no candidate */
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM " INV_OPEN " WHERE n.company = ?1 AND "
+				    "n.open = ?4 AND i.dir = ?2 AND i.currency = ?3 ORDER BY i.due_date, "
+				    "i.ident LIMIT 3", err);
+	if (!st)
+		return -1;
+	ldb_text(st, 1, company);
+	sqlite3_bind_int(st, 2, amount > 0 ? PM_SALES : PM_PURCHASE);
+	ldb_text(st, 3, ldb_col(tx, 4));
+	sqlite3_bind_int64(st, 4, amount < 0 ? -amount : amount);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *c = inv_json(st, 0, today);
+		json_object_set_new(c, "why", json_string("the same amount is open"));
+		json_array_append_new(list, c);
+	}
+	return ldb_rows_end(lg, rc, "cannot read a transaction's candidates", err);
+}
+
 /* A person's candidates for a transaction: the engine's, else open invoices of the same
- * amount (never taken automatically: shown so that a person sees them). */
+ * amount (never taken automatically: shown so that a person sees them). NULL on an error. */
 static json_t *candidates_json(struct ledger *lg, const char *company, sqlite3_stmt *tx, const char *today,
 			       struct gerr *err)
 {
 	json_t *list = json_array();
 	const char *ids = ldb_col(tx, 11);
-	if (*ids) {
-		sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM invoices i LEFT JOIN inv_open n ON n.inv = i.id "
-					    "WHERE i.id = ?1", err);
-		char *copy = xstrdup(ids);
-		for (char *save = NULL, *tok = strtok_r(copy, " ", &save); st && tok;
-		     tok = strtok_r(NULL, " ", &save)) {
-			sqlite3_reset(st);
-			sqlite3_bind_int64(st, 1, strtoll(tok, NULL, 10));
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				json_t *c = inv_json(st, 0, today);
-				json_object_set_new(c, "why", json_string("found by the rules"));
-				json_array_append_new(list, c);
-			}
-		}
-		free(copy);
-		return list;
-	}
-	int64_t amount = sqlite3_column_int64(tx, 3);
-	if (amount == 0)
-		return list; /* a closed invoice is open 0.00: no candidate */
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT " INV_COLUMNS " FROM " INV_OPEN " WHERE n.company = ?1 AND "
-				    "n.open = ?4 AND i.dir = ?2 AND i.currency = ?3 ORDER BY i.due_date, "
-				    "i.ident LIMIT 3", err);
-	if (!st)
-		return list;
-	ldb_text(st, 1, company);
-	sqlite3_bind_int(st, 2, amount > 0 ? PM_SALES : PM_PURCHASE);
-	ldb_text(st, 3, ldb_col(tx, 4));
-	sqlite3_bind_int64(st, 4, amount < 0 ? -amount : amount);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *c = inv_json(st, 0, today);
-		json_object_set_new(c, "why", json_string("the same amount is open"));
-		json_array_append_new(list, c);
+	if ((*ids ? rule_candidates(lg, ids, today, list, err)
+		  : same_amount_candidates(lg, company, tx, today, list, err)) < 0) {
+		json_decref(list);
+		return NULL;
 	}
 	return list;
 }
 
-static int64_t count_of(struct ledger *lg, const char *sql, const char *company, const char *today)
+/* The count a query gives, -1 on an error. */
+static int64_t count_of(struct ledger *lg, const char *sql, const char *company, const char *today,
+			struct gerr *err)
 {
-	struct gerr err = {0};
-	sqlite3_stmt *st = ldb_stmt(lg, sql, &err);
+	sqlite3_stmt *st = ldb_stmt(lg, sql, err);
 	if (!st)
-		return 0;
+		return -1;
 	ldb_text(st, 1, company);
 	if (today)
 		ldb_text(st, 2, today);
-	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	int row = ldb_row(lg, st, "cannot count", err);
+	return row < 0 ? -1 : row ? sqlite3_column_int64(st, 0) : 0;
+}
+
+/* o[key] = the count a query gives; -1 on an error. */
+static int set_count(json_t *o, const char *key, struct ledger *lg, const char *sql, const char *company,
+		     const char *today, struct gerr *err)
+{
+	int64_t n = count_of(lg, sql, company, today, err);
+	if (n < 0)
+		return -1;
+	json_object_set_new(o, key, json_integer((json_int_t)n));
+	return 0;
 }
 
 static const char sql_left[] = "SELECT count(*) FROM tx_outcomes WHERE company = ?1 AND "
@@ -696,15 +746,19 @@ static const char sql_open[] = "SELECT count(*) FROM inv_open WHERE company = ?1
 static const char sql_overdue[] = "SELECT count(*) FROM " INV_OPEN " WHERE n.company = ?1 AND n.open > 0 AND "
 				  "i.due_date <> '' AND i.due_date < ?2";
 
-static json_t *counts_json(struct ledger *lg, const char *company, const char *today)
+static json_t *counts_json(struct ledger *lg, const char *company, const char *today, struct gerr *err)
 {
 	json_t *c = json_object();
 	static const char *const states[] = {"matched", "person", "unmatched", "dismissed", "skipped"};
 	static const char sql[] = "SELECT count(*) FROM tx_outcomes WHERE company = ?1 AND state = ?2";
-	for (size_t i = 0; i < ARRAY_LEN(states); i++)
-		json_object_set_new(c, states[i], json_integer(count_of(lg, sql, company, states[i])));
-	json_object_set_new(c, "open_invoices", json_integer(count_of(lg, sql_open, company, NULL)));
-	json_object_set_new(c, "overdue_invoices", json_integer(count_of(lg, sql_overdue, company, today)));
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < ARRAY_LEN(states); i++)
+		rc = set_count(c, states[i], lg, sql, company, states[i], err);
+	if (rc < 0 || set_count(c, "open_invoices", lg, sql_open, company, NULL, err) < 0 ||
+	    set_count(c, "overdue_invoices", lg, sql_overdue, company, today, err) < 0) {
+		json_decref(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -722,7 +776,8 @@ static int matched_json(struct ledger *lg, const char *company, int64_t generati
 	sqlite3_bind_int64(st, 3, generation);
 	int64_t last = -1;
 	json_t *entry = NULL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_int64(st, 0) != last) {
 			last = sqlite3_column_int64(st, 0);
 			entry = json_object();
@@ -740,7 +795,7 @@ static int matched_json(struct ledger *lg, const char *company, int64_t generati
 		json_object_set_new(inv, "paid", money_json(sqlite3_column_int64(st, 13), ldb_col(st, 4)));
 		json_array_append_new(json_object_get(entry, "invoices"), inv);
 	}
-	return 0;
+	return ldb_rows_end(lg, rc, "cannot read the ledger's matches", err);
 }
 
 static int left_json(struct ledger *lg, const char *company, const char *today, json_t *out, struct gerr *err)
@@ -751,18 +806,22 @@ static int left_json(struct ledger *lg, const char *company, const char *today, 
 		return -1;
 	ldb_text(st, 1, company);
 	/* the candidates' query is another statement: collect the rows first */
-	json_t *rows = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	json_t *rows = json_array(), *cands;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && (cands = candidates_json(lg, company, st, today, err))) {
 		json_t *e = json_object();
 		json_object_set_new(e, "transaction", tx_json(st));
 		set_text(e, "state", ldb_col(st, 9));
 		set_text(e, "reason", ldb_col(st, 10));
-		json_object_set_new(e, "candidates", candidates_json(lg, company, st, today, err));
+		json_object_set_new(e, "candidates", cands);
 		json_array_append_new(rows, e);
 	}
-	json_array_extend(out, rows);
+	/* stopped at a row: its candidates could not be read (err says why) */
+	rc = rc == SQLITE_ROW ? -1 : ldb_rows_end(lg, rc, "cannot read the transactions left", err);
+	if (rc == 0)
+		json_array_extend(out, rows);
 	json_decref(rows);
-	return 0;
+	return rc;
 }
 
 static int open_json(struct ledger *lg, const char *company, const char *today, json_t *out, struct gerr *err)
@@ -772,9 +831,10 @@ static int open_json(struct ledger *lg, const char *company, const char *today, 
 	if (!st)
 		return -1;
 	ldb_text(st, 1, company);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(out, inv_json(st, 0, today));
-	return 0;
+	return ldb_rows_end(lg, rc, "cannot read the open invoices", err);
 }
 
 static int balances_json(struct ledger *lg, const char *company, json_t *out, struct gerr *err)
@@ -784,7 +844,8 @@ static int balances_json(struct ledger *lg, const char *company, json_t *out, st
 	if (!st)
 		return -1;
 	ldb_text(st, 1, company);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *b = json_object();
 		set_text(b, "account", ldb_col(st, 0));
 		set_text(b, "currency", ldb_col(st, 1));
@@ -793,22 +854,24 @@ static int balances_json(struct ledger *lg, const char *company, json_t *out, st
 		set_text(b, "bank", ldb_col(st, 4));
 		json_array_append_new(out, b);
 	}
-	return 0;
+	return ldb_rows_end(lg, rc, "cannot read the balances", err);
 }
 
-static void company_run(struct ledger *lg, const char *company, int64_t *generation, char last_run[32])
+static int company_run(struct ledger *lg, const char *company, int64_t *generation, char last_run[32],
+		       struct gerr *err)
 {
-	struct gerr err = {0};
 	*generation = 0;
 	last_run[0] = '\0';
-	sqlite3_stmt *st = ldb_stmt(lg, "SELECT generation, last_run FROM companies WHERE id = ?1", &err);
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT generation, last_run FROM companies WHERE id = ?1", err);
 	if (!st)
-		return;
+		return -1;
 	ldb_text(st, 1, company);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	int row = ldb_row(lg, st, "cannot read the company's last run", err);
+	if (row > 0) {
 		*generation = sqlite3_column_int64(st, 0);
 		snprintf(last_run, 32, "%s", ldb_col(st, 1));
 	}
+	return row < 0 ? -1 : 0;
 }
 
 json_t *ledger_payments_json(struct ledger *lg, const char *company, const char *today, bool all_matches,
@@ -816,12 +879,16 @@ json_t *ledger_payments_json(struct ledger *lg, const char *company, const char 
 {
 	int64_t generation;
 	char last_run[32], now[32];
-	company_run(lg, company, &generation, last_run);
+	if (company_run(lg, company, &generation, last_run, err) < 0)
+		return NULL;
+	json_t *counts = counts_json(lg, company, today, err);
+	if (!counts)
+		return NULL;
 	ldb_now(now);
 	json_t *doc = json_pack("{s:s,s:s,s:s,s:I,s:s}", "schema", PAYMENTS_SCHEMA, "company", company,
 				"generated_at", now, "generation", (json_int_t)generation, "today", today);
 	set_text(doc, "last_run", last_run);
-	json_object_set_new(doc, "counts", counts_json(lg, company, today));
+	json_object_set_new(doc, "counts", counts);
 	json_t *matched = json_array(), *left = json_array(), *open = json_array(), *bal = json_array();
 	json_object_set_new(doc, "matched", matched);
 	json_object_set_new(doc, "unmatched", left);
@@ -836,33 +903,51 @@ json_t *ledger_payments_json(struct ledger *lg, const char *company, const char 
 	return doc;
 }
 
+/* A company's line of the status: what is left, open and overdue, the oldest transaction left. */
+static json_t *status_entry(struct ledger *lg, const char *company, const char *last_run, const char *today,
+			    struct gerr *err)
+{
+	json_t *e = json_pack("{s:s}", "company", company);
+	sqlite3_stmt *old = NULL;
+	int row = -1;
+	if (set_count(e, "unmatched", lg, sql_left, company, NULL, err) == 0 &&
+	    set_count(e, "open_invoices", lg, sql_open, company, NULL, err) == 0 &&
+	    set_count(e, "overdue_invoices", lg, sql_overdue, company, today, err) == 0 &&
+	    (old = ldb_stmt(lg, "SELECT " TX_COLUMNS " FROM " TX_OUTCOMES " WHERE o.company = ?1 AND o.state IN "
+			    "('person', 'unmatched') ORDER BY t.date, t.ident LIMIT 1", err))) {
+		ldb_text(old, 1, company);
+		row = ldb_row(lg, old, "cannot read the oldest transaction left", err);
+	}
+	if (row < 0) {
+		json_decref(e);
+		return NULL;
+	}
+	set_text(e, "last_run", last_run);
+	if (row)
+		json_object_set_new(e, "oldest_unmatched", tx_json(old));
+	return e;
+}
+
 json_t *ledger_status_json(struct ledger *lg, const char *today, struct gerr *err)
 {
 	sqlite3_stmt *st = ldb_stmt(lg, "SELECT id, last_run FROM companies ORDER BY id", err);
 	if (!st)
 		return NULL;
 	struct strlist ids = {0}, runs = {0};
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		strlist_add(&ids, ldb_col(st, 0));
 		strlist_add(&runs, ldb_col(st, 1));
 	}
-	json_t *out = json_array();
-	for (size_t i = 0; i < ids.len; i++) {
-		const char *c = ids.items[i];
-		json_t *e = json_pack("{s:s,s:I,s:I,s:I}", "company", c, "unmatched",
-				      (json_int_t)count_of(lg, sql_left, c, NULL), "open_invoices",
-				      (json_int_t)count_of(lg, sql_open, c, NULL), "overdue_invoices",
-				      (json_int_t)count_of(lg, sql_overdue, c, today));
-		set_text(e, "last_run", runs.items[i]);
-		sqlite3_stmt *old = ldb_stmt(lg, "SELECT " TX_COLUMNS " FROM " TX_OUTCOMES " WHERE "
-					     "o.company = ?1 AND o.state IN ('person', 'unmatched') ORDER BY "
-					     "t.date, t.ident LIMIT 1", err);
-		if (old) {
-			ldb_text(old, 1, c);
-			if (sqlite3_step(old) == SQLITE_ROW)
-				json_object_set_new(e, "oldest_unmatched", tx_json(old));
+	json_t *out = ldb_rows_end(lg, rc, "cannot read the ledger's companies", err) == 0 ? json_array() : NULL;
+	for (size_t i = 0; out && i < ids.len; i++) {
+		json_t *e = status_entry(lg, ids.items[i], runs.items[i], today, err);
+		if (e) {
+			json_array_append_new(out, e);
+		} else {
+			json_decref(out);
+			out = NULL;
 		}
-		json_array_append_new(out, e);
 	}
 	strlist_free(&ids);
 	strlist_free(&runs);

@@ -32,6 +32,13 @@ struct ledger {
  * with err set when it cannot be prepared. */
 sqlite3_stmt *ldb_stmt(struct ledger *lg, const char *sql, struct gerr *err);
 int ldb_error(struct ledger *lg, struct gerr *err, const char *what);
+/* How a loop over a query's rows ended, given the last sqlite3_step() result: SQLITE_DONE
+ * (past the last row) or SQLITE_ROW (a loop that stops early on purpose) is 0; anything
+ * else (SQLITE_CORRUPT, SQLITE_IOERR, SQLITE_BUSY, sum()'s "integer overflow", ...) is an
+ * error, -1 with err set through ldb_error: the rows read so far are not all of them. */
+int ldb_rows_end(struct ledger *lg, int rc, const char *what, struct gerr *err);
+/* One step of a query read for a single row: 1 a row, 0 no (more) rows, -1 an error (err set). */
+int ldb_row(struct ledger *lg, sqlite3_stmt *st, const char *what, struct gerr *err);
 int ldb_exec(struct ledger *lg, const char *sql, struct gerr *err);
 int ldb_begin(struct ledger *lg, struct gerr *err);   /* BEGIN IMMEDIATE */
 int ldb_commit(struct ledger *lg, struct gerr *err);

@@ -248,44 +248,61 @@ static void row_add_account(struct inv_row *r, const char *written)
 	buf_printf(&r->accounts, "%s%s", r->accounts.len ? " " : "", acc);
 }
 
+/* The id in the first row of a lookup: 0 for none, -1 on an error (err set). */
+static int64_t looked_up(struct ledger *lg, sqlite3_stmt *st, struct gerr *err)
+{
+	int row = ldb_row(lg, st, "cannot look an invoice up", err);
+	return row < 0 ? -1 : row ? sqlite3_column_int64(st, 0) : 0;
+}
+
+/* A copy that does not know the counterparty's NIP: the invoice of its number, if only one has it. */
+static int64_t find_by_number(struct ledger *lg, const struct inv_row *r, struct gerr *err)
+{
+	sqlite3_stmt *st = ldb_stmt(lg, "SELECT id FROM invoices WHERE company = ?1 AND dir = ?2 AND "
+				    "number_norm = ?3 AND (?4 IS NULL OR ksef IS NULL OR ksef = ?4) LIMIT 2", err);
+	if (!st)
+		return -1;
+	ldb_text(st, 1, r->company);
+	sqlite3_bind_int(st, 2, r->dir);
+	ldb_text(st, 3, r->norm);
+	ldb_text(st, 4, r->ksef);
+	int64_t id = 0;
+	int n = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (n++ == 0)
+			id = sqlite3_column_int64(st, 0);
+	if (ldb_rows_end(lg, rc, "cannot look an invoice up", err) < 0)
+		return -1;
+	return n == 1 ? id : 0;
+}
+
+/* The invoice a document is a copy of: its id, 0 for a new one, -1 on an error (err set). */
 static int64_t find_invoice_id(struct ledger *lg, const struct inv_row *r, const char *ident, struct gerr *err)
 {
 	sqlite3_stmt *st;
-	if (r->duplicate_of && (st = ldb_stmt(lg, "SELECT invoice FROM docs WHERE relpath = ?1 AND invoice "
-					      "IS NOT NULL", err))) {
+	int64_t id = 0;
+	if (r->duplicate_of) {
+		if (!(st = ldb_stmt(lg, "SELECT invoice FROM docs WHERE relpath = ?1 AND invoice IS NOT NULL", err)))
+			return -1;
 		ldb_text(st, 1, r->duplicate_of);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			return sqlite3_column_int64(st, 0);
-	}
-	if (r->ksef && (st = ldb_stmt(lg, "SELECT id FROM invoices WHERE company = ?1 AND ksef = ?2", err))) {
-		ldb_text(st, 1, r->company);
-		ldb_text(st, 2, r->ksef);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			return sqlite3_column_int64(st, 0);
-	}
-	if ((st = ldb_stmt(lg, "SELECT id FROM invoices WHERE company = ?1 AND ident = ?2", err))) {
-		ldb_text(st, 1, r->company);
-		ldb_text(st, 2, ident);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			return sqlite3_column_int64(st, 0);
-	}
-	/* a copy that does not know the counterparty's NIP: by number, if only one has it */
-	if (!r->cp_nip[0] && r->norm[0] &&
-	    (st = ldb_stmt(lg, "SELECT id FROM invoices WHERE company = ?1 AND dir = ?2 AND "
-			   "number_norm = ?3 AND (?4 IS NULL OR ksef IS NULL OR ksef = ?4) LIMIT 2", err))) {
-		ldb_text(st, 1, r->company);
-		sqlite3_bind_int(st, 2, r->dir);
-		ldb_text(st, 3, r->norm);
-		ldb_text(st, 4, r->ksef);
-		int64_t id = 0;
-		int n = 0;
-		while (sqlite3_step(st) == SQLITE_ROW)
-			if (n++ == 0)
-				id = sqlite3_column_int64(st, 0);
-		if (n == 1)
+		if ((id = looked_up(lg, st, err)) != 0)
 			return id;
 	}
-	return 0;
+	if (r->ksef) {
+		if (!(st = ldb_stmt(lg, "SELECT id FROM invoices WHERE company = ?1 AND ksef = ?2", err)))
+			return -1;
+		ldb_text(st, 1, r->company);
+		ldb_text(st, 2, r->ksef);
+		if ((id = looked_up(lg, st, err)) != 0)
+			return id;
+	}
+	if (!(st = ldb_stmt(lg, "SELECT id FROM invoices WHERE company = ?1 AND ident = ?2", err)))
+		return -1;
+	ldb_text(st, 1, r->company);
+	ldb_text(st, 2, ident);
+	if ((id = looked_up(lg, st, err)) != 0)
+		return id;
+	return !r->cp_nip[0] && r->norm[0] ? find_by_number(lg, r, err) : 0;
 }
 
 /* The identity a new invoice gets: direction, counterparty and number when known (so two
@@ -447,7 +464,7 @@ static int add_invoice(struct ingest *in, const struct inv_row *r, int64_t *id_o
 {
 	char *ident = invoice_ident(r);
 	int64_t id = find_invoice_id(in->lg, r, ident, err);
-	int rc = write_invoice(in->lg, r, id, ident, err);
+	int rc = id < 0 ? -1 : write_invoice(in->lg, r, id, ident, err);
 	if (rc == 0 && !id)
 		id = sqlite3_last_insert_rowid(in->lg->db);
 	if (rc == 0)
@@ -700,13 +717,14 @@ static void date_dirs(const char *spool, const char *from, struct strlist *out)
 	strlist_free(&years);
 }
 
-static bool known_doc(struct ledger *lg, const char *relpath, struct gerr *err)
+/* Has the ledger read this document? 1 yes, 0 no, -1 on an error (err set). */
+static int known_doc(struct ledger *lg, const char *relpath, struct gerr *err)
 {
 	sqlite3_stmt *st = ldb_stmt(lg, "SELECT 1 FROM docs WHERE relpath = ?1", err);
 	if (!st)
-		return true;
+		return -1;
 	ldb_text(st, 1, relpath);
-	return sqlite3_step(st) == SQLITE_ROW;
+	return ldb_row(lg, st, "cannot look a document up", err);
 }
 
 static char *meta_get(struct ledger *lg, const char *key, struct gerr *err)
@@ -715,7 +733,8 @@ static char *meta_get(struct ledger *lg, const char *key, struct gerr *err)
 	if (!st)
 		return NULL;
 	ldb_text(st, 1, key);
-	return xstrdup(sqlite3_step(st) == SQLITE_ROW ? ldb_col(st, 0) : "");
+	int row = ldb_row(lg, st, "cannot read the ledger's settings", err);
+	return row < 0 ? NULL : xstrdup(row ? ldb_col(st, 0) : "");
 }
 
 static int meta_set(struct ledger *lg, const char *key, const char *value, struct gerr *err)
@@ -774,8 +793,8 @@ static int scan_doc(struct ingest *in, const char *dir, const char *sidecar, uns
 		    struct gerr *err)
 {
 	char *rel = xasprintf("%s/%.*s", dir, (int)(strlen(sidecar) - strlen(SIDECAR_SUFFIX)), sidecar);
-	int rc = 0;
-	if (!known_doc(in->lg, rel, err)) {
+	int rc = known_doc(in->lg, rel, err);
+	if (rc == 0) {
 		struct sidecar sc;
 		struct gerr serr = {0};
 		rc = sidecar_load(in->spool, rel, &sc, &serr) == 0 ? ingest_doc(in, rel, sc.root, err)
@@ -790,7 +809,7 @@ static int scan_doc(struct ingest *in, const char *dir, const char *sidecar, uns
 		}
 	}
 	free(rel);
-	return rc;
+	return rc < 0 ? -1 : 0; /* 1: the ledger has it */
 }
 
 /* One source folder ("YYYY/MM/DD/source"). A folder whose modification time is the one it

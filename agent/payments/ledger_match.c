@@ -48,7 +48,8 @@ static int64_t count(struct ledger *lg, const char *sql, const char *company, st
 		return -1;
 	if (company)
 		ldb_text(st, 1, company);
-	return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	int row = ldb_row(lg, st, "cannot count the rows of a run", err);
+	return row < 0 ? -1 : row ? sqlite3_column_int64(st, 0) : 0;
 }
 
 static const char sql_scope_tx[] = "SELECT count(*) FROM scope_tx";
@@ -253,13 +254,6 @@ static char *const *keep_accounts(struct loaded *l, sqlite3_stmt *st, int i, siz
 	return (char *const *)items;
 }
 
-/* How a loop over a query's rows ended: at the last row (or at the count it was sized for),
- * or on an error, which must fail the run rather than match what was read so far. */
-static int rows_end(struct ledger *lg, int rc, const char *what, struct gerr *err)
-{
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : ldb_error(lg, err, what);
-}
-
 static struct pm_invoice *loaded_invoice(struct loaded *l, int64_t id)
 {
 	size_t lo = 0, hi = l->scope.ninvoices;
@@ -294,7 +288,7 @@ static int fold_corrections(struct ledger *lg, const struct rows_sql *q, const c
 		if (too_big[i])
 			l->scope.invoices[i].gross = 0;
 	free(too_big);
-	return rows_end(lg, rc, "cannot read the ledger's corrections", err);
+	return ldb_rows_end(lg, rc, "cannot read the ledger's corrections", err);
 }
 
 static int load_txns(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
@@ -319,7 +313,7 @@ static int load_txns(struct ledger *lg, const struct rows_sql *q, const char *co
 		t->title = keep(l, st, 8);
 		t->skip = sqlite3_column_int(st, 9);
 	}
-	return rows_end(lg, rc, "cannot read the ledger's transactions", err);
+	return ldb_rows_end(lg, rc, "cannot read the ledger's transactions", err);
 }
 
 static int load_invoices(struct ledger *lg, const struct rows_sql *q, const char *company, struct loaded *l,
@@ -350,7 +344,7 @@ static int load_invoices(struct ledger *lg, const struct rows_sql *q, const char
 		copy_col(v->issue_date, sizeof(v->issue_date), st, 14);
 		copy_col(v->due_date, sizeof(v->due_date), st, 15);
 	}
-	if (rows_end(lg, rc, "cannot read the ledger's invoices", err) < 0)
+	if (ldb_rows_end(lg, rc, "cannot read the ledger's invoices", err) < 0)
 		return -1;
 	return fold_corrections(lg, q, company, l, err);
 }
@@ -377,7 +371,7 @@ static int load_decisions(struct ledger *lg, const struct rows_sql *q, const cha
 		d->inv = sqlite3_column_int64(st, 2);
 	}
 	l->scope.decisions = l->decisions;
-	return rows_end(lg, rc, "cannot read the ledger's decisions", err);
+	return ldb_rows_end(lg, rc, "cannot read the ledger's decisions", err);
 }
 
 static void loaded_free(struct loaded *l)
@@ -486,7 +480,7 @@ static int old_signatures(struct ledger *lg, const struct rows_sql *q, const cha
 	if (last)
 		old_sig_add(out, last, changed, &b);
 	buf_free(&b);
-	return rows_end(lg, rc, "cannot read the ledger's outcomes", err);
+	return ldb_rows_end(lg, rc, "cannot read the ledger's outcomes", err);
 }
 
 /* What transaction tx had before the run, or NULL. */
@@ -714,13 +708,8 @@ int ledger_rebuild(struct ledger *lg, const char *spool_root, const struct ledge
 	struct ledger_ingest st;
 	if (ledger_ingest_spool(lg, spool_root, companies, ncompanies, &st, err) < 0)
 		return -1;
-	sqlite3_stmt *q = ldb_stmt(lg, "SELECT id FROM companies ORDER BY id", err);
-	if (!q)
-		return -1;
 	struct strlist ids = {0};
-	while (sqlite3_step(q) == SQLITE_ROW)
-		strlist_add(&ids, ldb_col(q, 0));
-	int rc = 0;
+	int rc = ledger_companies(lg, &ids, err);
 	for (size_t i = 0; rc == 0 && i < ids.len; i++) {
 		struct ledger_company c = {.id = ids.items[i]};
 		for (size_t k = 0; k < ncompanies; k++)

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/strset.h"
 #include "payments/ledger.h"
@@ -682,6 +683,88 @@ static void test_status_while_created(void **state)
 	free(path);
 }
 
+/* Fill a leaf page in the middle of a table's b-tree with garbage (the ledger closed: its
+ * WAL checkpointed into the file), so that a query over the table's rows meets
+ * SQLITE_CORRUPT after (or before) the rows of the other pages. */
+static void corrupt_leaf(struct fixture *f, const char *table)
+{
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	char *sql = xasprintf("SELECT rootpage FROM sqlite_schema WHERE name = '%s'", table);
+	int64_t page_size = scalar(db, "PRAGMA page_size"), root = scalar(db, sql);
+	assert_true(page_size >= 512 && root > 1);
+	int fd = open(db, O_RDWR);
+	assert_true(fd >= 0);
+	unsigned char *page = xcalloc(1, (size_t)page_size);
+	assert_int_equal(pread(fd, page, (size_t)page_size, (root - 1) * page_size), page_size);
+	assert_int_equal(page[0], 0x05); /* an interior page: the rows are on several leaves */
+	unsigned cells = (unsigned)page[3] << 8 | page[4];
+	assert_true(cells >= 2);
+	const unsigned char *ptr = page + 12 + 2 * (cells / 2); /* the middle cell */
+	const unsigned char *cell = page + ((unsigned)ptr[0] << 8 | ptr[1]);
+	int64_t leaf = (int64_t)cell[0] << 24 | cell[1] << 16 | cell[2] << 8 | cell[3];
+	memset(page, 'G', (size_t)page_size);
+	assert_int_equal(pwrite(fd, page, (size_t)page_size, (leaf - 1) * page_size), page_size);
+	close(fd);
+	free(page);
+	free(sql);
+	free(db);
+}
+
+/* Enough transactions left for a person (none matches) that they fill several pages. */
+static void many_left(struct fixture *f)
+{
+	enum { N = 300 };
+	char *lines[N + 1] = {0};
+	for (int i = 0; i < N; i++)
+		lines[i] = xasprintf("2026-03-%02d|%d.00|wpłata nr %d bez faktury|KONTRAHENT %d", 1 + i % 28, 10 + i,
+				     i, i);
+	file_statement(f, "2026/03/03", "s.json", (const char *const *)lines);
+	for (int i = 0; i < N; i++)
+		free(lines[i]);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	update(f, lg, &run);
+	assert_int_equal(run.unmatched, N);
+	ledger_close(lg);
+}
+
+/* A ledger damaged in the middle of its transactions: what `goniec payments`, the report and
+ * `goniec status` read from it is an error naming the ledger and SQLite's reason, not the
+ * rows read before the damage (the transactions left, in date order, are read before the
+ * first is shown: the old loops took SQLITE_CORRUPT for the end of the rows and showed none
+ * left, and status no oldest one), and a matcher run over them fails. */
+static void test_damaged_rows_are_an_error(void **state)
+{
+	struct fixture *f = *state;
+	many_left(f);
+	corrupt_leaf(f, "transactions");
+	struct ledger *lg;
+	struct gerr err = {0};
+	assert_int_equal(ledger_open(f->t.state, LEDGER_READ, &lg, &err), 0);
+	json_t *doc = ledger_payments_json(lg, "acme", "2026-03-31", true, &err);
+	if (doc)
+		fail_msg("a damaged ledger read as %zu transactions left",
+			 json_array_size(json_object_get(doc, "unmatched")));
+	assert_non_null(strstr(err.msg, LEDGER_FILE));
+	assert_non_null(strstr(err.msg, "malformed"));
+	memset(&err, 0, sizeof(err));
+	json_t *st = ledger_status_json(lg, "2026-03-31", &err);
+	if (st)
+		fail_msg("a damaged ledger's status: %s", json_dumps(st, JSON_COMPACT));
+	assert_non_null(strstr(err.msg, "malformed"));
+	ledger_close(lg);
+	assert_null(payments_status(f->t.state));
+	/* a matcher run over every transaction (read in id order: the damage is met in the
+	 * middle of the rows) fails with it */
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ledger_match(lg, &f->acme, true, &run, &err), -1);
+	assert_non_null(strstr(err.msg, "malformed"));
+	ledger_close(lg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +780,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migration_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_while_created, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_rows_are_an_error, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
