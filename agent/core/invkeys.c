@@ -203,32 +203,42 @@ static const char *column(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-/* The spool path of the first copy of the original `id` (content `sha`) still in the
- * spool: the original itself, or (when it is gone) the earliest copy of it there. */
-static char *present(struct invkeys *ik, sqlite3_int64 id, const char *sha)
+/* How a lookup's loop over its rows ended (rc, the last sqlite3_step()): past the last row
+ * or stopped at what it looked for, 0; an error, -1 with err set: the rows not read may
+ * hold the original, and a copy taken for one must not be recorded as an original. */
+static int rows_end(struct invkeys *ik, int rc, struct gerr *err)
 {
-	char *first = spool_path(ik, sha);
-	if (first)
-		return first;
-	sqlite3_reset(ik->copies);
-	sqlite3_bind_int64(ik->copies, 1, id);
-	while (!first && sqlite3_step(ik->copies) == SQLITE_ROW)
-		first = spool_path(ik, column(ik->copies, 0));
-	sqlite3_reset(ik->copies);
-	return first;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(ik, err, "cannot look up");
 }
 
-static char *find_by_ksef(struct invkeys *ik, const char *ksef, sqlite3_int64 *id)
+/* *first: the spool path of the first copy of the original `id` (content `sha`) still in
+ * the spool: the original itself, or (when it is gone) the earliest copy of it there. */
+static int present(struct invkeys *ik, sqlite3_int64 id, const char *sha, char **first, struct gerr *err)
 {
-	char *first = NULL;
+	if ((*first = spool_path(ik, sha)))
+		return 0;
+	sqlite3_reset(ik->copies);
+	sqlite3_bind_int64(ik->copies, 1, id);
+	int rc = SQLITE_DONE;
+	while (!*first && (rc = sqlite3_step(ik->copies)) == SQLITE_ROW)
+		*first = spool_path(ik, column(ik->copies, 0));
+	rc = rows_end(ik, rc, err);
+	sqlite3_reset(ik->copies);
+	return rc;
+}
+
+static int find_by_ksef(struct invkeys *ik, const char *ksef, sqlite3_int64 *id, char **first, struct gerr *err)
+{
 	sqlite3_stmt *st = ik->by_ksef;
 	sqlite3_reset(st);
 	bind_text(st, 1, ksef);
-	while (!first && sqlite3_step(st) == SQLITE_ROW)
-		if ((first = present(ik, sqlite3_column_int64(st, 1), column(st, 0))))
+	int rc = SQLITE_DONE, found = 0;
+	while (!*first && found == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((found = present(ik, sqlite3_column_int64(st, 1), column(st, 0), first, err)) == 0 && *first)
 			*id = sqlite3_column_int64(st, 1);
+	rc = found < 0 ? -1 : rows_end(ik, rc, err);
 	sqlite3_reset(st);
-	return first;
+	return rc;
 }
 
 /* Do the gross amounts of two copies disagree? Only when both are known. */
@@ -242,25 +252,26 @@ static bool gross_disagrees(const struct invkey_doc *d, sqlite3_stmt *row)
 	return sqlite3_column_int64(row, 2) != d->gross;
 }
 
-static char *find_by_number(struct invkeys *ik, const struct invkey_doc *d, const char *number,
-			    sqlite3_int64 *id)
+static int find_by_number(struct invkeys *ik, const struct invkey_doc *d, const char *number,
+			  sqlite3_int64 *id, char **first, struct gerr *err)
 {
-	char *first = NULL;
 	sqlite3_stmt *st = ik->by_number;
 	sqlite3_reset(st);
 	bind_text(st, 1, d->seller_nip);
 	bind_text(st, 2, number);
-	while (!first && sqlite3_step(st) == SQLITE_ROW) {
+	int rc = SQLITE_DONE, found = 0;
+	while (!*first && found == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *ksef = column(st, 1);
 		if (d->ksef_number && ksef && strcmp(ksef, d->ksef_number) != 0)
 			continue; /* two KSeF numbers: two invoices */
 		if (gross_disagrees(d, st))
 			continue;
-		if ((first = present(ik, sqlite3_column_int64(st, 4), column(st, 0))))
+		if ((found = present(ik, sqlite3_column_int64(st, 4), column(st, 0), first, err)) == 0 && *first)
 			*id = sqlite3_column_int64(st, 4);
 	}
+	rc = found < 0 ? -1 : rows_end(ik, rc, err);
 	sqlite3_reset(st);
-	return first;
+	return rc;
 }
 
 static void bind_doc(sqlite3_stmt *st, const struct invkey_doc *d, const char *number,
@@ -327,12 +338,14 @@ int invkeys_check_and_add(struct invkeys *ik, const struct invkey_doc *d, char *
 	if (sqlite3_exec(ik->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(ik, err, "cannot begin");
 	sqlite3_int64 of = 0;
-	if (by_ksef && (*first = find_by_ksef(ik, d->ksef_number, &of)))
+	int rc = by_ksef ? find_by_ksef(ik, d->ksef_number, &of, first, err) : 0;
+	if (rc == 0 && *first)
 		*reason = xasprintf("same KSeF number %s", d->ksef_number);
-	else if (by_number && (*first = find_by_number(ik, d, number, &of)))
+	else if (rc == 0 && by_number && (rc = find_by_number(ik, d, number, &of, first, err)) == 0 && *first)
 		*reason = xasprintf("same seller NIP %s and invoice number %s", d->seller_nip,
 				    d->number);
-	int rc = record(ik, d, by_number ? number : NULL, of, err);
+	if (rc == 0)
+		rc = record(ik, d, by_number ? number : NULL, of, err);
 	if (rc == 0 && sqlite3_exec(ik->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = db_error(ik, err, "cannot commit");
 	if (rc == 0)
