@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/utf8.h"
+
 /* A message cut at the end of its buffer ends with whole UTF-8 characters: a sequence
  * the cut left incomplete is dropped. */
 static void drop_cut_character(char *msg, size_t cap)
@@ -35,6 +37,7 @@ static int gerr_vset(struct gerr *err, const char *fmt, va_list ap)
 	if (err) {
 		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 		drop_cut_character(err->msg, sizeof err->msg);
+		utf8_scrub(err->msg); /* what it quotes of outside data may not be UTF-8 */
 	}
 	return -1;
 }

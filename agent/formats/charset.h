@@ -1,4 +1,4 @@
-/* charset — text in mail charsets to UTF-8 (iconv), and UTF-8 checks.
+/* charset — text in mail charsets to UTF-8 and back (iconv); UTF-8 checks are core/utf8.h's.
  *
  * Used for RFC 2047/2231 file names, subjects and 8-bit headers. The charsets that
  * matter for Polish mail are UTF-8, ISO-8859-2 and Windows-1250, but anything iconv
@@ -17,10 +17,6 @@
 
 #include "core/util.h"
 
-/* The next code point of UTF-8 text at *p (at most `left` bytes), advancing *p;
- * -1 for an invalid, overlong or truncated sequence (then *p is not moved). */
-long utf8_next(const unsigned char **p, size_t left);
-bool utf8_valid(const char *s, size_t len);
 
 char *charset_to_utf8(const char *charset, const char *bytes, size_t len);
 /* Bytes of unknown charset: a copy when valid UTF-8, else converted from Windows-1250. */

@@ -8,6 +8,7 @@
 
 #include <libetpan/libetpan.h>
 
+#include "core/utf8.h"
 #include "core/util.h"
 #include "formats/charset.h"
 

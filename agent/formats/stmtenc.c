@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "formats/charset.h"
 
 #define REPLACEMENT "\xEF\xBF\xBD"	/* U+FFFD */

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/utf8.h"
 #include "core/util.h"
-#include "formats/charset.h"
 
 static const char b64chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";

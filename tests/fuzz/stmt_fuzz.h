@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/charset.h"
+#include "core/utf8.h"
 #include "formats/statement.h"
 #include "formats/stmtinput.h"
 

@@ -8,8 +8,8 @@
 
 #include "testutil.h"
 
+#include "core/utf8.h"
 #include "formats/camt_write.h"
-#include "formats/charset.h"
 #include "formats/mt940_write.h"
 #include "formats/stmtfile.h"
 #include "sources/bank/bank_run.h"

@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "core/config.h"
+#include "core/utf8.h"
 #include "sources/source.h"
 
 static void test_kinds_and_errno(void **state)
@@ -49,6 +50,23 @@ static void test_long_message_cut_between_characters(void **state)
 	gerr_prefix(&err, "xy"); /* "xy: " and 1019 bytes: the last ł cut */
 	assert_int_equal(strlen(err.msg), sizeof err.msg - 2);
 	assert_memory_equal(err.msg + strlen(err.msg) - 2, "\xc5\x82", 2);
+}
+
+/* A message that quotes outside bytes is still UTF-8 (logs, sidecars and status JSON take
+ * it as such): jansson's "near '...'" quotes the input up to the error, here cut in the
+ * middle of a byte-order mark, and a Windows-1250 name is not UTF-8 at all. */
+static void test_quoted_bytes_made_utf8(void **state)
+{
+	(void)state;
+	struct gerr err = {0};
+	gerr_set(&err, "line 1: %s", "invalid escape near '\"PRZELEW \\u0\xef'");
+	assert_true(utf8_valid(err.msg, strlen(err.msg)));
+	assert_string_equal(err.msg, "line 1: invalid escape near '\"PRZELEW \\u0?'");
+	gerr_setk(&err, GERR_PERMANENT, "%s", "Rozliczenie-\xbf" "r\xf3" "d\xb3" "o.pdf: unreadable");
+	assert_string_equal(err.msg, "Rozliczenie-?r?d?o.pdf: unreadable");
+	gerr_prefix(&err, "zażółć \xff");
+	assert_string_equal(err.msg, "zażółć ?: Rozliczenie-?r?d?o.pdf: unreadable");
+	assert_int_equal(utf8_scrub(err.msg), 0);
 }
 
 static void test_outcome_names(void **state)
@@ -123,6 +141,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinds_and_errno),
 		cmocka_unit_test(test_long_message_cut_between_characters),
+		cmocka_unit_test(test_quoted_bytes_made_utf8),
 		cmocka_unit_test(test_outcome_names),
 		cmocka_unit_test(test_run_reports_first_error),
 		cmocka_unit_test(test_run_end_rule),

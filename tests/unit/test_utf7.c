@@ -1,6 +1,7 @@
 /* Unit tests for formats/utf7 and formats/charset. */
 #include "testutil.h"
 
+#include "core/utf8.h"
 #include "formats/charset.h"
 #include "formats/utf7.h"
 
