@@ -538,12 +538,19 @@ static void add_match(struct engine *e, const struct pm_txn *t, uint32_t inv, in
 	r->allocated[inv] += amount;
 }
 
+/* An invoice's number in a reason: "(no number)" for one without. */
+static const char *number_text(const struct engine *e, uint32_t i)
+{
+	const char *n = INV(e, i)->number;
+	return n && n[0] ? n : "(no number)";
+}
+
 /* "FV 1/2026, FV 2/2026" */
 static char *numbers_text(const struct engine *e, const struct ilist *l)
 {
 	struct buf b = {0};
 	for (size_t i = 0; i < l->n; i++)
-		buf_printf(&b, "%s%s", i ? ", " : "", INV(e, l->v[i])->number ? INV(e, l->v[i])->number : "(no number)");
+		buf_printf(&b, "%s%s", i ? ", " : "", number_text(e, l->v[i]));
 	return buf_take(&b);
 }
 
@@ -794,7 +801,7 @@ static bool pay_by_transfers(struct engine *e, uint32_t ti, uint32_t inv, int64_
 		o->ncandidates = 0;
 		set_outcome(o, PM_MATCHED,
 			    xasprintf("invoice %s named in the title; %zu transfers naming it pay together "
-				      "its open %s %s", v->number, is->deferred.n, total, v->currency));
+				      "its open %s %s", number_text(e, inv), is->deferred.n, total, v->currency));
 	}
 	is->deferred.n = 0;
 	return true;
@@ -981,7 +988,7 @@ static void by_counterparty(struct engine *e, uint32_t ti, struct txview *v, enu
 		set_outcome(o, PM_MATCHED, xasprintf("counterparty %s found by %s%s%s; its only open "
 						     "invoice of %s is %s", who, by_name(id.by),
 						     id.signal ? " " : "", id.signal ? id.signal : "",
-						     a, INV(e, equal.v[0])->number));
+						     a, number_text(e, equal.v[0])));
 	} else if (equal.n > 1) {
 		for (size_t i = 0; i < equal.n; i++)
 			add_candidate(e, o, equal.v[i]);
@@ -1008,7 +1015,7 @@ static void by_counterparty(struct engine *e, uint32_t ti, struct txview *v, enu
 			set_outcome(o, PM_MATCHED, xasprintf("counterparty %s found by %s; %s paid towards "
 							     "its only open invoice %s (partial payments "
 							     "allowed)", who, by_name(id.by), a,
-							     INV(e, open.v[0])->number));
+							     number_text(e, open.v[0])));
 		} else {
 			for (size_t i = 0; i < open.n; i++)
 				add_candidate(e, o, open.v[i]);

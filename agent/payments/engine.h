@@ -65,7 +65,7 @@ struct pm_invoice {
 	int64_t id;                 /* the caller's id */
 	const char *ident;          /* unique and stable (orders ties the same in every run) */
 	enum pm_dir dir;
-	const char *number;
+	const char *number;         /* NULL or "" when it has none */
 	const char *cp_name;        /* the counterparty: buyer of a sale, seller of a purchase */
 	char cp_nip[NIP_LEN + 1];   /* "" when unknown */
 	char *const *cp_accounts;   /* compact IBANs */

@@ -546,6 +546,28 @@ static void test_named_sum_overflow(void **state)
 	free(t);
 }
 
+/* An invoice without a number (NULL or "") paid by its counterparty and amount: the
+ * reason says it has none — a NULL number was printed with %s (undefined; glibc writes
+ * "(null)"), an empty one left "... is " with nothing after it. */
+static void test_reason_without_number(void **state)
+{
+	(void)state;
+	const char *numbers[] = {NULL, ""};
+	for (size_t i = 0; i < ARRAY_LEN(numbers); i++) {
+		struct built b = {0};
+		build(find_vector("name with Polish letters"), &b.s, b.idents, b.accounts);
+		b.s.invoices[0].number = numbers[i];
+		struct pm_result r;
+		pm_run(&b.s, &r);
+		assert_int_equal(r.outcomes[0].state, PM_MATCHED);
+		assert_int_equal(r.nmatches, 1);
+		assert_null(strstr(r.outcomes[0].reason, "(null)"));
+		assert_non_null(strstr(r.outcomes[0].reason, "is (no number)"));
+		pm_result_free(&r, b.s.ntxns);
+		unbuild(&b);
+	}
+}
+
 static void test_counterparty_key(void **state)
 {
 	(void)state;
@@ -568,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_transfers_sum_overflow),
 		cmocka_unit_test(test_named_sum_overflow),
+		cmocka_unit_test(test_reason_without_number),
 		cmocka_unit_test(test_counterparty_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
