@@ -1050,7 +1050,8 @@ static int64_t abs64(int64_t v)
 }
 
 /* A person's pairs: each invoice in the order given takes what is open of it, the last
- * what is left. */
+ * what is left; one that nothing is open of or left for is paired (a candidate, named in
+ * the reason) but paid nothing: no match of 0. */
 static bool apply_pairs(struct engine *e, uint32_t ti)
 {
 	const struct pm_txn *t = &e->s->txns[ti];
@@ -1076,7 +1077,8 @@ static bool apply_pairs(struct engine *e, uint32_t ti)
 	for (size_t i = 0; i < l.n; i++) {
 		int64_t open = open_of(e, l.v[i]);
 		int64_t take = i + 1 == l.n ? left : (open < 0 ? 0 : open < left ? open : left);
-		add_match(e, t, l.v[i], take, PM_RULE_PERSON, PM_CERTAIN);
+		if (take > 0)
+			add_match(e, t, l.v[i], take, PM_RULE_PERSON, PM_CERTAIN);
 		add_candidate(e, o, l.v[i]);
 		left -= take;
 	}

@@ -243,6 +243,11 @@ static const struct vector vectors[] = {
 	 {{"2026-03-04", "150.00", "wplata"}},
 	 {{"matched", "person", "H/1=100.00;H/2=50.00"}},
 	 {{0, "H/1", PM_PAIR}, {0, "H/2", PM_PAIR}}},
+	{"a pair pays nothing to an invoice nothing is left for or open of (no match of 0)", false,
+	 {{"H/3", 's', "Mem", NULL, NULL, "100.00"}, {"H/4", 's', "Mem", NULL, NULL, "80.00"}},
+	 {{"2026-03-04", "100.00", "wplata"}, {"2026-03-05", "80.00", "wplata"}},
+	 {{"matched", "person", "H/3=100.00", "H/3;H/4"}, {"matched", "person", "H/4=80.00", "H/3;H/4"}},
+	 {{0, "H/3", PM_PAIR}, {0, "H/4", PM_PAIR}, {1, "H/3", PM_PAIR}, {1, "H/4", PM_PAIR}}},
 };
 
 /* ---- running a vector ---------------------------------------------------------------------- */
