@@ -748,12 +748,12 @@ static bool named_invoices(struct engine *e, struct hits *h, struct txview *v, s
 				identify(e, v, h->dir, &id);
 				identified = true;
 			}
-			size_t kept = 0;
+			size_t kept = 0; /* the counterparty's, moved to the front */
 			for (size_t j = 0; j < at.n; j++)
 				if (id.groups.n == 1 && e->inv[at.v[j]].group == id.groups.v[0])
 					at.v[kept++] = at.v[j];
-			if (kept == 1)
-				at.n = 1;
+			if (kept)
+				at.n = kept;
 		}
 		for (size_t j = 0; j < at.n; j++)
 			il_add_once(at.n == 1 ? named : unclear, at.v[j]);
