@@ -671,6 +671,7 @@ struct hits {
 	enum pm_dir dir;
 	struct hit v[HITS_MAX];
 	size_t n;
+	bool more;                   /* hits past HITS_MAX were left out */
 };
 
 static bool hit_fits(const struct hits *h, uint32_t inv)
@@ -687,6 +688,8 @@ static void hit_add(struct hits *h, uint32_t inv, size_t start, size_t end, bool
 			return;
 	if (h->n < HITS_MAX)
 		h->v[h->n++] = (struct hit){inv, start, end, mpp, hit_fits(h, inv)};
+	else
+		h->more = true;
 }
 
 static void span_hit(void *ctx, const char *folded, size_t start, size_t end)
@@ -815,6 +818,11 @@ static bool by_number(struct engine *e, uint32_t ti, struct txview *v, enum pm_d
 	struct pm_outcome *o = &e->r->outcomes[ti];
 	struct hits h = {.e = e, .t = t, .dir = dir};
 	find_hits(&h, v);
+	if (h.more) { /* which were left out depends on the scope's order: none is chosen */
+		set_outcome(o, PM_PERSON, xasprintf("the numbers in the title fit invoices in more than "
+						    "%d places: a person decides", HITS_MAX));
+		return true;
+	}
 	if (!h.n)
 		return false;
 	struct ilist named = {0}, unclear = {0};

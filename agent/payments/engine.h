@@ -27,7 +27,8 @@
  *              is allocated in due-date order, what is left over reported as overpaid);
  *              or several transfers naming one invoice together pay exactly what is open
  *              ("number-transfers"). A title naming a correction beside other invoices,
- *              or an invoice already paid, goes to a person.
+ *              or an invoice already paid, goes to a person; so does one whose numbers fit
+ *              invoices in more than 32 places (they are not all looked at).
  *  counterparty  else the counterparty: a NIP (in the title, the counterparty's fields or
  *              the split-payment IDC; the company's own NIP is not a counterparty), else
  *              an account number (the counterparty's account, or one in the title), else

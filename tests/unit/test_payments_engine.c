@@ -55,6 +55,8 @@ struct vector {
 };
 
 #define ACME_NIP "5260250274"
+#define NINE_TIMES_8 "9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 "
+#define NINE_TIMES_31 NINE_TIMES_8 NINE_TIMES_8 NINE_TIMES_8 "9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 "
 
 static const struct vector vectors[] = {
 	/* ---- the invoice number as a whole token (bank.md §6.4, file 1; §6.1 rule 2) ---- */
@@ -170,6 +172,12 @@ static const struct vector vectors[] = {
 	  {"1/2026", 'p', "Sigma Transport", "5213000009", NULL, "100.00"}},
 	 {{"2026-03-03", "-100.00", "FV 1/2026", "TAU DRUK SP. Z O.O."}},
 	 {{"person", NULL, NULL, "1/2026;1/2026"}}},
+	{"more numbers in the title than the engine looks at: a person decides", false,
+	 {{"9/2026", 'p', "Tau Druk", "1234563218", NULL, "100.00"},
+	  {"5/2026", 'p', "Sigma Transport", "5213000009", NULL, "50.00"},
+	  {"5/2026", 'p', "Tau Druk", "1234563218", NULL, "50.00"}},
+	 {{"2026-03-03", "-150.00", NINE_TIMES_31 "5/2026", "TAU DRUK SP. Z O.O."}},
+	 {{"person", NULL, NULL, ""}}},
 	{"one number, two sellers, nothing else: a person decides", false,
 	 {{"1/2026", 'p', "Sigma Transport", "5213000009", NULL, "100.00"},
 	  {"1/2026", 'p', "Tau Druk", "1234563218", NULL, "100.00"}},
