@@ -945,8 +945,10 @@ static int exact_sets(const struct engine *e, struct ilist *l, int64_t target, s
 		}
 	int64_t *rest = xmalloc((l->n + 1) * sizeof(*rest));
 	rest[l->n] = 0;
-	for (size_t i = l->n; i-- > 0;)
-		rest[i] = rest[i + 1] + open_of(e, l->v[i]);
+	for (size_t i = l->n; i-- > 0;) {
+		rest[i] = rest[i + 1];
+		sum_add(&rest[i], open_of(e, l->v[i]));
+	}
 	struct ilist cur = {0};
 	long budget = SUBSET_BUDGET;
 	int n = subsets(e, l, 0, target, rest, pick, &cur, &budget);

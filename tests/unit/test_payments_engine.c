@@ -565,6 +565,44 @@ static void test_named_sum_overflow(void **state)
 	free(t);
 }
 
+/* A counterparty's open invoices are tried for a set that sums to the payment, the search
+ * cut short where what is left of them together is less than what is still to be found.
+ * Those totals past int64 stay more than any amount: ten invoices of 999999999999999999
+ * beside two that sum to the payment wrapped round to a negative total, and the one exact
+ * set was never looked for. */
+static void test_subset_rest_overflow(void **state)
+{
+	(void)state;
+	struct built b = {0};
+	build(find_vector("the only set of open invoices that sums exactly"), &b.s, b.idents, b.accounts);
+	enum { N = 12 };
+	static char numbers[N][16], idents[N][16];
+	struct pm_invoice *v = xcalloc(N, sizeof *v);
+	for (int i = 0; i < N; i++) {
+		snprintf(numbers[i], sizeof numbers[i], "A/%d", i + 1);
+		snprintf(idents[i], sizeof idents[i], "inv-%d", i + 1);
+		v[i] = b.s.invoices[0];
+		v[i].id = 500 + i;
+		v[i].ident = idents[i];
+		v[i].number = numbers[i];
+		v[i].gross = 999999999999999999;
+	}
+	v[0].gross = 400000000000000000;
+	v[1].gross = 500000000000000000;
+	free(b.s.invoices);
+	b.s.invoices = v;
+	b.s.ninvoices = N;
+	b.s.txns[0].amount = 900000000000000000;
+	struct pm_result r;
+	pm_run(&b.s, &r);
+	assert_int_equal(r.outcomes[0].state, PM_MATCHED);
+	assert_int_equal(r.nmatches, 2);
+	assert_int_equal(r.matches[0].rule, PM_RULE_COUNTERPARTY_SUM);
+	assert_int_equal(r.allocated[0] + r.allocated[1], 900000000000000000);
+	pm_result_free(&r, b.s.ntxns);
+	unbuild(&b);
+}
+
 /* An invoice without a number (NULL or "") paid by its counterparty and amount: the
  * reason says it has none — a NULL number was printed with %s (undefined; glibc writes
  * "(null)"), an empty one left "... is " with nothing after it. */
@@ -609,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_transfers_sum_overflow),
 		cmocka_unit_test(test_named_sum_overflow),
+		cmocka_unit_test(test_subset_rest_overflow),
 		cmocka_unit_test(test_reason_without_number),
 		cmocka_unit_test(test_counterparty_key),
 	};
