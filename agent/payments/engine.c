@@ -304,10 +304,30 @@ static const struct pm_invoice *INV(const struct engine *e, uint32_t i)
 	return &e->s->invoices[i];
 }
 
+/* Add to a sum of amounts: past the range of int64 it stays at its end, INT64_MAX for
+ * positive amounts — more than any amount (at most 18 digits, money.h) — instead of
+ * wrapping round (undefined in C) to a value that might equal one. Sums of amounts are
+ * compared with one amount, or (what a person's pairs give one invoice, which has no
+ * limit) reported so. */
+static void sum_add(int64_t *sum, int64_t v)
+{
+	if (__builtin_add_overflow(*sum, v, sum))
+		*sum = v < 0 ? INT64_MIN : INT64_MAX;
+}
+
+/* a - b, likewise kept within int64. */
+static int64_t sub_sat(int64_t a, int64_t b)
+{
+	int64_t d;
+	if (__builtin_sub_overflow(a, b, &d))
+		d = b < 0 ? INT64_MAX : INT64_MIN;
+	return d;
+}
+
 static int64_t open_of(const struct engine *e, uint32_t i)
 {
 	const struct pm_invoice *v = INV(e, i);
-	return v->gross - v->paid_outside - e->r->allocated[i];
+	return sub_sat(sub_sat(v->gross, v->paid_outside), e->r->allocated[i]);
 }
 
 /* Can the invoice take a payment at all (whatever is open)? */
@@ -535,7 +555,7 @@ static void add_match(struct engine *e, const struct pm_txn *t, uint32_t inv, in
 		r->matches = xrealloc(r->matches, r->cap * sizeof(*r->matches));
 	}
 	r->matches[r->nmatches++] = (struct pm_match){t->id, INV(e, inv)->id, amount, rule, c};
-	r->allocated[inv] += amount;
+	sum_add(&r->allocated[inv], amount);
 }
 
 /* An invoice's number in a reason: "(no number)" for one without. */
@@ -766,15 +786,6 @@ static bool named_invoices(struct engine *e, struct hits *h, struct txview *v, s
 	if (identified)
 		free(id.groups.v);
 	return unclear->n == 0;
-}
-
-/* Add to a sum of amounts that is only compared with one amount: past the range of int64
- * it stays at INT64_MAX, more than any amount (at most 18 digits, money.h), instead of
- * wrapping round (undefined in C) to a value that might equal it. */
-static void sum_add(int64_t *sum, int64_t v)
-{
-	if (__builtin_add_overflow(*sum, v, sum))
-		*sum = v < 0 ? INT64_MIN : INT64_MAX;
 }
 
 /* Several transfers naming one invoice, none enough alone: when those so far pay exactly

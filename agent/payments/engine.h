@@ -154,7 +154,9 @@ struct pm_result {
 	size_t nmatches, cap;
 	struct pm_outcome *outcomes;  /* one per scope transaction, in the scope's order */
 	int64_t *allocated;           /* per scope invoice: what matches allocated to it */
-	int64_t *open;                /* per scope invoice: what is open after the run */
+	int64_t *open;                /* per scope invoice: what is open after the run (0 when
+				       * it takes no payment); both stay at INT64_MAX/MIN where
+				       * a person's pairs take them past int64 */
 };
 
 void pm_run(const struct pm_scope *scope, struct pm_result *res);

@@ -603,6 +603,42 @@ static void test_subset_rest_overflow(void **state)
 	unbuild(&b);
 }
 
+/* A person may pair any number of transfers with one invoice, each paying it all it
+ * brings: what is allocated to it, and what it has open, stay within int64 (at its
+ * ends) — ten transfers of 999999999999999999 paired with an invoice of 100.00 wrapped
+ * round (signed overflow, undefined in C) to a negative total allocated and an
+ * open amount of 8.4e18 instead of an overpaid invoice. */
+static void test_pairs_allocated_overflow(void **state)
+{
+	(void)state;
+	struct built b = {0};
+	build(find_vector("a person's pair wins over the title"), &b.s, b.idents, b.accounts);
+	enum { N = 10 };
+	struct pm_txn *t = xcalloc(N, sizeof *t);
+	struct pm_decision *d = xcalloc(N, sizeof *d);
+	for (int i = 0; i < N; i++) {
+		t[i] = b.s.txns[0];
+		t[i].id = 1000 + i;
+		t[i].amount = 999999999999999999;
+		d[i] = (struct pm_decision){.tx = 1000 + i, .inv = b.s.invoices[0].id, .kind = PM_PAIR};
+	}
+	free(b.s.txns);
+	free((void *)b.s.decisions);
+	b.s.txns = t;
+	b.s.ntxns = N;
+	b.s.decisions = d;
+	b.s.ndecisions = N;
+	struct pm_result r;
+	pm_run(&b.s, &r);
+	assert_int_equal(r.nmatches, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(r.outcomes[i].state, PM_MATCHED);
+	assert_int_equal(r.allocated[0], INT64_MAX);
+	assert_true(r.open[0] < 0);
+	pm_result_free(&r, b.s.ntxns);
+	unbuild(&b);
+}
+
 /* An invoice without a number (NULL or "") paid by its counterparty and amount: the
  * reason says it has none — a NULL number was printed with %s (undefined; glibc writes
  * "(null)"), an empty one left "... is " with nothing after it. */
@@ -648,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_transfers_sum_overflow),
 		cmocka_unit_test(test_named_sum_overflow),
 		cmocka_unit_test(test_subset_rest_overflow),
+		cmocka_unit_test(test_pairs_allocated_overflow),
 		cmocka_unit_test(test_reason_without_number),
 		cmocka_unit_test(test_counterparty_key),
 	};
