@@ -304,10 +304,30 @@ static const struct pm_invoice *INV(const struct engine *e, uint32_t i)
 	return &e->s->invoices[i];
 }
 
+/* Add to a sum of amounts: past the range of int64 it stays at its end, INT64_MAX for
+ * positive amounts — more than any amount (at most 18 digits, money.h) — instead of
+ * wrapping round (undefined in C) to a value that might equal one. Sums of amounts are
+ * compared with one amount, or (what a person's pairs give one invoice, which has no
+ * limit) reported so. */
+static void sum_add(int64_t *sum, int64_t v)
+{
+	if (__builtin_add_overflow(*sum, v, sum))
+		*sum = v < 0 ? INT64_MIN : INT64_MAX;
+}
+
+/* a - b, likewise kept within int64. */
+static int64_t sub_sat(int64_t a, int64_t b)
+{
+	int64_t d;
+	if (__builtin_sub_overflow(a, b, &d))
+		d = b < 0 ? INT64_MAX : INT64_MIN;
+	return d;
+}
+
 static int64_t open_of(const struct engine *e, uint32_t i)
 {
 	const struct pm_invoice *v = INV(e, i);
-	return v->gross - v->paid_outside - e->r->allocated[i];
+	return sub_sat(sub_sat(v->gross, v->paid_outside), e->r->allocated[i]);
 }
 
 /* Can the invoice take a payment at all (whatever is open)? */
@@ -535,7 +555,14 @@ static void add_match(struct engine *e, const struct pm_txn *t, uint32_t inv, in
 		r->matches = xrealloc(r->matches, r->cap * sizeof(*r->matches));
 	}
 	r->matches[r->nmatches++] = (struct pm_match){t->id, INV(e, inv)->id, amount, rule, c};
-	r->allocated[inv] += amount;
+	sum_add(&r->allocated[inv], amount);
+}
+
+/* An invoice's number in a reason: "(no number)" for one without. */
+static const char *number_text(const struct engine *e, uint32_t i)
+{
+	const char *n = INV(e, i)->number;
+	return n && n[0] ? n : "(no number)";
 }
 
 /* "FV 1/2026, FV 2/2026" */
@@ -543,7 +570,7 @@ static char *numbers_text(const struct engine *e, const struct ilist *l)
 {
 	struct buf b = {0};
 	for (size_t i = 0; i < l->n; i++)
-		buf_printf(&b, "%s%s", i ? ", " : "", INV(e, l->v[i])->number ? INV(e, l->v[i])->number : "(no number)");
+		buf_printf(&b, "%s%s", i ? ", " : "", number_text(e, l->v[i]));
 	return buf_take(&b);
 }
 
@@ -664,6 +691,7 @@ struct hits {
 	enum pm_dir dir;
 	struct hit v[HITS_MAX];
 	size_t n;
+	bool more;                   /* hits past HITS_MAX were left out */
 };
 
 static bool hit_fits(const struct hits *h, uint32_t inv)
@@ -680,6 +708,8 @@ static void hit_add(struct hits *h, uint32_t inv, size_t start, size_t end, bool
 			return;
 	if (h->n < HITS_MAX)
 		h->v[h->n++] = (struct hit){inv, start, end, mpp, hit_fits(h, inv)};
+	else
+		h->more = true;
 }
 
 static void span_hit(void *ctx, const char *folded, size_t start, size_t end)
@@ -741,12 +771,12 @@ static bool named_invoices(struct engine *e, struct hits *h, struct txview *v, s
 				identify(e, v, h->dir, &id);
 				identified = true;
 			}
-			size_t kept = 0;
+			size_t kept = 0; /* the counterparty's, moved to the front */
 			for (size_t j = 0; j < at.n; j++)
 				if (id.groups.n == 1 && e->inv[at.v[j]].group == id.groups.v[0])
 					at.v[kept++] = at.v[j];
-			if (kept == 1)
-				at.n = 1;
+			if (kept)
+				at.n = kept;
 		}
 		for (size_t j = 0; j < at.n; j++)
 			il_add_once(at.n == 1 ? named : unclear, at.v[j]);
@@ -756,15 +786,6 @@ static bool named_invoices(struct engine *e, struct hits *h, struct txview *v, s
 	if (identified)
 		free(id.groups.v);
 	return unclear->n == 0;
-}
-
-/* Add to a sum of amounts that is only compared with one amount: past the range of int64
- * it stays at INT64_MAX, more than any amount (at most 18 digits, money.h), instead of
- * wrapping round (undefined in C) to a value that might equal it. */
-static void sum_add(int64_t *sum, int64_t v)
-{
-	if (__builtin_add_overflow(*sum, v, sum))
-		*sum = v < 0 ? INT64_MIN : INT64_MAX;
 }
 
 /* Several transfers naming one invoice, none enough alone: when those so far pay exactly
@@ -794,7 +815,7 @@ static bool pay_by_transfers(struct engine *e, uint32_t ti, uint32_t inv, int64_
 		o->ncandidates = 0;
 		set_outcome(o, PM_MATCHED,
 			    xasprintf("invoice %s named in the title; %zu transfers naming it pay together "
-				      "its open %s %s", v->number, is->deferred.n, total, v->currency));
+				      "its open %s %s", number_text(e, inv), is->deferred.n, total, v->currency));
 	}
 	is->deferred.n = 0;
 	return true;
@@ -808,6 +829,11 @@ static bool by_number(struct engine *e, uint32_t ti, struct txview *v, enum pm_d
 	struct pm_outcome *o = &e->r->outcomes[ti];
 	struct hits h = {.e = e, .t = t, .dir = dir};
 	find_hits(&h, v);
+	if (h.more) { /* which were left out depends on the scope's order: none is chosen */
+		set_outcome(o, PM_PERSON, xasprintf("the numbers in the title fit invoices in more than "
+						    "%d places: a person decides", HITS_MAX));
+		return true;
+	}
 	if (!h.n)
 		return false;
 	struct ilist named = {0}, unclear = {0};
@@ -984,7 +1010,7 @@ static void by_counterparty(struct engine *e, uint32_t ti, struct txview *v, enu
 		set_outcome(o, PM_MATCHED, xasprintf("counterparty %s found by %s%s%s; its only open "
 						     "invoice of %s is %s", who, by_name(id.by),
 						     id.signal ? " " : "", id.signal ? id.signal : "",
-						     a, INV(e, equal.v[0])->number));
+						     a, number_text(e, equal.v[0])));
 	} else if (equal.n > 1) {
 		for (size_t i = 0; i < equal.n; i++)
 			add_candidate(e, o, equal.v[i]);
@@ -1011,7 +1037,7 @@ static void by_counterparty(struct engine *e, uint32_t ti, struct txview *v, enu
 			set_outcome(o, PM_MATCHED, xasprintf("counterparty %s found by %s; %s paid towards "
 							     "its only open invoice %s (partial payments "
 							     "allowed)", who, by_name(id.by), a,
-							     INV(e, open.v[0])->number));
+							     number_text(e, open.v[0])));
 		} else {
 			for (size_t i = 0; i < open.n; i++)
 				add_candidate(e, o, open.v[i]);
@@ -1046,7 +1072,8 @@ static int64_t abs64(int64_t v)
 }
 
 /* A person's pairs: each invoice in the order given takes what is open of it, the last
- * what is left. */
+ * what is left; one that nothing is open of or left for is paired (a candidate, named in
+ * the reason) but paid nothing: no match of 0. */
 static bool apply_pairs(struct engine *e, uint32_t ti)
 {
 	const struct pm_txn *t = &e->s->txns[ti];
@@ -1072,7 +1099,8 @@ static bool apply_pairs(struct engine *e, uint32_t ti)
 	for (size_t i = 0; i < l.n; i++) {
 		int64_t open = open_of(e, l.v[i]);
 		int64_t take = i + 1 == l.n ? left : (open < 0 ? 0 : open < left ? open : left);
-		add_match(e, t, l.v[i], take, PM_RULE_PERSON, PM_CERTAIN);
+		if (take > 0)
+			add_match(e, t, l.v[i], take, PM_RULE_PERSON, PM_CERTAIN);
 		add_candidate(e, o, l.v[i]);
 		left -= take;
 	}

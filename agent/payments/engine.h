@@ -27,7 +27,8 @@
  *              is allocated in due-date order, what is left over reported as overpaid);
  *              or several transfers naming one invoice together pay exactly what is open
  *              ("number-transfers"). A title naming a correction beside other invoices,
- *              or an invoice already paid, goes to a person.
+ *              or an invoice already paid, goes to a person; so does one whose numbers fit
+ *              invoices in more than 32 places (they are not all looked at).
  *  counterparty  else the counterparty: a NIP (in the title, the counterparty's fields or
  *              the split-payment IDC; the company's own NIP is not a counterparty), else
  *              an account number (the counterparty's account, or one in the title), else
@@ -65,7 +66,7 @@ struct pm_invoice {
 	int64_t id;                 /* the caller's id */
 	const char *ident;          /* unique and stable (orders ties the same in every run) */
 	enum pm_dir dir;
-	const char *number;
+	const char *number;         /* NULL or "" when it has none */
 	const char *cp_name;        /* the counterparty: buyer of a sale, seller of a purchase */
 	char cp_nip[NIP_LEN + 1];   /* "" when unknown */
 	char *const *cp_accounts;   /* compact IBANs */
@@ -153,7 +154,9 @@ struct pm_result {
 	size_t nmatches, cap;
 	struct pm_outcome *outcomes;  /* one per scope transaction, in the scope's order */
 	int64_t *allocated;           /* per scope invoice: what matches allocated to it */
-	int64_t *open;                /* per scope invoice: what is open after the run */
+	int64_t *open;                /* per scope invoice: what is open after the run (0 when
+				       * it takes no payment); both stay at INT64_MAX/MIN where
+				       * a person's pairs take them past int64 */
 };
 
 void pm_run(const struct pm_scope *scope, struct pm_result *res);

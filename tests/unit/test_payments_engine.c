@@ -55,6 +55,8 @@ struct vector {
 };
 
 #define ACME_NIP "5260250274"
+#define NINE_TIMES_8 "9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 "
+#define NINE_TIMES_31 NINE_TIMES_8 NINE_TIMES_8 NINE_TIMES_8 "9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 9/2026 "
 
 static const struct vector vectors[] = {
 	/* ---- the invoice number as a whole token (bank.md §6.4, file 1; §6.1 rule 2) ---- */
@@ -164,6 +166,18 @@ static const struct vector vectors[] = {
 	  {"1/2026", 'p', "Tau Druk", "1234563218", NULL, "100.00"}},
 	 {{"2026-03-03", "-100.00", "FV 1/2026", "TAU DRUK SP. Z O.O."}},
 	 {{"matched", "number", "1/2026=100.00"}}},
+	{"one number, three invoices, two of the counterparty: a person decides between those two", false,
+	 {{"1/2026", 'p', "Tau Druk", "1234563218", NULL, "100.00"},
+	  {"1/2026", 'p', "Tau Druk", "1234563218", NULL, "100.00"},
+	  {"1/2026", 'p', "Sigma Transport", "5213000009", NULL, "100.00"}},
+	 {{"2026-03-03", "-100.00", "FV 1/2026", "TAU DRUK SP. Z O.O."}},
+	 {{"person", NULL, NULL, "1/2026;1/2026"}}},
+	{"more numbers in the title than the engine looks at: a person decides", false,
+	 {{"9/2026", 'p', "Tau Druk", "1234563218", NULL, "100.00"},
+	  {"5/2026", 'p', "Sigma Transport", "5213000009", NULL, "50.00"},
+	  {"5/2026", 'p', "Tau Druk", "1234563218", NULL, "50.00"}},
+	 {{"2026-03-03", "-150.00", NINE_TIMES_31 "5/2026", "TAU DRUK SP. Z O.O."}},
+	 {{"person", NULL, NULL, ""}}},
 	{"one number, two sellers, nothing else: a person decides", false,
 	 {{"1/2026", 'p', "Sigma Transport", "5213000009", NULL, "100.00"},
 	  {"1/2026", 'p', "Tau Druk", "1234563218", NULL, "100.00"}},
@@ -243,6 +257,11 @@ static const struct vector vectors[] = {
 	 {{"2026-03-04", "150.00", "wplata"}},
 	 {{"matched", "person", "H/1=100.00;H/2=50.00"}},
 	 {{0, "H/1", PM_PAIR}, {0, "H/2", PM_PAIR}}},
+	{"a pair pays nothing to an invoice nothing is left for or open of (no match of 0)", false,
+	 {{"H/3", 's', "Mem", NULL, NULL, "100.00"}, {"H/4", 's', "Mem", NULL, NULL, "80.00"}},
+	 {{"2026-03-04", "100.00", "wplata"}, {"2026-03-05", "80.00", "wplata"}},
+	 {{"matched", "person", "H/3=100.00", "H/3;H/4"}, {"matched", "person", "H/4=80.00", "H/3;H/4"}},
+	 {{0, "H/3", PM_PAIR}, {0, "H/4", PM_PAIR}, {1, "H/3", PM_PAIR}, {1, "H/4", PM_PAIR}}},
 };
 
 /* ---- running a vector ---------------------------------------------------------------------- */
@@ -546,42 +565,100 @@ static void test_named_sum_overflow(void **state)
 	free(t);
 }
 
-/* Without numbers in the title, the sets of a counterparty's open invoices that sum to the
- * amount are searched with the sums of what is left to add as a bound; past int64 that
- * bound is not the amount. A/1 + A/2 pay the transfer; nineteen more invoices of
- * ~9.7e17 minor units bring the total open to 2^64 exactly: summed with wrap-around the
- * bound was 0, less than the amount, and the one set that fits was never tried. */
-static void test_counterparty_sets_overflow(void **state)
+/* A counterparty's open invoices are tried for a set that sums to the payment, the search
+ * cut short where what is left of them together is less than what is still to be found.
+ * Those totals past int64 stay more than any amount: ten invoices of 999999999999999999
+ * beside two that sum to the payment wrapped round to a negative total, and the one exact
+ * set was never looked for. */
+static void test_subset_rest_overflow(void **state)
 {
 	(void)state;
 	struct built b = {0};
-	build(find_vector("one transfer, no numbers: the only set"), &b.s, b.idents, b.accounts);
-	enum { BIG = 19, N = 3 + BIG };
-	static char numbers[BIG][16], idents[BIG][16];
+	build(find_vector("the only set of open invoices that sums exactly"), &b.s, b.idents, b.accounts);
+	enum { N = 12 };
+	static char numbers[N][16], idents[N][16];
 	struct pm_invoice *v = xcalloc(N, sizeof *v);
-	memcpy(v, b.s.invoices, 3 * sizeof *v);
-	for (int i = 0; i < BIG; i++) {
-		snprintf(numbers[i], sizeof numbers[i], "B/%d", i + 1);
-		snprintf(idents[i], sizeof idents[i], "big-%d", i + 1);
-		v[3 + i] = b.s.invoices[2];
-		v[3 + i].id = 500 + i;
-		v[3 + i].ident = idents[i];
-		v[3 + i].number = numbers[i];
-		v[3 + i].gross = 970881267037344788;
+	for (int i = 0; i < N; i++) {
+		snprintf(numbers[i], sizeof numbers[i], "A/%d", i + 1);
+		snprintf(idents[i], sizeof idents[i], "inv-%d", i + 1);
+		v[i] = b.s.invoices[0];
+		v[i].id = 500 + i;
+		v[i].ident = idents[i];
+		v[i].number = numbers[i];
+		v[i].gross = 999999999999999999;
 	}
-	/* 100.00 + 200.00 + 350.00 + the nineteen = 2^64 */
-	v[N - 1].gross = 970881267037344782;
+	v[0].gross = 400000000000000000;
+	v[1].gross = 500000000000000000;
 	free(b.s.invoices);
 	b.s.invoices = v;
 	b.s.ninvoices = N;
+	b.s.txns[0].amount = 900000000000000000;
 	struct pm_result r;
 	pm_run(&b.s, &r);
 	assert_int_equal(r.outcomes[0].state, PM_MATCHED);
 	assert_int_equal(r.nmatches, 2);
 	assert_int_equal(r.matches[0].rule, PM_RULE_COUNTERPARTY_SUM);
-	assert_int_equal(r.matches[0].amount + r.matches[1].amount, 30000);
+	assert_int_equal(r.allocated[0] + r.allocated[1], 900000000000000000);
 	pm_result_free(&r, b.s.ntxns);
 	unbuild(&b);
+}
+
+/* A person may pair any number of transfers with one invoice, each paying it all it
+ * brings: what is allocated to it, and what it has open, stay within int64 (at its
+ * ends) — ten transfers of 999999999999999999 paired with an invoice of 100.00 wrapped
+ * round (signed overflow, undefined in C) to a negative total allocated and an
+ * open amount of 8.4e18 instead of an overpaid invoice. */
+static void test_pairs_allocated_overflow(void **state)
+{
+	(void)state;
+	struct built b = {0};
+	build(find_vector("a person's pair wins over the title"), &b.s, b.idents, b.accounts);
+	enum { N = 10 };
+	struct pm_txn *t = xcalloc(N, sizeof *t);
+	struct pm_decision *d = xcalloc(N, sizeof *d);
+	for (int i = 0; i < N; i++) {
+		t[i] = b.s.txns[0];
+		t[i].id = 1000 + i;
+		t[i].amount = 999999999999999999;
+		d[i] = (struct pm_decision){.tx = 1000 + i, .inv = b.s.invoices[0].id, .kind = PM_PAIR};
+	}
+	free(b.s.txns);
+	free((void *)b.s.decisions);
+	b.s.txns = t;
+	b.s.ntxns = N;
+	b.s.decisions = d;
+	b.s.ndecisions = N;
+	struct pm_result r;
+	pm_run(&b.s, &r);
+	assert_int_equal(r.nmatches, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(r.outcomes[i].state, PM_MATCHED);
+	assert_int_equal(r.allocated[0], INT64_MAX);
+	assert_true(r.open[0] < 0);
+	pm_result_free(&r, b.s.ntxns);
+	unbuild(&b);
+}
+
+/* An invoice without a number (NULL or "") paid by its counterparty and amount: the
+ * reason says it has none — a NULL number was printed with %s (undefined; glibc writes
+ * "(null)"), an empty one left "... is " with nothing after it. */
+static void test_reason_without_number(void **state)
+{
+	(void)state;
+	const char *numbers[] = {NULL, ""};
+	for (size_t i = 0; i < ARRAY_LEN(numbers); i++) {
+		struct built b = {0};
+		build(find_vector("name with Polish letters"), &b.s, b.idents, b.accounts);
+		b.s.invoices[0].number = numbers[i];
+		struct pm_result r;
+		pm_run(&b.s, &r);
+		assert_int_equal(r.outcomes[0].state, PM_MATCHED);
+		assert_int_equal(r.nmatches, 1);
+		assert_null(strstr(r.outcomes[0].reason, "(null)"));
+		assert_non_null(strstr(r.outcomes[0].reason, "is (no number)"));
+		pm_result_free(&r, b.s.ntxns);
+		unbuild(&b);
+	}
 }
 
 static void test_counterparty_key(void **state)
@@ -606,7 +683,9 @@ int main(void)
 		cmocka_unit_test(test_order_independent),
 		cmocka_unit_test(test_transfers_sum_overflow),
 		cmocka_unit_test(test_named_sum_overflow),
-		cmocka_unit_test(test_counterparty_sets_overflow),
+		cmocka_unit_test(test_subset_rest_overflow),
+		cmocka_unit_test(test_pairs_allocated_overflow),
+		cmocka_unit_test(test_reason_without_number),
 		cmocka_unit_test(test_counterparty_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
