@@ -494,6 +494,29 @@ static void test_order_independent(void **state)
 	unbuild(&b);
 }
 
+/* The scope's invoices replaced by n (at most 32) copies of its first, numbered
+ * "<prefix><1..n><suffix>", each of this gross; the numbers and idents are static. */
+static struct pm_invoice *copies_of_first_invoice(struct built *b, size_t n, const char *prefix,
+						  const char *suffix, int64_t gross)
+{
+	static char numbers[32][16], idents[32][16];
+	assert_true(n <= 32);
+	struct pm_invoice *v = xcalloc(n, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(numbers[i], sizeof numbers[i], "%s%zu%s", prefix, i + 1, suffix);
+		snprintf(idents[i], sizeof idents[i], "inv-%zu", i + 1);
+		v[i] = b->s.invoices[0];
+		v[i].id = 500 + (int64_t)i;
+		v[i].ident = idents[i];
+		v[i].number = numbers[i];
+		v[i].gross = gross;
+	}
+	free(b->s.invoices);
+	b->s.invoices = v;
+	b->s.ninvoices = n;
+	return v;
+}
+
 /* Transfers that name one invoice are summed to see whether together they pay it; a sum
  * past int64 is not the open amount. Twenty transfers of ~9.7e17 minor units each, none
  * enough alone, add up to exactly 2^64 + the open amount: summed with wrap-around they
@@ -535,23 +558,11 @@ static void test_named_sum_overflow(void **state)
 	struct built b = {0};
 	build(find_vector("several transfers naming one invoice"), &b.s, b.idents, b.accounts);
 	enum { N = 20 };
-	static char numbers[N][16], idents[N][16];
-	struct pm_invoice *v = xcalloc(N, sizeof *v);
-	struct buf title = {0};
-	for (int i = 0; i < N; i++) {
-		snprintf(numbers[i], sizeof numbers[i], "FV %d/2026", i + 1);
-		snprintf(idents[i], sizeof idents[i], "inv-%d", i + 1);
-		v[i] = b.s.invoices[0];
-		v[i].id = 500 + i;
-		v[i].ident = idents[i];
-		v[i].number = numbers[i];
-		v[i].gross = 972337203685477580;
-		buf_printf(&title, "%s%s", i ? ", " : "", numbers[i]);
-	}
+	struct pm_invoice *v = copies_of_first_invoice(&b, N, "FV ", "/2026", 972337203685477580);
 	v[N - 1].gross = 972337203685477595; /* the twenty: 2^64 + the amount */
-	free(b.s.invoices);
-	b.s.invoices = v;
-	b.s.ninvoices = N;
+	struct buf title = {0};
+	for (int i = 0; i < N; i++)
+		buf_printf(&title, "%s%s", i ? ", " : "", v[i].number);
 	char *t = buf_take(&title);
 	b.s.txns[0].title = t;
 	b.s.txns[0].amount = 999999999999999999;
@@ -575,23 +586,9 @@ static void test_subset_rest_overflow(void **state)
 	(void)state;
 	struct built b = {0};
 	build(find_vector("the only set of open invoices that sums exactly"), &b.s, b.idents, b.accounts);
-	enum { N = 12 };
-	static char numbers[N][16], idents[N][16];
-	struct pm_invoice *v = xcalloc(N, sizeof *v);
-	for (int i = 0; i < N; i++) {
-		snprintf(numbers[i], sizeof numbers[i], "A/%d", i + 1);
-		snprintf(idents[i], sizeof idents[i], "inv-%d", i + 1);
-		v[i] = b.s.invoices[0];
-		v[i].id = 500 + i;
-		v[i].ident = idents[i];
-		v[i].number = numbers[i];
-		v[i].gross = 999999999999999999;
-	}
+	struct pm_invoice *v = copies_of_first_invoice(&b, 12, "A/", "", 999999999999999999);
 	v[0].gross = 400000000000000000;
 	v[1].gross = 500000000000000000;
-	free(b.s.invoices);
-	b.s.invoices = v;
-	b.s.ninvoices = N;
 	b.s.txns[0].amount = 900000000000000000;
 	struct pm_result r;
 	pm_run(&b.s, &r);
