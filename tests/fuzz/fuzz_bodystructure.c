@@ -12,7 +12,7 @@
 
 #include <libetpan/libetpan.h>
 
-#include "formats/charset.h"
+#include "core/utf8.h"
 #include "formats/mime.h"
 
 #define MAX_NODES 4000

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/charset.h"
+#include "core/utf8.h"
 #include "formats/filename.h"
 #include "formats/utf7.h"
 
