@@ -783,9 +783,13 @@ static int mark_scanned(struct ledger *lg, const char *dir, int64_t mtime, struc
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : ldb_error(lg, err, "cannot write");
 }
 
+/* A folder's modification time as the one number the scanned table keeps. It is only
+ * compared for equality, so it is taken modulo 2^64 (unsigned arithmetic): a time past
+ * 2262 or before 1677 (set by a clock or a share's client) would overflow int64 in
+ * nanoseconds; two times 584 years apart are the only ones that collide. */
 static int64_t mtime_ns(const struct stat *st)
 {
-	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	return (int64_t)((uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
 }
 
 /* A document of a source folder, unless the ledger has it; commits every BATCH_DOCS. */

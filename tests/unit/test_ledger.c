@@ -509,6 +509,28 @@ static void test_unchanged_folders_skipped(void **state)
 	free(dir);
 }
 
+/* A source folder whose time lies past 2262 (a clock or a share's client that set it so):
+ * its time in nanoseconds does not fit in 64 bits; the folder is read all the same, and
+ * not marked read (its time is ahead of the run), without a signed overflow (UBSan). */
+static void test_folder_time_past_2262(void **state)
+{
+	struct fixture *f = *state;
+	char *dir = xasprintf("%s/2026/03/02/acme-ksef", f->t.spool);
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	file_invoice(f, "2026/03/02", "a.xml", "FV 1/2026", "100.00", "ACME", NULL, "Alfa", NULL, NULL);
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = 10413792000LL}}; /* 2300-01-01 */
+	assert_int_equal(utimensat(AT_FDCWD, dir, ts, 0), 0);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_run run;
+	update(f, lg, &run);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM docs"), 1);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM scanned WHERE dir = '2026/03/02/acme-ksef'"), 0);
+	ledger_close(lg);
+	free(db);
+	free(dir);
+}
+
 /* What a matching run decided, by identities: each transaction's outcome, each invoice's
  * open amount, the rows still waiting for a run. */
 static const char sql_outcomes[] = "SELECT t.ident || ' ' || o.state || ' ' || coalesce(o.reason, '') || ' ' || "
@@ -776,6 +798,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_decisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchanged_folders_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_folder_time_past_2262, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_outcomes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
