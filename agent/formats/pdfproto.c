@@ -42,15 +42,22 @@ int pdfproto_receive(int sock, struct pdfproto_request *rq, int *fds)
 	ssize_t n;
 	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
 		;
-	int got = 0;
+	/* the control buffer, rounded up for alignment, may hold one more descriptor than the
+	 * protocol sends: such a message is malformed, and every descriptor of it closed */
+	enum { ROOM = PDFPROTO_READ_FDS + 1 };
+	int all[ROOM], got = 0;
 	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
 	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
 		got = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		memcpy(fds, CMSG_DATA(c), (size_t)got * sizeof(int));
+		got = got < ROOM ? got : ROOM;
+		memcpy(all, CMSG_DATA(c), (size_t)got * sizeof(int));
 	}
-	if (n == (ssize_t)sizeof *rq && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+	if (n == (ssize_t)sizeof *rq && !(m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) &&
+	    got <= PDFPROTO_READ_FDS) {
+		memcpy(fds, all, (size_t)got * sizeof(int));
 		return got;
+	}
 	for (int i = 0; i < got; i++)
-		close(fds[i]);
+		close(all[i]);
 	return -1;
 }

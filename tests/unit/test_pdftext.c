@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -928,6 +929,43 @@ static void test_judge_takes_only_printable_codes(void **state)
 	buf_free(&r.errs);
 }
 
+/* A request that comes with more descriptors than the protocol has is malformed: none is
+ * written past the caller's PDFPROTO_READ_FDS, and all of them are closed (the control
+ * buffer, rounded up for alignment, has room for one more than the protocol sends). */
+static void test_receive_too_many_fds(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	int extra[PDFPROTO_READ_FDS + 1];
+	for (size_t i = 0; i < ARRAY_LEN(extra); i++)
+		extra[i] = sv[0];
+	struct pdfproto_request rq = {0};
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof extra)];
+	} ctl = {0};
+	struct iovec iov = {.iov_base = &rq, .iov_len = sizeof rq};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			   .msg_controllen = CMSG_SPACE(sizeof extra)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof extra);
+	memcpy(CMSG_DATA(c), extra, sizeof extra);
+	assert_int_equal(sendmsg(sv[0], &m, 0), (ssize_t)sizeof rq);
+	size_t before = open_fds();
+	struct {
+		int fds[PDFPROTO_READ_FDS];
+		int after;
+	} got = {.after = -7};
+	assert_int_equal(pdfproto_receive(sv[1], &rq, got.fds), -1);
+	assert_int_equal(got.after, -7);
+	assert_int_equal(open_fds(), before);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -962,6 +1000,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_leftovers_never_fail_a_later_document, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grown_reader_retires, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_limit_per_document, setup, teardown),
+		cmocka_unit_test(test_receive_too_many_fds),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	free(real_worker);
