@@ -474,10 +474,15 @@ static int list_conf_files(const char *dir, struct strlist *out, struct gerr *er
 	if (!d)
 		return gerr_sys(err, "cannot read configuration directory %s", dir);
 	struct dirent *e;
-	while ((e = readdir(d)))
+	int error = 0;
+	while ((e = dir_next(d, &error)))
 		if (wanted_file(e->d_name))
 			strlist_add(out, e->d_name);
 	closedir(d);
+	if (error) { /* the files past it would be left out: sources missing without a word */
+		errno = error;
+		return gerr_sys(err, "cannot read configuration directory %s", dir);
+	}
 	strlist_sort(out);
 	return 0;
 }

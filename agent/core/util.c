@@ -360,6 +360,15 @@ int fsync_dir(const char *path, struct gerr *err)
 	return rc;
 }
 
+struct dirent *dir_next(DIR *d, int *error)
+{
+	errno = 0;
+	struct dirent *e = readdir(d);
+	if (!e && errno)
+		*error = errno;
+	return e;
+}
+
 int read_chunks(int fd, int (*sink)(void *ctx, const void *data, size_t len, struct gerr *err),
 		void *ctx, const char *what, struct gerr *err)
 {

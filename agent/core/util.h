@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <sys/types.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -101,6 +102,11 @@ int mkdir_p(const char *path, mode_t mode, struct gerr *err);
 int mkdir_p_durable(const char *path, mode_t mode, struct gerr *err);
 /* fsync a directory by path. */
 int fsync_dir(const char *path, struct gerr *err);
+/* The next entry of d, or NULL at its end or on a read error: readdir() returns NULL for
+ * both, and only errno tells them apart, so *error is set to readdir()'s errno on an error
+ * (and left alone at the end). A caller that stopped at NULL checks *error before taking
+ * what it listed for the whole directory. */
+struct dirent *dir_next(DIR *d, int *error);
 /* Read fd to its end in chunks, handing each to sink (which returns -1 with err set to
  * stop). `what` names the input in a read error. Returns 0, or -1 with err set. */
 int read_chunks(int fd, int (*sink)(void *ctx, const void *data, size_t len, struct gerr *err),

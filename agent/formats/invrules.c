@@ -376,18 +376,24 @@ static bool yaml_name(const char *n)
 	return n[0] != '.' && (str_ends_with(n, ".yaml") || str_ends_with(n, ".yml"));
 }
 
-/* The .yaml files of a folder, sorted by name. */
-static void list_yaml(const char *dir, struct strlist *out)
+/* The .yaml files of a folder, sorted by name. A folder that cannot be read to its end is
+ * an error: the rules of the files past the error would be missing, and invoices read
+ * without them. */
+static void list_yaml(const char *dir, struct strlist *out, struct diag *diag)
 {
 	DIR *d = opendir(dir);
 	if (!d)
 		return;
 	struct dirent *e;
 	struct strlist names = {0};
-	while ((e = readdir(d)))
+	int error = 0;
+	while ((e = dir_next(d, &error)))
 		if (yaml_name(e->d_name))
 			strlist_add(&names, e->d_name);
 	closedir(d);
+	if (error)
+		diag_add(diag, (struct conf_pos){0}, false, "cannot read folder %s: %s", dir,
+			 strerror(error));
 	strlist_sort(&names);
 	for (size_t i = 0; i < names.len; i++)
 		strlist_add(out, names.items[i]);
@@ -431,9 +437,9 @@ struct inv_rules *inv_rules_load(const char *confdir, struct diag *diag)
 	struct inv_rules *rs = xcalloc(1, sizeof *rs);
 	size_t before = diag->errors;
 	struct strlist unames = {0}, snames = {0};
-	list_yaml(user, &unames);
+	list_yaml(user, &unames, diag);
 	if (!same_dir(user, shipped))
-		list_yaml(shipped, &snames);
+		list_yaml(shipped, &snames, diag);
 	for (size_t i = 0; i < unames.len; i++) {
 		char *p = path_join(user, unames.items[i]);
 		load_file(rs, p, diag);

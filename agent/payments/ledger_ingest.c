@@ -655,21 +655,26 @@ static int ingest_doc(struct ingest *in, const char *relpath, const json_t *sc, 
 
 /* ---- the scan --------------------------------------------------------------------------------- */
 
-/* Entries of a folder (sorted), those accept() takes; false when it could not be read to the end. */
-static bool list_dir(const char *dir, bool (*accept)(const char *), struct strlist *out)
+/* Entries of a folder (sorted), those accept() takes. A folder that is not there has none;
+ * one that cannot be read to its end is an error: scan_from moves past its day at the end
+ * of the scan, so what the listing left out would never be read. */
+static int list_dir(const char *dir, bool (*accept)(const char *), struct strlist *out,
+		    struct gerr *err)
 {
 	DIR *d = opendir(dir);
 	if (!d)
-		return false;
+		return errno == ENOENT ? 0 : gerr_sys(err, "cannot read spool folder %s", dir);
 	struct dirent *e;
-	errno = 0;
-	while ((e = readdir(d)))
+	int error = 0;
+	while ((e = dir_next(d, &error)))
 		if (e->d_name[0] != '.' && accept(e->d_name))
 			strlist_add(out, e->d_name);
-	bool whole = errno == 0;
 	closedir(d);
 	strlist_sort(out);
-	return whole;
+	if (!error)
+		return 0;
+	errno = error;
+	return gerr_sys(err, "cannot read spool folder %s", dir);
 }
 
 static bool digits(const char *s, size_t n)
@@ -688,21 +693,21 @@ static bool any_name(const char *s) { (void)s; return true; }
 static bool sidecar_name(const char *s) { return str_ends_with(s, SIDECAR_SUFFIX) && strlen(s) > strlen(SIDECAR_SUFFIX); }
 
 /* The date folders ("YYYY/MM/DD") from `from` on, in order. */
-static void date_dirs(const char *spool, const char *from, struct strlist *out)
+static int date_dirs(const char *spool, const char *from, struct strlist *out, struct gerr *err)
 {
 	struct strlist years = {0};
-	list_dir(spool, year_name, &years);
-	for (size_t y = 0; y < years.len; y++) {
+	int rc = list_dir(spool, year_name, &years, err);
+	for (size_t y = 0; rc == 0 && y < years.len; y++) {
 		if (from[0] && strncmp(years.items[y], from, 4) < 0)
 			continue;
 		char *ydir = path_join(spool, years.items[y]);
 		struct strlist months = {0};
-		list_dir(ydir, day_name, &months);
-		for (size_t m = 0; m < months.len; m++) {
+		rc = list_dir(ydir, day_name, &months, err);
+		for (size_t m = 0; rc == 0 && m < months.len; m++) {
 			char *mdir = path_join(ydir, months.items[m]);
 			struct strlist days = {0};
-			list_dir(mdir, day_name, &days);
-			for (size_t d = 0; d < days.len; d++) {
+			rc = list_dir(mdir, day_name, &days, err);
+			for (size_t d = 0; rc == 0 && d < days.len; d++) {
 				char *rel = xasprintf("%s/%s/%s", years.items[y], months.items[m], days.items[d]);
 				if (strcmp(rel, from) >= 0)
 					strlist_add(out, rel);
@@ -715,6 +720,7 @@ static void date_dirs(const char *spool, const char *from, struct strlist *out)
 		free(ydir);
 	}
 	strlist_free(&years);
+	return rc;
 }
 
 /* Has the ledger read this document? 1 yes, 0 no, -1 on an error (err set). */
@@ -831,10 +837,10 @@ static int scan_source(struct ingest *in, int day_fd, const char *day, const cha
 	if (fstatat(day_fd, name, &st, 0) == 0 && S_ISDIR(st.st_mode) &&
 	    scanned_mtime(in->lg, dir, err) != mtime_ns(&st)) {
 		struct strlist files = {0};
-		bool whole = list_dir(path, sidecar_name, &files);
+		rc = list_dir(path, sidecar_name, &files, err);
 		for (size_t f = 0; rc == 0 && f < files.len; f++)
 			rc = scan_doc(in, dir, files.items[f], pending, err);
-		if (rc == 0 && whole && st.st_mtim.tv_sec < started - SCAN_SETTLE_S)
+		if (rc == 0 && st.st_mtim.tv_sec < started - SCAN_SETTLE_S)
 			rc = mark_scanned(in->lg, dir, mtime_ns(&st), err);
 		strlist_free(&files);
 	}
@@ -848,11 +854,12 @@ static int scan_day(struct ingest *in, const char *day, unsigned long *pending, 
 {
 	char *ddir = path_join(in->spool, day);
 	struct strlist sources = {0};
-	list_dir(ddir, any_name, &sources);
-	int day_fd = open(ddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = list_dir(ddir, any_name, &sources, err);
+	int day_fd = rc == 0 && sources.len ? open(ddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (rc == 0 && sources.len && day_fd < 0)
+		rc = gerr_sys(err, "cannot read spool folder %s", ddir);
 	time_t started = time(NULL);
-	int rc = 0;
-	for (size_t s = 0; rc == 0 && day_fd >= 0 && s < sources.len; s++)
+	for (size_t s = 0; rc == 0 && s < sources.len; s++)
 		rc = scan_source(in, day_fd, day, sources.items[s], started, pending, err);
 	if (day_fd >= 0)
 		close(day_fd);
@@ -879,9 +886,8 @@ int ledger_ingest_spool(struct ledger *lg, const char *spool_root, const struct 
 		return -1;
 	}
 	struct strlist days = {0};
-	date_dirs(spool_root, from, &days);
+	int rc = date_dirs(spool_root, from, &days, err);
 	unsigned long pending = 0;
-	int rc = 0;
 	for (size_t d = 0; rc == 0 && d < days.len; d++)
 		rc = scan_day(&in, days.items[d], &pending, err);
 	if (rc == 0 && days.len) {

@@ -195,9 +195,16 @@ static enum run_outcome folder_run(struct source_run *run)
 	}
 	struct strlist names = {0}, taken = {0};
 	struct dirent *e;
-	while ((e = readdir(d)))
+	int error = 0;
+	while ((e = dir_next(d, &error)))
 		if (e->d_name[0] != '.' && strcmp(e->d_name, fc->done_dir) != 0)
 			strlist_add(&names, e->d_name);
+	if (error) { /* what was listed is taken; the run is not complete, so it is retried */
+		struct gerr rerr;
+		errno = error;
+		gerr_sys(&rerr, "cannot read folder %s (the rest is taken next time)", fc->path);
+		source_run_error(run, &rerr);
+	}
 	strlist_sort(&names);
 	spool_batch(run->spool, true, NULL);
 	unsigned long filed_before = run->stats.filed;

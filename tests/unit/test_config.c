@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "readdir_fail.h"
 #include "conf/load.h"
 #include "core/yamlload.h"
 #include "formats/pdftext.h"
@@ -399,6 +400,30 @@ static void test_missing_confdir(void **state)
 	diag_free(&d);
 }
 
+/* A disk error while listing conf.d fails the load: the files past it would be missing,
+ * and their sources with them, from a configuration that loaded without a word. */
+static void test_confdir_read_error(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	char *p = path_join(dir, "a.yaml");
+	write_text(p, "sources:\n  - name: a\n    type: folder\n    path: /x\n");
+	free(p);
+	struct diag d = {0};
+	readdir_fail_at(dir, 0);
+	struct config *cfg = config_load(dir, NULL, &d);
+	readdir_fail_at(NULL, 0);
+	assert_null(cfg);
+	char *msg = first_message(&d);
+	char *expected = xasprintf("error: cannot read configuration directory %s: Input/output error", dir);
+	assert_string_equal(msg, expected);
+	free(expected);
+	free(msg);
+	diag_free(&d);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* An inline secret in a file others can read is refused, as ssh refuses such keys. */
 static void test_inline_secret_needs_private_file(void **state)
 {
@@ -489,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_files_read_and_skipped),
 		cmocka_unit_test(test_duplicate_names_across_files),
 		cmocka_unit_test(test_missing_confdir),
+		cmocka_unit_test(test_confdir_read_error),
 		cmocka_unit_test(test_inline_secret_needs_private_file),
 		cmocka_unit_test(test_size_and_duration_units),
 	};

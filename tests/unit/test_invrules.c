@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "testutil.h"
+#include "readdir_fail.h"
 #include "formats/invrules.h"
 #include "formats/invvalue.h"
 
@@ -396,6 +397,39 @@ static void test_user_folder_order(void **state)
 	rules_dirs_free(&t);
 }
 
+/* A rules folder that cannot be read to its end (a disk error while listing it) fails the
+ * load, naming the folder: the rules of the files past the error would be missing, and the
+ * invoices read by what is left. */
+static void test_unreadable_folder(void **state)
+{
+	(void)state;
+	struct rules_dirs t = rules_dirs_make();
+	char *p = path_join(t.shipped, "rules.yaml");
+	write_text(p, "rules:\n  - {name: nr, field: number, label: 'faktura nr'}\n");
+	free(p);
+	p = path_join(t.user, "acme.yaml");
+	write_text(p, "rules:\n  - {name: acme-nr, field: number, label: 'dokument'}\n");
+	free(p);
+	struct diag d = {0};
+	readdir_fail_at(t.user, 0);
+	struct inv_rules *rs = inv_rules_load(t.conf, &d);
+	readdir_fail_at(NULL, 0);
+	if (rs)
+		fail_msg("a rules folder cut short loaded as %zu rules", inv_rules_count(rs));
+	assert_int_equal(d.errors, 1);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	diag_print(&d, f);
+	fclose(f);
+	char *expected = xasprintf("cannot read folder %s: Input/output error", t.user);
+	assert_non_null(strstr(text, expected));
+	free(expected);
+	free(text);
+	diag_free(&d);
+	rules_dirs_free(&t);
+}
+
 /* ---- the shipped rules (conf.d/invoices/rules.yaml) over the label forms Polish invoices
  * use: each form below is read by a shipped rule, named in the reading ---------------- */
 
@@ -626,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_label_repetitions),
 		cmocka_unit_test(test_user_rules_first),
 		cmocka_unit_test(test_user_folder_order),
+		cmocka_unit_test(test_unreadable_folder),
 		cmocka_unit_test_setup_teardown(test_shipped_numbers, load_shipped, free_shipped),
 		cmocka_unit_test_setup_teardown(test_shipped_dates, load_shipped, free_shipped),
 		cmocka_unit_test_setup_teardown(test_shipped_parties, load_shipped, free_shipped),

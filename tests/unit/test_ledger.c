@@ -3,6 +3,7 @@
  * copies, incremental runs against a full rebuild, a person's decisions kept through a
  * rebuild, the schema's migration, and what `goniec payments` and the report are made of. */
 #include "testutil.h"
+#include "readdir_fail.h"
 
 #include <sqlite3.h>
 #include <fcntl.h>
@@ -787,6 +788,44 @@ static void test_damaged_rows_are_an_error(void **state)
 	ledger_close(lg);
 }
 
+/* A spool folder that cannot be read to its end (a disk error while listing it) fails the
+ * ledger's reading of the spool, naming the folder; once it can be read, its documents are
+ * read. The scan moves its start (scan_from) past the days it read, so a day whose listing
+ * was cut short and taken for whole was never read again: its invoices were lost to the
+ * ledger for good. */
+static void test_unreadable_folder_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	const char *days[] = {"2026/03/01", "2026/03/02", "2026/03/03"};
+	for (size_t i = 0; i < ARRAY_LEN(days); i++) {
+		char name[16], number[16];
+		snprintf(name, sizeof name, "%zu.xml", i);
+		snprintf(number, sizeof number, "FV %zu/2026", i + 1);
+		file_invoice(f, days[i], name, number, "100.00", "ACME", NULL, "Alfa", NULL, NULL);
+	}
+	char *day = xasprintf("%s/2026/03/01", f->t.spool);
+	char *db = path_join(f->t.state, LEDGER_FILE);
+	struct ledger *lg;
+	open_ledger(f, &lg);
+	struct ledger_ingest in;
+	struct gerr err = {0};
+	readdir_fail_at(day, 0);
+	int rc = ledger_ingest_spool(lg, f->t.spool, &f->acme, 1, &in, &err);
+	readdir_fail_at(NULL, 0);
+	if (rc == 0)
+		fail_msg("a spool folder cut short read as whole (%lld documents)",
+			 (long long)scalar(db, "SELECT count(*) FROM docs"));
+	char *expected = xasprintf("cannot read spool folder %s: Input/output error", day);
+	assert_string_equal(err.msg, expected);
+	free(expected);
+	struct ledger_run run;
+	update(f, lg, &run);
+	assert_int_equal(scalar(db, "SELECT count(*) FROM docs"), 3);
+	ledger_close(lg);
+	free(db);
+	free(day);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -804,6 +843,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_while_created, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_rows_are_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_folder_is_an_error, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
