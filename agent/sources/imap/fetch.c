@@ -534,7 +534,17 @@ static int fetch_big(struct folder_run *fr, struct imap_msg *m, size_t part)
 			clist_begin(result) ? att_item(clist_content(clist_begin(result)),
 						       MAILIMAP_MSG_ATT_BODY_SECTION)
 					    : NULL;
-		size_t got = st && st->att_data.att_body_section ? st->att_data.att_body_section->sec_length : 0;
+		/* An answer without the section (the message expunged meanwhile: RFC 9051
+		 * 6.4.9 ignores a UID that is gone) is no end of the part: what came so far
+		 * is not the whole document. A section of 0 octets is the end. */
+		if (!st || !st->att_data.att_body_section) {
+			mailimap_fetch_list_free(result);
+			gerr_set(fr->err, "%s: UID %u: the server did not return section %s (at octet %u)",
+				 fr->folder, m->uid, section, offset);
+			part_abort(&f);
+			return -1;
+		}
+		size_t got = st->att_data.att_body_section->sec_length;
 		int rc = got ? mime_decoder_feed(&f.dec, st->att_data.att_body_section->sec_body_part, got,
 						 fr->err)
 			     : 0;
