@@ -397,24 +397,30 @@ static char *legacy_first(const char *state_dir, const char *sha256_hex)
 	return first;
 }
 
-static char *find_first(const char *sha256_hex)
+/* The first path of the hash, or NULL: not recorded, or (err set) the lookup failed — a
+ * failed step is no "not found", or a copy would be taken for the first of its content. */
+static char *find_first(const char *state_dir, const char *sha256_hex, struct gerr *err)
 {
 	char *first = NULL;
 	sqlite3_reset(ci.find);
 	sqlite3_bind_text(ci.find, 1, sha256_hex, -1, SQLITE_STATIC);
-	if (sqlite3_step(ci.find) == SQLITE_ROW)
+	int rc = sqlite3_step(ci.find);
+	if (rc == SQLITE_ROW)
 		first = xstrdup((const char *)sqlite3_column_text(ci.find, 0));
+	else if (rc != SQLITE_DONE)
+		gerr_set(err, "content index in %s: cannot look up %s: %s", state_dir, sha256_hex,
+			 sqlite3_errmsg(ci.db));
 	sqlite3_reset(ci.find);
 	return first;
 }
 
-char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex)
+char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex, struct gerr *err)
 {
-	struct gerr err;
+	err->msg[0] = 0;
 	if (!valid_hash(sha256_hex))
 		return NULL;
-	char *first = content_index(state_dir, &err) ? find_first(sha256_hex) : NULL;
-	return first ? first : legacy_first(state_dir, sha256_hex);
+	char *first = content_index(state_dir, err) ? find_first(state_dir, sha256_hex, err) : NULL;
+	return first || err->msg[0] ? first : legacy_first(state_dir, sha256_hex);
 }
 
 char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
@@ -436,7 +442,7 @@ char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 			 sqlite3_errmsg(ci.db));
 		return NULL;
 	}
-	return added && !migrated ? NULL : find_first(sha256_hex);
+	return added && !migrated ? NULL : find_first(state_dir, sha256_hex, err);
 }
 
 const char *dedupe_content_index_wal(const char *state_dir)

@@ -61,10 +61,11 @@ void dedupe_checkpoint(struct dedupe *dd);
 int dedupe_add_id(struct dedupe *dd, const char *source_id, struct gerr *err);
 
 /* Cross-source index: the first spool-relative path that held this hash, or NULL
- * (owned by the caller). */
-char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex);
+ * (owned by the caller): not recorded, or err set when the lookup failed (err->msg is
+ * "" otherwise). */
+char *dedupe_content_index_first(const char *state_dir, const char *sha256_hex, struct gerr *err);
 /* Look the hash up as dedupe_content_index_first(); when it is new, record it with relpath
- * (and return NULL). NULL with err set when the index cannot be opened or written. */
+ * (and return NULL). NULL with err set when the index cannot be opened, written or read. */
 char *dedupe_content_index_add(const char *state_dir, const char *sha256_hex,
 				  const char *relpath, struct gerr *err);
 /* The file to sync to make what this process recorded in state_dir's content index durable;

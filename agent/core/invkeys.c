@@ -174,20 +174,22 @@ void invkeys_normalise_number(const char *number, char *out)
 }
 
 /* Where the document with this content is in the spool (the cross-source content index
- * of core/dedupe.h knows the first path that held it), if it is still there. */
-static char *spool_path(const struct invkeys *ik, const char *sha256)
+ * of core/dedupe.h knows the first path that held it), if it is still there: 0, *rel NULL
+ * when it is not; -1 when the index could not be read (not taken for "not there": the copy
+ * would be recorded as an invoice of its own). */
+static int spool_path(const struct invkeys *ik, const char *sha256, char **rel, struct gerr *err)
 {
-	char *rel = dedupe_content_index_first(ik->state_dir, sha256);
-	if (!rel)
-		return NULL;
-	char *p = path_join(ik->spool_root, rel);
+	*rel = dedupe_content_index_first(ik->state_dir, sha256, err);
+	if (!*rel)
+		return err->msg[0] ? -1 : 0;
+	char *p = path_join(ik->spool_root, *rel);
 	bool there = access(p, F_OK) == 0;
 	free(p);
 	if (!there) {
-		free(rel);
-		return NULL;
+		free(*rel);
+		*rel = NULL;
 	}
-	return rel;
+	return 0;
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -215,14 +217,16 @@ static int rows_end(struct invkeys *ik, int rc, struct gerr *err)
  * the spool: the original itself, or (when it is gone) the earliest copy of it there. */
 static int present(struct invkeys *ik, sqlite3_int64 id, const char *sha, char **first, struct gerr *err)
 {
-	if ((*first = spool_path(ik, sha)))
+	if (spool_path(ik, sha, first, err) < 0)
+		return -1;
+	if (*first)
 		return 0;
 	sqlite3_reset(ik->copies);
 	sqlite3_bind_int64(ik->copies, 1, id);
-	int rc = SQLITE_DONE;
-	while (!*first && (rc = sqlite3_step(ik->copies)) == SQLITE_ROW)
-		*first = spool_path(ik, column(ik->copies, 0));
-	rc = rows_end(ik, rc, err);
+	int rc = SQLITE_DONE, found = 0;
+	while (!*first && found == 0 && (rc = sqlite3_step(ik->copies)) == SQLITE_ROW)
+		found = spool_path(ik, column(ik->copies, 0), first, err);
+	rc = found < 0 ? -1 : rows_end(ik, rc, err);
 	sqlite3_reset(ik->copies);
 	return rc;
 }

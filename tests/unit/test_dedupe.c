@@ -1,6 +1,8 @@
 /* Unit tests of the per-source dedupe index (restarts, torn lines, crash repair, size) and
  * of the cross-source content index. */
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +12,20 @@
 
 static const char *H1 = "1111111111111111111111111111111111111111111111111111111111111111";
 static const char *H2 = "2222222222222222222222222222222222222222222222222222222222222222";
+
+/* A statement whose steps fail (SQLITE_IOERR, as a disk error gives): this sqlite3_step()
+ * replaces the library's for the goniec objects linked into this test. NULL: none. */
+static const char *step_fail_sql;
+
+int sqlite3_step(sqlite3_stmt *st)
+{
+	static int (*real)(sqlite3_stmt *);
+	if (!real)
+		real = (int (*)(sqlite3_stmt *))dlsym(RTLD_NEXT, "sqlite3_step");
+	if (step_fail_sql && sqlite3_sql(st) && strcmp(sqlite3_sql(st), step_fail_sql) == 0)
+		return SQLITE_IOERR;
+	return real(st);
+}
 
 static void test_survives_restart(void **state)
 {
@@ -196,7 +212,7 @@ static void test_content_index_checkpoint_off_the_commit(void **state)
 	assert_int_equal(dedupe_content_index_checkpoint(due, &err), 0);
 	free(due);
 	assert_true(file_size(dir, "content.db") > 16 * 4096);
-	char *first = dedupe_content_index_first(dir, "00000000000000000000000000000000000000000000000000000000000003e8");
+	char *first = dedupe_content_index_first(dir, "00000000000000000000000000000000000000000000000000000000000003e8", &err);
 	assert_string_equal(first, "2026/12/01/mail/1000.pdf");
 	free(first);
 	/* nobody takes the turn: the commit checkpoints, as SQLite would, at the maximum */
@@ -232,7 +248,7 @@ static void test_content_index_across_processes(void **state)
 	int st;
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	char *first = dedupe_content_index_first(dir, H2);
+	char *first = dedupe_content_index_first(dir, H2, &err);
 	assert_string_equal(first, "2026/11/21/child/b.pdf");
 	free(first);
 	rm_rf(dir);
@@ -249,18 +265,44 @@ static void test_content_index_reads_files_per_hash(void **state)
 	struct gerr err;
 	assert_int_equal(mkdir_p(sub, 0700, &err), 0);
 	write_text(file, "2026/01/02/old/a.pdf");
-	char *first = dedupe_content_index_first(dir, H1);
+	char *first = dedupe_content_index_first(dir, H1, &err);
 	assert_string_equal(first, "2026/01/02/old/a.pdf");
 	free(first);
 	first = dedupe_content_index_add(dir, H1, "2026/11/21/mail/a.pdf", &err);
 	assert_string_equal(first, "2026/01/02/old/a.pdf");
 	free(first);
 	unlink(file);
-	first = dedupe_content_index_first(dir, H1);
+	first = dedupe_content_index_first(dir, H1, &err);
 	assert_string_equal(first, "2026/01/02/old/a.pdf");
 	free(first);
 	free(sub);
 	free(file);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A lookup that fails is no "not recorded": the copy of a document would be filed as the
+ * first of its content (no duplicate_of) and an invoice copy taken for a new invoice, and
+ * nobody told. Before, find_first() took any end of its step but a row for "not found". */
+static void test_content_index_lookup_fails(void **state)
+{
+	(void)state;
+	char *dir = scratch_dir();
+	struct gerr err = {0};
+	assert_null(dedupe_content_index_add(dir, H1, "2026/11/21/mail/a.pdf", &err));
+	assert_string_equal(err.msg, "");
+	step_fail_sql = "SELECT path FROM content WHERE sha = ?1";
+	char *first = dedupe_content_index_add(dir, H1, "2026/11/21/portal/b.pdf", &err);
+	assert_null(first);
+	assert_non_null(strstr(err.msg, "cannot look up"));
+	err.msg[0] = 0;
+	assert_null(dedupe_content_index_first(dir, H1, &err));
+	assert_non_null(strstr(err.msg, "cannot look up"));
+	step_fail_sql = NULL;
+	first = dedupe_content_index_first(dir, H1, &err);
+	assert_string_equal(first, "2026/11/21/mail/a.pdf");
+	assert_string_equal(err.msg, "");
+	free(first);
 	rm_rf(dir);
 	free(dir);
 }
@@ -276,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_content_index_checkpoint_off_the_commit),
 		cmocka_unit_test(test_content_index_across_processes),
 		cmocka_unit_test(test_content_index_reads_files_per_hash),
+		cmocka_unit_test(test_content_index_lookup_fails),
 	};
 	return cmocka_run_group_tests_name("dedupe", tests, NULL, NULL);
 }
