@@ -369,6 +369,29 @@ struct dirent *dir_next(DIR *d, int *error)
 	return e;
 }
 
+int yaml_files_of(const char *dir, struct strlist *out, struct gerr *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : gerr_sys(err, "cannot read folder %s", dir);
+	struct strlist names = {0};
+	int error = 0;
+	for (struct dirent *e; (e = dir_next(d, &error));)
+		if (e->d_name[0] != '.' && (str_ends_with(e->d_name, ".yaml") || str_ends_with(e->d_name, ".yml")))
+			strlist_add(&names, e->d_name);
+	closedir(d);
+	if (error) {
+		strlist_free(&names);
+		errno = error;
+		return gerr_sys(err, "cannot read folder %s", dir);
+	}
+	strlist_sort(&names);
+	for (size_t i = 0; i < names.len; i++)
+		strlist_add(out, names.items[i]);
+	strlist_free(&names);
+	return 0;
+}
+
 int read_chunks(int fd, int (*sink)(void *ctx, const void *data, size_t len, struct gerr *err),
 		void *ctx, const char *what, struct gerr *err)
 {

@@ -107,6 +107,11 @@ int fsync_dir(const char *path, struct gerr *err);
  * (and left alone at the end). A caller that stopped at NULL checks *error before taking
  * what it listed for the whole directory. */
 struct dirent *dir_next(DIR *d, int *error);
+/* The names of dir's .yaml and .yml files (dot files left out), sorted, appended to out.
+ * A folder that does not exist holds none (0). -1 with err naming the folder when it
+ * cannot be opened or read to its end: then nothing is appended (what a partial listing
+ * would leave out — conf.d/banks maps, invoice field rules — must not go missing quietly). */
+int yaml_files_of(const char *dir, struct strlist *out, struct gerr *err);
 /* Read fd to its end in chunks, handing each to sink (which returns -1 with err set to
  * stop). `what` names the input in a read error. Returns 0, or -1 with err set. */
 int read_chunks(int fd, int (*sink)(void *ctx, const void *data, size_t len, struct gerr *err),

@@ -2,7 +2,6 @@
 #include "formats/bankcsv.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -286,23 +285,18 @@ int bankcsv_load_dir(const char *dir, struct diag *diag)
 	ensure_builtins();
 	if (strlist_contains(&loaded_dirs, dir))
 		return 0;
-	strlist_add(&loaded_dirs, dir);
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
 	struct strlist names = {0};
-	for (struct dirent *e; (e = readdir(d));)
-		if (e->d_name[0] != '.' && (str_ends_with(e->d_name, ".yaml") ||
-					    str_ends_with(e->d_name, ".yml")))
-			strlist_add(&names, e->d_name);
-	closedir(d);
-	strlist_sort(&names);
+	struct gerr err;
+	if (yaml_files_of(dir, &names, &err) < 0) { /* not marked loaded: tried again next time */
+		diag_add(diag, (struct conf_pos){origin_name(dir), 0, 0}, false, "%s", err.msg);
+		return 0;
+	}
+	strlist_add(&loaded_dirs, dir);
 	int loaded = 0;
 	for (size_t i = 0; i < names.len; i++) {
 		char *path = path_join(dir, names.items[i]);
 		char *text;
 		size_t len;
-		struct gerr err;
 		if (read_file(path, MAP_FILE_MAX, &text, &len, &err) < 0) {
 			diag_add(diag, (struct conf_pos){origin_name(path), 0, 0}, false, "%s", err.msg);
 		} else {

@@ -1,7 +1,6 @@
 /* invrules — see invrules.h. */
 #include "formats/invrules.h"
 
-#include <dirent.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,33 +370,14 @@ struct inv_rules *inv_rules_load_string(const char *name, const char *text, size
 	return rs;
 }
 
-static bool yaml_name(const char *n)
-{
-	return n[0] != '.' && (str_ends_with(n, ".yaml") || str_ends_with(n, ".yml"));
-}
-
 /* The .yaml files of a folder, sorted by name. A folder that cannot be read to its end is
  * an error: the rules of the files past the error would be missing, and invoices read
  * without them. */
 static void list_yaml(const char *dir, struct strlist *out, struct diag *diag)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	struct strlist names = {0};
-	int error = 0;
-	while ((e = dir_next(d, &error)))
-		if (yaml_name(e->d_name))
-			strlist_add(&names, e->d_name);
-	closedir(d);
-	if (error)
-		diag_add(diag, (struct conf_pos){0}, false, "cannot read folder %s: %s", dir,
-			 strerror(error));
-	strlist_sort(&names);
-	for (size_t i = 0; i < names.len; i++)
-		strlist_add(out, names.items[i]);
-	strlist_free(&names);
+	struct gerr err;
+	if (yaml_files_of(dir, out, &err) < 0)
+		diag_add(diag, (struct conf_pos){0}, false, "%s", err.msg);
 }
 
 static bool same_dir(const char *a, const char *b)

@@ -3,6 +3,7 @@
  * added from conf.d/banks/, and rows that do not fit. */
 #include "stmt_testutil.h"
 #include "formats/bankcsv.h"
+#include "readdir_fail.h"
 
 #define CSV SAMPLES "csv/"
 
@@ -324,6 +325,41 @@ static void test_holds_past_int64(void **state)
 	}
 }
 
+/* A conf.d/banks folder that cannot be read to its end is an error, and no map of it is
+ * taken: readdir()'s NULL on an error (EIO) was taken for the end of the folder, so the
+ * maps past it were missing and their banks' exports read by another map or none. */
+static void test_maps_folder_cut_short(void **state)
+{
+	(void)state;
+	bankcsv_maps_free();
+	char *dir = scratch_dir();
+	const char *ids[] = {"a-bank", "b-bank"};
+	for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
+		char *name = xasprintf("%s.yaml", ids[i]), *path = path_join(dir, name);
+		char *map = xasprintf("id: %s\nbank: %s\nseparator: \"|\"\ndecimal: \".\"\ncurrency: PLN\n"
+				      "header: [Data, Kwota, %s]\ncolumns: {booking_date: Data, amount: Kwota}\n",
+				      ids[i], ids[i], ids[i]);
+		write_text(path, map);
+		free(map);
+		free(path);
+		free(name);
+	}
+	struct diag diag = {0};
+	readdir_fail_at(dir, 1);
+	assert_int_equal(bankcsv_load_dir(dir, &diag), 0);
+	readdir_fail_at(NULL, 0);
+	assert_int_equal(diag.errors, 1);
+	char *expected = xasprintf("cannot read folder %s: Input/output error", dir);
+	assert_non_null(strstr(diag.items[0].msg, expected));
+	free(expected);
+	/* the folder is read again next time, whole */
+	assert_int_equal(bankcsv_load_dir(dir, &diag), 2);
+	diag_free(&diag);
+	bankcsv_maps_free();
+	rm_rf(dir);
+	free(dir);
+}
+
 static void test_builtin_maps_load(void **state)
 {
 	(void)state;
@@ -340,6 +376,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_builtin_maps_load),
+		cmocka_unit_test(test_maps_folder_cut_short),
 		cmocka_unit_test(test_mbank_lista_operacji),
 		cmocka_unit_test(test_mbank_summary_disagrees),
 		cmocka_unit_test(test_ing_several_accounts_and_holds),
