@@ -494,6 +494,22 @@ static void test_order_independent(void **state)
 	unbuild(&b);
 }
 
+/* The scope's transactions replaced by n copies of its first (ids 1000, 1001, ...), each
+ * of this amount. */
+static struct pm_txn *copies_of_first_txn(struct built *b, size_t n, int64_t amount)
+{
+	struct pm_txn *t = xcalloc(n, sizeof *t);
+	for (size_t i = 0; i < n; i++) {
+		t[i] = b->s.txns[0];
+		t[i].id = 1000 + (int64_t)i;
+		t[i].amount = amount;
+	}
+	free(b->s.txns);
+	b->s.txns = t;
+	b->s.ntxns = n;
+	return t;
+}
+
 /* The scope's invoices replaced by n (at most 32) copies of its first, numbered
  * "<prefix><1..n><suffix>", each of this gross; the numbers and idents are static. */
 static struct pm_invoice *copies_of_first_invoice(struct built *b, size_t n, const char *prefix,
@@ -529,16 +545,8 @@ static void test_transfers_sum_overflow(void **state)
 	const int64_t open = 999999999999999999; /* 18 digits: the most money_parse() reads */
 	b.s.invoices[0].gross = open;
 	enum { N = 20 };
-	struct pm_txn *t = xcalloc(N, sizeof *t);
-	for (int i = 0; i < N; i++) {
-		t[i] = b.s.txns[0];
-		t[i].id = 1000 + i;
-		t[i].amount = 972337203685477580;
-	}
+	struct pm_txn *t = copies_of_first_txn(&b, N, 972337203685477580);
 	t[N - 1].amount = 972337203685477595; /* the twenty: 2^64 + open */
-	free(b.s.txns);
-	b.s.txns = t;
-	b.s.ntxns = N;
 	struct pm_result r;
 	pm_run(&b.s, &r);
 	assert_int_equal(r.nmatches, 0);
@@ -611,18 +619,11 @@ static void test_pairs_allocated_overflow(void **state)
 	struct built b = {0};
 	build(find_vector("a person's pair wins over the title"), &b.s, b.idents, b.accounts);
 	enum { N = 10 };
-	struct pm_txn *t = xcalloc(N, sizeof *t);
+	struct pm_txn *t = copies_of_first_txn(&b, N, 999999999999999999);
 	struct pm_decision *d = xcalloc(N, sizeof *d);
-	for (int i = 0; i < N; i++) {
-		t[i] = b.s.txns[0];
-		t[i].id = 1000 + i;
-		t[i].amount = 999999999999999999;
-		d[i] = (struct pm_decision){.tx = 1000 + i, .inv = b.s.invoices[0].id, .kind = PM_PAIR};
-	}
-	free(b.s.txns);
+	for (int i = 0; i < N; i++)
+		d[i] = (struct pm_decision){.tx = t[i].id, .inv = b.s.invoices[0].id, .kind = PM_PAIR};
 	free((void *)b.s.decisions);
-	b.s.txns = t;
-	b.s.ntxns = N;
 	b.s.decisions = d;
 	b.s.ndecisions = N;
 	struct pm_result r;
